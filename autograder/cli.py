@@ -1,0 +1,131 @@
+"""``python -m autograder``: grade, grade-many, stubs (and the commands other modules add).
+
+Exit status: 0 when the command did its job (whatever the scores), 2 with a one-line message for
+unusable arguments, 1 only for a fault of the grader itself.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import engine, report, stubs
+from .paths import REFERENCE_PACKAGE, REPO_ROOT, STUBS_PACKAGE
+from .sandbox import Limits
+from .units import UnknownUnit
+
+
+def _limits(args):
+    limits = Limits()
+    if getattr(args, "timeout", None) is not None:
+        if args.timeout <= 0:
+            raise engine.UsageError(f"--timeout must be positive, got {args.timeout}")
+        limits.call_seconds = args.timeout
+        limits.cpu_seconds = args.timeout
+    if getattr(args, "memory", None) is not None:
+        if args.memory < 256:
+            raise engine.UsageError(f"--memory must be at least 256 (MB), got {args.memory}")
+        limits.memory_mb = args.memory
+    return limits
+
+
+def cmd_grade(args):
+    result = engine.grade(args.submission, args.unit, limits=_limits(args))
+    print(report.table(result))
+    if args.json:
+        report.write_json(args.json, result)
+        print(f"JSON report written to {args.json}")
+    return 0
+
+
+def cmd_grade_many(args):
+    from .grade_many import grade_many
+
+    rows = grade_many(args.submissions, args.out, units=args.unit, workers=args.workers,
+                      force=args.force, limits=_limits(args), progress=not args.quiet)
+    print(f"{len(rows)} students; reports in {args.out}, totals in "
+          f"{Path(args.out) / 'grades.csv'}")
+    return 0
+
+
+def cmd_stubs(args):
+    if args.check:
+        problems = stubs.out_of_sync(REFERENCE_PACKAGE, STUBS_PACKAGE)
+        if problems:
+            print("coursework/ is out of sync with solutions/coursework/:", file=sys.stderr)
+            for p in problems:
+                print(f"  coursework/{p}", file=sys.stderr)
+            print("Run `python -m autograder stubs` (or `make stubs`) to regenerate the stubs, "
+                  "then commit them.", file=sys.stderr)
+            return 1
+        print("coursework/ is in sync with solutions/coursework/")
+        return 0
+    changed = stubs.write_stubs(REFERENCE_PACKAGE, STUBS_PACKAGE)
+    for rel in changed:
+        print(f"wrote coursework/{rel.as_posix()}")
+    if not changed:
+        print("coursework/ already up to date")
+    return 0
+
+
+def build_parser():
+    from .grade_many import default_workers
+
+    parser = argparse.ArgumentParser(prog="python -m autograder",
+                                     description="Grade coursework submissions safely.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("grade", help="grade one submission and print a per-function table")
+    p.add_argument("--submission", default=".", help="folder holding a coursework package "
+                   "(default: this checkout)")
+    p.add_argument("--unit", action="append", help="unit to grade: 01, 01_linear or linear "
+                   "(repeatable; default all)")
+    p.add_argument("--json", help="also write the JSON report here")
+    p.add_argument("--timeout", type=float, help="seconds per call (default 10)")
+    p.add_argument("--memory", type=int, help="memory cap of the worker in MB (default 2048)")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("grade-many", help="grade every subfolder of a folder, in parallel")
+    p.add_argument("--submissions", required=True, help="folder with one subfolder per student")
+    p.add_argument("--out", required=True, help="folder for the reports and grades.csv")
+    p.add_argument("--workers", type=int, default=default_workers())
+    p.add_argument("--force", action="store_true", help="regrade students already graded")
+    p.add_argument("--unit", action="append")
+    p.add_argument("--timeout", type=float)
+    p.add_argument("--memory", type=int)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_grade_many)
+
+    p = sub.add_parser("stubs", help="write coursework/ from solutions/coursework/")
+    p.add_argument("--check", action="store_true",
+                   help="only check; exit 1 naming every out-of-sync file")
+    p.set_defaults(func=cmd_stubs)
+
+    for register in _extensions():
+        register(sub)
+    return parser
+
+
+def _extensions():
+    """Subcommands added by optional modules (release, nbgrader), when present."""
+    out = []
+    for name in ("release", "nbgrader_course"):
+        try:
+            module = __import__(f"autograder.{name}", fromlist=["register"])
+        except ImportError:
+            continue
+        if hasattr(module, "register"):
+            out.append(module.register)
+    return out
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (engine.UsageError, UnknownUnit) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except stubs.MarkerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

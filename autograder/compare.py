@@ -1,0 +1,176 @@
+"""Comparisons that produce verdicts a student can act on.
+
+Every check raises ``Failed(message, hint)`` with the first thing that is wrong, in this order:
+nothing returned, wrong type, wrong shape, wrong dtype, NaN or inf, wrong values (with the largest
+relative error, where it is, and the two values there). Tolerances are relative and meant for
+float64: an implementation that is mathematically right passes whatever order it sums in.
+"""
+
+import math
+
+import numpy as np
+
+DEFAULT_RTOL = 1e-6
+
+
+class Failed(AssertionError):
+    """A verdict: what is wrong (message) and, when recognised, the likely mistake (hint)."""
+
+    def __init__(self, message, hint=None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def _fmt(x):
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.6g}"
+    return str(x)
+
+
+def _where(index):
+    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+
+
+def describe(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} values"
+    if isinstance(value, list):
+        return f"a list of {len(value)} values"
+    return f"a {type(value).__name__}"
+
+
+def as_scalar(name, got):
+    """A real number from ``got`` (Python number, NumPy scalar or 0-d array), or Failed."""
+    if got is None:
+        raise Failed(f"{name} is None: did you forget to return it?")
+    if isinstance(got, bool):
+        raise Failed(f"{name} should be a number, got a bool")
+    if isinstance(got, (int, float)):
+        return float(got)
+    if isinstance(got, (np.ndarray, np.generic)) and np.ndim(got) == 0:
+        if np.asarray(got).dtype.kind in "iuf":
+            return float(got)
+    raise Failed(f"{name} should be a single number (a float), got {describe(got)}")
+
+
+def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
+    """Check a scalar such as a loss."""
+    value = as_scalar(name, got)
+    if math.isnan(value) or math.isinf(value):
+        raise Failed(f"{name} is {value} but should be {_fmt(expected)}: an overflow? "
+                     "(exp of large scores, log of 0)")
+    error = abs(value - expected) / max(abs(expected), 1e-12)
+    if abs(value - expected) > atol and error > rtol:
+        raise Failed(f"{name} is {_fmt(value)} but should be {_fmt(expected)} "
+                     f"(relative error {error:.2g})")
+
+
+def as_array(name, got, expected):
+    """Check type, shape and dtype of ``got`` against the expected array; return it."""
+    if got is None:
+        raise Failed(f"{name} is None: did you forget to return it?")
+    if not isinstance(got, np.ndarray):
+        if isinstance(got, (list, tuple)):
+            raise Failed(f"{name} should be a NumPy array of shape {expected.shape}, got "
+                         f"{describe(got)}")
+        if np.ndim(got) == 0 and expected.ndim == 0:
+            got = np.asarray(got)
+        else:
+            raise Failed(f"{name} should be an array of shape {expected.shape}, got "
+                         f"{describe(got)}")
+    if got.shape != expected.shape:
+        extra = ""
+        if got.ndim == 2 and got.shape[::-1] == expected.shape:
+            extra = " (transposed?)"
+        elif got.size == expected.size:
+            extra = " (same number of elements: reshape it?)"
+        raise Failed(f"{name} has shape {got.shape} but should have shape {expected.shape}"
+                     f"{extra}")
+    if expected.dtype.kind == "f":
+        if got.dtype.kind not in "f":
+            raise Failed(f"{name} has dtype {got.dtype} but should be floating point "
+                         f"({expected.dtype}); integer arithmetic loses the fractions")
+        if got.dtype.itemsize < expected.dtype.itemsize:
+            raise Failed(f"{name} has dtype {got.dtype} but should keep {expected.dtype}: "
+                         "do not cast to a lower precision")
+    elif expected.dtype.kind in "iu" and got.dtype.kind not in "iu":
+        raise Failed(f"{name} has dtype {got.dtype} but should hold integers ({expected.dtype})")
+    return got
+
+
+def array_error(got, expected):
+    """Elementwise relative error (relative to the element, or to 0.1% of the largest element
+    when the element is small) and the index of the worst one."""
+    got = got.astype(np.float64) if got.dtype.kind != "c" else got
+    expected = expected.astype(np.float64) if expected.dtype.kind != "c" else expected
+    if expected.size == 0:
+        return 0.0, ()
+    scale = float(np.max(np.abs(expected)))
+    floor = max(1e-3 * scale, 1e-12)
+    error = np.abs(got - expected) / np.maximum(np.abs(expected), floor)
+    worst = np.unravel_index(int(np.argmax(error)), error.shape)
+    return float(error[worst]), worst
+
+
+def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
+    """Check an array against the expected one; raise Failed with the worst element."""
+    expected = np.asarray(expected)
+    got = as_array(name, got, expected)
+    if got.dtype.kind in "fc":
+        bad = ~np.isfinite(got) & np.isfinite(expected)
+        if bad.any():
+            index = tuple(np.argwhere(bad)[0])
+            kind = "NaN" if np.isnan(got[index]) else "inf"
+            raise Failed(f"{name} contains {kind} (first at {_where(index)}, {int(bad.sum())} "
+                         "elements in all): an overflow, a division by zero, or log of 0?")
+    if expected.dtype.kind in "iub":
+        wrong = got != expected
+        if wrong.any():
+            index = tuple(np.argwhere(wrong)[0])
+            raise Failed(f"{name} differs in {int(wrong.sum())} of {wrong.size} entries; first "
+                         f"at {_where(index)}: got {got[index]}, expected {expected[index]}")
+        return
+    error, worst = array_error(got, expected)
+    if error > rtol:
+        raise Failed(f"{name} is wrong: largest relative error {error:.2g} at {_where(worst)} "
+                     f"(got {_fmt(got[worst])}, expected {_fmt(expected[worst])})")
+
+
+def close(name, got, expected, *, rtol=DEFAULT_RTOL):
+    """Compare any expected value: a number, an array, or a tuple/list/dict of those."""
+    if isinstance(expected, (float, int, np.floating, np.integer)) and not isinstance(
+            expected, bool):
+        close_scalar(name, got, float(expected), rtol=rtol)
+    elif isinstance(expected, np.ndarray):
+        close_array(name, got, expected, rtol=rtol)
+    elif isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            raise Failed(f"{name} should be {len(expected)} values, got {describe(got)}")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            close(f"{name}[{i}]", g, e, rtol=rtol)
+    elif isinstance(expected, dict):
+        if not isinstance(got, dict):
+            raise Failed(f"{name} should be a dict with keys {sorted(expected)}, got "
+                         f"{describe(got)}")
+        missing = sorted(set(expected) - set(got))
+        if missing:
+            raise Failed(f"{name} lacks the keys {missing}")
+        for key in expected:
+            close(f"{name}[{key!r}]", got[key], expected[key], rtol=rtol)
+    elif expected is None:
+        if got is not None:
+            raise Failed(f"{name} should be None, got {describe(got)}")
+    else:
+        raise TypeError(f"close: cannot compare with a {type(expected).__name__}")
+
+
+def matches(got, expected, rtol=DEFAULT_RTOL):
+    """True when ``close`` would accept ``got``."""
+    try:
+        close("value", got, expected, rtol=rtol)
+    except Failed:
+        return False
+    return True

@@ -1,0 +1,118 @@
+"""Grade one submission: run every test of the requested units and build the report.
+
+The report schema (stable; documented in the README):
+
+    {"submission": str, "total": float, "max": float, "containment": str,
+     "units": {"01_linear": {"score": float, "max": float,
+               "functions": {"linear.svm_loss_naive": {"score": float, "max": float,
+                             "status": "passed" | "failed" | "error" | "timeout" | "crashed"
+                                       | "not_implemented",
+                             "message": str, "hint": str | null}}}}}
+"""
+
+import re
+import time
+from pathlib import Path
+
+from . import oracle as oracle_mod
+from .compare import Failed
+from .paths import PACKAGE_DIR, REPO_ROOT
+from .runner import Student, StudentFault
+from .sandbox import Limits
+from .spec import Trial
+from .units import UNITS, resolve_units, specs_of
+
+STATUSES = ("passed", "failed", "error", "timeout", "crashed", "not_implemented")
+
+
+class UsageError(ValueError):
+    """Unusable arguments (exit status 2)."""
+
+
+def check_submission(path):
+    """Resolve a submission directory, or UsageError saying what is wrong with it."""
+    path = Path(path)
+    if not path.is_dir():
+        raise UsageError(f"submission {str(path)!r} is not a directory")
+    if not (path / "coursework" / "__init__.py").is_file():
+        raise UsageError(f"submission {str(path)!r} has no coursework package "
+                         "(expected coursework/__init__.py inside it)")
+    return path.resolve()
+
+
+def default_hidden(submission, extra=()):
+    """Folders the worker must not see: the repository (solutions, hidden tests, mistakes), the
+    folder that holds this submission's siblings, and any extra ones (the output folder)."""
+    submission = Path(submission).resolve()
+    hidden = [REPO_ROOT, PACKAGE_DIR, submission, submission.parent, *map(Path, extra)]
+    return [h for h in hidden if Path(h).exists()]
+
+
+def _error_message(fault):
+    """The student's exception plus where it happened in their file."""
+    message = fault.message
+    places = re.findall(r'File "[^"]*?(coursework/[^"]+)", line (\d+)', fault.detail or "")
+    if places:
+        path, line = places[-1]
+        message += f" (at {path}, line {line})"
+    return message
+
+
+def run_test(test, trial):
+    """Run one function's test; return its report entry."""
+    entry = {"score": 0.0, "max": test.points, "status": "passed", "message": "", "hint": None}
+    try:
+        test.func(trial)
+        entry["score"] = test.points
+        entry["message"] = "all checks passed"
+    except Failed as failure:
+        entry.update(status="failed", message=failure.message, hint=failure.hint)
+    except StudentFault as fault:
+        entry.update(status=fault.status, message=_error_message(fault))
+        if fault.status == "not_implemented":
+            entry["message"] = "not implemented yet (it raises NotImplementedError)"
+        elif fault.status == "crashed" and fault.detail:
+            entry["message"] += "; its last output: " + fault.detail.strip()[-300:]
+    return entry
+
+
+def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), oracle=None,
+          budget_seconds=600.0, use_bwrap=None, keys=None):
+    """Grade ``submission`` (a folder with a ``coursework`` package); return the report dict.
+
+    ``keys`` restricts grading to these 'module.function' keys (the notebook checks).
+    """
+    submission = check_submission(submission)
+    unit_names = resolve_units(units)
+    limits = limits or Limits()
+    oracle = oracle or oracle_mod.Oracle()
+    report = {"submission": str(submission), "total": 0.0, "max": 0.0, "units": {}}
+    started = time.monotonic()
+    with Student(submission, limits, use_bwrap=use_bwrap,
+                 hidden=default_hidden(submission, hidden)) as student:
+        report["containment"] = student.containment.note
+        trial = Trial(student, oracle, public_only=public_only)
+        for unit in unit_names:
+            unit_report = {"title": UNITS[unit][0], "score": 0.0, "max": 0.0, "functions": {}}
+            for spec in specs_of(unit):
+                for key, test in spec.tests.items():
+                    if keys is not None and key not in keys:
+                        continue
+                    if time.monotonic() - started > budget_seconds:
+                        entry = {"score": 0.0, "max": test.points, "status": "timeout",
+                                 "message": f"not graded: the submission used up its time "
+                                            f"budget of {budget_seconds:g} s", "hint": None}
+                    else:
+                        entry = run_test(test, trial)
+                    unit_report["functions"][key] = entry
+                    unit_report["score"] += entry["score"]
+                    unit_report["max"] += entry["max"]
+            if unit_report["functions"]:
+                report["units"][unit] = unit_report
+                report["total"] += unit_report["score"]
+                report["max"] += unit_report["max"]
+        output = student.output().strip()
+    if output:
+        report["output"] = output[-2000:]
+    report["seconds"] = round(time.monotonic() - started, 2)
+    return report

@@ -1,0 +1,97 @@
+"""Known mistakes of unit 01, as functions of (cw, W, X, y, reg) beside the reference.
+
+When a student's output matches one of these where it is wrong, the verdict names the mistake.
+Each is tested to be recognised (autograder/tests/test_hints.py).
+"""
+
+import numpy as np
+
+
+def _scores(W, X):
+    return X @ W
+
+
+def svm_parts(W, X, y, *, margin=1.0, include_correct=False, skip_correct_grad=False):
+    """Sum (not mean) of hinge losses and their gradient, with switchable mistakes."""
+    N = X.shape[0]
+    rows = np.arange(N)
+    scores = _scores(W, X)
+    margins = np.maximum(0.0, scores - scores[rows, y][:, None] + margin)
+    if not include_correct:
+        margins[rows, y] = 0.0
+    coeff = (margins > 0).astype(float)
+    if include_correct:
+        coeff[rows, y] = 0.0  # the correct class's own term has zero gradient
+    if not skip_correct_grad:
+        coeff[rows, y] -= coeff.sum(axis=1)
+    return margins.sum(), X.T @ coeff
+
+
+def softmax_parts(W, X, y, *, shift=True, one_hot=True, normalise=True):
+    N = X.shape[0]
+    rows = np.arange(N)
+    scores = _scores(W, X)
+    if shift:
+        scores = scores - scores.max(axis=1, keepdims=True)
+    with np.errstate(all="ignore"):
+        exp = np.exp(scores)
+        probs = exp / exp.sum(axis=1, keepdims=True)
+        loss = -np.log(probs[rows, y] if normalise else exp[rows, y]).sum()
+    d = probs.copy()
+    if one_hot:
+        d[rows, y] -= 1.0
+    return loss, X.T @ d
+
+
+def _combine(parts, W, X, reg, *, average=True, reg_factor=2.0, reg_in_loss=True):
+    loss, dW = parts
+    N = X.shape[0] if average else 1
+    loss = loss / N + (reg * np.sum(W * W) if reg_in_loss else 0.0)
+    return float(loss), dW / N + reg_factor * reg * W
+
+
+def svm_mistakes():
+    return [
+        ("the loss and the gradient are sums over the examples, not means: divide both by N",
+         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, average=False)),
+        ("the gradient of reg * sum(W**2) is 2 * reg * W: the factor 2 is missing",
+         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_factor=1.0)),
+        ("the margins include the correct class j == y[i] (it adds 1 per example): skip it",
+         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y, include_correct=True), W, X, reg)),
+        ("each positive margin must also subtract x_i from the correct class's column "
+         "dW[:, y[i]]",
+         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y, skip_correct_grad=True), W, X,
+                                           reg)),
+        ("the margin (delta) should be 1, not 0",
+         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y, margin=0.0), W, X, reg)),
+        ("the regularization term reg * sum(W**2) is missing from the loss",
+         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_in_loss=False)),
+    ]
+
+
+def softmax_mistakes():
+    return [
+        ("the loss and the gradient are sums over the examples, not means: divide both by N",
+         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, average=False)),
+        ("the gradient of reg * sum(W**2) is 2 * reg * W: the factor 2 is missing",
+         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, reg_factor=1.0)),
+        ("exp overflows for large scores: subtract each row's maximum score before exp (the "
+         "probabilities do not change)",
+         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y, shift=False), W, X, reg)),
+        ("the gradient with respect to the scores is p - one_hot(y): subtract 1 at the correct "
+         "class",
+         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y, one_hot=False), W, X, reg)),
+        ("the loss must use the normalised probability exp(s_y) / sum_j exp(s_j), not exp(s_y)",
+         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y, normalise=False), W, X, reg)),
+        ("the regularization term reg * sum(W**2) is missing from the loss",
+         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg,
+                                           reg_in_loss=False)),
+    ]
+
+
+MISTAKES = {
+    "linear.svm_loss_naive": svm_mistakes(),
+    "linear.svm_loss_vectorized": svm_mistakes(),
+    "linear.softmax_loss_naive": softmax_mistakes(),
+    "linear.softmax_loss_vectorized": softmax_mistakes(),
+}

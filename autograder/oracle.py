@@ -1,0 +1,144 @@
+"""The reference answers, from the reference code or, in a student release, from recorded data.
+
+In the instructor's repository the judge loads ``solutions/coursework`` in its own process (under
+the private name ``_reference_coursework``, so it never meets a student's ``coursework``) and runs
+it; the known mistakes of ``autograder/mistakes`` run beside it to recognise wrong answers. The
+student release has neither: ``record`` stores the outputs the public tests need, keyed by a
+digest of the recipe and its inputs, and ``Oracle(recorded=...)`` answers from that store.
+"""
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+from . import wire
+from .paths import MISTAKES_DIR, RECORDED_DIR, REFERENCE_PACKAGE
+
+REFERENCE_NAME = "_reference_coursework"
+
+
+class GraderFault(RuntimeError):
+    """A fault of the grader itself (not of the submission)."""
+
+
+class Namespace:
+    """``cw.linear`` -> the reference module ``linear``, imported on first use."""
+
+    def __init__(self, package_name):
+        self._package = package_name
+
+    def __getattr__(self, module):
+        if module.startswith("_"):
+            raise AttributeError(module)
+        return importlib.import_module(f"{self._package}.{module}")
+
+
+def load_reference(path=REFERENCE_PACKAGE):
+    """Import the reference package under its private name and return a Namespace for it."""
+    path = Path(path)
+    if REFERENCE_NAME not in sys.modules:
+        if not (path / "__init__.py").exists():
+            raise GraderFault(f"no reference package at {path}")
+        spec = importlib.util.spec_from_file_location(
+            REFERENCE_NAME, path / "__init__.py", submodule_search_locations=[str(path)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[REFERENCE_NAME] = module
+        spec.loader.exec_module(module)
+    return Namespace(REFERENCE_NAME)
+
+
+def digest(recipe_id, args, kwargs):
+    """A stable key for a recipe applied to inputs."""
+    payload = wire.dumps({"recipe": recipe_id, "args": wire.encode(list(args)),
+                          "kwargs": wire.encode(dict(kwargs))})
+    return hashlib.sha256(payload).hexdigest()[:32]
+
+
+def recipe_id(recipe):
+    if isinstance(recipe, str):
+        return recipe
+    return f"{recipe.__module__.rsplit('.', 1)[-1]}.{recipe.__qualname__}"
+
+
+class Oracle:
+    """Reference outputs and known-mistake outputs for the tests."""
+
+    def __init__(self, recorded=None):
+        self.recorded = recorded  # None: run the reference; else a dict loaded from disk
+        self.recording = None  # dict filled by ``run``/``mistakes`` when recording
+        self._cw = None
+        self._mistakes = {}
+
+    @property
+    def cw(self):
+        if self._cw is None:
+            self._cw = load_reference()
+        return self._cw
+
+    def run(self, recipe, *args, **kwargs):
+        """The reference result of ``recipe`` on these inputs.
+
+        ``recipe`` is "module.function" (call that reference function) or a function
+        ``recipe(cw, *args, **kwargs)`` of the reference namespace.
+        """
+        key = digest(recipe_id(recipe), args, kwargs)
+        if self.recorded is not None:
+            if key not in self.recorded["outputs"]:
+                raise GraderFault(f"no recorded reference output for {recipe_id(recipe)}; the "
+                                  "release's recorded data is out of date")
+            return wire.decode(self.recorded["outputs"][key])
+        if isinstance(recipe, str):
+            module, _, name = recipe.partition(".")
+            func = getattr(getattr(self.cw, module), name)
+            result = func(*args, **kwargs)
+        else:
+            result = recipe(self.cw, *args, **kwargs)
+        if self.recording is not None:
+            self.recording["outputs"][key] = wire.encode(result)
+        return result
+
+    def mistakes(self, target, *args, **kwargs):
+        """[(description, output)] of every known mistake of ``target`` on these inputs."""
+        key = digest("mistakes:" + target, args, kwargs)
+        if self.recorded is not None:
+            return [(d, wire.decode(v)) for d, v in self.recorded["mistakes"].get(key, [])]
+        results = []
+        for description, func in self.known_mistakes(target):
+            try:
+                results.append((description, func(self.cw, *args, **kwargs)))
+            except Exception:  # a mistake variant that does not apply to these inputs
+                continue
+        if self.recording is not None:
+            self.recording["mistakes"][key] = [(d, wire.encode(v)) for d, v in results]
+        return results
+
+    def known_mistakes(self, target):
+        """The registered (description, function) pairs for ``target``."""
+        module = target.split(".", 1)[0]
+        if module not in self._mistakes:
+            self._mistakes[module] = {}
+            if (MISTAKES_DIR / f"{module}.py").exists():
+                mod = importlib.import_module(f"autograder.mistakes.{module}")
+                self._mistakes[module] = getattr(mod, "MISTAKES", {})
+        return self._mistakes[module].get(target, [])
+
+
+def recorded_path(module, directory=RECORDED_DIR):
+    return Path(directory) / f"{module}.json"
+
+
+def load_recorded(modules, directory=RECORDED_DIR):
+    """Merge the recorded files of these modules; None if none exists."""
+    merged = {"outputs": {}, "mistakes": {}}
+    found = False
+    for module in modules:
+        path = recorded_path(module, directory)
+        if path.exists():
+            found = True
+            data = json.loads(path.read_text())
+            merged["outputs"].update(data["outputs"])
+            merged["mistakes"].update(data["mistakes"])
+    return merged if found else None

@@ -1,0 +1,200 @@
+"""How tests are declared: one ``Spec`` per coursework module, one test per graded function.
+
+A test is a function of a ``Trial``; it builds inputs, asks the student's code for outputs through
+``t.student`` (a worker), asks ``t.ref`` for the reference, and raises ``Failed`` at the first
+wrong answer. Points sit beside the test::
+
+    SPEC = Spec("linear")
+
+    @SPEC.test("svm_loss_naive", points=2)
+    def svm_loss_naive(t):
+        for case in loss_cases(t):
+            t.check("linear.svm_loss_naive", *case.args, label=case.label, names=("loss", "dW"))
+
+Public cases live in the spec; hidden ones in ``autograder/hidden/<module>.py`` (absent from the
+student release) and are reached with ``t.hidden(...)``.
+"""
+
+import importlib
+from dataclasses import dataclass, field
+
+from .compare import DEFAULT_RTOL, Failed, close, describe
+from .paths import HIDDEN_DIR
+
+
+@dataclass
+class Case:
+    """Inputs of one call, with a label that says what is special about them."""
+
+    label: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Test:
+    key: str  # "module.function" or "module.Class"
+    points: float
+    func: object
+    doc: str = ""
+
+
+class Spec:
+    """The tests of one coursework module."""
+
+    def __init__(self, module):
+        self.module = module
+        self.tests = {}
+
+    def test(self, name, *, points):
+        def register(func):
+            key = f"{self.module}.{name}"
+            if key in self.tests:
+                raise ValueError(f"{key} is declared twice")
+            self.tests[key] = Test(key, float(points), func, (func.__doc__ or "").strip())
+            return func
+        return register
+
+
+class Trial:
+    """What a test works with: the student's code, the reference, and the check helpers."""
+
+    def __init__(self, student, ref, *, public_only=False):
+        self.student = student
+        self.ref = ref
+        self.public_only = public_only
+
+    def source(self, module):
+        """The text of the submission's ``coursework/<module>.py`` (read, never executed)."""
+        path = self.student.worker.submission / "coursework" / f"{module}.py"
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.read(2_000_000)
+        except OSError:
+            return ""
+
+    def no_python_loops(self, target):
+        """Fail when the function ``module.name`` contains a for/while loop or a comprehension."""
+        import ast
+
+        module, _, name = target.partition(".")
+        try:
+            tree = ast.parse(self.source(module))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return  # the call itself reports the broken module
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                for inner in ast.walk(node):
+                    if isinstance(inner, (ast.For, ast.While, ast.AsyncFor, ast.ListComp,
+                                          ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                        raise Failed(
+                            f"{name}: has a Python loop (line {inner.lineno}); the vectorized "
+                            "version must work on whole arrays, without looping over examples "
+                            "or classes",
+                            hint="index with arrays (scores[np.arange(N), y]) and use "
+                                 "broadcasting and matrix products instead of loops")
+                return
+
+    def hidden(self, module, name, *args, **kwargs):
+        """Hidden cases from ``autograder/hidden/<module>.py`` (none in public-only runs)."""
+        if self.public_only or not (HIDDEN_DIR / f"{module}.py").exists():
+            return []
+        mod = importlib.import_module(f"autograder.hidden.{module}")
+        return list(getattr(mod, name)(*args, **kwargs))
+
+    def check(self, target, *args, label="", names=None, argnames=None, rtol=DEFAULT_RTOL,
+              recipe=None, opaque=(), **kwargs):
+        """Call the student's ``target`` and compare with the reference (``recipe`` or target).
+
+        ``names`` names the outputs when the function returns several ("loss", "dW"). Known
+        mistakes of ``target`` are compared too, to turn a failure into a hint.
+        """
+        got, modified = self.student.call_full(target, *args, opaque=opaque, **kwargs)
+        self.no_input_modified(target, modified, argnames, label)
+        expected = self.ref.run(recipe or target, *args, **kwargs)
+        self.compare(target, got, expected, names=names, label=label, rtol=rtol,
+                     mistakes=lambda: self.ref.mistakes(target, *args, **kwargs))
+        return got
+
+    def no_input_modified(self, target, modified, argnames=None, label=""):
+        if not modified:
+            return
+        shown = []
+        for m in modified:
+            if m.isdigit() and argnames and int(m) < len(argnames):
+                shown.append(argnames[int(m)])
+            else:
+                shown.append(m if not m.isdigit() else f"argument {int(m) + 1}")
+        raise Failed(f"{_where(target, label)}modified its input {', '.join(shown)} in place; "
+                     "work on a copy (x = x.copy()) or build new arrays",
+                     hint="never change the arrays you are given: the caller still needs them")
+
+    def compare(self, target, got, expected, *, names=None, label="", rtol=DEFAULT_RTOL,
+                mistakes=None):
+        """Compare outputs; on failure look for a known mistake that explains them."""
+        where = _where(target, label)
+        try:
+            if names and len(names) > 1:
+                if not isinstance(got, (tuple, list)) or len(got) != len(names):
+                    raise Failed(f"should return {len(names)} values ({', '.join(names)}), "
+                                 f"got {describe(got)}")
+                for name, g, e in zip(names, got, expected):
+                    close(name, g, e, rtol=rtol)
+            else:
+                close(names[0] if names else "the result", got, expected, rtol=rtol)
+        except Failed as failure:
+            hint = failure.hint or self._hint(got, expected, names, rtol, mistakes)
+            raise Failed(where + failure.message, hint) from None
+
+    @staticmethod
+    def _hint(got, expected, names, rtol, mistakes):
+        if mistakes is None:
+            return None
+        for description, wrong in mistakes():
+            if _explains(got, wrong, expected, names, rtol):
+                return description
+        return None
+
+
+def _similar(got, wrong, rtol):
+    """Loose equality for recognising a mistake: NaN matches NaN, shapes must agree."""
+    import numpy as np
+
+    if isinstance(wrong, (tuple, list)):
+        return (isinstance(got, (tuple, list)) and len(got) == len(wrong)
+                and all(_similar(g, w, rtol) for g, w in zip(got, wrong)))
+    try:
+        g = np.asarray(got, dtype=np.float64)
+        w = np.asarray(wrong, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if g.shape != w.shape:
+        return False
+    scale = float(np.nanmax(np.abs(w[np.isfinite(w)]), initial=0.0))
+    return bool(np.allclose(g, w, rtol=rtol, atol=1e-9 * max(scale, 1.0), equal_nan=True))
+
+
+def _explains(got, wrong, expected, names, rtol):
+    """True when the mistake's output matches ``got`` wherever ``got`` is wrong."""
+    from .compare import matches
+
+    rtol = max(rtol, 1e-6)
+    if names and len(names) > 1:
+        if not isinstance(got, (tuple, list)) or len(got) != len(names):
+            return False
+        if not isinstance(wrong, (tuple, list)) or len(wrong) != len(names):
+            return False
+        explained = False
+        for g, w, e in zip(got, wrong, expected):
+            if matches(g, e, rtol):
+                continue
+            if not _similar(g, w, rtol):
+                return False
+            explained = True
+        return explained
+    return not matches(got, expected, rtol) and _similar(got, wrong, rtol)
+
+
+def _where(target, label):
+    name = target.split(".", 1)[1] if "." in target else target
+    return f"{name}({label}): " if label else f"{name}: "

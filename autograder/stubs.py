@@ -1,0 +1,110 @@
+"""Generate the student stubs in ``coursework/`` from the reference in ``solutions/coursework/``.
+
+Design rule 2: the solution code sits between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines.
+Each region is replaced by ``raise NotImplementedError(...)`` naming the function, at the marker's
+indentation; every other byte is copied as it is. Unbalanced or nested markers are an error.
+"""
+
+import re
+from pathlib import Path
+
+BEGIN = "# BEGIN SOLUTION"
+END = "# END SOLUTION"
+_DEF = re.compile(r"^(\s*)(?:async\s+)?(def|class)\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class MarkerError(ValueError):
+    """The solution markers of a file are unbalanced or nested."""
+
+
+def _enclosing_name(lines, index, indent):
+    """Dotted name of the def (and its class) that encloses line ``index`` at ``indent``."""
+    names = []
+    limit = len(indent)
+    for line in reversed(lines[:index]):
+        match = _DEF.match(line)
+        if match and len(match.group(1)) < limit:
+            names.append(match.group(3))
+            limit = len(match.group(1))
+            if limit == 0:
+                break
+    return ".".join(reversed(names)) or "this code"
+
+
+def make_stub(source, filename="<source>", module_path="coursework/<module>.py"):
+    """Return ``source`` with each solution region replaced by ``raise NotImplementedError``."""
+    lines = source.splitlines(keepends=True)
+    out = []
+    open_at = None
+    for number, line in enumerate(lines, start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if open_at is not None:
+                raise MarkerError(
+                    f"{filename}:{number}: '{BEGIN}' inside the region opened at line {open_at}; "
+                    "regions cannot nest"
+                )
+            open_at = number
+            indent = line[: len(line) - len(line.lstrip())]
+            name = _enclosing_name(lines, number - 1, indent)
+            newline = "\r\n" if line.endswith("\r\n") else "\n"
+            out.append(
+                f'{indent}raise NotImplementedError("{name}: not implemented yet; write it in '
+                f'{module_path}"){newline}'
+            )
+        elif marker == END:
+            if open_at is None:
+                raise MarkerError(f"{filename}:{number}: '{END}' without a '{BEGIN}' before it")
+            open_at = None
+        elif open_at is None:
+            out.append(line)
+    if open_at is not None:
+        raise MarkerError(f"{filename}:{open_at}: '{BEGIN}' is never closed by '{END}'")
+    return "".join(out)
+
+
+def generated_files(reference_dir):
+    """Map each relative path under the reference package to the stub text it generates."""
+    reference_dir = Path(reference_dir)
+    files = {}
+    for path in sorted(reference_dir.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        rel = path.relative_to(reference_dir)
+        text = path.read_text(encoding="utf-8")
+        files[rel] = make_stub(text, filename=str(path), module_path=f"coursework/{rel.as_posix()}")
+    return files
+
+
+def write_stubs(reference_dir, stubs_dir):
+    """Write the stubs; return the relative paths whose content changed."""
+    stubs_dir = Path(stubs_dir)
+    changed = []
+    for rel, text in generated_files(reference_dir).items():
+        target = stubs_dir / rel
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            changed.append(rel)
+    return changed
+
+
+def out_of_sync(reference_dir, stubs_dir):
+    """Relative paths (as strings) where ``stubs_dir`` differs from what the generator makes.
+
+    A stub that is missing, differs, or has no reference file any more is out of sync.
+    """
+    stubs_dir = Path(stubs_dir)
+    expected = generated_files(reference_dir)
+    problems = []
+    for rel, text in expected.items():
+        target = stubs_dir / rel
+        if not target.exists():
+            problems.append(f"{rel.as_posix()} (missing)")
+        elif target.read_text(encoding="utf-8") != text:
+            problems.append(f"{rel.as_posix()} (differs from its solution)")
+    for path in sorted(stubs_dir.rglob("*.py")):
+        rel = path.relative_to(stubs_dir)
+        if "__pycache__" not in path.parts and rel not in expected:
+            problems.append(f"{rel.as_posix()} (no such file in solutions/coursework)")
+    return problems

@@ -1,0 +1,59 @@
+"""The units of the course, in order, and the coursework modules each one grades."""
+
+import importlib
+
+from .paths import PACKAGE_DIR
+
+# unit name -> (title, modules whose specs it grades). Add a unit here and a spec per module in
+# autograder/specs/.
+UNITS = {
+    "01_linear": ("Linear classifiers", ["linear"]),
+    "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
+    "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
+}
+
+
+class UnknownUnit(ValueError):
+    pass
+
+
+def available_units():
+    """Units whose every spec module exists, in course order."""
+    out = []
+    for name, (_, modules) in UNITS.items():
+        if all((PACKAGE_DIR / "specs" / f"{m}.py").exists() for m in modules):
+            out.append(name)
+    return out
+
+
+def resolve_units(requested):
+    """Map '01', '01_linear' or 'linear' to unit names; UnknownUnit naming the bad one."""
+    available = available_units()
+    if not requested:
+        return available
+    out = []
+    for item in requested:
+        item = str(item).strip()
+        match = [u for u in available
+                 if item == u or item == u.split("_", 1)[0] or item == u.split("_", 1)[1]
+                 or item in UNITS[u][1]]
+        if not match:
+            raise UnknownUnit(f"unknown unit {item!r}; available: {', '.join(available)}")
+        for u in match:
+            if u not in out:
+                out.append(u)
+    return out
+
+
+def specs_of(unit):
+    """The Spec objects of a unit, in the order of its modules."""
+    return [importlib.import_module(f"autograder.specs.{m}").SPEC for m in UNITS[unit][1]]
+
+
+def unit_of_key(key):
+    """The unit that grades 'module.function'."""
+    module = key.split(".", 1)[0]
+    for name, (_, modules) in UNITS.items():
+        if module in modules:
+            return name
+    raise UnknownUnit(f"no unit grades the module {module!r}")

@@ -1,0 +1,242 @@
+"""The only language the judge and the worker speak: framed JSON with arrays as base64.
+
+Nothing received is ever unpickled or executed. Values are plain data — None, bool, int, float,
+str, lists, tuples, dicts with string keys, and NumPy arrays of numeric or boolean dtype — plus a
+few tagged references:
+
+- ``Handle(id)``: an object that lives in the worker (a layer's cache, a model); the judge can
+  only pass it back.
+- ``Seed(n)``: the worker builds ``numpy.random.default_rng(n)`` in its place.
+- ``Fn(name, params)``: one of the trusted functions of ``worker_fns`` (for gradient checkers).
+
+The decoder is strict: unknown tags, object dtypes, size mismatches, deep nesting and oversized
+frames are a ``WireError``. This module is copied into the worker's sandbox, so it imports only the
+standard library and NumPy.
+"""
+
+import base64
+import json
+import math
+import os
+import struct
+
+import numpy as np
+
+MAX_FRAME = 256 * 1024 * 1024  # bytes; a worker that sends more is cut off
+MAX_DEPTH = 32
+_ALLOWED_KINDS = "biufc"  # bool, int, uint, float, complex
+
+
+class WireError(ValueError):
+    """A frame or value that does not follow the protocol."""
+
+
+class Handle:
+    """An object kept in the worker; the judge sees only its id."""
+
+    __slots__ = ("id", "type_name")
+
+    def __init__(self, id, type_name=""):
+        self.id = int(id)
+        self.type_name = str(type_name)
+
+    def __repr__(self):
+        return f"Handle({self.id}, {self.type_name!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, Handle) and other.id == self.id
+
+    def __hash__(self):
+        return hash(self.id)
+
+
+class Seed:
+    """Stands for ``numpy.random.default_rng(n)`` built on the other side."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n):
+        self.n = int(n)
+
+    def __repr__(self):
+        return f"Seed({self.n})"
+
+
+class Fn:
+    """Stands for the trusted function ``worker_fns.make(name, params)``."""
+
+    __slots__ = ("name", "params")
+
+    def __init__(self, name, params=None):
+        self.name = str(name)
+        self.params = params or {}
+
+    def __repr__(self):
+        return f"Fn({self.name!r})"
+
+
+class Unencodable(WireError):
+    """A value that is not plain data (the worker turns it into a Handle)."""
+
+
+def encode(value, depth=0):
+    """Turn a value into JSON-ready plain data; raise Unencodable for anything else."""
+    if depth > MAX_DEPTH:
+        raise Unencodable("nested too deeply")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**63 else float(value)
+    if isinstance(value, float):
+        return _encode_float(value)
+    if isinstance(value, np.generic) and value.dtype.kind in _ALLOWED_KINDS:
+        return _encode_array(np.asarray(value), scalar=True)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in _ALLOWED_KINDS:
+            raise Unencodable(f"an array of dtype {value.dtype}")
+        return _encode_array(value)
+    if isinstance(value, Handle):
+        return {"$ref": value.id, "type": value.type_name}
+    if isinstance(value, Seed):
+        return {"$rng": value.n}
+    if isinstance(value, Fn):
+        return {"$fn": value.name, "params": encode(value.params, depth + 1)}
+    if isinstance(value, tuple):
+        return {"$tuple": [encode(v, depth + 1) for v in value]}
+    if isinstance(value, list):
+        return [encode(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise Unencodable("a dict whose keys are not all strings")
+        return {"$dict": {k: encode(v, depth + 1) for k, v in value.items()}}
+    raise Unencodable(f"a {type(value).__module__}.{type(value).__qualname__}")
+
+
+def _encode_float(x):
+    if math.isfinite(x):
+        return x
+    return {"$float": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
+
+
+def _encode_array(a, scalar=False):
+    a = np.ascontiguousarray(a)
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("<"))
+    return {
+        "$array": base64.b64encode(a.tobytes()).decode("ascii"),
+        "dtype": a.dtype.str,
+        "shape": list(a.shape),
+        "scalar": scalar,
+    }
+
+
+def decode(data, resolve=None, depth=0):
+    """Inverse of ``encode``. ``resolve(tag, payload)`` maps $ref/$rng/$fn (default: the tag
+    classes)."""
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    if data is None or isinstance(data, (bool, str, int, float)):
+        return data
+    if isinstance(data, list):
+        return [decode(v, resolve, depth + 1) for v in data]
+    if not isinstance(data, dict) or len(data) == 0:
+        raise WireError(f"unexpected {type(data).__name__} in a frame")
+    if "$array" in data:
+        return _decode_array(data)
+    if "$tuple" in data:
+        return tuple(decode(v, resolve, depth + 1) for v in _expect(data["$tuple"], list))
+    if "$dict" in data:
+        items = _expect(data["$dict"], dict)
+        return {str(k): decode(v, resolve, depth + 1) for k, v in items.items()}
+    if "$float" in data:
+        text = data["$float"]
+        if text not in ("nan", "inf", "-inf"):
+            raise WireError(f"bad float {text!r}")
+        return float(text)
+    if "$ref" in data:
+        ref = Handle(_expect(data["$ref"], int), data.get("type", ""))
+        return resolve("ref", ref) if resolve else ref
+    if "$rng" in data:
+        seed = Seed(_expect(data["$rng"], int))
+        return resolve("rng", seed) if resolve else seed
+    if "$fn" in data:
+        fn = Fn(_expect(data["$fn"], str), decode(data.get("params", {"$dict": {}}), None, depth + 1))
+        return resolve("fn", fn) if resolve else fn
+    raise WireError(f"unknown tag in {sorted(data)[:3]}")
+
+
+def _expect(value, kind):
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise WireError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _decode_array(data):
+    dtype_str = _expect(data.get("dtype"), str)
+    try:
+        dtype = np.dtype(dtype_str)
+    except TypeError as exc:
+        raise WireError(f"bad dtype {dtype_str!r}") from exc
+    if dtype.kind not in _ALLOWED_KINDS or dtype.hasobject or dtype.fields is not None:
+        raise WireError(f"dtype {dtype_str!r} is not allowed")
+    shape = _expect(data.get("shape"), list)
+    if len(shape) > 32 or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                                  for n in shape):
+        raise WireError(f"bad shape {shape!r}")
+    raw = base64.b64decode(_expect(data["$array"], str), validate=True)
+    if len(raw) != math.prod(shape) * dtype.itemsize:
+        raise WireError(f"{len(raw)} bytes do not fill an array of shape {shape} and {dtype}")
+    array = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    if data.get("scalar") is True and array.ndim == 0:
+        return array[()]
+    return array
+
+
+def dumps(message):
+    """Serialize one message (already encoded) to bytes."""
+    return json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def write_frame(fd, message):
+    """Write one length-prefixed frame to the file descriptor ``fd``."""
+    body = dumps(message)
+    _write_all(fd, struct.pack(">Q", len(body)) + body)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def read_exact(fd, n):
+    """Read exactly n bytes (blocking); EOFError if the other side closed first."""
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def parse_body(body):
+    """Parse a frame body into (undecoded) JSON data."""
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise WireError(f"unreadable frame: {exc}") from None
+
+
+def _reject_constant(name):
+    raise WireError(f"bare {name} in a frame")
+
+
+def read_frame(fd, max_size=MAX_FRAME):
+    """Read one frame (blocking) and return its parsed JSON data."""
+    (size,) = struct.unpack(">Q", read_exact(fd, 8))
+    if size > max_size:
+        raise WireError(f"a frame of {size} bytes exceeds the limit of {max_size}")
+    return parse_body(read_exact(fd, size))

@@ -1,0 +1,190 @@
+"""The worker: the only process in which student code runs.
+
+Started by the judge (``runner.py``) inside the sandbox as
+``python -I -S -B worker.py REQUEST_FD REPLY_FD SUBMISSION_DIR [SITE_DIR ...]``.
+It imports the submission's ``coursework`` modules on demand, calls what the judge asks for, and
+answers with plain data (``wire``). Objects that are not plain data (a layer's cache, a model)
+stay here and are named by a Handle. This file is copied into the sandbox and imports only the
+standard library, NumPy and its sibling modules ``wire`` and ``worker_fns``.
+
+Nothing here is trusted by the judge: student code can rewrite any of it at run time. The judge
+checks every answer itself.
+"""
+
+import importlib
+import os
+import resource
+import sys
+import time
+import traceback
+
+MAX_TRACEBACK = 4000
+
+
+def main(argv):
+    request_fd, reply_fd, submission = int(argv[1]), int(argv[2]), argv[3]
+    site_dirs = argv[4:]
+    sys.path.extend(site_dirs)
+    global np, wire, worker_fns
+    import numpy as np
+    import wire
+    import worker_fns
+
+    # Only now, with the worker's own modules loaded, may the submission shadow module names.
+    sys.path.insert(0, submission)
+
+    objects = {}
+    next_id = [1]
+
+    def keep(obj):
+        ident = next_id[0]
+        next_id[0] += 1
+        objects[ident] = obj
+        return wire.Handle(ident, type(obj).__name__)
+
+    def resolve(tag, item):
+        if tag == "ref":
+            if item.id not in objects:
+                raise wire.WireError(f"unknown handle {item.id}")
+            return objects[item.id]
+        if tag == "rng":
+            return np.random.default_rng(item.n)
+        return worker_fns.make(item.name, item.params)
+
+    def encode_result(value, opaque):
+        if isinstance(value, tuple) and opaque:
+            return wire.encode(tuple(
+                keep(v) if i in opaque else encode_or_keep(v) for i, v in enumerate(value)
+            ))
+        if opaque == [0] and not isinstance(value, tuple):
+            return wire.encode(keep(value))
+        return encode_or_keep(value)
+
+    def encode_or_keep(value):
+        try:
+            return wire.encode(value)
+        except wire.Unencodable:
+            return wire.encode(keep(value))
+
+    while True:
+        try:
+            request = wire.read_frame(request_fd)
+        except EOFError:
+            return 0
+        reply = handle(request, resolve, encode_result, objects)
+        try:
+            wire.write_frame(reply_fd, reply)
+        except (wire.WireError, ValueError, TypeError) as exc:
+            wire.write_frame(reply_fd, {"ok": False, "kind": "protocol",
+                                        "message": f"the result could not be sent: {exc}"})
+
+
+def _target(name):
+    """Import coursework.<module> and return the attribute named by 'module.attr'."""
+    module_name, _, attr = name.partition(".")
+    module = importlib.import_module(f"coursework.{module_name}")
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise LookupError(f"coursework/{module_name}.py has no {attr!r}: was it renamed or "
+                              "deleted? Keep the names of the stubs")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _snapshot(args, kwargs):
+    arrays = [(str(i), a) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+    arrays += [(k, a) for k, a in kwargs.items() if isinstance(a, np.ndarray)]
+    return [(name, a, a.copy()) for name, a in arrays]
+
+
+def handle(request, resolve, encode_result, objects):
+    op = request.get("op")
+    try:
+        args = wire.decode(request.get("args", []), resolve)
+        kwargs = wire.decode(request.get("kwargs", {"$dict": {}}), resolve)
+        if op == "ping":
+            return {"ok": True, "value": None}
+        if op == "import":
+            importlib.import_module(f"coursework.{request['module']}")
+            return {"ok": True, "value": None}
+        if op == "release":
+            for ident in request.get("refs", []):
+                objects.pop(ident, None)
+            return {"ok": True, "value": None}
+        if op == "call":
+            func = _target(request["target"])
+        elif op in ("method", "getattr", "setattr", "getitem"):
+            subject = resolve("ref", wire.Handle(request["ref"]))
+            if op == "method":
+                func = getattr(subject, request["name"])
+            elif op == "getattr":
+                return {"ok": True, "value": wire.encode(_plain(getattr(subject, request["name"])))}
+            elif op == "getitem":
+                return {"ok": True, "value": wire.encode(_plain(subject[request["name"]]))}
+            else:
+                setattr(subject, request["name"], args[0])
+                return {"ok": True, "value": None}
+        else:
+            return {"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"}
+    except BaseException as exc:  # noqa: BLE001 - import errors of student modules land here
+        return _failure(exc, phase="import")
+
+    snapshot = _snapshot(args, kwargs)
+    limit_cpu(request.get("cpu_seconds"))
+    started = time.perf_counter()
+    try:
+        value = func(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
+        return _failure(exc, phase="call")
+    elapsed = time.perf_counter() - started
+    modified = [name for name, a, before in snapshot
+                if a.shape != before.shape or not np.array_equal(a, before, equal_nan=True)]
+    return {"ok": True, "value": encode_result(value, request.get("opaque") or []),
+            "modified": modified, "seconds": elapsed}
+
+
+def _plain(value):
+    """Attributes read by the judge: plain data, or dicts of arrays (model params)."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return value
+
+
+def limit_cpu(seconds):
+    """Let this call use at most ``seconds`` more CPU time (SIGXCPU past that)."""
+    if not seconds:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    want = int(used + seconds) + 1
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (want, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _failure(exc, phase):
+    tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    # Keep the frames of student code, not of this file.
+    text = "".join(line for line in tb if "worker.py" not in line)[-MAX_TRACEBACK:]
+    if isinstance(exc, NotImplementedError):
+        kind = "not_implemented"
+    elif phase == "import" and isinstance(exc, LookupError):
+        kind = "error"
+    elif phase == "import":
+        kind = "import_error"
+    elif isinstance(exc, SystemExit):
+        kind = "error"
+        text = f"the code called sys.exit({exc.code!r}) (or raised SystemExit)\n" + text
+    else:
+        kind = "error"
+    message = f"{type(exc).__name__}: {exc}"
+    return {"ok": False, "kind": kind, "message": message[:2000], "traceback": text}
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,18 @@
+"""coursework: the package you implement during the course.
+
+Each module is one topic of the course and is taught by the notebook of the same name:
+
+========== ============================= ===============================
+unit       module(s)                     notebook
+========== ============================= ===============================
+01         linear                        01_linear_classifier.ipynb
+02         layers, losses, gradcheck,    02_mlp_backprop.ipynb
+           mlp, training
+03         conv, cnn                     03_cnn_layers.ipynb
+========== ============================= ===============================
+
+``backend`` and ``data`` are provided helpers: you do not edit them. Functions you implement raise
+``NotImplementedError`` until you do; check them from a notebook with
+``from autograder import check; check("linear.svm_loss_naive")`` or grade them all with
+``make grade``.
+"""
