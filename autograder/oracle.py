@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from . import wire
 from .paths import MISTAKES_DIR, RECORDED_DIR, REFERENCE_PACKAGE
 
@@ -34,6 +36,29 @@ class Namespace:
         if module.startswith("_"):
             raise AttributeError(module)
         return importlib.import_module(f"{self._package}.{module}")
+
+
+class _ModuleView:
+    """A module with one attribute replaced."""
+
+    def __init__(self, module, name, value):
+        self._module, self._name, self._value = module, name, value
+
+    def __getattr__(self, attr):
+        return self._value if attr == self._name else getattr(self._module, attr)
+
+
+class Patched:
+    """The namespace ``cw`` with ``target`` ('module.function') replaced by ``func``."""
+
+    def __init__(self, cw, target, func):
+        self._cw = cw
+        self._module, _, self._name = target.partition(".")
+        self._func = func
+
+    def __getattr__(self, module):
+        real = getattr(self._cw, module)
+        return _ModuleView(real, self._name, self._func) if module == self._module else real
 
 
 def load_reference(path=REFERENCE_PACKAGE):
@@ -82,7 +107,9 @@ class Oracle:
         """The reference result of ``recipe`` on these inputs.
 
         ``recipe`` is "module.function" (call that reference function) or a function
-        ``recipe(cw, *args, **kwargs)`` of the reference namespace.
+        ``recipe(cw, *args, **kwargs)`` of the reference namespace ``cw`` (``cw.layers`` is the
+        reference module ``layers``), for results that need several calls (forward, then
+        backward with the forward's cache).
         """
         key = digest(recipe_id(recipe), args, kwargs)
         if self.recorded is not None:
@@ -90,25 +117,23 @@ class Oracle:
                 raise GraderFault(f"no recorded reference output for {recipe_id(recipe)}; the "
                                   "release's recorded data is out of date")
             return wire.decode(self.recorded["outputs"][key])
-        if isinstance(recipe, str):
-            module, _, name = recipe.partition(".")
-            func = getattr(getattr(self.cw, module), name)
-            result = func(*args, **kwargs)
-        else:
-            result = recipe(self.cw, *args, **kwargs)
+        result = _apply(recipe, self.cw, args, kwargs)
         if self.recording is not None:
             self.recording["outputs"][key] = wire.encode(result)
         return result
 
-    def mistakes(self, target, *args, **kwargs):
-        """[(description, output)] of every known mistake of ``target`` on these inputs."""
-        key = digest("mistakes:" + target, args, kwargs)
+    def mistakes(self, target, recipe, *args, **kwargs):
+        """[(description, output)] of every known mistake of ``target`` on these inputs: the
+        recipe run with ``target`` replaced by each mistaken variant."""
+        key = digest(f"mistakes:{target}:{recipe_id(recipe)}", args, kwargs)
         if self.recorded is not None:
             return [(d, wire.decode(v)) for d, v in self.recorded["mistakes"].get(key, [])]
         results = []
         for description, func in self.known_mistakes(target):
             try:
-                results.append((description, func(self.cw, *args, **kwargs)))
+                with np.errstate(all="ignore"):
+                    results.append((description,
+                                    _apply(recipe, Patched(self.cw, target, func), args, kwargs)))
             except Exception:  # a mistake variant that does not apply to these inputs
                 continue
         if self.recording is not None:
@@ -116,7 +141,8 @@ class Oracle:
         return results
 
     def known_mistakes(self, target):
-        """The registered (description, function) pairs for ``target``."""
+        """The registered (description, function) pairs for ``target``; each function has the
+        signature of the target itself."""
         module = target.split(".", 1)[0]
         if module not in self._mistakes:
             self._mistakes[module] = {}
@@ -124,6 +150,13 @@ class Oracle:
                 mod = importlib.import_module(f"autograder.mistakes.{module}")
                 self._mistakes[module] = getattr(mod, "MISTAKES", {})
         return self._mistakes[module].get(target, [])
+
+
+def _apply(recipe, cw, args, kwargs):
+    if isinstance(recipe, str):
+        module, _, name = recipe.partition(".")
+        return getattr(getattr(cw, module), name)(*args, **kwargs)
+    return recipe(cw, *args, **kwargs)
 
 
 def recorded_path(module, directory=RECORDED_DIR):

@@ -66,7 +66,10 @@ class Trial:
 
     def source(self, module):
         """The text of the submission's ``coursework/<module>.py`` (read, never executed)."""
-        path = self.student.worker.submission / "coursework" / f"{module}.py"
+        submission = getattr(self.student.worker, "submission", None)
+        if submission is None:
+            return ""
+        path = submission / "coursework" / f"{module}.py"
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 return f.read(2_000_000)
@@ -113,7 +116,7 @@ class Trial:
         self.no_input_modified(target, modified, argnames, label)
         expected = self.ref.run(recipe or target, *args, **kwargs)
         self.compare(target, got, expected, names=names, label=label, rtol=rtol,
-                     mistakes=lambda: self.ref.mistakes(target, *args, **kwargs))
+                     mistakes=lambda: self.ref.mistakes(target, recipe or target, *args, **kwargs))
         return got
 
     def no_input_modified(self, target, modified, argnames=None, label=""):

@@ -1,4 +1,4 @@
-"""Known mistakes of unit 01, as functions of (cw, W, X, y, reg) beside the reference.
+"""Known mistakes of unit 01: wrong variants with the signature of the function they imitate.
 
 When a student's output matches one of these where it is wrong, the verdict names the mistake.
 Each is tested to be recognised (autograder/tests/test_hints.py).
@@ -53,38 +53,38 @@ def _combine(parts, W, X, reg, *, average=True, reg_factor=2.0, reg_in_loss=True
 def svm_mistakes():
     return [
         ("the loss and the gradient are sums over the examples, not means: divide both by N",
-         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, average=False)),
+         lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, average=False)),
         ("the gradient of reg * sum(W**2) is 2 * reg * W: the factor 2 is missing",
-         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_factor=1.0)),
+         lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_factor=1.0)),
         ("the margins include the correct class j == y[i] (it adds 1 per example): skip it",
-         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y, include_correct=True), W, X, reg)),
+         lambda W, X, y, reg: _combine(svm_parts(W, X, y, include_correct=True), W, X, reg)),
         ("each positive margin must also subtract x_i from the correct class's column "
          "dW[:, y[i]]",
-         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y, skip_correct_grad=True), W, X,
+         lambda W, X, y, reg: _combine(svm_parts(W, X, y, skip_correct_grad=True), W, X,
                                            reg)),
         ("the margin (delta) should be 1, not 0",
-         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y, margin=0.0), W, X, reg)),
+         lambda W, X, y, reg: _combine(svm_parts(W, X, y, margin=0.0), W, X, reg)),
         ("the regularization term reg * sum(W**2) is missing from the loss",
-         lambda cw, W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_in_loss=False)),
+         lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_in_loss=False)),
     ]
 
 
 def softmax_mistakes():
     return [
         ("the loss and the gradient are sums over the examples, not means: divide both by N",
-         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, average=False)),
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, average=False)),
         ("the gradient of reg * sum(W**2) is 2 * reg * W: the factor 2 is missing",
-         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, reg_factor=1.0)),
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, reg_factor=1.0)),
         ("exp overflows for large scores: subtract each row's maximum score before exp (the "
          "probabilities do not change)",
-         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y, shift=False), W, X, reg)),
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y, shift=False), W, X, reg)),
         ("the gradient with respect to the scores is p - one_hot(y): subtract 1 at the correct "
          "class",
-         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y, one_hot=False), W, X, reg)),
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y, one_hot=False), W, X, reg)),
         ("the loss must use the normalised probability exp(s_y) / sum_j exp(s_j), not exp(s_y)",
-         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y, normalise=False), W, X, reg)),
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y, normalise=False), W, X, reg)),
         ("the regularization term reg * sum(W**2) is missing from the loss",
-         lambda cw, W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg,
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg,
                                            reg_in_loss=False)),
     ]
 
