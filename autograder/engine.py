@@ -85,7 +85,7 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
     submission = check_submission(submission)
     unit_names = resolve_units(units)
     limits = limits or Limits()
-    oracle = oracle or oracle_mod.Oracle()
+    oracle = oracle or oracle_mod.default_oracle(unit_names)
     report = {"submission": str(submission), "total": 0.0, "max": 0.0, "units": {}}
     started = time.monotonic()
     with Student(submission, limits, use_bwrap=use_bwrap,
