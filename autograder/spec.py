@@ -85,18 +85,18 @@ class Trial:
             tree = ast.parse(self.source(module))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return  # the call itself reports the broken module
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-                for inner in ast.walk(node):
-                    if isinstance(inner, (ast.For, ast.While, ast.AsyncFor, ast.ListComp,
-                                          ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                        raise Failed(
-                            f"{name}: has a Python loop (line {inner.lineno}); the vectorized "
-                            "version must work on whole arrays, without looping over examples "
-                            "or classes",
-                            hint="index with arrays (scores[np.arange(N), y]) and use "
-                                 "broadcasting and matrix products instead of loops")
-                return
+        # The last top-level definition is the one Python keeps.
+        defs = [node for node in tree.body
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name]
+        loops = (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp,
+                 ast.GeneratorExp)
+        for inner in ast.walk(defs[-1]) if defs else ():
+            if isinstance(inner, loops):
+                raise Failed(
+                    f"{name}: has a Python loop (line {inner.lineno}); the vectorized version "
+                    "must work on whole arrays, without looping over examples or classes",
+                    hint="index with arrays (scores[np.arange(N), y]) and use broadcasting and "
+                         "matrix products instead of loops")
 
     def hidden(self, module, name, *args, **kwargs):
         """Hidden cases from ``autograder/hidden/<module>.py`` (none in public-only runs)."""

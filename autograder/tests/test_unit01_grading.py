@@ -1,0 +1,123 @@
+"""Grading unit 01 through the real worker: verdicts on realistic submissions."""
+
+import pytest
+
+from autograder import engine
+
+from .submissions import make_submission
+
+pytestmark = pytest.mark.xdist_group("unit01-grading")
+
+
+def grade(path):
+    return engine.grade(path, ["01"])["units"]["01_linear"]["functions"]
+
+
+def test_reference_gets_full_marks_and_stubs_get_zero(tmp_path):
+    full = engine.grade(make_submission(tmp_path, name="ref"), ["01"])
+    assert full["total"] == full["max"] == 12
+    stubs = grade(make_submission(tmp_path, base="stubs", name="stubs"))
+    assert {e["status"] for e in stubs.values()} == {"not_implemented"}
+    assert all(e["score"] == 0 for e in stubs.values())
+
+
+def test_gradient_not_averaged_over_n_is_failed_with_its_relative_error(tmp_path):
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("dW = X.T @ coeff / num_train + 2 * reg * W", "dW = X.T @ coeff + 2 * reg * W")]})
+    entry = grade(sub)["linear.svm_loss_vectorized"]
+    assert entry["status"] == "failed" and entry["score"] == 0
+    assert "dW is wrong: largest relative error" in entry["message"]
+    assert "N=8, D=5, C=4, reg=0.1" in entry["message"]
+    assert "divide both by N" in entry["hint"]
+    assert grade(sub)["linear.svm_loss_naive"]["status"] == "passed"
+
+
+def test_unusual_but_correct_implementations_pass(tmp_path):
+    sub = make_submission(tmp_path, append={"linear.py": '''
+        def softmax_loss_vectorized(W, X, y, reg):
+            # log-sum-exp with logaddexp.reduce and a one-hot matrix, summing in another order
+            scores = X @ W
+            one_hot = np.eye(W.shape[1])[y]
+            lse = np.logaddexp.reduce(scores, axis=1)
+            loss = np.mean(lse - np.einsum("ij,ij->i", scores, one_hot)) + reg * np.sum(W ** 2)
+            probs = np.exp(scores - lse[:, None])
+            dW = np.einsum("nd,nc->dc", X, probs - one_hot) / len(y) + reg * 2 * W
+            return loss, dW
+
+        def svm_loss_vectorized(W, X, y, reg):
+            scores = X @ W
+            correct = np.take_along_axis(scores, y[:, None], axis=1)
+            margins = scores - correct + 1
+            margins[np.arange(len(y)), y] = 0
+            active = margins > 0
+            loss = np.sum(np.where(active, margins, 0)) / len(y) + reg * np.vdot(W, W)
+            coeff = active * 1.0
+            coeff[np.arange(len(y)), y] = -active.sum(axis=1)
+            return np.float64(loss), np.dot(X.T, coeff) / len(y) + 2 * reg * W
+    '''})
+    result = grade(sub)
+    assert result["linear.softmax_loss_vectorized"]["status"] == "passed", result
+    assert result["linear.svm_loss_vectorized"]["status"] == "passed", result
+
+
+@pytest.mark.parametrize("code,status,words", [
+    ('''
+     def svm_loss_vectorized(W, X, y, reg):
+         return svm_loss_naive(W, X, y, reg)
+     ''', "passed", None),  # delegating is fine: the loop check looks at this function only
+    ('''
+     def softmax_loss_vectorized(W, X, y, reg):
+         loss, dW = softmax_loss_naive(W, X, y, reg)
+         return loss, dW.T
+     ''', "failed", "dW has shape (4, 5) but should have shape (5, 4) (transposed?)"),
+    ('''
+     def softmax_loss_vectorized(W, X, y, reg):
+         loss, dW = softmax_loss_naive(W, X, y, reg)
+         return loss, dW.astype(np.float32)
+     ''', "failed", "dW has dtype float32 but should keep float64"),
+    ('''
+     def softmax_loss_vectorized(W, X, y, reg):
+         total = 0.0
+         for i in range(len(y)):
+             total += 0
+         return softmax_loss_naive(W, X, y, reg)
+     ''', "failed", "has a Python loop (line"),
+    ('''
+     def softmax_loss_vectorized(W, X, y, reg):
+         scores = X @ W
+         p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+         loss = -np.log(p[np.arange(len(y)), y]).mean() + reg * np.sum(W * W)
+         p[np.arange(len(y)), y] -= 1
+         return loss, X.T @ p / len(y) + 2 * reg * W
+     ''', "failed", "subtract each row's maximum"),
+    ('''
+     def softmax_loss_vectorized(W, X, y, reg):
+         X -= X.mean()
+         return softmax_loss_naive(W, X, y, reg)
+     ''', "failed", "modified its input X in place"),
+    ('''
+     def softmax_loss_vectorized(W, X, y, reg):
+         raise ValueError("oops")
+     ''', "error", "ValueError: oops (at coursework/linear.py, line"),
+])
+def test_verdicts_say_what_is_wrong(tmp_path, code, status, words):
+    entry = grade(make_submission(tmp_path, append={"linear.py": code})).get(
+        "linear.softmax_loss_vectorized" if "softmax" in code else "linear.svm_loss_vectorized")
+    assert entry["status"] == status, entry
+    if words:
+        assert words in entry["message"] + " " + (entry["hint"] or ""), entry
+
+
+def test_training_that_ignores_the_learning_rate_fails(tmp_path):
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("self.W = self.W - learning_rate * dW", "self.W = self.W - 1e-3 * dW")]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["status"] == "failed"
+    assert "did not fall" in entry["message"] or "learning_rate=0" in entry["message"]
+
+
+def test_predict_with_argmin_gets_a_hint(tmp_path):
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("return (X @ self.W).argmax(axis=1)", "return (X @ self.W).argmin(axis=1)")]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["status"] == "failed" and "argmax" in entry["hint"]
