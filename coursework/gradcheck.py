@@ -1,0 +1,94 @@
+"""Unit 02: numerical gradients, to check the analytic gradients of every backward pass.
+
+A backward pass is easy to get subtly wrong and the mistake is invisible in the loss curve. The
+cure is to compare it with a numerical estimate from the definition of the derivative, the
+centered difference
+
+    df/dx_i  ~  (f(x + h e_i) - f(x - h e_i)) / (2 h),
+
+whose error shrinks like h**2 (the one-sided (f(x + h e_i) - f(x)) / h only like h). With h = 1e-5
+in float64 the estimate agrees with a correct analytic gradient to about 1e-8 relative error; a
+relative error above about 1e-5 almost always means a bug.
+
+These functions loop over the elements of x, perturbing one at a time: they are slow, so use them
+on small inputs.
+"""
+
+import itertools
+import numbers
+
+from .backend import xp_of
+
+
+def _check_h(name, h):
+    if isinstance(h, bool) or not isinstance(h, numbers.Real) or not h > 0:
+        raise ValueError(f"{name}: the step h must be a positive number, got {h!r}")
+
+
+def _check_float_array(name, x):
+    if not hasattr(x, "dtype") or x.dtype.kind != "f":
+        raise TypeError(f"{name}: x must be a floating point array (it is perturbed by tiny "
+                        f"steps), got {getattr(x, 'dtype', type(x).__name__)}")
+
+
+def numerical_gradient(f, x, *, h=1e-5):
+    """The gradient of a scalar function f at x, by centered differences.
+
+    For every index i of x (all dimensions):
+        grad[i] = (f(x with x[i] + h) - f(x with x[i] - h)) / (2 h)
+    Perturb x in place, one element at a time, and put the saved original value back after the
+    two evaluations, so that every probe starts from the original x and x is unchanged at the end.
+
+    Inputs:
+        f: a function called as f(x), returning a float.
+        x: float array of any shape, the point at which to differentiate.
+        h: the step (> 0).
+    Returns:
+        grad: array of the shape and dtype of x.
+    """
+    _check_h("numerical_gradient", h)
+    _check_float_array("numerical_gradient", x)
+    raise NotImplementedError("numerical_gradient: not implemented yet; write it in coursework/gradcheck.py")
+    return grad
+
+
+def numerical_gradient_array(f, x, dout, *, h=1e-5):
+    """The gradient of sum(f(x) * dout) with respect to x, by centered differences.
+
+    f maps the array x to an array y = f(x) and ``dout`` plays the upstream gradient dL/dy, so the
+    result is what a correct backward pass of f returns for ``dout``. For every index i of x:
+        grad[i] = sum((f(x with x[i] + h) - f(x with x[i] - h)) * dout) / (2 h)
+    The sum runs over all elements of the output: changing x[i] may change every element of y.
+    Restore x after each probe, as in ``numerical_gradient``.
+
+    Inputs:
+        f: a function called as f(x), returning an array of the shape of dout.
+        x: float array of any shape.
+        dout: array of the shape of f(x).
+        h: the step (> 0).
+    Returns:
+        grad: array of the shape and dtype of x.
+    """
+    _check_h("numerical_gradient_array", h)
+    _check_float_array("numerical_gradient_array", x)
+    raise NotImplementedError("numerical_gradient_array: not implemented yet; write it in coursework/gradcheck.py")
+    return grad
+
+
+def relative_error(a, b):
+    """The largest elementwise relative error between two arrays (or numbers) a and b.
+
+        max over elements of |a - b| / max(1e-8, |a| + |b|)
+    The floor 1e-8 keeps it finite where both are 0 (the error there is 0). Rules of thumb in
+    float64: below 1e-7 the gradients agree; above 1e-2 they are almost surely wrong.
+
+    Inputs:
+        a, b: arrays of the same shape (or numbers).
+    Returns:
+        a float.
+    """
+    a_shape, b_shape = getattr(a, "shape", ()), getattr(b, "shape", ())
+    if tuple(a_shape) != tuple(b_shape):
+        raise ValueError(f"relative_error: a{tuple(a_shape)} and b{tuple(b_shape)} must have "
+                         "the same shape")
+    raise NotImplementedError("relative_error: not implemented yet; write it in coursework/gradcheck.py")
