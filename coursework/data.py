@@ -67,26 +67,35 @@ def make_hard_case(kind, n=300, *, seed=0, noise=0.1):
     """A 2-D dataset that a linear classifier cannot solve.
 
     kind:
-        "xor": four quadrants, opposite quadrants share a class (2 classes).
-        "ring": a disc of one class inside a ring of the other (2 classes).
-        "modes": class 0 in two blobs on opposite sides of class 1 (2 classes, three modes).
-    Returns X (n, 2) float64 and y (n,) int64.
+        "xor": class 1 in the first and third quadrants, class 0 in the second and fourth.
+        "ring": class 1 where 1 <= ||x|| <= 2 (a ring), class 0 everywhere else (inside the
+            ring and around it).
+        "modes": class 1 in three separate blobs ("three modes"), class 0 everywhere else.
+    Returns X (n, 2) float64 and y (n,) int64; ``noise`` blurs the class boundaries.
     """
     rng = np.random.default_rng(seed)
     if kind == "xor":
         X = rng.uniform(-1, 1, size=(n, 2))
-        y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64)
+        y = ((X[:, 0] > 0) == (X[:, 1] > 0)).astype(np.int64)
         X = X + noise * 0.2 * rng.standard_normal(X.shape)
     elif kind == "ring":
-        y = (np.arange(n) % 2).astype(np.int64)
-        radius = np.where(y == 0, rng.uniform(0, 0.5, n), rng.uniform(0.8, 1.2, n))
+        radius = rng.uniform(0, 3, n)  # uniform in radius: a third of the points in the ring
         angle = rng.uniform(0, 2 * np.pi, n)
         X = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
-        X = X + noise * 0.5 * rng.standard_normal(X.shape)
+        blurred = radius + noise * 0.5 * rng.standard_normal(n)
+        y = ((blurred >= 1) & (blurred <= 2)).astype(np.int64)
     elif kind == "modes":
-        y = (np.arange(n) % 3 == 1).astype(np.int64)
-        centre = np.where(np.arange(n) % 3 == 0, -1.5, np.where(np.arange(n) % 3 == 1, 0.0, 1.5))
-        X = np.stack([centre, np.zeros(n)], axis=1) + 0.35 * rng.standard_normal((n, 2))
+        centres = np.array([[-2.0, -1.5], [0.0, 2.0], [2.0, -1.5]])
+        n_modes = n // 2
+        which = rng.integers(0, 3, n_modes)
+        blobs = centres[which] + (0.4 + noise) * rng.standard_normal((n_modes, 2))
+        background = rng.uniform(-3.5, 3.5, size=(4 * (n - n_modes), 2))
+        far = np.min(np.linalg.norm(background[:, None] - centres[None], axis=2), axis=1) > 1.2
+        background = background[far][: n - n_modes]
+        X = np.concatenate([blobs, background])
+        y = np.concatenate([np.ones(n_modes), np.zeros(len(background))]).astype(np.int64)
+        order = rng.permutation(len(y))
+        X, y = X[order], y[order]
     else:
         raise ValueError(f"make_hard_case: unknown kind {kind!r}; choose 'xor', 'ring' or 'modes'")
     return X, y
