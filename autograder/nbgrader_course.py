@@ -1,0 +1,481 @@
+"""``python -m autograder nbgrader build DIR`` and ``... nbgrader sync DIR``: the nbgrader course.
+
+``build`` lays out an nbgrader course with one assignment per unit (the assignment is named like
+the unit, ``01_linear``)::
+
+    DIR/nbgrader_config.py          CourseDirectory.root, Autograde.exclude_overwriting, timeouts
+    DIR/autograder_course.json      the manifest: for each graded cell, the functions it checks
+    DIR/source/<unit>/<notebook>    the unit's notebook; each cell calling check("...") is a
+                                    locked nbgrader test cell worth the autograder's points
+    DIR/source/<unit>/coursework/   real copies of the stubs (and provided files)
+
+Rebuilding updates ``source/`` and the configuration and leaves submissions and the gradebook
+alone.
+
+``sync`` regrades every autograded submission with the grading engine: the student's own
+coursework files (from ``submitted/``, the files they handed in, over the pristine provided
+files of ``source/``) are graded in the sandboxed worker, on the public and the hidden tests, and
+each check cell's score in ``gradebook.db`` becomes the sum of the engine's scores of the
+functions it checks. Student code never runs in the syncing process, so what it did to the
+notebook kernel during ``nbgrader autograde`` (patching ``numpy.testing``, the builtins, or
+``check`` itself) changes nothing. It also removes, from the autograded notebooks, any output
+that quotes hidden tests or solution code, so that ``generate_feedback`` cannot pass them on.
+"""
+
+import json
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from . import engine, report, stubs
+from .paths import HIDDEN_DIR, MISTAKES_DIR, NOTEBOOKS_DIR, REFERENCE_PACKAGE, REPO_ROOT
+from .units import UNITS, available_units, resolve_units, specs_of
+
+MANIFEST = "autograder_course.json"
+COURSE_ID = "dlcourse"
+CELL_TIMEOUT = 600  # seconds per notebook cell during autograde (a whole-unit check is slow)
+MAX_FILE_BYTES = 5_000_000  # a submitted coursework file larger than this is not graded
+_CHECK_CALL = re.compile(r"""\bcheck\(\s*(?:name\s*=\s*)?(['"])([^'"\n]+)\1""")
+_BEGIN = re.compile(r"^\s*#+\s*BEGIN SOLUTION\s*$", re.M)
+REDACTED = ("[output removed by the grader: it quoted course material that is not released "
+            "to students]\n")
+
+
+# --------------------------------------------------------------------------------------------
+# build
+
+def unit_keys(unit):
+    """{key: points} of a unit, in grading order."""
+    return {key: test.points for spec in specs_of(unit) for key, test in spec.tests.items()}
+
+
+def keys_of(name, unit_points):
+    """The graded keys a check("name") call covers, within a unit ({} if none)."""
+    name = name.strip()
+    if name in unit_points:
+        return [name]
+    if "." not in name:
+        modules = {k.split(".", 1)[0] for k in unit_points}
+        if name in modules:
+            return [k for k in unit_points if k.split(".", 1)[0] == name]
+        try:
+            units = resolve_units([name])
+        except ValueError:
+            return []
+        unit_set = {k for u in units for k in unit_keys(u)}
+        return [k for k in unit_points if k in unit_set]
+    return []
+
+
+def _grade_id(keys, used):
+    base = "check-" + ("-".join(keys) if len(keys) <= 2 else f"{keys[0]}-and-{len(keys) - 1}-more")
+    base = re.sub(r"[^A-Za-z0-9_-]+", "_", base)
+    grade_id, n = base, 2
+    while grade_id in used:
+        grade_id, n = f"{base}-{n}", n + 1
+    used.add(grade_id)
+    return grade_id
+
+
+def course_notebook(nb, unit, filename="<notebook>"):
+    """Mark the graded check cells of a unit's notebook (nbformat node, changed in place).
+
+    Each cell that calls check(...) for functions of this unit becomes a locked test cell worth
+    the autograder's points of the functions it is the first to check; functions that no cell
+    checks get a check cell of their own at the end. Cells with ``### BEGIN SOLUTION`` become
+    solution cells; cells tagged instructor-only are dropped. Returns {grade_id: keys}.
+    """
+    import nbformat
+
+    from .release import INSTRUCTOR_TAGS
+
+    points = unit_keys(unit)
+    claimed, graded, used = set(), {}, set()
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        if set(cell.get("metadata", {}).get("tags", [])) & INSTRUCTOR_TAGS:
+            continue
+        cell.metadata.pop("nbgrader", None)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            keys = []
+            for match in _CHECK_CALL.finditer(cell.source):
+                keys += [k for k in keys_of(match.group(2), points)
+                         if k not in claimed and k not in keys]
+            if keys:
+                grade_id = _grade_id(keys, used)
+                claimed.update(keys)
+                graded[grade_id] = keys
+                cell.metadata["nbgrader"] = _meta(grade_id, sum(points[k] for k in keys),
+                                                  grade=True, locked=True)
+            elif _BEGIN.search(cell.source):
+                cell.metadata["nbgrader"] = _meta(_grade_id([f"answer-{index + 1}"], used), 0,
+                                                  grade=False, locked=False, solution=True)
+        cells.append(cell)
+    missing = [k for k in points if k not in claimed]
+    if missing:
+        cells.append(nbformat.v4.new_markdown_cell(
+            "## Graded checks\n\nThe checks below grade the functions that no cell above "
+            "checks. Run them once your code is done."))
+        for key in missing:
+            grade_id = _grade_id([key], used)
+            graded[grade_id] = [key]
+            cell = nbformat.v4.new_code_cell(f'from autograder import check\ncheck("{key}")')
+            cell.metadata["nbgrader"] = _meta(grade_id, points[key], grade=True, locked=True)
+            cells.append(cell)
+    nb.cells = cells
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return graded
+
+
+def _meta(grade_id, points, *, grade, locked, solution=False):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": False}
+    if grade:
+        meta["points"] = points
+    return meta
+
+
+def default_notebook(unit):
+    """A minimal notebook for a unit that has none yet: one check cell per graded function."""
+    import nbformat
+
+    number = unit.split("_", 1)[0]
+    modules = ", ".join(f"`coursework/{m}.py`" for m in UNITS[unit][1])
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+        f"# Unit {number}: {UNITS[unit][0]}\n\nImplement the functions of {modules}, save, and "
+        "run the checks below.")]
+    for key in unit_keys(unit):
+        nb.cells.append(nbformat.v4.new_code_cell(f'from autograder import check\ncheck("{key}")'))
+    return nb
+
+
+def find_notebooks(unit, notebooks_dir):
+    number = unit.split("_", 1)[0]
+    return sorted(p for p in Path(notebooks_dir).glob(f"{number}_*.ipynb")
+                  if not p.name.startswith("."))
+
+
+def editable_files(reference_dir=REFERENCE_PACKAGE):
+    """coursework files the students write: those with a solution region."""
+    out = []
+    for path in sorted(Path(reference_dir).rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        if any(line.strip() == stubs.BEGIN for line in path.read_text().splitlines()):
+            out.append("coursework/" + path.relative_to(reference_dir).as_posix())
+    return out
+
+
+def write_coursework(dst):
+    """Real copies of the stubs and the provided files of coursework/."""
+    for rel, text in stubs.generated_files(REFERENCE_PACKAGE).items():
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dst / rel).write_text(text, encoding="utf-8")
+    provided = REPO_ROOT / "coursework"
+    for path in sorted(provided.rglob("*")):
+        rel = path.relative_to(provided)
+        if (path.is_file() and not path.is_symlink() and path.suffix not in (".py", ".pyc")
+                and "__pycache__" not in rel.parts):
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dst / rel)
+
+
+CONFIG = '''\
+# nbgrader configuration of the course, written by `python -m autograder nbgrader build`.
+# Rebuilding rewrites this file; put your own settings in nbgrader_config_local.py.
+import os
+
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = {course_id!r}
+# Students edit these coursework files: autograde must keep the submitted ones (without this
+# list nbgrader silently replaces a student's coursework by the stubs of source/).
+c.Autograde.exclude_overwriting = {exclude}
+# A check cell runs the unit's tests in a worker; a hung student function costs that cell only.
+c.Execute.timeout = {timeout}
+c.Execute.interrupt_on_timeout = True
+c.ExecutePreprocessor.timeout = {timeout}
+# A student deleting a check cell's metadata must not make the cell silently ungraded.
+c.OverwriteCells.add_missing_cells = True
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+
+_local = os.path.join(c.CourseDirectory.root, "nbgrader_config_local.py")
+if os.path.exists(_local):
+    load_subconfig(_local)  # noqa: F821
+'''
+
+
+def build(course_dir, *, notebooks_dir=NOTEBOOKS_DIR, units=None, log=print):
+    """Write (or update) the nbgrader course in ``course_dir``; return the manifest."""
+    import nbformat
+
+    if not (REFERENCE_PACKAGE / "__init__.py").exists():
+        raise engine.UsageError("the nbgrader course is built from the instructor's repository "
+                                "(solutions/coursework is missing)")
+    course_dir = Path(course_dir).resolve()
+    if course_dir == REPO_ROOT or REPO_ROOT in course_dir.parents and \
+            course_dir.relative_to(REPO_ROOT).parts[0] in {"autograder", "coursework",
+                                                           "solutions", "notebooks"}:
+        raise engine.UsageError(f"{course_dir} is inside the course's sources; choose another "
+                                "folder (the Makefile uses course/)")
+    if course_dir.exists() and any(course_dir.iterdir()) and \
+            not (course_dir / "nbgrader_config.py").exists():
+        raise engine.UsageError(f"{course_dir} is not empty and is not an nbgrader course")
+    units = resolve_units(units) if units else available_units()
+    editable = editable_files()
+    manifest = {"course_id": COURSE_ID, "units": {}}
+    source = course_dir / "source"
+    for unit in units:
+        notebooks = find_notebooks(unit, notebooks_dir)
+        target = source / unit
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        write_coursework(target / "coursework")
+        entry = {"notebooks": {}, "editable": editable}
+        if notebooks:
+            pairs = [(p.stem, nbformat.read(p, as_version=4)) for p in notebooks]
+        else:
+            log(f"note: no notebook for unit {unit} in {notebooks_dir}; writing a minimal one")
+            pairs = [(unit, default_notebook(unit))]
+        for index, (stem, nb) in enumerate(pairs):
+            graded = course_notebook(nb, unit, stem) if index == 0 else \
+                _mark_only_claimed(nb, unit, entry)
+            nbformat.write(nb, target / f"{stem}.ipynb")
+            entry["notebooks"][stem] = {gid: {"keys": keys, "points": _points(unit, keys)}
+                                        for gid, keys in graded.items()}
+        manifest["units"][unit] = entry
+        total = sum(c["points"] for nb in entry["notebooks"].values() for c in nb.values())
+        log(f"source/{unit}: {', '.join(n + '.ipynb' for n in entry['notebooks'])} "
+            f"({sum(len(n) for n in entry['notebooks'].values())} graded check cells, "
+            f"{total:g} points) and coursework/")
+    # keep the units built earlier and not rebuilt now
+    old = _read_manifest(course_dir, required=False)
+    if old:
+        for unit, entry in old["units"].items():
+            manifest["units"].setdefault(unit, entry)
+    exclude = {unit: manifest["units"][unit]["editable"] for unit in manifest["units"]}
+    (course_dir / "nbgrader_config.py").write_text(CONFIG.format(
+        course_id=COURSE_ID, exclude=json.dumps(exclude, indent=4), timeout=CELL_TIMEOUT))
+    report.atomic_write(course_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    log(f"nbgrader course in {course_dir}: assignments {', '.join(units)}")
+    return manifest
+
+
+def _mark_only_claimed(nb, unit, entry):
+    """A unit's second notebook: its check cells grade what the first one did not."""
+    claimed = {k for cells in entry["notebooks"].values() for c in cells.values() for k in c["keys"]}
+    points = unit_keys(unit)
+    graded, used = {}, {gid for cells in entry["notebooks"].values() for gid in cells}
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, cell.execution_count = [], None
+        keys = []
+        for match in _CHECK_CALL.finditer(cell.source):
+            keys += [k for k in keys_of(match.group(2), points) if k not in claimed | set(keys)]
+        if keys:
+            gid = _grade_id(keys, used)
+            claimed.update(keys)
+            graded[gid] = keys
+            cell.metadata["nbgrader"] = _meta(gid, sum(points[k] for k in keys), grade=True,
+                                              locked=True)
+    return graded
+
+
+def _points(unit, keys):
+    points = unit_keys(unit)
+    return sum(points[k] for k in keys)
+
+
+def _read_manifest(course_dir, required=True):
+    path = Path(course_dir) / MANIFEST
+    if not path.exists():
+        if required:
+            raise engine.UsageError(f"{course_dir} has no {MANIFEST}: build the course with "
+                                    "`python -m autograder nbgrader build` first")
+        return None
+    return json.loads(path.read_text())
+
+
+# --------------------------------------------------------------------------------------------
+# sync
+
+def _stage(course_dir, unit, student, editable, into):
+    """Assemble the submission to grade: the pristine coursework of source/<unit>, with the
+    student's editable files (regular files only: a symlink is not followed) from what they
+    handed in (submitted/), or from the autograded copy when submitted/ is gone."""
+    pristine = course_dir / "source" / unit / "coursework"
+    staged = into / "coursework"
+    shutil.copytree(pristine, staged, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    origin = course_dir / "submitted" / student / unit
+    if not origin.is_dir():
+        origin = course_dir / "autograded" / student / unit
+    for rel in editable:
+        src = origin / rel
+        dst = into / rel
+        if dst.exists():
+            dst.unlink()
+        if src.is_symlink() or not src.is_file() or src.stat().st_size > MAX_FILE_BYTES:
+            continue  # a missing file: the function's import fails and scores 0
+        shutil.copyfile(src, dst, follow_symlinks=False)
+    return into
+
+
+def secret_lines(min_chars=16):
+    """Lines of the hidden tests, the known mistakes and the solution regions that must never
+    reach a student (stripped, at least ``min_chars`` long)."""
+    from .release import solution_lines
+
+    secrets = set(solution_lines(min_chars=min_chars))
+    for folder in (HIDDEN_DIR, MISTAKES_DIR):
+        for path in sorted(Path(folder).glob("*.py")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                text = line.strip()
+                if len(text) >= min_chars and not text.startswith(('"""', "#")):
+                    secrets.add(text)
+    return secrets
+
+
+def scrub_outputs(notebook_path, secrets):
+    """Replace every output of the notebook that quotes a secret line; return how many."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    removed = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            text = json.dumps(output)
+            plain = " ".join([str(output.get("text", "")), str(output.get("data", "")),
+                              str(output.get("traceback", "")), str(output.get("evalue", ""))])
+            if any(s in text or s in plain for s in secrets):
+                removed += 1
+                outputs.append(nbformat.v4.new_output("stream", name="stdout", text=REDACTED))
+            else:
+                outputs.append(output)
+        cell.outputs = outputs
+    if removed:
+        nbformat.write(nb, notebook_path)
+    return removed
+
+
+def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
+    """Regrade every autograded submission and write the trusted scores into the gradebook.
+
+    Returns {unit: {student: {"score": float, "max": float, "cells": {grade_id: score}}}}.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    course_dir = Path(course_dir).resolve()
+    manifest = _read_manifest(course_dir)
+    if assignment:
+        wanted = [a for a in manifest["units"] if a in resolve_units([assignment])]
+        if not wanted:
+            raise engine.UsageError(f"assignment {assignment!r} is not in this course "
+                                    f"({', '.join(manifest['units'])})")
+    else:
+        wanted = list(manifest["units"])
+    db = course_dir / "gradebook.db"
+    if not db.exists():
+        raise engine.UsageError(f"{db} does not exist: run `nbgrader generate_assignment` and "
+                                "`nbgrader autograde` first")
+    secrets = secret_lines()
+    results = {}
+    reports_dir = course_dir / "autograder_reports"
+    with Gradebook(f"sqlite:///{db}", course_id=manifest.get("course_id", COURSE_ID)) as gb:
+        for unit in wanted:
+            entry = manifest["units"][unit]
+            results[unit] = {}
+            autograded = sorted(p.parent.name for p in
+                                (course_dir / "autograded").glob(f"*/{unit}") if p.is_dir())
+            submitted = sorted(p.parent.name for p in
+                               (course_dir / "submitted").glob(f"*/{unit}") if p.is_dir())
+            for student in submitted:
+                if student not in autograded:
+                    log(f"warning: {student}/{unit} was submitted but has no autograded copy "
+                        "(did its kernel die during autograde?); it was not synced")
+            for student in autograded:
+                with tempfile.TemporaryDirectory(prefix="sync-") as tmp:
+                    staged = _stage(course_dir, unit, student, entry["editable"],
+                                    Path(tmp) / "submission")
+                    result = engine.grade(staged, [unit], hidden=[course_dir])
+                functions = result["units"].get(unit, {}).get("functions", {})
+                report.write_json(reports_dir / unit / f"{student}.json", result)
+                cells, missing = {}, []
+                for notebook, graded in entry["notebooks"].items():
+                    for grade_id, cell in graded.items():
+                        score = sum(functions[k]["score"] for k in cell["keys"] if k in functions)
+                        try:
+                            grade = gb.find_grade(grade_id, notebook, unit, student)
+                        except MissingEntry:
+                            missing.append(f"{notebook}/{grade_id}")
+                            continue
+                        grade.auto_score = float(score)
+                        grade.needs_manual_grade = False
+                        if not keep_manual:
+                            grade.manual_score = None
+                            grade.extra_credit = None
+                        cells[grade_id] = score
+                    path = course_dir / "autograded" / student / unit / f"{notebook}.ipynb"
+                    if path.is_file() and not path.is_symlink():
+                        if scrub_outputs(path, secrets):
+                            log(f"note: removed outputs quoting unreleased material from "
+                                f"autograded/{student}/{unit}/{notebook}.ipynb")
+                gb.db.commit()
+                if missing:
+                    log(f"warning: {student}/{unit}: no gradebook entry for "
+                        f"{', '.join(missing)}")
+                results[unit][student] = {"score": result["total"], "max": result["max"],
+                                          "cells": cells}
+                log(f"{unit}  {student:<20} {result['total']:g} / {result['max']:g}")
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+
+def cmd_build(args):
+    build(args.dir, notebooks_dir=args.notebooks, units=args.unit)
+    print("next: cd into it and run `nbgrader generate_assignment <unit>` for each assignment")
+    return 0
+
+
+def cmd_sync(args):
+    results = sync(args.dir, args.assignment, keep_manual=args.keep_manual)
+    n = sum(len(s) for s in results.values())
+    print(f"synced {n} submission(s); the gradebook now holds the grading engine's scores "
+          f"(reports in {Path(args.dir) / 'autograder_reports'})")
+    return 0
+
+
+def register(subparsers):
+    p = subparsers.add_parser("nbgrader", help="build an nbgrader course; write trusted scores "
+                              "into its gradebook")
+    sub = p.add_subparsers(dest="nbgrader_command", required=True)
+    b = sub.add_parser("build", help="lay out an nbgrader course (one assignment per unit)")
+    b.add_argument("dir", metavar="DIR", help="the course folder (created or updated)")
+    b.add_argument("--unit", action="append", help="only this unit (repeatable; default all)")
+    b.add_argument("--notebooks", default=str(NOTEBOOKS_DIR),
+                   help="folder holding the NN_topic.ipynb notebooks (default: notebooks/)")
+    b.set_defaults(func=cmd_build)
+    s = sub.add_parser("sync", help="regrade the autograded submissions with the grading engine "
+                       "and write the scores into gradebook.db")
+    s.add_argument("dir", metavar="DIR", help="the course folder")
+    s.add_argument("--assignment", help="only this assignment (unit)")
+    s.add_argument("--keep-manual", action="store_true",
+                   help="keep manual scores and extra credit already in the gradebook for the "
+                   "check cells (default: clear them, since student code could write them)")
+    s.set_defaults(func=cmd_sync)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: python -m autograder nbgrader ...")

@@ -1,0 +1,382 @@
+"""``python -m autograder release OUT``: write the student repository.
+
+The release is made from the single source and holds no reference code and no hidden test:
+
+- ``coursework/``: the stubs, generated afresh from ``solutions/coursework`` (plus any non-Python
+  files of ``coursework/``);
+- ``notebooks/``: every notebook with outputs cleared, cells tagged ``instructor`` (or
+  ``instructor-only``) removed, and ``### BEGIN SOLUTION`` / ``### BEGIN HIDDEN TESTS`` regions
+  taken out; the other files of ``notebooks/`` as they are;
+- ``autograder/``: the grader without ``hidden/``, ``mistakes/``, its own tests and the
+  instructor-only modules, plus ``recorded/<module>.json``: the reference outputs (and the outputs
+  of the known mistakes, for hints) that the public tests need, recorded by running the public
+  tests against the reference;
+- ``autograder/tests/test_coursework.py``: ``make test`` runs the public tests of the student's
+  coursework, one pytest item per graded function;
+- a student README, a Makefile with ``grade``, ``test`` and ``lab``, ``pyproject.toml``,
+  ``environment.yml`` and ``.gitignore``.
+
+After writing, the release is checked: the reference must get full marks from the recorded data,
+and no line of a solution region may appear in any file of it. A failed check removes nothing but
+exits non-zero, naming the problem.
+"""
+
+import json
+import re
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import engine, stubs
+from .oracle import Oracle, load_recorded
+from .paths import NOTEBOOKS_DIR, PACKAGE_DIR, REFERENCE_PACKAGE, REPO_ROOT, SOLUTIONS_DIR
+from .spec import Trial
+from .units import UNITS, available_units, specs_of
+
+TEMPLATE_DIR = PACKAGE_DIR / "release_template"
+
+# Parts of autograder/ that stay with the instructor.
+PRIVATE = {"hidden", "mistakes", "tests", "recorded", "release_template", "__pycache__",
+           "release.py", "nbgrader_course.py", "testing.py"}
+# Top-level files copied as they are, when they exist.
+TOP_FILES = ("pyproject.toml", "environment.yml", ".gitignore")
+# Makefile blocks of the instructor's Makefile reused verbatim (so the bootstrap never drifts).
+MAKE_BLOCKS = ("$(VENV)/.installed", "grade", "sandbox-tools", "lab", "clean-venv")
+INSTRUCTOR_TAGS = {"instructor", "instructor-only", "instructor_only"}
+
+_BEGIN = re.compile(r"^\s*#+\s*BEGIN (SOLUTION|HIDDEN TESTS)\s*$")
+_END = re.compile(r"^\s*#+\s*END (SOLUTION|HIDDEN TESTS)\s*$")
+MIN_LEAK_CHARS = 16  # shorter solution lines ("loss = 0.0", "return dW") are not evidence
+
+
+class ReleaseError(RuntimeError):
+    """The release could not be made, or failed its own checks."""
+
+
+# --------------------------------------------------------------------------------------------
+# notebooks
+
+def strip_regions(source, filename="<cell>", markdown=False):
+    """Replace ``### BEGIN SOLUTION`` regions by a placeholder and drop ``### BEGIN HIDDEN TESTS``
+    regions, as nbgrader does; ValueError on unbalanced markers."""
+    out, kind = [], None
+    for line in source.splitlines(keepends=True):
+        begin, end = _BEGIN.match(line), _END.match(line)
+        if begin:
+            if kind is not None:
+                raise ReleaseError(f"{filename}: '{line.strip()}' inside an open region")
+            kind = begin.group(1)
+            if kind == "SOLUTION":
+                indent = line[: len(line) - len(line.lstrip())]
+                out.append("YOUR ANSWER HERE\n" if markdown else
+                           f"{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()\n")
+        elif end:
+            if kind is None or end.group(1) != kind:
+                raise ReleaseError(f"{filename}: '{line.strip()}' without its BEGIN")
+            kind = None
+        elif kind is None:
+            out.append(line)
+    if kind is not None:
+        raise ReleaseError(f"{filename}: a '{kind}' region is never closed")
+    return "".join(out)
+
+
+def student_notebook(nb, filename="<notebook>"):
+    """The student's copy of a notebook (an nbformat node, changed in place and returned)."""
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & INSTRUCTOR_TAGS:
+            continue
+        cell.source = strip_regions(cell.source, f"{filename} cell {index + 1}",
+                                    markdown=cell.cell_type == "markdown")
+        cell.metadata.pop("nbgrader", None)
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def write_notebooks(src, dst):
+    import nbformat
+
+    written = []
+    for path in sorted(Path(src).rglob("*")):
+        rel = path.relative_to(src)
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            continue
+        target = Path(dst) / rel
+        if path.is_dir() or path.is_symlink():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".ipynb":
+            nb = nbformat.read(path, as_version=4)
+            nbformat.write(student_notebook(nb, rel.as_posix()), target)
+            written.append(rel.as_posix())
+        else:
+            shutil.copy2(path, target)
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# recorded reference outputs
+
+@contextmanager
+def _eager_mistakes():
+    """While recording, every comparison also computes the known mistakes' outputs (normally
+    only computed for a failing answer), so that the release can give the same hints."""
+    original = Trial.compare
+
+    def compare(self, target, got, expected, *, mistakes=None, **kwargs):
+        if mistakes is not None and getattr(self.ref, "recording", None) is not None:
+            mistakes()
+        return original(self, target, got, expected, mistakes=mistakes, **kwargs)
+
+    Trial.compare = compare
+    try:
+        yield
+    finally:
+        Trial.compare = original
+
+
+def record(directory, units=None):
+    """Run the public tests against the reference and write ``<module>.json`` for each module.
+
+    Returns {module: number of recorded outputs}. ReleaseError when the reference fails one of
+    its own public tests.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    with _eager_mistakes():
+        for unit in units or available_units():
+            for spec in specs_of(unit):
+                oracle = Oracle()
+                oracle.recording = {"outputs": {}, "mistakes": {}}
+                result = engine.grade(SOLUTIONS_DIR, [unit], keys=set(spec.tests),
+                                      public_only=True, oracle=oracle)
+                _require_full_marks(result, "the reference, while recording")
+                data = {"module": spec.module, "unit": unit, **oracle.recording}
+                (directory / f"{spec.module}.json").write_text(
+                    json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n")
+                counts[spec.module] = len(oracle.recording["outputs"])
+    return counts
+
+
+def _require_full_marks(result, who):
+    bad = [f"{key} ({entry['status']}: {entry['message']})"
+           for unit in result["units"].values() for key, entry in unit["functions"].items()
+           if entry["status"] != "passed"]
+    if bad:
+        raise ReleaseError(f"{who} does not pass its public tests: " + "; ".join(bad))
+
+
+def verify_recorded(release_dir, units):
+    """Grade the reference with the release's recorded data only: every public test must pass."""
+    modules = [m for u in units for m in UNITS[u][1]]
+    recorded = load_recorded(modules, Path(release_dir) / "autograder" / "recorded")
+    if recorded is None:
+        raise ReleaseError("no recorded data was written")
+    result = engine.grade(SOLUTIONS_DIR, units, public_only=True, oracle=Oracle(recorded=recorded))
+    _require_full_marks(result, "the reference, graded from the recorded data")
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# leaks
+
+def solution_lines(reference_dir=REFERENCE_PACKAGE, min_chars=MIN_LEAK_CHARS):
+    """{stripped line: 'file:line'} of the lines inside solution regions that are evidence of a
+    leak: at least ``min_chars`` long, not a comment, and not also found outside every region of
+    the reference (such a line ships legitimately with the stubs)."""
+    inside, outside = {}, set()
+    for path in sorted(Path(reference_dir).rglob("*.py")):
+        in_region = False
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            text = line.strip()
+            if text == stubs.BEGIN:
+                in_region = True
+            elif text == stubs.END:
+                in_region = False
+            elif in_region:
+                if len(text) >= min_chars and not text.startswith("#"):
+                    inside.setdefault(text, f"{path.relative_to(reference_dir)}:{number}")
+            else:
+                outside.add(text)
+    return {text: where for text, where in inside.items() if text not in outside}
+
+
+def _text_lines(path):
+    """The stripped lines of a text file; for a notebook, of its cells' sources and outputs."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return []
+    if b"\0" in raw[:4096]:
+        return []
+    text = raw.decode("utf-8", errors="replace")
+    if path.suffix == ".ipynb":
+        try:
+            nb = json.loads(text)
+            parts = []
+            for cell in nb.get("cells", []):
+                src = cell.get("source", "")
+                parts.append(src if isinstance(src, str) else "".join(src))
+                for output in cell.get("outputs", []):
+                    parts.append(json.dumps(output))
+            text = "\n".join(parts) + "\n" + text
+        except ValueError:
+            pass
+    return [line.strip() for line in text.splitlines()]
+
+
+def find_leaks(release_dir, reference_dir=REFERENCE_PACKAGE):
+    """['<file>: <solution line> (from <where>)'] for every solution line found in the release."""
+    lines = solution_lines(reference_dir)
+    release_dir = Path(release_dir)
+    leaks = []
+    for path in sorted(release_dir.rglob("*")):
+        if not path.is_file() or path.is_symlink() or ".venv" in path.parts:
+            continue
+        for text in _text_lines(path):
+            if text in lines:
+                leaks.append(f"{path.relative_to(release_dir)}: {text!r} (from {lines[text]})")
+    return leaks
+
+
+# --------------------------------------------------------------------------------------------
+# the release
+
+def _makefile_blocks(makefile_text):
+    """{target: block text} of the top-level rules, and the header (before .PHONY)."""
+    header, _, rest = makefile_text.partition("\n.PHONY")
+    blocks = {}
+    for block in re.split(r"\n\s*\n", rest):
+        block = block.strip("\n")
+        for line in block.splitlines():
+            match = re.match(r"^([^\s#:][^:=]*):(?!=)", line)
+            if match:
+                blocks[match.group(1).strip()] = block
+                break
+    return header.rstrip() + "\n", blocks
+
+
+def release_makefile():
+    header, blocks = _makefile_blocks((REPO_ROOT / "Makefile").read_text())
+    missing = [b for b in MAKE_BLOCKS if b not in blocks]
+    if missing:
+        raise ReleaseError(f"the Makefile has no rule for {', '.join(missing)}")
+    template = (TEMPLATE_DIR / "Makefile.in").read_text()
+    return template.replace("@HEADER@", header.rstrip()).replace(
+        "@RULES@", "\n\n".join(blocks[b] for b in MAKE_BLOCKS))
+
+
+def _unit_table(units, notebooks):
+    rows = ["| unit | topic | notebook | you implement |", "| --- | --- | --- | --- |"]
+    for unit in units:
+        number = unit.split("_", 1)[0]
+        nbs = [n for n in notebooks if Path(n).name.startswith(number + "_")]
+        notebook = ", ".join(f"`notebooks/{n}`" for n in nbs) or "(coming)"
+        modules = ", ".join(f"`coursework/{m}.py`" for m in UNITS[unit][1])
+        rows.append(f"| {number} | {UNITS[unit][0]} | {notebook} | {modules} |")
+    return "\n".join(rows)
+
+
+def _copy_autograder(dst):
+    def ignore(directory, names):
+        if Path(directory).resolve() == PACKAGE_DIR:
+            return [n for n in names if n in PRIVATE]
+        return [n for n in names if n == "__pycache__" or n.endswith(".pyc")]
+
+    shutil.copytree(PACKAGE_DIR, dst, ignore=ignore, symlinks=False)
+    tests = dst / "tests"
+    tests.mkdir()
+    (tests / "__init__.py").write_text("")
+    shutil.copy2(TEMPLATE_DIR / "test_coursework.py", tests / "test_coursework.py")
+    shutil.copy2(TEMPLATE_DIR / "conftest.py", tests / "conftest.py")
+
+
+def _prepare(out, force):
+    out = Path(out)
+    if out.resolve() == REPO_ROOT or REPO_ROOT in out.resolve().parents and \
+            out.resolve().relative_to(REPO_ROOT).parts[0] in {"autograder", "coursework",
+                                                              "solutions", "notebooks"}:
+        raise engine.UsageError(f"{out} is inside the course's own sources; choose another folder")
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise engine.UsageError(f"{out} exists and is not empty (use --force to replace a "
+                                    "previous release)")
+        if not (out / "autograder" / "recorded").is_dir():
+            raise engine.UsageError(f"{out} does not look like a previous release; not removing "
+                                    "it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def make_release(out, *, force=False, check=True, log=print):
+    """Write the student repository into ``out``; return a summary dict."""
+    if not (REFERENCE_PACKAGE / "__init__.py").exists():
+        raise engine.UsageError("a release is made from the instructor's repository "
+                                "(solutions/coursework is missing)")
+    units = available_units()
+    out = _prepare(out, force)
+
+    # coursework: stubs from the single source, plus provided non-Python files
+    cw = out / "coursework"
+    for rel, text in stubs.generated_files(REFERENCE_PACKAGE).items():
+        (cw / rel).parent.mkdir(parents=True, exist_ok=True)
+        (cw / rel).write_text(text, encoding="utf-8")
+    for path in sorted((REPO_ROOT / "coursework").rglob("*")):
+        rel = path.relative_to(REPO_ROOT / "coursework")
+        if (path.is_file() and not path.is_symlink() and path.suffix not in (".py", ".pyc")
+                and "__pycache__" not in rel.parts):
+            (cw / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, cw / rel)
+
+    notebooks = write_notebooks(NOTEBOOKS_DIR, out / "notebooks") if NOTEBOOKS_DIR.is_dir() else []
+    _copy_autograder(out / "autograder")
+    counts = record(out / "autograder" / "recorded", units)
+
+    for name in TOP_FILES:
+        if (REPO_ROOT / name).is_file():
+            shutil.copy2(REPO_ROOT / name, out / name)
+    (out / "Makefile").write_text(release_makefile())
+    readme = (TEMPLATE_DIR / "README.md").read_text()
+    (out / "README.md").write_text(readme.replace("@UNITS@", _unit_table(units, notebooks)))
+    log(f"release written to {out}: units {', '.join(units)}; {len(notebooks)} notebooks; "
+        f"recorded outputs " + ", ".join(f"{m} {n}" for m, n in counts.items()))
+
+    if check:
+        verify_recorded(out, units)
+        leaks = find_leaks(out)
+        if leaks:
+            raise ReleaseError("solution code found in the release:\n  " + "\n  ".join(leaks))
+        log("checked: the reference gets full marks from the recorded data; no solution line "
+            "and no hidden test is in the release")
+    return {"out": str(out), "units": units, "notebooks": notebooks, "recorded": counts}
+
+
+def cmd_release(args):
+    try:
+        make_release(args.out, force=args.force, check=not args.no_check)
+    except ReleaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(subparsers):
+    p = subparsers.add_parser("release", help="write the student repository (no solutions, "
+                              "no hidden tests) into OUT")
+    p.add_argument("out", metavar="OUT", help="folder to write (new, empty, or a previous "
+                   "release with --force)")
+    p.add_argument("--force", action="store_true", help="replace a previous release in OUT")
+    p.add_argument("--no-check", action="store_true",
+                   help="skip the final checks (full marks from recorded data, no leaks)")
+    p.set_defaults(func=cmd_release)
