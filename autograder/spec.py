@@ -141,8 +141,16 @@ class Trial:
                 if not isinstance(got, (tuple, list)) or len(got) != len(names):
                     raise Failed(f"should return {len(names)} values ({', '.join(names)}), "
                                  f"got {describe(got)}")
-                for name, g, e in zip(names, got, expected):
-                    close(name, g, e, rtol=rtol)
+                for index, (name, g, e) in enumerate(zip(names, got, expected)):
+                    try:
+                        close(name, g, e, rtol=rtol)
+                    except Failed as failure:
+                        if index > 0 and names[0] == "loss":
+                            # The loss was right, so the numerical gradient of the student's own
+                            # loss is the expected gradient: say so, it locates the bug.
+                            failure.message += ("; the loss is right, so this gradient disagrees "
+                                                "with the numerical gradient of your own loss")
+                        raise
             else:
                 close(names[0] if names else "the result", got, expected, rtol=rtol)
         except Failed as failure:
