@@ -10,6 +10,7 @@ import os
 import select
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -58,36 +59,98 @@ def numpy_site_dir():
     return str(Path(np.__file__).resolve().parent.parent)
 
 
+MAX_COPY_FILE = 16 * 1024 * 1024  # bytes: larger files of a submission are not copied
+MAX_COPY_TOTAL = 128 * 1024 * 1024
+MAX_COPY_FILES = 2000
+
+
+def copy_package(src, dst):
+    """Copy a submission's ``coursework`` package to ``dst``, readable by any user.
+
+    Symbolic links are copied as links (never followed here, in the judge: a link to the
+    solutions stays a link, which the sandbox cannot resolve). __pycache__ folders, files larger
+    than MAX_COPY_FILE and anything past MAX_COPY_TOTAL/MAX_COPY_FILES are left out.
+    """
+    src, dst = Path(src), Path(dst)
+    total = files = 0
+    dst.mkdir(mode=0o755)
+    for folder, dirs, names in os.walk(src, followlinks=False):
+        rel = Path(folder).relative_to(src)
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+        for d in dirs:
+            s = Path(folder) / d
+            if s.is_symlink():
+                os.symlink(os.readlink(s), dst / rel / d)
+            else:
+                (dst / rel / d).mkdir(mode=0o755)
+        for name in sorted(names):
+            s, d = Path(folder) / name, dst / rel / name
+            if s.is_symlink():
+                os.symlink(os.readlink(s), d)
+                continue
+            try:
+                info = s.stat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_COPY_FILE:
+                continue
+            if total + info.st_size > MAX_COPY_TOTAL or files >= MAX_COPY_FILES:
+                return
+            shutil.copyfile(s, d, follow_symlinks=False)
+            os.chmod(d, 0o644)
+            total += info.st_size
+            files += 1
+
+
 class Worker:
     """One worker process, with its pipes and its captured output."""
 
-    def __init__(self, submission, limits, *, use_bwrap, hidden=()):
+    def __init__(self, submission, limits, *, use_bwrap, hidden=(), separate_user=False):
         self.submission = Path(submission).resolve()
         self.limits = limits
         self.use_bwrap = use_bwrap
         self.hidden = list(hidden)
+        self.separate_user = separate_user
         self.proc = None
+        self.uid = None
+        self.generation = 0  # incremented at every start: Handles of older workers are stale
         self.output = bytearray()
         self.output_dropped = 0
         self._dir = None
+        self._copy = None
+        self._seq = 0
 
     # -- life cycle -------------------------------------------------------------------------
+    def _submission_copy(self):
+        """The submission's package, copied once per Student into a folder the worker's user
+        can read (the original may be private to the grader's user)."""
+        if self._copy is None:
+            self._copy = tempfile.mkdtemp(prefix="grader-submission-")
+            os.chmod(self._copy, 0o755)
+            copy_package(self.submission / "coursework", Path(self._copy) / "coursework")
+        return self._copy
+
     def start(self):
+        self.generation += 1
+        submission = self._submission_copy()
         self._dir = tempfile.mkdtemp(prefix="grader-worker-")
         for name in WORKER_FILES:
-            shutil.copy(PACKAGE_DIR / name, Path(self._dir) / name)
+            shutil.copyfile(PACKAGE_DIR / name, Path(self._dir) / name)
+            os.chmod(Path(self._dir) / name, 0o644)
         os.chmod(self._dir, 0o755)
+        self.uid = sandbox.fresh_uid() if self.separate_user else None
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
         argv = sandbox.worker_command(
-            os.path.realpath(sys.executable), self._dir, self.submission, [numpy_site_dir()],
+            os.path.realpath(sys.executable), self._dir, submission, [numpy_site_dir()],
             req_r, rep_w, hidden=self.hidden, use_bwrap=self.use_bwrap,
+            tmp_mb=self.limits.tmp_mb,
         )
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-                pass_fds=(req_r, rep_w), env=sandbox.worker_environment(self.limits),
+                pass_fds=(req_r, rep_w), env=sandbox.worker_environment(self.limits, self.uid),
                 cwd=self._dir, start_new_session=True, close_fds=True,
             )
         finally:
@@ -96,18 +159,22 @@ class Worker:
             os.close(out_w)
         self._out_r = out_r
         os.set_blocking(self._out_r, False)
+        os.set_blocking(self._req_w, False)
         self._request({"op": "ping"}, START_SECONDS, what="starting the worker")
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def ensure_started(self):
+        if not self.alive():
+            self.kill()
+            self.start()
+
     def kill(self):
-        """Kill the worker's whole process group (signals it ignores included) and clean up."""
+        """Kill the worker and every process it started (signals they ignore, new sessions and
+        process groups included) and clean up."""
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            sandbox.kill_tree(self.proc.pid, self.uid)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -122,17 +189,23 @@ class Worker:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
+    def close(self):
+        self.kill()
+        if self._copy:
+            shutil.rmtree(self._copy, ignore_errors=True)
+            self._copy = None
+
     # -- requests ---------------------------------------------------------------------------
     def request(self, message, timeout):
-        if not self.alive():
-            self.kill()
-            self.start()
+        self.ensure_started()
         return self._request(message, timeout, what="the call")
 
     def _request(self, message, timeout, what):
         deadline = time.monotonic() + timeout
+        self._seq += 1
+        message = dict(message, id=self._seq)
         try:
-            wire.write_frame(self._req_w, message)
+            self._write(wire.dumps_frame(message), deadline, what)
         except (BrokenPipeError, OSError):
             raise self._crashed(what) from None
         try:
@@ -140,21 +213,44 @@ class Worker:
             (size,) = struct.unpack(">Q", header)
             if size > wire.MAX_FRAME:
                 self.kill()
-                raise StudentError(f"the code sent back {size} bytes, more than the grader reads")
-            return wire.parse_body(self._read(size, deadline, what))
+                raise StudentError(f"the code sent back {size} bytes, more than the "
+                                   f"{wire.MAX_FRAME >> 20} MB the grader reads")
+            reply = wire.parse_body(self._read(size, deadline, what))
         except EOFError:
             raise self._crashed(what) from None
+        if not isinstance(reply, dict) or reply.get("id") != self._seq:
+            self.kill()
+            raise StudentError("the worker answered out of turn (does the code write to the "
+                               "grader's channel?)")
+        return reply
+
+    def _timeout(self, what):
+        self._drain_output_safely()
+        self.kill()
+        return StudentTimeout(
+            f"{what} did not finish within {self.limits.call_seconds:g} s "
+            "(an infinite loop, or far too slow: is something not vectorized?)"
+        )
+
+    def _write(self, data, deadline, what):
+        view = memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._timeout(what)
+            _, ready, _ = select.select([], [self._req_w], [], min(left, 1.0))
+            if ready:
+                try:
+                    view = view[os.write(self._req_w, view[:1 << 20]):]
+                except BlockingIOError:
+                    pass
 
     def _read(self, n, deadline, what):
         chunks, remaining = [], n
         while remaining:
             left = deadline - time.monotonic()
             if left <= 0:
-                self.kill()
-                raise StudentTimeout(
-                    f"{what} did not finish within {self.limits.call_seconds:g} s "
-                    "(an infinite loop, or far too slow: is something not vectorized?)"
-                )
+                raise self._timeout(what)
             ready, _, _ = select.select([self._rep_r, self._out_r], [], [], min(left, 1.0))
             if self._out_r in ready:
                 self._drain_output()
@@ -166,16 +262,18 @@ class Worker:
                 remaining -= len(chunk)
         return b"".join(chunks)
 
-    def _drain_output(self):
-        while True:
+    def _drain_output(self, most=8 << 20):
+        """Read what the worker printed, keeping the first ``output_bytes``; at most ``most``
+        bytes per call, so that a flood of output cannot hold the judge past its deadline."""
+        read = 0
+        while read < most:
             try:
-                chunk = os.read(self._out_r, 1 << 16)
-            except BlockingIOError:
-                return
-            except OSError:
+                chunk = os.read(self._out_r, 1 << 20)
+            except (BlockingIOError, OSError):
                 return
             if not chunk:
                 return
+            read += len(chunk)
             room = self.limits.output_bytes - len(self.output)
             if room > 0:
                 self.output += chunk[:room]
@@ -235,12 +333,17 @@ class Student:
         self.limits = limits or sandbox.Limits()
         if use_bwrap is None:
             use_bwrap = sandbox.bubblewrap_path() is not None
-        self.containment = sandbox.describe(use_bwrap)
-        self.worker = Worker(submission, self.limits, use_bwrap=use_bwrap, hidden=hidden)
+        separate_user = sandbox.can_use_separate_user(
+            use_bwrap, os.path.realpath(sys.executable), sandbox.numpy_dirs([numpy_site_dir()]))
+        self.containment = sandbox.describe(use_bwrap, separate_user)
+        self.worker = Worker(submission, self.limits, use_bwrap=use_bwrap, hidden=hidden,
+                             separate_user=separate_user)
         self.calls = 0
+        self._imported = set()  # (worker generation, module) imported without fault
+        self._import_faults = {}  # module -> the fault its import caused (not retried)
 
     def close(self):
-        self.worker.kill()
+        self.worker.close()
 
     def __enter__(self):
         return self
@@ -248,8 +351,56 @@ class Student:
     def __exit__(self, *exc):
         self.close()
 
-    def _ask(self, message, timeout=None):
+    # -- handles: a cache or model lives in one worker process only ---------------------------
+    def _check_handles(self, *values):
+        for value in values:
+            if isinstance(value, wire.Handle):
+                if value.generation is not None and value.generation != self.worker.generation:
+                    raise StudentError(
+                        "an object the code returned earlier (a cache or a model) was lost "
+                        "when its worker process was restarted after a crash or a timeout")
+            elif isinstance(value, (list, tuple)):
+                self._check_handles(*value)
+            elif isinstance(value, dict):
+                self._check_handles(*value.values())
+
+    def _mark_handles(self, value):
+        if isinstance(value, wire.Handle):
+            value.generation = self.worker.generation
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                self._mark_handles(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                self._mark_handles(v)
+
+    def _import(self, module, timeout):
+        """Import coursework.<module> in the worker once per worker; a module whose import
+        fails (an exception, a hang, a crash) fails every later call at once, with the same
+        message, instead of being imported again for each function."""
+        if module in self._import_faults:
+            fault = self._import_faults[module]
+            raise type(fault)(fault.message, fault.detail)
+        if (self.worker.generation, module) in self._imported:
+            return
+        try:
+            self._send({"op": "import", "module": module}, timeout)
+        except StudentFault as fault:
+            if fault.status in ("timeout", "crashed"):
+                fault.message = f"importing coursework/{module}.py: {fault.message}"
+            self._import_faults[module] = fault
+            raise
+        self._imported.add((self.worker.generation, module))
+
+    def _ask(self, message, timeout=None, handles=()):
         timeout = timeout or self.limits.call_seconds
+        self.worker.ensure_started()
+        self._check_handles(*handles)
+        if message.get("op") == "call":
+            self._import(str(message.get("target", "")).partition(".")[0], timeout)
+        return self._send(message, timeout)
+
+    def _send(self, message, timeout):
         message.setdefault("cpu_seconds", self.limits.cpu_seconds)
         self.calls += 1
         try:
@@ -257,8 +408,6 @@ class Student:
         except wire.WireError as exc:
             self.worker.kill()
             raise StudentError(f"the code sent back something the grader cannot read ({exc})")
-        if not isinstance(reply, dict):
-            raise StudentError("the worker answered with something that is not a reply")
         if reply.get("ok") is True:
             try:
                 value = wire.decode(reply.get("value"))
@@ -267,8 +416,10 @@ class Student:
                     f"the code returned something the grader cannot read ({exc}); return "
                     "NumPy arrays, numbers, tuples, lists or dicts"
                 ) from None
+            self._mark_handles(value)
             modified = reply.get("modified") or []
-            return value, [str(m) for m in modified] if isinstance(modified, list) else []
+            return value, [str(m)[:100] for m in modified[:100]] if isinstance(modified, list) \
+                else []
         kind = reply.get("kind")
         message_text = str(reply.get("message", ""))[:2000]
         detail = str(reply.get("traceback", ""))[:4000]
@@ -276,14 +427,13 @@ class Student:
             raise NotImplementedByStudent(message_text, detail)
         if kind == "import_error":
             raise StudentError(f"the module could not be imported: {message_text}", detail)
-        if kind == "protocol":
-            raise StudentError(message_text, detail)
         raise StudentError(message_text, detail)
 
     def call_full(self, target, *args, opaque=(), **kwargs):
         """Call ``coursework.<target>``; return (value, names of inputs it modified)."""
         return self._ask({"op": "call", "target": target, "args": wire.encode(list(args)),
-                          "kwargs": wire.encode(kwargs), "opaque": list(opaque)})
+                          "kwargs": wire.encode(kwargs), "opaque": list(opaque)},
+                         handles=(args, kwargs))
 
     def call(self, target, *args, opaque=(), **kwargs):
         return self.call_full(target, *args, opaque=opaque, **kwargs)[0]
@@ -291,7 +441,7 @@ class Student:
     def method_full(self, handle, name, *args, opaque=(), **kwargs):
         return self._ask({"op": "method", "ref": handle.id, "name": name,
                           "args": wire.encode(list(args)), "kwargs": wire.encode(kwargs),
-                          "opaque": list(opaque)})
+                          "opaque": list(opaque)}, handles=(handle, args, kwargs))
 
     def method(self, handle, name, *args, opaque=(), **kwargs):
         return self.method_full(handle, name, *args, opaque=opaque, **kwargs)[0]
@@ -299,20 +449,21 @@ class Student:
     def new(self, target, *args, **kwargs):
         """Construct ``coursework.<target>(*args, **kwargs)`` in the worker; return its Handle."""
         value, _ = self._ask({"op": "call", "target": target, "args": wire.encode(list(args)),
-                              "kwargs": wire.encode(kwargs), "opaque": [0]})
+                              "kwargs": wire.encode(kwargs), "opaque": [0]},
+                             handles=(args, kwargs))
         if not isinstance(value, wire.Handle):
             raise StudentError(f"{target}(...) did not return an object")
         return value
 
     def getattr(self, handle, name):
-        return self._ask({"op": "getattr", "ref": handle.id, "name": name})[0]
+        return self._ask({"op": "getattr", "ref": handle.id, "name": name}, handles=(handle,))[0]
 
     def getitem(self, handle, key):
-        return self._ask({"op": "getitem", "ref": handle.id, "name": key})[0]
+        return self._ask({"op": "getitem", "ref": handle.id, "name": key}, handles=(handle,))[0]
 
     def setattr(self, handle, name, value):
         self._ask({"op": "setattr", "ref": handle.id, "name": name,
-                   "args": wire.encode([value])})
+                   "args": wire.encode([value])}, handles=(handle, value))
 
     def import_module(self, module):
         self._ask({"op": "import", "module": module})

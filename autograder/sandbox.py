@@ -1,24 +1,39 @@
-"""How the worker is contained: the command line that starts it, per platform.
+"""How the worker is contained: the command line that starts it, its limits, and how it is killed.
 
-On Linux with a working bubblewrap (``bwrap``) the worker sees the file system read-only, a private
-/tmp, no network, its own process namespace (everything it spawns dies with it), and none of the
-paths the judge hides: the repository (solutions, hidden tests, known mistakes), the folder of all
-submissions, the output folder. Elsewhere it runs as a plain process with the same resource limits,
-and the report says so. Resource limits (memory, CPU, file size, processes) are set by the worker
-on itself before any student code is imported (see ``worker_boot.py``); only the judge's wall
-clock and a kill of the whole process group are enforced from outside.
+On Linux with a working bubblewrap (``bwrap``) the worker runs in a file system built from a short
+list of read-only folders — the system (``/usr``), the interpreter's own tree, NumPy, the worker's
+files and a copy of the submission's ``coursework`` package — with a private, size-capped /tmp, no
+network, and its own PID namespace (everything it spawns dies with it). Nothing else of the host is
+visible: not the repository (solutions, hidden tests, known mistakes), not the other submissions,
+not the output folder, not home folders. When the judge runs as root, the worker drops to a fresh
+unprivileged user id of its own before any student code runs, so that it holds no capability, can
+write nothing the host owns, and its process cap (RLIMIT_NPROC, which Linux does not enforce for
+root) holds.
+
+Elsewhere (macOS, Windows, Linux without bwrap) it runs as a plain process with the same resource
+limits, a kill of its whole process tree, and the report says so once. Resource limits (memory,
+CPU, file size, processes) are set by the worker on itself before any student code is imported
+(see ``worker_boot.py``); the judge's wall clock and the kill are enforced from outside.
 """
 
 import functools
 import os
+import random
 import shutil
+import signal
+import stat
 import subprocess
 import sys
+import sysconfig
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 INSIDE_SUBMISSION = "/tmp/submission"
 INSIDE_WORKER = "/tmp/worker"
+# Fresh user ids for workers when the judge runs as root: far above any real account, the
+# subordinate ranges of rootless containers (100000-) and nobody (65534).
+UID_RANGE = (1_800_000_000, 1_900_000_000)
 
 
 @dataclass
@@ -32,6 +47,7 @@ class Limits:
     file_mb: int = 16  # largest file the worker may write
     processes: int = 64  # more processes than the worker had at start (where enforceable)
     output_bytes: int = 64 * 1024  # captured stdout+stderr kept per worker
+    tmp_mb: int = 64  # size of the worker's private /tmp (bubblewrap)
 
 
 @dataclass
@@ -43,89 +59,210 @@ class Containment:
     hidden: list = field(default_factory=list)
 
 
+# -- bubblewrap --------------------------------------------------------------------------------
+def _probe(path, extra):
+    try:
+        probe = subprocess.run(
+            [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *extra,
+             "--perms", "0755", "--dir", "/tmp/probe", "--unshare-pid", "--unshare-net",
+             "--die-with-parent", "--new-session", "true"],
+            capture_output=True, timeout=20,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
 @functools.lru_cache(maxsize=1)
-def bubblewrap_path():
-    """Path of a bwrap that actually works here, or None."""
+def bubblewrap_features():
+    """{'path': bwrap, 'size': whether --size works} for a bwrap that works here, or None."""
     if not sys.platform.startswith("linux"):
         return None
     path = shutil.which("bwrap")
     if not path:
         return None
+    if _probe(path, ["--perms", "1777", "--size", str(1 << 20), "--tmpfs", "/tmp"]):
+        return {"path": path, "size": True}
+    if _probe(path, ["--perms", "1777", "--tmpfs", "/tmp"]):  # bubblewrap < 0.8: no --size
+        return {"path": path, "size": False}
+    return None
+
+
+def bubblewrap_path():
+    """Path of a bwrap that actually works here, or None."""
+    features = bubblewrap_features()
+    return features["path"] if features else None
+
+
+# -- the separate user ---------------------------------------------------------------------------
+def running_as_root():
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _reachable_by_others(path, *, directory):
+    """True when a user who is neither owner nor group can reach ``path`` (read, and list or run)."""
+    path = Path(path).resolve()
+    for parent in list(path.parents)[::-1]:
+        try:
+            if not os.stat(parent).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
     try:
-        probe = subprocess.run(
-            [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all",
-             "--die-with-parent", "true"],
-            capture_output=True, timeout=20,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return path if probe.returncode == 0 else None
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    need = stat.S_IROTH | (stat.S_IXOTH if directory or mode & stat.S_IXUSR else 0)
+    return mode & need == need
 
 
-def describe(use_bwrap):
+def can_use_separate_user(use_bwrap, python, numpy_dirs):
+    """Whether the worker can drop to a fresh unprivileged user: only when the judge is root;
+    inside bubblewrap always (the sandbox makes every needed folder reachable), without it only
+    when the interpreter, its library and NumPy are readable by other users."""
+    if not running_as_root() or not sys.platform.startswith("linux"):
+        return False
     if use_bwrap:
+        return True
+    import tempfile
+
+    checks = [(python, False), (Path(os.__file__).parent, True), (tempfile.gettempdir(), True)]
+    checks += [(d, True) for d in numpy_dirs]
+    return all(_reachable_by_others(p, directory=d) for p, d in checks)
+
+
+def fresh_uid():
+    return random.SystemRandom().randrange(*UID_RANGE)
+
+
+def describe(use_bwrap, separate_user=False):
+    user = ("as a fresh unprivileged user id, " if separate_user else
+            "as the grader's own user (root: its process cap is not enforced), "
+            if running_as_root() else "")
+    if use_bwrap:
+        size = "" if (bubblewrap_features() or {}).get("size", True) else " (size not capped: " \
+            "bubblewrap < 0.8)"
         return Containment(
             "bubblewrap",
-            "bubblewrap: read-only file system, private /tmp, no network, own PID namespace, "
-            "solutions/hidden tests/other submissions/output not visible; rlimits on memory, "
-            "CPU, file size and processes",
+            f"bubblewrap: {user}a read-only view of the system, Python and NumPy only, a private "
+            f"/tmp{size}, no network, own PID namespace; solutions, hidden tests, other "
+            "submissions and the output folder not visible; rlimits on memory, CPU, file size "
+            "and processes",
         )
     reason = ("bubblewrap (bwrap) not found or not usable here"
               if sys.platform.startswith("linux") else f"no sandbox on {sys.platform}")
     return Containment(
         "process-limits",
-        f"process limits only ({reason}): rlimits on memory, CPU, file size and processes, "
-        "wall-clock timeouts and a process-group kill, but the worker can read files the "
-        "grader's user can read and has network access. Install bubblewrap "
-        "(apt-get install bubblewrap) for full containment.",
+        f"process limits only ({reason}): the worker runs {user or 'as the grader’s user, '}"
+        "with rlimits on memory, CPU, file size and processes, wall-clock timeouts and a kill of "
+        "its whole process tree, but it can read files that user can read, write where that "
+        "user can write, and reach the network. Install bubblewrap (apt-get install bubblewrap) "
+        "for full containment.",
     )
 
 
-def _existing_dirs(paths):
+# -- the command line ----------------------------------------------------------------------------
+def numpy_dirs(site_dirs):
+    """The folders the worker needs from the site folders: numpy and its bundled libraries."""
     out = []
-    for p in paths:
-        p = Path(p).resolve()
-        if p.is_dir() and p not in out and p != Path("/"):
-            out.append(p)
+    for site in site_dirs:
+        for name in ("numpy", "numpy.libs"):
+            p = Path(site) / name
+            if p.is_dir():
+                out.append(p.resolve())
     return out
 
 
 def _under(path, roots):
-    path = Path(path).resolve()
+    path = Path(path)
     return any(path == r or r in path.parents for r in roots)
 
 
+def _python_roots(python):
+    """The interpreter's installation: its prefix and its standard library."""
+    roots = [Path(python).resolve().parent.parent, Path(sys.base_prefix).resolve(),
+             Path(sys.base_exec_prefix).resolve(), Path(os.__file__).resolve().parent]
+    for key in ("stdlib", "platstdlib"):
+        try:
+            roots.append(Path(sysconfig.get_paths(vars={"base": sys.base_prefix,
+                                                         "platbase": sys.base_exec_prefix})[key])
+                         .resolve())
+        except (KeyError, OSError):
+            pass
+    return roots
+
+
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+                "/etc/alternatives")
+
+
 def worker_command(python, worker_dir, submission, site_dirs, request_fd, reply_fd, *,
-                   hidden, use_bwrap):
-    """The argv that starts the worker, and the submission path as the worker sees it."""
+                   hidden, use_bwrap, tmp_mb=64):
+    """The argv that starts the worker. ``submission`` is the folder holding the (copied)
+    ``coursework`` package."""
     submission = Path(submission).resolve()
     if not use_bwrap:
-        argv = [python, "-I", "-S", "-B", str(Path(worker_dir) / "worker_boot.py"),
+        return [python, "-I", "-S", "-B", str(Path(worker_dir) / "worker_boot.py"),
                 str(request_fd), str(reply_fd), str(submission), *site_dirs]
-        return argv
-    hidden_dirs = _existing_dirs(hidden)
-    argv = [bubblewrap_path(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--tmpfs", "/tmp"]
-    for d in hidden_dirs:
-        argv += ["--tmpfs", str(d)]
-    # Re-expose what the worker needs that a hidden folder covers: the interpreter's own tree
-    # and the site-packages holding NumPy (a virtual environment inside the repository).
-    needed = [Path(python).resolve().parent.parent, *map(Path, site_dirs)]
-    for d in needed:
-        if _under(d, hidden_dirs):
-            argv += ["--ro-bind", str(d), str(d)]
-    argv += [
-        "--ro-bind", str(submission / "coursework"), f"{INSIDE_SUBMISSION}/coursework",
-        "--ro-bind", str(worker_dir), INSIDE_WORKER,
-        "--unshare-all", "--die-with-parent", "--new-session", "--chdir", "/tmp",
-        python, "-I", "-S", "-B", f"{INSIDE_WORKER}/worker_boot.py",
-        str(request_fd), str(reply_fd), INSIDE_SUBMISSION, *site_dirs,
-    ]
+    argv = [bubblewrap_path()]
+    roots = []  # folders bound read-only, in order
+
+    def bind(path):
+        path = Path(path)
+        if path == Path("/") or _under(path, roots) or not path.exists():
+            return
+        for parent in list(path.parents)[::-1]:
+            if parent != Path("/") and not _under(parent, roots) and parent not in made:
+                argv.extend(["--perms", "0755", "--dir", str(parent)])
+                made.add(parent)
+        argv.extend(["--ro-bind", str(path), str(path)])
+        roots.append(path)
+
+    made = set()
+    for d in SYSTEM_DIRS:
+        p = Path(d)
+        if p.is_symlink():
+            argv.extend(["--symlink", os.readlink(p), d])
+        elif p.is_dir():
+            bind(p)
+    for f in SYSTEM_FILES:
+        if os.path.lexists(f) and not os.path.islink(f):
+            bind(f)
+    for root in sorted(set(_python_roots(python)), key=lambda p: len(p.parts)):
+        bind(root)
+    for d in numpy_dirs(site_dirs):
+        bind(d)
+    # Folders the judge hides that lie inside a bound folder (a grader installed under /usr).
+    for h in sorted({Path(h).resolve() for h in hidden}, key=lambda p: len(p.parts)):
+        if h != Path("/") and any(r in h.parents for r in roots):
+            needed = [r for r in roots if h in r.parents or r == h]
+            if not needed:
+                argv.extend(["--tmpfs", str(h)])
+    size = ["--size", str(int(tmp_mb) << 20)] if (bubblewrap_features() or {}).get("size") else []
+    argv += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", *size, "--tmpfs", "/tmp",
+             "--perms", "0755", "--dir", INSIDE_SUBMISSION, "--ro-bind", str(submission / "coursework"), f"{INSIDE_SUBMISSION}/coursework",
+             "--ro-bind", str(worker_dir), INSIDE_WORKER]
+    if running_as_root():
+        # No user namespace: the worker drops to its own uid itself (worker_boot), which takes
+        # every capability with it and makes RLIMIT_NPROC count.
+        argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                 "--unshare-cgroup-try"]
+    else:
+        argv += ["--unshare-all"]
+    argv += ["--die-with-parent", "--new-session", "--chdir", "/tmp",
+             python, "-I", "-S", "-B", f"{INSIDE_WORKER}/worker_boot.py",
+             str(request_fd), str(reply_fd), INSIDE_SUBMISSION, *site_dirs]
     return argv
 
 
-def worker_environment(limits):
+def worker_environment(limits, uid=None):
     """A small, explicit environment: one BLAS thread, no user site, the limits to apply."""
+    if uid:
+        nproc = limits.processes  # a fresh user has no process yet
+    else:
+        current = count_user_tasks(os.getuid()) if hasattr(os, "getuid") else None
+        nproc = 0 if current is None else current + limits.processes
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
@@ -137,10 +274,122 @@ def worker_environment(limits):
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLBACKEND": "Agg",
         "GRADER_LIMITS": ",".join(str(int(v)) for v in (
-            limits.total_cpu_seconds, limits.memory_mb, limits.file_mb, limits.processes)),
+            limits.total_cpu_seconds, limits.memory_mb, limits.file_mb, nproc)),
     }
+    if uid:
+        env["GRADER_UID"] = str(int(uid))
     # Some processors need these for OpenBLAS to compute correctly; keep them if set.
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if key in os.environ:
             env[key] = os.environ[key]
     return env
+
+
+# -- processes -----------------------------------------------------------------------------------
+def _proc_table():
+    """{pid: (ppid, real uid)} of every process, from /proc (Linux); None elsewhere."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    table = {}
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as f:
+                ppid = uid = None
+                for line in f:
+                    if line.startswith(b"PPid:"):
+                        ppid = int(line.split()[1])
+                    elif line.startswith(b"Uid:"):
+                        uid = int(line.split()[1])
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid is not None and uid is not None:
+            table[int(entry)] = (ppid, uid)
+    return table
+
+
+def count_user_tasks(uid):
+    """Processes and threads of ``uid`` (what RLIMIT_NPROC counts), or None where unknown."""
+    if not sys.platform.startswith("linux"):
+        return None
+    table = _proc_table()
+    if table is None:
+        return None
+    count = 0
+    for pid, (_, owner) in table.items():
+        if owner == uid:
+            try:
+                count += len(os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def _tree(table, root, uid):
+    """``root``, its descendants, and every process of ``uid`` (None: no uid of its own)."""
+    children = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in found:
+            continue
+        found.add(pid)
+        todo.extend(children.get(pid, ()))
+    if uid:
+        found.update(pid for pid, (_, owner) in table.items() if owner == uid)
+    found.discard(os.getpid())
+    return found
+
+
+def _signal(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_tree(root, uid=None):
+    """Kill the worker ``root`` and everything it started, signals it ignores included.
+
+    Where /proc exists, the whole tree is first frozen (SIGSTOP cannot be caught), so that nothing
+    can fork or escape while it is collected — children that called setsid and left the process
+    group included — and then killed. A worker with a user id of its own is also found by that id,
+    which catches processes that double-forked away from the tree. Elsewhere the process group is
+    killed.
+    """
+    try:
+        os.killpg(root, signal.SIGSTOP)
+    except (ProcessLookupError, PermissionError):
+        pass
+    frozen = set()
+    for _ in range(20):
+        table = _proc_table()
+        if table is None:
+            break
+        pids = _tree(table, root, uid) - frozen
+        if not pids:
+            break
+        for pid in pids:
+            _signal(pid, signal.SIGSTOP)
+        frozen |= pids
+    for pid in frozen:
+        _signal(pid, signal.SIGKILL)
+    try:
+        os.killpg(root, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if uid:  # anything of that user still alive (a fork caught between two scans)
+        for _ in range(50):
+            table = _proc_table() or {}
+            left = [pid for pid, (_, owner) in table.items() if owner == uid]
+            if not left:
+                break
+            for pid in left:
+                _signal(pid, signal.SIGKILL)
+            time.sleep(0.01)

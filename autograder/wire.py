@@ -22,8 +22,9 @@ import struct
 
 import numpy as np
 
-MAX_FRAME = 256 * 1024 * 1024  # bytes; a worker that sends more is cut off
+MAX_FRAME = 64 * 1024 * 1024  # bytes; a worker that sends more is cut off
 MAX_DEPTH = 32
+MAX_NODES = 1_000_000  # values (list items, dict entries...) in one decoded message
 _ALLOWED_KINDS = "biufc"  # bool, int, uint, float, complex
 
 
@@ -34,11 +35,12 @@ class WireError(ValueError):
 class Handle:
     """An object kept in the worker; the judge sees only its id."""
 
-    __slots__ = ("id", "type_name")
+    __slots__ = ("id", "type_name", "generation")
 
-    def __init__(self, id, type_name=""):
+    def __init__(self, id, type_name="", generation=None):
         self.id = int(id)
         self.type_name = str(type_name)
+        self.generation = generation  # judge side: which worker process holds the object
 
     def __repr__(self):
         return f"Handle({self.id}, {self.type_name!r})"
@@ -130,24 +132,30 @@ def _encode_array(a, scalar=False):
     }
 
 
-def decode(data, resolve=None, depth=0):
+def decode(data, resolve=None, depth=0, _budget=None):
     """Inverse of ``encode``. ``resolve(tag, payload)`` maps $ref/$rng/$fn (default: the tag
-    classes)."""
+    classes). At most ``MAX_NODES`` values are decoded, at most ``MAX_DEPTH`` deep."""
+    if _budget is None:
+        _budget = [MAX_NODES]
+    _budget[0] -= 1
+    if _budget[0] < 0:
+        raise WireError(f"more than {MAX_NODES} values in one message")
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     if data is None or isinstance(data, (bool, str, int, float)):
         return data
     if isinstance(data, list):
-        return [decode(v, resolve, depth + 1) for v in data]
+        return [decode(v, resolve, depth + 1, _budget) for v in data]
     if not isinstance(data, dict) or len(data) == 0:
         raise WireError(f"unexpected {type(data).__name__} in a frame")
     if "$array" in data:
         return _decode_array(data)
     if "$tuple" in data:
-        return tuple(decode(v, resolve, depth + 1) for v in _expect(data["$tuple"], list))
+        return tuple(decode(v, resolve, depth + 1, _budget)
+                     for v in _expect(data["$tuple"], list))
     if "$dict" in data:
         items = _expect(data["$dict"], dict)
-        return {str(k): decode(v, resolve, depth + 1) for k, v in items.items()}
+        return {str(k): decode(v, resolve, depth + 1, _budget) for k, v in items.items()}
     if "$float" in data:
         text = data["$float"]
         if text not in ("nan", "inf", "-inf"):
@@ -160,7 +168,8 @@ def decode(data, resolve=None, depth=0):
         seed = Seed(_expect(data["$rng"], int))
         return resolve("rng", seed) if resolve else seed
     if "$fn" in data:
-        fn = Fn(_expect(data["$fn"], str), decode(data.get("params", {"$dict": {}}), None, depth + 1))
+        fn = Fn(_expect(data["$fn"], str),
+                decode(data.get("params", {"$dict": {}}), None, depth + 1, _budget))
         return resolve("fn", fn) if resolve else fn
     raise WireError(f"unknown tag in {sorted(data)[:3]}")
 
@@ -175,15 +184,18 @@ def _decode_array(data):
     dtype_str = _expect(data.get("dtype"), str)
     try:
         dtype = np.dtype(dtype_str)
-    except TypeError as exc:
-        raise WireError(f"bad dtype {dtype_str!r}") from exc
+    except Exception:  # noqa: BLE001 - TypeError, ValueError, SyntaxError for odd strings
+        raise WireError(f"bad dtype {dtype_str[:40]!r}") from None
     if dtype.kind not in _ALLOWED_KINDS or dtype.hasobject or dtype.fields is not None:
         raise WireError(f"dtype {dtype_str!r} is not allowed")
     shape = _expect(data.get("shape"), list)
     if len(shape) > 32 or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
                                   for n in shape):
         raise WireError(f"bad shape {shape!r}")
-    raw = base64.b64decode(_expect(data["$array"], str), validate=True)
+    try:
+        raw = base64.b64decode(_expect(data["$array"], str), validate=True)
+    except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
+        raise WireError(f"bad array data: {exc}") from None
     if len(raw) != math.prod(shape) * dtype.itemsize:
         raise WireError(f"{len(raw)} bytes do not fill an array of shape {shape} and {dtype}")
     array = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
@@ -197,10 +209,15 @@ def dumps(message):
     return json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
+def dumps_frame(message):
+    """One length-prefixed frame, as bytes."""
+    body = dumps(message)
+    return struct.pack(">Q", len(body)) + body
+
+
 def write_frame(fd, message):
     """Write one length-prefixed frame to the file descriptor ``fd``."""
-    body = dumps(message)
-    _write_all(fd, struct.pack(">Q", len(body)) + body)
+    _write_all(fd, dumps_frame(message))
 
 
 def _write_all(fd, data):
@@ -226,8 +243,11 @@ def parse_body(body):
     """Parse a frame body into (undecoded) JSON data."""
     try:
         return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise WireError(f"unreadable frame: {exc}") from None
+    except WireError:
+        raise
+    except (ValueError, RecursionError, MemoryError) as exc:
+        # JSONDecodeError, UnicodeDecodeError, integers beyond the digit limit are ValueErrors
+        raise WireError(f"unreadable frame: {str(exc)[:200]}") from None
 
 
 def _reject_constant(name):

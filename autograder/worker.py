@@ -24,7 +24,7 @@ MAX_TRACEBACK = 4000
 def main(argv):
     request_fd, reply_fd, submission = int(argv[1]), int(argv[2]), argv[3]
     site_dirs = argv[4:]
-    sys.path.extend(site_dirs)
+    sys.path.extend(d for d in site_dirs if d not in sys.path)
     global np, wire, worker_fns
     import numpy as np
     import wire
@@ -71,12 +71,35 @@ def main(argv):
             request = wire.read_frame(request_fd)
         except EOFError:
             return 0
-        reply = handle(request, resolve, encode_result, objects)
+        try:
+            reply = handle(request, resolve, encode_result, objects)
+        except BaseException as exc:  # noqa: BLE001 - a result whose encoding runs student code
+            reply = _failure(exc, phase="call")
+        _flush_output()
+        reply["id"] = request.get("id")
         try:
             wire.write_frame(reply_fd, reply)
-        except (wire.WireError, ValueError, TypeError) as exc:
-            wire.write_frame(reply_fd, {"ok": False, "kind": "protocol",
-                                        "message": f"the result could not be sent: {exc}"})
+        except (wire.WireError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+            wire.write_frame(reply_fd, {"ok": False, "kind": "protocol", "id": request.get("id"),
+                                        "message": f"the result could not be sent: "
+                                                   f"{_text(exc)[:500]}"})
+
+
+def _flush_output():
+    """Push what student code printed to the judge now (it is captured per call)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - a closed or replaced stream
+            pass
+
+
+def _text(exc):
+    """str(exc), even for an exception whose __str__ fails."""
+    try:
+        return str(exc)
+    except BaseException:  # noqa: BLE001
+        return f"<{type(exc).__name__} that cannot be printed>"
 
 
 def _target(name):
@@ -168,21 +191,29 @@ def limit_cpu(seconds):
 
 
 def _failure(exc, phase):
-    tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    # Keep the frames of student code, not of this file.
-    text = "".join(line for line in tb if "worker.py" not in line)[-MAX_TRACEBACK:]
+    try:
+        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        # Keep the frames of student code, not of this file.
+        text = "".join(line for line in tb if "worker.py" not in line)[-MAX_TRACEBACK:]
+    except BaseException:  # noqa: BLE001 - a hostile exception, or one too deep to format
+        text = ""
     if isinstance(exc, NotImplementedError):
         kind = "not_implemented"
     elif phase == "import" and isinstance(exc, LookupError):
         kind = "error"
     elif phase == "import":
         kind = "import_error"
-    elif isinstance(exc, SystemExit):
-        kind = "error"
-        text = f"the code called sys.exit({exc.code!r}) (or raised SystemExit)\n" + text
     else:
         kind = "error"
-    message = f"{type(exc).__name__}: {exc}"
+    message = f"{type(exc).__name__}: {_text(exc)[:2000]}"
+    if isinstance(exc, SystemExit):
+        message = (f"the code called sys.exit({_text(exc.code)[:100]}) (or raised SystemExit); "
+                   "return results instead of exiting")
+    elif isinstance(exc, RecursionError):
+        message += " (unbounded recursion?)"
+    elif isinstance(exc, MemoryError):
+        message = ("MemoryError: the code needed more memory than the grader allows; is an "
+                   "array far larger than the inputs being built?")
     return {"ok": False, "kind": kind, "message": message[:2000], "traceback": text}
 
 

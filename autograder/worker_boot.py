@@ -1,8 +1,11 @@
-"""First code of the worker: set resource limits on itself, then start ``worker.main``.
+"""First code of the worker: set resource limits on itself, drop to its own user, start ``worker``.
 
-The limits come from the GRADER_LIMITS variable: total CPU seconds, memory MB, file MB, extra
-processes. Soft and hard limits are set together, so the student code that runs afterwards cannot
-raise them (inside bubblewrap no capability is left that could).
+The limits come from the GRADER_LIMITS variable: total CPU seconds, memory MB, file MB, and the
+process cap (0: none). Soft and hard limits are set together, so the student code that runs
+afterwards cannot raise them. When GRADER_UID is set (the judge runs as root), the worker loads
+NumPy and its own modules and then becomes that fresh, unprivileged user before any student code
+is imported: no capability is left, nothing the host owns is writable, and the process cap holds
+(Linux does not enforce RLIMIT_NPROC for root). If the switch fails, the worker refuses to run.
 """
 
 import os
@@ -10,24 +13,8 @@ import resource
 import sys
 
 
-def _count_own_processes():
-    uid = os.getuid()
-    count = 0
-    try:
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    if os.stat(f"/proc/{entry}").st_uid == uid:
-                        count += len(os.listdir(f"/proc/{entry}/task"))  # threads count too
-                except OSError:
-                    pass
-    except OSError:
-        return None
-    return count
-
-
 def apply_limits():
-    cpu, memory_mb, file_mb, processes = (int(v) for v in os.environ["GRADER_LIMITS"].split(","))
+    cpu, memory_mb, file_mb, nproc = (int(v) for v in os.environ["GRADER_LIMITS"].split(","))
     mb = 1024 * 1024
     wanted = [
         (resource.RLIMIT_CPU, cpu),
@@ -36,10 +23,8 @@ def apply_limits():
     ]
     if sys.platform.startswith("linux"):  # macOS ignores or rejects RLIMIT_AS
         wanted.append((resource.RLIMIT_AS, memory_mb * mb))
-    if hasattr(resource, "RLIMIT_NPROC"):
-        current = _count_own_processes()
-        if current is not None:
-            wanted.append((resource.RLIMIT_NPROC, current + processes))
+    if nproc > 0 and hasattr(resource, "RLIMIT_NPROC"):
+        wanted.append((resource.RLIMIT_NPROC, nproc))
     for which, value in wanted:
         try:
             resource.setrlimit(which, (value, value))
@@ -47,9 +32,31 @@ def apply_limits():
             pass
 
 
+def drop_user():
+    uid = int(os.environ.get("GRADER_UID") or 0)
+    if not uid:
+        return
+    try:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    except OSError as exc:
+        sys.stderr.write(f"grader worker: could not switch to user {uid}: {exc}\n")
+        os._exit(70)
+    if os.getuid() != uid or os.geteuid() != uid or os.getgid() != uid:
+        sys.stderr.write("grader worker: the user switch did not take\n")
+        os._exit(70)
+
+
 if __name__ == "__main__":
     apply_limits()
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    sys.path.extend(sys.argv[4:])
+    import numpy  # noqa: F401  - loaded before the switch: the new user may not reach it all
+    import wire  # noqa: F401
     import worker
+    import worker_fns  # noqa: F401
 
+    drop_user()
     sys.exit(worker.main(sys.argv))
