@@ -1,0 +1,269 @@
+"""Known mistakes of unit 03, ``conv``: wrong variants with the signature of the function they
+imitate. A mistaken backward receives the *reference* forward's cache; only the leading entries
+that every reference cache shares are used: (x, w, b, stride, pad) for the convolutions,
+(x, pool_size, stride) for max pooling, (x_shape, pool_size, stride) for average pooling and
+x_shape for global average pooling.
+
+The variants are written independently of the reference (NumPy only, small inputs).
+"""
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# Convolution
+# ---------------------------------------------------------------------------------------------
+
+
+def _pad(x, pad):
+    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+
+
+def _windows(x, HH, WW, stride, pad):
+    """(N, C, H_out, W_out, HH, WW) view of every receptive field (floor if it does not fit)."""
+    view = np.lib.stride_tricks.sliding_window_view(_pad(x, pad), (HH, WW), axis=(2, 3))
+    return view[:, :, ::stride, ::stride]
+
+
+def _corr(x, w, b, stride, pad):
+    return np.einsum("nchwkl,fckl->nfhw", _windows(x, *w.shape[2:], stride, pad), w) + \
+        b[None, :, None, None]
+
+
+def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True):
+    """(dx, dw, db) of the cross-correlation; ``flip``: of a true convolution instead."""
+    wk = w[:, :, ::-1, ::-1] if flip else w
+    N, C, H, W = x.shape
+    HH, WW = w.shape[2:]
+    H_out, W_out = dout.shape[2:]
+    win = _windows(x, HH, WW, stride, pad)[:, :, :H_out, :W_out]
+    dw = np.einsum("nfhw,nchwkl->fckl", dout, win)
+    if flip:
+        dw = dw[:, :, ::-1, ::-1]
+    dpatch = np.einsum("nfhw,fckl->nchwkl", dout, wk)
+    dxpad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+    for k in range(HH):
+        for l in range(WW):
+            dxpad[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += \
+                dpatch[..., k, l]
+    dx = dxpad[:, :, pad:pad + H, pad:pad + W] if crop else dxpad
+    return dx, dw, dout.sum(axis=(0, 2, 3))
+
+
+def conv_forward_mistakes():
+    return [
+        ("this is a true convolution (kernel flipped); deep-learning layers compute the "
+         "cross-correlation sum x[i*stride + k, j*stride + l] * w[k, l], without flipping w",
+         lambda x, w, b, *, stride=1, pad=0:
+             (_corr(x, w[:, :, ::-1, ::-1], b, stride, pad), None)),
+        ("the bias b[f] is missing: add it to every output of filter f",
+         lambda x, w, b, *, stride=1, pad=0: (_corr(x, w, 0 * b, stride, pad), None)),
+        ("the zero padding is missing: pad x with `pad` zeros on all four sides first",
+         lambda x, w, b, *, stride=1, pad=0: (_corr(x, w, b, stride, 0), None)),
+        ("the stride is ignored: the window must move by `stride` positions",
+         lambda x, w, b, *, stride=1, pad=0: (_corr(x, w, b, 1, pad), None)),
+    ]
+
+
+def conv_backward_mistakes():
+    def grads(dout, cache, **kw):
+        x, w, _, stride, pad = cache[:5]
+        return _conv_grads(dout, x, w, stride, pad, **kw)
+
+    def changed(dout, cache, which, f):
+        out = list(grads(dout, cache))
+        out[which] = f(out[which], cache[0].shape[0], dout)
+        return tuple(out)
+
+    return [
+        ("these are the gradients of a true convolution (kernel flipped); the layer is a "
+         "cross-correlation: dw[f, c, k, l] sums dout * x at offset (k, l), and dx spreads "
+         "dout * w[f] back over each window, unflipped",
+         lambda dout, cache: grads(dout, cache, flip=True)),
+        ("db is the sum of dout over the batch and all output positions, not the mean",
+         lambda dout, cache: changed(dout, cache, 2, lambda db, N, d: d.mean(axis=(0, 2, 3)))),
+        ("db must be summed over the batch, not divided by N",
+         lambda dout, cache: changed(dout, cache, 2, lambda db, N, d: db / N)),
+        ("dw must be summed over the batch, not divided by N",
+         lambda dout, cache: changed(dout, cache, 1, lambda dw, N, d: dw / N)),
+        ("dx still has the padding: crop `pad` rows and columns from each side of the padded "
+         "gradient (dx must have the shape of x)",
+         lambda dout, cache: grads(dout, cache, crop=False)),
+    ]
+
+
+def output_size_mistakes():
+    return [
+        ("the padding is missing: the padded size is n + 2*pad",
+         lambda n, kernel, *, stride=1, pad=0: (n - kernel) // stride + 1),
+        ("the padding goes on both sides: use n + 2*pad, not n + pad",
+         lambda n, kernel, *, stride=1, pad=0: (n + pad - kernel) // stride + 1),
+        ("add 1: the first position of the window counts too ((n + 2*pad - kernel) // stride + 1)",
+         lambda n, kernel, *, stride=1, pad=0: (n + 2 * pad - kernel) // stride),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------------------------
+
+
+def _pool_windows(x, size, stride):
+    view = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(2, 3))
+    return view[:, :, ::stride, ::stride]
+
+
+def _max_pool_grad(dout, x, size, stride, rule):
+    """Max-pool gradient by loops over windows, with one rule switched to a mistake."""
+    dx = np.zeros_like(x, dtype=np.float64)
+    N, C, H_out, W_out = dout.shape
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    top, left = i * stride, j * stride
+                    window = x[n, c, top:top + size, left:left + size]
+                    k, l = divmod(int(window.argmax()), size)
+                    g = dout[n, c, i, j]
+                    if rule == "spread":
+                        dx[n, c, top:top + size, left:left + size] += g
+                    elif rule == "mean":
+                        dx[n, c, top:top + size, left:left + size] += g / size ** 2
+                    elif rule == "one":
+                        dx[n, c, top + k, left + l] += 1.0
+                    elif rule == "assign":
+                        dx[n, c, top + k, left + l] = g
+    return dx
+
+
+def _max_pool_grad_by_offsets_assigning(dout, x, size, stride):
+    """A vectorized backward that assigns (=) per window offset instead of adding (+=)."""
+    out = _pool_windows(x, size, stride).max(axis=(4, 5))
+    H_out, W_out = out.shape[2:]
+    dx = np.zeros_like(x, dtype=np.float64)
+    for k in range(size):
+        for l in range(size):
+            part = x[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride]
+            dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] = \
+                np.where(part == out, dout, 0.0)
+    return dx
+
+
+ASSIGNED = ("where windows overlap, an input can be the maximum of several windows: add their "
+            "gradients (+=) instead of overwriting (=)")
+
+
+def max_pool_forward_mistakes():
+    return [
+        ("this is the mean of each window; max pooling keeps its largest value",
+         lambda x, *, pool_size=2, stride=2:
+             (_pool_windows(x, pool_size, stride).mean(axis=(4, 5)), None)),
+        ("the window must move by `stride`, which can differ from pool_size",
+         lambda x, *, pool_size=2, stride=2:
+             (_pool_windows(x, pool_size, pool_size).max(axis=(4, 5)), None)),
+    ]
+
+
+def max_pool_backward_mistakes():
+    def grad(rule):
+        return lambda dout, cache: _max_pool_grad(dout, *cache[:3], rule)
+
+    return [
+        ("each window's gradient goes only to the input that was its maximum, not to the whole "
+         "window", grad("spread")),
+        ("each window's gradient goes only to its maximum; spreading dout / pool_size**2 over "
+         "the window is average pooling", grad("mean")),
+        ("the maximum receives dout[n, c, i, j], not 1: multiply by the upstream gradient",
+         grad("one")),
+        (ASSIGNED, grad("assign")),
+        (ASSIGNED, lambda dout, cache: _max_pool_grad_by_offsets_assigning(dout, *cache[:3])),
+    ]
+
+
+def _avg_pool_grad(dout, x_shape, size, stride, *, divisor, assign=None):
+    dx = np.zeros(x_shape)
+    N, C, H_out, W_out = dout.shape
+    share = dout / divisor
+    if assign == "offsets":
+        for k in range(size):
+            for l in range(size):
+                dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] = share
+        return dx
+    for i in range(H_out):
+        for j in range(W_out):
+            top, left = i * stride, j * stride
+            patch = share[:, :, i, j][:, :, None, None]
+            if assign == "windows":
+                dx[:, :, top:top + size, left:left + size] = patch
+            else:
+                dx[:, :, top:top + size, left:left + size] += patch
+    return dx
+
+
+def avg_pool_forward_mistakes():
+    return [
+        ("this is the sum of each window: divide by the number of values, pool_size**2",
+         lambda x, *, pool_size=2, stride=2:
+             (_pool_windows(x, pool_size, stride).sum(axis=(4, 5)), None)),
+        ("a window holds pool_size**2 values: divide the sum by pool_size**2, not pool_size",
+         lambda x, *, pool_size=2, stride=2:
+             (_pool_windows(x, pool_size, stride).sum(axis=(4, 5)) / pool_size, None)),
+    ]
+
+
+def avg_pool_backward_mistakes():
+    def grad(divisor, assign=None):
+        return lambda dout, cache: _avg_pool_grad(dout, *cache[:3], divisor=divisor(cache[1]),
+                                                  assign=assign)
+
+    overlap = ("where windows overlap, an input belongs to several windows: add their "
+               "gradients (+=) instead of overwriting (=)")
+    return [
+        ("each input of a window receives dout / pool_size**2: the division is missing",
+         grad(lambda size: 1)),
+        ("a window holds pool_size**2 values: divide dout by pool_size**2, not pool_size",
+         grad(lambda size: size)),
+        (overlap, grad(lambda size: size ** 2, "windows")),
+        (overlap, grad(lambda size: size ** 2, "offsets")),
+    ]
+
+
+def global_forward_mistakes():
+    return [
+        ("this is the sum of each feature map: divide by H * W for the mean",
+         lambda x: (x.sum(axis=(2, 3)), None)),
+        ("the output has shape (N, C): average over axes (2, 3) without keepdims",
+         lambda x: (x.mean(axis=(2, 3), keepdims=True), None)),
+    ]
+
+
+def global_backward_mistakes():
+    def spread(divisor):
+        return lambda dout, cache: np.broadcast_to(
+            dout[:, :, None, None] / divisor(*cache), tuple(cache)).copy()
+
+    return [
+        ("each of the H * W positions receives dout[n, c] / (H * W): the division is missing",
+         spread(lambda N, C, H, W: 1)),
+        ("the mean is over the H * W positions of one feature map, not over the batch too: "
+         "divide by H * W only",
+         spread(lambda N, C, H, W: N * H * W)),
+        ("a feature map has H * W positions: divide by H * W, not H",
+         spread(lambda N, C, H, W: H)),
+    ]
+
+
+MISTAKES = {
+    "conv.conv_output_size": output_size_mistakes(),
+    "conv.conv_forward_naive": conv_forward_mistakes(),
+    "conv.conv_forward": conv_forward_mistakes(),
+    "conv.conv_backward_naive": conv_backward_mistakes(),
+    "conv.conv_backward": conv_backward_mistakes(),
+    "conv.max_pool_forward_naive": max_pool_forward_mistakes(),
+    "conv.max_pool_forward": max_pool_forward_mistakes(),
+    "conv.max_pool_backward_naive": max_pool_backward_mistakes(),
+    "conv.max_pool_backward": max_pool_backward_mistakes(),
+    "conv.avg_pool_forward": avg_pool_forward_mistakes(),
+    "conv.avg_pool_backward": avg_pool_backward_mistakes(),
+    "conv.global_avg_pool_forward": global_forward_mistakes(),
+    "conv.global_avg_pool_backward": global_backward_mistakes(),
+}

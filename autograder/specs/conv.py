@@ -1,0 +1,430 @@
+"""Tests of unit 03, ``coursework/conv.py``: convolution and pooling, naive and fast.
+
+Every case says what is special about it; between them they always cover pad 0, N=1, C=1,
+non-square inputs and kernels, strides 1 to 3, pads 0 to 2, overlapping pooling windows (3x3 at
+stride 2) and non-zero biases. Max-pooling inputs are permutations of distinct values, so no window
+has tied maxima (either choice among ties would be correct and is never graded).
+
+"Fast" functions must be vectorized. The rule, stated in their docstrings: a fast function may loop
+over the offsets inside the window (at most two nested loops: ``for k in range(HH): for l in
+range(WW)``), never over examples, channels, filters *and* output positions. It is checked on the
+source (loop nesting depth at most 2) and, for the convolution, by a large layer that four nested
+loops cannot finish within the worker's time limit.
+"""
+
+import ast
+
+import numpy as np
+
+from ..compare import Failed, describe
+from ..runner import StudentError, StudentTimeout
+from ..spec import Case, Spec
+
+SPEC = Spec("conv")
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------------
+
+def out_size(n, k, stride, pad):
+    span = n + 2 * pad - k
+    assert span >= 0 and span % stride == 0, (n, k, stride, pad)
+    return span // stride + 1
+
+
+def conv_inputs(seed, N, C, H, W, F, HH, WW, stride, pad, *, bias=1.0):
+    """x (N, C, H, W), w (F, C, HH, WW), b (F,), dout (N, F, H_out, W_out); kwargs stride, pad."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C, H, W))
+    w = rng.standard_normal((F, C, HH, WW))
+    b = bias * rng.standard_normal(F)
+    dout = rng.standard_normal((N, F, out_size(H, HH, stride, pad), out_size(W, WW, stride, pad)))
+    return (x, w, b, dout), {"stride": stride, "pad": pad}
+
+
+def conv_case(label, *args, **kwargs):
+    a, kw = conv_inputs(*args, **kwargs)
+    return Case(label, a, kw)
+
+
+def conv_cases(t):
+    cases = [
+        # The first case has N > 1, pad > 0, an asymmetric non-square kernel and non-zero biases:
+        # every known mistake shows in it.
+        conv_case("N=2, C=3, 5x6 input, F=2, 3x2 filters, stride 1, pad 1",
+                  1, 2, 3, 5, 6, 2, 3, 2, 1, 1),
+        conv_case("N=1, C=1, 7x7 input, a 3x3 filter, stride 2, pad 0", 2, 1, 1, 7, 7, 1, 3, 3,
+                  2, 0),
+        conv_case("N=3, C=2, 7x8 input, F=3, 2x3 filters, stride 3, pad 2",
+                  3, 3, 2, 7, 8, 3, 2, 3, 3, 2),
+        conv_case("N=2, C=4, 4x5 input, F=2, 1x1 filters, stride 1, pad 0", 4, 2, 4, 4, 5, 2, 1,
+                  1, 1, 0),
+        conv_case("N=2, C=2, 5x5 input, F=3, 5x5 filters (one output position), pad 0",
+                  5, 2, 2, 5, 5, 3, 5, 5, 1, 0),
+        conv_case("N=2, C=1, 4x6 input, F=2, 3x3 filters, stride 1, pad 2 (output larger than "
+                  "the input)", 6, 2, 1, 4, 6, 2, 3, 3, 1, 2),
+    ]
+    return cases + t.hidden("conv", "conv_cases", conv_case)
+
+
+def distinct(rng, shape, scale=3.0):
+    """Values that are all different (a shuffled grid), so max pooling has no ties."""
+    size = int(np.prod(shape))
+    return scale * (rng.permutation(size).reshape(shape) / size - 0.5)
+
+
+def pool_inputs(seed, N, C, H, W, pool_size, stride):
+    rng = np.random.default_rng(seed)
+    x = distinct(rng, (N, C, H, W))
+    dout = rng.standard_normal((N, C, out_size(H, pool_size, stride, 0),
+                                out_size(W, pool_size, stride, 0)))
+    return (x, dout), {"pool_size": pool_size, "stride": stride}
+
+
+def pool_case(label, *args):
+    a, kw = pool_inputs(*args)
+    return Case(label, a, kw)
+
+
+def pool_cases(t):
+    cases = [
+        # First: overlapping windows, so that mistakes about overlaps show at once.
+        pool_case("N=2, C=3, 7x9 input, overlapping 3x3 windows, stride 2", 1, 2, 3, 7, 9, 3, 2),
+        pool_case("N=1, C=1, 4x4 input, 2x2 windows, stride 2", 2, 1, 1, 4, 4, 2, 2),
+        pool_case("N=2, C=2, 6x8 input, 2x2 windows, stride 2", 3, 2, 2, 6, 8, 2, 2),
+        pool_case("N=2, C=2, 5x4 input, 2x2 windows, stride 1 (heavy overlap)", 4, 2, 2, 5, 4, 2,
+                  1),
+        pool_case("N=1, C=2, 8x5 input, 2x2 windows, stride 3 (gaps between windows)", 5, 1, 2,
+                  8, 5, 2, 3),
+        pool_case("N=3, C=1, 3x6 input, 3x3 windows, stride 3", 6, 3, 1, 3, 6, 3, 3),
+    ]
+    return cases + t.hidden("conv", "pool_cases", pool_case)
+
+
+def gap_inputs(seed, N, C, H, W):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C, H, W)) + 0.5
+    return (x, rng.standard_normal((N, C))), {}
+
+
+def gap_cases(t):
+    cases = [Case("N=2, C=3, 4x5 input", *gap_inputs(1, 2, 3, 4, 5)),
+             Case("N=1, C=1, 7x3 input", *gap_inputs(2, 1, 1, 7, 3)),
+             Case("N=3, C=2, 1x1 input", *gap_inputs(3, 3, 2, 1, 1))]
+    return cases + t.hidden("conv", "gap_cases", gap_inputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recipes: reference results (module-level, their names key recorded outputs)
+# ---------------------------------------------------------------------------------------------
+
+def conv_naive_out(cw, x, w, b, *, stride, pad):
+    return cw.conv.conv_forward_naive(x, w, b, stride=stride, pad=pad)[0]
+
+
+def conv_fast_out(cw, x, w, b, *, stride, pad):
+    return cw.conv.conv_forward(x, w, b, stride=stride, pad=pad)[0]
+
+
+def conv_naive_grads(cw, x, w, b, dout, *, stride, pad):
+    _, cache = cw.conv.conv_forward_naive(x, w, b, stride=stride, pad=pad)
+    return cw.conv.conv_backward_naive(dout, cache)
+
+
+def conv_fast_grads(cw, x, w, b, dout, *, stride, pad):
+    _, cache = cw.conv.conv_forward(x, w, b, stride=stride, pad=pad)
+    return cw.conv.conv_backward(dout, cache)
+
+
+def max_pool_naive_out(cw, x, *, pool_size, stride):
+    return cw.conv.max_pool_forward_naive(x, pool_size=pool_size, stride=stride)[0]
+
+
+def max_pool_fast_out(cw, x, *, pool_size, stride):
+    return cw.conv.max_pool_forward(x, pool_size=pool_size, stride=stride)[0]
+
+
+def avg_pool_out(cw, x, *, pool_size, stride):
+    return cw.conv.avg_pool_forward(x, pool_size=pool_size, stride=stride)[0]
+
+
+def max_pool_naive_grad(cw, x, dout, *, pool_size, stride):
+    _, cache = cw.conv.max_pool_forward_naive(x, pool_size=pool_size, stride=stride)
+    return cw.conv.max_pool_backward_naive(dout, cache)
+
+
+def max_pool_fast_grad(cw, x, dout, *, pool_size, stride):
+    _, cache = cw.conv.max_pool_forward(x, pool_size=pool_size, stride=stride)
+    return cw.conv.max_pool_backward(dout, cache)
+
+
+def avg_pool_grad(cw, x, dout, *, pool_size, stride):
+    _, cache = cw.conv.avg_pool_forward(x, pool_size=pool_size, stride=stride)
+    return cw.conv.avg_pool_backward(dout, cache)
+
+
+def gap_out(cw, x):
+    return cw.conv.global_avg_pool_forward(x)[0]
+
+
+def gap_grad(cw, x, dout):
+    _, cache = cw.conv.global_avg_pool_forward(x)
+    return cw.conv.global_avg_pool_backward(dout, cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+def _name(target):
+    return target.split(".", 1)[1]
+
+
+def _out_and_cache(target, got, label):
+    """(out, cache) from a forward pass, or Failed saying what came back instead."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise Failed(f"{_name(target)}({label}): should return a pair (out, cache), got "
+                     f"{describe(got)}", hint="end the function with `return out, cache`")
+    return got
+
+
+def forward_test(t, target, recipe, cases, argnames):
+    """Call the student's forward (its cache stays in the worker) and compare ``out``."""
+    n = len(argnames)
+    for case in cases:
+        args = case.args[:n]
+        got, modified = t.student.call_full(target, *args, opaque=[1], **case.kwargs)
+        t.no_input_modified(target, modified, argnames, case.label)
+        out, _ = _out_and_cache(target, got, case.label)
+        expected = t.ref.run(recipe, *args, **case.kwargs)
+        t.compare(target, out, expected, names=("out",), label=case.label,
+                  mistakes=lambda: t.ref.mistakes(target, recipe, *args, **case.kwargs))
+
+
+def backward_test(t, forward, target, recipe, cases, argnames, names):
+    """The student's forward, then the student's backward on its (opaque) cache."""
+    n = len(argnames)
+    for case in cases:
+        args, dout = case.args[:n], case.args[n]
+        got, _ = t.student.call_full(forward, *args, opaque=[1], **case.kwargs)
+        _, cache = _out_and_cache(forward, got, case.label)
+        grads, modified = t.student.call_full(target, dout, cache)
+        t.no_input_modified(target, modified, ("dout",), case.label)
+        expected = t.ref.run(recipe, *case.args, **case.kwargs)
+        t.compare(target, grads, expected, names=names, label=case.label,
+                  mistakes=lambda: t.ref.mistakes(target, recipe, *case.args, **case.kwargs))
+
+
+def loop_depth(node):
+    """Deepest nesting of loops (for, while, and each ``for`` clause of a comprehension)."""
+    best = 0
+    for child in ast.iter_child_nodes(node):
+        best = max(best, loop_depth(child))
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+        return best + 1
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        return best + len(node.generators)
+    return best
+
+
+def at_most_two_nested_loops(t, target):
+    """Fail when ``target`` nests loops more than two deep (window offsets k, l are allowed)."""
+    module, _, name = target.partition(".")
+    try:
+        tree = ast.parse(t.source(module))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return  # the calls themselves report a broken module
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            depth = loop_depth(node)
+            if depth > 2:
+                raise Failed(
+                    f"{name}: its loops are nested {depth} deep; the fast version may loop only "
+                    "over the offsets inside the window (two nested loops at most), never over "
+                    "examples, channels, filters and output positions",
+                    hint="copy the strided slice xpad[:, :, k::stride, l::stride] of the whole "
+                         "batch for each kernel offset (k, l), then do one matrix product")
+            return
+
+
+def _timed(t, target, *args, opaque=(), what, **kwargs):
+    try:
+        return t.student.call(target, *args, opaque=opaque, **kwargs)
+    except StudentTimeout:
+        raise Failed(f"{_name(target)}: did not finish {what} within the time limit (the "
+                     "reference needs well under a second): something is not vectorized",
+                     hint="loop over the kernel offsets at most; gather all windows with "
+                          "strided slices and use one matrix product (im2col)") from None
+
+
+# A layer that the reference does in about 0.2 s on one core, and that four nested loops over
+# examples, filters and output positions (8.4 million iterations) need tens of seconds for.
+SPEED_CONV = (128, 3, 32, 32, 64, 3, 3, 1, 1)
+
+
+def conv_speed(t, *, backward):
+    N, C, H, W, F, HH, WW, stride, pad = SPEED_CONV
+    rng = np.random.default_rng(99)
+    x = rng.standard_normal((N, C, H, W))
+    w = rng.standard_normal((F, C, HH, WW)) * 0.1
+    b = rng.standard_normal(F)
+    what = (f"a forward pass on x of shape {x.shape} with {F} filters of {HH}x{WW}, stride "
+            f"{stride}, pad {pad}")
+    # Outputs stay in the worker (handles): nothing large travels.
+    handles = _timed(t, "conv.conv_forward", x, w, b, opaque=[0, 1], what=what,
+                        stride=stride, pad=pad)
+    out, cache = _out_and_cache("conv.conv_forward", handles, "large layer")
+    if backward:
+        _timed(t, "conv.conv_backward", out, cache, opaque=[0, 1, 2],
+               what=f"the backward pass of {what}")
+
+
+# ---------------------------------------------------------------------------------------------
+# conv_output_size
+# ---------------------------------------------------------------------------------------------
+
+SIZES = [  # n, kernel, stride, pad, expected
+    (7, 3, 1, 0, 5), (7, 3, 2, 0, 3), (7, 3, 1, 1, 7), (32, 5, 1, 0, 28), (227, 11, 4, 0, 55),
+    (5, 5, 1, 0, 1), (1, 3, 1, 1, 1), (8, 2, 2, 0, 4), (11, 4, 3, 1, 4), (6, 1, 1, 2, 10),
+]
+NOT_FITTING = [  # n, kernel, stride, pad, why
+    (7, 3, 3, 0, "(7 - 3) / 3 + 1 = 2.33: a 3-wide filter at stride 3 does not fit 7"),
+    (12, 5, 2, 1, "(12 + 2 - 5) = 9 is not a multiple of the stride 2"),
+    (4, 9, 1, 2, "the filter (9) is larger than the padded input (4 + 2*2 = 8)"),
+    (3, 5, 1, 0, "the filter (5) is larger than the input (3)"),
+]
+
+
+@SPEC.test("conv_output_size", points=1)
+def conv_output_size(t):
+    """(n + 2*pad - kernel) // stride + 1, and ValueError naming the numbers when it does not fit."""
+    target = "conv.conv_output_size"
+    sizes = SIZES + t.hidden("conv", "sizes")
+    for n, k, s, p, expected in sizes:
+        label = f"n={n}, kernel={k}, stride={s}, pad={p}"
+        got = t.student.call(target, n, k, stride=s, pad=p)
+        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+            raise Failed(f"conv_output_size({label}): should return an int, got "
+                         f"{describe(got)} ({got!r})",
+                         hint="use integer division // (sizes are whole numbers)")
+        if int(got) != expected:
+            t.compare(target, int(got), expected, label=label,
+                      mistakes=lambda: t.ref.mistakes(target, target, n, k, stride=s, pad=p))
+    for n, k, s, p, why in NOT_FITTING + t.hidden("conv", "not_fitting"):
+        label = f"n={n}, kernel={k}, stride={s}, pad={p}"
+        try:
+            got = t.student.call(target, n, k, stride=s, pad=p)
+        except StudentError as error:
+            kind = error.message.split(":", 1)[0]
+            if kind != "ValueError":
+                raise Failed(f"conv_output_size({label}): raised {kind}, but a window that does "
+                             "not fit should raise ValueError", hint=None) from None
+            text = error.message.split(":", 1)[1] if ":" in error.message else ""
+            missing = [str(v) for v in (n, k) if str(v) not in text]
+            if missing:
+                raise Failed(f"conv_output_size({label}): the ValueError message "
+                             f"{text.strip()!r} should name the numbers (input size {n}, "
+                             f"kernel {k}, stride {s}, pad {p})") from None
+            continue
+        raise Failed(f"conv_output_size({label}): should raise ValueError because {why}, but "
+                     f"returned {got!r}",
+                     hint="the window must fit exactly: raise ValueError when kernel > n + "
+                          "2*pad or when (n + 2*pad - kernel) % stride != 0")
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolution
+# ---------------------------------------------------------------------------------------------
+
+CONV_ARGS = ("x", "w", "b")
+
+
+@SPEC.test("conv_forward_naive", points=2)
+def conv_forward_naive(t):
+    """Cross-correlation with zero padding and stride, loops allowed."""
+    forward_test(t, "conv.conv_forward_naive", conv_naive_out, conv_cases(t), CONV_ARGS)
+
+
+@SPEC.test("conv_backward_naive", points=3)
+def conv_backward_naive(t):
+    """dx, dw, db of the convolution (with the student's own forward cache), loops allowed."""
+    backward_test(t, "conv.conv_forward_naive", "conv.conv_backward_naive", conv_naive_grads,
+                  conv_cases(t), CONV_ARGS, ("dx", "dw", "db"))
+
+
+@SPEC.test("conv_forward", points=3)
+def conv_forward(t):
+    """Same results as the naive forward, vectorized (loops over kernel offsets at most), fast."""
+    forward_test(t, "conv.conv_forward", conv_fast_out, conv_cases(t), CONV_ARGS)
+    at_most_two_nested_loops(t, "conv.conv_forward")
+    conv_speed(t, backward=False)
+
+
+@SPEC.test("conv_backward", points=4)
+def conv_backward(t):
+    """Same results as the naive backward, vectorized (loops over kernel offsets at most), fast."""
+    backward_test(t, "conv.conv_forward", "conv.conv_backward", conv_fast_grads, conv_cases(t),
+                  CONV_ARGS, ("dx", "dw", "db"))
+    at_most_two_nested_loops(t, "conv.conv_backward")
+    conv_speed(t, backward=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------------------------
+
+@SPEC.test("max_pool_forward_naive", points=1)
+def max_pool_forward_naive(t):
+    """Max over each window, windows may overlap; loops allowed."""
+    forward_test(t, "conv.max_pool_forward_naive", max_pool_naive_out, pool_cases(t), ("x",))
+
+
+@SPEC.test("max_pool_backward_naive", points=2)
+def max_pool_backward_naive(t):
+    """Each window's gradient goes to its maximum; overlapping windows add up; loops allowed."""
+    backward_test(t, "conv.max_pool_forward_naive", "conv.max_pool_backward_naive",
+                  max_pool_naive_grad, pool_cases(t), ("x",), ("dx",))
+
+
+@SPEC.test("max_pool_forward", points=2)
+def max_pool_forward(t):
+    """Same results as the naive max pooling, looping over window offsets at most."""
+    forward_test(t, "conv.max_pool_forward", max_pool_fast_out, pool_cases(t), ("x",))
+    at_most_two_nested_loops(t, "conv.max_pool_forward")
+
+
+@SPEC.test("max_pool_backward", points=2)
+def max_pool_backward(t):
+    """Same results as the naive max-pool backward, looping over window offsets at most."""
+    backward_test(t, "conv.max_pool_forward", "conv.max_pool_backward", max_pool_fast_grad,
+                  pool_cases(t), ("x",), ("dx",))
+    at_most_two_nested_loops(t, "conv.max_pool_backward")
+
+
+@SPEC.test("avg_pool_forward", points=1)
+def avg_pool_forward(t):
+    """Mean over each window (pool_size**2 values), looping over window offsets at most."""
+    forward_test(t, "conv.avg_pool_forward", avg_pool_out, pool_cases(t), ("x",))
+    at_most_two_nested_loops(t, "conv.avg_pool_forward")
+
+
+@SPEC.test("avg_pool_backward", points=2)
+def avg_pool_backward(t):
+    """dout / pool_size**2 to every input of the window, overlaps adding up."""
+    backward_test(t, "conv.avg_pool_forward", "conv.avg_pool_backward", avg_pool_grad,
+                  pool_cases(t), ("x",), ("dx",))
+    at_most_two_nested_loops(t, "conv.avg_pool_backward")
+
+
+@SPEC.test("global_avg_pool_forward", points=1)
+def global_avg_pool_forward(t):
+    """The mean of each feature map: (N, C, H, W) -> (N, C)."""
+    forward_test(t, "conv.global_avg_pool_forward", gap_out, gap_cases(t), ("x",))
+
+
+@SPEC.test("global_avg_pool_backward", points=1)
+def global_avg_pool_backward(t):
+    """dout[n, c] / (H * W) at every position of the feature map."""
+    backward_test(t, "conv.global_avg_pool_forward", "conv.global_avg_pool_backward", gap_grad,
+                  gap_cases(t), ("x",), ("dx",))
