@@ -1,0 +1,188 @@
+"""Known mistakes of unit 02, layers: wrong variants with the signature of the function they imitate.
+
+Backward variants read the reference caches: affine (x, w, b); relu x; sigmoid and tanh the
+output; leaky_relu and elu (x, alpha). Each is tested to be recognised (tests/test_hints.py).
+"""
+
+import numpy as np
+
+
+def _flat(x):
+    return x.reshape(x.shape[0], -1)
+
+
+# ---------------------------------------------------------------- affine
+
+def affine_forward_mistakes():
+    return [
+        ("the bias is missing: out = x_flat @ w + b",
+         lambda x, w, b: (_flat(x) @ w, (x, w, b))),
+        ("flatten x with x.reshape(N, -1), so that the numbers of example n stay together in "
+         "row n",
+         lambda x, w, b: (x.reshape(w.shape[0], -1).T @ w + b, (x, w, b))),
+    ]
+
+
+def _affine_backward(dout, cache, *, db_mean=False, reshape=True, db_axis=0, dw_transposed=False):
+    x, w, _ = cache
+    dx = dout @ w.T
+    if reshape:
+        dx = dx.reshape(x.shape)
+    dw = dout.T @ _flat(x) if dw_transposed else _flat(x).T @ dout
+    db = dout.mean(axis=0) if db_mean else dout.sum(axis=db_axis)
+    return dx, dw, db
+
+
+def affine_backward_mistakes():
+    return [
+        ("db is the sum of dout over the batch, not the mean: the bias is added to every row, and "
+         "every row's gradient flows into it",
+         lambda dout, cache: _affine_backward(dout, cache, db_mean=True)),
+        ("dx must have the shape of the original x: reshape dout @ w.T back to x.shape",
+         lambda dout, cache: _affine_backward(dout, cache, reshape=False)),
+        ("db sums dout over the batch (axis 0), one value per output, not over the outputs",
+         lambda dout, cache: _affine_backward(dout, cache, db_axis=1)),
+        ("dw is x_flat.T @ dout, of shape (D, M) like w; dout.T @ x_flat is its transpose",
+         lambda dout, cache: _affine_backward(dout, cache, dw_transposed=True)),
+    ]
+
+
+# ---------------------------------------------------------------- relu
+
+def relu_forward_mistakes():
+    return [
+        ("relu returns the values max(0, x), not the mask x > 0",
+         lambda x: ((x > 0), x)),
+        ("relu keeps the positive values and zeroes the negative ones: max(0, x), not min(0, x)",
+         lambda x: (np.minimum(x, 0), x)),
+    ]
+
+
+def relu_backward_mistakes():
+    return [
+        ("the ReLU mask comes from the forward input x (x > 0), not from dout",
+         lambda dout, x: dout * (dout > 0)),
+        ("multiply the mask x > 0 by the upstream gradient dout (local gradient times upstream "
+         "gradient)",
+         lambda dout, x: (x > 0).astype(np.float64)),
+        ("the local gradient of ReLU is 1 where x > 0 and 0 elsewhere, not x itself: "
+         "dx = dout * (x > 0)",
+         lambda dout, x: dout * np.maximum(x, 0)),
+        ("the gradient must be zeroed where x <= 0: ReLU blocks the gradient of inactive units",
+         lambda dout, x: dout.copy()),
+    ]
+
+
+# ---------------------------------------------------------------- sigmoid
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def sigmoid_forward_mistakes():
+    return [
+        ("the sigmoid is 1 / (1 + exp(-x)); 1 / (1 + exp(x)) is sigmoid(-x)",
+         lambda x: (_sigmoid(-x), _sigmoid(x))),
+    ]
+
+
+def _logit(out):
+    return np.log(out / (1.0 - out))
+
+
+def sigmoid_backward_mistakes():
+    return [
+        ("the derivative of the sigmoid is s * (1 - s) with s = sigmoid(x), the output, not the "
+         "input x",
+         lambda dout, out: dout * _logit(out) * (1.0 - _logit(out))),
+        ("multiply the local gradient s * (1 - s) by the upstream gradient dout",
+         lambda dout, out: out * (1.0 - out)),
+        ("the derivative of the sigmoid is s * (1 - s): the factor s is missing",
+         lambda dout, out: dout * (1.0 - out)),
+    ]
+
+
+# ---------------------------------------------------------------- tanh
+
+def tanh_backward_mistakes():
+    return [
+        ("the derivative of tanh is 1 - tanh(x)**2, written with the output t = tanh(x), not 1 - "
+         "x**2 with the input",
+         lambda dout, out: dout * (1.0 - np.arctanh(out) ** 2)),
+        ("the derivative of tanh is 1 - tanh(x)**2: the square is missing",
+         lambda dout, out: dout * (1.0 - out)),
+        ("multiply the local gradient 1 - tanh(x)**2 by the upstream gradient dout",
+         lambda dout, out: 1.0 - out * out),
+        ("the cache already holds tanh(x): do not apply tanh to it again",
+         lambda dout, out: dout * (1.0 - np.tanh(out) ** 2)),
+    ]
+
+
+# ---------------------------------------------------------------- leaky relu
+
+def leaky_relu_forward_mistakes():
+    return [
+        ("use the alpha argument, not a fixed slope of 0.01",
+         lambda x, alpha=0.01: (np.where(x > 0, x, 0.01 * x), (x, alpha))),
+        ("the slope alpha applies to the negative inputs; positive inputs pass unchanged",
+         lambda x, alpha=0.01: (np.where(x > 0, alpha * x, x), (x, alpha))),
+    ]
+
+
+def leaky_relu_backward_mistakes():
+    return [
+        ("which slope applies depends on the forward input x (x > 0), not on dout",
+         lambda dout, cache: np.where(dout > 0, dout, cache[1] * dout)),
+        ("for negative inputs the leaky ReLU passes alpha * dout, not 0",
+         lambda dout, cache: dout * (cache[0] > 0)),
+        ("use the alpha of the forward pass (keep it in the cache), not a fixed 0.01",
+         lambda dout, cache: np.where(cache[0] > 0, dout, 0.01 * dout)),
+        ("multiply the local gradient (1 or alpha) by the upstream gradient dout",
+         lambda dout, cache: np.where(cache[0] > 0, 1.0, cache[1]) + 0 * dout),
+    ]
+
+
+# ---------------------------------------------------------------- elu
+
+def elu_forward_mistakes():
+    return [
+        ("for x <= 0 the ELU is alpha * (exp(x) - 1): the - 1 is missing",
+         lambda x, alpha=1.0: (np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0))), (x, alpha))),
+        ("use the alpha argument: alpha * (exp(x) - 1) for x <= 0",
+         lambda x, alpha=1.0: (np.where(x > 0, x, np.expm1(np.minimum(x, 0))), (x, alpha))),
+    ]
+
+
+def _elu_out(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def elu_backward_mistakes():
+    return [
+        ("for x <= 0 the derivative of alpha * (exp(x) - 1) is alpha * exp(x) (the output plus "
+         "alpha), not the output itself",
+         lambda dout, cache: np.where(cache[0] > 0, dout, dout * _elu_out(*cache))),
+        ("the derivative for x <= 0 is alpha * exp(x): the factor alpha is missing",
+         lambda dout, cache: np.where(cache[0] > 0, dout, dout * np.exp(np.minimum(cache[0], 0)))),
+        ("which branch applies depends on the forward input x (x > 0), not on dout",
+         lambda dout, cache: np.where(dout > 0, dout,
+                                      dout * cache[1] * np.exp(np.minimum(cache[0], 0)))),
+        ("multiply the local gradient by the upstream gradient dout",
+         lambda dout, cache: np.where(cache[0] > 0, 1.0,
+                                      cache[1] * np.exp(np.minimum(cache[0], 0))) + 0 * dout),
+    ]
+
+
+MISTAKES = {
+    "layers.affine_forward": affine_forward_mistakes(),
+    "layers.affine_backward": affine_backward_mistakes(),
+    "layers.relu_forward": relu_forward_mistakes(),
+    "layers.relu_backward": relu_backward_mistakes(),
+    "layers.sigmoid_forward": sigmoid_forward_mistakes(),
+    "layers.sigmoid_backward": sigmoid_backward_mistakes(),
+    "layers.tanh_backward": tanh_backward_mistakes(),
+    "layers.leaky_relu_forward": leaky_relu_forward_mistakes(),
+    "layers.leaky_relu_backward": leaky_relu_backward_mistakes(),
+    "layers.elu_forward": elu_forward_mistakes(),
+    "layers.elu_backward": elu_backward_mistakes(),
+}

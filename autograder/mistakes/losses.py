@@ -1,0 +1,143 @@
+"""Known mistakes of unit 02, losses: wrong variants with the signature of the function they
+imitate. Each is tested to be recognised (tests/test_hints.py)."""
+
+import numpy as np
+
+EPS = 1e-7
+
+
+def _softmax(scores, y, *, shift=True, one_hot=True, loss_mean=True, grad_mean=True):
+    N = scores.shape[0]
+    rows = np.arange(N)
+    if shift:
+        scores = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(scores)
+    probs = exp / exp.sum(axis=1, keepdims=True)
+    loss = -np.log(probs[rows, y]).sum() / (N if loss_mean else 1)
+    d = probs.copy()
+    if one_hot:
+        d[rows, y] -= 1.0
+    return float(loss), d / (N if grad_mean else 1)
+
+
+def softmax_mistakes():
+    return [
+        ("exp overflows for large scores: subtract each row's largest score before exp (the "
+         "probabilities do not change)",
+         lambda scores, y: _softmax(scores, y, shift=False)),
+        ("the gradient of the mean loss is divided by N too: (p - one_hot(y)) / N",
+         lambda scores, y: _softmax(scores, y, grad_mean=False)),
+        ("the loss and its gradient are means over the N examples: divide both by N",
+         lambda scores, y: _softmax(scores, y, loss_mean=False, grad_mean=False)),
+        ("the gradient is (p - one_hot(y)) / N: subtract 1 at the correct class",
+         lambda scores, y: _softmax(scores, y, one_hot=False)),
+    ]
+
+
+def _svm(scores, y, *, margin=1.0, include_correct=False, correct_grad=True, mean=True):
+    N = scores.shape[0]
+    rows = np.arange(N)
+    margins = np.maximum(0.0, scores - scores[rows, y][:, None] + margin)
+    if not include_correct:
+        margins[rows, y] = 0.0
+    d = (margins > 0).astype(np.float64)
+    if include_correct:
+        d[rows, y] = 0.0
+    if correct_grad:
+        d[rows, y] -= d.sum(axis=1)
+    scale = N if mean else 1
+    return float(margins.sum() / scale), d / scale
+
+
+def svm_mistakes():
+    return [
+        ("skip the correct class j == y[i] in the sum of margins (it adds 1 per example)",
+         lambda scores, y: _svm(scores, y, include_correct=True)),
+        ("the loss and its gradient are means over the N examples: divide both by N",
+         lambda scores, y: _svm(scores, y, mean=False)),
+        ("each positive margin also subtracts 1/N from the correct class's score gradient "
+         "dscores[i, y[i]]",
+         lambda scores, y: _svm(scores, y, correct_grad=False)),
+        ("the margin is 1: max(0, s_j - s_y + 1)",
+         lambda scores, y: _svm(scores, y, margin=0.0)),
+    ]
+
+
+def _mse(pred, target, *, denominator="size", factor=2.0, sign=1.0):
+    diff = pred - target
+    n = {"size": diff.size, "rows": diff.shape[0], "one": 1}[denominator]
+    return float((diff * diff).sum() / n), sign * factor * diff / n
+
+
+def mse_mistakes():
+    return [
+        ("the loss is the mean over all elements: divide the sum of squares by pred.size",
+         lambda pred, target: _mse(pred, target, denominator="one")),
+        ("the mean is over all elements (pred.size), not only over the N rows",
+         lambda pred, target: _mse(pred, target, denominator="rows")),
+        ("the derivative of (pred - target)**2 is 2 * (pred - target): the factor 2 is missing",
+         lambda pred, target: _mse(pred, target, factor=1.0)),
+        ("the gradient with respect to pred is 2 * (pred - target) / K; (target - pred) has the "
+         "wrong sign",
+         lambda pred, target: _mse(pred, target, sign=-1.0)),
+    ]
+
+
+def _bce(prob, target, *, clip=True, denominator="size", target_term_only=False):
+    p = np.clip(prob, EPS, 1 - EPS) if clip else prob
+    n = {"size": prob.size, "rows": prob.shape[0], "one": 1}[denominator]
+    loss = -(target * np.log(p) + (1 - target) * np.log(1 - p)).sum() / n
+    if target_term_only:
+        d = -target / p / n
+    else:
+        d = (p - target) / (p * (1 - p)) / n
+    return float(loss), d
+
+
+def bce_mistakes():
+    return [
+        ("log(0) is -inf: clip the probabilities to [eps, 1 - eps] with eps = 1e-7 before the "
+         "logarithms",
+         lambda prob, target: _bce(prob, target, clip=False)),
+        ("the loss and its gradient are means over all elements: divide by prob.size",
+         lambda prob, target: _bce(prob, target, denominator="one")),
+        ("the mean is over all elements (prob.size), not only over the N rows",
+         lambda prob, target: _bce(prob, target, denominator="rows")),
+        ("the gradient has two terms, -target / p + (1 - target) / (1 - p): the second is "
+         "missing",
+         lambda prob, target: _bce(prob, target, target_term_only=True)),
+    ]
+
+
+def _bce_logits(logits, target, *, naive=False, denominator="size", sign=1.0):
+    n = {"size": logits.size, "rows": logits.shape[0], "one": 1}[denominator]
+    p = 1.0 / (1.0 + np.exp(-logits))
+    if naive:
+        loss = -(target * np.log(p) + (1 - target) * np.log(1 - p)).sum() / n
+    else:
+        loss = (np.maximum(logits, 0) - logits * target
+                + np.log1p(np.exp(-np.abs(logits)))).sum() / n
+    return float(loss), sign * (p - target) / n
+
+
+def bce_logits_mistakes():
+    return [
+        ("computing p = sigmoid(x) first and then log(p), log(1 - p) gives log(0) for large "
+         "|x|: use max(x, 0) - x * target + log(1 + exp(-|x|))",
+         lambda logits, target: _bce_logits(logits, target, naive=True)),
+        ("the loss and its gradient are means over all elements: divide by logits.size",
+         lambda logits, target: _bce_logits(logits, target, denominator="one")),
+        ("the mean is over all elements (logits.size), not only over the N rows",
+         lambda logits, target: _bce_logits(logits, target, denominator="rows")),
+        ("the gradient is (sigmoid(x) - target) / K; (target - sigmoid(x)) has the wrong sign",
+         lambda logits, target: _bce_logits(logits, target, sign=-1.0)),
+    ]
+
+
+MISTAKES = {
+    "losses.softmax_loss": softmax_mistakes(),
+    "losses.svm_loss": svm_mistakes(),
+    "losses.mse_loss": mse_mistakes(),
+    "losses.bce_loss": bce_mistakes(),
+    "losses.bce_with_logits_loss": bce_logits_mistakes(),
+}

@@ -1,0 +1,168 @@
+"""Tests of unit 02, ``coursework/gradcheck.py``: numerical gradients and the relative error.
+
+The student's checkers run in the worker on trusted functions (``wire.Fn``, built from
+``worker_fns``) and their results are compared with the exact, analytic gradients of those
+functions.
+
+Tolerance: a centered difference with h = 1e-5 in float64 is off by about h**2 * |f'''| / 6
+(~1e-11) plus rounding of about 1e-16 * |f| / h (~1e-10 here), so a correct checker lands within
+~1e-8 relative error of the analytic gradient even at the smallest graded elements (compare.py
+measures small elements against 1e-3 of the largest). GRADCHECK_RTOL = 1e-5 leaves a wide margin
+for any correct way of computing it, while a one-sided difference (error ~h * |f''| / 2, 1e-5 to
+1e-3 relative on these functions) or a wrong divisor fails. Where a case sets h itself (h = 0.1),
+the expected answer is the reference's centered difference with that h (rtol 1e-6), so that h
+must be used.
+"""
+
+import numpy as np
+
+from ..compare import Failed
+from ..spec import Case, Spec
+from ..wire import Fn
+
+SPEC = Spec("gradcheck")
+GRADCHECK_RTOL = 1e-5
+RESTORE_HINT = ("x must be exactly as it was after the call: save x[ix], and after evaluating "
+                "f(x + h) and f(x - h) put the saved value back")
+
+
+def _make(fn):
+    from ..worker_fns import make
+
+    return make(fn.name, fn.params)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ---------------------------------------------------------------- recipes
+
+def analytic_gradient(cw, fn, x, **kwargs):
+    """The exact gradient of the scalar trusted function ``fn`` at x."""
+    if fn.name == "weighted_sin":
+        return np.asarray(fn.params["w"]) * np.cos(x)
+    if fn.name == "quadratic":
+        return 2.0 * np.asarray(fn.params["a"]) * x
+    if fn.name == "softplus_sum":
+        return _sigmoid(x)
+    raise KeyError(fn.name)
+
+
+def analytic_gradient_array(cw, fn, x, dout, **kwargs):
+    """The exact gradient of sum(fn(x) * dout) at x."""
+    if fn.name == "tanh_times":
+        return dout * np.asarray(fn.params["w"]) * (1.0 - np.tanh(x) ** 2)
+    if fn.name == "matmul":
+        return dout @ np.asarray(fn.params["m"]).T
+    if fn.name == "coupled":  # y_j = sum_{i <= j} x_i**2
+        return 2.0 * x * np.flip(np.cumsum(np.flip(dout, -1), axis=-1), -1)
+    raise KeyError(fn.name)
+
+
+def numeric_gradient(cw, fn, x, **kwargs):
+    """The reference checker on a copy of x (a mistaken variant may change x)."""
+    return cw.gradcheck.numerical_gradient(_make(fn), x.copy(), **kwargs)
+
+
+def numeric_gradient_array(cw, fn, x, dout, **kwargs):
+    return cw.gradcheck.numerical_gradient_array(_make(fn), x.copy(), dout, **kwargs)
+
+
+# ---------------------------------------------------------------- cases
+
+def scalar_cases(t):
+    rng = np.random.default_rng(1)
+    x1 = rng.standard_normal((3, 4))
+    x2 = np.array([0.01, -0.02, 0.5, -1.5, 2.0])  # small x: a one-sided difference is far off
+    x3 = rng.standard_normal((2, 3, 2))
+    cases = [
+        Case("sum(w * sin(x)), x (3, 4)",
+             (Fn("weighted_sin", {"w": rng.standard_normal((3, 4))}), x1)),
+        Case("sum(a * x**2), x (5,) with small entries",
+             (Fn("quadratic", {"a": rng.uniform(1, 3, 5)}), x2)),
+        Case("x (1,)", (Fn("softplus_sum"), np.array([0.3]))),
+        Case("x (2, 3, 2) of 3 dimensions",
+             (Fn("weighted_sin", {"w": rng.standard_normal((2, 3, 2))}), x3)),
+        Case("h=0.1 given", (Fn("weighted_sin", {"w": np.ones((2, 2))}),
+                             rng.standard_normal((2, 2))), {"h": 0.1}),
+    ]
+    return cases + t.hidden("gradcheck", "scalar_cases", Fn)
+
+
+def array_cases(t):
+    rng = np.random.default_rng(2)
+    cases = [
+        Case("tanh(x) * w, x (3, 4)",
+             (Fn("tanh_times", {"w": rng.standard_normal((3, 4))}), rng.standard_normal((3, 4)),
+              rng.standard_normal((3, 4)))),
+        Case("cumsum(x**2) along the last axis: every output depends on several inputs",
+             (Fn("coupled"), rng.standard_normal((2, 5)), rng.standard_normal((2, 5)))),
+        Case("x @ m, x (3, 4), m (4, 2): the output has another shape than x",
+             (Fn("matmul", {"m": rng.standard_normal((4, 2))}), rng.standard_normal((3, 4)),
+              rng.standard_normal((3, 2)))),
+        Case("x (2, 2, 3) of 3 dimensions",
+             (Fn("tanh_times", {"w": rng.standard_normal((2, 2, 3))}),
+              rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 2, 3)))),
+        Case("h=0.1 given",
+             (Fn("tanh_times", {"w": np.ones((2, 3))}), rng.standard_normal((2, 3)),
+              rng.standard_normal((2, 3))), {"h": 0.1}),
+    ]
+    return cases + t.hidden("gradcheck", "array_cases", Fn)
+
+
+# ---------------------------------------------------------------- tests
+
+def _restored(target, modified, label):
+    if "1" in modified:
+        name = target.split(".", 1)[1]
+        raise Failed(f"{name}({label}): x is different after the call; each probe must put the "
+                     "original value back", hint=RESTORE_HINT)
+
+
+def _gradient_test(t, target, cases, analytic, numeric):
+    for case in cases:
+        got, modified = t.student.call_full(target, *case.args, **case.kwargs)
+        _restored(target, modified, case.label)
+        if case.kwargs:  # a given h: the reference's centered difference with that h
+            expected, rtol = t.ref.run(numeric, *case.args, **case.kwargs), 1e-6
+        else:
+            expected, rtol = t.ref.run(analytic, *case.args), GRADCHECK_RTOL
+        t.compare(target, got, expected, names=("grad",), label=case.label, rtol=rtol,
+                  mistakes=lambda: t.ref.mistakes(target, numeric, *case.args, **case.kwargs))
+
+
+@SPEC.test("numerical_gradient", points=2)
+def numerical_gradient(t):
+    """Centered differences of a scalar function, x restored after each probe."""
+    _gradient_test(t, "gradcheck.numerical_gradient", scalar_cases(t), analytic_gradient,
+                   numeric_gradient)
+
+
+@SPEC.test("numerical_gradient_array", points=2)
+def numerical_gradient_array(t):
+    """Centered differences of sum(f(x) * dout), over every output element."""
+    _gradient_test(t, "gradcheck.numerical_gradient_array", array_cases(t),
+                   analytic_gradient_array, numeric_gradient_array)
+
+
+def error_cases(t):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 4))
+    cases = [
+        Case("nearly equal arrays (3, 4)", (a, a + 1e-6 * rng.standard_normal((3, 4)))),
+        Case("b larger than a", (np.array([1.0, 2.0, -3.0]), np.array([1.5, 2.0, -3.0]))),
+        Case("zeros in both at the same places", (np.array([0.0, 1.0, 0.0, 4.0]),
+                                                   np.array([0.0, 1.1, 0.0, 4.0]))),
+        Case("arrays (2, 2, 3) of 3 dimensions, opposite signs",
+             (rng.standard_normal((2, 2, 3)), -rng.standard_normal((2, 2, 3)))),
+    ]
+    return cases + t.hidden("gradcheck", "error_cases", rng)
+
+
+@SPEC.test("relative_error", points=1)
+def relative_error(t):
+    """max |a - b| / max(1e-8, |a| + |b|) over the elements."""
+    for case in error_cases(t):
+        t.check("gradcheck.relative_error", *case.args, label=case.label, names=("error",),
+                argnames=("a", "b"))

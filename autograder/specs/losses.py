@@ -1,0 +1,155 @@
+"""Tests of unit 02, ``coursework/losses.py``: classification, regression and binary losses.
+
+Every loss returns (loss, dinput). Stability cases shift the inputs (scores around +1000, logits
+around +-800) rather than spreading them, so every textbook-correct stable implementation passes.
+"""
+
+import numpy as np
+
+from ..spec import Case, Spec
+
+SPEC = Spec("losses")
+BCE_EPS = 1e-7  # the clipping of bce_loss, as its docstring states
+
+
+# ---------------------------------------------------------------- inputs
+
+def class_inputs(seed, N, C, *, offset=0.0, scale=2.0, labels=None):
+    """scores (N, C) around ``offset`` and labels y (N,)."""
+    rng = np.random.default_rng(seed)
+    scores = scale * rng.standard_normal((N, C)) + offset
+    y = rng.integers(0, C, N) if labels is None else np.asarray(labels)
+    return scores, y.astype(np.int64)
+
+
+def class_cases(t):
+    cases = [
+        Case("N=6, C=4", class_inputs(1, 6, 4)),
+        Case("N=1, C=2", class_inputs(2, 1, 2)),
+        Case("every label the same class", class_inputs(3, 5, 3, labels=[2] * 5)),
+        Case("scores around +1000", class_inputs(4, 7, 5, offset=1000.0)),
+    ]
+    return cases + t.hidden("losses", "class_cases", class_inputs)
+
+
+def regression_inputs(seed, shape, *, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return scale * rng.standard_normal(shape), scale * rng.standard_normal(shape)
+
+
+def regression_cases(t):
+    cases = [
+        Case("pred (7,)", regression_inputs(11, (7,))),
+        Case("pred (4, 3): the mean is over all 12 elements", regression_inputs(12, (4, 3))),
+        Case("N=1, pred (1, 5)", regression_inputs(13, (1, 5))),
+        Case("pred (2, 3, 2)", regression_inputs(14, (2, 3, 2), scale=5.0)),
+    ]
+    return cases + t.hidden("losses", "regression_cases", regression_inputs)
+
+
+def binary_inputs(seed, shape, *, soft=False, low=0.02, high=0.98, exact=()):
+    """prob in [low, high] (or exactly 0 / 1 at the flat positions ``exact``), target 0/1 or
+    soft."""
+    rng = np.random.default_rng(seed)
+    prob = rng.uniform(low, high, shape)
+    target = rng.uniform(0, 1, shape) if soft else rng.integers(0, 2, shape).astype(np.float64)
+    flat = prob.reshape(-1)
+    for position, value in exact:
+        flat[position] = value
+    return prob, target
+
+
+def binary_cases(t):
+    cases = [
+        Case("prob (5, 3), labels 0/1", binary_inputs(21, (5, 3))),
+        Case("prob (6,), soft labels", binary_inputs(22, (6,), soft=True)),
+        Case("N=1, prob (1, 1)", binary_inputs(23, (1, 1))),
+        Case("probabilities of exactly 0 and 1 (clipped)",
+             binary_inputs(24, (3, 4), exact=[(0, 0.0), (1, 1.0), (5, 0.0), (10, 1.0)])),
+    ]
+    return cases + t.hidden("losses", "binary_cases", binary_inputs)
+
+
+def logit_inputs(seed, shape, *, scale=2.0, offset=0.0, soft=False, spread_sign=False):
+    """logits and targets; with ``spread_sign`` every other logit is shifted by -offset."""
+    rng = np.random.default_rng(seed)
+    logits = scale * rng.standard_normal(shape)
+    if spread_sign:
+        sign = np.where(np.arange(logits.size).reshape(shape) % 2 == 0, 1.0, -1.0)
+        logits = logits + sign * offset
+    else:
+        logits = logits + offset
+    target = rng.uniform(0, 1, shape) if soft else rng.integers(0, 2, shape).astype(np.float64)
+    return logits, target
+
+
+def logit_cases(t):
+    cases = [
+        Case("logits (5, 3), labels 0/1", logit_inputs(31, (5, 3))),
+        Case("logits (6,), soft labels", logit_inputs(32, (6,), soft=True)),
+        Case("N=1, logits (1, 2)", logit_inputs(33, (1, 2))),
+        Case("logits around +800 and -800", logit_inputs(34, (4, 4), offset=800.0,
+                                                         spread_sign=True)),
+    ]
+    return cases + t.hidden("losses", "logit_cases", logit_inputs)
+
+
+# ---------------------------------------------------------------- tests
+
+def _loss_test(t, name, cases, argnames):
+    target = f"losses.{name}"
+    for case in cases:
+        t.check(target, *case.args, label=case.label, names=("loss", f"d{argnames[0]}"),
+                argnames=argnames)
+
+
+@SPEC.test("softmax_loss", points=2)
+def softmax_loss(t):
+    """Mean cross-entropy and its gradient, stable for scores in the thousands."""
+    _loss_test(t, "softmax_loss", class_cases(t), ("scores", "y"))
+
+
+@SPEC.test("svm_loss", points=2)
+def svm_loss(t):
+    """Mean multiclass hinge loss (margin 1) and its gradient."""
+    _loss_test(t, "svm_loss", class_cases(t), ("scores", "y"))
+
+
+@SPEC.test("mse_loss", points=1)
+def mse_loss(t):
+    """Mean squared error over all elements and its gradient."""
+    _loss_test(t, "mse_loss", regression_cases(t), ("pred", "target"))
+
+
+def bce_unclipped(cw, prob, target):
+    """The reference bce_loss, with the gradient kept only where prob is not clipped (where
+    clipping is active the docstring accepts either convention)."""
+    loss, dprob = cw.losses.bce_loss(prob, target)
+    return loss, _unclipped(prob, dprob)
+
+
+def _unclipped(prob, dprob):
+    if not isinstance(dprob, np.ndarray) or dprob.shape != prob.shape:
+        return dprob  # wrong shape or type: compared as it is, so that the verdict says so
+    return dprob[(prob >= BCE_EPS) & (prob <= 1 - BCE_EPS)]
+
+
+@SPEC.test("bce_loss", points=2)
+def bce_loss(t):
+    """Mean binary cross-entropy of clipped probabilities and its gradient."""
+    target_name = "losses.bce_loss"
+    for case in binary_cases(t):
+        prob, target = case.args
+        got, modified = t.student.call_full(target_name, prob, target)
+        t.no_input_modified(target_name, modified, ("prob", "target"), case.label)
+        if isinstance(got, tuple) and len(got) == 2:
+            got = (got[0], _unclipped(prob, got[1]))
+        expected = t.ref.run(bce_unclipped, prob, target)
+        t.compare(target_name, got, expected, names=("loss", "dprob"), label=case.label,
+                  mistakes=lambda: t.ref.mistakes(target_name, bce_unclipped, prob, target))
+
+
+@SPEC.test("bce_with_logits_loss", points=2)
+def bce_with_logits_loss(t):
+    """Mean binary cross-entropy of logits and its gradient, stable for logits of any size."""
+    _loss_test(t, "bce_with_logits_loss", logit_cases(t), ("logits", "target"))
