@@ -58,8 +58,32 @@ def _error_message(fault):
     return message
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text, limit=2000, one_line=True):
+    """Text from student code, safe to show: no control characters (terminal escapes), one line,
+    bounded."""
+    if text is None:
+        return None
+    text = " ".join(str(text).split()) if one_line else str(text).replace("\t", " ")
+    text = _UNPRINTABLE.sub("?", text)
+    return text if len(text) <= limit else text[:limit] + " [...]"
+
+
+def _printable_output(text, limit=2000):
+    """The end of the captured output, line breaks kept, control characters replaced."""
+    return "\n".join(_printable(line, limit, one_line=False)
+                     for line in text[-limit:].split("\n"))
+
+
 def run_test(test, trial):
-    """Run one function's test; return its report entry."""
+    """Run one function's test; return its report entry.
+
+    Whatever the submission does, the entry has a status and a message. An exception that is not
+    a verdict (a bug of the grader met by unusual output) costs only this function and is marked
+    ``grader_fault``; a missing reference (GraderFault) stops grading.
+    """
     entry = {"score": 0.0, "max": test.points, "status": "passed", "message": "", "hint": None}
     try:
         test.func(trial)
@@ -73,6 +97,14 @@ def run_test(test, trial):
             entry["message"] = "not implemented yet (it raises NotImplementedError)"
         elif fault.status == "crashed" and fault.detail:
             entry["message"] += "; its last output: " + fault.detail.strip()[-300:]
+    except oracle_mod.GraderFault:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        entry.update(status="error", grader_fault=True,
+                     message=f"the grader could not check this function ({type(exc).__name__}: "
+                             f"{exc}); this is a fault of the grader, please report it")
+    entry["message"] = _printable(entry["message"]) or entry["status"]
+    entry["hint"] = _printable(entry["hint"])
     return entry
 
 
@@ -91,6 +123,7 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
     with Student(submission, limits, use_bwrap=use_bwrap,
                  hidden=default_hidden(submission, hidden)) as student:
         report["containment"] = student.containment.note
+        student.deadline = started + budget_seconds
         trial = Trial(student, oracle, public_only=public_only)
         for unit in unit_names:
             unit_report = {"title": UNITS[unit][0], "score": 0.0, "max": 0.0, "functions": {}}
@@ -113,6 +146,10 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
                 report["max"] += unit_report["max"]
         output = student.output().strip()
     if output:
-        report["output"] = output[-2000:]
+        report["output"] = _printable_output(output)
+    faults = [k for u in report["units"].values() for k, e in u["functions"].items()
+              if e.get("grader_fault")]
+    if faults:
+        report["grader_faults"] = faults
     report["seconds"] = round(time.monotonic() - started, 2)
     return report

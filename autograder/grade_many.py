@@ -34,6 +34,9 @@ def grade_one(student_dir, out_dir, units, limits, hidden):
         result = engine.grade(student_dir, units, limits=limits, hidden=hidden)
     except engine.UsageError as exc:
         result = _empty_report(student_dir, units, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
+        result = _empty_report(student_dir, units,
+                               f"grader fault: {type(exc).__name__}: {exc}"[:500])
     report.write_json(Path(out_dir) / f"{student_dir.name}.json", result)
     return student_dir.name, result
 
@@ -70,7 +73,10 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
                 futures = [pool.submit(grade_one, s, out, unit_names, limits, hidden)
                            for s in todo]
                 for future in as_completed(futures):
-                    future.result()
+                    try:
+                        future.result()
+                    except Exception:  # noqa: BLE001 - a pool process died: no report, a row
+                        pass
                     bar.update(1)
     rows = []
     for s in students:

@@ -288,7 +288,7 @@ class Worker:
                 pass
         self._drain_output_safely()
         self.kill()
-        return StudentCrash(f"the worker process died during {what} ({describe_exit(code)})",
+        return StudentCrash(f"the worker process died during {what} ({describe_exit(code, self.use_bwrap)})",
                             self.captured_output())
 
     def _drain_output_safely(self):
@@ -304,10 +304,13 @@ class Worker:
         return text
 
 
-def describe_exit(code):
-    """Plain words for a process exit status."""
+def describe_exit(code, use_bwrap=False):
+    """Plain words for a process exit status (bubblewrap reports a death by signal N as the
+    status 128 + N)."""
     if code is None:
         return "it did not exit"
+    if use_bwrap and 128 < code < 128 + 32:
+        code = 128 - code
     if code < 0:
         try:
             name = signal.Signals(-code).name
@@ -339,6 +342,7 @@ class Student:
         self.worker = Worker(submission, self.limits, use_bwrap=use_bwrap, hidden=hidden,
                              separate_user=separate_user)
         self.calls = 0
+        self.deadline = None  # time.monotonic() past which no call is made (the grading budget)
         self._imported = set()  # (worker generation, module) imported without fault
         self._import_faults = {}  # module -> the fault its import caused (not retried)
 
@@ -394,6 +398,11 @@ class Student:
 
     def _ask(self, message, timeout=None, handles=()):
         timeout = timeout or self.limits.call_seconds
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise StudentTimeout("not graded: the submission used up its time budget")
+            timeout = min(timeout, left)
         self.worker.ensure_started()
         self._check_handles(*handles)
         if message.get("op") == "call":

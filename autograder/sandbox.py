@@ -149,8 +149,12 @@ def describe(use_bwrap, separate_user=False):
             "submissions and the output folder not visible; rlimits on memory, CPU, file size "
             "and processes",
         )
-    reason = ("bubblewrap (bwrap) not found or not usable here"
-              if sys.platform.startswith("linux") else f"no sandbox on {sys.platform}")
+    if not sys.platform.startswith("linux"):
+        reason = f"no sandbox on {sys.platform}"
+    elif bubblewrap_path():
+        reason = "bubblewrap not used"
+    else:
+        reason = "bubblewrap (bwrap) not found or not usable here"
     return Containment(
         "process-limits",
         f"process limits only ({reason}): the worker runs {user or 'as the grader’s user, '}"
@@ -272,6 +276,7 @@ def worker_environment(limits, uid=None):
         "MKL_NUM_THREADS": "1",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",  # what was printed before a crash reaches the judge
         "MPLBACKEND": "Agg",
         "GRADER_LIMITS": ",".join(str(int(v)) for v in (
             limits.total_cpu_seconds, limits.memory_mb, limits.file_mb, nproc)),

@@ -121,6 +121,9 @@ def _encode_float(x):
 
 
 def _encode_array(a, scalar=False):
+    if a.nbytes > MAX_FRAME * 3 // 4:  # base64 adds a third
+        raise WireError(f"an array of {a.nbytes >> 20} MB is more than the grader reads "
+                        f"({MAX_FRAME >> 20} MB in all)")
     a = np.ascontiguousarray(a)
     if a.dtype.byteorder == ">":
         a = a.astype(a.dtype.newbyteorder("<"))

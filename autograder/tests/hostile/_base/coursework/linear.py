@@ -1,0 +1,1 @@
+from .honest import *  # noqa: F401,F403

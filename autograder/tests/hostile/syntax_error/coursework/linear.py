@@ -1,0 +1,5 @@
+from .honest import *  # noqa: F401,F403
+
+
+def svm_loss_naive(W, X, y, reg)
+    return 0.0, W
