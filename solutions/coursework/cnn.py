@@ -1,0 +1,309 @@
+"""Unit 03: convolutional networks built from the layers of ``conv.py`` and ``layers.py``.
+
+A network is a model in the sense of unit 02 (``mlp.py``), so the ``Trainer`` trains it:
+- ``params``: a dict of named arrays (``W1``, ``b1``, ...), the only things training changes;
+- ``loss(X, y=None)``: the class scores (N, C) when y is None; otherwise ``(loss, grads)`` with
+  ``grads`` a dict with the keys and shapes of ``params``.
+
+The loss is the softmax loss of the scores (the mean over the batch) plus the L2 penalty
+``0.5 * reg * sum(W**2)`` summed over every weight array (convolution filters and affine
+matrices), never the biases; its gradient adds ``reg * W`` to each weight's gradient.
+
+Initial weights are drawn layer by layer, in order, as ``scale * rng.standard_normal(shape)``
+with ``scale = weight_scale``; with ``weight_scale=None`` each layer uses the He scale
+``sqrt(2 / fan_in)`` instead, fan_in being the inputs of one output unit (C * HH * WW for a
+convolution, D for an affine layer), which keeps the signal's size steady through ReLU layers.
+Biases start at zero. Parameters have the given ``dtype``; ``loss`` casts X to it.
+
+Both networks use the fast layers (``conv_forward``, ``max_pool_forward``, ...).
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from .conv import (avg_pool_backward, avg_pool_forward, conv_backward, conv_forward,
+                   conv_output_size, max_pool_backward, max_pool_forward)
+from .layers import affine_backward, affine_forward, relu_backward, relu_forward
+from .losses import softmax_loss
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (provided: keep it)
+# ---------------------------------------------------------------------------------------------
+
+def _check_positive_int(name, what, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
+
+
+def _check_common(name, input_dim, num_classes, weight_scale, reg, dtype, rng):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name}: rng must be a numpy.random.Generator "
+                        f"(np.random.default_rng(seed)), got {type(rng).__name__}")
+    if not isinstance(input_dim, (tuple, list)) or len(input_dim) != 3:
+        raise ValueError(f"{name}: input_dim must be (C, H, W), got {input_dim!r}")
+    for size in input_dim:
+        _check_positive_int(name, "every entry of input_dim", size)
+    _check_positive_int(name, "num_classes", num_classes)
+    if weight_scale is not None and (isinstance(weight_scale, bool) or
+                                     not isinstance(weight_scale, numbers.Real)):
+        raise TypeError(f"{name}: weight_scale must be a number or None (He), got "
+                        f"{weight_scale!r}")
+    if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or reg < 0:
+        raise ValueError(f"{name}: reg must be a number >= 0, got {reg!r}")
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{name}: dtype must be a floating type, got {dtype}")
+    return tuple(int(s) for s in input_dim), dtype
+
+
+def _check_batch(name, X, y, input_dim):
+    if X.ndim != 4 or tuple(X.shape[1:]) != tuple(input_dim):
+        raise ValueError(f"{name}: X{tuple(X.shape)} should be (N, "
+                         f"{', '.join(map(str, input_dim))})")
+    if y is not None and (y.ndim != 1 or y.shape[0] != X.shape[0]):
+        raise ValueError(f"{name}: y{tuple(y.shape)} should hold one label per example of "
+                         f"X{tuple(X.shape)}")
+
+
+def _init_weight(rng, shape, weight_scale, dtype):
+    """``scale * rng.standard_normal(shape)``; scale = weight_scale, or He's sqrt(2 / fan_in)."""
+    fan_in = math.prod(shape[1:]) if len(shape) == 4 else shape[0]
+    scale = math.sqrt(2.0 / fan_in) if weight_scale is None else weight_scale
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+def count_parameters(model):
+    """The number of trainable numbers of a model: the total size of its ``params`` arrays.
+
+    Inputs:
+        model: an object with a ``params`` dict of arrays, or such a dict itself.
+    Returns:
+        An int. (A conv layer with F filters of C x HH x WW has F*C*HH*WW + F parameters; an
+        affine layer from D to M has D*M + M.)
+    """
+    params = model.params if hasattr(model, "params") else model
+    if not isinstance(params, dict):
+        raise TypeError(f"count_parameters: expected a model with a params dict (or the dict), "
+                        f"got {type(model).__name__}")
+    # BEGIN SOLUTION
+    return int(sum(int(np.prod(p.shape)) for p in params.values()))
+    # END SOLUTION
+
+
+class ThreeLayerConvNet:
+    """A three-layer convolutional network:
+        conv - ReLU - 2x2 max pool - affine - ReLU - affine - softmax.
+
+    The convolution has F filters of size filter_size x filter_size, stride 1 and "same" padding
+    pad = (filter_size - 1) // 2, so it keeps H x W; the 2x2 max pool (stride 2) halves it:
+        a1 = conv_forward(X, W1, b1, stride=1, pad=pad)       (N, F, H, W)
+        p1 = max_pool_forward(max(0, a1), pool_size=2, stride=2)   (N, F, H/2, W/2)
+        h2 = max(0, p1_flat @ W2 + b2)                         (N, hidden_dim)
+        scores = h2 @ W3 + b3                                  (N, num_classes)
+        L = softmax_loss(scores, y) + 0.5 * reg * (sum(W1**2) + sum(W2**2) + sum(W3**2))
+
+    Inputs:
+        input_dim: (C, H, W) of one example; H and W must be even.
+        num_filters: F. filter_size: odd, so that "same" padding exists.
+        hidden_dim: units of the hidden affine layer. num_classes: C of the scores.
+        weight_scale: standard deviation of the initial weights, or None for He's
+            sqrt(2 / fan_in) per layer (see the module's docstring).
+        reg: L2 regularization strength (>= 0). dtype: floating dtype of the parameters.
+        rng: a ``numpy.random.Generator`` for the initial weights (W1, then W2, then W3).
+    Attributes:
+        params: {"W1": (F, C, filter_size, filter_size), "b1": (F,),
+                 "W2": (F * H/2 * W/2, hidden_dim), "b2": (hidden_dim,),
+                 "W3": (hidden_dim, num_classes), "b3": (num_classes,)}.
+        reg, dtype, input_dim, filter_size: as given.
+    """
+
+    def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
+                 num_classes=10, *, weight_scale=1e-3, reg=0.0, dtype=np.float64, rng):
+        name = "ThreeLayerConvNet"
+        input_dim, self.dtype = _check_common(name, input_dim, num_classes, weight_scale, reg,
+                                              dtype, rng)
+        for what, value in (("num_filters", num_filters), ("filter_size", filter_size),
+                            ("hidden_dim", hidden_dim)):
+            _check_positive_int(name, what, value)
+        if filter_size % 2 == 0:
+            raise ValueError(f"{name}: filter_size must be odd for 'same' padding, got "
+                             f"{filter_size}")
+        if input_dim[1] % 2 or input_dim[2] % 2:
+            raise ValueError(f"{name}: the 2x2 max pool needs an even height and width, got "
+                             f"{input_dim[1]}x{input_dim[2]}")
+        self.input_dim = input_dim
+        self.filter_size = int(filter_size)
+        self.reg = float(reg)
+        self.params = {}
+        # BEGIN SOLUTION
+        C, H, W = input_dim
+        F = num_filters
+        shapes = [("W1", (F, C, filter_size, filter_size)), ("b1", (F,)),
+                  ("W2", (F * (H // 2) * (W // 2), hidden_dim)), ("b2", (hidden_dim,)),
+                  ("W3", (hidden_dim, num_classes)), ("b3", (num_classes,))]
+        for key, shape in shapes:
+            if key.startswith("W"):
+                self.params[key] = _init_weight(rng, shape, weight_scale, self.dtype)
+            else:
+                self.params[key] = np.zeros(shape, dtype=self.dtype)
+        # END SOLUTION
+
+    def loss(self, X, y=None):
+        """Scores, or the loss and the gradients of every parameter.
+
+        Inputs:
+            X: (N, C, H, W) images. y: (N,) integer labels in [0, num_classes), or None.
+        Returns:
+            If y is None: scores (N, num_classes).
+            Else: (loss, grads), loss a float (data loss plus regularization), grads a dict with
+            the keys and shapes of ``params``.
+        """
+        _check_batch("ThreeLayerConvNet.loss", X, y, self.input_dim)
+        X = X.astype(self.dtype, copy=False)
+        pad = (self.filter_size - 1) // 2
+        # BEGIN SOLUTION
+        W1, b1, W2, b2, W3, b3 = (self.params[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+        a1, cache_conv = conv_forward(X, W1, b1, stride=1, pad=pad)
+        r1, cache_relu1 = relu_forward(a1)
+        p1, cache_pool = max_pool_forward(r1, pool_size=2, stride=2)
+        a2, cache_affine2 = affine_forward(p1, W2, b2)  # flattens (N, F, H/2, W/2)
+        h2, cache_relu2 = relu_forward(a2)
+        scores, cache_affine3 = affine_forward(h2, W3, b3)
+        if y is None:
+            return scores
+        loss, dscores = softmax_loss(scores, y)
+        loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum())
+        grads = {}
+        dh2, grads["W3"], grads["b3"] = affine_backward(dscores, cache_affine3)
+        da2 = relu_backward(dh2, cache_relu2)
+        dp1, grads["W2"], grads["b2"] = affine_backward(da2, cache_affine2)
+        dr1 = max_pool_backward(dp1.reshape(p1.shape), cache_pool)
+        da1 = relu_backward(dr1, cache_relu1)
+        _, grads["W1"], grads["b1"] = conv_backward(da1, cache_conv)
+        for key in ("W1", "W2", "W3"):
+            grads[key] = grads[key] + self.reg * self.params[key]  # d/dW of 0.5 * reg * sum(W**2)
+        # END SOLUTION
+        return float(loss), grads
+
+
+class LeNet5:
+    """LeNet-5 (LeCun et al., 1998) with ReLU, built from this course's layers:
+        conv - ReLU - pool - conv - ReLU - pool - affine - ReLU - affine - ReLU - affine - softmax.
+
+    Both convolutions have filter_size x filter_size filters, stride 1 and zero padding ``pad``;
+    both pools are 2x2 with stride 2 (max pooling, or average pooling, LeNet's original
+    "subsampling", with pool="avg"). With the defaults, on 32x32 grey images:
+        32x32 -conv 5x5-> 6@28x28 -pool-> 6@14x14 -conv 5x5-> 16@10x10 -pool-> 16@5x5
+        -> 400 -> 120 -> 84 -> 10 scores, 61,706 parameters.
+    The loss is softmax_loss(scores, y) + 0.5 * reg * (sum of the squares of W1 ... W5).
+
+    Inputs:
+        input_dim: (C, H, W) of one example. num_classes: number of classes.
+        filters: (F1, F2), the filters of the two convolutions.
+        filter_size, pad: of both convolutions (every size must fit exactly, and be even before
+            each pool).
+        hidden_dims: (M1, M2), the units of the two hidden affine layers.
+        pool: "max" or "avg".
+        weight_scale: standard deviation of the initial weights, or None for He's
+            sqrt(2 / fan_in) per layer. reg, dtype, rng: as in ThreeLayerConvNet (weights drawn
+            in the order W1, W2, W3, W4, W5).
+    Attributes:
+        params: {"W1": (F1, C, k, k), "b1": (F1,), "W2": (F2, F1, k, k), "b2": (F2,),
+                 "W3": (F2 * H2 * W2, M1), "b3": (M1,), "W4": (M1, M2), "b4": (M2,),
+                 "W5": (M2, num_classes), "b5": (num_classes,)}
+            with k = filter_size and H2 x W2 the size after the second pool.
+        reg, dtype, input_dim, filter_size, pad, pool: as given.
+    """
+
+    def __init__(self, input_dim=(1, 32, 32), num_classes=10, *, filters=(6, 16), filter_size=5,
+                 pad=0, hidden_dims=(120, 84), pool="max", weight_scale=None, reg=0.0,
+                 dtype=np.float64, rng):
+        name = "LeNet5"
+        input_dim, self.dtype = _check_common(name, input_dim, num_classes, weight_scale, reg,
+                                              dtype, rng)
+        if len(filters) != 2 or len(hidden_dims) != 2:
+            raise ValueError(f"{name}: filters and hidden_dims hold two sizes each, got "
+                             f"{filters!r} and {hidden_dims!r}")
+        for value in (*filters, *hidden_dims, filter_size):
+            _check_positive_int(name, "every filter count, hidden size and filter_size", value)
+        if isinstance(pad, bool) or not isinstance(pad, numbers.Integral) or pad < 0:
+            raise ValueError(f"{name}: pad must be an integer >= 0, got {pad!r}")
+        if pool not in ("max", "avg"):
+            raise ValueError(f"{name}: pool must be 'max' or 'avg', got {pool!r}")
+        size = list(input_dim[1:])
+        for stage in (1, 2):  # every layer must fit: check it here, not in the middle of training
+            if min(size) + 2 * pad < filter_size:
+                raise ValueError(f"{name}: the {filter_size}x{filter_size} filters of conv "
+                                 f"{stage} do not fit its {size[0]}x{size[1]} input with pad {pad}")
+            size = [n + 2 * pad - filter_size + 1 for n in size]
+            if size[0] % 2 or size[1] % 2:
+                raise ValueError(f"{name}: conv {stage} gives {size[0]}x{size[1]} feature maps; "
+                                 "the 2x2 pool after it needs even sizes")
+            size = [n // 2 for n in size]
+        self.input_dim = input_dim
+        self.filter_size, self.pad, self.pool = int(filter_size), int(pad), pool
+        self.reg = float(reg)
+        self.params = {}
+        # BEGIN SOLUTION
+        C, H, W = input_dim
+        F1, F2 = filters
+        M1, M2 = hidden_dims
+        k = filter_size
+        for _ in range(2):  # two times conv ("same" size with pad) then a 2x2 pool
+            H = conv_output_size(H, k, pad=pad) // 2
+            W = conv_output_size(W, k, pad=pad) // 2
+        shapes = [("W1", (F1, C, k, k)), ("b1", (F1,)), ("W2", (F2, F1, k, k)), ("b2", (F2,)),
+                  ("W3", (F2 * H * W, M1)), ("b3", (M1,)), ("W4", (M1, M2)), ("b4", (M2,)),
+                  ("W5", (M2, num_classes)), ("b5", (num_classes,))]
+        for key, shape in shapes:
+            if key.startswith("W"):
+                self.params[key] = _init_weight(rng, shape, weight_scale, self.dtype)
+            else:
+                self.params[key] = np.zeros(shape, dtype=self.dtype)
+        # END SOLUTION
+
+    def loss(self, X, y=None):
+        """Scores, or the loss and the gradients of every parameter (the contract of
+        ``ThreeLayerConvNet.loss``)."""
+        _check_batch("LeNet5.loss", X, y, self.input_dim)
+        X = X.astype(self.dtype, copy=False)
+        pool_forward, pool_backward = ((max_pool_forward, max_pool_backward) if self.pool == "max"
+                                       else (avg_pool_forward, avg_pool_backward))
+        # BEGIN SOLUTION
+        p = self.params
+        caches = []
+        h = X
+        for layer in (1, 2):  # conv - relu - pool, twice
+            a, cache_conv = conv_forward(h, p[f"W{layer}"], p[f"b{layer}"], stride=1,
+                                         pad=self.pad)
+            r, cache_relu = relu_forward(a)
+            h, cache_pool = pool_forward(r, pool_size=2, stride=2)
+            caches.append((cache_conv, cache_relu, cache_pool, h.shape))
+        for layer in (3, 4):  # affine - relu, twice (the first flattens the feature maps)
+            a, cache_affine = affine_forward(h, p[f"W{layer}"], p[f"b{layer}"])
+            h, cache_relu = relu_forward(a)
+            caches.append((cache_affine, cache_relu))
+        scores, cache_scores = affine_forward(h, p["W5"], p["b5"])
+        if y is None:
+            return scores
+        weights = [p[f"W{layer}"] for layer in range(1, 6)]
+        loss, dscores = softmax_loss(scores, y)
+        loss += 0.5 * self.reg * float(sum((w * w).sum() for w in weights))
+        grads = {}
+        dh, grads["W5"], grads["b5"] = affine_backward(dscores, cache_scores)
+        for layer in (4, 3):
+            cache_affine, cache_relu = caches[layer - 1]
+            dh, grads[f"W{layer}"], grads[f"b{layer}"] = affine_backward(
+                relu_backward(dh, cache_relu), cache_affine)
+        for layer in (2, 1):
+            cache_conv, cache_relu, cache_pool, pooled_shape = caches[layer - 1]
+            dr = pool_backward(dh.reshape(pooled_shape), cache_pool)
+            dh, grads[f"W{layer}"], grads[f"b{layer}"] = conv_backward(
+                relu_backward(dr, cache_relu), cache_conv)
+        for layer in range(1, 6):
+            grads[f"W{layer}"] = grads[f"W{layer}"] + self.reg * p[f"W{layer}"]
+        # END SOLUTION
+        return float(loss), grads
