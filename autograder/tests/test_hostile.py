@@ -1,0 +1,219 @@
+"""The hostile and faulty submissions of ``hostile/``: grading completes, no cheat gains a point,
+every function has a status and a message, nothing escapes, and it all fits the time budget.
+
+Each case folder holds only what differs from ``hostile/_base`` (honest, compact unit-01 code);
+``materialize`` lays the two over each other and adds ``_case.py`` with this run's marker names.
+Every case runs with the sandbox this machine offers ("auto": bubblewrap where it works, and then
+the contained behaviour is asserted; the documented fallback otherwise), and the cases that probe
+what only bubblewrap prevents also run with bubblewrap turned off, asserting the fallback's
+documented behaviour.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from autograder import engine
+from autograder.paths import REPO_ROOT
+from autograder.sandbox import Limits, bubblewrap_path
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+FUNCTIONS = ("linear.svm_loss_naive", "linear.svm_loss_vectorized", "linear.softmax_loss_naive",
+             "linear.softmax_loss_vectorized", "linear.LinearClassifier")
+POINTS = {"linear.svm_loss_naive": 2, "linear.svm_loss_vectorized": 3,
+          "linear.softmax_loss_naive": 2, "linear.softmax_loss_vectorized": 3,
+          "linear.LinearClassifier": 2}
+CALL_SECONDS = 3.0
+BUDGET = 40.0
+NOT_PASSED = {"failed", "error", "timeout", "crashed"}
+ALL = object()
+
+# case -> {function: allowed statuses}; functions not named must pass.
+EXPECT = {
+    "infinite_loop": {"linear.svm_loss_naive": {"timeout"}},
+    "ignore_signals": {"linear.softmax_loss_naive": {"timeout"}},
+    "sys_exit": {"linear.svm_loss_naive": {"error"}, "linear.softmax_loss_naive": {"error"}},
+    "os_exit": {"linear.svm_loss_vectorized": {"crashed"}},
+    "segfault": {"linear.softmax_loss_vectorized": {"crashed"}},
+    "recursion": {"linear.svm_loss_naive": {"error"},
+                  "linear.svm_loss_vectorized": {"crashed", "error", "timeout"}},
+    "memory_bomb": {"linear.svm_loss_naive": {"error"},
+                    "linear.softmax_loss_naive": {"error", "crashed", "timeout"}},
+    "print_flood": {"linear.softmax_loss_naive": {"timeout"}},
+    "monkeypatch": {f: {"failed"} for f in FUNCTIONS},
+    "read_solutions": {"linear.svm_loss_naive": {"error"},
+                       "linear.softmax_loss_naive": {"error"}},
+    "write_outside": {},
+    "spawn": {},
+    "pickle_payload": {"linear.svm_loss_naive": {"failed"},
+                       "linear.svm_loss_vectorized": {"failed", "error"},
+                       "linear.softmax_loss_naive": {"error"}},
+    "wrong_output": {f: {"failed", "error"} for f in FUNCTIONS},
+    "modify_inputs": {"linear.svm_loss_naive": {"failed"},
+                      "linear.softmax_loss_vectorized": {"failed"}},
+    "nans": {"linear.svm_loss_vectorized": {"failed"}, "linear.softmax_loss_naive": {"failed"},
+             "linear.softmax_loss_vectorized": {"failed"}},
+    "missing_module": {f: {"error"} for f in FUNCTIONS},
+    "syntax_error": {f: {"error"} for f in FUNCTIONS},
+    "import_hang": {f: {"timeout"} for f in FUNCTIONS},
+    "escape_codes": {"linear.svm_loss_naive": {"error"}},
+}
+# Without bubblewrap the worker can read and write what the grader's user can (documented).
+FALLBACK_EXPECT = {
+    "read_solutions": {},  # it finds the reference: the fallback does not hide files
+    "spawn": {"linear.softmax_loss_naive": {"passed", "timeout"}},  # 300 forks uncapped as root
+}
+FALLBACK_CASES = ["infinite_loop", "segfault", "spawn", "pickle_payload", "read_solutions",
+                  "write_outside", "print_flood", "import_hang"]
+MESSAGES = {  # case -> {function: regex its message must match}
+    "sys_exit": {"linear.svm_loss_naive": r"sys\.exit\(3\)"},
+    "os_exit": {"linear.svm_loss_vectorized": r"died.*(os\._exit|sys\.exit)"},
+    "segfault": {"linear.softmax_loss_vectorized": r"SIGSEGV"},
+    "memory_bomb": {"linear.svm_loss_naive": r"MemoryError"},
+    "recursion": {"linear.svm_loss_naive": r"RecursionError"},
+    "syntax_error": {"linear.svm_loss_naive": r"SyntaxError.*line 4"},
+    "missing_module": {"linear.svm_loss_naive": r"torchvision_that_does_not_exist"},
+    "import_hang": {"linear.LinearClassifier": r"importing coursework/linear\.py"},
+    "modify_inputs": {"linear.svm_loss_naive": r"modified its input X",
+                      "linear.softmax_loss_vectorized": r"modified its input W"},
+    "nans": {"linear.svm_loss_vectorized": r"NaN", "linear.softmax_loss_vectorized": r"inf"},
+    "wrong_output": {"linear.svm_loss_vectorized": r"transposed",
+                     "linear.softmax_loss_vectorized": r"more than the grader reads"},
+}
+
+
+def materialize(case, dest, marker, extra):
+    """The submission folder of ``case``: _base, then the case's files, then _case.py."""
+    folder = Path(dest) / case
+    shutil.copytree(HOSTILE / "_base", folder)
+    shutil.copytree(HOSTILE / case, folder, dirs_exist_ok=True)
+    lines = [f"MARKER = {marker!r}", f"REPO = {str(REPO_ROOT)!r}"]
+    lines += [f"{k} = {v!r}" for k, v in extra.items()]
+    (folder / "coursework" / "_case.py").write_text("\n".join(lines) + "\n")
+    if case == "read_solutions":  # a link to the reference, which the sandbox cannot resolve
+        os.symlink(REPO_ROOT / "solutions" / "coursework" / "linear.py",
+                   folder / "coursework" / "_sol.py")
+    return folder
+
+
+def processes_with(marker):
+    """Command lines of live processes that contain ``marker``."""
+    found = []
+    if os.path.isdir("/proc"):
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as f:
+                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+                except OSError:
+                    continue
+                if marker in cmd:
+                    found.append(f"{entry}: {cmd}")
+    else:
+        out = subprocess.run(["ps", "-Ao", "pid,args"], capture_output=True, text=True).stdout
+        found = [line for line in out.splitlines() if marker in line]
+    return found
+
+
+def grade_case(case, tmp_path, use_bwrap):
+    marker = f"hostile-{case}-{uuid.uuid4().hex[:12]}"
+    outside = Path(tempfile.mkdtemp(prefix="hostile-outside-", dir="/var/tmp"
+                                    if os.path.isdir("/var/tmp") else None))
+    os.chmod(outside, 0o777)  # writable by anyone: only the sandbox can keep the worker out
+    pickle_marker = tmp_path / f"{marker}-unpickled"
+    targets = [str(outside)] + ([str(REPO_ROOT)] if use_bwrap is not False and bubblewrap_path()
+                                else [])
+    submission = materialize(case, tmp_path, marker,
+                             {"TARGETS": targets, "MARKER_PATH": str(pickle_marker)})
+    started = time.monotonic()
+    try:
+        report = engine.grade(submission, ["01"], use_bwrap=use_bwrap, budget_seconds=BUDGET,
+                              limits=Limits(call_seconds=CALL_SECONDS, cpu_seconds=CALL_SECONDS,
+                                            memory_mb=1024))
+        wall = time.monotonic() - started
+        landed = [p for p in (outside / marker, REPO_ROOT / marker, Path("/tmp") / marker,
+                              submission / marker, submission / "coursework" / marker)
+                  if p.exists()]
+        deadline = time.monotonic() + 3
+        while processes_with(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = processes_with(marker)
+        return report, wall, landed, left, pickle_marker.exists()
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+        for p in (REPO_ROOT / marker, Path("/tmp") / marker):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+
+def check_report(case, report, wall, landed, left, unpickled, contained):
+    functions = report["units"]["01_linear"]["functions"]
+    # every function has a status and a message; the points add up
+    assert sorted(functions) == sorted(FUNCTIONS), case
+    for key, entry in functions.items():
+        assert entry["status"] in engine.STATUSES, (case, key, entry)
+        assert entry["message"], (case, key, entry)
+        assert not re.search(r"[\x00-\x1f\x7f]", entry["message"]), (case, key, entry)
+        assert entry["score"] == (POINTS[key] if entry["status"] == "passed" else 0), entry
+        assert not entry.get("grader_fault"), (case, key, entry)
+    assert report["total"] == sum(e["score"] for e in functions.values())
+    expect = dict(EXPECT[case])
+    if not contained:
+        expect = dict(FALLBACK_EXPECT.get(case, expect))
+    for key in FUNCTIONS:
+        allowed = expect.get(key, {"passed"})
+        assert functions[key]["status"] in allowed, (case, key, functions[key])
+    for key, pattern in MESSAGES.get(case, {}).items():
+        assert re.search(pattern, functions[key]["message"]), (case, key, functions[key])
+    # within the budget, nothing left running, nothing unpickled
+    assert report["seconds"] <= BUDGET and wall <= BUDGET + 15, (case, wall)
+    assert not left, (case, left)
+    assert not unpickled, case
+    if contained:
+        assert report["containment"].startswith("bubblewrap"), report["containment"]
+        assert not landed, (case, landed)
+    else:
+        assert "process limits only" in report["containment"], report["containment"]
+
+
+@pytest.mark.parametrize("case", sorted(EXPECT))
+def test_hostile_case(case, tmp_path):
+    """Every case, with the containment this machine offers (bubblewrap where it works)."""
+    contained = bubblewrap_path() is not None
+    report, wall, landed, left, unpickled = grade_case(case, tmp_path, None)
+    check_report(case, report, wall, landed, left, unpickled, contained)
+    functions = report["units"]["01_linear"]["functions"]
+    if case == "print_flood":  # 50 MB printed: kept to a bounded tail, and quickly graded
+        assert len(report.get("output", "")) <= 2000
+        assert functions["linear.svm_loss_naive"]["status"] == "passed"
+    if case == "escape_codes":
+        assert "\x1b" not in functions["linear.svm_loss_naive"]["message"]
+    if case == "read_solutions" and contained:
+        assert "no solution found" in functions["linear.svm_loss_naive"]["message"]
+
+
+@pytest.mark.parametrize("case", FALLBACK_CASES)
+def test_hostile_case_without_bubblewrap(case, tmp_path):
+    """The fallback (process limits only) still grades, kills everything and unpickles
+    nothing; the report says that it is the fallback."""
+    report, wall, landed, left, unpickled = grade_case(case, tmp_path, False)
+    check_report(case, report, wall, landed, left, unpickled, contained=False)
+    if case == "read_solutions":
+        # documented: without bubblewrap the worker can read what the grader's user can read
+        assert "can read files" in report["containment"]
+
+
+def test_corpus_is_small_and_complete():
+    cases = sorted(p.name for p in HOSTILE.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    assert cases == sorted(EXPECT)
+    size = sum(p.stat().st_size for p in HOSTILE.rglob("*") if p.is_file())
+    assert size < 40_000, size
