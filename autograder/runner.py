@@ -391,9 +391,10 @@ class Student:
             self._send({"op": "import", "module": module}, timeout)
         except StudentFault as fault:
             if fault.status in ("timeout", "crashed"):
-                fault.message = f"importing coursework/{module}.py: {fault.message}"
+                fault = type(fault)(f"importing coursework/{module}.py: {fault.message}",
+                                    fault.detail)
             self._import_faults[module] = fault
-            raise
+            raise fault from None
         self._imported.add((self.worker.generation, module))
 
     def _ask(self, message, timeout=None, handles=()):

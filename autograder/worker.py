@@ -53,9 +53,8 @@ def main(argv):
 
     def encode_result(value, opaque):
         if isinstance(value, tuple) and opaque:
-            return wire.encode(tuple(
-                keep(v) if i in opaque else encode_or_keep(v) for i, v in enumerate(value)
-            ))
+            return {"$tuple": [wire.encode(keep(v)) if i in opaque else encode_or_keep(v)
+                               for i, v in enumerate(value)]}
         if opaque == [0] and not isinstance(value, tuple):
             return wire.encode(keep(value))
         return encode_or_keep(value)

@@ -1,0 +1,199 @@
+"""The worker seen from the judge: opaque objects, timeouts, limits, restarts, containment."""
+
+import os
+import signal
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import runner, sandbox, wire
+from autograder.paths import REPO_ROOT
+from autograder.runner import Student, StudentCrash, StudentError, StudentTimeout
+from autograder.sandbox import Limits
+
+PROBE = '''
+import os, socket, time
+import numpy as np
+
+def ident(x):
+    return x
+
+def whoami():
+    return os.getuid()
+
+def sees(path):
+    return os.path.exists(path)
+
+def network():
+    try:
+        socket.create_connection(("1.1.1.1", 53), timeout=2).close()
+        return "connected"
+    except OSError as exc:
+        return type(exc).__name__
+
+def write(path):
+    try:
+        with open(path, "w") as f:
+            f.write("x")
+        return True
+    except OSError:
+        return False
+
+def sleep(seconds):
+    time.sleep(seconds)
+    return seconds
+
+def burn():
+    while True:
+        pass
+
+def forward(x):
+    return x * 2.0, {"x": x, "secret": "cache"}
+
+def backward(dout, cache):
+    return dout * 2.0 + 0 * cache["x"]
+
+def crash():
+    os._exit(1)
+
+def chatter(n):
+    print("a" * n)
+    return n
+'''
+
+
+@pytest.fixture
+def submission(tmp_path):
+    package = tmp_path / "student" / "coursework"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "probe.py").write_text(textwrap.dedent(PROBE))
+    (package / "hangs.py").write_text("while True:\n    pass\n")
+    return package.parent
+
+
+def limits(**kw):
+    return Limits(**{"call_seconds": 5.0, "cpu_seconds": 5.0, **kw})
+
+
+def test_values_round_trip_and_caches_stay_in_the_worker(submission):
+    with Student(submission, limits()) as s:
+        x = np.arange(6.0).reshape(2, 3)
+        np.testing.assert_array_equal(s.call("probe.ident", x), x)
+        out, cache = s.call("probe.forward", x, opaque=[1])
+        np.testing.assert_array_equal(out, 2 * x)
+        assert isinstance(cache, wire.Handle)  # the judge never sees the cache itself
+        np.testing.assert_array_equal(s.call("probe.backward", np.ones_like(x), cache),
+                                      2 * np.ones_like(x))
+
+
+def test_a_cache_from_a_worker_that_died_is_refused(submission):
+    with Student(submission, limits()) as s:
+        _, cache = s.call("probe.forward", np.ones(3), opaque=[1])
+        with pytest.raises(StudentCrash, match="exit status 1"):
+            s.call("probe.crash")
+        with pytest.raises(StudentError, match="lost when its worker process was restarted"):
+            s.call("probe.backward", np.ones(3), cache)
+        assert s.call("probe.ident", 5) == 5  # a fresh worker answers
+
+
+def test_a_hanging_call_times_out_and_the_next_call_works(submission):
+    with Student(submission, limits(call_seconds=1.0)) as s:
+        started = time.monotonic()
+        with pytest.raises(StudentTimeout, match="did not finish within 1 s"):
+            s.call("probe.sleep", 100)
+        assert time.monotonic() - started < 4
+        assert s.call("probe.ident", "again") == "again"
+
+
+def test_the_cpu_limit_stops_a_busy_loop(submission):
+    with Student(submission, limits(call_seconds=20.0, cpu_seconds=1.0)) as s:
+        started = time.monotonic()
+        with pytest.raises(StudentCrash, match="SIGXCPU|SIGKILL"):
+            s.call("probe.burn")
+        assert time.monotonic() - started < 10
+
+
+def test_output_is_captured_and_truncated(submission):
+    with Student(submission, limits(output_bytes=1000)) as s:
+        assert s.call("probe.chatter", 300_000) == 300_000
+        text = s.output()
+        assert text.startswith("a" * 1000) and "more bytes of output not kept" in text
+
+
+def test_a_module_that_hangs_at_import_costs_one_timeout(submission):
+    with Student(submission, limits(call_seconds=1.0)) as s:
+        with pytest.raises(StudentTimeout, match="importing coursework/hangs.py"):
+            s.call("hangs.anything")
+        started = time.monotonic()
+        with pytest.raises(StudentTimeout, match="importing coursework/hangs.py"):
+            s.call("hangs.other")
+        assert time.monotonic() - started < 0.5
+        assert s.call("probe.ident", 1) == 1  # other modules are unaffected
+
+
+def test_the_time_budget_stops_calls(submission):
+    with Student(submission, limits()) as s:
+        s.deadline = time.monotonic() - 1
+        with pytest.raises(StudentTimeout, match="time budget"):
+            s.call("probe.ident", 1)
+
+
+def test_close_removes_the_temporary_folders(submission):
+    s = Student(submission, limits())
+    s.call("probe.ident", 1)
+    folders = [s.worker._dir, s.worker._copy]
+    assert all(Path(f).is_dir() for f in folders)
+    s.close()
+    assert not any(Path(f).exists() for f in folders)
+
+
+def test_the_submission_copy_keeps_links_as_links(tmp_path):
+    src = tmp_path / "src"
+    (src / "__pycache__").mkdir(parents=True)
+    (src / "a.py").write_text("x = 1\n")
+    (src / "__pycache__" / "a.pyc").write_bytes(b"0")
+    os.symlink(REPO_ROOT / "solutions" / "coursework" / "linear.py", src / "stolen.py")
+    (src / "huge.bin").write_bytes(b"")
+    os.truncate(src / "huge.bin", runner.MAX_COPY_FILE + 1)
+    runner.copy_package(src, tmp_path / "dst")
+    dst = tmp_path / "dst"
+    assert (dst / "a.py").read_text() == "x = 1\n"
+    assert (dst / "stolen.py").is_symlink()  # never followed by the judge
+    assert not (dst / "__pycache__").exists() and not (dst / "huge.bin").exists()
+
+
+def test_exit_statuses_in_words():
+    assert "SIGSEGV" in runner.describe_exit(-signal.SIGSEGV)
+    assert "SIGSEGV" in runner.describe_exit(128 + signal.SIGSEGV, use_bwrap=True)
+    assert "os._exit" in runner.describe_exit(3)
+
+
+@pytest.mark.skipif(sandbox.bubblewrap_path() is None,
+                    reason="bubblewrap guarantees; the fallback test below runs everywhere")
+def test_inside_bubblewrap_nothing_of_the_host_is_reachable(submission, tmp_path):
+    with Student(submission, limits(), hidden=[tmp_path]) as s:
+        assert s.containment.kind == "bubblewrap"
+        assert s.call("probe.network") != "connected"
+        # (REPO_ROOT itself may exist inside, empty, as a folder on the way to NumPy)
+        for path in (REPO_ROOT / "solutions", REPO_ROOT / "autograder" / "hidden",
+                     REPO_ROOT / "autograder", submission, tmp_path):
+            assert not s.call("probe.sees", str(path)), path
+        assert s.call("probe.sees", "/tmp/submission/coursework/probe.py")
+        assert s.call("probe.write", "/tmp/scratch")  # its private /tmp
+        assert not s.call("probe.write", str(tmp_path / "landed"))
+        assert not (tmp_path / "landed").exists()
+        if sandbox.running_as_root():
+            assert s.call("probe.whoami") >= sandbox.UID_RANGE[0]
+
+
+def test_without_bubblewrap_the_report_says_process_limits_only(submission):
+    with Student(submission, limits(), use_bwrap=False) as s:
+        assert s.containment.kind == "process-limits"
+        assert "process limits only" in s.containment.note
+        # documented: the fallback hides nothing
+        assert s.call("probe.sees", str(REPO_ROOT / "solutions"))
+        assert s.call("probe.ident", [1, 2]) == [1, 2]
