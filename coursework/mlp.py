@@ -1,7 +1,7 @@
 """Unit 02: fully connected networks built from the layers of ``layers.py``.
 
 A network is a model with
-- ``params``: a dict of named arrays (``W1``, ``b1``, ``W2``, ...), the only things training changes;
+- ``params``: a dict of named arrays (``W1``, ``b1``, ``W2``, ...), all that training changes;
 - ``loss(X, y=None)``: the class scores (N, C) when y is None (test time); otherwise the pair
   ``(loss, grads)`` with ``grads`` a dict with the keys of ``params`` and each gradient in the shape
   of its parameter (training time).

@@ -1,4 +1,5 @@
-"""Known mistakes of unit 02, layers: wrong variants with the signature of the function they imitate.
+"""Known mistakes of unit 02, layers: wrong variants with the signature of the function they
+imitate.
 
 Backward variants read the reference caches: affine (x, w, b); relu x; sigmoid and tanh the
 output; leaky_relu and elu (x, alpha). Each is tested to be recognised (tests/test_hints.py).
