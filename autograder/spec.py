@@ -174,6 +174,9 @@ def _similar(got, wrong, rtol):
     if isinstance(wrong, (tuple, list)):
         return (isinstance(got, (tuple, list)) and len(got) == len(wrong)
                 and all(_similar(g, w, rtol) for g, w in zip(got, wrong)))
+    if isinstance(wrong, dict):
+        return (isinstance(got, dict) and set(got) == set(wrong)
+                and all(_similar(got[k], wrong[k], rtol) for k in wrong))
     try:
         g = np.asarray(got, dtype=np.float64)
         w = np.asarray(wrong, dtype=np.float64)
