@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 from . import engine, report, stubs
-from .paths import HIDDEN_DIR, MISTAKES_DIR, NOTEBOOKS_DIR, REFERENCE_PACKAGE, REPO_ROOT
+from .paths import NOTEBOOKS_DIR, REFERENCE_PACKAGE, REPO_ROOT
 from .units import UNITS, available_units, resolve_units, specs_of
 
 MANIFEST = "autograder_course.json"
@@ -329,18 +329,11 @@ def _stage(course_dir, unit, student, editable, into):
 
 
 def secret_lines(min_chars=16):
-    """Lines of the hidden tests, the known mistakes and the solution regions that must never
-    reach a student (stripped, at least ``min_chars`` long)."""
-    from .release import solution_lines
+    """Lines of the solution regions, the hidden tests and the known mistakes that must never
+    reach a student (stripped, at least ``min_chars`` long, not part of a public file)."""
+    from .release import unreleased_lines
 
-    secrets = set(solution_lines(min_chars=min_chars))
-    for folder in (HIDDEN_DIR, MISTAKES_DIR):
-        for path in sorted(Path(folder).glob("*.py")):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                text = line.strip()
-                if len(text) >= min_chars and not text.startswith(('"""', "#")):
-                    secrets.add(text)
-    return secrets
+    return unreleased_lines(min_chars)
 
 
 def scrub_outputs(notebook_path, secrets):

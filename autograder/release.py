@@ -194,21 +194,58 @@ def solution_lines(reference_dir=REFERENCE_PACKAGE, min_chars=MIN_LEAK_CHARS):
     """{stripped line: 'file:line'} of the lines inside solution regions that are evidence of a
     leak: at least ``min_chars`` long, not a comment, and not also found outside every region of
     the reference (such a line ships legitimately with the stubs)."""
+    return {text: where for text, (where, _) in _solution_lines(reference_dir, min_chars).items()}
+
+
+def _solution_lines(reference_dir=REFERENCE_PACKAGE, min_chars=MIN_LEAK_CHARS):
+    """{stripped line: ('file:line', region id)}, as ``solution_lines``."""
     inside, outside = {}, set()
     for path in sorted(Path(reference_dir).rglob("*.py")):
-        in_region = False
+        region = None
+        rel = path.relative_to(reference_dir).as_posix()
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             text = line.strip()
             if text == stubs.BEGIN:
-                in_region = True
+                region = f"{rel}:{number}"
             elif text == stubs.END:
-                in_region = False
-            elif in_region:
+                region = None
+            elif region is not None:
                 if len(text) >= min_chars and not text.startswith("#"):
-                    inside.setdefault(text, f"{path.relative_to(reference_dir)}:{number}")
+                    inside.setdefault(text, (f"{rel}:{number}", region))
             else:
                 outside.add(text)
-    return {text: where for text, where in inside.items() if text not in outside}
+    return {text: v for text, v in inside.items() if text not in outside}
+
+
+def public_lines():
+    """Stripped lines of what the release ships by design, read from the instructor's
+    repository: the grader's public modules and tests, the stubs, the notebooks."""
+    lines = set()
+    files = [p for p in PACKAGE_DIR.rglob("*.py")
+             if not set(p.relative_to(PACKAGE_DIR).parts) & PRIVATE]
+    files += list(stubs.generated_files(REFERENCE_PACKAGE).values())
+    files += list(NOTEBOOKS_DIR.glob("*.ipynb")) if NOTEBOOKS_DIR.is_dir() else []
+    for item in files:
+        text = item if isinstance(item, str) else "\n".join(_text_lines(item))
+        lines.update(line.strip() for line in text.splitlines())
+    return lines
+
+
+def unreleased_lines(min_chars=MIN_LEAK_CHARS):
+    """Lines that must never reach a student: those of the solution regions (see
+    ``solution_lines``) and of the hidden tests and known mistakes, at least ``min_chars`` long,
+    not comments, and not also part of a public file."""
+    from .paths import HIDDEN_DIR, MISTAKES_DIR
+
+    public = public_lines()
+    secrets = set(solution_lines(min_chars=min_chars))
+    for folder in (HIDDEN_DIR, MISTAKES_DIR):
+        for path in sorted(Path(folder).glob("*.py")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                text = line.strip()
+                if len(text) >= min_chars and not text.startswith(("#", '"""')):
+                    secrets.add(text)
+    return {s for s in secrets if s not in public}
 
 
 def _text_lines(path):
@@ -236,16 +273,32 @@ def _text_lines(path):
 
 
 def find_leaks(release_dir, reference_dir=REFERENCE_PACKAGE):
-    """['<file>: <solution line> (from <where>)'] for every solution line found in the release."""
-    lines = solution_lines(reference_dir)
+    """['<file>: <solution line> (from <where>)'] for every solution line found in the release.
+
+    One exception: the public tests (``autograder/specs/``) ship by design, and a test may have
+    to compute what one line of a solution computes (an output size, an argmax). A line shared
+    with the public tests is tolerated when it is the only one of its region found there; two
+    lines of one region in the public tests are a leak.
+    """
+    lines = _solution_lines(reference_dir)
     release_dir = Path(release_dir)
-    leaks = []
+    leaks, shared = [], {}
     for path in sorted(release_dir.rglob("*")):
         if not path.is_file() or path.is_symlink() or ".venv" in path.parts:
             continue
+        rel = path.relative_to(release_dir)
+        in_specs = rel.parts[:2] == ("autograder", "specs")
         for text in _text_lines(path):
             if text in lines:
-                leaks.append(f"{path.relative_to(release_dir)}: {text!r} (from {lines[text]})")
+                where, region = lines[text]
+                message = f"{rel.as_posix()}: {text!r} (from {where})"
+                if in_specs:
+                    shared.setdefault(region, {})[text] = message
+                else:
+                    leaks.append(message)
+    for found in shared.values():
+        if len(found) > 1:
+            leaks.extend(found.values())
     return leaks
 
 
