@@ -61,3 +61,14 @@ bench: $(VENV)/.installed
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Student release and nbgrader course (docs/instructor-guide.md).
+RELEASE ?= release
+COURSE ?= course
+
+release: $(VENV)/.installed
+	$(PY) -m autograder release "$(RELEASE)" --force
+
+nbgrader: $(VENV)/.installed
+	$(PY) -m autograder nbgrader build "$(COURSE)"
+	@echo "next: cd $(COURSE) && source $(CURDIR)/$(VENV)/bin/activate && nbgrader generate_assignment 01_linear"

@@ -273,7 +273,8 @@ def _text_lines(path):
 
 
 def find_leaks(release_dir, reference_dir=REFERENCE_PACKAGE):
-    """['<file>: <solution line> (from <where>)'] for every solution line found in the release.
+    """['<file>: <line> (from <where>)'] for every line of a solution region, a hidden test or a
+    known mistake found in the release (see ``unreleased_lines``).
 
     One exception: the public tests (``autograder/specs/``) ship by design, and a test may have
     to compute what one line of a solution computes (an output size, an argmax). A line shared
@@ -281,6 +282,9 @@ def find_leaks(release_dir, reference_dir=REFERENCE_PACKAGE):
     lines of one region in the public tests are a leak.
     """
     lines = _solution_lines(reference_dir)
+    # the hidden tests and known mistakes, except what public files also say
+    for text in unreleased_lines() - set(lines):
+        lines[text] = ("autograder/hidden or autograder/mistakes", None)
     release_dir = Path(release_dir)
     leaks, shared = [], {}
     for path in sorted(release_dir.rglob("*")):
@@ -292,7 +296,7 @@ def find_leaks(release_dir, reference_dir=REFERENCE_PACKAGE):
             if text in lines:
                 where, region = lines[text]
                 message = f"{rel.as_posix()}: {text!r} (from {where})"
-                if in_specs:
+                if in_specs and region is not None:
                     shared.setdefault(region, {})[text] = message
                 else:
                     leaks.append(message)
