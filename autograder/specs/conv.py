@@ -16,7 +16,6 @@ import ast
 
 import numpy as np
 
-from .. import wire
 from ..compare import Failed, describe
 from ..runner import StudentError, StudentTimeout
 from ..spec import Case, Spec
@@ -188,13 +187,6 @@ def _out_and_cache(target, got, label):
         raise Failed(f"{_name(target)}({label}): should return a pair (out, cache), got "
                      f"{describe(got)}", hint="end the function with `return out, cache`")
     out, cache = got
-    if isinstance(out, dict) and "$array" in out:
-        # The worker of this version encodes the plain members of a partly opaque tuple twice;
-        # undo the second encoding (a no-op once the worker sends them once).
-        try:
-            out = wire.decode(out)
-        except wire.WireError:
-            pass
     return out, cache
 
 
