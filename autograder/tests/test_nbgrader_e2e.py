@@ -238,6 +238,9 @@ def test_export_reports_trusted_scores(course):
 def test_tampering_worked_before_sync(course):
     """Without sync the cheater gains (this is what sync is for); everyone else is unchanged."""
     before, after = course["before"], course["after"]
+    print("\nexported score before sync -> after sync:")
+    for (student, unit), score in sorted(after.items()):
+        print(f"  {unit:<10} {student:<8} {before[student, unit]:>5g} -> {score:g}")
     assert any(before["cheater", u] > after["cheater", u] for u in UNITS_USED), before
     for unit in UNITS_USED:
         for student in ("correct", "stubs"):
