@@ -34,6 +34,11 @@ def cmd_grade(args):
     if args.json:
         report.write_json(args.json, result)
         print(f"JSON report written to {args.json}")
+    if result.get("grader_faults"):
+        # The scores of these functions are not trustworthy: a fault of the grader (exit 1).
+        print(f"error: the grader itself failed on {', '.join(result['grader_faults'])}; "
+              "please report it", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -67,11 +72,18 @@ def cmd_stubs(args):
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Unusable arguments end with one line and exit status 2 (argparse prints the usage too)."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser():
     from .grade_many import default_workers
 
-    parser = argparse.ArgumentParser(prog="python -m autograder",
-                                     description="Grade coursework submissions safely.")
+    parser = _Parser(prog="python -m autograder",
+                     description="Grade coursework submissions safely.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("grade", help="grade one submission and print a per-function table")

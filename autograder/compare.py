@@ -39,6 +39,9 @@ def describe(value):
         return f"a tuple of {len(value)} values"
     if isinstance(value, list):
         return f"a list of {len(value)} values"
+    if type(value).__name__ == "Handle":  # an object the worker could not send as plain data
+        kind = getattr(value, "type_name", "") or "unknown"
+        return f"an object of type {kind} (not an array, number, tuple, list or dict)"
     return f"a {type(value).__name__}"
 
 

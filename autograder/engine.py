@@ -8,6 +8,10 @@ The report schema (stable; documented in the README):
                              "status": "passed" | "failed" | "error" | "timeout" | "crashed"
                                        | "not_implemented",
                              "message": str, "hint": str | null}}}}}
+
+Optional keys: "seconds" (grading time), "output" (the tail of what the student's code printed),
+"grader_faults" (keys of functions whose test hit a bug of the grader itself; each such entry also
+has "grader_fault": true).
 """
 
 import re

@@ -59,12 +59,29 @@ def test_unusable_arguments_exit_2_with_one_line(tmp_path, args, words):
     assert len(lines) == 1 and words in lines[0], result.stderr
 
 
-def test_malformed_option_values_exit_2(tmp_path):
+def test_malformed_option_values_exit_2_with_one_line(tmp_path):
     result = run("grade", "--submission", submission(tmp_path), "--timeout", "soon")
     assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: argument --timeout: invalid float value: 'soon' "
+        "(see `python -m autograder grade --help`)"]
     result = run("grade-many", "--submissions", str(tmp_path), "--out", str(tmp_path / "o"),
                  "--workers", "many")
     assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "'many'" in result.stderr
+
+
+def test_a_grader_fault_inside_one_test_is_reported_and_exits_1(tmp_path):
+    # A bug of the grader in one function's test: that function is marked, the others are
+    # graded, the table is printed, and the exit status says the scores need a look.
+    code = ("import sys; from autograder.specs import linear\n"
+            "def broken(t): raise TypeError('bug in a test')\n"
+            "linear.SPEC.tests['linear.svm_loss_naive'].func = broken\n"
+            "from autograder.cli import main; sys.exit(main(sys.argv[1:]))")
+    result = run("grade", "--submission", submission(tmp_path), "--unit", "01", code=code)
+    assert result.returncode == 1, result.stderr
+    assert "the grader itself failed on linear.svm_loss_naive" in result.stderr
+    assert "linear.svm_loss_vectorized" in result.stdout
 
 
 def test_a_fault_of_the_grader_exits_1(tmp_path):
