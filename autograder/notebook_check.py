@@ -11,8 +11,6 @@ when something failed, so a check cell can be an nbgrader test cell.
 """
 
 import importlib.util
-import sys
-import types
 from pathlib import Path
 
 from . import engine
@@ -85,15 +83,3 @@ def check(name, *, submission=None, timeout=None):
         raise AssertionError(f"{len(failed)} of the checked functions did not pass: "
                              f"{', '.join(failed)}")
     print("All checks passed.")
-
-
-class _CallableModule(types.ModuleType):
-    """Importing this module binds ``autograder.check`` to the module, shadowing the package's
-    ``check`` function: a later ``from autograder import check`` (in the next notebook cell)
-    would get the module. Calling the module therefore calls ``check``."""
-
-    def __call__(self, name, **kwargs):
-        return check(name, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
