@@ -76,25 +76,33 @@ class Trial:
         except OSError:
             return ""
 
-    def no_python_loops(self, target):
-        """Fail when the function ``module.name`` contains a for/while loop or a comprehension."""
+    def function_node(self, target):
+        """The AST of the submission's function ``module.name`` as Python keeps it (the last
+        top-level definition), or None when the module does not parse or lacks it."""
         import ast
 
         module, _, name = target.partition(".")
         try:
             tree = ast.parse(self.source(module))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return  # the call itself reports the broken module
-        # The last top-level definition is the one Python keeps.
+            return None  # the calls themselves report a broken module
         defs = [node for node in tree.body
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name]
+        return defs[-1] if defs else None
+
+    def no_python_loops(self, target):
+        """Fail when the function ``module.name`` contains a for/while loop or a comprehension."""
+        import ast
+
+        node = self.function_node(target)
         loops = (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp,
                  ast.GeneratorExp)
-        for inner in ast.walk(defs[-1]) if defs else ():
+        for inner in ast.walk(node) if node is not None else ():
             if isinstance(inner, loops):
                 raise Failed(
-                    f"{name}: has a Python loop (line {inner.lineno}); the vectorized version "
-                    "must work on whole arrays, without looping over examples or classes",
+                    f"{target.partition('.')[2]}: has a Python loop (line {inner.lineno}); the "
+                    "vectorized version must work on whole arrays, without looping over examples "
+                    "or classes",
                     hint="index with arrays (scores[np.arange(N), y]) and use broadcasting and "
                          "matrix products instead of loops")
 

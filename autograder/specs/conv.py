@@ -231,22 +231,15 @@ def loop_depth(node):
 
 def at_most_two_nested_loops(t, target):
     """Fail when ``target`` nests loops more than two deep (window offsets k, l are allowed)."""
-    module, _, name = target.partition(".")
-    try:
-        tree = ast.parse(t.source(module))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return  # the calls themselves report a broken module
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            depth = loop_depth(node)
-            if depth > 2:
-                raise Failed(
-                    f"{name}: its loops are nested {depth} deep; the fast version may loop only "
-                    "over the offsets inside the window (two nested loops at most), never over "
-                    "examples, channels, filters and output positions",
-                    hint="copy the strided slice xpad[:, :, k::stride, l::stride] of the whole "
-                         "batch for each kernel offset (k, l), then do one matrix product")
-            return
+    node = t.function_node(target)
+    depth = loop_depth(node) if node is not None else 0
+    if depth > 2:
+        raise Failed(
+            f"{_name(target)}: its loops are nested {depth} deep; the fast version may loop only "
+            "over the offsets inside the window (two nested loops at most), never over examples, "
+            "channels, filters and output positions",
+            hint="copy the strided slice xpad[:, :, k::stride, l::stride] of the whole batch for "
+                 "each kernel offset (k, l), then do one matrix product")
 
 
 def _timed(t, target, *args, opaque=(), what, **kwargs):

@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from ..compare import Failed, as_array, describe
 from ..spec import Case, Spec
 from ..wire import Seed
+from .model_checks import check_init, check_loss, check_uses_rng, copy_params
 
 SPEC = Spec("mlp")
 
@@ -72,14 +72,10 @@ def fc_cases(t):
 
 # ---------------------------------------------------------------- recipes
 
-def _copy(params):
-    return {k: np.array(v, copy=True) for k, v in params.items()}
-
-
 def two_layer_loss(cw, dims, params, reg, X, y=None):
     """The reference TwoLayerNet with ``params``: scores, or (loss, grads)."""
     model = cw.mlp.TwoLayerNet(*dims, reg=reg, rng=np.random.default_rng(0))
-    model.params = _copy(params)
+    model.params = copy_params(params)
     return model.loss(X) if y is None else model.loss(X, y)
 
 
@@ -87,100 +83,8 @@ def fc_loss(cw, hidden, dims, activation, params, reg, X, y=None):
     """The reference FullyConnectedNet with ``params``: scores, or (loss, grads)."""
     model = cw.mlp.FullyConnectedNet(hidden, *dims, activation=activation, reg=reg,
                                      rng=np.random.default_rng(0))
-    model.params = _copy(params)
+    model.params = copy_params(params)
     return model.loss(X) if y is None else model.loss(X, y)
-
-
-# ---------------------------------------------------------------- checks
-
-def _params_of(t, target, model, shapes, label, dtype=np.float64):
-    params = t.student.getattr(model, "params")
-    name = target.split(".", 1)[1]
-    if not isinstance(params, dict):
-        raise Failed(f"{name}({label}): params should be a dict of arrays, got "
-                     f"{describe(params)}")
-    missing = sorted(set(shapes) - set(params))
-    if missing:
-        raise Failed(f"{name}({label}): params lacks the keys {missing} (expected "
-                     f"{sorted(shapes)})")
-    return {k: as_array(f"params[{k!r}]", params[k], np.zeros(shape, dtype=dtype))
-            for k, shape in shapes.items()}
-
-
-def check_init(t, target, model, shapes, weight_scale, label, dtype=np.float64):
-    """Shapes, dtype, zero biases, and weight statistics of a freshly built network."""
-    name = target.split(".", 1)[1]
-    params = _params_of(t, target, model, shapes, label, dtype)
-    for key, value in params.items():
-        if value.dtype != dtype:
-            raise Failed(f"{name}({label}): params[{key!r}] has dtype {value.dtype}, expected "
-                         f"{np.dtype(dtype)}")
-        if key.startswith("b"):
-            if np.any(value != 0):
-                raise Failed(f"{name}({label}): the bias {key} should start at zero")
-            continue
-        n = value.size
-        std, mean = float(value.std()), float(value.mean())
-        # sampling error of the std of n normals is about std / sqrt(2n); allow 6 of those
-        if abs(std / weight_scale - 1) > 6 / math.sqrt(2 * n) + 0.01:
-            raise Failed(f"{name}({label}): {key} has standard deviation {std:.4g}; weights "
-                         f"drawn as weight_scale * standard normal have about {weight_scale:g}",
-                         hint="multiply rng.standard_normal(shape) by weight_scale")
-        if abs(mean) > 6 * weight_scale / math.sqrt(n):
-            raise Failed(f"{name}({label}): {key} has mean {mean:.4g}; weights drawn from a "
-                         "normal distribution centred at 0 have a mean close to 0",
-                         hint="use rng.standard_normal, not rng.random (uniform on [0, 1))")
-    return params
-
-
-def check_uses_rng(t, target, args, kwargs, shapes, label):
-    """The same seed gives the same weights; another seed gives other weights."""
-    name = target.split(".", 1)[1]
-    first = _params_of(t, target, t.student.new(target, *args, rng=Seed(5), **kwargs), shapes,
-                       label)
-    again = _params_of(t, target, t.student.new(target, *args, rng=Seed(5), **kwargs), shapes,
-                       label)
-    other = _params_of(t, target, t.student.new(target, *args, rng=Seed(6), **kwargs), shapes,
-                       label)
-    if any(not np.array_equal(first[k], again[k]) for k in shapes):
-        raise Failed(f"{name}({label}): two networks built with the same rng seed have different "
-                     "weights", hint="draw every random number from the rng argument")
-    if all(np.array_equal(first[k], other[k]) for k in shapes if k.startswith("W")):
-        raise Failed(f"{name}({label}): networks built with different rng seeds have the same "
-                     "weights", hint="draw the weights from the rng argument")
-
-
-def check_loss(t, target, model, recipe, args, X, y, label):
-    """Compare scores and then (loss, grads) with the reference holding the same params."""
-    scores, modified = t.student.method_full(model, "loss", X)
-    t.no_input_modified(target, modified, ("X",), label)
-    expected = t.ref.run(recipe, *args, X)
-    t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}",
-              mistakes=lambda: t.ref.mistakes(target, recipe, *args, X))
-    got, modified = t.student.method_full(model, "loss", X, y)
-    t.no_input_modified(target, modified, ("X", "y"), label)
-    expected = t.ref.run(recipe, *args, X, y)
-    keys = sorted(expected[1])
-    where = f"{target.split('.', 1)[1]}(loss(X, y), {label}): "
-    if isinstance(got, tuple) and len(got) == 2 and not isinstance(got[1], dict):
-        raise Failed(f"{where}grads should be a dict with the keys {keys}, got {describe(got[1])}")
-    if isinstance(got, tuple) and len(got) == 2 and set(keys) - set(got[1]):
-        raise Failed(f"{where}grads lacks the keys {sorted(set(keys) - set(got[1]))}",
-                     hint="return a gradient for every parameter, keyed like params")
-    # (loss, grads) as (loss, grads['W1'], grads['b1'], ...): the verdict names the parameter,
-    # and known mistakes are compared entry by entry.
-    t.compare(target, _flat(got, keys), _flat(expected, keys),
-              names=("loss", *(f"grads[{k!r}]" for k in keys)), label=f"loss(X, y), {label}",
-              mistakes=lambda: [(d, _flat(v, keys)) for d, v in t.ref.mistakes(
-                  target, recipe, *args, X, y)])
-
-
-def _flat(value, keys):
-    """(loss, grads) -> (loss, grads[k] for k in keys); anything else as it is."""
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict) and all(
-            k in value[1] for k in keys):
-        return (value[0], *(value[1][k] for k in keys))
-    return value
 
 
 # ---------------------------------------------------------------- tests

@@ -1,0 +1,108 @@
+"""Checks shared by the specs of models (``mlp``, ``cnn``): parameters, initialisation, use of
+the rng, and the ``loss(X, y=None)`` contract compared with the reference holding the same params.
+"""
+
+import math
+
+import numpy as np
+
+from ..compare import Failed, as_array, describe
+from ..wire import Seed
+
+
+def copy_params(params):
+    return {k: np.array(v, copy=True) for k, v in params.items()}
+
+
+def params_of(t, target, model, shapes, label, dtype=np.float64):
+    params = t.student.getattr(model, "params")
+    name = target.split(".", 1)[1]
+    if not isinstance(params, dict):
+        raise Failed(f"{name}({label}): params should be a dict of arrays, got "
+                     f"{describe(params)}")
+    missing = sorted(set(shapes) - set(params))
+    if missing:
+        raise Failed(f"{name}({label}): params lacks the keys {missing} (expected "
+                     f"{sorted(shapes)})")
+    return {k: as_array(f"params[{k!r}]", params[k], np.zeros(shape, dtype=dtype))
+            for k, shape in shapes.items()}
+
+
+def check_init(t, target, model, shapes, weight_scale, label, dtype=np.float64):
+    """Shapes, dtype, zero biases and weight statistics (weight_scale None: He per layer)."""
+    name = target.split(".", 1)[1]
+    params = params_of(t, target, model, shapes, label, dtype)
+    for key, value in params.items():
+        if value.dtype != dtype:
+            raise Failed(f"{name}({label}): params[{key!r}] has dtype {value.dtype}, expected "
+                         f"{np.dtype(dtype)}")
+        if key.startswith("b"):
+            if np.any(value != 0):
+                raise Failed(f"{name}({label}): the bias {key} should start at zero")
+            continue
+        fan_in = math.prod(value.shape[1:]) if value.ndim == 4 else value.shape[0]
+        scale = math.sqrt(2.0 / fan_in) if weight_scale is None else weight_scale
+        what = f"He's sqrt(2 / fan_in) = {scale:.4g}" if weight_scale is None else f"{scale:g}"
+        n = value.size
+        std, mean = float(value.astype(np.float64).std()), float(value.mean())
+        # the sampling error of the std of n normals is about std / sqrt(2n); allow 6 of those
+        if abs(std / scale - 1) > 6 / math.sqrt(2 * n) + 0.01:
+            raise Failed(f"{name}({label}): {key} has standard deviation {std:.4g}; it should "
+                         f"be about {what}",
+                         hint="multiply rng.standard_normal(shape) by the layer's scale; with "
+                              "weight_scale=None the scale is sqrt(2 / fan_in), fan_in = "
+                              "C*HH*WW for a convolution and D for an affine layer")
+        if abs(mean) > 6 * scale / math.sqrt(n):
+            raise Failed(f"{name}({label}): {key} has mean {mean:.4g}; weights drawn from a "
+                         "normal distribution centred at 0 have a mean close to 0",
+                         hint="use rng.standard_normal, not rng.random (uniform on [0, 1))")
+
+
+def check_uses_rng(t, target, args, kwargs, shapes, label):
+    """The same seed gives the same weights; another seed gives other weights."""
+    name = target.split(".", 1)[1]
+
+    def build(seed):
+        return params_of(t, target, t.student.new(target, *args, rng=Seed(seed), **kwargs),
+                          shapes, label)
+
+    first, again, other = build(5), build(5), build(6)
+    if any(not np.array_equal(first[k], again[k]) for k in shapes):
+        raise Failed(f"{name}({label}): two networks built with the same rng seed have different "
+                     "weights", hint="draw every random number from the rng argument")
+    if all(np.array_equal(first[k], other[k]) for k in shapes if k.startswith("W")):
+        raise Failed(f"{name}({label}): networks built with different rng seeds have the same "
+                     "weights", hint="draw the weights from the rng argument")
+
+
+def check_loss(t, target, model, recipe, args, X, y, label):
+    """Compare scores and then (loss, grads) with the reference holding the same params."""
+    scores, modified = t.student.method_full(model, "loss", X)
+    t.no_input_modified(target, modified, ("X",), label)
+    expected = t.ref.run(recipe, *args, X)
+    t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}",
+              mistakes=lambda: t.ref.mistakes(target, recipe, *args, X))
+    got, modified = t.student.method_full(model, "loss", X, y)
+    t.no_input_modified(target, modified, ("X", "y"), label)
+    expected = t.ref.run(recipe, *args, X, y)
+    keys = sorted(expected[1])
+    where = f"{target.split('.', 1)[1]}(loss(X, y), {label}): "
+    if isinstance(got, tuple) and len(got) == 2 and not isinstance(got[1], dict):
+        raise Failed(f"{where}grads should be a dict with the keys {keys}, got {describe(got[1])}")
+    if isinstance(got, tuple) and len(got) == 2 and set(keys) - set(got[1]):
+        raise Failed(f"{where}grads lacks the keys {sorted(set(keys) - set(got[1]))}",
+                     hint="return a gradient for every parameter, keyed like params")
+    # (loss, grads) as (loss, grads['W1'], grads['b1'], ...): the verdict names the parameter,
+    # and known mistakes are compared entry by entry.
+    t.compare(target, _flat(got, keys), _flat(expected, keys),
+              names=("loss", *(f"grads[{k!r}]" for k in keys)), label=f"loss(X, y), {label}",
+              mistakes=lambda: [(d, _flat(v, keys)) for d, v in t.ref.mistakes(
+                  target, recipe, *args, X, y)])
+
+
+def _flat(value, keys):
+    """(loss, grads) -> (loss, grads[k] for k in keys); anything else as it is."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict) and all(
+            k in value[1] for k in keys):
+        return (value[0], *(value[1][k] for k in keys))
+    return value
