@@ -1,9 +1,10 @@
 """Comparisons that produce verdicts a student can act on.
 
 Every check raises ``Failed(message, hint)`` with the first thing that is wrong, in this order:
-nothing returned, wrong type, wrong shape, wrong dtype, NaN or inf, wrong values (with the largest
-relative error, where it is, and the two values there). Tolerances are relative and meant for
-float64: an implementation that is mathematically right passes whatever order it sums in.
+nothing returned, wrong type, wrong shape, wrong dtype, NaN or inf, wrong values (the relative error
+of the whole array, the entry that is off the most, and the two values there). The pass criterion
+is elementwise and relative (to each entry, or to 0.1% of the largest entry for small ones) and
+meant for float64: an implementation that is mathematically right passes whatever order it sums in.
 """
 
 import math
@@ -136,10 +137,18 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
             raise Failed(f"{name} differs in {int(wrong.sum())} of {wrong.size} entries; first "
                          f"at {_where(index)}: got {got[index]}, expected {expected[index]}")
         return
-    error, worst = array_error(got, expected)
+    error, _ = array_error(got, expected)
     if error > rtol:
-        raise Failed(f"{name} is wrong: largest relative error {error:.2g} at {_where(worst)} "
-                     f"(got {_fmt(got[worst])}, expected {_fmt(expected[worst])})")
+        # The verdict speaks of the whole array (how far off, relative to its size) and of the
+        # entry that is off the most in absolute terms: the numbers a student can act on.
+        difference = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+        worst = np.unravel_index(int(np.argmax(difference)), difference.shape)
+        size = float(np.linalg.norm(expected.astype(np.float64)))
+        overall = float(np.linalg.norm(difference)) / size if size > 0 else float("inf")
+        where = _where(worst) if worst else "the value"
+        raise Failed(f"{name} is wrong: relative error {overall:.2g} overall "
+                     f"(|got - expected| / |expected|); most off at {where}: got "
+                     f"{_fmt(got[worst])}, expected {_fmt(expected[worst])}")
 
 
 def close(name, got, expected, *, rtol=DEFAULT_RTOL):
