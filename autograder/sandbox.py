@@ -209,7 +209,11 @@ def worker_command(python, worker_dir, submission, site_dirs, request_fd, reply_
     if not use_bwrap:
         return [python, "-I", "-S", "-B", str(Path(worker_dir) / "worker_boot.py"),
                 str(request_fd), str(reply_fd), str(submission), *site_dirs]
-    argv = [bubblewrap_path()]
+    # The private /tmp comes first: folders bound below may lie under the host's /tmp (a clone
+    # and its virtual environment in /tmp), and a tmpfs mounted after them would hide them.
+    size = ["--size", str(int(tmp_mb) << 20)] if (bubblewrap_features() or {}).get("size") else []
+    argv = [bubblewrap_path(), "--dev", "/dev", "--proc", "/proc", "--perms", "1777", *size,
+            "--tmpfs", "/tmp"]
     roots = []  # folders bound read-only, in order
 
     def bind(path):
@@ -243,9 +247,8 @@ def worker_command(python, worker_dir, submission, site_dirs, request_fd, reply_
             needed = [r for r in roots if h in r.parents or r == h]
             if not needed:
                 argv.extend(["--tmpfs", str(h)])
-    size = ["--size", str(int(tmp_mb) << 20)] if (bubblewrap_features() or {}).get("size") else []
-    argv += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", *size, "--tmpfs", "/tmp",
-             "--perms", "0755", "--dir", INSIDE_SUBMISSION, "--ro-bind", str(submission / "coursework"), f"{INSIDE_SUBMISSION}/coursework",
+    argv += ["--perms", "0755", "--dir", INSIDE_SUBMISSION,
+             "--ro-bind", str(submission / "coursework"), f"{INSIDE_SUBMISSION}/coursework",
              "--ro-bind", str(worker_dir), INSIDE_WORKER]
     if running_as_root():
         # No user namespace: the worker drops to its own uid itself (worker_boot), which takes

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -197,3 +198,19 @@ def test_without_bubblewrap_the_report_says_process_limits_only(submission):
         # documented: the fallback hides nothing
         assert s.call("probe.sees", str(REPO_ROOT / "solutions"))
         assert s.call("probe.ident", [1, 2]) == [1, 2]
+
+
+@pytest.mark.skipif(sandbox.bubblewrap_path() is None,
+                    reason="builds bubblewrap's command line; bwrap is not usable here")
+def test_the_private_tmp_is_mounted_before_folders_bound_from_the_hosts_tmp(tmp_path):
+    # A clone (and its virtual environment) under /tmp: its folders must be bound on top of the
+    # sandbox's private /tmp, not hidden by it (a tmpfs mounted later covers what lies beneath).
+    site = tmp_path / "venv" / "site-packages"
+    (site / "numpy").mkdir(parents=True)
+    (tmp_path / "sub" / "coursework").mkdir(parents=True)
+    argv = sandbox.worker_command(sys.executable, str(tmp_path), tmp_path / "sub", [str(site)],
+                                  3, 4, hidden=[], use_bwrap=True)
+    tmpfs = argv.index("/tmp", argv.index("--tmpfs"))
+    binds = [i for i, a in enumerate(argv) if a == "--ro-bind"]
+    assert binds and all(i > tmpfs for i in binds), argv
+    assert str(site / "numpy") in argv
