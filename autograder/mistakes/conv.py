@@ -49,8 +49,18 @@ def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True):
     return dx, dw, dout.sum(axis=(0, 2, 3))
 
 
+def _window_start_ignores_stride(x, w, b, *, stride=1, pad=0):
+    """The right output size, but output (i, j) reads the window at (i, j), not at
+    (i*stride, j*stride): the stride-1 result cut to the strided output's size."""
+    H_out, W_out = _corr(x, w, b, stride, pad).shape[2:]
+    return _corr(x, w, b, 1, pad)[:, :, :H_out, :W_out], None
+
+
 def conv_forward_mistakes():
     return [
+        ("the window of output (i, j) starts at row i*stride and column j*stride: multiply the "
+         "output position by the stride",
+         _window_start_ignores_stride),
         ("this is a true convolution (kernel flipped); deep-learning layers compute the "
          "cross-correlation sum x[i*stride + k, j*stride + l] * w[k, l], without flipping w",
          lambda x, w, b, *, stride=1, pad=0:
