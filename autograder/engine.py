@@ -59,6 +59,11 @@ def _error_message(fault):
     if places:
         path, line = places[-1]
         message += f" (at {path}, line {line})"
+    missing = re.search(r"No module named '([^']+)'", message)
+    if missing and missing.group(1).split(".")[0] not in ("coursework", "numpy"):
+        # Installed on the student's machine, perhaps, but not for the grader: say why.
+        message += ("; coursework may import only NumPy and the Python standard library (the "
+                    "grader runs it without other packages: the point is to write it yourself)")
     return message
 
 

@@ -123,3 +123,13 @@ def test_predict_with_argmin_gets_a_hint(tmp_path):
         ("return (X @ self.W).argmax(axis=1)", "return (X @ self.W).argmin(axis=1)")]})
     entry = grade(sub)["linear.LinearClassifier"]
     assert entry["status"] == "failed" and "argmax" in entry["hint"]
+
+
+def test_importing_a_package_other_than_numpy_says_what_is_allowed(tmp_path):
+    sub = make_submission(tmp_path, append={"linear.py": '''
+        from scipy.special import logsumexp
+    '''})
+    entry = grade(sub)["linear.softmax_loss_vectorized"]
+    assert entry["status"] == "error"
+    assert "No module named 'scipy'" in entry["message"]
+    assert "only NumPy and the Python standard library" in entry["message"]
