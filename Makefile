@@ -8,7 +8,7 @@ SUBMISSION ?= .
 TORCH_CPU := torch==2.13.0
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: help sandbox-tools grade test unit-test nbval lab stubs stubs-check release nbgrader bench clean-venv
+.PHONY: help sandbox-tools grade test unit-test nbval lab stubs release nbgrader bench clean-venv
 
 help:
 	@echo "make grade [SUBMISSION=dir]   grade a submission (default: this checkout's coursework/)"
@@ -16,6 +16,8 @@ help:
 	@echo "make lab                      JupyterLab on the course"
 	@echo "make stubs                    regenerate coursework/ from solutions/coursework/"
 	@echo "make bench                    benchmarks (ratios printed, not asserted)"
+	@echo "make release [RELEASE=dir]    the student release (stubs, public tests, recorded outputs)"
+	@echo "make nbgrader [COURSE=dir]    an nbgrader course built from the notebooks"
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "error: could not create $(VENV) with $(PYTHON) -m venv (is python3-venv installed? Python 3.11+ is required)"; exit 1; }
@@ -62,7 +64,7 @@ bench: $(VENV)/.installed
 clean-venv:
 	rm -rf $(VENV)
 
-# Student release and nbgrader course (docs/instructor-guide.md).
+# Student release and nbgrader course (README: "Student release, nbgrader, trusted scores").
 RELEASE ?= release
 COURSE ?= course
 
