@@ -183,8 +183,10 @@ def _under(path, roots):
 
 
 def _python_roots(python):
-    """The interpreter's installation: its prefix and its standard library."""
-    roots = [Path(python).resolve().parent.parent, Path(sys.base_prefix).resolve(),
+    """The interpreter (the file itself: a virtual environment made with --copies holds it next
+    to site-packages, which must stay hidden) and its base installation with the standard
+    library."""
+    roots = [Path(python).resolve(), Path(sys.base_prefix).resolve(),
              Path(sys.base_exec_prefix).resolve(), Path(os.__file__).resolve().parent]
     for key in ("stdlib", "platstdlib"):
         try:

@@ -214,3 +214,23 @@ def test_the_private_tmp_is_mounted_before_folders_bound_from_the_hosts_tmp(tmp_
     binds = [i for i, a in enumerate(argv) if a == "--ro-bind"]
     assert binds and all(i > tmpfs for i in binds), argv
     assert str(site / "numpy") in argv
+
+
+@pytest.mark.skipif(sandbox.bubblewrap_path() is None,
+                    reason="builds bubblewrap's command line; bwrap is not usable here")
+def test_a_copied_interpreter_does_not_expose_its_venvs_packages(tmp_path):
+    # A virtual environment made with --copies holds the interpreter beside site-packages: the
+    # worker gets the interpreter and NumPy, not the venv's other packages (SciPy, torch...).
+    venv = tmp_path / "venv"
+    python = venv / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_bytes(b"")
+    site = venv / "lib" / "python3.11" / "site-packages"
+    (site / "numpy").mkdir(parents=True)
+    (site / "scipy").mkdir()
+    (tmp_path / "sub" / "coursework").mkdir(parents=True)
+    argv = sandbox.worker_command(str(python), str(tmp_path), tmp_path / "sub", [str(site)], 3, 4,
+                                  hidden=[], use_bwrap=True)
+    bound = {argv[i + 1] for i, a in enumerate(argv) if a == "--ro-bind"}
+    assert str(python) in bound and str(site / "numpy") in bound
+    assert not any(b == str(venv) or b == str(site) or "scipy" in b for b in bound), bound
