@@ -20,8 +20,10 @@ import torch
 
 def limit_threads():
     """One intra-op and one inter-op thread: the worker's CPU share (its CPU-time limit counts
-    every thread, and its process cap every thread it starts)."""
-    torch.set_num_threads(1)
+    every thread, and its process cap every thread it starts). Set again before every request
+    that runs student code, so a ``torch.set_num_threads`` at import does not last."""
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:  # already set, or parallel work already started
@@ -41,6 +43,8 @@ def _dtype(name):
 
 
 def _module(obj):
+    if __name__ == "torch_ops":  # in the worker: undo a set_num_threads of student code
+        limit_threads()
     if not isinstance(obj, torch.nn.Module):
         raise TypeError(f"expected a torch.nn.Module, got a {type(obj).__name__}")
     return obj

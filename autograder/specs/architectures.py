@@ -131,8 +131,8 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
             grads = student.backward(x, dout, train)
             if not isinstance(grads, list) or len(grads) != len(expected_all) - 1:
                 raise Failed(f"{_name(target)}({where}): the gradients could not be computed")
-            for i, g in enumerate(grads[1:]):
-                if g is None or (isinstance(g, np.ndarray) and not np.any(g)):
+            for i, (g, e) in enumerate(zip(grads[1:], expected_all[2:])):
+                if (g is None or isinstance(g, np.ndarray) and not np.any(g)) and np.any(e):
                     raise Failed(f"{_name(target)}({where}): no gradient reaches the parameter "
                                  f"{names[i]!r}: it is not used in forward (or its result is "
                                  "thrown away)",
@@ -140,6 +140,7 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
                                       "the order it is registered")
             grad_names = ("dx",) + tuple(f"d{n}" for n in names)
             t.compare(target, grads, expected_all[1:], names=grad_names, label=where, rtol=RTOL)
+    return student
 
 
 def cases(t, public, hidden_name):
@@ -260,7 +261,6 @@ RESIDUAL = [
     Case("channels change: projection shortcut", ((3, 5), {}, (2, 3, 33, 35))),
     Case("stride 2, same channels: projection shortcut", ((4, 4), {"stride": 2},
                                                            (2, 4, 33, 35))),
-    Case("stride 2 and channels change", ((3, 6), {"stride": 2}, (1, 3, 9, 11))),
 ]
 
 
@@ -277,8 +277,8 @@ def residual_block(t):
     target = "architectures.ResidualBlock"
     for case in cases(t, RESIDUAL, "residual_cases"):
         args, kwargs, shape = case.args
-        check_module(t, target, args, kwargs, [shape], seed=51, label=f"; {case.label}")
-        student = StudentModule.build(t.student, target, *args, **kwargs)
+        student = check_module(t, target, args, kwargs, [shape], seed=51,
+                               label=f"; {case.label}")
         check_attributes(t, student, target, ["conv1", "bn1", "conv2", "bn2", "shortcut"])
         # identity path: bn2's weight and bias (parameters 4 and 5) zeroed -> relu(shortcut(x))
         check_module(t, target, args, kwargs, [shape], seed=52, modes=(False,),
@@ -294,8 +294,8 @@ def bottleneck_block(t):
                                                              (2, 4, 33, 35)))],
                       "bottleneck_cases"):
         args, kwargs, shape = case.args
-        check_module(t, target, args, kwargs, [shape], seed=61, label=f"; {case.label}")
-        student = StudentModule.build(t.student, target, *args, **kwargs)
+        student = check_module(t, target, args, kwargs, [shape], seed=61,
+                               label=f"; {case.label}")
         check_attributes(t, student, target,
                          ["conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "shortcut"])
         check_module(t, target, args, kwargs, [shape], seed=62, modes=(False,),
@@ -310,8 +310,7 @@ def resnet(t):
                                                            "widths": (4, 6, 8)},
                                             (2, 2, 33, 35)))], "resnet_cases"):
         args, kwargs, shape = case.args
-        check_module(t, target, args, kwargs, [shape], seed=71)
-        student = StudentModule.build(t.student, target, *args, **kwargs)
+        student = check_module(t, target, args, kwargs, [shape], seed=71)
         kinds = student.attribute_types(["fc"])
         if kinds.get("fc") != "Linear":
             raise Failed(f"ResNet: its classifier must be an nn.Linear named fc, found "
@@ -343,8 +342,7 @@ def se_block(t):
                           Case("20 channels, reduction 4", ((20,), {"reduction": 4},
                                                             (1, 20, 3, 4)))], "se_cases"):
         args, kwargs, shape = case.args
-        check_module(t, target, args, kwargs, [shape], seed=101, modes=(False,))
-        student = StudentModule.build(t.student, target, *args, **kwargs)
+        student = check_module(t, target, args, kwargs, [shape], seed=101, modes=(False,))
         check_attributes(t, student, target, ["fc1", "fc2"])
 
 
@@ -355,8 +353,7 @@ def depthwise_separable(t):
                           Case("stride 2", ((4, 6), {"stride": 2}, (2, 4, 33, 35)))],
                       "depthwise_cases"):
         args, kwargs, shape = case.args
-        check_module(t, target, args, kwargs, [shape], seed=111)
-        student = StudentModule.build(t.student, target, *args, **kwargs)
+        student = check_module(t, target, args, kwargs, [shape], seed=111)
         check_attributes(t, student, target, ["depthwise", "bn1", "pointwise", "bn2"])
 
 
