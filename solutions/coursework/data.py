@@ -296,3 +296,13 @@ def make_shapes(n, *, seed=0, size=32, classes=SHAPE_CLASSES, textures=SHAPE_TEX
     return {"images": images, "labels": labels.astype(np.int64),
             "texture_labels": texture_labels.astype(np.int64), "masks": masks, "boxes": boxes,
             "class_names": classes, "texture_names": textures}
+
+
+def standardize_images(images, eps=1e-3):
+    """Per image and channel: subtract the mean over the pixels and divide by their standard
+    deviation (plus ``eps``). images (N, C, H, W) -> same shape and dtype. The background colour
+    of ``make_shapes`` images then no longer matters, only the contrast of the shape."""
+    images = np.asarray(images)
+    mean = images.mean(axis=(2, 3), keepdims=True)
+    std = images.std(axis=(2, 3), keepdims=True)
+    return ((images - mean) / (std + eps)).astype(images.dtype)

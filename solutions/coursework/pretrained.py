@@ -1,7 +1,8 @@
 """A small network pretrained on one task, for transfer learning (provided: you do not edit it).
 
 The source task is ``SOURCE``: telling apart the shapes of ``SOURCE_CLASSES`` in
-``data.make_shapes`` images. The network is your own ``architectures.ResNet`` with
+``data.make_shapes`` images, standardized by ``data.standardize_images`` (do the same to the
+images you give the network). The network is your own ``architectures.ResNet`` with
 ``SOURCE_ARCH``; its trained weights are stored in ``pretrained_weights.py`` (about 100 KB of
 text: plain numbers in base64, nothing to unpickle) and were made by running this module:
 
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 from .architectures import ResNet
-from .data import make_shapes
+from .data import make_shapes, standardize_images
 
 SOURCE_CLASSES = ("circle", "square", "triangle", "cross")
 SOURCE = {"classes": SOURCE_CLASSES, "textures": ("plain", "stripes"), "size": 16}
@@ -64,9 +65,10 @@ def train_source_network(*, n_train=3000, epochs=8, seed=0, progress=True):
     train = make_shapes(n_train, seed=1000 + seed, **SOURCE)
     test = make_shapes(1000, seed=2000 + seed, **SOURCE)
     model = build_source_network()
-    fit(model, (train["images"], train["labels"]), epochs=epochs, lr=3e-3, batch_size=64,
+    X, X_test = standardize_images(train["images"]), standardize_images(test["images"])
+    fit(model, (X, train["labels"]), epochs=epochs, lr=3e-3, batch_size=64,
         seed=seed, progress=progress, desc="source task")
-    return model, accuracy(model, test["images"], test["labels"])
+    return model, accuracy(model, X_test, test["labels"])
 
 
 def write_weights(model, path):
