@@ -47,15 +47,17 @@ def accuracy(model, X, y, *, batch_size=256):
 
 
 def fit(model, train, val=None, *, epochs=10, lr=1e-3, batch_size=64, weight_decay=0.0,
-        optimizer="adam", patience=None, seed=0, progress=True, desc="training"):
+        optimizer="adam", cosine=False, patience=None, seed=0, progress=True, desc="training"):
     """Train ``model`` with cross-entropy on ``train = (X, y)``; return its history.
 
-    Each epoch shuffles the training set (with a ``torch.Generator`` seeded by ``seed``), takes
-    one optimizer step per mini-batch (``"adam"`` or ``"sgd"`` with momentum 0.9), then records
-    the mean training loss, the training accuracy measured during the epoch, and the validation
-    accuracy on ``val = (X, y)`` (eval mode). With ``patience``, training stops after that many
-    epochs without a better validation accuracy, and the weights of the best epoch are put back.
-    Only parameters with ``requires_grad`` are trained (see ``architectures.freeze``).
+    Each epoch shuffles the training set (with a ``torch.Generator`` seeded by ``seed``) and
+    takes one optimizer step per mini-batch: ``"adam"``, or ``"sgd"`` with momentum 0.9; with
+    ``cosine`` the learning rate follows a cosine from ``lr`` down to 0 over all the steps.
+    After each epoch it records the mean training loss, the training accuracy measured during
+    the epoch, and the validation accuracy on ``val = (X, y)`` (eval mode). With ``patience``,
+    training stops after that many epochs without a better validation accuracy, and the
+    weights of the best epoch are put back. Only parameters with ``requires_grad`` are trained
+    (see ``architectures.freeze``).
 
     Returns a dict of lists ``loss``, ``train_acc``, ``val_acc`` (one entry per epoch) and
     ``best_epoch`` (0-based; the last epoch without ``val``).
@@ -69,10 +71,12 @@ def fit(model, train, val=None, *, epochs=10, lr=1e-3, batch_size=64, weight_dec
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     else:
         opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    batches = math.ceil(len(X) / batch_size)
+    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * batches)
+                if cosine else None)
     generator = torch.Generator().manual_seed(seed)
     history = {"loss": [], "train_acc": [], "val_acc": [], "best_epoch": 0}
     best, best_state, waited = -math.inf, None, 0
-    batches = math.ceil(len(X) / batch_size)
     try:
         from tqdm.auto import tqdm
         bar = tqdm(total=epochs * batches, desc=desc, disable=not progress, leave=False)
@@ -89,6 +93,8 @@ def fit(model, train, val=None, *, epochs=10, lr=1e-3, batch_size=64, weight_dec
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if schedule is not None:
+                schedule.step()
             total_loss += float(loss.detach()) * len(idx)
             correct += float((scores.argmax(dim=1) == y[idx]).sum())
             if bar is not None:
