@@ -1,9 +1,9 @@
 """``check(...)``: instant feedback in a notebook, from the same tests as the grader.
 
     from autograder import check
-    check("linear.svm_loss_naive")                             # one function
-    check("layers.relu_forward", "layers.relu_backward")       # several: a verdict for each
-    check("01")                                                # a unit ("01", "01_linear", "linear")
+    check("linear.svm_loss_naive")                        # one function
+    check("layers.relu_forward", "layers.relu_backward")  # several: a verdict for each
+    check("01")                                           # a unit ("01", "01_linear", "linear")
 
 It grades the ``coursework`` package the notebook imports, on the public tests, in a fresh worker
 process: the latest saved ``.py`` file is what is tested, without restarting the kernel. It prints

@@ -26,10 +26,10 @@ def _max_pool_2x2(x):
     def backward(dout):
         dx = np.zeros_like(x)
         taken = np.zeros(out.shape, dtype=bool)
-        for k in range(2):
-            for l in range(2):
-                hit = (x[:, :, k::2, l::2] == out) & ~taken
-                dx[:, :, k::2, l::2] = np.where(hit, dout, 0.0)
+        for row in range(2):
+            for col in range(2):
+                hit = (x[:, :, row::2, col::2] == out) & ~taken
+                dx[:, :, row::2, col::2] = np.where(hit, dout, 0.0)
                 taken |= hit
         return dx
 

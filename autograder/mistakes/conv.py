@@ -53,13 +53,13 @@ def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True, assign=None,
                 dxpad[:, :, top:top + HH, left:left + WW] = dpatch[:, :, i, j]
     else:
         for k in range(HH):
-            for l in range(WW):
+            for m in range(WW):
                 rows = slice(k, k + stride * H_out, stride)
-                cols = slice(l, l + stride * W_out, stride)
+                cols = slice(m, m + stride * W_out, stride)
                 if assign == "offsets":
-                    dxpad[:, :, rows, cols] = dpatch[..., k, l]
+                    dxpad[:, :, rows, cols] = dpatch[..., k, m]
                 else:
-                    dxpad[:, :, rows, cols] += dpatch[..., k, l]
+                    dxpad[:, :, rows, cols] += dpatch[..., k, m]
     if negative_crop:
         dx = dxpad[:, :, pad:-pad, pad:-pad]
     else:
