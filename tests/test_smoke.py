@@ -278,7 +278,12 @@ def test_formgrader_lists_the_assignments_without_an_activated_environment(tmp_p
         server.wait_ready()
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         _watch(page, problems)
-        page.goto(server.url("/formgrader"))
+        with page.expect_response(lambda r: "/formgrader/api/assignments" in r.url,
+                                  timeout=60_000) as reply:
+            page.goto(server.url("/formgrader"))
+        assert reply.value.status < 500, (
+            f"GET /formgrader/api/assignments answered {reply.value.status}:\n"
+            + (tmp_path / "formgrader.log").read_text()[-3000:])
         for unit in units:
             page.locator("td, a", has_text=unit).first.wait_for(timeout=60_000)
         page.wait_for_load_state("networkidle")
