@@ -148,3 +148,35 @@ def test_kernel_sees_the_saved_file_and_a_missing_function_is_one_line(tmp_path)
         # other exceptions keep their usual traceback
         _, errors = _run(client, nb, "def f():\n    raise NotImplementedError('mine')\nf()")
         assert errors and len(errors[0]["traceback"]) > 1
+
+
+# ------------------------------------------------------------------ nbgrader and make
+
+def test_a_check_cell_naming_several_functions_is_worth_all_their_points():
+    nbformat = pytest.importorskip("nbformat")
+    from autograder.nbgrader_course import check_names, course_notebook, unit_keys
+
+    assert check_names('check("a.b", "c.d")\ncheck(name="e")') == ["a.b", "c.d", "e"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        'check("layers.relu_forward", "layers.relu_backward",\n      "losses.svm_loss")')]
+    graded = course_notebook(nb, "02_mlp")
+    first = next(iter(graded.values()))
+    assert first == ["layers.relu_forward", "layers.relu_backward", "losses.svm_loss"]
+    points = unit_keys("02_mlp")
+    assert nb.cells[0].metadata["nbgrader"]["points"] == sum(points[k] for k in first)
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+def test_lab_and_formgrader_need_nothing_activated():
+    import os
+
+    result = subprocess.run(["make", "-n", "lab", "formgrader", "COURSE=/tmp/course-x"],
+                            cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lab = [line for line in result.stdout.splitlines() if " lab " in line + " "]
+    assert len(lab) == 2, result.stdout
+    for line in lab:
+        assert f'PATH="{REPO_ROOT}/.venv/bin:' in line
+        assert ("--allow-root" in line) == (os.geteuid() == 0)
+    assert 'fetchNews="false"' in result.stdout  # the news popup is turned off
