@@ -43,10 +43,13 @@ def numerical(forward, inputs, kwargs, index, dout, entries):
     return np.array(grads)
 
 
-def test_every_layer_of_unit_02_is_declared():
+def test_every_layer_of_units_02_and_03_is_declared():
     declared = {layer.forward for layer in LAYERS}
     assert {f"layers.{name}_forward" for name in
             ("affine", "relu", "sigmoid", "tanh", "leaky_relu", "elu")} <= declared
+    assert {f"conv.{name}" for name in
+            ("conv_forward_naive", "conv_forward", "max_pool_forward_naive", "max_pool_forward",
+             "avg_pool_forward", "global_avg_pool_forward")} <= declared
 
 
 @pytest.mark.parametrize("layer", LAYERS, ids=[f"{layer.forward}" for layer in LAYERS])
