@@ -192,7 +192,7 @@ def _run_cell(page, text):
     return cell
 
 
-def _wait_idle(page, timeout=60_000):
+def _wait_idle(page, timeout=120_000):
     page.wait_for_function(
         "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
         " return s && s.getAttribute('data-status') === 'idle'; }", timeout=timeout)
@@ -219,13 +219,13 @@ def test_notebook_check_cell_todo_then_pass(tmp_path, run_env, browser):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         _watch(page, problems)
         page.goto(server.url(f"/lab/tree/{NOTEBOOK}"))
-        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
         _wait_idle(page)
         # Run every cell: execution stops at the first check cell, whose function is a stub.
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         check = _cell(page, CHECK_CELL)
-        check.locator(".jp-OutputArea-output", has_text="TODO").wait_for(timeout=90_000)
+        check.locator(".jp-OutputArea-output", has_text="TODO").wait_for(timeout=120_000)
         _wait_idle(page)
         _centre(page, check)
         _shot(page, "1-check-todo")
@@ -239,14 +239,14 @@ def test_notebook_check_cell_todo_then_pass(tmp_path, run_env, browser):
         (work / "coursework" / "linear.py").write_text(
             (REPO / "solutions" / "coursework" / "linear.py").read_text())
         _run_cell(page, CHECK_CELL)
-        check.locator(".jp-OutputArea-output", has_text="PASS").wait_for(timeout=90_000)
+        check.locator(".jp-OutputArea-output", has_text="PASS").wait_for(timeout=120_000)
         _wait_idle(page)
         output = check.locator(".jp-OutputArea").inner_text()
         assert "PASS    linear.svm_loss_naive" in output and "All checks passed." in output
         # ... and the next cell that calls it sees the saved file (no stale module).
         sanity = _run_cell(page, "loss with tiny weights: {loss:.1f}")
         sanity.locator(".jp-OutputArea-output", has_text="loss with tiny weights").wait_for(
-            timeout=60_000)
+            timeout=120_000)
         assert "expected about 9" in sanity.locator(".jp-OutputArea").inner_text()
         _centre(page, check)
         _shot(page, "2-check-pass")
@@ -279,13 +279,13 @@ def test_formgrader_lists_the_assignments_without_an_activated_environment(tmp_p
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         _watch(page, problems)
         with page.expect_response(lambda r: "/formgrader/api/assignments" in r.url,
-                                  timeout=60_000) as reply:
+                                  timeout=120_000) as reply:
             page.goto(server.url("/formgrader"))
         assert reply.value.status < 500, (
             f"GET /formgrader/api/assignments answered {reply.value.status}:\n"
             + (tmp_path / "formgrader.log").read_text()[-3000:])
         for unit in units:
-            page.locator("td, a", has_text=unit).first.wait_for(timeout=60_000)
+            page.locator("td, a", has_text=unit).first.wait_for(timeout=120_000)
         page.wait_for_load_state("networkidle")
         _shot(page, "3-formgrader-assignments")
         text = page.inner_text("body")
