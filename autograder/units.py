@@ -12,6 +12,8 @@ UNITS = {
     "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
     "06_architectures": ("CNN architectures in PyTorch and transfer learning", ["architectures"]),
+    "07_segmentation": ("Semantic segmentation: upsampling, metrics, losses and a U-Net",
+                        ["segmentation"]),
 }
 
 

@@ -222,8 +222,8 @@ def conv_transpose_forward(x, w, b, *, stride=1, pad=0, output_padding=0):
     # contrib[n, f, k, l, i, j] = sum_c x[n, c, i, j] * w[c, f, k, l]
     contrib = xp.einsum("nchw,cfkl->nfklhw", x, w)
     for k in range(HH):
-        for l in range(WW):
-            full[:, :, k:k + stride * H:stride, l:l + stride * W:stride] += contrib[:, :, k, l]
+        for m in range(WW):
+            full[:, :, k:k + stride * H:stride, m:m + stride * W:stride] += contrib[:, :, k, m]
     out = full[:, :, pad:pad + H_out, pad:pad + W_out] + b.reshape(1, F, 1, 1)
     cache = (x, w, b, stride, pad, full.shape)
     # END SOLUTION
@@ -258,10 +258,10 @@ def conv_transpose_backward(dout, cache):
     dx = xp.zeros(x.shape, dtype=xp.result_type(dout, w))
     dw = xp.zeros(w.shape, dtype=xp.result_type(dout, x))
     for k in range(HH):
-        for l in range(WW):
-            part = dfull[:, :, k:k + stride * H:stride, l:l + stride * W:stride]  # (N, F, H, W)
-            dx += xp.einsum("nfhw,cf->nchw", part, w[:, :, k, l])
-            dw[:, :, k, l] = xp.einsum("nchw,nfhw->cf", x, part)
+        for m in range(WW):
+            part = dfull[:, :, k:k + stride * H:stride, m:m + stride * W:stride]  # (N, F, H, W)
+            dx += xp.einsum("nfhw,cf->nchw", part, w[:, :, k, m])
+            dw[:, :, k, m] = xp.einsum("nchw,nfhw->cf", x, part)
     return dx, dw, db
     # END SOLUTION
 
@@ -297,9 +297,9 @@ def max_pool_with_indices(x, *, pool_size=2, stride=2):
     Wo = (W - pool_size) // stride + 1
     windows = xp.empty((N, C, pool_size * pool_size, Ho, Wo), dtype=x.dtype)
     for k in range(pool_size):
-        for l in range(pool_size):
-            windows[:, :, k * pool_size + l] = x[:, :, k:k + stride * Ho:stride,
-                                                 l:l + stride * Wo:stride]
+        for m in range(pool_size):
+            windows[:, :, k * pool_size + m] = x[:, :, k:k + stride * Ho:stride,
+                                                 m:m + stride * Wo:stride]
     # argmax returns the first maximum; offsets are in row-major order, as the tie rule asks.
     best = windows.argmax(axis=2)  # (N, C, Ho, Wo)
     out = xp.take_along_axis(windows, best[:, :, None], axis=2)[:, :, 0]
@@ -423,9 +423,9 @@ def dilated_conv_forward(x, w, b, *, dilation=1, stride=1, pad=0):
     xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
     cols = xp.empty((N, C, HH, WW, H_out, W_out), dtype=xp.result_type(x, w))
     for k in range(HH):
-        for l in range(WW):
-            top, left = k * dilation, l * dilation
-            cols[:, :, k, l] = xpad[:, :, top:top + stride * H_out:stride,
+        for m in range(WW):
+            top, left = k * dilation, m * dilation
+            cols[:, :, k, m] = xpad[:, :, top:top + stride * H_out:stride,
                                     left:left + stride * W_out:stride]
     out = xp.einsum("nckluv,fckl->nfuv", cols, w) + b.reshape(1, F, 1, 1)
     cache = (x, w, b, dilation, stride, pad, cols)
@@ -455,10 +455,10 @@ def dilated_conv_backward(dout, cache):
     dcols = xp.einsum("nfuv,fckl->nckluv", dout, w)
     dxpad = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dcols.dtype)
     for k in range(HH):
-        for l in range(WW):
-            top, left = k * dilation, l * dilation
+        for m in range(WW):
+            top, left = k * dilation, m * dilation
             dxpad[:, :, top:top + stride * H_out:stride,
-                  left:left + stride * W_out:stride] += dcols[:, :, k, l]
+                  left:left + stride * W_out:stride] += dcols[:, :, k, m]
     dx = dxpad[:, :, pad:pad + H, pad:pad + W]
     return dx, dw, db
     # END SOLUTION

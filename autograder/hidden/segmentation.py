@@ -1,0 +1,94 @@
+"""Hidden cases of unit 07, ``segmentation`` (not in the student release)."""
+
+from ..spec import Case
+
+
+def transpose_cases(transpose_case):
+    return [
+        transpose_case("N=3, C=2, 4x4 input, F=3, 3x3 filters, stride 2, pad 1, "
+                       "output_padding 1 (exactly twice the size)", 101, 3, 2, 4, 4, 3, 3, 3,
+                       2, 1, 1),
+        transpose_case("N=1, C=3, 2x5 input, F=2, 2x4 filters, stride 3, pad 0", 102, 1, 3, 2,
+                       5, 2, 2, 4, 3, 0),
+        transpose_case("N=2, C=1, 5x3 input, F=1, 5x5 filters, stride 1, pad 2 (same size)",
+                       103, 2, 1, 5, 3, 1, 5, 5, 1, 2),
+        transpose_case("large biases", 104, 2, 2, 3, 3, 2, 3, 3, 2, 0, bias=100.0),
+    ]
+
+
+def dilated_cases(dilated_case):
+    return [
+        dilated_case("N=3, C=2, 11x9 input, F=4, 3x3 filters, dilation 3, stride 2, pad 3",
+                     101, 3, 2, 11, 9, 4, 3, 3, 3, 2, 3),
+        dilated_case("N=1, C=3, 7x10 input, F=2, 2x3 filters, dilation 2, stride 1, pad 0",
+                     102, 1, 3, 7, 10, 2, 2, 3, 2, 1, 0),
+        dilated_case("large biases", 103, 2, 1, 6, 6, 2, 2, 2, 2, 1, 1, bias=100.0),
+    ]
+
+
+def pool_cases(pool_case):
+    return [
+        pool_case("N=3, C=2, 9x9 input, 3x3 windows, stride 2", 101, 3, 2, 9, 9, 3, 2),
+        pool_case("N=1, C=3, 5x7 input, 3x3 windows, stride 1", 102, 1, 3, 5, 7, 3, 1),
+        pool_case("N=2, C=1, 8x8 input, 4x4 windows, stride 4", 103, 2, 1, 8, 8, 4, 4),
+    ]
+
+
+def unpool_cases(unpool_case):
+    return [
+        unpool_case("N=3, C=2, 9x9 map, 3x3 windows, stride 2", 101, 3, 2, 9, 9, 3, 2),
+        unpool_case("N=1, C=3, 5x7 map, 3x3 windows, stride 1", 102, 1, 3, 5, 7, 3, 1),
+        unpool_case("N=2, C=1, 8x12 map, 4x4 windows, stride 4", 103, 2, 1, 8, 12, 4, 4),
+    ]
+
+
+def nearest_cases(nearest_inputs):
+    return [Case("N=3, C=2, 5x2 input, scale 2", *nearest_inputs(101, 3, 2, 5, 2, 2)),
+            Case("N=1, C=4, 3x3 input, scale 5", *nearest_inputs(102, 1, 4, 3, 3, 5))]
+
+
+def bilinear_cases(bilinear_inputs):
+    return [Case("N=2, C=2, 5x7 input to 16x9", *bilinear_inputs(101, 2, 2, 5, 7, (16, 9))),
+            Case("N=1, C=1, 9x4 input to 2x11", *bilinear_inputs(102, 1, 1, 9, 4, (2, 11))),
+            Case("N=1, C=3, 2x2 input to 1x1", *bilinear_inputs(103, 1, 3, 2, 2, (1, 1)))]
+
+
+def metric_cases(label_inputs):
+    return [
+        Case("K=7, (2, 6, 6) maps, classes 2 and 6 absent, 5 never predicted, 15% ignored",
+             *label_inputs(101, (2, 6, 6), 7, absent=(2, 6), never_predicted=(5,), ignore=99,
+                           ignored=0.15)),
+        Case("K=3, (4, 8) maps, mostly wrong", *label_inputs(102, (4, 8), 3, correct=0.1)),
+        Case("K=4, (1, 5, 5) maps, class 0 never true",
+             *label_inputs(103, (1, 5, 5), 4, never_true=(0,))),
+    ]
+
+
+def ce_cases(loss_inputs):
+    return [
+        Case("N=3, K=3, 4x2, weights and ignore_index 7",
+             *loss_inputs(101, 3, 3, 4, 2, class_weights=[3.0, 0.5, 1.0], ignore=7,
+                          ignored=0.25)),
+        Case("N=2, K=6, 2x2, logits around -1000", *loss_inputs(102, 2, 6, 2, 2,
+                                                                 offset=-1000.0)),
+        Case("widely spread logits, weights", *loss_inputs(103, 2, 3, 3, 3, scale=30.0,
+                                                            class_weights=[1.0, 2.0, 4.0])),
+    ]
+
+
+def focal_cases(loss_inputs):
+    return [
+        Case("N=3, K=3, 4x2, gamma 1, alpha", *loss_inputs(101, 3, 3, 4, 2, gamma=1.0,
+                                                            alpha=[1.0, 0.3, 2.0])),
+        Case("N=2, K=6, 2x2, gamma 5", *loss_inputs(102, 2, 6, 2, 2, gamma=5.0)),
+        Case("widely spread logits, gamma 2", *loss_inputs(103, 2, 3, 3, 3, scale=10.0,
+                                                            gamma=2.0)),
+    ]
+
+
+def dice_cases(loss_inputs):
+    return [
+        Case("N=3, K=3, 4x2, smooth 1", *loss_inputs(101, 3, 3, 4, 2, smooth=1.0)),
+        Case("N=2, K=6, 2x2, smooth 0.1, classes 0 and 3 absent",
+             *loss_inputs(102, 2, 6, 2, 2, smooth=0.1, missing=(0, 3))),
+    ]

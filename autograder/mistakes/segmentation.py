@@ -1,0 +1,693 @@
+"""Known mistakes of unit 07, ``segmentation``: wrong variants with the signature of the function
+they imitate. A mistaken backward receives the *reference* forward's cache, of which it uses:
+(x, w, b, stride, pad, ...) for the transposed convolution, (x, w, b, dilation, stride, pad, ...)
+for the dilated one, (indices, x_shape) for max-unpooling and (scale, x_shape) for nearest
+upsampling.
+
+The variants are written independently of the reference (NumPy only, small inputs). Each is
+tested to be recognised (tests/test_hints.py).
+"""
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# Transposed convolution
+# ---------------------------------------------------------------------------------------------
+
+
+def _tconv_full(x, w, stride, *, flip=False, size=None):
+    """The uncropped transposed convolution (no bias), at least ``size`` (rows, cols) large."""
+    N, C, H, W = x.shape
+    _, F, HH, WW = w.shape
+    wk = w[:, :, ::-1, ::-1] if flip else w
+    rows, cols = (H - 1) * stride + HH, (W - 1) * stride + WW
+    if size is not None:
+        rows, cols = max(rows, size[0]), max(cols, size[1])
+    full = np.zeros((N, F, rows, cols))
+    for i in range(H):
+        for j in range(W):
+            full[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW] += np.einsum(
+                "nc,cfkl->nfkl", x[:, :, i, j], wk)
+    return full
+
+
+def _tconv(x, w, b, stride, pad, output_padding, *, flip=False, crop="both", short=0):
+    N, C, H, W = x.shape
+    _, F, HH, WW = w.shape
+    H_out = (H - 1 - short) * stride - 2 * pad + HH + output_padding
+    W_out = (W - 1 - short) * stride - 2 * pad + WW + output_padding
+    full = _tconv_full(x, w, stride, flip=flip, size=(pad + H_out, pad + W_out))
+    if crop == "both":
+        out = full[:, :, pad:pad + H_out, pad:pad + W_out]
+    else:  # not cropped
+        out = full[:, :, :(H - 1) * stride + HH + output_padding,
+                   :(W - 1) * stride + WW + output_padding]
+    return out + b[None, :, None, None], None
+
+
+def _tconv_grads(dout, x, w, stride, pad, *, offset=True, flip=False, db_mean=False,
+                 dw_order="cf"):
+    N, C, H, W = x.shape
+    _, F, HH, WW = w.shape
+    H_out, W_out = dout.shape[2:]
+    rows = max((H - 1) * stride + HH, pad + H_out)
+    cols = max((W - 1) * stride + WW, pad + W_out)
+    dfull = np.zeros((N, F, rows, cols))
+    start = pad if offset else 0
+    dfull[:, :, start:start + H_out, start:start + W_out] = dout
+    wk = w[:, :, ::-1, ::-1] if flip else w
+    dx = np.zeros(x.shape)
+    dw = np.zeros((F, C, HH, WW)) if dw_order == "fc" else np.zeros(w.shape)
+    for i in range(H):
+        for j in range(W):
+            patch = dfull[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+            dx[:, :, i, j] = np.einsum("nfkl,cfkl->nc", patch, wk)
+            if dw_order == "fc":
+                dw += np.einsum("nc,nfkl->fckl", x[:, :, i, j], patch)
+            else:
+                dw += np.einsum("nc,nfkl->cfkl", x[:, :, i, j], patch)
+    db = dout.sum(axis=(0, 2, 3)) / (N if db_mean else 1)
+    return dx, dw.reshape(w.shape), db
+
+
+def conv_transpose_forward_mistakes():
+    def make(**options):
+        def forward(x, w, b, *, stride=1, pad=0, output_padding=0):
+            return _tconv(x, w, b, stride, pad, output_padding, **options)
+        return forward
+
+    def ignoring_output_padding(x, w, b, *, stride=1, pad=0, output_padding=0):
+        return _tconv(x, w, b, stride, pad, 0)
+
+    return [
+        ("output size off by one input row: the last input row's copy starts at row "
+         "(H - 1) * stride, not H * stride, so H_out = (H - 1) * stride - 2 * pad + HH + "
+         "output_padding", make(short=-1)),
+        ("padding not cropped: the full result of the copies is (H - 1) * stride + HH large; "
+         "crop pad rows and columns off every side",
+         make(crop="none")),
+        ("output_padding ignored: it adds output_padding rows and columns at the bottom and "
+         "right", ignoring_output_padding),
+        ("the filter is flipped: a transposed convolution places w[c, f] itself (not rotated) "
+         "at every input position", make(flip=True)),
+    ]
+
+
+def conv_transpose_backward_mistakes():
+    def make(**options):
+        def backward(dout, cache):
+            x, w, b, stride, pad = cache[:5]
+            return _tconv_grads(dout, x, w, stride, pad, **options)
+        return backward
+
+    return [
+        ("dout is put at the top-left of the full gradient: the output was cropped from row/"
+         "column pad of the full result, so dout goes back there", make(offset=False)),
+        ("dx uses the flipped filter: the forward placed w itself, so dx[n, c, i, j] = "
+         "sum dfull[n, f, i*stride + k, j*stride + l] * w[c, f, k, l], unflipped",
+         make(flip=True)),
+        ("db is averaged over the batch: sum dout over n, rows and columns",
+         make(db_mean=True)),
+        ("dw computed in (F, C, HH, WW) order and reshaped: w is stored (C, F, HH, WW), so "
+         "dw[c, f, k, l] = sum x[n, c, i, j] * dfull[n, f, i*stride + k, j*stride + l]",
+         make(dw_order="fc")),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Max pooling with indices, max-unpooling
+# ---------------------------------------------------------------------------------------------
+
+def _pool_argmax(x, pool_size, stride):
+    N, C, H, W = x.shape
+    Ho, Wo = (H - pool_size) // stride + 1, (W - pool_size) // stride + 1
+    view = np.lib.stride_tricks.sliding_window_view(x, (pool_size, pool_size), axis=(2, 3))
+    view = view[:, :, ::stride, ::stride][:, :, :Ho, :Wo].reshape(N, C, Ho, Wo, -1)
+    best = view.argmax(axis=-1)
+    out = np.take_along_axis(view, best[..., None], axis=-1)[..., 0]
+    rows = np.arange(Ho)[:, None] * stride + best // pool_size
+    cols = np.arange(Wo)[None, :] * stride + best % pool_size
+    return out, best, rows, cols
+
+
+def max_pool_with_indices_mistakes():
+    def in_window(x, *, pool_size=2, stride=2):
+        out, best, _, _ = _pool_argmax(x, pool_size, stride)
+        return out, best.astype(np.int64)
+
+    def column_major(x, *, pool_size=2, stride=2):
+        out, _, rows, cols = _pool_argmax(x, pool_size, stride)
+        return out, (cols * x.shape[2] + rows).astype(np.int64)
+
+    def corner(x, *, pool_size=2, stride=2):
+        out, best, _, _ = _pool_argmax(x, pool_size, stride)
+        Ho, Wo = best.shape[2:]
+        rows = np.arange(Ho)[:, None] * stride + 0 * best
+        cols = np.arange(Wo)[None, :] * stride + 0 * best
+        return out, (rows * x.shape[3] + cols).astype(np.int64)
+
+    return [
+        ("the index is the position inside the window (0..pool_size**2 - 1): convert it to the "
+         "plane's row * W + col (row = i * stride + k // pool_size ...)", in_window),
+        ("the flat index is col * H + row (column-major): it is row * W + col, row-major as "
+         "PyTorch", column_major),
+        ("the index is the window's top-left corner, not the position of its maximum",
+         corner),
+    ]
+
+
+def _unpool(x, indices, H, W, *, assign=False, column_major=False):
+    N, C = x.shape[:2]
+    flat_idx = indices.reshape(N, C, -1)
+    if column_major:
+        flat_idx = (flat_idx % H) * W + flat_idx // H
+    out = np.zeros((N, C, H * W))
+    n = np.arange(N)[:, None, None]
+    c = np.arange(C)[None, :, None]
+    if assign:
+        out[n, c, flat_idx] = x.reshape(N, C, -1)
+    else:
+        np.add.at(out, (n, c, flat_idx), x.reshape(N, C, -1))
+    return out.reshape(N, C, H, W)
+
+
+def max_unpool_forward_mistakes():
+    def bed_of_nails(x, indices, *, output_size):
+        H, W = output_size
+        s = H // x.shape[2]
+        out = np.zeros(x.shape[:2] + (H, W))
+        out[:, :, ::s, ::s][:, :, :x.shape[2], :x.shape[3]] = x
+        return out, None
+
+    def column_major(x, indices, *, output_size):
+        return _unpool(x, indices, *output_size, column_major=True), None
+
+    def assigned(x, indices, *, output_size):
+        return _unpool(x, indices, *output_size, assign=True), None
+
+    return [
+        ("unpool writing to the window's corner (\"bed of nails\"): max-unpooling puts each "
+         "value at its index, where the maximum came from", bed_of_nails),
+        ("indices read column-major: the flat index is row * W + col", column_major),
+        ("values whose indices coincide overwrite each other: add them (xp.add.at), as "
+         "overlapping windows sharing a maximum both send their value there", assigned),
+    ]
+
+
+def max_unpool_backward_mistakes():
+    def corner(dout, cache):
+        indices, x_shape = cache[:2]
+        s = dout.shape[2] // x_shape[2]
+        return dout[:, :, ::s, ::s][:, :, :x_shape[2], :x_shape[3]].copy()
+
+    def column_major(dout, cache):
+        indices, x_shape = cache[:2]
+        N, C, H, W = dout.shape
+        idx = indices.reshape(N, C, -1)
+        idx = (idx % H) * W + idx // H
+        return np.take_along_axis(dout.reshape(N, C, -1), idx, axis=2).reshape(x_shape)
+
+    def block_sum(dout, cache):
+        indices, x_shape = cache[:2]
+        N, C, Ho, Wo = x_shape
+        s = dout.shape[2] // Ho
+        return dout[:, :, :Ho * s, :Wo * s].reshape(N, C, Ho, s, Wo, s).sum(axis=(3, 5))
+
+    return [
+        ("the gradient is read at the window's corner: read dout where the value was written, "
+         "at its index", corner),
+        ("indices read column-major: the flat index is row * W + col", column_major),
+        ("dout summed over each window (the backward of nearest upsampling): each value went to "
+         "one position only, so its gradient is dout at that index", block_sum),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dilated convolution
+# ---------------------------------------------------------------------------------------------
+
+def _dilated(x, w, b, dilation, stride, pad):
+    """Taps ``dilation`` apart; output positions ``stride`` apart; windows that overrun the
+    padded input are dropped (floor)."""
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    F, C, HH, WW = w.shape
+    eh, ew = dilation * (HH - 1) + 1, dilation * (WW - 1) + 1
+    H_out = (xpad.shape[2] - eh) // stride + 1
+    W_out = (xpad.shape[3] - ew) // stride + 1
+    out = np.zeros((x.shape[0], F, H_out, W_out)) + b[None, :, None, None]
+    for k in range(HH):
+        for m in range(WW):
+            part = xpad[:, :, k * dilation:k * dilation + stride * (H_out - 1) + 1:stride,
+                        m * dilation:m * dilation + stride * (W_out - 1) + 1:stride]
+            out += np.einsum("nchw,fc->nfhw", part, w[:, :, k, m])
+    return out
+
+
+def _dilated_grads(dout, x, w, dilation, stride, pad, *, dx_dilation=None, dw_dilation=None,
+                   crop=True, db_mean=False):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out, W_out = dout.shape[2:]
+    dxd = dilation if dx_dilation is None else dx_dilation
+    dwd = dilation if dw_dilation is None else dw_dilation
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dxpad = np.zeros(xpad.shape)
+    dw = np.zeros(w.shape)
+    for k in range(HH):
+        for m in range(WW):
+            rows = slice(k * dxd, k * dxd + stride * (H_out - 1) + 1, stride)
+            cols = slice(m * dxd, m * dxd + stride * (W_out - 1) + 1, stride)
+            dxpad[:, :, rows, cols] += np.einsum("nfhw,fc->nchw", dout, w[:, :, k, m])
+            rows = slice(k * dwd, k * dwd + stride * (H_out - 1) + 1, stride)
+            cols = slice(m * dwd, m * dwd + stride * (W_out - 1) + 1, stride)
+            dw[:, :, k, m] = np.einsum("nfhw,nchw->fc", dout, xpad[:, :, rows, cols])
+    dx = dxpad[:, :, pad:pad + H, pad:pad + W] if crop else dxpad
+    return dx, dw, dout.sum(axis=(0, 2, 3)) / (N if db_mean else 1)
+
+
+def dilated_conv_forward_mistakes():
+    def on_stride(x, w, b, *, dilation=1, stride=1, pad=0):
+        return _dilated(x, w, b, 1, stride * dilation, pad), None
+
+    def dilation_zeros(x, w, b, *, dilation=1, stride=1, pad=0):
+        return _dilated(x, w, b, dilation + 1, stride, pad), None
+
+    def ignored(x, w, b, *, dilation=1, stride=1, pad=0):
+        return _dilated(x, w, b, 1, stride, pad), None
+
+    return [
+        ("dilation applied to the stride: the dilation spaces the kernel's taps "
+         "(xpad[i*stride + k*dilation, ...]), the stride spaces the output positions",
+         on_stride),
+        ("taps dilation + 1 apart: dilation d inserts d - 1 zeros between taps, so the taps are "
+         "d apart", dilation_zeros),
+        ("dilation ignored: the taps must be dilation apart (effective kernel "
+         "dilation * (HH - 1) + 1)", ignored),
+    ]
+
+
+def dilated_conv_backward_mistakes():
+    def make(**options):
+        def backward(dout, cache):
+            x, w, b, dilation, stride, pad = cache[:6]
+            return _dilated_grads(dout, x, w, dilation, stride, pad, **options)
+        return backward
+
+    return [
+        ("dx scattered with taps 1 apart: in the backward too, tap (k, l) touched "
+         "xpad[i*stride + k*dilation, j*stride + l*dilation]", make(dx_dilation=1)),
+        ("dw read from taps 1 apart: dw[f, c, k, l] sums dout times "
+         "xpad[n, c, i*stride + k*dilation, j*stride + l*dilation]", make(dw_dilation=1)),
+        ("padding not cropped from dx: crop pad rows and columns off every side",
+         make(crop=False)),
+        ("db is averaged over the batch: sum dout over n, rows and columns",
+         make(db_mean=True)),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Upsampling
+# ---------------------------------------------------------------------------------------------
+
+def upsample_nearest_mistakes():
+    def tiled(x, *, scale):
+        return np.tile(x, (1, 1, scale, scale)), None
+
+    return [("the whole image is tiled (np.tile): each pixel is repeated into a scale x scale "
+             "block (x.repeat(scale, axis=2).repeat(scale, axis=3))", tiled)]
+
+
+def upsample_nearest_backward_mistakes():
+    def mean(dout, cache):
+        scale, (N, C, H, W) = cache[:2]
+        return dout.reshape(N, C, H, scale, W, scale).mean(axis=(3, 5))
+
+    def one_entry(dout, cache):
+        scale = cache[0]
+        return dout[:, :, ::scale, ::scale].copy()
+
+    def tiled(dout, cache):
+        scale, (N, C, H, W) = cache[:2]
+        return dout.reshape(N, C, scale, H, scale, W).sum(axis=(2, 4))
+
+    return [
+        ("the block is averaged: every copy of x[n, c, i, j] received its own gradient, so dx "
+         "is their sum", mean),
+        ("only one entry of each block (dout[:, :, ::scale, ::scale]): the pixel was copied "
+         "scale * scale times, sum all their gradients", one_entry),
+        ("the blocks are read as tiles (reshape(N, C, scale, H, scale, W)): the copies of pixel "
+         "(i, j) are the block rows i*scale..(i+1)*scale - 1: reshape(N, C, H, scale, W, scale)",
+         tiled),
+    ]
+
+
+def _bilinear(x, size, *, mode):
+    H_out, W_out = (size, size) if np.isscalar(size) else size
+
+    def axis(n_in, n_out):
+        i = np.arange(n_out, dtype=float)
+        if mode == "corners":
+            s = i * (n_in - 1) / (n_out - 1) if n_out > 1 else np.zeros(n_out)
+        elif mode == "no-shift":
+            s = i * n_in / n_out
+        else:  # "unclamped"
+            s = (i + 0.5) * n_in / n_out - 0.5
+        i0 = np.floor(s).astype(int)
+        i0 = np.minimum(i0, n_in - 1)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        return i0, i1, s - i0
+
+    r0, r1, fr = axis(x.shape[2], H_out)
+    rows = x[:, :, r0] * (1 - fr)[:, None] + x[:, :, r1] * fr[:, None]
+    c0, c1, fc = axis(x.shape[3], W_out)
+    return rows[..., c0] * (1 - fc) + rows[..., c1] * fc
+
+
+def upsample_bilinear_mistakes():
+    return [
+        ("corners aligned (align_corners=True): with align_corners=False the pixel centres are "
+         "aligned, s = (i + 0.5) * H / H_out - 0.5",
+         lambda x, *, size: _bilinear(x, size, mode="corners")),
+        ("no half-pixel shift (s = i * H / H_out): pixel centres sit at i + 0.5, so "
+         "s = (i + 0.5) * H / H_out - 0.5", lambda x, *, size: _bilinear(x, size, mode="no-shift")),
+        ("the source coordinate is not clamped at 0: near the top/left edge it is negative and "
+         "index -1 wraps around to the last row; use max(s, 0)",
+         lambda x, *, size: _bilinear(x, size, mode="unclamped")),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------------------------
+
+def _counted(pred, target, ignore_index, *, mode="skip"):
+    """(pred, target) of the counted pixels; ``mode`` 'class0': ignored pixels as class 0."""
+    pred, target = pred.ravel(), target.ravel()
+    if ignore_index is None:
+        return pred, target
+    ignored = target == ignore_index
+    if mode == "class0":
+        return pred, np.where(ignored, 0, target)
+    return pred[~ignored], target[~ignored]
+
+
+def _cm(pred, target, K, ignore_index, *, mode="skip", transpose=False):
+    p, t = _counted(pred, target, ignore_index, mode=mode)
+    m = np.zeros((K, K), dtype=np.int64)
+    np.add.at(m, (t, p), 1)
+    return m.T.copy() if transpose else m
+
+
+def _ratio(a, b, *, undefined=np.nan):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    out = np.full(a.shape, undefined)
+    np.divide(a, b, out=out, where=b > 0)
+    return out
+
+
+def _iou(pred, target, num_classes, ignore_index, *, undefined=np.nan, mode="skip",
+         kind="iou"):
+    m = _cm(pred, target, num_classes, ignore_index, mode=mode)
+    tp = np.diag(m)
+    fp, fn = m.sum(axis=0) - tp, m.sum(axis=1) - tp
+    if kind == "dice":
+        value = _ratio(2 * tp, 2 * tp + fp + fn, undefined=undefined)
+    elif kind == "all":
+        value = _ratio(tp, np.full(tp.shape, m.sum()), undefined=undefined)
+    else:
+        value = _ratio(tp, tp + fp + fn, undefined=undefined)
+    return np.where(tp + fp + fn > 0, value, undefined)
+
+
+def confusion_matrix_mistakes():
+    return [
+        ("rows and columns swapped: rows are the true classes, columns the predicted ones "
+         "(entry [i, j] counts true i predicted j)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _cm(pred, target, num_classes, ignore_index, transpose=True)),
+        ("ignored pixels counted (as class 0): skip every pixel whose target equals "
+         "ignore_index",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _cm(pred, target, num_classes, ignore_index, mode="class0")),
+    ]
+
+
+def pixel_accuracy_mistakes():
+    def denominator(pred, target, *, ignore_index=None):
+        p, t = _counted(pred, target, ignore_index)
+        return float((p == t).sum() / target.size)
+
+    def as_correct(pred, target, *, ignore_index=None):
+        p, t = _counted(pred, target, ignore_index)
+        return float(((p == t).sum() + (target.size - t.size)) / target.size)
+
+    return [
+        ("ignored pixels counted in the denominator: divide by the number of pixels whose "
+         "target is not ignore_index", denominator),
+        ("ignored pixels counted as correct: skip them altogether", as_correct),
+    ]
+
+
+def iou_per_class_mistakes():
+    return [
+        ("IoU of absent classes counted as 0: a class in neither pred nor target has nothing "
+         "to score, its IoU is NaN (so that the mean skips it)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, undefined=0.0)),
+        ("Dice instead of IoU: IoU = TP / (TP + FP + FN), without the factor 2",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, kind="dice")),
+        ("ignored pixels counted (as class 0): skip every pixel whose target equals "
+         "ignore_index",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, mode="class0")),
+        ("the union is every pixel: IoU = TP / (TP + FP + FN), the pixels that are c or are "
+         "predicted c",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, kind="all")),
+    ]
+
+
+def mean_iou_mistakes():
+    def absent_zero(pred, target, *, num_classes, ignore_index=None):
+        return float(_iou(pred, target, num_classes, ignore_index, undefined=0.0).mean())
+
+    def frequency_weighted(pred, target, *, num_classes, ignore_index=None):
+        iou = _iou(pred, target, num_classes, ignore_index, undefined=0.0)
+        counts = _cm(pred, target, num_classes, ignore_index).sum(axis=1)
+        return float((iou * counts).sum() / counts.sum())
+
+    def pooled(pred, target, *, num_classes, ignore_index=None):
+        m = _cm(pred, target, num_classes, ignore_index)
+        tp = np.diag(m)
+        return float(tp.sum() / (m.sum(axis=0) + m.sum(axis=1) - tp).sum())
+
+    return [
+        ("IoU of absent classes counted as 0 in the mean: average only the classes whose IoU "
+         "is not NaN", absent_zero),
+        ("the mean is weighted by each class's pixels (frequency-weighted IoU): mean IoU gives "
+         "every class the same weight", frequency_weighted),
+        ("the counts are pooled over classes (sum TP / sum of unions): compute each class's "
+         "IoU, then average", pooled),
+    ]
+
+
+def dice_per_class_mistakes():
+    return [
+        ("Dice of absent classes counted as 0: it is NaN where the IoU is",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, undefined=0.0, kind="dice")),
+        ("IoU instead of Dice: Dice = 2 TP / (2 TP + FP + FN)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index)),
+        ("ignored pixels counted (as class 0): skip every pixel whose target equals "
+         "ignore_index",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, mode="class0", kind="dice")),
+    ]
+
+
+def _precision_recall(pred, target, K, ignore_index, *, recall_tn=False, swap=False,
+                      undefined=np.nan):
+    m = _cm(pred, target, K, ignore_index)
+    tp = np.diag(m)
+    fp, fn = m.sum(axis=0) - tp, m.sum(axis=1) - tp
+    tn = m.sum() - tp - fp - fn
+    precision = _ratio(tp, tp + fp, undefined=undefined)
+    recall = _ratio(tp, tp + tn if recall_tn else tp + fn, undefined=undefined)
+    return (recall, precision) if swap else (precision, recall)
+
+
+def precision_recall_per_class_mistakes():
+    return [
+        ("recall as TP / (TP + TN) (a wrong formula found in some notes): recall is the "
+         "fraction of the pixels of class c that were found, TP / (TP + FN)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _precision_recall(pred, target, num_classes, ignore_index, recall_tn=True)),
+        ("precision and recall swapped: precision = TP / (TP + FP) (of what was predicted c), "
+         "recall = TP / (TP + FN) (of what is c)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _precision_recall(pred, target, num_classes, ignore_index, swap=True)),
+        ("undefined values as 0: precision is NaN where nothing was predicted c, recall where "
+         "no pixel is c",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _precision_recall(pred, target, num_classes, ignore_index, undefined=0.0)),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses
+# ---------------------------------------------------------------------------------------------
+
+def _softmax(logits):
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True), z - np.log(e.sum(axis=1, keepdims=True))
+
+
+def _onehot(target, K):
+    return (np.arange(K)[None, :, None, None] == target[:, None]).astype(float)
+
+
+def _ce(logits, target, class_weights, ignore_index, *, denominator="weights",
+        weighted_grad=True, mean="pixels"):
+    N, K = logits.shape[:2]
+    keep = target != ignore_index if ignore_index is not None else np.ones(target.shape, bool)
+    y = np.where(keep, target, 0)
+    p, logp = _softmax(logits)
+    lpy = np.take_along_axis(logp, y[:, None], axis=1)[:, 0]
+    w = class_weights[y] if class_weights is not None else np.ones(y.shape)
+    w = w * keep
+    if denominator == "weights":
+        total = w.sum()
+    elif denominator == "pixels":
+        total = keep.sum()
+    else:  # every pixel, ignored ones included
+        total = target.size
+    if mean == "batch":
+        total = N
+    loss = float(-(w * lpy).sum() / total)
+    g = (w if weighted_grad else keep * 1.0) / total
+    return loss, (p - _onehot(y, K)) * g[:, None]
+
+
+def pixel_cross_entropy_mistakes():
+    def make(**options):
+        def loss(logits, target, *, class_weights=None, ignore_index=None):
+            return _ce(logits, target, class_weights, ignore_index, **options)
+        return loss
+
+    return [
+        ("the weighted sum is divided by the number of pixels: with class weights the mean is "
+         "sum(w[y] * l) / sum(w[y]), as PyTorch", make(denominator="pixels")),
+        ("ignored pixels counted in the denominator: they count neither in the loss nor in the "
+         "sum of the weights", make(denominator="all")),
+        ("class weights applied to the loss but not to the gradient: dlogits = w[y] * (p - "
+         "onehot(y)) / sum(w[y])", make(weighted_grad=False)),
+        ("summed over pixels and averaged over the batch only: average over every counted "
+         "pixel", make(mean="batch")),
+    ]
+
+
+def _focal(logits, target, gamma, alpha, *, wrong_probability=False, constant_weight=False,
+           alpha_by_prediction=False, mean="pixels"):
+    N, K, H, W = logits.shape
+    p, logp = _softmax(logits)
+    lpy = np.take_along_axis(logp, target[:, None], axis=1)[:, 0]
+    py = np.exp(lpy)
+    if alpha is None:
+        a = np.ones(target.shape)
+    elif alpha_by_prediction:
+        a = alpha[p.argmax(axis=1)]
+    else:
+        a = alpha[target]
+    count = N * H * W if mean == "pixels" else N
+    q = py if wrong_probability else 1.0 - py
+    mod = q ** gamma
+    loss = float(-(a * mod * lpy).sum() / count)
+    if constant_weight or gamma == 0:
+        g = a * mod
+    else:
+        sign = -1.0 if wrong_probability else 1.0  # d q / d p_y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            focusing = np.where(q > 0, -sign * gamma * q ** (gamma - 1) * py * lpy, 0.0)
+        g = a * (mod + focusing)
+    return loss, (p - _onehot(target, K)) * (g / count)[:, None]
+
+
+def focal_loss_mistakes():
+    def make(**options):
+        def loss(logits, target, *, gamma=2.0, alpha=None):
+            return _focal(logits, target, gamma, alpha, **options)
+        return loss
+
+    return [
+        ("focal weight on the wrong probability: p_y**gamma down-weights the hard pixels; the "
+         "weight is (1 - p_y)**gamma, small for pixels already classified well",
+         make(wrong_probability=True)),
+        ("the modulating factor (1 - p_y)**gamma is treated as a constant in the gradient: it "
+         "depends on the logits too (the term -gamma (1 - p_y)**(gamma - 1) p_y log p_y)",
+         make(constant_weight=True)),
+        ("alpha indexed by the predicted class: alpha weights each pixel by its true class "
+         "alpha[y]", make(alpha_by_prediction=True)),
+        ("summed over pixels and averaged over the batch only: the mean is over all N*H*W "
+         "pixels", make(mean="batch")),
+    ]
+
+
+def _dice(logits, target, smooth, *, per_image=False, smooth_numerator=True,
+          softmax_backward=True):
+    N, K = logits.shape[:2]
+    p, _ = _softmax(logits)
+    t = _onehot(target, K)
+    axes = (2, 3) if per_image else (0, 2, 3)
+    inter = (p * t).sum(axis=axes, keepdims=True)
+    sizes = p.sum(axis=axes, keepdims=True) + t.sum(axis=axes, keepdims=True)
+    top = 2 * inter + (smooth if smooth_numerator else 0.0)
+    bottom = sizes + smooth
+    dice = top / bottom
+    loss = float(1.0 - dice.mean())
+    count = dice.size
+    dp = -(2 * t * bottom - top) / bottom ** 2 / count
+    if not softmax_backward:
+        return loss, dp
+    return loss, p * (dp - (dp * p).sum(axis=1, keepdims=True))
+
+
+def soft_dice_loss_mistakes():
+    def make(**options):
+        def loss(logits, target, *, smooth=1.0):
+            return _dice(logits, target, smooth, **options)
+        return loss
+
+    return [
+        ("the Dice is computed per image and averaged: the sums run over the whole batch and "
+         "every pixel, one Dice per class", make(per_image=True)),
+        ("smooth added to the denominator only: (2 * I + smooth) / (S + smooth)",
+         make(smooth_numerator=False)),
+        ("dlogits is the gradient with respect to the probabilities: go back through the "
+         "softmax, dlogits = p * (dp - sum_k dp * p)", make(softmax_backward=False)),
+    ]
+
+
+MISTAKES = {
+    "segmentation.conv_transpose_forward": conv_transpose_forward_mistakes(),
+    "segmentation.conv_transpose_backward": conv_transpose_backward_mistakes(),
+    "segmentation.max_pool_with_indices": max_pool_with_indices_mistakes(),
+    "segmentation.max_unpool_forward": max_unpool_forward_mistakes(),
+    "segmentation.max_unpool_backward": max_unpool_backward_mistakes(),
+    "segmentation.dilated_conv_forward": dilated_conv_forward_mistakes(),
+    "segmentation.dilated_conv_backward": dilated_conv_backward_mistakes(),
+    "segmentation.upsample_nearest": upsample_nearest_mistakes(),
+    "segmentation.upsample_nearest_backward": upsample_nearest_backward_mistakes(),
+    "segmentation.upsample_bilinear": upsample_bilinear_mistakes(),
+    "segmentation.confusion_matrix": confusion_matrix_mistakes(),
+    "segmentation.pixel_accuracy": pixel_accuracy_mistakes(),
+    "segmentation.iou_per_class": iou_per_class_mistakes(),
+    "segmentation.mean_iou": mean_iou_mistakes(),
+    "segmentation.dice_per_class": dice_per_class_mistakes(),
+    "segmentation.precision_recall_per_class": precision_recall_per_class_mistakes(),
+    "segmentation.pixel_cross_entropy": pixel_cross_entropy_mistakes(),
+    "segmentation.focal_loss": focal_loss_mistakes(),
+    "segmentation.soft_dice_loss": soft_dice_loss_mistakes(),
+}
