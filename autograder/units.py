@@ -13,7 +13,7 @@ UNITS = {
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
     "06_architectures": ("CNN architectures in PyTorch and transfer learning", ["architectures"]),
     "07_segmentation": ("Semantic segmentation: upsampling, metrics, losses and a U-Net",
-                        ["segmentation"]),
+                        ["segmentation", "segnets"]),
 }
 
 

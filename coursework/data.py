@@ -306,3 +306,74 @@ def standardize_images(images, eps=1e-3):
     mean = images.mean(axis=(2, 3), keepdims=True)
     std = images.std(axis=(2, 3), keepdims=True)
     return ((images - mean) / (std + eps)).astype(images.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Segmentation scenes (unit 07): several shapes per image, one rare small class
+# ---------------------------------------------------------------------------------------------
+
+SCENE_PALETTE = np.array([[0.0, 0.0, 0.0], [0.90, 0.10, 0.10], [0.10, 0.65, 0.15],
+                          [0.15, 0.35, 0.95], [1.00, 0.75, 0.00], [0.70, 0.20, 0.85],
+                          [0.00, 0.80, 0.80], [1.00, 0.45, 0.70], [0.55, 0.35, 0.15]])
+
+
+def make_shape_scenes(n, *, seed=0, size=32, classes=("circle", "square", "triangle"),
+                      rare="cross", rare_probability=0.5, objects=2, textures=("plain",),
+                      noise=0.04):
+    """Segmentation scenes from ``make_shapes``: up to ``objects`` large shapes of ``classes``
+    per image, and, in a fraction ``rare_probability`` of the images, one small shape of the
+    ``rare`` class drawn on top (class imbalance: few, small objects).
+
+    Each scene starts from one ``make_shapes`` image (its background and first shape); every
+    further shape (present with probability 0.6 for the large ones) is pasted over it, the
+    later ones hiding the earlier ones. The same ``seed`` always gives the same scenes.
+
+    Returns a dict:
+        images (n, 3, size, size) float32 in [0, 1];
+        masks (n, size, size) int64: 0 background, k + 1 for the k-th class of
+            ``class_names``;
+        class_names: ("background", *classes, rare).
+    """
+    if rare in classes:
+        raise ValueError(f"make_shape_scenes: the rare class {rare!r} is also in {classes!r}")
+    if isinstance(objects, bool) or not isinstance(objects, int) or objects < 1:
+        raise ValueError(f"make_shape_scenes: objects must be a positive integer, got "
+                         f"{objects!r}")
+    rng = np.random.default_rng(seed)
+    seeds = rng.integers(0, 2 ** 31, objects + 1)
+    images = masks = None
+    for k in range(objects):
+        part = make_shapes(n, seed=int(seeds[k]), size=size, classes=classes, textures=textures,
+                           noise=noise, min_radius=0.16 * size, max_radius=0.3 * size)
+        present = np.ones(n, bool) if k == 0 else rng.random(n) < 0.6
+        if images is None:
+            images, masks = part["images"].copy(), part["masks"].copy()
+            continue
+        paste = (part["masks"] > 0) & present[:, None, None]
+        images = np.where(paste[:, None], part["images"], images)
+        masks = np.where(paste, part["masks"], masks)
+    small = make_shapes(n, seed=int(seeds[-1]), size=size, classes=(rare,), textures=textures,
+                        noise=noise, min_radius=0.12 * size, max_radius=0.18 * size)
+    paste = (small["masks"] > 0) & (rng.random(n) < rare_probability)[:, None, None]
+    images = np.where(paste[:, None], small["images"], images).astype(np.float32)
+    masks = np.where(paste, len(classes) + 1, masks).astype(np.int64)
+    return {"images": images, "masks": masks,
+            "class_names": ("background",) + tuple(classes) + (rare,)}
+
+
+def overlay(images, masks, *, alpha=0.5, palette=None):
+    """Images with their label maps drawn over them in colour (background left as it is).
+
+    images (N, 3, H, W) in [0, 1], masks (N, H, W) integer classes -> (N, H, W, 3) float in
+    [0, 1] for ``plt.imshow``; class k gets ``palette[k]`` (``SCENE_PALETTE`` by default),
+    blended with weight ``alpha``.
+    """
+    palette = SCENE_PALETTE if palette is None else np.asarray(palette, dtype=float)
+    images = np.asarray(images, dtype=float).transpose(0, 2, 3, 1)
+    masks = np.asarray(masks)
+    if masks.max() >= len(palette):
+        raise ValueError(f"overlay: a mask holds class {int(masks.max())} but the palette has "
+                         f"{len(palette)} colours")
+    colours = palette[masks]
+    blend = np.where((masks > 0)[..., None], (1 - alpha) * images + alpha * colours, images)
+    return np.clip(blend, 0.0, 1.0)

@@ -1,0 +1,75 @@
+"""Known mistakes of unit 07, ``segnets``: wrong U-Nets with the constructor of the reference.
+
+Each subclasses the reference ``UNet`` and changes one thing, so that only that differs; a
+failing student module whose parameter shapes or outputs match one of them gets its description
+as hint. Each is tested to be recognised (tests/test_hints.py).
+"""
+
+import torch
+from torch import nn
+
+from ..oracle import load_reference
+
+S = load_reference().segnets
+
+
+class SkipSecond(S.UNet):
+    """[upsampled, skip] instead of [skip, upsampled]."""
+
+    def forward(self, x):
+        skips = []
+        for encoder in self.encoders:
+            x = encoder(x)
+            skips.append(x)
+            x = self.pool(x)
+        x = self.bottleneck(x)
+        for stage, skip in zip(self.decoders, reversed(skips)):
+            x = stage.conv(torch.cat([stage.up(x), skip], dim=1))
+        return self.out(x)
+
+
+class UpWithoutBias(S.UNet):
+    def __init__(self, in_channels, num_classes, *, base_channels=16, depth=3):
+        super().__init__(in_channels, num_classes, base_channels=base_channels, depth=depth)
+        for stage in self.decoders:
+            up = stage.up
+            stage.up = nn.ConvTranspose2d(up.in_channels, up.out_channels, 2, stride=2,
+                                          bias=False)
+
+
+class DecodersShallowFirst(S.UNet):
+    """The decoder stages registered from level 0 up (parameters out of forward order)."""
+
+    def __init__(self, in_channels, num_classes, *, base_channels=16, depth=3):
+        super().__init__(in_channels, num_classes, base_channels=base_channels, depth=depth)
+        self.decoders = nn.ModuleList(list(self.decoders)[::-1])
+
+    def forward(self, x):
+        skips = []
+        for encoder in self.encoders:
+            x = encoder(x)
+            skips.append(x)
+            x = self.pool(x)
+        x = self.bottleneck(x)
+        for stage, skip in zip(reversed(self.decoders), reversed(skips)):
+            x = stage.conv(torch.cat([skip, stage.up(x)], dim=1))
+        return self.out(x)
+
+
+class OutputWithoutBias(S.UNet):
+    def __init__(self, in_channels, num_classes, *, base_channels=16, depth=3):
+        super().__init__(in_channels, num_classes, base_channels=base_channels, depth=depth)
+        self.out = nn.Conv2d(self.out.in_channels, num_classes, 1, bias=False)
+
+
+MISTAKES = {
+    "segnets.UNet": [
+        ("the skip concatenation in the wrong order: torch.cat([skip, upsampled], dim=1), the "
+         "encoder's map first", SkipSecond),
+        ("the transposed convolutions have no bias: only convolutions followed by batch norm "
+         "drop it", UpWithoutBias),
+        ("the decoder stages are registered shallowest first: register them in the order "
+         "forward uses them, deepest level first", DecodersShallowFirst),
+        ("the 1x1 output convolution has no bias", OutputWithoutBias),
+    ],
+}
