@@ -1,4 +1,4 @@
-"""Stage a submission: copy what the grader may run into a fresh folder, never trusting the original.
+"""Stage a submission: copy what the grader may run into a fresh folder, trusting nothing there.
 
 Everything below a submission folder is controlled by the student: a ``coursework`` that is a
 symbolic link to the reference or to a classmate, a module file that is a FIFO (reading it never
