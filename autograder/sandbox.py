@@ -324,6 +324,28 @@ def worker_command(python, worker_dir, submission, site_dirs, request_fd, reply_
     if not use_bwrap:
         return [python, "-I", "-S", "-B", str(Path(worker_dir) / "worker_boot.py"),
                 str(request_fd), str(reply_fd), str(submission), *site_dirs]
+    argv = filesystem_argv(python, entries if entries is not None else numpy_dirs(site_dirs),
+                           hidden, tmp_mb)
+    argv += ["--perms", "0755", "--dir", INSIDE_SUBMISSION,
+             "--ro-bind", str(submission / "coursework"), f"{INSIDE_SUBMISSION}/coursework",
+             "--ro-bind", str(worker_dir), INSIDE_WORKER]
+    if running_as_root():
+        # No user namespace: the worker drops to its own uid itself (worker_boot), which takes
+        # every capability with it and makes RLIMIT_NPROC count.
+        argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                 "--unshare-cgroup-try"]
+    else:
+        argv += ["--unshare-all"]
+    argv += ["--die-with-parent", "--new-session", "--chdir", "/tmp",
+             python, "-I", "-S", "-B", f"{INSIDE_WORKER}/worker_boot.py",
+             str(request_fd), str(reply_fd), INSIDE_SUBMISSION, *site_dirs]
+    return argv
+
+
+def filesystem_argv(python, entries, hidden=(), tmp_mb=64):
+    """The start of a bubblewrap argv: a fresh /dev, /proc, a private size-capped /tmp and
+    /dev/shm, the system and the interpreter read-only, and the package ``entries`` (files or
+    folders of site-packages) read-only; the folders ``hidden`` stay invisible."""
     # The private /tmp comes first: folders bound below may lie under the host's /tmp (a clone
     # and its virtual environment in /tmp), and a tmpfs mounted after them would hide them.
     # /dev/shm (shared memory) is a tmpfs of the same bounded size, not the unbounded /dev.
@@ -355,7 +377,7 @@ def worker_command(python, worker_dir, submission, site_dirs, request_fd, reply_
             bind(f)
     for root in sorted(set(_python_roots(python)), key=lambda p: len(p.parts)):
         bind(root)
-    for d in (entries if entries is not None else numpy_dirs(site_dirs)):
+    for d in entries:
         bind(d)
     # Folders the judge hides that lie inside a bound folder (a grader installed under /usr).
     for h in sorted({Path(h).resolve() for h in hidden}, key=lambda p: len(p.parts)):
@@ -363,19 +385,6 @@ def worker_command(python, worker_dir, submission, site_dirs, request_fd, reply_
             needed = [r for r in roots if h in r.parents or r == h]
             if not needed:
                 argv.extend(["--tmpfs", str(h)])
-    argv += ["--perms", "0755", "--dir", INSIDE_SUBMISSION,
-             "--ro-bind", str(submission / "coursework"), f"{INSIDE_SUBMISSION}/coursework",
-             "--ro-bind", str(worker_dir), INSIDE_WORKER]
-    if running_as_root():
-        # No user namespace: the worker drops to its own uid itself (worker_boot), which takes
-        # every capability with it and makes RLIMIT_NPROC count.
-        argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                 "--unshare-cgroup-try"]
-    else:
-        argv += ["--unshare-all"]
-    argv += ["--die-with-parent", "--new-session", "--chdir", "/tmp",
-             python, "-I", "-S", "-B", f"{INSIDE_WORKER}/worker_boot.py",
-             str(request_fd), str(reply_fd), INSIDE_SUBMISSION, *site_dirs]
     return argv
 
 

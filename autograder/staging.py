@@ -259,8 +259,10 @@ def stage(submission, *, into=None, course=None, pristine=None):
 
 def open_path(base, parts):
     """Open the folder ``base/parts[0]/parts[1]/...``, following no link below ``base``
-    (``base`` itself is the grader's own). Returns an fd; Refused naming the bad component."""
-    fd = os.open(os.fspath(base), os.O_RDONLY | os.O_DIRECTORY)
+    (``base``, a path or an open folder's fd, is the grader's own). Returns an fd; Refused
+    naming the bad component."""
+    fd = os.dup(base) if isinstance(base, int) else \
+        os.open(os.fspath(base), os.O_RDONLY | os.O_DIRECTORY)
     try:
         for part in parts:
             new = open_dir(part, fd)
