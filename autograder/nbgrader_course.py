@@ -403,6 +403,35 @@ def scrub_outputs(notebook_path, secrets):
     return removed
 
 
+def write_verdicts(notebook_path, graded, functions):
+    """Replace the outputs of the notebook's graded check cells (which the contained kernel
+    left as "not run during autograding") by the engine's verdicts: one line per function with
+    its status and points, nothing of the hidden cases. Returns how many cells changed."""
+    import nbformat
+
+    from .notebook_check import MARK
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    changed = 0
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or grade_id not in graded:
+            continue
+        lines = []
+        for key in graded[grade_id]["keys"]:
+            entry = functions.get(key, {"status": "error", "score": 0, "max": 0})
+            lines.append(f"{MARK.get(entry['status'], 'ERROR'):<8}{key}  "
+                         f"({entry['score']:g}/{entry['max']:g})")
+        cell.outputs = [nbformat.v4.new_output(
+            "stream", name="stdout",
+            text="Scored by the course's grading engine (public and hidden tests):\n"
+                 + "\n".join(lines) + "\n")]
+        changed += 1
+    if changed:
+        nbformat.write(nb, notebook_path)
+    return changed
+
+
 def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
     """Regrade every autograded submission and write the trusted scores into the gradebook.
 
@@ -462,6 +491,7 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                         cells[grade_id] = score
                     path = course_dir / "autograded" / student / unit / f"{notebook}.ipynb"
                     if path.is_file() and not path.is_symlink():
+                        write_verdicts(path, graded, functions)
                         if scrub_outputs(path, secrets):
                             log(f"note: removed outputs quoting unreleased material from "
                                 f"autograded/{student}/{unit}/{notebook}.ipynb")
