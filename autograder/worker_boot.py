@@ -2,11 +2,12 @@
 
 With GRADER_TMPFS set (inside bubblewrap, as root) the private /tmp and /dev/shm are first
 remounted with a bound on their file count. The limits come from the GRADER_LIMITS variable: total
-CPU seconds, memory MB, file MB, and the process cap (0: none). Soft and hard limits are set together, so the student code that runs
-afterwards cannot raise them. When GRADER_UID is set (the judge runs as root), the worker loads
-NumPy and its own modules and then becomes that fresh, unprivileged user before any student code
-is imported: no capability is left, nothing the host owns is writable, and the process cap holds
-(Linux does not enforce RLIMIT_NPROC for root). If the switch fails, the worker refuses to run.
+CPU seconds, memory MB, file MB, and the process cap (0: none). Soft and hard limits are set
+together, so the student code that runs afterwards cannot raise them. When GRADER_UID is set (the
+judge runs as root), the worker loads NumPy and its own modules and then becomes that fresh,
+unprivileged user before any student code is imported: no capability is left, nothing the host
+owns is writable, and the process cap holds (Linux does not enforce RLIMIT_NPROC for root). If the
+switch fails, the worker refuses to run.
 """
 
 import os
