@@ -114,9 +114,10 @@ def describe():
 class WorkerGroup:
     """The groups of one worker. Create with ``create``; ``enter`` in the child before exec."""
 
-    def __init__(self, dirs, v2):
+    def __init__(self, dirs, v2, cpus=None):
         self.dirs = dirs  # controller (or 'unified') -> folder
         self.v2 = v2
+        self.cpus = cpus
         self._procs_files = [str(d / "cgroup.procs") for d in dirs.values()]
 
     @classmethod
@@ -154,7 +155,7 @@ class WorkerGroup:
         except OSError:
             cls(dirs, found["v2"] is not None).remove()
             return None
-        return cls(dirs, found["v2"] is not None)
+        return cls(dirs, found["v2"] is not None, cpus)
 
     def enter(self):
         """Move the calling process into every group (runs in the child, before exec)."""
@@ -192,6 +193,7 @@ class WorkerGroup:
         if not extra:
             return 0
         frozen = self._freeze(True)
+        self._quota(None)  # a throttled group would take until its next period to die
         try:
             extra = self.pids() - set(keep)
             for pid in extra:
@@ -202,7 +204,22 @@ class WorkerGroup:
         finally:
             if frozen:
                 self._freeze(False)
+        deadline = time.monotonic() + 2.0
+        while any(_running(pid) for pid in extra) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        self._quota(self.cpus)
         return len(extra)
+
+    def _quota(self, cpus):
+        """Set the group's CPU quota (None: unlimited)."""
+        if not self.cpus:
+            return
+        if "unified" in self.dirs and "cpu" not in self.dirs and \
+                (self.dirs["unified"] / "cpu.max").exists():
+            _try_write(self.dirs["unified"] / "cpu.max",
+                       f"{int(cpus * 100000)} 100000" if cpus else "max 100000")
+        elif "cpu" in self.dirs:
+            _try_write(self.dirs["cpu"] / "cpu.cfs_quota_us", int(cpus * 100000) if cpus else -1)
 
     def kill(self):
         """Kill everything in the group."""
@@ -236,6 +253,15 @@ class WorkerGroup:
                     time.sleep(0.01)
         self.dirs = {}
         self._procs_files = []
+
+
+def _running(pid):
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
 
 
 def _try_write(path, value):
