@@ -551,6 +551,15 @@ def _children(pid):
     return out
 
 
+def _running(pid):
+    """True while ``pid`` exists and is not a zombie (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
+
+
 def descendants(root, most=4096):
     """``root`` and its descendants (bounded), cheaply from /proc children files; the full
     process table where those are missing; {root} outside Linux."""
@@ -612,6 +621,9 @@ class Jail:
             _signal(pid, signal.SIGSTOP)
         for pid in strays:
             kill_tree(pid)
+        deadline = time.monotonic() + 2.0
+        while any(_running(pid) for pid in strays) and time.monotonic() < deadline:
+            time.sleep(0.002)
         return len(strays)
 
     def kill(self):
