@@ -308,20 +308,19 @@ def test_export_reports_trusted_scores(course):
         assert after["cheater", unit] <= truth["partial", unit]
 
 
-def test_kernel_scores_nothing_before_sync(course):
+def test_kernel_scores_are_replaced_by_sync(course):
     """In the contained kernel ``check`` credits nothing (it says the engine scores the cell), so
-    before sync every student has 0 whatever the kernel did, the cheater's tampering included;
-    sync writes the engine's scores. (Without bubblewrap nbgrader's own kernel ran, and there
-    the cheater's tampering gains until sync.)"""
+    before sync the students who do not tamper have 0; the cheater, who replaces ``check`` in its
+    own kernel, passes its own cells there (the kernel is the student's), and sync replaces
+    every score by the engine's."""
     before, after = course["before"], course["after"]
     print("\nexported score before sync -> after sync:")
     for (student, unit), score in sorted(after.items()):
         print(f"  {unit:<10} {student:<8} {before[student, unit]:>5g} -> {score:g}")
     if CONTAINED:
-        assert all(before[student, unit] == 0 for student in STUDENTS for unit in UNITS_USED), \
-            before
-    else:
-        assert any(before["cheater", u] > after["cheater", u] for u in UNITS_USED), before
+        assert all(before[student, unit] == 0 for student in ("correct", "stubs", "partial")
+                   for unit in UNITS_USED), before
+    assert any(before["cheater", u] > after["cheater", u] for u in UNITS_USED), before
 
 
 def _outputs(course_dir, student, unit):
@@ -408,3 +407,73 @@ def _hidden_labels():
                     node.args and isinstance(node.args[0], ast.Constant):
                 labels.add(node.args[0].value)
     return {label for label in labels if len(label) > 8}
+
+
+# -- the contained kernel and sync's staging, without running nbgrader -----------------------------
+def test_the_contained_kernel_refuses_without_bubblewrap(tmp_path, monkeypatch, capsys):
+    from autograder import contained_kernel, nbgrader_course, sandbox
+
+    monkeypatch.setattr(sandbox, "bubblewrap_path", lambda: None)
+    monkeypatch.setattr(contained_kernel.sandbox, "bubblewrap_path", lambda: None)
+    connection = tmp_path / "kernel.json"
+    connection.write_text('{"transport": "ipc", "ip": "/tmp/x"}')
+    assert contained_kernel.main(["--course", str(tmp_path), str(connection)]) == 3
+    assert "bubblewrap" in capsys.readouterr().err
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "autograder_course.json").write_text('{"units": {}}')
+    (course / "nbgrader_config.py").write_text(f"# {contained_kernel.KERNEL_NAME}\n")
+    with pytest.raises(engine.UsageError, match="bubblewrap"):
+        nbgrader_course.autograde(course, "01_linear", log=lambda *a: None)
+
+
+def test_the_contained_kernel_runs_only_in_a_students_autograded_folder(tmp_path):
+    from autograder.contained_kernel import _kernel_folder
+
+    course = tmp_path / "course"
+    good = course / "autograded" / "alice" / "01_linear"
+    good.mkdir(parents=True)
+    assert _kernel_folder(course, good) == good
+    (course / "source" / "01_linear").mkdir(parents=True)
+    assert _kernel_folder(course, course / "source" / "01_linear")
+    for bad in (course, course / "autograded", course / "autograded" / "alice", tmp_path):
+        with pytest.raises(SystemExit):
+            _kernel_folder(course, bad)
+    os.symlink(good, course / "autograded" / "mallory")
+    with pytest.raises(SystemExit):
+        _kernel_folder(course, course / "autograded" / "mallory" / "01_linear")
+
+
+@pytest.mark.parametrize("attack", ["coursework-link", "student-link", "file-link", "fifo"])
+def test_sync_stages_without_following_links(tmp_path, attack):
+    """What sync grades of a student: regular files read without following any link; a link (to
+    a classmate, the reference) or a FIFO leaves the stub in place, and nothing hangs."""
+    from autograder.nbgrader_course import _stage
+
+    course = tmp_path / "course"
+    unit = "01_linear"
+    (course / "source" / unit / "coursework").mkdir(parents=True)
+    (course / "source" / unit / "coursework" / "linear.py").write_text("STUB = True\n")
+    classmate = course / "submitted" / "alice" / unit / "coursework"
+    classmate.mkdir(parents=True)
+    (classmate / "linear.py").write_text("ALICE = True\n")
+    mine = course / "submitted" / "mallory" / unit
+    mine.mkdir(parents=True)
+    if attack == "coursework-link":
+        os.symlink(classmate, mine / "coursework")
+    elif attack == "student-link":
+        mine.rmdir()
+        mine.parent.rmdir()
+        os.symlink(course / "submitted" / "alice", course / "submitted" / "mallory")
+    elif attack == "file-link":
+        (mine / "coursework").mkdir()
+        os.symlink(REFERENCE_PACKAGE / "linear.py", mine / "coursework" / "linear.py")
+    else:
+        (mine / "coursework").mkdir()
+        os.mkfifo(mine / "coursework" / "linear.py")
+    into = tmp_path / "staged"
+    _stage(course, unit, "mallory", ["coursework/linear.py"], into)
+    assert not (into / "coursework" / "linear.py").exists()  # the stub is removed: 0 points
+    # an honest student's file is taken
+    _stage(course, unit, "alice", ["coursework/linear.py"], tmp_path / "alice")
+    assert (tmp_path / "alice" / "coursework" / "linear.py").read_text() == "ALICE = True\n"
