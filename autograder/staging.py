@@ -203,6 +203,9 @@ def stage(submission, *, into=None, course=None, pristine=None):
         try:
             cw_fd = open_dir(PACKAGE, top)
         except Refused as exc:
+            if _lstat(PACKAGE, top) is None:
+                raise Refused("the submission has no coursework package (expected "
+                              "coursework/__init__.py inside it)") from None
             raise Refused(f"the submission has no usable coursework package: {exc}") from None
         try:
             dest = target / PACKAGE
