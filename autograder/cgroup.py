@@ -92,7 +92,29 @@ def layout():
         out["v1"].pop(c, None)
     if out["v2"] is None and not out["v1"]:
         return None
+    for base in [out["v2"], *out["v1"].values()]:
+        if base is not None:
+            _remove_stale(base)
     return out
+
+
+def _remove_stale(base):
+    """Remove the empty groups left by judges that were killed (their pid is in the name)."""
+    try:
+        entries = [e.name for e in os.scandir(base) if e.name.startswith(PREFIX)]
+    except OSError:
+        return
+    for name in entries[:1000]:
+        try:
+            pid = int(name[len(PREFIX):].split("-", 1)[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            try:
+                os.rmdir(base / name)
+            except OSError:
+                pass  # not empty: its processes are still being killed, or it is in use
+        except (ValueError, PermissionError):
+            continue
 
 
 def describe():

@@ -379,3 +379,35 @@ def test_shared_memory_is_bounded(submission):
     else:
         with Student(submission, limits(), use_bwrap=False) as s:
             assert "no control group" in s.containment.note
+
+
+def test_each_worker_has_a_control_group_that_goes_with_it(submission):
+    """Where the machine offers control groups, a worker runs in its own (memory, processes,
+    CPU), and the group is removed when the worker ends; elsewhere the report says so."""
+    from autograder import cgroup
+
+    if not cgroup.layout():
+        with Student(submission, limits()) as s:
+            assert s.worker.jail is None or s.worker.jail.group is None
+            s.call("probe.ident", 1)
+            assert "no control group" in s.containment.note
+        return
+    s = Student(submission, limits(memory_mb=777))
+    s.call("probe.ident", 1)
+    group = s.worker.jail.group
+    assert group is not None and group.dirs
+    pid = s.worker.proc.pid
+    assert pid in group.pids()
+    memory = [d / f for d in group.dirs.values()
+              for f in ("memory.max", "memory.limit_in_bytes") if (d / f).exists()]
+    if memory:
+        assert int(memory[0].read_text()) == 777 << 20
+    dirs = list(group.dirs.values())
+    s.close()
+    assert not any(d.exists() for d in dirs)
+    # a group left by a judge that was killed (its pid is in the name) is removed
+    base = dirs[0].parent
+    stale = base / f"{cgroup.PREFIX}999999999-stale"
+    stale.mkdir()
+    cgroup._remove_stale(base)
+    assert not stale.exists()
