@@ -183,8 +183,11 @@ class WorkerGroup:
         """Move the calling process into every group (runs in the child, before exec)."""
         pid = str(os.getpid())
         for path in self._procs_files:
-            with open(path, "w") as f:
-                f.write(pid)
+            try:
+                with open(path, "w") as f:
+                    f.write(pid)
+            except OSError:
+                pass  # the rlimits and the process-tree kill still hold
 
     def pids(self):
         """Every process in the group."""

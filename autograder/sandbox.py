@@ -1,9 +1,13 @@
 """How the worker is contained: the command line that starts it, its limits, and how it is killed.
 
 On Linux with a working bubblewrap (``bwrap``) the worker runs in a file system built from a short
-list of read-only folders — the system (``/usr``), the interpreter's own tree, NumPy, the worker's
-files and a copy of the submission's ``coursework`` package — with a private, size-capped /tmp, no
-network, and its own PID namespace (everything it spawns dies with it). Nothing else of the host is
+list of read-only folders — the system (``/usr``), the interpreter's own tree, the packages its unit
+allows (``Limits.packages``, see ``package_paths``), the worker's files and the staged copy of the
+submission's ``coursework`` package (``staging.py``) — with a private, size-capped /tmp and
+/dev/shm, no network, and its own PID namespace (everything it spawns dies with it). Where the
+machine allows, each worker also has a control group of its own (``cgroup.py``: memory including
+shared memory, processes, CPU share); every process a call starts is ended when the call returns
+(``Jail``). Nothing else of the host is
 visible: not the repository (solutions, hidden tests, known mistakes), not the other submissions,
 not the output folder, not home folders. When the judge runs as root, the worker drops to a fresh
 unprivileged user id of its own before any student code runs, so that it holds no capability, can
