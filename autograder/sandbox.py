@@ -289,6 +289,31 @@ def package_view(packages):
     return view
 
 
+@functools.lru_cache(maxsize=1)
+def installed_site_dirs():
+    """Every site-packages/dist-packages folder of the system's and the base interpreter's
+    installations (what ``-S`` leaves off sys.path but code could put back)."""
+    prefixes = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, "/usr", "/usr/local"}
+    found = set()
+    for prefix in prefixes:
+        for lib in ("lib", "lib64", "lib32"):
+            base = Path(prefix) / lib
+            for pattern in ("python3*/site-packages", "python3*/dist-packages"):
+                try:
+                    found.update(p.resolve() for p in base.glob(pattern) if p.is_dir())
+                except OSError:
+                    pass
+    for key in ("purelib", "platlib"):
+        try:
+            path = Path(sysconfig.get_paths(vars={"base": sys.base_prefix,
+                                                  "platbase": sys.base_exec_prefix})[key])
+        except KeyError:
+            continue
+        if path.is_dir():
+            found.add(path.resolve())
+    return tuple(sorted(found, key=lambda p: len(p.parts)))
+
+
 def _under(path, roots):
     path = Path(path)
     return any(path == r or r in path.parents for r in roots)
@@ -381,8 +406,20 @@ def filesystem_argv(python, entries, hidden=(), tmp_mb=64):
             bind(f)
     for root in sorted(set(_python_roots(python)), key=lambda p: len(p.parts)):
         bind(root)
+    # The site folders of the system and of the base interpreter lie inside what is bound (/usr,
+    # the interpreter's installation): an empty read-only tmpfs covers each, and the package
+    # entries that live there are bound back on top of it.
+    masked = [d for d in installed_site_dirs() if _under(d, roots) and d not in roots]
+    for d in masked:
+        argv.extend(["--perms", "0755", "--tmpfs", str(d)])
     for d in entries:
-        bind(d)
+        d = Path(d)
+        if any(m in d.parents for m in masked):
+            argv.extend(["--ro-bind", str(d), str(d)])
+        else:
+            bind(d)
+    for d in masked:
+        argv.extend(["--remount-ro", str(d)])
     # Folders the judge hides that lie inside a bound folder (a grader installed under /usr).
     for h in sorted({Path(h).resolve() for h in hidden}, key=lambda p: len(p.parts)):
         if h != Path("/") and any(r in h.parents for r in roots):

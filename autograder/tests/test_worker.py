@@ -92,6 +92,17 @@ def alive(pids):
             out.append(pid)
     return out
 
+def listing(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+def import_from(path, name):
+    import sys
+    sys.path.append(path)
+    return importable(name)
+
 def fill_shm(mb):
     written, chunk = 0, b"\1" * (1 << 20)
     try:
@@ -317,6 +328,21 @@ def test_a_unit_that_declares_torch_gets_torch_and_nothing_else(submission, use_
         assert s.call("probe.torch_sum") == 3.0
         assert not s.call("probe.importable", "scipy")
         assert not s.call("probe.importable", "sklearn")
+
+
+@pytest.mark.skipif(sandbox.bubblewrap_path() is None,
+                    reason="bubblewrap hides folders; without it the fallback is not a boundary "
+                    "(test above: the packages are not on the worker's path)")
+def test_no_site_folder_shows_more_than_the_units_packages(submission):
+    """Code that puts the base interpreter's or the system's site-packages back on sys.path
+    finds nothing there but the allowed entries (SciPy may be installed there)."""
+    entries, _ = sandbox.package_paths(("numpy",))
+    allowed = {p.name for p in entries}
+    with Student(submission, limits()) as s:
+        for folder in sandbox.installed_site_dirs():
+            seen = set(s.call("probe.listing", str(folder)))
+            assert seen <= allowed, (folder, sorted(seen - allowed)[:10])
+            assert not s.call("probe.import_from", str(folder), "scipy"), folder
 
 
 def test_package_paths_follow_the_installed_files_and_requirements():
