@@ -10,9 +10,11 @@ empty folders. The judge therefore never follows, walks or reads that tree witho
   with ``O_NONBLOCK`` too (opening a FIFO cannot hang), and ``fstat`` must say ``S_ISREG`` of the
   very file that was opened (a special file is refused, never read);
 * only the files the course defines are staged, by name — the top-level files of the course's
-  ``coursework`` package — plus the student's own flat helper modules (regular ``name.py`` files
-  at the top level, at most ``MAX_EXTRA_MODULES``, found by reading at most ``MAX_ENTRIES``
-  directory entries): no folders (no packages, no ``__pycache__``), no bytecode, no links;
+  ``coursework`` package (its folders, provided material, are copied from the course's own copy,
+  never from the submission; so are its files that are not Python) — plus the student's own
+  flat helper modules (regular ``name.py`` files at the top level, at most ``MAX_EXTRA_MODULES``,
+  found by reading at most ``MAX_ENTRIES`` directory entries): no folders of the student's (no
+  packages, no ``__pycache__``), no bytecode, no links;
 * reads are bounded (``MAX_FILE_BYTES`` a file, ``MAX_TOTAL_BYTES`` in all);
 * a course module that cannot be staged is replaced by a one-line module raising ImportError with
   the reason (so each function of it gets that verdict), and the reasons are listed in
@@ -65,6 +67,13 @@ class Staged:
 
     def __exit__(self, *exc):
         self.cleanup()
+
+
+def course_folders(package=STUBS_PACKAGE):
+    """Names of the folders of the course's own ``coursework`` package (provided material such
+    as data): staged from the course's copy, never from the submission."""
+    return sorted(p.name for p in Path(package).iterdir()
+                  if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__")))
 
 
 def course_files(package=STUBS_PACKAGE):
@@ -197,6 +206,7 @@ def stage(submission, *, into=None, course=None, pristine=None):
         raise Refused(f"the submission folder {str(submission)!r} cannot be opened "
                       f"({exc.strerror})") from None
     target = Path(into) if into else Path(tempfile.mkdtemp(prefix="grader-staged-"))
+    target.mkdir(mode=0o755, exist_ok=True)
     os.chmod(target, 0o755)
     staged = Staged(target)
     try:
@@ -249,6 +259,9 @@ def stage(submission, *, into=None, course=None, pristine=None):
                 with open(dest / name, "xb") as f:
                     f.write(data)
                 os.chmod(dest / name, 0o644)
+            for name in course_folders(pristine):
+                shutil.copytree(pristine / name, dest / name, symlinks=False,
+                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         finally:
             os.close(cw_fd)
     except BaseException:
