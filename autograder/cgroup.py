@@ -179,6 +179,9 @@ class WorkerGroup:
             return None
         return cls(dirs, found["v2"] is not None, cpus)
 
+    def procs_files(self):
+        return list(self._procs_files)
+
     def enter(self):
         """Move the calling process into every group (runs in the child, before exec)."""
         pid = str(os.getpid())

@@ -151,11 +151,10 @@ class Worker:
         self.jail = sandbox.Jail(self.limits)
         try:
             self.proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+                self.jail.wrap(argv), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
                 pass_fds=(req_r, rep_w),
                 env=sandbox.worker_environment(self.limits, self.uid, self.use_bwrap),
                 cwd=self._dir, start_new_session=True, close_fds=True,
-                preexec_fn=self.jail.preexec,
             )
         finally:
             os.close(req_r)

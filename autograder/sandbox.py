@@ -640,6 +640,19 @@ class Jail:
     def preexec(self):
         return self.group.enter if self.group is not None else None
 
+    def wrap(self, argv):
+        """``argv`` started inside the group: a shell writes its own pid into the group and then
+        executes ``argv`` (same pid), so the worker is in the group before it runs anything,
+        without a preexec_fn (unsafe when the judge has threads, as under grade-many's progress
+        bar)."""
+        if self.group is None:
+            return list(argv)
+        import shlex
+
+        files = " ".join(shlex.quote(f) for f in self.group.procs_files())
+        script = f'for f in {files}; do {{ echo $$ > "$f"; }} 2>/dev/null; done; exec "$@"'
+        return ["/bin/sh", "-c", script, "grader-enter", *argv]
+
     def live(self):
         if self.group is not None:
             return self.group.pids()
