@@ -243,6 +243,10 @@ def package_paths(packages):
             continue
         site = Path(dist.locate_file("")).resolve()
         tops = set()
+        if dist.files is None:  # no RECORD (a distribution's own packaging): its top-level names
+            names = (dist.read_text("top_level.txt") or "").split() or [key.replace("-", "_")]
+            tops.update(n for n in names if (site / n).is_dir())
+            tops.update(f"{n}.py" for n in names if (site / f"{n}.py").is_file())
         for f in dist.files or ():
             parts = Path(str(f)).parts
             if not parts or parts[0] in ("..", "/", "__pycache__") or parts[0].startswith(".") \
