@@ -1,11 +1,11 @@
 """Unit 09: recurrent networks, a vanilla RNN and an LSTM, forward and backward through time.
 
-A recurrent network reads a sequence one step at a time and carries a hidden state from each step to
-the next: ``h_t = f(h_{t-1}, x_t)``, with the same function (the same weights) at every step. Unrolled
-over T steps it is a deep network of T layers that share their weights, ``h_3 = f(f(f(h_0, x_1),
-x_2), x_3)``, and backpropagation through time (BPTT) is backpropagation through that unrolled
-graph: each hidden state receives gradient from its own output *and* from the next step, and the
-gradients of the shared weights are sums over all steps.
+A recurrent network reads a sequence one step at a time and carries a hidden state from each
+step to the next: ``h_t = f(h_{t-1}, x_t)``, with the same function (the same weights) at every
+step. Unrolled over T steps it is a deep network of T layers that share their weights,
+``h_3 = f(f(f(h_0, x_1), x_2), x_3)``, and backpropagation through time (BPTT) is
+backpropagation through that unrolled graph: each hidden state receives gradient from its own
+output *and* from the next step, and the gradients of the shared weights are sums over all steps.
 
 Shapes: N sequences in a batch, T time steps, D input features, H hidden units, V the vocabulary
 (the number of distinct tokens). Time is axis 1: x is (N, T, D) and the hidden states are
