@@ -120,14 +120,36 @@ def _progress(total, enabled, desc):
     return None
 
 
+class SGD:
+    """Plain gradient descent, w <- w - learning_rate * g (for comparison with Adam)."""
+
+    def __init__(self, params, *, learning_rate=1e-2):
+        self.learning_rate = learning_rate
+
+    def step(self, params, grads):
+        for k, g in grads.items():
+            params[k] = params[k] - self.learning_rate * g
+
+
+OPTIMIZERS = {"adam": Adam, "sgd": SGD}
+
+
+def _optimizer(name, params, learning_rate):
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name](params, learning_rate=learning_rate)
+
+
 def train_bptt(model, train_ids, *, val_ids=None, seq_len=32, batch_size=16, num_steps=500,
-               learning_rate=1e-2, max_norm=5.0, eval_every=100, truncate=True, progress=True):
+               learning_rate=1e-2, optimizer="adam", max_norm=5.0, eval_every=100,
+               truncate=True, progress=True):
     """Train a language model on one long id sequence with truncated BPTT, Adam and clipping.
 
     The training ids are cut into ``batch_size`` streams (``batchify``) read chunk after chunk
     of ``seq_len`` steps; each chunk starts from the state the previous chunk ended with (None
     at the start of every pass over the data). Every step clips the gradients to a global norm
-    of at most ``max_norm`` (None: no clipping) and applies one Adam update.
+    of at most ``max_norm`` (None: no clipping) and applies one update of the ``optimizer``
+    ("adam" or "sgd").
 
     Inputs:
         model: ``params`` and ``loss(x, y, h0=None) -> (loss, grads, h_last)``.
@@ -144,7 +166,7 @@ def train_bptt(model, train_ids, *, val_ids=None, seq_len=32, batch_size=16, num
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"train_bptt: {name} must be a positive integer, got {value!r}")
     streams = batchify(train_ids, batch_size)
-    optimizer = Adam(model.params, learning_rate=learning_rate)
+    optimizer = _optimizer(optimizer, model.params, learning_rate)
     history = {"loss": [], "grad_norm": [], "step": [], "val_loss": [], "val_perplexity": []}
 
     def record(step):
@@ -184,9 +206,9 @@ def train_bptt(model, train_ids, *, val_ids=None, seq_len=32, batch_size=16, num
 
 
 def train_sequences(model, x, y, *, batch_size=32, num_steps=300, learning_rate=1e-2,
-                    max_norm=5.0, rng, progress=True):
+                    optimizer="adam", max_norm=5.0, rng, progress=True):
     """Train on independent sequences (rows of x and y), each read whole (full BPTT), in random
-    minibatches, with Adam and clipping.
+    minibatches, with Adam (or "sgd") and clipping.
 
     Returns:
         history: dict with "loss" and "grad_norm", a float per step.
@@ -194,7 +216,7 @@ def train_sequences(model, x, y, *, batch_size=32, num_steps=300, learning_rate=
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"train_sequences: rng must be a numpy.random.Generator, got "
                         f"{type(rng).__name__}")
-    optimizer = Adam(model.params, learning_rate=learning_rate)
+    optimizer = _optimizer(optimizer, model.params, learning_rate)
     history = {"loss": [], "grad_norm": []}
     bar = _progress(num_steps, progress, "training")
     for _ in range(num_steps):
