@@ -1,9 +1,12 @@
 """Tests of unit 09, ``coursework/rnn.py``: RNN and LSTM steps and sequences, forward and backward
 through time; embedding, temporal affine and masked softmax layers; the ``CharRNN`` model.
 
-Forward tests call the student's forward and compare its outputs (the cache stays opaque in the
-worker). Backward tests call the student's own forward for the cache, pass that cache to the
-student's backward, and compare with the reference forward-then-backward. Inputs: non-square
+The RNN step and sequence, the embedding and the temporal affine layer follow the layer contract
+and are declared with the spec toolkit (``toolkit.Layer``): forward tests compare ``out`` (the
+cache stays opaque in the worker); backward tests pass the cache of the student's own forward to
+the student's backward and compare with the reference forward-then-backward. The LSTM returns a
+second state (``c_next``, ``c_last``) and its step backward takes two upstream gradients, so it has
+checks of its own below, built the same way. Inputs: non-square
 weights (D != H), non-zero biases and initial states, N = 1, T = 1 and H = 1 among the cases,
 pre-activations large enough to saturate tanh and the gates in one case. Upstream gradients are
 non-zero at every step, and dc_next is non-zero for the LSTM step.
@@ -21,6 +24,7 @@ from ..compare import Failed, as_array, describe
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import check_init, check_uses_rng, copy_params
+from .toolkit import Layer
 
 SPEC = Spec("rnn")
 
@@ -147,107 +151,94 @@ def softmax_cases(t):
     return cases + t.hidden("rnn", "softmax_cases", softmax_inputs)
 
 
-# ---------------------------------------------------------------- recipes (reference results)
-
-def forward_outputs(cw, forward, inputs, keep, **kwargs):
-    """The outputs of the reference ``rnn.<forward>`` at the positions ``keep`` (not the cache)."""
-    result = getattr(cw.rnn, forward)(*inputs, **kwargs)
-    return tuple(result[i] for i in keep) if len(keep) > 1 else result[keep[0]]
-
-
-def forward_backward(cw, forward, backward, inputs, upstream, **kwargs):
-    """The reference backward of ``upstream`` (a tuple of upstream gradients) through the cache
-    of the reference forward (the cache is its output at ``cache_index``)."""
-    result = getattr(cw.rnn, forward)(*inputs, **kwargs)
-    cache = result[CACHE_INDEX[forward]]
-    return getattr(cw.rnn, backward)(*upstream, cache)
-
-
-CACHE_INDEX = {"rnn_step_forward": 1, "rnn_forward": 1, "lstm_step_forward": 2,
-               "lstm_forward": 1, "word_embedding_forward": 1, "temporal_affine_forward": 1}
-
-
-# ---------------------------------------------------------------- checks
-
-def _student_forward(t, forward, inputs, kwargs, label, argnames, num_outputs):
-    target = f"rnn.{forward}"
-    cache_index = CACHE_INDEX[forward]
-    got, modified = t.student.call_full(target, *inputs, opaque=[cache_index], **kwargs)
-    t.no_input_modified(target, modified, argnames, label)
-    if not isinstance(got, tuple) or len(got) != num_outputs:
-        shape = {2: "(out, cache)", 3: "three values"}[num_outputs]
-        raise Failed(f"{forward}({label}): should return {shape} as its docstring says, got "
-                     f"{describe(got)}",
-                     hint="every forward returns its outputs and the cache for its backward")
-    return got
-
-
-def check_forward(t, forward, inputs, kwargs, label, argnames, names, num_outputs=2):
-    """Compare the outputs named ``names`` (all but the cache, in order) with the reference."""
-    target = f"rnn.{forward}"
-    got = _student_forward(t, forward, inputs, kwargs, label, argnames, num_outputs)
-    keep = [i for i in range(num_outputs) if i != CACHE_INDEX[forward]]
-    got = tuple(got[i] for i in keep) if len(keep) > 1 else got[keep[0]]
-    expected = t.ref.run(forward_outputs, forward, list(inputs), keep, **kwargs)
-    t.compare(target, got, expected, names=names, label=label,
-              mistakes=lambda: t.ref.mistakes(target, forward_outputs, forward, list(inputs),
-                                              keep, **kwargs))
-
-
-def check_backward(t, forward, backward, inputs, upstream, kwargs, label, argnames,
-                   upstream_names, names, num_outputs=2):
-    target = f"rnn.{backward}"
-    got = _student_forward(t, forward, inputs, kwargs, label, argnames, num_outputs)
-    cache = got[CACHE_INDEX[forward]]
-    result, modified = t.student.call_full(target, *upstream, cache)
-    t.no_input_modified(target, modified, upstream_names, label)
-    args = (forward, backward, list(inputs), tuple(upstream))
-    expected = t.ref.run(forward_backward, *args, **kwargs)
-    t.compare(target, result, expected, names=names, label=label,
-              mistakes=lambda: t.ref.mistakes(target, forward_backward, *args, **kwargs))
-
+# ---------------------------------------------------------------- layers of the toolkit
 
 RNN_GRADS = ("dx", "dh_prev", "dWx", "dWh", "db")
 SEQ_GRADS = ("dx", "dh0", "dWx", "dWh", "db")
 
 
-# ---------------------------------------------------------------- vanilla RNN
-
-@SPEC.test("rnn_step_forward", points=1)
-def rnn_step_forward(t):
-    """h_next = tanh(x @ Wx + h_prev @ Wh + b)."""
-    for case in step_cases(t, 1):
-        x, h_prev, _, Wx, Wh, b, _, _ = case.args
-        check_forward(t, "rnn_step_forward", (x, h_prev, Wx, Wh, b), {}, case.label,
-                      ("x", "h_prev", "Wx", "Wh", "b"), ("h_next",))
+def rnn_step_cases(t):
+    """(x, h_prev, Wx, Wh, b, dh_next) of every step case."""
+    return [Case(c.label, (c.args[0], c.args[1], *c.args[3:7]), c.kwargs)
+            for c in step_cases(t, 1)]
 
 
-@SPEC.test("rnn_step_backward", points=2)
-def rnn_step_backward(t):
-    """dx, dh_prev, dWx, dWh and db of one RNN step."""
-    for case in step_cases(t, 1):
-        x, h_prev, _, Wx, Wh, b, dh, _ = case.args
-        check_backward(t, "rnn_step_forward", "rnn_step_backward", (x, h_prev, Wx, Wh, b),
-                       (dh,), {}, case.label, ("x", "h_prev", "Wx", "Wh", "b"), ("dh_next",),
-                       RNN_GRADS)
+def rnn_cases(t):
+    """(x, h0, Wx, Wh, b, dh) of every sequence case."""
+    return [Case(c.label, (c.args[0], c.args[1], *c.args[3:7]), c.kwargs)
+            for c in sequence_cases(t, 1)]
 
 
-@SPEC.test("rnn_forward", points=1)
-def rnn_forward(t):
-    """The hidden states (N, T, H) of every step."""
-    for case in sequence_cases(t, 1):
-        x, h0, _, Wx, Wh, b, _ = case.args
-        check_forward(t, "rnn_forward", (x, h0, Wx, Wh, b), {}, case.label,
-                      ("x", "h0", "Wx", "Wh", "b"), ("h",))
+RNN_STEP = Layer(SPEC, "rnn_step", argnames=("x", "h_prev", "Wx", "Wh", "b"), grads=RNN_GRADS,
+                 cases=rnn_step_cases)
+rnn_step_forward, rnn_step_backward = RNN_STEP.tests(
+    points=(1, 2), docs=("h_next = tanh(x @ Wx + h_prev @ Wh + b).",
+                         "dx, dh_prev, dWx, dWh and db of one RNN step."))
+
+RNN = Layer(SPEC, "rnn", argnames=("x", "h0", "Wx", "Wh", "b"), grads=SEQ_GRADS, cases=rnn_cases)
+rnn_forward, rnn_backward = RNN.tests(
+    points=(1, 3), docs=("The hidden states (N, T, H) of every step.",
+                         "Backpropagation through time: dx, dh0 and the weights' gradients "
+                         "summed over the steps."))
+
+# ---------------------------------------------------------------- the LSTM's own checks
+#
+# lstm_step_forward returns (h_next, c_next, cache) and its backward takes two upstream
+# gradients; lstm_forward returns (h, cache, c_last). Outside the layer contract of the toolkit,
+# so checked here, with the outputs named as the docstrings name them.
+
+CACHE_INDEX = {"lstm_step_forward": 2, "lstm_forward": 1}
 
 
-@SPEC.test("rnn_backward", points=3)
-def rnn_backward(t):
-    """Backpropagation through time: dx, dh0 and the weights' gradients summed over the steps."""
-    for case in sequence_cases(t, 1):
-        x, h0, _, Wx, Wh, b, dh = case.args
-        check_backward(t, "rnn_forward", "rnn_backward", (x, h0, Wx, Wh, b), (dh,), {},
-                       case.label, ("x", "h0", "Wx", "Wh", "b"), ("dh",), SEQ_GRADS)
+def lstm_outputs(cw, forward, inputs, **kwargs):
+    """The outputs of the reference ``rnn.<forward>`` other than its cache."""
+    result = getattr(cw.rnn, forward)(*inputs, **kwargs)
+    return tuple(v for i, v in enumerate(result) if i != CACHE_INDEX[forward])
+
+
+def lstm_forward_backward(cw, forward, backward, inputs, upstream, **kwargs):
+    """The reference backward of the upstream gradients (a tuple) through the cache of the
+    reference forward."""
+    cache = getattr(cw.rnn, forward)(*inputs, **kwargs)[CACHE_INDEX[forward]]
+    return getattr(cw.rnn, backward)(*upstream, cache)
+
+
+def _student_lstm(t, forward, inputs, kwargs, label, argnames, names):
+    target = f"rnn.{forward}"
+    got, modified = t.student.call_full(target, *inputs, opaque=[CACHE_INDEX[forward]],
+                                        **kwargs)
+    t.no_input_modified(target, modified, argnames, label)
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        raise Failed(f"{forward}({label}): should return the three values ({', '.join(names)}) "
+                     f"its docstring lists, got {describe(got)}",
+                     hint=f"end the function with `return {', '.join(names)}`")
+    return tuple(got)
+
+
+def check_lstm_forward(t, forward, inputs, kwargs, label, argnames, names):
+    target = f"rnn.{forward}"
+    returned = {"lstm_step_forward": ("h_next", "c_next", "cache"),
+                "lstm_forward": ("h", "cache", "c_last")}[forward]
+    got = _student_lstm(t, forward, inputs, kwargs, label, argnames, returned)
+    answer = tuple(v for i, v in enumerate(got) if i != CACHE_INDEX[forward])
+    expected = t.ref.run(lstm_outputs, forward, list(inputs), **kwargs)
+    t.compare(target, answer, expected, names=names, label=label,
+              mistakes=lambda: t.ref.mistakes(target, lstm_outputs, forward, list(inputs),
+                                              **kwargs))
+
+
+def check_lstm_backward(t, forward, backward, inputs, upstream, kwargs, label, argnames,
+                        upstream_names, names):
+    target = f"rnn.{backward}"
+    returned = {"lstm_step_forward": ("h_next", "c_next", "cache"),
+                "lstm_forward": ("h", "cache", "c_last")}[forward]
+    got = _student_lstm(t, forward, inputs, kwargs, label, argnames, returned)
+    result, modified = t.student.call_full(target, *upstream, got[CACHE_INDEX[forward]])
+    t.no_input_modified(target, modified, upstream_names, label)
+    args = (forward, backward, list(inputs), tuple(upstream))
+    expected = t.ref.run(lstm_forward_backward, *args, **kwargs)
+    t.compare(target, result, expected, names=names, label=label,
+              mistakes=lambda: t.ref.mistakes(target, lstm_forward_backward, *args, **kwargs))
 
 
 # ---------------------------------------------------------------- LSTM
@@ -257,9 +248,9 @@ def lstm_step_forward(t):
     """h_next and c_next of one LSTM step, gate blocks in the order i, f, g, o."""
     for case in step_cases(t, 4):
         x, h_prev, c_prev, Wx, Wh, b, _, _ = case.args
-        check_forward(t, "lstm_step_forward", (x, h_prev, c_prev, Wx, Wh, b), {}, case.label,
-                      ("x", "h_prev", "c_prev", "Wx", "Wh", "b"), ("h_next", "c_next"),
-                      num_outputs=3)
+        check_lstm_forward(t, "lstm_step_forward", (x, h_prev, c_prev, Wx, Wh, b), {},
+                           case.label, ("x", "h_prev", "c_prev", "Wx", "Wh", "b"),
+                           ("h_next", "c_next"))
 
 
 @SPEC.test("lstm_step_backward", points=3)
@@ -267,10 +258,10 @@ def lstm_step_backward(t):
     """dx, dh_prev, dc_prev, dWx, dWh and db of one LSTM step, from dh_next and dc_next."""
     for case in step_cases(t, 4):
         x, h_prev, c_prev, Wx, Wh, b, dh, dc = case.args
-        check_backward(t, "lstm_step_forward", "lstm_step_backward",
-                       (x, h_prev, c_prev, Wx, Wh, b), (dh, dc), {}, case.label,
-                       ("x", "h_prev", "c_prev", "Wx", "Wh", "b"), ("dh_next", "dc_next"),
-                       ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db"), num_outputs=3)
+        check_lstm_backward(t, "lstm_step_forward", "lstm_step_backward",
+                            (x, h_prev, c_prev, Wx, Wh, b), (dh, dc), {}, case.label,
+                            ("x", "h_prev", "c_prev", "Wx", "Wh", "b"), ("dh_next", "dc_next"),
+                            ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db"))
 
 
 def lstm_sequence_cases(t):
@@ -289,8 +280,8 @@ def lstm_forward(t):
     """The hidden states (N, T, H) and the last cell state, with c0 None (zeros) or given."""
     for case in lstm_sequence_cases(t):
         x, h0, Wx, Wh, b, _ = case.args
-        check_forward(t, "lstm_forward", (x, h0, Wx, Wh, b), case.kwargs, case.label,
-                      ("x", "h0", "Wx", "Wh", "b"), ("h", "c_last"), num_outputs=3)
+        check_lstm_forward(t, "lstm_forward", (x, h0, Wx, Wh, b), case.kwargs, case.label,
+                           ("x", "h0", "Wx", "Wh", "b"), ("h", "c_last"))
 
 
 @SPEC.test("lstm_backward", points=3)
@@ -298,47 +289,27 @@ def lstm_backward(t):
     """Backpropagation through time for the LSTM: dx, dh0, dWx, dWh, db."""
     for case in lstm_sequence_cases(t):
         x, h0, Wx, Wh, b, dh = case.args
-        check_backward(t, "lstm_forward", "lstm_backward", (x, h0, Wx, Wh, b), (dh,),
-                       case.kwargs, case.label, ("x", "h0", "Wx", "Wh", "b"), ("dh",), SEQ_GRADS,
-                       num_outputs=3)
+        check_lstm_backward(t, "lstm_forward", "lstm_backward", (x, h0, Wx, Wh, b), (dh,),
+                            case.kwargs, case.label, ("x", "h0", "Wx", "Wh", "b"), ("dh",),
+                            SEQ_GRADS)
 
 
-# ---------------------------------------------------------------- embedding, affine, loss
+# ---------------------------------------------------------------- embedding and output layers
 
-@SPEC.test("word_embedding_forward", points=0.5)
-def word_embedding_forward(t):
-    """out[n, t] = W[x[n, t]]."""
-    for case in embedding_cases(t):
-        x, W, _ = case.args
-        check_forward(t, "word_embedding_forward", (x, W), {}, case.label, ("x", "W"), ("out",))
+WORD_EMBEDDING = Layer(SPEC, "word_embedding", argnames=("x", "W"), grads=("dW",),
+                       cases=embedding_cases)
+word_embedding_forward, word_embedding_backward = WORD_EMBEDDING.tests(
+    points=(0.5, 1), docs=("out[n, t] = W[x[n, t]].",
+                           "dW: the gradients of repeated ids add up; unused rows are zero."))
 
-
-@SPEC.test("word_embedding_backward", points=1)
-def word_embedding_backward(t):
-    """dW: the gradients of repeated ids add up; unused rows are zero."""
-    for case in embedding_cases(t):
-        x, W, dout = case.args
-        check_backward(t, "word_embedding_forward", "word_embedding_backward", (x, W), (dout,),
-                       {}, case.label, ("x", "W"), ("dout",), ("dW",))
+TEMPORAL_AFFINE = Layer(SPEC, "temporal_affine", argnames=("x", "w", "b"),
+                        grads=("dx", "dw", "db"), cases=temporal_affine_cases)
+temporal_affine_forward, temporal_affine_backward = TEMPORAL_AFFINE.tests(
+    points=(0.5, 1), docs=("out[n, t] = x[n, t] @ w + b.",
+                           "dx, and dw and db summed over all N x T positions."))
 
 
-@SPEC.test("temporal_affine_forward", points=0.5)
-def temporal_affine_forward(t):
-    """out[n, t] = x[n, t] @ w + b."""
-    for case in temporal_affine_cases(t):
-        x, w, b, _ = case.args
-        check_forward(t, "temporal_affine_forward", (x, w, b), {}, case.label, ("x", "w", "b"),
-                      ("out",))
-
-
-@SPEC.test("temporal_affine_backward", points=1)
-def temporal_affine_backward(t):
-    """dx, and dw and db summed over all N x T positions."""
-    for case in temporal_affine_cases(t):
-        x, w, b, dout = case.args
-        check_backward(t, "temporal_affine_forward", "temporal_affine_backward", (x, w, b),
-                       (dout,), {}, case.label, ("x", "w", "b"), ("dout",), ("dx", "dw", "db"))
-
+# ---------------------------------------------------------------- loss
 
 @SPEC.test("temporal_softmax_loss", points=2)
 def temporal_softmax_loss(t):
