@@ -2,8 +2,9 @@
 
 Backward variants read the reference caches: rnn_step (x, h_prev, Wx, Wh, h_next); rnn_forward
 and lstm_forward a list of step caches; lstm_step (x, h_prev, c_prev, Wx, Wh, i, f, g, o,
-tanh(c_next)); word_embedding (x, W.shape); temporal_affine (x, w, b). Each is tested to be
-recognised (tests/test_hints.py).
+tanh(c_next)); word_embedding (x, W.shape); temporal_affine (x, w, b). The wrong CharRNNs are
+small NumPy models built from the helpers here, initialised like the reference. Each mistake is
+tested to be recognised (tests/test_hints.py).
 """
 
 import numpy as np
@@ -270,6 +271,8 @@ def _embedding_backward(dout, cache, *, how):
         dW[ids] = rows
         return dW
     np.add.at(dW, ids, rows)
+    if how == "add":
+        return dW
     if how == "mean":
         return dW / ids.size
     counts = np.bincount(ids, minlength=shape[0])
@@ -380,3 +383,74 @@ MISTAKES = {
     "rnn.temporal_affine_backward": temporal_affine_backward_mistakes(),
     "rnn.temporal_softmax_loss": temporal_softmax_loss_mistakes(),
 }
+
+
+# ---------------------------------------------------------------- CharRNN
+
+def _char_rnn(*, divide_by="all", use_h0=True, detach_state=False):
+    """A CharRNN built like the reference (same params, same rng draws) with one mistake."""
+
+    class CharRNN:
+        def __init__(self, vocab_size, hidden_dim, *, embed_dim=None, cell="lstm",
+                     weight_scale=0.1, dtype=np.float64, rng):
+            self.vocab_size, self.hidden_dim, self.embed_dim = vocab_size, hidden_dim, embed_dim
+            self.cell, self.dtype = cell, np.dtype(dtype)
+            V, H = vocab_size, hidden_dim
+            D = V if embed_dim is None else embed_dim
+            G = H if cell == "rnn" else 4 * H
+            shapes = {"Wx": (D, G), "Wh": (H, G), "W_out": (H, V)}
+            if embed_dim is not None:
+                shapes = {"W_embed": (V, D), **shapes}
+            self.params = {k: (weight_scale * rng.standard_normal(s)).astype(self.dtype)
+                           for k, s in shapes.items()}
+            self.params["b"] = np.zeros(G, dtype=self.dtype)
+            self.params["b_out"] = np.zeros(V, dtype=self.dtype)
+
+        def loss(self, x, y, h0=None):
+            p, (N, T), H, V = self.params, x.shape, self.hidden_dim, self.vocab_size
+            e = np.eye(V)[x] if self.embed_dim is None else p["W_embed"][x]
+            if self.cell == "rnn":
+                start = h0 if h0 is not None and use_h0 else np.zeros((N, H))
+                h, steps = _rnn_forward(e, start, p["Wx"], p["Wh"], p["b"])
+                last = h[:, -1]
+            else:
+                start, c0 = h0 if h0 is not None and use_h0 else (np.zeros((N, H)), None)
+                h, steps, c_last = _lstm_forward(e, start, p["Wx"], p["Wh"], p["b"], c0)
+                last = (h[:, -1], c_last)
+            scores = h @ p["W_out"] + p["b_out"]
+            count = {"all": N * T, "N": N}[divide_by]
+            loss, dscores = _temporal_softmax(scores, y, np.ones((N, T), dtype=bool))
+            loss, dscores = loss * N * T / count, dscores * N * T / count
+            grads = {"W_out": h.reshape(-1, H).T @ dscores.reshape(-1, V),
+                     "b_out": dscores.reshape(-1, V).sum(axis=0)}
+            dh = dscores @ p["W_out"].T
+            if detach_state:  # no gradient between the steps: each step backward alone
+                backward = _rnn_backward if self.cell == "rnn" else _lstm_backward
+                de, _, grads["Wx"], grads["Wh"], grads["b"] = backward(
+                    dh, steps, **({"carry": False} if self.cell == "rnn" else
+                                  {"carry_h": False, "carry_c": False}))
+            elif self.cell == "rnn":
+                de, _, grads["Wx"], grads["Wh"], grads["b"] = _rnn_backward(dh, steps)
+            else:
+                de, _, grads["Wx"], grads["Wh"], grads["b"] = _lstm_backward(dh, steps)
+            if self.embed_dim is not None:
+                grads["W_embed"] = _embedding_backward(de, (x, p["W_embed"].shape), how="add")
+            return loss, grads, last
+
+    return CharRNN
+
+
+def char_rnn_mistakes():
+    return [
+        ("the loss is the mean over all N x T positions (sum over the steps divided by N * T), "
+         "not divided by N only",
+         _char_rnn(divide_by="N")),
+        ("h0, when given, is the initial state (the h_last of the previous chunk), not zeros",
+         _char_rnn(use_h0=False)),
+        ("backpropagate through time: the hidden states pass gradient from each step to the one "
+         "before it",
+         _char_rnn(detach_state=True)),
+    ]
+
+
+MISTAKES["rnn.CharRNN"] = char_rnn_mistakes()
