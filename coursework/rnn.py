@@ -177,6 +177,7 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
         o = sigmoid(a[:, 3H:4H])    output gate
         c_next = f * c_prev + i * g
         h_next = o * tanh(c_next)
+    (The provided ``_sigmoid`` at the top of this module computes the sigmoid without overflow.)
 
     Inputs:
         x: (N, D). h_prev: (N, H). c_prev: (N, H) the previous cell state.
