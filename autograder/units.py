@@ -30,6 +30,7 @@ UNITS = {
                              ["architectures"], packages=("numpy", "torch")),
     "07_segmentation": Unit("Semantic segmentation: upsampling, metrics, losses and a U-Net",
                             ["segmentation", "segnets"], packages=("numpy", "torch")),
+    "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
 }
 
 

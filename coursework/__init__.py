@@ -10,12 +10,15 @@ unit       module(s)                     notebook
            mlp, training
 03         conv, cnn                     03_cnn_layers.ipynb
 06         architectures (PyTorch)       06_cnn_architectures.ipynb
+07         segmentation, segnets     07_segmentation.ipynb
+           (PyTorch)
+09         rnn                           09_rnn.ipynb
 ========== ============================= ===============================
 
-``backend``, ``data`` and ``training`` are provided helpers: you do not edit them. Your code may
+``backend``, ``data``, ``training``, ``text`` and ``bptt`` are provided helpers: you do not edit them. Your code may
 import NumPy and the Python standard library, nothing else: the grader runs it without other
 packages (SciPy, PyTorch...), since the point of these units is to write it yourself. From unit
-06 on, networks are built with PyTorch (``architectures``), and the grader lets those modules
+06 on, networks are built with PyTorch (``architectures``, ``segnets``), and the grader lets those modules
 import it. Functions you implement raise
 ``NotImplementedError`` until you do; check them from a notebook with
 ``from autograder import check; check("linear.svm_loss_naive")`` or grade them all with
