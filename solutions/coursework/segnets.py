@@ -208,13 +208,15 @@ def torch_focal_loss(logits, target, *, gamma=2.0, alpha=None):
 def fit_segmentation(model, images, masks, *, loss_fn=None, epochs=10, lr=3e-3, batch_size=32,
                      seed=0):
     """Train ``model`` with Adam on (images (N, C, H, W) float, masks (N, H, W) int) arrays or
-    tensors; ``loss_fn(logits, target)`` defaults to the pixel cross entropy. Returns the mean
-    training loss of every epoch (a list). The same seed gives the same batches."""
+    tensors; ``loss_fn(logits, target)`` defaults to the pixel cross entropy. The learning rate
+    follows a cosine from ``lr`` down to 0 over the epochs. Returns the mean training loss of
+    every epoch (a list). The same seed gives the same batches."""
     loss_fn = loss_fn or nn.functional.cross_entropy
     images = torch.as_tensor(images, dtype=torch.float32)
     masks = torch.as_tensor(masks, dtype=torch.int64)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     history = []
     for _ in range(epochs):
         model.train()
@@ -228,6 +230,7 @@ def fit_segmentation(model, images, masks, *, loss_fn=None, epochs=10, lr=3e-3, 
             optimizer.step()
             total += float(loss.detach()) * len(batch)
         history.append(total / len(images))
+        schedule.step()
     return history
 
 
