@@ -16,16 +16,8 @@ Inputs are never modified in place. The code takes its array module from its inp
 (``xp = xp_of(x)``), so it runs on NumPy arrays on a CPU and on CuPy arrays on a GPU.
 """
 
-import numbers
-
 from .backend import xp_of
-
-
-def _check_alpha(name, alpha):
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"{name}: alpha must be a real number, got {alpha!r}")
-    if alpha < 0:
-        raise ValueError(f"{name}: alpha must be >= 0, got {alpha}")
+from .checks import check_real
 
 
 def affine_forward(x, w, b):
@@ -52,7 +44,8 @@ def affine_forward(x, w, b):
     if b.shape[0] != w.shape[1]:
         raise ValueError(f"affine_forward: b{tuple(b.shape)} does not match the "
                          f"{w.shape[1]} outputs of w{tuple(w.shape)}")
-    raise NotImplementedError("affine_forward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "affine_forward: not implemented yet; write it in coursework/layers.py")
     return out, cache
 
 
@@ -68,7 +61,8 @@ def affine_backward(dout, cache):
         db: (M,) dL/db = dout summed over the batch (b is added to every row, so every row's
             gradient flows into it).
     """
-    raise NotImplementedError("affine_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "affine_backward: not implemented yet; write it in coursework/layers.py")
     return dx, dw, db
 
 
@@ -94,7 +88,8 @@ def relu_backward(dout, cache):
     Returns:
         dx: same shape as x. (At x == 0 exactly ReLU has no derivative; either 0 or 1 is accepted.)
     """
-    raise NotImplementedError("relu_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "relu_backward: not implemented yet; write it in coursework/layers.py")
     return dx
 
 
@@ -109,7 +104,8 @@ def sigmoid_forward(x):
 
     Computed so that exp never overflows, for x of any size.
     """
-    raise NotImplementedError("sigmoid_forward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "sigmoid_forward: not implemented yet; write it in coursework/layers.py")
     return out, cache
 
 
@@ -122,7 +118,8 @@ def sigmoid_backward(dout, cache):
     Returns:
         dx: same shape as x.
     """
-    raise NotImplementedError("sigmoid_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "sigmoid_backward: not implemented yet; write it in coursework/layers.py")
     return dx
 
 
@@ -148,7 +145,8 @@ def tanh_backward(dout, cache):
     Returns:
         dx: same shape as x.
     """
-    raise NotImplementedError("tanh_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "tanh_backward: not implemented yet; write it in coursework/layers.py")
     return dx
 
 
@@ -162,8 +160,9 @@ def leaky_relu_forward(x, *, alpha=0.01):
         out: same shape as x.
         cache: whatever ``leaky_relu_backward`` needs (alpha included).
     """
-    _check_alpha("leaky_relu_forward", alpha)
-    raise NotImplementedError("leaky_relu_forward: not implemented yet; write it in coursework/layers.py")
+    check_real("leaky_relu_forward", "alpha", alpha, minimum=0)
+    raise NotImplementedError(
+        "leaky_relu_forward: not implemented yet; write it in coursework/layers.py")
     return out, cache
 
 
@@ -176,7 +175,8 @@ def leaky_relu_backward(dout, cache):
     Returns:
         dx: same shape as x. (At x == 0 exactly either slope is accepted.)
     """
-    raise NotImplementedError("leaky_relu_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "leaky_relu_backward: not implemented yet; write it in coursework/layers.py")
     return dx
 
 
@@ -192,7 +192,7 @@ def elu_forward(x, *, alpha=1.0):
 
     Clevert et al., "Fast and accurate deep network learning by exponential linear units", 2016.
     """
-    _check_alpha("elu_forward", alpha)
+    check_real("elu_forward", "alpha", alpha, minimum=0)
     raise NotImplementedError("elu_forward: not implemented yet; write it in coursework/layers.py")
     return out, cache
 

@@ -11,10 +11,10 @@ unit       module(s)                     notebook
 03         conv, cnn                     03_cnn_layers.ipynb
 ========== ============================= ===============================
 
-``backend``, ``data`` and ``training`` are provided helpers: you do not edit them. Your code may
-import NumPy and the Python standard library, nothing else: the grader runs it without other
-packages (SciPy, PyTorch...), since the point of these units is to write it yourself. Functions you implement raise
-``NotImplementedError`` until you do; check them from a notebook with
-``from autograder import check; check("linear.svm_loss_naive")`` or grade them all with
-``make grade``.
+``backend``, ``checks`` (argument checks), ``data`` and ``training`` are provided helpers: you do
+not edit them. Your code may import NumPy and the Python standard library, nothing else: the
+grader runs it without other packages (SciPy, PyTorch...), since the point of these units is to
+write it yourself. Functions you implement raise ``NotImplementedError`` until you do; check them
+from a notebook with ``from autograder import check; check("linear.svm_loss_naive")`` or grade
+them all with ``make grade``.
 """

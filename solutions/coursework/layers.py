@@ -16,16 +16,8 @@ Inputs are never modified in place. The code takes its array module from its inp
 (``xp = xp_of(x)``), so it runs on NumPy arrays on a CPU and on CuPy arrays on a GPU.
 """
 
-import numbers
-
 from .backend import xp_of
-
-
-def _check_alpha(name, alpha):
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"{name}: alpha must be a real number, got {alpha!r}")
-    if alpha < 0:
-        raise ValueError(f"{name}: alpha must be >= 0, got {alpha}")
+from .checks import check_real
 
 
 def affine_forward(x, w, b):
@@ -193,7 +185,7 @@ def leaky_relu_forward(x, *, alpha=0.01):
         out: same shape as x.
         cache: whatever ``leaky_relu_backward`` needs (alpha included).
     """
-    _check_alpha("leaky_relu_forward", alpha)
+    check_real("leaky_relu_forward", "alpha", alpha, minimum=0)
     # BEGIN SOLUTION
     xp = xp_of(x)
     out = xp.where(x > 0, x, alpha * x)
@@ -231,7 +223,7 @@ def elu_forward(x, *, alpha=1.0):
 
     Clevert et al., "Fast and accurate deep network learning by exponential linear units", 2016.
     """
-    _check_alpha("elu_forward", alpha)
+    check_real("elu_forward", "alpha", alpha, minimum=0)
     # BEGIN SOLUTION
     xp = xp_of(x)
     # exp only of the non-positive part: no overflow for large positive x. expm1(x) = exp(x) - 1
