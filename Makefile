@@ -8,11 +8,12 @@ SUBMISSION ?= .
 TORCH_CPU := torch==2.13.0
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: help sandbox-tools grade test unit-test nbval lab stubs release nbgrader bench clean-venv
+.PHONY: help sandbox-tools grade test unit-test lint nbval lab stubs release nbgrader bench clean-venv
 
 help:
 	@echo "make grade [SUBMISSION=dir]   grade a submission (default: this checkout's coursework/)"
 	@echo "make test                     every test, nbval over all notebooks included"
+	@echo "make lint                     ruff over autograder, solutions, coursework, benchmarks"
 	@echo "make lab                      JupyterLab on the course"
 	@echo "make stubs                    regenerate coursework/ from solutions/coursework/"
 	@echo "make bench                    benchmarks (ratios printed, not asserted)"
@@ -42,9 +43,16 @@ sandbox-tools:
 		else echo "note: bubblewrap not installed; the grader falls back to process limits"; fi; }
 
 test: $(VENV)/.installed sandbox-tools
+	$(VENV)/bin/ruff check $(LINTED)
 	$(PY) -m autograder stubs --check
 	$(PY) -m pytest -n 2 --dist loadgroup autograder/tests
 	PYTHONPATH=$(CURDIR)/solutions $(PY) -m pytest -p no:cacheprovider $(NBVAL_FLAGS) notebooks
+
+# ruff's rules and exclusions are in pyproject.toml ([tool.ruff]).
+LINTED := autograder solutions coursework benchmarks
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check $(LINTED)
 
 unit-test: $(VENV)/.installed
 	$(PY) -m pytest -n 2 --dist loadgroup autograder/tests

@@ -269,7 +269,8 @@ def build(course_dir, *, notebooks_dir=NOTEBOOKS_DIR, units=None, log=print):
 
 def _mark_only_claimed(nb, unit, entry):
     """A unit's second notebook: its check cells grade what the first one did not."""
-    claimed = {k for cells in entry["notebooks"].values() for c in cells.values() for k in c["keys"]}
+    claimed = {k for cells in entry["notebooks"].values() for c in cells.values()
+               for k in c["keys"]}
     points = unit_keys(unit)
     graded, used = {}, {gid for cells in entry["notebooks"].values() for gid in cells}
     for cell in nb.cells:

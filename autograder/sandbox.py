@@ -100,7 +100,8 @@ def running_as_root():
 
 
 def _reachable_by_others(path, *, directory):
-    """True when a user who is neither owner nor group can reach ``path`` (read, and list or run)."""
+    """True when a user who is neither owner nor group can reach ``path`` (read, and list or
+    run)."""
     path = Path(path).resolve()
     for parent in list(path.parents)[::-1]:
         try:
