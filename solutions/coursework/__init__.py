@@ -1,15 +1,7 @@
 """coursework: the package you implement during the course.
 
-Each module is one topic of the course and is taught by the notebook of the same name:
-
-========== ============================= ===============================
-unit       module(s)                     notebook
-========== ============================= ===============================
-01         linear                        01_linear_classifier.ipynb
-02         layers, losses, gradcheck,    02_mlp_backprop.ipynb
-           mlp, training
-03         conv, cnn                     03_cnn_layers.ipynb
-========== ============================= ===============================
+Each module is one topic of the course, taught by the notebook of its unit (``notebooks/``; the
+table of units and their modules is in the README).
 
 ``backend``, ``checks`` (argument checks), ``data`` and ``training`` are provided helpers: you do
 not edit them. Your code may import NumPy and the Python standard library, nothing else: the
