@@ -8,7 +8,7 @@ SUBMISSION ?= .
 TORCH_CPU := torch==2.13.0
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: help sandbox-tools grade test unit-test lint nbval lab stubs release nbgrader bench clean-venv
+.PHONY: help sandbox-tools grade test unit-test nbval lab stubs release nbgrader bench clean-venv
 
 help:
 	@echo "make grade [SUBMISSION=dir]   grade a submission (default: this checkout's coursework/)"
@@ -51,6 +51,7 @@ test: $(VENV)/.installed sandbox-tools
 # ruff's rules and exclusions are in pyproject.toml ([tool.ruff]).
 LINTED := autograder solutions coursework benchmarks
 
+.PHONY: lint
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(LINTED)
 
