@@ -96,6 +96,7 @@ class Oracle:
         self.recording = None  # dict filled by ``run``/``mistakes`` when recording
         self._cw = None
         self._mistakes = {}
+        self._provided = None
 
     @property
     def cw(self):
@@ -121,6 +122,22 @@ class Oracle:
         if self.recording is not None:
             self.recording["outputs"][key] = wire.encode(result)
         return result
+
+    def provided(self):
+        """Fingerprints of the functions the course provides (reference functions without a
+        solution region): the rules about loops do not count their loops."""
+        if self.recorded is not None:
+            return set(self.recorded.get("provided", []))
+        if self._provided is None:
+            from .rules import provided_fingerprints
+
+            sources = {}
+            for path in sorted(Path(REFERENCE_PACKAGE).glob("*.py")):
+                sources[path.stem] = path.read_text(encoding="utf-8")
+            self._provided = provided_fingerprints(sources)
+        if self.recording is not None:
+            self.recording["provided"] = sorted(self._provided)
+        return self._provided
 
     def mistakes(self, target, recipe, *args, **kwargs):
         """[(description, output)] of every known mistake of ``target`` on these inputs: the
@@ -174,6 +191,8 @@ def load_recorded(modules, directory=RECORDED_DIR):
             data = json.loads(path.read_text())
             merged["outputs"].update(data["outputs"])
             merged["mistakes"].update(data["mistakes"])
+            merged.setdefault("provided", [])
+            merged["provided"] = sorted(set(merged["provided"]) | set(data.get("provided", [])))
     return merged if found else None
 
 

@@ -12,8 +12,6 @@ source (loop nesting depth at most 2) and, for the convolution, by a large layer
 loops cannot finish within the worker's time limit.
 """
 
-import ast
-
 import numpy as np
 
 from ..compare import Failed, describe
@@ -217,27 +215,22 @@ def backward_test(t, forward, target, recipe, cases, argnames, names):
                   mistakes=lambda: t.ref.mistakes(target, recipe, *case.args, **case.kwargs))
 
 
-def loop_depth(node):
-    """Deepest nesting of loops (for, while, and each ``for`` clause of a comprehension)."""
-    best = 0
-    for child in ast.iter_child_nodes(node):
-        best = max(best, loop_depth(child))
-    if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-        return best + 1
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        return best + len(node.generators)
-    return best
-
-
 def at_most_two_nested_loops(t, target):
-    """Fail when ``target`` nests loops more than two deep (window offsets k, l are allowed)."""
-    node = t.function_node(target)
-    depth = loop_depth(node) if node is not None else 0
-    if depth > 2:
+    """Fail when the code that runs for ``target`` (the function and what of the package it
+    calls, aliases or wraps) nests loops more than two deep (window offsets k, l are allowed)."""
+    t.no_case()
+    finding = t.loops(target)
+    if finding.dynamic:
+        raise Failed(f"{_name(target)}: the grader cannot see which code runs: the package uses "
+                     f"{finding.dynamic}; write the fast version as plain code")
+    if finding.depth > 2:
+        depth = "unboundedly (recursion)" if finding.depth == float("inf") else \
+            f"{finding.depth} deep"
         raise Failed(
-            f"{_name(target)}: its loops are nested {depth} deep; the fast version may loop only "
-            "over the offsets inside the window (two nested loops at most), never over examples, "
-            "channels, filters and output positions",
+            f"{_name(target)}: its loops, with those of the code it calls, are nested {depth} "
+            f"({finding.where}); the fast version may loop only over the offsets inside the "
+            "window (two nested loops at most), never over examples, channels, filters and "
+            "output positions",
             hint="copy the strided slice xpad[:, :, k::stride, l::stride] of the whole batch for "
                  "each kernel offset (k, l), then do one matrix product")
 
