@@ -25,6 +25,8 @@ import hashlib
 INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
               "apply_over_axes", "piecewise", "fromfunction", "starmap", "accumulate"}
+# names that are loops only as builtins or from functools/itertools (np.add.reduce is not)
+PLAIN_ONLY = {"map", "filter", "reduce", "starmap", "accumulate"}
 DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__",
                  "setattr", "delattr", "execfile", "reload"}
 DYNAMIC_NAMES = {"importlib", "ctypes", "inspect", "types", "marshal", "pickle", "builtins",
@@ -252,7 +254,7 @@ class Program:
         elif own_loops and isinstance(node, COMPREHENSIONS):
             inner = level + len(node.generators)
             best = _deeper(best, Finding(inner, f"coursework/{module}.py, line {node.lineno}"))
-        elif own_loops and isinstance(node, ast.Call) and _call_name(node) in LOOP_CALLS:
+        elif own_loops and isinstance(node, ast.Call) and _is_loop_call(node):
             inner = level + 1
             best = _deeper(best, Finding(inner, f"{_call_name(node)}() (coursework/{module}.py, "
                                                 f"line {node.lineno})"))
@@ -312,6 +314,16 @@ def _call_name(node):
     if isinstance(func, ast.Attribute):
         return func.attr
     return ""
+
+
+def _is_loop_call(node):
+    name = _call_name(node)
+    if name not in LOOP_CALLS:
+        return False
+    if name in PLAIN_ONLY and isinstance(node.func, ast.Attribute):
+        base = node.func.value
+        return isinstance(base, ast.Name) and base.id in ("functools", "itertools")
+    return True
 
 
 def _dynamic_call(node):

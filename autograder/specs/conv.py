@@ -235,10 +235,14 @@ def at_most_two_nested_loops(t, target):
                  "each kernel offset (k, l), then do one matrix product")
 
 
-def _timed(t, target, *args, opaque=(), what, **kwargs):
+def _timed(t, target, *args, opaque=(), what, method=None, target_name=None, **kwargs):
+    """A call of ``target`` (or of ``method`` of the handle args[0]) within the time limit."""
     try:
+        if method is not None:
+            return t.student.method(args[0], method, *args[1:], opaque=opaque, **kwargs)
         return t.student.call(target, *args, opaque=opaque, **kwargs)
     except StudentTimeout:
+        target = target or target_name
         raise Failed(f"{_name(target)}: did not finish {what} within the time limit (the "
                      "reference needs well under a second): something is not vectorized",
                      hint="loop over the kernel offsets at most; gather all windows with "
@@ -250,21 +254,82 @@ def _timed(t, target, *args, opaque=(), what, **kwargs):
 SPEED_CONV = (128, 3, 32, 32, 64, 3, 3, 1, 1)
 
 
-def conv_speed(t, *, backward):
+SPEED_PROBE_SEED = 1234
+
+
+def speed_inputs():
     N, C, H, W, F, HH, WW, stride, pad = SPEED_CONV
     rng = np.random.default_rng(99)
     x = rng.standard_normal((N, C, H, W))
     w = rng.standard_normal((F, C, HH, WW)) * 0.1
     b = rng.standard_normal(F)
+    H_out, W_out = out_size(H, HH, stride, pad), out_size(W, WW, stride, pad)
+    probe = np.random.default_rng(SPEED_PROBE_SEED)
+    r_out = probe.standard_normal(H_out * W_out)
+    r_in = probe.standard_normal(H * W)
+    return x, w, b, r_out, r_in, {"stride": stride, "pad": pad}
+
+
+def conv_speed_forward(cw, x, w, b, r_out, *, stride, pad):
+    """The large layer's output projected on r_out over the output positions: (N, F)."""
+    out = cw.conv.conv_forward(x, w, b, stride=stride, pad=pad)[0]
+    return out.reshape(out.shape[0], out.shape[1], -1) @ r_out
+
+
+def conv_speed_backward(cw, x, w, b, r_in, *, stride, pad):
+    """dx projected on r_in over the input positions (N, C), dw and db of the large layer, with
+    the layer's own output as the upstream gradient."""
+    out, cache = cw.conv.conv_forward(x, w, b, stride=stride, pad=pad)
+    dx, dw, db = cw.conv.conv_backward(out, cache)
+    return dx.reshape(dx.shape[0], dx.shape[1], -1) @ r_in, dw, db
+
+
+def _remote_projection(t, target, handle, shape, r, what):
+    """``handle`` (an array kept in the worker) reshaped to (shape[0], shape[1], -1) and
+    multiplied by r, computed in the worker: a small result that depends on every entry."""
+    try:
+        got_shape = t.student.getattr(handle, "shape")
+    except StudentError:
+        got_shape = None
+    if not isinstance(got_shape, (tuple, list)) or tuple(got_shape) != tuple(shape):
+        raise Failed(f"{_name(target)}(large layer): {what} should be an array of shape "
+                     f"{tuple(shape)}, got {got_shape!r:.80}", kind="shape")
+    flat = _timed(t, None, handle, shape[0], shape[1], -1, method="reshape", opaque=[0],
+                  what=f"reading {what}", target_name=target)
+    return _timed(t, None, flat, r, method="dot", what=f"reading {what}", target_name=target)
+
+
+def conv_speed(t, *, backward):
+    """The large layer within the time limit, and its results compared (projected in the
+    worker on a random vector, so that nothing large travels yet every entry counts)."""
+    N, C, H, W, F, HH, WW, stride, pad = SPEED_CONV
+    x, w, b, r_out, r_in, kw = speed_inputs()
+    t.case("large layer")
     what = (f"a forward pass on x of shape {x.shape} with {F} filters of {HH}x{WW}, stride "
             f"{stride}, pad {pad}")
-    # Outputs stay in the worker (handles): nothing large travels.
-    handles = _timed(t, "conv.conv_forward", x, w, b, opaque=[0, 1], what=what,
-                        stride=stride, pad=pad)
+    handles = _timed(t, "conv.conv_forward", x, w, b, opaque=[0, 1], what=what, **kw)
     out, cache = _out_and_cache("conv.conv_forward", handles, "large layer")
-    if backward:
-        _timed(t, "conv.conv_backward", out, cache, opaque=[0, 1, 2],
-               what=f"the backward pass of {what}")
+    H_out, W_out = out_size(H, HH, stride, pad), out_size(W, WW, stride, pad)
+    if not backward:
+        got = _remote_projection(t, "conv.conv_forward", out, (N, F, H_out, W_out), r_out,
+                                 "out")
+        expected = t.ref.run(conv_speed_forward, x, w, b, r_out, **kw)
+        t.compare("conv.conv_forward", got, expected, names=("out projected on a random "
+                                                             "vector",), label="large layer")
+        return
+    grads = _timed(t, "conv.conv_backward", out, cache, opaque=[0, 1, 2],
+                   what=f"the backward pass of {what}")
+    if not isinstance(grads, (tuple, list)) or len(grads) != 3:
+        raise Failed(f"conv_backward(large layer): should return (dx, dw, db), got "
+                     f"{describe(grads)}", kind="type")
+    dx = _remote_projection(t, "conv.conv_backward", grads[0], x.shape, r_in, "dx")
+    dw = _timed(t, None, grads[1], method="copy", what="reading dw",
+                target_name="conv.conv_backward")
+    db = _timed(t, None, grads[2], method="copy", what="reading db",
+                target_name="conv.conv_backward")
+    expected = t.ref.run(conv_speed_backward, x, w, b, r_in, **kw)
+    t.compare("conv.conv_backward", (dx, dw, db), expected,
+              names=("dx projected on a random vector", "dw", "db"), label="large layer")
 
 
 # ---------------------------------------------------------------------------------------------
