@@ -29,8 +29,8 @@ LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along
 PLAIN_ONLY = {"map", "filter", "reduce", "starmap", "accumulate"}
 DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__",
                  "setattr", "delattr", "execfile", "reload"}
-DYNAMIC_NAMES = {"importlib", "ctypes", "inspect", "types", "marshal", "pickle", "builtins",
-                 "__builtins__", "gc", "runpy", "code", "codeop"}
+DYNAMIC_NAMES = {"importlib", "types", "marshal", "pickle", "builtins", "__builtins__", "runpy",
+                 "code", "codeop"}
 DYNAMIC_ATTRS = {"__dict__", "__globals__", "__code__", "__builtins__", "modules",
                  "__getattribute__", "__setattr__", "__class__", "__closure__", "f_globals",
                  "f_locals", "__wrapped__"}
