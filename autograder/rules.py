@@ -111,7 +111,8 @@ class Program:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     for name in _target_names(target):
-                        self._bind(module, name, node.value)
+                        if node.value is not None:
+                            self._bind(module, name, node.value)
             elif isinstance(node, ast.ImportFrom):
                 source = self._module_of(module, node)
                 for alias in node.names:
@@ -184,13 +185,16 @@ class Program:
         self.names.setdefault(name, []).append((module, node))
 
     # -- resolution --------------------------------------------------------------------------
-    def resolve(self, module, name, seen=None):
-        """[(module, node)] that the name ``name`` of ``module`` may be bound to."""
+    def resolve(self, module, name, seen=None, before=None):
+        """[(module, node)] that the name ``name`` of ``module`` may be bound to; with
+        ``before`` (a line), only the bindings made above it (a module-level expression sees
+        the definitions made before it runs, a function body sees them all)."""
         seen = seen if seen is not None else set()
         if (module, name) in seen or module not in self.trees:
             return []
         seen.add((module, name))
-        found = [(m, n) for m, n in self.names.get(name, []) if m == module]
+        found = [(m, n) for m, n in self.names.get(name, []) if m == module
+                 and (before is None or getattr(n, "lineno", 0) < before)]
         if name in self.aliases.get(module, {}):
             source, original = self.aliases[module][name]
             if original is not None:
@@ -201,10 +205,10 @@ class Program:
         found += [(m, n) for m, n in self.names.get("__getattr__", []) if m == module]
         return found
 
-    def _reference(self, module, node):
+    def _reference(self, module, node, before=None):
         """[(module, node)] that an expression naming something may refer to."""
         if isinstance(node, ast.Name):
-            return self.resolve(module, node.id)
+            return self.resolve(module, node.id, before=before)
         if isinstance(node, ast.Attribute):
             owner = self._module_named(module, node.value)
             if owner is not None:
@@ -233,13 +237,17 @@ class Program:
         try:
             own_loops = not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                              and fingerprint(node) in self.provided)
-            result = self._walk(module, node, 0, own_loops)
+            # a module-level expression (an alias, a wrapper call) runs where it stands
+            before = None if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                               ast.ClassDef, ast.Lambda, LOOPS)) \
+                else getattr(node, "lineno", None)
+            result = self._walk(module, node, 0, own_loops, before)
         finally:
             self._stack.discard(key)
         self._memo[key] = result
         return result
 
-    def _walk(self, module, node, level, own_loops):
+    def _walk(self, module, node, level, own_loops, before=None):
         best = Finding(level, "")
         if isinstance(node, ast.Call):
             blind = _dynamic_call(node)
@@ -260,13 +268,16 @@ class Program:
                                                 f"line {node.lineno})"))
         if isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
                 not isinstance(getattr(node, "ctx", None), ast.Store):
-            for target_module, target in self._reference(module, node):
+            for target_module, target in self._reference(module, node, before):
                 if target is node:
                     continue
                 found = self.depth_of(target_module, target)
                 best = _deeper(best, Finding(level + found.depth, found.where, found.dynamic))
         for child in children:  # nested defs count where they are defined (over-approximation)
-            best = _deeper(best, self._walk(module, child, inner, own_loops))
+            inside = before
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                inside = None  # a body runs when called, after the module has run
+            best = _deeper(best, self._walk(module, child, inner, own_loops, inside))
         return best
 
     def analyse(self, module, name):

@@ -137,7 +137,7 @@ def linear_classifier(t):
         if W0 is not None:
             t.student.setattr(model, "W", W0)
         t.student.setattr(model, "loss", Fn("probe_loss", {"C": 3}))
-        label = (f"{cls}, learning_rate={lr}, reg={reg}, num_iters={num_iters}, batch_size="
+        label = (f"learning_rate={lr}, reg={reg}, num_iters={num_iters}, batch_size="
                  f"{batch_size}, " + ("W None" if W0 is None else "W set"))
         t.case(label)
         value, modified = t.student.method_full(model, "train", X, y, learning_rate=lr, reg=reg,

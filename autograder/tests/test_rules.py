@@ -159,3 +159,19 @@ def test_vectorized_reductions_are_not_loops():
               "def g(x):\n    return functools.reduce(lambda a, b: a + b, x)\n")
     assert analyse("linear.f", linear=source).depth == 0
     assert analyse("linear.g", linear=source).depth == 1
+
+
+def test_wrapping_the_previous_definition_is_not_recursion():
+    source = """
+def conv_forward(x):
+    for k in range(3):
+        for l in range(3):
+            x = x + 1
+    return x
+
+_forward = conv_forward
+
+def conv_forward(x):
+    return _forward(x)
+"""
+    assert analyse("conv.conv_forward", conv=source).depth == 2
