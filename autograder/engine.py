@@ -153,6 +153,17 @@ def _hidden_fault(status, kind):
             "crashed": "the worker process died"}.get(status, status)
 
 
+def _one_blas_thread():
+    """The judge's reference computations on one BLAS thread: on a busy machine a threaded BLAS
+    spinning against other processes makes a 0.1 s product take seconds."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency of scikit-learn
+        import contextlib
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), oracle=None,
           budget_seconds=600.0, use_bwrap=None, keys=None):
     """Grade ``submission`` (a folder with a ``coursework`` package); return the report dict.
@@ -165,8 +176,8 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
     oracle = oracle or oracle_mod.default_oracle(unit_names)
     report = {"submission": str(submission), "total": 0.0, "max": 0.0, "units": {}}
     started = time.monotonic()
-    with Student(submission, limits, use_bwrap=use_bwrap,
-                 hidden=default_hidden(submission, hidden)) as student:
+    with _one_blas_thread(), Student(submission, limits, use_bwrap=use_bwrap,
+                                     hidden=default_hidden(submission, hidden)) as student:
         report["containment"] = student.containment.note
         student.deadline = started + budget_seconds
         trial = Trial(student, oracle, public_only=public_only)

@@ -129,12 +129,7 @@ class Oracle:
         if self.recorded is not None:
             return set(self.recorded.get("provided", []))
         if self._provided is None:
-            from .rules import provided_fingerprints
-
-            sources = {}
-            for path in sorted(Path(REFERENCE_PACKAGE).glob("*.py")):
-                sources[path.stem] = path.read_text(encoding="utf-8")
-            self._provided = provided_fingerprints(sources)
+            self._provided = _reference_provided()
         if self.recording is not None:
             self.recording["provided"] = sorted(self._provided)
         return self._provided
@@ -167,6 +162,22 @@ class Oracle:
                 mod = importlib.import_module(f"autograder.mistakes.{module}")
                 self._mistakes[module] = getattr(mod, "MISTAKES", {})
         return self._mistakes[module].get(target, [])
+
+
+_PROVIDED = {}
+
+
+def _reference_provided():
+    """Fingerprints of the reference's provided functions, computed once per reference state."""
+    from .rules import provided_fingerprints
+
+    paths = sorted(Path(REFERENCE_PACKAGE).glob("*.py"))
+    key = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    if key not in _PROVIDED:
+        _PROVIDED.clear()
+        _PROVIDED[key] = provided_fingerprints(
+            {p.stem: p.read_text(encoding="utf-8") for p in paths})
+    return _PROVIDED[key]
 
 
 def _apply(recipe, cw, args, kwargs):

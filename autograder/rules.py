@@ -74,23 +74,37 @@ class Program:
     """The modules of a submission's package, parsed once."""
 
     def __init__(self, sources, provided=()):
+        self.sources = dict(sources)
         self.trees = {}
-        for module, text in sources.items():
-            try:
-                self.trees[module] = ast.parse(text)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                continue  # its calls report the broken module
         self.provided = set(provided)
         self.names = {}  # every top-level binding name -> [(module, node)]
-        self.aliases = {m: {} for m in self.trees}  # module -> {local name: (module, name|None)}
-        self.stars = {m: [] for m in self.trees}
+        self.aliases = {}  # module -> {local name: (module, name|None)}
+        self.stars = {}
         self.attribute_stores = {}  # (module, name) -> [(module, value node)] assigned to it
         self.blind = {}  # module -> the first construct that hides which code runs
-        self.imports = {m: set() for m in self.trees}  # module -> package modules it imports
-        for module, tree in self.trees.items():
-            self._index(module, tree)
+        self.imports = {}  # module -> package modules it imports
         self._memo = {}
         self._stack = set()
+
+    def load(self, *roots):
+        """Parse and index the modules that importing ``roots`` (and the package) runs: only
+        they can define, patch or rebind what runs."""
+        todo, added = [*roots, "__init__"], False
+        while todo:
+            module = todo.pop()
+            if module in self.trees or module not in self.sources:
+                continue
+            try:
+                tree = ast.parse(self.sources[module])
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = ast.Module(body=[], type_ignores=[])  # its calls report the breakage
+            self.trees[module] = tree
+            self.aliases[module], self.stars[module], self.imports[module] = {}, [], set()
+            self._index(module, tree)
+            todo.extend(self.imports[module])
+            added = True
+        if added:
+            self._memo.clear()
 
     # -- indexing --------------------------------------------------------------------------
     def _module_of(self, module, node):
@@ -282,6 +296,7 @@ class Program:
 
     def analyse(self, module, name):
         """The Finding for the graded ``module.name``."""
+        self.load(module)
         candidates = self.resolve(module, name)
         if module not in self.trees:
             return Finding(0, "")
