@@ -285,6 +285,18 @@ def conv_speed_backward(cw, x, w, b, r_in, *, stride, pad):
     return dx.reshape(dx.shape[0], dx.shape[1], -1) @ r_in, dw, db
 
 
+def _speed_expected(t, recipe, *args, **kwargs):
+    """The reference result of a speed-test recipe, computed once per process (its inputs never
+    change) by the live reference; a recording or recorded oracle is always asked."""
+    live = getattr(t.ref, "recorded", None) is None and getattr(t.ref, "recording", 1) is None
+    if not live or recipe.__name__ not in _SPEED_EXPECTED:
+        result = t.ref.run(recipe, *args, **kwargs)
+        if not live:
+            return result
+        _SPEED_EXPECTED[recipe.__name__] = result
+    return _SPEED_EXPECTED[recipe.__name__]
+
+
 def _remote_projection(t, target, handle, shape, r, what):
     """``handle`` (an array kept in the worker) reshaped to (shape[0], shape[1], -1) and
     multiplied by r, computed in the worker: a small result that depends on every entry."""
@@ -314,9 +326,7 @@ def conv_speed(t, *, backward):
     if not backward:
         got = _remote_projection(t, "conv.conv_forward", out, (N, F, H_out, W_out), r_out,
                                  "out")
-        if "forward" not in _SPEED_EXPECTED:
-            _SPEED_EXPECTED["forward"] = t.ref.run(conv_speed_forward, x, w, b, r_out, **kw)
-        expected = _SPEED_EXPECTED["forward"]
+        expected = _speed_expected(t, conv_speed_forward, x, w, b, r_out, **kw)
         t.compare("conv.conv_forward", got, expected, names=("out projected on a random "
                                                              "vector",), label="large layer")
         return
@@ -330,9 +340,7 @@ def conv_speed(t, *, backward):
                 target_name="conv.conv_backward")
     db = _timed(t, None, grads[2], method="copy", what="reading db",
                 target_name="conv.conv_backward")
-    if "backward" not in _SPEED_EXPECTED:
-        _SPEED_EXPECTED["backward"] = t.ref.run(conv_speed_backward, x, w, b, r_in, **kw)
-    expected = _SPEED_EXPECTED["backward"]
+    expected = _speed_expected(t, conv_speed_backward, x, w, b, r_in, **kw)
     t.compare("conv.conv_backward", (dx, dw, db), expected,
               names=("dx projected on a random vector", "dw", "db"), label="large layer")
 

@@ -75,3 +75,10 @@ def test_grade_writes_its_report_whatever_the_messages(tmp_path):
     report = json.loads(out.read_text(encoding="utf-8"))
     assert "\\udc80" in report["units"]["01_linear"]["functions"]["linear.svm_loss_naive"][
         "message"]
+
+
+def test_every_judge_case_is_expected():
+    from autograder.tests.test_hostile import HOSTILE
+
+    cases = sorted(p.name for p in HOSTILE.iterdir() if p.name.startswith("judge_"))
+    assert cases == sorted(EXPECT)
