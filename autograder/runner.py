@@ -380,6 +380,7 @@ class Student:
         self._imported = set()  # (worker generation, module) imported without fault
         self._import_faults = {}  # module -> the fault its import caused (not retried)
         self.hidden_case = lambda: False  # set by the Trial: is a hidden case in progress?
+        self.on_new = lambda target, args, kwargs: None  # set by the Trial: names the case
 
     def close(self):
         self.worker.close()
@@ -502,6 +503,7 @@ class Student:
 
     def new(self, target, *args, **kwargs):
         """Construct ``coursework.<target>(*args, **kwargs)`` in the worker; return its Handle."""
+        self.on_new(target, args, kwargs)
         value, _ = self._ask({"op": "call", "target": target, "args": wire.encode(list(args)),
                               "kwargs": wire.encode(kwargs), "opaque": [0]},
                              handles=(args, kwargs))

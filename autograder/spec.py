@@ -35,6 +35,7 @@ class _CaseTracker:
 
     def reset(self):
         self.label = ""
+        self.auto = False  # the label names a constructor call, not a Case
         self.hidden = False
         self.hidden_seen = 0
         self._last = None
@@ -45,20 +46,43 @@ class _CaseTracker:
         self._last = key
         self.label = label or ""
         self.hidden = bool(hidden)
+        self.auto = False
 
     def leave(self):
         """No case in progress (a rule about the source, a speed test)."""
         self.label = ""
         self.hidden = False
+        self.auto = False
         self._last = None
 
     def public(self, label):
         self.label = label or ""
         self.hidden = False
+        self.auto = False
         self._last = None
 
 
 CURRENT = _CaseTracker()
+
+
+def _constructor_case(target, args, kwargs):
+    """A model built outside any ``Case``: its constructor call is the case in progress, so an
+    error raised by the model names the arguments it was built with."""
+    if CURRENT.hidden or (CURRENT.label and not CURRENT.auto):
+        return
+    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()
+                                         if k != "rng"]
+    CURRENT.public(f"{target.rpartition('.')[2]}({', '.join(parts)})")
+    CURRENT.auto = True
+
+
+def _short(value):
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class HiddenLabel(str):
@@ -141,6 +165,8 @@ class Trial:
         self.public_only = public_only
         if hasattr(student, "hidden_case"):
             student.hidden_case = lambda: CURRENT.hidden
+        if hasattr(student, "on_new"):
+            student.on_new = _constructor_case
 
     def source(self, module):
         """The text of the submission's ``coursework/<module>.py`` (read, never executed)."""

@@ -180,3 +180,21 @@ def test_the_reference_passes_the_compared_speed_test(tmp_path):
     keys = {"conv.conv_forward", "conv.conv_backward"}
     ref = engine.grade(make_submission(tmp_path, name="ref"), ["03"], keys=keys)
     assert ref["total"] == ref["max"] == 7, ref
+
+
+@pytest.mark.parametrize("where, start", [
+    ("__init__", "ThreeLayerConvNet(ThreeLayerConvNet((3, 16, 12), 20, 5, 50, 10, "
+                 "weight_scale=0.05)): ValueError: matmul"),
+    ("loss", "ThreeLayerConvNet(N=")])
+def test_a_model_error_names_its_case_or_constructor_arguments(tmp_path, where, start):
+    sub = make_submission(tmp_path, append={"cnn.py": f'''
+        _Net = ThreeLayerConvNet
+
+        class ThreeLayerConvNet(_Net):
+            def {where}(self, *args, **kwargs):
+                raise ValueError("matmul: Input operand 1 has a mismatch")
+    '''})
+    key = "cnn.ThreeLayerConvNet"
+    entry = functions(engine.grade(sub, ["03"], keys={key}), "03_cnn")[key]
+    assert entry["status"] == "error", entry
+    assert entry["message"].startswith(start), entry
