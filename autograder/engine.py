@@ -136,6 +136,11 @@ def run_test(test, trial):
         entry.update(status="error", grader_fault=True,
                      message=f"the grader could not check this function ({type(exc).__name__}: "
                              f"{exc}); this is a fault of the grader, please report it")
+        if CURRENT.hidden:
+            entry["instructor"] = {"message": entry["message"], "hint": None}
+            entry["message"] = (f"the grader could not check this function on hidden case "
+                                f"{max(CURRENT.hidden_seen, 1)}; this is a fault of the grader, "
+                                "please report it")
     finally:
         CURRENT.reset()
     entry["message"] = _printable(entry["message"]) or entry["status"]

@@ -41,8 +41,8 @@ class Handle:
 
     __slots__ = ("id", "type_name", "generation")
 
-    def __init__(self, id, type_name="", generation=None):
-        self.id = int(id)
+    def __init__(self, ident, type_name="", generation=None):
+        self.id = int(ident)
         self.type_name = str(type_name)
         self.generation = generation  # judge side: which worker process holds the object
 
