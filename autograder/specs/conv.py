@@ -259,6 +259,8 @@ _SPEED_EXPECTED = {}  # recipe name -> reference result: the inputs never change
 
 
 def speed_inputs():
+    """x, w, b of the large layer, the random vectors its results are projected on, the
+    upstream gradient's (N, F) values (dout[n, f, i, j] = a[n, f]) and the layer's kwargs."""
     N, C, H, W, F, HH, WW, stride, pad = SPEED_CONV
     rng = np.random.default_rng(99)
     x = rng.standard_normal((N, C, H, W))
@@ -268,21 +270,46 @@ def speed_inputs():
     probe = np.random.default_rng(SPEED_PROBE_SEED)
     r_out = probe.standard_normal(H_out * W_out)
     r_in = probe.standard_normal(H * W)
-    return x, w, b, r_out, r_in, {"stride": stride, "pad": pad}
+    a = probe.standard_normal((N, F))
+    return x, w, b, r_out, r_in, a, {"stride": stride, "pad": pad}
 
+
+# The large layer's results are checked through exact identities of the convolution, computed
+# with the reference convolution on small problems (a correlation of each input map with a
+# 32x32 map), so that the judge does not redo the whole layer for every submission. Stride 1.
 
 def conv_speed_forward(cw, x, w, b, r_out, *, stride, pad):
-    """The large layer's output projected on r_out over the output positions: (N, F)."""
-    out = cw.conv.conv_forward(x, w, b, stride=stride, pad=pad)[0]
-    return out.reshape(out.shape[0], out.shape[1], -1) @ r_out
+    """sum_ij r[i, j] out[n, f, i, j] = sum_ckl w[f, c, k, l] G[n, c, k, l] + b[f] sum(r),
+    where G[n, c, k, l] = sum_ij r[i, j] xpad[n, c, i + k, j + l]: (N, F)."""
+    assert stride == 1
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out, W_out = H + 2 * pad - HH + 1, W + 2 * pad - WW + 1
+    G = cw.conv.conv_forward(x.reshape(N * C, 1, H, W), r_out.reshape(1, 1, H_out, W_out),
+                             np.zeros(1), stride=1, pad=pad)[0].reshape(N, C, HH, WW)
+    return np.einsum("fckl,nckl->nf", w, G) + b * r_out.sum()
 
 
-def conv_speed_backward(cw, x, w, b, r_in, *, stride, pad):
-    """dx projected on r_in over the input positions (N, C), dw and db of the large layer, with
-    the layer's own output as the upstream gradient."""
-    out, cache = cw.conv.conv_forward(x, w, b, stride=stride, pad=pad)
-    dx, dw, db = cw.conv.conv_backward(out, cache)
-    return dx.reshape(dx.shape[0], dx.shape[1], -1) @ r_in, dw, db
+def conv_speed_backward(cw, x, w, b, a, r_in, *, stride, pad):
+    """dx projected on r_in over the input positions (N, C), dw and db, for the upstream
+    gradient dout[n, f, i, j] = a[n, f]:
+    db[f] = H_out W_out sum_n a[n, f];  dw[f, c, k, l] = sum_n a[n, f] S[n, c, k, l] with
+    S[n, c, k, l] = sum_ij xpad[n, c, i + k, j + l];  dx[n, c, h, w] = sum_f a[n, f]
+    M[f, c, h, w] with M the full correlation of an all-ones output map with the flipped
+    filters (the sum of the weights that reach input position (h, w))."""
+    assert stride == 1
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out, W_out = H + 2 * pad - HH + 1, W + 2 * pad - WW + 1
+    db = H_out * W_out * a.sum(axis=0)
+    S = cw.conv.conv_forward(x.reshape(N * C, 1, H, W), np.ones((1, 1, H_out, W_out)),
+                             np.zeros(1), stride=1, pad=pad)[0].reshape(N, C, HH, WW)
+    dw = np.einsum("nf,nckl->fckl", a, S)
+    flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1]).reshape(F * C, 1, HH, WW)
+    M = cw.conv.conv_forward(np.ones((1, 1, H_out, W_out)), flipped, np.zeros(F * C),
+                             stride=1, pad=HH - 1 - pad)[0].reshape(F, C, H, W)
+    dx_projected = np.einsum("nf,fcp,p->nc", a, M.reshape(F, C, H * W), r_in)
+    return dx_projected, dw, db
 
 
 def _speed_expected(t, recipe, *args, **kwargs):
@@ -316,7 +343,7 @@ def conv_speed(t, *, backward):
     """The large layer within the time limit, and its results compared (projected in the
     worker on a random vector, so that nothing large travels yet every entry counts)."""
     N, C, H, W, F, HH, WW, stride, pad = SPEED_CONV
-    x, w, b, r_out, r_in, kw = speed_inputs()
+    x, w, b, r_out, r_in, a, kw = speed_inputs()
     t.case("large layer")
     what = (f"a forward pass on x of shape {x.shape} with {F} filters of {HH}x{WW}, stride "
             f"{stride}, pad {pad}")
@@ -330,7 +357,12 @@ def conv_speed(t, *, backward):
         t.compare("conv.conv_forward", got, expected, names=("out projected on a random "
                                                              "vector",), label="large layer")
         return
-    grads = _timed(t, "conv.conv_backward", out, cache, opaque=[0, 1, 2],
+    # dout[n, f, i, j] = a[n, f], built in the worker from the forward's output in one step
+    # (out clipped to [a, a]): nothing large travels
+    a4 = a.reshape(N, F, 1, 1)
+    dout = _timed(t, None, out, a4, a4, method="clip", opaque=[0], what="building dout",
+                  target_name="conv.conv_backward")
+    grads = _timed(t, "conv.conv_backward", dout, cache, opaque=[0, 1, 2],
                    what=f"the backward pass of {what}")
     if not isinstance(grads, (tuple, list)) or len(grads) != 3:
         raise Failed(f"conv_backward(large layer): should return (dx, dw, db), got "
@@ -340,7 +372,7 @@ def conv_speed(t, *, backward):
                 target_name="conv.conv_backward")
     db = _timed(t, None, grads[2], method="copy", what="reading db",
                 target_name="conv.conv_backward")
-    expected = _speed_expected(t, conv_speed_backward, x, w, b, r_in, **kw)
+    expected = _speed_expected(t, conv_speed_backward, x, w, b, a, r_in, **kw)
     t.compare("conv.conv_backward", (dx, dw, db), expected,
               names=("dx projected on a random vector", "dw", "db"), label="large layer")
 

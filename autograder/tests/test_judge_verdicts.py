@@ -198,3 +198,22 @@ def test_a_model_error_names_its_case_or_constructor_arguments(tmp_path, where, 
     entry = functions(engine.grade(sub, ["03"], keys={key}), "03_cnn")[key]
     assert entry["status"] == "error", entry
     assert entry["message"].startswith(start), entry
+
+
+def test_the_speed_test_identities_match_the_reference_layer():
+    """The large layer's expected results, computed through identities of the convolution,
+    equal the reference layer's own results projected the same way."""
+    from autograder.oracle import load_reference
+    from autograder.specs import conv as spec
+
+    cw = load_reference()
+    x, w, b, r_out, r_in, a, kw = spec.speed_inputs()
+    out, cache = cw.conv.conv_forward(x, w, b, **kw)
+    direct = out.reshape(out.shape[0], out.shape[1], -1) @ r_out
+    np.testing.assert_allclose(spec.conv_speed_forward(cw, x, w, b, r_out, **kw), direct,
+                               rtol=1e-10, atol=1e-10 * np.abs(direct).max())
+    dout = np.broadcast_to(a[:, :, None, None], out.shape).copy()
+    dx, dw, db = cw.conv.conv_backward(dout, cache)
+    got = spec.conv_speed_backward(cw, x, w, b, a, r_in, **kw)
+    for g, e in zip(got, (dx.reshape(dx.shape[0], dx.shape[1], -1) @ r_in, dw, db)):
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-10 * np.abs(e).max())
