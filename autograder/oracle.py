@@ -96,7 +96,6 @@ class Oracle:
         self.recording = None  # dict filled by ``run``/``mistakes`` when recording
         self._cw = None
         self._mistakes = {}
-        self._provided = None
 
     @property
     def cw(self):
@@ -123,16 +122,15 @@ class Oracle:
             self.recording["outputs"][key] = wire.encode(result)
         return result
 
-    def provided(self):
-        """Fingerprints of the functions the course provides (reference functions without a
-        solution region): the rules about loops do not count their loops."""
+    def provided(self, module):
+        """Fingerprints of the functions of ``module`` the course provides (reference functions
+        without a solution region): the rules about loops do not count their loops."""
         if self.recorded is not None:
             return set(self.recorded.get("provided", []))
-        if self._provided is None:
-            self._provided = _reference_provided()
+        found = _reference_provided(module)
         if self.recording is not None:
-            self.recording["provided"] = sorted(self._provided)
-        return self._provided
+            self.recording["provided"] = sorted(set(self.recording.get("provided", [])) | found)
+        return found
 
     def mistakes(self, target, recipe, *args, **kwargs):
         """[(description, output)] of every known mistake of ``target`` on these inputs: the
@@ -167,16 +165,19 @@ class Oracle:
 _PROVIDED = {}
 
 
-def _reference_provided():
-    """Fingerprints of the reference's provided functions, computed once per reference state."""
+def _reference_provided(module):
+    """Fingerprints of the provided functions of the reference's ``module``, computed once per
+    state of its file."""
     from .rules import provided_fingerprints
 
-    paths = sorted(Path(REFERENCE_PACKAGE).glob("*.py"))
-    key = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    path = Path(REFERENCE_PACKAGE) / f"{module}.py"
+    try:
+        info = path.stat()
+    except OSError:
+        return set()
+    key = (module, info.st_mtime_ns, info.st_size)
     if key not in _PROVIDED:
-        _PROVIDED.clear()
-        _PROVIDED[key] = provided_fingerprints(
-            {p.stem: p.read_text(encoding="utf-8") for p in paths})
+        _PROVIDED[key] = provided_fingerprints({module: path.read_text(encoding="utf-8")})
     return _PROVIDED[key]
 
 

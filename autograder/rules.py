@@ -74,9 +74,11 @@ class Program:
     """The modules of a submission's package, parsed once."""
 
     def __init__(self, sources, provided=()):
+        """``provided``: fingerprints of course-provided functions, or a function of a module
+        name that returns those of that module."""
         self.sources = dict(sources)
         self.trees = {}
-        self.provided = set(provided)
+        self.provided = provided if callable(provided) else (lambda module, s=set(provided): s)
         self.names = {}  # every top-level binding name -> [(module, node)]
         self.aliases = {}  # module -> {local name: (module, name|None)}
         self.stars = {}
@@ -250,7 +252,7 @@ class Program:
         self._stack.add(key)
         try:
             own_loops = not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                             and fingerprint(node) in self.provided)
+                             and fingerprint(node) in self.provided(module))
             # a module-level expression (an alias, a wrapper call) runs where it stands
             before = None if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                ast.ClassDef, ast.Lambda, LOOPS)) \

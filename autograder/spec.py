@@ -212,8 +212,7 @@ class Trial:
         from .rules import Program
 
         if getattr(self, "_program", None) is None:
-            provided = getattr(self.ref, "provided", None)
-            self._program = Program(self.package_sources(), provided() if provided else ())
+            self._program = Program(self.package_sources(), getattr(self.ref, "provided", ()))
         module, _, name = target.partition(".")
         return self._program.analyse(module, name)
 

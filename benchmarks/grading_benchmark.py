@@ -12,7 +12,8 @@ Before and after the hardening of issue #11: the engine of ``--baseline`` (defau
 last commit before it; ``--baseline none`` skips this) is checked out into a temporary ``git
 worktree`` and both engines grade the same honest submission (this checkout's reference) on the
 graded functions they have in common, in alternating fresh processes, ``--repeat`` times each,
-in one run. The ratio of the medians is printed; the target is at most 1.20.
+in one run. The ratios of the medians of wall time and of CPU time (the judge's and its
+workers', steadier than wall time on a busy machine) are printed; the target is at most 1.20.
 """
 
 import argparse
@@ -45,15 +46,18 @@ from autograder.units import available_units, specs_of
 print(json.dumps({u: [k for s in specs_of(u) for k in s.tests] for u in available_units()}))
 """
 _TIME = """
-import json, sys, time
+import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from autograder import engine
 submission, units, keys = sys.argv[2], json.loads(sys.argv[3]), set(json.loads(sys.argv[4]))
 engine.grade(submission, units[:1], keys=keys)  # warm: imports, the reference, the sandbox probe
-started = time.perf_counter()
+def cpu():
+    own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+started, cpu_started = time.perf_counter(), cpu()
 report = engine.grade(submission, units, keys=keys)
-print(json.dumps({"seconds": time.perf_counter() - started, "total": report["total"],
-                  "max": report["max"]}))
+print(json.dumps({"seconds": time.perf_counter() - started, "cpu": cpu() - cpu_started,
+                  "total": report["total"], "max": report["max"]}))
 """
 
 
@@ -81,17 +85,21 @@ def before_and_after(submission, baseline, repeat, tmp):
         print(f"\nbefore ({baseline}) and after the hardening, {len(keys)} graded functions of "
               f"units {', '.join(units)} in common, {repeat} alternating runs each:")
         times = {"before": [], "after": []}
+        cpu = {"before": [], "after": []}
         for _ in range(repeat):
             for name, root in (("before", old), ("after", ROOT)):
                 result = _run(_TIME, root, submission, json.dumps(units), json.dumps(keys))
                 times[name].append(result["seconds"])
+                cpu[name].append(result["cpu"])
                 scores = f"{result['total']:g} / {result['max']:g}"
-            print(f"  run: before {times['before'][-1]:6.2f} s   after "
-                  f"{times['after'][-1]:6.2f} s   ({scores} points)")
-        before, after = (statistics.median(times[k]) for k in ("before", "after"))
-        verdict = "within" if after <= 1.2 * before else "OVER"
-        print(f"  median: before {before:.2f} s, after {after:.2f} s, ratio {after / before:.2f} "
-              f"({verdict} the 1.20 target)")
+            print(f"  run: before {times['before'][-1]:6.2f} s ({cpu['before'][-1]:5.2f} s CPU)"
+                  f"   after {times['after'][-1]:6.2f} s ({cpu['after'][-1]:5.2f} s CPU)   "
+                  f"({scores} points)")
+        for what, data in (("wall", times), ("CPU (judge + workers)", cpu)):
+            before, after = (statistics.median(data[k]) for k in ("before", "after"))
+            verdict = "within" if after <= 1.2 * before else "OVER"
+            print(f"  median {what}: before {before:.2f} s, after {after:.2f} s, ratio "
+                  f"{after / before:.2f} ({verdict} the 1.20 target)")
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)],
                        capture_output=True)
