@@ -12,6 +12,8 @@ source (loop nesting depth at most 2) and, for the convolution, by a large layer
 loops cannot finish within the worker's time limit.
 """
 
+import functools
+
 import numpy as np
 
 from ..compare import Failed, describe
@@ -258,6 +260,7 @@ SPEED_PROBE_SEED = 1234
 _SPEED_EXPECTED = {}  # recipe name -> reference result: the inputs never change
 
 
+@functools.lru_cache(maxsize=1)
 def speed_inputs():
     """x, w, b of the large layer, the random vectors its results are projected on, the
     upstream gradient's (N, F) values (dout[n, f, i, j] = a[n, f]) and the layer's kwargs."""
