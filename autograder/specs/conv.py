@@ -223,8 +223,8 @@ def _window_sums(x, r, pad, HH, WW):
     H_out, W_out = r.shape
     G = np.empty(x.shape[:2] + (HH, WW))
     for k in range(HH):
-        for l in range(WW):
-            G[:, :, k, l] = np.tensordot(xpad[:, :, k:k + H_out, l:l + W_out], r, axes=2)
+        for j in range(WW):
+            G[:, :, k, j] = np.tensordot(xpad[:, :, k:k + H_out, j:j + W_out], r, axes=2)
     return G
 
 
@@ -253,8 +253,8 @@ def conv_speed_backward(cw, x, w, b, a, r_in, *, stride, pad):
     dw = np.einsum("nf,nckl->fckl", a, _window_sums(x, np.ones((H_out, W_out)), pad, HH, WW))
     M = np.zeros((F, C, H + 2 * pad, W + 2 * pad))
     for k in range(HH):
-        for l in range(WW):
-            M[:, :, k:k + H_out, l:l + W_out] += w[:, :, k:k + 1, l:l + 1]
+        for j in range(WW):
+            M[:, :, k:k + H_out, j:j + W_out] += w[:, :, k:k + 1, j:j + 1]
     M = M[:, :, pad:pad + H, pad:pad + W]
     dx_projected = np.einsum("nf,fcp,p->nc", a, M.reshape(F, C, H * W), r_in)
     return dx_projected, dw, db
