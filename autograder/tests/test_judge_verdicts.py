@@ -217,3 +217,27 @@ def test_the_speed_test_identities_match_the_reference_layer():
     got = spec.conv_speed_backward(cw, x, w, b, a, r_in, **kw)
     for g, e in zip(got, (dx.reshape(dx.shape[0], dx.shape[1], -1) @ r_in, dw, db)):
         np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-10 * np.abs(e).max())
+
+
+def test_hidden_cases_are_marked_wherever_they_are_used():
+    from autograder.spec import CURRENT, Case, Trial
+
+    class Nobody:
+        worker = None
+
+    trial = Trial(Nobody(), None)
+    CURRENT.reset()
+    public = Case("public case", (1,))
+    hidden_cases = trial.hidden("linear", "loss_cases", lambda *a, **k: (0, 0, 0, 0))
+    hidden_sizes = trial.hidden("conv", "sizes")
+    assert hidden_cases and hidden_sizes
+    public.args
+    assert not CURRENT.hidden and CURRENT.label == "public case"
+    hidden_cases[0].args
+    assert CURRENT.hidden and CURRENT.hidden_seen == 1
+    n, *_ = hidden_sizes[0]  # a hidden tuple, unpacked
+    assert CURRENT.hidden and CURRENT.hidden_seen == 2
+    public.kwargs
+    assert not CURRENT.hidden
+    assert Trial(Nobody(), None, public_only=True).hidden("linear", "loss_cases", None) == []
+    CURRENT.reset()
