@@ -232,7 +232,7 @@ def conv_speed_forward(cw, x, w, b, r_out, *, stride, pad):
     """sum_ij r[i, j] out[n, f, i, j] = sum_ckl w[f, c, k, l] G[n, c, k, l] + b[f] sum(r),
     where G[n, c, k, l] = sum_ij r[i, j] xpad[n, c, i + k, j + l]: (N, F)."""
     assert stride == 1
-    F, _, HH, WW = w.shape
+    F, HH, WW = w.shape[0], w.shape[2], w.shape[3]
     H_out, W_out = x.shape[2] + 2 * pad - HH + 1, x.shape[3] + 2 * pad - WW + 1
     G = _window_sums(x, r_out.reshape(H_out, W_out), pad, HH, WW)
     return np.einsum("fckl,nckl->nf", w, G) + b * r_out.sum()
@@ -246,8 +246,8 @@ def conv_speed_backward(cw, x, w, b, a, r_in, *, stride, pad):
     M[f, c, h, w] with M[f, c] = sum_kl w[f, c, k, l] (the input positions that offset (k, l)
     of some output position reaches)."""
     assert stride == 1
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
+    N, C, H, W = np.shape(x)
+    F, HH, WW = w.shape[0], w.shape[2], w.shape[3]
     H_out, W_out = H + 2 * pad - HH + 1, W + 2 * pad - WW + 1
     db = H_out * W_out * a.sum(axis=0)
     dw = np.einsum("nf,nckl->fckl", a, _window_sums(x, np.ones((H_out, W_out)), pad, HH, WW))
