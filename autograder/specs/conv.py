@@ -8,8 +8,9 @@ has tied maxima (either choice among ties would be correct and is never graded).
 "Fast" functions must be vectorized. The rule, stated in their docstrings: a fast function may loop
 over the offsets inside the window (at most two nested loops: ``for k in range(HH): for l in
 range(WW)``), never over examples, channels, filters *and* output positions. It is checked on the
-source (loop nesting depth at most 2) and, for the convolution, by a large layer that four nested
-loops cannot finish within the worker's time limit.
+code that runs (``autograder.rules``: the function and whatever of the package it calls, aliases
+or wraps, loops nested at most 2 deep) and, for the convolution, by a large layer that four nested
+loops cannot finish within the worker's time limit, whose results are compared too.
 """
 
 import functools
