@@ -180,20 +180,6 @@ class Trial:
         except OSError:
             return ""
 
-    def function_node(self, target):
-        """The AST of the submission's function ``module.name`` as Python keeps it (the last
-        top-level definition), or None when the module does not parse or lacks it."""
-        import ast
-
-        module, _, name = target.partition(".")
-        try:
-            tree = ast.parse(self.source(module))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None  # the calls themselves report a broken module
-        defs = [node for node in tree.body
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name]
-        return defs[-1] if defs else None
-
     def package_sources(self, limit=200):
         """{module: text} of every module file of the submission's package (read, never run)."""
         submission = getattr(self.student.worker, "submission", None)
