@@ -12,8 +12,9 @@ Before and after the hardening of issue #11: the engine of ``--baseline`` (defau
 last commit before it; ``--baseline none`` skips this) is checked out into a temporary ``git
 worktree`` and both engines grade the same honest submission (this checkout's reference) on the
 graded functions they have in common, in alternating fresh processes, ``--repeat`` times each,
-in one run. The ratios of the medians of wall time and of CPU time (the judge's and its
-workers', steadier than wall time on a busy machine) are printed; the target is at most 1.20.
+in one run. The ratios of the medians of wall time and of the judge process's CPU time (its
+workers are not counted; steadier than wall time on a busy machine) are printed; the target is
+at most 1.20.
 """
 
 import argparse
@@ -95,7 +96,7 @@ def before_and_after(submission, baseline, repeat, tmp):
             print(f"  run: before {times['before'][-1]:6.2f} s ({cpu['before'][-1]:5.2f} s CPU)"
                   f"   after {times['after'][-1]:6.2f} s ({cpu['after'][-1]:5.2f} s CPU)   "
                   f"({scores} points)")
-        for what, data in (("wall", times), ("CPU (judge + workers)", cpu)):
+        for what, data in (("wall", times), ("CPU of the judge process", cpu)):
             before, after = (statistics.median(data[k]) for k in ("before", "after"))
             verdict = "within" if after <= 1.2 * before else "OVER"
             print(f"  median {what}: before {before:.2f} s, after {after:.2f} s, ratio "
