@@ -233,7 +233,7 @@ def conv_speed_forward(cw, x, w, b, r_out, *, stride, pad):
     """sum_ij r[i, j] out[n, f, i, j] = sum_ckl w[f, c, k, l] G[n, c, k, l] + b[f] sum(r),
     where G[n, c, k, l] = sum_ij r[i, j] xpad[n, c, i + k, j + l]: (N, F)."""
     assert stride == 1
-    F, HH, WW = w.shape[0], w.shape[2], w.shape[3]
+    HH, WW = w.shape[2], w.shape[3]
     H_out, W_out = x.shape[2] + 2 * pad - HH + 1, x.shape[3] + 2 * pad - WW + 1
     G = _window_sums(x, r_out.reshape(H_out, W_out), pad, HH, WW)
     return np.einsum("fckl,nckl->nf", w, G) + b * r_out.sum()
