@@ -211,7 +211,8 @@ def conv_transpose_forward(x, w, b, *, stride=1, pad=0, output_padding=0):
     sizes = [conv_transpose_output_size(n, k, stride=stride, pad=pad,
                                         output_padding=output_padding)
              for n, k in zip(x.shape[2:], w.shape[2:])]
-    raise NotImplementedError("conv_transpose_forward: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "conv_transpose_forward: not implemented yet; write it in coursework/segmentation.py")
     return out, cache
 
 
@@ -230,7 +231,9 @@ def conv_transpose_backward(dout, cache):
             * dfull[n, f, i*stride + k, j*stride + l].
         db: (F,), the sum of dout over n, rows and columns.
     """
-    raise NotImplementedError("conv_transpose_backward: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "conv_transpose_backward: not implemented yet; write it in coursework/segmentation.py")
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,7 +260,8 @@ def max_pool_with_indices(x, *, pool_size=2, stride=2):
     pool_size = _as_int(name, "pool_size", pool_size, 1)
     stride = _as_int(name, "stride", stride, 1)
     _check_window(name, "pooling window", x.shape[2:], (pool_size, pool_size), stride, 0)
-    raise NotImplementedError("max_pool_with_indices: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "max_pool_with_indices: not implemented yet; write it in coursework/segmentation.py")
     return out, indices
 
 
@@ -289,7 +293,8 @@ def max_unpool_forward(x, indices, *, output_size):
         raise ValueError(f"{name}: indices must lie in 0..{H * W - 1} for an output of "
                          f"{H}x{W}, got values from {int(indices.min())} to "
                          f"{int(indices.max())}")
-    raise NotImplementedError("max_unpool_forward: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "max_unpool_forward: not implemented yet; write it in coursework/segmentation.py")
     return out, cache
 
 
@@ -303,7 +308,9 @@ def max_unpool_backward(dout, cache):
         dx: (N, C, H', W'), dx[n, c, i, j] = dout[n, c].flat[indices[n, c, i, j]] (every value
             went to one place: its gradient is read back from there).
     """
-    raise NotImplementedError("max_unpool_backward: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "max_unpool_backward: not implemented yet; write it in coursework/segmentation.py")
+    return dx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,7 +352,8 @@ def dilated_conv_forward(x, w, b, *, dilation=1, stride=1, pad=0):
     _check_window(name, f"filter (dilation {dilation}: effective "
                         f"{effective[0]}x{effective[1]})",
                   x.shape[2:], effective, stride, pad)
-    raise NotImplementedError("dilated_conv_forward: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "dilated_conv_forward: not implemented yet; write it in coursework/segmentation.py")
     return out, cache
 
 
@@ -359,7 +367,9 @@ def dilated_conv_backward(dout, cache):
             taps ``dilation`` apart (dxpad[n, c, i*stride + k*dilation, j*stride + l*dilation]
             += dout[n, f, i, j] * w[f, c, k, l]; then the padding is cropped off).
     """
-    raise NotImplementedError("dilated_conv_backward: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "dilated_conv_backward: not implemented yet; write it in coursework/segmentation.py")
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,7 +389,8 @@ def upsample_nearest(x, *, scale):
     name = "upsample_nearest"
     _check_ndim(name, "x", x, 4, "(N, C, H, W)")
     scale = _as_int(name, "scale", scale, 1)
-    raise NotImplementedError("upsample_nearest: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "upsample_nearest: not implemented yet; write it in coursework/segmentation.py")
     return out, cache
 
 
@@ -392,7 +403,9 @@ def upsample_nearest_backward(dout, cache):
         dx: (N, C, H, W), each entry the sum of dout over the scale x scale block it was copied
             to.
     """
-    raise NotImplementedError("upsample_nearest_backward: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "upsample_nearest_backward: not implemented yet; write it in coursework/segmentation.py")
+    return dx
 
 
 def upsample_bilinear(x, *, size):
@@ -412,7 +425,8 @@ def upsample_bilinear(x, *, size):
     name = "upsample_bilinear"
     _check_ndim(name, "x", x, 4, "(N, C, H, W)")
     H_out, W_out = _as_pair(name, "size", size, 1)
-    raise NotImplementedError("upsample_bilinear: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "upsample_bilinear: not implemented yet; write it in coursework/segmentation.py")
     return out
 
 
@@ -434,7 +448,8 @@ def confusion_matrix(pred, target, *, num_classes, ignore_index=None):
     name = "confusion_matrix"
     num_classes = _as_int(name, "num_classes", num_classes, 1)
     ignore_index = _check_pair_maps(name, pred, target, num_classes, ignore_index)
-    raise NotImplementedError("confusion_matrix: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "confusion_matrix: not implemented yet; write it in coursework/segmentation.py")
     return matrix
 
 
@@ -449,7 +464,8 @@ def pixel_accuracy(pred, target, *, ignore_index=None):
         raise ValueError(f"{name}: pred and target must have the same shape, got "
                          f"{tuple(getattr(pred, 'shape', ()))} and "
                          f"{tuple(getattr(target, 'shape', ()))}")
-    raise NotImplementedError("pixel_accuracy: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "pixel_accuracy: not implemented yet; write it in coursework/segmentation.py")
     return accuracy
 
 
@@ -463,14 +479,16 @@ def iou_per_class(pred, target, *, num_classes, ignore_index=None):
     """
     num_classes = _as_int("iou_per_class", "num_classes", num_classes, 1)
     ignore_index = _check_pair_maps("iou_per_class", pred, target, num_classes, ignore_index)
-    raise NotImplementedError("iou_per_class: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "iou_per_class: not implemented yet; write it in coursework/segmentation.py")
     return iou
 
 
 def mean_iou(pred, target, *, num_classes, ignore_index=None):
     """Mean of ``iou_per_class`` over the classes whose IoU is not NaN (a Python float; NaN when
     every class is NaN)."""
-    raise NotImplementedError("mean_iou: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "mean_iou: not implemented yet; write it in coursework/segmentation.py")
     return value
 
 
@@ -482,7 +500,8 @@ def dice_per_class(pred, target, *, num_classes, ignore_index=None):
     """
     num_classes = _as_int("dice_per_class", "num_classes", num_classes, 1)
     ignore_index = _check_pair_maps("dice_per_class", pred, target, num_classes, ignore_index)
-    raise NotImplementedError("dice_per_class: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "dice_per_class: not implemented yet; write it in coursework/segmentation.py")
     return dice
 
 
@@ -498,7 +517,8 @@ def precision_recall_per_class(pred, target, *, num_classes, ignore_index=None):
     num_classes = _as_int("precision_recall_per_class", "num_classes", num_classes, 1)
     ignore_index = _check_pair_maps("precision_recall_per_class", pred, target, num_classes,
                                     ignore_index)
-    raise NotImplementedError("precision_recall_per_class: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "precision_recall_per_class: not implemented yet; write it in coursework/segmentation.py")
     return precision, recall
 
 
@@ -527,7 +547,8 @@ def pixel_cross_entropy(logits, target, *, class_weights=None, ignore_index=None
     name = "pixel_cross_entropy"
     ignore_index = _check_logits(name, logits, target, ignore_index)
     class_weights = _check_class_vector(name, "class_weights", class_weights, logits.shape[1])
-    raise NotImplementedError("pixel_cross_entropy: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "pixel_cross_entropy: not implemented yet; write it in coursework/segmentation.py")
     return loss, dlogits
 
 
@@ -554,7 +575,8 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None):
     alpha = _check_class_vector(name, "alpha", alpha, logits.shape[1])
     if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not gamma >= 0:
         raise ValueError(f"{name}: gamma must be a number >= 0, got {gamma!r}")
-    raise NotImplementedError("focal_loss: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "focal_loss: not implemented yet; write it in coursework/segmentation.py")
     return loss, dlogits
 
 
@@ -578,5 +600,6 @@ def soft_dice_loss(logits, target, *, smooth=1.0):
     _check_logits(name, logits, target)
     if isinstance(smooth, bool) or not isinstance(smooth, (int, float)) or not smooth > 0:
         raise ValueError(f"{name}: smooth must be a number > 0, got {smooth!r}")
-    raise NotImplementedError("soft_dice_loss: not implemented yet; write it in coursework/segmentation.py")
+    raise NotImplementedError(
+        "soft_dice_loss: not implemented yet; write it in coursework/segmentation.py")
     return loss, dlogits

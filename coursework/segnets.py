@@ -95,11 +95,13 @@ class UNet(nn.Module):
         base_channels = _check_int("UNet", "base_channels", base_channels)
         self.depth = _check_int("UNet", "depth", depth)
         self.in_channels = in_channels
-        raise NotImplementedError("UNet.__init__: not implemented yet; write it in coursework/segnets.py")
+        raise NotImplementedError(
+            "UNet.__init__: not implemented yet; write it in coursework/segnets.py")
 
     def forward(self, x):
         _check_input("UNet", x, self.in_channels, 2 ** self.depth)
-        raise NotImplementedError("UNet.forward: not implemented yet; write it in coursework/segnets.py")
+        raise NotImplementedError(
+            "UNet.forward: not implemented yet; write it in coursework/segnets.py")
         return scores
 
 

@@ -262,8 +262,8 @@ def conv_transpose_backward(dout, cache):
             part = dfull[:, :, k:k + stride * H:stride, m:m + stride * W:stride]  # (N, F, H, W)
             dx += xp.einsum("nfhw,cf->nchw", part, w[:, :, k, m])
             dw[:, :, k, m] = xp.einsum("nchw,nfhw->cf", x, part)
-    return dx, dw, db
     # END SOLUTION
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,8 +371,8 @@ def max_unpool_backward(dout, cache):
                          f"({N}, {C}, H, W)")
     flat = dout.reshape(N, C, -1)
     dx = xp.take_along_axis(flat, indices.reshape(N, C, -1), axis=2).reshape(x_shape)
-    return dx
     # END SOLUTION
+    return dx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,8 +460,8 @@ def dilated_conv_backward(dout, cache):
             dxpad[:, :, top:top + stride * H_out:stride,
                   left:left + stride * W_out:stride] += dcols[:, :, k, m]
     dx = dxpad[:, :, pad:pad + H, pad:pad + W]
-    return dx, dw, db
     # END SOLUTION
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,8 +501,8 @@ def upsample_nearest_backward(dout, cache):
     scale, (N, C, H, W) = cache
     _check_dout("upsample_nearest_backward", dout, (N, C, H * scale, W * scale))
     dx = dout.reshape(N, C, H, scale, W, scale).sum(axis=(3, 5))
-    return dx
     # END SOLUTION
+    return dx
 
 
 def upsample_bilinear(x, *, size):
@@ -705,12 +705,12 @@ def pixel_cross_entropy(logits, target, *, class_weights=None, ignore_index=None
     weight = class_weights[y] if class_weights is not None else xp.ones(y.shape, logits.dtype)
     weight = weight * keep
     total = float(weight.sum())
-    if total == 0:
-        return 0.0, xp.zeros_like(logits)
-    loss = float(-(weight * log_py).sum() / total)
-    dlogits = xp.exp(log_probs)
     onehot = (xp.arange(K).reshape(1, K, 1, 1) == y[:, None])
-    dlogits = (dlogits - onehot) * (weight / total)[:, None]
+    if total == 0:  # nothing counted
+        loss, dlogits = 0.0, xp.zeros_like(logits)
+    else:
+        loss = float(-(weight * log_py).sum() / total)
+        dlogits = (xp.exp(log_probs) - onehot) * (weight / total)[:, None]
     # END SOLUTION
     return loss, dlogits
 
