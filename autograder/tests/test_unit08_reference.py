@@ -118,7 +118,7 @@ def nms_brute(boxes, scores, thr):
 
 
 def nms_torch(boxes, scores, thr):
-    b, s = torch.as_tensor(boxes), torch.as_tensor(scores)
+    s = torch.as_tensor(scores)
     order = torch.sort(-s, stable=True).indices
     iou = torch.as_tensor(iou_torch(boxes, boxes))
     alive = torch.ones(len(s), dtype=torch.bool)
