@@ -11,7 +11,7 @@ UNITS = {
     "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
     "06_architectures": ("CNN architectures in PyTorch and transfer learning", ["architectures"]),
-    "08_detection": ("Object detection: IoU, NMS, YOLO and mAP", ["detection"]),
+    "08_detection": ("Object detection: IoU, NMS, YOLO and mAP", ["detection", "detectors"]),
 }
 
 
