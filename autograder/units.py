@@ -1,17 +1,36 @@
 """The units of the course, in order, and the coursework modules each one grades."""
 
 import importlib
+import warnings
 
 from .paths import PACKAGE_DIR
 
-# unit name -> (title, modules whose specs it grades). Add a unit here and a spec per module in
-# autograder/specs/.
+DEFAULT_PACKAGES = ("numpy",)
+
+
+class Unit(tuple):
+    """A unit's entry: ``(title, modules)`` like a plain pair, plus ``packages``: the installed
+    distributions its student code may import in the grader's worker (their dependencies come
+    with them; everything else is invisible there). Units 01-05 use NumPy only; a unit that
+    needs PyTorch declares ``Unit("...", ["..."], packages=("numpy", "torch"))``."""
+
+    def __new__(cls, title, modules, packages=DEFAULT_PACKAGES):
+        self = super().__new__(cls, (title, modules))
+        self.packages = tuple(packages)
+        return self
+
+
+# unit name -> (title, modules whose specs it grades), a plain pair or a Unit (to declare
+# packages). Add a unit here and a spec per module in autograder/specs/.
 UNITS = {
     "01_linear": ("Linear classifiers", ["linear"]),
     "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
-    "06_architectures": ("CNN architectures in PyTorch and transfer learning", ["architectures"]),
-    "08_detection": ("Object detection: IoU, NMS, YOLO and mAP", ["detection", "detectors"]),
+    "06_architectures": Unit("CNN architectures in PyTorch and transfer learning",
+                             ["architectures"], packages=("numpy", "torch")),
+    "08_detection": Unit("Object detection: IoU, NMS, YOLO and mAP", ["detection", "detectors"],
+                         packages=("numpy", "torch")),
+    "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
 }
 
 
@@ -19,12 +38,24 @@ class UnknownUnit(ValueError):
     pass
 
 
+class MissingSpecWarning(UserWarning):
+    """A unit of UNITS grades a module that has no spec yet; the unit is left out."""
+
+
 def available_units():
-    """Units whose every spec module exists, in course order."""
+    """Units whose every spec module exists, in course order. A unit with a module that has no
+    spec is left out with a ``MissingSpecWarning`` naming the module, never silently."""
     out = []
     for name, (_, modules) in UNITS.items():
-        if all((PACKAGE_DIR / "specs" / f"{m}.py").exists() for m in modules):
-            out.append(name)
+        missing = [m for m in modules if not (PACKAGE_DIR / "specs" / f"{m}.py").exists()]
+        if missing:
+            warnings.warn(
+                f"unit {name} is not graded: no spec for its module(s) "
+                f"{', '.join(repr(m) for m in missing)} (write autograder/specs/"
+                f"{missing[0]}.py with SPEC = Spec({missing[0]!r}))",
+                MissingSpecWarning, stacklevel=2)
+            continue
+        out.append(name)
     return out
 
 
@@ -50,6 +81,17 @@ def resolve_units(requested):
 def specs_of(unit):
     """The Spec objects of a unit, in the order of its modules."""
     return [importlib.import_module(f"autograder.specs.{m}").SPEC for m in UNITS[unit][1]]
+
+
+def unit_packages(units):
+    """The distributions the worker may import when grading ``units`` (their union, in order):
+    each unit's ``packages`` (``DEFAULT_PACKAGES`` for a plain pair)."""
+    out = []
+    for unit in units:
+        for name in getattr(UNITS.get(unit), "packages", DEFAULT_PACKAGES):
+            if name not in out:
+                out.append(name)
+    return tuple(out) or DEFAULT_PACKAGES
 
 
 def unit_of_key(key):

