@@ -73,7 +73,8 @@ def box_convert(boxes, *, src, dst):
     for argname, value in (("src", src), ("dst", dst)):
         if value not in FORMATS:
             raise ValueError(f"box_convert: {argname} must be one of {FORMATS}, got {value!r}")
-    raise NotImplementedError("box_convert: not implemented yet; write it in coursework/detection.py")
+    raise NotImplementedError(
+        "box_convert: not implemented yet; write it in coursework/detection.py")
     return out
 
 
@@ -149,7 +150,8 @@ def batched_nms(boxes, scores, labels, *, iou_threshold=0.5):
     _check_scores("batched_nms", scores, boxes.shape[0])
     _check_labels("batched_nms", labels, boxes.shape[0])
     _check_threshold("batched_nms", iou_threshold)
-    raise NotImplementedError("batched_nms: not implemented yet; write it in coursework/detection.py")
+    raise NotImplementedError(
+        "batched_nms: not implemented yet; write it in coursework/detection.py")
     return keep
 
 
@@ -185,7 +187,8 @@ def yolo_encode(boxes, labels, *, grid_size, num_classes, boxes_per_cell=1):
         raise ValueError("yolo_encode: box centres must lie in [0, 1] (cxcywh relative to the "
                          f"image), got values from {float(boxes[:, :2].min())} to "
                          f"{float(boxes[:, :2].max())}")
-    raise NotImplementedError("yolo_encode: not implemented yet; write it in coursework/detection.py")
+    raise NotImplementedError(
+        "yolo_encode: not implemented yet; write it in coursework/detection.py")
     return target, dropped
 
 
@@ -214,7 +217,8 @@ def yolo_decode(pred, *, conf_threshold=0.5):
     if pred.dtype.kind != "f":
         raise TypeError(f"yolo_decode: pred must be a float array, got dtype {pred.dtype}")
     _check_threshold("yolo_decode", conf_threshold, "conf_threshold")
-    raise NotImplementedError("yolo_decode: not implemented yet; write it in coursework/detection.py")
+    raise NotImplementedError(
+        "yolo_decode: not implemented yet; write it in coursework/detection.py")
     return boxes, scores, labels
 
 
@@ -279,7 +283,8 @@ def match_detections(boxes, scores, gt_boxes, *, iou_threshold=0.5):
     _check_scores("match_detections", scores, boxes.shape[0])
     _check_xyxy("match_detections", gt_boxes, "gt_boxes")
     _check_threshold("match_detections", iou_threshold)
-    raise NotImplementedError("match_detections: not implemented yet; write it in coursework/detection.py")
+    raise NotImplementedError(
+        "match_detections: not implemented yet; write it in coursework/detection.py")
     return is_tp
 
 
@@ -307,7 +312,8 @@ def precision_recall(scores, is_tp, num_gt):
     if int(is_tp.sum()) > num_gt:
         raise ValueError(f"precision_recall: {int(is_tp.sum())} true positives but only "
                          f"num_gt={num_gt} ground truths")
-    raise NotImplementedError("precision_recall: not implemented yet; write it in coursework/detection.py")
+    raise NotImplementedError(
+        "precision_recall: not implemented yet; write it in coursework/detection.py")
     return precision, recall
 
 
@@ -335,7 +341,8 @@ def average_precision(precision, recall, *, method="all"):
     _check_scores("average_precision", precision,
                   precision.shape[0] if hasattr(precision, "shape") else -1, "precision")
     _check_scores("average_precision", recall, precision.shape[0], "recall")
-    raise NotImplementedError("average_precision: not implemented yet; write it in coursework/detection.py")
+    raise NotImplementedError(
+        "average_precision: not implemented yet; write it in coursework/detection.py")
     return float(ap)
 
 
@@ -387,7 +394,8 @@ def mean_average_precision(detections, ground_truths, *, num_classes, iou_thresh
     if method not in AP_METHODS:
         raise ValueError(f"mean_average_precision: method must be one of {AP_METHODS}, got "
                          f"{method!r}")
-    raise NotImplementedError("mean_average_precision: not implemented yet; write it in coursework/detection.py")
+    raise NotImplementedError(
+        "mean_average_precision: not implemented yet; write it in coursework/detection.py")
     return mean_ap, ap_per_class
 
 

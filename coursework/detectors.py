@@ -59,11 +59,13 @@ class TinyYOLO(nn.Module):
         self.grid_size = _check_int("TinyYOLO", "grid_size", grid_size)
         self.boxes_per_cell = _check_int("TinyYOLO", "boxes_per_cell", boxes_per_cell)
         self.in_channels = _check_int("TinyYOLO", "in_channels", in_channels)
-        raise NotImplementedError("TinyYOLO.__init__: not implemented yet; write it in coursework/detectors.py")
+        raise NotImplementedError(
+            "TinyYOLO.__init__: not implemented yet; write it in coursework/detectors.py")
 
     def forward(self, x):
         _check_images("TinyYOLO", x, self.in_channels)
-        raise NotImplementedError("TinyYOLO.forward: not implemented yet; write it in coursework/detectors.py")
+        raise NotImplementedError(
+            "TinyYOLO.forward: not implemented yet; write it in coursework/detectors.py")
         return out
 
 
@@ -79,11 +81,13 @@ class LocalizationNet(nn.Module):
         super().__init__()
         self.num_classes = _check_int("LocalizationNet", "num_classes", num_classes)
         self.in_channels = _check_int("LocalizationNet", "in_channels", in_channels)
-        raise NotImplementedError("LocalizationNet.__init__: not implemented yet; write it in coursework/detectors.py")
+        raise NotImplementedError(
+            "LocalizationNet.__init__: not implemented yet; write it in coursework/detectors.py")
 
     def forward(self, x):
         _check_images("LocalizationNet", x, self.in_channels)
-        raise NotImplementedError("LocalizationNet.forward: not implemented yet; write it in coursework/detectors.py")
+        raise NotImplementedError(
+            "LocalizationNet.forward: not implemented yet; write it in coursework/detectors.py")
         return class_logits, box
 
 
