@@ -51,7 +51,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import engine, report, staging
-from .grade_many import _empty_report, _row, _student_dirs, grade_one
+from .grade_many import REPORTS, _empty_report, _entries, _row, grade_one, report_name, \
+    write_reports
 from .units import resolve_units
 
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
@@ -188,7 +189,7 @@ def grade_archive(data, units, limits):
         try:
             unpack(data, folder)
         except (ValueError, tarfile.TarError) as exc:
-            return _empty_report(folder, units, f"the archive was refused: {exc}")
+            return _empty_report(folder, f"the archive was refused: {exc}")
         scratch = Path(tmp) / "out"
         scratch.mkdir()
         result = grade_one(folder, scratch, units, limits, [tmp])[1]
@@ -228,7 +229,7 @@ def _connect(scheduler, tries):
                               "distributed.worker.daemon": False,
                               "distributed.scheduler.worker-saturation": 1.0}):
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1,
-                                               processes=True, dashboard_address=None,
+                                               processes=True, dashboard_address=":0",
                                                memory_limit=0, silence_logs=40)
         return distributed.Client(cluster), cluster
     try:
@@ -238,20 +239,16 @@ def _connect(scheduler, tries):
 
 
 def _crash_report(student_dir, tries):
-    result = _empty_report(student_dir, None,
+    result = _empty_report(student_dir,
                            f"crashed: grading it killed the Dask worker it ran on, {tries} times")
     result["crashed"] = True
     return result
 
 
 def _refused_report(student_dir, reason):
-    result = _empty_report(student_dir, None, f"refused: {reason}")
-    result["refused_submission"] = reason
+    result = _empty_report(student_dir, reason)
+    result["refused_submission"] = True
     return result
-
-
-def _write(out, name, result):
-    report.write_json(Path(out) / f"{name}.json", result)
 
 
 def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, limits=None,
@@ -259,7 +256,8 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
                     in_flight=None, task=None):
     """``grade_many`` on a Dask cluster (``scheduler``: an address or ``local:N``); return the
     CSV rows. ``task`` (tests) replaces ``grade_archive`` with a function of the same arguments.
-    ``in_flight`` bounds the archives held at once (default: 4 per worker thread)."""
+    ``in_flight`` bounds the archives held at once (default: 4 per worker thread). Entries that
+    are not folders are refused on the client, as by ``grade_many``, and never sent."""
     import_distributed()
     submissions = Path(submissions)
     if not submissions.is_dir():
@@ -269,48 +267,72 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
     unit_names = resolve_units(units)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    students = _student_dirs(submissions)
-    todo = [s for s in students if force or not (out / f"{s.name}.json").exists()]
+    out_real = out.resolve()
+    entries = []
+    for name, path, reason in _entries(submissions):
+        if reason is None and path.resolve() == out_real:
+            reason = "the output folder of this run"
+        entries.append((name, path, reason))
+    results = {}
+    todo = []
+    for name, path, reason in entries:
+        existing = out / REPORTS / report_name(name)
+        if reason is None and not force and existing.is_file():
+            try:
+                results[name] = json.loads(existing.read_text(encoding="utf-8"))
+                continue
+            except (OSError, ValueError):
+                pass
+        todo.append((name, path, reason))
+    hidden = [str(out_real), str(submissions.resolve())]
     task = task or grade_archive
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    with tqdm(total=len(students), initial=len(students) - len(todo), unit="student",
+    with tqdm(total=len(entries), initial=len(entries) - len(todo), unit="student",
               disable=not progress, desc="grading") as bar:
-        if todo:
+        to_send = []
+        for name, path, reason in todo:
+            if reason is not None:  # not a folder: refused here, as by grade_many
+                results[name] = grade_one(path, out, unit_names, limits, hidden, reason)[1]
+                bar.update(1)
+            else:
+                to_send.append((name, path))
+        if to_send:
             client, cluster = _connect(scheduler, tries)
             pending = {}
             try:
                 window = in_flight or 4 * max(1, sum(client.nthreads().values()))
-                queue = iter(todo)
+                queue = iter(to_send)
                 running = as_completed()
 
                 def feed():
-                    for s in queue:
+                    for name, path in queue:
                         try:
-                            data = pack(s, max_bytes)
+                            data = pack(path, max_bytes)
                         except TooLarge as exc:
-                            _write(out, s.name, _refused_report(s, str(exc)))
+                            results[name] = write_reports(out, name,
+                                                          _refused_report(path, str(exc)))
                             bar.update(1)
                             continue
                         future = client.submit(task, data, unit_names, limits, pure=False,
-                                               key=f"grade-{len(pending)}-{os.urandom(6).hex()}")
-                        pending[future] = s
+                                               key=f"grade-{os.urandom(8).hex()}")
+                        pending[future] = (name, path)
                         running.add(future)
                         if running.count() >= window:
                             return
 
                 feed()
                 for future in running:
-                    s = pending[future]
+                    name, path = pending[future]
                     try:
-                        result = _replace_path(future.result(), WORKER_FOLDER, str(s))
+                        result = _replace_path(future.result(), WORKER_FOLDER, str(path))
                     except KilledWorker:
-                        result = _crash_report(s, tries)
+                        result = _crash_report(path, tries)
                     except Exception as exc:  # noqa: BLE001 - the task itself failed
-                        result = _empty_report(s, unit_names,
+                        result = _empty_report(path,
                                                f"grader fault: {type(exc).__name__}: {exc}"[:500])
-                    _write(out, s.name, result)
+                    results[name] = write_reports(out, name, result)
                     future.release()
                     bar.update(1)
                     feed()
@@ -322,16 +344,14 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
                 if cluster is not None:
                     cluster.close()
     rows = []
-    for s in students:
-        try:
-            result = json.loads((out / f"{s.name}.json").read_text())
-        except (OSError, ValueError):
-            result = _empty_report(s, unit_names, "no readable report")
-        row = _row(s.name, result, unit_names)
+    for name, path, reason in entries:
+        result = results.get(name) or _empty_report(path, "no report")
+        if result.get("refused_submission"):
+            reason = result.get("error")
+        row = _row(name, result, reason)
         if result.get("crashed"):
-            row["status"] = result["error"]
-        elif result.get("refused_submission"):
             row["status"] = result["error"]
         rows.append(row)
     report.atomic_write(out / "grades.csv", report.grades_csv(rows, unit_names))
+    report.atomic_write(out / "index.csv", report.index_csv(rows))
     return rows

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import cli, cluster
-from autograder.grade_many import grade_many
+from autograder.grade_many import REPORTS, grade_many, report_name
 from autograder.paths import REFERENCE_PACKAGE, REPO_ROOT, STUBS_PACKAGE
 from autograder.sandbox import Limits
 from autograder.tests.cluster_helpers import MARKERS, dying_task
@@ -52,10 +52,14 @@ def dask_cluster(tmp_path_factory):
                           "distributed.worker.daemon": False,
                           "distributed.scheduler.worker-saturation": 1.0}):
         local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, memory_limit=0,
+                                         dashboard_address=":0", memory_limit=0,
                                          silence_logs=50)
     yield local, markers
     local.close()
+
+
+def _report(out, name):
+    return json.loads((Path(out) / REPORTS / report_name(name)).read_text())
 
 
 def _statuses(result):
@@ -72,6 +76,7 @@ def test_dask_grades_like_local_grade_many(tmp_path, dask_cluster):
     materialize("read_solutions", root, "marker-cluster-test", {})  # hostile, and holds a link
     materialize("segfault", root, "marker-cluster-test", {})  # crashes its sandboxed process
     (root / "empty").mkdir()  # no coursework package
+    (root / "notes.txt").write_text("not a folder")  # refused on the client, never sent
     here = grade_many(root, tmp_path / "local", units=UNITS, workers=2, limits=LIMITS,
                       progress=False)
     there = cluster.grade_many_dask(root, tmp_path / "dask", scheduler=local.scheduler_address,
@@ -81,16 +86,17 @@ def test_dask_grades_like_local_grade_many(tmp_path, dask_cluster):
         assert (a["student"], a["total"], a["max"], a["units"]) == \
             (b["student"], b["total"], b["max"], b["units"])
         assert a["status"].split(":")[0] == b["status"].split(":")[0]
-        mine = json.loads((tmp_path / "local" / f"{a['student']}.json").read_text())
-        theirs = json.loads((tmp_path / "dask" / f"{a['student']}.json").read_text())
+        mine = _report(tmp_path / "local", a["student"])
+        theirs = _report(tmp_path / "dask", a["student"])
         assert _statuses(mine) == _statuses(theirs), a["student"]
         assert theirs["submission"] == str(root / a["student"])
     by_name = {r["student"]: r for r in there}
     assert by_name["reference"]["total"] == by_name["reference"]["max"] > 0
     assert by_name["stubs"]["total"] == 0 < by_name["stubs"]["max"]
-    segfault = json.loads((tmp_path / "dask" / "segfault.json").read_text())
+    segfault = _report(tmp_path / "dask", "segfault")
     assert "crashed" in {s for s, _ in _statuses(segfault).values()}
     assert by_name["empty"]["status"].startswith("ungradable")
+    assert by_name["notes.txt"]["status"] == "refused: not a folder"
     assert (tmp_path / "dask" / "grades.csv").read_text() == \
         (tmp_path / "local" / "grades.csv").read_text()
 
@@ -109,14 +115,13 @@ def test_dead_workers_regrade_elsewhere_and_a_killer_is_crashed(tmp_path, dask_c
                                    limits=LIMITS, progress=False, tries=2, task=dying_task)
     assert (markers / "killed-once").exists()  # a worker really died in the middle of the batch
     assert [r["student"] for r in rows] == names  # every student once, in order
-    reports = sorted(p.name for p in out.iterdir() if p.suffix == ".json")
-    assert reports == sorted(f"{n}.json" for n in names)  # exactly one report each
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no half-written file
+    reports = sorted(p.name for p in (out / REPORTS).iterdir())
+    assert reports == sorted(report_name(n) for n in names)  # exactly one report each
+    assert not [p for p in out.rglob(".*")]  # no half-written file
     by_name = {r["student"]: r for r in rows}
     full = by_name["a1"]["total"]
     assert full > 0 and by_name["a1"]["status"] == "graded"
-    assert by_name["dies_once"]["total"] == full and by_name["dies_once"]["status"] == "graded", \
-        (out / "dies_once.json").read_text()[:3000]
+    assert by_name["dies_once"]["total"] == full and by_name["dies_once"]["status"] == "graded"
     assert by_name["kills_all"]["status"].startswith("crashed")
     assert by_name["kills_all"]["total"] == 0
     lines = (out / "grades.csv").read_text().splitlines()
@@ -147,11 +152,12 @@ def test_resume_after_interruption(tmp_path, dask_cluster):
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(root), str(out),
                              local.scheduler_address], env=env, cwd=REPO_ROOT)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (out.is_dir() and any(out.glob("*.json"))):
+    reports = out / REPORTS
+    while time.monotonic() < deadline and not (reports.is_dir() and any(reports.iterdir())):
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     assert proc.wait(timeout=30) != 0
-    first = {p.name: (p.stat().st_mtime_ns, p.read_text()) for p in out.glob("*.json")}
+    first = {p.name: (p.stat().st_mtime_ns, p.read_text()) for p in reports.iterdir()}
     assert 1 <= len(first) < len(names)
     assert not (out / "grades.csv").exists()
     for text in (t for _, t in first.values()):
@@ -161,7 +167,8 @@ def test_resume_after_interruption(tmp_path, dask_cluster):
     assert [r["student"] for r in rows] == names
     assert all(r["status"] == "graded" and r["total"] == rows[0]["total"] > 0 for r in rows)
     for name, (mtime, text) in first.items():  # not graded again
-        assert (out / name).stat().st_mtime_ns == mtime and (out / name).read_text() == text
+        assert (reports / name).stat().st_mtime_ns == mtime
+        assert (reports / name).read_text() == text
 
 
 def test_too_large_submission_is_refused_not_sent(tmp_path, dask_cluster):
@@ -186,7 +193,7 @@ def test_cli_local_cluster(tmp_path, capsys):
     code = cli.main(["grade-many", "--submissions", str(root), "--out", str(tmp_path / "out"),
                      "--scheduler", "local:1", "--unit", "01", "--quiet"])
     assert code == 0
-    report = json.loads((tmp_path / "out" / "alice.json").read_text())
+    report = _report(tmp_path / "out", "alice")
     assert report["total"] == report["max"] > 0
     assert "1 students" in capsys.readouterr().out
 
