@@ -4,6 +4,7 @@ grade-many, survives workers that die, resumes after an interruption; archives a
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -54,8 +55,11 @@ def dask_cluster(tmp_path_factory):
         local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                          dashboard_address=":0", memory_limit=0,
                                          silence_logs=50)
-    yield local, markers
-    local.close()
+    try:
+        yield local, markers
+    finally:
+        local.close()
+        os.environ.pop(MARKERS, None)
 
 
 def _report(out, name):
@@ -275,3 +279,38 @@ def test_unpack_bounds_count_and_size(tmp_path):
     cluster.unpack(cluster.pack(sub), tmp_path / "c")
     assert (tmp_path / "c" / "coursework" / "linear.py").read_bytes() == \
         (sub / "coursework" / "linear.py").read_bytes()
+
+
+def test_dockerfile_copies_what_the_grader_needs():
+    text = (REPO_ROOT / "Dockerfile").read_text()
+    copied = {part for line in text.splitlines() if line.startswith("COPY ")
+              for part in line.split()[1:-1]}
+    for needed in ("autograder", "coursework", "solutions", "pyproject.toml"):
+        assert needed in copied
+        assert (REPO_ROOT / needed).exists()
+    assert "bubblewrap" in text and ".[cluster]" in text
+    assert "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=2" in text
+    ignored = (REPO_ROOT / ".dockerignore").read_text().split()
+    assert "solutions" not in ignored and "autograder" not in ignored
+
+
+def _docker_daemon():
+    docker = shutil.which("docker")
+    if docker is None:
+        return "docker is not installed"
+    probe = subprocess.run([docker, "info"], capture_output=True, text=True)
+    return None if probe.returncode == 0 else "no Docker daemon: " + probe.stderr.strip()[:200]
+
+
+@pytest.mark.skipif(_docker_daemon() is not None, reason=f"the image cannot be built here "
+                    f"({_docker_daemon()})")
+def test_image_builds_and_grades_the_reference():
+    tag = "dlcourse-grader:test"
+    subprocess.run(["docker", "build", "-t", tag, str(REPO_ROOT)], check=True, timeout=1800)
+    run = subprocess.run(["docker", "run", "--rm", "--security-opt", "seccomp=unconfined",
+                          "--security-opt", "apparmor=unconfined", tag, "python", "-m",
+                          "autograder", "grade", "--submission", "solutions", "--unit", "01"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    total = re.search(r"Total: ([\d.]+) / ([\d.]+)", run.stdout)
+    assert total and total.group(1) == total.group(2) and float(total.group(2)) > 0
