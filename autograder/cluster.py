@@ -151,18 +151,28 @@ def unpack(data, into, limit=MAX_SUBMISSION_BYTES):
     """Unpack an archive made by ``pack`` into the empty folder ``into``, refusing (ValueError)
     anything but regular files and folders named ``coursework`` or ``coursework/<name>``, more
     than ``staging.MAX_ENTRIES + 1`` members or more than ``limit`` bytes."""
-    into = Path(into)
+    try:
+        _unpack(data, Path(into), limit)
+    except OSError as exc:  # e.g. a folder and a file of the same name
+        raise ValueError(f"the archive cannot be unpacked ({exc.strerror})") from None
+
+
+def _unpack(data, into, limit):
     total = 0
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-        for count, member in enumerate(tar):
-            if count >= _MEMBER_LIMIT:
+        members = []
+        for member in tar:  # headers only: nothing is written before the count is known
+            members.append(member)
+            if len(members) > _MEMBER_LIMIT:
                 raise ValueError(f"the archive has more than {_MEMBER_LIMIT} members")
+        for member in members:
             parts = member.name.split("/")
             if member.name.startswith("/") or not parts or parts[0] != staging.PACKAGE \
                     or len(parts) > 2 or any(p in ("", ".", "..") for p in parts) \
                     or "\0" in member.name:
                 raise ValueError(f"refused archive member {member.name!r}")
             if member.isdir():
+                (into / staging.PACKAGE).mkdir(mode=0o755, exist_ok=True)
                 (into / member.name).mkdir(mode=0o755, exist_ok=True)
             elif member.isreg():
                 total += member.size
@@ -239,8 +249,9 @@ def _connect(scheduler, tries):
 
 
 def _crash_report(student_dir, tries):
-    result = _empty_report(student_dir,
-                           f"crashed: grading it killed the Dask worker it ran on, {tries} times")
+    times = f" ({tries} tries)" if tries else ""
+    result = _empty_report(student_dir, "crashed: every Dask worker that graded it died; the "
+                           f"scheduler gave up after its allowed failures{times}")
     result["crashed"] = True
     return result
 
@@ -328,7 +339,7 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
                     try:
                         result = _replace_path(future.result(), WORKER_FOLDER, str(path))
                     except KilledWorker:
-                        result = _crash_report(path, tries)
+                        result = _crash_report(path, tries if cluster is not None else None)
                     except Exception as exc:  # noqa: BLE001 - the task itself failed
                         result = _empty_report(path,
                                                f"grader fault: {type(exc).__name__}: {exc}"[:500])

@@ -270,10 +270,19 @@ def test_unpack_bounds_count_and_size(tmp_path):
     (tmp_path / "a").mkdir()
     with pytest.raises(ValueError, match="members"):
         cluster.unpack(_archive(*many), tmp_path / "a")
+    assert not any((tmp_path / "a").iterdir())  # refused before anything was written
     (tmp_path / "b").mkdir()
     with pytest.raises(ValueError, match="MB"):
         cluster.unpack(_archive(_file("coursework/big.py", b"#" * 4096)), tmp_path / "b",
                        limit=1024)
+    dir_info = tarfile.TarInfo("coursework/x")
+    dir_info.type = tarfile.DIRTYPE
+    (tmp_path / "d").mkdir()  # a folder member before its parent's: the parent is made
+    cluster.unpack(_archive((dir_info, None)), tmp_path / "d")
+    assert (tmp_path / "d" / "coursework" / "x").is_dir()
+    (tmp_path / "e").mkdir()  # a file, then a folder of the same name: refused, not a crash
+    with pytest.raises(ValueError, match="cannot be unpacked"):
+        cluster.unpack(_archive(_file("coursework/x"), (dir_info, None)), tmp_path / "e")
     (tmp_path / "c").mkdir()
     sub = _base(tmp_path, "s")
     cluster.unpack(cluster.pack(sub), tmp_path / "c")
