@@ -7,7 +7,8 @@ Measured in one run on copies of the reference: submissions per minute of ``grad
 and each worker warmed by grading one submission before the clock starts, as grade-many's forked
 workers inherit a warm parent; the start-up is printed apart), then what the cluster adds per
 submission: packing the archive (client), a round trip of the archive to a worker and back
-without grading (transfer and scheduling), unpacking it (worker). Needs ``pip install -e '.[cluster]'``.
+without grading (transfer and scheduling), unpacking it (worker). Needs
+``pip install -e '.[cluster]'``.
 
 Projection (printed with the measured figures): one worker grades a submission in ``g`` seconds
 (grade-many, 1 worker) and the cluster adds ``o`` (pack + round trip + unpack), so a worker does
