@@ -55,32 +55,32 @@ def run_torch(make_optimizer, w0, tape, lrs=None):
     return out
 
 
-O = torch.optim
+OPT = torch.optim
 CASES = [
-    ("sgd", {}, lambda ps: O.SGD(ps, lr=1e-2)),
+    ("sgd", {}, lambda ps: OPT.SGD(ps, lr=1e-2)),
     ("sgd", {"learning_rate": 0.3, "weight_decay": 0.1},
-     lambda ps: O.SGD(ps, lr=0.3, weight_decay=0.1)),
-    ("sgd_momentum", {}, lambda ps: O.SGD(ps, lr=1e-2, momentum=0.9)),
+     lambda ps: OPT.SGD(ps, lr=0.3, weight_decay=0.1)),
+    ("sgd_momentum", {}, lambda ps: OPT.SGD(ps, lr=1e-2, momentum=0.9)),
     ("sgd_momentum", {"learning_rate": 0.05, "momentum": 0.5, "weight_decay": 0.2},
-     lambda ps: O.SGD(ps, lr=0.05, momentum=0.5, weight_decay=0.2)),
-    ("nesterov", {}, lambda ps: O.SGD(ps, lr=1e-2, momentum=0.9, nesterov=True)),
+     lambda ps: OPT.SGD(ps, lr=0.05, momentum=0.5, weight_decay=0.2)),
+    ("nesterov", {}, lambda ps: OPT.SGD(ps, lr=1e-2, momentum=0.9, nesterov=True)),
     ("nesterov", {"learning_rate": 0.05, "momentum": 0.7, "weight_decay": 0.2},
-     lambda ps: O.SGD(ps, lr=0.05, momentum=0.7, nesterov=True, weight_decay=0.2)),
-    ("adagrad", {}, lambda ps: O.Adagrad(ps, lr=1e-2)),
+     lambda ps: OPT.SGD(ps, lr=0.05, momentum=0.7, nesterov=True, weight_decay=0.2)),
+    ("adagrad", {}, lambda ps: OPT.Adagrad(ps, lr=1e-2)),
     ("adagrad", {"learning_rate": 0.5, "epsilon": 1e-3, "weight_decay": 0.1},
-     lambda ps: O.Adagrad(ps, lr=0.5, eps=1e-3, weight_decay=0.1)),
-    ("rmsprop", {}, lambda ps: O.RMSprop(ps, lr=1e-2)),
+     lambda ps: OPT.Adagrad(ps, lr=0.5, eps=1e-3, weight_decay=0.1)),
+    ("rmsprop", {}, lambda ps: OPT.RMSprop(ps, lr=1e-2)),
     ("rmsprop", {"learning_rate": 0.02, "decay_rate": 0.9, "epsilon": 1e-3, "weight_decay": 0.1},
-     lambda ps: O.RMSprop(ps, lr=0.02, alpha=0.9, eps=1e-3, weight_decay=0.1)),
-    ("adam", {}, lambda ps: O.Adam(ps, lr=1e-3)),
+     lambda ps: OPT.RMSprop(ps, lr=0.02, alpha=0.9, eps=1e-3, weight_decay=0.1)),
+    ("adam", {}, lambda ps: OPT.Adam(ps, lr=1e-3)),
     ("adam", {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-3,
               "weight_decay": 0.1},
-     lambda ps: O.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.1)),
+     lambda ps: OPT.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.1)),
     ("adam", {"learning_rate": 0.05, "weight_decay": 0.5, "decoupled": True},
-     lambda ps: O.AdamW(ps, lr=0.05, weight_decay=0.5)),
+     lambda ps: OPT.AdamW(ps, lr=0.05, weight_decay=0.5)),
     ("adam", {"learning_rate": 0.01, "beta1": 0.5, "beta2": 0.9, "weight_decay": 0.01,
               "decoupled": True},
-     lambda ps: O.AdamW(ps, lr=0.01, betas=(0.5, 0.9), weight_decay=0.01)),
+     lambda ps: OPT.AdamW(ps, lr=0.01, betas=(0.5, 0.9), weight_decay=0.01)),
 ]
 IDS = [f"{rule}-{i}" for i, (rule, _, _) in enumerate(CASES)]
 
@@ -122,7 +122,7 @@ def test_adagrad_with_a_gradient_that_stays_zero():
     tape = gradient_tape(7, (3,))
     tape[:, 1] = 0.0
     got = run_reference("adagrad", w0, tape, None)
-    expected = run_torch(lambda ps: O.Adagrad(ps, lr=1e-2), w0, tape)
+    expected = run_torch(lambda ps: OPT.Adagrad(ps, lr=1e-2), w0, tape)
     np.testing.assert_allclose(got[-1], expected[-1], rtol=RTOL)
     assert got[-1][1] == -2.0
 
@@ -227,7 +227,7 @@ def test_clip_grad_norm_of_zero_gradients():
 def torch_lrs(make_scheduler, lr0, steps):
     """The learning rate torch's scheduler gives at steps 0 .. steps - 1 (float64 Python floats)."""
     p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
-    opt = O.SGD([p], lr=lr0)
+    opt = OPT.SGD([p], lr=lr0)
     scheduler = make_scheduler(opt)
     out = []
     for _ in range(steps):
@@ -296,7 +296,7 @@ def test_reduce_on_plateau_matches_torch(mode, patience, factor):
     metrics = METRICS[mode]
     assert len(metrics) >= 20
     p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
-    opt = O.SGD([p], lr=0.5)
+    opt = OPT.SGD([p], lr=0.5)
     scheduler = S.ReduceLROnPlateau(opt, mode=mode, factor=factor, patience=patience,
                                     threshold=0.0, eps=0.0)
     ours = cw.optim.ReduceOnPlateau(lr0=0.5, factor=factor, patience=patience, mode=mode)
