@@ -9,6 +9,7 @@ unit       module(s)                     notebook
 02         layers, losses, gradcheck,    02_mlp_backprop.ipynb
            mlp, training
 03         conv, cnn                     03_cnn_layers.ipynb
+05         optim                         05_optimizers.ipynb
 ========== ============================= ===============================
 
 ``backend``, ``data`` and ``training`` are provided helpers: you do not edit them. Your code may
