@@ -27,17 +27,18 @@ from .backend import to_numpy, xp_of
 
 
 def sgd(w, dw, config=None):
-    """Plain stochastic gradient descent: w <- w - learning_rate * (dw + weight_decay * w).
+    """Plain stochastic gradient descent: w <- w - learning_rate * dw.
 
-    config: dict with "learning_rate" (default 1e-2) and "weight_decay" (default 0). Returns
-    (next_w, next_config), both new: neither w nor config is changed (unit 05's ``optim.sgd``
-    is the same rule, written by you).
+    config: dict with "learning_rate" (default 1e-2). Returns (next_w, next_config), both new:
+    neither w nor config is changed. For weight decay use unit 05's ``optim.sgd``
+    (``update_rule=optim.sgd``), which you write.
     """
     config = dict(config or {})
     config.setdefault("learning_rate", 1e-2)
-    config.setdefault("weight_decay", 0.0)
-    g = dw + config["weight_decay"] * w if config["weight_decay"] else dw
-    next_w = w - config["learning_rate"] * g  # a new array: the caller's w is not changed
+    if config.get("weight_decay", 0):
+        raise ValueError(f"training.sgd: weight_decay={config['weight_decay']!r} is not supported "
+                         "here; pass update_rule=optim.sgd (unit 05)")
+    next_w = w - config["learning_rate"] * dw  # a new array: the caller's w is not changed
     return next_w, config
 
 
