@@ -179,12 +179,13 @@ def _explaining(mistakes, expected, k):
             if len(out) > k and all(matches(out[j], expected[j], DEFAULT_RTOL) for j in range(k))]
 
 
-def _modified(t, target, modified, label):
+def _modified(t, target, modified, label, argnames=("w", "dw", "config")):
+    """Fail naming what was changed in place: "0", "2['velocity']" -> w, config['velocity']."""
     names = []
-    for m in modified:  # "0", "2", "2['velocity']" -> w, config, config['velocity']
+    for m in modified:
         index, _, rest = m.partition("[")
-        if index.isdigit() and int(index) < 3:
-            names.append(("w", "dw", "config")[int(index)] + ("[" + rest if rest else ""))
+        if index.isdigit() and int(index) < len(argnames):
+            names.append(argnames[int(index)] + ("[" + rest if rest else ""))
         else:
             names.append(m)
     if names:
@@ -339,10 +340,16 @@ def clip_grad_norm(t):
     target = "optim.clip_grad_norm"
     for case in clip_cases(t):
         grads, max_norm = case.args
-        t.check(target, grads, max_norm, label=case.label, names=("clipped", "total_norm"),
-                argnames=("grads", "max_norm"), rtol=CLIP_RTOL)
+        got, modified = t.student.call_full(target, grads, max_norm)
+        _modified(t, target, modified, case.label, ("grads", "max_norm"))
+        expected = t.ref.run(target, grads, max_norm)
+        t.compare(target, got, expected, names=("clipped", "total_norm"), label=case.label,
+                  rtol=CLIP_RTOL,
+                  mistakes=lambda grads=grads, max_norm=max_norm: t.ref.mistakes(
+                      target, target, grads, max_norm))
     # The arrays of grads must not be scaled in place: keep a grads dict in the worker (the
-    # student's own unclipped copy), clip it, and read it back.
+    # student's own unclipped copy), clip it, and read it back. (The worker also compares the
+    # dicts it is given before and after each call, which catches most of this earlier.)
     grads, _ = clip_cases(t)[0].args
     kept, _ = t.student.call_full(target, grads, 1e12, opaque=[0])
     kept = kept[0] if isinstance(kept, tuple) else kept

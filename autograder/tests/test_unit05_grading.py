@@ -244,4 +244,4 @@ def test_state_kept_wrongly_is_failed_with_a_verdict_that_says_how(tmp_path):
     assert "in place" in message["adam"] and "config" in message["adam"], message["adam"]
     assert "never modify the config" in hint["adam"] or "in place" in message["adam"]
     assert "modified grads['W1'] in place" in message["clip_grad_norm"] or \
-        "modified its input grads" in message["clip_grad_norm"], message["clip_grad_norm"]
+        "modified its input grads['W1']" in message["clip_grad_norm"], message["clip_grad_norm"]
