@@ -54,7 +54,8 @@ SGD = [
 # ---------------------------------------------------------------- momentum and Nesterov
 
 def momentum_variant(*, nesterov=False, ascent=False, lr_inside=False, average=False,
-                     old_velocity=False, decay_outside=False, plain=False, full_lookahead=False):
+                     old_velocity=False, decay_outside=False, plain=False, full_lookahead=False,
+                     forget=False):
     """SGD with (Nesterov) momentum; each flag is one mistake."""
     def rule(w, dw, config=None):
         config = _config("momentum", config)
@@ -73,7 +74,7 @@ def momentum_variant(*, nesterov=False, ascent=False, lr_inside=False, average=F
         if decay_outside:
             step = step + wd * w
         next_w = w + lr * step if ascent else w - lr * step
-        return next_w, dict(config, _v=v)
+        return next_w, (config if forget else dict(config, _v=v))
     return rule
 
 
@@ -83,8 +84,12 @@ LR_INSIDE = ("the learning rate is inside the velocity (v = momentum * v - learn
 SIGN = ("the velocity and the step have opposite signs, so the point climbs: with "
         "v = momentum * v + g the step is w - learning_rate * (...)")
 
+FORGET_VELOCITY = ("the velocity is not kept between calls: store the new v in the returned config "
+                   "and start from it at the next call (v = g only on the first step)")
+
 MOMENTUM = [
     (SIGN, momentum_variant(ascent=True)),
+    (FORGET_VELOCITY, momentum_variant(forget=True)),
     (LR_INSIDE, momentum_variant(lr_inside=True)),
     ("the velocity is a running average (v = momentum * v + (1 - momentum) * g): momentum sums "
      "the gradients, v = momentum * v + g", momentum_variant(average=True)),
@@ -97,6 +102,7 @@ MOMENTUM = [
 
 NESTEROV = [
     (SIGN, momentum_variant(nesterov=True, ascent=True)),
+    (FORGET_VELOCITY, momentum_variant(nesterov=True, forget=True)),
     ("this is plain momentum (w - learning_rate * v): Nesterov's step looks ahead, "
      "w - learning_rate * (g + momentum * v)", momentum_variant(nesterov=True, plain=True)),
     ("the look-ahead term is momentum * v: the step is w - learning_rate * (g + momentum * v), "
@@ -136,7 +142,7 @@ ADAGRAD = [
 
 
 def rmsprop_variant(*, swapped=False, eps_inside=False, start_at_g2=False, not_squared=False,
-                    no_sqrt=False):
+                    no_sqrt=False, forget=False):
     def rmsprop(w, dw, config=None):
         config = _config("rmsprop", config)
         lr, rho, eps = config["learning_rate"], config["decay_rate"], config["epsilon"]
@@ -148,7 +154,7 @@ def rmsprop_variant(*, swapped=False, eps_inside=False, start_at_g2=False, not_s
             r_old = config.get("_r", np.zeros_like(w))
             r = (1 - rho) * r_old + rho * g2 if swapped else rho * r_old + (1 - rho) * g2
         denom = np.sqrt(r + eps) if eps_inside else (r + eps if no_sqrt else np.sqrt(r) + eps)
-        return w - lr * g / denom, dict(config, _r=r)
+        return w - lr * g / denom, (config if forget else dict(config, _r=r))
     return rmsprop
 
 
@@ -162,6 +168,8 @@ RMSPROP = [
      "(1 - decay_rate) * g", rmsprop_variant(not_squared=True)),
     ("the step divides by the square root of r: g / (sqrt(r) + epsilon)",
      rmsprop_variant(no_sqrt=True)),
+    ("the running average is not kept between calls: store the new r in the returned config and "
+     "start from it at the next call", rmsprop_variant(forget=True)),
 ]
 
 
@@ -169,7 +177,7 @@ RMSPROP = [
 
 def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outside=False,
                  coupled_always=False, decay_without_lr=False, decay_after=False,
-                 no_decay=False, folded=False):
+                 no_decay=False, folded=False, forget_t=False):
     def adam(w, dw, config=None):
         config = _config("adam", config)
         lr, b1, b2, eps = (config["learning_rate"], config["beta1"], config["beta2"],
@@ -203,7 +211,7 @@ def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outs
             next_w = w - lr * m_hat / denom
         if decoupled and decay_after:
             next_w = next_w * (1 - lr * wd)
-        return next_w, dict(config, _m=m, _v=v, _t=t)
+        return next_w, dict(config, _m=m, _v=v, _t=0 if forget_t else t)
     return adam
 
 
@@ -214,6 +222,8 @@ ADAM = [
      "by zero)", adam_variant(t_offset=-1)),
     ("the bias correction uses the wrong power of t (t + 1 on the first step: is the counter "
      "incremented twice?); the first step has t = 1", adam_variant(t_offset=1)),
+    ("the step counter t is not kept between calls: store it in the returned config, so that the "
+     "k-th call uses t = k", adam_variant(forget_t=True)),
     (EPS_INSIDE.replace("sqrt(r)", "sqrt(v_hat)"), adam_variant(eps_inside=True)),
     ("v's bias correction goes inside the square root: sqrt(v / (1 - beta2**t)), not "
      "sqrt(v) / (1 - beta2**t)", adam_variant(sqrt_outside=True)),
