@@ -170,21 +170,22 @@ def nesterov(w, dw, config=None):
         v = momentum * v + g          (v = g on the first step)
         next_w = w - learning_rate * (g + momentum * v)
 
-    Nesterov's idea, as the lecture notes write it: first move along the velocity, then take the
-    gradient *there*, at the look-ahead point, so that the step corrects itself before it
-    overshoots:
+    Nesterov's idea, in the look-ahead form of the lecture notes (rho = momentum, alpha =
+    learning_rate, u a velocity of steps): first move along the velocity, take the gradient
+    *there*, at the look-ahead point, and so correct the step before it overshoots:
 
         u_k = rho * u_{k-1} - alpha * grad L(w_k + rho * u_{k-1}),   w_{k+1} = w_k + u_k.
 
-    That form needs the gradient at a point other than w. Tracking the look-ahead point
-    p_k = w_k + rho * u_{k-1} instead of w_k turns it into an update that needs the gradient at the
-    current parameters only (p is what we store and call w):
+    That form needs the gradient at a point other than the parameters. Store the look-ahead point
+    p_k = w_k + rho * u_{k-1} instead of w_k (p is what this function receives and returns as w)
+    and the same method needs only the gradient g = grad L(p_k) at the stored point:
 
-        u_k = rho * u_{k-1} - alpha * grad L(p_k),   p_{k+1} = p_k + u_k + rho * (u_k - u_{k-1})
-                                                              = p_k - alpha * g + rho * u_k.
+        u_k = rho * u_{k-1} - alpha * g,
+        p_{k+1} = w_{k+1} + rho * u_k = p_k - alpha * g + rho * u_k.
 
-    With u = -learning_rate * v (PyTorch's velocity holds gradients, not steps) this is exactly
-    the update above: the step is the current gradient plus momentum times the new velocity.
+    With u = -alpha * v (PyTorch's velocity holds gradients, not steps; alpha constant) this is the
+    update above: the step is the current gradient plus momentum times the *new* velocity, where
+    plain momentum steps by the velocity alone.
 
     Inputs:
         w: array of any shape. dw: array of w's shape, the gradient at w.
