@@ -55,12 +55,12 @@ SGD = [
 
 def momentum_variant(*, nesterov=False, ascent=False, lr_inside=False, average=False,
                      old_velocity=False, decay_outside=False, plain=False, full_lookahead=False,
-                     forget=False):
+                     forget=False, no_decay=False):
     """SGD with (Nesterov) momentum; each flag is one mistake."""
     def rule(w, dw, config=None):
         config = _config("momentum", config)
         lr, mu, wd = config["learning_rate"], config["momentum"], config["weight_decay"]
-        g = dw if decay_outside else dw + wd * w
+        g = dw if decay_outside or no_decay else dw + wd * w
         v_old = config.get("_v", np.zeros_like(w))
         if lr_inside:  # v holds steps: v = mu * v - lr * g, w + v (or Nesterov's CS231n form)
             v = mu * v_old - lr * g
@@ -84,6 +84,7 @@ LR_INSIDE = ("the learning rate is inside the velocity (v = momentum * v - learn
 SIGN = ("the velocity and the step have opposite signs, so the point climbs: with "
         "v = momentum * v + g the step is w - learning_rate * (...)")
 
+NO_DECAY = "weight_decay is ignored: the rule works on g = dw + weight_decay * w"
 FORGET_VELOCITY = ("the velocity is not kept between calls: store the new v in the returned config "
                    "and start from it at the next call (v = g only on the first step)")
 
@@ -98,6 +99,7 @@ MOMENTUM = [
      momentum_variant(old_velocity=True)),
     ("the weight decay must go into the velocity: g = dw + weight_decay * w, then "
      "v = momentum * v + g", momentum_variant(decay_outside=True)),
+    (NO_DECAY, momentum_variant(no_decay=True)),
 ]
 
 NESTEROV = [
@@ -110,16 +112,18 @@ NESTEROV = [
     (LR_INSIDE, momentum_variant(nesterov=True, lr_inside=True)),
     ("the weight decay must go into the velocity: g = dw + weight_decay * w is used in both v "
      "and the step", momentum_variant(nesterov=True, decay_outside=True)),
+    (NO_DECAY, momentum_variant(nesterov=True, no_decay=True)),
 ]
 
 
 # ---------------------------------------------------------------- AdaGrad and RMSProp
 
-def adagrad_variant(*, no_sum=False, eps_inside=False, no_sqrt=False, sum_after=False):
+def adagrad_variant(*, no_sum=False, eps_inside=False, no_sqrt=False, sum_after=False,
+                    no_decay=False):
     def adagrad(w, dw, config=None):
         config = _config("adagrad", config)
         lr, eps = config["learning_rate"], config["epsilon"]
-        g = dw + config["weight_decay"] * w
+        g = dw if no_decay else dw + config["weight_decay"] * w
         r_old = config.get("_r", np.zeros_like(w))
         r = g * g if no_sum else r_old + g * g
         used = r_old if sum_after else r
@@ -138,15 +142,16 @@ ADAGRAD = [
      adagrad_variant(no_sqrt=True)),
     ("add this step's g * g to r before the step, not after (the first step must divide by "
      "|g| + epsilon)", adagrad_variant(sum_after=True)),
+    (NO_DECAY, adagrad_variant(no_decay=True)),
 ]
 
 
 def rmsprop_variant(*, swapped=False, eps_inside=False, start_at_g2=False, not_squared=False,
-                    no_sqrt=False, forget=False):
+                    no_sqrt=False, forget=False, no_decay=False):
     def rmsprop(w, dw, config=None):
         config = _config("rmsprop", config)
         lr, rho, eps = config["learning_rate"], config["decay_rate"], config["epsilon"]
-        g = dw + config["weight_decay"] * w
+        g = dw if no_decay else dw + config["weight_decay"] * w
         g2 = g if not_squared else g * g
         if "_r" not in config and start_at_g2:
             r = g2
@@ -170,6 +175,7 @@ RMSPROP = [
      rmsprop_variant(no_sqrt=True)),
     ("the running average is not kept between calls: store the new r in the returned config and "
      "start from it at the next call", rmsprop_variant(forget=True)),
+    (NO_DECAY, rmsprop_variant(no_decay=True)),
 ]
 
 
@@ -177,7 +183,7 @@ RMSPROP = [
 
 def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outside=False,
                  coupled_always=False, decay_without_lr=False, decay_after=False,
-                 no_decay=False, folded=False, forget_t=False):
+                 no_decay=False, folded=False, forget_t=False, coupled_ignored=False):
     def adam(w, dw, config=None):
         config = _config("adam", config)
         lr, b1, b2, eps = (config["learning_rate"], config["beta1"], config["beta2"],
@@ -190,7 +196,7 @@ def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outs
             if not decay_after and not no_decay:
                 w = w * (1 - (wd if decay_without_lr else lr * wd))
         else:
-            g = dw + wd * w
+            g = dw if coupled_ignored else dw + wd * w
         t = config.get("_t", 0) + 1
         m = b1 * config.get("_m", np.zeros_like(w_in)) + (1 - b1) * g
         v = b2 * config.get("_v", np.zeros_like(w_in)) + (1 - b2) * g * g
@@ -236,6 +242,8 @@ ADAM = [
      "w' - step), not after it", adam_variant(decay_after=True)),
     ("with decoupled=True the weight decay still applies, as w * (1 - learning_rate * "
      "weight_decay) before the step", adam_variant(no_decay=True)),
+    ("weight_decay is ignored: with decoupled=False Adam works on g = dw + weight_decay * w",
+     adam_variant(coupled_ignored=True)),
     ("epsilon is added to sqrt(v_hat), after the bias correction: folding the correction into "
      "the step size (learning_rate * sqrt(1 - beta2**t) / (1 - beta1**t)) changes what epsilon "
      "is compared with", adam_variant(folded=True)),
