@@ -218,7 +218,9 @@ def _check_defaults(t, rule, config, label):
                               "hyperparameter: the Trainer's lr_decay and schedules change "
                               "next_config['learning_rate']")
         if isinstance(default, bool):
-            if value is not default:
+            boolean = isinstance(value, (bool, np.bool_)) or (
+                isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype == bool)
+            if not boolean or bool(value) != default:
                 raise Failed(f"{rule}({label}): next_config[{key!r}] is {value!r} but should be "
                              f"{default!r} (the default)")
             continue
