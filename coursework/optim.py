@@ -17,6 +17,11 @@ Every update rule has the contract the ``Trainer`` uses::
   checkpoints). The rule reads ``config["learning_rate"]`` at every call: a learning-rate schedule
   changes it between calls, and the new rate applies from that step on.
 
+In each rule the provided first lines check the arrays and turn ``config`` into a new dict with
+every default filled in (the caller's dict is copied, not changed): your code reads the
+hyperparameters and the state from that dict, stores the new state in it (as new arrays, never by
+changing the old ones in place: they are shared with the caller's config) and returns it.
+
 Every rule accepts ``weight_decay`` (default 0), the L2 penalty ``weight_decay / 2 * ||w||^2`` added
 to the loss, and works on the gradient of the penalized loss ``g = dw + weight_decay * w``
 (except Adam with ``decoupled=True``, which is AdamW). The formulas are those of ``torch.optim``
