@@ -37,7 +37,14 @@ MANIFEST = "autograder_course.json"
 COURSE_ID = "dlcourse"
 CELL_TIMEOUT = 600  # seconds per notebook cell during autograde (a whole-unit check is slow)
 MAX_FILE_BYTES = 5_000_000  # a submitted coursework file larger than this is not graded
-_CHECK_CALL = re.compile(r"""\bcheck\(\s*(?:name\s*=\s*)?(['"])([^'"\n]+)\1""")
+_CHECK_CALL = re.compile(r"""\bcheck\(([^()]*)\)""")
+_CHECK_NAME = re.compile(r"""(['"])([^'"\n]+)\1""")
+
+
+def check_names(source):
+    """The names given to the check(...) calls of a cell, in order: check("a", "b") names two."""
+    return [name.group(2) for call in _CHECK_CALL.finditer(source)
+            for name in _CHECK_NAME.finditer(call.group(1))]
 _BEGIN = re.compile(r"^\s*#+\s*BEGIN SOLUTION\s*$", re.M)
 REDACTED = ("[output removed by the grader: it quoted course material that is not released "
             "to students]\n")
@@ -101,9 +108,8 @@ def course_notebook(nb, unit, filename="<notebook>"):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             keys = []
-            for match in _CHECK_CALL.finditer(cell.source):
-                keys += [k for k in keys_of(match.group(2), points)
-                         if k not in claimed and k not in keys]
+            for name in check_names(cell.source):
+                keys += [k for k in keys_of(name, points) if k not in claimed and k not in keys]
             if keys:
                 grade_id = _grade_id(keys, used)
                 claimed.update(keys)
@@ -189,6 +195,7 @@ CONFIG = '''\
 # nbgrader configuration of the course, written by `python -m autograder nbgrader build`.
 # Rebuilding rewrites this file; put your own settings in nbgrader_config_local.py.
 import os
+import sys
 
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -202,6 +209,17 @@ c.Execute.interrupt_on_timeout = True
 c.ExecutePreprocessor.timeout = {timeout}
 # A student deleting a check cell's metadata must not make the cell silently ungraded.
 c.OverwriteCells.add_missing_cells = True
+# The exchange (release, fetch, submit, collect) lives in the course folder: nbgrader's default,
+# /usr/local/share/nbgrader/exchange, rarely exists. nbgrader wants it writable by everyone.
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
+if not os.path.isdir(c.Exchange.root):
+    os.makedirs(c.Exchange.root, exist_ok=True)
+    os.chmod(c.Exchange.root, 0o777)
+# nbgrader runs `alembic` as a program: put this environment's programs first on PATH, so that
+# `../.venv/bin/jupyter lab` works without activating the environment.
+if os.path.dirname(sys.executable) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable),
+                                          os.environ.get("PATH", "")])
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 
 _local = os.path.join(c.CourseDirectory.root, "nbgrader_config_local.py")
@@ -262,6 +280,10 @@ def build(course_dir, *, notebooks_dir=NOTEBOOKS_DIR, units=None, log=print):
     exclude = {unit: manifest["units"][unit]["editable"] for unit in manifest["units"]}
     (course_dir / "nbgrader_config.py").write_text(CONFIG.format(
         course_id=COURSE_ID, exclude=json.dumps(exclude, indent=4), timeout=CELL_TIMEOUT))
+    exchange = course_dir / "exchange"  # c.Exchange.root of the config
+    if not exchange.is_dir():
+        exchange.mkdir()
+        exchange.chmod(0o777)  # nbgrader's exchange is writable by everyone
     report.atomic_write(course_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     log(f"nbgrader course in {course_dir}: assignments {', '.join(units)}")
     return manifest
@@ -278,8 +300,8 @@ def _mark_only_claimed(nb, unit, entry):
             continue
         cell.outputs, cell.execution_count = [], None
         keys = []
-        for match in _CHECK_CALL.finditer(cell.source):
-            keys += [k for k in keys_of(match.group(2), points) if k not in claimed | set(keys)]
+        for name in check_names(cell.source):
+            keys += [k for k in keys_of(name, points) if k not in claimed | set(keys)]
         if keys:
             gid = _grade_id(keys, used)
             claimed.update(keys)
