@@ -1,4 +1,4 @@
-"""The notebooks of units 01-03 as a student meets them: set up to reload saved coursework, never
+"""The notebooks of units 01-03 and 05 as a student meets them: set up to reload saved coursework, never
 using a function before a check cell asks for it, and with gradient-check tolerances that every
 correct implementation meets."""
 
@@ -15,7 +15,7 @@ from autograder.units import UNITS
 
 nbformat = pytest.importorskip("nbformat")
 
-NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers"]
+NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers", "05_optimizers"]
 
 
 def cells(stem):
