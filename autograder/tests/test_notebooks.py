@@ -1,6 +1,6 @@
-"""The notebooks of units 01-03 and 05 as a student meets them: set up to reload saved coursework, never
-using a function before a check cell asks for it, and with gradient-check tolerances that every
-correct implementation meets."""
+"""The notebooks of units 01-03 and 05 as a student meets them: set up to reload saved
+coursework, never using a function before a check cell asks for it, and with gradient-check
+tolerances that every correct implementation meets."""
 
 import ast
 import re
