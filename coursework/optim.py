@@ -315,7 +315,8 @@ def clip_grad_norm(grads, max_norm):
                         f"{type(grads).__name__}")
     if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not max_norm > 0:
         raise ValueError(f"clip_grad_norm: max_norm must be a number > 0, got {max_norm!r}")
-    raise NotImplementedError("clip_grad_norm: not implemented yet; write it in coursework/optim.py")
+    raise NotImplementedError(
+        "clip_grad_norm: not implemented yet; write it in coursework/optim.py")
     return clipped, total_norm
 
 
@@ -373,7 +374,8 @@ def exponential_decay(step, *, lr0, gamma):
     _check_step("exponential_decay", step)
     _check_positive("exponential_decay", "lr0", lr0)
     _check_positive("exponential_decay", "gamma", gamma)
-    raise NotImplementedError("exponential_decay: not implemented yet; write it in coursework/optim.py")
+    raise NotImplementedError(
+        "exponential_decay: not implemented yet; write it in coursework/optim.py")
     return float(lr)
 
 
@@ -409,7 +411,8 @@ def cosine_annealing(step, *, lr0, total_steps, lr_min=0.0, warmup_steps=0):
     if warmup_steps >= total_steps:
         raise ValueError(f"cosine_annealing: warmup_steps={warmup_steps!r} must be below "
                          f"total_steps={total_steps!r}")
-    raise NotImplementedError("cosine_annealing: not implemented yet; write it in coursework/optim.py")
+    raise NotImplementedError(
+        "cosine_annealing: not implemented yet; write it in coursework/optim.py")
     return float(lr)
 
 
@@ -446,7 +449,8 @@ class ReduceOnPlateau:
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceOnPlateau: mode must be 'min' or 'max', got {mode!r}")
         self.factor, self.patience, self.mode = float(factor), int(patience), mode
-        raise NotImplementedError("ReduceOnPlateau.__init__: not implemented yet; write it in coursework/optim.py")
+        raise NotImplementedError(
+            "ReduceOnPlateau.__init__: not implemented yet; write it in coursework/optim.py")
 
     def step(self, metric):
         """Record one value of the metric; return the learning rate to use from now on (a float).
@@ -456,5 +460,6 @@ class ReduceOnPlateau:
         """
         if isinstance(metric, bool) or not isinstance(metric, numbers.Real) or math.isnan(metric):
             raise ValueError(f"ReduceOnPlateau.step: metric must be a number, got {metric!r}")
-        raise NotImplementedError("ReduceOnPlateau.step: not implemented yet; write it in coursework/optim.py")
+        raise NotImplementedError(
+            "ReduceOnPlateau.step: not implemented yet; write it in coursework/optim.py")
         return self.lr
