@@ -26,13 +26,16 @@ at most ``staging.MAX_ENTRIES + 1`` members and ``MAX_SUBMISSION_BYTES`` in all,
 with ``O_EXCL`` in a fresh folder.
 
 Faults: a worker that dies while grading (killed, out of memory) has its task re-run on another
-worker by the scheduler. A submission whose task was on ``tries`` workers that all died (Dask's
+worker by the scheduler. A task that was on ``tries`` workers that all died (Dask's
 ``distributed.scheduler.allowed-failures`` is ``tries - 1``; for ``local:N`` this module sets it,
-for a running scheduler set it in the scheduler's configuration) gets a report marked
-``crashed`` with zero points, and the batch goes on. A running scheduler should also have
-``distributed.scheduler.worker-saturation`` 1.0 (workers hold only the task they run; otherwise a
-death also counts against the tasks queued behind the culprit) and workers
-``distributed.worker.daemon`` False (the Dockerfile sets all three). Reports are written only by
+for a running scheduler set it in the scheduler's configuration) is a suspect: Dask also counts
+a death against tasks only queued on the dying worker beside the culprit. When the batch is done,
+each suspect is graded again with nothing else in flight; one that again kills ``tries`` workers
+on its own gets a report marked ``crashed`` with zero points (so a killer costs ``2 * tries``
+worker restarts), one that does not gets its report. The batch never stalls on either. A running
+scheduler should also have ``distributed.scheduler.worker-saturation`` 1.0 (workers hold only
+the task they run, so fewer bystanders) and workers ``distributed.worker.daemon`` False (the
+Dockerfile sets all three). Reports are written only by
 the client, once per student, atomically: none is lost, duplicated or half-written; Ctrl-C
 cancels what runs and leaves the finished reports in place (a rerun resumes).
 
@@ -267,7 +270,7 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
                     in_flight=None, task=None):
     """``grade_many`` on a Dask cluster (``scheduler``: an address or ``local:N``); return the
     CSV rows. ``task`` (tests) replaces ``grade_archive`` with a function of the same arguments.
-    ``in_flight`` bounds the archives held at once (default: 4 per worker thread). Entries that
+    ``in_flight`` bounds the archives held at once (default: 2 per worker thread). Entries that
     are not folders are refused on the client, as by ``grade_many``, and never sent."""
     import_distributed()
     submissions = Path(submissions)
@@ -313,9 +316,16 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
             client, cluster = _connect(scheduler, tries)
             pending = {}
             try:
-                window = in_flight or 4 * max(1, sum(client.nthreads().values()))
+                window = in_flight or 2 * max(1, sum(client.nthreads().values()))
                 queue = iter(to_send)
                 running = as_completed()
+                suspects = []
+
+                def submit(name, path, data):
+                    future = client.submit(task, data, unit_names, limits, pure=False,
+                                           key=f"grade-{os.urandom(8).hex()}")
+                    pending[future] = (name, path, data)
+                    running.add(future)
 
                 def feed():
                     for name, path in queue:
@@ -326,19 +336,18 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
                                                           _refused_report(path, str(exc)))
                             bar.update(1)
                             continue
-                        future = client.submit(task, data, unit_names, limits, pure=False,
-                                               key=f"grade-{os.urandom(8).hex()}")
-                        pending[future] = (name, path)
-                        running.add(future)
+                        submit(name, path, data)
                         if running.count() >= window:
                             return
 
-                feed()
-                for future in running:
-                    name, path = pending[future]
+                def collect(future, alone):
+                    name, path, data = pending.pop(future)
                     try:
                         result = _replace_path(future.result(), WORKER_FOLDER, str(path))
                     except KilledWorker:
+                        if not alone:  # maybe only queued beside the culprit: try it alone
+                            suspects.append((name, path, data))
+                            return
                         result = _crash_report(path, tries if cluster is not None else None)
                     except Exception as exc:  # noqa: BLE001 - the task itself failed
                         result = _empty_report(path,
@@ -346,7 +355,18 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
                     results[name] = write_reports(out, name, result)
                     future.release()
                     bar.update(1)
+
+                feed()
+                for future in running:
+                    collect(future, alone=False)
                     feed()
+                # A task was on workers that died: it may have killed them, or only been queued
+                # on them beside the culprit. Each suspect runs again with nothing else in
+                # flight, so that only a submission that kills workers on its own is 'crashed'.
+                for name, path, data in suspects:
+                    submit(name, path, data)
+                    for future in running:
+                        collect(future, alone=True)
             finally:
                 for future in pending:
                     if not future.done():
