@@ -27,6 +27,8 @@ UNITS = {
     "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
     "05_optim": ("Optimizers and learning-rate schedules", ["optim"]),
+    "06_architectures": Unit("CNN architectures in PyTorch and transfer learning",
+                             ["architectures"], packages=("numpy", "torch")),
     "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
 }
 
