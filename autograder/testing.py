@@ -48,7 +48,7 @@ class FakeStudent:
 
     def _invoke(self, func, args, kwargs, opaque):
         args, kwargs = self._resolve(list(args)), self._resolve(dict(kwargs))
-        before = [(i, a.copy()) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+        before = _snapshot(args)
         try:
             with np.errstate(all="ignore"):
                 value = func(*args, **kwargs)
@@ -56,7 +56,7 @@ class FakeStudent:
             raise NotImplementedByStudent(str(exc)) from None
         except Exception as exc:
             raise StudentError(f"{type(exc).__name__}: {exc}") from None
-        modified = [str(i) for i, b in before if not np.array_equal(args[i], b, equal_nan=True)]
+        modified = [name for name, a, b in before if _changed(a, b)]
         if isinstance(value, tuple) and opaque:
             value = tuple(self._keep(v) if i in opaque else v for i, v in enumerate(value))
         elif opaque == [0] or opaque == (0,):
@@ -96,6 +96,25 @@ class FakeStudent:
 
     def output(self):
         return ""
+
+
+def _snapshot(args):
+    """As the worker's: every array argument, and every dict argument with each of its arrays."""
+    snapshot = []
+    for i, a in enumerate(args):
+        if isinstance(a, np.ndarray):
+            snapshot.append((str(i), a, a.copy()))
+        elif type(a) is dict:
+            snapshot.append((str(i), a, dict(a)))
+            snapshot += [(f"{i}[{k!r}]", v, v.copy()) for k, v in a.items()
+                         if isinstance(v, np.ndarray)]
+    return snapshot
+
+
+def _changed(a, before):
+    if isinstance(before, dict):
+        return a.keys() != before.keys() or any(a[k] is not v for k, v in before.items())
+    return a.shape != before.shape or not np.array_equal(a, before, equal_nan=True)
 
 
 def run_spec_test(key, student, *, public_only=False):

@@ -1,6 +1,7 @@
 """The units of the course, in order, and the coursework modules each one grades."""
 
 import importlib
+import warnings
 
 from .paths import PACKAGE_DIR
 
@@ -17,12 +18,24 @@ class UnknownUnit(ValueError):
     pass
 
 
+class MissingSpecWarning(UserWarning):
+    """A unit of UNITS grades a module that has no spec yet; the unit is left out."""
+
+
 def available_units():
-    """Units whose every spec module exists, in course order."""
+    """Units whose every spec module exists, in course order. A unit with a module that has no
+    spec is left out with a ``MissingSpecWarning`` naming the module, never silently."""
     out = []
     for name, (_, modules) in UNITS.items():
-        if all((PACKAGE_DIR / "specs" / f"{m}.py").exists() for m in modules):
-            out.append(name)
+        missing = [m for m in modules if not (PACKAGE_DIR / "specs" / f"{m}.py").exists()]
+        if missing:
+            warnings.warn(
+                f"unit {name} is not graded: no spec for its module(s) "
+                f"{', '.join(repr(m) for m in missing)} (write autograder/specs/"
+                f"{missing[0]}.py with SPEC = Spec({missing[0]!r}))",
+                MissingSpecWarning, stacklevel=2)
+            continue
+        out.append(name)
     return out
 
 

@@ -115,9 +115,23 @@ def _target(name):
 
 
 def _snapshot(args, kwargs):
-    arrays = [(str(i), a) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
-    arrays += [(k, a) for k, a in kwargs.items() if isinstance(a, np.ndarray)]
-    return [(name, a, a.copy()) for name, a in arrays]
+    """(name, argument, copy) of every array argument, and of every dict argument (a layer's
+    state) with each of its arrays ('3' and "3['running_mean']"), to detect changes in place."""
+    snapshot = []
+    for name, a in [(str(i), a) for i, a in enumerate(args)] + list(kwargs.items()):
+        if isinstance(a, np.ndarray):
+            snapshot.append((name, a, a.copy()))
+        elif type(a) is dict:
+            snapshot.append((name, a, dict(a)))
+            snapshot += [(f"{name}[{k!r}]", v, v.copy()) for k, v in a.items()
+                         if isinstance(v, np.ndarray)]
+    return snapshot
+
+
+def _changed(a, before):
+    if isinstance(before, dict):  # an entry added, removed or replaced
+        return a.keys() != before.keys() or any(a[k] is not v for k, v in before.items())
+    return a.shape != before.shape or not np.array_equal(a, before, equal_nan=True)
 
 
 def handle(request, resolve, encode_result, objects):
@@ -160,8 +174,7 @@ def handle(request, resolve, encode_result, objects):
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
         return _failure(exc, phase="call")
     elapsed = time.perf_counter() - started
-    modified = [name for name, a, before in snapshot
-                if a.shape != before.shape or not np.array_equal(a, before, equal_nan=True)]
+    modified = [name for name, a, before in snapshot if _changed(a, before)]
     return {"ok": True, "value": encode_result(value, request.get("opaque") or []),
             "modified": modified, "seconds": elapsed}
 

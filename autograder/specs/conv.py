@@ -19,6 +19,7 @@ import numpy as np
 from ..compare import Failed, describe
 from ..runner import StudentError, StudentTimeout
 from ..spec import Case, Spec
+from .toolkit import Layer
 
 SPEC = Spec("conv")
 
@@ -116,61 +117,21 @@ def gap_cases(t):
 
 
 # ---------------------------------------------------------------------------------------------
-# Recipes: reference results (module-level, their names key recorded outputs)
+# The layers (spec toolkit): cases are (inputs..., dout) with the hyperparameters as kwargs
 # ---------------------------------------------------------------------------------------------
 
-def conv_naive_out(cw, x, w, b, *, stride, pad):
-    return cw.conv.conv_forward_naive(x, w, b, stride=stride, pad=pad)[0]
-
-
-def conv_fast_out(cw, x, w, b, *, stride, pad):
-    return cw.conv.conv_forward(x, w, b, stride=stride, pad=pad)[0]
-
-
-def conv_naive_grads(cw, x, w, b, dout, *, stride, pad):
-    _, cache = cw.conv.conv_forward_naive(x, w, b, stride=stride, pad=pad)
-    return cw.conv.conv_backward_naive(dout, cache)
-
-
-def conv_fast_grads(cw, x, w, b, dout, *, stride, pad):
-    _, cache = cw.conv.conv_forward(x, w, b, stride=stride, pad=pad)
-    return cw.conv.conv_backward(dout, cache)
-
-
-def max_pool_naive_out(cw, x, *, pool_size, stride):
-    return cw.conv.max_pool_forward_naive(x, pool_size=pool_size, stride=stride)[0]
-
-
-def max_pool_fast_out(cw, x, *, pool_size, stride):
-    return cw.conv.max_pool_forward(x, pool_size=pool_size, stride=stride)[0]
-
-
-def avg_pool_out(cw, x, *, pool_size, stride):
-    return cw.conv.avg_pool_forward(x, pool_size=pool_size, stride=stride)[0]
-
-
-def max_pool_naive_grad(cw, x, dout, *, pool_size, stride):
-    _, cache = cw.conv.max_pool_forward_naive(x, pool_size=pool_size, stride=stride)
-    return cw.conv.max_pool_backward_naive(dout, cache)
-
-
-def max_pool_fast_grad(cw, x, dout, *, pool_size, stride):
-    _, cache = cw.conv.max_pool_forward(x, pool_size=pool_size, stride=stride)
-    return cw.conv.max_pool_backward(dout, cache)
-
-
-def avg_pool_grad(cw, x, dout, *, pool_size, stride):
-    _, cache = cw.conv.avg_pool_forward(x, pool_size=pool_size, stride=stride)
-    return cw.conv.avg_pool_backward(dout, cache)
-
-
-def gap_out(cw, x):
-    return cw.conv.global_avg_pool_forward(x)[0]
-
-
-def gap_grad(cw, x, dout):
-    _, cache = cw.conv.global_avg_pool_forward(x)
-    return cw.conv.global_avg_pool_backward(dout, cache)
+CONV_ARGS, CONV_GRADS = ("x", "w", "b"), ("dx", "dw", "db")
+CONV_NAIVE = Layer(SPEC, "conv_naive", forward="conv_forward_naive",
+                   backward="conv_backward_naive", argnames=CONV_ARGS, grads=CONV_GRADS,
+                   cases=conv_cases)
+CONV = Layer(SPEC, "conv", argnames=CONV_ARGS, grads=CONV_GRADS, cases=conv_cases)
+MAX_POOL_NAIVE = Layer(SPEC, "max_pool_naive", forward="max_pool_forward_naive",
+                       backward="max_pool_backward_naive", argnames=("x",), grads=("dx",),
+                       cases=pool_cases)
+MAX_POOL = Layer(SPEC, "max_pool", argnames=("x",), grads=("dx",), cases=pool_cases)
+AVG_POOL = Layer(SPEC, "avg_pool", argnames=("x",), grads=("dx",), cases=pool_cases)
+GLOBAL_AVG_POOL = Layer(SPEC, "global_avg_pool", argnames=("x",), grads=("dx",),
+                        cases=gap_cases)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,33 +149,6 @@ def _out_and_cache(target, got, label):
                      f"{describe(got)}", hint="end the function with `return out, cache`")
     out, cache = got
     return out, cache
-
-
-def forward_test(t, target, recipe, cases, argnames):
-    """Call the student's forward (its cache stays in the worker) and compare ``out``."""
-    n = len(argnames)
-    for case in cases:
-        args = case.args[:n]
-        got, modified = t.student.call_full(target, *args, opaque=[1], **case.kwargs)
-        t.no_input_modified(target, modified, argnames, case.label)
-        out, _ = _out_and_cache(target, got, case.label)
-        expected = t.ref.run(recipe, *args, **case.kwargs)
-        t.compare(target, out, expected, names=("out",), label=case.label,
-                  mistakes=lambda: t.ref.mistakes(target, recipe, *args, **case.kwargs))
-
-
-def backward_test(t, forward, target, recipe, cases, argnames, names):
-    """The student's forward, then the student's backward on its (opaque) cache."""
-    n = len(argnames)
-    for case in cases:
-        args, dout = case.args[:n], case.args[n]
-        got, _ = t.student.call_full(forward, *args, opaque=[1], **case.kwargs)
-        _, cache = _out_and_cache(forward, got, case.label)
-        grads, modified = t.student.call_full(target, dout, cache)
-        t.no_input_modified(target, modified, ("dout",), case.label)
-        expected = t.ref.run(recipe, *case.args, **case.kwargs)
-        t.compare(target, grads, expected, names=names, label=case.label,
-                  mistakes=lambda: t.ref.mistakes(target, recipe, *case.args, **case.kwargs))
 
 
 def loop_depth(node):
@@ -331,26 +265,22 @@ def conv_output_size(t):
 # Convolution
 # ---------------------------------------------------------------------------------------------
 
-CONV_ARGS = ("x", "w", "b")
-
-
 @SPEC.test("conv_forward_naive", points=2)
 def conv_forward_naive(t):
     """Cross-correlation with zero padding and stride, loops allowed."""
-    forward_test(t, "conv.conv_forward_naive", conv_naive_out, conv_cases(t), CONV_ARGS)
+    CONV_NAIVE.forward_test(t)
 
 
 @SPEC.test("conv_backward_naive", points=3)
 def conv_backward_naive(t):
     """dx, dw, db of the convolution (with the student's own forward cache), loops allowed."""
-    backward_test(t, "conv.conv_forward_naive", "conv.conv_backward_naive", conv_naive_grads,
-                  conv_cases(t), CONV_ARGS, ("dx", "dw", "db"))
+    CONV_NAIVE.backward_test(t)
 
 
 @SPEC.test("conv_forward", points=3)
 def conv_forward(t):
     """Same results as the naive forward, vectorized (loops over kernel offsets at most), fast."""
-    forward_test(t, "conv.conv_forward", conv_fast_out, conv_cases(t), CONV_ARGS)
+    CONV.forward_test(t)
     at_most_two_nested_loops(t, "conv.conv_forward")
     conv_speed(t, backward=False)
 
@@ -358,8 +288,7 @@ def conv_forward(t):
 @SPEC.test("conv_backward", points=4)
 def conv_backward(t):
     """Same results as the naive backward, vectorized (loops over kernel offsets at most), fast."""
-    backward_test(t, "conv.conv_forward", "conv.conv_backward", conv_fast_grads, conv_cases(t),
-                  CONV_ARGS, ("dx", "dw", "db"))
+    CONV.backward_test(t)
     at_most_two_nested_loops(t, "conv.conv_backward")
     conv_speed(t, backward=True)
 
@@ -371,54 +300,50 @@ def conv_backward(t):
 @SPEC.test("max_pool_forward_naive", points=1)
 def max_pool_forward_naive(t):
     """Max over each window, windows may overlap; loops allowed."""
-    forward_test(t, "conv.max_pool_forward_naive", max_pool_naive_out, pool_cases(t), ("x",))
+    MAX_POOL_NAIVE.forward_test(t)
 
 
 @SPEC.test("max_pool_backward_naive", points=2)
 def max_pool_backward_naive(t):
     """Each window's gradient goes to its maximum; overlapping windows add up; loops allowed."""
-    backward_test(t, "conv.max_pool_forward_naive", "conv.max_pool_backward_naive",
-                  max_pool_naive_grad, pool_cases(t), ("x",), ("dx",))
+    MAX_POOL_NAIVE.backward_test(t)
 
 
 @SPEC.test("max_pool_forward", points=2)
 def max_pool_forward(t):
     """Same results as the naive max pooling, looping over window offsets at most."""
-    forward_test(t, "conv.max_pool_forward", max_pool_fast_out, pool_cases(t), ("x",))
+    MAX_POOL.forward_test(t)
     at_most_two_nested_loops(t, "conv.max_pool_forward")
 
 
 @SPEC.test("max_pool_backward", points=2)
 def max_pool_backward(t):
     """Same results as the naive max-pool backward, looping over window offsets at most."""
-    backward_test(t, "conv.max_pool_forward", "conv.max_pool_backward", max_pool_fast_grad,
-                  pool_cases(t), ("x",), ("dx",))
+    MAX_POOL.backward_test(t)
     at_most_two_nested_loops(t, "conv.max_pool_backward")
 
 
 @SPEC.test("avg_pool_forward", points=1)
 def avg_pool_forward(t):
     """Mean over each window (pool_size**2 values), looping over window offsets at most."""
-    forward_test(t, "conv.avg_pool_forward", avg_pool_out, pool_cases(t), ("x",))
+    AVG_POOL.forward_test(t)
     at_most_two_nested_loops(t, "conv.avg_pool_forward")
 
 
 @SPEC.test("avg_pool_backward", points=2)
 def avg_pool_backward(t):
     """dout / pool_size**2 to every input of the window, overlaps adding up."""
-    backward_test(t, "conv.avg_pool_forward", "conv.avg_pool_backward", avg_pool_grad,
-                  pool_cases(t), ("x",), ("dx",))
+    AVG_POOL.backward_test(t)
     at_most_two_nested_loops(t, "conv.avg_pool_backward")
 
 
 @SPEC.test("global_avg_pool_forward", points=1)
 def global_avg_pool_forward(t):
     """The mean of each feature map: (N, C, H, W) -> (N, C)."""
-    forward_test(t, "conv.global_avg_pool_forward", gap_out, gap_cases(t), ("x",))
+    GLOBAL_AVG_POOL.forward_test(t)
 
 
 @SPEC.test("global_avg_pool_backward", points=1)
 def global_avg_pool_backward(t):
     """dout[n, c] / (H * W) at every position of the feature map."""
-    backward_test(t, "conv.global_avg_pool_forward", "conv.global_avg_pool_backward", gap_grad,
-                  gap_cases(t), ("x",), ("dx",))
+    GLOBAL_AVG_POOL.backward_test(t)

@@ -1,15 +1,16 @@
 """Tests of unit 02, ``coursework/layers.py``: affine and activation layers, forward and backward.
 
-Forward tests call the student's forward and compare ``out`` (the cache is kept opaque in the
-worker). Backward tests call the student's own forward for the cache, pass that cache (a Handle)
-to the student's backward, and compare with the reference forward-then-backward. Activation inputs
-stay at least 1e-3 away from 0, where ReLU-like functions have no derivative.
+Each layer is declared once with the spec toolkit (``specs/toolkit.py``): its forward test compares
+``out`` (the cache is kept opaque in the worker), its backward test passes the cache of the
+student's own forward to the student's backward and compares with the reference
+forward-then-backward. Activation inputs stay at least 1e-3 away from 0, where ReLU-like
+functions have no derivative.
 """
 
 import numpy as np
 
-from ..compare import Failed, describe
 from ..spec import Case, Spec
+from .toolkit import Layer
 
 SPEC = Spec("layers")
 
@@ -63,68 +64,13 @@ def activation_cases(t, name):
     return cases + t.hidden("layers", "activation_cases", name, activation_inputs)
 
 
-# ---------------------------------------------------------------- recipes (reference results)
-
-def forward_out(cw, forward, inputs, **hyper):
-    """The ``out`` of the reference forward ``layers.<forward>``."""
-    return getattr(cw.layers, forward)(*inputs, **hyper)[0]
-
-
-def forward_backward(cw, forward, backward, inputs, dout, **hyper):
-    """The reference backward of ``dout`` through the cache of the reference forward."""
-    _, cache = getattr(cw.layers, forward)(*inputs, **hyper)
-    return getattr(cw.layers, backward)(dout, cache)
-
-
-# ---------------------------------------------------------------- checks
-
-def _student_forward(t, target, inputs, hyper, label, argnames):
-    got, modified = t.student.call_full(target, *inputs, opaque=[1], **hyper)
-    t.no_input_modified(target, modified, argnames, label)
-    if not isinstance(got, tuple) or len(got) != 2:
-        name = target.split(".", 1)[1]
-        raise Failed(f"{name}({label}): should return the pair (out, cache), got {describe(got)}",
-                     hint="every forward returns the output and the cache for its backward")
-    return got
-
-
-def check_forward(t, name, inputs, hyper, label, argnames):
-    target = f"layers.{name}_forward"
-    out, _ = _student_forward(t, target, inputs, hyper, label, argnames)
-    expected = t.ref.run(forward_out, f"{name}_forward", list(inputs), **hyper)
-    t.compare(target, out, expected, names=("out",), label=label,
-              mistakes=lambda: t.ref.mistakes(target, forward_out, f"{name}_forward",
-                                              list(inputs), **hyper))
-
-
-def check_backward(t, name, inputs, dout, hyper, label, argnames, names):
-    forward, backward = f"layers.{name}_forward", f"layers.{name}_backward"
-    _, cache = _student_forward(t, forward, inputs, hyper, label, argnames)
-    got, modified = t.student.call_full(backward, dout, cache)
-    t.no_input_modified(backward, modified, ("dout",), label)
-    args = (f"{name}_forward", f"{name}_backward", list(inputs), dout)
-    expected = t.ref.run(forward_backward, *args, **hyper)
-    t.compare(backward, got, expected, names=names, label=label,
-              mistakes=lambda: t.ref.mistakes(backward, forward_backward, *args, **hyper))
-
-
 # ---------------------------------------------------------------- affine
 
-@SPEC.test("affine_forward", points=1)
-def affine_forward(t):
-    """out = x_flat @ w + b for x of any number of dimensions."""
-    for case in affine_cases(t):
-        x, w, b, _ = case.args
-        check_forward(t, "affine", (x, w, b), {}, case.label, ("x", "w", "b"))
-
-
-@SPEC.test("affine_backward", points=2)
-def affine_backward(t):
-    """dx (in x's shape), dw and db of the affine layer."""
-    for case in affine_cases(t):
-        x, w, b, dout = case.args
-        check_backward(t, "affine", (x, w, b), dout, {}, case.label, ("x", "w", "b"),
-                       ("dx", "dw", "db"))
+AFFINE = Layer(SPEC, "affine", argnames=("x", "w", "b"), grads=("dx", "dw", "db"),
+               cases=affine_cases)
+affine_forward, affine_backward = AFFINE.tests(
+    points=(1, 2), docs=("out = x_flat @ w + b for x of any number of dimensions.",
+                         "dx (in x's shape), dw and db of the affine layer."))
 
 
 # ---------------------------------------------------------------- activations
@@ -134,23 +80,12 @@ ACTIVATION_POINTS = {"relu": (0.5, 1), "sigmoid": (0.5, 1), "tanh": (0.5, 1),
 
 
 def _register_activation(name, forward_points, backward_points):
-    def forward_test(t):
-        for case in activation_cases(t, name):
-            x, _ = case.args
-            check_forward(t, name, (x,), case.kwargs, case.label, ("x",))
-
-    def backward_test(t):
-        for case in activation_cases(t, name):
-            x, dout = case.args
-            check_backward(t, name, (x,), dout, case.kwargs, case.label, ("x",), ("dx",))
-
-    forward_test.__doc__ = f"The {name} forward pass, elementwise."
-    backward_test.__doc__ = f"dx of {name} from its own cache, local gradient times dout."
-    forward_test.__name__ = f"{name}_forward"
-    backward_test.__name__ = f"{name}_backward"
-    SPEC.test(f"{name}_forward", points=forward_points)(forward_test)
-    SPEC.test(f"{name}_backward", points=backward_points)(backward_test)
-    return forward_test, backward_test
+    layer = Layer(SPEC, name, argnames=("x",), grads=("dx",),
+                  cases=lambda t: activation_cases(t, name))
+    return layer.tests(
+        points=(forward_points, backward_points),
+        docs=(f"The {name} forward pass, elementwise.",
+              f"dx of {name} from its own cache, local gradient times dout."))
 
 
 relu_forward, relu_backward = _register_activation("relu", *ACTIVATION_POINTS["relu"])

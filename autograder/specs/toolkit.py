@@ -1,0 +1,247 @@
+"""The spec toolkit: the tests of layer-like functions, for every coursework module.
+
+A *layer* is a forward/backward pair of one module that follows the layer contract of
+``docs/design.md``:
+
+- stateless: ``name_forward(*inputs, **hyper) -> (out, cache)`` and
+  ``name_backward(dout, cache) -> grads`` (one gradient per array input, in the inputs' order; a
+  single array when the layer has one input);
+- stateful (running statistics): ``name_forward(*inputs, state, *, train=True, **hyper) ->
+  (out, cache, new_state)``, where ``state`` is a dict of arrays that the forward never modifies
+  in place; the backward is still ``name_backward(dout, cache)``.
+
+Cases are ``spec.Case`` objects: ``args`` holds the forward's positional inputs followed by
+``dout`` (``(x, w, b, dout)``; for a stateful layer ``(x, gamma, beta, state, dout)``) and
+``kwargs`` its keyword arguments (``{"stride": 2, "pad": 1}``, ``{"train": False}``). A case
+function ``cases(t)`` returns the public cases plus ``t.hidden(module, ...)``.
+
+The forward test calls the student's forward (the cache stays in the worker as a Handle),
+checks that no input was modified in place (arrays, and the arrays of a state dict), and compares
+``out`` (and ``new_state``) with the reference. The backward test calls the student's own forward
+for a cache, passes it to the student's backward, and compares the gradients with the reference
+forward-then-backward through the reference's own cache. A failing answer is compared with the
+known mistakes of the function (``autograder/mistakes/<module>.py``), run through the same recipe
+with the function replaced, for a hint.
+
+Usage, a stateless pair (the whole test of it; registers ``affine_forward`` and
+``affine_backward`` with ``SPEC``)::
+
+    from ..spec import Case, Spec
+    from .toolkit import Layer
+
+    SPEC = Spec("layers")
+
+    def affine_cases(t):
+        return [Case("x (4, 5), w (5, 3)", affine_inputs(1, (4, 5), 3)),  # (x, w, b, dout)
+                ...] + t.hidden("layers", "affine_cases", affine_inputs)
+
+    AFFINE = Layer(SPEC, "affine", argnames=("x", "w", "b"), grads=("dx", "dw", "db"),
+                   cases=affine_cases)
+    affine_forward, affine_backward = AFFINE.tests(
+        points=(1, 2), docs=("out = x_flat @ w + b.", "dx, dw and db of the affine layer."))
+
+Usage, a stateful forward (batch-norm-like; ``out`` and ``new_state`` are both compared, and a
+forward that changes ``state`` in place fails, naming ``state['running_mean']``)::
+
+    def batchnorm_cases(t):
+        x, gamma, beta, dout = ...
+        state = {"running_mean": np.zeros(D), "running_var": np.ones(D)}
+        return [Case("train, N=4, D=3", (x, gamma, beta, state, dout), {"train": True}),
+                Case("eval mode", (x, gamma, beta, state, dout), {"train": False}), ...]
+
+    BATCHNORM = Layer(SPEC, "batchnorm", argnames=("x", "gamma", "beta", "state"),
+                      grads=("dx", "dgamma", "dbeta"), cases=batchnorm_cases, stateful=True)
+    batchnorm_forward, batchnorm_backward = BATCHNORM.tests(points=(2, 3))
+
+Usage, hand-written tests (other names, extra rules after the comparisons)::
+
+    CONV = Layer(SPEC, "conv", forward="conv_forward", backward="conv_backward",
+                 argnames=("x", "w", "b"), grads=("dx", "dw", "db"), cases=conv_cases)
+
+    @SPEC.test("conv_forward", points=3)
+    def conv_forward(t):
+        '''Same results as the naive forward, vectorized.'''
+        CONV.forward_test(t)
+        at_most_two_nested_loops(t, "conv.conv_forward")
+
+One call at a time: ``check_forward(t, target, inputs, kwargs, label, argnames, stateful=...)``
+and ``check_backward(t, forward, backward, inputs, dout, kwargs, label, argnames, grads)``.
+
+The recipes ``forward_out``, ``forward_out_state`` and ``forward_backward`` are module-level
+functions: their names key the reference outputs recorded for the student release. Every
+``Layer`` is also listed in ``LAYERS``, where ``tests/test_layer_gradients.py`` finds it and checks
+the reference backward against a numerical gradient of the reference forward on every case, so a
+new layer gets that reference test without writing one.
+"""
+
+import re
+
+from ..compare import DEFAULT_RTOL, Failed, describe
+
+# Every declared layer: (forward target, backward target) -> Layer.
+LAYERS = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Recipes: reference results (module-level; their names key recorded outputs)
+# ---------------------------------------------------------------------------------------------
+
+def _function(cw, target):
+    module, _, name = target.partition(".")
+    return getattr(getattr(cw, module), name)
+
+
+def forward_out(cw, forward, inputs, **kwargs):
+    """The ``out`` of the reference ``forward`` ('module.function')."""
+    return _function(cw, forward)(*inputs, **kwargs)[0]
+
+
+def forward_out_state(cw, forward, inputs, **kwargs):
+    """``(out, new_state)`` of the reference stateful ``forward``."""
+    result = _function(cw, forward)(*inputs, **kwargs)
+    return result[0], result[2]
+
+
+def forward_backward(cw, forward, backward, inputs, dout, **kwargs):
+    """The reference ``backward`` of ``dout`` through the cache of the reference ``forward``."""
+    cache = _function(cw, forward)(*inputs, **kwargs)[1]
+    return _function(cw, backward)(dout, cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# One call
+# ---------------------------------------------------------------------------------------------
+
+def _name(target):
+    return target.split(".", 1)[1] if "." in target else target
+
+
+_ENTRY = re.compile(r"^(\d+)(\[.*\])$")
+
+
+def modified_names(modified, argnames):
+    """The worker's names of modified inputs ('0', '3['running_mean']') in the words of the
+    function's signature ('x', "state['running_mean']")."""
+    out = []
+    for m in modified:
+        match = _ENTRY.match(m)
+        if match and argnames and int(match.group(1)) < len(argnames):
+            out.append(argnames[int(match.group(1))] + match.group(2))
+        else:
+            out.append(m)
+    return out
+
+
+def student_forward(t, target, inputs, kwargs, label, argnames, *, stateful=False):
+    """Call the student's forward, its cache kept in the worker; return the tuple it returned
+    (``(out, cache)`` or ``(out, cache, new_state)``), or raise Failed."""
+    got, modified = t.student.call_full(target, *inputs, opaque=[1], **kwargs)
+    t.no_input_modified(target, modified_names(modified, argnames), argnames, label)
+    size = 3 if stateful else 2
+    if not isinstance(got, (tuple, list)) or len(got) != size:
+        if stateful:
+            raise Failed(f"{_name(target)}({label}): should return (out, cache, new_state), got "
+                         f"{describe(got)}",
+                         hint="a layer with running state returns its output, the cache for its "
+                              "backward and the new state: `return out, cache, new_state`")
+        raise Failed(f"{_name(target)}({label}): should return the pair (out, cache), got "
+                     f"{describe(got)}",
+                     hint="end the function with `return out, cache`: every forward returns its "
+                          "output and the cache for its backward")
+    return tuple(got)
+
+
+def check_forward(t, target, inputs, kwargs, label, argnames, *, stateful=False,
+                  rtol=DEFAULT_RTOL):
+    """Compare the student's ``out`` (and ``new_state``) of one call with the reference."""
+    inputs = list(inputs)
+    got = student_forward(t, target, inputs, kwargs, label, argnames, stateful=stateful)
+    if stateful:
+        recipe, names, answer = forward_out_state, ("out", "new_state"), (got[0], got[2])
+    else:
+        recipe, names, answer = forward_out, ("out",), got[0]
+    expected = t.ref.run(recipe, target, inputs, **kwargs)
+    t.compare(target, answer, expected, names=names, label=label, rtol=rtol,
+              mistakes=lambda: t.ref.mistakes(target, recipe, target, inputs, **kwargs))
+    return got
+
+
+def check_backward(t, forward, backward, inputs, dout, kwargs, label, argnames, grads, *,
+                   stateful=False, rtol=DEFAULT_RTOL):
+    """The student's backward of ``dout`` through the cache of the student's own forward,
+    compared with the reference forward-then-backward."""
+    inputs = list(inputs)
+    cache = student_forward(t, forward, inputs, kwargs, label, argnames, stateful=stateful)[1]
+    got, modified = t.student.call_full(backward, dout, cache)
+    t.no_input_modified(backward, modified, ("dout",), label)
+    args = (forward, backward, inputs, dout)
+    expected = t.ref.run(forward_backward, *args, **kwargs)
+    t.compare(backward, got, expected, names=tuple(grads), label=label, rtol=rtol,
+              mistakes=lambda: t.ref.mistakes(backward, forward_backward, *args, **kwargs))
+    return got
+
+
+# ---------------------------------------------------------------------------------------------
+# A layer: its cases and its two tests
+# ---------------------------------------------------------------------------------------------
+
+class Layer:
+    """A forward/backward pair of ``spec``'s module and how to test it.
+
+    ``name`` gives the default function names ``name_forward`` and ``name_backward``
+    (``forward=``/``backward=`` override them); ``argnames`` names the forward's positional inputs
+    (the state last for a stateful layer); ``grads`` names the backward's outputs; ``cases(t)``
+    returns the cases (inputs, then dout).
+    """
+
+    def __init__(self, spec, name, *, argnames, grads, cases, forward=None, backward=None,
+                 stateful=False, rtol=DEFAULT_RTOL):
+        self.spec = spec
+        self.name = name
+        self.forward = f"{spec.module}.{forward or name + '_forward'}"
+        self.backward = f"{spec.module}.{backward or name + '_backward'}"
+        self.argnames = tuple(argnames)
+        self.grads = tuple(grads)
+        self.cases = cases
+        self.stateful = stateful
+        self.rtol = rtol
+        LAYERS[(self.forward, self.backward)] = self
+
+    def split(self, case):
+        """(inputs, dout) of a case."""
+        n = len(self.argnames)
+        return case.args[:n], case.args[n]
+
+    def forward_test(self, t):
+        """Every case through the student's forward."""
+        for case in self.cases(t):
+            inputs, _ = self.split(case)
+            check_forward(t, self.forward, inputs, case.kwargs, case.label, self.argnames,
+                          stateful=self.stateful, rtol=self.rtol)
+
+    def backward_test(self, t):
+        """Every case through the student's forward, then the student's backward."""
+        for case in self.cases(t):
+            inputs, dout = self.split(case)
+            check_backward(t, self.forward, self.backward, inputs, dout, case.kwargs, case.label,
+                           self.argnames, self.grads, stateful=self.stateful, rtol=self.rtol)
+
+    def tests(self, *, points, docs=(None, None)):
+        """Register the forward and the backward test with the spec; return both functions.
+
+        ``points`` is (forward points, backward points); ``docs`` their one-line descriptions.
+        """
+        made = []
+        for target, method, score, doc in zip((self.forward, self.backward),
+                                              (self.forward_test, self.backward_test),
+                                              points, docs):
+            function = target.split(".", 1)[1]
+
+            def test(t, method=method):
+                method(t)
+
+            test.__name__ = test.__qualname__ = function
+            test.__doc__ = doc or f"{function}: compared with the reference on every case."
+            self.spec.test(function, points=score)(test)
+            made.append(test)
+        return tuple(made)

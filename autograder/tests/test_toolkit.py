@@ -1,0 +1,191 @@
+"""The spec toolkit on a stateful layer (the contract of docs/design.md), in process and through
+the real worker, and the warning for a unit whose module has no spec."""
+
+import textwrap
+import types
+
+import numpy as np
+import pytest
+
+from autograder import units
+from autograder.compare import Failed
+from autograder.oracle import Oracle
+from autograder.runner import Student
+from autograder.sandbox import Limits
+from autograder.spec import Case, Spec, Trial
+from autograder.specs import toolkit
+from autograder.testing import FakeStudent
+
+# A toy stateful layer: out = gamma * (x - mu), mu the batch mean in training and the running mean
+# in evaluation; the running mean moves towards the batch mean by (1 - momentum).
+TOY = '''
+import numpy as np
+
+def center_forward(x, gamma, state, *, train=True, momentum=0.9):
+    mu = x.mean(axis=0) if train else state["running_mean"]
+    new_state = dict(state)
+    if train:
+        new_state["running_mean"] = momentum * state["running_mean"] + (1 - momentum) * mu
+    return gamma * (x - mu), (x, gamma, mu, train), new_state
+
+def center_backward(dout, cache):
+    x, gamma, mu, train = cache
+    dx = gamma * dout
+    if train:
+        dx = dx - dx.mean(axis=0)
+    return dx, (dout * (x - mu)).sum(axis=0)
+'''
+
+IN_PLACE = '''
+def center_forward(x, gamma, state, *, train=True, momentum=0.9):
+    mu = x.mean(axis=0) if train else state["running_mean"]
+    if train:
+        state["running_mean"] *= momentum
+        state["running_mean"] += (1 - momentum) * mu
+    return gamma * (x - mu), (x, gamma, mu, train), state
+'''
+
+REPLACES_ENTRY = '''
+def center_forward(x, gamma, state, *, train=True, momentum=0.9):
+    mu = x.mean(axis=0) if train else state["running_mean"]
+    if train:
+        state["running_mean"] = momentum * state["running_mean"] + (1 - momentum) * mu
+    return gamma * (x - mu), (x, gamma, mu, train), state
+'''
+
+NO_MOMENTUM = '''
+def center_forward(x, gamma, state, *, train=True, momentum=0.9):
+    mu = x.mean(axis=0) if train else state["running_mean"]
+    return gamma * (x - mu), (x, gamma, mu, train), {"running_mean": mu}
+'''
+
+PAIR = '''
+def center_forward(x, gamma, state, *, train=True, momentum=0.9):
+    return gamma * (x - x.mean(axis=0)), (x, gamma)
+'''
+
+MISTAKE = "the running mean moves by (1 - momentum) towards the batch mean, not onto it"
+
+
+def module(*sources):
+    mod = types.ModuleType("toy")
+    for source in sources:
+        exec(textwrap.dedent(source), mod.__dict__)
+    return mod
+
+
+def namespace(*sources):
+    return types.SimpleNamespace(toy=module(*sources))
+
+
+def cases(t):
+    rng = np.random.default_rng(0)
+    x, dout = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    gamma = rng.standard_normal(3)
+    state = {"running_mean": rng.standard_normal(3)}
+    return [Case("train, N=5, D=3", (x, gamma, state, dout), {"train": True}),
+            Case("eval", (x, gamma, state, dout), {"train": False}),
+            Case("train, momentum=0.5", (x[:2], gamma, state, dout[:2]),
+                 {"train": True, "momentum": 0.5})]
+
+
+@pytest.fixture
+def layer():
+    spec = Spec("toy")
+    made = toolkit.Layer(spec, "center", argnames=("x", "gamma", "state"), grads=("dx", "dgamma"),
+                         cases=cases, stateful=True)
+    made.tests(points=(1, 1))
+    yield made
+    toolkit.LAYERS.pop((made.forward, made.backward))
+
+
+def oracle():
+    o = Oracle()
+    o._cw = namespace(TOY)
+    wrong = module(TOY, NO_MOMENTUM).center_forward
+    o._mistakes["toy"] = {"toy.center_forward": [(MISTAKE, wrong)]}
+    return o
+
+
+def verdict(layer, key, *student_sources):
+    trial = Trial(FakeStudent(namespace(TOY, *student_sources)), oracle())
+    try:
+        layer.spec.tests[key].func(trial)
+    except Failed as failure:
+        return failure
+    return None
+
+
+def test_the_reference_passes_forward_and_backward(layer):
+    assert verdict(layer, "toy.center_forward") is None
+    assert verdict(layer, "toy.center_backward") is None
+
+
+def test_a_state_changed_in_place_fails_naming_the_entry(layer):
+    failure = verdict(layer, "toy.center_forward", IN_PLACE)
+    assert failure is not None
+    assert "center_forward(train, N=5, D=3): modified its input state['running_mean']" in (
+        failure.message)
+
+
+def test_a_state_entry_replaced_fails_naming_the_state(layer):
+    failure = verdict(layer, "toy.center_forward", REPLACES_ENTRY)
+    assert failure is not None and "modified its input state in place" in failure.message
+
+
+def test_a_wrong_new_state_fails_with_the_known_mistake(layer):
+    failure = verdict(layer, "toy.center_forward", NO_MOMENTUM)
+    assert failure is not None
+    assert failure.message.startswith("center_forward(train, N=5, D=3): new_state['running_mean']")
+    assert failure.hint == MISTAKE
+
+
+def test_a_forward_without_the_state_fails_saying_what_to_return(layer):
+    failure = verdict(layer, "toy.center_forward", PAIR)
+    assert "should return (out, cache, new_state), got a tuple of 2 values" in failure.message
+    assert "return out, cache, new_state" in failure.hint
+    # The backward test needs the student's forward too, and says the same.
+    assert "should return (out, cache, new_state)" in verdict(
+        layer, "toy.center_backward", PAIR).message
+
+
+def test_a_wrong_backward_fails_naming_the_gradient(layer):
+    failure = verdict(layer, "toy.center_backward", '''
+def center_backward(dout, cache):
+    x, gamma, mu, train = cache
+    return gamma * dout, (dout * (x - mu)).sum(axis=0)
+''')
+    assert failure.message.startswith("center_backward(train, N=5, D=3): dx is wrong")
+
+
+@pytest.fixture
+def submission(tmp_path):
+    package = tmp_path / "student" / "coursework"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "toy.py").write_text(textwrap.dedent(TOY))
+    (package / "in_place.py").write_text(textwrap.dedent(IN_PLACE))
+    (package / "replaces.py").write_text(textwrap.dedent(REPLACES_ENTRY))
+    return package.parent
+
+
+def test_the_worker_reports_a_state_changed_in_place(submission):
+    x, gamma, state = np.ones((2, 3)), np.ones(3), {"running_mean": np.zeros(3)}
+    with Student(submission, Limits(call_seconds=10.0, cpu_seconds=10.0)) as s:
+        _, modified = s.call_full("toy.center_forward", x, gamma, state, opaque=[1])
+        assert modified == []
+        _, modified = s.call_full("in_place.center_forward", x, gamma, state, opaque=[1])
+        assert modified == ["2['running_mean']"]
+        _, modified = s.call_full("replaces.center_forward", x, gamma, state, opaque=[1])
+        assert modified == ["2"]
+        _, modified = s.call_full("toy.center_forward", x, gamma, state=state, opaque=[1])
+        assert modified == []
+    assert toolkit.modified_names(["2['running_mean']", "0", "2"], ("x", "gamma", "state")) == [
+        "state['running_mean']", "0", "2"]
+
+
+def test_a_unit_whose_module_has_no_spec_is_named_in_a_warning(monkeypatch):
+    monkeypatch.setitem(units.UNITS, "99_future", ("Future", ["linear", "no_such_module"]))
+    with pytest.warns(UserWarning, match="99_future.*'no_such_module'.*no_such_module.py"):
+        available = units.available_units()
+    assert "99_future" not in available and "01_linear" in available
