@@ -11,6 +11,8 @@ UNITS = {
     "01_linear": ("Linear classifiers", ["linear"]),
     "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
+    "04_regularization": ("Normalization and regularization",
+                          ["normalization", "regularization", "augmentation"]),
 }
 
 
