@@ -39,15 +39,15 @@ JITTER_RANGE = ("each factor is drawn uniformly from [1 - v, 1 + v] (rng.uniform
                 "with v the brightness, contrast or saturation argument")
 CUTOUT_OFF_BY_ONE = ("the centre is drawn among all H * W pixels: rng.integers(0, H) includes the "
                      "last row (the high end is excluded)")
-CUTOUT_INSIDE = ("the centre may be any pixel: a square centred near a border is clipped there, not "
-                 "moved inside the image")
-CUTOUT_CORNER = ("the square is centred on the drawn pixel: rows cy - size // 2 to cy - size // 2 + "
-                 "size - 1, not cy to cy + size - 1")
+CUTOUT_INSIDE = ("the centre may be any pixel: a square centred near a border is clipped there, "
+                 "not moved inside the image")
+CUTOUT_CORNER = ("the square is centred on the drawn pixel: rows cy - size // 2 to cy - size // 2 "
+                 "+ size - 1, not cy to cy + size - 1")
 CUTOUT_CHANNELS = "set the square to 0 in every channel of the image"
 MIXUP_PER_EXAMPLE = "draw one lam for the whole batch, not one per example"
 MIXUP_TARGETS = "mix the targets with the same lam and the same permutation as the images"
-MIXUP_PERMUTATION = ("pair the examples by a random permutation (rng.permutation(N)): every example "
-                     "is the partner of exactly one other")
+MIXUP_PERMUTATION = ("pair the examples by a random permutation (rng.permutation(N)): every "
+                     "example is the partner of exactly one other")
 MIXUP_BETA = "draw lam from Beta(alpha, alpha): lam = rng.beta(alpha, alpha)"
 GLOBAL_RNG = ("draw every random number from the rng argument, not from np.random's global "
               "generator: the same seed must give the same result")
@@ -438,9 +438,8 @@ def mixup_inputs(seed, shape, K):
 
 def mixup_cases(t):
     cases = [
-        Case("images (10, 2, 3, 3), soft targets (10, 4), alpha=0.4", mixup_inputs(41, (10, 2, 3, 3),
-                                                                                   4),
-             {"alpha": 0.4}),
+        Case("images (10, 2, 3, 3), soft targets (10, 4), alpha=0.4",
+             mixup_inputs(41, (10, 2, 3, 3), 4), {"alpha": 0.4}),
         Case("images (7, 1, 4, 2), targets (7, 3), alpha=2", mixup_inputs(42, (7, 1, 4, 2), 3),
              {"alpha": 2.0}),
     ]
