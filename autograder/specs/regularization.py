@@ -91,6 +91,8 @@ def check_train_output(out, x, p, label):
             hint = NOT_SCALED
         elif np.allclose(out[kept], x[kept] * (1 - p), rtol=1e-9, atol=0):
             hint = MULTIPLIED
+        elif np.allclose(out[kept], x[kept] / p, rtol=1e-9, atol=0):
+            hint = P_IS_KEEP
         else:
             hint = None
         bad = np.argwhere(kept & ~np.isclose(out, x / (1 - p), rtol=1e-9, atol=0))[0]
@@ -278,15 +280,16 @@ def early_stopping(t):
         expected = t.ref.run(early_stopping_trace, values, **kwargs)
         if _same(got, expected):
             continue
-        hint = None
-        for description, wrong in t.ref.mistakes(target, early_stopping_trace, values, **kwargs):
-            if _same(got, np.asarray(wrong)):
-                hint = description
-                break
         row, col = (int(i) for i in np.argwhere(~((got == expected) |
                                                   (np.isnan(got) & np.isnan(expected))))[0])
+        # a known mistake that gives all these answers, or else the answers up to the first
+        # wrong one
+        mistakes = [(d, np.asarray(w)) for d, w in t.ref.mistakes(
+            target, early_stopping_trace, values, **kwargs)]
+        hint = next((d for d, wrong in mistakes if _same(got, wrong)), None) or next(
+            (d for d, wrong in mistakes if _same(got[:row + 1], wrong[:row + 1])), None)
         when = "before the first step" if row == 0 else \
-            f"after step({values[row - 1]!r}), the {row}. value of {values}"
+            f"after step({values[row - 1]!r}) (value {row} of {values})"
         what = "step returned" if col == 0 else f"{names[col]} is"
         raise Failed(f"EarlyStopping({case.label}): {when}: {what} "
                      f"{_show(got[row, col], names[col])}, expected "
