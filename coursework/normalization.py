@@ -126,7 +126,7 @@ def batchnorm_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e
         momentum: the weight of the old running average, in [0, 1].
         eps: added to the variance inside the square root (> 0).
     Returns:
-        out: (N, D).
+        out: (N, D), of the dtype of x (float32 stays float32).
         cache: whatever ``batchnorm_backward`` needs.
         new_state: a new dict {"running_mean": (D,), "running_var": (D,)}.
     """
@@ -187,7 +187,7 @@ def spatial_batchnorm_forward(x, gamma, beta, state, *, train=True, momentum=0.9
         state: dict {"running_mean": (C,), "running_var": (C,)}; never modified in place.
         train, momentum, eps: as for ``batchnorm_forward``.
     Returns:
-        out: (N, C, H, W).
+        out: (N, C, H, W), of the dtype of x.
         cache: whatever ``spatial_batchnorm_backward`` needs.
         new_state: a new dict {"running_mean": (C,), "running_var": (C,)}.
     """
@@ -226,7 +226,7 @@ def layernorm_forward(x, gamma, beta, *, eps=1e-5):
     Inputs:
         x: (N, D). gamma, beta: (D,), one per feature. eps: > 0, inside the square root.
     Returns:
-        out: (N, D).
+        out: (N, D), of the dtype of x (float32 stays float32).
         cache: whatever ``layernorm_backward`` needs.
     """
     _check_affine_params("layernorm_forward", x, gamma, beta, 2, "(N, D)")
@@ -267,7 +267,7 @@ def groupnorm_forward(x, gamma, beta, *, groups, eps=1e-5):
         groups: a positive integer that divides C.
         eps: > 0, inside the square root.
     Returns:
-        out: (N, C, H, W).
+        out: (N, C, H, W), of the dtype of x.
         cache: whatever ``groupnorm_backward`` needs.
     Raises:
         ValueError when groups does not divide C.
@@ -307,7 +307,7 @@ def instancenorm_forward(x, gamma, beta, *, eps=1e-5):
     Inputs:
         x: (N, C, H, W), with H * W >= 1. gamma, beta: (C,). eps: > 0.
     Returns:
-        out: (N, C, H, W).
+        out: (N, C, H, W), of the dtype of x.
         cache: whatever ``instancenorm_backward`` needs.
     """
     _check_affine_params("instancenorm_forward", x, gamma, beta, 4, "(N, C, H, W)")

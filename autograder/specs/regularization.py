@@ -21,7 +21,7 @@ import numpy as np
 from ..compare import Failed, as_array, describe
 from ..spec import Case, Spec
 from ..wire import Seed
-from .model_checks import check_loss, check_uses_rng, copy_params, params_of
+from .model_checks import _flat, check_uses_rng, copy_params, params_of
 
 SPEC = Spec("regularization")
 
@@ -367,6 +367,50 @@ def net_after_training_step(cw, hidden, dims, normalization, reg, params, stats,
     return dict(model.running_stats), model.loss(X)
 
 
+def check_net_loss(t, target, model, args, X, y, label, zero_keys):
+    """Scores, then (loss, grads), against the reference with the same parameters.
+
+    ``zero_keys``: the biases that feed a batch norm, whose gradient is exactly 0 (any shift is
+    subtracted again): theirs must be 0 up to rounding, and are not compared elementwise (a
+    relative error of two rounding errors means nothing)."""
+    scores, modified = t.student.method_full(model, "loss", X)
+    t.no_input_modified(target, modified, ("X",), label)
+    expected = t.ref.run(net_loss, *args, X)
+    t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}",
+              mistakes=lambda: t.ref.mistakes(target, net_loss, *args, X))
+    got, modified = t.student.method_full(model, "loss", X, y)
+    t.no_input_modified(target, modified, ("X", "y"), label)
+    expected = t.ref.run(net_loss, *args, X, y)
+    keys = sorted(expected[1])
+    where = f"RegularizedNet(loss(X, y), {label}): "
+    if not isinstance(got, tuple) or len(got) != 2 or not isinstance(got[1], dict):
+        raise Failed(f"{where}should return (loss, grads) with grads a dict with the keys "
+                     f"{keys}, got {describe(got)}")
+    if set(keys) - set(got[1]):
+        raise Failed(f"{where}grads lacks the keys {sorted(set(keys) - set(got[1]))}",
+                     hint="return a gradient for every parameter, keyed like params")
+    scale = max([1.0] + [float(np.abs(v).max()) for k, v in expected[1].items()
+                         if k not in zero_keys])
+    for key in zero_keys:
+        grad = as_array(f"grads[{key!r}]", got[1][key], expected[1][key])
+        if np.max(np.abs(grad)) > 1e-8 * scale:
+            raise Failed(f"{where}grads[{key!r}] should be 0 (up to rounding): batch norm "
+                         "subtracts the batch mean of every feature, so the bias before it has no "
+                         f"effect on the loss; got values up to {np.max(np.abs(grad)):.3g}")
+
+    def zeroed(value):
+        value = list(_flat(value, keys))
+        if len(value) == len(keys) + 1:
+            for key in zero_keys:
+                value[1 + keys.index(key)] = np.zeros_like(expected[1][key])
+        return tuple(value)
+
+    t.compare(target, zeroed(got), zeroed(expected),
+              names=("loss", *(f"grads[{k!r}]" for k in keys)), label=f"loss(X, y), {label}",
+              mistakes=lambda: [(d, zeroed(v)) for d, v in t.ref.mistakes(
+                  target, net_loss, *args, X, y)])
+
+
 def check_initial(t, target, label, args, kwargs, normalization, dtype=np.float64):
     """Parameter keys, shapes and initial values; running statistics zeros and ones."""
     hidden, D, C = args
@@ -483,7 +527,9 @@ def regularized_net(t):
         t.student.setattr(model, "params", params)
         t.student.setattr(model, "running_stats", stats)
         args = (hidden, dims, normalization, reg, params, stats)
-        check_loss(t, target, model, net_loss, args, X, y, case.label)
+        zero_keys = [f"b{layer}" for layer in range(1, len(hidden) + 1)] \
+            if normalization == "batchnorm" else []
+        check_net_loss(t, target, model, args, X, y, case.label, zero_keys)
         if normalization == "batchnorm":
             got_stats = t.student.getattr(model, "running_stats")
             got_scores = t.student.method(model, "loss", X)
