@@ -2,14 +2,16 @@
 
 Each module is one topic of the course and is taught by the notebook of the same name:
 
-========== ============================= ===============================
+========== ============================= ======================================
 unit       module(s)                     notebook
-========== ============================= ===============================
+========== ============================= ======================================
 01         linear                        01_linear_classifier.ipynb
 02         layers, losses, gradcheck,    02_mlp_backprop.ipynb
            mlp, training
 03         conv, cnn                     03_cnn_layers.ipynb
-========== ============================= ===============================
+04         normalization,                04_normalization_regularization.ipynb
+           regularization, augmentation
+========== ============================= ======================================
 
 ``backend``, ``data`` and ``training`` are provided helpers: you do not edit them. Your code may
 import NumPy and the Python standard library, nothing else: the grader runs it without other
