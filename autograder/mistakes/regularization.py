@@ -165,10 +165,53 @@ def early_stopping_mistakes():
     ]
 
 
+# ---------------------------------------------------------------------------------------------
+# RegularizedNet: the reference network with one thing done wrong
+# ---------------------------------------------------------------------------------------------
+
+def _net(how):
+    from ..oracle import load_reference
+
+    base = load_reference().regularization.RegularizedNet
+
+    class WrongNet(base):
+        def loss(self, X, y=None):
+            saved = {k: v.copy() for k, v in self.running_stats.items()}
+            result = super().loss(X, y)
+            if y is None:
+                return result
+            loss, grads = result
+            if how == "frozen_stats":
+                self.running_stats = saved
+            for key, value in self.params.items():
+                if how == "all_params" and not key.startswith("W"):
+                    loss += 0.5 * self.reg * float((value * value).sum())
+                    grads[key] = grads[key] + self.reg * value
+                if how == "no_half" and key.startswith("W"):
+                    loss += 0.5 * self.reg * float((value * value).sum())
+                    grads[key] = grads[key] + self.reg * value
+            return loss, grads
+
+    return WrongNet
+
+
+def regularized_net_mistakes():
+    return [
+        ("the L2 penalty is on the weights W only, never on the biases, gamma or beta",
+         _net("all_params")),
+        ("the L2 penalty is 0.5 * reg * sum(W**2) and adds reg * W to the gradient of W",
+         _net("no_half")),
+        ("loss(X, y) is training mode: batch norm returns updated running statistics, and the "
+         "model must keep them (self.running_stats[...] = new_state[...])",
+         _net("frozen_stats")),
+    ]
+
+
 MISTAKES = {
     "regularization.dropout_forward": dropout_forward_mistakes(),
     "regularization.dropout_backward": dropout_backward_mistakes(),
     "regularization.l2_penalty": l2_penalty_mistakes(),
     "regularization.l1_penalty": l1_penalty_mistakes(),
     "regularization.EarlyStopping": early_stopping_mistakes(),
+    "regularization.RegularizedNet": regularized_net_mistakes(),
 }

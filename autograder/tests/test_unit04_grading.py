@@ -5,6 +5,8 @@ not by a random stream), and the stubs get nothing."""
 import pytest
 
 from autograder import engine
+from autograder.testing import FakeStudent, run_spec_test
+from autograder.units import specs_of
 
 from .submissions import make_submission
 
@@ -208,3 +210,25 @@ def test_stubs_get_nothing(tmp_path):
     report = engine.grade(make_submission(tmp_path, base="stubs"), ["04"])
     statuses = {e["status"] for u in report["units"].values() for e in u["functions"].values()}
     assert statuses == {"not_implemented"} and report["total"] == 0
+
+
+class CountingStudent(FakeStudent):
+    """The reference, counting the calls made to it."""
+
+    calls = 0
+
+    def call_full(self, target, *args, **kwargs):
+        self.calls += 1
+        return super().call_full(target, *args, **kwargs)
+
+
+@pytest.mark.parametrize("key", [k for spec in specs_of("04_regularization")
+                                 if spec.module in ("augmentation", "regularization")
+                                 for k in spec.tests])
+def test_hidden_cases_are_used(key):
+    """Property-graded tests ask the reference for nothing, so the release test cannot see their
+    hidden cases in the recorded outputs: count the calls instead."""
+    public, full = CountingStudent(), CountingStudent()
+    assert run_spec_test(key, public, public_only=True) is None
+    assert run_spec_test(key, full) is None
+    assert full.calls > public.calls, key
