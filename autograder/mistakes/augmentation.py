@@ -50,7 +50,8 @@ def _jitter(images, *, brightness=0.0, contrast=0.0, saturation=0.0, rng, how):
     m = out.mean(axis=axes, keepdims=True)
     out = m + c * (out - m)
     g = out.mean(axis=1, keepdims=True)
-    return g + s * (out - g)
+    out = g + s * (out - g)
+    return np.clip(out, 0, 1) if how == "clipped" else out
 
 
 def _cutout(images, *, size, rng, how):
@@ -67,6 +68,9 @@ def _cutout(images, *, size, rng, how):
         top = cy if how == "corner" else cy - size // 2
         left = cx if how == "corner" else cx - size // 2
         channels = slice(0, 1) if how == "one_channel" else slice(None)
+        if how == "negative":  # no clipping: a negative start wraps around
+            out[n, channels, top:top + size, left:left + size] = 0
+            continue
         out[n, channels, max(top, 0):max(top + size, 0), max(left, 0):max(left + size, 0)] = 0
     return out
 
@@ -104,12 +108,14 @@ MISTAKES = {
         (spec.JITTER_ADDITIVE, _with(_jitter, "additive")),
         (spec.JITTER_BATCH, _with(_jitter, "batch")),
         (spec.JITTER_RANGE, _with(_jitter, "range")),
+        (spec.JITTER_CLIPPED, _with(_jitter, "clipped")),
     ],
     "augmentation.cutout": [
         (spec.CUTOUT_OFF_BY_ONE, _with(_cutout, "off_by_one")),
         (spec.CUTOUT_INSIDE, _with(_cutout, "inside")),
         (spec.CUTOUT_CORNER, _with(_cutout, "corner")),
         (spec.CUTOUT_CHANNELS, _with(_cutout, "one_channel")),
+        (spec.CUTOUT_NEGATIVE, _with(_cutout, "negative")),
     ],
     "augmentation.mixup": [
         (spec.MIXUP_PER_EXAMPLE, _with(_mixup, "per_example")),

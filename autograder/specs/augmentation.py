@@ -44,6 +44,10 @@ CUTOUT_INSIDE = ("the centre may be any pixel: a square centred near a border is
 CUTOUT_CORNER = ("the square is centred on the drawn pixel: rows cy - size // 2 to cy - size // 2 "
                  "+ size - 1, not cy to cy + size - 1")
 CUTOUT_CHANNELS = "set the square to 0 in every channel of the image"
+CUTOUT_NEGATIVE = ("clip the square's first row and column at 0 (max(cy - size // 2, 0)): a "
+                   "negative start of a slice counts from the end of the axis")
+JITTER_CLIPPED = ("the values are not clipped: leave them outside [0, 1] if the factors put them "
+                  "there")
 MIXUP_PER_EXAMPLE = "draw one lam for the whole batch, not one per example"
 MIXUP_TARGETS = "mix the targets with the same lam and the same permutation as the images"
 MIXUP_PERMUTATION = ("pair the examples by a random permutation (rng.permutation(N)): every "
@@ -284,6 +288,8 @@ def jitter_hint(images, out, n):
     delta = o - x
     if np.allclose(delta, delta.flat[0], rtol=1e-9, atol=1e-12):
         return JITTER_ADDITIVE
+    if (o.max() == 1.0 or o.min() == 0.0) and np.all((o >= 0) & (o <= 1)):
+        return JITTER_CLIPPED
     return None
 
 
@@ -400,7 +406,7 @@ def cutout(t):
             rows, cols = square[n].any(axis=1), square[n].any(axis=0)
             if not rows.any():
                 raise Failed(f"{name}({case.label}): image {n} has no blanked square; the "
-                             "square always covers at least its centre pixel")
+                             "square always covers at least its centre pixel", CUTOUT_NEGATIVE)
             r0, r1 = _span(rows)
             c0, c1 = _span(cols)
             rect = np.zeros((H, W), dtype=bool)
