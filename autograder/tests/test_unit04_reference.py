@@ -487,3 +487,22 @@ def test_trainer_accepts_early_stopping_and_restores_running_stats():
     assert trainer.check_accuracy(data["X_val"], data["y_val"]) == trainer.best_val_acc
     for key, value in trainer.best_running_stats.items():
         assert np.array_equal(model.running_stats[key], value)
+
+
+def test_checkpoints_keep_the_running_statistics(tmp_path):
+    rng = np.random.default_rng(1)
+    digits = cw.data.load_digits_split()
+    data = {k: v / 16 if k.startswith("X_") else v for k, v in digits.items()}
+    model = cw.regularization.RegularizedNet([20], 64, 10, normalization="batchnorm",
+                                             weight_scale=None, rng=rng)
+    trainer = cw.training.Trainer(model, data, num_epochs=2, batch_size=100, rng=rng,
+                                  progress=False, optim_config={"learning_rate": 0.1})
+    trainer.train()
+    path = tmp_path / "checkpoint.npz"
+    trainer.save_checkpoint(path)
+    fresh = cw.regularization.RegularizedNet([20], 64, 10, normalization="batchnorm", rng=rng)
+    restored = cw.training.Trainer(fresh, data, rng=rng, progress=False).load_checkpoint(path)
+    for key, value in model.running_stats.items():
+        assert np.array_equal(fresh.running_stats[key], value)
+        assert np.array_equal(restored.best_running_stats[key], trainer.best_running_stats[key])
+    assert np.array_equal(restored.model.loss(data["X_test"]), model.loss(data["X_test"]))
