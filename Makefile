@@ -7,17 +7,30 @@ SUBMISSION ?= .
 # pulls a multi-GB CUDA build. pyproject.toml declares a range that admits it.
 TORCH_CPU := torch==2.13.0
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+# JupyterLab: as root (containers, cloud notebooks) it must be allowed explicitly; the
+# environment's programs go first on PATH (nbgrader runs some, e.g. alembic, as programs); the
+# news popup is turned off in the environment's settings overrides.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+LAB_DIR ?= notebooks
+LAB_ARGS ?=
+LAB_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+LAB_QUIET := $(PY) -c 'import json, os, sys; p = sys.argv[1]; os.makedirs(os.path.dirname(p), exist_ok=True); d = json.load(open(p)) if os.path.exists(p) else {}; d.setdefault("@jupyterlab/apputils-extension:notification", {}).update(fetchNews="false", checkForUpdates=False); json.dump(d, open(p, "w"), indent=2)'
 
-.PHONY: help sandbox-tools grade test unit-test nbval lab stubs release nbgrader bench clean-venv
+.PHONY: help sandbox-tools grade test unit-test nbval lab check stubs release nbgrader formgrader \
+	smoke smoke-tools bench clean-venv
 
 help:
 	@echo "make grade [SUBMISSION=dir]   grade a submission (default: this checkout's coursework/)"
 	@echo "make test                     every test, nbval over all notebooks included"
 	@echo "make lab                      JupyterLab on the course"
+	@echo "make check F=linear.svm_loss_naive   check functions, a module or a unit (F=01)"
 	@echo "make stubs                    regenerate coursework/ from solutions/coursework/"
 	@echo "make bench                    benchmarks (ratios printed, not asserted)"
 	@echo "make release [RELEASE=dir]    the student release (stubs, public tests, recorded outputs)"
 	@echo "make nbgrader [COURSE=dir]    an nbgrader course built from the notebooks"
+	@echo "make formgrader [COURSE=dir]  JupyterLab with the Formgrader on the course (builds it)"
+	@echo "make smoke                    real-browser test: JupyterLab, a check cell, the Formgrader"
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "error: could not create $(VENV) with $(PYTHON) -m venv (is python3-venv installed? Python 3.11+ is required)"; exit 1; }
@@ -45,6 +58,10 @@ test: $(VENV)/.installed sandbox-tools
 	$(PY) -m autograder stubs --check
 	$(PY) -m pytest -n 2 --dist loadgroup autograder/tests
 	PYTHONPATH=$(CURDIR)/solutions $(PY) -m pytest -p no:cacheprovider $(NBVAL_FLAGS) notebooks
+	@if [ "$$(uname)" != Linux ]; then echo "note: the browser smoke test runs on Linux only (make smoke)"; \
+	elif command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; }; then \
+		$(MAKE) --no-print-directory smoke; \
+	else echo "note: browser smoke test not run: install Debian's chromium (apt-get install chromium), then make smoke"; fi
 
 unit-test: $(VENV)/.installed
 	$(PY) -m pytest -n 2 --dist loadgroup autograder/tests
@@ -53,7 +70,11 @@ nbval: $(VENV)/.installed
 	PYTHONPATH=$(CURDIR)/solutions $(PY) -m pytest -p no:cacheprovider $(NBVAL_FLAGS) notebooks
 
 lab: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab notebooks
+	@$(LAB_QUIET) $(LAB_OVERRIDES)
+	$(LAB_PATH) $(VENV)/bin/jupyter lab $(LAB_FLAGS) $(LAB_ARGS) "$(LAB_DIR)"
+
+check: $(VENV)/.installed
+	@$(PY) -m autograder.notebook_check $(F)
 
 stubs: $(VENV)/.installed
 	$(PY) -m autograder stubs
@@ -73,4 +94,23 @@ release: $(VENV)/.installed
 
 nbgrader: $(VENV)/.installed
 	$(PY) -m autograder nbgrader build "$(COURSE)"
-	@echo "next: cd $(COURSE) && source $(CURDIR)/$(VENV)/bin/activate && nbgrader generate_assignment 01_linear"
+	@echo "next: cd $(COURSE) && $(CURDIR)/$(VENV)/bin/nbgrader generate_assignment 01_linear  (or: make formgrader)"
+
+# The Formgrader needs nothing activated: the environment's programs go first on PATH.
+formgrader: $(VENV)/.installed
+	@test -f "$(COURSE)/nbgrader_config.py" || $(PY) -m autograder nbgrader build "$(COURSE)"
+	@$(LAB_QUIET) $(LAB_OVERRIDES)
+	cd "$(COURSE)" && $(LAB_PATH) "$(CURDIR)/$(VENV)/bin/jupyter" lab $(LAB_FLAGS) $(LAB_ARGS)
+
+# Real-browser smoke test: Debian's chromium (apt, as root) and the playwright package driving it
+# (no browser download). Screenshots go to SMOKE_SHOTS.
+SMOKE_SHOTS ?= smoke-screenshots
+smoke-tools: $(VENV)/.installed
+	@command -v chromium >/dev/null 2>&1 || { \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1) || { echo "error: could not install chromium (apt-get install chromium)"; exit 1; }; \
+		else echo "error: chromium is missing: install Debian's chromium package (apt-get install chromium)"; exit 1; fi; }
+	@$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install -q playwright
+
+smoke: smoke-tools
+	SMOKE_SHOTS="$(abspath $(SMOKE_SHOTS))" $(PY) -m pytest -p no:cacheprovider -q tests/test_smoke.py

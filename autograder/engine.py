@@ -11,20 +11,24 @@ The report schema (stable; documented in the README):
 
 Optional keys: "seconds" (grading time), "output" (the tail of what the student's code printed),
 "grader_faults" (keys of functions whose test hit a bug of the grader itself; each such entry also
-has "grader_fault": true).
+has "grader_fault": true), "refused" ({"coursework/x.py": why}: files of the submission that staging
+did not take, see ``staging.py``).
 """
 
+import os
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from . import oracle as oracle_mod
+from . import staging
 from .compare import Failed
 from .paths import PACKAGE_DIR, REPO_ROOT
 from .runner import Student, StudentFault
 from .sandbox import Limits
 from .spec import Trial
-from .units import UNITS, resolve_units, specs_of
+from .units import UNITS, resolve_units, specs_of, unit_packages
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed", "not_implemented")
 
@@ -34,14 +38,23 @@ class UsageError(ValueError):
 
 
 def check_submission(path):
-    """Resolve a submission directory, or UsageError saying what is wrong with it."""
+    """The submission directory as an absolute path (its last component not resolved: a link
+    there is refused by staging), or UsageError saying what is wrong with it."""
     path = Path(path)
-    if not path.is_dir():
-        raise UsageError(f"submission {str(path)!r} is not a directory")
-    if not (path / "coursework" / "__init__.py").is_file():
-        raise UsageError(f"submission {str(path)!r} has no coursework package "
-                         "(expected coursework/__init__.py inside it)")
-    return path.resolve()
+    if not path.is_dir() or path.is_symlink():
+        raise UsageError(f"submission {str(path)!r} is not a directory"
+                         + (" (it is a symbolic link, which is not followed)"
+                            if path.is_symlink() else ""))
+    return Path(os.path.abspath(path))
+
+
+def stage_submission(submission):
+    """Stage the submission (``staging.stage``): the grader runs and inspects only that copy.
+    UsageError with the reason when it has no usable coursework package."""
+    try:
+        return staging.stage(submission)
+    except staging.Refused as exc:
+        raise UsageError(f"submission {str(submission)!r}: {exc}") from None
 
 
 def default_hidden(submission, extra=()):
@@ -129,8 +142,13 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
     oracle = oracle or oracle_mod.default_oracle(unit_names)
     report = {"submission": str(submission), "total": 0.0, "max": 0.0, "units": {}}
     started = time.monotonic()
-    with Student(submission, limits, use_bwrap=use_bwrap,
-                 hidden=default_hidden(submission, hidden)) as student:
+    staged = stage_submission(submission)
+    if staged.refused:
+        report["refused"] = {_printable(k, 200): _printable(v, 300)
+                             for k, v in staged.refused.items()}
+    limits = replace(limits, packages=unit_packages(unit_names))
+    with staged, Student(staged.path, limits, use_bwrap=use_bwrap,
+                         hidden=default_hidden(submission, hidden)) as student:
         report["containment"] = student.containment.note
         student.deadline = started + budget_seconds
         trial = Trial(student, oracle, public_only=public_only)

@@ -23,21 +23,30 @@ that quotes hidden tests or solution code, so that ``generate_feedback`` cannot 
 """
 
 import json
+import os
 import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from . import engine, report, stubs
+from . import contained_kernel, engine, report, staging, stubs
 from .paths import NOTEBOOKS_DIR, REFERENCE_PACKAGE, REPO_ROOT
 from .units import UNITS, available_units, resolve_units, specs_of
 
 MANIFEST = "autograder_course.json"
+JUPYTER_DIR = "autograder_jupyter"  # holds kernels/autograder-contained/kernel.json
 COURSE_ID = "dlcourse"
 CELL_TIMEOUT = 600  # seconds per notebook cell during autograde (a whole-unit check is slow)
 MAX_FILE_BYTES = 5_000_000  # a submitted coursework file larger than this is not graded
-_CHECK_CALL = re.compile(r"""\bcheck\(\s*(?:name\s*=\s*)?(['"])([^'"\n]+)\1""")
+_CHECK_CALL = re.compile(r"""\bcheck\(([^()]*)\)""")
+_CHECK_NAME = re.compile(r"""(['"])([^'"\n]+)\1""")
+
+
+def check_names(source):
+    """The names given to the check(...) calls of a cell, in order: check("a", "b") names two."""
+    return [name.group(2) for call in _CHECK_CALL.finditer(source)
+            for name in _CHECK_NAME.finditer(call.group(1))]
 _BEGIN = re.compile(r"^\s*#+\s*BEGIN SOLUTION\s*$", re.M)
 REDACTED = ("[output removed by the grader: it quoted course material that is not released "
             "to students]\n")
@@ -101,9 +110,8 @@ def course_notebook(nb, unit, filename="<notebook>"):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             keys = []
-            for match in _CHECK_CALL.finditer(cell.source):
-                keys += [k for k in keys_of(match.group(2), points)
-                         if k not in claimed and k not in keys]
+            for name in check_names(cell.source):
+                keys += [k for k in keys_of(name, points) if k not in claimed and k not in keys]
             if keys:
                 grade_id = _grade_id(keys, used)
                 claimed.update(keys)
@@ -189,6 +197,7 @@ CONFIG = '''\
 # nbgrader configuration of the course, written by `python -m autograder nbgrader build`.
 # Rebuilding rewrites this file; put your own settings in nbgrader_config_local.py.
 import os
+import sys
 
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -202,7 +211,32 @@ c.Execute.interrupt_on_timeout = True
 c.ExecutePreprocessor.timeout = {timeout}
 # A student deleting a check cell's metadata must not make the cell silently ungraded.
 c.OverwriteCells.add_missing_cells = True
+# The exchange (release, fetch, submit, collect) lives in the course folder: nbgrader's default,
+# /usr/local/share/nbgrader/exchange, rarely exists. nbgrader wants it writable by everyone.
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
+if not os.path.isdir(c.Exchange.root):
+    os.makedirs(c.Exchange.root, exist_ok=True)
+    os.chmod(c.Exchange.root, 0o777)
+# nbgrader runs `alembic` as a program: put this environment's programs first on PATH, so that
+# `../.venv/bin/jupyter lab` works without activating the environment.
+if os.path.dirname(sys.executable) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable),
+                                          os.environ.get("PATH", "")])
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+
+# Student notebooks run in the contained kernel (autograder/contained_kernel.py): bubblewrap,
+# the student's own folder read-only, no view of the course, no network (Unix sockets).
+# The trusted scores come from `python -m autograder nbgrader sync`, not from this kernel.
+os.environ["JUPYTER_PATH"] = os.pathsep.join(
+    [os.path.join(c.CourseDirectory.root, {jupyter_dir!r})]
+    + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p])
+c.Execute.kernel_name = {kernel_name!r}
+c.KernelManager.transport = "ipc"
+_sockets = os.path.join("/tmp", "autograder-kernels-%d" % os.getuid())
+os.makedirs(_sockets, mode=0o700, exist_ok=True)
+if os.stat(_sockets).st_uid != os.getuid() or os.stat(_sockets).st_mode & 0o077:
+    raise SystemExit("%s is not private to this user: remove it" % _sockets)
+c.KernelManager.ip = os.path.join(_sockets, "k%d" % os.getpid())
 
 _local = os.path.join(c.CourseDirectory.root, "nbgrader_config_local.py")
 if os.path.exists(_local):
@@ -261,7 +295,16 @@ def build(course_dir, *, notebooks_dir=NOTEBOOKS_DIR, units=None, log=print):
             manifest["units"].setdefault(unit, entry)
     exclude = {unit: manifest["units"][unit]["editable"] for unit in manifest["units"]}
     (course_dir / "nbgrader_config.py").write_text(CONFIG.format(
-        course_id=COURSE_ID, exclude=json.dumps(exclude, indent=4), timeout=CELL_TIMEOUT))
+        course_id=COURSE_ID, exclude=json.dumps(exclude, indent=4), timeout=CELL_TIMEOUT,
+        jupyter_dir=JUPYTER_DIR, kernel_name=contained_kernel.KERNEL_NAME))
+    spec_dir = course_dir / JUPYTER_DIR / "kernels" / contained_kernel.KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(contained_kernel.kernel_spec(course_dir), indent=2) + "\n")
+    exchange = course_dir / "exchange"  # c.Exchange.root of the config
+    if not exchange.is_dir():
+        exchange.mkdir()
+        exchange.chmod(0o777)  # nbgrader's exchange is writable by everyone
     report.atomic_write(course_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     log(f"nbgrader course in {course_dir}: assignments {', '.join(units)}")
     return manifest
@@ -269,7 +312,8 @@ def build(course_dir, *, notebooks_dir=NOTEBOOKS_DIR, units=None, log=print):
 
 def _mark_only_claimed(nb, unit, entry):
     """A unit's second notebook: its check cells grade what the first one did not."""
-    claimed = {k for cells in entry["notebooks"].values() for c in cells.values() for k in c["keys"]}
+    claimed = {k for cells in entry["notebooks"].values() for c in cells.values()
+               for k in c["keys"]}
     points = unit_keys(unit)
     graded, used = {}, {gid for cells in entry["notebooks"].values() for gid in cells}
     for cell in nb.cells:
@@ -278,8 +322,8 @@ def _mark_only_claimed(nb, unit, entry):
             continue
         cell.outputs, cell.execution_count = [], None
         keys = []
-        for match in _CHECK_CALL.finditer(cell.source):
-            keys += [k for k in keys_of(match.group(2), points) if k not in claimed | set(keys)]
+        for name in check_names(cell.source):
+            keys += [k for k in keys_of(name, points) if k not in claimed | set(keys)]
         if keys:
             gid = _grade_id(keys, used)
             claimed.update(keys)
@@ -309,22 +353,42 @@ def _read_manifest(course_dir, required=True):
 
 def _stage(course_dir, unit, student, editable, into):
     """Assemble the submission to grade: the pristine coursework of source/<unit>, with the
-    student's editable files (regular files only: a symlink is not followed) from what they
-    handed in (submitted/), or from the autograded copy when submitted/ is gone."""
+    student's editable files from what they handed in (submitted/), or from the autograded copy
+    when submitted/ has none. Nothing the student controls is followed or read without bounds:
+    every folder below the course is opened without following links, and only regular files of
+    at most MAX_FILE_BYTES are read (``staging``); anything else leaves the stub in place."""
     pristine = course_dir / "source" / unit / "coursework"
     staged = into / "coursework"
-    shutil.copytree(pristine, staged, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    origin = course_dir / "submitted" / student / unit
-    if not origin.is_dir():
-        origin = course_dir / "autograded" / student / unit
-    for rel in editable:
-        src = origin / rel
-        dst = into / rel
-        if dst.exists():
-            dst.unlink()
-        if src.is_symlink() or not src.is_file() or src.stat().st_size > MAX_FILE_BYTES:
-            continue  # a missing file: the function's import fails and scores 0
-        shutil.copyfile(src, dst, follow_symlinks=False)
+    shutil.copytree(pristine, staged, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                    symlinks=True)
+    top = "submitted" if os.path.lexists(course_dir / "submitted" / student / unit) \
+        else "autograded"
+    try:
+        origin = staging.open_path(course_dir, [top, student, unit])
+    except staging.Refused:
+        origin = None
+    try:
+        for rel in editable:
+            parts = rel.split("/")
+            dst = into / rel
+            if dst.exists() or dst.is_symlink():
+                dst.unlink()
+            if origin is None:
+                continue  # a missing file: the function's import fails and scores 0
+            try:
+                folder = staging.open_path(origin, parts[:-1])
+            except (staging.Refused, OSError):
+                continue
+            try:
+                data = staging.read_regular(parts[-1], folder, MAX_FILE_BYTES)
+            except (OSError, ValueError):
+                continue
+            finally:
+                os.close(folder)
+            dst.write_bytes(data)
+    finally:
+        if origin is not None:
+            os.close(origin)
     return into
 
 
@@ -359,6 +423,35 @@ def scrub_outputs(notebook_path, secrets):
     if removed:
         nbformat.write(nb, notebook_path)
     return removed
+
+
+def write_verdicts(notebook_path, graded, functions):
+    """Replace the outputs of the notebook's graded check cells (which the contained kernel
+    left as "not run during autograding") by the engine's verdicts: one line per function with
+    its status and points, nothing of the hidden cases. Returns how many cells changed."""
+    import nbformat
+
+    from .notebook_check import MARK
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    changed = 0
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or grade_id not in graded:
+            continue
+        lines = []
+        for key in graded[grade_id]["keys"]:
+            entry = functions.get(key, {"status": "error", "score": 0, "max": 0})
+            lines.append(f"{MARK.get(entry['status'], 'ERROR'):<8}{key}  "
+                         f"({entry['score']:g}/{entry['max']:g})")
+        cell.outputs = [nbformat.v4.new_output(
+            "stream", name="stdout",
+            text="Scored by the course's grading engine (public and hidden tests):\n"
+                 + "\n".join(lines) + "\n")]
+        changed += 1
+    if changed:
+        nbformat.write(nb, notebook_path)
+    return changed
 
 
 def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
@@ -420,6 +513,7 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                         cells[grade_id] = score
                     path = course_dir / "autograded" / student / unit / f"{notebook}.ipynb"
                     if path.is_file() and not path.is_symlink():
+                        write_verdicts(path, graded, functions)
                         if scrub_outputs(path, secrets):
                             log(f"note: removed outputs quoting unreleased material from "
                                 f"autograded/{student}/{unit}/{notebook}.ipynb")
@@ -442,6 +536,51 @@ def cmd_build(args):
     return 0
 
 
+def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True, log=print):
+    """``nbgrader autograde`` with every notebook in the contained kernel, then ``sync``.
+
+    Refuses (UsageError) where bubblewrap is not usable: then run ``sync`` alone, which grades
+    what the students handed in without executing their notebooks."""
+    import subprocess
+
+    from .sandbox import bubblewrap_path
+
+    course_dir = Path(course_dir).resolve()
+    _read_manifest(course_dir)
+    config = (course_dir / "nbgrader_config.py")
+    if not config.is_file() or contained_kernel.KERNEL_NAME not in config.read_text():
+        raise engine.UsageError(f"{course_dir} was built before notebooks were contained: "
+                                "rebuild it with `python -m autograder nbgrader build`")
+    if bubblewrap_path() is None:
+        raise engine.UsageError(
+            "bubblewrap (bwrap) is not usable here, so student notebooks cannot be run contained; "
+            "they are not run at all. Use `python -m autograder nbgrader sync` alone: it grades "
+            "the submitted coursework in the grader's worker")
+    nbgrader = Path(sys.executable).parent / "nbgrader"
+    command = [str(nbgrader) if nbgrader.exists() else "nbgrader", "autograde", assignment]
+    for student in students:
+        command += ["--student", student]
+    if force:
+        command.append("--force")
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)  # never a coursework of the grader's in front of the student's
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    log("$ " + " ".join(command))
+    done = subprocess.run(command, cwd=course_dir, env=env)
+    if done.returncode != 0:
+        log(f"note: nbgrader autograde exited with status {done.returncode} (a notebook whose "
+            "kernel died is skipped by nbgrader); the scores below come from the engine")
+    return sync(course_dir, assignment, log=log) if run_sync else {}
+
+
+def cmd_autograde(args):
+    results = autograde(args.dir, args.assignment, students=args.student or (),
+                        force=args.force, run_sync=not args.no_sync)
+    n = sum(len(s) for s in results.values())
+    print(f"autograded (contained) and synced {n} submission(s)")
+    return 0
+
+
 def cmd_sync(args):
     results = sync(args.dir, args.assignment, keep_manual=args.keep_manual)
     n = sum(len(s) for s in results.values())
@@ -460,6 +599,14 @@ def register(subparsers):
     b.add_argument("--notebooks", default=str(NOTEBOOKS_DIR),
                    help="folder holding the NN_topic.ipynb notebooks (default: notebooks/)")
     b.set_defaults(func=cmd_build)
+    a = sub.add_parser("autograde", help="run nbgrader autograde with every student notebook "
+                       "in a contained kernel, then sync the trusted scores")
+    a.add_argument("dir", metavar="DIR", help="the course folder")
+    a.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment (unit), e.g. 01_linear")
+    a.add_argument("--student", action="append", help="only this student (repeatable)")
+    a.add_argument("--force", action="store_true", help="autograde again (nbgrader --force)")
+    a.add_argument("--no-sync", action="store_true", help="do not sync afterwards")
+    a.set_defaults(func=cmd_autograde)
     s = sub.add_parser("sync", help="regrade the autograded submissions with the grading engine "
                        "and write the scores into gradebook.db")
     s.add_argument("dir", metavar="DIR", help="the course folder")

@@ -1,23 +1,48 @@
 """``check(...)``: instant feedback in a notebook, from the same tests as the grader.
 
     from autograder import check
-    check("linear.svm_loss_naive")    # one function
-    check("01")                       # a whole unit ("01", "01_linear" or "linear")
+    check("linear.svm_loss_naive")                        # one function
+    check("layers.relu_forward", "layers.relu_backward")  # several: a verdict for each
+    check("01")                                           # a unit ("01", "01_linear", "linear")
 
 It grades the ``coursework`` package the notebook imports, on the public tests, in a fresh worker
 process: the latest saved ``.py`` file is what is tested, without restarting the kernel. It prints
-one line per function (and the reason and a hint for each failure) and raises ``AssertionError``
-when something failed, so a check cell can be an nbgrader test cell.
+one line per function (and the reason and a hint for each failure), then raises
+``AssertionError`` when something did not pass, so that a check cell can be an nbgrader test cell.
+Every function named gets its verdict, even when an earlier one is not written yet. A name that is
+not a graded function, module or unit is refused with the close matches (a typo must never pass).
+
+In a notebook, ``%load_ext autograder`` (next to ``%autoreload 2``) turns a ``NotImplementedError``
+raised by a function of ``coursework/`` that is not written yet into one line naming the function
+and the file to edit, and a failed check shows the verdicts without the grader's traceback.
+
+From a terminal: ``python -m autograder.notebook_check linear.svm_loss_naive [more names]``
+(``make check F=...``); exit status 1 when a check failed, 2 for a name that is not graded.
 """
 
+import difflib
 import importlib.util
+import sys
 from pathlib import Path
 
 from . import engine
-from .units import UNITS, available_units, resolve_units, unit_of_key
+from .units import UNITS, available_units, resolve_units, specs_of, unit_of_key
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
         "crashed": "CRASH", "not_implemented": "TODO"}
+
+
+class UnknownName(ValueError):
+    """A name given to ``check`` that is not a graded function, module or unit."""
+
+    def _render_traceback_(self):  # IPython shows this instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+def _one_line(exc):
+    """Make IPython show ``exc`` as one line, without the grader's frames."""
+    exc._render_traceback_ = lambda: [f"{type(exc).__name__}: {exc}"]
+    return exc
 
 
 def _submission():
@@ -28,58 +53,164 @@ def _submission():
     return Path(spec.origin).resolve().parent.parent
 
 
-def _selection(name):
-    """(units, keys or None) for a function key, a module, or a unit."""
+def graded_names():
+    """{unit: [keys]} of the units whose tests exist, in course order."""
+    return {unit: [key for spec in specs_of(unit) for key in spec.tests]
+            for unit in available_units()}
+
+
+def _unknown(name, graded):
+    keys = [k for keys in graded.values() for k in keys]
+    modules = [m for unit in graded for m in UNITS[unit][1]]
+    candidates = keys + modules + list(graded) + [u.split("_", 1)[0] for u in graded]
+    close = [k for k in keys if k.startswith(name + "_") or k.startswith(name + ".")]
+    close += [c for c in difflib.get_close_matches(name, candidates, n=4, cutoff=0.6)
+              if c not in close]
+    if "." in name and not close:  # a method of a graded class: mlp.TwoLayerNet.loss
+        head = name.rsplit(".", 1)[0]
+        close = [k for k in keys if k == head]
+    text = f"check: {name!r} is not a graded function, module or unit"
+    if close:
+        text += "; did you mean " + ", ".join(repr(c) for c in close[:6]) + "?"
+    else:
+        text += (f"; graded functions look like {keys[0]!r} (a module: "
+                 f"{modules[0]!r}, a unit: '01')" if keys else "; no unit has tests yet")
+    return UnknownName(text)
+
+
+def resolve(name, graded=None):
+    """The graded keys that ``name`` (a function key, a module or a unit) stands for, in grading
+    order; ``UnknownName`` with the close matches for anything else."""
+    graded = graded_names() if graded is None else graded
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"check: give a function like 'linear.svm_loss_naive' or a unit like "
-                         f"'01', got {name!r}")
+        raise UnknownName(f"check: give a function like 'linear.svm_loss_naive', a module like "
+                          f"'linear' or a unit like '01', got {name!r}")
     name = name.strip()
-    if "." in name:
-        unit = unit_of_key(name)
-        if unit not in available_units():
-            raise ValueError(f"check: unit {unit} has no tests yet")
-        return [unit], {name}
-    if any(name in modules for _, modules in UNITS.values()) and not name[:2].isdigit():
-        unit = unit_of_key(name + ".x")
-        keys = None
-        return [unit], keys if keys else _module_keys(unit, name)
-    return resolve_units([name]), None
+    keys = [k for unit_keys in graded.values() for k in unit_keys]
+    if name in keys:
+        return [name]
+    if "." not in name:
+        by_module = [k for k in keys if k.split(".", 1)[0] == name]
+        if by_module:
+            return by_module
+        try:
+            units = resolve_units([name])
+        except ValueError:
+            units = []
+        found = [k for u in units for k in graded.get(u, [])]
+        if found:
+            return found
+    raise _unknown(name, graded)
 
 
-def _module_keys(unit, module):
-    from .units import specs_of
+def _todo_text(key):
+    module, _, function = key.partition(".")
+    return (f"not implemented yet: replace the `raise NotImplementedError` of {function} in "
+            f"coursework/{module}.py with your code, and save the file")
 
-    return {k for spec in specs_of(unit) if spec.module == module for k in spec.tests}
 
+def check(*names, submission=None, timeout=None):
+    """Check functions, modules or units on the public tests; raise AssertionError on failure.
 
-def check(name, *, submission=None, timeout=None):
-    """Check one function, module or unit on the public tests; raise AssertionError on failure."""
-    units, keys = _selection(name)
-    if keys is not None and not keys:
-        raise ValueError(f"check: nothing is graded under {name!r}")
+    Each name is a graded function ('linear.svm_loss_naive'), a module ('linear') or a unit
+    ('01'); every function named gets a verdict. Unknown names raise ``UnknownName`` (a
+    ``ValueError``) listing the close matches, before anything is graded.
+    """
+    if len(names) == 1 and isinstance(names[0], (list, tuple)):
+        names = tuple(names[0])
+    if not names:
+        raise _one_line(UnknownName("check: give at least one name, e.g. "
+                                    "check('linear.svm_loss_naive')"))
+    graded = graded_names()
+    keys = []
+    for name in names:
+        for key in resolve(name, graded):
+            if key not in keys:
+                keys.append(key)
+    units = [u for u in graded if any(unit_of_key(k) == u for k in keys)]
     limits = None
     if timeout is not None:
         from .sandbox import Limits
 
         limits = Limits(call_seconds=timeout, cpu_seconds=timeout)
-    report = engine.grade(submission or _submission(), units, keys=keys, public_only=True,
+    report = engine.grade(submission or _submission(), units, keys=set(keys), public_only=True,
                           limits=limits)
+    entries = {k: e for unit_report in report["units"].values()
+               for k, e in unit_report["functions"].items()}
     failed = []
-    for unit_report in report["units"].values():
-        for key, entry in unit_report["functions"].items():
-            if keys is not None and key not in keys:
-                continue
-            print(f"{MARK[entry['status']]:<8}{key}  ({entry['score']:g}/{entry['max']:g})")
-            if entry["status"] != "passed":
-                failed.append(key)
-                if entry["status"] != "not_implemented":
-                    print(f"        {entry['message']}")
-                else:
-                    print("        not implemented yet: replace the `raise NotImplementedError` "
-                          "in coursework and save the file")
-                if entry.get("hint"):
-                    print(f"        hint: {entry['hint']}")
+    for key in keys:
+        entry = entries[key]
+        print(f"{MARK[entry['status']]:<8}{key}  ({entry['score']:g}/{entry['max']:g})")
+        if entry["status"] == "passed":
+            continue
+        failed.append(key)
+        text = _todo_text(key) if entry["status"] == "not_implemented" else entry["message"]
+        print(f"        {text}")
+        if entry.get("hint"):
+            print(f"        hint: {entry['hint']}")
     if failed:
-        raise AssertionError(f"{len(failed)} of the checked functions did not pass: "
-                             f"{', '.join(failed)}")
-    print("All checks passed.")
+        raise _one_line(AssertionError(
+            f"{len(failed)} of the {len(keys)} checked functions did not pass: "
+            f"{', '.join(failed)}"))
+    print("All checks passed." if len(keys) == 1 else f"All {len(keys)} checks passed.")
+
+
+# ------------------------------------------------------------------------------ notebooks
+
+def _coursework_frame(tb):
+    """(module, qualified function name, path, line) of the innermost frame of ``tb`` in a
+    file of a ``coursework`` folder, or None."""
+    found = None
+    while tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename)
+        if path.parent.name == "coursework" and path.suffix == ".py":
+            code = tb.tb_frame.f_code
+            found = (path.stem, getattr(code, "co_qualname", code.co_name), path, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def not_written_message(tb):
+    """One line for a NotImplementedError raised in coursework/, or None."""
+    where = _coursework_frame(tb)
+    if where is None:
+        return None
+    module, function, _, line = where
+    return (f"{module}.{function} is not written yet (coursework/{module}.py, line {line}), and "
+            f"this cell needs it: replace its `raise NotImplementedError` with your code, save "
+            f"the file, check it, and run this cell again")
+
+
+def _not_implemented_handler(shell, etype, value, tb, tb_offset=None):
+    message = not_written_message(tb)
+    if message is not None:
+        value._render_traceback_ = lambda: [f"{etype.__name__}: {message}"]
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+    return None
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext autograder``: a function of coursework/ that is not written yet stops a cell
+    with one line that names it and its file, instead of a traceback."""
+    ipython.set_custom_exc((NotImplementedError,), _not_implemented_handler)
+
+
+def main(argv=None):
+    names = sys.argv[1:] if argv is None else argv
+    if not names:
+        print("usage: make check F=linear.svm_loss_naive  (a function, a module such as linear, "
+              "or a unit such as 01; several names separated by spaces)", file=sys.stderr)
+        return 2
+    try:
+        check(*names)
+    except UnknownName as error:
+        print(error, file=sys.stderr)
+        return 2
+    except AssertionError as error:
+        print(f"AssertionError: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -113,6 +113,7 @@ class Worker:
         self.separate_user = separate_user
         self.proc = None
         self.uid = None
+        self.jail = None
         self.generation = 0  # incremented at every start: Handles of older workers are stale
         self.output = bytearray()
         self.output_dropped = 0
@@ -145,12 +146,14 @@ class Worker:
         argv = sandbox.worker_command(
             os.path.realpath(sys.executable), self._dir, submission, [numpy_site_dir()],
             req_r, rep_w, hidden=self.hidden, use_bwrap=self.use_bwrap,
-            tmp_mb=self.limits.tmp_mb,
+            tmp_mb=self.limits.tmp_mb, packages=self.limits.packages,
         )
+        self.jail = sandbox.Jail(self.limits)
         try:
             self.proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-                pass_fds=(req_r, rep_w), env=sandbox.worker_environment(self.limits, self.uid),
+                self.jail.wrap(argv), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+                pass_fds=(req_r, rep_w),
+                env=sandbox.worker_environment(self.limits, self.uid, self.use_bwrap),
                 cwd=self._dir, start_new_session=True, close_fds=True,
             )
         finally:
@@ -161,6 +164,7 @@ class Worker:
         os.set_blocking(self._out_r, False)
         os.set_blocking(self._req_w, False)
         self._request({"op": "ping"}, START_SECONDS, what="starting the worker")
+        self.jail.started(self.proc.pid)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -173,6 +177,8 @@ class Worker:
     def kill(self):
         """Kill the worker and every process it started (signals they ignore, new sessions and
         process groups included) and clean up."""
+        if self.jail is not None:
+            self.jail.kill()
         if self.proc is not None:
             sandbox.kill_tree(self.proc.pid, self.uid)
             try:
@@ -188,6 +194,9 @@ class Worker:
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        if self.jail is not None:
+            self.jail.close()
+            self.jail = None
 
     def close(self):
         self.kill()
@@ -198,7 +207,11 @@ class Worker:
     # -- requests ---------------------------------------------------------------------------
     def request(self, message, timeout):
         self.ensure_started()
-        return self._request(message, timeout, what="the call")
+        try:
+            return self._request(message, timeout, what="the call")
+        finally:
+            if self.alive() and self.jail is not None:
+                self.jail.end_strays()  # nothing a call started outlives it
 
     def _request(self, message, timeout, what):
         deadline = time.monotonic() + timeout
@@ -338,7 +351,7 @@ class Student:
             use_bwrap = sandbox.bubblewrap_path() is not None
         separate_user = sandbox.can_use_separate_user(
             use_bwrap, os.path.realpath(sys.executable), sandbox.numpy_dirs([numpy_site_dir()]))
-        self.containment = sandbox.describe(use_bwrap, separate_user)
+        self.containment = sandbox.describe(use_bwrap, separate_user, self.limits.cgroups)
         self.worker = Worker(submission, self.limits, use_bwrap=use_bwrap, hidden=hidden,
                              separate_user=separate_user)
         self.calls = 0

@@ -167,12 +167,16 @@ class Trial:
 
     @staticmethod
     def _hint(got, expected, names, rtol, mistakes):
+        """The description of the known mistake that explains the most of what is wrong."""
         if mistakes is None:
             return None
+        best, best_rank = None, None
         for description, wrong in mistakes():
-            if _explains(got, wrong, expected, names, rtol):
-                return description
-        return None
+            explained, unexplained = _explained_parts(got, wrong, expected, names, rtol)
+            rank = (explained, -unexplained)
+            if explained and (best_rank is None or rank > best_rank):
+                best, best_rank = description, rank
+        return best
 
 
 def _similar(got, wrong, rtol):
@@ -192,29 +196,61 @@ def _similar(got, wrong, rtol):
         return False
     if g.shape != w.shape:
         return False
-    scale = float(np.nanmax(np.abs(w[np.isfinite(w)]), initial=0.0))
+    finite = w[np.isfinite(w)]
+    scale = float(np.max(np.abs(finite))) if finite.size else 0.0
     return bool(np.allclose(g, w, rtol=rtol, atol=1e-9 * max(scale, 1.0), equal_nan=True))
 
 
-def _explains(got, wrong, expected, names, rtol):
-    """True when the mistake's output matches ``got`` wherever ``got`` is wrong."""
+def _split(value, like):
+    """The parts of ``value`` when it has the structure of ``like`` (a tuple, list or dict with
+    the same length or keys), else None: hints are matched part by part."""
+    if isinstance(like, (tuple, list)) and isinstance(value, (tuple, list)) \
+            and len(value) == len(like):
+        return list(value)
+    if isinstance(like, dict) and isinstance(value, dict) and set(value) == set(like):
+        return [value[k] for k in like]
+    return None
+
+
+def _explained_parts(got, wrong, expected, names, rtol):
+    """(explained, unexplained): how many wrong parts of ``got`` (the loss, each gradient, each
+    entry of a dict...) the mistake's output matches where the mistake itself is wrong, and how
+    many wrong parts it does not match.
+
+    Matching works on the part of the output that is wrong: a mistake that explains the loss
+    gets its hint even when the student's gradient is wrong in another way too. A part that is
+    right is ignored, and a mistake whose part is right cannot explain a wrong one.
+    """
     from .compare import matches
 
     rtol = max(rtol, 1e-6)
-    if names and len(names) > 1:
-        if not isinstance(got, (tuple, list)) or len(got) != len(names):
-            return False
-        if not isinstance(wrong, (tuple, list)) or len(wrong) != len(names):
-            return False
-        explained = False
-        for g, w, e in zip(got, wrong, expected):
-            if matches(g, e, rtol):
-                continue
-            if not _similar(g, w, rtol):
-                return False
-            explained = True
-        return explained
-    return not matches(got, expected, rtol) and _similar(got, wrong, rtol)
+    if names is not None and len(names) <= 1 and not isinstance(expected, (tuple, list, dict)):
+        parts = None
+    else:
+        parts = _split(expected, expected)
+    if parts is not None:
+        got_parts, wrong_parts = _split(got, expected), _split(wrong, expected)
+        if got_parts is None:
+            return 0, 1
+        if wrong_parts is None:
+            return 0, sum(not matches(g, e, rtol) for g, e in zip(got_parts, parts))
+        explained = unexplained = 0
+        for g, w, e in zip(got_parts, wrong_parts, parts):
+            more, less = _explained_parts(g, w, e, None, rtol)
+            explained, unexplained = explained + more, unexplained + less
+        return explained, unexplained
+    if matches(got, expected, rtol):
+        return 0, 0
+    if not matches(wrong, expected, rtol) and _similar(got, wrong, rtol):
+        return 1, 0
+    return 0, 1
+
+
+def _explains(got, wrong, expected, names, rtol):
+    """True when the mistake's output matches ``got`` on at least one wrong part of it (where
+    the mistake is wrong too; see ``_explained_parts``)."""
+    explained, _ = _explained_parts(got, wrong, expected, names, rtol)
+    return explained > 0
 
 
 def _where(target, label):

@@ -5,8 +5,23 @@ import warnings
 
 from .paths import PACKAGE_DIR
 
-# unit name -> (title, modules whose specs it grades). Add a unit here and a spec per module in
-# autograder/specs/.
+DEFAULT_PACKAGES = ("numpy",)
+
+
+class Unit(tuple):
+    """A unit's entry: ``(title, modules)`` like a plain pair, plus ``packages``: the installed
+    distributions its student code may import in the grader's worker (their dependencies come
+    with them; everything else is invisible there). Units 01-05 use NumPy only; a unit that
+    needs PyTorch declares ``Unit("...", ["..."], packages=("numpy", "torch"))``."""
+
+    def __new__(cls, title, modules, packages=DEFAULT_PACKAGES):
+        self = super().__new__(cls, (title, modules))
+        self.packages = tuple(packages)
+        return self
+
+
+# unit name -> (title, modules whose specs it grades), a plain pair or a Unit (to declare
+# packages). Add a unit here and a spec per module in autograder/specs/.
 UNITS = {
     "01_linear": ("Linear classifiers", ["linear"]),
     "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
@@ -63,6 +78,17 @@ def resolve_units(requested):
 def specs_of(unit):
     """The Spec objects of a unit, in the order of its modules."""
     return [importlib.import_module(f"autograder.specs.{m}").SPEC for m in UNITS[unit][1]]
+
+
+def unit_packages(units):
+    """The distributions the worker may import when grading ``units`` (their union, in order):
+    each unit's ``packages`` (``DEFAULT_PACKAGES`` for a plain pair)."""
+    out = []
+    for unit in units:
+        for name in getattr(UNITS.get(unit), "packages", DEFAULT_PACKAGES):
+            if name not in out:
+                out.append(name)
+    return tuple(out) or DEFAULT_PACKAGES
 
 
 def unit_of_key(key):

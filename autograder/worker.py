@@ -12,7 +12,6 @@ checks every answer itself.
 """
 
 import importlib
-import os
 import resource
 import sys
 import time

@@ -1,11 +1,13 @@
 """First code of the worker: set resource limits on itself, drop to its own user, start ``worker``.
 
-The limits come from the GRADER_LIMITS variable: total CPU seconds, memory MB, file MB, and the
-process cap (0: none). Soft and hard limits are set together, so the student code that runs
-afterwards cannot raise them. When GRADER_UID is set (the judge runs as root), the worker loads
-NumPy and its own modules and then becomes that fresh, unprivileged user before any student code
-is imported: no capability is left, nothing the host owns is writable, and the process cap holds
-(Linux does not enforce RLIMIT_NPROC for root). If the switch fails, the worker refuses to run.
+With GRADER_TMPFS set (inside bubblewrap, as root) the private /tmp and /dev/shm are first
+remounted with a bound on their file count. The limits come from the GRADER_LIMITS variable: total
+CPU seconds, memory MB, file MB, and the process cap (0: none). Soft and hard limits are set
+together, so the student code that runs afterwards cannot raise them. When GRADER_UID is set (the
+judge runs as root), the worker loads NumPy and its own modules and then becomes that fresh,
+unprivileged user before any student code is imported: no capability is left, nothing the host
+owns is writable, and the process cap holds (Linux does not enforce RLIMIT_NPROC for root). If the
+switch fails, the worker refuses to run.
 """
 
 import os
@@ -46,6 +48,28 @@ def adopt_orphans():
         pass
 
 
+def bound_tmpfs():
+    """Inside bubblewrap, still root (GRADER_TMPFS set): remount the private /tmp and /dev/shm
+    with a bound on their number of files as well as their size (bubblewrap sets the size only;
+    a million empty files would otherwise pin kernel memory). Refuses to run if that fails."""
+    spec = os.environ.get("GRADER_TMPFS")
+    if not spec:
+        return
+    import ctypes
+
+    size_mb, inodes = (int(v) for v in spec.split(","))
+    libc = ctypes.CDLL(None, use_errno=True)
+    ms_nosuid, ms_nodev, ms_remount = 2, 4, 32
+    for target in (b"/tmp", b"/dev/shm"):
+        options = f"size={size_mb}m,nr_inodes={inodes},mode=1777".encode()
+        if libc.mount(b"tmpfs", target, b"tmpfs", ms_remount | ms_nosuid | ms_nodev,
+                      options) != 0:
+            errno = ctypes.get_errno()
+            sys.stderr.write(f"grader worker: could not bound {target.decode()}: "
+                             f"{os.strerror(errno)}\n")
+            os._exit(70)
+
+
 def drop_user():
     uid = int(os.environ.get("GRADER_UID") or 0)
     if not uid:
@@ -63,6 +87,7 @@ def drop_user():
 
 
 if __name__ == "__main__":
+    bound_tmpfs()
     apply_limits()
     adopt_orphans()
     here = os.path.dirname(os.path.abspath(__file__))

@@ -29,8 +29,13 @@ def _corr(x, w, b, stride, pad):
         b[None, :, None, None]
 
 
-def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True):
-    """(dx, dw, db) of the cross-correlation; ``flip``: of a true convolution instead."""
+def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True, assign=None,
+                negative_crop=False):
+    """(dx, dw, db) of the cross-correlation; ``flip``: of a true convolution instead.
+
+    ``assign``: col2im writes with = instead of += ("offsets": per kernel offset, as an im2col
+    backward loops; "windows": per output position, as a naive backward loops).
+    ``negative_crop``: dx cropped as dxpad[:, :, pad:-pad, pad:-pad], empty at pad 0."""
     wk = w[:, :, ::-1, ::-1] if flip else w
     N, C, H, W = x.shape
     HH, WW = w.shape[2:]
@@ -41,11 +46,24 @@ def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True):
         dw = dw[:, :, ::-1, ::-1]
     dpatch = np.einsum("nfhw,fckl->nchwkl", dout, wk)
     dxpad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
-    for k in range(HH):
-        for l in range(WW):
-            dxpad[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += \
-                dpatch[..., k, l]
-    dx = dxpad[:, :, pad:pad + H, pad:pad + W] if crop else dxpad
+    if assign == "windows":
+        for i in range(H_out):
+            for j in range(W_out):
+                top, left = i * stride, j * stride
+                dxpad[:, :, top:top + HH, left:left + WW] = dpatch[:, :, i, j]
+    else:
+        for k in range(HH):
+            for m in range(WW):
+                rows = slice(k, k + stride * H_out, stride)
+                cols = slice(m, m + stride * W_out, stride)
+                if assign == "offsets":
+                    dxpad[:, :, rows, cols] = dpatch[..., k, m]
+                else:
+                    dxpad[:, :, rows, cols] += dpatch[..., k, m]
+    if negative_crop:
+        dx = dxpad[:, :, pad:-pad, pad:-pad]
+    else:
+        dx = dxpad[:, :, pad:pad + H, pad:pad + W] if crop else dxpad
     return dx, dw, dout.sum(axis=(0, 2, 3))
 
 
@@ -56,8 +74,39 @@ def _window_start_ignores_stride(x, w, b, *, stride=1, pad=0):
     return _corr(x, w, b, 1, pad)[:, :, :H_out, :W_out], None
 
 
-def conv_forward_mistakes():
-    return [
+def _padded_size_without_2(x, w, b, *, stride=1, pad=0):
+    """The output size computed from H + pad instead of H + 2 * pad (too small by pad/stride)."""
+    out = _corr(x, w, b, stride, pad)
+    H, W = x.shape[2:]
+    HH, WW = w.shape[2:]
+    H_out, W_out = (H + pad - HH) // stride + 1, (W + pad - WW) // stride + 1
+    return out[:, :, :H_out, :W_out], None
+
+
+def _reshaped_without_transpose(x, w, b, *, stride=1, pad=0, rows_first=False):
+    """An im2col product of shape (F, N*H_out*W_out) (or (N*H_out*W_out, F) when
+    ``rows_first``) reshaped straight to (N, F, H_out, W_out), without moving F to axis 1."""
+    out = _corr(x, w, b, stride, pad)
+    if rows_first:
+        product = out.transpose(0, 2, 3, 1).reshape(-1, out.shape[1])
+    else:
+        product = out.transpose(1, 0, 2, 3).reshape(out.shape[1], -1)
+    return product.reshape(out.shape), None
+
+
+RESHAPED = ("the product of the filters and the columns is ordered by filter, then example and "
+            "position: reshape it to (F, N, H_out, W_out) and transpose to (N, F, H_out, W_out) "
+            "(a plain reshape to (N, F, ...) mixes examples and filters)")
+PAD_ONCE = ("the padded input has H + 2*pad rows and W + 2*pad columns (pad on each side): "
+            "H_out = (H + 2*pad - HH) // stride + 1, not H + pad")
+
+
+def conv_forward_mistakes(fast=False):
+    extra = [(RESHAPED, _reshaped_without_transpose),
+             (RESHAPED, lambda x, w, b, *, stride=1, pad=0:
+                 _reshaped_without_transpose(x, w, b, stride=stride, pad=pad, rows_first=True))]
+    return (extra if fast else []) + [
+        (PAD_ONCE, _padded_size_without_2),
         ("the window of output (i, j) starts at row i*stride and column j*stride: multiply the "
          "output position by the stride",
          _window_start_ignores_stride),
@@ -98,7 +147,16 @@ def conv_backward_mistakes():
         ("dx still has the padding: crop `pad` rows and columns from each side of the padded "
          "gradient (dx must have the shape of x)",
          lambda dout, cache: grads(dout, cache, crop=False)),
+        (COL2IM_ASSIGNED, lambda dout, cache: grads(dout, cache, assign="offsets")),
+        (COL2IM_ASSIGNED, lambda dout, cache: grads(dout, cache, assign="windows")),
+        ("at pad 0, dxpad[:, :, pad:-pad, pad:-pad] is empty (-0 is 0, so the slice is 0:0): "
+         "crop with dxpad[:, :, pad:pad + H, pad:pad + W]",
+         lambda dout, cache: grads(dout, cache, negative_crop=True)),
     ]
+
+
+COL2IM_ASSIGNED = ("windows overlap, so an input receives gradient from every window that "
+                   "contains it: add each window's contribution into dx (+=), not assign it (=)")
 
 
 def output_size_mistakes():
@@ -265,7 +323,7 @@ def global_backward_mistakes():
 MISTAKES = {
     "conv.conv_output_size": output_size_mistakes(),
     "conv.conv_forward_naive": conv_forward_mistakes(),
-    "conv.conv_forward": conv_forward_mistakes(),
+    "conv.conv_forward": conv_forward_mistakes(fast=True),
     "conv.conv_backward_naive": conv_backward_mistakes(),
     "conv.conv_backward": conv_backward_mistakes(),
     "conv.max_pool_forward_naive": max_pool_forward_mistakes(),

@@ -116,6 +116,9 @@ def tanh_backward_mistakes():
          lambda dout, out: 1.0 - out * out),
         ("the cache already holds tanh(x): do not apply tanh to it again",
          lambda dout, out: dout * (1.0 - np.tanh(out) ** 2)),
+        ("the derivative of tanh is 1 - t**2 with t = tanh(x) (one minus the square), not "
+         "(1 - t)**2 (the square of one minus t)",
+         lambda dout, out: dout * (1.0 - out) ** 2),
     ]
 
 

@@ -27,7 +27,8 @@ def svm_parts(W, X, y, *, margin=1.0, include_correct=False, skip_correct_grad=F
     return margins.sum(), X.T @ coeff
 
 
-def softmax_parts(W, X, y, *, shift=True, one_hot=True, normalise=True):
+def softmax_parts(W, X, y, *, shift=True, one_hot=True, normalise=True, axis=1):
+    """``axis=0``: the probabilities normalised over the examples (each column sums to 1)."""
     N = X.shape[0]
     rows = np.arange(N)
     scores = _scores(W, X)
@@ -35,7 +36,7 @@ def softmax_parts(W, X, y, *, shift=True, one_hot=True, normalise=True):
         scores = scores - scores.max(axis=1, keepdims=True)
     with np.errstate(all="ignore"):
         exp = np.exp(scores)
-        probs = exp / exp.sum(axis=1, keepdims=True)
+        probs = exp / exp.sum(axis=axis, keepdims=True)
         loss = -np.log(probs[rows, y] if normalise else exp[rows, y]).sum()
     d = probs.copy()
     if one_hot:
@@ -48,6 +49,12 @@ def _combine(parts, W, X, reg, *, average=True, reg_factor=2.0, reg_in_loss=True
     N = X.shape[0] if average else 1
     loss = loss / N + (reg * np.sum(W * W) if reg_in_loss else 0.0)
     return float(loss), dW / N + reg_factor * reg * W
+
+
+REG_GRAD = ("the loss has the penalty reg * sum(W**2), so dW needs its gradient too: add "
+            "2 * reg * W to dW")
+SOFTMAX_AXIS = ("the softmax normalises each example's scores over the classes: sum exp over "
+                "axis=1 (each row of the probabilities sums to 1), not axis=0")
 
 
 def svm_mistakes():
@@ -66,6 +73,7 @@ def svm_mistakes():
          lambda W, X, y, reg: _combine(svm_parts(W, X, y, margin=0.0), W, X, reg)),
         ("the regularization term reg * sum(W**2) is missing from the loss",
          lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_in_loss=False)),
+        (REG_GRAD, lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_factor=0.0)),
     ]
 
 
@@ -86,6 +94,10 @@ def softmax_mistakes():
         ("the regularization term reg * sum(W**2) is missing from the loss",
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg,
                                            reg_in_loss=False)),
+        (REG_GRAD,
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, reg_factor=0.0)),
+        (SOFTMAX_AXIS,
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y, axis=0), W, X, reg)),
     ]
 
 

@@ -6,13 +6,14 @@ import numpy as np
 EPS = 1e-7
 
 
-def _softmax(scores, y, *, shift=True, one_hot=True, loss_mean=True, grad_mean=True):
+def _softmax(scores, y, *, shift=True, one_hot=True, loss_mean=True, grad_mean=True, axis=1):
+    """``axis=0``: the probabilities normalised over the examples (each column sums to 1)."""
     N = scores.shape[0]
     rows = np.arange(N)
     if shift:
         scores = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(scores)
-    probs = exp / exp.sum(axis=1, keepdims=True)
+    probs = exp / exp.sum(axis=axis, keepdims=True)
     loss = -np.log(probs[rows, y]).sum() / (N if loss_mean else 1)
     d = probs.copy()
     if one_hot:
@@ -31,6 +32,9 @@ def softmax_mistakes():
          lambda scores, y: _softmax(scores, y, loss_mean=False, grad_mean=False)),
         ("the gradient is (p - one_hot(y)) / N: subtract 1 at the correct class",
          lambda scores, y: _softmax(scores, y, one_hot=False)),
+        ("the softmax normalises each example's scores over the classes: sum exp over axis=1 "
+         "(each row of the probabilities sums to 1), not axis=0",
+         lambda scores, y: _softmax(scores, y, axis=0)),
     ]
 
 

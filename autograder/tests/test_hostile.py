@@ -23,7 +23,7 @@ import pytest
 
 from autograder import engine
 from autograder.paths import REPO_ROOT
-from autograder.sandbox import Limits, bubblewrap_path
+from autograder.sandbox import Limits, bubblewrap_path, running_as_root
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 LINUX = sys.platform.startswith("linux")
@@ -66,6 +66,17 @@ EXPECT = {
     "syntax_error": {f: {"error"} for f in FUNCTIONS},
     "import_hang": {f: {"timeout"} for f in FUNCTIONS},
     "escape_codes": {"linear.svm_loss_naive": {"error"}},
+    # staging: what is not a regular file of a course module is refused, never opened or followed
+    "fifo_module": {f: {"error"} for f in FUNCTIONS},
+    "device_link": {f: {"error"} for f in FUNCTIONS},
+    "link_module": {f: {"error"} for f in FUNCTIONS},
+    "bytecode_only": {f: {"error"} for f in FUNCTIONS},
+    "package_decoy": {},  # the decoy file is what runs and what is inspected: honest code
+    "many_folders": {},
+    # resource isolation
+    "shm_bomb": {},
+    "inode_bomb": {},
+    "stray_children": {},
 }
 # Without bubblewrap the worker can read and write what the grader's user can (documented).
 FALLBACK_EXPECT = {
@@ -73,7 +84,9 @@ FALLBACK_EXPECT = {
     "spawn": {"linear.softmax_loss_naive": {"passed", "timeout"}},  # 300 forks uncapped as root
 }
 FALLBACK_CASES = ["infinite_loop", "segfault", "spawn", "pickle_payload", "read_solutions",
-                  "write_outside", "print_flood", "import_hang"]
+                  "write_outside", "print_flood", "import_hang", "fifo_module", "device_link",
+                  "link_module", "bytecode_only", "package_decoy", "many_folders",
+                  "stray_children"]
 MESSAGES = {  # case -> {function: regex its message must match}
     "sys_exit": {"linear.svm_loss_naive": r"sys\.exit\(3\)"},
     "os_exit": {"linear.svm_loss_vectorized": r"died.*(os\._exit|sys\.exit)"},
@@ -86,13 +99,56 @@ MESSAGES = {  # case -> {function: regex its message must match}
     "modify_inputs": {"linear.svm_loss_naive": r"modified its input X",
                       "linear.softmax_loss_vectorized": r"modified its input W"},
     "nans": {"linear.svm_loss_vectorized": r"NaN", "linear.softmax_loss_vectorized": r"inf"},
+    "fifo_module": {f: r"coursework/linear\.py was not graded: it is a FIFO" for f in FUNCTIONS},
+    "device_link": {f: r"linear\.py was not graded: it is a symbolic link" for f in FUNCTIONS},
+    "link_module": {f: r"linear\.py was not graded: it is a symbolic link" for f in FUNCTIONS},
+    "bytecode_only": {f: r"missing; compiled bytecode is never run" for f in FUNCTIONS},
     "wrong_output": {"linear.svm_loss_vectorized": r"transposed",
                      "linear.softmax_loss_vectorized": r"more than the grader reads"},
 }
 
 
+def _bytecode_only(cw):
+    import py_compile
+
+    source = cw / "linear.py"
+    py_compile.compile(str(source), cfile=str(cw / "__pycache__" /
+                                              f"linear.{sys.implementation.cache_tag}.pyc"))
+    py_compile.compile(str(source), cfile=str(cw / "linear.pyc"))
+    source.unlink()
+
+
+def _many_folders(cw):
+    deep = cw / "deep"
+    deep.mkdir()
+    path = deep
+    for i in range(150):  # nested as deep as a path allows here, and then some
+        path = path / f"d{i:03d}_{'x' * 20}"
+        try:
+            path.mkdir()
+        except OSError:
+            break
+    for i in range(3000):
+        (cw / f"empty{i}").mkdir()
+    (cw / "linear").mkdir()  # an empty folder named like a module
+
+
+# Special files are made when the case is laid out (git holds none of them).
+SETUP = {
+    "fifo_module": lambda cw: ((cw / "linear.py").unlink(), os.mkfifo(cw / "linear.py")),
+    "device_link": lambda cw: ((cw / "linear.py").unlink(),
+                               os.symlink("/dev/zero", cw / "linear.py")),
+    "link_module": lambda cw: ((cw / "linear.py").unlink(),
+                               os.symlink(REPO_ROOT / "solutions" / "coursework" / "linear.py",
+                                          cw / "linear.py")),
+    "bytecode_only": _bytecode_only,
+    "many_folders": _many_folders,
+}
+
+
 def materialize(case, dest, marker, extra):
-    """The submission folder of ``case``: _base, then the case's files, then _case.py."""
+    """The submission folder of ``case``: _base, then the case's files, then _case.py, then the
+    special files of ``SETUP``."""
     folder = Path(dest) / case
     shutil.copytree(HOSTILE / "_base", folder)
     shutil.copytree(HOSTILE / case, folder, dirs_exist_ok=True)
@@ -102,6 +158,8 @@ def materialize(case, dest, marker, extra):
     if case == "read_solutions":  # a link to the reference, which the sandbox cannot resolve
         os.symlink(REPO_ROOT / "solutions" / "coursework" / "linear.py",
                    folder / "coursework" / "_sol.py")
+    if case in SETUP:
+        SETUP[case](folder / "coursework")
     return folder
 
 
@@ -213,6 +271,28 @@ def test_hostile_case(case, tmp_path):
         assert "\x1b" not in functions["linear.svm_loss_naive"]["message"]
     if case == "read_solutions" and contained:
         assert "no solution found" in functions["linear.svm_loss_naive"]["message"]
+    check_special(case, report, contained)
+
+
+def _printed(report, label):
+    found = re.findall(label + r" (\d+)", report.get("output", ""))
+    assert found, (label, report.get("output"))
+    return int(found[-1])
+
+
+def check_special(case, report, contained):
+    """What a case must show beyond its statuses."""
+    if case == "package_decoy":
+        assert "coursework/linear/" in report.get("refused", {}), report.get("refused")
+    if case == "many_folders":  # the folders are neither copied nor walked: it grades as fast
+        assert report["seconds"] <= 20, report["seconds"]
+    if case in ("fifo_module", "device_link", "link_module", "bytecode_only"):
+        assert "coursework/linear.py" in report.get("refused", {}), report.get("refused")
+    if case == "shm_bomb" and contained:  # /dev/shm and /tmp are tmpfs of 64 MB (Limits.tmp_mb)
+        assert _printed(report, "SHM_WRITTEN_MB") <= 64
+        assert _printed(report, "TMP_WRITTEN_MB") <= 64
+    if case == "inode_bomb" and contained and running_as_root():
+        assert _printed(report, "FILES_MADE") <= Limits().tmp_inodes
 
 
 @pytest.mark.parametrize("case", FALLBACK_CASES)
@@ -224,10 +304,29 @@ def test_hostile_case_without_bubblewrap(case, tmp_path):
     if case == "read_solutions":
         # documented: without bubblewrap the worker can read what the grader's user can read
         assert "can read files" in report["containment"]
+    check_special(case, report, contained=False)
+
+
+@pytest.mark.parametrize("target", ["reference", "classmate"])
+@pytest.mark.parametrize("use_bwrap", [None, False])
+def test_coursework_link_is_refused(target, use_bwrap, tmp_path):
+    """A coursework folder that is a link (to the reference, to a classmate's folder) is not
+    followed: the submission is refused with the reason, and nothing of the target is run."""
+    classmate = materialize("wrong_output", tmp_path, "classmate", {})
+    folder = tmp_path / "linker"
+    folder.mkdir()
+    os.symlink(REPO_ROOT / "solutions" / "coursework" if target == "reference"
+               else classmate / "coursework", folder / "coursework")
+    with pytest.raises(engine.UsageError, match="symbolic link"):
+        engine.grade(folder, ["01"], use_bwrap=use_bwrap)
+    # the submission folder itself a link: refused too
+    os.symlink(classmate, tmp_path / "alias")
+    with pytest.raises(engine.UsageError, match="symbolic link"):
+        engine.grade(tmp_path / "alias", ["01"], use_bwrap=use_bwrap)
 
 
 def test_corpus_is_small_and_complete():
     cases = sorted(p.name for p in HOSTILE.iterdir() if p.is_dir() and not p.name.startswith("_"))
     assert cases == sorted(EXPECT)
     size = sum(p.stat().st_size for p in HOSTILE.rglob("*") if p.is_file())
-    assert size < 40_000, size
+    assert size < 50_000, size

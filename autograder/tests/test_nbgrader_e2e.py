@@ -25,7 +25,8 @@ import pytest
 
 from autograder import engine, stubs
 from autograder.nbgrader_course import editable_files, secret_lines, unit_keys
-from autograder.paths import REFERENCE_PACKAGE, REPO_ROOT
+from autograder.paths import HIDDEN_DIR, PACKAGE_DIR, REFERENCE_PACKAGE, REPO_ROOT
+from autograder.sandbox import bubblewrap_path
 from autograder.units import UNITS, available_units
 
 pytestmark = [pytest.mark.xdist_group("nbgrader"),
@@ -34,7 +35,8 @@ pytestmark = [pytest.mark.xdist_group("nbgrader"),
 
 BIN = Path(sys.executable).parent
 UNITS_USED = available_units()[:2]
-STUDENTS = ("correct", "stubs", "partial", "cheater")
+STUDENTS = ("correct", "stubs", "partial", "cheater", "intruder")
+CONTAINED = bubblewrap_path() is not None
 
 CHEAT = '''\
 # --- tampering: everything below runs when the notebook imports this module ---
@@ -67,6 +69,49 @@ try:
 except Exception:
     pass
 # --- end of tampering ---
+'''
+
+
+# The intruder: the partly correct code, plus this, run when the notebook imports the module. It
+# tries to read the reference, the hidden tests, the gradebook, the course's source and a
+# classmate's submission, to write into a classmate's submission, the grader's files, the course
+# and its own folder, and to reach the network; it prints what it got (which would reach the
+# student through generate_feedback).
+INTRUDE = '''\
+# --- intrusion: everything below runs when the notebook imports this module ---
+import os as _os
+import socket as _socket
+
+_REPORT = []
+
+
+def _try(label, action):
+    try:
+        _REPORT.append(("%s: GOT %r" % (label, action()))[:300])
+    except Exception as exc:
+        _REPORT.append("%s: FAILED %s" % (label, type(exc).__name__))
+
+
+def _append(path, text):
+    with open(path, "a") as f:
+        f.write(text)
+    return path
+
+
+_course = _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.getcwd())))
+_try("read reference", lambda: open("@REFERENCE@").read()[:200])
+_try("read hidden tests", lambda: sorted(_os.listdir("@HIDDEN@")))
+_try("read gradebook", lambda: open(_course + "/gradebook.db", "rb").read(64))
+_try("read source", lambda: sorted(_os.listdir(_course + "/source")))
+_try("read classmate", lambda: sorted(_os.listdir(_course + "/submitted/correct")))
+_try("write classmate", lambda: _append(_course + "/submitted/correct/@UNIT@/coursework/"
+                                        "@MODULE@.py", "raise SystemExit"))
+_try("patch grader", lambda: _append("@SPEC@", "# patched"))
+_try("patch course", lambda: _append(_course + "/source/@UNIT@/coursework/__init__.py", "#"))
+_try("write own folder", lambda: _append("intruded.txt", "x"))
+_try("network", lambda: _socket.create_connection(("1.1.1.1", 53), timeout=2))
+print("INTRUSION REPORT", *_REPORT, sep="\\n")
+# --- end of intrusion ---
 '''
 
 
@@ -109,8 +154,16 @@ def student_files(student):
             files[rel] = stubs.make_stub(text)
         else:
             files[rel] = partial_source(text, keep if module in keep_modules else set())
-            if student == "cheater" and any(module in UNITS[u][1] for u in UNITS_USED):
+            units = [u for u in UNITS_USED if module in UNITS[u][1]]
+            if student == "cheater" and units:
                 files[rel] = CHEAT + "\n" + files[rel]
+            if student == "intruder" and units:
+                code = INTRUDE
+                for name, value in (("REFERENCE", REFERENCE_PACKAGE / f"{module}.py"),
+                                    ("HIDDEN", HIDDEN_DIR), ("UNIT", units[0]), ("MODULE", module),
+                                    ("SPEC", PACKAGE_DIR / "specs" / f"{module}.py")):
+                    code = code.replace(f"@{name}@", str(value))
+                files[rel] = code + "\n" + files[rel]
     return files
 
 
@@ -173,8 +226,13 @@ def course(tmp_path_factory):
             shutil.copytree(course / "release" / unit, target)
             for rel, text in student_files(student).items():
                 (target / rel).write_text(text)
+    protected = digest_protected(course)
     for unit in UNITS_USED:
-        run([BIN / "nbgrader", "autograde", unit], course)
+        if CONTAINED:  # the README's walk-through: every notebook in the contained kernel
+            run([sys.executable, "-m", "autograder", "nbgrader", "autograde", str(course), unit,
+                 "--no-sync"], REPO_ROOT)
+        else:  # documented: no contained kernel without bubblewrap; nbgrader's own kernel
+            run([BIN / "nbgrader", "autograde", unit, "--Execute.kernel_name=python3"], course)
     before = export(course)
     sync = run([sys.executable, "-m", "autograder", "nbgrader", "sync", str(course)], REPO_ROOT)
     after = export(course)
@@ -191,7 +249,23 @@ def course(tmp_path_factory):
             truth[student, unit] = result["units"][unit]["score"]
     maxima = {unit: sum(unit_keys(unit).values()) for unit in UNITS_USED}
     return {"dir": course, "before": before, "after": after, "truth": truth, "max": maxima,
-            "sync_output": sync.stdout}
+            "sync_output": sync.stdout, "protected_before": protected,
+            "protected_after": digest_protected(course)}
+
+
+def digest_protected(course):
+    """{path: sha256} of what no kernel may change: the course's source, every submission,
+    the grader's package and the reference."""
+    import hashlib
+
+    out = {}
+    for root in (course / "source", course / "submitted", PACKAGE_DIR, REFERENCE_PACKAGE):
+        for path in sorted(root.rglob("*")):
+            if "__pycache__" in path.parts or not path.is_file() or \
+                    (root == PACKAGE_DIR and "tests" in path.relative_to(root).parts):
+                continue  # (the tests themselves may be edited while they run)
+            out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
 
 
 def test_course_layout(course):
@@ -235,16 +309,64 @@ def test_export_reports_trusted_scores(course):
         assert after["cheater", unit] <= truth["partial", unit]
 
 
-def test_tampering_worked_before_sync(course):
-    """Without sync the cheater gains (this is what sync is for); everyone else is unchanged."""
+def test_kernel_scores_are_replaced_by_sync(course):
+    """In the contained kernel ``check`` credits nothing (it says the engine scores the cell), so
+    before sync the students who do not tamper have 0; the cheater, who replaces ``check`` in its
+    own kernel, passes its own cells there (the kernel is the student's), and sync replaces
+    every score by the engine's."""
     before, after = course["before"], course["after"]
     print("\nexported score before sync -> after sync:")
     for (student, unit), score in sorted(after.items()):
         print(f"  {unit:<10} {student:<8} {before[student, unit]:>5g} -> {score:g}")
+    if CONTAINED:
+        assert all(before[student, unit] == 0 for student in ("correct", "stubs", "partial")
+                   for unit in UNITS_USED), before
     assert any(before["cheater", u] > after["cheater", u] for u in UNITS_USED), before
+
+
+def _outputs(course_dir, student, unit):
+    import nbformat
+
+    texts = []
+    for path in sorted((course_dir / "autograded" / student / unit).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                texts.append(str(output.get("text", "")) + str(output.get("evalue", ""))
+                             + str(output.get("data", "")))
+    return "\n".join(texts)
+
+
+@pytest.mark.skipif(not CONTAINED, reason="the contained kernel needs bubblewrap (documented: "
+                    "without it nbgrader's own kernel runs the notebooks, uncontained)")
+def test_intruding_kernel_gets_nothing_and_harms_nobody(course):
+    course_dir = course["dir"]
     for unit in UNITS_USED:
-        for student in ("correct", "stubs"):
-            assert before[student, unit] == after[student, unit]
+        text = _outputs(course_dir, "intruder", unit)
+        # the intrusion ran in the kernel, and every attempt failed
+        assert "INTRUSION REPORT" in text, text[-3000:]
+        lines = [line for line in text.splitlines() if ": GOT " in line or ": FAILED " in line]
+        assert len(lines) >= 10, lines
+        assert not [line for line in lines if ": GOT " in line], lines
+        assert not (course_dir / "autograded" / "intruder" / unit / "intruded.txt").exists()
+    # nothing it could reach changed: the course's source, every submission, the grader, the
+    # reference; and the honest students' scores are the engine's
+    assert course["protected_after"] == course["protected_before"]
+    after, truth = course["after"], course["truth"]
+    for unit in UNITS_USED:
+        for student in ("correct", "stubs", "partial"):
+            assert after[student, unit] == truth[student, unit]
+        assert after["intruder", unit] == truth["intruder", unit] == truth["partial", unit]
+
+
+@pytest.mark.skipif(not CONTAINED, reason="the contained kernel needs bubblewrap")
+def test_check_cells_show_the_engines_verdicts(course):
+    course_dir = course["dir"]
+    for unit in UNITS_USED:
+        correct = _outputs(course_dir, "correct", unit)
+        assert "Scored by the course's grading engine" in correct
+        assert "PASS" in correct and "FAIL" not in correct
+        assert "not run during autograding" not in correct
+        assert "TODO" in _outputs(course_dir, "stubs", unit)
 
 
 def test_feedback_has_no_hidden_tests(course):
@@ -286,3 +408,73 @@ def _hidden_labels():
                     node.args and isinstance(node.args[0], ast.Constant):
                 labels.add(node.args[0].value)
     return {label for label in labels if len(label) > 8}
+
+
+# -- the contained kernel and sync's staging, without running nbgrader -----------------------------
+def test_the_contained_kernel_refuses_without_bubblewrap(tmp_path, monkeypatch, capsys):
+    from autograder import contained_kernel, nbgrader_course, sandbox
+
+    monkeypatch.setattr(sandbox, "bubblewrap_path", lambda: None)
+    monkeypatch.setattr(contained_kernel.sandbox, "bubblewrap_path", lambda: None)
+    connection = tmp_path / "kernel.json"
+    connection.write_text('{"transport": "ipc", "ip": "/tmp/x"}')
+    assert contained_kernel.main(["--course", str(tmp_path), str(connection)]) == 3
+    assert "bubblewrap" in capsys.readouterr().err
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "autograder_course.json").write_text('{"units": {}}')
+    (course / "nbgrader_config.py").write_text(f"# {contained_kernel.KERNEL_NAME}\n")
+    with pytest.raises(engine.UsageError, match="bubblewrap"):
+        nbgrader_course.autograde(course, "01_linear", log=lambda *a: None)
+
+
+def test_the_contained_kernel_runs_only_in_a_students_autograded_folder(tmp_path):
+    from autograder.contained_kernel import _kernel_folder
+
+    course = tmp_path / "course"
+    good = course / "autograded" / "alice" / "01_linear"
+    good.mkdir(parents=True)
+    assert _kernel_folder(course, good) == good
+    (course / "source" / "01_linear").mkdir(parents=True)
+    assert _kernel_folder(course, course / "source" / "01_linear")
+    for bad in (course, course / "autograded", course / "autograded" / "alice", tmp_path):
+        with pytest.raises(SystemExit):
+            _kernel_folder(course, bad)
+    os.symlink(good, course / "autograded" / "mallory")
+    with pytest.raises(SystemExit):
+        _kernel_folder(course, course / "autograded" / "mallory" / "01_linear")
+
+
+@pytest.mark.parametrize("attack", ["coursework-link", "student-link", "file-link", "fifo"])
+def test_sync_stages_without_following_links(tmp_path, attack):
+    """What sync grades of a student: regular files read without following any link; a link (to
+    a classmate, the reference) or a FIFO leaves the stub in place, and nothing hangs."""
+    from autograder.nbgrader_course import _stage
+
+    course = tmp_path / "course"
+    unit = "01_linear"
+    (course / "source" / unit / "coursework").mkdir(parents=True)
+    (course / "source" / unit / "coursework" / "linear.py").write_text("STUB = True\n")
+    classmate = course / "submitted" / "alice" / unit / "coursework"
+    classmate.mkdir(parents=True)
+    (classmate / "linear.py").write_text("ALICE = True\n")
+    mine = course / "submitted" / "mallory" / unit
+    mine.mkdir(parents=True)
+    if attack == "coursework-link":
+        os.symlink(classmate, mine / "coursework")
+    elif attack == "student-link":
+        mine.rmdir()
+        mine.parent.rmdir()
+        os.symlink(course / "submitted" / "alice", course / "submitted" / "mallory")
+    elif attack == "file-link":
+        (mine / "coursework").mkdir()
+        os.symlink(REFERENCE_PACKAGE / "linear.py", mine / "coursework" / "linear.py")
+    else:
+        (mine / "coursework").mkdir()
+        os.mkfifo(mine / "coursework" / "linear.py")
+    into = tmp_path / "staged"
+    _stage(course, unit, "mallory", ["coursework/linear.py"], into)
+    assert not (into / "coursework" / "linear.py").exists()  # the stub is removed: 0 points
+    # an honest student's file is taken
+    _stage(course, unit, "alice", ["coursework/linear.py"], tmp_path / "alice")
+    assert (tmp_path / "alice" / "coursework" / "linear.py").read_text() == "ALICE = True\n"

@@ -63,6 +63,57 @@ def crash():
 def chatter(n):
     print("a" * n)
     return n
+
+def importable(name):
+    try:
+        __import__(name)
+        return True
+    except ImportError:
+        return False
+
+def torch_sum():
+    import torch
+    return float(torch.ones(3).sum())
+
+def spawn_busy(n):
+    import subprocess
+    busy = ["/bin/sh", "-c", "trap '' TERM HUP INT; while :; do :; done"]
+    return [subprocess.Popen(busy, start_new_session=True).pid for _ in range(n)]
+
+def alive(pids):
+    out = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            out.append(pid)
+    return out
+
+def listing(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+def import_from(path, name):
+    import sys
+    sys.path.append(path)
+    return importable(name)
+
+def fill_shm(mb):
+    written, chunk = 0, b"\1" * (1 << 20)
+    try:
+        with open("/dev/shm/fill", "wb") as f:
+            while written < mb:
+                f.write(chunk)
+                f.flush()
+                written += 1
+    except OSError:
+        pass
+    return written
 '''
 
 
@@ -234,3 +285,155 @@ def test_a_copied_interpreter_does_not_expose_its_venvs_packages(tmp_path):
     bound = {argv[i + 1] for i, a in enumerate(argv) if a == "--ro-bind"}
     assert str(python) in bound and str(site / "numpy") in bound
     assert not any(b == str(venv) or b == str(site) or "scipy" in b for b in bound), bound
+
+
+# -- what the worker may import (item 8: NumPy only, unless its unit declares more) ---------------
+MODES = [pytest.param(None, id="auto"), pytest.param(False, id="without-bubblewrap")]
+
+
+@pytest.mark.parametrize("use_bwrap", MODES)
+def test_every_unit_sees_numpy_and_not_scipy_or_sklearn(submission, use_bwrap):
+    from autograder.units import UNITS, unit_packages
+
+    assert importable_here("scipy") and importable_here("sklearn")  # installed for the judge
+    for unit in UNITS:
+        packages = unit_packages([unit])
+        assert "numpy" in packages
+        with Student(submission, limits(packages=packages), use_bwrap=use_bwrap) as s:
+            assert s.call("probe.importable", "numpy"), unit
+            assert not s.call("probe.importable", "scipy"), unit
+            assert not s.call("probe.importable", "sklearn"), unit
+
+
+def importable_here(name):
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+@pytest.mark.parametrize("use_bwrap", MODES)
+def test_a_unit_that_declares_torch_gets_torch_and_nothing_else(submission, use_bwrap,
+                                                                monkeypatch):
+    from autograder import units
+
+    if not importable_here("torch"):
+        pytest.fail("torch is a dependency of the project (pyproject.toml) and must be installed")
+    monkeypatch.setitem(units.UNITS, "99_torch", units.Unit("A torch unit", ["probe"],
+                                                            packages=("numpy", "torch")))
+    packages = units.unit_packages(["01_linear", "99_torch"])
+    assert packages == ("numpy", "torch")
+    assert units.unit_packages(["01_linear"]) == ("numpy",)
+    with Student(submission, limits(packages=packages, call_seconds=60, cpu_seconds=60),
+                 use_bwrap=use_bwrap) as s:
+        assert s.call("probe.torch_sum") == 3.0
+        assert not s.call("probe.importable", "scipy")
+        assert not s.call("probe.importable", "sklearn")
+
+
+@pytest.mark.skipif(sandbox.bubblewrap_path() is None,
+                    reason="bubblewrap hides folders; without it the fallback is not a boundary "
+                    "(test above: the packages are not on the worker's path)")
+def test_no_site_folder_shows_more_than_the_units_packages(submission):
+    """Code that puts the base interpreter's or the system's site-packages back on sys.path
+    finds nothing there but the allowed entries (SciPy may be installed there)."""
+    entries, _ = sandbox.package_paths(("numpy",))
+    allowed = {p.name for p in entries}
+    with Student(submission, limits()) as s:
+        for folder in sandbox.installed_site_dirs():
+            seen = set(s.call("probe.listing", str(folder)))
+            assert seen <= allowed, (folder, sorted(seen - allowed)[:10])
+            assert not s.call("probe.import_from", str(folder), "scipy"), folder
+
+
+def test_package_paths_follow_the_installed_files_and_requirements():
+    entries, sites = sandbox.package_paths(("numpy",))
+    names = {p.name for p in entries}
+    assert "numpy" in names and not {"scipy", "sklearn", "torch"} & names
+    numpy_site = Path(np.__file__).resolve().parent.parent
+    if (numpy_site / "numpy.libs").is_dir():  # wheels bundle their libraries beside the package
+        assert "numpy.libs" in names
+    if importable_here("torch"):
+        entries, _ = sandbox.package_paths(("numpy", "torch"))
+        names = {p.name for p in entries}
+        # torch's own companions and what `import torch` needs, outside its folder
+        assert {"torch", "torchgen", "sympy", "filelock"} <= names, names
+        assert "typing_extensions.py" in names
+        assert "scipy" not in names
+
+
+# -- resource isolation (item 4) ------------------------------------------------------------------
+def test_a_calls_children_end_with_the_call_without_bubblewrap(submission):
+    for cgroups in (True, False):
+        with Student(submission, limits(cgroups=cgroups), use_bwrap=False) as s:
+            pids = s.call("probe.spawn_busy", 3)  # host pids: no PID namespace here
+            assert len(pids) == 3
+            left = [p for p in pids if Path(f"/proc/{p}").exists()
+                    and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                    not in ("Z", "X")]
+            assert not left, (cgroups, left)
+            assert s.call("probe.ident", 1) == 1  # the worker itself lives on
+
+
+@pytest.mark.skipif(sandbox.bubblewrap_path() is None,
+                    reason="bubblewrap's PID namespace; the test above runs everywhere")
+def test_a_calls_children_end_with_the_call_inside_bubblewrap(submission):
+    for cgroups in (True, False):
+        with Student(submission, limits(cgroups=cgroups)) as s:
+            pids = s.call("probe.spawn_busy", 3)
+            assert s.call("probe.alive", pids) == [], cgroups
+
+
+def test_shared_memory_is_bounded(submission):
+    """/dev/shm is a tmpfs of ``tmp_mb`` inside bubblewrap, and its pages count against the
+    worker's memory cap where the machine offers control groups."""
+    from autograder import cgroup
+
+    if sandbox.bubblewrap_path() is not None:
+        with Student(submission, limits(tmp_mb=32)) as s:
+            assert s.call("probe.fill_shm", 200) <= 32
+    if cgroup.layout() and (cgroup.layout()["v2_controllers"] & {"memory"}
+                            or "memory" in cgroup.layout()["v1"]):
+        if sandbox.bubblewrap_path() is None:
+            return  # without bubblewrap /dev/shm is the host's: not filled by this test
+        with Student(submission, limits(tmp_mb=2048, memory_mb=400)) as s:
+            assert "memory" in s.containment.note
+            try:
+                written = s.call("probe.fill_shm", 1200)
+            except StudentCrash:
+                written = None  # killed by the group's memory cap
+            assert written is None or written < 400, written
+    else:
+        with Student(submission, limits(), use_bwrap=False) as s:
+            assert "no control group" in s.containment.note
+
+
+def test_each_worker_has_a_control_group_that_goes_with_it(submission):
+    """Where the machine offers control groups, a worker runs in its own (memory, processes,
+    CPU), and the group is removed when the worker ends; elsewhere the report says so."""
+    from autograder import cgroup
+
+    if not cgroup.layout():
+        with Student(submission, limits()) as s:
+            assert s.worker.jail is None or s.worker.jail.group is None
+            s.call("probe.ident", 1)
+            assert "no control group" in s.containment.note
+        return
+    s = Student(submission, limits(memory_mb=777))
+    s.call("probe.ident", 1)
+    group = s.worker.jail.group
+    assert group is not None and group.dirs
+    pid = s.worker.proc.pid
+    assert pid in group.pids()
+    memory = [d / f for d in group.dirs.values()
+              for f in ("memory.max", "memory.limit_in_bytes") if (d / f).exists()]
+    if memory:
+        assert int(memory[0].read_text()) == 777 << 20
+    dirs = list(group.dirs.values())
+    s.close()
+    assert not any(d.exists() for d in dirs)
+    # a group left by a judge that was killed (its pid is in the name) is removed
+    base = dirs[0].parent
+    stale = base / f"{cgroup.PREFIX}999999999-stale"
+    stale.mkdir()
+    cgroup._remove_stale(base)
+    assert not stale.exists()

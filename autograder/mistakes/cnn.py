@@ -1,0 +1,100 @@
+"""Known mistakes of unit 03, ``cnn``: wrong networks with the constructor of the class they
+imitate.
+
+Each is a small NumPy network, written independently of the reference, built and initialised as
+the docstring says (so that it passes the initialisation checks) with one mistake switched on in
+``loss``. Each is tested to be recognised (tests/test_hints.py).
+"""
+
+import math
+
+import numpy as np
+
+from .conv import _conv_grads, _corr, _pool_windows
+
+
+def _init_weight(rng, shape, weight_scale, dtype):
+    fan_in = math.prod(shape[1:]) if len(shape) == 4 else shape[0]
+    scale = math.sqrt(2.0 / fan_in) if weight_scale is None else weight_scale
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+def _max_pool_2x2(x):
+    """2x2 max pool at stride 2 and its backward (to the first maximum of each window)."""
+    out = _pool_windows(x, 2, 2).max(axis=(4, 5))
+
+    def backward(dout):
+        dx = np.zeros_like(x)
+        taken = np.zeros(out.shape, dtype=bool)
+        for row in range(2):
+            for col in range(2):
+                hit = (x[:, :, row::2, col::2] == out) & ~taken
+                dx[:, :, row::2, col::2] = np.where(hit, dout, 0.0)
+                taken |= hit
+        return dx
+
+    return out, backward
+
+
+class _ThreeLayerConvNet:
+    """conv - ReLU - 2x2 max pool - affine - ReLU - affine - softmax, with switchable mistakes."""
+
+    reg_grad = True  # the gradient of 0.5 * reg * sum(W**2) is added
+
+    def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
+                 num_classes=10, *, weight_scale=1e-3, reg=0.0, dtype=np.float64, rng):
+        C, H, W = input_dim
+        self.input_dim, self.filter_size = tuple(input_dim), int(filter_size)
+        self.reg, self.dtype = float(reg), np.dtype(dtype)
+        F = num_filters
+        shapes = [("W1", (F, C, filter_size, filter_size)), ("b1", (F,)),
+                  ("W2", (F * (H // 2) * (W // 2), hidden_dim)), ("b2", (hidden_dim,)),
+                  ("W3", (hidden_dim, num_classes)), ("b3", (num_classes,))]
+        self.params = {k: _init_weight(rng, s, weight_scale, self.dtype) if k[0] == "W"
+                       else np.zeros(s, dtype=self.dtype) for k, s in shapes}
+
+    def loss(self, X, y=None):
+        p = self.params
+        pad = (self.filter_size - 1) // 2
+        X = X.astype(self.dtype)
+        a1 = _corr(X, p["W1"], p["b1"], 1, pad)
+        r1 = np.maximum(a1, 0)
+        p1, pool_backward = _max_pool_2x2(r1)
+        flat = p1.reshape(len(X), -1)
+        a2 = flat @ p["W2"] + p["b2"]
+        h2 = np.maximum(a2, 0)
+        scores = h2 @ p["W3"] + p["b3"]
+        if y is None:
+            return scores
+        N = len(X)
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        probs /= probs.sum(axis=1, keepdims=True)
+        loss = -np.log(probs[np.arange(N), y]).mean()
+        loss += 0.5 * self.reg * sum(float((p[k] ** 2).sum()) for k in ("W1", "W2", "W3"))
+        dscores = probs.copy()
+        dscores[np.arange(N), y] -= 1
+        dscores /= N
+        grads = {"W3": h2.T @ dscores, "b3": dscores.sum(axis=0)}
+        da2 = (dscores @ p["W3"].T) * (a2 > 0)
+        grads["W2"], grads["b2"] = flat.T @ da2, da2.sum(axis=0)
+        dr1 = pool_backward((da2 @ p["W2"].T).reshape(p1.shape))
+        da1 = dr1 * (a1 > 0)
+        _, grads["W1"], grads["b1"] = _conv_grads(da1, X, p["W1"], 1, pad)
+        if self.reg_grad:
+            for k in ("W1", "W2", "W3"):
+                grads[k] = grads[k] + self.reg * p[k]
+        return float(loss), grads
+
+
+def three_layer(**mistake):
+    return type("ThreeLayerConvNet", (_ThreeLayerConvNet,), dict(mistake))
+
+
+MISTAKES = {
+    "cnn.ThreeLayerConvNet": [
+        ("the loss has the penalty 0.5 * reg * sum(W**2) over W1, W2 and W3, so each of their "
+         "gradients needs reg * W too",
+         three_layer(reg_grad=False)),
+    ],
+}

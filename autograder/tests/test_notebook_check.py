@@ -1,0 +1,182 @@
+"""``check(...)`` as students use it: names it refuses, several names per call, the TODO text, and
+a real kernel in which saved coursework is reloaded (no stale module after a PASS) and a function
+not written yet stops a cell with one line."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder.notebook_check import UnknownName, check, resolve
+from autograder.paths import REFERENCE_PACKAGE, REPO_ROOT
+
+FALSE_PASSES = {  # issue #10: each of these used to test nothing and print "All checks passed."
+    "linear.svm_loss_vectorised": "linear.svm_loss_vectorized",
+    "layers.relu": "layers.relu_forward",
+    "linear.svm_loss": "linear.svm_loss_naive",
+    "mlp.TwoLayerNet.loss": "mlp.TwoLayerNet",
+}
+
+
+def stub_submission(tmp_path, *solved):
+    """A copy of the stubs with the reference's version of the modules in ``solved``."""
+    shutil.copytree(REPO_ROOT / "coursework", tmp_path / "coursework",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for module in solved:
+        shutil.copy(REFERENCE_PACKAGE / f"{module}.py", tmp_path / "coursework" / f"{module}.py")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name,suggestion", FALSE_PASSES.items())
+def test_a_name_that_is_not_graded_is_refused_with_close_matches(name, suggestion, tmp_path,
+                                                                 capsys):
+    with pytest.raises(UnknownName) as error:
+        check(name, submission=stub_submission(tmp_path))
+    assert f"{name!r} is not a graded function" in str(error.value)
+    assert repr(suggestion) in str(error.value)
+    assert "passed" not in capsys.readouterr().out
+
+
+def test_names_that_are_graded_resolve():
+    assert resolve("linear.svm_loss_naive") == ["linear.svm_loss_naive"]
+    assert "linear.svm_loss_vectorized" in resolve("linear")
+    assert resolve("01") == resolve("01_linear") == resolve("linear")
+    assert "mlp.TwoLayerNet" in resolve("02") and "layers.relu_forward" in resolve("02")
+    for bad in ("", "   ", None, "99", "nothing"):
+        with pytest.raises(UnknownName):
+            resolve(bad)
+
+
+@pytest.mark.parametrize("name", list(FALSE_PASSES) + [""])
+def test_make_check_refuses_the_same_names(name):
+    command = ([sys.executable, "-m", "autograder.notebook_check", name] if name else
+               [sys.executable, "-m", "autograder.notebook_check"])
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "passed" not in result.stdout
+    if name:
+        assert "did you mean" in result.stderr and FALSE_PASSES[name] in result.stderr
+    if shutil.which("make"):
+        dry = subprocess.run(["make", "-n", "check", f"F={name}"], cwd=REPO_ROOT,
+                             capture_output=True, text=True)
+        assert dry.returncode == 0 and "autograder.notebook_check" in dry.stdout, dry.stderr
+
+
+def test_every_function_named_gets_a_verdict_after_a_todo(tmp_path, capsys):
+    """A TODO does not stop the check: later functions get their verdict, and the TODO names
+    the file to edit."""
+    submission = stub_submission(tmp_path, "linear")
+    with pytest.raises(AssertionError) as error:
+        check("layers.relu_forward", "linear.svm_loss_naive", "layers.relu_backward",
+              submission=submission)
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert [line.split()[:2] for line in lines] == [
+        ["TODO", "layers.relu_forward"], ["PASS", "linear.svm_loss_naive"],
+        ["TODO", "layers.relu_backward"]]
+    assert out.count("coursework/layers.py") == 2
+    assert "relu_backward in coursework/layers.py" in out
+    assert "2 of the 3 checked functions did not pass" in str(error.value)
+    # in IPython the failure is one line, without the grader's frames
+    assert error.value._render_traceback_() == [f"AssertionError: {error.value}"]
+
+
+def test_all_pass(tmp_path, capsys):
+    check(["linear.svm_loss_naive", "linear.softmax_loss_naive"],
+          submission=stub_submission(tmp_path, "linear"))
+    assert "All 2 checks passed." in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------ a real kernel
+
+SETUP = """\
+%load_ext autoreload
+%autoreload 2
+%load_ext autograder
+import numpy as np
+from autograder import check
+from coursework import layers
+"""
+
+
+def _run(client, nb, source):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(source)
+    nb.cells.append(cell)
+    client.execute_cell(cell, len(nb.cells) - 1)
+    text = "".join(o.get("text", "") for o in cell.outputs if o["output_type"] == "stream")
+    errors = [o for o in cell.outputs if o["output_type"] == "error"]
+    return text, errors
+
+
+def test_kernel_sees_the_saved_file_and_a_missing_function_is_one_line(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    submission = stub_submission(tmp_path)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    client = NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(submission)}})
+    with client.setup_kernel():
+        text, errors = _run(client, nb, SETUP + "print(layers.__file__)")
+        assert not errors and str(submission / "coursework" / "layers.py") in text
+        # a cell that needs a function not written yet: one line naming it and its file
+        _, errors = _run(client, nb, "layers.relu_forward(np.array([-1.0, 2.0]))")
+        assert len(errors) == 1 and errors[0]["ename"] == "NotImplementedError"
+        assert len(errors[0]["traceback"]) == 1, errors[0]["traceback"]
+        line = errors[0]["traceback"][0]
+        assert "layers.relu_forward is not written yet" in line
+        assert "coursework/layers.py" in line
+        # a failed check: the verdicts, then one line without the grader's frames
+        text, errors = _run(client, nb, 'check("layers.relu_forward")')
+        assert "TODO" in text and "coursework/layers.py" in text
+        assert len(errors) == 1 and len(errors[0]["traceback"]) == 1
+        assert "notebook_check" not in errors[0]["traceback"][0]
+        # the student writes the function and saves the file
+        (submission / "coursework" / "layers.py").write_text(
+            (REFERENCE_PACKAGE / "layers.py").read_text())
+        text, errors = _run(client, nb, 'check("layers.relu_forward")')
+        assert not errors and "PASS" in text, text
+        # ... and the next cell sees what check saw, without a restart
+        text, errors = _run(client, nb, "print(layers.relu_forward(np.array([-1.0, 2.0]))[0])")
+        assert not errors, errors
+        assert text.strip() == "[0. 2.]"
+        # other exceptions keep their usual traceback
+        _, errors = _run(client, nb, "def f():\n    raise NotImplementedError('mine')\nf()")
+        assert errors and len(errors[0]["traceback"]) > 1
+
+
+# ------------------------------------------------------------------ nbgrader and make
+
+def test_a_check_cell_naming_several_functions_is_worth_all_their_points():
+    nbformat = pytest.importorskip("nbformat")
+    from autograder.nbgrader_course import check_names, course_notebook, unit_keys
+
+    assert check_names('check("a.b", "c.d")\ncheck(name="e")') == ["a.b", "c.d", "e"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        'check("layers.relu_forward", "layers.relu_backward",\n      "losses.svm_loss")')]
+    graded = course_notebook(nb, "02_mlp")
+    first = next(iter(graded.values()))
+    assert first == ["layers.relu_forward", "layers.relu_backward", "losses.svm_loss"]
+    points = unit_keys("02_mlp")
+    assert nb.cells[0].metadata["nbgrader"]["points"] == sum(points[k] for k in first)
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+def test_lab_and_formgrader_need_nothing_activated():
+    import os
+
+    result = subprocess.run(["make", "-n", "lab", "formgrader", "COURSE=/tmp/course-x"],
+                            cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lab = [line for line in result.stdout.splitlines() if " lab " in line + " "]
+    assert len(lab) == 2, result.stdout
+    for line in lab:
+        assert f'PATH="{REPO_ROOT}/.venv/bin:' in line
+        assert ("--allow-root" in line) == (os.geteuid() == 0)
+    assert 'fetchNews="false"' in result.stdout  # the news popup is turned off
