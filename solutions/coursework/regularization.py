@@ -205,6 +205,7 @@ class EarlyStopping:
         self.best = None
         self.best_step = None
         self.should_stop = False
+        # Your own counters go here (steps taken, consecutive steps without improvement).
         # BEGIN SOLUTION
         self.steps = 0  # steps taken so far
         self.waited = 0  # consecutive steps without improvement
