@@ -1,6 +1,6 @@
-"""The notebooks of units 01-03 as a student meets them: set up to reload saved coursework, never
-using a function before a check cell asks for it, and with gradient-check tolerances that every
-correct implementation meets."""
+"""The notebooks of units 01-03 and 09 as a student meets them: set up to reload saved
+coursework, never using a function before a check cell asks for it, and with gradient-check
+tolerances that every correct implementation meets."""
 
 import ast
 import re
@@ -16,7 +16,7 @@ from autograder.units import UNITS
 nbformat = pytest.importorskip("nbformat")
 
 NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers",
-             "04_normalization_regularization"]
+             "04_normalization_regularization", "09_rnn"]
 
 
 def cells(stem):

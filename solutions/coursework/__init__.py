@@ -11,9 +11,10 @@ unit       module(s)                     notebook
 03         conv, cnn                     03_cnn_layers.ipynb
 04         normalization,                04_normalization_regularization.ipynb
            regularization, augmentation
+09         rnn                           09_rnn.ipynb
 ========== ============================= ======================================
 
-``backend``, ``data`` and ``training`` are provided helpers: you do not edit them. Your code may
+``backend``, ``data``, ``training``, ``text`` and ``bptt`` are provided helpers: you do not edit them. Your code may
 import NumPy and the Python standard library, nothing else: the grader runs it without other
 packages (SciPy, PyTorch...), since the point of these units is to write it yourself. Functions you implement raise
 ``NotImplementedError`` until you do; check them from a notebook with
