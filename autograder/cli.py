@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import engine, report, stubs
-from .paths import REFERENCE_PACKAGE, REPO_ROOT, STUBS_PACKAGE
+from .paths import REFERENCE_PACKAGE, STUBS_PACKAGE
 from .sandbox import Limits
 from .units import UnknownUnit
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import engine, report
-from .units import UNITS, resolve_units
+from .units import resolve_units
 
 
 def _student_dirs(submissions):

@@ -301,8 +301,8 @@ class Worker:
                 pass
         self._drain_output_safely()
         self.kill()
-        return StudentCrash(f"the worker process died during {what} ({describe_exit(code, self.use_bwrap)})",
-                            self.captured_output())
+        return StudentCrash(f"the worker process died during {what} "
+                            f"({describe_exit(code, self.use_bwrap)})", self.captured_output())
 
     def _drain_output_safely(self):
         try:

@@ -4,7 +4,7 @@ Nothing received is ever unpickled or executed. Values are plain data — None, 
 str, lists, tuples, dicts with string keys, and NumPy arrays of numeric or boolean dtype — plus a
 few tagged references:
 
-- ``Handle(id)``: an object that lives in the worker (a layer's cache, a model); the judge can
+- ``Handle(ident)``: an object that lives in the worker (a layer's cache, a model); the judge can
   only pass it back.
 - ``Seed(n)``: the worker builds ``numpy.random.default_rng(n)`` in its place.
 - ``Fn(name, params)``: one of the trusted functions of ``worker_fns`` (for gradient checkers).
@@ -37,8 +37,8 @@ class Handle:
 
     __slots__ = ("id", "type_name", "generation")
 
-    def __init__(self, id, type_name="", generation=None):
-        self.id = int(id)
+    def __init__(self, ident, type_name="", generation=None):
+        self.id = int(ident)
         self.type_name = str(type_name)
         self.generation = generation  # judge side: which worker process holds the object
 

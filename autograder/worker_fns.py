@@ -1,4 +1,5 @@
-"""Trusted functions the judge can hand to student code (as ``wire.Fn``), e.g. to a gradient checker.
+"""Trusted functions the judge can hand to student code (as ``wire.Fn``), e.g. to a gradient
+checker.
 
 Each factory takes plain parameters and returns a function of an array. This module is copied
 into the worker's sandbox, so it imports only NumPy.

@@ -73,7 +73,8 @@ def random_horizontal_flip(images, *, p=0.5, rng):
     _check_images("random_horizontal_flip", images)
     _check_unit_interval("random_horizontal_flip", "p", p)
     _check_rng("random_horizontal_flip", rng)
-    raise NotImplementedError("random_horizontal_flip: not implemented yet; write it in coursework/augmentation.py")
+    raise NotImplementedError(
+        "random_horizontal_flip: not implemented yet; write it in coursework/augmentation.py")
     return out
 
 
@@ -101,7 +102,8 @@ def random_crop(images, *, size, padding=0, rng):
     if size > min(H, W) + 2 * padding:
         raise ValueError(f"random_crop: a {size}x{size} window does not fit a {H}x{W} image "
                          f"padded by {padding}")
-    raise NotImplementedError("random_crop: not implemented yet; write it in coursework/augmentation.py")
+    raise NotImplementedError(
+        "random_crop: not implemented yet; write it in coursework/augmentation.py")
     return out
 
 
@@ -131,7 +133,8 @@ def color_jitter(images, *, brightness=0.0, contrast=0.0, saturation=0.0, rng):
                         ("saturation", saturation)):
         _check_unit_interval("color_jitter", what, value)
     _check_rng("color_jitter", rng)
-    raise NotImplementedError("color_jitter: not implemented yet; write it in coursework/augmentation.py")
+    raise NotImplementedError(
+        "color_jitter: not implemented yet; write it in coursework/augmentation.py")
     return out
 
 

@@ -131,7 +131,8 @@ def batchnorm_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e
         new_state: a new dict {"running_mean": (D,), "running_var": (D,)}.
     """
     _check_bn("batchnorm_forward", x, gamma, beta, state, train, momentum, eps, 2, "(N, D)")
-    raise NotImplementedError("batchnorm_forward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "batchnorm_forward: not implemented yet; write it in coursework/normalization.py")
     return out, cache, new_state
 
 
@@ -151,7 +152,8 @@ def batchnorm_backward(dout, cache):
     Returns:
         dx: (N, D). dgamma: (D,) = sum_i dout * x_hat. dbeta: (D,) = sum_i dout.
     """
-    raise NotImplementedError("batchnorm_backward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "batchnorm_backward: not implemented yet; write it in coursework/normalization.py")
     return dx, dgamma, dbeta
 
 
@@ -169,7 +171,8 @@ def batchnorm_backward_alt(dout, cache):
     Returns:
         dx: (N, D). dgamma: (D,). dbeta: (D,).
     """
-    raise NotImplementedError("batchnorm_backward_alt: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "batchnorm_backward_alt: not implemented yet; write it in coursework/normalization.py")
     return dx, dgamma, dbeta
 
 
@@ -193,7 +196,8 @@ def spatial_batchnorm_forward(x, gamma, beta, state, *, train=True, momentum=0.9
     """
     _check_bn("spatial_batchnorm_forward", x, gamma, beta, state, train, momentum, eps, 4,
               "(N, C, H, W)")
-    raise NotImplementedError("spatial_batchnorm_forward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "spatial_batchnorm_forward: not implemented yet; write it in coursework/normalization.py")
     return out, cache, new_state
 
 
@@ -206,7 +210,8 @@ def spatial_batchnorm_backward(dout, cache):
     Returns:
         dx: (N, C, H, W). dgamma: (C,). dbeta: (C,).
     """
-    raise NotImplementedError("spatial_batchnorm_backward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "spatial_batchnorm_backward: not implemented yet; write it in coursework/normalization.py")
     return dx, dgamma, dbeta
 
 
@@ -231,7 +236,8 @@ def layernorm_forward(x, gamma, beta, *, eps=1e-5):
     """
     _check_affine_params("layernorm_forward", x, gamma, beta, 2, "(N, D)")
     _check_eps("layernorm_forward", eps)
-    raise NotImplementedError("layernorm_forward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "layernorm_forward: not implemented yet; write it in coursework/normalization.py")
     return out, cache
 
 
@@ -247,7 +253,8 @@ def layernorm_backward(dout, cache):
     Returns:
         dx: (N, D). dgamma: (D,) = sum_i dout * x_hat. dbeta: (D,) = sum_i dout.
     """
-    raise NotImplementedError("layernorm_backward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "layernorm_backward: not implemented yet; write it in coursework/normalization.py")
     return dx, dgamma, dbeta
 
 
@@ -279,7 +286,8 @@ def groupnorm_forward(x, gamma, beta, *, groups, eps=1e-5):
     if x.shape[1] % groups:
         raise ValueError(f"groupnorm_forward: groups={groups} does not divide the C={x.shape[1]} "
                          "channels of x")
-    raise NotImplementedError("groupnorm_forward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "groupnorm_forward: not implemented yet; write it in coursework/normalization.py")
     return out, cache
 
 
@@ -294,7 +302,8 @@ def groupnorm_backward(dout, cache):
     Returns:
         dx: (N, C, H, W). dgamma: (C,). dbeta: (C,).
     """
-    raise NotImplementedError("groupnorm_backward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "groupnorm_backward: not implemented yet; write it in coursework/normalization.py")
     return dx, dgamma, dbeta
 
 
@@ -312,7 +321,8 @@ def instancenorm_forward(x, gamma, beta, *, eps=1e-5):
     """
     _check_affine_params("instancenorm_forward", x, gamma, beta, 4, "(N, C, H, W)")
     _check_eps("instancenorm_forward", eps)
-    raise NotImplementedError("instancenorm_forward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "instancenorm_forward: not implemented yet; write it in coursework/normalization.py")
     return out, cache
 
 
@@ -324,5 +334,6 @@ def instancenorm_backward(dout, cache):
     Returns:
         dx: (N, C, H, W). dgamma: (C,). dbeta: (C,).
     """
-    raise NotImplementedError("instancenorm_backward: not implemented yet; write it in coursework/normalization.py")
+    raise NotImplementedError(
+        "instancenorm_backward: not implemented yet; write it in coursework/normalization.py")
     return dx, dgamma, dbeta

@@ -85,7 +85,8 @@ def dropout_forward(x, *, p, train=True, rng):
     _check_rng("dropout_forward", rng)
     if not isinstance(train, bool):
         raise TypeError(f"dropout_forward: train must be True or False, got {train!r}")
-    raise NotImplementedError("dropout_forward: not implemented yet; write it in coursework/regularization.py")
+    raise NotImplementedError(
+        "dropout_forward: not implemented yet; write it in coursework/regularization.py")
     return out, cache
 
 
@@ -101,7 +102,8 @@ def dropout_backward(dout, cache):
     Returns:
         dx: the shape of x.
     """
-    raise NotImplementedError("dropout_backward: not implemented yet; write it in coursework/regularization.py")
+    raise NotImplementedError(
+        "dropout_backward: not implemented yet; write it in coursework/regularization.py")
     return dx
 
 
@@ -124,7 +126,8 @@ def l2_penalty(weights, reg):
         grads: a list of arrays, one per weight array, in its shape.
     """
     _check_weights_reg("l2_penalty", weights, reg)
-    raise NotImplementedError("l2_penalty: not implemented yet; write it in coursework/regularization.py")
+    raise NotImplementedError(
+        "l2_penalty: not implemented yet; write it in coursework/regularization.py")
     return penalty, grads
 
 
@@ -142,7 +145,8 @@ def l1_penalty(weights, reg):
         grads: a list of arrays, one per weight array, in its shape.
     """
     _check_weights_reg("l1_penalty", weights, reg)
-    raise NotImplementedError("l1_penalty: not implemented yet; write it in coursework/regularization.py")
+    raise NotImplementedError(
+        "l1_penalty: not implemented yet; write it in coursework/regularization.py")
     return penalty, grads
 
 
@@ -187,13 +191,15 @@ class EarlyStopping:
         self.best_step = None
         self.should_stop = False
         # Your own counters go here (steps taken, consecutive steps without improvement).
-        raise NotImplementedError("EarlyStopping.__init__: not implemented yet; write it in coursework/regularization.py")
+        raise NotImplementedError(
+            "EarlyStopping.__init__: not implemented yet; write it in coursework/regularization.py")
 
     def step(self, value):
         """Record one value; return True when training should stop (see the class docstring)."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"EarlyStopping.step: value must be a number, got {value!r}")
-        raise NotImplementedError("EarlyStopping.step: not implemented yet; write it in coursework/regularization.py")
+        raise NotImplementedError(
+            "EarlyStopping.step: not implemented yet; write it in coursework/regularization.py")
         return self.should_stop
 
 
@@ -277,7 +283,9 @@ class RegularizedNet:
         self.rng = rng
         self.params = {}
         self.running_stats = {}
-        raise NotImplementedError("RegularizedNet.__init__: not implemented yet; write it in coursework/regularization.py")
+        raise NotImplementedError(
+            "RegularizedNet.__init__: not implemented yet; "
+            "write it in coursework/regularization.py")
 
     def loss(self, X, y=None):
         """Scores (test mode), or the loss and the gradients of every parameter (training mode).
@@ -300,5 +308,10 @@ class RegularizedNet:
             raise ValueError(f"RegularizedNet.loss: y{tuple(y.shape)} should hold one label per "
                              f"row of X{tuple(X.shape)}")
         X = X.astype(self.dtype, copy=False)
-        raise NotImplementedError("RegularizedNet.loss: not implemented yet; write it in coursework/regularization.py")
+        raise NotImplementedError(
+            "RegularizedNet.loss: not implemented yet; write it in coursework/regularization.py")
+        if y is None:
+            return scores
+        raise NotImplementedError(
+            "RegularizedNet.loss: not implemented yet; write it in coursework/regularization.py")
         return loss, grads

@@ -105,7 +105,8 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
         cache: whatever ``rnn_step_backward`` needs.
     """
     _check_step("rnn_step_forward", x, h_prev, Wx, Wh, b, 1)
-    raise NotImplementedError("rnn_step_forward: not implemented yet; write it in coursework/rnn.py")
+    raise NotImplementedError(
+        "rnn_step_forward: not implemented yet; write it in coursework/rnn.py")
     return h_next, cache
 
 
@@ -124,7 +125,8 @@ def rnn_step_backward(dh_next, cache):
     Returns:
         dx: (N, D). dh_prev: (N, H). dWx: (D, H). dWh: (H, H). db: (H,).
     """
-    raise NotImplementedError("rnn_step_backward: not implemented yet; write it in coursework/rnn.py")
+    raise NotImplementedError(
+        "rnn_step_backward: not implemented yet; write it in coursework/rnn.py")
     return dx, dh_prev, dWx, dWh, db
 
 
@@ -191,7 +193,8 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     if c_prev.shape != h_prev.shape:
         raise ValueError(f"lstm_step_forward: c_prev{_shape(c_prev)} must have the shape of "
                          f"h_prev{_shape(h_prev)}")
-    raise NotImplementedError("lstm_step_forward: not implemented yet; write it in coursework/rnn.py")
+    raise NotImplementedError(
+        "lstm_step_forward: not implemented yet; write it in coursework/rnn.py")
     return h_next, c_next, cache
 
 
@@ -214,7 +217,8 @@ def lstm_step_backward(dh_next, dc_next, cache):
     Returns:
         dx: (N, D). dh_prev: (N, H). dc_prev: (N, H). dWx: (D, 4H). dWh: (H, 4H). db: (4H,).
     """
-    raise NotImplementedError("lstm_step_backward: not implemented yet; write it in coursework/rnn.py")
+    raise NotImplementedError(
+        "lstm_step_backward: not implemented yet; write it in coursework/rnn.py")
     return dx, dh_prev, dc_prev, dWx, dWh, db
 
 
@@ -273,7 +277,8 @@ def word_embedding_forward(x, W):
     """
     _check_array("word_embedding_forward", "W", W, 2)
     _check_ids("word_embedding_forward", "x", x, W.shape[0])
-    raise NotImplementedError("word_embedding_forward: not implemented yet; write it in coursework/rnn.py")
+    raise NotImplementedError(
+        "word_embedding_forward: not implemented yet; write it in coursework/rnn.py")
     return out, cache
 
 
@@ -291,7 +296,8 @@ def word_embedding_backward(dout, cache):
     Returns:
         dW: (V, D).
     """
-    raise NotImplementedError("word_embedding_backward: not implemented yet; write it in coursework/rnn.py")
+    raise NotImplementedError(
+        "word_embedding_backward: not implemented yet; write it in coursework/rnn.py")
     return dW
 
 
@@ -309,7 +315,8 @@ def temporal_affine_forward(x, w, b):
     if w.shape[0] != x.shape[2] or b.shape[0] != w.shape[1]:
         raise ValueError(f"temporal_affine_forward: expected x (N, T, H), w (H, M), b (M,), got "
                          f"x{_shape(x)}, w{_shape(w)}, b{_shape(b)}")
-    raise NotImplementedError("temporal_affine_forward: not implemented yet; write it in coursework/rnn.py")
+    raise NotImplementedError(
+        "temporal_affine_forward: not implemented yet; write it in coursework/rnn.py")
     return out, cache
 
 
@@ -326,7 +333,8 @@ def temporal_affine_backward(dout, cache):
     Returns:
         dx: (N, T, H). dw: (H, M). db: (M,).
     """
-    raise NotImplementedError("temporal_affine_backward: not implemented yet; write it in coursework/rnn.py")
+    raise NotImplementedError(
+        "temporal_affine_backward: not implemented yet; write it in coursework/rnn.py")
     return dx, dw, db
 
 
@@ -363,7 +371,8 @@ def temporal_softmax_loss(scores, y, mask):
     if kept.size and (int(kept.min()) < 0 or int(kept.max()) >= V):
         raise ValueError(f"{name}: unmasked labels must lie in [0, {V}), got values from "
                          f"{int(kept.min())} to {int(kept.max())}")
-    raise NotImplementedError("temporal_softmax_loss: not implemented yet; write it in coursework/rnn.py")
+    raise NotImplementedError(
+        "temporal_softmax_loss: not implemented yet; write it in coursework/rnn.py")
     return float(loss), dscores
 
 
@@ -420,7 +429,8 @@ class CharRNN:
         self.embed_dim = None if embed_dim is None else int(embed_dim)
         self.cell = cell
         self.params = {}
-        raise NotImplementedError("CharRNN.__init__: not implemented yet; write it in coursework/rnn.py")
+        raise NotImplementedError(
+            "CharRNN.__init__: not implemented yet; write it in coursework/rnn.py")
 
     def _check_state(self, name, state, N):
         """h0 for "rnn": None or (N, H); for "lstm": None or the pair (h, c), each (N, H)."""
@@ -456,7 +466,8 @@ class CharRNN:
         if y.shape != x.shape:
             raise ValueError(f"CharRNN.loss: y{_shape(y)} must have the shape of x{_shape(x)}")
         self._check_state("CharRNN.loss", h0, x.shape[0])
-        raise NotImplementedError("CharRNN.loss: not implemented yet; write it in coursework/rnn.py")
+        raise NotImplementedError(
+            "CharRNN.loss: not implemented yet; write it in coursework/rnn.py")
         return loss, grads, h_last
 
     def sample(self, prefix_ids, length, *, temperature=1.0, rng):
@@ -491,5 +502,6 @@ class CharRNN:
             raise TypeError(f"CharRNN.sample: rng must be a numpy.random.Generator, got "
                             f"{type(rng).__name__}")
         ids = np.zeros(int(length), dtype=np.int64)
-        raise NotImplementedError("CharRNN.sample: not implemented yet; write it in coursework/rnn.py")
+        raise NotImplementedError(
+            "CharRNN.sample: not implemented yet; write it in coursework/rnn.py")
         return ids

@@ -1,4 +1,5 @@
-"""grade-many: one report per student (atomic), grades.csv, resumable, hostile students contained."""
+"""grade-many: one report per student (atomic), grades.csv, resumable, hostile students
+contained."""
 
 import csv
 import json

@@ -120,7 +120,7 @@ def test_training_that_ignores_the_learning_rate_fails(tmp_path):
 
 def test_predict_with_argmin_gets_a_hint(tmp_path):
     sub = make_submission(tmp_path, replace={"linear.py": [
-        ("return (X @ self.W).argmax(axis=1)", "return (X @ self.W).argmin(axis=1)")]})
+        ("labels = (X @ self.W).argmax(axis=1)", "labels = (X @ self.W).argmin(axis=1)")]})
     entry = grade(sub)["linear.LinearClassifier"]
     assert entry["status"] == "failed" and "argmax" in entry["hint"]
 

@@ -19,7 +19,8 @@ def roundtrip(value):
 def test_plain_values_round_trip():
     value = {"a": [1, 2.5, None, True, "s"], "t": (np.arange(6).reshape(2, 3), np.float32(1.5)),
              "nan": float("nan"), "inf": -float("inf"), "big": 2**70, "c": np.array([1 + 2j]),
-             "b": np.array([True, False]), "be": np.arange(3, dtype=">f8"), "empty": np.zeros((0, 3))}
+             "b": np.array([True, False]), "be": np.arange(3, dtype=">f8"),
+             "empty": np.zeros((0, 3))}
     out = roundtrip(value)
     assert out["a"] == [1, 2.5, None, True, "s"]
     assert isinstance(out["t"], tuple) and out["t"][0].shape == (2, 3)

@@ -1,23 +1,12 @@
 """coursework: the package you implement during the course.
 
-Each module is one topic of the course and is taught by the notebook of the same name:
+Each module is one topic of the course, taught by the notebook of its unit (``notebooks/``; the
+table of units and their modules is in the README).
 
-========== ============================= ======================================
-unit       module(s)                     notebook
-========== ============================= ======================================
-01         linear                        01_linear_classifier.ipynb
-02         layers, losses, gradcheck,    02_mlp_backprop.ipynb
-           mlp, training
-03         conv, cnn                     03_cnn_layers.ipynb
-04         normalization,                04_normalization_regularization.ipynb
-           regularization, augmentation
-09         rnn                           09_rnn.ipynb
-========== ============================= ======================================
-
-``backend``, ``data``, ``training``, ``text`` and ``bptt`` are provided helpers: you do not edit them. Your code may
-import NumPy and the Python standard library, nothing else: the grader runs it without other
-packages (SciPy, PyTorch...), since the point of these units is to write it yourself. Functions you implement raise
-``NotImplementedError`` until you do; check them from a notebook with
-``from autograder import check; check("linear.svm_loss_naive")`` or grade them all with
-``make grade``.
+``backend``, ``checks`` (argument checks), ``data``, ``training``, ``text`` and ``bptt`` are
+provided helpers: you do not edit them. Your code may import NumPy and the Python standard library,
+nothing else: the grader runs it without other packages (SciPy, PyTorch...), since the point of
+these units is to write it yourself. Functions you implement raise ``NotImplementedError`` until
+you do; check them from a notebook with ``from autograder import check;
+check("linear.svm_loss_naive")`` or grade them all with ``make grade``.
 """

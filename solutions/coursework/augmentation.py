@@ -147,11 +147,8 @@ def color_jitter(images, *, brightness=0.0, contrast=0.0, saturation=0.0, rng):
     # BEGIN SOLUTION
     xp = xp_of(images)
     N = images.shape[0]
-
-    def factors(spread):
-        return xp.asarray(rng.uniform(1 - spread, 1 + spread, N)).reshape(N, 1, 1, 1)
-
-    b, c, s = factors(brightness), factors(contrast), factors(saturation)
+    b, c, s = (xp.asarray(rng.uniform(1 - spread, 1 + spread, N)).reshape(N, 1, 1, 1)
+               for spread in (brightness, contrast, saturation))  # one factor of each per image
     out = b * images
     m = out.mean(axis=(1, 2, 3), keepdims=True)
     out = m + c * (out - m)

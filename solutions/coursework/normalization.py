@@ -174,17 +174,17 @@ def batchnorm_backward(dout, cache):
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     dxhat = dout * gamma
-    if not cache["train"]:
+    if cache["train"]:
+        xc = cache["xc"]
+        N = dout.shape[0]
+        dxc = dxhat / std                               # xhat = xc / std, through xc
+        dstd = -(dxhat * xc).sum(axis=0) / (std * std)  # ... and through 1 / std
+        dvar = dstd / (2 * std)                         # std = sqrt(var + eps)
+        dxc = dxc + 2 * xc * dvar / N                   # var = mean(xc**2)
+        dmu = -dxc.sum(axis=0)                          # xc = x - mu
+        dx = dxc + dmu / N                              # mu = mean(x)
+    else:
         dx = dxhat / std  # the running statistics are constants
-        return dx, dgamma, dbeta
-    xc = cache["xc"]
-    N = dout.shape[0]
-    dxc = dxhat / std                               # xhat = xc / std, through xc
-    dstd = -(dxhat * xc).sum(axis=0) / (std * std)  # ... and through 1 / std
-    dvar = dstd / (2 * std)                         # std = sqrt(var + eps)
-    dxc = dxc + 2 * xc * dvar / N                   # var = mean(xc**2)
-    dmu = -dxc.sum(axis=0)                          # xc = x - mu
-    dx = dxc + dmu / N                              # mu = mean(x)
     # END SOLUTION
     return dx, dgamma, dbeta
 
