@@ -28,6 +28,7 @@ UNITS = {
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
     "04_regularization": ("Normalization and regularization",
                           ["normalization", "regularization", "augmentation"]),
+    "05_optim": ("Optimizers and learning-rate schedules", ["optim"]),
     "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
 }
 
