@@ -24,10 +24,14 @@ def main(argv):
     request_fd, reply_fd, submission = int(argv[1]), int(argv[2]), argv[3]
     site_dirs = argv[4:]
     sys.path.extend(d for d in site_dirs if d not in sys.path)
-    global np, wire, worker_fns
+    global np, wire, worker_fns, _DEVICE
+    import os
+
     import numpy as np
     import wire
     import worker_fns
+
+    _DEVICE = _Device(os.environ)
 
     # Only now, with the worker's own modules loaded, may the submission shadow module names.
     sys.path.insert(0, submission)
@@ -113,24 +117,82 @@ def _target(name):
     return obj
 
 
+class _Device:
+    """Arrays on arrival and on return when the judge grades on a GPU (GRADER_DEVICE=cuda):
+    NumPy inputs become CuPy arrays (GRADER_ARRAYS=cupy) or CUDA tensors (torch), and what a
+    call returns comes back as NumPy. On the CPU (the default) nothing is converted."""
+
+    def __init__(self, environ):
+        self.on = environ.get("GRADER_DEVICE") == "cuda"
+        self.kind = environ.get("GRADER_ARRAYS", "cupy")
+        self._lib = None
+
+    def lib(self):
+        if self._lib is None:
+            self._lib = importlib.import_module("torch" if self.kind == "torch" else "cupy")
+        return self._lib
+
+    def to_device(self, obj):
+        if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufc":
+            lib = self.lib()
+            if self.kind == "torch":
+                return lib.as_tensor(obj, device="cuda")
+            return lib.asarray(obj)
+        if type(obj) in (list, tuple):
+            return type(obj)(self.to_device(v) for v in obj)
+        if type(obj) is dict:
+            return {k: self.to_device(v) for k, v in obj.items()}
+        return obj
+
+    def to_host(self, obj, opaque=()):
+        if type(obj) is tuple:
+            return tuple(v if i in opaque else self.to_host(v) for i, v in enumerate(obj))
+        if opaque == [0]:
+            return obj
+        if type(obj) is list:
+            return [self.to_host(v) for v in obj]
+        if type(obj) is dict:
+            return {k: self.to_host(v) for k, v in obj.items()}
+        module = type(obj).__module__.split(".")[0]
+        if module == "cupy":
+            return obj.get()
+        if module == "torch" and hasattr(obj, "detach"):
+            return obj.detach().cpu().numpy()
+        return obj
+
+
+_DEVICE = _Device({})
+
+
 def _snapshot(args, kwargs):
     """(name, argument, copy) of every array argument, and of every dict argument (a layer's
     state) with each of its arrays ('3' and "3['running_mean']"), to detect changes in place."""
     snapshot = []
     for name, a in [(str(i), a) for i, a in enumerate(args)] + list(kwargs.items()):
-        if isinstance(a, np.ndarray):
-            snapshot.append((name, a, a.copy()))
+        if _is_array(a):
+            snapshot.append((name, a, a.copy() if isinstance(a, np.ndarray) else _host(a)))
         elif type(a) is dict:
             snapshot.append((name, a, dict(a)))
-            snapshot += [(f"{name}[{k!r}]", v, v.copy()) for k, v in a.items()
-                         if isinstance(v, np.ndarray)]
+            snapshot += [(f"{name}[{k!r}]", v, _host(v)) for k, v in a.items()
+                         if _is_array(v)]
     return snapshot
 
 
 def _changed(a, before):
     if isinstance(before, dict):  # an entry added, removed or replaced
         return a.keys() != before.keys() or any(a[k] is not v for k, v in before.items())
+    a = _host(a)
     return a.shape != before.shape or not np.array_equal(a, before, equal_nan=True)
+
+
+def _is_array(a):
+    return isinstance(a, np.ndarray) or (
+        _DEVICE.on and type(a).__module__.split(".")[0] in ("cupy", "torch"))
+
+
+def _host(a):
+    """A NumPy copy of an array argument (a device array is copied to the host)."""
+    return a.copy() if isinstance(a, np.ndarray) else np.array(_DEVICE.to_host(a))
 
 
 def handle(request, resolve, encode_result, objects):
@@ -154,17 +216,22 @@ def handle(request, resolve, encode_result, objects):
             if op == "method":
                 func = getattr(subject, request["name"])
             elif op == "getattr":
-                return {"ok": True, "value": wire.encode(_plain(getattr(subject, request["name"])))}
+                value = _DEVICE.to_host(_plain(getattr(subject, request["name"])))
+                return {"ok": True, "value": wire.encode(value)}
             elif op == "getitem":
-                return {"ok": True, "value": wire.encode(_plain(subject[request["name"]]))}
+                return {"ok": True, "value": wire.encode(_DEVICE.to_host(_plain(
+                    subject[request["name"]])))}
             else:
-                setattr(subject, request["name"], args[0])
+                setattr(subject, request["name"], _DEVICE.to_device(args[0]) if _DEVICE.on
+                        else args[0])
                 return {"ok": True, "value": None}
         else:
             return {"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"}
     except BaseException as exc:  # noqa: BLE001 - import errors of student modules land here
         return _failure(exc, phase="import")
 
+    if op in ("call", "method") and _DEVICE.on:
+        args, kwargs = _DEVICE.to_device(args), _DEVICE.to_device(kwargs)
     snapshot = _snapshot(args, kwargs)
     limit_cpu(request.get("cpu_seconds"))
     started = time.perf_counter()
@@ -174,6 +241,8 @@ def handle(request, resolve, encode_result, objects):
         return _failure(exc, phase="call")
     elapsed = time.perf_counter() - started
     modified = [name for name, a, before in snapshot if _changed(a, before)]
+    if _DEVICE.on:  # the judge compares on the host; what stays here (handles) stays on device
+        value = _DEVICE.to_host(value, request.get("opaque") or [])
     return {"ok": True, "value": encode_result(value, request.get("opaque") or []),
             "modified": modified, "seconds": elapsed}
 
