@@ -134,6 +134,7 @@ def test_worker_device_layer_converts_on_arrival_and_return(monkeypatch):
 
             def __init__(self, a):
                 self.a = a
+                self.ndim = a.ndim
 
             def get(self):
                 return self.a
@@ -150,7 +151,12 @@ def test_worker_device_layer_converts_on_arrival_and_return(monkeypatch):
     assert args[2:] == [3, "s"]
     back = d.to_host((args[0], args[1]), opaque=[1])
     assert isinstance(back[0], np.ndarray) and back[1] is args[1]
+    assert d.to_host(FakeCupy.ndarray(np.array(2.5))) == 2.5  # 0-d: a NumPy scalar
     assert not worker._Device({}).on
+    # a trusted NumPy function gets host arrays and hands an array result back to the device
+    doubled = d.trusted(lambda x: x * 2)(FakeCupy.ndarray(np.ones(2)))
+    assert type(doubled).__module__ == "cupy" and np.array_equal(doubled.a, [2.0, 2.0])
+    assert d.trusted(lambda x: float(x.sum()))(FakeCupy.ndarray(np.ones(3))) == 3.0
 
 
 def test_report_records_the_device():
@@ -187,3 +193,18 @@ def test_gpu_setup_picks_the_cupy_wheel_from_the_driver():
         gpu_setup.cupy_wheel((11, 8))
     with pytest.raises(ValueError, match="did not report"):
         gpu_setup.cupy_wheel(None)
+
+
+@pytest.mark.skipif(NO_GPU is None, reason="this machine has a usable GPU")
+def test_cli_device_auto_grades_on_the_cpu_here(tmp_path):
+    from autograder.paths import REFERENCE_PACKAGE
+
+    out = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--device", "auto",
+                           "--unit", "01", "--submission", str(REFERENCE_PACKAGE.parent),
+                           "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    report = json.loads(out.read_text())
+    assert report["device"] == "cpu" and report["total"] == report["max"] > 0
