@@ -33,10 +33,9 @@ def _limits(args):
 def _device(name, units):
     """``--device``: cpu, cuda (fails with one line without a usable GPU) or auto."""
     from . import device
-    from .units import resolve_units, unit_packages
 
     try:
-        return device.resolve(name, unit_packages(resolve_units(units)))
+        return device.resolve(name, units)
     except ValueError as exc:  # DeviceUnavailable too: one line saying why
         raise engine.UsageError(str(exc)) from None
 

@@ -24,25 +24,42 @@ class DeviceUnavailable(ValueError):
     """``--device cuda`` on a machine where CUDA cannot be used; the message is one line."""
 
 
-def cuda_problem(packages=("numpy",)):
-    """None when the worker could compute on a CUDA GPU with these packages, else one line that
-    says why not (the first missing piece). ``packages``: the unit's distributions; with
-    ``torch`` among them PyTorch must see the GPU, otherwise CuPy must."""
-    if "torch" in packages:
+def needs(units):
+    """(CuPy needed, PyTorch needed) to grade ``units`` on a GPU: CuPy for the units that use
+    NumPy only, PyTorch for those that declare ``torch`` among their packages."""
+    from .units import UNITS, resolve_units
+
+    names = resolve_units(units)
+    with_torch = ["torch" in getattr(UNITS[u], "packages", ()) for u in names]
+    return (not all(with_torch), any(with_torch))
+
+
+def torch_modules(units):
+    """The coursework modules of ``units`` whose calls get CUDA tensors (PyTorch units)."""
+    from .units import UNITS, resolve_units
+
+    return tuple(m for u in resolve_units(units)
+                 if "torch" in getattr(UNITS[u], "packages", ()) for m in UNITS[u][1])
+
+
+def cuda_problem(cupy=True, torch=False):
+    """None when the worker could compute on a CUDA GPU with CuPy (``cupy``) and PyTorch
+    (``torch``), else one line that says why not (the first missing piece)."""
+    if torch:
         if importlib.util.find_spec("torch") is None:
             return "no CUDA device: torch is not installed"
-        import torch
+        import torch as torch_module
 
-        if not torch.cuda.is_available():
-            return (f"no CUDA device: torch.cuda.is_available() is False "
-                    f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
-    if any(p != "torch" for p in packages):
+        if not torch_module.cuda.is_available():
+            return (f"no CUDA device: torch.cuda.is_available() is False (torch "
+                    f"{torch_module.__version__}, built for CUDA {torch_module.version.cuda})")
+    if cupy:
         if importlib.util.find_spec("cupy") is None:
             return "no CUDA device: cupy is not installed (make grade installs it on a GPU machine)"
         try:
-            import cupy
+            import cupy as cupy_module
 
-            count = cupy.cuda.runtime.getDeviceCount()
+            count = cupy_module.cuda.runtime.getDeviceCount()
         except Exception as exc:  # the CUDA runtime or driver fails to load
             return f"no CUDA device: cupy cannot use the GPU ({type(exc).__name__}: {exc})"[:300]
         if count < 1:
@@ -52,8 +69,8 @@ def cuda_problem(packages=("numpy",)):
     return None
 
 
-def resolve(device, packages=("numpy",)):
-    """``cpu``, ``cuda`` or ``auto`` -> ``cpu`` or ``cuda``.
+def resolve(device, units=None):
+    """``cpu``, ``cuda`` or ``auto`` -> ``cpu`` or ``cuda``, for grading ``units`` (default all).
 
     Raises:
         ValueError: for another name.
@@ -64,7 +81,8 @@ def resolve(device, packages=("numpy",)):
         raise ValueError(f"--device must be one of {', '.join(CHOICES)}, got {device!r}")
     if device == "cpu":
         return "cpu"
-    problem = cuda_problem(packages)
+    cupy, torch = needs(units)
+    problem = cuda_problem(cupy=cupy, torch=torch)
     if device == "auto":
         return "cpu" if problem else "cuda"
     if problem:
@@ -110,17 +128,9 @@ def gpu_binds(device_files, library_dirs=None, exists=os.path.exists):
     return argv
 
 
-def array_module_for(packages):
-    """What the worker converts array inputs to on a GPU: ``torch`` for PyTorch units, ``cupy``
-    for the others."""
-    return "torch" if "torch" in packages else "cupy"
-
-
 def cuda_packages(packages):
-    """The distributions the worker may import on a GPU: the unit's, plus the CuPy distribution
-    (cupy-cuda12x, cupy-cuda13x...) for NumPy units."""
-    if "torch" in packages:
-        return tuple(packages)
+    """The distributions the worker may import on a GPU: the units' own, plus the installed CuPy
+    distribution (cupy-cuda12x, cupy-cuda13x...) and what it needs."""
     try:
         from importlib.metadata import packages_distributions
 

@@ -200,9 +200,10 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
                              for k, v in staged.refused.items()}
     limits = replace(limits, packages=unit_packages(unit_names))
     if limits.device == "cuda":  # the worker may import CuPy too (device.py)
-        from .device import cuda_packages
+        from .device import cuda_packages, torch_modules
 
-        limits = replace(limits, packages=cuda_packages(limits.packages))
+        limits = replace(limits, packages=cuda_packages(limits.packages),
+                         torch_modules=torch_modules(unit_names))
     report["device"] = limits.device
     with staged, _one_blas_thread(), Student(staged.path, limits, use_bwrap=use_bwrap,
                                              hidden=default_hidden(submission, hidden)) as student:

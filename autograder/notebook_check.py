@@ -138,13 +138,12 @@ def check(*names, submission=None, timeout=None, device=None):
     if timeout is not None or device != "cpu":
         from .device import resolve as resolve_device
         from .sandbox import Limits
-        from .units import unit_packages
 
         limits = Limits()
         if timeout is not None:
             limits = Limits(call_seconds=timeout, cpu_seconds=timeout)
         try:
-            limits.device = resolve_device(device, unit_packages(units))
+            limits.device = resolve_device(device, units)
         except ValueError as exc:
             raise _one_line(exc) from None
     report = engine.grade(submission or _submission(), units, keys=set(keys), public_only=True,

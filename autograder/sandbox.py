@@ -58,6 +58,7 @@ class Limits:
     packages: tuple = ("numpy",)  # distributions the worker may import (units.unit_packages)
     cgroups: bool = True  # a control group per worker where the machine allows (cgroup.py)
     device: str = "cpu"  # "cpu" or "cuda" (device.resolve): cuda binds the GPU's device files
+    torch_modules: tuple = ()  # on cuda: modules whose calls get CUDA tensors, not CuPy arrays
 
 
 @dataclass
@@ -464,10 +465,8 @@ def worker_environment(limits, uid=None, use_bwrap=False):
             limits.file_mb, nproc)),
     }
     if limits.device == "cuda":
-        from .device import array_module_for
-
         env["GRADER_DEVICE"] = "cuda"
-        env["GRADER_ARRAYS"] = array_module_for(limits.packages)
+        env["GRADER_TORCH_MODULES"] = ",".join(limits.torch_modules)
         env["CUPY_CACHE_DIR"] = "/tmp/cupy"  # kernels compiled by CuPy go to the private /tmp
         for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_PATH"):
             if key in os.environ:

@@ -120,29 +120,37 @@ def _target(name):
 
 class _Device:
     """Arrays on arrival and on return when the judge grades on a GPU (GRADER_DEVICE=cuda):
-    NumPy inputs become CuPy arrays (GRADER_ARRAYS=cupy) or CUDA tensors (torch), and what a
-    call returns comes back as NumPy. On the CPU (the default) nothing is converted."""
+    NumPy inputs become CuPy arrays, or CUDA tensors for the modules of PyTorch units
+    (GRADER_TORCH_MODULES), and what a call returns comes back as NumPy. On the CPU (the
+    default) nothing is converted."""
 
     def __init__(self, environ):
         self.on = environ.get("GRADER_DEVICE") == "cuda"
-        self.kind = environ.get("GRADER_ARRAYS", "cupy")
-        self._lib = None
+        self.torch_modules = set(filter(None, environ.get("GRADER_TORCH_MODULES", "").split(",")))
+        self._libs = {}
 
-    def lib(self):
-        if self._lib is None:
-            self._lib = importlib.import_module("torch" if self.kind == "torch" else "cupy")
-        return self._lib
+    def kind_for(self, module):
+        """'torch' for a call into a PyTorch unit's module ('architectures' or
+        'coursework.architectures'), 'cupy' otherwise."""
+        name = str(module).split(".")[-1] if str(module).startswith("coursework.") else \
+            str(module).split(".")[0]
+        return "torch" if name in self.torch_modules else "cupy"
 
-    def to_device(self, obj):
+    def lib(self, kind):
+        if kind not in self._libs:
+            self._libs[kind] = importlib.import_module("torch" if kind == "torch" else "cupy")
+        return self._libs[kind]
+
+    def to_device(self, obj, kind="cupy"):
         if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufc":
-            lib = self.lib()
-            if self.kind == "torch":
+            lib = self.lib(kind)
+            if kind == "torch":
                 return lib.as_tensor(obj, device="cuda")
             return lib.asarray(obj)
         if type(obj) in (list, tuple):
-            return type(obj)(self.to_device(v) for v in obj)
+            return type(obj)(self.to_device(v, kind) for v in obj)
         if type(obj) is dict:
-            return {k: self.to_device(v) for k, v in obj.items()}
+            return {k: self.to_device(v, kind) for k, v in obj.items()}
         return obj
 
     def to_host(self, obj, opaque=()):
@@ -169,7 +177,8 @@ class _Device:
         def on_host(*args):
             value = fn(*[self.to_host(a) for a in args])
             if isinstance(value, np.ndarray) and args and self.to_host(args[0]) is not args[0]:
-                return self.to_device(value)
+                kind = "torch" if type(args[0]).__module__.startswith("torch") else "cupy"
+                return self.to_device(value, kind)
             return value
 
         return on_host
@@ -236,7 +245,8 @@ def handle(request, resolve, encode_result, objects):
                 return {"ok": True, "value": wire.encode(_DEVICE.to_host(_plain(
                     subject[request["name"]])))}
             else:
-                setattr(subject, request["name"], _DEVICE.to_device(args[0]) if _DEVICE.on
+                setattr(subject, request["name"], _DEVICE.to_device(
+                    args[0], _DEVICE.kind_for(type(subject).__module__)) if _DEVICE.on
                         else args[0])
                 return {"ok": True, "value": None}
         else:
@@ -245,7 +255,8 @@ def handle(request, resolve, encode_result, objects):
         return _failure(exc, phase="import")
 
     if op in ("call", "method") and _DEVICE.on:
-        args, kwargs = _DEVICE.to_device(args), _DEVICE.to_device(kwargs)
+        kind = _DEVICE.kind_for(request["target"] if op == "call" else type(subject).__module__)
+        args, kwargs = _DEVICE.to_device(args, kind), _DEVICE.to_device(kwargs, kind)
     snapshot = _snapshot(args, kwargs)
     limit_cpu(request.get("cpu_seconds"))
     started = time.perf_counter()

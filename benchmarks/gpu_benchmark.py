@@ -54,7 +54,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
-    problem = cuda_problem(("numpy", "torch"))
+    problem = cuda_problem(cupy=True, torch=True)
     if problem:
         print(f"GPU benchmark skipped: {problem}")
         return 0

@@ -74,8 +74,11 @@ def test_device_cuda_fails_with_one_line_and_auto_picks_cpu():
     assert device.resolve("CPU") == "cpu"
     with pytest.raises(ValueError, match="'tpu'"):
         device.resolve("tpu")
-    with pytest.raises(device.DeviceUnavailable, match="torch"):
-        device.resolve("cuda", ("numpy", "torch"))
+    assert device.resolve("auto", ["01", "09"]) == "cpu"
+    # a PyTorch unit needs torch to see the GPU; this machine's torch is the CPU build
+    torch_problem = device.cuda_problem(cupy=False, torch=True)
+    assert torch_problem.startswith("no CUDA device: torch")
+    assert device.needs(["01"]) == (True, False)
 
 
 @pytest.mark.skipif(NO_GPU is None, reason="this machine has a usable GPU")
@@ -115,11 +118,11 @@ def test_worker_gets_gpu_binds_and_environment_only_on_cuda(monkeypatch, tmp_pat
     i = cuda.index("--dev-bind")
     assert cuda[i:i + 3] == ["--dev-bind", "/dev/nvidia0", "/dev/nvidia0"]
     env = sandbox.worker_environment(sandbox.Limits(device="cuda"))
-    assert env["GRADER_DEVICE"] == "cuda" and env["GRADER_ARRAYS"] == "cupy"
+    assert env["GRADER_DEVICE"] == "cuda" and env["GRADER_TORCH_MODULES"] == ""
     assert env["GRADER_LIMITS"].split(",")[1] == "0"  # no address-space cap under CUDA
-    torch_env = sandbox.worker_environment(sandbox.Limits(device="cuda",
-                                                          packages=("numpy", "torch")))
-    assert torch_env["GRADER_ARRAYS"] == "torch"
+    torch_env = sandbox.worker_environment(sandbox.Limits(
+        device="cuda", packages=("numpy", "torch"), torch_modules=("architectures", "nets")))
+    assert torch_env["GRADER_TORCH_MODULES"] == "architectures,nets"
     assert "GRADER_DEVICE" not in sandbox.worker_environment(sandbox.Limits())
 
 
@@ -143,9 +146,13 @@ def test_worker_device_layer_converts_on_arrival_and_return(monkeypatch):
         def asarray(cls, a):
             return cls.ndarray(a)
 
-    d = worker._Device({"GRADER_DEVICE": "cuda", "GRADER_ARRAYS": "cupy"})
-    d._lib = FakeCupy
+    d = worker._Device({"GRADER_DEVICE": "cuda", "GRADER_TORCH_MODULES": "architectures"})
+    d._libs["cupy"] = FakeCupy
     assert d.on
+    assert d.kind_for("architectures.ResNet") == "torch"
+    assert d.kind_for("coursework.architectures") == "torch"
+    assert d.kind_for("layers.relu_forward") == "cupy"
+    assert d.kind_for("coursework.rnn") == "cupy"
     args = d.to_device([np.ones(2), {"w": np.zeros(3)}, 3, "s"])
     assert type(args[0]).__module__ == "cupy" and type(args[1]["w"]).__module__ == "cupy"
     assert args[2:] == [3, "s"]
