@@ -26,6 +26,7 @@ UNITS = {
     "01_linear": ("Linear classifiers", ["linear"]),
     "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
+    "05_optim": ("Optimizers and learning-rate schedules", ["optim"]),
     "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
 }
 
