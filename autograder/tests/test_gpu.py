@@ -73,6 +73,12 @@ FORWARD = {
     "rnn.temporal_affine_forward": lambda: ((_r(2, 3, 4), _r(4, 5), _r(5)), {}),
     "rnn.temporal_softmax_loss": lambda: ((_r(2, 3, 5), np.array([[0, 4, 1], [2, 2, 3]]),
                                            np.array([[1, 1, 0], [1, 0, 1]], dtype=bool)), {}),
+    "optim.sgd_momentum": lambda: ((_r(3, 4), _r(3, 4), {"learning_rate": 0.1}), {}),
+    "optim.nesterov": lambda: ((_r(3, 4), _r(3, 4), {"learning_rate": 0.1}), {}),
+    "optim.adagrad": lambda: ((_r(3, 4), _r(3, 4), None), {}),
+    "optim.rmsprop": lambda: ((_r(3, 4), _r(3, 4), None), {}),
+    "optim.adam": lambda: ((_r(3, 4), _r(3, 4), {"weight_decay": 0.01}), {}),
+    "optim.clip_grad_norm": lambda: (({"a": _r(3, 4), "b": _r(5)}, 1.0), {}),
 }
 BACKWARD = {  # forward key -> backward function name
     "layers.affine_forward": "affine_backward", "layers.relu_forward": "relu_backward",
@@ -96,8 +102,8 @@ def _to(xp, obj, dtype):
     if isinstance(obj, np.ndarray):
         a = obj.astype(dtype) if obj.dtype.kind == "f" else obj
         return xp.asarray(a)
-    if isinstance(obj, float):
-        return obj
+    if isinstance(obj, dict):
+        return {k: _to(xp, v, dtype) for k, v in obj.items()}
     return obj
 
 
@@ -121,8 +127,10 @@ def _run(key, xp, dtype):
 
 
 def _compare(cpu, gpu, dtype, what):
-    for c, g in zip(_flatten(cpu), _flatten(gpu)):
-        if isinstance(c, tuple) or (isinstance(c, (float, np.floating)) or hasattr(c, "shape")):
+    cpu, gpu = list(_flatten(cpu)), list(_flatten(gpu))
+    assert len(cpu) == len(gpu), f"{what}: {len(gpu)} outputs on the GPU, {len(cpu)} on the CPU"
+    for c, g in zip(cpu, gpu):
+        if isinstance(c, (float, np.floating)) or hasattr(c, "shape"):
             assert type(g).__module__.split(".")[0] in ("cupy", "numpy", "builtins"), what
             np.testing.assert_allclose(np.asarray(_host(g), dtype=np.float64),
                                        np.asarray(c, dtype=np.float64), **TOL[dtype],
@@ -133,7 +141,10 @@ def _flatten(obj):
     if isinstance(obj, (tuple, list)):
         for o in obj:
             yield from _flatten(o)
-    elif not isinstance(obj, dict):
+    elif isinstance(obj, dict):  # an optimizer's config, clipped gradients
+        for k in sorted(obj):
+            yield from _flatten(obj[k])
+    else:
         yield obj
 
 
