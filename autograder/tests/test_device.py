@@ -2,6 +2,7 @@
 with one line, --device auto choosing cpu, and the sandbox's GPU binds from a fake device list.
 """
 
+import os
 import subprocess
 import sys
 
@@ -215,3 +216,20 @@ def test_cli_device_auto_grades_on_the_cpu_here(tmp_path):
 
     report = json.loads(out.read_text())
     assert report["device"] == "cpu" and report["total"] == report["max"] > 0
+
+
+@pytest.mark.skipif(not sandbox.bubblewrap_features(), reason="bubblewrap is not usable here")
+def test_gpu_binds_work_in_the_real_sandbox():
+    """Character devices standing in for the GPU's (one in a subfolder, as /dev/nvidia-caps/*)
+    are reachable inside bubblewrap with the binds, and absent without them."""
+    stand_ins = [p for p in ("/dev/net/tun", "/dev/fuse") if os.path.exists(p)]
+    if not stand_ins:
+        pytest.skip("no /dev/net/tun or /dev/fuse to stand in for a GPU device file")
+    probe = " && ".join(f"test -c {p}" for p in stand_ins)
+    base = sandbox.filesystem_argv(sys.executable, [])
+    cmd = ["/bin/sh", "-c", probe]
+    with_binds = subprocess.run(base + device.gpu_binds(stand_ins, library_dirs=[]) + cmd,
+                                capture_output=True, text=True, timeout=60)
+    assert with_binds.returncode == 0, with_binds.stderr
+    without = subprocess.run(base + cmd, capture_output=True, text=True, timeout=60)
+    assert without.returncode != 0
