@@ -23,7 +23,7 @@ import numpy as np
 from . import sandbox, wire
 from .paths import PACKAGE_DIR
 
-WORKER_FILES = ("worker.py", "worker_boot.py", "wire.py", "worker_fns.py")
+WORKER_FILES = ("worker.py", "worker_boot.py", "wire.py", "worker_fns.py", "torch_ops.py")
 START_SECONDS = 60.0  # time allowed for the worker to start and import NumPy
 
 
@@ -534,6 +534,11 @@ class Student:
     def setattr(self, handle, name, value):
         self._ask({"op": "setattr", "ref": handle.id, "name": name,
                    "args": wire.encode([value])}, handles=(handle, value))
+
+    def torch(self, name, *args, opaque=()):
+        """Run ``torch_ops.<name>(*args)`` in the worker (PyTorch units; see torch_handles)."""
+        return self._ask({"op": "torch", "name": name, "args": wire.encode(list(args)),
+                          "opaque": list(opaque)}, handles=(args,))[0]
 
     def import_module(self, module):
         self._ask({"op": "import", "module": module})

@@ -234,6 +234,9 @@ def handle(request, resolve, encode_result, objects):
             return {"ok": True, "value": None}
         if op == "call":
             func = _target(request["target"])
+        elif op == "torch":  # PyTorch units only: torch is imported on their first request
+            import torch_ops
+            func = torch_ops.OPS[str(request.get("name"))]
         elif op in ("method", "getattr", "setattr", "getitem"):
             subject = resolve("ref", wire.Handle(request["ref"]))
             if op == "method":

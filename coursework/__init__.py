@@ -4,9 +4,11 @@ Each module is one topic of the course, taught by the notebook of its unit (``no
 table of units and their modules is in the README).
 
 ``backend``, ``checks`` (argument checks), ``data``, ``training``, ``text`` and ``bptt`` are
-provided helpers: you do not edit them. Your code may import NumPy and the Python standard library,
-nothing else: the grader runs it without other packages (SciPy, PyTorch...), since the point of
-these units is to write it yourself. Functions you implement raise ``NotImplementedError`` until
+provided helpers, and so are ``torch_training`` and ``pretrained`` (unit 06): you do not edit
+them. Your code may import NumPy and the Python standard library, nothing else: the grader runs
+it without other packages (SciPy, PyTorch...), since the point of these units is to write it
+yourself; from unit 06 on, networks are built with PyTorch (``architectures``), and the grader
+lets that unit's modules import it. Functions you implement raise ``NotImplementedError`` until
 you do; check them from a notebook with ``from autograder import check;
 check("linear.svm_loss_naive")`` or grade them all with ``make grade``.
 """

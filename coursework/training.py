@@ -15,7 +15,10 @@ Typical use::
 
 After ``train`` the model holds the parameters of the epoch with the best validation accuracy.
 Units to come plug into it: unit 05 adds update rules (momentum, Adam, ...) in ``optim.py``,
-found here by name; unit 04 passes an ``early_stopping`` callable.
+found here by name; unit 04 passes an ``early_stopping`` object (``regularization.EarlyStopping``)
+or callable. A model may also keep arrays that it updates itself rather than by gradient steps
+(batch norm's running statistics, unit 04) in a dict attribute ``running_stats``: the Trainer keeps
+them with the best parameters and in checkpoints.
 """
 
 import importlib
@@ -116,8 +119,11 @@ class Trainer:
         progress: show a tqdm progress bar.
         num_train_samples: examples of the training set used to estimate the training accuracy
             after each epoch (None: all of them). num_val_samples: the same for validation.
-        early_stopping: None, or a function ``stop(trainer) -> bool`` called after each epoch's
-            accuracies are recorded; training ends when it returns True.
+        early_stopping: None; an object with a method ``step(value) -> bool``, such as
+            ``regularization.EarlyStopping(patience=5, mode="max")``, given the validation
+            accuracy after each epoch; or a function ``stop(trainer) -> bool`` called after each
+            epoch's accuracies are recorded. Training ends when it returns True (``stopped_early``
+            then says so); the model keeps the parameters of the best epoch, as always.
         print_every: print the loss every this many steps (None: never).
         lr_schedule: None (the learning rate of optim_config, times lr_decay after each epoch);
             a function ``schedule(n) -> learning rate`` (unit 05's ``optim.cosine_annealing``
@@ -162,8 +168,10 @@ class Trainer:
                 raise ValueError(f"Trainer: {name} must be a positive integer, got {value!r}")
         if not isinstance(lr_decay, numbers.Real) or not lr_decay > 0:
             raise ValueError(f"Trainer: lr_decay must be a positive number, got {lr_decay!r}")
-        if early_stopping is not None and not callable(early_stopping):
-            raise TypeError("Trainer: early_stopping must be a function stop(trainer) -> bool")
+        if early_stopping is not None and not callable(early_stopping) and not callable(
+                getattr(early_stopping, "step", None)):
+            raise TypeError("Trainer: early_stopping must have a step(value) -> bool method "
+                            "(regularization.EarlyStopping) or be a function stop(trainer) -> bool")
         self.model = model
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
@@ -186,6 +194,7 @@ class Trainer:
         self.epoch = 0
         self.best_val_acc = -1.0
         self.best_params = {}
+        self.best_running_stats = {}
         self.loss_history = []
         self.train_acc_history = []
         self.val_acc_history = []
@@ -277,7 +286,15 @@ class Trainer:
         if val_acc > self.best_val_acc:  # keep the parameters of the best epoch so far
             self.best_val_acc = val_acc
             self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+            self.best_running_stats = {k: v.copy() for k, v in _running_stats(self.model).items()}
         return train_acc, val_acc
+
+    def _should_stop(self):
+        """Ask the early-stopping hook: an object's ``step(val_acc)``, or a function of self."""
+        hook = self.early_stopping
+        if callable(getattr(hook, "step", None)):
+            return bool(hook.step(self.val_acc_history[-1]))
+        return bool(hook(self))
 
     def train(self):
         """Run the remaining epochs (all of them, or those after a loaded checkpoint's epoch);
@@ -307,13 +324,16 @@ class Trainer:
                     self._set_learning_rate(self.lr_schedule.step(val_acc))
                 bar.set_postfix(epoch=self.epoch, loss=f"{self.loss_history[-1]:.3f}",
                                 train_acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}")
-                if self.early_stopping is not None and self.early_stopping(self):
+                if self.early_stopping is not None and self._should_stop():
                     self.stopped_early = True
                     break
         finally:
             bar.close()
         if self.best_params:
             self.model.params = {k: v.copy() for k, v in self.best_params.items()}
+            if self.best_running_stats:  # the statistics that went with those parameters
+                self.model.running_stats = {k: v.copy()
+                                            for k, v in self.best_running_stats.items()}
         return self
 
     def save_checkpoint(self, path):
@@ -333,6 +353,10 @@ class Trainer:
             arrays[f"param/{name}"] = to_numpy(value)
         for name, value in self.best_params.items():
             arrays[f"best/{name}"] = to_numpy(value)
+        for name, value in _running_stats(self.model).items():
+            arrays[f"stats/{name}"] = to_numpy(value)
+        for name, value in self.best_running_stats.items():
+            arrays[f"beststats/{name}"] = to_numpy(value)
         for name, config in self.optim_configs.items():
             for key, value in config.items():
                 arrays[f"optim/{name}/{key}"] = to_numpy(value)
@@ -354,12 +378,17 @@ class Trainer:
                                for v in saved.get("lr_history", [])]
             self.grad_norm_history = [float(v) for v in saved.get("grad_norm_history", [])]
             params, best, configs = {}, {}, {name: {} for name in self.model.params}
+            stats, best_stats = {}, {}
             for key in saved.files:
                 kind, _, rest = key.partition("/")
                 if kind == "param":
                     params[rest] = xp.asarray(saved[key])
                 elif kind == "best":
                     best[rest] = xp.asarray(saved[key])
+                elif kind == "stats":
+                    stats[rest] = xp.asarray(saved[key])
+                elif kind == "beststats":
+                    best_stats[rest] = xp.asarray(saved[key])
                 elif kind == "optim":
                     name, _, option = rest.rpartition("/")
                     value = saved[key]
@@ -369,6 +398,15 @@ class Trainer:
             raise ValueError(f"load_checkpoint: the checkpoint holds the parameters "
                              f"{sorted(params)} but the model has {sorted(self.model.params)}")
         self.model.params = params
+        if stats:
+            self.model.running_stats = stats
         self.best_params = best
+        self.best_running_stats = best_stats
         self.optim_configs = configs
         return self
+
+
+def _running_stats(model):
+    """The model's ``running_stats`` dict (batch norm's running averages), or {}."""
+    stats = getattr(model, "running_stats", None)
+    return stats if isinstance(stats, dict) else {}

@@ -15,8 +15,8 @@ from autograder.units import UNITS
 
 nbformat = pytest.importorskip("nbformat")
 
-NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers", "05_optimizers",
-             "09_rnn"]
+NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers",
+             "04_normalization_regularization", "05_optimizers", "09_rnn"]
 
 
 def cells(stem):

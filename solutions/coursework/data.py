@@ -165,3 +165,144 @@ def load_cifar10(directory):
     X_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([t for _, t in train])
     return X_train, y_train, X_test, y_test
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic shapes (units 06-08): one generator for classification, segmentation and detection
+# ---------------------------------------------------------------------------------------------
+
+SHAPE_CLASSES = ("circle", "ring", "square", "frame", "triangle", "cross", "x", "bar")
+SHAPE_TEXTURES = ("plain", "stripes", "checker", "dots")
+
+
+def _shape_masks(kind, u, v):
+    """Boolean masks (N, S, S) of one shape kind, from coordinates (N, S, S) that are centred
+    on the shape, rotated and divided by its radius (the shape spans about [-1, 1])."""
+    r2 = u * u + v * v
+    au, av = np.abs(u), np.abs(v)
+    if kind == "circle":
+        return r2 <= 1.0
+    if kind == "ring":
+        return (r2 <= 1.0) & (r2 >= 0.5 ** 2)
+    if kind == "square":
+        return np.maximum(au, av) <= 0.8
+    if kind == "frame":
+        m = np.maximum(au, av)
+        return (m <= 0.85) & (m >= 0.5)
+    if kind == "triangle":
+        inside = np.ones(u.shape, dtype=bool)
+        for k in range(3):  # three half-planes; the incircle has radius 0.5
+            a = np.pi / 2 + 2 * np.pi * k / 3
+            inside &= u * np.cos(a) + v * np.sin(a) <= 0.5
+        return inside
+    if kind in ("cross", "x"):
+        if kind == "x":
+            u, v = (u + v) / np.sqrt(2), (v - u) / np.sqrt(2)
+            au, av = np.abs(u), np.abs(v)
+        return ((au <= 0.28) & (av <= 0.95)) | ((av <= 0.28) & (au <= 0.95))
+    if kind == "bar":
+        return (au <= 1.0) & (av <= 0.28)
+    raise ValueError(f"unknown shape {kind!r}")
+
+
+def make_shapes(n, *, seed=0, size=32, classes=SHAPE_CLASSES, textures=SHAPE_TEXTURES,
+                noise=0.06, min_radius=None, max_radius=None):
+    """Synthetic colour images of one shape each, for classification, segmentation and detection.
+
+    Every image shows one shape of a class drawn uniformly from ``classes`` (names from
+    ``SHAPE_CLASSES``: circle, ring, square, frame (a hollow square), triangle, cross, x, bar),
+    of random colour, radius, position and small rotation (any rotation for the bar), filled with
+    one of ``textures`` (plain, stripes, checker, dots), on a background of another random
+    colour with a smooth gradient and Gaussian pixel noise of standard deviation ``noise``. The
+    same ``seed`` always gives the same images.
+
+    Returns a dict:
+        images (n, 3, size, size) float32 in [0, 1];
+        labels (n,) int64, the index of the shape's class in ``classes``;
+        texture_labels (n,) int64, the index of its texture in ``textures``;
+        masks (n, size, size) int64: 0 on the background, label + 1 on the shape's pixels
+            (for segmentation);
+        boxes (n, 4) float32: the tight box of the shape's pixels as (x_min, y_min, x_max,
+            y_max) in pixels, max exclusive (for detection);
+        class_names, texture_names: the tuples of names.
+    """
+    classes, textures = tuple(classes), tuple(textures)
+    unknown = [c for c in classes if c not in SHAPE_CLASSES]
+    unknown += [t for t in textures if t not in SHAPE_TEXTURES]
+    if unknown or not classes or not textures:
+        raise ValueError(f"make_shapes: unknown or no classes/textures {unknown!r}; choose from "
+                         f"{SHAPE_CLASSES} and {SHAPE_TEXTURES}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"make_shapes: n must be a positive integer, got {n!r}")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 8:
+        raise ValueError(f"make_shapes: size must be an integer >= 8, got {size!r}")
+    rng = np.random.default_rng(seed)
+    lo = min_radius if min_radius is not None else 0.17 * size
+    hi = max_radius if max_radius is not None else 0.38 * size
+    labels = rng.integers(0, len(classes), n)
+    texture_labels = rng.integers(0, len(textures), n)
+    radius = rng.uniform(lo, hi, n)
+    cx = rng.uniform(radius * 0.8, size - radius * 0.8)
+    cy = rng.uniform(radius * 0.8, size - radius * 0.8)
+    angle = rng.uniform(-0.26, 0.26, n)  # about +-15 degrees
+    is_bar = np.array([classes[k] == "bar" for k in labels])
+    angle[is_bar] = rng.uniform(0, np.pi, is_bar.sum())
+    ys, xs = np.mgrid[0:size, 0:size] + 0.5  # pixel centres
+    dx, dy = xs[None] - cx[:, None, None], ys[None] - cy[:, None, None]
+    cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
+    u = (cos * dx + sin * dy) / radius[:, None, None]
+    v = (-sin * dx + cos * dy) / radius[:, None, None]
+    inside = np.zeros((n, size, size), dtype=bool)
+    for k, kind in enumerate(classes):
+        pick = labels == k
+        if pick.any():
+            inside[pick] = _shape_masks(kind, u[pick], v[pick])
+
+    # Texture: a pattern in [0, 1] that darkens the shape's colour where it is 1.
+    period = rng.uniform(3.0, 5.0, n)[:, None, None]
+    phi = rng.uniform(0, np.pi, n)[:, None, None]
+    along = (np.cos(phi) * xs + np.sin(phi) * ys) / period
+    stripes = (np.sin(2 * np.pi * along) > 0).astype(float)
+    checker = ((np.floor(xs / period) + np.floor(ys / period)) % 2).astype(float)
+    dots = ((np.sin(2 * np.pi * xs / period) * np.sin(2 * np.pi * ys / period)) > 0.5)
+    patterns = {"plain": np.zeros_like(stripes), "stripes": stripes, "checker": checker,
+                "dots": dots.astype(float)}
+    pattern = np.zeros((n, size, size))
+    for k, name in enumerate(textures):
+        pick = texture_labels == k
+        pattern[pick] = patterns[name][pick]
+
+    fg = rng.uniform(0.0, 1.0, (n, 3))
+    bg = rng.uniform(0.0, 1.0, (n, 3))
+    close = np.linalg.norm(fg - bg, axis=1) < 0.5
+    bg[close] = 1.0 - fg[close]  # keep the shape visible against its background
+    gradient = rng.uniform(-0.15, 0.15, (n, 2))
+    shade = (gradient[:, 0, None, None] * (xs / size - 0.5)
+             + gradient[:, 1, None, None] * (ys / size - 0.5))
+    background = bg[:, :, None, None] + shade[:, None]
+    shape = fg[:, :, None, None] * (1.0 - 0.45 * pattern[:, None]) + 0.2 * pattern[:, None] * (
+        fg[:, :, None, None] < 0.3)
+    images = np.where(inside[:, None], shape, background)
+    images = images + noise * rng.standard_normal(images.shape)
+    images = np.clip(images, 0.0, 1.0).astype(np.float32)
+
+    masks = np.where(inside, labels[:, None, None] + 1, 0).astype(np.int64)
+    rows, cols = inside.any(axis=2), inside.any(axis=1)
+    boxes = np.zeros((n, 4), dtype=np.float32)
+    for i in range(n):  # a shape always covers some pixels at these radii
+        r, c = np.flatnonzero(rows[i]), np.flatnonzero(cols[i])
+        if len(r):
+            boxes[i] = (c[0], r[0], c[-1] + 1, r[-1] + 1)
+    return {"images": images, "labels": labels.astype(np.int64),
+            "texture_labels": texture_labels.astype(np.int64), "masks": masks, "boxes": boxes,
+            "class_names": classes, "texture_names": textures}
+
+
+def standardize_images(images, eps=1e-3):
+    """Per image and channel: subtract the mean over the pixels and divide by their standard
+    deviation (plus ``eps``). images (N, C, H, W) -> same shape and dtype. The background colour
+    of ``make_shapes`` images then no longer matters, only the contrast of the shape."""
+    images = np.asarray(images)
+    mean = images.mean(axis=(2, 3), keepdims=True)
+    std = images.std(axis=(2, 3), keepdims=True)
+    return ((images - mean) / (std + eps)).astype(images.dtype)

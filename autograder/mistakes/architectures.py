@@ -1,0 +1,383 @@
+"""Known mistakes of unit 06, ``architectures``: wrong modules with the constructor of the one
+they imitate.
+
+Each subclasses the reference module and changes one thing (a layer, an order, a missing piece),
+so that only that differs; a failing student module whose parameter shapes or outputs match one
+of them gets its description as hint. Each is tested to be recognised (tests/test_hints.py).
+"""
+
+import torch
+from torch import nn
+
+from ..oracle import load_reference
+
+A = load_reference().architectures
+
+
+# -- LeNet5 --------------------------------------------------------------------------------------
+
+class LeNetMaxPool(A.LeNet5):
+    def __init__(self, num_classes=10, in_channels=1):
+        super().__init__(num_classes, in_channels)
+        self.features[2] = nn.MaxPool2d(2)
+        self.features[5] = nn.MaxPool2d(2)
+
+
+class LeNetReLU(A.LeNet5):
+    def __init__(self, num_classes=10, in_channels=1):
+        super().__init__(num_classes, in_channels)
+        for seq in (self.features, self.classifier):
+            for i, layer in enumerate(seq):
+                if isinstance(layer, nn.Tanh):
+                    seq[i] = nn.ReLU()
+
+
+# -- AlexNet -------------------------------------------------------------------------------------
+
+class AlexNetSmallPool(A.AlexNet):
+    def __init__(self, num_classes=1000, in_channels=3):
+        super().__init__(num_classes, in_channels)
+        for i, layer in enumerate(self.features):
+            if isinstance(layer, nn.MaxPool2d):
+                self.features[i] = nn.MaxPool2d(2, stride=2)
+
+
+class AlexNetNoLRN(A.AlexNet):
+    def __init__(self, num_classes=1000, in_channels=3):
+        super().__init__(num_classes, in_channels)
+        self.features[2] = nn.Identity()
+        self.features[6] = nn.Identity()
+
+
+# -- vgg_block / VGG ----------------------------------------------------------------------------
+
+def vgg_block_no_padding(num_convs, in_channels, out_channels):
+    block = A.vgg_block(num_convs, in_channels, out_channels)
+    for layer in block:
+        if isinstance(layer, nn.Conv2d):
+            layer.padding = (0, 0)
+    return block
+
+
+def vgg_block_no_relu(num_convs, in_channels, out_channels):
+    block = A.vgg_block(num_convs, in_channels, out_channels)
+    return nn.Sequential(*[layer for layer in block if not isinstance(layer, nn.ReLU)])
+
+
+class VGGUnhalvedInput(nn.Module):
+    """The first linear layer sized from input_size without the halvings."""
+
+    def __init__(self, conv_arch, *, num_classes=1000, in_channels=3, input_size=224,
+                 fc_dim=4096, dropout=0.5):
+        super().__init__()
+        ref = A.VGG(conv_arch, num_classes=num_classes, in_channels=in_channels,
+                    input_size=input_size, fc_dim=fc_dim, dropout=dropout)
+        self.features = ref.features
+        self.classifier = ref.classifier
+        self.classifier[1] = nn.Linear(conv_arch[-1][1] * input_size * input_size, fc_dim)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class VGGNoHiddenReLU(A.VGG):
+    def __init__(self, conv_arch, **kwargs):
+        super().__init__(conv_arch, **kwargs)
+        for i, layer in enumerate(self.classifier):
+            if isinstance(layer, nn.ReLU):
+                self.classifier[i] = nn.Identity()
+
+
+# -- NiN, Inception -----------------------------------------------------------------------------
+
+class NiNOneReLU(A.NiNBlock):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.layers[1] = nn.Identity()
+        self.layers[3] = nn.Identity()
+
+
+class NiNStrideEverywhere(A.NiNBlock):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding)
+        self.layers[2].stride = (stride, stride)
+        self.layers[4].stride = (stride, stride)
+
+
+class InceptionPoolFirst(A.Inception):
+    def forward(self, x):
+        return torch.cat([self.branch4(x), self.branch1(x), self.branch2(x), self.branch3(x)],
+                         dim=1)
+
+
+class InceptionSwapped(A.Inception):
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch3(x), self.branch2(x), self.branch4(x)],
+                         dim=1)
+
+
+class InceptionNoReductionReLU(A.Inception):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.branch2[1] = nn.Identity()
+        self.branch3[1] = nn.Identity()
+
+
+# -- residual blocks ------------------------------------------------------------------------------
+
+class ResidualNoProjection(nn.Module):
+    """No shortcut at all when the shape changes (only the identity when it does not)."""
+
+    def __init__(self, in_channels, out_channels, *, stride=1):
+        super().__init__()
+        ref = A.ResidualBlock(in_channels, out_channels, stride=stride)
+        self.conv1, self.bn1, self.conv2, self.bn2 = ref.conv1, ref.bn1, ref.conv2, ref.bn2
+        self.same = stride == 1 and in_channels == out_channels
+        self.shortcut = nn.Identity()
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(out + x) if self.same else torch.relu(out)
+
+
+class ResidualReLUBeforeAdd(A.ResidualBlock):
+    def forward(self, x):
+        out = torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
+        return out + self.shortcut(x)
+
+
+class ResidualStrideOnConv2(A.ResidualBlock):
+    def __init__(self, in_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, out_channels, stride=stride)
+        self.conv1.stride = (1, 1)
+        self.conv2.stride = (stride, stride)
+
+
+class BottleneckNoProjection(nn.Module):
+    def __init__(self, in_channels, mid_channels, out_channels, *, stride=1):
+        super().__init__()
+        ref = A.BottleneckBlock(in_channels, mid_channels, out_channels, stride=stride)
+        for name in ("conv1", "bn1", "conv2", "bn2", "conv3", "bn3"):
+            setattr(self, name, getattr(ref, name))
+        self.same = stride == 1 and in_channels == out_channels
+        self.shortcut = nn.Identity()
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = torch.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return torch.relu(out + x) if self.same else torch.relu(out)
+
+
+class BottleneckReLUBeforeAdd(A.BottleneckBlock):
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = torch.relu(self.bn2(self.conv2(out)))
+        return torch.relu(self.bn3(self.conv3(out))) + self.shortcut(x)
+
+
+class BottleneckStrideFirst(A.BottleneckBlock):
+    def __init__(self, in_channels, mid_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, mid_channels, out_channels, stride=stride)
+        self.conv1.stride = (stride, stride)
+        self.conv2.stride = (1, 1)
+
+
+class ResNetNoDownsampling(A.ResNet):
+    def __init__(self, block_counts, **kwargs):
+        super().__init__(block_counts, **kwargs)
+        for stage in self.stages:
+            block = stage[0]
+            if block.conv1.stride != (1, 1):
+                block.conv1.stride = (1, 1)
+                block.shortcut[0].stride = (1, 1)
+
+
+class ResNetMaxPoolHead(A.ResNet):
+    def __init__(self, block_counts, **kwargs):
+        super().__init__(block_counts, **kwargs)
+        self.pool = nn.AdaptiveMaxPool2d(1)
+
+
+# -- DenseNet, SE, MobileNet ----------------------------------------------------------------------
+
+class DenseNewFirst(A.DenseBlock):
+    def forward(self, x):
+        for unit in self.units:
+            x = torch.cat([unit(x), x], dim=1)
+        return x
+
+
+class DenseSumInsteadOfConcat(nn.Module):
+    """Each unit sees only the previous unit's output (a plain chain, no concatenation)."""
+
+    def __init__(self, num_convs, in_channels, growth_rate):
+        super().__init__()
+        self.units = nn.ModuleList(
+            nn.Sequential(nn.BatchNorm2d(in_channels if i == 0 else growth_rate), nn.ReLU(),
+                          nn.Conv2d(in_channels if i == 0 else growth_rate, growth_rate, 3,
+                                    padding=1))
+            for i in range(num_convs))
+
+    def forward(self, x):
+        for unit in self.units:
+            x = unit(x)
+        return x
+
+
+class TransitionMaxPool(A.TransitionBlock):
+    def __init__(self, in_channels, out_channels):
+        super().__init__(in_channels, out_channels)
+        self.layers[3] = nn.MaxPool2d(2)
+
+
+class TransitionNoReLU(A.TransitionBlock):
+    def __init__(self, in_channels, out_channels):
+        super().__init__(in_channels, out_channels)
+        self.layers[1] = nn.Identity()
+
+
+class SENoSigmoid(A.SEBlock):
+    def gates(self, x):
+        return self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3)))))
+
+
+class SEMaxSqueeze(A.SEBlock):
+    def gates(self, x):
+        return torch.sigmoid(self.fc2(torch.relu(self.fc1(x.amax(dim=(2, 3))))))
+
+
+class SENoFloor(nn.Module):
+    """channels // reduction hidden units without max(1, ...) (zero for few channels)."""
+
+    def __init__(self, channels, *, reduction=16):
+        super().__init__()
+        self.fc1 = nn.Linear(channels, channels // reduction)
+        self.fc2 = nn.Linear(channels // reduction, channels)
+
+    def forward(self, x):
+        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))
+        return x * g[:, :, None, None]
+
+
+class DepthwiseNoGroups(A.DepthwiseSeparableConv):
+    def __init__(self, in_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, out_channels, stride=stride)
+        self.depthwise = nn.Conv2d(in_channels, in_channels, 3, stride=stride, padding=1,
+                                   bias=False)
+
+
+class DepthwiseStrideOnPointwise(A.DepthwiseSeparableConv):
+    def __init__(self, in_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, out_channels, stride=stride)
+        self.depthwise.stride = (1, 1)
+        self.pointwise.stride = (stride, stride)
+
+
+class DepthwiseNoFirstReLU(A.DepthwiseSeparableConv):
+    def forward(self, x):
+        return torch.relu(self.bn2(self.pointwise(self.bn1(self.depthwise(x)))))
+
+
+# -- freeze ---------------------------------------------------------------------------------------
+
+def freeze_counts_all(model, *, trainable=()):
+    A.freeze(model, trainable=trainable)
+    return sum(p.numel() for p in model.parameters())
+
+
+def freeze_exact_names(model, *, trainable=()):
+    for name, param in model.named_parameters():
+        if name not in trainable:
+            param.requires_grad = False
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def freeze_counts_tensors(model, *, trainable=()):
+    A.freeze(model, trainable=trainable)
+    return sum(1 for p in model.parameters() if p.requires_grad)
+
+
+MISTAKES = {
+    "architectures.LeNet5": [
+        ("max pooling instead of LeNet-5's 2x2 average pooling", LeNetMaxPool),
+        ("ReLU instead of LeNet-5's tanh", LeNetReLU),
+    ],
+    "architectures.AlexNet": [
+        ("non-overlapping 2x2 pooling: AlexNet pools 3x3 windows with stride 2",
+         AlexNetSmallPool),
+        ("no local response normalization after CONV1 and CONV2", AlexNetNoLRN),
+    ],
+    "architectures.vgg_block": [
+        ("3x3 convolutions without padding 1 (VGG keeps the size until the pooling)",
+         vgg_block_no_padding),
+        ("no ReLU after the convolutions", vgg_block_no_relu),
+    ],
+    "architectures.VGG": [
+        ("the first linear layer's input sized from input_size without halving it once per "
+         "block", VGGUnhalvedInput),
+        ("no ReLU between the fully connected layers", VGGNoHiddenReLU),
+    ],
+    "architectures.NiNBlock": [
+        ("ReLU only after the last convolution: every convolution is followed by ReLU",
+         NiNOneReLU),
+        ("the stride applied to the 1x1 convolutions too (only the first convolution has it)",
+         NiNStrideEverywhere),
+    ],
+    "architectures.Inception": [
+        ("branches concatenated in another order (the pooling branch first): 1x1, 3x3, 5x5, "
+         "pool", InceptionPoolFirst),
+        ("the 3x3 and 5x5 branches swapped in the concatenation", InceptionSwapped),
+        ("no ReLU after the 1x1 reductions of the 3x3 and 5x5 branches",
+         InceptionNoReductionReLU),
+    ],
+    "architectures.ResidualBlock": [
+        ("the shortcut is missing when the shape changes: use a 1x1 convolution with the "
+         "stride and batch norm there", ResidualNoProjection),
+        ("ReLU before the addition instead of after it: relu(F(x) + shortcut(x))",
+         ResidualReLUBeforeAdd),
+        ("the stride on conv2 instead of conv1", ResidualStrideOnConv2),
+    ],
+    "architectures.BottleneckBlock": [
+        ("the shortcut is missing when the shape changes: use a 1x1 convolution with the "
+         "stride and batch norm there", BottleneckNoProjection),
+        ("ReLU before the addition instead of after it: relu(F(x) + shortcut(x))",
+         BottleneckReLUBeforeAdd),
+        ("the stride on the first 1x1 convolution instead of the 3x3 one",
+         BottleneckStrideFirst),
+    ],
+    "architectures.ResNet": [
+        ("no downsampling: the first block of every stage after the first has stride 2",
+         ResNetNoDownsampling),
+        ("global max pooling instead of global average pooling", ResNetMaxPoolHead),
+    ],
+    "architectures.DenseBlock": [
+        ("new features concatenated before the input instead of after it", DenseNewFirst),
+        ("each unit sees only the previous unit's output: concatenate every unit's output "
+         "after its input", DenseSumInsteadOfConcat),
+    ],
+    "architectures.TransitionBlock": [
+        ("max pooling instead of 2x2 average pooling", TransitionMaxPool),
+        ("no ReLU between the batch norm and the 1x1 convolution", TransitionNoReLU),
+    ],
+    "architectures.SEBlock": [
+        ("the gates without their sigmoid: the excitation must lie in (0, 1)", SENoSigmoid),
+        ("squeeze by max pooling instead of global average pooling", SEMaxSqueeze),
+        ("channels // reduction hidden units without max(1, ...)", SENoFloor),
+    ],
+    "architectures.DepthwiseSeparableConv": [
+        ("a depthwise convolution without groups=in_channels (a full 3x3 convolution)",
+         DepthwiseNoGroups),
+        ("the stride on the pointwise convolution instead of the depthwise one",
+         DepthwiseStrideOnPointwise),
+        ("no ReLU after the depthwise convolution's batch norm", DepthwiseNoFirstReLU),
+    ],
+    "architectures.freeze": [
+        ("the count includes the frozen parameters: count only those with requires_grad",
+         freeze_counts_all),
+        ("names compared whole instead of by prefix (name.startswith(prefix))",
+         freeze_exact_names),
+        ("counted parameter tensors instead of scalars (sum of numel())",
+         freeze_counts_tensors),
+    ],
+}

@@ -1,0 +1,186 @@
+"""The judge's handle on a student's ``nn.Module`` living in the worker (PyTorch units).
+
+``StudentModule.build(student, "architectures.ResidualBlock", 3, 5, stride=2)`` constructs the
+module in the worker and returns a handle through which the judge lists its parameters, loads
+parameters and buffers by order, runs forward (train or eval mode) and backward. Everything
+crosses as arrays and plain data (``wire``); the worker side is ``torch_ops.py``.
+
+``reference_*`` do the same in the judge on the reference package (``cw``), for recipes of
+``oracle.run``. The judge imports PyTorch itself only here, for the reference.
+"""
+
+import numpy as np
+
+from .compare import Failed
+from .runner import StudentError
+
+
+class StudentModule:
+    """A student's module in the worker, driven through ``torch_ops``."""
+
+    def __init__(self, student, handle, target):
+        self.student = student
+        self.handle = handle
+        self.target = target
+
+    @classmethod
+    def build(cls, student, target, *args, meta=False, **kwargs):
+        handle = student.torch("build", target, list(args), kwargs, bool(meta), opaque=[0])
+        from . import wire
+
+        if not isinstance(handle, wire.Handle):
+            raise StudentError(f"{target.split('.', 1)[1]}(...) did not return an object")
+        return cls(student, handle, target)
+
+    def _ask(self, name, *args):
+        return self.student.torch(name, self.handle, *args)
+
+    def parameters(self):
+        """[(name, shape)] in the order ``parameters()`` lists them."""
+        return _pairs(self._ask("parameters"), "parameters()")
+
+    def buffers(self):
+        return _pairs(self._ask("buffers"), "buffers()")
+
+    def children(self):
+        return _pairs(self._ask("children"), "named_children()")
+
+    def attribute_types(self, names):
+        value = self._ask("attribute_types", list(names))
+        if not isinstance(value, dict):
+            raise StudentError("the module's attributes could not be read")
+        return value
+
+    def load(self, params, buffers, dtype="float64"):
+        self._ask("load", list(params), list(buffers), dtype)
+
+    def load_seeded(self, seed, dtype="float32", scale=0.05):
+        self._ask("load_seeded", int(seed), dtype, float(scale))
+
+    def forward(self, x, train):
+        return self._ask("forward", x, bool(train))
+
+    def meta_forward(self, shape, dtype="float32"):
+        value = self._ask("meta_forward", [int(n) for n in shape], dtype)
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
+    def backward(self, x, dout, train):
+        return self._ask("backward", x, dout, bool(train))
+
+
+
+def student_freeze(student, trainable):
+    """(count, [(name, requires_grad)]) of the student's ``freeze`` on ``torch_ops.probe_model``."""
+    value = student.torch("freeze", list(trainable))
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise StudentError("freeze's result could not be read")
+    return value[0], _pairs(value[1], "the parameters' requires_grad")
+
+
+def _pairs(value, what):
+    """[(name, shape or type)] from a worker's answer, or StudentError when it is not that."""
+    if not isinstance(value, (list, tuple)) or len(value) > 100_000:
+        raise StudentError(f"{what} could not be read")
+    out = []
+    for item in value:
+        if not isinstance(item, (list, tuple)) or len(item) != 2 or not isinstance(item[0], str):
+            raise StudentError(f"{what} could not be read")
+        second = tuple(item[1]) if isinstance(item[1], (list, tuple)) else item[1]
+        out.append((item[0], second))
+    return out
+
+
+# -- the reference, in the judge -----------------------------------------------------------------
+
+def reference_build(cw, target, args, kwargs, meta=False):
+    import torch
+
+    module, _, name = target.partition(".")
+    factory = getattr(getattr(cw, module), name)
+    if meta:
+        with torch.device("meta"):
+            return factory(*args, **kwargs)
+    return factory(*args, **kwargs)
+
+
+def reference_shapes(model):
+    params = [tuple(int(n) for n in p.shape) for p in model.parameters()]
+    buffers = [tuple(int(n) for n in b.shape) for b in model.buffers() if b.is_floating_point()]
+    return params, buffers
+
+
+def reference_load(model, params, buffers, dtype="float64"):
+    import torch
+
+    model = model.to({"float64": torch.float64, "float32": torch.float32}[dtype])
+    targets = list(model.parameters()) + [b for b in model.buffers() if b.is_floating_point()]
+    values = list(params) + list(buffers)
+    if len(targets) != len(values) or any(tuple(t.shape) != np.shape(v)
+                                          for t, v in zip(targets, values)):
+        raise ValueError("these parameters do not fit the module")
+    with torch.no_grad():
+        for t, v in zip(targets, values):
+            t.copy_(torch.from_numpy(np.array(v)))
+    return model
+
+
+def reference_forward(model, x, train):
+    import torch
+
+    model.train(bool(train))
+    with torch.no_grad():
+        return model(torch.from_numpy(np.array(x))).numpy()
+
+
+def reference_backward(model, x, dout, train):
+    import torch
+
+    model.train(bool(train))
+    params = list(model.parameters())
+    inp = torch.from_numpy(np.array(x)).requires_grad_(True)
+    out = model(inp)
+    grads = torch.autograd.grad(out, [inp] + params, grad_outputs=torch.from_numpy(dout),
+                                allow_unused=True)
+    return [None if g is None else g.numpy() for g in grads]
+
+
+def values_for(param_shapes, buffer_shapes, seed):
+    """Parameters and buffers the judge loads into both modules: non-zero biases and batch norm
+    shifts, running variances in [0.5, 1.5] (float64)."""
+    rng = np.random.default_rng(seed)
+    params = [0.4 * rng.standard_normal(s) for s in param_shapes]
+    buffers = []
+    for i, s in enumerate(buffer_shapes):  # running_mean, running_var alternate in BatchNorm
+        buffers.append(0.2 * rng.standard_normal(s) if i % 2 == 0 else rng.uniform(0.5, 1.5, s))
+    return params, buffers
+
+
+def shapes_message(what, got, expected):
+    """The first difference between two lists of shapes, in words."""
+    if len(got) != len(expected):
+        return (f"{what}: {len(got)} parameter tensors where {len(expected)} are expected "
+                f"(shapes in forward order: expected {_short(expected)}, got {_short(got)})")
+    for i, (g, e) in enumerate(zip(got, expected)):
+        if tuple(g) != tuple(e):
+            return (f"{what}: parameter {i + 1} in forward order has shape {tuple(g)}, expected "
+                    f"{tuple(e)} (expected {_short(expected)})")
+    return None
+
+
+def _short(shapes, most=12):
+    text = ", ".join(str(tuple(s)) for s in shapes[:most])
+    return f"[{text}{', ...' if len(shapes) > most else ''}]"
+
+
+def check_shapes(what, got, expected, mistakes=None):
+    """Failed when the lists of shapes differ; the hint names a known mistake that gives
+    exactly ``got`` (``mistakes()``: [(description, shapes)], asked only on failure)."""
+    message = shapes_message(what, got, expected)
+    if message is None:
+        return
+    hint = None
+    for description, wrong in (mistakes() if mistakes is not None else ()):
+        if [tuple(s) for s in wrong] == [tuple(s) for s in got]:
+            hint = description
+            break
+    raise Failed(message, hint)

@@ -1,0 +1,225 @@
+"""Worker side of the PyTorch units: what the judge may ask of a student's ``nn.Module``.
+
+Copied into the sandbox next to ``worker.py`` and imported only when the judge first sends a
+``torch`` request (units that declare PyTorch), so units 01-05 never load it. The judge reaches
+these functions by name (``OPS``); every argument and result is plain data or a Handle: arrays
+go in, arrays come out (``.detach().numpy()``), never a pickled tensor. PyTorch is limited to
+one thread before any student code runs through here (the worker's CPU share), and gradient
+computations always start from fresh tensors.
+
+Nothing here is trusted by the judge: student code can rewrite it at run time. The judge
+compares every answer with the reference's, in several modes and on several inputs.
+"""
+
+import importlib
+
+import numpy as np
+import torch
+
+
+
+def limit_threads():
+    """One intra-op and one inter-op thread: the worker's CPU share (its CPU-time limit counts
+    every thread, and its process cap every thread it starts). Set again before every request
+    that runs student code, so a ``torch.set_num_threads`` at import does not last."""
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set, or parallel work already started
+        pass
+
+
+if __name__ == "torch_ops":  # imported by the worker (the judge imports autograder.torch_ops)
+    limit_threads()
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _dtype(name):
+    if name not in DTYPES:
+        raise ValueError(f"unknown dtype {name!r}")
+    return DTYPES[name]
+
+
+def _module(obj):
+    if __name__ == "torch_ops":  # in the worker: undo a set_num_threads of student code
+        limit_threads()
+    if not isinstance(obj, torch.nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got a {type(obj).__name__}")
+    return obj
+
+
+def _array(t, what="the output"):
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{what} is a {type(t).__name__}, not a torch.Tensor")
+    return t.detach().cpu().resolve_conj().resolve_neg().numpy().copy()
+
+
+def _lookup(target):
+    """coursework.<module>.<attr> for 'module.attr'."""
+    module_name, _, attr = target.partition(".")
+    obj = importlib.import_module(f"coursework.{module_name}")
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise LookupError(f"coursework/{module_name}.py has no {attr!r}: was it renamed or "
+                              "deleted? Keep the names of the stubs")
+        obj = getattr(obj, part)
+    return obj
+
+
+def build(target, args, kwargs, meta=False, lookup=_lookup):
+    """``coursework.<target>(*args, **kwargs)``, on the "meta" device when ``meta`` (its
+    parameters have shapes but no storage: AlexNet and VGG-16 cost nothing)."""
+    obj = lookup(target)
+    if meta:
+        with torch.device("meta"):
+            return obj(*args, **kwargs)
+    return obj(*args, **kwargs)
+
+
+def parameters(module):
+    """[(name, shape)] of ``parameters()`` in the order the module lists them."""
+    return [(str(name), tuple(int(n) for n in p.shape))
+            for name, p in _module(module).named_parameters()]
+
+
+def buffers(module):
+    """[(name, shape)] of the floating-point buffers (batch norm's running statistics)."""
+    return [(str(name), tuple(int(n) for n in b.shape))
+            for name, b in _module(module).named_buffers() if b.is_floating_point()]
+
+
+def children(module):
+    """[(name, class name)] of the module's direct children, in registration order."""
+    return [(str(name), type(child).__name__) for name, child in _module(module).named_children()]
+
+
+def attribute_types(module, names):
+    """{name: class name (or None when absent)} of the module's attributes ``names``."""
+    module = _module(module)
+    return {str(n): (type(getattr(module, n)).__name__ if hasattr(module, n) else None)
+            for n in names}
+
+
+def load(module, params, bufs, dtype):
+    """Cast the module to ``dtype`` and copy ``params`` (arrays, in parameters() order) and
+    ``bufs`` (in buffers() order) into it. A count or shape that differs is an error."""
+    module = _module(module).to(_dtype(dtype))
+    targets = list(module.parameters())
+    buffer_targets = [b for b in module.buffers() if b.is_floating_point()]
+    if len(targets) != len(params) or len(buffer_targets) != len(bufs):
+        raise ValueError(f"the module has {len(targets)} parameters and {len(buffer_targets)} "
+                         f"floating-point buffers; the grader expected {len(params)} and "
+                         f"{len(bufs)}")
+    with torch.no_grad():
+        for target, value in zip(targets + buffer_targets, list(params) + list(bufs)):
+            value = np.asarray(value)
+            if tuple(target.shape) != value.shape:
+                raise ValueError(f"a parameter of shape {tuple(target.shape)} where the grader "
+                                 f"expected {value.shape}")
+            target.copy_(torch.from_numpy(value.copy()))
+    return None
+
+
+def seeded_values(shapes, seed, scale=0.05):
+    """Arrays of these shapes from ``numpy.random.default_rng(seed)`` (the judge makes the same
+    ones for the reference): used for modules too large to send (AlexNet)."""
+    rng = np.random.default_rng(seed)
+    return [np.float32(scale) * rng.standard_normal(tuple(s), dtype=np.float32)
+            for s in shapes]
+
+
+def load_seeded(module, seed, dtype="float32", scale=0.05):
+    """``load`` with parameters drawn by ``seeded_values`` (buffers left as they are). A
+    module built on the "meta" device gets its memory here, uninitialised, then these values
+    (no time spent on an initialisation that is overwritten)."""
+    module = _module(module)
+    if any(p.is_meta for p in module.parameters()):
+        module = module.to_empty(device="cpu")
+    module = module.to(_dtype(dtype))
+    values = seeded_values([p.shape for p in module.parameters()], seed, scale)
+    with torch.no_grad():
+        for p, v in zip(module.parameters(), values):
+            p.copy_(torch.from_numpy(v))
+    return None
+
+
+def forward(module, x, train):
+    """The module's output on ``x`` (an array, cast to the module's dtype) in train (True) or
+    eval (False) mode, without gradients; batch norm's running statistics are kept as they
+    were (train mode updates them, so they are saved and put back)."""
+    module = _module(module)
+    saved = [b.detach().clone() for b in module.buffers()]
+    module.train(bool(train))
+    with torch.no_grad():
+        out = module(torch.from_numpy(np.array(x)))
+    with torch.no_grad():
+        for b, s in zip(module.buffers(), saved):
+            b.copy_(s)
+    return _array(out)
+
+
+def meta_forward(module, shape, dtype="float32"):
+    """The output shape of the module (on the "meta" device) for an input of ``shape``."""
+    module = _module(module)
+    out = module(torch.empty(tuple(int(n) for n in shape), device="meta", dtype=_dtype(dtype)))
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"the output is a {type(out).__name__}, not a torch.Tensor")
+    return tuple(int(n) for n in out.shape)
+
+
+def backward(module, x, dout, train):
+    """Gradients of sum(forward(x) * dout): [dx] + the parameters' gradients in
+    parameters() order (a parameter the output does not depend on gets zeros, None if it has
+    no gradient at all). Buffers are put back as in ``forward``."""
+    module = _module(module)
+    saved = [b.detach().clone() for b in module.buffers()]
+    module.train(bool(train))
+    params = list(module.parameters())
+    for p in params:
+        p.requires_grad_(True)
+        p.grad = None
+    inp = torch.from_numpy(np.array(x)).requires_grad_(True)
+    out = module(inp)
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"the output is a {type(out).__name__}, not a torch.Tensor")
+    grads = torch.autograd.grad(out, [inp] + params,
+                                grad_outputs=torch.from_numpy(np.array(dout)).to(out.dtype),
+                                allow_unused=True)
+    with torch.no_grad():
+        for b, s in zip(module.buffers(), saved):
+            b.copy_(s)
+    return [None if g is None else _array(g, "a gradient") for g in grads]
+
+
+def probe_model():
+    """The model ``freeze`` is graded on: built here, so that a broken ResNet costs nothing
+    to freeze. Parameter names: stem.0.weight, stem.1.weight, stem.1.bias, stages.0.weight,
+    stages.0.bias, stages.1.weight, stages.1.bias, fc.weight, fc.bias."""
+    from collections import OrderedDict
+
+    nn = torch.nn
+    return nn.Sequential(OrderedDict([
+        ("stem", nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4))),
+        ("stages", nn.Sequential(nn.Conv2d(4, 5, 3), nn.Conv2d(5, 6, 1))),
+        ("fc", nn.Linear(6, 7)),
+    ]))
+
+
+def freeze(trainable, target="architectures.freeze", lookup=_lookup):
+    """Call the student's ``freeze`` on a fresh ``probe_model()``; return (its count,
+    [(name, requires_grad)] afterwards)."""
+    model = probe_model()
+    count = lookup(target)(model, trainable=tuple(trainable))
+    flags = [(str(n), bool(p.requires_grad)) for n, p in model.named_parameters()]
+    if isinstance(count, torch.Tensor):
+        count = _array(count, "the count")
+    return count, flags
+
+
+OPS = {
+    "build": build, "parameters": parameters, "buffers": buffers, "children": children,
+    "attribute_types": attribute_types, "load": load, "load_seeded": load_seeded,
+    "forward": forward, "meta_forward": meta_forward, "backward": backward, "freeze": freeze,
+}
