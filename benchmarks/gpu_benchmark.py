@@ -115,10 +115,10 @@ def main(argv=None):
             x = xp.asarray(np.random.default_rng(2).standard_normal((4096, 1024))
                            .astype(np.float32))
             gamma, beta = xp.ones(1024, dtype=np.float32), xp.zeros(1024, dtype=np.float32)
+            state = normalization.initial_state(1024, np.float32, xp)
 
-            def bn_fb(x=x, gamma=gamma, beta=beta):
-                out, cache = normalization.batchnorm_forward(x, gamma, beta,
-                                                             {"mode": "train"})
+            def bn_fb(x=x, gamma=gamma, beta=beta, state=state):
+                out, cache, _ = normalization.batchnorm_forward(x, gamma, beta, state)
                 normalization.batchnorm_backward(out, cache)
 
             bn[name] = timed(bn_fb, r, sync if xp is cp else (lambda: None))

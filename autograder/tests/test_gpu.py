@@ -79,7 +79,31 @@ FORWARD = {
     "optim.rmsprop": lambda: ((_r(3, 4), _r(3, 4), None), {}),
     "optim.adam": lambda: ((_r(3, 4), _r(3, 4), {"weight_decay": 0.01}), {}),
     "optim.clip_grad_norm": lambda: (({"a": _r(3, 4), "b": _r(5)}, 1.0), {}),
+    "normalization.batchnorm_forward": lambda: (
+        (_r(6, 5), _r(5), _r(5), {"running_mean": _r(5), "running_var": _r(5) ** 2}),
+        {"momentum": 0.8}),
+    "normalization.spatial_batchnorm_forward": lambda: (
+        (_r(3, 4, 5, 2), _r(4), _r(4), {"running_mean": _r(4), "running_var": _r(4) ** 2}), {}),
+    "normalization.layernorm_forward": lambda: ((_r(6, 5), _r(5), _r(5)), {}),
+    "normalization.groupnorm_forward": lambda: ((_r(3, 4, 5, 2), _r(4), _r(4)), {"groups": 2}),
+    "normalization.instancenorm_forward": lambda: ((_r(3, 4, 5, 2), _r(4), _r(4)), {}),
+    "regularization.dropout_forward": lambda: ((_r(6, 5),),
+                                               {"p": 0.3, "rng": np.random.default_rng(0)}),
+    "regularization.l2_penalty": lambda: (([_r(3, 4), _r(5)], 0.1), {}),
+    "regularization.l1_penalty": lambda: (([_r(3, 4), _r(5)], 0.1), {}),
+    "augmentation.random_horizontal_flip": lambda: ((_r(5, 3, 4, 6),),
+                                                    {"rng": np.random.default_rng(0)}),
+    "augmentation.random_crop": lambda: ((_r(5, 3, 6, 6),), {"size": 4, "padding": 1,
+                                                            "rng": np.random.default_rng(0)}),
+    "augmentation.color_jitter": lambda: ((_r(5, 3, 4, 6),), {
+        "brightness": 0.2, "contrast": 0.3, "saturation": 0.4, "rng": np.random.default_rng(0)}),
+    "augmentation.cutout": lambda: ((_r(5, 3, 6, 6),), {"size": 2,
+                                                       "rng": np.random.default_rng(0)}),
+    "augmentation.mixup": lambda: ((_r(5, 3, 4, 6), np.eye(5)[[0, 2, 1, 4, 4]]),
+                                   {"alpha": 0.4, "rng": np.random.default_rng(0)}),
 }
+# Units merged into main so far; a key whose module is not in this tree is left out.
+FORWARD = {k: v for k, v in FORWARD.items() if hasattr(cw, k.split(".")[0])}
 BACKWARD = {  # forward key -> backward function name
     "layers.affine_forward": "affine_backward", "layers.relu_forward": "relu_backward",
     "layers.sigmoid_forward": "sigmoid_backward", "layers.tanh_forward": "tanh_backward",
@@ -89,6 +113,12 @@ BACKWARD = {  # forward key -> backward function name
     "conv.global_avg_pool_forward": "global_avg_pool_backward", "rnn.rnn_forward": "rnn_backward",
     "rnn.lstm_forward": "lstm_backward", "rnn.word_embedding_forward": "word_embedding_backward",
     "rnn.temporal_affine_forward": "temporal_affine_backward",
+    "normalization.batchnorm_forward": ("batchnorm_backward", "batchnorm_backward_alt"),
+    "normalization.spatial_batchnorm_forward": "spatial_batchnorm_backward",
+    "normalization.layernorm_forward": "layernorm_backward",
+    "normalization.groupnorm_forward": "groupnorm_backward",
+    "normalization.instancenorm_forward": "instancenorm_backward",
+    "regularization.dropout_forward": "dropout_backward",
 }
 
 
@@ -104,6 +134,8 @@ def _to(xp, obj, dtype):
         return xp.asarray(a)
     if isinstance(obj, dict):
         return {k: _to(xp, v, dtype) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_to(xp, v, dtype) for v in obj]
     return obj
 
 
@@ -119,10 +151,12 @@ def _run(key, xp, dtype):
     args = tuple(_to(xp, a, dtype) for a in args)
     out = getattr(getattr(cw, module), name)(*args, **kwargs)
     results = [out]
-    if key in BACKWARD:
-        value, cache = out[0], out[1]  # lstm_forward also returns c_last
+    if key in BACKWARD:  # (value, cache, more...): lstm's c_last, batch norm's new state
+        value, cache = out[0], out[1]
         dout = xp.asarray(np.random.default_rng(7).standard_normal(value.shape).astype(dtype))
-        results = [value, getattr(getattr(cw, module), BACKWARD[key])(dout, cache)]
+        names = BACKWARD[key] if isinstance(BACKWARD[key], tuple) else (BACKWARD[key],)
+        results = [value, *out[2:]] + [getattr(getattr(cw, module), n)(dout, cache)
+                                       for n in names]
     return results
 
 
