@@ -134,7 +134,7 @@ def main(argv=None):
         x, h0, Wx, Wh, b, dh = (xp.asarray(a) for a in arrays)
 
         def lstm_fb(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b, dh=dh):
-            _, cache = rnn.lstm_forward(x, h0, Wx, Wh, b)
+            _, cache, _ = rnn.lstm_forward(x, h0, Wx, Wh, b)
             rnn.lstm_backward(dh, cache)
 
         lstm[name] = timed(lstm_fb, max(1, r // 2), sync if xp is cp else (lambda: None))
