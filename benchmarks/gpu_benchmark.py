@@ -38,6 +38,15 @@ def timed(fn, repeats, sync=lambda: None):
     return best
 
 
+class _NumpyAsCupy:
+    """NumPy in CuPy's place for ``--dry-run``."""
+
+    asarray = staticmethod(np.asarray)
+    asnumpy = staticmethod(np.asarray)
+    ones = staticmethod(np.ones)
+    zeros = staticmethod(np.zeros)
+
+
 def conv_inputs(xp, N, C=16, H=32, W=32, Fn=32, k=3):
     rng = np.random.default_rng(0)
     arrays = (rng.standard_normal((N, C, H, W)), 0.1 * rng.standard_normal((Fn, C, k, k)),
@@ -53,32 +62,37 @@ def conv_fb(x, w, b, dout):
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--dry-run", action="store_true", help="every case at tiny sizes with "
+                        "NumPy and CPU torch standing in for the GPU (checks the script, "
+                        "measures nothing)")
     args = parser.parse_args(argv)
-    problem = cuda_problem(cupy=True, torch=True)
-    if problem:
-        print(f"GPU benchmark skipped: {problem}")
-        return 0
-    import cupy as cp
     import torch
     import torch.nn.functional as F
 
-    sync = cp.cuda.Stream.null.synchronize
+    if args.dry_run:
+        cp, sync, tsync, dev, small = _NumpyAsCupy, (lambda: None), (lambda: None), "cpu", True
+        print("dry run: NumPy and CPU torch stand in for the GPU; the figures mean nothing")
+    else:
+        problem = cuda_problem(cupy=True, torch=True)
+        if problem:
+            print(f"GPU benchmark skipped: {problem}")
+            return 0
+        import cupy as cp
 
-    def tsync():
-        torch.cuda.synchronize()
-
-    r = args.repeats
-    print(f"GPU: {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}; cupy "
-          f"{cp.__version__}; torch {torch.__version__} (CUDA {torch.version.cuda}); "
-          f"CPU threads for torch: {torch.get_num_threads()}; best of {r}")
-    for N in (64, 256):
+        sync, tsync, dev, small = cp.cuda.Stream.null.synchronize, torch.cuda.synchronize, \
+            "cuda", False
+        print(f"GPU: {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}; cupy "
+              f"{cp.__version__}; torch {torch.__version__} (CUDA {torch.version.cuda}); "
+              f"CPU threads for torch: {torch.get_num_threads()}; best of {args.repeats}")
+    r = 1 if small else args.repeats
+    for N in ((2, 3) if small else (64, 256)):
         gpu_in = conv_inputs(cp, N)
         cpu_in = conv_inputs(np, N)
         t_cupy = timed(lambda: conv_fb(*gpu_in), r, sync)
         t_cpu = timed(lambda: conv_fb(*cpu_in), max(1, r // 2))
-        xt, wt, bt = (torch.tensor(cp.asnumpy(a), device="cuda", requires_grad=True)
+        xt, wt, bt = (torch.tensor(cp.asnumpy(a), device=dev, requires_grad=True)
                       for a in gpu_in[:3])
-        dt = torch.tensor(cp.asnumpy(gpu_in[3]), device="cuda")
+        dt = torch.tensor(cp.asnumpy(gpu_in[3]), device=dev)
 
         def torch_fb():
             out = F.conv2d(xt, wt, bt, stride=1, padding=1)
@@ -96,11 +110,12 @@ def main(argv=None):
 
     pools = {}
     for name, xp in (("GPU", cp), ("CPU", np)):
-        x = xp.asarray(np.random.default_rng(1).standard_normal((256, 32, 32, 32))
+        n = 2 if small else 256
+        x = xp.asarray(np.random.default_rng(1).standard_normal((n, 32, 32, 32))
                        .astype(np.float32))
-        dout = xp.ones((256, 32, 16, 16), dtype=np.float32)
+        dout = xp.ones((n, 32, 16, 16), dtype=np.float32)
         pools[name] = timed(lambda: pool(x, dout), r, sync if xp is cp else (lambda: None))
-    print(f"max pool 2x2 fwd+bwd N=256 C=32 32x32: GPU {pools['GPU'] * 1e3:.2f} ms, CPU "
+    print(f"max pool 2x2 fwd+bwd N={n} C=32 32x32: GPU {pools['GPU'] * 1e3:.2f} ms, CPU "
           f"{pools['CPU'] * 1e3:.1f} ms; CPU/GPU = {pools['CPU'] / pools['GPU']:.1f}x")
 
     try:
@@ -112,23 +127,23 @@ def main(argv=None):
     else:
         bn = {}
         for name, xp in (("GPU", cp), ("CPU", np)):
-            x = xp.asarray(np.random.default_rng(2).standard_normal((4096, 1024))
-                           .astype(np.float32))
-            gamma, beta = xp.ones(1024, dtype=np.float32), xp.zeros(1024, dtype=np.float32)
-            state = normalization.initial_state(1024, np.float32, xp)
+            n, d = (8, 16) if small else (4096, 1024)
+            x = xp.asarray(np.random.default_rng(2).standard_normal((n, d)).astype(np.float32))
+            gamma, beta = xp.ones(d, dtype=np.float32), xp.zeros(d, dtype=np.float32)
+            state = normalization.initial_state(d, np.float32, xp)
 
             def bn_fb(x=x, gamma=gamma, beta=beta, state=state):
                 out, cache, _ = normalization.batchnorm_forward(x, gamma, beta, state)
                 normalization.batchnorm_backward(out, cache)
 
             bn[name] = timed(bn_fb, r, sync if xp is cp else (lambda: None))
-        print(f"batch norm fwd+bwd 4096x1024: GPU {bn['GPU'] * 1e3:.2f} ms, CPU "
+        print(f"batch norm fwd+bwd {n}x{d}: GPU {bn['GPU'] * 1e3:.2f} ms, CPU "
               f"{bn['CPU'] * 1e3:.1f} ms; CPU/GPU = {bn['CPU'] / bn['GPU']:.1f}x")
 
     lstm = {}
     for name, xp in (("GPU", cp), ("CPU", np)):
         rng = np.random.default_rng(3)
-        N, T, D, H = 64, 100, 128, 256
+        N, T, D, H = (2, 5, 4, 3) if small else (64, 100, 128, 256)
         arrays = [rng.standard_normal(s).astype(np.float32) * 0.1
                   for s in ((N, T, D), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,), (N, T, H))]
         x, h0, Wx, Wh, b, dh = (xp.asarray(a) for a in arrays)
@@ -138,14 +153,15 @@ def main(argv=None):
             rnn.lstm_backward(dh, cache)
 
         lstm[name] = timed(lstm_fb, max(1, r // 2), sync if xp is cp else (lambda: None))
-    print(f"LSTM fwd+bwd N=64 T=100 D=128 H=256: GPU {lstm['GPU'] * 1e3:.1f} ms, CPU "
+    print(f"LSTM fwd+bwd N={N} T={T} D={D} H={H}: GPU {lstm['GPU'] * 1e3:.1f} ms, CPU "
           f"{lstm['CPU'] * 1e3:.1f} ms; CPU/GPU = {lstm['CPU'] / lstm['GPU']:.1f}x")
 
     epoch = {}
     for name, xp in (("GPU", cp), ("CPU", np)):
         rng = np.random.default_rng(4)
-        X = xp.asarray(rng.standard_normal((1024, 3, 32, 32)).astype(np.float32))
-        y = xp.asarray(rng.integers(0, 10, 1024))
+        n = 16 if small else 1024
+        X = xp.asarray(rng.standard_normal((n, 3, 32, 32)).astype(np.float32))
+        y = xp.asarray(rng.integers(0, 10, n))
         model = cnn.ThreeLayerConvNet((3, 32, 32), num_filters=32, filter_size=7,
                                       hidden_dim=100, num_classes=10, dtype=np.float32,
                                       rng=np.random.default_rng(0))
@@ -158,7 +174,7 @@ def main(argv=None):
                     model.params[k] -= 1e-3 * g
 
         epoch[name] = timed(run_epoch, 1, sync if xp is cp else (lambda: None))
-    print(f"one epoch of ThreeLayerConvNet (1024 images 3x32x32, batch 64, SGD): GPU "
+    print(f"one epoch of ThreeLayerConvNet ({n} images 3x32x32, batch 64, SGD): GPU "
           f"{epoch['GPU']:.2f} s, CPU {epoch['CPU']:.2f} s; CPU/GPU = "
           f"{epoch['CPU'] / epoch['GPU']:.1f}x")
     return 0

@@ -233,3 +233,19 @@ def test_gpu_binds_work_in_the_real_sandbox():
     assert with_binds.returncode == 0, with_binds.stderr
     without = subprocess.run(base + cmd, capture_output=True, text=True, timeout=60)
     assert without.returncode != 0
+
+
+def test_gpu_benchmark_skips_without_a_gpu_and_its_dry_run_reaches_every_case():
+    from autograder.paths import REFERENCE_PACKAGE
+
+    script = REFERENCE_PACKAGE.parents[1] / "benchmarks" / "gpu_benchmark.py"
+    if device.cuda_problem(cupy=True, torch=True) is not None:
+        plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                               timeout=120)
+        assert plain.returncode == 0 and plain.stdout.startswith("GPU benchmark skipped: no CUDA")
+    dry = subprocess.run([sys.executable, str(script), "--dry-run"], capture_output=True,
+                         text=True, timeout=600)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    for case in ("conv fwd+bwd N=2 ", "conv fwd+bwd N=3 ", "max pool", "batch norm", "LSTM",
+                 "one epoch of ThreeLayerConvNet"):
+        assert case in dry.stdout, (case, dry.stdout)
