@@ -43,7 +43,7 @@ $(VENV)/.installed: pyproject.toml
 		echo "no NVIDIA GPU: installing the CPU build $(TORCH_CPU) first"; \
 		$(PY) -m pip install -q "$(TORCH_CPU)" || $(PY) -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu; \
 	fi
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,cluster]'
 	@if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then \
 		$(PY) autograder/gpu_setup.py || { echo "error: could not install the CUDA builds (see above)"; exit 1; }; \
 	fi

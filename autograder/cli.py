@@ -78,8 +78,20 @@ def _print(text):
 def cmd_grade_many(args):
     from .grade_many import grade_many
 
-    rows = grade_many(args.submissions, args.out, units=args.unit, workers=args.workers,
-                      force=args.force, limits=_limits(args), progress=not args.quiet)
+    if args.scheduler:
+        from .cluster import grade_many_dask
+
+        try:
+            rows = grade_many_dask(args.submissions, args.out, scheduler=args.scheduler,
+                                   units=args.unit, force=args.force, limits=_limits(args),
+                                   progress=not args.quiet)
+        except KeyboardInterrupt:
+            print(f"interrupted: the finished reports are in {args.out}; run the same command "
+                  "again to resume", file=sys.stderr)
+            return 130
+    else:
+        rows = grade_many(args.submissions, args.out, units=args.unit, workers=args.workers,
+                          force=args.force, limits=_limits(args), progress=not args.quiet)
     print(f"{len(rows)} students; reports in {args.out}, totals in "
           f"{Path(args.out) / 'grades.csv'}")
     return 0
@@ -144,6 +156,8 @@ def build_parser():
     p.add_argument("--memory", type=int)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (as for grade)")
+    p.add_argument("--scheduler", help="grade on Dask: a scheduler's address (tcp://host:8786) "
+                   "or local:N for N local worker processes (needs pip install -e '.[cluster]')")
     p.set_defaults(func=cmd_grade_many)
 
     p = sub.add_parser("stubs", help="write coursework/ from solutions/coursework/")
