@@ -25,7 +25,19 @@ def _limits(args):
         if args.memory < 256:
             raise engine.UsageError(f"--memory must be at least 256 (MB), got {args.memory}")
         limits.memory_mb = args.memory
+    if getattr(args, "device", None) is not None:
+        limits.device = _device(args.device, args.unit)
     return limits
+
+
+def _device(name, units):
+    """``--device``: cpu, cuda (fails with one line without a usable GPU) or auto."""
+    from . import device
+
+    try:
+        return device.resolve(name, units)
+    except ValueError as exc:  # DeviceUnavailable too: one line saying why
+        raise engine.UsageError(str(exc)) from None
 
 
 def cmd_grade(args):
@@ -130,6 +142,8 @@ def build_parser():
                    "the instructor-only part)")
     p.add_argument("--timeout", type=float, help="seconds per call (default 10)")
     p.add_argument("--memory", type=int, help="memory cap of the worker in MB (default 2048)")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda (inputs as CuPy arrays "
+                   "or CUDA tensors; fails saying why without a GPU) or auto (cuda when usable)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("grade-many", help="grade every subfolder of a folder, in parallel")
@@ -141,6 +155,7 @@ def build_parser():
     p.add_argument("--timeout", type=float)
     p.add_argument("--memory", type=int)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (as for grade)")
     p.add_argument("--scheduler", help="grade on Dask: a scheduler's address (tcp://host:8786) "
                    "or local:N for N local worker processes (needs pip install -e '.[cluster]')")
     p.set_defaults(func=cmd_grade_many)
