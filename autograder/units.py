@@ -26,10 +26,15 @@ UNITS = {
     "01_linear": ("Linear classifiers", ["linear"]),
     "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
+    "04_regularization": ("Normalization and regularization",
+                          ["normalization", "regularization", "augmentation"]),
+    "05_optim": ("Optimizers and learning-rate schedules", ["optim"]),
     "06_architectures": Unit("CNN architectures in PyTorch and transfer learning",
                              ["architectures"], packages=("numpy", "torch")),
     "07_segmentation": Unit("Semantic segmentation: upsampling, metrics, losses and a U-Net",
                             ["segmentation", "segnets"], packages=("numpy", "torch")),
+    "08_detection": Unit("Object detection: IoU, NMS, YOLO and mAP", ["detection", "detectors"],
+                         packages=("numpy", "torch")),
     "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
 }
 
