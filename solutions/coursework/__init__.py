@@ -3,33 +3,12 @@
 Each module is one topic of the course, taught by the notebook of its unit (``notebooks/``; the
 table of units and their modules is in the README).
 
-unit       module(s)                     notebook
-========== ============================= ===============================
-01         linear                        01_linear_classifier.ipynb
-02         layers, losses, gradcheck,    02_mlp_backprop.ipynb
-           mlp, training
-03         conv, cnn                     03_cnn_layers.ipynb
-06         architectures (PyTorch)       06_cnn_architectures.ipynb
-07         segmentation, segnets     07_segmentation.ipynb
-           (PyTorch)
-09         rnn                           09_rnn.ipynb
-========== ============================= ===============================
-
-``backend``, ``data``, ``training``, ``text`` and ``bptt`` are provided helpers: you do not edit them. Your code may
-import NumPy and the Python standard library, nothing else: the grader runs it without other
-packages (SciPy, PyTorch...), since the point of these units is to write it yourself. From unit
-06 on, networks are built with PyTorch (``architectures``, ``segnets``), and the grader lets those modules
-import it. Functions you implement raise
-``NotImplementedError`` until you do; check them from a notebook with
-``from autograder import check; check("linear.svm_loss_naive")`` or grade them all with
-``make grade``.
-=======
 ``backend``, ``checks`` (argument checks), ``data``, ``training``, ``text`` and ``bptt`` are
 provided helpers, and so are ``torch_training`` and ``pretrained`` (unit 06): you do not edit
 them. Your code may import NumPy and the Python standard library, nothing else: the grader runs
 it without other packages (SciPy, PyTorch...), since the point of these units is to write it
-yourself; from unit 06 on, networks are built with PyTorch (``architectures``, ``segnets``), and
-the grader lets those units' modules import it. Functions you implement raise ``NotImplementedError`` until
+yourself; from unit 06 on, networks are built with PyTorch (``architectures``), and the grader
+lets that unit's modules import it. Functions you implement raise ``NotImplementedError`` until
 you do; check them from a notebook with ``from autograder import check;
 check("linear.svm_loss_naive")`` or grade them all with ``make grade``.
 """
