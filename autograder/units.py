@@ -26,7 +26,8 @@ UNITS = {
     "01_linear": ("Linear classifiers", ["linear"]),
     "02_mlp": ("MLPs and backpropagation", ["layers", "losses", "gradcheck", "mlp"]),
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
-    "06_architectures": ("CNN architectures in PyTorch and transfer learning", ["architectures"]),
+    "06_architectures": Unit("CNN architectures in PyTorch and transfer learning",
+                             ["architectures"], packages=("numpy", "torch")),
 }
 
 

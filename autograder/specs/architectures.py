@@ -342,7 +342,7 @@ def se_block(t):
                           Case("20 channels, reduction 4", ((20,), {"reduction": 4},
                                                             (1, 20, 3, 4)))], "se_cases"):
         args, kwargs, shape = case.args
-        student = check_module(t, target, args, kwargs, [shape], seed=101, modes=(False,))
+        student = check_module(t, target, args, kwargs, [shape], seed=101)
         check_attributes(t, student, target, ["fc1", "fc2"])
 
 
