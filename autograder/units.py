@@ -28,6 +28,8 @@ UNITS = {
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
     "06_architectures": Unit("CNN architectures in PyTorch and transfer learning",
                              ["architectures"], packages=("numpy", "torch")),
+    "10_generative": Unit("Autoencoders, VAEs and GANs in PyTorch", ["generative"],
+                          packages=("numpy", "torch")),
 }
 
 
