@@ -321,7 +321,7 @@ def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, name
                                  grad_args, douts, None, True), target)
     expected = t.ref.run(method_call, target, list(args), kwargs, params, method, list(inputs),
                          grad_args, douts)
-    where = f"{_name(target)}.{method} on {label}"
+    where = f"{method}, {label}"
     mistakes = (lambda: t.ref.mistakes(target, method_call, target, list(args), kwargs, params,
                                        method, list(inputs), grad_args, douts))
     if len(names) > 1 and (not got["tuple"] or len(got["outputs"]) != len(names)):
