@@ -10,7 +10,7 @@ from .data import load_digits_split
 
 RING_MODES = 8
 RING_RADIUS = 2.0
-RING_STD = 0.05
+RING_STD = 0.1
 
 
 def load_digits_generative(*, scale="unit", seed=0):

@@ -356,7 +356,7 @@ def test_ring_and_mode_coverage():
     x, labels = data_.make_ring(4000, seed=1)
     centers = data_.ring_centers()
     assert np.allclose(np.linalg.norm(centers, axis=1), 2.0)
-    assert np.abs(x - centers[labels]).max() < 0.05 * 6
+    assert np.abs(x - centers[labels]).max() < data_.RING_STD * 6
     covered, fractions = data_.modes_covered(x)
     assert covered == 8 and np.all(fractions > 0.1)
     collapsed = np.repeat(centers[:2], 500, axis=0)
