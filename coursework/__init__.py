@@ -10,6 +10,7 @@ unit       module(s)                     notebook
            mlp, training
 03         conv, cnn                     03_cnn_layers.ipynb
 06         architectures (PyTorch)       06_cnn_architectures.ipynb
+10         generative (PyTorch)          10_autoencoders_gans.ipynb
 ========== ============================= ===============================
 
 ``backend``, ``data`` and ``training`` are provided helpers: you do not edit them. Your code may

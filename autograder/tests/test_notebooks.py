@@ -15,7 +15,7 @@ from autograder.units import UNITS
 
 nbformat = pytest.importorskip("nbformat")
 
-NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers"]
+NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers", "10_autoencoders_gans"]
 
 
 def cells(stem):
