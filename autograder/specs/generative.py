@@ -17,7 +17,7 @@ import numpy as np
 
 from ..compare import Failed
 from ..spec import Case, Spec
-from ..torch_handles import StudentModule, reference_build, reference_load
+from ..torch_handles import reference_build, reference_load
 from ..torch_ops import gan_step as op_gan_step
 from ..torch_ops import tensor_call
 from .architectures import build_and_check_shapes, check_module
@@ -120,8 +120,9 @@ def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), 
                          "operations (no .item(), float() or NumPy), so gradients can flow")
     expected = t.ref.run(function_call, target, list(args), kwargs, list(grad_args), douts,
                          generators)
-    mistakes = (lambda: t.ref.mistakes(target, function_call, target, list(args), kwargs,
-                                       list(grad_args), douts, generators))
+    def mistakes():
+        return t.ref.mistakes(target, function_call, target, list(args), kwargs,
+                              list(grad_args), douts, generators)
     expected_shapes = t.ref.run(function_shapes, target, list(args), kwargs, generators)
     for name, g, e in zip(names, got["shapes"], expected_shapes):
         if e is not None and g is not None and list(g) != list(e):
@@ -322,8 +323,9 @@ def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, name
     expected = t.ref.run(method_call, target, list(args), kwargs, params, method, list(inputs),
                          grad_args, douts)
     where = f"{method}, {label}"
-    mistakes = (lambda: t.ref.mistakes(target, method_call, target, list(args), kwargs, params,
-                                       method, list(inputs), grad_args, douts))
+    def mistakes():
+        return t.ref.mistakes(target, method_call, target, list(args), kwargs, params,
+                              method, list(inputs), grad_args, douts)
     if len(names) > 1 and (not got["tuple"] or len(got["outputs"]) != len(names)):
         raise Failed(f"{where}: should return {len(names)} tensors ({', '.join(names)})")
     compare_values(t, target, got["outputs"], expected[0], names, where, mistakes, 0)
@@ -399,6 +401,10 @@ def gan_case(seed, n, data_dim, noise_dim, hidden, loss):
     return params_d, params_g, real, noise_dim, seed + 1, loss
 
 
+def _mistakes_of(t, target, recipe, args):
+    return lambda: t.ref.mistakes(target, recipe, *args)
+
+
 def _gan_where(label):
     return f"gan_step({label}): "
 
@@ -414,8 +420,8 @@ def gan_step(t):
         args = (params_d, params_g, real, noise_dim, seed, loss, GAN_LR, 0.25)
         got = t.student.torch("gan_step", *args)
         expected = t.ref.run(gan_effects, *args)
-        mistakes = (lambda: t.ref.mistakes(target, gan_effects, *args))
-        check_gan_effects(t, target, case.label, got, expected, mistakes, params_g)
+        check_gan_effects(t, target, case.label, got, expected,
+                          _mistakes_of(t, target, gan_effects, args), params_g)
 
 
 def check_gan_effects(t, target, label, got, expected, mistakes, params_g):
