@@ -23,6 +23,7 @@ LAB_QUIET := $(PY) -c 'import json, os, sys; p = sys.argv[1]; os.makedirs(os.pat
 help:
 	@echo "make grade [SUBMISSION=dir]   grade a submission (default: this checkout's coursework/)"
 	@echo "make test                     every test, nbval over all notebooks included"
+	@echo "make lint                     ruff over autograder, solutions, coursework, benchmarks"
 	@echo "make lab                      JupyterLab on the course"
 	@echo "make check F=linear.svm_loss_naive   check functions, a module or a unit (F=01)"
 	@echo "make stubs                    regenerate coursework/ from solutions/coursework/"
@@ -55,6 +56,7 @@ sandbox-tools:
 		else echo "note: bubblewrap not installed; the grader falls back to process limits"; fi; }
 
 test: $(VENV)/.installed sandbox-tools
+	$(VENV)/bin/ruff check $(LINTED)
 	$(PY) -m autograder stubs --check
 	$(PY) -m pytest -n 2 --dist loadgroup autograder/tests
 	PYTHONPATH=$(CURDIR)/solutions $(PY) -m pytest -p no:cacheprovider $(NBVAL_FLAGS) notebooks
@@ -62,6 +64,13 @@ test: $(VENV)/.installed sandbox-tools
 	elif command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; }; then \
 		$(MAKE) --no-print-directory smoke; \
 	else echo "note: browser smoke test not run: install Debian's chromium (apt-get install chromium), then make smoke"; fi
+
+# ruff's rules and exclusions are in pyproject.toml ([tool.ruff]).
+LINTED := autograder solutions coursework benchmarks
+
+.PHONY: lint
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check $(LINTED)
 
 unit-test: $(VENV)/.installed
 	$(PY) -m pytest -n 2 --dist loadgroup autograder/tests

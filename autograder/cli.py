@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import engine, report, stubs
-from .paths import REFERENCE_PACKAGE, REPO_ROOT, STUBS_PACKAGE
+from .paths import REFERENCE_PACKAGE, STUBS_PACKAGE
 from .sandbox import Limits
 from .units import UnknownUnit
 
@@ -29,17 +29,38 @@ def _limits(args):
 
 
 def cmd_grade(args):
-    result = engine.grade(args.submission, args.unit, limits=_limits(args))
-    print(report.table(result))
+    limits = _limits(args)
+    try:
+        result = engine.grade(args.submission, args.unit, limits=limits)
+    except (engine.UsageError, UnknownUnit):
+        raise
+    except Exception as exc:  # a fault of the grader: the report still says so, then exit 1
+        if args.json:
+            report.write_json(args.json, {
+                "submission": report.safe_text(str(args.submission)), "total": 0.0, "max": 0.0,
+                "units": {}, "error": report.safe_text(
+                    f"grader fault: {type(exc).__name__}: {exc}")[:2000]})
+        raise
+    # The report first (it is what counts), then the table; every string is made encodable.
     if args.json:
         report.write_json(args.json, result)
-        print(f"JSON report written to {args.json}")
+    if args.feedback:
+        report.write_json(args.feedback, report.student_view(result))
+    _print(report.table(result))
+    if args.json:
+        _print(f"JSON report written to {args.json}")
     if result.get("grader_faults"):
         # The scores of these functions are not trustworthy: a fault of the grader (exit 1).
         print(f"error: the grader itself failed on {', '.join(result['grader_faults'])}; "
               "please report it", file=sys.stderr)
         return 1
     return 0
+
+
+def _print(text):
+    """Print whatever the terminal's encoding: what it cannot show is escaped."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
 
 
 def cmd_grade_many(args):
@@ -91,7 +112,10 @@ def build_parser():
                    "(default: this checkout)")
     p.add_argument("--unit", action="append", help="unit to grade: 01, 01_linear or linear "
                    "(repeatable; default all)")
-    p.add_argument("--json", help="also write the JSON report here")
+    p.add_argument("--json", help="also write the JSON report here (with its instructor-only "
+                   "part: the full verdicts of hidden cases)")
+    p.add_argument("--feedback", help="also write the report a student may see here (without "
+                   "the instructor-only part)")
     p.add_argument("--timeout", type=float, help="seconds per call (default 10)")
     p.add_argument("--memory", type=int, help="memory cap of the worker in MB (default 2048)")
     p.set_defaults(func=cmd_grade)

@@ -1,10 +1,15 @@
 """Comparisons that produce verdicts a student can act on.
 
 Every check raises ``Failed(message, hint)`` with the first thing that is wrong, in this order:
-nothing returned, wrong type, wrong shape, wrong dtype, NaN or inf, wrong values (the relative error
-of the whole array, the entry that is off the most, and the two values there). The pass criterion
+nothing returned, wrong type, wrong shape, wrong dtype, NaN or inf, wrong values. The pass criterion
 is elementwise and relative (to each entry, or to 0.1% of the largest entry for small ones) and
 meant for float64: an implementation that is mathematically right passes whatever order it sums in.
+A verdict on values reports the figure that rule measured: the entry with the largest elementwise
+relative error, that error, the tolerance, and the two values there.
+
+``Failed.kind`` says what went wrong ("missing", "type", "shape", "dtype", "nonfinite",
+"values", "other") and ``Failed.error`` the relative error when values were compared: a verdict on
+a hidden case shows the student only these two.
 """
 
 import math
@@ -17,10 +22,22 @@ DEFAULT_RTOL = 1e-6
 class Failed(AssertionError):
     """A verdict: what is wrong (message) and, when recognised, the likely mistake (hint)."""
 
-    def __init__(self, message, hint=None):
+    def __init__(self, message, hint=None, *, kind="other", error=None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.kind = kind
+        self.error = error
+
+    def summary(self):
+        """What a student may see of this failure on a hidden case: its kind and error size."""
+        words = {"missing": "nothing was returned", "type": "a result of the wrong type",
+                 "shape": "a result of the wrong shape", "dtype": "a result of the wrong dtype",
+                 "nonfinite": "NaN or inf in the result", "values": "wrong values"}
+        text = words.get(self.kind, "a wrong result")
+        if self.error is not None:
+            text += f" (largest relative error {self.error:.2g})"
+        return text
 
 
 def _fmt(x):
@@ -36,6 +53,8 @@ def _where(index):
 def describe(value):
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, np.generic):
+        return f"a NumPy scalar of dtype {value.dtype}"
     if isinstance(value, tuple):
         return f"a tuple of {len(value)} values"
     if isinstance(value, list):
@@ -49,15 +68,15 @@ def describe(value):
 def as_scalar(name, got):
     """A real number from ``got`` (Python number, NumPy scalar or 0-d array), or Failed."""
     if got is None:
-        raise Failed(f"{name} is None: did you forget to return it?")
-    if isinstance(got, bool):
-        raise Failed(f"{name} should be a number, got a bool")
+        raise Failed(f"{name} is None: did you forget to return it?", kind="missing")
+    if isinstance(got, (bool, np.bool_)):
+        raise Failed(f"{name} should be a number, got a bool", kind="type")
     if isinstance(got, (int, float)):
         return float(got)
     if isinstance(got, (np.ndarray, np.generic)) and np.ndim(got) == 0:
         if np.asarray(got).dtype.kind in "iuf":
             return float(got)
-    raise Failed(f"{name} should be a single number (a float), got {describe(got)}")
+    raise Failed(f"{name} should be a single number (a float), got {describe(got)}", kind="type")
 
 
 def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
@@ -65,26 +84,27 @@ def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
     value = as_scalar(name, got)
     if math.isnan(value) or math.isinf(value):
         raise Failed(f"{name} is {value} but should be {_fmt(expected)}: an overflow? "
-                     "(exp of large scores, log of 0)")
+                     "(exp of large scores, log of 0)", kind="nonfinite")
     error = abs(value - expected) / max(abs(expected), 1e-12)
     if abs(value - expected) > atol and error > rtol:
         raise Failed(f"{name} is {_fmt(value)} but should be {_fmt(expected)} "
-                     f"(relative error {error:.2g})")
+                     f"(relative error {error:.2g}, tolerance {rtol:.2g})", kind="values",
+                     error=error)
 
 
 def as_array(name, got, expected):
     """Check type, shape and dtype of ``got`` against the expected array; return it."""
     if got is None:
-        raise Failed(f"{name} is None: did you forget to return it?")
+        raise Failed(f"{name} is None: did you forget to return it?", kind="missing")
     if not isinstance(got, np.ndarray):
         if isinstance(got, (list, tuple)):
             raise Failed(f"{name} should be a NumPy array of shape {expected.shape}, got "
-                         f"{describe(got)}")
-        if np.ndim(got) == 0 and expected.ndim == 0:
-            got = np.asarray(got)
+                         f"{describe(got)}", kind="type")
+        if expected.ndim == 0 and isinstance(got, (int, float, complex, np.generic)):
+            got = np.asarray(got)  # a number where a 0-d array is expected: compare the value
         else:
             raise Failed(f"{name} should be an array of shape {expected.shape}, got "
-                         f"{describe(got)}")
+                         f"{describe(got)}", kind="type")
     if got.shape != expected.shape:
         extra = ""
         if got.ndim == 2 and got.shape[::-1] == expected.shape:
@@ -92,16 +112,18 @@ def as_array(name, got, expected):
         elif got.size == expected.size:
             extra = " (same number of elements: reshape it?)"
         raise Failed(f"{name} has shape {got.shape} but should have shape {expected.shape}"
-                     f"{extra}")
+                     f"{extra}", kind="shape")
     if expected.dtype.kind == "f":
         if got.dtype.kind not in "f":
             raise Failed(f"{name} has dtype {got.dtype} but should be floating point "
-                         f"({expected.dtype}); integer arithmetic loses the fractions")
+                         f"({expected.dtype}); integer arithmetic loses the fractions",
+                         kind="dtype")
         if got.dtype.itemsize < expected.dtype.itemsize:
             raise Failed(f"{name} has dtype {got.dtype} but should keep {expected.dtype}: "
-                         "do not cast to a lower precision")
+                         "do not cast to a lower precision", kind="dtype")
     elif expected.dtype.kind in "iu" and got.dtype.kind not in "iu":
-        raise Failed(f"{name} has dtype {got.dtype} but should hold integers ({expected.dtype})")
+        raise Failed(f"{name} has dtype {got.dtype} but should hold integers ({expected.dtype})",
+                     kind="dtype")
     return got
 
 
@@ -129,26 +151,37 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
             index = tuple(np.argwhere(bad)[0])
             kind = "NaN" if np.isnan(got[index]) else "inf"
             raise Failed(f"{name} contains {kind} (first at {_where(index)}, {int(bad.sum())} "
-                         "elements in all): an overflow, a division by zero, or log of 0?")
+                         "elements in all): an overflow, a division by zero, or log of 0?",
+                         kind="nonfinite")
     if expected.dtype.kind in "iub":
         wrong = got != expected
         if wrong.any():
             index = tuple(np.argwhere(wrong)[0])
             raise Failed(f"{name} differs in {int(wrong.sum())} of {wrong.size} entries; first "
-                         f"at {_where(index)}: got {got[index]}, expected {expected[index]}")
+                         f"at {_where(index)}: got {got[index]}, expected {expected[index]}",
+                         kind="values", error=1.0)
         return
-    error, _ = array_error(got, expected)
+    error, worst = array_error(got, expected)
     if error > rtol:
-        # The verdict speaks of the whole array (how far off, relative to its size) and of the
-        # entry that is off the most in absolute terms: the numbers a student can act on.
-        difference = np.abs(got.astype(np.float64) - expected.astype(np.float64))
-        worst = np.unravel_index(int(np.argmax(difference)), difference.shape)
-        size = float(np.linalg.norm(expected.astype(np.float64)))
-        overall = float(np.linalg.norm(difference)) / size if size > 0 else float("inf")
-        where = _where(worst) if worst else "the value"
-        raise Failed(f"{name} is wrong: relative error {overall:.2g} overall "
-                     f"(|got - expected| / |expected|); most off at {where}: got "
-                     f"{_fmt(got[worst])}, expected {_fmt(expected[worst])}")
+        # Report the figure the pass rule measured: the entry with the largest elementwise
+        # relative error, that error and the tolerance, so the number never contradicts the
+        # verdict.
+        where = f"entry {_where(worst)}" if worst else "the value"
+        floor = max(1e-3 * float(np.max(np.abs(expected))), 1e-12)
+        small = abs(expected[worst]) < floor
+        relative = ("relative to 0.1% of the largest entry" if small else "relative")
+        count = _count_off(got, expected, rtol)
+        raise Failed(f"{name} is wrong: {where} is off by {error:.2g} {relative} (tolerance "
+                     f"{rtol:.2g}): got {_fmt(got[worst])}, expected {_fmt(expected[worst])}"
+                     + (f"; {count} of {expected.size} entries are off" if expected.size > 1
+                        else ""), kind="values", error=error)
+
+
+def _count_off(got, expected, rtol):
+    got = got.astype(np.float64) if got.dtype.kind != "c" else got
+    expected = expected.astype(np.float64) if expected.dtype.kind != "c" else expected
+    floor = max(1e-3 * float(np.max(np.abs(expected))), 1e-12)
+    return int((np.abs(got - expected) / np.maximum(np.abs(expected), floor) > rtol).sum())
 
 
 def close(name, got, expected, *, rtol=DEFAULT_RTOL):
@@ -160,21 +193,22 @@ def close(name, got, expected, *, rtol=DEFAULT_RTOL):
         close_array(name, got, expected, rtol=rtol)
     elif isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-            raise Failed(f"{name} should be {len(expected)} values, got {describe(got)}")
+            raise Failed(f"{name} should be {len(expected)} values, got {describe(got)}",
+                         kind="type")
         for i, (g, e) in enumerate(zip(got, expected)):
             close(f"{name}[{i}]", g, e, rtol=rtol)
     elif isinstance(expected, dict):
         if not isinstance(got, dict):
             raise Failed(f"{name} should be a dict with keys {sorted(expected)}, got "
-                         f"{describe(got)}")
+                         f"{describe(got)}", kind="type")
         missing = sorted(set(expected) - set(got))
         if missing:
-            raise Failed(f"{name} lacks the keys {missing}")
+            raise Failed(f"{name} lacks the keys {missing}", kind="type")
         for key in expected:
             close(f"{name}[{key!r}]", got[key], expected[key], rtol=rtol)
     elif expected is None:
         if got is not None:
-            raise Failed(f"{name} should be None, got {describe(got)}")
+            raise Failed(f"{name} should be None, got {describe(got)}", kind="type")
     else:
         raise TypeError(f"close: cannot compare with a {type(expected).__name__}")
 

@@ -9,10 +9,18 @@ The report schema (stable; documented in the README):
                                        | "not_implemented",
                              "message": str, "hint": str | null}}}}}
 
-Optional keys: "seconds" (grading time), "output" (the tail of what the student's code printed),
-"grader_faults" (keys of functions whose test hit a bug of the grader itself; each such entry also
-has "grader_fault": true), "refused" ({"coursework/x.py": why}: files of the submission that staging
-did not take, see ``staging.py``).
+Optional keys: "seconds" (grading time), "output" (the tail of what the student's code printed
+during public cases), "grader_faults" (keys of functions whose test hit a bug of the grader itself;
+each such entry also has "grader_fault": true), "refused" ({"coursework/x.py": why}: files of the
+submission that staging did not take, see ``staging.py``), and "instructor": the part never shown
+to students (``report.student_view`` drops it, the table never prints it):
+
+    {"functions": {key: {"message": str, "hint": str | null}},   # full verdicts on hidden cases
+     "output": str}                                               # printed during hidden cases
+
+A verdict on a hidden case tells the student only that a hidden case failed, how (wrong shape,
+NaN, wrong values...) and the size of the error; its inputs, the values and the student's own
+messages about them are in the instructor part.
 """
 
 import os
@@ -27,7 +35,7 @@ from .compare import Failed
 from .paths import PACKAGE_DIR, REPO_ROOT
 from .runner import Student, StudentFault
 from .sandbox import Limits
-from .spec import Trial
+from .spec import CURRENT, Trial
 from .units import UNITS, resolve_units, specs_of, unit_packages
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed", "not_implemented")
@@ -104,30 +112,74 @@ def run_test(test, trial):
 
     Whatever the submission does, the entry has a status and a message. An exception that is not
     a verdict (a bug of the grader met by unusual output) costs only this function and is marked
-    ``grader_fault``; a missing reference (GraderFault) stops grading.
+    ``grader_fault``; a missing reference (GraderFault) stops grading. An entry whose failure
+    happened on a hidden case carries the full text under "instructor" (moved out of the entry by
+    ``grade``).
     """
     entry = {"score": 0.0, "max": test.points, "status": "passed", "message": "", "hint": None}
+    name = test.key.split(".", 1)[1]
+    CURRENT.reset()
     try:
         test.func(trial)
         entry["score"] = test.points
         entry["message"] = "all checks passed"
     except Failed as failure:
         entry.update(status="failed", message=failure.message, hint=failure.hint)
+        if CURRENT.hidden:
+            entry["instructor"] = {"message": failure.message, "hint": failure.hint}
+            entry["message"] = (f"{name}: failed on hidden case {max(CURRENT.hidden_seen, 1)}: "
+                                f"{failure.summary()}")
     except StudentFault as fault:
-        entry.update(status=fault.status, message=_error_message(fault))
+        message = _error_message(fault)
         if fault.status == "not_implemented":
-            entry["message"] = "not implemented yet (it raises NotImplementedError)"
+            message = "not implemented yet (it raises NotImplementedError)"
         elif fault.status == "crashed" and fault.detail:
-            entry["message"] += "; its last output: " + fault.detail.strip()[-300:]
+            message += "; its last output: " + fault.detail.strip()[-300:]
+        entry.update(status=fault.status, message=message)
+        if fault.status != "not_implemented" and CURRENT.hidden:
+            entry["instructor"] = {"message": message, "hint": None}
+            kind = fault.message.split(":", 1)[0] if fault.status == "error" else fault.status
+            entry["message"] = (f"{name}: on hidden case {max(CURRENT.hidden_seen, 1)}: "
+                                + _hidden_fault(fault.status, kind))
+        elif fault.status != "not_implemented" and CURRENT.label:
+            entry["message"] = f"{name}({CURRENT.label}): {message}"
     except oracle_mod.GraderFault:
         raise
     except Exception as exc:  # noqa: BLE001 - see the docstring
         entry.update(status="error", grader_fault=True,
                      message=f"the grader could not check this function ({type(exc).__name__}: "
                              f"{exc}); this is a fault of the grader, please report it")
+        if CURRENT.hidden:
+            entry["instructor"] = {"message": entry["message"], "hint": None}
+            entry["message"] = (f"the grader could not check this function on hidden case "
+                                f"{max(CURRENT.hidden_seen, 1)}; this is a fault of the grader, "
+                                "please report it")
+    finally:
+        CURRENT.reset()
     entry["message"] = _printable(entry["message"]) or entry["status"]
     entry["hint"] = _printable(entry["hint"])
+    if "instructor" in entry:
+        entry["instructor"] = {k: _printable(v) for k, v in entry["instructor"].items()}
     return entry
+
+
+def _hidden_fault(status, kind):
+    if status == "error":
+        kind = kind if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,60}", kind or "") else "an error"
+        return f"the code raised {kind}"
+    return {"timeout": "the call did not finish within the time limit",
+            "crashed": "the worker process died"}.get(status, status)
+
+
+def _one_blas_thread():
+    """The judge's reference computations on one BLAS thread: on a busy machine a threaded BLAS
+    spinning against other processes makes a 0.1 s product take seconds."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency of scikit-learn
+        import contextlib
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), oracle=None,
@@ -147,8 +199,8 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
         report["refused"] = {_printable(k, 200): _printable(v, 300)
                              for k, v in staged.refused.items()}
     limits = replace(limits, packages=unit_packages(unit_names))
-    with staged, Student(staged.path, limits, use_bwrap=use_bwrap,
-                         hidden=default_hidden(submission, hidden)) as student:
+    with staged, _one_blas_thread(), Student(staged.path, limits, use_bwrap=use_bwrap,
+                                             hidden=default_hidden(submission, hidden)) as student:
         report["containment"] = student.containment.note
         student.deadline = started + budget_seconds
         trial = Trial(student, oracle, public_only=public_only)
@@ -172,8 +224,18 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
                 report["total"] += unit_report["score"]
                 report["max"] += unit_report["max"]
         output = student.output().strip()
+        hidden_output = student.hidden_output().strip()
     if output:
         report["output"] = _printable_output(output)
+    instructor = {}
+    for unit in report["units"].values():
+        for key, entry in unit["functions"].items():
+            if "instructor" in entry:
+                instructor.setdefault("functions", {})[key] = entry.pop("instructor")
+    if hidden_output:
+        instructor["output"] = _printable_output(hidden_output)
+    if instructor:
+        report["instructor"] = instructor
     faults = [k for u in report["units"].values() for k, e in u["functions"].items()
               if e.get("grader_fault")]
     if faults:

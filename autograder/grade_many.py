@@ -1,51 +1,101 @@
-"""Grade every subdirectory of a folder as one student's submission, in parallel.
+"""Grade every entry of a folder as one student's submission, in parallel.
 
-Each student gets ``OUT/<student>.json`` (written atomically); ``OUT/grades.csv`` holds the totals.
+Every entry of the folder gets a row in ``OUT/grades.csv``: a folder is graded (or refused with
+the reason when it holds no ``coursework`` package), anything else (a file, a link, a device) is
+refused with the reason; names that start with a dot are entries like any other. Each student's
+full report is ``OUT/reports/<digest>.json`` (written atomically), where the digest is computed
+from the bytes of the folder name: report file names never depend on the length or the characters
+of a name. ``OUT/index.csv`` maps every student to their report, and the ``report`` column of
+``grades.csv`` names it too; ``OUT/feedback/<digest>.json`` is what may be returned to the
+student (no instructor-only details of hidden cases). Every cell of both CSV files is safe to open
+in a spreadsheet (no cell starts a formula).
+
 Students whose report already exists are skipped unless ``force``: an interrupted run resumes
-where it stopped. A submission that cannot be graded at all (no ``coursework`` package) still gets
-a report saying why, with zero points.
+where it stopped.
 """
 
+import hashlib
 import json
 import os
+import stat
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from tqdm import tqdm
 
 from . import engine, report
-from .units import UNITS, resolve_units
+from .units import resolve_units
+
+REPORTS = "reports"
+FEEDBACK = "feedback"
 
 
-def _student_dirs(submissions):
-    return sorted(p for p in Path(submissions).iterdir() if p.is_dir()
-                  and not p.name.startswith("."))
+def report_name(name):
+    """The file name of a student's report: a digest of the name's bytes, whatever they are."""
+    raw = os.fsencode(name) if isinstance(name, str) else bytes(name)
+    return hashlib.sha256(raw).hexdigest()[:24] + ".json"
 
 
-def _empty_report(student_dir, units, reason):
-    return {"submission": str(student_dir), "total": 0.0, "max": 0.0, "error": reason,
-            "units": {}}
+def _entries(submissions):
+    """(name, path, reason) for every entry; reason is None for a folder to grade."""
+    out = []
+    with os.scandir(submissions) as it:
+        for entry in it:
+            try:
+                mode = os.lstat(entry.path).st_mode
+            except OSError as exc:
+                out.append((entry.name, Path(entry.path), f"cannot be read ({exc.strerror})"))
+                continue
+            if stat.S_ISLNK(mode):
+                reason = "a symbolic link, not a folder (links are never followed)"
+            elif not stat.S_ISDIR(mode):
+                reason = "not a folder"
+            else:
+                reason = None
+            out.append((entry.name, Path(entry.path), reason))
+    return sorted(out, key=lambda e: os.fsencode(e[0]))
 
 
-def grade_one(student_dir, out_dir, units, limits, hidden):
-    """Grade one student and write their report; return (name, report)."""
+def _empty_report(student_dir, reason):
+    return {"submission": report.safe_text(str(student_dir)), "total": 0.0, "max": 0.0,
+            "error": report.safe_text(reason), "units": {}}
+
+
+def grade_one(student_dir, out_dir, units, limits, hidden, reason=None):
+    """Grade one student (or record why not) and write their reports; return (name, report).
+    Never raises for a student's sake: a failure to grade or to write is in the result."""
     student_dir = Path(student_dir)
+    if reason is not None:
+        result = _empty_report(student_dir, reason)
+    else:
+        try:
+            result = engine.grade(student_dir, units, limits=limits, hidden=hidden)
+        except engine.UsageError as exc:
+            result = _empty_report(student_dir, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
+            result = _empty_report(student_dir,
+                                   f"grader fault: {type(exc).__name__}: {exc}"[:500])
+    result = report.safe_strings(result)
+    name = report_name(student_dir.name)
     try:
-        result = engine.grade(student_dir, units, limits=limits, hidden=hidden)
-    except engine.UsageError as exc:
-        result = _empty_report(student_dir, units, str(exc))
-    except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
-        result = _empty_report(student_dir, units,
-                               f"grader fault: {type(exc).__name__}: {exc}"[:500])
-    report.write_json(Path(out_dir) / f"{student_dir.name}.json", result)
+        report.write_json(Path(out_dir) / REPORTS / name, result)
+        report.write_json(Path(out_dir) / FEEDBACK / name, report.student_view(result))
+    except OSError as exc:  # the row still says what happened
+        result = dict(result, error=f"the report could not be written: {exc.strerror}")
     return student_dir.name, result
 
 
-def _row(name, result, units):
-    row = {"student": name, "total": result.get("total", 0.0), "max": result.get("max", 0.0),
-           "units": {u: d["score"] for u, d in result.get("units", {}).items()},
-           "status": "ungradable: " + result["error"] if result.get("error") else "graded"}
-    return row
+def _row(name, result, reason=None):
+    if reason is not None:
+        status = "refused: " + reason
+    elif result.get("error"):
+        status = "ungradable: " + result["error"]
+    else:
+        status = "graded"
+    return {"student": name, "total": result.get("total", 0.0), "max": result.get("max", 0.0),
+            "units": {u: d.get("score", 0.0) for u, d in result.get("units", {}).items()
+                      if isinstance(d, dict)},
+            "status": status, "report": f"{REPORTS}/{report_name(name)}"}
 
 
 def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=None,
@@ -54,39 +104,51 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
     submissions = Path(submissions)
     if not submissions.is_dir():
         raise engine.UsageError(f"submissions folder {str(submissions)!r} is not a directory")
+    if workers < 1:
+        raise engine.UsageError(f"--workers must be at least 1, got {workers}")
     unit_names = resolve_units(units)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    students = _student_dirs(submissions)
-    if workers < 1:
-        raise engine.UsageError(f"--workers must be at least 1, got {workers}")
-    todo = [s for s in students if force or not (out / f"{s.name}.json").exists()]
-    hidden = [str(out.resolve()), str(submissions.resolve())]
-    with tqdm(total=len(students), initial=len(students) - len(todo), unit="student",
+    out_real = out.resolve()
+    entries = []
+    for name, path, reason in _entries(submissions):
+        if reason is None and path.resolve() == out_real:
+            reason = "the output folder of this run"
+        entries.append((name, path, reason))
+    done = {}
+    todo = []
+    for name, path, reason in entries:
+        existing = out / REPORTS / report_name(name)
+        if reason is None and not force and existing.is_file():
+            try:
+                done[name] = json.loads(existing.read_text(encoding="utf-8"))
+                continue
+            except (OSError, ValueError):
+                pass
+        todo.append((name, path, reason))
+    hidden = [str(out_real), str(submissions.resolve())]
+    results = dict(done)
+    with tqdm(total=len(entries), initial=len(entries) - len(todo), unit="student",
               disable=not progress, desc="grading") as bar:
         if workers == 1:
-            for s in todo:
-                grade_one(s, out, unit_names, limits, hidden)
+            for name, path, reason in todo:
+                results[name] = grade_one(path, out, unit_names, limits, hidden, reason)[1]
                 bar.update(1)
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(grade_one, s, out, unit_names, limits, hidden)
-                           for s in todo]
+                futures = {pool.submit(grade_one, path, out, unit_names, limits, hidden,
+                                       reason): name for name, path, reason in todo}
                 for future in as_completed(futures):
                     try:
-                        future.result()
-                    except Exception:  # noqa: BLE001 - a pool process died: no report, a row
-                        pass
+                        results[futures[future]] = future.result()[1]
+                    except Exception as exc:  # noqa: BLE001 - a pool process died
+                        results[futures[future]] = _empty_report(
+                            futures[future], f"grader fault: {type(exc).__name__}")
                     bar.update(1)
-    rows = []
-    for s in students:
-        path = out / f"{s.name}.json"
-        try:
-            result = json.loads(path.read_text())
-        except (OSError, ValueError):
-            result = _empty_report(s, unit_names, "no readable report")
-        rows.append(_row(s.name, result, unit_names))
+    rows = [_row(name, results.get(name) or _empty_report(path, "no report"), reason)
+            for name, path, reason in entries]
     report.atomic_write(out / "grades.csv", report.grades_csv(rows, unit_names))
+    report.atomic_write(out / "index.csv", report.index_csv(rows))
     return rows
 
 

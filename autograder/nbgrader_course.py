@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 
 from . import contained_kernel, engine, report, staging, stubs
+from .grade_many import report_name
 from .paths import NOTEBOOKS_DIR, REFERENCE_PACKAGE, REPO_ROOT
 from .units import UNITS, available_units, resolve_units, specs_of
 
@@ -489,13 +490,18 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                 if student not in autograded:
                     log(f"warning: {student}/{unit} was submitted but has no autograded copy "
                         "(did its kernel die during autograde?); it was not synced")
+            index_rows = []
             for student in autograded:
                 with tempfile.TemporaryDirectory(prefix="sync-") as tmp:
                     staged = _stage(course_dir, unit, student, entry["editable"],
                                     Path(tmp) / "submission")
                     result = engine.grade(staged, [unit], hidden=[course_dir])
                 functions = result["units"].get(unit, {}).get("functions", {})
-                report.write_json(reports_dir / unit / f"{student}.json", result)
+                # named by a digest of the id (a long or odd id must not stop the sync);
+                # index.csv maps ids to report files
+                report.write_json(reports_dir / unit / report_name(student), result)
+                index_rows.append({"student": student,
+                                   "report": f"{unit}/{report_name(student)}"})
                 cells, missing = {}, []
                 for notebook, graded in entry["notebooks"].items():
                     for grade_id, cell in graded.items():
@@ -524,6 +530,8 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                 results[unit][student] = {"score": result["total"], "max": result["max"],
                                           "cells": cells}
                 log(f"{unit}  {student:<20} {result['total']:g} / {result['max']:g}")
+            if index_rows:
+                report.atomic_write(reports_dir / unit / "index.csv", report.index_csv(index_rows))
     return results
 
 

@@ -122,6 +122,16 @@ class Oracle:
             self.recording["outputs"][key] = wire.encode(result)
         return result
 
+    def provided(self, module):
+        """Fingerprints of the functions of ``module`` the course provides (reference functions
+        without a solution region): the rules about loops do not count their loops."""
+        if self.recorded is not None:
+            return set(self.recorded.get("provided", []))
+        found = _reference_provided(module)
+        if self.recording is not None:
+            self.recording["provided"] = sorted(set(self.recording.get("provided", [])) | found)
+        return found
+
     def mistakes(self, target, recipe, *args, **kwargs):
         """[(description, output)] of every known mistake of ``target`` on these inputs: the
         recipe run with ``target`` replaced by each mistaken variant."""
@@ -152,6 +162,25 @@ class Oracle:
         return self._mistakes[module].get(target, [])
 
 
+_PROVIDED = {}
+
+
+def _reference_provided(module):
+    """Fingerprints of the provided functions of the reference's ``module``, computed once per
+    state of its file."""
+    from .rules import provided_fingerprints
+
+    path = Path(REFERENCE_PACKAGE) / f"{module}.py"
+    try:
+        info = path.stat()
+    except OSError:
+        return set()
+    key = (module, info.st_mtime_ns, info.st_size)
+    if key not in _PROVIDED:
+        _PROVIDED[key] = provided_fingerprints({module: path.read_text(encoding="utf-8")})
+    return _PROVIDED[key]
+
+
 def _apply(recipe, cw, args, kwargs):
     if isinstance(recipe, str):
         module, _, name = recipe.partition(".")
@@ -174,6 +203,8 @@ def load_recorded(modules, directory=RECORDED_DIR):
             data = json.loads(path.read_text())
             merged["outputs"].update(data["outputs"])
             merged["mistakes"].update(data["mistakes"])
+            merged.setdefault("provided", [])
+            merged["provided"] = sorted(set(merged["provided"]) | set(data.get("provided", [])))
     return merged if found else None
 
 

@@ -1,9 +1,16 @@
-"""Reports for people (a table) and machines (JSON, CSV), written atomically."""
+"""Reports for people (a table) and machines (JSON, CSV), written atomically.
+
+A report may carry an ``"instructor"`` part (the full verdicts of hidden cases, what the code
+printed during them): ``student_view`` drops it, and ``table`` never shows it. Every string is
+made encodable (``safe_strings``) before it is written, and every CSV cell is safe to open in a
+spreadsheet (``csv_cell``).
+"""
 
 import csv
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -30,8 +37,35 @@ def atomic_write(path, text):
         raise
 
 
+def safe_text(text):
+    """``text`` with lone surrogates (from undecodable file names or hostile messages) escaped,
+    so that it can be printed and written as UTF-8."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def safe_strings(value):
+    """A copy of a report whose strings (keys included) are all ``safe_text``."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {safe_text(k): safe_strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [safe_strings(v) for v in value]
+    return value
+
+
+def student_view(report):
+    """The report without its instructor-only part: what may be returned to a student."""
+    return {k: v for k, v in report.items() if k != "instructor"}
+
+
 def write_json(path, report):
-    atomic_write(path, json.dumps(report, indent=2, sort_keys=False) + "\n")
+    atomic_write(path, json.dumps(safe_strings(report), indent=2, sort_keys=False) + "\n")
 
 
 def _points(x):
@@ -40,6 +74,7 @@ def _points(x):
 
 def table(report, *, width=100):
     """The per-function table printed by ``grade``."""
+    report = safe_strings(student_view(report))
     lines = [f"Submission: {report['submission']}"]
     for unit, data in report["units"].items():
         lines.append("")
@@ -67,12 +102,37 @@ def _wrap(text, width, indent):
                          break_long_words=True) or [indent]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def csv_cell(text, limit=1000):
+    """A cell safe for spreadsheets: control characters replaced, bounded, and a leading
+    quote before anything a spreadsheet would read as a formula (=, +, -, @, tab, CR)."""
+    text = _CONTROL.sub("?", safe_text(text))
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r", "|", "%"):
+        text = "'" + text
+    return text
+
+
 def grades_csv(rows, units):
-    """CSV text: student, total, max, one column per unit."""
+    """CSV text: student, total, max, one column per unit, status, report file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student", "total", "max", *units, "status"])
+    writer.writerow(["student", "total", "max", *units, "status", "report"])
     for row in rows:
-        writer.writerow([row["student"], _points(row["total"]), _points(row["max"]),
-                         *[_points(row["units"].get(u, 0.0)) for u in units], row["status"]])
+        writer.writerow([csv_cell(row["student"]), _points(row["total"]), _points(row["max"]),
+                         *[_points(row["units"].get(u, 0.0)) for u in units],
+                         csv_cell(row["status"]), csv_cell(row.get("report", ""))])
+    return buffer.getvalue()
+
+
+def index_csv(rows):
+    """CSV text: each student's name and the file of their report."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "report"])
+    for row in rows:
+        writer.writerow([csv_cell(row["student"]), csv_cell(row.get("report", ""))])
     return buffer.getvalue()

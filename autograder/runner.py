@@ -54,6 +54,28 @@ class StudentCrash(StudentFault):
     status = "crashed"
 
 
+def clean_text(value, limit=2000):
+    """A string from the worker made safe for the judge: only a str is taken (anything else the
+    worker sends in its place becomes a placeholder, never str() of a structure of any depth),
+    cut to ``limit`` characters, lone surrogates (which no file or terminal can encode) escaped."""
+    if isinstance(value, BaseException):
+        value = value.args[0] if value.args and isinstance(value.args[0], str) else \
+            type(value).__name__
+    if not isinstance(value, str):
+        return f"<a {type(value).__name__}, not text>"
+    value = value[:limit]
+    return value.encode("utf-8", "backslashreplace").decode("utf-8") if _has_surrogate(value) \
+        else value
+
+
+def _has_surrogate(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def numpy_site_dir():
     """The site-packages folder that holds NumPy, for the worker's sys.path."""
     return str(Path(np.__file__).resolve().parent.parent)
@@ -117,6 +139,11 @@ class Worker:
         self.generation = 0  # incremented at every start: Handles of older workers are stale
         self.output = bytearray()
         self.output_dropped = 0
+        # While ``redirect`` is set (a hidden case is in progress), what the code prints goes to
+        # ``hidden_out``, for the instructor only: it may echo the hidden inputs.
+        self.redirect = False
+        self.hidden_out = bytearray()
+        self.hidden_dropped = 0
         self._dir = None
         self._copy = None
         self._seq = 0
@@ -287,10 +314,15 @@ class Worker:
             if not chunk:
                 return
             read += len(chunk)
-            room = self.limits.output_bytes - len(self.output)
+            sink = self.hidden_out if self.redirect else self.output
+            room = self.limits.output_bytes - len(sink)
             if room > 0:
-                self.output += chunk[:room]
-            self.output_dropped += max(0, len(chunk) - max(room, 0))
+                sink += chunk[:room]
+            dropped = max(0, len(chunk) - max(room, 0))
+            if self.redirect:
+                self.hidden_dropped += dropped
+            else:
+                self.output_dropped += dropped
 
     def _crashed(self, what):
         code = None
@@ -301,8 +333,8 @@ class Worker:
                 pass
         self._drain_output_safely()
         self.kill()
-        return StudentCrash(f"the worker process died during {what} ({describe_exit(code, self.use_bwrap)})",
-                            self.captured_output())
+        return StudentCrash(f"the worker process died during {what} "
+                            f"({describe_exit(code, self.use_bwrap)})", self.captured_output())
 
     def _drain_output_safely(self):
         try:
@@ -310,10 +342,12 @@ class Worker:
         except Exception:
             pass
 
-    def captured_output(self):
-        text = self.output.decode("utf-8", errors="replace")
-        if self.output_dropped:
-            text += f"\n[... {self.output_dropped} more bytes of output not kept]"
+    def captured_output(self, hidden=False):
+        data, dropped = ((self.hidden_out, self.hidden_dropped) if hidden
+                         else (self.output, self.output_dropped))
+        text = data.decode("utf-8", errors="replace")
+        if dropped:
+            text += f"\n[... {dropped} more bytes of output not kept]"
         return text
 
 
@@ -358,6 +392,8 @@ class Student:
         self.deadline = None  # time.monotonic() past which no call is made (the grading budget)
         self._imported = set()  # (worker generation, module) imported without fault
         self._import_faults = {}  # module -> the fault its import caused (not retried)
+        self.hidden_case = lambda: False  # set by the Trial: is a hidden case in progress?
+        self.on_new = lambda target, args, kwargs: None  # set by the Trial: names the case
 
     def close(self):
         self.worker.close()
@@ -426,26 +462,35 @@ class Student:
     def _send(self, message, timeout):
         message.setdefault("cpu_seconds", self.limits.cpu_seconds)
         self.calls += 1
+        hidden = bool(self.hidden_case())
+        if self.worker.redirect != hidden:
+            self.worker._drain_output_safely()  # what was printed before belongs to the last call
+            self.worker.redirect = hidden
         try:
             reply = self.worker.request(message, timeout)
         except wire.WireError as exc:
             self.worker.kill()
-            raise StudentError(f"the code sent back something the grader cannot read ({exc})")
+            raise StudentError(f"the code sent back something the grader cannot read "
+                               f"({clean_text(exc)})") from None
+        finally:
+            if self.worker.proc is not None:
+                self.worker._drain_output_safely()
         if reply.get("ok") is True:
             try:
-                value = wire.decode(reply.get("value"))
+                value = wire.decode(reply.get("value"), tags=("ref",))
             except wire.WireError as exc:
                 raise StudentError(
-                    f"the code returned something the grader cannot read ({exc}); return "
-                    "NumPy arrays, numbers, tuples, lists or dicts"
+                    f"the code returned something the grader cannot read ({clean_text(exc)}); "
+                    "return NumPy arrays, numbers, tuples, lists or dicts"
                 ) from None
             self._mark_handles(value)
-            modified = reply.get("modified") or []
-            return value, [str(m)[:100] for m in modified[:100]] if isinstance(modified, list) \
-                else []
+            modified = reply.get("modified")
+            if not isinstance(modified, list):
+                modified = []
+            return value, [clean_text(m, 100) for m in modified[:100] if isinstance(m, str)]
         kind = reply.get("kind")
-        message_text = str(reply.get("message", ""))[:2000]
-        detail = str(reply.get("traceback", ""))[:4000]
+        message_text = clean_text(reply.get("message", ""), 2000)
+        detail = clean_text(reply.get("traceback", ""), 4000)
         if kind == "not_implemented":
             raise NotImplementedByStudent(message_text, detail)
         if kind == "import_error":
@@ -471,6 +516,7 @@ class Student:
 
     def new(self, target, *args, **kwargs):
         """Construct ``coursework.<target>(*args, **kwargs)`` in the worker; return its Handle."""
+        self.on_new(target, args, kwargs)
         value, _ = self._ask({"op": "call", "target": target, "args": wire.encode(list(args)),
                               "kwargs": wire.encode(kwargs), "opaque": [0]},
                              handles=(args, kwargs))
@@ -498,3 +544,7 @@ class Student:
 
     def output(self):
         return self.worker.captured_output()
+
+    def hidden_output(self):
+        """What the code printed while hidden cases were in progress (for the instructor)."""
+        return self.worker.captured_output(hidden=True)

@@ -12,7 +12,11 @@ wrong answer. Points sit beside the test::
             t.check("linear.svm_loss_naive", *case.args, label=case.label, names=("loss", "dW"))
 
 Public cases live in the spec; hidden ones in ``autograder/hidden/<module>.py`` (absent from the
-student release) and are reached with ``t.hidden(...)``.
+student release) and are reached with ``t.hidden(...)``, which marks every case it returns as
+hidden. The trial tracks the case in progress (the ``Case`` whose inputs were taken last, or the
+hidden tuple last unpacked, or the ``label`` given to ``check``/``compare``): an error raised by
+student code is reported with that case's label, and whatever happens on a hidden case is shown
+to the student as its verdict and error size only (the full text goes to the instructor).
 """
 
 import importlib
@@ -22,13 +26,109 @@ from .compare import DEFAULT_RTOL, Failed, close, describe
 from .paths import HIDDEN_DIR
 
 
+class _CaseTracker:
+    """The case in progress: its label, whether it is hidden, and the number of hidden cases
+    entered so far in this test (to name them to the student without their inputs)."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.label = ""
+        self.auto = False  # the label names a constructor call, not a Case
+        self.hidden = False
+        self.hidden_seen = 0
+        self._last = None
+
+    def enter(self, label, hidden, key=None):
+        if hidden and (key is None or key is not self._last):
+            self.hidden_seen += 1
+        self._last = key
+        self.label = label or ""
+        self.hidden = bool(hidden)
+        self.auto = False
+
+    def leave(self):
+        """No case in progress (a rule about the source, a speed test)."""
+        self.label = ""
+        self.hidden = False
+        self.auto = False
+        self._last = None
+
+    def public(self, label):
+        self.label = label or ""
+        self.hidden = False
+        self.auto = False
+        self._last = None
+
+
+CURRENT = _CaseTracker()
+
+
+def _constructor_case(target, args, kwargs):
+    """A model built outside any ``Case``: its constructor call is the case in progress, so an
+    error raised by the model names the arguments it was built with."""
+    if CURRENT.hidden or (CURRENT.label and not CURRENT.auto):
+        return
+    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()
+                                         if k != "rng"]
+    CURRENT.public(f"{target.rpartition('.')[2]}({', '.join(parts)})")
+    CURRENT.auto = True
+
+
+def _short(value):
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class HiddenLabel(str):
+    """The label of a hidden case: passing it as ``label=`` marks the case hidden."""
+
+    hidden = True
+
+
+class _HiddenItem(tuple):
+    """A hidden case that is a plain tuple: unpacking it enters a hidden case."""
+
+    def __iter__(self):
+        CURRENT.enter("", True, self)
+        return tuple.__iter__(self)
+
+    def __getitem__(self, index):
+        CURRENT.enter("", True, self)
+        return tuple.__getitem__(self, index)
+
+
 @dataclass
 class Case:
-    """Inputs of one call, with a label that says what is special about them."""
+    """Inputs of one call, with a label that says what is special about them. Taking its
+    ``args`` or ``kwargs`` makes it the case in progress."""
 
     label: str
     args: tuple
     kwargs: dict = field(default_factory=dict)
+    hidden: bool = False
+
+    def __getattribute__(self, name):
+        if name in ("args", "kwargs"):
+            CURRENT.enter(object.__getattribute__(self, "label"),
+                          object.__getattribute__(self, "hidden"), self)
+        return object.__getattribute__(self, name)
+
+
+def mark_hidden(item):
+    """A hidden case, marked so wherever it is used."""
+    if isinstance(item, Case):
+        item.hidden = True
+        item.label = HiddenLabel(item.label)
+        return item
+    if isinstance(item, tuple):
+        return _HiddenItem(item)
+    return item
 
 
 @dataclass
@@ -63,6 +163,10 @@ class Trial:
         self.student = student
         self.ref = ref
         self.public_only = public_only
+        if hasattr(student, "hidden_case"):
+            student.hidden_case = lambda: CURRENT.hidden
+        if hasattr(student, "on_new"):
+            student.on_new = _constructor_case
 
     def source(self, module):
         """The text of the submission's ``coursework/<module>.py`` (read, never executed)."""
@@ -76,42 +180,74 @@ class Trial:
         except OSError:
             return ""
 
-    def function_node(self, target):
-        """The AST of the submission's function ``module.name`` as Python keeps it (the last
-        top-level definition), or None when the module does not parse or lacks it."""
-        import ast
-
-        module, _, name = target.partition(".")
+    def package_sources(self, limit=200):
+        """{module: text} of every module file of the submission's package (read, never run)."""
+        submission = getattr(self.student.worker, "submission", None)
+        if submission is None:
+            return {}
+        folder = submission / "coursework"
         try:
-            tree = ast.parse(self.source(module))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None  # the calls themselves report a broken module
-        defs = [node for node in tree.body
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name]
-        return defs[-1] if defs else None
+            names = sorted(p.name for p in folder.iterdir()
+                           if p.name.endswith(".py") and p.is_file() and not p.is_symlink())
+        except OSError:
+            return {}
+        return {name[:-3]: self.source(name[:-3]) for name in names[:limit]}
+
+    def loops(self, target):
+        """How deep the loops of the code that runs for ``module.name`` nest (``rules``)."""
+        from .rules import Program
+
+        if getattr(self, "_program", None) is None:
+            self._program = Program(self.package_sources(), getattr(self.ref, "provided", ()))
+        module, _, name = target.partition(".")
+        return self._program.analyse(module, name)
 
     def no_python_loops(self, target):
-        """Fail when the function ``module.name`` contains a for/while loop or a comprehension."""
-        import ast
-
-        node = self.function_node(target)
-        loops = (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp,
-                 ast.GeneratorExp)
-        for inner in ast.walk(node) if node is not None else ():
-            if isinstance(inner, loops):
-                raise Failed(
-                    f"{target.partition('.')[2]}: has a Python loop (line {inner.lineno}); the "
-                    "vectorized version must work on whole arrays, without looping over examples "
-                    "or classes",
-                    hint="index with arrays (scores[np.arange(N), y]) and use broadcasting and "
-                         "matrix products instead of loops")
+        """Fail when the code that runs for ``module.name`` (the function, and whatever of the
+        package it calls, aliases or wraps) has a for/while loop, a comprehension, recursion or
+        a per-element Python call (np.vectorize, map...)."""
+        CURRENT.leave()
+        name = target.partition(".")[2]
+        finding = self.loops(target)
+        if finding.dynamic:
+            raise Failed(
+                f"{name}: the grader cannot see which code runs: the package uses "
+                f"{finding.dynamic}; write the vectorized version as plain code",
+                hint="no exec, eval, globals(), setattr or sys.modules tricks in coursework")
+        if finding.depth > 0:
+            raise Failed(
+                f"{name}: has a Python loop ({finding.where}), in the function or in code it "
+                "calls; the vectorized version must work on whole arrays, without looping over "
+                "examples or classes",
+                hint="index with arrays (scores[np.arange(N), y]) and use broadcasting and "
+                     "matrix products instead of loops")
 
     def hidden(self, module, name, *args, **kwargs):
         """Hidden cases from ``autograder/hidden/<module>.py`` (none in public-only runs)."""
         if self.public_only or not (HIDDEN_DIR / f"{module}.py").exists():
             return []
         mod = importlib.import_module(f"autograder.hidden.{module}")
-        return list(getattr(mod, name)(*args, **kwargs))
+        return [mark_hidden(item) for item in getattr(mod, name)(*args, **kwargs)]
+
+    # -- the case in progress -----------------------------------------------------------------
+    @staticmethod
+    def case(label):
+        """Declare the public case in progress (for tests that build inputs without ``Case``)."""
+        CURRENT.public(label)
+
+    @staticmethod
+    def no_case():
+        """No case in progress: what follows (a rule, a speed test) concerns no hidden input."""
+        CURRENT.leave()
+
+    @staticmethod
+    def _label(label):
+        """Make ``label`` the case in progress when given; a HiddenLabel marks it hidden."""
+        if label:
+            if getattr(label, "hidden", False):
+                CURRENT.enter(label, True, label if CURRENT.label != label else CURRENT._last)
+            elif not CURRENT.hidden:
+                CURRENT.label = label
 
     def check(self, target, *args, label="", names=None, argnames=None, rtol=DEFAULT_RTOL,
               recipe=None, opaque=(), **kwargs):
@@ -120,6 +256,7 @@ class Trial:
         ``names`` names the outputs when the function returns several ("loss", "dW"). Known
         mistakes of ``target`` are compared too, to turn a failure into a hint.
         """
+        self._label(label)
         got, modified = self.student.call_full(target, *args, opaque=opaque, **kwargs)
         self.no_input_modified(target, modified, argnames, label)
         expected = self.ref.run(recipe or target, *args, **kwargs)
@@ -143,6 +280,7 @@ class Trial:
     def compare(self, target, got, expected, *, names=None, label="", rtol=DEFAULT_RTOL,
                 mistakes=None):
         """Compare outputs; on failure look for a known mistake that explains them."""
+        self._label(label)
         where = _where(target, label)
         try:
             if names and len(names) > 1:
@@ -163,7 +301,8 @@ class Trial:
                 close(names[0] if names else "the result", got, expected, rtol=rtol)
         except Failed as failure:
             hint = failure.hint or self._hint(got, expected, names, rtol, mistakes)
-            raise Failed(where + failure.message, hint) from None
+            raise Failed(where + failure.message, hint, kind=failure.kind,
+                         error=failure.error) from None
 
     @staticmethod
     def _hint(got, expected, names, rtol, mistakes):

@@ -1,8 +1,11 @@
 """Generate the student stubs in ``coursework/`` from the reference in ``solutions/coursework/``.
 
-Design rule 2: the solution code sits between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines.
+The solution code sits between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines (docs/design.md).
 Each region is replaced by ``raise NotImplementedError(...)`` naming the function, at the marker's
-indentation; every other byte is copied as it is. Unbalanced or nested markers are an error.
+indentation, wrapped to fit ``MAX_LINE`` columns; every other byte is copied as it is, so a module
+without regions (``checks.py``, ``backend.py``) is copied unchanged. Unbalanced or nested markers
+are an error, and so is a ``return`` of the region's function inside a region: every region ends
+before its function's return line, so the stub shows what the function returns.
 """
 
 import re
@@ -11,6 +14,8 @@ from pathlib import Path
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 _DEF = re.compile(r"^(\s*)(?:async\s+)?(def|class)\s+([A-Za-z_][A-Za-z0-9_]*)")
+_RETURN = re.compile(r"^(\s*)return\b")
+MAX_LINE = 100
 
 
 class MarkerError(ValueError):
@@ -31,11 +36,31 @@ def _enclosing_name(lines, index, indent):
     return ".".join(reversed(names)) or "this code"
 
 
+def _indent(line):
+    return len(line) - len(line.lstrip())
+
+
+def _raise_lines(indent, name, module_path, newline):
+    """``raise NotImplementedError("...")`` at ``indent``, over several lines when one is longer
+    than MAX_LINE."""
+    first, second = f"{name}: not implemented yet; ", f"write it in {module_path}"
+    line = f'{indent}raise NotImplementedError("{first}{second}")'
+    if len(line) <= MAX_LINE:
+        return [line + newline]
+    inner = indent + "    "
+    if len(f'{inner}"{first}{second}")') <= MAX_LINE:
+        return [f"{indent}raise NotImplementedError({newline}",
+                f'{inner}"{first}{second}"){newline}']
+    return [f"{indent}raise NotImplementedError({newline}", f'{inner}"{first}"{newline}',
+            f'{inner}"{second}"){newline}']
+
+
 def make_stub(source, filename="<source>", module_path="coursework/<module>.py"):
     """Return ``source`` with each solution region replaced by ``raise NotImplementedError``."""
     lines = source.splitlines(keepends=True)
     out = []
     open_at = None
+    nested = []  # indentation of the defs opened inside the current region
     for number, line in enumerate(lines, start=1):
         marker = line.strip()
         if marker == BEGIN:
@@ -44,20 +69,27 @@ def make_stub(source, filename="<source>", module_path="coursework/<module>.py")
                     f"{filename}:{number}: '{BEGIN}' inside the region opened at line {open_at}; "
                     "regions cannot nest"
                 )
-            open_at = number
+            open_at, nested = number, []
             indent = line[: len(line) - len(line.lstrip())]
             name = _enclosing_name(lines, number - 1, indent)
             newline = "\r\n" if line.endswith("\r\n") else "\n"
-            out.append(
-                f'{indent}raise NotImplementedError("{name}: not implemented yet; write it in '
-                f'{module_path}"){newline}'
-            )
+            out.extend(_raise_lines(indent, name, module_path, newline))
         elif marker == END:
             if open_at is None:
                 raise MarkerError(f"{filename}:{number}: '{END}' without a '{BEGIN}' before it")
             open_at = None
         elif open_at is None:
             out.append(line)
+        elif marker and not marker.startswith("#"):
+            while nested and _indent(line) <= nested[-1]:
+                nested.pop()  # a def opened inside the region has ended
+            if _DEF.match(line):
+                nested.append(_indent(line))
+            elif _RETURN.match(line) and not nested:
+                raise MarkerError(
+                    f"{filename}:{number}: 'return' inside the solution region opened at line "
+                    f"{open_at}; end the region before the function's return line (the stub "
+                    "keeps the return, so the student sees what to return)")
     if open_at is not None:
         raise MarkerError(f"{filename}:{open_at}: '{BEGIN}' is never closed by '{END}'")
     return "".join(out)

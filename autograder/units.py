@@ -28,6 +28,7 @@ UNITS = {
     "03_cnn": ("Convolution, pooling and a CNN from scratch", ["conv", "cnn"]),
     "06_architectures": Unit("CNN architectures in PyTorch and transfer learning",
                              ["architectures"], packages=("numpy", "torch")),
+    "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
     "10_generative": Unit("Autoencoders, VAEs and GANs in PyTorch", ["generative"],
                           packages=("numpy", "torch")),
 }

@@ -4,7 +4,7 @@ Nothing received is ever unpickled or executed. Values are plain data — None, 
 str, lists, tuples, dicts with string keys, and NumPy arrays of numeric or boolean dtype — plus a
 few tagged references:
 
-- ``Handle(id)``: an object that lives in the worker (a layer's cache, a model); the judge can
+- ``Handle(ident)``: an object that lives in the worker (a layer's cache, a model); the judge can
   only pass it back.
 - ``Seed(n)``: the worker builds ``numpy.random.default_rng(n)`` in its place.
 - ``Fn(name, params)``: one of the trusted functions of ``worker_fns`` (for gradient checkers).
@@ -25,6 +25,10 @@ import numpy as np
 MAX_FRAME = 64 * 1024 * 1024  # bytes; a worker that sends more is cut off
 MAX_DEPTH = 32
 MAX_NODES = 1_000_000  # values (list items, dict entries...) in one decoded message
+MAX_CONTAINERS = 200_000  # lists and objects in one frame, counted before it is parsed
+MAX_ELEMENTS = MAX_FRAME  # entries of one array, even an empty one (its shape is bounded too)
+MAX_DIM = 2**31 - 1
+MAX_INT_DIGITS = 19  # the encoder sends only integers below 2**63; longer ones are refused
 _ALLOWED_KINDS = "biufc"  # bool, int, uint, float, complex
 
 
@@ -37,8 +41,8 @@ class Handle:
 
     __slots__ = ("id", "type_name", "generation")
 
-    def __init__(self, id, type_name="", generation=None):
-        self.id = int(id)
+    def __init__(self, ident, type_name="", generation=None):
+        self.id = int(ident)
         self.type_name = str(type_name)
         self.generation = generation  # judge side: which worker process holds the object
 
@@ -124,20 +128,23 @@ def _encode_array(a, scalar=False):
     if a.nbytes > MAX_FRAME * 3 // 4:  # base64 adds a third
         raise WireError(f"an array of {a.nbytes >> 20} MB is more than the grader reads "
                         f"({MAX_FRAME >> 20} MB in all)")
-    a = np.ascontiguousarray(a)
+    # not np.ascontiguousarray: it turns a 0-d array (a NumPy scalar) into shape (1,)
     if a.dtype.byteorder == ">":
         a = a.astype(a.dtype.newbyteorder("<"))
     return {
-        "$array": base64.b64encode(a.tobytes()).decode("ascii"),
+        "$array": base64.b64encode(a.tobytes(order="C")).decode("ascii"),
         "dtype": a.dtype.str,
         "shape": list(a.shape),
         "scalar": scalar,
     }
 
 
-def decode(data, resolve=None, depth=0, _budget=None):
+def decode(data, resolve=None, depth=0, _budget=None, tags=("ref", "rng", "fn")):
     """Inverse of ``encode``. ``resolve(tag, payload)`` maps $ref/$rng/$fn (default: the tag
-    classes). At most ``MAX_NODES`` values are decoded, at most ``MAX_DEPTH`` deep."""
+    classes). At most ``MAX_NODES`` values are decoded, at most ``MAX_DEPTH`` deep; integers
+    beyond 64 bits, bare non-finite floats, arrays of absurd shapes and tags not in ``tags`` are
+    a ``WireError`` (the judge decodes replies with ``tags=("ref",)``: a result is plain data or
+    a handle, never a seed or a function)."""
     if _budget is None:
         _budget = [MAX_NODES]
     _budget[0] -= 1
@@ -145,25 +152,36 @@ def decode(data, resolve=None, depth=0, _budget=None):
         raise WireError(f"more than {MAX_NODES} values in one message")
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
-    if data is None or isinstance(data, (bool, str, int, float)):
+    if data is None or isinstance(data, (bool, str)):
+        return data
+    if isinstance(data, int):
+        if not -2**63 <= data < 2**63:
+            raise WireError("an integer of more than 64 bits")
+        return data
+    if isinstance(data, float):
+        if not math.isfinite(data):
+            raise WireError("a bare non-finite float")
         return data
     if isinstance(data, list):
-        return [decode(v, resolve, depth + 1, _budget) for v in data]
+        return [decode(v, resolve, depth + 1, _budget, tags) for v in data]
     if not isinstance(data, dict) or len(data) == 0:
         raise WireError(f"unexpected {type(data).__name__} in a frame")
     if "$array" in data:
         return _decode_array(data)
     if "$tuple" in data:
-        return tuple(decode(v, resolve, depth + 1, _budget)
+        return tuple(decode(v, resolve, depth + 1, _budget, tags)
                      for v in _expect(data["$tuple"], list))
     if "$dict" in data:
         items = _expect(data["$dict"], dict)
-        return {str(k): decode(v, resolve, depth + 1, _budget) for k, v in items.items()}
+        return {str(k): decode(v, resolve, depth + 1, _budget, tags) for k, v in items.items()}
     if "$float" in data:
         text = data["$float"]
         if text not in ("nan", "inf", "-inf"):
             raise WireError(f"bad float {text!r}")
         return float(text)
+    tag = next((t for t in ("ref", "rng", "fn") if f"${t}" in data), None)
+    if tag is not None and tag not in tags:
+        raise WireError(f"a ${tag} where none is expected")
     if "$ref" in data:
         ref = Handle(_expect(data["$ref"], int), data.get("type", ""))
         return resolve("ref", ref) if resolve else ref
@@ -172,9 +190,14 @@ def decode(data, resolve=None, depth=0, _budget=None):
         return resolve("rng", seed) if resolve else seed
     if "$fn" in data:
         fn = Fn(_expect(data["$fn"], str),
-                decode(data.get("params", {"$dict": {}}), None, depth + 1, _budget))
+                decode(data.get("params", {"$dict": {}}), None, depth + 1, _budget, ()))
         return resolve("fn", fn) if resolve else fn
     raise WireError(f"unknown tag in {sorted(data)[:3]}")
+
+
+def _short(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _expect(value, kind):
@@ -192,16 +215,19 @@ def _decode_array(data):
     if dtype.kind not in _ALLOWED_KINDS or dtype.hasobject or dtype.fields is not None:
         raise WireError(f"dtype {dtype_str!r} is not allowed")
     shape = _expect(data.get("shape"), list)
-    if len(shape) > 32 or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
-                                  for n in shape):
-        raise WireError(f"bad shape {shape!r}")
+    if len(shape) > 32 or not all(isinstance(n, int) and not isinstance(n, bool)
+                                  and 0 <= n <= MAX_DIM for n in shape):
+        raise WireError(f"bad shape {_short(shape)}")
+    # numpy refuses shapes whose product of non-zero sizes overflows, even for empty arrays
+    if math.prod(n for n in shape if n) > MAX_ELEMENTS:
+        raise WireError(f"an array of shape {_short(shape)} is larger than the grader reads")
     try:
         raw = base64.b64decode(_expect(data["$array"], str), validate=True)
     except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
         raise WireError(f"bad array data: {exc}") from None
     if len(raw) != math.prod(shape) * dtype.itemsize:
         raise WireError(f"{len(raw)} bytes do not fill an array of shape {shape} and {dtype}")
-    array = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    array = np.frombuffer(raw, dtype=dtype).reshape(tuple(shape)).copy()
     if data.get("scalar") is True and array.ndim == 0:
         return array[()]
     return array
@@ -243,14 +269,32 @@ def read_exact(fd, n):
 
 
 def parse_body(body):
-    """Parse a frame body into (undecoded) JSON data."""
+    """Parse a frame body into (undecoded) JSON data.
+
+    Bounded before parsing: a frame with more than ``MAX_CONTAINERS`` lists and objects or more
+    than ``MAX_NODES`` separators is refused by counting bytes (base64 and numbers hold none of
+    ``[{,``), so tens of millions of tiny values never become Python objects; integers longer
+    than 64 bits are refused as they are read."""
+    body = bytes(body)
+    containers = body.count(b"[") + body.count(b"{")
+    if containers > MAX_CONTAINERS:
+        raise WireError(f"a frame of more than {MAX_CONTAINERS} lists or dicts")
+    if body.count(b",") + body.count(b":") > 2 * MAX_NODES:
+        raise WireError(f"a frame of more than {MAX_NODES} values")
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant,
+                          parse_int=_parse_int)
     except WireError:
         raise
     except (ValueError, RecursionError, MemoryError) as exc:
         # JSONDecodeError, UnicodeDecodeError, integers beyond the digit limit are ValueErrors
         raise WireError(f"unreadable frame: {str(exc)[:200]}") from None
+
+
+def _parse_int(text):
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise WireError(f"an integer of {len(text)} digits")
+    return int(text)
 
 
 def _reject_constant(name):

@@ -1,4 +1,5 @@
-"""Trusted functions the judge can hand to student code (as ``wire.Fn``), e.g. to a gradient checker.
+"""Trusted functions the judge can hand to student code (as ``wire.Fn``), e.g. to a gradient
+checker or in place of a classifier's loss.
 
 Each factory takes plain parameters and returns a function of an array. This module is copied
 into the worker's sandbox, so it imports only NumPy.
@@ -50,3 +51,19 @@ FACTORIES = {
 def make(name, params):
     """Build the named function; KeyError for an unknown name."""
     return FACTORIES[name](params)
+
+
+def _probe_loss(params):
+    # A stand-in for a classifier's loss (X_batch, y_batch, reg) -> (loss, dW) whose every value
+    # the judge can recompute: training must follow it step by step.
+    num_classes = int(params["C"])
+
+    def loss(X_batch, y_batch, reg):
+        X = np.asarray(X_batch, dtype=np.float64)
+        onehot = np.eye(num_classes)[np.asarray(y_batch)]
+        dW = X.T @ onehot / X.shape[0] - float(reg) * 0.5
+        return float(np.sum(X[:, 0]) / X.shape[0] + np.sum(onehot[:, 0]) + float(reg)), dW
+    return loss
+
+
+FACTORIES["probe_loss"] = _probe_loss

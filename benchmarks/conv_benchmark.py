@@ -99,8 +99,8 @@ def main():
     print("conv forward+backward, N=64, C=16, 32x32, F=32, 3x3, pad 1 (ours / torch conv2d):")
     for dtype in (np.float32, np.float64):
         ours, theirs = conv_case(dtype, repeats)
-        print(f"  {np.dtype(dtype).name:8s} ours {ours * 1e3:7.1f} ms   torch {theirs * 1e3:7.1f} ms"
-              f"   ratio {ours / theirs:5.2f}  (target <= 1.5)")
+        print(f"  {np.dtype(dtype).name:8s} ours {ours * 1e3:7.1f} ms   "
+              f"torch {theirs * 1e3:7.1f} ms   ratio {ours / theirs:5.2f}  (target <= 1.5)")
     naive, fast = naive_case(repeats)
     print("conv forward+backward, N=2, C=3, 16x16, F=8, 3x3, pad 1 (naive / fast):")
     print(f"  float64  naive {naive * 1e3:7.1f} ms   fast {fast * 1e3:7.2f} ms   speed-up "

@@ -1,18 +1,28 @@
 """How fast grading is: the reference graded unit by unit, and grade-many's throughput.
 
-    python benchmarks/grading_benchmark.py [--students N] [--repeat R]
+    python benchmarks/grading_benchmark.py [--students N] [--repeat R] [--baseline REV]
 
 Prints the time to grade the reference solution for every unit that exists (and the whole course),
 then the submissions per minute of ``grade-many`` at 1 and 2 workers on N copies of the reference.
 Targets (design): the whole course graded in at most 30 s on 2 CPU cores, and grade-many's
 throughput growing with workers. Numbers are printed, not asserted: a shared or busy machine
 slows them down.
+
+Before and after the hardening of issue #11: the engine of ``--baseline`` (default 311883a, the
+last commit before it; ``--baseline none`` skips this) is checked out into a temporary ``git
+worktree`` and both engines grade the same honest submission (this checkout's reference) on the
+graded functions they have in common, in alternating fresh processes, ``--repeat`` times each,
+in one run. The ratios of the medians of wall time and of the judge process's CPU time (its
+workers are not counted; steadier than wall time on a busy machine) are printed; the target is
+at most 1.20.
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +37,73 @@ from autograder.sandbox import bubblewrap_path  # noqa: E402
 from autograder.units import available_units  # noqa: E402
 
 COURSE_TARGET_SECONDS = 30.0
+BASELINE = "311883a"
+ROOT = Path(__file__).resolve().parent.parent
+
+_KEYS = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from autograder.units import available_units, specs_of
+print(json.dumps({u: [k for s in specs_of(u) for k in s.tests] for u in available_units()}))
+"""
+_TIME = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from autograder import engine
+submission, units, keys = sys.argv[2], json.loads(sys.argv[3]), set(json.loads(sys.argv[4]))
+engine.grade(submission, units[:1], keys=keys)  # warm: imports, the reference, the sandbox probe
+def cpu():
+    own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+started, cpu_started = time.perf_counter(), cpu()
+report = engine.grade(submission, units, keys=keys)
+print(json.dumps({"seconds": time.perf_counter() - started, "cpu": cpu() - cpu_started,
+                  "total": report["total"], "max": report["max"]}))
+"""
+
+
+def _run(code, root, *args):
+    out = subprocess.run([sys.executable, "-c", code, str(root), *map(str, args)],
+                         capture_output=True, text=True, cwd=root, timeout=1800)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def before_and_after(submission, baseline, repeat, tmp):
+    """Grade ``submission`` with the baseline's engine and this one, alternating."""
+    old = Path(tmp) / "baseline"
+    made = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old),
+                           baseline], capture_output=True, text=True)
+    if made.returncode:
+        print(f"\nbefore/after: cannot check out {baseline} ({made.stderr.strip()[:200]})")
+        return
+    try:
+        old_keys, new_keys = _run(_KEYS, old), _run(_KEYS, ROOT)
+        units = [u for u in new_keys if u in old_keys]
+        keys = sorted({k for u in units for k in new_keys[u]} & {k for u in units
+                                                                 for k in old_keys[u]})
+        print(f"\nbefore ({baseline}) and after the hardening, {len(keys)} graded functions of "
+              f"units {', '.join(units)} in common, {repeat} alternating runs each:")
+        times = {"before": [], "after": []}
+        cpu = {"before": [], "after": []}
+        for _ in range(repeat):
+            for name, root in (("before", old), ("after", ROOT)):
+                result = _run(_TIME, root, submission, json.dumps(units), json.dumps(keys))
+                times[name].append(result["seconds"])
+                cpu[name].append(result["cpu"])
+                scores = f"{result['total']:g} / {result['max']:g}"
+            print(f"  run: before {times['before'][-1]:6.2f} s ({cpu['before'][-1]:5.2f} s CPU)"
+                  f"   after {times['after'][-1]:6.2f} s ({cpu['after'][-1]:5.2f} s CPU)   "
+                  f"({scores} points)")
+        for what, data in (("wall", times), ("CPU of the judge process", cpu)):
+            before, after = (statistics.median(data[k]) for k in ("before", "after"))
+            verdict = "within" if after <= 1.2 * before else "OVER"
+            print(f"  median {what}: before {before:.2f} s, after {after:.2f} s, ratio "
+                  f"{after / before:.2f} ({verdict} the 1.20 target)")
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)],
+                       capture_output=True)
 
 
 def time_grade(submission, units, repeat):
@@ -42,6 +119,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", default=BASELINE,
+                        help="git revision graded for comparison ('none' to skip)")
     args = parser.parse_args(argv)
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -80,6 +159,9 @@ def main(argv=None):
             print(f"  {workers} worker{'s' if workers > 1 else ' '}  {elapsed:7.2f} s   "
                   f"{rates[workers]:6.1f} submissions/minute   ({full}/{len(rows)} full marks)")
         print(f"  speed-up at 2 workers: {rates[2] / rates[1]:.2f}x")
+
+        if args.baseline != "none":
+            before_and_after(reference, args.baseline, args.repeat, tmp)
 
 
 if __name__ == "__main__":

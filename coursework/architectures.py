@@ -77,11 +77,13 @@ class LeNet5(nn.Module):
         num_classes = _check_int("LeNet5", "num_classes", num_classes)
         in_channels = _check_int("LeNet5", "in_channels", in_channels)
         self.in_channels = in_channels
-        raise NotImplementedError("LeNet5.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "LeNet5.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("LeNet5", x, self.in_channels, 32)
-        raise NotImplementedError("LeNet5.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "LeNet5.forward: not implemented yet; write it in coursework/architectures.py")
         return scores
 
 
@@ -105,11 +107,13 @@ class AlexNet(nn.Module):
         num_classes = _check_int("AlexNet", "num_classes", num_classes)
         in_channels = _check_int("AlexNet", "in_channels", in_channels)
         self.in_channels = in_channels
-        raise NotImplementedError("AlexNet.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "AlexNet.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("AlexNet", x, self.in_channels, 227)
-        raise NotImplementedError("AlexNet.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "AlexNet.forward: not implemented yet; write it in coursework/architectures.py")
         return scores
 
 
@@ -124,7 +128,8 @@ def vgg_block(num_convs, in_channels, out_channels):
     num_convs = _check_int("vgg_block", "num_convs", num_convs)
     in_channels = _check_int("vgg_block", "in_channels", in_channels)
     out_channels = _check_int("vgg_block", "out_channels", out_channels)
-    raise NotImplementedError("vgg_block: not implemented yet; write it in coursework/architectures.py")
+    raise NotImplementedError(
+        "vgg_block: not implemented yet; write it in coursework/architectures.py")
     return block
 
 
@@ -158,11 +163,13 @@ class VGG(nn.Module):
             raise ValueError(f"VGG: input_size {input_size} is too small for {len(conv_arch)} "
                              "blocks (each halves it)")
         self.in_channels, self.input_size = in_channels, input_size
-        raise NotImplementedError("VGG.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "VGG.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("VGG", x, self.in_channels, self.input_size)
-        raise NotImplementedError("VGG.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "VGG.forward: not implemented yet; write it in coursework/architectures.py")
         return scores
 
 
@@ -187,11 +194,13 @@ class NiNBlock(nn.Module):
         kernel_size = _check_int("NiNBlock", "kernel_size", kernel_size)
         stride = _check_int("NiNBlock", "stride", stride)
         padding = _check_int("NiNBlock", "padding", padding, minimum=0)
-        raise NotImplementedError("NiNBlock.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "NiNBlock.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("NiNBlock", x)
-        raise NotImplementedError("NiNBlock.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "NiNBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
 
 
@@ -217,11 +226,13 @@ class Inception(nn.Module):
         c3 = _check_pair("Inception", "c3", c3)
         c4 = _check_int("Inception", "c4", c4)
         self.out_channels = c1 + c2[1] + c3[1] + c4
-        raise NotImplementedError("Inception.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "Inception.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("Inception", x)
-        raise NotImplementedError("Inception.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "Inception.forward: not implemented yet; write it in coursework/architectures.py")
         return out
 
 
@@ -259,11 +270,13 @@ class ResidualBlock(nn.Module):
         in_channels = _check_int("ResidualBlock", "in_channels", in_channels)
         out_channels = _check_int("ResidualBlock", "out_channels", out_channels)
         stride = _check_int("ResidualBlock", "stride", stride)
-        raise NotImplementedError("ResidualBlock.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "ResidualBlock.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("ResidualBlock", x)
-        raise NotImplementedError("ResidualBlock.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "ResidualBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
 
 
@@ -283,11 +296,14 @@ class BottleneckBlock(nn.Module):
         mid_channels = _check_int("BottleneckBlock", "mid_channels", mid_channels)
         out_channels = _check_int("BottleneckBlock", "out_channels", out_channels)
         stride = _check_int("BottleneckBlock", "stride", stride)
-        raise NotImplementedError("BottleneckBlock.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "BottleneckBlock.__init__: not implemented yet; "
+            "write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("BottleneckBlock", x)
-        raise NotImplementedError("BottleneckBlock.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "BottleneckBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
 
 
@@ -315,11 +331,13 @@ class ResNet(nn.Module):
         num_classes = _check_int("ResNet", "num_classes", num_classes)
         in_channels = _check_int("ResNet", "in_channels", in_channels)
         self.in_channels = in_channels
-        raise NotImplementedError("ResNet.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "ResNet.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("ResNet", x, self.in_channels)
-        raise NotImplementedError("ResNet.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "ResNet.forward: not implemented yet; write it in coursework/architectures.py")
         return scores
 
 
@@ -343,11 +361,13 @@ class DenseBlock(nn.Module):
         in_channels = _check_int("DenseBlock", "in_channels", in_channels)
         growth_rate = _check_int("DenseBlock", "growth_rate", growth_rate)
         self.out_channels = in_channels + num_convs * growth_rate
-        raise NotImplementedError("DenseBlock.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "DenseBlock.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("DenseBlock", x)
-        raise NotImplementedError("DenseBlock.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "DenseBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return x
 
 
@@ -362,11 +382,14 @@ class TransitionBlock(nn.Module):
         super().__init__()
         in_channels = _check_int("TransitionBlock", "in_channels", in_channels)
         out_channels = _check_int("TransitionBlock", "out_channels", out_channels)
-        raise NotImplementedError("TransitionBlock.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "TransitionBlock.__init__: not implemented yet; "
+            "write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("TransitionBlock", x)
-        raise NotImplementedError("TransitionBlock.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "TransitionBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
 
 
@@ -383,16 +406,19 @@ class SEBlock(nn.Module):
         super().__init__()
         channels = _check_int("SEBlock", "channels", channels)
         reduction = _check_int("SEBlock", "reduction", reduction)
-        raise NotImplementedError("SEBlock.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "SEBlock.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def gates(self, x):
         """The excitation g (N, C) of x (N, C, H, W): the factor each channel is scaled by."""
         _check_images("SEBlock", x)
-        raise NotImplementedError("SEBlock.gates: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "SEBlock.gates: not implemented yet; write it in coursework/architectures.py")
         return g
 
     def forward(self, x):
-        raise NotImplementedError("SEBlock.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "SEBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
 
 
@@ -412,11 +438,15 @@ class DepthwiseSeparableConv(nn.Module):
         in_channels = _check_int("DepthwiseSeparableConv", "in_channels", in_channels)
         out_channels = _check_int("DepthwiseSeparableConv", "out_channels", out_channels)
         stride = _check_int("DepthwiseSeparableConv", "stride", stride)
-        raise NotImplementedError("DepthwiseSeparableConv.__init__: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "DepthwiseSeparableConv.__init__: not implemented yet; "
+            "write it in coursework/architectures.py")
 
     def forward(self, x):
         _check_images("DepthwiseSeparableConv", x)
-        raise NotImplementedError("DepthwiseSeparableConv.forward: not implemented yet; write it in coursework/architectures.py")
+        raise NotImplementedError(
+            "DepthwiseSeparableConv.forward: not implemented yet; "
+            "write it in coursework/architectures.py")
         return out
 
 
@@ -438,5 +468,6 @@ def freeze(model, *, trainable=()):
         raise TypeError(f"freeze: model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(trainable, str) or not all(isinstance(p, str) for p in trainable):
         raise TypeError(f"freeze: trainable must be a tuple of name prefixes, got {trainable!r}")
-    raise NotImplementedError("freeze: not implemented yet; write it in coursework/architectures.py")
+    raise NotImplementedError(
+        "freeze: not implemented yet; write it in coursework/architectures.py")
     return count

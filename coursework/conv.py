@@ -20,27 +20,13 @@ Conventions used by every function here:
   (``xp = xp_of(x)``).
 """
 
-import operator
-
 from .backend import xp_of
+from .checks import check_int, check_ndim
 
 
 # ---------------------------------------------------------------------------------------------
 # Validation (provided: keep it)
 # ---------------------------------------------------------------------------------------------
-
-def _as_int(name, what, value, minimum):
-    """``value`` as an int >= minimum, or TypeError/ValueError naming it."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name}: {what} must be an integer, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name}: {what} must be an integer, got {value!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name}: {what} must be >= {minimum}, got {value}")
-    return value
-
 
 def _fits(size, kernel, stride, pad):
     return kernel <= size + 2 * pad and (size + 2 * pad - kernel) % stride == 0
@@ -63,8 +49,8 @@ def _check_window(name, what, size_hw, kernel_hw, stride, pad):
 
 
 def _check_conv(name, x, w, b, stride, pad):
-    stride = _as_int(name, "stride", stride, 1)
-    pad = _as_int(name, "pad", pad, 0)
+    stride = check_int(name, "stride", stride, 1)
+    pad = check_int(name, "pad", pad, 0)
     if x.ndim != 4 or w.ndim != 4 or b.ndim != 1:
         raise ValueError(f"{name}: expected x (N, C, H, W), w (F, C, HH, WW) and b (F,), got "
                          f"x{tuple(x.shape)}, w{tuple(w.shape)}, b{tuple(b.shape)}")
@@ -78,18 +64,12 @@ def _check_conv(name, x, w, b, stride, pad):
 
 
 def _check_pool(name, x, pool_size, stride):
-    pool_size = _as_int(name, "pool_size", pool_size, 1)
-    stride = _as_int(name, "stride", stride, 1)
+    pool_size = check_int(name, "pool_size", pool_size, 1)
+    stride = check_int(name, "stride", stride, 1)
     if x.ndim != 4:
         raise ValueError(f"{name}: expected x of shape (N, C, H, W), got {tuple(x.shape)}")
     _check_window(name, "pooling window", x.shape[2:], (pool_size, pool_size), stride, 0)
     return pool_size, stride
-
-
-def _check_dout(name, dout, shape):
-    if tuple(dout.shape) != tuple(shape):
-        raise ValueError(f"{name}: dout has shape {tuple(dout.shape)} but the forward pass "
-                         f"produced {tuple(shape)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,11 +93,13 @@ def conv_output_size(n, kernel, *, stride=1, pad=0):
         "a filter of size 3 with stride 3 and pad 0 does not fit an input of size 7".
     """
     name = "conv_output_size"
-    n = _as_int(name, "n", n, 1)
-    kernel = _as_int(name, "kernel", kernel, 1)
-    stride = _as_int(name, "stride", stride, 1)
-    pad = _as_int(name, "pad", pad, 0)
-    raise NotImplementedError("conv_output_size: not implemented yet; write it in coursework/conv.py")
+    n = check_int(name, "n", n, 1)
+    kernel = check_int(name, "kernel", kernel, 1)
+    stride = check_int(name, "stride", stride, 1)
+    pad = check_int(name, "pad", pad, 0)
+    raise NotImplementedError(
+        "conv_output_size: not implemented yet; write it in coursework/conv.py")
+    return size
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +126,8 @@ def conv_forward_naive(x, w, b, *, stride=1, pad=0):
     ``(window * w[f]).sum()``. Pad with ``xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))``.
     """
     stride, pad = _check_conv("conv_forward_naive", x, w, b, stride, pad)
-    raise NotImplementedError("conv_forward_naive: not implemented yet; write it in coursework/conv.py")
+    raise NotImplementedError(
+        "conv_forward_naive: not implemented yet; write it in coursework/conv.py")
     return out, cache
 
 
@@ -164,7 +147,10 @@ def conv_backward_naive(dout, cache):
         dxpad[n, :, window position] += dout[n, f, i, j] * w[f]
     summed over all n, i, j (not averaged); then dx = dxpad without its pad rows and columns.
     """
-    raise NotImplementedError("conv_backward_naive: not implemented yet; write it in coursework/conv.py")
+    check_ndim("conv_backward_naive", "dout", dout, 4, "(N, F, H_out, W_out)")
+    raise NotImplementedError(
+        "conv_backward_naive: not implemented yet; write it in coursework/conv.py")
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +185,9 @@ def conv_backward(dout, cache):
     overlap, so values add up: ``+=`` over the HH*WW kernel offsets, or ``xp.add.at``), and the
     padding is cropped off.
     """
+    check_ndim("conv_backward", "dout", dout, 4, "(N, F, H_out, W_out)")
     raise NotImplementedError("conv_backward: not implemented yet; write it in coursework/conv.py")
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,7 +209,8 @@ def max_pool_forward_naive(x, *, pool_size=2, stride=2):
     Raises ValueError (already written for you) when the window does not fit exactly.
     """
     pool_size, stride = _check_pool("max_pool_forward_naive", x, pool_size, stride)
-    raise NotImplementedError("max_pool_forward_naive: not implemented yet; write it in coursework/conv.py")
+    raise NotImplementedError(
+        "max_pool_forward_naive: not implemented yet; write it in coursework/conv.py")
     return out, cache
 
 
@@ -237,7 +226,10 @@ def max_pool_backward_naive(dout, cache):
         of several windows receives the sum of their gradients. (When a window holds two equal
         maxima, either choice is correct; the grader's inputs have no ties.)
     """
-    raise NotImplementedError("max_pool_backward_naive: not implemented yet; write it in coursework/conv.py")
+    check_ndim("max_pool_backward_naive", "dout", dout, 4, "(N, C, H_out, W_out)")
+    raise NotImplementedError(
+        "max_pool_backward_naive: not implemented yet; write it in coursework/conv.py")
+    return dx
 
 
 def max_pool_forward(x, *, pool_size=2, stride=2):
@@ -251,7 +243,8 @@ def max_pool_forward(x, *, pool_size=2, stride=2):
     at once; keep the running maximum (and where it came from, for the backward pass).
     """
     pool_size, stride = _check_pool("max_pool_forward", x, pool_size, stride)
-    raise NotImplementedError("max_pool_forward: not implemented yet; write it in coursework/conv.py")
+    raise NotImplementedError(
+        "max_pool_forward: not implemented yet; write it in coursework/conv.py")
     return out, cache
 
 
@@ -259,7 +252,10 @@ def max_pool_backward(dout, cache):
     """Fast backward pass of max pooling: same inputs, outputs and rule as
     ``max_pool_backward_naive`` (gradients of overlapping windows add up). Returns dx (N, C, H, W).
     """
-    raise NotImplementedError("max_pool_backward: not implemented yet; write it in coursework/conv.py")
+    check_ndim("max_pool_backward", "dout", dout, 4, "(N, C, H_out, W_out)")
+    raise NotImplementedError(
+        "max_pool_backward: not implemented yet; write it in coursework/conv.py")
+    return dx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +271,8 @@ def avg_pool_forward(x, *, pool_size=2, stride=2):
     (a mean over pool_size**2 values).
     """
     pool_size, stride = _check_pool("avg_pool_forward", x, pool_size, stride)
-    raise NotImplementedError("avg_pool_forward: not implemented yet; write it in coursework/conv.py")
+    raise NotImplementedError(
+        "avg_pool_forward: not implemented yet; write it in coursework/conv.py")
     return out, cache
 
 
@@ -285,7 +282,10 @@ def avg_pool_backward(dout, cache):
     Every input of a window receives dout[n, c, i, j] / pool_size**2; where windows overlap the
     contributions add up.
     """
-    raise NotImplementedError("avg_pool_backward: not implemented yet; write it in coursework/conv.py")
+    check_ndim("avg_pool_backward", "dout", dout, 4, "(N, C, H_out, W_out)")
+    raise NotImplementedError(
+        "avg_pool_backward: not implemented yet; write it in coursework/conv.py")
+    return dx
 
 
 def global_avg_pool_forward(x):
@@ -297,10 +297,9 @@ def global_avg_pool_forward(x):
         out: (N, C), out[n, c] = mean over all H*W positions of x[n, c].
         cache: what global_avg_pool_backward needs.
     """
-    if x.ndim != 4:
-        raise ValueError(f"global_avg_pool_forward: expected x of shape (N, C, H, W), got "
-                         f"{tuple(x.shape)}")
-    raise NotImplementedError("global_avg_pool_forward: not implemented yet; write it in coursework/conv.py")
+    check_ndim("global_avg_pool_forward", "x", x, 4, "(N, C, H, W)")
+    raise NotImplementedError(
+        "global_avg_pool_forward: not implemented yet; write it in coursework/conv.py")
     return out, cache
 
 
@@ -312,4 +311,7 @@ def global_avg_pool_backward(dout, cache):
     Returns:
         dx: (N, C, H, W) with dx[n, c, h, w] = dout[n, c] / (H * W) at every position.
     """
-    raise NotImplementedError("global_avg_pool_backward: not implemented yet; write it in coursework/conv.py")
+    check_ndim("global_avg_pool_backward", "dout", dout, 2, "(N, C)")
+    raise NotImplementedError(
+        "global_avg_pool_backward: not implemented yet; write it in coursework/conv.py")
+    return dx

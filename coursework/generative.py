@@ -98,23 +98,27 @@ class Autoencoder(nn.Module):
         self.input_dim = _check_int("Autoencoder", "input_dim", input_dim)
         self.latent_dim = _check_int("Autoencoder", "latent_dim", latent_dim)
         hidden_dims = _check_dims("Autoencoder", "hidden_dims", hidden_dims)
-        raise NotImplementedError("Autoencoder.__init__: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "Autoencoder.__init__: not implemented yet; write it in coursework/generative.py")
 
     def encode(self, x):
         """The code (N, L) of inputs x (N, D)."""
         _check_features("Autoencoder.encode", x, self.input_dim)
-        raise NotImplementedError("Autoencoder.encode: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "Autoencoder.encode: not implemented yet; write it in coursework/generative.py")
         return z
 
     def decode(self, z):
         """The logits (N, D) of the reconstruction of codes z (N, L)."""
         _check_features("Autoencoder.decode", z, self.latent_dim)
-        raise NotImplementedError("Autoencoder.decode: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "Autoencoder.decode: not implemented yet; write it in coursework/generative.py")
         return logits
 
     def forward(self, x):
         """Logits (N, D) of the reconstruction of x (N, D): decode(encode(x))."""
-        raise NotImplementedError("Autoencoder.forward: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "Autoencoder.forward: not implemented yet; write it in coursework/generative.py")
         return logits
 
 
@@ -157,25 +161,29 @@ class VAE(nn.Module):
         self.input_dim = _check_int("VAE", "input_dim", input_dim)
         self.latent_dim = _check_int("VAE", "latent_dim", latent_dim)
         hidden_dim = _check_int("VAE", "hidden_dim", hidden_dim)
-        raise NotImplementedError("VAE.__init__: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "VAE.__init__: not implemented yet; write it in coursework/generative.py")
 
     def encode(self, x):
         """(mu, logvar), each (N, L), of inputs x (N, D)."""
         _check_features("VAE.encode", x, self.input_dim)
-        raise NotImplementedError("VAE.encode: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "VAE.encode: not implemented yet; write it in coursework/generative.py")
         return mu, logvar
 
     def decode(self, z):
         """Logits (N, D) of codes z (N, L)."""
         _check_features("VAE.decode", z, self.latent_dim)
-        raise NotImplementedError("VAE.decode: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "VAE.decode: not implemented yet; write it in coursework/generative.py")
         return logits
 
     def forward(self, x, eps):
         """(logits (N, D), mu (N, L), logvar (N, L)) for inputs x (N, D) and noise eps (N, L)."""
         _check_features("VAE.forward", x, self.input_dim)
         _check_features("VAE.forward", eps, self.latent_dim)
-        raise NotImplementedError("VAE.forward: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "VAE.forward: not implemented yet; write it in coursework/generative.py")
         return logits, mu, logvar
 
 
@@ -190,7 +198,8 @@ def reparameterize(mu, logvar, eps):
     for name, t in (("mu", mu), ("logvar", logvar), ("eps", eps)):
         _check_tensor("reparameterize", name, t)
     _check_same_shape("reparameterize", ("mu", "logvar", "eps"), (mu, logvar, eps))
-    raise NotImplementedError("reparameterize: not implemented yet; write it in coursework/generative.py")
+    raise NotImplementedError(
+        "reparameterize: not implemented yet; write it in coursework/generative.py")
     return z
 
 
@@ -231,7 +240,8 @@ def sample_noise(batch_size, dim, *, generator):
     batch_size = _check_int("sample_noise", "batch_size", batch_size)
     dim = _check_int("sample_noise", "dim", dim)
     _check_generator("sample_noise", generator)
-    raise NotImplementedError("sample_noise: not implemented yet; write it in coursework/generative.py")
+    raise NotImplementedError(
+        "sample_noise: not implemented yet; write it in coursework/generative.py")
     return z
 
 
@@ -248,12 +258,14 @@ class Discriminator(nn.Module):
         super().__init__()
         self.input_dim = _check_int("Discriminator", "input_dim", input_dim)
         hidden_dims = _check_dims("Discriminator", "hidden_dims", hidden_dims)
-        raise NotImplementedError("Discriminator.__init__: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "Discriminator.__init__: not implemented yet; write it in coursework/generative.py")
 
     def forward(self, x):
         """Logits (N, 1) of inputs x (N, D)."""
         _check_features("Discriminator", x, self.input_dim)
-        raise NotImplementedError("Discriminator.forward: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "Discriminator.forward: not implemented yet; write it in coursework/generative.py")
         return logits
 
 
@@ -271,12 +283,14 @@ class Generator(nn.Module):
         self.noise_dim = _check_int("Generator", "noise_dim", noise_dim)
         self.output_dim = _check_int("Generator", "output_dim", output_dim)
         hidden_dims = _check_dims("Generator", "hidden_dims", hidden_dims)
-        raise NotImplementedError("Generator.__init__: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "Generator.__init__: not implemented yet; write it in coursework/generative.py")
 
     def forward(self, z):
         """Samples (N, D) made from noise z (N, Z)."""
         _check_features("Generator", z, self.noise_dim)
-        raise NotImplementedError("Generator.forward: not implemented yet; write it in coursework/generative.py")
+        raise NotImplementedError(
+            "Generator.forward: not implemented yet; write it in coursework/generative.py")
         return samples
 
 
@@ -297,7 +311,8 @@ def discriminator_loss(logits_real, logits_fake):
     """
     _check_logits("discriminator_loss", ("logits_real", logits_real),
                   ("logits_fake", logits_fake))
-    raise NotImplementedError("discriminator_loss: not implemented yet; write it in coursework/generative.py")
+    raise NotImplementedError(
+        "discriminator_loss: not implemented yet; write it in coursework/generative.py")
     return loss
 
 
@@ -308,7 +323,8 @@ def generator_loss(logits_fake):
     of any size. Its gradient is large when D confidently rejects the fakes (early in training).
     """
     _check_logits("generator_loss", ("logits_fake", logits_fake))
-    raise NotImplementedError("generator_loss: not implemented yet; write it in coursework/generative.py")
+    raise NotImplementedError(
+        "generator_loss: not implemented yet; write it in coursework/generative.py")
     return loss
 
 
@@ -320,7 +336,8 @@ def minimax_generator_loss(logits_fake):
     vanishes when D confidently rejects the fakes.
     """
     _check_logits("minimax_generator_loss", ("logits_fake", logits_fake))
-    raise NotImplementedError("minimax_generator_loss: not implemented yet; write it in coursework/generative.py")
+    raise NotImplementedError(
+        "minimax_generator_loss: not implemented yet; write it in coursework/generative.py")
     return loss
 
 
@@ -332,14 +349,16 @@ def ls_discriminator_loss(scores_real, scores_fake):
     """
     _check_logits("ls_discriminator_loss", ("scores_real", scores_real),
                   ("scores_fake", scores_fake))
-    raise NotImplementedError("ls_discriminator_loss: not implemented yet; write it in coursework/generative.py")
+    raise NotImplementedError(
+        "ls_discriminator_loss: not implemented yet; write it in coursework/generative.py")
     return loss
 
 
 def ls_generator_loss(scores_fake):
     """The least-squares GAN generator loss: ``0.5 * mean((scores_fake - 1)^2)`` (a scalar)."""
     _check_logits("ls_generator_loss", ("scores_fake", scores_fake))
-    raise NotImplementedError("ls_generator_loss: not implemented yet; write it in coursework/generative.py")
+    raise NotImplementedError(
+        "ls_generator_loss: not implemented yet; write it in coursework/generative.py")
     return loss
 
 

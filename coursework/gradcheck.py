@@ -15,14 +15,9 @@ on small inputs.
 """
 
 import itertools
-import numbers
 
 from .backend import xp_of
-
-
-def _check_h(name, h):
-    if isinstance(h, bool) or not isinstance(h, numbers.Real) or not h > 0:
-        raise ValueError(f"{name}: the step h must be a positive number, got {h!r}")
+from .checks import check_real
 
 
 def _check_float_array(name, x):
@@ -46,9 +41,10 @@ def numerical_gradient(f, x, *, h=1e-5):
     Returns:
         grad: array of the shape and dtype of x.
     """
-    _check_h("numerical_gradient", h)
+    check_real("numerical_gradient", "the step h", h, positive=True)
     _check_float_array("numerical_gradient", x)
-    raise NotImplementedError("numerical_gradient: not implemented yet; write it in coursework/gradcheck.py")
+    raise NotImplementedError(
+        "numerical_gradient: not implemented yet; write it in coursework/gradcheck.py")
     return grad
 
 
@@ -69,9 +65,10 @@ def numerical_gradient_array(f, x, dout, *, h=1e-5):
     Returns:
         grad: array of the shape and dtype of x.
     """
-    _check_h("numerical_gradient_array", h)
+    check_real("numerical_gradient_array", "the step h", h, positive=True)
     _check_float_array("numerical_gradient_array", x)
-    raise NotImplementedError("numerical_gradient_array: not implemented yet; write it in coursework/gradcheck.py")
+    raise NotImplementedError(
+        "numerical_gradient_array: not implemented yet; write it in coursework/gradcheck.py")
     return grad
 
 
@@ -91,4 +88,6 @@ def relative_error(a, b):
     if tuple(a_shape) != tuple(b_shape):
         raise ValueError(f"relative_error: a{tuple(a_shape)} and b{tuple(b_shape)} must have "
                          "the same shape")
-    raise NotImplementedError("relative_error: not implemented yet; write it in coursework/gradcheck.py")
+    raise NotImplementedError(
+        "relative_error: not implemented yet; write it in coursework/gradcheck.py")
+    return worst

@@ -16,16 +16,8 @@ Inputs are never modified in place. The code takes its array module from its inp
 (``xp = xp_of(x)``), so it runs on NumPy arrays on a CPU and on CuPy arrays on a GPU.
 """
 
-import numbers
-
 from .backend import xp_of
-
-
-def _check_alpha(name, alpha):
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"{name}: alpha must be a real number, got {alpha!r}")
-    if alpha < 0:
-        raise ValueError(f"{name}: alpha must be >= 0, got {alpha}")
+from .checks import check_ndim, check_real
 
 
 def affine_forward(x, w, b):
@@ -52,7 +44,8 @@ def affine_forward(x, w, b):
     if b.shape[0] != w.shape[1]:
         raise ValueError(f"affine_forward: b{tuple(b.shape)} does not match the "
                          f"{w.shape[1]} outputs of w{tuple(w.shape)}")
-    raise NotImplementedError("affine_forward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "affine_forward: not implemented yet; write it in coursework/layers.py")
     return out, cache
 
 
@@ -68,7 +61,8 @@ def affine_backward(dout, cache):
         db: (M,) dL/db = dout summed over the batch (b is added to every row, so every row's
             gradient flows into it).
     """
-    raise NotImplementedError("affine_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "affine_backward: not implemented yet; write it in coursework/layers.py")
     return dx, dw, db
 
 
@@ -94,7 +88,8 @@ def relu_backward(dout, cache):
     Returns:
         dx: same shape as x. (At x == 0 exactly ReLU has no derivative; either 0 or 1 is accepted.)
     """
-    raise NotImplementedError("relu_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "relu_backward: not implemented yet; write it in coursework/layers.py")
     return dx
 
 
@@ -109,7 +104,8 @@ def sigmoid_forward(x):
 
     Computed so that exp never overflows, for x of any size.
     """
-    raise NotImplementedError("sigmoid_forward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "sigmoid_forward: not implemented yet; write it in coursework/layers.py")
     return out, cache
 
 
@@ -122,7 +118,8 @@ def sigmoid_backward(dout, cache):
     Returns:
         dx: same shape as x.
     """
-    raise NotImplementedError("sigmoid_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "sigmoid_backward: not implemented yet; write it in coursework/layers.py")
     return dx
 
 
@@ -148,7 +145,8 @@ def tanh_backward(dout, cache):
     Returns:
         dx: same shape as x.
     """
-    raise NotImplementedError("tanh_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "tanh_backward: not implemented yet; write it in coursework/layers.py")
     return dx
 
 
@@ -162,8 +160,9 @@ def leaky_relu_forward(x, *, alpha=0.01):
         out: same shape as x.
         cache: whatever ``leaky_relu_backward`` needs (alpha included).
     """
-    _check_alpha("leaky_relu_forward", alpha)
-    raise NotImplementedError("leaky_relu_forward: not implemented yet; write it in coursework/layers.py")
+    check_real("leaky_relu_forward", "alpha", alpha, minimum=0)
+    raise NotImplementedError(
+        "leaky_relu_forward: not implemented yet; write it in coursework/layers.py")
     return out, cache
 
 
@@ -176,7 +175,8 @@ def leaky_relu_backward(dout, cache):
     Returns:
         dx: same shape as x. (At x == 0 exactly either slope is accepted.)
     """
-    raise NotImplementedError("leaky_relu_backward: not implemented yet; write it in coursework/layers.py")
+    raise NotImplementedError(
+        "leaky_relu_backward: not implemented yet; write it in coursework/layers.py")
     return dx
 
 
@@ -192,7 +192,7 @@ def elu_forward(x, *, alpha=1.0):
 
     Clevert et al., "Fast and accurate deep network learning by exponential linear units", 2016.
     """
-    _check_alpha("elu_forward", alpha)
+    check_real("elu_forward", "alpha", alpha, minimum=0)
     raise NotImplementedError("elu_forward: not implemented yet; write it in coursework/layers.py")
     return out, cache
 
@@ -208,6 +208,63 @@ def elu_backward(dout, cache):
     """
     raise NotImplementedError("elu_backward: not implemented yet; write it in coursework/layers.py")
     return dx
+
+
+def maxout_forward(x, w, b):
+    """Maxout layer: for each output unit, the largest of K affine pieces of the input.
+
+    Goodfellow et al., "Maxout networks", 2013. With x_flat the (N, D) rows of x:
+        z[n, m, k] = sum over d of x_flat[n, d] * w[d, m, k] + b[m, k]      (N, M, K)
+        out[n, m] = max over k of z[n, m, k]                                (N, M)
+    The unit learns its own piecewise-linear convex activation: with K = 2, w[:, :, 1] = 0 and
+    b[:, 1] = 0 it is the ReLU of an affine layer, max(0, x_flat @ w[:, :, 0] + b[:, 0]).
+
+    Inputs:
+        x: (N, d_1, ..., d_k) a batch of N examples, each flattened to D = d_1 * ... * d_k
+           numbers as in ``affine_forward``.
+        w: (D, M, K) weights: K affine pieces for each of the M output units.
+        b: (M, K) biases, one per piece.
+    Returns:
+        out: (N, M).
+        cache: whatever ``maxout_backward`` needs.
+    """
+    if x.ndim < 1 or w.ndim != 3 or b.ndim != 2:
+        raise ValueError(f"maxout_forward: expected x (N, ...), w (D, M, K) and b (M, K), got "
+                         f"x{tuple(x.shape)}, w{tuple(w.shape)}, b{tuple(b.shape)}")
+    dim = 1
+    for size in x.shape[1:]:
+        dim *= size
+    if dim != w.shape[0]:
+        raise ValueError(f"maxout_forward: each example of x{tuple(x.shape)} has {dim} numbers "
+                         f"but w{tuple(w.shape)} expects {w.shape[0]}")
+    if tuple(b.shape) != tuple(w.shape[1:]):
+        raise ValueError(f"maxout_forward: b{tuple(b.shape)} should be (M, K) = "
+                         f"{tuple(w.shape[1:])}, one bias per piece of w{tuple(w.shape)}")
+    raise NotImplementedError(
+        "maxout_forward: not implemented yet; write it in coursework/layers.py")
+    return out, cache
+
+
+def maxout_backward(dout, cache):
+    """Backward pass of the maxout layer.
+
+    Only the winning piece of each unit is in the output, so only it passes the gradient:
+        dz[n, m, k] = dout[n, m] where k is the piece that won for (n, m), else 0   (N, M, K)
+        dx = dz reshaped to (N, M * K) @ w reshaped to (D, M * K).T, in the shape of x
+        dw[d, m, k] = sum over n of x_flat[n, d] * dz[n, m, k]                        (D, M, K)
+        db[m, k] = sum over n of dz[n, m, k]                                          (M, K)
+    (When two pieces tie for the maximum either may take the gradient; ties are not graded.)
+
+    Inputs:
+        dout: (N, M) upstream gradient.
+        cache: what ``maxout_forward`` returned.
+    Returns:
+        dx: (N, d_1, ..., d_k) like x. dw: (D, M, K) like w. db: (M, K) like b.
+    """
+    check_ndim("maxout_backward", "dout", dout, 2, "(N, M)")
+    raise NotImplementedError(
+        "maxout_backward: not implemented yet; write it in coursework/layers.py")
+    return dx, dw, db
 
 
 # Activations by name, used by the networks of mlp.py: name -> (forward, backward).

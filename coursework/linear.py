@@ -15,6 +15,7 @@ Conventions used by every function here:
 import numpy as np
 
 from .backend import xp_of
+from .checks import check_labels, check_reg, check_rng
 
 
 def _check_loss_inputs(name, W, X, y, reg):
@@ -31,16 +32,8 @@ def _check_loss_inputs(name, W, X, y, reg):
         )
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"{name}: X has {X.shape[0]} rows but y has {y.shape[0]} labels")
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"{name}: labels y must be integers, got dtype {y.dtype}")
-    num_classes = W.shape[1]
-    if y.size and (int(y.min()) < 0 or int(y.max()) >= num_classes):
-        raise ValueError(
-            f"{name}: labels must lie in [0, {num_classes}), got values from {int(y.min())} "
-            f"to {int(y.max())}"
-        )
-    if reg < 0:
-        raise ValueError(f"{name}: reg must be >= 0, got {reg}")
+    check_labels(name, y, W.shape[1])
+    check_reg(name, reg)
 
 
 def svm_loss_naive(W, X, y, reg):
@@ -63,7 +56,8 @@ def svm_loss_naive(W, X, y, reg):
     gradient obvious); ``svm_loss_vectorized`` is the fast one.
     """
     _check_loss_inputs("svm_loss_naive", W, X, y, reg)
-    raise NotImplementedError("svm_loss_naive: not implemented yet; write it in coursework/linear.py")
+    raise NotImplementedError(
+        "svm_loss_naive: not implemented yet; write it in coursework/linear.py")
     return float(loss), dW
 
 
@@ -75,7 +69,8 @@ def svm_loss_vectorized(W, X, y, reg):
     Returns (loss: float, dW: (D, C)).
     """
     _check_loss_inputs("svm_loss_vectorized", W, X, y, reg)
-    raise NotImplementedError("svm_loss_vectorized: not implemented yet; write it in coursework/linear.py")
+    raise NotImplementedError(
+        "svm_loss_vectorized: not implemented yet; write it in coursework/linear.py")
     return float(loss), dW
 
 
@@ -90,7 +85,8 @@ def softmax_loss_naive(W, X, y, reg):
     Inputs and outputs as in ``svm_loss_naive``: returns (loss: float, dW: (D, C)).
     """
     _check_loss_inputs("softmax_loss_naive", W, X, y, reg)
-    raise NotImplementedError("softmax_loss_naive: not implemented yet; write it in coursework/linear.py")
+    raise NotImplementedError(
+        "softmax_loss_naive: not implemented yet; write it in coursework/linear.py")
     return float(loss), dW
 
 
@@ -101,7 +97,8 @@ def softmax_loss_vectorized(W, X, y, reg):
     the thousands. Returns (loss: float, dW: (D, C)).
     """
     _check_loss_inputs("softmax_loss_vectorized", W, X, y, reg)
-    raise NotImplementedError("softmax_loss_vectorized: not implemented yet; write it in coursework/linear.py")
+    raise NotImplementedError(
+        "softmax_loss_vectorized: not implemented yet; write it in coursework/linear.py")
     return float(loss), dW
 
 
@@ -127,19 +124,16 @@ class LinearClassifier:
             learning_rate: step size of the update W <- W - learning_rate * dW.
             reg: L2 regularization strength, passed to the loss.
             num_iters: number of SGD steps.
-            batch_size: examples per step, sampled with replacement by ``rng.choice(N, batch_size)``.
+            batch_size: examples per step, sampled with replacement by
+                ``rng.choice(N, batch_size)``.
             rng: a ``numpy.random.Generator``; all randomness comes from it.
         Returns:
             A list of ``num_iters`` floats: the minibatch loss before each update.
 
-        If ``self.W`` is None it is initialised to ``0.001 * rng.standard_normal((D, C))``; otherwise
-        training continues from the current weights. X and y are not modified.
+        If ``self.W`` is None it is initialised to ``0.001 * rng.standard_normal((D, C))``;
+        otherwise training continues from the current weights. X and y are not modified.
         """
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"train: rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                f"got {type(rng).__name__}"
-            )
+        check_rng("train", rng)
         if X.ndim != 2 or y.shape != (X.shape[0],):
             raise ValueError(
                 f"train: expected X (N, D) and y (N,), got X{tuple(X.shape)}, y{tuple(y.shape)}"
@@ -159,14 +153,17 @@ class LinearClassifier:
                 f"({dim}, {num_classes}); set W = None to start over"
             )
         losses = []
-        raise NotImplementedError("LinearClassifier.train: not implemented yet; write it in coursework/linear.py")
+        raise NotImplementedError(
+            "LinearClassifier.train: not implemented yet; write it in coursework/linear.py")
         return losses
 
     def predict(self, X):
         """Return the (N,) predicted labels: the index of the highest score X @ W of each row."""
         if self.W is None:
             raise RuntimeError("predict: the classifier has no weights yet; call train first")
-        raise NotImplementedError("LinearClassifier.predict: not implemented yet; write it in coursework/linear.py")
+        raise NotImplementedError(
+            "LinearClassifier.predict: not implemented yet; write it in coursework/linear.py")
+        return labels
 
 
 class LinearSVM(LinearClassifier):

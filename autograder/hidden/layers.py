@@ -24,3 +24,13 @@ def activation_cases(name, activation_inputs):
     if name == "elu":
         cases.append(Case("alpha=0.1", activation_inputs(116, (4, 4)), {"alpha": 0.1}))
     return cases
+
+
+def maxout_cases(maxout_inputs):
+    return [
+        Case("x (8, 5), M=6, K=2", maxout_inputs(121, (8, 5), 6, 2)),
+        Case("x (2, 2, 2, 2), M=3, K=3, biases 5x", maxout_inputs(122, (2, 2, 2, 2), 3, 3,
+                                                                   bias_scale=5.0)),
+        Case("D=1, M=2, K=4", maxout_inputs(123, (5, 1), 2, 4)),
+        Case("N=1, M=1, K=2", maxout_inputs(124, (1, 7), 1, 2)),
+    ]

@@ -34,14 +34,6 @@ class LeNetReLU(A.LeNet5):
 
 # -- AlexNet -------------------------------------------------------------------------------------
 
-class AlexNetLRNBeforeReLU(A.AlexNet):
-    def __init__(self, num_classes=1000, in_channels=3):
-        super().__init__(num_classes, in_channels)
-        f = self.features
-        f[1], f[2] = f[2], f[1]
-        f[5], f[6] = f[6], f[5]
-
-
 class AlexNetSmallPool(A.AlexNet):
     def __init__(self, num_classes=1000, in_channels=3):
         super().__init__(num_classes, in_channels)
@@ -312,8 +304,6 @@ MISTAKES = {
         ("ReLU instead of LeNet-5's tanh", LeNetReLU),
     ],
     "architectures.AlexNet": [
-        ("local response normalization before the ReLU: it comes after the ReLU of CONV1 and "
-         "CONV2, before their pooling", AlexNetLRNBeforeReLU),
         ("non-overlapping 2x2 pooling: AlexNet pools 3x3 windows with stride 2",
          AlexNetSmallPool),
         ("no local response normalization after CONV1 and CONV2", AlexNetNoLRN),

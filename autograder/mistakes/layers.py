@@ -2,7 +2,8 @@
 imitate.
 
 Backward variants read the reference caches: affine (x, w, b); relu x; sigmoid and tanh the
-output; leaky_relu and elu (x, alpha). Each is tested to be recognised (tests/test_hints.py).
+output; leaky_relu and elu (x, alpha); maxout (x, w, winner), winner (N, M) the winning piece.
+Each is tested to be recognised (tests/test_hints.py).
 """
 
 import numpy as np
@@ -177,6 +178,68 @@ def elu_backward_mistakes():
     ]
 
 
+# ---------------------------------------------------------------- maxout (cache: x, w, winner)
+
+def _pieces(x, w, b):
+    D, M, K = w.shape
+    return (_flat(x) @ w.reshape(D, M * K)).reshape(-1, M, K) + b
+
+
+def _maxout_reference_cache(x, w, b):
+    return x, w, _pieces(x, w, b).argmax(axis=2)
+
+
+def maxout_forward_mistakes():
+    def pieces_mixed(x, w, b):
+        D, M, K = w.shape
+        z = (_flat(x) @ w.reshape(D, M * K)).reshape(-1, K, M) + b.T
+        return z.max(axis=1), _maxout_reference_cache(x, w, b)
+
+    return [
+        ("the biases are missing: z[n, m, k] = x_flat[n] @ w[:, m, k] + b[m, k]",
+         lambda x, w, b: (_pieces(x, w, 0 * b).max(axis=2), _maxout_reference_cache(x, w, b))),
+        ("maxout takes the largest piece of each unit (max over k), not the mean of the pieces",
+         lambda x, w, b: (_pieces(x, w, b).mean(axis=2), _maxout_reference_cache(x, w, b))),
+        ("w is (D, M, K): after x_flat @ w.reshape(D, M * K), reshape to (N, M, K); a reshape to "
+         "(N, K, M) mixes the pieces of different units",
+         pieces_mixed),
+        ("maxout keeps the largest piece (max over k), not the smallest",
+         lambda x, w, b: (_pieces(x, w, b).min(axis=2), _maxout_reference_cache(x, w, b))),
+    ]
+
+
+def _maxout_backward(dout, cache, *, every_piece=False, no_dout=False, db_mean=False,
+                     reshape=True):
+    x, w, winner = cache
+    N, M = dout.shape
+    D, _, K = w.shape
+    mask = (np.arange(K) == winner[:, :, None]).astype(np.float64)
+    if every_piece:
+        mask = np.ones_like(mask)
+    dz = mask if no_dout else mask * dout[:, :, None]
+    dz_flat = dz.reshape(N, M * K)
+    dx = dz_flat @ w.reshape(D, M * K).T
+    if reshape:
+        dx = dx.reshape(x.shape)
+    dw = (_flat(x).T @ dz_flat).reshape(D, M, K)
+    db = dz.mean(axis=0) if db_mean else dz.sum(axis=0)
+    return dx, dw, db
+
+
+def maxout_backward_mistakes():
+    return [
+        ("only the winning piece of each unit is in the output, so only it gets dout; the other "
+         "pieces get 0 (the mask k == argmax over k of z)",
+         lambda dout, cache: _maxout_backward(dout, cache, every_piece=True)),
+        ("multiply the mask of the winning pieces by the upstream gradient dout",
+         lambda dout, cache: _maxout_backward(dout, cache, no_dout=True)),
+        ("db sums dz over the batch, not the mean: each bias is added to every example",
+         lambda dout, cache: _maxout_backward(dout, cache, db_mean=True)),
+        ("dx must have the shape of the original x: reshape it back to x.shape",
+         lambda dout, cache: _maxout_backward(dout, cache, reshape=False)),
+    ]
+
+
 MISTAKES = {
     "layers.affine_forward": affine_forward_mistakes(),
     "layers.affine_backward": affine_backward_mistakes(),
@@ -189,4 +252,6 @@ MISTAKES = {
     "layers.leaky_relu_backward": leaky_relu_backward_mistakes(),
     "layers.elu_forward": elu_forward_mistakes(),
     "layers.elu_backward": elu_backward_mistakes(),
+    "layers.maxout_forward": maxout_forward_mistakes(),
+    "layers.maxout_backward": maxout_backward_mistakes(),
 }

@@ -8,11 +8,12 @@ has tied maxima (either choice among ties would be correct and is never graded).
 "Fast" functions must be vectorized. The rule, stated in their docstrings: a fast function may loop
 over the offsets inside the window (at most two nested loops: ``for k in range(HH): for l in
 range(WW)``), never over examples, channels, filters *and* output positions. It is checked on the
-source (loop nesting depth at most 2) and, for the convolution, by a large layer that four nested
-loops cannot finish within the worker's time limit.
+code that runs (``autograder.rules``: the function and whatever of the package it calls, aliases
+or wraps, loops nested at most 2 deep) and, for the convolution, by a large layer that four nested
+loops cannot finish within the worker's time limit, whose results are compared too.
 """
 
-import ast
+import functools
 
 import numpy as np
 
@@ -151,35 +152,36 @@ def _out_and_cache(target, got, label):
     return out, cache
 
 
-def loop_depth(node):
-    """Deepest nesting of loops (for, while, and each ``for`` clause of a comprehension)."""
-    best = 0
-    for child in ast.iter_child_nodes(node):
-        best = max(best, loop_depth(child))
-    if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-        return best + 1
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        return best + len(node.generators)
-    return best
 
 
 def at_most_two_nested_loops(t, target):
-    """Fail when ``target`` nests loops more than two deep (window offsets k, l are allowed)."""
-    node = t.function_node(target)
-    depth = loop_depth(node) if node is not None else 0
-    if depth > 2:
+    """Fail when the code that runs for ``target`` (the function and what of the package it
+    calls, aliases or wraps) nests loops more than two deep (window offsets k, l are allowed)."""
+    t.no_case()
+    finding = t.loops(target)
+    if finding.dynamic:
+        raise Failed(f"{_name(target)}: the grader cannot see which code runs: the package uses "
+                     f"{finding.dynamic}; write the fast version as plain code")
+    if finding.depth > 2:
+        depth = "unboundedly (recursion)" if finding.depth == float("inf") else \
+            f"{finding.depth} deep"
         raise Failed(
-            f"{_name(target)}: its loops are nested {depth} deep; the fast version may loop only "
-            "over the offsets inside the window (two nested loops at most), never over examples, "
-            "channels, filters and output positions",
+            f"{_name(target)}: its loops, with those of the code it calls, are nested {depth} "
+            f"({finding.where}); the fast version may loop only over the offsets inside the "
+            "window (two nested loops at most), never over examples, channels, filters and "
+            "output positions",
             hint="copy the strided slice xpad[:, :, k::stride, l::stride] of the whole batch for "
                  "each kernel offset (k, l), then do one matrix product")
 
 
-def _timed(t, target, *args, opaque=(), what, **kwargs):
+def _timed(t, target, *args, opaque=(), what, method=None, target_name=None, **kwargs):
+    """A call of ``target`` (or of ``method`` of the handle args[0]) within the time limit."""
     try:
+        if method is not None:
+            return t.student.method(args[0], method, *args[1:], opaque=opaque, **kwargs)
         return t.student.call(target, *args, opaque=opaque, **kwargs)
     except StudentTimeout:
+        target = target or target_name
         raise Failed(f"{_name(target)}: did not finish {what} within the time limit (the "
                      "reference needs well under a second): something is not vectorized",
                      hint="loop over the kernel offsets at most; gather all windows with "
@@ -191,21 +193,137 @@ def _timed(t, target, *args, opaque=(), what, **kwargs):
 SPEED_CONV = (128, 3, 32, 32, 64, 3, 3, 1, 1)
 
 
-def conv_speed(t, *, backward):
+SPEED_PROBE_SEED = 1234
+_SPEED_EXPECTED = {}  # recipe name -> reference result: the inputs never change
+
+
+@functools.lru_cache(maxsize=1)
+def speed_inputs():
+    """x, w, b of the large layer, the random vectors its results are projected on, the
+    upstream gradient's (N, F) values (dout[n, f, i, j] = a[n, f]) and the layer's kwargs."""
     N, C, H, W, F, HH, WW, stride, pad = SPEED_CONV
     rng = np.random.default_rng(99)
     x = rng.standard_normal((N, C, H, W))
     w = rng.standard_normal((F, C, HH, WW)) * 0.1
     b = rng.standard_normal(F)
+    H_out, W_out = out_size(H, HH, stride, pad), out_size(W, WW, stride, pad)
+    probe = np.random.default_rng(SPEED_PROBE_SEED)
+    r_out = probe.standard_normal(H_out * W_out)
+    r_in = probe.standard_normal(H * W)
+    a = probe.standard_normal((N, F))
+    return x, w, b, r_out, r_in, a, {"stride": stride, "pad": pad}
+
+
+# The large layer's results are checked through exact identities of the convolution (stride 1),
+# each a sum over the 3x3 kernel offsets, so that the judge never redoes the whole layer; the
+# tests check them against the reference layer itself.
+
+def _window_sums(x, r, pad, HH, WW):
+    """G[n, c, k, l] = sum_ij r[i, j] xpad[n, c, i + k, j + l] for r of the output's shape."""
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    H_out, W_out = r.shape
+    G = np.empty(x.shape[:2] + (HH, WW))
+    for k in range(HH):
+        for j in range(WW):
+            G[:, :, k, j] = np.tensordot(xpad[:, :, k:k + H_out, j:j + W_out], r, axes=2)
+    return G
+
+
+def conv_speed_forward(cw, x, w, b, r_out, *, stride, pad):
+    """sum_ij r[i, j] out[n, f, i, j] = sum_ckl w[f, c, k, l] G[n, c, k, l] + b[f] sum(r),
+    where G[n, c, k, l] = sum_ij r[i, j] xpad[n, c, i + k, j + l]: (N, F)."""
+    assert stride == 1
+    HH, WW = w.shape[2], w.shape[3]
+    H_out, W_out = x.shape[2] + 2 * pad - HH + 1, x.shape[3] + 2 * pad - WW + 1
+    G = _window_sums(x, r_out.reshape(H_out, W_out), pad, HH, WW)
+    return np.einsum("fckl,nckl->nf", w, G) + b * r_out.sum()
+
+
+def conv_speed_backward(cw, x, w, b, a, r_in, *, stride, pad):
+    """dx projected on r_in over the input positions (N, C), dw and db, for the upstream
+    gradient dout[n, f, i, j] = a[n, f]:
+    db[f] = H_out W_out sum_n a[n, f];  dw[f, c, k, l] = sum_n a[n, f] S[n, c, k, l] with
+    S[n, c, k, l] = sum_ij xpad[n, c, i + k, j + l];  dx[n, c, h, w] = sum_f a[n, f]
+    M[f, c, h, w] with M[f, c] = sum_kl w[f, c, k, l] (the input positions that offset (k, l)
+    of some output position reaches)."""
+    assert stride == 1
+    N, C, H, W = np.shape(x)
+    F, HH, WW = w.shape[0], w.shape[2], w.shape[3]
+    H_out, W_out = H + 2 * pad - HH + 1, W + 2 * pad - WW + 1
+    db = H_out * W_out * a.sum(axis=0)
+    dw = np.einsum("nf,nckl->fckl", a, _window_sums(x, np.ones((H_out, W_out)), pad, HH, WW))
+    M = np.zeros((F, C, H + 2 * pad, W + 2 * pad))
+    for k in range(HH):
+        for j in range(WW):
+            M[:, :, k:k + H_out, j:j + W_out] += w[:, :, k:k + 1, j:j + 1]
+    M = M[:, :, pad:pad + H, pad:pad + W]
+    dx_projected = np.einsum("nf,fcp,p->nc", a, M.reshape(F, C, H * W), r_in)
+    return dx_projected, dw, db
+
+
+def _speed_expected(t, recipe, *args, **kwargs):
+    """The reference result of a speed-test recipe, computed once per process (its inputs never
+    change) by the live reference; a recording or recorded oracle is always asked."""
+    live = getattr(t.ref, "recorded", None) is None and getattr(t.ref, "recording", 1) is None
+    if not live or recipe.__name__ not in _SPEED_EXPECTED:
+        result = t.ref.run(recipe, *args, **kwargs)
+        if not live:
+            return result
+        _SPEED_EXPECTED[recipe.__name__] = result
+    return _SPEED_EXPECTED[recipe.__name__]
+
+
+def _remote_projection(t, target, handle, shape, r, what):
+    """``handle`` (an array kept in the worker) reshaped to (shape[0], shape[1], -1) and
+    multiplied by r, computed in the worker: a small result that depends on every entry."""
+    try:
+        got_shape = t.student.getattr(handle, "shape")
+    except StudentError:
+        got_shape = None
+    if not isinstance(got_shape, (tuple, list)) or tuple(got_shape) != tuple(shape):
+        raise Failed(f"{_name(target)}(large layer): {what} should be an array of shape "
+                     f"{tuple(shape)}, got {got_shape!r:.80}", kind="shape")
+    flat = _timed(t, None, handle, shape[0], shape[1], -1, method="reshape", opaque=[0],
+                  what=f"reading {what}", target_name=target)
+    return _timed(t, None, flat, r, method="dot", what=f"reading {what}", target_name=target)
+
+
+def conv_speed(t, *, backward):
+    """The large layer within the time limit, and its results compared (projected in the
+    worker on a random vector, so that nothing large travels yet every entry counts)."""
+    N, C, H, W, F, HH, WW, stride, pad = SPEED_CONV
+    x, w, b, r_out, r_in, a, kw = speed_inputs()
+    t.case("large layer")
     what = (f"a forward pass on x of shape {x.shape} with {F} filters of {HH}x{WW}, stride "
             f"{stride}, pad {pad}")
-    # Outputs stay in the worker (handles): nothing large travels.
-    handles = _timed(t, "conv.conv_forward", x, w, b, opaque=[0, 1], what=what,
-                        stride=stride, pad=pad)
+    handles = _timed(t, "conv.conv_forward", x, w, b, opaque=[0, 1], what=what, **kw)
     out, cache = _out_and_cache("conv.conv_forward", handles, "large layer")
-    if backward:
-        _timed(t, "conv.conv_backward", out, cache, opaque=[0, 1, 2],
-               what=f"the backward pass of {what}")
+    H_out, W_out = out_size(H, HH, stride, pad), out_size(W, WW, stride, pad)
+    if not backward:
+        got = _remote_projection(t, "conv.conv_forward", out, (N, F, H_out, W_out), r_out,
+                                 "out")
+        expected = _speed_expected(t, conv_speed_forward, x, w, b, r_out, **kw)
+        t.compare("conv.conv_forward", got, expected, names=("out projected on a random "
+                                                             "vector",), label="large layer")
+        return
+    # dout[n, f, i, j] = a[n, f], built in the worker from the forward's output in one step
+    # (out clipped to [a, a]): nothing large travels
+    a4 = a.reshape(N, F, 1, 1)
+    dout = _timed(t, None, out, a4, a4, method="clip", opaque=[0], what="building dout",
+                  target_name="conv.conv_backward")
+    grads = _timed(t, "conv.conv_backward", dout, cache, opaque=[0, 1, 2],
+                   what=f"the backward pass of {what}")
+    if not isinstance(grads, (tuple, list)) or len(grads) != 3:
+        raise Failed(f"conv_backward(large layer): should return (dx, dw, db), got "
+                     f"{describe(grads)}", kind="type")
+    dx = _remote_projection(t, "conv.conv_backward", grads[0], x.shape, r_in, "dx")
+    dw = _timed(t, None, grads[1], method="copy", what="reading dw",
+                target_name="conv.conv_backward")
+    db = _timed(t, None, grads[2], method="copy", what="reading db",
+                target_name="conv.conv_backward")
+    expected = _speed_expected(t, conv_speed_backward, x, w, b, a, r_in, **kw)
+    t.compare("conv.conv_backward", (dx, dw, db), expected,
+              names=("dx projected on a random vector", "dw", "db"), label="large layer")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,6 +357,7 @@ def conv_output_size(t):
         if int(got) != expected:
             t.compare(target, int(got), expected, label=label,
                       mistakes=lambda: t.ref.mistakes(target, target, n, k, stride=s, pad=p))
+    t.no_case()  # the public cases of this loop come before its hidden ones again
     for n, k, s, p, why in NOT_FITTING + t.hidden("conv", "not_fitting"):
         label = f"n={n}, kernel={k}, stride={s}, pad={p}"
         try:

@@ -64,6 +64,34 @@ def activation_cases(t, name):
     return cases + t.hidden("layers", "activation_cases", name, activation_inputs)
 
 
+def maxout_inputs(seed, x_shape, M, K, *, bias_scale=1.0, gap=1e-3):
+    """x of ``x_shape``, w (D, M, K), b (M, K) non-zero, dout (N, M); the winning piece of every
+    (n, m) leads the runner-up by at least ``gap`` (no near-ties: ties are not graded)."""
+    D = int(np.prod(x_shape[1:]))
+    for attempt in range(1000):
+        rng = np.random.default_rng([seed, attempt])
+        x = rng.standard_normal(x_shape)
+        w = rng.standard_normal((D, M, K))
+        b = bias_scale * rng.standard_normal((M, K))
+        z = np.einsum("nd,dmk->nmk", x.reshape(x_shape[0], D), w) + b
+        top = np.sort(z, axis=2)
+        if K == 1 or np.min(top[:, :, -1] - top[:, :, -2]) >= gap:
+            return x, w, b, rng.standard_normal((x_shape[0], M))
+    raise AssertionError(f"maxout_inputs: no inputs without near-ties for seed {seed}")
+
+
+def maxout_cases(t):
+    cases = [
+        Case("x (5, 4), M=3 units of K=2 pieces", maxout_inputs(21, (5, 4), 3, 2)),
+        Case("N=1, x (1, 6), M=2, K=3", maxout_inputs(22, (1, 6), 2, 3)),
+        Case("x (3, 2, 3) flattened to (3, 6), M=4, K=5", maxout_inputs(23, (3, 2, 3), 4, 5)),
+        Case("M=1 unit of K=4 pieces, large biases",
+             maxout_inputs(24, (6, 3), 1, 4, bias_scale=10.0)),
+        Case("K=1: a plain affine layer", maxout_inputs(25, (4, 3), 2, 1)),
+    ]
+    return cases + t.hidden("layers", "maxout_cases", maxout_inputs)
+
+
 # ---------------------------------------------------------------- affine
 
 AFFINE = Layer(SPEC, "affine", argnames=("x", "w", "b"), grads=("dx", "dw", "db"),
@@ -71,6 +99,15 @@ AFFINE = Layer(SPEC, "affine", argnames=("x", "w", "b"), grads=("dx", "dw", "db"
 affine_forward, affine_backward = AFFINE.tests(
     points=(1, 2), docs=("out = x_flat @ w + b for x of any number of dimensions.",
                          "dx (in x's shape), dw and db of the affine layer."))
+
+
+# ---------------------------------------------------------------- maxout
+
+MAXOUT = Layer(SPEC, "maxout", argnames=("x", "w", "b"), grads=("dx", "dw", "db"),
+               cases=maxout_cases)
+maxout_forward, maxout_backward = MAXOUT.tests(
+    points=(1, 2), docs=("out[n, m] = max over k of (x_flat @ w[:, :, k] + b[:, k])[n, m].",
+                         "dx, dw and db of maxout: the gradient flows through the winning piece."))
 
 
 # ---------------------------------------------------------------- activations

@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from ..compare import Failed, as_array, describe
+from .. import worker_fns
+from ..compare import Failed, as_array, close, describe
 from ..spec import Case, Spec
-from ..wire import Seed
+from ..wire import Fn, Seed
 
 SPEC = Spec("linear")
 ARGNAMES = ("W", "X", "y", "reg")
@@ -22,6 +23,15 @@ def loss_inputs(seed, N, D, C, reg, *, offset=0.0, w_scale=0.5, labels=None):
     return W, X, y.astype(np.int64), float(reg)
 
 
+def row_offset_inputs(seed, offsets, D, C, reg):
+    """W, X, y, reg whose scores in row i sit around offsets[i]: the first feature of X is the
+    offset and the first row of W is all ones, so it adds the same amount to every class."""
+    W, X, y, reg = loss_inputs(seed, len(offsets), D, C, reg)
+    X[:, 0] = offsets
+    W[0] = 1.0
+    return W, X, y, reg
+
+
 def loss_cases(t):
     cases = [
         Case("N=8, D=5, C=4, reg=0.1", loss_inputs(1, 8, 5, 4, 0.1)),
@@ -29,6 +39,10 @@ def loss_cases(t):
         Case("W all zeros, reg=0.5", (np.zeros((6, 3)), *loss_inputs(3, 5, 6, 3, 0.5)[1:])),
         Case("every label the same class, reg=2.5", loss_inputs(4, 6, 3, 5, 2.5, labels=[2] * 6)),
         Case("scores around +1000", loss_inputs(5, 7, 4, 3, 0.01, offset=1000.0)),
+        # Rows at very different offsets: subtracting each row's maximum handles them exactly;
+        # subtracting the maximum of all scores underflows every row but the highest.
+        Case("N=4, C=3, rows of scores around +1000, 0, -700 and +350, reg=0.1",
+             row_offset_inputs(6, [1000.0, 0.0, -700.0, 350.0], 4, 3, 0.1)),
     ]
     return cases + t.hidden("linear", "loss_cases", loss_inputs)
 
@@ -109,35 +123,63 @@ def linear_classifier(t):
                 np.array_equal(got, (X @ W).argmax(axis=0)[: len(got)]) else None)
         raise Failed(f"predict: {wrong} of {len(y)} labels differ from argmax(X @ W)", hint)
 
-    for cls in ("LinearSVM", "Softmax"):
-        # train on separable blobs: the loss falls and the fit is good
-        X, y = separable_blobs(21, C=3)
+    # train, with the loss replaced by a probe whose every value the judge recomputes: the
+    # losses returned and the final weights must follow it step by step, so train must call
+    # the classifier's loss (self.loss, the student's loss function), sample its minibatches
+    # with rng.choice(N, batch_size) as its docstring says, and apply every update. Training
+    # is judged on its own, whatever the state of the loss functions.
+    runs = [("LinearSVM", None, 0.05, 0.0, 150, 32, 3),  # W None: initialised from rng
+            ("Softmax", np.random.default_rng(32).standard_normal((3, 3)), 0.3, 0.1, 7, 8, 4),
+            ("Softmax", np.random.default_rng(33).standard_normal((3, 3)), 0.0, 0.1, 5, 8, 5)]
+    for cls, W0, lr, reg, num_iters, batch_size, seed in runs:
+        X, y = separable_blobs(21 + seed, n_per_class=10, C=3)
         model = t.student.new(f"linear.{cls}")
-        value, modified = t.student.method_full(model, "train", X, y, learning_rate=0.05, reg=0.0,
-                                                num_iters=150, batch_size=32, rng=Seed(3))
+        if W0 is not None:
+            t.student.setattr(model, "W", W0)
+        t.student.setattr(model, "loss", Fn("probe_loss", {"C": 3}))
+        label = (f"learning_rate={lr}, reg={reg}, num_iters={num_iters}, batch_size="
+                 f"{batch_size}, " + ("W None" if W0 is None else "W set"))
+        t.case(label)
+        value, modified = t.student.method_full(model, "train", X, y, learning_rate=lr, reg=reg,
+                                                num_iters=num_iters, batch_size=batch_size,
+                                                rng=Seed(seed))
         t.no_input_modified(f"linear.{cls}.train", modified, ("X", "y"))
-        losses = _losses(cls, value, 150)
-        if not np.all(np.isfinite(losses)):
-            raise Failed(f"{cls}.train: the losses contain NaN or inf")
-        if losses[-20:].mean() > 0.5 * losses[:5].mean():
-            raise Failed(f"{cls}.train: the loss did not fall on easily separable data (first "
-                         f"{losses[:5].mean():.3g}, last {losses[-20:].mean():.3g}); is the "
-                         "update W -= learning_rate * dW?")
-        W = as_array(f"{cls}.W after training", t.student.getattr(model, "W"), np.zeros((3, 3)))
-        accuracy = float(((X @ W).argmax(axis=1) == y).mean())
-        if accuracy < 0.9:
-            raise Failed(f"{cls}.train: training accuracy {accuracy:.2f} on separable blobs "
-                         "(at least 0.90 expected)")
+        losses = _losses(cls, value, num_iters)
+        expected_losses, expected_W = expected_training(X, y, W0, lr, reg, num_iters,
+                                                        batch_size, seed)
+        try:
+            close("losses", losses, expected_losses, rtol=1e-6)
+        except Failed as failure:
+            raise Failed(f"{cls}.train({label}): {failure.message}; with self.loss replaced by "
+                         "a known function, the losses returned must be its values on the "
+                         "minibatches rng.choice(N, batch_size) draws",
+                         hint="call self.loss(X[idx], y[idx], reg) once per iteration, "
+                              "idx = rng.choice(N, batch_size, replace=True), and record the "
+                              "loss it returns", kind=failure.kind, error=failure.error) \
+                from None
+        W = t.student.getattr(model, "W")
+        try:
+            close("W", W, expected_W, rtol=1e-6)
+        except Failed as failure:
+            raise Failed(f"{cls}.train({label}): the weights after training: {failure.message}",
+                         hint="the update is W <- W - learning_rate * dW with the dW of self.loss"
+                              "; start from self.W when it is set, else from "
+                              "0.001 * rng.standard_normal((D, C))",
+                         kind=failure.kind, error=failure.error) from None
 
-    # learning_rate=0 must leave given weights unchanged; training continues from self.W
-    X, y = separable_blobs(31, n_per_class=10, C=3)
-    W0 = np.random.default_rng(32).standard_normal((3, 3))
-    model = t.student.new("linear.Softmax")
-    t.student.setattr(model, "W", W0)
-    t.student.method(model, "train", X, y, learning_rate=0.0, reg=0.1, num_iters=5,
-                     batch_size=8, rng=Seed(4))
-    W = as_array("W after training with learning_rate=0", t.student.getattr(model, "W"), W0)
-    if not np.allclose(W, W0):
-        raise Failed("Softmax.train: with learning_rate=0 the weights changed; does the update "
-                     "use the learning_rate argument, and does training start from the current "
-                     "self.W when it is set?")
+
+def expected_training(X, y, W0, learning_rate, reg, num_iters, batch_size, seed):
+    """The losses and weights of minibatch SGD with the probe loss, as the docstring of
+    ``LinearClassifier.train`` specifies them."""
+    rng = np.random.default_rng(seed)
+    N, D = X.shape
+    C = int(y.max()) + 1
+    W = 0.001 * rng.standard_normal((D, C)) if W0 is None else np.array(W0, dtype=np.float64)
+    probe = worker_fns.make("probe_loss", {"C": C})
+    losses = []
+    for _ in range(num_iters):
+        idx = rng.choice(N, batch_size, replace=True)
+        loss, dW = probe(X[idx], y[idx], reg)
+        losses.append(loss)
+        W = W - learning_rate * dW
+    return np.array(losses), W

@@ -28,6 +28,12 @@ def class_cases(t):
         Case("N=1, C=2", class_inputs(2, 1, 2)),
         Case("every label the same class", class_inputs(3, 5, 3, labels=[2] * 5)),
         Case("scores around +1000", class_inputs(4, 7, 5, offset=1000.0)),
+        # Rows at very different offsets: subtracting each row's maximum handles them exactly;
+        # subtracting the maximum of the whole array underflows every row but the highest.
+        Case("rows at very different offsets ([[1000, 999], [0, 1]])",
+             (np.array([[1000.0, 999.0], [0.0, 1.0]]), np.array([0, 1], dtype=np.int64))),
+        Case("N=4, C=3, rows around +1000, 0, -700 and +350",
+             class_inputs(5, 4, 3, offset=np.array([[1000.0], [0.0], [-700.0], [350.0]]))),
     ]
     return cases + t.hidden("losses", "class_cases", class_inputs)
 

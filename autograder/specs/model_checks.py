@@ -24,8 +24,12 @@ def params_of(t, target, model, shapes, label, dtype=np.float64):
     if missing:
         raise Failed(f"{name}({label}): params lacks the keys {missing} (expected "
                      f"{sorted(shapes)})")
-    return {k: as_array(f"params[{k!r}]", params[k], np.zeros(shape, dtype=dtype))
-            for k, shape in shapes.items()}
+    try:
+        return {k: as_array(f"params[{k!r}]", params[k], np.zeros(shape, dtype=dtype))
+                for k, shape in shapes.items()}
+    except Failed as failure:  # name the constructor's arguments, like every other verdict
+        raise Failed(f"{name}({label}): {failure.message}", failure.hint, kind=failure.kind,
+                     error=failure.error) from None
 
 
 def check_init(t, target, model, shapes, weight_scale, label, dtype=np.float64):

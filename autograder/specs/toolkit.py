@@ -12,8 +12,10 @@ A *layer* is a forward/backward pair of one module that follows the layer contra
 
 Cases are ``spec.Case`` objects: ``args`` holds the forward's positional inputs followed by
 ``dout`` (``(x, w, b, dout)``; for a stateful layer ``(x, gamma, beta, state, dout)``) and
-``kwargs`` its keyword arguments (``{"stride": 2, "pad": 1}``, ``{"train": False}``). A case
-function ``cases(t)`` returns the public cases plus ``t.hidden(module, ...)``.
+``kwargs`` its keyword arguments (``{"stride": 2, "pad": 1}``, ``{"train": False}``; a random
+layer gets ``{"rng": wire.Seed(n)}``, which the worker and the reference both turn into
+``np.random.default_rng(n)``, afresh for every call). A case function ``cases(t)`` returns the
+public cases plus ``t.hidden(module, ...)``.
 
 The forward test calls the student's forward (the cache stays in the worker as a Handle),
 checks that no input was modified in place (arrays, and the arrays of a state dict), and compares
@@ -76,7 +78,10 @@ new layer gets that reference test without writing one.
 
 import re
 
+import numpy as np
+
 from ..compare import DEFAULT_RTOL, Failed, describe
+from ..wire import Seed
 
 # Every declared layer: (forward target, backward target) -> Layer.
 LAYERS = {}
@@ -91,20 +96,38 @@ def _function(cw, target):
     return getattr(getattr(cw, module), name)
 
 
+def fresh(value):
+    """``value`` with every ``wire.Seed(n)`` replaced by a new ``numpy.random.default_rng(n)``,
+    as the worker does for the student: a layer that draws random numbers (dropout) gets the same
+    stream in both, and on every call."""
+    if isinstance(value, Seed):
+        return np.random.default_rng(value.n)
+    if isinstance(value, (list, tuple)):
+        return type(value)(fresh(v) for v in value)
+    if isinstance(value, dict):
+        return {k: fresh(v) for k, v in value.items()}
+    return value
+
+
+def call_forward(cw, forward, inputs, kwargs):
+    """The reference ``forward`` on ``inputs`` (Seeds made into fresh generators)."""
+    return _function(cw, forward)(*fresh(list(inputs)), **fresh(dict(kwargs)))
+
+
 def forward_out(cw, forward, inputs, **kwargs):
     """The ``out`` of the reference ``forward`` ('module.function')."""
-    return _function(cw, forward)(*inputs, **kwargs)[0]
+    return call_forward(cw, forward, inputs, kwargs)[0]
 
 
 def forward_out_state(cw, forward, inputs, **kwargs):
     """``(out, new_state)`` of the reference stateful ``forward``."""
-    result = _function(cw, forward)(*inputs, **kwargs)
+    result = call_forward(cw, forward, inputs, kwargs)
     return result[0], result[2]
 
 
 def forward_backward(cw, forward, backward, inputs, dout, **kwargs):
     """The reference ``backward`` of ``dout`` through the cache of the reference ``forward``."""
-    cache = _function(cw, forward)(*inputs, **kwargs)[1]
+    cache = call_forward(cw, forward, inputs, kwargs)[1]
     return _function(cw, backward)(dout, cache)
 
 

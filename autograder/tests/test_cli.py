@@ -102,9 +102,30 @@ def test_grade_many_from_the_command_line(tmp_path):
     result = run("grade-many", "--submissions", str(root), "--out", str(out), "--unit", "01",
                  "--workers", "2", "--quiet")
     assert result.returncode == 0, result.stderr
+    from autograder.grade_many import report_name
+
     assert (out / "grades.csv").read_text().splitlines()[1:] == [
-        "honest,12,12,12,graded", "sys_exit,8,12,8,graded"]
+        f"honest,12,12,12,graded,reports/{report_name('honest')}",
+        f"sys_exit,8,12,8,graded,reports/{report_name('sys_exit')}"]
     # a second run skips the graded students and still writes the table
     again = run("grade-many", "--submissions", str(root), "--out", str(out), "--unit", "01",
                 "--quiet")
     assert again.returncode == 0 and (out / "grades.csv").exists()
+
+
+def test_feedback_leaves_out_the_instructor_part(tmp_path):
+    import textwrap
+
+    from autograder.tests.submissions import make_submission
+    from autograder.tests.test_judge_verdicts import LEAKY
+
+    sub = make_submission(tmp_path, append={"linear.py": "MODE = 'wrong'\n" +
+                                            textwrap.dedent(LEAKY)})
+    full, feedback = tmp_path / "full.json", tmp_path / "feedback.json"
+    result = run("grade", "--submission", str(sub), "--unit", "01", "--json", str(full),
+                 "--feedback", str(feedback))
+    assert result.returncode == 0, result.stderr
+    assert "N=40" in json.dumps(json.loads(full.read_text())["instructor"])
+    assert "N=40" not in feedback.read_text() and "instructor" not in json.loads(
+        feedback.read_text())
+    assert "N=40" not in result.stdout and "hidden case 1" in result.stdout

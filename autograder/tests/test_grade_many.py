@@ -1,14 +1,16 @@
-"""grade-many: one report per student (atomic), grades.csv, resumable, hostile students contained."""
+"""grade-many: one report per student (atomic), grades.csv, resumable, hostile students
+contained."""
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from autograder import engine
-from autograder.grade_many import grade_many
+from autograder.grade_many import grade_many, report_name
 from autograder.sandbox import Limits
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -30,8 +32,11 @@ def class_folder(tmp_path):
     _student(root, "bob", "sys_exit")
     _student(root, "carol", "segfault")
     (root / "dave").mkdir()  # no coursework package
-    (root / ".hidden").mkdir()  # not a student
     return root
+
+
+def report_of(out, name):
+    return json.loads((out / "reports" / report_name(name)).read_text())
 
 
 LIMITS = Limits(call_seconds=5.0, cpu_seconds=5.0)
@@ -43,9 +48,9 @@ def test_grades_every_student_and_writes_the_csv(class_folder, tmp_path):
     assert [r["student"] for r in rows] == ["alice", "bob", "carol", "dave"]
     totals = {r["student"]: r["total"] for r in rows}
     assert totals == {"alice": 12.0, "bob": 8.0, "carol": 9.0, "dave": 0.0}
-    dave = json.loads((out / "dave.json").read_text())
+    dave = report_of(out, "dave")
     assert "no coursework package" in dave["error"]
-    carol = json.loads((out / "carol.json").read_text())
+    carol = report_of(out, "carol")
     assert carol["units"]["01_linear"]["functions"]["linear.softmax_loss_vectorized"]["status"] \
         == "crashed"
     with open(out / "grades.csv", newline="") as f:
@@ -53,16 +58,17 @@ def test_grades_every_student_and_writes_the_csv(class_folder, tmp_path):
     assert [t["student"] for t in table] == ["alice", "bob", "carol", "dave"]
     assert table[0]["01_linear"] == "12" and table[0]["status"] == "graded"
     assert table[3]["status"].startswith("ungradable")
-    assert not list(out.glob(".*.tmp"))  # atomic writes leave no temporary files
+    assert table[0]["report"] == "reports/" + report_name("alice")
+    assert not list(out.rglob(".*.tmp"))  # atomic writes leave no temporary files
 
 
 def test_resumes_without_regrading_unless_forced(class_folder, tmp_path):
     out = tmp_path / "out"
     grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
     # a report that already exists is kept as it is (an interrupted run resumes)
-    (out / "alice.json").write_text(json.dumps({"submission": "x", "total": 1.0, "max": 12.0,
-                                                "units": {}}))
-    (out / "bob.json").unlink()
+    (out / "reports" / report_name("alice")).write_text(json.dumps(
+        {"submission": "x", "total": 1.0, "max": 12.0, "units": {}}))
+    (out / "reports" / report_name("bob")).unlink()
     rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
     totals = {r["student"]: r["total"] for r in rows}
     assert totals["alice"] == 1.0 and totals["bob"] == 8.0
@@ -83,7 +89,7 @@ def test_a_student_that_breaks_the_grader_does_not_stop_the_batch(class_folder, 
     monkeypatch.setattr(engine, "grade", flaky)
     out = tmp_path / "out"
     rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
-    bob = json.loads((out / "bob.json").read_text())
+    bob = report_of(out, "bob")
     assert "grader fault: RuntimeError: boom" in bob["error"]
     assert {r["student"]: r["total"] for r in rows}["alice"] == 12.0
 
@@ -93,3 +99,49 @@ def test_unusable_arguments(class_folder, tmp_path):
         grade_many(tmp_path / "missing", tmp_path / "out", progress=False)
     with pytest.raises(engine.UsageError, match="--workers"):
         grade_many(class_folder, tmp_path / "out", workers=0, progress=False)
+
+
+def test_every_entry_gets_a_row_with_spreadsheet_safe_cells(tmp_path):
+    """Names that are formulas, very long, dotted or not valid UTF-8; entries that are files or
+    links: each gets a row (graded or refused, with the reason), every cell is inert in a
+    spreadsheet, and report file names do not depend on the names."""
+    root = tmp_path / "submissions"
+    root.mkdir()
+    long_name = "x" * 250  # with ".json" the old report name exceeded the file-name limit
+    names = ["=HYPERLINK(\"evil.example\")", "+1+1", "-2", "@SUM(A1)", long_name, ".dot"]
+    for name in names:
+        _student(root, name)
+    odd = os.fsdecode(b"caf\xe9")  # not UTF-8: a lone surrogate in Python
+    _student(root, odd)
+    (root / "notes.txt").write_text("not a submission")
+    os.symlink(root / "-2", root / "link_to_a_classmate")
+    out = tmp_path / "out"
+    rows = grade_many(root, out, units=["01"], workers=1, limits=LIMITS, progress=False)
+    by_name = {r["student"]: r for r in rows}
+    assert len(rows) == len(names) + 3
+    for name in names + [odd]:
+        assert by_name[name]["status"] == "graded" and by_name[name]["total"] == 12.0, name
+    assert by_name["notes.txt"]["status"] == "refused: not a folder"
+    assert by_name["link_to_a_classmate"]["status"].startswith("refused: a symbolic link")
+    assert by_name["link_to_a_classmate"]["total"] == 0.0
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        table = list(csv.reader(f))
+    for row in table[1:]:
+        for cell in row:
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), row
+    students = [row[0] for row in table[1:]]
+    assert "'=HYPERLINK(\"evil.example\")" in students and "'-2" in students
+    for path in (out / "reports").iterdir():
+        assert len(path.name) == len(report_name("a")) and path.name.endswith(".json")
+    assert report_of(out, long_name)["total"] == 12.0
+    with open(out / "index.csv", newline="", encoding="utf-8") as f:
+        index = {row["student"]: row["report"] for row in csv.DictReader(f)}
+    assert index[long_name] == "reports/" + report_name(long_name)
+
+
+def test_a_feedback_copy_without_the_instructor_part(class_folder, tmp_path):
+    out = tmp_path / "out"
+    grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
+    full = report_of(out, "alice")
+    feedback = json.loads((out / "feedback" / report_name("alice")).read_text())
+    assert feedback["total"] == full["total"] and "instructor" not in feedback

@@ -158,6 +158,47 @@ def center_backward(dout, cache):
     assert failure.message.startswith("center_backward(train, N=5, D=3): dx is wrong")
 
 
+# A random layer: the rng comes as wire.Seed(n) in the case's kwargs; the student's worker and the
+# reference each build np.random.default_rng(n) afresh for every call, so their masks agree.
+NOISE = '''
+def noise_forward(x, *, rng):
+    mask = rng.random(x.shape) < 0.5
+    return x * mask, mask
+
+def noise_backward(dout, cache):
+    return dout * cache
+'''
+
+NOISE_OTHER_DRAW = '''
+def noise_forward(x, *, rng):
+    rng.random()  # one draw too many: another mask
+    mask = rng.random(x.shape) < 0.5
+    return x * mask, mask
+'''
+
+
+def test_a_random_layer_gets_the_same_stream_as_the_reference():
+    from autograder.wire import Seed
+
+    spec = Spec("toy")
+    rng = np.random.default_rng(1)
+    x, dout = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    layer = toolkit.Layer(spec, "noise", argnames=("x",), grads=("dx",),
+                          cases=lambda t: [Case("seed 5", (x, dout), {"rng": Seed(5)})])
+    layer.tests(points=(1, 1))
+    try:
+        o = Oracle()
+        o._cw = namespace(NOISE)
+        o._mistakes["toy"] = {}
+        for key in ("toy.noise_forward", "toy.noise_backward"):
+            layer.spec.tests[key].func(Trial(FakeStudent(namespace(NOISE)), o))
+        with pytest.raises(Failed, match="noise_forward.seed 5.: out is wrong"):
+            layer.spec.tests["toy.noise_forward"].func(
+                Trial(FakeStudent(namespace(NOISE, NOISE_OTHER_DRAW)), o))
+    finally:
+        toolkit.LAYERS.pop((layer.forward, layer.backward))
+
+
 @pytest.fixture
 def submission(tmp_path):
     package = tmp_path / "student" / "coursework"

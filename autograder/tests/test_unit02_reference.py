@@ -199,3 +199,35 @@ def test_relative_error():
         pytest.approx(0.2 / 4.2)
     with pytest.raises(ValueError):
         cw.gradcheck.relative_error(np.zeros(2), np.zeros(3))
+
+
+@pytest.mark.parametrize("x_shape,M,K", [((5, 4), 3, 2), ((1, 6), 2, 3), ((3, 2, 3), 4, 5),
+                                         ((4, 3), 2, 1)])
+def test_maxout(x_shape, M, K):
+    """Maxout as PyTorch users write it: one linear layer to M * K outputs, viewed as (N, M, K),
+    then the max over the pieces (autograd routes the gradient to the winning piece)."""
+    rng = np.random.default_rng(6)
+    N, D = x_shape[0], int(np.prod(x_shape[1:]))
+    x, w = rng.standard_normal(x_shape), rng.standard_normal((D, M, K))
+    b, dout = rng.standard_normal((M, K)), rng.standard_normal((N, M))
+    out, cache = cw.layers.maxout_forward(x, w, b)
+    dx, dw, db = cw.layers.maxout_backward(dout, cache)
+    tx, tw, tb = t64(x, True), t64(w, True), t64(b, True)
+    linear = torch.nn.functional.linear(tx.reshape(N, D), tw.reshape(D, M * K).T,
+                                        tb.reshape(M * K))
+    tout = linear.view(N, M, K).amax(dim=2)
+    tout.backward(t64(dout))
+    assert_close(out, tout.detach())
+    assert_close(dx, tx.grad)
+    assert_close(dw, tw.grad)
+    assert_close(db, tb.grad)
+    assert dx.shape == x.shape
+
+
+def test_maxout_of_two_pieces_with_one_zero_is_relu_of_affine():
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((6, 4)), rng.standard_normal((4, 3, 2))
+    b = rng.standard_normal((3, 2))
+    w[:, :, 1], b[:, 1] = 0.0, 0.0
+    out, _ = cw.layers.maxout_forward(x, w, b)
+    assert_close(out, torch.relu(t64(x) @ t64(w[:, :, 0]) + t64(b[:, 0])))

@@ -1,12 +1,11 @@
-"""Unit 03: the fast-function rule of the conv spec (loops nested at most two deep)."""
+"""Unit 03: the fast-function rule of the conv spec (loops nested at most two deep), measured on
+the code that runs (``autograder.rules``)."""
 
-import ast
-
-from autograder.specs.conv import loop_depth
+from autograder.rules import Program
 
 
 def depth(source):
-    return loop_depth(ast.parse(source))
+    return Program({"conv": source}).analyse("conv", "f").depth
 
 
 def test_loop_depth_counts_nesting_not_loops():
@@ -14,6 +13,7 @@ def test_loop_depth_counts_nesting_not_loops():
                  "    for k in range(2):\n        pass\n") == 2
     assert depth("def f():\n    return sum(a for k in range(3) for l in range(3))\n") == 2
     naive = ("def f():\n    for n in range(2):\n        for f in range(2):\n"
-             "            for i in range(2):\n                while True:\n                    break\n")
+             "            for i in range(2):\n                while True:\n"
+             "                    break\n")
     assert depth(naive) == 4
     assert depth("def f():\n    return x @ y\n") == 0

@@ -36,6 +36,16 @@ def affine_backward(dout, cache):
 
 def leaky_relu_forward(x, *, alpha=0.01):
     return np.where(x > 0, x, alpha * x), (x, alpha)
+
+def maxout_forward(x, w, b):
+    z = np.einsum("nd,dmk->nmk", x.reshape(len(x), -1), w) + b[None]
+    return z.max(axis=-1), (x, w, z)           # every piece in the cache, not the winners
+
+def maxout_backward(dout, cache):
+    x, w, z = cache
+    dz = np.where(z == z.max(axis=-1, keepdims=True), dout[..., None], 0.0)
+    dx = np.einsum("nmk,dmk->nd", dz, w).reshape(x.shape)
+    return dx, np.einsum("nd,nmk->dmk", x.reshape(len(x), -1), dz), dz.sum(axis=0)
 '''
 
 LOSSES = '''

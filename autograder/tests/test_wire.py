@@ -19,7 +19,8 @@ def roundtrip(value):
 def test_plain_values_round_trip():
     value = {"a": [1, 2.5, None, True, "s"], "t": (np.arange(6).reshape(2, 3), np.float32(1.5)),
              "nan": float("nan"), "inf": -float("inf"), "big": 2**70, "c": np.array([1 + 2j]),
-             "b": np.array([True, False]), "be": np.arange(3, dtype=">f8"), "empty": np.zeros((0, 3))}
+             "b": np.array([True, False]), "be": np.arange(3, dtype=">f8"),
+             "empty": np.zeros((0, 3))}
     out = roundtrip(value)
     assert out["a"] == [1, 2.5, None, True, "s"]
     assert isinstance(out["t"], tuple) and out["t"][0].shape == (2, 3)
@@ -75,6 +76,11 @@ PAYLOAD = base64.b64encode(pickle.dumps(os.getpid)).decode()
     {"$array": "not base64!", "dtype": "<f8", "shape": [1]},
     {"$array": "", "dtype": "<f8", "shape": [-1]},
     {"$array": "", "dtype": "<f8", "shape": [2**62, 2**62]},
+    {"$array": "", "dtype": "<f8", "shape": [0, 2**62, 2**62]},  # empty, yet no NumPy shape
+    {"$array": "", "dtype": "<f8", "shape": [0, 2**40, 2**40]},
+    {"$tuple": [10**4000]},  # the encoder never sends an integer beyond 64 bits
+    [float("inf")],  # nor a bare non-finite float
+    2**63,
     {"$array": "", "dtype": "<f8", "shape": "1"},
     {"$array": 5, "dtype": "<f8", "shape": [1]},
     {"$float": "1e999"},
@@ -89,6 +95,23 @@ def test_hostile_values_are_refused(data):
         wire.decode(data)
 
 
+def test_numpy_scalars_and_0d_arrays_keep_their_shape():
+    """A NumPy scalar is a number, never an array of shape (1,)."""
+    for value in (np.int64(5), np.float32(2.5), np.bool_(True)):
+        out = roundtrip(value)
+        assert isinstance(out, np.generic) and out == value and out.dtype == value.dtype
+    assert roundtrip(np.array(3.0)).shape == ()
+    np.testing.assert_array_equal(roundtrip(np.arange(6).reshape(2, 3).T),
+                                  np.arange(6).reshape(2, 3).T)
+
+
+def test_replies_carry_no_seeds_or_functions():
+    for data in ({"$rng": 1}, {"$fn": "quadratic", "params": {"$dict": {}}}):
+        with pytest.raises(wire.WireError, match="where none is expected"):
+            wire.decode([data], tags=("ref",))
+    assert wire.decode({"$ref": 3}, tags=("ref",)) == wire.Handle(3)
+
+
 def test_too_many_values_are_refused():
     with pytest.raises(wire.WireError, match="values in one message"):
         wire.decode([0] * (wire.MAX_NODES + 1))
@@ -98,6 +121,9 @@ def test_too_many_values_are_refused():
 @pytest.mark.parametrize("body", [
     b"\xff\xfe", b"{", b"NaN", b"[Infinity]", b"[" * 100_000 + b"]" * 100_000,
     b"1" * 10_000,  # an integer beyond Python's digit limit
+    b"1" * 4000,  # within Python's limit, beyond 64 bits
+    b"[" + b"[]," * 1_000_000 + b"[]]",  # a million empty lists: refused before parsing
+    b"[" + b"1," * 3_000_000 + b"1]",
 ])
 def test_unreadable_frames_are_wire_errors(body):
     with pytest.raises(wire.WireError):
@@ -120,3 +146,14 @@ def test_frames_over_a_pipe_and_the_size_limit():
         os.close(r)
         if w is not None:
             os.close(w)
+
+
+def test_a_frame_of_tens_of_millions_of_lists_is_refused_quickly():
+    """Counting bytes refuses it before any list is built (no gigabytes, no seconds)."""
+    import time
+
+    body = b"[" + b"[]," * 10_000_000 + b"[]]"
+    started = time.process_time()
+    with pytest.raises(wire.WireError, match="lists or dicts"):
+        wire.parse_body(body)
+    assert time.process_time() - started < 1.0

@@ -19,10 +19,11 @@ Both networks use the fast layers (``conv_forward``, ``max_pool_forward``, ...).
 """
 
 import math
-import numbers
 
 import numpy as np
 
+from .checks import (check_float_dtype, check_int, check_positive_int, check_real, check_reg,
+                     check_rng)
 from .conv import (avg_pool_backward, avg_pool_forward, conv_backward, conv_forward,
                    conv_output_size, max_pool_backward, max_pool_forward)
 from .layers import affine_backward, affine_forward, relu_backward, relu_forward
@@ -33,30 +34,16 @@ from .losses import softmax_loss
 # Validation (provided: keep it)
 # ---------------------------------------------------------------------------------------------
 
-def _check_positive_int(name, what, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-
-
 def _check_common(name, input_dim, num_classes, weight_scale, reg, dtype, rng):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{name}: rng must be a numpy.random.Generator "
-                        f"(np.random.default_rng(seed)), got {type(rng).__name__}")
+    check_rng(name, rng)
     if not isinstance(input_dim, (tuple, list)) or len(input_dim) != 3:
         raise ValueError(f"{name}: input_dim must be (C, H, W), got {input_dim!r}")
     for size in input_dim:
-        _check_positive_int(name, "every entry of input_dim", size)
-    _check_positive_int(name, "num_classes", num_classes)
-    if weight_scale is not None and (isinstance(weight_scale, bool) or
-                                     not isinstance(weight_scale, numbers.Real)):
-        raise TypeError(f"{name}: weight_scale must be a number or None (He), got "
-                        f"{weight_scale!r}")
-    if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or reg < 0:
-        raise ValueError(f"{name}: reg must be a number >= 0, got {reg!r}")
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{name}: dtype must be a floating type, got {dtype}")
-    return tuple(int(s) for s in input_dim), dtype
+        check_positive_int(name, "every entry of input_dim", size)
+    check_positive_int(name, "num_classes", num_classes)
+    check_real(name, "weight_scale (None: He's scale)", weight_scale, allow_none=True)
+    check_reg(name, reg)
+    return tuple(int(s) for s in input_dim), check_float_dtype(name, dtype)
 
 
 def _check_batch(name, X, y, input_dim):
@@ -89,8 +76,9 @@ def count_parameters(model):
         raise TypeError(f"count_parameters: expected a model with a params dict (or the dict), "
                         f"got {type(model).__name__}")
     # BEGIN SOLUTION
-    return int(sum(int(np.prod(p.shape)) for p in params.values()))
+    count = int(sum(int(np.prod(p.shape)) for p in params.values()))
     # END SOLUTION
+    return count
 
 
 class ThreeLayerConvNet:
@@ -127,7 +115,7 @@ class ThreeLayerConvNet:
                                               dtype, rng)
         for what, value in (("num_filters", num_filters), ("filter_size", filter_size),
                             ("hidden_dim", hidden_dim)):
-            _check_positive_int(name, what, value)
+            check_positive_int(name, what, value)
         if filter_size % 2 == 0:
             raise ValueError(f"{name}: filter_size must be odd for 'same' padding, got "
                              f"{filter_size}")
@@ -172,8 +160,10 @@ class ThreeLayerConvNet:
         a2, cache_affine2 = affine_forward(p1, W2, b2)  # flattens (N, F, H/2, W/2)
         h2, cache_relu2 = relu_forward(a2)
         scores, cache_affine3 = affine_forward(h2, W3, b3)
+        # END SOLUTION
         if y is None:
             return scores
+        # BEGIN SOLUTION
         loss, dscores = softmax_loss(scores, y)
         loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum())
         grads = {}
@@ -228,9 +218,8 @@ class LeNet5:
             raise ValueError(f"{name}: filters and hidden_dims hold two sizes each, got "
                              f"{filters!r} and {hidden_dims!r}")
         for value in (*filters, *hidden_dims, filter_size):
-            _check_positive_int(name, "every filter count, hidden size and filter_size", value)
-        if isinstance(pad, bool) or not isinstance(pad, numbers.Integral) or pad < 0:
-            raise ValueError(f"{name}: pad must be an integer >= 0, got {pad!r}")
+            check_positive_int(name, "every filter count, hidden size and filter_size", value)
+        pad = check_int(name, "pad", pad, minimum=0)
         if pool not in ("max", "avg"):
             raise ValueError(f"{name}: pool must be 'max' or 'avg', got {pool!r}")
         size = list(input_dim[1:])
@@ -287,8 +276,10 @@ class LeNet5:
             h, cache_relu = relu_forward(a)
             caches.append((cache_affine, cache_relu))
         scores, cache_scores = affine_forward(h, p["W5"], p["b5"])
+        # END SOLUTION
         if y is None:
             return scores
+        # BEGIN SOLUTION
         weights = [p[f"W{layer}"] for layer in range(1, 6)]
         loss, dscores = softmax_loss(scores, y)
         loss += 0.5 * self.reg * float(sum((w * w).sum() for w in weights))

@@ -20,27 +20,13 @@ Conventions used by every function here:
   (``xp = xp_of(x)``).
 """
 
-import operator
-
 from .backend import xp_of
+from .checks import check_int, check_ndim
 
 
 # ---------------------------------------------------------------------------------------------
 # Validation (provided: keep it)
 # ---------------------------------------------------------------------------------------------
-
-def _as_int(name, what, value, minimum):
-    """``value`` as an int >= minimum, or TypeError/ValueError naming it."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name}: {what} must be an integer, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name}: {what} must be an integer, got {value!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name}: {what} must be >= {minimum}, got {value}")
-    return value
-
 
 def _fits(size, kernel, stride, pad):
     return kernel <= size + 2 * pad and (size + 2 * pad - kernel) % stride == 0
@@ -63,8 +49,8 @@ def _check_window(name, what, size_hw, kernel_hw, stride, pad):
 
 
 def _check_conv(name, x, w, b, stride, pad):
-    stride = _as_int(name, "stride", stride, 1)
-    pad = _as_int(name, "pad", pad, 0)
+    stride = check_int(name, "stride", stride, 1)
+    pad = check_int(name, "pad", pad, 0)
     if x.ndim != 4 or w.ndim != 4 or b.ndim != 1:
         raise ValueError(f"{name}: expected x (N, C, H, W), w (F, C, HH, WW) and b (F,), got "
                          f"x{tuple(x.shape)}, w{tuple(w.shape)}, b{tuple(b.shape)}")
@@ -78,18 +64,12 @@ def _check_conv(name, x, w, b, stride, pad):
 
 
 def _check_pool(name, x, pool_size, stride):
-    pool_size = _as_int(name, "pool_size", pool_size, 1)
-    stride = _as_int(name, "stride", stride, 1)
+    pool_size = check_int(name, "pool_size", pool_size, 1)
+    stride = check_int(name, "stride", stride, 1)
     if x.ndim != 4:
         raise ValueError(f"{name}: expected x of shape (N, C, H, W), got {tuple(x.shape)}")
     _check_window(name, "pooling window", x.shape[2:], (pool_size, pool_size), stride, 0)
     return pool_size, stride
-
-
-def _check_dout(name, dout, shape):
-    if tuple(dout.shape) != tuple(shape):
-        raise ValueError(f"{name}: dout has shape {tuple(dout.shape)} but the forward pass "
-                         f"produced {tuple(shape)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,10 +93,10 @@ def conv_output_size(n, kernel, *, stride=1, pad=0):
         "a filter of size 3 with stride 3 and pad 0 does not fit an input of size 7".
     """
     name = "conv_output_size"
-    n = _as_int(name, "n", n, 1)
-    kernel = _as_int(name, "kernel", kernel, 1)
-    stride = _as_int(name, "stride", stride, 1)
-    pad = _as_int(name, "pad", pad, 0)
+    n = check_int(name, "n", n, 1)
+    kernel = check_int(name, "kernel", kernel, 1)
+    stride = check_int(name, "stride", stride, 1)
+    pad = check_int(name, "pad", pad, 0)
     # BEGIN SOLUTION
     span = n + 2 * pad - kernel  # how far the window can travel
     if span < 0:
@@ -126,8 +106,9 @@ def conv_output_size(n, kernel, *, stride=1, pad=0):
         raise ValueError(f"{name}: a filter of size {kernel} with stride {stride} and pad {pad} "
                          f"does not fit an input of size {n}: ({n} + 2*{pad} - {kernel}) / "
                          f"{stride} + 1 = {span / stride + 1:.3g} is not a whole number")
-    return span // stride + 1
+    size = span // stride + 1
     # END SOLUTION
+    return size
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,9 +172,9 @@ def conv_backward_naive(dout, cache):
         dxpad[n, :, window position] += dout[n, f, i, j] * w[f]
     summed over all n, i, j (not averaged); then dx = dxpad without its pad rows and columns.
     """
+    check_ndim("conv_backward_naive", "dout", dout, 4, "(N, F, H_out, W_out)")
     # BEGIN SOLUTION
     x, w, b, stride, pad = cache
-    _check_dout("conv_backward_naive", dout, (x.shape[0], w.shape[0]) + dout.shape[2:])
     xp = xp_of(dout, x, w)
     N, F, H_out, W_out = dout.shape
     _, _, HH, WW = w.shape
@@ -212,8 +193,8 @@ def conv_backward_naive(dout, cache):
                     dw[f] += g * xpad[n, :, top:top + HH, left:left + WW]
                     dxpad[n, :, top:top + HH, left:left + WW] += g * w[f]
     dx = dxpad[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]]
-    return dx, dw, db
     # END SOLUTION
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,9 +249,9 @@ def conv_backward(dout, cache):
     overlap, so values add up: ``+=`` over the HH*WW kernel offsets, or ``xp.add.at``), and the
     padding is cropped off.
     """
+    check_ndim("conv_backward", "dout", dout, 4, "(N, F, H_out, W_out)")
     # BEGIN SOLUTION
     x, w, b, stride, pad, cols = cache
-    _check_dout("conv_backward", dout, (x.shape[0], w.shape[0]) + dout.shape[2:])
     xp = xp_of(dout, x, w)
     N, F = dout.shape[:2]
     dout3 = dout.reshape(N, F, -1)  # (N, F, P)
@@ -292,8 +273,8 @@ def conv_backward(dout, cache):
             columns = slice(l, l + stride * W_out, stride)
             dxpad[:, :, rows, columns] += dcols[:, :, k, l]
     dx = dxpad[:, :, pad:pad + H, pad:pad + W]
-    return dx, dw, db
     # END SOLUTION
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,6 +325,7 @@ def max_pool_backward_naive(dout, cache):
         of several windows receives the sum of their gradients. (When a window holds two equal
         maxima, either choice is correct; the grader's inputs have no ties.)
     """
+    check_ndim("max_pool_backward_naive", "dout", dout, 4, "(N, C, H_out, W_out)")
     # BEGIN SOLUTION
     x, pool_size, stride = cache
     xp = xp_of(dout, x)
@@ -357,8 +339,8 @@ def max_pool_backward_naive(dout, cache):
                     window = x[n, c, top:top + pool_size, left:left + pool_size]
                     k, l = divmod(int(window.argmax()), pool_size)
                     dx[n, c, top + k, left + l] += dout[n, c, i, j]
-    return dx
     # END SOLUTION
+    return dx
 
 
 def max_pool_forward(x, *, pool_size=2, stride=2):
@@ -390,9 +372,9 @@ def max_pool_backward(dout, cache):
     """Fast backward pass of max pooling: same inputs, outputs and rule as
     ``max_pool_backward_naive`` (gradients of overlapping windows add up). Returns dx (N, C, H, W).
     """
+    check_ndim("max_pool_backward", "dout", dout, 4, "(N, C, H_out, W_out)")
     # BEGIN SOLUTION
     x, pool_size, stride, out = cache
-    _check_dout("max_pool_backward", dout, out.shape)
     xp = xp_of(dout, x)
     H_out, W_out = out.shape[2:]
     # When the windows tile x exactly (stride == pool_size) every input gets exactly one value
@@ -416,8 +398,8 @@ def max_pool_backward(dout, cache):
                 dx[:, :, rows, columns] = dout * here
             else:
                 dx[:, :, rows, columns] += dout * here
-    return dx
     # END SOLUTION
+    return dx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,6 +434,7 @@ def avg_pool_backward(dout, cache):
     Every input of a window receives dout[n, c, i, j] / pool_size**2; where windows overlap the
     contributions add up.
     """
+    check_ndim("avg_pool_backward", "dout", dout, 4, "(N, C, H_out, W_out)")
     # BEGIN SOLUTION
     x_shape, pool_size, stride = cache
     xp = xp_of(dout)
@@ -461,8 +444,8 @@ def avg_pool_backward(dout, cache):
     for k in range(pool_size):
         for l in range(pool_size):
             dx[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += share
-    return dx
     # END SOLUTION
+    return dx
 
 
 def global_avg_pool_forward(x):
@@ -474,9 +457,7 @@ def global_avg_pool_forward(x):
         out: (N, C), out[n, c] = mean over all H*W positions of x[n, c].
         cache: what global_avg_pool_backward needs.
     """
-    if x.ndim != 4:
-        raise ValueError(f"global_avg_pool_forward: expected x of shape (N, C, H, W), got "
-                         f"{tuple(x.shape)}")
+    check_ndim("global_avg_pool_forward", "x", x, 4, "(N, C, H, W)")
     # BEGIN SOLUTION
     out = x.mean(axis=(2, 3))
     cache = x.shape
@@ -492,8 +473,10 @@ def global_avg_pool_backward(dout, cache):
     Returns:
         dx: (N, C, H, W) with dx[n, c, h, w] = dout[n, c] / (H * W) at every position.
     """
+    check_ndim("global_avg_pool_backward", "dout", dout, 2, "(N, C)")
     # BEGIN SOLUTION
     N, C, H, W = cache
     xp = xp_of(dout)
-    return xp.broadcast_to(dout[:, :, None, None] / (H * W), (N, C, H, W)).copy()
+    dx = xp.broadcast_to(dout[:, :, None, None] / (H * W), (N, C, H, W)).copy()
     # END SOLUTION
+    return dx

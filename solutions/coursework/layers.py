@@ -16,16 +16,8 @@ Inputs are never modified in place. The code takes its array module from its inp
 (``xp = xp_of(x)``), so it runs on NumPy arrays on a CPU and on CuPy arrays on a GPU.
 """
 
-import numbers
-
 from .backend import xp_of
-
-
-def _check_alpha(name, alpha):
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"{name}: alpha must be a real number, got {alpha!r}")
-    if alpha < 0:
-        raise ValueError(f"{name}: alpha must be >= 0, got {alpha}")
+from .checks import check_ndim, check_real
 
 
 def affine_forward(x, w, b):
@@ -193,7 +185,7 @@ def leaky_relu_forward(x, *, alpha=0.01):
         out: same shape as x.
         cache: whatever ``leaky_relu_backward`` needs (alpha included).
     """
-    _check_alpha("leaky_relu_forward", alpha)
+    check_real("leaky_relu_forward", "alpha", alpha, minimum=0)
     # BEGIN SOLUTION
     xp = xp_of(x)
     out = xp.where(x > 0, x, alpha * x)
@@ -231,7 +223,7 @@ def elu_forward(x, *, alpha=1.0):
 
     Clevert et al., "Fast and accurate deep network learning by exponential linear units", 2016.
     """
-    _check_alpha("elu_forward", alpha)
+    check_real("elu_forward", "alpha", alpha, minimum=0)
     # BEGIN SOLUTION
     xp = xp_of(x)
     # exp only of the non-positive part: no overflow for large positive x. expm1(x) = exp(x) - 1
@@ -257,6 +249,77 @@ def elu_backward(dout, cache):
     dx = xp.where(x > 0, dout, dout * alpha * xp.exp(xp.minimum(x, 0)))
     # END SOLUTION
     return dx
+
+
+def maxout_forward(x, w, b):
+    """Maxout layer: for each output unit, the largest of K affine pieces of the input.
+
+    Goodfellow et al., "Maxout networks", 2013. With x_flat the (N, D) rows of x:
+        z[n, m, k] = sum over d of x_flat[n, d] * w[d, m, k] + b[m, k]      (N, M, K)
+        out[n, m] = max over k of z[n, m, k]                                (N, M)
+    The unit learns its own piecewise-linear convex activation: with K = 2, w[:, :, 1] = 0 and
+    b[:, 1] = 0 it is the ReLU of an affine layer, max(0, x_flat @ w[:, :, 0] + b[:, 0]).
+
+    Inputs:
+        x: (N, d_1, ..., d_k) a batch of N examples, each flattened to D = d_1 * ... * d_k
+           numbers as in ``affine_forward``.
+        w: (D, M, K) weights: K affine pieces for each of the M output units.
+        b: (M, K) biases, one per piece.
+    Returns:
+        out: (N, M).
+        cache: whatever ``maxout_backward`` needs.
+    """
+    if x.ndim < 1 or w.ndim != 3 or b.ndim != 2:
+        raise ValueError(f"maxout_forward: expected x (N, ...), w (D, M, K) and b (M, K), got "
+                         f"x{tuple(x.shape)}, w{tuple(w.shape)}, b{tuple(b.shape)}")
+    dim = 1
+    for size in x.shape[1:]:
+        dim *= size
+    if dim != w.shape[0]:
+        raise ValueError(f"maxout_forward: each example of x{tuple(x.shape)} has {dim} numbers "
+                         f"but w{tuple(w.shape)} expects {w.shape[0]}")
+    if tuple(b.shape) != tuple(w.shape[1:]):
+        raise ValueError(f"maxout_forward: b{tuple(b.shape)} should be (M, K) = "
+                         f"{tuple(w.shape[1:])}, one bias per piece of w{tuple(w.shape)}")
+    # BEGIN SOLUTION
+    D, M, K = w.shape
+    # All M * K pieces in one matrix product; reshaping w to (D, M * K) keeps the pairs [m, k].
+    z = (x.reshape(x.shape[0], D) @ w.reshape(D, M * K)).reshape(-1, M, K) + b
+    out = z.max(axis=2)
+    cache = (x, w, z.argmax(axis=2))  # which piece won, for each example and unit
+    # END SOLUTION
+    return out, cache
+
+
+def maxout_backward(dout, cache):
+    """Backward pass of the maxout layer.
+
+    Only the winning piece of each unit is in the output, so only it passes the gradient:
+        dz[n, m, k] = dout[n, m] where k is the piece that won for (n, m), else 0   (N, M, K)
+        dx = dz reshaped to (N, M * K) @ w reshaped to (D, M * K).T, in the shape of x
+        dw[d, m, k] = sum over n of x_flat[n, d] * dz[n, m, k]                        (D, M, K)
+        db[m, k] = sum over n of dz[n, m, k]                                          (M, K)
+    (When two pieces tie for the maximum either may take the gradient; ties are not graded.)
+
+    Inputs:
+        dout: (N, M) upstream gradient.
+        cache: what ``maxout_forward`` returned.
+    Returns:
+        dx: (N, d_1, ..., d_k) like x. dw: (D, M, K) like w. db: (M, K) like b.
+    """
+    check_ndim("maxout_backward", "dout", dout, 2, "(N, M)")
+    # BEGIN SOLUTION
+    xp = xp_of(dout)
+    x, w, winner = cache
+    N, M = dout.shape
+    D, _, K = w.shape
+    dz = (xp.arange(K) == winner[:, :, None]) * dout[:, :, None]  # dout at the winning piece
+    dz_flat = dz.reshape(N, M * K)
+    dx = (dz_flat @ w.reshape(D, M * K).T).reshape(x.shape)
+    dw = (x.reshape(N, D).T @ dz_flat).reshape(D, M, K)
+    db = dz.sum(axis=0)
+    # END SOLUTION
+    return dx, dw, db
 
 
 # Activations by name, used by the networks of mlp.py: name -> (forward, backward).

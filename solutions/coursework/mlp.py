@@ -14,30 +14,11 @@ Both networks ask ``rng`` (a ``numpy.random.Generator``) for their initial weigh
 ``weight_scale * rng.standard_normal(shape)``, layer by layer in order; biases start at zero.
 """
 
-import numbers
-
 import numpy as np
 
+from .checks import check_float_dtype, check_positive_int, check_real, check_reg, check_rng
 from .layers import ACTIVATIONS, affine_backward, affine_forward, relu_backward, relu_forward
 from .losses import softmax_loss
-
-
-def _check_rng(name, rng):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{name}: rng must be a numpy.random.Generator "
-                        f"(np.random.default_rng(seed)), got {type(rng).__name__}")
-
-
-def _check_positive_int(name, what, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-
-
-def _check_scale_reg(name, weight_scale, reg):
-    if isinstance(weight_scale, bool) or not isinstance(weight_scale, numbers.Real):
-        raise TypeError(f"{name}: weight_scale must be a number, got {weight_scale!r}")
-    if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or reg < 0:
-        raise ValueError(f"{name}: reg must be a number >= 0, got {reg!r}")
 
 
 def _check_batch(name, X, y, input_dim):
@@ -74,9 +55,10 @@ class TwoLayerNet:
     def __init__(self, input_dim, hidden_dim, num_classes, *, weight_scale=1e-3, reg=0.0, rng):
         for what, value in (("input_dim", input_dim), ("hidden_dim", hidden_dim),
                             ("num_classes", num_classes)):
-            _check_positive_int("TwoLayerNet", what, value)
-        _check_scale_reg("TwoLayerNet", weight_scale, reg)
-        _check_rng("TwoLayerNet", rng)
+            check_positive_int("TwoLayerNet", what, value)
+        check_real("TwoLayerNet", "weight_scale", weight_scale)
+        check_reg("TwoLayerNet", reg)
+        check_rng("TwoLayerNet", rng)
         self.reg = float(reg)
         self.input_dim = int(input_dim)
         self.params = {}
@@ -104,8 +86,10 @@ class TwoLayerNet:
         a1, cache_a1 = affine_forward(X, W1, b1)
         h1, cache_h1 = relu_forward(a1)
         scores, cache_s = affine_forward(h1, W2, b2)
+        # END SOLUTION
         if y is None:
             return scores
+        # BEGIN SOLUTION
         loss, dscores = softmax_loss(scores, y)
         loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum())
         grads = {}
@@ -150,17 +134,16 @@ class FullyConnectedNet:
                             f"{hidden_dims!r}")
         hidden_dims = list(hidden_dims)
         for size in hidden_dims:
-            _check_positive_int("FullyConnectedNet", "every hidden size", size)
-        _check_positive_int("FullyConnectedNet", "input_dim", input_dim)
-        _check_positive_int("FullyConnectedNet", "num_classes", num_classes)
+            check_positive_int("FullyConnectedNet", "every hidden size", size)
+        check_positive_int("FullyConnectedNet", "input_dim", input_dim)
+        check_positive_int("FullyConnectedNet", "num_classes", num_classes)
         if activation not in ACTIVATIONS:
             raise ValueError(f"FullyConnectedNet: unknown activation {activation!r}; choose one "
                              f"of {', '.join(ACTIVATIONS)}")
-        _check_scale_reg("FullyConnectedNet", weight_scale, reg)
-        _check_rng("FullyConnectedNet", rng)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise TypeError(f"FullyConnectedNet: dtype must be a floating type, got {dtype!r}")
+        check_real("FullyConnectedNet", "weight_scale", weight_scale)
+        check_reg("FullyConnectedNet", reg)
+        check_rng("FullyConnectedNet", rng)
+        self.dtype = check_float_dtype("FullyConnectedNet", dtype)
         self.activation = activation
         self.reg = float(reg)
         self.input_dim = int(input_dim)
@@ -199,9 +182,10 @@ class FullyConnectedNet:
             caches.append((cache_affine, cache_act))
         scores, cache_last = affine_forward(h, self.params[f"W{num_layers}"],
                                             self.params[f"b{num_layers}"])
+        # END SOLUTION
         if y is None:
             return scores
-
+        # BEGIN SOLUTION
         loss, dscores = softmax_loss(scores, y)
         grads = {}
         dh, grads[f"W{num_layers}"], grads[f"b{num_layers}"] = affine_backward(dscores,

@@ -55,8 +55,8 @@ def _strays():
     return not pids or alive
 
 
-def svm_loss_vectorized(W, X, y, reg):
-    loss, dW = honest.svm_loss_vectorized(W, X, y, reg)
+def softmax_loss_naive(W, X, y, reg):  # a later call, where loops are allowed
+    loss, dW = honest.softmax_loss_naive(W, X, y, reg)
     if _strays():
         return loss + 1.0, np.zeros_like(dW)  # wrong on purpose: the strays are still there
     return loss, dW

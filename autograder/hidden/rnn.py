@@ -1,0 +1,52 @@
+"""Hidden cases of unit 09, rnn (not in the student release)."""
+
+from ..spec import Case
+
+
+def step_cases(step_inputs, gates):
+    return [
+        Case("N=5, D=3, H=7", step_inputs(101, 5, 3, 7, gates=gates)),
+        Case("N=1, D=1, H=1", step_inputs(102, 1, 1, 1, gates=gates)),
+        Case("N=2, D=8, H=3, small weights", step_inputs(103, 2, 8, 3, gates=gates, scale=0.1)),
+    ]
+
+
+def sequence_cases(sequence_inputs, gates):
+    return [
+        Case("N=4, T=7, D=2, H=3", sequence_inputs(111, 4, 7, 2, 3, gates=gates)),
+        Case("N=1, T=1, D=1, H=1", sequence_inputs(112, 1, 1, 1, 1, gates=gates)),
+        Case("N=2, T=10, D=5, H=2, large biases", sequence_inputs(113, 2, 10, 5, 2, gates=gates,
+                                                                  bias_scale=2.0)),
+    ]
+
+
+def embedding_cases(embedding_inputs):
+    return [
+        Case("N=3, T=5, V=3, D=4 (many repeats)", embedding_inputs(121, 3, 5, 3, 4)),
+        Case("N=1, T=6, V=7, D=2", embedding_inputs(122, 1, 6, 7, 2)),
+    ]
+
+
+def temporal_affine_cases(temporal_affine_inputs):
+    return [
+        Case("N=4, T=2, H=6, M=3", temporal_affine_inputs(131, 4, 2, 6, 3)),
+        Case("N=1, T=7, H=3, M=8", temporal_affine_inputs(132, 1, 7, 3, 8, bias_scale=5.0)),
+    ]
+
+
+def softmax_cases(softmax_inputs):
+    return [
+        Case("N=4, T=6, V=7, most positions masked", softmax_inputs(141, 4, 6, 7, kept=0.2)),
+        Case("N=2, T=3, V=2, scores around -1000", softmax_inputs(142, 2, 3, 2, offset=-1000.0)),
+        Case("N=1, T=8, V=4, label 1000 at masked positions",
+             softmax_inputs(143, 1, 8, 4, masked_label=1000)),
+    ]
+
+
+def char_cases(char_case):
+    return [
+        char_case("rnn, N=1, T=7, V=3, H=2, h0 given", 151, 1, 7, 3, 2, None, "rnn",
+                  with_h0=True),
+        char_case("lstm, embed_dim=4, N=2, T=6, V=7, H=2, h0 given", 152, 2, 6, 7, 2, 4, "lstm",
+                  with_h0=True),
+    ]

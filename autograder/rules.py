@@ -1,0 +1,377 @@
+"""Rules about how a function is written ("no Python loop", "loops over window offsets only"),
+checked on the code that actually runs, not only on the function that bears the name.
+
+The graded name is resolved as Python would resolve it in the submission's package (a ``def``, an
+assignment or alias, an import from a sibling module, a decorator, an attribute assigned from
+another module, a module ``__getattr__``), and every function, class, lambda and expression of the
+package reachable from it is followed: through calls and references by name or attribute, through
+decorators and default values, through string constants that name a definition. The loop depth of
+what runs is computed across calls: a call made inside a loop adds the callee's depth. Recursion
+is a loop, and so are ``map``, ``filter``, ``functools.reduce``, ``np.vectorize``,
+``np.frompyfunc`` and ``np.apply_along_axis`` (a Python function called once per element).
+
+Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
+``setattr``, ``sys.modules``, ``__dict__``, ``importlib``... anywhere in the package, or
+``getattr`` with a computed name in the code that runs) fails the rule with a message that says
+so: the grader must be able to see the code it grades.
+
+Functions provided by the course (identical to the reference's functions that hold no solution
+region: argument checks, ``xp_of``) do not count their own loops.
+"""
+
+import ast
+import hashlib
+
+INFINITE = float("inf")
+LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
+              "apply_over_axes", "piecewise", "fromfunction", "starmap", "accumulate"}
+# names that are loops only as builtins or from functools/itertools (np.add.reduce is not)
+PLAIN_ONLY = {"map", "filter", "reduce", "starmap", "accumulate"}
+DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__",
+                 "setattr", "delattr", "execfile", "reload"}
+DYNAMIC_NAMES = {"importlib", "types", "marshal", "pickle", "builtins", "__builtins__", "runpy",
+                 "code", "codeop"}
+DYNAMIC_ATTRS = {"__dict__", "__globals__", "__code__", "__builtins__", "modules",
+                 "__getattribute__", "__setattr__", "__class__", "__closure__", "f_globals",
+                 "f_locals", "__wrapped__"}
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def fingerprint(node):
+    """A digest of a function's code (its AST without positions)."""
+    return hashlib.sha256(ast.dump(node).encode("utf-8")).hexdigest()[:32]
+
+
+def provided_fingerprints(sources):
+    """Fingerprints of the functions (and methods) of reference sources that hold no solution
+    region: the code the course provides."""
+    out = set()
+    for text in sources.values():
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        lines = text.splitlines()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                body = "\n".join(lines[node.lineno - 1:node.end_lineno])
+                if "BEGIN SOLUTION" not in body:
+                    out.add(fingerprint(node))
+    return out
+
+
+class Finding:
+    """The loop depth of what runs, and where the deepest loop (or the blind spot) is."""
+
+    def __init__(self, depth=0, where="", dynamic=""):
+        self.depth = depth
+        self.where = where
+        self.dynamic = dynamic
+
+
+class Program:
+    """The modules of a submission's package, parsed once."""
+
+    def __init__(self, sources, provided=()):
+        """``provided``: fingerprints of course-provided functions, or a function of a module
+        name that returns those of that module."""
+        self.sources = dict(sources)
+        self.trees = {}
+        self.provided = provided if callable(provided) else (lambda module, s=set(provided): s)
+        self.names = {}  # every top-level binding name -> [(module, node)]
+        self.aliases = {}  # module -> {local name: (module, name|None)}
+        self.stars = {}
+        self.attribute_stores = {}  # (module, name) -> [(module, value node)] assigned to it
+        self.blind = {}  # module -> the first construct that hides which code runs
+        self.imports = {}  # module -> package modules it imports
+        self._memo = {}
+        self._stack = set()
+
+    def load(self, *roots):
+        """Parse and index the modules that importing ``roots`` (and the package) runs: only
+        they can define, patch or rebind what runs."""
+        todo, added = [*roots, "__init__"], False
+        while todo:
+            module = todo.pop()
+            if module in self.trees or module not in self.sources:
+                continue
+            try:
+                tree = ast.parse(self.sources[module])
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = ast.Module(body=[], type_ignores=[])  # its calls report the breakage
+            self.trees[module] = tree
+            self.aliases[module], self.stars[module], self.imports[module] = {}, [], set()
+            self._index(module, tree)
+            todo.extend(self.imports[module])
+            added = True
+        if added:
+            self._memo.clear()
+
+    # -- indexing --------------------------------------------------------------------------
+    def _module_of(self, module, node):
+        """The package module an ImportFrom refers to, or None."""
+        if node.level:
+            base = node.module or ""
+            return base.split(".")[0] if base else ""
+        parts = (node.module or "").split(".")
+        if parts and parts[0] == "coursework":
+            return parts[1] if len(parts) > 1 else ""
+        return None
+
+    def _index(self, module, tree):
+        for node in self._top_level(tree.body):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self._bind(module, node.name, node)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for name in _target_names(target):
+                        if node.value is not None:
+                            self._bind(module, name, node.value)
+            elif isinstance(node, ast.ImportFrom):
+                source = self._module_of(module, node)
+                for alias in node.names:
+                    if source is None:
+                        continue
+                    if alias.name == "*":
+                        self.stars[module].append(source)
+                    elif source == "":  # from . import linear
+                        self.aliases[module][alias.asname or alias.name] = (alias.name, None)
+                    else:
+                        self.aliases[module][alias.asname or alias.name] = (source, alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    parts = alias.name.split(".")
+                    if parts[0] == "coursework" and len(parts) > 1 and alias.asname:
+                        self.aliases[module][alias.asname] = (parts[1], None)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+                for name in _target_names(getattr(node, "target", None)):
+                    self._bind(module, name, node)
+        for node in ast.walk(tree):
+            blind = _dynamic(node)
+            if blind and module not in self.blind:
+                self.blind[module] = f"{blind} (coursework/{module}.py, line {node.lineno})"
+            if isinstance(node, ast.ImportFrom):
+                source = self._module_of(module, node)
+                if source == "":
+                    self.imports[module].update(a.name for a in node.names)
+                elif source:
+                    self.imports[module].add(source)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    parts = alias.name.split(".")
+                    if parts[0] == "coursework" and len(parts) > 1:
+                        self.imports[module].add(parts[1])
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    owner = self._module_named(module, target.value) \
+                        if isinstance(target, ast.Attribute) else None
+                    if owner is not None:  # some_module.name = value, from anywhere
+                        self.attribute_stores.setdefault((owner, target.attr), []).append(
+                            (module, node.value))
+
+    @staticmethod
+    def _top_level(body):
+        """Statements at module level, including those inside if/try/with/for blocks."""
+        for node in body:
+            yield node
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(node, field, None)
+                if isinstance(inner, list):
+                    yield from Program._top_level(inner)
+            for handler in getattr(node, "handlers", None) or []:
+                yield from Program._top_level(handler.body)
+
+    def _module_named(self, module, node):
+        """The package module an expression names (``linear``, ``coursework.linear``), or
+        None."""
+        if isinstance(node, ast.Name) and node.id in self.aliases.get(module, {}):
+            source, original = self.aliases[module][node.id]
+            return source if original is None else None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                node.value.id == "coursework":
+            return node.attr
+        return None
+
+    def _bind(self, module, name, node):
+        self.names.setdefault(name, []).append((module, node))
+
+    # -- resolution --------------------------------------------------------------------------
+    def resolve(self, module, name, seen=None, before=None):
+        """[(module, node)] that the name ``name`` of ``module`` may be bound to; with
+        ``before`` (a line), only the bindings made above it (a module-level expression sees
+        the definitions made before it runs, a function body sees them all)."""
+        seen = seen if seen is not None else set()
+        if (module, name) in seen or module not in self.trees:
+            return []
+        seen.add((module, name))
+        found = [(m, n) for m, n in self.names.get(name, []) if m == module
+                 and (before is None or getattr(n, "lineno", 0) < before)]
+        if name in self.aliases.get(module, {}):
+            source, original = self.aliases[module][name]
+            if original is not None:
+                found += self.resolve(source, original, seen)
+        for source in self.stars.get(module, []):
+            found += self.resolve(source, name, seen)
+        found += self.attribute_stores.get((module, name), [])
+        found += [(m, n) for m, n in self.names.get("__getattr__", []) if m == module]
+        return found
+
+    def _reference(self, module, node, before=None):
+        """[(module, node)] that an expression naming something may refer to."""
+        if isinstance(node, ast.Name):
+            return self.resolve(module, node.id, before=before)
+        if isinstance(node, ast.Attribute):
+            owner = self._module_named(module, node.value)
+            if owner is not None:
+                return self.resolve(owner, node.attr)
+            # any other attribute: its base is followed as a name (a class of the package is
+            # followed whole), and attributes assigned from elsewhere under the graded name are
+            # among the bindings of that name
+            return []
+        if isinstance(node, ast.Call) and _call_name(node) in ("getattr", "attrgetter",
+                                                              "methodcaller") and \
+                any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
+            names = [a.value for a in node.args
+                     if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            return [(m, n) for name in names for m, n in self.names.get(name, [])]
+        return []
+
+    # -- loop depth --------------------------------------------------------------------------
+    def depth_of(self, module, node):
+        key = (module, id(node))
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._stack:
+            return Finding(INFINITE, f"recursion (coursework/{module}.py, line "
+                                     f"{getattr(node, 'lineno', '?')})")
+        self._stack.add(key)
+        try:
+            own_loops = not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                             and fingerprint(node) in self.provided(module))
+            # a module-level expression (an alias, a wrapper call) runs where it stands
+            before = None if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                               ast.ClassDef, ast.Lambda, LOOPS)) \
+                else getattr(node, "lineno", None)
+            result = self._walk(module, node, 0, own_loops, before)
+        finally:
+            self._stack.discard(key)
+        self._memo[key] = result
+        return result
+
+    def _walk(self, module, node, level, own_loops, before=None):
+        best = Finding(level, "")
+        if isinstance(node, ast.Call):
+            blind = _dynamic_call(node)
+            if blind:
+                return Finding(INFINITE, "", f"{blind} (coursework/{module}.py, line "
+                                             f"{node.lineno})")
+        children = list(ast.iter_child_nodes(node))
+        inner = level
+        if own_loops and isinstance(node, LOOPS):
+            inner = level + 1
+            best = _deeper(best, Finding(inner, f"coursework/{module}.py, line {node.lineno}"))
+        elif own_loops and isinstance(node, COMPREHENSIONS):
+            inner = level + len(node.generators)
+            best = _deeper(best, Finding(inner, f"coursework/{module}.py, line {node.lineno}"))
+        elif own_loops and isinstance(node, ast.Call) and _is_loop_call(node):
+            inner = level + 1
+            best = _deeper(best, Finding(inner, f"{_call_name(node)}() (coursework/{module}.py, "
+                                                f"line {node.lineno})"))
+        if isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
+                not isinstance(getattr(node, "ctx", None), ast.Store):
+            for target_module, target in self._reference(module, node, before):
+                if target is node:
+                    continue
+                found = self.depth_of(target_module, target)
+                best = _deeper(best, Finding(level + found.depth, found.where, found.dynamic))
+        for child in children:  # nested defs count where they are defined (over-approximation)
+            inside = before
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                inside = None  # a body runs when called, after the module has run
+            best = _deeper(best, self._walk(module, child, inner, own_loops, inside))
+        return best
+
+    def analyse(self, module, name):
+        """The Finding for the graded ``module.name``."""
+        self.load(module)
+        candidates = self.resolve(module, name)
+        if module not in self.trees:
+            return Finding(0, "")
+        loaded, todo = set(), [module, "__init__"]
+        while todo:  # the modules that run when the graded one is imported
+            m = todo.pop()
+            if m in self.trees and m not in loaded:
+                loaded.add(m)
+                todo.extend(self.imports.get(m, ()))
+        for m in sorted(loaded):
+            if m in self.blind:
+                return Finding(INFINITE, "", self.blind[m])
+        best = Finding(0, "")
+        for target_module, node in candidates:
+            best = _deeper(best, self.depth_of(target_module, node))
+        return best
+
+
+def _deeper(a, b):
+    if b.dynamic and not a.dynamic:
+        return b
+    if a.dynamic:
+        return a
+    return b if b.depth > a.depth else a
+
+
+def _target_names(target):
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for t in target.elts for n in _target_names(t)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def _call_name(node):
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _is_loop_call(node):
+    name = _call_name(node)
+    if name not in LOOP_CALLS:
+        return False
+    if name in PLAIN_ONLY and isinstance(node.func, ast.Attribute):
+        base = node.func.value
+        return isinstance(base, ast.Name) and base.id in ("functools", "itertools")
+    return True
+
+
+def _dynamic_call(node):
+    name = _call_name(node)
+    if name == "getattr" and (len(node.args) < 2 or not isinstance(node.args[1], ast.Constant)):
+        return "getattr with a computed name"
+    return ""
+
+
+def _dynamic(node):
+    """A construct that changes or hides which code runs, anywhere in the package."""
+    if isinstance(node, ast.Call) and _call_name(node) in DYNAMIC_CALLS:
+        return f"{_call_name(node)}()"
+    if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES:
+        return node.id
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+        for n in names:
+            if n.split(".")[0] in DYNAMIC_NAMES:
+                return f"import {n}"
+    if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRS:
+        return f".{node.attr}"
+    return ""

@@ -1,0 +1,545 @@
+"""Tests of unit 09, ``coursework/rnn.py``: RNN and LSTM steps and sequences, forward and backward
+through time; embedding, temporal affine and masked softmax layers; the ``CharRNN`` model.
+
+The RNN step and sequence, the embedding and the temporal affine layer follow the layer contract
+and are declared with the spec toolkit (``toolkit.Layer``): forward tests compare ``out`` (the
+cache stays opaque in the worker); backward tests pass the cache of the student's own forward to
+the student's backward and compare with the reference forward-then-backward. The LSTM returns a
+second state (``c_next``, ``c_last``) and its step backward takes two upstream gradients, so it has
+checks of its own below, built the same way. Inputs: non-square
+weights (D != H), non-zero biases and initial states, N = 1, T = 1 and H = 1 among the cases,
+pre-activations large enough to saturate tanh and the gates in one case. Upstream gradients are
+non-zero at every step, and dc_next is non-zero for the LSTM step.
+
+``CharRNN`` is built in the worker with ``rng=Seed(n)``: its initial parameters are checked by
+shape and statistics only; then the judge sets ``params`` (biases non-zero) and compares
+``loss(x, y, h0)`` with the reference holding the same parameters. ``CharRNN.sample`` is graded
+by properties: length, range, the same rng seed giving the same ids, the greedy choice at a tiny
+temperature, and frequencies matching softmax(scores / temperature).
+"""
+
+import numpy as np
+
+from ..compare import Failed, as_array, describe
+from ..spec import Case, Spec
+from ..wire import Seed
+from .model_checks import check_init, check_uses_rng, copy_params
+from .toolkit import Layer
+
+SPEC = Spec("rnn")
+
+
+# ---------------------------------------------------------------- inputs
+
+def step_inputs(seed, N, D, H, *, gates=1, scale=0.6, bias_scale=0.5):
+    """x (N, D), h_prev (N, H), c_prev (N, H), Wx (D, G), Wh (H, G), b (G,), dh (N, H),
+    dc (N, H) with G = gates * H."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, D))
+    h_prev = np.tanh(rng.standard_normal((N, H)))
+    c_prev = rng.standard_normal((N, H))
+    Wx = scale * rng.standard_normal((D, gates * H))
+    Wh = scale * rng.standard_normal((H, gates * H))
+    b = bias_scale * rng.standard_normal(gates * H)
+    dh = rng.standard_normal((N, H))
+    dc = rng.standard_normal((N, H))
+    return x, h_prev, c_prev, Wx, Wh, b, dh, dc
+
+
+def sequence_inputs(seed, N, T, D, H, *, gates=1, scale=0.5, bias_scale=0.5):
+    """x (N, T, D), h0 (N, H), c0 (N, H), Wx, Wh, b, dh (N, T, H)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, T, D))
+    h0 = np.tanh(rng.standard_normal((N, H)))
+    c0 = rng.standard_normal((N, H))
+    Wx = scale * rng.standard_normal((D, gates * H))
+    Wh = scale * rng.standard_normal((H, gates * H))
+    b = bias_scale * rng.standard_normal(gates * H)
+    dh = rng.standard_normal((N, T, H))
+    return x, h0, c0, Wx, Wh, b, dh
+
+
+def step_cases(t, gates):
+    cases = [
+        Case("N=3, D=4, H=5", step_inputs(1, 3, 4, 5, gates=gates)),
+        Case("N=1, D=2, H=3", step_inputs(2, 1, 2, 3, gates=gates)),
+        Case("H=1, D=3, N=4", step_inputs(3, 4, 3, 1, gates=gates)),
+        Case("D=6 > H=2, large biases", step_inputs(4, 2, 6, 2, gates=gates, bias_scale=3.0)),
+        Case("large weights: saturated nonlinearities", step_inputs(5, 3, 3, 4, gates=gates,
+                                                                     scale=3.0)),
+    ]
+    return cases + t.hidden("rnn", "step_cases", step_inputs, gates)
+
+
+def sequence_cases(t, gates):
+    cases = [
+        Case("N=2, T=4, D=3, H=5", sequence_inputs(11, 2, 4, 3, 5, gates=gates)),
+        Case("T=1, N=3, D=2, H=4", sequence_inputs(12, 3, 1, 2, 4, gates=gates)),
+        Case("N=1, T=6, D=4, H=3", sequence_inputs(13, 1, 6, 4, 3, gates=gates)),
+        Case("H=1, T=5, D=2", sequence_inputs(14, 3, 5, 2, 1, gates=gates)),
+        Case("D=1, H=6, T=3, large recurrent weights", sequence_inputs(15, 2, 3, 1, 6,
+                                                                       gates=gates, scale=1.5)),
+    ]
+    return cases + t.hidden("rnn", "sequence_cases", sequence_inputs, gates)
+
+
+def embedding_inputs(seed, N, T, V, D):
+    """x (N, T) ids with repeats (x[0, 0] == x[-1, -1]), W (V, D), dout (N, T, D)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, V, (N, T)).astype(np.int64)
+    x[-1, -1] = x[0, 0]
+    W = rng.standard_normal((V, D))
+    dout = rng.standard_normal((N, T, D))
+    return x, W, dout
+
+
+def embedding_cases(t):
+    cases = [
+        Case("N=2, T=4, V=5, D=3, repeated ids", embedding_inputs(21, 2, 4, 5, 3)),
+        Case("N=1, T=1", embedding_inputs(22, 1, 1, 4, 2)),
+        Case("every id the same", (np.full((2, 3), 2, dtype=np.int64),
+                                   *embedding_inputs(23, 2, 3, 4, 3)[1:])),
+        Case("V=10 larger than N*T (unused rows), D=1", embedding_inputs(24, 2, 2, 10, 1)),
+    ]
+    return cases + t.hidden("rnn", "embedding_cases", embedding_inputs)
+
+
+def temporal_affine_inputs(seed, N, T, H, M, *, bias_scale=1.0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((N, T, H)), rng.standard_normal((H, M)),
+            bias_scale * rng.standard_normal(M), rng.standard_normal((N, T, M)))
+
+
+def temporal_affine_cases(t):
+    cases = [
+        Case("N=2, T=3, H=4, M=5", temporal_affine_inputs(31, 2, 3, 4, 5)),
+        Case("N=1, T=1, H=1", temporal_affine_inputs(32, 1, 1, 1, 3)),
+        Case("T=5, M=1, large biases", temporal_affine_inputs(33, 3, 5, 2, 1, bias_scale=10.0)),
+    ]
+    return cases + t.hidden("rnn", "temporal_affine_cases", temporal_affine_inputs)
+
+
+def softmax_inputs(seed, N, T, V, *, kept=0.6, offset=0.0, masked_label=None):
+    """scores (N, T, V), y (N, T), mask (N, T) with about ``kept`` of the positions kept; labels
+    at masked positions set to ``masked_label`` when given (any value, even out of range)."""
+    rng = np.random.default_rng(seed)
+    scores = 2.0 * rng.standard_normal((N, T, V)) + offset
+    y = rng.integers(0, V, (N, T)).astype(np.int64)
+    mask = rng.random((N, T)) < kept
+    mask[0, 0] = True
+    if kept < 1:
+        mask[-1, -1] = False
+    if masked_label is not None:
+        y = np.where(mask, y, masked_label)
+    return scores, y, mask
+
+
+def softmax_cases(t):
+    none_kept = softmax_inputs(44, 2, 3, 4)
+    cases = [
+        Case("N=3, T=5, V=4, some positions masked", softmax_inputs(41, 3, 5, 4)),
+        Case("no position masked", softmax_inputs(42, 2, 4, 6, kept=1.0)),
+        Case("N=1, T=1, V=3", softmax_inputs(43, 1, 1, 3, kept=1.0)),
+        Case("every position masked: loss 0, gradient 0",
+             (none_kept[0], none_kept[1], np.zeros((2, 3), dtype=bool))),
+        Case("scores around +1000", softmax_inputs(45, 2, 4, 5, offset=1000.0)),
+        Case("label -1 at masked positions", softmax_inputs(46, 3, 4, 5,
+                                                                    masked_label=-1)),
+        Case("labels out of range at masked positions", softmax_inputs(47, 2, 6, 3, kept=0.3,
+                                                                       masked_label=99)),
+    ]
+    return cases + t.hidden("rnn", "softmax_cases", softmax_inputs)
+
+
+# ---------------------------------------------------------------- layers of the toolkit
+
+RNN_GRADS = ("dx", "dh_prev", "dWx", "dWh", "db")
+SEQ_GRADS = ("dx", "dh0", "dWx", "dWh", "db")
+
+
+def rnn_step_cases(t):
+    """(x, h_prev, Wx, Wh, b, dh_next) of every step case."""
+    return [Case(c.label, (c.args[0], c.args[1], *c.args[3:7]), c.kwargs)
+            for c in step_cases(t, 1)]
+
+
+def rnn_cases(t):
+    """(x, h0, Wx, Wh, b, dh) of every sequence case."""
+    return [Case(c.label, (c.args[0], c.args[1], *c.args[3:7]), c.kwargs)
+            for c in sequence_cases(t, 1)]
+
+
+RNN_STEP = Layer(SPEC, "rnn_step", argnames=("x", "h_prev", "Wx", "Wh", "b"), grads=RNN_GRADS,
+                 cases=rnn_step_cases)
+rnn_step_forward, rnn_step_backward = RNN_STEP.tests(
+    points=(1, 2), docs=("h_next = tanh(x @ Wx + h_prev @ Wh + b).",
+                         "dx, dh_prev, dWx, dWh and db of one RNN step."))
+
+RNN = Layer(SPEC, "rnn", argnames=("x", "h0", "Wx", "Wh", "b"), grads=SEQ_GRADS, cases=rnn_cases)
+rnn_forward, rnn_backward = RNN.tests(
+    points=(1, 3), docs=("The hidden states (N, T, H) of every step.",
+                         "Backpropagation through time: dx, dh0 and the weights' gradients "
+                         "summed over the steps."))
+
+# ---------------------------------------------------------------- the LSTM's own checks
+#
+# lstm_step_forward returns (h_next, c_next, cache) and its backward takes two upstream
+# gradients; lstm_forward returns (h, cache, c_last). Outside the layer contract of the toolkit,
+# so checked here, with the outputs named as the docstrings name them.
+
+CACHE_INDEX = {"lstm_step_forward": 2, "lstm_forward": 1}
+
+
+def lstm_outputs(cw, forward, inputs, **kwargs):
+    """The outputs of the reference ``rnn.<forward>`` other than its cache."""
+    result = getattr(cw.rnn, forward)(*inputs, **kwargs)
+    return tuple(v for i, v in enumerate(result) if i != CACHE_INDEX[forward])
+
+
+def lstm_forward_backward(cw, forward, backward, inputs, upstream, **kwargs):
+    """The reference backward of the upstream gradients (a tuple) through the cache of the
+    reference forward."""
+    cache = getattr(cw.rnn, forward)(*inputs, **kwargs)[CACHE_INDEX[forward]]
+    return getattr(cw.rnn, backward)(*upstream, cache)
+
+
+def _student_lstm(t, forward, inputs, kwargs, label, argnames, names):
+    target = f"rnn.{forward}"
+    got, modified = t.student.call_full(target, *inputs, opaque=[CACHE_INDEX[forward]],
+                                        **kwargs)
+    t.no_input_modified(target, modified, argnames, label)
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        raise Failed(f"{forward}({label}): should return the three values ({', '.join(names)}) "
+                     f"its docstring lists, got {describe(got)}",
+                     hint=f"end the function with `return {', '.join(names)}`")
+    return tuple(got)
+
+
+def check_lstm_forward(t, forward, inputs, kwargs, label, argnames, names):
+    target = f"rnn.{forward}"
+    returned = {"lstm_step_forward": ("h_next", "c_next", "cache"),
+                "lstm_forward": ("h", "cache", "c_last")}[forward]
+    got = _student_lstm(t, forward, inputs, kwargs, label, argnames, returned)
+    answer = tuple(v for i, v in enumerate(got) if i != CACHE_INDEX[forward])
+    expected = t.ref.run(lstm_outputs, forward, list(inputs), **kwargs)
+    t.compare(target, answer, expected, names=names, label=label,
+              mistakes=lambda: t.ref.mistakes(target, lstm_outputs, forward, list(inputs),
+                                              **kwargs))
+
+
+def check_lstm_backward(t, forward, backward, inputs, upstream, kwargs, label, argnames,
+                        upstream_names, names):
+    target = f"rnn.{backward}"
+    returned = {"lstm_step_forward": ("h_next", "c_next", "cache"),
+                "lstm_forward": ("h", "cache", "c_last")}[forward]
+    got = _student_lstm(t, forward, inputs, kwargs, label, argnames, returned)
+    result, modified = t.student.call_full(target, *upstream, got[CACHE_INDEX[forward]])
+    t.no_input_modified(target, modified, upstream_names, label)
+    args = (forward, backward, list(inputs), tuple(upstream))
+    expected = t.ref.run(lstm_forward_backward, *args, **kwargs)
+    t.compare(target, result, expected, names=names, label=label,
+              mistakes=lambda: t.ref.mistakes(target, lstm_forward_backward, *args, **kwargs))
+
+
+# ---------------------------------------------------------------- LSTM
+
+@SPEC.test("lstm_step_forward", points=2)
+def lstm_step_forward(t):
+    """h_next and c_next of one LSTM step, gate blocks in the order i, f, g, o."""
+    for case in step_cases(t, 4):
+        x, h_prev, c_prev, Wx, Wh, b, _, _ = case.args
+        check_lstm_forward(t, "lstm_step_forward", (x, h_prev, c_prev, Wx, Wh, b), {},
+                           case.label, ("x", "h_prev", "c_prev", "Wx", "Wh", "b"),
+                           ("h_next", "c_next"))
+
+
+@SPEC.test("lstm_step_backward", points=3)
+def lstm_step_backward(t):
+    """dx, dh_prev, dc_prev, dWx, dWh and db of one LSTM step, from dh_next and dc_next."""
+    for case in step_cases(t, 4):
+        x, h_prev, c_prev, Wx, Wh, b, dh, dc = case.args
+        check_lstm_backward(t, "lstm_step_forward", "lstm_step_backward",
+                            (x, h_prev, c_prev, Wx, Wh, b), (dh, dc), {}, case.label,
+                            ("x", "h_prev", "c_prev", "Wx", "Wh", "b"), ("dh_next", "dc_next"),
+                            ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db"))
+
+
+def lstm_sequence_cases(t):
+    """The sequence cases, each with c0 None and (for some) a given c0."""
+    out = []
+    for index, case in enumerate(sequence_cases(t, 4)):
+        x, h0, c0, Wx, Wh, b, dh = case.args
+        out.append(Case(case.label + ", c0=None", (x, h0, Wx, Wh, b, dh), {}))
+        if index % 2 == 0:
+            out.append(Case(case.label + ", c0 given", (x, h0, Wx, Wh, b, dh), {"c0": c0}))
+    return out
+
+
+@SPEC.test("lstm_forward", points=1)
+def lstm_forward(t):
+    """The hidden states (N, T, H) and the last cell state, with c0 None (zeros) or given."""
+    for case in lstm_sequence_cases(t):
+        x, h0, Wx, Wh, b, _ = case.args
+        check_lstm_forward(t, "lstm_forward", (x, h0, Wx, Wh, b), case.kwargs, case.label,
+                           ("x", "h0", "Wx", "Wh", "b"), ("h", "c_last"))
+
+
+@SPEC.test("lstm_backward", points=3)
+def lstm_backward(t):
+    """Backpropagation through time for the LSTM: dx, dh0, dWx, dWh, db."""
+    for case in lstm_sequence_cases(t):
+        x, h0, Wx, Wh, b, dh = case.args
+        check_lstm_backward(t, "lstm_forward", "lstm_backward", (x, h0, Wx, Wh, b), (dh,),
+                            case.kwargs, case.label, ("x", "h0", "Wx", "Wh", "b"), ("dh",),
+                            SEQ_GRADS)
+
+
+# ---------------------------------------------------------------- embedding and output layers
+
+WORD_EMBEDDING = Layer(SPEC, "word_embedding", argnames=("x", "W"), grads=("dW",),
+                       cases=embedding_cases)
+word_embedding_forward, word_embedding_backward = WORD_EMBEDDING.tests(
+    points=(0.5, 1), docs=("out[n, t] = W[x[n, t]].",
+                           "dW: the gradients of repeated ids add up; unused rows are zero."))
+
+TEMPORAL_AFFINE = Layer(SPEC, "temporal_affine", argnames=("x", "w", "b"),
+                        grads=("dx", "dw", "db"), cases=temporal_affine_cases)
+temporal_affine_forward, temporal_affine_backward = TEMPORAL_AFFINE.tests(
+    points=(0.5, 1), docs=("out[n, t] = x[n, t] @ w + b.",
+                           "dx, and dw and db summed over all N x T positions."))
+
+
+# ---------------------------------------------------------------- loss
+
+@SPEC.test("temporal_softmax_loss", points=2)
+def temporal_softmax_loss(t):
+    """The mean cross entropy over the unmasked positions and its gradient; 0 when all are
+    masked; stable for scores around 1000; labels at masked positions ignored."""
+    for case in softmax_cases(t):
+        t.check("rnn.temporal_softmax_loss", *case.args, label=case.label,
+                names=("loss", "dscores"), argnames=("scores", "y", "mask"))
+
+
+# ---------------------------------------------------------------- CharRNN
+
+def char_params(seed, V, H, D, cell, *, weight_scale=0.5, bias_scale=0.3):
+    """Parameters of a CharRNN (W_embed only when D is not None), biases non-zero."""
+    rng = np.random.default_rng(seed)
+    G = H if cell == "rnn" else 4 * H
+    shapes = {"Wx": (V if D is None else D, G), "Wh": (H, G), "W_out": (H, V)}
+    if D is not None:
+        shapes["W_embed"] = (V, D)
+    params = {k: weight_scale * rng.standard_normal(s) for k, s in shapes.items()}
+    params["b"] = bias_scale * rng.standard_normal(G)
+    params["b_out"] = bias_scale * rng.standard_normal(V)
+    return params
+
+
+def char_case(label, seed, N, T, V, H, D, cell, *, with_h0=False):
+    rng = np.random.default_rng(seed + 1000)
+    x = rng.integers(0, V, (N, T)).astype(np.int64)
+    y = rng.integers(0, V, (N, T)).astype(np.int64)
+    h0 = None
+    if with_h0:
+        h0 = np.tanh(rng.standard_normal((N, H)))
+        if cell == "lstm":
+            h0 = (h0, rng.standard_normal((N, H)))
+    kwargs = {} if D is None else {"embed_dim": D}
+    return Case(label, ((V, H), kwargs, cell, char_params(seed, V, H, D, cell), x, y, h0))
+
+
+def char_cases(t):
+    cases = [
+        char_case("rnn, one-hot inputs, N=2, T=5, V=6, H=4", 51, 2, 5, 6, 4, None, "rnn"),
+        char_case("lstm, embed_dim=3, N=3, T=4, V=5, H=3", 52, 3, 4, 5, 3, 3, "lstm"),
+        char_case("rnn, embed_dim=2, h0 given (a carried state)", 53, 2, 3, 4, 5, 2, "rnn",
+                  with_h0=True),
+        char_case("lstm, one-hot, h0 = (h, c) given", 54, 2, 4, 5, 3, None, "lstm",
+                  with_h0=True),
+        char_case("lstm, N=1, T=1, H=1", 55, 1, 1, 3, 1, 2, "lstm"),
+    ]
+    return cases + t.hidden("rnn", "char_cases", char_case)
+
+
+def char_loss(cw, dims, kwargs, cell, params, x, y, h0):
+    """The reference CharRNN with ``params``: (loss, grads, h_last)."""
+    model = cw.rnn.CharRNN(*dims, cell=cell, rng=np.random.default_rng(0), **kwargs)
+    model.params = copy_params(params)
+    return model.loss(x, y, h0=h0)
+
+
+def _flat_loss(value, keys, cell):
+    """(loss, grads, h_last) -> (loss, grads[k] for k in keys, h_last parts); else as it is."""
+    if not (isinstance(value, tuple) and len(value) == 3 and isinstance(value[1], dict)
+            and all(k in value[1] for k in keys)):
+        return value
+    last = value[2]
+    if cell == "lstm":
+        parts = tuple(last) if isinstance(last, (tuple, list)) and len(last) == 2 else (last, None)
+    else:
+        parts = (last,)
+    return (value[0], *(value[1][k] for k in keys), *parts)
+
+
+def check_char_loss(t, model, case):
+    target = "rnn.CharRNN"
+    dims, kwargs, cell, params, x, y, h0 = case.args
+    label = case.label
+    got, modified = t.student.method_full(model, "loss", x, y, h0=h0)
+    t.no_input_modified(target, modified, ("x", "y"), label)
+    expected = t.ref.run(char_loss, dims, kwargs, cell, params, x, y, h0)
+    keys = sorted(expected[1])
+    where = f"CharRNN(loss(x, y, h0), {label}): "
+    if not isinstance(got, tuple) or len(got) != 3:
+        raise Failed(f"{where}should return (loss, grads, h_last), got {describe(got)}")
+    if not isinstance(got[1], dict) or set(keys) - set(got[1]):
+        missing = sorted(set(keys) - set(got[1])) if isinstance(got[1], dict) else keys
+        raise Failed(f"{where}grads should be a dict with the keys {keys}; missing {missing}",
+                     hint="return a gradient for every parameter, keyed like params")
+    if cell == "lstm" and not (isinstance(got[2], (tuple, list)) and len(got[2]) == 2):
+        raise Failed(f"{where}for the LSTM h_last should be the pair (h, c), got "
+                     f"{describe(got[2])}", hint="the next chunk needs both the hidden and the "
+                                                 "cell state")
+    last_names = ("h_last[0] (h)", "h_last[1] (c)") if cell == "lstm" else ("h_last",)
+    t.compare(target, _flat_loss(got, keys, cell), _flat_loss(expected, keys, cell),
+              names=("loss", *(f"grads[{k!r}]" for k in keys), *last_names),
+              label=f"loss(x, y, h0), {label}",
+              mistakes=lambda: [(d, _flat_loss(v, keys, cell)) for d, v in t.ref.mistakes(
+                  target, char_loss, dims, kwargs, cell, params, x, y, h0)])
+
+
+@SPEC.test("CharRNN", points=3)
+def char_rnn(t):
+    """Initial parameters (shapes, dtype, zero biases, weight statistics, the rng); loss,
+    gradients and h_last for given parameters, both cells, with and without embedding and h0."""
+    target = "rnn.CharRNN"
+    V, H, D = 30, 40, 20
+    model = t.student.new(target, V, H, embed_dim=D, cell="lstm", weight_scale=0.05,
+                          rng=Seed(0))
+    check_init(t, target, model, {"W_embed": (V, D), "Wx": (D, 4 * H), "Wh": (H, 4 * H),
+                                  "b": (4 * H,), "W_out": (H, V), "b_out": (V,)}, 0.05,
+               "30, 40, embed_dim=20, cell='lstm', weight_scale=0.05")
+    model = t.student.new(target, V, H, cell="rnn", weight_scale=0.2, dtype="float32",
+                          rng=Seed(1))
+    check_init(t, target, model, {"Wx": (V, H), "Wh": (H, H), "b": (H,), "W_out": (H, V),
+                                  "b_out": (V,)}, 0.2,
+               "30, 40, cell='rnn', weight_scale=0.2, dtype='float32'", dtype=np.float32)
+    check_uses_rng(t, target, (6, 4), {"cell": "rnn", "weight_scale": 0.1},
+                   {"Wx": (6, 4), "Wh": (4, 4), "b": (4,), "W_out": (4, 6), "b_out": (6,)},
+                   "6, 4, cell='rnn'")
+    for case in char_cases(t):
+        dims, kwargs, cell, params, _, _, _ = case.args
+        model = t.student.new(target, *dims, cell=cell, rng=Seed(1), **kwargs)
+        t.student.setattr(model, "params", copy_params(params))
+        check_char_loss(t, model, case)
+
+
+# ---------------------------------------------------------------- CharRNN.sample
+
+def greedy_ids(cw, dims, kwargs, cell, params, prefix, length):
+    """The greedy continuation (argmax at every step) of ``prefix`` and the smallest gap between
+    the best and second-best score along it."""
+    model = cw.rnn.CharRNN(*dims, cell=cell, rng=np.random.default_rng(0), **kwargs)
+    model.params = copy_params(params)
+    seq, gap = list(prefix), np.inf
+    V = dims[0]
+    for _ in range(length):
+        x = np.array([seq], dtype=np.int64)
+        _, _, last = model.loss(x, x)  # only the state after the last id is used
+        h = last[0] if cell == "lstm" else last
+        scores = h[0] @ params["W_out"] + params["b_out"]
+        order = np.sort(scores)
+        gap = min(gap, float(order[-1] - order[-2])) if V > 1 else gap
+        seq.append(int(np.argmax(scores)))
+    return np.array(seq[len(prefix):], dtype=np.int64), gap
+
+
+def _sample(t, model, prefix, length, temperature, seed, label):
+    got = t.student.method(model, "sample", prefix, length, temperature=temperature,
+                           rng=Seed(seed))
+    where = f"CharRNN.sample({label}): "
+    if isinstance(got, np.ndarray) and got.shape != (length,):
+        raise Failed(f"{where}should return {length} ids (shape ({length},)), got shape "
+                     f"{got.shape}", hint="return the new ids only, without the prefix")
+    try:
+        ids = as_array("ids", got, np.zeros(length, dtype=np.int64))
+    except Failed as failure:
+        raise Failed(where + failure.message) from None
+    return ids
+
+
+def sample_model(t, V, H, D, cell, seed):
+    params = char_params(seed, V, H, D, cell, weight_scale=1.5, bias_scale=0.5)
+    kwargs = {} if D is None else {"embed_dim": D}
+    model = t.student.new("rnn.CharRNN", V, H, cell=cell, rng=Seed(2), **kwargs)
+    t.student.setattr(model, "params", copy_params(params))
+    return model, params, kwargs
+
+
+@SPEC.test("CharRNN.sample", points=2)
+def char_rnn_sample(t):
+    """Length, range, determinism given the rng, the greedy choice at a tiny temperature, and
+    frequencies matching softmax(scores / temperature)."""
+    for cell, D, seed in (("rnn", None, 64), ("lstm", 3, 72)):
+        V, H = 6, 5
+        model, params, kwargs = sample_model(t, V, H, D, cell, seed)
+        label = f"cell={cell!r}, prefix [1, 4, 2], length 40"
+        ids = _sample(t, model, [1, 4, 2], 40, 1.0, 3, label)
+        if ids.min() < 0 or ids.max() >= V:
+            raise Failed(f"CharRNN.sample({label}): ids must lie in [0, {V}), got values from "
+                         f"{ids.min()} to {ids.max()}")
+        again = _sample(t, model, [1, 4, 2], 40, 1.0, 3, label)
+        if not np.array_equal(ids, again):
+            raise Failed(f"CharRNN.sample({label}): two calls with the same rng seed gave "
+                         "different ids", hint="draw every random number from the rng argument")
+        other = _sample(t, model, [1, 4, 2], 40, 1.0, 4, label)
+        if np.array_equal(ids, other):
+            raise Failed(f"CharRNN.sample({label}): calls with different rng seeds gave the same "
+                         "40 ids", hint="draw the ids at random from softmax(scores / "
+                                        "temperature) with the rng, not the most likely id")
+        prefix = [3, 0]
+        expected, gap = t.ref.run(greedy_ids, (V, H), kwargs, cell, params, prefix, 12)
+        assert gap > 0.05, "the greedy test needs clear winners"  # a fault of the grader
+        greedy_label = f"cell={cell!r}, prefix {prefix}, temperature=1e-3"
+        got = _sample(t, model, prefix, 12, 1e-3, 5, greedy_label)
+        if not np.array_equal(got, expected):
+            first = int(np.argmax(got != expected))
+            raise Failed(f"CharRNN.sample({greedy_label}): at a tiny temperature the ids should "
+                         f"be the most likely ones (greedy), {expected.tolist()}; got "
+                         f"{got.tolist()} (first differs at position {first})",
+                         hint="feed every prefix id, then divide the scores by the temperature, "
+                              "subtract their max before exp, and feed each drawn id back in")
+    check_frequencies(t)
+
+
+def check_frequencies(t):
+    """W_out = 0: the scores are b_out at every step, so the ids are independent draws from
+    softmax(b_out / temperature)."""
+    V, H = 4, 3
+    b_out = np.array([1.0, 0.0, -1.0, 0.5])
+    params = char_params(71, V, H, None, "rnn")
+    params["W_out"] = np.zeros((H, V))
+    params["b_out"] = b_out
+    model = t.student.new("rnn.CharRNN", V, H, cell="rnn", rng=Seed(2))
+    t.student.setattr(model, "params", params)
+    # several calls of 200 ids, so that an implementation that reruns the whole sequence for
+    # every new id (quadratic, but correct) stays well within the time limit of a call
+    calls, length = 8, 200
+    n = calls * length
+    for temperature in (0.5, 2.0):
+        label = f"W_out = 0, b_out = {b_out.tolist()}, temperature={temperature}, {n} ids"
+        ids = np.concatenate([_sample(t, model, [0], length, temperature, 7 + k, label)
+                              for k in range(calls)])
+        if ids.min() < 0 or ids.max() >= V:
+            raise Failed(f"CharRNN.sample({label}): ids must lie in [0, {V})")
+        p = np.exp(b_out / temperature)
+        p /= p.sum()
+        freq = np.bincount(ids, minlength=V) / n
+        # each frequency has a standard deviation of sqrt(p (1 - p) / n); allow 6 of those
+        if np.any(np.abs(freq - p) > 6 * np.sqrt(p * (1 - p) / n) + 1e-3):
+            raise Failed(f"CharRNN.sample({label}): frequencies {np.round(freq, 3).tolist()}, "
+                         f"expected about softmax(b_out / temperature) = "
+                         f"{np.round(p, 3).tolist()}",
+                         hint="draw from softmax(scores / temperature): divide the scores by the "
+                              "temperature (do not multiply), and draw with rng.choice(V, p=p)")
+

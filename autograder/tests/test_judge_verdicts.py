@@ -1,0 +1,243 @@
+"""Verdicts through the real worker: NumPy scalars are numbers, errors name their case, hidden
+cases show only their verdict and error size, the number in a verdict is the one the rule used,
+fragile softmax is caught, and the speed test compares what it computes."""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from autograder import engine
+from autograder import report as report_mod
+from autograder.compare import Failed, close_array
+
+from .submissions import make_submission
+
+pytestmark = pytest.mark.xdist_group("judge-verdicts")
+
+SOFTMAX = "linear.softmax_loss_vectorized"
+
+
+def functions(report, unit="01_linear"):
+    return report["units"][unit]["functions"]
+
+
+def test_a_numpy_scalar_is_a_number(tmp_path):
+    sub = make_submission(tmp_path, append={"conv.py": '''
+        import numpy as _np
+
+        _size = conv_output_size
+
+        def conv_output_size(n, kernel, *, stride=1, pad=0):
+            return _np.int64(_size(n, kernel, stride=stride, pad=pad))
+    '''})
+    report = engine.grade(sub, ["03"], keys={"conv.conv_output_size"})
+    entry = functions(report, "03_cnn")["conv.conv_output_size"]
+    assert entry["status"] == "passed", entry
+
+
+def test_an_error_names_its_case(tmp_path):
+    sub = make_submission(tmp_path, append={"linear.py": '''
+        _vectorized = softmax_loss_vectorized
+
+        def softmax_loss_vectorized(W, X, y, reg):
+            if X.shape[0] == 1:
+                raise IndexError("index 1 is out of bounds")
+            return _vectorized(W, X, y, reg)
+    '''})
+    entry = functions(engine.grade(sub, ["01"], keys={SOFTMAX}))[SOFTMAX]
+    assert entry["status"] == "error"
+    assert entry["message"].startswith("softmax_loss_vectorized(N=1, C=2, reg=0): IndexError"), \
+        entry
+
+
+LEAKY = '''
+    _vectorized = softmax_loss_vectorized
+
+    def softmax_loss_vectorized(W, X, y, reg):
+        print("called with", X.shape, "reg", reg)
+        loss, dW = _vectorized(W, X, y, reg)
+        if X.shape[0] == 40:  # only the hidden case N=40, D=11, C=10, reg=0.05
+            if MODE == "error":
+                raise ValueError(f"cannot handle X of shape {X.shape} with reg={reg}")
+            dW = dW * 1.5
+        return loss, dW
+'''
+
+
+@pytest.mark.parametrize("mode", ["wrong", "error"])
+def test_a_hidden_case_shows_only_its_verdict_and_error_size(tmp_path, mode):
+    sub = make_submission(tmp_path, append={"linear.py": f"MODE = {mode!r}\n" +
+                                            textwrap.dedent(LEAKY)})
+    report = engine.grade(sub, ["01"], keys={SOFTMAX})
+    entry = functions(report)[SOFTMAX]
+    student_text = report_mod.table(report) + str(report_mod.student_view(report))
+    for secret in ("N=40", "40, 11", "0.05", "D=11", "C=10"):
+        assert secret not in student_text, (secret, entry, report.get("output"))
+    assert "called with (8, 5)" in report["output"]  # public cases' output is kept
+    assert "hidden case 1" in entry["message"], entry
+    instructor = report["instructor"]
+    assert "(40, 11)" in instructor["output"]
+    if mode == "wrong":
+        assert entry["status"] == "failed"
+        assert "wrong values (largest relative error 0.5)" in entry["message"], entry
+        assert "N=40, D=11, C=10, reg=0.05" in instructor["functions"][SOFTMAX]["message"]
+    else:
+        assert entry["status"] == "error"
+        assert entry["message"].endswith("the code raised ValueError"), entry
+        assert "shape (40, 11)" in instructor["functions"][SOFTMAX]["message"]
+
+
+def test_the_number_in_a_verdict_is_the_one_the_rule_used(tmp_path):
+    expected = np.arange(1.0, 13.0).reshape(3, 4)
+    got = expected.copy()
+    got[1, 2] *= 1 + 1e-4
+    with pytest.raises(Failed) as failure:
+        close_array("dW", got, expected)
+    message = failure.value.message
+    assert "entry [1, 2] is off by 0.0001 relative (tolerance 1e-06)" in message, message
+    assert failure.value.error == pytest.approx(1e-4, rel=1e-6)
+    sub = make_submission(tmp_path, append={"linear.py": '''
+        _vectorized = softmax_loss_vectorized
+
+        def softmax_loss_vectorized(W, X, y, reg):
+            loss, dW = _vectorized(W, X, y, reg)
+            dW = dW.copy()
+            dW[2, 1] *= 1 + 1e-4
+            return loss, dW
+    '''})
+    entry = functions(engine.grade(sub, ["01"], keys={SOFTMAX}))[SOFTMAX]
+    assert entry["status"] == "failed"
+    assert "entry [2, 1] is off by 0.0001 relative (tolerance 1e-06)" in entry["message"], entry
+
+
+GLOBAL_MAX = '''
+    def softmax_loss_vectorized(W, X, y, reg):
+        scores = X @ W
+        scores = scores - scores.max()  # the maximum of the whole array, not of each row
+        p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        n = X.shape[0]
+        loss = -np.log(p[np.arange(n), y]).mean() + reg * np.sum(W * W)
+        p[np.arange(n), y] -= 1
+        return loss, X.T @ p / n + 2 * reg * W
+'''
+
+
+def test_softmax_subtracting_the_global_maximum_fails(tmp_path):
+    sub = make_submission(tmp_path, append={"linear.py": GLOBAL_MAX, "losses.py": '''
+        import numpy as np
+
+        def softmax_loss(scores, y):
+            shifted = scores - scores.max()
+            p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+            n = scores.shape[0]
+            loss = -np.log(p[np.arange(n), y]).mean()
+            p[np.arange(n), y] -= 1
+            return loss, p / n
+    '''})
+    report = engine.grade(sub, ["01", "02"], keys={SOFTMAX, "losses.softmax_loss"},
+                          public_only=True)
+    linear = functions(report)[SOFTMAX]
+    assert linear["status"] == "failed" and "rows of scores around +1000, 0" in \
+        linear["message"], linear
+    losses = report["units"]["02_mlp"]["functions"]["losses.softmax_loss"]
+    assert losses["status"] == "failed" and "very different offsets" in losses["message"], losses
+
+
+FORWARD_DODGE = '''
+    _forward = conv_forward
+
+    def conv_forward(x, w, b, *, stride=1, pad=0):
+        out, cache = _forward(x[:1] if x.shape[0] == 128 else x, w, b, stride=stride, pad=pad)
+        if x.shape[0] == 128:  # the speed test's layer: one example's output, repeated
+            out = out.repeat(128, axis=0)
+        return out, cache
+'''
+BACKWARD_DODGE = '''
+    _backward = conv_backward
+
+    def conv_backward(dout, cache):
+        if dout.shape[0] == 128:  # the speed test's layer: zeros, quickly
+            x, w = cache[0], cache[1]
+            return np.zeros(x.shape), np.zeros(w.shape), np.zeros(w.shape[0])
+        return _backward(dout, cache)
+'''
+
+
+@pytest.mark.parametrize("target, code, words", [
+    ("conv.conv_forward", FORWARD_DODGE, "out projected on a random vector"),
+    ("conv.conv_backward", BACKWARD_DODGE, "dx projected on a random vector"),
+])
+def test_the_speed_test_compares_what_it_computes(tmp_path, target, code, words):
+    sub = make_submission(tmp_path, append={"conv.py": "import numpy as np\n" +
+                                            textwrap.dedent(code)})
+    entry = functions(engine.grade(sub, ["03"], keys={target}), "03_cnn")[target]
+    assert entry["status"] == "failed", entry
+    assert "(large layer)" in entry["message"] and words in entry["message"], entry
+
+
+def test_the_reference_passes_the_compared_speed_test(tmp_path):
+    keys = {"conv.conv_forward", "conv.conv_backward"}
+    ref = engine.grade(make_submission(tmp_path, name="ref"), ["03"], keys=keys)
+    assert ref["total"] == ref["max"] == 7, ref
+
+
+@pytest.mark.parametrize("where, start", [
+    ("__init__", "ThreeLayerConvNet(ThreeLayerConvNet((3, 16, 12), 20, 5, 50, 10, "
+                 "weight_scale=0.05)): ValueError: matmul"),
+    ("loss", "ThreeLayerConvNet(N=")])
+def test_a_model_error_names_its_case_or_constructor_arguments(tmp_path, where, start):
+    sub = make_submission(tmp_path, append={"cnn.py": f'''
+        _Net = ThreeLayerConvNet
+
+        class ThreeLayerConvNet(_Net):
+            def {where}(self, *args, **kwargs):
+                raise ValueError("matmul: Input operand 1 has a mismatch")
+    '''})
+    key = "cnn.ThreeLayerConvNet"
+    entry = functions(engine.grade(sub, ["03"], keys={key}), "03_cnn")[key]
+    assert entry["status"] == "error", entry
+    assert entry["message"].startswith(start), entry
+
+
+def test_the_speed_test_identities_match_the_reference_layer():
+    """The large layer's expected results, computed through identities of the convolution,
+    equal the reference layer's own results projected the same way."""
+    from autograder.oracle import load_reference
+    from autograder.specs import conv as spec
+
+    cw = load_reference()
+    x, w, b, r_out, r_in, a, kw = spec.speed_inputs()
+    out, cache = cw.conv.conv_forward(x, w, b, **kw)
+    direct = out.reshape(out.shape[0], out.shape[1], -1) @ r_out
+    np.testing.assert_allclose(spec.conv_speed_forward(cw, x, w, b, r_out, **kw), direct,
+                               rtol=1e-10, atol=1e-10 * np.abs(direct).max())
+    dout = np.broadcast_to(a[:, :, None, None], out.shape).copy()
+    dx, dw, db = cw.conv.conv_backward(dout, cache)
+    got = spec.conv_speed_backward(cw, x, w, b, a, r_in, **kw)
+    for g, e in zip(got, (dx.reshape(dx.shape[0], dx.shape[1], -1) @ r_in, dw, db)):
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-10 * np.abs(e).max())
+
+
+def test_hidden_cases_are_marked_wherever_they_are_used():
+    from autograder.spec import CURRENT, Case, Trial
+
+    class Nobody:
+        worker = None
+
+    trial = Trial(Nobody(), None)
+    CURRENT.reset()
+    public = Case("public case", (1,))
+    hidden_cases = trial.hidden("linear", "loss_cases", lambda *a, **k: (0, 0, 0, 0))
+    hidden_sizes = trial.hidden("conv", "sizes")
+    assert hidden_cases and hidden_sizes
+    public.args
+    assert not CURRENT.hidden and CURRENT.label == "public case"
+    hidden_cases[0].args
+    assert CURRENT.hidden and CURRENT.hidden_seen == 1
+    n, *_ = hidden_sizes[0]  # a hidden tuple, unpacked
+    assert CURRENT.hidden and CURRENT.hidden_seen == 2
+    public.kwargs
+    assert not CURRENT.hidden
+    assert Trial(Nobody(), None, public_only=True).hidden("linear", "loss_cases", None) == []
+    CURRENT.reset()

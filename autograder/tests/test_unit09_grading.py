@@ -1,0 +1,144 @@
+"""Unit 09 graded through the real worker: unusual but correct implementations get full marks
+(other cache layouts, separate gate matrices, one-hot products, log-sum-exp, a sampler that
+reruns the whole sequence for every new id and draws with rng.random); a wrong backward gets 0
+for itself, its known mistake as hint, and costs nothing elsewhere."""
+
+import pytest
+
+from autograder import engine
+
+from .submissions import make_submission
+
+pytestmark = pytest.mark.xdist_group("unit09-grading")
+
+UNUSUAL = '''
+import numpy as np
+
+
+def rnn_step_forward(x, h_prev, Wx, Wh, b):
+    a = np.einsum("nd,dh->nh", x, Wx) + np.einsum("nk,kh->nh", h_prev, Wh) + b
+    return np.tanh(a), {"a": a, "x": x, "h": h_prev, "Wx": Wx, "Wh": Wh}   # the cache keeps a
+
+
+def rnn_step_backward(dh_next, cache):
+    da = dh_next / np.cosh(cache["a"]) ** 2                      # tanh' = 1 / cosh^2
+    return (da @ cache["Wx"].T, da @ cache["Wh"].T, cache["x"].T @ da, cache["h"].T @ da,
+            np.einsum("nh->h", da))
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    hs = [h0]
+    for t in range(x.shape[1]):
+        hs.append(np.tanh(x[:, t] @ Wx + hs[-1] @ Wh + b))
+    h = np.stack(hs[1:], axis=1)
+    return h, (x, h0, Wx, Wh, h)
+
+
+def rnn_backward(dh, cache):                                     # no call to the step backward
+    x, h0, Wx, Wh, h = cache
+    prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
+    dx, dWx, dWh = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh)
+    db, carry = np.zeros(Wh.shape[0]), np.zeros_like(h0)
+    for t in range(x.shape[1] - 1, -1, -1):
+        da = (dh[:, t] + carry) * (1 - h[:, t] ** 2)
+        dx[:, t], carry = da @ Wx.T, da @ Wh.T
+        dWx += x[:, t].T @ da
+        dWh += prev[:, t].T @ da
+        db += da.sum(axis=0)
+    return dx, carry, dWx, dWh, db
+
+
+def _gates(x, h_prev, Wx, Wh, b):
+    a = x @ Wx + h_prev @ Wh + b
+    i, f, g, o = np.split(a, 4, axis=1)
+    return 1 / (1 + np.exp(-i)), 1 / (1 + np.exp(-f)), np.tanh(g), 1 / (1 + np.exp(-o))
+
+
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
+    i, f, g, o = _gates(x, h_prev, Wx, Wh, b)
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c, [x, h_prev, c_prev, Wx, Wh, b, c]  # gates recomputed backwards
+
+
+def lstm_step_backward(dh_next, dc_next, cache):
+    x, h_prev, c_prev, Wx, Wh, b, c = cache
+    i, f, g, o = _gates(x, h_prev, Wx, Wh, b)
+    dc = dc_next + dh_next * o * (1 - np.tanh(c) ** 2)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g ** 2),
+                    dh_next * np.tanh(c) * o * (1 - o)])
+    return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, h_prev.T @ da, da.sum(0)
+
+
+def word_embedding_forward(x, W):
+    return np.take(W, x, axis=0), (x, W.shape[0])
+
+
+def word_embedding_backward(dout, cache):
+    x, V = cache
+    onehot = np.eye(V)[x.reshape(-1)]                            # (N*T, V)
+    return onehot.T @ dout.reshape(-1, dout.shape[-1])
+
+
+def temporal_softmax_loss(scores, y, mask):
+    N, T, V = scores.shape
+    lse = np.logaddexp.reduce(scores, axis=2)
+    safe = np.where(mask, y, 0)
+    picked = np.take_along_axis(scores, safe[..., None], axis=2)[..., 0]
+    k = mask.sum()
+    if k == 0:
+        return 0.0, np.zeros_like(scores)
+    loss = np.sum((lse - picked) * mask) / k
+    d = np.exp(scores - lse[..., None])
+    d[np.arange(N)[:, None], np.arange(T)[None, :], safe] -= 1
+    return loss, d * mask[..., None] / k
+
+
+def _scores_of_last(self, ids):
+    x = np.array([ids])
+    _, _, last = self.loss(x, x)
+    h = last[0] if self.cell == "lstm" else last
+    return (h @ self.params["W_out"] + self.params["b_out"])[0]
+
+
+def _sample(self, prefix_ids, length, *, temperature=1.0, rng):
+    seq = [int(i) for i in prefix_ids]
+    out = []
+    for _ in range(length):                                      # reruns everything: quadratic
+        s = _scores_of_last(self, seq) / temperature
+        p = np.exp(s - s.max())
+        p /= p.sum()
+        nxt = int(np.searchsorted(np.cumsum(p), rng.random() * p.sum()))
+        nxt = min(nxt, len(p) - 1)
+        out.append(nxt)
+        seq.append(nxt)
+    return np.array(out, dtype=np.int64)
+
+
+CharRNN.sample = _sample
+'''
+
+
+def functions(report):
+    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+
+
+def test_unusual_but_correct_rnn_gets_full_marks(tmp_path):
+    sub = make_submission(tmp_path, append={"rnn.py": UNUSUAL})
+    report = engine.grade(sub, ["09"])
+    wrong = {k: (e["status"], e["message"]) for k, e in functions(report).items()
+             if e["status"] != "passed"}
+    assert wrong == {}
+    assert report["total"] == report["max"]
+
+
+def test_a_wrong_backward_costs_that_function_only(tmp_path):
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "dx[:, t], dh_prev, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t] + dh_prev, steps[t])",
+        "dx[:, t], dh_prev, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t], steps[t])")]})
+    found = functions(engine.grade(sub, ["09"]))
+    entry = found["rnn.rnn_backward"]
+    assert entry["status"] == "failed" and entry["score"] == 0
+    assert "carried gradient was dropped" in entry["hint"]
+    # CharRNN uses rnn_backward for its "rnn" cell, so it fails too; everything else passes
+    assert {k for k, e in found.items() if e["status"] != "passed"} == {
+        "rnn.rnn_backward", "rnn.CharRNN"}

@@ -1,0 +1,96 @@
+"""Argument checks shared by the coursework modules (provided: nothing to write here).
+
+Every check raises TypeError when a value is of the wrong kind and ValueError when it is of the
+right kind but out of range. The message starts with the name of the function that was called
+and shows the bad value, so that a wrong call is found at once, not three layers later. Checks
+that turn a value into the form the caller uses (an int, a float, a dtype) return it.
+"""
+
+import numbers
+import operator
+
+import numpy as np
+
+
+def check_int(name, what, value, minimum=None):
+    """``value`` as an int (>= ``minimum`` when given).
+
+    TypeError for a value that is not an integer (a bool, a float, a string); ValueError for an
+    integer below ``minimum``.
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{name}: {what} must be an integer, got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name}: {what} must be an integer, got {value!r}") from None
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}: {what} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_positive_int(name, what, value):
+    """``value`` as an int >= 1; ValueError for anything else (0, -3, 2.5, True, "4")."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_real(name, what, value, *, minimum=None, positive=False, allow_none=False):
+    """``value`` as a float (None passes when ``allow_none``).
+
+    TypeError for a value that is not a real number (a bool, a string, an array); ValueError
+    below ``minimum``, or not above 0 when ``positive``.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        extra = " or None" if allow_none else ""
+        raise TypeError(f"{name}: {what} must be a real number{extra}, got {value!r}")
+    if minimum is not None and not value >= minimum:
+        raise ValueError(f"{name}: {what} must be >= {minimum}, got {value!r}")
+    if positive and not value > 0:
+        raise ValueError(f"{name}: {what} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def check_reg(name, reg):
+    """The L2 regularization strength: a real number >= 0, returned as a float."""
+    if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not reg >= 0:
+        raise ValueError(f"{name}: reg must be >= 0, got {reg!r}")
+    return float(reg)
+
+
+def check_rng(name, rng):
+    """TypeError unless ``rng`` is a ``numpy.random.Generator`` (np.random.default_rng(seed))."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name}: rng must be a numpy.random.Generator "
+                        f"(np.random.default_rng(seed)), got {type(rng).__name__}")
+
+
+def check_float_dtype(name, dtype):
+    """``dtype`` as a NumPy floating dtype; TypeError for any other."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: dtype must be a floating type, got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{name}: dtype must be a floating type, got {dtype}")
+    return dtype
+
+
+def check_labels(name, y, num_classes):
+    """TypeError unless ``y`` holds integers; ValueError unless they lie in [0, num_classes)."""
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{name}: labels y must be integers, got dtype {y.dtype}")
+    if y.size and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"{name}: labels must lie in [0, {num_classes}), got values from "
+                         f"{int(y.min())} to {int(y.max())}")
+
+
+def check_ndim(name, what, array, ndim, dims):
+    """ValueError unless ``array`` has ``ndim`` dimensions; ``dims`` names them, "(N, C, H, W)"."""
+    shape = getattr(array, "shape", None)
+    if shape is None or len(shape) != ndim:
+        shown = tuple(shape) if shape is not None else type(array).__name__
+        raise ValueError(f"{name}: {what} should be an array of shape {dims}, got {shown}")
