@@ -15,7 +15,10 @@ Typical use::
 
 After ``train`` the model holds the parameters of the epoch with the best validation accuracy.
 Units to come plug into it: unit 05 adds update rules (momentum, Adam, ...) in ``optim.py``,
-found here by name; unit 04 passes an ``early_stopping`` callable.
+found here by name; unit 04 passes an ``early_stopping`` object (``regularization.EarlyStopping``)
+or callable. A model may also keep arrays that it updates itself rather than by gradient steps
+(batch norm's running statistics, unit 04) in a dict attribute ``running_stats``: the Trainer keeps
+them with the best parameters and in checkpoints.
 """
 
 import importlib
@@ -29,10 +32,15 @@ from .backend import to_numpy, xp_of
 def sgd(w, dw, config=None):
     """Plain stochastic gradient descent: w <- w - learning_rate * dw.
 
-    config: dict with "learning_rate" (default 1e-2). Returns (next_w, config).
+    config: dict with "learning_rate" (default 1e-2). Returns (next_w, next_config), both new:
+    neither w nor config is changed. For weight decay use unit 05's ``optim.sgd``
+    (``update_rule=optim.sgd``), which you write.
     """
-    config = {} if config is None else config
+    config = dict(config or {})
     config.setdefault("learning_rate", 1e-2)
+    if config.get("weight_decay", 0):
+        raise ValueError(f"training.sgd: weight_decay={config['weight_decay']!r} is not supported "
+                         "here; pass update_rule=optim.sgd (unit 05)")
     next_w = w - config["learning_rate"] * dw  # a new array: the caller's w is not changed
     return next_w, config
 
@@ -59,6 +67,15 @@ def find_update_rule(update_rule):
         raise ValueError(f"Trainer: unknown update rule {update_rule!r}; available here: "
                          f"{', '.join(UPDATE_RULES)} (more come with coursework/optim.py)")
     return rule
+
+
+def _optim_function(name):
+    """The function ``name`` of ``coursework.optim`` (unit 05)."""
+    try:
+        optim = importlib.import_module(".optim", __package__)
+    except ImportError as exc:
+        raise ValueError(f"Trainer: {name} needs coursework/optim.py (unit 05): {exc}") from None
+    return getattr(optim, name)
 
 
 def _progress_bar(total, enabled, desc):
@@ -102,17 +119,39 @@ class Trainer:
         progress: show a tqdm progress bar.
         num_train_samples: examples of the training set used to estimate the training accuracy
             after each epoch (None: all of them). num_val_samples: the same for validation.
-        early_stopping: None, or a function ``stop(trainer) -> bool`` called after each epoch's
-            accuracies are recorded; training ends when it returns True.
+        early_stopping: None; an object with a method ``step(value) -> bool``, such as
+            ``regularization.EarlyStopping(patience=5, mode="max")``, given the validation
+            accuracy after each epoch; or a function ``stop(trainer) -> bool`` called after each
+            epoch's accuracies are recorded. Training ends when it returns True (``stopped_early``
+            then says so); the model keeps the parameters of the best epoch, as always.
         print_every: print the loss every this many steps (None: never).
+        lr_schedule: None (the learning rate of optim_config, times lr_decay after each epoch);
+            a function ``schedule(n) -> learning rate`` (unit 05's ``optim.cosine_annealing``
+            and others, with their keywords bound by ``functools.partial``), called before every
+            update with n the number of updates done so far (``lr_schedule_unit="step"``) or
+            with n the number of the epoch being trained, from 0 (``"epoch"``); or an object
+            with ``step(metric) -> learning rate`` and an ``lr`` attribute (unit 05's
+            ``optim.ReduceOnPlateau(lr0=..., mode="max")``), given the validation accuracy after
+            each epoch. The rate it gives replaces every parameter's config["learning_rate"]
+            (optim_config's learning_rate is then unused); lr_decay must stay 1.
+        lr_schedule_unit: "step" or "epoch", for a schedule function (see lr_schedule).
+        grad_clip: None, or max_norm: before every update all the gradients of the step are
+            scaled together so that their global L2 norm is at most max_norm (unit 05's
+            ``optim.clip_grad_norm``).
+    Per-parameter state: every parameter (every key of ``model.params``) has its own config in
+    ``optim_configs``, which the update rule returns updated (its momentum, running averages,
+    step counter) and the Trainer passes back at the parameter's next update.
     Attributes after ``train``:
         loss_history (a float per step), train_acc_history and val_acc_history (a float per
-        epoch, and one before training starts), best_val_acc, best_params (copies), epoch.
+        epoch, and one before training starts), best_val_acc, best_params (copies), epoch,
+        lr_history (the learning rate of every update), grad_norm_history (with grad_clip: the
+        global gradient norm of every update, before clipping), steps_per_epoch.
     """
 
     def __init__(self, model, data, *, update_rule="sgd", optim_config=None, lr_decay=1.0,
                  batch_size=100, num_epochs=10, rng, progress=True, num_train_samples=1000,
-                 num_val_samples=None, early_stopping=None, print_every=None):
+                 num_val_samples=None, early_stopping=None, print_every=None,
+                 lr_schedule=None, lr_schedule_unit="step", grad_clip=None):
         if not hasattr(model, "params") or not hasattr(model, "loss"):
             raise TypeError("Trainer: the model needs a params dict and a loss(X, y) method")
         missing = [k for k in ("X_train", "y_train", "X_val", "y_val") if k not in data]
@@ -129,8 +168,10 @@ class Trainer:
                 raise ValueError(f"Trainer: {name} must be a positive integer, got {value!r}")
         if not isinstance(lr_decay, numbers.Real) or not lr_decay > 0:
             raise ValueError(f"Trainer: lr_decay must be a positive number, got {lr_decay!r}")
-        if early_stopping is not None and not callable(early_stopping):
-            raise TypeError("Trainer: early_stopping must be a function stop(trainer) -> bool")
+        if early_stopping is not None and not callable(early_stopping) and not callable(
+                getattr(early_stopping, "step", None)):
+            raise TypeError("Trainer: early_stopping must have a step(value) -> bool method "
+                            "(regularization.EarlyStopping) or be a function stop(trainer) -> bool")
         self.model = model
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
@@ -145,6 +186,7 @@ class Trainer:
         self.num_val_samples = num_val_samples
         self.early_stopping = early_stopping
         self.print_every = print_every
+        self._set_schedule_and_clipping(lr_schedule, lr_schedule_unit, grad_clip)
         self.reset()
 
     def reset(self):
@@ -152,17 +194,68 @@ class Trainer:
         self.epoch = 0
         self.best_val_acc = -1.0
         self.best_params = {}
+        self.best_running_stats = {}
         self.loss_history = []
         self.train_acc_history = []
         self.val_acc_history = []
         self.stopped_early = False
         self.optim_configs = {name: dict(self.optim_config) for name in self.model.params}
+        self.lr_history = []
+        self.grad_norm_history = []
+        if self._plateau:  # the rate starts where the scheduler is
+            self._set_learning_rate(self.lr_schedule.lr)
+
+    def _set_schedule_and_clipping(self, lr_schedule, lr_schedule_unit, grad_clip):
+        """Check and keep the lr_schedule and grad_clip options (unit 05)."""
+        self._plateau = lr_schedule is not None and callable(getattr(lr_schedule, "step", None))
+        if lr_schedule is not None and not self._plateau and not callable(lr_schedule):
+            raise TypeError(f"Trainer: lr_schedule must be a function schedule(n) -> learning "
+                            f"rate or an object with step(metric), got {lr_schedule!r}")
+        if self._plateau and not hasattr(lr_schedule, "lr"):
+            raise TypeError("Trainer: an lr_schedule with step(metric) needs an lr attribute "
+                            "(the current learning rate)")
+        if self._plateau and getattr(lr_schedule, "mode", "max") != "max":
+            raise ValueError(f"Trainer: the Trainer gives lr_schedule.step the validation "
+                             f"accuracy (higher is better): use mode='max', not "
+                             f"{lr_schedule.mode!r}")
+        if lr_schedule is not None and self.lr_decay != 1.0:
+            raise ValueError(f"Trainer: give lr_schedule or lr_decay, not both (lr_decay="
+                             f"{self.lr_decay!r})")
+        if lr_schedule_unit not in ("step", "epoch"):
+            raise ValueError(f"Trainer: lr_schedule_unit must be 'step' or 'epoch', got "
+                             f"{lr_schedule_unit!r}")
+        if grad_clip is not None and (isinstance(grad_clip, bool) or not isinstance(
+                grad_clip, numbers.Real) or not grad_clip > 0):
+            raise ValueError(f"Trainer: grad_clip must be None or a number > 0, got "
+                             f"{grad_clip!r}")
+        self.lr_schedule = lr_schedule
+        self.lr_schedule_unit = lr_schedule_unit
+        self.grad_clip = None if grad_clip is None else float(grad_clip)
+        self._clip = _optim_function("clip_grad_norm") if grad_clip is not None else None
+        self.steps_per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
+
+    def _set_learning_rate(self, lr):
+        for config in self.optim_configs.values():
+            config["learning_rate"] = float(lr)
+
+    def _scheduled_rate(self):
+        """Before an update: the schedule function's rate for this step (or epoch), set in every
+        parameter's config; returns the rate of the step (None when no config holds one)."""
+        if self.lr_schedule is not None and not self._plateau:
+            n = len(self.loss_history) if self.lr_schedule_unit == "step" else self.epoch
+            self._set_learning_rate(self.lr_schedule(n))
+        rates = [c["learning_rate"] for c in self.optim_configs.values() if "learning_rate" in c]
+        return float(rates[0]) if rates else None
 
     def _step(self, idx):
         """One update on the minibatch of the training rows ``idx``; returns the loss."""
         xp = xp_of(self.X_train)
         idx = xp.asarray(idx)
         loss, grads = self.model.loss(self.X_train[idx], self.y_train[idx])
+        if self._clip is not None:  # one norm over all the gradients of the step
+            grads, norm = self._clip(grads, self.grad_clip)
+            self.grad_norm_history.append(float(norm))
+        self.lr_history.append(self._scheduled_rate())
         for name, w in self.model.params.items():
             next_w, config = self.update_rule(w, grads[name], self.optim_configs[name])
             self.model.params[name] = next_w
@@ -193,7 +286,15 @@ class Trainer:
         if val_acc > self.best_val_acc:  # keep the parameters of the best epoch so far
             self.best_val_acc = val_acc
             self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+            self.best_running_stats = {k: v.copy() for k, v in _running_stats(self.model).items()}
         return train_acc, val_acc
+
+    def _should_stop(self):
+        """Ask the early-stopping hook: an object's ``step(val_acc)``, or a function of self."""
+        hook = self.early_stopping
+        if callable(getattr(hook, "step", None)):
+            return bool(hook.step(self.val_acc_history[-1]))
+        return bool(hook(self))
 
     def train(self):
         """Run the remaining epochs (all of them, or those after a loaded checkpoint's epoch);
@@ -219,15 +320,20 @@ class Trainer:
                     if "learning_rate" in config:
                         config["learning_rate"] *= self.lr_decay
                 train_acc, val_acc = self._record_accuracies()
+                if self._plateau:  # ReduceOnPlateau watches the validation accuracy
+                    self._set_learning_rate(self.lr_schedule.step(val_acc))
                 bar.set_postfix(epoch=self.epoch, loss=f"{self.loss_history[-1]:.3f}",
                                 train_acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}")
-                if self.early_stopping is not None and self.early_stopping(self):
+                if self.early_stopping is not None and self._should_stop():
                     self.stopped_early = True
                     break
         finally:
             bar.close()
         if self.best_params:
             self.model.params = {k: v.copy() for k, v in self.best_params.items()}
+            if self.best_running_stats:  # the statistics that went with those parameters
+                self.model.running_stats = {k: v.copy()
+                                            for k, v in self.best_running_stats.items()}
         return self
 
     def save_checkpoint(self, path):
@@ -239,11 +345,18 @@ class Trainer:
             "loss_history": np.array(self.loss_history, dtype=np.float64),
             "train_acc_history": np.array(self.train_acc_history, dtype=np.float64),
             "val_acc_history": np.array(self.val_acc_history, dtype=np.float64),
+            "lr_history": np.array([np.nan if v is None else v for v in self.lr_history],
+                                   dtype=np.float64),
+            "grad_norm_history": np.array(self.grad_norm_history, dtype=np.float64),
         }
         for name, value in self.model.params.items():
             arrays[f"param/{name}"] = to_numpy(value)
         for name, value in self.best_params.items():
             arrays[f"best/{name}"] = to_numpy(value)
+        for name, value in _running_stats(self.model).items():
+            arrays[f"stats/{name}"] = to_numpy(value)
+        for name, value in self.best_running_stats.items():
+            arrays[f"beststats/{name}"] = to_numpy(value)
         for name, config in self.optim_configs.items():
             for key, value in config.items():
                 arrays[f"optim/{name}/{key}"] = to_numpy(value)
@@ -261,13 +374,21 @@ class Trainer:
             self.loss_history = [float(v) for v in saved["loss_history"]]
             self.train_acc_history = [float(v) for v in saved["train_acc_history"]]
             self.val_acc_history = [float(v) for v in saved["val_acc_history"]]
+            self.lr_history = [None if np.isnan(v) else float(v)
+                               for v in saved.get("lr_history", [])]
+            self.grad_norm_history = [float(v) for v in saved.get("grad_norm_history", [])]
             params, best, configs = {}, {}, {name: {} for name in self.model.params}
+            stats, best_stats = {}, {}
             for key in saved.files:
                 kind, _, rest = key.partition("/")
                 if kind == "param":
                     params[rest] = xp.asarray(saved[key])
                 elif kind == "best":
                     best[rest] = xp.asarray(saved[key])
+                elif kind == "stats":
+                    stats[rest] = xp.asarray(saved[key])
+                elif kind == "beststats":
+                    best_stats[rest] = xp.asarray(saved[key])
                 elif kind == "optim":
                     name, _, option = rest.rpartition("/")
                     value = saved[key]
@@ -277,6 +398,15 @@ class Trainer:
             raise ValueError(f"load_checkpoint: the checkpoint holds the parameters "
                              f"{sorted(params)} but the model has {sorted(self.model.params)}")
         self.model.params = params
+        if stats:
+            self.model.running_stats = stats
         self.best_params = best
+        self.best_running_stats = best_stats
         self.optim_configs = configs
         return self
+
+
+def _running_stats(model):
+    """The model's ``running_stats`` dict (batch norm's running averages), or {}."""
+    stats = getattr(model, "running_stats", None)
+    return stats if isinstance(stats, dict) else {}

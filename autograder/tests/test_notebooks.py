@@ -1,4 +1,4 @@
-"""The notebooks of units 01-03 and 09 as a student meets them: set up to reload saved
+"""The notebooks of units 01-03, 05 and 09 as a student meets them: set up to reload saved
 coursework, never using a function before a check cell asks for it, and with gradient-check
 tolerances that every correct implementation meets."""
 
@@ -15,8 +15,8 @@ from autograder.units import UNITS
 
 nbformat = pytest.importorskip("nbformat")
 
-NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers", "09_rnn",
-             "10_autoencoders_gans"]
+NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers",
+             "04_normalization_regularization", "05_optimizers", "09_rnn", "10_autoencoders_gans"]
 
 
 def cells(stem):

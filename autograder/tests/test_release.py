@@ -165,7 +165,9 @@ def test_recorded_data_holds_no_hidden_case(built):
                                  .read_text())
             assert set(shipped["outputs"]) <= set(full.recording["outputs"])
             hidden_only = set(full.recording["outputs"]) - set(shipped["outputs"])
-            if (HIDDEN_DIR / f"{spec.module}.py").exists():
+            # (a module graded by properties alone, like augmentation, asks the reference for
+            # nothing: its hidden cases are proven used in test_unit04_grading.py)
+            if (HIDDEN_DIR / f"{spec.module}.py").exists() and full.recording["outputs"]:
                 assert hidden_only, f"{spec.module}: hidden cases recorded nothing?"
 
 

@@ -1,0 +1,126 @@
+"""Known mistakes of unit 04, ``augmentation``: wrong variants with the signature of the function
+they imitate. The hints are decided by the spec from the student's outputs, so the descriptions
+are the spec's. Each is recognised by the tests (tests/test_hints.py).
+"""
+
+import numpy as np
+
+from ..specs import augmentation as spec
+
+
+def _flip(images, *, p=0.5, rng, how):
+    N = images.shape[0]
+    if how == "batch":
+        flip = np.full(N, rng.random() < p)
+    elif how == "keep":
+        flip = rng.random(N) >= p
+    else:
+        flip = rng.random(N) < p
+    source = images[:, :, ::-1, :] if how == "rows" else images[:, :, :, ::-1]
+    return np.where(flip[:, None, None, None], source, images)
+
+
+def _crop(images, *, size, padding=0, rng, how):
+    N, C, H, W = images.shape
+    if how == "no_pad":
+        padded, Hp, Wp = images, H, W
+    else:
+        padded = np.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+        Hp, Wp = H + 2 * padding, W + 2 * padding
+    extra = 0 if how == "off_by_one" else 1
+    tops = rng.integers(0, Hp - size + extra, N)
+    lefts = rng.integers(0, Wp - size + extra, N)
+    return np.stack([padded[n, :, i:i + size, j:j + size] for n, i, j in zip(range(N), tops,
+                                                                               lefts)])
+
+
+def _jitter(images, *, brightness=0.0, contrast=0.0, saturation=0.0, rng, how):
+    N = images.shape[0]
+
+    def factors(v):
+        if how == "batch":
+            return np.full((N, 1, 1, 1), rng.uniform(1 - v, 1 + v))
+        if how == "range":
+            return rng.uniform(1, 1 + v, N).reshape(N, 1, 1, 1)
+        return rng.uniform(1 - v, 1 + v, N).reshape(N, 1, 1, 1)
+
+    b, c, s = factors(brightness), factors(contrast), factors(saturation)
+    out = images + (b - 1) if how == "additive" else b * images
+    axes = (2, 3) if how == "channel_mean" else (1, 2, 3)
+    m = out.mean(axis=axes, keepdims=True)
+    out = m + c * (out - m)
+    g = out.mean(axis=1, keepdims=True)
+    out = g + s * (out - g)
+    return np.clip(out, 0, 1) if how == "clipped" else out
+
+
+def _cutout(images, *, size, rng, how):
+    N, C, H, W = images.shape
+    out = images.copy()
+    for n in range(N):
+        if how == "inside":
+            cy = rng.integers(size // 2, H - size + size // 2 + 1)
+            cx = rng.integers(size // 2, W - size + size // 2 + 1)
+        elif how == "off_by_one":
+            cy, cx = rng.integers(0, H - 1), rng.integers(0, W - 1)
+        else:
+            cy, cx = rng.integers(0, H), rng.integers(0, W)
+        top = cy if how == "corner" else cy - size // 2
+        left = cx if how == "corner" else cx - size // 2
+        channels = slice(0, 1) if how == "one_channel" else slice(None)
+        if how == "negative":  # no clipping: a negative start wraps around
+            out[n, channels, top:top + size, left:left + size] = 0
+            continue
+        out[n, channels, max(top, 0):max(top + size, 0), max(left, 0):max(left + size, 0)] = 0
+    return out
+
+
+def _mixup(images, targets, *, alpha, rng, how):
+    N = images.shape[0]
+    if how == "per_example":
+        lam = rng.beta(alpha, alpha, N).reshape(N, *([1] * (images.ndim - 1)))
+        perm = rng.permutation(N)
+        return lam * images + (1 - lam) * images[perm], \
+            lam[:, :, 0, 0] * targets + (1 - lam[:, :, 0, 0]) * targets[perm]
+    lam = rng.random() if how == "uniform" else rng.beta(alpha, alpha)
+    perm = rng.integers(0, N, N) if how == "replacement" else rng.permutation(N)
+    mixed_targets = targets.copy() if how == "targets" else lam * targets + (1 - lam) * \
+        targets[perm]
+    return lam * images + (1 - lam) * images[perm], mixed_targets
+
+
+def _with(function, how):
+    return lambda *a, **k: function(*a, **k, how=how)
+
+
+MISTAKES = {
+    "augmentation.random_horizontal_flip": [
+        (spec.FLIP_ROWS, _with(_flip, "rows")),
+        (spec.FLIP_BATCH, _with(_flip, "batch")),
+        (spec.FLIP_P, _with(_flip, "keep")),
+    ],
+    "augmentation.random_crop": [
+        (spec.CROP_OFF_BY_ONE, _with(_crop, "off_by_one")),
+        (spec.CROP_NO_PAD, _with(_crop, "no_pad")),
+    ],
+    "augmentation.color_jitter": [
+        (spec.JITTER_CHANNEL_MEAN, _with(_jitter, "channel_mean")),
+        (spec.JITTER_ADDITIVE, _with(_jitter, "additive")),
+        (spec.JITTER_BATCH, _with(_jitter, "batch")),
+        (spec.JITTER_RANGE, _with(_jitter, "range")),
+        (spec.JITTER_CLIPPED, _with(_jitter, "clipped")),
+    ],
+    "augmentation.cutout": [
+        (spec.CUTOUT_OFF_BY_ONE, _with(_cutout, "off_by_one")),
+        (spec.CUTOUT_INSIDE, _with(_cutout, "inside")),
+        (spec.CUTOUT_CORNER, _with(_cutout, "corner")),
+        (spec.CUTOUT_CHANNELS, _with(_cutout, "one_channel")),
+        (spec.CUTOUT_NEGATIVE, _with(_cutout, "negative")),
+    ],
+    "augmentation.mixup": [
+        (spec.MIXUP_PER_EXAMPLE, _with(_mixup, "per_example")),
+        (spec.MIXUP_TARGETS, _with(_mixup, "targets")),
+        (spec.MIXUP_PERMUTATION, _with(_mixup, "replacement")),
+        (spec.MIXUP_BETA, _with(_mixup, "uniform")),
+    ],
+}

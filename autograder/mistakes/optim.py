@@ -1,0 +1,398 @@
+"""Known mistakes of unit 05: wrong update rules, clipping and schedules, each with the signature
+of the function it imitates (a rule keeps its own state in its config, as a student's would).
+
+When a student's output matches one of these where it is wrong, the verdict names the mistake.
+Each is tested to be recognised (autograder/tests/test_hints.py).
+"""
+
+import math
+
+import numpy as np
+
+DEFAULTS = {
+    "sgd": {"learning_rate": 1e-2, "weight_decay": 0.0},
+    "momentum": {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0},
+    "adagrad": {"learning_rate": 1e-2, "epsilon": 1e-10, "weight_decay": 0.0},
+    "rmsprop": {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8, "weight_decay": 0.0},
+    "adam": {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+             "weight_decay": 0.0, "decoupled": False},
+}
+
+
+def _config(kind, config):
+    config = dict(config or {})
+    for key, value in DEFAULTS[kind].items():
+        config.setdefault(key, value)
+    return config
+
+
+# ---------------------------------------------------------------- SGD
+
+def sgd_variant(*, ascent=False, decay="in_g"):
+    def sgd(w, dw, config=None):
+        config = _config("sgd", config)
+        lr, wd = config["learning_rate"], config["weight_decay"]
+        g = {"in_g": dw + wd * w, "ignored": dw, "twice": dw + 2 * wd * w}.get(decay, dw)
+        step = lr * g + (wd * w if decay == "no_lr" else 0.0)
+        return (w + step if ascent else w - step), config
+    return sgd
+
+
+SGD = [
+    ("the step goes up the gradient: SGD moves against it, next_w = w - learning_rate * g",
+     sgd_variant(ascent=True)),
+    ("weight_decay is ignored: the step uses g = dw + weight_decay * w",
+     sgd_variant(decay="ignored")),
+    ("the weight-decay term of g is weight_decay * w (the gradient of weight_decay / 2 * ||w||^2), "
+     "not 2 * weight_decay * w", sgd_variant(decay="twice")),
+    ("the weight decay is subtracted without the learning rate: it belongs in the gradient, "
+     "g = dw + weight_decay * w, and the whole g is multiplied by learning_rate",
+     sgd_variant(decay="no_lr")),
+]
+
+
+# ---------------------------------------------------------------- momentum and Nesterov
+
+def momentum_variant(*, nesterov=False, ascent=False, lr_inside=False, average=False,
+                     old_velocity=False, decay_outside=False, plain=False, full_lookahead=False,
+                     forget=False, no_decay=False):
+    """SGD with (Nesterov) momentum; each flag is one mistake."""
+    def rule(w, dw, config=None):
+        config = _config("momentum", config)
+        lr, mu, wd = config["learning_rate"], config["momentum"], config["weight_decay"]
+        g = dw if decay_outside or no_decay else dw + wd * w
+        v_old = config.get("_v", np.zeros_like(w))
+        if lr_inside:  # v holds steps: v = mu * v - lr * g, w + v (or Nesterov's CS231n form)
+            v = mu * v_old - lr * g
+            step = (-mu * v_old + (1 + mu) * v) if nesterov else v
+            return w + step, dict(config, _v=v)
+        v = mu * v_old + ((1 - mu) * g if average else g)
+        if nesterov and not plain:
+            step = g + (v if full_lookahead else mu * v)
+        else:
+            step = v_old if old_velocity else v
+        if decay_outside:
+            step = step + wd * w
+        next_w = w + lr * step if ascent else w - lr * step
+        return next_w, (config if forget else dict(config, _v=v))
+    return rule
+
+
+LR_INSIDE = ("the learning rate is inside the velocity (v = momentum * v - learning_rate * g): "
+             "the same steps while the rate is constant, but a schedule's new rate must apply at "
+             "once; keep v = momentum * v + g and multiply by learning_rate in the step")
+SIGN = ("the velocity and the step have opposite signs, so the point climbs: with "
+        "v = momentum * v + g the step is w - learning_rate * (...)")
+
+NO_DECAY = "weight_decay is ignored: the rule works on g = dw + weight_decay * w"
+FORGET_VELOCITY = ("the velocity is not kept between calls: store the new v in the returned config "
+                   "and start from it at the next call (v = g only on the first step)")
+
+MOMENTUM = [
+    (SIGN, momentum_variant(ascent=True)),
+    (FORGET_VELOCITY, momentum_variant(forget=True)),
+    (LR_INSIDE, momentum_variant(lr_inside=True)),
+    ("the velocity is a running average (v = momentum * v + (1 - momentum) * g): momentum sums "
+     "the gradients, v = momentum * v + g", momentum_variant(average=True)),
+    ("the step uses the velocity of the previous step: update v = momentum * v + g first, then "
+     "step with the new v (the first step must move by learning_rate * g)",
+     momentum_variant(old_velocity=True)),
+    ("the weight decay must go into the velocity: g = dw + weight_decay * w, then "
+     "v = momentum * v + g", momentum_variant(decay_outside=True)),
+    (NO_DECAY, momentum_variant(no_decay=True)),
+]
+
+NESTEROV = [
+    (SIGN, momentum_variant(nesterov=True, ascent=True)),
+    (FORGET_VELOCITY, momentum_variant(nesterov=True, forget=True)),
+    ("this is plain momentum (w - learning_rate * v): Nesterov's step looks ahead, "
+     "w - learning_rate * (g + momentum * v)", momentum_variant(nesterov=True, plain=True)),
+    ("the look-ahead term is momentum * v: the step is w - learning_rate * (g + momentum * v), "
+     "not g + v", momentum_variant(nesterov=True, full_lookahead=True)),
+    (LR_INSIDE, momentum_variant(nesterov=True, lr_inside=True)),
+    ("the weight decay must go into the velocity: g = dw + weight_decay * w is used in both v "
+     "and the step", momentum_variant(nesterov=True, decay_outside=True)),
+    (NO_DECAY, momentum_variant(nesterov=True, no_decay=True)),
+]
+
+
+# ---------------------------------------------------------------- AdaGrad and RMSProp
+
+def adagrad_variant(*, no_sum=False, eps_inside=False, no_sqrt=False, sum_after=False,
+                    no_decay=False):
+    def adagrad(w, dw, config=None):
+        config = _config("adagrad", config)
+        lr, eps = config["learning_rate"], config["epsilon"]
+        g = dw if no_decay else dw + config["weight_decay"] * w
+        r_old = config.get("_r", np.zeros_like(w))
+        r = g * g if no_sum else r_old + g * g
+        used = r_old if sum_after else r
+        denom = np.sqrt(used + eps) if eps_inside else (used if no_sqrt else np.sqrt(used) + eps)
+        return w - lr * g / denom, dict(config, _r=r)
+    return adagrad
+
+
+EPS_INSIDE = "epsilon goes outside the square root: divide by sqrt(r) + epsilon"
+
+ADAGRAD = [
+    ("the squared gradients must be accumulated: r = r + g * g sums over all steps, not only "
+     "this step's g * g", adagrad_variant(no_sum=True)),
+    (EPS_INSIDE, adagrad_variant(eps_inside=True)),
+    ("the step divides by the square root of r: g / (sqrt(r) + epsilon)",
+     adagrad_variant(no_sqrt=True)),
+    ("add this step's g * g to r before the step, not after (the first step must divide by "
+     "|g| + epsilon)", adagrad_variant(sum_after=True)),
+    (NO_DECAY, adagrad_variant(no_decay=True)),
+]
+
+
+def rmsprop_variant(*, swapped=False, eps_inside=False, start_at_g2=False, not_squared=False,
+                    no_sqrt=False, forget=False, no_decay=False):
+    def rmsprop(w, dw, config=None):
+        config = _config("rmsprop", config)
+        lr, rho, eps = config["learning_rate"], config["decay_rate"], config["epsilon"]
+        g = dw if no_decay else dw + config["weight_decay"] * w
+        g2 = g if not_squared else g * g
+        if "_r" not in config and start_at_g2:
+            r = g2
+        else:
+            r_old = config.get("_r", np.zeros_like(w))
+            r = (1 - rho) * r_old + rho * g2 if swapped else rho * r_old + (1 - rho) * g2
+        denom = np.sqrt(r + eps) if eps_inside else (r + eps if no_sqrt else np.sqrt(r) + eps)
+        return w - lr * g / denom, (config if forget else dict(config, _r=r))
+    return rmsprop
+
+
+RMSPROP = [
+    ("the weights of the running average are swapped: r = decay_rate * r "
+     "+ (1 - decay_rate) * g * g keeps most of the old r", rmsprop_variant(swapped=True)),
+    (EPS_INSIDE, rmsprop_variant(eps_inside=True)),
+    ("the running average starts at 0, not at the first g * g: the first step has "
+     "r = (1 - decay_rate) * g * g", rmsprop_variant(start_at_g2=True)),
+    ("the running average is of the squared gradients: (1 - decay_rate) * g * g, not "
+     "(1 - decay_rate) * g", rmsprop_variant(not_squared=True)),
+    ("the step divides by the square root of r: g / (sqrt(r) + epsilon)",
+     rmsprop_variant(no_sqrt=True)),
+    ("the running average is not kept between calls: store the new r in the returned config and "
+     "start from it at the next call", rmsprop_variant(forget=True)),
+    (NO_DECAY, rmsprop_variant(no_decay=True)),
+]
+
+
+# ---------------------------------------------------------------- Adam
+
+def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outside=False,
+                 coupled_always=False, decay_without_lr=False, decay_after=False,
+                 no_decay=False, folded=False, forget_t=False, coupled_ignored=False):
+    def adam(w, dw, config=None):
+        config = _config("adam", config)
+        lr, b1, b2, eps = (config["learning_rate"], config["beta1"], config["beta2"],
+                           config["epsilon"])
+        wd = config["weight_decay"]
+        decoupled = config["decoupled"] and not coupled_always
+        w_in = w
+        if decoupled:
+            g = dw
+            if not decay_after and not no_decay:
+                w = w * (1 - (wd if decay_without_lr else lr * wd))
+        else:
+            g = dw if coupled_ignored else dw + wd * w
+        t = config.get("_t", 0) + 1
+        m = b1 * config.get("_m", np.zeros_like(w_in)) + (1 - b1) * g
+        v = b2 * config.get("_v", np.zeros_like(w_in)) + (1 - b2) * g * g
+        power = t + t_offset
+        if folded:  # the paper's "efficient" form: the correction folded into the step size
+            step_size = lr * math.sqrt(1 - b2 ** power) / (1 - b1 ** power)
+            next_w = w - step_size * m / (np.sqrt(v) + eps)
+        else:
+            c1 = 1.0 if no_correction else 1 - b1 ** power
+            c2 = 1.0 if no_correction else 1 - b2 ** power
+            m_hat = m / c1
+            if eps_inside:
+                denom = np.sqrt(v / c2 + eps)
+            elif sqrt_outside:
+                denom = np.sqrt(v) / c2 + eps
+            else:
+                denom = np.sqrt(v / c2) + eps
+            next_w = w - lr * m_hat / denom
+        if decoupled and decay_after:
+            next_w = next_w * (1 - lr * wd)
+        return next_w, dict(config, _m=m, _v=v, _t=0 if forget_t else t)
+    return adam
+
+
+ADAM = [
+    ("no bias correction: divide m by 1 - beta1**t and v by 1 - beta2**t (at t = 1 m is only "
+     "(1 - beta1) * g)", adam_variant(no_correction=True)),
+    ("the bias correction counts from t = 0: the first step has t = 1 (1 - beta**0 = 0 divides "
+     "by zero)", adam_variant(t_offset=-1)),
+    ("the bias correction uses the wrong power of t (t + 1 on the first step: is the counter "
+     "incremented twice?); the first step has t = 1", adam_variant(t_offset=1)),
+    ("the step counter t is not kept between calls: store it in the returned config, so that the "
+     "k-th call uses t = k", adam_variant(forget_t=True)),
+    (EPS_INSIDE.replace("sqrt(r)", "sqrt(v_hat)"), adam_variant(eps_inside=True)),
+    ("v's bias correction goes inside the square root: sqrt(v / (1 - beta2**t)), not "
+     "sqrt(v) / (1 - beta2**t)", adam_variant(sqrt_outside=True)),
+    ("with decoupled=True (AdamW) the weight decay is not added to the gradient: shrink "
+     "w * (1 - learning_rate * weight_decay) first, then the Adam step with g = dw",
+     adam_variant(coupled_always=True)),
+    ("AdamW's decay is multiplied by the learning rate: w * (1 - learning_rate * weight_decay), "
+     "not w * (1 - weight_decay)", adam_variant(decay_without_lr=True)),
+    ("AdamW shrinks w before the Adam step (w' = w * (1 - learning_rate * weight_decay), then "
+     "w' - step), not after it", adam_variant(decay_after=True)),
+    ("with decoupled=True the weight decay still applies, as w * (1 - learning_rate * "
+     "weight_decay) before the step", adam_variant(no_decay=True)),
+    ("weight_decay is ignored: with decoupled=False Adam works on g = dw + weight_decay * w",
+     adam_variant(coupled_ignored=True)),
+    ("epsilon is added to sqrt(v_hat), after the bias correction: folding the correction into "
+     "the step size (learning_rate * sqrt(1 - beta2**t) / (1 - beta1**t)) changes what epsilon "
+     "is compared with", adam_variant(folded=True)),
+]
+
+
+# ---------------------------------------------------------------- clipping
+
+def clip_variant(*, per_array=False, always=False, no_sqrt=False, norm_after=False,
+                 inverted=False):
+    def clip_grad_norm(grads, max_norm):
+        squares = {k: float((g * g).sum()) for k, g in grads.items()}
+        total = sum(squares.values())
+        total = total if no_sqrt else math.sqrt(total)
+        clipped = {}
+        for k, g in grads.items():
+            norm = math.sqrt(squares[k]) if per_array else total
+            if norm == 0:
+                scale = 1.0
+            elif inverted:
+                scale = min(1.0, norm / max_norm)
+            else:
+                scale = max_norm / norm if always else min(1.0, max_norm / norm)
+            clipped[k] = g * scale
+        if norm_after:
+            total = math.sqrt(sum(float((g * g).sum()) for g in clipped.values()))
+        return clipped, total
+    return clip_grad_norm
+
+
+CLIP = [
+    ("each array is clipped by its own norm: total_norm is the norm of all the gradients "
+     "together, sqrt of the sum of every array's sum of squares", clip_variant(per_array=True)),
+    ("gradients whose norm is already at most max_norm are left unchanged: the factor is "
+     "min(1, max_norm / total_norm)", clip_variant(always=True)),
+    ("total_norm is the square root of the sum of squares", clip_variant(no_sqrt=True)),
+    ("total_norm is the norm before clipping", clip_variant(norm_after=True)),
+    ("the factor is max_norm / total_norm (at most 1), not total_norm / max_norm",
+     clip_variant(inverted=True)),
+]
+
+
+# ---------------------------------------------------------------- schedules
+
+STEP_DECAY = [
+    ("the exponent is floor(step / step_size) (integer division): the rate drops in steps, not "
+     "continuously",
+     lambda step, *, lr0, step_size, gamma=0.1: lr0 * gamma ** (step / step_size)),
+    ("off by one: the first drop comes at step = step_size (step is counted from 0)",
+     lambda step, *, lr0, step_size, gamma=0.1: lr0 * gamma ** ((step + 1) // step_size)),
+    ("gamma is raised to the power floor(step / step_size), not multiplied by it",
+     lambda step, *, lr0, step_size, gamma=0.1: lr0 * gamma * (step // step_size)),
+]
+
+EXPONENTIAL_DECAY = [
+    ("the rate is lr0 * gamma**step (gamma is the factor per step), not lr0 * exp(-gamma * step)",
+     lambda step, *, lr0, gamma: lr0 * math.exp(-gamma * step)),
+    ("off by one: at step 0 the rate is lr0 (gamma**0), step is counted from 0",
+     lambda step, *, lr0, gamma: lr0 * gamma ** (step + 1)),
+    ("gamma is the factor kept at each step: lr0 * gamma**step, not lr0 * (1 - gamma)**step",
+     lambda step, *, lr0, gamma: lr0 * (1 - gamma) ** step),
+]
+
+
+def cosine_variant(*, no_half=False, from_zero=False, no_min=False, no_clamp=False,
+                   warmup_plus_one=False):
+    def cosine_annealing(step, *, lr0, total_steps, lr_min=0.0, warmup_steps=0):
+        low = 0.0 if no_min else lr_min
+        if step < warmup_steps:
+            return lr0 * ((step + 1) if warmup_plus_one else step) / warmup_steps
+        if step >= total_steps and not no_clamp:
+            return low
+        if from_zero:
+            progress = step / total_steps
+        else:
+            progress = (step - warmup_steps) / (total_steps - warmup_steps)
+        shape = math.cos(math.pi * progress) if no_half else (1 + math.cos(math.pi * progress)) / 2
+        return low + (lr0 - low) * shape
+    return cosine_annealing
+
+
+COSINE = [
+    ("the cosine factor is (1 + cos(pi * s)) / 2, which goes from 1 to 0 (cos(pi * s) alone goes "
+     "to -1)", cosine_variant(no_half=True)),
+    ("after the warm-up the progress restarts from 0: s = (step - warmup_steps) / "
+     "(total_steps - warmup_steps)", cosine_variant(from_zero=True)),
+    ("lr_min is ignored: the cosine goes from lr0 down to lr_min, lr_min + (lr0 - lr_min) * ...",
+     cosine_variant(no_min=True)),
+    ("from total_steps on the rate stays at lr_min (the cosine must not rise again)",
+     cosine_variant(no_clamp=True)),
+    ("off by one in the warm-up: lr0 * step / warmup_steps is 0 at step 0 and lr0 at step "
+     "warmup_steps", cosine_variant(warmup_plus_one=True)),
+]
+
+
+# ---------------------------------------------------------------- ReduceOnPlateau
+
+def plateau_variant(*, early=False, no_reset=False, ties_improve=False, vs_previous=False,
+                    ignore_mode=False):
+    class ReduceOnPlateau:
+        def __init__(self, *, lr0, factor=0.1, patience=10, mode="min"):
+            self.lr, self.factor, self.patience = float(lr0), factor, patience
+            self.mode = "min" if ignore_mode else mode
+            self.best = math.inf if self.mode == "min" else -math.inf
+            self.num_bad_steps = 0
+
+        def step(self, metric):
+            sign = 1 if self.mode == "min" else -1
+            better = sign * metric <= sign * self.best if ties_improve else \
+                sign * metric < sign * self.best
+            if better:
+                self.num_bad_steps = 0
+            else:
+                self.num_bad_steps += 1
+            if better or vs_previous:
+                self.best = metric
+            if (self.num_bad_steps >= self.patience if early else
+                    self.num_bad_steps > self.patience):
+                self.lr *= self.factor
+                if not no_reset:
+                    self.num_bad_steps = 0
+            return self.lr
+    return ReduceOnPlateau
+
+
+PLATEAU = [
+    ("mode='max' means larger is better (an accuracy): best starts at -inf and an improvement "
+     "is a larger value", plateau_variant(ignore_mode=True)),
+    ("the rate drops one step too early: only when the steps without an improvement exceed "
+     "patience (the (patience + 1)-th in a row)", plateau_variant(early=True)),
+    ("after a reduction the count of steps without an improvement starts again from 0",
+     plateau_variant(no_reset=True)),
+    ("an improvement is strictly better than the best so far: an equal value counts as a step "
+     "without an improvement", plateau_variant(ties_improve=True)),
+    ("compare with the best value so far, not with the previous value",
+     plateau_variant(vs_previous=True)),
+]
+
+
+MISTAKES = {
+    "optim.sgd": SGD,
+    "optim.sgd_momentum": MOMENTUM,
+    "optim.nesterov": NESTEROV,
+    "optim.adagrad": ADAGRAD,
+    "optim.rmsprop": RMSPROP,
+    "optim.adam": ADAM,
+    "optim.clip_grad_norm": CLIP,
+    "optim.step_decay": STEP_DECAY,
+    "optim.exponential_decay": EXPONENTIAL_DECAY,
+    "optim.cosine_annealing": COSINE,
+    "optim.ReduceOnPlateau": PLATEAU,
+}

@@ -1,0 +1,545 @@
+"""Tests of unit 04, ``coursework/regularization.py``: dropout, the L2 and L1 penalties,
+EarlyStopping and RegularizedNet.
+
+Dropout is random, so it is graded by properties that every correct use of ``rng`` has, never by
+matching a random stream: each output is 0 or x / (1 - p); the dropped fraction of a large input
+is within sampling error of p, in every row and every column; the same seed gives the same mask
+and another seed another; test mode is the identity; the backward uses the forward's mask. The
+hints for these properties are decided here, from the student's own outputs (the names below are
+also the descriptions of the registered known mistakes).
+
+The penalties, EarlyStopping (a trace of step() and the attributes after each step) and
+RegularizedNet (given parameters and running statistics; dropout 0) are compared with the
+reference. RegularizedNet's dropout is checked by properties: test mode ignores it, two training
+calls draw different masks, the same seed the same ones.
+"""
+
+import math
+
+import numpy as np
+
+from ..compare import Failed, as_array, describe
+from ..spec import Case, Spec
+from ..wire import Seed
+from .model_checks import _flat, check_uses_rng, copy_params, params_of
+
+SPEC = Spec("regularization")
+
+# Hints of dropout, decided from the student's outputs (and registered as known mistakes).
+NOT_SCALED = ("inverted dropout scales the kept units by 1 / (1 - p) at training time, so that "
+              "the expected output equals the input")
+MULTIPLIED = "scale the kept units by 1 / (1 - p): divide by 1 - p, do not multiply"
+P_IS_KEEP = ("p is the probability of dropping a unit (PyTorch's convention): keep each unit with "
+             "probability 1 - p, e.g. mask = rng.random(x.shape) >= p")
+SHARED_MASK = ("draw an independent random number for every entry of x (rng.random(x.shape)), not "
+               "one per row or per column")
+TEST_SCALED = ("in test mode dropout is the identity: inverted dropout already scaled at training "
+               "time, so nothing is scaled at test time")
+TEST_DROPPED = "no unit is dropped in test mode: return x unchanged (a copy)"
+BACKWARD_NOT_SCALED = ("the kept units were scaled by 1 / (1 - p) in the forward pass: scale their "
+                       "gradient the same way, dx = dout * mask / (1 - p)")
+BACKWARD_NO_MASK = ("the dropped units did not reach the output: their gradient is 0, dx = dout * "
+                    "mask / (1 - p) with the forward's mask")
+BACKWARD_NO_DOUT = "multiply the local gradient mask / (1 - p) by the upstream gradient dout"
+BACKWARD_OUTPUT = ("the local gradient of x * mask / (1 - p) is mask / (1 - p), not the forward's "
+                   "output")
+GLOBAL_RNG = ("draw every random number from the rng argument (rng.random(x.shape)), not from "
+              "np.random's global generator")
+
+
+# ---------------------------------------------------------------- dropout
+
+def positive(seed, shape):
+    """Values in [0.5, 1.5]: a zero in the output can only be a dropped unit."""
+    return 0.5 + np.random.default_rng(seed).random(shape)
+
+
+def dropout_cases(t):
+    cases = [
+        Case("x (300, 400), p=0.3", (positive(1, (300, 400)),), {"p": 0.3}),
+        Case("x (50, 40, 5, 6), p=0.5", (positive(2, (50, 40, 5, 6)),), {"p": 0.5}),
+        Case("x (400, 200), p=0.9", (positive(3, (400, 200)),), {"p": 0.9}),
+    ]
+    return cases + t.hidden("regularization", "dropout_cases", positive)
+
+
+def _where(label):
+    return f"dropout_forward({label}): "
+
+
+def _out_cache(target, got, label):
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise Failed(f"{target.split('.')[1]}({label}): should return (out, cache), got "
+                     f"{describe(got)}", hint="end the function with `return out, cache`")
+    return got
+
+
+def student_dropout(t, x, p, train, seed, label):
+    target = "regularization.dropout_forward"
+    got, modified = t.student.call_full(target, x, opaque=[1], p=p, train=train, rng=Seed(seed))
+    t.no_input_modified(target, modified, ("x",), label)
+    out, cache = _out_cache(target, got, label)
+    return as_array("out", out, x), cache
+
+
+def check_train_output(out, x, p, label):
+    """Every entry 0 or x / (1 - p); the fractions dropped within sampling error of p."""
+    where = _where(label)
+    kept = out != 0
+    if not np.allclose(out[kept], x[kept] / (1 - p), rtol=1e-9, atol=0):
+        if np.allclose(out[kept], x[kept], rtol=1e-9, atol=0):
+            hint = NOT_SCALED
+        elif np.allclose(out[kept], x[kept] * (1 - p), rtol=1e-9, atol=0):
+            hint = MULTIPLIED
+        elif np.allclose(out[kept], x[kept] / p, rtol=1e-9, atol=0):
+            hint = P_IS_KEEP
+        else:
+            hint = None
+        bad = np.argwhere(kept & ~np.isclose(out, x / (1 - p), rtol=1e-9, atol=0))[0]
+        index = tuple(int(i) for i in bad)
+        raise Failed(f"{where}out{list(index)} is {out[index]:.6g}; a kept unit must be x / (1 - "
+                     f"p) = {x[index] / (1 - p):.6g} and a dropped one 0", hint)
+    drop = (~kept).reshape(x.shape[0], -1)
+    if (x.shape[0] > 1 and (drop == drop[:1]).all()) or (drop == drop[:, :1]).all():
+        raise Failed(f"{where}every row (or every column) has the same mask", SHARED_MASK)
+    dropped = 1.0 - kept.mean()
+    sigma = math.sqrt(p * (1 - p) / x.size)
+    if abs(dropped - p) > 6 * sigma + 1e-12:
+        hint = P_IS_KEEP if abs(dropped - (1 - p)) <= 6 * sigma else None
+        raise Failed(f"{where}dropped a fraction {dropped:.4f} of the units; with p={p} it should "
+                     f"be within {6 * sigma:.4f} of {p}", hint)
+    for axis, what in ((1, "row (example)"), (0, "column (feature)")):
+        fractions = drop.mean(axis=axis)
+        n = drop.shape[axis]
+        limit = 8 * math.sqrt(p * (1 - p) / n) + 1e-12
+        worst = int(np.argmax(np.abs(fractions - p)))
+        if abs(fractions[worst] - p) > limit:
+            raise Failed(f"{where}{what} {worst} has a fraction {fractions[worst]:.3f} dropped, "
+                         f"far from p={p}: the units must be dropped independently", SHARED_MASK)
+
+
+@SPEC.test("dropout_forward", points=2)
+def dropout_forward(t):
+    """Train: 0 or x / (1 - p), fraction p dropped independently; test mode: identity; rng only."""
+    for case in dropout_cases(t):
+        (x,), p = case.args, case.kwargs["p"]
+        out, _ = student_dropout(t, x, p, True, 11, case.label)
+        check_train_output(out, x, p, case.label)
+        again, _ = student_dropout(t, x, p, True, 11, case.label)
+        if not np.array_equal(again, out):
+            raise Failed(f"{_where(case.label)}two calls with the same rng seed gave different "
+                         "masks", hint=GLOBAL_RNG)
+        other, _ = student_dropout(t, x, p, True, 12, case.label)
+        if np.array_equal(other, out):
+            raise Failed(f"{_where(case.label)}two calls with different rng seeds gave the same "
+                         "mask", hint="draw the mask from the rng argument")
+        label = case.label + ", train=False"
+        out, _ = student_dropout(t, x, p, False, 11, label)
+        if not np.array_equal(out, x):
+            hint = None
+            if np.allclose(out, x * (1 - p)) or np.allclose(out, x / (1 - p)):
+                hint = TEST_SCALED
+            elif np.any(out == 0):
+                hint = TEST_DROPPED
+            raise Failed(f"{_where(label)}test mode should return x unchanged", hint)
+    x = positive(4, (20, 30))
+    out, _ = student_dropout(t, x, 0.0, True, 13, "p=0")
+    if not np.array_equal(out, x):
+        raise Failed(f"{_where('p=0')}with p=0 no unit is dropped and the scale is 1: out should "
+                     "equal x")
+
+
+def dropout_backward_candidates(dout, kept, p, train):
+    """(description, dx) of the known mistakes, from the forward's mask."""
+    if not train:
+        return [(TEST_SCALED, dout / (1 - p)), (TEST_SCALED, dout * (1 - p))]
+    return [(BACKWARD_NOT_SCALED, dout * kept), (BACKWARD_NO_MASK, dout / (1 - p)),
+            (BACKWARD_NO_MASK, dout.copy()), (BACKWARD_NO_DOUT, kept / (1 - p)),
+            (MULTIPLIED, dout * kept * (1 - p))]
+
+
+@SPEC.test("dropout_backward", points=2)
+def dropout_backward(t):
+    """dx = dout * mask / (1 - p) with the mask of the forward that made the cache; test mode
+    dx = dout."""
+    target = "regularization.dropout_backward"
+    for case in dropout_cases(t) + [Case("x (30, 20), p=0.4", (positive(5, (30, 20)),),
+                                         {"p": 0.4})]:
+        (x,), p = case.args, case.kwargs["p"]
+        dout = np.random.default_rng(7).standard_normal(x.shape)
+        for train in (True, False):
+            label = case.label + ("" if train else ", train=False")
+            out, cache = student_dropout(t, x, p, train, 21, label)
+            got, modified = t.student.call_full(target, dout, cache)
+            t.no_input_modified(target, modified, ("dout",), label)
+            kept = (out != 0).astype(np.float64)
+            expected = dout * kept / (1 - p) if train else dout
+            candidates = dropout_backward_candidates(dout, kept, p, train)
+            if train:
+                candidates.append((BACKWARD_OUTPUT, dout * out))
+            t.compare(target, got, expected, names=("dx",), label=label,
+                      mistakes=lambda c=candidates: c)
+
+
+# ---------------------------------------------------------------- penalties
+
+def penalty_cases(t):
+    rng = np.random.default_rng(31)
+    three = [rng.standard_normal((4, 3)), rng.standard_normal(5), rng.standard_normal((2, 3, 2))]
+    cases = [
+        Case("three arrays (4, 3), (5,), (2, 3, 2), reg=0.3", (three, 0.3)),
+        Case("one array (6, 2), reg=2.5", ([rng.standard_normal((6, 2))], 2.5)),
+        Case("reg=0", ([rng.standard_normal((3, 3))], 0.0)),
+    ]
+    return cases + t.hidden("regularization", "penalty_cases", rng)
+
+
+@SPEC.test("l2_penalty", points=1)
+def l2_penalty(t):
+    """penalty = 0.5 * reg * sum of squares; grads = reg * w, one per array."""
+    for case in penalty_cases(t):
+        t.check("regularization.l2_penalty", *case.args, label=case.label,
+                names=("penalty", "grads"), argnames=("weights", "reg"))
+
+
+@SPEC.test("l1_penalty", points=1)
+def l1_penalty(t):
+    """penalty = reg * sum of |w|; grads = reg * sign(w), one per array."""
+    for case in penalty_cases(t):
+        t.check("regularization.l1_penalty", *case.args, label=case.label,
+                names=("penalty", "grads"), argnames=("weights", "reg"))
+
+
+# ---------------------------------------------------------------- early stopping
+
+def early_stopping_cases(t):
+    cases = [
+        Case("patience=2, mode='max'", ([0.5, 0.6, 0.6, 0.55, 0.7, 0.65, 0.68, 0.69, 0.9],),
+             {"patience": 2}),
+        Case("patience=3, min_delta=0.05, mode='max'",
+             ([0.2, 0.3, 0.33, 0.36, 0.34, 0.38, 0.5, 0.52, 0.53, 0.54, 0.56],),
+             {"patience": 3, "min_delta": 0.05}),
+        Case("patience=1, mode='min' (a loss)", ([2.0, 1.5, 1.5, 1.2, 1.3, 0.9],),
+             {"patience": 1, "mode": "min"}),
+        Case("patience=2, min_delta=0.1, mode='min'", ([1.0, 0.95, 0.85, 0.8, 0.79, 0.5],),
+             {"patience": 2, "min_delta": 0.1, "mode": "min"}),
+    ]
+    return cases + t.hidden("regularization", "early_stopping_cases")
+
+
+def trace(returned, best, best_step, should_stop):
+    """One row of a trace, comparable exactly: floats, NaN for None."""
+    def number(v):
+        if v is None:
+            return math.nan
+        if isinstance(v, (bool, np.bool_)):
+            return float(v)
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            return float(v)
+        raise Failed(f"EarlyStopping: expected a number, True/False or None, got {describe(v)}")
+    return [number(returned), number(best), number(best_step), number(should_stop)]
+
+
+def early_stopping_trace(cw, values, **kwargs):
+    """The reference's trace: before any step (step returned None), then after each step."""
+    stopper = cw.regularization.EarlyStopping(**kwargs)
+    rows = [trace(None, stopper.best, stopper.best_step, stopper.should_stop)]
+    for value in values:
+        returned = stopper.step(value)
+        rows.append(trace(returned, stopper.best, stopper.best_step, stopper.should_stop))
+    return np.array(rows)
+
+
+def _same(a, b):
+    return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+def _show(v, kind):
+    if math.isnan(v):
+        return "None"
+    if kind in ("returned", "should_stop"):
+        return str(bool(v))
+    return f"{int(v)}" if kind == "best_step" else f"{v:g}"
+
+
+@SPEC.test("EarlyStopping", points=2)
+def early_stopping(t):
+    """step()'s answers, best, best_step and should_stop after every step, for both modes."""
+    target = "regularization.EarlyStopping"
+    names = ("returned", "best", "best_step", "should_stop")
+    for case in early_stopping_cases(t):
+        (values,), kwargs = case.args, case.kwargs
+        stopper = t.student.new(target, **kwargs)
+        rows = []
+        for step, value in enumerate([None] + values):
+            returned = None if value is None else t.student.method(stopper, "step", value)
+            rows.append(trace(returned, t.student.getattr(stopper, "best"),
+                              t.student.getattr(stopper, "best_step"),
+                              t.student.getattr(stopper, "should_stop")))
+        got = np.array(rows)
+        expected = t.ref.run(early_stopping_trace, values, **kwargs)
+        if _same(got, expected):
+            continue
+        row, col = (int(i) for i in np.argwhere(~((got == expected) |
+                                                  (np.isnan(got) & np.isnan(expected))))[0])
+        # a known mistake that gives all these answers, or else the answers up to the first
+        # wrong one
+        mistakes = [(d, np.asarray(w)) for d, w in t.ref.mistakes(
+            target, early_stopping_trace, values, **kwargs)]
+        hint = next((d for d, wrong in mistakes if _same(got, wrong)), None) or next(
+            (d for d, wrong in mistakes if _same(got[:row + 1], wrong[:row + 1])), None)
+        when = "before the first step" if row == 0 else \
+            f"after step({values[row - 1]!r}), the step number {row - 1} (counting from 0)"
+        what = "step returned" if col == 0 else f"{names[col]} is"
+        raise Failed(f"EarlyStopping({case.label}): {when}: {what} "
+                     f"{_show(got[row, col], names[col])}, expected "
+                     f"{_show(expected[row, col], names[col])}", hint)
+
+
+# ---------------------------------------------------------------- RegularizedNet
+
+def net_params(seed, dims, normalization):
+    rng = np.random.default_rng(seed)
+    params = {}
+    for layer in range(1, len(dims)):
+        params[f"W{layer}"] = 0.5 * rng.standard_normal((dims[layer - 1], dims[layer]))
+        params[f"b{layer}"] = 0.3 * rng.standard_normal(dims[layer])
+        if normalization is not None and layer < len(dims) - 1:
+            params[f"gamma{layer}"] = rng.uniform(0.5, 1.5, dims[layer])
+            params[f"beta{layer}"] = 0.2 * rng.standard_normal(dims[layer])
+    return params
+
+
+def running_stats(seed, dims, normalization):
+    if normalization != "batchnorm":
+        return {}
+    rng = np.random.default_rng(seed)
+    stats = {}
+    for layer in range(1, len(dims) - 1):
+        stats[f"running_mean{layer}"] = rng.standard_normal(dims[layer])
+        stats[f"running_var{layer}"] = rng.uniform(0.5, 2.0, dims[layer])
+    return stats
+
+
+def net_case(label, seed, x_shape, hidden, C, normalization, reg):
+    D = math.prod(x_shape[1:])
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal(x_shape), rng.integers(0, C, x_shape[0]).astype(np.int64)
+    dims = [D, *hidden, C]
+    return Case(label, (list(hidden), (D, C), normalization, float(reg),
+                        net_params(seed + 1, dims, normalization),
+                        running_stats(seed + 2, dims, normalization), X, y))
+
+
+def net_cases(t):
+    cases = [
+        net_case("batchnorm, hidden [6, 5], X (5, 2, 4), reg=0.3", 1, (5, 2, 4), [6, 5], 3,
+                 "batchnorm", 0.3),
+        net_case("layernorm, hidden [7], reg=0.1", 3, (4, 6), [7], 4, "layernorm", 0.1),
+        net_case("no normalization, hidden [5, 4, 3], reg=0.2", 5, (6, 5), [5, 4, 3], 2, None,
+                 0.2),
+        net_case("batchnorm, N=2, hidden [4, 4, 4], reg=0", 7, (2, 3), [4, 4, 4], 3,
+                 "batchnorm", 0.0),
+        net_case("layernorm, N=1, hidden [3, 5], reg=0.5", 9, (1, 4), [3, 5], 2, "layernorm",
+                 0.5),
+    ]
+    return cases + t.hidden("regularization", "net_cases", net_case)
+
+
+def _reference_net(cw, hidden, dims, normalization, reg, params, stats):
+    model = cw.regularization.RegularizedNet(hidden, *dims, normalization=normalization, reg=reg,
+                                             rng=np.random.default_rng(0))
+    model.params = copy_params(params)
+    model.running_stats = copy_params(stats)
+    return model
+
+
+def net_loss(cw, hidden, dims, normalization, reg, params, stats, X, y=None):
+    """Scores (test mode, given running statistics), or (loss, grads) in training mode."""
+    model = _reference_net(cw, hidden, dims, normalization, reg, params, stats)
+    return model.loss(X) if y is None else model.loss(X, y)
+
+
+def net_after_training_step(cw, hidden, dims, normalization, reg, params, stats, X, y):
+    """(running_stats, test-mode scores) after one loss(X, y)."""
+    model = _reference_net(cw, hidden, dims, normalization, reg, params, stats)
+    model.loss(X, y)
+    return dict(model.running_stats), model.loss(X)
+
+
+def check_net_loss(t, target, model, args, X, y, label, zero_keys):
+    """Scores, then (loss, grads), against the reference with the same parameters.
+
+    ``zero_keys``: the biases that feed a batch norm, whose gradient is exactly 0 (any shift is
+    subtracted again): theirs must be 0 up to rounding, and are not compared elementwise (a
+    relative error of two rounding errors means nothing)."""
+    scores, modified = t.student.method_full(model, "loss", X)
+    t.no_input_modified(target, modified, ("X",), label)
+    expected = t.ref.run(net_loss, *args, X)
+    t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}",
+              mistakes=lambda: t.ref.mistakes(target, net_loss, *args, X))
+    got, modified = t.student.method_full(model, "loss", X, y)
+    t.no_input_modified(target, modified, ("X", "y"), label)
+    expected = t.ref.run(net_loss, *args, X, y)
+    keys = sorted(expected[1])
+    where = f"RegularizedNet(loss(X, y), {label}): "
+    if not isinstance(got, tuple) or len(got) != 2 or not isinstance(got[1], dict):
+        raise Failed(f"{where}should return (loss, grads) with grads a dict with the keys "
+                     f"{keys}, got {describe(got)}")
+    if set(keys) - set(got[1]):
+        raise Failed(f"{where}grads lacks the keys {sorted(set(keys) - set(got[1]))}",
+                     hint="return a gradient for every parameter, keyed like params")
+    scale = max([1.0] + [float(np.abs(v).max()) for k, v in expected[1].items()
+                         if k not in zero_keys])
+    for key in zero_keys:
+        grad = as_array(f"grads[{key!r}]", got[1][key], expected[1][key])
+        if np.max(np.abs(grad)) > 1e-8 * scale:
+            hint = next((d for d, v in t.ref.mistakes(target, net_loss, *args, X, y)
+                         if np.allclose(v[1][key], grad, rtol=1e-6, atol=1e-8 * scale)), None)
+            raise Failed(f"{where}grads[{key!r}] should be 0 (up to rounding): batch norm "
+                         "subtracts the batch mean of every feature, so the bias before it has no "
+                         f"effect on the loss; got values up to {np.max(np.abs(grad)):.3g}", hint)
+
+    def zeroed(value):
+        value = list(_flat(value, keys))
+        if len(value) == len(keys) + 1:
+            for key in zero_keys:
+                value[1 + keys.index(key)] = np.zeros_like(expected[1][key])
+        return tuple(value)
+
+    t.compare(target, zeroed(got), zeroed(expected),
+              names=("loss", *(f"grads[{k!r}]" for k in keys)), label=f"loss(X, y), {label}",
+              mistakes=lambda: [(d, zeroed(v)) for d, v in t.ref.mistakes(
+                  target, net_loss, *args, X, y)])
+
+
+def check_initial(t, target, label, args, kwargs, normalization, dtype=np.float64):
+    """Parameter keys, shapes and initial values; running statistics zeros and ones."""
+    hidden, D, C = args
+    dims = [D, *hidden, C]
+    model = t.student.new(target, *args, normalization=normalization, rng=Seed(0), **kwargs)
+    shapes = {}
+    for layer in range(1, len(dims)):
+        shapes[f"W{layer}"] = (dims[layer - 1], dims[layer])
+        shapes[f"b{layer}"] = (dims[layer],)
+    norm_shapes, normalized = {}, normalization is not None
+    if normalized:
+        for layer in range(1, len(dims) - 1):
+            norm_shapes[f"gamma{layer}"] = norm_shapes[f"beta{layer}"] = (dims[layer],)
+    params = params_of(t, target, model, {**shapes, **norm_shapes}, label, dtype)
+    extra = sorted(set(t.student.getattr(model, "params")) - set(shapes) - set(norm_shapes))
+    if extra:
+        raise Failed(f"RegularizedNet({label}): params has unexpected keys {extra}",
+                     hint="params holds W1, b1, ..., and gamma{l}, beta{l} for each normalized "
+                          "hidden layer; running statistics go to running_stats")
+    scale = kwargs.get("weight_scale", 1e-2)
+    for key, value in params.items():
+        if value.dtype != dtype:
+            raise Failed(f"RegularizedNet({label}): params[{key!r}] has dtype {value.dtype}, "
+                         f"expected {np.dtype(dtype)}")
+        fill = 1.0 if key.startswith("gamma") else 0.0 if key[0] == "b" else None
+        if fill is not None:
+            if np.any(value != fill):
+                raise Failed(f"RegularizedNet({label}): {key} should start as all "
+                              f"{'ones' if fill else 'zeros'}")
+            continue
+        expected = math.sqrt(2.0 / value.shape[0]) if scale is None else scale
+        std = float(value.astype(np.float64).std())
+        if abs(std / expected - 1) > 6 / math.sqrt(2 * value.size) + 0.01:
+            raise Failed(f"RegularizedNet({label}): {key} has standard deviation {std:.4g}; it "
+                         f"should be about {expected:.4g}",
+                         hint="draw each W as scale * rng.standard_normal(shape), scale = "
+                              "weight_scale, or sqrt(2 / fan_in) when weight_scale is None")
+    stats = t.student.getattr(model, "running_stats")
+    if not isinstance(stats, dict):
+        raise Failed(f"RegularizedNet({label}): running_stats should be a dict, got "
+                     f"{describe(stats)}")
+    want, with_bn = {}, normalization == "batchnorm"
+    if with_bn:
+        for layer in range(1, len(dims) - 1):
+            want[f"running_mean{layer}"] = np.zeros(dims[layer], dtype=dtype)
+            want[f"running_var{layer}"] = np.ones(dims[layer], dtype=dtype)
+    if set(stats) != set(want):
+        raise Failed(f"RegularizedNet({label}): running_stats has the keys {sorted(stats)}, "
+                     f"expected {sorted(want)}",
+                     hint="with batch norm, running_mean{l} (zeros) and running_var{l} (ones) "
+                          "for every hidden layer l; otherwise an empty dict")
+    for key, value in want.items():
+        got = as_array(f"running_stats[{key!r}]", stats[key], value)
+        if not np.array_equal(got, value):
+            raise Failed(f"RegularizedNet({label}): {key} should start as all "
+                         f"{'zeros' if 'mean' in key else 'ones'}")
+
+
+def check_dropout_in_net(t, target):
+    """Test mode ignores dropout; training draws new masks from the model's rng each call."""
+    hidden, dims, normalization = [8, 6], (5, 3), "batchnorm"
+    case = net_case("dropout=0.5", 41, (6, 5), hidden, 3, normalization, 0.1)
+    _, _, _, reg, params, stats, X, y = case.args
+    label = "batchnorm, dropout=0.5"
+
+    def build(seed):
+        model = t.student.new(target, hidden, *dims, normalization=normalization, dropout=0.5,
+                              reg=reg, rng=Seed(seed))
+        t.student.setattr(model, "params", params)
+        t.student.setattr(model, "running_stats", stats)
+        return model
+
+    model = build(3)
+    scores = t.student.method(model, "loss", X)
+    expected = t.ref.run(net_loss, hidden, dims, normalization, reg, params, stats, X)
+    t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}")
+    first = t.student.method(model, "loss", X, y)
+    second = t.student.method(model, "loss", X, y)
+    if not (isinstance(first, tuple) and isinstance(second, tuple)):
+        raise Failed(f"RegularizedNet(loss(X, y), {label}): should return (loss, grads), got "
+                     f"{describe(first)}")
+    no_dropout = t.ref.run(net_loss, hidden, dims, normalization, reg, params, stats, X, y)[0]
+    if float(first[0]) == float(second[0]) or abs(float(first[0]) - no_dropout) < 1e-9:
+        raise Failed(f"RegularizedNet(loss(X, y), {label}): two training calls gave the same "
+                     "loss, equal to the loss without dropout: is dropout applied in training "
+                     "mode, with a new mask each call?",
+                     hint="in loss(X, y) call dropout_forward(h, p=self.dropout, train=True, "
+                          "rng=self.rng) after each hidden ReLU")
+    again = build(3)
+    twin = t.student.method(again, "loss", X, y)
+    if float(twin[0]) != float(first[0]):
+        raise Failed(f"RegularizedNet(loss(X, y), {label}): two networks built with the same rng "
+                     "seed and given the same parameters drew different dropout masks",
+                     hint="draw the dropout masks from the model's rng (self.rng), nothing else")
+
+
+@SPEC.test("RegularizedNet", points=4)
+def regularized_net(t):
+    """Initial parameters and running statistics; scores, loss, gradients and the running
+    statistics' update with batch norm, layer norm or neither; dropout by its properties."""
+    target = "regularization.RegularizedNet"
+    check_initial(t, target, "[30, 20], 40, 10, batchnorm, weight_scale=0.05", ([30, 20], 40, 10),
+                  {"weight_scale": 0.05}, "batchnorm")
+    check_initial(t, target, "[25], 30, 5, layernorm, weight_scale=None (He)", ([25], 30, 5),
+                  {"weight_scale": None}, "layernorm")
+    check_initial(t, target, "[20], 16, 4, no normalization, dtype=float32", ([20], 16, 4),
+                  {"weight_scale": 0.1, "dtype": "float32"}, None, dtype=np.float32)
+    check_uses_rng(t, target, ([4], 6, 3), {"weight_scale": 0.1, "normalization": "batchnorm"},
+                   {"W1": (6, 4), "b1": (4,), "W2": (4, 3), "b2": (3,)}, "[4], 6, 3")
+    for case in net_cases(t):
+        hidden, dims, normalization, reg, params, stats, X, y = case.args
+        model = t.student.new(target, hidden, *dims, normalization=normalization, reg=reg,
+                              rng=Seed(1))
+        t.student.setattr(model, "params", params)
+        t.student.setattr(model, "running_stats", stats)
+        args = (hidden, dims, normalization, reg, params, stats)
+        zero_keys = [f"b{layer}" for layer in range(1, len(hidden) + 1)] \
+            if normalization == "batchnorm" else []
+        check_net_loss(t, target, model, args, X, y, case.label, zero_keys)
+        if normalization == "batchnorm":
+            got_stats = t.student.getattr(model, "running_stats")
+            got_scores = t.student.method(model, "loss", X)
+            expected_stats, expected_scores = t.ref.run(net_after_training_step, *args, X, y)
+            label = f"after loss(X, y), {case.label}"
+            t.compare(target, got_stats, expected_stats, names=("running_stats",), label=label,
+                      mistakes=lambda a=args: [(d, v[0]) for d, v in t.ref.mistakes(
+                          target, net_after_training_step, *a, X, y)])
+            t.compare(target, got_scores, expected_scores, names=("scores in test mode",),
+                      label=label)
+    check_dropout_in_net(t, target)

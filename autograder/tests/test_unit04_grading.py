@@ -1,0 +1,234 @@
+"""Unit 04 graded fairly: unusual but correct implementations get full marks (other cache layouts,
+other formulas, other ways of drawing from ``rng``: the random functions are graded by properties,
+not by a random stream), and the stubs get nothing."""
+
+import pytest
+
+from autograder import engine
+from autograder.testing import FakeStudent, run_spec_test
+from autograder.units import specs_of
+
+from .submissions import make_submission
+
+pytestmark = pytest.mark.xdist_group("unit04-grading")
+
+NORMALIZATION = '''
+import numpy as np
+
+
+def batchnorm_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e-5):
+    if train:
+        mean, var = np.mean(x, axis=0), np.var(x, axis=0)
+        new_state = {key: momentum * state[key] + (1 - momentum) * value
+                     for key, value in (("running_mean", mean), ("running_var", var))}
+    else:
+        mean, var = state["running_mean"], state["running_var"]
+        new_state = {key: np.array(value) for key, value in state.items()}
+    inv = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mean) * inv
+    return xhat * gamma + beta, {"xhat": xhat, "inv": inv, "g": gamma, "train": train}, new_state
+
+
+def batchnorm_backward(dout, cache):
+    xhat, inv, gamma = cache["xhat"], cache["inv"], cache["g"]
+    n = len(dout)
+    dxhat = dout * gamma
+    dvar = np.sum(dxhat * xhat, axis=0) * -0.5 * inv ** 2        # through 1 / sqrt(var + eps)
+    dmean = -np.sum(dxhat, axis=0) * inv
+    dx = dxhat * inv + dvar * 2 * xhat / (n * inv) + dmean / n
+    return dx, np.einsum("nd,nd->d", dout, xhat), np.add.reduce(dout, axis=0)
+
+
+def batchnorm_backward_alt(dout, cache):
+    xhat, inv, gamma = cache["xhat"], cache["inv"], cache["g"]
+    dg, db = (dout * xhat).sum(0), dout.sum(0)
+    return inv * gamma * (dout - db / len(dout) - xhat * dg / len(dout)), dg, db
+
+
+def spatial_batchnorm_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e-5):
+    moved = np.moveaxis(x, 1, -1)
+    out, cache, new_state = batchnorm_forward(moved.reshape(-1, x.shape[1]), gamma, beta, state,
+                                              train=train, momentum=momentum, eps=eps)
+    return np.moveaxis(out.reshape(moved.shape), -1, 1), (cache, moved.shape), new_state
+
+
+def spatial_batchnorm_backward(dout, cache):
+    inner, shape = cache
+    dx, dg, db = batchnorm_backward(np.moveaxis(dout, 1, -1).reshape(-1, shape[-1]), inner)
+    return np.moveaxis(dx.reshape(shape), -1, 1), dg, db
+
+
+def layernorm_forward(x, gamma, beta, *, eps=1e-5):
+    one, zero = np.ones(len(x), dtype=x.dtype), np.zeros(len(x), dtype=x.dtype)
+    out, cache, _ = batchnorm_forward(x.T, one, zero, {"running_mean": zero, "running_var": one},
+                                      eps=eps)
+    return out.T * gamma + beta, (cache, gamma)
+
+
+def layernorm_backward(dout, cache):
+    inner, gamma = cache
+    dxt, _, _ = batchnorm_backward((dout * gamma).T, inner)
+    return dxt.T, (dout * inner["xhat"].T).sum(0), dout.sum(0)
+
+
+def groupnorm_forward(x, gamma, beta, *, groups, eps=1e-5):
+    n, c, h, w = x.shape
+    flat, gamma_c, beta_c = x.reshape(n * groups, -1), gamma.reshape(1, c, 1, 1), \\
+        beta.reshape(1, c, 1, 1)
+    ones = np.ones(flat.shape[1], dtype=x.dtype)
+    out, cache = layernorm_forward(flat, ones, 0 * ones, eps=eps)
+    xhat = out.reshape(x.shape)
+    return xhat * gamma_c + beta_c, (cache, xhat, gamma_c)
+
+
+def groupnorm_backward(dout, cache):
+    inner, xhat, gamma_c = cache
+    dflat, _, _ = layernorm_backward((dout * gamma_c).reshape(inner[0]["xhat"].shape[::-1]),
+                                     inner)
+    return dflat.reshape(dout.shape), (dout * xhat).sum((0, 2, 3)), dout.sum((0, 2, 3))
+
+
+def instancenorm_forward(x, gamma, beta, *, eps=1e-5):
+    return groupnorm_forward(x, gamma, beta, groups=x.shape[1], eps=eps)
+
+
+def instancenorm_backward(dout, cache):
+    return groupnorm_backward(dout, cache)
+'''
+
+REGULARIZATION = '''
+import numpy as np
+
+
+def dropout_forward(x, *, p, train=True, rng):
+    if not train:
+        return x + 0.0, None
+    keep = rng.binomial(1, 1 - p, size=x.shape).astype(bool)   # another way to draw the mask
+    return np.where(keep, x / (1 - p), 0.0), {"keep": keep, "p": p}
+
+
+def dropout_backward(dout, cache):
+    if cache is None:
+        return dout.copy()
+    return np.where(cache["keep"], dout / (1 - cache["p"]), 0.0)
+
+
+def l2_penalty(weights, reg):
+    return 0.5 * reg * float(sum(np.vdot(w, w) for w in weights)), [w * reg for w in weights]
+
+
+def l1_penalty(weights, reg):
+    grads = [reg * ((w > 0).astype(float) - (w < 0)) for w in weights]
+    return float(reg * sum(np.sum(np.abs(w)) for w in weights)), grads
+
+
+class EarlyStopping:
+    def __init__(self, *, patience, min_delta=0.0, mode="max"):
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.best = None
+        self.best_step = None
+        self.should_stop = False
+        self.history = []
+
+    def step(self, value):
+        self.history.append(value)
+        gain = (value - self.best if self.mode == "max" else self.best - value) \\
+            if self.best is not None else np.inf
+        if gain > self.min_delta:        # the difference, not best + min_delta
+            self.best, self.best_step = value, len(self.history) - 1
+        if len(self.history) - 1 - self.best_step >= self.patience:
+            self.should_stop = True
+        return self.should_stop
+'''
+
+AUGMENTATION = '''
+import numpy as np
+
+
+def random_horizontal_flip(images, *, p=0.5, rng):
+    out = images.copy()
+    for n in range(len(images)):
+        if rng.uniform() < p:
+            out[n] = images[n, :, :, ::-1]
+    return out
+
+
+def random_crop(images, *, size, padding=0, rng):
+    n, c, h, w = images.shape
+    padded = np.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    tops = rng.integers(0, h + 2 * padding - size, n, endpoint=True)
+    lefts = rng.choice(w + 2 * padding - size + 1, n)
+    rows = tops[:, None] + np.arange(size)
+    cols = lefts[:, None] + np.arange(size)
+    return padded[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def color_jitter(images, *, brightness=0.0, contrast=0.0, saturation=0.0, rng):
+    out = np.empty_like(images)
+    for n, x in enumerate(images):        # one image at a time, saturation before contrast
+        s = 1 + saturation * (2 * rng.random() - 1)
+        c = 1 + contrast * (2 * rng.random() - 1)
+        b = 1 + brightness * (2 * rng.random() - 1)
+        g = x.mean(axis=0)
+        x = g + s * (x - g)
+        m = x.mean()
+        out[n] = b * (m + c * (x - m))
+    return out
+
+
+def cutout(images, *, size, rng):
+    n, c, h, w = images.shape
+    centres = rng.integers(0, [h, w], size=(n, 2))
+    out = images.copy()
+    for k, (cy, cx) in enumerate(centres):
+        for row in range(cy - size // 2, cy - size // 2 + size):
+            if 0 <= row < h:
+                out[k, :, row, max(cx - size // 2, 0):max(cx - size // 2 + size, 0)] = 0
+    return out
+
+
+def mixup(images, targets, *, alpha, rng):
+    perm = np.argsort(rng.random(len(images)))         # a permutation drawn another way
+    lam = rng.beta(alpha, alpha)
+    return (1 - lam) * images + lam * images[perm], (1 - lam) * targets + lam * targets[perm]
+'''
+
+
+def test_unusual_but_correct_unit04_gets_full_marks(tmp_path):
+    sub = make_submission(tmp_path, append={"normalization.py": NORMALIZATION,
+                                            "regularization.py": REGULARIZATION,
+                                            "augmentation.py": AUGMENTATION})
+    report = engine.grade(sub, ["04"])
+    wrong = {k: (e["status"], e["message"]) for u in report["units"].values()
+             for k, e in u["functions"].items() if e["status"] != "passed"}
+    assert wrong == {}
+    assert report["total"] == report["max"] == 42
+
+
+def test_stubs_get_nothing(tmp_path):
+    report = engine.grade(make_submission(tmp_path, base="stubs"), ["04"])
+    statuses = {e["status"] for u in report["units"].values() for e in u["functions"].values()}
+    assert statuses == {"not_implemented"} and report["total"] == 0
+
+
+class CountingStudent(FakeStudent):
+    """The reference, counting the calls made to it."""
+
+    calls = 0
+
+    def call_full(self, target, *args, **kwargs):
+        self.calls += 1
+        return super().call_full(target, *args, **kwargs)
+
+
+@pytest.mark.parametrize("key", [k for spec in specs_of("04_regularization")
+                                 if spec.module in ("augmentation", "regularization")
+                                 for k in spec.tests])
+def test_hidden_cases_are_used(key):
+    """Property-graded tests ask the reference for nothing, so the release test cannot see their
+    hidden cases in the recorded outputs: count the calls instead."""
+    public, full = CountingStudent(), CountingStudent()
+    assert run_spec_test(key, public, public_only=True) is None
+    assert run_spec_test(key, full) is None
+    assert full.calls > public.calls, key

@@ -1,0 +1,247 @@
+"""Grading unit 05 through the real worker: the reference gets full marks, the stubs none;
+implementations that keep their state differently (but correctly) get full marks; state kept
+wrongly (changed in place, hidden in a global, not returned) fails with a verdict that says so."""
+
+import pytest
+
+from autograder import engine
+from autograder.oracle import Oracle
+from autograder.units import specs_of
+
+from .submissions import make_submission
+
+pytestmark = pytest.mark.xdist_group("unit05-grading")
+
+
+def grade(path):
+    return engine.grade(path, ["05"])["units"]["05_optim"]["functions"]
+
+
+def test_every_graded_function_has_three_known_mistakes():
+    keys = list(specs_of("05_optim")[0].tests)
+    assert len(keys) == 11
+    for key in keys:
+        assert len(Oracle().known_mistakes(key)) >= 3, key
+
+
+def test_reference_gets_full_marks_and_stubs_get_zero(tmp_path):
+    full = engine.grade(make_submission(tmp_path, name="ref"), ["05"])
+    assert full["total"] == full["max"] == 20, full
+    stubs = grade(make_submission(tmp_path, base="stubs", name="stubs"))
+    assert {e["status"] for e in stubs.values()} == {"not_implemented"}
+
+
+UNUSUAL = '''
+import math
+import numpy as np
+
+
+def sgd_momentum(w, dw, config=None):
+    # velocity created as zeros, kept under another name; hyperparameters set one by one
+    config = dict(config) if config else {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    config.setdefault("weight_decay", 0.0)
+    g = dw + config["weight_decay"] * w
+    vel = config.get("vel", np.zeros_like(w))
+    vel = config["momentum"] * vel + g
+    return w - config["learning_rate"] * vel, {**config, "vel": vel}
+
+
+def nesterov(w, dw, config=None):
+    # the look-ahead expanded: g + mu * (mu * old + g) = (1 + mu) * g + mu**2 * old
+    defaults = {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0}
+    config = {**defaults, **(config or {})}
+    mu = config["momentum"]
+    g = dw + config["weight_decay"] * w
+    old = config.get("buf", 0.0)
+    step = (1 + mu) * g + mu ** 2 * old
+    config["buf"] = mu * old + g
+    return w - config["learning_rate"] * step, config
+
+
+def adagrad(w, dw, config=None):
+    config = {"learning_rate": 1e-2, "epsilon": 1e-10, "weight_decay": 0.0, **(config or {})}
+    g = dw + config["weight_decay"] * w
+    total = config.get("total", 0.0) + g ** 2          # starts from the number 0
+    config["total"] = total
+    return w - config["learning_rate"] * g / (np.sqrt(total) + config["epsilon"]), config
+
+
+def rmsprop(w, dw, config=None):
+    config = {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8, "weight_decay": 0.0,
+              **(config or {})}
+    g = dw + config["weight_decay"] * w
+    rho = config["decay_rate"]
+    cache = config.get("cache", np.zeros_like(w))
+    cache = cache + (1 - rho) * (g * g - cache)        # the same average, written as a lerp
+    config["cache"] = cache
+    return w - config["learning_rate"] * g / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam(w, dw, config=None):
+    # the counter from 0, incremented first; the state as one nested dict; Kingma and Ba's
+    # "efficient" form with epsilon scaled to match: exactly the same steps
+    config = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+              "weight_decay": 0.0, "decoupled": False, **(config or {})}
+    state = dict(config.get("state", {"t": 0, "m": np.zeros_like(w), "v": np.zeros_like(w)}))
+    lr, b1, b2 = config["learning_rate"], config["beta1"], config["beta2"]
+    if config["decoupled"]:
+        w, g = w - lr * config["weight_decay"] * w, dw
+    else:
+        g = dw + config["weight_decay"] * w
+    state["t"] += 1
+    t = state["t"]
+    state["m"] = b1 * state["m"] + (1 - b1) * g
+    state["v"] = b2 * state["v"] + (1 - b2) * g * g
+    corr = math.sqrt(1 - b2 ** t)
+    step_size = lr * corr / (1 - b1 ** t)
+    next_w = w - step_size * state["m"] / (np.sqrt(state["v"]) + config["epsilon"] * corr)
+    return next_w, {**config, "state": state}
+
+
+def clip_grad_norm(grads, max_norm):
+    flat = np.concatenate([g.ravel() for g in grads.values()]) if grads else np.zeros(0)
+    total = float(np.linalg.norm(flat))
+    factor = max_norm / (total + 1e-6)                  # PyTorch's form
+    return {k: (g * factor if factor < 1 else g.copy()) for k, g in grads.items()}, total
+
+
+def step_decay(step, *, lr0, step_size, gamma=0.1):
+    return lr0 * gamma ** math.floor(step / step_size)
+
+
+def exponential_decay(step, *, lr0, gamma):
+    return float(np.float64(lr0) * np.power(gamma, step))
+
+
+def cosine_annealing(step, *, lr0, total_steps, lr_min=0.0, warmup_steps=0):
+    if step < warmup_steps:
+        return lr0 * step / warmup_steps
+    s = min(1.0, (step - warmup_steps) / (total_steps - warmup_steps))
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + np.cos(np.pi * s))
+
+
+class ReduceOnPlateau:
+    # torch's names and an explicit comparison function
+    def __init__(self, *, lr0, factor=0.1, patience=10, mode="min"):
+        self.lr, self.factor, self.patience, self.mode = lr0, factor, patience, mode
+        self.better = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
+        self.best = None
+        self.wait = 0
+
+    def step(self, metric):
+        if self.best is None or self.better(metric, self.best):
+            self.best, self.wait = metric, 0
+        else:
+            self.wait += 1
+            if self.wait > self.patience:
+                self.lr, self.wait = self.lr * self.factor, 0
+        return self.lr
+'''
+
+
+def test_unusual_but_correct_bookkeeping_gets_full_marks(tmp_path):
+    report = grade(make_submission(tmp_path, append={"optim.py": UNUSUAL}))
+    failed = {k: e["message"] for k, e in report.items() if e["status"] != "passed"}
+    assert not failed
+
+
+WRONG = '''
+import numpy as np
+
+_velocity = {}
+
+
+def sgd(w, dw, config=None):
+    config = dict(config or {}, learning_rate=(config or {}).get("learning_rate", 1e-2))
+    config.setdefault("weight_decay", 0.0)
+    w -= config["learning_rate"] * (dw + config["weight_decay"] * w)   # in place
+    return w, config
+
+
+def sgd_momentum(w, dw, config=None):
+    # the velocity lives in a global, not in the config
+    config = {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0, **(config or {})}
+    g = dw + config["weight_decay"] * w
+    v = _velocity.get(w.shape, np.zeros_like(w))
+    v = config["momentum"] * v + g
+    _velocity[w.shape] = v
+    return w - config["learning_rate"] * v, config
+
+
+def nesterov(w, dw, config=None):
+    # the given config is updated in place and returned
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    config.setdefault("weight_decay", 0.0)
+    g = dw + config["weight_decay"] * w
+    v = config["momentum"] * config["v"] + g if "v" in config else g
+    config["v"] = v
+    return w - config["learning_rate"] * (g + config["momentum"] * v), config
+
+
+def adagrad(w, dw, config=None):
+    # the defaults are used but not stored in the returned config
+    config = dict(config or {})
+    g = dw + config.get("weight_decay", 0.0) * w
+    r = config.get("r", 0.0) + g * g
+    config["r"] = r
+    return w - config.get("learning_rate", 1e-2) * g / (np.sqrt(r) + 1e-10), config
+
+
+def rmsprop(w, dw, config=None):
+    # the state is returned on its own, not in a config dict
+    r = 0.01 * dw * dw
+    return w - 1e-2 * dw / (np.sqrt(r) + 1e-8), r
+
+
+def adam(w, dw, config=None):
+    # the arrays of the state are updated in place (m *= beta1 ...)
+    config = dict({"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+                   "weight_decay": 0.0, "decoupled": False}, **(config or {}))
+    g = dw + config["weight_decay"] * w
+    if "m" not in config:
+        config["m"], config["v"], config["t"] = np.zeros_like(w), np.zeros_like(w), 0
+    m, v = config["m"], config["v"]
+    m *= config["beta1"]
+    m += (1 - config["beta1"]) * g
+    v *= config["beta2"]
+    v += (1 - config["beta2"]) * g * g
+    config["t"] += 1
+    t = config["t"]
+    m_hat, v_hat = m / (1 - config["beta1"] ** t), v / (1 - config["beta2"] ** t)
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
+def clip_grad_norm(grads, max_norm):
+    total = float(np.sqrt(sum((g * g).sum() for g in grads.values())))
+    if total > max_norm:
+        for g in grads.values():
+            g *= max_norm / total                                      # in place
+    return grads, total
+'''
+
+
+def test_state_kept_wrongly_is_failed_with_a_verdict_that_says_how(tmp_path):
+    report = grade(make_submission(tmp_path, append={"optim.py": WRONG}))
+    for key in ("sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam",
+                "clip_grad_norm"):
+        assert report[f"optim.{key}"]["status"] == "failed", (key, report[f"optim.{key}"])
+    message = {k.split(".")[1]: e["message"] for k, e in report.items()}
+    hint = {k.split(".")[1]: e["hint"] or "" for k, e in report.items()}
+    assert "modified its input w in place" in message["sgd"]
+    # a global velocity: a config given again does not give the same step
+    assert "keeps state outside the config" in message["sgd_momentum"], message["sgd_momentum"]
+    # the config changed in place: caught when the dict itself is checked for changes, or when
+    # an earlier config is given again
+    assert ("config" in message["nesterov"] and "in place" in message["nesterov"]) or \
+        "modified its input config" in message["nesterov"], message["nesterov"]
+    assert "next_config has no 'learning_rate'" in message["adagrad"], message["adagrad"]
+    assert "next_config should be a dict, got a ndarray" in message["rmsprop"]
+    assert "in place" in message["adam"] and "config" in message["adam"], message["adam"]
+    assert "never modify the config" in hint["adam"] or "in place" in message["adam"]
+    assert "modified grads['W1'] in place" in message["clip_grad_norm"] or \
+        "modified its input grads['W1']" in message["clip_grad_norm"], message["clip_grad_norm"]
