@@ -99,16 +99,17 @@ class Autoencoder(nn.Module):
         self.latent_dim = _check_int("Autoencoder", "latent_dim", latent_dim)
         hidden_dims = _check_dims("Autoencoder", "hidden_dims", hidden_dims)
         # BEGIN SOLUTION
-        def mlp(sizes):
-            layers = []
+        def linear_relu_stack(sizes):
+            stack = []
             for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-                layers.append(nn.Linear(a, b))
+                stack.append(nn.Linear(a, b))
                 if i < len(sizes) - 2:  # no activation after the last layer
-                    layers.append(nn.ReLU())
-            return nn.Sequential(*layers)
+                    stack.append(nn.ReLU())
+            return stack
 
-        self.encoder = mlp((input_dim, *hidden_dims, latent_dim))
-        self.decoder = mlp((latent_dim, *reversed(hidden_dims), input_dim))
+        self.encoder = nn.Sequential(*linear_relu_stack((input_dim, *hidden_dims, latent_dim)))
+        self.decoder = nn.Sequential(*linear_relu_stack((latent_dim, *reversed(hidden_dims),
+                                                         input_dim)))
         # END SOLUTION
 
     def encode(self, x):
