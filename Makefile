@@ -18,11 +18,12 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 LAB_QUIET := $(PY) -c 'import json, os, sys; p = sys.argv[1]; os.makedirs(os.path.dirname(p), exist_ok=True); d = json.load(open(p)) if os.path.exists(p) else {}; d.setdefault("@jupyterlab/apputils-extension:notification", {}).update(fetchNews="false", checkForUpdates=False); json.dump(d, open(p, "w"), indent=2)'
 
 .PHONY: help sandbox-tools grade test unit-test nbval lab check stubs release nbgrader formgrader \
-	smoke smoke-tools bench clean-venv
+	smoke smoke-tools bench clean-venv test-gpu
 
 help:
 	@echo "make grade [SUBMISSION=dir]   grade a submission (default: this checkout's coursework/)"
 	@echo "make test                     every test, nbval over all notebooks included"
+	@echo "make test-gpu                 the GPU suite and GPU benchmarks (skipped without a GPU)"
 	@echo "make lint                     ruff over autograder, solutions, coursework, benchmarks"
 	@echo "make lab                      JupyterLab on the course"
 	@echo "make check F=linear.svm_loss_naive   check functions, a module or a unit (F=01)"
@@ -42,7 +43,10 @@ $(VENV)/.installed: pyproject.toml
 		echo "no NVIDIA GPU: installing the CPU build $(TORCH_CPU) first"; \
 		$(PY) -m pip install -q "$(TORCH_CPU)" || $(PY) -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu; \
 	fi
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,cluster]'
+	@if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then \
+		$(PY) autograder/gpu_setup.py || { echo "error: could not install the CUDA builds (see above)"; exit 1; }; \
+	fi
 	@touch $@
 
 grade: $(VENV)/.installed
@@ -71,6 +75,12 @@ LINTED := autograder solutions coursework benchmarks
 .PHONY: lint
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(LINTED)
+
+# The GPU suite (pytest marker gpu): every unit's reference on CuPy against the CPU, grading and
+# one notebook per unit on the GPU, then the GPU benchmarks. Skipped, with the reason, without one.
+test-gpu: $(VENV)/.installed sandbox-tools
+	$(PY) -m pytest -m gpu -rs autograder/tests
+	$(PY) benchmarks/gpu_benchmark.py
 
 unit-test: $(VENV)/.installed
 	$(PY) -m pytest -n 2 --dist loadgroup autograder/tests

@@ -25,7 +25,19 @@ def _limits(args):
         if args.memory < 256:
             raise engine.UsageError(f"--memory must be at least 256 (MB), got {args.memory}")
         limits.memory_mb = args.memory
+    if getattr(args, "device", None) is not None:
+        limits.device = _device(args.device, args.unit)
     return limits
+
+
+def _device(name, units):
+    """``--device``: cpu, cuda (fails with one line without a usable GPU) or auto."""
+    from . import device
+
+    try:
+        return device.resolve(name, units)
+    except ValueError as exc:  # DeviceUnavailable too: one line saying why
+        raise engine.UsageError(str(exc)) from None
 
 
 def cmd_grade(args):
@@ -66,8 +78,20 @@ def _print(text):
 def cmd_grade_many(args):
     from .grade_many import grade_many
 
-    rows = grade_many(args.submissions, args.out, units=args.unit, workers=args.workers,
-                      force=args.force, limits=_limits(args), progress=not args.quiet)
+    if args.scheduler:
+        from .cluster import grade_many_dask
+
+        try:
+            rows = grade_many_dask(args.submissions, args.out, scheduler=args.scheduler,
+                                   units=args.unit, force=args.force, limits=_limits(args),
+                                   progress=not args.quiet)
+        except KeyboardInterrupt:
+            print(f"interrupted: the finished reports are in {args.out}; run the same command "
+                  "again to resume", file=sys.stderr)
+            return 130
+    else:
+        rows = grade_many(args.submissions, args.out, units=args.unit, workers=args.workers,
+                          force=args.force, limits=_limits(args), progress=not args.quiet)
     print(f"{len(rows)} students; reports in {args.out}, totals in "
           f"{Path(args.out) / 'grades.csv'}")
     return 0
@@ -118,6 +142,8 @@ def build_parser():
                    "the instructor-only part)")
     p.add_argument("--timeout", type=float, help="seconds per call (default 10)")
     p.add_argument("--memory", type=int, help="memory cap of the worker in MB (default 2048)")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda (inputs as CuPy arrays "
+                   "or CUDA tensors; fails saying why without a GPU) or auto (cuda when usable)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("grade-many", help="grade every subfolder of a folder, in parallel")
@@ -129,6 +155,9 @@ def build_parser():
     p.add_argument("--timeout", type=float)
     p.add_argument("--memory", type=int)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (as for grade)")
+    p.add_argument("--scheduler", help="grade on Dask: a scheduler's address (tcp://host:8786) "
+                   "or local:N for N local worker processes (needs pip install -e '.[cluster]')")
     p.set_defaults(func=cmd_grade_many)
 
     p = sub.add_parser("stubs", help="write coursework/ from solutions/coursework/")

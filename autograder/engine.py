@@ -199,6 +199,14 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
         report["refused"] = {_printable(k, 200): _printable(v, 300)
                              for k, v in staged.refused.items()}
     limits = replace(limits, packages=unit_packages(unit_names))
+    if limits.device == "cuda":  # the worker may import CuPy too (device.py)
+        from .device import TIME_FACTOR, cuda_packages, torch_modules
+
+        limits = replace(limits, packages=cuda_packages(limits.packages),
+                         torch_modules=torch_modules(unit_names),
+                         call_seconds=limits.call_seconds * TIME_FACTOR,
+                         cpu_seconds=limits.cpu_seconds * TIME_FACTOR)
+    report["device"] = limits.device
     with staged, _one_blas_thread(), Student(staged.path, limits, use_bwrap=use_bwrap,
                                              hidden=default_hidden(submission, hidden)) as student:
         report["containment"] = student.containment.note

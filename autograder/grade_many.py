@@ -75,14 +75,20 @@ def grade_one(student_dir, out_dir, units, limits, hidden, reason=None):
         except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
             result = _empty_report(student_dir,
                                    f"grader fault: {type(exc).__name__}: {exc}"[:500])
+    return student_dir.name, write_reports(out_dir, student_dir.name, result)
+
+
+def write_reports(out_dir, name, result):
+    """Write a student's report and feedback (atomically); return the report as written (a
+    failure to write is in its error)."""
     result = report.safe_strings(result)
-    name = report_name(student_dir.name)
+    digest = report_name(name)
     try:
-        report.write_json(Path(out_dir) / REPORTS / name, result)
-        report.write_json(Path(out_dir) / FEEDBACK / name, report.student_view(result))
+        report.write_json(Path(out_dir) / REPORTS / digest, result)
+        report.write_json(Path(out_dir) / FEEDBACK / digest, report.student_view(result))
     except OSError as exc:  # the row still says what happened
         result = dict(result, error=f"the report could not be written: {exc.strerror}")
-    return student_dir.name, result
+    return result
 
 
 def _row(name, result, reason=None):

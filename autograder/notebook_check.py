@@ -22,6 +22,7 @@ From a terminal: ``python -m autograder.notebook_check linear.svm_loss_naive [mo
 
 import difflib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -109,8 +110,12 @@ def _todo_text(key):
             f"coursework/{module}.py with your code, and save the file")
 
 
-def check(*names, submission=None, timeout=None):
+def check(*names, submission=None, timeout=None, device=None):
     """Check functions, modules or units on the public tests; raise AssertionError on failure.
+
+    ``device``: "cpu", "cuda" (the inputs reach the code as GPU arrays; without a GPU this
+    raises ValueError saying why, in one line) or "auto" (cuda when usable); by default the
+    COURSE_DEVICE environment variable, else "cpu".
 
     Each name is a graded function ('linear.svm_loss_naive'), a module ('linear') or a unit
     ('01'); every function named gets a verdict. Unknown names raise ``UnknownName`` (a
@@ -129,10 +134,18 @@ def check(*names, submission=None, timeout=None):
                 keys.append(key)
     units = [u for u in graded if any(unit_of_key(k) == u for k in keys)]
     limits = None
-    if timeout is not None:
+    device = device or os.environ.get("COURSE_DEVICE") or "cpu"
+    if timeout is not None or device != "cpu":
+        from .device import resolve as resolve_device
         from .sandbox import Limits
 
-        limits = Limits(call_seconds=timeout, cpu_seconds=timeout)
+        limits = Limits()
+        if timeout is not None:
+            limits = Limits(call_seconds=timeout, cpu_seconds=timeout)
+        try:
+            limits.device = resolve_device(device, units)
+        except ValueError as exc:
+            raise _one_line(exc) from None
     report = engine.grade(submission or _submission(), units, keys=set(keys), public_only=True,
                           limits=limits)
     entries = {k: e for unit_report in report["units"].values()

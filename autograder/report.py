@@ -92,6 +92,8 @@ def table(report, *, width=100):
     lines.append(f"Total: {_points(report['total'])} / {_points(report['max'])}")
     if report.get("containment"):
         lines.append(f"Containment: {report['containment']}")
+    if report.get("device", "cpu") != "cpu":  # the CPU table stays as it was
+        lines.append(f"Device: {report['device']} (inputs as GPU arrays, compared on the host)")
     return "\n".join(lines)
 
 

@@ -174,6 +174,7 @@ class Worker:
             os.path.realpath(sys.executable), self._dir, submission, [numpy_site_dir()],
             req_r, rep_w, hidden=self.hidden, use_bwrap=self.use_bwrap,
             tmp_mb=self.limits.tmp_mb, packages=self.limits.packages,
+            device=self.limits.device,
         )
         self.jail = sandbox.Jail(self.limits)
         try:

@@ -57,6 +57,8 @@ class Limits:
     cpus: float = 1.0  # CPUs the worker and all its processes may use together (cgroup)
     packages: tuple = ("numpy",)  # distributions the worker may import (units.unit_packages)
     cgroups: bool = True  # a control group per worker where the machine allows (cgroup.py)
+    device: str = "cpu"  # "cpu" or "cuda" (device.resolve): cuda binds the GPU's device files
+    torch_modules: tuple = ()  # on cuda: modules whose calls get CUDA tensors, not CuPy arrays
 
 
 @dataclass
@@ -345,10 +347,11 @@ SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/et
 
 
 def worker_command(python, worker_dir, submission, site_dirs, request_fd, reply_fd, *,
-                   hidden, use_bwrap, tmp_mb=64, packages=None):
+                   hidden, use_bwrap, tmp_mb=64, packages=None, device="cpu"):
     """The argv that starts the worker. ``submission`` is the folder holding the (staged)
     ``coursework`` package. ``packages``: the distributions the worker may import (with what
-    they need); None keeps the older behaviour of NumPy from ``site_dirs``."""
+    they need); None keeps the older behaviour of NumPy from ``site_dirs``. ``device="cuda"``
+    adds the NVIDIA device files and driver folders (``device.gpu_binds``), nothing more."""
     submission = Path(submission).resolve()
     entries = None
     if packages is not None:
@@ -362,6 +365,10 @@ def worker_command(python, worker_dir, submission, site_dirs, request_fd, reply_
     argv += ["--perms", "0755", "--dir", INSIDE_SUBMISSION,
              "--ro-bind", str(submission / "coursework"), f"{INSIDE_SUBMISSION}/coursework",
              "--ro-bind", str(worker_dir), INSIDE_WORKER]
+    if device == "cuda":
+        from .device import gpu_binds, gpu_device_files
+
+        argv += gpu_binds(gpu_device_files())
     if running_as_root():
         # No user namespace: the worker drops to its own uid itself (worker_boot), which takes
         # every capability with it and makes RLIMIT_NPROC count.
@@ -451,9 +458,19 @@ def worker_environment(limits, uid=None, use_bwrap=False):
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",  # what was printed before a crash reaches the judge
         "MPLBACKEND": "Agg",
+        # CUDA maps far more address space than it uses: on a GPU the address-space cap is off
+        # (0) and the worker's control group, where there is one, bounds its memory.
         "GRADER_LIMITS": ",".join(str(int(v)) for v in (
-            limits.total_cpu_seconds, limits.memory_mb, limits.file_mb, nproc)),
+            limits.total_cpu_seconds, 0 if limits.device == "cuda" else limits.memory_mb,
+            limits.file_mb, nproc)),
     }
+    if limits.device == "cuda":
+        env["GRADER_DEVICE"] = "cuda"
+        env["GRADER_TORCH_MODULES"] = ",".join(limits.torch_modules)
+        env["CUPY_CACHE_DIR"] = "/tmp/cupy"  # kernels compiled by CuPy go to the private /tmp
+        for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_PATH"):
+            if key in os.environ:
+                env[key] = os.environ[key]
     if uid:
         env["GRADER_UID"] = str(int(uid))
         if use_bwrap:  # still root inside: bound the file count of /tmp and /dev/shm too

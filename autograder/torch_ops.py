@@ -157,6 +157,8 @@ def forward(module, x, train):
     with torch.no_grad():
         for b, s in zip(module.buffers(), saved):
             b.copy_(s)
+    if isinstance(out, (tuple, list)) and out:  # several outputs (unit 08's LocalizationNet)
+        return [_array(o) for o in out]
     return _array(out)
 
 
@@ -182,11 +184,19 @@ def backward(module, x, dout, train):
         p.grad = None
     inp = torch.from_numpy(np.array(x)).requires_grad_(True)
     out = module(inp)
-    if not isinstance(out, torch.Tensor):
+    if isinstance(out, (tuple, list)) and isinstance(dout, (tuple, list)) and len(out) == len(
+            dout) and all(isinstance(o, torch.Tensor) for o in out):  # several outputs
+        grads = torch.autograd.grad(list(out), [inp] + params,
+                                    grad_outputs=[torch.from_numpy(np.array(d)).to(o.dtype)
+                                                  for o, d in zip(out, dout)],
+                                    allow_unused=True)
+        out = None
+    elif not isinstance(out, torch.Tensor):
         raise TypeError(f"the output is a {type(out).__name__}, not a torch.Tensor")
-    grads = torch.autograd.grad(out, [inp] + params,
-                                grad_outputs=torch.from_numpy(np.array(dout)).to(out.dtype),
-                                allow_unused=True)
+    else:
+        grads = torch.autograd.grad(out, [inp] + params,
+                                    grad_outputs=torch.from_numpy(np.array(dout)).to(out.dtype),
+                                    allow_unused=True)
     with torch.no_grad():
         for b, s in zip(module.buffers(), saved):
             b.copy_(s)

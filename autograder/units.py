@@ -31,6 +31,8 @@ UNITS = {
     "05_optim": ("Optimizers and learning-rate schedules", ["optim"]),
     "06_architectures": Unit("CNN architectures in PyTorch and transfer learning",
                              ["architectures"], packages=("numpy", "torch")),
+    "08_detection": Unit("Object detection: IoU, NMS, YOLO and mAP", ["detection", "detectors"],
+                         packages=("numpy", "torch")),
     "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
     "10_generative": Unit("Autoencoders, VAEs and GANs in PyTorch", ["generative"],
                           packages=("numpy", "torch")),

@@ -24,10 +24,14 @@ def main(argv):
     request_fd, reply_fd, submission = int(argv[1]), int(argv[2]), argv[3]
     site_dirs = argv[4:]
     sys.path.extend(d for d in site_dirs if d not in sys.path)
-    global np, wire, worker_fns
+    global np, wire, worker_fns, _DEVICE
+    import os
+
     import numpy as np
     import wire
     import worker_fns
+
+    _DEVICE = _Device(os.environ)
 
     # Only now, with the worker's own modules loaded, may the submission shadow module names.
     sys.path.insert(0, submission)
@@ -48,7 +52,8 @@ def main(argv):
             return objects[item.id]
         if tag == "rng":
             return np.random.default_rng(item.n)
-        return worker_fns.make(item.name, item.params)
+        fn = worker_fns.make(item.name, item.params)
+        return _DEVICE.trusted(fn) if _DEVICE.on else fn
 
     def encode_result(value, opaque):
         if isinstance(value, tuple) and opaque:
@@ -113,24 +118,104 @@ def _target(name):
     return obj
 
 
+class _Device:
+    """Arrays on arrival and on return when the judge grades on a GPU (GRADER_DEVICE=cuda):
+    NumPy inputs become CuPy arrays, or CUDA tensors for the modules of PyTorch units
+    (GRADER_TORCH_MODULES), and what a call returns comes back as NumPy. On the CPU (the
+    default) nothing is converted."""
+
+    def __init__(self, environ):
+        self.on = environ.get("GRADER_DEVICE") == "cuda"
+        self.torch_modules = set(filter(None, environ.get("GRADER_TORCH_MODULES", "").split(",")))
+        self._libs = {}
+
+    def kind_for(self, module):
+        """'torch' for a call into a PyTorch unit's module ('architectures' or
+        'coursework.architectures'), 'cupy' otherwise."""
+        name = str(module).split(".")[-1] if str(module).startswith("coursework.") else \
+            str(module).split(".")[0]
+        return "torch" if name in self.torch_modules else "cupy"
+
+    def lib(self, kind):
+        if kind not in self._libs:
+            self._libs[kind] = importlib.import_module("torch" if kind == "torch" else "cupy")
+        return self._libs[kind]
+
+    def to_device(self, obj, kind="cupy"):
+        if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufc":
+            lib = self.lib(kind)
+            if kind == "torch":
+                return lib.as_tensor(obj, device="cuda")
+            return lib.asarray(obj)
+        if type(obj) in (list, tuple):
+            return type(obj)(self.to_device(v, kind) for v in obj)
+        if type(obj) is dict:
+            return {k: self.to_device(v, kind) for k, v in obj.items()}
+        return obj
+
+    def to_host(self, obj, opaque=()):
+        if type(obj) is tuple:
+            return tuple(v if i in opaque else self.to_host(v) for i, v in enumerate(obj))
+        if opaque == [0]:
+            return obj
+        if type(obj) is list:
+            return [self.to_host(v) for v in obj]
+        if type(obj) is dict:
+            return {k: self.to_host(v) for k, v in obj.items()}
+        module = type(obj).__module__.split(".")[0]
+        if module == "cupy" and hasattr(obj, "get"):
+            # a 0-d result becomes a NumPy scalar, as NumPy's own reductions return
+            return obj.get()[()] if obj.ndim == 0 else obj.get()
+        if module == "torch" and hasattr(obj, "detach"):
+            host = obj.detach().cpu().numpy()
+            return host[()] if host.ndim == 0 else host
+        return obj
+
+    def trusted(self, fn):
+        """A trusted function of the judge (worker_fns, NumPy) called with device arrays: its
+        inputs go to the host and an array result back to the device of the first input."""
+        def on_host(*args):
+            value = fn(*[self.to_host(a) for a in args])
+            if isinstance(value, np.ndarray) and args and self.to_host(args[0]) is not args[0]:
+                kind = "torch" if type(args[0]).__module__.startswith("torch") else "cupy"
+                return self.to_device(value, kind)
+            return value
+
+        return on_host
+
+
+_DEVICE = _Device({})
+
+
 def _snapshot(args, kwargs):
     """(name, argument, copy) of every array argument, and of every dict argument (a layer's
     state) with each of its arrays ('3' and "3['running_mean']"), to detect changes in place."""
     snapshot = []
     for name, a in [(str(i), a) for i, a in enumerate(args)] + list(kwargs.items()):
-        if isinstance(a, np.ndarray):
-            snapshot.append((name, a, a.copy()))
+        if _is_array(a):
+            snapshot.append((name, a, a.copy() if isinstance(a, np.ndarray) else _host(a)))
         elif type(a) is dict:
             snapshot.append((name, a, dict(a)))
-            snapshot += [(f"{name}[{k!r}]", v, v.copy()) for k, v in a.items()
-                         if isinstance(v, np.ndarray)]
+            snapshot += [(f"{name}[{k!r}]", v, _host(v)) for k, v in a.items()
+                         if _is_array(v)]
     return snapshot
 
 
 def _changed(a, before):
     if isinstance(before, dict):  # an entry added, removed or replaced
         return a.keys() != before.keys() or any(a[k] is not v for k, v in before.items())
+    a = _host(a)
     return a.shape != before.shape or not np.array_equal(a, before, equal_nan=True)
+
+
+def _is_array(a):
+    return isinstance(a, np.ndarray) or (
+        _DEVICE.on and type(a).__module__.split(".")[0] in ("cupy", "torch"))
+
+
+def _host(a):
+    """A NumPy copy of an array argument (a device array is copied to the host)."""
+    return a.copy() if isinstance(a, np.ndarray) else np.array(_DEVICE.to_host(a))
 
 
 def handle(request, resolve, encode_result, objects):
@@ -157,17 +242,24 @@ def handle(request, resolve, encode_result, objects):
             if op == "method":
                 func = getattr(subject, request["name"])
             elif op == "getattr":
-                return {"ok": True, "value": wire.encode(_plain(getattr(subject, request["name"])))}
+                value = _DEVICE.to_host(_plain(getattr(subject, request["name"])))
+                return {"ok": True, "value": wire.encode(value)}
             elif op == "getitem":
-                return {"ok": True, "value": wire.encode(_plain(subject[request["name"]]))}
+                return {"ok": True, "value": wire.encode(_DEVICE.to_host(_plain(
+                    subject[request["name"]])))}
             else:
-                setattr(subject, request["name"], args[0])
+                setattr(subject, request["name"], _DEVICE.to_device(
+                    args[0], _DEVICE.kind_for(type(subject).__module__)) if _DEVICE.on
+                        else args[0])
                 return {"ok": True, "value": None}
         else:
             return {"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"}
     except BaseException as exc:  # noqa: BLE001 - import errors of student modules land here
         return _failure(exc, phase="import")
 
+    if op in ("call", "method") and _DEVICE.on:
+        kind = _DEVICE.kind_for(request["target"] if op == "call" else type(subject).__module__)
+        args, kwargs = _DEVICE.to_device(args, kind), _DEVICE.to_device(kwargs, kind)
     snapshot = _snapshot(args, kwargs)
     limit_cpu(request.get("cpu_seconds"))
     started = time.perf_counter()
@@ -177,6 +269,8 @@ def handle(request, resolve, encode_result, objects):
         return _failure(exc, phase="call")
     elapsed = time.perf_counter() - started
     modified = [name for name, a, before in snapshot if _changed(a, before)]
+    if _DEVICE.on:  # the judge compares on the host; what stays here (handles) stays on device
+        value = _DEVICE.to_host(value, request.get("opaque") or [])
     return {"ok": True, "value": encode_result(value, request.get("opaque") or []),
             "modified": modified, "seconds": elapsed}
 

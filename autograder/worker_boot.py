@@ -23,7 +23,7 @@ def apply_limits():
         (resource.RLIMIT_FSIZE, file_mb * mb),
         (resource.RLIMIT_CORE, 0),
     ]
-    if sys.platform.startswith("linux"):  # macOS ignores or rejects RLIMIT_AS
+    if sys.platform.startswith("linux") and memory_mb > 0:  # macOS ignores or rejects RLIMIT_AS
         wanted.append((resource.RLIMIT_AS, memory_mb * mb))
     if nproc > 0 and hasattr(resource, "RLIMIT_NPROC"):
         wanted.append((resource.RLIMIT_NPROC, nproc))

@@ -68,3 +68,101 @@ def gpu_available():
         return _cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:
         return False
+
+
+def _is_cupy(a):
+    return _cupy is not None and isinstance(a, _cupy.ndarray)
+
+
+def asarray_like(a, like, dtype=None):
+    """Return ``a`` as an array of the module and device of ``like`` (NumPy or CuPy).
+
+    Used to create arrays where the inputs live: ``asarray_like(np.zeros(3), x)`` is a CuPy array
+    on ``x``'s GPU when ``x`` is a CuPy array, and a NumPy array otherwise. ``dtype`` as in
+    ``numpy.asarray``.
+    """
+    xp = xp_of(like)
+    if xp is np:
+        return np.asarray(to_numpy(a), dtype=dtype)
+    with _cupy.cuda.Device(like.device.id):
+        return _cupy.asarray(a, dtype=dtype)
+
+
+def add_at(a, indices, values):
+    """Unbuffered ``a[indices] += values`` in place: repeated indices add up (``np.add.at``).
+
+    ``a[indices] += values`` keeps only one of the repeated rows; this sums all of them. On NumPy
+    it is ``np.add.at``; on CuPy it is ``cupyx.scatter_add`` (CuPy versions without ``add.at``).
+
+    Inputs:
+        a: the array updated in place.
+        indices: an index (integer array, tuple of integer arrays, or slice) into ``a``.
+        values: what is added, broadcastable to ``a[indices]``.
+    Returns:
+        None (``a`` is updated).
+    """
+    if _is_cupy(a):
+        import cupyx
+
+        cupyx.scatter_add(a, indices, values)
+        return None
+    np.add.at(a, indices, values)
+    return None
+
+
+def default_rng(seed=None, like=None):
+    """A random generator on the device of ``like``: ``numpy.random.default_rng(seed)`` for NumPy
+    (or ``like=None``), ``cupy.random.default_rng(seed)`` for a CuPy array.
+
+    The two libraries draw different numbers from the same seed: results that must agree across
+    devices draw on the CPU and move the result (``asarray_like``).
+    """
+    if like is not None and _is_cupy(like):
+        return _cupy.random.default_rng(seed)
+    return np.random.default_rng(seed)
+
+
+def sliding_window_view(x, window_shape, axis=None):
+    """Read-only view of ``x`` with the windows of ``window_shape`` along ``axis`` as new last
+    axes (``numpy.lib.stride_tricks.sliding_window_view``).
+
+    On CuPy the same view is built with ``cupy.lib.stride_tricks.as_strided`` (CuPy before 13 has
+    no ``sliding_window_view``). Inputs and result as in NumPy's function.
+    """
+    if not _is_cupy(x):
+        return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axis)
+    tricks = _cupy.lib.stride_tricks
+    if hasattr(tricks, "sliding_window_view"):
+        return tricks.sliding_window_view(x, window_shape, axis=axis)
+    shape, strides = _window_layout(x.shape, x.strides, window_shape, axis)
+    return tricks.as_strided(x, shape=shape, strides=strides)
+
+
+def _window_layout(shape, strides, window_shape, axis=None):
+    """Shape and strides of the sliding-window view (the rule of NumPy's function)."""
+    window_shape = (tuple(window_shape) if np.iterable(window_shape) else (int(window_shape),))
+    if axis is None:
+        axis = tuple(range(len(shape)))
+        if len(window_shape) != len(axis):
+            raise ValueError(f"window_shape {window_shape} needs one entry per axis of an array "
+                             f"of {len(shape)} dimensions")
+    axis = (tuple(axis) if np.iterable(axis) else (int(axis),))
+    if len(window_shape) != len(axis):
+        raise ValueError(f"window_shape {window_shape} and axis {axis} differ in length")
+    out_shape = list(shape)
+    for ax, w in zip(axis, window_shape):
+        ax = ax % len(shape)
+        if w < 0 or out_shape[ax] < w:
+            raise ValueError(f"window {w} does not fit axis {ax} of length {shape[ax]}")
+        out_shape[ax] -= w - 1
+    out_strides = tuple(strides) + tuple(strides[ax % len(shape)] for ax in axis)
+    return tuple(out_shape) + tuple(window_shape), out_strides
+
+
+def as_strided(x, shape, strides):
+    """``numpy.lib.stride_tricks.as_strided`` on NumPy, ``cupy.lib.stride_tricks.as_strided`` on
+    CuPy: a view of ``x`` with the given shape and strides (in bytes). Write to it only when no
+    two of its elements share memory."""
+    if _is_cupy(x):
+        return _cupy.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+    return np.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)

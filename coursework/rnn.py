@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from .backend import to_numpy, xp_of
+from .backend import add_at, to_numpy, xp_of
 
 CELLS = ("rnn", "lstm")
 

@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from .backend import to_numpy, xp_of
+from .backend import add_at, to_numpy, xp_of
 
 CELLS = ("rnn", "lstm")
 
@@ -393,8 +393,8 @@ def word_embedding_backward(dout, cache):
     x, shape = cache
     dW = xp.zeros(shape, dtype=dout.dtype)
     D = shape[1]
-    # add.at sums the rows of repeated ids (a product with the one-hot matrix would too)
-    xp.add.at(dW, x.reshape(-1), dout.reshape(-1, D))
+    # add_at sums the rows of repeated ids (np.add.at on NumPy, cupyx.scatter_add on CuPy)
+    add_at(dW, x.reshape(-1), dout.reshape(-1, D))
     # END SOLUTION
     return dW
 

@@ -1,0 +1,544 @@
+"""Known mistakes of unit 08, detection: wrong variants with the signature of the function they
+imitate. They are written here from scratch (a small, switchable implementation of each
+function), not built on the reference. Each is tested to be recognised (tests/test_hints.py).
+"""
+
+import numpy as np
+
+# ---------------------------------------------------------------- boxes
+
+
+def _to_xyxy(boxes, src, *, plus_one=False, half=False, centre_as_corner=False):
+    a, b, c, d = boxes.T
+    one = 1.0 if plus_one else 0.0
+    if src == "xyxy":
+        return np.stack([a, b, c, d], axis=1)
+    if src == "xywh" or (src == "cxcywh" and centre_as_corner):
+        return np.stack([a, b, a + c - one, b + d - one], axis=1)
+    fw, fh = (c, d) if half else (c / 2, d / 2)
+    return np.stack([a - fw, b - fh, a + fw - one, b + fh - one], axis=1)
+
+
+def _from_xyxy(boxes, dst, *, plus_one=False, half=False, centre_as_corner=False):
+    x1, y1, x2, y2 = boxes.T
+    one = 1.0 if plus_one else 0.0
+    w, h = x2 - x1 + one, y2 - y1 + one
+    if dst == "xyxy":
+        return np.stack([x1, y1, x2, y2], axis=1)
+    if dst == "xywh" or (dst == "cxcywh" and centre_as_corner):
+        return np.stack([x1, y1, w, h], axis=1)
+    if half:
+        return np.stack([(x1 + x2) / 2, (y1 + y2) / 2, w / 2, h / 2], axis=1)
+    return np.stack([(x1 + x2) / 2, (y1 + y2) / 2, w, h], axis=1)
+
+
+def _convert(**flags):
+    def convert(boxes, *, src, dst):
+        if src == dst:
+            return boxes.copy()
+        return _from_xyxy(_to_xyxy(boxes, src, **flags), dst, **flags)
+    return convert
+
+
+BOX_CONVERT = [
+    ("in cxcywh the first two numbers are the centre, not the top-left corner: "
+     "x1 = cx - w / 2",
+     _convert(centre_as_corner=True)),
+    ("in cxcywh, w and h are the full width and height, not half of them: x1 = cx - w / 2, "
+     "x2 = cx + w / 2",
+     _convert(half=True)),
+    ("coordinates are continuous: the width is x2 - x1, without the '+1' of pixel indices",
+     _convert(plus_one=True)),
+]
+
+BOX_AREA = [
+    ("coordinates are continuous: the area is (x2 - x1) * (y2 - y1), without the '+1' of pixel "
+     "indices",
+     lambda boxes: (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)),
+    ("the boxes are xyxy: columns 2 and 3 are the bottom-right corner, not the width and height",
+     lambda boxes: boxes[:, 2] * boxes[:, 3]),
+    ("the height is y2 - y1 (columns 3 and 1), not the width again",
+     lambda boxes: (boxes[:, 2] - boxes[:, 0]) ** 2),
+]
+
+
+def _iou(boxes1, boxes2, *, corner=np.minimum, clip=True, subtract=True, plus_one=False,
+         guard=True):
+    one = 1.0 if plus_one else 0.0
+    left = np.maximum(boxes1[:, None, 0], boxes2[None, :, 0])
+    top = np.maximum(boxes1[:, None, 1], boxes2[None, :, 1])
+    right = corner(boxes1[:, None, 2], boxes2[None, :, 2])
+    bottom = corner(boxes1[:, None, 3], boxes2[None, :, 3])
+    w, h = right - left + one, bottom - top + one
+    if clip:
+        w, h = np.maximum(w, 0), np.maximum(h, 0)
+    inter = w * h
+    a1 = (boxes1[:, 2] - boxes1[:, 0] + one) * (boxes1[:, 3] - boxes1[:, 1] + one)
+    a2 = (boxes2[:, 2] - boxes2[:, 0] + one) * (boxes2[:, 3] - boxes2[:, 1] + one)
+    union = a1[:, None] + a2[None, :] - (inter if subtract else 0.0)
+    with np.errstate(all="ignore"):
+        iou = inter / union
+    if guard:
+        iou = np.where(union > 0, iou, 0.0)
+    return iou
+
+
+BOX_IOU = [
+    ("the intersection ends at the smaller x2 and the smaller y2: use min (not max) for its "
+     "bottom-right corner",
+     lambda b1, b2: _iou(b1, b2, corner=np.maximum)),
+    ("boxes that do not overlap have intersection 0: clip the intersection's width and height at "
+     "0 before multiplying",
+     lambda b1, b2: _iou(b1, b2, clip=False)),
+    ("the union is area1 + area2 - intersection: the intersection is counted twice otherwise",
+     lambda b1, b2: _iou(b1, b2, subtract=False)),
+    ("coordinates are continuous: widths are x2 - x1, without the '+1' of pixel indices",
+     lambda b1, b2: _iou(b1, b2, plus_one=True)),
+    ("two zero-area boxes have an empty union: their IoU is 0, not 0 / 0 = NaN",
+     lambda b1, b2: _iou(b1, b2, guard=False)),
+]
+
+# ---------------------------------------------------------------- NMS
+
+
+def _nms(boxes, scores, iou_threshold, *, order="score", ge=False, all_suppress=False,
+         result="score"):
+    if order == "score":
+        visit = np.argsort(-scores, kind="stable")
+    elif order == "increasing":
+        visit = np.argsort(scores, kind="stable")
+    else:
+        visit = np.arange(len(scores))
+    iou = _iou(boxes, boxes)
+    over = iou >= iou_threshold if ge else iou > iou_threshold
+    suppressed = np.zeros(len(scores), dtype=bool)
+    kept = []
+    for i in visit:
+        if not suppressed[i]:
+            kept.append(i)
+        if not suppressed[i] or all_suppress:
+            suppressed |= over[i]
+            suppressed[kept] = False
+    kept = np.array(kept, dtype=np.int64)
+    if result == "index":
+        kept = np.sort(kept)
+    return kept
+
+
+NMS = [
+    ("return the kept indices in decreasing score (the order in which they were kept), not "
+     "sorted by index",
+     lambda boxes, scores, *, iou_threshold=0.5: _nms(boxes, scores, iou_threshold,
+                                                      result="index")),
+    ("visit the boxes in decreasing score: sort the scores first (np.argsort(-scores))",
+     lambda boxes, scores, *, iou_threshold=0.5: _nms(boxes, scores, iou_threshold,
+                                                      order="input")),
+    ("a box is suppressed when its IoU with a kept box is greater than the threshold (>), not "
+     "greater or equal",
+     lambda boxes, scores, *, iou_threshold=0.5: _nms(boxes, scores, iou_threshold, ge=True)),
+    ("the highest score comes first: sort by decreasing score, not increasing",
+     lambda boxes, scores, *, iou_threshold=0.5: _nms(boxes, scores, iou_threshold,
+                                                      order="increasing")),
+    ("only kept boxes suppress others: a box that was suppressed suppresses nothing",
+     lambda boxes, scores, *, iou_threshold=0.5: _nms(boxes, scores, iou_threshold,
+                                                      all_suppress=True)),
+]
+
+
+def _batched(boxes, scores, labels, iou_threshold, *, per_label=True, merge=True, **flags):
+    if not per_label:
+        return _nms(boxes, scores, iou_threshold, **flags)
+    kept = []
+    for label in np.unique(labels):
+        index = np.nonzero(labels == label)[0]
+        kept.append(index[_nms(boxes[index], scores[index], iou_threshold, **flags)])
+    kept = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+    if merge:
+        kept = np.sort(kept)
+        kept = kept[np.argsort(-scores[kept], kind="stable")]
+    return kept.astype(np.int64)
+
+
+BATCHED_NMS = [
+    ("boxes of different labels must not suppress each other: run NMS within each label",
+     lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
+         boxes, scores, labels, iou_threshold, per_label=False)),
+    ("merge the kept boxes of all labels in decreasing score, not label after label",
+     lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
+         boxes, scores, labels, iou_threshold, merge=False)),
+    ("a box is suppressed when its IoU with a kept box is greater than the threshold (>), not "
+     "greater or equal",
+     lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
+         boxes, scores, labels, iou_threshold, ge=True)),
+    ("visit the boxes in decreasing score: sort the scores first (np.argsort(-scores))",
+     lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
+         boxes, scores, labels, iou_threshold, order="input", merge=False)),
+]
+
+# ---------------------------------------------------------------- YOLO
+
+
+def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offsets=False,
+            swap=False, cell_sizes=False, overwrite=False):
+    S, B, C = grid_size, boxes_per_cell, num_classes
+    target = np.zeros((S, S, B, 5 + C))
+    used = np.zeros((S, S), dtype=int)
+    dropped = []
+    for k, (cx, cy, w, h) in enumerate(boxes):
+        row = min(int(np.floor(cy * S)), S - 1)
+        col = min(int(np.floor(cx * S)), S - 1)
+        x_off, y_off = (cx, cy) if image_offsets else (cx * S - col, cy * S - row)
+        if cell_sizes:
+            w, h = w * S, h * S
+        if swap:
+            row, col = col, row
+        slot = used[row, col]
+        if slot >= B:
+            if not overwrite:
+                dropped.append(k)
+                continue
+            slot = B - 1
+            target[row, col, slot] = 0.0
+        used[row, col] += 1
+        target[row, col, slot, :5] = [x_off, y_off, w, h, 1.0]
+        target[row, col, slot, 5 + int(labels[k])] = 1.0
+    return target, np.array(dropped, dtype=np.int64)
+
+
+def _encode_variant(**flags):
+    def encode(boxes, labels, *, grid_size, num_classes, boxes_per_cell=1):
+        return _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, **flags)
+    return encode
+
+
+YOLO_ENCODE = [
+    ("the offsets are the centre's position inside its cell: x_offset = cx * S - column, not cx "
+     "(relative to the image)",
+     _encode_variant(image_offsets=True)),
+    ("the row comes from cy and the column from cx: target[row, column] with row = "
+     "floor(cy * S) (x and y are swapped)",
+     _encode_variant(swap=True)),
+    ("w and h stay relative to the image: do not multiply them by S",
+     _encode_variant(cell_sizes=True)),
+    ("an object whose cell is full is dropped (listed in dropped); it must not overwrite an "
+     "object already there",
+     _encode_variant(overwrite=True)),
+]
+
+
+def _decode(pred, conf_threshold, *, image_offsets=False, swap=False, objectness_only=False,
+            strict=False):
+    S, B = pred.shape[0], pred.shape[2]
+    boxes, scores, labels = [], [], []
+    for i in range(S):
+        for j in range(S):
+            for b in range(B):
+                x, y, w, h, o = pred[i, j, b, :5]
+                p = pred[i, j, b, 5:]
+                score = o if objectness_only else o * p.max()
+                if score > conf_threshold if strict else score >= conf_threshold:
+                    if image_offsets:
+                        cx, cy = x, y
+                    elif swap:
+                        cx, cy = (i + x) / S, (j + y) / S
+                    else:
+                        cx, cy = (j + x) / S, (i + y) / S
+                    boxes.append([cx, cy, w, h])
+                    scores.append(score)
+                    labels.append(int(p.argmax()))
+    return (np.array(boxes, dtype=float).reshape(-1, 4), np.array(scores, dtype=float),
+            np.array(labels, dtype=np.int64))
+
+
+def _decode_variant(**flags):
+    def decode(pred, *, conf_threshold=0.5):
+        return _decode(pred, conf_threshold, **flags)
+    return decode
+
+
+YOLO_DECODE = [
+    ("the offsets are relative to the cell: cx = (column + x) / S, not x",
+     _decode_variant(image_offsets=True)),
+    ("the column gives cx and the row gives cy: cx = (column + x) / S with column the second "
+     "grid index (x and y are swapped)",
+     _decode_variant(swap=True)),
+    ("the score is objectness times the largest class probability, not the objectness alone",
+     _decode_variant(objectness_only=True)),
+    ("keep the scores at or above the threshold (>=), not only those above it",
+     _decode_variant(strict=True)),
+]
+
+
+def _loss(pred, target, lambda_coord, lambda_noobj, *, sqrt=True, mean=True, noobj_all=False,
+          chain=True, class_all=False):
+    N = pred.shape[0]
+    obj = target[..., 4] == 1
+    d = np.zeros_like(pred)
+    loss = 0.0
+    xy = pred[..., :2] - target[..., :2]
+    if sqrt:
+        wh = np.sqrt(pred[..., 2:4]) - np.sqrt(target[..., 2:4])
+        dwh = lambda_coord * wh / np.sqrt(pred[..., 2:4]) if chain else 2 * lambda_coord * wh
+    else:
+        wh = pred[..., 2:4] - target[..., 2:4]
+        dwh = 2 * lambda_coord * wh
+    cls = pred[..., 5:] - target[..., 5:]
+    m = obj[..., None]
+    loss += lambda_coord * ((xy ** 2 * m).sum() + (wh ** 2 * m).sum())
+    d[..., :2] = 2 * lambda_coord * xy * m
+    d[..., 2:4] = dwh * m
+    loss += ((pred[..., 4] - 1) ** 2 * obj).sum()
+    d[..., 4] = 2 * (pred[..., 4] - 1) * obj
+    cm = np.ones_like(m) if class_all else m
+    loss += (cls ** 2 * cm).sum()
+    d[..., 5:] = 2 * cls * cm
+    nm = np.ones_like(obj) if noobj_all else ~obj
+    loss += lambda_noobj * (pred[..., 4] ** 2 * nm).sum()
+    d[..., 4] += 2 * lambda_noobj * pred[..., 4] * nm
+    scale = N if mean else 1
+    return float(loss / scale), d / scale
+
+
+def _loss_variant(**flags):
+    def loss(pred, target, *, lambda_coord=5.0, lambda_noobj=0.5):
+        return _loss(pred, target, lambda_coord, lambda_noobj, **flags)
+    return loss
+
+
+YOLO_LOSS = [
+    ("compare the square roots of w and h ((sqrt(w) - sqrt(w'))^2), so that an error counts "
+     "more on a small box",
+     _loss_variant(sqrt=False)),
+    ("divide the loss and its gradient by the batch size N",
+     _loss_variant(mean=False)),
+    ("the lambda_noobj * objectness^2 term is for empty slots only; a slot holding an object has "
+     "(objectness - 1)^2",
+     _loss_variant(noobj_all=True)),
+    ("the derivative of (sqrt(w) - sqrt(w'))^2 is (sqrt(w) - sqrt(w')) / sqrt(w): the chain rule "
+     "through the square root is missing",
+     _loss_variant(chain=False)),
+    ("the class error counts only on slots holding an object",
+     _loss_variant(class_all=True)),
+]
+
+# ---------------------------------------------------------------- evaluation
+
+
+def _match(boxes, scores, gt_boxes, iou_threshold, *, twice=False, sort=True, strict=False,
+           next_best=False, any_class=None):
+    is_tp = np.zeros(len(scores), dtype=bool)
+    if len(gt_boxes) == 0:
+        return is_tp
+    iou = _iou(boxes, gt_boxes)
+    taken = np.zeros(len(gt_boxes), dtype=bool)
+    order = np.argsort(-scores, kind="stable") if sort else np.arange(len(scores))
+    for d in order:
+        if next_best:
+            free = np.where(taken, -1.0, iou[d])
+            g = int(free.argmax())
+            if free[g] >= iou_threshold:
+                taken[g] = is_tp[d] = True
+            continue
+        g = int(iou[d].argmax())
+        ok = iou[d, g] > iou_threshold if strict else iou[d, g] >= iou_threshold
+        if ok and (twice or not taken[g]):
+            taken[g] = is_tp[d] = True
+    return is_tp
+
+
+def _match_variant(**flags):
+    def match(boxes, scores, gt_boxes, *, iou_threshold=0.5):
+        return _match(boxes, scores, gt_boxes, iou_threshold, **flags)
+    return match
+
+
+MATCH_DETECTIONS = [
+    ("a ground truth can be matched only once: later detections of the same object are false "
+     "positives (duplicates)",
+     _match_variant(twice=True)),
+    ("match the detections in decreasing score (np.argsort(-scores)), not in input order",
+     _match_variant(sort=False)),
+    ("a detection is a true positive when its IoU is at least the threshold (>=), not only "
+     "above it",
+     _match_variant(strict=True)),
+    ("as in PASCAL VOC, a detection whose best ground truth is already taken is a false "
+     "positive: it does not move on to the next best ground truth",
+     _match_variant(next_best=True)),
+]
+
+
+def _pr(scores, is_tp, num_gt, *, order="stable", precision_by_gt=False, cumulative=True):
+    if order == "stable":
+        idx = np.argsort(-scores, kind="stable")
+    elif order == "reversed_ties":
+        rev = np.arange(len(scores))[::-1]
+        idx = rev[np.argsort(-scores[rev], kind="stable")]
+    elif order == "increasing":
+        idx = np.argsort(scores, kind="stable")
+    else:
+        idx = np.arange(len(scores))
+    hits = is_tp[idx].astype(float)
+    tp = np.cumsum(hits) if cumulative else hits
+    count = np.arange(1, len(hits) + 1) if cumulative else np.ones(len(hits))
+    recall = tp / num_gt if num_gt else np.zeros(len(hits))
+    if precision_by_gt:
+        precision = tp / num_gt if num_gt else np.zeros(len(hits))
+    else:
+        precision = tp / count
+    return precision, recall
+
+
+def _pr_variant(**flags):
+    return lambda scores, is_tp, num_gt: _pr(scores, is_tp, num_gt, **flags)
+
+
+PRECISION_RECALL = [
+    ("sort the detections by decreasing score before counting (np.argsort(-scores, "
+     "kind='stable'))",
+     _pr_variant(order="input")),
+    ("precision is TP / (TP + FP), the true positives among the detections so far; TP / num_gt "
+     "is the recall",
+     _pr_variant(precision_by_gt=True)),
+    ("precision and recall after the k-th detection count all the first k detections: use "
+     "cumulative sums",
+     _pr_variant(cumulative=False)),
+    ("equal scores keep their input order: sort stably (np.argsort(-scores, kind='stable'))",
+     _pr_variant(order="reversed_ties")),
+    ("the highest score comes first: sort by decreasing score, not increasing",
+     _pr_variant(order="increasing")),
+]
+
+
+def _ap(precision, recall, method, *, envelope=True, trapezoid=False, arange=False,
+        first=False, ten=False):
+    if method == "11point":
+        thresholds = np.arange(0.0, 1.1, 0.1) if arange else np.arange(11) / 10
+        if ten:
+            thresholds = thresholds[1:]
+        values = []
+        for t in thresholds:
+            reached = recall >= t
+            if not reached.any():
+                values.append(0.0)
+            elif first:
+                values.append(float(precision[np.argmax(reached)]))
+            else:
+                values.append(float(precision[reached].max()))
+        return float(np.mean(values))
+    r = np.concatenate([[0.0], recall, [1.0]])
+    p = np.concatenate([[0.0], precision, [0.0]])
+    if trapezoid:
+        return float(np.sum((r[1:-1] - r[:-2]) * (p[1:-1] + p[:-2]) / 2))
+    if envelope:
+        p = np.maximum.accumulate(p[::-1])[::-1]
+    steps = np.nonzero(r[1:] != r[:-1])[0]
+    return float(np.sum((r[steps + 1] - r[steps]) * p[steps + 1]))
+
+
+def _ap_variant(**flags):
+    def ap(precision, recall, *, method="all"):
+        return _ap(precision, recall, method, **flags)
+    return ap
+
+
+AVERAGE_PRECISION = [
+    ("use the precision envelope: replace each precision by the largest precision at any higher "
+     "recall before summing",
+     _ap_variant(envelope=False)),
+    ("AP sums rectangles (r_k - r_{k-1}) * envelope_k, not trapezoids of the raw curve",
+     _ap_variant(trapezoid=True)),
+    ("the 11 recall thresholds are k / 10 exactly: np.arange(0, 1.1, 0.1) gives "
+     "0.30000000000000004 and misses a recall of exactly 0.3",
+     _ap_variant(arange=True)),
+    ("11-point AP takes the largest precision at any recall >= t, not the precision at the first "
+     "such recall",
+     _ap_variant(first=True)),
+    ("there are 11 recall thresholds, 0, 0.1, ..., 1.0: the threshold 0 is missing",
+     _ap_variant(ten=True)),
+]
+
+
+def _map(detections, ground_truths, num_classes, iou_threshold, method, *, zero_missing=False,
+         any_class=False, per_image=False, nan_mean=False, thresholds=None):
+    if thresholds is not None:
+        values = [_map(detections, ground_truths, num_classes, t, method)[0] for t in thresholds]
+        return float(np.mean(values))
+    ap = np.full(num_classes, np.nan)
+    for c in range(num_classes):
+        num_gt = sum(int((g[1] == c).sum()) for g in ground_truths)
+        if num_gt == 0:
+            if zero_missing:
+                ap[c] = 0.0
+            continue
+        scores, hits, per = [], [], []
+        for (boxes, sc, labels), (gb, gl) in zip(detections, ground_truths):
+            mine = labels == c
+            gmask = np.ones(len(gl), dtype=bool) if any_class else gl == c
+            tp = _match(boxes[mine], sc[mine], gb[gmask], iou_threshold)
+            scores.append(sc[mine])
+            hits.append(tp)
+            if per_image and int((gl == c).sum()):
+                p, r = _pr(sc[mine], tp, int((gl == c).sum()))
+                per.append(_ap(p, r, method))
+        if per_image:
+            ap[c] = float(np.mean(per))
+            continue
+        p, r = _pr(np.concatenate(scores), np.concatenate(hits), num_gt)
+        ap[c] = _ap(p, r, method)
+    if nan_mean:
+        return float(np.mean(ap)), ap
+    present = ~np.isnan(ap)
+    return (float(ap[present].mean()) if present.any() else float("nan")), ap
+
+
+def _map_variant(**flags):
+    def mean_ap(detections, ground_truths, *, num_classes, iou_threshold=0.5, method="all"):
+        return _map(detections, ground_truths, num_classes, iou_threshold, method, **flags)
+    return mean_ap
+
+
+MEAN_AVERAGE_PRECISION = [
+    ("a class without any ground truth has AP NaN and is left out of the mean, not AP 0",
+     _map_variant(zero_missing=True)),
+    ("match a detection only with ground truths of its own class",
+     _map_variant(any_class=True)),
+    ("pool the detections of all images per class before sorting and computing AP, rather than "
+     "averaging per-image APs",
+     _map_variant(per_image=True)),
+    ("leave the NaN of classes without ground truth out of the mean (their AP stays NaN in "
+     "ap_per_class)",
+     _map_variant(nan_mean=True)),
+]
+
+
+def _coco_variant(thresholds):
+    def coco(detections, ground_truths, *, num_classes, method="all"):
+        return _map(detections, ground_truths, num_classes, None, method, thresholds=thresholds)
+    return coco
+
+
+COCO_MAP = [
+    ("the ten thresholds are 0.50, 0.55, ..., 0.95: np.arange(0.5, 0.95, 0.05) stops before "
+     "0.95",
+     _coco_variant(np.arange(0.5, 0.95, 0.05))),
+    ("the ten thresholds are 0.50, 0.55, ..., 0.95, not up to 1.0",
+     _coco_variant(np.linspace(0.5, 1.0, 11))),
+    ("COCO's mAP averages over the IoU thresholds 0.50 to 0.95, not only 0.5",
+     _coco_variant([0.5])),
+]
+
+MISTAKES = {
+    "detection.box_convert": BOX_CONVERT,
+    "detection.box_area": BOX_AREA,
+    "detection.box_iou": BOX_IOU,
+    "detection.nms": NMS,
+    "detection.batched_nms": BATCHED_NMS,
+    "detection.yolo_encode": YOLO_ENCODE,
+    "detection.yolo_decode": YOLO_DECODE,
+    "detection.yolo_loss": YOLO_LOSS,
+    "detection.match_detections": MATCH_DETECTIONS,
+    "detection.precision_recall": PRECISION_RECALL,
+    "detection.average_precision": AVERAGE_PRECISION,
+    "detection.mean_average_precision": MEAN_AVERAGE_PRECISION,
+    "detection.coco_map": COCO_MAP,
+}

@@ -1,0 +1,492 @@
+"""Tests of unit 08, ``coursework/detection.py``: boxes, IoU, NMS, YOLO targets and loss, mAP.
+
+The cases are built to separate the conventions the docstrings fix: identical, nested, touching
+and zero-area boxes; an IoU exactly at the threshold (kept by NMS, a true positive in matching);
+equal scores; recalls that land exactly on the 11-point thresholds; classes without ground truth.
+"""
+
+import math
+
+import numpy as np
+
+from ..spec import Case, Spec
+
+SPEC = Spec("detection")
+
+
+# ---------------------------------------------------------------- inputs
+
+def random_boxes(seed, K, *, size=10.0, special=True):
+    """K xyxy boxes in [0, size]; with ``special`` the first ones are an identical pair, a nested
+    pair, a touching pair and a zero-area box."""
+    rng = np.random.default_rng(seed)
+    corner = rng.uniform(0, 0.7 * size, (K, 2))
+    extent = rng.uniform(0.05 * size, 0.4 * size, (K, 2))
+    boxes = np.concatenate([corner, corner + extent], axis=1)
+    if special and K >= 7:
+        boxes[1] = boxes[0]                                         # identical
+        quarter = (boxes[2, 2:] - boxes[2, :2]) / 4
+        boxes[3] = np.concatenate([boxes[2, :2] + quarter, boxes[2, 2:] - quarter])  # nested
+        boxes[5] = [boxes[4, 2], boxes[4, 1], boxes[4, 2] + 1.0, boxes[4, 3]]  # touching
+        boxes[6] = [boxes[6, 0], boxes[6, 1], boxes[6, 0], boxes[6, 3]]  # zero width
+    return boxes
+
+
+def box_formats(seed, K, src):
+    """K boxes in format ``src`` (converted from random xyxy boxes by hand)."""
+    b = random_boxes(seed, K, special=False)
+    if src == "xyxy":
+        return b
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    if src == "xywh":
+        return np.stack([b[:, 0], b[:, 1], w, h], axis=1)
+    return np.stack([b[:, 0] + w / 2, b[:, 1] + h / 2, w, h], axis=1)
+
+
+def crowd(seed, K, *, clusters=3, size=20.0, ties=False):
+    """A crowded scene: K xyxy boxes jittered around a few centres, with scores (K,) in a shuffled
+    order (so that the input order is not the score order)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(4, size - 4, (clusters, 2))
+    which = rng.integers(0, clusters, K)
+    c = centres[which] + rng.normal(0, 1.0, (K, 2))
+    wh = rng.uniform(3, 6, (K, 2))
+    boxes = np.concatenate([c - wh / 2, c + wh / 2], axis=1)
+    scores = rng.permutation(np.linspace(0.05, 0.95, K))
+    if ties:
+        scores = np.round(scores * 4) / 4
+    return boxes, scores
+
+
+def at_threshold():
+    """Boxes whose IoUs are exactly 0.5 (0 with 1) and exactly 1/3 (2 with 3), with scores."""
+    boxes = np.array([[0.0, 0.0, 4.0, 1.0], [0.0, 0.0, 2.0, 1.0],
+                      [10.0, 10.0, 12.0, 11.0], [11.0, 10.0, 13.0, 11.0],
+                      [0.5, 0.0, 3.0, 1.0]])
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.75])
+    return boxes, scores
+
+
+def yolo_objects(seed, K, num_classes, *, corner=False):
+    """K objects: cxcywh boxes relative to the image (K, 4) and labels (K,)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0.02, 0.98, (K, 2))
+    if corner and K >= 3:
+        centres[0] = [1.0, 1.0]    # the last cell (clipped to S - 1)
+        centres[1] = [0.0, 0.55]
+        centres[2] = [0.5, 0.5]    # exactly on a cell boundary for even S
+    sizes = rng.uniform(0.05, 0.5, (K, 2))
+    return np.concatenate([centres, sizes], axis=1), rng.integers(0, num_classes, K)
+
+
+def same_cell_objects():
+    """Four objects, three in the cell (row 2, column 0) of a 4x4 grid, one in (0, 3); the
+    first and the third are in the same cell too but x and y differ a lot."""
+    boxes = np.array([[0.10, 0.60, 0.2, 0.3], [0.20, 0.70, 0.1, 0.1],
+                      [0.95, 0.05, 0.3, 0.2], [0.15, 0.65, 0.4, 0.2]])
+    return boxes, np.array([1, 0, 2, 1])
+
+
+def yolo_prediction(seed, N, S, B, C, *, sharp=3.0):
+    """Activated outputs (N, S, S, B, 5 + C): sigmoids in (0, 1) and softmax probabilities."""
+    rng = np.random.default_rng(seed)
+    raw = rng.standard_normal((N, S, S, B, 5 + C)) * sharp
+    out = np.empty_like(raw)
+    out[..., :5] = 1 / (1 + np.exp(-raw[..., :5]))
+    e = np.exp(raw[..., 5:] - raw[..., 5:].max(-1, keepdims=True))
+    out[..., 5:] = e / e.sum(-1, keepdims=True)
+    return out
+
+
+def exact_scores_prediction():
+    """A 2x2 grid, 2 slots, 2 classes, with scores exactly 0.5 in some slots."""
+    pred = yolo_prediction(7, 1, 2, 2, 2)[0]
+    pred[0, 1, 0, 4], pred[0, 1, 0, 5:] = 0.5, [0.0, 1.0]    # score exactly 0.5
+    pred[1, 0, 1, 4], pred[1, 0, 1, 5:] = 1.0, [0.5, 0.5]    # exactly 0.5, tie of classes
+    pred[1, 1, 0, 4], pred[1, 1, 0, 5:] = 0.9, [0.05, 0.95]
+    pred[0, 0, 1, 4], pred[0, 0, 1, 5:] = 0.6, [0.9, 0.1]
+    return pred
+
+
+def yolo_batch(seed, N, S, B, C, K):
+    """pred and a target of N images with K objects each (some cells with several)."""
+    target = np.stack([_encode_by_hand(*yolo_objects(seed + n, K, C), S, B, C)
+                       for n in range(N)])
+    return yolo_prediction(seed + 100, N, S, B, C, sharp=1.5), target
+
+
+def _encode_by_hand(boxes, labels, S, B, C):
+    target = np.zeros((S, S, B, 5 + C))
+    for (cx, cy, w, h), label in zip(boxes, labels):
+        row, col = min(int(cy * S), S - 1), min(int(cx * S), S - 1)
+        free = [b for b in range(B) if target[row, col, b, 4] == 0]
+        if free:
+            target[row, col, free[0], :5] = [cx * S - col, cy * S - row, w, h, 1.0]
+            target[row, col, free[0], 5 + label] = 1.0
+    return target
+
+
+def duplicate_scene():
+    """Detections around 3 ground truths: a duplicate of one object, one whose best ground truth
+    is taken although a second one overlaps it enough, one exactly at IoU 0.5, and a miss."""
+    gt = np.array([[0.0, 0.0, 4.0, 4.0], [1.0, 0.0, 5.0, 4.0], [20.0, 20.0, 24.0, 22.0]])
+    boxes = np.array([
+        [0.0, 0.0, 4.0, 4.0],      # gt 0 exactly, taken already; IoU 0.6 with gt 1
+        [0.2, 0.0, 4.2, 4.0],      # takes gt 0 first
+        [20.0, 20.0, 24.0, 21.0],  # IoU exactly 0.5 with gt 2
+        [10.0, 10.0, 12.0, 12.0],  # a miss
+        [1.9, 0.0, 5.9, 4.0],      # gt 1
+    ])
+    scores = np.array([0.6, 0.9, 0.5, 0.95, 0.3])
+    return boxes, scores, gt
+
+
+def match_random(seed, D, G):
+    rng = np.random.default_rng(seed)
+    gt = random_boxes(seed, G, special=False)
+    pick = rng.integers(0, G, D)
+    boxes = gt[pick] + rng.normal(0, 0.6, (D, 4))
+    boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2])
+    scores = np.round(rng.uniform(0, 1, D), 1)   # some ties
+    return boxes, scores, gt
+
+
+def pr_inputs(seed, D, num_gt, *, ties=False):
+    rng = np.random.default_rng(seed)
+    scores = rng.uniform(0, 1, D)
+    if ties:
+        scores = np.round(scores * 3) / 3
+    is_tp = np.zeros(D, dtype=bool)
+    is_tp[rng.permutation(D)[:min(num_gt, D) * 2 // 3]] = True
+    return scores, is_tp, int(num_gt)
+
+
+def pr_curve(hits, num_gt):
+    """Precision and recall by hand from a list of hits in score order."""
+    hits = np.asarray(hits, dtype=float)
+    tp = np.cumsum(hits)
+    precision = tp / np.arange(1, len(hits) + 1)
+    recall = tp / num_gt
+    return precision, recall
+
+
+def scenes(seed, num_images, num_classes, *, missing_class=None, noise=0.15):
+    """Detections and ground truths of a few images: (list of (boxes, scores, labels), list of
+    (boxes, labels)); detections are jittered ground truths, duplicates and false alarms."""
+    rng = np.random.default_rng(seed)
+    detections, ground_truths = [], []
+    for _ in range(num_images):
+        G = int(rng.integers(1, 5))
+        gt = random_boxes(int(rng.integers(1 << 30)), G, special=False)
+        labels = rng.integers(0, num_classes, G)
+        if missing_class is not None:
+            labels[labels == missing_class] = (missing_class + 1) % num_classes
+        ground_truths.append((gt, labels.astype(np.int64)))
+        pick = rng.integers(0, G, G + 2)
+        boxes = gt[pick] + rng.normal(0, noise * 4, (G + 2, 4))
+        extra = random_boxes(int(rng.integers(1 << 30)), 2, special=False)
+        boxes = np.concatenate([boxes, extra])
+        boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + 0.1)
+        det_labels = np.concatenate([labels[pick], rng.integers(0, num_classes, 2)])
+        flip = rng.uniform(size=len(det_labels)) < 0.15
+        det_labels[flip] = rng.integers(0, num_classes, int(flip.sum()))
+        scores = np.round(rng.uniform(0.05, 1, len(det_labels)), 2)
+        detections.append((boxes, scores, det_labels.astype(np.int64)))
+    return detections, ground_truths
+
+
+def other_class_scene():
+    """Two images; a confident detection of class 1 lies exactly on an object of class 0."""
+    gt = np.array([[0.0, 0.0, 4.0, 4.0], [10.0, 10.0, 14.0, 14.0]])
+    detections = [(np.array([[0.0, 0.0, 4.0, 4.0], [10.0, 10.0, 14.0, 14.0],
+                             [0.2, 0.0, 4.0, 4.0]]),
+                   np.array([0.9, 0.8, 0.7]), np.array([1, 1, 0])),
+                  (np.array([[1.0, 1.0, 3.0, 3.0]]), np.array([0.6]), np.array([0]))]
+    ground_truths = [(gt, np.array([0, 1])), (np.array([[1.0, 1.0, 3.0, 3.5]]), np.array([0]))]
+    return detections, ground_truths
+
+
+def _nan_to_sentinel(value):
+    """NaN -> -1 (AP is never negative), so that a NaN in the wrong place is a wrong value."""
+    if isinstance(value, tuple):
+        return tuple(_nan_to_sentinel(v) for v in value)
+    if isinstance(value, list):
+        return [_nan_to_sentinel(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return -1.0
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return np.where(np.isnan(value), -1.0, value)
+    return value
+
+
+# ---------------------------------------------------------------- cases
+
+def convert_cases(t):
+    cases = []
+    pairs = [("xyxy", "xywh"), ("xywh", "xyxy"), ("xyxy", "cxcywh"), ("cxcywh", "xyxy"),
+             ("xywh", "cxcywh"), ("cxcywh", "xywh"), ("xyxy", "xyxy")]
+    for i, (src, dst) in enumerate(pairs):
+        cases.append(Case(f"{src} -> {dst}, K=6", (box_formats(10 + i, 6, src),),
+                          {"src": src, "dst": dst}))
+    cases.append(Case("K=1, cxcywh -> xyxy", (np.array([[2.0, 3.0, 1.0, 4.0]]),),
+                      {"src": "cxcywh", "dst": "xyxy"}))
+    cases.append(Case("K=0", (np.zeros((0, 4)),), {"src": "xyxy", "dst": "cxcywh"}))
+    return cases + t.hidden("detection", "convert_cases", Case, box_formats)
+
+
+def iou_cases(t):
+    cases = [
+        Case("M=7 with identical, nested, touching and zero-area boxes, N=5",
+             (random_boxes(1, 7), random_boxes(2, 5, special=False))),
+        Case("the same 8 boxes on both sides", (random_boxes(3, 8), random_boxes(3, 8))),
+        Case("two zero-area boxes at one point (empty union)",
+             (np.array([[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 2.0, 2.0]]),
+              np.array([[1.0, 1.0, 1.0, 1.0], [5.0, 5.0, 5.0, 7.0]]))),
+        Case("M=1, N=0", (random_boxes(4, 1), np.zeros((0, 4)))),
+        Case("IoU exactly 0.5 and 1/3", (at_threshold()[0], at_threshold()[0])),
+    ]
+    return cases + t.hidden("detection", "iou_cases", Case, random_boxes)
+
+
+def nms_cases(t):
+    boxes, scores = at_threshold()
+    cases = [
+        Case("crowded scene, K=12, threshold 0.5", crowd(1, 12), {"iou_threshold": 0.5}),
+        Case("crowded scene, K=15, threshold 0.3", crowd(2, 15, clusters=2),
+             {"iou_threshold": 0.3}),
+        Case("IoUs exactly at the threshold 0.5", (boxes, scores), {"iou_threshold": 0.5}),
+        Case("equal scores, identical boxes", (random_boxes(5, 7), np.full(7, 0.5)),
+             {"iou_threshold": 0.4}),
+        Case("K=1", (random_boxes(6, 1), np.array([0.3])), {}),
+        Case("K=0", (np.zeros((0, 4)), np.zeros(0)), {}),
+        Case("threshold 0 (any overlap suppresses)", crowd(3, 10), {"iou_threshold": 0.0}),
+    ]
+    return cases + t.hidden("detection", "nms_cases", Case, crowd)
+
+
+def batched_cases(t):
+    cases = []
+    for i, (K, C, thr) in enumerate([(14, 2, 0.5), (16, 3, 0.3), (9, 1, 0.5)]):
+        boxes, scores = crowd(20 + i, K, clusters=2)
+        labels = np.random.default_rng(30 + i).integers(0, C, K)
+        cases.append(Case(f"K={K}, {C} labels, threshold {thr}", (boxes, scores, labels),
+                          {"iou_threshold": thr}))
+    boxes, scores = at_threshold()
+    cases.append(Case("IoUs exactly at the threshold, two labels",
+                      (boxes, scores, np.array([0, 0, 1, 1, 1])), {"iou_threshold": 0.5}))
+    cases.append(Case("K=0", (np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)), {}))
+    return cases + t.hidden("detection", "batched_cases", Case, crowd)
+
+
+def encode_cases(t):
+    boxes, labels = same_cell_objects()
+    cases = [
+        Case("K=6, S=4, C=3, B=2", yolo_objects(1, 6, 3), {"grid_size": 4, "num_classes": 3,
+                                                           "boxes_per_cell": 2}),
+        Case("three objects in one cell, two slots (one dropped)", (boxes, labels),
+             {"grid_size": 4, "num_classes": 3, "boxes_per_cell": 2}),
+        Case("centres at 1.0, on the left edge and on a cell boundary, S=6, C=2",
+             yolo_objects(2, 5, 2, corner=True), {"grid_size": 6, "num_classes": 2,
+                                                  "boxes_per_cell": 1}),
+        Case("K=0, S=3", (np.zeros((0, 4)), np.zeros(0, dtype=np.int64)),
+             {"grid_size": 3, "num_classes": 2}),
+        Case("S=7, C=5, B=1, K=12", yolo_objects(3, 12, 5), {"grid_size": 7, "num_classes": 5}),
+    ]
+    return cases + t.hidden("detection", "encode_cases", Case, yolo_objects)
+
+
+def decode_cases(t):
+    cases = [
+        Case("scores exactly at the threshold 0.5", (exact_scores_prediction(),), {}),
+        Case("S=3, B=2, C=3, threshold 0.3", (yolo_prediction(1, 1, 3, 2, 3)[0],),
+             {"conf_threshold": 0.3}),
+        Case("S=4, B=1, C=1, threshold 0.6", (yolo_prediction(2, 1, 4, 1, 1)[0],),
+             {"conf_threshold": 0.6}),
+        Case("threshold 1.0 (nothing kept)", (yolo_prediction(3, 1, 2, 2, 2)[0],),
+             {"conf_threshold": 1.0}),
+    ]
+    return cases + t.hidden("detection", "decode_cases", Case, yolo_prediction)
+
+
+def loss_cases(t):
+    cases = [
+        Case("N=2, S=3, B=2, C=3, 4 objects each", yolo_batch(1, 2, 3, 2, 3, 4), {}),
+        Case("N=1, S=4, B=1, C=2, lambda_coord=2, lambda_noobj=0.25",
+             yolo_batch(2, 1, 4, 1, 2, 5), {"lambda_coord": 2.0, "lambda_noobj": 0.25}),
+        Case("N=3, S=2, B=2, C=1, 3 objects each (cells with two)", yolo_batch(3, 3, 2, 2, 1, 3),
+             {}),
+    ]
+    return cases + t.hidden("detection", "loss_cases", Case, yolo_batch)
+
+
+def match_cases(t):
+    boxes, scores, gt = duplicate_scene()
+    cases = [
+        Case("a duplicate, a next-best ground truth, IoU exactly 0.5, a miss",
+             (boxes, scores, gt), {"iou_threshold": 0.5}),
+        Case("D=12, G=4, equal scores", match_random(1, 12, 4), {"iou_threshold": 0.5}),
+        Case("D=10, G=6, threshold 0.75", match_random(2, 10, 6), {"iou_threshold": 0.75}),
+        Case("no ground truth", (boxes, scores, np.zeros((0, 4))), {}),
+        Case("no detection", (np.zeros((0, 4)), np.zeros(0), gt), {}),
+    ]
+    return cases + t.hidden("detection", "match_cases", Case, match_random)
+
+
+def pr_cases(t):
+    cases = [
+        Case("D=10, num_gt=8", pr_inputs(1, 10, 8)),
+        Case("D=12, num_gt=6, equal scores", pr_inputs(2, 12, 6, ties=True)),
+        Case("D=1, num_gt=3", (np.array([0.4]), np.array([True]), 3)),
+        Case("num_gt=0", (np.array([0.2, 0.9]), np.array([False, False]), 0)),
+        Case("D=0", (np.zeros(0), np.zeros(0, dtype=bool), 2)),
+    ]
+    return cases + t.hidden("detection", "pr_cases", Case, pr_inputs)
+
+
+def ap_cases(t):
+    # precision and recall by hand from hit sequences; num_gt=10 puts recalls exactly on
+    # multiples of 0.1
+    a = pr_curve([1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1], 10)
+    b = pr_curve([0, 1, 1, 0, 1, 1, 1, 0, 1, 1], 10)
+    c = pr_curve([1, 1, 0, 0, 0, 1], 4)
+    cases = []
+    for method in ("all", "11point"):
+        cases += [
+            Case(f"{method}: 12 detections, 6 of 10 found", a, {"method": method}),
+            Case(f"{method}: 10 detections, 7 of 10 found", b, {"method": method}),
+            Case(f"{method}: every object found (recall 1)", c, {"method": method}),
+            Case(f"{method}: no detection", (np.zeros(0), np.zeros(0)), {"method": method}),
+        ]
+    return cases + t.hidden("detection", "ap_cases", Case, pr_curve)
+
+
+def map_cases(t):
+    cases = [
+        Case("5 images, 3 classes", scenes(1, 5, 3), {"num_classes": 3}),
+        Case("4 images, 4 classes, class 2 without ground truth",
+             scenes(2, 4, 4, missing_class=2), {"num_classes": 4}),
+        Case("6 images, 2 classes, threshold 0.7, 11-point", scenes(3, 6, 2),
+             {"num_classes": 2, "iou_threshold": 0.7, "method": "11point"}),
+        Case("1 image, 1 class", scenes(4, 1, 1), {"num_classes": 1}),
+        Case("a detection of class 1 on an object of class 0", other_class_scene(),
+             {"num_classes": 2}),
+    ]
+    return cases + t.hidden("detection", "map_cases", Case, scenes)
+
+
+def coco_cases(t):
+    cases = [
+        Case("5 images, 3 classes", scenes(11, 5, 3, noise=0.05), {"num_classes": 3}),
+        Case("4 images, 2 classes, 11-point", scenes(12, 4, 2, noise=0.05),
+             {"num_classes": 2, "method": "11point"}),
+    ]
+    return cases + t.hidden("detection", "coco_cases", Case, scenes)
+
+
+def _run(t, target, cases, names=None, argnames=None, *, nan=False):
+    for case in cases:
+        if not nan:
+            t.check(target, *case.args, label=case.label, names=names, argnames=argnames,
+                    **case.kwargs)
+            continue
+        got, modified = t.student.call_full(target, *case.args, **case.kwargs)
+        t.no_input_modified(target, modified, argnames, case.label)
+        expected = t.ref.run(target, *case.args, **case.kwargs)
+        t.compare(target, _nan_to_sentinel(got), _nan_to_sentinel(expected), names=names,
+                  label=case.label,
+                  mistakes=lambda case=case: [
+                      (d, _nan_to_sentinel(v))
+                      for d, v in t.ref.mistakes(target, target, *case.args, **case.kwargs)])
+
+
+# ---------------------------------------------------------------- tests
+
+@SPEC.test("box_convert", points=1)
+def box_convert(t):
+    """Conversions between xyxy, xywh and cxcywh."""
+    _run(t, "detection.box_convert", convert_cases(t), argnames=("boxes",))
+
+
+@SPEC.test("box_area", points=1)
+def box_area(t):
+    """Areas of xyxy boxes, zero-area boxes included."""
+    cases = [Case("K=7 with a zero-area box", (random_boxes(1, 7),)),
+             Case("K=1", (np.array([[1.5, -2.0, 4.0, 3.5]]),)),
+             Case("K=0", (np.zeros((0, 4)),))]
+    _run(t, "detection.box_area", cases + t.hidden("detection", "area_cases", Case, random_boxes),
+         argnames=("boxes",))
+
+
+@SPEC.test("box_iou", points=2)
+def box_iou(t):
+    """IoU of every pair; identical, nested, touching, disjoint and zero-area boxes."""
+    _run(t, "detection.box_iou", iou_cases(t), argnames=("boxes1", "boxes2"))
+
+
+@SPEC.test("nms", points=2)
+def nms(t):
+    """Greedy NMS: decreasing score, ties by index, suppression at IoU > threshold."""
+    _run(t, "detection.nms", nms_cases(t), names=("keep",), argnames=("boxes", "scores"))
+
+
+@SPEC.test("batched_nms", points=1)
+def batched_nms(t):
+    """NMS within each label, results merged in decreasing score."""
+    _run(t, "detection.batched_nms", batched_cases(t), names=("keep",),
+         argnames=("boxes", "scores", "labels"))
+
+
+@SPEC.test("yolo_encode", points=2)
+def yolo_encode(t):
+    """The (S, S, B, 5 + C) target: cell of the centre, offsets in the cell, slots in order."""
+    _run(t, "detection.yolo_encode", encode_cases(t), names=("target", "dropped"),
+         argnames=("boxes", "labels"))
+
+
+@SPEC.test("yolo_decode", points=2)
+def yolo_decode(t):
+    """Boxes, scores and labels of a YOLO output above a confidence threshold."""
+    _run(t, "detection.yolo_decode", decode_cases(t), names=("boxes", "scores", "labels"),
+         argnames=("pred",))
+
+
+@SPEC.test("yolo_loss", points=3)
+def yolo_loss(t):
+    """The simplified YOLO v1 loss and its gradient."""
+    _run(t, "detection.yolo_loss", loss_cases(t), names=("loss", "dpred"),
+         argnames=("pred", "target"))
+
+
+@SPEC.test("match_detections", points=2)
+def match_detections(t):
+    """VOC matching: decreasing score, best ground truth, each matched once, IoU >= threshold."""
+    _run(t, "detection.match_detections", match_cases(t), names=("is_tp",),
+         argnames=("boxes", "scores", "gt_boxes"))
+
+
+@SPEC.test("precision_recall", points=1)
+def precision_recall(t):
+    """Cumulative precision and recall in decreasing score (stable)."""
+    _run(t, "detection.precision_recall", pr_cases(t), names=("precision", "recall"),
+         argnames=("scores", "is_tp"))
+
+
+@SPEC.test("average_precision", points=2)
+def average_precision(t):
+    """AP with the precision envelope ("all") and the VOC 2007 11-point AP."""
+    _run(t, "detection.average_precision", ap_cases(t), names=("ap",),
+         argnames=("precision", "recall"))
+
+
+@SPEC.test("mean_average_precision", points=2)
+def mean_average_precision(t):
+    """Per-class AP over pooled detections, NaN for classes without ground truth, and the mean."""
+    _run(t, "detection.mean_average_precision", map_cases(t), names=("mAP", "ap_per_class"),
+         argnames=("detections", "ground_truths"), nan=True)
+
+
+@SPEC.test("coco_map", points=1)
+def coco_map(t):
+    """mAP averaged over the IoU thresholds 0.50, 0.55, ..., 0.95."""
+    _run(t, "detection.coco_map", coco_cases(t), names=("mAP",),
+         argnames=("detections", "ground_truths"), nan=True)

@@ -1,0 +1,205 @@
+"""Tests of unit 08, ``detectors`` (PyTorch modules graded by contract, through torch handles).
+
+The architecture is the student's choice, so nothing is compared with the reference's numbers.
+Each module is built with several arguments, loaded with parameters the judge draws (fan-in
+scaled, in float64, batch norm statistics named by their buffer names), and run on inputs of
+several sizes and batch sizes in eval and train mode: the output's shape, dtype (float64 stays
+float64) and ranges (sigmoids in [0, 1], class probabilities summing to 1) are checked, and a
+random upstream gradient must reach every parameter. In the instructor's grading (live reference,
+not a public check) TinyYOLO also takes a few Adam steps, driven by the judge with the
+reference's ``yolo_loss``, on a fixed batch: the loss must fall.
+"""
+
+import numpy as np
+
+from ..compare import Failed, describe
+from ..spec import Spec
+from ..torch_handles import StudentModule
+
+SPEC = Spec("detectors")
+
+
+def _call_text(name, args, kwargs):
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _values(params, buffers, seed):
+    """Parameters (fan-in scaled normals; 1-D ones small) and buffers by name (float64)."""
+    rng = np.random.default_rng(seed)
+    values = []
+    for _, shape in params:
+        if len(shape) >= 2:
+            fan_in = int(np.prod(shape[1:]))
+            values.append(rng.standard_normal(shape) * np.sqrt(2.0 / max(fan_in, 1)))
+        else:
+            values.append(0.1 * rng.standard_normal(shape))
+    bufs = [rng.uniform(0.5, 1.5, shape) if name.endswith("running_var")
+            else 0.1 * rng.standard_normal(shape) for name, shape in buffers]
+    return values, bufs
+
+
+def _build(t, name, args, kwargs, seed):
+    student = StudentModule.build(t.student, f"detectors.{name}", *args, **kwargs)
+    params = student.parameters()
+    if not params:
+        raise Failed(f"{_call_text(name, args, kwargs)} has no parameters",
+                     hint="register the layers as attributes (or in an nn.Sequential) in "
+                          "__init__")
+    values, bufs = _values(params, student.buffers(), seed)
+    student.load(values, bufs, "float64")
+    return student, params, values, bufs
+
+
+def _array(where, value, shape):
+    if not isinstance(value, np.ndarray):
+        raise Failed(f"{where}: the output should be a tensor of shape {shape}, got "
+                     f"{describe(value)}")
+    if value.shape != tuple(shape):
+        raise Failed(f"{where}: the output has shape {value.shape}, expected {tuple(shape)}",
+                     hint=_shape_hint(value.shape, shape))
+    if value.dtype != np.float64:
+        raise Failed(f"{where}: the output has dtype {value.dtype} for a float64 model and "
+                     "input; create no tensor with a fixed dtype in forward (use x.new_* or "
+                     "the dtype of x)")
+    if not np.isfinite(value).all():
+        raise Failed(f"{where}: the output contains NaN or inf")
+    return value
+
+
+def _shape_hint(got, expected):
+    if len(got) == 4 and len(expected) == 5:
+        return "reshape the head's output to (N, S, S, B, 5 + C): B slots per cell"
+    if len(got) == len(expected) == 5 and got[1:3] != tuple(expected[1:3]):
+        return ("end the backbone with nn.AdaptiveAvgPool2d(grid_size), so that every input "
+                "size gives an S x S grid")
+    return None
+
+
+def _check_range(where, what, value, low=0.0, high=1.0):
+    if value.size and (value.min() < low - 1e-12 or value.max() > high + 1e-12):
+        raise Failed(f"{where}: {what} should lie in [{low:g}, {high:g}], found values from "
+                     f"{value.min():.4g} to {value.max():.4g}",
+                     hint=f"pass {what} through a sigmoid")
+
+
+def _check_gradients(where, grads, params):
+    if not isinstance(grads, list) or len(grads) != len(params) + 1:
+        raise Failed(f"{where}: the gradients could not be computed")
+    for (name, _), g in zip(params, grads[1:]):
+        if g is None or not np.any(g):
+            raise Failed(f"{where}: no gradient reaches the parameter {name!r}: it is not used "
+                         "in forward (or its result is thrown away)",
+                         hint="every layer you create must be applied in forward")
+        if not np.isfinite(g).all():
+            raise Failed(f"{where}: the gradient of {name!r} contains NaN or inf")
+
+
+YOLO_CONFIGS = [
+    ((3,), {}, [(1, 3, 32, 32), (2, 3, 48, 40)]),
+    ((2,), {"grid_size": 3, "boxes_per_cell": 1, "in_channels": 1}, [(3, 1, 33, 37)]),
+    ((4,), {"grid_size": 5, "boxes_per_cell": 3}, [(2, 3, 64, 50)]),
+]
+
+
+@SPEC.test("TinyYOLO", points=3)
+def tiny_yolo(t):
+    """Output (N, S, S, B, 5 + C) for several sizes: sigmoids in [0, 1], probabilities summing
+    to 1, float64, gradients to every parameter; a few steps lower yolo_loss."""
+    for k, (args, kwargs, shapes) in enumerate(YOLO_CONFIGS):
+        student, params, _, _ = _build(t, "TinyYOLO", args, kwargs, seed=10 + k)
+        C, S, B = args[0], kwargs.get("grid_size", 4), kwargs.get("boxes_per_cell", 2)
+        rng = np.random.default_rng(20 + k)
+        for shape in shapes:
+            x = rng.uniform(0, 1, shape)
+            for train in (False, True):
+                where = (f"{_call_text('TinyYOLO', args, kwargs)} on input {shape}, "
+                         f"{'train' if train else 'eval'} mode")
+                out = _array(where, student.forward(x, train), (shape[0], S, S, B, 5 + C))
+                _check_range(where, "x, y, w, h and the objectness (entries 0 to 4)",
+                             out[..., :5])
+                probs = out[..., 5:]
+                sums = probs.sum(-1)
+                if probs.min() < 0 or not np.allclose(sums, 1.0, rtol=0, atol=1e-9):
+                    raise Failed(f"{where}: the class probabilities (entries 5 onwards) should "
+                                 "be non-negative and sum to 1 in every slot; sums range from "
+                                 f"{sums.min():.4g} to {sums.max():.4g}",
+                                 hint="apply a softmax over the last C entries of each slot "
+                                      "(dim=-1), not over the whole output")
+            dout = rng.standard_normal((shape[0], S, S, B, 5 + C))
+            _check_gradients(f"TinyYOLO on input {shape}", student.backward(x, dout, True),
+                             params)
+    if not t.public_only and getattr(t.ref, "recorded", True) is None:
+        _training_lowers_loss(t)
+
+
+def _training_lowers_loss(t, steps=12, lr=0.01):
+    """Adam steps driven by the judge with the reference yolo_loss: the loss must fall."""
+    detection = t.ref.cw.detection
+    args, kwargs = (2,), {"grid_size": 2, "boxes_per_cell": 1}
+    student, params, values, bufs = _build(t, "TinyYOLO", args, kwargs, seed=31)
+    rng = np.random.default_rng(32)
+    x = rng.uniform(0, 1, (4, 3, 32, 32))
+    targets = []
+    for _ in range(4):
+        boxes = np.concatenate([rng.uniform(0.1, 0.9, (2, 2)), rng.uniform(0.1, 0.5, (2, 2))],
+                               axis=1)
+        targets.append(detection.yolo_encode(boxes, rng.integers(0, 2, 2), grid_size=2,
+                                             num_classes=2, boxes_per_cell=1)[0])
+    target = np.stack(targets)
+    m = [np.zeros_like(v) for v in values]
+    v2 = [np.zeros_like(v) for v in values]
+    losses = []
+    for step in range(1, steps + 1):
+        out = _array("TinyYOLO during training", student.forward(x, True), target.shape)
+        pred = out.copy()
+        pred[..., 2:4] = np.maximum(pred[..., 2:4], 1e-9)
+        loss, dpred = detection.yolo_loss(pred, target)
+        losses.append(loss)
+        grads = student.backward(x, dpred, True)
+        _check_gradients("TinyYOLO during training", grads, params)
+        for i, g in enumerate(grads[1:]):
+            m[i] = 0.9 * m[i] + 0.1 * g
+            v2[i] = 0.999 * v2[i] + 0.001 * g * g
+            values[i] = values[i] - lr * (m[i] / (1 - 0.9 ** step)) / (
+                np.sqrt(v2[i] / (1 - 0.999 ** step)) + 1e-8)
+        student.load(values, bufs, "float64")
+    final = detection.yolo_loss(np.maximum(student.forward(x, True), 1e-9), target)[0]
+    if not final < 0.7 * losses[0]:
+        raise Failed(f"TinyYOLO: {steps} Adam steps (lr {lr}) on a fixed batch of 4 images took "
+                     f"yolo_loss only from {losses[0]:.4g} to {final:.4g} (a fall of 30% "
+                     "expected)",
+                     hint="the output must depend on the parameters smoothly: a sigmoid or "
+                          "softmax of the head's raw output, no detach or rounding")
+
+
+LOC_CONFIGS = [
+    ((10,), {"in_channels": 1}, [(2, 1, 32, 32), (1, 1, 40, 36)]),
+    ((3,), {}, [(4, 3, 48, 48)]),
+]
+
+
+@SPEC.test("LocalizationNet", points=2)
+def localization_net(t):
+    """(class_logits (N, C), box (N, 4)) for several sizes: box in [0, 1], float64, gradients
+    of both heads reach every parameter."""
+    for k, (args, kwargs, shapes) in enumerate(LOC_CONFIGS):
+        student, params, _, _ = _build(t, "LocalizationNet", args, kwargs, seed=40 + k)
+        C = args[0]
+        rng = np.random.default_rng(50 + k)
+        for shape in shapes:
+            x = rng.uniform(0, 1, shape)
+            for train in (False, True):
+                where = (f"{_call_text('LocalizationNet', args, kwargs)} on input {shape}, "
+                         f"{'train' if train else 'eval'} mode")
+                out = student.forward(x, train)
+                if not isinstance(out, (list, tuple)) or len(out) != 2:
+                    raise Failed(f"{where}: forward should return (class_logits, box), got "
+                                 f"{describe(out)}",
+                                 hint="return a tuple of two tensors: class_logits, box")
+                _array(where + ", class_logits", out[0], (shape[0], C))
+                box = _array(where + ", box", out[1], (shape[0], 4))
+                _check_range(where, "the box (cx, cy, w, h relative to the image)", box)
+            douts = [rng.standard_normal((shape[0], C)), rng.standard_normal((shape[0], 4))]
+            grads = student.backward(x, douts, True)
+            _check_gradients(f"LocalizationNet on input {shape}", grads, params)
