@@ -233,3 +233,131 @@ OPS = {
     "attribute_types": attribute_types, "load": load, "load_seeded": load_seeded,
     "forward": forward, "meta_forward": meta_forward, "backward": backward, "freeze": freeze,
 }
+
+
+# -- functions and methods on tensors (unit 10) --------------------------------------------------
+
+def _to_tensor(value):
+    return torch.from_numpy(value.copy()) if isinstance(value, np.ndarray) else value
+
+
+def _plain_output(value):
+    """A returned value as plain data: a tensor as its array (a 0-d tensor as a float: the
+    wire sends arrays of at least one dimension), a number as itself."""
+    if isinstance(value, torch.Tensor):
+        return float(_array(value)) if value.dim() == 0 and value.is_floating_point() \
+            else _array(value)
+    if isinstance(value, (bool, int, float)):
+        return value
+    return None
+
+
+def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generators=None,
+                param_grads=False, lookup=_lookup):
+    """Call ``coursework.<target>`` (a name) or the method ``method`` of a module (``target``
+    an object) with the arrays among ``args``/``kwargs`` as tensors (those at positions
+    ``grad_args`` requiring gradients) and ``generators`` ({keyword: seed}) as seeded
+    ``torch.Generator``s. Returns a dict: ``outputs`` (the result's items as arrays or numbers;
+    one item unless it is a tuple or list), ``kinds`` (their type names), ``tuple`` (whether
+    it was one), ``grads`` (of sum(output_k * douts[k]) over the tensor outputs, for each
+    grad_args input, then each of the module's parameters when ``param_grads``; None where
+    no gradient flows) and ``modified`` (positions of tensor arguments changed in place)."""
+    if isinstance(target, str):
+        func = lookup(target)
+        params = []
+    else:
+        module = _module(target)
+        func = getattr(module, method or "forward")
+        params = list(module.parameters()) if param_grads else []
+        for p in params:
+            p.requires_grad_(True)
+            p.grad = None
+    args = [_to_tensor(a) for a in args]
+    kwargs = {k: _to_tensor(v) for k, v in kwargs.items()}
+    for name, seed in (generators or {}).items():
+        kwargs[name] = torch.Generator().manual_seed(int(seed))
+    for i in grad_args:
+        args[i].requires_grad_(True)
+    saved = [(i, a.detach().clone()) for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
+    result = func(*args, **kwargs)
+    is_tuple = isinstance(result, (tuple, list))
+    items = list(result) if is_tuple else [result]
+    out = {"outputs": [_plain_output(v) for v in items],
+           "kinds": [type(v).__name__ for v in items], "tuple": bool(is_tuple), "grads": None,
+           "shapes": [list(v.shape) if isinstance(v, torch.Tensor) else None for v in items],
+           "modified": [i for i, before in saved
+                        if args[i].shape != before.shape
+                        or not torch.equal(args[i].detach(), before)]}
+    if douts is not None:
+        pairs = [(v, torch.from_numpy(np.array(d)).to(v.dtype)) for v, d in zip(items, douts)
+                 if isinstance(v, torch.Tensor) and v.requires_grad and d is not None
+                 and tuple(v.shape) == np.shape(d)]
+        wrt = [args[i] for i in grad_args] + params
+        if pairs and wrt:
+            grads = torch.autograd.grad([v for v, _ in pairs], wrt, [d for _, d in pairs],
+                                        allow_unused=True)
+        else:
+            grads = [None] * len(wrt)
+        out["grads"] = [None if g is None else _array(g, "a gradient") for g in grads]
+    return out
+
+
+def gan_probe(data_dim, noise_dim, hidden):
+    """The small D and G that ``gan_step`` is graded on (built here, in float64, so that a
+    broken Discriminator or Generator costs gan_step nothing)."""
+    nn = torch.nn
+    D = nn.Sequential(nn.Linear(data_dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+    G = nn.Sequential(nn.Linear(noise_dim, hidden), nn.ReLU(), nn.Linear(hidden, data_dim),
+                      nn.Tanh())
+    return D.double(), G.double()
+
+
+class RecordingSGD(torch.optim.SGD):
+    """Plain SGD that notes, at every ``step()`` before updating: which optimizer stepped, the
+    gradients of its own parameters, and the parameters of both networks."""
+
+    def __init__(self, params, lr, name, log, networks):
+        super().__init__(params, lr=lr)
+        self.name, self.log, self.networks = name, log, networks
+
+    def step(self, closure=None):
+        own = [p for group in self.param_groups for p in group["params"]]
+        entry = {"optimizer": self.name,
+                 "grads": [None if p.grad is None else _array(p.grad, "a gradient") for p in own]}
+        for key, net in self.networks.items():
+            entry[key] = [_array(p) for p in net.parameters()]
+        self.log.append(entry)
+        return super().step(closure)
+
+
+def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
+             target="generative.gan_step", lookup=_lookup):
+    """``gan_step`` on ``gan_probe`` networks loaded with these parameters, with recording SGD
+    optimizers (learning rate ``lr``) and every parameter's ``.grad`` set to ``stale`` first (a
+    step that forgets ``zero_grad`` shows). Returns {"result": its return value (plain),
+    "steps": the optimizers' records, "D", "G": the parameters afterwards}."""
+    real = np.asarray(real)
+    hidden = np.shape(params_d[0])[0]
+    D, G = gan_probe(real.shape[1], int(noise_dim), hidden)
+    with torch.no_grad():
+        for p, v in zip(list(D.parameters()) + list(G.parameters()),
+                        list(params_d) + list(params_g)):
+            p.copy_(torch.from_numpy(np.array(v)))
+    for p in list(D.parameters()) + list(G.parameters()):
+        p.grad = torch.full_like(p, float(stale))
+    log = []
+    networks = {"D": D, "G": G}
+    d_opt = RecordingSGD(D.parameters(), lr, "D", log, networks)
+    g_opt = RecordingSGD(G.parameters(), lr, "G", log, networks)
+    result = lookup(target)(D, G, d_opt, g_opt, torch.from_numpy(real.copy()),
+                            noise_dim=int(noise_dim),
+                            generator=torch.Generator().manual_seed(int(seed)), loss=loss)
+    if isinstance(result, (tuple, list)):
+        result = [_plain_output(v) for v in result]
+    else:
+        result = _plain_output(result)
+    return {"result": result, "steps": log, "D": [_array(p) for p in D.parameters()],
+            "G": [_array(p) for p in G.parameters()]}
+
+
+OPS.update({"tensor_call": tensor_call, "gan_step": gan_step})

@@ -36,6 +36,8 @@ UNITS = {
     "08_detection": Unit("Object detection: IoU, NMS, YOLO and mAP", ["detection", "detectors"],
                          packages=("numpy", "torch")),
     "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
+    "10_generative": Unit("Autoencoders, VAEs and GANs in PyTorch", ["generative"],
+                          packages=("numpy", "torch")),
 }
 
 

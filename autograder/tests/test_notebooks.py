@@ -16,7 +16,8 @@ from autograder.units import UNITS
 nbformat = pytest.importorskip("nbformat")
 
 NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers",
-             "04_normalization_regularization", "05_optimizers", "07_segmentation", "09_rnn"]
+             "04_normalization_regularization", "05_optimizers", "06_cnn_architectures",
+             "07_segmentation", "08_detection", "09_rnn", "10_autoencoders_gans"]
 
 
 def cells(stem):

@@ -1,0 +1,459 @@
+"""Known mistakes of unit 10, ``generative``: wrong variants with the signature of the function
+(or the constructor of the module) they imitate.
+
+A failing student answer that matches one gets its description as hint; each is tested to be
+recognised (tests/test_hints.py).
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..oracle import load_reference
+
+G_ = load_reference().generative
+
+
+def _unstable_log_sigmoid(s):
+    return torch.log(torch.sigmoid(s))
+
+
+def _unstable_log_one_minus_sigmoid(s):
+    return torch.log(1 - torch.sigmoid(s))
+
+
+# -- discriminator_loss --------------------------------------------------------------------------
+
+def d_labels_swapped(logits_real, logits_fake):
+    return F.softplus(logits_real).mean() + F.softplus(-logits_fake).mean()
+
+
+def d_sums(logits_real, logits_fake):
+    return F.softplus(-logits_real).sum() + F.softplus(logits_fake).sum()
+
+
+def d_unstable(logits_real, logits_fake):
+    return (-_unstable_log_sigmoid(logits_real).mean()
+            - _unstable_log_one_minus_sigmoid(logits_fake).mean())
+
+
+def d_averaged(logits_real, logits_fake):
+    return 0.5 * (F.softplus(-logits_real).mean() + F.softplus(logits_fake).mean())
+
+
+def d_one_mean(logits_real, logits_fake):
+    return torch.cat([F.softplus(-logits_real).reshape(-1),
+                      F.softplus(logits_fake).reshape(-1)]).mean()
+
+
+# -- generator losses ----------------------------------------------------------------------------
+
+def g_saturating(logits_fake):
+    return -F.softplus(logits_fake).mean()
+
+
+def g_label_zero(logits_fake):
+    return F.softplus(logits_fake).mean()
+
+
+def g_sum(logits_fake):
+    return F.softplus(-logits_fake).sum()
+
+
+def g_unstable(logits_fake):
+    return -_unstable_log_sigmoid(logits_fake).mean()
+
+
+def mm_non_saturating(logits_fake):
+    return F.softplus(-logits_fake).mean()
+
+
+def mm_sign(logits_fake):
+    return F.softplus(logits_fake).mean()
+
+
+def mm_sum(logits_fake):
+    return -F.softplus(logits_fake).sum()
+
+
+def mm_unstable(logits_fake):
+    return _unstable_log_one_minus_sigmoid(logits_fake).mean()
+
+
+# -- least squares -------------------------------------------------------------------------------
+
+def lsd_swapped(scores_real, scores_fake):
+    return 0.5 * (scores_real ** 2).mean() + 0.5 * ((scores_fake - 1) ** 2).mean()
+
+
+def lsd_no_half(scores_real, scores_fake):
+    return ((scores_real - 1) ** 2).mean() + (scores_fake ** 2).mean()
+
+
+def lsd_sums(scores_real, scores_fake):
+    return 0.5 * ((scores_real - 1) ** 2).sum() + 0.5 * (scores_fake ** 2).sum()
+
+
+def lsd_sigmoid(scores_real, scores_fake):
+    return (0.5 * ((torch.sigmoid(scores_real) - 1) ** 2).mean()
+            + 0.5 * (torch.sigmoid(scores_fake) ** 2).mean())
+
+
+def lsg_target_zero(scores_fake):
+    return 0.5 * (scores_fake ** 2).mean()
+
+
+def lsg_no_half(scores_fake):
+    return ((scores_fake - 1) ** 2).mean()
+
+
+def lsg_sum(scores_fake):
+    return 0.5 * ((scores_fake - 1) ** 2).sum()
+
+
+def lsg_sigmoid(scores_fake):
+    return 0.5 * ((torch.sigmoid(scores_fake) - 1) ** 2).mean()
+
+
+# -- the VAE -------------------------------------------------------------------------------------
+
+def rep_std_exp(mu, logvar, eps):
+    return mu + torch.exp(logvar) * eps
+
+
+def rep_logvar_as_std(mu, logvar, eps):
+    return mu + logvar * eps
+
+
+def rep_inverse_std(mu, logvar, eps):
+    return mu + torch.exp(-0.5 * logvar) * eps
+
+
+def _kl(mu, logvar):
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def vae_kl_sign(logits, x, mu, logvar):
+    n = len(x)
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
+    kl = -_kl(mu, logvar) / n
+    return rec + kl, rec, kl
+
+
+def vae_feature_mean(logits, x, mu, logvar):
+    n = len(x)
+    rec = F.binary_cross_entropy_with_logits(logits, x)
+    kl = _kl(mu, logvar) / n
+    return rec + kl, rec, kl
+
+
+def vae_sums(logits, x, mu, logvar):
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+    kl = _kl(mu, logvar)
+    return rec + kl, rec, kl
+
+
+def vae_unstable(logits, x, mu, logvar):
+    n = len(x)
+    p = torch.sigmoid(logits)
+    rec = -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum() / n
+    kl = _kl(mu, logvar) / n
+    return rec + kl, rec, kl
+
+
+def vae_kl_std_as_exp_logvar(logits, x, mu, logvar):
+    """KL written with sigma = exp(logvar) (log sigma^2 = 2 logvar, sigma^2 = exp(2 logvar))."""
+    n = len(x)
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
+    kl = -0.5 * torch.sum(1 + 2 * logvar - mu.pow(2) - torch.exp(2 * logvar)) / n
+    return rec + kl, rec, kl
+
+
+# -- corrupt, sample_noise -----------------------------------------------------------------------
+
+def corrupt_clipped(x, *, noise_std, generator):
+    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    return torch.clamp(x + noise_std * noise, 0.0, 1.0)
+
+
+def corrupt_variance(x, *, noise_std, generator):
+    return x + noise_std ** 2 * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+
+
+def corrupt_float32_noise(x, *, noise_std, generator):
+    return x + noise_std * torch.randn(x.shape, generator=generator).to(x.dtype)
+
+
+def noise_unit(batch_size, dim, *, generator):
+    return torch.rand(batch_size, dim, generator=generator)
+
+
+def noise_normal(batch_size, dim, *, generator):
+    return torch.randn(batch_size, dim, generator=generator)
+
+
+def noise_half(batch_size, dim, *, generator):
+    return torch.rand(batch_size, dim, generator=generator) - 0.5
+
+
+# -- modules -------------------------------------------------------------------------------------
+
+class AutoencoderLatentReLU(G_.Autoencoder):
+    def __init__(self, input_dim, latent_dim, *, hidden_dims=(128,)):
+        super().__init__(input_dim, latent_dim, hidden_dims=hidden_dims)
+        self.encoder.append(nn.ReLU())
+
+
+class AutoencoderSigmoidOutput(G_.Autoencoder):
+    def __init__(self, input_dim, latent_dim, *, hidden_dims=(128,)):
+        super().__init__(input_dim, latent_dim, hidden_dims=hidden_dims)
+        self.decoder.append(nn.Sigmoid())
+
+
+class AutoencoderSameOrder(G_.Autoencoder):
+    """The decoder's hidden sizes not reversed."""
+
+    def __init__(self, input_dim, latent_dim, *, hidden_dims=(128,)):
+        super().__init__(input_dim, latent_dim, hidden_dims=hidden_dims)
+        other = G_.Autoencoder(input_dim, latent_dim, hidden_dims=tuple(reversed(hidden_dims)))
+        self.decoder = other.decoder
+
+
+class VAELogvarFirst(G_.VAE):
+    def __init__(self, input_dim, latent_dim, *, hidden_dim=256):
+        super().__init__(input_dim, latent_dim, hidden_dim=hidden_dim)
+
+    def encode(self, x):
+        h = self.encoder(x)
+        return self.fc_logvar(h), self.fc_mu(h)
+
+
+class VAEDecodesMu(G_.VAE):
+    """The decoder fed mu instead of the sampled code."""
+
+    def forward(self, x, eps):
+        mu, logvar = self.encode(x)
+        return self.decode(mu), mu, logvar
+
+
+class DiscriminatorReLU(G_.Discriminator):
+    def __init__(self, input_dim, *, hidden_dims=(256, 256)):
+        super().__init__(input_dim, hidden_dims=hidden_dims)
+        for i, layer in enumerate(self.net):
+            if isinstance(layer, nn.LeakyReLU):
+                self.net[i] = nn.ReLU()
+
+
+class DiscriminatorSigmoid(G_.Discriminator):
+    def __init__(self, input_dim, *, hidden_dims=(256, 256)):
+        super().__init__(input_dim, hidden_dims=hidden_dims)
+        self.net.append(nn.Sigmoid())
+
+
+class DiscriminatorSlope(G_.Discriminator):
+    def __init__(self, input_dim, *, hidden_dims=(256, 256)):
+        super().__init__(input_dim, hidden_dims=hidden_dims)
+        for i, layer in enumerate(self.net):
+            if isinstance(layer, nn.LeakyReLU):
+                self.net[i] = nn.LeakyReLU()  # PyTorch's default slope 0.01
+
+
+class GeneratorNoTanh(G_.Generator):
+    def __init__(self, noise_dim, output_dim, *, hidden_dims=(256, 256)):
+        super().__init__(noise_dim, output_dim, hidden_dims=hidden_dims)
+        self.net[-1] = nn.Identity()
+
+
+class GeneratorSigmoid(G_.Generator):
+    def __init__(self, noise_dim, output_dim, *, hidden_dims=(256, 256)):
+        super().__init__(noise_dim, output_dim, hidden_dims=hidden_dims)
+        self.net[-1] = nn.Sigmoid()
+
+
+class GeneratorLeaky(G_.Generator):
+    def __init__(self, noise_dim, output_dim, *, hidden_dims=(256, 256)):
+        super().__init__(noise_dim, output_dim, hidden_dims=hidden_dims)
+        for i, layer in enumerate(self.net):
+            if isinstance(layer, nn.ReLU):
+                self.net[i] = nn.LeakyReLU(0.2)
+
+
+# -- gan_step ------------------------------------------------------------------------------------
+
+def _losses(loss):
+    if loss == "bce":
+        return G_.discriminator_loss, G_.generator_loss
+    return G_.ls_discriminator_loss, G_.ls_generator_loss
+
+
+def _noise(real, noise_dim, generator):
+    return G_.sample_noise(len(real), noise_dim, generator=generator).to(real.dtype)
+
+
+def gan_not_detached(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generator, loss="bce"):
+    """Fakes not detached, both optimizers zeroed once at the start: G's update follows the
+    discriminator's loss too."""
+    d_fn, g_fn = _losses(loss)
+    d_optimizer.zero_grad()
+    g_optimizer.zero_grad()
+    fakes = G(_noise(real, noise_dim, generator))
+    d_loss = d_fn(D(real), D(fakes))
+    d_loss.backward()
+    d_optimizer.step()
+    g_loss = g_fn(D(G(_noise(real, noise_dim, generator))))
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss.item(), g_loss.item()
+
+
+def gan_same_noise(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generator, loss="bce"):
+    d_fn, g_fn = _losses(loss)
+    z = _noise(real, noise_dim, generator)
+    d_optimizer.zero_grad()
+    d_loss = d_fn(D(real), D(G(z).detach()))
+    d_loss.backward()
+    d_optimizer.step()
+    g_optimizer.zero_grad()
+    g_loss = g_fn(D(G(z)))
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss.item(), g_loss.item()
+
+
+def gan_no_zero_grad(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generator, loss="bce"):
+    d_fn, g_fn = _losses(loss)
+    d_loss = d_fn(D(real), D(G(_noise(real, noise_dim, generator)).detach()))
+    d_loss.backward()
+    d_optimizer.step()
+    g_loss = g_fn(D(G(_noise(real, noise_dim, generator))))
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss.item(), g_loss.item()
+
+
+def gan_saturating(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generator, loss="bce"):
+    d_fn, g_fn = _losses(loss)
+    if loss == "bce":
+        g_fn = G_.minimax_generator_loss
+    d_optimizer.zero_grad()
+    d_loss = d_fn(D(real), D(G(_noise(real, noise_dim, generator)).detach()))
+    d_loss.backward()
+    d_optimizer.step()
+    g_optimizer.zero_grad()
+    g_loss = g_fn(D(G(_noise(real, noise_dim, generator))))
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss.item(), g_loss.item()
+
+
+MISTAKES = {
+    "generative.discriminator_loss": [
+        ("labels swapped: real examples must have label 1 (-log sigmoid(s_real)) and fakes "
+         "label 0 (-log(1 - sigmoid(s_fake)))", d_labels_swapped),
+        ("sums instead of means: average each term over its batch", d_sums),
+        ("log(sigmoid(s)) computed directly underflows to log(0) for large |s|: use "
+         "-log sigmoid(s) = softplus(-s) (F.softplus or F.binary_cross_entropy_with_logits)",
+         d_unstable),
+        ("the two means averaged (divided by 2): the docstring adds them", d_averaged),
+        ("one mean over real and fake examples together: each term is the mean over its own "
+         "batch", d_one_mean),
+    ],
+    "generative.generator_loss": [
+        ("the saturating form log(1 - D(G(z))): generator_loss is the non-saturating "
+         "-log D(G(z))", g_saturating),
+        ("label 0 for the fakes: the generator wants D to call its fakes real (label 1)",
+         g_label_zero),
+        ("a sum instead of a mean over the batch", g_sum),
+        ("log(sigmoid(s)) computed directly underflows to log(0) for large |s|: use "
+         "-log sigmoid(s) = softplus(-s)", g_unstable),
+    ],
+    "generative.minimax_generator_loss": [
+        ("the non-saturating form -log D(G(z)): minimax_generator_loss is log(1 - D(G(z)))",
+         mm_non_saturating),
+        ("sign flipped: the generator minimises mean(log(1 - sigmoid(s)))", mm_sign),
+        ("a sum instead of a mean over the batch", mm_sum),
+        ("log(1 - sigmoid(s)) computed directly underflows to log(0) for large s: use "
+         "log(1 - sigmoid(s)) = -softplus(s)", mm_unstable),
+    ],
+    "generative.ls_discriminator_loss": [
+        ("targets swapped: real scores are pushed to 1, fake scores to 0", lsd_swapped),
+        ("the factors 0.5 left out", lsd_no_half),
+        ("sums instead of means", lsd_sums),
+        ("a sigmoid applied to the scores: least squares works on the raw scores",
+         lsd_sigmoid),
+    ],
+    "generative.ls_generator_loss": [
+        ("target 0: the generator pushes the scores of its fakes to 1", lsg_target_zero),
+        ("the factor 0.5 left out", lsg_no_half),
+        ("a sum instead of a mean", lsg_sum),
+        ("a sigmoid applied to the scores: least squares works on the raw scores",
+         lsg_sigmoid),
+    ],
+    "generative.reparameterize": [
+        ("std taken as exp(logvar): that is the variance; the standard deviation is "
+         "exp(0.5 * logvar)", rep_std_exp),
+        ("logvar used as the standard deviation: it is the log of the variance, so "
+         "std = exp(0.5 * logvar)", rep_logvar_as_std),
+        ("exp(-0.5 * logvar) is 1 / std: the sign of the exponent is flipped",
+         rep_inverse_std),
+    ],
+    "generative.vae_loss": [
+        ("the KL's sign flipped: KL = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)) is >= 0",
+         vae_kl_sign),
+        ("the binary cross entropy averaged over features: sum it over the D features, then "
+         "average over the batch", vae_feature_mean),
+        ("sums over the batch instead of means: divide both terms by N", vae_sums),
+        ("log(sigmoid(logits)) computed directly underflows for large |logits|: use "
+         "F.binary_cross_entropy_with_logits (or softplus)", vae_unstable),
+        ("the KL written with sigma = exp(logvar): logvar is log(sigma^2)",
+         vae_kl_std_as_exp_logvar),
+    ],
+    "generative.corrupt": [
+        ("the noisy input clipped to [0, 1]: the docstring says not clipped", corrupt_clipped),
+        ("noise scaled by noise_std ** 2: noise_std is the standard deviation",
+         corrupt_variance),
+        ("the noise drawn in float32 and converted: draw it in x's dtype "
+         "(torch.randn(..., dtype=x.dtype))", corrupt_float32_noise),
+    ],
+    "generative.sample_noise": [
+        ("uniform in [0, 1): scale it to [-1, 1) with * 2 - 1", noise_unit),
+        ("normal noise (torch.randn): the docstring asks for uniform noise, torch.rand",
+         noise_normal),
+        ("uniform in [-0.5, 0.5): multiply by 2 before subtracting 1", noise_half),
+    ],
+    "generative.Autoencoder": [
+        ("a ReLU on the code: the encoder's last linear layer has no activation",
+         AutoencoderLatentReLU),
+        ("a sigmoid at the decoder's end: it returns logits", AutoencoderSigmoidOutput),
+        ("the decoder's hidden sizes in the encoder's order: they are reversed",
+         AutoencoderSameOrder),
+    ],
+    "generative.VAE": [
+        ("logvar's head used as mu's: register and use fc_mu before fc_logvar",
+         VAELogvarFirst),
+        ("the decoder fed mu instead of the reparameterized code", VAEDecodesMu),
+    ],
+    "generative.Discriminator": [
+        ("ReLU where LeakyReLU(0.2) is asked", DiscriminatorReLU),
+        ("a sigmoid at the end: the discriminator returns logits", DiscriminatorSigmoid),
+        ("LeakyReLU with PyTorch's default slope 0.01: use nn.LeakyReLU(0.2)",
+         DiscriminatorSlope),
+    ],
+    "generative.Generator": [
+        ("no tanh at the end: the generator's outputs must lie in (-1, 1) like the data",
+         GeneratorNoTanh),
+        ("a sigmoid at the end instead of tanh", GeneratorSigmoid),
+        ("LeakyReLU in the generator: its hidden layers use ReLU", GeneratorLeaky),
+    ],
+    "generative.gan_step": [
+        ("fakes not detached in the discriminator step: G's gradients from the "
+         "discriminator's loss reach its update (detach the fakes, zero G's gradients before "
+         "its backward)", gan_not_detached),
+        ("the generator step reuses the discriminator step's noise: draw z a second time",
+         gan_same_noise),
+        ("gradients not zeroed before backward (zero_grad): they add to the ones left from "
+         "before", gan_no_zero_grad),
+        ("the saturating generator loss in gan_step: use generator_loss (non-saturating)",
+         gan_saturating),
+    ],
+}

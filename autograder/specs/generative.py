@@ -1,0 +1,467 @@
+"""Tests of unit 10, ``generative`` (PyTorch): autoencoders, the VAE and GANs.
+
+Functions on tensors run in the worker through ``torch_ops.tensor_call``: the judge's arrays
+become tensors there (float64), the outputs come back as arrays, and gradients are taken by
+autograd in the worker (of sum(output * dout) for a random dout): losses are compared on fixed
+logits (random, +-1000, +-40, N=1, batches of different sizes) with their gradients;
+``reparameterize`` for given eps with gradients reaching mu and logvar; ``corrupt`` and
+``sample_noise`` draw from a seeded ``torch.Generator`` on both sides. Modules are graded like
+unit 06's (parameter shapes in forward order, then outputs and gradients with the reference's
+parameters loaded). ``gan_step`` runs on small networks built by the grader, with recording
+optimizers: the discriminator steps first, while the generator is untouched; the generator
+steps second, the discriminator unchanged since its update; gradients at each step, the losses
+returned and the parameters afterwards equal the reference's for the same parameters and noise.
+"""
+
+import numpy as np
+
+from ..compare import Failed
+from ..spec import Case, Spec
+from ..torch_handles import reference_build, reference_load
+from ..torch_ops import gan_step as op_gan_step
+from ..torch_ops import tensor_call
+from .architectures import build_and_check_shapes, check_module
+
+SPEC = Spec("generative")
+RTOL = 1e-6
+GAN_LR = 0.1
+
+
+def _lookup(cw):
+    def lookup(target):
+        module, _, name = target.partition(".")
+        return getattr(getattr(cw, module), name)
+    return lookup
+
+
+# -- recipes (module level: their names key the recorded outputs of a release) ------------------
+
+def function_call(cw, target, args, kwargs, grad_args, douts, generators):
+    """The reference's ``tensor_call`` of a function: outputs and gradients."""
+    out = tensor_call(target, None, args, kwargs, grad_args, douts, generators,
+                      lookup=_lookup(cw))
+    return [out["outputs"], out["grads"]]
+
+
+def function_shapes(cw, target, args, kwargs, generators):
+    """The shapes of the reference function's tensor outputs."""
+    return tensor_call(target, None, args, kwargs, [], None, generators,
+                       lookup=_lookup(cw))["shapes"]
+
+
+def method_call(cw, target, args, kwargs, params, method, margs, grad_args, douts):
+    """The reference module ``target(*args, **kwargs)`` with ``params`` loaded: outputs of its
+    ``method`` on ``margs`` and gradients (inputs ``grad_args``, then every parameter)."""
+    model = reference_load(reference_build(cw, target, args, kwargs), params, [])
+    out = tensor_call(model, method, margs, {}, grad_args, douts, None, param_grads=True)
+    return [out["outputs"], out["grads"]]
+
+
+def gan_effects(cw, params_d, params_g, real, noise_dim, seed, loss, lr, stale):
+    return op_gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
+                       lookup=_lookup(cw))
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _name(target):
+    return target.split(".", 1)[1]
+
+
+def _student_call(t, target, args, kwargs=None, grad_args=(), douts=None, generators=None):
+    value = t.student.torch("tensor_call", target, None, list(args), dict(kwargs or {}),
+                            list(grad_args), douts, generators, False)
+    return _reply(value, target)
+
+
+def _reply(value, target):
+    if not isinstance(value, dict) or not {"outputs", "kinds", "grads", "modified",
+                                           "tuple", "shapes"} <= set(value):
+        raise Failed(f"{_name(target)}: its result could not be read")
+    return value
+
+
+def _dout(rng, like):
+    """A random upstream gradient shaped like an output (a float for a scalar: the wire sends
+    arrays of at least one dimension)."""
+    shape = np.shape(like)
+    return float(rng.standard_normal()) if shape == () else rng.standard_normal(shape)
+
+
+def _pick(mistakes, part):
+    return [(d, w[part]) for d, w in mistakes]
+
+
+def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), argnames=(),
+                   generators=None, tensors=None, seed=0):
+    """Call the student's function and the reference's on the same tensors; compare outputs and
+    (when ``grad_args``) the gradients of sum(output_k * dout_k) w.r.t. those inputs."""
+    kwargs = dict(kwargs or {})
+    expected_out, _ = t.ref.run(function_call, target, list(args), kwargs, [], None,
+                                generators)
+    douts = None
+    if grad_args:
+        rng = np.random.default_rng(seed + 1000)
+        douts = [_dout(rng, e) for e in expected_out]
+    got = _student_call(t, target, args, kwargs, grad_args, douts, generators)
+    where = f"{_name(target)}({label}): "
+    if got["modified"]:
+        which = ", ".join(argnames[i] if i < len(argnames) else f"argument {i + 1}"
+                          for i in got["modified"])
+        raise Failed(f"{where}modified its input {which} in place; build new tensors",
+                     hint="never change the tensors you are given: the caller still needs them")
+    if len(names) > 1 and (not got["tuple"] or len(got["outputs"]) != len(names)):
+        raise Failed(f"{where}should return a tuple of {len(names)} tensors "
+                     f"({', '.join(names)}), got {len(got['outputs'])} value(s) of type "
+                     f"{', '.join(got['kinds'])}")
+    for name, kind in zip(names, got["kinds"]):
+        if kind != "Tensor" and (tensors is None or name in tensors):
+            raise Failed(f"{where}{name} is a {kind}, not a torch.Tensor: compute it with torch "
+                         "operations (no .item(), float() or NumPy), so gradients can flow")
+    expected = t.ref.run(function_call, target, list(args), kwargs, list(grad_args), douts,
+                         generators)
+    def mistakes():
+        return t.ref.mistakes(target, function_call, target, list(args), kwargs,
+                              list(grad_args), douts, generators)
+    expected_shapes = t.ref.run(function_shapes, target, list(args), kwargs, generators)
+    for name, g, e in zip(names, got["shapes"], expected_shapes):
+        if e is not None and g is not None and list(g) != list(e):
+            shape_hint = ("average over the batch with .mean() to return a scalar"
+                          if not e else None)
+            raise Failed(f"{where}{name} has shape {tuple(g)}, expected {tuple(e)}", shape_hint)
+    compare_values(t, target, got["outputs"], expected[0], names, label, mistakes, 0)
+    if not grad_args:
+        return got
+    grad_names = tuple(f"d{argnames[i]}" for i in grad_args)
+    for name, g, e in zip(grad_names, got["grads"] or [], expected[1]):
+        if g is None and e is not None:
+            raise Failed(f"{where}no gradient reaches {name[1:]}: the result must be computed "
+                         f"from {name[1:]} with torch operations (nothing detached, no "
+                         ".item() or NumPy on the way)")
+    compare_values(t, target, got["grads"], expected[1], grad_names, f"{label}, gradients",
+                   mistakes, 1)
+    return got
+
+
+def compare_values(t, target, got, expected, names, label, mistakes, part):
+    """Compare lists of values (one value: as itself, not as a list of one), hints from part
+    ``part`` of each mistake's output."""
+    if len(names) == 1 and isinstance(got, list) and len(got) == 1:
+        t.compare(target, got[0], expected[0], names=names, label=label, rtol=RTOL,
+                  mistakes=lambda: [(d, w[part][0]) for d, w in mistakes()])
+    else:
+        t.compare(target, got, expected, names=names, label=label, rtol=RTOL,
+                  mistakes=lambda: _pick(mistakes(), part))
+
+
+def _hidden(t, name, *args):
+    return t.hidden("generative", name, Case, *args)
+
+
+# -- losses -----------------------------------------------------------------------------------
+
+def logits_case(seed, n_real, n_fake=None, *, scale=3.0, flat=False, special=()):
+    """(logits_real, logits_fake): random float64 logits, shaped (n, 1) (or (n,)), with the
+    values ``special`` written over the first entries of both."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in (n_real, n_fake if n_fake is not None else n_real):
+        a = scale * rng.standard_normal(n if flat else (n, 1))
+        flat_view = a.reshape(-1)
+        for i, v in enumerate(special[:len(flat_view)]):
+            flat_view[i] = v
+        out.append(-a if out else a)  # fakes mostly on the other side
+    return tuple(out)
+
+
+HUGE = (1000.0, -1000.0, 0.0, 40.0, -40.0)
+
+
+def pair_cases(t):
+    return [
+        Case("4 real and 7 fake examples: each term is its own mean", logits_case(2, 4, 7)),
+        Case("random logits, N=6", logits_case(1, 6)),
+        Case("logits of +-1000, 0 and +-40", logits_case(3, 5, special=HUGE)),
+        Case("N=1", logits_case(4, 1)),
+    ] + _hidden(t, "pair_cases", logits_case)
+
+
+def single_cases(t):
+    return [
+        Case("random logits, N=6", logits_case(11, 6)[:1]),
+        Case("logits of +-1000, 0 and +-40", logits_case(12, 5, special=HUGE)[:1]),
+        Case("N=1", logits_case(13, 1)[:1]),
+        Case("logits of shape (7,)", logits_case(14, 7, flat=True)[:1]),
+    ] + _hidden(t, "single_cases", logits_case)
+
+
+def _pair_test(t, target, first, second):
+    for case in pair_cases(t):
+        check_function(t, target, case.args, label=case.label, names=("the loss",),
+                       grad_args=(0, 1), argnames=(first, second), seed=7)
+
+
+def _single_test(t, target, name):
+    for case in single_cases(t):
+        check_function(t, target, case.args, label=case.label, names=("the loss",),
+                       grad_args=(0,), argnames=(name,), seed=8)
+
+
+@SPEC.test("discriminator_loss", points=2)
+def discriminator_loss(t):
+    _pair_test(t, "generative.discriminator_loss", "logits_real", "logits_fake")
+
+
+@SPEC.test("generator_loss", points=2)
+def generator_loss(t):
+    _single_test(t, "generative.generator_loss", "logits_fake")
+
+
+@SPEC.test("minimax_generator_loss", points=1)
+def minimax_generator_loss(t):
+    _single_test(t, "generative.minimax_generator_loss", "logits_fake")
+
+
+@SPEC.test("ls_discriminator_loss", points=1)
+def ls_discriminator_loss(t):
+    _pair_test(t, "generative.ls_discriminator_loss", "scores_real", "scores_fake")
+
+
+@SPEC.test("ls_generator_loss", points=1)
+def ls_generator_loss(t):
+    _single_test(t, "generative.ls_generator_loss", "scores_fake")
+
+
+# -- the VAE's functions ------------------------------------------------------------------------
+
+def gaussian_case(seed, n, latent, *, logvar_offset=0.0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, latent)), rng.standard_normal((n, latent)) + logvar_offset,
+            rng.standard_normal((n, latent)))
+
+
+@SPEC.test("reparameterize", points=2)
+def reparameterize(t):
+    cases = [Case("N=3, L=4", gaussian_case(21, 3, 4)),
+             Case("N=1, L=2, small variances (logvar around -3)",
+                  gaussian_case(22, 1, 2, logvar_offset=-3.0)),
+             Case("N=5, L=1, large variances (logvar around 2)",
+                  gaussian_case(23, 5, 1, logvar_offset=2.0))]
+    for case in cases + _hidden(t, "reparameterize_cases", gaussian_case):
+        check_function(t, "generative.reparameterize", case.args, label=case.label,
+                       names=("z",), grad_args=(0, 1), argnames=("mu", "logvar", "eps"), seed=9)
+
+
+def vae_loss_case(seed, n, features, latent, *, binary=False, huge=False):
+    rng = np.random.default_rng(seed)
+    logits = 3.0 * rng.standard_normal((n, features))
+    x = rng.uniform(0, 1, (n, features))
+    if binary:
+        x = (x > 0.5).astype(np.float64)
+    if huge:
+        logits.reshape(-1)[:4] = (1000.0, -1000.0, 1000.0, -1000.0)
+        x.reshape(-1)[:4] = (1.0, 0.0, 0.0, 1.0)
+    mu, logvar, _ = gaussian_case(seed + 1, n, latent)
+    return logits, x, mu, 0.5 * logvar
+
+
+@SPEC.test("vae_loss", points=2)
+def vae_loss(t):
+    cases = [Case("N=4, D=6, L=3, targets in [0, 1]", vae_loss_case(31, 4, 6, 3)),
+             Case("N=1, binary targets", vae_loss_case(32, 1, 5, 2, binary=True)),
+             Case("logits of +-1000", vae_loss_case(33, 3, 4, 2, huge=True))]
+    for case in cases + _hidden(t, "vae_loss_cases", vae_loss_case):
+        check_function(t, "generative.vae_loss", case.args, label=case.label,
+                       names=("loss", "reconstruction", "kl"), grad_args=(0, 2, 3),
+                       argnames=("logits", "x", "mu", "logvar"), seed=10)
+
+
+@SPEC.test("corrupt", points=1)
+def corrupt(t):
+    rng = np.random.default_rng(41)
+    cases = [Case("x (5, 8) float64, noise_std 0.5", (rng.uniform(0, 1, (5, 8)), 0.5, 3)),
+             Case("x (2, 1, 4, 4) float32, noise_std 2", (rng.uniform(0, 1, (2, 1, 4, 4))
+                                                          .astype(np.float32), 2.0, 4)),
+             Case("noise_std 0", (rng.uniform(0, 1, (3, 2)), 0.0, 5))]
+    for case in cases + _hidden(t, "corrupt_cases", rng):
+        x, std, seed = case.args
+        check_function(t, "generative.corrupt", [x], {"noise_std": std}, label=case.label,
+                       names=("the noisy x",), argnames=("x",), generators={"generator": seed})
+
+
+@SPEC.test("sample_noise", points=1)
+def sample_noise(t):
+    cases = [Case("batch 6, dim 3", (6, 3, 51)), Case("batch 1, dim 10", (1, 10, 52))]
+    for case in cases + _hidden(t, "noise_cases"):
+        n, dim, seed = case.args
+        got = check_function(t, "generative.sample_noise", [n, dim], label=case.label,
+                             names=("the noise",), generators={"generator": seed})
+        if got["outputs"][0].dtype != np.float32:
+            raise Failed(f"sample_noise({case.label}): dtype {got['outputs'][0].dtype}, "
+                         "expected float32 (torch.rand's default)")
+
+
+# -- modules ------------------------------------------------------------------------------------
+
+def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, names,
+                   grad_names):
+    """Build, check shapes, load the reference's parameters, compare ``method(*inputs)`` and
+    gradients (inputs, then every parameter)."""
+    from ..torch_handles import values_for
+
+    student, expected_shapes, _, _ = build_and_check_shapes(t, target, args, kwargs)
+    params, _ = values_for(expected_shapes, [], seed)
+    student.load(params, [], "float64")
+    param_names = [f"d{n}" for n, _ in student.parameters()]
+    outs = t.ref.run(method_call, target, list(args), kwargs, params, method, list(inputs),
+                     [], None)[0]
+    rng = np.random.default_rng(seed + 1)
+    douts = [_dout(rng, o) for o in outs]
+    grad_args = list(range(len(inputs)))
+    got = _reply(t.student.torch("tensor_call", student.handle, method, list(inputs), {},
+                                 grad_args, douts, None, True), target)
+    expected = t.ref.run(method_call, target, list(args), kwargs, params, method, list(inputs),
+                         grad_args, douts)
+    where = f"{method}, {label}"
+    def mistakes():
+        return t.ref.mistakes(target, method_call, target, list(args), kwargs, params,
+                              method, list(inputs), grad_args, douts)
+    if len(names) > 1 and (not got["tuple"] or len(got["outputs"]) != len(names)):
+        raise Failed(f"{where}: should return {len(names)} tensors ({', '.join(names)})")
+    compare_values(t, target, got["outputs"], expected[0], names, where, mistakes, 0)
+    all_names = tuple(grad_names) + tuple(param_names)
+    compare_values(t, target, got["grads"], expected[1], all_names, f"{where}, gradients",
+                   mistakes, 1)
+
+
+@SPEC.test("Autoencoder", points=2)
+def autoencoder(t):
+    target = "generative.Autoencoder"
+    cases = [Case("64 -> 5 -> 2, N=4", ((64, 2), {"hidden_dims": (5,)}, 4)),
+             Case("two hidden layers 6, 4; N=1", ((7, 3), {"hidden_dims": (6, 4)}, 1))]
+    for i, case in enumerate(cases + _hidden(t, "autoencoder_cases")):
+        (d, latent), kwargs, n = case.args
+        check_module(t, target, (d, latent), kwargs, [(n, d)], seed=61 + i, modes=(False,),
+                     label=f"; {case.label}")
+        rng = np.random.default_rng(70 + i)
+        _module_method(t, target, (d, latent), kwargs, "encode", [rng.standard_normal((n, d))],
+                       seed=71 + i, label=case.label, names=("the code",), grad_names=("dx",))
+        _module_method(t, target, (d, latent), kwargs, "decode",
+                       [rng.standard_normal((n, latent))], seed=72 + i, label=case.label,
+                       names=("the logits",), grad_names=("dz",))
+
+
+@SPEC.test("VAE", points=2)
+def vae(t):
+    target = "generative.VAE"
+    cases = [Case("64 -> 6 -> 2, N=3", ((64, 2), {"hidden_dim": 6}, 3)),
+             Case("N=1, L=3", ((5, 3), {"hidden_dim": 4}, 1))]
+    for i, case in enumerate(cases + _hidden(t, "vae_cases")):
+        (d, latent), kwargs, n = case.args
+        rng = np.random.default_rng(80 + i)
+        x, eps = rng.uniform(0, 1, (n, d)), rng.standard_normal((n, latent))
+        _module_method(t, target, (d, latent), kwargs, "forward", [x, eps], seed=81 + i,
+                       label=case.label, names=("logits", "mu", "logvar"),
+                       grad_names=("dx", "deps"))
+        _module_method(t, target, (d, latent), kwargs, "encode", [x], seed=82 + i,
+                       label=case.label, names=("mu", "logvar"), grad_names=("dx",))
+        _module_method(t, target, (d, latent), kwargs, "decode", [eps], seed=83 + i,
+                       label=case.label, names=("the logits",), grad_names=("dz",))
+
+
+@SPEC.test("Discriminator", points=1)
+def discriminator(t):
+    cases = [Case("hidden (5, 4), N=6", ((3,), {"hidden_dims": (5, 4)}, (6, 3))),
+             Case("no hidden layer, N=1", ((2,), {"hidden_dims": ()}, (1, 2)))]
+    for i, case in enumerate(cases + _hidden(t, "discriminator_cases")):
+        args, kwargs, shape = case.args
+        check_module(t, "generative.Discriminator", args, kwargs, [shape], seed=91 + i,
+                     modes=(False,), label=f"; {case.label}")
+
+
+@SPEC.test("Generator", points=1)
+def generator(t):
+    cases = [Case("hidden (5, 4), N=6", ((3, 2), {"hidden_dims": (5, 4)}, (6, 3))),
+             Case("one hidden layer, N=1", ((2, 5), {"hidden_dims": (3,)}, (1, 2)))]
+    for i, case in enumerate(cases + _hidden(t, "generator_cases")):
+        args, kwargs, shape = case.args
+        check_module(t, "generative.Generator", args, kwargs, [shape], seed=101 + i,
+                     modes=(False,), label=f"; {case.label}")
+
+
+# -- gan_step -----------------------------------------------------------------------------------
+
+def gan_case(seed, n, data_dim, noise_dim, hidden, loss):
+    rng = np.random.default_rng(seed)
+    params_d = [0.5 * rng.standard_normal(s) for s in
+                [(hidden, data_dim), (hidden,), (1, hidden), (1,)]]
+    params_g = [0.5 * rng.standard_normal(s) for s in
+                [(hidden, noise_dim), (hidden,), (data_dim, hidden), (data_dim,)]]
+    real = rng.standard_normal((n, data_dim))
+    return params_d, params_g, real, noise_dim, seed + 1, loss
+
+
+def _mistakes_of(t, target, recipe, args):
+    return lambda: t.ref.mistakes(target, recipe, *args)
+
+
+def _gan_where(label):
+    return f"gan_step({label}): "
+
+
+@SPEC.test("gan_step", points=3)
+def gan_step(t):
+    target = "generative.gan_step"
+    cases = [Case("loss='bce', N=5", gan_case(111, 5, 2, 3, 4, "bce")),
+             Case("loss='ls', N=3, 3-D data", gan_case(112, 3, 3, 2, 5, "ls")),
+             Case("loss='bce', N=1", gan_case(113, 1, 2, 4, 3, "bce"))]
+    for case in cases + _hidden(t, "gan_cases", gan_case):
+        params_d, params_g, real, noise_dim, seed, loss = case.args
+        args = (params_d, params_g, real, noise_dim, seed, loss, GAN_LR, 0.25)
+        got = t.student.torch("gan_step", *args)
+        expected = t.ref.run(gan_effects, *args)
+        check_gan_effects(t, target, case.label, got, expected,
+                          _mistakes_of(t, target, gan_effects, args), params_g)
+
+
+def check_gan_effects(t, target, label, got, expected, mistakes, params_g):
+    where = _gan_where(label)
+    if not isinstance(got, dict) or not {"result", "steps", "D", "G"} <= set(got):
+        raise Failed(f"{where}its effects could not be read")
+    order = [s.get("optimizer") if isinstance(s, dict) else None for s in got["steps"]]
+    if order != ["D", "G"]:
+        raise Failed(f"{where}the optimizers stepped in the order {order}; expected one "
+                     "d_optimizer.step() and then one g_optimizer.step()",
+                     hint="update the discriminator first, then the generator, once each, with "
+                          "the optimizers you are given")
+    d_step, g_step = got["steps"]
+    e_d, e_g = expected["steps"]
+
+    def part(f):
+        return lambda: [(d, f(w)) for d, w in mistakes()]
+
+    t.compare(target, d_step["G"], params_g, names=("G's parameters at the discriminator's "
+                                                    "update",),
+              label=label, rtol=RTOL)
+    t.compare(target, d_step["grads"], e_d["grads"],
+              names=("D's gradients at d_optimizer.step()",), label=label, rtol=RTOL,
+              mistakes=part(lambda w: w["steps"][0]["grads"]))
+    t.compare(target, g_step["D"], e_g["D"],
+              names=("D's parameters at the generator's update (D after its own update)",),
+              label=label, rtol=RTOL)
+    t.compare(target, g_step["G"], params_g,
+              names=("G's parameters before its update (the discriminator's step must not "
+                     "change G)",), label=label, rtol=RTOL)
+    t.compare(target, g_step["grads"], e_g["grads"],
+              names=("G's gradients at g_optimizer.step()",), label=label, rtol=RTOL,
+              mistakes=part(lambda w: w["steps"][1]["grads"]))
+    result = got["result"]
+    if not isinstance(result, (list, tuple)) or len(result) != 2 \
+            or not all(isinstance(v, float) for v in result):
+        raise Failed(f"{where}should return (d_loss, g_loss) as two Python floats "
+                     "(loss.item()), got " + type(result).__name__)
+    t.compare(target, list(result), expected["result"], names=("d_loss", "g_loss"),
+              label=label, rtol=RTOL, mistakes=part(lambda w: w["result"]))
+    t.compare(target, [got["D"], got["G"]], [expected["D"], expected["G"]],
+              names=("D's parameters after the step", "G's parameters after the step"),
+              label=label, rtol=RTOL, mistakes=part(lambda w: [w["D"], w["G"]]))
