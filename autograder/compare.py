@@ -82,6 +82,12 @@ def as_scalar(name, got):
 def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
     """Check a scalar such as a loss."""
     value = as_scalar(name, got)
+    if math.isnan(expected):
+        # An undefined answer (a metric of a class that never occurs): only NaN matches it.
+        if not math.isnan(value):
+            raise Failed(f"{name} is {_fmt(value)} but should be NaN (undefined here: read the "
+                         "docstring's rule for this case)", kind="values", error=1.0)
+        return
     if math.isnan(value) or math.isinf(value):
         raise Failed(f"{name} is {value} but should be {_fmt(expected)}: an overflow? "
                      "(exp of large scores, log of 0)", kind="nonfinite")
@@ -153,6 +159,19 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
             raise Failed(f"{name} contains {kind} (first at {_where(index)}, {int(bad.sum())} "
                          "elements in all): an overflow, a division by zero, or log of 0?",
                          kind="nonfinite")
+        undefined = np.isnan(expected)
+        if undefined.any():
+            # NaN marks an undefined entry: it must be NaN exactly there, and the other entries
+            # are compared as usual (a NaN in the expected array must not hide them).
+            wrong = undefined != np.isnan(got)
+            if wrong.any():
+                index = tuple(np.argwhere(wrong)[0])
+                should = "NaN (undefined)" if undefined[index] else _fmt(expected[index])
+                raise Failed(f"{name} is wrong at {_where(index)}: got {_fmt(got[index])}, "
+                             f"expected {should}; {int(wrong.sum())} of {wrong.size} entries "
+                             "differ in being undefined", kind="values", error=1.0)
+            keep = ~undefined
+            got, expected = got[keep], expected[keep]
     if expected.dtype.kind in "iub":
         wrong = got != expected
         if wrong.any():
