@@ -454,11 +454,11 @@ def dilated_conv_backward(dout, cache):
     dw = xp.einsum("nfuv,nckluv->fckl", dout, cols)
     dcols = xp.einsum("nfuv,fckl->nckluv", dout, w)
     dxpad = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dcols.dtype)
-    for k in range(HH):
-        for m in range(WW):
-            top, left = k * dilation, m * dilation
+    for tap_row in range(HH):
+        for tap_col in range(WW):
+            top, left = tap_row * dilation, tap_col * dilation
             dxpad[:, :, top:top + stride * H_out:stride,
-                  left:left + stride * W_out:stride] += dcols[:, :, k, m]
+                  left:left + stride * W_out:stride] += dcols[:, :, tap_row, tap_col]
     dx = dxpad[:, :, pad:pad + H, pad:pad + W]
     # END SOLUTION
     return dx, dw, db
