@@ -31,21 +31,22 @@ class DeviceUnavailable(ValueError):
 
 
 def needs(units):
-    """(CuPy needed, PyTorch needed) to grade ``units`` on a GPU: CuPy for the units that use
-    NumPy only, PyTorch for those that declare ``torch`` among their packages."""
-    from .units import UNITS, resolve_units
+    """(CuPy needed, PyTorch needed) to grade ``units`` on a GPU: CuPy for the modules graded
+    with NumPy only, PyTorch for those graded with ``torch`` (``units.packages_of_module``)."""
+    from .units import UNITS, packages_of_module, resolve_units
 
-    names = resolve_units(units)
-    with_torch = ["torch" in getattr(UNITS[u], "packages", ()) for u in names]
+    with_torch = ["torch" in packages_of_module(m) for u in resolve_units(units)
+                  for m in UNITS[u][1]]
     return (not all(with_torch), any(with_torch))
 
 
 def torch_modules(units):
-    """The coursework modules of ``units`` whose calls get CUDA tensors (PyTorch units)."""
-    from .units import UNITS, resolve_units
+    """The coursework modules of ``units`` whose calls get CUDA tensors: those graded with
+    PyTorch (``units.packages_of_module``); a PyTorch unit's NumPy module gets CuPy arrays."""
+    from .units import UNITS, packages_of_module, resolve_units
 
-    return tuple(m for u in resolve_units(units)
-                 if "torch" in getattr(UNITS[u], "packages", ()) for m in UNITS[u][1])
+    return tuple(m for u in resolve_units(units) for m in UNITS[u][1]
+                 if "torch" in packages_of_module(m))
 
 
 def cuda_problem(cupy=True, torch=False):

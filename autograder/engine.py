@@ -23,6 +23,7 @@ NaN, wrong values...) and the size of the error; its inputs, the values and the 
 messages about them are in the instructor part.
 """
 
+import contextlib
 import os
 import re
 import time
@@ -36,7 +37,7 @@ from .paths import PACKAGE_DIR, REPO_ROOT
 from .runner import Student, StudentFault
 from .sandbox import Limits
 from .spec import CURRENT, Trial
-from .units import UNITS, resolve_units, specs_of, unit_packages
+from .units import UNITS, packages_of_module, resolve_units, specs_of
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed", "not_implemented")
 
@@ -182,6 +183,20 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def _limits_for(limits, packages, unit_names):
+    """``limits`` for a worker that may import ``packages`` (on CUDA: CuPy too, calls into the
+    PyTorch modules of ``unit_names`` get CUDA tensors, and longer time limits; ``device.py``)."""
+    limits = replace(limits, packages=tuple(packages))
+    if limits.device == "cuda":
+        from .device import TIME_FACTOR, cuda_packages, torch_modules
+
+        limits = replace(limits, packages=cuda_packages(limits.packages),
+                         torch_modules=torch_modules(unit_names),
+                         call_seconds=limits.call_seconds * TIME_FACTOR,
+                         cpu_seconds=limits.cpu_seconds * TIME_FACTOR)
+    return limits
+
+
 def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), oracle=None,
           budget_seconds=600.0, use_bwrap=None, keys=None):
     """Grade ``submission`` (a folder with a ``coursework`` package); return the report dict.
@@ -198,20 +213,25 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
     if staged.refused:
         report["refused"] = {_printable(k, 200): _printable(v, 300)
                              for k, v in staged.refused.items()}
-    limits = replace(limits, packages=unit_packages(unit_names))
-    if limits.device == "cuda":  # the worker may import CuPy too (device.py)
-        from .device import TIME_FACTOR, cuda_packages, torch_modules
+    started_workers = []
 
-        limits = replace(limits, packages=cuda_packages(limits.packages),
-                         torch_modules=torch_modules(unit_names),
-                         call_seconds=limits.call_seconds * TIME_FACTOR,
-                         cpu_seconds=limits.cpu_seconds * TIME_FACTOR)
-    report["device"] = limits.device
-    with staged, _one_blas_thread(), Student(staged.path, limits, use_bwrap=use_bwrap,
-                                             hidden=default_hidden(submission, hidden)) as student:
-        report["containment"] = student.containment.note
+    def trial_for(packages, stack):
+        """The Trial of the worker that may import ``packages`` (started on first use): each
+        set of packages gets a worker of its own (``units.packages_of_module``)."""
+        for known, trial in started_workers:
+            if known == packages:
+                return trial
+        worker_limits = _limits_for(limits, packages, unit_names)
+        student = stack.enter_context(Student(staged.path, worker_limits, use_bwrap=use_bwrap,
+                                              hidden=default_hidden(submission, hidden)))
+        report.setdefault("containment", student.containment.note)
         student.deadline = started + budget_seconds
         trial = Trial(student, oracle, public_only=public_only)
+        started_workers.append((packages, trial))
+        return trial
+
+    report["device"] = limits.device
+    with staged, _one_blas_thread(), contextlib.ExitStack() as stack:
         for unit in unit_names:
             unit_report = {"title": UNITS[unit][0], "score": 0.0, "max": 0.0, "functions": {}}
             for spec in specs_of(unit):
@@ -223,7 +243,7 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
                                  "message": f"not graded: the submission used up its time "
                                             f"budget of {budget_seconds:g} s", "hint": None}
                     else:
-                        entry = run_test(test, trial)
+                        entry = run_test(test, trial_for(packages_of_module(spec.module), stack))
                     unit_report["functions"][key] = entry
                     unit_report["score"] += entry["score"]
                     unit_report["max"] += entry["max"]
@@ -231,8 +251,12 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
                 report["units"][unit] = unit_report
                 report["total"] += unit_report["score"]
                 report["max"] += unit_report["max"]
-        output = student.output().strip()
-        hidden_output = student.hidden_output().strip()
+        if not started_workers:  # nothing to grade: still say how code would be contained
+            trial_for(packages_of_module(specs_of(unit_names[0])[0].module), stack)
+        output = "\n".join(filter(None, (t.student.output().strip()
+                                          for _, t in started_workers)))
+        hidden_output = "\n".join(filter(None, (t.student.hidden_output().strip()
+                                                 for _, t in started_workers)))
     if output:
         report["output"] = _printable_output(output)
     instructor = {}

@@ -16,6 +16,7 @@ where it stopped.
 
 import hashlib
 import json
+import multiprocessing
 import os
 import stat
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -106,7 +107,12 @@ def _row(name, result, reason=None):
 
 def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=None,
                progress=True):
-    """Grade all students; return the list of CSV rows. Raises UsageError for bad arguments."""
+    """Grade all students; return the list of CSV rows. Raises UsageError for bad arguments.
+
+    With ``workers`` > 1 the students are graded by a pool of fresh Python processes ("spawn",
+    never forks: a fork of a process that has run PyTorch deadlocks). As with any such pool, a
+    script that calls this must do so under ``if __name__ == "__main__":``.
+    """
     submissions = Path(submissions)
     if not submissions.is_dir():
         raise engine.UsageError(f"submissions folder {str(submissions)!r} is not a directory")
@@ -141,7 +147,10 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
                 results[name] = grade_one(path, out, unit_names, limits, hidden, reason)[1]
                 bar.update(1)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # Fresh interpreters, not forks: a fork of a judge that has already run PyTorch
+            # (its OpenMP threads) deadlocks at the child's first parallel operation.
+            with ProcessPoolExecutor(max_workers=workers,
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
                 futures = {pool.submit(grade_one, path, out, unit_names, limits, hidden,
                                        reason): name for name, path, reason in todo}
                 for future in as_completed(futures):

@@ -12,11 +12,20 @@ class Unit(tuple):
     """A unit's entry: ``(title, modules)`` like a plain pair, plus ``packages``: the installed
     distributions its student code may import in the grader's worker (their dependencies come
     with them; everything else is invisible there). Units 01-05 use NumPy only; a unit that
-    needs PyTorch declares ``Unit("...", ["..."], packages=("numpy", "torch"))``."""
+    needs PyTorch declares ``Unit("...", ["..."], packages=("numpy", "torch"))``.
 
-    def __new__(cls, title, modules, packages=DEFAULT_PACKAGES):
+    ``module_packages`` narrows it for single modules: a PyTorch unit's NumPy module (unit 07's
+    ``segmentation``) declares ``module_packages={"segmentation": ("numpy",)}`` and is graded in
+    a worker that cannot import PyTorch (``packages_of_module``)."""
+
+    def __new__(cls, title, modules, packages=DEFAULT_PACKAGES, module_packages=None):
         self = super().__new__(cls, (title, modules))
         self.packages = tuple(packages)
+        self.module_packages = {m: tuple(p) for m, p in (module_packages or {}).items()}
+        unknown = sorted(set(self.module_packages) - set(modules))
+        if unknown:
+            raise ValueError(f"module_packages names {unknown}, which are not among the unit's "
+                             f"modules {list(modules)}")
         return self
 
 
@@ -32,9 +41,10 @@ UNITS = {
     "06_architectures": Unit("CNN architectures in PyTorch and transfer learning",
                              ["architectures"], packages=("numpy", "torch")),
     "07_segmentation": Unit("Semantic segmentation: upsampling, metrics, losses and a U-Net",
-                            ["segmentation", "segnets"], packages=("numpy", "torch")),
+                            ["segmentation", "segnets"], packages=("numpy", "torch"),
+                            module_packages={"segmentation": ("numpy",)}),
     "08_detection": Unit("Object detection: IoU, NMS, YOLO and mAP", ["detection", "detectors"],
-                         packages=("numpy", "torch")),
+                         packages=("numpy", "torch"), module_packages={"detection": ("numpy",)}),
     "09_rnn": ("Recurrent networks: RNN, LSTM and backpropagation through time", ["rnn"]),
     "10_generative": Unit("Autoencoders, VAEs and GANs in PyTorch", ["generative"],
                           packages=("numpy", "torch")),
@@ -99,6 +109,18 @@ def unit_packages(units):
             if name not in out:
                 out.append(name)
     return tuple(out) or DEFAULT_PACKAGES
+
+
+def packages_of_module(module):
+    """The distributions the worker may import while grading ``module``'s functions: its own
+    declaration in its unit's ``module_packages``, else its unit's ``packages``. Grading runs
+    each set in a worker of its own, so a NumPy module graded beside a PyTorch unit still cannot
+    import PyTorch."""
+    for unit in UNITS.values():
+        if module in unit[1]:
+            declared = getattr(unit, "module_packages", {})
+            return declared.get(module) or getattr(unit, "packages", DEFAULT_PACKAGES)
+    raise UnknownUnit(f"no unit grades the module {module!r}")
 
 
 def unit_of_key(key):

@@ -145,3 +145,47 @@ def test_a_feedback_copy_without_the_instructor_part(class_folder, tmp_path):
     full = report_of(out, "alice")
     feedback = json.loads((out / "feedback" / report_name("alice")).read_text())
     assert feedback["total"] == full["total"] and "instructor" not in feedback
+
+
+POOL_AFTER_TORCH = """
+import shutil, sys
+from pathlib import Path
+
+import torch
+
+from autograder.grade_many import grade_many
+from autograder.paths import REFERENCE_PACKAGE
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1])
+    for i in range(2):
+        shutil.copytree(REFERENCE_PACKAGE, root / "class" / f"s{i}" / "coursework")
+    # This process runs PyTorch on several threads before the pool starts (a notebook or a
+    # script that trained something, or the judge's own PyTorch references).
+    torch.set_num_threads(2)
+    a = torch.ones(512, 512, dtype=torch.float64)
+    net = torch.nn.Conv2d(3, 8, 3).double()
+    net.to(torch.float32)(torch.ones(4, 3, 64, 64))
+    print(float((a @ a).sum()))
+    rows = grade_many(root / "class", root / "out", units=["06"], workers=2, progress=False)
+    print("ROWS", [(r["total"], r["max"], r["status"]) for r in rows])
+"""
+
+
+def test_a_pool_started_after_pytorch_ran_here_grades_without_deadlock(tmp_path):
+    """A forked pool deadlocked here (the child's first parallel PyTorch operation waited for
+    OpenMP threads that only existed in the parent); the pool starts fresh interpreters."""
+    import ast
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    script = tmp_path / "grade_after_torch.py"
+    script.write_text(POOL_AFTER_TORCH)
+    env = dict(os.environ, PYTHONPATH=str(root))  # this tree's autograder, in every process
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, timeout=600, cwd=root, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = ast.literal_eval(done.stdout.split("ROWS", 1)[1].strip())
+    assert len(rows) == 2
+    assert all(total == full > 0 and status == "graded" for total, full, status in rows), rows
