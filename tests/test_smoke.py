@@ -152,7 +152,11 @@ def browser():
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
+            # No background networking: on a machine with a closed network Chromium's own
+            # connections (updates, sync, lookups) fail many at a time and slow everything.
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
         try:
             yield chromium
         finally:
@@ -192,7 +196,43 @@ def _run_cell(page, text):
     return cell
 
 
-def _wait_idle(page, timeout=120_000):
+# Generous waits: they cost nothing when things work, and a loaded CI machine starts a kernel and
+# imports NumPy and Matplotlib slowly (SMOKE_WAIT_S changes it). A wait that runs out says what
+# the page showed.
+WAIT_MS = int(float(os.environ.get("SMOKE_WAIT_S", "300")) * 1000)
+
+
+def _diagnose(page, log_path, what):
+    """What the notebook showed (each code cell's first line and output) and the server log."""
+    try:
+        cells = page.eval_on_selector_all(
+            ".jp-Notebook .jp-CodeCell",
+            "cells => cells.map(c => {"
+            " const src = (c.querySelector('.jp-InputArea-editor') || {}).innerText || '';"
+            " const out = (c.querySelector('.jp-OutputArea') || {}).innerText || '';"
+            " const n = (c.querySelector('.jp-InputPrompt') || {}).innerText || '';"
+            " return n + ' ' + src.split('\\n')[0] + (out ? '\\n    -> ' + out.slice(0, 300) : '');"
+            " })")
+        status = page.eval_on_selector(".jp-Notebook-ExecutionIndicator",
+                                       "s => s.getAttribute('data-status')")
+    except Exception as error:  # the page itself may be gone
+        cells, status = [f"(could not read the page: {error})"], "?"
+    try:
+        _shot(page, "failure")
+    except Exception as error:
+        cells.append(f"(no screenshot: {error})")
+    return (f"{what}\nkernel status: {status}\ncells:\n" + "\n".join(cells[:40])
+            + "\n--- server log (end) ---\n" + Path(log_path).read_text()[-3000:])
+
+
+def _wait_output(page, cell, text, log_path):
+    try:
+        cell.locator(".jp-OutputArea-output", has_text=text).wait_for(timeout=WAIT_MS)
+    except sync_api.TimeoutError:
+        raise AssertionError(_diagnose(page, log_path, f"no output with {text!r} in time"))
+
+
+def _wait_idle(page, timeout=WAIT_MS):
     page.wait_for_function(
         "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
         " return s && s.getAttribute('data-status') === 'idle'; }", timeout=timeout)
@@ -219,13 +259,13 @@ def test_notebook_check_cell_todo_then_pass(tmp_path, run_env, browser):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         _watch(page, problems)
         page.goto(server.url(f"/lab/tree/{NOTEBOOK}"))
-        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=WAIT_MS)
         _wait_idle(page)
         # Run every cell: execution stops at the first check cell, whose function is a stub.
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         check = _cell(page, CHECK_CELL)
-        check.locator(".jp-OutputArea-output", has_text="TODO").wait_for(timeout=120_000)
+        _wait_output(page, check, "TODO", server.log_path)
         _wait_idle(page)
         _centre(page, check)
         _shot(page, "1-check-todo")
@@ -239,14 +279,13 @@ def test_notebook_check_cell_todo_then_pass(tmp_path, run_env, browser):
         (work / "coursework" / "linear.py").write_text(
             (REPO / "solutions" / "coursework" / "linear.py").read_text())
         _run_cell(page, CHECK_CELL)
-        check.locator(".jp-OutputArea-output", has_text="PASS").wait_for(timeout=120_000)
+        _wait_output(page, check, "PASS", server.log_path)
         _wait_idle(page)
         output = check.locator(".jp-OutputArea").inner_text()
         assert "PASS    linear.svm_loss_naive" in output and "All checks passed." in output
         # ... and the next cell that calls it sees the saved file (no stale module).
         sanity = _run_cell(page, "loss with tiny weights: {loss:.1f}")
-        sanity.locator(".jp-OutputArea-output", has_text="loss with tiny weights").wait_for(
-            timeout=120_000)
+        _wait_output(page, sanity, "loss with tiny weights", server.log_path)
         assert "expected about 9" in sanity.locator(".jp-OutputArea").inner_text()
         _centre(page, check)
         _shot(page, "2-check-pass")
@@ -279,13 +318,13 @@ def test_formgrader_lists_the_assignments_without_an_activated_environment(tmp_p
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         _watch(page, problems)
         with page.expect_response(lambda r: "/formgrader/api/assignments" in r.url,
-                                  timeout=120_000) as reply:
+                                  timeout=WAIT_MS) as reply:
             page.goto(server.url("/formgrader"))
         assert reply.value.status < 500, (
             f"GET /formgrader/api/assignments answered {reply.value.status}:\n"
             + (tmp_path / "formgrader.log").read_text()[-3000:])
         for unit in units:
-            page.locator("td, a", has_text=unit).first.wait_for(timeout=120_000)
+            page.locator("td, a", has_text=unit).first.wait_for(timeout=WAIT_MS)
         page.wait_for_load_state("networkidle")
         _shot(page, "3-formgrader-assignments")
         text = page.inner_text("body")
