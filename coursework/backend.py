@@ -110,6 +110,21 @@ def add_at(a, indices, values):
     return None
 
 
+def bincount(x, minlength=0):
+    """``numpy.bincount(x, minlength=minlength)`` on NumPy and CuPy: how often each value of the
+    1-D array ``x`` of non-negative integers occurs, as an integer array of length
+    ``max(x.max() + 1, minlength)``.
+
+    An empty ``x`` gives ``minlength`` zeros on both: ``cupy.bincount`` before CuPy 14.2 raises
+    there (it takes the maximum of no values).
+    """
+    if _is_cupy(x):
+        if x.size == 0:
+            return _cupy.zeros(int(minlength), dtype=np.intp)
+        return _cupy.bincount(x, minlength=minlength)
+    return np.bincount(x, minlength=minlength)
+
+
 def default_rng(seed=None, like=None):
     """A random generator on the device of ``like``: ``numpy.random.default_rng(seed)`` for NumPy
     (or ``like=None``), ``cupy.random.default_rng(seed)`` for a CuPy array.

@@ -31,7 +31,7 @@ how well c itself is found.)
 
 import operator
 
-from .backend import xp_of
+from .backend import bincount, xp_of
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,7 +443,8 @@ def confusion_matrix(pred, target, *, num_classes, ignore_index=None):
     Returns:
         (K, K) int64, entry [i, j] the number of (counted) pixels of true class i predicted as j
         (rows: truth, columns: prediction).
-    No loops over pixels (``xp.bincount`` of target * K + pred counts every pair at once).
+    No loops over pixels (``xp.bincount`` of target * K + pred counts every pair at once;
+    ``bincount``, imported from the backend, also counts an empty array on CuPy).
     """
     name = "confusion_matrix"
     num_classes = _as_int(name, "num_classes", num_classes, 1)

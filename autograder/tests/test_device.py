@@ -45,6 +45,35 @@ def test_sliding_window_view_matches_numpy_and_the_cupy_layout_rule():
         backend._window_layout(x.shape, x.strides, 6, 1)
 
 
+def test_bincount_matches_numpy_and_counts_an_empty_array(monkeypatch):
+    x = np.array([3, 0, 3, 1])
+    assert np.array_equal(backend.bincount(x, minlength=6), np.bincount(x, minlength=6))
+    assert np.array_equal(backend.bincount(x), [1, 1, 0, 2])
+    empty = backend.bincount(np.zeros(0, dtype=np.int64), minlength=4)
+    assert np.array_equal(empty, np.zeros(4)) and empty.dtype.kind == "i"
+    # The CuPy branch, with a stand-in whose bincount fails on an empty array as CuPy < 14.2 does
+    import types
+
+    class FakeArray(np.ndarray):
+        pass
+
+    fake = types.ModuleType("cupy")
+    fake.ndarray = FakeArray
+    fake.zeros = lambda n, dtype: np.zeros(n, dtype=dtype).view(FakeArray)
+
+    def cupy_bincount(a, minlength=None):
+        if a.size == 0:
+            raise ValueError("zero-size array to reduction operation maximum")
+        return np.bincount(np.asarray(a), minlength=minlength).view(FakeArray)
+
+    fake.bincount = cupy_bincount
+    monkeypatch.setattr(backend, "_cupy", fake)
+    got = backend.bincount(np.zeros(0, dtype=np.int64).view(FakeArray), minlength=9)
+    assert isinstance(got, FakeArray) and np.array_equal(got, np.zeros(9))
+    got = backend.bincount(x.view(FakeArray), minlength=2)
+    assert isinstance(got, FakeArray) and np.array_equal(got, [1, 1, 0, 2])
+
+
 def test_as_strided_default_rng_and_asarray_like_on_numpy():
     x = np.arange(6.0)
     v = backend.as_strided(x, shape=(2, 3), strides=(24, 8))

@@ -5,7 +5,9 @@ Skipped, with the reason, where there is no CuPy or no usable CUDA device (``dev
 
 Tolerances: float64 on the GPU agrees with the CPU to rtol 1e-9 (different summation orders and
 fused multiply-adds; no loss of precision otherwise); float32 to rtol 1e-4, atol 1e-5 (the
-single-precision rounding of sums over up to a few thousand terms).
+single-precision rounding of sums over up to a few thousand terms). Integer and boolean outputs
+(labels, kept indices, true-positive masks, confusion matrices) must be equal, dtype included.
+``test_gpu_coverage.py`` checks, without a GPU, that FORWARD names every graded NumPy function.
 """
 
 import importlib.util
@@ -20,6 +22,8 @@ import pytest
 from autograder import device, engine
 from autograder.oracle import load_reference
 from autograder.sandbox import Limits
+from autograder.specs import detection as det_spec
+from autograder.specs import segmentation as seg_spec
 
 from .submissions import make_submission
 
@@ -43,9 +47,29 @@ def _labels(n, c):
     return _rng().integers(0, c, size=n)
 
 
-# module.function -> (inputs builder, index of the upstream gradient's source or None)
-# Each builder returns (args, kwargs) of NumPy float64 arrays; backward passes take the cache of
-# the matching forward pass (built on the same device).
+def _rs(seed, *shapes):
+    """Arrays of standard normal values of the given shapes, all different (one generator)."""
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(shape) for shape in shapes)
+
+
+def _spec(builder, *args, n=None, drop=(), **kwargs):
+    """(args, kwargs) from one of the specs' input builders: its first ``n`` arrays (the rest is
+    an upstream gradient), without the keyword arguments named in ``drop``."""
+    out = builder(*args, **kwargs)
+    inputs, kw = (out if len(out) == 2 and isinstance(out[1], dict) else (out, {}))
+    return tuple(inputs[:n]), {k: v for k, v in kw.items() if k not in drop}
+
+
+def _all_ignored():
+    (pred, target), kwargs = seg_spec.label_inputs(66, (2, 3, 4), 3, ignore=255)
+    return (pred, np.full_like(target, 255)), kwargs
+
+
+# module.function[#variant] -> inputs builder. Each builder returns (args, kwargs) of NumPy arrays
+# (float arrays float64, cast to the dtype under test; lists, tuples and dicts of arrays are
+# moved too); backward passes take the cache of the matching forward pass (built on the same
+# device). A "#variant" suffix runs a function again on inputs that take another code path.
 FORWARD = {
     "linear.svm_loss_vectorized": lambda: ((_r(20, 5) * 1e-2, _r(7, 20), _labels(7, 5), 0.1), {}),
     "linear.softmax_loss_vectorized": lambda: ((_r(20, 5) * 1e-2, _r(7, 20), _labels(7, 5), 0.1),
@@ -101,6 +125,103 @@ FORWARD = {
                                                        "rng": np.random.default_rng(0)}),
     "augmentation.mixup": lambda: ((_r(5, 3, 4, 6), np.eye(5)[[0, 2, 1, 4, 4]]),
                                    {"alpha": 0.4, "rng": np.random.default_rng(0)}),
+    # the loop versions and helpers of units 01-05 and 09
+    "linear.svm_loss_naive": lambda: ((_r(20, 5) * 1e-2, _r(7, 20), _labels(7, 5), 0.1), {}),
+    "linear.softmax_loss_naive": lambda: ((_r(20, 5) * 1e-2, _r(7, 20), _labels(7, 5), 0.1), {}),
+    "losses.bce_loss": lambda: ((1 / (1 + np.exp(-_r(6, 4))), (_rs(1, (6, 4))[0] > 0) * 1.0),
+                                {}),
+    "gradcheck.relative_error": lambda: (_rs(2, (3, 4), (3, 4)), {}),
+    # f sums in float64 and the step is large: the divided differences do not magnify the
+    # float32 rounding, which differs between the devices in the last bits
+    "gradcheck.numerical_gradient": lambda: (
+        (lambda x: (x.astype("float64") ** 3).sum(), _r(3, 4)), {"h": 0.05}),
+    "gradcheck.numerical_gradient_array": lambda: (
+        (lambda x: x.astype("float64") ** 3 - 2 * x, *_rs(3, (3, 4), (3, 4))), {"h": 0.05}),
+    "conv.conv_forward_naive": lambda: (_rs(4, (2, 3, 7, 5), (4, 3, 3, 3), (4,)),
+                                        {"stride": 2, "pad": 1}),
+    "conv.max_pool_forward_naive": lambda: ((_r(2, 3, 6, 8),), {"pool_size": 2, "stride": 2}),
+    "optim.sgd": lambda: (_rs(5, (3, 4), (3, 4)) + ({"learning_rate": 0.1},), {}),
+    "rnn.rnn_step_forward": lambda: (_rs(6, (3, 4), (3, 6), (4, 6), (6, 6), (6,)), {}),
+    "rnn.lstm_step_forward": lambda: (_rs(7, (3, 4), (3, 6), (3, 6), (4, 24), (6, 24), (24,)),
+                                      {}),
+    # unit 07 (segmentation.py), on the specs' inputs: stride > 1, pad > 0, non-square maps
+    "segmentation.conv_transpose_forward": lambda: _spec(
+        seg_spec.transpose_inputs, 1, 2, 3, 3, 4, 2, 3, 2, 2, 1, 1, n=3),
+    "segmentation.dilated_conv_forward": lambda: _spec(
+        seg_spec.dilated_inputs, 11, 2, 3, 9, 10, 2, 3, 2, 2, 1, 1, n=3),
+    "segmentation.dilated_conv_forward#stride2": lambda: _spec(
+        seg_spec.dilated_inputs, 16, 2, 3, 11, 9, 2, 3, 2, 2, 2, 1, n=3),
+    # rounded values: tied maxima in the windows (the first one wins on both devices)
+    "segmentation.max_pool_with_indices": lambda: ((np.round(_r(2, 3, 7, 9)),),
+                                                   {"pool_size": 3, "stride": 2}),
+    # overlapping windows sharing their maximum: unpooled values add up
+    "segmentation.max_unpool_forward": lambda: _spec(seg_spec.unpool_inputs, 31, 2, 3, 7, 9, 3,
+                                                     2, n=2),
+    "segmentation.upsample_nearest": lambda: _spec(seg_spec.nearest_inputs, 41, 2, 3, 3, 4, 2,
+                                                   n=1),
+    "segmentation.upsample_bilinear": lambda: _spec(seg_spec.bilinear_inputs, 51, 2, 3, 4, 5,
+                                                    (8, 10)),
+    "segmentation.upsample_bilinear#down": lambda: _spec(seg_spec.bilinear_inputs, 53, 1, 2, 8,
+                                                         6, (3, 4)),
+    **{f"segmentation.{name}": (lambda drop: lambda: _spec(
+        seg_spec.label_inputs, 61, (2, 5, 6), 5, absent=(3,), never_predicted=(1,),
+        never_true=(4,), ignore=255, ignored=0.1, drop=drop))(drop)
+       for name, drop in (("confusion_matrix", ()), ("pixel_accuracy", ("num_classes",)),
+                          ("iou_per_class", ()), ("mean_iou", ()), ("dice_per_class", ()),
+                          ("precision_recall_per_class", ()))},
+    # every pixel ignored: nothing to count (cupy.bincount before 14.2 fails on no values)
+    "segmentation.confusion_matrix#all_ignored": _all_ignored,
+    "segmentation.mean_iou#all_ignored": _all_ignored,
+    "segmentation.pixel_cross_entropy": lambda: _spec(
+        seg_spec.loss_inputs, 71, 2, 4, 3, 5, class_weights=[0.5, 2.0, 1.0, 3.0], ignore=255,
+        ignored=0.2),
+    "segmentation.focal_loss": lambda: _spec(seg_spec.loss_inputs, 81, 2, 4, 3, 5, gamma=2.0,
+                                             alpha=[0.25, 1.0, 2.0, 0.5]),
+    "segmentation.focal_loss#gamma0.5": lambda: _spec(seg_spec.loss_inputs, 84, 2, 2, 3, 3,
+                                                      gamma=0.5, alpha=[0.75, 0.25]),
+    "segmentation.soft_dice_loss": lambda: _spec(seg_spec.loss_inputs, 92, 1, 3, 4, 4,
+                                                 smooth=0.5, missing=(2,)),
+    # unit 08 (detection.py), on the specs' inputs: ties, IoUs exactly at the threshold, empties
+    "detection.box_convert": lambda: ((det_spec.box_formats(12, 6, "cxcywh"),),
+                                      {"src": "cxcywh", "dst": "xywh"}),
+    "detection.box_area": lambda: ((det_spec.random_boxes(1, 7),), {}),
+    "detection.box_iou": lambda: ((det_spec.random_boxes(1, 7),
+                                   det_spec.random_boxes(2, 5, special=False)), {}),
+    "detection.box_iou#empty_union": lambda: ((np.array([[1.0, 1.0, 1.0, 1.0],
+                                                         [0.0, 0.0, 2.0, 2.0]]),
+                                               np.array([[1.0, 1.0, 1.0, 1.0],
+                                                         [5.0, 5.0, 5.0, 7.0]])), {}),
+    "detection.nms": lambda: (det_spec.crowd(1, 12), {"iou_threshold": 0.5}),
+    # equal scores: the lower index first (a stable sort on both devices)
+    "detection.nms#ties": lambda: (det_spec.crowd(2, 15, clusters=2, ties=True),
+                                   {"iou_threshold": 0.3}),
+    "detection.nms#at_threshold": lambda: (det_spec.at_threshold(), {"iou_threshold": 0.5}),
+    "detection.nms#empty": lambda: ((np.zeros((0, 4)), np.zeros(0)), {}),
+    "detection.batched_nms": lambda: (det_spec.crowd(21, 16, clusters=2, ties=True)
+                                      + (np.random.default_rng(31).integers(0, 3, 16),),
+                                      {"iou_threshold": 0.3}),
+    "detection.yolo_encode": lambda: (det_spec.same_cell_objects(),
+                                      {"grid_size": 4, "num_classes": 3, "boxes_per_cell": 2}),
+    "detection.yolo_encode#corners": lambda: (det_spec.yolo_objects(2, 5, 2, corner=True),
+                                              {"grid_size": 6, "num_classes": 2}),
+    # scores exactly at the threshold, tied class probabilities (the lowest class wins)
+    "detection.yolo_decode": lambda: ((det_spec.exact_scores_prediction(),), {}),
+    "detection.yolo_decode#random": lambda: ((det_spec.yolo_prediction(1, 1, 3, 2, 3)[0],),
+                                             {"conf_threshold": 0.3}),
+    "detection.yolo_loss": lambda: (det_spec.yolo_batch(1, 2, 3, 2, 3, 4), {}),
+    "detection.match_detections": lambda: (det_spec.duplicate_scene(), {"iou_threshold": 0.5}),
+    "detection.match_detections#ties": lambda: (det_spec.match_random(1, 12, 4), {}),
+    "detection.precision_recall": lambda: (det_spec.pr_inputs(2, 12, 6, ties=True), {}),
+    "detection.precision_recall#empty": lambda: ((np.zeros(0), np.zeros(0, dtype=bool), 2), {}),
+    "detection.average_precision": lambda: (
+        det_spec.pr_curve([1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1], 10), {"method": "all"}),
+    "detection.average_precision#11point": lambda: (
+        det_spec.pr_curve([0, 1, 1, 0, 1, 1, 1, 0, 1, 1], 10), {"method": "11point"}),
+    # class 2 without ground truth: its AP is NaN
+    "detection.mean_average_precision": lambda: (det_spec.scenes(2, 4, 4, missing_class=2),
+                                                 {"num_classes": 4}),
+    "detection.coco_map": lambda: (det_spec.scenes(12, 4, 2, noise=0.05),
+                                   {"num_classes": 2, "method": "11point"}),
 }
 # Units merged into main so far; a key whose module is not in this tree is left out.
 FORWARD = {k: v for k, v in FORWARD.items() if hasattr(cw, k.split(".")[0])}
@@ -119,7 +240,18 @@ BACKWARD = {  # forward key -> backward function name
     "normalization.groupnorm_forward": "groupnorm_backward",
     "normalization.instancenorm_forward": "instancenorm_backward",
     "regularization.dropout_forward": "dropout_backward",
+    "conv.conv_forward_naive": "conv_backward_naive",
+    "conv.max_pool_forward_naive": "max_pool_backward_naive",
+    "rnn.rnn_step_forward": "rnn_step_backward", "rnn.lstm_step_forward": "lstm_step_backward",
+    "segmentation.conv_transpose_forward": "conv_transpose_backward",
+    "segmentation.dilated_conv_forward": "dilated_conv_backward",
+    "segmentation.dilated_conv_forward#stride2": "dilated_conv_backward",
+    "segmentation.max_unpool_forward": "max_unpool_backward",
+    "segmentation.upsample_nearest": "upsample_nearest_backward",
 }
+# Where the cache is not the second output: the outputs before it each get an upstream gradient
+# (lstm_step_backward(dh_next, dc_next, cache)).
+CACHE_AT = {"rnn.lstm_step_forward": 2}
 
 
 def _cupy():
@@ -136,6 +268,8 @@ def _to(xp, obj, dtype):
         return {k: _to(xp, v, dtype) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_to(xp, v, dtype) for v in obj]
+    if isinstance(obj, tuple):  # mAP's (boxes, scores, labels) of each image
+        return tuple(_to(xp, v, dtype) for v in obj)
     return obj
 
 
@@ -146,17 +280,20 @@ def _host(obj):
 
 
 def _run(key, xp, dtype):
-    module, name = key.split(".")
+    module, name = key.split("#")[0].split(".")
     args, kwargs = FORWARD[key]()
     args = tuple(_to(xp, a, dtype) for a in args)
+    kwargs = {k: _to(xp, v, dtype) for k, v in kwargs.items()}  # class weights, alpha
     out = getattr(getattr(cw, module), name)(*args, **kwargs)
     results = [out]
     if key in BACKWARD:  # (value, cache, more...): lstm's c_last, batch norm's new state
-        value, cache = out[0], out[1]
-        dout = xp.asarray(np.random.default_rng(7).standard_normal(value.shape).astype(dtype))
+        at = CACHE_AT.get(key, 1)
+        values, cache = out[:at], out[at]
+        rng = np.random.default_rng(7)
+        douts = [xp.asarray(rng.standard_normal(v.shape).astype(dtype)) for v in values]
         names = BACKWARD[key] if isinstance(BACKWARD[key], tuple) else (BACKWARD[key],)
-        results = [value, *out[2:]] + [getattr(getattr(cw, module), n)(dout, cache)
-                                       for n in names]
+        results = [*values, *out[at + 1:]] + [getattr(getattr(cw, module), n)(*douts, cache)
+                                              for n in names]
     return results
 
 
@@ -164,11 +301,16 @@ def _compare(cpu, gpu, dtype, what):
     cpu, gpu = list(_flatten(cpu)), list(_flatten(gpu))
     assert len(cpu) == len(gpu), f"{what}: {len(gpu)} outputs on the GPU, {len(cpu)} on the CPU"
     for c, g in zip(cpu, gpu):
-        if isinstance(c, (float, np.floating)) or hasattr(c, "shape"):
+        if isinstance(c, (int, float, np.number, np.bool_)) or hasattr(c, "shape"):
             assert type(g).__module__.split(".")[0] in ("cupy", "numpy", "builtins"), what
-            np.testing.assert_allclose(np.asarray(_host(g), dtype=np.float64),
-                                       np.asarray(c, dtype=np.float64), **TOL[dtype],
-                                       err_msg=what)
+            c, g = np.asarray(c), np.asarray(_host(g))
+            assert g.shape == c.shape, f"{what}: shape {g.shape} on the GPU, {c.shape} on the CPU"
+            if c.dtype.kind in "biu":  # labels, indices, masks, counts: exact, same dtype
+                assert g.dtype == c.dtype, f"{what}: {g.dtype} on the GPU, {c.dtype} on the CPU"
+                np.testing.assert_array_equal(g, c, err_msg=what)
+            else:
+                np.testing.assert_allclose(g.astype(np.float64), c.astype(np.float64),
+                                           **TOL[dtype], err_msg=what)
 
 
 def _flatten(obj):
@@ -232,6 +374,10 @@ def test_backend_on_cupy():
     assert np.array_equal(cp.asnumpy(v), ref)
     assert isinstance(cw.backend.default_rng(0, like=x), cp.random.Generator)
     assert isinstance(cw.backend.asarray_like(np.ones(2), x), cp.ndarray)
+    counts = cw.backend.bincount(cp.zeros(0, dtype=cp.int64), minlength=3)  # no value
+    assert isinstance(counts, cp.ndarray) and np.array_equal(cp.asnumpy(counts), [0, 0, 0])
+    counts = cw.backend.bincount(cp.array([2, 0, 2]), minlength=4)
+    assert np.array_equal(cp.asnumpy(counts), [1, 0, 2, 0])
 
 
 def _grade_on_gpu(tmp_path, submission_kwargs, units):
