@@ -193,10 +193,28 @@ class WorkerGroup:
                 pass  # the rlimits and the process-tree kill still hold
 
     def pids(self):
-        """Every process in the group."""
+        """Every process in the group (read after every call: through a descriptor kept
+        open, re-read from offset 0, which cgroupfs regenerates)."""
         if not self._procs_files:
             return set()
-        return {int(p) for p in _read(self._procs_files[0]).split() if p.isdigit()}
+        if getattr(self, "_procs_fd", None) is None:
+            try:
+                self._procs_fd = os.open(self._procs_files[0], os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                self._procs_fd = -1
+        if self._procs_fd < 0:
+            text = _read(self._procs_files[0])
+        else:
+            try:
+                text = os.pread(self._procs_fd, 1 << 20, 0).decode("ascii", "replace")
+            except OSError:
+                text = _read(self._procs_files[0])
+        return {int(p) for p in text.split() if p.isdigit()}
+
+    def _close_procs_fd(self):
+        fd, self._procs_fd = getattr(self, "_procs_fd", None), None
+        if fd is not None and fd >= 0:
+            os.close(fd)
 
     def _freeze(self, frozen):
         if "unified" in self.dirs and (self.dirs["unified"] / "cgroup.freeze").exists():
@@ -270,6 +288,7 @@ class WorkerGroup:
 
     def remove(self):
         """Remove the (empty) groups; retried briefly while the last processes are reaped."""
+        self._close_procs_fd()
         for d in self.dirs.values():
             for _ in range(100):
                 try:

@@ -20,6 +20,7 @@ region: argument checks, ``xp_of``) do not count their own loops.
 """
 
 import ast
+import functools
 import hashlib
 
 INFINITE = float("inf")
@@ -70,6 +71,27 @@ class Finding:
         self.dynamic = dynamic
 
 
+def _parse(source):
+    """The syntax tree of ``source`` (an empty module where it does not parse: its calls report
+    the breakage). Sources of ordinary size are parsed once per process: the provided modules
+    are the same in every submission, and the analysis only reads trees."""
+    if len(source) <= 200_000:
+        return _parse_cached(source)
+    return _parse_now(source)
+
+
+@functools.lru_cache(maxsize=128)
+def _parse_cached(source):
+    return _parse_now(source)
+
+
+def _parse_now(source):
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ast.Module(body=[], type_ignores=[])
+
+
 class Program:
     """The modules of a submission's package, parsed once."""
 
@@ -96,10 +118,7 @@ class Program:
             module = todo.pop()
             if module in self.trees or module not in self.sources:
                 continue
-            try:
-                tree = ast.parse(self.sources[module])
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                tree = ast.Module(body=[], type_ignores=[])  # its calls report the breakage
+            tree = _parse(self.sources[module])
             self.trees[module] = tree
             self.aliases[module], self.stars[module], self.imports[module] = {}, [], set()
             self._index(module, tree)

@@ -498,22 +498,26 @@ class Student:
             raise StudentError(f"the module could not be imported: {message_text}", detail)
         raise StudentError(message_text, detail)
 
-    def call_full(self, target, *args, opaque=(), **kwargs):
+    def call_full(self, target, *args, opaque=(), _watch=True, **kwargs):
         """Call ``coursework.<target>``; return (value, names of inputs it modified)."""
         return self._ask({"op": "call", "target": target, "args": wire.encode(list(args)),
-                          "kwargs": wire.encode(kwargs), "opaque": list(opaque)},
-                         handles=(args, kwargs))
+                          "kwargs": wire.encode(kwargs), "opaque": list(opaque),
+                          "watch": _watch}, handles=(args, kwargs))
 
     def call(self, target, *args, opaque=(), **kwargs):
-        return self.call_full(target, *args, opaque=opaque, **kwargs)[0]
+        """The value of ``coursework.<target>(...)``. Whether it modified its inputs is not
+        asked (``call_full`` asks), so the worker does not copy them to find out: a large
+        input (the speed tests' layers) costs no copy and no comparison."""
+        return self.call_full(target, *args, opaque=opaque, _watch=False, **kwargs)[0]
 
-    def method_full(self, handle, name, *args, opaque=(), **kwargs):
+    def method_full(self, handle, name, *args, opaque=(), _watch=True, **kwargs):
         return self._ask({"op": "method", "ref": handle.id, "name": name,
                           "args": wire.encode(list(args)), "kwargs": wire.encode(kwargs),
-                          "opaque": list(opaque)}, handles=(handle, args, kwargs))
+                          "opaque": list(opaque), "watch": _watch},
+                         handles=(handle, args, kwargs))
 
     def method(self, handle, name, *args, opaque=(), **kwargs):
-        return self.method_full(handle, name, *args, opaque=opaque, **kwargs)[0]
+        return self.method_full(handle, name, *args, opaque=opaque, _watch=False, **kwargs)[0]
 
     def new(self, target, *args, **kwargs):
         """Construct ``coursework.<target>(*args, **kwargs)`` in the worker; return its Handle."""

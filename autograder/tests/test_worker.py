@@ -54,6 +54,10 @@ def burn():
 def forward(x):
     return x * 2.0, {"x": x, "secret": "cache"}
 
+def double_in_place(x):
+    x *= 2.0
+    return x.sum()
+
 def backward(dout, cache):
     return dout * 2.0 + 0 * cache["x"]
 
@@ -437,3 +441,16 @@ def test_each_worker_has_a_control_group_that_goes_with_it(submission):
     stale.mkdir()
     cgroup._remove_stale(base)
     assert not stale.exists()
+
+
+def test_the_worker_reports_inputs_changed_in_place_when_the_judge_asks(submission):
+    """call_full asks which inputs the call changed (the worker compares copies); call does
+    not ask, so the worker makes no copy (large speed-test inputs cost nothing extra)."""
+    with Student(submission, limits()) as s:
+        value, modified = s.call_full("probe.double_in_place", np.ones(4))
+        assert value == 8.0 and modified == ["0"]
+        value, modified = s.call_full("probe.double_in_place", np.ones(4), _watch=False)
+        assert value == 8.0 and modified == []
+        assert s.call("probe.double_in_place", np.ones(4)) == 8.0
+        _, modified = s.call_full("probe.ident", np.ones(4))
+        assert modified == []
