@@ -26,6 +26,7 @@ messages about them are in the instructor part.
 import contextlib
 import os
 import re
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -178,9 +179,27 @@ def _one_blas_thread():
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - a dependency of scikit-learn
-        import contextlib
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
+
+
+@contextlib.contextmanager
+def _one_judge_thread(unit_names):
+    """BLAS and, where PyTorch units are graded, PyTorch on one thread in the judge while it
+    grades (restored after): grade-many runs a judge per core, and each judge's PyTorch on
+    every core made two workers slower than one."""
+    torch = None
+    if "torch" in sys.modules or any("torch" in packages_of_module(m) for u in unit_names
+                                     for m in UNITS[u][1]):
+        import torch
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+    try:
+        with _one_blas_thread():
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(threads)
 
 
 def _limits_for(limits, packages, unit_names):
@@ -231,7 +250,7 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
         return trial
 
     report["device"] = limits.device
-    with staged, _one_blas_thread(), contextlib.ExitStack() as stack:
+    with staged, _one_judge_thread(unit_names), contextlib.ExitStack() as stack:
         for unit in unit_names:
             unit_report = {"title": UNITS[unit][0], "score": 0.0, "max": 0.0, "functions": {}}
             for spec in specs_of(unit):

@@ -189,3 +189,25 @@ def test_a_pool_started_after_pytorch_ran_here_grades_without_deadlock(tmp_path)
     rows = ast.literal_eval(done.stdout.split("ROWS", 1)[1].strip())
     assert len(rows) == 2
     assert all(total == full > 0 and status == "graded" for total, full, status in rows), rows
+
+
+def test_the_judge_runs_pytorch_on_one_thread_while_it_grades_and_restores_it():
+    """grade-many runs a judge per core: each judge's PyTorch on every core made two workers
+    slower than one (0.92x measured); it is held to one thread while grading."""
+    import torch
+
+    from autograder.engine import _one_judge_thread
+
+    original = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with _one_judge_thread(["06_architectures"]):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError):
+            with _one_judge_thread(["01_linear"]):  # torch is imported here: held too
+                assert torch.get_num_threads() == 1
+                raise RuntimeError("a grading that fails still restores the setting")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(original)
