@@ -111,15 +111,16 @@ class Oracle:
         reference module ``layers``), for results that need several calls (forward, then
         backward with the forward's cache).
         """
-        key = digest(recipe_id(recipe), args, kwargs)
         if self.recorded is not None:
+            key = digest(recipe_id(recipe), args, kwargs)
             if key not in self.recorded["outputs"]:
                 raise GraderFault(f"no recorded reference output for {recipe_id(recipe)}; the "
                                   "release's recorded data is out of date")
             return wire.decode(self.recorded["outputs"][key])
         result = _apply(recipe, self.cw, args, kwargs)
-        if self.recording is not None:
-            self.recording["outputs"][key] = wire.encode(result)
+        if self.recording is not None:  # (the live reference needs no key: digests cost time)
+            self.recording["outputs"][digest(recipe_id(recipe), args, kwargs)] = \
+                wire.encode(result)
         return result
 
     def provided(self, module):
