@@ -75,12 +75,12 @@ def _parse(source):
     """The syntax tree of ``source`` (an empty module where it does not parse: its calls report
     the breakage). Sources of ordinary size are parsed once per process: the provided modules
     are the same in every submission, and the analysis only reads trees."""
-    if len(source) <= 200_000:
+    if len(source) <= 64_000:  # a tree takes about 40 bytes per character of source
         return _parse_cached(source)
     return _parse_now(source)
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=32)  # the provided modules fit; at most ~100 MB of trees
 def _parse_cached(source):
     return _parse_now(source)
 
