@@ -8,6 +8,12 @@ float64) and ranges (sigmoids in [0, 1], class probabilities summing to 1) are c
 random upstream gradient must reach every parameter. In the instructor's grading (live reference,
 not a public check) TinyYOLO also takes a few Adam steps, driven by the judge with the
 reference's ``yolo_loss``, on a fixed batch: the loss must fall.
+
+Known mistakes (``autograder/mistakes/detectors.py``) are recognised by their symptoms, which do
+not depend on the architecture or its parameters: the output's shape and dtype, which of its
+entries lie in [0, 1] and which of its sums are 1 (``symptoms``). A failing output whose
+symptoms are exactly those of a known mistake, on the same input with parameters drawn the same
+way, gets that mistake's description as hint, in place of the generic one.
 """
 
 import numpy as np
@@ -37,6 +43,88 @@ def _values(params, buffers, seed):
     bufs = [rng.uniform(0.5, 1.5, shape) if name.endswith("running_var")
             else 0.1 * rng.standard_normal(shape) for name, shape in buffers]
     return values, bufs
+
+
+# -- symptoms: what is wrong with an output, whatever the architecture ----------------------------
+
+def _in_unit(value):
+    return bool(value.size == 0 or (value.min() >= -1e-12 and value.max() <= 1 + 1e-12))
+
+
+def _sums_to_one(total):
+    return bool(np.allclose(total, 1.0, rtol=0, atol=1e-9))
+
+
+def symptoms(target, out, expected):
+    """Plain data saying what is wrong with ``out``, the output of ``target`` (expected shape
+    ``expected``; for LocalizationNet the two shapes): its shape and dtype, and when the shape is
+    right, which entries (TinyYOLO: per slot and entry of the last axis) lie in [0, 1] and
+    (TinyYOLO) which sums of entries are 1. None when it is not an array (or pair of arrays)."""
+    if target == "detectors.TinyYOLO":
+        if not isinstance(out, np.ndarray):
+            return None
+        found = {"shape": [int(n) for n in out.shape], "dtype": str(out.dtype)}
+        if out.shape != tuple(expected) or not np.isfinite(out).all():
+            return found
+        found["in_unit"] = [[_in_unit(out[..., b, j]) for j in range(out.shape[-1])]
+                            for b in range(out.shape[-2])]
+        sums = [("classes", out[..., 5:].sum(-1)), ("objectness and classes", out[..., 4:].sum(-1)),
+                ("slot", out.sum(-1))]
+        sums += [(f"classes over dim {d}", out[..., 5:].sum(d)) for d in range(4)]
+        found["sum_to_one"] = [name for name, total in sums if _sums_to_one(total)]
+        return found
+    if not isinstance(out, (list, tuple)) or len(out) != 2 \
+            or not all(isinstance(o, np.ndarray) for o in out):
+        return None
+    found = {"shapes": [[int(n) for n in o.shape] for o in out],
+             "dtypes": [str(o.dtype) for o in out]}
+    if [o.shape for o in out] != [tuple(e) for e in expected] \
+            or not all(np.isfinite(o).all() for o in out):
+        return found
+    found["in_unit"] = [_in_unit(o) for o in out]
+    return found
+
+
+# -- recipes (module level: their names key the recorded outputs of a release) ------------------
+
+def output_symptoms(cw, target, args, kwargs, seed, x, train, expected):
+    """The symptoms of the output of ``target`` built from ``cw`` (a known mistake when ``cw`` is
+    patched) with parameters drawn as the judge draws a student's (``_values``), on ``x``."""
+    import torch
+
+    from ..torch_handles import reference_build, reference_load
+
+    model = reference_build(cw, target, args, kwargs)
+    params = [(n, tuple(p.shape)) for n, p in model.named_parameters()]
+    buffers = [(n, tuple(b.shape)) for n, b in model.named_buffers() if b.is_floating_point()]
+    values, bufs = _values(params, buffers, seed)
+    model = reference_load(model, values, bufs, "float64")
+    model.train(bool(train))
+    with torch.no_grad():
+        out = model(torch.from_numpy(np.array(x)))
+    out = [o.numpy() for o in out] if isinstance(out, (tuple, list)) else out.numpy()
+    return symptoms(target, out, expected)
+
+
+def _checked(t, target, args, kwargs, seed, x, train, expected, out, check):
+    """``check(out)``; when it fails and a known mistake has exactly the symptoms of ``out`` (on
+    this input, parameters drawn with ``seed``), that mistake's description is the hint."""
+    def mistakes():
+        return t.ref.mistakes(target, output_symptoms, target, list(args), kwargs, seed, x,
+                              bool(train), expected)
+
+    if getattr(t.ref, "recording", None) is not None:
+        mistakes()  # recorded for the release, which gives the same hints
+    try:
+        check(out)
+    except Failed as failure:
+        got = symptoms(target, out, expected)
+        if got is not None:
+            for description, wrong in mistakes():
+                if wrong == got:
+                    failure.hint = description
+                    break
+        raise
 
 
 def _build(t, name, args, kwargs, seed):
@@ -95,6 +183,19 @@ def _check_gradients(where, grads, params):
             raise Failed(f"{where}: the gradient of {name!r} contains NaN or inf")
 
 
+def _check_yolo(where, out, expected):
+    out = _array(where, out, expected)
+    _check_range(where, "x, y, w, h and the objectness (entries 0 to 4)", out[..., :5])
+    probs = out[..., 5:]
+    sums = probs.sum(-1)
+    if probs.min() < 0 or not np.allclose(sums, 1.0, rtol=0, atol=1e-9):
+        raise Failed(f"{where}: the class probabilities (entries 5 onwards) should be "
+                     "non-negative and sum to 1 in every slot; sums range from "
+                     f"{sums.min():.4g} to {sums.max():.4g}",
+                     hint="apply a softmax over the last C entries of each slot (dim=-1), not "
+                          "over the whole output")
+
+
 YOLO_CONFIGS = [
     ((3,), {}, [(1, 3, 32, 32), (2, 3, 48, 40)]),
     ((2,), {"grid_size": 3, "boxes_per_cell": 1, "in_channels": 1}, [(3, 1, 33, 37)]),
@@ -115,17 +216,9 @@ def tiny_yolo(t):
             for train in (False, True):
                 where = (f"{_call_text('TinyYOLO', args, kwargs)} on input {shape}, "
                          f"{'train' if train else 'eval'} mode")
-                out = _array(where, student.forward(x, train), (shape[0], S, S, B, 5 + C))
-                _check_range(where, "x, y, w, h and the objectness (entries 0 to 4)",
-                             out[..., :5])
-                probs = out[..., 5:]
-                sums = probs.sum(-1)
-                if probs.min() < 0 or not np.allclose(sums, 1.0, rtol=0, atol=1e-9):
-                    raise Failed(f"{where}: the class probabilities (entries 5 onwards) should "
-                                 "be non-negative and sum to 1 in every slot; sums range from "
-                                 f"{sums.min():.4g} to {sums.max():.4g}",
-                                 hint="apply a softmax over the last C entries of each slot "
-                                      "(dim=-1), not over the whole output")
+                expected = [shape[0], S, S, B, 5 + C]
+                _checked(t, "detectors.TinyYOLO", args, kwargs, 10 + k, x, train, expected,
+                         student.forward(x, train), lambda out: _check_yolo(where, out, expected))
             dout = rng.standard_normal((shape[0], S, S, B, 5 + C))
             _check_gradients(f"TinyYOLO on input {shape}", student.backward(x, dout, True),
                              params)
@@ -173,6 +266,15 @@ def _training_lowers_loss(t, steps=12, lr=0.01):
                           "softmax of the head's raw output, no detach or rounding")
 
 
+def _check_localization(where, out, expected):
+    if not isinstance(out, (list, tuple)) or len(out) != 2:
+        raise Failed(f"{where}: forward should return (class_logits, box), got {describe(out)}",
+                     hint="return a tuple of two tensors: class_logits, box")
+    _array(where + ", class_logits", out[0], expected[0])
+    box = _array(where + ", box", out[1], expected[1])
+    _check_range(where, "the box (cx, cy, w, h relative to the image)", box)
+
+
 LOC_CONFIGS = [
     ((10,), {"in_channels": 1}, [(2, 1, 32, 32), (1, 1, 40, 36)]),
     ((3,), {}, [(4, 3, 48, 48)]),
@@ -192,14 +294,10 @@ def localization_net(t):
             for train in (False, True):
                 where = (f"{_call_text('LocalizationNet', args, kwargs)} on input {shape}, "
                          f"{'train' if train else 'eval'} mode")
-                out = student.forward(x, train)
-                if not isinstance(out, (list, tuple)) or len(out) != 2:
-                    raise Failed(f"{where}: forward should return (class_logits, box), got "
-                                 f"{describe(out)}",
-                                 hint="return a tuple of two tensors: class_logits, box")
-                _array(where + ", class_logits", out[0], (shape[0], C))
-                box = _array(where + ", box", out[1], (shape[0], 4))
-                _check_range(where, "the box (cx, cy, w, h relative to the image)", box)
+                expected = [[shape[0], C], [shape[0], 4]]
+                _checked(t, "detectors.LocalizationNet", args, kwargs, 40 + k, x, train,
+                         expected, student.forward(x, train),
+                         lambda out: _check_localization(where, out, expected))
             douts = [rng.standard_normal((shape[0], C)), rng.standard_normal((shape[0], 4))]
             grads = student.backward(x, douts, True)
             _check_gradients(f"LocalizationNet on input {shape}", grads, params)

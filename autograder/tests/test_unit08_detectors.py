@@ -2,7 +2,9 @@
 
 Each broken module breaks one clause of the contract (the softmax over the whole output, no
 sigmoid on the box, a layer built but never used, a grid tied to one input size); the test of
-its class must fail and say what is wrong.
+its class must fail and say what is wrong. The known mistakes (``autograder/mistakes/detectors.py``)
+are recognised by their symptoms in another architecture too, other wrong outputs keep the
+generic hint, and a release's recorded data gives the same hints.
 """
 
 import pytest
@@ -64,3 +66,98 @@ def test_broken_modules_fail(key, broken, words):
         assert failure is not None, f"{broken.__name__} passed"
         message = failure.message
     assert words in message, message
+
+
+# -- known mistakes: recognised by their symptoms, whatever the architecture ---------------------
+
+class OtherYolo(nn.Module):
+    """A TinyYOLO of another architecture (one convolution, no batch norm) whose forward puts
+    the objectness into the class softmax, as the known mistake does."""
+
+    def __init__(self, num_classes, *, grid_size=4, boxes_per_cell=2, in_channels=3):
+        super().__init__()
+        self.S, self.B, self.C = grid_size, boxes_per_cell, num_classes
+        self.conv = nn.Conv2d(in_channels, boxes_per_cell * (5 + num_classes), 5, stride=2)
+        self.pool = nn.AdaptiveMaxPool2d(grid_size)
+
+    def forward(self, x):
+        raw = self.pool(self.conv(x)).permute(0, 2, 3, 1)
+        raw = raw.reshape(x.shape[0], self.S, self.S, self.B, 5 + self.C)
+        return torch.cat([torch.sigmoid(raw[..., :4]), torch.softmax(raw[..., 4:], dim=-1)], -1)
+
+
+class OtherLocalization(nn.Module):
+    """A LocalizationNet of another architecture that returns (box, class_logits)."""
+
+    def __init__(self, num_classes, *, in_channels=3):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(in_channels, 6, 3), nn.Tanh(),
+                                      nn.AdaptiveAvgPool2d(2), nn.Flatten())
+        self.heads = nn.Linear(24, num_classes + 4)
+
+    def forward(self, x):
+        out = self.heads(self.features(x))
+        return torch.sigmoid(out[:, :4]), out[:, 4:]
+
+
+class SigmoidEverywhere(ref.TinyYOLO):
+    def forward(self, x):
+        S, B, C = self.grid_size, self.boxes_per_cell, self.num_classes
+        raw = self.head(self.backbone(x)).permute(0, 2, 3, 1)
+        return torch.sigmoid(raw.reshape(x.shape[0], S, S, B, 5 + C))
+
+
+def _description(key, words):
+    from autograder.oracle import Oracle
+
+    found = [d for d, _ in Oracle().known_mistakes(key) if words in d]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("key,module,words", [
+    ("detectors.TinyYOLO", OtherYolo, "objectness (entry 4) went into the softmax"),
+    ("detectors.LocalizationNet", OtherLocalization, "two outputs are swapped"),
+])
+def test_a_known_mistake_is_recognised_in_another_architecture(key, module, words):
+    failure = run_spec_test(key, mistaken_student(key, module))
+    assert failure is not None
+    assert failure.hint == _description(key, words), (failure.message, failure.hint)
+
+
+@pytest.mark.parametrize("key,broken,hint", [
+    ("detectors.TinyYOLO", SoftmaxEverywhere, "apply a softmax over the last C entries"),
+    ("detectors.TinyYOLO", SigmoidEverywhere, "apply a softmax over the last C entries"),
+    ("detectors.LocalizationNet", RawBox, "pass the box"),
+])
+def test_other_wrong_outputs_keep_the_generic_hint(key, broken, hint):
+    failure = run_spec_test(key, mistaken_student(key, broken))
+    assert failure is not None and failure.hint.startswith(hint), failure.hint
+
+
+def test_the_recorded_data_of_a_release_gives_the_same_hints():
+    """Recording the reference's public tests records every known mistake's symptoms, so that a
+    release (recorded oracle, wire round trip) names the same mistakes."""
+    import json
+
+    from autograder import wire
+    from autograder.oracle import Oracle
+    from autograder.spec import Trial
+    from autograder.testing import FakeStudent
+    from autograder.units import specs_of
+
+    spec = next(s for s in specs_of("08_detection") if s.module == "detectors")
+    recording = Oracle()
+    recording.recording = {"outputs": {}, "mistakes": {}}
+    for test in spec.tests.values():
+        test.func(Trial(FakeStudent(), recording, public_only=True))
+    recorded = json.loads(wire.dumps(recording.recording))
+    for key, test in spec.tests.items():
+        for description, func in Oracle().known_mistakes(key):
+            try:
+                test.func(Trial(mistaken_student(key, func), Oracle(recorded=recorded),
+                                public_only=True))
+            except Exception as failure:  # Failed
+                assert getattr(failure, "hint", None) == description, (func, failure)
+            else:
+                raise AssertionError(f"{func.__name__} passed")
