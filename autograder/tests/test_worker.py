@@ -170,7 +170,9 @@ def test_the_cpu_limit_stops_a_busy_loop(submission):
         started = time.monotonic()
         with pytest.raises(StudentCrash, match="SIGXCPU|SIGKILL"):
             s.call("probe.burn")
-        assert time.monotonic() - started < 10
+        # the CPU limit stopped it, not the 20 s wall clock (a loaded machine gives the loop
+        # only part of a core, so 1 s of CPU may take several seconds)
+        assert time.monotonic() - started < 19
 
 
 def test_output_is_captured_and_truncated(submission):
@@ -187,7 +189,7 @@ def test_a_module_that_hangs_at_import_costs_one_timeout(submission):
         started = time.monotonic()
         with pytest.raises(StudentTimeout, match="importing coursework/hangs.py"):
             s.call("hangs.other")
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 0.95  # no second wait of the 1 s call limit
         assert s.call("probe.ident", 1) == 1  # other modules are unaffected
 
 
