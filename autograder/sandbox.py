@@ -450,6 +450,10 @@ def worker_environment(limits, uid=None, use_bwrap=False):
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
+        # getpass.getuser() reads these before the password database, where a fresh user id has
+        # no entry (PyTorch on CUDA asks, and a failed import half-registered its caches)
+        "USER": "grader",
+        "LOGNAME": "grader",
         "LANG": "C.UTF-8",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
@@ -467,7 +471,11 @@ def worker_environment(limits, uid=None, use_bwrap=False):
     if limits.device == "cuda":
         env["GRADER_DEVICE"] = "cuda"
         env["GRADER_TORCH_MODULES"] = ",".join(limits.torch_modules)
-        env["CUPY_CACHE_DIR"] = "/tmp/cupy"  # kernels compiled by CuPy go to the private /tmp
+        # Kernels compiled by CuPy go to the worker's private /tmp (bubblewrap); without it /tmp
+        # is the host's, shared by workers of other user ids: a folder of the worker's own user
+        # (a shared /tmp/cupy made by one worker's user refused the next one's writes).
+        worker_uid = uid or (os.getuid() if hasattr(os, "getuid") else 0)
+        env["CUPY_CACHE_DIR"] = "/tmp/cupy" if use_bwrap else f"/tmp/cupy-{int(worker_uid)}"
         for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_PATH"):
             if key in os.environ:
                 env[key] = os.environ[key]

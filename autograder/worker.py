@@ -173,13 +173,16 @@ class _Device:
 
     def trusted(self, fn):
         """A trusted function of the judge (worker_fns, NumPy) called with device arrays: its
-        inputs go to the host and an array result back to the device of the first input."""
+        inputs go to the host and the arrays of its result (in tuples, lists and dicts too) to
+        the device of the first device input."""
         def on_host(*args):
             value = fn(*[self.to_host(a) for a in args])
-            if isinstance(value, np.ndarray) and args and self.to_host(args[0]) is not args[0]:
-                kind = "torch" if type(args[0]).__module__.startswith("torch") else "cupy"
-                return self.to_device(value, kind)
-            return value
+            on_device = [a for a in args if type(a).__module__.split(".")[0] in ("cupy", "torch")]
+            if not on_device:
+                return value
+            kind = "torch" if type(on_device[0]).__module__.startswith("torch") else "cupy"
+            # every array of the result, a tuple's too (a loss's (value, gradient))
+            return self.to_device(value, kind)
 
         return on_host
 
@@ -205,7 +208,11 @@ def _changed(a, before):
     if isinstance(before, dict):  # an entry added, removed or replaced
         return a.keys() != before.keys() or any(a[k] is not v for k, v in before.items())
     a = _host(a)
-    return a.shape != before.shape or not np.array_equal(a, before, equal_nan=True)
+    if a.shape != before.shape:
+        return True
+    # NaN equals NaN for floats only: NumPy 2.5's array_equal(equal_nan=True) raises on bools
+    floats = a.dtype.kind in "fc" and before.dtype.kind in "fc"
+    return not np.array_equal(a, before, equal_nan=floats)
 
 
 def _is_array(a):

@@ -125,7 +125,8 @@ class LinearClassifier:
             reg: L2 regularization strength, passed to the loss.
             num_iters: number of SGD steps.
             batch_size: examples per step, sampled with replacement by
-                ``rng.choice(N, batch_size)``.
+                ``rng.choice(N, batch_size)`` (NumPy indices: ``xp.asarray`` them to index X
+                when X is a CuPy array on a GPU).
             rng: a ``numpy.random.Generator``; all randomness comes from it.
         Returns:
             A list of ``num_iters`` floats: the minibatch loss before each update.

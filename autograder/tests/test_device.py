@@ -194,6 +194,11 @@ def test_worker_device_layer_converts_on_arrival_and_return(monkeypatch):
     doubled = d.trusted(lambda x: x * 2)(FakeCupy.ndarray(np.ones(2)))
     assert type(doubled).__module__ == "cupy" and np.array_equal(doubled.a, [2.0, 2.0])
     assert d.trusted(lambda x: float(x.sum()))(FakeCupy.ndarray(np.ones(3))) == 3.0
+    # ... and the arrays inside a tuple too: a stand-in loss's (loss, dW), whose dW stayed on
+    # the host and broke W - learning_rate * dW on a GPU (seen on an H200)
+    loss, dW = d.trusted(lambda x: (float(x.sum()), x * 3))(FakeCupy.ndarray(np.ones(2)))
+    assert loss == 2.0 and type(dW).__module__ == "cupy" and np.array_equal(dW.a, [3.0, 3.0])
+    assert d.trusted(lambda x: (1.0, x))(np.ones(2))[1].__class__ is np.ndarray  # host stays
 
 
 def test_report_records_the_device():
@@ -278,3 +283,17 @@ def test_gpu_benchmark_skips_without_a_gpu_and_its_dry_run_reaches_every_case():
     for case in ("conv fwd+bwd N=2 ", "conv fwd+bwd N=3 ", "max pool", "batch norm", "LSTM",
                  "one epoch of ThreeLayerConvNet"):
         assert case in dry.stdout, (case, dry.stdout)
+
+
+def test_cupys_kernel_cache_is_the_workers_own():
+    """On the GPU, CuPy writes compiled kernels to CUPY_CACHE_DIR. With bubblewrap /tmp is the
+    worker's own; without it /tmp is shared by workers of other user ids, and a /tmp/cupy made
+    by one refused the next one's writes (seen on a GPU: PermissionError on a .cubin)."""
+    from autograder.sandbox import Limits, worker_environment
+
+    cuda = Limits(device="cuda")
+    assert worker_environment(cuda, uid=12345, use_bwrap=True)["CUPY_CACHE_DIR"] == "/tmp/cupy"
+    assert worker_environment(cuda, uid=12345)["CUPY_CACHE_DIR"] == "/tmp/cupy-12345"
+    assert worker_environment(cuda, uid=23456)["CUPY_CACHE_DIR"] == "/tmp/cupy-23456"
+    assert worker_environment(cuda)["CUPY_CACHE_DIR"] == f"/tmp/cupy-{os.getuid()}"
+    assert "CUPY_CACHE_DIR" not in worker_environment(Limits())

@@ -58,6 +58,10 @@ def double_in_place(x):
     x *= 2.0
     return x.sum()
 
+def flip_in_place(mask):
+    mask[...] = ~mask
+    return int(mask.sum())
+
 def backward(dout, cache):
     return dout * 2.0 + 0 * cache["x"]
 
@@ -456,3 +460,15 @@ def test_the_worker_reports_inputs_changed_in_place_when_the_judge_asks(submissi
         assert s.call("probe.double_in_place", np.ones(4)) == 8.0
         _, modified = s.call_full("probe.ident", np.ones(4))
         assert modified == []
+
+
+def test_boolean_inputs_are_watched_too(submission):
+    """A mask is compared exactly (NumPy 2.5's array_equal with equal_nan raised on booleans:
+    every call with a boolean input failed on the GPU machine)."""
+    mask = np.array([True, False, True])
+    with Student(submission, limits()) as s:
+        assert s.call_full("probe.ident", mask)[1] == []
+        value, modified = s.call_full("probe.flip_in_place", mask)
+        assert value == 1 and modified == ["0"]
+        nan = np.array([np.nan, 1.0])
+        assert s.call_full("probe.ident", nan)[1] == []  # NaN still equals NaN for floats

@@ -179,7 +179,8 @@ class LinearClassifier:
             reg: L2 regularization strength, passed to the loss.
             num_iters: number of SGD steps.
             batch_size: examples per step, sampled with replacement by
-                ``rng.choice(N, batch_size)``.
+                ``rng.choice(N, batch_size)`` (NumPy indices: ``xp.asarray`` them to index X
+                when X is a CuPy array on a GPU).
             rng: a ``numpy.random.Generator``; all randomness comes from it.
         Returns:
             A list of ``num_iters`` floats: the minibatch loss before each update.
@@ -209,7 +210,7 @@ class LinearClassifier:
         losses = []
         # BEGIN SOLUTION
         for _ in range(num_iters):
-            idx = rng.choice(num_train, batch_size, replace=True)
+            idx = xp.asarray(rng.choice(num_train, batch_size, replace=True))
             loss, dW = self.loss(X[idx], y[idx], reg)
             losses.append(float(loss))
             self.W = self.W - learning_rate * dW  # a new array: never update in place
