@@ -23,7 +23,7 @@ _LIBRARY_DIRS = ("/usr/local/nvidia", "/usr/local/cuda", "/run/nvidia")
 # On a GPU each worker starts CUDA and CuPy compiles each elementwise kernel on first use (into
 # the worker's private /tmp: a cache shared between students could be poisoned), so the per-call
 # time limits are multiplied by this. Set before any GPU run; on an H200 the whole course's
-# reference graded on the GPU with no call near its limit (README, "GPU").
+# reference graded on the GPU with nothing timing out (README, "GPU").
 TIME_FACTOR = 3.0
 
 
