@@ -141,6 +141,7 @@ class WorkerGroup:
         self.v2 = v2
         self.cpus = cpus
         self._procs_files = [str(d / "cgroup.procs") for d in dirs.values()]
+        self._procs_fd = None  # opened on the first read of the process list (pids)
 
     @classmethod
     def create(cls, memory_mb, processes, cpus):
@@ -197,7 +198,7 @@ class WorkerGroup:
         open, re-read from offset 0, which cgroupfs regenerates)."""
         if not self._procs_files:
             return set()
-        if getattr(self, "_procs_fd", None) is None:
+        if self._procs_fd is None:
             try:
                 self._procs_fd = os.open(self._procs_files[0], os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
@@ -212,7 +213,7 @@ class WorkerGroup:
         return {int(p) for p in text.split() if p.isdigit()}
 
     def _close_procs_fd(self):
-        fd, self._procs_fd = getattr(self, "_procs_fd", None), None
+        fd, self._procs_fd = self._procs_fd, None
         if fd is not None and fd >= 0:
             os.close(fd)
 
