@@ -417,10 +417,13 @@ def test_notebook_runs_on_the_gpu(notebook, tmp_path):
     """Each notebook executed with COURSE_DEVICE=cuda: its ``check(...)`` cells grade on the GPU
     (the notebooks' own computations stay NumPy); every cell must run. Outputs are not compared
     (numbers may differ in the last digits)."""
-    env = dict(os.environ, COURSE_DEVICE="cuda", PYTHONPATH=str(ROOT / "solutions"),
-               MPLBACKEND="Agg")
+    # The reference package first; the caller's PYTHONPATH after it (a machine that carries
+    # Jupyter or the course on PYTHONPATH, not installed, keeps it in the kernel).
+    path = os.pathsep.join(p for p in (str(ROOT / "solutions"), os.environ.get("PYTHONPATH"))
+                           if p)
+    env = dict(os.environ, COURSE_DEVICE="cuda", PYTHONPATH=path, MPLBACKEND="Agg")
     proc = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+        [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute",
          "--output-dir", str(tmp_path), str(notebook)],
         env=env, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-3000:]
