@@ -46,6 +46,25 @@ def _fmt(x):
     return str(x)
 
 
+def _digits(got, expected):
+    """``got`` and ``expected`` as text with as many digits as it takes to tell them apart (6 at
+    least): ("-0.5741792", "-0.5741793"), never two equal-looking numbers."""
+    got, expected = float(got), float(expected)
+    for digits in range(6, 18):
+        a, b = f"{got:.{digits}g}", f"{expected:.{digits}g}"
+        if a != b:
+            break
+    return a, b
+
+
+def _small_error(error):
+    """What a relative error just above the tolerance usually is, or ''."""
+    if 1e-8 <= error <= 1e-5:
+        return ("; an error this small comes from float32 arithmetic (compute in float64, the "
+                "inputs' dtype) or from a small constant such as eps used differently")
+    return ""
+
+
 def _where(index):
     return "[" + ", ".join(str(int(i)) for i in index) + "]"
 
@@ -93,9 +112,9 @@ def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
                      "(exp of large scores, log of 0)", kind="nonfinite")
     error = abs(value - expected) / max(abs(expected), 1e-12)
     if abs(value - expected) > atol and error > rtol:
-        raise Failed(f"{name} is {_fmt(value)} but should be {_fmt(expected)} "
-                     f"(relative error {error:.2g}, tolerance {rtol:.2g})", kind="values",
-                     error=error)
+        shown, should = _digits(value, expected)
+        raise Failed(f"{name} is {shown} but should be {should} (relative error {error:.2g}, "
+                     f"tolerance {rtol:.2g}){_small_error(error)}", kind="values", error=error)
 
 
 def as_array(name, got, expected):
@@ -190,10 +209,11 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
         small = abs(expected[worst]) < floor
         relative = ("relative to 0.1% of the largest entry" if small else "relative")
         count = _count_off(got, expected, rtol)
+        shown, should = _digits(got[worst], expected[worst])
         raise Failed(f"{name} is wrong: {where} is off by {error:.2g} {relative} (tolerance "
-                     f"{rtol:.2g}): got {_fmt(got[worst])}, expected {_fmt(expected[worst])}"
+                     f"{rtol:.2g}): got {shown}, expected {should}"
                      + (f"; {count} of {expected.size} entries are off" if expected.size > 1
-                        else ""), kind="values", error=error)
+                        else "") + _small_error(error), kind="values", error=error)
 
 
 def _count_off(got, expected, rtol):

@@ -34,6 +34,7 @@ from pathlib import Path
 from . import oracle as oracle_mod
 from . import staging
 from .compare import Failed
+from .dependencies import note_failed_dependencies
 from .paths import PACKAGE_DIR, REPO_ROOT
 from .runner import Student, StudentFault
 from .sandbox import Limits
@@ -278,6 +279,7 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
                                                  for _, t in started_workers)))
     if output:
         report["output"] = _printable_output(output)
+    note_failed_dependencies(report)
     instructor = {}
     for unit in report["units"].values():
         for key, entry in unit["functions"].items():

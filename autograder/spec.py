@@ -291,7 +291,7 @@ class Trial:
                     try:
                         close(name, g, e, rtol=rtol)
                     except Failed as failure:
-                        if index > 0 and names[0] == "loss":
+                        if index > 0 and names[0] == "loss" and _is_gradient(name):
                             # The loss was right, so the numerical gradient of the student's own
                             # loss is the expected gradient: say so, it locates the bug.
                             failure.message += ("; the loss is right, so this gradient disagrees "
@@ -390,6 +390,12 @@ def _explains(got, wrong, expected, names, rtol):
     the mistake is wrong too; see ``_explained_parts``)."""
     explained, _ = _explained_parts(got, wrong, expected, names, rtol)
     return explained > 0
+
+
+def _is_gradient(name):
+    """Whether an output named ``name`` is a gradient ("dW", "dscores", "grads['W']"), not a
+    second value such as h_last or a KL term."""
+    return name.startswith(("d", "grads[", "grad_"))
 
 
 def _where(target, label):

@@ -17,10 +17,10 @@ import functools
 
 import numpy as np
 
-from ..compare import Failed, describe
+from ..compare import Failed, as_array, describe
 from ..runner import StudentError, StudentTimeout
 from ..spec import Case, Spec
-from .toolkit import Layer
+from .toolkit import Layer, student_forward
 
 SPEC = Spec("conv")
 
@@ -349,6 +349,7 @@ def conv_output_size(t):
     sizes = SIZES + t.hidden("conv", "sizes")
     for n, k, s, p, expected in sizes:
         label = f"n={n}, kernel={k}, stride={s}, pad={p}"
+        t._label(label)  # an error raised here names these arguments
         got = t.student.call(target, n, k, stride=s, pad=p)
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
             raise Failed(f"conv_output_size({label}): should return an int, got "
@@ -416,6 +417,48 @@ def conv_backward(t):
 # Pooling
 # ---------------------------------------------------------------------------------------------
 
+def check_ties(t, forward, backward):
+    """Max pooling of inputs with tied maxima (0/1 values, and windows of equal values):
+    each window's gradient must reach the input through its maximum, in all once. The
+    docstring lets either of tied maxima take it (or share it); giving the full gradient to
+    every tied maximum counts it several times. Non-overlapping windows, so that each window's
+    share of dx can be read off."""
+    t.no_case()  # public checks, after the hidden cases of the backward test
+    for label, shape, size in (("0/1 values with ties, 2x2 windows, stride 2", (2, 2, 4, 6), 2),
+                               ("0/1 values with ties, 3x3 windows, stride 3", (1, 2, 6, 3), 3)):
+        rng = np.random.default_rng(size)
+        x = rng.integers(0, 2, shape).astype(np.float64)
+        x[0, 0, :size, :size] = 0.5  # one window whose values are all equal
+        dout = rng.uniform(0.5, 1.5, (shape[0], shape[1], shape[2] // size, shape[3] // size))
+        kwargs = {"pool_size": size, "stride": size}
+        cache = student_forward(t, forward, [x], kwargs, label, ("x",))[1]
+        t._label(label)
+        dx = t.student.call(backward, dout, cache)
+        dx = as_array("dx", dx, x)
+        for n, c, i, j in np.ndindex(dout.shape):
+            rows, cols = slice(i * size, (i + 1) * size), slice(j * size, (j + 1) * size)
+            window, grad = x[n, c, rows, cols], dx[n, c, rows, cols]
+            where = f"window [{n}, {c}, {i}, {j}] of {window.ravel().tolist()}"
+            if np.any((grad != 0) & (window < window.max())):
+                raise Failed(f"{_short(backward)}({label}): in {where} the gradient reaches a "
+                             f"value that is not the maximum: {_values(grad)}")
+            if not np.isclose(grad.sum(), dout[n, c, i, j], rtol=1e-9, atol=0):
+                raise Failed(f"{_short(backward)}({label}): in {where} the gradient adds up "
+                             f"to {grad.sum():.6g}, not dout = {dout[n, c, i, j]:.6g}: "
+                             f"{_values(grad)}",
+                             hint="on ties give the window's gradient to one maximum (the "
+                                  "first, say), not in full to each: a mask `window == max` "
+                                  "marks every tied maximum")
+
+
+def _values(array):
+    return np.round(array.ravel(), 4).tolist()
+
+
+def _short(target):
+    return target.split(".", 1)[1]
+
+
 @SPEC.test("max_pool_forward_naive", points=1)
 def max_pool_forward_naive(t):
     """Max over each window, windows may overlap; loops allowed."""
@@ -426,6 +469,7 @@ def max_pool_forward_naive(t):
 def max_pool_backward_naive(t):
     """Each window's gradient goes to its maximum; overlapping windows add up; loops allowed."""
     MAX_POOL_NAIVE.backward_test(t)
+    check_ties(t, MAX_POOL_NAIVE.forward, MAX_POOL_NAIVE.backward)
 
 
 @SPEC.test("max_pool_forward", points=2)
@@ -439,6 +483,7 @@ def max_pool_forward(t):
 def max_pool_backward(t):
     """Same results as the naive max-pool backward, looping over window offsets at most."""
     MAX_POOL.backward_test(t)
+    check_ties(t, MAX_POOL.forward, MAX_POOL.backward)
     at_most_two_nested_loops(t, "conv.max_pool_backward")
 
 

@@ -24,7 +24,7 @@ from ..compare import Failed, as_array, describe
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import check_init, check_uses_rng, copy_params
-from .toolkit import Layer
+from .toolkit import Layer, check_cache_reusable
 
 SPEC = Spec("rnn")
 
@@ -239,6 +239,8 @@ def check_lstm_backward(t, forward, backward, inputs, upstream, kwargs, label, a
     expected = t.ref.run(lstm_forward_backward, *args, **kwargs)
     t.compare(target, result, expected, names=names, label=label,
               mistakes=lambda: t.ref.mistakes(target, lstm_forward_backward, *args, **kwargs))
+    check_cache_reusable(t, target, tuple(upstream), got[CACHE_INDEX[forward]], result, names,
+                         label)
 
 
 # ---------------------------------------------------------------- LSTM
@@ -455,12 +457,17 @@ def greedy_ids(cw, dims, kwargs, cell, params, prefix, length):
 
 
 def _sample(t, model, prefix, length, temperature, seed, label):
+    t._label(label)  # an error raised by sample names this call, not the model's constructor
     got = t.student.method(model, "sample", prefix, length, temperature=temperature,
                            rng=Seed(seed))
     where = f"CharRNN.sample({label}): "
     if isinstance(got, np.ndarray) and got.shape != (length,):
+        with_prefix = got.shape == (len(prefix) + length,)
         raise Failed(f"{where}should return {length} ids (shape ({length},)), got shape "
-                     f"{got.shape}", hint="return the new ids only, without the prefix")
+                     f"{got.shape}",
+                     hint="return the new ids only, without the prefix" if with_prefix else
+                     "draw exactly `length` ids, one per step of `for _ in range(length)` "
+                     "(none for length 0)")
     try:
         ids = as_array("ids", got, np.zeros(length, dtype=np.int64))
     except Failed as failure:
@@ -492,6 +499,7 @@ def char_rnn_sample(t):
         if not np.array_equal(ids, again):
             raise Failed(f"CharRNN.sample({label}): two calls with the same rng seed gave "
                          "different ids", hint="draw every random number from the rng argument")
+        _sample(t, model, [1, 4, 2], 0, 1.0, 3, f"cell={cell!r}, prefix [1, 4, 2], length 0")
         other = _sample(t, model, [1, 4, 2], 40, 1.0, 4, label)
         if np.array_equal(ids, other):
             raise Failed(f"CharRNN.sample({label}): calls with different rng seeds gave the same "
@@ -510,6 +518,49 @@ def char_rnn_sample(t):
                          hint="feed every prefix id, then divide the scores by the temperature, "
                               "subtract their max before exp, and feed each drawn id back in")
     check_frequencies(t)
+    check_feeds_drawn_ids(t)
+
+
+# A chain over 4 ids that a CharRNN with one-hot inputs can hold exactly: from 0 the next id is
+# 1 (probability 0.55) or 2 (0.45); 1 is followed by 3, and 2 and 3 by 0.
+CHAIN = {0: {1: 0.55, 2: 0.45}, 1: {3: 1.0}, 2: {0: 1.0}, 3: {0: 1.0}}
+
+
+def chain_params():
+    """CharRNN ('rnn', one-hot inputs, V = H = 4) parameters whose next-id distribution depends
+    only on the id just fed: Wx = 10 I and Wh = 0 make h = tanh(10) one_hot(id) (1 to 8
+    digits), and row ``id`` of W_out holds the log-probabilities of the next id (-30 where
+    ``CHAIN`` allows none)."""
+    V = len(CHAIN)
+    W_out = np.full((V, V), -30.0)
+    for state, nexts in CHAIN.items():
+        for nxt, p in nexts.items():
+            W_out[state, nxt] = np.log(p)
+    return {"Wx": 10.0 * np.eye(V), "Wh": np.zeros((V, V)), "b": np.zeros(V),
+            "W_out": W_out / np.tanh(10.0), "b_out": np.zeros(V)}
+
+
+def check_feeds_drawn_ids(t):
+    """Each id drawn must be the one fed to the next step. With ``chain_params`` the id after
+    2 is always 0; an implementation that feeds back the most likely id (1) instead of the
+    drawn one (2) follows 2 with 3, which the chain never does."""
+    V = len(CHAIN)
+    model = t.student.new("rnn.CharRNN", V, V, cell="rnn", rng=Seed(2))
+    t.student.setattr(model, "params", chain_params())
+    label = "a 4-id chain: 0 -> 1 (0.55) or 2 (0.45), 1 -> 3, 2 -> 0, 3 -> 0; prefix [3]"
+    for k in range(3):
+        ids = _sample(t, model, [3], 60, 1.0, 31 + k, label)
+        if ids.min() < 0 or ids.max() >= V:
+            raise Failed(f"CharRNN.sample({label}): ids must lie in [0, {V})")
+        seq = [3] + ids.tolist()
+        for position, (a, b) in enumerate(zip(seq, seq[1:])):
+            if b not in CHAIN[a]:
+                raise Failed(f"CharRNN.sample({label}): id {b} follows id {a} (at position "
+                             f"{position}), which the model gives probability about 1e-13; "
+                             f"ids {seq[1:][:position + 3]}...",
+                             hint="feed each id you drew into the next step (not the most "
+                                  "likely id, not the prefix again): the next distribution "
+                                  "depends on what was actually drawn")
 
 
 def check_frequencies(t):

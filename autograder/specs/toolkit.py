@@ -80,7 +80,8 @@ import re
 
 import numpy as np
 
-from ..compare import DEFAULT_RTOL, Failed, describe
+from ..compare import DEFAULT_RTOL, Failed, close, describe
+from ..runner import StudentError
 from ..wire import Seed
 
 # Every declared layer: (forward target, backward target) -> Layer.
@@ -201,7 +202,52 @@ def check_backward(t, forward, backward, inputs, dout, kwargs, label, argnames, 
     expected = t.ref.run(forward_backward, *args, **kwargs)
     t.compare(backward, got, expected, names=tuple(grads), label=label, rtol=rtol,
               mistakes=lambda: t.ref.mistakes(backward, forward_backward, *args, **kwargs))
+    check_cache_reusable(t, backward, (dout,), cache, got, grads, label)
     return got
+
+
+def check_cache_reusable(t, backward, upstream, cache, first, grads, label):
+    """Call the student's backward a second time through the same cache: it must return what
+    it returned the first time. A backward that changes its cache in place (``h *= ...`` on a
+    cached array) or uses it up (``pop`` from a cached list) gives a different answer, or none,
+    the second time: a gradient check, or a second loss through the same forward, reads the
+    cache again."""
+    name = _name(backward)
+    try:
+        again, _ = t.student.call_full(backward, *upstream, cache)
+    except (Failed, StudentError) as failure:
+        raise Failed(f"{name}({label}): the first call was right, but a second call through "
+                     f"the same cache raised {failure.message}",
+                     hint="leave the cache as the forward made it: no in-place changes to "
+                          "cached arrays, no pop() from a cached list",
+                     kind="other") from None
+    try:
+        if len(grads) > 1:
+            if not isinstance(again, (tuple, list)) or len(again) != len(grads):
+                raise Failed(f"it returned {describe(again)}")
+            for grad, a, f in zip(grads, again, first):
+                close(grad, a, f, rtol=1e-9)
+        else:
+            close(grads[0], again, first, rtol=1e-9)
+    except Failed as failure:
+        raise Failed(f"{name}({label}): the first call was right, but a second call through "
+                     f"the same cache returned something else ({failure.message})",
+                     hint="the backward changed its cache (an in-place operation such as "
+                          "`x *= ...` or `+=` on a cached array, or pop() from a cached "
+                          "list): leave the cache as the forward made it and build new arrays",
+                     kind="values", error=failure.error) from None
+
+
+def new_values(case, argnames):
+    """``case`` with its first input, when it is a float array, replaced by other values of the
+    same shape and dtype (-0.7 x + 0.3), labelled so; None otherwise. A forward that remembers
+    its results by the shapes of its inputs returns the first case's output again."""
+    first = case.args[0]
+    if not (isinstance(first, np.ndarray) and first.dtype.kind == "f"):
+        return None
+    changed = (-0.7 * first + 0.3).astype(first.dtype)
+    return type(case)(f"{case.label}, the same shapes with new values of {argnames[0]}",
+                      (changed, *case.args[1:]), dict(case.kwargs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,10 +282,18 @@ class Layer:
         return case.args[:n], case.args[n]
 
     def forward_test(self, t):
-        """Every case through the student's forward."""
-        for case in self.cases(t):
+        """Every case through the student's forward, then the first case again with new values
+        of the same shapes (``new_values``)."""
+        cases = self.cases(t)
+        for case in cases:
             inputs, _ = self.split(case)
             check_forward(t, self.forward, inputs, case.kwargs, case.label, self.argnames,
+                          stateful=self.stateful, rtol=self.rtol)
+        again = new_values(cases[0], self.argnames)
+        if again is not None:
+            t.no_case()  # public: after the hidden cases
+            inputs, _ = self.split(again)
+            check_forward(t, self.forward, inputs, again.kwargs, again.label, self.argnames,
                           stateful=self.stateful, rtol=self.rtol)
 
     def backward_test(self, t):

@@ -1,0 +1,100 @@
+"""Which graded functions a graded function calls, read from the reference's source.
+
+A student's ``lstm_backward`` calls the student's own ``lstm_step_backward`` (the stubs keep the
+reference's imports), so one bug in the step fails both. When a function fails and a function it
+calls fails too, the report says so (``note_failed_dependencies``): the student fixes the
+callee first instead of hunting for a bug that is not there.
+
+The calls are found statically in ``solutions/coursework/<module>.py`` with ``ast``: inside the
+function's (or class's) body, a name imported from another course module (``from .layers import
+affine_forward``), a module-level function of the same module, or ``module.function`` after
+``from . import module``. Only graded keys count. A student may structure the code differently,
+so the report says the failure *may* follow from the callee's.
+"""
+
+import ast
+from functools import lru_cache
+
+from .paths import REFERENCE_PACKAGE
+
+
+@lru_cache(maxsize=None)
+def _tree(module):
+    path = REFERENCE_PACKAGE / f"{module}.py"
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return None
+
+
+def _imported(tree):
+    """{local name: 'module.name'} for ``from .module import name`` and {local name: 'module'}
+    for ``from . import module``, anywhere in the file."""
+    names, modules = {}, {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            for alias in node.names:
+                local = alias.asname or alias.name
+                if node.module:
+                    names[local] = f"{node.module}.{alias.name}"
+                else:
+                    modules[local] = alias.name
+    return names, modules
+
+
+def _definition(tree, path):
+    """The FunctionDef/ClassDef at ``path`` ('f', 'Class' or 'Class.method'), or None."""
+    body = tree.body
+    node = None
+    for part in path.split("."):
+        node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                     and n.name == part), None)
+        if node is None:
+            return None
+        body = node.body
+    return node
+
+
+@lru_cache(maxsize=None)
+def calls(key, graded):
+    """The graded keys (from the frozenset ``graded``) that the reference of ``key`` refers
+    to, other than itself, sorted."""
+    module, _, path = key.partition(".")
+    tree = _tree(module)
+    node = _definition(tree, path) if tree is not None else None
+    if node is None:
+        return ()
+    names, modules = _imported(tree)
+    found = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            found.add(names.get(sub.id, f"{module}.{sub.id}"))
+        elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) \
+                and sub.value.id in modules:
+            found.add(f"{modules[sub.value.id]}.{sub.attr}")
+    found.discard(key)
+    return tuple(sorted(k for k in found if k in graded and not key.startswith(k + ".")))
+
+
+def note_failed_dependencies(report):
+    """Add to the hint of every function that did not pass the graded functions it calls that
+    did not pass either (in this report)."""
+    entries = {key: entry for unit in report["units"].values()
+               for key, entry in unit["functions"].items()}
+    graded = frozenset(entries)
+    for key, entry in entries.items():
+        if entry["status"] == "passed":
+            continue
+        failing = [k for k in calls(key, graded) if entries[k]["status"] != "passed"]
+        if not failing:
+            continue
+        named = ", ".join(k.split(".", 1)[1] for k in failing)
+        unwritten = all(entries[k]["status"] == "not_implemented" for k in failing)
+        verb = ("is not implemented yet" if len(failing) == 1 else "are not implemented yet") \
+            if unwritten else ("fails its own test" if len(failing) == 1
+                               else "fail their own tests")
+        note = (f"this function calls your {named}, which {verb}: fix "
+                f"{'that' if len(failing) == 1 else 'those'} first, this failure may only "
+                "follow from it")
+        entry["hint"] = note + (f"; otherwise: {entry['hint']}" if entry.get("hint") else "")
+        entry["failed_calls"] = failing
