@@ -241,3 +241,31 @@ def test_hidden_cases_are_marked_wherever_they_are_used():
     assert not CURRENT.hidden
     assert Trial(Nobody(), None, public_only=True).hidden("linear", "loss_cases", None) == []
     CURRENT.reset()
+
+
+def test_a_max_pool_backward_giving_every_tied_maximum_the_gradient_fails(tmp_path):
+    sub = make_submission(tmp_path, replace={"conv.py": [(
+        "                here &= ~taken\n                taken |= here\n",
+        "                pass  # every tied maximum keeps its mask\n")]})
+    entry = engine.grade(sub, ["03"], keys={"conv.max_pool_backward"})["units"]["03_cnn"][
+        "functions"]["conv.max_pool_backward"]
+    assert entry["status"] == "failed"
+    assert entry["message"].startswith("max_pool_backward(0/1 values with ties, 2x2 windows, "
+                                       "stride 2): in window [0, 0, 0, 0] of [0.5, 0.5, 0.5, 0.5] "
+                                       "the gradient adds up to"), entry
+    assert "not in full to each" in entry["hint"]
+
+
+def test_an_error_in_conv_output_size_names_its_arguments(tmp_path):
+    sub = make_submission(tmp_path, append={"conv.py": '''
+        _size = conv_output_size
+
+        def conv_output_size(n, kernel, *, stride=1, pad=0):
+            if kernel > n:  # forgets the padding
+                raise ValueError("filter does not fit")
+            return _size(n, kernel, stride=stride, pad=pad)
+    '''})
+    entry = functions(engine.grade(sub, ["03"], keys={"conv.conv_output_size"}), "03_cnn")[
+        "conv.conv_output_size"]
+    assert entry["message"].startswith("conv_output_size(n=1, kernel=3, stride=1, pad=1): "
+                                       "ValueError: filter does not fit"), entry

@@ -158,6 +158,76 @@ def center_backward(dout, cache):
     assert failure.message.startswith("center_backward(train, N=5, D=3): dx is wrong")
 
 
+def test_a_backward_that_changes_its_cache_fails_on_the_second_call(layer):
+    failure = verdict(layer, "toy.center_backward", '''
+def center_backward(dout, cache):
+    x, gamma, mu, train = cache
+    x -= mu                        # saves a copy, and changes the cache for the next call
+    dx = gamma * dout
+    if train:
+        dx = dx - dx.mean(axis=0)
+    return dx, (dout * x).sum(axis=0)
+''')
+    assert failure.message.startswith("center_backward(train, N=5, D=3): the first call was "
+                                      "right, but a second call through the same cache returned "
+                                      "something else (dgamma is wrong")
+    assert "leave the cache as the forward made it" in failure.hint
+
+
+LIST_CACHE = '''
+def center_forward(x, gamma, state, *, train=True, momentum=0.9):
+    mu = x.mean(axis=0) if train else state["running_mean"]
+    new_state = dict(state)
+    if train:
+        new_state["running_mean"] = momentum * state["running_mean"] + (1 - momentum) * mu
+    return gamma * (x - mu), [x, gamma, mu, train], new_state
+'''
+
+POPS_THE_CACHE = '''
+def center_backward(dout, cache):
+    train, mu, gamma, x = cache.pop(), cache.pop(), cache.pop(), cache.pop()
+    dx = gamma * dout
+    if train:
+        dx = dx - dx.mean(axis=0)
+    return dx, (dout * (x - mu)).sum(axis=0)
+'''
+
+
+def test_a_backward_that_uses_up_its_cache_fails_saying_so(layer):
+    assert verdict(layer, "toy.center_forward", LIST_CACHE) is None
+    failure = verdict(layer, "toy.center_backward", LIST_CACHE, POPS_THE_CACHE)
+    assert failure.message.startswith("center_backward(train, N=5, D=3): the first call was "
+                                      "right, but a second call through the same cache raised")
+    assert "pop()" in failure.hint
+
+
+def test_a_forward_that_remembers_results_by_shape_fails_on_new_values(layer):
+    failure = verdict(layer, "toy.center_forward", '''
+_SEEN = {}
+
+def center_forward(x, gamma, state, *, train=True, momentum=0.9):
+    mu = x.mean(axis=0) if train else state["running_mean"]
+    new_state = dict(state)
+    if train:
+        new_state["running_mean"] = momentum * state["running_mean"] + (1 - momentum) * mu
+    out = _SEEN.setdefault((x.shape, train), gamma * (x - mu))
+    return out, (x, gamma, mu, train), new_state
+''')
+    assert failure.message.startswith("center_forward(train, N=5, D=3, the same shapes with new "
+                                      "values of x): out is wrong")
+
+
+def test_new_values_keep_shape_dtype_and_the_rest_of_the_case():
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    case = Case("c", (x, np.ones(3), "dout"), {"k": 1})
+    again = toolkit.new_values(case, ("x", "w"))
+    assert again.label == "c, the same shapes with new values of x"
+    assert again.args[0].shape == x.shape and again.args[0].dtype == np.float32
+    assert not np.any(again.args[0] == x)
+    assert again.args[1:] == case.args[1:] and again.kwargs == {"k": 1}
+    assert toolkit.new_values(Case("ids", (np.arange(3), "dout")), ("x",)) is None
+
+
 # A random layer: the rng comes as wire.Seed(n) in the case's kwargs; the student's worker and the
 # reference each build np.random.default_rng(n) afresh for every call, so their masks agree.
 NOISE = '''

@@ -142,3 +142,56 @@ def test_a_wrong_backward_costs_that_function_only(tmp_path):
     # CharRNN uses rnn_backward for its "rnn" cell, so it fails too; everything else passes
     assert {k for k, e in found.items() if e["status"] != "passed"} == {
         "rnn.rnn_backward", "rnn.CharRNN"}
+
+
+def test_a_sampler_that_feeds_back_the_most_likely_id_fails(tmp_path):
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "h, c = step(int(ids[n]), h, c)", "h, c = step(int(np.argmax(probs)), h, c)")]})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN.sample"}))[
+        "rnn.CharRNN.sample"]
+    assert entry["status"] == "failed"
+    assert entry["message"].startswith("CharRNN.sample(a 4-id chain"), entry
+    assert "id 3 follows id 2" in entry["message"]
+    assert "feed each id you drew into the next step" in entry["hint"]
+
+
+def test_a_sampler_that_draws_one_id_for_length_0_fails(tmp_path):
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "        for n in range(int(length)):\n",
+        "        ids = np.zeros(max(int(length), 1), dtype=np.int64)\n"
+        "        for n in range(max(int(length), 1)):\n")]})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN.sample"}))[
+        "rnn.CharRNN.sample"]
+    assert entry["message"] == ("CharRNN.sample(cell='rnn', prefix [1, 4, 2], length 0): should "
+                                "return 0 ids (shape (0,)), got shape (1,)"), entry
+    assert "none for length 0" in entry["hint"]
+
+
+def test_an_error_in_the_sampler_names_the_call_not_the_constructor(tmp_path):
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "            ids[n] = rng.choice(V, p=probs)",
+        "            if temperature < 0.01:\n"
+        "                raise ValueError('Probabilities contain NaN')\n"
+        "            ids[n] = rng.choice(V, p=probs)")]})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN.sample"}))[
+        "rnn.CharRNN.sample"]
+    assert entry["status"] == "error"
+    assert entry["message"].startswith("CharRNN.sample(cell='rnn', prefix [3, 0], "
+                                       "temperature=1e-3): ValueError"), entry
+
+
+def test_a_step_backward_that_changes_its_cache_fails_and_its_caller_points_to_it(tmp_path):
+    # The step's first call is right; the second, through the same cache, is not.
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "    return dx, dh_prev, dc_prev, dWx, dWh, db\n",
+        "    f *= 2.0  # the cached forget gate\n    return dx, dh_prev, dc_prev, dWx, dWh, db\n")]})
+    found = functions(engine.grade(sub, ["09"]))
+    step = found["rnn.lstm_step_backward"]
+    assert step["status"] == "failed"
+    assert "a second call through the same cache returned something else" in step["message"]
+    assert "leave the cache as the forward made it" in step["hint"]
+    caller = found["rnn.lstm_backward"]
+    assert caller["status"] == "failed"
+    assert caller["hint"].startswith("this function calls your lstm_step_backward, which fails "
+                                     "its own test: fix that first"), caller
+    assert caller["failed_calls"] == ["rnn.lstm_step_backward"]

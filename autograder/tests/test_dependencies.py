@@ -1,0 +1,53 @@
+"""Which graded functions a graded function calls (read from the reference), and the note a
+failure gets when a function it calls fails too."""
+
+from autograder.dependencies import calls, note_failed_dependencies
+from autograder.engine import specs_of
+from autograder.units import UNITS
+
+GRADED = frozenset(k for unit in UNITS for spec in specs_of(unit) for k in spec.tests)
+
+
+def test_calls_are_read_from_the_reference():
+    assert calls("rnn.lstm_backward", GRADED) == ("rnn.lstm_step_backward",)
+    assert calls("detection.nms", GRADED) == ("detection.box_iou",)
+    assert calls("normalization.spatial_batchnorm_forward", GRADED) == (
+        "normalization.batchnorm_forward",)
+    # names imported from other modules, methods included in a class
+    net = calls("regularization.RegularizedNet", GRADED)
+    assert {"layers.affine_forward", "normalization.batchnorm_backward",
+            "regularization.dropout_forward", "losses.softmax_loss"} <= set(net)
+    # `from . import detection` then detection.box_iou(...)
+    assert set(calls("generative.gan_step", GRADED)) >= {"generative.sample_noise"}
+    # a leaf calls nothing graded; a method does not "call" its own class
+    assert calls("layers.affine_forward", GRADED) == ()
+    assert "rnn.CharRNN" not in calls("rnn.CharRNN.sample", GRADED)
+    assert calls("no_module.f", GRADED) == () and calls("rnn.no_such", GRADED) == ()
+
+
+def entry(status, hint=None):
+    return {"status": status, "score": 0.0 if status != "passed" else 1.0, "max": 1.0,
+            "message": "", "hint": hint}
+
+
+def test_a_failure_whose_callee_fails_is_told_to_fix_the_callee_first():
+    report = {"units": {"09_rnn": {"functions": {
+        "rnn.lstm_step_backward": entry("failed"),
+        "rnn.lstm_backward": entry("failed", hint="the known mistake"),
+        "rnn.rnn_step_backward": entry("not_implemented"),
+        "rnn.rnn_backward": entry("not_implemented"),
+        "rnn.rnn_step_forward": entry("passed"),
+        "rnn.rnn_forward": entry("failed"),
+    }}}}
+    note_failed_dependencies(report)
+    found = report["units"]["09_rnn"]["functions"]
+    assert found["rnn.lstm_backward"]["hint"] == (
+        "this function calls your lstm_step_backward, which fails its own test: fix that first, "
+        "this failure may only follow from it; otherwise: the known mistake")
+    assert found["rnn.lstm_backward"]["failed_calls"] == ["rnn.lstm_step_backward"]
+    assert found["rnn.rnn_backward"]["hint"].startswith(
+        "this function calls your rnn_step_backward, which is not implemented yet")
+    # its callee passed: nothing added; a passing function is never annotated
+    assert found["rnn.rnn_forward"]["hint"] is None
+    assert "failed_calls" not in found["rnn.rnn_forward"]
+    assert found["rnn.rnn_step_forward"]["hint"] is None
