@@ -20,6 +20,7 @@ to the student as its verdict and error size only (the full text goes to the ins
 """
 
 import importlib
+import re
 from dataclasses import dataclass, field
 
 from .compare import DEFAULT_RTOL, Failed, close, describe
@@ -269,10 +270,17 @@ class Trial:
             return
         shown = []
         for m in modified:
-            if m.isdigit() and argnames and int(m) < len(argnames):
-                shown.append(argnames[int(m)])
-            else:
-                shown.append(m if not m.isdigit() else f"argument {int(m) + 1}")
+            # '2', "2['running_mean']", '0[3][1]': a positional argument and where inside it
+            match = re.fullmatch(r"(\d+)(\[.*\])?", m)
+            if match is None:  # a keyword argument
+                shown.append(m)
+                continue
+            index, inside = int(match.group(1)), match.group(2) or ""
+            name = argnames[index] if argnames and index < len(argnames) else \
+                f"argument {index + 1}"
+            shown.append(name + inside)
+        if len(shown) > 4:
+            shown = shown[:3] + [f"{len(shown) - 3} more"]
         raise Failed(f"{_where(target, label)}modified its input {', '.join(shown)} in place; "
                      "work on a copy (x = x.copy()) or build new arrays",
                      hint="never change the arrays you are given: the caller still needs them")

@@ -190,23 +190,43 @@ class _Device:
 _DEVICE = _Device({})
 
 
+# How deep _snapshot looks into lists, tuples and dicts (a list of per-image dicts of arrays is
+# depth 2), and how many arrays it copies at most.
+SNAPSHOT_DEPTH, SNAPSHOT_ARRAYS = 3, 5000
+
+
 def _snapshot(args, kwargs):
-    """(name, argument, copy) of every array argument, and of every dict argument (a layer's
-    state) with each of its arrays ('3' and "3['running_mean']"), to detect changes in place."""
+    """(name, argument, copy) of every array argument, and of the lists, tuples and dicts among
+    the arguments (a layer's state, a list of detections per image) with the arrays in them
+    ('3', "3['running_mean']", "1[0]['scores']"), to detect changes in place: an array changed,
+    a list or dict whose entries were added, removed or replaced."""
     snapshot = []
     for name, a in [(str(i), a) for i, a in enumerate(args)] + list(kwargs.items()):
-        if _is_array(a):
-            snapshot.append((name, a, a.copy() if isinstance(a, np.ndarray) else _host(a)))
-        elif type(a) is dict:
-            snapshot.append((name, a, dict(a)))
-            snapshot += [(f"{name}[{k!r}]", v, _host(v)) for k, v in a.items()
-                         if _is_array(v)]
+        _snapshot_into(snapshot, name, a, SNAPSHOT_DEPTH)
     return snapshot
+
+
+def _snapshot_into(snapshot, name, a, depth):
+    if len(snapshot) >= SNAPSHOT_ARRAYS:
+        return
+    if _is_array(a):
+        snapshot.append((name, a, a.copy() if isinstance(a, np.ndarray) else _host(a)))
+    elif depth > 0 and type(a) is dict:
+        snapshot.append((name, a, dict(a)))
+        for k, v in a.items():
+            _snapshot_into(snapshot, f"{name}[{k!r}]", v, depth - 1)
+    elif depth > 0 and type(a) in (list, tuple):
+        if type(a) is list:
+            snapshot.append((name, a, list(a)))
+        for i, v in enumerate(a):
+            _snapshot_into(snapshot, f"{name}[{i}]", v, depth - 1)
 
 
 def _changed(a, before):
     if isinstance(before, dict):  # an entry added, removed or replaced
         return a.keys() != before.keys() or any(a[k] is not v for k, v in before.items())
+    if isinstance(before, list):
+        return len(a) != len(before) or any(x is not y for x, y in zip(a, before))
     a = _host(a)
     if a.shape != before.shape:
         return True

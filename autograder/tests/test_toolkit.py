@@ -295,6 +295,44 @@ def test_the_worker_reports_a_state_changed_in_place(submission):
         "state['running_mean']", "0", "2"]
 
 
+NESTED = '''
+def sort_each(images):
+    for boxes, scores in images:
+        order = scores.argsort()
+        scores[:] = scores[order]            # changes an array inside a list of tuples
+    return len(images)
+
+def take_last(items):
+    return items.pop()                       # changes the list itself
+
+def reads_only(images):
+    return sum(float(scores.sum()) for _, scores in images)
+'''
+
+
+def test_the_worker_reports_changes_inside_lists_and_tuples(tmp_path):
+    package = tmp_path / "student" / "coursework"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "nested.py").write_text(textwrap.dedent(NESTED))
+    images = [(np.zeros((2, 4)), np.array([0.9, 0.3])), (np.zeros((1, 4)), np.array([0.5]))]
+    with Student(package.parent, Limits(call_seconds=10.0, cpu_seconds=10.0)) as s:
+        assert s.call_full("nested.reads_only", images)[1] == []
+        assert s.call_full("nested.sort_each", images)[1] == ["0[0][1]"]
+        assert s.call_full("nested.take_last", [np.ones(2), np.zeros(2)])[1] == ["0"]
+
+
+def test_a_change_deep_inside_an_argument_is_named_by_the_argument():
+    trial = Trial(FakeStudent(namespace(TOY)), oracle())
+    with pytest.raises(Failed) as info:
+        trial.no_input_modified("detection.mean_average_precision",
+                                ["0[0][1]", "0[1][1]", "1", "2['k']", "0[2][1]", "0[3][1]"],
+                                ("detections", "ground_truths"), "2 images")
+    assert info.value.message.startswith(
+        "mean_average_precision(2 images): modified its input detections[0][1], "
+        "detections[1][1], ground_truths, 3 more in place")
+
+
 def test_a_unit_whose_module_has_no_spec_is_named_in_a_warning(monkeypatch):
     monkeypatch.setitem(units.UNITS, "99_future", ("Future", ["linear", "no_such_module"]))
     with pytest.warns(UserWarning, match="99_future.*'no_such_module'.*no_such_module.py"):
