@@ -54,6 +54,17 @@ class StudentCrash(StudentFault):
     status = "crashed"
 
 
+class Changes(list):
+    """The names of the inputs a call changed in place (a list, as before), and in ``aliases``
+    the (result path, input name) pairs where the result is an input or shares its memory
+    (``worker._aliases``); a spec that requires a new object checks them
+    (``Trial.returns_new``)."""
+
+    def __init__(self, modified, aliases=()):
+        super().__init__(modified)
+        self.aliases = list(aliases)
+
+
 def clean_text(value, limit=2000):
     """A string from the worker made safe for the judge: only a str is taken (anything else the
     worker sends in its place becomes a placeholder, never str() of a structure of any depth),
@@ -488,7 +499,13 @@ class Student:
             modified = reply.get("modified")
             if not isinstance(modified, list):
                 modified = []
-            return value, [clean_text(m, 100) for m in modified[:100] if isinstance(m, str)]
+            aliases = reply.get("aliases")
+            if not isinstance(aliases, list):
+                aliases = []
+            return value, Changes(
+                [clean_text(m, 100) for m in modified[:100] if isinstance(m, str)],
+                [(clean_text(pair[0], 100), clean_text(pair[1], 100)) for pair in aliases[:20]
+                 if isinstance(pair, list) and len(pair) == 2])
         kind = reply.get("kind")
         message_text = clean_text(reply.get("message", ""), 2000)
         detail = clean_text(reply.get("traceback", ""), 4000)

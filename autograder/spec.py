@@ -285,6 +285,27 @@ class Trial:
                      "work on a copy (x = x.copy()) or build new arrays",
                      hint="never change the arrays you are given: the caller still needs them")
 
+    def returns_new(self, target, changes, argnames=None, label=""):
+        """Fail when the result of the call that reported ``changes`` (``call_full``'s second
+        value) is one of its inputs, or a view of one, where the docstring promises a new array
+        (or dict): the caller's input would change whenever the result is changed."""
+        aliases = getattr(changes, "aliases", ())
+        if not aliases:
+            return
+        out, source = aliases[0]
+        match = re.fullmatch(r"(\d+)(\[.*\])?", source)
+        if match:
+            index, inside = int(match.group(1)), match.group(2) or ""
+            source = (argnames[index] if argnames and index < len(argnames)
+                      else f"argument {index + 1}") + inside
+        what = "its result" if out == "result" else out
+        self._label(label)
+        raise Failed(f"{_where(target, label)}{what} is its input {source} itself (or a view of "
+                     "it), not a new object as the docstring asks: changing the result would "
+                     "change the caller's input",
+                     hint="return a new array or dict even when nothing needs to change "
+                          "(x.copy(), dict(state)), never the argument itself")
+
     def compare(self, target, got, expected, *, names=None, label="", rtol=DEFAULT_RTOL,
                 mistakes=None):
         """Compare outputs; on failure look for a known mistake that explains them."""

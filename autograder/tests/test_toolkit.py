@@ -322,6 +322,57 @@ def test_the_worker_reports_changes_inside_lists_and_tuples(tmp_path):
         assert s.call_full("nested.take_last", [np.ones(2), np.zeros(2)])[1] == ["0"]
 
 
+ALIASING = '''
+def same(x):
+    return x
+
+def view(x):
+    return x[:, :1]
+
+def copy(x):
+    return x.copy()
+
+def state_back(x, state):
+    return x + 1, state
+
+def entry_back(x, state):
+    return x + 1, {"mean": state["mean"]}
+
+def forward(x):
+    return 2 * x, (x,)                       # the cache holds x: opaque, not an alias
+'''
+
+
+def test_the_worker_reports_a_result_that_is_an_input(tmp_path):
+    package = tmp_path / "student" / "coursework"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "aliasing.py").write_text(textwrap.dedent(ALIASING))
+    x, state = np.ones((2, 3)), {"mean": np.zeros(3)}
+    with Student(package.parent, Limits(call_seconds=10.0, cpu_seconds=10.0)) as s:
+        def aliases(name, *args, opaque=()):
+            return s.call_full(f"aliasing.{name}", *args, opaque=opaque)[1].aliases
+
+        assert aliases("same", x) == [("result", "0")]
+        assert aliases("view", x) == [("result", "0")]
+        assert aliases("copy", x) == []
+        assert aliases("state_back", x, state) == [("result[1]", "1"),
+                                                   ("result[1]['mean']", "1['mean']")]
+        assert aliases("entry_back", x, state) == [("result[1]['mean']", "1['mean']")]
+        assert aliases("forward", x, opaque=[1]) == []
+        # call() does not watch: nothing is looked for
+        assert s.call_full("aliasing.same", x, _watch=False)[1].aliases == []
+        trial = Trial(s, oracle())
+        trial.returns_new("aliasing.copy", s.call_full("aliasing.copy", x)[1])
+        with pytest.raises(Failed) as info:
+            trial.returns_new("aliasing.state_back", s.call_full("aliasing.state_back", x,
+                                                                 state)[1],
+                              ("x", "state"), "eval mode")
+    assert info.value.message.startswith("state_back(eval mode): result[1] is its input state "
+                                         "itself (or a view of it), not a new object")
+    assert "x.copy(), dict(state)" in info.value.hint
+
+
 def test_a_change_deep_inside_an_argument_is_named_by_the_argument():
     trial = Trial(FakeStudent(namespace(TOY)), oracle())
     with pytest.raises(Failed) as info:
