@@ -3,10 +3,12 @@
 from ..spec import Case
 
 
-def dropout_cases(positive):
+def dropout_cases(positive, signed_with_zeros):
     return [
         Case("x (1, 20000), p=0.25", (positive(101, (1, 20000)),), {"p": 0.25}),
         Case("x (600, 3, 7), p=0.6", (positive(102, (600, 3, 7)),), {"p": 0.6}),
+        Case("x (80, 10, 30) of both signs, half of it exactly 0, p=0.15",
+             (signed_with_zeros(103, (80, 10, 30), zeros=0.5),), {"p": 0.15}),
     ]
 
 

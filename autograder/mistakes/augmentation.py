@@ -29,7 +29,7 @@ def _crop(images, *, size, padding=0, rng, how):
         Hp, Wp = H + 2 * padding, W + 2 * padding
     extra = 0 if how == "off_by_one" else 1
     tops = rng.integers(0, Hp - size + extra, N)
-    lefts = rng.integers(0, Wp - size + extra, N)
+    lefts = rng.integers(0, (Hp if how == "square" else Wp) - size + extra, N)
     return np.stack([padded[n, :, i:i + size, j:j + size] for n, i, j in zip(range(N), tops,
                                                                                lefts)])
 
@@ -47,7 +47,7 @@ def _jitter(images, *, brightness=0.0, contrast=0.0, saturation=0.0, rng, how):
     b, c, s = factors(brightness), factors(contrast), factors(saturation)
     out = images + (b - 1) if how == "additive" else b * images
     axes = (2, 3) if how == "channel_mean" else (1, 2, 3)
-    m = out.mean(axis=axes, keepdims=True)
+    m = (images if how == "mean_first" else out).mean(axis=axes, keepdims=True)
     out = m + c * (out - m)
     g = out.mean(axis=1, keepdims=True)
     out = g + s * (out - g)
@@ -63,6 +63,8 @@ def _cutout(images, *, size, rng, how):
             cx = rng.integers(size // 2, W - size + size // 2 + 1)
         elif how == "off_by_one":
             cy, cx = rng.integers(0, H - 1), rng.integers(0, W - 1)
+        elif how == "square":
+            cy, cx = rng.integers(0, H), rng.integers(0, H)
         else:
             cy, cx = rng.integers(0, H), rng.integers(0, W)
         top = cy if how == "corner" else cy - size // 2
@@ -83,7 +85,10 @@ def _mixup(images, targets, *, alpha, rng, how):
         return lam * images + (1 - lam) * images[perm], \
             lam[:, :, 0, 0] * targets + (1 - lam[:, :, 0, 0]) * targets[perm]
     lam = rng.random() if how == "uniform" else rng.beta(alpha, alpha)
-    perm = rng.integers(0, N, N) if how == "replacement" else rng.permutation(N)
+    if how == "reversed":
+        perm = np.arange(N)[::-1]
+    else:
+        perm = rng.integers(0, N, N) if how == "replacement" else rng.permutation(N)
     mixed_targets = targets.copy() if how == "targets" else lam * targets + (1 - lam) * \
         targets[perm]
     return lam * images + (1 - lam) * images[perm], mixed_targets
@@ -102,6 +107,7 @@ MISTAKES = {
     "augmentation.random_crop": [
         (spec.CROP_OFF_BY_ONE, _with(_crop, "off_by_one")),
         (spec.CROP_NO_PAD, _with(_crop, "no_pad")),
+        (spec.CROP_SQUARE, _with(_crop, "square")),
     ],
     "augmentation.color_jitter": [
         (spec.JITTER_CHANNEL_MEAN, _with(_jitter, "channel_mean")),
@@ -109,6 +115,7 @@ MISTAKES = {
         (spec.JITTER_BATCH, _with(_jitter, "batch")),
         (spec.JITTER_RANGE, _with(_jitter, "range")),
         (spec.JITTER_CLIPPED, _with(_jitter, "clipped")),
+        (spec.JITTER_MEAN_FIRST, _with(_jitter, "mean_first")),
     ],
     "augmentation.cutout": [
         (spec.CUTOUT_OFF_BY_ONE, _with(_cutout, "off_by_one")),
@@ -116,11 +123,13 @@ MISTAKES = {
         (spec.CUTOUT_CORNER, _with(_cutout, "corner")),
         (spec.CUTOUT_CHANNELS, _with(_cutout, "one_channel")),
         (spec.CUTOUT_NEGATIVE, _with(_cutout, "negative")),
+        (spec.CUTOUT_SQUARE, _with(_cutout, "square")),
     ],
     "augmentation.mixup": [
         (spec.MIXUP_PER_EXAMPLE, _with(_mixup, "per_example")),
         (spec.MIXUP_TARGETS, _with(_mixup, "targets")),
         (spec.MIXUP_PERMUTATION, _with(_mixup, "replacement")),
         (spec.MIXUP_BETA, _with(_mixup, "uniform")),
+        (spec.MIXUP_FIXED, _with(_mixup, "reversed")),
     ],
 }

@@ -7,8 +7,12 @@ which lam and partner) and checks that it is a transformation the docstring allo
 many images the random choices have the promised distribution (within 6 standard deviations of
 the sampling error, so a correct implementation fails with a probability below one in a million):
 every crop position and cutout centre occurs, the flipped fraction is p, the jitter factors fill
-their ranges uniformly, mixup's lam follows Beta(alpha, alpha). Every test also checks that the
-same seed gives the same result, another seed another, and that the input is not modified. The
+their ranges uniformly, mixup's lam follows Beta(alpha, alpha) and its pairing changes from batch
+to batch. Every test also checks that the same seed gives the same result, another seed another,
+and that the input is not modified; flips with p = 0 and p = 1 and a jitter with all factors 0
+must still return a new array, not the input or a view of it. A hint names a known mistake only when
+the outputs fit that mistake and no other (a last column that never occurs may be an off-by-one
+or a square-image assumption: the other axis and the cases with H != W tell them apart). The
 hints are decided here from the outputs; the names below are the descriptions of the registered
 known mistakes too.
 """
@@ -19,7 +23,7 @@ import numpy as np
 
 from ..compare import Failed, as_array, describe
 from ..spec import Case, Spec
-from ..wire import Seed
+from ..wire import Handle, Seed
 
 SPEC = Spec("augmentation")
 
@@ -31,6 +35,9 @@ CROP_OFF_BY_ONE = ("every window position must occur: the top-left corner ranges
                    "padding - size with both ends included, and rng.integers(low, high) excludes "
                    "high")
 CROP_NO_PAD = "pad the images with zeros first (np.pad), then cut the window from the padded image"
+CROP_SQUARE = ("the left column ranges over 0 .. W + 2 * padding - size and the top row over 0 .. "
+               "H + 2 * padding - size: use the width W for the columns (the images need not be "
+               "square)")
 JITTER_CHANNEL_MEAN = ("contrast uses the mean of the whole image, over all its channels and "
                        "pixels (one number per image), not one mean per channel")
 JITTER_ADDITIVE = "brightness multiplies the image by its factor: x <- b * x"
@@ -46,6 +53,10 @@ CUTOUT_CORNER = ("the square is centred on the drawn pixel: rows cy - size // 2 
 CUTOUT_CHANNELS = "set the square to 0 in every channel of the image"
 CUTOUT_NEGATIVE = ("clip the square's first row and column at 0 (max(cy - size // 2, 0)): a "
                    "negative start of a slice counts from the end of the axis")
+CUTOUT_SQUARE = ("draw the centre row among the H rows and the centre column among the W columns "
+                 "(rng.integers(0, W) for cx): the images need not be square")
+JITTER_MEAN_FIRST = ("contrast uses the mean m of the image after the brightness change (x <- b * "
+                     "x, then m = x.mean()), not the mean of the input")
 JITTER_CLIPPED = ("the values are not clipped: leave them outside [0, 1] if the factors put them "
                   "there")
 MIXUP_PER_EXAMPLE = "draw one lam for the whole batch, not one per example"
@@ -53,6 +64,10 @@ MIXUP_TARGETS = "mix the targets with the same lam and the same permutation as t
 MIXUP_PERMUTATION = ("pair the examples by a random permutation (rng.permutation(N)): every "
                      "example is the partner of exactly one other")
 MIXUP_BETA = "draw lam from Beta(alpha, alpha): lam = rng.beta(alpha, alpha)"
+MIXUP_FIXED = ("draw the permutation from rng for every batch (perm = rng.permutation(N)), not a "
+               "fixed pairing such as the reversed batch")
+NOT_NEW = ("return a new array even when nothing changes (images.copy()): the caller may change "
+           "images later, and that must not change the result")
 GLOBAL_RNG = ("draw every random number from the rng argument, not from np.random's global "
               "generator: the same seed must give the same result")
 
@@ -100,6 +115,23 @@ def _equal(a, b):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and \
         np.array_equal(a, b)
+
+
+def check_new_array(t, target, images, kwargs, label):
+    """The output is a new array, not the input or a view of it. The input and the output are
+    kept in the worker (the input being the student's own output of an earlier call); the input
+    is then changed there, and the output must not change with it."""
+    name = target.split(".")[1]
+    t.case(label)
+    kept = t.student.call(target, images, rng=Seed(1), opaque=[0], **kwargs)
+    out = t.student.call(target, kept, rng=Seed(1), opaque=[0], **kwargs)
+    if not (isinstance(kept, Handle) and isinstance(out, Handle)):
+        return  # not arrays: the checks before have failed such a result already
+    before = t.student.method(out, "copy")
+    t.student.method(kept, "fill", 0.0)
+    if not _equal(t.student.method(out, "copy"), before):
+        raise Failed(f"{name}({label}): the output is the input array itself (or a view of it): "
+                     "changing images after the call changed the output", NOT_NEW)
 
 
 def check_fraction(name, label, what, hits, n, p, hint=None):
@@ -164,18 +196,20 @@ def random_horizontal_flip(t):
     images = distinct_images(3, (5, 3, 2, 3))
     for p, expected in ((0.0, images), (1.0, images[:, :, :, ::-1])):
         label = f"images (5, 3, 2, 3), p={p:g}"
+        t.case(label)
         out = out_array(target, call(t, target, (images,), {"p": p}, 1, label), images.shape,
                         images.dtype, label)
         if not np.array_equal(out, expected):
             raise Failed(f"{name}({label}): with p={p:g} {'no' if p == 0 else 'every'} image "
                          "should be flipped")
+        check_new_array(t, target, images, {"p": p}, label)
 
 
 # ---------------------------------------------------------------- crop
 
 def crop_cases(t):
     cases = [
-        Case("images (800, 2, 5, 6), size=4, padding=1", (distinct_images(11, (800, 2, 5, 6)),),
+        Case("images (800, 2, 5, 7), size=4, padding=1", (distinct_images(11, (800, 2, 5, 7)),),
              {"size": 4, "padding": 1}),
         Case("images (500, 1, 4, 6), size=3, padding=0", (distinct_images(12, (500, 1, 4, 6)),),
              {"size": 3, "padding": 0}),
@@ -183,6 +217,28 @@ def crop_cases(t):
              (distinct_images(13, (300, 3, 3, 3)),), {"size": 5, "padding": 1}),
     ]
     return cases + t.hidden("augmentation", "crop_cases", distinct_images)
+
+
+def _never(counts):
+    return [i for i, c in enumerate(counts) if c == 0]
+
+
+def crop_hint(row_counts, col_counts, padding):
+    """The known mistake whose pattern the positions that never occurred fit, on both axes
+    together, when exactly one fits (one axis alone is ambiguous: a last column that never
+    occurs is an off-by-one or, one column wider than high, the height used for the width)."""
+    R, C = len(row_counts), len(col_counts)
+    rows, cols = _never(row_counts), _never(col_counts)
+    axes = [(never, length) for never, length in ((rows, R), (cols, C)) if length > 1]
+    fits = []
+    if padding and all(never[:1] == [0] for never, _ in axes):
+        fits.append(CROP_NO_PAD)
+    if len(axes) == 2 and all(never == [length - 1] for never, length in axes):
+        fits.append(CROP_OFF_BY_ONE)
+    if (not rows and cols == list(range(R, C)) and C - R >= 2) or \
+            (not cols and rows == list(range(C, R)) and R - C >= 2):
+        fits.append(CROP_SQUARE)
+    return fits[0] if len(fits) == 1 else None
 
 
 @SPEC.test("random_crop", points=2)
@@ -216,15 +272,12 @@ def random_crop(t):
         rows, cols = match.shape[1:]
         if rows * cols == 1:
             continue
-        for what, offsets, length in (("the window's top row", positions // cols, rows),
-                                      ("the window's left column", positions % cols, cols)):
-            counts = np.bincount(offsets, minlength=length)
-            hint = None
-            if length > 1 and counts[0] == 0 and pad:
-                hint = CROP_NO_PAD
-            elif length > 1 and counts[-1] == 0:
-                hint = CROP_OFF_BY_ONE
-            if length > 1:
+        row_counts = np.bincount(positions // cols, minlength=rows)
+        col_counts = np.bincount(positions % cols, minlength=cols)
+        hint = crop_hint(row_counts, col_counts, pad)
+        for what, counts in (("the window's top row", row_counts),
+                             ("the window's left column", col_counts)):
+            if len(counts) > 1:
                 check_uniform_counts(name, case.label, what, counts, hint)
         check_uniform_counts(name, case.label, "the window's (row, column) position number",
                              np.bincount(positions, minlength=rows * cols))
@@ -293,6 +346,23 @@ def jitter_hint(images, out, n):
     return None
 
 
+def _outside(values, spread):
+    return values.min() < 1 - spread - 1e-8 or values.max() > 1 + spread + 1e-8
+
+
+def mean_taken_first(b, c, kwargs):
+    """True when the brightness and contrast factors recovered from the outputs (b, c) leave
+    their ranges, but the factors of the same outputs read as out = m + c' * (b' * x - m), m the
+    mean of the input image, all fit their ranges: b = 1 - c' + c' * b', b * c = c' * b'."""
+    vb, vc = kwargs.get("brightness", 0.0), kwargs.get("contrast", 0.0)
+    if not (vb and vc) or not (_outside(b, vb) or _outside(c, vc)):
+        return False
+    c_first = 1 - b + b * c
+    if np.any(np.abs(c_first) < 1e-12):
+        return False
+    return not _outside(b * c / c_first, vb) and not _outside(c_first, vc)
+
+
 def check_factor(name, label, what, values, spread, hint_of):
     low, high = 1 - spread, 1 + spread
     if spread == 0:
@@ -301,9 +371,13 @@ def check_factor(name, label, what, values, spread, hint_of):
             raise Failed(f"{name}({label}): with {what}=0 nothing changes the {what} of image "
                          f"{n}, but its output has a {what} factor of {values[n]:.4g}", hint_of(n))
         return
-    if values.min() < low - 1e-8 or values.max() > high + 1e-8:
+    if _outside(values, spread):
+        # factors spread around 0 instead of 1 confirm the range mistake; others may come from
+        # any wrong formula that the fit reads as a brightness, contrast or saturation change
+        around_zero = np.all(np.abs(values) <= spread + 1e-8)
         raise Failed(f"{name}({label}): {what} factors range from {values.min():.4g} to "
-                     f"{values.max():.4g}, outside [{low:g}, {high:g}]", JITTER_RANGE)
+                     f"{values.max():.4g}, outside [{low:g}, {high:g}]",
+                     JITTER_RANGE if around_zero else None)
     if np.ptp(values) < 1e-12:
         raise Failed(f"{name}({label}): every image got the same {what} factor", JITTER_BATCH)
     n = len(values)
@@ -333,6 +407,13 @@ def color_jitter(t):
                          "saturation change of the input: out = b * x, then m + c * (x - m), then "
                          "g + s * (x - g) (relative misfit "
                          f"{residual[n]:.2g})", jitter_hint(images, out, n))
+        if mean_taken_first(b, c, case.kwargs):
+            raise Failed(f"{name}({case.label}): read as the docstring's steps (the contrast mean "
+                         "taken after the brightness change), the outputs need brightness factors "
+                         "from "
+                         f"{b.min():.4g} to {b.max():.4g} and contrast factors from {c.min():.4g} "
+                         f"to {c.max():.4g}, not all in their ranges; with the mean of the input "
+                         "image they all fit", JITTER_MEAN_FIRST)
         factors = [("brightness", b), ("contrast", c), ("saturation", s)]
         if images.shape[1] == 1:
             factors.pop()
@@ -343,11 +424,13 @@ def color_jitter(t):
                          lambda n: jitter_hint(images, out, n))
         check_seeds(t, target, case.args, case.kwargs, out, case.label)
     images = distinct_images(26, (4, 3, 2, 2))
+    t.case("all factors 0")
     out = out_array(target, call(t, target, (images,), {}, 1, "all factors 0"), images.shape,
                     images.dtype, "all factors 0")
     if not np.allclose(out, images, rtol=1e-12, atol=0):
         raise Failed(f"{name}(brightness=contrast=saturation=0): the images should come back "
                      "unchanged")
+    check_new_array(t, target, images, {}, "brightness=contrast=saturation=0")
 
 
 # ---------------------------------------------------------------- cutout
@@ -364,14 +447,66 @@ def cutout_cases(t):
     return cases + t.hidden("augmentation", "cutout_cases", distinct_images)
 
 
-def _centres(first, last, size, length):
-    """The centres c in [0, length) whose clipped span is first..last (inclusive)."""
+def _centres(first, last, size, length, drawn=None):
+    """The centres c in [0, drawn) (drawn = length unless given) whose span, clipped to the
+    axis [0, length), is first..last (inclusive)."""
     out = []
-    for c in range(length):
+    for c in range(length if drawn is None else drawn):
         top = c - size // 2
         if max(top, 0) == first and min(top + size, length) - 1 == last:
             out.append(c)
     return out
+
+
+def blanked_spans(square):
+    """(first row, last row, first column, last column) of each image's blanked pixels, None for
+    an image with none."""
+    spans = []
+    for mask in square:
+        rows, cols = mask.any(axis=1), mask.any(axis=0)
+        spans.append((*_span(rows), *_span(cols)) if rows.any() else None)
+    return spans
+
+
+def cutout_span_hint(spans, size, H, W):
+    """The hint for squares that are no clipped square centred on a pixel: a known mistake that
+    every image's square fits."""
+    squares = [s for s in spans if s is not None]
+    if all(r1 == min(r0 + size, H) - 1 and c1 == min(c0 + size, W) - 1
+           for r0, r1, c0, c1 in squares):
+        return CUTOUT_CORNER  # every square starts at its drawn pixel
+    for rows_from, cols_from in ((H, max(H, W)), (max(H, W), W)):
+        if H != W and all(_centres(r0, r1, size, H, rows_from) and
+                          _centres(c0, c1, size, W, cols_from) for r0, r1, c0, c1 in squares):
+            return CUTOUT_SQUARE  # every centre drawn among max(H, W) on one of the axes
+    return None
+
+
+def cutout_empty_hint(spans, size, H, W):
+    """The hint for an image without a blanked pixel: a negative slice start when no square
+    is clipped at the top or left border (there a negative start gives an empty slice)."""
+    clipped = any((r0 == 0 and r1 + 1 < min(size, H)) or (c0 == 0 and c1 + 1 < min(size, W))
+                  for r0, r1, c0, c1 in (s for s in spans if s is not None))
+    return None if clipped else CUTOUT_NEGATIVE
+
+
+def cutout_count_hint(rows_c, cols_c, size, H, W):
+    """The known mistake whose pattern the centres that never occurred fit, on the axes the
+    square does not cover whole, when exactly one fits."""
+    axes = [(_never(counts), length) for counts, length in ((rows_c, H), (cols_c, W))
+            if size < length]
+    if not axes:
+        return None
+    fits = []
+    if all(never[:1] == [0] for never, _ in axes):
+        fits.append(CUTOUT_INSIDE)
+    if len(axes) == 2 and all(never == [length - 1] for never, length in axes):
+        fits.append(CUTOUT_OFF_BY_ONE)
+    rows, cols = _never(rows_c), _never(cols_c)
+    if len(axes) == 2 and ((not rows and cols == list(range(H, W)) and W - H >= 2) or
+                           (not cols and rows == list(range(W, H)) and H - W >= 2)):
+        fits.append(CUTOUT_SQUARE)
+    return fits[0] if len(fits) == 1 else None
 
 
 def _span(mask):
@@ -402,33 +537,28 @@ def cutout(t):
             raise Failed(f"{name}({case.label}): in image {int(uneven[0])} the blanked pixels "
                          "differ between channels", CUTOUT_CHANNELS)
         rows_c, cols_c = np.zeros(H, dtype=np.int64), np.zeros(W, dtype=np.int64)
-        for n in range(N):
-            rows, cols = square[n].any(axis=1), square[n].any(axis=0)
-            if not rows.any():
+        spans = blanked_spans(square)
+        for n, span in enumerate(spans):
+            if span is None:
                 raise Failed(f"{name}({case.label}): image {n} has no blanked square; the "
-                             "square always covers at least its centre pixel", CUTOUT_NEGATIVE)
-            r0, r1 = _span(rows)
-            c0, c1 = _span(cols)
+                             "square always covers at least its centre pixel",
+                             cutout_empty_hint(spans, size, H, W))
+            r0, r1, c0, c1 = span
             rect = np.zeros((H, W), dtype=bool)
             rect[r0:r1 + 1, c0:c1 + 1] = True
             cy, cx = _centres(r0, r1, size, H), _centres(c0, c1, size, W)
             if not np.array_equal(rect, square[n]) or not cy or not cx:
-                corner = r1 == min(r0 + size, H) - 1 and c1 == min(c0 + size, W) - 1
-                hint = CUTOUT_CORNER if np.array_equal(rect, square[n]) and corner else None
+                hint = cutout_span_hint(spans, size, H, W) \
+                    if np.array_equal(rect, square[n]) else None
                 raise Failed(f"{name}({case.label}): the blanked pixels of image {n} (rows "
                              f"{r0}-{r1}, columns {c0}-{c1}) are not a {size}x{size} square "
                              "centred on a pixel of the image and clipped at its borders", hint)
             rows_c[cy[0]] += 1
             cols_c[cx[0]] += 1
+        hint = cutout_count_hint(rows_c, cols_c, size, H, W)
         for what, counts, length in (("centre row", rows_c, H), ("centre column", cols_c, W)):
             if size >= length:  # the square covers the whole axis: its centre is not seen
                 continue
-            missing = [i for i in range(length) if counts[i] == 0]
-            hint = None
-            if missing and missing[0] == 0:
-                hint = CUTOUT_INSIDE
-            elif missing == [length - 1]:
-                hint = CUTOUT_OFF_BY_ONE
             check_uniform_counts(name, case.label, what, counts, hint)
         check_seeds(t, target, case.args, case.kwargs, out, case.label)
 
@@ -453,7 +583,8 @@ def mixup_cases(t):
 
 
 def recover_mixup(images, targets, mixed, mixed_targets, label):
-    """(lam or None, partner of each example), or Failed: mixed[i] = a x_i + (1 - a) x_j."""
+    """(lam or None, partner of each example), or Failed: mixed[i] = a x_i + (1 - a) x_j. An
+    example left unchanged (lam 1, or its own partner) is given itself as its partner."""
     name = "mixup"
     N = len(images)
     x = images.reshape(N, -1)
@@ -493,7 +624,7 @@ def recover_mixup(images, targets, mixed, mixed_targets, label):
                      "and the same partner)", MIXUP_TARGETS)
     if lam is not None and not -1e-9 <= lam <= 1 + 1e-9:
         raise Failed(f"{name}({label}): lam = {lam:.4g} is outside [0, 1]", MIXUP_BETA)
-    return lam
+    return lam, partners
 
 
 def mixup_pair(t, target, args, kwargs, seed, label):
@@ -519,13 +650,22 @@ def mixup(t):
     # the distribution of lam: 150 small batches against Beta(0.2, 0.2), as min(lam, 1 - lam)
     # (an implementation may weight the shuffled copy by lam instead: the same distribution)
     alpha, label = 0.2, "alpha=0.2, 150 batches of 6"
+    t.case(label)
     args = mixup_inputs(43, (6, 1, 2, 2), 3)
-    lams = []
+    lams, pairings = [], set()
     for seed in range(100, 250):
         mixed, mixed_targets = mixup_pair(t, target, args, {"alpha": alpha}, seed, label)
-        lam = recover_mixup(*args, mixed, mixed_targets, label)
+        lam, partners = recover_mixup(*args, mixed, mixed_targets, label)
         if lam is not None:
             lams.append(min(lam, 1 - lam))
+            if min(lam, 1 - lam) > 1e-6:  # else an example may look unchanged: partner unclear
+                pairings.add(tuple(partners))
+    # 720 permutations of 6, one drawn for each of about 140 batches: that they are all the
+    # same has a probability far below one in a million
+    if len(pairings) == 1:
+        raise Failed(f"mixup({label}): every batch paired the examples the same way (partners "
+                     f"{list(pairings.pop())}): the permutation must be random, drawn anew for "
+                     "each batch", MIXUP_FIXED)
     sample = np.sort(np.array(lams))
     reference = np.random.default_rng(0).beta(alpha, alpha, 200_000)
     reference = np.sort(np.minimum(reference, 1 - reference))

@@ -11,6 +11,10 @@ schedule does), or interleave two parameters with their own configs (state kept 
 mixes them up). At the end some steps are replayed with the config they were given: a rule that
 changed that config (or an array in it) in place, or keeps state elsewhere, answers differently.
 
+``clip_grad_norm`` is compared with the reference, and its result, even when nothing is clipped,
+must be a new dict of new arrays: kept in the worker, it must not change when the given grads'
+arrays are changed there after the call.
+
 Schedules are called at every step of a range (past the end of the schedule too) and compared with
 the reference; ``ReduceOnPlateau`` is built in the worker and stepped with a sequence of metrics.
 """
@@ -367,6 +371,33 @@ def clip_grad_norm(t):
             raise Failed(f"clip_grad_norm({label}): modified grads[{name!r}] in place",
                          hint="return new arrays (g * scale), do not scale the given ones "
                               "(g *= scale): the caller may still need them")
+    check_new_dict(t, target, kept, grads)
+
+
+def check_new_dict(t, target, kept, grads):
+    """Nothing clipped, the result is still a new dict of new arrays: clip the dict ``kept`` in
+    the worker with a large max_norm, change kept's arrays there, and read the result again."""
+    label = "max_norm=1e12 (nothing clipped) on a grads dict kept from an earlier call"
+    t.case(label)
+    got = t.student.call(target, kept, 1e12, opaque=[0])
+    clipped = got[0] if isinstance(got, tuple) else got
+    if not _is_dict_handle(clipped):
+        raise Failed(f"clip_grad_norm({label}): clipped should be a dict, got "
+                     f"{getattr(clipped, 'type_name', '') or type(clipped).__name__}")
+    before = t.student.method(clipped, "copy")
+    for name in grads:
+        t.student.method(t.student.method(kept, "get", name, opaque=[0]), "fill", 0.0)
+    after = t.student.method(clipped, "copy")
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        raise Failed(f"clip_grad_norm({label}): clipped should be a plain dict of arrays")
+    for name in grads:
+        if not np.array_equal(before.get(name), after.get(name)):
+            raise Failed(f"clip_grad_norm({label}): clipped[{name!r}] changed when grads[{name!r}] "
+                         "was changed after the call: the result is grads itself, or holds its "
+                         "arrays",
+                         hint="return a new dict of new arrays even when nothing is clipped "
+                              "({name: g * scale} with scale 1): the caller may change grads "
+                              "later")
 
 
 # ---------------------------------------------------------------- schedules

@@ -4,21 +4,25 @@ EarlyStopping and RegularizedNet.
 Dropout is random, so it is graded by properties that every correct use of ``rng`` has, never by
 matching a random stream: each output is 0 or x / (1 - p); the dropped fraction of a large input
 is within sampling error of p, in every row and every column; the same seed gives the same mask
-and another seed another; test mode is the identity; the backward uses the forward's mask. The
-hints for these properties are decided here, from the student's own outputs (the names below are
-also the descriptions of the registered known mistakes).
+and another seed another; test mode is the identity; the backward uses the forward's mask. An
+input of both signs with exact zeros checks that the mask is kept, not read off the output (a
+kept unit whose x is 0 has out 0, yet passes its gradient). The hints for these properties are
+decided here, from the student's own outputs (the names below are also the descriptions of the
+registered known mistakes).
 
 The penalties, EarlyStopping (a trace of step() and the attributes after each step) and
 RegularizedNet (given parameters and running statistics; dropout 0) are compared with the
 reference. RegularizedNet's dropout is checked by properties: test mode ignores it, two training
-calls draw different masks, the same seed the same ones.
+calls draw different masks, the same seed the same ones, a network without hidden layers drops
+nothing, and the gradients agree with the numerical gradient of the student's own loss with the
+same masks (a network built again with the same seed).
 """
 
 import math
 
 import numpy as np
 
-from ..compare import Failed, as_array, describe
+from ..compare import Failed, as_array, as_scalar, describe
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import _flat, check_uses_rng, copy_params, params_of
@@ -45,6 +49,8 @@ BACKWARD_OUTPUT = ("the local gradient of x * mask / (1 - p) is mask / (1 - p), 
                    "output")
 GLOBAL_RNG = ("draw every random number from the rng argument (rng.random(x.shape)), not from "
               "np.random's global generator")
+MASK_FROM_OUTPUT = ("keep the forward's mask in the cache: a kept unit whose x is 0 has out == 0 "
+                    "but still passes its gradient, so out != 0 is not the mask")
 
 
 # ---------------------------------------------------------------- dropout
@@ -54,13 +60,24 @@ def positive(seed, shape):
     return 0.5 + np.random.default_rng(seed).random(shape)
 
 
+def signed_with_zeros(seed, shape, zeros=0.3):
+    """Values of size in [0.5, 1.5] and either sign, a fraction ``zeros`` of them exactly 0: a zero
+    in the output is a dropped unit or a zero input, which may have been kept."""
+    rng = np.random.default_rng(seed)
+    x = (0.5 + rng.random(shape)) * np.where(rng.random(shape) < 0.5, -1.0, 1.0)
+    x[rng.random(shape) < zeros] = 0.0
+    return x
+
+
 def dropout_cases(t):
     cases = [
         Case("x (300, 400), p=0.3", (positive(1, (300, 400)),), {"p": 0.3}),
         Case("x (50, 40, 5, 6), p=0.5", (positive(2, (50, 40, 5, 6)),), {"p": 0.5}),
         Case("x (400, 200), p=0.9", (positive(3, (400, 200)),), {"p": 0.9}),
+        Case("x (300, 200) of both signs, 30% of it exactly 0, p=0.4",
+             (signed_with_zeros(6, (300, 200)),), {"p": 0.4}),
     ]
-    return cases + t.hidden("regularization", "dropout_cases", positive)
+    return cases + t.hidden("regularization", "dropout_cases", positive, signed_with_zeros)
 
 
 def _where(label):
@@ -83,7 +100,8 @@ def student_dropout(t, x, p, train, seed, label):
 
 
 def check_train_output(out, x, p, label):
-    """Every entry 0 or x / (1 - p); the fractions dropped within sampling error of p."""
+    """Every entry 0 or x / (1 - p); the fractions dropped within sampling error of p, counted
+    where x != 0 (a zero input gives a zero output, kept or dropped)."""
     where = _where(label)
     kept = out != 0
     if not np.allclose(out[kept], x[kept] / (1 - p), rtol=1e-9, atol=0):
@@ -99,21 +117,23 @@ def check_train_output(out, x, p, label):
         index = tuple(int(i) for i in bad)
         raise Failed(f"{where}out{list(index)} is {out[index]:.6g}; a kept unit must be x / (1 - "
                      f"p) = {x[index] / (1 - p):.6g} and a dropped one 0", hint)
-    drop = (~kept).reshape(x.shape[0], -1)
-    if (x.shape[0] > 1 and (drop == drop[:1]).all()) or (drop == drop[:, :1]).all():
+    shown = (x != 0).reshape(x.shape[0], -1)  # the entries whose fate the output shows
+    drop = (~kept).reshape(x.shape[0], -1) & shown
+    if shown.all() and ((x.shape[0] > 1 and (drop == drop[:1]).all()) or
+                        (drop == drop[:, :1]).all()):
         raise Failed(f"{where}every row (or every column) has the same mask", SHARED_MASK)
-    dropped = 1.0 - kept.mean()
-    sigma = math.sqrt(p * (1 - p) / x.size)
+    dropped = drop.sum() / shown.sum()
+    sigma = math.sqrt(p * (1 - p) / shown.sum())
     if abs(dropped - p) > 6 * sigma + 1e-12:
         hint = P_IS_KEEP if abs(dropped - (1 - p)) <= 6 * sigma else None
         raise Failed(f"{where}dropped a fraction {dropped:.4f} of the units; with p={p} it should "
                      f"be within {6 * sigma:.4f} of {p}", hint)
     for axis, what in ((1, "row (example)"), (0, "column (feature)")):
-        fractions = drop.mean(axis=axis)
-        n = drop.shape[axis]
-        limit = 8 * math.sqrt(p * (1 - p) / n) + 1e-12
-        worst = int(np.argmax(np.abs(fractions - p)))
-        if abs(fractions[worst] - p) > limit:
+        n = np.maximum(shown.sum(axis=axis), 1)
+        fractions = drop.sum(axis=axis) / n
+        off = np.abs(fractions - p) - (8 * np.sqrt(p * (1 - p) / n) + 1e-12)
+        worst = int(np.argmax(off))
+        if off[worst] > 0:
             raise Failed(f"{where}{what} {worst} has a fraction {fractions[worst]:.3f} dropped, "
                          f"far from p={p}: the units must be dropped independently", SHARED_MASK)
 
@@ -143,6 +163,7 @@ def dropout_forward(t):
                 hint = TEST_DROPPED
             raise Failed(f"{_where(label)}test mode should return x unchanged", hint)
     x = positive(4, (20, 30))
+    t.case("p=0")
     out, _ = student_dropout(t, x, 0.0, True, 13, "p=0")
     if not np.array_equal(out, x):
         raise Failed(f"{_where('p=0')}with p=0 no unit is dropped and the scale is 1: out should "
@@ -158,10 +179,33 @@ def dropout_backward_candidates(dout, kept, p, train):
             (MULTIPLIED, dout * kept * (1 - p))]
 
 
+def kept_units(out, x, dx, dout):
+    """The forward's mask as 0.0/1.0: where x != 0 the output shows it (out != 0); where x == 0
+    it does not, and the student's own dx says whether the unit passed its gradient."""
+    passed = ~np.isclose(dx, 0.0, rtol=0, atol=1e-12 * np.abs(dout).max()) \
+        if isinstance(dx, np.ndarray) and dx.shape == x.shape else np.zeros(x.shape, dtype=bool)
+    return np.where(x != 0, out != 0, passed).astype(np.float64)
+
+
+def check_zero_inputs_kept(kept, x, p, label):
+    """Among the units whose x is exactly 0, a fraction about 1 - p was kept (passed dx)."""
+    zero = x == 0
+    n = int(zero.sum())
+    if n == 0:
+        return
+    fraction = float(kept[zero].mean())
+    sigma = math.sqrt(p * (1 - p) / n)
+    if abs(fraction - (1 - p)) > 6 * sigma + 1e-12:
+        hint = MASK_FROM_OUTPUT if fraction == 0 else None
+        raise Failed(f"dropout_backward({label}): of the {n} units whose x is exactly 0, a "
+                     f"fraction {fraction:.4f} passed a gradient (dx != 0); the mask keeps each "
+                     f"unit with probability 1 - p = {1 - p:g}, whatever its value", hint)
+
+
 @SPEC.test("dropout_backward", points=2)
 def dropout_backward(t):
-    """dx = dout * mask / (1 - p) with the mask of the forward that made the cache; test mode
-    dx = dout."""
+    """dx = dout * mask / (1 - p) with the mask of the forward that made the cache, for units
+    whose x is 0 too; test mode dx = dout."""
     target = "regularization.dropout_backward"
     for case in dropout_cases(t) + [Case("x (30, 20), p=0.4", (positive(5, (30, 20)),),
                                          {"p": 0.4})]:
@@ -172,13 +216,15 @@ def dropout_backward(t):
             out, cache = student_dropout(t, x, p, train, 21, label)
             got, modified = t.student.call_full(target, dout, cache)
             t.no_input_modified(target, modified, ("dout",), label)
-            kept = (out != 0).astype(np.float64)
+            kept = kept_units(out, x, got, dout)
             expected = dout * kept / (1 - p) if train else dout
             candidates = dropout_backward_candidates(dout, kept, p, train)
             if train:
                 candidates.append((BACKWARD_OUTPUT, dout * out))
             t.compare(target, got, expected, names=("dx",), label=label,
                       mistakes=lambda c=candidates: c)
+            if train:
+                check_zero_inputs_kept(kept, x, p, label)
 
 
 # ---------------------------------------------------------------- penalties
@@ -190,8 +236,19 @@ def penalty_cases(t):
         Case("three arrays (4, 3), (5,), (2, 3, 2), reg=0.3", (three, 0.3)),
         Case("one array (6, 2), reg=2.5", ([rng.standard_normal((6, 2))], 2.5)),
         Case("reg=0", ([rng.standard_normal((3, 3))], 0.0)),
+        Case("weights with exact zeros (L1's gradient is 0 there), reg=0.4",
+             (with_zeros(np.random.default_rng(32)), 0.4)),
     ]
     return cases + t.hidden("regularization", "penalty_cases", rng)
+
+
+def with_zeros(rng):
+    """Two arrays with some weights exactly 0 (a sparse model), of both signs elsewhere."""
+    w = rng.standard_normal((4, 5))
+    w[:, ::2] = 0.0
+    v = rng.standard_normal(6)
+    v[[1, 4]] = 0.0
+    return [w, v]
 
 
 @SPEC.test("l2_penalty", points=1)
@@ -413,8 +470,12 @@ def check_net_loss(t, target, model, args, X, y, label, zero_keys):
                   target, net_loss, *args, X, y)])
 
 
+DTYPE_HINT = ("make every parameter and running statistic in the model's dtype "
+              "(np.zeros(n, dtype=self.dtype)): np.zeros and np.ones give float64 by default")
+
+
 def check_initial(t, target, label, args, kwargs, normalization, dtype=np.float64):
-    """Parameter keys, shapes and initial values; running statistics zeros and ones."""
+    """Parameter keys, shapes, dtypes and initial values; running statistics zeros and ones."""
     hidden, D, C = args
     dims = [D, *hidden, C]
     model = t.student.new(target, *args, normalization=normalization, rng=Seed(0), **kwargs)
@@ -436,7 +497,7 @@ def check_initial(t, target, label, args, kwargs, normalization, dtype=np.float6
     for key, value in params.items():
         if value.dtype != dtype:
             raise Failed(f"RegularizedNet({label}): params[{key!r}] has dtype {value.dtype}, "
-                         f"expected {np.dtype(dtype)}")
+                         f"expected {np.dtype(dtype)}", DTYPE_HINT)
         fill = 1.0 if key.startswith("gamma") else 0.0 if key[0] == "b" else None
         if fill is not None:
             if np.any(value != fill):
@@ -466,22 +527,35 @@ def check_initial(t, target, label, args, kwargs, normalization, dtype=np.float6
                           "for every hidden layer l; otherwise an empty dict")
     for key, value in want.items():
         got = as_array(f"running_stats[{key!r}]", stats[key], value)
+        if got.dtype != dtype:
+            raise Failed(f"RegularizedNet({label}): running_stats[{key!r}] has dtype "
+                         f"{got.dtype}, expected {np.dtype(dtype)}", DTYPE_HINT)
         if not np.array_equal(got, value):
             raise Failed(f"RegularizedNet({label}): {key} should start as all "
                          f"{'zeros' if 'mean' in key else 'ones'}")
 
 
+DROPOUT_BACKWARD = ("backpropagate through every dropout layer with the mask of its forward pass "
+                    "(dh = dropout_backward(dh, cache) before relu_backward), and drop only the "
+                    "hidden units: never the input X or the scores")
+NOTHING_TO_DROP = ("dropout acts on the hidden layers only, after each ReLU: with no hidden layer "
+                   "nothing is dropped, neither the input X nor the scores")
+
+
 def check_dropout_in_net(t, target):
-    """Test mode ignores dropout; training draws new masks from the model's rng each call."""
+    """Test mode ignores dropout; training draws new masks from the model's rng each call; a
+    network without hidden layers drops nothing; the gradients are those of the loss with the
+    masks drawn."""
+    check_nothing_to_drop(t, target)
     hidden, dims, normalization = [8, 6], (5, 3), "batchnorm"
     case = net_case("dropout=0.5", 41, (6, 5), hidden, 3, normalization, 0.1)
     _, _, _, reg, params, stats, X, y = case.args
     label = "batchnorm, dropout=0.5"
 
-    def build(seed):
+    def build(seed, given=params):
         model = t.student.new(target, hidden, *dims, normalization=normalization, dropout=0.5,
                               reg=reg, rng=Seed(seed))
-        t.student.setattr(model, "params", params)
+        t.student.setattr(model, "params", given)
         t.student.setattr(model, "running_stats", stats)
         return model
 
@@ -503,10 +577,76 @@ def check_dropout_in_net(t, target):
                           "rng=self.rng) after each hidden ReLU")
     again = build(3)
     twin = t.student.method(again, "loss", X, y)
-    if float(twin[0]) != float(first[0]):
+    if not isinstance(twin, tuple) or len(twin) != 2 or \
+            as_scalar("loss", twin[0]) != float(first[0]):
         raise Failed(f"RegularizedNet(loss(X, y), {label}): two networks built with the same rng "
                      "seed and given the same parameters drew different dropout masks",
                      hint="draw the dropout masks from the model's rng (self.rng), nothing else")
+    check_dropout_gradients(t, lambda given: build(3, given), params, X, y, twin[1], label)
+
+
+def check_nothing_to_drop(t, target):
+    """With no hidden layer there is no hidden unit to drop: loss(X, y) with dropout=0.5 gives
+    the loss and gradients of the network without dropout (the reference's)."""
+    case = net_case("no hidden layer, dropout=0.5", 43, (5, 4), [], 3, None, 0.2)
+    hidden, dims, normalization, reg, params, stats, X, y = case.args
+    model = t.student.new(target, hidden, *dims, normalization=normalization, dropout=0.5,
+                          reg=reg, rng=Seed(4))
+    t.student.setattr(model, "params", params)
+    t.student.setattr(model, "running_stats", stats)
+    try:
+        check_net_loss(t, target, model, case.args[:6], X, y, case.label, [])
+    except Failed as failure:
+        raise Failed(failure.message, failure.hint or NOTHING_TO_DROP, kind=failure.kind,
+                     error=failure.error) from None
+
+
+def training_loss(t, model, X, y, label):
+    """The loss of one training step of ``model``."""
+    got = t.student.method(model, "loss", X, y)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise Failed(f"RegularizedNet(loss(X, y), {label}): should return (loss, grads), got "
+                     f"{describe(got)}")
+    return as_scalar("loss", got[0])
+
+
+def check_dropout_gradients(t, build, params, X, y, grads, label):
+    """``grads`` against the numerical gradient of the student's own loss with the same dropout
+    masks (``build(params)`` makes a network that draws them: built with the same seed).
+
+    Along a random unit direction v of each parameter, sum(grads[key] * v) must equal the rate
+    (L(p + h v) - L(p - h v)) / 2h. A ReLU kink that one of the two steps happens to cross spoils
+    that rate but not the one-sided rate of the other step, so either one-sided rate may agree
+    instead (more loosely: its truncation error is of the order of h)."""
+    where = f"RegularizedNet(loss(X, y), {label}): "
+    if not isinstance(grads, dict) or set(params) - set(grads):
+        raise Failed(f"{where}grads should be a dict with the keys {sorted(params)}, got "
+                     f"{describe(grads)}")
+    rng, h = np.random.default_rng(5), 1e-6
+    base = training_loss(t, build(params), X, y, label)
+    rates = {}
+    for key in sorted(params):
+        v = rng.standard_normal(params[key].shape)
+        v /= np.linalg.norm(v)
+        up = training_loss(t, build({**params, key: params[key] + h * v}), X, y, label)
+        down = training_loss(t, build({**params, key: params[key] - h * v}), X, y, label)
+        grad = as_array(f"grads[{key!r}]", grads[key], params[key])
+        rates[key] = ((up - down) / (2 * h), (up - base) / h, (base - down) / h,
+                      float(np.sum(grad.astype(np.float64) * v)))
+    scale = max(abs(rate[0]) for rate in rates.values())
+
+    def off(rate, analytic, rtol):
+        return abs(rate - analytic) > rtol * max(abs(rate), abs(analytic)) + 0.1 * rtol * scale
+
+    for key, (central, forward, backward, analytic) in rates.items():
+        if off(central, analytic, 1e-5) and off(forward, analytic, 1e-3) and \
+                off(backward, analytic, 1e-3):
+            error = abs(central - analytic) / max(abs(central), abs(analytic), 1e-12)
+            raise Failed(f"{where}grads[{key!r}] disagrees with the numerical gradient of your own "
+                         "loss with the same dropout masks (a network built again with the same "
+                         f"seed): along a random direction of {key} the loss changes at the rate "
+                         f"{central:.6g}, the gradients give {analytic:.6g}; without dropout the "
+                         "gradients were right", DROPOUT_BACKWARD, kind="values", error=error)
 
 
 @SPEC.test("RegularizedNet", points=4)
@@ -518,8 +658,10 @@ def regularized_net(t):
                   {"weight_scale": 0.05}, "batchnorm")
     check_initial(t, target, "[25], 30, 5, layernorm, weight_scale=None (He)", ([25], 30, 5),
                   {"weight_scale": None}, "layernorm")
-    check_initial(t, target, "[20], 16, 4, no normalization, dtype=float32", ([20], 16, 4),
-                  {"weight_scale": 0.1, "dtype": "float32"}, None, dtype=np.float32)
+    for normalization in (None, "batchnorm", "layernorm"):
+        check_initial(t, target, f"[20, 12], 16, 4, {normalization or 'no normalization'}, "
+                      "dtype=float32", ([20, 12], 16, 4),
+                      {"weight_scale": 0.1, "dtype": "float32"}, normalization, dtype=np.float32)
     check_uses_rng(t, target, ([4], 6, 3), {"weight_scale": 0.1, "normalization": "batchnorm"},
                    {"W1": (6, 4), "b1": (4,), "W2": (4, 3), "b2": (3,)}, "[4], 6, 3")
     for case in net_cases(t):

@@ -2,9 +2,11 @@
 other formulas, other ways of drawing from ``rng``: the random functions are graded by properties,
 not by a random stream), and the stubs get nothing."""
 
+import numpy as np
 import pytest
 
 from autograder import engine
+from autograder.specs import augmentation, regularization
 from autograder.testing import FakeStudent, run_spec_test
 from autograder.units import specs_of
 
@@ -232,3 +234,107 @@ def test_hidden_cases_are_used(key):
     assert run_spec_test(key, public, public_only=True) is None
     assert run_spec_test(key, full) is None
     assert full.calls > public.calls, key
+
+
+# ------------------------------------------------------------------ wrong variants the audit found
+
+NET = "regularization.RegularizedNet"
+WRONG = {
+    "dropout applied but not backpropagated": (
+        "regularization.py", NET,
+        [("            if cache_drop is not None:\n"
+          "                dh = dropout_backward(dh, cache_drop)\n", "")],
+        regularization.DROPOUT_BACKWARD, "numerical gradient of your own loss"),
+    "dropout on the scores too": (
+        "regularization.py", NET,
+        [("                                            self.params[f\"b{num_layers}\"])\n",
+          "                                            self.params[f\"b{num_layers}\"])\n"
+          "        if train and self.dropout > 0:\n"
+          "            scores, _ = dropout_forward(scores, p=self.dropout, train=True, "
+          "rng=self.rng)\n")],
+        regularization.NOTHING_TO_DROP, "no hidden layer"),
+    "beta and running statistics float64 in a float32 net": (
+        "regularization.py", NET,
+        [('self.params[f"beta{layer}"] = np.zeros(dims[layer], dtype=self.dtype)',
+          'self.params[f"beta{layer}"] = np.zeros(dims[layer])'),
+         ("np.zeros(dims[layer],\n" + " " * 74 + "dtype=self.dtype)", "np.zeros(dims[layer])"),
+         ("np.ones(dims[layer],\n" + " " * 72 + "dtype=self.dtype)", "np.ones(dims[layer])")],
+        regularization.DTYPE_HINT, "has dtype float64, expected float32"),
+    "dropout mask read off the output": (
+        "regularization.py", "regularization.dropout_backward",
+        [("    cache = scaled_mask\n",
+          "    cache = None if scaled_mask is None else (out != 0) / (1 - p)\n")],
+        regularization.MASK_FROM_OUTPUT, "whose x is exactly 0"),
+    "L1 gradient +reg at a zero weight": (
+        "regularization.py", "regularization.l1_penalty",
+        [("grads = [reg * xp_of(w).sign(w) for w in weights]",
+          "grads = [reg * xp_of(w).where(w >= 0, 1.0, -1.0) for w in weights]")],
+        "at a weight that is exactly 0 the gradient is 0 (np.sign(0) is 0), not +reg or -reg",
+        "exact zeros"),
+    "flip returns the input itself when p == 0": (
+        "augmentation.py", "augmentation.random_horizontal_flip",
+        [("    xp = xp_of(images)\n    flip = ",
+          "    if p == 0:\n        return images\n    xp = xp_of(images)\n    flip = ")],
+        augmentation.NOT_NEW, "p=0"),
+    "flip returns a view of the input when p == 1": (
+        "augmentation.py", "augmentation.random_horizontal_flip",
+        [("    xp = xp_of(images)\n    flip = ",
+          "    if p == 1:\n        return images[:, :, :, ::-1]\n    xp = xp_of(images)\n"
+          "    flip = ")],
+        augmentation.NOT_NEW, "p=1"),
+    "color_jitter returns the input itself with all factors 0": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    N = images.shape[0]\n    b, c, s = ",
+          "    N = images.shape[0]\n    if brightness == contrast == saturation == 0:\n"
+          "        return images\n    b, c, s = ")],
+        augmentation.NOT_NEW, "brightness=contrast=saturation=0"),
+    "contrast mean taken before the brightness change": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    m = out.mean(axis=(1, 2, 3), keepdims=True)",
+          "    m = images.mean(axis=(1, 2, 3), keepdims=True)")],
+        augmentation.JITTER_MEAN_FIRST, "brightness factors"),
+    "cutout centre column drawn among H": (
+        "augmentation.py", "augmentation.cutout",
+        [("left = xp.asarray(rng.integers(0, W, N)", "left = xp.asarray(rng.integers(0, H, N)")],
+        augmentation.CUTOUT_SQUARE, "(1500, 2, 6, 5)"),
+    "random_crop left offset drawn with H": (
+        "augmentation.py", "augmentation.random_crop",
+        [("lefts = rng.integers(0, W + 2 * padding", "lefts = rng.integers(0, H + 2 * padding")],
+        augmentation.CROP_SQUARE, "left column [4, 5] never occurred"),
+    "mixup pairs with the reversed batch": (
+        "augmentation.py", "augmentation.mixup",
+        [("perm = xp.asarray(rng.permutation(images.shape[0]))",
+          "perm = xp.arange(images.shape[0])[::-1]")],
+        augmentation.MIXUP_FIXED, "[5, 4, 3, 2, 1, 0]"),
+}
+
+
+@pytest.mark.parametrize("what", list(WRONG))
+def test_wrong_variant_loses_its_points_with_the_right_hint(tmp_path, what):
+    module, key, pairs, hint, words = WRONG[what]
+    sub = make_submission(tmp_path, replace={module: pairs})
+    entry = engine.grade(sub, ["04"], keys=[key])["units"]["04_regularization"]["functions"][key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] == hint, entry
+    assert words in entry["message"], entry
+
+
+def test_crop_hints_claim_a_mistake_only_when_both_axes_confirm_it():
+    complete4, last4 = np.full(4, 9), np.array([9, 9, 9, 0])
+    last5, last6 = np.array([9, 9, 9, 9, 0]), np.array([9, 9, 9, 9, 9, 0])
+    # a missing last column alone is an off-by-one or the height used for the width
+    assert augmentation.crop_hint(complete4, last5, 1) is None
+    assert augmentation.crop_hint(last4, last5, 1) == augmentation.CROP_OFF_BY_ONE
+    two_missing = np.array([9, 9, 9, 9, 0, 0])
+    assert augmentation.crop_hint(complete4, two_missing, 1) == augmentation.CROP_SQUARE
+    assert augmentation.crop_hint(complete4, last6, 1) is None
+
+
+def test_cutout_count_hints_claim_a_mistake_only_when_both_axes_confirm_it():
+    rows, cols = np.full(5, 9), np.array([9, 9, 9, 9, 9, 0])
+    assert augmentation.cutout_count_hint(rows, cols, 3, 5, 6) is None  # W - H = 1: ambiguous
+    rows_last = np.array([9, 9, 9, 9, 0])
+    assert augmentation.cutout_count_hint(rows_last, cols, 3, 5, 6) == \
+        augmentation.CUTOUT_OFF_BY_ONE
+    wide = np.array([9, 9, 9, 9, 9, 0, 0])
+    assert augmentation.cutout_count_hint(rows, wide, 3, 5, 7) == augmentation.CUTOUT_SQUARE

@@ -245,3 +245,18 @@ def test_state_kept_wrongly_is_failed_with_a_verdict_that_says_how(tmp_path):
     assert "never modify the config" in hint["adam"] or "in place" in message["adam"]
     assert "modified grads['W1'] in place" in message["clip_grad_norm"] or \
         "modified its input grads['W1']" in message["clip_grad_norm"], message["clip_grad_norm"]
+
+
+def test_clip_grad_norm_returning_the_callers_dict_is_failed(tmp_path):
+    """Nothing to clip, the caller's own dict returned (the audit's clip_alias_unclipped): the
+    docstring promises a new dict of new arrays."""
+    pairs = [("    scale = min(1.0, max_norm / total_norm) if total_norm > 0 else 1.0\n",
+              "    if total_norm <= max_norm:\n        return grads, total_norm\n"
+              "    scale = max_norm / total_norm\n")]
+    key = "optim.clip_grad_norm"
+    report = engine.grade(make_submission(tmp_path, replace={"optim.py": pairs}), ["05"],
+                          keys=[key])
+    entry = report["units"]["05_optim"]["functions"][key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "nothing clipped" in entry["message"] and "grads itself" in entry["message"], entry
+    assert "new dict of new arrays" in entry["hint"], entry
