@@ -128,7 +128,8 @@ def batchnorm_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e
     Returns:
         out: (N, D), of the dtype of x (float32 stays float32).
         cache: whatever ``batchnorm_backward`` needs.
-        new_state: a new dict {"running_mean": (D,), "running_var": (D,)}.
+        new_state: a new dict {"running_mean": (D,), "running_var": (D,)} in training;
+            in test mode the same values (``state`` itself may be returned).
     """
     _check_bn("batchnorm_forward", x, gamma, beta, state, train, momentum, eps, 2, "(N, D)")
     raise NotImplementedError(
@@ -192,7 +193,8 @@ def spatial_batchnorm_forward(x, gamma, beta, state, *, train=True, momentum=0.9
     Returns:
         out: (N, C, H, W), of the dtype of x.
         cache: whatever ``spatial_batchnorm_backward`` needs.
-        new_state: a new dict {"running_mean": (C,), "running_var": (C,)}.
+        new_state: a new dict {"running_mean": (C,), "running_var": (C,)} in training;
+            in test mode the same values (``state`` itself may be returned).
     """
     _check_bn("spatial_batchnorm_forward", x, gamma, beta, state, train, momentum, eps, 4,
               "(N, C, H, W)")
