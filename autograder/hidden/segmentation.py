@@ -13,6 +13,8 @@ def transpose_cases(transpose_case):
         transpose_case("N=2, C=1, 5x3 input, F=1, 5x5 filters, stride 1, pad 2 (same size)",
                        103, 2, 1, 5, 3, 1, 5, 5, 1, 2),
         transpose_case("large biases", 104, 2, 2, 3, 3, 2, 3, 3, 2, 0, bias=100.0),
+        transpose_case("N=2, C=3, 4x3 input, F=2, 3x2 filters, stride 2, pad 0, "
+                       "output_padding 1 (past every copy)", 105, 2, 3, 4, 3, 2, 3, 2, 2, 0, 1),
     ]
 
 

@@ -154,7 +154,8 @@ def _batched(boxes, scores, labels, iou_threshold, *, per_label=True, merge=True
         kept.append(index[_nms(boxes[index], scores[index], iou_threshold, **flags)])
     kept = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
     if merge:
-        kept = np.sort(kept)
+        if merge != "label_order":
+            kept = np.sort(kept)
         kept = kept[np.argsort(-scores[kept], kind="stable")]
     return kept.astype(np.int64)
 
@@ -173,6 +174,10 @@ BATCHED_NMS = [
     ("visit the boxes in decreasing score: sort the scores first (np.argsort(-scores))",
      lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
          boxes, scores, labels, iou_threshold, order="input", merge=False)),
+    ("equal scores of different labels come out label by label: the merged result lists equal "
+     "scores in index order; sort the kept indices (np.sort) before the stable sort by score",
+     lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
+         boxes, scores, labels, iou_threshold, merge="label_order")),
 ]
 
 # ---------------------------------------------------------------- YOLO
@@ -459,7 +464,8 @@ AVERAGE_PRECISION = [
 
 
 def _map(detections, ground_truths, num_classes, iou_threshold, method, *, zero_missing=False,
-         any_class=False, per_image=False, nan_mean=False, thresholds=None):
+         any_class=False, per_image=False, nan_mean=False, thresholds=None,
+         skip_undetected=False):
     if thresholds is not None:
         values = [_map(detections, ground_truths, num_classes, t, method)[0] for t in thresholds]
         return float(np.mean(values))
@@ -469,6 +475,8 @@ def _map(detections, ground_truths, num_classes, iou_threshold, method, *, zero_
         if num_gt == 0:
             if zero_missing:
                 ap[c] = 0.0
+            continue
+        if skip_undetected and not any((d[2] == c).any() for d in detections):
             continue
         scores, hits, per = [], [], []
         for (boxes, sc, labels), (gb, gl) in zip(detections, ground_truths):
@@ -508,6 +516,9 @@ MEAN_AVERAGE_PRECISION = [
     ("leave the NaN of classes without ground truth out of the mean (their AP stays NaN in "
      "ap_per_class)",
      _map_variant(nan_mean=True)),
+    ("a class with ground truth but no detection has AP 0 (every object missed), not NaN: only "
+     "a class without ground truth is left out of the mean",
+     _map_variant(skip_undetected=True)),
 ]
 
 

@@ -79,7 +79,17 @@ def conv_transpose_forward_mistakes():
     def ignoring_output_padding(x, w, b, *, stride=1, pad=0, output_padding=0):
         return _tconv(x, w, b, stride, pad, 0)
 
+    def full_too_small(x, w, b, *, stride=1, pad=0, output_padding=0):
+        H_out = (x.shape[2] - 1) * stride - 2 * pad + w.shape[2] + output_padding
+        W_out = (x.shape[3] - 1) * stride - 2 * pad + w.shape[3] + output_padding
+        full = _tconv_full(x, w, stride)  # (H - 1) * stride + HH rows, no more
+        return full[:, :, pad:pad + H_out, pad:pad + W_out] + b[None, :, None, None], None
+
     return [
+        ("the full result is (H - 1) * stride + HH rows, which is too few when output_padding > "
+         "pad: the output then reaches past every copy; make the full array at least pad + "
+         "H_out rows (and columns) large, those extra rows and columns hold only the bias",
+         full_too_small),
         ("output size off by one input row: the last input row's copy starts at row "
          "(H - 1) * stride, not H * stride, so H_out = (H - 1) * stride - 2 * pad + HH + "
          "output_padding", make(short=-1)),
@@ -421,6 +431,14 @@ def _iou(pred, target, num_classes, ignore_index, *, undefined=np.nan, mode="ski
 
 def confusion_matrix_mistakes():
     return [
+        ("ignore_index=0 is not applied (`if ignore_index:` is false for 0): test "
+         "`ignore_index is not None`, 0 is an index like any other",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _cm(pred, target, num_classes, ignore_index if ignore_index else None)),
+        ("the counts are floats (np.histogram2d returns float64): the matrix holds int64 "
+         "counts; count with np.bincount of target * K + pred",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _cm(pred, target, num_classes, ignore_index).astype(np.float64)),
         ("rows and columns swapped: rows are the true classes, columns the predicted ones "
          "(entry [i, j] counts true i predicted j)",
          lambda pred, target, *, num_classes, ignore_index=None:
@@ -441,7 +459,19 @@ def pixel_accuracy_mistakes():
         p, t = _counted(pred, target, ignore_index)
         return float(((p == t).sum() + (target.size - t.size)) / target.size)
 
+    def zero_when_empty(pred, target, *, ignore_index=None):
+        p, t = _counted(pred, target, ignore_index)
+        return float((p == t).sum() / max(t.size, 1))
+
+    def truthy_ignore(pred, target, *, ignore_index=None):
+        p, t = _counted(pred, target, ignore_index if ignore_index else None)
+        return float((p == t).sum() / t.size)
+
     return [
+        ("ignore_index=0 is not applied (`if ignore_index:` is false for 0): test "
+         "`ignore_index is not None`, 0 is an index like any other", truthy_ignore),
+        ("no pixel counted (every target pixel ignored): the accuracy is undefined, NaN, not "
+         "0 (dividing by max(counted, 1) hides the 0 / 0)", zero_when_empty),
         ("ignored pixels counted in the denominator: divide by the number of pixels whose "
          "target is not ignore_index", denominator),
         ("ignored pixels counted as correct: skip them altogether", as_correct),
@@ -577,7 +607,17 @@ def pixel_cross_entropy_mistakes():
             return _ce(logits, target, class_weights, ignore_index, **options)
         return loss
 
+    def truthy_ignore(logits, target, *, class_weights=None, ignore_index=None):
+        return _ce(logits, target, class_weights, ignore_index if ignore_index else None)
+
+    def nan_when_empty(logits, target, *, class_weights=None, ignore_index=None):
+        return _ce(logits, target, class_weights, ignore_index)
+
     return [
+        ("no pixel counted (every pixel ignored): the loss is 0.0 and the gradient zeros, as "
+         "the docstring says, not 0 / 0 = NaN", nan_when_empty),
+        ("ignore_index=0 is not applied (`if ignore_index:` is false for 0): test "
+         "`ignore_index is not None`, 0 is an index like any other", truthy_ignore),
         ("the weighted sum is divided by the number of pixels: with class weights the mean is "
          "sum(w[y] * l) / sum(w[y]), as PyTorch", make(denominator="pixels")),
         ("ignored pixels counted in the denominator: they count neither in the loss nor in the "
@@ -590,7 +630,7 @@ def pixel_cross_entropy_mistakes():
 
 
 def _focal(logits, target, gamma, alpha, *, wrong_probability=False, constant_weight=False,
-           alpha_by_prediction=False, mean="pixels"):
+           alpha_by_prediction=False, mean="pixels", guard=True):
     N, K, H, W = logits.shape
     p, logp = _softmax(logits)
     lpy = np.take_along_axis(logp, target[:, None], axis=1)[:, 0]
@@ -605,12 +645,14 @@ def _focal(logits, target, gamma, alpha, *, wrong_probability=False, constant_we
     q = py if wrong_probability else 1.0 - py
     mod = q ** gamma
     loss = float(-(a * mod * lpy).sum() / count)
-    if constant_weight or gamma == 0:
+    if constant_weight or (gamma == 0 and guard):
         g = a * mod
     else:
         sign = -1.0 if wrong_probability else 1.0  # d q / d p_y
         with np.errstate(divide="ignore", invalid="ignore"):
-            focusing = np.where(q > 0, -sign * gamma * q ** (gamma - 1) * py * lpy, 0.0)
+            focusing = -sign * gamma * q ** (gamma - 1) * py * lpy
+            if guard:
+                focusing = np.where(q > 0, focusing, 0.0)
         g = a * (mod + focusing)
     return loss, (p - _onehot(target, K)) * (g / count)[:, None]
 
@@ -632,6 +674,10 @@ def focal_loss_mistakes():
          "alpha[y]", make(alpha_by_prediction=True)),
         ("summed over pixels and averaged over the batch only: the mean is over all N*H*W "
          "pixels", make(mean="batch")),
+        ("the term gamma * (1 - p_y)**(gamma - 1) * p_y * log p_y is 0 * inf = NaN where p_y = "
+         "1 exactly (gamma < 1, or gamma = 0): take it as 0 there, as the docstring says "
+         "(np.where(q > 0, ..., 0.0), with q replaced by 1 where it is 0 inside the power)",
+         make(guard=False)),
     ]
 
 

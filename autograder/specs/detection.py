@@ -2,14 +2,26 @@
 
 The cases are built to separate the conventions the docstrings fix: identical, nested, touching
 and zero-area boxes; an IoU exactly at the threshold (kept by NMS, a true positive in matching);
-equal scores; recalls that land exactly on the 11-point thresholds; classes without ground truth.
+equal scores; recalls that land exactly on the 11-point thresholds; classes without ground truth,
+and classes with ground truth but no detection.
+
+Equal scores come in groups large enough that a sort which is not stable (NumPy's default) does
+not keep the input order; a wrong answer of nms, batched_nms or match_detections that would be
+right for another order of equal scores gets a hint about stable sorting. Integer and boolean
+results must have the dtype the docstring fixes (int64, bool). At an IoU exactly at the
+threshold, match_detections is judged by the student's own box_iou: one that computes inter /
+(union + eps), a hair below 0.5, is accepted by the box_iou test, so a match_detections that calls
+it rightly finds a false positive there.
 """
 
 import math
 
 import numpy as np
 
+from ..compare import Failed
+from ..runner import NotImplementedByStudent, StudentError
 from ..spec import Case, Spec
+from .segmentation import check_exact_dtype
 
 SPEC = Spec("detection")
 
@@ -65,6 +77,37 @@ def at_threshold():
                       [0.5, 0.0, 3.0, 1.0]])
     scores = np.array([0.9, 0.8, 0.7, 0.6, 0.75])
     return boxes, scores
+
+
+def tied_crowd(seed, K, *, identical=(2, 5)):
+    """A crowded scene with scores in five levels (groups of equal scores, in shuffled order),
+    two boxes of which (``identical``) are the same box with the same score."""
+    boxes, scores = crowd(seed, K, ties=True)
+    first, second = identical
+    boxes[second], scores[second] = boxes[first], scores[first]
+    return boxes, scores
+
+
+def tied_labels(seed, K, C):
+    """A tied crowd and labels in which equal scores of different labels are not in label
+    order: merged in index order, not label after label."""
+    boxes, scores = crowd(seed, K, clusters=4, ties=True)
+    labels = np.random.default_rng(seed + 1).integers(0, C, K)
+    return boxes, scores, labels
+
+
+def tied_scene(seed, G, per):
+    """``per`` detections around each of G separate ground truths, all those of one object with
+    the same score (three levels), in shuffled order: the first of them in input order takes its
+    object, whichever has the best IoU."""
+    rng = np.random.default_rng(seed)
+    corner = np.stack([np.arange(G) * 10.0, rng.uniform(0, 3, G)], axis=1)
+    gt = np.concatenate([corner, corner + rng.uniform(4, 6, (G, 2))], axis=1)
+    which = np.repeat(np.arange(G), per)
+    boxes = gt[which] + rng.uniform(-0.4, 0.4, (G * per, 4))
+    scores = np.array([0.9, 0.6, 0.3])[which % 3]
+    order = rng.permutation(G * per)
+    return boxes[order], scores[order], gt
 
 
 def yolo_objects(seed, K, num_classes, *, corner=False):
@@ -195,6 +238,16 @@ def scenes(seed, num_images, num_classes, *, missing_class=None, noise=0.15):
     return detections, ground_truths
 
 
+def undetected_class_scenes(seed, num_images, num_classes, missing):
+    """``scenes`` with every detection of class ``missing`` removed: that class has ground truth
+    but no detection (AP 0)."""
+    detections, ground_truths = scenes(seed, num_images, num_classes)
+    assert any((labels == missing).any() for _, labels in ground_truths)
+    kept = [(boxes[labels != missing], scores[labels != missing], labels[labels != missing])
+            for boxes, scores, labels in detections]
+    return kept, ground_truths
+
+
 def other_class_scene():
     """Two images; a confident detection of class 1 lies exactly on an object of class 0."""
     gt = np.array([[0.0, 0.0, 4.0, 4.0], [10.0, 10.0, 14.0, 14.0]])
@@ -255,6 +308,8 @@ def nms_cases(t):
         Case("crowded scene, K=15, threshold 0.3", crowd(2, 15, clusters=2),
              {"iou_threshold": 0.3}),
         Case("IoUs exactly at the threshold 0.5", (boxes, scores), {"iou_threshold": 0.5}),
+        Case("K=30, equal scores in five groups (lower index first), two identical boxes",
+             tied_crowd(4, 30), {"iou_threshold": 0.4}),
         Case("equal scores, identical boxes", (random_boxes(5, 7), np.full(7, 0.5)),
              {"iou_threshold": 0.4}),
         Case("K=1", (random_boxes(6, 1), np.array([0.3])), {}),
@@ -274,6 +329,8 @@ def batched_cases(t):
     boxes, scores = at_threshold()
     cases.append(Case("IoUs exactly at the threshold, two labels",
                       (boxes, scores, np.array([0, 0, 1, 1, 1])), {"iou_threshold": 0.5}))
+    cases.append(Case("K=24, 3 labels, equal scores across labels (merged in index order)",
+                      tied_labels(24, 24, 3), {"iou_threshold": 0.5}))
     cases.append(Case("K=0", (np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)), {}))
     return cases + t.hidden("detection", "batched_cases", Case, crowd)
 
@@ -325,6 +382,8 @@ def match_cases(t):
         Case("a duplicate, a next-best ground truth, IoU exactly 0.5, a miss",
              (boxes, scores, gt), {"iou_threshold": 0.5}),
         Case("D=12, G=4, equal scores", match_random(1, 12, 4), {"iou_threshold": 0.5}),
+        Case("D=24 around 6 objects, equal scores per object (the first in input order takes "
+             "it)", tied_scene(1, 6, 4), {"iou_threshold": 0.5}),
         Case("D=10, G=6, threshold 0.75", match_random(2, 10, 6), {"iou_threshold": 0.75}),
         Case("no ground truth", (boxes, scores, np.zeros((0, 4))), {}),
         Case("no detection", (np.zeros((0, 4)), np.zeros(0), gt), {}),
@@ -370,6 +429,8 @@ def map_cases(t):
         Case("1 image, 1 class", scenes(4, 1, 1), {"num_classes": 1}),
         Case("a detection of class 1 on an object of class 0", other_class_scene(),
              {"num_classes": 2}),
+        Case("4 images, 3 classes, class 1 with ground truth but no detection (AP 0)",
+             undetected_class_scenes(5, 4, 3, 1), {"num_classes": 3}),
     ]
     return cases + t.hidden("detection", "map_cases", Case, scenes)
 
@@ -383,20 +444,156 @@ def coco_cases(t):
     return cases + t.hidden("detection", "coco_cases", Case, scenes)
 
 
-def _run(t, target, cases, names=None, argnames=None, *, nan=False):
+TIES_HINT = ("equal scores keep their input order (lower index first): sort with "
+             "np.argsort(-scores, kind=\"stable\"); NumPy's default sort is not stable, and "
+             "np.argsort(scores)[::-1] reverses the ties")
+
+
+def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None, ties=None,
+         kwargs_of=None):
+    """Every case through ``target``: compared with the reference (NaN as -1 with ``nan``);
+    ``dtypes`` the exact dtype of each output the docstring fixes (None where it does not);
+    ``ties(case, got, kwargs)`` True when a wrong answer is right for another order of equal
+    scores (it then gets TIES_HINT, unless a known mistake explains it); ``kwargs_of(t, case)``
+    the keyword arguments to judge a case with (the case's own by default)."""
+    convert = _nan_to_sentinel if nan else (lambda value: value)
     for case in cases:
-        if not nan:
-            t.check(target, *case.args, label=case.label, names=names, argnames=argnames,
-                    **case.kwargs)
-            continue
-        got, modified = t.student.call_full(target, *case.args, **case.kwargs)
+        kwargs = kwargs_of(t, case) if kwargs_of else case.kwargs
+        got, modified = t.student.call_full(target, *case.args, **kwargs)
         t.no_input_modified(target, modified, argnames, case.label)
-        expected = t.ref.run(target, *case.args, **case.kwargs)
-        t.compare(target, _nan_to_sentinel(got), _nan_to_sentinel(expected), names=names,
-                  label=case.label,
-                  mistakes=lambda case=case: [
-                      (d, _nan_to_sentinel(v))
-                      for d, v in t.ref.mistakes(target, target, *case.args, **case.kwargs)])
+        expected = t.ref.run(target, *case.args, **kwargs)
+        try:
+            t.compare(target, convert(got), convert(expected), names=names, label=case.label,
+                      mistakes=lambda case=case, kwargs=kwargs: [
+                          (d, convert(v))
+                          for d, v in t.ref.mistakes(target, target, *case.args, **kwargs)])
+        except Failed as failure:
+            if ties is not None and failure.hint is None and _safely(ties, case, got, kwargs):
+                failure.hint = TIES_HINT
+            raise
+        for index, dtype in enumerate(dtypes or ()):
+            if dtype is not None:
+                value = got[index] if len(names) > 1 else got
+                check_exact_dtype(target.split(".", 1)[1], case.label, names[index], value, dtype)
+
+
+def _safely(check, *args):
+    """``check(*args)``, False when the student's answer is too malformed for it."""
+    try:
+        return bool(check(*args))
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+# ---------------------------------------------------------------- other orders of equal scores
+# Computed here (not by the reference: a release has only the outputs the reference's own run
+# asked for) from the IoU of the docstring, to tell a wrong answer that is right for another
+# order of equal scores, which gets the hint about stable sorting.
+
+def _iou(boxes1, boxes2):
+    left = np.maximum(boxes1[:, None, 0], boxes2[None, :, 0])
+    top = np.maximum(boxes1[:, None, 1], boxes2[None, :, 1])
+    right = np.minimum(boxes1[:, None, 2], boxes2[None, :, 2])
+    bottom = np.minimum(boxes1[:, None, 3], boxes2[None, :, 3])
+    inter = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
+    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
+    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
+    union = area1[:, None] + area2[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
+def _indices(got, count):
+    """``got`` as distinct indices into ``count`` things, or ValueError."""
+    keep = np.asarray(got)
+    if keep.ndim != 1 or keep.dtype.kind not in "iu" or len(set(keep.tolist())) != keep.size \
+            or (keep.size and (keep.min() < 0 or keep.max() >= count)):
+        raise ValueError("not indices")
+    return keep
+
+
+def _greedy(iou, scores, first, threshold):
+    """Greedy NMS visiting the boxes in decreasing score, equal scores in the order of
+    ``first`` (indices) and then by index."""
+    rank = np.full(scores.shape[0], scores.shape[0])
+    rank[first] = np.arange(len(first))
+    suppressed = np.zeros(scores.shape[0], dtype=bool)
+    kept = []
+    for i in np.lexsort((np.arange(scores.shape[0]), rank, -scores)).tolist():
+        if not suppressed[i]:
+            kept.append(i)
+            suppressed |= iou[i] > threshold
+    return np.array(kept, dtype=np.int64)
+
+
+def nms_other_ties(case, got, kwargs):
+    """The kept indices are those of greedy NMS with equal scores visited in the order the
+    answer lists them (boxes suppressed last), in that order."""
+    boxes, scores = case.args
+    keep = _indices(got, scores.shape[0])
+    found = _greedy(_iou(boxes, boxes), scores, keep, kwargs.get("iou_threshold", 0.5))
+    return np.array_equal(found, keep)
+
+
+def batched_other_ties(case, got, kwargs):
+    """As ``nms_other_ties`` with boxes of different labels never overlapping; the answer in
+    non-increasing score."""
+    boxes, scores, labels = case.args
+    keep = _indices(got, scores.shape[0])
+    iou = _iou(boxes, boxes) * (labels[:, None] == labels[None, :])
+    found = _greedy(iou, scores, keep, kwargs.get("iou_threshold", 0.5))
+    return bool((np.diff(scores[keep]) <= 0).all()) and set(found.tolist()) == set(keep.tolist())
+
+
+def match_other_ties(case, got, kwargs):
+    """Each ground truth is taken by one of the detections of highest score among those whose
+    best ground truth it is at an IoU >= the threshold, and no other detection is a true
+    positive."""
+    boxes, scores, gt_boxes = case.args
+    is_tp = np.asarray(got)
+    if is_tp.shape != scores.shape or is_tp.dtype.kind not in "biu" or not gt_boxes.shape[0]:
+        return False
+    iou = _iou(boxes, gt_boxes)
+    best = iou.argmax(axis=1)
+    hit = iou[np.arange(len(best)), best] >= kwargs.get("iou_threshold", 0.5)
+    for g in range(gt_boxes.shape[0]):
+        candidates = np.nonzero(hit & (best == g))[0]
+        chosen = candidates[is_tp[candidates].astype(bool)]
+        if candidates.size and (chosen.size != 1
+                                or scores[chosen[0]] != scores[candidates].max()):
+            return False
+    return not bool(is_tp[~hit].astype(bool).any())
+
+
+def _own_iou_kwargs(t, case):
+    """The case's keyword arguments, with the threshold moved just above a pair whose IoU is
+    exactly at it when the student's own box_iou puts that pair a hair below it (inter /
+    (union + eps)): a right match_detections calling that box_iou then finds a false positive
+    there, and is judged as the reference would with that IoU. The reference answers under both
+    thresholds are asked for (recorded for a release), and while recording, their known
+    mistakes too."""
+    boxes, scores, gt_boxes = case.args
+    kwargs = dict(case.kwargs)
+    threshold = kwargs.get("iou_threshold", 0.5)
+    if not len(boxes) or not len(gt_boxes):
+        return kwargs
+    at = t.ref.run("detection.box_iou", boxes, gt_boxes) == threshold
+    if not at.any():
+        return kwargs
+    above = dict(kwargs, iou_threshold=float(np.nextafter(threshold, 2.0)))
+    target = "detection.match_detections"
+    for options in (kwargs, above):
+        t.ref.run(target, *case.args, **options)
+        if getattr(t.ref, "recording", None) is not None:
+            t.ref.mistakes(target, target, *case.args, **options)
+    try:
+        own = t.student.call("detection.box_iou", boxes, gt_boxes)
+    except (StudentError, NotImplementedByStudent):
+        return kwargs
+    if isinstance(own, np.ndarray) and own.shape == at.shape and own.dtype.kind == "f" \
+            and bool((own[at] < threshold).all()) \
+            and bool(np.allclose(own[at], threshold, rtol=1e-9, atol=0)):
+        return above
+    return kwargs
 
 
 # ---------------------------------------------------------------- tests
@@ -426,28 +623,29 @@ def box_iou(t):
 @SPEC.test("nms", points=2)
 def nms(t):
     """Greedy NMS: decreasing score, ties by index, suppression at IoU > threshold."""
-    _run(t, "detection.nms", nms_cases(t), names=("keep",), argnames=("boxes", "scores"))
+    _run(t, "detection.nms", nms_cases(t), names=("keep",), argnames=("boxes", "scores"),
+         dtypes=("int64",), ties=nms_other_ties)
 
 
 @SPEC.test("batched_nms", points=1)
 def batched_nms(t):
     """NMS within each label, results merged in decreasing score."""
     _run(t, "detection.batched_nms", batched_cases(t), names=("keep",),
-         argnames=("boxes", "scores", "labels"))
+         argnames=("boxes", "scores", "labels"), dtypes=("int64",), ties=batched_other_ties)
 
 
 @SPEC.test("yolo_encode", points=2)
 def yolo_encode(t):
     """The (S, S, B, 5 + C) target: cell of the centre, offsets in the cell, slots in order."""
     _run(t, "detection.yolo_encode", encode_cases(t), names=("target", "dropped"),
-         argnames=("boxes", "labels"))
+         argnames=("boxes", "labels"), dtypes=(None, "int64"))
 
 
 @SPEC.test("yolo_decode", points=2)
 def yolo_decode(t):
     """Boxes, scores and labels of a YOLO output above a confidence threshold."""
     _run(t, "detection.yolo_decode", decode_cases(t), names=("boxes", "scores", "labels"),
-         argnames=("pred",))
+         argnames=("pred",), dtypes=(None, None, "int64"))
 
 
 @SPEC.test("yolo_loss", points=3)
@@ -459,9 +657,11 @@ def yolo_loss(t):
 
 @SPEC.test("match_detections", points=2)
 def match_detections(t):
-    """VOC matching: decreasing score, best ground truth, each matched once, IoU >= threshold."""
+    """VOC matching: decreasing score, best ground truth, each matched once, IoU >= threshold
+    (as the student's own box_iou finds it)."""
     _run(t, "detection.match_detections", match_cases(t), names=("is_tp",),
-         argnames=("boxes", "scores", "gt_boxes"))
+         argnames=("boxes", "scores", "gt_boxes"), dtypes=("bool",), ties=match_other_ties,
+         kwargs_of=_own_iou_kwargs)
 
 
 @SPEC.test("precision_recall", points=1)

