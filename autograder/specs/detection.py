@@ -450,8 +450,9 @@ TIES_HINT = ("equal scores keep their input order (lower index first): sort with
 
 
 def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None, ties=None,
-         kwargs_of=None):
+         kwargs_of=None, new=False):
     """Every case through ``target``: compared with the reference (NaN as -1 with ``nan``);
+    with ``new`` the result must not be an input or a view of one (``Trial.returns_new``);
     ``dtypes`` the exact dtype of each output the docstring fixes (None where it does not);
     ``ties(case, got, kwargs)`` True when a wrong answer is right for another order of equal
     scores (it then gets TIES_HINT, unless a known mistake explains it); ``kwargs_of(t, case)``
@@ -475,6 +476,8 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
             if dtype is not None:
                 value = got[index] if len(names) > 1 else got
                 check_exact_dtype(target.split(".", 1)[1], case.label, names[index], value, dtype)
+        if new:
+            t.returns_new(target, modified, argnames, case.label)
 
 
 def _safely(check, *args):
@@ -601,7 +604,7 @@ def _own_iou_kwargs(t, case):
 @SPEC.test("box_convert", points=1)
 def box_convert(t):
     """Conversions between xyxy, xywh and cxcywh."""
-    _run(t, "detection.box_convert", convert_cases(t), argnames=("boxes",))
+    _run(t, "detection.box_convert", convert_cases(t), argnames=("boxes",), new=True)
 
 
 @SPEC.test("box_area", points=1)

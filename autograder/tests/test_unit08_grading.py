@@ -87,6 +87,20 @@ WRONG = {
               "        if scores_c.shape[0] == 0:\n"
               "            continue")],
         "ground truth but no detection", "has AP 0 (every object missed), not NaN"),
+    "box_convert returning its input when src == dst": (
+        "detection.box_convert",
+        [once("detection.py", "        out = boxes.copy()  # exact, without the rounding of a "
+                              "round trip", "        out = boxes")],
+        "box_convert(xyxy -> xyxy, K=6): its result is its input boxes itself",
+        "never the argument itself"),
+    "mAP sorting each image's detections in place": (
+        "detection.mean_average_precision",
+        [once("detection.py",
+              "        scores_c = xp.concatenate(pooled_scores) if pooled_scores else xp.zeros(0)",
+              "        for image in detections:\n"
+              "            image[1][:] = xp.sort(image[1])\n"
+              "        scores_c = xp.concatenate(pooled_scores) if pooled_scores else xp.zeros(0)")],
+        "modified its input detections[", "never change the arrays you are given"),
     "LocalizationNet with a softmax over the box": (
         "detectors.LocalizationNet",
         [once("detectors.py",
