@@ -454,8 +454,10 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
     """Every case through ``target``: compared with the reference (NaN as -1 with ``nan``);
     with ``new`` the result must not be an input or a view of one (``Trial.returns_new``);
     ``dtypes`` the exact dtype of each output the docstring fixes (None where it does not);
-    ``ties(case, got, kwargs)`` True when a wrong answer is right for another order of equal
-    scores (it then gets TIES_HINT, unless a known mistake explains it); ``kwargs_of(t, case)``
+    ``ties(case, got, kwargs, iou)`` True when a wrong answer is right for another order of
+    equal scores (it then gets TIES_HINT, unless a known mistake explains it), ``iou`` the
+    reference IoU of the boxes ``ties.boxes(case)`` names (asked for every case, so that a
+    release records it); ``kwargs_of(t, case)``
     the keyword arguments to judge a case with (the case's own by default)."""
     convert = _nan_to_sentinel if nan else (lambda value: value)
     for case in cases:
@@ -463,13 +465,15 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
         got, modified = t.student.call_full(target, *case.args, **kwargs)
         t.no_input_modified(target, modified, argnames, case.label)
         expected = t.ref.run(target, *case.args, **kwargs)
+        iou = t.ref.run("detection.box_iou", *ties.boxes(case)) if ties is not None else None
         try:
             t.compare(target, convert(got), convert(expected), names=names, label=case.label,
                       mistakes=lambda case=case, kwargs=kwargs: [
                           (d, convert(v))
                           for d, v in t.ref.mistakes(target, target, *case.args, **kwargs)])
         except Failed as failure:
-            if ties is not None and failure.hint is None and _safely(ties, case, got, kwargs):
+            if ties is not None and failure.hint is None and _safely(ties, case, got, kwargs,
+                                                                     iou):
                 failure.hint = TIES_HINT
             raise
         for index, dtype in enumerate(dtypes or ()):
@@ -489,21 +493,9 @@ def _safely(check, *args):
 
 
 # ---------------------------------------------------------------- other orders of equal scores
-# Computed here (not by the reference: a release has only the outputs the reference's own run
-# asked for) from the IoU of the docstring, to tell a wrong answer that is right for another
-# order of equal scores, which gets the hint about stable sorting.
-
-def _iou(boxes1, boxes2):
-    left = np.maximum(boxes1[:, None, 0], boxes2[None, :, 0])
-    top = np.maximum(boxes1[:, None, 1], boxes2[None, :, 1])
-    right = np.minimum(boxes1[:, None, 2], boxes2[None, :, 2])
-    bottom = np.minimum(boxes1[:, None, 3], boxes2[None, :, 3])
-    inter = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
-    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
-    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
-    union = area1[:, None] + area2[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
-
+# Whether a wrong answer is right for another order of equal scores (it gets the hint about
+# stable sorting), judged with the reference IoU that ``_run`` asks for every case (a release
+# records it: its reference is only the outputs the reference's own run asked for).
 
 def _indices(got, count):
     """``got`` as distinct indices into ``count`` things, or ValueError."""
@@ -528,26 +520,26 @@ def _greedy(iou, scores, first, threshold):
     return np.array(kept, dtype=np.int64)
 
 
-def nms_other_ties(case, got, kwargs):
+def nms_other_ties(case, got, kwargs, iou):
     """The kept indices are those of greedy NMS with equal scores visited in the order the
     answer lists them (boxes suppressed last), in that order."""
     boxes, scores = case.args
     keep = _indices(got, scores.shape[0])
-    found = _greedy(_iou(boxes, boxes), scores, keep, kwargs.get("iou_threshold", 0.5))
+    found = _greedy(iou, scores, keep, kwargs.get("iou_threshold", 0.5))
     return np.array_equal(found, keep)
 
 
-def batched_other_ties(case, got, kwargs):
+def batched_other_ties(case, got, kwargs, iou):
     """As ``nms_other_ties`` with boxes of different labels never overlapping; the answer in
     non-increasing score."""
     boxes, scores, labels = case.args
     keep = _indices(got, scores.shape[0])
-    iou = _iou(boxes, boxes) * (labels[:, None] == labels[None, :])
+    iou = iou * (labels[:, None] == labels[None, :])
     found = _greedy(iou, scores, keep, kwargs.get("iou_threshold", 0.5))
     return bool((np.diff(scores[keep]) <= 0).all()) and set(found.tolist()) == set(keep.tolist())
 
 
-def match_other_ties(case, got, kwargs):
+def match_other_ties(case, got, kwargs, iou):
     """Each ground truth is taken by one of the detections of highest score among those whose
     best ground truth it is at an IoU >= the threshold, and no other detection is a true
     positive."""
@@ -555,7 +547,6 @@ def match_other_ties(case, got, kwargs):
     is_tp = np.asarray(got)
     if is_tp.shape != scores.shape or is_tp.dtype.kind not in "biu" or not gt_boxes.shape[0]:
         return False
-    iou = _iou(boxes, gt_boxes)
     best = iou.argmax(axis=1)
     hit = iou[np.arange(len(best)), best] >= kwargs.get("iou_threshold", 0.5)
     for g in range(gt_boxes.shape[0]):
@@ -565,6 +556,10 @@ def match_other_ties(case, got, kwargs):
                                 or scores[chosen[0]] != scores[candidates].max()):
             return False
     return not bool(is_tp[~hit].astype(bool).any())
+
+
+nms_other_ties.boxes = batched_other_ties.boxes = lambda case: (case.args[0], case.args[0])
+match_other_ties.boxes = lambda case: (case.args[0], case.args[2])
 
 
 def _own_iou_kwargs(t, case):
