@@ -57,15 +57,38 @@ class StudentModule:
     def load_seeded(self, seed, dtype="float32", scale=0.05):
         self._ask("load_seeded", int(seed), dtype, float(scale))
 
-    def forward(self, x, train):
-        return self._ask("forward", x, bool(train))
+    def forward(self, x, train, seed=None):
+        if seed is None:
+            return self._ask("forward", x, bool(train))
+        return self._ask("forward", x, bool(train), int(seed))
+
+    def train_buffers(self, x):
+        """The floating-point buffers after one train-mode forward on x (put back after)."""
+        value = self._ask("train_buffers", x)
+        if not isinstance(value, list):
+            raise StudentError("the running statistics could not be read")
+        return value
+
+    def layers(self):
+        """[(name, class name, [[hyperparameter, value], ...])] of the leaf modules, in
+        order (``torch_ops.layers``)."""
+        value = self._ask("layers")
+        if not isinstance(value, (list, tuple)) or len(value) > 100_000 or not all(
+                isinstance(v, (list, tuple)) and len(v) == 3 and isinstance(v[0], str)
+                and isinstance(v[1], str) and isinstance(v[2], (list, tuple))
+                and all(isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], str)
+                        for p in v[2]) for v in value):
+            raise StudentError("the module's layers could not be read")
+        return [(name, kind, [list(p) for p in hyper]) for name, kind, hyper in value]
 
     def meta_forward(self, shape, dtype="float32"):
         value = self._ask("meta_forward", [int(n) for n in shape], dtype)
         return tuple(value) if isinstance(value, (list, tuple)) else value
 
-    def backward(self, x, dout, train):
-        return self._ask("backward", x, dout, bool(train))
+    def backward(self, x, dout, train, seed=None):
+        if seed is None:
+            return self._ask("backward", x, dout, bool(train))
+        return self._ask("backward", x, dout, bool(train), int(seed))
 
 
 
@@ -124,21 +147,43 @@ def reference_load(model, params, buffers, dtype="float64"):
     return model
 
 
-def reference_forward(model, x, train):
+def reference_forward(model, x, train, seed=None):
     import torch
 
+    from .torch_ops import _seeded
+
     model.train(bool(train))
-    with torch.no_grad():
+    with torch.no_grad(), _seeded(seed):
         return model(torch.from_numpy(np.array(x))).numpy()
 
 
-def reference_backward(model, x, dout, train):
+def reference_train_buffers(model, x):
+    """The floating-point buffers of the reference after one train-mode forward on x."""
     import torch
+
+    model.train(True)
+    with torch.no_grad():
+        model(torch.from_numpy(np.array(x)))
+    return [b.numpy().copy() for b in model.buffers() if b.is_floating_point()]
+
+
+def reference_layers(model):
+    """``torch_ops.layers`` of the reference module."""
+    from .torch_ops import layers
+
+    return layers(model)
+
+
+def reference_backward(model, x, dout, train, seed=None):
+    import torch
+
+    from .torch_ops import _seeded
 
     model.train(bool(train))
     params = list(model.parameters())
     inp = torch.from_numpy(np.array(x)).requires_grad_(True)
-    out = model(inp)
+    with _seeded(seed):
+        out = model(inp)
     grads = torch.autograd.grad(out, [inp] + params, grad_outputs=torch.from_numpy(dout),
                                 allow_unused=True)
     return [None if g is None else g.numpy() for g in grads]

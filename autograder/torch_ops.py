@@ -145,14 +145,28 @@ def load_seeded(module, seed, dtype="float32", scale=0.05):
     return None
 
 
-def forward(module, x, train):
+def _seeded(seed):
+    """A context in which PyTorch's global generator (what ``nn.Dropout`` draws from) starts
+    from ``seed`` and is put back afterwards; nothing when ``seed`` is None."""
+    import contextlib
+
+    if seed is None:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(torch.random.fork_rng(devices=[]))
+    torch.manual_seed(int(seed))
+    return stack
+
+
+def forward(module, x, train, seed=None):
     """The module's output on ``x`` (an array, cast to the module's dtype) in train (True) or
     eval (False) mode, without gradients; batch norm's running statistics are kept as they
-    were (train mode updates them, so they are saved and put back)."""
+    were (train mode updates them, so they are saved and put back). With ``seed``, PyTorch's
+    global generator is seeded first (the dropout masks of the reference's forward)."""
     module = _module(module)
     saved = [b.detach().clone() for b in module.buffers()]
     module.train(bool(train))
-    with torch.no_grad():
+    with torch.no_grad(), _seeded(seed):
         out = module(torch.from_numpy(np.array(x)))
     with torch.no_grad():
         for b, s in zip(module.buffers(), saved):
@@ -160,6 +174,47 @@ def forward(module, x, train):
     if isinstance(out, (tuple, list)) and out:  # several outputs (unit 08's LocalizationNet)
         return [_array(o) for o in out]
     return _array(out)
+
+
+def train_buffers(module, x):
+    """The floating-point buffers (batch norm's running mean and variance, in ``buffers()``
+    order) after one train-mode forward on ``x``; the buffers are put back afterwards."""
+    module = _module(module)
+    saved = [b.detach().clone() for b in module.buffers()]
+    module.train(True)
+    with torch.no_grad():
+        module(torch.from_numpy(np.array(x)))
+        after = [_array(b, "a buffer") for b in module.buffers() if b.is_floating_point()]
+        for b, s in zip(module.buffers(), saved):
+            b.copy_(s)
+    return after
+
+
+_HYPER = ("in_channels", "out_channels", "in_features", "out_features", "kernel_size", "stride",
+          "padding", "dilation", "groups", "num_features", "eps", "momentum", "affine", "p",
+          "size", "alpha", "beta", "k", "negative_slope", "output_size", "ceil_mode",
+          "count_include_pad", "start_dim")
+
+
+def layers(module):
+    """[(name, class name, [[hyperparameter, value], ...])] of the module's leaf modules (those
+    without children) in registration order, with whether each convolution and linear layer
+    has a bias: what the judge compares to say which layer differs from the reference's."""
+    out = []
+    for name, child in _module(module).named_modules():
+        if next(child.children(), None) is not None:
+            continue
+        hyper = {}
+        for key in _HYPER:
+            value = getattr(child, key, None)
+            if isinstance(value, (bool, int, float, str)):
+                hyper[key] = value
+            elif isinstance(value, tuple) and all(isinstance(v, (int, float)) for v in value):
+                hyper[key] = list(value)
+        if isinstance(child, (torch.nn.Linear, torch.nn.modules.conv._ConvNd)):
+            hyper["bias"] = child.bias is not None
+        out.append((str(name), type(child).__name__, [[k, v] for k, v in hyper.items()]))
+    return out
 
 
 def meta_forward(module, shape, dtype="float32"):
@@ -171,10 +226,10 @@ def meta_forward(module, shape, dtype="float32"):
     return tuple(int(n) for n in out.shape)
 
 
-def backward(module, x, dout, train):
+def backward(module, x, dout, train, seed=None):
     """Gradients of sum(forward(x) * dout): [dx] + the parameters' gradients in
     parameters() order (a parameter the output does not depend on gets zeros, None if it has
-    no gradient at all). Buffers are put back as in ``forward``."""
+    no gradient at all). Buffers are put back, and ``seed`` used, as in ``forward``."""
     module = _module(module)
     saved = [b.detach().clone() for b in module.buffers()]
     module.train(bool(train))
@@ -183,7 +238,8 @@ def backward(module, x, dout, train):
         p.requires_grad_(True)
         p.grad = None
     inp = torch.from_numpy(np.array(x)).requires_grad_(True)
-    out = module(inp)
+    with _seeded(seed):
+        out = module(inp)
     if isinstance(out, (tuple, list)) and isinstance(dout, (tuple, list)) and len(out) == len(
             dout) and all(isinstance(o, torch.Tensor) for o in out):  # several outputs
         grads = torch.autograd.grad(list(out), [inp] + params,
@@ -206,15 +262,21 @@ def backward(module, x, dout, train):
 def probe_model():
     """The model ``freeze`` is graded on: built here, so that a broken ResNet costs nothing
     to freeze. Parameter names: stem.0.weight, stem.1.weight, stem.1.bias, stages.0.weight,
-    stages.0.bias, stages.1.weight, stages.1.bias, fc.weight, fc.bias."""
+    stages.0.bias, stages.1.weight, stages.1.bias, se.fc1.weight, se.fc1.bias, se.fc2.weight,
+    se.fc2.bias, fc.weight, fc.bias. "fc" is inside the names se.fc1.* without starting them
+    (prefixes, not substrings), and the batch norm stem.1 comes frozen already (its
+    parameters must stay frozen whatever ``trainable`` says)."""
     from collections import OrderedDict
 
     nn = torch.nn
-    return nn.Sequential(OrderedDict([
+    model = nn.Sequential(OrderedDict([
         ("stem", nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4))),
         ("stages", nn.Sequential(nn.Conv2d(4, 5, 3), nn.Conv2d(5, 6, 1))),
+        ("se", nn.Sequential(OrderedDict([("fc1", nn.Linear(6, 3)), ("fc2", nn.Linear(3, 6))]))),
         ("fc", nn.Linear(6, 7)),
     ]))
+    model.stem[1].requires_grad_(False)
+    return model
 
 
 def freeze(trainable, target="architectures.freeze", lookup=_lookup):
@@ -232,6 +294,7 @@ OPS = {
     "build": build, "parameters": parameters, "buffers": buffers, "children": children,
     "attribute_types": attribute_types, "load": load, "load_seeded": load_seeded,
     "forward": forward, "meta_forward": meta_forward, "backward": backward, "freeze": freeze,
+    "train_buffers": train_buffers, "layers": layers,
 }
 
 
@@ -252,6 +315,19 @@ def _plain_output(value):
     return None
 
 
+def _shares_memory(a, b):
+    """Whether tensor ``a`` is ``b`` or a view of the same memory."""
+    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
+        return False
+    if a is b:
+        return True
+    try:
+        return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr() \
+            and a.untyped_storage().nbytes() > 0
+    except (RuntimeError, NotImplementedError):  # tensors without storage (meta, sparse)
+        return False
+
+
 def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generators=None,
                 param_grads=False, lookup=_lookup):
     """Call ``coursework.<target>`` (a name) or the method ``method`` of a module (``target``
@@ -261,7 +337,9 @@ def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generato
     one item unless it is a tuple or list), ``kinds`` (their type names), ``tuple`` (whether
     it was one), ``grads`` (of sum(output_k * douts[k]) over the tensor outputs, for each
     grad_args input, then each of the module's parameters when ``param_grads``; None where
-    no gradient flows) and ``modified`` (positions of tensor arguments changed in place)."""
+    no gradient flows), ``modified`` (positions of tensor arguments changed in place) and
+    ``aliases`` (for each item, the positions of the tensor arguments it shares memory with:
+    the argument itself returned, or a view of it)."""
     if isinstance(target, str):
         func = lookup(target)
         params = []
@@ -287,7 +365,8 @@ def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generato
            "shapes": [list(v.shape) if isinstance(v, torch.Tensor) else None for v in items],
            "modified": [i for i, before in saved
                         if args[i].shape != before.shape
-                        or not torch.equal(args[i].detach(), before)]}
+                        or not torch.equal(args[i].detach(), before)],
+           "aliases": [[i for i, _ in saved if _shares_memory(v, args[i])] for v in items]}
     if douts is not None:
         pairs = [(v, torch.from_numpy(np.array(d)).to(v.dtype)) for v, d in zip(items, douts)
                  if isinstance(v, torch.Tensor) and v.requires_grad and d is not None
@@ -357,7 +436,26 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
     else:
         result = _plain_output(result)
     return {"result": result, "steps": log, "D": [_array(p) for p in D.parameters()],
-            "G": [_array(p) for p in G.parameters()]}
+            "G": [_array(p) for p in G.parameters()],
+            "requires_grad": {key: [bool(p.requires_grad) for p in net.parameters()]
+                              for key, net in networks.items()}}
 
 
-OPS.update({"tensor_call": tensor_call, "gan_step": gan_step})
+def repeated_call(target, args, kwargs, generators, lookup=_lookup):
+    """Call ``coursework.<target>`` twice with the same seeded ``torch.Generator``s
+    (``generators``: {keyword: seed}), then draw ``torch.rand(4)`` from each generator.
+    Returns {"first", "second": the two results (arrays), "after": {keyword: the draw}}:
+    whether the function draws from the generator it is given, and advances it."""
+    func = lookup(target)
+    gens = {name: torch.Generator().manual_seed(int(seed))
+            for name, seed in (generators or {}).items()}
+    results = []
+    for _ in range(2):
+        call_kwargs = {k: _to_tensor(v) for k, v in kwargs.items()}
+        call_kwargs.update(gens)
+        results.append(_plain_output(func(*[_to_tensor(a) for a in args], **call_kwargs)))
+    after = {name: _array(torch.rand(4, generator=g)) for name, g in gens.items()}
+    return {"first": results[0], "second": results[1], "after": after}
+
+
+OPS.update({"tensor_call": tensor_call, "gan_step": gan_step, "repeated_call": repeated_call})

@@ -49,6 +49,23 @@ class AlexNetNoLRN(A.AlexNet):
         self.features[6] = nn.Identity()
 
 
+class AlexNetLRNDefaultK(A.AlexNet):
+    def __init__(self, num_classes=1000, in_channels=3):
+        super().__init__(num_classes, in_channels)
+        self.features[2] = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75)
+        self.features[6] = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75)
+
+
+class AlexNetDropoutAfterReLU(A.AlexNet):
+    """Linear - ReLU - Dropout instead of Dropout - Linear - ReLU in the classifier."""
+
+    def __init__(self, num_classes=1000, in_channels=3):
+        super().__init__(num_classes, in_channels)
+        c = self.classifier
+        self.classifier = nn.Sequential(c[0], c[2], c[3], nn.Dropout(0.5), c[5], c[6],
+                                        nn.Dropout(0.5), c[7])
+
+
 # -- vgg_block / VGG ----------------------------------------------------------------------------
 
 def vgg_block_no_padding(num_convs, in_channels, out_channels):
@@ -153,6 +170,13 @@ class ResidualStrideOnConv2(A.ResidualBlock):
         self.conv2.stride = (stride, stride)
 
 
+class ResidualMomentum(A.ResidualBlock):
+    def __init__(self, in_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, out_channels, stride=stride)
+        self.bn1.momentum = 0.9
+        self.bn2.momentum = 0.9
+
+
 class BottleneckNoProjection(nn.Module):
     def __init__(self, in_channels, mid_channels, out_channels, *, stride=1):
         super().__init__()
@@ -247,17 +271,23 @@ class SEMaxSqueeze(A.SEBlock):
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(x.amax(dim=(2, 3))))))
 
 
-class SENoFloor(nn.Module):
+class SECeil(A.SEBlock):
+    """The hidden size rounded up: ceil(channels / reduction)."""
+
+    def __init__(self, channels, *, reduction=16):
+        super().__init__(channels, reduction=reduction)
+        hidden = -(-channels // reduction)
+        self.fc1 = nn.Linear(channels, hidden)
+        self.fc2 = nn.Linear(hidden, channels)
+
+
+class SENoFloor(A.SEBlock):
     """channels // reduction hidden units without max(1, ...) (zero for few channels)."""
 
     def __init__(self, channels, *, reduction=16):
-        super().__init__()
+        super().__init__(channels, reduction=reduction)
         self.fc1 = nn.Linear(channels, channels // reduction)
         self.fc2 = nn.Linear(channels // reduction, channels)
-
-    def forward(self, x):
-        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))
-        return x * g[:, :, None, None]
 
 
 class DepthwiseNoGroups(A.DepthwiseSeparableConv):
@@ -279,6 +309,12 @@ class DepthwiseNoFirstReLU(A.DepthwiseSeparableConv):
         return torch.relu(self.bn2(self.pointwise(self.bn1(self.depthwise(x)))))
 
 
+class DepthwiseReLU6(A.DepthwiseSeparableConv):
+    def forward(self, x):
+        out = nn.functional.relu6(self.bn1(self.depthwise(x)))
+        return nn.functional.relu6(self.bn2(self.pointwise(out)))
+
+
 # -- freeze ---------------------------------------------------------------------------------------
 
 def freeze_counts_all(model, *, trainable=()):
@@ -298,6 +334,25 @@ def freeze_counts_tensors(model, *, trainable=()):
     return sum(1 for p in model.parameters() if p.requires_grad)
 
 
+def freeze_substring(model, *, trainable=()):
+    for name, param in model.named_parameters():
+        if not any(prefix in name for prefix in trainable):
+            param.requires_grad = False
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def freeze_unfreezes(model, *, trainable=()):
+    for name, param in model.named_parameters():
+        param.requires_grad = name.startswith(tuple(trainable))
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def freeze_counts_by_name(model, *, trainable=()):
+    A.freeze(model, trainable=trainable)
+    return sum(p.numel() for name, p in model.named_parameters()
+               if name.startswith(tuple(trainable)))
+
+
 MISTAKES = {
     "architectures.LeNet5": [
         ("max pooling instead of LeNet-5's 2x2 average pooling", LeNetMaxPool),
@@ -307,6 +362,10 @@ MISTAKES = {
         ("non-overlapping 2x2 pooling: AlexNet pools 3x3 windows with stride 2",
          AlexNetSmallPool),
         ("no local response normalization after CONV1 and CONV2", AlexNetNoLRN),
+        ("nn.LocalResponseNorm with PyTorch's default k=1: AlexNet's has k=2 "
+         "(nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2))", AlexNetLRNDefaultK),
+        ("dropout after each hidden fully connected layer's ReLU: AlexNet applies dropout "
+         "before FC1 and before FC2 (dropout - linear - ReLU)", AlexNetDropoutAfterReLU),
     ],
     "architectures.vgg_block": [
         ("3x3 convolutions without padding 1 (VGG keeps the size until the pooling)",
@@ -337,6 +396,9 @@ MISTAKES = {
         ("ReLU before the addition instead of after it: relu(F(x) + shortcut(x))",
          ResidualReLUBeforeAdd),
         ("the stride on conv2 instead of conv1", ResidualStrideOnConv2),
+        ("batch norm with momentum=0.9: PyTorch's momentum is the weight of the new batch "
+         "statistic (running = 0.9 * running + 0.1 * batch for the default 0.1); keep "
+         "nn.BatchNorm2d's default", ResidualMomentum),
     ],
     "architectures.BottleneckBlock": [
         ("the shortcut is missing when the shape changes: use a 1x1 convolution with the "
@@ -364,6 +426,8 @@ MISTAKES = {
         ("the gates without their sigmoid: the excitation must lie in (0, 1)", SENoSigmoid),
         ("squeeze by max pooling instead of global average pooling", SEMaxSqueeze),
         ("channels // reduction hidden units without max(1, ...)", SENoFloor),
+        ("the hidden size rounded up: fc1 has max(1, channels // reduction) units, the "
+         "division rounded down", SECeil),
     ],
     "architectures.DepthwiseSeparableConv": [
         ("a depthwise convolution without groups=in_channels (a full 3x3 convolution)",
@@ -371,6 +435,7 @@ MISTAKES = {
         ("the stride on the pointwise convolution instead of the depthwise one",
          DepthwiseStrideOnPointwise),
         ("no ReLU after the depthwise convolution's batch norm", DepthwiseNoFirstReLU),
+        ("ReLU6 (MobileNet v2's activation, clipped at 6) instead of ReLU", DepthwiseReLU6),
     ],
     "architectures.freeze": [
         ("the count includes the frozen parameters: count only those with requires_grad",
@@ -379,5 +444,13 @@ MISTAKES = {
          freeze_exact_names),
         ("counted parameter tensors instead of scalars (sum of numel())",
          freeze_counts_tensors),
+        ("names matched anywhere (prefix in name) instead of at the start "
+         "(name.startswith(prefix)): se.fc1.weight does not start with 'fc'", freeze_substring),
+        ("parameters that were frozen before the call were made trainable again: only set "
+         "requires_grad = False (the parameters named in trainable are left as they are)",
+         freeze_unfreezes),
+        ("the count taken from the names in trainable: count the parameters whose "
+         "requires_grad is True afterwards (some were frozen before the call)",
+         freeze_counts_by_name),
     ],
 }

@@ -115,6 +115,10 @@ def lsg_sigmoid(scores_fake):
     return 0.5 * ((torch.sigmoid(scores_fake) - 1) ** 2).mean()
 
 
+def lsg_batch_only(scores_fake):
+    return ((scores_fake - 1) ** 2).sum() / (2 * scores_fake.shape[0])
+
+
 # -- the VAE -------------------------------------------------------------------------------------
 
 def rep_std_exp(mu, logvar, eps):
@@ -157,6 +161,20 @@ def vae_unstable(logits, x, mu, logvar):
     n = len(x)
     p = torch.sigmoid(logits)
     rec = -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum() / n
+    kl = _kl(mu, logvar) / n
+    return rec + kl, rec, kl
+
+
+def vae_kl_mean(logits, x, mu, logvar):
+    n = len(x)
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
+    kl = -0.5 * torch.mean(1 + logvar - mu.pow(2) - logvar.exp())
+    return rec + kl, rec, kl
+
+
+def vae_bce_probabilities(logits, x, mu, logvar):
+    n = len(x)
+    rec = F.binary_cross_entropy(torch.sigmoid(logits), x, reduction="sum") / n
     kl = _kl(mu, logvar) / n
     return rec + kl, rec, kl
 
@@ -331,6 +349,25 @@ def gan_no_zero_grad(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generat
     return d_loss.item(), g_loss.item()
 
 
+def gan_noise_in_real_dtype(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generator,
+                            loss="bce"):
+    """The noise drawn directly in real's dtype (float64 draws are other numbers)."""
+    d_fn, g_fn = _losses(loss)
+
+    def noise():
+        return torch.rand(len(real), noise_dim, generator=generator, dtype=real.dtype) * 2 - 1
+
+    d_optimizer.zero_grad()
+    d_loss = d_fn(D(real), D(G(noise()).detach()))
+    d_loss.backward()
+    d_optimizer.step()
+    g_optimizer.zero_grad()
+    g_loss = g_fn(D(G(noise())))
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss.item(), g_loss.item()
+
+
 def gan_saturating(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generator, loss="bce"):
     d_fn, g_fn = _losses(loss)
     if loss == "bce":
@@ -388,6 +425,8 @@ MISTAKES = {
         ("a sum instead of a mean", lsg_sum),
         ("a sigmoid applied to the scores: least squares works on the raw scores",
          lsg_sigmoid),
+        ("divided by the batch size instead of the number of entries: the mean is over every "
+         "entry of scores_fake", lsg_batch_only),
     ],
     "generative.reparameterize": [
         ("std taken as exp(logvar): that is the variance; the standard deviation is "
@@ -407,6 +446,11 @@ MISTAKES = {
          "F.binary_cross_entropy_with_logits (or softplus)", vae_unstable),
         ("the KL written with sigma = exp(logvar): logvar is log(sigma^2)",
          vae_kl_std_as_exp_logvar),
+        ("the KL averaged over every entry (N * L): sum it over the latent dimensions, then "
+         "average over the batch", vae_kl_mean),
+        ("binary cross entropy on sigmoid probabilities (F.binary_cross_entropy clamps its "
+         "logarithms at -100): use F.binary_cross_entropy_with_logits, exact for logits of any "
+         "size", vae_bce_probabilities),
     ],
     "generative.corrupt": [
         ("the noisy input clipped to [0, 1]: the docstring says not clipped", corrupt_clipped),
@@ -455,5 +499,8 @@ MISTAKES = {
          "before", gan_no_zero_grad),
         ("the saturating generator loss in gan_step: use generator_loss (non-saturating)",
          gan_saturating),
+        ("the noise drawn directly in real's dtype: draw it with sample_noise (float32), then "
+         "convert it with .to(real.dtype): float64 draws are other numbers",
+         gan_noise_in_real_dtype),
     ],
 }

@@ -5,17 +5,24 @@ Every module is graded the same way (``check_module``): its parameters' shapes i
 (random, non-zero biases and shifts) are loaded into it by order, in float64, and its output and
 the gradients of a random upstream gradient (input and every parameter) are compared with the
 reference's, in eval and train mode, on odd input sizes (33x35) and stride 2. A gradient that
-does not reach a parameter is named. Residual blocks are also checked on their identity path,
-AlexNet and VGG-16 are counted on the "meta" device (nothing allocated), and ``freeze`` on a small
-model built by the grader.
+does not reach a parameter is named. Train mode runs dropout under the same torch seed on both
+sides (so a dropout layer in another place, or one too many, changes the output), and batch
+norm's running statistics after a train-mode forward are compared too (its momentum). When an
+output is wrong and no known mistake explains it, the hint names the first layer (type and
+hyperparameters, in registration order) that differs from the reference's. Residual blocks are
+also checked on their identity path, AlexNet and VGG-16 are counted on the "meta" device (nothing
+allocated), SEBlock's ``gates`` is compared on its own, and ``freeze`` on a small model built by
+the grader (a name that holds a prefix without starting with it, parameters frozen before).
 """
 
 import numpy as np
 
 from ..compare import Failed
+from ..runner import StudentError
 from ..spec import Case, Spec
 from ..torch_handles import (StudentModule, check_shapes, reference_backward, reference_build,
-                             reference_forward, reference_load, reference_shapes, student_freeze,
+                             reference_forward, reference_layers, reference_load,
+                             reference_shapes, reference_train_buffers, student_freeze,
                              values_for)
 
 SPEC = Spec("architectures")
@@ -31,13 +38,35 @@ def module_shapes(cw, target, args, kwargs):
     return [list(s) for s in params], [list(s) for s in buffers]
 
 
-def module_outputs(cw, target, args, kwargs, params, buffers, x, dout, train):
-    """[output, dx, d(param 1), ...] of the reference module with these parameters loaded."""
+def module_outputs(cw, target, args, kwargs, params, buffers, x, dout, train, seed=None):
+    """[output, dx, d(param 1), ...] of the reference module with these parameters loaded
+    (``seed``: torch's global generator seeded before each pass, for dropout)."""
     model = reference_load(reference_build(cw, target, args, kwargs), params, buffers)
-    out = reference_forward(model, x, train)
+    out = reference_forward(model, x, train, seed)
     if out.shape != np.shape(dout):  # a known mistake with another output shape
         return [out]
-    return [out] + reference_backward(model, x, dout, train)
+    return [out] + reference_backward(model, x, dout, train, seed)
+
+
+def module_buffers(cw, target, args, kwargs, params, buffers, x):
+    """Batch norm's running statistics of the reference module after a train-mode forward."""
+    model = reference_load(reference_build(cw, target, args, kwargs), params, buffers)
+    return reference_train_buffers(model, x)
+
+
+def module_layers(cw, target, args, kwargs):
+    """[(name, class name, [[hyperparameter, value], ...])] of the reference module's leaf
+    modules (``torch_ops.layers``)."""
+    return [list(layer) for layer in reference_layers(reference_build(cw, target, args, kwargs,
+                                                                      meta=True))]
+
+
+def method_output(cw, target, args, kwargs, params, method, x):
+    """The reference module's ``method(x)`` (float64, these parameters loaded)."""
+    from ..torch_ops import tensor_call
+
+    model = reference_load(reference_build(cw, target, args, kwargs), params, [])
+    return tensor_call(model, method, [x], {}, [], None, None)["outputs"][0]
 
 
 def meta_output_shape(cw, target, args, kwargs, shape):
@@ -47,8 +76,9 @@ def meta_output_shape(cw, target, args, kwargs, shape):
     return list(model(torch.empty(tuple(shape), device="meta")).shape)
 
 
-def seeded_output(cw, target, args, kwargs, seed, x):
-    """Eval-mode output of the reference with ``torch_ops.seeded_values`` parameters (float32)."""
+def seeded_output(cw, target, args, kwargs, seed, x, train=False, dropout_seed=None):
+    """Output of the reference with ``torch_ops.seeded_values`` parameters (float32), in eval
+    mode or in train mode with torch's generator seeded (``dropout_seed``) for dropout."""
     import torch
 
     from ..torch_ops import seeded_values
@@ -58,11 +88,12 @@ def seeded_output(cw, target, args, kwargs, seed, x):
         for p, v in zip(model.parameters(), seeded_values([p.shape for p in model.parameters()],
                                                           seed)):
             p.copy_(torch.from_numpy(v))
-    return reference_forward(model, x, False)
+    return reference_forward(model, x, train, dropout_seed)
 
 
 def frozen(cw, trainable):
-    """(count, [(name, requires_grad)]) of the reference ``freeze`` on the probe model."""
+    """(count, [(name, requires_grad)]) of the reference ``freeze`` on the probe model (some of
+    its parameters frozen before the call: ``torch_ops.probe_model``)."""
     from ..torch_ops import probe_model
 
     model = probe_model()
@@ -81,6 +112,18 @@ def _call_text(target, args, kwargs):
     return f"{_name(target)}({', '.join(parts)})"
 
 
+def shape_mistakes(t, target, args, kwargs):
+    """The known mistakes' parameter shapes, for ``check_shapes``'s hint. Computed at once when
+    the reference is being recorded (a release): ``check_shapes`` asks for them only on
+    failure, and a release can give only the hints it recorded."""
+    def mistakes():
+        return [(d, w[0]) for d, w in t.ref.mistakes(target, module_shapes, target, list(args),
+                                                      kwargs)]
+    if getattr(t.ref, "recording", None) is not None:
+        mistakes()
+    return mistakes
+
+
 def build_and_check_shapes(t, target, args, kwargs):
     """Build the student's module and compare its parameter and buffer shapes; return it with
     the expected shapes."""
@@ -89,9 +132,7 @@ def build_and_check_shapes(t, target, args, kwargs):
     got_buffers = [s for _, s in student.buffers()]
     expected, expected_buffers = t.ref.run(module_shapes, target, list(args), kwargs)
     where = _call_text(target, args, kwargs)
-    check_shapes(where, got, expected,
-                 lambda: [(d, w[0]) for d, w in t.ref.mistakes(target, module_shapes, target,
-                                                                list(args), kwargs)])
+    check_shapes(where, got, expected, shape_mistakes(t, target, args, kwargs))
     if [tuple(s) for s in got_buffers] != [tuple(s) for s in expected_buffers]:
         raise Failed(f"{where}: its batch norm buffers (running mean and variance) have shapes "
                      f"{got_buffers}, expected {[tuple(s) for s in expected_buffers]}",
@@ -100,10 +141,73 @@ def build_and_check_shapes(t, target, args, kwargs):
     return student, expected, expected_buffers, got
 
 
+BATCH_NORM_HINT = ("keep nn.BatchNorm2d's defaults (momentum 0.1: running = 0.9 * running + "
+                   "0.1 * batch statistic; eps 1e-5), and apply each batch norm once per "
+                   "forward, to the tensor the docstring names")
+NEUTRAL_LAYERS = {"Identity", "Flatten"}  # no effect on the values: left out of comparisons
+
+
+def _layer_text(layer):
+    _, kind, hyper = layer
+    return f"{kind}({', '.join(f'{k}={_plain(v)}' for k, v in hyper.items())})"
+
+
+def _as_dicts(layers):
+    """(name, class name, {hyperparameter: value}) from ``torch_ops.layers``'s triples, whose
+    hyperparameters are [key, value] pairs (their order survives a recording)."""
+    return [(name, kind, {k: v for k, v in pairs}) for name, kind, pairs in layers]
+
+
+def _plain(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def layer_difference(got, expected):
+    """The first leaf module of ``got`` that differs from ``expected`` (lists of (name, class
+    name, {hyperparameter: value}) in registration order), in words; None when they agree.
+
+    Identity and Flatten are left out, and so is every type the student has no module of
+    (written with torch.nn.functional instead): only what is there is compared."""
+    got = [layer for layer in _as_dicts(got) if layer[1] not in NEUTRAL_LAYERS]
+    kinds = {layer[1] for layer in got}
+    expected = [layer for layer in _as_dicts(expected) if layer[1] not in NEUTRAL_LAYERS
+                and layer[1] in kinds]
+    for g, e in zip(got, expected):
+        if g[1] != e[1] or any(_plain(g[2].get(k)) != _plain(v) for k, v in e[2].items()):
+            shown = (g[0], g[1], {k: g[2].get(k) for k in e[2]}) if g[1] == e[1] else g
+            return (f"its layer {g[0]} is {_layer_text(shown)} where the reference's layer at "
+                    f"that place is {_layer_text(e)} (layers compared in registration order)")
+    if len(got) > len(expected):
+        return (f"it has a layer the reference does not: {got[len(expected)][0]} = "
+                f"{_layer_text(got[len(expected)])}")
+    if len(got) < len(expected):
+        return (f"its layers end where the reference goes on with {_layer_text(expected[len(got)])}"
+                " (layers compared in registration order)")
+    return None
+
+
+def compare_output(t, target, student, got, expected, *, label, rtol, mistakes, layers):
+    """``t.compare`` of a module's output; when it fails and no known mistake explains it, the
+    hint names the first layer that differs from the reference's (``layers``)."""
+    try:
+        t.compare(target, got, expected, names=("the output",), label=label, rtol=rtol,
+                  mistakes=mistakes)
+    except Failed as failure:
+        if failure.hint is None and layers is not None:
+            try:
+                failure.hint = layer_difference(student.layers(), layers)
+            except StudentError:
+                pass
+        raise
+
+
 def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes=(False, True),
                  params_hook=None, gradients=True):
-    """Shapes, then outputs and gradients with the reference's parameters loaded (float64)."""
+    """Shapes, then outputs and gradients with the reference's parameters loaded (float64);
+    in train mode torch's generator is seeded the same on both sides (dropout), and batch
+    norm's running statistics after the forward are compared."""
     student, expected, expected_buffers, _ = build_and_check_shapes(t, target, args, kwargs)
+    layers = t.ref.run(module_layers, target, list(args), kwargs)
     params, buffers = values_for(expected, expected_buffers, seed)
     if params_hook is not None:
         params = params_hook(params)
@@ -116,19 +220,23 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
         for train in modes:
             mode = "train" if train else "eval"
             where = f"{call} on input {tuple(shape)}, {mode} mode{label}"
-            out = student.forward(x, train)
+            drop_seed = seed + 2 if train else None
+            out = student.forward(x, train, drop_seed)
             dout = rng.standard_normal(
                 t.ref.run(meta_output_shape, target, list(args), kwargs, list(shape)))
             expected_all = t.ref.run(module_outputs, target, list(args), kwargs, params, buffers,
-                                     x, dout, train)
-            t.compare(target, out, expected_all[0], names=("the output",), label=where,
-                      rtol=RTOL,
-                      mistakes=lambda: [(d, w[0]) for d, w in t.ref.mistakes(
-                          target, module_outputs, target, list(args), kwargs, params, buffers,
-                          x, dout, train)])
+                                     x, dout, train, drop_seed)
+            compare_output(t, target, student, out, expected_all[0], label=where, rtol=RTOL,
+                           layers=layers,
+                           mistakes=lambda: [(d, w[0]) for d, w in t.ref.mistakes(
+                               target, module_outputs, target, list(args), kwargs, params,
+                               buffers, x, dout, train, drop_seed)])
+            if train and expected_buffers:
+                check_running_statistics(t, student, target, args, kwargs, params, buffers, x,
+                                         where)
             if not gradients:
                 continue
-            grads = student.backward(x, dout, train)
+            grads = student.backward(x, dout, train, drop_seed)
             if not isinstance(grads, list) or len(grads) != len(expected_all) - 1:
                 raise Failed(f"{_name(target)}({where}): the gradients could not be computed")
             for i, (g, e) in enumerate(zip(grads[1:], expected_all[2:])):
@@ -141,6 +249,21 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
             grad_names = ("dx",) + tuple(f"d{n}" for n in names)
             t.compare(target, grads, expected_all[1:], names=grad_names, label=where, rtol=RTOL)
     return student
+
+
+def check_running_statistics(t, student, target, args, kwargs, params, buffers, x, where):
+    """Batch norm's running mean and variance after one train-mode forward, against the
+    reference's from the same starting values."""
+    got = student.train_buffers(x)
+    expected = t.ref.run(module_buffers, target, list(args), kwargs, params, buffers, x)
+    names = tuple(f"{n} after the train-mode forward" for n, _ in student.buffers())
+    try:
+        t.compare(target, got, expected, names=names, label=where, rtol=RTOL,
+                  mistakes=lambda: t.ref.mistakes(target, module_buffers, target, list(args),
+                                                  kwargs, params, buffers, x))
+    except Failed as failure:
+        failure.hint = failure.hint or BATCH_NORM_HINT
+        raise
 
 
 def cases(t, public, hidden_name):
@@ -178,12 +301,18 @@ def alexnet(t):
     check_shapes("AlexNet(num_classes=5, in_channels=1)", [s for _, s in student.parameters()],
                  t.ref.run(module_shapes, target, [], kwargs)[0])
     student.load_seeded(7)
+    layers = t.ref.run(module_layers, target, [], kwargs)
     x = np.random.default_rng(8).standard_normal((1, 1, 227, 227)).astype(np.float32)
-    got = student.forward(x, False)
-    expected = t.ref.run(seeded_output, target, [], kwargs, 7, x)
-    t.compare(target, got, expected, names=("the output",), rtol=1e-4,
-              label="one 227x227 image, eval mode",
-              mistakes=lambda: t.ref.mistakes(target, seeded_output, target, [], kwargs, 7, x))
+    # eval mode, then train mode with torch's generator seeded alike on both sides: the
+    # dropout masks are the same when the dropout layers are where the docstring puts them
+    for train, drop_seed, label in [(False, None, "one 227x227 image, eval mode"),
+                                    (True, 9, "one 227x227 image, train mode (dropout under "
+                                              "the same torch seed)")]:
+        got = student.forward(x, train, drop_seed)
+        expected = t.ref.run(seeded_output, target, [], kwargs, 7, x, train, drop_seed)
+        compare_output(t, target, student, got, expected, label=label, rtol=1e-4, layers=layers,
+                       mistakes=lambda: t.ref.mistakes(target, seeded_output, target, [],
+                                                       kwargs, 7, x, train, drop_seed))
 
 
 def build_and_check_shapes_meta(t, target, args, kwargs):
@@ -192,8 +321,7 @@ def build_and_check_shapes_meta(t, target, args, kwargs):
     got = [s for _, s in student.parameters()]
     expected, _ = t.ref.run(module_shapes, target, list(args), kwargs)
     check_shapes(_call_text(target, args, kwargs), got, expected,
-                 lambda: [(d, w[0]) for d, w in t.ref.mistakes(target, module_shapes, target,
-                                                                list(args), kwargs)])
+                 shape_mistakes(t, target, args, kwargs))
     return student, expected, None, got
 
 
@@ -225,8 +353,8 @@ def vgg(t):
         args, kwargs, shape = case.args
         check_module(t, target, args, kwargs, [shape], seed=23)
     kwargs = {"num_classes": 3, "in_channels": 2, "input_size": 8, "fc_dim": 6}
-    check_module(t, target, ([(1, 3)],), kwargs, [(2, 2, 8, 8)], seed=24, modes=(False,),
-                 label=" (dropout 0.5 is off in eval mode)")
+    check_module(t, target, ([(1, 3)],), kwargs, [(2, 2, 8, 8)], seed=24,
+                 label=" (dropout 0.5; in train mode under the same torch seed)")
 
 
 @SPEC.test("NiNBlock", points=1)
@@ -244,6 +372,13 @@ def inception(t):
                                                   (2, 5, 33, 35)))], "inception_cases"):
         args, kwargs, shape = case.args
         check_module(t, "architectures.Inception", args, kwargs, [shape], seed=41)
+
+
+def _scaled(indices, factor):
+    """A params hook that multiplies the parameters at these positions by ``factor``."""
+    def hook(params):
+        return [p * factor if i in indices else p.copy() for i, p in enumerate(params)]
+    return hook
 
 
 def _zero_last_bn(names_in_order):
@@ -340,10 +475,35 @@ def se_block(t):
                           Case("6 channels: max(1, 6 // 16) = 1 hidden unit", ((6,), {},
                                                                               (2, 6, 5, 7))),
                           Case("20 channels, reduction 4", ((20,), {"reduction": 4},
-                                                            (1, 20, 3, 4)))], "se_cases"):
+                                                            (1, 20, 3, 4))),
+                          Case("20 channels, reduction 6: 20 // 6 = 3 hidden units (rounded "
+                               "down)", ((20,), {"reduction": 6}, (2, 20, 3, 5)))],
+                      "se_cases"):
         args, kwargs, shape = case.args
         student = check_module(t, target, args, kwargs, [shape], seed=101)
         check_attributes(t, student, target, ["fc1", "fc2"])
+        check_method(t, student, target, args, kwargs, "gates", shape, seed=102,
+                     name="the gates")
+
+
+def check_method(t, student, target, args, kwargs, method, shape, *, seed, name):
+    """The output of the documented method ``method(x)`` of the student's module, with the
+    reference's parameters loaded (float64), against the reference's."""
+    expected_shapes, _ = t.ref.run(module_shapes, target, list(args), kwargs)
+    params, _ = values_for(expected_shapes, [], seed)
+    student.load(params, [], "float64")
+    x = np.random.default_rng(seed + 1).standard_normal(shape)
+    value = t.student.torch("tensor_call", student.handle, method, [x], {}, [], None, None,
+                            False)
+    if not isinstance(value, dict) or not isinstance(value.get("outputs"), list) \
+            or len(value["outputs"]) != 1:
+        raise Failed(f"{_name(target)}.{method}: should return one tensor")
+    expected = t.ref.run(method_output, target, list(args), kwargs, params, method, x)
+    t.compare(target, value["outputs"][0], expected, names=(name,),
+              label=f"{_call_text(target, args, kwargs)}.{method}(x) on input {tuple(shape)}",
+              rtol=RTOL,
+              mistakes=lambda: t.ref.mistakes(target, method_output, target, list(args), kwargs,
+                                              params, method, x))
 
 
 @SPEC.test("DepthwiseSeparableConv", points=2)
@@ -355,12 +515,17 @@ def depthwise_separable(t):
         args, kwargs, shape = case.args
         student = check_module(t, target, args, kwargs, [shape], seed=111)
         check_attributes(t, student, target, ["depthwise", "bn1", "pointwise", "bn2"])
+        # batch norm weights (parameters 2 and 5) x25: activations far above 6 (ReLU, not ReLU6)
+        check_module(t, target, args, kwargs, [shape], seed=112, params_hook=_scaled([1, 4], 25),
+                     gradients=False,
+                     label=f"; {case.label}; batch norm weights x25: activations well above 6")
 
 
 @SPEC.test("freeze", points=1)
 def freeze(t):
     target = "architectures.freeze"
-    for trainable in [("fc",), ("stages.1", "fc"), (), ("stem.1",)]:
+    # the probe's batch norm stem.1 comes frozen; se.fc1.* hold "fc" without starting with it
+    for trainable in [("fc",), ("stages.1", "fc"), (), ("stem",), ("stem.1",)]:
         got = student_freeze(t.student, trainable)
         expected = t.ref.run(frozen, list(trainable))
         where = f"freeze(model, trainable={trainable!r})"
@@ -369,9 +534,11 @@ def freeze(t):
             raise Failed(f"{where}: requires_grad is wrong for {', '.join(wrong) or 'some'} of "
                          "the parameters",
                          hint=_freeze_hint(t, trainable, got))
+        # the flags are right here: only a mistake with the same flags can explain the count
         t.compare(target, got[0], expected[0], names=("the count",), label=str(trainable),
                   mistakes=lambda: [(d, w[0]) for d, w in t.ref.mistakes(target, frozen,
-                                                                         list(trainable))])
+                                                                         list(trainable))
+                                    if [tuple(f) for f in w[1]] == list(got[1])])
 
 
 def _freeze_hint(t, trainable, got):

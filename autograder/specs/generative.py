@@ -3,14 +3,18 @@
 Functions on tensors run in the worker through ``torch_ops.tensor_call``: the judge's arrays
 become tensors there (float64), the outputs come back as arrays, and gradients are taken by
 autograd in the worker (of sum(output * dout) for a random dout): losses are compared on fixed
-logits (random, +-1000, +-40, N=1, batches of different sizes) with their gradients;
-``reparameterize`` for given eps with gradients reaching mu and logvar; ``corrupt`` and
-``sample_noise`` draw from a seeded ``torch.Generator`` on both sides. Modules are graded like
-unit 06's (parameter shapes in forward order, then outputs and gradients with the reference's
-parameters loaded). ``gan_step`` runs on small networks built by the grader, with recording
-optimizers: the discriminator steps first, while the generator is untouched; the generator
-steps second, the discriminator unchanged since its update; gradients at each step, the losses
-returned and the parameters afterwards equal the reference's for the same parameters and noise.
+logits (random, +-1000, +-40, N=1, batches of different sizes, several columns) with their
+gradients; ``vae_loss``'s verdict says which of its two terms is wrong; ``reparameterize`` for
+given eps with gradients reaching mu and logvar; ``corrupt`` and ``sample_noise`` draw from a
+seeded ``torch.Generator`` on both sides (``corrupt`` returns a new tensor even without noise;
+``sample_noise`` is float32, and two calls with one generator give the reference's two draws).
+Modules are graded like unit 06's (parameter shapes in forward order, then outputs and gradients
+with the reference's parameters loaded, in eval and train mode). ``gan_step`` runs on small
+networks built by the grader, with recording optimizers: the discriminator steps first, while
+the generator is untouched; the generator steps second, the discriminator unchanged since its
+update; gradients at each step, the losses returned and the parameters afterwards equal the
+reference's for the same parameters and noise, and every parameter requires gradients again
+afterwards (the next step must be able to train both networks).
 """
 
 import numpy as np
@@ -93,9 +97,12 @@ def _pick(mistakes, part):
 
 
 def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), argnames=(),
-                   generators=None, tensors=None, seed=0):
+                   generators=None, tensors=None, seed=0, new_tensor=False, explain=None):
     """Call the student's function and the reference's on the same tensors; compare outputs and
-    (when ``grad_args``) the gradients of sum(output_k * dout_k) w.r.t. those inputs."""
+    (when ``grad_args``) the gradients of sum(output_k * dout_k) w.r.t. those inputs.
+
+    ``new_tensor``: an output that is an input (or a view of one) fails. ``explain(got,
+    expected)``: a sentence added to the verdict when the outputs differ (or None)."""
     kwargs = dict(kwargs or {})
     expected_out, _ = t.ref.run(function_call, target, list(args), kwargs, [], None,
                                 generators)
@@ -110,6 +117,15 @@ def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), 
                           for i in got["modified"])
         raise Failed(f"{where}modified its input {which} in place; build new tensors",
                      hint="never change the tensors you are given: the caller still needs them")
+    aliased = sorted({i for item in got.get("aliases") or [] for i in item})
+    if new_tensor and aliased:
+        which = ", ".join(argnames[i] if i < len(argnames) else f"argument {i + 1}"
+                          for i in aliased)
+        raise Failed(f"{where}returned its input {which} itself (or a view of it); the "
+                     "docstring asks for a new tensor",
+                     hint="compute the result with an operation that builds a new tensor (x + "
+                          "noise_std * noise), also when nothing is added: a caller that changes "
+                          "the result in place would change x too")
     if len(names) > 1 and (not got["tuple"] or len(got["outputs"]) != len(names)):
         raise Failed(f"{where}should return a tuple of {len(names)} tensors "
                      f"({', '.join(names)}), got {len(got['outputs'])} value(s) of type "
@@ -129,7 +145,13 @@ def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), 
             shape_hint = ("average over the batch with .mean() to return a scalar"
                           if not e else None)
             raise Failed(f"{where}{name} has shape {tuple(g)}, expected {tuple(e)}", shape_hint)
-    compare_values(t, target, got["outputs"], expected[0], names, label, mistakes, 0)
+    try:
+        compare_values(t, target, got["outputs"], expected[0], names, label, mistakes, 0)
+    except Failed as failure:
+        note = explain(got["outputs"], expected[0]) if explain is not None else None
+        if note:
+            failure.message += f"; {note}"
+        raise
     if not grad_args:
         return got
     grad_names = tuple(f"d{argnames[i]}" for i in grad_args)
@@ -160,13 +182,13 @@ def _hidden(t, name, *args):
 
 # -- losses -----------------------------------------------------------------------------------
 
-def logits_case(seed, n_real, n_fake=None, *, scale=3.0, flat=False, special=()):
-    """(logits_real, logits_fake): random float64 logits, shaped (n, 1) (or (n,)), with the
+def logits_case(seed, n_real, n_fake=None, *, scale=3.0, flat=False, special=(), width=1):
+    """(logits_real, logits_fake): random float64 logits, shaped (n, width) (or (n,)), with the
     values ``special`` written over the first entries of both."""
     rng = np.random.default_rng(seed)
     out = []
     for n in (n_real, n_fake if n_fake is not None else n_real):
-        a = scale * rng.standard_normal(n if flat else (n, 1))
+        a = scale * rng.standard_normal(n if flat else (n, width))
         flat_view = a.reshape(-1)
         for i, v in enumerate(special[:len(flat_view)]):
             flat_view[i] = v
@@ -183,6 +205,8 @@ def pair_cases(t):
         Case("random logits, N=6", logits_case(1, 6)),
         Case("logits of +-1000, 0 and +-40", logits_case(3, 5, special=HUGE)),
         Case("N=1", logits_case(4, 1)),
+        Case("3 real and 5 fake examples of shape (., 2): the means are over every entry",
+             logits_case(5, 3, 5, width=2)),
     ] + _hidden(t, "pair_cases", logits_case)
 
 
@@ -192,6 +216,8 @@ def single_cases(t):
         Case("logits of +-1000, 0 and +-40", logits_case(12, 5, special=HUGE)[:1]),
         Case("N=1", logits_case(13, 1)[:1]),
         Case("logits of shape (7,)", logits_case(14, 7, flat=True)[:1]),
+        Case("logits of shape (4, 3): the mean is over every entry",
+             logits_case(15, 4, width=3)[:1]),
     ] + _hidden(t, "single_cases", logits_case)
 
 
@@ -273,7 +299,39 @@ def vae_loss(t):
     for case in cases + _hidden(t, "vae_loss_cases", vae_loss_case):
         check_function(t, "generative.vae_loss", case.args, label=case.label,
                        names=("loss", "reconstruction", "kl"), grad_args=(0, 2, 3),
-                       argnames=("logits", "x", "mu", "logvar"), seed=10)
+                       argnames=("logits", "x", "mu", "logvar"), seed=10,
+                       explain=vae_loss_parts)
+
+
+def vae_loss_parts(got, expected):
+    """Which term of vae_loss is wrong, in words: from the reconstruction and kl returned, and
+    for the loss from the reference's terms (loss - reconstruction is the student's KL when the
+    reconstruction is right, and the other way round)."""
+    from ..compare import matches
+
+    if not isinstance(got, list) or len(got) != 3:
+        return None
+    try:
+        loss, rec, kl = (float(v) for v in got)
+    except (TypeError, ValueError):
+        return None
+    e_loss, e_rec, e_kl = (float(v) for v in expected)
+    rec_ok, kl_ok = matches(rec, e_rec, RTOL), matches(kl, e_kl, RTOL)
+    if rec_ok and kl_ok:
+        return (f"reconstruction and kl are right, but the loss is not their sum "
+                f"({e_rec:.6g} + {e_kl:.6g} = {e_loss:.6g})")
+    if rec_ok and matches(loss - e_rec, kl, RTOL):
+        return (f"the reconstruction term is right; the KL term is wrong: {kl:.6g} where it "
+                f"should be {e_kl:.6g}")
+    if kl_ok and matches(loss - e_kl, rec, RTOL):
+        return (f"the KL term is right; the reconstruction term is wrong: {rec:.6g} where it "
+                f"should be {e_rec:.6g}")
+    if matches(loss - e_rec, e_kl, RTOL):
+        return "the loss has the right value, but the terms returned with it do not"
+    parts = [f"{name} {value:.6g} where it should be {right:.6g}"
+             for name, ok, value, right in (("reconstruction", rec_ok, rec, e_rec),
+                                            ("kl", kl_ok, kl, e_kl)) if not ok]
+    return "wrong terms: " + "; ".join(parts)
 
 
 @SPEC.test("corrupt", points=1)
@@ -286,19 +344,56 @@ def corrupt(t):
     for case in cases + _hidden(t, "corrupt_cases", rng):
         x, std, seed = case.args
         check_function(t, "generative.corrupt", [x], {"noise_std": std}, label=case.label,
-                       names=("the noisy x",), argnames=("x",), generators={"generator": seed})
+                       names=("the noisy x",), argnames=("x",), generators={"generator": seed},
+                       new_tensor=True)
+
+
+def repeated_draws(cw, target, args, kwargs, generators):
+    """The reference's ``torch_ops.repeated_call``: two calls with one generator."""
+    from ..torch_ops import repeated_call
+
+    return repeated_call(target, args, kwargs, generators, lookup=_lookup(cw))
 
 
 @SPEC.test("sample_noise", points=1)
 def sample_noise(t):
+    target = "generative.sample_noise"
     cases = [Case("batch 6, dim 3", (6, 3, 51)), Case("batch 1, dim 10", (1, 10, 52))]
     for case in cases + _hidden(t, "noise_cases"):
         n, dim, seed = case.args
-        got = check_function(t, "generative.sample_noise", [n, dim], label=case.label,
-                             names=("the noise",), generators={"generator": seed})
-        if got["outputs"][0].dtype != np.float32:
-            raise Failed(f"sample_noise({case.label}): dtype {got['outputs'][0].dtype}, "
-                         "expected float32 (torch.rand's default)")
+        where = f"sample_noise({case.label}): "
+        got = _student_call(t, target, [n, dim], generators={"generator": seed})
+        value = got["outputs"][0] if got["outputs"] else None
+        if isinstance(value, np.ndarray) and value.dtype != np.float32:
+            raise Failed(f"{where}dtype {value.dtype}, expected float32 (torch.rand's default)",
+                         hint="draw with torch.rand(batch_size, dim, generator=generator) and "
+                              "no dtype argument")
+        check_function(t, target, [n, dim], label=case.label, names=("the noise",),
+                       generators={"generator": seed})
+        check_generator_use(t, target, [n, dim], seed, case.label)
+
+
+def check_generator_use(t, target, args, seed, label):
+    """Two calls with one generator: the second draws the next numbers of the generator (what
+    the reference's second call draws), and the generator has advanced past both."""
+    got = t.student.torch("repeated_call", target, list(args), {}, {"generator": seed})
+    expected = t.ref.run(repeated_draws, target, list(args), {}, {"generator": seed})
+    where = f"{_name(target)}({label}): "
+    if not isinstance(got, dict) or not {"first", "second", "after"} <= set(got):
+        raise Failed(f"{where}its results could not be read")
+    first, second = got["first"], got["second"]
+    hint = ("draw with torch.rand(..., generator=generator): the generator's state advances "
+            "with every draw; never reseed it or the global generator")
+    if isinstance(first, np.ndarray) and isinstance(second, np.ndarray) \
+            and first.shape == second.shape and np.array_equal(first, second):
+        raise Failed(f"{where}two calls with the same generator returned the same noise: the "
+                     "generator did not advance", hint=hint)
+    t.compare(target, second, expected["second"],
+              names=("the second call's noise (same generator)",), label=label, rtol=RTOL)
+    t.compare(target, got["after"].get("generator") if isinstance(got["after"], dict) else None,
+              expected["after"]["generator"],
+              names=("the generator's next numbers after the two calls",), label=label,
+              rtol=RTOL)
 
 
 # -- modules ------------------------------------------------------------------------------------
@@ -341,7 +436,7 @@ def autoencoder(t):
              Case("two hidden layers 6, 4; N=1", ((7, 3), {"hidden_dims": (6, 4)}, 1))]
     for i, case in enumerate(cases + _hidden(t, "autoencoder_cases")):
         (d, latent), kwargs, n = case.args
-        check_module(t, target, (d, latent), kwargs, [(n, d)], seed=61 + i, modes=(False,),
+        check_module(t, target, (d, latent), kwargs, [(n, d)], seed=61 + i,
                      label=f"; {case.label}")
         rng = np.random.default_rng(70 + i)
         _module_method(t, target, (d, latent), kwargs, "encode", [rng.standard_normal((n, d))],
@@ -376,7 +471,7 @@ def discriminator(t):
     for i, case in enumerate(cases + _hidden(t, "discriminator_cases")):
         args, kwargs, shape = case.args
         check_module(t, "generative.Discriminator", args, kwargs, [shape], seed=91 + i,
-                     modes=(False,), label=f"; {case.label}")
+                     label=f"; {case.label}")
 
 
 @SPEC.test("Generator", points=1)
@@ -386,7 +481,7 @@ def generator(t):
     for i, case in enumerate(cases + _hidden(t, "generator_cases")):
         args, kwargs, shape = case.args
         check_module(t, "generative.Generator", args, kwargs, [shape], seed=101 + i,
-                     modes=(False,), label=f"; {case.label}")
+                     label=f"; {case.label}")
 
 
 # -- gan_step -----------------------------------------------------------------------------------
@@ -465,3 +560,12 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g):
     t.compare(target, [got["D"], got["G"]], [expected["D"], expected["G"]],
               names=("D's parameters after the step", "G's parameters after the step"),
               label=label, rtol=RTOL, mistakes=part(lambda w: [w["D"], w["G"]]))
+    flags = got.get("requires_grad")
+    for key, net in (("D", "the discriminator"), ("G", "the generator")):
+        if not isinstance(flags, dict) or flags.get(key) != expected["requires_grad"][key]:
+            raise Failed(f"{where}after the step, some of {net}'s parameters no longer require "
+                         "gradients (requires_grad False): the next gan_step could not train it",
+                         hint="if you freeze a network during the other's update "
+                              "(requires_grad_(False)), set requires_grad_(True) again before "
+                              "returning; D's gradients from the generator's loss are zeroed "
+                              "before its next update anyway")

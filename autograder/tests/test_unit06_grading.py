@@ -22,6 +22,8 @@ from autograder.paths import REPO_ROOT
 from autograder.sandbox import Limits, bubblewrap_path
 from autograder.units import UNITS
 
+from .submissions import make_submission
+
 pytest.importorskip("torch")
 
 UNIT = "06_architectures"
@@ -159,3 +161,167 @@ def test_forward_that_detects_grading_gains_nothing(tmp_path):
                               ["architectures.ResidualBlock", "architectures.SEBlock"])
     for key, entry in functions(report).items():
         assert entry["status"] == "failed", (key, entry)
+
+
+# -- wrong variants the grader once missed, and unusual but correct ones -------------------------
+
+ALEXNET_FC = ("            nn.Dropout(0.5), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),\n"
+              "            nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(),\n")
+RESIDUAL_BN = ("        self.bn1 = nn.BatchNorm2d(out_channels)\n"
+               "        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, "
+               "bias=False)\n        self.bn2 = nn.BatchNorm2d(out_channels)\n")
+DEPTHWISE_RELU = ("        out = torch.relu(self.bn1(self.depthwise(x)))\n"
+                  "        out = torch.relu(self.bn2(self.pointwise(out)))")
+SE_GATES = "        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))"
+SE_FORWARD = "        out = x * self.gates(x)[:, :, None, None]"
+FREEZE_TEST = "        if not name.startswith(prefixes):\n            param.requires_grad = False"
+FREEZE_COUNT = "    count = sum(p.numel() for p in model.parameters() if p.requires_grad)"
+
+WRONG = {
+    # (replacements in architectures.py, graded function, in the message, in the hint)
+    "dropout after the ReLU (Linear-ReLU-Dropout)": (
+        [(ALEXNET_FC, "            nn.Linear(256 * 6 * 6, 4096), nn.ReLU(), nn.Dropout(0.5),\n"
+                      "            nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),\n")],
+        "AlexNet", "train mode", "before FC1"),
+    "LocalResponseNorm with k=1": (
+        [("return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)",
+          "return nn.LocalResponseNorm(5)")], "AlexNet", "eval mode", "k=2"),
+    "an LRN unknown to the mistakes: the layer that differs is named": (
+        [("return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)",
+          "return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.5, k=2.0)")], "AlexNet",
+         "eval mode", "features.2 is LocalResponseNorm(size=5, alpha=0.0001, beta=0.5, k=2.0)"),
+    "batch norm momentum 0.9": (
+        [(RESIDUAL_BN, RESIDUAL_BN.replace("BatchNorm2d(out_channels)",
+                                           "BatchNorm2d(out_channels, momentum=0.9)"))],
+        "ResidualBlock", "bn1.running_mean after the train-mode forward", "momentum"),
+    "ReLU6": ([(DEPTHWISE_RELU, DEPTHWISE_RELU.replace("torch.relu", "nn.functional.relu6"))],
+              "DepthwiseSeparableConv", "activations well above 6", "ReLU6"),
+    "gates without their sigmoid (forward applies it)": (
+        [(SE_GATES, "        g = self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3)))))"),
+         (SE_FORWARD, "        out = x * torch.sigmoid(self.gates(x))[:, :, None, None]")],
+        "SEBlock", ".gates(x)", "sigmoid"),
+    "hidden size rounded up": (
+        [("hidden = max(1, channels // reduction)", "hidden = -(-channels // reduction)")],
+        "SEBlock", "SEBlock(20, reduction=6)", "rounded down"),
+    "freeze by substring": (
+        [("        if not name.startswith(prefixes):",
+          "        if not any(p in name for p in prefixes):")], "freeze",
+        "se.fc1.weight", "startswith"),
+    "freeze unfreezes what was frozen": (
+        [(FREEZE_TEST, "        param.requires_grad = name.startswith(prefixes)")], "freeze",
+        "stem.1.weight", "frozen before the call"),
+    "freeze counts by name": (
+        [(FREEZE_COUNT, "    count = sum(p.numel() for n, p in model.named_parameters() "
+                        "if n.startswith(prefixes))")], "freeze", "the count is 116",
+        "requires_grad is True afterwards"),
+}
+
+
+@pytest.mark.parametrize("label", list(WRONG))
+def test_wrong_variants_lose_points(tmp_path, label):
+    replace, name, message, hint = WRONG[label]
+    key = f"architectures.{name}"
+    sub = make_submission(tmp_path, replace={"architectures.py": replace})
+    report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys={key})
+    entry = functions(report)[key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert message in entry["message"], entry
+    assert hint in (entry["hint"] or ""), entry
+
+
+UNUSUAL = [  # written differently from the reference, correct by the docstrings
+    # LeNet-5 with torch.nn.functional
+    ("        self.features = nn.Sequential(\n"
+     "            nn.Conv2d(in_channels, 6, kernel_size=5), nn.Tanh(), nn.AvgPool2d(2),\n"
+     "            nn.Conv2d(6, 16, kernel_size=5), nn.Tanh(), nn.AvgPool2d(2),\n"
+     "        )\n"
+     "        self.classifier = nn.Sequential(\n"
+     "            nn.Flatten(),\n"
+     "            nn.Linear(16 * 5 * 5, 120), nn.Tanh(),\n"
+     "            nn.Linear(120, 84), nn.Tanh(),\n"
+     "            nn.Linear(84, num_classes),\n"
+     "        )",
+     "        self.c1 = nn.Conv2d(in_channels, 6, 5)\n"
+     "        self.c2 = nn.Conv2d(6, 16, 5)\n"
+     "        self.f1 = nn.Linear(400, 120)\n"
+     "        self.f2 = nn.Linear(120, 84)\n"
+     "        self.f3 = nn.Linear(84, num_classes)"),
+    ("        scores = self.classifier(self.features(x))\n"
+     "        # END SOLUTION\n        return scores\n\n\nclass AlexNet",
+     "        F = nn.functional\n"
+     "        h = F.avg_pool2d(torch.tanh(self.c1(x)), 2)\n"
+     "        h = F.avg_pool2d(torch.tanh(self.c2(h)), 2)\n"
+     "        h = h.reshape(h.shape[0], -1)\n"
+     "        scores = self.f3(torch.tanh(self.f2(torch.tanh(self.f1(h)))))\n"
+     "        # END SOLUTION\n        return scores\n\n\nclass AlexNet"),
+    # AlexNet: dropout before the flatten (the same mask), ReLU in place
+    ("            nn.MaxPool2d(3, stride=2),\n        )\n        self.classifier = nn.Sequential(\n"
+     "            nn.Flatten(),\n            nn.Dropout(0.5), nn.Linear(256 * 6 * 6, 4096), "
+     "nn.ReLU(),",
+     "            nn.MaxPool2d(3, stride=2),\n        )\n        self.classifier = nn.Sequential(\n"
+     "            nn.Dropout(0.5), nn.Flatten(), nn.Linear(256 * 6 * 6, 4096), "
+     "nn.ReLU(inplace=True),"),
+    # VGG blocks with padding="same" and in-place ReLU
+    ("kernel_size=3, padding=1), nn.ReLU()]\n    layers.append",
+     "kernel_size=3, padding=\"same\"), nn.ReLU(inplace=True)]\n    layers.append"),
+    # ResNet's head as a mean over H and W
+    ("        out = self.pool(self.stages(self.stem(x)))\n"
+     "        scores = self.fc(torch.flatten(out, 1))",
+     "        out = self.stem(x)\n"
+     "        for stage in self.stages:\n"
+     "            for block in stage:\n"
+     "                out = block(out)\n"
+     "        scores = self.fc(out.mean(dim=(-2, -1)))"),
+    # DenseBlock over a list of feature maps
+    ("        for unit in self.units:\n            x = torch.cat([x, unit(x)], dim=1)",
+     "        feats = [x]\n        for unit in self.units:\n"
+     "            feats.append(unit(torch.cat(feats, 1)))\n        x = torch.cat(feats, 1)"),
+    # TransitionBlock pooling before the 1x1 convolution (they commute)
+    ("            nn.Conv2d(in_channels, out_channels, kernel_size=1),\n"
+     "            nn.AvgPool2d(2, stride=2),",
+     "            nn.AvgPool2d(2, stride=2),\n"
+     "            nn.Conv2d(in_channels, out_channels, kernel_size=1),"),
+    # SEBlock's squeeze by adaptive average pooling
+    ("        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))",
+     "        s = nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)\n"
+     "        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))"),
+    # freeze with a loop over prefixes
+    ("        if not name.startswith(prefixes):\n            param.requires_grad = False",
+     "        if not any(name.startswith(p) for p in prefixes):\n"
+     "            param.requires_grad_(False)"),
+]
+
+
+def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
+    sub = make_submission(tmp_path, replace={"architectures.py": UNUSUAL})
+    report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad
+    assert report["total"] == report["max"] > 0
+
+
+def test_recorded_reference_gives_the_same_verdicts_and_hints(tmp_path):
+    """A student release grades from recorded reference outputs: the hints that are computed
+    only for a failing answer (known mistakes' parameter shapes, the layer that differs) must
+    have been recorded too."""
+    from autograder import release
+    from autograder.oracle import Oracle, load_recorded
+
+    release.record(tmp_path / "recorded", [UNIT])
+    recorded = load_recorded(["architectures"], tmp_path / "recorded")
+    nin = ("nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding),",
+           "nn.Conv2d(in_channels, out_channels, kernel_size, padding, stride),")
+    replace = (WRONG["hidden size rounded up"][0]
+               + WRONG["dropout after the ReLU (Linear-ReLU-Dropout)"][0] + [nin])
+    sub = make_submission(tmp_path, replace={"architectures.py": replace})
+    keys = {"architectures.SEBlock", "architectures.AlexNet", "architectures.NiNBlock"}
+    live = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys,
+                        public_only=True)
+    from_records = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys,
+                                public_only=True, oracle=Oracle(recorded=recorded))
+    for key in keys:
+        expected, got = functions(live)[key], functions(from_records)[key]
+        assert expected["status"] == "failed" and expected["hint"], expected
+        assert (got["status"], got["message"], got["hint"]) == \
+            (expected["status"], expected["message"], expected["hint"])
+    assert "layers.0 is Conv2d" in functions(live)["architectures.NiNBlock"]["hint"]

@@ -13,6 +13,8 @@ from autograder.paths import REPO_ROOT
 from autograder.sandbox import Limits
 from autograder.units import UNITS
 
+from .submissions import make_submission
+
 pytest.importorskip("torch")
 
 UNIT = "10_generative"
@@ -88,3 +90,97 @@ def test_known_mistakes_through_the_worker(tmp_path):
     assert "underflows" in got["generative.discriminator_loss"]["hint"]
     assert "noise" in got["generative.gan_step"]["hint"]
     assert all(got[k]["status"] == "failed" for k in keys - {"generative.VAE"})
+
+
+# -- wrong variants the grader once missed, and unusual but correct ones -------------------------
+
+DISCRIMINATOR_ACT = ("                layers.append(nn.LeakyReLU(0.2))\n"
+                     "        self.net = nn.Sequential(*layers)")
+NOISE = "    z = torch.rand(batch_size, dim, generator=generator) * 2 - 1"
+KL = "    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / n"
+RECONSTRUCTION = ('    reconstruction = F.binary_cross_entropy_with_logits(logits, x, '
+                  'reduction="sum") / n')
+G_STEP = "    g_optimizer.zero_grad()\n    g_loss = g_loss_fn(D(G(z)))"
+
+WRONG = {
+    # (replacements in generative.py, graded function, in the message, in the hint)
+    "an extra dropout in the discriminator": (
+        [(DISCRIMINATOR_ACT, "                layers.append(nn.LeakyReLU(0.2))\n"
+                             "                layers.append(nn.Dropout(0.3))\n"
+                             "        self.net = nn.Sequential(*layers)")],
+        "Discriminator", "train mode", "net.2 is Dropout(p=0.3)"),
+    "least squares divided by the batch size": (
+        [("    loss = 0.5 * ((scores_fake - 1) ** 2).mean()",
+          "    loss = ((scores_fake - 1) ** 2).sum() / (2 * scores_fake.shape[0])")],
+        "ls_generator_loss", "shape (4, 3)", "every entry"),
+    "the KL as a mean over every entry": (
+        [(KL, "    kl = -0.5 * torch.mean(1 + logvar - mu.pow(2) - logvar.exp())")],
+        "vae_loss", "the reconstruction term is right; the KL term is wrong", "latent"),
+    "the reconstruction on probabilities": (
+        [(RECONSTRUCTION, '    reconstruction = F.binary_cross_entropy(torch.sigmoid(logits), x, '
+                          'reduction="sum") / n')],
+        "vae_loss", "the KL term is right; the reconstruction term is wrong", "with_logits"),
+    "a KL unknown to the mistakes: the term is named": (
+        [(KL, KL.replace("-0.5 *", "-0.25 *"))], "vae_loss",
+        "the reconstruction term is right; the KL term is wrong", ""),
+    "corrupt returns x itself without noise": (
+        [("    noisy = x + noise_std * torch.randn(",
+          "    if noise_std == 0:\n        return x\n    noisy = x + noise_std * torch.randn(")],
+        "corrupt", "returned its input x itself", "new tensor"),
+    "sample_noise reseeding the global generator": (
+        [(NOISE, "    torch.manual_seed(generator.initial_seed())\n"
+                 "    z = torch.rand(batch_size, dim) * 2 - 1")],
+        "sample_noise", "did not advance", "generator=generator"),
+    "sample_noise in float64": (
+        [(NOISE, NOISE.replace("generator=generator)", "generator=generator, "
+                                                         "dtype=torch.float64)"))],
+        "sample_noise", "expected float32", "no dtype argument"),
+    "gan_step leaving D frozen": (
+        [(G_STEP, "    g_optimizer.zero_grad()\n    D.requires_grad_(False)\n"
+                  "    g_loss = g_loss_fn(D(G(z)))")],
+        "gan_step", "no longer require gradients", "requires_grad_(True)"),
+}
+
+
+@pytest.mark.parametrize("label", list(WRONG))
+def test_wrong_variants_lose_points(tmp_path, label):
+    replace, name, message, hint = WRONG[label]
+    key = f"generative.{name}"
+    sub = make_submission(tmp_path, replace={"generative.py": replace})
+    report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys={key})
+    entry = functions(report)[key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert message in entry["message"], entry
+    assert hint in (entry["hint"] or ""), entry
+
+
+UNUSUAL = [  # written differently from the reference, correct by the docstrings
+    ("    loss = F.binary_cross_entropy_with_logits(logits_fake, torch.ones_like(logits_fake))",
+     "    loss = -F.logsigmoid(logits_fake).mean()"),
+    ("    loss = 0.5 * ((scores_fake - 1) ** 2).mean()",
+     "    loss = F.mse_loss(scores_fake, torch.ones_like(scores_fake)) / 2"),
+    ("    z = mu + torch.exp(0.5 * logvar) * eps",
+     "    z = torch.addcmul(mu, logvar.exp().sqrt(), eps)"),
+    ("    noisy = x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype,\n"
+     "                                        device=x.device)",
+     "    noisy = torch.normal(x, float(noise_std), generator=generator)"),
+    # gan_step: one pass of D over real and fakes together, both gradients zeroed up front
+    ("    fakes = G(z).detach()  # no gradient reaches G from the discriminator's loss\n"
+     "    d_optimizer.zero_grad()\n"
+     "    d_loss = d_loss_fn(D(real), D(fakes))",
+     "    d_optimizer.zero_grad()\n"
+     "    g_optimizer.zero_grad()\n"
+     "    fakes = G(z).detach()\n"
+     "    scores = D(torch.cat([real, fakes], dim=0))\n"
+     "    d_loss = d_loss_fn(scores[:n], scores[n:])"),
+    ("    g_optimizer.zero_grad()\n    g_loss = g_loss_fn(D(G(z)))",
+     "    g_loss = g_loss_fn(D(G(z)))"),
+]
+
+
+def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
+    sub = make_submission(tmp_path, replace={"generative.py": UNUSUAL})
+    report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad
+    assert report["total"] == report["max"] > 0

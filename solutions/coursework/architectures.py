@@ -13,6 +13,12 @@ Conventions every module here follows (the grader relies on them):
   (``bias=False``: the batch norm's shift replaces it); every other convolution and linear layer
   has one.
 - **Default initialisation.** Keep PyTorch's own initialisation (no custom init is graded).
+- **Dropout and batch norm.** Dropout is ``nn.Dropout`` (or ``F.dropout(x, p,
+  training=self.training)``) exactly where a docstring puts it: in train mode the grader seeds
+  PyTorch's global generator alike for your module and the reference, so the dropout masks
+  agree only when the dropout layers are in the same places. Batch norm is
+  ``nn.BatchNorm2d(channels)`` with its defaults (momentum 0.1, eps 1e-5): the running mean and
+  variance after a train-mode forward are graded too.
 - **dtype.** Modules are float32 by default and work in float64 after ``.double()``.
 
 Shapes use N (batch), C (channels), H, W (height, width), K (classes).

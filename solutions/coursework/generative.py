@@ -14,7 +14,8 @@ Conventions every module and function here follows (the grader relies on them):
   sigmoid); losses take logits and are computed stably for logits of any size.
 - **Reproducible randomness.** Randomness comes only from an explicit ``torch.Generator`` or
   from noise passed in (``eps``), never from PyTorch's global generator.
-- **Means over the batch.** Every loss is a scalar tensor averaged over the batch (N).
+- **Means over the batch.** Every loss is a scalar tensor averaged over the batch (N); the
+  GAN losses take the mean over every entry of their score tensors (the batch, for (N, 1)).
 - **dtype.** Modules are float32 by default and work in float64 after ``.double()``.
 
 Shapes use N (batch), D (features of the data, e.g. 64 pixels), L (latent code), Z (noise).
@@ -355,8 +356,9 @@ def discriminator_loss(logits_real, logits_fake):
 
     Inputs: logits_real (N, 1) (or any shape) of D on real data; logits_fake (M, 1) of D on
     fakes. Returns the scalar ``mean(-log sigmoid(logits_real)) + mean(-log(1 -
-    sigmoid(logits_fake)))``, the two means added, computed stably for logits of any size
-    (-log sigmoid(s) = softplus(-s) and -log(1 - sigmoid(s)) = softplus(s)).
+    sigmoid(logits_fake)))``, the two means (each over every entry of its tensor) added,
+    computed stably for logits of any size (-log sigmoid(s) = softplus(-s) and
+    -log(1 - sigmoid(s)) = softplus(s)).
     """
     _check_logits("discriminator_loss", ("logits_real", logits_real),
                   ("logits_fake", logits_fake))
@@ -371,8 +373,9 @@ def discriminator_loss(logits_real, logits_fake):
 def generator_loss(logits_fake):
     """The generator's non-saturating loss: ``mean(-log D(G(z)))`` = mean(-log sigmoid(s)).
 
-    Input: logits_fake (N, 1) (or any shape) of D on fakes. Returns a scalar, stable for logits
-    of any size. Its gradient is large when D confidently rejects the fakes (early in training).
+    Input: logits_fake (N, 1) (or any shape) of D on fakes. Returns a scalar (the mean over
+    every entry), stable for logits of any size. Its gradient is large when D confidently
+    rejects the fakes (early in training).
     """
     _check_logits("generator_loss", ("logits_fake", logits_fake))
     # BEGIN SOLUTION
@@ -385,8 +388,8 @@ def minimax_generator_loss(logits_fake):
     """The generator's saturating loss of the original minimax game: ``mean(log(1 - D(G(z))))``.
 
     Input: logits_fake (N, 1) (or any shape). Returns the scalar mean(log(1 - sigmoid(s))) =
-    mean(-softplus(s)), stable for logits of any size. The generator minimises it; its gradient
-    vanishes when D confidently rejects the fakes.
+    mean(-softplus(s)) (the mean over every entry), stable for logits of any size. The
+    generator minimises it; its gradient vanishes when D confidently rejects the fakes.
     """
     _check_logits("minimax_generator_loss", ("logits_fake", logits_fake))
     # BEGIN SOLUTION
@@ -398,8 +401,9 @@ def minimax_generator_loss(logits_fake):
 def ls_discriminator_loss(scores_real, scores_fake):
     """The least-squares GAN discriminator loss (Mao et al., 2017), on raw scores.
 
-    Inputs: scores_real (N, 1) and scores_fake (M, 1), the discriminator's outputs (no sigmoid).
-    Returns the scalar ``0.5 * mean((scores_real - 1)^2) + 0.5 * mean(scores_fake^2)``.
+    Inputs: scores_real (N, 1) and scores_fake (M, 1) (or any shapes), the discriminator's
+    outputs (no sigmoid). Returns the scalar ``0.5 * mean((scores_real - 1)^2) + 0.5 *
+    mean(scores_fake^2)``, each mean over every entry of its tensor.
     """
     _check_logits("ls_discriminator_loss", ("scores_real", scores_real),
                   ("scores_fake", scores_fake))
@@ -410,7 +414,11 @@ def ls_discriminator_loss(scores_real, scores_fake):
 
 
 def ls_generator_loss(scores_fake):
-    """The least-squares GAN generator loss: ``0.5 * mean((scores_fake - 1)^2)`` (a scalar)."""
+    """The least-squares GAN generator loss: ``0.5 * mean((scores_fake - 1)^2)``.
+
+    Input: scores_fake (N, 1) (or any shape), the discriminator's raw scores of fakes. Returns
+    a scalar, the mean over every entry of the tensor.
+    """
     _check_logits("ls_generator_loss", ("scores_fake", scores_fake))
     # BEGIN SOLUTION
     loss = 0.5 * ((scores_fake - 1) ** 2).mean()
