@@ -99,7 +99,8 @@ WRONG = {
               "        scores_c = xp.concatenate(pooled_scores) if pooled_scores else xp.zeros(0)",
               "        for image in detections:\n"
               "            image[1][:] = xp.sort(image[1])\n"
-              "        scores_c = xp.concatenate(pooled_scores) if pooled_scores else xp.zeros(0)")],
+              "        scores_c = xp.concatenate(pooled_scores) if pooled_scores "
+              "else xp.zeros(0)")],
         "modified its input detections[", "never change the arrays you are given"),
     "LocalizationNet with a softmax over the box": (
         "detectors.LocalizationNet",

@@ -184,7 +184,8 @@ def test_a_step_backward_that_changes_its_cache_fails_and_its_caller_points_to_i
     # The step's first call is right; the second, through the same cache, is not.
     sub = make_submission(tmp_path, replace={"rnn.py": [(
         "    return dx, dh_prev, dc_prev, dWx, dWh, db\n",
-        "    f *= 2.0  # the cached forget gate\n    return dx, dh_prev, dc_prev, dWx, dWh, db\n")]})
+        "    f *= 2.0  # the cached forget gate\n"
+        "    return dx, dh_prev, dc_prev, dWx, dWh, db\n")]})
     found = functions(engine.grade(sub, ["09"]))
     step = found["rnn.lstm_step_backward"]
     assert step["status"] == "failed"
