@@ -30,8 +30,13 @@ LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along
 PLAIN_ONLY = {"map", "filter", "reduce", "starmap", "accumulate"}
 DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__",
                  "setattr", "delattr", "execfile", "reload"}
-DYNAMIC_NAMES = {"importlib", "types", "marshal", "pickle", "builtins", "__builtins__", "runpy",
-                 "code", "codeop"}
+DYNAMIC_NAMES = {"importlib", "marshal", "builtins", "__builtins__", "runpy", "code", "codeop",
+                 "shelve", "copyreg"}
+# Modules that hide code only through some of their names: unpickling can call anything (a
+# pickled ``exec``), saving cannot; ``types`` builds functions from code objects, but its
+# SimpleNamespace does not. ``import pickle`` for a helper that saves weights is fine.
+DYNAMIC_MEMBERS = {"pickle": {"load", "loads", "Unpickler", "_load", "_loads", "_Unpickler"},
+                   "types": {"CodeType", "FunctionType", "LambdaType"}}
 DYNAMIC_ATTRS = {"__dict__", "__globals__", "__code__", "__builtins__", "modules",
                  "__getattribute__", "__setattr__", "__class__", "__closure__", "f_globals",
                  "f_locals", "__wrapped__"}
@@ -391,6 +396,21 @@ def _dynamic(node):
         for n in names:
             if n.split(".")[0] in DYNAMIC_NAMES:
                 return f"import {n}"
+        members = DYNAMIC_MEMBERS.get(getattr(node, "module", None) or "")
+        if isinstance(node, ast.ImportFrom) and members is not None:
+            for alias in node.names:
+                if alias.name == "*" or alias.name in members:
+                    return f"from {node.module} import {alias.name}"
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in DYNAMIC_MEMBERS and alias.asname not in (None, alias.name):
+                    return f"import {alias.name} as {alias.asname}"
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+            and node.attr in DYNAMIC_MEMBERS.get(node.value.id, ()):
+        return f"{node.value.id}.{node.attr}"
+    if isinstance(node, ast.Call) and _call_name(node) == "getattr" and node.args \
+            and isinstance(node.args[0], ast.Name) and node.args[0].id in DYNAMIC_MEMBERS:
+        return f"getattr({node.args[0].id}, ...)"
     if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRS:
         return f".{node.attr}"
     return ""

@@ -61,7 +61,8 @@ EXPECT = {
     "pickle_payload": {"linear.svm_loss_naive": {"failed"},
                        "linear.svm_loss_vectorized": {"failed", "error"},
                        "linear.softmax_loss_naive": {"error"},
-                       "linear.softmax_loss_vectorized": {"failed"}},  # import pickle: rule
+                       # honest code: pickling (not unpickling) elsewhere hides no code
+                       "linear.softmax_loss_vectorized": {"passed"}},
     "wrong_output": {f: {"failed", "error"} for f in FUNCTIONS},
     "modify_inputs": {"linear.svm_loss_naive": {"failed"},
                       "linear.softmax_loss_vectorized": {"failed"}},

@@ -95,6 +95,15 @@ def svm_loss_vectorized(W, X, y, reg):
 """},
     "exec at import": {"linear": "exec('def svm_loss_vectorized(W, X, y, reg):\\n"
                                  "    return [x for x in X]')\n"},
+    "unpickling": {"linear": "import pickle\n"
+                            "svm_loss_vectorized = pickle.loads(b'...')\n"},
+    "unpickling by a from-import": {"linear": "from pickle import loads\n"
+                                              "svm_loss_vectorized = loads(b'...')\n"},
+    "pickle under another name": {"linear": "import pickle as p\n"
+                                            "svm_loss_vectorized = p.loads(b'...')\n"},
+    "a function built from a code object": {
+        "linear": "import types\n"
+                  "svm_loss_vectorized = types.FunctionType(CODE, {})\n"},
 }
 
 
@@ -135,6 +144,23 @@ def _helper(s):
 def svm_loss_vectorized(W, X, y, reg):
     s = _helper(X @ W)
     return float(s.sum()), X.T @ s
+"""
+    finding = analyse(linear=source)
+    assert finding.depth == 0 and not finding.dynamic
+
+
+def test_saving_with_pickle_or_a_simple_namespace_hides_no_code():
+    source = """
+import pickle
+import types
+
+def save_weights(W, path):
+    with open(path, "wb") as f:
+        pickle.dump(W, f)
+
+def svm_loss_vectorized(W, X, y, reg):
+    s = X @ W
+    return float(s.sum()), types.SimpleNamespace(dW=X.T @ s).dW
 """
     finding = analyse(linear=source)
     assert finding.depth == 0 and not finding.dynamic
