@@ -491,6 +491,9 @@ class Student:
             try:
                 value = wire.decode(reply.get("value"), tags=("ref",))
             except wire.WireError as exc:
+                # what sent it may not be the worker's loop (code writing to the channel): the
+                # worker's state is unknown, so it is replaced before the next call
+                self.worker.kill()
                 raise StudentError(
                     f"the code returned something the grader cannot read ({clean_text(exc)}); "
                     "return NumPy arrays, numbers, tuples, lists or dicts"

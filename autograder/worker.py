@@ -20,6 +20,59 @@ import traceback
 MAX_TRACEBACK = 4000
 
 
+class Guard:
+    """The process-wide state that student code can change and that must not carry over from one
+    call to the next: the namespaces of the worker's own modules, of NumPy, math and builtins
+    (a patched ``np.array_equal`` or ``math.floor``), NumPy's error handling (``np.seterr``) and,
+    where PyTorch is loaded, its namespaces, grad mode and default dtype, and the table of
+    operations the judge calls (``torch_ops.OPS``). ``restore`` puts back
+    what was there at the start; the worker calls it before every request and again right after
+    the student's call, before it looks for inputs changed in place, so that neither the next
+    function nor this call's own checks see the changes."""
+
+    def __init__(self, modules):
+        self.saved = []
+        for module in modules:
+            self.add(module)
+        self.err = np.geterr()
+        self.torch = None
+
+    def add(self, module):
+        self.saved.append((vars(module), dict(vars(module))))
+
+    def add_contents(self, table):
+        """Also restore the entries of the dict ``table`` (torch_ops.OPS)."""
+        self.saved.append((table, dict(table)))
+
+    def watch_torch(self):
+        """Add PyTorch's state once it is loaded (by the worker, at start, where it may)."""
+        torch = sys.modules.get("torch")
+        if self.torch is None and torch is not None:
+            self.torch = (torch, torch.is_grad_enabled(), torch.get_default_dtype())
+            for name in ("torch", "torch.nn", "torch.nn.functional"):
+                if name in sys.modules:
+                    self.add(sys.modules[name])
+
+    def restore(self):
+        for current, saved in self.saved:
+            try:
+                same = current == saved  # compares in C; a value's own __eq__ may raise
+            except BaseException:  # noqa: BLE001
+                same = False
+            if not same:
+                for name, value in saved.items():
+                    if current.get(name, _MISSING) is not value:
+                        current[name] = value
+        np.seterr(**self.err)
+        if self.torch is not None:
+            torch, grad, dtype = self.torch
+            torch.set_grad_enabled(grad)
+            torch.set_default_dtype(dtype)
+
+
+_MISSING = object()
+
+
 def main(argv):
     request_fd, reply_fd, submission = int(argv[1]), int(argv[2]), argv[3]
     site_dirs = argv[4:]
@@ -32,6 +85,22 @@ def main(argv):
     import worker_fns
 
     _DEVICE = _Device(os.environ)
+    import builtins
+    import importlib.util
+    import math
+
+    if importlib.util.find_spec("torch") is not None:
+        # loaded now, before any student code, so that its state is known untouched (a unit that
+        # may use PyTorch loads it on its first call anyway)
+        import torch  # noqa: F401
+        import torch.nn.functional  # noqa: F401
+    guard = Guard([sys.modules[__name__], wire, worker_fns, np, math, builtins])
+    guard.watch_torch()
+    if "torch" in sys.modules:
+        import torch_ops
+
+        guard.add(torch_ops)
+        guard.add_contents(torch_ops.OPS)
 
     # Only now, with the worker's own modules loaded, may the submission shadow module names.
     sys.path.insert(0, submission)
@@ -74,9 +143,11 @@ def main(argv):
             request = wire.read_frame(request_fd)
         except EOFError:
             return 0
+        guard.restore()
         try:
-            reply = handle(request, resolve, encode_result, objects)
+            reply = handle(request, resolve, encode_result, objects, guard)
         except BaseException as exc:  # noqa: BLE001 - a result whose encoding runs student code
+            guard.restore()
             reply = _failure(exc, phase="call")
         _flush_output()
         reply["id"] = request.get("id")
@@ -293,7 +364,7 @@ def _host(a):
     return a.copy() if isinstance(a, np.ndarray) else np.array(_DEVICE.to_host(a))
 
 
-def handle(request, resolve, encode_result, objects):
+def handle(request, resolve, encode_result, objects, guard=None):
     op = request.get("op")
     try:
         args = wire.decode(request.get("args", []), resolve)
@@ -342,8 +413,12 @@ def handle(request, resolve, encode_result, objects):
     try:
         value = func(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
+        if guard is not None:
+            guard.restore()
         return _failure(exc, phase="call")
     elapsed = time.perf_counter() - started
+    if guard is not None:  # the checks below run with the worker's own functions
+        guard.restore()
     modified = [name for name, a, before in snapshot if _changed(a, before)]
     aliases = _aliases(value, request.get("opaque") or [], args, kwargs) \
         if request.get("watch", True) is not False else []

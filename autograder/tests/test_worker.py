@@ -472,3 +472,60 @@ def test_boolean_inputs_are_watched_too(submission):
         assert value == 1 and modified == ["0"]
         nan = np.array([np.nan, 1.0])
         assert s.call_full("probe.ident", nan)[1] == []  # NaN still equals NaN for floats
+
+
+GLOBAL_STATE = '''
+import math
+import sys
+import numpy as np
+
+def raise_on_errors():
+    np.seterr(all="raise")                   # left on for whatever runs next
+    return 0
+
+def tiny_exp():
+    return float(np.exp(np.array([-1000.0]))[0])   # underflows to 0: fine unless errors raise
+
+def patch_math():
+    math.floor = math.ceil
+    return 0
+
+def floor_of(x):
+    return math.floor(x)
+
+def relu_in_place_unseen(x):
+    # switch off the worker's in-place check, then change the input
+    for module in list(sys.modules.values()):
+        if hasattr(module, "_changed") and hasattr(module, "_snapshot"):
+            module._changed = lambda a, b: False
+            module._aliases = lambda *args, **kwargs: []
+    np.array_equal = lambda *args, **kwargs: True
+    return np.maximum(x, 0, out=x)
+'''
+
+
+@pytest.fixture
+def stateful(tmp_path):
+    package = tmp_path / "student" / "coursework"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "state.py").write_text(textwrap.dedent(GLOBAL_STATE))
+    return package.parent
+
+
+def test_global_state_set_by_one_call_does_not_reach_the_next(stateful):
+    with Student(stateful, Limits(call_seconds=10.0, cpu_seconds=10.0)) as s:
+        assert s.call("state.tiny_exp") == 0.0
+        s.call("state.raise_on_errors")
+        assert s.call("state.tiny_exp") == 0.0  # np.seterr was restored
+        s.call("state.patch_math")
+        assert s.call("state.floor_of", 2.5) == 2  # math.floor was restored
+
+
+def test_the_in_place_check_cannot_be_switched_off_by_the_call(stateful):
+    x = np.array([-1.0, 2.0, -3.0])
+    with Student(stateful, Limits(call_seconds=10.0, cpu_seconds=10.0)) as s:
+        got, modified = s.call_full("state.relu_in_place_unseen", x)
+        assert modified == ["0"]
+        assert modified.aliases == [("result", "0")]
+        np.testing.assert_array_equal(got, [0.0, 2.0, 0.0])
