@@ -142,6 +142,8 @@ def run_test(test, trial):
         if fault.status != "not_implemented" and CURRENT.hidden:
             entry["instructor"] = {"message": message, "hint": None}
             kind = fault.message.split(":", 1)[0] if fault.status == "error" else fault.status
+            if fault.status == "timeout" and "budget" in fault.message:
+                kind = "budget"
             entry["message"] = (f"{name}: on hidden case {max(CURRENT.hidden_seen, 1)}: "
                                 + _hidden_fault(fault.status, kind))
         elif fault.status != "not_implemented" and CURRENT.label:
@@ -170,6 +172,9 @@ def _hidden_fault(status, kind):
     if status == "error":
         kind = kind if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,60}", kind or "") else "an error"
         return f"the code raised {kind}"
+    if kind == "budget":
+        return ("the function's calls together took more than its time budget (each call "
+                "within the limit of one call, but far too slow together)")
     return {"timeout": "the call did not finish within the time limit",
             "crashed": "the worker process died"}.get(status, status)
 
@@ -263,7 +268,9 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
                                  "message": f"not graded: the submission used up its time "
                                             f"budget of {budget_seconds:g} s", "hint": None}
                     else:
-                        entry = run_test(test, trial_for(packages_of_module(spec.module), stack))
+                        trial = trial_for(packages_of_module(spec.module), stack)
+                        trial.student.start_function()
+                        entry = run_test(test, trial)
                     unit_report["functions"][key] = entry
                     unit_report["score"] += entry["score"]
                     unit_report["max"] += entry["max"]

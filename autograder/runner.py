@@ -402,6 +402,7 @@ class Student:
                              separate_user=separate_user)
         self.calls = 0
         self.deadline = None  # time.monotonic() past which no call is made (the grading budget)
+        self.function_deadline = None  # the same for the function being graded (start_function)
         self._imported = set()  # (worker generation, module) imported without fault
         self._import_faults = {}  # module -> the fault its import caused (not retried)
         self.hidden_case = lambda: False  # set by the Trial: is a hidden case in progress?
@@ -458,6 +459,18 @@ class Student:
             raise fault from None
         self._imported.add((self.worker.generation, module))
 
+    # A function's calls together get this many times the time limit of one call: one slow
+    # function (calls each just under the limit) cannot use up the submission's whole budget.
+    FUNCTION_BUDGET_CALLS = 6
+
+    def start_function(self):
+        """The grading of one function starts: its calls share a budget of
+        FUNCTION_BUDGET_CALLS times the per-call limit."""
+        self.function_deadline = time.monotonic() + self.function_budget()
+
+    def function_budget(self):
+        return self.FUNCTION_BUDGET_CALLS * self.limits.call_seconds
+
     def _ask(self, message, timeout=None, handles=()):
         timeout = timeout or self.limits.call_seconds
         if self.deadline is not None:
@@ -465,11 +478,29 @@ class Student:
             if left <= 0:
                 raise StudentTimeout("not graded: the submission used up its time budget")
             timeout = min(timeout, left)
+        by_budget = False
+        if self.function_deadline is not None:
+            left = self.function_deadline - time.monotonic()
+            if left <= 0:
+                raise self._over_budget()
+            if left < timeout:
+                timeout, by_budget = left, True
         self.worker.ensure_started()
         self._check_handles(*handles)
-        if message.get("op") == "call":
-            self._import(str(message.get("target", "")).partition(".")[0], timeout)
-        return self._send(message, timeout)
+        try:
+            if message.get("op") == "call":
+                self._import(str(message.get("target", "")).partition(".")[0], timeout)
+            return self._send(message, timeout)
+        except StudentTimeout:
+            if by_budget:
+                raise self._over_budget() from None
+            raise
+
+    def _over_budget(self):
+        return StudentTimeout(
+            f"this function's calls together took more than its budget of "
+            f"{self.function_budget():g} s ({self.FUNCTION_BUDGET_CALLS} times the limit of one "
+            "call): each call may be just fast enough, but together they are far too slow")
 
     def _send(self, message, timeout):
         message.setdefault("cpu_seconds", self.limits.cpu_seconds)

@@ -269,3 +269,29 @@ def test_an_error_in_conv_output_size_names_its_arguments(tmp_path):
         "conv.conv_output_size"]
     assert entry["message"].startswith("conv_output_size(n=1, kernel=3, stride=1, pad=1): "
                                        "ValueError: filter does not fit"), entry
+
+
+def test_a_slow_function_uses_up_its_own_budget_not_the_submissions(tmp_path):
+    from autograder.sandbox import Limits
+
+    sub = make_submission(tmp_path, append={"linear.py": '''
+        import time as _time
+
+        _naive = svm_loss_naive
+
+        def svm_loss_naive(W, X, y, reg):
+            _time.sleep(0.8)  # within the 1 s limit of a call, every time
+            return _naive(W, X, y, reg)
+    '''})
+    report = engine.grade(sub, ["01"], limits=Limits(call_seconds=1.0, cpu_seconds=5.0),
+                          budget_seconds=60.0)
+    found = functions(report)
+    slow = found["linear.svm_loss_naive"]
+    assert slow["status"] == "timeout", slow
+    # on a hidden case: the reason without the inputs; the instructor sees the figures
+    assert "calls together took more than its time budget" in slow["message"], slow
+    assert "budget of 6 s" in report["instructor"]["functions"]["linear.svm_loss_naive"][
+        "message"]
+    # the others are graded as usual
+    assert found["linear.svm_loss_vectorized"]["status"] == "passed"
+    assert found["linear.softmax_loss_naive"]["status"] == "passed"
