@@ -10,16 +10,17 @@ seeded ``torch.Generator`` on both sides (``corrupt`` returns a new tensor even 
 ``sample_noise`` is float32, and two calls with one generator give the reference's two draws).
 Modules are graded like unit 06's (parameter shapes in forward order, then outputs and gradients
 with the reference's parameters loaded, in eval and train mode). ``gan_step`` runs on small
-networks built by the grader, with recording optimizers: the discriminator steps first, while
-the generator is untouched; the generator steps second, the discriminator unchanged since its
-update; gradients at each step, the losses returned and the parameters afterwards equal the
-reference's for the same parameters and noise, and every parameter requires gradients again
-afterwards (the next step must be able to train both networks).
+networks built by the grader (float64, and float32 as the notebook trains), with recording
+optimizers: the discriminator steps first, while the generator is untouched; the generator steps
+second, the discriminator unchanged since its update; gradients at each step, the losses returned
+and the parameters afterwards equal the reference's for the same parameters and noise, and every
+parameter requires gradients again afterwards (the next step must be able to train both networks).
 """
 
 import numpy as np
 
 from ..compare import Failed
+from ..runner import StudentError
 from ..spec import Case, Spec
 from ..torch_handles import reference_build, reference_load
 from ..torch_ops import gan_step as op_gan_step
@@ -486,13 +487,15 @@ def generator(t):
 
 # -- gan_step -----------------------------------------------------------------------------------
 
-def gan_case(seed, n, data_dim, noise_dim, hidden, loss):
+def gan_case(seed, n, data_dim, noise_dim, hidden, loss, dtype=np.float64):
+    """Parameters of D and G (float64 arrays, loaded into networks of real's dtype), real data
+    of ``dtype``, noise_dim, the generator's seed and the loss."""
     rng = np.random.default_rng(seed)
     params_d = [0.5 * rng.standard_normal(s) for s in
                 [(hidden, data_dim), (hidden,), (1, hidden), (1,)]]
     params_g = [0.5 * rng.standard_normal(s) for s in
                 [(hidden, noise_dim), (hidden,), (data_dim, hidden), (data_dim,)]]
-    real = rng.standard_normal((n, data_dim))
+    real = rng.standard_normal((n, data_dim)).astype(dtype)
     return params_d, params_g, real, noise_dim, seed + 1, loss
 
 
@@ -509,17 +512,32 @@ def gan_step(t):
     target = "generative.gan_step"
     cases = [Case("loss='bce', N=5", gan_case(111, 5, 2, 3, 4, "bce")),
              Case("loss='ls', N=3, 3-D data", gan_case(112, 3, 3, 2, 5, "ls")),
-             Case("loss='bce', N=1", gan_case(113, 1, 2, 4, 3, "bce"))]
+             Case("loss='bce', N=1", gan_case(113, 1, 2, 4, 3, "bce")),
+             # the notebook trains float32 networks: z must take real's dtype
+             Case("loss='bce', N=4, float32 networks and data",
+                  gan_case(114, 4, 2, 3, 4, "bce", np.float32))]
     for case in cases + _hidden(t, "gan_cases", gan_case):
         params_d, params_g, real, noise_dim, seed, loss = case.args
         args = (params_d, params_g, real, noise_dim, seed, loss, GAN_LR, 0.25)
-        got = t.student.torch("gan_step", *args)
+        single = real.dtype == np.float32
+        try:
+            got = t.student.torch("gan_step", *args)
+        except StudentError as error:
+            if single and any(w in error.message for w in ("dtype", "Double", "Float")):
+                raise Failed(f"{_gan_where(case.label)}raised {error.message}",
+                             hint="convert z to real's dtype (sample_noise(...).to(real.dtype)), "
+                                  "not to float64: the networks and data may be float32, as "
+                                  "in the notebook") from None
+            raise
         expected = t.ref.run(gan_effects, *args)
+        # float32: a student's loss written another (right) way rounds differently
         check_gan_effects(t, target, case.label, got, expected,
-                          _mistakes_of(t, target, gan_effects, args), params_g)
+                          _mistakes_of(t, target, gan_effects, args),
+                          [np.asarray(p, dtype=real.dtype) for p in params_g],
+                          rtol=1e-4 if single else RTOL)
 
 
-def check_gan_effects(t, target, label, got, expected, mistakes, params_g):
+def check_gan_effects(t, target, label, got, expected, mistakes, params_g, rtol=RTOL):
     where = _gan_where(label)
     if not isinstance(got, dict) or not {"result", "steps", "D", "G"} <= set(got):
         raise Failed(f"{where}its effects could not be read")
@@ -537,18 +555,18 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g):
 
     t.compare(target, d_step["G"], params_g, names=("G's parameters at the discriminator's "
                                                     "update",),
-              label=label, rtol=RTOL)
+              label=label, rtol=rtol)
     t.compare(target, d_step["grads"], e_d["grads"],
-              names=("D's gradients at d_optimizer.step()",), label=label, rtol=RTOL,
+              names=("D's gradients at d_optimizer.step()",), label=label, rtol=rtol,
               mistakes=part(lambda w: w["steps"][0]["grads"]))
     t.compare(target, g_step["D"], e_g["D"],
               names=("D's parameters at the generator's update (D after its own update)",),
-              label=label, rtol=RTOL)
+              label=label, rtol=rtol)
     t.compare(target, g_step["G"], params_g,
               names=("G's parameters before its update (the discriminator's step must not "
-                     "change G)",), label=label, rtol=RTOL)
+                     "change G)",), label=label, rtol=rtol)
     t.compare(target, g_step["grads"], e_g["grads"],
-              names=("G's gradients at g_optimizer.step()",), label=label, rtol=RTOL,
+              names=("G's gradients at g_optimizer.step()",), label=label, rtol=rtol,
               mistakes=part(lambda w: w["steps"][1]["grads"]))
     result = got["result"]
     if not isinstance(result, (list, tuple)) or len(result) != 2 \
@@ -556,10 +574,10 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g):
         raise Failed(f"{where}should return (d_loss, g_loss) as two Python floats "
                      "(loss.item()), got " + type(result).__name__)
     t.compare(target, list(result), expected["result"], names=("d_loss", "g_loss"),
-              label=label, rtol=RTOL, mistakes=part(lambda w: w["result"]))
+              label=label, rtol=rtol, mistakes=part(lambda w: w["result"]))
     t.compare(target, [got["D"], got["G"]], [expected["D"], expected["G"]],
               names=("D's parameters after the step", "G's parameters after the step"),
-              label=label, rtol=RTOL, mistakes=part(lambda w: [w["D"], w["G"]]))
+              label=label, rtol=rtol, mistakes=part(lambda w: [w["D"], w["G"]]))
     flags = got.get("requires_grad")
     for key, net in (("D", "the discriminator"), ("G", "the generator")):
         if not isinstance(flags, dict) or flags.get(key) != expected["requires_grad"][key]:

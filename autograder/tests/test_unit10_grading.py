@@ -135,6 +135,10 @@ WRONG = {
         [(NOISE, NOISE.replace("generator=generator)", "generator=generator, "
                                                          "dtype=torch.float64)"))],
         "sample_noise", "expected float32", "no dtype argument"),
+    "gan_step converting the noise to float64": (
+        [("    z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)",
+          "    z = sample_noise(n, noise_dim, generator=generator).double()")],
+        "gan_step", "float32 networks and data", "real.dtype"),
     "gan_step leaving D frozen": (
         [(G_STEP, "    g_optimizer.zero_grad()\n    D.requires_grad_(False)\n"
                   "    g_loss = g_loss_fn(D(G(z)))")],
