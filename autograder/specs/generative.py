@@ -54,10 +54,12 @@ def function_shapes(cw, target, args, kwargs, generators):
                        lookup=_lookup(cw))["shapes"]
 
 
-def method_call(cw, target, args, kwargs, params, method, margs, grad_args, douts):
-    """The reference module ``target(*args, **kwargs)`` with ``params`` loaded: outputs of its
-    ``method`` on ``margs`` and gradients (inputs ``grad_args``, then every parameter)."""
+def method_call(cw, target, args, kwargs, params, method, margs, grad_args, douts, train=True):
+    """The reference module ``target(*args, **kwargs)`` with ``params`` loaded, in train or
+    eval mode: outputs of its ``method`` on ``margs`` and gradients (inputs ``grad_args``, then
+    every parameter)."""
     model = reference_load(reference_build(cw, target, args, kwargs), params, [])
+    model.train(bool(train))
     out = tensor_call(model, method, margs, {}, grad_args, douts, None, param_grads=True)
     return [out["outputs"], out["grads"]]
 
@@ -400,28 +402,30 @@ def check_generator_use(t, target, args, seed, label):
 # -- modules ------------------------------------------------------------------------------------
 
 def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, names,
-                   grad_names):
+                   grad_names, train=True):
     """Build, check shapes, load the reference's parameters, compare ``method(*inputs)`` and
-    gradients (inputs, then every parameter)."""
+    gradients (inputs, then every parameter), in train mode (as built) or eval mode."""
     from ..torch_handles import values_for
 
     student, expected_shapes, _, _ = build_and_check_shapes(t, target, args, kwargs)
     params, _ = values_for(expected_shapes, [], seed)
     student.load(params, [], "float64")
+    if not train:
+        t.student.torch("tensor_call", student.handle, "train", [False], {})
     param_names = [f"d{n}" for n, _ in student.parameters()]
     outs = t.ref.run(method_call, target, list(args), kwargs, params, method, list(inputs),
-                     [], None)[0]
+                     [], None, train)[0]
     rng = np.random.default_rng(seed + 1)
     douts = [_dout(rng, o) for o in outs]
     grad_args = list(range(len(inputs)))
     got = _reply(t.student.torch("tensor_call", student.handle, method, list(inputs), {},
                                  grad_args, douts, None, True), target)
     expected = t.ref.run(method_call, target, list(args), kwargs, params, method, list(inputs),
-                         grad_args, douts)
-    where = f"{method}, {label}"
+                         grad_args, douts, train)
+    where = f"{method}, {label}" + ("" if train else ", eval mode")
     def mistakes():
         return t.ref.mistakes(target, method_call, target, list(args), kwargs, params,
-                              method, list(inputs), grad_args, douts)
+                              method, list(inputs), grad_args, douts, train)
     if len(names) > 1 and (not got["tuple"] or len(got["outputs"]) != len(names)):
         raise Failed(f"{where}: should return {len(names)} tensors ({', '.join(names)})")
     compare_values(t, target, got["outputs"], expected[0], names, where, mistakes, 0)
@@ -456,9 +460,11 @@ def vae(t):
         (d, latent), kwargs, n = case.args
         rng = np.random.default_rng(80 + i)
         x, eps = rng.uniform(0, 1, (n, d)), rng.standard_normal((n, latent))
-        _module_method(t, target, (d, latent), kwargs, "forward", [x, eps], seed=81 + i,
-                       label=case.label, names=("logits", "mu", "logvar"),
-                       grad_names=("dx", "deps"))
+        # eval mode too: the code is reparameterize(mu, logvar, eps) in both modes
+        for train in (True, False):
+            _module_method(t, target, (d, latent), kwargs, "forward", [x, eps], seed=81 + i,
+                           label=case.label, names=("logits", "mu", "logvar"),
+                           grad_names=("dx", "deps"), train=train)
         _module_method(t, target, (d, latent), kwargs, "encode", [x], seed=82 + i,
                        label=case.label, names=("mu", "logvar"), grad_names=("dx",))
         _module_method(t, target, (d, latent), kwargs, "decode", [eps], seed=83 + i,

@@ -135,6 +135,11 @@ WRONG = {
         [(NOISE, NOISE.replace("generator=generator)", "generator=generator, "
                                                          "dtype=torch.float64)"))],
         "sample_noise", "expected float32", "no dtype argument"),
+    "VAE decoding mu in eval mode": (
+        [("        logits = self.decode(reparameterize(mu, logvar, eps))",
+          "        z = reparameterize(mu, logvar, eps) if self.training else mu\n"
+          "        logits = self.decode(z)")],
+        "VAE", "eval mode", "in eval mode the decoder is fed mu"),
     "gan_step converting the noise to float64": (
         [("    z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)",
           "    z = sample_noise(n, noise_dim, generator=generator).double()")],
