@@ -381,14 +381,14 @@ def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generato
     return out
 
 
-def gan_probe(data_dim, noise_dim, hidden):
-    """The small D and G that ``gan_step`` is graded on (built here, in float64, so that a
+def gan_probe(data_dim, noise_dim, hidden, dtype=torch.float64):
+    """The small D and G that ``gan_step`` is graded on (built here, in ``dtype``, so that a
     broken Discriminator or Generator costs gan_step nothing)."""
     nn = torch.nn
     D = nn.Sequential(nn.Linear(data_dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
     G = nn.Sequential(nn.Linear(noise_dim, hidden), nn.ReLU(), nn.Linear(hidden, data_dim),
                       nn.Tanh())
-    return D.double(), G.double()
+    return D.to(dtype), G.to(dtype)
 
 
 class RecordingSGD(torch.optim.SGD):
@@ -413,11 +413,13 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
              target="generative.gan_step", lookup=_lookup):
     """``gan_step`` on ``gan_probe`` networks loaded with these parameters, with recording SGD
     optimizers (learning rate ``lr``) and every parameter's ``.grad`` set to ``stale`` first (a
-    step that forgets ``zero_grad`` shows). Returns {"result": its return value (plain),
+    step that forgets ``zero_grad`` shows). The networks have real's dtype (float32 or float64,
+    the notebook training float32). Returns {"result": its return value (plain),
     "steps": the optimizers' records, "D", "G": the parameters afterwards}."""
     real = np.asarray(real)
     hidden = np.shape(params_d[0])[0]
-    D, G = gan_probe(real.shape[1], int(noise_dim), hidden)
+    dtype = torch.float32 if real.dtype == np.float32 else torch.float64
+    D, G = gan_probe(real.shape[1], int(noise_dim), hidden, dtype)
     with torch.no_grad():
         for p, v in zip(list(D.parameters()) + list(G.parameters()),
                         list(params_d) + list(params_g)):

@@ -73,8 +73,9 @@ class LocalizationNet(nn.Module):
     """Classification plus localization of one object per image.
 
     Input: x (N, in_channels, H, W), H, W >= 32.
-    Returns: (class_logits (N, C), box (N, 4)) with box = (cx, cy, w, h) relative to the image,
-    each in (0, 1) through a sigmoid.
+    Returns: (class_logits (N, C), box (N, 4)): class_logits the raw class scores (no softmax:
+    the cross entropy applies it), box = (cx, cy, w, h) relative to the image, each in (0, 1)
+    through a sigmoid.
     """
 
     def __init__(self, num_classes, *, in_channels=3):

@@ -154,7 +154,8 @@ class VAE(nn.Module):
 
     ``encode(x)`` -> (mu, logvar), each (N, L): the mean and the log-variance of q(z | x).
     ``decode(z)`` -> logits (N, D). ``forward(x, eps)`` -> (logits, mu, logvar), where the code
-    is ``reparameterize(mu, logvar, eps)`` with the given standard normal noise eps (N, L).
+    is ``reparameterize(mu, logvar, eps)`` with the given standard normal noise eps (N, L), in
+    train and eval mode alike (to decode the mean, pass eps = 0).
     """
 
     def __init__(self, input_dim, latent_dim, *, hidden_dim=256):

@@ -56,6 +56,15 @@ class AlexNetLRNDefaultK(A.AlexNet):
         self.features[6] = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75)
 
 
+class AlexNetPoolBeforeLRN(A.AlexNet):
+    """ReLU - max pool - LRN (CaffeNet's order) in the first two stages."""
+
+    def __init__(self, num_classes=1000, in_channels=3):
+        super().__init__(num_classes, in_channels)
+        f = self.features
+        f[2], f[3], f[6], f[7] = f[3], f[2], f[7], f[6]
+
+
 class AlexNetDropoutAfterReLU(A.AlexNet):
     """Linear - ReLU - Dropout instead of Dropout - Linear - ReLU in the classifier."""
 
@@ -364,6 +373,8 @@ MISTAKES = {
         ("no local response normalization after CONV1 and CONV2", AlexNetNoLRN),
         ("nn.LocalResponseNorm with PyTorch's default k=1: AlexNet's has k=2 "
          "(nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2))", AlexNetLRNDefaultK),
+        ("max pooling before the LRN in CONV1 and CONV2: the docstring's order is ReLU - LRN - "
+         "max pool (normalize, then pool)", AlexNetPoolBeforeLRN),
         ("dropout after each hidden fully connected layer's ReLU: AlexNet applies dropout "
          "before FC1 and before FC2 (dropout - linear - ReLU)", AlexNetDropoutAfterReLU),
     ],

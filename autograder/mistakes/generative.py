@@ -254,6 +254,15 @@ class VAEDecodesMu(G_.VAE):
         return self.decode(mu), mu, logvar
 
 
+class VAEDecodesMuInEval(G_.VAE):
+    """The decoder fed mu in eval mode (a common habit), the sampled code in train mode."""
+
+    def forward(self, x, eps):
+        mu, logvar = self.encode(x)
+        z = G_.reparameterize(mu, logvar, eps) if self.training else mu
+        return self.decode(z), mu, logvar
+
+
 class DiscriminatorReLU(G_.Discriminator):
     def __init__(self, input_dim, *, hidden_dims=(256, 256)):
         super().__init__(input_dim, hidden_dims=hidden_dims)
@@ -475,6 +484,10 @@ MISTAKES = {
     "generative.VAE": [
         ("logvar's head used as mu's: register and use fc_mu before fc_logvar",
          VAELogvarFirst),
+        # before VAEDecodesMu: in eval mode the two give the same output
+        ("in eval mode the decoder is fed mu: the code is reparameterize(mu, logvar, eps) in "
+         "train and eval mode alike (the caller passes eps = 0 to decode the mean)",
+         VAEDecodesMuInEval),
         ("the decoder fed mu instead of the reparameterized code", VAEDecodesMu),
     ],
     "generative.Discriminator": [

@@ -429,8 +429,20 @@ def _iou(pred, target, num_classes, ignore_index, *, undefined=np.nan, mode="ski
     return np.where(tp + fp + fn > 0, value, undefined)
 
 
+def _cm_in_label_dtype(pred, target, K, ignore_index):
+    """target * K + pred in the label maps' own dtype: uint8 wraps around (mod 256)."""
+    keep = target != ignore_index if ignore_index is not None else np.ones(target.shape, bool)
+    with np.errstate(over="ignore"):
+        pairs = target[keep] * np.array(K).astype(target.dtype) + pred[keep]
+    return np.bincount(pairs.ravel(), minlength=K * K)[:K * K].reshape(K, K).astype(np.int64)
+
+
 def confusion_matrix_mistakes():
     return [
+        ("target * num_classes + pred computed in the label maps' dtype overflows (uint8 "
+         "masks: 20 * 21 > 255): cast both to int64 first (.astype(np.int64))",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _cm_in_label_dtype(pred, target, num_classes, ignore_index)),
         ("ignore_index=0 is not applied (`if ignore_index:` is false for 0): test "
          "`ignore_index is not None`, 0 is an index like any other",
          lambda pred, target, *, num_classes, ignore_index=None:

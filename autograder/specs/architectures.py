@@ -302,7 +302,10 @@ def alexnet(t):
                  t.ref.run(module_shapes, target, [], kwargs)[0])
     student.load_seeded(7)
     layers = t.ref.run(module_layers, target, [], kwargs)
-    x = np.random.default_rng(8).standard_normal((1, 1, 227, 227)).astype(np.float32)
+    # An image of 0..255 pixel values: with small inputs LRN is nearly the identity (k = 2
+    # dominates its denominator) and the order ReLU - max pool - LRN changes the output by
+    # 1e-4 only; here by about 10%, while float32 rounding stays near 1e-5 (hence rtol 1e-3).
+    x = np.random.default_rng(8).uniform(0, 255, (1, 1, 227, 227)).astype(np.float32)
     # eval mode, then train mode with torch's generator seeded alike on both sides: the
     # dropout masks are the same when the dropout layers are where the docstring puts them
     for train, drop_seed, label in [(False, None, "one 227x227 image, eval mode"),
@@ -310,7 +313,7 @@ def alexnet(t):
                                               "the same torch seed)")]:
         got = student.forward(x, train, drop_seed)
         expected = t.ref.run(seeded_output, target, [], kwargs, 7, x, train, drop_seed)
-        compare_output(t, target, student, got, expected, label=label, rtol=1e-4, layers=layers,
+        compare_output(t, target, student, got, expected, label=label, rtol=1e-3, layers=layers,
                        mistakes=lambda: t.ref.mistakes(target, seeded_output, target, [],
                                                        kwargs, 7, x, train, drop_seed))
 

@@ -6,10 +6,12 @@ scaled, in float64, batch norm statistics named by their buffer names), and run 
 several sizes and batch sizes in eval and train mode (train mode only for batches of two or more:
 batch norm cannot train on one example, so a batch of one runs in eval mode alone): the output's
 shape, dtype (float64 stays float64) and ranges (sigmoids in [0, 1], class probabilities summing
-to 1, box entries that do not sum to 1) are checked, and a random upstream gradient must reach
-every parameter. An error raised by the module names the input shape and the mode. In the
-instructor's grading (live reference, not a public check) TinyYOLO also takes a few Adam steps,
-driven by the judge with the reference's ``yolo_loss``, on a fixed batch: the loss must fall.
+to 1, box entries that do not sum to 1, class_logits that are not probabilities) are checked,
+the examples of a batch (different images) must get different outputs in eval mode (a detector
+that ignores the image fails), and a random upstream gradient must reach every parameter. An
+error raised by the module names the input shape and the mode. In the instructor's grading (live
+reference, not a public check) TinyYOLO also takes a few Adam steps, driven by the judge with
+the reference's ``yolo_loss``, on a fixed batch: the loss must fall.
 
 Known mistakes (``autograder/mistakes/detectors.py``) are recognised by their symptoms, which do
 not depend on the architecture or its parameters: the output's shape and dtype, which of its
@@ -187,6 +189,18 @@ def _check_range(where, what, value, low=0.0, high=1.0):
                      hint=f"pass {what} through a sigmoid")
 
 
+def _check_depends_on_image(where, out, what="the output"):
+    """Examples of one batch hold different images (uniform noise), so a detector that looks at
+    the image gives them different outputs; one whose output is the same for all ignores x."""
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    for i in range(1, outs[0].shape[0]):
+        if all(np.allclose(o[i], o[0], rtol=0, atol=1e-7) for o in outs):
+            raise Failed(f"{where}: examples 0 and {i} of the batch are different images but "
+                         f"{what} is the same for both: the output does not depend on the image",
+                         hint="compute the output from x (backbone, then head), not from "
+                              "parameters alone")
+
+
 def _check_gradients(where, grads, params):
     if not isinstance(grads, list) or len(grads) != len(params) + 1:
         raise Failed(f"{where}: the gradients could not be computed")
@@ -222,7 +236,8 @@ YOLO_CONFIGS = [
 @SPEC.test("TinyYOLO", points=3)
 def tiny_yolo(t):
     """Output (N, S, S, B, 5 + C) for several sizes: sigmoids in [0, 1], probabilities summing
-    to 1, float64, gradients to every parameter; a few steps lower yolo_loss."""
+    to 1, float64, different images give different outputs, gradients to every parameter; a few
+    steps lower yolo_loss."""
     for k, (args, kwargs, shapes) in enumerate(YOLO_CONFIGS):
         t.no_case()  # an error while building names the constructor call
         student, params, _, _ = _build(t, "TinyYOLO", args, kwargs, seed=10 + k)
@@ -234,8 +249,11 @@ def tiny_yolo(t):
                 where = _where("TinyYOLO", args, kwargs, shape, train)
                 t.case(where)
                 expected = [shape[0], S, S, B, 5 + C]
+                out = student.forward(x, train)
                 _checked(t, "detectors.TinyYOLO", args, kwargs, 10 + k, x, train, expected,
-                         student.forward(x, train), lambda out: _check_yolo(where, out, expected))
+                         out, lambda out: _check_yolo(where, out, expected))
+                if not train:
+                    _check_depends_on_image(where, out)
             dout = rng.standard_normal((shape[0], S, S, B, 5 + C))
             train = _modes(shape)[-1]
             t.case(_where("TinyYOLO", args, kwargs, shape, train) + ", backward")
@@ -300,6 +318,14 @@ def _check_localization(where, out, expected):
                      "are independent numbers in [0, 1], not a distribution over four things",
                      hint="pass the box head's 4 outputs through a sigmoid each "
                           "(torch.sigmoid), not a softmax over them")
+    # Raw scores of a linear layer never lie in [0, 1] with every row summing to exactly 1;
+    # probabilities do (cross_entropy would then take a softmax of a softmax).
+    logits = out[0]
+    if logits.size and _in_unit(logits) and _sums_to_one(logits.sum(-1)):
+        raise Failed(f"{where}: class_logits lie in [0, 1] and sum to 1 in every example: "
+                     "they are probabilities, not the raw class scores",
+                     hint="return the class head's raw output as class_logits, without a "
+                          "softmax: the cross entropy applies the softmax itself")
 
 
 LOC_CONFIGS = [
@@ -310,8 +336,9 @@ LOC_CONFIGS = [
 
 @SPEC.test("LocalizationNet", points=2)
 def localization_net(t):
-    """(class_logits (N, C), box (N, 4)) for several sizes: box in [0, 1], float64, gradients
-    of both heads reach every parameter."""
+    """(class_logits (N, C), box (N, 4)) for several sizes: box in [0, 1], raw class scores
+    (not probabilities), float64, different images give different outputs, gradients of both
+    heads reach every parameter."""
     for k, (args, kwargs, shapes) in enumerate(LOC_CONFIGS):
         t.no_case()  # an error while building names the constructor call
         student, params, _, _ = _build(t, "LocalizationNet", args, kwargs, seed=40 + k)
@@ -323,9 +350,11 @@ def localization_net(t):
                 where = _where("LocalizationNet", args, kwargs, shape, train)
                 t.case(where)
                 expected = [[shape[0], C], [shape[0], 4]]
+                out = student.forward(x, train)
                 _checked(t, "detectors.LocalizationNet", args, kwargs, 40 + k, x, train,
-                         expected, student.forward(x, train),
-                         lambda out: _check_localization(where, out, expected))
+                         expected, out, lambda out: _check_localization(where, out, expected))
+                if not train:
+                    _check_depends_on_image(where, out, "(class_logits, box)")
             douts = [rng.standard_normal((shape[0], C)), rng.standard_normal((shape[0], 4))]
             train = _modes(shape)[-1]
             t.case(_where("LocalizationNet", args, kwargs, shape, train) + ", backward")

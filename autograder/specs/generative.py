@@ -10,16 +10,17 @@ seeded ``torch.Generator`` on both sides (``corrupt`` returns a new tensor even 
 ``sample_noise`` is float32, and two calls with one generator give the reference's two draws).
 Modules are graded like unit 06's (parameter shapes in forward order, then outputs and gradients
 with the reference's parameters loaded, in eval and train mode). ``gan_step`` runs on small
-networks built by the grader, with recording optimizers: the discriminator steps first, while
-the generator is untouched; the generator steps second, the discriminator unchanged since its
-update; gradients at each step, the losses returned and the parameters afterwards equal the
-reference's for the same parameters and noise, and every parameter requires gradients again
-afterwards (the next step must be able to train both networks).
+networks built by the grader (float64, and float32 as the notebook trains), with recording
+optimizers: the discriminator steps first, while the generator is untouched; the generator steps
+second, the discriminator unchanged since its update; gradients at each step, the losses returned
+and the parameters afterwards equal the reference's for the same parameters and noise, and every
+parameter requires gradients again afterwards (the next step must be able to train both networks).
 """
 
 import numpy as np
 
 from ..compare import Failed
+from ..runner import StudentError
 from ..spec import Case, Spec
 from ..torch_handles import reference_build, reference_load
 from ..torch_ops import gan_step as op_gan_step
@@ -53,10 +54,12 @@ def function_shapes(cw, target, args, kwargs, generators):
                        lookup=_lookup(cw))["shapes"]
 
 
-def method_call(cw, target, args, kwargs, params, method, margs, grad_args, douts):
-    """The reference module ``target(*args, **kwargs)`` with ``params`` loaded: outputs of its
-    ``method`` on ``margs`` and gradients (inputs ``grad_args``, then every parameter)."""
+def method_call(cw, target, args, kwargs, params, method, margs, grad_args, douts, train=True):
+    """The reference module ``target(*args, **kwargs)`` with ``params`` loaded, in train or
+    eval mode: outputs of its ``method`` on ``margs`` and gradients (inputs ``grad_args``, then
+    every parameter)."""
     model = reference_load(reference_build(cw, target, args, kwargs), params, [])
+    model.train(bool(train))
     out = tensor_call(model, method, margs, {}, grad_args, douts, None, param_grads=True)
     return [out["outputs"], out["grads"]]
 
@@ -399,28 +402,30 @@ def check_generator_use(t, target, args, seed, label):
 # -- modules ------------------------------------------------------------------------------------
 
 def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, names,
-                   grad_names):
+                   grad_names, train=True):
     """Build, check shapes, load the reference's parameters, compare ``method(*inputs)`` and
-    gradients (inputs, then every parameter)."""
+    gradients (inputs, then every parameter), in train mode (as built) or eval mode."""
     from ..torch_handles import values_for
 
     student, expected_shapes, _, _ = build_and_check_shapes(t, target, args, kwargs)
     params, _ = values_for(expected_shapes, [], seed)
     student.load(params, [], "float64")
+    if not train:
+        t.student.torch("tensor_call", student.handle, "train", [False], {})
     param_names = [f"d{n}" for n, _ in student.parameters()]
     outs = t.ref.run(method_call, target, list(args), kwargs, params, method, list(inputs),
-                     [], None)[0]
+                     [], None, train)[0]
     rng = np.random.default_rng(seed + 1)
     douts = [_dout(rng, o) for o in outs]
     grad_args = list(range(len(inputs)))
     got = _reply(t.student.torch("tensor_call", student.handle, method, list(inputs), {},
                                  grad_args, douts, None, True), target)
     expected = t.ref.run(method_call, target, list(args), kwargs, params, method, list(inputs),
-                         grad_args, douts)
-    where = f"{method}, {label}"
+                         grad_args, douts, train)
+    where = f"{method}, {label}" + ("" if train else ", eval mode")
     def mistakes():
         return t.ref.mistakes(target, method_call, target, list(args), kwargs, params,
-                              method, list(inputs), grad_args, douts)
+                              method, list(inputs), grad_args, douts, train)
     if len(names) > 1 and (not got["tuple"] or len(got["outputs"]) != len(names)):
         raise Failed(f"{where}: should return {len(names)} tensors ({', '.join(names)})")
     compare_values(t, target, got["outputs"], expected[0], names, where, mistakes, 0)
@@ -455,9 +460,11 @@ def vae(t):
         (d, latent), kwargs, n = case.args
         rng = np.random.default_rng(80 + i)
         x, eps = rng.uniform(0, 1, (n, d)), rng.standard_normal((n, latent))
-        _module_method(t, target, (d, latent), kwargs, "forward", [x, eps], seed=81 + i,
-                       label=case.label, names=("logits", "mu", "logvar"),
-                       grad_names=("dx", "deps"))
+        # eval mode too: the code is reparameterize(mu, logvar, eps) in both modes
+        for train in (True, False):
+            _module_method(t, target, (d, latent), kwargs, "forward", [x, eps], seed=81 + i,
+                           label=case.label, names=("logits", "mu", "logvar"),
+                           grad_names=("dx", "deps"), train=train)
         _module_method(t, target, (d, latent), kwargs, "encode", [x], seed=82 + i,
                        label=case.label, names=("mu", "logvar"), grad_names=("dx",))
         _module_method(t, target, (d, latent), kwargs, "decode", [eps], seed=83 + i,
@@ -486,13 +493,15 @@ def generator(t):
 
 # -- gan_step -----------------------------------------------------------------------------------
 
-def gan_case(seed, n, data_dim, noise_dim, hidden, loss):
+def gan_case(seed, n, data_dim, noise_dim, hidden, loss, dtype=np.float64):
+    """Parameters of D and G (float64 arrays, loaded into networks of real's dtype), real data
+    of ``dtype``, noise_dim, the generator's seed and the loss."""
     rng = np.random.default_rng(seed)
     params_d = [0.5 * rng.standard_normal(s) for s in
                 [(hidden, data_dim), (hidden,), (1, hidden), (1,)]]
     params_g = [0.5 * rng.standard_normal(s) for s in
                 [(hidden, noise_dim), (hidden,), (data_dim, hidden), (data_dim,)]]
-    real = rng.standard_normal((n, data_dim))
+    real = rng.standard_normal((n, data_dim)).astype(dtype)
     return params_d, params_g, real, noise_dim, seed + 1, loss
 
 
@@ -509,17 +518,32 @@ def gan_step(t):
     target = "generative.gan_step"
     cases = [Case("loss='bce', N=5", gan_case(111, 5, 2, 3, 4, "bce")),
              Case("loss='ls', N=3, 3-D data", gan_case(112, 3, 3, 2, 5, "ls")),
-             Case("loss='bce', N=1", gan_case(113, 1, 2, 4, 3, "bce"))]
+             Case("loss='bce', N=1", gan_case(113, 1, 2, 4, 3, "bce")),
+             # the notebook trains float32 networks: z must take real's dtype
+             Case("loss='bce', N=4, float32 networks and data",
+                  gan_case(114, 4, 2, 3, 4, "bce", np.float32))]
     for case in cases + _hidden(t, "gan_cases", gan_case):
         params_d, params_g, real, noise_dim, seed, loss = case.args
         args = (params_d, params_g, real, noise_dim, seed, loss, GAN_LR, 0.25)
-        got = t.student.torch("gan_step", *args)
+        single = real.dtype == np.float32
+        try:
+            got = t.student.torch("gan_step", *args)
+        except StudentError as error:
+            if single and any(w in error.message for w in ("dtype", "Double", "Float")):
+                raise Failed(f"{_gan_where(case.label)}raised {error.message}",
+                             hint="convert z to real's dtype (sample_noise(...).to(real.dtype)), "
+                                  "not to float64: the networks and data may be float32, as "
+                                  "in the notebook") from None
+            raise
         expected = t.ref.run(gan_effects, *args)
+        # float32: a student's loss written another (right) way rounds differently
         check_gan_effects(t, target, case.label, got, expected,
-                          _mistakes_of(t, target, gan_effects, args), params_g)
+                          _mistakes_of(t, target, gan_effects, args),
+                          [np.asarray(p, dtype=real.dtype) for p in params_g],
+                          rtol=1e-4 if single else RTOL)
 
 
-def check_gan_effects(t, target, label, got, expected, mistakes, params_g):
+def check_gan_effects(t, target, label, got, expected, mistakes, params_g, rtol=RTOL):
     where = _gan_where(label)
     if not isinstance(got, dict) or not {"result", "steps", "D", "G"} <= set(got):
         raise Failed(f"{where}its effects could not be read")
@@ -537,18 +561,18 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g):
 
     t.compare(target, d_step["G"], params_g, names=("G's parameters at the discriminator's "
                                                     "update",),
-              label=label, rtol=RTOL)
+              label=label, rtol=rtol)
     t.compare(target, d_step["grads"], e_d["grads"],
-              names=("D's gradients at d_optimizer.step()",), label=label, rtol=RTOL,
+              names=("D's gradients at d_optimizer.step()",), label=label, rtol=rtol,
               mistakes=part(lambda w: w["steps"][0]["grads"]))
     t.compare(target, g_step["D"], e_g["D"],
               names=("D's parameters at the generator's update (D after its own update)",),
-              label=label, rtol=RTOL)
+              label=label, rtol=rtol)
     t.compare(target, g_step["G"], params_g,
               names=("G's parameters before its update (the discriminator's step must not "
-                     "change G)",), label=label, rtol=RTOL)
+                     "change G)",), label=label, rtol=rtol)
     t.compare(target, g_step["grads"], e_g["grads"],
-              names=("G's gradients at g_optimizer.step()",), label=label, rtol=RTOL,
+              names=("G's gradients at g_optimizer.step()",), label=label, rtol=rtol,
               mistakes=part(lambda w: w["steps"][1]["grads"]))
     result = got["result"]
     if not isinstance(result, (list, tuple)) or len(result) != 2 \
@@ -556,10 +580,10 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g):
         raise Failed(f"{where}should return (d_loss, g_loss) as two Python floats "
                      "(loss.item()), got " + type(result).__name__)
     t.compare(target, list(result), expected["result"], names=("d_loss", "g_loss"),
-              label=label, rtol=RTOL, mistakes=part(lambda w: w["result"]))
+              label=label, rtol=rtol, mistakes=part(lambda w: w["result"]))
     t.compare(target, [got["D"], got["G"]], [expected["D"], expected["G"]],
               names=("D's parameters after the step", "G's parameters after the step"),
-              label=label, rtol=RTOL, mistakes=part(lambda w: [w["D"], w["G"]]))
+              label=label, rtol=rtol, mistakes=part(lambda w: [w["D"], w["G"]]))
     flags = got.get("requires_grad")
     for key, net in (("D", "the discriminator"), ("G", "the generator")):
         if not isinstance(flags, dict) or flags.get(key) != expected["requires_grad"][key]:

@@ -195,8 +195,8 @@ def bilinear_cases(t):
 
 
 def label_inputs(seed, shape, K, *, absent=(), never_predicted=(), never_true=(), ignore=None,
-                 ignored=0.0, correct=0.6):
-    """pred and target label maps with classes 0..K-1.
+                 ignored=0.0, correct=0.6, dtype=np.int64):
+    """pred and target label maps of ``dtype`` with classes 0..K-1.
 
     ``absent`` classes appear in neither map, ``never_predicted`` only in target, ``never_true``
     only in pred; a fraction ``ignored`` of the target is ``ignore``; about ``correct`` of the
@@ -223,7 +223,7 @@ def label_inputs(seed, shape, K, *, absent=(), never_predicted=(), never_true=()
     kwargs = {"num_classes": K}
     if ignore is not None:
         kwargs["ignore_index"] = ignore
-    return (pred.astype(np.int64), target.astype(np.int64)), kwargs
+    return (pred.astype(dtype), target.astype(dtype)), kwargs
 
 
 def all_ignored_inputs(seed, shape, K, ignore):
@@ -255,6 +255,13 @@ def metric_cases(t):
                            correct=0.3)),
         Case("K=4, (3, 4, 4) maps, every pixel ignored (-1): no pixel counted",
              *all_ignored_inputs(68, (3, 4, 4), 4, -1)),
+        # small integer dtypes: target * K + pred overflows unless counted in int64
+        Case("K=21 (VOC), (2, 6, 7) uint8 maps, 10% ignored (255)",
+             *label_inputs(69, (2, 6, 7), 21, ignore=255, ignored=0.1, dtype=np.uint8)),
+        Case("K=200, (2, 10, 12) int16 maps",
+             *label_inputs(70, (2, 10, 12), 200, dtype=np.int16)),
+        Case("K=4, (2, 3, 5) int32 maps, ignore_index=-1 on 20% of the pixels",
+             *label_inputs(71, (2, 3, 5), 4, ignore=-1, ignored=0.2, dtype=np.int32)),
     ]
     return cases + t.hidden(MODULE, "metric_cases", label_inputs)
 

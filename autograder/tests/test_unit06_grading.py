@@ -190,6 +190,10 @@ WRONG = {
         [("return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)",
           "return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.5, k=2.0)")], "AlexNet",
          "eval mode", "features.2 is LocalResponseNorm(size=5, alpha=0.0001, beta=0.5, k=2.0)"),
+    "max pool before LRN (ReLU - pool - LRN)": (
+        [("nn.ReLU(), lrn(),\n            nn.MaxPool2d(3, stride=2),",
+          "nn.ReLU(),\n            nn.MaxPool2d(3, stride=2), lrn(),")], "AlexNet",
+        "eval mode", "max pooling before the LRN"),
     "batch norm momentum 0.9": (
         [(RESIDUAL_BN, RESIDUAL_BN.replace("BatchNorm2d(out_channels)",
                                            "BatchNorm2d(out_channels, momentum=0.9)"))],

@@ -125,6 +125,12 @@ WRONG = {
               "                            bins=num_classes,\n"
               "                            range=[[0, num_classes], [0, num_classes]])[0]")],
         "has dtype float64 but should hold integers (int64)", "np.histogram2d"),
+    "confusion matrix overflowing uint8 labels (no int64 cast)": (
+        "segmentation.confusion_matrix",
+        [once("    pairs = target[keep].astype(xp.int64) * num_classes + "
+              "pred[keep].astype(xp.int64)",
+              "    pairs = target[keep] * num_classes + pred[keep]")],
+        "uint8 maps", "overflows"),
     "accuracy 0 when no pixel is counted": (
         "segmentation.pixel_accuracy",
         [once('/ counted if counted else float("nan")', "/ max(counted, 1)")],

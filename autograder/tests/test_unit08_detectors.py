@@ -45,6 +45,39 @@ class RawBox(ref.LocalizationNet):
         return self.classifier(h), self.box(h)
 
 
+class IgnoresImage(ref.TinyYOLO):
+    """The audit's d01: one learnable table broadcast over the batch; x enters as 0 * x.sum()."""
+
+    def __init__(self, num_classes, *, grid_size=4, boxes_per_cell=2, in_channels=3):
+        nn.Module.__init__(self)
+        self.num_classes, self.grid_size, self.boxes_per_cell = num_classes, grid_size, \
+            boxes_per_cell
+        self.in_channels = in_channels
+        self.table = nn.Parameter(torch.zeros(grid_size, grid_size, boxes_per_cell,
+                                              5 + num_classes))
+
+    def forward(self, x):
+        S, B, C = self.grid_size, self.boxes_per_cell, self.num_classes
+        raw = (20 * self.table + 0 * x.sum()).expand(x.shape[0], S, S, B, 5 + C)
+        return torch.cat([torch.sigmoid(raw[..., :5]), torch.softmax(raw[..., 5:], dim=-1)], -1)
+
+
+class SoftmaxLogits(ref.LocalizationNet):
+    """The audit's d04: probabilities returned as class_logits."""
+
+    def forward(self, x):
+        h = self.features(x)
+        return torch.softmax(self.classifier(h), dim=1), torch.sigmoid(self.box(h))
+
+
+class LogSoftmaxLogits(ref.LocalizationNet):
+    """Log-probabilities as class_logits: the cross entropy of them is the same (fair)."""
+
+    def forward(self, x):
+        h = self.features(x)
+        return torch.log_softmax(self.classifier(h), dim=1), torch.sigmoid(self.box(h))
+
+
 @pytest.mark.parametrize("key", ["detectors.TinyYOLO", "detectors.LocalizationNet"])
 def test_reference_passes_the_public_contract(key):
     assert run_spec_test(key, FakeStudent(), public_only=True) is None
@@ -55,6 +88,8 @@ def test_reference_passes_the_public_contract(key):
     ("detectors.TinyYOLO", FixedGrid, "shape '[2, 4, 4, 2, 8]' is invalid"),
     ("detectors.LocalizationNet", UnusedLayer, "no gradient reaches the parameter 'extra"),
     ("detectors.LocalizationNet", RawBox, "should lie in [0, 1]"),
+    ("detectors.TinyYOLO", IgnoresImage, "does not depend on the image"),
+    ("detectors.LocalizationNet", SoftmaxLogits, "they are probabilities, not the raw class"),
 ])
 def test_broken_modules_fail(key, broken, words):
     # a verdict (Failed) or an error of the student's code (the reshape of a wrong grid raises)
@@ -161,3 +196,23 @@ def test_the_recorded_data_of_a_release_gives_the_same_hints():
                 assert getattr(failure, "hint", None) == description, (func, failure)
             else:
                 raise AssertionError(f"{func.__name__} passed")
+
+
+
+class CorrectOtherYolo(OtherYolo):
+    """OtherYolo's architecture (one convolution, max pooling, no batch norm), done right."""
+
+    def forward(self, x):
+        raw = self.pool(self.conv(x)).permute(0, 2, 3, 1)
+        raw = raw.reshape(x.shape[0], self.S, self.S, self.B, 5 + self.C)
+        return torch.cat([torch.sigmoid(raw[..., :5]), torch.softmax(raw[..., 5:], dim=-1)], -1)
+
+
+@pytest.mark.parametrize("key,module", [
+    ("detectors.TinyYOLO", CorrectOtherYolo),
+    ("detectors.LocalizationNet", LogSoftmaxLogits),
+])
+def test_unusual_but_correct_modules_pass(key, module):
+    """Another architecture, and log-probabilities as class_logits (the same cross entropy),
+    pass the contract, the image dependence and the raw-scores checks included."""
+    assert run_spec_test(key, mistaken_student(key, module)) is None

@@ -7,7 +7,8 @@ points with the right words, and unusual but right ones keep theirs.
   answer is right for another order of equal scores;
 - exact dtypes: is_tp as int64 (the docstring fixes bool);
 - mean_average_precision: a class with ground truth but no detection has AP 0;
-- LocalizationNet: a softmax over the four box entries;
+- LocalizationNet: a softmax over the four box entries, probabilities as class_logits;
+- TinyYOLO whose output is a learnt table that ignores the image (its training check passes);
 - fair: a box_iou of inter / (union + 1e-12) (a hair below 0.5 at an IoU of exactly 0.5) keeps
   the marks of the right match_detections that calls it, also graded from a release's recorded
   data; NMS as a while loop, batched NMS by the coordinate offset trick, and a LocalizationNet
@@ -108,6 +109,27 @@ WRONG = {
               "        class_logits, box = self.classifier(h), torch.sigmoid(self.box(h))",
               "        class_logits, box = self.classifier(h), torch.softmax(self.box(h), dim=1)")],
         "the four box entries sum to 1 in every example", "not a softmax"),
+    "LocalizationNet returning probabilities as class_logits": (
+        "detectors.LocalizationNet",
+        [once("detectors.py",
+              "        class_logits, box = self.classifier(h), torch.sigmoid(self.box(h))",
+              "        class_logits = torch.softmax(self.classifier(h), dim=1)\n"
+              "        box = torch.sigmoid(self.box(h))")],
+        "they are probabilities, not the raw class scores", "without a softmax"),
+    "TinyYOLO whose output ignores the image": (
+        "detectors.TinyYOLO",
+        [once("detectors.py", SOURCES["detectors.py"][
+            SOURCES["detectors.py"].index("        def block(c_in, c_out):"):
+            SOURCES["detectors.py"].index("boxes_per_cell * (5 + num_classes), 1),\n        )")
+            + len("boxes_per_cell * (5 + num_classes), 1),\n        )")],
+              "        self.table = nn.Parameter(torch.zeros(grid_size, grid_size, "
+              "boxes_per_cell, 5 + num_classes))"),
+         once("detectors.py", "        raw = self.head(self.backbone(x))",
+              "        raw = (20 * self.table + 0 * x.sum()).expand(x.shape[0], S, S, B, 5 + C)"
+              "  #"),
+         once("detectors.py",
+              "        raw = raw.permute(0, 2, 3, 1).reshape(x.shape[0], S, S, B, 5 + C)", "")],
+        "the output does not depend on the image", "compute the output from x"),
 }
 
 

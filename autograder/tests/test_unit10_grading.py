@@ -135,6 +135,15 @@ WRONG = {
         [(NOISE, NOISE.replace("generator=generator)", "generator=generator, "
                                                          "dtype=torch.float64)"))],
         "sample_noise", "expected float32", "no dtype argument"),
+    "VAE decoding mu in eval mode": (
+        [("        logits = self.decode(reparameterize(mu, logvar, eps))",
+          "        z = reparameterize(mu, logvar, eps) if self.training else mu\n"
+          "        logits = self.decode(z)")],
+        "VAE", "eval mode", "in eval mode the decoder is fed mu"),
+    "gan_step converting the noise to float64": (
+        [("    z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)",
+          "    z = sample_noise(n, noise_dim, generator=generator).double()")],
+        "gan_step", "float32 networks and data", "real.dtype"),
     "gan_step leaving D frozen": (
         [(G_STEP, "    g_optimizer.zero_grad()\n    D.requires_grad_(False)\n"
                   "    g_loss = g_loss_fn(D(G(z)))")],

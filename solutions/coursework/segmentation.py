@@ -551,8 +551,10 @@ def confusion_matrix(pred, target, *, num_classes, ignore_index=None):
     """The confusion matrix of a segmentation.
 
     Inputs:
-        pred, target: integer label maps of the same shape (any number of dimensions), classes
-            0..K-1 (K = num_classes). Pixels whose target equals ``ignore_index`` are skipped.
+        pred, target: integer label maps of the same shape (any number of dimensions) and of
+            any integer dtype (uint8 masks with ignore_index 255 included: count in int64, since
+            target * K + pred overflows a small dtype), classes 0..K-1 (K = num_classes).
+            Pixels whose target equals ``ignore_index`` are skipped.
     Returns:
         (K, K) int64, entry [i, j] the number of (counted) pixels of true class i predicted as j
         (rows: truth, columns: prediction).
@@ -576,8 +578,9 @@ def confusion_matrix(pred, target, *, num_classes, ignore_index=None):
 def pixel_accuracy(pred, target, *, ignore_index=None):
     """The fraction of (counted) pixels whose prediction equals the target.
 
-    Inputs: pred, target: integer label maps of the same shape; pixels whose target equals
-    ``ignore_index`` are skipped. Returns a Python float; NaN when no pixel is counted.
+    Inputs: pred, target: integer label maps (any integer dtype) of the same shape; pixels
+    whose target equals ``ignore_index`` are skipped. Returns a Python float; NaN when no pixel
+    is counted.
     """
     name = "pixel_accuracy"
     if tuple(getattr(pred, "shape", ())) != tuple(getattr(target, "shape", ())):
