@@ -34,3 +34,59 @@ def test_bce_gradient_of_0_where_the_clip_is_active_passes(tmp_path):
     sub = make_submission(tmp_path, replace={"losses.py": [
         (BCE_GRADIENT, BCE_GRADIENT + "\n    dprob = xp.where(p == prob, dprob, 0.0)")]})
     assert grade(sub, "losses.bce_loss")["status"] == "passed"
+
+
+# ------------------------------------------------------------------ numerical gradients
+
+NUMERIC = "gradcheck.numerical_gradient"
+NUMERIC_ARRAY = "gradcheck.numerical_gradient_array"
+PROBES = '''        x[index] = old + h
+        f_plus = float(f(x))
+        x[index] = old - h
+        f_minus = float(f(x))
+        x[index] = old  # restore: the next probe must start from the original x
+'''
+
+
+def test_a_numerical_gradient_that_perturbs_copies_fails(tmp_path):
+    """The notebook's f ignores its argument and reads net.params: probing copies of x gives a
+    gradient of 0 there (audit a05)."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [(PROBES, '''\
+        x_plus, x_minus = x.copy(), x.copy()
+        x_plus[index] = old + h
+        x_minus[index] = old - h
+        f_plus, f_minus = float(f(x_plus)), float(f(x_minus))
+''')]})
+    entry = grade(sub, NUMERIC)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "captured reference" in entry["message"], entry
+    assert "perturb x itself, in place" in entry["hint"], entry
+
+
+def test_a_numerical_gradient_that_calls_f_on_a_copy_of_x_perturbed_in_place_passes(tmp_path):
+    """What f reads is x, perturbed in place; what it is given does not matter."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("f_plus = float(f(x))", "f_plus = float(f(x.copy()))")]})
+    assert grade(sub, NUMERIC)["status"] == "passed"
+
+
+def test_a_numerical_gradient_array_that_keeps_views_of_x_fails(tmp_path):
+    """f(x) = x.T: kept without a copy, f(x + h) changes back with x (audit a06)."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("y_plus = xp.array(f(x))", "y_plus = f(x)"),
+        ("y_minus = xp.array(f(x))", "y_minus = f(x)")]})
+    entry = grade(sub, NUMERIC_ARRAY)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "a view of x" in entry["message"], entry
+    assert "keep a copy of f(x + h)" in entry["hint"], entry
+
+
+def test_numerical_gradients_in_float64_for_float32_x_fail(tmp_path):
+    """The docstrings promise grad the dtype of x (audit a07)."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("grad = xp.zeros_like(x)", "grad = xp.zeros(x.shape)")]})
+    for key in (NUMERIC, NUMERIC_ARRAY):
+        entry = grade(sub, key)
+        assert entry["status"] == "failed" and entry["score"] == 0, entry
+        assert "grad has dtype float64 but x has dtype float32" in entry["message"], entry
+        assert "zeros_like" in entry["hint"], entry
