@@ -90,3 +90,16 @@ def test_numerical_gradients_in_float64_for_float32_x_fail(tmp_path):
         assert entry["status"] == "failed" and entry["score"] == 0, entry
         assert "grad has dtype float64 but x has dtype float32" in entry["message"], entry
         assert "zeros_like" in entry["hint"], entry
+
+
+# ------------------------------------------------------------------ leaky ReLU
+
+def test_leaky_relu_as_a_maximum_fails_for_alpha_above_1(tmp_path):
+    """max(x, alpha * x) is right for alpha <= 1 only; the docstring allows any alpha >= 0
+    (audit a01)."""
+    sub = make_submission(tmp_path, replace={"layers.py": [
+        ("out = xp.where(x > 0, x, alpha * x)", "out = xp.maximum(x, alpha * x)")]})
+    entry = grade(sub, "layers.leaky_relu_forward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "alpha=1.5" in entry["message"], entry
+    assert "max(x, alpha * x) is the leaky ReLU only for alpha <= 1" in entry["hint"], entry
