@@ -52,3 +52,47 @@ def test_three_layer_he_without_the_input_channels_fails(tmp_path):
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert "(3, 8, 8)" in entry["message"] and "W1 has standard deviation" in entry["message"]
     assert "C*HH*WW" in entry["hint"], entry
+
+
+# ------------------------------------------------------------------ conv_forward's wide layer
+
+def test_the_wide_layer_identity_matches_the_reference_layer():
+    """The wide layer's expected projection equals the reference layer's own output projected
+    the same way."""
+    import numpy as np
+
+    from autograder.oracle import load_reference
+    from autograder.specs import conv as spec
+
+    cw = load_reference()
+    x, w, b, r, kw = spec.wide_inputs()
+    out, _ = cw.conv.conv_forward(x, w, b, **kw)
+    assert out.shape == (spec.WIDE_CONV[0], spec.WIDE_CONV[4], 1, 1)
+    direct = out.reshape(out.shape[0], -1) @ r
+    np.testing.assert_allclose(spec.conv_wide_forward(cw, x, w, b, r, **kw), direct,
+                               rtol=1e-10, atol=1e-10 * np.abs(direct).max())
+
+
+def test_a_conv_forward_looping_over_examples_and_filters_fails(tmp_path):
+    """Two nested loops pass the nesting rule, but the docstring forbids loops over examples and
+    filters: the wide layer cannot finish (audit c08)."""
+    sub = make_submission(tmp_path, append={"conv.py": '''
+        import numpy as np
+
+        def conv_forward(x, w, b, *, stride=1, pad=0):
+            stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+            N, C, H, W = x.shape
+            F, _, HH, WW = w.shape
+            xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+            win = np.lib.stride_tricks.sliding_window_view(xpad, (HH, WW), axis=(2, 3))
+            win = win[:, :, ::stride, ::stride]
+            out = np.empty((N, F) + win.shape[2:4], dtype=x.dtype)
+            for n in range(N):
+                for f in range(F):
+                    out[n, f] = np.tensordot(win[n], w[f], axes=([0, 3, 4], [0, 1, 2])) + b[f]
+            return out, (x, w, b, stride, pad)
+    '''})
+    entry = grade(sub, "conv.conv_forward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "did not finish" in entry["message"] and "(4096, 1, 3, 3)" in entry["message"], entry
+    assert "loop over the kernel offsets at most" in entry["hint"], entry
