@@ -38,6 +38,34 @@ def _coupled(params):
     return lambda x: np.cumsum(x * x, axis=-1)
 
 
+def _view(params):
+    # An output that is a view of x (its transpose, or x flattened): it changes when x changes
+    # afterwards, so a checker must copy f(x + h) before it evaluates f(x - h).
+    if params.get("kind") == "flat":
+        return lambda x: x.reshape(-1)
+    return lambda x: x.T
+
+
+# Arrays that trusted functions read through a captured reference (``captured_point``).
+_CAPTURED = {}
+
+
+def _captured_point(params):
+    # Not a function: the point x itself, kept under params["key"] so that ``captured_sin``
+    # reads this very array, as the notebook's f = lambda _: net.loss(X, y)[0] reads net.params.
+    x = np.array(params["x"], dtype=np.float64)
+    _CAPTURED[str(params["key"])] = x
+    return x
+
+
+def _captured_sin(params):
+    # sum(w * sin(x)) of the captured point, whatever the argument: only a checker that perturbs
+    # x itself (in place) sees the function change.
+    w = np.asarray(params["w"], dtype=np.float64)
+    key = str(params["key"])
+    return lambda _: float(np.sum(w * np.sin(_CAPTURED[key])))
+
+
 FACTORIES = {
     "weighted_sin": _weighted_sin,
     "quadratic": _quadratic,
@@ -45,11 +73,15 @@ FACTORIES = {
     "tanh_times": _tanh_times,
     "matmul": _matmul,
     "coupled": _coupled,
+    "view": _view,
+    "captured_point": _captured_point,
+    "captured_sin": _captured_sin,
 }
 
 
 def make(name, params):
-    """Build the named function; KeyError for an unknown name."""
+    """Build the named function (``captured_point`` builds an array); KeyError for an unknown
+    name."""
     return FACTORIES[name](params)
 
 

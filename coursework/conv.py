@@ -169,7 +169,8 @@ def conv_forward(x, w, b, *, stride=1, pad=0):
     kernel offsets (k, l), copying the strided slice ``xpad[:, :, k::stride, l::stride]`` of every
     example at once, or use a strided view of xpad; it must not loop over examples, filters or
     output positions. The grader times a large layer (N=128, C=3, 32x32, F=64, 3x3) that loops
-    over examples and output positions cannot finish in time.
+    over examples and output positions cannot finish in time, and a wide one (N=4096, C=1, 3x3,
+    F=4096, 3x3: one output position) that loops over examples and filters cannot.
     """
     stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
     raise NotImplementedError("conv_forward: not implemented yet; write it in coursework/conv.py")

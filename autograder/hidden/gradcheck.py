@@ -24,6 +24,9 @@ def array_cases(Fn):
         Case("x @ m, x (1, 5), m (5, 3)", (Fn("matmul", {"m": rng.standard_normal((5, 3))}),
                                            rng.standard_normal((1, 5)),
                                            rng.standard_normal((1, 3)))),
+        Case("f(x) = x.reshape(-1), a view", (Fn("view", {"kind": "flat"}),
+                                              rng.standard_normal((2, 3)),
+                                              rng.standard_normal(6))),
     ]
 
 

@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 
-from ..specs.gradcheck import RESTORE_HINT
+from ..specs.gradcheck import IN_PLACE_HINT, RESTORE_HINT, VIEW_HINT
 
 
 def _indices(x):
@@ -32,6 +32,17 @@ def _numerical(f, x, h=1e-5, *, kind="centered", restore=True, fixed_h=None):
     return grad
 
 
+def _numerical_on_copies(f, x, h=1e-5):
+    """Each probe on a perturbed copy of x: x itself never changes."""
+    grad = np.zeros_like(x)
+    for ix in _indices(x):
+        x_plus, x_minus = x.copy(), x.copy()
+        x_plus[ix] += h
+        x_minus[ix] -= h
+        grad[ix] = (f(x_plus) - f(x_minus)) / (2 * h)
+    return grad
+
+
 def numerical_gradient_mistakes():
     return [
         ("use the centered difference (f(x + h) - f(x - h)) / (2 h); the one-sided "
@@ -43,18 +54,22 @@ def numerical_gradient_mistakes():
          lambda f, x, *, h=1e-5: _numerical(f, x, h, restore=False)),
         ("use the step h you are given, not a fixed 1e-5",
          lambda f, x, *, h=1e-5: _numerical(f, x, h, fixed_h=1e-5)),
+        (IN_PLACE_HINT,
+         lambda f, x, *, h=1e-5: _numerical_on_copies(f, x, h)),
     ]
 
 
 def _numerical_array(f, x, dout, h=1e-5, *, kind="centered", diagonal=False, use_dout=True,
-                     restore=True):
+                     restore=True, copy=True):
+    """``copy=False``: the outputs kept as f returns them (a view of x changes with x)."""
+    keep = np.array if copy else (lambda y: y)
     grad = np.zeros_like(x)
     for ix in _indices(x):
         old = x[ix]
         x[ix] = old + h
-        yp = np.array(f(x))
+        yp = keep(f(x))
         x[ix] = old if kind == "forward" else old - h
-        ym = np.array(f(x))
+        ym = keep(f(x))
         if restore:
             x[ix] = old
         diff = (yp - ym) / (h if kind == "forward" else 2 * h)
@@ -79,6 +94,8 @@ def numerical_gradient_array_mistakes():
          lambda f, x, dout, *, h=1e-5: _numerical_array(f, x, dout, h, use_dout=False)),
         (RESTORE_HINT,
          lambda f, x, dout, *, h=1e-5: _numerical_array(f, x, dout, h, restore=False)),
+        (VIEW_HINT,
+         lambda f, x, dout, *, h=1e-5: _numerical_array(f, x, dout, h, copy=False)),
     ]
 
 

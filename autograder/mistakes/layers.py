@@ -129,6 +129,10 @@ def leaky_relu_forward_mistakes():
     return [
         ("use the alpha argument, not a fixed slope of 0.01",
          lambda x, alpha=0.01: (np.where(x > 0, x, 0.01 * x), (x, alpha))),
+        # before the swapped slopes: where max(x, alpha * x) is wrong (alpha > 1) the two agree
+        ("max(x, alpha * x) is the leaky ReLU only for alpha <= 1 (for alpha > 1 it picks "
+         "alpha * x where x > 0): use where(x > 0, x, alpha * x)",
+         lambda x, alpha=0.01: (np.maximum(x, alpha * x), (x, alpha))),
         ("the slope alpha applies to the negative inputs; positive inputs pass unchanged",
          lambda x, alpha=0.01: (np.where(x > 0, alpha * x, x), (x, alpha))),
     ]

@@ -44,15 +44,18 @@ def softmax_parts(W, X, y, *, shift=True, one_hot=True, normalise=True, axis=1):
     return loss, X.T @ d
 
 
-def _combine(parts, W, X, reg, *, average=True, reg_factor=2.0, reg_in_loss=True):
+def _combine(parts, W, X, reg, *, average=True, reg_factor=2.0, reg_in_loss=True,
+             loss_reg_factor=1.0):
     loss, dW = parts
     N = X.shape[0] if average else 1
-    loss = loss / N + (reg * np.sum(W * W) if reg_in_loss else 0.0)
+    loss = loss / N + (loss_reg_factor * reg * np.sum(W * W) if reg_in_loss else 0.0)
     return float(loss), dW / N + reg_factor * reg * W
 
 
 REG_GRAD = ("the loss has the penalty reg * sum(W**2), so dW needs its gradient too: add "
             "2 * reg * W to dW")
+HALF_REG = ("this unit's penalty is reg * sum(W**2) in the loss, not 0.5 * reg * sum(W**2) "
+            "(unit 02's convention), and its gradient 2 * reg * W, not reg * W")
 SOFTMAX_AXIS = ("the softmax normalises each example's scores over the classes: sum exp over "
                 "axis=1 (each row of the probabilities sums to 1), not axis=0")
 
@@ -63,6 +66,9 @@ def svm_mistakes():
          lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, average=False)),
         ("the gradient of reg * sum(W**2) is 2 * reg * W: the factor 2 is missing",
          lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_factor=1.0)),
+        # after the factor 2 alone: a student whose loss is right gets that hint
+        (HALF_REG, lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_factor=1.0,
+                                                 loss_reg_factor=0.5)),
         ("the margins include the correct class j == y[i] (it adds 1 per example): skip it",
          lambda W, X, y, reg: _combine(svm_parts(W, X, y, include_correct=True), W, X, reg)),
         ("each positive margin must also subtract x_i from the correct class's column "
@@ -83,6 +89,9 @@ def softmax_mistakes():
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, average=False)),
         ("the gradient of reg * sum(W**2) is 2 * reg * W: the factor 2 is missing",
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, reg_factor=1.0)),
+        (HALF_REG,
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, reg_factor=1.0,
+                                       loss_reg_factor=0.5)),
         ("exp overflows for large scores: subtract each row's maximum score before exp (the "
          "probabilities do not change)",
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y, shift=False), W, X, reg)),

@@ -87,10 +87,14 @@ def mse_mistakes():
     ]
 
 
-def _bce(prob, target, *, clip=True, denominator="size", target_term_only=False):
+def _bce(prob, target, *, clip=True, clip_grad=True, denominator="size",
+         target_term_only=False):
+    """``clip_grad=False``: the loss clipped, the gradient from the unclipped prob."""
     p = np.clip(prob, EPS, 1 - EPS) if clip else prob
     n = {"size": prob.size, "rows": prob.shape[0], "one": 1}[denominator]
     loss = -(target * np.log(p) + (1 - target) * np.log(1 - p)).sum() / n
+    if not clip_grad:
+        p = prob
     if target_term_only:
         d = -target / p / n
     else:
@@ -99,7 +103,13 @@ def _bce(prob, target, *, clip=True, denominator="size", target_term_only=False)
 
 
 def bce_mistakes():
+    # The unclipped gradient comes first: its output matches the unclipped loss's gradient too,
+    # and for a student whose loss is clipped it is the better description.
     return [
+        ("the gradient must use the clipped p too: (prob - target) / (prob * (1 - prob)) is inf "
+         "or NaN where prob is 0 or 1; use p = clip(prob, eps, 1 - eps) in the gradient (or "
+         "give 0 where the clip is active)",
+         lambda prob, target: _bce(prob, target, clip_grad=False)),
         ("log(0) is -inf: clip the probabilities to [eps, 1 - eps] with eps = 1e-7 before the "
          "logarithms",
          lambda prob, target: _bce(prob, target, clip=False)),

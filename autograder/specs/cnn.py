@@ -130,10 +130,11 @@ def three_layer_convnet(t):
     model = t.student.new(target, (3, 16, 12), 20, 5, 50, 10, weight_scale=0.05, rng=Seed(0))
     check_init(t, target, model, three_layer_shapes((3, 16, 12), 20, 5, 50, 10), 0.05,
                "(3, 16, 12), 20, 5, 50, 10, weight_scale=0.05")
-    model = t.student.new(target, (1, 8, 8), 16, 3, 64, 10, weight_scale=None,
+    # He with 3 input channels: W1's fan_in is C*HH*WW = 27, not HH*WW = 9
+    model = t.student.new(target, (3, 8, 8), 16, 3, 64, 10, weight_scale=None,
                           dtype="float32", rng=Seed(0))
-    check_init(t, target, model, three_layer_shapes((1, 8, 8), 16, 3, 64, 10), None,
-               "(1, 8, 8), 16, 3, 64, 10, weight_scale=None, dtype=float32", dtype=np.float32)
+    check_init(t, target, model, three_layer_shapes((3, 8, 8), 16, 3, 64, 10), None,
+               "(3, 8, 8), 16, 3, 64, 10, weight_scale=None, dtype=float32", dtype=np.float32)
     check_uses_rng(t, target, ((2, 4, 4), 3, 3, 4, 3), {"weight_scale": 0.1},
                    three_layer_shapes((2, 4, 4), 3, 3, 4, 3), "(2, 4, 4), 3, 3, 4, 3")
     for case in three_layer_cases(t):
@@ -154,6 +155,24 @@ def lenet5(t):
                           hidden_dims=(10, 7), weight_scale=0.1, rng=Seed(2))
     check_init(t, target, model, lenet_shapes((3, 8, 8), 5, (4, 6), 3, 1, (10, 7)), 0.1,
                "(3, 8, 8), 5, filter_size=3, pad=1, weight_scale=0.1")
+    # a non-square input: 14x22 -> 6x10 after the first pool -> 2x4 after the second
+    label = "(2, 14, 22), 4, filters=(3, 5), filter_size=3, hidden_dims=(6, 5)"
+    model = t.student.new(target, (2, 14, 22), 4, filters=(3, 5), filter_size=3,
+                          hidden_dims=(6, 5), rng=Seed(3))
+    try:
+        check_init(t, target, model, lenet_shapes((2, 14, 22), 4, (3, 5), 3, 0, (6, 5)), None,
+                   label)
+    except Failed as failure:
+        if failure.kind != "shape" or "params['W3']" not in failure.message:
+            raise
+        raise Failed(failure.message, kind=failure.kind, error=failure.error,
+                     hint="W3 has F2 * H2 * W2 rows, with H2 and W2 the height and the width "
+                          "after the second pool, computed separately: they differ when the "
+                          "input is not square") from None
+    check_uses_rng(t, target, ((1, 10, 10), 3), {"filters": (2, 3), "filter_size": 3,
+                                                 "hidden_dims": (4, 3), "weight_scale": 0.1},
+                   lenet_shapes((1, 10, 10), 3, (2, 3), 3, 0, (4, 3)),
+                   "(1, 10, 10), 3, filters=(2, 3), filter_size=3, hidden_dims=(4, 3)")
     for case in lenet_cases(t):
         args, kwargs, params, X, y = case.args
         model = t.student.new(target, *args, **kwargs, rng=Seed(1))

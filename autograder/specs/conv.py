@@ -10,7 +10,9 @@ over the offsets inside the window (at most two nested loops: ``for k in range(H
 range(WW)``), never over examples, channels, filters *and* output positions. It is checked on the
 code that runs (``autograder.rules``: the function and whatever of the package it calls, aliases
 or wraps, loops nested at most 2 deep) and, for the convolution, by a large layer that four nested
-loops cannot finish within the worker's time limit, whose results are compared too.
+loops cannot finish within the worker's time limit, whose results are compared too; the forward
+also gets a wide layer of one output position (``WIDE_CONV``), which two loops over examples and
+filters cannot finish.
 """
 
 import functools
@@ -273,9 +275,9 @@ def _speed_expected(t, recipe, *args, **kwargs):
     return _SPEED_EXPECTED[recipe.__name__]
 
 
-def _remote_projection(t, target, handle, shape, r, what):
-    """``handle`` (an array kept in the worker) reshaped to (shape[0], shape[1], -1) and
-    multiplied by r, computed in the worker: a small result that depends on every entry."""
+def _remote_projection(t, target, handle, shape, r, what, *, keep=2):
+    """``handle`` (an array kept in the worker) reshaped to (shape[0], ..., shape[keep - 1], -1)
+    and multiplied by r, computed in the worker: a small result that depends on every entry."""
     try:
         got_shape = t.student.getattr(handle, "shape")
     except StudentError:
@@ -283,7 +285,7 @@ def _remote_projection(t, target, handle, shape, r, what):
     if not isinstance(got_shape, (tuple, list)) or tuple(got_shape) != tuple(shape):
         raise Failed(f"{_name(target)}(large layer): {what} should be an array of shape "
                      f"{tuple(shape)}, got {got_shape!r:.80}", kind="shape")
-    flat = _timed(t, None, handle, shape[0], shape[1], -1, method="reshape", opaque=[0],
+    flat = _timed(t, None, handle, *shape[:keep], -1, method="reshape", opaque=[0],
                   what=f"reading {what}", target_name=target)
     return _timed(t, None, flat, r, method="dot", what=f"reading {what}", target_name=target)
 
@@ -324,6 +326,52 @@ def conv_speed(t, *, backward):
     expected = _speed_expected(t, conv_speed_backward, x, w, b, a, r_in, **kw)
     t.compare("conv.conv_backward", (dx, dw, db), expected,
               names=("dx projected on a random vector", "dw", "db"), label="large layer")
+
+
+# A wide layer with a single output position (3x3 inputs, 3x3 filters, C=1): the reference does
+# it in about 0.1 s on one core (correct variants: sliding windows with tensordot or einsum, loops
+# over the kernel offsets, in 0.6 s at most), while a loop over examples and filters (the nesting
+# rule allows two loops) runs 16.8 million times: over 20 s with the cheapest body (a dot product
+# of two 9-vectors, 1.3 us), about 2 minutes with tensordot or a windowed sum.
+WIDE_CONV = (4096, 1, 3, 3, 4096, 3, 3, 1, 0)
+
+
+@functools.lru_cache(maxsize=1)
+def wide_inputs():
+    """x, w, b of the wide layer and the random vector over the filters its output is
+    projected on."""
+    N, C, H, W, F, HH, WW, stride, pad = WIDE_CONV
+    rng = np.random.default_rng(98)
+    x = rng.standard_normal((N, C, H, W))
+    w = rng.standard_normal((F, C, HH, WW)) * 0.3
+    b = rng.standard_normal(F)
+    r = np.random.default_rng(SPEED_PROBE_SEED + 1).standard_normal(F)
+    return x, w, b, r, {"stride": stride, "pad": pad}
+
+
+def conv_wide_forward(cw, x, w, b, r, *, stride, pad):
+    """sum_f r[f] out[n, f, 0, 0] = x_flat[n] @ (w_flat.T @ r) + b @ r, for one output position
+    (the filters cover the whole input): (N,)."""
+    assert stride == 1 and pad == 0 and x.shape[2:] == w.shape[2:]
+    N, F = x.shape[0], w.shape[0]
+    return x.reshape(N, -1) @ (w.reshape(F, -1).T @ r) + b @ r
+
+
+def conv_wide(t):
+    """The wide layer within the time limit, its output projected in the worker on a random
+    vector over the filters (one number per example)."""
+    N, C, H, W, F, HH, WW, stride, pad = WIDE_CONV
+    x, w, b, r, kw = wide_inputs()
+    t.case("wide layer")
+    what = (f"a forward pass on x of shape {x.shape} with {F} filters of {HH}x{WW} (one output "
+            "position: loops over examples and filters run N*F = "
+            f"{N * F / 1e6:.1f} million times)")
+    handles = _timed(t, "conv.conv_forward", x, w, b, opaque=[0, 1], what=what, **kw)
+    out, _ = _out_and_cache("conv.conv_forward", handles, "wide layer")
+    got = _remote_projection(t, "conv.conv_forward", out, (N, F, 1, 1), r, "out", keep=1)
+    expected = _speed_expected(t, conv_wide_forward, x, w, b, r, **kw)
+    t.compare("conv.conv_forward", got, expected,
+              names=("out projected on a random vector over the filters",), label="wide layer")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,6 +451,7 @@ def conv_forward(t):
     CONV.forward_test(t)
     at_most_two_nested_loops(t, "conv.conv_forward")
     conv_speed(t, backward=False)
+    conv_wide(t)
 
 
 @SPEC.test("conv_backward", points=4)

@@ -24,6 +24,12 @@ SPEC = Spec("gradcheck")
 GRADCHECK_RTOL = 1e-5
 RESTORE_HINT = ("x must be exactly as it was after the call: save x[ix], and after evaluating "
                 "f(x + h) and f(x - h) put the saved value back")
+IN_PLACE_HINT = ("perturb x itself, in place (x[ix] = old + h, then f(x)), not a copy: f may "
+                 "read x through another name, as the notebook's f = lambda _: "
+                 "net.loss(X, y)[0] reads net.params, and then a perturbed copy changes nothing")
+VIEW_HINT = ("f(x) may return a view of x, which changes when x changes: keep a copy of "
+             "f(x + h) (xp.array(f(x)) or .copy()) before you evaluate f(x - h)")
+DTYPE_HINT = "build grad with the dtype of x: xp.zeros_like(x), not xp.zeros(x.shape)"
 
 
 def _make(fn):
@@ -36,11 +42,31 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def _point(x):
+    """The array x of a case, new for every call: a copy (a mistaken variant may change x), or
+    for a captured point (``Fn("captured_point")``) the array that its f reads."""
+    if isinstance(x, Fn):
+        return _make(x)
+    return x.copy()
+
+
+def _values(x):
+    """The values of x (a captured point's too)."""
+    return np.asarray(x.params["x"]) if isinstance(x, Fn) else x
+
+
+def _on_cpu(t):
+    """Whether the student's code runs on the CPU. On a GPU the worker hands trusted functions
+    host copies of their device arguments, so a function cannot read the caller's x."""
+    return getattr(getattr(t.student, "limits", None), "device", "cpu") == "cpu"
+
+
 # ---------------------------------------------------------------- recipes
 
 def analytic_gradient(cw, fn, x, **kwargs):
     """The exact gradient of the scalar trusted function ``fn`` at x."""
-    if fn.name == "weighted_sin":
+    x = _values(x)
+    if fn.name in ("weighted_sin", "captured_sin"):
         return np.asarray(fn.params["w"]) * np.cos(x)
     if fn.name == "quadratic":
         return 2.0 * np.asarray(fn.params["a"]) * x
@@ -57,16 +83,18 @@ def analytic_gradient_array(cw, fn, x, dout, **kwargs):
         return dout @ np.asarray(fn.params["m"]).T
     if fn.name == "coupled":  # y_j = sum_{i <= j} x_i**2
         return 2.0 * x * np.flip(np.cumsum(np.flip(dout, -1), axis=-1), -1)
+    if fn.name == "view":  # y = x.T or x.reshape(-1)
+        return dout.reshape(x.shape) if fn.params.get("kind") == "flat" else dout.T
     raise KeyError(fn.name)
 
 
 def numeric_gradient(cw, fn, x, **kwargs):
     """The reference checker on a copy of x (a mistaken variant may change x)."""
-    return cw.gradcheck.numerical_gradient(_make(fn), x.copy(), **kwargs)
+    return cw.gradcheck.numerical_gradient(_make(fn), _point(x), **kwargs)
 
 
 def numeric_gradient_array(cw, fn, x, dout, **kwargs):
-    return cw.gradcheck.numerical_gradient_array(_make(fn), x.copy(), dout, **kwargs)
+    return cw.gradcheck.numerical_gradient_array(_make(fn), _point(x), dout, **kwargs)
 
 
 # ---------------------------------------------------------------- cases
@@ -86,7 +114,17 @@ def scalar_cases(t):
              (Fn("weighted_sin", {"w": rng.standard_normal((2, 3, 2))}), x3)),
         Case("h=0.1 given", (Fn("weighted_sin", {"w": np.ones((2, 2))}),
                              rng.standard_normal((2, 2))), {"h": 0.1}),
+        # x and x +- h exact in float32, so every way of perturbing x stores the same values
+        Case("x float32 (3, 2), h=0.125 given: grad has the dtype of x",
+             (Fn("weighted_sin", {"w": rng.standard_normal((3, 2))}),
+              (rng.integers(-16, 17, (3, 2)) / 8).astype(np.float32)), {"h": 0.125}),
     ]
+    if _on_cpu(t):
+        cases.append(Case(
+            "f reads x through a captured reference, not its argument (as the notebook's "
+            "lambda _: net.loss(X, y)[0] reads net.params)",
+            (Fn("captured_sin", {"w": rng.standard_normal((2, 3)), "key": "public"}),
+             Fn("captured_point", {"x": rng.standard_normal((2, 3)), "key": "public"}))))
     return cases + t.hidden("gradcheck", "scalar_cases", Fn)
 
 
@@ -107,6 +145,12 @@ def array_cases(t):
         Case("h=0.1 given",
              (Fn("tanh_times", {"w": np.ones((2, 3))}), rng.standard_normal((2, 3)),
               rng.standard_normal((2, 3))), {"h": 0.1}),
+        Case("f(x) = x.T, a view of x that changes with it",
+             (Fn("view"), rng.standard_normal((3, 4)), rng.standard_normal((4, 3)))),
+        Case("x float32 (2, 3), h=0.125 given: grad has the dtype of x",
+             (Fn("tanh_times", {"w": rng.standard_normal((2, 3))}),
+              (rng.integers(-16, 17, (2, 3)) / 8).astype(np.float32),
+              rng.standard_normal((2, 3))), {"h": 0.125}),
     ]
     return cases + t.hidden("gradcheck", "array_cases", Fn)
 
@@ -120,6 +164,15 @@ def _restored(target, modified, label):
                      "original value back", hint=RESTORE_HINT)
 
 
+def _same_dtype(target, got, x, label):
+    """grad has the dtype of x, as the docstring promises (compare.py accepts any float dtype
+    at least as precise as the expected one)."""
+    if isinstance(x, np.ndarray) and isinstance(got, np.ndarray) and got.dtype != x.dtype:
+        name = target.split(".", 1)[1]
+        raise Failed(f"{name}({label}): grad has dtype {got.dtype} but x has dtype {x.dtype}; "
+                     "the docstring asks for the dtype of x", hint=DTYPE_HINT, kind="dtype")
+
+
 def _gradient_test(t, target, cases, analytic, numeric):
     for case in cases:
         got, modified = t.student.call_full(target, *case.args, **case.kwargs)
@@ -130,6 +183,7 @@ def _gradient_test(t, target, cases, analytic, numeric):
             expected, rtol = t.ref.run(analytic, *case.args), GRADCHECK_RTOL
         t.compare(target, got, expected, names=("grad",), label=case.label, rtol=rtol,
                   mistakes=lambda: t.ref.mistakes(target, numeric, *case.args, **case.kwargs))
+        _same_dtype(target, got, case.args[1], case.label)
 
 
 @SPEC.test("numerical_gradient", points=2)

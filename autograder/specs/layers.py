@@ -58,6 +58,8 @@ def activation_cases(t, name):
     ]
     if name == "leaky_relu":
         cases.append(Case("alpha=0.2", activation_inputs(15, (5, 4)), {"alpha": 0.2}))
+        # the docstring allows any alpha >= 0: max(x, alpha * x) is the leaky ReLU only up to 1
+        cases.append(Case("alpha=1.5 (> 1)", activation_inputs(17, (4, 3)), {"alpha": 1.5}))
     if name == "elu":
         cases.append(Case("alpha=0.5", activation_inputs(15, (5, 4)), {"alpha": 0.5}))
         cases.append(Case("alpha=2.5", activation_inputs(16, (3, 3)), {"alpha": 2.5}))

@@ -47,15 +47,45 @@ def loss_cases(t):
     return cases + t.hidden("linear", "loss_cases", loss_inputs)
 
 
-def _loss_test(t, target):
+def float32_case():
+    """W and X in float32, of few binary digits (exact scores whatever the order of the sums):
+    svm_loss_naive's docstring promises dW of W's dtype. Values within FLOAT32_RTOL of the
+    reference's float32 answer."""
+    W, X, y, reg = loss_inputs(7, 8, 4, 3, 0.25)
+    W = (np.round(W * 8) / 8).astype(np.float32)
+    X = (np.round(X * 4) / 4).astype(np.float32)
+    X[:, -1] = 1.0
+    return Case("W and X float32, N=8, D=4, C=3, reg=0.25: dW has the dtype of W", (W, X, y, reg))
+
+
+FLOAT32_RTOL = 1e-3
+DTYPE_HINT = ("start dW from W's dtype: np.zeros_like(W), not np.zeros(W.shape) (which is "
+              "float64 whatever W is)")
+
+
+def _loss_test(t, target, *, same_dtype=False):
+    """``same_dtype``: also a float32 case, whose dW must be float32 (only svm_loss_naive's
+    docstring says so: the others restate their returns without a dtype, and a float64 one-hot
+    matrix in a vectorized loss is correct; test_unit01_grading keeps such an example)."""
     for case in loss_cases(t):
         t.check(target, *case.args, label=case.label, names=("loss", "dW"), argnames=ARGNAMES)
+    if not same_dtype:
+        return
+    case = float32_case()
+    got = t.check(target, *case.args, label=case.label, names=("loss", "dW"), argnames=ARGNAMES,
+                  rtol=FLOAT32_RTOL)
+    dW = got[1]  # a pair of the right shapes: t.check compared it
+    if isinstance(dW, np.ndarray) and dW.dtype != np.float32:
+        name = target.split(".", 1)[1]
+        raise Failed(f"{name}({case.label}): dW has dtype {dW.dtype} but W has dtype float32; "
+                     "the docstring asks for dW of the same dtype as W", hint=DTYPE_HINT,
+                     kind="dtype")
 
 
 @SPEC.test("svm_loss_naive", points=2)
 def svm_loss_naive(t):
-    """Hinge loss and gradient, loops allowed."""
-    _loss_test(t, "linear.svm_loss_naive")
+    """Hinge loss and gradient (of W's dtype), loops allowed."""
+    _loss_test(t, "linear.svm_loss_naive", same_dtype=True)
 
 
 @SPEC.test("svm_loss_vectorized", points=3)

@@ -134,3 +134,29 @@ def test_importing_a_package_other_than_numpy_says_what_is_allowed(tmp_path):
     assert entry["status"] == "error"
     assert "No module named 'scipy'" in entry["message"]
     assert "only NumPy and the Python standard library" in entry["message"]
+
+
+def test_svm_naive_gradient_in_float64_for_float32_weights_fails(tmp_path):
+    """svm_loss_naive's docstring promises dW of W's dtype (audit l01); the other losses restate
+    their returns without it, and their float64 gradients stay accepted."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("dW = W * 0.0", "dW = np.zeros(W.shape)")]})
+    result = grade(sub)
+    entry = result["linear.svm_loss_naive"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "dW has dtype float64 but W has dtype float32" in entry["message"], entry
+    assert "np.zeros_like(W)" in entry["hint"], entry
+    assert result["linear.softmax_loss_naive"]["status"] == "passed", result
+
+
+def test_half_the_penalty_in_loss_and_gradient_gets_a_hint_about_both(tmp_path):
+    """0.5 * reg * sum(W**2) and reg * W (unit 02's convention): the hint speaks of the loss's
+    penalty as well as of the gradient (audit l03)."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("loss = margins.sum() / num_train + reg * (W * W).sum()",
+         "loss = margins.sum() / num_train + 0.5 * reg * (W * W).sum()"),
+        ("dW = X.T @ coeff / num_train + 2 * reg * W", "dW = X.T @ coeff / num_train + reg * W")]})
+    entry = grade(sub)["linear.svm_loss_vectorized"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["message"].startswith("svm_loss_vectorized(N=8, D=5, C=4, reg=0.1): loss is")
+    assert "not 0.5 * reg * sum(W**2)" in entry["hint"] and "2 * reg * W" in entry["hint"], entry

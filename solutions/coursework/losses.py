@@ -117,8 +117,9 @@ def bce_loss(prob, target):
         p = clip(prob, eps, 1 - eps),   eps = BCE_EPS = 1e-7
         L = -(1/K) * sum (target * log(p) + (1 - target) * log(1 - p)),   K = prob.size
         dL/dprob = (p - target) / (p * (1 - p)) / K
-    The gradient is only graded where prob lies inside [eps, 1 - eps] (where clipping is active,
-    both the formula above and 0 are accepted).
+    Where clipping is active (prob below eps or above 1 - eps, as at prob 0 and 1), dprob may be
+    either the formula above, computed with the clipped p, or 0 (the derivative of the clip);
+    it must be finite there too: (prob - target) / (prob * (1 - prob)) is inf or NaN at 0 and 1.
 
     Inputs:
         prob: predicted probabilities in [0, 1], any shape.

@@ -1,0 +1,105 @@
+"""Grading unit 02 through the real worker: the audit's wrong variants lose the function's points
+with a verdict that says why, and correct variants written differently keep them."""
+
+import pytest
+
+from autograder import engine
+
+from .submissions import make_submission
+
+pytestmark = pytest.mark.xdist_group("unit02-grading")
+
+
+def grade(path, key):
+    return engine.grade(path, ["02"], keys={key})["units"]["02_mlp"]["functions"][key]
+
+
+# ------------------------------------------------------------------ bce_loss at prob 0 and 1
+
+BCE_GRADIENT = "dprob = (p - target) / (p * (1.0 - p)) / size"
+
+
+def test_bce_gradient_of_the_unclipped_prob_fails_where_prob_is_0_or_1(tmp_path):
+    """The loss clipped, the gradient not: inf and NaN at prob 0 and 1 (audit a03)."""
+    sub = make_submission(tmp_path, replace={"losses.py": [
+        (BCE_GRADIENT, "dprob = (prob - target) / (prob * (1.0 - prob)) / size")]})
+    entry = grade(sub, "losses.bce_loss")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "exactly 0 and 1" in entry["message"] and "dprob contains" in entry["message"], entry
+    assert "clipped p too" in entry["hint"], entry
+
+
+def test_bce_gradient_of_0_where_the_clip_is_active_passes(tmp_path):
+    """The docstring accepts 0 (the derivative of the clip) where clipping is active."""
+    sub = make_submission(tmp_path, replace={"losses.py": [
+        (BCE_GRADIENT, BCE_GRADIENT + "\n    dprob = xp.where(p == prob, dprob, 0.0)")]})
+    assert grade(sub, "losses.bce_loss")["status"] == "passed"
+
+
+# ------------------------------------------------------------------ numerical gradients
+
+NUMERIC = "gradcheck.numerical_gradient"
+NUMERIC_ARRAY = "gradcheck.numerical_gradient_array"
+PROBES = '''        x[index] = old + h
+        f_plus = float(f(x))
+        x[index] = old - h
+        f_minus = float(f(x))
+        x[index] = old  # restore: the next probe must start from the original x
+'''
+
+
+def test_a_numerical_gradient_that_perturbs_copies_fails(tmp_path):
+    """The notebook's f ignores its argument and reads net.params: probing copies of x gives a
+    gradient of 0 there (audit a05)."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [(PROBES, '''\
+        x_plus, x_minus = x.copy(), x.copy()
+        x_plus[index] = old + h
+        x_minus[index] = old - h
+        f_plus, f_minus = float(f(x_plus)), float(f(x_minus))
+''')]})
+    entry = grade(sub, NUMERIC)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "captured reference" in entry["message"], entry
+    assert "perturb x itself, in place" in entry["hint"], entry
+
+
+def test_a_numerical_gradient_that_calls_f_on_a_copy_of_x_perturbed_in_place_passes(tmp_path):
+    """What f reads is x, perturbed in place; what it is given does not matter."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("f_plus = float(f(x))", "f_plus = float(f(x.copy()))")]})
+    assert grade(sub, NUMERIC)["status"] == "passed"
+
+
+def test_a_numerical_gradient_array_that_keeps_views_of_x_fails(tmp_path):
+    """f(x) = x.T: kept without a copy, f(x + h) changes back with x (audit a06)."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("y_plus = xp.array(f(x))", "y_plus = f(x)"),
+        ("y_minus = xp.array(f(x))", "y_minus = f(x)")]})
+    entry = grade(sub, NUMERIC_ARRAY)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "a view of x" in entry["message"], entry
+    assert "keep a copy of f(x + h)" in entry["hint"], entry
+
+
+def test_numerical_gradients_in_float64_for_float32_x_fail(tmp_path):
+    """The docstrings promise grad the dtype of x (audit a07)."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("grad = xp.zeros_like(x)", "grad = xp.zeros(x.shape)")]})
+    for key in (NUMERIC, NUMERIC_ARRAY):
+        entry = grade(sub, key)
+        assert entry["status"] == "failed" and entry["score"] == 0, entry
+        assert "grad has dtype float64 but x has dtype float32" in entry["message"], entry
+        assert "zeros_like" in entry["hint"], entry
+
+
+# ------------------------------------------------------------------ leaky ReLU
+
+def test_leaky_relu_as_a_maximum_fails_for_alpha_above_1(tmp_path):
+    """max(x, alpha * x) is right for alpha <= 1 only; the docstring allows any alpha >= 0
+    (audit a01)."""
+    sub = make_submission(tmp_path, replace={"layers.py": [
+        ("out = xp.where(x > 0, x, alpha * x)", "out = xp.maximum(x, alpha * x)")]})
+    entry = grade(sub, "layers.leaky_relu_forward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "alpha=1.5" in entry["message"], entry
+    assert "max(x, alpha * x) is the leaky ReLU only for alpha <= 1" in entry["hint"], entry
