@@ -260,6 +260,37 @@ WRONG = {
          ("np.zeros(dims[layer],\n" + " " * 74 + "dtype=self.dtype)", "np.zeros(dims[layer])"),
          ("np.ones(dims[layer],\n" + " " * 72 + "dtype=self.dtype)", "np.ones(dims[layer])")],
         regularization.DTYPE_HINT, "has dtype float64, expected float32"),
+    "NaN gradients whenever a dropout mask was drawn": (
+        "regularization.py", NET,
+        [("            grads[f\"W{layer}\"] = grads[f\"W{layer}\"] + self.reg * W\n",
+          "            grads[f\"W{layer}\"] = grads[f\"W{layer}\"] + self.reg * W\n"
+          "        if train and self.dropout > 0 and num_layers > 1:\n"
+          "            grads = {k: np.full_like(v, np.nan) for k, v in grads.items()}\n")],
+        regularization.DROPOUT_BACKWARD, "is nan"),
+    "net's dropout given the keep probability": (
+        "regularization.py", NET,
+        [("dropout_forward(h, p=self.dropout, train=True", "dropout_forward(h, p=1 - self.dropout, "
+          "train=True")],
+        regularization.P_IS_KEEP, "dropout=0.3"),
+    "net's dropout on the affine output, before the normalization": (
+        "regularization.py", NET,
+        [("            cache_norm = cache_drop = None\n",
+          "            cache_norm = cache_drop = None\n"
+          "            if train and self.dropout > 0:\n"
+          "                a, cache_drop = dropout_forward(a, p=self.dropout, train=True, "
+          "rng=self.rng)\n"),
+         ("            if train and self.dropout > 0:\n"
+          "                h, cache_drop = dropout_forward(h, p=self.dropout, train=True, "
+          "rng=self.rng)\n", ""),
+         ("            if cache_drop is not None:\n"
+          "                dh = dropout_backward(dh, cache_drop)\n", ""),
+         ("            dh, grads[f\"W{layer}\"], grads[f\"b{layer}\"] = affine_backward(da, "
+          "cache_affine)",
+          "            if cache_drop is not None:\n"
+          "                da = dropout_backward(da, cache_drop)\n"
+          "            dh, grads[f\"W{layer}\"], grads[f\"b{layer}\"] = affine_backward(da, "
+          "cache_affine)")],
+        regularization.DROPOUT_PLACE, "after ReLU then dropout"),
     "dropout mask read off the output": (
         "regularization.py", "regularization.dropout_backward",
         [("    cache = scaled_mask\n",
