@@ -9,12 +9,13 @@ the sampling error, so a correct implementation fails with a probability below o
 every crop position and cutout centre occurs, the flipped fraction is p, the jitter factors fill
 their ranges uniformly, mixup's lam follows Beta(alpha, alpha) and its pairing changes from batch
 to batch. Every test also checks that the same seed gives the same result, another seed another,
-and that the input is not modified; flips with p = 0 and p = 1 and a jitter with all factors 0
-must still return a new array, not the input or a view of it. A hint names a known mistake only when
-the outputs fit that mistake and no other (a last column that never occurs may be an off-by-one
-or a square-image assumption: the other axis and the cases with H != W tell them apart). The
-hints are decided here from the outputs; the names below are the descriptions of the registered
-known mistakes too.
+and that the input is not modified; every output must be a new array, not an input or a view of
+one (an ndarray subclass included), as the worker reports for every call; flips with p = 0 and
+p = 1 and a jitter with all factors 0 are also changed after the call to see. A hint names a
+known mistake only when the outputs fit that mistake and no other (a last column that never
+occurs may be an off-by-one or a square-image assumption: the other axis and the cases with
+H != W tell them apart). The hints are decided here from the outputs; the names below are the
+descriptions of the registered known mistakes too.
 """
 
 import math
@@ -82,6 +83,10 @@ def distinct_images(seed, shape, low=0.5, high=1.5):
 def call(t, target, args, kwargs, seed, label, argnames=("images",)):
     got, modified = t.student.call_full(target, *args, rng=Seed(seed), **kwargs)
     t.no_input_modified(target, modified, argnames, label)
+    try:  # every output is "a new array": not an input, nor a view of one (subclasses included)
+        t.returns_new(target, modified, argnames, label)
+    except Failed as failure:
+        raise Failed(failure.message, NOT_NEW, kind=failure.kind, error=failure.error) from None
     return got
 
 

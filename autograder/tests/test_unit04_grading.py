@@ -313,12 +313,21 @@ WRONG = {
           "    if p == 1:\n        return images[:, :, :, ::-1]\n    xp = xp_of(images)\n"
           "    flip = ")],
         augmentation.NOT_NEW, "p=1"),
+    "flip returns a view of an ndarray subclass whose fill() does nothing": (
+        "augmentation.py", "augmentation.random_horizontal_flip",
+        [("def random_horizontal_flip(",
+          "class _Keep(np.ndarray):\n    def fill(self, value):\n        pass\n\n\n"
+          "def random_horizontal_flip("),
+         ("    xp = xp_of(images)\n    flip = ",
+          "    if p == 0:\n        return images.view(_Keep)\n    xp = xp_of(images)\n"
+          "    flip = ")],
+        augmentation.NOT_NEW, "its input images itself"),
     "color_jitter returns the input itself with all factors 0": (
         "augmentation.py", "augmentation.color_jitter",
         [("    N = images.shape[0]\n    b, c, s = ",
           "    N = images.shape[0]\n    if brightness == contrast == saturation == 0:\n"
           "        return images\n    b, c, s = ")],
-        augmentation.NOT_NEW, "brightness=contrast=saturation=0"),
+        augmentation.NOT_NEW, "all factors 0"),
     "contrast mean taken before the brightness change": (
         "augmentation.py", "augmentation.color_jitter",
         [("    m = out.mean(axis=(1, 2, 3), keepdims=True)",
