@@ -341,6 +341,21 @@ WRONG = {
         "augmentation.py", "augmentation.random_crop",
         [("lefts = rng.integers(0, W + 2 * padding", "lefts = rng.integers(0, H + 2 * padding")],
         augmentation.CROP_SQUARE, "left column [4, 5] never occurred"),
+    "random_crop one window position for the whole batch": (
+        "augmentation.py", "augmentation.random_crop",
+        [("    lefts = rng.integers(0, W + 2 * padding - size + 1, N)\n",
+          "    lefts = rng.integers(0, W + 2 * padding - size + 1, N)\n"
+          "    tops, lefts = tops * 0 + tops[0], lefts * 0 + lefts[0]\n")],
+        augmentation.CROP_SHARED, "at the same position"),
+    "color_jitter saturation blended with the grey of the input": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    g = out.mean(axis=1, keepdims=True)", "    g = images.mean(axis=1, keepdims=True)")],
+        augmentation.JITTER_GREY_FIRST, "with the grey of the input image they all fit"),
+    "mixup lam folded to max(lam, 1 - lam)": (
+        "augmentation.py", "augmentation.mixup",
+        [("    lam = float(rng.beta(alpha, alpha))",
+          "    lam = float(rng.beta(alpha, alpha))\n    lam = max(lam, 1 - lam)")],
+        augmentation.MIXUP_FOLDED, "below 0.5 in 0 of"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",
