@@ -30,6 +30,8 @@ def _crop(images, *, size, padding=0, rng, how):
     extra = 0 if how == "off_by_one" else 1
     tops = rng.integers(0, Hp - size + extra, N)
     lefts = rng.integers(0, (Hp if how == "square" else Wp) - size + extra, N)
+    if how == "shared":
+        tops, lefts = np.full(N, tops[0]), np.full(N, lefts[0])
     return np.stack([padded[n, :, i:i + size, j:j + size] for n, i, j in zip(range(N), tops,
                                                                                lefts)])
 
@@ -49,7 +51,7 @@ def _jitter(images, *, brightness=0.0, contrast=0.0, saturation=0.0, rng, how):
     axes = (2, 3) if how == "channel_mean" else (1, 2, 3)
     m = (images if how == "mean_first" else out).mean(axis=axes, keepdims=True)
     out = m + c * (out - m)
-    g = out.mean(axis=1, keepdims=True)
+    g = (images if how == "grey_first" else out).mean(axis=1, keepdims=True)
     out = g + s * (out - g)
     return np.clip(out, 0, 1) if how == "clipped" else out
 
@@ -85,6 +87,8 @@ def _mixup(images, targets, *, alpha, rng, how):
         return lam * images + (1 - lam) * images[perm], \
             lam[:, :, 0, 0] * targets + (1 - lam[:, :, 0, 0]) * targets[perm]
     lam = rng.random() if how == "uniform" else rng.beta(alpha, alpha)
+    if how == "folded":
+        lam = max(lam, 1 - lam)
     if how == "reversed":
         perm = np.arange(N)[::-1]
     else:
@@ -108,6 +112,7 @@ MISTAKES = {
         (spec.CROP_OFF_BY_ONE, _with(_crop, "off_by_one")),
         (spec.CROP_NO_PAD, _with(_crop, "no_pad")),
         (spec.CROP_SQUARE, _with(_crop, "square")),
+        (spec.CROP_SHARED, _with(_crop, "shared")),
     ],
     "augmentation.color_jitter": [
         (spec.JITTER_CHANNEL_MEAN, _with(_jitter, "channel_mean")),
@@ -116,6 +121,7 @@ MISTAKES = {
         (spec.JITTER_RANGE, _with(_jitter, "range")),
         (spec.JITTER_CLIPPED, _with(_jitter, "clipped")),
         (spec.JITTER_MEAN_FIRST, _with(_jitter, "mean_first")),
+        (spec.JITTER_GREY_FIRST, _with(_jitter, "grey_first")),
     ],
     "augmentation.cutout": [
         (spec.CUTOUT_OFF_BY_ONE, _with(_cutout, "off_by_one")),
@@ -131,5 +137,6 @@ MISTAKES = {
         (spec.MIXUP_PERMUTATION, _with(_mixup, "replacement")),
         (spec.MIXUP_BETA, _with(_mixup, "uniform")),
         (spec.MIXUP_FIXED, _with(_mixup, "reversed")),
+        (spec.MIXUP_FOLDED, _with(_mixup, "folded")),
     ],
 }

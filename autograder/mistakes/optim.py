@@ -342,12 +342,14 @@ COSINE = [
 # ---------------------------------------------------------------- ReduceOnPlateau
 
 def plateau_variant(*, early=False, no_reset=False, ties_improve=False, vs_previous=False,
-                    ignore_mode=False):
+                    ignore_mode=False, best_zero=False):
     class ReduceOnPlateau:
         def __init__(self, *, lr0, factor=0.1, patience=10, mode="min"):
             self.lr, self.factor, self.patience = float(lr0), factor, patience
             self.mode = "min" if ignore_mode else mode
             self.best = math.inf if self.mode == "min" else -math.inf
+            if best_zero and self.mode == "max":
+                self.best = 0.0
             self.num_bad_steps = 0
 
         def step(self, metric):
@@ -380,6 +382,8 @@ PLATEAU = [
      "without an improvement", plateau_variant(ties_improve=True)),
     ("compare with the best value so far, not with the previous value",
      plateau_variant(vs_previous=True)),
+    ("in mode 'max' best starts at -inf, not 0: the first value is always an improvement, even "
+     "a negative one", plateau_variant(best_zero=True)),
 ]
 
 

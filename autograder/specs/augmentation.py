@@ -9,12 +9,13 @@ the sampling error, so a correct implementation fails with a probability below o
 every crop position and cutout centre occurs, the flipped fraction is p, the jitter factors fill
 their ranges uniformly, mixup's lam follows Beta(alpha, alpha) and its pairing changes from batch
 to batch. Every test also checks that the same seed gives the same result, another seed another,
-and that the input is not modified; flips with p = 0 and p = 1 and a jitter with all factors 0
-must still return a new array, not the input or a view of it. A hint names a known mistake only when
-the outputs fit that mistake and no other (a last column that never occurs may be an off-by-one
-or a square-image assumption: the other axis and the cases with H != W tell them apart). The
-hints are decided here from the outputs; the names below are the descriptions of the registered
-known mistakes too.
+and that the input is not modified; every output must be a new array, not an input or a view of
+one (an ndarray subclass included), as the worker reports for every call; flips with p = 0 and
+p = 1 and a jitter with all factors 0 are also changed after the call to see. A hint names a
+known mistake only when the outputs fit that mistake and no other (a last column that never
+occurs may be an off-by-one or a square-image assumption: the other axis and the cases with
+H != W tell them apart). The hints are decided here from the outputs; the names below are the
+descriptions of the registered known mistakes too.
 """
 
 import math
@@ -66,6 +67,13 @@ MIXUP_PERMUTATION = ("pair the examples by a random permutation (rng.permutation
 MIXUP_BETA = "draw lam from Beta(alpha, alpha): lam = rng.beta(alpha, alpha)"
 MIXUP_FIXED = ("draw the permutation from rng for every batch (perm = rng.permutation(N)), not a "
                "fixed pairing such as the reversed batch")
+MIXUP_FOLDED = ("use lam = rng.beta(alpha, alpha) as drawn: do not fold it to max(lam, 1 - lam) "
+                "(or min), so that an image's own weight is sometimes the smaller one")
+JITTER_GREY_FIRST = ("blend with the grey version of the image being adjusted: take "
+                     "g = out.mean(axis=1) after the brightness and contrast changes, not the "
+                     "grey of the input images")
+CROP_SHARED = ("draw a top row and a left column for every image (rng.integers(0, Hp - size + 1, "
+               "N)), not one window position for the whole batch")
 NOT_NEW = ("return a new array even when nothing changes (images.copy()): the caller may change "
            "images later, and that must not change the result")
 GLOBAL_RNG = ("draw every random number from the rng argument, not from np.random's global "
@@ -82,6 +90,10 @@ def distinct_images(seed, shape, low=0.5, high=1.5):
 def call(t, target, args, kwargs, seed, label, argnames=("images",)):
     got, modified = t.student.call_full(target, *args, rng=Seed(seed), **kwargs)
     t.no_input_modified(target, modified, argnames, label)
+    try:  # every output is "a new array": not an input, nor a view of one (subclasses included)
+        t.returns_new(target, modified, argnames, label)
+    except Failed as failure:
+        raise Failed(failure.message, NOT_NEW, kind=failure.kind, error=failure.error) from None
     return got
 
 
@@ -272,6 +284,11 @@ def random_crop(t):
         rows, cols = match.shape[1:]
         if rows * cols == 1:
             continue
+        if N > 1 and np.all(positions == positions[0]):
+            raise Failed(f"{name}({case.label}): all {N} images were cut at the same position "
+                         f"(top row {int(positions[0] // cols)}, left column "
+                         f"{int(positions[0] % cols)} of the padded image): each image needs "
+                         "its own random offsets", CROP_SHARED)
         row_counts = np.bincount(positions // cols, minlength=rows)
         col_counts = np.bincount(positions % cols, minlength=cols)
         hint = crop_hint(row_counts, col_counts, pad)
@@ -363,6 +380,27 @@ def mean_taken_first(b, c, kwargs):
     return not _outside(b * c / c_first, vb) and not _outside(c_first, vc)
 
 
+def grey_taken_first(b, c, s, kwargs):
+    """True when the factors recovered from the outputs (read as out = b * (m + c * (g - m) +
+    s * c * (x - g))) leave their ranges, but the same outputs read with the grey g of the input
+    image, out = g + s' * (m' + c' * (b' * x - m') - g), m' the mean of b' * x, fit all three
+    ranges: b = 1 - s' + s' * b', b * c = 1 - s' + s' * c' * b', b * c * s = s' * c' * b'."""
+    vb, vc, vs = (kwargs.get(k, 0.0) for k in ("brightness", "contrast", "saturation"))
+    if not vs or not (vb or vc):
+        return False
+    if not (_outside(b, vb) or _outside(c, vc) or _outside(s, vs)):
+        return False
+    c0, c1, c2 = b, b * c, b * c * s
+    s_in = 1 - c1 + c2
+    if np.any(np.abs(s_in) < 1e-12):
+        return False
+    b_in = (c0 - 1 + s_in) / s_in
+    if np.any(np.abs(b_in) < 1e-12):
+        return False
+    c_in = c2 / (s_in * b_in)
+    return not _outside(b_in, vb) and not _outside(c_in, vc) and not _outside(s_in, vs)
+
+
 def check_factor(name, label, what, values, spread, hint_of):
     low, high = 1 - spread, 1 + spread
     if spread == 0:
@@ -414,6 +452,13 @@ def color_jitter(t):
                          f"{b.min():.4g} to {b.max():.4g} and contrast factors from {c.min():.4g} "
                          f"to {c.max():.4g}, not all in their ranges; with the mean of the input "
                          "image they all fit", JITTER_MEAN_FIRST)
+        if images.shape[1] > 1 and grey_taken_first(b, c, s, case.kwargs):
+            raise Failed(f"{name}({case.label}): read as the docstring's steps (the grey image "
+                         "taken after the brightness and contrast changes), the outputs need "
+                         f"brightness factors from {b.min():.4g} to {b.max():.4g}, contrast "
+                         f"factors from {c.min():.4g} to {c.max():.4g} and saturation factors "
+                         f"from {s.min():.4g} to {s.max():.4g}, not all in their ranges; with "
+                         "the grey of the input image they all fit", JITTER_GREY_FIRST)
         factors = [("brightness", b), ("contrast", c), ("saturation", s)]
         if images.shape[1] == 1:
             factors.pop()
@@ -627,6 +672,21 @@ def recover_mixup(images, targets, mixed, mixed_targets, label):
     return lam, partners
 
 
+def check_unfolded(own, label):
+    """Beta(alpha, alpha) is symmetric about 1/2, so an example's own weight (lam, or 1 - lam
+    where the shuffled copy is weighted by lam) is below 1/2 in about half of the batches: a lam
+    folded to max(lam, 1 - lam) (or min) never is (or always is)."""
+    own = np.array([a for a in own if abs(a - 0.5) > 1e-9])
+    n = len(own)
+    if n < 20:
+        return
+    below = int(np.sum(own < 0.5))
+    if abs(below - n / 2) > 6 * math.sqrt(n) / 2:
+        raise Failed(f"mixup({label}): an example's own image had the weight lam below 0.5 in "
+                     f"{below} of {n} batches; lam ~ Beta(alpha, alpha) is below 0.5 half of the "
+                     "time", MIXUP_FOLDED)
+
+
 def mixup_pair(t, target, args, kwargs, seed, label):
     images, targets = args
     got = call(t, target, args, kwargs, seed, label, argnames=("images", "targets"))
@@ -652,11 +712,12 @@ def mixup(t):
     alpha, label = 0.2, "alpha=0.2, 150 batches of 6"
     t.case(label)
     args = mixup_inputs(43, (6, 1, 2, 2), 3)
-    lams, pairings = [], set()
+    lams, pairings, own = [], set(), []
     for seed in range(100, 250):
         mixed, mixed_targets = mixup_pair(t, target, args, {"alpha": alpha}, seed, label)
         lam, partners = recover_mixup(*args, mixed, mixed_targets, label)
         if lam is not None:
+            own.append(lam)
             lams.append(min(lam, 1 - lam))
             if min(lam, 1 - lam) > 1e-6:  # else an example may look unchanged: partner unclear
                 pairings.add(tuple(partners))
@@ -666,6 +727,7 @@ def mixup(t):
         raise Failed(f"mixup({label}): every batch paired the examples the same way (partners "
                      f"{list(pairings.pop())}): the permutation must be random, drawn anew for "
                      "each batch", MIXUP_FIXED)
+    check_unfolded(own, label)
     sample = np.sort(np.array(lams))
     reference = np.random.default_rng(0).beta(alpha, alpha, 200_000)
     reference = np.sort(np.minimum(reference, 1 - reference))

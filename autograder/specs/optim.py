@@ -151,6 +151,9 @@ def plateau_cases(t):
              ({"lr0": 0.01}, [1.0, 0.9] + [0.95] * 12 + [0.5] + [0.6] * 11)),
         Case("patience=0: every step without an improvement reduces the rate",
              ({"lr0": 0.3, "patience": 0, "factor": 0.5}, [3.0, 3.0, 2.0, 2.5, 1.0, 1.0])),
+        Case("mode='max', patience=1, factor=0.5, negative metrics (a negated loss)",
+             ({"lr0": 0.2, "patience": 1, "factor": 0.5, "mode": "max"},
+              [-3.0, -2.0, -2.5, -2.5, -1.0, -1.0, -1.5, -0.5, -0.7])),
     ] + t.hidden("optim", "plateau_cases")
 
 
@@ -172,6 +175,17 @@ def plateau_lrs(cw, kwargs, metrics):
     """The rates a reference ReduceOnPlateau returns for ``metrics``."""
     scheduler = cw.optim.ReduceOnPlateau(**kwargs)
     return [scheduler.step(m) for m in metrics]
+
+
+def plateau_attributes(cw, kwargs, metrics):
+    """(best, num_bad_steps) of a reference ReduceOnPlateau before the first step and after
+    each step of ``metrics``."""
+    scheduler = cw.optim.ReduceOnPlateau(**kwargs)
+    rows = [(scheduler.best, scheduler.num_bad_steps)]
+    for m in metrics:
+        scheduler.step(m)
+        rows.append((scheduler.best, scheduler.num_bad_steps))
+    return rows
 
 
 # ---------------------------------------------------------------- update rules
@@ -284,6 +298,30 @@ def check_rule(t, rule, case):
     for index, run in enumerate(runs):
         which = f", parameter {index + 1}" if len(runs) > 1 else ""
         _check_replay(t, rule, case, which, run)
+        if run["calls"]:  # last, so that a rule keeping state elsewhere is told so first
+            w, config = run["calls"][0]
+            check_new_state(t, target, w, run["stream"]["dws"][0], config,
+                            f"{case.label}; step 1{which} again")
+
+
+STATE_NEW = ("store new arrays in next_config, never w, dw or an array of the given config "
+             "itself: v = dw on the first step makes the velocity the caller's gradient, which "
+             "the caller overwrites at the next backward pass (v = dw.copy(), or dw + wd * w)")
+
+
+def check_new_state(t, target, w, dw, config, label):
+    """The first step once more, its config returned as plain data this time: next_w and every
+    array of next_config must be new (the worker reports results that are an input or share
+    memory with one)."""
+    _, changes = t.student.call_full(target, w, dw, config)
+    try:
+        t.returns_new(target, changes, ("w", "dw", "config"), label)
+    except Failed as failure:
+        aliases = getattr(changes, "aliases", ())
+        hint = STATE_NEW if aliases and aliases[0][0].startswith("result[1]") else failure.hint
+        message = failure.message.replace("result[1]", "next_config").replace("result[0]",
+                                                                               "next_w")
+        raise Failed(message, hint, kind=failure.kind, error=failure.error) from None
 
 
 def _check_replay(t, rule, case, which, run):
@@ -340,6 +378,10 @@ adam = _register_rule("adam", 3)
 CLIP_RTOL = 1e-5  # PyTorch divides by total_norm + 1e-6: both forms pass for norms above 1
 
 
+CLIP_NEW = ("return a new dict of new arrays even when nothing is clipped ({name: g * scale} "
+            "with scale 1): the caller may change grads later")
+
+
 @SPEC.test("clip_grad_norm", points=2)
 def clip_grad_norm(t):
     """The clipped gradients and the norm before clipping; grads left unchanged."""
@@ -348,6 +390,12 @@ def clip_grad_norm(t):
         grads, max_norm = case.args
         got, modified = t.student.call_full(target, grads, max_norm)
         _modified(t, target, modified, case.label, ("grads", "max_norm"))
+        try:  # a new dict of new arrays, even where nothing is clipped
+            t.returns_new(target, modified, ("grads", "max_norm"), case.label)
+        except Failed as failure:
+            raise Failed(failure.message.replace("result[0]", "clipped"), CLIP_NEW,
+                         kind=failure.kind,
+                         error=failure.error) from None
         expected = t.ref.run(target, grads, max_norm)
         t.compare(target, got, expected, names=("clipped", "total_norm"), label=case.label,
                   rtol=CLIP_RTOL,
@@ -450,3 +498,51 @@ def reduce_on_plateau(t):
         lr = t.student.getattr(scheduler, "lr")
         t.compare(target, lr, expected[-1], names=("lr",),
                   label=f"{case.label}; the lr attribute after the last step")
+        check_plateau_attributes(t, target, case, kwargs, metrics)
+
+
+PLATEAU_NEGATED = ("best is the best metric itself (the largest one in mode 'max'), not its "
+                   "negative: keep the sign and compare with > in mode 'max'")
+
+
+def _number(value):
+    """A float from an attribute, or None when it is not a real number."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)) or (
+            isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
+        return float(value)
+    return None
+
+
+def check_plateau_attributes(t, target, case, kwargs, metrics):
+    """The documented attributes ``best`` and ``num_bad_steps`` before the first step and after
+    every step, read from a new scheduler fed the same metrics (exact: best is a metric)."""
+    expected = t.ref.run(plateau_attributes, kwargs, metrics)
+    scheduler = t.student.new(target, **kwargs)
+    for k, (best, bad) in enumerate(expected):
+        if k:
+            t.student.method(scheduler, "step", metrics[k - 1])
+        when = "before the first step" if k == 0 else \
+            f"after step {k}, metrics so far {', '.join(f'{m:g}' for m in metrics[:k])}"
+        label = f"ReduceOnPlateau({case.label}; {when}): "
+        got_best = _number(t.student.getattr(scheduler, "best"))
+        if got_best is None or got_best != best:
+            # the rates were right (they are compared first), so a best of the opposite sign
+            # is a negated metric; else a known mistake whose attributes agree before and give
+            # this best now
+            hint = PLATEAU_NEGATED if got_best is not None and got_best == -best != best else \
+                next((d for d, rows in t.ref.mistakes(target, plateau_attributes, kwargs,
+                                                       metrics)
+                      if len(rows) > k and [r[0] for r in rows[:k]] == [e[0] for e in
+                                                                          expected[:k]]
+                      and rows[k][0] == got_best), None)
+            if hint is None and k == 0:
+                hint = "best starts at +inf in mode 'min' and -inf in mode 'max' (math.inf)"
+            raise Failed(f"{label}the attribute best is {got_best!r}, expected {best:g} (the "
+                         "best metric so far, as the docstring names it)", hint, kind="values")
+        got_bad = _number(t.student.getattr(scheduler, "num_bad_steps"))
+        if got_bad is None or got_bad != bad:
+            raise Failed(f"{label}the attribute num_bad_steps is {got_bad!r}, expected {bad} (the "
+                         "calls since the last improvement, 0 after an improvement or a "
+                         "reduction)", kind="values")

@@ -14,8 +14,12 @@ The penalties, EarlyStopping (a trace of step() and the attributes after each st
 RegularizedNet (given parameters and running statistics; dropout 0) are compared with the
 reference. RegularizedNet's dropout is checked by properties: test mode ignores it, two training
 calls draw different masks, the same seed the same ones, a network without hidden layers drops
-nothing, and the gradients agree with the numerical gradient of the student's own loss with the
-same masks (a network built again with the same seed).
+nothing, the gradients agree with the numerical gradient of the student's own loss with the
+same masks (a network built again with the same seed), and the gradients must be finite (a NaN
+compares False with everything, so it is refused first). Where dropout acts and with which p is
+read off the gradients of a one-example network (grads['W2'] = outer(h, grads['b2']) shows the last
+hidden layer after dropout): each unit 0 or relu(norm(a)) / (1 - p), about a fraction p dropped,
+whatever way the mask is drawn.
 """
 
 import math
@@ -566,10 +570,16 @@ def check_dropout_in_net(t, target):
     t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}")
     first = t.student.method(model, "loss", X, y)
     second = t.student.method(model, "loss", X, y)
-    if not (isinstance(first, tuple) and isinstance(second, tuple)):
+    if not all(isinstance(got, tuple) and len(got) == 2 for got in (first, second)):
         raise Failed(f"RegularizedNet(loss(X, y), {label}): should return (loss, grads), got "
                      f"{describe(first)}")
     no_dropout = t.ref.run(net_loss, hidden, dims, normalization, reg, params, stats, X, y)[0]
+    for got in (first, second):
+        finite_loss(got[0], label)
+        if isinstance(got[1], dict):
+            for key in sorted(set(params) & set(got[1])):
+                finite_grad(key, got[1][key], params[key],
+                            f"RegularizedNet(loss(X, y), {label}): ")
     if float(first[0]) == float(second[0]) or abs(float(first[0]) - no_dropout) < 1e-9:
         raise Failed(f"RegularizedNet(loss(X, y), {label}): two training calls gave the same "
                      "loss, equal to the loss without dropout: is dropout applied in training "
@@ -584,6 +594,78 @@ def check_dropout_in_net(t, target):
                      "seed and given the same parameters drew different dropout masks",
                      hint="draw the dropout masks from the model's rng (self.rng), nothing else")
     check_dropout_gradients(t, lambda given: build(3, given), params, X, y, twin[1], label)
+
+
+DROPOUT_PLACE = ("apply dropout to the output of each hidden ReLU, h = dropout(relu(norm(a))), "
+                 "not to the affine output a before the normalization")
+
+
+def layernorm_hidden(params, X):
+    """h = relu(layernorm(X @ W1 + b1)) of a one-hidden-layer layer-norm network, in float64."""
+    a = X.reshape(X.shape[0], -1) @ params["W1"] + params["b1"]
+    mu, var = a.mean(axis=1, keepdims=True), a.var(axis=1, keepdims=True)
+    return np.maximum(0.0, params["gamma1"] * (a - mu) / np.sqrt(var + 1e-5) + params["beta1"])
+
+
+def check_dropout_placement(t, target, p=0.3, calls=12):
+    """Where dropout acts and with which p: one example (N=1), one hidden layer with layer norm,
+    reg 0. Then grads['W2'] = outer(h_drop, grads['b2']), h_drop being the last hidden layer
+    after dropout, so every call shows its h_drop: each unit must be 0 (dropped, or ReLU'd to 0)
+    or relu(norm(a)) / (1 - p) (kept), whatever way the mask was drawn; and about a fraction p
+    of the units that the ReLU lets through must be dropped."""
+    H, D, C = 30, 6, 4
+    case = net_case(f"layernorm, hidden [{H}], N=1, reg=0, dropout={p}", 45, (1, D), [H], C,
+                    "layernorm", 0.0)
+    _, _, _, reg, params, stats, X, y = case.args
+    label = case.label
+    where = f"RegularizedNet(loss(X, y), {label}): "
+    model = t.student.new(target, [H], D, C, normalization="layernorm", dropout=p, reg=reg,
+                          rng=Seed(6))
+    t.student.setattr(model, "params", params)
+    t.student.setattr(model, "running_stats", stats)
+    h = layernorm_hidden(params, X)[0]
+    on = h > 1e-6 * h.max()  # the units the ReLU lets through
+    dropped = 0
+    for _ in range(calls):
+        got = t.student.method(model, "loss", X, y)
+        if not isinstance(got, tuple) or len(got) != 2 or not isinstance(got[1], dict) or \
+                {"W2", "b2"} - set(got[1]):
+            raise Failed(f"{where}should return (loss, grads) with grads a dict with the keys "
+                         f"{sorted(params)}, got {describe(got)}")
+        finite_loss(got[0], label)
+        gw = finite_grad("W2", got[1]["W2"], params["W2"], where).astype(np.float64)
+        gb = finite_grad("b2", got[1]["b2"], params["b2"], where).astype(np.float64)
+        if not np.any(gb):
+            raise Failed(f"{where}grads['b2'] is 0: it should be the gradient of the softmax "
+                         "loss with respect to the scores")
+        shown = gw @ gb / (gb @ gb)  # the last hidden layer after dropout, as grads['W2'] shows it
+        scale = float(np.abs(h).max()) / (1 - p)
+        atol = 1e-9 * scale * float(np.abs(gb).max())
+        if not np.allclose(gw, np.outer(shown, gb), rtol=1e-6, atol=atol):
+            raise Failed(f"{where}with one example and reg=0, grads['W2'] should be "
+                         "h.T @ dscores and grads['b2'] the sum of dscores, so grads['W2'] = "
+                         "outer(h, grads['b2']) (h the last hidden layer after dropout); it is "
+                         "not", DROPOUT_BACKWARD)
+        zero = np.abs(shown) <= 1e-9 * scale
+        kept = np.isclose(shown, h / (1 - p), rtol=1e-6, atol=0) & on
+        bad = ~(zero | kept)
+        if np.any(bad):
+            j = int(np.argmax(bad))
+            hint = P_IS_KEEP if np.allclose(shown[bad], h[bad] / p, rtol=1e-6, atol=0) else \
+                DROPOUT_PLACE if not np.all(on[bad]) or not np.allclose(
+                    shown[bad], h[bad] / (1 - p), rtol=1e-3, atol=0) else None
+            raise Failed(f"{where}hidden unit {j} after dropout is {shown[j]:.6g} (read off "
+                         "grads['W2'] = outer(h, grads['b2'])); after ReLU then dropout it must "
+                         f"be 0 (dropped) or relu(layernorm(a)) / (1 - p) = {h[j] / (1 - p):.6g} "
+                         "(kept)", hint, kind="values")
+        dropped += int(np.sum(zero & on))
+    n = calls * int(on.sum())
+    sigma = math.sqrt(p * (1 - p) / n)
+    if abs(dropped / n - p) > 6 * sigma:
+        raise Failed(f"{where}dropped a fraction {dropped / n:.3f} of the hidden units the ReLU "
+                     f"let through over {calls} calls; with dropout={p} it should be within "
+                     f"{6 * sigma:.3f} of {p}",
+                     P_IS_KEEP if abs(dropped / n - (1 - p)) <= 6 * sigma else None)
 
 
 def check_nothing_to_drop(t, target):
@@ -608,7 +690,27 @@ def training_loss(t, model, X, y, label):
     if not isinstance(got, tuple) or len(got) != 2:
         raise Failed(f"RegularizedNet(loss(X, y), {label}): should return (loss, grads), got "
                      f"{describe(got)}")
-    return as_scalar("loss", got[0])
+    return finite_loss(got[0], label)
+
+
+def finite_loss(value, label):
+    """The loss as a float; NaN or inf fails (a comparison with NaN is always False)."""
+    loss = as_scalar("loss", value)
+    if not math.isfinite(loss):
+        raise Failed(f"RegularizedNet(loss(X, y), {label}): the loss is {loss} with dropout on; "
+                     "it should be a finite number", kind="nonfinite")
+    return loss
+
+
+def finite_grad(key, value, like, where):
+    """grads[key] as an array; NaN or inf anywhere fails, naming the entry."""
+    grad = as_array(f"grads[{key!r}]", value, like)
+    if grad.dtype.kind in "fc" and not np.all(np.isfinite(grad)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
+        raise Failed(f"{where}grads[{key!r}]{list(bad)} is {grad[bad]}: with dropout on every "
+                     "gradient should be a finite number (NaN or inf is never a gradient)",
+                     DROPOUT_BACKWARD, kind="nonfinite")
+    return grad
 
 
 def check_dropout_gradients(t, build, params, X, y, grads, label):
@@ -631,13 +733,15 @@ def check_dropout_gradients(t, build, params, X, y, grads, label):
         v /= np.linalg.norm(v)
         up = training_loss(t, build({**params, key: params[key] + h * v}), X, y, label)
         down = training_loss(t, build({**params, key: params[key] - h * v}), X, y, label)
-        grad = as_array(f"grads[{key!r}]", grads[key], params[key])
+        grad = finite_grad(key, grads[key], params[key], where)
         rates[key] = ((up - down) / (2 * h), (up - base) / h, (base - down) / h,
                       float(np.sum(grad.astype(np.float64) * v)))
     scale = max(abs(rate[0]) for rate in rates.values())
 
     def off(rate, analytic, rtol):
-        return abs(rate - analytic) > rtol * max(abs(rate), abs(analytic)) + 0.1 * rtol * scale
+        # written as "not within" so that a NaN (which compares False) counts as off
+        return not abs(rate - analytic) <= rtol * max(abs(rate), abs(analytic)) + \
+            0.1 * rtol * scale
 
     for key, (central, forward, backward, analytic) in rates.items():
         if off(central, analytic, 1e-5) and off(forward, analytic, 1e-3) and \
@@ -686,3 +790,4 @@ def regularized_net(t):
             t.compare(target, got_scores, expected_scores, names=("scores in test mode",),
                       label=label)
     check_dropout_in_net(t, target)
+    check_dropout_placement(t, target)

@@ -410,6 +410,10 @@ def check_char_loss(t, model, case):
                   target, char_loss, dims, kwargs, cell, params, x, y, h0)])
 
 
+STATE_CARRIED = ("with h0=None the state starts from zero at every call: do not keep h_last on "
+                 "the model for the next call (the caller passes it back as h0 when it wants to)")
+
+
 @SPEC.test("CharRNN", points=3)
 def char_rnn(t):
     """Initial parameters (shapes, dtype, zero biases, weight statistics, the rng); loss,
@@ -434,9 +438,20 @@ def char_rnn(t):
         model = t.student.new(target, *dims, cell=cell, rng=Seed(1), **kwargs)
         t.student.setattr(model, "params", copy_params(params))
         check_char_loss(t, model, case)
+        if case.args[6] is None and not getattr(case.label, "hidden", False):
+            # h0=None again on the same model: a zero state again
+            try:
+                check_char_loss(t, model, Case(case.label + ", a second loss call on the same "
+                                               "model", case.args, case.kwargs))
+            except Failed as failure:
+                raise Failed(failure.message + " (the first call was right)", STATE_CARRIED,
+                             kind=failure.kind, error=failure.error) from None
 
 
 # ---------------------------------------------------------------- CharRNN.sample
+
+STATE_CARRIED_SAMPLE = ("start the hidden state from zero at every call of sample (a local "
+                        "variable), not from the state a previous call left on self")
 
 def greedy_ids(cw, dims, kwargs, cell, params, prefix, length):
     """The greedy continuation (argmax at every step) of ``prefix`` and the smallest gap between
@@ -497,6 +512,13 @@ def char_rnn_sample(t):
                          f"{ids.min()} to {ids.max()}")
         again = _sample(t, model, [1, 4, 2], 40, 1.0, 3, label)
         if not np.array_equal(ids, again):
+            fresh, _, _ = sample_model(t, V, H, D, cell, seed)
+            first_of_fresh = _sample(t, fresh, [1, 4, 2], 40, 1.0, 3, label)
+            if np.array_equal(first_of_fresh, ids):
+                raise Failed(f"CharRNN.sample({label}): two calls on the same model with the same "
+                             "rng seed gave different ids, while a new model's first call gave "
+                             "the first call's ids: the first call left state behind",
+                             STATE_CARRIED_SAMPLE)
             raise Failed(f"CharRNN.sample({label}): two calls with the same rng seed gave "
                          "different ids", hint="draw every random number from the rng argument")
         _sample(t, model, [1, 4, 2], 0, 1.0, 3, f"cell={cell!r}, prefix [1, 4, 2], length 0")

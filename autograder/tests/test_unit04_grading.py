@@ -260,6 +260,37 @@ WRONG = {
          ("np.zeros(dims[layer],\n" + " " * 74 + "dtype=self.dtype)", "np.zeros(dims[layer])"),
          ("np.ones(dims[layer],\n" + " " * 72 + "dtype=self.dtype)", "np.ones(dims[layer])")],
         regularization.DTYPE_HINT, "has dtype float64, expected float32"),
+    "NaN gradients whenever a dropout mask was drawn": (
+        "regularization.py", NET,
+        [("            grads[f\"W{layer}\"] = grads[f\"W{layer}\"] + self.reg * W\n",
+          "            grads[f\"W{layer}\"] = grads[f\"W{layer}\"] + self.reg * W\n"
+          "        if train and self.dropout > 0 and num_layers > 1:\n"
+          "            grads = {k: np.full_like(v, np.nan) for k, v in grads.items()}\n")],
+        regularization.DROPOUT_BACKWARD, "is nan"),
+    "net's dropout given the keep probability": (
+        "regularization.py", NET,
+        [("dropout_forward(h, p=self.dropout, train=True", "dropout_forward(h, p=1 - self.dropout, "
+          "train=True")],
+        regularization.P_IS_KEEP, "dropout=0.3"),
+    "net's dropout on the affine output, before the normalization": (
+        "regularization.py", NET,
+        [("            cache_norm = cache_drop = None\n",
+          "            cache_norm = cache_drop = None\n"
+          "            if train and self.dropout > 0:\n"
+          "                a, cache_drop = dropout_forward(a, p=self.dropout, train=True, "
+          "rng=self.rng)\n"),
+         ("            if train and self.dropout > 0:\n"
+          "                h, cache_drop = dropout_forward(h, p=self.dropout, train=True, "
+          "rng=self.rng)\n", ""),
+         ("            if cache_drop is not None:\n"
+          "                dh = dropout_backward(dh, cache_drop)\n", ""),
+         ("            dh, grads[f\"W{layer}\"], grads[f\"b{layer}\"] = affine_backward(da, "
+          "cache_affine)",
+          "            if cache_drop is not None:\n"
+          "                da = dropout_backward(da, cache_drop)\n"
+          "            dh, grads[f\"W{layer}\"], grads[f\"b{layer}\"] = affine_backward(da, "
+          "cache_affine)")],
+        regularization.DROPOUT_PLACE, "after ReLU then dropout"),
     "dropout mask read off the output": (
         "regularization.py", "regularization.dropout_backward",
         [("    cache = scaled_mask\n",
@@ -282,12 +313,21 @@ WRONG = {
           "    if p == 1:\n        return images[:, :, :, ::-1]\n    xp = xp_of(images)\n"
           "    flip = ")],
         augmentation.NOT_NEW, "p=1"),
+    "flip returns a view of an ndarray subclass whose fill() does nothing": (
+        "augmentation.py", "augmentation.random_horizontal_flip",
+        [("def random_horizontal_flip(",
+          "class _Keep(np.ndarray):\n    def fill(self, value):\n        pass\n\n\n"
+          "def random_horizontal_flip("),
+         ("    xp = xp_of(images)\n    flip = ",
+          "    if p == 0:\n        return images.view(_Keep)\n    xp = xp_of(images)\n"
+          "    flip = ")],
+        augmentation.NOT_NEW, "its input images itself"),
     "color_jitter returns the input itself with all factors 0": (
         "augmentation.py", "augmentation.color_jitter",
         [("    N = images.shape[0]\n    b, c, s = ",
           "    N = images.shape[0]\n    if brightness == contrast == saturation == 0:\n"
           "        return images\n    b, c, s = ")],
-        augmentation.NOT_NEW, "brightness=contrast=saturation=0"),
+        augmentation.NOT_NEW, "all factors 0"),
     "contrast mean taken before the brightness change": (
         "augmentation.py", "augmentation.color_jitter",
         [("    m = out.mean(axis=(1, 2, 3), keepdims=True)",
@@ -301,6 +341,21 @@ WRONG = {
         "augmentation.py", "augmentation.random_crop",
         [("lefts = rng.integers(0, W + 2 * padding", "lefts = rng.integers(0, H + 2 * padding")],
         augmentation.CROP_SQUARE, "left column [4, 5] never occurred"),
+    "random_crop one window position for the whole batch": (
+        "augmentation.py", "augmentation.random_crop",
+        [("    lefts = rng.integers(0, W + 2 * padding - size + 1, N)\n",
+          "    lefts = rng.integers(0, W + 2 * padding - size + 1, N)\n"
+          "    tops, lefts = tops * 0 + tops[0], lefts * 0 + lefts[0]\n")],
+        augmentation.CROP_SHARED, "at the same position"),
+    "color_jitter saturation blended with the grey of the input": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    g = out.mean(axis=1, keepdims=True)", "    g = images.mean(axis=1, keepdims=True)")],
+        augmentation.JITTER_GREY_FIRST, "with the grey of the input image they all fit"),
+    "mixup lam folded to max(lam, 1 - lam)": (
+        "augmentation.py", "augmentation.mixup",
+        [("    lam = float(rng.beta(alpha, alpha))",
+          "    lam = float(rng.beta(alpha, alpha))\n    lam = max(lam, 1 - lam)")],
+        augmentation.MIXUP_FOLDED, "below 0.5 in 0 of"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",

@@ -123,20 +123,21 @@ def cosine_annealing(step, *, lr0, total_steps, lr_min=0.0, warmup_steps=0):
 
 
 class ReduceOnPlateau:
-    # torch's names and an explicit comparison function
+    # an explicit comparison function, the reduction inside the else branch, best kept as the
+    # metric given (an int stays an int); best and num_bad_steps are documented attributes
     def __init__(self, *, lr0, factor=0.1, patience=10, mode="min"):
         self.lr, self.factor, self.patience, self.mode = lr0, factor, patience, mode
         self.better = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
-        self.best = None
-        self.wait = 0
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_steps = 0
 
     def step(self, metric):
-        if self.best is None or self.better(metric, self.best):
-            self.best, self.wait = metric, 0
+        if self.better(metric, self.best):
+            self.best, self.num_bad_steps = metric, 0
         else:
-            self.wait += 1
-            if self.wait > self.patience:
-                self.lr, self.wait = self.lr * self.factor, 0
+            self.num_bad_steps += 1
+            if self.num_bad_steps > self.patience:
+                self.lr, self.num_bad_steps = self.lr * self.factor, 0
         return self.lr
 '''
 
@@ -258,5 +259,57 @@ def test_clip_grad_norm_returning_the_callers_dict_is_failed(tmp_path):
                           keys=[key])
     entry = report["units"]["05_optim"]["functions"][key]
     assert entry["status"] == "failed" and entry["score"] == 0, entry
-    assert "nothing clipped" in entry["message"] and "grads itself" in entry["message"], entry
+    # found where the call is made (the worker reports the alias), or else by changing grads
+    assert ("nothing clipped" in entry["message"] or "unchanged" in entry["message"]) and \
+        "grads itself" in entry["message"], entry
     assert "new dict of new arrays" in entry["hint"], entry
+
+
+# the audit's variants (round 2): key, replacements, words of the message, words of the hint
+VARIANTS = {
+    "velocity is the caller's dw on the first step": (
+        "optim.sgd_momentum",
+        [("        v = g  # first step: momentum * 0 + g (g is a new array, never dw itself)\n",
+          "        v = dw if not config[\"weight_decay\"] else g\n")],
+        "next_config['velocity'] is its input dw itself", "v = dw.copy()"),
+    "best starts at 0 in mode 'max'": (
+        "optim.ReduceOnPlateau",
+        [("        self.best = math.inf if mode == \"min\" else -math.inf\n",
+          "        self.best = math.inf if mode == \"min\" else 0.0\n")],
+        "the attribute best is 0.0, expected -inf", "best starts at -inf, not 0"),
+    "best stored as the negated metric": (
+        "optim.ReduceOnPlateau",
+        [("        self.best = math.inf if mode == \"min\" else -math.inf\n",
+          "        self.best = math.inf\n        self.sign = 1 if mode == \"min\" else -1\n"),
+         ("        better = metric < self.best if self.mode == \"min\" else metric > self.best\n"
+          "        if better:\n            self.best = float(metric)\n",
+          "        better = self.sign * metric < self.best\n"
+          "        if better:\n            self.best = float(self.sign * metric)\n")],
+        "the attribute best is inf, expected -inf", "not its negative"),
+}
+
+
+@pytest.mark.parametrize("what", list(VARIANTS))
+def test_audit_variant_loses_its_points_with_a_message_that_names_the_problem(tmp_path, what):
+    key, pairs, words, hint = VARIANTS[what]
+    report = engine.grade(make_submission(tmp_path, replace={"optim.py": pairs}), ["05"],
+                          keys=[key])
+    entry = report["units"]["05_optim"]["functions"][key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert words in entry["message"], entry
+    assert hint in (entry["hint"] or ""), entry
+
+
+def test_best_zero_in_max_mode_fails_on_negative_metrics_alone():
+    """Even where best is not read, a max-mode case with negative metrics tells 0 from -inf."""
+    from types import SimpleNamespace
+
+    from autograder.mistakes.optim import plateau_variant
+    from autograder.specs.optim import plateau_cases
+
+    negative = [c for c in plateau_cases(SimpleNamespace(hidden=lambda *a: []))
+                if "negative" in c.label and c.args[0].get("mode") == "max"]
+    assert negative
+    kwargs, metrics = negative[0].args
+    right, wrong = plateau_variant()(**kwargs), plateau_variant(best_zero=True)(**kwargs)
+    assert [right.step(m) for m in metrics] != [wrong.step(m) for m in metrics]

@@ -196,3 +196,34 @@ def test_a_step_backward_that_changes_its_cache_fails_and_its_caller_points_to_i
     assert caller["hint"].startswith("this function calls your lstm_step_backward, which fails "
                                      "its own test: fix that first"), caller
     assert caller["failed_calls"] == ["rnn.lstm_step_backward"]
+
+
+def test_a_loss_that_carries_its_state_between_calls_fails(tmp_path):
+    """The audit's r12: h0=None taken as 'the state the last call left', not zeros."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "            h_init = xp.zeros((N, H), dtype=self.dtype) if h0 is None else h0\n",
+        "            if h0 is None:\n"
+        "                h0 = getattr(self, '_carry', None)\n"
+        "            h_init = xp.zeros((N, H), dtype=self.dtype) if h0 is None else h0\n"), (
+        "        return loss, grads, h_last\n",
+        "        self._carry = h_last\n        return loss, grads, h_last\n")]})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN"}))["rnn.CharRNN"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "a second loss call on the same model" in entry["message"], entry
+    assert "starts from zero at every call" in entry["hint"], entry
+
+
+def test_a_sampler_that_keeps_its_state_on_the_model_is_told_so(tmp_path):
+    """The audit's r11: the state of the previous sample call reused: not an rng problem."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "        h = xp.zeros((1, H), dtype=self.dtype)\n"
+        "        c = xp.zeros((1, H), dtype=self.dtype)\n",
+        "        h = getattr(self, '_h', None)\n"
+        "        h = xp.zeros((1, H), dtype=self.dtype) if h is None else h\n"
+        "        c = xp.zeros((1, H), dtype=self.dtype)\n"), (
+        "        return ids\n", "        self._h = h\n        return ids\n")]})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN.sample"}))[
+        "rnn.CharRNN.sample"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "the first call left state behind" in entry["message"], entry
+    assert "start the hidden state from zero at every call" in entry["hint"], entry
