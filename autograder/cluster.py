@@ -44,7 +44,6 @@ saying what to install.
 """
 
 import io
-import json
 import os
 import stat
 import tarfile
@@ -55,7 +54,7 @@ from tqdm import tqdm
 
 from . import engine, report, staging
 from .grade_many import REPORTS, _empty_report, _entries, _row, grade_one, report_name, \
-    write_reports
+    reusable_report, write_reports
 from .units import resolve_units
 
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
@@ -289,14 +288,14 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
         entries.append((name, path, reason))
     results = {}
     todo = []
+    device = getattr(limits, "device", "cpu") if limits is not None else "cpu"
     for name, path, reason in entries:
         existing = out / REPORTS / report_name(name)
         if reason is None and not force and existing.is_file():
-            try:
-                results[name] = json.loads(existing.read_text(encoding="utf-8"))
+            earlier = reusable_report(existing, unit_names, device)
+            if earlier is not None:
+                results[name] = earlier
                 continue
-            except (OSError, ValueError):
-                pass
         todo.append((name, path, reason))
     hidden = [str(out_real), str(submissions.resolve())]
     task = task or grade_archive

@@ -13,9 +13,14 @@ so the report says the failure *may* follow from the callee's.
 """
 
 import ast
+import json
 from functools import lru_cache
 
-from .paths import REFERENCE_PACKAGE
+from .paths import RECORDED_DIR, REFERENCE_PACKAGE
+
+# The call graph of the graded functions, written into a student release (which has no
+# reference source to read it from) by ``write_calls``.
+CALLS_FILE = "calls.json"
 
 
 @lru_cache(maxsize=None)
@@ -58,7 +63,9 @@ def _definition(tree, path):
 @lru_cache(maxsize=None)
 def calls(key, graded):
     """The graded keys (from the frozenset ``graded``) that the reference of ``key`` refers
-    to, other than itself, sorted."""
+    to, other than itself, sorted; in a student release, from the shipped call graph."""
+    if not REFERENCE_PACKAGE.is_dir():
+        return tuple(k for k in _shipped().get(key, ()) if k in graded)
     module, _, path = key.partition(".")
     tree = _tree(module)
     node = _definition(tree, path) if tree is not None else None
@@ -76,6 +83,32 @@ def calls(key, graded):
     return tuple(sorted(k for k in found if k in graded and not key.startswith(k + ".")))
 
 
+@lru_cache(maxsize=1)
+def _shipped(directory=RECORDED_DIR):
+    try:
+        data = json.loads((directory / CALLS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_calls(directory, graded):
+    """Write the call graph of the graded keys (``calls``) into ``directory``/calls.json."""
+    graded = frozenset(graded)
+    graph = {key: list(calls(key, graded)) for key in sorted(graded) if calls(key, graded)}
+    path = directory / CALLS_FILE
+    # one line: the release's leak check compares lines with the hidden tests and mistakes
+    path.write_text(json.dumps(graph, sort_keys=True, separators=(",", ":")) + "\n",
+                    encoding="utf-8")
+    return graph
+
+
+def callees(keys, graded):
+    """The graded keys that ``keys`` call (directly), not among ``keys``."""
+    graded = frozenset(graded)
+    return sorted({c for k in keys for c in calls(k, graded)} - set(keys))
+
+
 def note_failed_dependencies(report):
     """Add to the hint of every function that did not pass the graded functions it calls that
     did not pass either (in this report)."""
@@ -83,7 +116,7 @@ def note_failed_dependencies(report):
                for key, entry in unit["functions"].items()}
     graded = frozenset(entries)
     for key, entry in entries.items():
-        if entry["status"] == "passed":
+        if entry["status"] == "passed" or "failed_calls" in entry:
             continue
         failing = [k for k in calls(key, graded) if entries[k]["status"] != "passed"]
         if not failing:

@@ -110,6 +110,13 @@ def _printable_output(text, limit=2000):
                      for line in text[-limit:].split("\n"))
 
 
+# The hint of a failure on a hidden case that no known mistake explains: the public cases ran
+# first and passed, so the student knows where to look.
+HIDDEN_HINT = ("the public cases pass, so the code is right for them but not in general: read the "
+               "docstring again for shapes and values they do not cover (batch size 1, "
+               "non-square shapes, other hyperparameters, edge values)")
+
+
 def run_test(test, trial):
     """Run one function's test; return its report entry.
 
@@ -132,6 +139,8 @@ def run_test(test, trial):
             entry["instructor"] = {"message": failure.message, "hint": failure.hint}
             entry["message"] = (f"{name}: failed on hidden case {max(CURRENT.hidden_seen, 1)}: "
                                 f"{failure.summary()}")
+            if not failure.hint:
+                entry["hint"] = HIDDEN_HINT
     except StudentFault as fault:
         message = _error_message(fault)
         if fault.status == "not_implemented":

@@ -10,8 +10,8 @@ of a name. ``OUT/index.csv`` maps every student to their report, and the ``repor
 student (no instructor-only details of hidden cases). Every cell of both CSV files is safe to open
 in a spreadsheet (no cell starts a formula).
 
-Students whose report already exists are skipped unless ``force``: an interrupted run resumes
-where it stopped.
+Students whose report already exists for the same units (and device) are skipped unless
+``force``: an interrupted run resumes where it stopped; a report of other units is graded again.
 """
 
 import hashlib
@@ -92,6 +92,21 @@ def write_reports(out_dir, name, result):
     return result
 
 
+def reusable_report(path, unit_names, device="cpu"):
+    """The report at ``path`` when an earlier run left it for exactly these units on this
+    device (a resumed run skips that student), else None: a report of other units is graded
+    again, never summed into this run's columns."""
+    try:
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(result, dict) or not isinstance(result.get("units"), dict):
+        return None
+    if set(result["units"]) != set(unit_names) or result.get("device", "cpu") != device:
+        return None
+    return result
+
+
 def _row(name, result, reason=None):
     if reason is not None:
         status = "refused: " + reason
@@ -129,14 +144,14 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
         entries.append((name, path, reason))
     done = {}
     todo = []
+    device = getattr(limits, "device", "cpu") if limits is not None else "cpu"
     for name, path, reason in entries:
         existing = out / REPORTS / report_name(name)
         if reason is None and not force and existing.is_file():
-            try:
-                done[name] = json.loads(existing.read_text(encoding="utf-8"))
+            earlier = reusable_report(existing, unit_names, device)
+            if earlier is not None:
+                done[name] = earlier
                 continue
-            except (OSError, ValueError):
-                pass
         todo.append((name, path, reason))
     hidden = [str(out_real), str(submissions.resolve())]
     results = dict(done)

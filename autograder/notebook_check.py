@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from . import engine
+from .dependencies import callees, note_failed_dependencies
 from .units import UNITS, available_units, resolve_units, specs_of, unit_of_key
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
@@ -104,10 +105,35 @@ def resolve(name, graded=None):
     raise _unknown(name, graded)
 
 
-def _todo_text(key):
+def _todo_text(key, entry):
     module, _, function = key.partition(".")
+    unwritten = [k for k in entry.get("failed_calls", ())]
+    if unwritten:  # the NotImplementedError may come from a function it calls
+        names = ", ".join(k.split(".", 1)[1] for k in unwritten)
+        return (f"not implemented yet: it calls your {names}, which "
+                f"{'does' if len(unwritten) == 1 else 'do'} not pass yet: write "
+                f"{'that' if len(unwritten) == 1 else 'those'} first, then {function} in "
+                f"coursework/{module}.py if its own `raise NotImplementedError` is still there")
     return (f"not implemented yet: replace the `raise NotImplementedError` of {function} in "
             f"coursework/{module}.py with your code, and save the file")
+
+
+def _note_failing_callees(report, entries, submission, limits, graded):
+    """When a checked function fails, grade the graded functions it calls that were not
+    checked (not shown), so that its verdict can say "it calls your ..., which fails its own
+    test: fix that first" (``dependencies``)."""
+    every_key = [k for keys in graded.values() for k in keys]
+    failing = [k for k, e in entries.items() if e["status"] != "passed"]
+    extra = [k for k in callees(failing, every_key) if k not in entries]
+    if not extra:
+        return
+    units = [u for u in graded if any(unit_of_key(k) == u for k in extra)]
+    more = engine.grade(submission or _submission(), units, keys=set(extra), public_only=True,
+                        limits=limits)
+    merged = {"units": {"all": {"functions": {
+        **{k: e for u in more["units"].values() for k, e in u["functions"].items()},
+        **entries}}}}
+    note_failed_dependencies(merged)  # annotates the entries of ``entries`` in place
 
 
 def check(*names, submission=None, timeout=None, device=None):
@@ -150,6 +176,7 @@ def check(*names, submission=None, timeout=None, device=None):
                           limits=limits)
     entries = {k: e for unit_report in report["units"].values()
                for k, e in unit_report["functions"].items()}
+    _note_failing_callees(report, entries, submission, limits, graded)
     failed = []
     for key in keys:
         entry = entries[key]
@@ -157,9 +184,9 @@ def check(*names, submission=None, timeout=None, device=None):
         if entry["status"] == "passed":
             continue
         failed.append(key)
-        text = _todo_text(key) if entry["status"] == "not_implemented" else entry["message"]
-        print(f"        {text}")
-        if entry.get("hint"):
+        todo = entry["status"] == "not_implemented"
+        print(f"        {_todo_text(key, entry) if todo else entry['message']}")
+        if entry.get("hint") and not (todo and entry.get("failed_calls")):
             print(f"        hint: {entry['hint']}")
     if failed:
         raise _one_line(AssertionError(

@@ -28,7 +28,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import engine, stubs
+from . import dependencies, engine, stubs
 from .oracle import Oracle, load_recorded
 from .paths import NOTEBOOKS_DIR, PACKAGE_DIR, REFERENCE_PACKAGE, REPO_ROOT, SOLUTIONS_DIR
 from .spec import Trial
@@ -161,11 +161,28 @@ def record(directory, units=None):
                 result = engine.grade(SOLUTIONS_DIR, [unit], keys=set(spec.tests),
                                       public_only=True, oracle=oracle)
                 _require_full_marks(result, "the reference, while recording")
+                _record_known_mistakes(spec, oracle)
                 data = {"module": spec.module, "unit": unit, **oracle.recording}
                 (directory / f"{spec.module}.json").write_text(
                     json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n")
                 counts[spec.module] = len(oracle.recording["outputs"])
     return counts
+
+
+def _record_known_mistakes(spec, oracle):
+    """Run the public cases of every test of ``spec`` once more with each known mistake in
+    place (in this process), so that what the judge asks the reference for only on a wrong
+    answer's path (a hint computed outside ``compare``, the reference under other settings) is
+    recorded too: the release then judges those mistakes as the instructor's grader does
+    (``tests/test_release_mistakes.py``)."""
+    from .testing import mistaken_student
+
+    for key, test in spec.tests.items():
+        for _, func in oracle.known_mistakes(key):
+            try:
+                test.func(Trial(mistaken_student(key, func), oracle, public_only=True))
+            except Exception:  # noqa: BLE001 - a verdict, or a mistake the test cannot run
+                pass
 
 
 def _require_full_marks(result, who):
@@ -399,6 +416,9 @@ def make_release(out, *, force=False, check=True, log=print):
     notebooks = write_notebooks(NOTEBOOKS_DIR, out / "notebooks") if NOTEBOOKS_DIR.is_dir() else []
     _copy_autograder(out / "autograder")
     counts = record(out / "autograder" / "recorded", units)
+    dependencies.write_calls(out / "autograder" / "recorded",
+                             [k for u in (units or available_units()) for spec in specs_of(u)
+                              for k in spec.tests])
 
     for name in TOP_FILES:
         if (REPO_ROOT / name).is_file():

@@ -67,7 +67,8 @@ def test_resumes_without_regrading_unless_forced(class_folder, tmp_path):
     grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
     # a report that already exists is kept as it is (an interrupted run resumes)
     (out / "reports" / report_name("alice")).write_text(json.dumps(
-        {"submission": "x", "total": 1.0, "max": 12.0, "units": {}}))
+        {"submission": "x", "total": 1.0, "max": 12.0, "device": "cpu",
+         "units": {"01_linear": {"score": 1.0, "max": 12.0, "functions": {}}}}))
     (out / "reports" / report_name("bob")).unlink()
     rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
     totals = {r["student"]: r["total"] for r in rows}
@@ -75,6 +76,19 @@ def test_resumes_without_regrading_unless_forced(class_folder, tmp_path):
     rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False,
                       force=True)
     assert {r["student"]: r["total"] for r in rows}["alice"] == 12.0
+
+
+def test_a_report_of_other_units_is_graded_again_not_summed(class_folder, tmp_path):
+    out = tmp_path / "out"
+    grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
+    rows = grade_many(class_folder, out, units=["03"], workers=1, limits=LIMITS,
+                      progress=False)
+    alice = {r["student"]: r for r in rows}["alice"]
+    assert set(alice["units"]) == {"03_cnn"} and alice["total"] == alice["units"]["03_cnn"]
+    assert set(report_of(out, "alice")["units"]) == {"03_cnn"}
+    with open(out / "grades.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert "03_cnn" in header and "01_linear" not in header
 
 
 def test_a_student_that_breaks_the_grader_does_not_stop_the_batch(class_folder, tmp_path,

@@ -82,6 +82,8 @@ def test_a_hidden_case_shows_only_its_verdict_and_error_size(tmp_path, mode):
         assert entry["status"] == "failed"
         assert "wrong values (largest relative error 0.5)" in entry["message"], entry
         assert "N=40, D=11, C=10, reg=0.05" in instructor["functions"][SOFTMAX]["message"]
+        # no known mistake explains it: the student is told where to look, nothing more
+        assert entry["hint"] == engine.HIDDEN_HINT
     else:
         assert entry["status"] == "error"
         assert entry["message"].endswith("the code raised ValueError"), entry

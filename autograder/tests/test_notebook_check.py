@@ -180,3 +180,35 @@ def test_lab_and_formgrader_need_nothing_activated():
         assert f'PATH="{REPO_ROOT}/.venv/bin:' in line
         assert ("--allow-root" in line) == (os.geteuid() == 0)
     assert 'fetchNews="false"' in result.stdout  # the news popup is turned off
+
+
+STEP_BACKWARD = "    dc = dc_next + dh_next * o * (1.0 - tanh_c * tanh_c)  # both paths into c_next"
+
+
+def rnn_submission(tmp_path, new_line):
+    shutil.copytree(REFERENCE_PACKAGE, tmp_path / "coursework",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path / "coursework" / "rnn.py"
+    assert STEP_BACKWARD in path.read_text()
+    path.write_text(path.read_text().replace(STEP_BACKWARD, new_line))
+    return tmp_path
+
+
+def test_a_failure_that_comes_from_a_function_it_calls_says_so(tmp_path, capsys):
+    submission = rnn_submission(tmp_path, "    dc = dc_next")
+    with pytest.raises(AssertionError):
+        check("rnn.lstm_backward", submission=submission)
+    out = capsys.readouterr().out
+    assert "FAIL    rnn.lstm_backward" in out
+    assert "hint: this function calls your lstm_step_backward, which fails its own test" in out
+    assert "rnn.lstm_step_backward  (" not in out  # graded for the note, not shown
+
+
+def test_a_todo_that_comes_from_a_function_it_calls_names_that_function(tmp_path, capsys):
+    submission = rnn_submission(tmp_path, "    raise NotImplementedError")
+    with pytest.raises(AssertionError):
+        check("rnn.lstm_backward", submission=submission)
+    out = capsys.readouterr().out
+    assert "TODO    rnn.lstm_backward" in out
+    assert "not implemented yet: it calls your lstm_step_backward, which does not pass yet: " \
+           "write that first" in out

@@ -282,3 +282,19 @@ def test_release_refuses_to_overwrite(built, tmp_path):
     for unit in UNITS_AVAILABLE:
         for module in UNITS[unit][1]:
             assert f"coursework/{module}.py" in readme
+
+
+def test_a_release_says_when_a_failure_comes_from_a_function_it_calls(built, tmp_path):
+    """The release has no reference source to read the calls from: it ships the call graph."""
+    graph = json.loads((built / "autograder" / "recorded" / "calls.json").read_text())
+    assert graph["rnn.lstm_backward"] == ["rnn.lstm_step_backward"]
+    repo = copy_of(built, tmp_path, REFERENCE_PACKAGE)
+    path = repo / "coursework" / "rnn.py"
+    text = path.read_text()
+    wrong = "    dc = dc_next + dh_next * o * (1.0 - tanh_c * tanh_c)  # both paths into c_next"
+    assert wrong in text
+    path.write_text(text.replace(wrong, "    dc = dc_next"))
+    result = in_release(repo, "-c", "from autograder import check; check('rnn.lstm_backward')")
+    assert result.returncode != 0
+    assert ("hint: this function calls your lstm_step_backward, which fails its own test: fix "
+            "that first") in result.stdout, result.stdout + result.stderr
