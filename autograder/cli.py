@@ -78,20 +78,20 @@ def _print(text):
 def cmd_grade_many(args):
     from .grade_many import grade_many
 
-    if args.scheduler:
-        from .cluster import grade_many_dask
+    try:
+        if args.scheduler:
+            from .cluster import grade_many_dask
 
-        try:
             rows = grade_many_dask(args.submissions, args.out, scheduler=args.scheduler,
                                    units=args.unit, force=args.force, limits=_limits(args),
                                    progress=not args.quiet)
-        except KeyboardInterrupt:
-            print(f"interrupted: the finished reports are in {args.out}; run the same command "
-                  "again to resume", file=sys.stderr)
-            return 130
-    else:
-        rows = grade_many(args.submissions, args.out, units=args.unit, workers=args.workers,
-                          force=args.force, limits=_limits(args), progress=not args.quiet)
+        else:
+            rows = grade_many(args.submissions, args.out, units=args.unit, workers=args.workers,
+                              force=args.force, limits=_limits(args), progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished reports are in {args.out}; run the same command "
+              "again to resume", file=sys.stderr)
+        return 130
     print(f"{len(rows)} students; reports in {args.out}, totals in "
           f"{Path(args.out) / 'grades.csv'}")
     return 0

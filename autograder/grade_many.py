@@ -168,13 +168,19 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
                                      mp_context=multiprocessing.get_context("spawn")) as pool:
                 futures = {pool.submit(grade_one, path, out, unit_names, limits, hidden,
                                        reason): name for name, path, reason in todo}
-                for future in as_completed(futures):
-                    try:
-                        results[futures[future]] = future.result()[1]
-                    except Exception as exc:  # noqa: BLE001 - a pool process died
-                        results[futures[future]] = _empty_report(
-                            futures[future], f"grader fault: {type(exc).__name__}")
-                    bar.update(1)
+                try:
+                    for future in as_completed(futures):
+                        try:
+                            results[futures[future]] = future.result()[1]
+                        except Exception as exc:  # noqa: BLE001 - a pool process died
+                            results[futures[future]] = _empty_report(
+                                futures[future], f"grader fault: {type(exc).__name__}")
+                        bar.update(1)
+                except KeyboardInterrupt:
+                    # Ctrl-C: the students not started yet are dropped at once (the finished
+                    # reports stay; the same command resumes), not graded before stopping
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
     rows = [_row(name, results.get(name) or _empty_report(path, "no report"), reason)
             for name, path, reason in entries]
     report.atomic_write(out / "grades.csv", report.grades_csv(rows, unit_names))

@@ -225,3 +225,51 @@ def test_the_judge_runs_pytorch_on_one_thread_while_it_grades_and_restores_it():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(original)
+
+
+INTERRUPTIBLE = """
+import signal
+import sys
+# As in a terminal: a process started in the background by a non-interactive shell inherits
+# SIGINT ignored, and Ctrl-C would not reach it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from autograder.cli import main
+sys.exit(main(["grade-many", "--submissions", sys.argv[1], "--out", sys.argv[2],
+               "--workers", "2", "--unit", "01", "--timeout", "2", "--quiet"]))
+"""
+
+
+def test_ctrl_c_stops_a_pool_run_at_once_and_it_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from autograder.paths import REPO_ROOT
+
+    root = tmp_path / "submissions"
+    root.mkdir()
+    names = [f"s{i}" for i in range(8)]
+    for name in names:
+        _student(root, name, "infinite_loop")  # several seconds each: timeouts
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTIBLE, str(root), str(out)], env=env,
+                            cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    reports = out / "reports"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (reports.is_dir() and any(reports.iterdir())):
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    stopped = time.monotonic()
+    stderr = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "interrupted: the finished reports are in" in stderr
+    assert time.monotonic() - stopped < 20  # the queued students were not graded first
+    finished = list(reports.iterdir())
+    assert 1 <= len(finished) < len(names)
+    rows = grade_many(root, out, units=["01"], workers=2, limits=Limits(call_seconds=2.0,
+                                                                        cpu_seconds=2.0),
+                      progress=False)
+    assert [r["student"] for r in rows] == names and all(r["status"] == "graded" for r in rows)
