@@ -27,3 +27,30 @@ def make_submission(root, *, base="solutions", replace=None, append=None, name="
         path = target / module
         path.write_text(path.read_text() + "\n\n" + textwrap.dedent(code))
     return target.parent
+
+
+def graded_to_zero(folder, unit, key, words, hint=None, *, statuses=("failed", "error"),
+                   **grade_kwargs):
+    """Grade ``key`` of the submission ``folder`` (unit ``unit``) and assert that it scored 0
+    with a status among ``statuses``, ``words`` in its message and, when given, ``hint`` in its
+    hint; return its report entry."""
+    from autograder import engine
+
+    report = engine.grade(folder, [unit], keys={key}, **grade_kwargs)
+    entry = report["units"][unit]["functions"][key]
+    assert entry["status"] in statuses and entry["score"] == 0, entry
+    assert words in entry["message"], entry
+    if hint is not None:
+        assert hint in (entry["hint"] or ""), entry
+    return entry
+
+
+def package(root, **modules):
+    """A submission folder ``root/student`` whose ``coursework`` package holds ``modules``
+    ({name: source}) and an empty ``__init__``; returns the folder."""
+    target = Path(root) / "student" / "coursework"
+    target.mkdir(parents=True)
+    (target / "__init__.py").write_text("")
+    for name, source in modules.items():
+        (target / f"{name}.py").write_text(textwrap.dedent(source))
+    return target.parent

@@ -16,6 +16,8 @@ from autograder.spec import Case, Spec, Trial
 from autograder.specs import toolkit
 from autograder.testing import FakeStudent
 
+from .submissions import package
+
 # A toy stateful layer: out = gamma * (x - mu), mu the batch mean in training and the running mean
 # in evaluation; the running mean moves towards the batch mean by (1 - momentum).
 TOY = '''
@@ -311,12 +313,9 @@ def reads_only(images):
 
 
 def test_the_worker_reports_changes_inside_lists_and_tuples(tmp_path):
-    package = tmp_path / "student" / "coursework"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "nested.py").write_text(textwrap.dedent(NESTED))
+    folder = package(tmp_path, nested=NESTED)
     images = [(np.zeros((2, 4)), np.array([0.9, 0.3])), (np.zeros((1, 4)), np.array([0.5]))]
-    with Student(package.parent, Limits(call_seconds=10.0, cpu_seconds=10.0)) as s:
+    with Student(folder, Limits(call_seconds=10.0, cpu_seconds=10.0)) as s:
         assert s.call_full("nested.reads_only", images)[1] == []
         assert s.call_full("nested.sort_each", images)[1] == ["0[0][1]"]
         assert s.call_full("nested.take_last", [np.ones(2), np.zeros(2)])[1] == ["0"]
@@ -344,12 +343,9 @@ def forward(x):
 
 
 def test_the_worker_reports_a_result_that_is_an_input(tmp_path):
-    package = tmp_path / "student" / "coursework"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "aliasing.py").write_text(textwrap.dedent(ALIASING))
+    folder = package(tmp_path, aliasing=ALIASING)
     x, state = np.ones((2, 3)), {"mean": np.zeros(3)}
-    with Student(package.parent, Limits(call_seconds=10.0, cpu_seconds=10.0)) as s:
+    with Student(folder, Limits(call_seconds=10.0, cpu_seconds=10.0)) as s:
         def aliases(name, *args, opaque=()):
             return s.call_full(f"aliasing.{name}", *args, opaque=opaque)[1].aliases
 

@@ -15,6 +15,8 @@ from autograder.paths import REPO_ROOT
 from autograder.runner import Student, StudentCrash, StudentError, StudentTimeout
 from autograder.sandbox import Limits
 
+from .submissions import package
+
 PROBE = '''
 import os, socket, time
 import numpy as np
@@ -506,11 +508,7 @@ def relu_in_place_unseen(x):
 
 @pytest.fixture
 def stateful(tmp_path):
-    package = tmp_path / "student" / "coursework"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "state.py").write_text(textwrap.dedent(GLOBAL_STATE))
-    return package.parent
+    return package(tmp_path, state=GLOBAL_STATE)
 
 
 def test_global_state_set_by_one_call_does_not_reach_the_next(stateful):
