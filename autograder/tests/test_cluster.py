@@ -175,7 +175,7 @@ def test_resume_after_interruption(tmp_path, dask_cluster):
     stderr = proc.communicate(timeout=30)[1]
     assert proc.returncode != 0, stderr[-2000:]
     first = {p.name: (p.stat().st_mtime_ns, p.read_text()) for p in reports.iterdir()}
-    assert 1 <= len(first) < len(names)
+    assert 1 <= len(first) < len(names), stderr[-3000:]  # what the run said, if it ended early
     assert not (out / "grades.csv").exists()
     for text in (t for _, t in first.values()):
         assert json.loads(text)["total"] > 0  # finished reports, whole
