@@ -201,7 +201,7 @@ def grade_archive(data, units, limits):
         try:
             unpack(data, folder)
         except (ValueError, tarfile.TarError) as exc:
-            return _empty_report(folder, f"the archive was refused: {exc}")
+            return _empty_report(folder, f"the archive was refused: {exc}", units)
         scratch = Path(tmp) / "out"
         scratch.mkdir()
         result = grade_one(folder, scratch, units, limits, [tmp])[1]
@@ -250,16 +250,16 @@ def _connect(scheduler, tries):
         raise engine.UsageError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
 
 
-def _crash_report(student_dir, tries):
+def _crash_report(student_dir, tries, units):
     times = f" ({tries} tries)" if tries else ""
     result = _empty_report(student_dir, "crashed: every Dask worker that graded it died; the "
-                           f"scheduler gave up after its allowed failures{times}")
+                           f"scheduler gave up after its allowed failures{times}", units)
     result["crashed"] = True
     return result
 
 
-def _refused_report(student_dir, reason):
-    result = _empty_report(student_dir, reason)
+def _refused_report(student_dir, reason, units):
+    result = _empty_report(student_dir, reason, units)
     result["refused_submission"] = True
     return result
 
@@ -332,7 +332,8 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
                             data = pack(path, max_bytes)
                         except TooLarge as exc:
                             results[name] = write_reports(out, name,
-                                                          _refused_report(path, str(exc)))
+                                                          _refused_report(path, str(exc),
+                                                                          unit_names))
                             bar.update(1)
                             continue
                         submit(name, path, data)
@@ -347,10 +348,12 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
                         if not alone:  # maybe only queued beside the culprit: try it alone
                             suspects.append((name, path, data))
                             return
-                        result = _crash_report(path, tries if cluster is not None else None)
+                        result = _crash_report(path, tries if cluster is not None else None,
+                                               unit_names)
                     except Exception as exc:  # noqa: BLE001 - the task itself failed
                         result = _empty_report(path,
-                                               f"grader fault: {type(exc).__name__}: {exc}"[:500])
+                                               f"grader fault: {type(exc).__name__}: {exc}"[:500],
+                                               unit_names)
                     results[name] = write_reports(out, name, result)
                     future.release()
                     bar.update(1)
@@ -375,7 +378,7 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
                     cluster.close()
     rows = []
     for name, path, reason in entries:
-        result = results.get(name) or _empty_report(path, "no report")
+        result = results.get(name) or _empty_report(path, "no report", unit_names)
         if result.get("refused_submission"):
             reason = result.get("error")
         row = _row(name, result, reason)

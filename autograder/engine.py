@@ -231,6 +231,13 @@ def _limits_for(limits, packages, unit_names):
     return limits
 
 
+def max_points(units=None):
+    """The points ``grade`` would give a perfect submission of ``units`` (names as for
+    ``resolve_units``)."""
+    return float(sum(test.points for unit in resolve_units(units) for spec in specs_of(unit)
+                     for test in spec.tests.values()))
+
+
 def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), oracle=None,
           budget_seconds=600.0, use_bwrap=None, keys=None):
     """Grade ``submission`` (a folder with a ``coursework`` package); return the report dict.

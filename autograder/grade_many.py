@@ -57,9 +57,11 @@ def _entries(submissions):
     return sorted(out, key=lambda e: os.fsencode(e[0]))
 
 
-def _empty_report(student_dir, reason):
-    return {"submission": report.safe_text(str(student_dir)), "total": 0.0, "max": 0.0,
-            "error": report.safe_text(reason), "units": {}}
+def _empty_report(student_dir, reason, units):
+    """The report of a student who could not be graded: 0 of the points of ``units`` (so the
+    row's max is the course's, like everyone else's), and why."""
+    return {"submission": report.safe_text(str(student_dir)), "total": 0.0,
+            "max": engine.max_points(units), "error": report.safe_text(reason), "units": {}}
 
 
 def grade_one(student_dir, out_dir, units, limits, hidden, reason=None):
@@ -67,15 +69,15 @@ def grade_one(student_dir, out_dir, units, limits, hidden, reason=None):
     Never raises for a student's sake: a failure to grade or to write is in the result."""
     student_dir = Path(student_dir)
     if reason is not None:
-        result = _empty_report(student_dir, reason)
+        result = _empty_report(student_dir, reason, units)
     else:
         try:
             result = engine.grade(student_dir, units, limits=limits, hidden=hidden)
         except engine.UsageError as exc:
-            result = _empty_report(student_dir, str(exc))
+            result = _empty_report(student_dir, str(exc), units)
         except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
             result = _empty_report(student_dir,
-                                   f"grader fault: {type(exc).__name__}: {exc}"[:500])
+                                   f"grader fault: {type(exc).__name__}: {exc}"[:500], units)
     return student_dir.name, write_reports(out_dir, student_dir.name, result)
 
 
@@ -174,14 +176,16 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
                             results[futures[future]] = future.result()[1]
                         except Exception as exc:  # noqa: BLE001 - a pool process died
                             results[futures[future]] = _empty_report(
-                                futures[future], f"grader fault: {type(exc).__name__}")
+                                futures[future], f"grader fault: {type(exc).__name__}",
+                                unit_names)
                         bar.update(1)
                 except KeyboardInterrupt:
                     # Ctrl-C: the students not started yet are dropped at once (the finished
                     # reports stay; the same command resumes), not graded before stopping
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
-    rows = [_row(name, results.get(name) or _empty_report(path, "no report"), reason)
+    rows = [_row(name, results.get(name) or _empty_report(path, "no report", unit_names),
+                 reason)
             for name, path, reason in entries]
     report.atomic_write(out / "grades.csv", report.grades_csv(rows, unit_names))
     report.atomic_write(out / "index.csv", report.index_csv(rows))

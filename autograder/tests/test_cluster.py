@@ -157,13 +157,21 @@ def test_resume_after_interruption(tmp_path, dask_cluster):
         _base(root, name)
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(root), str(out),
-                             local.scheduler_address], env=env, cwd=REPO_ROOT,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
+    # stderr to a file, not a pipe: a pipe nobody reads yet would block a chatty run
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(root), str(out),
+                                 local.scheduler_address], env=env, cwd=REPO_ROOT,
+                                stderr=err, text=True)
+    # Wait for the first report however loaded the machine is (a shared CI runner can take a
+    # minute to start a Dask worker's grading), or for the run to end on its own.
+    deadline = time.monotonic() + 300
     reports = out / REPORTS
-    while time.monotonic() < deadline and not (reports.is_dir() and any(reports.iterdir())):
+    while (time.monotonic() < deadline and proc.poll() is None
+           and not (reports.is_dir() and any(reports.iterdir()))):
         time.sleep(0.1)
+    if proc.poll() is not None and not (reports.is_dir() and any(reports.iterdir())):
+        pytest.fail("the run ended before writing any report:\n" + log.read_text()[-3000:])
     # Ctrl-C, pressed again every half second until the run stops, as a person would.
     deadline = time.monotonic() + 30
     while proc.poll() is None and time.monotonic() < deadline:
@@ -172,7 +180,8 @@ def test_resume_after_interruption(tmp_path, dask_cluster):
             proc.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
             pass
-    stderr = proc.communicate(timeout=30)[1]
+    proc.wait(timeout=30)
+    stderr = log.read_text()
     assert proc.returncode != 0, stderr[-2000:]
     first = {p.name: (p.stat().st_mtime_ns, p.read_text()) for p in reports.iterdir()}
     assert 1 <= len(first) < len(names), stderr[-3000:]  # what the run said, if it ended early

@@ -153,6 +153,25 @@ def test_every_entry_gets_a_row_with_spreadsheet_safe_cells(tmp_path):
     assert index[long_name] == "reports/" + report_name(long_name)
 
 
+def test_a_student_who_cannot_be_graded_scores_0_of_the_course_maximum(tmp_path):
+    """An empty folder, a file and a link get 0 out of the same maximum as a graded student,
+    in the CSV row and in their report, so a spreadsheet's percentages stay right."""
+    root = tmp_path / "submissions"
+    root.mkdir()
+    _student(root, "alice")
+    (root / "bob").mkdir()  # handed in nothing
+    (root / "notes.txt").write_text("not a submission")
+    out = tmp_path / "out"
+    rows = grade_many(root, out, units=["01"], workers=1, limits=LIMITS, progress=False)
+    by_name = {r["student"]: r for r in rows}
+    full = by_name["alice"]["max"]
+    assert by_name["alice"]["total"] == full > 0
+    assert by_name["bob"]["status"].startswith("ungradable: ")
+    for name in ("bob", "notes.txt"):
+        assert (by_name[name]["total"], by_name[name]["max"]) == (0.0, full), by_name[name]
+    assert report_of(out, "bob")["max"] == full
+
+
 def test_a_feedback_copy_without_the_instructor_part(class_folder, tmp_path):
     out = tmp_path / "out"
     grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
