@@ -60,9 +60,10 @@ class Changes(list):
     (``worker._aliases``); a spec that requires a new object checks them
     (``Trial.returns_new``)."""
 
-    def __init__(self, modified, aliases=()):
+    def __init__(self, modified, aliases=(), lines=None):
         super().__init__(modified)
         self.aliases = list(aliases)
+        self.lines = lines  # lines of student code the call ran, when asked (call_counting)
 
 
 def clean_text(value, limit=2000):
@@ -536,10 +537,13 @@ class Student:
             aliases = reply.get("aliases")
             if not isinstance(aliases, list):
                 aliases = []
+            lines = reply.get("lines")
+            if isinstance(lines, bool) or not isinstance(lines, int):
+                lines = None
             return value, Changes(
                 [clean_text(m, 100) for m in modified[:100] if isinstance(m, str)],
                 [(clean_text(pair[0], 100), clean_text(pair[1], 100)) for pair in aliases[:20]
-                 if isinstance(pair, list) and len(pair) == 2])
+                 if isinstance(pair, list) and len(pair) == 2], lines)
         kind = reply.get("kind")
         message_text = clean_text(reply.get("message", ""), 2000)
         detail = clean_text(reply.get("traceback", ""), 4000)
@@ -560,6 +564,17 @@ class Student:
         asked (``call_full`` asks), so the worker does not copy them to find out: a large
         input (the speed tests' layers) costs no copy and no comparison."""
         return self.call_full(target, *args, opaque=opaque, _watch=False, **kwargs)[0]
+
+    def call_counting(self, target, *args, opaque=(), **kwargs):
+        """(value, lines): the value of ``coursework.<target>(...)`` and how many lines of the
+        submission's code the call ran (``worker.LineCounter``); lines is None when the worker
+        did not say, -1 when the code turned the counting off."""
+        value, changes = self._ask({"op": "call", "target": target,
+                                    "args": wire.encode(list(args)),
+                                    "kwargs": wire.encode(kwargs), "opaque": list(opaque),
+                                    "watch": False, "count_lines": True},
+                                   handles=(args, kwargs))
+        return value, changes.lines
 
     def method_full(self, handle, name, *args, opaque=(), _watch=True, **kwargs):
         return self._ask({"op": "method", "ref": handle.id, "name": name,

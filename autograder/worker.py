@@ -71,13 +71,49 @@ class Guard:
 
 
 _MISSING = object()
+_SUBMISSION = None  # the submission's folder (argv[3]), whose code LineCounter counts
+
+
+class LineCounter:
+    """How many lines of the submission's own code a call runs (``sys.settrace`` on the frames
+    of files under the submission's folder; a loop's line counts once per iteration, in a
+    comprehension too). The judge compares the counts of calls that differ in one size only:
+    code that loops over examples runs more lines for more examples, vectorized code does not.
+
+    ``stop`` answers -1 when the call removed or replaced the tracer (the count means nothing
+    then)."""
+
+    def __init__(self, *folders):
+        import os
+
+        self.prefixes = tuple({os.path.join(path, "") for folder in folders
+                               for path in (folder, os.path.realpath(folder))})
+        self.count = 0
+
+    def _frames(self, frame, event, arg):
+        return self._lines if frame.f_code.co_filename.startswith(self.prefixes) else None
+
+    def _lines(self, frame, event, arg):
+        if event == "line":
+            self.count += 1
+        return self._lines
+
+    def start(self):
+        self.count = 0
+        sys.settrace(self._frames)
+
+    def stop(self):
+        intact = sys.gettrace() == self._frames
+        sys.settrace(None)
+        return self.count if intact else -1
 
 
 def main(argv):
     request_fd, reply_fd, submission = int(argv[1]), int(argv[2]), argv[3]
     site_dirs = argv[4:]
     sys.path.extend(d for d in site_dirs if d not in sys.path)
-    global np, wire, worker_fns, _DEVICE
+    global np, wire, worker_fns, _DEVICE, _SUBMISSION
+    _SUBMISSION = submission
     import os
 
     import numpy as np
@@ -409,13 +445,19 @@ def handle(request, resolve, encode_result, objects, guard=None):
     # Copies of the inputs, to tell the judge which ones the call changed, when it asks
     snapshot = _snapshot(args, kwargs) if request.get("watch", True) is not False else []
     limit_cpu(request.get("cpu_seconds"))
+    counter = LineCounter(_SUBMISSION) if request.get("count_lines") and _SUBMISSION else None
     started = time.perf_counter()
     try:
+        if counter is not None:
+            counter.start()
         value = func(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
+        if counter is not None:
+            counter.stop()
         if guard is not None:
             guard.restore()
         return _failure(exc, phase="call")
+    lines = counter.stop() if counter is not None else None
     elapsed = time.perf_counter() - started
     if guard is not None:  # the checks below run with the worker's own functions
         guard.restore()
@@ -424,8 +466,11 @@ def handle(request, resolve, encode_result, objects, guard=None):
         if request.get("watch", True) is not False else []
     if _DEVICE.on:  # the judge compares on the host; what stays here (handles) stays on device
         value = _DEVICE.to_host(value, request.get("opaque") or [])
-    return {"ok": True, "value": encode_result(value, request.get("opaque") or []),
-            "modified": modified, "aliases": aliases, "seconds": elapsed}
+    reply = {"ok": True, "value": encode_result(value, request.get("opaque") or []),
+             "modified": modified, "aliases": aliases, "seconds": elapsed}
+    if counter is not None:
+        reply["lines"] = lines
+    return reply
 
 
 def _plain(value):

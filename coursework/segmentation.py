@@ -14,8 +14,11 @@ Conventions used by every function here:
   ``*_backward(dout, cache) -> gradients`` in the order of the forward's array inputs. Losses
   return ``(loss, dlogits)``. Inputs are never modified in place.
 - "Convolution" is cross-correlation (the kernel is not flipped), as in unit 03 and PyTorch.
-- Vectorized: no Python loops over examples, channels or pixels; where a docstring allows it,
-  a loop over the kernel offsets (k, l) is fine.
+- Vectorized: no Python loops over examples, channels or pixels. A short loop over something
+  that does not grow with the data (the kernel offsets (k, l), the classes, the two axes of an
+  image) is fine, except where a docstring says "loop over the kernel offsets at most". The
+  grader counts the lines of your code that a call runs for small inputs and for inputs with
+  more examples (channels, rows, columns): a count that grows with them is a loop over them.
 - Code works for NumPy and CuPy arrays alike (``xp = xp_of(x)``).
 
 Metrics, from the confusion matrix (rows: true class, columns: predicted class), per class c:

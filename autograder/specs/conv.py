@@ -2,8 +2,10 @@
 
 Every case says what is special about it; between them they always cover pad 0, N=1, C=1,
 non-square inputs and kernels, strides 1 to 3, pads 0 to 2, overlapping pooling windows (3x3 at
-stride 2) and non-zero biases. Max-pooling inputs are permutations of distinct values, so no window
-has tied maxima (either choice among ties would be correct and is never graded).
+stride 2) and non-zero biases. Max-pooling inputs of the compared cases are permutations of
+distinct values, so no window has tied maxima (which of the tied maxima takes the gradient is the
+student's choice); ``check_ties`` then checks, on inputs with ties, only what the docstring fixes:
+each window passes its gradient on to its maxima, once in all.
 
 "Fast" functions must be vectorized. The rule, stated in their docstrings: a fast function may loop
 over the offsets inside the window (at most two nested loops: ``for k in range(HH): for l in
@@ -12,7 +14,9 @@ code that runs (``autograder.rules``: the function and whatever of the package i
 or wraps, loops nested at most 2 deep) and, for the convolution, by a large layer that four nested
 loops cannot finish within the worker's time limit, whose results are compared too; the forward
 also gets a wide layer of one output position (``WIDE_CONV``), which two loops over examples and
-filters cannot finish.
+filters cannot finish. A single loop over examples, filters, channels (pooling) or output rows
+with a vectorized body passes both; it is found by counting the lines of the student's code that
+run for 2 and for 11 examples (filters, ...): ``loop_growth``.
 """
 
 import functools
@@ -22,6 +26,7 @@ import numpy as np
 from ..compare import Failed, as_array, describe
 from ..runner import StudentError, StudentTimeout
 from ..spec import Case, Spec
+from .loop_growth import no_loop_over
 from .toolkit import Layer, student_forward
 
 SPEC = Spec("conv")
@@ -174,6 +179,25 @@ def at_most_two_nested_loops(t, target):
             "output positions",
             hint="copy the strided slice xpad[:, :, k::stride, l::stride] of the whole batch for "
                  "each kernel offset (k, l), then do one matrix product")
+
+
+CONV_AXES = {"N": "examples", "F": "filters", "H_out": "output rows",
+             "W_out": "output columns"}
+POOL_AXES = {"N": "examples", "C": "channels", "H_out": "output rows", "W_out": "output columns"}
+
+
+def conv_of_size(sizes, rng):
+    """A 3x3 convolution, stride 1, pad 1 (so H_out = H), C=2, of the given sizes."""
+    N, F, H, W = sizes["N"], sizes["F"], sizes["H_out"], sizes["W_out"]
+    args = [rng.standard_normal((N, 2, H, W)), rng.standard_normal((F, 2, 3, 3)),
+            rng.standard_normal(F)]
+    return args, {"stride": 1, "pad": 1}
+
+
+def pool_of_size(sizes, rng):
+    """Overlapping 3x3 windows at stride 2 (H = 2 H_out + 1), of the given sizes."""
+    N, C, H, W = sizes["N"], sizes["C"], sizes["H_out"], sizes["W_out"]
+    return [rng.standard_normal((N, C, 2 * H + 1, 2 * W + 1))], {"pool_size": 3, "stride": 2}
 
 
 def _timed(t, target, *args, opaque=(), what, method=None, target_name=None, **kwargs):
@@ -450,6 +474,7 @@ def conv_forward(t):
     """Same results as the naive forward, vectorized (loops over kernel offsets at most), fast."""
     CONV.forward_test(t)
     at_most_two_nested_loops(t, "conv.conv_forward")
+    no_loop_over(t, "conv.conv_forward", conv_of_size, CONV_AXES)
     conv_speed(t, backward=False)
     conv_wide(t)
 
@@ -459,6 +484,7 @@ def conv_backward(t):
     """Same results as the naive backward, vectorized (loops over kernel offsets at most), fast."""
     CONV.backward_test(t)
     at_most_two_nested_loops(t, "conv.conv_backward")
+    no_loop_over(t, "conv.conv_backward", conv_of_size, CONV_AXES, forward="conv.conv_forward")
     conv_speed(t, backward=True)
 
 
@@ -526,6 +552,8 @@ def max_pool_forward(t):
     """Same results as the naive max pooling, looping over window offsets at most."""
     MAX_POOL.forward_test(t)
     at_most_two_nested_loops(t, "conv.max_pool_forward")
+    no_loop_over(t, "conv.max_pool_forward", pool_of_size, POOL_AXES,
+                 allowed="the offsets inside the window (k, l)")
 
 
 @SPEC.test("max_pool_backward", points=2)
@@ -534,6 +562,8 @@ def max_pool_backward(t):
     MAX_POOL.backward_test(t)
     check_ties(t, MAX_POOL.forward, MAX_POOL.backward)
     at_most_two_nested_loops(t, "conv.max_pool_backward")
+    no_loop_over(t, "conv.max_pool_backward", pool_of_size, POOL_AXES,
+                 forward="conv.max_pool_forward", allowed="the offsets inside the window (k, l)")
 
 
 @SPEC.test("avg_pool_forward", points=1)
@@ -541,6 +571,8 @@ def avg_pool_forward(t):
     """Mean over each window (pool_size**2 values), looping over window offsets at most."""
     AVG_POOL.forward_test(t)
     at_most_two_nested_loops(t, "conv.avg_pool_forward")
+    no_loop_over(t, "conv.avg_pool_forward", pool_of_size, POOL_AXES,
+                 allowed="the offsets inside the window (k, l)")
 
 
 @SPEC.test("avg_pool_backward", points=2)
@@ -548,6 +580,8 @@ def avg_pool_backward(t):
     """dout / pool_size**2 to every input of the window, overlaps adding up."""
     AVG_POOL.backward_test(t)
     at_most_two_nested_loops(t, "conv.avg_pool_backward")
+    no_loop_over(t, "conv.avg_pool_backward", pool_of_size, POOL_AXES,
+                 forward="conv.avg_pool_forward", allowed="the offsets inside the window (k, l)")
 
 
 @SPEC.test("global_avg_pool_forward", points=1)

@@ -17,6 +17,7 @@ import numpy as np
 from ..compare import Failed
 from ..spec import Case, Spec
 from .conv import at_most_two_nested_loops
+from .loop_growth import no_hidden_code, no_loop_over
 from .toolkit import Layer
 
 SPEC = Spec("segmentation")
@@ -368,17 +369,96 @@ UPSAMPLE_NEAREST = Layer(SPEC, "upsample_nearest", forward="upsample_nearest",
                          cases=nearest_cases)
 
 
-def _layer_tests(layer, points, rule, docs):
+SEG_AXES = {"N": "examples", "C": "input channels", "F": "output channels",
+            "H": "input rows", "W": "input columns"}
+SEG_POOL_AXES = {"N": "examples", "C": "channels", "H_out": "output rows",
+                 "W_out": "output columns"}
+IMAGE_AXES = {"N": "examples", "C": "channels", "H": "rows", "W": "columns"}
+MAP_AXES = {"N": "examples", "H": "rows", "W": "columns"}  # label maps (N, H, W)
+SHORT_LOOPS = "something that does not grow with the data (the classes, the two axes)"
+
+
+def unpool_of_size(sizes, rng):
+    """Values of a pooled (N, C, H, W) map and where their maxima were in 2x2 windows."""
+    N, C, H, W = (sizes[k] for k in ("N", "C", "H", "W"))
+    rows = 2 * np.arange(H)[:, None] + rng.integers(0, 2, (N, C, H, W))
+    cols = 2 * np.arange(W)[None, :] + rng.integers(0, 2, (N, C, H, W))
+    return ([rng.standard_normal((N, C, H, W)), (rows * 2 * W + cols).astype(np.int64)],
+            {"output_size": (2 * H, 2 * W)})
+
+
+def image_of_size(kwargs):
+    def build(sizes, rng):
+        N, C, H, W = (sizes[k] for k in ("N", "C", "H", "W"))
+        return [rng.standard_normal((N, C, H, W))], kwargs(H, W)
+    return build
+
+
+def maps_of_size(with_classes=True):
+    """Predicted and true label maps (N, H, W) of 3 classes."""
+    def build(sizes, rng):
+        shape = tuple(sizes[k] for k in ("N", "H", "W"))
+        return ([rng.integers(0, 3, shape), rng.integers(0, 3, shape)],
+                {"num_classes": 3} if with_classes else {})
+    return build
+
+
+def logits_of_size(sizes, rng):
+    """Logits (N, 3, H, W) and true labels (N, H, W)."""
+    N, H, W = (sizes[k] for k in ("N", "H", "W"))
+    return [rng.standard_normal((N, 3, H, W)), rng.integers(0, 3, (N, H, W))], {}
+
+
+def vectorized(t, target, of_size, axes, forward=None):
+    """No hidden code, and no loop that grows with the data (examples, channels, pixels); a
+    short loop over the classes or the two axes is the student's business."""
+    no_hidden_code(t, target)
+    no_loop_over(t, target, of_size, axes, forward=forward, allowed=SHORT_LOOPS)
+
+
+def transpose_of_size(sizes, rng):
+    """A transposed 3x3 convolution at stride 2, pad 1, output_padding 1, of the given sizes."""
+    N, C, F, H, W = (sizes[k] for k in ("N", "C", "F", "H", "W"))
+    args = [rng.standard_normal((N, C, H, W)), rng.standard_normal((C, F, 3, 3)),
+            rng.standard_normal(F)]
+    return args, {"stride": 2, "pad": 1, "output_padding": 1}
+
+
+def dilated_of_size(sizes, rng):
+    """A 3x3 convolution with dilation 2 and pad 2 (so H_out = H), of the given sizes."""
+    N, C, F, H, W = (sizes[k] for k in ("N", "C", "F", "H", "W"))
+    args = [rng.standard_normal((N, C, H, W)), rng.standard_normal((F, C, 3, 3)),
+            rng.standard_normal(F)]
+    return args, {"dilation": 2, "stride": 1, "pad": 2}
+
+
+def pool_of_size(sizes, rng):
+    """Overlapping 3x3 windows at stride 2, of the given sizes."""
+    N, C, H, W = sizes["N"], sizes["C"], sizes["H_out"], sizes["W_out"]
+    return [rng.standard_normal((N, C, 2 * H + 1, 2 * W + 1))], {"pool_size": 3, "stride": 2}
+
+
+def _layer_tests(layer, points, rule, docs, of_size=None):
+    """The forward and backward tests of ``layer``: its cases, then ``rule`` on the code, then
+    (with ``of_size``, the layer's inputs for given sizes) no loop that grows with the data."""
     forward_name, backward_name = (target.split(".", 1)[1]
                                    for target in (layer.forward, layer.backward))
 
     def forward(t):
         layer.forward_test(t)
         rule(t, layer.forward)
+        if rule is _no_rule:
+            vectorized(t, layer.forward, of_size, IMAGE_AXES)
+        elif of_size is not None:
+            no_loop_over(t, layer.forward, of_size, SEG_AXES)
 
     def backward(t):
         layer.backward_test(t)
         rule(t, layer.backward)
+        if rule is _no_rule:
+            vectorized(t, layer.backward, of_size, IMAGE_AXES, forward=layer.forward)
+        elif of_size is not None:
+            no_loop_over(t, layer.backward, of_size, SEG_AXES, forward=layer.forward)
 
     for function, name, score, doc in ((forward, forward_name, points[0], docs[0]),
                                        (backward, backward_name, points[1], docs[1])):
@@ -388,25 +468,27 @@ def _layer_tests(layer, points, rule, docs):
     return forward, backward
 
 
-def _no_loops(t, target):
-    t.no_python_loops(target)
+def _no_rule(t, target):
+    """No rule on how the code is written beyond ``vectorized`` (``of_size``)."""
 
 
 conv_transpose_forward, conv_transpose_backward = _layer_tests(
     CONV_TRANSPOSE, (3, 3), at_most_two_nested_loops,
     ("Transposed convolution as conv_transpose2d: size, cropping, output_padding.",
-     "dx, dw and db of the transposed convolution."))
+     "dx, dw and db of the transposed convolution."), transpose_of_size)
 dilated_conv_forward, dilated_conv_backward = _layer_tests(
     DILATED_CONV, (2, 3), at_most_two_nested_loops,
-    ("Atrous convolution as conv2d(..., dilation=d).", "dx, dw and db of the dilated convolution."))
+    ("Atrous convolution as conv2d(..., dilation=d).", "dx, dw and db of the dilated convolution."),
+    dilated_of_size)
 max_unpool_forward, max_unpool_backward = _layer_tests(
-    MAX_UNPOOL, (2, 1), _no_loops,
+    MAX_UNPOOL, (2, 1), _no_rule,
     ("Values written back where their maxima came from (summed on shared indices).",
-     "dx of max-unpooling: dout read back at the indices."))
+     "dx of max-unpooling: dout read back at the indices."), unpool_of_size)
 upsample_nearest, upsample_nearest_backward = _layer_tests(
-    UPSAMPLE_NEAREST, (1, 1), _no_loops,
+    UPSAMPLE_NEAREST, (1, 1), _no_rule,
     ("Nearest-neighbour upsampling by an integer factor.",
-     "dx of nearest upsampling: the sum over each block."))
+     "dx of nearest upsampling: the sum over each block."),
+    image_of_size(lambda H, W: {"scale": 2}))
 
 
 @SPEC.test("max_pool_with_indices", points=2)
@@ -418,6 +500,8 @@ def max_pool_with_indices(t):
                       argnames=("x",), **case.kwargs)
         check_exact_dtype("max_pool_with_indices", case.label, "indices", got[1], "int64")
     at_most_two_nested_loops(t, target)
+    no_loop_over(t, target, pool_of_size, SEG_POOL_AXES,
+                 allowed="the offsets inside the window (k, l)")
 
 
 @SPEC.test("upsample_bilinear", points=2)
@@ -427,7 +511,8 @@ def upsample_bilinear(t):
     for case in bilinear_cases(t):
         t.check(target, *case.args, label=case.label, names=("out",), argnames=("x",),
                 **case.kwargs)
-    t.no_python_loops(target)
+    vectorized(t, target, image_of_size(lambda H, W: {"size": (2 * H + 1, 2 * W - 1)}),
+               IMAGE_AXES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,7 +582,7 @@ def _check_metric(t, name, outputs, *, with_classes=True, exact_dtype=None):
                       target, metric_encoded, name, *args, **kw))
         if exact_dtype is not None:
             check_exact_dtype(name, case.label, outputs[0], got, exact_dtype)
-    t.no_python_loops(target)
+    vectorized(t, target, maps_of_size(with_classes), MAP_AXES)
 
 
 @SPEC.test("confusion_matrix", points=2)
@@ -545,7 +630,7 @@ def _check_loss(t, name, cases):
     for case in cases:
         t.check(target, *case.args, label=case.label, names=("loss", "dlogits"),
                 argnames=("logits", "target"), **case.kwargs)
-    t.no_python_loops(target)
+    vectorized(t, target, logits_of_size, MAP_AXES)
 
 
 @SPEC.test("pixel_cross_entropy", points=2)

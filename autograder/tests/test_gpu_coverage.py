@@ -13,7 +13,7 @@ from autograder.units import available_units, specs_of
 from .test_gpu import BACKWARD, FORWARD
 
 # The units whose NumPy coursework runs on CuPy (06 and 10 are PyTorch only).
-NUMPY_UNITS = ("01_linear", "02_mlp", "03_cnn", "04_regularization", "05_optim",
+NUMPY_UNITS = ("01_linear", "02_mlp", "03_cnn", "04_normalization", "05_optim",
                "07_segmentation", "08_detection", "09_rnn")
 # Modules of those units written in PyTorch (CUDA tensors, not CuPy): not in the table.
 TORCH_MODULES = {"segnets", "detectors"}

@@ -73,26 +73,134 @@ def test_the_wide_layer_identity_matches_the_reference_layer():
                                rtol=1e-10, atol=1e-10 * np.abs(direct).max())
 
 
+LOOP_OVER_EXAMPLES_AND_FILTERS = '''
+    import numpy as np
+
+    def conv_forward(x, w, b, *, stride=1, pad=0):
+        stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+        N, C, H, W = x.shape
+        F, _, HH, WW = w.shape
+        xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        win = np.lib.stride_tricks.sliding_window_view(xpad, (HH, WW), axis=(2, 3))
+        win = win[:, :, ::stride, ::stride]
+        out = np.empty((N, F) + win.shape[2:4], dtype=x.dtype)
+        for n in range(N):
+            for f in range(F):
+                out[n, f] = np.tensordot(win[n], w[f], axes=([0, 3, 4], [0, 1, 2])) + b[f]
+        return out, (x, w, b, stride, pad)
+'''
+
+
 def test_a_conv_forward_looping_over_examples_and_filters_fails(tmp_path):
     """Two nested loops pass the nesting rule, but the docstring forbids loops over examples and
-    filters: the wide layer cannot finish (audit c08)."""
+    filters (audit c08): the lines it runs grow with the examples."""
+    sub = make_submission(tmp_path, append={"conv.py": LOOP_OVER_EXAMPLES_AND_FILTERS})
+    entry = grade(sub, "conv.conv_forward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "loops over examples: with N=2" in entry["message"], entry
+    assert "loop over the kernel offsets (k, l) at most" in entry["hint"], entry
+
+
+def test_without_line_counts_the_wide_layer_still_stops_two_loops(tmp_path, monkeypatch):
+    """The wide layer is the second line of defence: were the line counts missing (a worker
+    that does not report them), the same two loops could not finish it."""
+    from autograder.specs import conv as spec
+
+    monkeypatch.setattr(spec, "no_loop_over", lambda *args, **kwargs: None)
+    sub = make_submission(tmp_path, append={"conv.py": LOOP_OVER_EXAMPLES_AND_FILTERS})
+    entry = grade(sub, "conv.conv_forward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "did not finish" in entry["message"] and "(4096, 1, 3, 3)" in entry["message"], entry
+    assert "loop over the kernel offsets at most" in entry["hint"], entry
+
+
+# ------------------------------------------------------------------ one loop over the data
+
+_CONV_PREAMBLE = '''
+    import numpy as np
+
+    def _windows(x, HH, WW, stride, pad):
+        xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        win = np.lib.stride_tricks.sliding_window_view(xpad, (HH, WW), axis=(2, 3))
+        return win[:, :, ::stride, ::stride]  # (N, C, H_out, W_out, HH, WW)
+'''
+
+ONE_LOOP = {  # a vectorized body inside one loop over what the docstring forbids
+    "examples": '''
+    def conv_forward(x, w, b, *, stride=1, pad=0):
+        stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+        win = _windows(x, w.shape[2], w.shape[3], stride, pad)
+        out = np.stack([np.einsum("chwkl,fckl->fhw", win[n], w) for n in range(x.shape[0])])
+        return out + b[None, :, None, None], (x, w, b, stride, pad)
+''',
+    "filters": '''
+    def conv_forward(x, w, b, *, stride=1, pad=0):
+        stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+        win = _windows(x, w.shape[2], w.shape[3], stride, pad)
+        out = np.empty((x.shape[0], w.shape[0]) + win.shape[2:4])
+        for f in range(w.shape[0]):
+            out[:, f] = np.einsum("nchwkl,ckl->nhw", win, w[f]) + b[f]
+        return out, (x, w, b, stride, pad)
+''',
+    "output rows": '''
+    def conv_forward(x, w, b, *, stride=1, pad=0):
+        stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+        win = _windows(x, w.shape[2], w.shape[3], stride, pad)
+        rows = [np.einsum("ncwkl,fckl->nfw", win[:, :, i], w) for i in range(win.shape[2])]
+        return np.stack(rows, axis=2) + b[None, :, None, None], (x, w, b, stride, pad)
+''',
+}
+
+
+@pytest.mark.parametrize("axis", sorted(ONE_LOOP))
+def test_one_loop_over_the_data_with_a_vectorized_body_fails(tmp_path, axis):
+    """Fast enough for the timed layers, within the nesting rule, but against the docstring:
+    the line counts name the loop."""
+    sub = make_submission(tmp_path, append={"conv.py": _CONV_PREAMBLE + ONE_LOOP[axis]})
+    entry = grade(sub, "conv.conv_forward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert f"loops over {axis}:" in entry["message"], entry
+
+
+def test_a_pool_looping_over_channels_fails(tmp_path):
     sub = make_submission(tmp_path, append={"conv.py": '''
         import numpy as np
+
+        def avg_pool_forward(x, *, pool_size=2, stride=2):
+            pool_size, stride = _check_pool("avg_pool_forward", x, pool_size, stride)
+            win = np.lib.stride_tricks.sliding_window_view(x, (pool_size, pool_size),
+                                                           axis=(2, 3))[:, :, ::stride, ::stride]
+            out = np.empty(win.shape[:4])
+            for c in range(x.shape[1]):
+                out[:, c] = win[:, c].mean(axis=(-2, -1))
+            return out, (x.shape, pool_size, stride)
+    '''})
+    entry = grade(sub, "conv.avg_pool_forward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "loops over channels: with C=2" in entry["message"], entry
+    assert "offsets inside the window (k, l)" in entry["hint"], entry
+
+
+def test_a_vectorized_conv_with_its_own_helpers_and_offset_loops_passes(tmp_path):
+    """Loops over the kernel offsets, in a helper of the student's own, with a comprehension:
+    the lines grow with the kernel, never with the data."""
+    sub = make_submission(tmp_path, append={"conv.py": '''
+        import numpy as np
+
+        def _gather(xpad, HH, WW, stride, H_out, W_out):
+            return np.stack([xpad[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride]
+                             for k in range(HH) for l in range(WW)], axis=2)
 
         def conv_forward(x, w, b, *, stride=1, pad=0):
             stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
             N, C, H, W = x.shape
             F, _, HH, WW = w.shape
+            H_out = (H + 2 * pad - HH) // stride + 1
+            W_out = (W + 2 * pad - WW) // stride + 1
             xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-            win = np.lib.stride_tricks.sliding_window_view(xpad, (HH, WW), axis=(2, 3))
-            win = win[:, :, ::stride, ::stride]
-            out = np.empty((N, F) + win.shape[2:4], dtype=x.dtype)
-            for n in range(N):
-                for f in range(F):
-                    out[n, f] = np.tensordot(win[n], w[f], axes=([0, 3, 4], [0, 1, 2])) + b[f]
-            return out, (x, w, b, stride, pad)
+            cols = _gather(xpad, HH, WW, stride, H_out, W_out)  # (N, C, HH*WW, H_out, W_out)
+            out = np.einsum("nckhw,fck->nfhw", cols, w.reshape(F, C, HH * WW))
+            return out + b[None, :, None, None], (x, w, b, stride, pad, None)
     '''})
     entry = grade(sub, "conv.conv_forward")
-    assert entry["status"] == "failed" and entry["score"] == 0, entry
-    assert "did not finish" in entry["message"] and "(4096, 1, 3, 3)" in entry["message"], entry
-    assert "loop over the kernel offsets at most" in entry["hint"], entry
+    assert entry["status"] == "passed", entry

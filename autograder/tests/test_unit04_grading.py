@@ -224,7 +224,7 @@ class CountingStudent(FakeStudent):
         return super().call_full(target, *args, **kwargs)
 
 
-@pytest.mark.parametrize("key", [k for spec in specs_of("04_regularization")
+@pytest.mark.parametrize("key", [k for spec in specs_of("04_normalization")
                                  if spec.module in ("augmentation", "regularization")
                                  for k in spec.tests])
 def test_hidden_cases_are_used(key):
@@ -368,7 +368,7 @@ WRONG = {
 def test_wrong_variant_loses_its_points_with_the_right_hint(tmp_path, what):
     module, key, pairs, hint, words = WRONG[what]
     sub = make_submission(tmp_path, replace={module: pairs})
-    entry = engine.grade(sub, ["04"], keys=[key])["units"]["04_regularization"]["functions"][key]
+    entry = engine.grade(sub, ["04"], keys=[key])["units"]["04_normalization"]["functions"][key]
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["hint"] == hint, entry
     assert words in entry["message"], entry

@@ -244,3 +244,108 @@ def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
     report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
     bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
     assert not bad and set(functions(report)) == keys
+
+
+# ------------------------------------------------------------------ loops: over the data, never
+
+SHORT_LOOPS = '''
+    import math
+
+    import numpy as np
+
+    def confusion_matrix(pred, target, *, num_classes, ignore_index=None):
+        """One bincount per true class: a loop over the K classes, never over pixels."""
+        name = "confusion_matrix"
+        num_classes = _as_int(name, "num_classes", num_classes, 1)
+        ignore_index = _check_pair_maps(name, pred, target, num_classes, ignore_index)
+        keep = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
+        cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+        for i in range(num_classes):
+            rows = keep & (target == i)
+            cm[i] = np.bincount(pred[rows].ravel().astype(np.int64), minlength=num_classes)
+        return cm
+
+    def mean_iou(pred, target, *, num_classes, ignore_index=None):
+        iou = iou_per_class(pred, target, num_classes=num_classes, ignore_index=ignore_index)
+        defined = [float(v) for v in iou if not math.isnan(v)]
+        return sum(defined) / len(defined) if defined else float("nan")
+
+    def upsample_bilinear(x, *, size):
+        """The two axes one after the other, in a loop over the axes."""
+        H_out, W_out = _as_pair("upsample_bilinear", "size", size, 1)
+        out = x
+        for axis, n_out in ((2, H_out), (3, W_out)):
+            n_in = out.shape[axis]
+            s = np.maximum((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0.0)
+            i0 = np.minimum(np.floor(s).astype(np.int64), n_in - 1)
+            i1 = np.minimum(i0 + 1, n_in - 1)
+            shape = [1, 1, 1, 1]
+            shape[axis] = n_out
+            frac = (s - i0).reshape(shape)
+            out = np.take(out, i0, axis=axis) * (1 - frac) + np.take(out, i1, axis=axis) * frac
+        return out
+
+    def upsample_nearest_backward(dout, cache):
+        """The sum over each block as a loop over the offsets inside a block."""
+        scale, (N, C, H, W) = cache
+        dx = np.zeros((N, C, H, W), dtype=dout.dtype)
+        for a in range(scale):
+            for b in range(scale):
+                dx += dout[:, :, a::scale, b::scale]
+        return dx
+'''
+
+
+def test_short_loops_over_classes_axes_and_offsets_keep_full_marks(tmp_path):
+    """The module's rule is no loop over examples, channels or pixels: a loop over the classes,
+    the two axes or the offsets inside a block is fine (an examiner's round 4)."""
+    folder = make_submission(tmp_path, append={"segmentation.py": SHORT_LOOPS})
+    keys = {"segmentation.confusion_matrix", "segmentation.iou_per_class",
+            "segmentation.mean_iou", "segmentation.upsample_bilinear",
+            "segmentation.upsample_nearest_backward"}
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad and set(functions(report)) == keys
+
+
+DATA_LOOPS = {  # key -> (code, words of the verdict)
+    "segmentation.confusion_matrix": ('''
+        import numpy as np
+
+        def confusion_matrix(pred, target, *, num_classes, ignore_index=None):
+            cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+            for t, p in zip(target.ravel().tolist(), pred.ravel().tolist()):
+                if t != ignore_index:
+                    cm[t, p] += 1
+            return cm
+    ''', "loops over examples: with N=2"),
+    "segmentation.pixel_cross_entropy": ('''
+        import numpy as np
+
+        _course_ce = pixel_cross_entropy
+
+        def pixel_cross_entropy(logits, target, *, class_weights=None, ignore_index=None):
+            """Each image's loss separately, then combined: a loop over the examples."""
+            if class_weights is not None or ignore_index is not None or len(logits) == 1:
+                return _course_ce(logits, target, class_weights=class_weights,
+                                  ignore_index=ignore_index)
+            parts = [_course_ce(logits[n:n + 1], target[n:n + 1]) for n in range(len(logits))]
+            return (sum(p[0] for p in parts) / len(parts),
+                    np.concatenate([p[1] for p in parts]) / len(parts))
+    ''', "loops over examples: with N=2"),
+    "segmentation.upsample_nearest": ('''
+        import numpy as np
+
+        def upsample_nearest(x, *, scale):
+            out = np.stack([x[:, c].repeat(scale, axis=1).repeat(scale, axis=2)
+                            for c in range(x.shape[1])], axis=1)
+            return out, (scale, x.shape)
+    ''', "loops over channels: with C=2"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(DATA_LOOPS))
+def test_a_loop_over_the_data_loses_the_points(tmp_path, key):
+    code, words = DATA_LOOPS[key]
+    folder = make_submission(tmp_path, append={"segmentation.py": code})
+    graded_to_zero(folder, UNIT, key, words, "at most", use_bwrap=WORKER_BWRAP, limits=LIMITS)

@@ -113,6 +113,17 @@ def import_from(path, name):
     sys.path.append(path)
     return importable(name)
 
+def loop(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total + sum(i for i in range(n)) + int(np.sum(np.arange(n)))
+
+def untraced(n):
+    import sys
+    sys.settrace(None)
+    return loop(n)
+
 def fill_shm(mb):
     written, chunk = 0, b"\1" * (1 << 20)
     try:
@@ -527,3 +538,18 @@ def test_the_in_place_check_cannot_be_switched_off_by_the_call(stateful):
         assert modified == ["0"]
         assert modified.aliases == [("result", "0")]
         np.testing.assert_array_equal(got, [0.0, 2.0, 0.0])
+
+
+def test_the_worker_counts_the_lines_a_call_runs_in_the_submission(submission):
+    """A loop runs its lines once per iteration (a generator expression too); NumPy's own
+    code is not counted; a call that turns the counting off is reported as -1."""
+    with Student(submission, limits()) as s:
+        small = s.call_counting("probe.loop", 2)
+        large = s.call_counting("probe.loop", 12)
+        assert small[0] == 2 * 1 + 1 and large[0] == 3 * 66
+        assert large[1] - small[1] == 3 * 10  # two lines of the for loop, one generator line
+        assert s.call_counting("probe.loop", 2)[1] == small[1]
+        assert s.call_counting("probe.untraced", 5) == (30, -1)
+        assert s.call_counting("probe.loop", 2)[1] == small[1]  # counted again afterwards
+        assert s.call_full("probe.loop", 2)[1].lines is None  # counted only when asked
+

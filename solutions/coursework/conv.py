@@ -323,8 +323,10 @@ def max_pool_backward_naive(dout, cache):
     Returns:
         dx: (N, C, H, W). Each window passes its dout[n, c, i, j] to the one input that was its
         maximum, and nothing to the others. Where windows overlap, an input that is the maximum
-        of several windows receives the sum of their gradients. (When a window holds two equal
-        maxima, either choice is correct; the grader's inputs have no ties.)
+        of several windows receives the sum of their gradients. When a window holds several
+        equal maxima (ReLU outputs are often all 0), give its gradient to one of them (any one)
+        or split it among them, but pass it on once in all: a mask ``window == max`` marks every
+        tied maximum and would pass it on several times. The grader checks windows with ties.
     """
     check_ndim("max_pool_backward_naive", "dout", dout, 4, "(N, C, H_out, W_out)")
     # BEGIN SOLUTION
@@ -371,7 +373,8 @@ def max_pool_forward(x, *, pool_size=2, stride=2):
 
 def max_pool_backward(dout, cache):
     """Fast backward pass of max pooling: same inputs, outputs and rule as
-    ``max_pool_backward_naive`` (gradients of overlapping windows add up). Returns dx (N, C, H, W).
+    ``max_pool_backward_naive`` (gradients of overlapping windows add up; a window with tied
+    maxima passes its gradient on once in all). Returns dx (N, C, H, W).
     """
     check_ndim("max_pool_backward", "dout", dout, 4, "(N, C, H_out, W_out)")
     # BEGIN SOLUTION
