@@ -11,6 +11,7 @@ EDGE = {
     "nesterov": {"learning_rate": 0.02, "momentum": 0.99, "weight_decay": 0.0},
     "adagrad": {"learning_rate": 1.0, "epsilon": 0.5, "weight_decay": 0.0},
     "rmsprop": {"learning_rate": 0.001, "decay_rate": 0.5, "epsilon": 1e-6, "weight_decay": 0.3},
+    "adadelta": {"learning_rate": 2.0, "decay_rate": 0.0, "epsilon": 1e-2, "weight_decay": 0.0},
     "adam": {"learning_rate": 0.2, "beta1": 0.0, "beta2": 0.9, "epsilon": 1e-4,
              "weight_decay": 0.0},
 }

@@ -14,6 +14,7 @@ DEFAULTS = {
     "momentum": {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0},
     "adagrad": {"learning_rate": 1e-2, "epsilon": 1e-10, "weight_decay": 0.0},
     "rmsprop": {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8, "weight_decay": 0.0},
+    "adadelta": {"learning_rate": 1.0, "decay_rate": 0.9, "epsilon": 1e-6, "weight_decay": 0.0},
     "adam": {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
              "weight_decay": 0.0, "decoupled": False},
 }
@@ -176,6 +177,62 @@ RMSPROP = [
     ("the running average is not kept between calls: store the new r in the returned config and "
      "start from it at the next call", rmsprop_variant(forget=True)),
     (NO_DECAY, rmsprop_variant(no_decay=True)),
+]
+
+
+# ---------------------------------------------------------------- AdaDelta
+
+def adadelta_variant(*, new_u=False, eps_outside=False, eps_denominator_only=False, u_of_g2=False,
+                     no_numerator=False, no_lr=False, swapped=False, forget=False,
+                     no_decay=False):
+    """AdaDelta; each flag is one mistake."""
+    def adadelta(w, dw, config=None):
+        config = _config("adadelta", config)
+        lr, rho, eps = config["learning_rate"], config["decay_rate"], config["epsilon"]
+        keep, new = (1 - rho, rho) if swapped else (rho, 1 - rho)
+        g = dw if no_decay else dw + config["weight_decay"] * w
+        v = keep * config.get("_v", np.zeros_like(w)) + new * g * g
+        u_old = config.get("_u", np.zeros_like(w))
+
+        def ratio(u):
+            if eps_outside:
+                return (np.sqrt(u) + eps) / (np.sqrt(v) + eps)
+            if eps_denominator_only:
+                return np.sqrt(u) / np.sqrt(v + eps)
+            if no_numerator:
+                return 1.0 / np.sqrt(v + eps)
+            return np.sqrt(u + eps) / np.sqrt(v + eps)
+
+        delta = ratio(u_old) * g
+        u = keep * u_old + new * (g * g if u_of_g2 else delta * delta)
+        if new_u:  # every average updated first, then the step taken with the new u
+            delta = ratio(u) * g
+        next_w = w - (1.0 if no_lr else lr) * delta
+        return next_w, (config if forget else dict(config, _v=v, _u=u))
+    return adadelta
+
+
+ADADELTA = [
+    ("the numerator uses the new u: compute delta = sqrt(u + epsilon) / sqrt(v + epsilon) * g with "
+     "the u of the previous steps (0 on the first step), step by that delta, and only then update "
+     "u with delta * delta", adadelta_variant(new_u=True)),
+    ("epsilon goes inside both square roots: delta = sqrt(u + epsilon) / sqrt(v + epsilon) * g, "
+     "not (sqrt(u) + epsilon) / (sqrt(v) + epsilon) * g (unlike RMSProp)",
+     adadelta_variant(eps_outside=True)),
+    ("epsilon is missing from the numerator: with u starting at 0, sqrt(u) stays 0 and w never "
+     "moves; the numerator is sqrt(u + epsilon)", adadelta_variant(eps_denominator_only=True)),
+    ("u is the running average of the squared steps, u = decay_rate * u + (1 - decay_rate) * "
+     "delta * delta, not of the squared gradients (that is v)", adadelta_variant(u_of_g2=True)),
+    ("the numerator sqrt(u + epsilon) is missing: AdaDelta multiplies RMSProp's g / sqrt(v + "
+     "epsilon) by sqrt(u + epsilon), the size of the recent steps", adadelta_variant(
+         no_numerator=True)),
+    ("learning_rate is ignored: the step is next_w = w - learning_rate * delta (the default 1.0 "
+     "hides this; a config or a schedule may set another rate)", adadelta_variant(no_lr=True)),
+    ("the weights of the running averages are swapped: v = decay_rate * v + (1 - decay_rate) * "
+     "g * g (and the same for u) keeps most of the old average", adadelta_variant(swapped=True)),
+    ("the running averages are not kept between calls: store the new v and u in the returned "
+     "config and start from them at the next call", adadelta_variant(forget=True)),
+    (NO_DECAY, adadelta_variant(no_decay=True)),
 ]
 
 
@@ -393,6 +450,7 @@ MISTAKES = {
     "optim.nesterov": NESTEROV,
     "optim.adagrad": ADAGRAD,
     "optim.rmsprop": RMSPROP,
+    "optim.adadelta": ADADELTA,
     "optim.adam": ADAM,
     "optim.clip_grad_norm": CLIP,
     "optim.step_decay": STEP_DECAY,

@@ -26,7 +26,7 @@ from ..spec import Case, Spec
 
 SPEC = Spec("optim")
 
-RULES = ("sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam")
+RULES = ("sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam")
 # The defaults the docstrings (and issue #13) promise; the first step's next_config must hold them.
 DEFAULTS = {
     "sgd": {"learning_rate": 1e-2, "weight_decay": 0.0},
@@ -34,6 +34,7 @@ DEFAULTS = {
     "nesterov": {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0},
     "adagrad": {"learning_rate": 1e-2, "epsilon": 1e-10, "weight_decay": 0.0},
     "rmsprop": {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8, "weight_decay": 0.0},
+    "adadelta": {"learning_rate": 1.0, "decay_rate": 0.9, "epsilon": 1e-6, "weight_decay": 0.0},
     "adam": {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
              "weight_decay": 0.0, "decoupled": False},
 }
@@ -44,6 +45,7 @@ CUSTOM = {
     "nesterov": {"learning_rate": 0.05, "momentum": 0.7, "weight_decay": 0.2},
     "adagrad": {"learning_rate": 0.5, "epsilon": 1e-3, "weight_decay": 0.1},
     "rmsprop": {"learning_rate": 0.02, "decay_rate": 0.9, "epsilon": 1e-3, "weight_decay": 0.1},
+    "adadelta": {"learning_rate": 0.5, "decay_rate": 0.8, "epsilon": 1e-4, "weight_decay": 0.1},
     "adam": {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-3,
              "weight_decay": 0.1},
 }
@@ -91,6 +93,12 @@ def rule_cases(t, rule):
     if rule in ("adagrad", "rmsprop", "adam"):
         cases.append(Case("defaults, tiny gradients (about 1e-6: epsilon matters), w (6,), "
                           "5 steps", ([stream(7, (6,), 5, grad_scale=1e-6)],)))
+    if rule == "adadelta":
+        # AdaDelta's steps are then about as small as the gradients (epsilon dominates both
+        # square roots): weights of that size too, or the steps would hide within the tolerance
+        cases.append(Case("defaults, tiny gradients and weights (about 1e-6: epsilon matters), "
+                          "w (6,), 5 steps",
+                          ([stream(7, (6,), 5, grad_scale=1e-6, w_scale=1e-6)],)))
     if rule == "adam":
         adamw = {"learning_rate": 0.05, "weight_decay": 0.5, "decoupled": True}
         cases.append(Case(f"config {adamw} (AdamW), w (3, 3), 6 steps",
@@ -370,6 +378,7 @@ sgd_momentum = _register_rule("sgd_momentum", 2)
 nesterov = _register_rule("nesterov", 2)
 adagrad = _register_rule("adagrad", 2)
 rmsprop = _register_rule("rmsprop", 2)
+adadelta = _register_rule("adadelta", 2)
 adam = _register_rule("adam", 3)
 
 

@@ -101,6 +101,7 @@ FORWARD = {
     "optim.nesterov": lambda: ((_r(3, 4), _r(3, 4), {"learning_rate": 0.1}), {}),
     "optim.adagrad": lambda: ((_r(3, 4), _r(3, 4), None), {}),
     "optim.rmsprop": lambda: ((_r(3, 4), _r(3, 4), None), {}),
+    "optim.adadelta": lambda: ((_r(3, 4), _r(3, 4), {"weight_decay": 0.1}), {}),
     "optim.adam": lambda: ((_r(3, 4), _r(3, 4), {"weight_decay": 0.01}), {}),
     "optim.clip_grad_norm": lambda: (({"a": _r(3, 4), "b": _r(5)}, 1.0), {}),
     "normalization.batchnorm_forward": lambda: (

@@ -72,6 +72,11 @@ CASES = [
     ("rmsprop", {}, lambda ps: OPT.RMSprop(ps, lr=1e-2)),
     ("rmsprop", {"learning_rate": 0.02, "decay_rate": 0.9, "epsilon": 1e-3, "weight_decay": 0.1},
      lambda ps: OPT.RMSprop(ps, lr=0.02, alpha=0.9, eps=1e-3, weight_decay=0.1)),
+    ("adadelta", {}, lambda ps: OPT.Adadelta(ps)),  # torch's defaults: lr 1.0, rho 0.9, eps 1e-6
+    ("adadelta", {"learning_rate": 0.5, "decay_rate": 0.8, "epsilon": 1e-4, "weight_decay": 0.1},
+     lambda ps: OPT.Adadelta(ps, lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
+    ("adadelta", {"learning_rate": 2.0, "decay_rate": 0.0, "epsilon": 1e-2},
+     lambda ps: OPT.Adadelta(ps, lr=2.0, rho=0.0, eps=1e-2)),
     ("adam", {}, lambda ps: OPT.Adam(ps, lr=1e-3)),
     ("adam", {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-3,
               "weight_decay": 0.1},
@@ -116,6 +121,23 @@ def test_rule_matches_torch_when_the_learning_rate_changes(rule, config, make):
         np.testing.assert_allclose(g, e, rtol=RTOL, atol=1e-13, err_msg=f"{rule}, step {k}")
 
 
+def test_adadelta_first_step_is_set_by_epsilon():
+    """u starts at 0: the first step is sqrt(epsilon) / sqrt((1 - rho) * g * g + epsilon) * g, about
+    sqrt(epsilon / (1 - rho)) per entry for gradients far above sqrt(epsilon), whatever their
+    size (as in torch); an entry whose gradient is always 0 does not move."""
+    w0 = np.array([1.0, -2.0, 3.0, 0.5])
+    tape = gradient_tape(7, (4,))
+    tape[:, 0] *= 1e3
+    tape[:, 1] = 0.0
+    got = run_reference("adadelta", w0, tape, None)
+    expected = run_torch(lambda ps: OPT.Adadelta(ps), w0, tape)
+    for k, (g, e) in enumerate(zip(got, expected)):
+        np.testing.assert_allclose(g, e, rtol=RTOL, atol=1e-13, err_msg=f"step {k}")
+    first = np.abs(got[0] - w0)[[0, 2, 3]]
+    np.testing.assert_allclose(first, math.sqrt(1e-6 / 0.1), rtol=0.05)
+    assert got[-1][1] == -2.0
+
+
 def test_adagrad_with_a_gradient_that_stays_zero():
     """An entry whose gradient is always 0 does not move (0 / (0 + epsilon)), as in torch."""
     w0 = np.array([1.0, -2.0, 3.0])
@@ -127,7 +149,8 @@ def test_adagrad_with_a_gradient_that_stays_zero():
     assert got[-1][1] == -2.0
 
 
-@pytest.mark.parametrize("rule", ["sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize("rule", ["sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop",
+                                  "adadelta", "adam"])
 def test_rules_modify_nothing_and_keep_no_hidden_state(rule):
     f = getattr(cw.optim, rule)
     rng = np.random.default_rng(8)
@@ -155,6 +178,7 @@ def test_rules_modify_nothing_and_keep_no_hidden_state(rule):
     ("adagrad", {"learning_rate": 1e-2, "epsilon": 1e-10, "weight_decay": 0.0}),
     ("rmsprop", {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8,
                  "weight_decay": 0.0}),
+    ("adadelta", {"learning_rate": 1.0, "decay_rate": 0.9, "epsilon": 1e-6, "weight_decay": 0.0}),
     ("adam", {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
               "weight_decay": 0.0, "decoupled": False}),
 ])
@@ -165,7 +189,7 @@ def test_defaults_are_the_issue_s(rule, defaults):
 
 def test_float32_parameters_stay_float32():
     w = np.ones(3, dtype=np.float32)
-    for rule in ["sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam"]:
+    for rule in ["sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam"]:
         next_w, _ = getattr(cw.optim, rule)(w, np.full(3, 0.5, dtype=np.float32))
         assert next_w.dtype == np.float32, rule
 
@@ -176,6 +200,8 @@ def test_float32_parameters_stay_float32():
     (lambda: cw.optim.sgd(np.ones(2), np.ones(2), {"learning_rate": -1.0}), "-1.0"),
     (lambda: cw.optim.sgd_momentum(np.ones(2), np.ones(2), {"momentum": 1.0}), "1.0"),
     (lambda: cw.optim.adam(np.ones(2), np.ones(2), {"beta2": 1.5}), "1.5"),
+    (lambda: cw.optim.adadelta(np.ones(2), np.ones(2), {"decay_rate": 1.0}), "1.0"),
+    (lambda: cw.optim.adadelta(np.ones(2), np.ones(2), {"epsilon": -1e-6}), "-1e-06"),
     (lambda: cw.optim.adam(np.ones(2), np.ones(2), {"decoupled": "yes"}), "yes"),
     (lambda: cw.optim.adam(np.arange(2), np.ones(2)), "int"),
     (lambda: cw.optim.clip_grad_norm({"a": np.ones(2)}, 0), "0"),

@@ -25,8 +25,8 @@ changing the old ones in place: they are shared with the caller's config) and re
 Every rule accepts ``weight_decay`` (default 0), the L2 penalty ``weight_decay / 2 * ||w||^2`` added
 to the loss, and works on the gradient of the penalized loss ``g = dw + weight_decay * w``
 (except Adam with ``decoupled=True``, which is AdamW). The formulas are those of ``torch.optim``
-(``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``), so the results can be compared with
-PyTorch step by step.
+(``SGD``, ``Adagrad``, ``RMSprop``, ``Adadelta``, ``Adam``, ``AdamW``), so the results can be
+compared with PyTorch step by step.
 
 The schedules are plain functions of the step (or epoch) number, as in
 ``torch.optim.lr_scheduler``; ``ReduceOnPlateau`` keeps the state it needs in an object.
@@ -47,6 +47,8 @@ MOMENTUM_DEFAULTS = {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0
 ADAGRAD_DEFAULTS = {"learning_rate": 1e-2, "epsilon": 1e-10, "weight_decay": 0.0}
 RMSPROP_DEFAULTS = {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8,
                     "weight_decay": 0.0}
+ADADELTA_DEFAULTS = {"learning_rate": 1.0, "decay_rate": 0.9, "epsilon": 1e-6,
+                     "weight_decay": 0.0}
 ADAM_DEFAULTS = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
                  "weight_decay": 0.0, "decoupled": False}
 
@@ -280,6 +282,68 @@ def rmsprop(w, dw, config=None):
         r = decay * config["sq_avg"] + r
     next_w = w - config["learning_rate"] * g / (xp.sqrt(r) + config["epsilon"])
     config["sq_avg"] = r
+    # END SOLUTION
+    return next_w, config
+
+
+def adadelta(w, dw, config=None):
+    """AdaDelta: RMSProp whose step size comes from a second running average, that of the steps
+    themselves, so that no learning rate has to be tuned.
+
+        g = dw + weight_decay * w
+        v = decay_rate * v + (1 - decay_rate) * g * g              (v starts at 0)
+        delta = sqrt(u + epsilon) / sqrt(v + epsilon) * g          (u starts at 0; this is the
+                                                                    u of the previous step)
+        u = decay_rate * u + (1 - decay_rate) * delta * delta      (then u takes in this delta)
+        next_w = w - learning_rate * delta
+
+    v is RMSProp's running average of the squared gradients; u is a running average, with the
+    same decay_rate, of the squared steps delta * delta (Zeiler 2012, "ADADELTA: an adaptive
+    learning rate method": v is E[g^2], u is E[dx^2]). The order matters: delta is computed with
+    the u of the earlier steps, and only then is u updated with this step's delta * delta.
+
+    Why no learning rate is needed: in RMSProp the step is learning_rate * g / sqrt(v), and
+    g / sqrt(v) is a pure number (about +-1 per entry): it has none of w's units or scale, so
+    learning_rate has to supply them, and has to be tuned. In AdaDelta the numerator sqrt(u) is
+    the size of the recent steps, in w's own units, so the step sqrt(u) / sqrt(v) * g has w's
+    units (as a Newton step does): it scales itself from the steps taken so far. learning_rate
+    stays only as an extra factor on the step, 1.0 by default (as ``torch.optim.Adadelta``'s
+    lr=1.0); a schedule may still change it.
+
+    epsilon goes inside both square roots (unlike RMSProp and AdaGrad, which add it to sqrt(r)).
+    In the denominator it prevents a division by 0; in the numerator it starts the rule: u is 0
+    before the first step, so the first step is about learning_rate * sqrt(epsilon) /
+    sqrt(1 - decay_rate) per entry whatever the gradient's size (about 3e-3 with the defaults,
+    for gradients well above that), and the steps grow from there as u fills; without epsilon in
+    the numerator u would stay 0 and w would never move.
+
+    The decay is called decay_rate, the name RMSProp's running average has in this file, since it
+    plays the same part here, for both averages (PyTorch and Zeiler call it rho).
+
+    Inputs:
+        w: array of any shape. dw: array of w's shape, the gradient.
+        config: None or a dict with learning_rate (default 1.0), decay_rate in [0, 1) (default
+            0.9), epsilon (default 1e-6), weight_decay (default 0), and after the first call the
+            state: the averages v and u, arrays of w's shape (the reference calls them "sq_avg"
+            and "delta_sq_avg").
+    Returns:
+        next_w: a new array of w's shape.
+        next_config: a new dict: the hyperparameters and the new averages.
+    """
+    _check_arrays("adadelta", w, dw)
+    config = _settings("adadelta", config, ADADELTA_DEFAULTS)
+    # BEGIN SOLUTION
+    xp = xp_of(w, dw)
+    g = dw + config["weight_decay"] * w
+    decay, eps = config["decay_rate"], config["epsilon"]
+    v = (1 - decay) * g * g
+    if "sq_avg" in config:
+        v = decay * config["sq_avg"] + v
+    u = config["delta_sq_avg"] if "delta_sq_avg" in config else xp.zeros_like(g)
+    delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g  # the old u: updated below
+    next_w = w - config["learning_rate"] * delta
+    config["sq_avg"] = v
+    config["delta_sq_avg"] = decay * u + (1 - decay) * delta * delta
     # END SOLUTION
     return next_w, config
 
