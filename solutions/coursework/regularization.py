@@ -8,8 +8,10 @@ accuracy for better generalization:
   random, so that no unit can rely on a particular other one; at test time the whole network is
   used;
 - **weight penalties**: L2 ("weight decay", ``0.5 * reg * sum(w**2)``) pulls every weight towards
-  zero in proportion to its size; L1 (``reg * sum(|w|)``) pulls with a constant force and drives
-  many weights to exactly zero (a sparse model: a kind of feature selection);
+  zero in proportion to its size; L1 (``reg * sum(|w|)``) pulls with a constant force, so the
+  weights that matter little end up small: with plain (sub)gradient steps they oscillate around
+  zero rather than reaching exactly 0 (proximal methods, which set a weight to 0 when a step would
+  cross it, give exact zeros). An almost sparse model: a kind of feature selection;
 - **early stopping**: watch the validation accuracy and stop (keeping the best parameters) when it
   has stopped improving.
 
