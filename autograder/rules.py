@@ -25,7 +25,8 @@ import hashlib
 
 INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
-              "apply_over_axes", "piecewise", "fromfunction", "starmap", "accumulate"}
+              "apply_over_axes", "piecewise", "fromfunction", "starmap", "accumulate",
+              "ThreadPoolExecutor", "ProcessPoolExecutor", "Counter"}
 # names that are loops only as builtins or from functools/itertools (np.add.reduce is not)
 PLAIN_ONLY = {"map", "filter", "reduce", "starmap", "accumulate"}
 DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__",
@@ -68,12 +69,15 @@ def provided_fingerprints(sources):
 
 
 class Finding:
-    """The loop depth of what runs, and where the deepest loop (or the blind spot) is."""
+    """The loop depth of what runs, and where the deepest loop (or the blind spot) is;
+    ``loop_call`` names the first call of a function once per element (map, np.vectorize...:
+    ``LOOP_CALLS``) in the student's own code that runs, "" when there is none."""
 
-    def __init__(self, depth=0, where="", dynamic=""):
+    def __init__(self, depth=0, where="", dynamic="", loop_call=""):
         self.depth = depth
         self.where = where
         self.dynamic = dynamic
+        self.loop_call = loop_call
 
 
 def _parse(source):
@@ -304,20 +308,24 @@ class Program:
             best = _deeper(best, Finding(inner, f"coursework/{module}.py, line {node.lineno}"))
         elif own_loops and isinstance(node, ast.Call) and _is_loop_call(node):
             inner = level + 1
-            best = _deeper(best, Finding(inner, f"{_call_name(node)}() (coursework/{module}.py, "
-                                                f"line {node.lineno})"))
+            where = f"{_call_name(node)}() (coursework/{module}.py, line {node.lineno})"
+            best = _deeper(best, Finding(inner, where, loop_call=where))
         if isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
                 not isinstance(getattr(node, "ctx", None), ast.Store):
             for target_module, target in self._reference(module, node, before):
                 if target is node:
                     continue
                 found = self.depth_of(target_module, target)
-                best = _deeper(best, Finding(level + found.depth, found.where, found.dynamic))
+                best = _deeper(best, Finding(level + found.depth, found.where, found.dynamic,
+                                             found.loop_call))
         for child in children:  # nested defs count where they are defined (over-approximation)
             inside = before
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 inside = None  # a body runs when called, after the module has run
-            best = _deeper(best, self._walk(module, child, inner, own_loops, inside))
+            # a for loop's iterable is evaluated once, before the loop: not inside it
+            depth = level if isinstance(node, (ast.For, ast.AsyncFor)) and child is node.iter \
+                else inner
+            best = _deeper(best, self._walk(module, child, depth, own_loops, inside))
         return best
 
     def analyse(self, module, name):
@@ -343,10 +351,14 @@ class Program:
 
 def _deeper(a, b):
     if b.dynamic and not a.dynamic:
-        return b
-    if a.dynamic:
-        return a
-    return b if b.depth > a.depth else a
+        chosen, other = b, a
+    elif a.dynamic:
+        chosen, other = a, b
+    else:
+        chosen, other = (b, a) if b.depth > a.depth else (a, b)
+    if other.loop_call and not chosen.loop_call:  # kept whichever loop is the deeper
+        return Finding(chosen.depth, chosen.where, chosen.dynamic, other.loop_call)
+    return chosen
 
 
 def _target_names(target):
@@ -413,4 +425,7 @@ def _dynamic(node):
         return f"getattr({node.args[0].id}, ...)"
     if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRS:
         return f".{node.attr}"
+    if isinstance(node, ast.Attribute) and node.attr == "path" and \
+            isinstance(node.value, ast.Name) and node.value.id == "sys":
+        return "sys.path"  # code imported from elsewhere is neither analysed nor counted
     return ""

@@ -100,12 +100,19 @@ class LineCounter:
 
     def start(self):
         self.count = 0
+        self._gettrace = sys.gettrace
         sys.settrace(self._frames)
+        sys.gettrace = _no_trace  # code that asks sees no tracer (and cannot behave otherwise)
 
     def stop(self):
+        sys.gettrace = self._gettrace
         intact = sys.gettrace() == self._frames
         sys.settrace(None)
         return self.count if intact else -1
+
+
+def _no_trace():
+    return None
 
 
 def main(argv):

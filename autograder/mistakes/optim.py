@@ -184,14 +184,16 @@ RMSPROP = [
 
 def adadelta_variant(*, new_u=False, eps_outside=False, eps_denominator_only=False, u_of_g2=False,
                      no_numerator=False, no_lr=False, swapped=False, forget=False,
-                     no_decay=False):
+                     no_decay=False, u_of_step=False, old_v=False, decoupled=False,
+                     v_starts_at_g2=False):
     """AdaDelta; each flag is one mistake."""
     def adadelta(w, dw, config=None):
         config = _config("adadelta", config)
         lr, rho, eps = config["learning_rate"], config["decay_rate"], config["epsilon"]
         keep, new = (1 - rho, rho) if swapped else (rho, 1 - rho)
-        g = dw if no_decay else dw + config["weight_decay"] * w
-        v = keep * config.get("_v", np.zeros_like(w)) + new * g * g
+        g = dw if no_decay or decoupled else dw + config["weight_decay"] * w
+        v_old = config.get("_v", np.zeros_like(w))
+        v = g * g if v_starts_at_g2 and "_v" not in config else keep * v_old + new * g * g
         u_old = config.get("_u", np.zeros_like(w))
 
         def ratio(u):
@@ -201,13 +203,18 @@ def adadelta_variant(*, new_u=False, eps_outside=False, eps_denominator_only=Fal
                 return np.sqrt(u) / np.sqrt(v + eps)
             if no_numerator:
                 return 1.0 / np.sqrt(v + eps)
-            return np.sqrt(u + eps) / np.sqrt(v + eps)
+            return np.sqrt(u + eps) / np.sqrt((v_old if old_v else v) + eps)
 
         delta = ratio(u_old) * g
-        u = keep * u_old + new * (g * g if u_of_g2 else delta * delta)
+        step = (1.0 if no_lr else lr) * delta
+        u = keep * u_old + new * (g * g if u_of_g2 else step * step if u_of_step
+                                  else delta * delta)
         if new_u:  # every average updated first, then the step taken with the new u
             delta = ratio(u) * g
-        next_w = w - (1.0 if no_lr else lr) * delta
+            step = (1.0 if no_lr else lr) * delta
+        next_w = w - step
+        if decoupled:
+            next_w = next_w - lr * config["weight_decay"] * w
         return next_w, (config if forget else dict(config, _v=v, _u=u))
     return adadelta
 
@@ -233,6 +240,17 @@ ADADELTA = [
     ("the running averages are not kept between calls: store the new v and u in the returned "
      "config and start from them at the next call", adadelta_variant(forget=True)),
     (NO_DECAY, adadelta_variant(no_decay=True)),
+    ("u averages the squared delta, before the learning rate: u = decay_rate * u + (1 - "
+     "decay_rate) * delta * delta with delta = sqrt(u + epsilon) / sqrt(v + epsilon) * g, not "
+     "the squared step learning_rate * delta (the two agree only at learning_rate 1)",
+     adadelta_variant(u_of_step=True)),
+    ("update v with this step's g * g first, then compute delta with the new v (only u is used "
+     "from the earlier steps)", adadelta_variant(old_v=True)),
+    ("weight_decay is an L2 penalty added to the gradient, g = dw + weight_decay * w, before the "
+     "averages (as torch.optim.Adadelta), not a separate decoupled shrinking of w",
+     adadelta_variant(decoupled=True)),
+    ("v starts at 0, not at the first g * g: the first step has v = (1 - decay_rate) * g * g",
+     adadelta_variant(v_starts_at_g2=True)),
 ]
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from ..compare import Failed, as_array, describe
 from ..runner import StudentError, StudentTimeout
 from ..spec import Case, Spec
-from .loop_growth import no_loop_over
+from .loop_growth import no_loop_over, no_per_element_calls
 from .toolkit import Layer, student_forward
 
 SPEC = Spec("conv")
@@ -169,6 +169,7 @@ def at_most_two_nested_loops(t, target):
     if finding.dynamic:
         raise Failed(f"{_name(target)}: the grader cannot see which code runs: the package uses "
                      f"{finding.dynamic}; write the fast version as plain code")
+    no_per_element_calls(target, finding)
     if finding.depth > 2:
         depth = "unboundedly (recursion)" if finding.depth == float("inf") else \
             f"{finding.depth} deep"

@@ -7,10 +7,14 @@ lets a single loop over examples with a vectorized body through, and timing cann
 honest code on a shared machine. Counting can: the worker counts the lines of the student's own
 code that a call runs (``worker.LineCounter``; one per iteration of a loop, comprehensions
 included), and ``no_loop_over`` calls the function on two inputs that differ in one size only
-(2 examples, then 11; the window the same). Vectorized code runs the same lines for both; code
-that loops over that size runs at least one more line per added example. So the verdict depends
-on no clock and no tolerance, and a loop over the kernel offsets, which does not change between
-the two calls, is never counted against the student.
+(2 examples, then 11, then 20; the window the same), each twice, keeping the second count (a
+first call may fill a cache for its shape). Vectorized code runs the same lines for all three;
+code that loops over that size, even in blocks of a few, runs more lines for every larger size,
+while a branch on the size changes the count once at most. So the verdict depends on no clock
+and no tolerance, and a loop over the kernel offsets, which does not change between the calls,
+is never counted against the student. A call of a function once per element (map,
+np.vectorize...) runs no line of student code per element when the function is NumPy's, so
+those are refused outright in fast functions (``no_per_element_calls``).
 
 The check is public (its inputs are random and small; only the student's own calls are made, so
 the student release needs nothing recorded for it).
@@ -20,18 +24,36 @@ import numpy as np
 
 from ..compare import Failed
 
-SMALL = 2   # the size of every axis in the base call
-LARGE = 11  # the one axis that grows, in the other calls
+SMALL = 2          # the size of every axis in the base call
+LARGER = (11, 20)  # the sizes of the one axis that grows, in the other calls
+
+
+PER_ELEMENT_HINT = ("write the loop as a plain for loop over what may be looped over, and work on "
+                    "whole arrays inside it")
 
 
 def no_hidden_code(t, target):
     """Fail when the package hides which code runs (exec, eval, globals()...: ``rules``): lines
     compiled from a string are not counted, so ``no_loop_over`` could not see them."""
+    t.no_case()  # a rule on the code: no case of the test before it is concerned
     finding = t.loops(target)
     if finding.dynamic:
         raise Failed(f"{_name(target)}: the grader cannot see which code runs: the package uses "
                      f"{finding.dynamic}; write the function as plain code",
                      hint="no exec, eval, globals(), setattr or sys.modules tricks in coursework")
+    no_per_element_calls(target, finding)
+
+
+def no_per_element_calls(target, finding):
+    """Fail on map, filter, functools.reduce, np.vectorize, np.frompyfunc, np.apply_along_axis
+    and the like in the code that runs: each calls a function once per element, a loop that the
+    line counts cannot see when the function is NumPy's or a builtin."""
+    if finding.loop_call:
+        raise Failed(f"{_name(target)}: calls a function once per element ({finding.loop_call}):"
+                     " a Python loop in disguise, and the grader cannot see over what it runs; "
+                     "fast functions may not use map, filter, functools.reduce, np.vectorize, "
+                     "np.frompyfunc, np.apply_along_axis or thread pools",
+                     hint=PER_ELEMENT_HINT)
 
 
 def _name(target):
@@ -71,23 +93,31 @@ def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel of
     base = dict.fromkeys(axes, SMALL)
 
     def count(sizes):
-        rng = np.random.default_rng(7)
-        args, kwargs = build(sizes, rng)
+        """The lines of the second of two calls on these sizes: a first call may run code once
+        only (an import, a cache filled for this shape: functools.lru_cache)."""
         label = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        if forward is None:
-            return _lines(t, target, args, kwargs, label)[1]
-        return _backward_lines(t, forward, target, args, kwargs, label, rng)
+        lines = None
+        for _ in range(2):
+            rng = np.random.default_rng(7)
+            args, kwargs = build(sizes, rng)
+            if forward is None:
+                lines = _lines(t, target, args, kwargs, label)[1]
+            else:
+                lines = _backward_lines(t, forward, target, args, kwargs, label, rng)
+        return lines
 
-    count(base)  # once to warm up: a first call may run code once only (a cached import)
     lines = count(base)
     if lines is None:  # a worker that does not count (never the grader's own)
         return
     for axis, words in axes.items():
-        grown = count(dict(base, **{axis: LARGE}))
-        if grown is not None and grown - lines >= LARGE - SMALL:
+        counts = [lines] + [count(dict(base, **{axis: n})) for n in LARGER]
+        if None in counts:
+            continue
+        if all(b > a for a, b in zip(counts, counts[1:])):
+            sizes = ", ".join(str(n) for n in (SMALL,) + LARGER)
             raise Failed(
-                f"{_name(target)}: loops over {words}: with {axis}={SMALL} it runs {lines} "
-                f"lines of your code, with {axis}={LARGE} (all else the same) {grown}; a fast "
-                f"version must not loop over {words}",
+                f"{_name(target)}: loops over {words}: with {axis} = {sizes} (all else the same) "
+                f"it runs {', '.join(str(c) for c in counts)} lines of your code, more for "
+                f"every size; a fast version must not loop over {words}, not even in blocks",
                 hint=f"loop over {allowed} at most, each step working on all the {words} at "
                      "once (slices and broadcasting over the whole array)")

@@ -97,7 +97,7 @@ def test_a_conv_forward_looping_over_examples_and_filters_fails(tmp_path):
     sub = make_submission(tmp_path, append={"conv.py": LOOP_OVER_EXAMPLES_AND_FILTERS})
     entry = grade(sub, "conv.conv_forward")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
-    assert "loops over examples: with N=2" in entry["message"], entry
+    assert "loops over examples: with N = 2, 11, 20" in entry["message"], entry
     assert "loop over the kernel offsets (k, l) at most" in entry["hint"], entry
 
 
@@ -177,7 +177,7 @@ def test_a_pool_looping_over_channels_fails(tmp_path):
     '''})
     entry = grade(sub, "conv.avg_pool_forward")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
-    assert "loops over channels: with C=2" in entry["message"], entry
+    assert "loops over channels: with C = 2, 11, 20" in entry["message"], entry
     assert "offsets inside the window (k, l)" in entry["hint"], entry
 
 
@@ -204,3 +204,115 @@ def test_a_vectorized_conv_with_its_own_helpers_and_offset_loops_passes(tmp_path
     '''})
     entry = grade(sub, "conv.conv_forward")
     assert entry["status"] == "passed", entry
+
+
+# ------------------------------------------------------ round 5: caches, blocks, disguises
+
+CACHED_IM2COL = '''
+    import functools
+
+    import numpy as np
+
+    @functools.lru_cache(maxsize=32)
+    def _im2col_indices(x_shape, HH, WW, pad, stride):
+        """CS231n's index helper, cached by shape: a cache miss runs it once per new shape."""
+        N, C, H, W = x_shape
+        H_out = (H + 2 * pad - HH) // stride + 1
+        W_out = (W + 2 * pad - WW) // stride + 1
+        i0 = np.tile(np.repeat(np.arange(HH), WW), C)
+        i1 = stride * np.repeat(np.arange(H_out), W_out)
+        j0 = np.tile(np.arange(WW), HH * C)
+        j1 = stride * np.tile(np.arange(W_out), H_out)
+        k = np.repeat(np.arange(C), HH * WW).reshape(-1, 1)
+        return k, i0.reshape(-1, 1) + i1.reshape(1, -1), j0.reshape(-1, 1) + j1.reshape(1, -1)
+
+    def conv_forward(x, w, b, *, stride=1, pad=0):
+        stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+        N, C, H, W = x.shape
+        F, _, HH, WW = w.shape
+        xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        k, i, j = _im2col_indices(x.shape, HH, WW, pad, stride)
+        cols = xpad[:, k, i, j]
+        out = np.matmul(w.reshape(F, -1), cols) + b.reshape(1, F, 1)
+        H_out = (H + 2 * pad - HH) // stride + 1
+        return out.reshape(N, F, H_out, -1), (x, w, b, stride, pad, cols)
+'''
+
+OFFSETS_FROM_A_LIST = '''
+    import numpy as np
+
+    def max_pool_forward(x, *, pool_size=2, stride=2):
+        pool_size, stride = _check_pool("max_pool_forward", x, pool_size, stride)
+        H_out = (x.shape[2] - pool_size) // stride + 1
+        W_out = (x.shape[3] - pool_size) // stride + 1
+        out = None
+        for k, l in [(k, l) for k in range(pool_size) for l in range(pool_size)]:
+            part = x[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride]
+            out = part.copy() if out is None else np.maximum(out, part)
+        return out, (x, pool_size, stride, out)
+'''
+
+
+@pytest.mark.parametrize("code, key", [(CACHED_IM2COL, "conv.conv_forward"),
+                                       (OFFSETS_FROM_A_LIST, "conv.max_pool_forward")])
+def test_a_cache_by_shape_and_offsets_from_a_list_keep_full_marks(tmp_path, code, key):
+    """A helper cached by shape runs once more for a new shape (each size is counted twice);
+    the iterable of a for loop is built once, not inside the loop (round 5, a01 and a09c)."""
+    entry = grade(make_submission(tmp_path, append={"conv.py": code}), key)
+    assert entry["status"] == "passed", entry
+
+
+DISGUISED = {
+    "pairs of examples": ('''
+        import numpy as np
+
+        def conv_forward(x, w, b, *, stride=1, pad=0):
+            stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+            win = np.lib.stride_tricks.sliding_window_view(
+                np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))), w.shape[2:], axis=(2, 3))
+            win = win[:, :, ::stride, ::stride]
+            out = np.empty((x.shape[0], w.shape[0]) + win.shape[2:4])
+            for s in range(0, x.shape[0], 2): out[s:s + 2] = np.einsum(
+                "nchwkl,fckl->nfhw", win[s:s + 2], w)
+            return out + b[None, :, None, None], (x, w, b, stride, pad)
+    ''', "conv.conv_forward", "not even in blocks"),
+    "map over examples": ('''
+        import numpy as np
+
+        def conv_forward(x, w, b, *, stride=1, pad=0):
+            stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+            win = np.lib.stride_tricks.sliding_window_view(
+                np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))), w.shape[2:], axis=(2, 3))
+            win = win[:, :, ::stride, ::stride]
+            N, F = x.shape[0], w.shape[0]
+            cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, -1, win.shape[2] * win.shape[3])
+            out = np.stack(list(map(w.reshape(F, -1).__matmul__, cols)))
+            out = (out + b[None, :, None]).reshape((N, F) + win.shape[2:4])
+            return out, (x, w, b, stride, pad)
+    ''', "conv.conv_forward", "calls a function once per element (map()"),
+    "loops only when nobody traces": ('''
+        import sys
+
+        import numpy as np
+
+        def max_pool_forward(x, *, pool_size=2, stride=2):
+            pool_size, stride = _check_pool("max_pool_forward", x, pool_size, stride)
+            win = np.lib.stride_tricks.sliding_window_view(x, (pool_size, pool_size),
+                                                           axis=(2, 3))[:, :, ::stride, ::stride]
+            if sys.gettrace() is not None:
+                out = win.max(axis=(-2, -1))
+            else:
+                out = np.empty(win.shape[:4])
+                for n in range(x.shape[0]):
+                    out[n] = win[n].max(axis=(-2, -1))
+            return out, (x, pool_size, stride, out)
+    ''', "conv.max_pool_forward", "loops over examples"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DISGUISED))
+def test_loops_in_blocks_in_map_or_out_of_sight_lose_the_points(tmp_path, name):
+    code, key, words = DISGUISED[name]
+    entry = grade(make_submission(tmp_path, append={"conv.py": code}), key)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert words in entry["message"], entry

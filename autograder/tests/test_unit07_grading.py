@@ -318,7 +318,7 @@ DATA_LOOPS = {  # key -> (code, words of the verdict)
                 if t != ignore_index:
                     cm[t, p] += 1
             return cm
-    ''', "loops over examples: with N=2"),
+    ''', "loops over examples: with N = 2, 11, 20"),
     "segmentation.pixel_cross_entropy": ('''
         import numpy as np
 
@@ -332,7 +332,7 @@ DATA_LOOPS = {  # key -> (code, words of the verdict)
             parts = [_course_ce(logits[n:n + 1], target[n:n + 1]) for n in range(len(logits))]
             return (sum(p[0] for p in parts) / len(parts),
                     np.concatenate([p[1] for p in parts]) / len(parts))
-    ''', "loops over examples: with N=2"),
+    ''', "loops over examples: with N = 2, 11, 20"),
     "segmentation.upsample_nearest": ('''
         import numpy as np
 
@@ -340,7 +340,7 @@ DATA_LOOPS = {  # key -> (code, words of the verdict)
             out = np.stack([x[:, c].repeat(scale, axis=1).repeat(scale, axis=2)
                             for c in range(x.shape[1])], axis=1)
             return out, (scale, x.shape)
-    ''', "loops over channels: with C=2"),
+    ''', "loops over channels: with C = 2, 11, 20"),
 }
 
 
