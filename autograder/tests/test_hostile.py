@@ -63,7 +63,10 @@ EXPECT = {
                        "linear.softmax_loss_naive": {"error"},
                        # honest code: pickling (not unpickling) elsewhere hides no code
                        "linear.softmax_loss_vectorized": {"passed"}},
-    "wrong_output": {f: {"failed", "error"} for f in FUNCTIONS},
+    # the 2-million-value nested list takes the worker about half a second to encode; on a
+    # loaded machine that can pass the 3 s call limit: refused or timed out, never points
+    "wrong_output": {**{f: {"failed", "error"} for f in FUNCTIONS},
+                     "linear.softmax_loss_naive": {"error", "timeout"}},
     "modify_inputs": {"linear.svm_loss_naive": {"failed"},
                       "linear.softmax_loss_vectorized": {"failed"}},
     "nans": {"linear.svm_loss_vectorized": {"failed"}, "linear.softmax_loss_naive": {"failed"},
