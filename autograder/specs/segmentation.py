@@ -16,7 +16,7 @@ import numpy as np
 
 from ..compare import Failed
 from ..spec import Case, Spec
-from .conv import at_most_two_nested_loops
+from .conv import POOL_AXES, at_most_two_nested_loops, pool_of_size
 from .loop_growth import no_hidden_code, no_loop_over
 from .toolkit import Layer
 
@@ -371,8 +371,6 @@ UPSAMPLE_NEAREST = Layer(SPEC, "upsample_nearest", forward="upsample_nearest",
 
 SEG_AXES = {"N": "examples", "C": "input channels", "F": "output channels",
             "H": "input rows", "W": "input columns"}
-SEG_POOL_AXES = {"N": "examples", "C": "channels", "H_out": "output rows",
-                 "W_out": "output columns"}
 IMAGE_AXES = {"N": "examples", "C": "channels", "H": "rows", "W": "columns"}
 MAP_AXES = {"N": "examples", "H": "rows", "W": "columns"}  # label maps (N, H, W)
 SHORT_LOOPS = "something that does not grow with the data (the classes, the two axes)"
@@ -430,12 +428,6 @@ def dilated_of_size(sizes, rng):
     args = [rng.standard_normal((N, C, H, W)), rng.standard_normal((F, C, 3, 3)),
             rng.standard_normal(F)]
     return args, {"dilation": 2, "stride": 1, "pad": 2}
-
-
-def pool_of_size(sizes, rng):
-    """Overlapping 3x3 windows at stride 2, of the given sizes."""
-    N, C, H, W = sizes["N"], sizes["C"], sizes["H_out"], sizes["W_out"]
-    return [rng.standard_normal((N, C, 2 * H + 1, 2 * W + 1))], {"pool_size": 3, "stride": 2}
 
 
 def _layer_tests(layer, points, rule, docs, of_size=None):
@@ -500,7 +492,7 @@ def max_pool_with_indices(t):
                       argnames=("x",), **case.kwargs)
         check_exact_dtype("max_pool_with_indices", case.label, "indices", got[1], "int64")
     at_most_two_nested_loops(t, target)
-    no_loop_over(t, target, pool_of_size, SEG_POOL_AXES,
+    no_loop_over(t, target, pool_of_size, POOL_AXES,
                  allowed="the offsets inside the window (k, l)")
 
 
