@@ -7,7 +7,9 @@ another module, a module ``__getattr__``), and every function, class, lambda and
 package reachable from it is followed: through calls and references by name or attribute, through
 decorators and default values, through string constants that name a definition. The loop depth of
 what runs is computed across calls: a call made inside a loop adds the callee's depth. Recursion
-is a loop, and so are ``map``, ``filter``, ``functools.reduce``, ``np.vectorize``,
+is one loop (the call back into a function on the stack counts one level where it stands: a
+recursive max over the window offsets is a loop over offsets; recursion over the data is caught
+by the line counts of ``specs/loop_growth``, and anything with no loop allowed fails), and so are ``map``, ``filter``, ``functools.reduce``, ``np.vectorize``,
 ``np.frompyfunc`` and ``np.apply_along_axis`` (a Python function called once per element).
 
 Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
@@ -274,9 +276,9 @@ class Program:
         key = (module, id(node))
         if key in self._memo:
             return self._memo[key]
-        if key in self._stack:
-            return Finding(INFINITE, f"recursion (coursework/{module}.py, line "
-                                     f"{getattr(node, 'lineno', '?')})")
+        if key in self._stack:  # the call back into a function on the stack: one loop
+            return Finding(1, f"recursion (coursework/{module}.py, line "
+                              f"{getattr(node, 'lineno', '?')})")
         self._stack.add(key)
         try:
             own_loops = not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))

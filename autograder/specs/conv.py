@@ -171,13 +171,12 @@ def at_most_two_nested_loops(t, target):
                      f"{finding.dynamic}; write the fast version as plain code")
     no_per_element_calls(target, finding)
     if finding.depth > 2:
-        depth = "unboundedly (recursion)" if finding.depth == float("inf") else \
-            f"{finding.depth} deep"
+        note = "; a recursive call counts as one loop" if "recursion" in finding.where else ""
         raise Failed(
-            f"{_name(target)}: its loops, with those of the code it calls, are nested {depth} "
-            f"({finding.where}); the fast version may loop only over the offsets inside the "
-            "window (two nested loops at most), never over examples, channels, filters and "
-            "output positions",
+            f"{_name(target)}: its loops, with those of the code it calls, are nested "
+            f"{finding.depth} deep ({finding.where}{note}); the fast version may loop only over "
+            "the offsets inside the window (two nested loops at most), never over examples, "
+            "channels, filters and output positions",
             hint="copy the strided slice xpad[:, :, k::stride, l::stride] of the whole batch for "
                  "each kernel offset (k, l), then do one matrix product")
 

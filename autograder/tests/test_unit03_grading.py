@@ -206,6 +206,48 @@ def test_a_vectorized_conv_with_its_own_helpers_and_offset_loops_passes(tmp_path
     assert entry["status"] == "passed", entry
 
 
+RECURSIVE_MAX = '''
+    import numpy as np
+
+    def _pairwise_max(parts):
+        if len(parts) == 1:
+            return parts[0]
+        half = len(parts) // 2
+        return np.maximum(_pairwise_max(parts[:half]), _pairwise_max(parts[half:]))
+
+    def max_pool_forward(x, *, pool_size=2, stride=2):
+        pool_size, stride = _check_pool("max_pool_forward", x, pool_size, stride)
+        N, C, H, W = x.shape
+        H_out, W_out = (H - pool_size) // stride + 1, (W - pool_size) // stride + 1
+        parts = [x[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride]
+                 for k in range(pool_size) for l in range(pool_size)]
+        out = _pairwise_max(parts).copy()
+        return out, (x, pool_size, stride, out)
+'''
+
+
+def test_a_recursive_max_over_the_window_offsets_passes(tmp_path):
+    """Recursion is one loop for the nesting rule; over the offsets its lines never grow with
+    the data."""
+    sub = make_submission(tmp_path, append={"conv.py": RECURSIVE_MAX})
+    entry = grade(sub, "conv.max_pool_forward")
+    assert entry["status"] == "passed", entry
+
+
+def test_recursion_over_the_examples_fails_by_its_line_counts(tmp_path):
+    sub = make_submission(tmp_path, append={"conv.py": RECURSIVE_MAX.replace(
+        "out = _pairwise_max(parts).copy()",
+        "if N > 1:\n"
+        "            head, _ = max_pool_forward(x[:1], pool_size=pool_size, stride=stride)\n"
+        "            rest, _ = max_pool_forward(x[1:], pool_size=pool_size, stride=stride)\n"
+        "            out = np.concatenate([head, rest])\n"
+        "            return out, (x, pool_size, stride, out)\n"
+        "        out = _pairwise_max(parts).copy()")})
+    entry = grade(sub, "conv.max_pool_forward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "loops over examples: with N = 2, 11, 20" in entry["message"], entry
+
+
 # ------------------------------------------------------ round 5: caches, blocks, disguises
 
 CACHED_IM2COL = '''
