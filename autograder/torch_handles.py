@@ -81,6 +81,18 @@ class StudentModule:
             raise StudentError("the module's layers could not be read")
         return [(name, kind, [list(p) for p in hyper]) for name, kind, hyper in value]
 
+    def operations(self, x):
+        """[(operation, module name, [[hyperparameter, value], ...])] of the layer operations
+        one eval-mode forward on ``x`` runs, in order (``torch_ops.operations``)."""
+        value = self._ask("operations", x)
+        if not isinstance(value, (list, tuple)) or len(value) > 100_000 or not all(
+                isinstance(v, (list, tuple)) and len(v) == 3 and isinstance(v[0], str)
+                and isinstance(v[1], str) and isinstance(v[2], (list, tuple))
+                and all(isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], str)
+                        for p in v[2]) for v in value):
+            raise StudentError("the module's operations could not be read")
+        return [(op, where, [list(p) for p in hyper]) for op, where, hyper in value]
+
     def meta_forward(self, shape, dtype="float32"):
         value = self._ask("meta_forward", [int(n) for n in shape], dtype)
         return tuple(value) if isinstance(value, (list, tuple)) else value
@@ -165,6 +177,16 @@ def reference_train_buffers(model, x):
     with torch.no_grad():
         model(torch.from_numpy(np.array(x)))
     return [b.numpy().copy() for b in model.buffers() if b.is_floating_point()]
+
+
+def reference_operations(model, shape):
+    """``torch_ops.operations`` of the reference module (built on the "meta" device) for an
+    input of ``shape``: the operations do not depend on the values."""
+    import torch
+
+    from .torch_ops import operations
+
+    return operations(model, torch.empty(tuple(int(n) for n in shape), device="meta"))
 
 
 def reference_layers(model):

@@ -259,6 +259,138 @@ def backward(module, x, dout, train, seed=None):
     return [None if g is None else _array(g, "a gradient") for g in grads]
 
 
+# -- the layer operations a forward runs, in order (hints: the first that differs) -------------
+
+_CONV = (("weight", None), ("bias", None), ("stride", 1), ("padding", 0), ("dilation", 1),
+         ("groups", 1))
+_CONV_T = (("weight", None), ("bias", None), ("stride", 1), ("padding", 0),
+           ("output_padding", 0), ("groups", 1), ("dilation", 1))
+_MAX_POOL = (("kernel_size", None), ("stride", None), ("padding", 0), ("dilation", 1),
+             ("ceil_mode", False))
+_AVG_POOL = (("kernel_size", None), ("stride", None), ("padding", 0), ("ceil_mode", False),
+             ("count_include_pad", True), ("divisor_override", None))
+_DROPOUT = (("p", 0.5),)
+# operation name (torch's, without leading/trailing "_" and "_with_indices") -> its parameters
+# after the input, in order, with defaults
+OPERATIONS = {
+    **{f"conv{d}d": _CONV for d in (1, 2, 3)},
+    **{f"conv_transpose{d}d": _CONV_T for d in (1, 2, 3)},
+    **{f"max_pool{d}d": _MAX_POOL for d in (1, 2, 3)},
+    **{f"avg_pool{d}d": _AVG_POOL for d in (1, 2, 3)},
+    **{f"adaptive_{kind}_pool{d}d": (("output_size", None),)
+       for kind in ("avg", "max") for d in (1, 2, 3)},
+    "linear": (("weight", None), ("bias", None)),
+    "batch_norm": (("running_mean", None), ("running_var", None), ("weight", None),
+                   ("bias", None), ("training", False), ("momentum", 0.1), ("eps", 1e-5)),
+    "local_response_norm": (("size", None), ("alpha", 1e-4), ("beta", 0.75), ("k", 1.0)),
+    **{name: _DROPOUT for name in ("dropout", "dropout1d", "dropout2d", "dropout3d",
+                                   "alpha_dropout", "feature_alpha_dropout")},
+    **{name: () for name in ("relu", "relu6", "tanh", "sigmoid", "gelu", "elu", "selu", "silu")},
+    "leaky_relu": (("negative_slope", 0.01),),
+}
+MAX_OPERATIONS = 10_000
+
+
+def _operation_name(func):
+    name = getattr(func, "__name__", "")
+    name = name.strip("_")
+    return name[:-len("_with_indices")] if name.endswith("_with_indices") else name
+
+
+def _spatial(name, value):
+    """An int or a sequence as a list of one entry per spatial dimension (from "...2d")."""
+    dims = int(name[-2]) if name[-1] == "d" and name[-2].isdigit() else 1
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return [value] * dims
+    try:
+        return [v if isinstance(v, (int, float)) else None for v in value]
+    except TypeError:
+        return None
+
+
+def _hyperparameters(name, args, kwargs):
+    """{hyperparameter: plain value} of one operation call (arguments after the input)."""
+    spec = OPERATIONS[name]
+    bound = {key: default for key, default in spec}
+    for (key, _), value in zip(spec, args[1:]):
+        bound[key] = value
+    bound.update({k: v for k, v in kwargs.items() if k in bound})
+    out = {}
+    if name.startswith(("conv", "linear")):
+        weight = bound.pop("weight")
+        shape = tuple(getattr(weight, "shape", ()))
+        groups = bound.get("groups", 1)
+        groups = groups if isinstance(groups, int) else 1
+        if name == "linear" and len(shape) == 2:
+            out.update(in_features=int(shape[1]), out_features=int(shape[0]))
+        elif name.startswith("conv_transpose") and len(shape) >= 3:
+            out.update(in_channels=int(shape[0]), out_channels=int(shape[1]) * groups,
+                       kernel_size=[int(n) for n in shape[2:]])
+        elif len(shape) >= 3:
+            out.update(in_channels=int(shape[1]) * groups, out_channels=int(shape[0]),
+                       kernel_size=[int(n) for n in shape[2:]])
+        out["bias"] = bound.pop("bias") is not None
+    if name == "batch_norm":
+        out["affine"] = bound.pop("weight") is not None
+        for key in ("running_mean", "running_var", "bias", "training"):
+            bound.pop(key)
+    if "stride" in bound and bound["stride"] in (None, [], ()):
+        bound["stride"] = bound.get("kernel_size")
+    for key, value in bound.items():
+        if key in ("kernel_size", "stride", "padding", "dilation", "output_padding",
+                   "output_size"):
+            value = _spatial(name, value)
+        elif isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()
+        if value is None or isinstance(value, (bool, int, float, str, list)):
+            out[key] = value
+    return out
+
+
+def operations(module, x):
+    """[[operation, module name, [[hyperparameter, value], ...]]] of the layer operations
+    (``OPERATIONS``: convolutions, linear layers, pooling, batch norm, LRN, dropout,
+    activations) that one eval-mode forward of ``module`` on ``x`` runs, in the order they run,
+    however they are written (a module, ``torch.nn.functional``, a tensor method); the module
+    name is that of the innermost submodule running (``""``: the module itself)."""
+    from torch.overrides import TorchFunctionMode
+
+    module = _module(module)
+    names = {id(m): str(n) for n, m in module.named_modules()}
+    stack, found = [], []
+
+    class Recorder(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            name = _operation_name(func)
+            if name in OPERATIONS and len(found) < MAX_OPERATIONS:
+                hyper = _hyperparameters(name, args, kwargs)
+                where = next((n for n in reversed(stack) if n is not None), "")
+                found.append([name, where, [[k, v] for k, v in hyper.items()]])
+            return func(*args, **kwargs)
+
+    def enter(m, _):
+        stack.append(names.get(id(m)))
+
+    def leave(m, _, __):  # returns None: a forward hook's result would replace the output
+        if stack:
+            stack.pop()
+
+    hooks = [torch.nn.modules.module.register_module_forward_pre_hook(enter),
+             torch.nn.modules.module.register_module_forward_hook(leave)]
+    module.train(False)
+    inp = x if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x))
+    try:
+        with torch.no_grad(), Recorder():
+            module(inp)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return found
+
+
 def probe_model():
     """The model ``freeze`` is graded on: built here, so that a broken ResNet costs nothing
     to freeze. Parameter names: stem.0.weight, stem.1.weight, stem.1.bias, stages.0.weight,
@@ -294,7 +426,7 @@ OPS = {
     "build": build, "parameters": parameters, "buffers": buffers, "children": children,
     "attribute_types": attribute_types, "load": load, "load_seeded": load_seeded,
     "forward": forward, "meta_forward": meta_forward, "backward": backward, "freeze": freeze,
-    "train_buffers": train_buffers, "layers": layers,
+    "train_buffers": train_buffers, "layers": layers, "operations": operations,
 }
 
 

@@ -22,6 +22,7 @@ from ..runner import StudentError
 from ..spec import Case, Spec
 from ..torch_handles import (StudentModule, check_shapes, reference_backward, reference_build,
                              reference_forward, reference_layers, reference_load,
+                             reference_operations,
                              reference_shapes, reference_train_buffers, student_freeze,
                              values_for)
 
@@ -59,6 +60,13 @@ def module_layers(cw, target, args, kwargs):
     modules (``torch_ops.layers``)."""
     return [list(layer) for layer in reference_layers(reference_build(cw, target, args, kwargs,
                                                                       meta=True))]
+
+
+def module_operations(cw, target, args, kwargs, shape):
+    """The layer operations of the reference module's forward on an input of ``shape``, in the
+    order they run (``torch_ops.operations``)."""
+    model = reference_build(cw, target, args, kwargs, meta=True)
+    return [list(op) for op in reference_operations(model, shape)]
 
 
 def method_output(cw, target, args, kwargs, params, method, x):
@@ -186,13 +194,82 @@ def layer_difference(got, expected):
     return None
 
 
-def compare_output(t, target, student, got, expected, *, label, rtol, mistakes, layers):
+OPERATIONS_COMPARED = ("layer operations compared in the order they run, however they are "
+                       "written: convolutions, linear layers, pooling, normalization, dropout "
+                       "and activations")
+# hyperparameter values not shown when an operation is named whole (the usual defaults)
+QUIET = {"padding": {(0,), (0, 0), (0, 0, 0)}, "dilation": {(1,), (1, 1), (1, 1, 1)},
+         "output_padding": {(0,), (0, 0), (0, 0, 0)}, "groups": {1}, "ceil_mode": {False},
+         "count_include_pad": {True}, "divisor_override": {None}, "bias": {True},
+         "affine": {True}, "momentum": {0.1}, "eps": {1e-5}}
+
+
+def _ordinal(n):
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _operation_text(op, hyper):
+    shown = [f"{k}={_plain(v)}" for k, v in hyper.items() if _plain(v) not in QUIET.get(k, ())]
+    return f"{op}({', '.join(shown)})"
+
+
+def _settings(hyper, keys):
+    return ", ".join(f"{k}={_plain(hyper.get(k))}" for k in keys)
+
+
+def operation_difference(got, expected):
+    """The first layer operation of ``got`` that differs from ``expected`` (lists of
+    (operation, module name, [[hyperparameter, value], ...]) in the order they ran), in words;
+    None when they agree. Kinds of operation the student's forward never runs (an activation
+    written as ``clamp``) are left out of the reference's list: only what is there is
+    compared."""
+    got = [(op, where, {k: v for k, v in pairs}) for op, where, pairs in got]
+    kinds = {op for op, _, _ in got}
+    expected = [(op, where, {k: v for k, v in pairs}) for op, where, pairs in expected
+                if op in kinds]
+    for i, ((op, where, hyper), (e_op, _, e_hyper)) in enumerate(zip(got, expected)):
+        nth = _ordinal(i + 1)
+        place = f" (in {where})" if where else ""
+        if op != e_op:
+            return (f"the {nth} layer operation your forward runs{place} is "
+                    f"{_operation_text(op, hyper)} where the reference's {nth} is "
+                    f"{_operation_text(e_op, e_hyper)} ({OPERATIONS_COMPARED})")
+        differ = [k for k, v in e_hyper.items() if _plain(hyper.get(k)) != _plain(v)]
+        if differ:
+            return (f"the {nth} layer operation your forward runs{place} is {op} with "
+                    f"{_settings(hyper, differ)} where the reference's {nth} has "
+                    f"{_settings(e_hyper, differ)} ({OPERATIONS_COMPARED})")
+    if len(got) > len(expected):
+        op, where, hyper = got[len(expected)]
+        place = f" (in {where})" if where else ""
+        return (f"your forward runs a layer operation the reference's does not: its "
+                f"{_ordinal(len(expected) + 1)}{place}, {_operation_text(op, hyper)} "
+                f"({OPERATIONS_COMPARED})")
+    if len(got) < len(expected):
+        op, _, hyper = expected[len(got)]
+        return (f"your forward's layer operations stop after the {_ordinal(len(got))}, where "
+                f"the reference's go on with {_operation_text(op, hyper)} "
+                f"({OPERATIONS_COMPARED})")
+    return None
+
+
+def compare_output(t, target, student, got, expected, *, label, rtol, mistakes, layers,
+                   operations=None):
     """``t.compare`` of a module's output; when it fails and no known mistake explains it, the
-    hint names the first layer that differs from the reference's (``layers``)."""
+    hint names the first layer operation that differs from the reference's in the order they
+    run (``operations``: the input x and the reference's list), else the first leaf module that
+    differs in registration order (``layers``)."""
     try:
         t.compare(target, got, expected, names=("the output",), label=label, rtol=rtol,
                   mistakes=mistakes)
     except Failed as failure:
+        if failure.hint is None and operations is not None:
+            x, expected_operations = operations
+            try:
+                failure.hint = operation_difference(student.operations(x), expected_operations)
+            except StudentError:
+                pass
         if failure.hint is None and layers is not None:
             try:
                 failure.hint = layer_difference(student.layers(), layers)
@@ -208,6 +285,7 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
     norm's running statistics after the forward are compared."""
     student, expected, expected_buffers, _ = build_and_check_shapes(t, target, args, kwargs)
     layers = t.ref.run(module_layers, target, list(args), kwargs)
+    operations = t.ref.run(module_operations, target, list(args), kwargs, list(input_shapes[0]))
     params, buffers = values_for(expected, expected_buffers, seed)
     if params_hook is not None:
         params = params_hook(params)
@@ -227,7 +305,7 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
             expected_all = t.ref.run(module_outputs, target, list(args), kwargs, params, buffers,
                                      x, dout, train, drop_seed)
             compare_output(t, target, student, out, expected_all[0], label=where, rtol=RTOL,
-                           layers=layers,
+                           layers=layers, operations=(x, operations),
                            mistakes=lambda: [(d, w[0]) for d, w in t.ref.mistakes(
                                target, module_outputs, target, list(args), kwargs, params,
                                buffers, x, dout, train, drop_seed)])
@@ -302,6 +380,7 @@ def alexnet(t):
                  t.ref.run(module_shapes, target, [], kwargs)[0])
     student.load_seeded(7)
     layers = t.ref.run(module_layers, target, [], kwargs)
+    operations = t.ref.run(module_operations, target, [], kwargs, [1, 1, 227, 227])
     # An image of 0..255 pixel values: with small inputs LRN is nearly the identity (k = 2
     # dominates its denominator) and the order ReLU - max pool - LRN changes the output by
     # 1e-4 only; here by about 10%, while float32 rounding stays near 1e-5 (hence rtol 1e-3).
@@ -314,6 +393,7 @@ def alexnet(t):
         got = student.forward(x, train, drop_seed)
         expected = t.ref.run(seeded_output, target, [], kwargs, 7, x, train, drop_seed)
         compare_output(t, target, student, got, expected, label=label, rtol=1e-3, layers=layers,
+                       operations=(x, operations),
                        mistakes=lambda: t.ref.mistakes(target, seeded_output, target, [],
                                                        kwargs, 7, x, train, drop_seed))
 

@@ -189,7 +189,25 @@ WRONG = {
     "an LRN unknown to the mistakes: the layer that differs is named": (
         [("return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)",
           "return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.5, k=2.0)")], "AlexNet",
-         "eval mode", "features.2 is LocalResponseNorm(size=5, alpha=0.0001, beta=0.5, k=2.0)"),
+         "eval mode", "(in features.2) is local_response_norm with beta=0.5 where the "
+                      "reference's 3rd has beta=0.75"),
+    "LeNet-5 written with torch.nn.functional, max pooling in place of the first average "
+    "pooling: the operation that differs is named": (
+        [("        self.features = nn.Sequential(\n"
+          "            nn.Conv2d(in_channels, 6, kernel_size=5), nn.Tanh(), nn.AvgPool2d(2),\n"
+          "            nn.Conv2d(6, 16, kernel_size=5), nn.Tanh(), nn.AvgPool2d(2),\n"
+          "        )\n",
+          "        self.c1 = nn.Conv2d(in_channels, 6, kernel_size=5)\n"
+          "        self.c2 = nn.Conv2d(6, 16, kernel_size=5)\n"),
+         ("        scores = self.classifier(self.features(x))\n"
+          "        # END SOLUTION\n        return scores\n\n\nclass AlexNet",
+          "        h = nn.functional.max_pool2d(torch.tanh(self.c1(x)), 2)\n"
+          "        h = nn.functional.avg_pool2d(torch.tanh(self.c2(h)), 2)\n"
+          "        scores = self.classifier(h)\n"
+          "        # END SOLUTION\n        return scores\n\n\nclass AlexNet")],
+        "LeNet5", "eval mode",
+        "the 3rd layer operation your forward runs is max_pool2d(kernel_size=(2, 2), stride=(2, "
+        "2)) where the reference's 3rd is avg_pool2d(kernel_size=(2, 2), stride=(2, 2))"),
     "max pool before LRN (ReLU - pool - LRN)": (
         [("nn.ReLU(), lrn(),\n            nn.MaxPool2d(3, stride=2),",
           "nn.ReLU(),\n            nn.MaxPool2d(3, stride=2), lrn(),")], "AlexNet",
@@ -324,4 +342,71 @@ def test_recorded_reference_gives_the_same_verdicts_and_hints(tmp_path):
         assert expected["status"] == "failed" and expected["hint"], expected
         assert (got["status"], got["message"], got["hint"]) == \
             (expected["status"], expected["message"], expected["hint"])
-    assert "layers.0 is Conv2d" in functions(live)["architectures.NiNBlock"]["hint"]
+    nin_hint = functions(live)["architectures.NiNBlock"]["hint"]
+    assert "(in layers.0) is conv2d with stride=" in nin_hint, nin_hint
+
+
+# ---------------------------------------------- the layer operation that differs, in words
+
+def _op(name, where="", **hyper):
+    return (name, where, [[k, list(v) if isinstance(v, tuple) else v] for k, v in hyper.items()])
+
+
+REFERENCE_OPS = [_op("conv2d", "features.0", in_channels=1, out_channels=6, kernel_size=(5, 5),
+                     bias=True, stride=(1, 1), padding=(0, 0)),
+                 _op("tanh", "features.1"),
+                 _op("avg_pool2d", "features.2", kernel_size=(2, 2), stride=(2, 2)),
+                 _op("linear", "classifier.1", in_features=400, out_features=84, bias=True),
+                 _op("linear", "classifier.2", in_features=84, out_features=10, bias=True)]
+
+
+def test_operation_difference_names_the_first_operation_that_differs():
+    from autograder.specs.architectures import operation_difference
+
+    assert operation_difference(REFERENCE_OPS, REFERENCE_OPS) is None
+    strided = [REFERENCE_OPS[0], REFERENCE_OPS[1],
+               _op("avg_pool2d", "p", kernel_size=(2, 2), stride=(1, 1))] + REFERENCE_OPS[3:]
+    text = operation_difference(strided, REFERENCE_OPS)
+    assert text.startswith("the 3rd layer operation your forward runs (in p) is avg_pool2d with "
+                           "stride=(1, 1) where the reference's 3rd has stride=(2, 2)"), text
+    extra = REFERENCE_OPS + [_op("tanh")]
+    assert "a layer operation the reference's does not: its 6th, tanh()" in \
+        operation_difference(extra, REFERENCE_OPS)
+    short = REFERENCE_OPS[:4]
+    assert "stop after the 4th, where the reference's go on with linear(in_features=84, " \
+           "out_features=10)" in operation_difference(short, REFERENCE_OPS)
+
+
+def test_operation_difference_leaves_out_kinds_the_student_never_runs():
+    """A tanh written as a formula runs no tanh: the reference's tanh is not compared, so the
+    pooling that follows is not misnamed as the culprit."""
+    from autograder.specs.architectures import operation_difference
+
+    no_tanh = [op for op in REFERENCE_OPS if op[0] != "tanh"]
+    assert operation_difference(no_tanh, REFERENCE_OPS) is None
+
+
+def test_operations_are_recorded_however_they_are_written():
+    """A module, torch.nn.functional and a tensor method give the same operations."""
+    import torch
+    from torch import nn
+
+    from autograder.torch_ops import operations
+
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3, padding=1)
+
+        def forward(self, x):
+            return nn.functional.max_pool2d(self.conv(x).relu(), 2, ceil_mode=True)
+
+    modules = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(),
+                            nn.MaxPool2d(2, ceil_mode=True))
+    x = torch.zeros(1, 1, 5, 5)
+    got = [(op, dict(map(tuple, hyper))) for op, _, hyper in operations(Functional(), x)]
+    expected = [(op, dict(map(tuple, hyper))) for op, _, hyper in operations(modules, x)]
+    assert [op for op, _ in got] == ["conv2d", "relu", "max_pool2d"]
+    assert got == expected
+    assert got[2][1]["stride"] == [2, 2] and got[2][1]["ceil_mode"] is True
+    assert [where for _, where, _ in operations(modules, x)] == ["0", "1", "2"]
