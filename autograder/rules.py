@@ -9,8 +9,9 @@ decorators and default values, through string constants that name a definition. 
 what runs is computed across calls: a call made inside a loop adds the callee's depth. Recursion
 is one loop (the call back into a function on the stack counts one level where it stands: a
 recursive max over the window offsets is a loop over offsets; recursion over the data is caught
-by the line counts of ``specs/loop_growth``, and anything with no loop allowed fails), and so are ``map``, ``filter``, ``functools.reduce``, ``np.vectorize``,
-``np.frompyfunc`` and ``np.apply_along_axis`` (a Python function called once per element).
+by the line counts of ``specs/loop_growth``, and anything with no loop allowed fails), and so
+are ``map``, ``filter``, ``functools.reduce``, ``np.vectorize``, ``np.frompyfunc`` and
+``np.apply_along_axis`` (a Python function called once per element).
 
 Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
 ``setattr``, ``sys.modules``, ``__dict__``, ``importlib``... anywhere in the package, or
