@@ -71,6 +71,21 @@ def calls(key, graded):
     node = _definition(tree, path) if tree is not None else None
     if node is None:
         return ()
+    found = _referred(module, tree, node)
+    # a module-level table of functions (layers.ACTIVATIONS: name -> (forward, backward)) is
+    # followed to the functions it holds
+    for name in sorted(found):
+        table_module, _, table = name.partition(".")
+        table_tree = _tree(table_module)
+        value = _module_value(table_tree, table) if table_tree is not None else None
+        if value is not None:
+            found |= _referred(table_module, table_tree, value)
+    found.discard(key)
+    return tuple(sorted(k for k in found if k in graded and not key.startswith(k + ".")))
+
+
+def _referred(module, tree, node):
+    """'module.name' of every name and ``module.attribute`` that ``node`` refers to."""
     names, modules = _imported(tree)
     found = set()
     for sub in ast.walk(node):
@@ -79,8 +94,16 @@ def calls(key, graded):
         elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) \
                 and sub.value.id in modules:
             found.add(f"{modules[sub.value.id]}.{sub.attr}")
-    found.discard(key)
-    return tuple(sorted(k for k in found if k in graded and not key.startswith(k + ".")))
+    return found
+
+
+def _module_value(tree, name):
+    """The value assigned to ``name`` at the top level of ``tree`` (a table), or None."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                for t in node.targets):
+            return node.value
+    return None
 
 
 @lru_cache(maxsize=1)

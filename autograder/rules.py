@@ -426,6 +426,9 @@ def _dynamic(node):
     if isinstance(node, ast.Call) and _call_name(node) == "getattr" and node.args \
             and isinstance(node.args[0], ast.Name) and node.args[0].id in DYNAMIC_MEMBERS:
         return f"getattr({node.args[0].id}, ...)"
+    if isinstance(node, ast.Attribute) and node.attr == "__class__" and \
+            not isinstance(node.ctx, (ast.Store, ast.Del)):
+        return ""  # reading it is type(x) (a progress line's class name); assigning swaps code
     if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRS:
         return f".{node.attr}"
     if isinstance(node, ast.Attribute) and node.attr == "path" and \

@@ -66,6 +66,12 @@ def _captured_sin(params):
     return lambda _: float(np.sum(w * np.sin(_CAPTURED[key])))
 
 
+def _transposed_point(params):
+    # Not a function: the point x as the transpose of a fresh array, a view that is not
+    # C-contiguous (x.reshape(-1) of it is a copy: perturbing that copy leaves x unchanged).
+    return np.array(params["x"], dtype=np.float64).T
+
+
 FACTORIES = {
     "weighted_sin": _weighted_sin,
     "quadratic": _quadratic,
@@ -76,6 +82,7 @@ FACTORIES = {
     "view": _view,
     "captured_point": _captured_point,
     "captured_sin": _captured_sin,
+    "transposed_point": _transposed_point,
 }
 
 

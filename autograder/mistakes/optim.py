@@ -417,10 +417,11 @@ COSINE = [
 # ---------------------------------------------------------------- ReduceOnPlateau
 
 def plateau_variant(*, early=False, no_reset=False, ties_improve=False, vs_previous=False,
-                    ignore_mode=False, best_zero=False):
+                    ignore_mode=False, best_zero=False, from_lr0=False):
     class ReduceOnPlateau:
         def __init__(self, *, lr0, factor=0.1, patience=10, mode="min"):
             self.lr, self.factor, self.patience = float(lr0), factor, patience
+            self.lr0 = float(lr0)
             self.mode = "min" if ignore_mode else mode
             self.best = math.inf if self.mode == "min" else -math.inf
             if best_zero and self.mode == "max":
@@ -439,7 +440,7 @@ def plateau_variant(*, early=False, no_reset=False, ties_improve=False, vs_previ
                 self.best = metric
             if (self.num_bad_steps >= self.patience if early else
                     self.num_bad_steps > self.patience):
-                self.lr *= self.factor
+                self.lr = self.lr0 * self.factor if from_lr0 else self.lr * self.factor
                 if not no_reset:
                     self.num_bad_steps = 0
             return self.lr
@@ -459,6 +460,8 @@ PLATEAU = [
      plateau_variant(vs_previous=True)),
     ("in mode 'max' best starts at -inf, not 0: the first value is always an improvement, even "
      "a negative one", plateau_variant(best_zero=True)),
+    ("each reduction multiplies the current rate by factor (lr = lr * factor), not the initial "
+     "one: after two reductions the rate is lr0 * factor**2", plateau_variant(from_lr0=True)),
 ]
 
 

@@ -626,8 +626,9 @@ def pixel_cross_entropy_mistakes():
         return _ce(logits, target, class_weights, ignore_index)
 
     return [
-        ("no pixel counted (every pixel ignored): the loss is 0.0 and the gradient zeros, as "
-         "the docstring says, not 0 / 0 = NaN", nan_when_empty),
+        ("no pixel counted (every pixel ignored, or the counted pixels' class weights sum to "
+         "0): the loss is 0.0 and the gradient zeros, as the docstring says, not 0 / 0 = NaN; "
+         "test the sum of the weights, not only whether a pixel is counted", nan_when_empty),
         ("ignore_index=0 is not applied (`if ignore_index:` is false for 0): test "
          "`ignore_index is not None`, 0 is an index like any other", truthy_ignore),
         ("the weighted sum is divided by the number of pixels: with class weights the mean is "

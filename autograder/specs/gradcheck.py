@@ -51,7 +51,9 @@ def _point(x):
 
 
 def _values(x):
-    """The values of x (a captured point's too)."""
+    """The values of x (a captured or transposed point's too)."""
+    if isinstance(x, Fn) and x.name == "transposed_point":
+        return np.asarray(x.params["x"]).T
     return np.asarray(x.params["x"]) if isinstance(x, Fn) else x
 
 
@@ -125,6 +127,11 @@ def scalar_cases(t):
             "lambda _: net.loss(X, y)[0] reads net.params)",
             (Fn("captured_sin", {"w": rng.standard_normal((2, 3)), "key": "public"}),
              Fn("captured_point", {"x": rng.standard_normal((2, 3)), "key": "public"}))))
+        cases.append(Case(
+            "x (3, 2) not C-contiguous (the transpose of a (2, 3) array): x.reshape(-1) of it "
+            "is a copy, not a view",
+            (Fn("weighted_sin", {"w": rng.standard_normal((3, 2))}),
+             Fn("transposed_point", {"x": rng.standard_normal((2, 3))}))))
     return cases + t.hidden("gradcheck", "scalar_cases", Fn)
 
 
@@ -210,6 +217,7 @@ def error_cases(t):
                                                    np.array([0.0, 1.1, 0.0, 4.0]))),
         Case("arrays (2, 2, 3) of 3 dimensions, opposite signs",
              (rng.standard_normal((2, 2, 3)), -rng.standard_normal((2, 2, 3)))),
+        Case("two Python floats, 2.0 and 2.5 (the docstring: arrays or numbers)", (2.0, 2.5)),
     ]
     return cases + t.hidden("gradcheck", "error_cases", rng)
 

@@ -35,6 +35,9 @@ def row_offset_inputs(seed, offsets, D, C, reg):
 def loss_cases(t):
     cases = [
         Case("N=8, D=5, C=4, reg=0.1", loss_inputs(1, 8, 5, 4, 0.1)),
+        # the shapes of the first case with other values: an answer remembered by shape is stale
+        Case("N=8, D=5, C=4, reg=0.1, the first case's shapes with other values of W, X and y",
+             loss_inputs(8, 8, 5, 4, 0.1)),
         Case("N=1, C=2, reg=0", loss_inputs(2, 1, 4, 2, 0.0)),
         Case("W all zeros, reg=0.5", (np.zeros((6, 3)), *loss_inputs(3, 5, 6, 3, 0.5)[1:])),
         Case("every label the same class, reg=2.5", loss_inputs(4, 6, 3, 5, 2.5, labels=[2] * 6)),

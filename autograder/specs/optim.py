@@ -151,7 +151,8 @@ def plateau_cases(t):
     return [
         Case("mode='min', patience=2, factor=0.5",
              ({"lr0": 0.1, "patience": 2, "factor": 0.5},
-              [5.0, 4.0, 4.5, 4.2, 4.3, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 2.9, 3.5])),
+              [5.0, 4.0, 4.5, 4.2, 4.3, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 2.9, 3.5, 3.6,
+               3.7])),
         Case("mode='max', patience=1, factor=0.2",
              ({"lr0": 1.0, "patience": 1, "factor": 0.2, "mode": "max"},
               [0.1, 0.5, 0.5, 0.4, 0.6, 0.6, 0.6, 0.7, 0.65, 0.65, 0.65])),
@@ -198,11 +199,21 @@ def plateau_attributes(cw, kwargs, metrics):
 
 # ---------------------------------------------------------------- update rules
 
-def _explaining(mistakes, expected, k):
+def _explaining(mistakes, expected, k, got=None):
     """[(description, output at step k)] of the mistakes that agree with the reference before
-    step k: the student's answers did, so only those can explain a first failure at step k."""
-    return [(d, out[k]) for d, out in mistakes
-            if len(out) > k and all(matches(out[j], expected[j], DEFAULT_RTOL) for j in range(k))]
+    step k: the student's answers did, so only those can explain a first failure at step k.
+    With ``got`` (the student's answers at every step), those that also agree with the
+    student's later answers come first: two mistakes may give the same wrong rate at step k
+    and part ways after."""
+    before = [(d, out) for d, out in mistakes
+              if len(out) > k and all(matches(out[j], expected[j], DEFAULT_RTOL)
+                                      for j in range(k))]
+    if got is not None:
+        later = [(d, out) for d, out in before
+                 if len(out) >= len(got) and all(matches(g, o, DEFAULT_RTOL)
+                                                 for g, o in zip(got[k:], out[k:]))]
+        before = later or before
+    return [(d, out[k]) for d, out in before]
 
 
 def _modified(t, target, modified, label, argnames=("w", "dw", "config")):
@@ -497,13 +508,23 @@ def reduce_on_plateau(t):
                 memo["out"] = t.ref.mistakes(target, plateau_lrs, kwargs, metrics)
             return memo["out"]
 
-        for k, metric in enumerate(metrics):
-            got = t.student.method(scheduler, "step", metric)
+        # every step first, then the comparisons: a wrong rate's hint is the known mistake
+        # that also gives the student's later rates (an error at a step is raised at its turn)
+        answers, error = [], None
+        for metric in metrics:
+            try:
+                answers.append(t.student.method(scheduler, "step", metric))
+            except Exception as failure:  # noqa: BLE001 - re-raised after the steps before it
+                error = failure
+                break
+        for k, got in enumerate(answers):
             shown = ", ".join(f"{m:g}" for m in metrics[:k + 1])
             t.compare(target, got, expected[k], names=("lr",),
                       label=f"{case.label}; step {k + 1}, metrics so far {shown}",
-                      mistakes=lambda k=k, mistakes=mistakes: _explaining(mistakes(), expected,
-                                                                          k))
+                      mistakes=lambda k=k, mistakes=mistakes: _explaining(
+                          mistakes(), expected, k, answers if error is None else None))
+        if error is not None:
+            raise error
         lr = t.student.getattr(scheduler, "lr")
         t.compare(target, lr, expected[-1], names=("lr",),
                   label=f"{case.label}; the lr attribute after the last step")

@@ -167,6 +167,17 @@ def dropout_forward(t):
             elif np.any(out == 0):
                 hint = TEST_DROPPED
             raise Failed(f"{_where(label)}test mode should return x unchanged", hint)
+    x = positive(5, (20, 30))
+    t.no_case()
+    label = "x (20, 30), p=0.5, rng seeds 21 to 26"
+    counts = {int(np.sum(student_dropout(t, x, 0.5, True, seed, label)[0] == 0))
+              for seed in range(21, 27)}
+    if len(counts) == 1:
+        raise Failed(f"{_where(label)}every call dropped exactly {counts.pop()} of the 600 units; "
+                     "dropping each unit independently with probability p, the number dropped "
+                     "varies from call to call (about 300 +- 12)",
+                     hint="draw one independent random number per unit, keep = rng.random("
+                          "x.shape) >= p, rather than choosing a fixed number of units to drop")
     x = positive(4, (20, 30))
     t.case("p=0")
     out, _ = student_dropout(t, x, 0.0, True, 13, "p=0")
@@ -600,6 +611,10 @@ DROPOUT_PLACE = ("apply dropout to the output of each hidden ReLU, h = dropout(r
                  "not to the affine output a before the normalization")
 
 
+EVERY_LAYER = ("dropout acts after the ReLU of every hidden layer (h_l = dropout(relu(...)) for "
+               "l = 1 .. L-1), not only after the last one")
+
+
 def layernorm_hidden(params, X):
     """h = relu(layernorm(X @ W1 + b1)) of a one-hidden-layer layer-norm network, in float64."""
     a = X.reshape(X.shape[0], -1) @ params["W1"] + params["b1"]
@@ -607,20 +622,24 @@ def layernorm_hidden(params, X):
     return np.maximum(0.0, params["gamma1"] * (a - mu) / np.sqrt(var + 1e-5) + params["beta1"])
 
 
-def check_dropout_placement(t, target, p=0.3, calls=12):
-    """Where dropout acts and with which p: one example (N=1), one hidden layer with layer norm,
-    reg 0. Then grads['W2'] = outer(h_drop, grads['b2']), h_drop being the last hidden layer
-    after dropout, so every call shows its h_drop: each unit must be 0 (dropped, or ReLU'd to 0)
-    or relu(norm(a)) / (1 - p) (kept), whatever way the mask was drawn; and about a fraction p
-    of the units that the ReLU lets through must be dropped."""
-    H, D, C = 30, 6, 4
-    case = net_case(f"layernorm, hidden [{H}], N=1, reg=0, dropout={p}", 45, (1, D), [H], C,
-                    "layernorm", 0.0)
+def check_dropout_placement(t, target, p=0.3, calls=12, hidden=(30,)):
+    """Where dropout acts and with which p: one example (N=1), layer norm, reg 0. Then
+    grads['W2'] = outer(h_drop, grads['b2']), h_drop being the first hidden layer after dropout
+    (with one hidden layer, the last), so every call shows its h_drop: each unit must be 0
+    (dropped, or ReLU'd to 0) or relu(norm(a)) / (1 - p) (kept), whatever way the mask was
+    drawn; and about a fraction p of the units that the ReLU lets through must be dropped. With
+    two hidden layers, this is dropout after a hidden layer that is not the last."""
+    H, D, C = hidden[0], 6, 4
+    sizes = ", ".join(str(n) for n in hidden)
+    case = net_case(f"layernorm, hidden [{sizes}], N=1, reg=0, dropout={p}", 45, (1, D),
+                    list(hidden), C, "layernorm", 0.0)
     _, _, _, reg, params, stats, X, y = case.args
     label = case.label
     where = f"RegularizedNet(loss(X, y), {label}): "
-    model = t.student.new(target, [H], D, C, normalization="layernorm", dropout=p, reg=reg,
-                          rng=Seed(6))
+    if len(hidden) > 1:
+        where += "the first hidden layer: "
+    model = t.student.new(target, list(hidden), D, C, normalization="layernorm", dropout=p,
+                          reg=reg, rng=Seed(6))
     t.student.setattr(model, "params", params)
     t.student.setattr(model, "running_stats", stats)
     h = layernorm_hidden(params, X)[0]
@@ -651,7 +670,9 @@ def check_dropout_placement(t, target, p=0.3, calls=12):
         bad = ~(zero | kept)
         if np.any(bad):
             j = int(np.argmax(bad))
+            unscaled = np.allclose(shown[bad], h[bad], rtol=1e-6, atol=0)
             hint = P_IS_KEEP if np.allclose(shown[bad], h[bad] / p, rtol=1e-6, atol=0) else \
+                EVERY_LAYER if unscaled and len(hidden) > 1 else \
                 DROPOUT_PLACE if not np.all(on[bad]) or not np.allclose(
                     shown[bad], h[bad] / (1 - p), rtol=1e-3, atol=0) else None
             raise Failed(f"{where}hidden unit {j} after dropout is {shown[j]:.6g} (read off "
@@ -662,9 +683,11 @@ def check_dropout_placement(t, target, p=0.3, calls=12):
     n = calls * int(on.sum())
     sigma = math.sqrt(p * (1 - p) / n)
     if abs(dropped / n - p) > 6 * sigma:
+        every_layer = dropped == 0 and len(hidden) > 1
         raise Failed(f"{where}dropped a fraction {dropped / n:.3f} of the hidden units the ReLU "
                      f"let through over {calls} calls; with dropout={p} it should be within "
                      f"{6 * sigma:.3f} of {p}",
+                     EVERY_LAYER if every_layer else
                      P_IS_KEEP if abs(dropped / n - (1 - p)) <= 6 * sigma else None)
 
 
@@ -761,8 +784,10 @@ def regularized_net(t):
     target = "regularization.RegularizedNet"
     check_initial(t, target, "[30, 20], 40, 10, batchnorm, weight_scale=0.05", ([30, 20], 40, 10),
                   {"weight_scale": 0.05}, "batchnorm")
-    check_initial(t, target, "[25], 30, 5, layernorm, weight_scale=None (He)", ([25], 30, 5),
-                  {"weight_scale": None}, "layernorm")
+    # fan_in differs from layer to layer (8, 60, 12): sqrt(2 / input_dim) for every layer, or
+    # sqrt(2 / fan_out), is off by far more than sampling allows
+    check_initial(t, target, "[60, 12], 8, 5, layernorm, weight_scale=None (He)",
+                  ([60, 12], 8, 5), {"weight_scale": None}, "layernorm")
     for normalization in (None, "batchnorm", "layernorm"):
         check_initial(t, target, f"[20, 12], 16, 4, {normalization or 'no normalization'}, "
                       "dtype=float32", ([20, 12], 16, 4),
@@ -791,3 +816,4 @@ def regularized_net(t):
                       label=label)
     check_dropout_in_net(t, target)
     check_dropout_placement(t, target)
+    check_dropout_placement(t, target, hidden=(30, 20))

@@ -309,6 +309,10 @@ def ce_cases(t):
                           ignored=0.25)),
         Case("N=1, K=3, 2x3, every pixel ignored (255): no pixel counted",
              *loss_inputs(77, 1, 3, 2, 3, ignore=255, ignored=1.0)),
+        Case("N=1, K=3, 2x3, the counted pixels all of class 0, whose weight is 0 (the others "
+             "ignored, 255): their weights sum to 0",
+             *loss_inputs(78, 1, 3, 2, 3, class_weights=[0.0, 1.0, 2.0], ignore=255,
+                          ignored=0.5, missing=(1, 2))),
     ]
     return cases + t.hidden(MODULE, "ce_cases", loss_inputs)
 

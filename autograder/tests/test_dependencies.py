@@ -19,6 +19,9 @@ def test_calls_are_read_from_the_reference():
             "regularization.dropout_forward", "losses.softmax_loss"} <= set(net)
     # `from . import detection` then detection.box_iou(...)
     assert set(calls("generative.gan_step", GRADED)) >= {"generative.sample_noise"}
+    # through a module-level table of functions (layers.ACTIVATIONS, imported by mlp)
+    assert {"layers.relu_backward", "layers.tanh_forward"} <= set(
+        calls("mlp.FullyConnectedNet", GRADED))
     # a leaf calls nothing graded; a method does not "call" its own class
     assert calls("layers.affine_forward", GRADED) == ()
     assert "rnn.CharRNN" not in calls("rnn.CharRNN.sample", GRADED)

@@ -167,6 +167,25 @@ def svm_loss_vectorized(W, X, y, reg):
     assert finding.depth == 0 and not finding.dynamic
 
 
+def test_reading_the_class_of_an_object_hides_no_code():
+    """``self.__class__.__name__`` in a progress line elsewhere in the module is ``type(self)``;
+    assigning ``__class__`` swaps an object's methods, which the analysis cannot follow."""
+    progress = """
+class LinearClassifier:
+    def train(self, X):
+        print(f"{self.__class__.__name__}: training")
+
+def svm_loss_vectorized(W, X, y, reg):
+    s = X @ W
+    return float(s.sum()), X.T @ s
+"""
+    finding = analyse(linear=progress)
+    assert finding.depth == 0 and not finding.dynamic
+    swapped = progress.replace('print(f"{self.__class__.__name__}: training")',
+                               "self.__class__ = object")
+    assert "__class__" in analyse(linear=swapped).dynamic
+
+
 def test_provided_helpers_do_not_count_their_own_loops():
     reference = {p.stem: p.read_text() for p in Path(REFERENCE_PACKAGE).glob("*.py")}
     provided = provided_fingerprints(reference)
