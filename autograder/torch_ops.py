@@ -34,6 +34,15 @@ if __name__ == "torch_ops":  # imported by the worker (the judge imports autogra
     limit_threads()
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+# In the worker: the guard's restore (``worker.Guard``), called right after student code returns
+# and before what is read off its result (in-place changes, shared memory, gradients), so that a
+# patched ``torch.Tensor`` method or a torch-function mode left on cannot answer those checks.
+SETTLE = None
+
+
+def _settle():
+    if SETTLE is not None:
+        SETTLE()
 
 
 def _dtype(name):
@@ -168,6 +177,7 @@ def forward(module, x, train, seed=None):
     module.train(bool(train))
     with torch.no_grad(), _seeded(seed):
         out = module(torch.from_numpy(np.array(x)))
+    _settle()
     with torch.no_grad():
         for b, s in zip(module.buffers(), saved):
             b.copy_(s)
@@ -184,6 +194,7 @@ def train_buffers(module, x):
     module.train(True)
     with torch.no_grad():
         module(torch.from_numpy(np.array(x)))
+        _settle()
         after = [_array(b, "a buffer") for b in module.buffers() if b.is_floating_point()]
         for b, s in zip(module.buffers(), saved):
             b.copy_(s)
@@ -240,6 +251,7 @@ def backward(module, x, dout, train, seed=None):
     inp = torch.from_numpy(np.array(x)).requires_grad_(True)
     with _seeded(seed):
         out = module(inp)
+    _settle()
     if isinstance(out, (tuple, list)) and isinstance(dout, (tuple, list)) and len(out) == len(
             dout) and all(isinstance(o, torch.Tensor) for o in out):  # several outputs
         grads = torch.autograd.grad(list(out), [inp] + params,
@@ -490,6 +502,7 @@ def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generato
         args[i].requires_grad_(True)
     saved = [(i, a.detach().clone()) for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
     result = func(*args, **kwargs)
+    _settle()
     is_tuple = isinstance(result, (tuple, list))
     items = list(result) if is_tuple else [result]
     out = {"outputs": [_plain_output(v) for v in items],
@@ -565,6 +578,7 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
     result = lookup(target)(D, G, d_opt, g_opt, torch.from_numpy(real.copy()),
                             noise_dim=int(noise_dim),
                             generator=torch.Generator().manual_seed(int(seed)), loss=loss)
+    _settle()
     if isinstance(result, (tuple, list)):
         result = [_plain_output(v) for v in result]
     else:
@@ -587,7 +601,9 @@ def repeated_call(target, args, kwargs, generators, lookup=_lookup):
     for _ in range(2):
         call_kwargs = {k: _to_tensor(v) for k, v in kwargs.items()}
         call_kwargs.update(gens)
-        results.append(_plain_output(func(*[_to_tensor(a) for a in args], **call_kwargs)))
+        value = func(*[_to_tensor(a) for a in args], **call_kwargs)
+        _settle()
+        results.append(_plain_output(value))
     after = {name: _array(torch.rand(4, generator=g)) for name, g in gens.items()}
     return {"first": results[0], "second": results[1], "after": after}
 

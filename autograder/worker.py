@@ -36,6 +36,8 @@ class Guard:
             self.add(module)
         self.err = np.geterr()
         self.torch = None
+        self.classes = []  # (class, its attributes): torch.Tensor, nn.Module, nn.*, optim.*
+        self.held = []  # guards that keep an inference mode left on by student code off
 
     def add(self, module):
         self.saved.append((vars(module), dict(vars(module))))
@@ -45,13 +47,31 @@ class Guard:
         self.saved.append((table, dict(table)))
 
     def watch_torch(self):
-        """Add PyTorch's state once it is loaded (by the worker, at start, where it may)."""
+        """Add PyTorch's state once it is loaded (by the worker, at start, where it may): its
+        namespaces, the attributes of its classes (a patched ``nn.Module.__call__`` or
+        ``torch.Tensor.untyped_storage``), the global module hooks, the stacks of torch-function
+        and dispatch modes (a mode entered and never left, ``torch.set_default_device``)."""
         torch = sys.modules.get("torch")
         if self.torch is None and torch is not None:
-            self.torch = (torch, torch.is_grad_enabled(), torch.get_default_dtype())
-            for name in ("torch", "torch.nn", "torch.nn.functional"):
+            import inspect
+
+            self.torch = (torch, torch.is_grad_enabled(), torch.get_default_dtype(),
+                          torch._C._len_torch_function_stack(),
+                          torch._C._len_torch_dispatch_stack())
+            names = ("torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.optim",
+                     "torch.autograd", "torch.random", "torch.overrides", "torch.nn.modules.module")
+            for name in names:
                 if name in sys.modules:
                     self.add(sys.modules[name])
+            hooks = sys.modules.get("torch.nn.modules.module")
+            for name, value in vars(hooks).items() if hooks is not None else ():
+                if name.startswith("_global_") and isinstance(value, dict):
+                    self.add_contents(value)
+            classes = {id(torch.Tensor): torch.Tensor, id(torch.nn.Module): torch.nn.Module}
+            for module in (torch.nn, torch.optim):
+                classes.update({id(v): v for v in vars(module).values()
+                                if inspect.isclass(v) and v.__module__.startswith("torch")})
+            self.classes = [(cls, dict(vars(cls))) for cls in classes.values()]
 
     def restore(self):
         for current, saved in self.saved:
@@ -65,9 +85,42 @@ class Guard:
                         current[name] = value
         np.seterr(**self.err)
         if self.torch is not None:
-            torch, grad, dtype = self.torch
-            torch.set_grad_enabled(grad)
-            torch.set_default_dtype(dtype)
+            self._restore_torch()
+
+    def _restore_torch(self):
+        torch, grad, dtype, functions, dispatches = self.torch
+        for cls, saved in self.classes:
+            try:
+                same = vars(cls) == saved
+            except BaseException:  # noqa: BLE001
+                same = False
+            if not same:  # put back what was replaced or deleted, remove what shadows a base's
+                for name, value in saved.items():
+                    if vars(cls).get(name, _MISSING) is not value:
+                        try:
+                            setattr(cls, name, value)
+                        except (TypeError, AttributeError):
+                            pass
+                for name in [n for n in vars(cls) if n not in saved]:
+                    if any(name in vars(base) for base in cls.__mro__[1:]):
+                        try:  # torch.Tensor.untyped_storage = ... hides TensorBase's method
+                            delattr(cls, name)
+                        except (TypeError, AttributeError):
+                            pass
+        context = getattr(getattr(torch, "_GLOBAL_DEVICE_CONTEXT", None), "device_context", None)
+        if context is not None:  # torch.set_default_device(...) by student code
+            try:
+                torch.set_default_device(None)
+            except Exception:  # noqa: BLE001 - its mode was popped below on an earlier call
+                torch._GLOBAL_DEVICE_CONTEXT.device_context = None
+        while torch._C._len_torch_function_stack() > functions:
+            torch._C._pop_torch_function_stack()
+        while torch._C._len_torch_dispatch_stack() > dispatches:
+            torch._C._pop_torch_dispatch_stack()
+        if torch.is_inference_mode_enabled():
+            self.held.append(torch._C._InferenceMode(False))
+        torch.set_grad_enabled(grad)
+        torch.set_default_dtype(dtype)
 
 
 _MISSING = object()
@@ -142,6 +195,7 @@ def main(argv):
     if "torch" in sys.modules:
         import torch_ops
 
+        torch_ops.SETTLE = guard.restore  # its checks after student code run on restored state
         guard.add(torch_ops)
         guard.add_contents(torch_ops.OPS)
 

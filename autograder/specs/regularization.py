@@ -629,7 +629,7 @@ def check_dropout_placement(t, target, p=0.3, calls=12, hidden=(30,)):
     (dropped, or ReLU'd to 0) or relu(norm(a)) / (1 - p) (kept), whatever way the mask was
     drawn; and about a fraction p of the units that the ReLU lets through must be dropped. With
     two hidden layers, this is dropout after a hidden layer that is not the last."""
-    H, D, C = hidden[0], 6, 4
+    D, C = 6, 4
     sizes = ", ".join(str(n) for n in hidden)
     case = net_case(f"layernorm, hidden [{sizes}], N=1, reg=0, dropout={p}", 45, (1, D),
                     list(hidden), C, "layernorm", 0.0)

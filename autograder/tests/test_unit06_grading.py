@@ -163,6 +163,28 @@ def test_forward_that_detects_grading_gains_nothing(tmp_path):
         assert entry["status"] == "failed", (key, entry)
 
 
+def test_a_patched_module_call_does_not_reach_the_next_function(tmp_path):
+    """LeNet5's __init__ replaces nn.Module.__call__ (every nn.Dropout the identity from then
+    on): the worker puts PyTorch's class attributes back, so AlexNet's and VGG's dropout still
+    acts and the honest AlexNet and VGG keep their points."""
+    patch = ("        self.in_channels = in_channels\n"
+             "        original = nn.Module.__call__\n\n"
+             "        def call(module, *args, **kwargs):\n"
+             "            if isinstance(module, nn.Dropout):\n"
+             "                return args[0]\n"
+             "            return original(module, *args, **kwargs)\n"
+             "        nn.Module.__call__ = call\n")
+    sub = make_submission(tmp_path, replace={"architectures.py": [(
+        "        self.in_channels = in_channels\n        # BEGIN SOLUTION\n"
+        "        self.features = nn.Sequential(\n"
+        "            nn.Conv2d(in_channels, 6, kernel_size=5)",
+        patch + "        # BEGIN SOLUTION\n        self.features = nn.Sequential(\n"
+                "            nn.Conv2d(in_channels, 6, kernel_size=5)")]})
+    keys = {"architectures.LeNet5", "architectures.AlexNet", "architectures.VGG"}
+    report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    assert {k: e["status"] for k, e in functions(report).items()} == dict.fromkeys(keys, "passed")
+
+
 # -- wrong variants the grader once missed, and unusual but correct ones -------------------------
 
 ALEXNET_FC = ("            nn.Dropout(0.5), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),\n"

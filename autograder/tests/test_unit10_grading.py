@@ -189,3 +189,50 @@ def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
     bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
     assert not bad
     assert report["total"] == report["max"] > 0
+
+
+# -- state left behind by student code is put back before the checks and the next function -------
+
+def test_a_torch_function_mode_left_on_does_not_hide_an_in_place_change(tmp_path):
+    """reparameterize works in place on eps and leaves on a mode whose torch.equal always says
+    True (the in-place check compares with torch.equal): the mode is popped before the check."""
+    sub = make_submission(tmp_path, replace={"generative.py": [(
+        "    z = mu + torch.exp(0.5 * logvar) * eps",
+        "    class Quiet(torch.overrides.TorchFunctionMode):\n"
+        "        def __torch_function__(self, func, types, args=(), kwargs=None):\n"
+        "            if func is torch.equal:\n"
+        "                return True\n"
+        "            return func(*args, **(kwargs or {}))\n"
+        "    Quiet().__enter__()\n"
+        "    z = eps.mul_(torch.exp(0.5 * logvar)).add_(mu)")]})
+    graded_to_zero(sub, UNIT, "generative.reparameterize", "modified its input eps",
+                   statuses=("failed",), use_bwrap=WORKER_BWRAP, limits=LIMITS)
+
+
+def test_a_patched_tensor_method_does_not_hide_a_returned_view(tmp_path):
+    """corrupt returns a view of x for noise_std 0 after replacing torch.Tensor.untyped_storage
+    (the alias check compares storages): the method is put back before the check."""
+    sub = make_submission(tmp_path, replace={"generative.py": [(
+        "    noisy = x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype,\n"
+        "                                        device=x.device)",
+        "    if noise_std == 0:\n"
+        "        torch.Tensor.untyped_storage = lambda self: torch.UntypedStorage(8)\n"
+        "        noisy = x.view_as(x)\n"
+        "    else:\n"
+        "        noisy = x + noise_std * torch.randn(x.shape, generator=generator, "
+        "dtype=x.dtype, device=x.device)")]})
+    graded_to_zero(sub, UNIT, "generative.corrupt", "a view of it", statuses=("failed",),
+                   use_bwrap=WORKER_BWRAP, limits=LIMITS)
+
+
+def test_a_default_device_set_by_one_function_does_not_reach_the_next(tmp_path):
+    """discriminator_loss (correct) ends with torch.set_default_device("meta"): the functions
+    graded after it in the same worker still build their tensors on the CPU."""
+    sub = make_submission(tmp_path, replace={"generative.py": [(
+        "            + bce(logits_fake, torch.zeros_like(logits_fake)))",
+        "            + bce(logits_fake, torch.zeros_like(logits_fake)))\n"
+        "    torch.set_default_device(\"meta\")")]})
+    keys = {"generative.discriminator_loss", "generative.sample_noise", "generative.VAE",
+            "generative.Generator"}
+    report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    assert {k: e["status"] for k, e in functions(report).items()} == dict.fromkeys(keys, "passed")
