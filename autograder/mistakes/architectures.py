@@ -350,6 +350,13 @@ def freeze_substring(model, *, trainable=()):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def freeze_module_names(model, *, trainable=()):
+    for name, param in model.named_parameters():
+        if not any(name == p or name.startswith(p + ".") for p in trainable):
+            param.requires_grad = False
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def freeze_unfreezes(model, *, trainable=()):
     for name, param in model.named_parameters():
         param.requires_grad = name.startswith(tuple(trainable))
@@ -463,5 +470,8 @@ MISTAKES = {
         ("the count taken from the names in trainable: count the parameters whose "
          "requires_grad is True afterwards (some were frozen before the call)",
          freeze_counts_by_name),
+        ("the strings of trainable are prefixes of the names, not whole module names: "
+         "'se.fc' keeps se.fc1.* and se.fc2.* trainable (name.startswith(prefix), no dot "
+         "added)", freeze_module_names),
     ],
 }

@@ -184,14 +184,17 @@ BATCHED_NMS = [
 
 
 def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offsets=False,
-            swap=False, cell_sizes=False, overwrite=False):
+            swap=False, cell_sizes=False, overwrite=False, divide=False):
     S, B, C = grid_size, boxes_per_cell, num_classes
     target = np.zeros((S, S, B, 5 + C))
     used = np.zeros((S, S), dtype=int)
     dropped = []
     for k, (cx, cy, w, h) in enumerate(boxes):
-        row = min(int(np.floor(cy * S)), S - 1)
-        col = min(int(np.floor(cx * S)), S - 1)
+        if divide:  # the cell width 1 / S is not exact: 0.3 // 0.1 is 2.0
+            row, col = min(int(cy // (1.0 / S)), S - 1), min(int(cx // (1.0 / S)), S - 1)
+        else:
+            row = min(int(np.floor(cy * S)), S - 1)
+            col = min(int(np.floor(cx * S)), S - 1)
         x_off, y_off = (cx, cy) if image_offsets else (cx * S - col, cy * S - row)
         if cell_sizes:
             w, h = w * S, h * S
@@ -228,6 +231,9 @@ YOLO_ENCODE = [
     ("an object whose cell is full is dropped (listed in dropped); it must not overwrite an "
      "object already there",
      _encode_variant(overwrite=True)),
+    ("the cell is floor(cx * S): dividing by the cell width, cx // (1 / S), rounds down on the "
+     "cell borders (1 / S is not exact in floating point: 0.3 // 0.1 is 2.0)",
+     _encode_variant(divide=True)),
 ]
 
 

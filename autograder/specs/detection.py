@@ -348,6 +348,11 @@ def encode_cases(t):
         Case("K=0, S=3", (np.zeros((0, 4)), np.zeros(0, dtype=np.int64)),
              {"grid_size": 3, "num_classes": 2}),
         Case("S=7, C=5, B=1, K=12", yolo_objects(3, 12, 5), {"grid_size": 7, "num_classes": 5}),
+        # floor(cx * S) puts 0.3 in column 3 of 10; cx // (1 / S) gives 2.9999... -> 2
+        Case("centres on the cell borders of a 10x10 grid (0.3, 0.5, 0.6, 0.7, 0.9), S=10, C=2",
+             (np.array([[0.3, 0.5, 0.1, 0.1], [0.5, 0.3, 0.2, 0.1], [0.6, 0.9, 0.1, 0.3],
+                        [0.7, 0.6, 0.3, 0.2], [0.9, 0.7, 0.2, 0.2]]), np.array([0, 1, 1, 0, 1])),
+             {"grid_size": 10, "num_classes": 2}),
     ]
     return cases + t.hidden("detection", "encode_cases", Case, yolo_objects)
 
