@@ -141,10 +141,11 @@ def note_failed_dependencies(report):
     for key, entry in entries.items():
         if entry["status"] == "passed" or "failed_calls" in entry:
             continue
-        failing = [k for k in calls(key, graded) if entries[k]["status"] != "passed"]
+        failing, through = _failing_callees(key, graded, entries)
         if not failing:
             continue
-        named = ", ".join(k.split(".", 1)[1] for k in failing)
+        named = ", ".join(k.split(".", 1)[1] + (f" (through your {through[k].split('.', 1)[1]})"
+                                                 if k in through else "") for k in failing)
         unwritten = all(entries[k]["status"] == "not_implemented" for k in failing)
         verb = ("is not implemented yet" if len(failing) == 1 else "are not implemented yet") \
             if unwritten else ("fails its own test" if len(failing) == 1
@@ -154,3 +155,23 @@ def note_failed_dependencies(report):
                 "follow from it")
         entry["hint"] = note + (f"; otherwise: {entry['hint']}" if entry.get("hint") else "")
         entry["failed_calls"] = failing
+
+
+def _failing_callees(key, graded, entries):
+    """The graded functions that ``key`` calls, directly or through functions that pass their
+    own tests (coco_map -> mean_average_precision -> average_precision), that do not pass;
+    and {such a callee: the direct callee it is reached through}."""
+    failing, through, seen = [], {}, {key}
+    frontier = [(callee, None) for callee in calls(key, graded)]
+    while frontier:
+        callee, via = frontier.pop(0)
+        if callee in seen:
+            continue
+        seen.add(callee)
+        if entries[callee]["status"] != "passed":
+            failing.append(callee)
+            if via is not None:
+                through[callee] = via
+            continue  # its own note names what it calls
+        frontier += [(deeper, via or callee) for deeper in calls(callee, graded)]
+    return failing, through

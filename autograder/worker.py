@@ -557,6 +557,26 @@ def limit_cpu(seconds):
         pass
 
 
+def _raised_by_submission(exc):
+    """Whether ``exc`` was raised in the submission's own files (a stub's ``raise
+    NotImplementedError``), not in a library: PyTorch raises NotImplementedError for a module
+    without ``forward`` (a typo such as ``def foward``), which is an error to show, not a stub."""
+    import os
+
+    if _SUBMISSION is None:
+        return True
+    tb = exc.__traceback__
+    try:
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = tb.tb_frame.f_code.co_filename if tb is not None else ""
+    except BaseException:  # noqa: BLE001 - a hostile traceback
+        return True
+    prefixes = tuple(os.path.join(path, "") for path in (_SUBMISSION,
+                                                         os.path.realpath(_SUBMISSION)))
+    return str(where).startswith(prefixes)
+
+
 def _failure(exc, phase):
     try:
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
@@ -564,7 +584,7 @@ def _failure(exc, phase):
         text = "".join(line for line in tb if "worker.py" not in line)[-MAX_TRACEBACK:]
     except BaseException:  # noqa: BLE001 - a hostile exception, or one too deep to format
         text = ""
-    if isinstance(exc, NotImplementedError):
+    if isinstance(exc, NotImplementedError) and _raised_by_submission(exc):
         kind = "not_implemented"
     elif phase == "import" and isinstance(exc, LookupError):
         kind = "error"

@@ -54,3 +54,20 @@ def test_a_failure_whose_callee_fails_is_told_to_fix_the_callee_first():
     assert found["rnn.rnn_forward"]["hint"] is None
     assert "failed_calls" not in found["rnn.rnn_forward"]
     assert found["rnn.rnn_step_forward"]["hint"] is None
+
+
+def test_a_callee_that_fails_is_found_through_one_that_passes():
+    """coco_map calls mean_average_precision (which passes: its cases do not show the bug),
+    which calls average_precision (which fails): coco_map's note names average_precision."""
+    names = ["detection.coco_map", "detection.mean_average_precision",
+             "detection.average_precision", "detection.match_detections",
+             "detection.precision_recall", "detection.box_iou"]
+    functions = {k: entry("passed") for k in names}
+    functions["detection.coco_map"] = entry("failed")
+    functions["detection.average_precision"] = entry("failed")
+    report = {"units": {"08_detection": {"functions": functions}}}
+    note_failed_dependencies(report)
+    hint = functions["detection.coco_map"]["hint"]
+    assert hint.startswith("this function calls your average_precision (through your "
+                           "mean_average_precision), which fails its own test"), hint
+    assert functions["detection.coco_map"]["failed_calls"] == ["detection.average_precision"]

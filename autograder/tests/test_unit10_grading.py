@@ -236,3 +236,18 @@ def test_a_default_device_set_by_one_function_does_not_reach_the_next(tmp_path):
             "generative.Generator"}
     report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
     assert {k: e["status"] for k, e in functions(report).items()} == dict.fromkeys(keys, "passed")
+
+
+def test_a_module_without_forward_is_an_error_not_a_stub(tmp_path):
+    """PyTorch raises NotImplementedError for a module whose forward is misspelt: that is not
+    the stub's NotImplementedError, so the student sees PyTorch's message, not "not implemented
+    yet"."""
+    text = SOLUTION.read_text()
+    start = text.index("class Generator")
+    at = text.index("    def forward(self", start)
+    sub = make_submission(tmp_path, replace={"generative.py": [(
+        text[start:at + len("    def forward(self")],
+        text[start:at] + "    def foward(self")]})
+    entry = graded_to_zero(sub, UNIT, "generative.Generator", "missing the required",
+                           statuses=("error",), use_bwrap=WORKER_BWRAP, limits=LIMITS)
+    assert "not implemented yet" not in entry["message"], entry
