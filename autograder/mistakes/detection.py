@@ -471,7 +471,7 @@ AVERAGE_PRECISION = [
 
 def _map(detections, ground_truths, num_classes, iou_threshold, method, *, zero_missing=False,
          any_class=False, per_image=False, nan_mean=False, thresholds=None,
-         skip_undetected=False):
+         skip_undetected=False, gt_where_detected=False):
     if thresholds is not None:
         values = [_map(detections, ground_truths, num_classes, t, method)[0] for t in thresholds]
         return float(np.mean(values))
@@ -497,8 +497,11 @@ def _map(detections, ground_truths, num_classes, iou_threshold, method, *, zero_
         if per_image:
             ap[c] = float(np.mean(per))
             continue
-        p, r = _pr(np.concatenate(scores), np.concatenate(hits), num_gt)
-        ap[c] = _ap(p, r, method)
+        if gt_where_detected:  # objects of images without a detection of c not counted
+            num_gt = sum(int((g[1] == c).sum()) for d, g in zip(detections, ground_truths)
+                         if (d[2] == c).any())
+        p, r = _pr(np.concatenate(scores), np.concatenate(hits), max(num_gt, 1))
+        ap[c] = _ap(p, r, method) if num_gt else 0.0
     if nan_mean:
         return float(np.mean(ap)), ap
     present = ~np.isnan(ap)
@@ -525,6 +528,9 @@ MEAN_AVERAGE_PRECISION = [
     ("a class with ground truth but no detection has AP 0 (every object missed), not NaN: only "
      "a class without ground truth is left out of the mean",
      _map_variant(skip_undetected=True)),
+    ("count the ground-truth objects of class c in every image, also in images without a "
+     "detection of c: the objects missed there lower the recall",
+     _map_variant(gt_where_detected=True)),
 ]
 
 

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..compare import Failed
+from ..compare import Failed, matches
 from ..runner import NotImplementedByStudent, StudentError
 from ..spec import Case, Spec
 from .segmentation import check_exact_dtype
@@ -465,6 +465,22 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
     release records it); ``kwargs_of(t, case)``
     the keyword arguments to judge a case with (the case's own by default)."""
     convert = _nan_to_sentinel if nan else (lambda value: value)
+    passed = []  # (case, kwargs, expected) of the cases the student got right
+
+    def ruled_out():
+        """The known mistakes that answer a case the student got right otherwise: they cannot
+        be what the student wrote (two mistakes may agree on the failing case alone)."""
+        out = set()
+        for case, kwargs, expected in passed:
+            out |= {d for d, v in t.ref.mistakes(target, target, *case.args, **kwargs)
+                    if not _same(convert(v), convert(expected))}
+        return out
+
+    def explaining(case, kwargs):
+        excluded = ruled_out()
+        return [(d, convert(v)) for d, v in t.ref.mistakes(target, target, *case.args, **kwargs)
+                if d not in excluded]
+
     for case in cases:
         kwargs = kwargs_of(t, case) if kwargs_of else case.kwargs
         got, modified = t.student.call_full(target, *case.args, **kwargs)
@@ -473,9 +489,7 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
         iou = t.ref.run("detection.box_iou", *ties.boxes(case)) if ties is not None else None
         try:
             t.compare(target, convert(got), convert(expected), names=names, label=case.label,
-                      mistakes=lambda case=case, kwargs=kwargs: [
-                          (d, convert(v))
-                          for d, v in t.ref.mistakes(target, target, *case.args, **kwargs)])
+                      mistakes=lambda case=case, kwargs=kwargs: explaining(case, kwargs))
         except Failed as failure:
             if ties is not None and failure.hint is None and _safely(ties, case, got, kwargs,
                                                                      iou):
@@ -487,6 +501,15 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
                 check_exact_dtype(target.split(".", 1)[1], case.label, names[index], value, dtype)
         if new:
             t.returns_new(target, modified, argnames, case.label)
+        passed.append((case, kwargs, expected))
+
+
+def _same(got, expected):
+    """Whether two answers agree (tuples item by item) within the default tolerance."""
+    if isinstance(expected, (tuple, list)):
+        return isinstance(got, (tuple, list)) and len(got) == len(expected) and all(
+            _same(g, e) for g, e in zip(got, expected))
+    return matches(got, expected)
 
 
 def _safely(check, *args):
