@@ -358,6 +358,22 @@ def gan_no_zero_grad(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generat
     return d_loss.item(), g_loss.item()
 
 
+def gan_zeroes_d_twice(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generator,
+                       loss="bce"):
+    """The generator step zeroes the discriminator's optimizer (a copy-paste slip): G's
+    gradients from before are added to its update."""
+    d_fn, g_fn = _losses(loss)
+    d_optimizer.zero_grad()
+    d_loss = d_fn(D(real), D(G(_noise(real, noise_dim, generator)).detach()))
+    d_loss.backward()
+    d_optimizer.step()
+    d_optimizer.zero_grad()
+    g_loss = g_fn(D(G(_noise(real, noise_dim, generator))))
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss.item(), g_loss.item()
+
+
 def gan_noise_in_real_dtype(D, G, d_optimizer, g_optimizer, real, *, noise_dim, generator,
                             loss="bce"):
     """The noise drawn directly in real's dtype (float64 draws are other numbers)."""
@@ -510,6 +526,9 @@ MISTAKES = {
          gan_same_noise),
         ("gradients not zeroed before backward (zero_grad): they add to the ones left from "
          "before", gan_no_zero_grad),
+        ("the generator step zeroes d_optimizer instead of g_optimizer: G's gradients left from "
+         "before add to its update (call g_optimizer.zero_grad() before the generator's "
+         "backward)", gan_zeroes_d_twice),
         ("the saturating generator loss in gan_step: use generator_loss (non-saturating)",
          gan_saturating),
         ("the noise drawn directly in real's dtype: draw it with sample_noise (float32), then "

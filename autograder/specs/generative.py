@@ -571,7 +571,16 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g, rtol=
     t.compare(target, g_step["G"], params_g,
               names=("G's parameters before its update (the discriminator's step must not "
                      "change G)",), label=label, rtol=rtol)
-    t.compare(target, g_step["grads"], e_g["grads"],
+    grads = g_step["grads"]
+    if isinstance(grads, list) and grads and all(g is None for g in grads) \
+            and any(g is not None for g in e_g["grads"]):
+        raise Failed(f"{where}no gradient reached the generator at g_optimizer.step(): its "
+                     "parameters have no .grad",
+                     hint="the generator's loss must flow back through D into G: compute "
+                          "g_loss from D(G(z)) without detach() (detach only the fakes of the "
+                          "discriminator's step) and call g_loss.backward() before "
+                          "g_optimizer.step()")
+    t.compare(target, grads, e_g["grads"],
               names=("G's gradients at g_optimizer.step()",), label=label, rtol=rtol,
               mistakes=part(lambda w: w["steps"][1]["grads"]))
     result = got["result"]
