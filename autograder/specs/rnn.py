@@ -227,6 +227,13 @@ def check_lstm_forward(t, forward, inputs, kwargs, label, argnames, names):
                                               **kwargs))
 
 
+SEQUENCE_CACHE_HINT = (
+    "lstm_backward runs on the cache your lstm_forward made: if lstm_step_backward passes, "
+    "check that every step's cache keeps its own arrays (c_prev of step t is the c of step "
+    "t - 1; writing each step into one buffer, c[...] = c_next, leaves every cache with the "
+    "last step's values), then that dh_next and dc_next carry from step t back to step t - 1")
+
+
 def check_lstm_backward(t, forward, backward, inputs, upstream, kwargs, label, argnames,
                         upstream_names, names):
     target = f"rnn.{backward}"
@@ -237,8 +244,14 @@ def check_lstm_backward(t, forward, backward, inputs, upstream, kwargs, label, a
     t.no_input_modified(target, outside_cache(modified, len(upstream)), upstream_names, label)
     args = (forward, backward, list(inputs), tuple(upstream))
     expected = t.ref.run(lstm_forward_backward, *args, **kwargs)
-    t.compare(target, result, expected, names=names, label=label,
-              mistakes=lambda: t.ref.mistakes(target, lstm_forward_backward, *args, **kwargs))
+    try:
+        t.compare(target, result, expected, names=names, label=label,
+                  mistakes=lambda: t.ref.mistakes(target, lstm_forward_backward, *args,
+                                                  **kwargs))
+    except Failed as failure:
+        if failure.hint is None and forward == "lstm_forward":
+            failure.hint = SEQUENCE_CACHE_HINT
+        raise
     check_cache_reusable(t, target, tuple(upstream), got[CACHE_INDEX[forward]], result, names,
                          label)
 
