@@ -108,7 +108,7 @@ WRONG = {
         [(DISCRIMINATOR_ACT, "                layers.append(nn.LeakyReLU(0.2))\n"
                              "                layers.append(nn.Dropout(0.3))\n"
                              "        self.net = nn.Sequential(*layers)")],
-        "Discriminator", "train mode", "net.2 is Dropout(p=0.3)"),
+        "Discriminator", "train mode", "(in net.2) is dropout(p=0.3)"),
     "least squares divided by the batch size": (
         [("    loss = 0.5 * ((scores_fake - 1) ** 2).mean()",
           "    loss = ((scores_fake - 1) ** 2).sum() / (2 * scores_fake.shape[0])")],
