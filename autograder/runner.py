@@ -23,7 +23,8 @@ import numpy as np
 from . import sandbox, wire
 from .paths import PACKAGE_DIR
 
-WORKER_FILES = ("worker.py", "worker_boot.py", "wire.py", "worker_fns.py", "torch_ops.py")
+WORKER_FILES = ("worker.py", "worker_boot.py", "wire.py", "worker_fns.py", "worker_guard.py",
+                "torch_ops.py")
 START_SECONDS = 60.0  # time allowed for the worker to start and import NumPy
 
 
@@ -402,6 +403,8 @@ class Student:
         self.worker = Worker(submission, self.limits, use_bwrap=use_bwrap, hidden=hidden,
                              separate_user=separate_user)
         self.calls = 0
+        self._settled_at = 0  # self.calls at the last settle
+        self.settle_restarts = []  # why the worker was replaced between functions
         self.deadline = None  # time.monotonic() past which no call is made (the grading budget)
         self.function_deadline = None  # the same for the function being graded (start_function)
         self._imported = set()  # (worker generation, module) imported without fault
@@ -466,8 +469,33 @@ class Student:
 
     def start_function(self):
         """The grading of one function starts: its calls share a budget of
-        FUNCTION_BUDGET_CALLS times the per-call limit."""
+        FUNCTION_BUDGET_CALLS times the per-call limit. A worker that has run code is settled
+        first (``settle``); one that cannot be (the last function's code still runs there) is
+        replaced, so that nothing of one function runs while another is graded."""
+        self.settle()
         self.function_deadline = time.monotonic() + self.function_budget()
+
+    def settle(self):
+        """Ask the worker to collect its garbage and put its state back
+        (``worker_guard.Guard.leftovers``); replace it when something is left running, when it
+        does not answer within one call's limit, or when it answers nonsense. Returns why it was
+        replaced ("" when it was not)."""
+        if not self.worker.alive() or self.calls == self._settled_at:
+            return ""
+        self._settled_at = self.calls
+        why = ""
+        try:
+            reply = self.worker.request({"op": "settle",
+                                         "cpu_seconds": self.limits.cpu_seconds},
+                                        self.limits.call_seconds)
+            value = reply.get("value") if reply.get("ok") is True else "no answer"
+            why = value if isinstance(value, str) else "an answer the grader cannot read"
+        except (StudentFault, wire.WireError, OSError) as fault:
+            why = getattr(fault, "message", str(fault))
+        if why:
+            self.worker.kill()
+            self.settle_restarts.append(why[:200])
+        return why
 
     def function_budget(self):
         return self.FUNCTION_BUDGET_CALLS * self.limits.call_seconds

@@ -459,16 +459,33 @@ def _plain_output(value):
     return None
 
 
+def _fingerprint(t):
+    """(shape, dtype, bytes) of a tensor's values, read with PyTorch's own methods (an
+    instance attribute ``detach`` or a subclass cannot answer for it)."""
+    with torch._C.DisableTorchFunctionSubclass():
+        values = torch._C.TensorBase.detach(t)
+        values = torch._C.TensorBase.contiguous(torch._C.TensorBase.cpu(values))
+        return (tuple(values.shape), str(values.dtype),
+                bytes(torch._C.TensorBase.numpy(values).tobytes()))
+
+
+def _storage_pointer(t):
+    storage = torch._C.TensorBase.untyped_storage(t)
+    return torch._C.StorageBase.data_ptr(storage), torch._C.StorageBase.nbytes(storage)
+
+
 def _shares_memory(a, b):
-    """Whether tensor ``a`` is ``b`` or a view of the same memory."""
+    """Whether tensor ``a`` is ``b`` or a view of the same memory (read with PyTorch's own
+    methods: a returned subclass or an instance attribute cannot answer for it)."""
     if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
         return False
     if a is b:
         return True
     try:
-        return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr() \
-            and a.untyped_storage().nbytes() > 0
-    except (RuntimeError, NotImplementedError):  # tensors without storage (meta, sparse)
+        with torch._C.DisableTorchFunctionSubclass():
+            (pa, na), (pb, _) = _storage_pointer(a), _storage_pointer(b)
+        return pa == pb and na > 0
+    except (RuntimeError, NotImplementedError, TypeError):  # no storage (meta, sparse)
         return False
 
 
@@ -500,18 +517,25 @@ def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generato
         kwargs[name] = torch.Generator().manual_seed(int(seed))
     for i in grad_args:
         args[i].requires_grad_(True)
-    saved = [(i, a.detach().clone()) for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
+    # immutable (a tuple of bytes): code that walks the stack to this frame can neither empty
+    # it nor make a copy match its change, nor swap an argument (a tuple too)
+    args = tuple(args)
+    saved = tuple((i, type(a), _fingerprint(a)) for i, a in enumerate(args)
+                  if isinstance(a, torch.Tensor))
     result = func(*args, **kwargs)
     _settle()
     is_tuple = isinstance(result, (tuple, list))
     items = list(result) if is_tuple else [result]
-    out = {"outputs": [_plain_output(v) for v in items],
-           "kinds": [type(v).__name__ for v in items], "tuple": bool(is_tuple), "grads": None,
-           "shapes": [list(v.shape) if isinstance(v, torch.Tensor) else None for v in items],
-           "modified": [i for i, before in saved
-                        if args[i].shape != before.shape
-                        or not torch.equal(args[i].detach(), before)],
-           "aliases": [[i for i, _ in saved if _shares_memory(v, args[i])] for v in items]}
+    with torch._C.DisableTorchFunctionSubclass():  # a returned subclass answers nothing here
+        out = {"outputs": [_plain_output(v) for v in items],
+               "kinds": [type(v).__name__ for v in items], "tuple": bool(is_tuple),
+               "grads": None,
+               "shapes": [list(v.shape) if isinstance(v, torch.Tensor) else None
+                          for v in items],
+               "modified": [i for i, cls, before in saved
+                            if type(args[i]) is not cls or _fingerprint(args[i]) != before],
+               "aliases": [[i for i, _, _ in saved if _shares_memory(v, args[i])]
+                           for v in items]}
     if douts is not None:
         pairs = [(v, torch.from_numpy(np.array(d)).to(v.dtype)) for v, d in zip(items, douts)
                  if isinstance(v, torch.Tensor) and v.requires_grad and d is not None

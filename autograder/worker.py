@@ -20,111 +20,8 @@ import traceback
 MAX_TRACEBACK = 4000
 
 
-class Guard:
-    """The process-wide state that student code can change and that must not carry over from one
-    call to the next: the namespaces of the worker's own modules, of NumPy, math and builtins
-    (a patched ``np.array_equal`` or ``math.floor``), NumPy's error handling (``np.seterr``) and,
-    where PyTorch is loaded, its namespaces, grad mode and default dtype, and the table of
-    operations the judge calls (``torch_ops.OPS``). ``restore`` puts back
-    what was there at the start; the worker calls it before every request and again right after
-    the student's call, before it looks for inputs changed in place, so that neither the next
-    function nor this call's own checks see the changes."""
-
-    def __init__(self, modules):
-        self.saved = []
-        for module in modules:
-            self.add(module)
-        self.err = np.geterr()
-        self.torch = None
-        self.classes = []  # (class, its attributes): torch.Tensor, nn.Module, nn.*, optim.*
-        self.held = []  # guards that keep an inference mode left on by student code off
-
-    def add(self, module):
-        self.saved.append((vars(module), dict(vars(module))))
-
-    def add_contents(self, table):
-        """Also restore the entries of the dict ``table`` (torch_ops.OPS)."""
-        self.saved.append((table, dict(table)))
-
-    def watch_torch(self):
-        """Add PyTorch's state once it is loaded (by the worker, at start, where it may): its
-        namespaces, the attributes of its classes (a patched ``nn.Module.__call__`` or
-        ``torch.Tensor.untyped_storage``), the global module hooks, the stacks of torch-function
-        and dispatch modes (a mode entered and never left, ``torch.set_default_device``)."""
-        torch = sys.modules.get("torch")
-        if self.torch is None and torch is not None:
-            import inspect
-
-            self.torch = (torch, torch.is_grad_enabled(), torch.get_default_dtype(),
-                          torch._C._len_torch_function_stack(),
-                          torch._C._len_torch_dispatch_stack())
-            names = ("torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.optim",
-                     "torch.autograd", "torch.random", "torch.overrides", "torch.nn.modules.module")
-            for name in names:
-                if name in sys.modules:
-                    self.add(sys.modules[name])
-            hooks = sys.modules.get("torch.nn.modules.module")
-            for name, value in vars(hooks).items() if hooks is not None else ():
-                if name.startswith("_global_") and isinstance(value, dict):
-                    self.add_contents(value)
-            classes = {id(torch.Tensor): torch.Tensor, id(torch.nn.Module): torch.nn.Module}
-            for module in (torch.nn, torch.optim):
-                classes.update({id(v): v for v in vars(module).values()
-                                if inspect.isclass(v) and v.__module__.startswith("torch")})
-            self.classes = [(cls, dict(vars(cls))) for cls in classes.values()]
-
-    def restore(self):
-        for current, saved in self.saved:
-            try:
-                same = current == saved  # compares in C; a value's own __eq__ may raise
-            except BaseException:  # noqa: BLE001
-                same = False
-            if not same:
-                for name, value in saved.items():
-                    if current.get(name, _MISSING) is not value:
-                        current[name] = value
-        np.seterr(**self.err)
-        if self.torch is not None:
-            self._restore_torch()
-
-    def _restore_torch(self):
-        torch, grad, dtype, functions, dispatches = self.torch
-        for cls, saved in self.classes:
-            try:
-                same = vars(cls) == saved
-            except BaseException:  # noqa: BLE001
-                same = False
-            if not same:  # put back what was replaced or deleted, remove what shadows a base's
-                for name, value in saved.items():
-                    if vars(cls).get(name, _MISSING) is not value:
-                        try:
-                            setattr(cls, name, value)
-                        except (TypeError, AttributeError):
-                            pass
-                for name in [n for n in vars(cls) if n not in saved]:
-                    if any(name in vars(base) for base in cls.__mro__[1:]):
-                        try:  # torch.Tensor.untyped_storage = ... hides TensorBase's method
-                            delattr(cls, name)
-                        except (TypeError, AttributeError):
-                            pass
-        context = getattr(getattr(torch, "_GLOBAL_DEVICE_CONTEXT", None), "device_context", None)
-        if context is not None:  # torch.set_default_device(...) by student code
-            try:
-                torch.set_default_device(None)
-            except Exception:  # noqa: BLE001 - its mode was popped below on an earlier call
-                torch._GLOBAL_DEVICE_CONTEXT.device_context = None
-        while torch._C._len_torch_function_stack() > functions:
-            torch._C._pop_torch_function_stack()
-        while torch._C._len_torch_dispatch_stack() > dispatches:
-            torch._C._pop_torch_dispatch_stack()
-        if torch.is_inference_mode_enabled():
-            self.held.append(torch._C._InferenceMode(False))
-        torch.set_grad_enabled(grad)
-        torch.set_default_dtype(dtype)
-
-
-_MISSING = object()
 _SUBMISSION = None  # the submission's folder (argv[3]), whose code LineCounter counts
+_TORCH_OPS = None  # the worker's torch_ops module (PyTorch units), as loaded at start
 
 
 class LineCounter:
@@ -172,7 +69,7 @@ def main(argv):
     request_fd, reply_fd, submission = int(argv[1]), int(argv[2]), argv[3]
     site_dirs = argv[4:]
     sys.path.extend(d for d in site_dirs if d not in sys.path)
-    global np, wire, worker_fns, _DEVICE, _SUBMISSION
+    global np, wire, worker_fns, _DEVICE, _SUBMISSION, _TORCH_OPS
     _SUBMISSION = submission
     import os
 
@@ -190,14 +87,23 @@ def main(argv):
         # may use PyTorch loads it on its first call anyway)
         import torch  # noqa: F401
         import torch.nn.functional  # noqa: F401
-    guard = Guard([sys.modules[__name__], wire, worker_fns, np, math, builtins])
-    guard.watch_torch()
+    from worker_guard import Guard
+
     if "torch" in sys.modules:
         import torch_ops
 
-        torch_ops.SETTLE = guard.restore  # its checks after student code run on restored state
-        guard.add(torch_ops)
-        guard.add_contents(torch_ops.OPS)
+        _TORCH_OPS = torch_ops  # kept here: sys.modules["torch_ops"] is student-writable
+    # saved now, with the worker's own globals set (restore puts them back)
+    guard = Guard([sys.modules[__name__], wire, worker_fns, np, math, builtins])
+    guard.watch_torch()
+    if _TORCH_OPS is not None:
+        _TORCH_OPS.SETTLE = guard.restore  # its checks after student code, on restored state
+        guard.add(_TORCH_OPS)
+        guard.add_contents(_TORCH_OPS.OPS)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # what is loaded now is never garbage: a settle's collection skips it (80 ms)
 
     # Only now, with the worker's own modules loaded, may the submission shadow module names.
     sys.path.insert(0, submission)
@@ -371,36 +277,45 @@ def _snapshot(args, kwargs):
     snapshot = []
     for name, a in [(str(i), a) for i, a in enumerate(args)] + list(kwargs.items()):
         _snapshot_into(snapshot, name, a, SNAPSHOT_DEPTH)
-    return snapshot
+    # immutable all through (a tuple of tuples, bytes): code that walks the stack to the
+    # caller's frame cannot empty it or make a copy match its change
+    return tuple(snapshot)
 
 
 def _snapshot_into(snapshot, name, a, depth):
     if len(snapshot) >= SNAPSHOT_ARRAYS:
         return
     if _is_array(a):
-        snapshot.append((name, a, a.copy() if isinstance(a, np.ndarray) else _host(a)))
+        copy = np.ascontiguousarray(_host(a))
+        snapshot.append((name, a, ("array", type(a), copy.shape, copy.dtype.str,
+                                   copy.tobytes())))
     elif depth > 0 and type(a) is dict:
-        snapshot.append((name, a, dict(a)))
+        snapshot.append((name, a, ("dict", tuple(a.items()))))
         for k, v in a.items():
             _snapshot_into(snapshot, f"{name}[{k!r}]", v, depth - 1)
     elif depth > 0 and type(a) in (list, tuple):
         if type(a) is list:
-            snapshot.append((name, a, list(a)))
+            snapshot.append((name, a, ("list", tuple(a))))
         for i, v in enumerate(a):
             _snapshot_into(snapshot, f"{name}[{i}]", v, depth - 1)
 
 
 def _changed(a, before):
-    if isinstance(before, dict):  # an entry added, removed or replaced
-        return a.keys() != before.keys() or any(a[k] is not v for k, v in before.items())
-    if isinstance(before, list):
-        return len(a) != len(before) or any(x is not y for x, y in zip(a, before))
-    a = _host(a)
-    if a.shape != before.shape:
+    kind, *saved = before
+    if kind == "dict":  # an entry added, removed or replaced
+        (items,) = saved
+        return type(a) is not dict or len(a) != len(items) or any(
+            k not in a or a[k] is not v for k, v in items)
+    if kind == "list":
+        (items,) = saved
+        return type(a) is not list or len(a) != len(items) or any(
+            x is not y for x, y in zip(a, items))
+    cls, shape, dtype, data = saved
+    if type(a) is not cls:  # its class swapped for one whose methods lie
         return True
-    # NaN equals NaN for floats only: NumPy 2.5's array_equal(equal_nan=True) raises on bools
-    floats = a.dtype.kind in "fc" and before.dtype.kind in "fc"
-    return not np.array_equal(a, before, equal_nan=floats)
+    a = np.ascontiguousarray(_host(a))
+    # the same bytes: NaN equals NaN; a value written back exactly (a probe restored) is no change
+    return a.shape != shape or a.dtype.str != dtype or a.tobytes() != data
 
 
 def _aliases(value, opaque, args, kwargs):
@@ -457,8 +372,9 @@ def _is_array(a):
 
 
 def _host(a):
-    """A NumPy copy of an array argument (a device array is copied to the host)."""
-    return a.copy() if isinstance(a, np.ndarray) else np.array(_DEVICE.to_host(a))
+    """A NumPy copy of an array argument (a device array is copied to the host), made by
+    NumPy's own method (a subclass's copy() may lie)."""
+    return np.ndarray.copy(a) if isinstance(a, np.ndarray) else np.array(_DEVICE.to_host(a))
 
 
 def handle(request, resolve, encode_result, objects, guard=None):
@@ -468,6 +384,9 @@ def handle(request, resolve, encode_result, objects, guard=None):
         kwargs = wire.decode(request.get("kwargs", {"$dict": {}}), resolve)
         if op == "ping":
             return {"ok": True, "value": None}
+        if op == "settle":  # between two graded functions: "" when the next may run here
+            limit_cpu(request.get("cpu_seconds"))
+            return {"ok": True, "value": guard.leftovers() if guard is not None else ""}
         if op == "import":
             importlib.import_module(f"coursework.{request['module']}")
             return {"ok": True, "value": None}
@@ -477,9 +396,10 @@ def handle(request, resolve, encode_result, objects, guard=None):
             return {"ok": True, "value": None}
         if op == "call":
             func = _target(request["target"])
-        elif op == "torch":  # PyTorch units only: torch is imported on their first request
-            import torch_ops
-            func = torch_ops.OPS[str(request.get("name"))]
+        elif op == "torch":  # PyTorch units only (torch and torch_ops loaded at start)
+            if _TORCH_OPS is None:
+                raise LookupError("this unit's worker has no PyTorch")
+            func = _TORCH_OPS.OPS[str(request.get("name"))]
         elif op in ("method", "getattr", "setattr", "getitem"):
             subject = resolve("ref", wire.Handle(request["ref"]))
             if op == "method":

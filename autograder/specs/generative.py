@@ -423,6 +423,13 @@ def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, name
     expected = t.ref.run(method_call, target, list(args), kwargs, params, method, list(inputs),
                          grad_args, douts, train)
     where = f"{method}, {label}" + ("" if train else ", eval mode")
+    if got["modified"]:
+        which = ", ".join(f"input {i + 1}" for i in got["modified"])
+        raise Failed(f"{_name(target)}.{where}: modified its {which} in place (the tensors "
+                     f"passed to {method}); build new tensors",
+                     hint="never change the tensors you are given (x, eps): the caller still "
+                          "needs them")
+
     def mistakes():
         return t.ref.mistakes(target, method_call, target, list(args), kwargs, params,
                               method, list(inputs), grad_args, douts, train)

@@ -1,0 +1,209 @@
+"""The worker's guard: process-wide state that student code can change and that must not carry
+over from one call to the next, nor switch off the checks of its own call.
+
+Copied into the sandbox next to ``worker.py`` (runner.WORKER_FILES). ``Guard.restore`` puts back
+what was there when the worker started; the worker calls it before every request and right
+after the student's call (``torch_ops`` calls it too, before it reads a result: ``SETTLE``).
+``Guard.leftovers`` says, between two graded functions, what cannot be put back (a thread still
+running, a switched-off torch-function dispatch, a tracer): the judge then replaces the worker, so
+that nothing of one function's code runs while another is graded.
+
+What is restored:
+
+- the namespaces of the worker's own modules, NumPy (``numpy.random`` too), math, builtins, gc,
+  signal, threading and, where PyTorch is loaded, of ``torch`` and its Python and C submodules
+  that student code reaches (``torch.nn.functional``, ``torch._C._nn``, ``torch._VF``...);
+- tables the worker reads (``torch_ops.OPS``, PyTorch's global module and optimizer hooks),
+  entries added by student code removed;
+- the attributes of PyTorch's classes (every class of ``torch.nn``, ``torch.optim`` and
+  ``torch.autograd``, ``torch.Tensor``): a replaced method is put back, a new one that shadows a
+  base class's is removed;
+- NumPy's error handling, signal handlers and interval timers, the profiler hook, gc callbacks
+  and thresholds; PyTorch's grad mode, default dtype and device, inference mode, the stacks of
+  torch-function, dispatch and saved-tensor hook modes.
+"""
+
+import sys
+
+_MISSING = object()
+# signals whose handlers student code may set (the worker relies on the defaults of SIGXCPU)
+_SIGNALS = ("SIGALRM", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGINT", "SIGTERM", "SIGUSR1",
+            "SIGUSR2", "SIGHUP", "SIGPIPE", "SIGCHLD", "SIGSEGV", "SIGFPE", "SIGBUS")
+_TORCH_MODULES = ("torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.optim",
+                  "torch.optim.optimizer", "torch.autograd", "torch.autograd.graph",
+                  "torch.random", "torch.overrides", "torch.nn.modules.module", "torch._C._nn",
+                  "torch._C._linalg", "torch._C._special", "torch._C._fft")
+_STRICT_TORCH_MODULES = ("torch._VF",)  # names added there shadow its __getattr__
+_CLASS_MODULES = ("torch.nn", "torch.optim", "torch.autograd", "torch._tensor", "torch.storage")
+
+
+class Guard:
+    """Saves the state at the start; ``restore`` puts it back (see the module docstring)."""
+
+    def __init__(self, modules):
+        import gc
+        import signal
+        import threading
+
+        import numpy as np
+
+        self.np = np
+        self.saved = []  # (namespace or table, its contents, strict: remove added names)
+        for module in list(modules) + [np.random, gc, signal, threading]:
+            self.add(module)
+        self.err = np.geterr()
+        self.gc = (list(gc.callbacks), gc.get_threshold(), gc.isenabled())
+        self.signals = {}
+        for name in _SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None:
+                self.signals[number] = signal.getsignal(number)
+        self.torch = None
+        self.classes = []  # (class, its attributes)
+        self.held = []  # guards that keep an inference mode left on by student code off
+
+    def add(self, module, strict=False):
+        self.saved.append((vars(module), dict(vars(module)), strict))
+
+    def add_contents(self, table):
+        """Also restore the entries of the dict ``table`` (torch_ops.OPS), added ones removed."""
+        self.saved.append((table, dict(table), True))
+
+    def watch_torch(self):
+        """Add PyTorch's state once it is loaded (by the worker, at start, where it may)."""
+        torch = sys.modules.get("torch")
+        if self.torch is None and torch is not None:
+            import inspect
+
+            import torch.autograd.graph  # noqa: F401 - its hooks are part of the state
+
+            self.torch = (torch, torch.is_grad_enabled(), torch.get_default_dtype(),
+                          torch._C._len_torch_function_stack(),
+                          torch._C._len_torch_dispatch_stack())
+            for name in _TORCH_MODULES + _STRICT_TORCH_MODULES:
+                module = sys.modules.get(name) or _attribute_path(torch, name)
+                if module is not None and hasattr(module, "__dict__"):
+                    self.add(module, strict=name in _STRICT_TORCH_MODULES)
+            for name in ("torch.nn.modules.module", "torch.optim.optimizer"):
+                for key, value in vars(sys.modules.get(name, object)).items():
+                    if key.startswith("_global_") and isinstance(value, dict):
+                        self.add_contents(value)
+            classes = {}
+            for name, module in list(sys.modules.items()):
+                if module is None or not name.startswith(_CLASS_MODULES):
+                    continue
+                for value in list(vars(module).values()):
+                    if inspect.isclass(value) and \
+                            str(getattr(value, "__module__", "")).startswith("torch"):
+                        classes[id(value)] = value
+            classes[id(torch.Tensor)] = torch.Tensor
+            self.classes = [(cls, dict(vars(cls))) for cls in classes.values()]
+
+    # -- restore -----------------------------------------------------------------------------
+    def restore(self):
+        sys.setprofile(None)  # first: a profile hook must not see the rest of the restore
+        for current, saved, strict in self.saved:
+            try:
+                same = current == saved  # compares in C; a value's own __eq__ may raise
+            except BaseException:  # noqa: BLE001
+                same = False
+            if not same:
+                for name, value in saved.items():
+                    if current.get(name, _MISSING) is not value:
+                        current[name] = value
+                if strict:
+                    for name in [n for n in current if n not in saved]:
+                        del current[name]
+        self.np.seterr(**self.err)
+        self._restore_process()
+        if self.torch is not None:
+            self._restore_torch()
+
+    def _restore_process(self):
+        import gc
+        import signal
+
+        callbacks, threshold, enabled = self.gc
+        if gc.callbacks != callbacks:
+            gc.callbacks[:] = callbacks
+        if gc.get_threshold() != threshold:
+            gc.set_threshold(*threshold)
+        if gc.isenabled() != enabled:
+            (gc.enable if enabled else gc.disable)()
+        for number, handler in self.signals.items():
+            try:
+                if signal.getsignal(number) is not handler:
+                    signal.signal(number, handler)
+            except (OSError, ValueError, TypeError):
+                pass
+        for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+            if signal.getitimer(which) != (0.0, 0.0):
+                signal.setitimer(which, 0)
+
+    def _restore_torch(self):
+        torch, grad, dtype, functions, dispatches = self.torch
+        for cls, saved in self.classes:
+            try:
+                same = vars(cls) == saved
+            except BaseException:  # noqa: BLE001
+                same = False
+            if not same:  # put back what was replaced or deleted, remove what shadows a base's
+                for name, value in saved.items():
+                    if vars(cls).get(name, _MISSING) is not value:
+                        try:
+                            setattr(cls, name, value)
+                        except (TypeError, AttributeError):
+                            pass
+                for name in [n for n in vars(cls) if n not in saved]:
+                    if any(name in vars(base) for base in cls.__mro__[1:]):
+                        try:  # torch.Tensor.untyped_storage = ... hides TensorBase's method
+                            delattr(cls, name)
+                        except (TypeError, AttributeError):
+                            pass
+        context = getattr(getattr(torch, "_GLOBAL_DEVICE_CONTEXT", None), "device_context", None)
+        if context is not None:  # torch.set_default_device(...) by student code
+            try:
+                torch.set_default_device(None)
+            except Exception:  # noqa: BLE001 - its mode was popped below on an earlier call
+                torch._GLOBAL_DEVICE_CONTEXT.device_context = None
+        while torch._C._len_torch_function_stack() > functions:
+            torch._C._pop_torch_function_stack()
+        while torch._C._len_torch_dispatch_stack() > dispatches:
+            torch._C._pop_torch_dispatch_stack()
+        autograd = torch._C._autograd
+        for _ in range(1000):  # saved-tensor hooks entered and never left
+            if autograd._top_saved_tensors_default_hooks(False) is None:
+                break
+            autograd._pop_saved_tensors_default_hooks()
+        if torch.is_inference_mode_enabled():
+            self.held.append(torch._C._InferenceMode(False))
+        torch.set_grad_enabled(grad)
+        torch.set_default_dtype(dtype)
+
+    # -- what cannot be restored ---------------------------------------------------------------
+    def leftovers(self):
+        """Between two graded functions: why this worker cannot grade the next one ("" when it
+        can). Cyclic garbage is collected first, so that a finaliser runs now, in the time of
+        the function that made it."""
+        import _thread
+        import gc
+
+        gc.collect()
+        self.restore()
+        if _thread._count():
+            return "a thread it started is still running"
+        if sys.gettrace() is not None:
+            return "a tracer (sys.settrace) is still set"
+        if self.torch is not None and not self.torch[0]._C._is_torch_function_enabled():
+            return "PyTorch's torch-function dispatch was switched off"
+        return ""
+
+
+def _attribute_path(root, dotted):
+    """``torch._C._nn`` from the torch module and "torch._C._nn", or None."""
+    value = root
+    for part in dotted.split(".")[1:]:
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
