@@ -314,8 +314,15 @@ def _changed(a, before):
     if type(a) is not cls:  # its class swapped for one whose methods lie
         return True
     a = np.ascontiguousarray(_host(a))
-    # the same bytes: NaN equals NaN; a value written back exactly (a probe restored) is no change
-    return a.shape != shape or a.dtype.str != dtype or a.tobytes() != data
+    if a.shape != shape or a.dtype.str != dtype:
+        return True
+    if a.tobytes() == data:  # a value written back exactly (a probe restored) is no change
+        return False
+    before = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape)
+    # equal values in other bits (-0.0 for 0.0, another NaN) are no change either; NaN equals
+    # NaN for floats only: NumPy 2.5's array_equal(equal_nan=True) raises on bools
+    floats = a.dtype.kind in "fc"
+    return not np.array_equal(a, before, equal_nan=floats)
 
 
 def _aliases(value, opaque, args, kwargs):
