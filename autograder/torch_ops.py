@@ -469,6 +469,21 @@ def _fingerprint(t):
                 bytes(torch._C.TensorBase.numpy(values).tobytes()))
 
 
+def _changed(t, before):
+    """Whether tensor ``t`` differs from its ``_fingerprint`` ``before``: other bytes and other
+    values (equal values in other bits, -0.0 for 0.0 or another NaN, are no change)."""
+    now = _fingerprint(t)
+    if now == before:
+        return False
+    if now[:2] != before[:2]:
+        return True
+    with torch._C.DisableTorchFunctionSubclass():
+        values = torch._C.TensorBase.numpy(torch._C.TensorBase.contiguous(
+            torch._C.TensorBase.cpu(torch._C.TensorBase.detach(t))))
+    old = np.frombuffer(before[2], dtype=values.dtype).reshape(values.shape)
+    return not np.array_equal(values, old, equal_nan=values.dtype.kind in "fc")
+
+
 def _storage_pointer(t):
     storage = torch._C.TensorBase.untyped_storage(t)
     return torch._C.StorageBase.data_ptr(storage), torch._C.StorageBase.nbytes(storage)
@@ -528,12 +543,14 @@ def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generato
     items = list(result) if is_tuple else [result]
     with torch._C.DisableTorchFunctionSubclass():  # a returned subclass answers nothing here
         out = {"outputs": [_plain_output(v) for v in items],
-               "kinds": [type(v).__name__ for v in items], "tuple": bool(is_tuple),
+               "kinds": ["Tensor" if isinstance(v, torch.Tensor) else type(v).__name__
+                         for v in items],  # a Parameter is a Tensor
+               "tuple": bool(is_tuple),
                "grads": None,
                "shapes": [list(v.shape) if isinstance(v, torch.Tensor) else None
                           for v in items],
                "modified": [i for i, cls, before in saved
-                            if type(args[i]) is not cls or _fingerprint(args[i]) != before],
+                            if type(args[i]) is not cls or _changed(args[i], before)],
                "aliases": [[i for i, _, _ in saved if _shares_memory(v, args[i])]
                            for v in items]}
     if douts is not None:

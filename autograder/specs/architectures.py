@@ -15,6 +15,8 @@ allocated), SEBlock's ``gates`` is compared on its own, and ``freeze`` on a smal
 the grader (a name that holds a prefix without starting with it, parameters frozen before).
 """
 
+import difflib
+
 import numpy as np
 
 from ..compare import Failed
@@ -219,39 +221,103 @@ def _settings(hyper, keys):
 
 
 def operation_difference(got, expected):
-    """The first layer operation of ``got`` that differs from ``expected`` (lists of
-    (operation, module name, [[hyperparameter, value], ...]) in the order they ran), in words;
-    None when they agree. Kinds of operation the student's forward never runs (an activation
-    written as ``clamp``) are left out of the reference's list: only what is there is
-    compared."""
-    got = [(op, where, {k: v for k, v in pairs}) for op, where, pairs in got]
-    kinds = {op for op, _, _ in got}
-    expected = [(op, where, {k: v for k, v in pairs}) for op, where, pairs in expected
-                if op in kinds]
-    for i, ((op, where, hyper), (e_op, _, e_hyper)) in enumerate(zip(got, expected)):
-        nth = _ordinal(i + 1)
-        place = f" (in {where})" if where else ""
-        if op != e_op:
-            return (f"the {nth} layer operation your forward runs{place} is "
-                    f"{_operation_text(op, hyper)} where the reference's {nth} is "
-                    f"{_operation_text(e_op, e_hyper)} ({OPERATIONS_COMPARED})")
-        differ = [k for k, v in e_hyper.items() if _plain(hyper.get(k)) != _plain(v)]
-        if differ:
-            return (f"the {nth} layer operation your forward runs{place} is {op} with "
-                    f"{_settings(hyper, differ)} where the reference's {nth} has "
-                    f"{_settings(e_hyper, differ)} ({OPERATIONS_COMPARED})")
-    if len(got) > len(expected):
-        op, where, hyper = got[len(expected)]
-        place = f" (in {where})" if where else ""
-        return (f"your forward runs a layer operation the reference's does not: its "
-                f"{_ordinal(len(expected) + 1)}{place}, {_operation_text(op, hyper)} "
-                f"({OPERATIONS_COMPARED})")
-    if len(got) < len(expected):
-        op, _, hyper = expected[len(got)]
-        return (f"your forward's layer operations stop after the {_ordinal(len(got))}, where "
-                f"the reference's go on with {_operation_text(op, hyper)} "
-                f"({OPERATIONS_COMPARED})")
-    return None
+    """The layer operation of ``got`` that differs from ``expected`` (lists of (operation,
+    module name, [[hyperparameter, value], ...]) in the order they ran), in words; None when
+    they agree or when the difference cannot be told with confidence.
+
+    Only the kinds of operation both run are compared (an activation written as ``clamp``, an
+    adaptive pooling or a hand-written LRN is another way of writing, not a difference). With
+    the same kinds in the same order, the first hyperparameter that differs is named; with one
+    operation more, less or other, that one; with more differences (independent branches run
+    in another order, several mistakes) nothing is claimed."""
+    every = [(op, where, {k: v for k, v in pairs}) for op, where, pairs in got]
+    all_expected = [(op, where, {k: v for k, v in pairs}) for op, where, pairs in expected]
+    only_got = sorted({op for op, _, _ in every} - {op for op, _, _ in all_expected})
+    common = {op for op, _, _ in every} & {op for op, _, _ in all_expected}
+    position = [i for i, g in enumerate(every) if g[0] in common]  # in the student's own list
+    e_position = [i for i, e in enumerate(all_expected) if e[0] in common]
+    got = [every[i] for i in position]
+    expected = [all_expected[i] for i in e_position]
+    also = (f"; your forward also runs {', '.join(only_got)}, which the reference's never does "
+            "(right if it computes the same)") if only_got else ""
+    tail = f" ({OPERATIONS_COMPARED}{also})"
+    kinds_got, kinds_expected = [g[0] for g in got], [e[0] for e in expected]
+    if kinds_got == kinds_expected:
+        for i, ((op, where, hyper), (_, _, e_hyper)) in enumerate(zip(got, expected)):
+            differ = [k for k, v in e_hyper.items() if _plain(hyper.get(k)) != _plain(v)]
+            if differ:
+                return (f"the {_ordinal(position[i] + 1)} layer operation your forward "
+                        f"runs{_place(where)} is {op} with {_settings(hyper, differ)} where the "
+                        f"reference's has {_settings(e_hyper, differ)}{tail}")
+        return _substitution(every, position, all_expected, e_position, tail)
+    changes = [c for c in difflib.SequenceMatcher(None, kinds_got, kinds_expected,
+                                                  autojunk=False).get_opcodes()
+               if c[0] != "equal"]
+    if len(changes) != 1:
+        return None
+    tag, g0, g1, e0, e1 = changes[0]
+    if max(g1 - g0, e1 - e0) != 1:
+        return None
+    before = f"after {_operation_text(*_short(got[g0 - 1]))}" if g0 else "first"
+    if tag == "replace":
+        op, where, hyper = got[g0]
+        return (f"the {_ordinal(position[g0] + 1)} layer operation your forward "
+                f"runs{_place(where)} is "
+                f"{_operation_text(op, hyper)} where the reference's runs "
+                f"{_operation_text(*_short(expected[e0]))}{tail}")
+    if tag == "delete":  # one operation of the student's that the reference does not run
+        op, where, hyper = got[g0]
+        return (f"your forward runs {_operation_text(op, hyper)}{_place(where)} {before}, "
+                f"where the reference's runs no such operation{tail}")
+    # one operation of the reference's missing: where the student runs an operation of its own
+    # kind instead (max pooling for average pooling), that is the one that differs
+    at = position[g0 - 1] + 1 if g0 else 0
+    if at < len(every) and every[at][0] in only_got:
+        op, where, hyper = every[at]
+        return (f"the {_ordinal(at + 1)} layer operation your forward runs{_place(where)} is "
+                f"{_operation_text(op, hyper)} where the reference's runs "
+                f"{_operation_text(*_short(expected[e0]))}{tail}")
+    return (f"the reference's forward runs {_operation_text(*_short(expected[e0]))} {before}, "
+            f"where yours runs none (if you wrote it another way, look elsewhere){tail}")
+
+
+def _substitution(got, position, expected, e_position, tail):
+    """With the operations of kinds both run in agreement: the one place where the student runs
+    one operation of a kind of its own and the reference one of another (max pooling for
+    average pooling), in words; None when there is not exactly one such place."""
+    def gaps(items, kept):
+        edges = [-1] + list(kept) + [len(items)]
+        return [items[a + 1:b] for a, b in zip(edges, edges[1:])]
+
+    found = [(i, g, e) for i, (g, e) in enumerate(zip(gaps(got, position),
+                                                      gaps(expected, e_position))) if g or e]
+    # one of the student's own where the reference runs one or none (none of the student's
+    # where the reference runs one of its own is another way of writing it: claim nothing);
+    # the same extra operation in several places (a dropout after every layer) is one claim
+    extra = all(len(g) == 1 and not e for _, g, e in found) and \
+        len({g[0][0] for _, g, _ in found}) == 1
+    if not found or not extra and (len(found) != 1 or len(found[0][1]) != 1
+                                   or len(found[0][2]) > 1):
+        return None
+    index, (mine,), theirs = found[0]
+    at = (position[index - 1] + 1) if index else 0
+    if not theirs:
+        before = f"after {_operation_text(got[at - 1][0], got[at - 1][2])}" if at else "first"
+        more = f" (and in {len(found) - 1} more place{'s' * (len(found) > 2)})" \
+            if len(found) > 1 else ""
+        return (f"your forward runs {_operation_text(mine[0], mine[2])}{_place(mine[1])} "
+                f"{before}{more}, where the reference's runs no such operation{tail}")
+    return (f"the {_ordinal(at + 1)} layer operation your forward runs{_place(mine[1])} is "
+            f"{_operation_text(mine[0], mine[2])} where the reference's runs "
+            f"{_operation_text(theirs[0][0], theirs[0][2])}{tail}")
+
+
+def _short(operation):
+    return operation[0], operation[2]
+
+
+def _place(where):
+    return f" (in {where})" if where else ""
 
 
 def compare_output(t, target, student, got, expected, *, label, rtol, mistakes, layers,

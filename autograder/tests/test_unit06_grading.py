@@ -212,7 +212,7 @@ WRONG = {
         [("return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)",
           "return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.5, k=2.0)")], "AlexNet",
          "eval mode", "(in features.2) is local_response_norm with beta=0.5 where the "
-                      "reference's 3rd has beta=0.75"),
+                      "reference's has beta=0.75"),
     "LeNet-5 written with torch.nn.functional, max pooling in place of the first average "
     "pooling: the operation that differs is named": (
         [("        self.features = nn.Sequential(\n"
@@ -229,7 +229,7 @@ WRONG = {
           "        # END SOLUTION\n        return scores\n\n\nclass AlexNet")],
         "LeNet5", "eval mode",
         "the 3rd layer operation your forward runs is max_pool2d(kernel_size=(2, 2), stride=(2, "
-        "2)) where the reference's 3rd is avg_pool2d(kernel_size=(2, 2), stride=(2, 2))"),
+        "2)) where the reference's runs avg_pool2d(kernel_size=(2, 2), stride=(2, 2))"),
     "max pool before LRN (ReLU - pool - LRN)": (
         [("nn.ReLU(), lrn(),\n            nn.MaxPool2d(3, stride=2),",
           "nn.ReLU(),\n            nn.MaxPool2d(3, stride=2), lrn(),")], "AlexNet",
@@ -390,22 +390,39 @@ def test_operation_difference_names_the_first_operation_that_differs():
                _op("avg_pool2d", "p", kernel_size=(2, 2), stride=(1, 1))] + REFERENCE_OPS[3:]
     text = operation_difference(strided, REFERENCE_OPS)
     assert text.startswith("the 3rd layer operation your forward runs (in p) is avg_pool2d with "
-                           "stride=(1, 1) where the reference's 3rd has stride=(2, 2)"), text
+                           "stride=(1, 1) where the reference's has stride=(2, 2)"), text
     extra = REFERENCE_OPS + [_op("tanh")]
-    assert "a layer operation the reference's does not: its 6th, tanh()" in \
-        operation_difference(extra, REFERENCE_OPS)
+    assert operation_difference(extra, REFERENCE_OPS).startswith(
+        "your forward runs tanh() after linear(in_features=84, out_features=10), where the "
+        "reference's runs no such operation")
     short = REFERENCE_OPS[:4]
-    assert "stop after the 4th, where the reference's go on with linear(in_features=84, " \
-           "out_features=10)" in operation_difference(short, REFERENCE_OPS)
+    assert operation_difference(short, REFERENCE_OPS).startswith(
+        "the reference's forward runs linear(in_features=84, out_features=10) after "
+        "linear(in_features=400, out_features=84), where yours runs none")
+    # max pooling where the reference pools by averages: a kind of its own, in that place
+    swapped = REFERENCE_OPS[:2] + [_op("max_pool2d", kernel_size=(2, 2))] + REFERENCE_OPS[3:]
+    assert operation_difference(swapped, REFERENCE_OPS).startswith(
+        "the 3rd layer operation your forward runs is max_pool2d(kernel_size=(2, 2)) where the "
+        "reference's runs avg_pool2d(kernel_size=(2, 2), stride=(2, 2))")
 
 
-def test_operation_difference_leaves_out_kinds_the_student_never_runs():
-    """A tanh written as a formula runs no tanh: the reference's tanh is not compared, so the
-    pooling that follows is not misnamed as the culprit."""
+def test_operation_difference_claims_nothing_it_cannot_tell():
+    """Kinds the student never runs (a tanh written as a formula) are another way of writing;
+    a kind only the student runs is named with that caveat; independent branches run in
+    another order, or several differences, get no claim at all."""
     from autograder.specs.architectures import operation_difference
 
     no_tanh = [op for op in REFERENCE_OPS if op[0] != "tanh"]
     assert operation_difference(no_tanh, REFERENCE_OPS) is None
+    adaptive = REFERENCE_OPS[:2] + [_op("adaptive_avg_pool2d", output_size=(14, 14))] + \
+        REFERENCE_OPS[3:]
+    assert "which the reference's never does (right if it computes the same)" in \
+        operation_difference(adaptive, REFERENCE_OPS)
+    branches = [REFERENCE_OPS[2], REFERENCE_OPS[0], REFERENCE_OPS[1]] + REFERENCE_OPS[3:]
+    assert operation_difference(branches, REFERENCE_OPS) is None
+    twice = [REFERENCE_OPS[0], _op("relu")] + REFERENCE_OPS[2:4] + [_op("relu")] + \
+        REFERENCE_OPS[4:]
+    assert operation_difference(twice, REFERENCE_OPS) is None
 
 
 def test_operations_are_recorded_however_they_are_written():

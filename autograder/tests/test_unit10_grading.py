@@ -108,7 +108,7 @@ WRONG = {
         [(DISCRIMINATOR_ACT, "                layers.append(nn.LeakyReLU(0.2))\n"
                              "                layers.append(nn.Dropout(0.3))\n"
                              "        self.net = nn.Sequential(*layers)")],
-        "Discriminator", "train mode", "(in net.2) is dropout(p=0.3)"),
+        "Discriminator", "train mode", "runs dropout(p=0.3) (in net.2) after"),
     "least squares divided by the batch size": (
         [("    loss = 0.5 * ((scores_fake - 1) ** 2).mean()",
           "    loss = ((scores_fake - 1) ** 2).sum() / (2 * scores_fake.shape[0])")],
@@ -180,6 +180,16 @@ UNUSUAL = [  # written differently from the reference, correct by the docstrings
      "    d_loss = d_loss_fn(scores[:n], scores[n:])"),
     ("    g_optimizer.zero_grad()\n    g_loss = g_loss_fn(D(G(z)))",
      "    g_loss = g_loss_fn(D(G(z)))"),
+    # round 9 of the examiners: a value written back equal (-0.0 becomes 0.0) is no change; a
+    # Parameter is a Tensor; the VAE may treat its noise as a constant (no gradient to eps)
+    ("    loss = (bce(logits_real, torch.ones_like(logits_real))\n",
+     "    with torch.no_grad():\n        logits_fake.add_(0.0)\n"
+     "    loss = (bce(logits_real, torch.ones_like(logits_real))\n"),
+    ("    z = torch.rand(batch_size, dim, generator=generator) * 2 - 1\n",
+     "    z = nn.Parameter(torch.rand(batch_size, dim, generator=generator) * 2 - 1,\n"
+     "                     requires_grad=False)\n"),
+    ("        logits = self.decode(reparameterize(mu, logvar, eps))",
+     "        logits = self.decode(reparameterize(mu, logvar, eps.detach()))"),
 ]
 
 
