@@ -275,6 +275,11 @@ class SENoSigmoid(A.SEBlock):
         return self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3)))))
 
 
+class SENoReLU(A.SEBlock):
+    def gates(self, x):
+        return torch.sigmoid(self.fc2(self.fc1(x.mean(dim=(2, 3)))))
+
+
 class SEMaxSqueeze(A.SEBlock):
     def gates(self, x):
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(x.amax(dim=(2, 3))))))
@@ -443,6 +448,8 @@ MISTAKES = {
     "architectures.SEBlock": [
         ("the gates without their sigmoid: the excitation must lie in (0, 1)", SENoSigmoid),
         ("squeeze by max pooling instead of global average pooling", SEMaxSqueeze),
+        ("no ReLU between fc1 and fc2: the excitation is sigmoid(fc2(relu(fc1(s))))",
+         SENoReLU),
         ("channels // reduction hidden units without max(1, ...)", SENoFloor),
         ("the hidden size rounded up: fc1 has max(1, channels // reduction) units, the "
          "division rounded down", SECeil),
