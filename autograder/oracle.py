@@ -151,6 +151,17 @@ class Oracle:
             self.recording["mistakes"][key] = [(d, wire.encode(v)) for d, v in results]
         return results
 
+    def ruled_out(self, target, recipe, passed, same):
+        """The descriptions of the known mistakes of ``target`` that answer one of the calls in
+        ``passed`` ([(args, kwargs, the reference's answer)], calls the student got right)
+        otherwise (``same(mistake's answer, reference's)`` False): they cannot be what the
+        student wrote, though they may agree with the student on the failing call alone."""
+        out = set()
+        for args, kwargs, expected in passed:
+            out |= {d for d, v in self.mistakes(target, recipe, *args, **kwargs)
+                    if not same(v, expected)}
+        return out
+
     def known_mistakes(self, target):
         """The registered (description, function) pairs for ``target``; each function has the
         signature of the target itself."""

@@ -72,26 +72,12 @@ class StudentModule:
     def layers(self):
         """[(name, class name, [[hyperparameter, value], ...])] of the leaf modules, in
         order (``torch_ops.layers``)."""
-        value = self._ask("layers")
-        if not isinstance(value, (list, tuple)) or len(value) > 100_000 or not all(
-                isinstance(v, (list, tuple)) and len(v) == 3 and isinstance(v[0], str)
-                and isinstance(v[1], str) and isinstance(v[2], (list, tuple))
-                and all(isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], str)
-                        for p in v[2]) for v in value):
-            raise StudentError("the module's layers could not be read")
-        return [(name, kind, [list(p) for p in hyper]) for name, kind, hyper in value]
+        return _triples(self._ask("layers"), "the module's layers")
 
     def operations(self, x):
         """[(operation, module name, [[hyperparameter, value], ...])] of the layer operations
         one eval-mode forward on ``x`` runs, in order (``torch_ops.operations``)."""
-        value = self._ask("operations", x)
-        if not isinstance(value, (list, tuple)) or len(value) > 100_000 or not all(
-                isinstance(v, (list, tuple)) and len(v) == 3 and isinstance(v[0], str)
-                and isinstance(v[1], str) and isinstance(v[2], (list, tuple))
-                and all(isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], str)
-                        for p in v[2]) for v in value):
-            raise StudentError("the module's operations could not be read")
-        return [(op, where, [list(p) for p in hyper]) for op, where, hyper in value]
+        return _triples(self._ask("operations", x), "the module's operations")
 
     def meta_forward(self, shape, dtype="float32"):
         value = self._ask("meta_forward", [int(n) for n in shape], dtype)
@@ -110,6 +96,18 @@ def student_freeze(student, trainable):
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise StudentError("freeze's result could not be read")
     return value[0], _pairs(value[1], "the parameters' requires_grad")
+
+
+def _triples(value, what):
+    """[(str, str, [[str, value], ...])] from a worker's answer (``torch_ops.layers`` and
+    ``operations``), or StudentError when it is not that."""
+    if not isinstance(value, (list, tuple)) or len(value) > 100_000 or not all(
+            isinstance(v, (list, tuple)) and len(v) == 3 and isinstance(v[0], str)
+            and isinstance(v[1], str) and isinstance(v[2], (list, tuple))
+            and all(isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], str)
+                    for p in v[2]) for v in value):
+        raise StudentError(f"{what} could not be read")
+    return [(first, second, [list(p) for p in rest]) for first, second, rest in value]
 
 
 def _pairs(value, what):

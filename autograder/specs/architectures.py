@@ -704,11 +704,10 @@ def _freeze_hint(t, trainable, got, passed=()):
     def flags(values):
         return [tuple(f) for f in values]
 
-    ruled_out = set()
-    for before in passed:
-        expected = flags(t.ref.run(frozen, list(before))[1])
-        ruled_out |= {d for d, w in t.ref.mistakes("architectures.freeze", frozen, list(before))
-                   if flags(w[1]) != expected}
+    ruled_out = t.ref.ruled_out("architectures.freeze", frozen,
+                                [((list(before),), {}, t.ref.run(frozen, list(before)))
+                                 for before in passed],
+                                lambda w, e: flags(w[1]) == flags(e[1]))
     for description, wrong in t.ref.mistakes("architectures.freeze", frozen, list(trainable)):
         if flags(wrong[1]) == list(got[1]) and description not in ruled_out:
             return description

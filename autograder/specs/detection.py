@@ -465,19 +465,11 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
     release records it); ``kwargs_of(t, case)``
     the keyword arguments to judge a case with (the case's own by default)."""
     convert = _nan_to_sentinel if nan else (lambda value: value)
-    passed = []  # (case, kwargs, expected) of the cases the student got right
-
-    def ruled_out():
-        """The known mistakes that answer a case the student got right otherwise: they cannot
-        be what the student wrote (two mistakes may agree on the failing case alone)."""
-        out = set()
-        for case, kwargs, expected in passed:
-            out |= {d for d, v in t.ref.mistakes(target, target, *case.args, **kwargs)
-                    if not _same(convert(v), convert(expected))}
-        return out
+    passed = []  # (args, kwargs, expected) of the cases the student got right
 
     def explaining(case, kwargs):
-        excluded = ruled_out()
+        excluded = t.ref.ruled_out(target, target, passed,
+                                   lambda v, e: _same(convert(v), convert(e)))
         return [(d, convert(v)) for d, v in t.ref.mistakes(target, target, *case.args, **kwargs)
                 if d not in excluded]
 
@@ -501,7 +493,7 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
                 check_exact_dtype(target.split(".", 1)[1], case.label, names[index], value, dtype)
         if new:
             t.returns_new(target, modified, argnames, case.label)
-        passed.append((case, kwargs, expected))
+        passed.append((case.args, kwargs, expected))
 
 
 def _same(got, expected):
