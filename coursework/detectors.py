@@ -50,7 +50,9 @@ class TinyYOLO(nn.Module):
 
     Input: x (N, in_channels, H, W), H, W >= 32.
     Returns: (N, S, S, B, 5 + C): per slot [x_offset, y_offset, w, h, objectness] in (0, 1)
-    (sigmoid) and C class probabilities (softmax over the last C entries).
+    (sigmoid) and C class probabilities (softmax over the last C entries). out[n, i, j] is the
+    grid cell in row i (from the top) and column j (from the left) of image n, as in
+    yolo_encode's target: keep the feature map's layout (rows before columns) when you reshape.
     """
 
     def __init__(self, num_classes, *, grid_size=4, boxes_per_cell=2, in_channels=3):

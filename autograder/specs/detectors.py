@@ -8,7 +8,10 @@ batch norm cannot train on one example, so a batch of one runs in eval mode alon
 shape, dtype (float64 stays float64) and ranges (sigmoids in [0, 1], class probabilities summing
 to 1, box entries that do not sum to 1, class_logits that are not probabilities) are checked,
 the examples of a batch (different images) must get different outputs in eval mode (a detector
-that ignores the image fails), and a random upstream gradient must reach every parameter. An
+that ignores the image fails), and a random upstream gradient must reach every parameter.
+TinyYOLO's grid must keep the image's layout: the gradient of a corner cell's output to the image
+must not sit clearly in another corner (a transposed or flipped grid fails; a detector that
+mixes the whole image, with no layout to keep, gets no claim). An
 error raised by the module names the input shape and the mode. In the instructor's grading (live
 reference, not a public check) TinyYOLO also takes a few Adam steps, driven by the judge with
 the reference's ``yolo_loss``, on a fixed batch: the loss must fall.
@@ -226,6 +229,74 @@ def _check_yolo(where, out, expected):
                           "over the whole output")
 
 
+# -- which part of the image each grid cell looks at ----------------------------------------------
+
+_CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+
+# The eight ways to lay an S x S grid over the image: what each does to a corner's (row, column)
+# signs (-1 top or left, +1 bottom or right), with what to say when the student's grid is laid
+# that way instead of the first.
+_LAYOUTS = [
+    (lambda r, c: (r, c), None),
+    (lambda r, c: (c, r), "rows and columns are swapped (the grid is transposed)"),
+    (lambda r, c: (-r, c), "the grid is upside down (rows counted from the bottom)"),
+    (lambda r, c: (r, -c), "the grid is mirrored (columns counted from the right)"),
+    (lambda r, c: (-r, -c), "the grid is turned by 180 degrees"),
+    (lambda r, c: (-c, r), "the grid is turned by 90 degrees"),
+    (lambda r, c: (c, -r), "the grid is turned by 90 degrees"),
+    (lambda r, c: (-c, -r), "the grid is transposed across the other diagonal"),
+]
+
+
+def _looks_at(dx):
+    """The centre of mass of |dx| (C, H, W) over the image as (row, column) offsets from the
+    image's centre, each in [-0.5, 0.5]: where in the image an output depends on."""
+    mass = np.abs(dx).sum(0)
+    total = mass.sum()
+    if not np.isfinite(total) or total <= 0:
+        return None
+    h, w = mass.shape
+    row = float((mass.sum(1) * (np.arange(h) + 0.5)).sum() / total / h)
+    col = float((mass.sum(0) * (np.arange(w) + 0.5)).sum() / total / w)
+    return row - 0.5, col - 0.5
+
+
+def _check_grid_layout(where, student, shape, S, B, C, rng, margin=0.05):
+    """Grid cell [i, j] is the image's row i (from the top) and column j (from the left), as in
+    yolo_encode's target. The gradient of the four corner cells' outputs to the image says where
+    each looks. A detector that keeps the image's layout (convolutions, pooling) looks near its
+    own corner; one that mixes everything (a fully connected head) looks near the centre and
+    gets no claim. Only when all four corners clearly look at the corners of one other layout
+    (transposed, flipped, turned) does the check fail."""
+    corners = [(0, 0), (0, S - 1), (S - 1, 0), (S - 1, S - 1)]
+    x = rng.uniform(0, 1, (len(corners),) + tuple(shape[1:]))
+    dout = np.zeros((len(corners), S, S, B, 5 + C))
+    for k, (i, j) in enumerate(corners):
+        dout[k, i, j, :, :5] = 1.0  # x, y, w, h, objectness of every slot of that cell
+    grads = student.backward(x, dout, False)
+    if not isinstance(grads, list) or not grads or not isinstance(grads[0], np.ndarray) \
+            or grads[0].shape != x.shape:
+        return  # the gradient checks report what is wrong with backward
+    seen = [_looks_at(grads[0][k]) for k in range(len(corners))]
+    if any(s is None or min(abs(s[0]), abs(s[1])) < margin for s in seen):
+        return  # some corner looks near the centre: no claim on the layout
+    signs = [(int(np.sign(s[0])), int(np.sign(s[1]))) for s in seen]
+    expected = [(-1 if i == 0 else 1, -1 if j == 0 else 1) for i, j in corners]
+    for layout, what in _LAYOUTS:
+        if all(layout(*e) == got for e, got in zip(expected, signs)):
+            if what is None:
+                return
+            k = 1  # the top-right cell: row 0, column S - 1
+            looks = _CORNERS[expected.index(signs[k])]
+            raise Failed(f"{where}: {what}. The output at grid cell [0, {S - 1}] (row 0, "
+                         f"column {S - 1}: the top-right cell) depends mostly on the {looks} "
+                         f"of the image; out[n, i, j] must be the cell in row i from the top "
+                         f"and column j from the left, as in yolo_encode's target",
+                         hint="the head's output is (N, channels, S, S), rows before columns: "
+                              "permute it with (0, 2, 3, 1) before reshaping, and flip or "
+                              "transpose nothing")
+
+
 YOLO_CONFIGS = [
     ((3,), {}, [(1, 3, 32, 32), (2, 3, 48, 40)]),
     ((2,), {"grid_size": 3, "boxes_per_cell": 1, "in_channels": 1}, [(3, 1, 33, 37)]),
@@ -236,8 +307,9 @@ YOLO_CONFIGS = [
 @SPEC.test("TinyYOLO", points=3)
 def tiny_yolo(t):
     """Output (N, S, S, B, 5 + C) for several sizes: sigmoids in [0, 1], probabilities summing
-    to 1, float64, different images give different outputs, gradients to every parameter; a few
-    steps lower yolo_loss."""
+    to 1, float64, different images give different outputs, gradients to every parameter, grid
+    cell [i, j] looks at row i and column j of the image (not transposed or flipped); a few steps
+    lower yolo_loss."""
     for k, (args, kwargs, shapes) in enumerate(YOLO_CONFIGS):
         t.no_case()  # an error while building names the constructor call
         student, params, _, _ = _build(t, "TinyYOLO", args, kwargs, seed=10 + k)
@@ -259,6 +331,11 @@ def tiny_yolo(t):
             t.case(_where("TinyYOLO", args, kwargs, shape, train) + ", backward")
             _check_gradients(f"TinyYOLO on input {shape} ({_mode(train)} mode)",
                              student.backward(x, dout, train), params)
+        if S >= 3:  # on a 2 x 2 grid, every cell of a small detector sees the whole image
+            t.case(_where("TinyYOLO", args, kwargs, shapes[0], False)
+                   + ", where each grid cell looks")
+            _check_grid_layout(f"TinyYOLO({args[0]}, grid_size={S}) on images of size "
+                               f"{tuple(shapes[0][2:])}", student, shapes[0], S, B, C, rng)
     if not t.public_only and getattr(t.ref, "recorded", True) is None:
         _training_lowers_loss(t)
 

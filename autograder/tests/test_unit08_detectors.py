@@ -1,10 +1,11 @@
 """Unit 08: the contract tests of ``detectors`` pass the reference and fail broken modules.
 
 Each broken module breaks one clause of the contract (the softmax over the whole output, no
-sigmoid on the box, a layer built but never used, a grid tied to one input size); the test of
-its class must fail and say what is wrong. The known mistakes (``autograder/mistakes/detectors.py``)
-are recognised by their symptoms in another architecture too, other wrong outputs keep the
-generic hint, and a release's recorded data gives the same hints.
+sigmoid on the box, a layer built but never used, a grid tied to one input size, a grid laid
+over the image another way: transposed, upside down); the test of its class must fail and say
+what is wrong. The known mistakes (``autograder/mistakes/detectors.py``) are recognised by
+their symptoms in another architecture too, other wrong outputs keep the generic hint, and a
+release's recorded data gives the same hints.
 """
 
 import pytest
@@ -31,6 +32,37 @@ class FixedGrid(ref.TinyYOLO):
         super().__init__(num_classes, grid_size=grid_size, boxes_per_cell=boxes_per_cell,
                          in_channels=in_channels)
         self.backbone[-1] = nn.AvgPool2d(2)
+
+
+class TransposedGrid(ref.TinyYOLO):
+    """The feature map permuted (0, 3, 2, 1): cell [i, j] looks at row j, column i."""
+
+    def forward(self, x):
+        S, B, C = self.grid_size, self.boxes_per_cell, self.num_classes
+        raw = self.head(self.backbone(x)).permute(0, 3, 2, 1).reshape(x.shape[0], S, S, B, 5 + C)
+        return torch.cat([torch.sigmoid(raw[..., :5]), torch.softmax(raw[..., 5:], dim=-1)], -1)
+
+
+class UpsideDownGrid(ref.TinyYOLO):
+    def forward(self, x):
+        return super().forward(x).flip(1)
+
+
+class FullyConnectedHead(ref.TinyYOLO):
+    """A correct detector with a fully connected head: every cell sees the whole image, so
+    where a cell looks says nothing about its layout."""
+
+    def __init__(self, num_classes, *, grid_size=4, boxes_per_cell=2, in_channels=3):
+        super().__init__(num_classes, grid_size=grid_size, boxes_per_cell=boxes_per_cell,
+                         in_channels=in_channels)
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(32 * grid_size * grid_size, 64), nn.LeakyReLU(0.1),
+            nn.Linear(64, grid_size * grid_size * boxes_per_cell * (5 + num_classes)))
+
+    def forward(self, x):
+        S, B, C = self.grid_size, self.boxes_per_cell, self.num_classes
+        raw = self.head(self.backbone(x)).reshape(x.shape[0], S, S, B, 5 + C)
+        return torch.cat([torch.sigmoid(raw[..., :5]), torch.softmax(raw[..., 5:], dim=-1)], -1)
 
 
 class UnusedLayer(ref.LocalizationNet):
@@ -89,6 +121,11 @@ def test_reference_passes_the_public_contract(key):
     ("detectors.LocalizationNet", UnusedLayer, "no gradient reaches the parameter 'extra"),
     ("detectors.LocalizationNet", RawBox, "should lie in [0, 1]"),
     ("detectors.TinyYOLO", IgnoresImage, "does not depend on the image"),
+    ("detectors.TinyYOLO", TransposedGrid, "rows and columns are swapped (the grid is "
+                                           "transposed). The output at grid cell [0, 3] (row 0, "
+                                           "column 3: the top-right cell) depends mostly on the "
+                                           "bottom-left of the image"),
+    ("detectors.TinyYOLO", UpsideDownGrid, "the grid is upside down"),
     ("detectors.LocalizationNet", SoftmaxLogits, "they are probabilities, not the raw class"),
 ])
 def test_broken_modules_fail(key, broken, words):
@@ -210,9 +247,11 @@ class CorrectOtherYolo(OtherYolo):
 
 @pytest.mark.parametrize("key,module", [
     ("detectors.TinyYOLO", CorrectOtherYolo),
+    ("detectors.TinyYOLO", FullyConnectedHead),
     ("detectors.LocalizationNet", LogSoftmaxLogits),
 ])
 def test_unusual_but_correct_modules_pass(key, module):
-    """Another architecture, and log-probabilities as class_logits (the same cross entropy),
-    pass the contract, the image dependence and the raw-scores checks included."""
+    """Other architectures (one convolution; a fully connected head, whose cells have no
+    layout to check), and log-probabilities as class_logits (the same cross entropy), pass the
+    contract, the image dependence, the grid layout and the raw-scores checks included."""
     assert run_spec_test(key, mistaken_student(key, module)) is None
