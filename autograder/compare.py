@@ -59,7 +59,7 @@ def _digits(got, expected):
 
 def _small_error(error):
     """What a relative error just above the tolerance usually is, or ''."""
-    if 1e-8 <= error <= 1e-5:
+    if 1e-8 <= error <= 1e-4:
         return ("; an error this small comes from float32 arithmetic (compute in float64, the "
                 "inputs' dtype) or from a small constant such as eps used differently")
     return ""

@@ -8,7 +8,8 @@ callee first instead of hunting for a bug that is not there.
 The calls are found statically in ``solutions/coursework/<module>.py`` with ``ast``: inside the
 function's (or class's) body, a name imported from another course module (``from .layers import
 affine_forward``), a module-level function of the same module, or ``module.function`` after
-``from . import module``. Only graded keys count. A student may structure the code differently,
+``from . import module``. A backward also "calls" its forward: its test gets the cache from the
+student's own forward. Only graded keys count. A student may structure the code differently,
 so the report says the failure *may* follow from the callee's.
 """
 
@@ -80,8 +81,27 @@ def calls(key, graded):
         value = _module_value(table_tree, table) if table_tree is not None else None
         if value is not None:
             found |= _referred(table_module, table_tree, value)
+    forward = _forward_of(key, graded)
+    if forward is not None:
+        found.add(forward)
     found.discard(key)
     return tuple(sorted(k for k in found if k in graded and not key.startswith(k + ".")))
+
+
+def _forward_of(key, graded):
+    """The forward whose cache a backward's test hands to it: the test calls the student's own
+    forward (``toolkit.check_backward``), so a forward that raises or fails fails the backward
+    too. 'conv.max_pool_backward_naive' -> 'conv.max_pool_forward_naive',
+    'normalization.batchnorm_backward_alt' -> 'normalization.batchnorm_forward',
+    'segmentation.upsample_nearest_backward' -> 'segmentation.upsample_nearest'."""
+    module, _, name = key.partition(".")
+    if "_backward" not in name:
+        return None
+    head, _, tail = name.partition("_backward")
+    for candidate in (f"{head}_forward{tail}", f"{head}_forward", head):
+        if f"{module}.{candidate}" in graded:
+            return f"{module}.{candidate}"
+    return None
 
 
 def _referred(module, tree, node):

@@ -38,16 +38,32 @@ class _CaseTracker:
         self.label = ""
         self.auto = False  # the label names a constructor call, not a Case
         self.hidden = False
-        self.hidden_seen = 0
+        self.hidden_seen = 0  # the number of the hidden case in progress, from 1
         self._last = None
+        # Hidden cases are numbered in the order the student's code is first called on them
+        # (a case built from another, or entered again on a second pass, is not a new one to
+        # the student): ident -> (number, the case, kept so that its id stays its own).
+        self._numbers = {}
+        self._ident = self._key = None
 
     def enter(self, label, hidden, key=None):
-        if hidden and (key is None or key is not self._last):
-            self.hidden_seen += 1
+        if hidden:
+            self._ident = object() if key is None else (
+                ("label", str(key)) if isinstance(key, str) else id(key))
+            known = self._numbers.get(self._ident)
+            self.hidden_seen = known[0] if known else len(self._numbers) + 1
+            self._key = key
         self._last = key
         self.label = label or ""
         self.hidden = bool(hidden)
         self.auto = False
+
+    def called(self):
+        """The student's code is called now: whether on a hidden case (numbered from here on)."""
+        if self.hidden and self._ident not in self._numbers:
+            self._numbers[self._ident] = (len(self._numbers) + 1, self._key)
+            self.hidden_seen = len(self._numbers)
+        return self.hidden
 
     def leave(self):
         """No case in progress (a rule about the source, a speed test)."""
@@ -87,9 +103,17 @@ def _short(value):
 
 
 class HiddenLabel(str):
-    """The label of a hidden case: passing it as ``label=`` marks the case hidden."""
+    """The label of a hidden case: passing it as ``label=`` marks the case hidden, and so does
+    a ``Case`` made with it. A label extended with ``+`` stays hidden (a case derived from a
+    hidden one, ``case.label + ", c0=None"``, is hidden too)."""
 
     hidden = True
+
+    def __add__(self, other):
+        return HiddenLabel(str.__add__(self, other))
+
+    def __radd__(self, other):
+        return HiddenLabel(str.__add__(other, self))
 
 
 class _HiddenItem(tuple):
@@ -113,6 +137,12 @@ class Case:
     args: tuple
     kwargs: dict = field(default_factory=dict)
     hidden: bool = False
+
+    def __post_init__(self):
+        # A case made from a hidden case's label is hidden (its inputs come from that case).
+        if self.hidden or getattr(self.label, "hidden", False):
+            self.hidden = True
+            self.label = HiddenLabel(self.label)
 
     def __getattribute__(self, name):
         if name in ("args", "kwargs"):
@@ -165,7 +195,7 @@ class Trial:
         self.ref = ref
         self.public_only = public_only
         if hasattr(student, "hidden_case"):
-            student.hidden_case = lambda: CURRENT.hidden
+            student.hidden_case = CURRENT.called
         if hasattr(student, "on_new"):
             student.on_new = _constructor_case
 
@@ -429,4 +459,6 @@ def _is_gradient(name):
 
 def _where(target, label):
     name = target.split(".", 1)[1] if "." in target else target
+    if label.startswith(f"{name.rpartition('.')[2]}("):  # the label is the call itself
+        return f"{label}: "
     return f"{name}({label}): " if label else f"{name}: "

@@ -45,7 +45,12 @@ def resnet_cases(Case):
     return [Case("hidden: 2 stages, one block each", (([1, 1],), {"num_classes": 3,
                                                                   "in_channels": 1,
                                                                   "widths": (3, 5)},
-                                                      (2, 1, 9, 10)))]
+                                                      (2, 1, 9, 10))),
+            # two stages of the same width: the second still starts with stride 2 (and a
+            # projection shortcut, for the stride)
+            Case("hidden: 3 stages, widths (4, 4, 6)", (([1, 1, 1],), {"num_classes": 2,
+                                                                      "widths": (4, 4, 6)},
+                                                        (1, 3, 12, 10)))]
 
 
 def dense_cases(Case):
@@ -57,8 +62,21 @@ def transition_cases(Case):
 
 
 def se_cases(Case):
-    return [Case("hidden: 17 channels, reduction 8", ((17,), {"reduction": 8}, (3, 17, 2, 3)))]
+    return [Case("hidden: 17 channels, reduction 8", ((17,), {"reduction": 8}, (3, 17, 2, 3))),
+            # 28 / 16 = 1.75: C // reduction is 1, round() would give 2
+            Case("hidden: 28 channels, reduction 16", ((28,), {}, (2, 28, 3, 2)))]
 
 
 def depthwise_cases(Case):
     return [Case("hidden: one input channel, stride 2", ((1, 3), {"stride": 2}, (2, 1, 9, 8)))]
+
+
+def alexnet_cases(Case):
+    # (parameter seed, image seed), eval mode
+    return [Case("other parameters, another 227x227 image, eval mode", (17, 18))]
+
+
+def freeze_cases():
+    # prefixes of several parameters; a prefix that ends inside a name ("stages.1.w" is no
+    # module) never matches
+    return [("stages",), ("se", "stem.0"), ("stages.0", "fc", "se.fc2")]

@@ -34,7 +34,11 @@ def nms_cases(Case, crowd):
 def batched_cases(Case, crowd):
     boxes, scores = crowd(208, 20, clusters=3)
     labels = np.random.default_rng(209).integers(0, 4, 20)
-    return [Case("hidden: K=20, 4 labels", (boxes, scores, labels), {"iou_threshold": 0.4})]
+    # labels need not be 0..L-1: here only 3 and 7 occur
+    sparse = np.where(np.random.default_rng(218).uniform(size=20) < 0.5, 3, 7)
+    return [Case("hidden: K=20, 4 labels", (boxes, scores, labels), {"iou_threshold": 0.4}),
+            Case("hidden: K=20, labels 3 and 7 only", (boxes, scores, sparse.astype(np.int64)),
+                 {"iou_threshold": 0.5})]
 
 
 def encode_cases(Case, yolo_objects):
@@ -50,13 +54,27 @@ def decode_cases(Case, yolo_prediction):
 
 
 def loss_cases(Case, yolo_batch):
+    pred, target = yolo_batch(219, 3, 2, 2, 3, 3)
+    target[1] = 0.0  # an image without any object still counts in N
     return [Case("hidden: N=4, S=3, B=3, C=2", yolo_batch(213, 4, 3, 3, 2, 6),
-                 {"lambda_coord": 1.0, "lambda_noobj": 1.0})]
+                 {"lambda_coord": 1.0, "lambda_noobj": 1.0}),
+            Case("hidden: N=3, the second image without objects", (pred, target))]
 
 
 def match_cases(Case, match_random):
+    gt = np.array([[0.0, 0.0, 2.0, 2.0], [2.0, 0.0, 4.0, 2.0], [9.0, 9.0, 10.0, 10.0]])
     return [Case("hidden: D=20, G=5, threshold 0.3", match_random(214, 20, 5),
-                 {"iou_threshold": 0.3})]
+                 {"iou_threshold": 0.3}),
+            # the first detection overlaps ground truths 0 and 1 equally (IoU 1/3): it takes 0,
+            # the lower index, and the second detection (on 1) is a true positive too
+            Case("hidden: a tie between two ground truths", (
+                np.array([[1.0, 0.0, 3.0, 2.0], [2.0, 0.0, 4.0, 2.0]]), np.array([0.9, 0.8]),
+                gt[:2]), {"iou_threshold": 0.3}),
+            # threshold 0: every detection's best ground truth matches, even at IoU 0
+            Case("hidden: threshold 0, detections that overlap nothing", (
+                np.array([[20.0, 20.0, 21.0, 21.0], [30.0, 30.0, 31.0, 32.0],
+                          [9.0, 9.0, 10.0, 10.0]]), np.array([0.5, 0.7, 0.6]), gt),
+                 {"iou_threshold": 0.0})]
 
 
 def pr_cases(Case, pr_inputs):
@@ -70,10 +88,18 @@ def ap_cases(Case, pr_curve):
 
 
 def map_cases(Case, scenes):
+    detections, ground_truths = scenes(220, 3, 2)
+    empty = [(np.zeros((0, 4)), np.zeros(0, dtype=np.int64)) for _ in ground_truths]
     return [Case("hidden: 8 images, 5 classes, class 0 without ground truth",
-                 scenes(216, 8, 5, missing_class=0), {"num_classes": 5, "iou_threshold": 0.6})]
+                 scenes(216, 8, 5, missing_class=0), {"num_classes": 5, "iou_threshold": 0.6}),
+            Case("hidden: no ground truth in any image (mAP NaN)", (detections, empty),
+                 {"num_classes": 2})]
 
 
 def coco_cases(Case, scenes):
+    detections, ground_truths = scenes(221, 2, 3)
+    empty = [(np.zeros((0, 4)), np.zeros(0, dtype=np.int64)) for _ in ground_truths]
     return [Case("hidden: 6 images, 4 classes", scenes(217, 6, 4, noise=0.08),
-                 {"num_classes": 4})]
+                 {"num_classes": 4}),
+            Case("hidden: no ground truth in any image (NaN)", (detections, empty),
+                 {"num_classes": 3})]

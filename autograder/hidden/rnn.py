@@ -8,7 +8,10 @@ def step_cases(step_inputs, gates):
         Case("N=5, D=3, H=7", step_inputs(101, 5, 3, 7, gates=gates)),
         Case("N=1, D=1, H=1", step_inputs(102, 1, 1, 1, gates=gates)),
         Case("N=2, D=8, H=3, small weights", step_inputs(103, 2, 8, 3, gates=gates, scale=0.1)),
-    ]
+    ] + ([  # the vanilla RNN's docstring: right for pre-activations of any size
+        Case("N=3, D=2, H=4, huge biases: pre-activations of +-800 to +-1700",
+             step_inputs(104, 3, 2, 4, gates=gates, bias_scale=3000.0)),
+    ] if gates == 1 else [])
 
 
 def sequence_cases(sequence_inputs, gates):

@@ -526,7 +526,8 @@ MISTAKES = {
          gan_same_noise),
         ("gradients not zeroed before backward (zero_grad): they add to the ones left from "
          "before", gan_no_zero_grad),
-        ("the generator step zeroes d_optimizer instead of g_optimizer: G's gradients left from "
+        ("the generator's gradients are not zeroed before the generator step (no "
+         "g_optimizer.zero_grad(), or d_optimizer zeroed in its place): G's gradients left from "
          "before add to its update (call g_optimizer.zero_grad() before the generator's "
          "backward)", gan_zeroes_d_twice),
         ("the saturating generator loss in gan_step: use generator_loss (non-saturating)",

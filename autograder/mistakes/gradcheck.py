@@ -99,11 +99,14 @@ def numerical_gradient_array_mistakes():
     ]
 
 
-def _relative(a, b, *, floor=True, reduce="max", denominator="sum", absolute=True):
+def _relative(a, b, *, floor=True, reduce="max", denominator="sum", absolute=True,
+              added=False):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     diff = np.abs(a - b) if absolute else a - b
     den = np.abs(a) + np.abs(b) if denominator == "sum" else np.maximum(np.abs(a), np.abs(b))
-    if floor:
+    if added:
+        den = den + 1e-8
+    elif floor:
         den = np.maximum(1e-8, den)
     with np.errstate(all="ignore"):
         error = diff / den
@@ -120,6 +123,9 @@ def relative_error_mistakes():
          lambda a, b: _relative(a, b, denominator="max")),
         ("take the absolute value of a - b",
          lambda a, b: _relative(a, b, absolute=False)),
+        ("the floor 1e-8 is a lower bound of the denominator, max(1e-8, |a| + |b|), not a term "
+         "added to it: for values near 1e-8 the two differ",
+         lambda a, b: _relative(a, b, added=True)),
     ]
 
 

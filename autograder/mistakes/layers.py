@@ -106,6 +106,28 @@ def sigmoid_backward_mistakes():
 
 # ---------------------------------------------------------------- tanh
 
+_TANH_OVERFLOW = ("tanh written with exp overflows: exp(2 * 800) is inf and inf / inf is NaN. "
+                  "Use np.tanh, or exp of -2 * |x| only (it never exceeds 1) with the sign of x")
+
+
+def _tanh_by_exp(x):
+    e = np.exp(2.0 * x)
+    out = (e - 1.0) / (e + 1.0)
+    return out, out
+
+
+def _tanh_by_sinh(x):
+    out = np.sinh(x) / np.cosh(x)
+    return out, out
+
+
+def tanh_forward_mistakes():
+    return [
+        (_TANH_OVERFLOW + " [(exp(2x) - 1) / (exp(2x) + 1)]", _tanh_by_exp),
+        (_TANH_OVERFLOW + " [sinh(x) / cosh(x)]", _tanh_by_sinh),
+    ]
+
+
 def tanh_backward_mistakes():
     return [
         ("the derivative of tanh is 1 - tanh(x)**2, written with the output t = tanh(x), not 1 - "
@@ -159,7 +181,14 @@ def elu_forward_mistakes():
          lambda x, alpha=1.0: (np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0))), (x, alpha))),
         ("use the alpha argument: alpha * (exp(x) - 1) for x <= 0",
          lambda x, alpha=1.0: (np.where(x > 0, x, np.expm1(np.minimum(x, 0))), (x, alpha))),
+        (_ELU_OVERFLOW,
+         lambda x, alpha=1.0: (x * (x > 0) + alpha * np.expm1(x) * (x <= 0), (x, alpha))),
     ]
+
+
+_ELU_OVERFLOW = ("exp(x) is computed for every x and overflows to inf for large positive x; "
+                 "multiplied by a mask of 0 that is NaN, not 0. Take exp only of the "
+                 "non-positive part (np.exp(np.minimum(x, 0))), or choose with np.where")
 
 
 def _elu_out(x, alpha):
@@ -179,6 +208,9 @@ def elu_backward_mistakes():
         ("multiply the local gradient by the upstream gradient dout",
          lambda dout, cache: np.where(cache[0] > 0, 1.0,
                                       cache[1] * np.exp(np.minimum(cache[0], 0))) + 0 * dout),
+        (_ELU_OVERFLOW,
+         lambda dout, cache: dout * ((cache[0] > 0) + (cache[0] <= 0) * cache[1]
+                                     * np.exp(cache[0]))),
     ]
 
 
@@ -251,6 +283,7 @@ MISTAKES = {
     "layers.relu_backward": relu_backward_mistakes(),
     "layers.sigmoid_forward": sigmoid_forward_mistakes(),
     "layers.sigmoid_backward": sigmoid_backward_mistakes(),
+    "layers.tanh_forward": tanh_forward_mistakes(),
     "layers.tanh_backward": tanh_backward_mistakes(),
     "layers.leaky_relu_forward": leaky_relu_forward_mistakes(),
     "layers.leaky_relu_backward": leaky_relu_backward_mistakes(),

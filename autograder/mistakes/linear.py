@@ -11,12 +11,15 @@ def _scores(W, X):
     return X @ W
 
 
-def svm_parts(W, X, y, *, margin=1.0, include_correct=False, skip_correct_grad=False):
+def svm_parts(W, X, y, *, margin=1.0, include_correct=False, skip_correct_grad=False,
+              skip_ties=False):
     """Sum (not mean) of hinge losses and their gradient, with switchable mistakes."""
     N = X.shape[0]
     rows = np.arange(N)
     scores = _scores(W, X)
     margins = np.maximum(0.0, scores - scores[rows, y][:, None] + margin)
+    if skip_ties:
+        margins[scores == scores[rows, y][:, None]] = 0.0
     if not include_correct:
         margins[rows, y] = 0.0
     coeff = (margins > 0).astype(float)
@@ -75,6 +78,11 @@ def svm_mistakes():
          "dW[:, y[i]]",
          lambda W, X, y, reg: _combine(svm_parts(W, X, y, skip_correct_grad=True), W, X,
                                            reg)),
+        # before the margin 0: with W all zeros every score ties, and the two agree
+        ("a class whose score equals the correct class's score is still another class: its "
+         "margin is 1, not 0. Skip the correct class by its index (j == y[i]), not by comparing "
+         "scores",
+         lambda W, X, y, reg: _combine(svm_parts(W, X, y, skip_ties=True), W, X, reg)),
         ("the margin (delta) should be 1, not 0",
          lambda W, X, y, reg: _combine(svm_parts(W, X, y, margin=0.0), W, X, reg)),
         ("the regularization term reg * sum(W**2) is missing from the loss",

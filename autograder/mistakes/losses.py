@@ -38,10 +38,18 @@ def softmax_mistakes():
     ]
 
 
-def _svm(scores, y, *, margin=1.0, include_correct=False, correct_grad=True, mean=True):
+SVM_TIES = ("a class whose score equals the correct class's score is still another class: its "
+            "margin is 1, not 0. Leave out the correct class by its index (j == y[i]), not by "
+            "comparing scores")
+
+
+def _svm(scores, y, *, margin=1.0, include_correct=False, correct_grad=True, mean=True,
+         skip_ties=False):
     N = scores.shape[0]
     rows = np.arange(N)
     margins = np.maximum(0.0, scores - scores[rows, y][:, None] + margin)
+    if skip_ties:
+        margins[scores == scores[rows, y][:, None]] = 0.0
     if not include_correct:
         margins[rows, y] = 0.0
     d = (margins > 0).astype(np.float64)
@@ -55,6 +63,7 @@ def _svm(scores, y, *, margin=1.0, include_correct=False, correct_grad=True, mea
 
 def svm_mistakes():
     return [
+        (SVM_TIES, lambda scores, y: _svm(scores, y, skip_ties=True)),
         ("skip the correct class j == y[i] in the sum of margins (it adds 1 per example)",
          lambda scores, y: _svm(scores, y, include_correct=True)),
         ("the loss and its gradient are means over the N examples: divide both by N",

@@ -720,8 +720,9 @@ def soft_dice_loss_mistakes():
         return loss
 
     return [
-        ("the Dice is computed per image and averaged: the sums run over the whole batch and "
-         "every pixel, one Dice per class", make(per_image=True)),
+        ("your Dice is computed per image and then averaged; the sums should run over the "
+         "whole batch and every pixel, one Dice per class (axes 0, 2 and 3)",
+         make(per_image=True)),
         ("smooth added to the denominator only: (2 * I + smooth) / (S + smooth)",
          make(smooth_numerator=False)),
         ("dlogits is the gradient with respect to the probabilities: go back through the "

@@ -462,6 +462,18 @@ def alexnet(t):
                        operations=(x, operations),
                        mistakes=lambda: t.ref.mistakes(target, seeded_output, target, [],
                                                        kwargs, 7, x, train, drop_seed))
+    # other parameters and another image: an output that does not come from them fails here
+    for case in t.hidden("architectures", "alexnet_cases", Case):
+        param_seed, image_seed = case.args
+        student.load_seeded(param_seed)
+        x = np.random.default_rng(image_seed).uniform(0, 255, (1, 1, 227, 227)).astype(
+            np.float32)
+        got = student.forward(x, False, None)
+        expected = t.ref.run(seeded_output, target, [], kwargs, param_seed, x, False, None)
+        compare_output(t, target, student, got, expected, label=case.label, rtol=1e-3,
+                       layers=layers, operations=(x, operations),
+                       mistakes=lambda: t.ref.mistakes(target, seeded_output, target, [],
+                                                       kwargs, param_seed, x, False, None))
 
 
 def build_and_check_shapes_meta(t, target, args, kwargs):
@@ -682,6 +694,7 @@ def freeze(t):
     # the probe's batch norm stem.1 comes frozen; se.fc1.* hold "fc" without starting with it;
     # "se.fc" is a prefix of se.fc1.* and se.fc2.* though no module is named se.fc
     tried = [("fc",), ("stages.1", "fc"), (), ("stem",), ("stem.1",), ("se.fc",)]
+    tried += t.hidden("architectures", "freeze_cases")
     for i, trainable in enumerate(tried):
         got = student_freeze(t.student, trainable)
         expected = t.ref.run(frozen, list(trainable))

@@ -107,13 +107,14 @@ def lenet_loss(cw, args, kwargs, params, X, y=None):
 def count_parameters(t):
     """The total size of the params arrays, as an int."""
     rng = np.random.default_rng(0)
-    for label, params in [
-        ("a conv layer and an affine layer", {"W1": rng.standard_normal((6, 1, 5, 5)),
-                                              "b1": np.zeros(6), "W2": np.ones((24, 10)),
-                                              "b2": np.zeros(10)}),
-        ("one scalar-sized bias", {"W": np.ones((3, 2)), "b": np.zeros(1)}),
-        ("no parameters", {}),
-    ]:
+    for case in [
+        Case("a conv layer and an affine layer", ({"W1": rng.standard_normal((6, 1, 5, 5)),
+                                                  "b1": np.zeros(6), "W2": np.ones((24, 10)),
+                                                  "b2": np.zeros(10)},)),
+        Case("one scalar-sized bias", ({"W": np.ones((3, 2)), "b": np.zeros(1)},)),
+        Case("no parameters", ({},)),
+    ] + t.hidden("cnn", "count_cases", rng):
+        label, (params,) = case.label, case.args
         got = t.student.call("cnn.count_parameters", params)
         expected = sum(v.size for v in params.values())
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
@@ -135,6 +136,9 @@ def three_layer_convnet(t):
                           dtype="float32", rng=Seed(0))
     check_init(t, target, model, three_layer_shapes((3, 8, 8), 16, 3, 64, 10), None,
                "(3, 8, 8), 16, 3, 64, 10, weight_scale=None, dtype=float32", dtype=np.float32)
+    model = t.student.new(target, (2, 6, 6), 3, 3, 4, 3, weight_scale=0.0, rng=Seed(0))
+    check_init(t, target, model, three_layer_shapes((2, 6, 6), 3, 3, 4, 3), 0.0,
+               "(2, 6, 6), 3, 3, 4, 3, weight_scale=0.0")
     check_uses_rng(t, target, ((2, 4, 4), 3, 3, 4, 3), {"weight_scale": 0.1},
                    three_layer_shapes((2, 4, 4), 3, 3, 4, 3), "(2, 4, 4), 3, 3, 4, 3")
     for case in three_layer_cases(t):

@@ -218,6 +218,10 @@ def error_cases(t):
         Case("arrays (2, 2, 3) of 3 dimensions, opposite signs",
              (rng.standard_normal((2, 2, 3)), -rng.standard_normal((2, 2, 3)))),
         Case("two Python floats, 2.0 and 2.5 (the docstring: arrays or numbers)", (2.0, 2.5)),
+        # Where |a| + |b| is below the floor 1e-8, the floor is the denominator: 1e-9 against 0
+        # is an error of 0.1 (|a| + |b| + 1e-8 would give 0.0909).
+        Case("tiny values, |a| + |b| below 1e-8", (np.array([1e-9, 3e-9, 0.5]),
+                                                    np.array([0.0, 3e-9, 0.5]))),
     ]
     return cases + t.hidden("gradcheck", "error_cases", rng)
 

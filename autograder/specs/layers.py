@@ -56,11 +56,12 @@ def activation_cases(t, name):
         Case("x (2, 3, 4) of 3 dimensions", activation_inputs(13, (2, 3, 4))),
         Case("large inputs, |x| up to ~30", activation_inputs(14, (3, 6), scale=10.0)),
     ]
-    if name == "sigmoid":  # the docstring: exp never overflows, for x of any size
-        x, dout = activation_inputs(18, (2, 4))
-        x[0] = [800.0, -800.0, 1e4, -1e4]
-        cases.append(Case("huge inputs: x = +-800 and +-1e4 in the first row (exp(800) "
-                          "overflows)", (x, dout)))
+    # The docstrings: right for x of any size. exp(800) overflows: a sigmoid, tanh or ELU that
+    # takes exp of large inputs (or multiplies an inf by a mask of 0) returns NaN there.
+    x, dout = activation_inputs(18, (2, 4))
+    x[0] = [800.0, -800.0, 1e4, -1e4]
+    cases.append(Case("huge inputs: x = +-800 and +-1e4 in the first row (exp(800) "
+                      "overflows)", (x, dout)))
     if name == "leaky_relu":
         cases.append(Case("alpha=0.2", activation_inputs(15, (5, 4)), {"alpha": 0.2}))
         # the docstring allows any alpha >= 0: max(x, alpha * x) is the leaky ReLU only up to 1

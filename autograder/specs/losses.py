@@ -34,6 +34,11 @@ def class_cases(t):
              (np.array([[1000.0, 999.0], [0.0, 1.0]]), np.array([0, 1], dtype=np.int64))),
         Case("N=4, C=3, rows around +1000, 0, -700 and +350",
              class_inputs(5, 4, 3, offset=np.array([[1000.0], [0.0], [-700.0], [350.0]]))),
+        # Another class's score equal to the correct class's: it is still another class (its
+        # hinge margin is 1). No difference of exactly -1: no margin sits on the hinge's kink.
+        Case("scores tied with the correct class's (all equal in the first row)",
+             (np.array([[2.0, 2.0, 2.0], [0.5, 3.0, 3.0], [1.25, -0.5, 1.25]]),
+              np.array([0, 1, 2], dtype=np.int64))),
     ]
     return cases + t.hidden("losses", "class_cases", class_inputs)
 

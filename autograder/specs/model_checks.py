@@ -44,6 +44,9 @@ def check_init(t, target, model, shapes, weight_scale, label, dtype=np.float64):
             if np.any(value != 0):
                 raise Failed(f"{name}({label}): the bias {key} should start at zero")
             continue
+        if weight_scale == 0:
+            check_zero_weights(name, label, key, value)
+            continue
         fan_in = math.prod(value.shape[1:]) if value.ndim == 4 else value.shape[0]
         scale = math.sqrt(2.0 / fan_in) if weight_scale is None else weight_scale
         what = f"He's sqrt(2 / fan_in) = {scale:.4g}" if weight_scale is None else f"{scale:g}"
@@ -53,13 +56,27 @@ def check_init(t, target, model, shapes, weight_scale, label, dtype=np.float64):
         if abs(std / scale - 1) > 6 / math.sqrt(2 * n) + 0.01:
             raise Failed(f"{name}({label}): {key} has standard deviation {std:.4g}; it should "
                          f"be about {what}",
-                         hint="multiply rng.standard_normal(shape) by the layer's scale; with "
-                              "weight_scale=None the scale is sqrt(2 / fan_in), fan_in = "
-                              "C*HH*WW for a convolution and D for an affine layer")
+                         hint=("multiply rng.standard_normal(shape) by the layer's scale; "
+                               "with weight_scale=None the scale is sqrt(2 / fan_in), fan_in = "
+                               "C*HH*WW for a convolution and D for an affine layer")
+                         if weight_scale is None else
+                         f"draw every weight array ({key} too) as weight_scale * "
+                         "rng.standard_normal(shape)")
         if abs(mean) > 6 * scale / math.sqrt(n):
             raise Failed(f"{name}({label}): {key} has mean {mean:.4g}; weights drawn from a "
                          "normal distribution centred at 0 have a mean close to 0",
                          hint="use rng.standard_normal, not rng.random (uniform on [0, 1))")
+
+
+def check_zero_weights(name, label, key, value):
+    """weight_scale=0.0 asks for all-zero weights (a network that cannot break symmetry)."""
+    if np.any(value != 0):
+        raise Failed(f"{name}({label}): {key} should be all zeros for weight_scale=0.0, but "
+                     f"its values reach {float(np.abs(value).max()):.4g}: was it drawn with "
+                     "He's scale?",
+                     hint="weight_scale=0.0 is a scale like any other: test `weight_scale is "
+                          "None`, not its truth value (`weight_scale or ...` treats 0.0 as "
+                          "None)")
 
 
 def check_uses_rng(t, target, args, kwargs, shapes, label):

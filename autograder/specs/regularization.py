@@ -29,7 +29,7 @@ import numpy as np
 from ..compare import Failed, as_array, as_scalar, describe
 from ..spec import Case, Spec
 from ..wire import Seed
-from .model_checks import _flat, check_uses_rng, copy_params, params_of
+from .model_checks import _flat, check_uses_rng, check_zero_weights, copy_params, params_of
 from .toolkit import outside_cache
 
 SPEC = Spec("regularization")
@@ -520,6 +520,9 @@ def check_initial(t, target, label, args, kwargs, normalization, dtype=np.float6
                 raise Failed(f"RegularizedNet({label}): {key} should start as all "
                               f"{'ones' if fill else 'zeros'}")
             continue
+        if scale == 0:
+            check_zero_weights("RegularizedNet", label, key, value)
+            continue
         expected = math.sqrt(2.0 / value.shape[0]) if scale is None else scale
         std = float(value.astype(np.float64).std())
         if abs(std / expected - 1) > 6 / math.sqrt(2 * value.size) + 0.01:
@@ -788,6 +791,8 @@ def regularized_net(t):
     # sqrt(2 / fan_out), is off by far more than sampling allows
     check_initial(t, target, "[60, 12], 8, 5, layernorm, weight_scale=None (He)",
                   ([60, 12], 8, 5), {"weight_scale": None}, "layernorm")
+    check_initial(t, target, "[6], 5, 3, weight_scale=0.0", ([6], 5, 3), {"weight_scale": 0.0},
+                  None)
     for normalization in (None, "batchnorm", "layernorm"):
         check_initial(t, target, f"[20, 12], 16, 4, {normalization or 'no normalization'}, "
                       "dtype=float32", ([20, 12], 16, 4),

@@ -9,7 +9,13 @@ GRADED = frozenset(k for unit in UNITS for spec in specs_of(unit) for k in spec.
 
 
 def test_calls_are_read_from_the_reference():
-    assert calls("rnn.lstm_backward", GRADED) == ("rnn.lstm_step_backward",)
+    # a backward "calls" its forward: its test gets the cache from the student's forward
+    assert calls("rnn.lstm_backward", GRADED) == ("rnn.lstm_forward", "rnn.lstm_step_backward")
+    assert calls("conv.max_pool_backward_naive", GRADED) == ("conv.max_pool_forward_naive",)
+    assert calls("normalization.batchnorm_backward_alt", GRADED) == (
+        "normalization.batchnorm_forward",)
+    assert calls("segmentation.upsample_nearest_backward", GRADED) == (
+        "segmentation.upsample_nearest",)
     assert calls("detection.nms", GRADED) == ("detection.box_iou",)
     assert calls("normalization.spatial_batchnorm_forward", GRADED) == (
         "normalization.batchnorm_forward",)
@@ -49,7 +55,8 @@ def test_a_failure_whose_callee_fails_is_told_to_fix_the_callee_first():
         "this failure may only follow from it; otherwise: the known mistake")
     assert found["rnn.lstm_backward"]["failed_calls"] == ["rnn.lstm_step_backward"]
     assert found["rnn.rnn_backward"]["hint"].startswith(
-        "this function calls your rnn_step_backward, which is not implemented yet")
+        "this function calls your rnn_forward, rnn_step_backward, which fail their own tests")
+    assert found["rnn.rnn_step_backward"]["hint"] is None  # its forward passes
     # its callee passed: nothing added; a passing function is never annotated
     assert found["rnn.rnn_forward"]["hint"] is None
     assert "failed_calls" not in found["rnn.rnn_forward"]

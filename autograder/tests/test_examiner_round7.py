@@ -143,7 +143,7 @@ WRONG = {
         "10_generative", "generative.gan_step", {"generative.py": [(
             "    g_optimizer.zero_grad()\n    g_loss = g_loss_fn(D(G(z)))",
             "    d_optimizer.zero_grad()\n    g_loss = g_loss_fn(D(G(z)))")]},
-        "G's gradients at g_optimizer.step()", "zeroes d_optimizer instead of g_optimizer"),
+        "G's gradients at g_optimizer.step()", "or d_optimizer zeroed in its place"),
     "gan_step detaching G(z) in the generator step": (
         "10_generative", "generative.gan_step", {"generative.py": [(
             "    g_loss = g_loss_fn(D(G(z)))", "    g_loss = g_loss_fn(D(G(z).detach()))")]},

@@ -237,8 +237,16 @@ def test_hidden_cases_are_marked_wherever_they_are_used():
     assert not CURRENT.hidden and CURRENT.label == "public case"
     hidden_cases[0].args
     assert CURRENT.hidden and CURRENT.hidden_seen == 1
+    assert CURRENT.called()  # the student's code runs on it: it is hidden case 1
     n, *_ = hidden_sizes[0]  # a hidden tuple, unpacked
     assert CURRENT.hidden and CURRENT.hidden_seen == 2
+    # a case built from a hidden one is hidden; entered again, a case keeps its number
+    derived = Case(hidden_cases[1].label + ", again", hidden_cases[1].args)
+    derived.args
+    assert CURRENT.hidden and CURRENT.hidden_seen == 2  # hidden_sizes[0] was never called
+    assert CURRENT.called() and CURRENT.hidden_seen == 2
+    hidden_cases[0].args
+    assert CURRENT.hidden_seen == 1
     public.kwargs
     assert not CURRENT.hidden
     assert Trial(Nobody(), None, public_only=True).hidden("linear", "loss_cases", None) == []

@@ -21,7 +21,8 @@ def sigmoid_backward(dout, cache):
     return dout * s * (1.0 - s)
 
 def tanh_forward(x):
-    return np.tanh(x), {"x": x}                # a dict as cache
+    with np.errstate(over="ignore"):           # 2 / (inf + 1) is 0: tanh(800) is 1
+        return 1.0 - 2.0 / (np.exp(2.0 * x) + 1.0), {"x": x}  # a dict as cache
 
 def tanh_backward(dout, cache):
     return dout * (1.0 - np.tanh(cache["x"]) ** 2)
@@ -36,6 +37,15 @@ def affine_backward(dout, cache):
 
 def leaky_relu_forward(x, *, alpha=0.01):
     return np.where(x > 0, x, alpha * x), (x, alpha)
+
+def elu_forward(x, *, alpha=1.0):
+    with np.errstate(over="ignore"):           # exp(800) is inf where it is not chosen
+        return np.where(x > 0, x, alpha * (np.exp(x) - 1)), (x, alpha)
+
+def elu_backward(dout, cache):
+    x, alpha = cache
+    with np.errstate(over="ignore"):
+        return np.where(x > 0, dout, dout * alpha * np.exp(x))
 
 def maxout_forward(x, w, b):
     z = np.einsum("nd,dmk->nmk", x.reshape(len(x), -1), w) + b[None]

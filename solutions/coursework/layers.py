@@ -150,6 +150,8 @@ def tanh_forward(x):
     Returns:
         out: same shape as x, values in [-1, 1].
         cache: whatever ``tanh_backward`` needs.
+
+    Right for x of any size: tanh(800) is 1, not NaN (exp(2 * 800) overflows).
     """
     # BEGIN SOLUTION
     xp = xp_of(x)
@@ -221,6 +223,9 @@ def elu_forward(x, *, alpha=1.0):
         out: same shape as x.
         cache: whatever ``elu_backward`` needs (alpha included).
 
+    Right for x of any size: ELU(1000) is 1000 (exp(1000) overflows to inf, and inf * 0 is NaN,
+    so take exp only where it is used).
+
     Clevert et al., "Fast and accurate deep network learning by exponential linear units", 2016.
     """
     check_real("elu_forward", "alpha", alpha, minimum=0)
@@ -241,7 +246,8 @@ def elu_backward(dout, cache):
         dout: upstream gradient, same shape as x.
         cache: what ``elu_forward`` returned.
     Returns:
-        dx: same shape as x. (At x == 0 exactly either side's derivative is accepted.)
+        dx: same shape as x. (At x == 0 exactly either side's derivative is accepted.) Right
+        for x of any size, as the forward.
     """
     # BEGIN SOLUTION
     xp = xp_of(dout)

@@ -103,6 +103,9 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     Returns:
         h_next: (N, H) the new hidden state.
         cache: whatever ``rnn_step_backward`` needs.
+
+    Right for pre-activations of any size: tanh(1000) is 1 (a tanh written with exp overflows
+    there and gives NaN).
     """
     _check_step("rnn_step_forward", x, h_prev, Wx, Wh, b, 1)
     # BEGIN SOLUTION
