@@ -97,13 +97,16 @@ def _reshaped_without_transpose(x, w, b, *, stride=1, pad=0, rows_first=False):
 RESHAPED = ("the product of the filters and the columns is ordered by filter, then example and "
             "position: reshape it to (F, N, H_out, W_out) and transpose to (N, F, H_out, W_out) "
             "(a plain reshape to (N, F, ...) mixes examples and filters)")
+RESHAPED_ROWS = ("the product of the columns and the filters is ordered by example and position, "
+                 "then filter: reshape it to (N, H_out, W_out, F) and transpose(0, 3, 1, 2) (a "
+                 "plain reshape to (N, F, ...) mixes positions and filters)")
 PAD_ONCE = ("the padded input has H + 2*pad rows and W + 2*pad columns (pad on each side): "
             "H_out = (H + 2*pad - HH) // stride + 1, not H + pad")
 
 
 def conv_forward_mistakes(fast=False):
     extra = [(RESHAPED, _reshaped_without_transpose),
-             (RESHAPED, lambda x, w, b, *, stride=1, pad=0:
+             (RESHAPED_ROWS, lambda x, w, b, *, stride=1, pad=0:
                  _reshaped_without_transpose(x, w, b, stride=stride, pad=pad, rows_first=True))]
     return (extra if fast else []) + [
         (PAD_ONCE, _padded_size_without_2),

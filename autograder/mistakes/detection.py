@@ -171,7 +171,8 @@ BATCHED_NMS = [
      "greater or equal",
      lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
          boxes, scores, labels, iou_threshold, ge=True)),
-    ("visit the boxes in decreasing score: sort the scores first (np.argsort(-scores))",
+    ("visit the boxes in decreasing score (sort the scores first, np.argsort(-scores)), then "
+     "merge the kept boxes of all labels in decreasing score",
      lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
          boxes, scores, labels, iou_threshold, order="input", merge=False)),
     ("equal scores of different labels come out label by label: the merged result lists equal "

@@ -121,7 +121,7 @@ def relative_error_mistakes():
          lambda a, b: _relative(a, b, reduce="mean")),
         ("the denominator is |a| + |b|, not max(|a|, |b|)",
          lambda a, b: _relative(a, b, denominator="max")),
-        ("take the absolute value of a - b",
+        ("take the absolute value of a - b: a negative difference hides under the max",
          lambda a, b: _relative(a, b, absolute=False)),
         ("the floor 1e-8 is a lower bound of the denominator, max(1e-8, |a| + |b|), not a term "
          "added to it: for values near 1e-8 the two differ",

@@ -19,8 +19,8 @@ def affine_forward_mistakes():
     return [
         ("the bias is missing: out = x_flat @ w + b",
          lambda x, w, b: (_flat(x) @ w, (x, w, b))),
-        ("flatten x with x.reshape(N, -1), so that the numbers of example n stay together in "
-         "row n",
+        ("flatten x with x.reshape(N, -1), not x.reshape(D, -1).T, so that the numbers of "
+         "example n stay together in row n",
          lambda x, w, b: (x.reshape(w.shape[0], -1).T @ w + b, (x, w, b))),
     ]
 

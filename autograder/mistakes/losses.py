@@ -71,7 +71,7 @@ def svm_mistakes():
         ("each positive margin also subtracts 1/N from the correct class's score gradient "
          "dscores[i, y[i]]",
          lambda scores, y: _svm(scores, y, correct_grad=False)),
-        ("the margin is 1: max(0, s_j - s_y + 1)",
+        ("the margin is 1, not 0: max(0, s_j - s_y + 1)",
          lambda scores, y: _svm(scores, y, margin=0.0)),
     ]
 
@@ -84,7 +84,7 @@ def _mse(pred, target, *, denominator="size", factor=2.0, sign=1.0):
 
 def mse_mistakes():
     return [
-        ("the loss is the mean over all elements: divide the sum of squares by pred.size",
+        ("the loss and its gradient are means over all elements: divide both by K = pred.size",
          lambda pred, target: _mse(pred, target, denominator="one")),
         ("the mean is over all elements (pred.size), not only over the N rows",
          lambda pred, target: _mse(pred, target, denominator="rows")),
@@ -126,8 +126,8 @@ def bce_mistakes():
          lambda prob, target: _bce(prob, target, denominator="one")),
         ("the mean is over all elements (prob.size), not only over the N rows",
          lambda prob, target: _bce(prob, target, denominator="rows")),
-        ("the gradient has two terms, -target / p + (1 - target) / (1 - p): the second is "
-         "missing",
+        ("the gradient has two terms, (-target / p + (1 - target) / (1 - p)) / K: the second, "
+         "(1 - target) / (1 - p), is missing",
          lambda prob, target: _bce(prob, target, target_term_only=True)),
     ]
 

@@ -77,8 +77,8 @@ def batchnorm_forward_mistakes():
         ("momentum is the weight of the old running average: running = momentum * running + "
          "(1 - momentum) * batch statistic",
          lambda *a, **k: _bn_forward(*a, **k, swap_momentum=True)),
-        ("in training mode return the running statistics updated with this batch's mean and "
-         "variance, in a new dict",
+        ("the returned state is unchanged in training mode: return running_mean and "
+         "running_var updated with this batch's mean and variance, in a new dict",
          lambda *a, **k: _bn_forward(*a, **k, keep_state=True)),
         ("in test mode normalize with the running statistics of the state, not with the batch's",
          lambda *a, **k: _bn_forward(*a, **k, test_with_batch=True)),
@@ -114,7 +114,8 @@ def batchnorm_backward_mistakes():
          lambda d, c: _bn_backward(d, c, var_term=False)),
         ("dx goes through out = gamma * x_hat + beta: dL/dx_hat = dout * gamma",
          lambda d, c: _bn_backward(d, c, gamma_in_dx=False)),
-        ("dgamma = sum over the batch of dout * x_hat (the normalized input), not dout * x",
+        ("dgamma sums dout * x_hat (the normalized input) over the batch, not dout * (x - mu): "
+         "divide x - mu by sqrt(var + eps)",
          lambda d, c: _bn_backward(d, c, dgamma_of_x=True)),
         ("dbeta is the sum of dout over the batch, not the mean",
          lambda d, c: _bn_backward(d, c, dbeta_mean=True)),

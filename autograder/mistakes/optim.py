@@ -42,7 +42,7 @@ def sgd_variant(*, ascent=False, decay="in_g"):
 SGD = [
     ("the step goes up the gradient: SGD moves against it, next_w = w - learning_rate * g",
      sgd_variant(ascent=True)),
-    ("weight_decay is ignored: the step uses g = dw + weight_decay * w",
+    ("weight_decay is ignored: the step must use g = dw + weight_decay * w",
      sgd_variant(decay="ignored")),
     ("the weight-decay term of g is weight_decay * w (the gradient of weight_decay / 2 * ||w||^2), "
      "not 2 * weight_decay * w", sgd_variant(decay="twice")),
@@ -85,7 +85,7 @@ LR_INSIDE = ("the learning rate is inside the velocity (v = momentum * v - learn
 SIGN = ("the velocity and the step have opposite signs, so the point climbs: with "
         "v = momentum * v + g the step is w - learning_rate * (...)")
 
-NO_DECAY = "weight_decay is ignored: the rule works on g = dw + weight_decay * w"
+NO_DECAY = "weight_decay is ignored: the rule must work on g = dw + weight_decay * w"
 FORGET_VELOCITY = ("the velocity is not kept between calls: store the new v in the returned config "
                    "and start from it at the next call (v = g only on the first step)")
 
@@ -220,9 +220,10 @@ def adadelta_variant(*, new_u=False, eps_outside=False, eps_denominator_only=Fal
 
 
 ADADELTA = [
-    ("the numerator uses the new u: compute delta = sqrt(u + epsilon) / sqrt(v + epsilon) * g with "
-     "the u of the previous steps (0 on the first step), step by that delta, and only then update "
-     "u with delta * delta", adadelta_variant(new_u=True)),
+    ("your numerator already uses the u updated with this step's delta: compute delta = "
+     "sqrt(u + epsilon) / sqrt(v + epsilon) * g with the u of the previous steps (0 on the first "
+     "step), step by that delta, and only then update u with delta * delta",
+     adadelta_variant(new_u=True)),
     ("epsilon goes inside both square roots: delta = sqrt(u + epsilon) / sqrt(v + epsilon) * g, "
      "not (sqrt(u) + epsilon) / (sqrt(v) + epsilon) * g (unlike RMSProp)",
      adadelta_variant(eps_outside=True)),
@@ -350,12 +351,15 @@ def clip_variant(*, per_array=False, always=False, no_sqrt=False, norm_after=Fal
 
 
 CLIP = [
-    ("each array is clipped by its own norm: total_norm is the norm of all the gradients "
-     "together, sqrt of the sum of every array's sum of squares", clip_variant(per_array=True)),
+    ("you clipped each array by its own norm: clip them all together by total_norm, the norm "
+     "of all the gradients together (sqrt of the sum of every array's sum of squares)",
+     clip_variant(per_array=True)),
     ("gradients whose norm is already at most max_norm are left unchanged: the factor is "
      "min(1, max_norm / total_norm)", clip_variant(always=True)),
-    ("total_norm is the square root of the sum of squares", clip_variant(no_sqrt=True)),
-    ("total_norm is the norm before clipping", clip_variant(norm_after=True)),
+    ("total_norm is the square root of the sum of squares, not the sum of squares itself",
+     clip_variant(no_sqrt=True)),
+    ("total_norm is the norm before clipping, not that of the clipped gradients",
+     clip_variant(norm_after=True)),
     ("the factor is max_norm / total_norm (at most 1), not total_norm / max_norm",
      clip_variant(inverted=True)),
 ]

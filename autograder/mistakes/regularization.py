@@ -202,7 +202,8 @@ def regularized_net_mistakes():
     return [
         ("the L2 penalty is on the weights W only, never on the biases, gamma or beta",
          _net("all_params")),
-        ("the L2 penalty is 0.5 * reg * sum(W**2) and adds reg * W to the gradient of W",
+        ("your L2 penalty is reg * sum(W**2) with gradient 2 * reg * W: the docstring's is "
+         "half of each, 0.5 * reg * sum(W**2) adding reg * W to the gradient of W",
          _net("no_half")),
         ("loss(X, y) is training mode: batch norm returns updated running statistics, and the "
          "model must keep them (self.running_stats[...] = new_state[...])",

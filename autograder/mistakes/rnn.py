@@ -190,7 +190,8 @@ def lstm_step_backward_mistakes():
         ("the path through h_next = o * tanh(c_next) carries tanh'(c_next) = 1 - tanh(c_next)**2: "
          "dc gets dh_next * o * (1 - tanh(c_next)**2), not dh_next * o",
          lambda dh, dc, cache: _lstm_step_backward(dh, dc, cache, tanh_path=False)),
-        ("the gradient blocks of the pre-activations follow the forward's order i, f, g, o",
+        ("the gradient blocks of the pre-activations follow the forward's order i, f, g, o, "
+         "not i, f, o, g",
          lambda dh, dc, cache: _lstm_step_backward(dh, dc, cache, order="ifog")),
         ("df = dc * c_prev: the forget gate multiplies the previous cell state, not c_next",
          lambda dh, dc, cache: _lstm_step_backward(dh, dc, cache, df_from_next=True)),

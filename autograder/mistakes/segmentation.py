@@ -448,7 +448,7 @@ def confusion_matrix_mistakes():
          lambda pred, target, *, num_classes, ignore_index=None:
              _cm(pred, target, num_classes, ignore_index if ignore_index else None)),
         ("the counts are floats (np.histogram2d returns float64): the matrix holds int64 "
-         "counts; count with np.bincount of target * K + pred",
+         "counts; count with np.bincount of target * num_classes + pred",
          lambda pred, target, *, num_classes, ignore_index=None:
              _cm(pred, target, num_classes, ignore_index).astype(np.float64)),
         ("rows and columns swapped: rows are the true classes, columns the predicted ones "
@@ -725,8 +725,8 @@ def soft_dice_loss_mistakes():
          make(per_image=True)),
         ("smooth added to the denominator only: (2 * I + smooth) / (S + smooth)",
          make(smooth_numerator=False)),
-        ("dlogits is the gradient with respect to the probabilities: go back through the "
-         "softmax, dlogits = p * (dp - sum_k dp * p)", make(softmax_backward=False)),
+        ("your dlogits is dp, the gradient with respect to the probabilities p: go back "
+         "through the softmax, dlogits = p * (dp - sum_k dp * p)", make(softmax_backward=False)),
     ]
 
 

@@ -72,8 +72,8 @@ MIXUP_FOLDED = ("use lam = rng.beta(alpha, alpha) as drawn: do not fold it to ma
 JITTER_GREY_FIRST = ("blend with the grey version of the image being adjusted: take "
                      "g = out.mean(axis=1) after the brightness and contrast changes, not the "
                      "grey of the input images")
-CROP_SHARED = ("draw a top row and a left column for every image (rng.integers(0, Hp - size + 1, "
-               "N)), not one window position for the whole batch")
+CROP_SHARED = ("draw a top row and a left column for every image (rng.integers(0, H + 2 * "
+               "padding - size + 1, N)), not one window position for the whole batch")
 NOT_NEW = ("return a new array even when nothing changes (images.copy()): the caller may change "
            "images later, and that must not change the result")
 GLOBAL_RNG = ("draw every random number from the rng argument, not from np.random's global "

@@ -594,12 +594,17 @@ def check_dropout_in_net(t, target):
             for key in sorted(set(params) & set(got[1])):
                 finite_grad(key, got[1][key], params[key],
                             f"RegularizedNet(loss(X, y), {label}): ")
-    if float(first[0]) == float(second[0]) or abs(float(first[0]) - no_dropout) < 1e-9:
-        raise Failed(f"RegularizedNet(loss(X, y), {label}): two training calls gave the same "
-                     "loss, equal to the loss without dropout: is dropout applied in training "
-                     "mode, with a new mask each call?",
+    if abs(float(first[0]) - no_dropout) < 1e-9:
+        raise Failed(f"RegularizedNet(loss(X, y), {label}): a training call gave the loss "
+                     "without dropout: is dropout applied in training mode?",
                      hint="in loss(X, y) call dropout_forward(h, p=self.dropout, train=True, "
                           "rng=self.rng) after each hidden ReLU")
+    if float(first[0]) == float(second[0]):
+        raise Failed(f"RegularizedNet(loss(X, y), {label}): two training calls gave the same "
+                     f"loss ({float(first[0]):.6g}, not the loss without dropout): the same "
+                     "dropout masks on every call?",
+                     hint="draw new masks on every call of loss(X, y) (dropout_forward with "
+                          "rng=self.rng each time); keep no mask from one call to the next")
     again = build(3)
     twin = t.student.method(again, "loss", X, y)
     if not isinstance(twin, tuple) or len(twin) != 2 or \

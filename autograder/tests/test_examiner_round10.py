@@ -1,9 +1,10 @@
-"""Implementations that a tenth round of independent examiners found the grader missing (or
-explaining with the wrong hint), one per test. Their angle: code that is right on most inputs
-and wrong on some (huge inputs, ties, empty images, labels that are not 0..L-1, a threshold of
-0, an argument of 0.0, sizes whose ratio rounds up). Each now loses its points on a case made
-for it, with a message or hint that names the problem; hidden cases built from other hidden
-cases stay hidden, and a student's own exception class cannot carry a hidden input out."""
+"""Implementations that a tenth round of independent examiners (and one of the eleventh) found
+the grader missing (or explaining with the wrong hint), one per test. Their angle: code that is
+right on most inputs and wrong on some (huge inputs, ties, empty images, labels that are not
+0..L-1, a threshold of 0, an argument of 0.0, sizes whose ratio rounds up, state kept from one
+call to the next). Each now loses its points on a case made for it, with a message or hint that
+names the problem; hidden cases built from other hidden cases stay hidden, and a student's own
+exception class cannot carry a hidden input out."""
 
 import pytest
 
@@ -58,6 +59,19 @@ WRONG = {
             "            scale = np.sqrt(2.0 / fan_in) if weight_scale is None else weight_scale",
             "            scale = weight_scale or np.sqrt(2.0 / fan_in)")]},
         "all zeros for weight_scale=0.0", "not its truth value"),
+    # round 11: dropout masks drawn once and kept
+    "RegularizedNet reusing its first dropout masks": (
+        "04_normalization", "regularization.RegularizedNet", {"regularization.py": [(
+            "                h, cache_drop = dropout_forward(h, p=self.dropout, train=True, "
+            "rng=self.rng)",
+            "                masks = self.__dict__.setdefault('_masks', {})\n"
+            "                if (layer, h.shape) not in masks:\n"
+            "                    masks[(layer, h.shape)] = dropout_forward(\n"
+            "                        np.ones_like(h), p=self.dropout, train=True, "
+            "rng=self.rng)[1]\n"
+            "                cache_drop = masks[(layer, h.shape)]\n"
+            "                h = h * cache_drop")]},
+        "the same dropout masks on every call", "keep no mask from one call to the next"),
     # unit 06 (hidden cases made for them)
     "SEBlock rounding C / reduction": (
         "06_architectures", "architectures.SEBlock", {"architectures.py": [(
