@@ -94,6 +94,15 @@ def cmd_grade_many(args):
         return 130
     print(f"{len(rows)} students; reports in {args.out}, totals in "
           f"{Path(args.out) / 'grades.csv'}")
+    from .grade_many import grader_faults
+
+    faults = grader_faults(rows)
+    if faults:
+        shown = ", ".join(repr(report.safe_text(name)) for name in faults[:10])
+        print(f"error: the grader itself failed on {len(faults)} student(s) ({shown}"
+              f"{', ...' if len(faults) > 10 else ''}): see their rows in grades.csv; run the "
+              "same command again to grade them again", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import stat
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from tqdm import tqdm
@@ -164,32 +165,74 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
                 results[name] = grade_one(path, out, unit_names, limits, hidden, reason)[1]
                 bar.update(1)
         else:
-            # Fresh interpreters, not forks: a fork of a judge that has already run PyTorch
-            # (its OpenMP threads) deadlocks at the child's first parallel operation.
-            with ProcessPoolExecutor(max_workers=workers,
-                                     mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {pool.submit(grade_one, path, out, unit_names, limits, hidden,
-                                       reason): name for name, path, reason in todo}
-                try:
-                    for future in as_completed(futures):
-                        try:
-                            results[futures[future]] = future.result()[1]
-                        except Exception as exc:  # noqa: BLE001 - a pool process died
-                            results[futures[future]] = _empty_report(
-                                futures[future], f"grader fault: {type(exc).__name__}",
-                                unit_names)
-                        bar.update(1)
-                except KeyboardInterrupt:
-                    # Ctrl-C: the students not started yet are dropped at once (the finished
-                    # reports stay; the same command resumes), not graded before stopping
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+            _pooled(todo, workers, out, unit_names, limits, hidden, results, bar)
     rows = [_row(name, results.get(name) or _empty_report(path, "no report", unit_names),
                  reason)
             for name, path, reason in entries]
     report.atomic_write(out / "grades.csv", report.grades_csv(rows, unit_names))
     report.atomic_write(out / "index.csv", report.index_csv(rows))
     return rows
+
+
+DIED = ("grader fault: the grading process died while grading this submission (out of memory, "
+        "or killed)")
+
+
+def _pooled(todo, workers, out, unit_names, limits, hidden, results, bar, grade=grade_one):
+    """Grade ``todo`` in a pool of ``workers`` fresh processes. A process that dies (the
+    out-of-memory killer, a signal) breaks the whole pool and every student it had not finished:
+    those are graded again in a new pool, and if that one breaks too, one at a time, each in a
+    process of its own, so that only the student whose grading kills its process is left with a
+    grader fault."""
+    rounds = [workers, workers]
+    while todo:
+        size = rounds.pop(0) if rounds else 1
+        batches = [todo] if size > 1 else [[entry] for entry in todo]
+        todo = []
+        for batch in batches:
+            broken = _pool_round(batch, size, out, unit_names, limits, hidden, results, bar,
+                                 grade)
+            if broken and size == 1:  # alone, and its process died: this student's grading
+                name, path, _ = broken[0]
+                results[name] = write_reports(out, name, _empty_report(path, DIED, unit_names))
+                bar.update(1)
+            else:
+                todo += broken
+
+
+def _pool_round(batch, size, out, unit_names, limits, hidden, results, bar, grade):
+    """One pool over ``batch`` (``grade``: grade_one, or a stand-in of a test); return the
+    entries a dead process left ungraded."""
+    broken = []
+    # Fresh interpreters, not forks: a fork of a judge that has already run PyTorch (its
+    # OpenMP threads) deadlocks at the child's first parallel operation.
+    with ProcessPoolExecutor(max_workers=size,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(grade, path, out, unit_names, limits, hidden, reason):
+                   (name, path, reason) for name, path, reason in batch}
+        try:
+            for future in as_completed(futures):
+                name, path, reason = futures[future]
+                try:
+                    results[name] = future.result()[1]
+                except BrokenProcessPool:
+                    broken.append((name, path, reason))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - a result that could not come back
+                    results[name] = _empty_report(path, f"grader fault: {type(exc).__name__}",
+                                                  unit_names)
+                bar.update(1)
+        except KeyboardInterrupt:
+            # Ctrl-C: the students not started yet are dropped at once (the finished reports
+            # stay; the same command resumes), not graded before stopping
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return sorted(broken, key=lambda e: os.fsencode(e[0]))
+
+
+def grader_faults(rows):
+    """The students whose row says the grader itself failed on them."""
+    return [row["student"] for row in rows if row["status"].startswith("ungradable: grader fault")]
 
 
 def default_workers():

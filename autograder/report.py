@@ -118,13 +118,28 @@ def csv_cell(text, limit=1000):
     return text
 
 
+def csv_name(name):
+    """A student's name as a spreadsheet-safe cell that no other name gives: a backslash, a
+    control character and a leading quote are written as escapes (\\\\, \\n, \\x01, \\x27), and a
+    name a spreadsheet would read as a formula gets a leading quote (the name's own leading
+    quote being an escape, the two never meet). csv_cell's "?" would make "bob\\x01" and
+    "bob\\x02" one row name."""
+    text = safe_text(str(name).replace("\\", "\\\\"))  # before: its escapes stay single
+    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    if text[:1] == "'":
+        text = "\\x27" + text[1:]
+    if text[:1] in ("=", "+", "-", "@", "|", "%"):
+        text = "'" + text
+    return text
+
+
 def grades_csv(rows, units):
     """CSV text: student, total, max, one column per unit, status, report file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", "total", "max", *units, "status", "report"])
     for row in rows:
-        writer.writerow([csv_cell(row["student"]), _points(row["total"]), _points(row["max"]),
+        writer.writerow([csv_name(row["student"]), _points(row["total"]), _points(row["max"]),
                          *[_points(row["units"].get(u, 0.0)) for u in units],
                          csv_cell(row["status"]), csv_cell(row.get("report", ""))])
     return buffer.getvalue()
@@ -136,5 +151,5 @@ def index_csv(rows):
     writer = csv.writer(buffer)
     writer.writerow(["student", "report"])
     for row in rows:
-        writer.writerow([csv_cell(row["student"]), csv_cell(row.get("report", ""))])
+        writer.writerow([csv_name(row["student"]), csv_cell(row.get("report", ""))])
     return buffer.getvalue()

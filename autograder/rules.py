@@ -44,6 +44,12 @@ DYNAMIC_MEMBERS = {"pickle": {"load", "loads", "Unpickler", "_load", "_loads", "
 DYNAMIC_ATTRS = {"__dict__", "__globals__", "__code__", "__builtins__", "modules",
                  "__getattribute__", "__setattr__", "__class__", "__closure__", "f_globals",
                  "f_locals", "__wrapped__"}
+# Bounds on what the judge analyses (it runs in the grader's own process, with no sandbox): a
+# module's source, all the sources parsed for one submission, and the steps of one analysis.
+# The reference's largest module has 39 KB and one analysis takes at most ~5,000 steps.
+MAX_MODULE_CHARS = 512_000
+MAX_TOTAL_CHARS = 2_000_000
+MAX_STEPS = 500_000
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
@@ -121,6 +127,8 @@ class Program:
         self.imports = {}  # module -> package modules it imports
         self._memo = {}
         self._stack = set()
+        self._chars = 0  # source parsed so far
+        self._steps = 0  # steps left to the analysis in progress
 
     def load(self, *roots):
         """Parse and index the modules that importing ``roots`` (and the package) runs: only
@@ -130,7 +138,17 @@ class Program:
             module = todo.pop()
             if module in self.trees or module not in self.sources:
                 continue
-            tree = _parse(self.sources[module])
+            size = len(self.sources[module])
+            if size > MAX_MODULE_CHARS or self._chars + size > MAX_TOTAL_CHARS:
+                # too much code to analyse in the judge: the rules cannot see it
+                self.blind[module] = (
+                    f"more code than the grader analyses (coursework/{module}.py has "
+                    f"{size / 1000:.0f} kB; at most {MAX_MODULE_CHARS // 1000} kB a module and "
+                    f"{MAX_TOTAL_CHARS // 1000} kB in all)")
+                tree = ast.Module(body=[], type_ignores=[])
+            else:
+                self._chars += size
+                tree = _parse(self.sources[module])
             self.trees[module] = tree
             self.aliases[module], self.stars[module], self.imports[module] = {}, [], set()
             self._index(module, tree)
@@ -240,6 +258,7 @@ class Program:
         if (module, name) in seen or module not in self.trees:
             return []
         seen.add((module, name))
+        self._charge(len(self.names.get(name, ())))
         found = [(m, n) for m, n in self.names.get(name, []) if m == module
                  and (before is None or getattr(n, "lineno", 0) < before)]
         if name in self.aliases.get(module, {}):
@@ -294,7 +313,16 @@ class Program:
         self._memo[key] = result
         return result
 
+    def _charge(self, steps):
+        """Count ``steps`` of work against the analysis in progress (``MAX_STEPS``): code made
+        to take the analysis quadratic time (thousands of bindings of one name, each used
+        thousands of times) stops it."""
+        self._steps -= steps
+        if self._steps < 0:
+            raise _TooComplex
+
     def _walk(self, module, node, level, own_loops, before=None):
+        self._charge(1)
         best = Finding(level, "")
         if isinstance(node, ast.Call):
             blind = _dynamic_call(node)
@@ -316,6 +344,7 @@ class Program:
         if isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
                 not isinstance(getattr(node, "ctx", None), ast.Store):
             for target_module, target in self._reference(module, node, before):
+                self._charge(1)
                 if target is node:
                     continue
                 found = self.depth_of(target_module, target)
@@ -334,7 +363,6 @@ class Program:
     def analyse(self, module, name):
         """The Finding for the graded ``module.name``."""
         self.load(module)
-        candidates = self.resolve(module, name)
         if module not in self.trees:
             return Finding(0, "")
         loaded, todo = set(), [module, "__init__"]
@@ -346,10 +374,21 @@ class Program:
         for m in sorted(loaded):
             if m in self.blind:
                 return Finding(INFINITE, "", self.blind[m])
-        best = Finding(0, "")
-        for target_module, node in candidates:
-            best = _deeper(best, self.depth_of(target_module, node))
+        self._steps = MAX_STEPS
+        try:
+            best = Finding(0, "")
+            for target_module, node in self.resolve(module, name):
+                best = _deeper(best, self.depth_of(target_module, node))
+        except _TooComplex:
+            self._memo.clear()
+            self._stack.clear()
+            return Finding(INFINITE, "", f"more code paths than the grader follows (over "
+                                         f"{MAX_STEPS:,} steps of analysis for {name})")
         return best
+
+
+class _TooComplex(Exception):
+    """The analysis ran out of steps."""
 
 
 def _deeper(a, b):

@@ -27,6 +27,12 @@ from .compare import DEFAULT_RTOL, Failed, close, describe
 from .paths import HIDDEN_DIR
 
 
+# The hint of a rule the analysis cannot decide (rules.Program: a construct that hides the code,
+# or more code than the judge analyses).
+BLIND_HINT = ("no exec, eval, globals(), setattr or sys.modules tricks in coursework, and no "
+              "modules of generated code: the grader reads the code it grades")
+
+
 class _CaseTracker:
     """The case in progress: its label, whether it is hidden, and the number of hidden cases
     entered so far in this test (to name them to the student without their inputs)."""
@@ -244,7 +250,7 @@ class Trial:
             raise Failed(
                 f"{name}: the grader cannot see which code runs: the package uses "
                 f"{finding.dynamic}; write the vectorized version as plain code",
-                hint="no exec, eval, globals(), setattr or sys.modules tricks in coursework")
+                hint=BLIND_HINT)
         if finding.depth > 0:
             raise Failed(
                 f"{name}: has a Python loop ({finding.where}), in the function or in code it "

@@ -23,6 +23,7 @@ the student release needs nothing recorded for it).
 import numpy as np
 
 from ..compare import Failed
+from ..spec import BLIND_HINT
 
 SMALL = 2          # the size of every axis in the base call
 LARGER = (11, 20)  # the sizes of the one axis that grows, in the other calls
@@ -40,7 +41,7 @@ def no_hidden_code(t, target):
     if finding.dynamic:
         raise Failed(f"{_name(target)}: the grader cannot see which code runs: the package uses "
                      f"{finding.dynamic}; write the function as plain code",
-                     hint="no exec, eval, globals(), setattr or sys.modules tricks in coursework")
+                     hint=BLIND_HINT)
     no_per_element_calls(target, finding)
 
 

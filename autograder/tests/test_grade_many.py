@@ -292,3 +292,51 @@ def test_ctrl_c_stops_a_pool_run_at_once_and_it_resumes(tmp_path):
                                                                         cpu_seconds=2.0),
                       progress=False)
     assert [r["student"] for r in rows] == names and all(r["status"] == "graded" for r in rows)
+
+
+def test_a_process_that_dies_costs_only_the_student_it_was_grading(tmp_path):
+    """A pool process killed mid-grading (the out-of-memory killer) breaks the pool and every
+    student it had not finished: they are graded again (in a new pool, then one at a time), so
+    only the student whose grading kills its process gets a grader fault, and the command says
+    so with exit status 1."""
+    from tqdm import tqdm
+
+    from autograder.grade_many import DIED, _pooled, grader_faults
+
+    from .cluster_helpers import grade_one_or_die
+
+    root = tmp_path / "submissions"
+    root.mkdir()
+    names = ["a1", "a2", "killer", "a3", "a4", "a5"]
+    for name in names:
+        (root / name).mkdir()
+    out = tmp_path / "out"
+    todo = [(name, root / name, None) for name in names]
+    results = {}
+    with tqdm(total=len(todo), disable=True) as bar:
+        _pooled(todo, 2, out, ["01_linear"], None, [], results, bar, grade=grade_one_or_die)
+    assert set(results) == set(names)
+    assert results["killer"]["error"] == DIED and results["killer"]["total"] == 0.0
+    for name in names:
+        if name != "killer":
+            assert results[name]["total"] == 1.0 and "error" not in results[name], name
+    assert report_of(out, "killer")["error"] == DIED
+    rows = [{"student": n, "status": "ungradable: " + r["error"] if r.get("error") else "graded"}
+            for n, r in results.items()]
+    assert grader_faults(rows) == ["killer"]
+
+
+def test_names_that_differ_only_in_control_characters_or_quotes_keep_their_own_rows():
+    """grades.csv and index.csv name each student in a way no other name gives: "bob\\x01"
+    and "bob\\x02", "=x" and "'=x", a newline and a "?" stay apart (a "?" for every control
+    character once made two rows one name)."""
+    from autograder.report import csv_name
+
+    names = ["bob\x01", "bob\x02", "=x", "'=x", "zoé\nlab", "zoé?lab", "a\\b", "a\\\\b",
+             os.fsdecode(b"caf\xe9"), "caf\\udce9", "\tx", "-1"]
+    cells = [csv_name(name) for name in names]
+    assert len(set(cells)) == len(names), cells
+    for cell in cells:
+        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), cell
+        assert not any(ord(c) < 32 for c in cell), cell
+    assert csv_name("zoé\nlab") == "zoé\\nlab" and csv_name("=x") == "'=x"

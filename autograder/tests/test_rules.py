@@ -221,3 +221,24 @@ def conv_forward(x):
     return _forward(x)
 """
     assert analyse("conv.conv_forward", conv=source).depth == 2
+
+
+def test_the_analysis_of_code_made_to_be_slow_or_large_stops_and_fails_the_rule():
+    """The analysis runs in the judge, unsandboxed: a module above MAX_MODULE_CHARS is not
+    parsed, and thousands of bindings of one name each used thousands of times (quadratic work)
+    stop after MAX_STEPS; both fail the rule as code the grader cannot see."""
+    from autograder import rules
+
+    big = "import numpy as np\n" + "X0 = 0\n" * (rules.MAX_MODULE_CHARS // 7 + 10)
+    found = analyse(linear="from .helper import X0\n\ndef svm_loss_vectorized(W, X, y, reg):\n"
+                           "    return 0.0, W\n", helper=big)
+    assert found.dynamic.startswith("more code than the grader analyses (coursework/helper.py"), \
+        found.dynamic
+    n = 3000  # 3000 bindings x 3000 uses: 9 million steps
+    quadratic = ("K = 0\n" * n + "\ndef svm_loss_vectorized(W, X, y, reg):\n    if False:\n"
+                 + "".join(f"        K{i % 1} = K\n" for i in range(n)) + "    return 0.0, W\n")
+    found = analyse(linear=quadratic)
+    assert found.dynamic.startswith("more code paths than the grader follows (over "
+                                    f"{rules.MAX_STEPS:,} steps"), found.dynamic
+    # the reference's own functions take a hundredth of the steps at most
+    assert analyse(linear=(REFERENCE_PACKAGE / "linear.py").read_text()).dynamic == ""
