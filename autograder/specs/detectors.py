@@ -52,13 +52,18 @@ def _where(name, args, kwargs, shape, train):
 
 
 def _values(params, buffers, seed):
-    """Parameters (fan-in scaled normals; 1-D ones small) and buffers by name (float64)."""
+    """Parameters (fan-in scaled normals; the 1-D weights of normalization layers near 1, as
+    PyTorch starts them; other 1-D ones small) and buffers by name (float64). Scales near 0
+    would shrink what depends on the image tenfold at every batch norm: a correct detector with
+    batch norm everywhere would give all images nearly the same output."""
     rng = np.random.default_rng(seed)
     values = []
-    for _, shape in params:
+    for name, shape in params:
         if len(shape) >= 2:
             fan_in = int(np.prod(shape[1:]))
             values.append(rng.standard_normal(shape) * np.sqrt(2.0 / max(fan_in, 1)))
+        elif name.endswith("weight"):
+            values.append(1.0 + 0.1 * rng.standard_normal(shape))
         else:
             values.append(0.1 * rng.standard_normal(shape))
     bufs = [rng.uniform(0.5, 1.5, shape) if name.endswith("running_var")
