@@ -54,3 +54,24 @@ def package(root, **modules):
     for name, source in modules.items():
         (target / f"{name}.py").write_text(textwrap.dedent(source))
     return target.parent
+
+
+def bwrap(unit):
+    """Bubblewrap where the unit declares PyTorch for the sandbox (as the unit tests do)."""
+    from autograder.units import UNITS
+
+    return None if "torch" in getattr(UNITS[unit], "packages", ()) else False
+
+
+def wrong_variant_graded_to_zero(root, unit, key, replace, words, hint=None):
+    """The reference with ``replace`` applied (one function made wrong), graded on ``key``:
+    it must score 0 with ``words`` in its message and ``hint`` in its hint (skipped where the
+    unit needs PyTorch and it is not installed); return the report entry."""
+    import pytest
+
+    from autograder.units import UNITS
+
+    if "torch" in getattr(UNITS[unit], "packages", ()):
+        pytest.importorskip("torch")
+    sub = make_submission(root, replace=replace)
+    return graded_to_zero(sub, unit, key, words, hint, use_bwrap=bwrap(unit))

@@ -9,14 +9,8 @@ exception class cannot carry a hidden input out."""
 import pytest
 
 from autograder import engine
-from autograder.units import UNITS
 
-from .submissions import graded_to_zero, make_submission
-
-
-def bwrap(unit):
-    """Bubblewrap where the unit declares PyTorch for the sandbox (as the unit tests do)."""
-    return None if "torch" in getattr(UNITS[unit], "packages", ()) else False
+from .submissions import graded_to_zero, make_submission, wrong_variant_graded_to_zero
 
 
 # label: (unit, key, edits, words in the message, words in the hint or None)
@@ -148,11 +142,7 @@ WRONG = {
 
 @pytest.mark.parametrize("label", list(WRONG))
 def test_wrong_variant_loses_its_points(tmp_path, label):
-    unit, key, replace, words, hint = WRONG[label]
-    if "torch" in getattr(UNITS[unit], "packages", ()):
-        pytest.importorskip("torch")
-    sub = make_submission(tmp_path, replace=replace)
-    graded_to_zero(sub, unit, key, words, hint, use_bwrap=bwrap(unit))
+    wrong_variant_graded_to_zero(tmp_path, *WRONG[label])
 
 
 def test_a_backward_whose_forward_fails_is_told_to_fix_the_forward_first(tmp_path):

@@ -5,14 +5,8 @@ where it matters a hint, that names the problem. Correct ones beside them keep f
 import pytest
 
 from autograder import engine
-from autograder.units import UNITS
 
-from .submissions import graded_to_zero, make_submission
-
-
-def bwrap(unit):
-    """Bubblewrap where the unit declares PyTorch for the sandbox (as the unit tests do)."""
-    return None if "torch" in getattr(UNITS[unit], "packages", ()) else False
+from .submissions import bwrap, graded_to_zero, make_submission, wrong_variant_graded_to_zero
 
 
 WRONG = {
@@ -153,11 +147,7 @@ WRONG = {
 
 @pytest.mark.parametrize("label", list(WRONG))
 def test_wrong_variant_loses_its_points(tmp_path, label):
-    unit, key, replace, words, hint = WRONG[label]
-    if "torch" in getattr(UNITS[unit], "packages", ()):
-        pytest.importorskip("torch")
-    sub = make_submission(tmp_path, replace=replace)
-    entry = graded_to_zero(sub, unit, key, words, hint, use_bwrap=bwrap(unit))
+    entry = wrong_variant_graded_to_zero(tmp_path, *WRONG[label])
     assert "hidden case" not in entry["message"], entry
 
 
