@@ -46,7 +46,7 @@ def _fmt(x):
     return str(x)
 
 
-def _digits(got, expected):
+def digits_apart(got, expected):
     """``got`` and ``expected`` as text with as many digits as it takes to tell them apart (6 at
     least): ("-0.5741792", "-0.5741793"), never two equal-looking numbers."""
     got, expected = float(got), float(expected)
@@ -57,7 +57,17 @@ def _digits(got, expected):
     return a, b
 
 
-def _small_error(error):
+def _two_figures(error, tolerance):
+    """An error and its tolerance in two significant figures, or more when two would make the
+    error read as the tolerance ("1.04e-06" against "1e-06", never "1e-06" against "1e-06")."""
+    for digits in range(2, 8):
+        a, b = f"{error:.{digits}g}", f"{tolerance:.{digits}g}"
+        if a != b:
+            break
+    return a, f"{tolerance:.2g}"
+
+
+def float32_remark(error):
     """What a relative error just above the tolerance usually is, or ''."""
     if 1e-8 <= error <= 1e-4:
         return ("; an error this small comes from float32 arithmetic (compute in float64, the "
@@ -112,9 +122,11 @@ def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
                      "(exp of large scores, log of 0)", kind="nonfinite")
     error = abs(value - expected) / max(abs(expected), 1e-12)
     if abs(value - expected) > atol and error > rtol:
-        shown, should = _digits(value, expected)
-        raise Failed(f"{name} is {shown} but should be {should} (relative error {error:.2g}, "
-                     f"tolerance {rtol:.2g}){_small_error(error)}", kind="values", error=error)
+        shown, should = digits_apart(value, expected)
+        shown_error, shown_rtol = _two_figures(error, rtol)
+        raise Failed(f"{name} is {shown} but should be {should} (relative error {shown_error}, "
+                     f"tolerance {shown_rtol}){float32_remark(error)}", kind="values",
+                     error=error)
 
 
 def as_array(name, got, expected):
@@ -206,14 +218,19 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
         # verdict.
         where = f"entry {_where(worst)}" if worst else "the value"
         floor = max(1e-3 * float(np.max(np.abs(expected))), 1e-12)
-        small = abs(expected[worst]) < floor
-        relative = ("relative to 0.1% of the largest entry" if small else "relative")
         count = _count_off(got, expected, rtol)
-        shown, should = _digits(got[worst], expected[worst])
-        raise Failed(f"{name} is wrong: {where} is off by {error:.2g} {relative} (tolerance "
-                     f"{rtol:.2g}): got {shown}, expected {should}"
+        shown, should = digits_apart(got[worst], expected[worst])
+        if abs(expected[worst]) < floor:  # near 0: measured against 0.1% of the largest entry
+            difference = abs(complex(got[worst]) - complex(expected[worst]))
+            off = (f"is off by {difference:.2g}, where {rtol * floor:.2g} is allowed (an entry "
+                   f"near 0 may be off by {rtol:.2g} times 0.1% of the largest entry, "
+                   f"{floor:.2g})")
+        else:
+            shown_error, shown_rtol = _two_figures(error, rtol)
+            off = f"is off by {shown_error} relative (tolerance {shown_rtol})"
+        raise Failed(f"{name} is wrong: {where} {off}: got {shown}, expected {should}"
                      + (f"; {count} of {expected.size} entries are off" if expected.size > 1
-                        else "") + _small_error(error), kind="values", error=error)
+                        else "") + float32_remark(error), kind="values", error=error)
 
 
 def _count_off(got, expected, rtol):

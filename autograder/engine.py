@@ -84,6 +84,14 @@ def _error_message(fault):
     if places:
         path, line = places[-1]
         message += f" (at {path}, line {line})"
+    undefined = re.search(r"name '(np|xp)' is not defined", message)
+    if undefined and "coursework/" in (fault.detail or ""):
+        # The NumPy units take their array module from their inputs and import no NumPy.
+        message += ("; the coursework modules get their array module from the inputs: start the "
+                    "function with xp = xp_of(x) (x: one of its array inputs) and write "
+                    "xp.maximum(...) where you would write np.maximum(...)")
+        if undefined.group(1) == "np":
+            message += "; or add import numpy as np at the top of the file"
     missing = re.search(r"No module named '([^']+)'", message)
     if missing and missing.group(1).split(".")[0] not in ("coursework", "numpy"):
         # Installed on the student's machine, perhaps, but not for the grader: say why.

@@ -524,6 +524,7 @@ def reduce_on_plateau(t):
                       mistakes=lambda k=k, mistakes=mistakes: _explaining(
                           mistakes(), expected, k, answers if error is None else None))
         if error is not None:
+            t._label(case.label + f"; step {len(answers) + 1}")  # the step that raised
             raise error
         lr = t.student.getattr(scheduler, "lr")
         t.compare(target, lr, expected[-1], names=("lr",),

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ..compare import Failed, as_array, as_scalar, describe
+from ..compare import Failed, as_array, as_scalar, describe, digits_apart, float32_remark
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import _flat, check_uses_rng, check_zero_weights, copy_params, params_of
@@ -104,24 +104,32 @@ def student_dropout(t, x, p, train, seed, label):
     return as_array("out", out, x), cache
 
 
+# A kept unit is x / (1 - p) to the default tolerance of design.md: a mask or a scale held in
+# float32 (1 / 0.7 to 2.4e-8) is as right as one in float64.
+KEPT_RTOL = 1e-6
+
+
 def check_train_output(out, x, p, label):
     """Every entry 0 or x / (1 - p); the fractions dropped within sampling error of p, counted
     where x != 0 (a zero input gives a zero output, kept or dropped)."""
     where = _where(label)
     kept = out != 0
-    if not np.allclose(out[kept], x[kept] / (1 - p), rtol=1e-9, atol=0):
-        if np.allclose(out[kept], x[kept], rtol=1e-9, atol=0):
+    scaled = x / (1 - p)
+    if not np.allclose(out[kept], scaled[kept], rtol=KEPT_RTOL, atol=0):
+        if np.allclose(out[kept], x[kept], rtol=KEPT_RTOL, atol=0):
             hint = NOT_SCALED
-        elif np.allclose(out[kept], x[kept] * (1 - p), rtol=1e-9, atol=0):
+        elif np.allclose(out[kept], x[kept] * (1 - p), rtol=KEPT_RTOL, atol=0):
             hint = MULTIPLIED
-        elif np.allclose(out[kept], x[kept] / p, rtol=1e-9, atol=0):
+        elif np.allclose(out[kept], x[kept] / p, rtol=KEPT_RTOL, atol=0):
             hint = P_IS_KEEP
         else:
             hint = None
-        bad = np.argwhere(kept & ~np.isclose(out, x / (1 - p), rtol=1e-9, atol=0))[0]
+        bad = np.argwhere(kept & ~np.isclose(out, scaled, rtol=KEPT_RTOL, atol=0))[0]
         index = tuple(int(i) for i in bad)
-        raise Failed(f"{where}out{list(index)} is {out[index]:.6g}; a kept unit must be x / (1 - "
-                     f"p) = {x[index] / (1 - p):.6g} and a dropped one 0", hint)
+        got, expected = digits_apart(out[index], scaled[index])
+        error = abs(float(out[index]) - float(scaled[index])) / abs(float(scaled[index]))
+        raise Failed(f"{where}out{list(index)} is {got}; a kept unit must be x / (1 - p) = "
+                     f"{expected} and a dropped one 0{float32_remark(error)}", hint)
     shown = (x != 0).reshape(x.shape[0], -1)  # the entries whose fate the output shows
     drop = (~kept).reshape(x.shape[0], -1) & shown
     if shown.all() and ((x.shape[0] > 1 and (drop == drop[:1]).all()) or
@@ -446,11 +454,13 @@ def check_net_loss(t, target, model, args, X, y, label, zero_keys):
     ``zero_keys``: the biases that feed a batch norm, whose gradient is exactly 0 (any shift is
     subtracted again): theirs must be 0 up to rounding, and are not compared elementwise (a
     relative error of two rounding errors means nothing)."""
+    t._label("loss(X), " + label)  # an error raised in a call names that call
     scores, modified = t.student.method_full(model, "loss", X)
     t.no_input_modified(target, modified, ("X",), label)
     expected = t.ref.run(net_loss, *args, X)
     t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}",
               mistakes=lambda: t.ref.mistakes(target, net_loss, *args, X))
+    t._label("loss(X, y), " + label)
     got, modified = t.student.method_full(model, "loss", X, y)
     t.no_input_modified(target, modified, ("X", "y"), label)
     expected = t.ref.run(net_loss, *args, X, y)
@@ -579,9 +589,11 @@ def check_dropout_in_net(t, target):
         return model
 
     model = build(3)
+    t._label("loss(X), " + label)
     scores = t.student.method(model, "loss", X)
     expected = t.ref.run(net_loss, hidden, dims, normalization, reg, params, stats, X)
     t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}")
+    t._label("loss(X, y), " + label)
     first = t.student.method(model, "loss", X, y)
     second = t.student.method(model, "loss", X, y)
     if not all(isinstance(got, tuple) and len(got) == 2 for got in (first, second)):

@@ -9,7 +9,7 @@ import pytest
 
 from autograder import engine
 from autograder import report as report_mod
-from autograder.compare import Failed, close_array
+from autograder.compare import Failed, close_array, close_scalar
 
 from .submissions import make_submission
 
@@ -88,6 +88,18 @@ def test_a_hidden_case_shows_only_its_verdict_and_error_size(tmp_path, mode):
         assert entry["status"] == "error"
         assert entry["message"].endswith("the code raised ValueError"), entry
         assert "shape (40, 11)" in instructor["functions"][SOFTMAX]["message"]
+
+
+def test_an_error_just_above_the_tolerance_does_not_read_as_the_tolerance():
+    """Round 14: "off by 1e-06 relative (tolerance 1e-06)" read like a pass; the error gets the
+    figures that tell it from the tolerance."""
+    expected = np.arange(1.0, 13.0).reshape(3, 4)
+    with pytest.raises(Failed) as failure:
+        close_array("dW", expected * (1 + 1.04e-6), expected)
+    assert "off by 1.04e-06 relative (tolerance 1e-06)" in failure.value.message
+    with pytest.raises(Failed) as failure:
+        close_scalar("loss", 1.00000104, 1.0)
+    assert "relative error 1.04e-06, tolerance 1e-06" in failure.value.message
 
 
 def test_the_number_in_a_verdict_is_the_one_the_rule_used(tmp_path):
@@ -187,7 +199,7 @@ def test_the_reference_passes_the_compared_speed_test(tmp_path):
 @pytest.mark.parametrize("where, start", [
     ("__init__", "ThreeLayerConvNet(ThreeLayerConvNet((3, 16, 12), 20, 5, 50, 10, "
                  "weight_scale=0.05)): ValueError: matmul"),
-    ("loss", "ThreeLayerConvNet(N=")])
+    ("loss", "ThreeLayerConvNet(loss(X), N=")])
 def test_a_model_error_names_its_case_or_constructor_arguments(tmp_path, where, start):
     sub = make_submission(tmp_path, append={"cnn.py": f'''
         _Net = ThreeLayerConvNet
@@ -298,10 +310,15 @@ def test_a_slow_function_uses_up_its_own_budget_not_the_submissions(tmp_path):
     found = functions(report)
     slow = found["linear.svm_loss_naive"]
     assert slow["status"] == "timeout", slow
-    # on a hidden case: the reason without the inputs; the instructor sees the figures
-    assert "calls together took more than its time budget" in slow["message"], slow
-    assert "budget of 6 s" in report["instructor"]["functions"]["linear.svm_loss_naive"][
-        "message"]
+    # The budget runs out on a hidden case (on a busy machine sometimes on a public one, which
+    # shows its figures): a hidden case's verdict gives the reason without the inputs, and the
+    # instructor sees the figures.
+    if "hidden case" in slow["message"]:
+        assert "calls together took more than its time budget" in slow["message"], slow
+        assert "budget of 6 s" in report["instructor"]["functions"]["linear.svm_loss_naive"][
+            "message"]
+    else:
+        assert "calls together took more than its budget of 6 s" in slow["message"], slow
     # the others are graded as usual
     assert found["linear.svm_loss_vectorized"]["status"] == "passed"
     assert found["linear.softmax_loss_naive"]["status"] == "passed"

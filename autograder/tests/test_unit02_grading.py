@@ -103,3 +103,30 @@ def test_leaky_relu_as_a_maximum_fails_for_alpha_above_1(tmp_path):
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert "alpha=1.5" in entry["message"], entry
     assert "max(x, alpha * x) is the leaky ReLU only for alpha <= 1" in entry["hint"], entry
+
+
+# ------------------------------------------------------------------ which call raised
+
+def test_an_error_in_the_backward_of_loss_names_the_call_loss_x_y(tmp_path):
+    """Round 14: an IndexError in the backward of FullyConnectedNet.loss(X, y) was reported
+    under the label of the loss(X) case before it, which had passed; it sent the student to the
+    forward pass."""
+    sub = make_submission(tmp_path, replace={"mlp.py": [
+        ("cache_affine, cache_act = caches[layer - 1]",
+         "cache_affine, cache_act = caches[layer]")]})
+    entry = grade(sub, "mlp.FullyConnectedNet")
+    assert entry["status"] == "error" and entry["score"] == 0, entry
+    assert "IndexError" in entry["message"] and "(loss(X, y)," in entry["message"], entry
+    assert "(loss(X)," not in entry["message"], entry
+
+
+def test_np_in_a_module_that_imports_no_numpy_is_explained(tmp_path):
+    """Round 14: layers.py takes its array module from its inputs and imports no NumPy; a student
+    who writes np.maximum got "NameError: name 'np' is not defined" and nothing more."""
+    sub = make_submission(tmp_path, replace={"layers.py": [
+        ("    out = xp.maximum(x, 0)\n", "    out = np.maximum(x, 0)\n")]})
+    entry = grade(sub, "layers.relu_forward")
+    assert entry["status"] == "error" and entry["score"] == 0, entry
+    assert "name 'np' is not defined" in entry["message"], entry
+    assert "xp = xp_of(x)" in entry["message"], entry
+    assert "import numpy as np at the top of the file" in entry["message"], entry

@@ -2,6 +2,8 @@
 other formulas, other ways of drawing from ``rng``: the random functions are graded by properties,
 not by a random stream), and the stubs get nothing."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -206,6 +208,43 @@ def test_unusual_but_correct_unit04_gets_full_marks(tmp_path):
              for k, e in u["functions"].items() if e["status"] != "passed"}
     assert wrong == {}
     assert report["total"] == report["max"] == 42
+
+
+def test_a_dropout_mask_scaled_in_float32_gets_full_marks(tmp_path):
+    """Round 14: 1 / 0.7 held in float32 is off by 2.4e-8, and the docstring fixes no dtype for
+    the mask; the check of the kept units lost it 2 points at a tolerance of 1e-9."""
+    sub = make_submission(tmp_path, append={"regularization.py": """
+        import numpy as np
+
+        def dropout_forward(x, *, p, train=True, rng):
+            if not train:
+                return x, None
+            mask = rng.binomial(1, 1.0 - p, size=x.shape).astype(np.float32)
+            mask /= (1.0 - p)
+            return x * mask, mask
+
+        def dropout_backward(dout, cache):
+            return dout if cache is None else dout * cache
+        """})
+    report = engine.grade(sub, ["04"], keys=["regularization.dropout_forward",
+                                              "regularization.dropout_backward"])
+    functions = report["units"]["04_normalization"]["functions"]
+    assert {k: e["status"] for k, e in functions.items()} == {
+        "regularization.dropout_forward": "passed", "regularization.dropout_backward": "passed"}
+
+
+def test_a_dropout_scale_just_outside_the_tolerance_fails_with_digits_that_differ():
+    """Kept units off by 3e-6: the verdict prints the two values with as many digits as tell
+    them apart (at 6 digits they read the same), and says where such small errors come from."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 40))
+    out = np.where(rng.random(x.shape) >= 0.3, x / (0.7 * (1 - 3e-6)), 0.0)
+    with pytest.raises(regularization.Failed) as failed:
+        regularization.check_train_output(out, x, 0.3, "x (50, 40), p=0.3")
+    found = re.search(r"is (\S+); a kept unit must be x / \(1 - p\) = (\S+) and a dropped one 0",
+                      failed.value.message)
+    assert found and found[1] != found[2], failed.value.message
+    assert "float32 arithmetic" in failed.value.message
 
 
 def test_stubs_get_nothing(tmp_path):
