@@ -43,6 +43,18 @@ class TransposedGrid(ref.TinyYOLO):
         return torch.cat([torch.sigmoid(raw[..., :5]), torch.softmax(raw[..., 5:], dim=-1)], -1)
 
 
+class ReshapedWithoutPermute(ref.TinyYOLO):
+    """Round 14 (a student in notebook 08): the head's (N, B * (5 + C), S, S) reshaped straight
+    to (N, S, S, B, 5 + C). Every cell gets numbers from all over the feature map: no corner
+    looks at a corner, so the layout check made no claim, and the detector kept full marks
+    while it trained to mAP 0.095 (the reference: 0.678)."""
+
+    def forward(self, x):
+        S, B, C = self.grid_size, self.boxes_per_cell, self.num_classes
+        raw = self.head(self.backbone(x)).reshape(x.shape[0], S, S, B, 5 + C)
+        return torch.cat([torch.sigmoid(raw[..., :5]), torch.softmax(raw[..., 5:], dim=-1)], -1)
+
+
 class UpsideDownGrid(ref.TinyYOLO):
     def forward(self, x):
         return super().forward(x).flip(1)
@@ -148,6 +160,8 @@ def test_reference_passes_the_public_contract(key):
                                            "column 3: the top-right cell) depends mostly on the "
                                            "bottom-left of the image"),
     ("detectors.TinyYOLO", UpsideDownGrid, "the grid is upside down"),
+    ("detectors.TinyYOLO", ReshapedWithoutPermute, "the numbers of grid cell [0, 0] come from "
+                                                   "different parts of the image"),
     ("detectors.LocalizationNet", SoftmaxLogits, "they are probabilities, not the raw class"),
 ])
 def test_broken_modules_fail(key, broken, words):
