@@ -226,6 +226,17 @@ class ResNetNoDownsampling(A.ResNet):
                 block.shortcut[0].stride = (1, 1)
 
 
+class ResNetFirstStageStrided(A.ResNet):
+    """Stride 2 in the first block of every stage, the first too (``stride = 2 if j == 0``):
+    that block gets a projection shortcut it does not need."""
+
+    def __init__(self, block_counts, **kwargs):
+        super().__init__(block_counts, **kwargs)
+        first = self.stages[0][0]
+        self.stages[0][0] = A.ResidualBlock(first.conv1.in_channels, first.conv1.out_channels,
+                                            stride=2)
+
+
 class ResNetMaxPoolHead(A.ResNet):
     def __init__(self, block_counts, **kwargs):
         super().__init__(block_counts, **kwargs)
@@ -435,6 +446,9 @@ MISTAKES = {
         ("no downsampling: the first block of every stage after the first has stride 2",
          ResNetNoDownsampling),
         ("global max pooling instead of global average pooling", ResNetMaxPoolHead),
+        ("the first stage downsamples too: its first block has stride 1 (the stem already "
+         "gives widths[0] channels at full size), so it needs no projection shortcut; only the "
+         "first block of every later stage has stride 2", ResNetFirstStageStrided),
     ],
     "architectures.DenseBlock": [
         ("new features concatenated before the input instead of after it", DenseNewFirst),

@@ -167,10 +167,11 @@ def lstm_step_forward_mistakes():
 
 
 def _lstm_step_backward(dh_next, dc_next, cache, *, use_dc_next=True, tanh_path=True,
-                        order="ifgo", df_from_next=False, forget_in_dc_prev=True):
+                        order="ifgo", df_from_next=False, forget_in_dc_prev=True, h_path=True):
     x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
     do = dh_next * tanh_c
     through_h = dh_next * o * (1 - tanh_c ** 2) if tanh_path else dh_next * o
+    through_h = through_h if h_path else 0.0
     dc = (dc_next if use_dc_next else 0.0) + through_h
     c_next = f * c_prev + i * g
     di, dg = dc * g, dc * i
@@ -187,6 +188,9 @@ def lstm_step_backward_mistakes():
         ("the cell state's gradient is dc_next plus what comes through h_next = o * tanh(c): "
          "dc_next was dropped",
          lambda dh, dc, cache: _lstm_step_backward(dh, dc, cache, use_dc_next=False)),
+        ("dc = dc_next drops the second path into the cell state: h_next = o * tanh(c_next) "
+         "depends on c_next too, so dc = dc_next + dh_next * o * (1 - tanh(c_next)**2)",
+         lambda dh, dc, cache: _lstm_step_backward(dh, dc, cache, h_path=False)),
         ("the path through h_next = o * tanh(c_next) carries tanh'(c_next) = 1 - tanh(c_next)**2: "
          "dc gets dh_next * o * (1 - tanh(c_next)**2), not dh_next * o",
          lambda dh, dc, cache: _lstm_step_backward(dh, dc, cache, tanh_path=False)),

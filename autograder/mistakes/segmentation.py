@@ -39,6 +39,8 @@ def _tconv(x, w, b, stride, pad, output_padding, *, flip=False, crop="both", sho
     full = _tconv_full(x, w, stride, flip=flip, size=(pad + H_out, pad + W_out))
     if crop == "both":
         out = full[:, :, pad:pad + H_out, pad:pad + W_out]
+    elif crop == "top-left":  # the output's size, taken from the corner
+        out = full[:, :, :H_out, :W_out]
     else:  # not cropped
         out = full[:, :, :(H - 1) * stride + HH + output_padding,
                    :(W - 1) * stride + WW + output_padding]
@@ -96,6 +98,9 @@ def conv_transpose_forward_mistakes():
         ("padding not cropped: the full result of the copies is (H - 1) * stride + HH large; "
          "crop pad rows and columns off every side",
          make(crop="none")),
+        ("the output is taken from the top-left corner of the full result (full[:, :, :H_out, "
+         ":W_out]): pad crops pad rows and columns off every side, so the output starts at row "
+         "and column pad: full[:, :, pad:pad + H_out, pad:pad + W_out]", make(crop="top-left")),
         ("output_padding ignored: it adds output_padding rows and columns at the bottom and "
          "right", ignoring_output_padding),
         ("the filter is flipped: a transposed convolution places w[c, f] itself (not rotated) "

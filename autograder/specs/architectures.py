@@ -267,6 +267,15 @@ def operation_difference(got, expected):
                 f"{_operation_text(*_short(expected[e0]))}{tail}")
     if tag == "delete":  # one operation of the student's that the reference does not run
         op, where, hyper = got[g0]
+        # at that place the reference may run one operation of a kind the student never runs
+        # (tanh where the student runs a ReLU): that is the one that differs
+        start = e_position[e0 - 1] + 1 if e0 else 0
+        end = e_position[e0] if e0 < len(e_position) else len(all_expected)
+        theirs = [e for e in all_expected[start:end] if e[0] not in common]
+        if len(theirs) == 1:
+            return (f"the {_ordinal(position[g0] + 1)} layer operation your forward "
+                    f"runs{_place(where)} is {_operation_text(op, hyper)} where the reference's "
+                    f"runs {_operation_text(*_short(theirs[0]))}{tail}")
         return (f"your forward runs {_operation_text(op, hyper)}{_place(where)} {before}, "
                 f"where the reference's runs no such operation{tail}")
     # one operation of the reference's missing: where the student runs an operation of its own

@@ -20,7 +20,7 @@ parameter requires gradients again afterwards (the next step must be able to tra
 import numpy as np
 
 from ..compare import Failed
-from ..runner import StudentError
+from ..runner import StudentError, StudentFault
 from ..spec import Case, Spec
 from ..torch_handles import reference_build, reference_load
 from ..torch_ops import gan_step as op_gan_step
@@ -99,6 +99,34 @@ def _pick(mistakes, part):
     return [(d, w[part]) for d, w in mistakes]
 
 
+GENERATOR_UNUSED = ("the result did not come from the generator it is given: after two calls "
+                    "the generator had not drawn a single number. Pass generator=generator to "
+                    "torch.randn / torch.rand; without it they draw from PyTorch's global "
+                    "generator, and the same seed would not give the same result")
+
+
+def _draws_nothing_from(t, target, args, kwargs, generators):
+    """Whether two calls of the student's function left every generator it is given as fresh
+    as it was (its next numbers those of a new generator with the same seed)."""
+    import torch
+
+    try:
+        got = t.student.torch("repeated_call", target, list(args), dict(kwargs or {}),
+                              generators)
+    except (StudentFault, Failed):
+        return False
+    after = got.get("after") if isinstance(got, dict) else None
+    if not isinstance(after, dict):
+        return False
+    for name, seed in generators.items():
+        fresh = torch.rand(4, generator=torch.Generator().manual_seed(int(seed))).numpy()
+        drawn = after.get(name)
+        if not (isinstance(drawn, np.ndarray) and drawn.shape == fresh.shape
+                and np.array_equal(drawn, fresh)):
+            return False
+    return True
+
+
 def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), argnames=(),
                    generators=None, tensors=None, seed=0, new_tensor=False, explain=None):
     """Call the student's function and the reference's on the same tensors; compare outputs and
@@ -154,6 +182,9 @@ def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), 
         note = explain(got["outputs"], expected[0]) if explain is not None else None
         if note:
             failure.message += f"; {note}"
+        if generators and not failure.hint and _draws_nothing_from(t, target, args, kwargs,
+                                                                     generators):
+            failure.hint = GENERATOR_UNUSED
         raise
     if not grad_args:
         return got

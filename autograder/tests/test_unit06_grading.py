@@ -406,6 +406,23 @@ def test_operation_difference_names_the_first_operation_that_differs():
         "reference's runs avg_pool2d(kernel_size=(2, 2), stride=(2, 2))")
 
 
+def test_an_extra_operation_where_the_reference_runs_another_kind_is_named_with_it():
+    """Round 14 (a student in notebook 10): a Generator ending in ReLU instead of Tanh got
+    "your forward runs relu() ... where the reference's runs no such operation", which pushed
+    the student to delete the layer; at that place the reference runs tanh, a kind the student
+    never runs, and that is the one to name."""
+    from autograder.specs.architectures import operation_difference
+
+    reference = [_op("linear", "net.0", in_features=4, out_features=8, bias=True),
+                 _op("relu", "net.1"),
+                 _op("linear", "net.2", in_features=8, out_features=6, bias=True),
+                 _op("tanh", "net.3")]
+    relu_last = reference[:3] + [_op("relu", "net.3")]
+    assert operation_difference(relu_last, reference).startswith(
+        "the 4th layer operation your forward runs (in net.3) is relu() where the reference's "
+        "runs tanh()"), operation_difference(relu_last, reference)
+
+
 def test_operation_difference_claims_nothing_it_cannot_tell():
     """Kinds the student never runs (a tanh written as a formula) are another way of writing;
     a kind only the student runs is named with that caveat; independent branches run in

@@ -131,6 +131,14 @@ WRONG = {
         [(NOISE, "    torch.manual_seed(generator.initial_seed())\n"
                  "    z = torch.rand(batch_size, dim) * 2 - 1")],
         "sample_noise", "did not advance", "generator=generator"),
+    # round 14 (a student in notebook 10): the noise from the global generator
+    "corrupt without generator=": (
+        [("    noisy = x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype,",
+          "    noisy = x + noise_std * torch.randn(x.shape, dtype=x.dtype,")],
+        "corrupt", "the noisy x", "had not drawn a single number"),
+    "sample_noise without generator=": (
+        [(NOISE, NOISE.replace(", generator=generator)", ")"))],
+        "sample_noise", "the noise", "Pass generator=generator"),
     "sample_noise in float64": (
         [(NOISE, NOISE.replace("generator=generator)", "generator=generator, "
                                                          "dtype=torch.float64)"))],
