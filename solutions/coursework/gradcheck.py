@@ -65,10 +65,12 @@ def numerical_gradient_array(f, x, dout, *, h=1e-5):
     result is what a correct backward pass of f returns for ``dout``. For every index i of x:
         grad[i] = sum((f(x with x[i] + h) - f(x with x[i] - h)) * dout) / (2 h)
     The sum runs over all elements of the output: changing x[i] may change every element of y.
-    Restore x after each probe, as in ``numerical_gradient``.
+    Restore x after each probe, as in ``numerical_gradient``. f may return a view of x (such as
+    x.T or x[1:]), which changes when x changes: copy f(x + h) before you move x to x - h.
 
     Inputs:
-        f: a function called as f(x), returning an array of the shape of dout.
+        f: a function called as f(x), returning an array of the shape of dout (maybe a view of
+            x).
         x: float array of any shape.
         dout: array of the shape of f(x).
         h: the step (> 0).

@@ -557,6 +557,8 @@ class ReduceOnPlateau:
     - ``num_bad_steps`` counts the calls since the last improvement (0 after an improvement).
     - When it exceeds ``patience`` (the (patience + 1)-th call in a row without an improvement),
       the rate is multiplied by ``factor`` and ``num_bad_steps`` starts again from 0.
+      Unit 04's ``EarlyStopping`` counts differently: it stops at the patience-th call without an
+      improvement. Patience here is how many bad calls are tolerated, as in PyTorch.
 
     Inputs:
         lr0: the initial learning rate (> 0).
