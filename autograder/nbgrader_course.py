@@ -22,6 +22,7 @@ notebook kernel during ``nbgrader autograde`` (patching ``numpy.testing``, the b
 that quotes hidden tests or solution code, so that ``generate_feedback`` cannot pass them on.
 """
 
+import glob
 import json
 import os
 import re
@@ -30,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import contained_kernel, engine, report, staging, stubs
+from . import contained_kernel, engine, nbgrader_safety, report, staging, stubs
 from .grade_many import report_name
 from .paths import NOTEBOOKS_DIR, REFERENCE_PACKAGE, REPO_ROOT
 from .units import UNITS, available_units, resolve_units, specs_of
@@ -224,6 +225,10 @@ if os.path.dirname(sys.executable) not in os.environ.get("PATH", "").split(os.pa
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable),
                                           os.environ.get("PATH", "")])
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+# The Formgrader and generate_feedback render student notebooks as HTML on the instructor's
+# server, where a student's script would act as the instructor: sanitize the outputs (nbgrader's
+# Formgrader template leaves markdown alone: sync shows student markdown holding HTML as text).
+c.HTMLExporter.sanitize_html = True
 
 # Student notebooks run in the contained kernel (autograder/contained_kernel.py): bubblewrap,
 # the student's own folder read-only, no view of the course, no network (Unix sockets).
@@ -393,6 +398,35 @@ def _stage(course_dir, unit, student, editable, into):
     return into
 
 
+def _why_not_autograded(course_dir, unit, student, entry):
+    """What the instructor can tell, from the hand-in, about why nbgrader made no autograded
+    copy of it."""
+    folder = course_dir / "submitted" / student / unit
+    quarantined = course_dir / nbgrader_safety.QUARANTINE / student / unit
+    for notebook in entry["notebooks"]:
+        path = folder / f"{notebook}.ipynb"
+        if not os.path.lexists(path):
+            if os.path.lexists(quarantined / f"{notebook}.ipynb"):
+                return (f"its {notebook}.ipynb was quarantined (see quarantine/{student}/{unit}/)")
+            found = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+            return (f"it has no {notebook}.ipynb" + (f" (it has {', '.join(found)})" if found
+                                                     else ""))
+        try:
+            fd = staging.open_path(course_dir, ["submitted", student, unit])
+        except (staging.Refused, OSError):
+            return "its folder cannot be read without following a link"
+        try:
+            json.loads(staging.read_regular(path.name, fd, nbgrader_safety.MAX_HANDIN_FILE_BYTES))
+        except ValueError as exc:
+            return f"its {notebook}.ipynb is not a notebook nbgrader can read ({exc})"
+        except OSError as exc:
+            return f"its {notebook}.ipynb cannot be read ({exc.strerror or exc})"
+        finally:
+            os.close(fd)
+    return ("nbgrader autograde failed on it: its output above says why (a kernel that died, "
+            "cell metadata nbgrader rejects, a time or memory limit)")
+
+
 def secret_lines(min_chars=16):
     """Lines of the solution regions, the hidden tests and the known mistakes that must never
     reach a student (stripped, at least ``min_chars`` long, not part of a public file)."""
@@ -488,8 +522,9 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                                (course_dir / "submitted").glob(f"*/{unit}") if p.is_dir())
             for student in submitted:
                 if student not in autograded:
-                    log(f"warning: {student}/{unit} was submitted but has no autograded copy "
-                        "(did its kernel die during autograde?); it was not synced")
+                    gb.update_or_create_student(student)  # a row (of 0) in nbgrader export
+                    log(f"warning: {student}/{unit} was submitted but has no autograded copy, "
+                        f"so it scores 0: {_why_not_autograded(course_dir, unit, student, entry)}")
             index_rows = []
             for student in autograded:
                 with tempfile.TemporaryDirectory(prefix="sync-") as tmp:
@@ -520,6 +555,12 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                     path = course_dir / "autograded" / student / unit / f"{notebook}.ipynb"
                     if path.is_file() and not path.is_symlink():
                         write_verdicts(path, graded, functions)
+                        own = nbgrader_safety.course_cells(
+                            course_dir / "source" / unit / f"{notebook}.ipynb")
+                        if nbgrader_safety.neutralize_html(path, own):
+                            log(f"note: autograded/{student}/{unit}/{notebook}.ipynb held HTML "
+                                "or script outside the course's own cells: shown as text, or "
+                                "removed from outputs (it would run in the Formgrader)")
                         if scrub_outputs(path, secrets):
                             log(f"note: removed outputs quoting unreleased material from "
                                 f"autograded/{student}/{unit}/{notebook}.ipynb")
@@ -544,12 +585,16 @@ def cmd_build(args):
     return 0
 
 
-def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True, log=print):
+def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True, log=print,
+              seconds=nbgrader_safety.AUTOGRADE_SECONDS):
     """``nbgrader autograde`` with every notebook in the contained kernel, then ``sync``.
+
+    Hand-ins are quarantined first (``nbgrader_safety``: no links, pipes, devices or huge files
+    reach nbgrader), and each student is autograded by a process of its own, limited in memory
+    and to ``seconds`` of wall time.
 
     Refuses (UsageError) where bubblewrap is not usable: then run ``sync`` alone, which grades
     what the students handed in without executing their notebooks."""
-    import subprocess
 
     from .sandbox import bubblewrap_path
 
@@ -564,26 +609,41 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
             "bubblewrap (bwrap) is not usable here, so student notebooks cannot be run contained; "
             "they are not run at all. Use `python -m autograder nbgrader sync` alone: it grades "
             "the submitted coursework in the grader's worker")
+    submitted = course_dir / "submitted"
+    everyone = sorted(p.name for p in submitted.iterdir()) if submitted.is_dir() else []
+    students = list(students) or everyone
+    # links, pipes, devices and huge files never reach nbgrader, which copies as the instructor
+    nbgrader_safety.quarantine(course_dir, assignment, students, log=log)
     nbgrader = Path(sys.executable).parent / "nbgrader"
-    command = [str(nbgrader) if nbgrader.exists() else "nbgrader", "autograde", assignment]
-    for student in students:
-        command += ["--student", student]
-    if force:
-        command.append("--force")
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)  # never a coursework of the grader's in front of the student's
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    log("$ " + " ".join(command))
-    done = subprocess.run(command, cwd=course_dir, env=env)
-    if done.returncode != 0:
-        log(f"note: nbgrader autograde exited with status {done.returncode} (a notebook whose "
-            "kernel died is skipped by nbgrader); the scores below come from the engine")
+    failed = []
+    for student in students:  # one process each: one hand-in costs only its own grade
+        # --student=ID: an id that starts with "-" stays an id; nbgrader globs it, so escape it
+        command = [str(nbgrader) if nbgrader.exists() else "nbgrader", "autograde", assignment,
+                   f"--student={glob.escape(student)}"] + (["--force"] if force else [])
+        log("$ " + " ".join(command))
+        status = nbgrader_safety.limited(command, cwd=course_dir, env=env, seconds=seconds)
+        if status is None:
+            failed.append(f"{student} (stopped after {seconds:g} s)")
+        elif status != 0:
+            failed.append(f"{student} (exit status {status})")
+    if failed:
+        log(f"note: nbgrader autograde failed for {', '.join(failed)}: a kernel that died, "
+            f"more than {nbgrader_safety.AUTOGRADE_MEMORY_BYTES // 1024 ** 3} GiB of memory "
+            "(endless output), the time limit, or a notebook nbgrader cannot read; sync says "
+            "what it sees of each, and the scores below come from the engine")
     return sync(course_dir, assignment, log=log) if run_sync else {}
 
 
 def cmd_autograde(args):
     results = autograde(args.dir, args.assignment, students=args.student or (),
-                        force=args.force, run_sync=not args.no_sync)
+                        force=args.force, run_sync=not args.no_sync, seconds=args.timeout)
+    if args.no_sync:
+        print("autograded (contained); not synced: run `python -m autograder nbgrader sync` "
+              "before you read or export any score")
+        return 0
     n = sum(len(s) for s in results.values())
     print(f"autograded (contained) and synced {n} submission(s)")
     return 0
@@ -614,6 +674,8 @@ def register(subparsers):
     a.add_argument("--student", action="append", help="only this student (repeatable)")
     a.add_argument("--force", action="store_true", help="autograde again (nbgrader --force)")
     a.add_argument("--no-sync", action="store_true", help="do not sync afterwards")
+    a.add_argument("--timeout", type=float, default=nbgrader_safety.AUTOGRADE_SECONDS,
+                   help="seconds one student's autograde may take (default %(default)g)")
     a.set_defaults(func=cmd_autograde)
     s = sub.add_parser("sync", help="regrade the autograded submissions with the grading engine "
                        "and write the scores into gradebook.db")
