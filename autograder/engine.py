@@ -39,8 +39,9 @@ from .dependencies import note_failed_dependencies
 from .paths import PACKAGE_DIR, REPO_ROOT
 from .runner import Student, StudentFault
 from .sandbox import Limits
+from .signatures import check_defaults, definition_lines
 from .spec import CURRENT, Trial
-from .units import UNITS, packages_of_module, resolve_units, specs_of
+from .units import UNITS, UnknownUnit, packages_of_module, resolve_units, specs_of
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed", "not_implemented")
 
@@ -93,10 +94,18 @@ def _error_message(fault):
         if undefined.group(1) == "np":
             message += "; or add import numpy as np at the top of the file"
     missing = re.search(r"No module named '([^']+)'", message)
-    if missing and missing.group(1).split(".")[0] not in ("coursework", "numpy"):
+    allowed = ("numpy",)
+    if places:  # the module the import failed in: a PyTorch module may import torch
+        try:
+            allowed = packages_of_module(Path(places[-1][0]).stem)
+        except UnknownUnit:
+            pass
+    if missing and missing.group(1).split(".")[0] not in ("coursework", *allowed):
         # Installed on the student's machine, perhaps, but not for the grader: say why.
-        message += ("; coursework may import only NumPy and the Python standard library (the "
-                    "grader runs it without other packages: the point is to write it yourself)")
+        may = "NumPy, PyTorch" if "torch" in allowed else "NumPy"
+        message += (f"; {Path(places[-1][0]).name if places else 'coursework'} may import only "
+                    f"{may} and the Python standard library (the grader runs it without other "
+                    "packages: the point is to write it yourself)")
     return message
 
 
@@ -139,6 +148,7 @@ def run_test(test, trial):
     name = test.key.split(".", 1)[1]
     CURRENT.reset()
     try:
+        check_defaults(trial, test.key)  # a rule on the source: no case in progress
         test.func(trial)
         entry["score"] = test.points
         entry["message"] = "all checks passed"
@@ -154,6 +164,11 @@ def run_test(test, trial):
         message = _error_message(fault)
         if fault.status == "not_implemented":
             message = "not implemented yet (it raises NotImplementedError)"
+            module = test.key.split(".", 1)[0]
+            lines = definition_lines(trial.source(module), test.key)
+            if len(lines) > 1:
+                message += (f"; it is defined {len(lines)} times in coursework/{module}.py "
+                            f"(lines {', '.join(map(str, lines))}): Python uses the last one")
         elif fault.status == "crashed" and fault.detail:
             message += "; its last output: " + fault.detail.strip()[-300:]
         entry.update(status=fault.status, message=message)

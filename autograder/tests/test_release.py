@@ -19,6 +19,7 @@ import pytest
 from autograder import engine, release, stubs
 from autograder.oracle import Oracle
 from autograder.paths import HIDDEN_DIR, MISTAKES_DIR, REFERENCE_PACKAGE, REPO_ROOT, SOLUTIONS_DIR
+from autograder.signatures import reference_defaults
 from autograder.units import UNITS, available_units, specs_of
 
 pytestmark = pytest.mark.xdist_group("release")
@@ -166,8 +167,14 @@ def test_recorded_data_holds_no_hidden_case(built):
             assert set(shipped["outputs"]) <= set(full.recording["outputs"])
             hidden_only = set(full.recording["outputs"]) - set(shipped["outputs"])
             # (a module graded by properties alone, like augmentation, asks the reference for
-            # nothing: its hidden cases are proven used in test_unit04_grading.py)
-            if (HIDDEN_DIR / f"{spec.module}.py").exists() and full.recording["outputs"]:
+            # nothing but its documented defaults, which no case has: its hidden cases are
+            # proven used in test_unit04_grading.py)
+            defaults = Oracle()
+            defaults.recording = {"outputs": {}, "mistakes": {}}
+            for key in spec.tests:
+                defaults.run(reference_defaults, key)
+            asked = set(full.recording["outputs"]) - set(defaults.recording["outputs"])
+            if (HIDDEN_DIR / f"{spec.module}.py").exists() and asked:
                 assert hidden_only, f"{spec.module}: hidden cases recorded nothing?"
 
 
