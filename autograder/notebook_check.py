@@ -47,11 +47,24 @@ def _one_line(exc):
     return exc
 
 
+class SetupError(RuntimeError):
+    """The course folder is not as ``check`` needs it (no coursework package)."""
+
+    def _render_traceback_(self):  # IPython shows this instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
 def _submission():
     spec = importlib.util.find_spec("coursework")
+    folders = list(getattr(spec, "submodule_search_locations", None) or []) if spec else []
+    if spec is not None and not spec.origin and folders:
+        # a folder named coursework without its __init__.py: Python sees a namespace package
+        raise SetupError(f"check: {Path(folders[0]) / '__init__.py'} is missing; restore it "
+                         "(`git checkout coursework/__init__.py`, or create an empty file of "
+                         "that name) and run the cell again")
     if spec is None or not spec.origin:
-        raise RuntimeError("check: the coursework package cannot be found; start JupyterLab with "
-                           "`make lab` from the course folder")
+        raise SetupError("check: the coursework package cannot be found; start JupyterLab with "
+                         "`make lab` from the course folder")
     return Path(spec.origin).resolve().parent.parent
 
 
@@ -114,8 +127,10 @@ def _todo_text(key, entry):
                 f"{'does' if len(unwritten) == 1 else 'do'} not pass yet: write "
                 f"{'that' if len(unwritten) == 1 else 'those'} first, then {function} in "
                 f"coursework/{module}.py if its own `raise NotImplementedError` is still there")
+    twice = (entry.get("message") or "").partition("; it is defined ")[2]
     return (f"not implemented yet: replace the `raise NotImplementedError` of {function} in "
-            f"coursework/{module}.py with your code, and save the file")
+            f"coursework/{module}.py with your code, and save the file"
+            + (f"; it is defined {twice}" if twice else ""))
 
 
 def _note_failing_callees(report, entries, submission, limits, graded):
@@ -210,15 +225,47 @@ def _coursework_frame(tb):
     return found
 
 
+def _raise_line(path, qualname):
+    """The line of ``raise NotImplementedError`` in the last definition of ``qualname``
+    ('f' or 'Class.method') in the file as it is saved now; 0 when that definition raises none;
+    None when the file cannot be read or has no such definition. (The kernel's code may be older
+    than the file: autoreload keeps the line numbers of the code it loaded.)"""
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    scope, found = tree.body, None
+    for part in qualname.split("."):
+        matches = [n for n in scope if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                      ast.ClassDef)) and n.name == part]
+        if not matches:
+            return None
+        found = matches[-1]  # defined twice: Python uses the last one
+        scope = found.body
+    for node in ast.walk(found):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                return node.lineno
+    return 0
+
+
 def not_written_message(tb):
     """One line for a NotImplementedError raised in coursework/, or None."""
     where = _coursework_frame(tb)
     if where is None:
         return None
-    module, function, _, line = where
-    return (f"{module}.{function} is not written yet (coursework/{module}.py, line {line}), and "
-            f"this cell needs it: replace its `raise NotImplementedError` with your code, save "
-            f"the file, check it, and run this cell again")
+    module, function, path, line = where
+    saved = _raise_line(path, function)
+    if saved == 0:
+        return (f"{module}.{function} raised NotImplementedError, but coursework/{module}.py as "
+                f"saved no longer does: this kernel still runs an older version of it; run the "
+                f"cell again (or restart the kernel)")
+    return (f"{module}.{function} is not written yet (coursework/{module}.py, line "
+            f"{saved or line}), and this cell needs it: replace its `raise NotImplementedError` "
+            f"with your code, save the file, check it, and run this cell again")
 
 
 def _not_implemented_handler(shell, etype, value, tb, tb_offset=None):
@@ -243,7 +290,7 @@ def main(argv=None):
         return 2
     try:
         check(*names)
-    except UnknownName as error:
+    except (UnknownName, SetupError) as error:
         print(error, file=sys.stderr)
         return 2
     except AssertionError as error:

@@ -248,4 +248,9 @@ def check_shapes(what, got, expected, mistakes=None):
         if [tuple(s) for s in wrong] == [tuple(s) for s in got]:
             hint = description
             break
+    if hint is None and len(got) < len(expected):
+        hint = ("layers kept in a plain Python list or dict are invisible to PyTorch (their "
+                "parameters are not the module's: not trained, not saved): hold them in "
+                "nn.ModuleList, nn.ModuleDict or nn.Sequential, or assign each to an attribute"
+                + (" (this module has no parameter at all)" if not got else ""))
     raise Failed(message, hint)

@@ -425,6 +425,13 @@ def handle(request, resolve, encode_result, objects, guard=None):
         else:
             return {"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"}
     except BaseException as exc:  # noqa: BLE001 - import errors of student modules land here
+        if op in ("method", "getattr") and isinstance(exc, AttributeError):
+            # the module imported; an object lacks what the docstring names (renamed, deleted)
+            failure = _failure(exc, phase="call")
+            failure["message"] = (f"{failure['message']}; the grader uses "
+                                  f"{_text(request.get('name'))[:100]!r} as the docstring names "
+                                  "it: was it renamed or deleted?")[:2000]
+            return failure
         return _failure(exc, phase="import")
 
     if op in ("call", "method") and _DEVICE.on:

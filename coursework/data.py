@@ -20,6 +20,8 @@ def load_digits_split(*, seed=0, flatten=True):
     [0, 16]; with ``flatten`` they are (N, 64) rows, otherwise (N, 1, 8, 8) images. The split sizes
     are ``DIGITS_SPLIT`` (1197 / 300 / 300) and the same seed always gives the same split.
     """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"load_digits_split: seed must be an integer >= 0, got {seed!r}")
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -47,6 +49,9 @@ def preprocess(data, *, bias=True):
     computed on the training split only (the validation and test sets must not leak into training).
     Returns a new dict (the input is not modified) with the same keys plus ``mean_image``.
     """
+    if not isinstance(data, dict) or "X_train" not in data:
+        raise TypeError(f"preprocess: data must be a dict of splits as load_digits_split returns "
+                        f"(X_train, y_train, X_val, ...), got {type(data).__name__}")
     out = dict(data)
     mean_image = data["X_train"].mean(axis=0)
     out["mean_image"] = mean_image
@@ -103,6 +108,9 @@ def make_hard_case(kind, n=300, *, seed=0, noise=0.1):
 
 def make_spiral(n_per_class=100, n_classes=3, *, seed=0, noise=0.2):
     """The classic interleaved spirals: X (n_per_class * n_classes, 2), y in [0, n_classes)."""
+    for name, value in (("n_per_class", n_per_class), ("n_classes", n_classes)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"make_spiral: {name} must be a positive integer, got {value!r}")
     rng = np.random.default_rng(seed)
     X = np.zeros((n_per_class * n_classes, 2))
     y = np.zeros(n_per_class * n_classes, dtype=np.int64)
@@ -303,6 +311,9 @@ def standardize_images(images, eps=1e-3):
     deviation (plus ``eps``). images (N, C, H, W) -> same shape and dtype. The background colour
     of ``make_shapes`` images then no longer matters, only the contrast of the shape."""
     images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"standardize_images: images must be (N, C, H, W), got shape "
+                         f"{images.shape}")
     mean = images.mean(axis=(2, 3), keepdims=True)
     std = images.std(axis=(2, 3), keepdims=True)
     return ((images - mean) / (std + eps)).astype(images.dtype)

@@ -2,6 +2,7 @@
 a real kernel in which saved coursework is reloaded (no stale module after a PASS) and a function
 not written yet stops a cell with one line."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -212,3 +213,49 @@ def test_a_todo_that_comes_from_a_function_it_calls_names_that_function(tmp_path
     assert "TODO    rnn.lstm_backward" in out
     assert "not implemented yet: it calls your lstm_step_backward, which does not pass yet: " \
            "write that first" in out
+
+
+def test_the_line_of_a_function_not_written_yet_is_read_from_the_saved_file(tmp_path):
+    """Round 15: the kernel's code is what it loaded (autoreload keeps old line numbers); a
+    student who wrote the function above saw "line 72" for a raise now at line 89. The line
+    comes from the file as saved, from the last definition (Python uses that one), and a
+    function the saved file no longer stubs says the kernel runs an older version."""
+    from autograder.notebook_check import not_written_message
+
+    folder = tmp_path / "coursework"
+    folder.mkdir()
+    path = folder / "linear.py"
+    path.write_text("def f():\n    raise NotImplementedError('f')\n")
+    namespace = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)  # the kernel's copy
+
+    def message():
+        try:
+            namespace["f"]()
+        except NotImplementedError as error:
+            return not_written_message(error.__traceback__)
+
+    assert "(coursework/linear.py, line 2)" in message()
+    path.write_text("import math\n\n\ndef g():\n    return 1\n\n\n"
+                    "def f():\n    raise NotImplementedError('f')\n")
+    assert "(coursework/linear.py, line 9)" in message()  # saved, the kernel not reloaded
+    path.write_text("def f():\n    return 1\n\n\ndef f():\n    x = 1\n"
+                    "    raise NotImplementedError('again')\n")
+    assert "(coursework/linear.py, line 7)" in message()  # defined twice: the last one
+    path.write_text("def f():\n    return 1\n")
+    assert "no longer does: this kernel still runs an older version" in message()
+
+
+def test_a_deleted_coursework_init_is_named(tmp_path):
+    """Round 15: without coursework/__init__.py, check printed the grader's traceback ending in
+    "the coursework package cannot be found; start JupyterLab with make lab"."""
+    shutil.copytree(REFERENCE_PACKAGE, tmp_path / "coursework",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "coursework" / "__init__.py").unlink()
+    (tmp_path / "autograder").symlink_to(REPO_ROOT / "autograder")  # as in a student's clone
+    done = subprocess.run([sys.executable, "-m", "autograder.notebook_check",
+                           "linear.svm_loss_naive"], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "coursework/__init__.py is missing; restore it" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

@@ -3,6 +3,7 @@
 import pytest
 
 from autograder import engine
+from autograder.paths import REFERENCE_PACKAGE
 
 from .submissions import make_submission
 
@@ -164,3 +165,32 @@ def test_half_the_penalty_in_loss_and_gradient_gets_a_hint_about_both(tmp_path):
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["message"].startswith("svm_loss_vectorized(N=8, D=5, C=4, reg=0.1): loss is")
     assert "not 0.5 * reg * sum(W**2)" in entry["hint"] and "2 * reg * W" in entry["hint"], entry
+
+
+def test_a_renamed_method_is_not_called_an_import_failure(tmp_path):
+    """Round 15: predict renamed to predicts gave "the module could not be imported:
+    AttributeError: 'LinearSVM' object has no attribute 'predict'"."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("    def predict(self, X):", "    def predicts(self, X):")]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["score"] == 0, entry
+    assert "could not be imported" not in entry["message"], entry["message"]
+    assert "no attribute 'predict'" in entry["message"], entry["message"]
+    assert "'predict' as the docstring names it: was it renamed or deleted?" in \
+        entry["message"], entry["message"]
+
+
+def test_a_function_defined_twice_is_said_to_be(tmp_path, capsys):
+    """Round 15: the reference with the stub of svm_loss_naive left at the end of the file got a
+    plain TODO; Python uses the last definition, and the verdict now says so."""
+    from autograder import stubs
+    from autograder.notebook_check import _todo_text
+
+    stub = stubs.make_stub((REFERENCE_PACKAGE / "linear.py").read_text())
+    start = stub.index("def svm_loss_naive")
+    end = stub.index("\ndef ", start + 1)
+    sub = make_submission(tmp_path, append={"linear.py": stub[start:end]})
+    entry = grade(sub)["linear.svm_loss_naive"]
+    assert entry["status"] == "not_implemented", entry
+    assert "it is defined 2 times in coursework/linear.py (lines" in entry["message"], entry
+    assert "Python uses the last one" in _todo_text("linear.svm_loss_naive", entry)

@@ -130,3 +130,21 @@ def test_np_in_a_module_that_imports_no_numpy_is_explained(tmp_path):
     assert "name 'np' is not defined" in entry["message"], entry
     assert "xp = xp_of(x)" in entry["message"], entry
     assert "import numpy as np at the top of the file" in entry["message"], entry
+
+
+def test_an_import_the_grader_lacks_says_what_the_module_may_import(tmp_path):
+    """Round 15: `import torchvision` in a PyTorch module was told that coursework "may import
+    only NumPy"; a NumPy module that imports torch is told just that."""
+    from autograder.engine import _error_message
+    from autograder.runner import StudentError
+
+    def message(module, package):
+        return _error_message(StudentError(
+            f"ModuleNotFoundError: No module named '{package}'",
+            detail=f'File "/tmp/submission/coursework/{module}.py", line 3, in <module>'))
+
+    assert "architectures.py may import only NumPy, PyTorch and the Python standard library" \
+        in message("architectures", "torchvision")
+    assert "layers.py may import only NumPy and the Python standard library" \
+        in message("layers", "torch")
+    assert "may import only" not in message("architectures", "torch.nn")

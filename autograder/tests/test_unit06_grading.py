@@ -466,3 +466,18 @@ def test_operations_are_recorded_however_they_are_written():
     assert got == expected
     assert got[2][1]["stride"] == [2, 2] and got[2][1]["ceil_mode"] is True
     assert [where for _, where, _ in operations(modules, x)] == ["0", "1", "2"]
+
+
+def test_layers_in_a_python_list_get_the_module_list_hint():
+    """Round 15: a VGG block whose layers sat in a Python list got "0 parameter tensors where 6
+    are expected" and nothing more."""
+    from autograder.compare import Failed
+    from autograder.torch_handles import check_shapes
+
+    with pytest.raises(Failed) as failure:
+        check_shapes("VGG", [], [(8, 3, 3, 3), (8,)])
+    assert "0 parameter tensors where 2 are expected" in failure.value.message
+    assert "nn.ModuleList" in failure.value.hint and "no parameter at all" in failure.value.hint
+    with pytest.raises(Failed) as failure:
+        check_shapes("VGG", [(8, 3, 3, 3), (8,)], [(8, 3, 3, 3), (8,), (4, 8), (4,)])
+    assert "nn.ModuleList" in failure.value.hint and "at all" not in failure.value.hint

@@ -64,6 +64,9 @@ def fit(model, train, val=None, *, epochs=10, lr=1e-3, batch_size=64, weight_dec
     """
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"fit: optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    for name, split in (("train", train), ("val", val)):
+        if split is not None and (not isinstance(split, (tuple, list)) or len(split) != 2):
+            raise TypeError(f"fit: {name} must be a pair (X, y), got {type(split).__name__}")
     dtype = _model_dtype(model)
     X, y = _tensor(train[0], dtype), _tensor(train[1]).long()
     params = [p for p in model.parameters() if p.requires_grad]

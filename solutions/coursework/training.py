@@ -166,6 +166,16 @@ class Trainer:
         for name, value in (("batch_size", batch_size), ("num_epochs", num_epochs)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"Trainer: {name} must be a positive integer, got {value!r}")
+        if optim_config is not None and not isinstance(optim_config, dict):
+            raise TypeError(f"Trainer: optim_config must be a dict such as "
+                            f"{{'learning_rate': 1e-2}}, got {type(optim_config).__name__}")
+        if optim_config and "lr" in optim_config and "learning_rate" not in optim_config:
+            raise ValueError("Trainer: optim_config has the key 'lr', which no update rule reads: "
+                             "write {'learning_rate': ...}")
+        rate = (optim_config or {}).get("learning_rate", 1.0)
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not rate > 0:
+            raise ValueError(f"Trainer: optim_config['learning_rate'] must be a number > 0, got "
+                             f"{rate!r}")
         if not isinstance(lr_decay, numbers.Real) or not lr_decay > 0:
             raise ValueError(f"Trainer: lr_decay must be a positive number, got {lr_decay!r}")
         if early_stopping is not None and not callable(early_stopping) and not callable(
