@@ -357,12 +357,13 @@ def _read_manifest(course_dir, required=True):
 # --------------------------------------------------------------------------------------------
 # sync
 
-def _stage(course_dir, unit, student, editable, into):
+def _stage(course_dir, unit, student, editable, into, skipped=None):
     """Assemble the submission to grade: the pristine coursework of source/<unit>, with the
     student's editable files from what they handed in (submitted/), or from the autograded copy
     when submitted/ has none. Nothing the student controls is followed or read without bounds:
     every folder below the course is opened without following links, and only regular files of
-    at most MAX_FILE_BYTES are read (``staging``); anything else leaves the stub in place."""
+    at most MAX_FILE_BYTES are read (``staging``); anything else leaves the stub in place, and
+    ``skipped`` (a list) gets "coursework/x.py: why" for each such file the student handed in."""
     pristine = course_dir / "source" / unit / "coursework"
     staged = into / "coursework"
     shutil.copytree(pristine, staged, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
@@ -387,7 +388,11 @@ def _stage(course_dir, unit, student, editable, into):
                 continue
             try:
                 data = staging.read_regular(parts[-1], folder, MAX_FILE_BYTES)
-            except (OSError, ValueError):
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError) as exc:
+                if skipped is not None:
+                    skipped.append(f"{rel}: {exc}")
                 continue
             finally:
                 os.close(folder)
@@ -528,8 +533,12 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
             index_rows = []
             for student in autograded:
                 with tempfile.TemporaryDirectory(prefix="sync-") as tmp:
+                    skipped = []
                     staged = _stage(course_dir, unit, student, entry["editable"],
-                                    Path(tmp) / "submission")
+                                    Path(tmp) / "submission", skipped)
+                    for why in skipped:
+                        log(f"warning: {student}/{unit}: {why}, so it was not graded (its "
+                            "functions score as the stub's)")
                     result = engine.grade(staged, [unit], hidden=[course_dir])
                 functions = result["units"].get(unit, {}).get("functions", {})
                 # named by a digest of the id (a long or odd id must not stop the sync);
