@@ -618,9 +618,7 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
             "bubblewrap (bwrap) is not usable here, so student notebooks cannot be run contained; "
             "they are not run at all. Use `python -m autograder nbgrader sync` alone: it grades "
             "the submitted coursework in the grader's worker")
-    submitted = course_dir / "submitted"
-    everyone = sorted(p.name for p in submitted.iterdir()) if submitted.is_dir() else []
-    students = list(students) or everyone
+    students = list(students) or nbgrader_safety.student_ids(course_dir)
     # links, pipes, devices and huge files never reach nbgrader, which copies as the instructor
     nbgrader_safety.quarantine(course_dir, assignment, students, log=log)
     nbgrader = Path(sys.executable).parent / "nbgrader"

@@ -68,6 +68,17 @@ def _move(course_dir, path, student, assignment, rel):
     return target
 
 
+def student_ids(course_dir):
+    """The students of ``submitted/``: its folders, and its links (a link in place of a
+    student's folder is one, to be quarantined); a plain file there (a README of an LMS
+    download) is nobody."""
+    submitted = Path(course_dir) / "submitted"
+    if not submitted.is_dir():
+        return []
+    return sorted(name for name in os.listdir(submitted)
+                  if not stat.S_ISREG(os.lstat(submitted / name).st_mode))
+
+
 def quarantine(course_dir, assignment, students=None, *, log=print):
     """Move out of ``submitted/<student>/<assignment>/`` everything nbgrader must not copy:
     entries that are not plain files or folders, and files over MAX_HANDIN_FILE_BYTES.
@@ -78,7 +89,7 @@ def quarantine(course_dir, assignment, students=None, *, log=print):
     moved = []
     if not submitted.is_dir():
         return moved
-    for student in sorted(students or os.listdir(submitted)):
+    for student in sorted(students or student_ids(course_dir)):
         top = submitted / student
         for entry, rel in ((top, ""), (top / assignment, assignment)):
             mode = os.lstat(entry).st_mode if os.path.lexists(entry) else None

@@ -46,6 +46,8 @@ def test_links_pipes_devices_and_huge_files_are_moved_out_and_kept(tmp_path, mon
     monkeypatch.setattr(nbgrader_safety, "MAX_HANDIN_FILE_BYTES", 1000)
     (bad / "big.bin").write_bytes(b"\0" * 1001)
     (course / "submitted" / "whole_link").symlink_to(honest.parent)
+    (course / "submitted" / "README.txt").write_text("exported from the LMS")  # nobody's
+    assert nbgrader_safety.student_ids(course) == ["honest", "linker", "whole_link"]
     lines = []
     moved = quarantine(course, "01_linear", log=lines.append)
     assert sorted((s, r) for s, r, _ in moved) == [
