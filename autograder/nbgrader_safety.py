@@ -132,20 +132,81 @@ def _limit(memory):
     return apply
 
 
-def limited(command, *, cwd, env, seconds=AUTOGRADE_SECONDS, memory=AUTOGRADE_MEMORY_BYTES):
+def _started(pid):
+    """The start time of process ``pid`` (to tell it from a later process of the same id), or
+    None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _family(pid):
+    """{descendant pid: start time} of ``pid`` now (Linux; empty elsewhere). Kernels that
+    nbgrader starts run in sessions of their own, out of reach of its process group."""
+    children = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return {}
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    family, todo = {}, [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            started = _started(child)
+            if started is not None:
+                family[child] = started
+                todo.append(child)
+    return family
+
+
+def limited(command, *, cwd, env, seconds=AUTOGRADE_SECONDS, memory=AUTOGRADE_MEMORY_BYTES,
+            poll=2.0):
     """Run ``command`` in a session of its own with at most ``memory`` bytes of address space
-    and ``seconds`` of wall time; returns (exit status or None when it ran out of time)."""
+    and ``seconds`` of wall time; returns its exit status, or None when it ran out of time.
+    Every process it started (a notebook kernel runs in a session of its own) is killed when
+    it ends: a kernel left behind by a killed or crashed nbgrader would run on for ever."""
+    import time
+
     process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True,
                                preexec_fn=_limit(memory))
-    try:
-        return process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
+    deadline, seen, status = time.monotonic() + seconds, {}, None
+    while True:
+        seen.update(_family(process.pid))
         try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
-        return None
+            status = process.wait(timeout=max(0.05, min(poll, deadline - time.monotonic())))
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() < deadline:
+                continue
+            seen.update(_family(process.pid))
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+            break
+    killed = []
+    for pid, started in seen.items():
+        if _started(pid) == started:  # still that process, not a later one of the same id
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append((pid, started))
+            except (ProcessLookupError, PermissionError):
+                pass
+    for _ in range(100):  # a signal is delivered a moment later: wait until they are gone
+        if all(_started(pid) != started for pid, started in killed):
+            break
+        time.sleep(0.02)
+    return status
 
 
 # -------------------------------------------------------------------------------- HTML

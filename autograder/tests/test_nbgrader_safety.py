@@ -76,6 +76,26 @@ def test_one_autograde_is_bounded_in_memory_and_time(tmp_path):
     assert limited(sleeper, cwd=tmp_path, env=dict(os.environ), seconds=1) is None
 
 
+@pytest.mark.parametrize("parent", ["exits", "runs out of time"])
+def test_processes_it_started_in_sessions_of_their_own_die_with_it(tmp_path, parent):
+    """Round 15's replay: a flooding student's nbgrader was stopped at its time limit, and its
+    notebook kernel (which nbgrader starts in a session of its own) ran on at full speed for 40
+    minutes. Whether nbgrader exits or is killed, what it started is killed too."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to find the processes a command started")
+    pidfile = tmp_path / "grandchild.pid"
+    code = ("import subprocess, sys, time\n"
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+            " start_new_session=True)\n"
+            f"open({str(pidfile)!r}, 'w').write(str(child.pid))\n"
+            f"time.sleep({1 if parent == 'exits' else 120})\n")
+    status = limited([sys.executable, "-c", code], cwd=tmp_path, env=dict(os.environ),
+                     seconds=4, poll=0.2)
+    assert (status == 0) if parent == "exits" else (status is None)
+    grandchild = int(pidfile.read_text())
+    assert nbgrader_safety._started(grandchild) is None, "the kernel-like grandchild survived"
+
+
 def notebook(cells):
     return {"cells": cells, "metadata": {"widgets": {"state": {}}}, "nbformat": 4,
             "nbformat_minor": 5}
