@@ -38,6 +38,20 @@ def _plain(value):
     return isinstance(value, (tuple, list)) and all(_plain(v) for v in value)
 
 
+def _rebound_after(scope, node, name):
+    """Whether a statement after ``node`` in ``scope`` binds ``name`` again (an assignment, an
+    import): then the definition is not the code that runs."""
+    later = scope[scope.index(node) + 1:]
+    for statement in later:
+        for sub in ast.walk(statement):
+            if isinstance(sub, ast.Name) and sub.id == name and isinstance(sub.ctx, ast.Store):
+                return True
+            if isinstance(sub, (ast.Import, ast.ImportFrom)) and any(
+                    (a.asname or a.name.split(".")[0]) == name for a in sub.names):
+                return True
+    return False
+
+
 def _definition(source, parts):
     """The ast node of the last definition of parts[0] (then parts[1] inside it, ...), the
     constructor for a class; None when there is none."""
@@ -52,6 +66,8 @@ def _definition(source, parts):
         if not found:
             return None
         node = found[-1]
+        if _rebound_after(scope, node, part):
+            return None  # the def is not what runs: a later assignment or import replaces it
         scope = node.body
     if isinstance(node, ast.ClassDef):
         init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]

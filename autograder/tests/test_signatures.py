@@ -37,6 +37,9 @@ def test_defaults_written_otherwise_are_the_same_defaults():
                                                "name": "mean"}  # np.float64: no claim
     assert student_defaults(source, "m.Net") == {"hidden": (16, 32), "reg": 0.0}
     assert student_defaults("f = g\n", "m.f") == {}  # not a def: no claim
+    # the def is not the code that runs: replaced later by an assignment or an import
+    assert student_defaults("def f(x=1):\n    pass\n\n\nf = g\n", "m.f") == {}
+    assert student_defaults("def f(x=1):\n    pass\n\n\nfrom .h import f\n", "m.f") == {}
     assert student_defaults("@wrap\ndef f(x=1):\n    pass\n", "m.f") == {}
     from autograder.signatures import _same
 
