@@ -182,7 +182,7 @@ def build_parser():
 def _extensions():
     """Subcommands added by optional modules (release, nbgrader), when present."""
     out = []
-    for name in ("release", "nbgrader_course"):
+    for name in ("release", "nbgrader_course", "mutants"):
         try:
             module = __import__(f"autograder.{name}", fromlist=["register"])
         except ImportError:

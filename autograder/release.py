@@ -38,7 +38,7 @@ TEMPLATE_DIR = PACKAGE_DIR / "release_template"
 
 # Parts of autograder/ that stay with the instructor.
 PRIVATE = {"hidden", "mistakes", "tests", "recorded", "release_template", "__pycache__",
-           "release.py", "nbgrader_course.py", "testing.py"}
+           "release.py", "nbgrader_course.py", "testing.py", "mutants.py"}
 # Top-level files copied as they are, when they exist.
 TOP_FILES = ("pyproject.toml", "environment.yml", ".gitignore")
 # Makefile blocks of the instructor's Makefile reused verbatim (so the bootstrap never drifts).

@@ -9,7 +9,17 @@ def class_cases(class_inputs):
         Case("scores around -1000, C=3", class_inputs(102, 4, 3, offset=-1000.0)),
         Case("spread scores", class_inputs(103, 6, 4, scale=20.0)),
         Case("N=3, C=2", class_inputs(104, 3, 2)),
+        Case("class 1 scores 1500 above the others in every row, C=4",
+             _one_class_far_above(class_inputs(105, 5, 4), 1, 1500.0)),
     ]
+
+
+def _one_class_far_above(inputs, column, gap):
+    """Scores of one class ``gap`` above the rest within each row: subtracting the row's maximum
+    keeps every exponent <= 0, subtracting its minimum or mean overflows exp."""
+    scores, y = inputs
+    scores[:, column] += gap
+    return scores, y
 
 
 def regression_cases(regression_inputs):

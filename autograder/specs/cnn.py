@@ -173,6 +173,12 @@ def lenet5(t):
                      hint="W3 has F2 * H2 * W2 rows, with H2 and W2 the height and the width "
                           "after the second pool, computed separately: they differ when the "
                           "input is not square") from None
+    # the docstring's promise "parameters have the given dtype", biases included
+    label = "(1, 14, 14), 3, filters=(2, 3), filter_size=3, hidden_dims=(5, 4), dtype=float32"
+    model = t.student.new(target, (1, 14, 14), 3, filters=(2, 3), filter_size=3,
+                          hidden_dims=(5, 4), weight_scale=0.1, dtype="float32", rng=Seed(4))
+    check_init(t, target, model, lenet_shapes((1, 14, 14), 3, (2, 3), 3, 0, (5, 4)), 0.1, label,
+               dtype=np.float32)
     check_uses_rng(t, target, ((1, 10, 10), 3), {"filters": (2, 3), "filter_size": 3,
                                                  "hidden_dims": (4, 3), "weight_scale": 0.1},
                    lenet_shapes((1, 10, 10), 3, (2, 3), 3, 0, (4, 3)),

@@ -36,10 +36,19 @@ def check_init(t, target, model, shapes, weight_scale, label, dtype=np.float64):
     """Shapes, dtype, zero biases and weight statistics (weight_scale None: He per layer)."""
     name = target.split(".", 1)[1]
     params = params_of(t, target, model, shapes, label, dtype)
+    extra = sorted(map(str, set(t.student.getattr(model, "params")) - set(shapes)))
+    if extra:  # an optimizer steps every entry of params: one without a gradient breaks training
+        raise Failed(f"{name}({label}): params holds {extra}, which the docstring does not list "
+                     f"(expected exactly {sorted(shapes)})",
+                     hint="params holds the learnable arrays only, one per gradient that loss() "
+                          "returns; check the range of the loop that creates the layers")
     for key, value in params.items():
         if value.dtype != dtype:
             raise Failed(f"{name}({label}): params[{key!r}] has dtype {value.dtype}, expected "
-                         f"{np.dtype(dtype)}")
+                         f"{np.dtype(dtype)}",
+                         hint="make every parameter in the model's dtype, biases too: "
+                              "np.zeros(n, dtype=dtype); np.zeros and np.ones give float64 "
+                              "whatever dtype was asked for")
         if key.startswith("b"):
             if np.any(value != 0):
                 raise Failed(f"{name}({label}): the bias {key} should start at zero")

@@ -194,3 +194,18 @@ def test_a_function_defined_twice_is_said_to_be(tmp_path, capsys):
     assert entry["status"] == "not_implemented", entry
     assert "it is defined 2 times in coursework/linear.py (lines" in entry["message"], entry
     assert "Python uses the last one" in _todo_text("linear.svm_loss_naive", entry)
+
+
+@pytest.mark.parametrize("shift", ["scores.mean(axis=1, keepdims=True)",
+                                   "scores.min(axis=1, keepdims=True)"])
+def test_softmax_shifted_by_another_statistic_than_the_row_maximum_loses_points(tmp_path, shift):
+    """Round 16 (mutation sweep): shifting by the row's minimum kept full marks; every public
+    and hidden case had scores within a row close together. A hidden case puts one class 1500
+    above the rest: exp of (max - mean) or (max - min) overflows."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("scores - scores.max(axis=1, keepdims=True)", f"scores - {shift}")]})
+    entry = engine.grade(sub, ["01"], keys={"linear.softmax_loss_vectorized"})[
+        "units"]["01_linear"]["functions"]["linear.softmax_loss_vectorized"]
+    assert entry["score"] == 0, entry
+    # a hidden case: its label stays with the instructor; the student reads what went wrong
+    assert entry["message"].endswith("failed on hidden case 5: NaN or inf in the result"), entry

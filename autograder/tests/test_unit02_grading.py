@@ -148,3 +148,16 @@ def test_an_import_the_grader_lacks_says_what_the_module_may_import(tmp_path):
     assert "layers.py may import only NumPy and the Python standard library" \
         in message("layers", "torch")
     assert "may import only" not in message("architectures", "torch.nn")
+
+
+def test_a_layer_too_many_in_params_loses_the_init_points(tmp_path):
+    """Round 16 (mutation sweep): a loop from 0 made an unused W0 and b0 (and drew W1 after
+    them); the weight statistics were right, so it kept full marks. An optimizer steps every
+    entry of params, and W0 has no gradient."""
+    sub = make_submission(tmp_path, replace={"mlp.py": [
+        ("for layer in range(1, self.num_layers + 1):\n            shape = (dims[layer - 1]",
+         "for layer in range(0, self.num_layers + 1):\n            shape = (dims[layer - 1]")]})
+    entry = engine.grade(sub, ["02"], keys={"mlp.FullyConnectedNet"})[
+        "units"]["02_mlp"]["functions"]["mlp.FullyConnectedNet"]
+    assert entry["score"] == 0, entry
+    assert "params holds ['W0', 'b0'], which the docstring does not list" in entry["message"]

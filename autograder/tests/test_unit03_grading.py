@@ -358,3 +358,17 @@ def test_loops_in_blocks_in_map_or_out_of_sight_lose_the_points(tmp_path, name):
     entry = grade(make_submission(tmp_path, append={"conv.py": code}), key)
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert words in entry["message"], entry
+
+
+def test_lenet_biases_left_in_float64_for_a_float32_model_lose_points(tmp_path):
+    """Round 16 (mutation sweep): LeNet5's docstring says the parameters have the given dtype,
+    but no check built a float32 LeNet5; biases made with a bare np.zeros(shape) kept full
+    marks."""
+    sub = make_submission(tmp_path, replace={"cnn.py": [
+        ("self.params[key] = np.zeros(shape, dtype=self.dtype)",
+         "self.params[key] = np.zeros(shape)")]})
+    entry = engine.grade(sub, ["03"], keys={"cnn.LeNet5"})[
+        "units"]["03_cnn"]["functions"]["cnn.LeNet5"]
+    assert entry["score"] == 0, entry
+    assert "dtype=float32): params['b1'] has dtype float64, expected float32" in entry["message"]
+    assert "biases too" in entry["hint"]

@@ -1,0 +1,74 @@
+"""The mutation sweep (``python -m autograder mutants``): which slips it makes, where, and that
+the grader kills them."""
+
+import ast
+
+from autograder import mutants
+
+SOURCE = '''\
+import numpy as np
+
+
+def provided(x):
+    return x + 1
+
+
+def f(x, w):
+    """Doc."""
+    n = x.shape[0]
+    # BEGIN SOLUTION
+    out = np.zeros(n)
+    for i in range(1, n):
+        out[i] += x[i] * w - 0.5
+        if out[i] < 0 and not w:
+            out[i] = -out[i]
+    total = np.sum(out, axis=0, keepdims=True).T
+    # END SOLUTION
+    return total
+'''
+
+
+def changes(source=SOURCE):
+    return [(m.function, m.line, m.change) for m in mutants.mutants_of(source, "demo")]
+
+
+def test_only_solution_regions_are_mutated():
+    found = changes()
+    assert found and {line for _, line, _ in found} <= set(range(12, 18))
+    assert {function for function, _, _ in found} == {"f"}
+    assert mutants.solution_lines(SOURCE) == set(range(12, 18))
+
+
+def test_the_slips_a_student_makes_are_among_the_mutants():
+    found = {(line, change) for _, line, change in changes()}
+    expected = {
+        (14, "`+=` -> `=`"), (14, "statement deleted"), (14, "`*` -> `/`"), (14, "`-` -> `+`"),
+        (14, "constant 0.5 -> 0.0"), (13, "range end - 1"), (13, "range start + 1"),
+        (13, "constant 1 -> 0"), (15, "`<` -> `<=`"), (15, "`and` swapped"),
+        (15, "`not` removed"), (16, "`-` removed"), (17, "`.sum` -> `.mean`"),
+        (17, "keyword `keepdims=` dropped"), (17, "keyword `axis=` dropped"),
+        (17, "`.T` removed"), (17, "True -> False"), (16, "statement deleted"),
+    }
+    assert expected <= found, sorted(expected - found)
+
+
+def test_each_mutant_is_valid_python_that_differs_from_the_reference_in_one_place():
+    reference = ast.unparse(ast.parse(SOURCE))
+    sources = [m.source for m in mutants.mutants_of(SOURCE, "demo")]
+    assert len(set(sources)) == len(sources)  # no two mutants alike
+    for text in sources:
+        ast.parse(text)
+        assert text != reference
+    # "+= -> =" keeps the value, drops the accumulation
+    m = next(m for m in mutants.mutants_of(SOURCE, "demo") if m.change == "`+=` -> `=`")
+    assert "out[i] = x[i] * w - 0.5" in m.source
+
+
+def test_every_slip_in_the_multiclass_svm_loss_loses_points():
+    """A regression guard on the grader's strength: all mutants of svm_loss_naive are killed
+    (measured: 40 of 40). A weaker hidden case set lets one survive and fails here."""
+    ok, results = mutants.sweep("linear", only={"svm_loss_naive"}, progress=False)
+    assert ok
+    assert len(results) >= 30
+    survivors = [(r["line"], r["change"]) for r in results if not r["killed"]]
+    assert survivors == []
