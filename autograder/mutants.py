@@ -48,6 +48,9 @@ NAME_SWAPS = {  # function and attribute names a student confuses
     "argmin": ("argmax",), "floor": ("ceil",), "ceil": ("floor",), "var": ("std",),
     "std": ("var",), "amax": ("amin",), "amin": ("amax",),
 }
+UNWRAPPED_CALLS = {  # f(x) -> x: a forgotten square root, exponential, absolute value...
+    "sqrt", "exp", "log", "abs", "tanh", "log1p", "expm1", "square",
+}
 
 
 @dataclass
@@ -179,7 +182,7 @@ def _replace(seq, index, value):
 
 def _child_unwraps(parent):
     """Edits that replace a child by part of itself: ``-x`` -> ``x``, ``not c`` -> ``c``,
-    ``a.T`` -> ``a``."""
+    ``a.T`` -> ``a``, ``xp.sqrt(v)`` -> ``v``."""
     for field, value in ast.iter_fields(parent):
         children = value if isinstance(value, list) else [value]
         for i, child in enumerate(children):
@@ -189,6 +192,11 @@ def _child_unwraps(parent):
                                               else "`not` removed")
             elif isinstance(child, ast.Attribute) and child.attr == "T":
                 inner, what = child.value, "`.T` removed"
+            elif (isinstance(child, ast.Call) and len(child.args) == 1 and not child.keywords
+                  and not isinstance(child.args[0], ast.Starred)):
+                called = getattr(child.func, "attr", getattr(child.func, "id", None))
+                if called in UNWRAPPED_CALLS:
+                    inner, what = child.args[0], f"`{called}(x)` -> `x`"
             if inner is None:
                 continue
             if isinstance(value, list):
@@ -286,14 +294,17 @@ def _grade_mutant(mutant, unit, keys):
     return {"killed": bool(lost), "by": lost}
 
 
-def sweep(module, *, workers=2, limit=None, only=None, progress=True):
-    """Grade every mutant of ``module``; return ``(baseline_ok, results)``."""
+def sweep(module, *, workers=2, limit=None, only=None, changes=None, progress=True):
+    """Grade every mutant of ``module`` (only those inside the functions ``only`` and whose
+    change's text holds one of ``changes``, when given); return ``(baseline_ok, results)``."""
     unit = _unit_of(module)
     keys = _keys_of(module, unit)
     source = (REFERENCE_PACKAGE / f"{module}.py").read_text()
     mutants = mutants_of(source, module)
     if only:
         mutants = [m for m in mutants if m.function in only]
+    if changes:
+        mutants = [m for m in mutants if any(c in m.change for c in changes)]
     if limit:
         mutants = mutants[:limit]
     # The unparsed reference (comments gone, same code) must itself get full marks.
@@ -350,7 +361,7 @@ def cmd_mutants(args):
             raise UsageError(f"no reference module {module!r} in {REFERENCE_PACKAGE}")
         started = time.monotonic()
         ok, results = sweep(module, workers=args.workers, limit=args.limit,
-                            only=set(args.function or ()),
+                            only=set(args.function or ()), changes=args.change,
                             progress=not args.quiet and sys.stderr.isatty())
         if not ok:
             print(f"{module}: the unparsed reference does not get full marks "
@@ -372,6 +383,8 @@ def register(subparsers):
     p.add_argument("--unit", action="append", help="units whose modules to sweep (repeatable)")
     p.add_argument("--module", action="append", help="coursework module to sweep (repeatable)")
     p.add_argument("--function", action="append", help="only mutants inside this function")
+    p.add_argument("--change", action="append", help="only mutants whose change holds this "
+                   "text, e.g. 'sqrt' or 'range' (repeatable)")
     p.add_argument("--limit", type=int, help="at most this many mutants per module")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", help="folder for <module>.json, every mutant's verdict")

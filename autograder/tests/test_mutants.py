@@ -22,7 +22,7 @@ def f(x, w):
         out[i] += x[i] * w - 0.5
         if out[i] < 0 and not w:
             out[i] = -out[i]
-    total = np.sum(out, axis=0, keepdims=True).T
+    total = np.sum(np.sqrt(out), axis=0, keepdims=True).T
     # END SOLUTION
     return total
 '''
@@ -48,6 +48,7 @@ def test_the_slips_a_student_makes_are_among_the_mutants():
         (15, "`not` removed"), (16, "`-` removed"), (17, "`.sum` -> `.mean`"),
         (17, "keyword `keepdims=` dropped"), (17, "keyword `axis=` dropped"),
         (17, "`.T` removed"), (17, "True -> False"), (16, "statement deleted"),
+        (17, "`sqrt(x)` -> `x`"),
     }
     assert expected <= found, sorted(expected - found)
 
