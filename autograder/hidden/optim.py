@@ -58,6 +58,11 @@ def clip_cases():
              ({"a": 1000 * rng.standard_normal((3, 3)), "b": rng.standard_normal(2)}, 1.0)),
         Case("one zero array beside a non-zero one, max_norm=0.5",
              ({"zero": np.zeros(4), "w": 3 * rng.standard_normal((2, 2))}, 0.5)),
+        # a norm below 1 is clipped too (kept above 0.1: PyTorch's total_norm + 1e-6 stays
+        # within CLIP_RTOL)
+        Case("gradients of norm about 0.6 (below 1), max_norm=0.1",
+             ({"W": 0.15 * rng.standard_normal((4, 3)), "b": 0.15 * rng.standard_normal(3)},
+              0.1)),
     ]
 
 

@@ -395,7 +395,7 @@ adam = _register_rule("adam", 3)
 
 # ---------------------------------------------------------------- clipping
 
-CLIP_RTOL = 1e-5  # PyTorch divides by total_norm + 1e-6: both forms pass for norms above 1
+CLIP_RTOL = 1e-5  # PyTorch divides by total_norm + 1e-6: both forms pass for norms above 0.1
 
 
 CLIP_NEW = ("return a new dict of new arrays even when nothing is clipped ({name: g * scale} "

@@ -326,3 +326,19 @@ def test_best_zero_in_max_mode_fails_on_negative_metrics_alone():
     kwargs, metrics = negative[0].args
     right, wrong = plateau_variant()(**kwargs), plateau_variant(best_zero=True)(**kwargs)
     assert [right.step(m) for m in metrics] != [wrong.step(m) for m in metrics]
+
+
+def test_clip_grad_norm_that_never_clips_a_norm_below_one_loses_its_points(tmp_path):
+    """Round 16 (mutation sweep): clipping only when the norm exceeded 1 (``total_norm > 1``)
+    kept full marks; every case had gradients of norm above 1. A hidden case clips gradients
+    of norm about 0.6 to max_norm=0.1."""
+    pairs = [("if total_norm > 0 else 1.0", "if total_norm > 1 else 1.0")]
+    key = "optim.clip_grad_norm"
+    report = engine.grade(make_submission(tmp_path, replace={"optim.py": pairs}), ["05"],
+                          keys={key})
+    entry = report["units"]["05_optim"]["functions"][key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    # a hidden case: its label stays with the instructor; the student reads what went wrong
+    assert entry["message"].startswith("clip_grad_norm: failed on hidden case 5: wrong values"), \
+        entry
+    assert "square root" not in (entry["hint"] or ""), entry  # its total_norm is right
