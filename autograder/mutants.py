@@ -262,10 +262,11 @@ def _stem(key):
 def _keys_to_grade(key, keys):
     """The tests a change in ``key`` can fail: a forward's cache is read by its backward, so a
     change in ``name_forward`` is graded with every test of ``name_*``; a change in a helper
-    that is not graded itself, with the whole module."""
+    that is not graded itself, with the whole module; a change in a class, with the tests of
+    its methods too (``rnn.CharRNN.sample``)."""
     if key not in keys:
         return list(keys)
-    return [k for k in keys if _stem(k) == _stem(key)]
+    return [k for k in keys if _stem(k) == _stem(key) or k.startswith(key + ".")]
 
 
 _WORKDIR = None

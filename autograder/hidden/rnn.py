@@ -43,7 +43,20 @@ def softmax_cases(softmax_inputs):
         Case("N=2, T=3, V=2, scores around -1000", softmax_inputs(142, 2, 3, 2, offset=-1000.0)),
         Case("N=1, T=8, V=4, label 1000 at masked positions",
              softmax_inputs(143, 1, 8, 4, masked_label=1000)),
+        Case("N=2, T=3, V=4, class 2 scores 1500 above the others, the second sequence 3000 "
+             "below the first", _far_apart(softmax_inputs(144, 2, 3, 4, kept=1.0))),
     ]
+
+
+def _far_apart(inputs):
+    """One class far above the rest at every position, and whole sequences far apart:
+    subtracting each position's maximum keeps every exponent <= 0; subtracting its minimum or
+    mean overflows exp, and subtracting the maximum of all scores underflows the lower sequence
+    to log(0)."""
+    scores, y, mask = inputs
+    scores[:, :, 2] += 1500.0
+    scores[1] -= 3000.0
+    return scores, y, mask
 
 
 def char_cases(char_case):
@@ -52,4 +65,15 @@ def char_cases(char_case):
                   with_h0=True),
         char_case("lstm, embed_dim=4, N=2, T=6, V=7, H=2, h0 given", 152, 2, 6, 7, 2, 4, "lstm",
                   with_h0=True),
+    ]
+
+
+def flat_greedy_cases(flat_greedy_case):
+    return [  # every id likely at temperature 1: a step drawn without the temperature shows
+        flat_greedy_case("rnn, one-hot, V=7, H=4, prefix [2, 0, 1], scores that spread little, "
+                         "temperature=1e-3", 163, 7, 4, None, "rnn", [2, 0, 1], 10,
+                         weight_scale=1.5, out_scale=0.15),
+        flat_greedy_case("lstm, embed_dim=3, V=6, H=5, prefix [2, 0, 1], scores that spread "
+                         "little, temperature=1e-3", 201, 6, 5, 3, "lstm", [2, 0, 1], 10,
+                         weight_scale=1.0, out_scale=0.3),
     ]

@@ -15,7 +15,8 @@ non-zero at every step, and dc_next is non-zero for the LSTM step.
 shape and statistics only; then the judge sets ``params`` (biases non-zero) and compares
 ``loss(x, y, h0)`` with the reference holding the same parameters. ``CharRNN.sample`` is graded
 by properties: length, range, the same rng seed giving the same ids, the greedy choice at a tiny
-temperature, and frequencies matching softmax(scores / temperature).
+temperature (also for scores that spread little, where a step drawn without the temperature
+shows), and frequencies matching softmax(scores / temperature).
 """
 
 import numpy as np
@@ -503,8 +504,9 @@ def _sample(t, model, prefix, length, temperature, seed, label):
     return ids
 
 
-def sample_model(t, V, H, D, cell, seed):
-    params = char_params(seed, V, H, D, cell, weight_scale=1.5, bias_scale=0.5)
+def sample_model(t, V, H, D, cell, seed, params=None):
+    if params is None:
+        params = char_params(seed, V, H, D, cell, weight_scale=1.5, bias_scale=0.5)
     kwargs = {} if D is None else {"embed_dim": D}
     model = t.student.new("rnn.CharRNN", V, H, cell=cell, rng=Seed(2), **kwargs)
     t.student.setattr(model, "params", copy_params(params))
@@ -540,20 +542,41 @@ def char_rnn_sample(t):
             raise Failed(f"CharRNN.sample({label}): calls with different rng seeds gave the same "
                          "40 ids", hint="draw the ids at random from softmax(scores / "
                                         "temperature) with the rng, not the most likely id")
-        prefix = [3, 0]
-        expected, gap = t.ref.run(greedy_ids, (V, H), kwargs, cell, params, prefix, 12)
-        assert gap > 0.05, "the greedy test needs clear winners"  # a fault of the grader
-        greedy_label = f"cell={cell!r}, prefix {prefix}, temperature=1e-3"
-        got = _sample(t, model, prefix, 12, 1e-3, 5, greedy_label)
-        if not np.array_equal(got, expected):
-            first = int(np.argmax(got != expected))
-            raise Failed(f"CharRNN.sample({greedy_label}): at a tiny temperature the ids should "
-                         f"be the most likely ones (greedy), {expected.tolist()}; got "
-                         f"{got.tolist()} (first differs at position {first})",
-                         hint="feed every prefix id, then divide the scores by the temperature, "
-                              "subtract their max before exp, and feed each drawn id back in")
+        check_greedy(t, model, (V, H), kwargs, cell, params, [3, 0], 12, (5,),
+                     f"cell={cell!r}, prefix [3, 0], temperature=1e-3")
     check_frequencies(t)
     check_feeds_drawn_ids(t)
+    for case in t.hidden("rnn", "flat_greedy_cases", flat_greedy_case):  # hidden cases last
+        (V, H), D, cell, params, prefix, length = case.args
+        model, _, kwargs = sample_model(t, V, H, D, cell, None, params)
+        check_greedy(t, model, (V, H), kwargs, cell, params, prefix, length, (11, 12, 13),
+                     case.label)
+
+
+def check_greedy(t, model, dims, kwargs, cell, params, prefix, length, seeds, label):
+    """At temperature 1e-3 every id must be the most likely one, for each rng seed."""
+    expected, gap = t.ref.run(greedy_ids, dims, kwargs, cell, params, prefix, length)
+    assert gap > 0.05, "the greedy test needs clear winners"  # a fault of the grader
+    for seed in seeds:
+        got = _sample(t, model, prefix, length, 1e-3, seed, label)
+        if not np.array_equal(got, expected):
+            first = int(np.argmax(got != expected))
+            raise Failed(f"CharRNN.sample({label}): at a tiny temperature the ids should be the "
+                         f"most likely ones (greedy), {expected.tolist()}; got {got.tolist()} "
+                         f"(first differs at position {first})",
+                         hint="feed every prefix id, then divide the scores by the temperature "
+                              "at every step (the first new id included), subtract their max "
+                              "before exp, and feed each drawn id back in")
+
+
+def flat_greedy_case(label, seed, V, H, D, cell, prefix, length, *, weight_scale, out_scale):
+    """A greedy case whose scores spread little (W_out scaled by ``out_scale``, small b_out):
+    at temperature 1 the most likely id has a probability of about 0.2 to 0.3, so a step that
+    ignores the temperature (the first new id drawn before the loop, say) rarely gives it; the
+    best and second-best scores still differ by more than 0.05 at every step."""
+    params = char_params(seed, V, H, D, cell, weight_scale=weight_scale, bias_scale=0.1)
+    params["W_out"] = out_scale * params["W_out"]
+    return Case(label, ((V, H), D, cell, params, prefix, length))
 
 
 # A chain over 4 ids that a CharRNN with one-hot inputs can hold exactly: from 0 the next id is

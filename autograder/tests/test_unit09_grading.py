@@ -227,3 +227,33 @@ def test_a_sampler_that_keeps_its_state_on_the_model_is_told_so(tmp_path):
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert "the first call left state behind" in entry["message"], entry
     assert "start the hidden state from zero at every call" in entry["hint"], entry
+
+
+def test_a_sampler_that_draws_the_first_new_id_without_the_temperature_fails(tmp_path):
+    """Round 16 (mutation sweep): the temperature must divide the scores at every step. A sampler
+    whose first new id is drawn from softmax(scores) (the division only from the second step
+    on) passed: at a tiny temperature the public models' most likely first id is likely at
+    temperature 1 too. The hidden greedy cases have scores that spread little."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "            scores = to_numpy(h @ p[\"W_out\"] + p[\"b_out\"])[0] / temperature\n",
+        "            scores = to_numpy(h @ p[\"W_out\"] + p[\"b_out\"])[0] / (temperature if n "
+        "else 1.0)\n")]})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN.sample"}))[
+        "rnn.CharRNN.sample"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["message"] == "CharRNN.sample: failed on hidden case 1: a wrong result", entry
+    assert "at every step (the first new id included)" in entry["hint"], entry
+
+
+@pytest.mark.parametrize("shift", ["flat.max()", "flat.min(axis=1, keepdims=True)"])
+def test_temporal_softmax_shifted_by_the_global_maximum_or_the_row_minimum_loses_points(
+        tmp_path, shift):
+    """Round 16 (mutation sweep): subtracting the maximum of all scores, or each position's
+    minimum, kept full marks: no case had sequences far apart or one class far above the rest.
+    A hidden case has both."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [
+        ("shifted = flat - flat.max(axis=1, keepdims=True)", f"shifted = flat - {shift}")]})
+    entry = engine.grade(sub, ["09"], keys={"rnn.temporal_softmax_loss"})[
+        "units"]["09_rnn"]["functions"]["rnn.temporal_softmax_loss"]
+    assert entry["score"] == 0, entry
+    assert "failed on hidden case 4: NaN or inf in the result" in entry["message"], entry
