@@ -9,14 +9,16 @@ def class_cases(class_inputs):
         Case("scores around -1000, C=3", class_inputs(102, 4, 3, offset=-1000.0)),
         Case("spread scores", class_inputs(103, 6, 4, scale=20.0)),
         Case("N=3, C=2", class_inputs(104, 3, 2)),
-        Case("class 1 scores 1500 above the others in every row, C=4",
-             _one_class_far_above(class_inputs(105, 5, 4), 1, 1500.0)),
+        Case("C=100, class 1 scores 725 above the others in every row",
+             _one_class_far_above(class_inputs(105, 5, 100, scale=0.5), 1, 725.0)),
     ]
 
 
 def _one_class_far_above(inputs, column, gap):
-    """Scores of one class ``gap`` above the rest within each row: subtracting the row's maximum
-    keeps every exponent <= 0, subtracting its minimum or mean overflows exp."""
+    """Scores of one class ``gap`` above the other 99 within each row. Subtracting the row's
+    maximum keeps every exponent <= 0, and the smallest probability, about exp(-730) = 1e-317,
+    is still above 0 (design.md: no spread so wide that a correct softmax underflows to 0).
+    Subtracting the row's minimum, or its mean (0.99 of 725 below the maximum), overflows exp."""
     scores, y = inputs
     scores[:, column] += gap
     return scores, y

@@ -121,3 +121,71 @@ def test_unusual_but_correct_implementations_get_full_marks(tmp_path):
              for k, e in u["functions"].items() if e["status"] != "passed"}
     assert wrong == {}
     assert report["total"] == report["max"]
+
+
+PROBABILITIES_FIRST = {
+    "linear.py": '''
+import numpy as np
+
+def softmax_loss_naive(W, X, y, reg):
+    n = X.shape[0]
+    dW = np.zeros_like(W)
+    loss = 0.0
+    for i in range(n):
+        s = X[i] @ W
+        e = np.exp(s - np.max(s))
+        p = e / np.sum(e)
+        loss += -np.log(p[y[i]])
+        for j in range(W.shape[1]):
+            dW[:, j] += (p[j] - (j == y[i])) * X[i]
+    return float(loss / n + reg * np.sum(W * W)), dW / n + 2 * reg * W
+
+def softmax_loss_vectorized(W, X, y, reg):
+    n = X.shape[0]
+    scores = X @ W
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(n), y]).mean() + reg * np.sum(W * W)
+    p[np.arange(n), y] -= 1
+    return float(loss), X.T @ p / n + 2 * reg * W
+''',
+    "losses.py": '''
+import numpy as np
+
+def softmax_loss(scores, y):
+    n = scores.shape[0]
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(n), y]).mean()
+    p[np.arange(n), y] -= 1
+    return float(loss), p / n
+''',
+    "rnn.py": '''
+import numpy as np
+
+def temporal_softmax_loss(scores, y, mask):
+    N, T, V = scores.shape
+    e = np.exp(scores - scores.max(axis=2, keepdims=True))
+    p = e / e.sum(axis=2, keepdims=True)
+    count = max(int(mask.sum()), 1)
+    n, t = np.nonzero(mask)
+    loss = -np.log(p[n, t, y[n, t]]).sum() / count
+    p[n, t, y[n, t]] -= 1
+    p[~mask] = 0
+    return float(loss), p / count
+''',
+}
+
+
+def test_a_softmax_taking_the_log_of_its_probabilities_gets_full_marks(tmp_path):
+    """The textbook form -log(p[y]), with p computed first: exact on every case, the widest
+    spreads included (one class 725 above the rest: p = 1e-317 is small but not 0; design.md's
+    fair rule on stability)."""
+    sub = make_submission(tmp_path, append=PROBABILITIES_FIRST)
+    keys = {"linear.softmax_loss_naive", "linear.softmax_loss_vectorized",
+            "losses.softmax_loss", "rnn.temporal_softmax_loss"}
+    report = engine.grade(sub, ["01", "02", "09"], keys=keys)
+    graded = {k: (e["status"], e["message"]) for u in report["units"].values()
+              for k, e in u["functions"].items()}
+    assert set(graded) == keys
+    assert {k: v for k, v in graded.items() if v[0] != "passed"} == {}
