@@ -78,7 +78,11 @@ def match_cases(Case, match_random):
 
 
 def pr_cases(Case, pr_inputs):
-    return [Case("hidden: D=30, num_gt=12, equal scores", pr_inputs(215, 30, 12, ties=True))]
+    # one object, found by the third detection in score order: recall 1 from there on
+    scores = np.array([0.3, 0.9, 0.6, 0.8, 0.1, 0.5])
+    return [Case("hidden: D=30, num_gt=12, equal scores", pr_inputs(215, 30, 12, ties=True)),
+            Case("hidden: D=6, num_gt=1, the single object found by the third detection",
+                 (scores, scores == 0.6, 1))]
 
 
 def ap_cases(Case, pr_curve):
@@ -93,7 +97,9 @@ def map_cases(Case, scenes):
     return [Case("hidden: 8 images, 5 classes, class 0 without ground truth",
                  scenes(216, 8, 5, missing_class=0), {"num_classes": 5, "iou_threshold": 0.6}),
             Case("hidden: no ground truth in any image (mAP NaN)", (detections, empty),
-                 {"num_classes": 2})]
+                 {"num_classes": 2}),
+            Case("hidden: 5 images, 3 classes, 11-point, every class with true positives",
+                 scenes(223, 5, 3, noise=0.05), {"num_classes": 3, "method": "11point"})]
 
 
 def coco_cases(Case, scenes):

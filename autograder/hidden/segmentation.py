@@ -1,6 +1,21 @@
 """Hidden cases of unit 07, ``segmentation`` (not in the student release)."""
 
+import numpy as np
+
 from ..spec import Case
+
+# Logits around +1000 in the first image and -1000 in the second: only a maximum taken per
+# pixel (over the classes) keeps both images' exponentials finite and non-zero.
+APART = np.array([1000.0, -1000.0]).reshape(2, 1, 1, 1)
+
+
+def far_above(inputs, k=1, gap=725.0):
+    """Class ``k``'s logits ``gap`` above the others at every pixel: subtracting each pixel's
+    maximum keeps every exponent <= 0 and the smallest probability, about 1e-317, above 0
+    (design.md's stability rule); subtracting its minimum overflows exp."""
+    (logits, target), kwargs = inputs
+    logits[:, k] += gap
+    return (logits, target), kwargs
 
 
 def transpose_cases(transpose_case):
@@ -55,6 +70,17 @@ def bilinear_cases(bilinear_inputs):
             Case("N=1, C=3, 2x2 input to 1x1", *bilinear_inputs(103, 1, 3, 2, 2, (1, 1)))]
 
 
+def single_pixel_classes(label_inputs):
+    """Maps of classes 0..2 with three rare classes on one pixel each: 3 true and predicted
+    there, 4 predicted once and never true, 5 true once and never predicted (a union of one
+    pixel, and a Dice denominator of 1 for 4 and 5)."""
+    (pred, target), kwargs = label_inputs(104, (2, 4, 5), 6, absent=(3, 4, 5))
+    pred[0, 0, 0] = target[0, 0, 0] = 3
+    pred[0, 2, 3] = 4
+    target[1, 3, 4] = 5
+    return (pred, target), kwargs
+
+
 def metric_cases(label_inputs):
     return [
         Case("K=7, (2, 6, 6) maps, classes 2 and 6 absent, 5 never predicted, 15% ignored",
@@ -63,6 +89,8 @@ def metric_cases(label_inputs):
         Case("K=3, (4, 8) maps, mostly wrong", *label_inputs(102, (4, 8), 3, correct=0.1)),
         Case("K=4, (1, 5, 5) maps, class 0 never true",
              *label_inputs(103, (1, 5, 5), 4, never_true=(0,))),
+        Case("K=6, (2, 4, 5) maps, three classes on a single pixel each: one found, one only "
+             "predicted, one only true", *single_pixel_classes(label_inputs)),
     ]
 
 
@@ -75,6 +103,10 @@ def ce_cases(loss_inputs):
                                                                  offset=-1000.0)),
         Case("widely spread logits, weights", *loss_inputs(103, 2, 3, 3, 3, scale=30.0,
                                                             class_weights=[1.0, 2.0, 4.0])),
+        Case("N=2, K=3, 3x4, logits around +1000 in the first image and -1000 in the second",
+             *loss_inputs(104, 2, 3, 3, 4, offset=APART, class_weights=[1.0, 2.0, 0.5])),
+        Case("N=1, K=3, 3x3, class 1 logits 725 above the others",
+             *far_above(loss_inputs(105, 1, 3, 3, 3, scale=0.5))),
     ]
 
 
@@ -85,6 +117,10 @@ def focal_cases(loss_inputs):
         Case("N=2, K=6, 2x2, gamma 5", *loss_inputs(102, 2, 6, 2, 2, gamma=5.0)),
         Case("widely spread logits, gamma 2", *loss_inputs(103, 2, 3, 3, 3, scale=10.0,
                                                             gamma=2.0)),
+        Case("N=2, K=3, 3x4, gamma 2, logits around +1000 in the first image and -1000 in the "
+             "second", *loss_inputs(104, 2, 3, 3, 4, offset=APART, gamma=2.0)),
+        Case("N=1, K=3, 3x3, gamma 2, class 1 logits 725 above the others",
+             *far_above(loss_inputs(105, 1, 3, 3, 3, scale=0.5, gamma=2.0))),
     ]
 
 
@@ -93,4 +129,8 @@ def dice_cases(loss_inputs):
         Case("N=3, K=3, 4x2, smooth 1", *loss_inputs(101, 3, 3, 4, 2, smooth=1.0)),
         Case("N=2, K=6, 2x2, smooth 0.1, classes 0 and 3 absent",
              *loss_inputs(102, 2, 6, 2, 2, smooth=0.1, missing=(0, 3))),
+        Case("N=2, K=3, 3x4, smooth 1, logits around +1000 in the first image and -1000 in the "
+             "second", *loss_inputs(104, 2, 3, 3, 4, offset=APART, smooth=1.0)),
+        Case("N=1, K=3, 3x3, smooth 1, class 1 logits 725 above the others",
+             *far_above(loss_inputs(105, 1, 3, 3, 3, scale=0.5, smooth=1.0))),
     ]

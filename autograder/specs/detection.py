@@ -412,7 +412,7 @@ def ap_cases(t):
     # multiples of 0.1
     a = pr_curve([1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1], 10)
     b = pr_curve([0, 1, 1, 0, 1, 1, 1, 0, 1, 1], 10)
-    c = pr_curve([1, 1, 0, 0, 0, 1], 4)
+    c = pr_curve([1, 1, 0, 0, 0, 1], 3)
     cases = []
     for method in ("all", "11point"):
         cases += [

@@ -349,3 +349,64 @@ def test_a_loop_over_the_data_loses_the_points(tmp_path, key):
     code, words = DATA_LOOPS[key]
     folder = make_submission(tmp_path, append={"segmentation.py": code})
     graded_to_zero(folder, UNIT, key, words, "at most", use_bwrap=WORKER_BWRAP, limits=LIMITS)
+
+
+# -- round 16 (mutation sweep) ----------------------------------------------------------------
+
+def _graded_on_hidden(tmp_path, key, pairs, words):
+    """Grade ``key`` of the reference with ``pairs`` replaced: it scores 0 on a hidden case,
+    whose number (not its label) the student reads, with ``words``."""
+    folder = make_submission(tmp_path, replace={"segmentation.py": pairs})
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys={key})
+    entry = functions(report)[key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "failed on hidden case" in entry["message"] and words in entry["message"], entry
+    assert "single pixel" not in entry["message"] and "-1000" not in entry["message"], entry
+    return entry
+
+
+SINGLE_PIXEL = {
+    "segmentation.iou_per_class": once("    present = union > 0\n",
+                                       "    present = union > 1\n"),
+    "segmentation.dice_per_class": once("    present = denominator > 0\n",
+                                        "    present = denominator > 1\n"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(SINGLE_PIXEL))
+def test_a_class_on_a_single_pixel_is_scored(tmp_path, key):
+    """Round 16 (mutation sweep): a class whose union (IoU) or 2 TP + FP + FN (Dice) is a
+    single pixel is defined, IoU 1 when that pixel is found and 0 when it is only predicted or
+    only true; a metric that calls it undefined (``> 1`` for ``> 0``) kept its points, since no
+    case had a class on one pixel."""
+    _graded_on_hidden(tmp_path, key, [SINGLE_PIXEL[key]], "wrong values")
+
+
+SHIFT = "    shifted = logits - logits.max(axis=1, keepdims=True)\n"
+BATCH_MAX = "    shifted = logits - logits.max()\n"
+LOSS_START = {  # the line before the shift, unique per loss
+    "segmentation.pixel_cross_entropy": "    y = xp.where(keep, target, 0)\n",
+    "segmentation.focal_loss": "    N, K, H, W = logits.shape\n",
+    "segmentation.soft_dice_loss": "    K = logits.shape[1]\n",
+}
+
+
+@pytest.mark.parametrize("key", sorted(LOSS_START))
+def test_a_maximum_over_the_whole_batch_fails_the_losses(tmp_path, key):
+    """Round 16 (mutation sweep): "subtract the maximum over classes" taken over the whole
+    batch (``logits.max()``) is exact while every pixel's scores are near the largest, as in
+    the cases shifted to +1000; with one image around +1000 and another around -1000, every
+    exponential of the second underflows to 0 and the loss is NaN."""
+    before = LOSS_START[key]
+    _graded_on_hidden(tmp_path, key, [once(before + SHIFT, before + BATCH_MAX)],
+                      "NaN or inf in the result")
+
+
+@pytest.mark.parametrize("key", sorted(LOSS_START))
+def test_a_minimum_over_the_classes_fails_the_losses(tmp_path, key):
+    """Round 16 (mutation sweep): subtracting each pixel's minimum instead of its maximum is
+    exact while a pixel's scores span less than 709; with one class 725 above the others exp
+    overflows. (A correct softmax there still has every probability above 0: 1e-317.)"""
+    before = LOSS_START[key]
+    _graded_on_hidden(tmp_path, key, [once(before + SHIFT, before + SHIFT.replace(
+        ".max(", ".min("))], "NaN or inf in the result")

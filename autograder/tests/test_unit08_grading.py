@@ -203,3 +203,46 @@ def test_the_iou_boundary_follows_the_students_box_iou_in_a_release(tmp_path):
     entry = functions(report)["detection.match_detections"]
     assert entry["status"] == "failed" and "IoU exactly 0.5" in entry["message"]
     assert "at least the threshold (>=)" in entry["hint"]
+
+
+# -- round 16 (mutation sweep) ----------------------------------------------------------------
+
+def _graded(tmp_path, key, pairs):
+    """The report entry of ``key`` for the reference with ``pairs`` replaced."""
+    folder = make_submission(tmp_path, replace=replacements(*pairs))
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys={key})
+    entry = functions(report)[key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    return entry
+
+
+def test_recall_of_a_single_ground_truth_is_counted(tmp_path):
+    """Round 16 (mutation sweep): recall is TP / num_gt for every num_gt > 0; a precision_recall
+    that gives zeros unless num_gt > 1 kept its point, since no case had a single object."""
+    entry = _graded(tmp_path, "detection.precision_recall", [once(
+        "detection.py", "    recall = tp / num_gt if num_gt > 0 else xp.zeros_like(tp)",
+        "    recall = tp / num_gt if num_gt > 1 else xp.zeros_like(tp)")])
+    assert "failed on hidden case" in entry["message"], entry
+    assert "single object" not in entry["message"], entry
+
+
+def test_the_eleventh_point_at_recall_one_counts(tmp_path):
+    """Round 16 (mutation sweep): the 11-point AP averages the thresholds 0, 0.1, ..., 1.0; a
+    loop over range(10) drops the threshold 1.0 and kept its points, since the public case
+    labelled "every object found (recall 1)" found 3 objects of 4. It now finds all 3, and the
+    public case says so."""
+    entry = _graded(tmp_path, "detection.average_precision", [once(
+        "detection.py", "        for k in range(11):", "        for k in range(10):")])
+    assert "11point: every object found (recall 1)" in entry["message"], entry
+
+
+def test_the_11_point_method_reaches_each_class_ap(tmp_path):
+    """Round 16 (mutation sweep): mean_average_precision passes ``method`` on to
+    average_precision; one that always uses "all" kept its points, since the public 11-point
+    case matched nothing at its threshold 0.7 (AP 0 both ways)."""
+    entry = _graded(tmp_path, "detection.mean_average_precision", [once(
+        "detection.py",
+        "        ap_per_class[c] = average_precision(precision, recall, method=method)",
+        "        ap_per_class[c] = average_precision(precision, recall)")])
+    assert "failed on hidden case" in entry["message"], entry
+    assert "11-point" not in entry["message"], entry
