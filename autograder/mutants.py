@@ -48,6 +48,11 @@ NAME_SWAPS = {  # function and attribute names a student confuses
     "argmin": ("argmax",), "floor": ("ceil",), "ceil": ("floor",), "var": ("std",),
     "std": ("var",), "amax": ("amin",), "amin": ("amax",),
 }
+DIMENSION_PAIRS = {  # names a student swaps, mutated only where both occur in the function
+    "H": "W", "W": "H", "HH": "WW", "WW": "HH", "H_out": "W_out", "W_out": "H_out",
+    "Hp": "Wp", "Wp": "Hp", "i": "j", "j": "i", "k": "l", "l": "k", "row": "col", "col": "row",
+    "stride": "pad", "pad": "stride",
+}
 UNWRAPPED_CALLS = {  # f(x) -> x: a forgotten square root, exponential, absolute value...
     "sqrt", "exp", "log", "abs", "tanh", "log1p", "expm1", "square",
 }
@@ -111,6 +116,21 @@ def _edits(node):
     if isinstance(node, (ast.BinOp, ast.AugAssign)):
         for new in BINOP_SWAPS.get(type(node.op), ()):
             yield f"`{_op_text(node.op)}` -> `{_op_text(new())}`", setter(node, "op", new())
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Sub, ast.Div)):
+        def swap(node=node):
+            def undo():
+                node.left, node.right = node.right, node.left
+            undo()
+            return undo
+        yield f"operands of `{_op_text(node.op)}` swapped", swap
+    if isinstance(node, ast.Slice):
+        for field in ("lower", "upper"):
+            bound = getattr(node, field)
+            if bound is None:
+                continue
+            for op, sign in ((ast.Add(), "+"), (ast.Sub(), "-")):
+                moved = ast.BinOp(left=bound, op=op, right=ast.Constant(1))
+                yield f"slice {field} bound {sign} 1", setter(node, field, moved)
     if isinstance(node, ast.Compare):
         for i, op in enumerate(node.ops):
             for new in COMPARE_SWAPS.get(type(op), ()):
@@ -150,6 +170,34 @@ def _edits(node):
             if len(node.args) >= 2:
                 later = ast.BinOp(left=node.args[0], op=ast.Add(), right=ast.Constant(1))
                 yield "range start + 1", setter(node, "args", later, index=0)
+
+
+def _name_edits(node, names, params):
+    """Edits that need the enclosing function: a dimension swapped for its partner (``H`` for
+    ``W``, both in the function), and an input rebound by ``x = x + ...`` changed in place
+    (``x += ...``)."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        partner = DIMENSION_PAIRS.get(node.id)
+        if partner in names:
+            def swap(node=node, old=node.id, new=partner):
+                node.id = new
+                return lambda: setattr(node, "id", old)
+            yield node, f"`{node.id}` -> `{partner}`", swap
+    for field in ("body", "orelse"):
+        body = getattr(node, field, None)
+        if not isinstance(body, list):
+            continue
+        for i, stmt in enumerate(body):
+            if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in params
+                    and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.left, ast.Name)
+                    and stmt.value.left.id == stmt.targets[0].id):
+                name = stmt.targets[0].id
+                inplace = ast.AugAssign(target=ast.Name(name, ast.Store()), op=stmt.value.op,
+                                        value=stmt.value.right, lineno=stmt.lineno)
+                yield (stmt, f"`{name} = {name} {_op_text(stmt.value.op)} ...` -> "
+                       f"`{name} {_op_text(stmt.value.op)}= ...` (in place)",
+                       _replace(body, i, inplace))
 
 
 def _statement_edits(parent):
@@ -213,6 +261,12 @@ def mutants_of(source, module):
     tree = ast.parse(source)
     inside = solution_lines(source)
     owner = _top_level_names(tree)
+    names, params = {}, {}  # per top-level definition: the names it uses, its parameters
+    for top in tree.body:
+        if isinstance(top, (ast.FunctionDef, ast.ClassDef)):
+            names[top.name] = {n.id for n in ast.walk(top) if isinstance(n, ast.Name)}
+            params[top.name] = {a.arg for f in ast.walk(top) if isinstance(f, ast.FunctionDef)
+                                for a in f.args.args + f.args.kwonlyargs} - {"self"}
     found = []
 
     def record(node, what, apply):
@@ -232,6 +286,10 @@ def mutants_of(source, module):
         for child, what, apply in _statement_edits(node):
             record(child, what, apply)
         for child, what, apply in _child_unwraps(node):
+            record(child, what, apply)
+        top = owner.get(getattr(node, "lineno", None))
+        for child, what, apply in _name_edits(node, names.get(top, set()),
+                                              params.get(top, set())):
             record(child, what, apply)
     found.sort(key=lambda m: m.line)
     return found

@@ -25,6 +25,14 @@ def f(x, w):
     total = np.sum(np.sqrt(out), axis=0, keepdims=True).T
     # END SOLUTION
     return total
+
+
+def g(x, H, W):
+    # BEGIN SOLUTION
+    x = x - 1
+    window = x[1:H, :W]
+    # END SOLUTION
+    return window
 '''
 
 
@@ -34,9 +42,9 @@ def changes(source=SOURCE):
 
 def test_only_solution_regions_are_mutated():
     found = changes()
-    assert found and {line for _, line, _ in found} <= set(range(12, 18))
-    assert {function for function, _, _ in found} == {"f"}
-    assert mutants.solution_lines(SOURCE) == set(range(12, 18))
+    assert found and {line for _, line, _ in found} <= set(range(12, 18)) | {24, 25}
+    assert {function for function, _, _ in found} == {"f", "g"}
+    assert mutants.solution_lines(SOURCE) == set(range(12, 18)) | {24, 25}
 
 
 def test_the_slips_a_student_makes_are_among_the_mutants():
@@ -49,6 +57,9 @@ def test_the_slips_a_student_makes_are_among_the_mutants():
         (17, "keyword `keepdims=` dropped"), (17, "keyword `axis=` dropped"),
         (17, "`.T` removed"), (17, "True -> False"), (16, "statement deleted"),
         (17, "`sqrt(x)` -> `x`"),
+        (14, "operands of `-` swapped"), (24, "`x = x - ...` -> `x -= ...` (in place)"),
+        (25, "`H` -> `W`"), (25, "`W` -> `H`"), (25, "slice upper bound + 1"),
+        (25, "slice lower bound - 1"),
     }
     assert expected <= found, sorted(expected - found)
 
@@ -63,6 +74,13 @@ def test_each_mutant_is_valid_python_that_differs_from_the_reference_in_one_plac
     # "+= -> =" keeps the value, drops the accumulation
     m = next(m for m in mutants.mutants_of(SOURCE, "demo") if m.change == "`+=` -> `=`")
     assert "out[i] = x[i] * w - 0.5" in m.source
+    m = next(m for m in mutants.mutants_of(SOURCE, "demo") if "(in place)" in m.change)
+    assert "x -= 1" in m.source
+
+
+def test_names_are_swapped_only_with_a_partner_in_the_same_function():
+    """`i` occurs in f but `j` does not: no `i` -> `j` mutant."""
+    assert not [c for _, _, c in changes() if c in ("`i` -> `j`", "`w` -> `h`")]
 
 
 def test_every_slip_in_the_multiclass_svm_loss_loses_points():
