@@ -22,6 +22,7 @@ unit, not part of ``make test``; its mutation operators are tested in
 import ast
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -311,10 +312,9 @@ def _keys_of(module, unit):
 
 
 def _stem(key):
-    for suffix in ("_backward_alt", "_forward", "_backward"):
-        if key.endswith(suffix):
-            return key[: -len(suffix)]
-    return key
+    """The layer a key belongs to: conv_forward_naive and conv_backward_naive -> conv_naive,
+    batchnorm_forward and batchnorm_backward_alt -> batchnorm."""
+    return re.sub(r"_(forward|backward)(_alt)?", "", key)
 
 
 def _keys_to_grade(key, keys):

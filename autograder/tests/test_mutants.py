@@ -91,3 +91,15 @@ def test_every_slip_in_the_multiclass_svm_loss_loses_points():
     assert len(results) >= 30
     survivors = [(r["line"], r["change"]) for r in results if not r["killed"]]
     assert survivors == []
+
+
+def test_a_change_in_a_forward_is_graded_with_its_backward():
+    keys = ["conv.conv_forward_naive", "conv.conv_backward_naive", "conv.conv_forward",
+            "conv.conv_backward", "normalization.batchnorm_forward",
+            "normalization.batchnorm_backward", "normalization.batchnorm_backward_alt",
+            "rnn.CharRNN", "rnn.CharRNN.sample"]
+    assert mutants._keys_to_grade("conv.conv_forward_naive", keys) == [
+        "conv.conv_forward_naive", "conv.conv_backward_naive"]
+    assert mutants._keys_to_grade("normalization.batchnorm_forward", keys) == keys[4:7]
+    assert mutants._keys_to_grade("rnn.CharRNN", keys) == ["rnn.CharRNN", "rnn.CharRNN.sample"]
+    assert mutants._keys_to_grade("conv._helper", keys) == keys
