@@ -30,6 +30,12 @@ def transpose_cases(transpose_case):
         transpose_case("large biases", 104, 2, 2, 3, 3, 2, 3, 3, 2, 0, bias=100.0),
         transpose_case("N=2, C=3, 4x3 input, F=2, 3x2 filters, stride 2, pad 0, "
                        "output_padding 1 (past every copy)", 105, 2, 3, 4, 3, 2, 3, 2, 2, 0, 1),
+        # non-square filters with pad > output_padding: the crop starts inside the copies, and
+        # a height taken from the width (or the other way round) falls short of the last copy
+        transpose_case("N=2, C=2, 3x4 input, F=2, 3x2 filters, stride 2, pad 1", 106, 2, 2, 3,
+                       4, 2, 3, 2, 2, 1),
+        transpose_case("N=1, C=3, 4x3 input, F=2, 2x4 filters, stride 2, pad 1", 107, 1, 3, 4,
+                       3, 2, 2, 4, 2, 1),
     ]
 
 

@@ -410,3 +410,17 @@ def test_a_minimum_over_the_classes_fails_the_losses(tmp_path, key):
     before = LOSS_START[key]
     _graded_on_hidden(tmp_path, key, [once(before + SHIFT, before + SHIFT.replace(
         ".max(", ".min("))], "NaN or inf in the result")
+
+
+def test_a_transposed_convolution_sized_with_the_filter_width_for_the_height_fails(tmp_path):
+    """Round 16 (mutation sweep): HH and WW swapped in the size of the buffer of copies kept full
+    marks: every case with non-square filters had output_padding >= pad, where the crop's end
+    covers every copy anyway. Two hidden cases have non-square filters and pad 1."""
+    folder = make_submission(tmp_path, replace={"segmentation.py": [
+        once("max((H - 1) * stride + HH, pad + H_out)",
+             "max((H - 1) * stride + WW, pad + H_out)")]})
+    key = "segmentation.conv_transpose_forward"
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys={key})
+    entry = functions(report)[key]
+    assert entry["score"] == 0, entry
+    assert "on hidden case 6: the code raised ValueError" in entry["message"], entry
