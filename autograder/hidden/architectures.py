@@ -77,6 +77,6 @@ def alexnet_cases(Case):
 
 
 def freeze_cases():
-    # prefixes of several parameters; a prefix that ends inside a name ("stages.1.w" is no
-    # module) never matches
+    # prefixes of several parameters: plain string prefixes of the parameter names (the public
+    # case "se.fc" matches se.fc1.* and se.fc2.*), not module names
     return [("stages",), ("se", "stem.0"), ("stages.0", "fc", "se.fc2")]
