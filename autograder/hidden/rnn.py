@@ -43,8 +43,8 @@ def softmax_cases(softmax_inputs):
         Case("N=2, T=3, V=2, scores around -1000", softmax_inputs(142, 2, 3, 2, offset=-1000.0)),
         Case("N=1, T=8, V=4, label 1000 at masked positions",
              softmax_inputs(143, 1, 8, 4, masked_label=1000)),
-        Case("N=2, T=3, V=4, class 2 scores 725 above the others, the second sequence 3000 "
-             "below the first", _far_apart(softmax_inputs(144, 2, 3, 4, kept=1.0))),
+        Case("N=2, T=3, V=64, class 2 scores 725 above the others, the second sequence 3000 "
+             "below the first", _far_apart(softmax_inputs(144, 2, 3, 64, kept=1.0))),
     ]
 
 
@@ -52,8 +52,9 @@ def _far_apart(inputs):
     """One class far above the rest at every position, and whole sequences far apart.
     Subtracting each position's maximum keeps every exponent <= 0, and the smallest probability,
     about exp(-730) = 1e-317, is still above 0 (design.md: no spread so wide that a correct
-    softmax underflows to 0). Subtracting the position's minimum overflows exp, and subtracting
-    the maximum of all scores underflows the lower sequence to log(0)."""
+    softmax underflows to 0). Subtracting the position's minimum, or its mean over 64 classes
+    (63/64 of 725 below the maximum), overflows exp, and subtracting the maximum of all scores
+    underflows the lower sequence to log(0)."""
     scores, y, mask = inputs
     scores *= 0.25  # the other classes within about 2 of each other
     scores[:, :, 2] += 725.0

@@ -402,14 +402,16 @@ def test_a_maximum_over_the_whole_batch_fails_the_losses(tmp_path, key):
                       "NaN or inf in the result")
 
 
+@pytest.mark.parametrize("statistic", [".min(", ".mean("])
 @pytest.mark.parametrize("key", sorted(LOSS_START))
-def test_a_minimum_over_the_classes_fails_the_losses(tmp_path, key):
-    """Round 16 (mutation sweep): subtracting each pixel's minimum instead of its maximum is
-    exact while a pixel's scores span less than 709; with one class 725 above the others exp
-    overflows. (A correct softmax there still has every probability above 0: 1e-317.)"""
+def test_a_minimum_or_mean_over_the_classes_fails_the_losses(tmp_path, key, statistic):
+    """Round 16 (mutation sweep): subtracting each pixel's minimum (or mean) instead of its
+    maximum is exact while a pixel's scores span less than 709; with one class 725 above 63
+    others exp overflows. (A correct softmax there still has every probability above 0:
+    1e-317.)"""
     before = LOSS_START[key]
     _graded_on_hidden(tmp_path, key, [once(before + SHIFT, before + SHIFT.replace(
-        ".max(", ".min("))], "NaN or inf in the result")
+        ".max(", statistic))], "NaN or inf in the result")
 
 
 def test_a_transposed_convolution_sized_with_the_filter_width_for_the_height_fails(tmp_path):

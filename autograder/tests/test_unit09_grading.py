@@ -245,12 +245,13 @@ def test_a_sampler_that_draws_the_first_new_id_without_the_temperature_fails(tmp
     assert "at every step (the first new id included)" in entry["hint"], entry
 
 
-@pytest.mark.parametrize("shift", ["flat.max()", "flat.min(axis=1, keepdims=True)"])
-def test_temporal_softmax_shifted_by_the_global_maximum_or_the_row_minimum_loses_points(
+@pytest.mark.parametrize("shift", ["flat.max()", "flat.min(axis=1, keepdims=True)",
+                                   "flat.mean(axis=1, keepdims=True)"])
+def test_temporal_softmax_shifted_by_the_global_maximum_or_the_row_minimum_or_mean_fails(
         tmp_path, shift):
     """Round 16 (mutation sweep): subtracting the maximum of all scores, or each position's
-    minimum, kept full marks: no case had sequences far apart or one class far above the rest.
-    A hidden case has both."""
+    minimum (or mean), kept full marks: no case had sequences far apart or one class far above
+    the rest. A hidden case has both."""
     sub = make_submission(tmp_path, replace={"rnn.py": [
         ("shifted = flat - flat.max(axis=1, keepdims=True)", f"shifted = flat - {shift}")]})
     entry = engine.grade(sub, ["09"], keys={"rnn.temporal_softmax_loss"})[
