@@ -350,7 +350,8 @@ def _grade_mutant(mutant, unit, keys):
     functions = report["units"].get(unit, {}).get("functions", {})
     lost = {k: f"{v['score']:g}/{v['max']:g}: {v['message'][:160]}"
             for k, v in functions.items() if v["score"] < v["max"]}
-    return {"killed": bool(lost), "by": lost}
+    hinted = any(v.get("hint") for v in functions.values() if v["score"] < v["max"])
+    return {"killed": bool(lost), "by": lost, "hinted": hinted}
 
 
 def sweep(module, *, workers=2, limit=None, only=None, changes=None, progress=True):
@@ -388,7 +389,8 @@ def sweep(module, *, workers=2, limit=None, only=None, changes=None, progress=Tr
 
 
 def summary(module, results):
-    """Text: per function, mutants killed of all; then every survivor with its line."""
+    """Text: per function, mutants killed of all (and how many of the killed got a hint, the
+    message of a known mistake); then every survivor with its line."""
     by_function = {}
     for r in results:
         by_function.setdefault(r["function"], []).append(r)
@@ -396,7 +398,8 @@ def summary(module, results):
              "mutants killed"]
     for name, rs in by_function.items():
         killed = sum(bool(r["killed"]) for r in rs)
-        lines.append(f"  {name:<34} {killed:>4} / {len(rs):<4}")
+        hinted = sum(bool(r.get("hinted")) for r in rs)
+        lines.append(f"  {name:<34} {killed:>4} / {len(rs):<4} ({hinted} with a hint)")
     survivors = [r for r in results if not r["killed"]]
     if survivors:
         lines.append("survivors (equivalent, or a gap in the tests):")
