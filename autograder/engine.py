@@ -133,6 +133,11 @@ def _printable_output(text, limit=2000):
 HIDDEN_HINT = ("the public cases pass, so the code is right for them but not in general: read the "
                "docstring again for shapes and values they do not cover (batch size 1, "
                "non-square shapes, other hyperparameters, edge values)")
+# ... and when the hidden case's answer came out NaN or inf where the expected one is finite.
+HIDDEN_NONFINITE_HINT = ("the public cases pass, but on a hidden case the result holds NaN or inf "
+                         "where the answer is finite: look for exp of large or widely spread "
+                         "values (subtract each row's own maximum first), a division by a "
+                         "quantity that can be 0, or log of 0")
 
 
 def run_test(test, trial):
@@ -159,7 +164,8 @@ def run_test(test, trial):
             entry["message"] = (f"{name}: failed on hidden case {max(CURRENT.hidden_seen, 1)}: "
                                 f"{failure.summary()}")
             if not failure.hint:
-                entry["hint"] = HIDDEN_HINT
+                entry["hint"] = (HIDDEN_NONFINITE_HINT if failure.kind == "nonfinite"
+                                 else HIDDEN_HINT)
     except StudentFault as fault:
         message = _error_message(fault)
         if fault.status == "not_implemented":

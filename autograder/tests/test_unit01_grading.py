@@ -209,3 +209,5 @@ def test_softmax_shifted_by_another_statistic_than_the_row_maximum_loses_points(
     assert entry["score"] == 0, entry
     # a hidden case: its label stays with the instructor; the student reads what went wrong
     assert entry["message"].endswith("failed on hidden case 5: NaN or inf in the result"), entry
+    # a known mistake's hint, or the hint of any NaN on a hidden case: both name the fix
+    assert "subtract each row's" in entry["hint"] and "maximum" in entry["hint"], entry
