@@ -75,6 +75,33 @@ def float32_remark(error):
     return ""
 
 
+def scale_remark(got, expected):
+    """When every entry is the same multiple of the expected one (a sign error, a mean for a
+    sum, a count divided once too often or not at all), say so; else ''."""
+    got = np.asarray(got, dtype=np.float64).ravel()
+    expected = np.asarray(expected, dtype=np.float64).ravel()
+    if got.size < 2 or not np.all(np.isfinite(got)):
+        return ""
+    floor = 1e-3 * float(np.max(np.abs(expected), initial=0.0))
+    large = np.abs(expected) > floor
+    if floor == 0 or large.sum() < 2:
+        return ""
+    factor = float(np.median(got[large] / expected[large]))
+    if abs(factor - 1) < 1e-3 or factor == 0:
+        return ""
+    if np.max(np.abs(got - factor * expected)) > 1e-6 * abs(factor) * floor * 1e3:
+        return ""  # not one factor for every entry
+    if abs(factor + 1) < 1e-6:
+        return "; every entry has the opposite sign of the expected one: a sign error"
+    text = f"; every entry is {factor:.4g} times the expected one"
+    for k, what in ((factor, "a sum where a mean belongs, or a division by a count missing?"),
+                    (1 / factor, "a mean where a sum belongs, or a division by a count too "
+                                 "many?")):
+        if abs(k) >= 2 and abs(abs(k) - round(abs(k))) < 1e-6 * abs(k):
+            return text + f" ({round(abs(k))} is a count: {what})"
+    return text
+
+
 def _where(index):
     return "[" + ", ".join(str(int(i)) for i in index) + "]"
 
@@ -230,7 +257,8 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
             off = f"is off by {shown_error} relative (tolerance {shown_rtol})"
         raise Failed(f"{name} is wrong: {where} {off}: got {shown}, expected {should}"
                      + (f"; {count} of {expected.size} entries are off" if expected.size > 1
-                        else "") + float32_remark(error), kind="values", error=error)
+                        else "") + (scale_remark(got, expected) or float32_remark(error)),
+                     kind="values", error=error)
 
 
 def _count_off(got, expected, rtol):

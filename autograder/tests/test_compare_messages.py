@@ -31,3 +31,28 @@ def test_a_large_error_keeps_six_digits_and_no_float32_remark():
     assert "got 1.5, expected 1" in text
     assert "float32" not in text
     assert "float32" not in message(2.5, 2.0)
+
+
+def test_an_answer_that_is_the_expected_one_times_a_count_says_so():
+    """Round 16: the commonest slips the mutation sweep made in backward passes (a mean for a
+    sum, a division by N missing or doubled) scale every entry by one count."""
+    expected = np.array([[0.5, -1.25, 2.0], [0.75, 3.0, -0.125]])
+    assert "every entry is 0.04167 times the expected one (24 is a count: a mean where a sum " \
+           "belongs, or a division by a count too many?)" in message(expected / 24, expected)
+    assert "every entry is 8 times the expected one (8 is a count: a sum where a mean belongs, " \
+           "or a division by a count missing?)" in message(expected * 8, expected)
+    assert "every entry has the opposite sign of the expected one: a sign error" in message(
+        -expected, expected)
+    assert "every entry is 2.5 times the expected one" in message(expected * 2.5, expected)
+    assert "is a count" not in message(expected * 2.5, expected)
+
+
+def test_no_scale_remark_when_the_entries_disagree_in_other_ways():
+    expected = np.array([[0.5, -1.25, 2.0], [0.75, 3.0, -0.125]])
+    wrong = expected * 2
+    wrong[1, 2] += 0.5
+    assert "times the expected" not in message(wrong, expected)
+    assert "times the expected" not in message(np.array([2.0]), np.array([1.0]))  # one entry
+    tiny = expected * (1 + 2e-6)  # all scaled by almost 1: float32's remark, not a factor
+    assert "times the expected" not in message(tiny, expected)
+    assert "float32 arithmetic" in message(tiny, expected)
