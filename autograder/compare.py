@@ -97,7 +97,9 @@ def scale_remark(got, expected):
     for k, what in ((factor, "a sum where a mean belongs, or a division by a count missing?"),
                     (1 / factor, "a mean where a sum belongs, or a division by a count too "
                                  "many?")):
-        if abs(k) >= 2 and abs(abs(k) - round(abs(k))) < 1e-6 * abs(k):
+        if abs(abs(k) - 2) < 1e-6:
+            return text + " (a factor 2, such as the 2 of d(x**2)/dx, or a count of 2?)"
+        if abs(k) >= 3 and abs(abs(k) - round(abs(k))) < 1e-6 * abs(k):
             return text + f" ({round(abs(k))} is a count: {what})"
     return text
 

@@ -348,7 +348,7 @@ def _grade_mutant(mutant, unit, keys):
     finally:
         target.write_text(original)
     functions = report["units"].get(unit, {}).get("functions", {})
-    lost = {k: f"{v['score']:g}/{v['max']:g}: {v['message'][:160]}"
+    lost = {k: f"{v['score']:g}/{v['max']:g}: {v['message'][:600]}"
             for k, v in functions.items() if v["score"] < v["max"]}
     hinted = any(v.get("hint") for v in functions.values() if v["score"] < v["max"])
     return {"killed": bool(lost), "by": lost, "hinted": hinted}

@@ -43,6 +43,8 @@ def test_an_answer_that_is_the_expected_one_times_a_count_says_so():
            "or a division by a count missing?)" in message(expected * 8, expected)
     assert "every entry has the opposite sign of the expected one: a sign error" in message(
         -expected, expected)
+    assert "every entry is 0.5 times the expected one (a factor 2, such as the 2 of " \
+           "d(x**2)/dx, or a count of 2?)" in message(expected / 2, expected)
     assert "every entry is 2.5 times the expected one" in message(expected * 2.5, expected)
     assert "is a count" not in message(expected * 2.5, expected)
 
