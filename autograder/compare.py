@@ -77,7 +77,15 @@ def float32_remark(error):
 
 def scale_remark(got, expected):
     """When every entry is the same multiple of the expected one (a sign error, a mean for a
-    sum, a count divided once too often or not at all), say so; else ''."""
+    sum, a count divided once too often or not at all), say so; else ''. A remark never breaks
+    the verdict it is added to: any arithmetic trouble gives ''."""
+    try:
+        return _scale_remark(got, expected)
+    except (ArithmeticError, ValueError):
+        return ""
+
+
+def _scale_remark(got, expected):
     got = np.asarray(got, dtype=np.float64).ravel()
     expected = np.asarray(expected, dtype=np.float64).ravel()
     if got.size < 2 or not np.all(np.isfinite(got)):
@@ -86,10 +94,12 @@ def scale_remark(got, expected):
     large = np.abs(expected) > floor
     if floor == 0 or large.sum() < 2:
         return ""
-    factor = float(np.median(got[large] / expected[large]))
-    if abs(factor - 1) < 1e-3 or factor == 0:
-        return ""
-    if np.max(np.abs(got - factor * expected)) > 1e-6 * abs(factor) * floor * 1e3:
+    with np.errstate(all="ignore"):  # the judge raises on floating-point errors elsewhere
+        factor = float(np.median(got[large] / expected[large]))
+        if not math.isfinite(factor) or abs(factor - 1) < 1e-3 or factor == 0:
+            return ""
+        spread = float(np.max(np.abs(got - factor * expected)))
+    if not spread <= 1e-6 * abs(factor) * floor * 1e3:
         return ""  # not one factor for every entry
     if abs(factor + 1) < 1e-6:
         return "; every entry has the opposite sign of the expected one: a sign error"
@@ -97,6 +107,8 @@ def scale_remark(got, expected):
     for k, what in ((factor, "a sum where a mean belongs, or a division by a count missing?"),
                     (1 / factor, "a mean where a sum belongs, or a division by a count too "
                                  "many?")):
+        if not math.isfinite(k):
+            continue
         if abs(abs(k) - 2) < 1e-6:
             return text + " (a factor 2, such as the 2 of d(x**2)/dx, or a count of 2?)"
         if abs(k) >= 3 and abs(abs(k) - round(abs(k))) < 1e-6 * abs(k):
