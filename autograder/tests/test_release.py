@@ -125,7 +125,8 @@ def test_no_solution_line_in_the_release(built):
 
 def test_no_hidden_test_in_the_release(built):
     grader = built / "autograder"
-    for private in ("hidden", "mistakes", "release.py", "nbgrader_course.py", "testing.py"):
+    for private in ("hidden", "mistakes", "release.py", "nbgrader_course.py", "testing.py",
+                    "mutants.py"):
         assert not (grader / private).exists(), private
     assert not (built / "solutions").exists()
     # no text of a hidden test file or known mistake, and no label of a hidden case, unless
