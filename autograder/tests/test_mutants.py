@@ -85,7 +85,7 @@ def test_names_are_swapped_only_with_a_partner_in_the_same_function():
 
 def test_every_slip_in_the_multiclass_svm_loss_loses_points():
     """A regression guard on the grader's strength: all mutants of svm_loss_naive are killed
-    (measured: 40 of 40). A weaker hidden case set lets one survive and fails here."""
+    (measured: 52 of 52). A weaker hidden case set lets one survive and fails here."""
     ok, results = mutants.sweep("linear", only={"svm_loss_naive"}, progress=False)
     assert ok
     assert len(results) >= 30
