@@ -33,6 +33,7 @@ from pathlib import Path
 
 from .paths import REFERENCE_PACKAGE
 from .stubs import BEGIN, END
+from .units import unit_of_key
 
 # Operators: each maps an AST node type (or name) to its replacements.
 BINOP_SWAPS = {
@@ -296,15 +297,6 @@ def mutants_of(source, module):
     return found
 
 
-def _unit_of(module):
-    from .units import UNITS
-
-    for unit, entry in UNITS.items():
-        if module in entry[1]:
-            return unit
-    raise ValueError(f"no unit grades the module {module!r}")
-
-
 def _keys_of(module, unit):
     from .engine import specs_of
 
@@ -357,7 +349,7 @@ def _grade_mutant(mutant, unit, keys):
 def sweep(module, *, workers=2, limit=None, only=None, changes=None, progress=True):
     """Grade every mutant of ``module`` (only those inside the functions ``only`` and whose
     change's text holds one of ``changes``, when given); return ``(baseline_ok, results)``."""
-    unit = _unit_of(module)
+    unit = unit_of_key(f"{module}.")
     keys = _keys_of(module, unit)
     source = (REFERENCE_PACKAGE / f"{module}.py").read_text()
     mutants = mutants_of(source, module)
