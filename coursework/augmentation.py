@@ -68,7 +68,7 @@ def random_horizontal_flip(images, *, p=0.5, rng):
         p: the probability of flipping an image, in [0, 1].
         rng: a ``numpy.random.Generator``.
     Returns:
-        out: (N, C, H, W), a new array: each image flipped or unchanged.
+        out: (N, C, H, W), a new array of the images' dtype: each image flipped or unchanged.
     """
     _check_images("random_horizontal_flip", images)
     _check_unit_interval("random_horizontal_flip", "p", p)
@@ -92,7 +92,7 @@ def random_crop(images, *, size, padding=0, rng):
         padding: zeros added on each side (>= 0).
         rng: a ``numpy.random.Generator``.
     Returns:
-        out: (N, C, size, size), a new array.
+        out: (N, C, size, size), a new array of the images' dtype.
     """
     _check_images("random_crop", images)
     _check_int("random_crop", "size", size, 1)
@@ -126,7 +126,7 @@ def color_jitter(images, *, brightness=0.0, contrast=0.0, saturation=0.0, rng):
         brightness, contrast, saturation: how far each factor may stray from 1, each in [0, 1].
         rng: a ``numpy.random.Generator``.
     Returns:
-        out: (N, C, H, W), a new array.
+        out: (N, C, H, W), a new array of the images' dtype.
     """
     _check_images("color_jitter", images)
     for what, value in (("brightness", brightness), ("contrast", contrast),
@@ -151,7 +151,7 @@ def cutout(images, *, size, rng):
         size: the side of the square (a positive integer; it may exceed the image).
         rng: a ``numpy.random.Generator``.
     Returns:
-        out: (N, C, H, W), a new array.
+        out: (N, C, H, W), a new array of the images' dtype.
     """
     _check_images("cutout", images)
     _check_int("cutout", "size", size, 1)
@@ -177,7 +177,7 @@ def mixup(images, targets, *, alpha, rng):
         alpha: the parameter of the Beta distribution (> 0).
         rng: a ``numpy.random.Generator``.
     Returns:
-        mixed_images: (N, C, H, W), a new array.
+        mixed_images: (N, C, H, W), a new array of the images' dtype.
         mixed_targets: (N, K), a new array.
     """
     _check_images("mixup", images)

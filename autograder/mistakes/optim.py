@@ -329,7 +329,7 @@ ADAM = [
 # ---------------------------------------------------------------- clipping
 
 def clip_variant(*, per_array=False, always=False, no_sqrt=False, norm_after=False,
-                 inverted=False):
+                 inverted=False, never=False):
     def clip_grad_norm(grads, max_norm):
         squares = {k: float((g * g).sum()) for k, g in grads.items()}
         total = sum(squares.values())
@@ -337,7 +337,7 @@ def clip_variant(*, per_array=False, always=False, no_sqrt=False, norm_after=Fal
         clipped = {}
         for k, g in grads.items():
             norm = math.sqrt(squares[k]) if per_array else total
-            if norm == 0:
+            if norm == 0 or never:
                 scale = 1.0
             elif inverted:
                 scale = min(1.0, norm / max_norm)
@@ -362,6 +362,9 @@ CLIP = [
      clip_variant(norm_after=True)),
     ("the factor is max_norm / total_norm (at most 1), not total_norm / max_norm",
      clip_variant(inverted=True)),
+    ("the gradients came back unscaled although their total norm is above max_norm: multiply "
+     "every array by max_norm / total_norm whenever total_norm > max_norm",
+     clip_variant(never=True)),
 ]
 
 

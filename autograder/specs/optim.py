@@ -111,9 +111,12 @@ def clip_cases(t):
     grads = {"W1": rng.standard_normal((4, 3)), "b1": rng.standard_normal(3),
              "W2": 2 * rng.standard_normal((3, 2))}
     return [
-        Case("W1 (4, 3), b1 (3,), W2 (3, 2), total norm about 5.8, max_norm=1", (grads, 1.0)),
+        # The unchanged case first: a clip that never scales passes it and fails the next, where
+        # a factor written total_norm / max_norm (which passed nothing) is ruled out as its hint.
+        Case("W1 (4, 3), b1 (3,), W2 (3, 2), total norm about 5.8, max_norm=10 (already below: "
+             "unchanged)", (grads, 10.0)),
+        Case("the same gradients, max_norm=1", (grads, 1.0)),
         Case("the same gradients, max_norm=4.5", (grads, 4.5)),
-        Case("the same gradients, max_norm=10 (already below: unchanged)", (grads, 10.0)),
         Case("one array (1,) of norm 7, max_norm=2", ({"w": np.array([-7.0])}, 2.0)),
         Case("zero gradients, max_norm=1 (unchanged, norm 0)",
              ({"a": np.zeros((2, 3)), "b": np.zeros(2)}, 1.0)),
@@ -406,6 +409,7 @@ CLIP_NEW = ("return a new dict of new arrays even when nothing is clipped ({name
 def clip_grad_norm(t):
     """The clipped gradients and the norm before clipping; grads left unchanged."""
     target = "optim.clip_grad_norm"
+    passed = []  # (args, kwargs, expected) of the cases the student got right
     for case in clip_cases(t):
         grads, max_norm = case.args
         got, modified = t.student.call_full(target, grads, max_norm)
@@ -419,8 +423,9 @@ def clip_grad_norm(t):
         expected = t.ref.run(target, grads, max_norm)
         t.compare(target, got, expected, names=("clipped", "total_norm"), label=case.label,
                   rtol=CLIP_RTOL,
-                  mistakes=lambda grads=grads, max_norm=max_norm: t.ref.mistakes(
-                      target, target, grads, max_norm))
+                  mistakes=lambda args=case.args, passed=tuple(passed): _clip_explaining(
+                      t, target, args, passed))
+        passed.append((case.args, {}, expected))
     # The arrays of grads must not be scaled in place: keep a grads dict in the worker (the
     # student's own unclipped copy), clip it, and read it back. (The worker also compares the
     # dicts it is given before and after each call, which catches most of this earlier.)
@@ -440,6 +445,16 @@ def clip_grad_norm(t):
                          hint="return new arrays (g * scale), do not scale the given ones "
                               "(g *= scale): the caller may still need them")
     check_new_dict(t, target, kept, grads)
+
+
+def _clip_explaining(t, target, args, passed):
+    """The known mistakes of clip_grad_norm on ``args`` that answer every case in ``passed`` as
+    the reference does: a clip that never scales and a factor total_norm / max_norm (capped at
+    1) answer a large norm alike, but only the first leaves gradients already below max_norm
+    unchanged."""
+    excluded = t.ref.ruled_out(target, target, passed,
+                               lambda v, e: matches(v, e, CLIP_RTOL))
+    return [(d, v) for d, v in t.ref.mistakes(target, target, *args) if d not in excluded]
 
 
 def check_new_dict(t, target, kept, grads):
