@@ -159,7 +159,7 @@ def note_failed_dependencies(report):
                for key, entry in unit["functions"].items()}
     graded = frozenset(entries)
     for key, entry in entries.items():
-        if entry["status"] == "passed" or "failed_calls" in entry:
+        if entry["status"] == "passed" or "failed_calls" in entry or _import_failed(entry):
             continue
         failing, through = _failing_callees(key, graded, entries)
         if not failing:
@@ -175,6 +175,15 @@ def note_failed_dependencies(report):
                 "follow from it")
         entry["hint"] = note + (f"; otherwise: {entry['hint']}" if entry.get("hint") else "")
         entry["failed_calls"] = failing
+
+
+def _import_failed(entry):
+    """Whether ``entry`` failed because a module could not be imported (a syntax error, a hang
+    at import): its message names that cause, which every function of the module shares; a
+    note sending the student to another function of it would only repeat it."""
+    message = entry.get("message") or ""
+    return "the module could not be imported" in message or (
+        "importing coursework/" in message and "did not finish" in message)
 
 
 def _failing_callees(key, graded, entries):

@@ -77,8 +77,10 @@ def cuda_problem(cupy=True, torch=False):
     return None
 
 
-def resolve(device, units=None):
+def resolve(device, units=None, *, source="--device"):
     """``cpu``, ``cuda`` or ``auto`` -> ``cpu`` or ``cuda``, for grading ``units`` (default all).
+    ``source`` names where the value came from in the error for another name (``--device``, the
+    ``COURSE_DEVICE`` environment variable, ``check``'s ``device=``).
 
     Raises:
         ValueError: for another name.
@@ -86,7 +88,7 @@ def resolve(device, units=None):
     """
     device = (device or "cpu").strip().lower()
     if device not in CHOICES:
-        raise ValueError(f"--device must be one of {', '.join(CHOICES)}, got {device!r}")
+        raise ValueError(f"{source} must be one of {', '.join(CHOICES)}, got {device!r}")
     if device == "cpu":
         return "cpu"
     cupy, torch = needs(units)

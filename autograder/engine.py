@@ -37,7 +37,7 @@ from . import staging
 from .compare import Failed
 from .dependencies import note_failed_dependencies
 from .paths import PACKAGE_DIR, REPO_ROOT
-from .runner import Student, StudentFault
+from .runner import Student, StudentError, StudentFault
 from .sandbox import Limits
 from .signatures import check_defaults, definition_lines
 from .spec import CURRENT, Trial
@@ -140,6 +140,22 @@ HIDDEN_NONFINITE_HINT = ("the public cases pass, but on a hidden case the result
                          "quantity that can be 0, or log of 0")
 
 
+# A NotImplementedError from a function whose earlier calls returned: a branch is left to write
+# (``if method == "11point": raise NotImplementedError``). It is an error shown with its case,
+# not a "todo" that hides where it was raised.
+PARTIAL_NOTE = ("; its earlier calls returned, so part of it (or of a function it calls) is "
+                "still to write")
+
+
+def _written_in_part(key, trial):
+    """Whether the graded function ``key`` (not a class: a constructor returns before its
+    methods are written) answered a call before this one raised NotImplementedError."""
+    name = key.rsplit(".", 1)[1]
+    answered = getattr(trial.student, "answered", None)
+    return (not name[:1].isupper() and isinstance(answered, dict)
+            and answered.get(key, 0) > 0)
+
+
 def run_test(test, trial):
     """Run one function's test; return its report entry.
 
@@ -167,7 +183,10 @@ def run_test(test, trial):
                 entry["hint"] = (HIDDEN_NONFINITE_HINT if failure.kind == "nonfinite"
                                  else HIDDEN_HINT)
     except StudentFault as fault:
-        message = _error_message(fault)
+        partial = fault.status == "not_implemented" and _written_in_part(test.key, trial)
+        if partial:
+            fault = StudentError(fault.message, fault.detail)
+        message = _error_message(fault) + (PARTIAL_NOTE if partial else "")
         if fault.status == "not_implemented":
             message = "not implemented yet (it raises NotImplementedError)"
             module = test.key.split(".", 1)[0]

@@ -4,6 +4,7 @@
     check("linear.svm_loss_naive")                        # one function
     check("layers.relu_forward", "layers.relu_backward")  # several: a verdict for each
     check("01")                                           # a unit ("01", "01_linear", "linear")
+    check(linear.svm_loss_naive)                          # the function itself (imported)
 
 It grades the ``coursework`` package the notebook imports, on the public tests, in a fresh worker
 process: the latest saved ``.py`` file is what is tested, without restarting the kernel. It prints
@@ -17,7 +18,8 @@ raised by a function of ``coursework/`` that is not written yet into one line na
 and the file to edit, and a failed check shows the verdicts without the grader's traceback.
 
 From a terminal: ``python -m autograder.notebook_check linear.svm_loss_naive [more names]``
-(``make check F=...``); exit status 1 when a check failed, 2 for a name that is not graded.
+(``make check F=...``, several names separated by spaces or commas); exit status 1 when a check
+failed, 2 for a name that is not graded.
 """
 
 import difflib
@@ -93,10 +95,32 @@ def _unknown(name, graded):
     return UnknownName(text)
 
 
+def _name_of(obj):
+    """The name of a function, class, method or module of ``coursework`` given itself rather
+    than by name (``check(linear.svm_loss_naive)``: 'linear.svm_loss_naive'), to be resolved
+    as that name is (a method not graded on its own is refused, naming its class); None for
+    anything else."""
+    import types
+
+    if isinstance(obj, types.ModuleType):
+        head, _, module = obj.__name__.rpartition(".")
+        return module if head == "coursework" else None
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
+    head, _, module = str(getattr(obj, "__module__", "")).rpartition(".")
+    qualname = getattr(obj, "__qualname__", None)
+    if head != "coursework" or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    return f"{module}.{qualname}"
+
+
 def resolve(name, graded=None):
     """The graded keys that ``name`` (a function key, a module or a unit) stands for, in grading
-    order; ``UnknownName`` with the close matches for anything else."""
+    order; ``UnknownName`` with the close matches for anything else. The function, class or
+    module itself is accepted too (``linear.svm_loss_naive`` without quotes)."""
     graded = graded_names() if graded is None else graded
+    if not isinstance(name, str):
+        name = _name_of(name) or name
     if not isinstance(name, str) or not name.strip():
         raise UnknownName(f"check: give a function like 'linear.svm_loss_naive', a module like "
                           f"'linear' or a unit like '01', got {name!r}")
@@ -159,11 +183,16 @@ def check(*names, submission=None, timeout=None, device=None):
     COURSE_DEVICE environment variable, else "cpu".
 
     Each name is a graded function ('linear.svm_loss_naive'), a module ('linear') or a unit
-    ('01'); every function named gets a verdict. Unknown names raise ``UnknownName`` (a
-    ``ValueError``) listing the close matches, before anything is graded.
+    ('01'), or the function, class or module itself; every function named gets a verdict.
+    Unknown names raise ``UnknownName`` (a ``ValueError``) listing the close matches, before
+    anything is graded.
     """
     if len(names) == 1 and isinstance(names[0], (list, tuple)):
         names = tuple(names[0])
+    # 'relu_forward, relu_backward' or make check F=a,b: commas separate names too
+    names = tuple(part for name in names
+                  for part in (name.split(",") if isinstance(name, str) and "," in name
+                               else [name]))
     if not names:
         raise _one_line(UnknownName("check: give at least one name, e.g. "
                                     "check('linear.svm_loss_naive')"))
@@ -175,6 +204,7 @@ def check(*names, submission=None, timeout=None, device=None):
                 keys.append(key)
     units = [u for u in graded if any(unit_of_key(k) == u for k in keys)]
     limits = None
+    source = "check(..., device=...)" if device else "the environment variable COURSE_DEVICE"
     device = device or os.environ.get("COURSE_DEVICE") or "cpu"
     if timeout is not None or device != "cpu":
         from .device import resolve as resolve_device
@@ -184,7 +214,7 @@ def check(*names, submission=None, timeout=None, device=None):
         if timeout is not None:
             limits = Limits(call_seconds=timeout, cpu_seconds=timeout)
         try:
-            limits.device = resolve_device(device, units)
+            limits.device = resolve_device(device, units, source=source)
         except ValueError as exc:
             raise _one_line(exc) from None
     report = engine.grade(submission or _submission(), units, keys=set(keys), public_only=True,
@@ -286,7 +316,7 @@ def main(argv=None):
     names = sys.argv[1:] if argv is None else argv
     if not names:
         print("usage: make check F=linear.svm_loss_naive  (a function, a module such as linear, "
-              "or a unit such as 01; several names separated by spaces)", file=sys.stderr)
+              "or a unit such as 01; several names separated by spaces or commas)", file=sys.stderr)
         return 2
     try:
         check(*names)

@@ -407,6 +407,7 @@ class Student:
         self.settle_restarts = []  # why the worker was replaced between functions
         self.deadline = None  # time.monotonic() past which no call is made (the grading budget)
         self.function_deadline = None  # the same for the function being graded (start_function)
+        self.answered = {}  # target -> calls of it that returned, in the function being graded
         self._imported = set()  # (worker generation, module) imported without fault
         self._import_faults = {}  # module -> the fault its import caused (not retried)
         self.hidden_case = lambda: False  # set by the Trial: is a hidden case in progress?
@@ -456,7 +457,14 @@ class Student:
         try:
             self._send({"op": "import", "module": module}, timeout)
         except StudentFault as fault:
-            if fault.status in ("timeout", "crashed"):
+            if fault.status == "timeout" and "did not finish" in fault.message:
+                fault = StudentTimeout(
+                    f"importing coursework/{module}.py did not finish within "
+                    f"{self.limits.call_seconds:g} s: the code at the top level of a module "
+                    "(outside every def) runs when it is imported; is a loop, a training run or "
+                    "a long computation there? Move it into a function, or into the notebook",
+                    fault.detail)
+            elif fault.status in ("timeout", "crashed"):
                 fault = type(fault)(f"importing coursework/{module}.py: {fault.message}",
                                     fault.detail)
             self._import_faults[module] = fault
@@ -474,6 +482,7 @@ class Student:
         replaced, so that nothing of one function runs while another is graded."""
         self.settle()
         self.function_deadline = time.monotonic() + self.function_budget()
+        self.answered = {}
 
     def settle(self):
         """Ask the worker to collect its garbage and put its state back
@@ -559,6 +568,9 @@ class Student:
                     "return NumPy arrays, numbers, tuples, lists or dicts"
                 ) from None
             self._mark_handles(value)
+            if message.get("op") == "call":
+                target = str(message.get("target", ""))
+                self.answered[target] = self.answered.get(target, 0) + 1
             modified = reply.get("modified")
             if not isinstance(modified, list):
                 modified = []

@@ -79,6 +79,11 @@ def main(argv):
 
     _DEVICE = _Device(os.environ)
     import builtins
+
+    # Nobody answers a prompt or a debugger while grading: say so, instead of an EOFError or
+    # pdb's BdbQuit. (Set before the guard saves builtins: restore keeps these.)
+    builtins.input = _no_input
+    sys.breakpointhook = _no_breakpoint
     import importlib.util
     import math
 
@@ -511,6 +516,33 @@ def _raised_by_submission(exc):
     return str(where).startswith(prefixes)
 
 
+def _relative(text):
+    """``text`` with the submission's folder left out of its paths: "cannot import name 'x' from
+    'coursework.layers' (coursework/layers.py)", not the sandbox's /tmp/submission/..."""
+    import os
+
+    if _SUBMISSION is None:
+        return text
+    try:
+        for folder in {os.path.realpath(_SUBMISSION), os.path.abspath(_SUBMISSION)}:
+            text = text.replace(os.path.join(folder, ""), "")
+    except (OSError, ValueError):
+        pass
+    return text
+
+
+def _no_input(*args, **kwargs):
+    raise RuntimeError("input() waits for someone to type, and nobody types while grading: "
+                       "remove the input() call (to see a value, print it, or call the function "
+                       "yourself in a notebook cell)")
+
+
+def _no_breakpoint(*args, **kwargs):
+    raise RuntimeError("breakpoint() stops in a debugger, and nobody answers it while grading: "
+                       "remove it, and debug by calling the function yourself in a notebook "
+                       "cell, where breakpoint() works")
+
+
 def _failure(exc, phase):
     try:
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
@@ -526,7 +558,8 @@ def _failure(exc, phase):
         kind = "import_error"
     else:
         kind = "error"
-    message = f"{type(exc).__name__}: {_text(exc)[:2000]}"
+    message = _relative(f"{type(exc).__name__}: {_text(exc)[:2000]}")
+    text = _relative(text)
     if isinstance(exc, SystemExit):
         message = (f"the code called sys.exit({_text(exc.code)[:100]}) (or raised SystemExit); "
                    "return results instead of exiting")

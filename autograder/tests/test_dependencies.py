@@ -78,3 +78,24 @@ def test_a_callee_that_fails_is_found_through_one_that_passes():
     assert hint.startswith("this function calls your average_precision (through your "
                            "mean_average_precision), which fails its own test"), hint
     assert functions["detection.coco_map"]["failed_calls"] == ["detection.average_precision"]
+
+
+def test_a_module_that_cannot_be_imported_gets_no_note_sending_elsewhere():
+    """A syntax error in layers.py fails every function of it (and of mlp.py, which imports it)
+    with the same message, which names the line: "calls your affine_forward, which fails its
+    own test" under each would only repeat it (13 times in unit 02)."""
+    broken = ("affine_forward(x (4, 5), w (5, 3)): the module could not be imported: "
+              "SyntaxError: invalid syntax (layers.py, line 339)")
+    hang = ("affine_backward(...): importing coursework/layers.py did not finish within 10 s: "
+            "the code at the top level ...")
+    functions = {"layers.affine_forward": entry("error"), "layers.affine_backward": entry("error"),
+                 "layers.relu_forward": entry("failed"), "layers.relu_backward": entry("failed")}
+    functions["layers.affine_forward"]["message"] = broken
+    functions["layers.affine_backward"]["message"] = hang
+    report = {"units": {"02_mlp": {"functions": functions}}}
+    note_failed_dependencies(report)
+    assert functions["layers.affine_backward"]["hint"] is None
+    assert "failed_calls" not in functions["layers.affine_backward"]
+    # a failure of its own still gets the note
+    assert functions["layers.relu_backward"]["hint"].startswith(
+        "this function calls your relu_forward, which fails its own test")

@@ -51,6 +51,60 @@ def test_an_error_names_its_case(tmp_path):
         entry
 
 
+def test_input_and_breakpoint_say_that_nobody_answers_while_grading(tmp_path):
+    """A student's input() got "EOFError: EOF when reading a line", a breakpoint() pdb's bare
+    "BdbQuit:": both now say what happened and what to do instead."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("def svm_loss_naive(W, X, y, reg):\n",
+         "def svm_loss_naive(W, X, y, reg):\n    input('continue?')\n"),
+        ("def softmax_loss_naive(W, X, y, reg):\n",
+         "def softmax_loss_naive(W, X, y, reg):\n    breakpoint()\n")]})
+    entries = functions(engine.grade(sub, ["01"], keys={"linear.svm_loss_naive",
+                                                        "linear.softmax_loss_naive"}))
+    asked = entries["linear.svm_loss_naive"]
+    assert asked["status"] == "error", asked
+    assert "input() waits for someone to type, and nobody types while grading: remove the " \
+           "input() call" in asked["message"], asked
+    stopped = entries["linear.softmax_loss_naive"]
+    assert stopped["status"] == "error", stopped
+    assert "breakpoint() stops in a debugger, and nobody answers it while grading" in \
+        stopped["message"] and "BdbQuit" not in stopped["message"], stopped
+
+
+def test_an_import_error_names_the_file_as_the_student_sees_it(tmp_path):
+    """Python names the module's file in "cannot import name": the sandbox's path of the
+    submission (/tmp/submission/...) is left out, the course's relative path kept."""
+    sub = make_submission(tmp_path, append={"linear.py": "from .layers import relu_forwrd\n"})
+    entry = functions(engine.grade(sub, ["01"], keys={"linear.svm_loss_naive"}))[
+        "linear.svm_loss_naive"]
+    assert entry["status"] == "error", entry
+    message = " ".join(entry["message"].split())
+    assert "cannot import name 'relu_forwrd' from 'coursework.layers' (coursework/layers.py)" \
+        in message, entry
+    assert "/tmp" not in message and str(tmp_path) not in message, entry
+
+
+def test_a_branch_left_unwritten_is_an_error_shown_with_its_case(tmp_path):
+    """average_precision written for method="all" with NotImplementedError left in the
+    "11point" branch was a bare "todo", as if nothing were written: it is an error that names
+    the case that reached the branch. A function not written at all stays a todo."""
+    sub = make_submission(tmp_path, replace={"detection.py": [(
+        '    if method == "11point":\n        total = 0.0\n',
+        '    if method == "11point":\n        raise NotImplementedError("11-point AP")\n'
+        '        total = 0.0\n')]})
+    key = "detection.average_precision"
+    entry = functions(engine.grade(sub, ["08"], keys={key}), "08_detection")[key]
+    assert entry["status"] == "error", entry
+    message = " ".join(entry["message"].split())
+    assert message.startswith("average_precision(11point: ") and \
+        "NotImplementedError: 11-point AP (at coursework/detection.py, line" in message, entry
+    assert message.endswith("its earlier calls returned, so part of it (or of a function it "
+                            "calls) is still to write"), entry
+    stub = make_submission(tmp_path / "stub", base="stubs")
+    entry = functions(engine.grade(stub, ["08"], keys={key}), "08_detection")[key]
+    assert entry["status"] == "not_implemented", entry
+
+
 LEAKY = '''
     _vectorized = softmax_loss_vectorized
 

@@ -49,6 +49,42 @@ def test_names_that_are_graded_resolve():
             resolve(bad)
 
 
+def test_a_function_class_or_module_given_itself_stands_for_its_name():
+    """``check(linear.svm_loss_naive)`` without quotes, as a student writes after importing."""
+    import types
+
+    from coursework import layers, linear, mlp, rnn
+
+    assert resolve(linear.svm_loss_naive) == ["linear.svm_loss_naive"]
+    assert resolve(mlp.TwoLayerNet) == ["mlp.TwoLayerNet"]
+    assert resolve(rnn.CharRNN.sample) == ["rnn.CharRNN.sample"]
+    assert resolve(layers) == resolve("layers")
+    # a method that is not graded on its own is refused as its name is, naming its class
+    with pytest.raises(UnknownName, match="'mlp.TwoLayerNet.loss' is not a graded.*"
+                                          "'mlp.TwoLayerNet'"):
+        resolve(mlp.TwoLayerNet.loss)
+    # anything that is not course code is refused, shown as given
+    for bad in (print, np_module(), types.ModuleType("linear"), lambda: 0):
+        with pytest.raises(UnknownName, match="give a function like"):
+            resolve(bad)
+
+
+def np_module():
+    import numpy
+
+    return numpy
+
+
+def test_commas_separate_names_as_spaces_do(tmp_path, capsys):
+    with pytest.raises(AssertionError):
+        check("linear.svm_loss_naive,layers.relu_forward", " linear.softmax_loss_naive",
+              submission=stub_submission(tmp_path, "linear"))
+    lines = [line.split()[:2] for line in capsys.readouterr().out.splitlines()
+             if not line.startswith(" ")]
+    assert lines == [["PASS", "linear.svm_loss_naive"], ["TODO", "layers.relu_forward"],
+                     ["PASS", "linear.softmax_loss_naive"]]
+
+
 @pytest.mark.parametrize("name", list(FALSE_PASSES) + [""])
 def test_make_check_refuses_the_same_names(name):
     command = ([sys.executable, "-m", "autograder.notebook_check", name] if name else
@@ -259,3 +295,14 @@ def test_a_deleted_coursework_init_is_named(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "coursework/__init__.py is missing; restore it" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_wrong_device_is_named_where_it_was_set(tmp_path, monkeypatch):
+    """COURSE_DEVICE=gpu is the environment variable's mistake, not a --device option's."""
+    submission = stub_submission(tmp_path, "linear")
+    monkeypatch.setenv("COURSE_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="the environment variable COURSE_DEVICE must be one of "
+                                         "cpu, cuda, auto, got 'gpu'"):
+        check("linear.svm_loss_naive", submission=submission)
+    with pytest.raises(ValueError, match=r"check\(\.\.\., device=\.\.\.\) must be one of .*'tpu'"):
+        check("linear.svm_loss_naive", submission=submission, device="tpu")
