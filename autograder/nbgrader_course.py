@@ -227,8 +227,12 @@ if os.path.dirname(sys.executable) not in os.environ.get("PATH", "").split(os.pa
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 # The Formgrader and generate_feedback render student notebooks as HTML on the instructor's
 # server, where a student's script would act as the instructor: sanitize the outputs (nbgrader's
-# Formgrader template leaves markdown alone: sync shows student markdown holding HTML as text).
+# Formgrader template leaves markdown alone) ...
 c.HTMLExporter.sanitize_html = True
+# ... and autograde itself, the Formgrader's button too, shows student markdown holding HTML as
+# text and keeps only plain text and images of the outputs (autograder/nbgrader_html.py).
+c.Autograde.autograde_preprocessors.append("autograder.nbgrader_html.NeutralizeHTML")
+c.NeutralizeHTML.course_root = c.CourseDirectory.root
 
 # Student notebooks run in the contained kernel (autograder/contained_kernel.py): bubblewrap,
 # the student's own folder read-only, no view of the course, no network (Unix sockets).

@@ -231,12 +231,24 @@ def _as_text(cell, what):
 
 
 def neutralize_html(path, course_cells):
-    """Make the autograded notebook at ``path`` safe to render as HTML: outputs keep only
-    SAFE_OUTPUT_TYPES (and streams, errors); a markdown or raw cell that is not one of the
-    course's own (``course_cells``: their sources) and holds markup is replaced by a markdown
-    cell showing its text in a code block; notebook-level widget state is removed. Written
+    """Make the autograded notebook at ``path`` safe to render as HTML (``neutralize``), written
     back only when something changed; returns the number of changes."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    changes = neutralize(nb, course_cells)
+    if changes:
+        tmp = Path(path).with_name(Path(path).name + ".tmp")
+        tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    return changes
+
+
+def neutralize(nb, course_cells):
+    """Make the notebook ``nb`` (a dict, changed in place) safe to render as HTML: outputs keep
+    only SAFE_OUTPUT_TYPES (and streams, errors); a markdown or raw cell that is not one of the
+    course's own (``course_cells``: their sources) and holds markup is replaced by a markdown
+    cell showing its text in a code block; notebook-level widget state is removed. Returns the
+    number of changes. Used by ``sync`` and, inside ``nbgrader autograde`` (the Formgrader's
+    button too), by ``nbgrader_html.NeutralizeHTML``."""
     changes = 0
     cells = nb.get("cells", [])
     for k, cell in enumerate(cells):
@@ -269,10 +281,6 @@ def neutralize_html(path, course_cells):
                 output["metadata"] = {}
     if nb.get("metadata", {}).pop("widgets", None) is not None:
         changes += 1
-    if changes:
-        tmp = Path(path).with_name(Path(path).name + ".tmp")
-        tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
     return changes
 
 

@@ -204,3 +204,59 @@ def test_a_hostile_class_through_the_documented_autograde(tmp_path):
     run([BIN / "nbgrader", "generate_feedback", "01_linear"], course)
     page = next((course / "feedback" / "scripter" / "01_linear").glob("*.html")).read_text()
     assert "<img src=x onerror" not in page
+
+
+@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.skipif(shutil.which("nbgrader", path=str(BIN)) is None,
+                    reason="nbgrader is not installed in this environment")
+def test_nbgrader_autograde_alone_neutralizes_markup(tmp_path):
+    """The Formgrader's own "autograde" button runs nbgrader without our wrapper or sync: the
+    course's configuration appends ``nbgrader_html.NeutralizeHTML`` to nbgrader's autograde,
+    so a student's markdown holding HTML and an HTML output are inert there too, while the
+    course's own markdown (HTML included) is kept as written."""
+    import nbformat
+
+    course = tmp_path / "course"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+
+    def run(args, cwd):
+        done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=900)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done.stdout + done.stderr
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    course_markup = "# Linear classifiers\n\n<b>the course's own bold</b>"
+    nb.cells = [nbformat.v4.new_markdown_cell(course_markup),
+                nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nb, notebooks / "01_plain.ipynb")
+    repo = Path(__file__).resolve().parents[2]
+    run([sys.executable, "-m", "autograder", "nbgrader", "build", str(course), "--notebooks",
+         str(notebooks), "--unit", "01"], repo)
+    run([BIN / "nbgrader", "generate_assignment", "01_linear"], course)
+    folder = course / "submitted" / "scripter" / "01_linear"
+    shutil.copytree(course / "release" / "01_linear", folder)
+    handed = folder / "01_plain.ipynb"
+    nb = nbformat.read(handed, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("<img src=x onerror=steal()>"))
+    nb.cells.append(nbformat.v4.new_code_cell(
+        'from IPython.display import HTML\nHTML("<script>steal()</script>")'))
+    nbformat.write(nb, handed)
+    # nbgrader alone, as the Formgrader runs it (its own kernel: no contained one needed here)
+    output = run([BIN / "nbgrader", "autograde", "01_linear", "--Execute.kernel_name=python3"],
+                 course)
+    assert "held HTML or script outside the course's own cells" in output, output
+    graded = json.loads((course / "autograded" / "scripter" / "01_linear" /
+                         "01_plain.ipynb").read_text())
+    sources = ["".join(c["source"]) for c in graded["cells"]]
+    assert course_markup in sources  # the course's own markdown is left as written
+    assert not any(s.startswith("<img") for s in sources)
+    assert any("shown as text" in s and "onerror" in s for s in sources)
+    kinds = [mime for c in graded["cells"] for o in c.get("outputs", [])
+             for mime in o.get("data", {})]
+    assert "text/plain" in kinds and "text/html" not in kinds, kinds
