@@ -26,7 +26,7 @@ help:
 	@echo "make test-gpu                 the GPU suite and GPU benchmarks (skipped without a GPU)"
 	@echo "make lint                     ruff over autograder, solutions, coursework, benchmarks"
 	@echo "make lab                      JupyterLab on the course"
-	@echo "make check F=linear.svm_loss_naive   check functions, a module or a unit (F=01)"
+	@echo "make check F=linear.svm_loss_naive   check functions, a module or a unit (F=01; F=a,b)"
 	@echo "make stubs                    regenerate coursework/ from solutions/coursework/"
 	@echo "make bench                    benchmarks (ratios printed, not asserted)"
 	@echo "make release [RELEASE=dir]    the student release (stubs, public tests, recorded outputs)"
