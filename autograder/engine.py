@@ -109,6 +109,23 @@ def _error_message(fault):
     return message
 
 
+# Python's own words for a call that does not fit a def line.
+_SIGNATURE = re.compile(r"TypeError: ([\w.]+)\(\) (takes |missing \d+ required |got an unexpected "
+                        r"keyword argument|got multiple values for argument|got some "
+                        r"positional-only)")
+
+
+def signature_hint(fault):
+    """A hint for a TypeError raised by the grader's call itself (no frame of the student's
+    code: the call does not fit the student's def line), else None."""
+    found = _SIGNATURE.match(fault.message or "")
+    if found is None or "coursework/" in (fault.detail or ""):
+        return None
+    return (f"the grader calls {found.group(1)}() with the parameters its docstring lists, as "
+            "in the stub's def line: keep their names, their order and the keyword-only marker "
+            "(*), and give a default to any parameter you add")
+
+
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -196,9 +213,9 @@ def run_test(test, trial):
                             f"(lines {', '.join(map(str, lines))}): Python uses the last one")
         elif fault.status == "crashed" and fault.detail:
             message += "; its last output: " + fault.detail.strip()[-300:]
-        entry.update(status=fault.status, message=message)
+        entry.update(status=fault.status, message=message, hint=signature_hint(fault))
         if fault.status != "not_implemented" and CURRENT.hidden:
-            entry["instructor"] = {"message": message, "hint": None}
+            entry["instructor"] = {"message": message, "hint": entry["hint"]}
             kind = fault.message.split(":", 1)[0] if fault.status == "error" else fault.status
             if fault.status == "timeout" and "budget" in fault.message:
                 kind = "budget"

@@ -352,11 +352,13 @@ class Trial:
                 if not isinstance(got, (tuple, list)) or len(got) != len(names):
                     raise Failed(f"should return {len(names)} values ({', '.join(names)}), "
                                  f"got {describe(got)}")
+                _check_order(got, expected, names)
                 for index, (name, g, e) in enumerate(zip(names, got, expected)):
                     try:
                         close(name, g, e, rtol=rtol)
                     except Failed as failure:
-                        if index > 0 and names[0] == "loss" and _is_gradient(name):
+                        if index > 0 and names[0] == "loss" and _is_gradient(name) and \
+                                failure.kind in ("values", "nonfinite"):
                             # The loss was right, so the numerical gradient of the student's own
                             # loss is the expected gradient: say so, it locates the bug.
                             failure.message += ("; the loss is right, so this gradient disagrees "
@@ -381,6 +383,44 @@ class Trial:
             if explained and (best_rank is None or rank > best_rank):
                 best, best_rank = description, rank
         return best
+
+
+def _form(value):
+    """What a value is, without its numbers: a number, an array of a shape, a dict of keys..."""
+    import numpy as np
+
+    if isinstance(value, bool):
+        return ("bool",)
+    if isinstance(value, (int, float, np.integer, np.floating)) or (
+            isinstance(value, np.ndarray) and value.ndim == 0):
+        return ("number",)
+    if isinstance(value, np.ndarray):
+        return ("array", tuple(value.shape))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted(map(str, value))))
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, len(value))
+    return (type(value).__name__,)
+
+
+def _check_order(got, expected, names):
+    """Fail when the parts of ``got`` are those of ``expected`` in another order (``return dW,
+    loss``): each is then of the form (number, array shape, dict keys) of another part."""
+    try:
+        got_forms = [_form(g) for g in got]
+        expected_forms = [_form(e) for e in expected]
+    except Exception:  # noqa: BLE001 - an odd value: the comparison says what is wrong
+        return
+    if got_forms == expected_forms or sorted(got_forms) != sorted(expected_forms):
+        return
+    order = []
+    for form in got_forms:
+        index = next(i for i, f in enumerate(expected_forms) if f == form and i not in order)
+        order.append(index)
+    shown = ", ".join(names[i] for i in order)
+    raise Failed(f"returns its values in another order: ({shown}) where the docstring has "
+                 f"({', '.join(names)})", hint=f"return ({', '.join(names)}), in this order",
+                 kind="type")
 
 
 def _similar(got, wrong, rtol):

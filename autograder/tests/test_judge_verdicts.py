@@ -105,6 +105,53 @@ def test_a_branch_left_unwritten_is_an_error_shown_with_its_case(tmp_path):
     assert entry["status"] == "not_implemented", entry
 
 
+def test_slips_of_the_interface_are_named(tmp_path):
+    """A def line without reg gets Python's TypeError and a hint to keep the stub's parameters;
+    (dW, loss) returned for (loss, dW) is said to be in another order; a gradient returned as a
+    list is a type error, without the remark about the numerical gradient (which is for wrong
+    values)."""
+    sub = make_submission(tmp_path, append={"linear.py": '''
+        _svm = svm_loss_naive
+        def svm_loss_naive(W, X, y):
+            return _svm(W, X, y, 0.0)
+
+        _vectorized = svm_loss_vectorized
+        def svm_loss_vectorized(W, X, y, reg):
+            loss, dW = _vectorized(W, X, y, reg)
+            return dW, loss
+
+        _softmax = softmax_loss_naive
+        def softmax_loss_naive(W, X, y, reg):
+            loss, dW = _softmax(W, X, y, reg)
+            return loss, dW.tolist()
+
+        _helper_user = softmax_loss_vectorized
+        def _helper(a, b):
+            return a
+        def softmax_loss_vectorized(W, X, y, reg):
+            _helper(W, X, y)  # the student's own call that does not fit: no signature hint
+            return _helper_user(W, X, y, reg)
+    '''})
+    entries = functions(engine.grade(sub, ["01"], keys={
+        "linear.svm_loss_naive", "linear.svm_loss_vectorized", "linear.softmax_loss_naive",
+        SOFTMAX}))
+    short = entries["linear.svm_loss_naive"]
+    assert short["status"] == "error" and "takes 3 positional arguments but 4 were given" in \
+        short["message"], short
+    assert short["hint"].startswith("the grader calls svm_loss_naive() with the parameters its "
+                                    "docstring lists"), short
+    swapped = entries["linear.svm_loss_vectorized"]
+    assert swapped["status"] == "failed", swapped
+    assert "returns its values in another order: (dW, loss) where the docstring has (loss, dW)" \
+        in swapped["message"] and swapped["hint"] == "return (loss, dW), in this order", swapped
+    listed = entries["linear.softmax_loss_naive"]
+    assert "dW should be a NumPy array of shape (5, 4), got a list of 5 values" in \
+        listed["message"] and "numerical gradient" not in listed["message"], listed
+    own = entries[SOFTMAX]
+    assert own["status"] == "error" and "_helper() takes 2 positional arguments" in \
+        own["message"] and own["hint"] is None, own
+
+
 LEAKY = '''
     _vectorized = softmax_loss_vectorized
 
