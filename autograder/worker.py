@@ -192,9 +192,22 @@ def _target(name):
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise LookupError(f"coursework/{module_name}.py has no {attr!r}: was it renamed or "
-                              "deleted? Keep the names of the stubs")
+                              f"deleted?{_close_names(obj, part)} Keep the names of the stubs")
         obj = getattr(obj, part)
     return obj
+
+
+def _close_names(obj, name):
+    """The sentence naming the attribute of ``obj`` closest to ``name`` (a typo such as
+    'svm_los_naive'), or "" when none is close."""
+    import difflib
+
+    try:
+        names = [n for n in vars(obj) if isinstance(n, str)]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
+    except Exception:  # noqa: BLE001 - a namespace of student code
+        return ""
+    return f" It has {close[0][:100]!r}." if close else ""
 
 
 class _Device:

@@ -152,6 +152,16 @@ def test_slips_of_the_interface_are_named(tmp_path):
         own["message"] and own["hint"] is None, own
 
 
+def test_a_renamed_function_is_named_with_the_close_name_it_has(tmp_path):
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("def svm_loss_naive(", "def svm_los_naive(")]})
+    entry = functions(engine.grade(sub, ["01"], keys={"linear.svm_loss_naive"}))[
+        "linear.svm_loss_naive"]
+    assert entry["status"] == "error", entry
+    assert "coursework/linear.py has no 'svm_loss_naive': was it renamed or deleted? It has " \
+           "'svm_los_naive'. Keep the names of the stubs" in " ".join(entry["message"].split())
+
+
 LEAKY = '''
     _vectorized = softmax_loss_vectorized
 
