@@ -93,6 +93,18 @@ def _error_message(fault):
                     "xp.maximum(...) where you would write np.maximum(...)")
         if undefined.group(1) == "np":
             message += "; or add import numpy as np at the top of the file"
+    if re.search(r"cannot assign (module|parameters|buffer)\w* before Module\.__init__\(\) call",
+                 message):
+        message += ("; start __init__ with super().__init__(), which sets up the nn.Module "
+                    "before any layer is assigned to it")
+    product = re.search(r"mat1 and mat2 shapes cannot be multiplied "
+                        r"\((\d+)x(\d+) and (\d+)x(\d+)\)", message)
+    if product:  # an nn.Linear given another number of features than its in_features
+        got_features, wanted = product.group(2), product.group(3)
+        message += (f"; if this is a linear layer, it was made for {wanted} input features and "
+                    f"given {got_features}: check its in_features against the flattened size "
+                    "before it (channels x height x width after the last convolution or pooling; "
+                    "print x.shape there)")
     missing = re.search(r"No module named '([^']+)'", message)
     allowed = ("numpy",)
     if places:  # the module the import failed in: a PyTorch module may import torch

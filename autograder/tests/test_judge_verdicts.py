@@ -162,6 +162,34 @@ def test_a_renamed_function_is_named_with_the_close_name_it_has(tmp_path):
            "'svm_los_naive'. Keep the names of the stubs" in " ".join(entry["message"].split())
 
 
+def test_a_module_without_super_init_is_told_to_call_it(tmp_path):
+    key = "architectures.LeNet5"
+    sub = make_submission(tmp_path, replace={"architectures.py": [(
+        "    def __init__(self, num_classes=10, in_channels=1):\n        super().__init__()\n",
+        "    def __init__(self, num_classes=10, in_channels=1):\n")]})
+    entry = functions(engine.grade(sub, ["06"], keys={key}), "06_architectures")[key]
+    assert entry["status"] == "error", entry
+    message = " ".join(entry["message"].split())
+    assert "cannot assign module before Module.__init__() call" in message, entry
+    assert message.endswith("start __init__ with super().__init__(), which sets up the "
+                            "nn.Module before any layer is assigned to it"), entry
+
+
+def test_a_linear_layer_of_the_wrong_width_is_explained(tmp_path):
+    """LeNet5 without its second pooling: 16 * 10 * 10 features reach a linear layer made for
+    16 * 5 * 5."""
+    key = "architectures.LeNet5"
+    sub = make_submission(tmp_path, replace={"architectures.py": [(
+        "nn.Conv2d(6, 16, kernel_size=5), nn.Tanh(), nn.AvgPool2d(2),",
+        "nn.Conv2d(6, 16, kernel_size=5), nn.Tanh(),")]})
+    entry = functions(engine.grade(sub, ["06"], keys={key}), "06_architectures")[key]
+    assert entry["status"] == "error", entry
+    message = " ".join(entry["message"].split())
+    assert "mat1 and mat2 shapes cannot be multiplied" in message, entry
+    assert "if this is a linear layer, it was made for 400 input features and given 1600: check " \
+           "its in_features against the flattened size" in message, entry
+
+
 LEAKY = '''
     _vectorized = softmax_loss_vectorized
 
