@@ -24,6 +24,16 @@ from autograder.nbgrader_safety import limited, neutralize_html, quarantine
 BIN = Path(sys.executable).parent
 
 
+def run(args, cwd):
+    """Run a course command as the instructor does (this environment's programs first, no
+    PYTHONPATH); its output, after asserting that it succeeded."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
 def handin(course, student, unit="01_linear"):
     folder = course / "submitted" / student / unit
     (folder / "coursework").mkdir(parents=True)
@@ -154,15 +164,6 @@ def test_a_hostile_class_through_the_documented_autograde(tmp_path):
     import nbformat
 
     course = tmp_path / "course"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
-
-    def run(args, cwd):
-        done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=900)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        return done.stdout + done.stderr
-
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     nb = nbformat.v4.new_notebook()
@@ -217,15 +218,6 @@ def test_nbgrader_autograde_alone_neutralizes_markup(tmp_path):
     import nbformat
 
     course = tmp_path / "course"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
-
-    def run(args, cwd):
-        done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=900)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        return done.stdout + done.stderr
-
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     nb = nbformat.v4.new_notebook()
