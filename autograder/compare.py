@@ -131,6 +131,9 @@ def describe(value):
         return f"a list of {len(value)} values"
     if type(value).__name__ == "Handle":  # an object the worker could not send as plain data
         kind = getattr(value, "type_name", "") or "unknown"
+        if kind in ("tuple", "list", "dict"):  # a container of something that is not data
+            return (f"a {kind} that holds something other than arrays, numbers, strings, "
+                    "tuples, lists and dicts (with string or integer keys)")
         return f"an object of type {kind} (not an array, number, tuple, list or dict)"
     return f"a {type(value).__name__}"
 
@@ -200,8 +203,11 @@ def as_array(name, got, expected):
             raise Failed(f"{name} has dtype {got.dtype} but should keep {expected.dtype}: "
                          "do not cast to a lower precision", kind="dtype")
     elif expected.dtype.kind in "iu" and got.dtype.kind not in "iu":
-        raise Failed(f"{name} has dtype {got.dtype} but should hold integers ({expected.dtype})",
-                     kind="dtype")
+        empty = (" (an empty list or array is float64 unless told otherwise: give "
+                 "dtype=np.int64, e.g. xp.asarray(keep, dtype=xp.int64))" if got.size == 0
+                 else "")
+        raise Failed(f"{name} has dtype {got.dtype} but should hold integers "
+                     f"({expected.dtype}){empty}", kind="dtype")
     return got
 
 

@@ -97,6 +97,34 @@ def _error_message(fault):
                  message):
         message += ("; start __init__ with super().__init__(), which sets up the nn.Module "
                     "before any layer is assigned to it")
+    if re.search(r"mixed dtype|expected scalar type (Double|Float|Half)|(to|must) have the same "
+                 r"dtype|Input type \(.{1,40}\) and (weight|bias) type \(.{1,40}\) should be the "
+                 r"same|found dtype (Double|Float)", message):
+        message += ("; float32 and float64 tensors met in one operation: the grader also runs "
+                    "modules in float64 (model.double()), so make new tensors in the input's "
+                    "dtype (dtype=x.dtype, torch.zeros_like(x)) and cast nothing to float32 "
+                    "(.float()) inside")
+    if re.search(r"the module could not be imported: (FileNotFoundError|PermissionError|"
+                 r"IsADirectoryError|NotADirectoryError|OSError)", message):
+        message += ("; the grader imports your module alone, from a copy of coursework/ that "
+                    "holds only its .py files: read no file when the module is imported (load "
+                    "data in the notebook and pass it in)")
+    if 'is missing the required "forward" function' in message:
+        message += ("; define forward(self, ...) as a method of the class: check its spelling "
+                    "and that it is indented inside the class")
+    if "does not require grad and does not have a grad_fn" in message:
+        message += ("; the output is cut off from the parameters: forward must not use "
+                    ".detach(), .data, .item(), a round trip through NumPy or torch.no_grad() "
+                    "on the way to its result")
+    elif "leaf Variable that requires grad is being used in an in-place operation" in message:
+        message += ("; an in-place operation (+=, *=, x[...] = ..., .add_()) changed a tensor "
+                    "that needs its own gradient: build a new tensor instead (z = mu + ..., not "
+                    "z = mu; z += ...)")
+    if re.search(r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|CUDA driver "
+                 r"initialization failed|no CUDA GPUs are available", message):
+        message += ("; the grader may run on a machine without a GPU: make new tensors on the "
+                    "inputs' device (device=x.device, torch.zeros_like(x)), never on 'cuda' by "
+                    "name")
     product = re.search(r"mat1 and mat2 shapes cannot be multiplied "
                         r"\((\d+)x(\d+) and (\d+)x(\d+)\)", message)
     if product:  # an nn.Linear given another number of features than its in_features
@@ -234,7 +262,10 @@ def run_test(test, trial):
             entry["message"] = (f"{name}: on hidden case {max(CURRENT.hidden_seen, 1)}: "
                                 + _hidden_fault(fault.status, kind))
         elif fault.status != "not_implemented" and CURRENT.label:
-            entry["message"] = f"{name}({CURRENT.label}): {message}"
+            # a label that is a call already ("TinyYOLO(3) on input ...") is not wrapped again
+            called = CURRENT.label.startswith(name.rsplit(".", 1)[-1] + "(")
+            entry["message"] = (f"{CURRENT.label}: {message}" if called
+                                else f"{name}({CURRENT.label}): {message}")
     except oracle_mod.GraderFault:
         raise
     except Exception as exc:  # noqa: BLE001 - see the docstring

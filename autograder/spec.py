@@ -409,14 +409,20 @@ def _check_order(got, expected, names):
     try:
         got_forms = [_form(g) for g in got]
         expected_forms = [_form(e) for e in expected]
+        if got_forms == expected_forms or sorted(got_forms, key=repr) != sorted(
+                expected_forms, key=repr):
+            return
     except Exception:  # noqa: BLE001 - an odd value: the comparison says what is wrong
-        return
-    if got_forms == expected_forms or sorted(got_forms) != sorted(expected_forms):
         return
     order = []
     for form in got_forms:
         index = next(i for i, f in enumerate(expected_forms) if f == form and i not in order)
         order.append(index)
+    moved = [(names[k], names[i]) for k, i in enumerate(order) if i != k]
+    if all("[" in a and "[" in b for a, b in moved):  # entries of a dict: keys mixed up
+        raise Failed("values stored under each other's keys: "
+                     + ", ".join(f"{a} holds what belongs in {b}" for a, b in moved),
+                     hint="store each value under its own key", kind="type")
     shown = ", ".join(names[i] for i in order)
     raise Failed(f"returns its values in another order: ({shown}) where the docstring has "
                  f"({', '.join(names)})", hint=f"return ({', '.join(names)}), in this order",

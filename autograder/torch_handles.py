@@ -248,6 +248,10 @@ def check_shapes(what, got, expected, mistakes=None):
         if [tuple(s) for s in wrong] == [tuple(s) for s in got]:
             hint = description
             break
+    if hint is None and sorted(map(tuple, got)) == sorted(map(tuple, expected)):
+        hint = ("every parameter shape is there, in another order: PyTorch lists parameters in "
+                "the order the layers are assigned in __init__; create them in the order the "
+                "docstring lists the layers (the order forward runs them)")
     if hint is None and len(got) < len(expected):
         hint = ("layers kept in a plain Python list or dict are invisible to PyTorch (their "
                 "parameters are not the module's: not trained, not saved): hold them in "

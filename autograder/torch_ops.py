@@ -620,11 +620,14 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
                             noise_dim=int(noise_dim),
                             generator=torch.Generator().manual_seed(int(seed)), loss=loss)
     _settle()
+    # what was returned, before tensors become numbers: the docstring asks for Python floats
+    kinds = [type(v).__name__ for v in result] if isinstance(result, (tuple, list)) else []
     if isinstance(result, (tuple, list)):
         result = [_plain_output(v) for v in result]
     else:
         result = _plain_output(result)
-    return {"result": result, "steps": log, "D": [_array(p) for p in D.parameters()],
+    return {"result": result, "result_kinds": kinds, "steps": log,
+            "D": [_array(p) for p in D.parameters()],
             "G": [_array(p) for p in G.parameters()],
             "requires_grad": {key: [bool(p.requires_grad) for p in net.parameters()]
                               for key, net in networks.items()}}

@@ -329,16 +329,58 @@ def _place(where):
     return f" (in {where})" if where else ""
 
 
+PROBABILITIES_HINT = ("the outputs lie in [0, 1] and each row sums to 1: they are probabilities. "
+                      "Return the raw class scores (logits) of the last layer, without a "
+                      "softmax: the cross entropy applies the softmax itself")
+LOG_PROBABILITIES_HINT = ("the outputs are log-probabilities (each row's exponentials sum to 1): "
+                          "return the raw class scores (logits) of the last layer, without a "
+                          "log_softmax: the cross entropy applies it itself")
+
+
+def probabilities_hint(got, expected):
+    """A hint when a classifier's scores (N, C) came out as probabilities or log-probabilities
+    (a softmax or log_softmax added at the end of forward) while the expected ones are not."""
+    if not (isinstance(got, np.ndarray) and isinstance(expected, np.ndarray)) or \
+            got.ndim != 2 or got.shape != expected.shape or got.shape[1] < 2 or \
+            not np.all(np.isfinite(got)):
+        return None
+    if np.allclose(expected.sum(-1), 1.0, rtol=0, atol=1e-9):
+        return None  # the reference's outputs are a distribution themselves
+    if got.min() >= -1e-12 and got.max() <= 1 + 1e-12 and np.allclose(got.sum(-1), 1.0, rtol=0,
+                                                                      atol=1e-9):
+        return PROBABILITIES_HINT
+    if got.max() <= 1e-12 and np.allclose(np.exp(got).sum(-1), 1.0, rtol=0, atol=1e-9):
+        return LOG_PROBABILITIES_HINT
+    return None
+
+
+EVAL_RANDOM_HINT = ("in eval mode the output changes from one call to the next: dropout is "
+                    "still active. F.dropout(x, p) drops in every mode unless given "
+                    "training=self.training; nn.Dropout follows model.eval() by itself")
+
+
 def compare_output(t, target, student, got, expected, *, label, rtol, mistakes, layers,
-                   operations=None):
+                   operations=None, again=None):
     """``t.compare`` of a module's output; when it fails and no known mistake explains it, the
-    hint names the first layer operation that differs from the reference's in the order they
-    run (``operations``: the input x and the reference's list), else the first leaf module that
-    differs in registration order (``layers``)."""
+    hint says that an eval-mode output changes between calls (``again``: the same call once
+    more), or that the scores are probabilities, or names the first layer operation that
+    differs from the reference's in the order they run (``operations``: the input x and the
+    reference's list), else the first leaf module that differs in registration order
+    (``layers``)."""
     try:
         t.compare(target, got, expected, names=("the output",), label=label, rtol=rtol,
                   mistakes=mistakes)
     except Failed as failure:
+        if failure.hint is None and again is not None and isinstance(got, np.ndarray):
+            try:
+                second = again()
+            except StudentError:
+                second = got
+            if isinstance(second, np.ndarray) and second.shape == got.shape and \
+                    not np.array_equal(second, got, equal_nan=True):
+                failure.hint = EVAL_RANDOM_HINT
+        if failure.hint is None and failure.kind == "values":
+            failure.hint = probabilities_hint(got, expected)
         if failure.hint is None and operations is not None:
             x, expected_operations = operations
             try:
@@ -381,6 +423,7 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
                                      x, dout, train, drop_seed)
             compare_output(t, target, student, out, expected_all[0], label=where, rtol=RTOL,
                            layers=layers, operations=(x, operations),
+                           again=None if train else lambda x=x: student.forward(x, False, None),
                            mistakes=lambda: [(d, w[0]) for d, w in t.ref.mistakes(
                                target, module_outputs, target, list(args), kwargs, params,
                                buffers, x, dout, train, drop_seed)])
@@ -400,8 +443,21 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
                                  hint="every layer you create must be applied in forward, in "
                                       "the order it is registered")
             grad_names = ("dx",) + tuple(f"d{n}" for n in names)
-            t.compare(target, grads, expected_all[1:], names=grad_names, label=where, rtol=RTOL)
+            try:
+                t.compare(target, grads, expected_all[1:], names=grad_names, label=where,
+                          rtol=RTOL)
+            except Failed as failure:
+                if failure.hint is None and failure.kind == "values":
+                    failure.hint = GRAPH_CUT_HINT  # the output passed just before
+                raise
     return student
+
+
+# The output is right and a gradient is not: autograd did not see the whole computation.
+GRAPH_CUT_HINT = ("the output is right but this gradient is not, so autograd does not see the "
+                  "whole computation: look in forward for .detach(), .data, .item(), a round "
+                  "trip through NumPy, torch.no_grad(), or a tensor changed in place after it "
+                  "was used")
 
 
 def check_running_statistics(t, student, target, args, kwargs, params, buffers, x, where):
@@ -469,6 +525,7 @@ def alexnet(t):
         expected = t.ref.run(seeded_output, target, [], kwargs, 7, x, train, drop_seed)
         compare_output(t, target, student, got, expected, label=label, rtol=1e-3, layers=layers,
                        operations=(x, operations),
+                       again=None if train else lambda x=x: student.forward(x, False, None),
                        mistakes=lambda: t.ref.mistakes(target, seeded_output, target, [],
                                                        kwargs, 7, x, train, drop_seed))
     # other parameters and another image: an output that does not come from them fails here

@@ -108,6 +108,28 @@ def out_array(target, got, expected_shape, dtype, label):
     return out
 
 
+KEEP_DTYPE = ("keep the images' dtype, as the docstring says: make new arrays with "
+              "dtype=images.dtype and factors as Python floats (or cast them with "
+              ".astype(images.dtype)); a float64 array of factors turns float32 images into "
+              "float64, twice the memory of every batch")
+
+
+def check_keeps_dtype(t, target, kwargs, *, targets=False):
+    """float32 images come back float32 (the docstrings' "a new array of the images' dtype")."""
+    name = target.split(".")[1]
+    images = distinct_images(5, (3, 2, 6, 5)).astype(np.float32)
+    label = "float32 images (3, 2, 6, 5)"
+    t.case(label)
+    args = (images, np.eye(3)[[0, 2, 1]]) if targets else (images,)
+    got = call(t, target, args, kwargs, 4, label,
+               argnames=("images", "targets") if targets else ("images",))
+    out = got[0] if targets and isinstance(got, (tuple, list)) and got else got
+    if isinstance(out, np.ndarray) and out.dtype != images.dtype:
+        what = "mixed_images" if targets else "the output"
+        raise Failed(f"{name}({label}): {what} has dtype {out.dtype}, expected float32 (the "
+                     "images' dtype)", KEEP_DTYPE, kind="dtype")
+
+
 def check_seeds(t, target, args, kwargs, first, label, compare_other=True):
     """The same seed gives the same output; another seed another."""
     name = target.split(".")[1]
@@ -215,6 +237,7 @@ def random_horizontal_flip(t):
             raise Failed(f"{name}({label}): with p={p:g} {'no' if p == 0 else 'every'} image "
                          "should be flipped")
         check_new_array(t, target, images, {"p": p}, label)
+    check_keeps_dtype(t, target, {"p": 0.5})
 
 
 # ---------------------------------------------------------------- crop
@@ -299,6 +322,7 @@ def random_crop(t):
         check_uniform_counts(name, case.label, "the window's (row, column) position number",
                              np.bincount(positions, minlength=rows * cols))
         check_seeds(t, target, case.args, case.kwargs, out, case.label)
+    check_keeps_dtype(t, target, {"size": 4, "padding": 1})
 
 
 # ---------------------------------------------------------------- color jitter
@@ -476,6 +500,7 @@ def color_jitter(t):
         raise Failed(f"{name}(brightness=contrast=saturation=0): the images should come back "
                      "unchanged")
     check_new_array(t, target, images, {}, "brightness=contrast=saturation=0")
+    check_keeps_dtype(t, target, {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4})
 
 
 # ---------------------------------------------------------------- cutout
@@ -606,6 +631,7 @@ def cutout(t):
                 continue
             check_uniform_counts(name, case.label, what, counts, hint)
         check_seeds(t, target, case.args, case.kwargs, out, case.label)
+    check_keeps_dtype(t, target, {"size": 3})
 
 
 # ---------------------------------------------------------------- mixup
@@ -741,3 +767,4 @@ def mixup(t):
                      f"(Kolmogorov-Smirnov distance {distance:.2f}, more than {limit:.2f}; the "
                      f"median of min(lam, 1 - lam) is {np.median(sample):.3f}, Beta's "
                      f"{np.median(reference):.3f})", MIXUP_BETA)
+    check_keeps_dtype(t, target, {"alpha": 0.4}, targets=True)

@@ -483,8 +483,8 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
             t.compare(target, convert(got), convert(expected), names=names, label=case.label,
                       mistakes=lambda case=case, kwargs=kwargs: explaining(case, kwargs))
         except Failed as failure:
-            if ties is not None and failure.hint is None and _safely(ties, case, got, kwargs,
-                                                                     iou):
+            if ties is not None and failure.hint is None and failure.kind == "values" and \
+                    _safely(ties, case, got, kwargs, iou):
                 failure.hint = TIES_HINT
             raise
         for index, dtype in enumerate(dtypes or ()):

@@ -433,9 +433,13 @@ def check_generator_use(t, target, args, seed, label):
 # -- modules ------------------------------------------------------------------------------------
 
 def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, names,
-                   grad_names, train=True, grad_inputs=None):
+                   grad_names, train=True, grad_inputs=None, input_names=None):
     """Build, check shapes, load the reference's parameters, compare ``method(*inputs)`` and
-    gradients (inputs, then every parameter), in train mode (as built) or eval mode."""
+    gradients (inputs, then every parameter), in train mode (as built) or eval mode.
+    ``input_names``: the docstring's names of the inputs (by default those of ``grad_names``
+    without their d, when there is one per input)."""
+    if input_names is None and len(grad_names) == len(inputs):
+        input_names = tuple(n[1:] for n in grad_names)
     from ..torch_handles import values_for
 
     student, expected_shapes, _, _ = build_and_check_shapes(t, target, args, kwargs)
@@ -455,7 +459,9 @@ def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, name
                          grad_args, douts, train)
     where = f"{method}, {label}" + ("" if train else ", eval mode")
     if got["modified"]:
-        which = ", ".join(f"input {i + 1}" for i in got["modified"])
+        which = ", ".join(
+            f"input {input_names[i]}" if input_names and isinstance(i, int)
+            and 0 <= i < len(input_names) else f"input {i + 1}" for i in got["modified"])
         raise Failed(f"{_name(target)}.{where}: modified its {which} in place (the tensors "
                      f"passed to {method}); build new tensors",
                      hint="never change the tensors you are given (x, eps): the caller still "
@@ -502,7 +508,8 @@ def vae(t):
         for train in (True, False):
             _module_method(t, target, (d, latent), kwargs, "forward", [x, eps], seed=81 + i,
                            label=case.label, names=("logits", "mu", "logvar"),
-                           grad_names=("dx",), train=train, grad_inputs=(0,))
+                           grad_names=("dx",), train=train, grad_inputs=(0,),
+                           input_names=("x", "eps"))
         _module_method(t, target, (d, latent), kwargs, "encode", [x], seed=82 + i,
                        label=case.label, names=("mu", "logvar"), grad_names=("dx",))
         _module_method(t, target, (d, latent), kwargs, "decode", [eps], seed=83 + i,
@@ -626,6 +633,13 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g, rtol=
             or not all(isinstance(v, float) for v in result):
         raise Failed(f"{where}should return (d_loss, g_loss) as two Python floats "
                      "(loss.item()), got " + type(result).__name__)
+    kinds = got.get("result_kinds")
+    if isinstance(kinds, list) and "Tensor" in kinds:
+        raise Failed(f"{where}returned ({', '.join(str(k)[:40] for k in kinds)}) where the "
+                     "docstring asks for two Python floats",
+                     hint="return d_loss.item(), g_loss.item(): a returned tensor keeps the "
+                          "step's whole graph alive, and a training loop that stores the losses "
+                          "then holds every step's graph in memory")
     t.compare(target, list(result), expected["result"], names=("d_loss", "g_loss"),
               label=label, rtol=rtol, mistakes=part(lambda w: w["result"]))
     t.compare(target, [got["D"], got["G"]], [expected["D"], expected["G"]],

@@ -124,6 +124,8 @@ def check_loss(t, target, model, recipe, args, X, y, label):
     if isinstance(got, tuple) and len(got) == 2 and set(keys) - set(got[1]):
         raise Failed(f"{where}grads lacks the keys {sorted(set(keys) - set(got[1]))}",
                      hint="return a gradient for every parameter, keyed like params")
+    if isinstance(got, tuple) and len(got) == 2:
+        check_no_extra_grads(where, got[1], keys)
     # (loss, grads) as (loss, grads['W1'], grads['b1'], ...): the verdict names the parameter,
     # and known mistakes are compared entry by entry.
     t.compare(target, _flat(got, keys), _flat(expected, keys),
@@ -138,3 +140,14 @@ def _flat(value, keys):
             k in value[1] for k in keys):
         return (value[0], *(value[1][k] for k in keys))
     return value
+
+
+def check_no_extra_grads(where, grads, keys):
+    """grads holds exactly the keys of params (the docstrings: "the keys ... of params"): the
+    trainer steps params[k] for every k of grads, so an extra key fails there."""
+    extra = sorted(set(grads) - set(keys), key=str)
+    if extra:
+        raise Failed(f"{where}grads holds {extra}, which params does not (expected exactly "
+                     f"{sorted(keys)})",
+                     hint="return one gradient per parameter, keyed like params and nothing "
+                          "else: the trainer updates params[k] for every key k of grads")

@@ -29,7 +29,8 @@ import numpy as np
 from ..compare import Failed, as_array, as_scalar, describe, digits_apart, float32_remark
 from ..spec import Case, Spec
 from ..wire import Seed
-from .model_checks import _flat, check_uses_rng, check_zero_weights, copy_params, params_of
+from .model_checks import (_flat, check_no_extra_grads, check_uses_rng, check_zero_weights,
+                           copy_params, params_of)
 from .toolkit import outside_cache
 
 SPEC = Spec("regularization")
@@ -472,6 +473,7 @@ def check_net_loss(t, target, model, args, X, y, label, zero_keys):
     if set(keys) - set(got[1]):
         raise Failed(f"{where}grads lacks the keys {sorted(set(keys) - set(got[1]))}",
                      hint="return a gradient for every parameter, keyed like params")
+    check_no_extra_grads(where, got[1], keys)
     scale = max([1.0] + [float(np.abs(v).max()) for k, v in expected[1].items()
                          if k not in zero_keys])
     for key in zero_keys:
@@ -514,7 +516,8 @@ def check_initial(t, target, label, args, kwargs, normalization, dtype=np.float6
         for layer in range(1, len(dims) - 1):
             norm_shapes[f"gamma{layer}"] = norm_shapes[f"beta{layer}"] = (dims[layer],)
     params = params_of(t, target, model, {**shapes, **norm_shapes}, label, dtype)
-    extra = sorted(set(t.student.getattr(model, "params")) - set(shapes) - set(norm_shapes))
+    extra = sorted(set(t.student.getattr(model, "params")) - set(shapes) - set(norm_shapes),
+                   key=str)
     if extra:
         raise Failed(f"RegularizedNet({label}): params has unexpected keys {extra}",
                      hint="params holds W1, b1, ..., and gamma{l}, beta{l} for each normalized "
@@ -550,8 +553,8 @@ def check_initial(t, target, label, args, kwargs, normalization, dtype=np.float6
             want[f"running_mean{layer}"] = np.zeros(dims[layer], dtype=dtype)
             want[f"running_var{layer}"] = np.ones(dims[layer], dtype=dtype)
     if set(stats) != set(want):
-        raise Failed(f"RegularizedNet({label}): running_stats has the keys {sorted(stats)}, "
-                     f"expected {sorted(want)}",
+        raise Failed(f"RegularizedNet({label}): running_stats has the keys "
+                     f"{sorted(stats, key=str)}, expected {sorted(want)}",
                      hint="with batch norm, running_mean{l} (zeros) and running_var{l} (ones) "
                           "for every hidden layer l; otherwise an empty dict")
     for key, value in want.items():

@@ -24,7 +24,7 @@ import numpy as np
 from ..compare import Failed, as_array, describe
 from ..spec import Case, Spec
 from ..wire import Seed
-from .model_checks import check_init, check_uses_rng, copy_params
+from .model_checks import check_init, check_no_extra_grads, check_uses_rng, copy_params
 from .toolkit import Layer, check_cache_reusable, outside_cache
 
 SPEC = Spec("rnn")
@@ -412,6 +412,7 @@ def check_char_loss(t, model, case):
         missing = sorted(set(keys) - set(got[1])) if isinstance(got[1], dict) else keys
         raise Failed(f"{where}grads should be a dict with the keys {keys}; missing {missing}",
                      hint="return a gradient for every parameter, keyed like params")
+    check_no_extra_grads(where, got[1], keys)
     if cell == "lstm" and not (isinstance(got[2], (tuple, list)) and len(got[2]) == 2):
         raise Failed(f"{where}for the LSTM h_last should be the pair (h, c), got "
                      f"{describe(got[2])}", hint="the next chunk needs both the hidden and the "
