@@ -298,8 +298,7 @@ class RegularizedNet:
         Returns:
             If y is None: scores (N, C), computed in test mode.
             Else: (loss, grads) in training mode, loss a float (data loss plus L2 penalty),
-            grads a dict with the keys, shapes and dtype of ``params``; ``running_stats`` is
-            updated.
+            grads a dict with the keys and shapes of ``params``; ``running_stats`` is updated.
         """
         dim = 1
         for size in X.shape[1:]:

@@ -452,8 +452,9 @@ def confusion_matrix_mistakes():
          "`ignore_index is not None`, 0 is an index like any other",
          lambda pred, target, *, num_classes, ignore_index=None:
              _cm(pred, target, num_classes, ignore_index if ignore_index else None)),
-        ("the counts are floats (np.histogram2d returns float64): the matrix holds int64 "
-         "counts; count with np.bincount of target * num_classes + pred",
+        ("the counts are floats (np.zeros without dtype=np.int64, or np.histogram2d, gives "
+         "float64): the matrix holds int64 counts; count with np.bincount of "
+         "target * num_classes + pred, or start from np.zeros(..., dtype=np.int64)",
          lambda pred, target, *, num_classes, ignore_index=None:
              _cm(pred, target, num_classes, ignore_index).astype(np.float64)),
         ("rows and columns swapped: rows are the true classes, columns the predicted ones "

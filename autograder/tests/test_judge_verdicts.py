@@ -336,8 +336,8 @@ def test_the_reference_passes_the_compared_speed_test(tmp_path):
 
 
 @pytest.mark.parametrize("where, start", [
-    ("__init__", "ThreeLayerConvNet(ThreeLayerConvNet((3, 16, 12), 20, 5, 50, 10, "
-                 "weight_scale=0.05)): ValueError: matmul"),
+    ("__init__", "ThreeLayerConvNet((3, 16, 12), 20, 5, 50, 10, weight_scale=0.05): "
+                 "ValueError: matmul"),  # the constructor call is the label, not wrapped again
     ("loss", "ThreeLayerConvNet(loss(X), N=")])
 def test_a_model_error_names_its_case_or_constructor_arguments(tmp_path, where, start):
     sub = make_submission(tmp_path, append={"cnn.py": f'''

@@ -3,7 +3,7 @@
 A network is a model in the sense of unit 02 (``mlp.py``), so the ``Trainer`` trains it:
 - ``params``: a dict of named arrays (``W1``, ``b1``, ...), the only things training changes;
 - ``loss(X, y=None)``: the class scores (N, C) when y is None; otherwise ``(loss, grads)`` with
-  ``grads`` a dict with the keys, shapes and dtype of ``params``.
+  ``grads`` a dict with the keys and shapes of ``params``.
 
 The loss is the softmax loss of the scores (the mean over the batch) plus the L2 penalty
 ``0.5 * reg * sum(W**2)`` summed over every weight array (convolution filters and affine
@@ -13,8 +13,7 @@ Initial weights are drawn layer by layer, in order, as ``scale * rng.standard_no
 with ``scale = weight_scale``; with ``weight_scale=None`` each layer uses the He scale
 ``sqrt(2 / fan_in)`` instead, fan_in being the inputs of one output unit (C * HH * WW for a
 convolution, D for an affine layer), which keeps the signal's size steady through ReLU layers.
-Biases start at zero. Parameters have the given ``dtype``; ``loss`` casts X to it, so the
-scores and the gradients have that dtype too (float32 in, float32 out).
+Biases start at zero. Parameters have the given ``dtype``; ``loss`` casts X to it.
 
 Both networks use the fast layers (``conv_forward``, ``max_pool_forward``, ...).
 """
@@ -148,7 +147,7 @@ class ThreeLayerConvNet:
         Returns:
             If y is None: scores (N, num_classes).
             Else: (loss, grads), loss a float (data loss plus regularization), grads a dict with
-            the keys, shapes and dtype of ``params``.
+            the keys and shapes of ``params``.
         """
         _check_batch("ThreeLayerConvNet.loss", X, y, self.input_dim)
         X = X.astype(self.dtype, copy=False)

@@ -167,7 +167,7 @@ class FullyConnectedNet:
         Returns:
             If y is None: scores (N, C).
             Else: (loss, grads), loss a float (data loss plus regularization), grads a dict with
-            the keys, shapes and dtype of ``params``.
+            the keys and shapes of ``params``.
         """
         _check_batch("FullyConnectedNet.loss", X, y, self.input_dim)
         X = X.astype(self.dtype, copy=False)

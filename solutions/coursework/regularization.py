@@ -91,7 +91,7 @@ def dropout_forward(x, *, p, train=True, rng):
     xp = xp_of(x)
     if train:
         keep = xp.asarray(rng.random(x.shape) >= p)  # True with probability 1 - p
-        scaled_mask = keep / (1 - p)
+        scaled_mask = keep.astype(x.dtype) / (1 - p)  # in x's dtype (float32 stays float32)
         out = x * scaled_mask
     else:
         scaled_mask = None
@@ -343,8 +343,7 @@ class RegularizedNet:
         Returns:
             If y is None: scores (N, C), computed in test mode.
             Else: (loss, grads) in training mode, loss a float (data loss plus L2 penalty),
-            grads a dict with the keys, shapes and dtype of ``params``; ``running_stats`` is
-            updated.
+            grads a dict with the keys and shapes of ``params``; ``running_stats`` is updated.
         """
         dim = 1
         for size in X.shape[1:]:

@@ -588,7 +588,7 @@ class CharRNN:
                 a constant: no gradient flows into it or into the previous chunk.
         Returns:
             loss: float, the mean over all N x T positions.
-            grads: dict with the keys, shapes and dtype of ``params``.
+            grads: dict with the keys and shapes of ``params``.
             h_last: the state after the last step: h[:, T-1] (N, H) for "rnn"; the pair
                 (h[:, T-1], c_last) for "lstm".
         """
