@@ -34,6 +34,24 @@ def run(args, cwd):
     return done.stdout + done.stderr
 
 
+def unit01_course(tmp_path, name, cells):
+    """A course of unit 01 whose one notebook ``name`` holds ``cells``, built and generated as
+    the README says; its folder."""
+    import nbformat
+
+    course, notebooks = tmp_path / "course", tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = cells
+    nbformat.write(nb, notebooks / f"{name}.ipynb")
+    run([sys.executable, "-m", "autograder", "nbgrader", "build", str(course), "--notebooks",
+         str(notebooks), "--unit", "01"], Path(__file__).resolve().parents[2])
+    run([BIN / "nbgrader", "generate_assignment", "01_linear"], course)
+    return course
+
+
 def handin(course, student, unit="01_linear"):
     folder = course / "submitted" / student / unit
     (folder / "coursework").mkdir(parents=True)
@@ -163,20 +181,10 @@ def test_a_hostile_class_through_the_documented_autograde(tmp_path):
                     "reads hand-ins without following links (test_nbgrader_e2e)")
     import nbformat
 
-    course = tmp_path / "course"
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Linear classifiers"),
-                nbformat.v4.new_code_cell('from autograder import check\n'
-                                          'check("linear.svm_loss_naive")')]
-    nbformat.write(nb, notebooks / "01_e2e.ipynb")
+    course = unit01_course(tmp_path, "01_e2e", [
+        nbformat.v4.new_markdown_cell("# Linear classifiers"),
+        nbformat.v4.new_code_cell('from autograder import check\ncheck("linear.svm_loss_naive")')])
     repo = Path(__file__).resolve().parents[2]
-    run([sys.executable, "-m", "autograder", "nbgrader", "build", str(course), "--notebooks",
-         str(notebooks), "--unit", "01"], repo)
-    run([BIN / "nbgrader", "generate_assignment", "01_linear"], course)
     secret = tmp_path / "instructor_secret.txt"
     secret.write_text("THE-INSTRUCTORS-SECRET")
     for student in ("honest", "linker", "scripter"):
@@ -217,20 +225,9 @@ def test_nbgrader_autograde_alone_neutralizes_markup(tmp_path):
     course's own markdown (HTML included) is kept as written."""
     import nbformat
 
-    course = tmp_path / "course"
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
     course_markup = "# Linear classifiers\n\n<b>the course's own bold</b>"
-    nb.cells = [nbformat.v4.new_markdown_cell(course_markup),
-                nbformat.v4.new_code_cell("x = 1")]
-    nbformat.write(nb, notebooks / "01_plain.ipynb")
-    repo = Path(__file__).resolve().parents[2]
-    run([sys.executable, "-m", "autograder", "nbgrader", "build", str(course), "--notebooks",
-         str(notebooks), "--unit", "01"], repo)
-    run([BIN / "nbgrader", "generate_assignment", "01_linear"], course)
+    course = unit01_course(tmp_path, "01_plain", [nbformat.v4.new_markdown_cell(course_markup),
+                                                  nbformat.v4.new_code_cell("x = 1")])
     folder = course / "submitted" / "scripter" / "01_linear"
     shutil.copytree(course / "release" / "01_linear", folder)
     handed = folder / "01_plain.ipynb"
