@@ -225,6 +225,20 @@ def _diagnose(page, log_path, what):
             + "\n--- server log (end) ---\n" + Path(log_path).read_text()[-3000:])
 
 
+def _run_all(page, attempts=3):
+    """Run > Run All Cells, until a cell is seen queued or run. (Once in a CI run the menu's
+    click ran nothing: every prompt stayed "[ ]" and the kernel idle for the whole wait.)"""
+    started = ("s => s.some(p => /[*0-9]/.test(p.innerText))")
+    for _ in range(attempts):
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        for _ in range(60):  # up to 30 s for the first prompt to show [*] or a number
+            if page.eval_on_selector_all(".jp-Notebook .jp-InputPrompt", started):
+                return
+            page.wait_for_timeout(500)
+        page.keyboard.press("Escape")  # a menu left open would swallow the next click
+
+
 def _wait_output(page, cell, text, log_path):
     try:
         cell.locator(".jp-OutputArea-output", has_text=text).wait_for(timeout=WAIT_MS)
@@ -262,8 +276,7 @@ def test_notebook_check_cell_todo_then_pass(tmp_path, run_env, browser):
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=WAIT_MS)
         _wait_idle(page)
         # Run every cell: execution stops at the first check cell, whose function is a stub.
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        _run_all(page)
         check = _cell(page, CHECK_CELL)
         _wait_output(page, check, "TODO", server.log_path)
         _wait_idle(page)
