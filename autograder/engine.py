@@ -78,6 +78,45 @@ def default_hidden(submission, extra=()):
     return [h for h in hidden if Path(h).exists()]
 
 
+# Python's and PyTorch's own words for a slip, and what to do about it, appended to the
+# student's error (which is kept as it is).
+_EXPLAINED = [
+    (r"cannot assign (module|parameters|buffer)\w* before Module\.__init__\(\) call",
+     "start __init__ with super().__init__(), which sets up the nn.Module before any layer is "
+     "assigned to it"),
+    (r"mixed dtype|expected scalar type (Double|Float|Half)|(to|must) have the same dtype|Input "
+     r"type \(.{1,40}\) and (weight|bias) type \(.{1,40}\) should be the same|found dtype "
+     r"(Double|Float)",
+     "float32 and float64 tensors met in one operation: the grader also runs modules in float64 "
+     "(model.double()), so make new tensors in the input's dtype (dtype=x.dtype, "
+     "torch.zeros_like(x)) and cast nothing to float32 (.float()) inside"),
+    (r"the module could not be imported: (FileNotFoundError|PermissionError|IsADirectoryError|"
+     r"NotADirectoryError|OSError)",
+     "the grader imports your module alone, from a copy of coursework/ that holds only its .py "
+     "files: read no file when the module is imported (load data in the notebook and pass it "
+     "in)"),
+    (r'is missing the required "forward" function',
+     "define forward(self, ...) as a method of the class: check its spelling and that it is "
+     "indented inside the class"),
+    (r"does not require grad and does not have a grad_fn",
+     "the output is cut off from the parameters: forward must not use .detach(), .data, "
+     ".item(), a round trip through NumPy or torch.no_grad() on the way to its result"),
+    (r"leaf Variable that requires grad is being used in an in-place operation",
+     "an in-place operation (+=, *=, x[...] = ..., .add_()) changed a tensor that needs its own "
+     "gradient: build a new tensor instead (z = mu + ..., not z = mu; z += ...)"),
+    (r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|CUDA driver initialization "
+     r"failed|no CUDA GPUs are available",
+     "the grader may run on a machine without a GPU: make new tensors on the inputs' device "
+     "(device=x.device, torch.zeros_like(x)), never on 'cuda' by name"),
+    # an nn.Linear given another number of features than its in_features
+    (r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)",
+     lambda found: (f"if this is a linear layer, it was made for {found.group(3)} input "
+                    f"features and given {found.group(2)}: check its in_features against the "
+                    "flattened size before it (channels x height x width after the last "
+                    "convolution or pooling; print x.shape there)")),
+]
+
+
 def _error_message(fault):
     """The student's exception plus where it happened in their file."""
     message = fault.message
@@ -93,46 +132,11 @@ def _error_message(fault):
                     "xp.maximum(...) where you would write np.maximum(...)")
         if undefined.group(1) == "np":
             message += "; or add import numpy as np at the top of the file"
-    if re.search(r"cannot assign (module|parameters|buffer)\w* before Module\.__init__\(\) call",
-                 message):
-        message += ("; start __init__ with super().__init__(), which sets up the nn.Module "
-                    "before any layer is assigned to it")
-    if re.search(r"mixed dtype|expected scalar type (Double|Float|Half)|(to|must) have the same "
-                 r"dtype|Input type \(.{1,40}\) and (weight|bias) type \(.{1,40}\) should be the "
-                 r"same|found dtype (Double|Float)", message):
-        message += ("; float32 and float64 tensors met in one operation: the grader also runs "
-                    "modules in float64 (model.double()), so make new tensors in the input's "
-                    "dtype (dtype=x.dtype, torch.zeros_like(x)) and cast nothing to float32 "
-                    "(.float()) inside")
-    if re.search(r"the module could not be imported: (FileNotFoundError|PermissionError|"
-                 r"IsADirectoryError|NotADirectoryError|OSError)", message):
-        message += ("; the grader imports your module alone, from a copy of coursework/ that "
-                    "holds only its .py files: read no file when the module is imported (load "
-                    "data in the notebook and pass it in)")
-    if 'is missing the required "forward" function' in message:
-        message += ("; define forward(self, ...) as a method of the class: check its spelling "
-                    "and that it is indented inside the class")
-    if "does not require grad and does not have a grad_fn" in message:
-        message += ("; the output is cut off from the parameters: forward must not use "
-                    ".detach(), .data, .item(), a round trip through NumPy or torch.no_grad() "
-                    "on the way to its result")
-    elif "leaf Variable that requires grad is being used in an in-place operation" in message:
-        message += ("; an in-place operation (+=, *=, x[...] = ..., .add_()) changed a tensor "
-                    "that needs its own gradient: build a new tensor instead (z = mu + ..., not "
-                    "z = mu; z += ...)")
-    if re.search(r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|CUDA driver "
-                 r"initialization failed|no CUDA GPUs are available", message):
-        message += ("; the grader may run on a machine without a GPU: make new tensors on the "
-                    "inputs' device (device=x.device, torch.zeros_like(x)), never on 'cuda' by "
-                    "name")
-    product = re.search(r"mat1 and mat2 shapes cannot be multiplied "
-                        r"\((\d+)x(\d+) and (\d+)x(\d+)\)", message)
-    if product:  # an nn.Linear given another number of features than its in_features
-        got_features, wanted = product.group(2), product.group(3)
-        message += (f"; if this is a linear layer, it was made for {wanted} input features and "
-                    f"given {got_features}: check its in_features against the flattened size "
-                    "before it (channels x height x width after the last convolution or pooling; "
-                    "print x.shape there)")
+    said = message  # the advice is matched against the error, not against advice added
+    for pattern, advice in _EXPLAINED:
+        found = re.search(pattern, said)
+        if found:
+            message += "; " + (advice(found) if callable(advice) else advice)
     missing = re.search(r"No module named '([^']+)'", message)
     allowed = ("numpy",)
     if places:  # the module the import failed in: a PyTorch module may import torch

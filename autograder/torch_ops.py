@@ -621,7 +621,8 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
                             generator=torch.Generator().manual_seed(int(seed)), loss=loss)
     _settle()
     # what was returned, before tensors become numbers: the docstring asks for Python floats
-    kinds = [type(v).__name__ for v in result] if isinstance(result, (tuple, list)) else []
+    kinds = ["Tensor" if isinstance(v, torch.Tensor) else type(v).__name__[:40]
+             for v in result] if isinstance(result, (tuple, list)) else []
     if isinstance(result, (tuple, list)):
         result = [_plain_output(v) for v in result]
     else:
