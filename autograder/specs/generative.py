@@ -380,6 +380,9 @@ def corrupt(t):
         check_function(t, "generative.corrupt", [x], {"noise_std": std}, label=case.label,
                        names=("the noisy x",), argnames=("x",), generators={"generator": seed},
                        new_tensor=True)
+        if std > 0:
+            check_generator_use(t, "generative.corrupt", [x], seed, case.label,
+                                kwargs={"noise_std": std}, draw="torch.randn")
 
 
 def repeated_draws(cw, target, args, kwargs, generators):
@@ -407,16 +410,17 @@ def sample_noise(t):
         check_generator_use(t, target, [n, dim], seed, case.label)
 
 
-def check_generator_use(t, target, args, seed, label):
+def check_generator_use(t, target, args, seed, label, kwargs=None, draw="torch.rand"):
     """Two calls with one generator: the second draws the next numbers of the generator (what
     the reference's second call draws), and the generator has advanced past both."""
-    got = t.student.torch("repeated_call", target, list(args), {}, {"generator": seed})
-    expected = t.ref.run(repeated_draws, target, list(args), {}, {"generator": seed})
+    kwargs = dict(kwargs or {})
+    got = t.student.torch("repeated_call", target, list(args), kwargs, {"generator": seed})
+    expected = t.ref.run(repeated_draws, target, list(args), kwargs, {"generator": seed})
     where = f"{_name(target)}({label}): "
     if not isinstance(got, dict) or not {"first", "second", "after"} <= set(got):
         raise Failed(f"{where}its results could not be read")
     first, second = got["first"], got["second"]
-    hint = ("draw with torch.rand(..., generator=generator): the generator's state advances "
+    hint = (f"draw with {draw}(..., generator=generator): the generator's state advances "
             "with every draw; never reseed it or the global generator")
     if isinstance(first, np.ndarray) and isinstance(second, np.ndarray) \
             and first.shape == second.shape and np.array_equal(first, second):

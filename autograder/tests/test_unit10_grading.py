@@ -131,6 +131,12 @@ WRONG = {
         [(NOISE, "    torch.manual_seed(generator.initial_seed())\n"
                  "    z = torch.rand(batch_size, dim) * 2 - 1")],
         "sample_noise", "did not advance", "generator=generator"),
+    # round 18: the global generator reseeded from the one given: the same noise every call
+    "corrupt reseeding the global generator": (
+        [("    noisy = x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype,",
+          "    torch.manual_seed(generator.initial_seed())\n"
+          "    noisy = x + noise_std * torch.randn(x.shape, dtype=x.dtype,")],
+        "corrupt", "did not advance", "torch.randn(..., generator=generator)"),
     # round 14 (a student in notebook 10): the noise from the global generator
     "corrupt without generator=": (
         [("    noisy = x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype,",
