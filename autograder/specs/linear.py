@@ -185,7 +185,8 @@ def linear_classifier(t):
         except Failed as failure:
             raise Failed(f"{cls}.train({label}): {failure.message}; with self.loss replaced by "
                          "a known function, the losses returned must be its values on the "
-                         "minibatches rng.choice(N, batch_size) draws",
+                         "minibatches rng.choice(N, batch_size) draws"
+                         + _which_minibatches(losses, expected_losses),
                          hint="call self.loss(X[idx], y[idx], reg) once per iteration, "
                               "idx = rng.choice(N, batch_size, replace=True), and record the "
                               "loss it returns", kind=failure.kind, error=failure.error) \
@@ -199,6 +200,26 @@ def linear_classifier(t):
                               "; start from self.W when it is set, else from "
                               "0.001 * rng.standard_normal((D, C))",
                          kind=failure.kind, error=failure.error) from None
+
+
+def _which_minibatches(losses, expected):
+    """Where the losses part from the expected ones, in words: from the first minibatch on
+    (the indices come from somewhere else than rng.choice) or later (the minibatch not drawn
+    anew each step, or rng drawn from for something else). The probe loss does not depend on
+    W: the losses follow the minibatches alone."""
+    if len(losses) != len(expected) or len(losses) < 2:
+        return ""
+    same = np.isclose(losses, expected, rtol=1e-6, atol=0)
+    if not same[0]:
+        return (" (the first loss is already off: its minibatch is not the one "
+                "rng.choice(N, batch_size) draws first; np.random, a shuffle or "
+                "replace=False draw other indices)")
+    first_off = int(np.argmin(same)) if not same.all() else None
+    if first_off is None:
+        return ""
+    return (f" (the losses match up to entry [{first_off - 1}] and part from entry "
+            f"[{first_off}] on: draw a new minibatch with rng.choice in every iteration, and "
+            "nothing else from rng)")
 
 
 def expected_training(X, y, W0, learning_rate, reg, num_iters, batch_size, seed):

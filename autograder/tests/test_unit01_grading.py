@@ -124,6 +124,23 @@ def test_training_that_ignores_the_learning_rate_fails(tmp_path):
     assert "did not fall" in entry["message"] or "learning_rate=0" in entry["message"]
 
 
+@pytest.mark.parametrize("old, new, words", [
+    ("rng.choice(num_train", "np.random.choice(num_train", "the first loss is already off"),
+    ("rng.choice(num_train, batch_size, replace=True)", "rng.permutation(num_train)[:batch_size]",
+     "the first loss is already off"),
+    ("        for _ in range(num_iters):\n"
+     "            idx = xp.asarray(rng.choice(num_train, batch_size, replace=True))",
+     "        idx = xp.asarray(rng.choice(num_train, batch_size, replace=True))\n"
+     "        for _ in range(num_iters):",
+     "part from entry [1] on: draw a new minibatch with rng.choice in every iteration"),
+])
+def test_training_told_where_its_losses_part_from_the_expected(tmp_path, old, new, words):
+    sub = make_submission(tmp_path, replace={"linear.py": [(old, new)]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["status"] == "failed"
+    assert words in entry["message"], entry["message"]
+
+
 def test_predict_with_argmin_gets_a_hint(tmp_path):
     sub = make_submission(tmp_path, replace={"linear.py": [
         ("labels = (X @ self.W).argmax(axis=1)", "labels = (X @ self.W).argmin(axis=1)")]})
