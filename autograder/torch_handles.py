@@ -91,11 +91,14 @@ class StudentModule:
 
 
 def student_freeze(student, trainable):
-    """(count, [(name, requires_grad)]) of the student's ``freeze`` on ``torch_ops.probe_model``."""
+    """(count, [(name, requires_grad)], [attribute set on a parameter]) of the student's
+    ``freeze`` on ``torch_ops.probe_model``."""
     value = student.torch("freeze", list(trainable))
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
+    if not isinstance(value, (list, tuple)) or len(value) != 3 \
+            or not isinstance(value[2], (list, tuple)) \
+            or not all(isinstance(a, str) for a in value[2]):
         raise StudentError("freeze's result could not be read")
-    return value[0], _pairs(value[1], "the parameters' requires_grad")
+    return value[0], _pairs(value[1], "the parameters' requires_grad"), list(value[2])
 
 
 def _triples(value, what):

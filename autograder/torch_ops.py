@@ -425,13 +425,15 @@ def probe_model():
 
 def freeze(trainable, target="architectures.freeze", lookup=_lookup):
     """Call the student's ``freeze`` on a fresh ``probe_model()``; return (its count,
-    [(name, requires_grad)] afterwards)."""
+    [(name, requires_grad)] afterwards, the names of the attributes it set on parameters:
+    ``param.require_grad = False`` makes a new attribute that PyTorch never reads)."""
     model = probe_model()
     count = lookup(target)(model, trainable=tuple(trainable))
     flags = [(str(n), bool(p.requires_grad)) for n, p in model.named_parameters()]
     if isinstance(count, torch.Tensor):
         count = _array(count, "the count")
-    return count, flags
+    attributes = sorted({str(k) for p in model.parameters() for k in vars(p)})[:10]
+    return count, flags, attributes
 
 
 OPS = {

@@ -768,13 +768,23 @@ def freeze(t):
         if list(got[1]) != [tuple(f) for f in expected[1]]:
             wrong = [n for (n, g), (_, e) in zip(got[1], expected[1]) if g != e]
             raise Failed(f"{where}: requires_grad is wrong for {', '.join(wrong) or 'some'} of "
-                         "the parameters",
+                         "the parameters" + _attributes_set(got[2]),
                          hint=_freeze_hint(t, trainable, got, tried[:i]))
         # the flags are right here: only a mistake with the same flags can explain the count
         t.compare(target, got[0], expected[0], names=("the count",), label=str(trainable),
                   mistakes=lambda: [(d, w[0]) for d, w in t.ref.mistakes(target, frozen,
                                                                          list(trainable))
                                     if [tuple(f) for f in w[1]] == list(got[1])])
+
+
+def _attributes_set(names):
+    """The attributes freeze set on parameters, in words: ``p.require_grad = False`` (a typo)
+    makes a new attribute that PyTorch never reads, and the parameter stays trainable."""
+    if not names:
+        return ""
+    listed = ", ".join(f"param.{n}" for n in names)
+    return (f"; freeze set {listed} on parameters, which PyTorch never reads: the flag is "
+            "param.requires_grad (or param.requires_grad_(False))")
 
 
 def _freeze_hint(t, trainable, got, passed=()):

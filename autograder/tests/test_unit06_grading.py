@@ -254,6 +254,10 @@ WRONG = {
     "freeze unfreezes what was frozen": (
         [(FREEZE_TEST, "        param.requires_grad = name.startswith(prefixes)")], "freeze",
         "stem.1.weight", "frozen before the call"),
+    # round 18: a typo makes a new attribute; PyTorch never reads it
+    "freeze with require_grad": (
+        [(FREEZE_TEST, FREEZE_TEST.replace("requires_grad", "require_grad"))], "freeze",
+        "freeze set param.require_grad on parameters, which PyTorch never reads", None),
     "freeze counts by name": (
         [(FREEZE_COUNT, "    count = sum(p.numel() for n, p in model.named_parameters() "
                         "if n.startswith(prefixes))")], "freeze", "the count is 116",
