@@ -373,9 +373,33 @@ def early_stopping(t):
         when = "before the first step" if row == 0 else \
             f"after step({values[row - 1]!r}), the step number {row - 1} (counting from 0)"
         what = "step returned" if col == 0 else f"{names[col]} is"
+        renamed = _renamed(t, stopper, names[col], expected[-1, col]) \
+            if col > 0 and np.isnan(got[row, col]) else ""
         raise Failed(f"EarlyStopping({case.label}): {when}: {what} "
                      f"{_show(got[row, col], names[col])}, expected "
-                     f"{_show(expected[row, col], names[col])}", hint)
+                     f"{_show(expected[row, col], names[col])}{renamed}", hint)
+
+
+def _renamed(t, stopper, name, expected):
+    """When an attribute the docstring names is None: the student's attribute of a close name
+    that holds its expected value after the last step (``expected``; the trace has run to the
+    end), in words (``best_epoch`` for ``best_step``), else ""."""
+    import difflib
+
+    try:
+        attributes = t.student.getattr(stopper, "__dict__")
+    except Exception:  # noqa: BLE001 - a student object without a readable __dict__
+        return ""
+    if not isinstance(attributes, dict):
+        return ""
+    candidates = [k for k, v in attributes.items() if isinstance(k, str) and k != name
+                  and isinstance(v, (int, float)) and not isinstance(v, bool)
+                  and float(v) == expected]
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return (f"; after the last step the object has {close[0]} = {_show(expected, name)}, the "
+            f"value {name} should hold: the docstring names this attribute {name}")
 
 
 # ---------------------------------------------------------------- RegularizedNet

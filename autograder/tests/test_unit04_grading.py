@@ -395,6 +395,12 @@ WRONG = {
         [("    lam = float(rng.beta(alpha, alpha))",
           "    lam = float(rng.beta(alpha, alpha))\n    lam = max(lam, 1 - lam)")],
         augmentation.MIXUP_FOLDED, "below 0.5 in 0 of"),
+    # round 18: the attribute named after the epochs it counts
+    "best_step named best_epoch": (
+        "regularization.py", "regularization.EarlyStopping",
+        [("self.best, self.best_step, self.waited = value, self.steps, 0",
+          "self.best, self.best_epoch, self.waited = value, self.steps, 0")],
+        None, "the object has best_epoch = 8, the value best_step should hold"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",
