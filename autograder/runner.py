@@ -61,10 +61,11 @@ class Changes(list):
     (``worker._aliases``); a spec that requires a new object checks them
     (``Trial.returns_new``)."""
 
-    def __init__(self, modified, aliases=(), lines=None):
+    def __init__(self, modified, aliases=(), lines=None, drawn=()):
         super().__init__(modified)
         self.aliases = list(aliases)
         self.lines = lines  # lines of student code the call ran, when asked (call_counting)
+        self.drawn = list(drawn)  # the generator arguments the call drew from
 
 
 def clean_text(value, limit=2000):
@@ -580,10 +581,14 @@ class Student:
             lines = reply.get("lines")
             if isinstance(lines, bool) or not isinstance(lines, int):
                 lines = None
+            drawn = reply.get("drawn")
+            if not isinstance(drawn, list):
+                drawn = []
             return value, Changes(
                 [clean_text(m, 100) for m in modified[:100] if isinstance(m, str)],
                 [(clean_text(pair[0], 100), clean_text(pair[1], 100)) for pair in aliases[:20]
-                 if isinstance(pair, list) and len(pair) == 2], lines)
+                 if isinstance(pair, list) and len(pair) == 2], lines,
+                [clean_text(d, 100) for d in drawn[:20] if isinstance(d, str)])
         kind = reply.get("kind")
         message_text = clean_text(reply.get("message", ""), 2000)
         detail = clean_text(reply.get("traceback", ""), 4000)

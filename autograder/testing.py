@@ -47,8 +47,12 @@ class FakeStudent:
         return wire.decode(wire.encode(value), resolve)
 
     def _invoke(self, func, args, kwargs, opaque):
+        from .runner import Changes
+        from .worker import drawn, generator_states
+
         args, kwargs = self._resolve(list(args)), self._resolve(dict(kwargs))
         before = _snapshot(args)
+        generators = generator_states(args, kwargs)
         try:
             with np.errstate(all="ignore"):
                 value = func(*args, **kwargs)
@@ -56,7 +60,8 @@ class FakeStudent:
             raise NotImplementedByStudent(str(exc)) from None
         except Exception as exc:
             raise StudentError(f"{type(exc).__name__}: {exc}") from None
-        modified = [name for name, a, b in before if _changed(a, b)]
+        modified = Changes([name for name, a, b in before if _changed(a, b)],
+                           drawn=drawn(generators))
         if isinstance(value, tuple) and opaque:
             value = tuple(self._keep(v) if i in opaque else v for i, v in enumerate(value))
         elif opaque == [0] or opaque == (0,):

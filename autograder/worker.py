@@ -300,6 +300,38 @@ def _snapshot(args, kwargs):
     return tuple(snapshot)
 
 
+def generator_states(args, kwargs):
+    """(name, generator, a copy of its state) of every ``numpy.random.Generator`` argument (a
+    ``Seed`` decoded here, or the student's own): ``drawn`` then tells which ones the call drew
+    from ("Test mode draws nothing")."""
+    import copy
+
+    import numpy
+
+    states = []
+    for name, a in [(str(i), a) for i, a in enumerate(args)] + list(kwargs.items()):
+        if isinstance(a, numpy.random.Generator):
+            try:
+                states.append((name, a, copy.deepcopy(a.bit_generator.state)))
+            except BaseException:  # noqa: BLE001 - a generator whose state cannot be read
+                states.append((name, a, None))
+    return states
+
+
+def drawn(states):
+    """The names among ``generator_states``' whose state the call changed (or that can no
+    longer be read)."""
+    out = []
+    for name, generator, before in states:
+        try:
+            changed = before is None or generator.bit_generator.state != before
+        except BaseException:  # noqa: BLE001
+            changed = True
+        if changed:
+            out.append(name)
+    return out
+
+
 def _snapshot_into(snapshot, name, a, depth):
     if len(snapshot) >= SNAPSHOT_ARRAYS:
         return
@@ -457,6 +489,8 @@ def handle(request, resolve, encode_result, objects, guard=None):
         args, kwargs = _DEVICE.to_device(args, kind), _DEVICE.to_device(kwargs, kind)
     # Copies of the inputs, to tell the judge which ones the call changed, when it asks
     snapshot = _snapshot(args, kwargs) if request.get("watch", True) is not False else []
+    generators = generator_states(args, kwargs) if request.get("watch", True) is not False \
+        else []
     limit_cpu(request.get("cpu_seconds"))
     counter = LineCounter(_SUBMISSION) if request.get("count_lines") and _SUBMISSION else None
     started = time.perf_counter()
@@ -475,12 +509,14 @@ def handle(request, resolve, encode_result, objects, guard=None):
     if guard is not None:  # the checks below run with the worker's own functions
         guard.restore()
     modified = [name for name, a, before in snapshot if _changed(a, before)]
+    generators_drawn = drawn(generators)
     aliases = _aliases(value, request.get("opaque") or [], args, kwargs) \
         if request.get("watch", True) is not False else []
     if _DEVICE.on:  # the judge compares on the host; what stays here (handles) stays on device
         value = _DEVICE.to_host(value, request.get("opaque") or [])
     reply = {"ok": True, "value": encode_result(value, request.get("opaque") or []),
-             "modified": modified, "aliases": aliases, "seconds": elapsed}
+             "modified": modified, "aliases": aliases, "seconds": elapsed,
+             "drawn": generators_drawn}
     if counter is not None:
         reply["lines"] = lines
     return reply

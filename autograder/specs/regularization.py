@@ -46,6 +46,7 @@ SHARED_MASK = ("draw an independent random number for every entry of x (rng.rand
 TEST_SCALED = ("in test mode dropout is the identity: inverted dropout already scaled at training "
                "time, so nothing is scaled at test time")
 TEST_DROPPED = "no unit is dropped in test mode: return x unchanged (a copy)"
+TEST_DRAWS = "draw the mask inside the train branch (if train: ...), not before it"
 BACKWARD_NOT_SCALED = ("the kept units were scaled by 1 / (1 - p) in the forward pass: scale their "
                        "gradient the same way, dx = dout * mask / (1 - p)")
 BACKWARD_NO_MASK = ("the dropped units did not reach the output: their gradient is 0, dx = dout * "
@@ -97,11 +98,17 @@ def _out_cache(target, got, label):
     return got
 
 
-def student_dropout(t, x, p, train, seed, label):
+def student_dropout(t, x, p, train, seed, label, *, draws_checked=False):
+    """The student's (out, cache); with ``draws_checked``, test mode must draw nothing from rng
+    (dropout_forward's own test: dropout_backward's needs only the cache)."""
     target = "regularization.dropout_forward"
     got, modified = t.student.call_full(target, x, opaque=[1], p=p, train=train, rng=Seed(seed))
     t.no_input_modified(target, modified, ("x",), label)
     out, cache = _out_cache(target, got, label)
+    if draws_checked and not train and "rng" in modified.drawn:
+        raise Failed(f"{_where(label)}test mode drew numbers from rng; the docstring says test "
+                     "mode draws nothing (every evaluation would change the masks of the "
+                     "training that follows)", hint=TEST_DRAWS)
     return as_array("out", out, x), cache
 
 
@@ -168,7 +175,7 @@ def dropout_forward(t):
             raise Failed(f"{_where(case.label)}two calls with different rng seeds gave the same "
                          "mask", hint="draw the mask from the rng argument")
         label = case.label + ", train=False"
-        out, _ = student_dropout(t, x, p, False, 11, label)
+        out, _ = student_dropout(t, x, p, False, 11, label, draws_checked=True)
         if not np.array_equal(out, x):
             hint = None
             if np.allclose(out, x * (1 - p)) or np.allclose(out, x / (1 - p)):

@@ -395,6 +395,12 @@ WRONG = {
         [("    lam = float(rng.beta(alpha, alpha))",
           "    lam = float(rng.beta(alpha, alpha))\n    lam = max(lam, 1 - lam)")],
         augmentation.MIXUP_FOLDED, "below 0.5 in 0 of"),
+    # round 18: the mask drawn before the branch: every evaluation changes the training masks
+    "dropout drawing its mask in test mode too": (
+        "regularization.py", "regularization.dropout_forward",
+        [("    if train:\n        keep = xp.asarray(rng.random(x.shape) >= p)",
+          "    keep = xp.asarray(rng.random(x.shape) >= p)\n    if train:")],
+        regularization.TEST_DRAWS, "test mode drew numbers from rng"),
     # round 18: the attribute named after the epochs it counts
     "best_step named best_epoch": (
         "regularization.py", "regularization.EarlyStopping",
