@@ -256,9 +256,12 @@ def layernorm_backward_mistakes():
 # Group and instance norm
 # ---------------------------------------------------------------------------------------------
 
-def _gn_forward(x, gamma, beta, *, groups, eps=1e-5, how):
+def _gn_forward(x, gamma, beta, *, groups, eps=1e-5, how, ddof=0, eps_outside=False):
     N, C, H, W = x.shape
-    if how == "interleaved":  # channel c in group c % groups
+    if how == "groups":  # the right groups; ddof or eps_outside make it wrong
+        grouped = x.reshape(N, groups, C // groups, H, W)
+        xhat, _, _ = _normalize(grouped, (2, 3, 4), eps, ddof=ddof, eps_outside=eps_outside)
+    elif how == "interleaved":  # channel c in group c % groups
         grouped = x.reshape(N, C // groups, groups, H, W)
         xhat, _, _ = _normalize(grouped, (1, 3, 4), eps)
     elif how == "per_channel":
@@ -280,6 +283,10 @@ def groupnorm_forward_mistakes():
         ("a group's statistics include all positions (H, W) of its channels, not each position "
          "separately",
          lambda *a, **k: _gn_forward(*a, **k, how="channels_only")),
+        ("normalize with the biased variance, divided by the group's size, not size - 1",
+         lambda *a, **k: _gn_forward(*a, **k, how="groups", ddof=1)),
+        ("eps goes inside the square root: (x - mu) / sqrt(var + eps)",
+         lambda *a, **k: _gn_forward(*a, **k, how="groups", eps_outside=True)),
     ]
 
 
@@ -308,8 +315,8 @@ def groupnorm_backward_mistakes():
     ]
 
 
-def _in_forward(x, gamma, beta, *, eps=1e-5, axes=(2, 3), ddof=0):
-    xhat, _, _ = _normalize(x, axes, eps, ddof=ddof)
+def _in_forward(x, gamma, beta, *, eps=1e-5, axes=(2, 3), ddof=0, eps_outside=False):
+    xhat, _, _ = _normalize(x, axes, eps, ddof=ddof, eps_outside=eps_outside)
     return _channel(gamma) * xhat + _channel(beta), None
 
 
@@ -323,6 +330,8 @@ def instancenorm_forward_mistakes():
          lambda *a, **k: _in_forward(*a, **k, axes=(0, 2, 3))),
         ("normalize with the biased variance, divided by H * W, not H * W - 1",
          lambda *a, **k: _in_forward(*a, **k, ddof=1)),
+        ("eps goes inside the square root: (x - mu) / sqrt(var + eps)",
+         lambda *a, **k: _in_forward(*a, **k, eps_outside=True)),
     ]
 
 
