@@ -108,6 +108,11 @@ _EXPLAINED = [
      r"failed|no CUDA GPUs are available",
      "the grader may run on a machine without a GPU: make new tensors on the inputs' device "
      "(device=x.device, torch.zeros_like(x)), never on 'cuda' by name"),
+    # nn.LazyLinear / LazyConv2d: shapes the grader reads before any forward has run
+    (r"uninitialized parameter|UninitializedParameter",
+     "a lazy layer (nn.LazyLinear, nn.LazyConv2d) has no shape until its first forward, and "
+     "the grader reads the parameters' shapes right after building the model: give the layer "
+     "its in_features (compute the flattened size from the input size in __init__)"),
     # an nn.Linear given another number of features than its in_features
     (r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)",
      lambda found: (f"if this is a linear layer, it was made for {found.group(3)} input "

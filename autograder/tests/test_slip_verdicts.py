@@ -90,6 +90,12 @@ SLIPS = {
         "        de, dh0, grads[\"Wx\"], grads[\"Wh\"], grads[\"b\"] = backward(dh, cache_rnn)\n"
         "        grads[\"h0\"] = dh0")],
         "grads holds ['h0'], which params does not", "keyed like params and nothing else"),
+    # round 18: a lazy layer has no shape until a forward has run
+    "lazy linear": ("06", "architectures.VGG", "architectures.py", [(
+        "            nn.Linear(channels * size * size, fc_dim), nn.ReLU(), nn.Dropout(dropout),",
+        "            nn.LazyLinear(fc_dim), nn.ReLU(), nn.Dropout(dropout),")],
+        "a lazy layer (nn.LazyLinear, nn.LazyConv2d) has no shape until its first forward",
+        None),
 }
 
 
