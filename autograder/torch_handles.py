@@ -51,6 +51,13 @@ class StudentModule:
             raise StudentError("the module's attributes could not be read")
         return value
 
+    def plain_containers(self):
+        """The attributes that keep layers in a plain list, tuple or dict (``torch_ops``)."""
+        value = self._ask("plain_containers")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise StudentError("the module's attributes could not be read")
+        return value
+
     def load(self, params, buffers, dtype="float64"):
         self._ask("load", list(params), list(buffers), dtype)
 
@@ -240,9 +247,11 @@ def _short(shapes, most=12):
     return f"[{text}{', ...' if len(shapes) > most else ''}]"
 
 
-def check_shapes(what, got, expected, mistakes=None):
+def check_shapes(what, got, expected, mistakes=None, containers=None):
     """Failed when the lists of shapes differ; the hint names a known mistake that gives
-    exactly ``got`` (``mistakes()``: [(description, shapes)], asked only on failure)."""
+    exactly ``got`` (``mistakes()``: [(description, shapes)], asked only on failure), else
+    what the shapes show. ``containers()``: where the student's module keeps layers in plain
+    lists or dicts (``StudentModule.plain_containers``; None: not known)."""
     message = shapes_message(what, got, expected)
     if message is None:
         return
@@ -256,8 +265,30 @@ def check_shapes(what, got, expected, mistakes=None):
                 "the order the layers are assigned in __init__; create them in the order the "
                 "docstring lists the layers (the order forward runs them)")
     if hint is None and len(got) < len(expected):
-        hint = ("layers kept in a plain Python list or dict are invisible to PyTorch (their "
-                "parameters are not the module's: not trained, not saved): hold them in "
-                "nn.ModuleList, nn.ModuleDict or nn.Sequential, or assign each to an attribute"
-                + (" (this module has no parameter at all)" if not got else ""))
+        held = containers() if containers is not None else None  # None: not known
+        missing = _missing(got, expected)
+        if held or held is None:
+            where = f" ({', '.join(held)})" if held else ""
+            hint = ("layers kept in a plain Python list or dict" + where + " are invisible to "
+                    "PyTorch (their parameters are not the module's: not trained, not saved): "
+                    "hold them in nn.ModuleList, nn.ModuleDict or nn.Sequential, or assign each "
+                    "to an attribute" + (" (this module has no parameter at all)" if not got
+                                         else ""))
+        elif missing is not None:
+            # no shapes here: the hint of a hidden case is shown, its message is not
+            hint = (f"every parameter tensor the module has is an expected one, but "
+                    f"{len(missing)} are missing: a layer the docstring asks for is not built "
+                    "in this configuration (a shortcut, a projection, a block): check the "
+                    "condition that decides whether it is made")
     raise Failed(message, hint)
+
+
+def _missing(got, expected):
+    """The expected shapes that ``got`` lacks, when ``got`` holds only expected shapes (as a
+    multiset), else None."""
+    left = [tuple(s) for s in expected]
+    for shape in map(tuple, got):
+        if shape not in left:
+            return None
+        left.remove(shape)
+    return left

@@ -111,6 +111,25 @@ def attribute_types(module, names):
             for n in names}
 
 
+def plain_containers(module):
+    """Where the module keeps layers in a plain list, tuple or dict ("blocks",
+    "stages.0.convs") and nowhere else: PyTorch does not see them (their parameters are not
+    the module's)."""
+    found = []
+    module = _module(module)
+    registered = {id(m) for m in module.modules()}
+    for name, sub in module.named_modules():
+        for attr, value in vars(sub).items():
+            if attr.startswith("_") or not isinstance(value, (list, tuple, dict)):
+                continue
+            items = list(value.values() if isinstance(value, dict) else value)[:1000]
+            if any(isinstance(v, torch.nn.Module) and id(v) not in registered for v in items):
+                found.append(f"{name}.{attr}" if name else str(attr))
+            if len(found) >= 5:
+                return found
+    return found
+
+
 def load(module, params, bufs, dtype):
     """Cast the module to ``dtype`` and copy ``params`` (arrays, in parameters() order) and
     ``bufs`` (in buffers() order) into it. A count or shape that differs is an error."""
@@ -438,7 +457,8 @@ def freeze(trainable, target="architectures.freeze", lookup=_lookup):
 
 OPS = {
     "build": build, "parameters": parameters, "buffers": buffers, "children": children,
-    "attribute_types": attribute_types, "load": load, "load_seeded": load_seeded,
+    "attribute_types": attribute_types, "plain_containers": plain_containers, "load": load,
+    "load_seeded": load_seeded,
     "forward": forward, "meta_forward": meta_forward, "backward": backward, "freeze": freeze,
     "train_buffers": train_buffers, "layers": layers, "operations": operations,
 }

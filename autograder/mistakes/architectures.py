@@ -237,6 +237,18 @@ class ResNetFirstStageStrided(A.ResNet):
                                             stride=2)
 
 
+class ResNetStrideWhereWidthChanges(A.ResNet):
+    """Stride 2 only where the width changes (``stride = 2 if j == 0 and channels != width``):
+    a later stage of the same width as the one before keeps the full size, and its first block
+    no projection shortcut."""
+
+    def __init__(self, block_counts, *, widths=(16, 32, 64), **kwargs):
+        super().__init__(block_counts, widths=widths, **kwargs)
+        for i in range(1, len(widths)):
+            if widths[i] == widths[i - 1] and block_counts[i] > 0:
+                self.stages[i][0] = A.ResidualBlock(widths[i], widths[i], stride=1)
+
+
 class ResNetMaxPoolHead(A.ResNet):
     def __init__(self, block_counts, **kwargs):
         super().__init__(block_counts, **kwargs)
@@ -446,6 +458,9 @@ MISTAKES = {
         ("no downsampling: the first block of every stage after the first has stride 2",
          ResNetNoDownsampling),
         ("global max pooling instead of global average pooling", ResNetMaxPoolHead),
+        ("downsampling only where the width changes: every stage after the first starts with "
+         "a stride-2 block and its projection shortcut, even when its width is the previous "
+         "stage's", ResNetStrideWhereWidthChanges),
         ("the first stage downsamples too: its first block has stride 1 (the stem already "
          "gives widths[0] channels at full size), so it needs no projection shortcut; only the "
          "first block of every later stage has stride 2", ResNetFirstStageStrided),

@@ -142,7 +142,8 @@ def build_and_check_shapes(t, target, args, kwargs):
     got_buffers = [s for _, s in student.buffers()]
     expected, expected_buffers = t.ref.run(module_shapes, target, list(args), kwargs)
     where = _call_text(target, args, kwargs)
-    check_shapes(where, got, expected, shape_mistakes(t, target, args, kwargs))
+    check_shapes(where, got, expected, shape_mistakes(t, target, args, kwargs),
+                 student.plain_containers)
     if [tuple(s) for s in got_buffers] != [tuple(s) for s in expected_buffers]:
         raise Failed(f"{where}: its batch norm buffers (running mean and variance) have shapes "
                      f"{got_buffers}, expected {[tuple(s) for s in expected_buffers]}",
@@ -548,7 +549,7 @@ def build_and_check_shapes_meta(t, target, args, kwargs):
     got = [s for _, s in student.parameters()]
     expected, _ = t.ref.run(module_shapes, target, list(args), kwargs)
     check_shapes(_call_text(target, args, kwargs), got, expected,
-                 shape_mistakes(t, target, args, kwargs))
+                 shape_mistakes(t, target, args, kwargs), student.plain_containers)
     return student, expected, None, got
 
 

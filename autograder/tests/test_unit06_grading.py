@@ -254,6 +254,11 @@ WRONG = {
     "freeze unfreezes what was frozen": (
         [(FREEZE_TEST, "        param.requires_grad = name.startswith(prefixes)")], "freeze",
         "stem.1.weight", "frozen before the call"),
+    # round 18: a stage as wide as the one before it is not downsampled
+    "ResNet downsampling only where the width changes": (
+        [("                stride = 2 if i > 0 and j == 0 else 1",
+          "                stride = 2 if j == 0 and channels != width else 1")], "ResNet",
+        "hidden case", "downsampling only where the width changes"),
     # round 18: a typo makes a new attribute; PyTorch never reads it
     "freeze with require_grad": (
         [(FREEZE_TEST, FREEZE_TEST.replace("requires_grad", "require_grad"))], "freeze",
@@ -485,3 +490,39 @@ def test_layers_in_a_python_list_get_the_module_list_hint():
     with pytest.raises(Failed) as failure:
         check_shapes("VGG", [(8, 3, 3, 3), (8,)], [(8, 3, 3, 3), (8,), (4, 8), (4,)])
     assert "nn.ModuleList" in failure.value.hint and "at all" not in failure.value.hint
+
+
+def test_missing_layers_are_blamed_on_a_list_only_where_the_module_keeps_one():
+    """Round 18: a ResNet that left out a projection shortcut was told its layers sat in a
+    Python list. The worker says where the module keeps modules in plain containers."""
+    from autograder.compare import Failed
+    from autograder.torch_handles import check_shapes
+
+    expected = [(8, 3, 3, 3), (8,), (4, 8), (4,)]
+    with pytest.raises(Failed) as failure:
+        check_shapes("VGG", expected[:2], expected, containers=lambda: ["blocks"])
+    assert "plain Python list or dict (blocks)" in failure.value.hint
+    with pytest.raises(Failed) as failure:
+        check_shapes("VGG", expected[:2], expected, containers=lambda: [])
+    assert "ModuleList" not in failure.value.hint
+    assert "2 are missing: a layer the docstring asks for is not built" in failure.value.hint
+    with pytest.raises(Failed) as failure:  # other shapes: nothing to say about missing layers
+        check_shapes("VGG", [(8, 3, 5, 5)], expected, containers=lambda: [])
+    assert failure.value.hint is None
+
+
+def test_the_worker_finds_layers_kept_in_plain_containers():
+    from torch import nn
+
+    from autograder.torch_ops import plain_containers
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = [nn.Linear(2, 2)]  # invisible to PyTorch
+            self.seen = [nn.Linear(2, 2)]
+            self.body = nn.Sequential(*self.seen)  # registered too: visible
+            self.inner = nn.Module()
+            self.inner.table = {"a": nn.ReLU()}
+
+    assert plain_containers(Net()) == ["blocks", "inner.table"]
