@@ -12,8 +12,9 @@ The report schema (stable; documented in the README):
 Optional keys: "seconds" (grading time), "output" (the tail of what the student's code printed
 during public cases), "grader_faults" (keys of functions whose test hit a bug of the grader itself;
 each such entry also has "grader_fault": true), "refused" ({"coursework/x.py": why}: files of the
-submission that staging did not take, see ``staging.py``), and "instructor": the part never shown
-to students (``report.student_view`` drops it, the table never prints it):
+submission that staging did not take, see ``staging.py``), "supplied" (["coursework/x.py"]:
+provided modules the submission lacked, taken from the course), and "instructor": the part
+never shown to students (``report.student_view`` drops it, the table never prints it):
 
     {"functions": {key: {"message": str, "hint": str | null}},   # full verdicts on hidden cases
      "output": str}                                               # printed during hidden cases
@@ -380,6 +381,8 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
     if staged.refused:
         report["refused"] = {_printable(k, 200): _printable(v, 300)
                              for k, v in staged.refused.items()}
+    if staged.supplied:
+        report["supplied"] = list(staged.supplied)
     started_workers = []
 
     def trial_for(packages, stack):

@@ -90,6 +90,9 @@ def table(report, *, width=100):
                     lines.extend(_wrap("hint: " + entry["hint"], width, "          "))
     lines.append("")
     lines.append(f"Total: {_points(report['total'])} / {_points(report['max'])}")
+    if report.get("supplied"):
+        lines.extend(_wrap("Provided modules missing from the submission, taken from the "
+                           "course: " + ", ".join(report["supplied"]), width, ""))
     if report.get("containment"):
         lines.append(f"Containment: {report['containment']}")
     if report.get("device", "cpu") != "cpu":  # the CPU table stays as it was

@@ -18,7 +18,10 @@ empty folders. The judge therefore never follows, walks or reads that tree witho
 * reads are bounded (``MAX_FILE_BYTES`` a file, ``MAX_TOTAL_BYTES`` in all);
 * a course module that cannot be staged is replaced by a one-line module raising ImportError with
   the reason (so each function of it gets that verdict), and the reasons are listed in
-  ``Staged.refused`` for the report.
+  ``Staged.refused`` for the report; a *provided* module (nothing in it for the student to
+  write: ``backend.py``, ``training.py``) that is missing is taken from the course's copy and
+  listed in ``Staged.supplied`` (a hand-in of the edited modules alone is graded as
+  ``nbgrader sync`` grades it).
 
 Grading runs the staged copy and inspects the same copy (the source rules read the files that
 run), so what is inspected is what runs.
@@ -58,6 +61,7 @@ class Staged:
     path: Path
     refused: dict = field(default_factory=dict)  # 'coursework/x' -> why it was not staged
     files: list = field(default_factory=list)
+    supplied: list = field(default_factory=list)  # provided modules taken from the course
 
     def cleanup(self):
         shutil.rmtree(self.path, ignore_errors=True)
@@ -170,6 +174,21 @@ def _extra_modules(cw_fd, known):
     return sorted(out)
 
 
+def _provided(path):
+    """Whether the course's module at ``path`` is provided whole: nothing in it for the student
+    to write (no stub of ``python -m autograder stubs``). A hand-in without it (only the
+    modules the student edited, as nbgrader collects them) gets the course's copy, as
+    ``nbgrader sync`` lays hand-ins over the course's files."""
+    try:
+        return path.is_file() and not path.is_symlink() and \
+            _STUB_MARK not in path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+_STUB_MARK = "not implemented yet; write it in coursework/"
+
+
 def _placeholder(rel, why):
     message = f"{rel} was not graded: {why}"
     return f"raise ImportError({message!r})\n".encode()
@@ -238,9 +257,13 @@ def stage(submission, *, into=None, course=None, pristine=None):
                                       "coursework/__init__.py inside it)") from None
                     if name in extras:
                         continue
-                    why = _why_missing(name, cw_fd)
-                    staged.refused[rel] = why
-                    data = _placeholder(rel, why)
+                    if _provided(pristine / name):
+                        data = (pristine / name).read_bytes()
+                        staged.supplied.append(rel)
+                    else:
+                        why = _why_missing(name, cw_fd)
+                        staged.refused[rel] = why
+                        data = _placeholder(rel, why)
                 except ValueError as exc:
                     if name == "__init__.py":
                         raise Refused(f"coursework/__init__.py was refused: {exc}") from None

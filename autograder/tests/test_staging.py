@@ -16,8 +16,9 @@ COURSE = ["__init__.py", "linear.py", "layers.py"]
 def pristine(tmp_path):
     folder = tmp_path / "course"
     folder.mkdir()
-    for name in COURSE:
-        (folder / name).write_text(f"# stub of {name}\n")
+    for name in COURSE:  # exercise modules: something in each to write
+        (folder / name).write_text(f'raise NotImplementedError("f: not implemented yet; write it '
+                                   f'in coursework/{name}")\n')
     (folder / "weights.txt").write_text("provided data\n")
     (folder / "assets").mkdir()
     (folder / "assets" / "table.csv").write_text("a,b\n")
@@ -151,3 +152,22 @@ def test_thousands_of_folders_cost_nothing(submission, pristine, tmp_path):
     assert time.monotonic() - started < 2.0
     assert sorted(os.listdir(staged.path / "coursework")) == sorted(COURSE + ["weights.txt",
                                                                              "assets"])
+
+
+def test_a_missing_provided_module_comes_from_the_course_and_a_missing_exercise_does_not(
+        submission, pristine, tmp_path):
+    """A hand-in of the edited modules alone (round 18: rnn.py without backend.py scored 0 in
+    grade-many, full marks through nbgrader) is graded with the course's provided modules; a
+    module with something to write is the student's or nothing."""
+    (pristine / "linear.py").write_text(
+        'def f():\n    raise NotImplementedError("f: not implemented yet; write it in '
+        'coursework/linear.py")\n')
+    (pristine / "layers.py").write_text("def helper():\n    return 1\n")
+    for name in ("linear.py", "layers.py"):
+        (submission / "coursework" / name).unlink()
+    staged = stage(submission, pristine, tmp_path)
+    out = staged.path / "coursework"
+    assert (out / "layers.py").read_text() == "def helper():\n    return 1\n"
+    assert staged.supplied == ["coursework/layers.py"]
+    assert staged.refused == {"coursework/linear.py": "it is missing"}
+    assert (out / "linear.py").read_text().startswith("raise ImportError(")
