@@ -51,6 +51,12 @@ SHIM = '''\
 """Stand-in for the course's ``autograder`` inside the contained autograde kernel."""
 
 
+def load_ipython_extension(ipython):
+    """``%load_ext autograder`` at the top of every notebook: nothing to load here (the cells
+    a student runs in JupyterLab stop on an unwritten function with one line; autograding
+    only records what the notebook does)."""
+
+
 def check(name, *args, **kwargs):
     """Say that this cell is scored outside the notebook; raise so that nothing is credited
     here (the trusted score comes from the grading engine at ``nbgrader sync``)."""
