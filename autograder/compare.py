@@ -42,14 +42,14 @@ class Failed(AssertionError):
 
 def _fmt(x):
     if isinstance(x, (float, np.floating)):
-        return f"{float(x):.6g}"
+        return f"{float(x) + 0.0:.6g}"  # + 0.0: -0.0 shows as 0
     return str(x)
 
 
 def digits_apart(got, expected):
     """``got`` and ``expected`` as text with as many digits as it takes to tell them apart (6 at
     least): ("-0.5741792", "-0.5741793"), never two equal-looking numbers."""
-    got, expected = float(got), float(expected)
+    got, expected = float(got) + 0.0, float(expected) + 0.0  # -0.0 shows as 0
     for digits in range(6, 18):
         a, b = f"{got:.{digits}g}", f"{expected:.{digits}g}"
         if a != b:
@@ -161,9 +161,13 @@ def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
             raise Failed(f"{name} is {_fmt(value)} but should be NaN (undefined here: read the "
                          "docstring's rule for this case)", kind="values", error=1.0)
         return
-    if math.isnan(value) or math.isinf(value):
-        raise Failed(f"{name} is {value} but should be {_fmt(expected)}: an overflow? "
-                     "(exp of large scores, log of 0)", kind="nonfinite")
+    if math.isnan(value):
+        raise Failed(f"{name} is nan but should be {_fmt(expected)}: a division of 0 by 0 "
+                     "(a mean over nothing, a count of 0), inf - inf, 0 * inf, or a NaN in an "
+                     "input of this step?", kind="nonfinite")
+    if math.isinf(value):
+        raise Failed(f"{name} is {value} but should be {_fmt(expected)}: an overflow (exp of "
+                     "large scores), log of 0, or a division by 0?", kind="nonfinite")
     error = abs(value - expected) / max(abs(expected), 1e-12)
     if abs(value - expected) > atol and error > rtol:
         shown, should = digits_apart(value, expected)

@@ -70,3 +70,14 @@ def test_the_scale_remark_never_breaks_a_verdict_on_extreme_values(got, expected
     with np.errstate(all="ignore"):
         text = message(np.array(got), np.array(expected))
     assert "is wrong" in text
+
+
+def test_nan_and_inf_are_told_apart_and_negative_zero_reads_as_zero():
+    """Round 18: a masked loss over no position (0 / 0) was asked "an overflow?" and its
+    expected value shown as -0."""
+    text = message(float("nan"), -0.0)
+    assert text.startswith("h is nan but should be 0: a division of 0 by 0"), text
+    assert "overflow" not in text
+    text = message(float("inf"), 1.5)
+    assert "an overflow (exp of large scores), log of 0, or a division by 0" in text
+    assert "should be 0 (" in message(0.25, -0.0)
