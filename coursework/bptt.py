@@ -99,14 +99,16 @@ def chunks(streams, seq_len):
 
 def evaluate(model, ids, *, seq_len=64, batch_size=8):
     """The mean cross entropy (nats per character) of ``model`` on ``ids``, reading them in order
-    with the state carried over chunk boundaries; and the perplexity exp(mean cross entropy)."""
+    with the state carried over chunk boundaries; and the perplexity exp(mean cross entropy)
+    (inf when that overflows: a loss above 709 nats, a model that has diverged)."""
     total, count, state = 0.0, 0, None
     for x, y in chunks(batchify(ids, batch_size), seq_len):
         loss, _, state = model.loss(x, y, h0=state)
         total += loss * x.size
         count += x.size
-    mean = total / count
-    return mean, math.exp(mean)
+    mean = float(total / count)
+    perplexity = math.inf if mean > 709.0 else math.exp(mean)  # math.exp raises past 709.78
+    return mean, perplexity
 
 
 def _progress(total, enabled, desc):

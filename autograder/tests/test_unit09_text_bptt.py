@@ -97,6 +97,17 @@ def test_uniform_model_has_perplexity_v():
     assert ppl == pytest.approx(6.0)
 
 
+def test_a_diverged_model_has_infinite_perplexity_not_an_error():
+    """Round 18: a loss above 709 nats made math.exp raise OverflowError inside this provided
+    function, where the notebook's hint could name no function of the student's."""
+    class Diverged:
+        def loss(self, x, y, h0=None):
+            return 1000.0, None, None
+
+    mean, ppl = bptt.evaluate(Diverged(), np.arange(60) % 6, seq_len=5, batch_size=2)
+    assert mean == 1000.0 and ppl == math.inf
+
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_train_bptt_learns_a_periodic_sequence(cell):
     ids = np.tile(np.array([0, 1, 2, 3, 2, 1]), 60)
