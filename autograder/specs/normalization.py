@@ -192,7 +192,9 @@ def batchnorm_backward(t):
 def batchnorm_backward_alt(t):
     """The same gradients from the closed form, without a Python loop."""
     BATCHNORM_ALT.backward_test(t)
-    t.no_python_loops("normalization.batchnorm_backward_alt")
+    t.no_python_loops("normalization.batchnorm_backward_alt", over="examples or features",
+                      hint="sums and means over the batch with axis=0 (keepdims where a result "
+                           "must broadcast against x) give every feature's terms at once")
 
 
 @SPEC.test("spatial_batchnorm_forward", points=2)

@@ -444,3 +444,22 @@ def test_cutout_count_hints_claim_a_mistake_only_when_both_axes_confirm_it():
         augmentation.CUTOUT_OFF_BY_ONE
     wide = np.array([9, 9, 9, 9, 9, 0, 0])
     assert augmentation.cutout_count_hint(rows, wide, 3, 5, 7) == augmentation.CUTOUT_SQUARE
+
+
+def test_a_loop_in_batchnorm_backward_alt_gets_advice_in_its_own_terms(tmp_path):
+    """Round 18: the loop verdict of batchnorm_backward_alt carried unit 01's hint about
+    scores[np.arange(N), y]; batch norm has neither scores nor labels."""
+    sub = make_submission(tmp_path, append={"normalization.py": '''
+
+def batchnorm_backward_alt(dout, cache):
+    dx, dgamma, dbeta = batchnorm_backward(dout, cache)
+    dx = dx.copy()
+    for j in range(dx.shape[1]):
+        dx[:, j] = dx[:, j] * 1.0
+    return dx, dgamma, dbeta
+'''})
+    key = "normalization.batchnorm_backward_alt"
+    entry = engine.grade(sub, ["04"], keys=[key])["units"]["04_normalization"]["functions"][key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "has a Python loop" in entry["message"] and "examples or features" in entry["message"]
+    assert "axis=0" in entry["hint"] and "scores" not in entry["hint"], entry
