@@ -223,6 +223,26 @@ def _written_in_part(key, trial):
             and answered.get(key, 0) > 0)
 
 
+# The stubs' own words (``stubs.py``): which function's stub raised.
+_STUB_RAISE = re.compile(r"([\w.]+): not implemented yet; write it in coursework/(\w+)\.py")
+
+
+def _not_implemented_message(raised, name):
+    """"not implemented yet", and whose stub raised when its words say: the function's own
+    (OWN_STUB) or one it calls (a student who wrote the function is not told to write it)."""
+    found = _STUB_RAISE.search(raised or "")
+    if found is None:
+        return "not implemented yet (it raises NotImplementedError)"
+    stub, module = found.group(1), found.group(2)
+    if stub == name or stub.startswith(name + "."):  # a method of the class under test
+        return "not implemented yet " + OWN_STUB
+    return (f"not implemented yet: {stub} in coursework/{module}.py, which this one needs, "
+            "still has its `raise NotImplementedError`")
+
+
+OWN_STUB = "(its own `raise NotImplementedError` is still there)"
+
+
 def run_test(test, trial):
     """Run one function's test; return its report entry.
 
@@ -255,7 +275,7 @@ def run_test(test, trial):
             fault = StudentError(fault.message, fault.detail)
         message = _error_message(fault) + (PARTIAL_NOTE if partial else "")
         if fault.status == "not_implemented":
-            message = "not implemented yet (it raises NotImplementedError)"
+            message = _not_implemented_message(fault.message, name)
             module = test.key.split(".", 1)[0]
             lines = definition_lines(trial.source(module), test.key)
             if len(lines) > 1:

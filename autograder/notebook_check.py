@@ -145,10 +145,16 @@ def resolve(name, graded=None):
 def _todo_text(key, entry):
     module, _, function = key.partition(".")
     unwritten = [k for k in entry.get("failed_calls", ())]
+    own = engine.OWN_STUB in (entry.get("message") or "")
     if unwritten:  # the NotImplementedError may come from a function it calls
         names = ", ".join(k.split(".", 1)[1] for k in unwritten)
-        return (f"not implemented yet: it calls your {names}, which "
-                f"{'does' if len(unwritten) == 1 else 'do'} not pass yet: write "
+        failing = (f"it calls your {names}, which {'does' if len(unwritten) == 1 else 'do'} "
+                   "not pass yet")
+        if own:
+            return (f"not implemented yet: replace the `raise NotImplementedError` of "
+                    f"{function} in coursework/{module}.py with your code; {failing}: fix "
+                    f"{'that' if len(unwritten) == 1 else 'those'} too")
+        return (f"not implemented yet: {failing}: write or fix "
                 f"{'that' if len(unwritten) == 1 else 'those'} first, then {function} in "
                 f"coursework/{module}.py if its own `raise NotImplementedError` is still there")
     twice = (entry.get("message") or "").partition("; it is defined ")[2]

@@ -248,7 +248,43 @@ def test_a_todo_that_comes_from_a_function_it_calls_names_that_function(tmp_path
     out = capsys.readouterr().out
     assert "TODO    rnn.lstm_backward" in out
     assert "not implemented yet: it calls your lstm_step_backward, which does not pass yet: " \
-           "write that first" in out
+           "write or fix that first" in out
+
+
+def test_a_todo_of_its_own_with_a_failing_callee_says_to_write_it(tmp_path, capsys):
+    """Round 18: a student with lstm_backward still a stub and lstm_step_backward written but
+    wrong was told to write lstm_step_backward first, then lstm_backward "if its own raise is
+    still there": its own raise is what stopped it."""
+    submission = rnn_submission(tmp_path, "    dc = dc_next")
+    path = submission / "coursework" / "rnn.py"
+    path.write_text(path.read_text().replace(
+        "def lstm_backward(dh, cache):\n",
+        "def lstm_backward(dh, cache):\n    raise NotImplementedError(\"lstm_backward: not "
+        "implemented yet; write it in coursework/rnn.py\")\n", 1))
+    with pytest.raises(AssertionError):
+        check("rnn.lstm_backward", submission=submission)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "TODO rnn.lstm_backward" in out
+    assert "not implemented yet: replace the `raise NotImplementedError` of lstm_backward in " \
+           "coursework/rnn.py with your code; it calls your lstm_step_backward, which does not " \
+           "pass yet: fix that too" in out, out
+
+
+def test_whose_stub_raised_is_read_from_the_stubs_words():
+    from autograder.engine import OWN_STUB, _not_implemented_message
+
+    own = "lstm_backward: not implemented yet; write it in coursework/rnn.py"
+    assert _not_implemented_message(own, "lstm_backward") == "not implemented yet " + OWN_STUB
+    other = "lstm_forward: not implemented yet; write it in coursework/rnn.py"
+    assert _not_implemented_message(other, "lstm_backward") == (
+        "not implemented yet: lstm_forward in coursework/rnn.py, which this one needs, still "
+        "has its `raise NotImplementedError`")
+    method = "CharRNN.__init__: not implemented yet; write it in coursework/rnn.py"
+    assert _not_implemented_message(method, "CharRNN").endswith(OWN_STUB)
+    assert "CharRNN.__init__ in coursework/rnn.py, which this one needs" in \
+        _not_implemented_message(method, "CharRNN.sample")
+    assert _not_implemented_message("", "x") == \
+        "not implemented yet (it raises NotImplementedError)"
 
 
 def test_the_line_of_a_function_not_written_yet_is_read_from_the_saved_file(tmp_path):
