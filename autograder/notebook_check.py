@@ -59,12 +59,15 @@ class SetupError(RuntimeError):
 def _submission():
     spec = importlib.util.find_spec("coursework")
     folders = list(getattr(spec, "submodule_search_locations", None) or []) if spec else []
-    if spec is not None and not spec.origin and folders:
-        # a folder named coursework without its __init__.py: Python sees a namespace package
-        raise SetupError(f"check: {Path(folders[0]) / '__init__.py'} is missing; restore it "
-                         "(`git checkout coursework/__init__.py`, or create an empty file of "
-                         "that name) and run the cell again")
     if spec is None or not spec.origin:
+        # a folder named coursework without its __init__.py: Python sees a namespace package
+        # (or, from notebooks/ with the course on the path by an installed finder, nothing)
+        folders += [str(here / "coursework") for here in (Path.cwd(), Path.cwd().parent)
+                    if (here / "coursework").is_dir()]
+        if folders:
+            raise SetupError(f"check: {Path(folders[0]) / '__init__.py'} is missing; restore "
+                             "it (`git checkout coursework/__init__.py`, or create an empty "
+                             "file of that name) and run the cell again")
         raise SetupError("check: the coursework package cannot be found; start JupyterLab with "
                          "`make lab` from the course folder")
     return Path(spec.origin).resolve().parent.parent

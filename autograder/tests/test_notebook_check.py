@@ -333,6 +333,31 @@ def test_a_deleted_coursework_init_is_named(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_a_deleted_coursework_init_is_named_from_the_notebooks_folder(tmp_path, monkeypatch):
+    """Round 18: from notebooks/, where the course is on the path through an installed finder
+    that finds nothing without the __init__.py, the student was told to start JupyterLab with
+    make lab."""
+    import importlib.util
+
+    from autograder import notebook_check
+
+    (tmp_path / "coursework").mkdir()
+    (tmp_path / "coursework" / "linear.py").write_text("")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "coursework" else real(name, *a))
+    with pytest.raises(notebook_check.SetupError) as error:
+        notebook_check._submission()
+    assert "coursework/__init__.py is missing; restore it" in str(error.value)
+    (tmp_path / "coursework" / "linear.py").unlink()
+    (tmp_path / "coursework").rmdir()  # no course folder here at all: the setup is to blame
+    with pytest.raises(notebook_check.SetupError) as error:
+        notebook_check._submission()
+    assert "make lab" in str(error.value)
+
+
 def test_a_wrong_device_is_named_where_it_was_set(tmp_path, monkeypatch):
     """COURSE_DEVICE=gpu is the environment variable's mistake, not a --device option's."""
     submission = stub_submission(tmp_path, "linear")
