@@ -92,8 +92,12 @@ def cmd_grade_many(args):
         print(f"interrupted: the finished reports are in {args.out}; run the same command "
               "again to resume", file=sys.stderr)
         return 130
+    resumed = sum(1 for row in rows if row.get("resumed"))
     print(f"{len(rows)} students; reports in {args.out}, totals in "
           f"{Path(args.out) / 'grades.csv'}")
+    if resumed:
+        print(f"{resumed} of them not graded again: their reports are from an earlier run over "
+              "the same files and units (--force grades everyone again)")
     from .grade_many import grader_faults
 
     faults = grader_faults(rows)

@@ -287,14 +287,16 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
             reason = "the output folder of this run"
         entries.append((name, path, reason))
     results = {}
+    resumed = set()
     todo = []
     device = getattr(limits, "device", "cpu") if limits is not None else "cpu"
     for name, path, reason in entries:
         existing = out / REPORTS / report_name(name)
         if reason is None and not force and existing.is_file():
-            earlier = reusable_report(existing, unit_names, device)
+            earlier = reusable_report(existing, unit_names, device, path)
             if earlier is not None:
                 results[name] = earlier
+                resumed.add(name)
                 continue
         todo.append((name, path, reason))
     hidden = [str(out_real), str(submissions.resolve())]
@@ -381,7 +383,7 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
         result = results.get(name) or _empty_report(path, "no report", unit_names)
         if result.get("refused_submission"):
             reason = result.get("error")
-        row = _row(name, result, reason)
+        row = _row(name, result, reason, resumed=name in resumed)
         if result.get("crashed"):
             row["status"] = result["error"]
         rows.append(row)

@@ -13,8 +13,9 @@ Optional keys: "seconds" (grading time), "output" (the tail of what the student'
 during public cases), "grader_faults" (keys of functions whose test hit a bug of the grader itself;
 each such entry also has "grader_fault": true), "refused" ({"coursework/x.py": why}: files of the
 submission that staging did not take, see ``staging.py``), "supplied" (["coursework/x.py"]:
-provided modules the submission lacked, taken from the course), and "instructor": the part
-never shown to students (``report.student_view`` drops it, the table never prints it):
+provided modules the submission lacked, taken from the course), "fingerprint" (SHA-256 of
+the staged files: ``grade-many`` resumes only over unchanged submissions), and "instructor":
+the part never shown to students (``report.student_view`` drops it, the table never prints it):
 
     {"functions": {key: {"message": str, "hint": str | null}},   # full verdicts on hidden cases
      "output": str}                                               # printed during hidden cases
@@ -403,6 +404,7 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
                              for k, v in staged.refused.items()}
     if staged.supplied:
         report["supplied"] = list(staged.supplied)
+    report["fingerprint"] = staging.fingerprint(staged.path)
     started_workers = []
 
     def trial_for(packages, stack):

@@ -10,8 +10,10 @@ of a name. ``OUT/index.csv`` maps every student to their report, and the ``repor
 student (no instructor-only details of hidden cases). Every cell of both CSV files is safe to open
 in a spreadsheet (no cell starts a formula).
 
-Students whose report already exists for the same units (and device) are skipped unless
-``force``: an interrupted run resumes where it stopped; a report of other units is graded again.
+Students whose report already exists for the same units (and device) and the same files (the
+report's ``fingerprint`` of the staged submission) are skipped unless ``force``: an interrupted
+run resumes where it stopped; a report of other units, or of files since changed (a
+resubmission), is graded again.
 """
 
 import hashlib
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import engine, report
+from . import engine, report, staging
 from .units import resolve_units
 
 REPORTS = "reports"
@@ -95,10 +97,11 @@ def write_reports(out_dir, name, result):
     return result
 
 
-def reusable_report(path, unit_names, device="cpu"):
+def reusable_report(path, unit_names, device="cpu", submission=None):
     """The report at ``path`` when an earlier run left it for exactly these units on this
-    device (a resumed run skips that student), else None: a report of other units is graded
-    again, never summed into this run's columns."""
+    device and, when ``submission`` (its folder) is given, for the files it holds now (a
+    resumed run skips that student), else None: a report of other units is graded again,
+    never summed into this run's columns, and a resubmission is graded again."""
     try:
         result = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -107,10 +110,14 @@ def reusable_report(path, unit_names, device="cpu"):
         return None
     if set(result["units"]) != set(unit_names) or result.get("device", "cpu") != device:
         return None
+    if submission is not None and (
+            result.get("fingerprint") is None
+            or result["fingerprint"] != staging.submission_fingerprint(submission)):
+        return None
     return result
 
 
-def _row(name, result, reason=None):
+def _row(name, result, reason=None, resumed=False):
     if reason is not None:
         status = "refused: " + reason
     elif result.get("error"):
@@ -120,7 +127,8 @@ def _row(name, result, reason=None):
     return {"student": name, "total": result.get("total", 0.0), "max": result.get("max", 0.0),
             "units": {u: d.get("score", 0.0) for u, d in result.get("units", {}).items()
                       if isinstance(d, dict)},
-            "status": status, "report": f"{REPORTS}/{report_name(name)}"}
+            "status": status, "report": f"{REPORTS}/{report_name(name)}",
+            "resumed": resumed}  # its report is an earlier run's, over the same files
 
 
 def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=None,
@@ -151,7 +159,7 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
     for name, path, reason in entries:
         existing = out / REPORTS / report_name(name)
         if reason is None and not force and existing.is_file():
-            earlier = reusable_report(existing, unit_names, device)
+            earlier = reusable_report(existing, unit_names, device, path)
             if earlier is not None:
                 done[name] = earlier
                 continue
@@ -167,7 +175,7 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
         else:
             _pooled(todo, workers, out, unit_names, limits, hidden, results, bar)
     rows = [_row(name, results.get(name) or _empty_report(path, "no report", unit_names),
-                 reason)
+                 reason, resumed=name in done)
             for name, path, reason in entries]
     report.atomic_write(out / "grades.csv", report.grades_csv(rows, unit_names))
     report.atomic_write(out / "index.csv", report.index_csv(rows))

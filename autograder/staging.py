@@ -28,6 +28,7 @@ run), so what is inspected is what runs.
 """
 
 import errno
+import hashlib
 import os
 import re
 import shutil
@@ -294,6 +295,32 @@ def stage(submission, *, into=None, course=None, pristine=None):
     finally:
         os.close(top)
     return staged
+
+
+def fingerprint(folder):
+    """SHA-256 of the staged package under ``folder``: every file's path and bytes, in path
+    order. The same submission files give the same fingerprint; a resubmission another one
+    (``grade-many`` grades a student again when theirs changed since their report)."""
+    digest = hashlib.sha256()
+    root = Path(folder) / PACKAGE
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        data = path.read_bytes()
+        rel = path.relative_to(root).as_posix().encode()
+        digest.update(len(rel).to_bytes(8, "big") + rel + len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def submission_fingerprint(submission):
+    """The ``fingerprint`` of what grading ``submission`` would stage now, or None when it
+    cannot be staged."""
+    try:
+        staged = stage(submission)
+    except (Refused, OSError):
+        return None
+    try:
+        return fingerprint(staged.path)
+    finally:
+        staged.cleanup()
 
 
 def open_path(base, parts):

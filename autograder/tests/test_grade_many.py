@@ -65,17 +65,37 @@ def test_grades_every_student_and_writes_the_csv(class_folder, tmp_path):
 def test_resumes_without_regrading_unless_forced(class_folder, tmp_path):
     out = tmp_path / "out"
     grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
-    # a report that already exists is kept as it is (an interrupted run resumes)
+    # a report that already exists, of the same files, is kept as it is (an interrupted run
+    # resumes)
+    fingerprint = report_of(out, "alice")["fingerprint"]
     (out / "reports" / report_name("alice")).write_text(json.dumps(
         {"submission": "x", "total": 1.0, "max": 12.0, "device": "cpu",
+         "fingerprint": fingerprint,
          "units": {"01_linear": {"score": 1.0, "max": 12.0, "functions": {}}}}))
     (out / "reports" / report_name("bob")).unlink()
     rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
     totals = {r["student"]: r["total"] for r in rows}
     assert totals["alice"] == 1.0 and totals["bob"] == 8.0
+    assert {r["student"]: r["resumed"] for r in rows} == {
+        "alice": True, "bob": False, "carol": True, "dave": False}
     rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False,
                       force=True)
     assert {r["student"]: r["total"] for r in rows}["alice"] == 12.0
+
+
+def test_a_resubmission_is_graded_again(class_folder, tmp_path):
+    """Round 18: a student whose files changed after their report kept the old grade, and the
+    run said nothing of it."""
+    out = tmp_path / "out"
+    rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS,
+                      progress=False)
+    assert {r["student"]: r["total"] for r in rows}["bob"] == 8.0
+    shutil.copy(class_folder / "alice" / "coursework" / "linear.py",
+                class_folder / "bob" / "coursework" / "linear.py")  # bob hands in again
+    rows = {r["student"]: r for r in grade_many(class_folder, out, units=["01"], workers=1,
+                                                limits=LIMITS, progress=False)}
+    assert rows["bob"]["total"] == 12.0 and not rows["bob"]["resumed"]
+    assert rows["alice"]["resumed"] and rows["alice"]["total"] == 12.0
 
 
 def test_a_report_of_other_units_is_graded_again_not_summed(class_folder, tmp_path):
