@@ -20,6 +20,7 @@ unit, not part of ``make test``; its mutation operators are tested in
 """
 
 import ast
+import difflib
 import json
 import os
 import re
@@ -354,6 +355,16 @@ def sweep(module, *, workers=2, limit=None, only=None, changes=None, progress=Tr
     source = (REFERENCE_PACKAGE / f"{module}.py").read_text()
     mutants = mutants_of(source, module)
     if only:
+        defined = {node.name for node in ast.parse(source).body
+                   if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        unknown = sorted(set(only) - defined)
+        if unknown:
+            from .engine import UsageError
+
+            close = {n: difflib.get_close_matches(n, sorted(defined), n=1) for n in unknown}
+            raise UsageError("--function: " + "; ".join(
+                f"{module}.py defines no function or class {n!r}"
+                + (f" (did you mean {close[n][0]!r}?)" if close[n] else "") for n in unknown))
         mutants = [m for m in mutants if m.function in only]
     if changes:
         mutants = [m for m in mutants if any(c in m.change for c in changes)]

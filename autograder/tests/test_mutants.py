@@ -105,3 +105,15 @@ def test_a_change_in_a_forward_is_graded_with_its_backward():
     assert mutants._keys_to_grade("normalization.batchnorm_forward", keys) == keys[4:7]
     assert mutants._keys_to_grade("rnn.CharRNN", keys) == ["rnn.CharRNN", "rnn.CharRNN.sample"]
     assert mutants._keys_to_grade("conv._helper", keys) == keys
+
+
+def test_a_misspelt_function_is_refused_with_the_name_meant():
+    """Round 18: --function rnn_foward swept nothing for 18 s and printed "0 of 0 mutants
+    killed", a clean-looking result."""
+    import pytest
+
+    from autograder.engine import UsageError
+
+    with pytest.raises(UsageError, match="rnn.py defines no function or class 'rnn_foward' "
+                                         r"\(did you mean 'rnn_forward'\?\)"):
+        mutants.sweep("rnn", only={"rnn_foward"}, progress=False)
