@@ -199,6 +199,11 @@ UNUSUAL = [  # written differently from the reference, correct by the docstrings
     ("    loss = (bce(logits_real, torch.ones_like(logits_real))\n",
      "    with torch.no_grad():\n        logits_fake.add_(0.0)\n"
      "    loss = (bce(logits_real, torch.ones_like(logits_real))\n"),
+    # round 18: a hand-written stable softplus (BCE with target 0), whose autograd derivative
+    # at a logit of exactly 0 is 1, not 0.5: the cases keep off that kink
+    ("            + bce(logits_fake, torch.zeros_like(logits_fake)))",
+     "            + (torch.clamp(logits_fake, min=0)\n"
+     "               + torch.log1p(torch.exp(-logits_fake.abs()))).mean())"),
     ("    z = torch.rand(batch_size, dim, generator=generator) * 2 - 1\n",
      "    z = nn.Parameter(torch.rand(batch_size, dim, generator=generator) * 2 - 1,\n"
      "                     requires_grad=False)\n"),
