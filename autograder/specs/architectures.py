@@ -139,12 +139,22 @@ def build_and_check_shapes(t, target, args, kwargs):
     the expected shapes."""
     student = StudentModule.build(t.student, target, *args, **kwargs)
     got = [s for _, s in student.parameters()]
-    got_buffers = [s for _, s in student.buffers()]
+    named_buffers = student.buffers()
+    got_buffers = [s for _, s in named_buffers]
     expected, expected_buffers = t.ref.run(module_shapes, target, list(args), kwargs)
     where = _call_text(target, args, kwargs)
     check_shapes(where, got, expected, shape_mistakes(t, target, args, kwargs),
                  student.plain_containers)
     if [tuple(s) for s in got_buffers] != [tuple(s) for s in expected_buffers]:
+        own = [n for n, _ in named_buffers
+               if n.rsplit(".", 1)[-1] not in ("running_mean", "running_var")]
+        if own:
+            raise Failed(f"{where}: it registers buffers of its own ({', '.join(own[:4])}): "
+                         "the grader loads batch norm's running statistics, and only those, "
+                         "into the module's floating-point buffers",
+                         hint="keep values you want to look at as plain attributes (self.x = "
+                              "...), not register_buffer: the docstring's layers hold all the "
+                              "module's state")
         raise Failed(f"{where}: its batch norm buffers (running mean and variance) have shapes "
                      f"{got_buffers}, expected {[tuple(s) for s in expected_buffers]}",
                      hint="use nn.BatchNorm2d(channels) after each convolution the docstring "

@@ -90,6 +90,12 @@ SLIPS = {
         "        de, dh0, grads[\"Wx\"], grads[\"Wh\"], grads[\"b\"] = backward(dh, cache_rnn)\n"
         "        grads[\"h0\"] = dh0")],
         "grads holds ['h0'], which params does not", "keyed like params and nothing else"),
+    # round 18: a buffer of the student's own was called a batch norm buffer
+    "own buffer": ("06", "architectures.SEBlock", "architectures.py", [(
+        "        hidden = max(1, channels // reduction)\n",
+        "        hidden = max(1, channels // reduction)\n"
+        "        self.register_buffer(\"last_gates\", torch.zeros(channels))\n")],
+        "it registers buffers of its own (last_gates)", "not register_buffer"),
     # round 18: a lazy layer has no shape until a forward has run
     "lazy linear": ("06", "architectures.VGG", "architectures.py", [(
         "            nn.Linear(channels * size * size, fc_dim), nn.ReLU(), nn.Dropout(dropout),",
