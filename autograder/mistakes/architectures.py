@@ -56,6 +56,16 @@ class AlexNetLRNDefaultK(A.AlexNet):
         self.features[6] = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75)
 
 
+class AlexNetLRNAlphaNotAveraged(A.AlexNet):
+    """The paper's formula written out, k + alpha * sum of squares: nn.LocalResponseNorm (the
+    docstring's) divides alpha by the window size, k + alpha / n * sum."""
+
+    def __init__(self, num_classes=1000, in_channels=3):
+        super().__init__(num_classes, in_channels)
+        self.features[2] = nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
+        self.features[6] = nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
+
+
 class AlexNetPoolBeforeLRN(A.AlexNet):
     """ReLU - max pool - LRN (CaffeNet's order) in the first two stages."""
 
@@ -408,6 +418,9 @@ MISTAKES = {
         ("no local response normalization after CONV1 and CONV2", AlexNetNoLRN),
         ("nn.LocalResponseNorm with PyTorch's default k=1: AlexNet's has k=2 "
          "(nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2))", AlexNetLRNDefaultK),
+        ("LRN as in the paper's formula, k + alpha * (sum of squares): nn.LocalResponseNorm "
+         "divides alpha by the window size (k + alpha / 5 * sum), and the docstring's LRN is "
+         "nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2)", AlexNetLRNAlphaNotAveraged),
         ("max pooling before the LRN in CONV1 and CONV2: the docstring's order is ReLU - LRN - "
          "max pool (normalize, then pool)", AlexNetPoolBeforeLRN),
         ("dropout after each hidden fully connected layer's ReLU: AlexNet applies dropout "

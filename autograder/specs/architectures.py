@@ -188,11 +188,17 @@ def layer_difference(got, expected):
     name, {hyperparameter: value}) in registration order), in words; None when they agree.
 
     Identity and Flatten are left out, and so is every type the student has no module of
-    (written with torch.nn.functional instead): only what is there is compared."""
-    got = [layer for layer in _as_dicts(got) if layer[1] not in NEUTRAL_LAYERS]
+    (written with torch.nn.functional instead), and every module class of the student's own
+    that the reference does not use (a hand-written LRN): only what both have is compared."""
+    import torch
+
+    expected = [layer for layer in _as_dicts(expected) if layer[1] not in NEUTRAL_LAYERS]
+    reference_kinds = {layer[1] for layer in expected}
+    got = [layer for layer in _as_dicts(got) if layer[1] not in NEUTRAL_LAYERS
+           and (layer[1] in reference_kinds or isinstance(getattr(torch.nn, layer[1], None),
+                                                          type))]
     kinds = {layer[1] for layer in got}
-    expected = [layer for layer in _as_dicts(expected) if layer[1] not in NEUTRAL_LAYERS
-                and layer[1] in kinds]
+    expected = [layer for layer in expected if layer[1] in kinds]
     for g, e in zip(got, expected):
         if g[1] != e[1] or any(_plain(g[2].get(k)) != _plain(v) for k, v in e[2].items()):
             shown = (g[0], g[1], {k: g[2].get(k) for k in e[2]}) if g[1] == e[1] else g
