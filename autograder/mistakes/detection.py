@@ -549,6 +549,13 @@ COCO_MAP = [
      _coco_variant(np.linspace(0.5, 1.0, 11))),
     ("COCO's mAP averages over the IoU thresholds 0.50 to 0.95, not only 0.5",
      _coco_variant([0.5])),
+    ("compute each threshold as (50 + 5k) / 100, as the docstring says: np.arange(0.5, 1.0, "
+     "0.05) (or adding 0.05 repeatedly) gives 0.6000000000000001, 0.7000000000000002, ..., so "
+     "a detection whose IoU is exactly 0.7 misses its threshold",
+     _coco_variant(np.arange(0.5, 1.0, 0.05))),
+    ("compute each threshold as (50 + 5k) / 100, as the docstring says: 0.5 + 0.05 * 7 is "
+     "0.8500000000000001, so a detection whose IoU is exactly 0.85 misses its threshold",
+     _coco_variant([0.5 + 0.05 * k for k in range(10)])),
 ]
 
 MISTAKES = {

@@ -7,12 +7,15 @@ points with the right words, and unusual but right ones keep theirs.
   answer is right for another order of equal scores;
 - exact dtypes: is_tp as int64 (the docstring fixes bool);
 - mean_average_precision: a class with ground truth but no detection has AP 0;
+- round 18: coco_map with thresholds built by float arithmetic (np.arange, 0.5 + 0.05 * k) on
+  IoUs exactly on the thresholds;
 - LocalizationNet: a softmax over the four box entries, probabilities as class_logits;
 - TinyYOLO whose output is a learnt table that ignores the image (its training check passes);
 - fair: a box_iou of inter / (union + 1e-12) (a hair below 0.5 at an IoU of exactly 0.5) keeps
-  the marks of the right match_detections that calls it, also graded from a release's recorded
-  data; NMS as a while loop, batched NMS by the coordinate offset trick, and a LocalizationNet
-  with BatchNorm1d (trained on batches of two or more, run in eval mode on one example).
+  the marks of the right match_detections and coco_map that call it, also graded from a
+  release's recorded data; NMS as a while loop, batched NMS by the coordinate offset trick, and
+  a LocalizationNet with BatchNorm1d (trained on batches of two or more, run in eval mode on one
+  example).
 """
 
 import pytest
@@ -130,6 +133,19 @@ WRONG = {
          once("detectors.py",
               "        raw = raw.permute(0, 2, 3, 1).reshape(x.shape[0], S, S, B, 5 + C)", "")],
         "the output does not depend on the image", "compute the output from x"),
+    # -- round 18 (audit of unit 08): float thresholds, negative coordinates, hints
+    "coco_map with thresholds from np.arange": (
+        "detection.coco_map",
+        [once("detection.py", "import math\n", "import math\n\nimport numpy as np\n"),
+         once("detection.py", "              for t in COCO_THRESHOLDS]",
+              "              for t in np.arange(0.5, 0.96, 0.05)]")],
+        "coco_map(2 images, 2 classes, IoUs exactly 0.5, 0.6, 0.7, 0.75, 0.85 and 0.95",
+        "np.arange(0.5, 1.0, 0.05) (or adding 0.05 repeatedly) gives 0.6000000000000001"),
+    "coco_map with thresholds 0.5 + 0.05 * k": (
+        "detection.coco_map",
+        [once("detection.py", "              for t in COCO_THRESHOLDS]",
+              "              for t in [0.5 + 0.05 * k for k in range(10)]]")],
+        "IoUs exactly 0.5, 0.6, 0.7, 0.75, 0.85 and 0.95", "0.5 + 0.05 * 7 is 0.8500000000000001"),
 }
 
 
@@ -182,13 +198,14 @@ def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
 
 
 def test_the_iou_boundary_follows_the_students_box_iou_in_a_release(tmp_path):
-    """Graded from recorded data (as in the student release), the right match_detections over
-    an eps box_iou passes, and a `>` comparison over the right box_iou still fails with its
-    hint: the reference answers under both thresholds were recorded."""
+    """Graded from recorded data (as in the student release), the right match_detections and
+    coco_map (whose cases put IoUs exactly on its thresholds) over an eps box_iou pass, and a
+    `>` comparison over the right box_iou still fails with its hint: the reference answers under
+    both thresholds were recorded."""
     recorded_dir = tmp_path / "recorded"
     release.record(recorded_dir, [UNIT])
     recorded = load_recorded(["detection"], recorded_dir)
-    keys = {"detection.box_iou", "detection.match_detections"}
+    keys = {"detection.box_iou", "detection.match_detections", "detection.coco_map"}
     eps = make_submission(tmp_path, replace=replacements(EPS_IOU), name="eps")
     report = engine.grade(eps, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys,
                           public_only=True, oracle=Oracle(recorded=recorded))
