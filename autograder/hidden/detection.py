@@ -36,9 +36,15 @@ def batched_cases(Case, crowd):
     labels = np.random.default_rng(209).integers(0, 4, 20)
     # labels need not be 0..L-1: here only 3 and 7 occur
     sparse = np.where(np.random.default_rng(218).uniform(size=20) < 0.5, 3, 7)
+    # every coordinate negative (the largest about -1.6): an offset of label * (max + 1) is
+    # smaller than a box and of the wrong sign
+    negative, negative_scores = crowd(226, 16, clusters=3)
+    negative_labels = np.random.default_rng(227).integers(0, 4, 16)
     return [Case("hidden: K=20, 4 labels", (boxes, scores, labels), {"iou_threshold": 0.4}),
             Case("hidden: K=20, labels 3 and 7 only", (boxes, scores, sparse.astype(np.int64)),
-                 {"iou_threshold": 0.5})]
+                 {"iou_threshold": 0.5}),
+            Case("hidden: K=16, 4 labels, every coordinate negative",
+                 (negative - 21.0, negative_scores, negative_labels), {"iou_threshold": 0.5})]
 
 
 def encode_cases(Case, yolo_objects):

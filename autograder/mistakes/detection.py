@@ -145,7 +145,13 @@ NMS = [
 ]
 
 
-def _batched(boxes, scores, labels, iou_threshold, *, per_label=True, merge=True, **flags):
+def _batched(boxes, scores, labels, iou_threshold, *, per_label=True, merge=True, offset=False,
+             **flags):
+    if offset:  # torchvision's trick, which assumes coordinates >= 0
+        if not len(boxes):
+            return np.zeros(0, dtype=np.int64)
+        moved = boxes + labels.astype(float)[:, None] * (boxes.max() + 1.0)
+        return _nms(moved, scores, iou_threshold, **flags)
     if not per_label:
         return _nms(boxes, scores, iou_threshold, **flags)
     kept = []
@@ -179,6 +185,11 @@ BATCHED_NMS = [
      "scores in index order; sort the kept indices (np.sort) before the stable sort by score",
      lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
          boxes, scores, labels, iou_threshold, merge="label_order")),
+    ("moving each label's boxes by label * (boxes.max() + 1) keeps the labels apart only when "
+     "no coordinate is negative (boxes may reach left of or above the image): move them by "
+     "label * (boxes.max() - boxes.min() + 1), or run NMS within each label",
+     lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
+         boxes, scores, labels, iou_threshold, offset=True)),
 ]
 
 # ---------------------------------------------------------------- YOLO

@@ -3,8 +3,9 @@
 The cases are built to separate the conventions the docstrings fix: identical, nested, touching
 and zero-area boxes; an IoU exactly at the threshold (kept by NMS, a true positive in matching);
 equal scores; recalls that land exactly on the 11-point thresholds; IoUs exactly on COCO's
-thresholds (50 + 5k) / 100, where thresholds built by adding 0.05 are a hair above; classes
-without ground truth, and classes with ground truth but no detection.
+thresholds (50 + 5k) / 100, where thresholds built by adding 0.05 are a hair above; boxes with
+negative coordinates (batched NMS by an offset of label * (boxes.max() + 1) mixes the labels
+there); classes without ground truth, and classes with ground truth but no detection.
 
 Equal scores come in groups large enough that a sort which is not stable (NumPy's default) does
 not keep the input order; a wrong answer of nms, batched_nms or match_detections that would be
@@ -285,6 +286,18 @@ def on_the_thresholds():
     return detections, ground_truths
 
 
+def negative_labels(seed, K, C):
+    """A crowded scene of C labels left of and above the image (most coordinates negative, the
+    largest 1), the first two boxes the same box [-10, -10, 1, 1] with labels 0 and 1: moving
+    each label's boxes by label * (boxes.max() + 1) does not keep the labels apart."""
+    boxes, scores = crowd(seed, K, clusters=2)
+    boxes = boxes - 18.0
+    labels = np.random.default_rng(seed + 1).integers(0, C, K)
+    boxes[0] = boxes[1] = [-10.0, -10.0, 1.0, 1.0]
+    labels[0], labels[1] = 0, 1
+    return boxes, scores, labels
+
+
 def _nan_to_sentinel(value):
     """NaN -> -1 (AP is never negative), so that a NaN in the wrong place is a wrong value."""
     if isinstance(value, tuple):
@@ -357,6 +370,9 @@ def batched_cases(t):
                       (boxes, scores, np.array([0, 0, 1, 1, 1])), {"iou_threshold": 0.5}))
     cases.append(Case("K=24, 3 labels, equal scores across labels (merged in index order)",
                       tied_labels(24, 24, 3), {"iou_threshold": 0.5}))
+    cases.append(Case("K=12, 3 labels, negative coordinates (boxes left of and above the "
+                      "image), two identical boxes of labels 0 and 1", negative_labels(25, 12, 3),
+                      {"iou_threshold": 0.3}))
     cases.append(Case("K=0", (np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)), {}))
     return cases + t.hidden("detection", "batched_cases", Case, crowd)
 

@@ -8,14 +8,15 @@ points with the right words, and unusual but right ones keep theirs.
 - exact dtypes: is_tp as int64 (the docstring fixes bool);
 - mean_average_precision: a class with ground truth but no detection has AP 0;
 - round 18: coco_map with thresholds built by float arithmetic (np.arange, 0.5 + 0.05 * k) on
-  IoUs exactly on the thresholds;
+  IoUs exactly on the thresholds; batched_nms by an offset of label * (boxes.max() + 1) on
+  negative coordinates;
 - LocalizationNet: a softmax over the four box entries, probabilities as class_logits;
 - TinyYOLO whose output is a learnt table that ignores the image (its training check passes);
 - fair: a box_iou of inter / (union + 1e-12) (a hair below 0.5 at an IoU of exactly 0.5) keeps
   the marks of the right match_detections and coco_map that call it, also graded from a
-  release's recorded data; NMS as a while loop, batched NMS by the coordinate offset trick, and
-  a LocalizationNet with BatchNorm1d (trained on batches of two or more, run in eval mode on one
-  example).
+  release's recorded data; NMS as a while loop, batched NMS by an offset of label * the span of
+  the coordinates, and a LocalizationNet with BatchNorm1d (trained on batches of two or more,
+  run in eval mode on one example).
 """
 
 import pytest
@@ -54,6 +55,12 @@ def replacements(*pairs):
     return out
 
 
+BATCHED_REGION = (
+    "    kept = []\n    for label in sorted(set(labels.tolist())):\n"
+    "        index = xp.nonzero(labels == label)[0]\n"
+    "        kept.append(index[nms(boxes[index], scores[index], iou_threshold=iou_threshold)])\n"
+    "    kept = xp.sort(xp.concatenate(kept)) if kept else xp.zeros(0, dtype=xp.int64)\n"
+    '    keep = kept[xp.argsort(-scores[kept], kind="stable")].astype(xp.int64)')
 NMS_ORDER = '    order = xp.argsort(-scores, kind="stable")\n    iou = box_iou(boxes, boxes)'
 STABLE = "equal scores keep their input order (lower index first)"
 
@@ -146,6 +153,14 @@ WRONG = {
         [once("detection.py", "              for t in COCO_THRESHOLDS]",
               "              for t in [0.5 + 0.05 * k for k in range(10)]]")],
         "IoUs exactly 0.5, 0.6, 0.7, 0.75, 0.85 and 0.95", "0.5 + 0.05 * 7 is 0.8500000000000001"),
+    "batched_nms moving the labels apart by label * (boxes.max() + 1)": (
+        "detection.batched_nms",
+        [once("detection.py", BATCHED_REGION,
+              "    if boxes.shape[0] == 0:\n        return xp.zeros(0, dtype=xp.int64)\n"
+              "    offsets = labels.astype(boxes.dtype) * (boxes.max() + 1)\n"
+              "    keep = nms(boxes + offsets[:, None], scores, iou_threshold=iou_threshold)")],
+        "batched_nms(K=12, 3 labels, negative coordinates",
+        "keeps the labels apart only when no coordinate is negative"),
 }
 
 
@@ -170,16 +185,12 @@ RIGHT = replacements(
          "        kept.append(i)\n        suppressed |= iou[i] > iou_threshold",
          "    kept = []\n    while order.size:\n        i = int(order[0])\n        kept.append(i)\n"
          "        rest = order[1:]\n        order = rest[iou[i, rest] <= iou_threshold]"),
-    # batched NMS by torchvision's trick: boxes of each label moved apart, one NMS
-    once("detection.py",
-         "    kept = []\n    for label in sorted(set(labels.tolist())):\n"
-         "        index = xp.nonzero(labels == label)[0]\n"
-         "        kept.append(index[nms(boxes[index], scores[index], "
-         "iou_threshold=iou_threshold)])\n"
-         "    kept = xp.sort(xp.concatenate(kept)) if kept else xp.zeros(0, dtype=xp.int64)\n"
-         '    keep = kept[xp.argsort(-scores[kept], kind="stable")].astype(xp.int64)',
+    # batched NMS by the coordinate trick: boxes of each label moved apart by more than the
+    # span of all coordinates, one NMS (torchvision's boxes.max() + 1 needs coordinates >= 0)
+    once("detection.py", BATCHED_REGION,
          "    if boxes.shape[0] == 0:\n        return xp.zeros(0, dtype=xp.int64)\n"
-         "    offset = labels.astype(boxes.dtype)[:, None] * (float(boxes.max()) + 1.0)\n"
+         "    span = float(boxes.max() - boxes.min()) + 1.0\n"
+         "    offset = labels.astype(boxes.dtype)[:, None] * span\n"
          "    keep = nms(boxes + offset, scores, iou_threshold=iou_threshold)"),
     # batch norm in the fully connected part: it cannot train on a single example
     once("detectors.py", "            nn.Linear(32 * 16, 128), nn.ReLU(),",
