@@ -196,7 +196,8 @@ BATCHED_NMS = [
 
 
 def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offsets=False,
-            swap=False, cell_sizes=False, overwrite=False, divide=False):
+            swap=False, cell_sizes=False, overwrite=False, divide=False, rounded=False,
+            swap_first=False):
     S, B, C = grid_size, boxes_per_cell, num_classes
     target = np.zeros((S, S, B, 5 + C))
     used = np.zeros((S, S), dtype=int)
@@ -204,9 +205,13 @@ def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offs
     for k, (cx, cy, w, h) in enumerate(boxes):
         if divide:  # the cell width 1 / S is not exact: 0.3 // 0.1 is 2.0
             row, col = min(int(cy // (1.0 / S)), S - 1), min(int(cx // (1.0 / S)), S - 1)
+        elif rounded:  # the nearest cell border, not the cell holding the centre
+            row, col = min(int(round(cy * S)), S - 1), min(int(round(cx * S)), S - 1)
         else:
             row = min(int(np.floor(cy * S)), S - 1)
             col = min(int(np.floor(cx * S)), S - 1)
+        if swap_first:  # the row from cx: the offsets then come out of the wrong cell too
+            row, col = col, row
         x_off, y_off = (cx, cy) if image_offsets else (cx * S - col, cy * S - row)
         if cell_sizes:
             w, h = w * S, h * S
@@ -246,6 +251,12 @@ YOLO_ENCODE = [
     ("the cell is floor(cx * S): dividing by the cell width, cx // (1 / S), rounds down on the "
      "cell borders (1 / S is not exact in floating point: 0.3 // 0.1 is 2.0)",
      _encode_variant(divide=True)),
+    ("the cell holding the centre is floor(cx * S), rounded down: round(cx * S) picks the "
+     "nearest cell border instead (the next cell for a centre in the right half of its cell)",
+     _encode_variant(rounded=True)),
+    ("the row is floor(cy * S) and the column floor(cx * S) (x and y are swapped), and the "
+     "offsets follow from them: x_offset = cx * S - column, y_offset = cy * S - row",
+     _encode_variant(swap_first=True)),
 ]
 
 
@@ -433,9 +444,11 @@ PRECISION_RECALL = [
 
 
 def _ap(precision, recall, method, *, envelope=True, trapezoid=False, arange=False,
-        first=False, ten=False):
+        first=False, ten=False, added=False, origin=True):
     if method == "11point":
         thresholds = np.arange(0.0, 1.1, 0.1) if arange else np.arange(11) / 10
+        if added:  # 0.1 added ten times: 0.30000000000000004, ..., 0.7999999999999999
+            thresholds = np.cumsum([0.0] + [0.1] * 10)
         if ten:
             thresholds = thresholds[1:]
         values = []
@@ -450,6 +463,8 @@ def _ap(precision, recall, method, *, envelope=True, trapezoid=False, arange=Fal
         return float(np.mean(values))
     r = np.concatenate([[0.0], recall, [1.0]])
     p = np.concatenate([[0.0], precision, [0.0]])
+    if not origin:  # the curve starts at the first detection: r_1 * p_1 is lost
+        r, p = r[1:], p[1:]
     if trapezoid:
         return float(np.sum((r[1:-1] - r[:-2]) * (p[1:-1] + p[:-2]) / 2))
     if envelope:
@@ -478,6 +493,12 @@ AVERAGE_PRECISION = [
      _ap_variant(first=True)),
     ("there are 11 recall thresholds, 0, 0.1, ..., 1.0: the threshold 0 is missing",
      _ap_variant(ten=True)),
+    ("the 11 recall thresholds are k / 10 exactly: adding 0.1 repeatedly gives "
+     "0.30000000000000004 (it misses a recall of exactly 0.3) and 0.7999999999999999",
+     _ap_variant(added=True)),
+    ("the curve starts at recall 0: add the point (recall 0) in front, so that the first "
+     "rectangle (r_1 - 0) * envelope_1 counts",
+     _ap_variant(origin=False)),
 ]
 
 

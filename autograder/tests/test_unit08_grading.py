@@ -9,7 +9,8 @@ points with the right words, and unusual but right ones keep theirs.
 - mean_average_precision: a class with ground truth but no detection has AP 0;
 - round 18: coco_map with thresholds built by float arithmetic (np.arange, 0.5 + 0.05 * k) on
   IoUs exactly on the thresholds; batched_nms by an offset of label * (boxes.max() + 1) on
-  negative coordinates;
+  negative coordinates; hints for AP without the point at recall 0, 11-point thresholds built
+  by adding 0.1, and a YOLO cell by round or with x and y swapped;
 - LocalizationNet: a softmax over the four box entries, probabilities as class_logits;
 - TinyYOLO whose output is a learnt table that ignores the image (its training check passes);
 - fair: a box_iou of inter / (union + 1e-12) (a hair below 0.5 at an IoU of exactly 0.5) keeps
@@ -61,6 +62,8 @@ BATCHED_REGION = (
     "        kept.append(index[nms(boxes[index], scores[index], iou_threshold=iou_threshold)])\n"
     "    kept = xp.sort(xp.concatenate(kept)) if kept else xp.zeros(0, dtype=xp.int64)\n"
     '    keep = kept[xp.argsort(-scores[kept], kind="stable")].astype(xp.int64)')
+YOLO_CELL = ("        row = min(int(math.floor(cy * S)), S - 1)\n"
+             "        col = min(int(math.floor(cx * S)), S - 1)")
 NMS_ORDER = '    order = xp.argsort(-scores, kind="stable")\n    iou = box_iou(boxes, boxes)'
 STABLE = "equal scores keep their input order (lower index first)"
 
@@ -161,6 +164,35 @@ WRONG = {
               "    keep = nms(boxes + offsets[:, None], scores, iou_threshold=iou_threshold)")],
         "batched_nms(K=12, 3 labels, negative coordinates",
         "keeps the labels apart only when no coordinate is negative"),
+    "average_precision without the point at recall 0": (
+        "detection.average_precision",
+        [once("detection.py",
+              "        r = xp.concatenate([xp.zeros(1), recall.astype(xp.float64), xp.ones(1)])\n"
+              "        p = xp.concatenate([xp.zeros(1), precision.astype(xp.float64), "
+              "xp.zeros(1)])",
+              "        if recall.shape[0] == 0:\n            return 0.0\n"
+              "        r = xp.concatenate([recall.astype(xp.float64), xp.ones(1)])\n"
+              "        p = xp.concatenate([precision.astype(xp.float64), xp.zeros(1)])")],
+        "average_precision(all: 12 detections, 6 of 10 found)", "the curve starts at recall 0"),
+    "11-point thresholds by adding 0.1": (
+        "detection.average_precision",
+        [once("detection.py", "        total = 0.0\n        for k in range(11):\n"
+                              "            reached = recall >= k / 10",
+              "        total = 0.0\n        t = 0.0\n        for k in range(11):\n"
+              "            reached = recall >= t\n            t += 0.1")],
+        "average_precision(11point: 12 detections, 6 of 10 found)",
+        "adding 0.1 repeatedly gives 0.30000000000000004"),
+    "yolo_encode with round for floor": (
+        "detection.yolo_encode",
+        [once("detection.py", YOLO_CELL, YOLO_CELL.replace("math.floor", "round"))],
+        "yolo_encode(K=6, S=4, C=3, B=2): target is wrong", "round(cx * S) picks the nearest"),
+    "yolo_encode with the row from cx and the column from cy": (
+        "detection.yolo_encode",
+        [once("detection.py", YOLO_CELL,
+              "        row = min(int(math.floor(cx * S)), S - 1)\n"
+              "        col = min(int(math.floor(cy * S)), S - 1)")],
+        "yolo_encode(K=6, S=4, C=3, B=2): target is wrong",
+        "(x and y are swapped), and the offsets follow from them"),
 }
 
 
