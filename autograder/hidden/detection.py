@@ -36,9 +36,15 @@ def batched_cases(Case, crowd):
     labels = np.random.default_rng(209).integers(0, 4, 20)
     # labels need not be 0..L-1: here only 3 and 7 occur
     sparse = np.where(np.random.default_rng(218).uniform(size=20) < 0.5, 3, 7)
+    # every coordinate negative (the largest about -1.6): an offset of label * (max + 1) is
+    # smaller than a box and of the wrong sign
+    negative, negative_scores = crowd(226, 16, clusters=3)
+    negative_labels = np.random.default_rng(227).integers(0, 4, 16)
     return [Case("hidden: K=20, 4 labels", (boxes, scores, labels), {"iou_threshold": 0.4}),
             Case("hidden: K=20, labels 3 and 7 only", (boxes, scores, sparse.astype(np.int64)),
-                 {"iou_threshold": 0.5})]
+                 {"iou_threshold": 0.5}),
+            Case("hidden: K=16, 4 labels, every coordinate negative",
+                 (negative - 21.0, negative_scores, negative_labels), {"iou_threshold": 0.5})]
 
 
 def encode_cases(Case, yolo_objects):
@@ -105,7 +111,23 @@ def map_cases(Case, scenes):
 def coco_cases(Case, scenes):
     detections, ground_truths = scenes(221, 2, 3)
     empty = [(np.zeros((0, 4)), np.zeros(0, dtype=np.int64)) for _ in ground_truths]
+    # IoUs exactly 0.8, 0.5, 0.65, 0.85 (image 0), 0.6, 0.55, 0.9 (image 1): inter and union
+    # exact, their ratio (50 + 5k) / 100; a detection of class 0 on an object of class 2
+    exact = [(np.array([[0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 20.0, 6.5], [30.0, 0.0, 40.0, 10.0],
+                        [0.5, 0.0, 10.0, 10.0]]), np.array([0.8, 0.9, 0.4, 0.7]),
+              np.array([2, 0, 1, 2])),
+             (np.array([[0.0, 0.0, 8.0, 10.0], [20.0, 20.0, 40.0, 25.5], [60.0, 0.0, 70.0, 10.0]]),
+              np.array([0.65, 0.55, 0.9]), np.array([1, 0, 2])),
+             (np.array([[5.0, 5.0, 15.0, 15.0]]), np.array([0.5]), np.array([0]))]
+    exact_gt = [(np.array([[0.0, 0.0, 10.0, 8.0], [0.0, 0.0, 20.0, 10.0], [30.0, 0.0, 40.0, 8.5]]),
+                 np.array([2, 0, 1])),
+                (np.array([[2.0, 0.0, 10.0, 10.0], [20.0, 20.0, 40.0, 30.0],
+                           [60.0, 1.0, 70.0, 10.0], [80.0, 80.0, 90.0, 90.0]]),
+                 np.array([1, 0, 2, 1])),
+                (np.array([[5.0, 5.0, 15.0, 15.0]]), np.array([2]))]
     return [Case("hidden: 6 images, 4 classes", scenes(217, 6, 4, noise=0.08),
                  {"num_classes": 4}),
             Case("hidden: no ground truth in any image (NaN)", (detections, empty),
+                 {"num_classes": 3}),
+            Case("hidden: 3 images, 3 classes, IoUs exactly on thresholds", (exact, exact_gt),
                  {"num_classes": 3})]

@@ -145,7 +145,13 @@ NMS = [
 ]
 
 
-def _batched(boxes, scores, labels, iou_threshold, *, per_label=True, merge=True, **flags):
+def _batched(boxes, scores, labels, iou_threshold, *, per_label=True, merge=True, offset=False,
+             **flags):
+    if offset:  # torchvision's trick, which assumes coordinates >= 0
+        if not len(boxes):
+            return np.zeros(0, dtype=np.int64)
+        moved = boxes + labels.astype(float)[:, None] * (boxes.max() + 1.0)
+        return _nms(moved, scores, iou_threshold, **flags)
     if not per_label:
         return _nms(boxes, scores, iou_threshold, **flags)
     kept = []
@@ -179,13 +185,19 @@ BATCHED_NMS = [
      "scores in index order; sort the kept indices (np.sort) before the stable sort by score",
      lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
          boxes, scores, labels, iou_threshold, merge="label_order")),
+    ("moving each label's boxes by label * (boxes.max() + 1) keeps the labels apart only when "
+     "no coordinate is negative (boxes may reach left of or above the image): move them by "
+     "label * (boxes.max() - boxes.min() + 1), or run NMS within each label",
+     lambda boxes, scores, labels, *, iou_threshold=0.5: _batched(
+         boxes, scores, labels, iou_threshold, offset=True)),
 ]
 
 # ---------------------------------------------------------------- YOLO
 
 
 def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offsets=False,
-            swap=False, cell_sizes=False, overwrite=False, divide=False):
+            swap=False, cell_sizes=False, overwrite=False, divide=False, rounded=False,
+            swap_first=False):
     S, B, C = grid_size, boxes_per_cell, num_classes
     target = np.zeros((S, S, B, 5 + C))
     used = np.zeros((S, S), dtype=int)
@@ -193,9 +205,13 @@ def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offs
     for k, (cx, cy, w, h) in enumerate(boxes):
         if divide:  # the cell width 1 / S is not exact: 0.3 // 0.1 is 2.0
             row, col = min(int(cy // (1.0 / S)), S - 1), min(int(cx // (1.0 / S)), S - 1)
+        elif rounded:  # the nearest cell border, not the cell holding the centre
+            row, col = min(int(round(cy * S)), S - 1), min(int(round(cx * S)), S - 1)
         else:
             row = min(int(np.floor(cy * S)), S - 1)
             col = min(int(np.floor(cx * S)), S - 1)
+        if swap_first:  # the row from cx: the offsets then come out of the wrong cell too
+            row, col = col, row
         x_off, y_off = (cx, cy) if image_offsets else (cx * S - col, cy * S - row)
         if cell_sizes:
             w, h = w * S, h * S
@@ -235,6 +251,12 @@ YOLO_ENCODE = [
     ("the cell is floor(cx * S): dividing by the cell width, cx // (1 / S), rounds down on the "
      "cell borders (1 / S is not exact in floating point: 0.3 // 0.1 is 2.0)",
      _encode_variant(divide=True)),
+    ("the cell holding the centre is floor(cx * S), rounded down: round(cx * S) picks the "
+     "nearest cell border instead (the next cell for a centre in the right half of its cell)",
+     _encode_variant(rounded=True)),
+    ("the row is floor(cy * S) and the column floor(cx * S) (x and y are swapped), and the "
+     "offsets follow from them: x_offset = cx * S - column, y_offset = cy * S - row",
+     _encode_variant(swap_first=True)),
 ]
 
 
@@ -422,9 +444,11 @@ PRECISION_RECALL = [
 
 
 def _ap(precision, recall, method, *, envelope=True, trapezoid=False, arange=False,
-        first=False, ten=False):
+        first=False, ten=False, added=False, origin=True):
     if method == "11point":
         thresholds = np.arange(0.0, 1.1, 0.1) if arange else np.arange(11) / 10
+        if added:  # 0.1 added ten times: 0.30000000000000004, ..., 0.7999999999999999
+            thresholds = np.cumsum([0.0] + [0.1] * 10)
         if ten:
             thresholds = thresholds[1:]
         values = []
@@ -439,6 +463,8 @@ def _ap(precision, recall, method, *, envelope=True, trapezoid=False, arange=Fal
         return float(np.mean(values))
     r = np.concatenate([[0.0], recall, [1.0]])
     p = np.concatenate([[0.0], precision, [0.0]])
+    if not origin:  # the curve starts at the first detection: r_1 * p_1 is lost
+        r, p = r[1:], p[1:]
     if trapezoid:
         return float(np.sum((r[1:-1] - r[:-2]) * (p[1:-1] + p[:-2]) / 2))
     if envelope:
@@ -467,6 +493,12 @@ AVERAGE_PRECISION = [
      _ap_variant(first=True)),
     ("there are 11 recall thresholds, 0, 0.1, ..., 1.0: the threshold 0 is missing",
      _ap_variant(ten=True)),
+    ("the 11 recall thresholds are k / 10 exactly: adding 0.1 repeatedly gives "
+     "0.30000000000000004 (it misses a recall of exactly 0.3) and 0.7999999999999999",
+     _ap_variant(added=True)),
+    ("the curve starts at recall 0: add the point (recall 0) in front, so that the first "
+     "rectangle (r_1 - 0) * envelope_1 counts",
+     _ap_variant(origin=False)),
 ]
 
 
@@ -549,6 +581,13 @@ COCO_MAP = [
      _coco_variant(np.linspace(0.5, 1.0, 11))),
     ("COCO's mAP averages over the IoU thresholds 0.50 to 0.95, not only 0.5",
      _coco_variant([0.5])),
+    ("compute each threshold as (50 + 5k) / 100, as the docstring says: np.arange(0.5, 1.0, "
+     "0.05) (or adding 0.05 repeatedly) gives 0.6000000000000001, 0.7000000000000002, ..., so "
+     "a detection whose IoU is exactly 0.7 misses its threshold",
+     _coco_variant(np.arange(0.5, 1.0, 0.05))),
+    ("compute each threshold as (50 + 5k) / 100, as the docstring says: 0.5 + 0.05 * 7 is "
+     "0.8500000000000001, so a detection whose IoU is exactly 0.85 misses its threshold",
+     _coco_variant([0.5 + 0.05 * k for k in range(10)])),
 ]
 
 MISTAKES = {

@@ -2,8 +2,10 @@
 
 The cases are built to separate the conventions the docstrings fix: identical, nested, touching
 and zero-area boxes; an IoU exactly at the threshold (kept by NMS, a true positive in matching);
-equal scores; recalls that land exactly on the 11-point thresholds; classes without ground truth,
-and classes with ground truth but no detection.
+equal scores; recalls that land exactly on the 11-point thresholds; IoUs exactly on COCO's
+thresholds (50 + 5k) / 100, where thresholds built by adding 0.05 are a hair above; boxes with
+negative coordinates (batched NMS by an offset of label * (boxes.max() + 1) mixes the labels
+there); classes without ground truth, and classes with ground truth but no detection.
 
 Equal scores come in groups large enough that a sort which is not stable (NumPy's default) does
 not keep the input order; a wrong answer of nms, batched_nms or match_detections that would be
@@ -11,7 +13,7 @@ right for another order of equal scores gets a hint about stable sorting. Intege
 results must have the dtype the docstring fixes (int64, bool). At an IoU exactly at the
 threshold, match_detections is judged by the student's own box_iou: one that computes inter /
 (union + eps), a hair below 0.5, is accepted by the box_iou test, so a match_detections that calls
-it rightly finds a false positive there.
+it rightly finds a false positive there; coco_map likewise, at IoUs exactly on its thresholds.
 """
 
 import math
@@ -259,6 +261,43 @@ def other_class_scene():
     return detections, ground_truths
 
 
+COCO_THRESHOLDS = tuple((50 + 5 * k) / 100 for k in range(10))  # as coco_map's docstring
+
+
+def on_the_thresholds():
+    """Two images, two classes, each detection's IoU with its object exactly one of the COCO
+    thresholds as the reference computes them ((50 + 5k) / 100): inter and union are exact
+    (integers and halves) and their ratio is the threshold, so the float quotient is the float
+    threshold. 0.7 (a box of height 7 on one of 10), 0.85, 0.6 (shifted by 2.5: 75 / 125),
+    0.75, 0.95, 0.5, and a false alarm. Thresholds built by adding 0.05 (np.arange) are a hair
+    above 0.6 ... 0.95, and 0.5 + 0.05 * 7 is a hair above 0.85."""
+    detections = [
+        (np.array([[0.0, 0.0, 10.0, 7.0], [20.0, 0.0, 30.0, 8.5], [40.0, 40.0, 44.0, 44.0]]),
+         np.array([0.9, 0.8, 0.3]), np.array([0, 1, 0])),
+        (np.array([[2.5, 0.0, 12.5, 10.0], [10.0, 10.0, 20.0, 17.5], [30.0, 0.0, 40.0, 9.5],
+                   [50.0, 50.0, 60.0, 55.0]]),
+         np.array([0.7, 0.85, 0.6, 0.95]), np.array([0, 1, 1, 0])),
+    ]
+    ground_truths = [
+        (np.array([[0.0, 0.0, 10.0, 10.0], [20.0, 0.0, 30.0, 10.0]]), np.array([0, 1])),
+        (np.array([[0.0, 0.0, 10.0, 10.0], [10.0, 10.0, 20.0, 20.0], [30.0, 0.0, 40.0, 10.0],
+                   [50.0, 50.0, 60.0, 60.0]]), np.array([0, 1, 1, 0])),
+    ]
+    return detections, ground_truths
+
+
+def negative_labels(seed, K, C):
+    """A crowded scene of C labels left of and above the image (most coordinates negative, the
+    largest 1), the first two boxes the same box [-10, -10, 1, 1] with labels 0 and 1: moving
+    each label's boxes by label * (boxes.max() + 1) does not keep the labels apart."""
+    boxes, scores = crowd(seed, K, clusters=2)
+    boxes = boxes - 18.0
+    labels = np.random.default_rng(seed + 1).integers(0, C, K)
+    boxes[0] = boxes[1] = [-10.0, -10.0, 1.0, 1.0]
+    labels[0], labels[1] = 0, 1
+    return boxes, scores, labels
+
+
 def _nan_to_sentinel(value):
     """NaN -> -1 (AP is never negative), so that a NaN in the wrong place is a wrong value."""
     if isinstance(value, tuple):
@@ -331,6 +370,9 @@ def batched_cases(t):
                       (boxes, scores, np.array([0, 0, 1, 1, 1])), {"iou_threshold": 0.5}))
     cases.append(Case("K=24, 3 labels, equal scores across labels (merged in index order)",
                       tied_labels(24, 24, 3), {"iou_threshold": 0.5}))
+    cases.append(Case("K=12, 3 labels, negative coordinates (boxes left of and above the "
+                      "image), two identical boxes of labels 0 and 1", negative_labels(25, 12, 3),
+                      {"iou_threshold": 0.3}))
     cases.append(Case("K=0", (np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)), {}))
     return cases + t.hidden("detection", "batched_cases", Case, crowd)
 
@@ -445,6 +487,8 @@ def coco_cases(t):
         Case("5 images, 3 classes", scenes(11, 5, 3, noise=0.05), {"num_classes": 3}),
         Case("4 images, 2 classes, 11-point", scenes(12, 4, 2, noise=0.05),
              {"num_classes": 2, "method": "11point"}),
+        Case("2 images, 2 classes, IoUs exactly 0.5, 0.6, 0.7, 0.75, 0.85 and 0.95 (on "
+             "thresholds)", on_the_thresholds(), {"num_classes": 2}),
     ]
     return cases + t.hidden("detection", "coco_cases", Case, scenes)
 
@@ -455,7 +499,7 @@ TIES_HINT = ("equal scores keep their input order (lower index first): sort with
 
 
 def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None, ties=None,
-         kwargs_of=None, new=False):
+         kwargs_of=None, expected_of=None, new=False):
     """Every case through ``target``: compared with the reference (NaN as -1 with ``nan``);
     with ``new`` the result must not be an input or a view of one (``Trial.returns_new``);
     ``dtypes`` the exact dtype of each output the docstring fixes (None where it does not);
@@ -463,7 +507,8 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
     equal scores (it then gets TIES_HINT, unless a known mistake explains it), ``iou`` the
     reference IoU of the boxes ``ties.boxes(case)`` names (asked for every case, so that a
     release records it); ``kwargs_of(t, case)``
-    the keyword arguments to judge a case with (the case's own by default)."""
+    the keyword arguments to judge a case with (the case's own by default);
+    ``expected_of(t, case, kwargs)`` the answer to judge it by (the reference's by default)."""
     convert = _nan_to_sentinel if nan else (lambda value: value)
     passed = []  # (args, kwargs, expected) of the cases the student got right
 
@@ -477,7 +522,8 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
         kwargs = kwargs_of(t, case) if kwargs_of else case.kwargs
         got, modified = t.student.call_full(target, *case.args, **kwargs)
         t.no_input_modified(target, modified, argnames, case.label)
-        expected = t.ref.run(target, *case.args, **kwargs)
+        expected = expected_of(t, case, kwargs) if expected_of else \
+            t.ref.run(target, *case.args, **kwargs)
         iou = t.ref.run("detection.box_iou", *ties.boxes(case)) if ties is not None else None
         try:
             t.compare(target, convert(got), convert(expected), names=names, label=case.label,
@@ -614,6 +660,44 @@ def _own_iou_kwargs(t, case):
     return kwargs
 
 
+def _own_iou_coco(t, case, kwargs):
+    """The answer to judge a coco_map case by: the reference's, or, where a detection's IoU with
+    a ground truth is exactly one of the thresholds and the student's own box_iou puts every
+    such pair a hair below it (inter / (union + eps)), the answer of a right coco_map calling
+    that box_iou: the reference's mAP at each such threshold moved just above it (those pairs
+    then fail it), averaged with the others. The reference's IoUs and mAPs at the moved
+    thresholds are asked for whenever such a pair exists (recorded for a release)."""
+    detections, ground_truths = case.args
+    target = "detection.coco_map"
+    expected = t.ref.run(target, *case.args, **kwargs)
+    pairs = [(det[0], gt[0]) for det, gt in zip(detections, ground_truths)
+             if len(det[0]) and len(gt[0])]
+    ious = [t.ref.run("detection.box_iou", boxes, gt_boxes) for boxes, gt_boxes in pairs]
+    on = sorted({float(v) for iou in ious for v in iou.ravel().tolist()} & set(COCO_THRESHOLDS))
+    if not on:
+        return expected
+    options = {k: v for k, v in kwargs.items() if k in ("num_classes", "method")}
+    values = []
+    for threshold in COCO_THRESHOLDS:
+        moved = float(np.nextafter(threshold, 2.0)) if threshold in on else threshold
+        values.append(t.ref.run("detection.mean_average_precision", *case.args, **options,
+                                iou_threshold=moved)[0])
+    above = sum(values) / len(values)
+    for (boxes, gt_boxes), iou in zip(pairs, ious):
+        at = np.isin(iou, on)
+        if not at.any():
+            continue
+        try:
+            own = t.student.call("detection.box_iou", boxes, gt_boxes)
+        except (StudentError, NotImplementedByStudent):
+            return expected
+        if not (isinstance(own, np.ndarray) and own.shape == at.shape and own.dtype.kind == "f"
+                and bool((own[at] < iou[at]).all())
+                and bool(np.allclose(own[at], iou[at], rtol=1e-9, atol=0))):
+            return expected
+    return above
+
+
 # ---------------------------------------------------------------- tests
 
 @SPEC.test("box_convert", points=1)
@@ -705,6 +789,7 @@ def mean_average_precision(t):
 
 @SPEC.test("coco_map", points=1)
 def coco_map(t):
-    """mAP averaged over the IoU thresholds 0.50, 0.55, ..., 0.95."""
+    """mAP averaged over the IoU thresholds 0.50, 0.55, ..., 0.95, each exactly (50 + 5k) / 100
+    (detections exactly on them; judged by the student's own box_iou, as match_detections)."""
     _run(t, "detection.coco_map", coco_cases(t), names=("mAP",),
-         argnames=("detections", "ground_truths"), nan=True)
+         argnames=("detections", "ground_truths"), nan=True, expected_of=_own_iou_coco)

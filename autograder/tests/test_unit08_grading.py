@@ -7,12 +7,17 @@ points with the right words, and unusual but right ones keep theirs.
   answer is right for another order of equal scores;
 - exact dtypes: is_tp as int64 (the docstring fixes bool);
 - mean_average_precision: a class with ground truth but no detection has AP 0;
+- round 18: coco_map with thresholds built by float arithmetic (np.arange, 0.5 + 0.05 * k) on
+  IoUs exactly on the thresholds; batched_nms by an offset of label * (boxes.max() + 1) on
+  negative coordinates; hints for AP without the point at recall 0, 11-point thresholds built
+  by adding 0.1, and a YOLO cell by round or with x and y swapped;
 - LocalizationNet: a softmax over the four box entries, probabilities as class_logits;
 - TinyYOLO whose output is a learnt table that ignores the image (its training check passes);
 - fair: a box_iou of inter / (union + 1e-12) (a hair below 0.5 at an IoU of exactly 0.5) keeps
-  the marks of the right match_detections that calls it, also graded from a release's recorded
-  data; NMS as a while loop, batched NMS by the coordinate offset trick, and a LocalizationNet
-  with BatchNorm1d (trained on batches of two or more, run in eval mode on one example).
+  the marks of the right match_detections and coco_map that call it, also graded from a
+  release's recorded data; NMS as a while loop, batched NMS by an offset of label * the span of
+  the coordinates, and a LocalizationNet with BatchNorm1d (trained on batches of two or more,
+  run in eval mode on one example).
 """
 
 import pytest
@@ -51,6 +56,14 @@ def replacements(*pairs):
     return out
 
 
+BATCHED_REGION = (
+    "    kept = []\n    for label in sorted(set(labels.tolist())):\n"
+    "        index = xp.nonzero(labels == label)[0]\n"
+    "        kept.append(index[nms(boxes[index], scores[index], iou_threshold=iou_threshold)])\n"
+    "    kept = xp.sort(xp.concatenate(kept)) if kept else xp.zeros(0, dtype=xp.int64)\n"
+    '    keep = kept[xp.argsort(-scores[kept], kind="stable")].astype(xp.int64)')
+YOLO_CELL = ("        row = min(int(math.floor(cy * S)), S - 1)\n"
+             "        col = min(int(math.floor(cx * S)), S - 1)")
 NMS_ORDER = '    order = xp.argsort(-scores, kind="stable")\n    iou = box_iou(boxes, boxes)'
 STABLE = "equal scores keep their input order (lower index first)"
 
@@ -130,6 +143,56 @@ WRONG = {
          once("detectors.py",
               "        raw = raw.permute(0, 2, 3, 1).reshape(x.shape[0], S, S, B, 5 + C)", "")],
         "the output does not depend on the image", "compute the output from x"),
+    # -- round 18 (audit of unit 08): float thresholds, negative coordinates, hints
+    "coco_map with thresholds from np.arange": (
+        "detection.coco_map",
+        [once("detection.py", "import math\n", "import math\n\nimport numpy as np\n"),
+         once("detection.py", "              for t in COCO_THRESHOLDS]",
+              "              for t in np.arange(0.5, 0.96, 0.05)]")],
+        "coco_map(2 images, 2 classes, IoUs exactly 0.5, 0.6, 0.7, 0.75, 0.85 and 0.95",
+        "np.arange(0.5, 1.0, 0.05) (or adding 0.05 repeatedly) gives 0.6000000000000001"),
+    "coco_map with thresholds 0.5 + 0.05 * k": (
+        "detection.coco_map",
+        [once("detection.py", "              for t in COCO_THRESHOLDS]",
+              "              for t in [0.5 + 0.05 * k for k in range(10)]]")],
+        "IoUs exactly 0.5, 0.6, 0.7, 0.75, 0.85 and 0.95", "0.5 + 0.05 * 7 is 0.8500000000000001"),
+    "batched_nms moving the labels apart by label * (boxes.max() + 1)": (
+        "detection.batched_nms",
+        [once("detection.py", BATCHED_REGION,
+              "    if boxes.shape[0] == 0:\n        return xp.zeros(0, dtype=xp.int64)\n"
+              "    offsets = labels.astype(boxes.dtype) * (boxes.max() + 1)\n"
+              "    keep = nms(boxes + offsets[:, None], scores, iou_threshold=iou_threshold)")],
+        "batched_nms(K=12, 3 labels, negative coordinates",
+        "keeps the labels apart only when no coordinate is negative"),
+    "average_precision without the point at recall 0": (
+        "detection.average_precision",
+        [once("detection.py",
+              "        r = xp.concatenate([xp.zeros(1), recall.astype(xp.float64), xp.ones(1)])\n"
+              "        p = xp.concatenate([xp.zeros(1), precision.astype(xp.float64), "
+              "xp.zeros(1)])",
+              "        if recall.shape[0] == 0:\n            return 0.0\n"
+              "        r = xp.concatenate([recall.astype(xp.float64), xp.ones(1)])\n"
+              "        p = xp.concatenate([precision.astype(xp.float64), xp.zeros(1)])")],
+        "average_precision(all: 12 detections, 6 of 10 found)", "the curve starts at recall 0"),
+    "11-point thresholds by adding 0.1": (
+        "detection.average_precision",
+        [once("detection.py", "        total = 0.0\n        for k in range(11):\n"
+                              "            reached = recall >= k / 10",
+              "        total = 0.0\n        t = 0.0\n        for k in range(11):\n"
+              "            reached = recall >= t\n            t += 0.1")],
+        "average_precision(11point: 12 detections, 6 of 10 found)",
+        "adding 0.1 repeatedly gives 0.30000000000000004"),
+    "yolo_encode with round for floor": (
+        "detection.yolo_encode",
+        [once("detection.py", YOLO_CELL, YOLO_CELL.replace("math.floor", "round"))],
+        "yolo_encode(K=6, S=4, C=3, B=2): target is wrong", "round(cx * S) picks the nearest"),
+    "yolo_encode with the row from cx and the column from cy": (
+        "detection.yolo_encode",
+        [once("detection.py", YOLO_CELL,
+              "        row = min(int(math.floor(cx * S)), S - 1)\n"
+              "        col = min(int(math.floor(cy * S)), S - 1)")],
+        "yolo_encode(K=6, S=4, C=3, B=2): target is wrong",
+        "(x and y are swapped), and the offsets follow from them"),
 }
 
 
@@ -154,16 +217,12 @@ RIGHT = replacements(
          "        kept.append(i)\n        suppressed |= iou[i] > iou_threshold",
          "    kept = []\n    while order.size:\n        i = int(order[0])\n        kept.append(i)\n"
          "        rest = order[1:]\n        order = rest[iou[i, rest] <= iou_threshold]"),
-    # batched NMS by torchvision's trick: boxes of each label moved apart, one NMS
-    once("detection.py",
-         "    kept = []\n    for label in sorted(set(labels.tolist())):\n"
-         "        index = xp.nonzero(labels == label)[0]\n"
-         "        kept.append(index[nms(boxes[index], scores[index], "
-         "iou_threshold=iou_threshold)])\n"
-         "    kept = xp.sort(xp.concatenate(kept)) if kept else xp.zeros(0, dtype=xp.int64)\n"
-         '    keep = kept[xp.argsort(-scores[kept], kind="stable")].astype(xp.int64)',
+    # batched NMS by the coordinate trick: boxes of each label moved apart by more than the
+    # span of all coordinates, one NMS (torchvision's boxes.max() + 1 needs coordinates >= 0)
+    once("detection.py", BATCHED_REGION,
          "    if boxes.shape[0] == 0:\n        return xp.zeros(0, dtype=xp.int64)\n"
-         "    offset = labels.astype(boxes.dtype)[:, None] * (float(boxes.max()) + 1.0)\n"
+         "    span = float(boxes.max() - boxes.min()) + 1.0\n"
+         "    offset = labels.astype(boxes.dtype)[:, None] * span\n"
          "    keep = nms(boxes + offset, scores, iou_threshold=iou_threshold)"),
     # batch norm in the fully connected part: it cannot train on a single example
     once("detectors.py", "            nn.Linear(32 * 16, 128), nn.ReLU(),",
@@ -182,13 +241,14 @@ def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
 
 
 def test_the_iou_boundary_follows_the_students_box_iou_in_a_release(tmp_path):
-    """Graded from recorded data (as in the student release), the right match_detections over
-    an eps box_iou passes, and a `>` comparison over the right box_iou still fails with its
-    hint: the reference answers under both thresholds were recorded."""
+    """Graded from recorded data (as in the student release), the right match_detections and
+    coco_map (whose cases put IoUs exactly on its thresholds) over an eps box_iou pass, and a
+    `>` comparison over the right box_iou still fails with its hint: the reference answers under
+    both thresholds were recorded."""
     recorded_dir = tmp_path / "recorded"
     release.record(recorded_dir, [UNIT])
     recorded = load_recorded(["detection"], recorded_dir)
-    keys = {"detection.box_iou", "detection.match_detections"}
+    keys = {"detection.box_iou", "detection.match_detections", "detection.coco_map"}
     eps = make_submission(tmp_path, replace=replacements(EPS_IOU), name="eps")
     report = engine.grade(eps, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys,
                           public_only=True, oracle=Oracle(recorded=recorded))
