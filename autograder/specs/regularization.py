@@ -666,83 +666,126 @@ DROPOUT_PLACE = ("apply dropout to the output of each hidden ReLU, h = dropout(r
 
 
 EVERY_LAYER = ("dropout acts after the ReLU of every hidden layer (h_l = dropout(relu(...)) for "
-               "l = 1 .. L-1), not only after the last one")
+               "l = 1 .. L-1), not only after some of them")
+INPUT_DROPPED = ("dropout acts on the hidden layers only (after each hidden ReLU), not on the "
+                 "input X")
 
 
-def layernorm_hidden(params, X):
-    """h = relu(layernorm(X @ W1 + b1)) of a one-hidden-layer layer-norm network, in float64."""
-    a = X.reshape(X.shape[0], -1) @ params["W1"] + params["b1"]
+def layernorm_relu(below, params, layer):
+    """h = relu(layernorm(below @ W + b)) of hidden layer ``layer`` of a layer-norm network,
+    in float64 (``below``: the layer's input, (N, fan-in))."""
+    a = below @ params[f"W{layer}"] + params[f"b{layer}"]
     mu, var = a.mean(axis=1, keepdims=True), a.var(axis=1, keepdims=True)
-    return np.maximum(0.0, params["gamma1"] * (a - mu) / np.sqrt(var + 1e-5) + params["beta1"])
+    return np.maximum(0.0, params[f"gamma{layer}"] * (a - mu) / np.sqrt(var + 1e-5)
+                      + params[f"beta{layer}"])
+
+
+def _input_dropped(shown, X, params, p):
+    """Whether the first hidden layer ``shown`` (after dropout) is what dropout on the input X
+    too gives: relu(layernorm(X * m / (1 - p) @ W1 + b1)) / (1 - p) or 0, for a mask m of the
+    D inputs (at most 2 ** 10 masks are tried)."""
+    x = X.reshape(1, -1)
+    D = x.shape[1]
+    if D > 10:
+        return False
+    for bits in range(2 ** D):
+        mask = np.array([(bits >> i) & 1 for i in range(D)], dtype=np.float64)
+        h = layernorm_relu(x * mask / (1 - p), params, 1)[0]
+        kept = np.isclose(shown, h / (1 - p), rtol=1e-6, atol=0)
+        zero = np.abs(shown) <= 1e-9 * max(float(np.abs(h).max()), 1e-12)
+        if np.all(kept | zero) and np.any(kept & (h > 0)):
+            return True
+    return False
 
 
 def check_dropout_placement(t, target, p=0.3, calls=12, hidden=(30,)):
     """Where dropout acts and with which p: one example (N=1), layer norm, reg 0. Then
-    grads['W2'] = outer(h_drop, grads['b2']), h_drop being the first hidden layer after dropout
-    (with one hidden layer, the last), so every call shows its h_drop: each unit must be 0
-    (dropped, or ReLU'd to 0) or relu(norm(a)) / (1 - p) (kept), whatever way the mask was
-    drawn; and about a fraction p of the units that the ReLU lets through must be dropped. With
-    two hidden layers, this is dropout after a hidden layer that is not the last."""
+    grads['W(l+1)'] = outer(h_l after dropout, grads['b(l+1)']) for every hidden layer l, so
+    every call shows each hidden layer after its dropout: each unit must be 0 (dropped, or
+    ReLU'd to 0) or relu(norm(a)) / (1 - p) (kept), a being computed from the layer below as
+    the student's own gradients show it, whatever way the masks were drawn; and about a
+    fraction p of the units that the ReLU lets through must be dropped, in every layer."""
     D, C = 6, 4
     sizes = ", ".join(str(n) for n in hidden)
     case = net_case(f"layernorm, hidden [{sizes}], N=1, reg=0, dropout={p}", 45, (1, D),
                     list(hidden), C, "layernorm", 0.0)
     _, _, _, reg, params, stats, X, y = case.args
     label = case.label
-    where = f"RegularizedNet(loss(X, y), {label}): "
-    if len(hidden) > 1:
-        where += "the first hidden layer: "
+    layers = len(hidden)
+    keys = {f"{kind}{layer + 1}" for layer in range(1, layers + 1) for kind in "Wb"}
     model = t.student.new(target, list(hidden), D, C, normalization="layernorm", dropout=p,
                           reg=reg, rng=Seed(6))
     t.student.setattr(model, "params", params)
     t.student.setattr(model, "running_stats", stats)
-    h = layernorm_hidden(params, X)[0]
-    on = h > 1e-6 * h.max()  # the units the ReLU lets through
-    dropped = 0
+    dropped, through = [0] * layers, [0] * layers
     for _ in range(calls):
         got = t.student.method(model, "loss", X, y)
+        where = f"RegularizedNet(loss(X, y), {label}): "
         if not isinstance(got, tuple) or len(got) != 2 or not isinstance(got[1], dict) or \
-                {"W2", "b2"} - set(got[1]):
+                keys - set(got[1]):
             raise Failed(f"{where}should return (loss, grads) with grads a dict with the keys "
                          f"{sorted(params)}, got {describe(got)}")
         finite_loss(got[0], label)
-        gw = finite_grad("W2", got[1]["W2"], params["W2"], where).astype(np.float64)
-        gb = finite_grad("b2", got[1]["b2"], params["b2"], where).astype(np.float64)
-        if not np.any(gb):
-            raise Failed(f"{where}grads['b2'] is 0: it should be the gradient of the softmax "
-                         "loss with respect to the scores")
-        shown = gw @ gb / (gb @ gb)  # the last hidden layer after dropout, as grads['W2'] shows it
-        scale = float(np.abs(h).max()) / (1 - p)
-        atol = 1e-9 * scale * float(np.abs(gb).max())
-        if not np.allclose(gw, np.outer(shown, gb), rtol=1e-6, atol=atol):
-            raise Failed(f"{where}with one example and reg=0, grads['W2'] should be "
-                         "h.T @ dscores and grads['b2'] the sum of dscores, so grads['W2'] = "
-                         "outer(h, grads['b2']) (h the last hidden layer after dropout); it is "
-                         "not", DROPOUT_BACKWARD)
-        zero = np.abs(shown) <= 1e-9 * scale
-        kept = np.isclose(shown, h / (1 - p), rtol=1e-6, atol=0) & on
-        bad = ~(zero | kept)
-        if np.any(bad):
-            j = int(np.argmax(bad))
-            unscaled = np.allclose(shown[bad], h[bad], rtol=1e-6, atol=0)
-            hint = P_IS_KEEP if np.allclose(shown[bad], h[bad] / p, rtol=1e-6, atol=0) else \
-                EVERY_LAYER if unscaled and len(hidden) > 1 else \
-                DROPOUT_PLACE if not np.all(on[bad]) or not np.allclose(
-                    shown[bad], h[bad] / (1 - p), rtol=1e-3, atol=0) else None
-            raise Failed(f"{where}hidden unit {j} after dropout is {shown[j]:.6g} (read off "
-                         "grads['W2'] = outer(h, grads['b2'])); after ReLU then dropout it must "
-                         f"be 0 (dropped) or relu(layernorm(a)) / (1 - p) = {h[j] / (1 - p):.6g} "
-                         "(kept)", hint, kind="values")
-        dropped += int(np.sum(zero & on))
-    n = calls * int(on.sum())
-    sigma = math.sqrt(p * (1 - p) / n)
-    if abs(dropped / n - p) > 6 * sigma:
-        every_layer = dropped == 0 and len(hidden) > 1
-        raise Failed(f"{where}dropped a fraction {dropped / n:.3f} of the hidden units the ReLU "
-                     f"let through over {calls} calls; with dropout={p} it should be within "
-                     f"{6 * sigma:.3f} of {p}",
-                     EVERY_LAYER if every_layer else
-                     P_IS_KEEP if abs(dropped / n - (1 - p)) <= 6 * sigma else None)
+        below = X.reshape(1, -1)
+        for layer in range(1, layers + 1):
+            if layers > 1:
+                where = (f"RegularizedNet(loss(X, y), {label}): hidden layer {layer} of "
+                         f"{layers}: ")
+            h = layernorm_relu(below, params, layer)[0]
+            on = h > 1e-6 * h.max()  # the units the ReLU lets through
+            shown = _shown_layer(got[1], params, layer + 1, h, p, where)
+            scale = float(np.abs(h).max()) / (1 - p)
+            zero = np.abs(shown) <= 1e-9 * scale
+            kept = np.isclose(shown, h / (1 - p), rtol=1e-6, atol=0) & on
+            bad = ~(zero | kept)
+            if np.any(bad):
+                j = int(np.argmax(bad))
+                unscaled = np.allclose(shown[bad], h[bad], rtol=1e-6, atol=0)
+                hint = P_IS_KEEP if np.allclose(shown[bad], h[bad] / p, rtol=1e-6, atol=0) \
+                    else EVERY_LAYER if unscaled and layers > 1 \
+                    else INPUT_DROPPED if layer == 1 and _input_dropped(shown, X, params, p) \
+                    else DROPOUT_PLACE if not np.all(on[bad]) or not np.allclose(
+                        shown[bad], h[bad] / (1 - p), rtol=1e-3, atol=0) else None
+                raise Failed(f"{where}hidden unit {j} after dropout is {shown[j]:.6g} (read off "
+                             f"grads['W{layer + 1}'] = outer(h, grads['b{layer + 1}'])); after "
+                             "ReLU then dropout it must be 0 (dropped) or relu(layernorm(a)) / "
+                             f"(1 - p) = {h[j] / (1 - p):.6g} (kept)", hint, kind="values")
+            dropped[layer - 1] += int(np.sum(zero & on))
+            through[layer - 1] += int(on.sum())
+            below = shown.reshape(1, -1)  # the next layer's input, as the student computed it
+    for layer in range(1, layers + 1):
+        n = through[layer - 1]
+        where = f"RegularizedNet(loss(X, y), {label}): " + (
+            f"hidden layer {layer} of {layers}: " if layers > 1 else "")
+        sigma = math.sqrt(p * (1 - p) / n)
+        fraction = dropped[layer - 1] / n
+        if abs(fraction - p) > 6 * sigma:
+            every_layer = dropped[layer - 1] == 0 and layers > 1
+            raise Failed(f"{where}dropped a fraction {fraction:.3f} of the hidden units the "
+                         f"ReLU let through over {calls} calls; with dropout={p} it should be "
+                         f"within {6 * sigma:.3f} of {p}",
+                         EVERY_LAYER if every_layer else
+                         P_IS_KEEP if abs(fraction - (1 - p)) <= 6 * sigma else None)
+
+
+def _shown_layer(grads, params, above, h, p, where):
+    """The hidden layer after dropout as grads['W<above>'] = outer(h_drop, grads['b<above>'])
+    shows it (one example, reg 0)."""
+    gw = finite_grad(f"W{above}", grads[f"W{above}"], params[f"W{above}"], where)
+    gb = finite_grad(f"b{above}", grads[f"b{above}"], params[f"b{above}"], where)
+    gw, gb = gw.astype(np.float64), gb.astype(np.float64)
+    if not np.any(gb):
+        raise Failed(f"{where}grads['b{above}'] is 0: it should be the gradient of the loss "
+                     "with respect to that layer's output")
+    shown = gw @ gb / (gb @ gb)
+    scale = float(np.abs(h).max()) / (1 - p)
+    atol = 1e-9 * scale * float(np.abs(gb).max())
+    if not np.allclose(gw, np.outer(shown, gb), rtol=1e-6, atol=atol):
+        raise Failed(f"{where}with one example and reg=0, grads['W{above}'] should be "
+                     f"h.T @ (the gradient at the layer's output) and grads['b{above}'] its sum, "
+                     f"so grads['W{above}'] = outer(h, grads['b{above}']) (h the hidden layer "
+                     "after dropout); it is not", DROPOUT_BACKWARD)
+    return shown
 
 
 def check_nothing_to_drop(t, target):

@@ -330,6 +330,22 @@ WRONG = {
           "            dh, grads[f\"W{layer}\"], grads[f\"b{layer}\"] = affine_backward(da, "
           "cache_affine)")],
         regularization.DROPOUT_PLACE, "after ReLU then dropout"),
+    # round 18: only the first layer's dropout was looked at in a deeper network
+    "dropout after the first hidden layer only": (
+        "regularization.py", NET,
+        [("            if train and self.dropout > 0:\n"
+          "                h, cache_drop = dropout_forward(",
+          "            if train and self.dropout > 0 and layer == 1:\n"
+          "                h, cache_drop = dropout_forward(")],
+        regularization.EVERY_LAYER, "hidden layer 2 of 2: hidden unit"),
+    # round 18: dropout on the input too was told it acted before the normalization
+    "dropout on the input too": (
+        "regularization.py", NET,
+        [("        h = X\n        for layer in range(1, num_layers):",
+          "        h = X\n        if train and self.dropout > 0 and num_layers > 1:\n"
+          "            h, _ = dropout_forward(h, p=self.dropout, train=True, rng=self.rng)\n"
+          "        for layer in range(1, num_layers):")],
+        regularization.INPUT_DROPPED, "after ReLU then dropout"),
     "dropout mask read off the output": (
         "regularization.py", "regularization.dropout_backward",
         [("    cache = scaled_mask\n",
