@@ -305,17 +305,32 @@ class Trial:
     def no_input_modified(self, target, modified, argnames=None, label=""):
         if not modified:
             return
-        shown = []
+        shown, assigned, removed = [], [], []
         for m in modified:
-            # '2', "2['running_mean']", '0[3][1]': a positional argument and where inside it
-            match = re.fullmatch(r"(\d+)(\[.*\])?", m)
-            if match is None:  # a keyword argument
+            # '2', "2['running_mean']", '0[3][1]': a positional argument (or a keyword
+            # argument, or one a spec named already) and where inside it; "2['running_mean']
+            # (assigned)": an entry of a dict argument assigned or removed
+            match = re.fullmatch(r"(\w+)(\[.*?\])?( \((assigned|removed)\))?", m)
+            if match is None:
                 shown.append(m)
                 continue
-            index, inside = int(match.group(1)), match.group(2) or ""
-            name = argnames[index] if argnames and index < len(argnames) else \
-                f"argument {index + 1}"
-            shown.append(name + inside)
+            first, inside = match.group(1), match.group(2) or ""
+            if not first.isdigit():
+                name = first
+            elif argnames and int(first) < len(argnames):
+                name = argnames[int(first)]
+            else:
+                name = f"argument {int(first) + 1}"
+            {None: shown, "assigned": assigned, "removed": removed}[match.group(4)].append(
+                name + inside)
+        if assigned or removed:
+            done = "; ".join(f"{what} {', '.join(entries)}" for what, entries in
+                             (("assigned", assigned), ("removed", removed)) if entries)
+            raise Failed(f"{_where(target, label)}changed a dict it was given ({done}); build "
+                         "a new dict and return it (new_state = {...}), even when the arrays "
+                         "in it are new",
+                         hint="never change the arrays or dicts you are given: the caller "
+                              "still needs them")
         if len(shown) > 4:
             shown = shown[:3] + [f"{len(shown) - 3} more"]
         raise Failed(f"{_where(target, label)}modified its input {', '.join(shown)} in place; "

@@ -60,8 +60,7 @@ class FakeStudent:
             raise NotImplementedByStudent(str(exc)) from None
         except Exception as exc:
             raise StudentError(f"{type(exc).__name__}: {exc}") from None
-        modified = Changes([name for name, a, b in before if _changed(a, b)],
-                           drawn=drawn(generators))
+        modified = Changes(_modified(before), drawn=drawn(generators))
         if isinstance(value, tuple) and opaque:
             value = tuple(self._keep(v) if i in opaque else v for i, v in enumerate(value))
         elif opaque == [0] or opaque == (0,):
@@ -138,6 +137,21 @@ def _snapshot(args):
             snapshot += [(f"{i}[{k!r}]", v, v.copy()) for k, v in a.items()
                          if isinstance(v, np.ndarray)]
     return snapshot
+
+
+def _modified(before):
+    """As the worker's ``_modified``: a dict is named by the entries assigned or removed."""
+    from .worker import dict_entries_changed
+
+    modified = []
+    for name, a, saved in before:
+        if not _changed(a, saved):
+            continue
+        if isinstance(saved, dict) and type(a) is dict:
+            modified += dict_entries_changed(name, a, saved) or [name]
+        else:
+            modified.append(name)
+    return modified
 
 
 def _changed(a, before):

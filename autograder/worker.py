@@ -350,6 +350,30 @@ def _snapshot_into(snapshot, name, a, depth):
             _snapshot_into(snapshot, f"{name}[{i}]", v, depth - 1)
 
 
+def _modified(snapshot):
+    """The names of the arguments (and places inside them) that changed; a dict whose entries
+    were assigned or removed is named by those entries, marked: "3['running_mean'] (assigned)"
+    (the arrays may be new: the dict given is what changed)."""
+    modified = []
+    for name, a, before in snapshot:
+        if not _changed(a, before):
+            continue
+        if before[0] == "dict" and type(a) is dict:
+            modified += dict_entries_changed(name, a, dict(before[1])) or [name]
+        else:
+            modified.append(name)
+    return modified
+
+
+def dict_entries_changed(name, a, saved):
+    """The entries of the dict argument ``name`` assigned or removed since it was ``saved``
+    (at most 4), as ``_modified`` names them."""
+    entries = [f"{name}[{k!r}] (assigned)" for k, v in a.items()
+               if k not in saved or saved[k] is not v]
+    entries += [f"{name}[{k!r}] (removed)" for k in saved if k not in a]
+    return entries[:4]
+
+
 def _changed(a, before):
     kind, *saved = before
     if kind == "dict":  # an entry added, removed or replaced
@@ -508,7 +532,7 @@ def handle(request, resolve, encode_result, objects, guard=None):
     elapsed = time.perf_counter() - started
     if guard is not None:  # the checks below run with the worker's own functions
         guard.restore()
-    modified = [name for name, a, before in snapshot if _changed(a, before)]
+    modified = _modified(snapshot)
     generators_drawn = drawn(generators)
     aliases = _aliases(value, request.get("opaque") or [], args, kwargs) \
         if request.get("watch", True) is not False else []

@@ -130,9 +130,13 @@ def test_a_state_changed_in_place_fails_naming_the_entry(layer):
         failure.message)
 
 
-def test_a_state_entry_replaced_fails_naming_the_state(layer):
+def test_a_state_entry_replaced_fails_naming_the_entry_and_what_to_do(layer):
+    """Round 18: a new array assigned into the caller's state was told to "work on a copy or
+    build new arrays", which it had done."""
     failure = verdict(layer, "toy.center_forward", REPLACES_ENTRY)
-    assert failure is not None and "modified its input state in place" in failure.message
+    assert failure is not None
+    assert "changed a dict it was given (assigned state['running_mean']); build a new dict" \
+        in failure.message, failure.message
 
 
 def test_a_wrong_new_state_fails_with_the_known_mistake(layer):
@@ -290,7 +294,7 @@ def test_the_worker_reports_a_state_changed_in_place(submission):
         _, modified = s.call_full("in_place.center_forward", x, gamma, state, opaque=[1])
         assert modified == ["2['running_mean']"]
         _, modified = s.call_full("replaces.center_forward", x, gamma, state, opaque=[1])
-        assert modified == ["2"]
+        assert modified == ["2['running_mean'] (assigned)"]  # the entry, not the array
         _, modified = s.call_full("toy.center_forward", x, gamma, state=state, opaque=[1])
         assert modified == []
     assert toolkit.modified_names(["2['running_mean']", "0", "2"], ("x", "gamma", "state")) == [
@@ -378,6 +382,15 @@ def test_a_change_deep_inside_an_argument_is_named_by_the_argument():
     assert info.value.message.startswith(
         "mean_average_precision(2 images): modified its input detections[0][1], "
         "detections[1][1], ground_truths, 3 more in place")
+
+
+def test_entries_assigned_or_removed_are_named_apart_from_arrays_changed():
+    trial = Trial(FakeStudent(namespace(TOY)), oracle())
+    with pytest.raises(Failed) as info:
+        trial.no_input_modified("optim.adam", ["1['m'] (assigned)", "1['t'] (removed)"],
+                                ("w", "config"), "first step")
+    assert "changed a dict it was given (assigned config['m']; removed config['t'])" in \
+        info.value.message
 
 
 def test_a_unit_whose_module_has_no_spec_is_named_in_a_warning(monkeypatch):

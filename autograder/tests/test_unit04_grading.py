@@ -330,6 +330,17 @@ WRONG = {
           "            dh, grads[f\"W{layer}\"], grads[f\"b{layer}\"] = affine_backward(da, "
           "cache_affine)")],
         regularization.DROPOUT_PLACE, "after ReLU then dropout"),
+    # round 18: new arrays assigned into the caller's state were told to "build new arrays"
+    "batch norm assigning into the caller's state": (
+        "normalization.py", "normalization.batchnorm_forward",
+        [('        new_state = {"running_mean": momentum * running_mean + (1 - momentum) * mu,\n'
+          '                     "running_var": momentum * running_var + (1 - momentum) * var}',
+          '        state["running_mean"] = momentum * running_mean + (1 - momentum) * mu\n'
+          '        state["running_var"] = momentum * running_var + (1 - momentum) * var\n'
+          '        new_state = state')],
+        "never change the arrays or dicts you are given: the caller still needs them",
+        "changed a dict it was given (assigned state['running_mean'], state['running_var']); "
+        "build a new dict"),
     # round 18: only the first layer's dropout was looked at in a deeper network
     "dropout after the first hidden layer only": (
         "regularization.py", NET,
