@@ -243,10 +243,26 @@ def check(*names, submission=None, timeout=None, device=None):
         if entry.get("hint") and not (todo and entry.get("failed_calls")):
             print(f"        hint: {entry['hint']}")
     if failed:
+        _print_output(report.get("output") or "")
         raise _one_line(AssertionError(
             f"{len(failed)} of the {len(keys)} checked functions did not pass: "
             f"{', '.join(failed)}"))
     print("All checks passed." if len(keys) == 1 else f"All {len(keys)} checks passed.")
+
+
+PRINTED_LINES = 15  # of what the code printed, the last lines a failed check shows
+
+
+def _print_output(output):
+    """The end of what the student's code printed while it was checked (its prints run in the
+    grader's process, not in the notebook's kernel, where they would not be seen)."""
+    lines = output.rstrip("\n").split("\n") if output.strip() else []
+    if not lines:
+        return
+    print("What your code printed while it was checked"
+          + (f" (its last {PRINTED_LINES} lines)" if len(lines) > PRINTED_LINES else "") + ":")
+    for line in lines[-PRINTED_LINES:]:
+        print(f"    {line}")
 
 
 # ------------------------------------------------------------------------------ notebooks

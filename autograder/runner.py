@@ -151,12 +151,14 @@ class Worker:
         self.uid = None
         self.jail = None
         self.generation = 0  # incremented at every start: Handles of older workers are stale
-        self.output = bytearray()
+        # What the code printed: its first half of ``output_bytes`` and its last half (the
+        # ``*_tail``), the bytes between them counted in ``*_dropped``.
+        self.output, self.output_tail = bytearray(), bytearray()
         self.output_dropped = 0
         # While ``redirect`` is set (a hidden case is in progress), what the code prints goes to
         # ``hidden_out``, for the instructor only: it may echo the hidden inputs.
         self.redirect = False
-        self.hidden_out = bytearray()
+        self.hidden_out, self.hidden_tail = bytearray(), bytearray()
         self.hidden_dropped = 0
         self._dir = None
         self._copy = None
@@ -318,9 +320,11 @@ class Worker:
         return b"".join(chunks)
 
     def _drain_output(self, most=8 << 20):
-        """Read what the worker printed, keeping the first ``output_bytes``; at most ``most``
-        bytes per call, so that a flood of output cannot hold the judge past its deadline."""
+        """Read what the worker printed, keeping the first and the last half of
+        ``output_bytes``; at most ``most`` bytes per call, so that a flood of output cannot
+        hold the judge past its deadline."""
         read = 0
+        half = max(1, self.limits.output_bytes // 2)
         while read < most:
             try:
                 chunk = os.read(self._out_r, 1 << 20)
@@ -329,15 +333,20 @@ class Worker:
             if not chunk:
                 return
             read += len(chunk)
-            sink = self.hidden_out if self.redirect else self.output
-            room = self.limits.output_bytes - len(sink)
+            head, tail = (self.hidden_out, self.hidden_tail) if self.redirect else \
+                (self.output, self.output_tail)
+            room = half - len(head)
             if room > 0:
-                sink += chunk[:room]
-            dropped = max(0, len(chunk) - max(room, 0))
-            if self.redirect:
-                self.hidden_dropped += dropped
-            else:
-                self.output_dropped += dropped
+                head += chunk[:room]
+                chunk = chunk[room:]
+            tail += chunk
+            dropped = max(0, len(tail) - half)
+            if dropped:
+                del tail[:dropped]
+                if self.redirect:
+                    self.hidden_dropped += dropped
+                else:
+                    self.output_dropped += dropped
 
     def _crashed(self, what):
         code = None
@@ -358,12 +367,14 @@ class Worker:
             pass
 
     def captured_output(self, hidden=False):
-        data, dropped = ((self.hidden_out, self.hidden_dropped) if hidden
-                         else (self.output, self.output_dropped))
-        text = data.decode("utf-8", errors="replace")
+        """What the code printed: all of it, or its beginning and its end with the number of
+        bytes left out between them."""
+        head, tail, dropped = ((self.hidden_out, self.hidden_tail, self.hidden_dropped) if hidden
+                               else (self.output, self.output_tail, self.output_dropped))
+        text = head.decode("utf-8", errors="replace")
         if dropped:
-            text += f"\n[... {dropped} more bytes of output not kept]"
-        return text
+            text += f"\n[... {dropped} bytes of output not kept ...]\n"
+        return text + tail.decode("utf-8", errors="replace")
 
 
 def describe_exit(code, use_bwrap=False):

@@ -367,3 +367,19 @@ def test_a_wrong_device_is_named_where_it_was_set(tmp_path, monkeypatch):
         check("linear.svm_loss_naive", submission=submission)
     with pytest.raises(ValueError, match=r"check\(\.\.\., device=\.\.\.\) must be one of .*'tpu'"):
         check("linear.svm_loss_naive", submission=submission, device="tpu")
+
+
+def test_a_failed_check_shows_the_end_of_what_the_code_printed(tmp_path, capsys):
+    """Round 18: prints run in the grader's worker, so a student debugging with print saw
+    nothing of them in the check cell."""
+    submission = rnn_submission(tmp_path, "    dc = dc_next")
+    path = submission / "coursework" / "rnn.py"
+    path.write_text(path.read_text().replace(
+        "def lstm_step_backward(dh_next, dc_next, cache):\n",
+        "def lstm_step_backward(dh_next, dc_next, cache):\n"
+        "    for i in range(20):\n        print('debug line', i)\n", 1))
+    with pytest.raises(AssertionError):
+        check("rnn.lstm_step_backward", submission=submission)
+    out = capsys.readouterr().out
+    assert "What your code printed while it was checked (its last 15 lines):" in out
+    assert "    debug line 19\n" in out and "debug line 4\n" not in out

@@ -74,6 +74,12 @@ def chatter(n):
     print("a" * n)
     return n
 
+def chatter_ends(n):
+    print("BEGIN")
+    print("a" * n)
+    print("END")
+    return n
+
 def importable(name):
     try:
         __import__(name)
@@ -192,11 +198,15 @@ def test_the_cpu_limit_stops_a_busy_loop(submission):
         assert time.monotonic() - started < 19
 
 
-def test_output_is_captured_and_truncated(submission):
+def test_output_is_captured_and_truncated_keeping_its_beginning_and_its_end(submission):
+    """Round 18: the first 64 KB were kept, and the report showed the end of those: the middle
+    of what was printed, not its end."""
     with Student(submission, limits(output_bytes=1000)) as s:
-        assert s.call("probe.chatter", 300_000) == 300_000
+        assert s.call("probe.chatter_ends", 300_000) == 300_000
         text = s.output()
-        assert text.startswith("a" * 1000) and "more bytes of output not kept" in text
+        assert text.startswith("BEGIN\n" + "a" * 494)
+        assert "\n[... 299011 bytes of output not kept ...]\n" in text
+        assert text.endswith("\n" + "a" * 495 + "\nEND\n")
 
 
 def test_a_module_that_hangs_at_import_costs_one_timeout(submission):
