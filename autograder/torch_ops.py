@@ -623,7 +623,8 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
     optimizers (learning rate ``lr``) and every parameter's ``.grad`` set to ``stale`` first (a
     step that forgets ``zero_grad`` shows). The networks have real's dtype (float32 or float64,
     the notebook training float32). Returns {"result": its return value (plain),
-    "steps": the optimizers' records, "D", "G": the parameters afterwards}."""
+    "steps": the optimizers' records, "gradients_to_g": how many gradients autograd computed
+    for G's parameters, "D", "G": the parameters afterwards}."""
     real = np.asarray(real)
     hidden = np.shape(params_d[0])[0]
     dtype = torch.float32 if real.dtype == np.float32 else torch.float64
@@ -634,6 +635,11 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
             p.copy_(torch.from_numpy(np.array(v)))
     for p in list(D.parameters()) + list(G.parameters()):
         p.grad = torch.full_like(p, float(stale))
+    # every gradient computed for a parameter of G, in either backward: the discriminator's
+    # loss must send none (its fakes detached), the generator's one per parameter
+    reached_g = []
+    for p in G.parameters():
+        p.register_hook(lambda grad: reached_g.append(1))
     log = []
     networks = {"D": D, "G": G}
     d_opt = RecordingSGD(D.parameters(), lr, "D", log, networks)
@@ -650,6 +656,7 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
     else:
         result = _plain_output(result)
     return {"result": result, "result_kinds": kinds, "steps": log,
+            "gradients_to_g": len(reached_g),
             "D": [_array(p) for p in D.parameters()],
             "G": [_array(p) for p in G.parameters()],
             "requires_grad": {key: [bool(p.requires_grad) for p in net.parameters()]

@@ -661,3 +661,14 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g, rtol=
                               "(requires_grad_(False)), set requires_grad_(True) again before "
                               "returning; D's gradients from the generator's loss are zeroed "
                               "before its next update anyway")
+    # the values are right (a known mistake would have been named above): only the work done
+    # can still be wrong
+    reached, once = got.get("gradients_to_g"), expected.get("gradients_to_g")
+    if isinstance(reached, int) and isinstance(once, int) and reached > once:
+        raise Failed(f"{where}gradients reached G's parameters {reached} times in one step, "
+                     f"where the generator's loss alone gives {once} (one per parameter): the "
+                     "discriminator's loss sent gradients into G",
+                     hint="detach the fakes in the discriminator's step (fakes = G(z).detach()): "
+                          "its loss must not send gradients to G (a backward through G for "
+                          "nothing, and gradients left in G's .grad)")
+

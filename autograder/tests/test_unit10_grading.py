@@ -158,6 +158,11 @@ WRONG = {
         [("    z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)",
           "    z = sample_noise(n, noise_dim, generator=generator).double()")],
         "gan_step", "float32 networks and data", "real.dtype"),
+    # round 18: right values, but the discriminator's backward ran through G
+    "gan_step without detach, G's gradients zeroed before its own backward": (
+        [("    fakes = G(z).detach()  # no gradient reaches G from the discriminator's loss\n",
+          "    fakes = G(z)\n")],
+        "gan_step", "the discriminator's loss sent gradients into G", "G(z).detach()"),
     "gan_step leaving D frozen": (
         [(G_STEP, "    g_optimizer.zero_grad()\n    D.requires_grad_(False)\n"
                   "    g_loss = g_loss_fn(D(G(z)))")],
