@@ -116,7 +116,7 @@ WRONG = {
     "confusion matrix: `if ignore_index:`": (
         "segmentation.confusion_matrix",
         [once(CM_KEEP + "    pairs", TRUTHY_KEEP + "    pairs")],
-        "ignore_index=0", "`if ignore_index:` is false for 0"),
+        "ignore_index=0", "`if ignore_index:` tests it, false for 0"),
     "confusion matrix of floats (np.histogram2d)": (
         "segmentation.confusion_matrix",
         [once("    counts = bincount(pairs.ravel(), minlength=num_classes * num_classes)\n"
@@ -152,7 +152,7 @@ WRONG = {
     "cross entropy: `if ignore_index:`": (
         "segmentation.pixel_cross_entropy",
         [once(CM_KEEP + "    y = xp.where", TRUTHY_KEEP + "    y = xp.where")],
-        "ignore_index=0", "`if ignore_index:` is false for 0"),
+        "ignore_index=0", "`if ignore_index:` tests it, false for 0"),
     "cross entropy NaN when no pixel is counted": (
         "segmentation.pixel_cross_entropy",
         [once("    if total == 0:  # nothing counted\n"
