@@ -10,6 +10,11 @@ tested to be recognised (tests/test_hints.py).
 
 import numpy as np
 
+# the hint of every metric and loss that ignores no pixel when ignore_index is 0
+IGNORE_ZERO = ("ignore_index=0 is not applied: pixels whose target is 0 still count (as when "
+               "`if ignore_index:` tests it, false for 0, or when only labels outside [0, C) "
+               "are dropped): drop target == ignore_index whenever `ignore_index is not None`")
+
 # ---------------------------------------------------------------------------------------------
 # Transposed convolution
 # ---------------------------------------------------------------------------------------------
@@ -448,9 +453,7 @@ def confusion_matrix_mistakes():
          "masks: 20 * 21 > 255): cast both to int64 first (.astype(np.int64))",
          lambda pred, target, *, num_classes, ignore_index=None:
              _cm_in_label_dtype(pred, target, num_classes, ignore_index)),
-        ("ignore_index=0 is not applied: pixels whose target is 0 still count (as when "
-         "`if ignore_index:` tests it, false for 0, or when only labels outside [0, C) are "
-         "dropped): drop target == ignore_index whenever `ignore_index is not None`",
+        (IGNORE_ZERO,
          lambda pred, target, *, num_classes, ignore_index=None:
              _cm(pred, target, num_classes, ignore_index if ignore_index else None)),
         ("the counts are floats (np.zeros without dtype=np.int64, or np.histogram2d, gives "
@@ -487,9 +490,7 @@ def pixel_accuracy_mistakes():
         return float((p == t).sum() / t.size)
 
     return [
-        ("ignore_index=0 is not applied: pixels whose target is 0 still count (as when "
-         "`if ignore_index:` tests it, false for 0, or when only labels outside [0, C) are "
-         "dropped): drop target == ignore_index whenever `ignore_index is not None`", truthy_ignore),
+        (IGNORE_ZERO, truthy_ignore),
         ("no pixel counted (every target pixel ignored): the accuracy is undefined, NaN, not "
          "0 (dividing by max(counted, 1) hides the 0 / 0)", zero_when_empty),
         ("ignored pixels counted in the denominator: divide by the number of pixels whose "
@@ -637,9 +638,7 @@ def pixel_cross_entropy_mistakes():
         ("no pixel counted (every pixel ignored, or the counted pixels' class weights sum to "
          "0): the loss is 0.0 and the gradient zeros, as the docstring says, not 0 / 0 = NaN; "
          "test the sum of the weights, not only whether a pixel is counted", nan_when_empty),
-        ("ignore_index=0 is not applied: pixels whose target is 0 still count (as when "
-         "`if ignore_index:` tests it, false for 0, or when only labels outside [0, C) are "
-         "dropped): drop target == ignore_index whenever `ignore_index is not None`", truthy_ignore),
+        (IGNORE_ZERO, truthy_ignore),
         ("the weighted sum is divided by the number of pixels: with class weights the mean is "
          "sum(w[y] * l) / sum(w[y]), as PyTorch", make(denominator="pixels")),
         ("ignored pixels counted in the denominator: they count neither in the loss nor in the "

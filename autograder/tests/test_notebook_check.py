@@ -231,6 +231,13 @@ def rnn_submission(tmp_path, new_line):
     return tmp_path
 
 
+def first_lines(submission, def_line, code):
+    """Put ``code`` first in the body of the function of rnn.py that ``def_line`` starts."""
+    path = submission / "coursework" / "rnn.py"
+    assert def_line in path.read_text()
+    path.write_text(path.read_text().replace(def_line, def_line + code, 1))
+
+
 def test_a_failure_that_comes_from_a_function_it_calls_says_so(tmp_path, capsys):
     submission = rnn_submission(tmp_path, "    dc = dc_next")
     with pytest.raises(AssertionError):
@@ -256,11 +263,9 @@ def test_a_todo_of_its_own_with_a_failing_callee_says_to_write_it(tmp_path, caps
     wrong was told to write lstm_step_backward first, then lstm_backward "if its own raise is
     still there": its own raise is what stopped it."""
     submission = rnn_submission(tmp_path, "    dc = dc_next")
-    path = submission / "coursework" / "rnn.py"
-    path.write_text(path.read_text().replace(
-        "def lstm_backward(dh, cache):\n",
-        "def lstm_backward(dh, cache):\n    raise NotImplementedError(\"lstm_backward: not "
-        "implemented yet; write it in coursework/rnn.py\")\n", 1))
+    first_lines(submission, "def lstm_backward(dh, cache):\n",
+                "    raise NotImplementedError(\"lstm_backward: not implemented yet; write it in "
+                "coursework/rnn.py\")\n")
     with pytest.raises(AssertionError):
         check("rnn.lstm_backward", submission=submission)
     out = " ".join(capsys.readouterr().out.split())
@@ -373,11 +378,8 @@ def test_a_failed_check_shows_the_end_of_what_the_code_printed(tmp_path, capsys)
     """Round 18: prints run in the grader's worker, so a student debugging with print saw
     nothing of them in the check cell."""
     submission = rnn_submission(tmp_path, "    dc = dc_next")
-    path = submission / "coursework" / "rnn.py"
-    path.write_text(path.read_text().replace(
-        "def lstm_step_backward(dh_next, dc_next, cache):\n",
-        "def lstm_step_backward(dh_next, dc_next, cache):\n"
-        "    for i in range(20):\n        print('debug line', i)\n", 1))
+    first_lines(submission, "def lstm_step_backward(dh_next, dc_next, cache):\n",
+                "    for i in range(20):\n        print('debug line', i)\n")
     with pytest.raises(AssertionError):
         check("rnn.lstm_step_backward", submission=submission)
     out = capsys.readouterr().out
