@@ -85,6 +85,32 @@ def scale_remark(got, expected):
         return ""
 
 
+def scalar_scale_remark(got, expected):
+    """For one number: when it is exactly -1, 2 or a whole count (3 or more) times the expected
+    one, or the expected one divided by it (one number is always *some* multiple: only these
+    say something), say so; else ''."""
+    try:
+        got, expected = float(got), float(expected)
+        if expected == 0 or got == 0 or not (math.isfinite(got) and math.isfinite(expected)):
+            return ""
+        factor = got / expected
+        if abs(factor + 1) < 1e-6:
+            return "; it has the opposite sign of the expected value: a sign error"
+        for k, what in ((factor, "a sum where a mean belongs, or a division by a count "
+                                 "missing?"),
+                        (1 / factor, "a mean where a sum belongs, or a division by a count too "
+                                     "many?")):
+            if abs(k - 2) < 1e-6:
+                return (f"; it is {factor:.4g} times the expected value (a factor 2, such as "
+                        "the 2 of d(x**2)/dx, or a count of 2?)")
+            if k >= 3 and abs(k - round(k)) < 1e-6 * k:
+                return (f"; it is {factor:.4g} times the expected value ({round(k)} is a "
+                        f"count: {what})")
+    except (ArithmeticError, ValueError, OverflowError):
+        return ""
+    return ""
+
+
 def _scale_remark(got, expected):
     got = np.asarray(got, dtype=np.float64).ravel()
     expected = np.asarray(expected, dtype=np.float64).ravel()
@@ -173,8 +199,8 @@ def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
         shown, should = digits_apart(value, expected)
         shown_error, shown_rtol = _two_figures(error, rtol)
         raise Failed(f"{name} is {shown} but should be {should} (relative error {shown_error}, "
-                     f"tolerance {shown_rtol}){float32_remark(error)}", kind="values",
-                     error=error)
+                     f"tolerance {shown_rtol}){float32_remark(error)}"
+                     f"{scalar_scale_remark(value, expected)}", kind="values", error=error)
 
 
 def as_array(name, got, expected):

@@ -81,3 +81,12 @@ def test_nan_and_inf_are_told_apart_and_negative_zero_reads_as_zero():
     text = message(float("inf"), 1.5)
     assert "an overflow (exp of large scores), log of 0, or a division by 0" in text
     assert "should be 0 (" in message(0.25, -0.0)
+
+
+def test_a_number_a_whole_count_times_the_expected_one_says_so():
+    """Round 18: a loss averaged over 18 slots where the docstring sums was told only its
+    relative error; one number is always some multiple, so only -1, 2 and counts are named."""
+    assert "(18 is a count: a mean where a sum belongs" in message(1.0, 18.0)
+    assert "it has the opposite sign of the expected value" in message(-2.5, 2.5)
+    assert "(a factor 2" in message(5.0, 2.5)
+    assert "times the expected value" not in message(1.2345, 1.0)
