@@ -524,7 +524,8 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
         t.no_input_modified(target, modified, argnames, case.label)
         expected = expected_of(t, case, kwargs) if expected_of else \
             t.ref.run(target, *case.args, **kwargs)
-        iou = t.ref.run("detection.box_iou", *ties.boxes(case)) if ties is not None else None
+        iou = t.ref.run("detection.box_iou", *ties.boxes(case)) \
+            if ties is not None and ties.boxes is not None else None
         try:
             t.compare(target, convert(got), convert(expected), names=names, label=case.label,
                       mistakes=lambda case=case, kwargs=kwargs: explaining(case, kwargs))
@@ -624,7 +625,30 @@ def match_other_ties(case, got, kwargs, iou):
     return not bool(is_tp[~hit].astype(bool).any())
 
 
+def pr_other_ties(case, got, kwargs, iou):
+    """Precision and recall of the detections taken in decreasing score with equal scores in
+    some other order: the true positives the curve counts (precision[k] * (k + 1)) step by 0 or
+    1, and within each run of equal scores as many as the run holds."""
+    scores, is_tp, num_gt = case.args
+    precision, recall = (np.asarray(v, dtype=np.float64) for v in got)
+    if precision.shape != scores.shape or recall.shape != scores.shape:
+        return False
+    counted = precision * np.arange(1, scores.shape[0] + 1)
+    steps = np.diff(np.concatenate([[0.0], np.round(counted)]))
+    if not np.allclose(counted, np.round(counted), atol=1e-6) or not np.isin(steps, (0, 1)).all():
+        return False
+    if num_gt and not np.allclose(recall, np.cumsum(steps) / num_gt, atol=1e-9):
+        return False
+    ranked = np.sort(scores)[::-1]
+    for score in np.unique(scores):
+        run = ranked == score
+        if steps[run].sum() != is_tp[scores == score].sum():
+            return False
+    return True
+
+
 nms_other_ties.boxes = batched_other_ties.boxes = lambda case: (case.args[0], case.args[0])
+pr_other_ties.boxes = None
 match_other_ties.boxes = lambda case: (case.args[0], case.args[2])
 
 
@@ -770,7 +794,7 @@ def match_detections(t):
 def precision_recall(t):
     """Cumulative precision and recall in decreasing score (stable)."""
     _run(t, "detection.precision_recall", pr_cases(t), names=("precision", "recall"),
-         argnames=("scores", "is_tp"))
+         argnames=("scores", "is_tp"), ties=pr_other_ties)
 
 
 @SPEC.test("average_precision", points=2)

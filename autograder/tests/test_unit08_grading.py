@@ -66,6 +66,7 @@ YOLO_CELL = ("        row = min(int(math.floor(cy * S)), S - 1)\n"
              "        col = min(int(math.floor(cx * S)), S - 1)")
 NMS_ORDER = '    order = xp.argsort(-scores, kind="stable")\n    iou = box_iou(boxes, boxes)'
 STABLE = "equal scores keep their input order (lower index first)"
+PR_ORDER = '    order = xp.argsort(-scores, kind="stable")\n    hits = is_tp[order]'
 
 WRONG = {
     "nms with the default (unstable) sort": (
@@ -83,6 +84,12 @@ WRONG = {
         [once("detection.py", "    kept = xp.sort(xp.concatenate(kept)) if kept else",
               "    kept = xp.concatenate(kept) if kept else")],
         "equal scores across labels", "equal scores of different labels come out label by label"),
+    # round 18: precision_recall had no stable-sort hint
+    "precision_recall visiting equal scores in reverse": (
+        "detection.precision_recall",
+        [once("detection.py", PR_ORDER, PR_ORDER.replace('xp.argsort(-scores, kind="stable")',
+                                                         "xp.argsort(scores)[::-1]"))],
+        "equal scores", STABLE),
     "match_detections with the default (unstable) sort": (
         "detection.match_detections",
         [once("detection.py", '        for d in xp.argsort(-scores, kind="stable").tolist():',
@@ -201,6 +208,17 @@ def test_wrong_variants_lose_their_points(tmp_path, name):
     key, pairs, words, hint = WRONG[name]
     folder = make_submission(tmp_path, replace=replacements(*pairs))
     graded_to_zero(folder, UNIT, key, words, hint, use_bwrap=WORKER_BWRAP, limits=LIMITS)
+
+
+def test_a_wrong_order_that_is_not_a_tie_order_gets_no_stable_sort_hint(tmp_path):
+    """precision_recall in increasing score is wrong whatever the ties: the stable-sort hint
+    would send the student to the wrong line."""
+    folder = make_submission(tmp_path, replace=replacements(once(
+        "detection.py", PR_ORDER, PR_ORDER.replace('xp.argsort(-scores, kind="stable")',
+                                                   'xp.argsort(scores, kind="stable")'))))
+    entry = graded_to_zero(folder, UNIT, "detection.precision_recall", "precision is wrong",
+                           use_bwrap=WORKER_BWRAP, limits=LIMITS)
+    assert STABLE not in (entry["hint"] or ""), entry
 
 
 EPS_IOU = once("detection.py",
