@@ -182,6 +182,14 @@ class ResidualReLUBeforeAdd(A.ResidualBlock):
         return out + self.shortcut(x)
 
 
+class ResidualNormAfterAdd(A.ResidualBlock):
+    """bn2 applied to the sum: relu(bn2(conv2(...) + shortcut(x)))."""
+
+    def forward(self, x):
+        out = self.conv2(torch.relu(self.bn1(self.conv1(x))))
+        return torch.relu(self.bn2(out + self.shortcut(x)))
+
+
 class ResidualStrideOnConv2(A.ResidualBlock):
     def __init__(self, in_channels, out_channels, *, stride=1):
         super().__init__(in_channels, out_channels, stride=stride)
@@ -362,6 +370,12 @@ class DepthwiseReLU6(A.DepthwiseSeparableConv):
         return nn.functional.relu6(self.bn2(self.pointwise(out)))
 
 
+class DepthwiseNormAfterReLU(A.DepthwiseSeparableConv):
+    def forward(self, x):
+        out = self.bn1(torch.relu(self.depthwise(x)))
+        return self.bn2(torch.relu(self.pointwise(out)))
+
+
 # -- freeze ---------------------------------------------------------------------------------------
 
 def freeze_counts_all(model, *, trainable=()):
@@ -455,6 +469,9 @@ MISTAKES = {
         ("ReLU before the addition instead of after it: relu(F(x) + shortcut(x))",
          ResidualReLUBeforeAdd),
         ("the stride on conv2 instead of conv1", ResidualStrideOnConv2),
+        ("bn2 normalizes the sum: it belongs to the residual branch, before the addition "
+         "(relu(bn2(conv2(h)) + shortcut(x))), so the shortcut adds x itself",
+         ResidualNormAfterAdd),
         ("batch norm with momentum=0.9: PyTorch's momentum is the weight of the new batch "
          "statistic (running = 0.9 * running + 0.1 * batch for the default 0.1); keep "
          "nn.BatchNorm2d's default", ResidualMomentum),
@@ -503,6 +520,8 @@ MISTAKES = {
          DepthwiseStrideOnPointwise),
         ("no ReLU after the depthwise convolution's batch norm", DepthwiseNoFirstReLU),
         ("ReLU6 (MobileNet v2's activation, clipped at 6) instead of ReLU", DepthwiseReLU6),
+        ("batch norm after the ReLU: each convolution is followed by batch norm, then ReLU "
+         "(relu(bn(conv(x))))", DepthwiseNormAfterReLU),
     ],
     "architectures.freeze": [
         ("the count includes the frozen parameters: count only those with requires_grad",
