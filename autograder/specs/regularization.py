@@ -98,17 +98,15 @@ def _out_cache(target, got, label):
     return got
 
 
-def student_dropout(t, x, p, train, seed, label, *, draws_checked=False):
-    """The student's (out, cache); with ``draws_checked``, test mode must draw nothing from rng
-    (dropout_forward's own test: dropout_backward's needs only the cache)."""
+def student_dropout(t, x, p, train, seed, label, *, drawn=None):
+    """The student's (out, cache); ``drawn``, a list, gets the names of the generator arguments
+    the call drew from (dropout_forward's own test: test mode draws nothing)."""
     target = "regularization.dropout_forward"
     got, modified = t.student.call_full(target, x, opaque=[1], p=p, train=train, rng=Seed(seed))
     t.no_input_modified(target, modified, ("x",), label)
     out, cache = _out_cache(target, got, label)
-    if draws_checked and not train and "rng" in modified.drawn:
-        raise Failed(f"{_where(label)}test mode drew numbers from rng; the docstring says test "
-                     "mode draws nothing (every evaluation would change the masks of the "
-                     "training that follows)", hint=TEST_DRAWS)
+    if drawn is not None:
+        drawn.extend(modified.drawn)
     return as_array("out", out, x), cache
 
 
@@ -175,7 +173,8 @@ def dropout_forward(t):
             raise Failed(f"{_where(case.label)}two calls with different rng seeds gave the same "
                          "mask", hint="draw the mask from the rng argument")
         label = case.label + ", train=False"
-        out, _ = student_dropout(t, x, p, False, 11, label, draws_checked=True)
+        drawn = []
+        out, _ = student_dropout(t, x, p, False, 11, label, drawn=drawn)
         if not np.array_equal(out, x):
             hint = None
             if np.allclose(out, x * (1 - p)) or np.allclose(out, x / (1 - p)):
@@ -183,6 +182,10 @@ def dropout_forward(t):
             elif np.any(out == 0):
                 hint = TEST_DROPPED
             raise Failed(f"{_where(label)}test mode should return x unchanged", hint)
+        if "rng" in drawn:  # the right output, but the training's next masks changed
+            raise Failed(f"{_where(label)}test mode drew numbers from rng; the docstring says "
+                         "test mode draws nothing (every evaluation would change the masks of "
+                         "the training that follows)", hint=TEST_DRAWS)
     x = positive(5, (20, 30))
     t.no_case()
     label = "x (20, 30), p=0.5, rng seeds 21 to 26"
