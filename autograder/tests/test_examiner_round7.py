@@ -67,7 +67,7 @@ WRONG = {
         "04_normalization", "regularization.RegularizedNet", {"regularization.py": [(
             "            if train and self.dropout > 0:",
             "            if train and self.dropout > 0 and layer == num_layers - 1:")]},
-        "the first hidden layer", "not only after the last one"),
+        "hidden layer 1 of 2", "not only after some of them"),
     "dropout of exactly round(p * size) units": (
         "04_normalization", "regularization.dropout_forward", {"regularization.py": [(
             "        keep = xp.asarray(rng.random(x.shape) >= p)  # True with probability 1 - p",
