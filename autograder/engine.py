@@ -35,7 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import oracle as oracle_mod
-from . import staging
+from . import staging, stubs
 from .compare import Failed
 from .dependencies import note_failed_dependencies
 from .paths import PACKAGE_DIR, REPO_ROOT
@@ -225,7 +225,8 @@ def _written_in_part(key, trial):
 
 
 # The stubs' own words (``stubs.py``): which function's stub raised.
-_STUB_RAISE = re.compile(r"([\w.]+): not implemented yet; write it in coursework/(\w+)\.py")
+_STUB_RAISE = re.compile(r"([\w.]+): " + re.escape(stubs.NOT_WRITTEN + stubs.WRITE_IN)
+                         + r"coursework/(\w+)\.py")
 
 
 def _not_implemented_message(raised, name):

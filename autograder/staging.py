@@ -180,14 +180,13 @@ def _provided(path):
     to write (no stub of ``python -m autograder stubs``). A hand-in without it (only the
     modules the student edited, as nbgrader collects them) gets the course's copy, as
     ``nbgrader sync`` lays hand-ins over the course's files."""
+    from .stubs import NOT_WRITTEN
+
     try:
         return path.is_file() and not path.is_symlink() and \
-            _STUB_MARK not in path.read_text(encoding="utf-8")
+            NOT_WRITTEN not in path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-
-
-_STUB_MARK = "not implemented yet; write it in coursework/"
 
 
 def _placeholder(rel, why):

@@ -16,6 +16,11 @@ END = "# END SOLUTION"
 _DEF = re.compile(r"^(\s*)(?:async\s+)?(def|class)\s+([A-Za-z_][A-Za-z0-9_]*)")
 _RETURN = re.compile(r"^(\s*)return\b")
 MAX_LINE = 100
+# The stub's words, "<function>: not implemented yet; write it in coursework/<module>.py": the
+# first part is never split over two lines, so it marks a module with something to write
+# (``staging``), and the whole says whose stub raised (``engine``).
+NOT_WRITTEN = "not implemented yet; "
+WRITE_IN = "write it in "
 
 
 class MarkerError(ValueError):
@@ -43,7 +48,7 @@ def _indent(line):
 def _raise_lines(indent, name, module_path, newline):
     """``raise NotImplementedError("...")`` at ``indent``, over several lines when one is longer
     than MAX_LINE."""
-    first, second = f"{name}: not implemented yet; ", f"write it in {module_path}"
+    first, second = f"{name}: {NOT_WRITTEN}", f"{WRITE_IN}{module_path}"
     line = f'{indent}raise NotImplementedError("{first}{second}")'
     if len(line) <= MAX_LINE:
         return [line + newline]

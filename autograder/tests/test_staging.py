@@ -159,9 +159,9 @@ def test_a_missing_provided_module_comes_from_the_course_and_a_missing_exercise_
     """A hand-in of the edited modules alone (round 18: rnn.py without backend.py scored 0 in
     grade-many, full marks through nbgrader) is graded with the course's provided modules; a
     module with something to write is the student's or nothing."""
-    (pristine / "linear.py").write_text(
-        'def f():\n    raise NotImplementedError("f: not implemented yet; write it in '
-        'coursework/linear.py")\n')
+    (pristine / "linear.py").write_text(  # the stub's words over two lines, as stubs.py
+        'def f():\n    raise NotImplementedError(\n        "f: not implemented yet; "\n'
+        '        "write it in coursework/linear.py")\n')
     (pristine / "layers.py").write_text("def helper():\n    return 1\n")
     for name in ("linear.py", "layers.py"):
         (submission / "coursework" / name).unlink()
