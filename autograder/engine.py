@@ -166,15 +166,17 @@ _SIGNATURE = re.compile(r"TypeError: ([\w.]+)\(\) (takes |missing \d+ required |
                         r"positional-only)")
 
 
-def signature_hint(fault):
+def signature_hint(fault, def_line=None):
     """A hint for a TypeError raised by the grader's call itself (no frame of the student's
-    code: the call does not fit the student's def line), else None."""
+    code: the call does not fit the student's def line), else None. ``def_line`` is the
+    reference's (the stub's), quoted when known."""
     found = _SIGNATURE.match(fault.message or "")
     if found is None or "coursework/" in (fault.detail or ""):
         return None
+    stub = f" `{def_line}`" if def_line else ""
     return (f"the grader calls {found.group(1)}() with the parameters its docstring lists, as "
-            "in the stub's def line: keep their names, their order and the keyword-only marker "
-            "(*), and give a default to any parameter you add")
+            f"in the stub's def line{stub}: keep their names, their order and the keyword-only "
+            "marker (*), and give a default to any parameter you add")
 
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -257,8 +259,9 @@ def run_test(test, trial):
     entry = {"score": 0.0, "max": test.points, "status": "passed", "message": "", "hint": None}
     name = test.key.split(".", 1)[1]
     CURRENT.reset()
+    def_line = None
     try:
-        check_defaults(trial, test.key)  # a rule on the source: no case in progress
+        def_line = check_defaults(trial, test.key)  # a rule on the source: no case in progress
         test.func(trial)
         entry["score"] = test.points
         entry["message"] = "all checks passed"
@@ -285,7 +288,7 @@ def run_test(test, trial):
                             f"(lines {', '.join(map(str, lines))}): Python uses the last one")
         elif fault.status == "crashed" and fault.detail:
             message += "; its last output: " + fault.detail.strip()[-300:]
-        entry.update(status=fault.status, message=message, hint=signature_hint(fault))
+        entry.update(status=fault.status, message=message, hint=signature_hint(fault, def_line))
         if fault.status != "not_implemented" and CURRENT.hidden:
             entry["instructor"] = {"message": message, "hint": entry["hint"]}
             kind = fault.message.split(":", 1)[0] if fault.status == "error" else fault.status

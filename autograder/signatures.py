@@ -16,20 +16,45 @@ import inspect
 from .compare import Failed
 
 
-def reference_defaults(cw, key):
-    """[[name, default], ...] of the reference's ``key`` ('module.function', 'module.Class'
-    for its constructor, 'module.Class.method') whose defaults are plain values."""
+def _reference_object(cw, key):
     module, _, rest = key.partition(".")
     obj = getattr(cw, module)
     for part in rest.split("."):
         obj = getattr(obj, part)
-    if inspect.isclass(obj):
-        obj = obj.__init__
+    return obj.__init__ if inspect.isclass(obj) else obj
+
+
+def reference_defaults(cw, key):
+    """[[name, default], ...] of the reference's ``key`` ('module.function', 'module.Class'
+    for its constructor, 'module.Class.method') whose defaults are plain values."""
     out = []
-    for name, parameter in inspect.signature(obj).parameters.items():
+    for name, parameter in inspect.signature(_reference_object(cw, key)).parameters.items():
         if parameter.default is not inspect.Parameter.empty and _plain(parameter.default):
             out.append([name, parameter.default])
     return out
+
+
+def reference_signature(cw, key):
+    """{"defaults": reference_defaults, "line": the def line as the stub has it} of the
+    reference's ``key``: ``def svm_loss_naive(W, X, y, reg)``, ``def __init__(self, ...)`` for a
+    class. Asked for every graded function, so that a release records it whatever the student
+    wrote (a default the reference lacks, a signature error)."""
+    function = _reference_object(cw, key)
+    signature = inspect.signature(function)
+    parameters = [p.replace(annotation=inspect.Parameter.empty,
+                            default=p.default if p.default is inspect.Parameter.empty
+                            or _plain(p.default) else _Elided())
+                  for p in signature.parameters.values()]
+    line = signature.replace(parameters=parameters,
+                             return_annotation=inspect.Signature.empty)
+    return {"defaults": reference_defaults(cw, key), "line": f"def {function.__name__}{line}"}
+
+
+class _Elided:
+    """A default that is not a plain value, shown as ``...`` in a def line."""
+
+    def __repr__(self):
+        return "..."
 
 
 def _plain(value):
@@ -124,17 +149,16 @@ def _same(a, b):
 
 
 def check_defaults(t, key):
-    """Fail when a literal default of the student's ``key`` differs from the reference's."""
+    """Fail when a literal default of the student's ``key`` differs from the reference's; return
+    the reference's def line (for the hint of a call that does not fit the student's)."""
+    reference = t.ref.run(reference_signature, key)  # always: a release must have recorded it
     source = t.source(key.split(".", 1)[0])
-    if not source:
-        return
-    mine = student_defaults(source, key)
-    if not mine:
-        return
-    for name, default in t.ref.run(reference_defaults, key):
+    mine = student_defaults(source, key) if source else {}
+    for name, default in reference["defaults"]:
         if name in mine and not _same(mine[name], default):
             what = key.split(".", 1)[1]
             raise Failed(f"{what}: the default of {name} is {mine[name]!r}, but the docstring's "
                          f"signature has {name}={default!r}; keep the documented defaults (the "
                          "notebooks and other code rely on them)",
                          hint="write the def line as the stub gives it: change the body only")
+    return reference["line"]

@@ -139,7 +139,8 @@ def test_slips_of_the_interface_are_named(tmp_path):
     assert short["status"] == "error" and "takes 3 positional arguments but 4 were given" in \
         short["message"], short
     assert short["hint"].startswith("the grader calls svm_loss_naive() with the parameters its "
-                                    "docstring lists"), short
+                                    "docstring lists, as in the stub's def line "
+                                    "`def svm_loss_naive(W, X, y, reg)`"), short
     swapped = entries["linear.svm_loss_vectorized"]
     assert swapped["status"] == "failed", swapped
     assert "returns its values in another order: (dW, loss) where the docstring has (loss, dW)" \

@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 
 from autograder import engine, release, stubs
-from autograder.oracle import Oracle
+from autograder.oracle import Oracle, load_recorded
 from autograder.paths import HIDDEN_DIR, MISTAKES_DIR, REFERENCE_PACKAGE, REPO_ROOT, SOLUTIONS_DIR
-from autograder.signatures import reference_defaults
+from autograder.signatures import reference_signature
 from autograder.units import UNITS, available_units, specs_of
+
+from .submissions import make_submission
 
 pytestmark = pytest.mark.xdist_group("release")
 
@@ -173,7 +175,7 @@ def test_recorded_data_holds_no_hidden_case(built):
             defaults = Oracle()
             defaults.recording = {"outputs": {}, "mistakes": {}}
             for key in spec.tests:
-                defaults.run(reference_defaults, key)
+                defaults.run(reference_signature, key)
             asked = set(full.recording["outputs"]) - set(defaults.recording["outputs"])
             if (HIDDEN_DIR / f"{spec.module}.py").exists() and asked:
                 assert hidden_only, f"{spec.module}: hidden cases recorded nothing?"
@@ -275,6 +277,32 @@ def test_release_notebooks_have_no_outputs(built):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             assert not cell.get("outputs") and cell.get("execution_count") is None, path
+
+
+def test_recorded_data_answers_whatever_def_line_a_student_writes(tmp_path):
+    """The reference's signature is recorded for every function, not only for those whose
+    student has defaults: a default the reference lacks (``reg=0.0``) is graded from a release's
+    data (it stopped the whole check with "recorded data is out of date"), and a def line that
+    does not fit the grader's call is told the stub's, from the same data."""
+    release.record(tmp_path / "recorded", units=["01_linear"])
+    recorded = load_recorded(["linear"], tmp_path / "recorded")
+    sub = make_submission(tmp_path, append={"linear.py": '''
+        _svm = svm_loss_naive
+        def svm_loss_naive(W, X, y, reg=0.0):
+            return _svm(W, X, y, reg)
+
+        _vectorized = svm_loss_vectorized
+        def svm_loss_vectorized(W, X, y):
+            return _vectorized(W, X, y, 0.0)
+    '''})
+    report = engine.grade(sub, ["01_linear"], public_only=True,
+                          keys={"linear.svm_loss_naive", "linear.svm_loss_vectorized"},
+                          oracle=Oracle(recorded=recorded))
+    entries = report["units"]["01_linear"]["functions"]
+    assert entries["linear.svm_loss_naive"]["status"] == "passed", entries
+    short = entries["linear.svm_loss_vectorized"]
+    assert short["status"] == "error" and "`def svm_loss_vectorized(W, X, y, reg)`" in \
+        short["hint"], short
 
 
 def test_release_refuses_to_overwrite(built, tmp_path):
