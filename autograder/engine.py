@@ -252,9 +252,9 @@ def run_test(test, trial):
 
     Whatever the submission does, the entry has a status and a message. An exception that is not
     a verdict (a bug of the grader met by unusual output) costs only this function and is marked
-    ``grader_fault``; a missing reference (GraderFault) stops grading. An entry whose failure
-    happened on a hidden case carries the full text under "instructor" (moved out of the entry by
-    ``grade``).
+    ``grader_fault``, as does a reference answer a release did not record (NotRecorded); a
+    missing reference (GraderFault) stops grading. An entry whose failure happened on a hidden
+    case carries the full text under "instructor" (moved out of the entry by ``grade``).
     """
     entry = {"score": 0.0, "max": test.points, "status": "passed", "message": "", "hint": None}
     name = test.key.split(".", 1)[1]
@@ -301,6 +301,11 @@ def run_test(test, trial):
             called = CURRENT.label.startswith(name.rsplit(".", 1)[-1] + "(")
             entry["message"] = (f"{CURRENT.label}: {message}" if called
                                 else f"{name}({CURRENT.label}): {message}")
+    except oracle_mod.NotRecorded as exc:
+        entry.update(status="error", grader_fault=True,
+                     message=f"the grader could not check this function here ({exc}); this is a "
+                             "fault of the course's release, not of your code: please report it "
+                             "(the instructor's grader checks it in full)")
     except oracle_mod.GraderFault:
         raise
     except Exception as exc:  # noqa: BLE001 - see the docstring

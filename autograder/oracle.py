@@ -26,6 +26,12 @@ class GraderFault(RuntimeError):
     """A fault of the grader itself (not of the submission)."""
 
 
+class NotRecorded(GraderFault):
+    """A release's recorded data has no reference answer for a call: the submission led a test
+    down a path the reference never takes. It costs that function only (a grader fault), not
+    the whole check."""
+
+
 class Namespace:
     """``cw.linear`` -> the reference module ``linear``, imported on first use."""
 
@@ -114,8 +120,8 @@ class Oracle:
         if self.recorded is not None:
             key = digest(recipe_id(recipe), args, kwargs)
             if key not in self.recorded["outputs"]:
-                raise GraderFault(f"no recorded reference output for {recipe_id(recipe)}; the "
-                                  "release's recorded data is out of date")
+                raise NotRecorded(f"no recorded reference output for {recipe_id(recipe)} on "
+                                  "this call; the release's recorded data does not cover it")
             return wire.decode(self.recorded["outputs"][key])
         result = _apply(recipe, self.cw, args, kwargs)
         if self.recording is not None:  # (the live reference needs no key: digests cost time)

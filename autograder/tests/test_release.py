@@ -303,6 +303,14 @@ def test_recorded_data_answers_whatever_def_line_a_student_writes(tmp_path):
     short = entries["linear.svm_loss_vectorized"]
     assert short["status"] == "error" and "`def svm_loss_vectorized(W, X, y, reg)`" in \
         short["hint"], short
+    # An answer the data lacks costs that function only, as a fault of the release.
+    empty = Oracle(recorded={"outputs": {}, "mistakes": {}, "provided": []})
+    report = engine.grade(REFERENCE_PACKAGE.parent, ["01_linear"], public_only=True,
+                          keys={"linear.svm_loss_naive", "linear.softmax_loss_naive"},
+                          oracle=empty)
+    for entry in report["units"]["01_linear"]["functions"].values():
+        assert entry["grader_fault"] and "fault of the course's release" in entry["message"], \
+            entry
 
 
 def test_release_refuses_to_overwrite(built, tmp_path):
