@@ -662,7 +662,7 @@ def _focal(logits, target, gamma, alpha, *, wrong_probability=False, constant_we
         a = alpha[p.argmax(axis=1)]
     else:
         a = alpha[target]
-    count = N * H * W if mean == "pixels" else N
+    count = {"pixels": N * H * W, "batch": N, "weights": a.sum()}[mean]
     q = py if wrong_probability else 1.0 - py
     mod = q ** gamma
     loss = float(-(a * mod * lpy).sum() / count)
@@ -695,6 +695,9 @@ def focal_loss_mistakes():
          "alpha[y]", make(alpha_by_prediction=True)),
         ("summed over pixels and averaged over the batch only: the mean is over all N*H*W "
          "pixels", make(mean="batch")),
+        ("divided by the sum of alpha[y], as the weighted cross entropy is: the focal loss is "
+         "the mean over all N*H*W pixels, alpha or not (so gamma = 0 gives the weighted cross "
+         "entropy only without alpha)", make(mean="weights")),
         ("the term gamma * (1 - p_y)**(gamma - 1) * p_y * log p_y is 0 * inf = NaN where p_y = "
          "1 exactly (gamma < 1, or gamma = 0): take it as 0 there, as the docstring says "
          "(np.where(q > 0, ..., 0.0), with q replaced by 1 where it is 0 inside the power)",

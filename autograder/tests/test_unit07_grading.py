@@ -172,6 +172,10 @@ WRONG = {
               '    with xp.errstate(divide="ignore", invalid="ignore"):\n'
               "        focusing = gamma * q ** (gamma - 1) * p_y * log_py")],
         "dlogits contains NaN", "0 * inf = NaN where p_y = 1"),
+    "focal loss divided by the sum of alpha[y], as the weighted cross entropy": (
+        "segmentation.focal_loss",
+        [once("    count = N * H * W\n", "    count = a.sum()\n")],
+        "alpha per class", "divided by the sum of alpha[y], as the weighted cross entropy is"),
 }
 
 
