@@ -132,6 +132,33 @@ def check_loss(t, target, model, recipe, args, X, y, label):
               names=("loss", *(f"grads[{k!r}]" for k in keys)), label=f"loss(X, y), {label}",
               mistakes=lambda: [(d, _flat(v, keys)) for d, v in t.ref.mistakes(
                   target, recipe, *args, X, y)])
+    # The same model on a second batch of other values: a model that keeps something of an
+    # earlier call (caches stored on self, a list appended to on every call) is right on the
+    # first batch only.
+    X2, y2 = second_batch(X, y)
+    t._label("loss(X, y) on a second batch, " + label)
+    got, _ = t.student.method_full(model, "loss", X2, y2)
+    expected = t.ref.run(recipe, *args, X2, y2)
+    try:
+        t.compare(target, _flat(got, keys), _flat(expected, keys),
+                  names=("loss", *(f"grads[{k!r}]" for k in keys)),
+                  label=f"loss(X, y) on a second batch of other values, {label}")
+    except Failed as failure:
+        raise Failed(failure.message, hint=failure.hint or STALE_HINT, kind=failure.kind,
+                     error=failure.error) from None
+
+
+STALE_HINT = ("the same model was right on the first batch: something is kept from an earlier "
+              "call (caches stored on self, a list appended to on every call, a value computed "
+              "once); each call of loss must work from its own X and the current params only")
+
+
+def second_batch(X, y):
+    """Other values of X's shape and dtype (a fixed draw scaled like X) and y rolled by one."""
+    rng = np.random.default_rng(2024)
+    scale = float(np.abs(X).mean()) or 1.0
+    X2 = (rng.standard_normal(X.shape) * scale).astype(X.dtype)
+    return X2, np.roll(y, 1)
 
 
 def _flat(value, keys):

@@ -76,6 +76,7 @@ the reference backward against a numerical gradient of the reference forward on 
 new layer gets that reference test without writing one.
 """
 
+import contextlib
 import re
 
 import numpy as np
@@ -246,15 +247,59 @@ def check_cache_reusable(t, backward, upstream, cache, first, grads, label):
 
 
 def new_values(case, argnames):
-    """``case`` with its first input, when it is a float array, replaced by other values of the
-    same shape and dtype (-0.7 x + 0.3), labelled so; None otherwise. A forward that remembers
-    its results by the shapes of its inputs returns the first case's output again."""
-    first = case.args[0]
-    if not (isinstance(first, np.ndarray) and first.dtype.kind == "f"):
+    """``case`` with every float array among its inputs replaced by other values of the same
+    shape and dtype (-0.7 v + 0.3), labelled so; None when it has none. A forward that
+    remembers its results by the shapes of its inputs (or keeps ``w.reshape(F, -1)`` by ``w``'s
+    shape) returns the first case's output again."""
+    inputs = case.args[:len(argnames)]
+    changed = [name for name, value in zip(argnames, inputs)
+               if isinstance(value, np.ndarray) and value.dtype.kind == "f"]
+    if not changed:
         return None
-    changed = (-0.7 * first + 0.3).astype(first.dtype)
-    return type(case)(f"{case.label}, the same shapes with new values of {argnames[0]}",
-                      (changed, *case.args[1:]), dict(case.kwargs))
+    args = [(-0.7 * value + 0.3).astype(value.dtype) if name in changed else value
+            for name, value in zip(argnames, inputs)] + list(case.args[len(argnames):])
+    names = (", ".join(changed[:-1]) + " and " + changed[-1]) if len(changed) > 1 else changed[0]
+    return type(case)(f"{case.label}, the same shapes with new values of {names}", tuple(args),
+                      dict(case.kwargs))
+
+
+@contextlib.contextmanager
+def remembered_hint():
+    """A values verdict on the first case's shapes with new values, which has no hint of its
+    own, gets one: the same shapes were right with the first values."""
+    try:
+        yield
+    except Failed as failure:
+        if failure.hint or failure.kind != "values":
+            raise
+        raise Failed(failure.message, kind=failure.kind, error=failure.error,
+                     hint="right on the first case, wrong on the same shapes with other values: "
+                          "something is remembered between calls (a result or a reshaped "
+                          "weight kept by shape in a module-level dict or an attribute); "
+                          "compute everything from this call's inputs") from None
+
+
+def check_backward_after_another_forward(t, layer, case, other):
+    """The student's forward on ``case``, then on ``other``, then the backward through the first
+    cache: it must give ``case``'s gradients. A backward that reads what the forward left outside
+    its cache (a module-level variable, an attribute of a function) gets the second forward's."""
+    inputs, dout = layer.split(case)
+    label = f"{case.label}, its backward called after a forward on other values"
+    cache = student_forward(t, layer.forward, list(inputs), case.kwargs, label, layer.argnames,
+                            stateful=layer.stateful)[1]
+    student_forward(t, layer.forward, list(layer.split(other)[0]), other.kwargs, label,
+                    layer.argnames, stateful=layer.stateful)
+    got, _ = t.student.call_full(layer.backward, dout, cache)
+    expected = t.ref.run(forward_backward, layer.forward, layer.backward, list(inputs), dout,
+                         **case.kwargs)
+    try:
+        t.compare(layer.backward, got, expected, names=layer.grads, label=label, rtol=layer.rtol)
+    except Failed as failure:
+        raise Failed(failure.message, kind=failure.kind, error=failure.error,
+                     hint="right straight after its own forward, wrong after another one: the "
+                          "backward reads something the forward left outside the cache (a "
+                          "module-level variable, an attribute of a function); put everything "
+                          "the backward needs in the cache and read it from there") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,13 +345,16 @@ class Layer:
         if again is not None:
             t.no_case()  # public: after the hidden cases
             inputs, _ = self.split(again)
-            check_forward(t, self.forward, inputs, again.kwargs, again.label, self.argnames,
-                          stateful=self.stateful, rtol=self.rtol)
+            with remembered_hint():
+                check_forward(t, self.forward, inputs, again.kwargs, again.label, self.argnames,
+                              stateful=self.stateful, rtol=self.rtol)
 
     def backward_test(self, t):
         """Every case through the student's forward, then the student's backward; then the
         first case again with new values of the same shapes, dout included (a backward that
-        remembers its gradients by the shapes of its inputs returns the first case's again)."""
+        remembers its gradients by the shapes of its inputs returns the first case's again);
+        then the first case's backward called after a forward on those new values
+        (``check_backward_after_another_forward``)."""
         cases = self.cases(t)
         for case in cases:
             inputs, dout = self.split(case)
@@ -317,10 +365,12 @@ class Layer:
         if again is not None and isinstance(dout, np.ndarray) and dout.dtype.kind == "f":
             t.no_case()  # public: after the hidden cases
             inputs, _ = self.split(again)
-            check_backward(t, self.forward, self.backward, inputs,
-                           (-0.7 * dout + 0.3).astype(dout.dtype), again.kwargs,
-                           f"{again.label} and dout", self.argnames, self.grads,
-                           stateful=self.stateful, rtol=self.rtol)
+            with remembered_hint():
+                check_backward(t, self.forward, self.backward, inputs,
+                               (-0.7 * dout + 0.3).astype(dout.dtype), again.kwargs,
+                               f"{again.label} and dout", self.argnames, self.grads,
+                               stateful=self.stateful, rtol=self.rtol)
+            check_backward_after_another_forward(t, self, cases[0], again)
 
     def tests(self, *, points, docs=(None, None)):
         """Register the forward and the backward test with the spec; return both functions.

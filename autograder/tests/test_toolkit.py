@@ -220,18 +220,53 @@ def center_forward(x, gamma, state, *, train=True, momentum=0.9):
     return out, (x, gamma, mu, train), new_state
 ''')
     assert failure.message.startswith("center_forward(train, N=5, D=3, the same shapes with new "
-                                      "values of x): out is wrong")
+                                      "values of x and gamma): out is wrong")
+    assert "something is remembered between calls" in failure.hint
+
+
+def test_a_backward_that_reads_what_the_forward_left_outside_its_cache_fails(layer):
+    """Round 19: a backward reading the forward's x from a module-level variable passed (every
+    backward came straight after its own forward); a network of two such layers backpropagates
+    one through the other's values."""
+    failure = verdict(layer, "toy.center_backward", '''
+_LAST = {}
+
+def center_forward(x, gamma, state, *, train=True, momentum=0.9):
+    mu = x.mean(axis=0) if train else state["running_mean"]
+    new_state = dict(state)
+    if train:
+        new_state["running_mean"] = momentum * state["running_mean"] + (1 - momentum) * mu
+    _LAST["x"] = x
+    return gamma * (x - mu), (gamma, mu, train), new_state
+
+
+def center_backward(dout, cache):
+    gamma, mu, train = cache
+    x = _LAST["x"]
+    dx = gamma * dout
+    if train:
+        dx = dx - dx.mean(axis=0)
+    return dx, (dout * (x - mu)).sum(axis=0)
+''')
+    assert failure.message.startswith("center_backward(train, N=5, D=3, its backward called "
+                                      "after a forward on other values): dgamma is wrong"), \
+        failure.message
+    assert "reads something the forward left outside the cache" in failure.hint
 
 
 def test_new_values_keep_shape_dtype_and_the_rest_of_the_case():
     x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
     case = Case("c", (x, np.ones(3), "dout"), {"k": 1})
     again = toolkit.new_values(case, ("x", "w"))
-    assert again.label == "c, the same shapes with new values of x"
+    assert again.label == "c, the same shapes with new values of x and w"
     assert again.args[0].shape == x.shape and again.args[0].dtype == np.float32
-    assert not np.any(again.args[0] == x)
-    assert again.args[1:] == case.args[1:] and again.kwargs == {"k": 1}
+    assert not np.any(again.args[0] == x) and not np.any(again.args[1] == 1.0)
+    assert again.args[2:] == case.args[2:] and again.kwargs == {"k": 1}
     assert toolkit.new_values(Case("ids", (np.arange(3), "dout")), ("x",)) is None
+    # integer inputs (indices, token ids) keep their values
+    ids = toolkit.new_values(Case("e", (np.arange(3), np.ones((4, 2)), "dout")), ("x", "W"))
+    assert ids.label == "e, the same shapes with new values of W"
+    assert np.array_equal(ids.args[0], np.arange(3))
 
 
 # A random layer: the rng comes as wire.Seed(n) in the case's kwargs; the student's worker and the

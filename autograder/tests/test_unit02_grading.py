@@ -161,3 +161,21 @@ def test_a_layer_too_many_in_params_loses_the_init_points(tmp_path):
         "units"]["02_mlp"]["functions"]["mlp.FullyConnectedNet"]
     assert entry["score"] == 0, entry
     assert "params holds ['W0', 'b0'], which the docstring does not list" in entry["message"]
+
+
+# ------------------------------------------------------------------ state kept between calls
+
+def test_a_model_that_keeps_its_first_calls_caches_fails(tmp_path):
+    """Round 19: a TwoLayerNet that stores its caches on self on the first call kept full marks
+    (the grader called loss(X) and loss(X, y) with the same X); on any later batch its loss is
+    right and its gradients are the first batch's. A second batch of other values finds it."""
+    sub = make_submission(tmp_path, replace={"mlp.py": [
+        ("        scores, cache_s = affine_forward(h1, W2, b2)\n",
+         "        scores, cache_s = affine_forward(h1, W2, b2)\n"
+         "        if not hasattr(self, '_caches'):\n"
+         "            self._caches = (cache_a1, cache_h1, cache_s)\n"
+         "        cache_a1, cache_h1, cache_s = self._caches\n")]})
+    entry = grade(sub, "mlp.TwoLayerNet")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "loss(X, y) on a second batch of other values" in entry["message"], entry
+    assert "something is kept from an earlier call" in entry["hint"], entry
