@@ -66,6 +66,14 @@ def _captured_sin(params):
     return lambda _: float(np.sum(w * np.sin(_CAPTURED[key])))
 
 
+def _captured_tanh(params):
+    # tanh(x) * w of the captured point, whatever the argument: the array-valued counterpart of
+    # ``captured_sin`` (f = lambda _: layer_forward(x_captured, ...)[0]).
+    w = np.asarray(params["w"], dtype=np.float64)
+    key = str(params["key"])
+    return lambda _: np.tanh(_CAPTURED[key]) * w
+
+
 def _transposed_point(params):
     # Not a function: the point x as the transpose of a fresh array, a view that is not
     # C-contiguous (x.reshape(-1) of it is a copy: perturbing that copy leaves x unchanged).
@@ -82,6 +90,7 @@ FACTORIES = {
     "view": _view,
     "captured_point": _captured_point,
     "captured_sin": _captured_sin,
+    "captured_tanh": _captured_tanh,
     "transposed_point": _transposed_point,
 }
 

@@ -79,7 +79,8 @@ def analytic_gradient(cw, fn, x, **kwargs):
 
 def analytic_gradient_array(cw, fn, x, dout, **kwargs):
     """The exact gradient of sum(fn(x) * dout) at x."""
-    if fn.name == "tanh_times":
+    x = _values(x)
+    if fn.name in ("tanh_times", "captured_tanh"):
         return dout * np.asarray(fn.params["w"]) * (1.0 - np.tanh(x) ** 2)
     if fn.name == "matmul":
         return dout @ np.asarray(fn.params["m"]).T
@@ -159,6 +160,19 @@ def array_cases(t):
               (rng.integers(-16, 17, (2, 3)) / 8).astype(np.float32),
               rng.standard_normal((2, 3))), {"h": 0.125}),
     ]
+    if _on_cpu(t):
+        cases.append(Case(
+            "f reads x through a captured reference, not its argument (as "
+            "lambda _: net.loss(X) reads net.params)",
+            (Fn("captured_tanh", {"w": rng.standard_normal((2, 3)), "key": "array"}),
+             Fn("captured_point", {"x": rng.standard_normal((2, 3)), "key": "array"}),
+             rng.standard_normal((2, 3)))))
+        cases.append(Case(
+            "x (3, 2) not C-contiguous (the transpose of a (2, 3) array): x.reshape(-1) of it "
+            "is a copy, not a view",
+            (Fn("tanh_times", {"w": rng.standard_normal((3, 2))}),
+             Fn("transposed_point", {"x": rng.standard_normal((2, 3))}),
+             rng.standard_normal((3, 2)))))
     return cases + t.hidden("gradcheck", "array_cases", Fn)
 
 

@@ -52,6 +52,25 @@ WRONG = {
             "        f_minus = float(f(x))\n"
             "        flat[i] = old\n")]},
         "not C-contiguous", None),
+    # round 19: the array checker had no non-contiguous x
+    "numerical gradient array perturbing x.reshape(-1)": (
+        "02_mlp", "gradcheck.numerical_gradient_array", {"gradcheck.py": [(
+            "    for index in itertools.product(*(range(n) for n in x.shape)):\n"
+            "        old = x[index].item()\n"
+            "        x[index] = old + h\n"
+            "        y_plus = xp.array(f(x))  # a copy: f may return a view that changes with x\n"
+            "        x[index] = old - h\n"
+            "        y_minus = xp.array(f(x))\n"
+            "        x[index] = old\n",
+            "    flat = x.reshape(-1)  # a view only when x is C-contiguous\n"
+            "    for i, index in enumerate(itertools.product(*(range(n) for n in x.shape))):\n"
+            "        old = flat[i].item()\n"
+            "        flat[i] = old + h\n"
+            "        y_plus = xp.array(f(x))\n"
+            "        flat[i] = old - h\n"
+            "        y_minus = xp.array(f(x))\n"
+            "        flat[i] = old\n")]},
+        "not C-contiguous", None),
     "relative_error with .astype (numbers have none)": (
         "02_mlp", "gradcheck.relative_error", {"gradcheck.py": [(
             "    a, b = xp.asarray(a, dtype=float), xp.asarray(b, dtype=float)",
