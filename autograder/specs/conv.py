@@ -497,7 +497,7 @@ def check_ties(t, forward, backward):
     each window's gradient must reach the input through its maximum, in all once. The
     docstring lets either of tied maxima take it (or share it); giving the full gradient to
     every tied maximum counts it several times. Non-overlapping windows, so that each window's
-    share of dx can be read off."""
+    share of dx can be read off; then overlapping ones (``check_overlapping_ties``)."""
     t.no_case()  # public checks, after the hidden cases of the backward test
     for label, shape, size in (("0/1 values with ties, 2x2 windows, stride 2", (2, 2, 4, 6), 2),
                                ("0/1 values with ties, 3x3 windows, stride 3", (1, 2, 6, 3), 3)):
@@ -524,6 +524,39 @@ def check_ties(t, forward, backward):
                              hint="on ties give the window's gradient to one maximum (the "
                                   "first, say), not in full to each: a mask `window == max` "
                                   "marks every tied maximum")
+    check_overlapping_ties(t, forward, backward)
+
+
+def check_overlapping_ties(t, forward, backward):
+    """Ties in overlapping windows (3x3, stride 2): each window's share of dx cannot be read off
+    one dx, so the backward runs once per window, with dout 1 there and 0 elsewhere (through
+    the same cache): its dx must lie on the window's maxima and add up to 1."""
+    label = "0/1 values with ties, overlapping 3x3 windows, stride 2"
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 2, (1, 2, 5, 7)).astype(np.float64)
+    x[0, 0, :3, :3] = 0.5  # one window whose values are all equal
+    kwargs = {"pool_size": 3, "stride": 2}
+    cache = student_forward(t, forward, [x], kwargs, label, ("x",))[1]
+    t._label(label)
+    for n, c, i, j in np.ndindex(1, 2, 2, 3):
+        dout = np.zeros((1, 2, 2, 3))
+        dout[n, c, i, j] = 1.0
+        dx = as_array("dx", t.student.call(backward, dout, cache), x)
+        rows, cols = slice(2 * i, 2 * i + 3), slice(2 * j, 2 * j + 3)
+        window = x[n, c, rows, cols]
+        where = f"window [{n}, {c}, {i}, {j}] of {window.ravel().tolist()}"
+        outside = dx.copy()
+        outside[n, c, rows, cols] = 0
+        grad = dx[n, c, rows, cols]
+        if np.any(outside != 0) or np.any((grad != 0) & (window < window.max())):
+            raise Failed(f"{_short(backward)}({label}): with dout 1 at {where} and 0 elsewhere, "
+                         "the gradient reaches a value that is not that window's maximum")
+        if not np.isclose(grad.sum(), 1.0, rtol=1e-9, atol=0):
+            raise Failed(f"{_short(backward)}({label}): with dout 1 at {where} and 0 elsewhere, "
+                         f"the gradient adds up to {grad.sum():.6g}, not 1: {_values(grad)}",
+                         hint="on ties give the window's gradient to one maximum (the first, "
+                              "say), not in full to each, also where windows overlap: a mask "
+                              "`window == max` marks every tied maximum")
 
 
 def _values(array):

@@ -372,3 +372,25 @@ def test_lenet_biases_left_in_float64_for_a_float32_model_lose_points(tmp_path):
     assert entry["score"] == 0, entry
     assert "dtype=float32): params['b1'] has dtype float64, expected float32" in entry["message"]
     assert "biases too" in entry["hint"]
+
+
+def test_ties_routed_once_only_where_windows_tile_fail(tmp_path):
+    """Round 19: the tie check used non-overlapping windows only, so a backward that routes a
+    tie once only when stride == pool_size (and to every tied maximum otherwise) kept 2/2."""
+    sub = make_submission(tmp_path, replace={"conv.py": [(
+        "            if taken is None:\n"
+        "                taken = here\n"
+        "            else:\n"
+        "                here &= ~taken\n"
+        "                taken |= here\n",
+        "            if tiles:\n"
+        "                if taken is None:\n"
+        "                    taken = here\n"
+        "                else:\n"
+        "                    here &= ~taken\n"
+        "                    taken |= here\n")]})
+    entry = grade(sub, "conv.max_pool_backward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "overlapping 3x3 windows, stride 2" in entry["message"], entry
+    assert "adds up to 9, not 1" in entry["message"], entry
+    assert "also where windows overlap" in entry["hint"], entry
