@@ -19,9 +19,10 @@ Conventions used by every function here:
 - Inputs are never modified in place. Code works for NumPy and CuPy arrays alike
   (``xp = xp_of(x)``).
 - A fast function may loop (a plain ``for`` or ``while``) over the offsets inside the window and
-  over nothing that grows with the data: not over examples, filters or output positions, not
-  even in blocks of a few. The grader counts the lines of your code that a call runs for 2, 11
-  and 20 examples (filters, output rows, ...): a count that grows with them is such a loop.
+  over nothing that grows with the data: not over examples, channels, filters or output
+  positions, not even in blocks. The grader counts the lines of your code that a call runs for
+  2, 11, 20, 130 and 260 examples (channels, filters, output rows, ...): a count that grows with
+  them is such a loop.
   ``map``, ``np.vectorize``, ``np.apply_along_axis`` and the like call a function once per
   element where the grader cannot count it, so fast functions may not use them.
 """

@@ -16,7 +16,7 @@ loops cannot finish within the worker's time limit, whose results are compared t
 also gets a wide layer of one output position (``WIDE_CONV``), which two loops over examples and
 filters cannot finish. A single loop over examples, filters, channels (pooling) or output rows
 with a vectorized body passes both; it is found by counting the lines of the student's code that
-run for 2 and for 11 examples (filters, ...): ``loop_growth``.
+run for 2, 11, 20, 130 and 260 examples (channels, filters, ...): ``loop_growth``.
 """
 
 import functools
@@ -181,15 +181,15 @@ def at_most_two_nested_loops(t, target):
                  "each kernel offset (k, l), then do one matrix product")
 
 
-CONV_AXES = {"N": "examples", "F": "filters", "H_out": "output rows",
+CONV_AXES = {"N": "examples", "C": "input channels", "F": "filters", "H_out": "output rows",
              "W_out": "output columns"}
 POOL_AXES = {"N": "examples", "C": "channels", "H_out": "output rows", "W_out": "output columns"}
 
 
 def conv_of_size(sizes, rng):
-    """A 3x3 convolution, stride 1, pad 1 (so H_out = H), C=2, of the given sizes."""
-    N, F, H, W = sizes["N"], sizes["F"], sizes["H_out"], sizes["W_out"]
-    args = [rng.standard_normal((N, 2, H, W)), rng.standard_normal((F, 2, 3, 3)),
+    """A 3x3 convolution, stride 1, pad 1 (so H_out = H), of the given sizes."""
+    N, C, F, H, W = sizes["N"], sizes["C"], sizes["F"], sizes["H_out"], sizes["W_out"]
+    args = [rng.standard_normal((N, C, H, W)), rng.standard_normal((F, C, 3, 3)),
             rng.standard_normal(F)]
     return args, {"stride": 1, "pad": 1}
 

@@ -6,11 +6,12 @@ transposed and dilated convolutions). The static rule (``rules``: loops nested a
 lets a single loop over examples with a vectorized body through, and timing cannot tell it from
 honest code on a shared machine. Counting can: the worker counts the lines of the student's own
 code that a call runs (``worker.LineCounter``; one per iteration of a loop, comprehensions
-included), and ``no_loop_over`` calls the function on two inputs that differ in one size only
-(2 examples, then 11, then 20; the window the same), each twice, keeping the second count (a
-first call may fill a cache for its shape). Vectorized code runs the same lines for all three;
-code that loops over that size, even in blocks of a few, runs more lines for every larger size,
-while a branch on the size changes the count once at most. So the verdict depends on no clock
+included), and ``no_loop_over`` calls the function on inputs that differ in one size only
+(2 examples, then 11, 20, 130 and 260; the window the same), each twice, keeping the second
+count (a first call may fill a cache for its shape). Vectorized code runs the same lines for
+all of them; code that loops over that size runs more lines for every larger size, and code
+that loops over blocks of it (64 examples at a time) more at least twice, while a branch on the
+size changes the count once at most (``_grows``). So the verdict depends on no clock
 and no tolerance, and a loop over the kernel offsets, which does not change between the calls,
 is never counted against the student. A call of a function once per element (map,
 np.vectorize...) runs no line of student code per element when the function is NumPy's, so
@@ -25,8 +26,8 @@ import numpy as np
 from ..compare import Failed
 from ..spec import BLIND_HINT
 
-SMALL = 2          # the size of every axis in the base call
-LARGER = (11, 20)  # the sizes of the one axis that grows, in the other calls
+SMALL = 2                    # the size of every axis in the base call
+LARGER = (11, 20, 130, 260)  # the sizes of the one axis that grows, in the other calls
 
 
 PER_ELEMENT_HINT = ("write the loop as a plain for loop over what may be looped over, and work on "
@@ -114,11 +115,21 @@ def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel of
         counts = [lines] + [count(dict(base, **{axis: n})) for n in LARGER]
         if None in counts:
             continue
-        if all(b > a for a, b in zip(counts, counts[1:])):
+        if _grows(counts):
             sizes = ", ".join(str(n) for n in (SMALL,) + LARGER)
             raise Failed(
                 f"{_name(target)}: loops over {words}: with {axis} = {sizes} (all else the same) "
-                f"it runs {', '.join(str(c) for c in counts)} lines of your code, more for "
-                f"every size; a fast version must not loop over {words}, not even in blocks",
+                f"it runs {', '.join(str(c) for c in counts)} lines of your code, more as "
+                f"the size grows; a fast version must not loop over {words}, not even in "
+                "blocks",
                 hint=f"loop over {allowed} at most, each step working on all the {words} at "
                      "once (slices and broadcasting over the whole array)")
+
+
+def _grows(counts):
+    """Whether line counts (one per size, smallest first) grow with the size: they never fall
+    and rise at least twice. A branch on the size changes the count once; a loop over the size
+    raises it at every step, and a loop over blocks of the size (64 at a time) at least from 130
+    to 260."""
+    steps = [b - a for a, b in zip(counts, counts[1:])]
+    return all(step >= 0 for step in steps) and sum(step > 0 for step in steps) >= 2

@@ -318,6 +318,35 @@ DISGUISED = {
                 "nchwkl,fckl->nfhw", win[s:s + 2], w)
             return out + b[None, :, None, None], (x, w, b, stride, pad)
     ''', "conv.conv_forward", "not even in blocks"),
+    # round 19: blocks of 64 were one block for every size counted (2, 11, 20); a loop over
+    # input channels was never counted (C did not vary)
+    "blocks of 64 examples": ('''
+        import numpy as np
+
+        def conv_forward(x, w, b, *, stride=1, pad=0):
+            stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+            win = np.lib.stride_tricks.sliding_window_view(
+                np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))), w.shape[2:], axis=(2, 3))
+            win = win[:, :, ::stride, ::stride]
+            parts = []
+            for s in range(0, x.shape[0], 64):
+                parts.append(np.einsum("nchwkl,fckl->nfhw", win[s:s + 64], w))
+            out = np.concatenate(parts, axis=0)
+            return out + b[None, :, None, None], (x, w, b, stride, pad)
+    ''', "conv.conv_forward", "loops over examples: with N = 2, 11, 20, 130, 260"),
+    "a loop over input channels": ('''
+        import numpy as np
+
+        def conv_forward(x, w, b, *, stride=1, pad=0):
+            stride, pad = _check_conv("conv_forward", x, w, b, stride, pad)
+            win = np.lib.stride_tricks.sliding_window_view(
+                np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))), w.shape[2:], axis=(2, 3))
+            win = win[:, :, ::stride, ::stride]
+            out = 0.0
+            for c in range(x.shape[1]):
+                out = out + np.einsum("nhwkl,fkl->nfhw", win[:, c], w[:, c])
+            return out + b[None, :, None, None], (x, w, b, stride, pad)
+    ''', "conv.conv_forward", "loops over input channels"),
     "map over examples": ('''
         import numpy as np
 

@@ -17,8 +17,8 @@ Conventions used by every function here:
 - Vectorized: no Python loops over examples, channels or pixels. A short loop over something
   that does not grow with the data (the kernel offsets (k, l), the classes, the two axes of an
   image) is fine, except where a docstring says "loop over the kernel offsets at most". The
-  grader counts the lines of your code that a call runs for 2, 11 and 20 examples (channels,
-  rows, columns): a count that grows with them is a loop over them, even in blocks of a few.
+  grader counts the lines of your code that a call runs for 2, 11, 20, 130 and 260 examples
+  (channels, rows, columns): a count that grows with them is a loop over them, even in blocks.
   ``map``, ``np.vectorize``, ``np.apply_along_axis``, ``collections.Counter`` and the like call
   a function once per element where the grader cannot count it: they are not allowed here.
 - Code works for NumPy and CuPy arrays alike (``xp = xp_of(x)``).
