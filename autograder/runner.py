@@ -213,6 +213,23 @@ class Worker:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def fresh(self):
+        """Replace the process that runs the code by one that never ran any: forked from the
+        worker's pristine process where it has one (``worker._fork_server``), else a new
+        worker. Objects of the old one (Handles) are stale either way."""
+        if not self.alive():
+            return
+        if self.limits.device == "cuda":
+            self.kill()
+            return
+        try:
+            self._request({"op": "fresh"}, START_SECONDS, what="renewing the worker")
+            self.generation += 1
+            self._request({"op": "ping"}, START_SECONDS, what="renewing the worker")
+            self.jail.started(self.proc.pid)
+        except (StudentFault, wire.WireError, OSError):
+            self.kill()
+
     def ensure_started(self):
         if not self.alive():
             self.kill()
@@ -422,6 +439,8 @@ class Student:
         self.answered = {}  # target -> calls of it that returned, in the function being graded
         self._imported = set()  # (worker generation, module) imported without fault
         self._import_faults = {}  # module -> the fault its import caused (not retried)
+        self._hidden_generation = None  # the worker generation that last ran a hidden case
+        self.hidden_restarts = 0  # workers replaced after hidden cases, before a public call
         self.hidden_case = lambda: False  # set by the Trial: is a hidden case in progress?
         self.on_new = lambda target, args, kwargs: None  # set by the Trial: names the case
 
@@ -535,6 +554,7 @@ class Student:
                 raise self._over_budget()
             if left < timeout:
                 timeout, by_budget = left, True
+        self._forget_hidden_cases()
         self.worker.ensure_started()
         self._check_handles(*handles)
         try:
@@ -545,6 +565,18 @@ class Student:
             if by_budget:
                 raise self._over_budget() from None
             raise
+
+    def _forget_hidden_cases(self):
+        """Before a call on a public case, replace a worker that has run a hidden case: the code
+        may have kept the hidden inputs (a module-level list, a class attribute, a file in its
+        /tmp), and what a public call raises or prints is shown to the student. A new worker
+        imports the modules afresh, in a new sandbox with an empty /tmp."""
+        if self.hidden_case() or self._hidden_generation != self.worker.generation:
+            return
+        self._hidden_generation = None
+        if self.worker.alive():
+            self.worker.fresh()
+            self.hidden_restarts += 1
 
     def _over_budget(self):
         return StudentTimeout(
@@ -568,6 +600,8 @@ class Student:
         finally:
             if self.worker.proc is not None:
                 self.worker._drain_output_safely()
+            if hidden:
+                self._hidden_generation = self.worker.generation
         if reply.get("ok") is True:
             try:
                 value = wire.decode(reply.get("value"), tags=("ref",))

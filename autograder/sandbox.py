@@ -468,6 +468,10 @@ def worker_environment(limits, uid=None, use_bwrap=False):
             limits.total_cpu_seconds, 0 if limits.device == "cuda" else limits.memory_mb,
             limits.file_mb, nproc)),
     }
+    if limits.device != "cuda":  # CUDA does not survive a fork: a GPU worker is started anew
+        env["GRADER_FORK"] = "1"
+    if use_bwrap:
+        env["GRADER_PRIVATE_TMP"] = "1"  # /tmp and /dev/shm are the sandbox's own
     if limits.device == "cuda":
         env["GRADER_DEVICE"] = "cuda"
         env["GRADER_TORCH_MODULES"] = ",".join(limits.torch_modules)

@@ -82,7 +82,7 @@ def _definition(source, parts):
     constructor for a class; None when there is none."""
     try:
         scope = ast.parse(source).body
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     node = None
     for part in parts:
@@ -106,7 +106,7 @@ def definition_lines(source, key):
     parts = key.split(".")[1:]
     try:
         scope = ast.parse(source).body
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     for part in parts[:-1]:
         found = [n for n in scope if isinstance(n, ast.ClassDef) and n.name == part]

@@ -21,6 +21,7 @@ to the student as its verdict and error size only (the full text goes to the ins
 
 import importlib
 import re
+import sys
 from dataclasses import dataclass, field
 
 from .compare import DEFAULT_RTOL, Failed, close, describe
@@ -237,7 +238,19 @@ class Trial:
         if getattr(self, "_program", None) is None:
             self._program = Program(self.package_sources(), getattr(self.ref, "provided", ()))
         module, _, name = target.partition(".")
-        return self._program.analyse(module, name)
+        # The analysis walks the syntax tree recursively: an expression of a thousand terms,
+        # which CPython compiles (up to about 3000), is deeper than the default limit.
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20000))
+        try:
+            return self._program.analyse(module, name)
+        except RecursionError:
+            raise Failed(f"{name}: coursework/{module}.py is nested too deeply for the grader "
+                         "to read (an expression of thousands of terms?)",
+                         hint="write long sums as a loop or with NumPy (np.sum) rather than "
+                              "as one expression") from None
+        finally:
+            sys.setrecursionlimit(limit)
 
     def no_python_loops(self, target, *, over="examples or classes",
                         hint="index with arrays (scores[np.arange(N), y]) and use broadcasting "

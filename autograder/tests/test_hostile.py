@@ -86,6 +86,9 @@ EXPECT = {
     "shm_bomb": {},
     "inode_bomb": {},
     "stray_children": {},
+    # hidden inputs kept in the module and in /tmp: a later public case sees neither (a fresh
+    # process, forked from the worker's pristine one, with an empty /tmp)
+    "remember_hidden": {"linear.softmax_loss_naive": {"error"}},
 }
 # Without bubblewrap the worker can read and write what the grader's user can (documented).
 FALLBACK_EXPECT = {
@@ -302,6 +305,12 @@ def check_special(case, report, contained):
     if case == "shm_bomb" and contained:  # /dev/shm and /tmp are tmpfs of 64 MB (Limits.tmp_mb)
         assert _printed(report, "SHM_WRITTEN_MB") <= 64
         assert _printed(report, "TMP_WRITTEN_MB") <= 64
+    if case == "remember_hidden":
+        message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
+            "message"]
+        assert "remembered 0 calls" in message, message
+        if contained:
+            assert "file absent" in message, message
     if case == "inode_bomb" and contained and running_as_root():
         assert _printed(report, "FILES_MADE") <= Limits().tmp_inodes
 

@@ -463,3 +463,26 @@ def test_a_slow_function_uses_up_its_own_budget_not_the_submissions(tmp_path):
     # the others are graded as usual
     assert found["linear.svm_loss_vectorized"]["status"] == "passed"
     assert found["linear.softmax_loss_naive"]["status"] == "passed"
+
+
+def test_a_long_expression_is_the_students_to_write_not_a_fault_of_the_grader(tmp_path):
+    """Round 19: a sum of 1500 terms (CPython compiles it) made the judge's own syntax-tree walk
+    exceed the recursion limit, reported as a fault of the grader; one of 20000 terms (CPython
+    cannot compile it) too, instead of the module's import error."""
+    terms = " + ".join(["1"] * 1500)
+    sub = make_submission(tmp_path / "long", append={"linear.py": f'''
+        _vectorized = svm_loss_vectorized
+        def svm_loss_vectorized(W, X, y, reg):
+            loss, dW = _vectorized(W, X, y, reg)
+            return loss + 0.0 * ({terms}), dW
+    '''})
+    entry = functions(engine.grade(sub, ["01"], keys={"linear.svm_loss_vectorized"}))[
+        "linear.svm_loss_vectorized"]
+    assert entry["status"] == "passed", entry
+    sub = make_submission(tmp_path / "longer", append={"linear.py": f'''
+        _TOTAL = {" + ".join(["1"] * 20000)}
+    '''})
+    entry = functions(engine.grade(sub, ["01"], keys={"linear.svm_loss_naive"}))[
+        "linear.svm_loss_naive"]
+    assert entry["status"] == "error" and not entry.get("grader_fault"), entry
+    assert "could not be imported: RecursionError" in entry["message"], entry

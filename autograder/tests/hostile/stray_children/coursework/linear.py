@@ -1,5 +1,6 @@
 """Leaves busy children running after its call (each in a session of its own), then checks from a
-later call whether they are still alive: they must have been ended when the first call returned."""
+later call whether they are still alive: they must have been ended when the first call returned
+(and the test checks from the host that none is left)."""
 import os
 import subprocess
 
@@ -52,7 +53,9 @@ def _strays():
             pass
     alive = [p for p in pids if _alive(p)]
     print("STRAYS", pids, "alive:", alive, flush=True)
-    return not pids or alive
+    # In bubblewrap this later call runs in a fresh process with an empty /tmp (the first call
+    # had hidden cases after it): no pids to look at, and the test looks from the host instead.
+    return bool(alive)
 
 
 def softmax_loss_naive(W, X, y, reg):  # a later call, where loops are allowed
