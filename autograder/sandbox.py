@@ -462,6 +462,9 @@ def worker_environment(limits, uid=None, use_bwrap=False):
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",  # what was printed before a crash reaches the judge
         "MPLBACKEND": "Agg",
+        # torch.compile would spend half a minute compiling on a first call; graded code runs
+        # eagerly (the same results)
+        "TORCHDYNAMO_DISABLE": "1",
         # CUDA maps far more address space than it uses: on a GPU the address-space cap is off
         # (0) and the worker's control group, where there is one, bounds its memory.
         "GRADER_LIMITS": ",".join(str(int(v)) for v in (

@@ -606,6 +606,11 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g, rtol=
                      hint="update the discriminator first, then the generator, once each, with "
                           "the optimizers you are given")
     d_step, g_step = got["steps"]
+    if not all({"G", "D", "grads"} <= set(step) for step in (d_step, g_step)):
+        # the records the optimizers keep were changed by the code (they live in its process)
+        raise Failed(f"{where}its effects could not be read: the optimizers' records of their "
+                     "steps were changed", hint="leave the optimizers you are given as they are: "
+                                                "call zero_grad() and step(), nothing else")
     e_d, e_g = expected["steps"]
 
     def part(f):

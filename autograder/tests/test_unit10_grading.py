@@ -167,6 +167,12 @@ WRONG = {
         [(G_STEP, "    g_optimizer.zero_grad()\n    D.requires_grad_(False)\n"
                   "    g_loss = g_loss_fn(D(G(z)))")],
         "gan_step", "no longer require gradients", "requires_grad_(True)"),
+    # round 19: the judge indexed the optimizers' records unguarded (a grader fault, exit 1)
+    "the optimizers' records edited": (
+        [("    return d_loss.item(), g_loss.item()",
+          "    d_optimizer.log[0].pop('G', None)\n    return d_loss.item(), g_loss.item()")],
+        "gan_step", "the optimizers' records of their steps were changed",
+        "leave the optimizers you are given as they are"),
 }
 
 
@@ -214,6 +220,11 @@ UNUSUAL = [  # written differently from the reference, correct by the docstrings
      "                     requires_grad=False)\n"),
     ("        logits = self.decode(reparameterize(mu, logvar, eps))",
      "        logits = self.decode(reparameterize(mu, logvar, eps.detach()))"),
+    # round 19: torch.compile spent ~30 s compiling on its first call, a timeout (the worker
+    # runs with TorchDynamo off: the function runs eagerly)
+    ("    loss = 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * (scores_fake ** 2).mean()",
+     "    loss = torch.compile(lambda r, f: 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f ** 2).mean())("
+     "scores_real, scores_fake)"),
 ]
 
 
