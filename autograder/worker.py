@@ -254,13 +254,35 @@ def _target(name):
     """Import coursework.<module> and return the attribute named by 'module.attr'."""
     module_name, _, attr = name.partition(".")
     module = importlib.import_module(f"coursework.{module_name}")
+    _from_hand_in(module_name, getattr(module, "__file__", None))
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise LookupError(f"coursework/{module_name}.py has no {attr!r}: was it renamed or "
                               f"deleted?{_close_names(obj, part)} Keep the names of the stubs")
         obj = getattr(obj, part)
+    code = getattr(obj, "__code__", None)
+    if isinstance(code, type(_target.__code__)):
+        _from_hand_in(module_name, code.co_filename, attr)
+    elif isinstance(obj, type):
+        _from_hand_in(module_name, getattr(sys.modules.get(obj.__module__), "__file__", None),
+                      attr)
     return obj
+
+
+def _from_hand_in(module_name, path, attr=None):
+    """Refuse code that was not loaded from the hand-in's staged files (a package ``__path__`` or
+    ``sys.path`` pointed at a copy written to /tmp): the grader reads the staged files, and what
+    runs must be what it reads."""
+    import os
+
+    staged = os.path.join(os.path.realpath(_SUBMISSION), "coursework") + os.sep
+    if isinstance(path, str) and os.path.realpath(path).startswith(staged):
+        return
+    what = f"{attr} of coursework/{module_name}.py" if attr else f"coursework/{module_name}.py"
+    raise LookupError(f"{what} was not loaded from the hand-in's files (it comes from "
+                      f"{str(path)[:200]}): the grader runs only the files it reads; do not change "
+                      "the package's __path__, sys.path or the import machinery")
 
 
 def _close_names(obj, name):

@@ -89,6 +89,8 @@ EXPECT = {
     # hidden inputs kept in the module and in /tmp: a later public case sees neither (a fresh
     # process, forked from the worker's pristine one, with an empty /tmp)
     "remember_hidden": {"linear.softmax_loss_naive": {"error"}},
+    # the package's __path__ pointed at a copy: what runs would not be what the rules read
+    "path_redirect": {f: {"error"} for f in FUNCTIONS},
 }
 # Without bubblewrap the worker can read and write what the grader's user can (documented).
 FALLBACK_EXPECT = {
@@ -117,6 +119,7 @@ MESSAGES = {  # case -> {function: regex its message must match}
     "device_link": {f: r"linear\.py was not graded: it is a symbolic link" for f in FUNCTIONS},
     "link_module": {f: r"linear\.py was not graded: it is a symbolic link" for f in FUNCTIONS},
     "bytecode_only": {f: r"missing; compiled bytecode is never run" for f in FUNCTIONS},
+    "path_redirect": {f: r"was not loaded from the hand-in's files" for f in FUNCTIONS},
     "wrong_output": {"linear.svm_loss_vectorized": r"transposed",
                      "linear.softmax_loss_vectorized": r"more than the grader reads"},
 }
