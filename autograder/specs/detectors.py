@@ -160,9 +160,21 @@ def _build(t, name, args, kwargs, seed):
         raise Failed(f"{_call_text(name, args, kwargs)} has no parameters",
                      hint="register the layers as attributes (or in an nn.Sequential) in "
                           "__init__")
+    count = sum(int(np.prod(shape, dtype=object)) for _, shape in params)
+    if count > MAX_PARAMETERS:
+        raise Failed(f"{_call_text(name, args, kwargs)} has {count:,} parameters; the "
+                     f"docstring asks for fewer than {MAX_PARAMETERS:,}",
+                     hint="use narrower layers: a small grid and a few classes need far fewer "
+                          "(a convolution to the B * (5 + C) outputs per cell instead of a wide "
+                          "fully connected head)")
     values, bufs = _values(params, student.buffers(), seed)
     student.load(values, bufs, "float64")
     return student, params, values, bufs
+
+
+# The judge draws (float64) and sends every parameter value of a detector: the docstring's
+# bound keeps that to 40 MB, within what one message carries (wire.MAX_FRAME).
+MAX_PARAMETERS = 5_000_000
 
 
 def _array(where, value, shape):

@@ -105,6 +105,17 @@ class UnusedLayer(ref.LocalizationNet):
         self.extra = nn.Linear(4, 4)
 
 
+class Ballast(ref.TinyYOLO):
+    """Round 19: a parameter of 144 million values on the "meta" device costs the worker no
+    memory, but the judge drew and sent values for it (1.4 GB, then a grader fault); YOLO v1's
+    4096-unit head (5 million) was a grader fault too."""
+
+    def __init__(self, num_classes, *, grid_size=4, boxes_per_cell=2, in_channels=3):
+        super().__init__(num_classes, grid_size=grid_size, boxes_per_cell=boxes_per_cell,
+                         in_channels=in_channels)
+        self.ballast = nn.Parameter(torch.empty(12000, 12000, device="meta"))
+
+
 class RawBox(ref.LocalizationNet):
     def forward(self, x):
         h = self.features(x)
@@ -153,6 +164,8 @@ def test_reference_passes_the_public_contract(key):
     ("detectors.TinyYOLO", SoftmaxEverywhere, "sum to 1"),
     ("detectors.TinyYOLO", FixedGrid, "shape '[2, 4, 4, 2, 8]' is invalid"),
     ("detectors.LocalizationNet", UnusedLayer, "no gradient reaches the parameter 'extra"),
+    ("detectors.TinyYOLO", Ballast, "has 144,034,904 parameters; the docstring asks for fewer "
+                                    "than 5,000,000"),
     ("detectors.LocalizationNet", RawBox, "should lie in [0, 1]"),
     ("detectors.TinyYOLO", IgnoresImage, "does not depend on the image"),
     ("detectors.TinyYOLO", TransposedGrid, "rows and columns are swapped (the grid is "
