@@ -29,7 +29,9 @@ import hashlib
 INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
               "apply_over_axes", "piecewise", "fromfunction", "starmap", "accumulate",
-              "ThreadPoolExecutor", "ProcessPoolExecutor", "Counter"}
+              "ThreadPoolExecutor", "ProcessPoolExecutor", "Counter", "Thread", "Pool"}
+# sorting and extremes with a key= call that function once per element
+KEYED_CALLS = {"sorted", "sort", "min", "max", "nsmallest", "nlargest", "groupby"}
 # names that are loops only as builtins or from functools/itertools (np.add.reduce is not)
 PLAIN_ONLY = {"map", "filter", "reduce", "starmap", "accumulate"}
 DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__",
@@ -43,7 +45,8 @@ DYNAMIC_MEMBERS = {"pickle": {"load", "loads", "Unpickler", "_load", "_loads", "
                    "types": {"CodeType", "FunctionType", "LambdaType"}}
 DYNAMIC_ATTRS = {"__dict__", "__globals__", "__code__", "__builtins__", "modules",
                  "__getattribute__", "__setattr__", "__class__", "__closure__", "f_globals",
-                 "f_locals", "__wrapped__"}
+                 "f_locals", "__wrapped__", "f_trace", "f_trace_lines", "_getframe",
+                 "settrace", "setprofile"}
 # Bounds on what the judge analyses (it runs in the grader's own process, with no sandbox): a
 # module's source, all the sources parsed for one submission, and the steps of one analysis.
 # The reference's largest module has 39 KB and one analysis takes at most ~5,000 steps.
@@ -424,6 +427,8 @@ def _call_name(node):
 
 def _is_loop_call(node):
     name = _call_name(node)
+    if name in KEYED_CALLS and any(k.arg == "key" for k in node.keywords):
+        return True
     if name not in LOOP_CALLS:
         return False
     if name in PLAIN_ONLY and isinstance(node.func, ast.Attribute):

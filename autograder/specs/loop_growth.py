@@ -54,7 +54,8 @@ def no_per_element_calls(target, finding):
         raise Failed(f"{_name(target)}: calls a function once per element ({finding.loop_call}):"
                      " a Python loop in disguise, and the grader cannot see over what it runs; "
                      "fast functions may not use map, filter, functools.reduce, np.vectorize, "
-                     "np.frompyfunc, np.apply_along_axis or thread pools",
+                     "np.frompyfunc, np.apply_along_axis, threads, or sorted, min and max "
+                     "with a key",
                      hint=PER_ELEMENT_HINT)
 
 

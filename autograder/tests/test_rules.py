@@ -104,6 +104,28 @@ def svm_loss_vectorized(W, X, y, reg):
     "a function built from a code object": {
         "linear": "import types\n"
                   "svm_loss_vectorized = types.FunctionType(CODE, {})\n"},
+    # round 19: per-example work in a thread, in a sort key, and a frame that opts out of the
+    # line counter
+    "a thread": {"linear": """
+import threading
+
+def svm_loss_vectorized(W, X, y, reg):
+    out = []
+    threading.Thread(target=lambda: out.extend(float(x @ W[:, 0]) for x in X)).start()
+    return sum(out), W
+"""},
+    "a sort key": {"linear": """
+def svm_loss_vectorized(W, X, y, reg):
+    order = sorted(range(X.shape[0]), key=lambda i: float(X[i] @ W[:, 0]))
+    return float(len(order)), W
+"""},
+    "a frame hidden from the line counter": {"linear": NAIVE + """
+import sys
+
+def svm_loss_vectorized(W, X, y, reg):
+    sys._getframe().f_trace_lines = False
+    return 0.0, W
+"""},
 }
 
 
