@@ -4,6 +4,8 @@ Every check raises ``Failed(message, hint)`` with the first thing that is wrong,
 nothing returned, wrong type, wrong shape, wrong dtype, NaN or inf, wrong values. The pass criterion
 is elementwise and relative (to each entry, or to 0.1% of the largest entry for small ones) and
 meant for float64: an implementation that is mathematically right passes whatever order it sums in.
+A float64 loss is held to a tighter tolerance too (``close_loss``): float32 arithmetic in it hides
+inside the default one.
 A verdict on values reports the figure that rule measured: the entry with the largest elementwise
 relative error, that error, the tolerance, and the two values there.
 
@@ -17,6 +19,15 @@ import math
 import numpy as np
 
 DEFAULT_RTOL = 1e-6
+# A float64 loss (a Python float computed from float64 inputs) agrees with the reference to
+# about 1e-13 whatever the order of its sums, its stable form (log-sum-exp, p then log, log1p or
+# log(1 + exp)) or the way it is vectorised; float32 arithmetic anywhere in it (a float32 array,
+# an np.float32 accumulator) leaves about 6e-8, inside DEFAULT_RTOL, and breaks the numerical
+# gradient of that loss (a centred difference with h = 1e-5 divides its rounding by 2e-5). Such
+# losses are compared within LOSS_RTOL too, with LOSS_ATOL as an absolute floor: near 0 a loss
+# of scores around 1000 keeps absolute rounding of about 1e-13 (``close_loss``).
+LOSS_RTOL = 1e-10
+LOSS_ATOL = 1e-11
 
 
 class Failed(AssertionError):
@@ -201,6 +212,35 @@ def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
         raise Failed(f"{name} is {shown} but should be {should} (relative error {shown_error}, "
                      f"tolerance {shown_rtol}){float32_remark(error)}"
                      f"{scalar_scale_remark(value, expected)}", kind="values", error=error)
+
+
+def close_loss(name, got, expected, *, rtol=DEFAULT_RTOL):
+    """Check a float64 loss: as ``close_scalar`` with ``rtol``, then within LOSS_RTOL (or
+    LOSS_ATOL absolute), with a verdict that names float32 arithmetic."""
+    close_scalar(name, got, expected, rtol=rtol)
+    value = as_scalar(name, got)
+    if loss_right(value, expected):
+        return
+    difference = abs(value - expected)
+    error = difference / max(abs(expected), 1e-12)
+    shown, should = digits_apart(value, expected)
+    raise Failed(f"{name} is {shown} but should be {should} (relative error {error:.2g}, "
+                 f"tolerance {LOSS_RTOL:.0e} for a float64 loss, which is right to about 1e-13 "
+                 "whatever the order of its sums): an error this small comes from float32 "
+                 "arithmetic; compute the loss in float64, the inputs' dtype, or a gradient "
+                 "check of your loss fails (float32 rounding swamps its numerical gradient)",
+                 hint="keep every step of the loss in float64, the inputs' dtype: no "
+                      ".astype(np.float32), no np.float32(0.0) to add into, no float32 array "
+                      "to hold the terms",
+                 kind="values", error=error)
+
+
+def loss_right(value, expected):
+    """Whether the number ``value`` is a float64 loss ``expected`` (within LOSS_RTOL, or
+    LOSS_ATOL absolute), not just within float32 precision of it."""
+    if not (math.isfinite(value) and math.isfinite(expected)):
+        return value == expected
+    return abs(value - expected) <= max(LOSS_RTOL * abs(expected), LOSS_ATOL)
 
 
 def as_array(name, got, expected):

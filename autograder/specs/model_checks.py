@@ -131,7 +131,7 @@ def check_loss(t, target, model, recipe, args, X, y, label):
     t.compare(target, _flat(got, keys), _flat(expected, keys),
               names=("loss", *(f"grads[{k!r}]" for k in keys)), label=f"loss(X, y), {label}",
               mistakes=lambda: [(d, _flat(v, keys)) for d, v in t.ref.mistakes(
-                  target, recipe, *args, X, y)])
+                  target, recipe, *args, X, y)], float64_loss=True)  # float64 params and X
 
 
 def _flat(value, keys):
