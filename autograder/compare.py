@@ -78,11 +78,20 @@ def _two_figures(error, tolerance):
     return a, f"{tolerance:.2g}"
 
 
+FLOAT32_REMARK = ("; an error this small comes from float32 arithmetic (compute in float64, the "
+                  "inputs' dtype) or from a small constant such as eps used differently")
+# What an error just above the tolerance is where the expected answer is exact and the student's
+# an approximation (a numerical gradient against the analytic one): said instead of
+# FLOAT32_REMARK (``spec.Trial.compare``'s ``small_error_remark``).
+NUMERICAL_GRADIENT_REMARK = ("; an error of this size is what a one-sided difference "
+                             "(f(x + h) - f(x)) / h or a step other than h gives: the centered "
+                             "difference with the given h is right to about 1e-8 here")
+
+
 def float32_remark(error):
-    """What a relative error just above the tolerance usually is, or ''."""
+    """What a relative error just above the tolerance usually is (FLOAT32_REMARK), or ''."""
     if 1e-8 <= error <= 1e-4:
-        return ("; an error this small comes from float32 arithmetic (compute in float64, the "
-                "inputs' dtype) or from a small constant such as eps used differently")
+        return FLOAT32_REMARK
     return ""
 
 

@@ -94,6 +94,38 @@ def test_numerical_gradients_in_float64_for_float32_x_fail(tmp_path):
         assert "zeros_like" in entry["hint"], entry
 
 
+def test_a_one_sided_difference_is_not_said_to_come_from_float32(tmp_path):
+    """Round 19 (F8): the verdict said the error "comes from float32 arithmetic ... or from a
+    small constant such as eps", while the hint named the one-sided difference: a known mistake
+    that explains the answer is the diagnosis, and the float32 guess is left out."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("        x[index] = old - h\n        f_minus = float(f(x))\n"
+         "        x[index] = old  # restore: the next probe must start from the original x\n"
+         "        grad[index] = (f_plus - f_minus) / (2 * h)",
+         "        x[index] = old\n        f_minus = float(f(x))\n"
+         "        grad[index] = (f_plus - f_minus) / h")]})
+    entry = grade(sub, NUMERIC)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "grad is wrong" in entry["message"], entry
+    assert "float32" not in entry["message"] and "eps" not in entry["message"], entry
+    assert "the one-sided (f(x + h) - f(x)) / h is much less accurate" in entry["hint"], entry
+
+
+def test_an_approximation_no_known_mistake_explains_is_told_what_such_an_error_is(tmp_path):
+    """A backward difference (no known mistake): an error of 1e-5 to 1e-4 against the analytic
+    gradient is what a one-sided difference or another step gives, not float32 (round 19, F8)."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("        x[index] = old + h\n        f_plus = float(f(x))\n",
+         "        x[index] = old\n        f_plus = float(f(x))\n"),
+        ("        grad[index] = (f_plus - f_minus) / (2 * h)",
+         "        grad[index] = (f_plus - f_minus) / h")]})
+    entry = grade(sub, NUMERIC)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "an error of this size is what a one-sided difference (f(x + h) - f(x)) / h or a " \
+        "step other than h gives" in entry["message"], entry
+    assert "float32" not in entry["message"], entry
+
+
 # ------------------------------------------------------------------ leaky ReLU
 
 def test_leaky_relu_as_a_maximum_fails_for_alpha_above_1(tmp_path):
