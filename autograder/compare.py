@@ -7,7 +7,8 @@ meant for float64: an implementation that is mathematically right passes whateve
 A float64 loss is held to a tighter tolerance too (``close_loss``): float32 arithmetic in it hides
 inside the default one.
 A verdict on values reports the figure that rule measured: the entry with the largest elementwise
-relative error, that error, the tolerance, and the two values there.
+relative error, that error, the tolerance, and the two values there (when every entry is off and
+that one is near 0, the entry most off among those of ordinary size instead).
 
 ``Failed.kind`` says what went wrong ("missing", "type", "shape", "dtype", "nonfinite",
 "values", "other") and ``Failed.error`` the relative error when values were compared: a verdict on
@@ -341,10 +342,16 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
     if error > rtol:
         # Report the figure the pass rule measured: the entry with the largest elementwise
         # relative error, that error and the tolerance, so the number never contradicts the
-        # verdict.
-        where = f"entry {_where(worst)}" if worst else "the value"
+        # verdict (when every entry is off, the worst of ordinary size: see below).
         floor = max(1e-3 * float(np.max(np.abs(expected))), 1e-12)
         count = _count_off(got, expected, rtol)
+        shown_at = error
+        if count == expected.size and abs(expected[worst]) < floor:
+            # Every entry is off: one of ordinary size (10% of the largest or more) says more
+            # than the one near 0, measured against 0.1% of the largest entry; it is off too,
+            # by the relative error shown.
+            shown_at, worst = _worst_of_ordinary_size(got, expected) or (error, worst)
+        where = f"entry {_where(worst)}" if worst else "the value"
         shown, should = digits_apart(got[worst], expected[worst])
         if abs(expected[worst]) < floor:  # near 0: measured against 0.1% of the largest entry
             difference = abs(complex(got[worst]) - complex(expected[worst]))
@@ -352,12 +359,26 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
                    f"near 0 may be off by {rtol:.2g} times 0.1% of the largest entry, "
                    f"{floor:.2g})")
         else:
-            shown_error, shown_rtol = _two_figures(error, rtol)
+            shown_error, shown_rtol = _two_figures(shown_at, rtol)
             off = f"is off by {shown_error} relative (tolerance {shown_rtol})"
         raise Failed(f"{name} is wrong: {where} {off}: got {shown}, expected {should}"
                      + (f"; {count} of {expected.size} entries are off" if expected.size > 1
                         else "") + (scale_remark(got, expected) or float32_remark(error)),
                      kind="values", error=error)
+
+
+def _worst_of_ordinary_size(got, expected):
+    """(relative error, index) of the entry most off among those of ``expected`` of ordinary
+    size (at least 10% of the largest), or None when there is none."""
+    got = got.astype(np.float64) if got.dtype.kind != "c" else got
+    expected = expected.astype(np.float64) if expected.dtype.kind != "c" else expected
+    size = np.abs(expected)
+    ordinary = size >= 0.1 * float(np.max(size))
+    if not ordinary.any() or float(np.max(size)) == 0:
+        return None
+    error = np.where(ordinary, np.abs(got - expected) / np.where(ordinary, size, 1.0), -1.0)
+    worst = np.unravel_index(int(np.argmax(error)), error.shape)
+    return float(error[worst]), worst
 
 
 def _count_off(got, expected, rtol):

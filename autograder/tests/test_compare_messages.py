@@ -128,3 +128,23 @@ def test_a_float64_loss_within_float32_precision_fails_where_the_spec_says_so():
                               names=("loss", "dW"), float64_loss=True)
     assert "tolerance 1e-10" in _pair_verdict((1e-3 * (1 + 3e-8), np.ones(2)),
                                               (1e-3, np.ones(2)), float64_loss=True)
+
+
+def test_an_entry_of_ordinary_size_is_shown_when_every_entry_is_off():
+    """Round 19 (F9): every entry off, the most off (relative to 0.1% of the largest) was one
+    near 0, and the verdict spent itself on that entry's tolerance."""
+    expected = np.array([[0.0015, 2.5, -1.0], [0.75, -3.0, 1.25]])
+    got = expected + np.array([[0.9, 0.5, 0.25], [-0.1, 0.3, -0.2]])
+    text = message(got, expected)  # relative errors 0.2, 0.25, 0.13, 0.1, 0.16 of the others
+    assert "entry [0, 2] is off by 0.25 relative (tolerance 1e-06): got -0.75, expected -1" \
+        in text, text
+    assert "near 0" not in text and "6 of 6 entries are off" in text
+    # only entries near 0 off: the near-0 one is what there is to show
+    got = expected.copy()
+    got[0, 0] = 0.9
+    assert "entry [0, 0] is off by 0.9, where 3e-09 is allowed (an entry near 0" in message(
+        got, expected)
+    # one entry right: the rule's figure as before, near 0 as it is
+    got = expected + 0.25
+    got[1, 2] = 1.25
+    assert "entry [0, 0] is off by 0.25, where 3e-09 is allowed" in message(got, expected)
