@@ -263,3 +263,33 @@ def test_a_loss_computed_in_float32_fails_and_says_to_compute_in_float64(tmp_pat
         in message, message
     assert "the loss is right" not in message, message
     assert "keep every step of the loss in float64" in entry["hint"], entry
+
+
+def test_training_that_records_the_loss_after_the_update_fails(tmp_path):
+    """Round 19 (F7): the loss recorded from a second call of self.loss after the update kept
+    full marks, since the grader's stand-in loss did not depend on W; it now does, a little
+    (worker_fns.PROBE_DRIFT), and the verdict says to record the loss before the update."""
+    sub = make_submission(tmp_path, replace={"linear.py": [(
+        "            losses.append(float(loss))\n"
+        "            self.W = self.W - learning_rate * dW  # a new array: never update in place\n",
+        "            self.W = self.W - learning_rate * dW\n"
+        "            loss, _ = self.loss(X[idx], y[idx], reg)\n"
+        "            losses.append(float(loss))\n")]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "the losses returned are those of the weights after each update" in \
+        entry["message"], entry
+    assert "the minibatch loss before each update" in entry["message"], entry
+    assert "record loss, then W <- W - learning_rate * dW" in entry["hint"], entry
+
+
+def test_training_whose_updates_are_wrong_is_not_told_its_minibatches_are(tmp_path):
+    """With a stand-in loss that depends on W, a wrong learning rate changes the losses too:
+    they still follow the minibatches to 1e-3, and the verdict says the weights are wrong."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("self.W = self.W - learning_rate * dW", "self.W = self.W - 1e-3 * dW")]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "they follow the minibatches, but the weights at some call of self.loss" in \
+        entry["message"], entry
+    assert "draw a new minibatch" not in entry["message"], entry
