@@ -4,8 +4,11 @@ Every check raises ``Failed(message, hint)`` with the first thing that is wrong,
 nothing returned, wrong type, wrong shape, wrong dtype, NaN or inf, wrong values. The pass criterion
 is elementwise and relative (to each entry, or to 0.1% of the largest entry for small ones) and
 meant for float64: an implementation that is mathematically right passes whatever order it sums in.
+A float64 loss is held to a tighter tolerance too (``close_loss``): float32 arithmetic in it hides
+inside the default one.
 A verdict on values reports the figure that rule measured: the entry with the largest elementwise
-relative error, that error, the tolerance, and the two values there.
+relative error, that error, the tolerance, and the two values there (when every entry is off and
+that one is near 0, the entry most off among those of ordinary size instead).
 
 ``Failed.kind`` says what went wrong ("missing", "type", "shape", "dtype", "nonfinite",
 "values", "other") and ``Failed.error`` the relative error when values were compared: a verdict on
@@ -17,6 +20,15 @@ import math
 import numpy as np
 
 DEFAULT_RTOL = 1e-6
+# A float64 loss (a Python float computed from float64 inputs) agrees with the reference to
+# about 1e-13 whatever the order of its sums, its stable form (log-sum-exp, p then log, log1p or
+# log(1 + exp)) or the way it is vectorised; float32 arithmetic anywhere in it (a float32 array,
+# an np.float32 accumulator) leaves about 6e-8, inside DEFAULT_RTOL, and breaks the numerical
+# gradient of that loss (a centred difference with h = 1e-5 divides its rounding by 2e-5). Such
+# losses are compared within LOSS_RTOL too, with LOSS_ATOL as an absolute floor: near 0 a loss
+# of scores around 1000 keeps absolute rounding of about 1e-13 (``close_loss``).
+LOSS_RTOL = 1e-10
+LOSS_ATOL = 1e-11
 
 
 class Failed(AssertionError):
@@ -67,11 +79,20 @@ def _two_figures(error, tolerance):
     return a, f"{tolerance:.2g}"
 
 
+FLOAT32_REMARK = ("; an error this small comes from float32 arithmetic (compute in float64, the "
+                  "inputs' dtype) or from a small constant such as eps used differently")
+# What an error just above the tolerance is where the expected answer is exact and the student's
+# an approximation (a numerical gradient against the analytic one): said instead of
+# FLOAT32_REMARK (``spec.Trial.compare``'s ``small_error_remark``).
+NUMERICAL_GRADIENT_REMARK = ("; an error of this size is what a one-sided difference "
+                             "(f(x + h) - f(x)) / h or a step other than h gives: the centered "
+                             "difference with the given h is right to about 1e-8 here")
+
+
 def float32_remark(error):
-    """What a relative error just above the tolerance usually is, or ''."""
+    """What a relative error just above the tolerance usually is (FLOAT32_REMARK), or ''."""
     if 1e-8 <= error <= 1e-4:
-        return ("; an error this small comes from float32 arithmetic (compute in float64, the "
-                "inputs' dtype) or from a small constant such as eps used differently")
+        return FLOAT32_REMARK
     return ""
 
 
@@ -203,6 +224,35 @@ def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
                      f"{scalar_scale_remark(value, expected)}", kind="values", error=error)
 
 
+def close_loss(name, got, expected, *, rtol=DEFAULT_RTOL):
+    """Check a float64 loss: as ``close_scalar`` with ``rtol``, then within LOSS_RTOL (or
+    LOSS_ATOL absolute), with a verdict that names float32 arithmetic."""
+    close_scalar(name, got, expected, rtol=rtol)
+    value = as_scalar(name, got)
+    if loss_right(value, expected):
+        return
+    difference = abs(value - expected)
+    error = difference / max(abs(expected), 1e-12)
+    shown, should = digits_apart(value, expected)
+    raise Failed(f"{name} is {shown} but should be {should} (relative error {error:.2g}, "
+                 f"tolerance {LOSS_RTOL:.0e} for a float64 loss, which is right to about 1e-13 "
+                 "whatever the order of its sums): an error this small comes from float32 "
+                 "arithmetic; compute the loss in float64, the inputs' dtype, or a gradient "
+                 "check of your loss fails (float32 rounding swamps its numerical gradient)",
+                 hint="keep every step of the loss in float64, the inputs' dtype: no "
+                      ".astype(np.float32), no np.float32(0.0) to add into, no float32 array "
+                      "to hold the terms",
+                 kind="values", error=error)
+
+
+def loss_right(value, expected):
+    """Whether the number ``value`` is a float64 loss ``expected`` (within LOSS_RTOL, or
+    LOSS_ATOL absolute), not just within float32 precision of it."""
+    if not (math.isfinite(value) and math.isfinite(expected)):
+        return value == expected
+    return abs(value - expected) <= max(LOSS_RTOL * abs(expected), LOSS_ATOL)
+
+
 def as_array(name, got, expected):
     """Check type, shape and dtype of ``got`` against the expected array; return it."""
     if got is None:
@@ -292,10 +342,16 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
     if error > rtol:
         # Report the figure the pass rule measured: the entry with the largest elementwise
         # relative error, that error and the tolerance, so the number never contradicts the
-        # verdict.
-        where = f"entry {_where(worst)}" if worst else "the value"
+        # verdict (when every entry is off, the worst of ordinary size: see below).
         floor = max(1e-3 * float(np.max(np.abs(expected))), 1e-12)
         count = _count_off(got, expected, rtol)
+        shown_at = error
+        if count == expected.size and abs(expected[worst]) < floor:
+            # Every entry is off: one of ordinary size (10% of the largest or more) says more
+            # than the one near 0, measured against 0.1% of the largest entry; it is off too,
+            # by the relative error shown.
+            shown_at, worst = _worst_of_ordinary_size(got, expected) or (error, worst)
+        where = f"entry {_where(worst)}" if worst else "the value"
         shown, should = digits_apart(got[worst], expected[worst])
         if abs(expected[worst]) < floor:  # near 0: measured against 0.1% of the largest entry
             difference = abs(complex(got[worst]) - complex(expected[worst]))
@@ -303,12 +359,26 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
                    f"near 0 may be off by {rtol:.2g} times 0.1% of the largest entry, "
                    f"{floor:.2g})")
         else:
-            shown_error, shown_rtol = _two_figures(error, rtol)
+            shown_error, shown_rtol = _two_figures(shown_at, rtol)
             off = f"is off by {shown_error} relative (tolerance {shown_rtol})"
         raise Failed(f"{name} is wrong: {where} {off}: got {shown}, expected {should}"
                      + (f"; {count} of {expected.size} entries are off" if expected.size > 1
                         else "") + (scale_remark(got, expected) or float32_remark(error)),
                      kind="values", error=error)
+
+
+def _worst_of_ordinary_size(got, expected):
+    """(relative error, index) of the entry most off among those of ``expected`` of ordinary
+    size (at least 10% of the largest), or None when there is none."""
+    got = got.astype(np.float64) if got.dtype.kind != "c" else got
+    expected = expected.astype(np.float64) if expected.dtype.kind != "c" else expected
+    size = np.abs(expected)
+    ordinary = size >= 0.1 * float(np.max(size))
+    if not ordinary.any() or float(np.max(size)) == 0:
+        return None
+    error = np.where(ordinary, np.abs(got - expected) / np.where(ordinary, size, 1.0), -1.0)
+    worst = np.unravel_index(int(np.argmax(error)), error.shape)
+    return float(error[worst]), worst
 
 
 def _count_off(got, expected, rtol):

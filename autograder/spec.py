@@ -24,7 +24,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from .compare import DEFAULT_RTOL, Failed, close, describe
+from .compare import (DEFAULT_RTOL, FLOAT32_REMARK, Failed, close, close_loss, describe,
+                      float32_remark, loss_right)
 from .paths import HIDDEN_DIR
 
 
@@ -301,18 +302,20 @@ class Trial:
                 CURRENT.label = label
 
     def check(self, target, *args, label="", names=None, argnames=None, rtol=DEFAULT_RTOL,
-              recipe=None, opaque=(), **kwargs):
+              recipe=None, opaque=(), float64_loss=False, **kwargs):
         """Call the student's ``target`` and compare with the reference (``recipe`` or target).
 
         ``names`` names the outputs when the function returns several ("loss", "dW"). Known
         mistakes of ``target`` are compared too, to turn a failure into a hint.
+        ``float64_loss``: see ``compare``.
         """
         self._label(label)
         got, modified = self.student.call_full(target, *args, opaque=opaque, **kwargs)
         self.no_input_modified(target, modified, argnames, label)
         expected = self.ref.run(recipe or target, *args, **kwargs)
         self.compare(target, got, expected, names=names, label=label, rtol=rtol,
-                     mistakes=lambda: self.ref.mistakes(target, recipe or target, *args, **kwargs))
+                     mistakes=lambda: self.ref.mistakes(target, recipe or target, *args, **kwargs),
+                     float64_loss=float64_loss)
         return got
 
     def no_input_modified(self, target, modified, argnames=None, label=""):
@@ -372,8 +375,16 @@ class Trial:
                           "(x.copy(), dict(state)), never the argument itself")
 
     def compare(self, target, got, expected, *, names=None, label="", rtol=DEFAULT_RTOL,
-                mistakes=None):
-        """Compare outputs; on failure look for a known mistake that explains them."""
+                mistakes=None, float64_loss=False, small_error_remark=None):
+        """Compare outputs; on failure look for a known mistake that explains them.
+
+        ``float64_loss``: the first output, named "loss", is a number computed from float64
+        inputs, compared within ``compare.LOSS_RTOL`` too (``close_loss``): float32 arithmetic
+        in it passes ``rtol`` and breaks the numerical gradient of the student's loss.
+        ``small_error_remark``: what an error just above ``rtol`` means in this test, said
+        instead of ``compare.FLOAT32_REMARK`` (``compare.NUMERICAL_GRADIENT_REMARK``). A known
+        mistake that explains the answer drops that remark: its hint is the diagnosis.
+        """
         self._label(label)
         where = _where(target, label)
         try:
@@ -384,20 +395,34 @@ class Trial:
                 _check_order(got, expected, names)
                 for index, (name, g, e) in enumerate(zip(names, got, expected)):
                     try:
-                        close(name, g, e, rtol=rtol)
+                        if index == 0 and float64_loss and name == "loss" and \
+                                isinstance(e, float):  # np.float64 too, not float32
+                            close_loss(name, g, float(e), rtol=rtol)
+                        else:
+                            close(name, g, e, rtol=rtol)
                     except Failed as failure:
                         if index > 0 and names[0] == "loss" and _is_gradient(name) and \
-                                failure.kind in ("values", "nonfinite"):
+                                failure.kind in ("values", "nonfinite") and \
+                                not float32_remark(failure.error or 0.0) and \
+                                _loss_right(got[0], expected[0]):
                             # The loss was right, so the numerical gradient of the student's own
-                            # loss is the expected gradient: say so, it locates the bug.
+                            # loss is the expected gradient: say so, it locates the bug. Not
+                            # when the loss is right only within float32's precision (its
+                            # numerical gradient is then noise) or the gradient's error is of
+                            # float32's size (the verdict already says where that comes from).
                             failure.message += ("; the loss is right, so this gradient disagrees "
                                                 "with the numerical gradient of your own loss")
                         raise
             else:
                 close(names[0] if names else "the result", got, expected, rtol=rtol)
         except Failed as failure:
-            hint = failure.hint or self._hint(got, expected, names, rtol, mistakes)
-            raise Failed(where + failure.message, hint, kind=failure.kind,
+            mistake = None if failure.hint else self._hint(got, expected, names, rtol, mistakes)
+            message = failure.message
+            if mistake is not None:  # the hint names the cause: no guess about float32 or eps
+                message = message.replace(FLOAT32_REMARK, "")
+            elif small_error_remark is not None:
+                message = message.replace(FLOAT32_REMARK, small_error_remark)
+            raise Failed(where + message, failure.hint or mistake, kind=failure.kind,
                          error=failure.error) from None
 
     @staticmethod
@@ -530,6 +555,17 @@ def _explains(got, wrong, expected, names, rtol):
     the mistake is wrong too; see ``_explained_parts``)."""
     explained, _ = _explained_parts(got, wrong, expected, names, rtol)
     return explained > 0
+
+
+def _loss_right(got, expected):
+    """Whether a loss that passed its comparison is right as a float64 loss is (not only within
+    float32's precision): see ``compare.loss_right``."""
+    import numpy as np
+
+    if not all(isinstance(v, (int, float, np.integer, np.floating)) or (
+            isinstance(v, np.ndarray) and v.ndim == 0) for v in (got, expected)):
+        return False
+    return loss_right(float(got), float(expected))
 
 
 def _is_gradient(name):

@@ -107,7 +107,10 @@ class FakeStudent:
         return wire.decode(wire.encode(self.objects[handle.id][key]))
 
     def setattr(self, handle, name, value):
-        setattr(self.objects[handle.id], name, self._resolve(value))
+        from .worker import owned
+
+        subject = self.objects[handle.id]
+        setattr(subject, name, owned(self._resolve(value), subject))
 
     def torch(self, name, *args, opaque=()):
         """A ``torch_ops`` request, with coursework names resolved in this package."""

@@ -364,10 +364,26 @@ class _Device:
             # every array of the result, a tuple's too (a loss's (value, gradient))
             return self.to_device(value, kind)
 
+        on_host.reads_owner = getattr(fn, "reads_owner", False)
         return on_host
 
 
 _DEVICE = _Device({})
+
+
+def owned(value, owner):
+    """``value`` as an attribute of ``owner``: a trusted stand-in for a method (a worker_fns
+    function marked ``reads_owner``) gets a reader of owner's attributes, on the host, before
+    its arguments, as a method gets self; anything else as it is."""
+    if not getattr(value, "reads_owner", False):
+        return value
+
+    def read(name):
+        return _DEVICE.to_host(getattr(owner, name))
+
+    def method(*args, **kwargs):
+        return value(read, *args, **kwargs)
+    return method
 
 
 # How deep _snapshot looks into lists, tuples and dicts (a list of per-image dicts of arrays is
@@ -580,9 +596,9 @@ def handle(request, resolve, encode_result, objects, guard=None):
                 return {"ok": True, "value": wire.encode(_DEVICE.to_host(_plain(
                     subject[request["name"]])))}
             else:
-                setattr(subject, request["name"], _DEVICE.to_device(
-                    args[0], _DEVICE.kind_for(type(subject).__module__)) if _DEVICE.on
-                        else args[0])
+                value = _DEVICE.to_device(args[0], _DEVICE.kind_for(type(subject).__module__)) \
+                    if _DEVICE.on else args[0]
+                setattr(subject, request["name"], owned(value, subject))
                 return {"ok": True, "value": None}
         else:
             return {"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"}

@@ -101,16 +101,38 @@ def make(name, params):
     return FACTORIES[name](params)
 
 
-def _probe_loss(params):
-    # A stand-in for a classifier's loss (X_batch, y_batch, reg) -> (loss, dW) whose every value
-    # the judge can recompute: training must follow it step by step.
-    num_classes = int(params["C"])
+# The probe loss's term in the weights: PROBE_DRIFT times how far a fixed weighting of W moved
+# since the probe's first call. Small (the minibatch decides the loss to about 1e-3, so that
+# specs/linear.py can tell a wrong minibatch from wrong weights) but far above the tolerance of
+# the losses (1e-6): a loss recorded after the update is not the one before it.
+PROBE_DRIFT = 1e-4
 
-    def loss(X_batch, y_batch, reg):
+
+def _probe_loss(params):
+    # A stand-in for a classifier's loss method (X_batch, y_batch, reg) -> (loss, dW) whose every
+    # value the judge can recompute: training must follow it step by step. It reads the weights
+    # of the classifier it is set on through ``owner`` (``reads_owner``: the worker passes it a
+    # reader of the object's attributes, as a method gets self).
+    num_classes = int(params["C"])
+    first = []  # the weighted sum of W at the first call
+
+    def weighted(W):
+        return float(np.sum(W * (1.0 + np.arange(W.size).reshape(W.shape) / max(W.size, 1))))
+
+    def loss(owner, X_batch, y_batch, reg):
+        W = owner("W")
+        if W is None:
+            raise ValueError("self.loss was called while self.W is None: set self.W before "
+                             "the first call of the loss")
+        W = np.array(W, dtype=np.float64)
+        if not first:
+            first.append(weighted(W))
         X = np.asarray(X_batch, dtype=np.float64)
         onehot = np.eye(num_classes)[np.asarray(y_batch)]
         dW = X.T @ onehot / X.shape[0] - float(reg) * 0.5
-        return float(np.sum(X[:, 0]) / X.shape[0] + np.sum(onehot[:, 0]) + float(reg)), dW
+        value = np.sum(X[:, 0]) / X.shape[0] + np.sum(onehot[:, 0]) + float(reg)
+        return float(value + PROBE_DRIFT * (weighted(W) - first[0])), dW
+    loss.reads_owner = True
     return loss
 
 

@@ -94,12 +94,34 @@ def _reshaped_without_transpose(x, w, b, *, stride=1, pad=0, rows_first=False):
     return product.reshape(out.shape), None
 
 
+def _rows_ordered_otherwise(x, w, b, *, stride=1, pad=0, weights=False):
+    """An im2col whose rows run (kernel row, kernel column, channel), multiplied with
+    w.reshape(F, -1), whose columns run (channel, kernel row, kernel column): each weight meets
+    another pixel of the window (``weights``: the weights reordered so, against rows in the
+    order of w). Invisible for one channel, or for a 1x1 kernel."""
+    F, C, HH, WW = w.shape
+    win = _windows(x, HH, WW, stride, pad)  # (N, C, H_out, W_out, HH, WW)
+    N, _, H_out, W_out = win.shape[:4]
+    if weights:
+        cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * HH * WW, H_out * W_out)
+        flat = w.transpose(0, 2, 3, 1).reshape(F, -1)
+    else:
+        cols = win.transpose(0, 4, 5, 1, 2, 3).reshape(N, HH * WW * C, H_out * W_out)
+        flat = w.reshape(F, -1)
+    out = np.matmul(flat, cols) + b[None, :, None]
+    return out.reshape(N, F, H_out, W_out), None
+
+
 RESHAPED = ("the product of the filters and the columns is ordered by filter, then example and "
             "position: reshape it to (F, N, H_out, W_out) and transpose to (N, F, H_out, W_out) "
             "(a plain reshape to (N, F, ...) mixes examples and filters)")
 RESHAPED_ROWS = ("the product of the columns and the filters is ordered by example and position, "
                  "then filter: reshape it to (N, H_out, W_out, F) and transpose(0, 3, 1, 2) (a "
                  "plain reshape to (N, F, ...) mixes positions and filters)")
+ROWS_ORDER = ("the rows of the im2col matrix must follow the order of w.reshape(F, -1): channel "
+              "first, then kernel row, then kernel column (index (c, k, l)); rows ordered by "
+              "kernel offset and then channel pair each weight with the wrong pixel (one channel "
+              "hides it)")
 PAD_ONCE = ("the padded input has H + 2*pad rows and W + 2*pad columns (pad on each side): "
             "H_out = (H + 2*pad - HH) // stride + 1, not H + pad")
 
@@ -107,7 +129,10 @@ PAD_ONCE = ("the padded input has H + 2*pad rows and W + 2*pad columns (pad on e
 def conv_forward_mistakes(fast=False):
     extra = [(RESHAPED, _reshaped_without_transpose),
              (RESHAPED_ROWS, lambda x, w, b, *, stride=1, pad=0:
-                 _reshaped_without_transpose(x, w, b, stride=stride, pad=pad, rows_first=True))]
+                 _reshaped_without_transpose(x, w, b, stride=stride, pad=pad, rows_first=True)),
+             (ROWS_ORDER, _rows_ordered_otherwise),
+             (ROWS_ORDER, lambda x, w, b, *, stride=1, pad=0:
+                 _rows_ordered_otherwise(x, w, b, stride=stride, pad=pad, weights=True))]
     return (extra if fast else []) + [
         (PAD_ONCE, _padded_size_without_2),
         ("the window of output (i, j) starts at row i*stride and column j*stride: multiply the "

@@ -16,7 +16,7 @@ must be used.
 
 import numpy as np
 
-from ..compare import Failed
+from ..compare import NUMERICAL_GRADIENT_REMARK, Failed
 from ..spec import Case, Spec
 from ..wire import Fn
 
@@ -203,7 +203,8 @@ def _gradient_test(t, target, cases, analytic, numeric):
         else:
             expected, rtol = t.ref.run(analytic, *case.args), GRADCHECK_RTOL
         t.compare(target, got, expected, names=("grad",), label=case.label, rtol=rtol,
-                  mistakes=lambda: t.ref.mistakes(target, numeric, *case.args, **case.kwargs))
+                  mistakes=lambda: t.ref.mistakes(target, numeric, *case.args, **case.kwargs),
+                  small_error_remark=None if case.kwargs else NUMERICAL_GRADIENT_REMARK)
         _same_dtype(target, got, case.args[1], case.label)
 
 

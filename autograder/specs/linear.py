@@ -70,8 +70,9 @@ def _loss_test(t, target, *, same_dtype=False):
     """``same_dtype``: also a float32 case, whose dW must be float32 (only svm_loss_naive's
     docstring says so: the others restate their returns without a dtype, and a float64 one-hot
     matrix in a vectorized loss is correct; test_unit01_grading keeps such an example)."""
-    for case in loss_cases(t):
-        t.check(target, *case.args, label=case.label, names=("loss", "dW"), argnames=ARGNAMES)
+    for case in loss_cases(t):  # float64 inputs: the loss is right to ~1e-13 (LOSS_RTOL)
+        t.check(target, *case.args, label=case.label, names=("loss", "dW"), argnames=ARGNAMES,
+                float64_loss=True)
     if not same_dtype:
         return
     case = float32_case()
@@ -159,7 +160,8 @@ def linear_classifier(t):
     # train, with the loss replaced by a probe whose every value the judge recomputes: the
     # losses returned and the final weights must follow it step by step, so train must call
     # the classifier's loss (self.loss, the student's loss function), sample its minibatches
-    # with rng.choice(N, batch_size) as its docstring says, and apply every update. Training
+    # with rng.choice(N, batch_size) as its docstring says, apply every update and record the
+    # loss before it (the probe's loss depends on W a little: worker_fns.PROBE_DRIFT). Training
     # is judged on its own, whatever the state of the loss functions.
     runs = [("LinearSVM", None, 0.05, 0.0, 150, 32, 3),  # W None: initialised from rng
             ("Softmax", np.random.default_rng(32).standard_normal((3, 3)), 0.3, 0.1, 7, 8, 4),
@@ -178,8 +180,17 @@ def linear_classifier(t):
                                                 rng=Seed(seed))
         t.no_input_modified(f"linear.{cls}.train", modified, ("X", "y"))
         losses = _losses(cls, value, num_iters)
-        expected_losses, expected_W = expected_training(X, y, W0, lr, reg, num_iters,
-                                                        batch_size, seed)
+        expected_losses, expected_W, after_update = expected_training(
+            X, y, W0, lr, reg, num_iters, batch_size, seed)
+        if lr > 0 and np.allclose(losses, after_update, rtol=1e-6, atol=0) and not np.allclose(
+                losses, expected_losses, rtol=1e-6, atol=0):
+            raise Failed(f"{cls}.train({label}): the losses returned are those of the weights "
+                         "after each update (self.loss called again after it); the docstring "
+                         "returns the minibatch loss before each update: record the loss of "
+                         "the call whose dW makes the update",
+                         hint="in each iteration: loss, dW = self.loss(X[idx], y[idx], reg), "
+                              "record loss, then W <- W - learning_rate * dW; one call of "
+                              "self.loss per iteration", kind="values")
         try:
             close("losses", losses, expected_losses, rtol=1e-6)
         except Failed as failure:
@@ -205,10 +216,15 @@ def linear_classifier(t):
 def _which_minibatches(losses, expected):
     """Where the losses part from the expected ones, in words: from the first minibatch on
     (the indices come from somewhere else than rng.choice) or later (the minibatch not drawn
-    anew each step, or rng drawn from for something else). The probe loss does not depend on
-    W: the losses follow the minibatches alone."""
+    anew each step, or rng drawn from for something else), or not at all to within 1e-3 (the
+    minibatches are right and the weights are not). The probe loss depends on the minibatch
+    and, a little (worker_fns.PROBE_DRIFT), on how far W moved since the first call."""
     if len(losses) != len(expected) or len(losses) < 2:
         return ""
+    if np.allclose(losses, expected, rtol=1e-3, atol=0):
+        return (" (they follow the minibatches, but the weights at some call of self.loss are "
+                "not those of the updates so far: apply W <- W - learning_rate * dW once after "
+                "each call, with its dW)")
     same = np.isclose(losses, expected, rtol=1e-6, atol=0)
     if not same[0]:
         return (" (the first loss is already off: its minibatch is not the one "
@@ -224,16 +240,18 @@ def _which_minibatches(losses, expected):
 
 def expected_training(X, y, W0, learning_rate, reg, num_iters, batch_size, seed):
     """The losses and weights of minibatch SGD with the probe loss, as the docstring of
-    ``LinearClassifier.train`` specifies them."""
+    ``LinearClassifier.train`` specifies them, and the losses of the same minibatches right
+    after each update (what a train that records the loss after the update returns)."""
     rng = np.random.default_rng(seed)
     N, D = X.shape
     C = int(y.max()) + 1
     W = 0.001 * rng.standard_normal((D, C)) if W0 is None else np.array(W0, dtype=np.float64)
     probe = worker_fns.make("probe_loss", {"C": C})
-    losses = []
+    losses, after_update = [], []
     for _ in range(num_iters):
         idx = rng.choice(N, batch_size, replace=True)
-        loss, dW = probe(X[idx], y[idx], reg)
+        loss, dW = probe({"W": W}.get, X[idx], y[idx], reg)
         losses.append(loss)
         W = W - learning_rate * dW
-    return np.array(losses), W
+        after_update.append(probe({"W": W}.get, X[idx], y[idx], reg)[0])
+    return np.array(losses), W, np.array(after_update)

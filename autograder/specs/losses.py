@@ -111,7 +111,7 @@ def _loss_test(t, name, cases, argnames):
     target = f"losses.{name}"
     for case in cases:
         t.check(target, *case.args, label=case.label, names=("loss", f"d{argnames[0]}"),
-                argnames=argnames)
+                argnames=argnames, float64_loss=True)
 
 
 @SPEC.test("softmax_loss", points=2)
@@ -162,7 +162,8 @@ def bce_loss(t):
         expected = t.ref.run(target_name, prob, target)
         got = _zero_where_clipped(prob, got, expected)
         t.compare(target_name, got, expected, names=("loss", "dprob"), label=case.label,
-                  mistakes=lambda: t.ref.mistakes(target_name, target_name, prob, target))
+                  mistakes=lambda: t.ref.mistakes(target_name, target_name, prob, target),
+                  float64_loss=True)
 
 
 @SPEC.test("bce_with_logits_loss", points=2)

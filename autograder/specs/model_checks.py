@@ -131,7 +131,7 @@ def check_loss(t, target, model, recipe, args, X, y, label):
     t.compare(target, _flat(got, keys), _flat(expected, keys),
               names=("loss", *(f"grads[{k!r}]" for k in keys)), label=f"loss(X, y), {label}",
               mistakes=lambda: [(d, _flat(v, keys)) for d, v in t.ref.mistakes(
-                  target, recipe, *args, X, y)])
+                  target, recipe, *args, X, y)], float64_loss=True)  # float64 params and X
     # The same model on a second batch of other values: a model that keeps something of an
     # earlier call (caches stored on self, a list appended to on every call) is right on the
     # first batch only.
@@ -142,7 +142,8 @@ def check_loss(t, target, model, recipe, args, X, y, label):
     try:
         t.compare(target, _flat(got, keys), _flat(expected, keys),
                   names=("loss", *(f"grads[{k!r}]" for k in keys)),
-                  label=f"loss(X, y) on a second batch of other values, {label}")
+                  label=f"loss(X, y) on a second batch of other values, {label}",
+                  float64_loss=True)
     except Failed as failure:
         raise Failed(failure.message, hint=failure.hint or STALE_HINT, kind=failure.kind,
                      error=failure.error) from None

@@ -333,44 +333,61 @@ class Layer:
         n = len(self.argnames)
         return case.args[:n], case.args[n]
 
-    def forward_test(self, t):
-        """Every case through the student's forward, then the first case again with new values
-        of the same shapes (``new_values``)."""
+    def public_first(self, t):
+        """The cases, the public ones first: the checks that call the first case again come
+        between them and the hidden ones, in the same process as the first case's calls (after
+        a hidden case the code runs in a fresh process, where nothing remembered by an earlier
+        call is left to find)."""
         cases = self.cases(t)
-        for case in cases:
+        public = [c for c in cases if not getattr(c, "hidden", False)]
+        return public, [c for c in cases if getattr(c, "hidden", False)]
+
+    def forward_test(self, t):
+        """Every public case through the student's forward, then the first case again with new
+        values of the same shapes (``new_values``), then the hidden cases."""
+        public, hidden = self.public_first(t)
+        for case in public:
             inputs, _ = self.split(case)
             check_forward(t, self.forward, inputs, case.kwargs, case.label, self.argnames,
                           stateful=self.stateful, rtol=self.rtol)
-        again = new_values(cases[0], self.argnames)
+        again = new_values(public[0], self.argnames)
         if again is not None:
-            t.no_case()  # public: after the hidden cases
+            t.no_case()
             inputs, _ = self.split(again)
             with remembered_hint():
                 check_forward(t, self.forward, inputs, again.kwargs, again.label, self.argnames,
                               stateful=self.stateful, rtol=self.rtol)
+        for case in hidden:
+            inputs, _ = self.split(case)
+            check_forward(t, self.forward, inputs, case.kwargs, case.label, self.argnames,
+                          stateful=self.stateful, rtol=self.rtol)
 
     def backward_test(self, t):
-        """Every case through the student's forward, then the student's backward; then the
-        first case again with new values of the same shapes, dout included (a backward that
+        """Every public case through the student's forward, then the student's backward; then
+        the first case again with new values of the same shapes, dout included (a backward that
         remembers its gradients by the shapes of its inputs returns the first case's again);
         then the first case's backward called after a forward on those new values
-        (``check_backward_after_another_forward``)."""
-        cases = self.cases(t)
-        for case in cases:
+        (``check_backward_after_another_forward``); then the hidden cases."""
+        public, hidden = self.public_first(t)
+        for case in public:
             inputs, dout = self.split(case)
             check_backward(t, self.forward, self.backward, inputs, dout, case.kwargs, case.label,
                            self.argnames, self.grads, stateful=self.stateful, rtol=self.rtol)
-        again = new_values(cases[0], self.argnames)
-        _, dout = self.split(cases[0])
+        again = new_values(public[0], self.argnames)
+        _, dout = self.split(public[0])
         if again is not None and isinstance(dout, np.ndarray) and dout.dtype.kind == "f":
-            t.no_case()  # public: after the hidden cases
+            t.no_case()
             inputs, _ = self.split(again)
             with remembered_hint():
                 check_backward(t, self.forward, self.backward, inputs,
                                (-0.7 * dout + 0.3).astype(dout.dtype), again.kwargs,
                                f"{again.label} and dout", self.argnames, self.grads,
                                stateful=self.stateful, rtol=self.rtol)
-            check_backward_after_another_forward(t, self, cases[0], again)
+            check_backward_after_another_forward(t, self, public[0], again)
+        for case in hidden:
+            inputs, dout = self.split(case)
+            check_backward(t, self.forward, self.backward, inputs, dout, case.kwargs, case.label,
+                           self.argnames, self.grads, stateful=self.stateful, rtol=self.rtol)
 
     def tests(self, *, points, docs=(None, None)):
         """Register the forward and the backward test with the spec; return both functions.

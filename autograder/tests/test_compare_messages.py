@@ -90,3 +90,61 @@ def test_a_number_a_whole_count_times_the_expected_one_says_so():
     assert "it has the opposite sign of the expected value" in message(-2.5, 2.5)
     assert "(a factor 2" in message(5.0, 2.5)
     assert "times the expected value" not in message(1.2345, 1.0)
+
+
+def _pair_verdict(got, expected, **kwargs):
+    from autograder.spec import CURRENT, Trial
+
+    CURRENT.reset()
+    with pytest.raises(Failed) as info:
+        Trial(None, None).compare("m.f", got, expected, names=("loss", "dW"), **kwargs)
+    return info.value.message
+
+
+def test_a_gradient_is_said_to_disagree_with_the_own_loss_only_after_a_float64_loss():
+    """Round 19 (F5c): a loss computed in float32 passed rtol 1e-6, and its gradient's verdict
+    said "float32 arithmetic" and then "the loss is right, so this gradient disagrees with the
+    numerical gradient of your own loss": right only within float32's precision, whose
+    numerical gradient is noise."""
+    grad = np.array([[0.5, -1.25, 2.0], [0.75, 3.0, -0.125]])
+    wrong = grad.copy()
+    wrong[0, 1] += 0.5
+    remark = "the loss is right, so this gradient disagrees"
+    assert remark in _pair_verdict((1.25 + 1e-15, wrong), (1.25, grad))
+    assert remark not in _pair_verdict((1.25 * (1 + 3e-8), wrong), (1.25, grad))
+    float32_grad = _pair_verdict((1.25, grad * (1 + 2e-6)), (1.25, grad))
+    assert "float32 arithmetic" in float32_grad and remark not in float32_grad
+
+
+def test_a_float64_loss_within_float32_precision_fails_where_the_spec_says_so():
+    message = _pair_verdict((1.25 * (1 + 3e-8), np.ones(2)), (1.25, np.ones(2)),
+                            float64_loss=True)
+    assert "loss is 1.25000004 but should be 1.25 (relative error 3e-08, tolerance 1e-10" \
+        in message, message
+    # near 0 a loss may be off by LOSS_ATOL (1e-11): terms around 1000 leave 1e-13 in a sum
+    from autograder.spec import Trial
+
+    Trial(None, None).compare("m.f", (1e-5 + 1e-13, np.ones(2)), (1e-5, np.ones(2)),
+                              names=("loss", "dW"), float64_loss=True)
+    assert "tolerance 1e-10" in _pair_verdict((1e-3 * (1 + 3e-8), np.ones(2)),
+                                              (1e-3, np.ones(2)), float64_loss=True)
+
+
+def test_an_entry_of_ordinary_size_is_shown_when_every_entry_is_off():
+    """Round 19 (F9): every entry off, the most off (relative to 0.1% of the largest) was one
+    near 0, and the verdict spent itself on that entry's tolerance."""
+    expected = np.array([[0.0015, 2.5, -1.0], [0.75, -3.0, 1.25]])
+    got = expected + np.array([[0.9, 0.5, 0.25], [-0.1, 0.3, -0.2]])
+    text = message(got, expected)  # relative errors 0.2, 0.25, 0.13, 0.1, 0.16 of the others
+    assert "entry [0, 2] is off by 0.25 relative (tolerance 1e-06): got -0.75, expected -1" \
+        in text, text
+    assert "near 0" not in text and "6 of 6 entries are off" in text
+    # only entries near 0 off: the near-0 one is what there is to show
+    got = expected.copy()
+    got[0, 0] = 0.9
+    assert "entry [0, 0] is off by 0.9, where 3e-09 is allowed (an entry near 0" in message(
+        got, expected)
+    # one entry right: the rule's figure as before, near 0 as it is
+    got = expected + 0.25
+    got[1, 2] = 1.25
+    assert "entry [0, 0] is off by 0.25, where 3e-09 is allowed" in message(got, expected)

@@ -228,3 +228,68 @@ def test_softmax_shifted_by_another_statistic_than_the_row_maximum_loses_points(
     assert entry["message"].endswith("failed on hidden case 5: NaN or inf in the result"), entry
     # a known mistake's hint, or the hint of any NaN on a hidden case: both name the fix
     assert "subtract each row's" in entry["hint"] and "maximum" in entry["hint"], entry
+
+
+# ------------------------------------------------------------------ float32 arithmetic in a loss
+
+FLOAT32_LOSSES = {
+    # round 19 (F5): returned as a Python float, a loss computed or summed in float32 is off by
+    # about 6e-8, inside the default tolerance 1e-6; it passed, and the notebook's gradient
+    # check of that loss then failed (relative error 0.79) with no verdict to explain it
+    "an np.float32 accumulator": ("linear.softmax_loss_naive", [
+        ("    loss = 0.0\n    for i in range(num_train):",
+         "    loss = np.float32(0.0)\n    for i in range(num_train):"),
+        ("loss += np.log(total) - float(scores[y[i]])",
+         "loss += np.float32(np.log(total) - float(scores[y[i]]))")]),
+    # the dW of these scores is off by 7e-7 too: the verdict used to say "float32 arithmetic"
+    # for dW and then "the loss is right, so this gradient disagrees with the numerical
+    # gradient of your own loss", right only within float32's precision
+    "scores cast to float32": ("linear.softmax_loss_vectorized", [
+        ("    scores = X @ W\n    shifted",
+         "    scores = (X @ W).astype('float32')\n    shifted")]),
+}
+
+
+@pytest.mark.parametrize("slip", sorted(FLOAT32_LOSSES))
+def test_a_loss_computed_in_float32_fails_and_says_to_compute_in_float64(tmp_path, slip):
+    key, replace = FLOAT32_LOSSES[slip]
+    sub = make_submission(tmp_path, replace={"linear.py": replace})
+    entry = engine.grade(sub, ["01"], keys={key})["units"]["01_linear"]["functions"][key]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    message = entry["message"]
+    assert "(N=8, D=5, C=4, reg=0.1): loss is " in message, message
+    assert "tolerance 1e-10 for a float64 loss" in message, message
+    assert "comes from float32 arithmetic; compute the loss in float64, the inputs' dtype" \
+        in message, message
+    assert "the loss is right" not in message, message
+    assert "keep every step of the loss in float64" in entry["hint"], entry
+
+
+def test_training_that_records_the_loss_after_the_update_fails(tmp_path):
+    """Round 19 (F7): the loss recorded from a second call of self.loss after the update kept
+    full marks, since the grader's stand-in loss did not depend on W; it now does, a little
+    (worker_fns.PROBE_DRIFT), and the verdict says to record the loss before the update."""
+    sub = make_submission(tmp_path, replace={"linear.py": [(
+        "            losses.append(float(loss))\n"
+        "            self.W = self.W - learning_rate * dW  # a new array: never update in place\n",
+        "            self.W = self.W - learning_rate * dW\n"
+        "            loss, _ = self.loss(X[idx], y[idx], reg)\n"
+        "            losses.append(float(loss))\n")]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "the losses returned are those of the weights after each update" in \
+        entry["message"], entry
+    assert "the minibatch loss before each update" in entry["message"], entry
+    assert "record loss, then W <- W - learning_rate * dW" in entry["hint"], entry
+
+
+def test_training_whose_updates_are_wrong_is_not_told_its_minibatches_are(tmp_path):
+    """With a stand-in loss that depends on W, a wrong learning rate changes the losses too:
+    they still follow the minibatches to 1e-3, and the verdict says the weights are wrong."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("self.W = self.W - learning_rate * dW", "self.W = self.W - 1e-3 * dW")]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "they follow the minibatches, but the weights at some call of self.loss" in \
+        entry["message"], entry
+    assert "draw a new minibatch" not in entry["message"], entry

@@ -1,6 +1,8 @@
 """Grading unit 02 through the real worker: the audit's wrong variants lose the function's points
 with a verdict that says why, and correct variants written differently keep them."""
 
+import textwrap
+
 import pytest
 
 from autograder import engine
@@ -92,6 +94,38 @@ def test_numerical_gradients_in_float64_for_float32_x_fail(tmp_path):
         assert "zeros_like" in entry["hint"], entry
 
 
+def test_a_one_sided_difference_is_not_said_to_come_from_float32(tmp_path):
+    """Round 19 (F8): the verdict said the error "comes from float32 arithmetic ... or from a
+    small constant such as eps", while the hint named the one-sided difference: a known mistake
+    that explains the answer is the diagnosis, and the float32 guess is left out."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("        x[index] = old - h\n        f_minus = float(f(x))\n"
+         "        x[index] = old  # restore: the next probe must start from the original x\n"
+         "        grad[index] = (f_plus - f_minus) / (2 * h)",
+         "        x[index] = old\n        f_minus = float(f(x))\n"
+         "        grad[index] = (f_plus - f_minus) / h")]})
+    entry = grade(sub, NUMERIC)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "grad is wrong" in entry["message"], entry
+    assert "float32" not in entry["message"] and "eps" not in entry["message"], entry
+    assert "the one-sided (f(x + h) - f(x)) / h is much less accurate" in entry["hint"], entry
+
+
+def test_an_approximation_no_known_mistake_explains_is_told_what_such_an_error_is(tmp_path):
+    """A backward difference (no known mistake): an error of 1e-5 to 1e-4 against the analytic
+    gradient is what a one-sided difference or another step gives, not float32 (round 19, F8)."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("        x[index] = old + h\n        f_plus = float(f(x))\n",
+         "        x[index] = old\n        f_plus = float(f(x))\n"),
+        ("        grad[index] = (f_plus - f_minus) / (2 * h)",
+         "        grad[index] = (f_plus - f_minus) / h")]})
+    entry = grade(sub, NUMERIC)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "an error of this size is what a one-sided difference (f(x + h) - f(x)) / h or a " \
+        "step other than h gives" in entry["message"], entry
+    assert "float32" not in entry["message"], entry
+
+
 # ------------------------------------------------------------------ leaky ReLU
 
 def test_leaky_relu_as_a_maximum_fails_for_alpha_above_1(tmp_path):
@@ -179,3 +213,107 @@ def test_a_model_that_keeps_its_first_calls_caches_fails(tmp_path):
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert "loss(X, y) on a second batch of other values" in entry["message"], entry
     assert "something is kept from an earlier call" in entry["hint"], entry
+
+
+# ------------------------------------------------------------------ float32 arithmetic in a loss
+
+FLOAT32_LOSSES = {
+    # round 19 (F5): a loss computed or summed in float32 is off by about 6e-8, inside the
+    # default tolerance 1e-6; these passed, and the notebook's gradient check of the loss then
+    # failed (relative error 0.79 for mse_loss, 1.0 for TwoLayerNet's W1)
+    "mse_loss squared in float32": ("losses.mse_loss", "mse_loss(pred (7,)): ", {"losses.py": [
+        ("    loss = (diff * diff).sum() / diff.size",
+         "    d32 = diff.astype('float32')\n    loss = (d32 * d32).sum() / diff.size")]}),
+    "bce_loss summed in float32": ("losses.bce_loss", "bce_loss(prob (5, 3), labels 0/1): ",
+                                   {"losses.py": [
+        ("(1.0 - target) * xp.log(1.0 - p)).sum() / size",
+         "(1.0 - target) * xp.log(1.0 - p)).astype('float32').sum() / size")]}),
+    "TwoLayerNet's penalty added in float32": ("mlp.TwoLayerNet", "TwoLayerNet(loss(X, y), ", {
+        "mlp.py": [("        loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum())",
+                    "        loss = np.float32(loss) + np.float32(\n"
+                    "            0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum()))")]}),
+    "FullyConnectedNet's penalty added in float32": (
+        "mlp.FullyConnectedNet", "FullyConnectedNet(loss(X, y), ", {"mlp.py": [
+            ("loss += 0.5 * self.reg * float((W * W).sum())",
+             "loss += np.float32(0.5 * self.reg * (W * W).sum())")]}),
+}
+
+
+@pytest.mark.parametrize("slip", sorted(FLOAT32_LOSSES))
+def test_a_loss_computed_in_float32_fails_and_says_to_compute_in_float64(tmp_path, slip):
+    key, where, replace = FLOAT32_LOSSES[slip]
+    entry = grade(make_submission(tmp_path, replace=replace), key)
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    message = entry["message"]
+    assert message.startswith(where) and "loss is " in message, message
+    assert "tolerance 1e-10 for a float64 loss" in message, message
+    assert "comes from float32 arithmetic; compute the loss in float64, the inputs' dtype" \
+        in message, message
+    assert "keep every step of the loss in float64" in entry["hint"], entry
+
+
+FLOAT64_LOSSES = {
+    # the float64 tolerance of a loss (1e-10) leaves every float64 form of it full marks:
+    # p then log, math.log in loops, log(1 + exp) instead of log1p, np.dot, other sum orders
+    "softmax_loss: p then log": ("losses.softmax_loss", '''
+        def softmax_loss(scores, y):
+            n = scores.shape[0]
+            s = scores - scores.max(axis=1, keepdims=True)
+            p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+            loss = -np.log(p[np.arange(n), y]).mean()
+            p[np.arange(n), y] -= 1
+            return loss, p / n
+        '''),
+    "softmax_loss: loops with math": ("losses.softmax_loss", '''
+        def softmax_loss(scores, y):
+            import math
+            n, c = scores.shape
+            loss, d = 0.0, np.zeros_like(scores)
+            for i in range(n):
+                m = max(scores[i])
+                z = sum(math.exp(scores[i, j] - m) for j in range(c))
+                loss += math.log(z) + m - scores[i, y[i]]
+                for j in range(c):
+                    d[i, j] = math.exp(scores[i, j] - m) / z
+                d[i, y[i]] -= 1
+            return loss / n, d / n
+        '''),
+    "mse_loss: a Python loop": ("losses.mse_loss", '''
+        def mse_loss(pred, target):
+            total = 0.0
+            for a, b in zip(pred.ravel(), target.ravel()):
+                total += (a - b) ** 2
+            return total / pred.size, 2 * (pred - target) / pred.size
+        '''),
+    "bce_loss: two sums and log1p": ("losses.bce_loss", '''
+        def bce_loss(prob, target):
+            p = np.minimum(np.maximum(prob, 1e-7), 1 - 1e-7)
+            loss = -(np.sum(target * np.log(p)) + np.sum((1 - target) * np.log1p(-p)))
+            return loss / prob.size, (p - target) / (p * (1 - p)) / prob.size
+        '''),
+    "bce_with_logits_loss: log(1 + exp) in branches": ("losses.bce_with_logits_loss", '''
+        def bce_with_logits_loss(logits, target):
+            x = logits
+            with np.errstate(over="ignore"):
+                loss = np.mean(np.where(x >= 0, x - x * target + np.log(1 + np.exp(-x)),
+                                        -x * target + np.log(1 + np.exp(x))))
+            sig = 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+            return loss, (sig - target) / x.size
+        '''),
+    "bce_with_logits_loss: logaddexp": ("losses.bce_with_logits_loss", '''
+        def bce_with_logits_loss(logits, target):
+            loss = np.mean(target * np.logaddexp(0, -logits)
+                           + (1 - target) * np.logaddexp(0, logits))
+            sig = 1 / (1 + np.exp(-np.clip(logits, -500, 500)))
+            return loss, (sig - target) / logits.size
+        '''),
+}
+
+
+@pytest.mark.parametrize("form", sorted(FLOAT64_LOSSES))
+def test_float64_losses_written_differently_keep_full_marks(tmp_path, form):
+    key, code = FLOAT64_LOSSES[form]
+    sub = make_submission(tmp_path, append={"losses.py": "import numpy as np\n"
+                                            + textwrap.dedent(code)})
+    entry = grade(sub, key)
+    assert entry["status"] == "passed", entry

@@ -423,3 +423,23 @@ def test_ties_routed_once_only_where_windows_tile_fail(tmp_path):
     assert "overlapping 3x3 windows, stride 2" in entry["message"], entry
     assert "adds up to 9, not 1" in entry["message"], entry
     assert "also where windows overlap" in entry["hint"], entry
+
+
+# ------------------------------------------------------------------ im2col's row order
+
+def test_im2col_rows_in_another_order_than_the_weights_get_a_hint(tmp_path):
+    """Round 19 (F9): cols filled with rows ordered (kernel row, kernel column, channel) against
+    w.reshape(F, -1), ordered (channel, kernel row, kernel column), got a verdict on values
+    alone, spent on the near-0 tolerance of the entry it picked although every entry was off.
+    Now the known mistake names the order, and the entry shown is one of ordinary size."""
+    sub = make_submission(tmp_path, replace={"conv.py": [
+        ("    cols = xp.empty((N, C, HH, WW, H_out, W_out), dtype=x.dtype)",
+         "    cols = xp.empty((N, HH, WW, C, H_out, W_out), dtype=x.dtype)"),
+        ("            cols[:, :, k, l] = xpad[", "            cols[:, k, l] = xpad[")]})
+    entry = grade(sub, "conv.conv_forward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    message = entry["message"]
+    assert message.startswith("conv_forward(N=2, C=3, 5x6 input, F=2, 3x2 filters"), message
+    assert "relative (tolerance 1e-06)" in message and "near 0" not in message, message
+    assert "140 of 140 entries are off" in message, message
+    assert "must follow the order of w.reshape(F, -1): channel first" in entry["hint"], entry
