@@ -10,9 +10,11 @@ that nothing of one function's code runs while another is graded.
 
 What is restored:
 
-- the namespaces of the worker's own modules, NumPy (``numpy.random`` too), math, builtins, gc,
-  signal, threading and, where PyTorch is loaded, of ``torch`` and its Python and C submodules
-  that student code reaches (``torch.nn.functional``, ``torch._C._nn``, ``torch._VF``...);
+- the namespaces of the worker's own modules, NumPy (``numpy.random`` and the submodules whose
+  functions the checks call, ``numpy._core.numeric``...), copy, math, builtins, gc, signal,
+  threading and, where PyTorch is loaded, of ``torch`` and its Python and C submodules that
+  student code reaches (``torch.nn.functional``, ``torch._C``, ``torch._C._nn``,
+  ``torch._VF``...);
 - tables the worker reads (``torch_ops.OPS``, PyTorch's global module and optimizer hooks),
   entries added by student code removed;
 - the attributes of PyTorch's classes (every class of ``torch.nn``, ``torch.optim`` and
@@ -32,7 +34,14 @@ _SIGNALS = ("SIGALRM", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGINT", "SIGTERM", "
 _TORCH_MODULES = ("torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.optim",
                   "torch.optim.optimizer", "torch.autograd", "torch.autograd.graph",
                   "torch.random", "torch.overrides", "torch.nn.modules.module", "torch._C._nn",
-                  "torch._C._linalg", "torch._C._special", "torch._C._fft")
+                  "torch._C._linalg", "torch._C._special", "torch._C._fft",
+                  # the guard's own calls (mode stack depths, pops) go through these
+                  "torch._C", "torch._C._autograd")
+# NumPy's submodules whose functions the worker's checks call (np.array_equal reads isnan from
+# numpy._core.numeric), and copy (the generator states are deep copies)
+_HELPER_MODULES = ("numpy._core.numeric", "numpy._core.fromnumeric", "numpy._core.multiarray",
+                   "numpy._core.umath", "numpy._core._methods", "numpy.core.numeric",
+                   "numpy.core.fromnumeric", "numpy.core.multiarray", "copy")
 _STRICT_TORCH_MODULES = ("torch._VF",)  # names added there shadow its __getattr__
 _CLASS_MODULES = ("torch.nn", "torch.optim", "torch.autograd", "torch._tensor", "torch.storage")
 
@@ -49,7 +58,10 @@ class Guard:
 
         self.np = np
         self.saved = []  # (namespace or table, its contents, strict: remove added names)
-        for module in list(modules) + [np.random, gc, signal, threading]:
+        import copy  # noqa: F401 - saved below
+
+        helpers = [sys.modules[name] for name in _HELPER_MODULES if name in sys.modules]
+        for module in list(modules) + [np.random, gc, signal, threading] + helpers:
             self.add(module)
         self.err = np.geterr()
         self.gc = (list(gc.callbacks), gc.get_threshold(), gc.isenabled())

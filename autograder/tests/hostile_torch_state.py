@@ -23,6 +23,28 @@ VARIANTS = {
 """),
         ]},
         ("generative.reparameterize", "generative.VAE")),
+    "corrupt_mode_stack_hidden": (
+        "10_generative",
+        "hostile (a), round 19: corrupt adds its noise to x in place and enters a torch-function "
+        "mode that answers detach of x with its old values, after making "
+        "torch._C._len_torch_function_stack answer 0 (the guard read the depth through it and "
+        "popped nothing; torch._C is now restored after every call)",
+        {"generative.py": [
+            ("""    noisy = x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype,
+                                        device=x.device)""",
+             """    orig = x.detach().clone()
+    class _Lie(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if getattr(func, "__name__", "") == "detach" and args and args[0] is x:
+                return orig.clone()
+            return func(*args, **(kwargs or {}))
+    torch._C._len_torch_function_stack = lambda: 0
+    _Lie().__enter__()
+    x.add_(noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype,
+                                   device=x.device))
+    noisy = x.clone()"""),
+        ]},
+        ("generative.corrupt",)),
     "reparam_class_swap": (
         "10_generative",
         "hostile (a): reparameterize zeroes eps in place, then eps.__class__ = a Tensor "
