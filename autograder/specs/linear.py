@@ -188,9 +188,9 @@ def linear_classifier(t):
                          "after each update (self.loss called again after it); the docstring "
                          "returns the minibatch loss before each update: record the loss of "
                          "the call whose dW makes the update",
-                         hint="in each iteration: loss, dW = self.loss(X[idx], y[idx], reg), "
-                              "record loss, then W <- W - learning_rate * dW; one call of "
-                              "self.loss per iteration", kind="values")
+                         hint="in each iteration call self.loss once on the minibatch, "
+                              "record the loss it returns, then update W with the dW of that "
+                              "same call", kind="values")
         try:
             close("losses", losses, expected_losses, rtol=1e-6)
         except Failed as failure:

@@ -280,7 +280,8 @@ def test_training_that_records_the_loss_after_the_update_fails(tmp_path):
     assert "the losses returned are those of the weights after each update" in \
         entry["message"], entry
     assert "the minibatch loss before each update" in entry["message"], entry
-    assert "record loss, then W <- W - learning_rate * dW" in entry["hint"], entry
+    assert "record the loss it returns, then update W with the dW of that same call" in \
+        entry["hint"], entry
 
 
 def test_training_whose_updates_are_wrong_is_not_told_its_minibatches_are(tmp_path):
