@@ -440,7 +440,6 @@ class Student:
         self._imported = set()  # (worker generation, module) imported without fault
         self._import_faults = {}  # module -> the fault its import caused (not retried)
         self._hidden_generation = None  # the worker generation that last ran a hidden case
-        self.hidden_restarts = 0  # workers replaced after hidden cases, before a public call
         self.hidden_case = lambda: False  # set by the Trial: is a hidden case in progress?
         self.on_new = lambda target, args, kwargs: None  # set by the Trial: names the case
 
@@ -567,16 +566,14 @@ class Student:
             raise
 
     def _forget_hidden_cases(self):
-        """Before a call on a public case, replace a worker that has run a hidden case: the code
-        may have kept the hidden inputs (a module-level list, a class attribute, a file in its
-        /tmp), and what a public call raises or prints is shown to the student. A new worker
-        imports the modules afresh, in a new sandbox with an empty /tmp."""
+        """Before a call on a public case, give the code a fresh process if this one has run a
+        hidden case (``Worker.fresh``): the code may have kept the hidden inputs (a module-level
+        list, a class attribute, a file in its /tmp), and what a public call raises or prints is
+        shown to the student. The fresh process imports the modules afresh, with /tmp emptied."""
         if self.hidden_case() or self._hidden_generation != self.worker.generation:
             return
         self._hidden_generation = None
-        if self.worker.alive():
-            self.worker.fresh()
-            self.hidden_restarts += 1
+        self.worker.fresh()
 
     def _over_budget(self):
         return StudentTimeout(

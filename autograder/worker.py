@@ -92,7 +92,6 @@ def main(argv):
         # may use PyTorch loads it on its first call anyway)
         import torch  # noqa: F401
         import torch.nn.functional  # noqa: F401
-
     from worker_guard import Guard
 
     if "torch" in sys.modules:
