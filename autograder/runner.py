@@ -229,6 +229,15 @@ class Worker:
             self.jail.started(self.proc.pid)
         except (StudentFault, wire.WireError, OSError):
             self.kill()
+            return
+        self._forget_files()
+
+    def _forget_files(self):
+        """Without bubblewrap /tmp is the host's: remove what the worker's own user id wrote
+        there (inside bubblewrap the worker empties its private /tmp itself). A worker that runs
+        as the grader's own user cannot be told apart from it: nothing is removed then."""
+        if self.uid and not self.use_bwrap:
+            sandbox.remove_files_of(self.uid)
 
     def ensure_started(self):
         if not self.alive():
@@ -252,6 +261,7 @@ class Worker:
                 except OSError:
                     pass
             self.proc = None
+            self._forget_files()
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None

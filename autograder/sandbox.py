@@ -607,6 +607,47 @@ def kill_tree(root, uid=None):
             time.sleep(0.01)
 
 
+# The places every user may write on a Linux host; without bubblewrap a worker's files land there.
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(uid, folders=SHARED_WRITABLE, depth=1):
+    """Remove what the user ``uid`` (a worker's fresh user id, owned by nothing else) left in the
+    host's shared writable folders: their entries, and the entries of world-writable folders
+    among them (one level down). Without bubblewrap these folders are the host's, so a file the
+    code wrote while it ran hidden cases would still be there for a later public case (or a
+    later worker) to read. Returns the number of entries removed."""
+    if not uid:
+        return 0
+    removed = 0
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if info.st_uid == uid:
+                removed += _remove(entry.path, info)
+            elif depth and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
+                removed += remove_files_of(uid, (entry.path,), depth - 1)
+    return removed
+
+
+def _remove(path, info):
+    try:
+        if stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+        return 1
+    except OSError:
+        return 0
+
+
 def _children(pid):
     """Direct children of ``pid`` (all its threads), from /proc/PID/task/*/children; None where
     the kernel does not offer that file."""

@@ -104,7 +104,7 @@ FALLBACK_EXPECT = {
 FALLBACK_CASES = ["infinite_loop", "segfault", "spawn", "pickle_payload", "read_solutions",
                   "write_outside", "print_flood", "import_hang", "fifo_module", "device_link",
                   "link_module", "bytecode_only", "package_decoy", "many_folders",
-                  "stray_children"]
+                  "stray_children", "remember_hidden"]
 MESSAGES = {  # case -> {function: regex its message must match}
     "sys_exit": {"linear.svm_loss_naive": r"sys\.exit\(3\)"},
     "os_exit": {"linear.svm_loss_vectorized": r"died.*(os\._exit|sys\.exit)"},
@@ -315,7 +315,10 @@ def check_special(case, report, contained):
         message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
             "message"]
         assert "remembered 0 calls" in message, message
-        if contained:
+        # inside bubblewrap /tmp is private and emptied; without it, the files of the worker's
+        # fresh user id are removed from the host's /tmp (as the grader's own user they cannot be
+        # told apart: documented in docs/grading-containment.md)
+        if contained or "fresh unprivileged user id" in report["containment"]:
             assert "file absent" in message, message
     if case == "inode_bomb" and contained and running_as_root():
         assert _printed(report, "FILES_MADE") <= Limits().tmp_inodes

@@ -566,3 +566,50 @@ def test_the_worker_counts_the_lines_a_call_runs_in_the_submission(submission):
         assert s.call_counting("probe.loop", 2)[1] == small[1]  # counted again afterwards
         assert s.call_full("probe.loop", 2)[1].lines is None  # counted only when asked
 
+
+
+@pytest.mark.skipif(not sandbox.running_as_root() or not sys.platform.startswith("linux"),
+                    reason="needs root (files of another user id) and Linux")
+def test_files_of_a_workers_user_id_are_removed_from_the_shared_folders(tmp_path):
+    """Without bubblewrap a worker's files land in the host's /tmp: what its fresh user id owns
+    there (and one level down in world-writable folders) goes; nothing of another user does."""
+    uid = sandbox.fresh_uid()
+    shared = tmp_path / "tmp"
+    (shared / "sticky").mkdir(parents=True)
+    os.chmod(shared / "sticky", 0o1777)
+    (shared / "private").mkdir()
+    mine = [shared / "kept_inputs", shared / "folder", shared / "sticky" / "inside"]
+    theirs = [shared / "someone_elses", shared / "sticky" / "theirs", shared / "private" / "deep"]
+    mine[1].mkdir()
+    (mine[1] / "file").write_text("hidden")
+    for path in mine[::2] + theirs:
+        path.write_text("x")
+    for path in mine + [mine[1] / "file"]:
+        os.chown(path, uid, uid)
+    os.chown(shared / "private" / "deep", uid, uid)  # two levels down, in a folder not writable
+    assert sandbox.remove_files_of(uid, (str(shared),)) == 3
+    assert not any(p.exists() for p in mine)
+    assert all(p.exists() for p in theirs)
+    assert sandbox.remove_files_of(None, (str(shared),)) == 0
+
+
+def test_a_fresh_process_and_a_killed_worker_forget_the_files_of_their_user(submission,
+                                                                            monkeypatch):
+    """The wiring of the test above: without bubblewrap, a worker with a user id of its own has
+    that id's files removed when a fresh process replaces the one that ran cases, and when the
+    worker ends (as the grader's own user, or inside bubblewrap, the judge removes nothing)."""
+    removed = []
+    monkeypatch.setattr(sandbox, "remove_files_of", lambda uid: removed.append(uid))
+    s = Student(submission, limits(), use_bwrap=False)
+    s.call("probe.ident", 1)
+    s.worker.uid = 4321  # as if the worker ran as a fresh user id (needs a readable interpreter)
+    s.worker.fresh()
+    assert removed == [4321]
+    s.close()
+    assert removed == [4321, 4321]
+    inside = Student(submission, limits(), use_bwrap=sandbox.bubblewrap_path() is not None)
+    inside.call("probe.ident", 1)
+    inside.worker.uid = inside.worker.uid if inside.worker.use_bwrap else None
+    inside.worker.fresh()
+    inside.close()
+    assert removed == [4321, 4321]
