@@ -219,7 +219,7 @@ class Worker:
         worker. Objects of the old one (Handles) are stale either way."""
         if not self.alive():
             return
-        if self.limits.device == "cuda":
+        if not sandbox.forks(self.limits):
             self.kill()
             return
         try:

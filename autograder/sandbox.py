@@ -440,6 +440,14 @@ def filesystem_argv(python, entries, hidden=(), tmp_mb=64):
     return argv
 
 
+def forks(limits):
+    """Whether the worker serves student code from forked children (``worker._fork_server``), so
+    that a fresh process costs milliseconds: on Linux, on the CPU. CUDA does not survive a fork,
+    and macOS forbids most of its system frameworks (NumPy's Accelerate BLAS among them) in a
+    forked child: there a fresh process is a new worker (seconds)."""
+    return limits.device != "cuda" and sys.platform.startswith("linux")
+
+
 def worker_environment(limits, uid=None, use_bwrap=False):
     """A small, explicit environment: one BLAS thread, no user site, the limits to apply."""
     if uid:
@@ -471,7 +479,7 @@ def worker_environment(limits, uid=None, use_bwrap=False):
             limits.total_cpu_seconds, 0 if limits.device == "cuda" else limits.memory_mb,
             limits.file_mb, nproc)),
     }
-    if limits.device != "cuda":  # CUDA does not survive a fork: a GPU worker is started anew
+    if forks(limits):
         env["GRADER_FORK"] = "1"
     if use_bwrap:
         env["GRADER_PRIVATE_TMP"] = "1"  # /tmp and /dev/shm are the sandbox's own

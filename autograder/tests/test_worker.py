@@ -613,3 +613,33 @@ def test_a_fresh_process_and_a_killed_worker_forget_the_files_of_their_user(subm
     inside.worker.fresh()
     inside.close()
     assert removed == [4321, 4321]
+
+
+COUNTER = '''
+CALLS = []
+
+def count():
+    CALLS.append(1)
+    return len(CALLS), None
+'''
+
+
+@pytest.mark.parametrize("forking", [True, False])
+def test_a_fresh_process_keeps_nothing_of_the_calls_before_it(tmp_path, monkeypatch, forking):
+    """What a call kept in the module is gone after ``fresh``: a forked child of the worker's
+    pristine process (Linux, CPU) or a new worker (CUDA, macOS: no fork there)."""
+    monkeypatch.setattr(sandbox, "forks", lambda limits: forking)
+    with Student(package(tmp_path, counter=COUNTER), limits()) as s:
+        assert s.call("counter.count")[0] == 1
+        assert s.call("counter.count")[0] == 2
+        s.worker.fresh()
+        assert s.call("counter.count")[0] == 1
+
+
+def test_the_worker_forks_only_on_linux_on_the_cpu(monkeypatch):
+    monkeypatch.setattr(sandbox.sys, "platform", "linux")
+    assert sandbox.forks(Limits()) and not sandbox.forks(Limits(device="cuda"))
+    assert sandbox.worker_environment(Limits()).get("GRADER_FORK") == "1"
+    monkeypatch.setattr(sandbox.sys, "platform", "darwin")
+    assert not sandbox.forks(Limits())
+    assert "GRADER_FORK" not in sandbox.worker_environment(Limits())
