@@ -12,7 +12,11 @@ registered known mistakes).
 
 The penalties, EarlyStopping (a trace of step() and the attributes after each step) and
 RegularizedNet (given parameters and running statistics; dropout 0) are compared with the
-reference. RegularizedNet's dropout is checked by properties: test mode ignores it, two training
+reference, the loss within 1e-10 (a float64 loss; float32 arithmetic in it would break the
+numerical-gradient check of dropout below). After the public cases the first batch-norm model
+gets new params and running_stats dicts (as the Trainer sets them when it restores the best
+epoch or loads a checkpoint) and a second batch: a model that kept a copy of either, or
+anything else of an earlier call, is right before and wrong then. RegularizedNet's dropout is checked by properties: test mode ignores it, two training
 calls draw different masks, the same seed the same ones, a network without hidden layers drops
 nothing, the gradients agree with the numerical gradient of the student's own loss with the
 same masks (a network built again with the same seed), and the gradients must be finite (a NaN
@@ -30,7 +34,7 @@ from ..compare import Failed, as_array, as_scalar, describe, digits_apart, float
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import (_flat, check_no_extra_grads, check_uses_rng, check_zero_weights,
-                           copy_params, params_of)
+                           copy_params, params_of, second_batch)
 from .toolkit import outside_cache
 
 SPEC = Spec("regularization")
@@ -526,10 +530,40 @@ def check_net_loss(t, target, model, args, X, y, label, zero_keys):
                 value[1 + keys.index(key)] = np.zeros_like(expected[1][key])
         return tuple(value)
 
+    # float64 params and X: the loss within 1e-10 too (float32 arithmetic in it passes 1e-6
+    # and then fails the numerical-gradient check of dropout with a hint about the mask)
     t.compare(target, zeroed(got), zeroed(expected),
               names=("loss", *(f"grads[{k!r}]" for k in keys)), label=f"loss(X, y), {label}",
               mistakes=lambda: [(d, zeroed(v)) for d, v in t.ref.mistakes(
-                  target, net_loss, *args, X, y)])
+                  target, net_loss, *args, X, y)], float64_loss=True)
+
+
+NET_STALE_HINT = ("the same model was right before: something is kept from an earlier call "
+                  "(a copy of params or running_stats, caches stored on self, a value computed "
+                  "once); the Trainer assigns model.params[name] at every step and "
+                  "model.running_stats when it restores the best epoch, so every call of loss "
+                  "must read self.params and self.running_stats as they are now")
+
+
+def check_net_after_changes(t, target, model, case, zero_keys):
+    """The model of ``case``, already called, given new params and running statistics (as the
+    Trainer does when it restores the best epoch or loads a checkpoint: new dicts) and a second
+    batch: scores, loss and gradients must follow them."""
+    hidden, dims, normalization, reg, params, stats, X, y = case.args
+    D, C = dims
+    new_params = net_params(77, [D, *hidden, C], normalization)
+    new_stats = running_stats(78, [D, *hidden, C], normalization)
+    t.student.setattr(model, "params", new_params)
+    t.student.setattr(model, "running_stats", new_stats)
+    X2, y2 = second_batch(X, y)
+    args = (hidden, dims, normalization, reg, new_params, new_stats)
+    label = (case.label + "; then new params and running_stats (new dicts, as the Trainer sets "
+             "them) and a second batch")
+    try:
+        check_net_loss(t, target, model, args, X2, y2, label, zero_keys)
+    except Failed as failure:
+        raise Failed(failure.message, hint=failure.hint or NET_STALE_HINT, kind=failure.kind,
+                     error=failure.error) from None
 
 
 DTYPE_HINT = ("make every parameter and running statistic in the model's dtype "
@@ -896,7 +930,11 @@ def regularized_net(t):
                       {"weight_scale": 0.1, "dtype": "float32"}, normalization, dtype=np.float32)
     check_uses_rng(t, target, ([4], 6, 3), {"weight_scale": 0.1, "normalization": "batchnorm"},
                    {"W1": (6, 4), "b1": (4,), "W2": (4, 3), "b2": (3,)}, "[4], 6, 3")
+    stale_checked, first_public = False, None
     for case in net_cases(t):
+        if case.hidden and not stale_checked:  # after the public cases, before the hidden ones
+            check_net_after_changes(t, target, *first_public)
+            stale_checked = True
         hidden, dims, normalization, reg, params, stats, X, y = case.args
         model = t.student.new(target, hidden, *dims, normalization=normalization, reg=reg,
                               rng=Seed(1))
@@ -916,6 +954,10 @@ def regularized_net(t):
                           target, net_after_training_step, *a, X, y)])
             t.compare(target, got_scores, expected_scores, names=("scores in test mode",),
                       label=label)
+        if not stale_checked and normalization == "batchnorm" and first_public is None:
+            first_public = (model, case, zero_keys)
+    if not stale_checked:  # no hidden case (the student release)
+        check_net_after_changes(t, target, *first_public)
     check_dropout_in_net(t, target)
     check_dropout_placement(t, target)
     check_dropout_placement(t, target, hidden=(30, 20))
