@@ -465,7 +465,8 @@ WRONG = {
           "        if not hasattr(self, \"_weights\"):\n"
           "            self._weights = {k: v for k, v in self.params.items() if k[0] == \"W\"}\n"),
          ("            loss += 0.5 * self.reg * float((W * W).sum())  # weights only\n",
-          "            loss += 0.5 * self.reg * float((self._weights[f\"W{layer}\"] ** 2).sum())\n")],
+          "            loss += 0.5 * self.reg * float((self._weights[f\"W{layer}\"] ** 2)"
+          ".sum())\n")],
         regularization.NET_STALE_HINT, "then new params and running_stats"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
