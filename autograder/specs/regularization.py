@@ -13,17 +13,17 @@ registered known mistakes).
 The penalties, EarlyStopping (a trace of step() and the attributes after each step) and
 RegularizedNet (given parameters and running statistics; dropout 0) are compared with the
 reference, the loss within 1e-10 (a float64 loss; float32 arithmetic in it would break the
-numerical-gradient check of dropout below). After the public cases the first batch-norm model
-gets new params and running_stats dicts (as the Trainer sets them when it restores the best
-epoch or loads a checkpoint) and a second batch: a model that kept a copy of either, or
-anything else of an earlier call, is right before and wrong then. RegularizedNet's dropout
-is checked by properties: test mode ignores it, two training calls draw different masks, the same seed the same ones, a network without hidden layers drops
-nothing, the gradients agree with the numerical gradient of the student's own loss with the
-same masks (a network built again with the same seed), and the gradients must be finite (a NaN
-compares False with everything, so it is refused first). Where dropout acts and with which p is
-read off the gradients of a one-example network (grads['W2'] = outer(h, grads['b2']) shows the last
-hidden layer after dropout): each unit 0 or relu(norm(a)) / (1 - p), about a fraction p dropped,
-whatever way the mask is drawn.
+numerical-gradient check of dropout below). After the public cases the first batch-norm model gets
+new params and running_stats dicts (as the Trainer sets them when it restores the best epoch or
+loads a checkpoint) and a second batch: a model that kept a copy of either, or anything else of an
+earlier call, is right before and wrong then. RegularizedNet's dropout is checked by properties:
+test mode ignores it, two training calls draw different masks, the same seed the same ones, a
+network without hidden layers drops nothing, the gradients agree with the numerical gradient of the
+student's own loss with the same masks (a network built again with the same seed), and the
+gradients must be finite (a NaN compares False with everything, so it is refused first). Where
+dropout acts and with which p is read off the gradients of a one-example network (grads['W2'] =
+outer(h, grads['b2']) shows the last hidden layer after dropout): each unit 0 or relu(norm(a)) /
+(1 - p), about a fraction p dropped, whatever way the mask is drawn.
 """
 
 import math
