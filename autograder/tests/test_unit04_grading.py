@@ -468,6 +468,40 @@ WRONG = {
           "            loss += 0.5 * self.reg * float((self._weights[f\"W{layer}\"] ** 2)"
           ".sum())\n")],
         regularization.NET_STALE_HINT, "then new params and running_stats"),
+    # round 20: float64 images worked on in float32 and cast back (right to 7 digits) were told
+    # the output is not a window / a jitter / a mix at all, with no hint
+    "color_jitter on a float32 copy of float64 images": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    out = b * images\n", "    out = b * images.astype(np.float32)\n")],
+        augmentation.ROUNDED, "relative misfit"),
+    "random_horizontal_flip rounded to float32, cast back": (
+        "augmentation.py", "augmentation.random_horizontal_flip",
+        [("    out = xp.where(flip[:, None, None, None], images[:, :, :, ::-1], images)\n",
+          "    out = xp.where(flip[:, None, None, None], images[:, :, :, ::-1], images)\n"
+          "    out = out.astype(np.float32).astype(images.dtype)\n")],
+        augmentation.ROUNDED, "neither the input image nor its left-right mirror"),
+    "random_crop padding into a float32 array": (
+        "augmentation.py", "augmentation.random_crop",
+        [("    padded = xp.pad(images, ", "    padded = xp.pad(images.astype(np.float32), ")],
+        augmentation.ROUNDED, "is not a 4x4 window of image 0"),
+    "cutout on a float32 copy, cast back": (
+        "augmentation.py", "augmentation.cutout",
+        [("    out = xp.where(square[:, None], xp.zeros((), dtype=images.dtype), images)",
+          "    out = xp.where(square[:, None], 0.0, images.astype(np.float32))"
+          ".astype(images.dtype)")],
+        augmentation.ROUNDED, "changed but not set to 0"),
+    "mixup rounded to float32, cast back": (
+        "augmentation.py", "augmentation.mixup",
+        [("    mixed_targets = lam * targets + (1 - lam) * targets[perm]\n    # END",
+          "    mixed_targets = lam * targets + (1 - lam) * targets[perm]\n"
+          "    mixed_images = mixed_images.astype(np.float32).astype(images.dtype)\n    # END")],
+        augmentation.ROUNDED, "is not lam * image"),
+    # round 20: the dtype verdict named neither the function nor the case
+    "color_jitter always returning float32": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    out = out.astype(images.dtype, copy=False)", "    out = out.astype(np.float32)")],
+        None, "color_jitter(brightness=0.4 alone, images (600, 3, 3, 4)): the output has dtype "
+              "float32"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",
