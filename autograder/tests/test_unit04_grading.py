@@ -502,6 +502,16 @@ WRONG = {
         [("    out = out.astype(images.dtype, copy=False)", "    out = out.astype(np.float32)")],
         None, "color_jitter(brightness=0.4 alone, images (600, 3, 3, 4)): the output has dtype "
               "float32"),
+    # round 20: batch norm left in training mode for loss(X) had no hint
+    "RegularizedNet's batch norm in training mode for loss(X) too": (
+        "regularization.py", NET,
+        [("                    train=train, momentum=BN_MOMENTUM, eps=NORM_EPS)\n"
+          "                if train:\n",
+          "                    train=True, momentum=BN_MOMENTUM, eps=NORM_EPS)\n"
+          "                if True:\n")],
+        "loss(X) is test mode: batch norm normalizes with the running statistics (train=False), "
+        "not with the statistics of the batch, so that each example's scores do not depend on "
+        "the rest of the batch", "loss(X), batchnorm"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",
