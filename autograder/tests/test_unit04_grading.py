@@ -512,6 +512,14 @@ WRONG = {
         "loss(X) is test mode: batch norm normalizes with the running statistics (train=False), "
         "not with the statistics of the batch, so that each example's scores do not depend on "
         "the rest of the batch", "loss(X), batchnorm"),
+    # round 20: dropout left on in loss(X) (test mode) had no hint
+    "RegularizedNet's dropout on in test mode too": (
+        "regularization.py", NET,
+        [("            if train and self.dropout > 0:\n"
+          "                h, cache_drop = dropout_forward(",
+          "            if self.dropout > 0:\n"
+          "                h, cache_drop = dropout_forward(")],
+        regularization.TEST_MODE_DROPOUT, "a second loss(X) gave other scores"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",
