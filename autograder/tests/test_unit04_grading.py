@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograder import engine
-from autograder.specs import augmentation, regularization
+from autograder.specs import augmentation, normalization, regularization
 from autograder.testing import FakeStudent, run_spec_test
 from autograder.units import specs_of
 
@@ -520,6 +520,18 @@ WRONG = {
           "            if self.dropout > 0:\n"
           "                h, cache_drop = dropout_forward(")],
         regularization.TEST_MODE_DROPOUT, "a second loss(X) gave other scores"),
+    # round 20: running statistics kept in a module-level dict were told only "wrong"
+    "batch norm keeping its running statistics in a global": (
+        "normalization.py", "normalization.batchnorm_forward",
+        [('    running_mean, running_var = state["running_mean"], state["running_var"]\n',
+          '    if x.shape[1] not in _RUN:\n'
+          '        _RUN[x.shape[1]] = (state["running_mean"], state["running_var"])\n'
+          '    running_mean, running_var = _RUN[x.shape[1]]\n'),
+         ("    out = gamma * xhat + beta\n    # END SOLUTION\n    return out, cache, new_state\n",
+          "    out = gamma * xhat + beta\n"
+          '    _RUN[x.shape[1]] = (new_state["running_mean"], new_state["running_var"])\n'
+          "    # END SOLUTION\n    return out, cache, new_state\n\n\n_RUN = {}\n")],
+        normalization.STATE_ELSEWHERE, "new_state['running_mean'] is wrong"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",
