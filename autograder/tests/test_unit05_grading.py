@@ -312,6 +312,12 @@ VARIANTS = {
           "    lr = lr0 * gamma ** ((step + 1) // step_size)\n")],
         "it is 0.1 times the expected rate: gamma=0.1 applied 1 time too many",
         "the first drop comes at step = step_size"),
+    # round 20: AdamW decaying twice (the shrink and L2 in the gradient) had no hint
+    "AdamW adding weight_decay * w to the gradient too": (
+        "optim.adam",
+        [("    if config[\"decoupled\"]:\n        g = dw\n",
+          "    if config[\"decoupled\"]:\n        g = dw + config[\"weight_decay\"] * w\n")],
+        "(AdamW), w (3, 3), 6 steps; step 1", "the decay is the shrinking of w alone"),
     "plateau reducing at the patience-th bad step": (
         "optim.ReduceOnPlateau",
         [("        if self.num_bad_steps > self.patience:\n",
