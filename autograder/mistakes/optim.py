@@ -259,7 +259,8 @@ ADADELTA = [
 
 def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outside=False,
                  coupled_always=False, decay_without_lr=False, decay_after=False,
-                 no_decay=False, folded=False, forget_t=False, coupled_ignored=False):
+                 no_decay=False, folded=False, forget_t=False, coupled_ignored=False,
+                 decay_twice=False):
     def adam(w, dw, config=None):
         config = _config("adam", config)
         lr, b1, b2, eps = (config["learning_rate"], config["beta1"], config["beta2"],
@@ -268,7 +269,7 @@ def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outs
         decoupled = config["decoupled"] and not coupled_always
         w_in = w
         if decoupled:
-            g = dw
+            g = dw + wd * w if decay_twice else dw
             if not decay_after and not no_decay:
                 w = w * (1 - (wd if decay_without_lr else lr * wd))
         else:
@@ -318,6 +319,9 @@ ADAM = [
      "w' - step), not after it", adam_variant(decay_after=True)),
     ("with decoupled=True the weight decay still applies, as w * (1 - learning_rate * "
      "weight_decay) before the step", adam_variant(no_decay=True)),
+    ("with decoupled=True (AdamW) the decay is the shrinking of w alone: the gradient is dw, "
+     "without weight_decay * w (that is Adam's L2 penalty, decoupled=False)",
+     adam_variant(decay_twice=True)),
     ("weight_decay is ignored: with decoupled=False Adam works on g = dw + weight_decay * w",
      adam_variant(coupled_ignored=True)),
     ("epsilon is added to sqrt(v_hat), after the bias correction: folding the correction into "

@@ -179,6 +179,8 @@ def _net(how):
 
     class WrongNet(base):
         def loss(self, X, y=None):
+            if how == "batch_stats" and y is None and self.normalization == "batchnorm":
+                return self._scores_with_batch_statistics(X)
             saved = {k: v.copy() for k, v in self.running_stats.items()}
             result = super().loss(X, y)
             if y is None:
@@ -195,6 +197,24 @@ def _net(how):
                     grads[key] = grads[key] + self.reg * value
             return loss, grads
 
+        def _scores_with_batch_statistics(self, X):
+            """loss(X) with batch norm in training mode (the running statistics unused)."""
+            module = load_reference().regularization
+            h = X.astype(self.dtype, copy=False)
+            for layer in range(1, self.num_layers):
+                a, _ = module.affine_forward(h, self.params[f"W{layer}"],
+                                             self.params[f"b{layer}"])
+                state = {"running_mean": self.running_stats[f"running_mean{layer}"],
+                         "running_var": self.running_stats[f"running_var{layer}"]}
+                a, _, _ = module.batchnorm_forward(a, self.params[f"gamma{layer}"],
+                                                   self.params[f"beta{layer}"], state, train=True,
+                                                   momentum=module.BN_MOMENTUM,
+                                                   eps=module.NORM_EPS)
+                h, _ = module.relu_forward(a)
+            scores, _ = module.affine_forward(h, self.params[f"W{self.num_layers}"],
+                                              self.params[f"b{self.num_layers}"])
+            return scores
+
     return WrongNet
 
 
@@ -208,6 +228,9 @@ def regularized_net_mistakes():
         ("loss(X, y) is training mode: batch norm returns updated running statistics, and the "
          "model must keep them (self.running_stats[...] = new_state[...])",
          _net("frozen_stats")),
+        ("loss(X) is test mode: batch norm normalizes with the running statistics "
+         "(train=False), not with the statistics of the batch, so that each example's scores do "
+         "not depend on the rest of the batch", _net("batch_stats")),
     ]
 
 

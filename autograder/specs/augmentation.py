@@ -14,8 +14,10 @@ one (an ndarray subclass included), as the worker reports for every call; flips 
 p = 1 and a jitter with all factors 0 are also changed after the call to see. A hint names a
 known mistake only when the outputs fit that mistake and no other (a last column that never
 occurs may be an off-by-one or a square-image assumption: the other axis and the cases with
-H != W tell them apart). The hints are decided here from the outputs; the names below are the
-descriptions of the registered known mistakes too.
+H != W tell them apart). An output right to float32's 7 digits only (float64 images worked on in
+float32 and cast back) is said to be (``ROUNDED``), and a wrong dtype names the function and the
+case. The hints are decided here from the outputs; the names below are the descriptions of the
+registered known mistakes too.
 """
 
 import math
@@ -78,6 +80,9 @@ NOT_NEW = ("return a new array even when nothing changes (images.copy()): the ca
            "images later, and that must not change the result")
 GLOBAL_RNG = ("draw every random number from the rng argument, not from np.random's global "
               "generator: the same seed must give the same result")
+ROUNDED = ("the output is right to about 7 digits only, as if it went through float32 (a float32 "
+           "copy of the images, an array made with dtype=np.float32, then cast back): compute in "
+           "the images' own dtype (float64 here) from start to end")
 
 
 # ---------------------------------------------------------------- helpers
@@ -102,7 +107,11 @@ def out_array(target, got, expected_shape, dtype, label):
     if not isinstance(got, np.ndarray):
         raise Failed(f"{name}({label}): should return an array of shape {expected_shape}, got "
                      f"{describe(got)}")
-    out = as_array("the output", got, np.zeros(expected_shape, dtype=dtype))
+    try:
+        out = as_array("the output", got, np.zeros(expected_shape, dtype=dtype))
+    except Failed as failure:  # name the function and the case, as every other verdict does
+        raise Failed(f"{name}({label}): {failure.message}", failure.hint, kind=failure.kind,
+                     error=failure.error) from None
     if not np.all(np.isfinite(out)):
         raise Failed(f"{name}({label}): the output contains NaN or inf")
     return out
@@ -112,6 +121,18 @@ KEEP_DTYPE = ("keep the images' dtype, as the docstring says: make new arrays wi
               "dtype=images.dtype and factors as Python floats (or cast them with "
               ".astype(images.dtype)); a float64 array of factors turns float32 images into "
               "float64, twice the memory of every batch")
+
+
+def rounded(out, *candidates):
+    """ROUNDED when ``out`` differs from one of ``candidates`` (what it should equal) by float32
+    rounding only (about 6e-8 relative), else None."""
+    out = np.asarray(out, dtype=np.float64)
+    for candidate in candidates:
+        candidate = np.asarray(candidate, dtype=np.float64)
+        if out.shape == candidate.shape and not np.array_equal(out, candidate) and \
+                np.allclose(out, candidate, rtol=1e-6, atol=0):
+            return ROUNDED
+    return None
 
 
 def check_keeps_dtype(t, target, kwargs, *, targets=False):
@@ -217,7 +238,8 @@ def random_horizontal_flip(t):
         bad = np.flatnonzero(~same & ~flipped)
         if bad.size:
             n = int(bad[0])
-            hint = FLIP_ROWS if np.array_equal(out[n], images[n, :, ::-1]) else None
+            hint = FLIP_ROWS if np.array_equal(out[n], images[n, :, ::-1]) else \
+                rounded(out[n], images[n], mirrored[n])
             raise Failed(f"{name}({case.label}): image {n} is neither the input image nor its "
                          "left-right mirror", hint)
         if flipped.all() or same.all():
@@ -300,6 +322,9 @@ def random_crop(t):
                                                                  axis=(1, 2))
                 if np.all(plain == out[n][:, None, None], axis=(0, 3, 4)).any():
                     hint = CROP_NO_PAD
+            if hint is None and np.all(np.isclose(windows[n], out[n][:, None, None], rtol=1e-6,
+                                                  atol=0), axis=(0, 3, 4)).any():
+                hint = ROUNDED
             raise Failed(f"{name}({case.label}): output {n} is not a {size}x{size} window of "
                          f"image {n} padded with {pad} zeros on each side (all channels cut at "
                          "the same place)", hint)
@@ -468,7 +493,8 @@ def color_jitter(t):
             raise Failed(f"{name}({case.label}): image {n} is not a brightness, contrast and "
                          "saturation change of the input: out = b * x, then m + c * (x - m), then "
                          "g + s * (x - g) (relative misfit "
-                         f"{residual[n]:.2g})", jitter_hint(images, out, n))
+                         f"{residual[n]:.2g})",
+                         ROUNDED if residual[n] < 1e-6 else jitter_hint(images, out, n))
         if mean_taken_first(b, c, case.kwargs):
             raise Failed(f"{name}({case.label}): read as the docstring's steps (the contrast mean "
                          "taken after the brightness change), the outputs need brightness factors "
@@ -599,8 +625,10 @@ def cutout(t):
         changed = out != images
         bad = np.flatnonzero(np.any(changed & ~zero, axis=(1, 2, 3)))
         if bad.size:
-            raise Failed(f"{name}({case.label}): image {int(bad[0])} has pixels that are changed "
-                         "but not set to 0: only the square changes, and it becomes 0")
+            n = int(bad[0])
+            raise Failed(f"{name}({case.label}): image {n} has pixels that are changed "
+                         "but not set to 0: only the square changes, and it becomes 0",
+                         rounded(out[n], np.where(zero[n], 0.0, images[n])))
         square = zero.any(axis=1)  # (N, H, W)
         uneven = np.flatnonzero(np.any(zero != square[:, None], axis=(1, 2, 3)))
         if uneven.size:
@@ -677,7 +705,8 @@ def recover_mixup(images, targets, mixed, mixed_targets, label):
         error, a = errors[j], weights[j]
         if error > 1e-8 * scale * math.sqrt(x.shape[1]):
             raise Failed(f"{name}({label}): mixed image {i} is not lam * image {i} + (1 - lam) * "
-                         "another image of the batch")
+                         "another image of the batch",
+                         ROUNDED if error < 1e-6 * scale * math.sqrt(x.shape[1]) else None)
         partners.append(j)
         coefficients.append(a)
     if sorted(partners) != list(range(N)):

@@ -17,7 +17,12 @@ arrays are changed there after the call.
 
 Schedules are called at every step of a range (past the end of the schedule too) and compared with
 the reference; ``ReduceOnPlateau`` is built in the worker and stepped with a sequence of metrics.
+A rate that is the expected one times a whole power of the schedule's factor is said to be that
+many reductions off (``rate_failure``), instead of compare's remark on counts and means.
 """
+
+import math
+import re
 
 import numpy as np
 
@@ -485,13 +490,42 @@ def check_new_dict(t, target, kept, grads):
 
 # ---------------------------------------------------------------- schedules
 
+# compare's remark on a number that is a whole multiple of the expected one ("10 is a count: a
+# mean where a sum belongs ...?", "the 2 of d(x**2)/dx"), which says nothing about a rate
+_COUNT_REMARK = re.compile(r"(; it is (\S+) times the expected value) \([^;]*?\?\)")
+
+
+def rate_failure(failure, factor, what):
+    """``failure`` of a learning rate with compare's count remark replaced: a rate that is the
+    expected one times ``factor`` ** k (k a whole number) is k reductions off (``what`` names
+    the factor: "gamma", "factor"); any other multiple keeps only "it is ... times"."""
+    found = _COUNT_REMARK.search(failure.message)
+    if found is None:
+        return failure
+    text = found.group(1).replace("expected value", "expected rate")
+    try:
+        k = math.log(float(found.group(2))) / math.log(factor) if factor else math.nan
+    except (ValueError, ZeroDivisionError):
+        k = math.nan
+    n = round(k) if math.isfinite(k) else 0
+    if n and abs(k - n) < 1e-2:
+        text += (f": {what}={factor:g} applied {abs(n)} time{'s' if abs(n) > 1 else ''} too "
+                 f"{'many' if n > 0 else 'few'}")
+    return Failed(failure.message[:found.start()] + text + failure.message[found.end():],
+                  failure.hint, kind=failure.kind, error=failure.error)
+
+
 def _register_schedule(name, points, doc):
     def test(t):
         target = f"optim.{name}"
         for case in schedule_cases(t, name):
             kwargs, steps = case.args
+            factor = kwargs.get("gamma", 0.1) if name == "step_decay" else kwargs.get("gamma")
             for step in steps:
-                t.check(target, step, label=f"step={step}, {case.label}", **kwargs)
+                try:
+                    t.check(target, step, label=f"step={step}, {case.label}", **kwargs)
+                except Failed as failure:
+                    raise rate_failure(failure, factor, "gamma") from None
 
     test.__doc__ = doc
     test.__name__ = name
@@ -534,10 +568,13 @@ def reduce_on_plateau(t):
                 break
         for k, got in enumerate(answers):
             shown = ", ".join(f"{m:g}" for m in metrics[:k + 1])
-            t.compare(target, got, expected[k], names=("lr",),
-                      label=f"{case.label}; step {k + 1}, metrics so far {shown}",
-                      mistakes=lambda k=k, mistakes=mistakes: _explaining(
-                          mistakes(), expected, k, answers if error is None else None))
+            try:
+                t.compare(target, got, expected[k], names=("lr",),
+                          label=f"{case.label}; step {k + 1}, metrics so far {shown}",
+                          mistakes=lambda k=k, mistakes=mistakes: _explaining(
+                              mistakes(), expected, k, answers if error is None else None))
+            except Failed as failure:
+                raise rate_failure(failure, kwargs.get("factor", 0.1), "factor") from None
         if error is not None:
             t._label(case.label + f"; step {len(answers) + 1}")  # the step that raised
             raise error

@@ -12,14 +12,18 @@ registered known mistakes).
 
 The penalties, EarlyStopping (a trace of step() and the attributes after each step) and
 RegularizedNet (given parameters and running statistics; dropout 0) are compared with the
-reference. RegularizedNet's dropout is checked by properties: test mode ignores it, two training
-calls draw different masks, the same seed the same ones, a network without hidden layers drops
-nothing, the gradients agree with the numerical gradient of the student's own loss with the
-same masks (a network built again with the same seed), and the gradients must be finite (a NaN
-compares False with everything, so it is refused first). Where dropout acts and with which p is
-read off the gradients of a one-example network (grads['W2'] = outer(h, grads['b2']) shows the last
-hidden layer after dropout): each unit 0 or relu(norm(a)) / (1 - p), about a fraction p dropped,
-whatever way the mask is drawn.
+reference, the loss within 1e-10 (a float64 loss; float32 arithmetic in it would break the
+numerical-gradient check of dropout below). After the public cases the first batch-norm model gets
+new params and running_stats dicts (as the Trainer sets them when it restores the best epoch or
+loads a checkpoint) and a second batch: a model that kept a copy of either, or anything else of an
+earlier call, is right before and wrong then. RegularizedNet's dropout is checked by properties:
+test mode ignores it, two training calls draw different masks, the same seed the same ones, a
+network without hidden layers drops nothing, the gradients agree with the numerical gradient of the
+student's own loss with the same masks (a network built again with the same seed), and the
+gradients must be finite (a NaN compares False with everything, so it is refused first). Where
+dropout acts and with which p is read off the gradients of a one-example network (grads['W2'] =
+outer(h, grads['b2']) shows the last hidden layer after dropout): each unit 0 or relu(norm(a)) /
+(1 - p), about a fraction p dropped, whatever way the mask is drawn.
 """
 
 import math
@@ -30,7 +34,7 @@ from ..compare import Failed, as_array, as_scalar, describe, digits_apart, float
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import (_flat, check_no_extra_grads, check_uses_rng, check_zero_weights,
-                           copy_params, params_of)
+                           copy_params, params_of, second_batch)
 from .toolkit import outside_cache
 
 SPEC = Spec("regularization")
@@ -526,10 +530,40 @@ def check_net_loss(t, target, model, args, X, y, label, zero_keys):
                 value[1 + keys.index(key)] = np.zeros_like(expected[1][key])
         return tuple(value)
 
+    # float64 params and X: the loss within 1e-10 too (float32 arithmetic in it passes 1e-6
+    # and then fails the numerical-gradient check of dropout with a hint about the mask)
     t.compare(target, zeroed(got), zeroed(expected),
               names=("loss", *(f"grads[{k!r}]" for k in keys)), label=f"loss(X, y), {label}",
               mistakes=lambda: [(d, zeroed(v)) for d, v in t.ref.mistakes(
-                  target, net_loss, *args, X, y)])
+                  target, net_loss, *args, X, y)], float64_loss=True)
+
+
+NET_STALE_HINT = ("the same model was right before: something is kept from an earlier call "
+                  "(a copy of params or running_stats, caches stored on self, a value computed "
+                  "once); the Trainer assigns model.params[name] at every step and "
+                  "model.running_stats when it restores the best epoch, so every call of loss "
+                  "must read self.params and self.running_stats as they are now")
+
+
+def check_net_after_changes(t, target, model, case, zero_keys):
+    """The model of ``case``, already called, given new params and running statistics (as the
+    Trainer does when it restores the best epoch or loads a checkpoint: new dicts) and a second
+    batch: scores, loss and gradients must follow them."""
+    hidden, dims, normalization, reg, params, stats, X, y = case.args
+    D, C = dims
+    new_params = net_params(77, [D, *hidden, C], normalization)
+    new_stats = running_stats(78, [D, *hidden, C], normalization)
+    t.student.setattr(model, "params", new_params)
+    t.student.setattr(model, "running_stats", new_stats)
+    X2, y2 = second_batch(X, y)
+    args = (hidden, dims, normalization, reg, new_params, new_stats)
+    label = (case.label + "; then new params and running_stats (new dicts, as the Trainer sets "
+             "them) and a second batch")
+    try:
+        check_net_loss(t, target, model, args, X2, y2, label, zero_keys)
+    except Failed as failure:
+        raise Failed(failure.message, hint=failure.hint or NET_STALE_HINT, kind=failure.kind,
+                     error=failure.error) from None
 
 
 DTYPE_HINT = ("make every parameter and running statistic in the model's dtype "
@@ -629,7 +663,16 @@ def check_dropout_in_net(t, target):
     t._label("loss(X), " + label)
     scores = t.student.method(model, "loss", X)
     expected = t.ref.run(net_loss, hidden, dims, normalization, reg, params, stats, X)
-    t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}")
+    try:
+        t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}")
+    except Failed as failure:
+        if failure.hint is None and isinstance(scores, np.ndarray):
+            again = t.student.method(model, "loss", X)
+            if isinstance(again, np.ndarray) and again.shape == scores.shape and \
+                    not np.array_equal(again, scores):
+                raise Failed(failure.message + "; a second loss(X) gave other scores",
+                             TEST_MODE_DROPOUT, kind=failure.kind, error=failure.error) from None
+        raise
     t._label("loss(X, y), " + label)
     first = t.student.method(model, "loss", X, y)
     second = t.student.method(model, "loss", X, y)
@@ -664,6 +707,9 @@ def check_dropout_in_net(t, target):
     check_dropout_gradients(t, lambda given: build(3, given), params, X, y, twin[1], label)
 
 
+TEST_MODE_DROPOUT = ("loss(X) is test mode: dropout is off there (the identity), so the scores "
+                     "are the same at every call; apply dropout in loss(X, y) only (if train and "
+                     "self.dropout > 0)")
 DROPOUT_PLACE = ("apply dropout to the output of each hidden ReLU, h = dropout(relu(norm(a))), "
                  "not to the affine output a before the normalization")
 
@@ -896,7 +942,11 @@ def regularized_net(t):
                       {"weight_scale": 0.1, "dtype": "float32"}, normalization, dtype=np.float32)
     check_uses_rng(t, target, ([4], 6, 3), {"weight_scale": 0.1, "normalization": "batchnorm"},
                    {"W1": (6, 4), "b1": (4,), "W2": (4, 3), "b2": (3,)}, "[4], 6, 3")
+    stale_checked, first_public = False, None
     for case in net_cases(t):
+        if case.hidden and not stale_checked:  # after the public cases, before the hidden ones
+            check_net_after_changes(t, target, *first_public)
+            stale_checked = True
         hidden, dims, normalization, reg, params, stats, X, y = case.args
         model = t.student.new(target, hidden, *dims, normalization=normalization, reg=reg,
                               rng=Seed(1))
@@ -916,6 +966,10 @@ def regularized_net(t):
                           target, net_after_training_step, *a, X, y)])
             t.compare(target, got_scores, expected_scores, names=("scores in test mode",),
                       label=label)
+        if not stale_checked and normalization == "batchnorm" and first_public is None:
+            first_public = (model, case, zero_keys)
+    if not stale_checked:  # no hidden case (the student release)
+        check_net_after_changes(t, target, *first_public)
     check_dropout_in_net(t, target)
     check_dropout_placement(t, target)
     check_dropout_placement(t, target, hidden=(30, 20))

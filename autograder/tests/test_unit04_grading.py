@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograder import engine
-from autograder.specs import augmentation, regularization
+from autograder.specs import augmentation, normalization, regularization
 from autograder.testing import FakeStudent, run_spec_test
 from autograder.units import specs_of
 
@@ -434,6 +434,104 @@ WRONG = {
         [("self.best, self.best_step, self.waited = value, self.steps, 0",
           "self.best, self.best_epoch, self.waited = value, self.steps, 0")],
         None, "the object has best_epoch = 8, the value best_step should hold"),
+    # round 20: the loss compared within 1e-6 only: a float32 loss passed, then failed the
+    # dropout gradient check with a hint about the mask
+    "RegularizedNet's loss rounded to float32": (
+        "regularization.py", NET,
+        [("            loss += 0.5 * self.reg * float((W * W).sum())  # weights only\n",
+          "            loss += 0.5 * self.reg * float((W * W).sum())  # weights only\n"
+          "            loss = np.float32(loss)\n")],
+        "keep every step of the loss in float64, the inputs' dtype: no .astype(np.float32), no "
+        "np.float32(0.0) to add into, no float32 array to hold the terms",
+        "tolerance 1e-10 for a float64 loss"),
+    # round 20: params and running_stats were set once, before the first call; the Trainer
+    # assigns both later (every step; the best epoch restored, a checkpoint loaded)
+    "RegularizedNet keeping its own copy of the running statistics": (
+        "regularization.py", NET,
+        [('                state = {"running_mean": self.running_stats[f"running_mean{layer}"],\n'
+          '                         "running_var": self.running_stats[f"running_var{layer}"]}\n',
+          '                if not hasattr(self, "bn_params"):\n'
+          '                    self.bn_params = dict(self.running_stats)\n'
+          '                state = {"running_mean": self.bn_params[f"running_mean{layer}"],\n'
+          '                         "running_var": self.bn_params[f"running_var{layer}"]}\n'),
+         ('                    self.running_stats[f"running_var{layer}"] = state["running_var"]\n',
+          '                    self.running_stats[f"running_var{layer}"] = state["running_var"]\n'
+          '                    self.bn_params = dict(self.running_stats)\n')],
+        regularization.NET_STALE_HINT, "then new params and running_stats"),
+    "RegularizedNet's penalty on the weights of its first call": (
+        "regularization.py", NET,
+        [("        train = y is not None\n",
+          "        train = y is not None\n"
+          "        if not hasattr(self, \"_weights\"):\n"
+          "            self._weights = {k: v for k, v in self.params.items() if k[0] == \"W\"}\n"),
+         ("            loss += 0.5 * self.reg * float((W * W).sum())  # weights only\n",
+          "            loss += 0.5 * self.reg * float((self._weights[f\"W{layer}\"] ** 2)"
+          ".sum())\n")],
+        regularization.NET_STALE_HINT, "then new params and running_stats"),
+    # round 20: float64 images worked on in float32 and cast back (right to 7 digits) were told
+    # the output is not a window / a jitter / a mix at all, with no hint
+    "color_jitter on a float32 copy of float64 images": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    out = b * images\n", "    out = b * images.astype(np.float32)\n")],
+        augmentation.ROUNDED, "relative misfit"),
+    "random_horizontal_flip rounded to float32, cast back": (
+        "augmentation.py", "augmentation.random_horizontal_flip",
+        [("    out = xp.where(flip[:, None, None, None], images[:, :, :, ::-1], images)\n",
+          "    out = xp.where(flip[:, None, None, None], images[:, :, :, ::-1], images)\n"
+          "    out = out.astype(np.float32).astype(images.dtype)\n")],
+        augmentation.ROUNDED, "neither the input image nor its left-right mirror"),
+    "random_crop padding into a float32 array": (
+        "augmentation.py", "augmentation.random_crop",
+        [("    padded = xp.pad(images, ", "    padded = xp.pad(images.astype(np.float32), ")],
+        augmentation.ROUNDED, "is not a 4x4 window of image 0"),
+    "cutout on a float32 copy, cast back": (
+        "augmentation.py", "augmentation.cutout",
+        [("    out = xp.where(square[:, None], xp.zeros((), dtype=images.dtype), images)",
+          "    out = xp.where(square[:, None], 0.0, images.astype(np.float32))"
+          ".astype(images.dtype)")],
+        augmentation.ROUNDED, "changed but not set to 0"),
+    "mixup rounded to float32, cast back": (
+        "augmentation.py", "augmentation.mixup",
+        [("    mixed_targets = lam * targets + (1 - lam) * targets[perm]\n    # END",
+          "    mixed_targets = lam * targets + (1 - lam) * targets[perm]\n"
+          "    mixed_images = mixed_images.astype(np.float32).astype(images.dtype)\n    # END")],
+        augmentation.ROUNDED, "is not lam * image"),
+    # round 20: the dtype verdict named neither the function nor the case
+    "color_jitter always returning float32": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    out = out.astype(images.dtype, copy=False)", "    out = out.astype(np.float32)")],
+        None, "color_jitter(brightness=0.4 alone, images (600, 3, 3, 4)): the output has dtype "
+              "float32"),
+    # round 20: batch norm left in training mode for loss(X) had no hint
+    "RegularizedNet's batch norm in training mode for loss(X) too": (
+        "regularization.py", NET,
+        [("                    train=train, momentum=BN_MOMENTUM, eps=NORM_EPS)\n"
+          "                if train:\n",
+          "                    train=True, momentum=BN_MOMENTUM, eps=NORM_EPS)\n"
+          "                if True:\n")],
+        "loss(X) is test mode: batch norm normalizes with the running statistics (train=False), "
+        "not with the statistics of the batch, so that each example's scores do not depend on "
+        "the rest of the batch", "loss(X), batchnorm"),
+    # round 20: dropout left on in loss(X) (test mode) had no hint
+    "RegularizedNet's dropout on in test mode too": (
+        "regularization.py", NET,
+        [("            if train and self.dropout > 0:\n"
+          "                h, cache_drop = dropout_forward(",
+          "            if self.dropout > 0:\n"
+          "                h, cache_drop = dropout_forward(")],
+        regularization.TEST_MODE_DROPOUT, "a second loss(X) gave other scores"),
+    # round 20: running statistics kept in a module-level dict were told only "wrong"
+    "batch norm keeping its running statistics in a global": (
+        "normalization.py", "normalization.batchnorm_forward",
+        [('    running_mean, running_var = state["running_mean"], state["running_var"]\n',
+          '    if x.shape[1] not in _RUN:\n'
+          '        _RUN[x.shape[1]] = (state["running_mean"], state["running_var"])\n'
+          '    running_mean, running_var = _RUN[x.shape[1]]\n'),
+         ("    out = gamma * xhat + beta\n    # END SOLUTION\n    return out, cache, new_state\n",
+          "    out = gamma * xhat + beta\n"
+          '    _RUN[x.shape[1]] = (new_state["running_mean"], new_state["running_var"])\n'
+          "    # END SOLUTION\n    return out, cache, new_state\n\n\n_RUN = {}\n")],
+        normalization.STATE_ELSEWHERE, "new_state['running_mean'] is wrong"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",

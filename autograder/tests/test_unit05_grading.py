@@ -304,6 +304,26 @@ VARIANTS = {
           "        better = self.sign * metric < self.best\n"
           "        if better:\n            self.best = float(self.sign * metric)\n")],
         "the attribute best is inf, expected -inf", "not its negative"),
+    # round 20: a rate one reduction off was told "10 is a count: a mean where a sum belongs"
+    # or "the 2 of d(x**2)/dx"
+    "step decay counting from 1": (
+        "optim.step_decay",
+        [("    lr = lr0 * gamma ** (step // step_size)\n",
+          "    lr = lr0 * gamma ** ((step + 1) // step_size)\n")],
+        "it is 0.1 times the expected rate: gamma=0.1 applied 1 time too many",
+        "the first drop comes at step = step_size"),
+    # round 20: AdamW decaying twice (the shrink and L2 in the gradient) had no hint
+    "AdamW adding weight_decay * w to the gradient too": (
+        "optim.adam",
+        [("    if config[\"decoupled\"]:\n        g = dw\n",
+          "    if config[\"decoupled\"]:\n        g = dw + config[\"weight_decay\"] * w\n")],
+        "(AdamW), w (3, 3), 6 steps; step 1", "the decay is the shrinking of w alone"),
+    "plateau reducing at the patience-th bad step": (
+        "optim.ReduceOnPlateau",
+        [("        if self.num_bad_steps > self.patience:\n",
+          "        if self.num_bad_steps >= self.patience:\n")],
+        "it is 0.5 times the expected rate: factor=0.5 applied 1 time too many",
+        "one step too early"),
 }
 
 
