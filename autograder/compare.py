@@ -16,6 +16,7 @@ a hidden case shows the student only these two.
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -34,22 +35,47 @@ LOSS_ATOL = 1e-11
 class Failed(AssertionError):
     """A verdict: what is wrong (message) and, when recognised, the likely mistake (hint)."""
 
-    def __init__(self, message, hint=None, *, kind="other", error=None):
+    def __init__(self, message, hint=None, *, kind="other", error=None, tolerance=None):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.kind = kind
         self.error = error
+        self.tolerance = tolerance
 
     def summary(self):
-        """What a student may see of this failure on a hidden case: its kind and error size."""
+        """What a student may see of this failure on a hidden case: its kind, its error size
+        against the tolerance (never two equal-looking numbers), and whether an error that small
+        is float32 rounding (``float32_sized``)."""
         words = {"missing": "nothing was returned", "type": "a result of the wrong type",
                  "shape": "a result of the wrong shape", "dtype": "a result of the wrong dtype",
                  "nonfinite": "NaN or inf in the result", "values": "wrong values"}
         text = words.get(self.kind, "a wrong result")
         if self.error is not None:
-            text += f" (largest relative error {self.error:.2g})"
+            tolerance = self.tolerance if self.tolerance is not None else _tolerance_in(
+                self.message)
+            if tolerance:
+                shown, allowed = _two_figures(self.error, tolerance)
+                text += f" (largest relative error {shown}, tolerance {allowed})"
+            else:
+                text += f" (largest relative error {self.error:.2g})"
+        if self.float32_sized():
+            text += FLOAT32_REMARK
         return text
+
+    def float32_sized(self):
+        """Whether the verdict put this error down to float32 arithmetic (its size says so)."""
+        return self.kind == "values" and FLOAT32_WORDS in self.message
+
+
+def _tolerance_in(message):
+    """The tolerance a verdict's message states ("tolerance 1e-06"), for a Failed re-raised
+    without it; None when it states none."""
+    found = re.search(r"tolerance (\d[\d.]*(?:e[-+]?\d+)?)", message or "")
+    try:
+        return float(found.group(1)) if found else None
+    except ValueError:
+        return None
 
 
 def _fmt(x):
@@ -79,8 +105,9 @@ def _two_figures(error, tolerance):
     return a, f"{tolerance:.2g}"
 
 
-FLOAT32_REMARK = ("; an error this small comes from float32 arithmetic (compute in float64, the "
-                  "inputs' dtype) or from a small constant such as eps used differently")
+FLOAT32_WORDS = "an error this small comes from float32 arithmetic"
+FLOAT32_REMARK = (f"; {FLOAT32_WORDS} (compute in float64, the inputs' dtype) or from a small "
+                  "constant such as eps used differently")
 # What an error just above the tolerance is where the expected answer is exact and the student's
 # an approximation (a numerical gradient against the analytic one): said instead of
 # FLOAT32_REMARK (``spec.Trial.compare``'s ``small_error_remark``).
@@ -221,7 +248,8 @@ def close_scalar(name, got, expected, *, rtol=DEFAULT_RTOL, atol=0.0):
         shown_error, shown_rtol = _two_figures(error, rtol)
         raise Failed(f"{name} is {shown} but should be {should} (relative error {shown_error}, "
                      f"tolerance {shown_rtol}){float32_remark(error)}"
-                     f"{scalar_scale_remark(value, expected)}", kind="values", error=error)
+                     f"{scalar_scale_remark(value, expected)}", kind="values", error=error,
+                     tolerance=rtol)
 
 
 def close_loss(name, got, expected, *, rtol=DEFAULT_RTOL):
@@ -242,7 +270,7 @@ def close_loss(name, got, expected, *, rtol=DEFAULT_RTOL):
                  hint="keep every step of the loss in float64, the inputs' dtype: no "
                       ".astype(np.float32), no np.float32(0.0) to add into, no float32 array "
                       "to hold the terms",
-                 kind="values", error=error)
+                 kind="values", error=error, tolerance=LOSS_RTOL)
 
 
 def loss_right(value, expected):
@@ -364,7 +392,7 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
         raise Failed(f"{name} is wrong: {where} {off}: got {shown}, expected {should}"
                      + (f"; {count} of {expected.size} entries are off" if expected.size > 1
                         else "") + (scale_remark(got, expected) or float32_remark(error)),
-                     kind="values", error=error)
+                     kind="values", error=error, tolerance=rtol)
 
 
 def _worst_of_ordinary_size(got, expected):

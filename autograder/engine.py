@@ -210,6 +210,13 @@ HIDDEN_NONFINITE_HINT = ("the public cases pass, but on a hidden case the result
                          "quantity that can be 0, or log of 0")
 
 
+# ... and when it is off by float32 rounding only.
+HIDDEN_FLOAT32_HINT = ("the public cases pass, and on a hidden case the result is off only by "
+                       "float32 rounding: look for float32 arithmetic that other shapes or values "
+                       "reach (an .astype(np.float32), a float32 buffer or constant, np.float32 "
+                       "scalars), or an eps used in another place than the docstring says")
+
+
 # A NotImplementedError from a function whose earlier calls returned: a branch is left to write
 # (``if method == "11point": raise NotImplementedError``). It is an error shown with its case,
 # not a "todo" that hides where it was raised.
@@ -273,6 +280,7 @@ def run_test(test, trial):
                                 f"{failure.summary()}")
             if not failure.hint:
                 entry["hint"] = (HIDDEN_NONFINITE_HINT if failure.kind == "nonfinite"
+                                 else HIDDEN_FLOAT32_HINT if failure.float32_sized()
                                  else HIDDEN_HINT)
     except StudentFault as fault:
         partial = fault.status == "not_implemented" and _written_in_part(test.key, trial)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.compare import Failed, close
+from autograder.compare import Failed, close, close_loss
 
 
 def message(got, expected, rtol=1e-6):
@@ -148,3 +148,25 @@ def test_an_entry_of_ordinary_size_is_shown_when_every_entry_is_off():
     got = expected + 0.25
     got[1, 2] = 1.25
     assert "entry [0, 0] is off by 0.25, where 3e-09 is allowed" in message(got, expected)
+
+
+def test_a_hidden_cases_summary_tells_the_error_from_its_tolerance():
+    """What a student sees of a hidden case: an error just above the tolerance never reads as
+    the tolerance, and an error float32 leaves is said to be one."""
+    expected = np.linspace(1.0, 2.0, 6)
+    with pytest.raises(Failed) as caught:
+        close("dx", expected * (1 + 1.04e-6), expected)
+    summary = caught.value.summary()
+    assert "largest relative error 1.04e-06, tolerance 1e-06" in summary, summary
+    assert caught.value.float32_sized() and "float32 arithmetic" in summary
+    # a Failed re-raised by a spec without its tolerance: read from the message
+    again = Failed(caught.value.message, kind="values", error=caught.value.error)
+    assert "tolerance 1e-06" in again.summary()
+    with pytest.raises(Failed) as far:
+        close("dx", expected * 1.5, expected)
+    assert not far.value.float32_sized()
+    assert "float32" not in far.value.summary()
+    with pytest.raises(Failed) as loss:
+        close_loss("loss", 2.0 * (1 + 1e-8), 2.0)
+    assert loss.value.float32_sized()
+    assert "tolerance 1e-10" in loss.value.summary()

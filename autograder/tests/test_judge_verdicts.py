@@ -2,6 +2,7 @@
 cases show only their verdict and error size, the number in a verdict is the one the rule used,
 fragile softmax is caught, and the speed test compares what it computes."""
 
+import re
 import textwrap
 
 import numpy as np
@@ -200,12 +201,16 @@ LEAKY = '''
         if X.shape[0] == 40:  # only the hidden case N=40, D=11, C=10, reg=0.05
             if MODE == "error":
                 raise ValueError(f"cannot handle X of shape {X.shape} with reg={reg}")
+            if MODE == "float32_loss":
+                return float(np.float32(loss)), dW
+            if MODE == "small":  # an error of float32's size, no hint of its own
+                return loss, dW * (1 + 3e-6)
             dW = dW * 1.5
         return loss, dW
 '''
 
 
-@pytest.mark.parametrize("mode", ["wrong", "error"])
+@pytest.mark.parametrize("mode", ["wrong", "error", "float32_loss", "small"])
 def test_a_hidden_case_shows_only_its_verdict_and_error_size(tmp_path, mode):
     sub = make_submission(tmp_path, append={"linear.py": f"MODE = {mode!r}\n" +
                                             textwrap.dedent(LEAKY)})
@@ -220,10 +225,21 @@ def test_a_hidden_case_shows_only_its_verdict_and_error_size(tmp_path, mode):
     assert "(40, 11)" in instructor["output"]
     if mode == "wrong":
         assert entry["status"] == "failed"
-        assert "wrong values (largest relative error 0.5)" in entry["message"], entry
+        assert "wrong values (largest relative error 0.5, tolerance 1e-06" in entry["message"], \
+            entry
         assert "N=40, D=11, C=10, reg=0.05" in instructor["functions"][SOFTMAX]["message"]
         # no known mistake explains it: the student is told where to look, nothing more
         assert entry["hint"] == engine.HIDDEN_HINT
+    elif mode == "float32_loss":  # a float32 loss: said so, with the loss's own hint
+        assert entry["status"] == "failed"
+        assert re.search(r"wrong values \(largest relative error [\d.e-]+, tolerance 1e-10\); "
+                         r"an error this small comes from float32 arithmetic", entry["message"]), \
+            entry
+        assert "float64" in entry["hint"], entry
+    elif mode == "small":  # off by float32's rounding size: said so, and where to look
+        assert "wrong values (largest relative error 3e-06, tolerance 1e-06); an error this " \
+               "small comes from float32 arithmetic" in entry["message"], entry
+        assert entry["hint"] == engine.HIDDEN_FLOAT32_HINT
     else:
         assert entry["status"] == "error"
         assert entry["message"].endswith("the code raised ValueError"), entry
