@@ -149,6 +149,28 @@ WRONG = {
               "    CACHE[key] = value\n"),
          ("import operator\n", "import operator\n\nCACHE = {}\n")],
         "nothing may be remembered between calls", None),
+    # a result of the first call of a shape reused on a later input of that shape: every other
+    # case of these functions has a shape of its own
+    "soft Dice's one-hot target remembered by shape": (
+        "segmentation.soft_dice_loss",
+        [once("    t = (xp.arange(K).reshape(1, K, 1, 1) == target[:, None])"
+              ".astype(logits.dtype)\n",
+              "    key = (tuple(target.shape), K)\n"
+              "    if key not in CACHE:\n"
+              "        CACHE[key] = (xp.arange(K).reshape(1, K, 1, 1) == target[:, None])"
+              ".astype(logits.dtype)\n"
+              "    t = CACHE[key]\n"),
+         ("import operator\n", "import operator\n\nCACHE = {}\n")],
+        "nothing may be remembered between calls", None),
+    "pooling maxima remembered by shape": (
+        "segmentation.max_pool_with_indices",
+        [once("    best = windows.argmax(axis=2)  # (N, C, Ho, Wo)\n",
+              "    key = (tuple(x.shape), pool_size, stride)\n"
+              "    if key not in CACHE:\n"
+              "        CACHE[key] = windows.argmax(axis=2)\n"
+              "    best = CACHE[key]\n"),
+         ("import operator\n", "import operator\n\nCACHE = {}\n")],
+        "nothing may be remembered between calls", None),
     "cross entropy: `if ignore_index:`": (
         "segmentation.pixel_cross_entropy",
         [once(CM_KEEP + "    y = xp.where", TRUTHY_KEEP + "    y = xp.where")],
