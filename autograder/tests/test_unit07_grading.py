@@ -452,3 +452,36 @@ def test_a_transposed_convolution_sized_with_the_filter_width_for_the_height_fai
     entry = functions(report)[key]
     assert entry["score"] == 0, entry
     assert "on hidden case 6: the code raised ValueError" in entry["message"], entry
+
+
+UNET_SKIPS = (
+    "        skips = []\n"
+    "        for encoder in self.encoders:\n"
+    "            x = encoder(x)\n"
+    "            skips.append(x)\n"
+    "            x = self.pool(x)\n"
+    "        x = self.bottleneck(x)\n"
+    "        for stage, skip in zip(self.decoders, reversed(skips)):\n"
+    "            x = stage.conv(torch.cat([skip, stage.up(x)], dim=1))\n")
+UNET_SKIPS_ON_SELF = (
+    "        if not hasattr(self, 'skips'):\n"
+    "            self.skips = []\n"
+    "        for encoder in self.encoders:\n"
+    "            x = encoder(x)\n"
+    "            self.skips.append(x)\n"
+    "            x = self.pool(x)\n"
+    "        x = self.bottleneck(x)\n"
+    "        for i, stage in enumerate(self.decoders):\n"
+    "            skip = self.skips[self.depth - 1 - i]\n"
+    "            x = stage.conv(torch.cat([skip, stage.up(x)], dim=1))\n")
+
+
+def test_a_unet_that_keeps_its_skips_between_calls_is_told_so(tmp_path):
+    """The skips kept in a list on self and read by level: every later call reads the first
+    call's (no-grad) maps. Its output passes, its gradients do not; the hint said to look for
+    .detach() (round 20), it now says that the forward keeps something between calls."""
+    folder = make_submission(tmp_path, replace={"segnets.py": [(UNET_SKIPS, UNET_SKIPS_ON_SELF)]})
+    entry = graded_to_zero(folder, UNIT, "segnets.UNet", "dx is wrong",
+                           "reuses something kept from an earlier call",
+                           use_bwrap=WORKER_BWRAP, limits=LIMITS)
+    assert "detach" not in entry["hint"]
