@@ -171,6 +171,21 @@ WRONG = {
               "    best = CACHE[key]\n"),
          ("import operator\n", "import operator\n\nCACHE = {}\n")],
         "nothing may be remembered between calls", None),
+    # float32 arithmetic in a loss of float64 inputs (round 20): 1e-8 off, inside rtol 1e-6
+    "cross entropy with float32 class weights": (
+        "segmentation.pixel_cross_entropy",
+        [once("    weight = class_weights[y] if class_weights is not None else "
+              "xp.ones(y.shape, logits.dtype)",
+              "    weight = class_weights.astype(xp.float32)[y] if class_weights is not None "
+              "else xp.ones(y.shape, logits.dtype)")],
+        "tolerance 1e-10 for a float64 loss", "keep every step of the loss in float64"),
+    "focal loss with float32 alpha": (
+        "segmentation.focal_loss",
+        [once("    a = alpha[target] if alpha is not None else xp.ones(target.shape, "
+              "logits.dtype)",
+              "    a = alpha.astype(xp.float32)[target] if alpha is not None else "
+              "xp.ones(target.shape, logits.dtype)")],
+        "tolerance 1e-10 for a float64 loss", "keep every step of the loss in float64"),
     "cross entropy: `if ignore_index:`": (
         "segmentation.pixel_cross_entropy",
         [once(CM_KEEP + "    y = xp.where", TRUTHY_KEEP + "    y = xp.where")],
@@ -259,6 +274,22 @@ RIGHT = [
     # the mean IoU as a 0-d float64 array
     once('    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")',
          "    value = xp.asarray(iou[defined].mean() if bool(defined.any()) else xp.nan)"),
+    # losses from the probabilities, then their log (within 1e-10 of the log-softmax form, the
+    # tolerance of a float64 loss, even at 725 above the others: p of about 1e-315)
+    once("    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))\n"
+         "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]  # (N, H, W)",
+         "    e = xp.exp(shifted)\n"
+         "    log_probs = xp.log(e / e.sum(axis=1, keepdims=True))\n"
+         "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]"),
+    once("    log_py = xp.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]\n"
+         "    p_y = xp.exp(log_py)",
+         "    p_y = xp.take_along_axis(probs, target[:, None], axis=1)[:, 0]\n"
+         "    log_py = xp.log(p_y)"),
+    # the soft Dice's sums in another order
+    once("    intersection = (p * t).sum(axis=(0, 2, 3))\n"
+         "    sizes = p.sum(axis=(0, 2, 3)) + t.sum(axis=(0, 2, 3))",
+         '    intersection = xp.einsum("nkhw,nkhw->k", p, t)\n'
+         "    sizes = (p + t).sum(axis=3).sum(axis=2).sum(axis=0)"),
 ]
 
 
@@ -266,7 +297,9 @@ def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
     folder = make_submission(tmp_path, replace={"segmentation.py": RIGHT})
     keys = {"segmentation.conv_transpose_forward", "segmentation.conv_transpose_backward",
             "segmentation.max_pool_with_indices", "segmentation.iou_per_class",
-            "segmentation.dice_per_class", "segmentation.mean_iou"}
+            "segmentation.dice_per_class", "segmentation.mean_iou",
+            "segmentation.pixel_cross_entropy", "segmentation.focal_loss",
+            "segmentation.soft_dice_loss"}
     report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
     bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
     assert not bad and set(functions(report)) == keys
