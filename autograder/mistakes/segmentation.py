@@ -533,6 +533,17 @@ def mean_iou_mistakes():
         tp = np.diag(m)
         return float(tp.sum() / (m.sum(axis=0) + m.sum(axis=1) - tp).sum())
 
+    def per_image(pred, target, *, num_classes, ignore_index=None):
+        if pred.ndim < 3:  # a single map: one image
+            return mean_iou_of(pred, target, num_classes, ignore_index)
+        values = [mean_iou_of(p, t, num_classes, ignore_index) for p, t in zip(pred, target)]
+        values = [v for v in values if not np.isnan(v)]
+        return float(np.mean(values)) if values else float("nan")
+
+    def mean_iou_of(pred, target, num_classes, ignore_index):
+        iou = _iou(pred, target, num_classes, ignore_index)
+        return float(np.nanmean(iou)) if not np.all(np.isnan(iou)) else float("nan")
+
     return [
         ("IoU of absent classes counted as 0 in the mean: average only the classes whose IoU "
          "is not NaN", absent_zero),
@@ -540,6 +551,9 @@ def mean_iou_mistakes():
          "every class the same weight", frequency_weighted),
         ("the counts are pooled over classes (sum TP / sum of unions): compute each class's "
          "IoU, then average", pooled),
+        ("the mean IoU of every image, averaged over the images: count the pixels of the whole "
+         "batch (one confusion matrix for all the maps), then average the classes' IoU",
+         per_image),
     ]
 
 
@@ -706,7 +720,7 @@ def focal_loss_mistakes():
 
 
 def _dice(logits, target, smooth, *, per_image=False, smooth_numerator=True,
-          softmax_backward=True):
+          softmax_backward=True, background=True):
     N, K = logits.shape[:2]
     p, _ = _softmax(logits)
     t = _onehot(target, K)
@@ -716,6 +730,11 @@ def _dice(logits, target, smooth, *, per_image=False, smooth_numerator=True,
     top = 2 * inter + (smooth if smooth_numerator else 0.0)
     bottom = sizes + smooth
     dice = top / bottom
+    if not background:  # the mean over the classes 1..K-1 only
+        loss = float(1.0 - dice[:, 1:].mean())
+        dp = -(2 * t * bottom - top) / bottom ** 2 / dice[:, 1:].size
+        dp[:, 0] = 0.0
+        return loss, p * (dp - (dp * p).sum(axis=1, keepdims=True))
     loss = float(1.0 - dice.mean())
     count = dice.size
     dp = -(2 * t * bottom - top) / bottom ** 2 / count
@@ -738,6 +757,8 @@ def soft_dice_loss_mistakes():
          make(smooth_numerator=False)),
         ("your dlogits is dp, the gradient with respect to the probabilities p: go back "
          "through the softmax, dlogits = p * (dp - sum_k dp * p)", make(softmax_backward=False)),
+        ("the background (class 0) is left out of the mean: the docstring averages the Dice of "
+         "all K classes, 1 - (1/K) * sum_k", make(background=False)),
     ]
 
 

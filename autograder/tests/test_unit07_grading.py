@@ -186,6 +186,29 @@ WRONG = {
               "    a = alpha.astype(xp.float32)[target] if alpha is not None else "
               "xp.ones(target.shape, logits.dtype)")],
         "tolerance 1e-10 for a float64 loss", "keep every step of the loss in float64"),
+    # common practices the docstrings do not follow (round 20: no hint before)
+    "mean IoU per image, then averaged": (
+        "segmentation.mean_iou",
+        [once("    iou = iou_per_class(pred, target, num_classes=num_classes, "
+              "ignore_index=ignore_index)\n"
+              "    defined = ~xp.isnan(iou)\n"
+              '    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")',
+              "    values = []\n"
+              "    for n in range(pred.shape[0]):\n"
+              "        iou = iou_per_class(pred[n], target[n], num_classes=num_classes,\n"
+              "                            ignore_index=ignore_index)\n"
+              "        defined = ~xp.isnan(iou)\n"
+              "        if bool(defined.any()):\n"
+              "            values.append(float(iou[defined].mean()))\n"
+              '    value = float(sum(values) / len(values)) if values else float("nan")')],
+        "the result is", "averaged over the images"),
+    "soft Dice without the background class": (
+        "segmentation.soft_dice_loss",
+        [once("    loss = float(1.0 - dice.mean())\n", "    loss = float(1.0 - dice[1:].mean())\n"),
+         once("    dp = -(2 * t * denominator - numerator) / (denominator ** 2) / K\n",
+              "    dp = -(2 * t * denominator - numerator) / (denominator ** 2) / (K - 1)\n"
+              "    dp[:, 0] = 0\n")],
+        "loss is", "the background (class 0) is left out of the mean"),
     "cross entropy: `if ignore_index:`": (
         "segmentation.pixel_cross_entropy",
         [once(CM_KEEP + "    y = xp.where", TRUTHY_KEEP + "    y = xp.where")],
