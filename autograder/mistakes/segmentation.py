@@ -370,6 +370,8 @@ def _bilinear(x, size, *, mode):
             s = i * (n_in - 1) / (n_out - 1) if n_out > 1 else np.zeros(n_out)
         elif mode == "no-shift":
             s = i * n_in / n_out
+        elif mode == "inverted":
+            s = np.maximum((i + 0.5) * n_out / n_in - 0.5, 0.0)
         else:  # "unclamped"
             s = (i + 0.5) * n_in / n_out - 0.5
         i0 = np.floor(s).astype(int)
@@ -393,6 +395,9 @@ def upsample_bilinear_mistakes():
         ("the source coordinate is not clamped at 0: near the top/left edge it is negative and "
          "index -1 wraps around to the last row; use max(s, 0)",
          lambda x, *, size: _bilinear(x, size, mode="unclamped")),
+        ("the scale is inverted (H_out / H): output row i samples the input at "
+         "s = (i + 0.5) * H / H_out - 0.5, a step of H / H_out input rows per output row",
+         lambda x, *, size: _bilinear(x, size, mode="inverted")),
     ]
 
 
@@ -434,6 +439,10 @@ def _iou(pred, target, num_classes, ignore_index, *, undefined=np.nan, mode="ski
         value = _ratio(2 * tp, 2 * tp + fp + fn, undefined=undefined)
     elif kind == "all":
         value = _ratio(tp, np.full(tp.shape, m.sum()), undefined=undefined)
+    elif kind == "tp-twice":  # the union as row sum + column sum: TP counted twice
+        value = _ratio(tp, 2 * tp + fp + fn, undefined=undefined)
+    elif kind == "dice-over-union":  # 2 TP over the union
+        value = _ratio(2 * tp, tp + fp + fn, undefined=undefined)
     else:
         value = _ratio(tp, tp + fp + fn, undefined=undefined)
     return np.where(tp + fp + fn > 0, value, undefined)
@@ -516,6 +525,11 @@ def iou_per_class_mistakes():
          "predicted c",
          lambda pred, target, *, num_classes, ignore_index=None:
              _iou(pred, target, num_classes, ignore_index, kind="all")),
+        ("the union counts the intersection twice: the pixels predicted c (a column sum) plus "
+         "the pixels that are c (a row sum) hold TP twice, so the union is their sum minus TP, "
+         "TP + FP + FN",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, kind="tp-twice")),
     ]
 
 
@@ -569,6 +583,10 @@ def dice_per_class_mistakes():
          "ignore_index",
          lambda pred, target, *, num_classes, ignore_index=None:
              _iou(pred, target, num_classes, ignore_index, mode="class0", kind="dice")),
+        ("2 TP over the union (TP + FP + FN): the Dice denominator is 2 TP + FP + FN, the pixels "
+         "predicted c plus the pixels that are c (TP counted in both)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, kind="dice-over-union")),
     ]
 
 

@@ -209,6 +209,22 @@ WRONG = {
               "    dp = -(2 * t * denominator - numerator) / (denominator ** 2) / (K - 1)\n"
               "    dp[:, 0] = 0\n")],
         "loss is", "the background (class 0) is left out of the mean"),
+    # slips that got a bare 'entry [2] is off by 0.36' (round 20)
+    "IoU whose union counts TP twice": (
+        "segmentation.iou_per_class",
+        [once("    union = cm.sum(axis=0) + cm.sum(axis=1) - xp.diag(cm)\n",
+              "    union = cm.sum(axis=0) + cm.sum(axis=1)\n")],
+        "iou is wrong", "the union counts the intersection twice"),
+    "Dice as 2 TP over the union": (
+        "segmentation.dice_per_class",
+        [once("    denominator = cm.sum(axis=0) + cm.sum(axis=1)  # 2 TP + FP + FN\n",
+              "    denominator = cm.sum(axis=0) + cm.sum(axis=1) - xp.diag(cm)\n")],
+        "dice is wrong", "the Dice denominator is 2 TP + FP + FN"),
+    "bilinear with the scale inverted": (
+        "segmentation.upsample_bilinear",
+        [once("        s = xp.maximum((xp.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0.0)",
+              "        s = xp.maximum((xp.arange(n_out) + 0.5) * (n_out / n_in) - 0.5, 0.0)")],
+        "out is wrong", "the scale is inverted"),
     "cross entropy: `if ignore_index:`": (
         "segmentation.pixel_cross_entropy",
         [once(CM_KEEP + "    y = xp.where", TRUTHY_KEEP + "    y = xp.where")],
