@@ -244,6 +244,11 @@ WRONG = {
         [(SE_GATES, "        g = self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3)))))"),
          (SE_FORWARD, "        out = x * torch.sigmoid(self.gates(x))[:, :, None, None]")],
         "SEBlock", ".gates(x)", "sigmoid"),
+    # round 20: a softmax over the channels got no hint (softmax is no recorded operation)
+    "gates as a softmax over the channels": (
+        [(SE_GATES, "        g = torch.softmax(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))),"
+                    " dim=1)")],
+        "SEBlock", "the output is wrong", "softmax over the channels"),
     "hidden size rounded up": (
         [("hidden = max(1, channels // reduction)", "hidden = -(-channels // reduction)")],
         "SEBlock", "SEBlock(20, reduction=6)", "rounded down"),
