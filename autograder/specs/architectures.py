@@ -451,14 +451,16 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
                 continue
             grads = student.backward(x, dout, train, drop_seed)
             if not isinstance(grads, list) or len(grads) != len(expected_all) - 1:
-                raise Failed(f"{_name(target)}({where}): the gradients could not be computed")
+                raise Failed(f"{where}: the gradients could not be computed")
             for i, (g, e) in enumerate(zip(grads[1:], expected_all[2:])):
                 if (g is None or isinstance(g, np.ndarray) and not np.any(g)) and np.any(e):
-                    raise Failed(f"{_name(target)}({where}): no gradient reaches the parameter "
+                    raise Failed(f"{where}: no gradient reaches the parameter "
                                  f"{names[i]!r}: it is not used in forward (or its result is "
                                  "thrown away)",
-                                 hint="every layer you create must be applied in forward, in "
-                                      "the order it is registered")
+                                 hint=kept_state_hint(t, target, args, kwargs, student, params,
+                                                      buffers, shape, seed)
+                                 or "every layer you create must be applied in forward, in "
+                                    "the order it is registered")
             grad_names = ("dx",) + tuple(f"d{n}" for n in names)
             try:
                 t.compare(target, grads, expected_all[1:], names=grad_names, label=where,
