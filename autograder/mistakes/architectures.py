@@ -316,6 +316,13 @@ class SENoSigmoid(A.SEBlock):
         return self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3)))))
 
 
+class SESoftmax(A.SEBlock):
+    """The gates as a softmax over the channels (attention's habit)."""
+
+    def gates(self, x):
+        return torch.softmax(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))), dim=1)
+
+
 class SENoReLU(A.SEBlock):
     def gates(self, x):
         return torch.sigmoid(self.fc2(self.fc1(x.mean(dim=(2, 3)))))
@@ -506,6 +513,8 @@ MISTAKES = {
     ],
     "architectures.SEBlock": [
         ("the gates without their sigmoid: the excitation must lie in (0, 1)", SENoSigmoid),
+        ("the gates are a softmax over the channels: each gate is its own sigmoid, "
+         "g = sigmoid(fc2(relu(fc1(s)))), so the gates need not sum to 1", SESoftmax),
         ("squeeze by max pooling instead of global average pooling", SEMaxSqueeze),
         ("no ReLU between fc1 and fc2: the excitation is sigmoid(fc2(relu(fc1(s))))",
          SENoReLU),

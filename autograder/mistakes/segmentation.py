@@ -370,6 +370,8 @@ def _bilinear(x, size, *, mode):
             s = i * (n_in - 1) / (n_out - 1) if n_out > 1 else np.zeros(n_out)
         elif mode == "no-shift":
             s = i * n_in / n_out
+        elif mode == "inverted":
+            s = np.maximum((i + 0.5) * n_out / n_in - 0.5, 0.0)
         else:  # "unclamped"
             s = (i + 0.5) * n_in / n_out - 0.5
         i0 = np.floor(s).astype(int)
@@ -393,6 +395,9 @@ def upsample_bilinear_mistakes():
         ("the source coordinate is not clamped at 0: near the top/left edge it is negative and "
          "index -1 wraps around to the last row; use max(s, 0)",
          lambda x, *, size: _bilinear(x, size, mode="unclamped")),
+        ("the scale is inverted (H_out / H): output row i samples the input at "
+         "s = (i + 0.5) * H / H_out - 0.5, a step of H / H_out input rows per output row",
+         lambda x, *, size: _bilinear(x, size, mode="inverted")),
     ]
 
 
@@ -434,6 +439,10 @@ def _iou(pred, target, num_classes, ignore_index, *, undefined=np.nan, mode="ski
         value = _ratio(2 * tp, 2 * tp + fp + fn, undefined=undefined)
     elif kind == "all":
         value = _ratio(tp, np.full(tp.shape, m.sum()), undefined=undefined)
+    elif kind == "tp-twice":  # the union as row sum + column sum: TP counted twice
+        value = _ratio(tp, 2 * tp + fp + fn, undefined=undefined)
+    elif kind == "dice-over-union":  # 2 TP over the union
+        value = _ratio(2 * tp, tp + fp + fn, undefined=undefined)
     else:
         value = _ratio(tp, tp + fp + fn, undefined=undefined)
     return np.where(tp + fp + fn > 0, value, undefined)
@@ -516,6 +525,11 @@ def iou_per_class_mistakes():
          "predicted c",
          lambda pred, target, *, num_classes, ignore_index=None:
              _iou(pred, target, num_classes, ignore_index, kind="all")),
+        ("the union counts the intersection twice: the pixels predicted c (a column sum) plus "
+         "the pixels that are c (a row sum) hold TP twice, so the union is their sum minus TP, "
+         "TP + FP + FN",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, kind="tp-twice")),
     ]
 
 
@@ -533,6 +547,17 @@ def mean_iou_mistakes():
         tp = np.diag(m)
         return float(tp.sum() / (m.sum(axis=0) + m.sum(axis=1) - tp).sum())
 
+    def per_image(pred, target, *, num_classes, ignore_index=None):
+        if pred.ndim < 3:  # a single map: one image
+            return mean_iou_of(pred, target, num_classes, ignore_index)
+        values = [mean_iou_of(p, t, num_classes, ignore_index) for p, t in zip(pred, target)]
+        values = [v for v in values if not np.isnan(v)]
+        return float(np.mean(values)) if values else float("nan")
+
+    def mean_iou_of(pred, target, num_classes, ignore_index):
+        iou = _iou(pred, target, num_classes, ignore_index)
+        return float(np.nanmean(iou)) if not np.all(np.isnan(iou)) else float("nan")
+
     return [
         ("IoU of absent classes counted as 0 in the mean: average only the classes whose IoU "
          "is not NaN", absent_zero),
@@ -540,6 +565,9 @@ def mean_iou_mistakes():
          "every class the same weight", frequency_weighted),
         ("the counts are pooled over classes (sum TP / sum of unions): compute each class's "
          "IoU, then average", pooled),
+        ("the mean IoU of every image, averaged over the images: count the pixels of the whole "
+         "batch (one confusion matrix for all the maps), then average the classes' IoU",
+         per_image),
     ]
 
 
@@ -555,6 +583,10 @@ def dice_per_class_mistakes():
          "ignore_index",
          lambda pred, target, *, num_classes, ignore_index=None:
              _iou(pred, target, num_classes, ignore_index, mode="class0", kind="dice")),
+        ("2 TP over the union (TP + FP + FN): the Dice denominator is 2 TP + FP + FN, the pixels "
+         "predicted c plus the pixels that are c (TP counted in both)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, kind="dice-over-union")),
     ]
 
 
@@ -706,7 +738,7 @@ def focal_loss_mistakes():
 
 
 def _dice(logits, target, smooth, *, per_image=False, smooth_numerator=True,
-          softmax_backward=True):
+          softmax_backward=True, background=True):
     N, K = logits.shape[:2]
     p, _ = _softmax(logits)
     t = _onehot(target, K)
@@ -716,6 +748,11 @@ def _dice(logits, target, smooth, *, per_image=False, smooth_numerator=True,
     top = 2 * inter + (smooth if smooth_numerator else 0.0)
     bottom = sizes + smooth
     dice = top / bottom
+    if not background:  # the mean over the classes 1..K-1 only
+        loss = float(1.0 - dice[:, 1:].mean())
+        dp = -(2 * t * bottom - top) / bottom ** 2 / dice[:, 1:].size
+        dp[:, 0] = 0.0
+        return loss, p * (dp - (dp * p).sum(axis=1, keepdims=True))
     loss = float(1.0 - dice.mean())
     count = dice.size
     dp = -(2 * t * bottom - top) / bottom ** 2 / count
@@ -738,6 +775,8 @@ def soft_dice_loss_mistakes():
          make(smooth_numerator=False)),
         ("your dlogits is dp, the gradient with respect to the probabilities p: go back "
          "through the softmax, dlogits = p * (dp - sum_k dp * p)", make(softmax_backward=False)),
+        ("the background (class 0) is left out of the mean: the docstring averages the Dice of "
+         "all K classes, 1 - (1/K) * sum_k", make(background=False)),
     ]
 
 

@@ -451,21 +451,26 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
                 continue
             grads = student.backward(x, dout, train, drop_seed)
             if not isinstance(grads, list) or len(grads) != len(expected_all) - 1:
-                raise Failed(f"{_name(target)}({where}): the gradients could not be computed")
+                raise Failed(f"{where}: the gradients could not be computed")
             for i, (g, e) in enumerate(zip(grads[1:], expected_all[2:])):
                 if (g is None or isinstance(g, np.ndarray) and not np.any(g)) and np.any(e):
-                    raise Failed(f"{_name(target)}({where}): no gradient reaches the parameter "
+                    raise Failed(f"{where}: no gradient reaches the parameter "
                                  f"{names[i]!r}: it is not used in forward (or its result is "
                                  "thrown away)",
-                                 hint="every layer you create must be applied in forward, in "
-                                      "the order it is registered")
+                                 hint=kept_state_hint(t, target, args, kwargs, student, params,
+                                                      buffers, shape, seed)
+                                 or "every layer you create must be applied in forward, in "
+                                    "the order it is registered")
             grad_names = ("dx",) + tuple(f"d{n}" for n in names)
             try:
                 t.compare(target, grads, expected_all[1:], names=grad_names, label=where,
                           rtol=RTOL)
             except Failed as failure:
                 if failure.hint is None and failure.kind == "values":
-                    failure.hint = GRAPH_CUT_HINT  # the output passed just before
+                    # the output passed just before: a graph autograd does not see whole, or
+                    # something the forward keeps from an earlier call (its no-grad output)
+                    failure.hint = kept_state_hint(t, target, args, kwargs, student, params,
+                                                   buffers, shape, seed) or GRAPH_CUT_HINT
                 raise
     return student
 
@@ -475,6 +480,33 @@ GRAPH_CUT_HINT = ("the output is right but this gradient is not, so autograd doe
                   "whole computation: look in forward for .detach(), .data, .item(), a round "
                   "trip through NumPy, torch.no_grad(), or a tensor changed in place after it "
                   "was used")
+
+
+KEPT_STATE_HINT = ("after earlier calls your module answers another input otherwise than a newly "
+                   "built one with the same parameters does: its forward reuses something kept "
+                   "from an earlier call (a list on self that forward appends to, a tensor "
+                   "saved on self); keep what one forward needs in local variables, so that "
+                   "every call starts afresh")
+
+
+def kept_state_hint(t, target, args, kwargs, student, params, buffers, shape, seed):
+    """KEPT_STATE_HINT when the student's module, after the calls it has answered, gives an
+    eval-mode output on a new input that differs from a newly built module's with the same
+    parameters and buffers (student code only: nothing of the reference is needed); else
+    None."""
+    x = np.random.default_rng(seed + 3).standard_normal(shape)
+    try:
+        fresh = StudentModule.build(t.student, target, *args, **kwargs)
+        fresh.load(params, buffers, "float64")
+        first = fresh.forward(x, False, None)
+        used = student.forward(x, False, None)
+    except StudentError:
+        return None
+    if isinstance(first, np.ndarray) and isinstance(used, np.ndarray) and \
+            first.shape == used.shape and not np.allclose(used, first, rtol=1e-9, atol=1e-12,
+                                                          equal_nan=True):
+        return KEPT_STATE_HINT
+    return None
 
 
 def check_running_statistics(t, student, target, args, kwargs, params, buffers, x, where):

@@ -135,6 +135,8 @@ def pool_cases(t):
                   8, 5, 2, 3),
         pool_case("N=2, C=1, 5x4 input, 2x2 windows, stride 1 (heavy overlap)", 25, 2, 1, 5, 4,
                   2, 1),
+        pool_case("N=2, C=3, 7x9 input, overlapping 3x3 windows, stride 2, as the first case but "
+                  "other values (nothing may be remembered between calls)", 26, 2, 3, 7, 9, 3, 2),
     ]
     return cases + t.hidden(MODULE, "pool_cases", pool_case)
 
@@ -191,7 +193,9 @@ def bilinear_cases(t):
              Case("N=1, C=2, 8x6 input to 3x4 (downsampling)",
                   *bilinear_inputs(53, 1, 2, 8, 6, (3, 4))),
              Case("N=2, C=1, 1x2 input to 3x3", *bilinear_inputs(54, 2, 1, 1, 2, (3, 3))),
-             Case("N=1, C=1, 5x5 input to 5x5 (unchanged)", *bilinear_inputs(55, 1, 1, 5, 5, 5))]
+             Case("N=1, C=1, 5x5 input to 5x5 (unchanged)", *bilinear_inputs(55, 1, 1, 5, 5, 5)),
+             Case("N=2, C=3, 4x5 input to 8x10, as the first case but other values (nothing may "
+                  "be remembered between calls)", *bilinear_inputs(56, 2, 3, 4, 5, (8, 10)))]
     return cases + t.hidden(MODULE, "bilinear_cases", bilinear_inputs)
 
 
@@ -313,6 +317,10 @@ def ce_cases(t):
              "ignored, 255): their weights sum to 0",
              *loss_inputs(78, 1, 3, 2, 3, class_weights=[0.0, 1.0, 2.0], ignore=255,
                           ignored=0.5, missing=(1, 2))),
+        Case("N=2, K=4, 3x5, class weights, 20% ignored (255), as the first case but other "
+             "logits and labels (nothing may be remembered between calls)",
+             *loss_inputs(79, 2, 4, 3, 5, class_weights=[0.5, 2.0, 1.0, 3.0], ignore=255,
+                          ignored=0.2)),
     ]
     return cases + t.hidden(MODULE, "ce_cases", loss_inputs)
 
@@ -331,6 +339,9 @@ def focal_cases(t):
              "exactly there)", *certain_inputs(86, 2, 2, 3, 3, gamma=0.5)),
         Case("N=1, K=3, 2x4, gamma 0, logits 100 above the others on a third of the pixels "
              "(p_y = 1 exactly there)", *certain_inputs(87, 1, 3, 2, 4, gamma=0.0)),
+        Case("N=2, K=4, 3x5, gamma 2, as the first case but other logits, labels and alpha "
+             "(nothing may be remembered between calls; 0.3 and 0.6 are not exact in float32)",
+             *loss_inputs(88, 2, 4, 3, 5, gamma=2.0, alpha=[0.3, 1.0, 2.0, 0.6])),
     ]
     return cases + t.hidden(MODULE, "focal_cases", loss_inputs)
 
@@ -343,6 +354,8 @@ def dice_cases(t):
         Case("N=3, K=2, 2x3, smooth 2", *loss_inputs(93, 3, 2, 2, 3, smooth=2.0)),
         Case("N=1, K=5, 2x4, logits around +1000, smooth 1",
              *loss_inputs(94, 1, 5, 2, 4, offset=1000.0, smooth=1.0)),
+        Case("N=2, K=4, 3x5, smooth 1, as the first case but other logits and labels (nothing "
+             "may be remembered between calls)", *loss_inputs(95, 2, 4, 3, 5, smooth=1.0)),
     ]
     return cases + t.hidden(MODULE, "dice_cases", loss_inputs)
 
@@ -622,10 +635,13 @@ def precision_recall_per_class(t):
 # ---------------------------------------------------------------------------------------------
 
 def _check_loss(t, name, cases):
+    """The loss is computed from float64 logits (and float64 weights): it is also compared
+    within 1e-10 (``float64_loss``), as units 01 and 02's losses are, so that float32 arithmetic
+    in it (weights cast to float32) fails instead of hiding inside the default tolerance."""
     target = f"{MODULE}.{name}"
     for case in cases:
         t.check(target, *case.args, label=case.label, names=("loss", "dlogits"),
-                argnames=("logits", "target"), **case.kwargs)
+                argnames=("logits", "target"), float64_loss=True, **case.kwargs)
     vectorized(t, target, logits_of_size, MAP_AXES)
 
 

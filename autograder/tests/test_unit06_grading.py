@@ -244,6 +244,19 @@ WRONG = {
         [(SE_GATES, "        g = self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3)))))"),
          (SE_FORWARD, "        out = x * torch.sigmoid(self.gates(x))[:, :, None, None]")],
         "SEBlock", ".gates(x)", "sigmoid"),
+    # round 20: a softmax over the channels got no hint (softmax is no recorded operation)
+    "gates as a softmax over the channels": (
+        [(SE_GATES, "        g = torch.softmax(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))),"
+                    " dim=1)")],
+        "SEBlock", "the output is wrong", "softmax over the channels"),
+    # round 20: gates kept on self from the first (no-grad) call; was told "SEBlock(SEBlock(32)
+    # ...)" and that every layer must be applied in forward
+    "gates computed once and kept on self": (
+        [(SE_FORWARD, "        if getattr(self, 'g', None) is None:\n"
+                      "            self.g = self.gates(x)\n"
+                      "        out = x * self.g[:, :, None, None]")],
+        "SEBlock", "SEBlock(32) on input (2, 32, 5, 7), eval mode: no gradient reaches the "
+                   "parameter 'fc1.weight'", "reuses something kept from an earlier call"),
     "hidden size rounded up": (
         [("hidden = max(1, channels // reduction)", "hidden = -(-channels // reduction)")],
         "SEBlock", "SEBlock(20, reduction=6)", "rounded down"),

@@ -149,6 +149,82 @@ WRONG = {
               "    CACHE[key] = value\n"),
          ("import operator\n", "import operator\n\nCACHE = {}\n")],
         "nothing may be remembered between calls", None),
+    # a result of the first call of a shape reused on a later input of that shape: every other
+    # case of these functions has a shape of its own
+    "soft Dice's one-hot target remembered by shape": (
+        "segmentation.soft_dice_loss",
+        [once("    t = (xp.arange(K).reshape(1, K, 1, 1) == target[:, None])"
+              ".astype(logits.dtype)\n",
+              "    key = (tuple(target.shape), K)\n"
+              "    if key not in CACHE:\n"
+              "        CACHE[key] = (xp.arange(K).reshape(1, K, 1, 1) == target[:, None])"
+              ".astype(logits.dtype)\n"
+              "    t = CACHE[key]\n"),
+         ("import operator\n", "import operator\n\nCACHE = {}\n")],
+        "nothing may be remembered between calls", None),
+    "pooling maxima remembered by shape": (
+        "segmentation.max_pool_with_indices",
+        [once("    best = windows.argmax(axis=2)  # (N, C, Ho, Wo)\n",
+              "    key = (tuple(x.shape), pool_size, stride)\n"
+              "    if key not in CACHE:\n"
+              "        CACHE[key] = windows.argmax(axis=2)\n"
+              "    best = CACHE[key]\n"),
+         ("import operator\n", "import operator\n\nCACHE = {}\n")],
+        "nothing may be remembered between calls", None),
+    # float32 arithmetic in a loss of float64 inputs (round 20): 1e-8 off, inside rtol 1e-6
+    "cross entropy with float32 class weights": (
+        "segmentation.pixel_cross_entropy",
+        [once("    weight = class_weights[y] if class_weights is not None else "
+              "xp.ones(y.shape, logits.dtype)",
+              "    weight = class_weights.astype(xp.float32)[y] if class_weights is not None "
+              "else xp.ones(y.shape, logits.dtype)")],
+        "tolerance 1e-10 for a float64 loss", "keep every step of the loss in float64"),
+    "focal loss with float32 alpha": (
+        "segmentation.focal_loss",
+        [once("    a = alpha[target] if alpha is not None else xp.ones(target.shape, "
+              "logits.dtype)",
+              "    a = alpha.astype(xp.float32)[target] if alpha is not None else "
+              "xp.ones(target.shape, logits.dtype)")],
+        "tolerance 1e-10 for a float64 loss", "keep every step of the loss in float64"),
+    # common practices the docstrings do not follow (round 20: no hint before)
+    "mean IoU per image, then averaged": (
+        "segmentation.mean_iou",
+        [once("    iou = iou_per_class(pred, target, num_classes=num_classes, "
+              "ignore_index=ignore_index)\n"
+              "    defined = ~xp.isnan(iou)\n"
+              '    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")',
+              "    values = []\n"
+              "    for n in range(pred.shape[0]):\n"
+              "        iou = iou_per_class(pred[n], target[n], num_classes=num_classes,\n"
+              "                            ignore_index=ignore_index)\n"
+              "        defined = ~xp.isnan(iou)\n"
+              "        if bool(defined.any()):\n"
+              "            values.append(float(iou[defined].mean()))\n"
+              '    value = float(sum(values) / len(values)) if values else float("nan")')],
+        "the result is", "averaged over the images"),
+    "soft Dice without the background class": (
+        "segmentation.soft_dice_loss",
+        [once("    loss = float(1.0 - dice.mean())\n", "    loss = float(1.0 - dice[1:].mean())\n"),
+         once("    dp = -(2 * t * denominator - numerator) / (denominator ** 2) / K\n",
+              "    dp = -(2 * t * denominator - numerator) / (denominator ** 2) / (K - 1)\n"
+              "    dp[:, 0] = 0\n")],
+        "loss is", "the background (class 0) is left out of the mean"),
+    # slips that got a bare 'entry [2] is off by 0.36' (round 20)
+    "IoU whose union counts TP twice": (
+        "segmentation.iou_per_class",
+        [once("    union = cm.sum(axis=0) + cm.sum(axis=1) - xp.diag(cm)\n",
+              "    union = cm.sum(axis=0) + cm.sum(axis=1)\n")],
+        "iou is wrong", "the union counts the intersection twice"),
+    "Dice as 2 TP over the union": (
+        "segmentation.dice_per_class",
+        [once("    denominator = cm.sum(axis=0) + cm.sum(axis=1)  # 2 TP + FP + FN\n",
+              "    denominator = cm.sum(axis=0) + cm.sum(axis=1) - xp.diag(cm)\n")],
+        "dice is wrong", "the Dice denominator is 2 TP + FP + FN"),
+    "bilinear with the scale inverted": (
+        "segmentation.upsample_bilinear",
+        [once("        s = xp.maximum((xp.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0.0)",
+              "        s = xp.maximum((xp.arange(n_out) + 0.5) * (n_out / n_in) - 0.5, 0.0)")],
+        "out is wrong", "the scale is inverted"),
     "cross entropy: `if ignore_index:`": (
         "segmentation.pixel_cross_entropy",
         [once(CM_KEEP + "    y = xp.where", TRUTHY_KEEP + "    y = xp.where")],
@@ -237,6 +313,22 @@ RIGHT = [
     # the mean IoU as a 0-d float64 array
     once('    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")',
          "    value = xp.asarray(iou[defined].mean() if bool(defined.any()) else xp.nan)"),
+    # losses from the probabilities, then their log (within 1e-10 of the log-softmax form, the
+    # tolerance of a float64 loss, even at 725 above the others: p of about 1e-315)
+    once("    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))\n"
+         "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]  # (N, H, W)",
+         "    e = xp.exp(shifted)\n"
+         "    log_probs = xp.log(e / e.sum(axis=1, keepdims=True))\n"
+         "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]"),
+    once("    log_py = xp.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]\n"
+         "    p_y = xp.exp(log_py)",
+         "    p_y = xp.take_along_axis(probs, target[:, None], axis=1)[:, 0]\n"
+         "    log_py = xp.log(p_y)"),
+    # the soft Dice's sums in another order
+    once("    intersection = (p * t).sum(axis=(0, 2, 3))\n"
+         "    sizes = p.sum(axis=(0, 2, 3)) + t.sum(axis=(0, 2, 3))",
+         '    intersection = xp.einsum("nkhw,nkhw->k", p, t)\n'
+         "    sizes = (p + t).sum(axis=3).sum(axis=2).sum(axis=0)"),
 ]
 
 
@@ -244,7 +336,9 @@ def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
     folder = make_submission(tmp_path, replace={"segmentation.py": RIGHT})
     keys = {"segmentation.conv_transpose_forward", "segmentation.conv_transpose_backward",
             "segmentation.max_pool_with_indices", "segmentation.iou_per_class",
-            "segmentation.dice_per_class", "segmentation.mean_iou"}
+            "segmentation.dice_per_class", "segmentation.mean_iou",
+            "segmentation.pixel_cross_entropy", "segmentation.focal_loss",
+            "segmentation.soft_dice_loss"}
     report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
     bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
     assert not bad and set(functions(report)) == keys
@@ -430,3 +524,36 @@ def test_a_transposed_convolution_sized_with_the_filter_width_for_the_height_fai
     entry = functions(report)[key]
     assert entry["score"] == 0, entry
     assert "on hidden case 6: the code raised ValueError" in entry["message"], entry
+
+
+UNET_SKIPS = (
+    "        skips = []\n"
+    "        for encoder in self.encoders:\n"
+    "            x = encoder(x)\n"
+    "            skips.append(x)\n"
+    "            x = self.pool(x)\n"
+    "        x = self.bottleneck(x)\n"
+    "        for stage, skip in zip(self.decoders, reversed(skips)):\n"
+    "            x = stage.conv(torch.cat([skip, stage.up(x)], dim=1))\n")
+UNET_SKIPS_ON_SELF = (
+    "        if not hasattr(self, 'skips'):\n"
+    "            self.skips = []\n"
+    "        for encoder in self.encoders:\n"
+    "            x = encoder(x)\n"
+    "            self.skips.append(x)\n"
+    "            x = self.pool(x)\n"
+    "        x = self.bottleneck(x)\n"
+    "        for i, stage in enumerate(self.decoders):\n"
+    "            skip = self.skips[self.depth - 1 - i]\n"
+    "            x = stage.conv(torch.cat([skip, stage.up(x)], dim=1))\n")
+
+
+def test_a_unet_that_keeps_its_skips_between_calls_is_told_so(tmp_path):
+    """The skips kept in a list on self and read by level: every later call reads the first
+    call's (no-grad) maps. Its output passes, its gradients do not; the hint said to look for
+    .detach() (round 20), it now says that the forward keeps something between calls."""
+    folder = make_submission(tmp_path, replace={"segnets.py": [(UNET_SKIPS, UNET_SKIPS_ON_SELF)]})
+    entry = graded_to_zero(folder, UNIT, "segnets.UNet", "dx is wrong",
+                           "reuses something kept from an earlier call",
+                           use_bwrap=WORKER_BWRAP, limits=LIMITS)
+    assert "detach" not in entry["hint"]
