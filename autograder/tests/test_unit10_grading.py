@@ -296,3 +296,30 @@ def test_a_module_without_forward_is_an_error_not_a_stub(tmp_path):
     entry = graded_to_zero(sub, UNIT, "generative.Generator", "missing the required",
                            statuses=("error",), use_bwrap=WORKER_BWRAP, limits=LIMITS)
     assert "not implemented yet" not in entry["message"], entry
+
+
+BY_SHAPE = '''
+_REMEMBERED = {}
+
+
+def _by_shape(fn):
+    def wrapper(*args, **kwargs):   # remembers the answer by the shapes of the inputs
+        key = (fn.__name__, tuple(tuple(a.shape) for a in args))
+        if key not in _REMEMBERED:
+            _REMEMBERED[key] = fn(*args, **kwargs)
+        return _REMEMBERED[key]
+    return wrapper
+'''
+
+
+@pytest.mark.parametrize("name", ["discriminator_loss", "generator_loss",
+                                  "minimax_generator_loss", "ls_discriminator_loss",
+                                  "ls_generator_loss", "reparameterize", "vae_loss"])
+def test_an_answer_remembered_by_shape_fails(tmp_path, name):
+    """Round 20: the losses and reparameterize were called on each shape once, so an answer
+    remembered by the shapes of the inputs kept full marks."""
+    folder = make_submission(tmp_path, append={
+        "generative.py": BY_SHAPE + f"\n{name} = _by_shape({name})\n"})
+    graded_to_zero(folder, UNIT, f"generative.{name}", "the same shapes with other values",
+                   "something is remembered between calls", use_bwrap=WORKER_BWRAP,
+                   limits=LIMITS)
