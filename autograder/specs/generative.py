@@ -602,25 +602,38 @@ def gan_step(t):
              # the notebook trains float32 networks: z must take real's dtype
              Case("loss='bce', N=4, float32 networks and data",
                   gan_case(114, 4, 2, 3, 4, "bce", np.float32))]
-    for case in cases + _hidden(t, "gan_cases", gan_case):
-        params_d, params_g, real, noise_dim, seed, loss = case.args
-        args = (params_d, params_g, real, noise_dim, seed, loss, GAN_LR, 0.25)
-        single = real.dtype == np.float32
-        try:
-            got = t.student.torch("gan_step", *args)
-        except StudentError as error:
-            if single and any(w in error.message for w in ("dtype", "Double", "Float")):
-                raise Failed(f"{_gan_where(case.label)}raised {error.message}",
-                             hint="convert z to real's dtype (sample_noise(...).to(real.dtype)), "
-                                  "not to float64: the networks and data may be float32, as "
-                                  "in the notebook") from None
-            raise
-        expected = t.ref.run(gan_effects, *args)
-        # float32: a student's loss written another (right) way rounds differently
-        check_gan_effects(t, target, case.label, got, expected,
-                          _mistakes_of(t, target, gan_effects, args),
-                          [np.asarray(p, dtype=real.dtype) for p in params_g],
-                          rtol=1e-4 if single else RTOL)
+    public_again_hidden(t, cases + _hidden(t, "gan_cases", gan_case),
+                        lambda case: _gan_step_case(t, target, case), _other_gan_values,
+                        "the networks' parameters and the data, and another seed")
+
+
+def _other_gan_values(params_d, params_g, real, noise_dim, seed, loss):
+    """A gan_step case of the same shapes with other values and another seed: a step that keeps
+    something of an earlier call (a noise batch drawn once per batch size) fails it."""
+    return ([-0.7 * v + 0.3 for v in params_d], [-0.7 * v + 0.3 for v in params_g],
+            (-0.7 * real + 0.3).astype(real.dtype), noise_dim, seed + 1000, loss)
+
+
+def _gan_step_case(t, target, case):
+    """One gan_step case: the student's step on probe networks, its effects compared."""
+    params_d, params_g, real, noise_dim, seed, loss = case.args
+    args = (params_d, params_g, real, noise_dim, seed, loss, GAN_LR, 0.25)
+    single = real.dtype == np.float32
+    try:
+        got = t.student.torch("gan_step", *args)
+    except StudentError as error:
+        if single and any(w in error.message for w in ("dtype", "Double", "Float")):
+            raise Failed(f"{_gan_where(case.label)}raised {error.message}",
+                         hint="convert z to real's dtype (sample_noise(...).to(real.dtype)), "
+                              "not to float64: the networks and data may be float32, as "
+                              "in the notebook") from None
+        raise
+    expected = t.ref.run(gan_effects, *args)
+    # float32: a student's loss written another (right) way rounds differently
+    check_gan_effects(t, target, case.label, got, expected,
+                      _mistakes_of(t, target, gan_effects, args),
+                      [np.asarray(p, dtype=real.dtype) for p in params_g],
+                      rtol=1e-4 if single else RTOL)
 
 
 def check_gan_effects(t, target, label, got, expected, mistakes, params_g, rtol=RTOL):

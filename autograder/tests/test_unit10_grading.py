@@ -323,3 +323,20 @@ def test_an_answer_remembered_by_shape_fails(tmp_path, name):
     graded_to_zero(folder, UNIT, f"generative.{name}", "the same shapes with other values",
                    "something is remembered between calls", use_bwrap=WORKER_BWRAP,
                    limits=LIMITS)
+
+
+def test_a_gan_step_that_keeps_its_first_noise_batch_fails(tmp_path):
+    """Round 20: a gan_step whose discriminator step draws its noise once per batch size (a
+    'fixed noise' batch kept in a module-level dict) had full marks: every case had its own
+    batch size and noise dimension."""
+    folder = make_submission(tmp_path, replace={"generative.py": [
+        ("    z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)\n"
+         "    fakes = G(z).detach()",
+         "    if (n, noise_dim) not in _FIXED:\n"
+         "        _FIXED[(n, noise_dim)] = sample_noise(n, noise_dim, generator=generator)\n"
+         "    z = _FIXED[(n, noise_dim)].to(real.dtype)\n"
+         "    fakes = G(z).detach()"),
+        ("def gan_step(", "_FIXED = {}\n\n\ndef gan_step(")]})
+    graded_to_zero(folder, UNIT, "generative.gan_step", "the same shapes with other values",
+                   "something is remembered between calls", use_bwrap=WORKER_BWRAP,
+                   limits=LIMITS)
