@@ -24,6 +24,7 @@ from ..compare import Failed, matches
 from ..runner import NotImplementedByStudent, StudentError
 from ..spec import Case, Spec
 from .segmentation import check_exact_dtype
+from .toolkit import remembered_hint
 
 SPEC = Spec("detection")
 
@@ -498,8 +499,47 @@ TIES_HINT = ("equal scores keep their input order (lower index first): sort with
              "np.argsort(scores)[::-1] reverses the ties")
 
 
+# Other values of the first case's shapes, for a call after the public cases (``_run``'s
+# ``again``): (what changes, a function of the case's arguments). Each keeps the inputs valid
+# and changes the answer, so a function that remembers its answers by the shapes of its inputs,
+# or keeps a buffer from an earlier call, fails there.
+def _reversed(*arrays):
+    return tuple(np.ascontiguousarray(a[::-1]) for a in arrays)
+
+
+def _rescaled(boxes):
+    return boxes * 1.5 + 0.25  # still valid in every format (w and h stay positive)
+
+
+AGAIN = {
+    "box_convert": ("boxes", lambda boxes: (_rescaled(boxes),)),
+    "box_area": ("boxes", lambda boxes: (_rescaled(boxes),)),
+    "box_iou": ("boxes1", lambda boxes1, boxes2: (_rescaled(boxes1), boxes2)),
+    "nms": ("the boxes in reverse order", lambda boxes, scores: _reversed(boxes, scores)),
+    "batched_nms": ("the boxes in reverse order",
+                    lambda boxes, scores, labels: _reversed(boxes, scores, labels)),
+    "yolo_encode": ("the boxes mirrored left to right",
+                    lambda boxes, labels: (np.concatenate([1.0 - boxes[:, :1], boxes[:, 1:]],
+                                                          axis=1), labels)),
+    "yolo_decode": ("the grid's rows in reverse order",
+                    lambda pred: (np.ascontiguousarray(pred[:, ::-1]),)),
+    "yolo_loss": ("pred's grid rows in reverse order",
+                  lambda pred, target: (np.ascontiguousarray(pred[:, ::-1]), target)),
+    "match_detections": ("the detections in reverse order",
+                         lambda boxes, scores, gt: (*_reversed(boxes, scores), gt)),
+    "precision_recall": ("scores negated", lambda scores, is_tp, num_gt: (-scores, is_tp,
+                                                                          num_gt)),
+    "average_precision": ("precision halved", lambda precision, recall: (0.5 * precision,
+                                                                         recall)),
+    "mean_average_precision": ("every score s replaced by 1 - s",
+                               lambda detections, gts: (
+                                   [(b, 1.0 - sc, lab) for b, sc, lab in detections], gts)),
+}
+AGAIN["coco_map"] = AGAIN["mean_average_precision"]
+
+
 def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None, ties=None,
-         kwargs_of=None, expected_of=None, new=False):
+         kwargs_of=None, expected_of=None, new=False, float64_loss=False):
     """Every case through ``target``: compared with the reference (NaN as -1 with ``nan``);
     with ``new`` the result must not be an input or a view of one (``Trial.returns_new``);
     ``dtypes`` the exact dtype of each output the docstring fixes (None where it does not);
@@ -508,7 +548,10 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
     reference IoU of the boxes ``ties.boxes(case)`` names (asked for every case, so that a
     release records it); ``kwargs_of(t, case)``
     the keyword arguments to judge a case with (the case's own by default);
-    ``expected_of(t, case, kwargs)`` the answer to judge it by (the reference's by default)."""
+    ``expected_of(t, case, kwargs)`` the answer to judge it by (the reference's by default);
+    ``float64_loss`` compares a first output named "loss" as a float64 loss (``compare``).
+    After the public cases and before the hidden ones the first case comes again with other
+    values of the same shapes (``AGAIN``)."""
     convert = _nan_to_sentinel if nan else (lambda value: value)
     passed = []  # (args, kwargs, expected) of the cases the student got right
 
@@ -518,7 +561,7 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
         return [(d, convert(v)) for d, v in t.ref.mistakes(target, target, *case.args, **kwargs)
                 if d not in excluded]
 
-    for case in cases:
+    def one(case):
         kwargs = kwargs_of(t, case) if kwargs_of else case.kwargs
         got, modified = t.student.call_full(target, *case.args, **kwargs)
         t.no_input_modified(target, modified, argnames, case.label)
@@ -528,7 +571,8 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
             if ties is not None and ties.boxes is not None else None
         try:
             t.compare(target, convert(got), convert(expected), names=names, label=case.label,
-                      mistakes=lambda case=case, kwargs=kwargs: explaining(case, kwargs))
+                      mistakes=lambda case=case, kwargs=kwargs: explaining(case, kwargs),
+                      float64_loss=float64_loss)
         except Failed as failure:
             if ties is not None and failure.hint is None and failure.kind == "values" and \
                     _safely(ties, case, got, kwargs, iou):
@@ -541,6 +585,18 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
         if new:
             t.returns_new(target, modified, argnames, case.label)
         passed.append((case.args, kwargs, expected))
+
+    public = [c for c in cases if not getattr(c, "hidden", False)]
+    for case in public:
+        one(case)
+    what, change = AGAIN[target.split(".", 1)[1]]
+    t.no_case()
+    with remembered_hint():
+        one(Case(f"{public[0].label}, the same shapes with other values ({what})",
+                 change(*public[0].args), dict(public[0].kwargs)))
+    for case in cases:
+        if getattr(case, "hidden", False):
+            one(case)
 
 
 def _same(got, expected):
@@ -778,7 +834,7 @@ def yolo_decode(t):
 def yolo_loss(t):
     """The simplified YOLO v1 loss and its gradient."""
     _run(t, "detection.yolo_loss", loss_cases(t), names=("loss", "dpred"),
-         argnames=("pred", "target"))
+         argnames=("pred", "target"), float64_loss=True)
 
 
 @SPEC.test("match_detections", points=2)

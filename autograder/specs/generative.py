@@ -26,6 +26,7 @@ from ..torch_handles import reference_build, reference_load
 from ..torch_ops import gan_step as op_gan_step
 from ..torch_ops import tensor_call
 from .architectures import build_and_check_shapes, check_module
+from .toolkit import remembered_hint
 
 SPEC = Spec("generative")
 RTOL = 1e-6
@@ -258,16 +259,37 @@ def single_cases(t):
     ] + _hidden(t, "single_cases", logits_case)
 
 
+def _other_values(*arrays):
+    return tuple(-0.7 * a + 0.3 for a in arrays)
+
+
+def public_again_hidden(t, cases, run, change=_other_values, what="every input"):
+    """``run`` on every public case, then on the first with other values of the same shapes
+    (``change`` of its arguments, ``what`` changed), then on the hidden cases: a function that
+    remembers its answers by the shapes of its inputs fails the second call (as the toolkit's
+    layers do; ``toolkit.remembered_hint``)."""
+    public = [c for c in cases if not getattr(c, "hidden", False)]
+    for case in public:
+        run(case)
+    t.no_case()
+    with remembered_hint():
+        run(Case(f"{public[0].label}, the same shapes with other values of {what}",
+                 change(*public[0].args), dict(public[0].kwargs)))
+    for case in cases:
+        if getattr(case, "hidden", False):
+            run(case)
+
+
 def _pair_test(t, target, first, second):
-    for case in pair_cases(t):
-        check_function(t, target, case.args, label=case.label, names=("the loss",),
-                       grad_args=(0, 1), argnames=(first, second), seed=7)
+    public_again_hidden(t, pair_cases(t), lambda case: check_function(
+        t, target, case.args, label=case.label, names=("the loss",), grad_args=(0, 1),
+        argnames=(first, second), seed=7))
 
 
 def _single_test(t, target, name):
-    for case in single_cases(t):
-        check_function(t, target, case.args, label=case.label, names=("the loss",),
-                       grad_args=(0,), argnames=(name,), seed=8)
+    public_again_hidden(t, single_cases(t), lambda case: check_function(
+        t, target, case.args, label=case.label, names=("the loss",), grad_args=(0,),
+        argnames=(name,), seed=8))
 
 
 @SPEC.test("discriminator_loss", points=2)
@@ -310,9 +332,11 @@ def reparameterize(t):
                   gaussian_case(22, 1, 2, logvar_offset=-3.0)),
              Case("N=5, L=1, large variances (logvar around 2)",
                   gaussian_case(23, 5, 1, logvar_offset=2.0))]
-    for case in cases + _hidden(t, "reparameterize_cases", gaussian_case):
-        check_function(t, "generative.reparameterize", case.args, label=case.label,
-                       names=("z",), grad_args=(0, 1), argnames=("mu", "logvar", "eps"), seed=9)
+    public_again_hidden(t, cases + _hidden(t, "reparameterize_cases", gaussian_case),
+                        lambda case: check_function(
+                            t, "generative.reparameterize", case.args, label=case.label,
+                            names=("z",), grad_args=(0, 1), argnames=("mu", "logvar", "eps"),
+                            seed=9))
 
 
 def vae_loss_case(seed, n, features, latent, *, binary=False, huge=False):
@@ -333,11 +357,15 @@ def vae_loss(t):
     cases = [Case("N=4, D=6, L=3, targets in [0, 1]", vae_loss_case(31, 4, 6, 3)),
              Case("N=1, binary targets", vae_loss_case(32, 1, 5, 2, binary=True)),
              Case("logits of +-1000", vae_loss_case(33, 3, 4, 2, huge=True))]
-    for case in cases + _hidden(t, "vae_loss_cases", vae_loss_case):
-        check_function(t, "generative.vae_loss", case.args, label=case.label,
-                       names=("loss", "reconstruction", "kl"), grad_args=(0, 2, 3),
-                       argnames=("logits", "x", "mu", "logvar"), seed=10,
-                       explain=vae_loss_parts)
+    public_again_hidden(t, cases + _hidden(t, "vae_loss_cases", vae_loss_case),
+                        lambda case: check_function(
+                            t, "generative.vae_loss", case.args, label=case.label,
+                            names=("loss", "reconstruction", "kl"), grad_args=(0, 2, 3),
+                            argnames=("logits", "x", "mu", "logvar"), seed=10,
+                            explain=vae_loss_parts),
+                        lambda logits, x, mu, logvar: (*_other_values(logits), 1.0 - x,
+                                                       *_other_values(mu, logvar)),
+                        "logits, mu and logvar, and targets 1 - x")
 
 
 def vae_loss_parts(got, expected):
@@ -574,25 +602,38 @@ def gan_step(t):
              # the notebook trains float32 networks: z must take real's dtype
              Case("loss='bce', N=4, float32 networks and data",
                   gan_case(114, 4, 2, 3, 4, "bce", np.float32))]
-    for case in cases + _hidden(t, "gan_cases", gan_case):
-        params_d, params_g, real, noise_dim, seed, loss = case.args
-        args = (params_d, params_g, real, noise_dim, seed, loss, GAN_LR, 0.25)
-        single = real.dtype == np.float32
-        try:
-            got = t.student.torch("gan_step", *args)
-        except StudentError as error:
-            if single and any(w in error.message for w in ("dtype", "Double", "Float")):
-                raise Failed(f"{_gan_where(case.label)}raised {error.message}",
-                             hint="convert z to real's dtype (sample_noise(...).to(real.dtype)), "
-                                  "not to float64: the networks and data may be float32, as "
-                                  "in the notebook") from None
-            raise
-        expected = t.ref.run(gan_effects, *args)
-        # float32: a student's loss written another (right) way rounds differently
-        check_gan_effects(t, target, case.label, got, expected,
-                          _mistakes_of(t, target, gan_effects, args),
-                          [np.asarray(p, dtype=real.dtype) for p in params_g],
-                          rtol=1e-4 if single else RTOL)
+    public_again_hidden(t, cases + _hidden(t, "gan_cases", gan_case),
+                        lambda case: _gan_step_case(t, target, case), _other_gan_values,
+                        "the networks' parameters and the data, and another seed")
+
+
+def _other_gan_values(params_d, params_g, real, noise_dim, seed, loss):
+    """A gan_step case of the same shapes with other values and another seed: a step that keeps
+    something of an earlier call (a noise batch drawn once per batch size) fails it."""
+    return ([-0.7 * v + 0.3 for v in params_d], [-0.7 * v + 0.3 for v in params_g],
+            (-0.7 * real + 0.3).astype(real.dtype), noise_dim, seed + 1000, loss)
+
+
+def _gan_step_case(t, target, case):
+    """One gan_step case: the student's step on probe networks, its effects compared."""
+    params_d, params_g, real, noise_dim, seed, loss = case.args
+    args = (params_d, params_g, real, noise_dim, seed, loss, GAN_LR, 0.25)
+    single = real.dtype == np.float32
+    try:
+        got = t.student.torch("gan_step", *args)
+    except StudentError as error:
+        if single and any(w in error.message for w in ("dtype", "Double", "Float")):
+            raise Failed(f"{_gan_where(case.label)}raised {error.message}",
+                         hint="convert z to real's dtype (sample_noise(...).to(real.dtype)), "
+                              "not to float64: the networks and data may be float32, as "
+                              "in the notebook") from None
+        raise
+    expected = t.ref.run(gan_effects, *args)
+    # float32: a student's loss written another (right) way rounds differently
+    check_gan_effects(t, target, case.label, got, expected,
+                      _mistakes_of(t, target, gan_effects, args),
+                      [np.asarray(p, dtype=real.dtype) for p in params_g],
+                      rtol=1e-4 if single else RTOL)
 
 
 def check_gan_effects(t, target, label, got, expected, mistakes, params_g, rtol=RTOL):

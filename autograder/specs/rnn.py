@@ -25,7 +25,7 @@ from ..compare import Failed, as_array, describe
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import check_init, check_no_extra_grads, check_uses_rng, copy_params
-from .toolkit import Layer, check_cache_reusable, outside_cache
+from .toolkit import Layer, check_cache_reusable, new_values, outside_cache, remembered_hint
 
 SPEC = Spec("rnn")
 
@@ -259,25 +259,95 @@ def check_lstm_backward(t, forward, backward, inputs, upstream, kwargs, label, a
 
 # ---------------------------------------------------------------- LSTM
 
+def public_again_hidden(cases, argnames, *, backward):
+    """The public cases, the first of them with new values of its float inputs (and, for a
+    ``backward`` test, of its upstream gradients; ``toolkit.new_values``: the same shapes), and
+    the hidden cases. Outside the
+    toolkit, the LSTM gets the toolkit's checks for remembered answers and stale state this way:
+    the new-values case runs after the public cases and before the hidden ones."""
+    public = [c for c in cases if not getattr(c, "hidden", False)]
+    hidden = [c for c in cases if getattr(c, "hidden", False)]
+    again = new_values(public[0], argnames)
+    if backward:
+        upstream = [(-0.7 * v + 0.3).astype(v.dtype) for v in again.args[len(argnames):]]
+        again = Case(again.label + " and of the upstream gradients",
+                     (*again.args[:len(argnames)], *upstream), again.kwargs)
+    return public, again, hidden
+
+
+STEP_ARGNAMES = ("x", "h_prev", "c_prev", "Wx", "Wh", "b")
+SEQUENCE_ARGNAMES = ("x", "h0", "Wx", "Wh", "b")
+
+
+def check_lstm_backward_after_another_forward(t, forward, backward, case, other, argnames,
+                                              names):
+    """The student's forward on ``case``, then on ``other``, then the backward through the
+    first cache: a backward that reads what its forward left outside the cache (a module-level
+    list of the steps' caches) gets the second forward's (``toolkit``'s check of the same
+    name, for the LSTM's own outputs)."""
+    n = len(argnames)
+    inputs, upstream = case.args[:n], case.args[n:]
+    label = f"{case.label}, its backward called after a forward on other values"
+    target = f"rnn.{backward}"
+    returned = {"lstm_step_forward": ("h_next", "c_next", "cache"),
+                "lstm_forward": ("h", "cache", "c_last")}[forward]
+    first = _student_lstm(t, forward, inputs, case.kwargs, label, argnames, returned)
+    _student_lstm(t, forward, other.args[:n], other.kwargs, label, argnames, returned)
+    got, _ = t.student.call_full(target, *upstream, first[CACHE_INDEX[forward]])
+    expected = t.ref.run(lstm_forward_backward, forward, backward, list(inputs),
+                         tuple(upstream), **case.kwargs)
+    try:
+        t.compare(target, got, expected, names=names, label=label)
+    except Failed as failure:
+        raise Failed(failure.message, kind=failure.kind, error=failure.error,
+                     hint="right straight after its own forward, wrong after another one: the "
+                          "backward reads something the forward left outside the cache (a "
+                          "module-level variable, an attribute of a function); put everything "
+                          "the backward needs in the cache and read it from there") from None
+
+
 @SPEC.test("lstm_step_forward", points=2)
 def lstm_step_forward(t):
-    """h_next and c_next of one LSTM step, gate blocks in the order i, f, g, o."""
-    for case in step_cases(t, 4):
-        x, h_prev, c_prev, Wx, Wh, b, _, _ = case.args
-        check_lstm_forward(t, "lstm_step_forward", (x, h_prev, c_prev, Wx, Wh, b), {},
-                           case.label, ("x", "h_prev", "c_prev", "Wx", "Wh", "b"),
+    """h_next and c_next of one LSTM step, gate blocks in the order i, f, g, o; the first case
+    again with new values (the same shapes)."""
+    public, again, hidden = public_again_hidden(step_cases(t, 4), STEP_ARGNAMES,
+                                                backward=False)
+
+    def run(case):
+        check_lstm_forward(t, "lstm_step_forward", case.args[:6], {}, case.label, STEP_ARGNAMES,
                            ("h_next", "c_next"))
+
+    for case in public:
+        run(case)
+    t.no_case()
+    with remembered_hint():
+        run(again)
+    for case in hidden:
+        run(case)
 
 
 @SPEC.test("lstm_step_backward", points=3)
 def lstm_step_backward(t):
-    """dx, dh_prev, dc_prev, dWx, dWh and db of one LSTM step, from dh_next and dc_next."""
-    for case in step_cases(t, 4):
-        x, h_prev, c_prev, Wx, Wh, b, dh, dc = case.args
-        check_lstm_backward(t, "lstm_step_forward", "lstm_step_backward",
-                            (x, h_prev, c_prev, Wx, Wh, b), (dh, dc), {}, case.label,
-                            ("x", "h_prev", "c_prev", "Wx", "Wh", "b"), ("dh_next", "dc_next"),
-                            ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db"))
+    """dx, dh_prev, dc_prev, dWx, dWh and db of one LSTM step, from dh_next and dc_next; the
+    first case again with new values, and its backward after a forward on those."""
+    public, again, hidden = public_again_hidden(step_cases(t, 4), STEP_ARGNAMES,
+                                                backward=True)
+    names = ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")
+
+    def run(case):
+        check_lstm_backward(t, "lstm_step_forward", "lstm_step_backward", case.args[:6],
+                            case.args[6:], {}, case.label, STEP_ARGNAMES,
+                            ("dh_next", "dc_next"), names)
+
+    for case in public:
+        run(case)
+    t.no_case()
+    with remembered_hint():
+        run(again)
+    check_lstm_backward_after_another_forward(t, "lstm_step_forward", "lstm_step_backward",
+                                              public[0], again, STEP_ARGNAMES, names)
+    for case in hidden:
+        run(case)
 
 
 def lstm_sequence_cases(t):
@@ -293,21 +363,45 @@ def lstm_sequence_cases(t):
 
 @SPEC.test("lstm_forward", points=1)
 def lstm_forward(t):
-    """The hidden states (N, T, H) and the last cell state, with c0 None (zeros) or given."""
-    for case in lstm_sequence_cases(t):
-        x, h0, Wx, Wh, b, _ = case.args
-        check_lstm_forward(t, "lstm_forward", (x, h0, Wx, Wh, b), case.kwargs, case.label,
-                           ("x", "h0", "Wx", "Wh", "b"), ("h", "c_last"))
+    """The hidden states (N, T, H) and the last cell state, with c0 None (zeros) or given; the
+    first case again with new values (the same shapes)."""
+    public, again, hidden = public_again_hidden(lstm_sequence_cases(t), SEQUENCE_ARGNAMES,
+                                                backward=False)
+
+    def run(case):
+        check_lstm_forward(t, "lstm_forward", case.args[:5], case.kwargs, case.label,
+                           SEQUENCE_ARGNAMES, ("h", "c_last"))
+
+    for case in public:
+        run(case)
+    t.no_case()
+    with remembered_hint():
+        run(again)
+    for case in hidden:
+        run(case)
 
 
 @SPEC.test("lstm_backward", points=3)
 def lstm_backward(t):
-    """Backpropagation through time for the LSTM: dx, dh0, dWx, dWh, db."""
-    for case in lstm_sequence_cases(t):
-        x, h0, Wx, Wh, b, dh = case.args
-        check_lstm_backward(t, "lstm_forward", "lstm_backward", (x, h0, Wx, Wh, b), (dh,),
-                            case.kwargs, case.label, ("x", "h0", "Wx", "Wh", "b"), ("dh",),
-                            SEQ_GRADS)
+    """Backpropagation through time for the LSTM: dx, dh0, dWx, dWh, db; the first case again
+    with new values, and its backward after a forward on those (a backward that reads the
+    steps' caches from a module-level list, not from its cache, fails)."""
+    public, again, hidden = public_again_hidden(lstm_sequence_cases(t), SEQUENCE_ARGNAMES,
+                                                backward=True)
+
+    def run(case):
+        check_lstm_backward(t, "lstm_forward", "lstm_backward", case.args[:5], case.args[5:],
+                            case.kwargs, case.label, SEQUENCE_ARGNAMES, ("dh",), SEQ_GRADS)
+
+    for case in public:
+        run(case)
+    t.no_case()
+    with remembered_hint():
+        run(again)
+    check_lstm_backward_after_another_forward(t, "lstm_forward", "lstm_backward", public[0],
+                                              again, SEQUENCE_ARGNAMES, SEQ_GRADS)
+    for case in hidden:
+        run(case)
 
 
 # ---------------------------------------------------------------- embedding and output layers
@@ -330,10 +424,24 @@ temporal_affine_forward, temporal_affine_backward = TEMPORAL_AFFINE.tests(
 @SPEC.test("temporal_softmax_loss", points=2)
 def temporal_softmax_loss(t):
     """The mean cross entropy over the unmasked positions and its gradient; 0 when all are
-    masked; stable for scores around 1000; labels at masked positions ignored."""
-    for case in softmax_cases(t):
+    masked; stable for scores around 1000; labels at masked positions ignored; the first case
+    again with other scores (the same shapes). The loss of float64 scores is compared within
+    1e-10 (``float64_loss``): notebook 09 checks CharRNN's gradients numerically, which a loss
+    summed in float32 fails."""
+    argnames = ("scores", "y", "mask")
+    public, again, hidden = public_again_hidden(softmax_cases(t), argnames, backward=False)
+
+    def run(case):
         t.check("rnn.temporal_softmax_loss", *case.args, label=case.label,
-                names=("loss", "dscores"), argnames=("scores", "y", "mask"))
+                names=("loss", "dscores"), argnames=argnames, float64_loss=True)
+
+    for case in public:
+        run(case)
+    t.no_case()
+    with remembered_hint():
+        run(again)
+    for case in hidden:
+        run(case)
 
 
 # ---------------------------------------------------------------- CharRNN
@@ -420,10 +528,25 @@ def check_char_loss(t, model, case):
     last_names = ("h_last[0] (h)", "h_last[1] (c)") if cell == "lstm" else ("h_last",)
     t.compare(target, _flat_loss(got, keys, cell), _flat_loss(expected, keys, cell),
               names=("loss", *(f"grads[{k!r}]" for k in keys), *last_names),
-              label=f"loss(x, y, h0), {label}",
+              label=f"loss(x, y, h0), {label}", float64_loss=True,
               mistakes=lambda: [(d, _flat_loss(v, keys, cell)) for d, v in t.ref.mistakes(
                   target, char_loss, dims, kwargs, cell, params, x, y, h0)])
 
+
+def second_char_case(case):
+    """``case`` with other ids (x + 1 and y rolled, modulo V) and other parameter values of the
+    same shapes (-0.7 p + 0.3), for a second loss call on the same model."""
+    dims, kwargs, cell, params, x, y, h0 = case.args
+    V = dims[0]
+    other = {k: -0.7 * v + 0.3 for k, v in params.items()}
+    return Case(case.label + ", a second batch and new parameter values of the same shapes on "
+                "the same model", (dims, kwargs, cell, other, (x + 1) % V,
+                                   np.roll(y, 1, axis=1), h0), case.kwargs)
+
+
+STALE_HINT = ("the same model was right on the first batch: something is kept from an earlier "
+              "call (caches stored on self, a result remembered by shape, a value computed "
+              "once); each call of loss must work from its own x, y, h0 and the current params")
 
 STATE_CARRIED = ("with h0=None the state starts from zero at every call: do not keep h_last on "
                  "the model for the next call (the caller passes it back as h0 when it wants to)")
@@ -461,6 +584,17 @@ def char_rnn(t):
             except Failed as failure:
                 raise Failed(failure.message + " (the first call was right)", STATE_CARRIED,
                              kind=failure.kind, error=failure.error) from None
+            # other ids and parameters of the same shapes on the same model: a loss that keeps
+            # anything of an earlier call (caches, a result by shape, a weight prepared once)
+            # fails
+            second = second_char_case(case)
+            t.student.setattr(model, "params", copy_params(second.args[3]))
+            try:
+                check_char_loss(t, model, second)
+            except Failed as failure:
+                raise Failed(failure.message + " (the first call was right)",
+                             failure.hint or STALE_HINT, kind=failure.kind,
+                             error=failure.error) from None
 
 
 # ---------------------------------------------------------------- CharRNN.sample

@@ -203,6 +203,48 @@ WRONG = {
 }
 
 
+# Round 20: every function of detection.py was called on each shape once, so an answer
+# remembered by the shapes of the inputs kept full marks; yolo_loss's loss summed in float32
+# passed the tolerance of 1e-6.
+WRONG.update({
+    "yolo_loss summed in float32": (
+        "detection.yolo_loss",
+        [once("detection.py",
+              "    loss = xp.where(obj[..., 0], obj_loss, noobj_loss).sum() / num\n",
+              "    loss = xp.where(obj[..., 0], obj_loss, noobj_loss).astype(xp.float32).sum() "
+              "/ num\n")],
+        "comes from float32 arithmetic", "keep every step of the loss in float64"),
+})
+
+BY_SHAPE = '''
+_REMEMBERED = {}
+
+
+def _by_shape(fn):
+    def wrapper(*args, **kwargs):   # remembers the answer by the shapes of the inputs
+        key = (repr([getattr(a, "shape", None) if hasattr(a, "shape") else
+                     [[getattr(v, "shape", v) for v in item] for item in a]
+                     if isinstance(a, list) else a for a in args]),
+               repr(sorted(kwargs.items())))
+        if key not in _REMEMBERED:
+            _REMEMBERED[key] = fn(*args, **kwargs)
+        return _REMEMBERED[key]
+    return wrapper
+'''
+
+
+@pytest.mark.parametrize("name", ["box_convert", "box_area", "box_iou", "nms", "batched_nms",
+                                  "yolo_encode", "yolo_decode", "yolo_loss", "match_detections",
+                                  "precision_recall", "average_precision",
+                                  "mean_average_precision", "coco_map"])
+def test_an_answer_remembered_by_shape_fails(tmp_path, name):
+    folder = make_submission(tmp_path, append={
+        "detection.py": BY_SHAPE + f"\n{name} = _by_shape({name})\n"})
+    graded_to_zero(folder, UNIT, f"detection.{name}", "the same shapes with other values",
+                   "something is remembered between calls", use_bwrap=WORKER_BWRAP,
+                   limits=LIMITS)
+
+
 @pytest.mark.parametrize("name", list(WRONG))
 def test_wrong_variants_lose_their_points(tmp_path, name):
     key, pairs, words, hint = WRONG[name]

@@ -259,3 +259,88 @@ def test_temporal_softmax_shifted_by_the_global_maximum_or_the_row_minimum_or_me
     assert entry["score"] == 0, entry
     assert "failed on hidden case 4: NaN or inf in the result" in entry["message"], entry
     assert entry["hint"] == engine.HIDDEN_NONFINITE_HINT  # no known mistake matches NaN here
+
+
+MEMO = '''
+_MEMO = {}
+
+
+def _memoized(fn):
+    def wrapper(*args, **kwargs):   # remembers the answer by the shapes of the inputs
+        key = (fn.__name__, tuple(getattr(a, "shape", None) for a in args), id(args[0]))
+        if key not in _MEMO:
+            _MEMO[key] = fn(*args, **kwargs)
+        return _MEMO[key]
+    return wrapper
+
+
+def _by_shape(fn):
+    def wrapper(*args, **kwargs):
+        key = (fn.__name__, tuple(getattr(a, "shape", None) for a in args),
+               tuple((k, getattr(v, "shape", v)) for k, v in sorted(kwargs.items())))
+        if key not in _MEMO:
+            _MEMO[key] = fn(*args, **kwargs)
+        return _MEMO[key]
+    return wrapper
+'''
+
+
+@pytest.mark.parametrize("target, wrap", [
+    ("lstm_step_forward", "lstm_step_forward = _by_shape(lstm_step_forward)"),
+    ("lstm_step_backward", "lstm_step_backward = _by_shape(lstm_step_backward)"),
+    ("lstm_forward", "lstm_forward = _by_shape(lstm_forward)"),
+    ("temporal_softmax_loss", "temporal_softmax_loss = _by_shape(temporal_softmax_loss)")])
+def test_an_lstm_layer_or_the_loss_that_remembers_answers_by_shape_fails(tmp_path, target, wrap):
+    """Round 20: outside the toolkit, the LSTM's functions and temporal_softmax_loss were never
+    called twice with the same shapes, so answers remembered by shape kept full marks."""
+    sub = make_submission(tmp_path, append={"rnn.py": MEMO + "\n" + wrap + "\n"})
+    entry = functions(engine.grade(sub, ["09"], keys={f"rnn.{target}"}))[f"rnn.{target}"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "the same shapes with new values" in entry["message"], entry
+    assert "something is remembered between calls" in entry["hint"], entry
+
+
+def test_an_lstm_backward_that_reads_the_steps_from_a_module_global_fails(tmp_path):
+    """Round 20: lstm_forward keeping its steps' caches in a module-level list that lstm_backward
+    reads (instead of its cache) had full marks: every backward came straight after its forward."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [
+        ("    cache = steps\n    c_last = c\n",
+         "    _LAST[:] = steps\n    cache = len(steps)\n    c_last = c\n"),
+        ("    steps = cache\n    N, T, H = dh.shape\n    D = steps[0][0].shape[1]\n"
+         "    dx = xp.zeros((N, T, D), dtype=dh.dtype)\n    dWx, dWh, db = 0.0, 0.0, 0.0\n"
+         "    dh_prev = xp.zeros((N, H), dtype=dh.dtype)\n    dc_prev",
+         "    steps = _LAST\n    N, T, H = dh.shape\n    D = steps[0][0].shape[1]\n"
+         "    dx = xp.zeros((N, T, D), dtype=dh.dtype)\n    dWx, dWh, db = 0.0, 0.0, 0.0\n"
+         "    dh_prev = xp.zeros((N, H), dtype=dh.dtype)\n    dc_prev"),
+        ('CELLS = ("rnn", "lstm")\n', 'CELLS = ("rnn", "lstm")\n_LAST = []\n')]})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.lstm_backward"}))[
+        "rnn.lstm_backward"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "its backward called after a forward on other values" in entry["message"], entry
+    assert "reads something the forward left outside the cache" in entry["hint"], entry
+
+
+def test_a_char_rnn_that_remembers_its_loss_on_the_model_fails(tmp_path):
+    """Round 20: CharRNN.loss was called twice on one model only with the same x, y and params,
+    so a loss remembered on the model (by the shapes of x) kept full marks."""
+    sub = make_submission(tmp_path, append={"rnn.py": MEMO + "\nCharRNN.loss = _memoized("
+                                                            "CharRNN.loss)\n"})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN"}))["rnn.CharRNN"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "a second batch and new parameter values of the same shapes on the same model" in \
+        entry["message"], entry
+    assert "something is kept from an earlier call" in entry["hint"], entry
+
+
+def test_a_temporal_softmax_loss_summed_in_float32_fails(tmp_path):
+    """Round 20: the loss summed in float32 (dscores float64) had full marks, in CharRNN too;
+    notebook 09's numerical gradient check of CharRNN then prints False."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "    loss = -(log_probs[rows, labels] * weight).sum() / count\n",
+        "    loss = -(log_probs[rows, labels] * weight).astype(np.float32).sum() / count\n")]})
+    found = functions(engine.grade(sub, ["09"], keys={"rnn.temporal_softmax_loss",
+                                                      "rnn.CharRNN"}))
+    for key in ("rnn.temporal_softmax_loss", "rnn.CharRNN"):
+        entry = found[key]
+        assert entry["status"] == "failed" and entry["score"] == 0, entry
+        assert "comes from float32 arithmetic" in entry["message"], entry

@@ -296,3 +296,47 @@ def test_a_module_without_forward_is_an_error_not_a_stub(tmp_path):
     entry = graded_to_zero(sub, UNIT, "generative.Generator", "missing the required",
                            statuses=("error",), use_bwrap=WORKER_BWRAP, limits=LIMITS)
     assert "not implemented yet" not in entry["message"], entry
+
+
+BY_SHAPE = '''
+_REMEMBERED = {}
+
+
+def _by_shape(fn):
+    def wrapper(*args, **kwargs):   # remembers the answer by the shapes of the inputs
+        key = (fn.__name__, tuple(tuple(a.shape) for a in args))
+        if key not in _REMEMBERED:
+            _REMEMBERED[key] = fn(*args, **kwargs)
+        return _REMEMBERED[key]
+    return wrapper
+'''
+
+
+@pytest.mark.parametrize("name", ["discriminator_loss", "generator_loss",
+                                  "minimax_generator_loss", "ls_discriminator_loss",
+                                  "ls_generator_loss", "reparameterize", "vae_loss"])
+def test_an_answer_remembered_by_shape_fails(tmp_path, name):
+    """Round 20: the losses and reparameterize were called on each shape once, so an answer
+    remembered by the shapes of the inputs kept full marks."""
+    folder = make_submission(tmp_path, append={
+        "generative.py": BY_SHAPE + f"\n{name} = _by_shape({name})\n"})
+    graded_to_zero(folder, UNIT, f"generative.{name}", "the same shapes with other values",
+                   "something is remembered between calls", use_bwrap=WORKER_BWRAP,
+                   limits=LIMITS)
+
+
+def test_a_gan_step_that_keeps_its_first_noise_batch_fails(tmp_path):
+    """Round 20: a gan_step whose discriminator step draws its noise once per batch size (a
+    'fixed noise' batch kept in a module-level dict) had full marks: every case had its own
+    batch size and noise dimension."""
+    folder = make_submission(tmp_path, replace={"generative.py": [
+        ("    z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)\n"
+         "    fakes = G(z).detach()",
+         "    if (n, noise_dim) not in _FIXED:\n"
+         "        _FIXED[(n, noise_dim)] = sample_noise(n, noise_dim, generator=generator)\n"
+         "    z = _FIXED[(n, noise_dim)].to(real.dtype)\n"
+         "    fakes = G(z).detach()"),
+        ("def gan_step(", "_FIXED = {}\n\n\ndef gan_step(")]})
+    graded_to_zero(folder, UNIT, "generative.gan_step", "the same shapes with other values",
+                   "something is remembered between calls", use_bwrap=WORKER_BWRAP,
+                   limits=LIMITS)
