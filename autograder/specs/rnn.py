@@ -259,6 +259,21 @@ def check_lstm_backward(t, forward, backward, inputs, upstream, kwargs, label, a
 
 # ---------------------------------------------------------------- LSTM
 
+def in_order(t, run, public, again, hidden, then=None):
+    """``run`` on the public cases, then on ``again`` (the first case with new values, under
+    ``remembered_hint``), then ``then()`` (a further public check), then on the hidden cases:
+    the public checks come before any hidden case (a fresh process follows a hidden one)."""
+    for case in public:
+        run(case)
+    t.no_case()
+    with remembered_hint():
+        run(again)
+    if then is not None:
+        then()
+    for case in hidden:
+        run(case)
+
+
 def public_again_hidden(cases, argnames, *, backward):
     """The public cases, the first of them with new values of its float inputs (and, for a
     ``backward`` test, of its upstream gradients; ``toolkit.new_values``: the same shapes), and
@@ -317,13 +332,7 @@ def lstm_step_forward(t):
         check_lstm_forward(t, "lstm_step_forward", case.args[:6], {}, case.label, STEP_ARGNAMES,
                            ("h_next", "c_next"))
 
-    for case in public:
-        run(case)
-    t.no_case()
-    with remembered_hint():
-        run(again)
-    for case in hidden:
-        run(case)
+    in_order(t, run, public, again, hidden)
 
 
 @SPEC.test("lstm_step_backward", points=3)
@@ -339,15 +348,8 @@ def lstm_step_backward(t):
                             case.args[6:], {}, case.label, STEP_ARGNAMES,
                             ("dh_next", "dc_next"), names)
 
-    for case in public:
-        run(case)
-    t.no_case()
-    with remembered_hint():
-        run(again)
-    check_lstm_backward_after_another_forward(t, "lstm_step_forward", "lstm_step_backward",
-                                              public[0], again, STEP_ARGNAMES, names)
-    for case in hidden:
-        run(case)
+    in_order(t, run, public, again, hidden, then=lambda: check_lstm_backward_after_another_forward(
+        t, "lstm_step_forward", "lstm_step_backward", public[0], again, STEP_ARGNAMES, names))
 
 
 def lstm_sequence_cases(t):
@@ -372,13 +374,7 @@ def lstm_forward(t):
         check_lstm_forward(t, "lstm_forward", case.args[:5], case.kwargs, case.label,
                            SEQUENCE_ARGNAMES, ("h", "c_last"))
 
-    for case in public:
-        run(case)
-    t.no_case()
-    with remembered_hint():
-        run(again)
-    for case in hidden:
-        run(case)
+    in_order(t, run, public, again, hidden)
 
 
 @SPEC.test("lstm_backward", points=3)
@@ -393,15 +389,8 @@ def lstm_backward(t):
         check_lstm_backward(t, "lstm_forward", "lstm_backward", case.args[:5], case.args[5:],
                             case.kwargs, case.label, SEQUENCE_ARGNAMES, ("dh",), SEQ_GRADS)
 
-    for case in public:
-        run(case)
-    t.no_case()
-    with remembered_hint():
-        run(again)
-    check_lstm_backward_after_another_forward(t, "lstm_forward", "lstm_backward", public[0],
-                                              again, SEQUENCE_ARGNAMES, SEQ_GRADS)
-    for case in hidden:
-        run(case)
+    in_order(t, run, public, again, hidden, then=lambda: check_lstm_backward_after_another_forward(
+        t, "lstm_forward", "lstm_backward", public[0], again, SEQUENCE_ARGNAMES, SEQ_GRADS))
 
 
 # ---------------------------------------------------------------- embedding and output layers
@@ -435,13 +424,7 @@ def temporal_softmax_loss(t):
         t.check("rnn.temporal_softmax_loss", *case.args, label=case.label,
                 names=("loss", "dscores"), argnames=argnames, float64_loss=True)
 
-    for case in public:
-        run(case)
-    t.no_case()
-    with remembered_hint():
-        run(again)
-    for case in hidden:
-        run(case)
+    in_order(t, run, public, again, hidden)
 
 
 # ---------------------------------------------------------------- CharRNN
