@@ -10,9 +10,11 @@ sides (so a dropout layer in another place, or one too many, changes the output)
 norm's running statistics after a train-mode forward are compared too (its momentum). When an
 output is wrong and no known mistake explains it, the hint names the first layer (type and
 hyperparameters, in registration order) that differs from the reference's. Residual blocks are
-also checked on their identity path, AlexNet and VGG-16 are counted on the "meta" device (nothing
-allocated), SEBlock's ``gates`` is compared on its own, and ``freeze`` on a small model built by
-the grader (a name that holds a prefix without starting with it, parameters frozen before).
+also checked on their identity path; ResNet and SEBlock (any H and W) on an input of another
+size after their first calls (a pooling window fixed from the first input fails); AlexNet and
+VGG-16 are counted on the "meta" device (nothing allocated), SEBlock's ``gates`` is compared on
+its own, and ``freeze`` on a small model built by the grader (a name that holds a prefix without
+starting with it, parameters frozen before).
 """
 
 import difflib
@@ -413,10 +415,12 @@ def compare_output(t, target, student, got, expected, *, label, rtol, mistakes, 
 
 
 def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes=(False, True),
-                 params_hook=None, gradients=True):
+                 params_hook=None, gradients=True, other_size=False):
     """Shapes, then outputs and gradients with the reference's parameters loaded (float64);
     in train mode torch's generator is seeded the same on both sides (dropout), and batch
-    norm's running statistics after the forward are compared."""
+    norm's running statistics after the forward are compared. ``other_size``: then the same
+    module (for a module that takes any H and W) answers an input of another size, in eval mode
+    (``check_other_size``)."""
     student, expected, expected_buffers, _ = build_and_check_shapes(t, target, args, kwargs)
     layers = t.ref.run(module_layers, target, list(args), kwargs)
     operations = t.ref.run(module_operations, target, list(args), kwargs, list(input_shapes[0]))
@@ -472,7 +476,64 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
                     failure.hint = kept_state_hint(t, target, args, kwargs, student, params,
                                                    buffers, shape, seed) or GRAPH_CUT_HINT
                 raise
+    if other_size:
+        check_other_size(t, target, args, kwargs, student, params, buffers, input_shapes[0],
+                         seed, layers)
     return student
+
+
+FIRST_SIZE_HINT = ("something was fixed from the first input's size: after its first calls "
+                   "your module gets an input of another size wrong, while a newly built one "
+                   "with the same parameters gets it right. A pooling window (or any shape) "
+                   "taken from the first feature map it sees stays that size for every later "
+                   "input; pool over whatever H and W come in (nn.AdaptiveAvgPool2d(1), or "
+                   "x.mean(dim=(2, 3)))")
+
+
+def other_size(shape):
+    """Another input shape for a module that takes any size: one example more, H + 2, W + 3
+    (a window fixed from the first input's size covers only part of the new map)."""
+    n, c, h, w = shape
+    return (n + 1, c, h + 2, w + 3)
+
+
+def check_other_size(t, target, args, kwargs, student, params, buffers, first, seed, layers):
+    """The module that has answered inputs of shape ``first`` against the reference on an
+    input of another size (eval mode). When it fails (wrong values or an error) and a newly
+    built module with the same parameters answers right, the hint says that something was
+    fixed from the first input's size."""
+    shape = other_size(first)
+    x = np.random.default_rng(seed + 4).standard_normal(shape)
+    where = (f"{_call_text(target, args, kwargs)} on input {tuple(shape)}, eval mode, after "
+             f"inputs of shape {tuple(first)} (the docstring takes any H and W)")
+    dout = np.zeros(t.ref.run(meta_output_shape, target, list(args), kwargs, list(shape)))
+    expected = t.ref.run(module_outputs, target, list(args), kwargs, params, buffers, x, dout,
+                         False, None)[0]
+    operations = t.ref.run(module_operations, target, list(args), kwargs, list(shape))
+
+    def fresh_is_right():
+        try:
+            fresh = StudentModule.build(t.student, target, *args, **kwargs)
+            fresh.load(params, buffers, "float64")
+            value = fresh.forward(x, False, None)
+        except StudentError:
+            return False
+        return isinstance(value, np.ndarray) and value.shape == expected.shape and \
+            np.allclose(value, expected, rtol=RTOL, atol=1e-9)
+
+    try:
+        got = student.forward(x, False, None)
+    except StudentError as error:
+        if fresh_is_right():
+            raise Failed(f"{where}: {error}", hint=FIRST_SIZE_HINT) from None
+        raise
+    try:
+        compare_output(t, target, student, got, expected, label=where, rtol=RTOL,
+                       layers=layers, operations=(x, operations), mistakes=lambda: [])
+    except Failed as failure:
+        if fresh_is_right():
+            failure.hint = FIRST_SIZE_HINT
+        raise
 
 
 # The output is right and a gradient is not: autograd did not see the whole computation.
@@ -727,7 +788,7 @@ def resnet(t):
                     (1, 1, 20, 36)))]
     for case in cases(t, public, "resnet_cases"):
         args, kwargs, shape = case.args
-        student = check_module(t, target, args, kwargs, [shape], seed=71)
+        student = check_module(t, target, args, kwargs, [shape], seed=71, other_size=True)
         kinds = student.attribute_types(["fc"])
         if kinds.get("fc") != "Linear":
             raise Failed(f"ResNet: its classifier must be an nn.Linear named fc, found "
@@ -762,7 +823,7 @@ def se_block(t):
                                "down)", ((20,), {"reduction": 6}, (2, 20, 3, 5)))],
                       "se_cases"):
         args, kwargs, shape = case.args
-        student = check_module(t, target, args, kwargs, [shape], seed=101)
+        student = check_module(t, target, args, kwargs, [shape], seed=101, other_size=True)
         check_attributes(t, student, target, ["fc1", "fc2"])
         check_method(t, student, target, args, kwargs, "gates", shape, seed=102,
                      name="the gates")

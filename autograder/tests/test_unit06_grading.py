@@ -197,6 +197,8 @@ DEPTHWISE_RELU = ("        out = torch.relu(self.bn1(self.depthwise(x)))\n"
 SE_GATES = "        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))"
 SE_FORWARD = "        out = x * self.gates(x)[:, :, None, None]"
 FREEZE_TEST = "        if not name.startswith(prefixes):\n            param.requires_grad = False"
+RESNET_HEAD = ("        out = self.pool(self.stages(self.stem(x)))\n"
+               "        scores = self.fc(torch.flatten(out, 1))")
 FREEZE_COUNT = "    count = sum(p.numel() for p in model.parameters() if p.requires_grad)"
 
 WRONG = {
@@ -276,6 +278,29 @@ WRONG = {
     "freeze with require_grad": (
         [(FREEZE_TEST, FREEZE_TEST.replace("requires_grad", "require_grad"))], "freeze",
         "freeze set param.require_grad on parameters, which PyTorch never reads", None),
+    # round 21: a pooling window fixed from the first input's size passed: each built module
+    # saw one input shape only
+    "ResNet pooling window built from the first feature map": (
+        [("        self.pool = nn.AdaptiveAvgPool2d(1)", "        self.pool = None"),
+         (RESNET_HEAD, "        out = self.stages(self.stem(x))\n"
+                       "        if self.pool is None:\n"
+                       "            self.pool = nn.AvgPool2d(kernel_size=tuple(out.shape[-2:]))\n"
+                       "        out = self.pool(out)\n"
+                       "        scores = self.fc(torch.flatten(out, 1))")],
+        "ResNet", "after inputs of shape", "fixed from the first input's size"),
+    "SEBlock squeeze window kept from the first input": (
+        [(SE_GATES, "        if not hasattr(self, 'k'):\n"
+                    "            self.k = tuple(x.shape[-2:])\n"
+                    "        s = nn.functional.avg_pool2d(x, self.k).flatten(1)\n"
+                    "        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))")],
+        "SEBlock", "after inputs of shape", "fixed from the first input's size"),
+    # the same with stride 1: the other size gives a map of several pixels and fc1 raises
+    "SEBlock squeeze window kept from the first input, stride 1 (an error)": (
+        [(SE_GATES, "        if not hasattr(self, 'k'):\n"
+                    "            self.k = tuple(x.shape[-2:])\n"
+                    "        s = nn.functional.avg_pool2d(x, self.k, stride=1).flatten(1)\n"
+                    "        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))")],
+        "SEBlock", "after inputs of shape", "fixed from the first input's size"),
     "freeze counts by name": (
         [(FREEZE_COUNT, "    count = sum(p.numel() for n, p in model.named_parameters() "
                         "if n.startswith(prefixes))")], "freeze", "the count is 116",
@@ -360,6 +385,23 @@ def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
     bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
     assert not bad
     assert report["total"] == report["max"] > 0
+
+
+def test_pooling_over_each_inputs_own_size_keeps_full_marks(tmp_path):
+    """Round 21: ResNet and SEBlock also answer an input of another size after their first
+    calls; a window taken from each input's own size (not kept) is right, as are the
+    reference's adaptive pooling (ResNet) and mean (SEBlock), and the mean and adaptive
+    pooling of ``UNUSUAL``."""
+    replace = [(RESNET_HEAD, "        out = self.stages(self.stem(x))\n"
+                             "        out = nn.functional.avg_pool2d(out, out.shape[-2:])\n"
+                             "        scores = self.fc(out.reshape(out.shape[0], -1))"),
+               (SE_GATES, "        s = nn.functional.avg_pool2d(x, tuple(x.shape[2:]))\n"
+                          "        s = s[:, :, 0, 0]\n"
+                          "        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))")]
+    sub = make_submission(tmp_path, replace={"architectures.py": replace})
+    keys = {"architectures.ResNet", "architectures.SEBlock"}
+    report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    assert {k: e["status"] for k, e in functions(report).items()} == dict.fromkeys(keys, "passed")
 
 
 def test_recorded_reference_gives_the_same_verdicts_and_hints(tmp_path):

@@ -414,7 +414,8 @@ class ResNet(nn.Module):
     (widths[-1] -> num_classes). Depth: 2 + 2 * sum(block_counts) weight layers
     (``block_counts=(3, 3, 3)`` is ResNet-20).
 
-    Input: x (N, in_channels, H, W), any H, W. Returns the class scores (N, num_classes).
+    Input: x (N, in_channels, H, W), any H, W (one module answers inputs of every size).
+    Returns the class scores (N, num_classes).
     """
 
     def __init__(self, block_counts, *, num_classes=10, in_channels=3, widths=(16, 32, 64)):
@@ -525,7 +526,7 @@ class SEBlock(nn.Module):
     Squeeze: s = mean of x over H and W, (N, C). Excite: g = sigmoid(fc2(relu(fc1(s)))), with
     ``fc1`` an ``nn.Linear(C, max(1, C // reduction))`` and ``fc2`` an ``nn.Linear`` back to C.
     Output: x with channel c of example n multiplied by g[n, c] (gates in (0, 1)).
-    Input and output (N, C, H, W).
+    Input and output (N, C, H, W), any H and W (one module answers inputs of every size).
     """
 
     def __init__(self, channels, *, reduction=16):
