@@ -586,5 +586,38 @@ def batchnorm_backward_alt(dout, cache):
     key = "normalization.batchnorm_backward_alt"
     entry = engine.grade(sub, ["04"], keys=[key])["units"]["04_normalization"]["functions"][key]
     assert entry["status"] == "failed" and entry["score"] == 0, entry
-    assert "has a Python loop" in entry["message"] and "examples or features" in entry["message"]
+    assert "loops over features" in entry["message"], entry
     assert "axis=0" in entry["hint"] and "scores" not in entry["hint"], entry
+
+
+def test_batchnorm_backward_alt_may_loop_over_the_few_entries_of_its_cache(tmp_path):
+    """Round 21: any comprehension failed batchnorm_backward_alt as "a Python loop ... looping
+    over examples or features", a generator over the cache's keys too; loops are now counted in
+    lines run, as they grow with N or D."""
+    sub = make_submission(tmp_path, append={"normalization.py": '''
+
+def batchnorm_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e-5):
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    xhat = (x - mu) / np.sqrt(var + eps)
+    new_state = {k: momentum * state[k] + (1 - momentum) * v
+                 for k, v in (("running_mean", mu), ("running_var", var))}
+    return gamma * xhat + beta, {"x": x, "mu": mu, "var": var, "eps": eps, "gamma": gamma}, \\
+        new_state
+
+
+def batchnorm_backward(dout, cache):
+    return batchnorm_backward_alt(dout, cache)
+
+
+def batchnorm_backward_alt(dout, cache):
+    x, mu, var, eps, gamma = (cache[k] for k in ("x", "mu", "var", "eps", "gamma"))
+    N = x.shape[0]
+    xhat = (x - mu) / np.sqrt(var + eps)
+    dbeta, dgamma = dout.sum(axis=0), (dout * xhat).sum(axis=0)
+    dx = gamma / (N * np.sqrt(var + eps)) * (N * dout - dbeta - xhat * dgamma)
+    return dx, dgamma, dbeta
+'''})
+    keys = ["normalization.batchnorm_backward_alt"]  # the forward here is for training only
+    report = engine.grade(sub, ["04"], keys=keys)["units"]["04_normalization"]["functions"]
+    assert {k: (e["status"], e["message"]) for k, e in report.items()} == \
+        dict.fromkeys(keys, ("passed", "all checks passed")), report

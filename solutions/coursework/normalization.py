@@ -196,7 +196,8 @@ def batchnorm_backward_alt(dout, cache):
     Working the three paths of ``batchnorm_backward`` out on paper, they collapse to one line:
         dx = gamma / (N * sqrt(var + eps)) * (N * dout - sum_i dout - x_hat * sum_i (dout * x_hat))
     with the sums over the batch (axis 0), one per feature. The gradients must equal those of
-    ``batchnorm_backward``; write it with whole-array operations, no Python loop.
+    ``batchnorm_backward``; write it with whole-array operations, no Python loop over the
+    examples or the features.
 
     Inputs:
         dout: (N, D) upstream gradient.
