@@ -51,7 +51,8 @@ def _jitter(images, *, brightness=0.0, contrast=0.0, saturation=0.0, rng, how):
     axes = (2, 3) if how == "channel_mean" else (1, 2, 3)
     m = (images if how == "mean_first" else out).mean(axis=axes, keepdims=True)
     out = m + c * (out - m)
-    g = (images if how == "grey_first" else out).mean(axis=1, keepdims=True)
+    grey_of = {"grey_first": images, "grey_between": b * images}.get(how, out)
+    g = grey_of.mean(axis=1, keepdims=True)
     out = g + s * (out - g)
     return np.clip(out, 0, 1) if how == "clipped" else out
 
@@ -122,6 +123,7 @@ MISTAKES = {
         (spec.JITTER_CLIPPED, _with(_jitter, "clipped")),
         (spec.JITTER_MEAN_FIRST, _with(_jitter, "mean_first")),
         (spec.JITTER_GREY_FIRST, _with(_jitter, "grey_first")),
+        (spec.JITTER_GREY_BETWEEN, _with(_jitter, "grey_between")),
     ],
     "augmentation.cutout": [
         (spec.CUTOUT_OFF_BY_ONE, _with(_cutout, "off_by_one")),

@@ -74,6 +74,9 @@ MIXUP_FOLDED = ("use lam = rng.beta(alpha, alpha) as drawn: do not fold it to ma
 JITTER_GREY_FIRST = ("blend with the grey version of the image being adjusted: take "
                      "g = out.mean(axis=1) after the brightness and contrast changes, not the "
                      "grey of the input images")
+JITTER_GREY_BETWEEN = ("blend with the grey version of the image being adjusted: take "
+                       "g = out.mean(axis=1) after the contrast change too, not the grey of the "
+                       "brightened image")
 CROP_SHARED = ("draw a top row and a left column for every image (rng.integers(0, H + 2 * "
                "padding - size + 1, N)), not one window position for the whole batch")
 NOT_NEW = ("return a new array even when nothing changes (images.copy()): the caller may change "
@@ -450,6 +453,22 @@ def grey_taken_first(b, c, s, kwargs):
     return not _outside(b_in, vb) and not _outside(c_in, vc) and not _outside(s_in, vs)
 
 
+def grey_taken_between(b, c, s, kwargs):
+    """True when the factors recovered from the outputs leave their ranges, but the same
+    outputs read with the grey of the brightened image (before the contrast change),
+    out = b' g + s' * (m' + c' * (b' * x - m') - b' g), m' the mean of b' * x, fit all three
+    ranges: b' = b, s' = 1 - c + c * s, c' = c * s / s'."""
+    vb, vc, vs = (kwargs.get(k, 0.0) for k in ("brightness", "contrast", "saturation"))
+    if not vs or not vc:
+        return False
+    if not (_outside(b, vb) or _outside(c, vc) or _outside(s, vs)):
+        return False
+    s_in = 1 - c + c * s
+    if np.any(np.abs(s_in) < 1e-12):
+        return False
+    return not _outside(b, vb) and not _outside(c * s / s_in, vc) and not _outside(s_in, vs)
+
+
 def check_factor(name, label, what, values, spread, hint_of):
     low, high = 1 - spread, 1 + spread
     if spread == 0:
@@ -509,6 +528,13 @@ def color_jitter(t):
                          f"factors from {c.min():.4g} to {c.max():.4g} and saturation factors "
                          f"from {s.min():.4g} to {s.max():.4g}, not all in their ranges; with "
                          "the grey of the input image they all fit", JITTER_GREY_FIRST)
+        if images.shape[1] > 1 and grey_taken_between(b, c, s, case.kwargs):
+            raise Failed(f"{name}({case.label}): read as the docstring's steps (the grey image "
+                         "taken after the brightness and contrast changes), the outputs need "
+                         f"contrast factors from {c.min():.4g} to {c.max():.4g} and saturation "
+                         f"factors from {s.min():.4g} to {s.max():.4g}, not all in their "
+                         "ranges; with the grey of the brightened image (before the contrast "
+                         "change) they all fit", JITTER_GREY_BETWEEN)
         factors = [("brightness", b), ("contrast", c), ("saturation", s)]
         if images.shape[1] == 1:
             factors.pop()

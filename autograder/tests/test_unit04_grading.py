@@ -417,6 +417,13 @@ WRONG = {
         "augmentation.py", "augmentation.color_jitter",
         [("    g = out.mean(axis=1, keepdims=True)", "    g = images.mean(axis=1, keepdims=True)")],
         augmentation.JITTER_GREY_FIRST, "with the grey of the input image they all fit"),
+    # round 21: the grey of the brightened image (before the contrast change) was told only
+    # that the contrast factors left their range
+    "color_jitter saturation blended with the grey of the brightened image": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    g = out.mean(axis=1, keepdims=True)",
+          "    g = (b * images).mean(axis=1, keepdims=True)")],
+        augmentation.JITTER_GREY_BETWEEN, "with the grey of the brightened image"),
     "mixup lam folded to max(lam, 1 - lam)": (
         "augmentation.py", "augmentation.mixup",
         [("    lam = float(rng.beta(alpha, alpha))",
