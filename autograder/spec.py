@@ -253,27 +253,6 @@ class Trial:
         finally:
             sys.setrecursionlimit(limit)
 
-    def no_python_loops(self, target, *, over="examples or classes",
-                        hint="index with arrays (scores[np.arange(N), y]) and use broadcasting "
-                             "and matrix products instead of loops"):
-        """Fail when the code that runs for ``module.name`` (the function, and whatever of the
-        package it calls, aliases or wraps) has a for/while loop, a comprehension, recursion or
-        a per-element Python call (np.vectorize, map...). ``over`` and ``hint``: what a loop
-        would run over, and how to do without, in the function's own terms."""
-        CURRENT.leave()
-        name = target.partition(".")[2]
-        finding = self.loops(target)
-        if finding.dynamic:
-            raise Failed(
-                f"{name}: the grader cannot see which code runs: the package uses "
-                f"{finding.dynamic}; write the vectorized version as plain code",
-                hint=BLIND_HINT)
-        if finding.depth > 0:
-            raise Failed(
-                f"{name}: has a Python loop ({finding.where}), in the function or in code it "
-                "calls; the vectorized version must work on whole arrays, without looping over "
-                f"{over}", hint=hint)
-
     def hidden(self, module, name, *args, **kwargs):
         """Hidden cases from ``autograder/hidden/<module>.py`` (none in public-only runs)."""
         if self.public_only or not (HIDDEN_DIR / f"{module}.py").exists():

@@ -6,6 +6,7 @@ from .. import worker_fns
 from ..compare import Failed, as_array, close, describe
 from ..spec import Case, Spec
 from ..wire import Fn, Seed
+from .loop_growth import no_hidden_code, no_loop_over
 
 SPEC = Spec("linear")
 ARGNAMES = ("W", "X", "y", "reg")
@@ -96,7 +97,7 @@ def svm_loss_naive(t):
 def svm_loss_vectorized(t):
     """Hinge loss and gradient, without Python loops."""
     _loss_test(t, "linear.svm_loss_vectorized")
-    t.no_python_loops("linear.svm_loss_vectorized")
+    _no_loop_over_the_data(t, "linear.svm_loss_vectorized")
 
 
 @SPEC.test("softmax_loss_naive", points=2)
@@ -109,7 +110,27 @@ def softmax_loss_naive(t):
 def softmax_loss_vectorized(t):
     """Cross-entropy loss and gradient, without Python loops, stable for large scores."""
     _loss_test(t, "linear.softmax_loss_vectorized")
-    t.no_python_loops("linear.softmax_loss_vectorized")
+    _no_loop_over_the_data(t, "linear.softmax_loss_vectorized")
+
+
+LOOP_AXES = {"N": "examples", "C": "classes"}  # what the docstrings forbid looping over
+VECTORIZE_HINT = ("index with arrays (scores[np.arange(N), y]) and use broadcasting and matrix "
+                  "products instead of loops")
+
+
+def _no_loop_over_the_data(t, target):
+    """The docstrings forbid a Python loop over examples or classes: the lines of student code a
+    call runs must not grow with N or with C (``loop_growth``: counted, not read, so a
+    comprehension over a fixed few things, or a helper that loops over nothing of the data, is
+    no loop over examples; one that calls the naive version is)."""
+    no_hidden_code(t, target)
+    no_loop_over(t, target, _loss_of_size, LOOP_AXES, hint=VECTORIZE_HINT)
+
+
+def _loss_of_size(sizes, rng):
+    """The inputs of a loss with N examples, C classes and 3 features."""
+    W, X, y, reg = loss_inputs(int(rng.integers(1 << 30)), sizes["N"], 3, sizes["C"], 0.1)
+    return (W, X, y, reg), {}
 
 
 def separable_blobs(seed, n_per_class=60, C=3):

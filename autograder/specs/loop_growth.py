@@ -84,13 +84,16 @@ def _backward_lines(t, forward, backward, args, kwargs, label, rng):
     return _lines(t, backward, [dout, got[1]], {}, label)[1]
 
 
-def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel offsets (k, l)"):
+def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel offsets (k, l)",
+                 hint=None):
     """Fail when the lines of student code that ``target`` runs grow with one of ``axes``.
 
     ``build(sizes, rng)`` returns the (args, kwargs) of a call for ``sizes``, a dict of the
     axis names in ``axes`` (each SMALL, or LARGE for the one that grows); ``axes`` maps those
     names to words ("examples"). With ``forward``, ``target`` is a backward: it is called on
     the cache of the student's ``forward`` of those inputs with a random upstream gradient.
+    ``hint`` replaces the hint built from ``allowed`` (for functions that may loop over nothing
+    that grows with the data).
     """
     t.no_case()
     base = dict.fromkeys(axes, SMALL)
@@ -123,8 +126,8 @@ def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel of
                 f"it runs {', '.join(str(c) for c in counts)} lines of your code, more as "
                 f"the size grows; a fast version must not loop over {words}, not even in "
                 "blocks",
-                hint=f"loop over {allowed} at most, each step working on all the {words} at "
-                     "once (slices and broadcasting over the whole array)")
+                hint=hint or f"loop over {allowed} at most, each step working on all the "
+                             f"{words} at once (slices and broadcasting over the whole array)")
 
 
 def _grows(counts):

@@ -25,8 +25,8 @@ EXPECT = {
     "judge_forged_replies": {f: {"error"} for f in FUNCTIONS[:4]},
 }
 MESSAGES = {
-    "judge_alias_naive": {"linear.svm_loss_vectorized": r"has a Python loop \(coursework/linear",
-                          "linear.softmax_loss_vectorized": r"has a Python loop"},
+    "judge_alias_naive": {"linear.svm_loss_vectorized": r"loops over examples: with N",
+                          "linear.softmax_loss_vectorized": r"loops over examples"},
     "judge_train_skips_loss": {"linear.LinearClassifier": r"train.*losses"},
     "judge_surrogate": {"linear.svm_loss_naive": r"ValueError: a lone surrogate \\udc80"},
     "judge_forged_replies": {

@@ -68,11 +68,29 @@ def test_unusual_but_correct_implementations_pass(tmp_path):
     assert result["linear.svm_loss_vectorized"]["status"] == "passed", result
 
 
+def test_a_loop_over_a_fixed_few_things_is_no_loop_over_the_data(tmp_path):
+    """Round 21: the docstrings forbid loops over examples or classes; a comprehension over the
+    two terms of the loss (which any comprehension failed as "a Python loop" before) is none."""
+    sub = make_submission(tmp_path, append={"linear.py": '''
+        def softmax_loss_vectorized(W, X, y, reg):
+            n = len(y)
+            scores = X @ W
+            scores = scores - scores.max(axis=1, keepdims=True)
+            probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+            data, penalty = [float(np.sum(term)) for term in
+                             (-np.log(probs[np.arange(n), y]) / n, reg * W * W)]
+            probs[np.arange(n), y] -= 1
+            return data + penalty, X.T @ probs / n + 2 * reg * W
+    '''})
+    entry = grade(sub)["linear.softmax_loss_vectorized"]
+    assert entry["status"] == "passed", entry
+
+
 @pytest.mark.parametrize("code,status,words", [
     ('''
      def svm_loss_vectorized(W, X, y, reg):
          return svm_loss_naive(W, X, y, reg)
-     ''', "failed", "has a Python loop (coursework/linear.py"),  # the loops of what it calls count
+     ''', "failed", "loops over examples: with N = 2, 11, 20, 130, 260"),  # what it calls counts
     ('''
      def softmax_loss_vectorized(W, X, y, reg):
          loss, dW = softmax_loss_naive(W, X, y, reg)
@@ -89,7 +107,20 @@ def test_unusual_but_correct_implementations_pass(tmp_path):
          for i in range(len(y)):
              total += 0
          return softmax_loss_naive(W, X, y, reg)
-     ''', "failed", "has a Python loop (coursework/linear.py, line"),
+     ''', "failed", "loops over examples"),
+    ('''
+     def svm_loss_vectorized(W, X, y, reg):
+         n = len(y)
+         scores = X @ W
+         correct = scores[np.arange(n), y]
+         loss, coeff = 0.0, np.zeros_like(scores)
+         for j in range(W.shape[1]):   # every example at once, one class at a time
+             margin = np.maximum(0, scores[:, j] - correct + 1) * (y != j)
+             loss += margin.sum()
+             coeff[:, j] = margin > 0
+         coeff[np.arange(n), y] = -coeff.sum(axis=1)
+         return loss / n + reg * np.sum(W * W), X.T @ coeff / n + 2 * reg * W
+     ''', "failed", "loops over classes: with C = 2, 11, 20, 130, 260"),
     ('''
      def softmax_loss_vectorized(W, X, y, reg):
          scores = X @ W
