@@ -197,9 +197,78 @@ def _fork_server():
                 break
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == FRESH_EXIT):
             _end_like(status)
+        # what the old child forked (to go on serving in its place, or to keep what it saw)
+        # ends before the new child starts; the judge checks that only the new one is left
+        _end_children()
         if os.environ.get("GRADER_PRIVATE_TMP") == "1":
             _empty("/tmp")
             _empty("/dev/shm")
+            _remove_ipc()  # the sandbox's own IPC namespace, shared by the forked children
+
+
+def _end_children():
+    """Stop, kill and reap every child of this process (orphans it adopted as subreaper
+    included; their own children come to it as they die, and are taken in the next round)."""
+    import os
+    import signal
+
+    for _ in range(100):
+        kids = set()
+        try:
+            for tid in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{tid}/children", "rb") as f:
+                    kids.update(int(p) for p in f.read().split())
+        except (OSError, ValueError):
+            pass
+        if not kids:
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in kids:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        for pid in kids:
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+
+
+def _remove_ipc():
+    """Remove every System V shared memory segment, message queue and semaphore set of the
+    sandbox's private IPC namespace (read from /proc/sysvipc): a child kept the hidden inputs
+    there for the next one to read."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    ipc_rmid = 0
+    for kind, remove in (("shm", lambda i: libc.shmctl(i, ipc_rmid, None)),
+                         ("msg", lambda i: libc.msgctl(i, ipc_rmid, None)),
+                         ("sem", lambda i: libc.semctl(i, 0, ipc_rmid))):
+        for ident in _ipc_ids(kind):
+            remove(ident)
+
+
+def _ipc_ids(kind, uid=None):
+    """The ids of the System V IPC objects of ``kind`` ("shm", "msg", "sem"), of the owner
+    ``uid`` only when given, from /proc/sysvipc (``sandbox.remove_files_of`` uses it too)."""
+    out = []
+    try:
+        with open(f"/proc/sysvipc/{kind}") as f:
+            header = f.readline().split()
+            column, owner = header.index("shmid" if kind == "shm" else f"{kind}id"), \
+                header.index("uid")
+            for line in f:
+                fields = line.split()
+                if uid is None or int(fields[owner]) == uid:
+                    out.append(int(fields[column]))
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
 
 
 def _end_like(status):

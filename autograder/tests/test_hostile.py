@@ -10,6 +10,7 @@ documented behaviour.
 """
 
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -89,6 +90,18 @@ EXPECT = {
     # hidden inputs kept in the module and in /tmp: a later public case sees neither (a fresh
     # process, forked from the worker's pristine one, with an empty /tmp)
     "remember_hidden": {"linear.softmax_loss_naive": {"error"}},
+    # the same kept in System V shared memory (the IPC namespace outlives the forked child)
+    "ipc_remember": {"linear.softmax_loss_naive": {"error"}},
+    # the same kept in the process, which answers "fresh" and goes on serving (os._exit
+    # replaced); it reads its caller's frame, so its vectorized functions fail the rule
+    "survive_fresh": {"linear.softmax_loss_naive": {"error"},
+                      "linear.svm_loss_vectorized": {"failed"},
+                      "linear.softmax_loss_vectorized": {"failed"}},
+    # the same, but a forked copy goes on serving while the old child ends and the fork server
+    # is stopped
+    "survive_fresh_fork": {"linear.softmax_loss_naive": {"error"},
+                           "linear.svm_loss_vectorized": {"failed"},
+                           "linear.softmax_loss_vectorized": {"failed"}},
     # the package's __path__ pointed at a copy: what runs would not be what the rules read
     "path_redirect": {f: {"error"} for f in FUNCTIONS},
     # the worker's in-place check switched off through a NumPy submodule it calls
@@ -104,7 +117,8 @@ FALLBACK_EXPECT = {
 FALLBACK_CASES = ["infinite_loop", "segfault", "spawn", "pickle_payload", "read_solutions",
                   "write_outside", "print_flood", "import_hang", "fifo_module", "device_link",
                   "link_module", "bytecode_only", "package_decoy", "many_folders",
-                  "stray_children", "remember_hidden"]
+                  "stray_children", "remember_hidden", "ipc_remember", "survive_fresh",
+                  "survive_fresh_fork"]
 MESSAGES = {  # case -> {function: regex its message must match}
     "sys_exit": {"linear.svm_loss_naive": r"sys\.exit\(3\)"},
     "os_exit": {"linear.svm_loss_vectorized": r"died.*(os\._exit|sys\.exit)"},
@@ -210,8 +224,10 @@ def grade_case(case, tmp_path, use_bwrap):
     pickle_marker = tmp_path / f"{marker}-unpickled"
     targets = [str(outside)] + ([str(REPO_ROOT)] if use_bwrap is not False and bubblewrap_path()
                                 else [])
+    ipc_key = random.randrange(1 << 20, 1 << 30)
     submission = materialize(case, tmp_path, marker,
-                             {"TARGETS": targets, "MARKER_PATH": str(pickle_marker)})
+                             {"TARGETS": targets, "MARKER_PATH": str(pickle_marker),
+                              "IPC_KEY": ipc_key})
     started = time.monotonic()
     try:
         report = engine.grade(submission, ["01"], use_bwrap=use_bwrap, budget_seconds=BUDGET,
@@ -236,12 +252,26 @@ def grade_case(case, tmp_path, use_bwrap):
             left = []
         return report, wall, landed, left, pickle_marker.exists()
     finally:
+        _remove_shm(ipc_key)
         shutil.rmtree(outside, ignore_errors=True)
         for p in (REPO_ROOT / marker, Path("/tmp") / marker):
             try:
                 p.unlink()
             except OSError:
                 pass
+
+
+def _remove_shm(key):
+    """Remove the shared memory segment ``key`` that a case made on the host (documented: without
+    bubblewrap, as the grader's own user, nothing removes it)."""
+    if not LINUX:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ident = libc.shmget(key, 0, 0)
+    if ident >= 0:
+        libc.shmctl(ident, 0, None)  # IPC_RMID
 
 
 def check_report(case, report, wall, landed, left, unpickled, contained):
@@ -320,6 +350,18 @@ def check_special(case, report, contained):
         # told apart: documented in docs/grading-containment.md)
         if contained or "fresh unprivileged user id" in report["containment"]:
             assert "file absent" in message, message
+    if case in ("survive_fresh", "survive_fresh_fork"):  # the process that ran hidden cases
+        # was really replaced
+        message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
+            "message"]
+        assert "remembered 0 calls" in message, message
+    if case == "ipc_remember" and (contained or
+                                   "fresh unprivileged user id" in report["containment"]):
+        # bubblewrap: the fork server empties its IPC namespace; without it the segments of the
+        # worker's fresh user id are removed (as the grader's own user: documented)
+        message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
+            "message"]
+        assert "remembered 0 calls" in message, message
     if case == "inode_bomb" and contained and running_as_root():
         assert _printed(report, "FILES_MADE") <= Limits().tmp_inodes
 
