@@ -190,6 +190,7 @@ def _fork_server():
     while True:
         child = os.fork()
         if child == 0:
+            new_session_keyring()  # not the one the last child (or the judge) could write to
             return
         while True:  # reap orphans adopted as subreaper until the serving child ends
             pid, status = os.waitpid(-1, 0)
@@ -204,6 +205,42 @@ def _fork_server():
             _empty("/tmp")
             _empty("/dev/shm")
             _remove_ipc()  # the sandbox's own IPC namespace, shared by the forked children
+        if os.environ.get("GRADER_UID"):  # a fresh user id: its keyrings are this worker's own
+            _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_KEYRING)
+            _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_SESSION_KEYRING)
+
+
+# The kernel's keyrings outlive a process: a key added by a child that ran hidden cases would be
+# there for the next one (its user keyring, the session keyring it inherited). keyctl(2) by its
+# system call number (there is no wrapper in the C library).
+_KEYCTL_SYSCALL = {"x86_64": 250, "amd64": 250, "aarch64": 219, "arm64": 219, "riscv64": 219,
+                   "i386": 288, "i686": 288, "armv7l": 311, "ppc64le": 311, "s390x": 280}
+_KEYCTL_JOIN_SESSION_KEYRING, _KEYCTL_CLEAR = 1, 7
+_KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+
+
+def _keyctl(*args):
+    """keyctl(2) on Linux, or -1 (elsewhere, or where it fails)."""
+    import platform
+
+    number = _KEYCTL_SYSCALL.get(platform.machine()) if sys.platform.startswith("linux") else None
+    if number is None:
+        return -1
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.syscall(number, *[ctypes.c_long(a) if isinstance(a, int) else a
+                                      for a in args])
+    except (OSError, AttributeError):
+        return -1
+
+
+def new_session_keyring():
+    """Join a new, empty session keyring of this process's own (KEYCTL_JOIN_SESSION_KEYRING with
+    no name): what it adds there is not in the judge's session keyring, nor in a later
+    child's."""
+    return _keyctl(_KEYCTL_JOIN_SESSION_KEYRING, None)
 
 
 def _end_children():

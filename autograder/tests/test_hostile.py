@@ -92,6 +92,8 @@ EXPECT = {
     "remember_hidden": {"linear.softmax_loss_naive": {"error"}},
     # the same kept in System V shared memory (the IPC namespace outlives the forked child)
     "ipc_remember": {"linear.softmax_loss_naive": {"error"}},
+    # the same kept in the kernel's keyrings (the user's and the inherited session keyring)
+    "keyring_remember": {"linear.softmax_loss_naive": {"error"}},
     # the same kept in the process, which answers "fresh" and goes on serving (os._exit
     # replaced); it reads its caller's frame, so its vectorized functions fail the rule
     "survive_fresh": {"linear.softmax_loss_naive": {"error"},
@@ -118,7 +120,7 @@ FALLBACK_CASES = ["infinite_loop", "segfault", "spawn", "pickle_payload", "read_
                   "write_outside", "print_flood", "import_hang", "fifo_module", "device_link",
                   "link_module", "bytecode_only", "package_decoy", "many_folders",
                   "stray_children", "remember_hidden", "ipc_remember", "survive_fresh",
-                  "survive_fresh_fork"]
+                  "survive_fresh_fork", "keyring_remember"]
 MESSAGES = {  # case -> {function: regex its message must match}
     "sys_exit": {"linear.svm_loss_naive": r"sys\.exit\(3\)"},
     "os_exit": {"linear.svm_loss_vectorized": r"died.*(os\._exit|sys\.exit)"},
@@ -253,6 +255,7 @@ def grade_case(case, tmp_path, use_bwrap):
         return report, wall, landed, left, pickle_marker.exists()
     finally:
         _remove_shm(ipc_key)
+        _remove_keys(marker)
         shutil.rmtree(outside, ignore_errors=True)
         for p in (REPO_ROOT / marker, Path("/tmp") / marker):
             try:
@@ -272,6 +275,23 @@ def _remove_shm(key):
     ident = libc.shmget(key, 0, 0)
     if ident >= 0:
         libc.shmctl(ident, 0, None)  # IPC_RMID
+
+
+def _remove_keys(marker):
+    """Unlink from this user's keyring the keys a case added there (documented: without
+    bubblewrap, as the grader's own user, nothing removes them)."""
+    if not os.path.exists("/proc/keys"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open("/proc/keys") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 8 and fields[7] == "user" and fields[8].startswith(marker):
+            # KEYCTL_UNLINK from KEY_SPEC_USER_KEYRING (x86_64: syscall 250)
+            libc.syscall(250, 9, ctypes.c_long(int(fields[0], 16)), ctypes.c_long(-4))
 
 
 def check_report(case, report, wall, landed, left, unpickled, contained):
@@ -355,10 +375,11 @@ def check_special(case, report, contained):
         message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
             "message"]
         assert "remembered 0 calls" in message, message
-    if case == "ipc_remember" and (contained or
+    if case in ("ipc_remember", "keyring_remember") and (contained or
                                    "fresh unprivileged user id" in report["containment"]):
         # bubblewrap: the fork server empties its IPC namespace; without it the segments of the
-        # worker's fresh user id are removed (as the grader's own user: documented)
+        # worker's fresh user id are removed (as the grader's own user: documented); every
+        # child has a session keyring of its own, and a fresh user id's keyrings are cleared
         message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
             "message"]
         assert "remembered 0 calls" in message, message
