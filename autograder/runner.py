@@ -233,8 +233,12 @@ class Worker:
             old = self._serving
             self._request({"op": "fresh"}, START_SECONDS, what="renewing the worker")
             self.generation += 1
-            renewed = old is not None and self._gone(old)
+            renewed = old is not None and self._gone(old) and self._successor()
             if renewed:
+                # what the old child wrote ahead into the reply channel (a forged answer to the
+                # ping, or to the public case that follows) is read and dropped now: nothing of
+                # it is alive any more, and its successor has not been asked anything yet
+                self._discard_replies()
                 self._request({"op": "ping"}, START_SECONDS, what="renewing the worker")
                 renewed = self._renewed()
         except (StudentFault, wire.WireError, OSError):
@@ -256,7 +260,29 @@ class Worker:
             time.sleep(0.002)
         return True
 
-    def _renewed(self):
+    def _successor(self, seconds=5.0):
+        """Wait until the fork server has forked the old child's successor (``_renewed``): it
+        does so only after it has killed every other child and emptied the request channel."""
+        deadline = time.monotonic() + seconds
+        while not self._renewed(record=False):
+            if time.monotonic() > deadline or sandbox.state(self._server) in (None, "T", "t"):
+                return False
+            time.sleep(0.002)
+        return True
+
+    def _discard_replies(self, most=8 << 20):
+        """Read and drop what is waiting in the reply channel (at most ``most`` bytes)."""
+        dropped = 0
+        while dropped < most:
+            ready, _, _ = select.select([self._rep_r], [], [], 0)
+            if not ready:
+                return
+            chunk = os.read(self._rep_r, 1 << 20)
+            if not chunk:
+                return
+            dropped += len(chunk)
+
+    def _renewed(self, record=True):
         """After a "fresh": exactly one process below the fork server, its direct child, and
         none of the trusted ones stopped (the server kills every other child before it forks
         the new one, ``worker._fork_server``). Anything else (a process forked by the old child
@@ -270,7 +296,8 @@ class Worker:
         (child,) = below
         if sandbox.parent(child) != self._server or sandbox.state(child) in ("T", "t"):
             return False
-        self._serving = child
+        if record:
+            self._serving = child
         return True
 
     def _forget_files(self):

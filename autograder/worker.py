@@ -147,7 +147,7 @@ def main(argv):
             return wire.encode(keep(value))
 
     if os.environ.get("GRADER_FORK") == "1":
-        _fork_server()  # returns in a fresh child process, the one that runs student code
+        _fork_server(request_fd)  # returns in a fresh child, the one that runs student code
 
     while True:
         try:
@@ -177,7 +177,7 @@ def main(argv):
 FRESH_EXIT = 86
 
 
-def _fork_server():
+def _fork_server(request_fd):
     """Keep this process as it is now (NumPy, PyTorch and the worker's modules loaded; no student
     code imported, no case seen) and serve requests from forked children: a child that is asked
     for a fresh successor exits, and the next child starts from this state again, in
@@ -201,6 +201,9 @@ def _fork_server():
         # what the old child forked (to go on serving in its place, or to keep what it saw)
         # ends before the new child starts; the judge checks that only the new one is left
         _end_children()
+        # frames the old child wrote into the request channel (through /proc/self/fd) for its
+        # successor to run first: the judge writes nothing until that successor exists
+        _drain(request_fd)
         if os.environ.get("GRADER_PRIVATE_TMP") == "1":
             _empty("/tmp")
             _empty("/dev/shm")
@@ -241,6 +244,23 @@ def new_session_keyring():
     no name): what it adds there is not in the judge's session keyring, nor in a later
     child's."""
     return _keyctl(_KEYCTL_JOIN_SESSION_KEYRING, None)
+
+
+def _drain(fd):
+    """Read and drop what is waiting in the pipe ``fd``."""
+    import os
+
+    try:
+        os.set_blocking(fd, False)
+    except OSError:
+        return
+    try:
+        while os.read(fd, 1 << 20):
+            pass
+    except OSError:  # BlockingIOError: empty
+        pass
+    finally:
+        os.set_blocking(fd, True)
 
 
 def _end_children():

@@ -104,6 +104,15 @@ EXPECT = {
     "survive_fresh_fork": {"linear.softmax_loss_naive": {"error"},
                            "linear.svm_loss_vectorized": {"failed"},
                            "linear.softmax_loss_vectorized": {"failed"}},
+    # the same; the old child writes the answers to the judge's next requests into the reply
+    # channel (a ping, a public case raising with them) before it ends as asked
+    "forge_replies": {"linear.softmax_loss_naive": {"error"},
+                      "linear.svm_loss_vectorized": {"failed"},
+                      "linear.softmax_loss_vectorized": {"failed"}},
+    # the same; it writes a request into the request channel for its successor to run first
+    "forge_requests": {"linear.softmax_loss_naive": {"error"},
+                       "linear.svm_loss_vectorized": {"failed"},
+                       "linear.softmax_loss_vectorized": {"failed"}},
     # the package's __path__ pointed at a copy: what runs would not be what the rules read
     "path_redirect": {f: {"error"} for f in FUNCTIONS},
     # the worker's in-place check switched off through a NumPy submodule it calls
@@ -120,7 +129,8 @@ FALLBACK_CASES = ["infinite_loop", "segfault", "spawn", "pickle_payload", "read_
                   "write_outside", "print_flood", "import_hang", "fifo_module", "device_link",
                   "link_module", "bytecode_only", "package_decoy", "many_folders",
                   "stray_children", "remember_hidden", "ipc_remember", "survive_fresh",
-                  "survive_fresh_fork", "keyring_remember"]
+                  "survive_fresh_fork", "keyring_remember", "forge_replies",
+                  "forge_requests"]
 MESSAGES = {  # case -> {function: regex its message must match}
     "sys_exit": {"linear.svm_loss_naive": r"sys\.exit\(3\)"},
     "os_exit": {"linear.svm_loss_vectorized": r"died.*(os\._exit|sys\.exit)"},
@@ -370,8 +380,12 @@ def check_special(case, report, contained):
         # told apart: documented in docs/grading-containment.md)
         if contained or "fresh unprivileged user id" in report["containment"]:
             assert "file absent" in message, message
-    if case in ("survive_fresh", "survive_fresh_fork"):  # the process that ran hidden cases
-        # was really replaced
+    if case == "forge_requests":
+        message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
+            "message"]
+        assert "stashed: []" in message, message
+    if case in ("survive_fresh", "survive_fresh_fork", "forge_replies", "forge_requests"):
+        # the process that ran hidden cases was really replaced, by one that heard only the judge
         message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
             "message"]
         assert "remembered 0 calls" in message, message
