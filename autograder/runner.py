@@ -239,7 +239,10 @@ class Worker:
                 # ping, or to the public case that follows) is read and dropped now: nothing of
                 # it is alive any more, and its successor has not been asked anything yet
                 self._discard_replies()
-                self._request({"op": "ping"}, START_SECONDS, what="renewing the worker")
+                # a forked child answers at once: no start-up time (a copy forked by the old one
+                # and stopped with the server, mistaken for the successor, is not waited for)
+                self._request({"op": "ping"}, self.limits.call_seconds,
+                              what="renewing the worker")
                 renewed = self._renewed()
         except (StudentFault, wire.WireError, OSError):
             renewed = False

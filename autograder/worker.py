@@ -338,22 +338,67 @@ def _end_like(status):
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def _empty(folder):
-    """Remove what the last child left in the sandbox's private ``folder``."""
+def _empty(folder, budget=200_000):
+    """Remove what the last child left in the sandbox's private ``folder``, also inside folders
+    it made unreadable to itself (mode 000: a plain removal skips them, and the next child, the
+    same user, could give the permissions back and read what they hold). One descriptor at a
+    time, going down by name and up by "..", so any depth is reached (nothing else runs now);
+    at most ``budget`` entries are visited."""
     import os
-    import shutil
+    import stat
 
+    flags = os.O_RDONLY | os.O_DIRECTORY
     try:
-        names = os.listdir(folder)
+        fd = os.open(folder, flags)
     except OSError:
         return
-    for name in names:
-        path = os.path.join(folder, name)
+    depth, stuck = 0, set()  # folders that could not be emptied: not entered again
+    try:
+        while budget > 0:
+            try:
+                names = os.listdir(fd)
+            except OSError:
+                names = []
+            child = None
+            for name in names:
+                budget -= 1
+                try:
+                    info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    if not stat.S_ISDIR(info.st_mode):
+                        os.unlink(name, dir_fd=fd)
+                        continue
+                    if (info.st_dev, info.st_ino) in stuck:
+                        continue
+                    os.chmod(name, 0o700, dir_fd=fd)
+                    try:
+                        os.rmdir(name, dir_fd=fd)
+                        continue
+                    except OSError:
+                        pass
+                    child = os.open(name, flags | os.O_NOFOLLOW, dir_fd=fd)
+                    break
+                except OSError:
+                    continue
+            if child is not None:
+                os.close(fd)
+                fd, depth = child, depth + 1
+                continue
+            if depth == 0:
+                return
+            try:  # this folder is as empty as it gets: mark it if something is left
+                if os.listdir(fd):
+                    info = os.fstat(fd)
+                    stuck.add((info.st_dev, info.st_ino))
+            except OSError:
+                pass
+            parent = os.open("..", flags, dir_fd=fd)
+            os.close(fd)
+            fd, depth = parent, depth - 1
+    except OSError:
+        pass
+    finally:
         try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
+            os.close(fd)
         except OSError:
             pass
 

@@ -101,9 +101,12 @@ EXPECT = {
                       "linear.softmax_loss_vectorized": {"failed"}},
     # the same, but a forked copy goes on serving while the old child ends and the fork server
     # is stopped
-    "survive_fresh_fork": {"linear.softmax_loss_naive": {"error"},
-                           "linear.svm_loss_vectorized": {"failed"},
-                           "linear.softmax_loss_vectorized": {"failed"}},
+    # (each renewal it defeats costs a new worker: on a loaded machine the later functions may
+    # find the budget spent)
+    "survive_fresh_fork": {"linear.softmax_loss_naive": {"error", "timeout"},
+                           "linear.svm_loss_vectorized": {"failed", "timeout"},
+                           "linear.softmax_loss_vectorized": {"failed", "timeout"},
+                           "linear.LinearClassifier": {"passed", "timeout"}},
     # the same; the old child writes the answers to the judge's next requests into the reply
     # channel (a ping, a public case raising with them) before it ends as asked
     "forge_replies": {"linear.softmax_loss_naive": {"error"},
@@ -113,6 +116,8 @@ EXPECT = {
     "forge_requests": {"linear.softmax_loss_naive": {"error"},
                        "linear.svm_loss_vectorized": {"failed"},
                        "linear.softmax_loss_vectorized": {"failed"}},
+    # the same kept in a folder of /tmp it makes unreadable to itself (mode 000)
+    "locked_folder": {"linear.softmax_loss_naive": {"error"}},
     # the package's __path__ pointed at a copy: what runs would not be what the rules read
     "path_redirect": {f: {"error"} for f in FUNCTIONS},
     # the worker's in-place check switched off through a NumPy submodule it calls
@@ -267,11 +272,17 @@ def grade_case(case, tmp_path, use_bwrap):
         _remove_shm(ipc_key)
         _remove_keys(marker)
         shutil.rmtree(outside, ignore_errors=True)
-        for p in (REPO_ROOT / marker, Path("/tmp") / marker):
+        for p in (REPO_ROOT / marker, Path("/tmp") / marker, Path("/dev/shm") / marker):
             try:
                 p.unlink()
             except OSError:
                 pass
+            if p.is_dir() and not p.is_symlink():  # locked_folder's, without bubblewrap
+                os.chmod(p, 0o700)
+                for root, dirs, _ in os.walk(p):  # top-down: unlocked before it is entered
+                    for d in dirs:
+                        os.chmod(os.path.join(root, d), 0o700)
+                shutil.rmtree(p, ignore_errors=True)
 
 
 def _remove_shm(key):
@@ -386,10 +397,13 @@ def check_special(case, report, contained):
         assert "stashed: []" in message, message
     if case in ("survive_fresh", "survive_fresh_fork", "forge_replies", "forge_requests"):
         # the process that ran hidden cases was really replaced, by one that heard only the judge
-        message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
-            "message"]
-        assert "remembered 0 calls" in message, message
-    if case in ("ipc_remember", "keyring_remember") and (contained or
+        functions = report["units"]["01_linear"]["functions"]
+        message = functions["linear.softmax_loss_naive"]["message"]
+        assert "remembered 0 calls" in message or (
+            case == "survive_fresh_fork" and "time budget" in message), message
+        assert not any(re.search(r"remembered [1-9]", f["message"])
+                       for f in functions.values()), functions
+    if case in ("ipc_remember", "keyring_remember", "locked_folder") and (contained or
                                    "fresh unprivileged user id" in report["containment"]):
         # bubblewrap: the fork server empties its IPC namespace; without it the segments of the
         # worker's fresh user id are removed (as the grader's own user: documented); every
