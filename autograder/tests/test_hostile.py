@@ -116,6 +116,8 @@ EXPECT = {
     "forge_requests": {"linear.softmax_loss_naive": {"error"},
                        "linear.svm_loss_vectorized": {"failed"},
                        "linear.softmax_loss_vectorized": {"failed"}},
+    # the same kept in a POSIX message queue (none may be made)
+    "mqueue_remember": {"linear.softmax_loss_naive": {"error"}},
     # the same kept in a folder of /tmp it makes unreadable to itself (mode 000)
     "locked_folder": {"linear.softmax_loss_naive": {"error"}},
     # the package's __path__ pointed at a copy: what runs would not be what the rules read
@@ -135,7 +137,7 @@ FALLBACK_CASES = ["infinite_loop", "segfault", "spawn", "pickle_payload", "read_
                   "link_module", "bytecode_only", "package_decoy", "many_folders",
                   "stray_children", "remember_hidden", "ipc_remember", "survive_fresh",
                   "survive_fresh_fork", "keyring_remember", "forge_replies",
-                  "forge_requests"]
+                  "forge_requests", "mqueue_remember"]
 MESSAGES = {  # case -> {function: regex its message must match}
     "sys_exit": {"linear.svm_loss_naive": r"sys\.exit\(3\)"},
     "os_exit": {"linear.svm_loss_vectorized": r"died.*(os\._exit|sys\.exit)"},
@@ -403,6 +405,10 @@ def check_special(case, report, contained):
             case == "survive_fresh_fork" and "time budget" in message), message
         assert not any(re.search(r"remembered [1-9]", f["message"])
                        for f in functions.values()), functions
+    if case == "mqueue_remember":  # RLIMIT_MSGQUEUE 0, with and without bubblewrap
+        message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
+            "message"]
+        assert "remembered 0 calls" in message, message
     if case in ("ipc_remember", "keyring_remember", "locked_folder") and (contained or
                                    "fresh unprivileged user id" in report["containment"]):
         # bubblewrap: the fork server empties its IPC namespace; without it the segments of the
