@@ -163,6 +163,8 @@ class Worker:
         self._dir = None
         self._copy = None
         self._seq = 0
+        # the fork server and what is above it; the server; its serving child (``fresh``)
+        self._trusted, self._server, self._serving = set(), None, None
 
     # -- life cycle -------------------------------------------------------------------------
     def _submission_copy(self):
@@ -209,6 +211,11 @@ class Worker:
         os.set_blocking(self._req_w, False)
         self._request({"op": "ping"}, START_SECONDS, what="starting the worker")
         self.jail.started(self.proc.pid)
+        # read now, before any student code ran: the fork server and what is above it, and the
+        # child that serves (``fresh`` checks that it really is replaced)
+        self._trusted, self._serving = sandbox.serving_chain(self.proc.pid) \
+            if sandbox.forks(self.limits) else (set(), None)
+        self._server = sandbox.parent(self._serving) if self._serving else None
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -223,14 +230,78 @@ class Worker:
             self.kill()
             return
         try:
+            old = self._serving
             self._request({"op": "fresh"}, START_SECONDS, what="renewing the worker")
             self.generation += 1
-            self._request({"op": "ping"}, START_SECONDS, what="renewing the worker")
-            self.jail.started(self.proc.pid)
+            renewed = old is not None and self._gone(old) and self._successor()
+            if renewed:
+                # what the old child wrote ahead into the reply channel (a forged answer to the
+                # ping, or to the public case that follows) is read and dropped now: nothing of
+                # it is alive any more, and its successor has not been asked anything yet
+                self._discard_replies()
+                # a forked child answers at once: no start-up time (a copy forked by the old one
+                # and stopped with the server, mistaken for the successor, is not waited for)
+                self._request({"op": "ping"}, self.limits.call_seconds,
+                              what="renewing the worker")
+                renewed = self._renewed()
         except (StudentFault, wire.WireError, OSError):
+            renewed = False
+        if not renewed:
             self.kill()
             return
+        self.jail.started(self.proc.pid)
         self._forget_files()
+
+    def _gone(self, pid, seconds=5.0):
+        """Whether the serving child ``pid`` has ended and been reaped by the fork server within
+        ``seconds``. Its "fresh" answer proves nothing: the code can answer it and go on serving
+        in the same process (``os._exit`` replaced), with what it kept of the hidden cases."""
+        deadline = time.monotonic() + seconds
+        while sandbox.state(pid) is not None:
+            if time.monotonic() > deadline or sandbox.state(self._server) in (None, "T", "t"):
+                return False  # no server to reap it: stopped (by the code) or gone
+            time.sleep(0.002)
+        return True
+
+    def _successor(self, seconds=5.0):
+        """Wait until the fork server has forked the old child's successor (``_renewed``): it
+        does so only after it has killed every other child and emptied the request channel."""
+        deadline = time.monotonic() + seconds
+        while not self._renewed(record=False):
+            if time.monotonic() > deadline or sandbox.state(self._server) in (None, "T", "t"):
+                return False
+            time.sleep(0.002)
+        return True
+
+    def _discard_replies(self, most=8 << 20):
+        """Read and drop what is waiting in the reply channel (at most ``most`` bytes)."""
+        dropped = 0
+        while dropped < most:
+            ready, _, _ = select.select([self._rep_r], [], [], 0)
+            if not ready:
+                return
+            chunk = os.read(self._rep_r, 1 << 20)
+            if not chunk:
+                return
+            dropped += len(chunk)
+
+    def _renewed(self, record=True):
+        """After a "fresh": exactly one process below the fork server, its direct child, and
+        none of the trusted ones stopped (the server kills every other child before it forks
+        the new one, ``worker._fork_server``). Anything else (a process forked by the old child
+        to go on serving, a stopped server) and the worker is replaced instead."""
+        if any(sandbox.state(pid) in (None, "T", "t", "Z") for pid in self._trusted):
+            return False
+        below = (self.jail.live() | sandbox.descendants(self.proc.pid)) - self._trusted
+        below = {p for p in below if sandbox.state(p) not in (None, "Z", "X")}
+        if len(below) != 1 or self._server not in self._trusted:
+            return False
+        (child,) = below
+        if sandbox.parent(child) != self._server or sandbox.state(child) in ("T", "t"):
+            return False
+        if record:
+            self._serving = child
+        return True
 
     def _forget_files(self):
         """Without bubblewrap /tmp is the host's: remove what the worker's own user id wrote

@@ -627,7 +627,7 @@ def remove_files_of(uid, folders=SHARED_WRITABLE, depth=1):
     later worker) to read. Returns the number of entries removed."""
     if not uid:
         return 0
-    removed = 0
+    removed = remove_ipc_of(uid) if folders == SHARED_WRITABLE else 0
     for folder in folders:
         try:
             entries = list(os.scandir(folder))
@@ -642,6 +642,29 @@ def remove_files_of(uid, folders=SHARED_WRITABLE, depth=1):
                 removed += _remove(entry.path, info)
             elif depth and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
                 removed += remove_files_of(uid, (entry.path,), depth - 1)
+    return removed
+
+
+def remove_ipc_of(uid):
+    """Remove the System V shared memory segments, message queues and semaphore sets of the
+    user ``uid`` from the host's IPC namespace (without bubblewrap the worker has no namespace
+    of its own, and they outlive it). Returns how many were removed."""
+    if not uid or not os.path.isdir("/proc/sysvipc"):
+        return 0
+    import ctypes
+
+    from . import worker
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return 0
+    removed = 0
+    for kind, remove in (("shm", lambda i: libc.shmctl(i, 0, None)),
+                         ("msg", lambda i: libc.msgctl(i, 0, None)),
+                         ("sem", lambda i: libc.semctl(i, 0, 0))):
+        for ident in worker._ipc_ids(kind, uid):
+            removed += remove(ident) == 0
     return removed
 
 
@@ -684,6 +707,46 @@ def _running(pid):
             return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
     except (OSError, IndexError):
         return False
+
+
+def state(pid):
+    """The state letter of ``pid`` from /proc/PID/stat ("R", "S", "T" stopped, "Z" zombie...),
+    or None when there is no such process (or no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+
+
+def parent(pid):
+    """The parent of ``pid`` (/proc/PID/stat), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def serving_chain(root):
+    """(trusted, serving): following ``root``'s only child down to the leaf, the processes above
+    the leaf (bubblewrap, the fork server) and the leaf, the child that serves requests. Read at
+    a worker's start, before any student code ran, when the tree is a single line; (set(), None)
+    where it is not one (or there is no /proc)."""
+    chain, pid = [], root
+    for _ in range(16):
+        chain.append(pid)
+        kids = _children(pid)
+        if not kids:
+            break
+        if len(kids) != 1:
+            return set(), None
+        pid = next(iter(kids))
+    else:
+        return set(), None
+    if len(chain) < 2:
+        return set(), None
+    return set(chain[:-1]), chain[-1]
 
 
 def descendants(root, most=4096):

@@ -147,7 +147,7 @@ def main(argv):
             return wire.encode(keep(value))
 
     if os.environ.get("GRADER_FORK") == "1":
-        _fork_server()  # returns in a fresh child process, the one that runs student code
+        _fork_server(request_fd)  # returns in a fresh child, the one that runs student code
 
     while True:
         try:
@@ -177,7 +177,7 @@ def main(argv):
 FRESH_EXIT = 86
 
 
-def _fork_server():
+def _fork_server(request_fd):
     """Keep this process as it is now (NumPy, PyTorch and the worker's modules loaded; no student
     code imported, no case seen) and serve requests from forked children: a child that is asked
     for a fresh successor exits, and the next child starts from this state again, in
@@ -190,6 +190,7 @@ def _fork_server():
     while True:
         child = os.fork()
         if child == 0:
+            new_session_keyring()  # not the one the last child (or the judge) could write to
             return
         while True:  # reap orphans adopted as subreaper until the serving child ends
             pid, status = os.waitpid(-1, 0)
@@ -197,9 +198,134 @@ def _fork_server():
                 break
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == FRESH_EXIT):
             _end_like(status)
+        # what the old child forked (to go on serving in its place, or to keep what it saw)
+        # ends before the new child starts; the judge checks that only the new one is left
+        _end_children()
+        # frames the old child wrote into the request channel (through /proc/self/fd) for its
+        # successor to run first: the judge writes nothing until that successor exists
+        _drain(request_fd)
         if os.environ.get("GRADER_PRIVATE_TMP") == "1":
             _empty("/tmp")
             _empty("/dev/shm")
+            _remove_ipc()  # the sandbox's own IPC namespace, shared by the forked children
+        if os.environ.get("GRADER_UID"):  # a fresh user id: its keyrings are this worker's own
+            _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_KEYRING)
+            _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_SESSION_KEYRING)
+
+
+# The kernel's keyrings outlive a process: a key added by a child that ran hidden cases would be
+# there for the next one (its user keyring, the session keyring it inherited). keyctl(2) by its
+# system call number (there is no wrapper in the C library).
+_KEYCTL_SYSCALL = {"x86_64": 250, "amd64": 250, "aarch64": 219, "arm64": 219, "riscv64": 219,
+                   "i386": 288, "i686": 288, "armv7l": 311, "ppc64le": 311, "s390x": 280}
+_KEYCTL_JOIN_SESSION_KEYRING, _KEYCTL_CLEAR = 1, 7
+_KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+
+
+def _keyctl(*args):
+    """keyctl(2) on Linux, or -1 (elsewhere, or where it fails)."""
+    import platform
+
+    number = _KEYCTL_SYSCALL.get(platform.machine()) if sys.platform.startswith("linux") else None
+    if number is None:
+        return -1
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.syscall(number, *[ctypes.c_long(a) if isinstance(a, int) else a
+                                      for a in args])
+    except (OSError, AttributeError):
+        return -1
+
+
+def new_session_keyring():
+    """Join a new, empty session keyring of this process's own (KEYCTL_JOIN_SESSION_KEYRING with
+    no name): what it adds there is not in the judge's session keyring, nor in a later
+    child's."""
+    return _keyctl(_KEYCTL_JOIN_SESSION_KEYRING, None)
+
+
+def _drain(fd):
+    """Read and drop what is waiting in the pipe ``fd``."""
+    import os
+
+    try:
+        os.set_blocking(fd, False)
+    except OSError:
+        return
+    try:
+        while os.read(fd, 1 << 20):
+            pass
+    except OSError:  # BlockingIOError: empty
+        pass
+    finally:
+        os.set_blocking(fd, True)
+
+
+def _end_children():
+    """Stop, kill and reap every child of this process (orphans it adopted as subreaper
+    included; their own children come to it as they die, and are taken in the next round)."""
+    import os
+    import signal
+
+    for _ in range(100):
+        kids = set()
+        try:
+            for tid in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{tid}/children", "rb") as f:
+                    kids.update(int(p) for p in f.read().split())
+        except (OSError, ValueError):
+            pass
+        if not kids:
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in kids:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        for pid in kids:
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+
+
+def _remove_ipc():
+    """Remove every System V shared memory segment, message queue and semaphore set of the
+    sandbox's private IPC namespace (read from /proc/sysvipc): a child kept the hidden inputs
+    there for the next one to read."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    ipc_rmid = 0
+    for kind, remove in (("shm", lambda i: libc.shmctl(i, ipc_rmid, None)),
+                         ("msg", lambda i: libc.msgctl(i, ipc_rmid, None)),
+                         ("sem", lambda i: libc.semctl(i, 0, ipc_rmid))):
+        for ident in _ipc_ids(kind):
+            remove(ident)
+
+
+def _ipc_ids(kind, uid=None):
+    """The ids of the System V IPC objects of ``kind`` ("shm", "msg", "sem"), of the owner
+    ``uid`` only when given, from /proc/sysvipc (``sandbox.remove_files_of`` uses it too)."""
+    out = []
+    try:
+        with open(f"/proc/sysvipc/{kind}") as f:
+            header = f.readline().split()
+            column, owner = header.index("shmid" if kind == "shm" else f"{kind}id"), \
+                header.index("uid")
+            for line in f:
+                fields = line.split()
+                if uid is None or int(fields[owner]) == uid:
+                    out.append(int(fields[column]))
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
 
 
 def _end_like(status):
@@ -212,22 +338,67 @@ def _end_like(status):
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def _empty(folder):
-    """Remove what the last child left in the sandbox's private ``folder``."""
+def _empty(folder, budget=200_000):
+    """Remove what the last child left in the sandbox's private ``folder``, also inside folders
+    it made unreadable to itself (mode 000: a plain removal skips them, and the next child, the
+    same user, could give the permissions back and read what they hold). One descriptor at a
+    time, going down by name and up by "..", so any depth is reached (nothing else runs now);
+    at most ``budget`` entries are visited."""
     import os
-    import shutil
+    import stat
 
+    flags = os.O_RDONLY | os.O_DIRECTORY
     try:
-        names = os.listdir(folder)
+        fd = os.open(folder, flags)
     except OSError:
         return
-    for name in names:
-        path = os.path.join(folder, name)
+    depth, stuck = 0, set()  # folders that could not be emptied: not entered again
+    try:
+        while budget > 0:
+            try:
+                names = os.listdir(fd)
+            except OSError:
+                names = []
+            child = None
+            for name in names:
+                budget -= 1
+                try:
+                    info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    if not stat.S_ISDIR(info.st_mode):
+                        os.unlink(name, dir_fd=fd)
+                        continue
+                    if (info.st_dev, info.st_ino) in stuck:
+                        continue
+                    os.chmod(name, 0o700, dir_fd=fd)
+                    try:
+                        os.rmdir(name, dir_fd=fd)
+                        continue
+                    except OSError:
+                        pass
+                    child = os.open(name, flags | os.O_NOFOLLOW, dir_fd=fd)
+                    break
+                except OSError:
+                    continue
+            if child is not None:
+                os.close(fd)
+                fd, depth = child, depth + 1
+                continue
+            if depth == 0:
+                return
+            try:  # this folder is as empty as it gets: mark it if something is left
+                if os.listdir(fd):
+                    info = os.fstat(fd)
+                    stuck.add((info.st_dev, info.st_ino))
+            except OSError:
+                pass
+            parent = os.open("..", flags, dir_fd=fd)
+            os.close(fd)
+            fd, depth = parent, depth - 1
+    except OSError:
+        pass
+    finally:
         try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
+            os.close(fd)
         except OSError:
             pass
 

@@ -27,6 +27,10 @@ def apply_limits():
         wanted.append((resource.RLIMIT_AS, memory_mb * mb))
     if nproc > 0 and hasattr(resource, "RLIMIT_NPROC"):
         wanted.append((resource.RLIMIT_NPROC, nproc))
+    if hasattr(resource, "RLIMIT_MSGQUEUE"):
+        # no POSIX message queue: one outlives the process in the IPC namespace, unnamed in any
+        # folder, and would carry what a hidden case saw to the next (fresh) child
+        wanted.append((resource.RLIMIT_MSGQUEUE, 0))
     for which, value in wanted:
         try:
             resource.setrlimit(which, (value, value))
@@ -99,4 +103,5 @@ if __name__ == "__main__":
     import worker_fns  # noqa: F401
 
     drop_user()
+    worker.new_session_keyring()  # not the judge's: classmates graded by it share that one
     sys.exit(worker.main(sys.argv))

@@ -10,6 +10,7 @@ documented behaviour.
 """
 
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -89,6 +90,36 @@ EXPECT = {
     # hidden inputs kept in the module and in /tmp: a later public case sees neither (a fresh
     # process, forked from the worker's pristine one, with an empty /tmp)
     "remember_hidden": {"linear.softmax_loss_naive": {"error"}},
+    # the same kept in System V shared memory (the IPC namespace outlives the forked child)
+    "ipc_remember": {"linear.softmax_loss_naive": {"error"}},
+    # the same kept in the kernel's keyrings (the user's and the inherited session keyring)
+    "keyring_remember": {"linear.softmax_loss_naive": {"error"}},
+    # the same kept in the process, which answers "fresh" and goes on serving (os._exit
+    # replaced); it reads its caller's frame, so its vectorized functions fail the rule
+    "survive_fresh": {"linear.softmax_loss_naive": {"error"},
+                      "linear.svm_loss_vectorized": {"failed"},
+                      "linear.softmax_loss_vectorized": {"failed"}},
+    # the same, but a forked copy goes on serving while the old child ends and the fork server
+    # is stopped
+    # (each renewal it defeats costs a new worker: on a loaded machine the later functions may
+    # find the budget spent)
+    "survive_fresh_fork": {"linear.softmax_loss_naive": {"error", "timeout"},
+                           "linear.svm_loss_vectorized": {"failed", "timeout"},
+                           "linear.softmax_loss_vectorized": {"failed", "timeout"},
+                           "linear.LinearClassifier": {"passed", "timeout"}},
+    # the same; the old child writes the answers to the judge's next requests into the reply
+    # channel (a ping, a public case raising with them) before it ends as asked
+    "forge_replies": {"linear.softmax_loss_naive": {"error"},
+                      "linear.svm_loss_vectorized": {"failed"},
+                      "linear.softmax_loss_vectorized": {"failed"}},
+    # the same; it writes a request into the request channel for its successor to run first
+    "forge_requests": {"linear.softmax_loss_naive": {"error"},
+                       "linear.svm_loss_vectorized": {"failed"},
+                       "linear.softmax_loss_vectorized": {"failed"}},
+    # the same kept in a POSIX message queue (none may be made)
+    "mqueue_remember": {"linear.softmax_loss_naive": {"error"}},
+    # the same kept in a folder of /tmp it makes unreadable to itself (mode 000)
+    "locked_folder": {"linear.softmax_loss_naive": {"error"}},
     # the package's __path__ pointed at a copy: what runs would not be what the rules read
     "path_redirect": {f: {"error"} for f in FUNCTIONS},
     # the worker's in-place check switched off through a NumPy submodule it calls
@@ -104,7 +135,9 @@ FALLBACK_EXPECT = {
 FALLBACK_CASES = ["infinite_loop", "segfault", "spawn", "pickle_payload", "read_solutions",
                   "write_outside", "print_flood", "import_hang", "fifo_module", "device_link",
                   "link_module", "bytecode_only", "package_decoy", "many_folders",
-                  "stray_children", "remember_hidden"]
+                  "stray_children", "remember_hidden", "ipc_remember", "survive_fresh",
+                  "survive_fresh_fork", "keyring_remember", "forge_replies",
+                  "forge_requests", "mqueue_remember"]
 MESSAGES = {  # case -> {function: regex its message must match}
     "sys_exit": {"linear.svm_loss_naive": r"sys\.exit\(3\)"},
     "os_exit": {"linear.svm_loss_vectorized": r"died.*(os\._exit|sys\.exit)"},
@@ -210,8 +243,10 @@ def grade_case(case, tmp_path, use_bwrap):
     pickle_marker = tmp_path / f"{marker}-unpickled"
     targets = [str(outside)] + ([str(REPO_ROOT)] if use_bwrap is not False and bubblewrap_path()
                                 else [])
+    ipc_key = random.randrange(1 << 20, 1 << 30)
     submission = materialize(case, tmp_path, marker,
-                             {"TARGETS": targets, "MARKER_PATH": str(pickle_marker)})
+                             {"TARGETS": targets, "MARKER_PATH": str(pickle_marker),
+                              "IPC_KEY": ipc_key})
     started = time.monotonic()
     try:
         report = engine.grade(submission, ["01"], use_bwrap=use_bwrap, budget_seconds=BUDGET,
@@ -236,12 +271,50 @@ def grade_case(case, tmp_path, use_bwrap):
             left = []
         return report, wall, landed, left, pickle_marker.exists()
     finally:
+        _remove_shm(ipc_key)
+        _remove_keys(marker)
         shutil.rmtree(outside, ignore_errors=True)
-        for p in (REPO_ROOT / marker, Path("/tmp") / marker):
+        for p in (REPO_ROOT / marker, Path("/tmp") / marker, Path("/dev/shm") / marker):
             try:
                 p.unlink()
             except OSError:
                 pass
+            if p.is_dir() and not p.is_symlink():  # locked_folder's, without bubblewrap
+                os.chmod(p, 0o700)
+                for root, dirs, _ in os.walk(p):  # top-down: unlocked before it is entered
+                    for d in dirs:
+                        os.chmod(os.path.join(root, d), 0o700)
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _remove_shm(key):
+    """Remove the shared memory segment ``key`` that a case made on the host (documented: without
+    bubblewrap, as the grader's own user, nothing removes it)."""
+    if not LINUX:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ident = libc.shmget(key, 0, 0)
+    if ident >= 0:
+        libc.shmctl(ident, 0, None)  # IPC_RMID
+
+
+def _remove_keys(marker):
+    """Unlink from this user's keyring the keys a case added there (documented: without
+    bubblewrap, as the grader's own user, nothing removes them)."""
+    if not os.path.exists("/proc/keys"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open("/proc/keys") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 8 and fields[7] == "user" and fields[8].startswith(marker):
+            # KEYCTL_UNLINK from KEY_SPEC_USER_KEYRING (x86_64: syscall 250)
+            libc.syscall(250, 9, ctypes.c_long(int(fields[0], 16)), ctypes.c_long(-4))
 
 
 def check_report(case, report, wall, landed, left, unpickled, contained):
@@ -320,6 +393,30 @@ def check_special(case, report, contained):
         # told apart: documented in docs/grading-containment.md)
         if contained or "fresh unprivileged user id" in report["containment"]:
             assert "file absent" in message, message
+    if case == "forge_requests":
+        message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
+            "message"]
+        assert "stashed: []" in message, message
+    if case in ("survive_fresh", "survive_fresh_fork", "forge_replies", "forge_requests"):
+        # the process that ran hidden cases was really replaced, by one that heard only the judge
+        functions = report["units"]["01_linear"]["functions"]
+        message = functions["linear.softmax_loss_naive"]["message"]
+        assert "remembered 0 calls" in message or (
+            case == "survive_fresh_fork" and "time budget" in message), message
+        assert not any(re.search(r"remembered [1-9]", f["message"])
+                       for f in functions.values()), functions
+    if case == "mqueue_remember":  # RLIMIT_MSGQUEUE 0, with and without bubblewrap
+        message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
+            "message"]
+        assert "remembered 0 calls" in message, message
+    if case in ("ipc_remember", "keyring_remember", "locked_folder") and (contained or
+                                   "fresh unprivileged user id" in report["containment"]):
+        # bubblewrap: the fork server empties its IPC namespace; without it the segments of the
+        # worker's fresh user id are removed (as the grader's own user: documented); every
+        # child has a session keyring of its own, and a fresh user id's keyrings are cleared
+        message = report["units"]["01_linear"]["functions"]["linear.softmax_loss_naive"][
+            "message"]
+        assert "remembered 0 calls" in message, message
     if case == "inode_bomb" and contained and running_as_root():
         assert _printed(report, "FILES_MADE") <= Limits().tmp_inodes
 

@@ -1,6 +1,7 @@
 """The worker seen from the judge: opaque objects, timeouts, limits, restarts, containment."""
 
 import os
+import random
 import signal
 import sys
 import textwrap
@@ -591,6 +592,41 @@ def test_files_of_a_workers_user_id_are_removed_from_the_shared_folders(tmp_path
     assert not any(p.exists() for p in mine)
     assert all(p.exists() for p in theirs)
     assert sandbox.remove_files_of(None, (str(shared),)) == 0
+
+
+@pytest.mark.skipif(not sandbox.running_as_root() or not os.path.isdir("/proc/sysvipc"),
+                    reason="needs root (IPC objects of another user id) and Linux")
+def test_shared_memory_of_a_workers_user_id_is_removed():
+    """Without bubblewrap System V shared memory lives in the host's IPC namespace and outlives
+    the worker: a hidden case could leave the inputs there for a later public case. What the
+    worker's fresh user id made is removed with its files (remove_files_of); nothing of another
+    user is."""
+    import ctypes
+
+    uid = sandbox.fresh_uid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    key = random.randrange(1 << 20, 1 << 30)
+    pid = os.fork()
+    if pid == 0:  # made by the worker's user id
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os._exit(0 if libc.shmget(key, 4096, 0o1600) >= 0 else 1)
+        finally:
+            os._exit(2)
+    assert os.waitpid(pid, 0)[1] == 0
+    other = libc.shmget(key + 1, 4096, 0o1600)  # made by the grader's own user
+    try:
+        assert libc.shmget(key, 0, 0) >= 0
+        assert sandbox.remove_files_of(uid, folders=()) == 0  # only with the shared folders
+        assert sandbox.remove_files_of(uid) >= 1
+        assert libc.shmget(key, 0, 0) < 0
+        assert libc.shmget(key + 1, 0, 0) == other >= 0
+    finally:
+        for k in (key, key + 1):
+            ident = libc.shmget(k, 0, 0)
+            if ident >= 0:
+                libc.shmctl(ident, 0, None)
 
 
 def test_a_fresh_process_and_a_killed_worker_forget_the_files_of_their_user(submission,
