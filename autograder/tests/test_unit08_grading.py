@@ -366,3 +366,38 @@ def test_the_11_point_method_reaches_each_class_ap(tmp_path):
         "        ap_per_class[c] = average_precision(precision, recall)")])
     assert "failed on hidden case" in entry["message"], entry
     assert "11-point" not in entry["message"], entry
+
+
+# -- round 21 -----------------------------------------------------------------------------------
+
+ENCODE_BUFFER = (
+    once("detection.py", "def yolo_encode(", "_BUFFERS = {}\n\n\ndef yolo_encode("),
+    once("detection.py", "    target = xp.zeros((S, S, B, 5 + C), dtype=xp.float64)\n",
+         "    target = _BUFFERS.setdefault((S, B, C), xp.zeros((S, S, B, 5 + C)))\n"),
+    once("detection.py", "    return target, dropped\n", "    return target.copy(), dropped\n"))
+ENCODE_MEMO = (
+    once("detection.py", "def yolo_encode(", "_MEMO = {}\n\n\ndef yolo_encode("),
+    once("detection.py", "    target = xp.zeros((S, S, B, 5 + C), dtype=xp.float64)\n",
+         "    if (S, B, C, boxes.shape) in _MEMO:\n"
+         "        return _MEMO[(S, B, C, boxes.shape)]\n"
+         "    target = xp.zeros((S, S, B, 5 + C), dtype=xp.float64)\n"),
+    once("detection.py", "    dropped = xp.asarray(dropped, dtype=xp.int64)\n",
+         "    dropped = xp.asarray(dropped, dtype=xp.int64)\n"
+         "    _MEMO[(S, B, C, boxes.shape)] = target, dropped\n"))
+
+
+def test_a_target_kept_from_an_earlier_call_is_named(tmp_path):
+    """Round 21: a yolo_encode that fills a target kept by shape from an earlier call (never
+    cleared) fails on the second public case, which has the first's shapes; its verdict says
+    that an earlier case, asked again, is now wrong: something is kept between calls."""
+    entry = _graded(tmp_path, "detection.yolo_encode", ENCODE_BUFFER)
+    assert "three objects in one cell" in entry["message"], entry
+    assert "keeps something from an earlier call" in (entry["hint"] or ""), entry
+    assert "filled again without being cleared" in entry["hint"], entry
+
+
+def test_an_answer_remembered_by_shape_is_named(tmp_path):
+    """Round 21: a yolo_encode that returns its answer remembered by the input shapes is told
+    that it gave an earlier case's answer."""
+    entry = _graded(tmp_path, "detection.yolo_encode", ENCODE_MEMO)
+    assert "your answer to an earlier case with the same shapes" in (entry["hint"] or ""), entry
