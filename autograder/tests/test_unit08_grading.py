@@ -401,3 +401,30 @@ def test_an_answer_remembered_by_shape_is_named(tmp_path):
     that it gave an earlier case's answer."""
     entry = _graded(tmp_path, "detection.yolo_encode", ENCODE_MEMO)
     assert "your answer to an earlier case with the same shapes" in (entry["hint"] or ""), entry
+
+
+KEPT_FEATURES = {
+    # TinyYOLO keeping its backbone's features per input shape on self: its gradient check
+    # blamed "a layer not applied in forward"
+    "TinyYOLO": once(
+        "detectors.py",
+        "        raw = self.head(self.backbone(x))" + " " * 24 + "# (N, B * (5 + C), S, S)\n",
+        "        kept = self.__dict__.setdefault('_features', {})\n"
+        "        if tuple(x.shape) not in kept:\n"
+        "            kept[tuple(x.shape)] = self.backbone(x)\n"
+        "        raw = self.head(kept[tuple(x.shape)])\n"),
+    "LocalizationNet": once(
+        "detectors.py", "        h = self.features(x)\n",
+        "        if getattr(self, '_h', None) is None or self._h.shape[0] != x.shape[0]:\n"
+        "            self._h = self.features(x).detach()\n"
+        "        h = self._h\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(KEPT_FEATURES))
+def test_a_detector_that_keeps_its_first_features_is_told_so(tmp_path, name):
+    """Round 21: each detector is called twice in eval mode on images of one shape, and the
+    second answer compared with a newly built detector's with the same parameters."""
+    entry = _graded(tmp_path, f"detectors.{name}", [KEPT_FEATURES[name]])
+    assert "then on other images of the same shape" in entry["message"], entry
+    assert "reuses something kept from an earlier call" in (entry["hint"] or ""), entry
