@@ -557,3 +557,45 @@ def test_a_unet_that_keeps_its_skips_between_calls_is_told_so(tmp_path):
                            "reuses something kept from an earlier call",
                            use_bwrap=WORKER_BWRAP, limits=LIMITS)
     assert "detach" not in entry["hint"]
+
+
+# -- round 21: the float metrics within 1e-10 -----------------------------------------------------
+
+IOU_COUNTS = ("    tp = xp.diag(cm).astype(xp.float64)\n"
+              "    union = cm.sum(axis=0) + cm.sum(axis=1) - xp.diag(cm)\n")
+
+
+def test_a_metric_computed_in_float32_fails_with_the_float32_remark(tmp_path):
+    """Round 21: an iou_per_class that divides float32 counts returned float64 values within
+    6e-8 of the answer, inside the default 1e-6; the float metrics (ratios of counts, exact to
+    1e-16 in any float64 formula) are compared within 1e-10, and the verdict names float32."""
+    sub = make_submission(tmp_path, replace={"segmentation.py": [(
+        IOU_COUNTS, "    cm = cm.astype(xp.float32)\n" + IOU_COUNTS.replace(
+            ".astype(xp.float64)", ""))]})
+    graded_to_zero(sub, UNIT, "segmentation.iou_per_class", "from float32 arithmetic",
+                   statuses=("failed",), use_bwrap=WORKER_BWRAP, limits=LIMITS)
+
+
+def test_other_float64_formulas_of_the_metrics_keep_full_marks(tmp_path):
+    """Round 21: the 1e-10 of the float metrics accepts other float64 formulas: the mean of a
+    boolean map, nansum over a count, Dice as 2 IoU / (1 + IoU), precision as TP / (TP + FP)."""
+    sub = make_submission(tmp_path, replace={"segmentation.py": [
+        ('    accuracy = float((pred[keep] == target[keep]).sum()) / counted if counted else '
+         'float("nan")',
+         '    accuracy = float((pred[keep] == target[keep]).mean()) if counted else '
+         'float("nan")'),
+        ('    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")',
+         '    value = float(xp.nansum(iou) / defined.sum()) if bool(defined.any()) else '
+         'float("nan")'),
+        ("    dice[present] = 2 * tp[present] / denominator[present]",
+         "    iou = iou_per_class(pred, target, num_classes=num_classes, "
+         "ignore_index=ignore_index)\n"
+         "    dice[present] = 2 * iou[present] / (1 + iou[present])"),
+        ("    precision[predicted > 0] = tp[predicted > 0] / predicted[predicted > 0]",
+         "    fp = predicted - tp\n"
+         "    precision[predicted > 0] = tp[predicted > 0] / (tp + fp)[predicted > 0]")]})
+    keys = {f"segmentation.{name}" for name in ("pixel_accuracy", "iou_per_class", "mean_iou",
+                                                "dice_per_class", "precision_recall_per_class")}
+    report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad and set(functions(report)) == keys
