@@ -428,3 +428,50 @@ def test_a_detector_that_keeps_its_first_features_is_told_so(tmp_path, name):
     entry = _graded(tmp_path, f"detectors.{name}", [KEPT_FEATURES[name]])
     assert "then on other images of the same shape" in entry["message"], entry
     assert "reuses something kept from an earlier call" in (entry["hint"] or ""), entry
+
+
+COORD_YOLO = '''
+from torch.nn import functional as F
+
+
+class TinyYOLO(nn.Module):  # CoordConv: a coordinate grid kept by image size (it depends on
+    def __init__(self, num_classes, *, grid_size=4, boxes_per_cell=2, in_channels=3):  # nothing
+        super().__init__()                                                            # else)
+        self.num_classes, self.grid_size = num_classes, grid_size
+        self.boxes_per_cell, self.in_channels = boxes_per_cell, in_channels
+        self.convs = nn.ModuleList([nn.Conv2d(in_channels + 2, 8, 3, padding=1),
+                                    nn.Conv2d(8, 16, 3, padding=1),
+                                    nn.Conv2d(16, 32, 3, padding=1)])
+        self.norms = nn.ModuleList([nn.BatchNorm2d(c) for c in (8, 16, 32)])
+        self.head = nn.Conv2d(32, boxes_per_cell * (5 + num_classes), 1)
+        self._grids = {}
+
+    def forward(self, x):
+        key = (x.shape[2], x.shape[3], x.dtype)
+        if key not in self._grids:
+            ys = torch.linspace(-1, 1, x.shape[2], dtype=x.dtype)
+            xs = torch.linspace(-1, 1, x.shape[3], dtype=x.dtype)
+            self._grids[key] = torch.stack(torch.meshgrid(ys, xs, indexing="ij"))
+        h = torch.cat([x, self._grids[key].expand(x.shape[0], -1, -1, -1)], dim=1)
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+            h = F.leaky_relu(norm(conv(h)), 0.1)
+            h = F.max_pool2d(h, 2) if i < 2 else h
+        raw = self.head(F.adaptive_avg_pool2d(h, self.grid_size))
+        raw = raw.movedim(1, -1).unflatten(-1, (self.boxes_per_cell, 5 + self.num_classes))
+        return torch.cat([raw[..., :5].sigmoid(), raw[..., 5:].softmax(-1)], dim=-1)
+'''
+
+
+def test_what_is_kept_rightly_between_calls_keeps_full_marks(tmp_path):
+    """Round 21: the checks of a state kept between calls accept state that is right to keep: a
+    yolo_encode target kept by shape and cleared at every call, a TinyYOLO's coordinate grid
+    kept by image size."""
+    folder = make_submission(tmp_path, replace=replacements(
+        ENCODE_BUFFER[0], ENCODE_BUFFER[2],
+        once("detection.py", "    target = xp.zeros((S, S, B, 5 + C), dtype=xp.float64)\n",
+             "    target = _BUFFERS.setdefault((S, B, C), xp.zeros((S, S, B, 5 + C)))\n"
+             "    target[...] = 0.0\n")), append={"detectors.py": COORD_YOLO})
+    keys = {"detection.yolo_encode", "detectors.TinyYOLO"}
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad and set(functions(report)) == keys

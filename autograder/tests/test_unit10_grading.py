@@ -225,6 +225,14 @@ UNUSUAL = [  # written differently from the reference, correct by the docstrings
     ("    loss = 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * (scores_fake ** 2).mean()",
      "    loss = torch.compile(lambda r, f: 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f ** 2).mean())("
      "scores_real, scores_fake)"),
+    # round 21: what a module keeps on self without reading it back, and in-place activations,
+    # pass the check of two calls on inputs of the same shapes
+    ("        samples = self.net(z)\n",
+     "        samples = self.net(z)\n        self.last_samples = samples.detach()  # for plots\n"),
+    ("        logits = self.decode(self.encode(x))\n",
+     "        logits = self.decoder(self.encoder(x))\n"),
+    ("                stack.append(nn.ReLU())\n",
+     "                stack.append(nn.ReLU(inplace=True))\n"),
 ]
 
 
