@@ -599,3 +599,71 @@ def test_other_float64_formulas_of_the_metrics_keep_full_marks(tmp_path):
     report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
     bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
     assert not bad and set(functions(report)) == keys
+
+
+BILINEAR_WEIGHTS = ("    r0, r1, fr = weights(H, H_out)\n"
+                    "    rows = (x[:, :, r0, :] * (1 - fr)[:, None] + "
+                    "x[:, :, r1, :] * fr[:, None])\n"
+                    "    c0, c1, fc = weights(W, W_out)\n"
+                    "    out = rows[:, :, :, c0] * (1 - fc) + rows[:, :, :, c1] * fc\n")
+BILINEAR_MATRICES = (
+    "    def matrix(n_in, n_out):  # kept by size: it depends on nothing else\n"
+    "        key = (n_in, n_out, str(x.dtype))\n"
+    "        if key not in _MATRICES:\n"
+    "            i0, i1, frac = weights(n_in, n_out)\n"
+    "            m = xp.zeros((n_out, n_in), dtype=x.dtype)\n"
+    "            m[xp.arange(n_out), i0] += 1 - frac\n"
+    "            m[xp.arange(n_out), i1] += frac\n"
+    "            _MATRICES[key] = m\n"
+    "        return _MATRICES[key]\n\n"
+    '    out = xp.einsum("ih,nchw,jw->ncij", matrix(H, H_out), x, matrix(W, W_out))\n')
+UNET_MODULE_DICT = '''
+from torch.nn import functional as F
+
+
+class UNet(nn.Module):  # a ModuleDict per path, functional pooling, skips on self (reset)
+    def __init__(self, in_channels, num_classes, *, base_channels=16, depth=3):
+        super().__init__()
+        self.depth, self.in_channels = depth, in_channels
+        c = [base_channels * 2 ** level for level in range(depth + 1)]
+        self.enc = nn.ModuleDict()
+        for level in range(depth):
+            self.enc[f"level{level}"] = DoubleConv(c[level - 1] if level else in_channels,
+                                                   c[level])
+        self.enc["bottleneck"] = DoubleConv(c[depth - 1], c[depth])
+        self.dec = nn.ModuleDict()
+        for level in reversed(range(depth)):
+            self.dec[f"up{level}"] = nn.ConvTranspose2d(c[level + 1], c[level], 2, stride=2)
+            self.dec[f"conv{level}"] = DoubleConv(2 * c[level], c[level])
+        self.head = nn.Conv2d(c[0], num_classes, kernel_size=1)
+
+    def forward(self, x):
+        self.skips = []  # kept for inspection, started afresh at every call
+        for level in range(self.depth):
+            x = self.enc[f"level{level}"](x)
+            self.skips.append(x)
+            x = F.max_pool2d(x, kernel_size=2)
+        x = self.enc["bottleneck"](x)
+        for level in reversed(range(self.depth)):
+            up = self.dec[f"up{level}"](x)
+            x = self.dec[f"conv{level}"](torch.concat((self.skips[level], up), dim=1))
+        return self.head(x)
+'''
+
+
+def test_round_21_unusual_but_correct_variants_keep_full_marks(tmp_path):
+    """Round 21: bilinear resizing by interpolation matrices kept by size (a cache that depends
+    on the sizes only passes the same-shape check), a focal loss with 1 - p_y as
+    -expm1(log p_y), and a U-Net of ModuleDicts with functional pooling and its skips on self,
+    reset at every call (the kept-state check compares it with a newly built one)."""
+    folder = make_submission(tmp_path, replace={"segmentation.py": [
+        (BILINEAR_WEIGHTS, BILINEAR_MATRICES),
+        ("def upsample_bilinear(x, *, size):", "_MATRICES = {}\n\n\n"
+                                               "def upsample_bilinear(x, *, size):"),
+        ("    q = 1.0 - p_y  # the probability of being wrong",
+         "    q = -xp.expm1(log_py)  # accurate near p_y = 1")]},
+        append={"segnets.py": UNET_MODULE_DICT})
+    keys = {"segmentation.upsample_bilinear", "segmentation.focal_loss", "segnets.UNet"}
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad and set(functions(report)) == keys
