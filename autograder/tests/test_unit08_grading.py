@@ -475,3 +475,18 @@ def test_what_is_kept_rightly_between_calls_keeps_full_marks(tmp_path):
     report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
     bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
     assert not bad and set(functions(report)) == keys
+
+
+def test_the_no_object_term_on_empty_cells_only_gets_its_hint(tmp_path):
+    """Round 21 (a slip from YOLO v1's per-cell indicator): the lambda_noobj term left out of an
+    empty slot whose cell holds an object in another slot; the loss is off by 4% and its known
+    mistake names the slot test."""
+    entry = _graded(tmp_path, "detection.yolo_loss", [
+        once("detection.py",
+             "    loss = xp.where(obj[..., 0], obj_loss, noobj_loss).sum() / num\n",
+             "    cell_empty = ~obj[..., 0].any(axis=-1, keepdims=True)\n"
+             "    loss = (xp.where(obj[..., 0], obj_loss, 0.0)\n"
+             "            + xp.where(cell_empty, noobj_loss, 0.0)).sum() / num\n"),
+        once("detection.py", "    empty[..., 4] = 2 * lambda_noobj * pred[..., 4]\n",
+             "    empty[..., 4] = 2 * lambda_noobj * pred[..., 4] * cell_empty\n")])
+    assert "not whether its cell holds an object" in (entry["hint"] or ""), entry
