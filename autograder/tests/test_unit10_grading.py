@@ -154,6 +154,12 @@ WRONG = {
           "        z = reparameterize(mu, logvar, eps) if self.training else mu\n"
           "        logits = self.decode(z)")],
         "VAE", "eval mode", "in eval mode the decoder is fed mu"),
+    # round 21: a positive "log-variance" (exp or softplus on fc_logvar's output): logits
+    # millions off without a hint
+    "VAE encoding the variance": (
+        [("        mu, logvar = self.fc_mu(h), self.fc_logvar(h)",
+          "        mu, logvar = self.fc_mu(h), torch.exp(self.fc_logvar(h))")],
+        "VAE", "logits is wrong", "no exp, which makes it the variance"),
     "gan_step converting the noise to float64": (
         [("    z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)",
           "    z = sample_noise(n, noise_dim, generator=generator).double()")],
