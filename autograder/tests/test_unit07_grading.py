@@ -551,9 +551,10 @@ UNET_SKIPS_ON_SELF = (
 def test_a_unet_that_keeps_its_skips_between_calls_is_told_so(tmp_path):
     """The skips kept in a list on self and read by level: every later call reads the first
     call's (no-grad) maps. Its output passes, its gradients do not; the hint said to look for
-    .detach() (round 20), it now says that the forward keeps something between calls."""
+    .detach() (round 20), it now says that the forward keeps something between calls; since
+    round 21 two eval calls on inputs of one shape find it before the gradients."""
     folder = make_submission(tmp_path, replace={"segnets.py": [(UNET_SKIPS, UNET_SKIPS_ON_SELF)]})
-    entry = graded_to_zero(folder, UNIT, "segnets.UNet", "dx is wrong",
+    entry = graded_to_zero(folder, UNIT, "segnets.UNet", "then on other values of the same shape",
                            "reuses something kept from an earlier call",
                            use_bwrap=WORKER_BWRAP, limits=LIMITS)
     assert "detach" not in entry["hint"]
@@ -667,3 +668,18 @@ def test_round_21_unusual_but_correct_variants_keep_full_marks(tmp_path):
     report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
     bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
     assert not bad and set(functions(report)) == keys
+
+
+def test_a_unet_that_keeps_its_output_by_shape_is_told_so(tmp_path):
+    """Round 21: a U-Net keeping its output per input shape on self passed the output
+    comparisons (eval, then train on the same input) and its backward's autograd error blamed a
+    .detach(); two eval calls on inputs of one shape, against a newly built U-Net, name it."""
+    sub = make_submission(tmp_path, replace={"segnets.py": [(
+        "        scores = self.out(x)\n",
+        "        kept = self.__dict__.setdefault('_kept', {})\n"
+        "        if tuple(x.shape) not in kept:\n"
+        "            kept[tuple(x.shape)] = self.out(x)\n"
+        "        scores = kept[tuple(x.shape)]\n")]})
+    graded_to_zero(sub, UNIT, "segnets.UNet", "then on other values of the same shape",
+                   "reuses something kept from an earlier call", statuses=("failed",),
+                   use_bwrap=WORKER_BWRAP, limits=LIMITS)
