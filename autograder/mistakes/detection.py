@@ -304,7 +304,7 @@ YOLO_DECODE = [
 
 
 def _loss(pred, target, lambda_coord, lambda_noobj, *, sqrt=True, mean=True, noobj_all=False,
-          chain=True, class_all=False):
+          chain=True, class_all=False, noobj_cells=False):
     N = pred.shape[0]
     obj = target[..., 4] == 1
     d = np.zeros_like(pred)
@@ -327,6 +327,8 @@ def _loss(pred, target, lambda_coord, lambda_noobj, *, sqrt=True, mean=True, noo
     loss += (cls ** 2 * cm).sum()
     d[..., 5:] = 2 * cls * cm
     nm = np.ones_like(obj) if noobj_all else ~obj
+    if noobj_cells:  # only the slots of cells where no slot holds an object
+        nm = nm & ~obj.any(axis=-1, keepdims=True)
     loss += lambda_noobj * (pred[..., 4] ** 2 * nm).sum()
     d[..., 4] += 2 * lambda_noobj * pred[..., 4] * nm
     scale = N if mean else 1
@@ -353,6 +355,10 @@ YOLO_LOSS = [
      _loss_variant(chain=False)),
     ("the class error counts only on slots holding an object",
      _loss_variant(class_all=True)),
+    ("the lambda_noobj * objectness^2 term is for every empty slot, also the empty slots of a "
+     "cell whose other slot holds an object: test each slot's target objectness, not whether "
+     "its cell holds an object",
+     _loss_variant(noobj_cells=True)),
 ]
 
 # ---------------------------------------------------------------- evaluation

@@ -246,6 +246,22 @@ class VAELogvarFirst(G_.VAE):
         return self.fc_logvar(h), self.fc_mu(h)
 
 
+class VAEVariance(G_.VAE):
+    """encode's second output made positive by exp: the variance, not its log."""
+
+    def encode(self, x):
+        h = self.encoder(x)
+        return self.fc_mu(h), torch.exp(self.fc_logvar(h))
+
+
+class VAESoftplus(G_.VAE):
+    """encode's second output made positive by a softplus (as a standard deviation is)."""
+
+    def encode(self, x):
+        h = self.encoder(x)
+        return self.fc_mu(h), F.softplus(self.fc_logvar(h))
+
+
 class VAEDecodesMu(G_.VAE):
     """The decoder fed mu instead of the sampled code."""
 
@@ -505,6 +521,12 @@ MISTAKES = {
          "train and eval mode alike (the caller passes eps = 0 to decode the mean)",
          VAEDecodesMuInEval),
         ("the decoder fed mu instead of the reparameterized code", VAEDecodesMu),
+        ("encode returns the log-variance: fc_logvar's output as it is, which may be negative "
+         "(reparameterize takes exp(0.5 * logvar)); no exp, which makes it the variance",
+         VAEVariance),
+        ("encode returns the log-variance: fc_logvar's output as it is, which may be negative "
+         "(reparameterize takes exp(0.5 * logvar)); no softplus, which is for a standard "
+         "deviation", VAESoftplus),
     ],
     "generative.Discriminator": [
         ("ReLU where LeakyReLU(0.2) is asked", DiscriminatorReLU),

@@ -537,6 +537,53 @@ AGAIN = {
 }
 AGAIN["coco_map"] = AGAIN["mean_average_precision"]
 
+# A wrong answer after right ones, from something the function keeps between calls: the answer
+# of an earlier case of the same shapes (a result remembered by shape), or an earlier case that
+# is wrong when it is asked again (an array kept from an earlier call and filled again).
+EARLIER_ANSWER_HINT = ("this is your answer to an earlier case with the same shapes: something "
+                       "is remembered between calls (a result kept by shape in a module-level "
+                       "dict or an attribute); compute everything from this call's inputs")
+KEPT_BUFFER_HINT = ("an earlier case that you got right is wrong when it is asked again now: "
+                    "your function keeps something from an earlier call (an array kept in a "
+                    "module-level variable or an attribute, filled again without being "
+                    "cleared); make every array a call fills in that call (np.zeros inside the "
+                    "function)")
+
+
+def _shapes(value):
+    """The shapes of the arrays in ``value`` (nested tuples and lists), in order."""
+    if isinstance(value, (tuple, list)):
+        return [s for item in value for s in _shapes(item)]
+    return [np.shape(value)] if isinstance(value, np.ndarray) else []
+
+
+def _informative(value):
+    """Whether ``value`` holds a non-zero number (an empty or all-zero answer tells nothing)."""
+    if isinstance(value, (tuple, list)):
+        return any(_informative(item) for item in value)
+    try:
+        return bool(np.any(np.asarray(value, dtype=float)))
+    except (TypeError, ValueError):
+        return False
+
+
+def kept_between_calls_hint(t, target, args, got, passed, convert):
+    """EARLIER_ANSWER_HINT when ``got`` is the (informative) answer to a case of the same input
+    shapes passed before, KEPT_BUFFER_HINT when the first case passed before (``passed``:
+    (args, kwargs, expected)) is now answered otherwise, else None (student code only: the
+    expected answers are those already asked)."""
+    if not passed:
+        return None
+    if any(_shapes(earlier) == _shapes(args) and _informative(expected) and
+           _same(convert(got), convert(expected)) for earlier, _, expected in passed):
+        return EARLIER_ANSWER_HINT
+    args, kwargs, expected = passed[0]
+    try:
+        again, _ = t.student.call_full(target, *args, **kwargs)
+    except StudentError:
+        return None
+    return None if _same(convert(again), convert(expected)) else KEPT_BUFFER_HINT
+
 
 def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None, ties=None,
          kwargs_of=None, expected_of=None, new=False, float64_loss=False):
@@ -577,6 +624,10 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
             if ties is not None and failure.hint is None and failure.kind == "values" and \
                     _safely(ties, case, got, kwargs, iou):
                 failure.hint = TIES_HINT
+            if failure.hint is None and failure.kind == "values" and \
+                    not getattr(case, "hidden", False) and not failure.float32_sized():
+                failure.hint = kept_between_calls_hint(t, target, case.args, got, passed,
+                                                       convert)
             raise
         for index, dtype in enumerate(dtypes or ()):
             if dtype is not None:

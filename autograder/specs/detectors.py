@@ -28,6 +28,7 @@ import numpy as np
 from ..compare import Failed, describe
 from ..spec import Spec
 from ..torch_handles import StudentModule
+from .architectures import KEPT_STATE_HINT
 
 SPEC = Spec("detectors")
 
@@ -170,6 +171,35 @@ def _build(t, name, args, kwargs, seed):
     values, bufs = _values(params, student.buffers(), seed)
     student.load(values, bufs, "float64")
     return student, params, values, bufs
+
+
+def _outputs(value):
+    """The output's arrays in a list (LocalizationNet returns two)."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _check_kept_state(t, name, args, kwargs, student, values, bufs, shape, seed):
+    """The student's detector just built (parameters ``values``, buffers ``bufs``) on two batches
+    of images of ``shape``, one after the other in eval mode: the second answer must be a newly
+    built detector's with the same parameters (student code only: the architecture is the
+    student's). A detector that keeps its first features or output on self, by shape, answers
+    from them, and its gradient check would blame a layer not applied in forward."""
+    rng = np.random.default_rng(seed)
+    first, second = rng.uniform(0, 1, shape), rng.uniform(0, 1, shape)
+    t.case(_where(name, args, kwargs, shape, False) + ", called twice on images of that shape")
+    student.forward(first, False)
+    used = _outputs(student.forward(second, False))
+    fresh = StudentModule.build(t.student, f"detectors.{name}", *args, **kwargs)
+    fresh.load(values, bufs, "float64")
+    expected = _outputs(fresh.forward(second, False))
+    if len(used) != len(expected) or not all(
+            isinstance(u, np.ndarray) and isinstance(e, np.ndarray) and u.shape == e.shape
+            and np.allclose(u, e, rtol=1e-9, atol=1e-12, equal_nan=True)
+            for u, e in zip(used, expected)):
+        raise Failed(f"{_where(name, args, kwargs, shape, False)}: called on a batch of images, "
+                     "then on other images of the same shape, it answers the second batch "
+                     f"otherwise than a newly built {name} with the same parameters does",
+                     hint=KEPT_STATE_HINT)
 
 
 # The judge draws (float64) and sends every parameter value of a detector: the docstring's
@@ -372,7 +402,9 @@ def tiny_yolo(t):
     lower yolo_loss."""
     for k, (args, kwargs, shapes) in enumerate(YOLO_CONFIGS):
         t.no_case()  # an error while building names the constructor call
-        student, params, _, _ = _build(t, "TinyYOLO", args, kwargs, seed=10 + k)
+        student, params, values, bufs = _build(t, "TinyYOLO", args, kwargs, seed=10 + k)
+        _check_kept_state(t, "TinyYOLO", args, kwargs, student, values, bufs, shapes[0],
+                          seed=60 + k)
         C, S, B = args[0], kwargs.get("grid_size", 4), kwargs.get("boxes_per_cell", 2)
         rng = np.random.default_rng(20 + k)
         for shape in shapes:
@@ -483,7 +515,10 @@ def localization_net(t):
     heads reach every parameter."""
     for k, (args, kwargs, shapes) in enumerate(LOC_CONFIGS):
         t.no_case()  # an error while building names the constructor call
-        student, params, _, _ = _build(t, "LocalizationNet", args, kwargs, seed=40 + k)
+        student, params, values, bufs = _build(t, "LocalizationNet", args, kwargs,
+                                               seed=40 + k)
+        _check_kept_state(t, "LocalizationNet", args, kwargs, student, values, bufs, shapes[0],
+                          seed=70 + k)
         C = args[0]
         rng = np.random.default_rng(50 + k)
         for shape in shapes:

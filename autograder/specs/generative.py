@@ -22,10 +22,10 @@ import numpy as np
 from ..compare import Failed
 from ..runner import StudentError, StudentFault
 from ..spec import Case, Spec
-from ..torch_handles import reference_build, reference_load
+from ..torch_handles import StudentModule, reference_build, reference_load, values_for
 from ..torch_ops import gan_step as op_gan_step
 from ..torch_ops import tensor_call
-from .architectures import build_and_check_shapes, check_module
+from .architectures import KEPT_STATE_HINT, build_and_check_shapes, check_module
 from .toolkit import remembered_hint
 
 SPEC = Spec("generative")
@@ -513,6 +513,46 @@ def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, name
                    mistakes, 1)
 
 
+def _same_answers(first, second):
+    """Whether two lists of outputs agree to 1e-9 (one module's code, the same parameters and
+    inputs: only what it keeps between calls can tell them apart)."""
+    if len(first) != len(second):
+        return False
+    for a, b in zip(first, second):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True):
+            return False
+    return True
+
+
+def check_kept_state(t, target, args, kwargs, method, inputs, *, seed, label):
+    """The student's module in eval mode (parameters drawn for the reference's shapes) calls
+    ``method`` on ``inputs``, then on other values of the same shapes: the second answer must
+    be a newly built module's on those values (student code only). A module that keeps its
+    first output, a feature or its noise on self (by shape) answers the second call from it;
+    before the comparisons with the reference, whose autograd error (a cached output from a
+    call without gradients) would blame a .detach()."""
+    t.case(f"{_name(target)}.{method}, {label}, called twice on inputs of the same shapes")
+    student, shapes, buffer_shapes, _ = build_and_check_shapes(t, target, args, kwargs)
+    params, buffers = values_for(shapes, buffer_shapes, seed)
+    again = _other_values(*inputs)
+    answers = []
+    for module, calls in ((student, (inputs, again)), (None, (again,))):
+        if module is None:
+            module = StudentModule.build(t.student, target, *args, **kwargs)
+        module.load(params, buffers, "float64")
+        t.student.torch("tensor_call", module.handle, "train", [False], {})
+        for values in calls:
+            out = _reply(t.student.torch("tensor_call", module.handle, method, list(values), {},
+                                         [], None, None, False), target)
+        answers.append(out["outputs"])
+    if not _same_answers(*answers):
+        raise Failed(f"{_name(target)}.{method}, {label}: called on inputs, then on other values "
+                     "of the same shapes (eval mode), it answers the second call otherwise than "
+                     "a newly built module with the same parameters does",
+                     hint=KEPT_STATE_HINT)
+
+
 @SPEC.test("Autoencoder", points=2)
 def autoencoder(t):
     target = "generative.Autoencoder"
@@ -520,6 +560,12 @@ def autoencoder(t):
              Case("two hidden layers 6, 4; N=1", ((7, 3), {"hidden_dims": (6, 4)}, 1))]
     for i, case in enumerate(cases + _hidden(t, "autoencoder_cases")):
         (d, latent), kwargs, n = case.args
+        if not getattr(case, "hidden", False):
+            kept = np.random.default_rng(60 + i)
+            for method, width in (("forward", d), ("encode", d), ("decode", latent)):
+                check_kept_state(t, target, (d, latent), kwargs, method,
+                                 [kept.standard_normal((n, width))], seed=69 + i,
+                                 label=case.label)
         check_module(t, target, (d, latent), kwargs, [(n, d)], seed=61 + i,
                      label=f"; {case.label}")
         rng = np.random.default_rng(70 + i)
@@ -539,6 +585,10 @@ def vae(t):
         (d, latent), kwargs, n = case.args
         rng = np.random.default_rng(80 + i)
         x, eps = rng.uniform(0, 1, (n, d)), rng.standard_normal((n, latent))
+        if not getattr(case, "hidden", False):
+            for method, inputs in (("forward", [x, eps]), ("encode", [x]), ("decode", [eps])):
+                check_kept_state(t, target, (d, latent), kwargs, method, inputs, seed=89 + i,
+                                 label=case.label)
         # eval mode too: the code is reparameterize(mu, logvar, eps) in both modes
         for train in (True, False):
             _module_method(t, target, (d, latent), kwargs, "forward", [x, eps], seed=81 + i,
@@ -557,6 +607,10 @@ def discriminator(t):
              Case("no hidden layer, N=1", ((2,), {"hidden_dims": ()}, (1, 2)))]
     for i, case in enumerate(cases + _hidden(t, "discriminator_cases")):
         args, kwargs, shape = case.args
+        if not getattr(case, "hidden", False):
+            check_kept_state(t, "generative.Discriminator", args, kwargs, "forward",
+                             [np.random.default_rng(90 + i).standard_normal(shape)],
+                             seed=99 + i, label=case.label)
         check_module(t, "generative.Discriminator", args, kwargs, [shape], seed=91 + i,
                      label=f"; {case.label}")
 
@@ -567,6 +621,10 @@ def generator(t):
              Case("one hidden layer, N=1", ((2, 5), {"hidden_dims": (3,)}, (1, 2)))]
     for i, case in enumerate(cases + _hidden(t, "generator_cases")):
         args, kwargs, shape = case.args
+        if not getattr(case, "hidden", False):
+            check_kept_state(t, "generative.Generator", args, kwargs, "forward",
+                             [np.random.default_rng(100 + i).standard_normal(shape)],
+                             seed=109 + i, label=case.label)
         check_module(t, "generative.Generator", args, kwargs, [shape], seed=101 + i,
                      label=f"; {case.label}")
 

@@ -8,10 +8,19 @@ float64, and its output and the gradients of a random upstream gradient (input a
 parameter) are compared with the reference's in eval and train mode. The order of the skip
 concatenation ([skip, upsampled]) changes the output with the same parameters, so it is graded
 by the output comparison. Non-square inputs, depth 1 to 3 and several widths are among the cases.
+Before that, each public case's U-Net answers two inputs of its shape one after the other in
+eval mode, the second compared with a newly built U-Net's (student code only): an output or
+features kept on self by shape fail there with the kept-state hint, not with autograd's error
+about a .detach().
 """
 
+import numpy as np
+
+
+from ..compare import Failed
 from ..spec import Case, Spec
-from .architectures import check_module
+from ..torch_handles import StudentModule, values_for
+from .architectures import KEPT_STATE_HINT, _call_text, build_and_check_shapes, check_module
 
 SPEC = Spec("segnets")
 
@@ -28,10 +37,35 @@ def unet_cases(t):
     return public + t.hidden("segnets", "unet_cases", Case)
 
 
+def check_kept_state(t, target, args, kwargs, shape, seed):
+    """Two eval-mode calls of one module on inputs of ``shape``: the second answer must be a
+    newly built module's with the same parameters and buffers."""
+    where = f"{_call_text(target, args, kwargs)} on input {tuple(shape)}, eval mode"
+    t.case(where + ", called twice on inputs of that shape")
+    student, shapes, buffer_shapes, _ = build_and_check_shapes(t, target, args, kwargs)
+    params, buffers = values_for(shapes, buffer_shapes, seed)
+    rng = np.random.default_rng(seed + 1)
+    first, second = rng.standard_normal(shape), rng.standard_normal(shape)
+    student.load(params, buffers, "float64")
+    student.forward(first, False)
+    used = student.forward(second, False)
+    fresh = StudentModule.build(t.student, target, *args, **kwargs)
+    fresh.load(params, buffers, "float64")
+    expected = fresh.forward(second, False)
+    if not (isinstance(used, np.ndarray) and isinstance(expected, np.ndarray)
+            and used.shape == expected.shape
+            and np.allclose(used, expected, rtol=1e-9, atol=1e-12, equal_nan=True)):
+        raise Failed(f"{where}: called on an input, then on other values of the same shape, it "
+                     "answers the second call otherwise than a newly built module with the same "
+                     "parameters does", hint=KEPT_STATE_HINT)
+
+
 @SPEC.test("UNet", points=4)
 def unet(t):
     """Parameter shapes in forward order, outputs and gradients with the reference's parameters
     loaded (the skip concatenation order included)."""
     for case in unet_cases(t):
         args, kwargs, shape = case.args
+        if not getattr(case, "hidden", False):
+            check_kept_state(t, "segnets.UNet", args, kwargs, shape, seed=77)
         check_module(t, "segnets.UNet", args, kwargs, [shape], seed=71, label=f" ({case.label})")

@@ -551,9 +551,135 @@ UNET_SKIPS_ON_SELF = (
 def test_a_unet_that_keeps_its_skips_between_calls_is_told_so(tmp_path):
     """The skips kept in a list on self and read by level: every later call reads the first
     call's (no-grad) maps. Its output passes, its gradients do not; the hint said to look for
-    .detach() (round 20), it now says that the forward keeps something between calls."""
+    .detach() (round 20), it now says that the forward keeps something between calls; since
+    round 21 two eval calls on inputs of one shape find it before the gradients."""
     folder = make_submission(tmp_path, replace={"segnets.py": [(UNET_SKIPS, UNET_SKIPS_ON_SELF)]})
-    entry = graded_to_zero(folder, UNIT, "segnets.UNet", "dx is wrong",
+    entry = graded_to_zero(folder, UNIT, "segnets.UNet", "then on other values of the same shape",
                            "reuses something kept from an earlier call",
                            use_bwrap=WORKER_BWRAP, limits=LIMITS)
     assert "detach" not in entry["hint"]
+
+
+# -- round 21: the float metrics within 1e-10 -----------------------------------------------------
+
+IOU_COUNTS = ("    tp = xp.diag(cm).astype(xp.float64)\n"
+              "    union = cm.sum(axis=0) + cm.sum(axis=1) - xp.diag(cm)\n")
+
+
+def test_a_metric_computed_in_float32_fails_with_the_float32_remark(tmp_path):
+    """Round 21: an iou_per_class that divides float32 counts returned float64 values within
+    6e-8 of the answer, inside the default 1e-6; the float metrics (ratios of counts, exact to
+    1e-16 in any float64 formula) are compared within 1e-10, and the verdict names float32."""
+    sub = make_submission(tmp_path, replace={"segmentation.py": [(
+        IOU_COUNTS, "    cm = cm.astype(xp.float32)\n" + IOU_COUNTS.replace(
+            ".astype(xp.float64)", ""))]})
+    graded_to_zero(sub, UNIT, "segmentation.iou_per_class", "from float32 arithmetic",
+                   statuses=("failed",), use_bwrap=WORKER_BWRAP, limits=LIMITS)
+
+
+def test_other_float64_formulas_of_the_metrics_keep_full_marks(tmp_path):
+    """Round 21: the 1e-10 of the float metrics accepts other float64 formulas: the mean of a
+    boolean map, nansum over a count, Dice as 2 IoU / (1 + IoU), precision as TP / (TP + FP)."""
+    sub = make_submission(tmp_path, replace={"segmentation.py": [
+        ('    accuracy = float((pred[keep] == target[keep]).sum()) / counted if counted else '
+         'float("nan")',
+         '    accuracy = float((pred[keep] == target[keep]).mean()) if counted else '
+         'float("nan")'),
+        ('    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")',
+         '    value = float(xp.nansum(iou) / defined.sum()) if bool(defined.any()) else '
+         'float("nan")'),
+        ("    dice[present] = 2 * tp[present] / denominator[present]",
+         "    iou = iou_per_class(pred, target, num_classes=num_classes, "
+         "ignore_index=ignore_index)\n"
+         "    dice[present] = 2 * iou[present] / (1 + iou[present])"),
+        ("    precision[predicted > 0] = tp[predicted > 0] / predicted[predicted > 0]",
+         "    fp = predicted - tp\n"
+         "    precision[predicted > 0] = tp[predicted > 0] / (tp + fp)[predicted > 0]")]})
+    keys = {f"segmentation.{name}" for name in ("pixel_accuracy", "iou_per_class", "mean_iou",
+                                                "dice_per_class", "precision_recall_per_class")}
+    report = engine.grade(sub, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad and set(functions(report)) == keys
+
+
+BILINEAR_WEIGHTS = ("    r0, r1, fr = weights(H, H_out)\n"
+                    "    rows = (x[:, :, r0, :] * (1 - fr)[:, None] + "
+                    "x[:, :, r1, :] * fr[:, None])\n"
+                    "    c0, c1, fc = weights(W, W_out)\n"
+                    "    out = rows[:, :, :, c0] * (1 - fc) + rows[:, :, :, c1] * fc\n")
+BILINEAR_MATRICES = (
+    "    def matrix(n_in, n_out):  # kept by size: it depends on nothing else\n"
+    "        key = (n_in, n_out, str(x.dtype))\n"
+    "        if key not in _MATRICES:\n"
+    "            i0, i1, frac = weights(n_in, n_out)\n"
+    "            m = xp.zeros((n_out, n_in), dtype=x.dtype)\n"
+    "            m[xp.arange(n_out), i0] += 1 - frac\n"
+    "            m[xp.arange(n_out), i1] += frac\n"
+    "            _MATRICES[key] = m\n"
+    "        return _MATRICES[key]\n\n"
+    '    out = xp.einsum("ih,nchw,jw->ncij", matrix(H, H_out), x, matrix(W, W_out))\n')
+UNET_MODULE_DICT = '''
+from torch.nn import functional as F
+
+
+class UNet(nn.Module):  # a ModuleDict per path, functional pooling, skips on self (reset)
+    def __init__(self, in_channels, num_classes, *, base_channels=16, depth=3):
+        super().__init__()
+        self.depth, self.in_channels = depth, in_channels
+        c = [base_channels * 2 ** level for level in range(depth + 1)]
+        self.enc = nn.ModuleDict()
+        for level in range(depth):
+            self.enc[f"level{level}"] = DoubleConv(c[level - 1] if level else in_channels,
+                                                   c[level])
+        self.enc["bottleneck"] = DoubleConv(c[depth - 1], c[depth])
+        self.dec = nn.ModuleDict()
+        for level in reversed(range(depth)):
+            self.dec[f"up{level}"] = nn.ConvTranspose2d(c[level + 1], c[level], 2, stride=2)
+            self.dec[f"conv{level}"] = DoubleConv(2 * c[level], c[level])
+        self.head = nn.Conv2d(c[0], num_classes, kernel_size=1)
+
+    def forward(self, x):
+        self.skips = []  # kept for inspection, started afresh at every call
+        for level in range(self.depth):
+            x = self.enc[f"level{level}"](x)
+            self.skips.append(x)
+            x = F.max_pool2d(x, kernel_size=2)
+        x = self.enc["bottleneck"](x)
+        for level in reversed(range(self.depth)):
+            up = self.dec[f"up{level}"](x)
+            x = self.dec[f"conv{level}"](torch.concat((self.skips[level], up), dim=1))
+        return self.head(x)
+'''
+
+
+def test_round_21_unusual_but_correct_variants_keep_full_marks(tmp_path):
+    """Round 21: bilinear resizing by interpolation matrices kept by size (a cache that depends
+    on the sizes only passes the same-shape check), a focal loss with 1 - p_y as
+    -expm1(log p_y), and a U-Net of ModuleDicts with functional pooling and its skips on self,
+    reset at every call (the kept-state check compares it with a newly built one)."""
+    folder = make_submission(tmp_path, replace={"segmentation.py": [
+        (BILINEAR_WEIGHTS, BILINEAR_MATRICES),
+        ("def upsample_bilinear(x, *, size):", "_MATRICES = {}\n\n\n"
+                                               "def upsample_bilinear(x, *, size):"),
+        ("    q = 1.0 - p_y  # the probability of being wrong",
+         "    q = -xp.expm1(log_py)  # accurate near p_y = 1")]},
+        append={"segnets.py": UNET_MODULE_DICT})
+    keys = {"segmentation.upsample_bilinear", "segmentation.focal_loss", "segnets.UNet"}
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad and set(functions(report)) == keys
+
+
+def test_a_unet_that_keeps_its_output_by_shape_is_told_so(tmp_path):
+    """Round 21: a U-Net keeping its output per input shape on self passed the output
+    comparisons (eval, then train on the same input) and its backward's autograd error blamed a
+    .detach(); two eval calls on inputs of one shape, against a newly built U-Net, name it."""
+    sub = make_submission(tmp_path, replace={"segnets.py": [(
+        "        scores = self.out(x)\n",
+        "        kept = self.__dict__.setdefault('_kept', {})\n"
+        "        if tuple(x.shape) not in kept:\n"
+        "            kept[tuple(x.shape)] = self.out(x)\n"
+        "        scores = kept[tuple(x.shape)]\n")]})
+    graded_to_zero(sub, UNIT, "segnets.UNet", "then on other values of the same shape",
+                   "reuses something kept from an earlier call", statuses=("failed",),
+                   use_bwrap=WORKER_BWRAP, limits=LIMITS)

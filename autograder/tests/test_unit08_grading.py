@@ -366,3 +366,127 @@ def test_the_11_point_method_reaches_each_class_ap(tmp_path):
         "        ap_per_class[c] = average_precision(precision, recall)")])
     assert "failed on hidden case" in entry["message"], entry
     assert "11-point" not in entry["message"], entry
+
+
+# -- round 21 -----------------------------------------------------------------------------------
+
+ENCODE_BUFFER = (
+    once("detection.py", "def yolo_encode(", "_BUFFERS = {}\n\n\ndef yolo_encode("),
+    once("detection.py", "    target = xp.zeros((S, S, B, 5 + C), dtype=xp.float64)\n",
+         "    target = _BUFFERS.setdefault((S, B, C), xp.zeros((S, S, B, 5 + C)))\n"),
+    once("detection.py", "    return target, dropped\n", "    return target.copy(), dropped\n"))
+ENCODE_MEMO = (
+    once("detection.py", "def yolo_encode(", "_MEMO = {}\n\n\ndef yolo_encode("),
+    once("detection.py", "    target = xp.zeros((S, S, B, 5 + C), dtype=xp.float64)\n",
+         "    if (S, B, C, boxes.shape) in _MEMO:\n"
+         "        return _MEMO[(S, B, C, boxes.shape)]\n"
+         "    target = xp.zeros((S, S, B, 5 + C), dtype=xp.float64)\n"),
+    once("detection.py", "    dropped = xp.asarray(dropped, dtype=xp.int64)\n",
+         "    dropped = xp.asarray(dropped, dtype=xp.int64)\n"
+         "    _MEMO[(S, B, C, boxes.shape)] = target, dropped\n"))
+
+
+def test_a_target_kept_from_an_earlier_call_is_named(tmp_path):
+    """Round 21: a yolo_encode that fills a target kept by shape from an earlier call (never
+    cleared) fails on the second public case, which has the first's shapes; its verdict says
+    that an earlier case, asked again, is now wrong: something is kept between calls."""
+    entry = _graded(tmp_path, "detection.yolo_encode", ENCODE_BUFFER)
+    assert "three objects in one cell" in entry["message"], entry
+    assert "keeps something from an earlier call" in (entry["hint"] or ""), entry
+    assert "filled again without being cleared" in entry["hint"], entry
+
+
+def test_an_answer_remembered_by_shape_is_named(tmp_path):
+    """Round 21: a yolo_encode that returns its answer remembered by the input shapes is told
+    that it gave an earlier case's answer."""
+    entry = _graded(tmp_path, "detection.yolo_encode", ENCODE_MEMO)
+    assert "your answer to an earlier case with the same shapes" in (entry["hint"] or ""), entry
+
+
+KEPT_FEATURES = {
+    # TinyYOLO keeping its backbone's features per input shape on self: its gradient check
+    # blamed "a layer not applied in forward"
+    "TinyYOLO": once(
+        "detectors.py",
+        "        raw = self.head(self.backbone(x))" + " " * 24 + "# (N, B * (5 + C), S, S)\n",
+        "        kept = self.__dict__.setdefault('_features', {})\n"
+        "        if tuple(x.shape) not in kept:\n"
+        "            kept[tuple(x.shape)] = self.backbone(x)\n"
+        "        raw = self.head(kept[tuple(x.shape)])\n"),
+    "LocalizationNet": once(
+        "detectors.py", "        h = self.features(x)\n",
+        "        if getattr(self, '_h', None) is None or self._h.shape[0] != x.shape[0]:\n"
+        "            self._h = self.features(x).detach()\n"
+        "        h = self._h\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(KEPT_FEATURES))
+def test_a_detector_that_keeps_its_first_features_is_told_so(tmp_path, name):
+    """Round 21: each detector is called twice in eval mode on images of one shape, and the
+    second answer compared with a newly built detector's with the same parameters."""
+    entry = _graded(tmp_path, f"detectors.{name}", [KEPT_FEATURES[name]])
+    assert "then on other images of the same shape" in entry["message"], entry
+    assert "reuses something kept from an earlier call" in (entry["hint"] or ""), entry
+
+
+COORD_YOLO = '''
+from torch.nn import functional as F
+
+
+class TinyYOLO(nn.Module):  # CoordConv: a coordinate grid kept by image size (it depends on
+    def __init__(self, num_classes, *, grid_size=4, boxes_per_cell=2, in_channels=3):  # nothing
+        super().__init__()                                                            # else)
+        self.num_classes, self.grid_size = num_classes, grid_size
+        self.boxes_per_cell, self.in_channels = boxes_per_cell, in_channels
+        self.convs = nn.ModuleList([nn.Conv2d(in_channels + 2, 8, 3, padding=1),
+                                    nn.Conv2d(8, 16, 3, padding=1),
+                                    nn.Conv2d(16, 32, 3, padding=1)])
+        self.norms = nn.ModuleList([nn.BatchNorm2d(c) for c in (8, 16, 32)])
+        self.head = nn.Conv2d(32, boxes_per_cell * (5 + num_classes), 1)
+        self._grids = {}
+
+    def forward(self, x):
+        key = (x.shape[2], x.shape[3], x.dtype)
+        if key not in self._grids:
+            ys = torch.linspace(-1, 1, x.shape[2], dtype=x.dtype)
+            xs = torch.linspace(-1, 1, x.shape[3], dtype=x.dtype)
+            self._grids[key] = torch.stack(torch.meshgrid(ys, xs, indexing="ij"))
+        h = torch.cat([x, self._grids[key].expand(x.shape[0], -1, -1, -1)], dim=1)
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+            h = F.leaky_relu(norm(conv(h)), 0.1)
+            h = F.max_pool2d(h, 2) if i < 2 else h
+        raw = self.head(F.adaptive_avg_pool2d(h, self.grid_size))
+        raw = raw.movedim(1, -1).unflatten(-1, (self.boxes_per_cell, 5 + self.num_classes))
+        return torch.cat([raw[..., :5].sigmoid(), raw[..., 5:].softmax(-1)], dim=-1)
+'''
+
+
+def test_what_is_kept_rightly_between_calls_keeps_full_marks(tmp_path):
+    """Round 21: the checks of a state kept between calls accept state that is right to keep: a
+    yolo_encode target kept by shape and cleared at every call, a TinyYOLO's coordinate grid
+    kept by image size."""
+    folder = make_submission(tmp_path, replace=replacements(
+        ENCODE_BUFFER[0], ENCODE_BUFFER[2],
+        once("detection.py", "    target = xp.zeros((S, S, B, 5 + C), dtype=xp.float64)\n",
+             "    target = _BUFFERS.setdefault((S, B, C), xp.zeros((S, S, B, 5 + C)))\n"
+             "    target[...] = 0.0\n")), append={"detectors.py": COORD_YOLO})
+    keys = {"detection.yolo_encode", "detectors.TinyYOLO"}
+    report = engine.grade(folder, [UNIT], use_bwrap=WORKER_BWRAP, limits=LIMITS, keys=keys)
+    bad = {k: e["message"] for k, e in functions(report).items() if e["status"] != "passed"}
+    assert not bad and set(functions(report)) == keys
+
+
+def test_the_no_object_term_on_empty_cells_only_gets_its_hint(tmp_path):
+    """Round 21 (a slip from YOLO v1's per-cell indicator): the lambda_noobj term left out of an
+    empty slot whose cell holds an object in another slot; the loss is off by 4% and its known
+    mistake names the slot test."""
+    entry = _graded(tmp_path, "detection.yolo_loss", [
+        once("detection.py",
+             "    loss = xp.where(obj[..., 0], obj_loss, noobj_loss).sum() / num\n",
+             "    cell_empty = ~obj[..., 0].any(axis=-1, keepdims=True)\n"
+             "    loss = (xp.where(obj[..., 0], obj_loss, 0.0)\n"
+             "            + xp.where(cell_empty, noobj_loss, 0.0)).sum() / num\n"),
+        once("detection.py", "    empty[..., 4] = 2 * lambda_noobj * pred[..., 4]\n",
+             "    empty[..., 4] = 2 * lambda_noobj * pred[..., 4] * cell_empty\n")])
+    assert "not whether its cell holds an object" in (entry["hint"] or ""), entry

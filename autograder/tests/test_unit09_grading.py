@@ -344,3 +344,25 @@ def test_a_temporal_softmax_loss_summed_in_float32_fails(tmp_path):
         entry = found[key]
         assert entry["status"] == "failed" and entry["score"] == 0, entry
         assert "comes from float32 arithmetic" in entry["message"], entry
+
+
+def test_round_21_unusual_but_correct_variants_keep_full_marks(tmp_path):
+    """Round 21: ids drawn by Gumbel-max (argmax of log p + Gumbel noise from the rng: the same
+    distribution as rng.choice, other numbers), LSTM gates by np.split with the sigmoid written
+    0.5 (1 + tanh(a / 2)), and the softmax loss's log-sum-exp by np.logaddexp.reduce."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [
+        ("            ids[n] = rng.choice(V, p=probs)\n",
+         "            ids[n] = int(np.argmax(np.log(probs + 1e-300) + rng.gumbel(size=V)))\n"),
+        ("    i = _sigmoid(a[:, :H])\n    f = _sigmoid(a[:, H:2 * H])\n"
+         "    g = xp.tanh(a[:, 2 * H:3 * H])\n    o = _sigmoid(a[:, 3 * H:])\n",
+         "    ai, af, ag, ao = xp.split(a, 4, axis=1)\n"
+         "    i, f, o = (0.5 * (1.0 + xp.tanh(0.5 * v)) for v in (ai, af, ao))\n"
+         "    g = xp.tanh(ag)\n"),
+        ("    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))\n"
+         "    rows = xp.arange(N * T)",
+         "    log_probs = flat - xp.logaddexp.reduce(flat, axis=1, keepdims=True)\n"
+         "    rows = xp.arange(N * T)")]})
+    keys = {"rnn.CharRNN.sample", "rnn.lstm_step_forward", "rnn.lstm_forward",
+            "rnn.temporal_softmax_loss"}
+    found = functions(engine.grade(sub, ["09"], keys=keys))
+    assert {k: e["status"] for k, e in found.items()} == dict.fromkeys(keys, "passed")

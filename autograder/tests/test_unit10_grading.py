@@ -154,6 +154,12 @@ WRONG = {
           "        z = reparameterize(mu, logvar, eps) if self.training else mu\n"
           "        logits = self.decode(z)")],
         "VAE", "eval mode", "in eval mode the decoder is fed mu"),
+    # round 21: a positive "log-variance" (exp or softplus on fc_logvar's output): logits
+    # millions off without a hint
+    "VAE encoding the variance": (
+        [("        mu, logvar = self.fc_mu(h), self.fc_logvar(h)",
+          "        mu, logvar = self.fc_mu(h), torch.exp(self.fc_logvar(h))")],
+        "VAE", "logits is wrong", "no exp, which makes it the variance"),
     "gan_step converting the noise to float64": (
         [("    z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)",
           "    z = sample_noise(n, noise_dim, generator=generator).double()")],
@@ -225,6 +231,14 @@ UNUSUAL = [  # written differently from the reference, correct by the docstrings
     ("    loss = 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * (scores_fake ** 2).mean()",
      "    loss = torch.compile(lambda r, f: 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f ** 2).mean())("
      "scores_real, scores_fake)"),
+    # round 21: what a module keeps on self without reading it back, and in-place activations,
+    # pass the check of two calls on inputs of the same shapes
+    ("        samples = self.net(z)\n",
+     "        samples = self.net(z)\n        self.last_samples = samples.detach()  # for plots\n"),
+    ("        logits = self.decode(self.encode(x))\n",
+     "        logits = self.decoder(self.encoder(x))\n"),
+    ("                stack.append(nn.ReLU())\n",
+     "                stack.append(nn.ReLU(inplace=True))\n"),
 ]
 
 
@@ -340,3 +354,42 @@ def test_a_gan_step_that_keeps_its_first_noise_batch_fails(tmp_path):
     graded_to_zero(folder, UNIT, "generative.gan_step", "the same shapes with other values",
                    "something is remembered between calls", use_bwrap=WORKER_BWRAP,
                    limits=LIMITS)
+
+
+# -- round 21: modules that keep something from their first call ---------------------------------
+
+KEPT = {
+    # a Generator that keeps its first output per batch shape on self: the comparisons with
+    # the reference ran eval then train on one input, so the output passed and the backward's
+    # autograd error blamed a .detach()
+    "Generator": ("        samples = self.net(z)\n",
+                  "        cache = self.__dict__.setdefault('_out', {})\n"
+                  "        if tuple(z.shape) not in cache:\n"
+                  "            cache[tuple(z.shape)] = self.net(z)\n"
+                  "        samples = cache[tuple(z.shape)]\n"),
+    # a VAE whose encoder keeps its first hidden features per batch size: every module of the
+    # test was built anew for one call, and it had full marks
+    "VAE": ("        h = self.encoder(x)\n",
+            "        if getattr(self, '_h', None) is None or self._h.shape[0] != x.shape[0]:\n"
+            "            self._h = self.encoder(x)\n"
+            "        h = self._h\n"),
+    "Discriminator": ("        logits = self.net(x)\n",
+                      "        if getattr(self, '_logits', None) is None:\n"
+                      "            self._logits = self.net(x)\n"
+                      "        logits = self._logits\n"),
+    "Autoencoder": ("        z = self.encoder(x)\n",
+                    "        kept = self.__dict__.setdefault('_codes', {})\n"
+                    "        if x.shape not in kept:\n"
+                    "            kept[x.shape] = self.encoder(x)\n"
+                    "        z = kept[x.shape]\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(KEPT))
+def test_a_module_that_keeps_its_first_answer_fails_with_a_hint(tmp_path, name):
+    """Round 21: each module is also called twice in eval mode on inputs of the same shapes,
+    the second answer compared with a newly built module's (student code only)."""
+    folder = make_submission(tmp_path, replace={"generative.py": [KEPT[name]]})
+    graded_to_zero(folder, UNIT, f"generative.{name}", "called on inputs, then on other values "
+                   "of the same shapes", "reuses something kept from an earlier call",
+                   statuses=("failed",), use_bwrap=WORKER_BWRAP, limits=LIMITS)
