@@ -453,7 +453,16 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
                                          where)
             if not gradients:
                 continue
-            grads = student.backward(x, dout, train, drop_seed)
+            try:
+                grads = student.backward(x, dout, train, drop_seed)
+            except StudentError as error:
+                # autograd's "does not require grad" blames a .detach(); an output kept on self
+                # from an earlier (no-grad) call raises it too, and then the kept state is named
+                hint = kept_state_hint(t, target, args, kwargs, student, params, buffers, shape,
+                                       seed)
+                if hint is None:
+                    raise
+                raise Failed(f"{where}: {error}", hint=hint) from None
             if not isinstance(grads, list) or len(grads) != len(expected_all) - 1:
                 raise Failed(f"{where}: the gradients could not be computed")
             for i, (g, e) in enumerate(zip(grads[1:], expected_all[2:])):

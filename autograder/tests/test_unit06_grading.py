@@ -259,6 +259,18 @@ WRONG = {
                       "        out = x * self.g[:, :, None, None]")],
         "SEBlock", "SEBlock(32) on input (2, 32, 5, 7), eval mode: no gradient reaches the "
                    "parameter 'fc1.weight'", "reuses something kept from an earlier call"),
+    # round 21: an output kept by shape from a no-grad call; autograd's "does not require grad"
+    # was explained as a .detach() alone
+    "LeNet-5 output kept on self by input shape": (
+        [("        scores = self.classifier(self.features(x))\n        # END SOLUTION\n"
+          "        return scores\n\n\nclass AlexNet",
+          "        memo = self.__dict__.setdefault('memo', {})\n"
+          "        if tuple(x.shape) not in memo:\n"
+          "            with torch.no_grad():\n"
+          "                memo[tuple(x.shape)] = self.classifier(self.features(x))\n"
+          "        scores = memo[tuple(x.shape)]\n        # END SOLUTION\n"
+          "        return scores\n\n\nclass AlexNet")],
+        "LeNet5", "does not require grad", "reuses something kept from an earlier call"),
     "hidden size rounded up": (
         [("hidden = max(1, channels // reduction)", "hidden = -(-channels // reduction)")],
         "SEBlock", "SEBlock(20, reduction=6)", "rounded down"),
