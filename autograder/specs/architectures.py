@@ -515,6 +515,7 @@ def check_other_size(t, target, args, kwargs, student, params, buffers, first, s
     x = np.random.default_rng(seed + 4).standard_normal(shape)
     where = (f"{_call_text(target, args, kwargs)} on input {tuple(shape)}, eval mode, after "
              f"inputs of shape {tuple(first)} (the docstring takes any H and W)")
+    t._label(where)  # an error the call raises names this input, not the case before it
     dout = np.zeros(t.ref.run(meta_output_shape, target, list(args), kwargs, list(shape)))
     expected = t.ref.run(module_outputs, target, list(args), kwargs, params, buffers, x, dout,
                          False, None)[0]
