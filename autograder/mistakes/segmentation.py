@@ -622,10 +622,10 @@ def precision_recall_per_class_mistakes():
 # Losses
 # ---------------------------------------------------------------------------------------------
 
-def _softmax(logits):
-    z = logits - logits.max(axis=1, keepdims=True)
+def _softmax(logits, axis=1):
+    z = logits - logits.max(axis=axis, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True), z - np.log(e.sum(axis=1, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True), z - np.log(e.sum(axis=axis, keepdims=True))
 
 
 def _onehot(target, K):
@@ -633,11 +633,11 @@ def _onehot(target, K):
 
 
 def _ce(logits, target, class_weights, ignore_index, *, denominator="weights",
-        weighted_grad=True, mean="pixels"):
+        weighted_grad=True, mean="pixels", axis=1):
     N, K = logits.shape[:2]
     keep = target != ignore_index if ignore_index is not None else np.ones(target.shape, bool)
     y = np.where(keep, target, 0)
-    p, logp = _softmax(logits)
+    p, logp = _softmax(logits, axis)
     lpy = np.take_along_axis(logp, y[:, None], axis=1)[:, 0]
     w = class_weights[y] if class_weights is not None else np.ones(y.shape)
     w = w * keep
@@ -679,6 +679,9 @@ def pixel_cross_entropy_mistakes():
          "onehot(y)) / sum(w[y])", make(weighted_grad=False)),
         ("summed over pixels and averaged over the batch only: average over every counted "
          "pixel", make(mean="batch")),
+        ("the softmax runs over the last axis (the columns of the image): the class scores of "
+         "a pixel lie along axis 1 of (N, K, H, W), so take the maximum, the sum of the "
+         "exponentials and the log-softmax over axis=1", make(axis=-1)),
     ]
 
 

@@ -252,6 +252,16 @@ WRONG = {
         "segmentation.focal_loss",
         [once("    count = N * H * W\n", "    count = a.sum()\n")],
         "alpha per class", "divided by the sum of alpha[y], as the weighted cross entropy is"),
+    # round 22: the softmax of a channels-first map taken over the last axis had no hint
+    "cross entropy with the softmax over the last axis": (
+        "segmentation.pixel_cross_entropy",
+        [once("    shifted = logits - logits.max(axis=1, keepdims=True)\n"
+              "    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))\n"
+              "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]  # (N, H, W)",
+              "    shifted = logits - logits.max(axis=-1, keepdims=True)\n"
+              "    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))\n"
+              "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]  # (N, H, W)")],
+        "loss is", "the softmax runs over the last axis"),
 }
 
 
