@@ -547,9 +547,10 @@ def _map(detections, ground_truths, num_classes, iou_threshold, method, *, zero_
     return (float(ap[present].mean()) if present.any() else float("nan")), ap
 
 
-def _map_variant(**flags):
+def _map_variant(*, only_all=False, **flags):
     def mean_ap(detections, ground_truths, *, num_classes, iou_threshold=0.5, method="all"):
-        return _map(detections, ground_truths, num_classes, iou_threshold, method, **flags)
+        return _map(detections, ground_truths, num_classes, iou_threshold,
+                    "all" if only_all else method, **flags)
     return mean_ap
 
 
@@ -570,12 +571,19 @@ MEAN_AVERAGE_PRECISION = [
     ("count the ground-truth objects of class c in every image, also in images without a "
      "detection of c: the objects missed there lower the recall",
      _map_variant(gt_where_detected=True)),
+    ("method is not passed on: call average_precision(..., method=method), so that "
+     "method='11point' gives every class its 11-point AP (not always the 'all' one)",
+     _map_variant(only_all=True)),
 ]
 
 
-def _coco_variant(thresholds):
+COCO_THRESHOLDS = [(50 + 5 * k) / 100 for k in range(10)]
+
+
+def _coco_variant(thresholds, *, only_all=False):
     def coco(detections, ground_truths, *, num_classes, method="all"):
-        return _map(detections, ground_truths, num_classes, None, method, thresholds=thresholds)
+        return _map(detections, ground_truths, num_classes, None,
+                    "all" if only_all else method, thresholds=thresholds)
     return coco
 
 
@@ -594,6 +602,9 @@ COCO_MAP = [
     ("compute each threshold as (50 + 5k) / 100, as the docstring says: 0.5 + 0.05 * 7 is "
      "0.8500000000000001, so a detection whose IoU is exactly 0.85 misses its threshold",
      _coco_variant([0.5 + 0.05 * k for k in range(10)])),
+    ("method is not passed on: call mean_average_precision(..., method=method) at every "
+     "threshold, so that method='11point' gives the 11-point AP (not always the 'all' one)",
+     _coco_variant(COCO_THRESHOLDS, only_all=True)),
 ]
 
 MISTAKES = {

@@ -214,6 +214,18 @@ WRONG.update({
               "    loss = xp.where(obj[..., 0], obj_loss, noobj_loss).astype(xp.float32).sum() "
               "/ num\n")],
         "comes from float32 arithmetic", "keep every step of the loss in float64"),
+    # round 22: an AP method not passed on failed without a hint (mAP: on a hidden case only)
+    "mean_average_precision always with the 'all' AP": (
+        "detection.mean_average_precision",
+        [once("detection.py",
+              "        ap_per_class[c] = average_precision(precision, recall, method=method)",
+              "        ap_per_class[c] = average_precision(precision, recall)")],
+        "wrong values", "method is not passed on: call average_precision(..., method=method)"),
+    "coco_map always with the 'all' AP": (
+        "detection.coco_map",
+        [once("detection.py", "iou_threshold=t, method=method)[0]",
+              "iou_threshold=t)[0]")],
+        "11-point): mAP is", "call mean_average_precision(..., method=method) at every"),
 })
 
 BY_SHAPE = '''
