@@ -41,6 +41,11 @@ def d_averaged(logits_real, logits_fake):
     return 0.5 * (F.softplus(-logits_real).mean() + F.softplus(logits_fake).mean())
 
 
+def d_smoothed(logits_real, logits_fake):
+    return (F.binary_cross_entropy_with_logits(logits_real, torch.full_like(logits_real, 0.9))
+            + F.softplus(logits_fake).mean())
+
+
 def d_one_mean(logits_real, logits_fake):
     return torch.cat([F.softplus(-logits_real).reshape(-1),
                       F.softplus(logits_fake).reshape(-1)]).mean()
@@ -175,6 +180,13 @@ def vae_kl_mean(logits, x, mu, logvar):
 def vae_bce_probabilities(logits, x, mu, logvar):
     n = len(x)
     rec = F.binary_cross_entropy(torch.sigmoid(logits), x, reduction="sum") / n
+    kl = _kl(mu, logvar) / n
+    return rec + kl, rec, kl
+
+
+def vae_squared_error(logits, x, mu, logvar):
+    n = len(x)
+    rec = F.mse_loss(torch.sigmoid(logits), x, reduction="sum") / n
     kl = _kl(mu, logvar) / n
     return rec + kl, rec, kl
 
@@ -435,6 +447,9 @@ MISTAKES = {
         ("the two means averaged (divided by 2): the docstring adds them", d_averaged),
         ("one mean over real and fake examples together: each term is the mean over its own "
          "batch", d_one_mean),
+        ("the real labels are smoothed (0.9): this loss labels real examples exactly 1 and "
+         "fakes 0 (label smoothing is a training trick the docstring does not ask for)",
+         d_smoothed),
     ],
     "generative.generator_loss": [
         ("the saturating form log(1 - D(G(z))): generator_loss is the non-saturating "
@@ -492,6 +507,10 @@ MISTAKES = {
         ("binary cross entropy on sigmoid probabilities (F.binary_cross_entropy clamps its "
          "logarithms at -100): use F.binary_cross_entropy_with_logits, exact for logits of any "
          "size", vae_bce_probabilities),
+        ("the reconstruction is the squared error of sigmoid(logits): it is the binary cross "
+         "entropy with logits, summed over the features and averaged over the batch "
+         "(F.binary_cross_entropy_with_logits(logits, x, reduction='sum') / N)",
+         vae_squared_error),
     ],
     "generative.corrupt": [
         ("the noisy input clipped to [0, 1]: the docstring says not clipped", corrupt_clipped),

@@ -179,6 +179,15 @@ WRONG = {
           "    d_optimizer.log[0].pop('G', None)\n    return d_loss.item(), g_loss.item()")],
         "gan_step", "the optimizers' records of their steps were changed",
         "leave the optimizers you are given as they are"),
+    # round 22: label smoothing and a squared-error reconstruction failed without a hint
+    "discriminator_loss with the real labels smoothed to 0.9": (
+        [("    loss = (bce(logits_real, torch.ones_like(logits_real))",
+          "    loss = (bce(logits_real, 0.9 * torch.ones_like(logits_real))")],
+        "discriminator_loss", "the loss is", "the real labels are smoothed (0.9)"),
+    "vae_loss with a squared-error reconstruction": (
+        [(RECONSTRUCTION, '    reconstruction = F.mse_loss(torch.sigmoid(logits), x, '
+                          'reduction="sum") / n')],
+        "vae_loss", "the reconstruction term is wrong", "the squared error of sigmoid(logits)"),
 }
 
 
@@ -239,6 +248,10 @@ UNUSUAL = [  # written differently from the reference, correct by the docstrings
      "        logits = self.decoder(self.encoder(x))\n"),
     ("                stack.append(nn.ReLU())\n",
      "                stack.append(nn.ReLU(inplace=True))\n"),
+    # round 22: the KL from torch.distributions
+    (KL, "    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))\n"
+         "    prior = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))\n"
+         "    kl = torch.distributions.kl_divergence(q, prior).sum() / n"),
 ]
 
 
