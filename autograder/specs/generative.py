@@ -336,7 +336,24 @@ def reparameterize(t):
                         lambda case: check_function(
                             t, "generative.reparameterize", case.args, label=case.label,
                             names=("z",), grad_args=(0, 1), argnames=("mu", "logvar", "eps"),
-                            seed=9))
+                            seed=9, explain=_fresh_noise_note(t, case.args)))
+
+
+def _fresh_noise_note(t, args):
+    """``explain`` of reparameterize: a wrong z that changes between two calls on the same
+    inputs was drawn from new noise instead of the eps given."""
+    def explain(got, expected):
+        again = _student_call(t, "generative.reparameterize", args)["outputs"]
+        try:
+            same = np.array_equal(np.asarray(got[0], dtype=float),
+                                  np.asarray(again[0], dtype=float), equal_nan=True)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if same:
+            return None
+        return ("a second call with the same mu, logvar and eps gave another z: the noise must "
+                "be the eps given (z = mu + std * eps), not new noise such as torch.randn_like")
+    return explain
 
 
 def vae_loss_case(seed, n, features, latent, *, binary=False, huge=False):

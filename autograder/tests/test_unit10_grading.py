@@ -188,6 +188,10 @@ WRONG = {
         [(RECONSTRUCTION, '    reconstruction = F.mse_loss(torch.sigmoid(logits), x, '
                           'reduction="sum") / n')],
         "vae_loss", "the reconstruction term is wrong", "the squared error of sigmoid(logits)"),
+    "reparameterize drawing its own noise": (
+        [("    z = mu + torch.exp(0.5 * logvar) * eps",
+          "    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)")],
+        "reparameterize", "a second call with the same mu, logvar and eps gave another z", None),
 }
 
 
