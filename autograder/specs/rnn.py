@@ -22,6 +22,7 @@ shows), and frequencies matching softmax(scores / temperature).
 import numpy as np
 
 from ..compare import Failed, as_array, describe
+from ..runner import StudentError
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import check_init, check_no_extra_grads, check_uses_rng, copy_params
@@ -671,12 +672,26 @@ def char_rnn_sample(t):
                      case.label)
 
 
+TINY_TEMPERATURE_HINT = (
+    "at a tiny temperature the probabilities under- or overflow (p ** (1 / temperature) is 0 "
+    "for every id, exp(scores / temperature) is inf) and their ratio is 0 / 0 or inf / inf = "
+    "NaN: divide the scores by the temperature, subtract their max, then exponentiate")
+
+
 def check_greedy(t, model, dims, kwargs, cell, params, prefix, length, seeds, label):
     """At temperature 1e-3 every id must be the most likely one, for each rng seed."""
     expected, gap = t.ref.run(greedy_ids, dims, kwargs, cell, params, prefix, length)
     assert gap > 0.05, "the greedy test needs clear winners"  # a fault of the grader
     for seed in seeds:
-        got = _sample(t, model, prefix, length, 1e-3, seed, label)
+        try:
+            got = _sample(t, model, prefix, length, 1e-3, seed, label)
+        except StudentError as error:
+            if "probabilities" not in error.message.lower():
+                raise
+            from ..engine import _error_message  # the message with its place in the file
+
+            raise Failed(f"CharRNN.sample({label}): {_error_message(error)}",
+                         hint=TINY_TEMPERATURE_HINT) from None
         if not np.array_equal(got, expected):
             first = int(np.argmax(got != expected))
             raise Failed(f"CharRNN.sample({label}): at a tiny temperature the ids should be the "

@@ -245,6 +245,32 @@ def test_a_sampler_that_draws_the_first_new_id_without_the_temperature_fails(tmp
     assert "at every step (the first new id included)" in entry["hint"], entry
 
 
+SOFTMAX_OF_SCORES = (
+    "            scores = to_numpy(h @ p[\"W_out\"] + p[\"b_out\"])[0] / temperature\n"
+    "            probs = np.exp(scores - scores.max())\n")
+
+
+@pytest.mark.parametrize("replacement", [
+    # the temperature as a power of the probabilities: right, but 0 ** 1000 everywhere at 1e-3
+    ("            scores = to_numpy(h @ p[\"W_out\"] + p[\"b_out\"])[0]\n"
+     "            probs = np.exp(scores - scores.max())\n"
+     "            probs = (probs / probs.sum()) ** (1.0 / temperature)\n"),
+    # no maximum subtracted: exp(scores / 1e-3) overflows
+    ("            scores = to_numpy(h @ p[\"W_out\"] + p[\"b_out\"])[0] / temperature\n"
+     "            probs = np.exp(scores)\n"),
+])
+def test_a_sampler_whose_probabilities_are_nan_at_a_tiny_temperature_is_told_why(tmp_path,
+                                                                                   replacement):
+    """Round 22: NumPy's 'probabilities contain NaN' at temperature 1e-3 was an error without a
+    hint."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [(SOFTMAX_OF_SCORES, replacement)]})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN.sample"}))[
+        "rnn.CharRNN.sample"]
+    assert entry["score"] == 0 and "temperature=1e-3" in entry["message"], entry
+    assert "Probabilities contain NaN (at coursework/rnn.py, line" in entry["message"], entry
+    assert "divide the scores by the temperature, subtract their max" in entry["hint"], entry
+
+
 @pytest.mark.parametrize("shift", ["flat.max()", "flat.min(axis=1, keepdims=True)",
                                    "flat.mean(axis=1, keepdims=True)"])
 def test_temporal_softmax_shifted_by_the_global_maximum_or_the_row_minimum_or_mean_fails(
