@@ -741,9 +741,9 @@ def focal_loss_mistakes():
 
 
 def _dice(logits, target, smooth, *, per_image=False, smooth_numerator=True,
-          softmax_backward=True, background=True):
+          softmax_backward=True, background=True, sigmoid=False):
     N, K = logits.shape[:2]
-    p, _ = _softmax(logits)
+    p = 1.0 / (1.0 + np.exp(-logits)) if sigmoid else _softmax(logits)[0]
     t = _onehot(target, K)
     axes = (2, 3) if per_image else (0, 2, 3)
     inter = (p * t).sum(axis=axes, keepdims=True)
@@ -761,6 +761,8 @@ def _dice(logits, target, smooth, *, per_image=False, smooth_numerator=True,
     dp = -(2 * t * bottom - top) / bottom ** 2 / count
     if not softmax_backward:
         return loss, dp
+    if sigmoid:
+        return loss, dp * p * (1.0 - p)
     return loss, p * (dp - (dp * p).sum(axis=1, keepdims=True))
 
 
@@ -780,6 +782,10 @@ def soft_dice_loss_mistakes():
          "through the softmax, dlogits = p * (dp - sum_k dp * p)", make(softmax_backward=False)),
         ("the background (class 0) is left out of the mean: the docstring averages the Dice of "
          "all K classes, 1 - (1/K) * sum_k", make(background=False)),
+        ("p taken as the sigmoid of each score: the soft Dice uses the softmax over the classes "
+         "(axis 1), the K probabilities of a pixel summing to 1, and dlogits goes back through "
+         "that softmax",
+         make(sigmoid=True)),
     ]
 
 

@@ -262,6 +262,12 @@ WRONG = {
               "    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))\n"
               "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]  # (N, H, W)")],
         "loss is", "the softmax runs over the last axis"),
+    "soft Dice of sigmoid probabilities": (
+        "segmentation.soft_dice_loss",
+        [once("    shifted = logits - logits.max(axis=1, keepdims=True)\n    e = xp.exp(shifted)\n"
+              "    p = e / e.sum(axis=1, keepdims=True)\n",
+              "    p = 1 / (1 + xp.exp(-logits))\n")],
+        "loss is", "p taken as the sigmoid of each score"),
 }
 
 
