@@ -16,11 +16,12 @@ def _sigmoid(a):
 
 # ---------------------------------------------------------------- RNN step
 
-def _rnn_step(x, h_prev, Wx, Wh, b, *, act=np.tanh, recurrent=True, transposed=False):
-    a = x @ Wx + b
+def _rnn_step(x, h_prev, Wx, Wh, b, *, act=np.tanh, recurrent=True, transposed=False,
+              bias_outside=False):
+    a = x @ Wx + (0.0 if bias_outside else b)
     if recurrent:
         a = a + h_prev @ (Wh.T if transposed else Wh)
-    h_next = act(a)
+    h_next = act(a) + (b if bias_outside else 0.0)
     return h_next, (x, h_prev, Wx, Wh, h_next)
 
 
@@ -34,6 +35,9 @@ def rnn_step_forward_mistakes():
         ("the recurrent term is h_prev @ Wh (Wh is (H, H), rows indexed by h_prev), not "
          "h_prev @ Wh.T",
          lambda x, h_prev, Wx, Wh, b: _rnn_step(x, h_prev, Wx, Wh, b, transposed=True)),
+        ("the bias is added after the tanh: it belongs inside, h_next = tanh(x @ Wx + h_prev @ "
+         "Wh + b)",
+         lambda x, h_prev, Wx, Wh, b: _rnn_step(x, h_prev, Wx, Wh, b, bias_outside=True)),
     ]
 
 

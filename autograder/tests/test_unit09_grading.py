@@ -245,6 +245,17 @@ def test_a_sampler_that_draws_the_first_new_id_without_the_temperature_fails(tmp
     assert "at every step (the first new id included)" in entry["hint"], entry
 
 
+def test_an_rnn_step_with_the_bias_after_the_tanh_is_told_so(tmp_path):
+    """Round 22: tanh(x @ Wx + h_prev @ Wh) + b failed without a hint."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [(
+        "    h_next = xp.tanh(x @ Wx + h_prev @ Wh + b)\n",
+        "    h_next = xp.tanh(x @ Wx + h_prev @ Wh) + b\n")]})
+    entry = functions(engine.grade(sub, ["09"], keys={"rnn.rnn_step_forward"}))[
+        "rnn.rnn_step_forward"]
+    assert entry["score"] == 0 and "out is wrong" in entry["message"], entry
+    assert "the bias is added after the tanh" in entry["hint"], entry
+
+
 SOFTMAX_OF_SCORES = (
     "            scores = to_numpy(h @ p[\"W_out\"] + p[\"b_out\"])[0] / temperature\n"
     "            probs = np.exp(scores - scores.max())\n")
