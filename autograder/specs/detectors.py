@@ -28,7 +28,7 @@ import numpy as np
 from ..compare import Failed, describe
 from ..spec import Spec
 from ..torch_handles import StudentModule
-from .architectures import KEPT_STATE_HINT
+from .model_checks import check_two_calls
 
 SPEC = Spec("detectors")
 
@@ -187,19 +187,11 @@ def _check_kept_state(t, name, args, kwargs, student, values, bufs, shape, seed)
     rng = np.random.default_rng(seed)
     first, second = rng.uniform(0, 1, shape), rng.uniform(0, 1, shape)
     t.case(_where(name, args, kwargs, shape, False) + ", called twice on images of that shape")
-    student.forward(first, False)
-    used = _outputs(student.forward(second, False))
-    fresh = StudentModule.build(t.student, f"detectors.{name}", *args, **kwargs)
-    fresh.load(values, bufs, "float64")
-    expected = _outputs(fresh.forward(second, False))
-    if len(used) != len(expected) or not all(
-            isinstance(u, np.ndarray) and isinstance(e, np.ndarray) and u.shape == e.shape
-            and np.allclose(u, e, rtol=1e-9, atol=1e-12, equal_nan=True)
-            for u, e in zip(used, expected)):
-        raise Failed(f"{_where(name, args, kwargs, shape, False)}: called on a batch of images, "
-                     "then on other images of the same shape, it answers the second batch "
-                     f"otherwise than a newly built {name} with the same parameters does",
-                     hint=KEPT_STATE_HINT)
+    check_two_calls(t, f"detectors.{name}", args, kwargs, student, values, bufs,
+                    lambda module, x: _outputs(module.forward(x, False)), first, second,
+                    f"{_where(name, args, kwargs, shape, False)}: called on a batch of images, "
+                    "then on other images of the same shape, it answers the second batch "
+                    f"otherwise than a newly built {name} with the same parameters does")
 
 
 # The judge draws (float64) and sends every parameter value of a detector: the docstring's

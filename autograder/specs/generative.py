@@ -22,10 +22,11 @@ import numpy as np
 from ..compare import Failed
 from ..runner import StudentError, StudentFault
 from ..spec import Case, Spec
-from ..torch_handles import StudentModule, reference_build, reference_load, values_for
+from ..torch_handles import reference_build, reference_load, values_for
 from ..torch_ops import gan_step as op_gan_step
 from ..torch_ops import tensor_call
-from .architectures import KEPT_STATE_HINT, build_and_check_shapes, check_module
+from .architectures import build_and_check_shapes, check_module
+from .model_checks import check_two_calls
 from .toolkit import remembered_hint
 
 SPEC = Spec("generative")
@@ -530,18 +531,6 @@ def _module_method(t, target, args, kwargs, method, inputs, *, seed, label, name
                    mistakes, 1)
 
 
-def _same_answers(first, second):
-    """Whether two lists of outputs agree to 1e-9 (one module's code, the same parameters and
-    inputs: only what it keeps between calls can tell them apart)."""
-    if len(first) != len(second):
-        return False
-    for a, b in zip(first, second):
-        a, b = np.asarray(a), np.asarray(b)
-        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True):
-            return False
-    return True
-
-
 def check_kept_state(t, target, args, kwargs, method, inputs, *, seed, label):
     """The student's module in eval mode (parameters drawn for the reference's shapes) calls
     ``method`` on ``inputs``, then on other values of the same shapes: the second answer must
@@ -552,22 +541,18 @@ def check_kept_state(t, target, args, kwargs, method, inputs, *, seed, label):
     t.case(f"{_name(target)}.{method}, {label}, called twice on inputs of the same shapes")
     student, shapes, buffer_shapes, _ = build_and_check_shapes(t, target, args, kwargs)
     params, buffers = values_for(shapes, buffer_shapes, seed)
-    again = _other_values(*inputs)
-    answers = []
-    for module, calls in ((student, (inputs, again)), (None, (again,))):
-        if module is None:
-            module = StudentModule.build(t.student, target, *args, **kwargs)
-        module.load(params, buffers, "float64")
+    student.load(params, buffers, "float64")
+
+    def call(module, values):
         t.student.torch("tensor_call", module.handle, "train", [False], {})
-        for values in calls:
-            out = _reply(t.student.torch("tensor_call", module.handle, method, list(values), {},
-                                         [], None, None, False), target)
-        answers.append(out["outputs"])
-    if not _same_answers(*answers):
-        raise Failed(f"{_name(target)}.{method}, {label}: called on inputs, then on other values "
-                     "of the same shapes (eval mode), it answers the second call otherwise than "
-                     "a newly built module with the same parameters does",
-                     hint=KEPT_STATE_HINT)
+        return _reply(t.student.torch("tensor_call", module.handle, method, list(values), {}, [],
+                                      None, None, False), target)["outputs"]
+
+    check_two_calls(t, target, args, kwargs, student, params, buffers, call, inputs,
+                    _other_values(*inputs),
+                    f"{_name(target)}.{method}, {label}: called on inputs, then on other values "
+                    "of the same shapes (eval mode), it answers the second call otherwise than "
+                    "a newly built module with the same parameters does")
 
 
 @SPEC.test("Autoencoder", points=2)

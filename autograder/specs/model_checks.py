@@ -1,5 +1,7 @@
 """Checks shared by the specs of models (``mlp``, ``cnn``): parameters, initialisation, use of
-the rng, and the ``loss(X, y=None)`` contract compared with the reference holding the same params.
+the rng, and the ``loss(X, y=None)`` contract compared with the reference holding the same params;
+for the PyTorch modules (``segnets``, ``detectors``, ``generative``), the two-call check of what
+a module keeps between calls (``check_two_calls``).
 """
 
 import math
@@ -7,7 +9,9 @@ import math
 import numpy as np
 
 from ..compare import Failed, as_array, describe
+from ..torch_handles import StudentModule
 from ..wire import Seed
+from .architectures import KEPT_STATE_HINT
 
 
 def copy_params(params):
@@ -181,3 +185,33 @@ def check_no_extra_grads(where, grads, keys):
                      f"{sorted(keys)})",
                      hint="return one gradient per parameter, keyed like params and nothing "
                           "else: the trainer updates params[k] for every key k of grads")
+
+
+def same_outputs(first, second):
+    """Whether two lists of outputs agree to 1e-9 (one module's code, the same parameters and
+    inputs: only what it keeps between calls can tell them apart)."""
+    if len(first) != len(second):
+        return False
+    for a, b in zip(first, second):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True):
+            return False
+    return True
+
+
+def check_two_calls(t, target, args, kwargs, student, params, buffers, call, first, second,
+                    message):
+    """What a PyTorch module keeps between calls: ``student`` (a ``StudentModule`` of ``target``
+    built with ``args`` and ``kwargs``, holding ``params`` and ``buffers``) answers ``call(module,
+    first)``, then ``call(module, second)``; the second answer must be a newly built module's
+    with the same parameters and buffers on ``second`` (student code only: the architecture is
+    the student's). ``call`` returns the outputs as a list of arrays (in eval mode); ``message``
+    is the verdict when they differ, with KEPT_STATE_HINT. A module that keeps an output or
+    features on self, by shape, answers the second call from them: this check names it before
+    the comparisons with the reference, whose autograd error would blame a .detach()."""
+    call(student, first)
+    used = call(student, second)
+    fresh = StudentModule.build(t.student, target, *args, **kwargs)
+    fresh.load(params, buffers, "float64")
+    if not same_outputs(used, call(fresh, second)):
+        raise Failed(message, hint=KEPT_STATE_HINT)

@@ -17,10 +17,10 @@ about a .detach().
 import numpy as np
 
 
-from ..compare import Failed
 from ..spec import Case, Spec
-from ..torch_handles import StudentModule, values_for
-from .architectures import KEPT_STATE_HINT, _call_text, build_and_check_shapes, check_module
+from ..torch_handles import values_for
+from .architectures import _call_text, build_and_check_shapes, check_module
+from .model_checks import check_two_calls
 
 SPEC = Spec("segnets")
 
@@ -47,17 +47,11 @@ def check_kept_state(t, target, args, kwargs, shape, seed):
     rng = np.random.default_rng(seed + 1)
     first, second = rng.standard_normal(shape), rng.standard_normal(shape)
     student.load(params, buffers, "float64")
-    student.forward(first, False)
-    used = student.forward(second, False)
-    fresh = StudentModule.build(t.student, target, *args, **kwargs)
-    fresh.load(params, buffers, "float64")
-    expected = fresh.forward(second, False)
-    if not (isinstance(used, np.ndarray) and isinstance(expected, np.ndarray)
-            and used.shape == expected.shape
-            and np.allclose(used, expected, rtol=1e-9, atol=1e-12, equal_nan=True)):
-        raise Failed(f"{where}: called on an input, then on other values of the same shape, it "
-                     "answers the second call otherwise than a newly built module with the same "
-                     "parameters does", hint=KEPT_STATE_HINT)
+    check_two_calls(t, target, args, kwargs, student, params, buffers,
+                    lambda module, x: [module.forward(x, False)], first, second,
+                    f"{where}: called on an input, then on other values of the same shape, it "
+                    "answers the second call otherwise than a newly built module with the same "
+                    "parameters does")
 
 
 @SPEC.test("UNet", points=4)
