@@ -261,7 +261,7 @@ YOLO_ENCODE = [
 
 
 def _decode(pred, conf_threshold, *, image_offsets=False, swap=False, objectness_only=False,
-            strict=False):
+            strict=False, corners=False, select_by_objectness=False):
     S, B = pred.shape[0], pred.shape[2]
     boxes, scores, labels = [], [], []
     for i in range(S):
@@ -270,14 +270,16 @@ def _decode(pred, conf_threshold, *, image_offsets=False, swap=False, objectness
                 x, y, w, h, o = pred[i, j, b, :5]
                 p = pred[i, j, b, 5:]
                 score = o if objectness_only else o * p.max()
-                if score > conf_threshold if strict else score >= conf_threshold:
+                chosen = o if select_by_objectness else score
+                if chosen > conf_threshold if strict else chosen >= conf_threshold:
                     if image_offsets:
                         cx, cy = x, y
                     elif swap:
                         cx, cy = (i + x) / S, (j + y) / S
                     else:
                         cx, cy = (j + x) / S, (i + y) / S
-                    boxes.append([cx, cy, w, h])
+                    boxes.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] if corners
+                                 else [cx, cy, w, h])
                     scores.append(score)
                     labels.append(int(p.argmax()))
     return (np.array(boxes, dtype=float).reshape(-1, 4), np.array(scores, dtype=float),
@@ -300,6 +302,12 @@ YOLO_DECODE = [
      _decode_variant(objectness_only=True)),
     ("keep the scores at or above the threshold (>=), not only those above it",
      _decode_variant(strict=True)),
+    ("the boxes are returned cxcywh (centre, width and height, relative to the image), as "
+     "yolo_encode reads them: not converted to corners",
+     _decode_variant(corners=True)),
+    ("a slot is kept when its score, objectness times the largest class probability, is at "
+     "least conf_threshold: not when its objectness alone is",
+     _decode_variant(select_by_objectness=True)),
 ]
 
 

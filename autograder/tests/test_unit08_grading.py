@@ -226,6 +226,19 @@ WRONG.update({
         [once("detection.py", "iou_threshold=t, method=method)[0]",
               "iou_threshold=t)[0]")],
         "11-point): mAP is", "call mean_average_precision(..., method=method) at every"),
+    "yolo_decode returning corners": (
+        "detection.yolo_decode",
+        [once("detection.py", "    all_boxes = xp.stack([cx, cy, pred[..., 2], pred[..., 3]], "
+                              "axis=-1).reshape(S * S * B, 4)",
+              "    w, h = pred[..., 2], pred[..., 3]\n"
+              "    all_boxes = xp.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], "
+              "axis=-1).reshape(S * S * B, 4)")],
+        "boxes is wrong", "not converted to corners"),
+    "yolo_decode keeping the slots by objectness alone": (
+        "detection.yolo_decode",
+        [once("detection.py", "    chosen = all_scores >= conf_threshold",
+              "    chosen = pred[..., 4].reshape(-1) >= conf_threshold")],
+        "boxes has shape", "not when its objectness alone is"),
 })
 
 BY_SHAPE = '''
