@@ -17,6 +17,8 @@ about a .detach().
 import numpy as np
 
 
+from ..compare import Failed
+from ..runner import StudentError
 from ..spec import Case, Spec
 from ..torch_handles import values_for
 from .architectures import _call_text, build_and_check_shapes, check_module
@@ -54,6 +56,11 @@ def check_kept_state(t, target, args, kwargs, shape, seed):
                     "parameters does")
 
 
+SKIP_SIZE_HINT = ("a skip and the upsampled map it is concatenated with differ in size: keep "
+                  "each encoder level's output before its pooling, and pair the decoder stages "
+                  "(deepest first) with the skips in reverse order (the deepest skip first)")
+
+
 @SPEC.test("UNet", points=4)
 def unet(t):
     """Parameter shapes in forward order, outputs and gradients with the reference's parameters
@@ -61,5 +68,14 @@ def unet(t):
     for case in unet_cases(t):
         args, kwargs, shape = case.args
         if not getattr(case, "hidden", False):
-            check_kept_state(t, "segnets.UNet", args, kwargs, shape, seed=77)
+            try:
+                check_kept_state(t, "segnets.UNet", args, kwargs, shape, seed=77)
+            except StudentError as error:
+                if "Sizes of tensors must match" not in error.message:
+                    raise
+                from ..engine import _error_message  # the message with its place in the file
+
+                raise Failed(f"{_call_text('segnets.UNet', args, kwargs)} on input "
+                             f"{tuple(shape)}: {_error_message(error)}",
+                             hint=SKIP_SIZE_HINT) from None
         check_module(t, "segnets.UNet", args, kwargs, [shape], seed=71, label=f" ({case.label})")

@@ -570,6 +570,22 @@ UNET_SKIPS_ON_SELF = (
     "            x = stage.conv(torch.cat([skip, stage.up(x)], dim=1))\n")
 
 
+@pytest.mark.parametrize("old, new", [
+    ("            skips.append(x)\n            x = self.pool(x)\n",
+     "            x = self.pool(x)\n            skips.append(x)\n"),        # skips after pooling
+    ("zip(self.decoders, reversed(skips))", "zip(self.decoders, skips)"),  # shallowest first
+])
+def test_a_unet_whose_skips_do_not_fit_is_told_how_to_pair_them(tmp_path, old, new):
+    """Round 22: torch.cat's 'Sizes of tensors must match' was an error without a hint, under
+    the label of the two-call check ('called twice on inputs of that shape')."""
+    assert UNET_SKIPS.count(old) == 1
+    folder = make_submission(tmp_path, replace={"segnets.py": [(old, new)]})
+    entry = graded_to_zero(folder, UNIT, "segnets.UNet", "Sizes of tensors must match",
+                           "keep each encoder level's output before its pooling",
+                           use_bwrap=WORKER_BWRAP, limits=LIMITS)
+    assert "called twice" not in entry["message"], entry
+
+
 def test_a_unet_that_keeps_its_skips_between_calls_is_told_so(tmp_path):
     """The skips kept in a list on self and read by level: every later call reads the first
     call's (no-grad) maps. Its output passes, its gradients do not; the hint said to look for
