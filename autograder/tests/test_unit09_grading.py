@@ -175,7 +175,9 @@ def test_an_error_in_the_sampler_names_the_call_not_the_constructor(tmp_path):
         "            ids[n] = rng.choice(V, p=probs)")]})
     entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN.sample"}))[
         "rnn.CharRNN.sample"]
-    assert entry["status"] == "error"
+    # since round 22 NumPy's "probabilities contain NaN" at the tiny temperature is a failure
+    # with a hint (the error stays in the message); any other error stays an error
+    assert entry["status"] == "failed" and "subtract their max" in entry["hint"], entry
     assert entry["message"].startswith("CharRNN.sample(cell='rnn', prefix [3, 0], "
                                        "temperature=1e-3): ValueError"), entry
 
