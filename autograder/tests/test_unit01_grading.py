@@ -36,8 +36,24 @@ def test_gradient_not_averaged_over_n_is_failed_with_its_relative_error(tmp_path
         "may be off by 1e-06 times 0.1% of the largest entry, 0.0013)" in entry["message"], \
         entry["message"]
     assert "N=8, D=5, C=4, reg=0.1" in entry["message"]
-    assert "divide both by N" in entry["hint"]
+    # The loss is right (the verdict says so): the hint must not tell to divide the loss too
+    # (round 22: "the loss and the gradient are sums ...: divide both by N").
+    assert "divide the data part of dW by N" in entry["hint"], entry["hint"]
+    assert "divide both" not in entry["hint"], entry["hint"]
     assert grade(sub)["linear.svm_loss_naive"]["status"] == "passed"
+
+
+def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
+    """(data loss + reg * sum(W**2)) / N: the penalty is divided by N too (round 22: failed
+    with no hint)."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("loss = -log_probs[rows, y].sum() / num_train + reg * (W * W).sum()",
+         "loss = (-log_probs[rows, y].sum() + reg * (W * W).sum()) / num_train"),
+        ("dW = X.T @ dscores / num_train + 2 * reg * W",
+         "dW = (X.T @ dscores + 2 * reg * W) / num_train")]})
+    entry = grade(sub)["linear.softmax_loss_vectorized"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "not divided by N" in entry["hint"], entry
 
 
 def test_unusual_but_correct_implementations_pass(tmp_path):
