@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .conv import _conv_grads, _corr, _pool_windows
+from .mlp import REG_AVERAGED
 
 
 def _init_weight(rng, shape, weight_scale, dtype):
@@ -40,6 +41,7 @@ class _ThreeLayerConvNet:
     """conv - ReLU - 2x2 max pool - affine - ReLU - affine - softmax, with switchable mistakes."""
 
     reg_grad = True  # the gradient of 0.5 * reg * sum(W**2) is added
+    reg_average = False  # the penalty and its gradient divided by N, as the data loss is
 
     def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
                  num_classes=10, *, weight_scale=1e-3, reg=0.0, dtype=np.float64, rng):
@@ -67,11 +69,12 @@ class _ThreeLayerConvNet:
         if y is None:
             return scores
         N = len(X)
+        reg = self.reg / N if self.reg_average else self.reg
         shifted = scores - scores.max(axis=1, keepdims=True)
         probs = np.exp(shifted)
         probs /= probs.sum(axis=1, keepdims=True)
         loss = -np.log(probs[np.arange(N), y]).mean()
-        loss += 0.5 * self.reg * sum(float((p[k] ** 2).sum()) for k in ("W1", "W2", "W3"))
+        loss += 0.5 * reg * sum(float((p[k] ** 2).sum()) for k in ("W1", "W2", "W3"))
         dscores = probs.copy()
         dscores[np.arange(N), y] -= 1
         dscores /= N
@@ -83,7 +86,7 @@ class _ThreeLayerConvNet:
         _, grads["W1"], grads["b1"] = _conv_grads(da1, X, p["W1"], 1, pad)
         if self.reg_grad:
             for k in ("W1", "W2", "W3"):
-                grads[k] = grads[k] + self.reg * p[k]
+                grads[k] = grads[k] + reg * p[k]
         return float(loss), grads
 
 
@@ -96,5 +99,6 @@ MISTAKES = {
         ("the loss has the penalty 0.5 * reg * sum(W**2) over W1, W2 and W3, so each of their "
          "gradients needs reg * W too",
          three_layer(reg_grad=False)),
+        (REG_AVERAGED, three_layer(reg_average=True)),
     ],
 }

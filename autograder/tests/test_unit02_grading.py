@@ -317,3 +317,16 @@ def test_float64_losses_written_differently_keep_full_marks(tmp_path, form):
                                             + textwrap.dedent(code)})
     entry = grade(sub, key)
     assert entry["status"] == "passed", entry
+
+
+def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
+    """0.5 * reg * sum(W**2) / N and reg * W / N: the penalty averaged like the data loss
+    (round 22: failed with no hint)."""
+    sub = make_submission(tmp_path, replace={"mlp.py": [
+        ("loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum())",
+         "loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum()) / X.shape[0]"),
+        ('grads["W1"] + self.reg * W1', 'grads["W1"] + self.reg * W1 / len(X)'),
+        ('grads["W2"] + self.reg * W2', 'grads["W2"] + self.reg * W2 / len(X)')]})
+    entry = grade(sub, "mlp.TwoLayerNet")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "not divided by N" in entry["hint"], entry

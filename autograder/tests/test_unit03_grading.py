@@ -443,3 +443,16 @@ def test_im2col_rows_in_another_order_than_the_weights_get_a_hint(tmp_path):
     assert "relative (tolerance 1e-06)" in message and "near 0" not in message, message
     assert "140 of 140 entries are off" in message, message
     assert "must follow the order of w.reshape(F, -1): channel first" in entry["hint"], entry
+
+
+def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
+    """The ThreeLayerConvNet's penalty and its gradient divided by N (round 22: no hint)."""
+    sub = make_submission(tmp_path, replace={"cnn.py": [
+        ("loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum())",
+         "loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum()) "
+         "/ len(X)"),
+        ("grads[key] = grads[key] + self.reg * self.params[key]",
+         "grads[key] = grads[key] + self.reg * self.params[key] / len(X)")]})
+    entry = grade(sub, "cnn.ThreeLayerConvNet")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "not divided by N" in entry["hint"], entry
