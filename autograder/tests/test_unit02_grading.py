@@ -330,3 +330,18 @@ def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
     entry = grade(sub, "mlp.TwoLayerNet")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["hint"] and "not divided by N" in entry["hint"], entry
+
+
+@pytest.mark.parametrize("key, old, new, words", [
+    ("losses.svm_loss", "dscores[rows, y] = -dscores.sum(axis=1)\n    dscores /= num",
+     "dscores[rows, y] = -dscores.sum(axis=1)", "divided by N too"),
+    ("losses.mse_loss", "dpred = 2.0 * diff / diff.size", "dpred = 2.0 * diff",
+     "divided by K = pred.size too"),
+])
+def test_a_gradient_left_a_sum_under_a_mean_loss_is_told_of_the_gradient_only(
+        tmp_path, key, old, new, words):
+    """The loss divided by N, its gradient not: the verdict says the loss is right, so the hint
+    must not say to divide both (round 22: "divide both by N")."""
+    entry = grade(make_submission(tmp_path, replace={"losses.py": [(old, new)]}), key)
+    assert entry["status"] == "failed" and "the loss is right" in entry["message"], entry
+    assert words in entry["hint"] and "both" not in entry["hint"], entry
