@@ -34,7 +34,9 @@ def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True, assign=None,
     """(dx, dw, db) of the cross-correlation; ``flip``: of a true convolution instead.
 
     ``assign``: col2im writes with = instead of += ("offsets": per kernel offset, as an im2col
-    backward loops; "windows": per output position, as a naive backward loops).
+    backward loops; "windows": per output position, as a naive backward loops; "terms": per
+    example, filter and output position, in the loop order of conv_backward_naive's docstring:
+    only the last filter's term of the last window over each input is left).
     ``negative_crop``: dx cropped as dxpad[:, :, pad:-pad, pad:-pad], empty at pad 0."""
     wk = w[:, :, ::-1, ::-1] if flip else w
     N, C, H, W = x.shape
@@ -46,7 +48,14 @@ def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True, assign=None,
         dw = dw[:, :, ::-1, ::-1]
     dpatch = np.einsum("nfhw,fckl->nchwkl", dout, wk)
     dxpad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
-    if assign == "windows":
+    if assign == "terms":
+        for n in range(N):
+            for f in range(w.shape[0]):
+                for i in range(H_out):
+                    for j in range(W_out):
+                        top, left = i * stride, j * stride
+                        dxpad[n, :, top:top + HH, left:left + WW] = dout[n, f, i, j] * wk[f]
+    elif assign == "windows":
         for i in range(H_out):
             for j in range(W_out):
                 top, left = i * stride, j * stride
@@ -177,6 +186,7 @@ def conv_backward_mistakes():
          lambda dout, cache: grads(dout, cache, crop=False)),
         (COL2IM_ASSIGNED, lambda dout, cache: grads(dout, cache, assign="offsets")),
         (COL2IM_ASSIGNED, lambda dout, cache: grads(dout, cache, assign="windows")),
+        (COL2IM_ASSIGNED, lambda dout, cache: grads(dout, cache, assign="terms")),
         ("at pad 0, dxpad[:, :, pad:-pad, pad:-pad] is empty (-0 is 0, so the slice is 0:0): "
          "crop with dxpad[:, :, pad:pad + H, pad:pad + W]",
          lambda dout, cache: grads(dout, cache, negative_crop=True)),

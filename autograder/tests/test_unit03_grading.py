@@ -456,3 +456,14 @@ def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
     entry = grade(sub, "cnn.ThreeLayerConvNet")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["hint"] and "not divided by N" in entry["hint"], entry
+
+
+def test_a_naive_backward_assigning_each_term_to_dx_gets_the_overlap_hint(tmp_path):
+    """dxpad[n, :, window] = dout[n, f, i, j] * w[f] in the loops over n, f, i, j: only the
+    last term over each input is left (round 22: failed with no hint)."""
+    sub = make_submission(tmp_path, replace={"conv.py": [
+        ("dxpad[n, :, top:top + HH, left:left + WW] += g * w[f]",
+         "dxpad[n, :, top:top + HH, left:left + WW] = g * w[f]")]})
+    entry = grade(sub, "conv.conv_backward_naive")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "(+=), not assign it (=)" in entry["hint"], entry
