@@ -171,6 +171,24 @@ def test_training_that_ignores_the_learning_rate_fails(tmp_path):
     assert "did not fall" in entry["message"] or "learning_rate=0" in entry["message"]
 
 
+@pytest.mark.parametrize("update, words, hint", [
+    ("self.W = self.W - dW", "W <- W - dW, without the learning rate", "multiply dW by"),
+    ("self.W = self.W + learning_rate * dW", "W <- W + learning_rate * dW, uphill",
+     "step against the gradient"),
+])
+def test_training_with_another_step_is_told_of_the_update_not_the_minibatches(
+        tmp_path, update, words, hint):
+    """W - dW (no learning rate) was told to draw a new minibatch with rng.choice in every
+    iteration (round 22): the losses follow the right minibatches, the step is wrong."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("self.W = self.W - learning_rate * dW", update)]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert words in entry["message"] and "minibatch with rng.choice" not in entry["message"], \
+        entry["message"]
+    assert hint in entry["hint"], entry["hint"]
+
+
 @pytest.mark.parametrize("old, new, words", [
     ("rng.choice(num_train", "np.random.choice(num_train", "the first loss is already off"),
     ("rng.choice(num_train, batch_size, replace=True)", "rng.permutation(num_train)[:batch_size]",
@@ -338,6 +356,9 @@ def test_training_whose_updates_are_wrong_is_not_told_its_minibatches_are(tmp_pa
         ("self.W = self.W - learning_rate * dW", "self.W = self.W - 1e-3 * dW")]})
     entry = grade(sub)["linear.LinearClassifier"]
     assert entry["status"] == "failed" and entry["score"] == 0, entry
-    assert "they follow the minibatches, but the weights at some call of self.loss" in \
-        entry["message"], entry
+    # round 22: the step the weights took is named (it was "the weights at some call of
+    # self.loss are not those of the updates so far")
+    assert "the losses follow the right minibatches, but the weights move as W <- W - 0.001 * " \
+        "dW" in entry["message"], entry
     assert "draw a new minibatch" not in entry["message"], entry
+    assert "with the learning_rate argument" in entry["hint"], entry
