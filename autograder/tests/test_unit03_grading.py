@@ -467,3 +467,17 @@ def test_a_naive_backward_assigning_each_term_to_dx_gets_the_overlap_hint(tmp_pa
     entry = grade(sub, "conv.conv_backward_naive")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["hint"] and "(+=), not assign it (=)" in entry["hint"], entry
+
+
+def test_a_backward_that_changes_its_cached_input_in_place_is_told_so(tmp_path):
+    """window -= window.max() on a window of the cached x: overlapping windows then read
+    changed values and dx is wrong (round 22: failed with no hint)."""
+    sub = make_submission(tmp_path, replace={"conv.py": [
+        ("                    window = x[n, c, top:top + pool_size, left:left + pool_size]\n"
+         "                    k, l = divmod(int(window.argmax()), pool_size)",
+         "                    window = x[n, c, top:top + pool_size, left:left + pool_size]\n"
+         "                    window -= window.max()\n"
+         "                    k, l = divmod(int(window.argmax()), pool_size)")]})
+    entry = grade(sub, "conv.max_pool_backward_naive")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "changed cache[0] in place" in entry["hint"], entry
