@@ -345,3 +345,22 @@ def test_a_gradient_left_a_sum_under_a_mean_loss_is_told_of_the_gradient_only(
     entry = grade(make_submission(tmp_path, replace={"losses.py": [(old, new)]}), key)
     assert entry["status"] == "failed" and "the loss is right" in entry["message"], entry
     assert words in entry["hint"] and "both" not in entry["hint"], entry
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ('            loss += 0.5 * self.reg * float((W * W).sum())  # weights only, never the biases\n'
+     '            grads[f"W{layer}"] = grads[f"W{layer}"] + self.reg * W',
+     '            loss += self.reg * float((W * W).sum())\n'
+     '            grads[f"W{layer}"] = grads[f"W{layer}"] + 2 * self.reg * W',
+     "the 0.5 is missing"),
+    ("        for layer in range(1, num_layers + 1):\n            W = self.params",
+     "        for layer in range(1, num_layers):\n            W = self.params",
+     "the last one, WL"),
+])
+def test_a_fully_connected_net_with_another_penalty_gets_a_hint(tmp_path, old, new, words):
+    """Unit 01's reg * sum(W**2), or the last layer left out of the penalty (range(1, L)): the
+    first had no hint, the second was told to add reg * W to every gradient (round 22)."""
+    entry = grade(make_submission(tmp_path, replace={"mlp.py": [(old, new)]}),
+                  "mlp.FullyConnectedNet")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and words in entry["hint"], entry
