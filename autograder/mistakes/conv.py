@@ -83,6 +83,12 @@ def _window_start_ignores_stride(x, w, b, *, stride=1, pad=0):
     return _corr(x, w, b, 1, pad)[:, :, :H_out, :W_out], None
 
 
+def _size_without_1(x, w, b, *, stride=1, pad=0):
+    """The output size computed without the + 1: the last window position left out."""
+    out = _corr(x, w, b, stride, pad)
+    return out[:, :, :-1, :-1], None
+
+
 def _padded_size_without_2(x, w, b, *, stride=1, pad=0):
     """The output size computed from H + pad instead of H + 2 * pad (too small by pad/stride)."""
     out = _corr(x, w, b, stride, pad)
@@ -131,8 +137,11 @@ ROWS_ORDER = ("the rows of the im2col matrix must follow the order of w.reshape(
               "first, then kernel row, then kernel column (index (c, k, l)); rows ordered by "
               "kernel offset and then channel pair each weight with the wrong pixel (one channel "
               "hides it)")
-PAD_ONCE = ("the padded input has H + 2*pad rows and W + 2*pad columns (pad on each side): "
-            "H_out = (H + 2*pad - HH) // stride + 1, not H + pad")
+# With pad 1 and stride 1 (the first case), H + pad and a missing + 1 give the same size: one
+# hint names both.
+OUTPUT_SIZE = ("the output is too small: H_out = (H + 2*pad - HH) // stride + 1, and likewise "
+               "W_out: the + 1 counts the first window position, and the padded input has "
+               "H + 2*pad rows (pad on each side), not H + pad")
 
 
 def conv_forward_mistakes(fast=False):
@@ -143,7 +152,8 @@ def conv_forward_mistakes(fast=False):
              (ROWS_ORDER, lambda x, w, b, *, stride=1, pad=0:
                  _rows_ordered_otherwise(x, w, b, stride=stride, pad=pad, weights=True))]
     return (extra if fast else []) + [
-        (PAD_ONCE, _padded_size_without_2),
+        (OUTPUT_SIZE, _size_without_1),
+        (OUTPUT_SIZE, _padded_size_without_2),
         ("the window of output (i, j) starts at row i*stride and column j*stride: multiply the "
          "output position by the stride",
          _window_start_ignores_stride),

@@ -481,3 +481,17 @@ def test_a_backward_that_changes_its_cached_input_in_place_is_told_so(tmp_path):
     entry = grade(sub, "conv.max_pool_backward_naive")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["hint"] and "changed cache[0] in place" in entry["hint"], entry
+
+
+def test_an_output_size_without_the_plus_one_is_not_told_only_of_the_padding(tmp_path):
+    """H_out = (H + 2*pad - HH) // stride, the + 1 missing: on the first case (pad 1, stride 1)
+    it has the size of H + pad, and the hint spoke of the padding only (round 22)."""
+    sub = make_submission(tmp_path, replace={"conv.py": [
+        ("    H_out = (H + 2 * pad - HH) // stride + 1\n"
+         "    W_out = (W + 2 * pad - WW) // stride + 1\n"
+         "    xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))\n    out = xp.zeros",
+         "    H_out = (H + 2 * pad - HH) // stride\n    W_out = (W + 2 * pad - WW) // stride\n"
+         "    xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))\n    out = xp.zeros")]})
+    entry = grade(sub, "conv.conv_forward_naive")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "the + 1 counts the first window position" in entry["hint"], entry
