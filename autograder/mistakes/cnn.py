@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .conv import _conv_grads, _corr, _pool_windows
-from .mlp import REG_AVERAGED
+from .mlp import HALF_MISSING, REG_AVERAGED, REG_BIASES
 
 
 def _init_weight(rng, shape, weight_scale, dtype):
@@ -42,6 +42,9 @@ class _ThreeLayerConvNet:
 
     reg_grad = True  # the gradient of 0.5 * reg * sum(W**2) is added
     reg_average = False  # the penalty and its gradient divided by N, as the data loss is
+    reg_factor = 0.5  # 1.0: reg * sum(W**2) in the loss, 2 * reg * W in the gradient
+    reg_biases = False  # the biases in the penalty too
+    conv_relu_backward = True  # the gradient goes through the ReLU after the convolution
 
     def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
                  num_classes=10, *, weight_scale=1e-3, reg=0.0, dtype=np.float64, rng):
@@ -74,7 +77,8 @@ class _ThreeLayerConvNet:
         probs = np.exp(shifted)
         probs /= probs.sum(axis=1, keepdims=True)
         loss = -np.log(probs[np.arange(N), y]).mean()
-        loss += 0.5 * reg * sum(float((p[k] ** 2).sum()) for k in ("W1", "W2", "W3"))
+        penalised = [k for k in p if k[0] == "W" or self.reg_biases]
+        loss += self.reg_factor * reg * sum(float((p[k] ** 2).sum()) for k in penalised)
         dscores = probs.copy()
         dscores[np.arange(N), y] -= 1
         dscores /= N
@@ -82,11 +86,11 @@ class _ThreeLayerConvNet:
         da2 = (dscores @ p["W3"].T) * (a2 > 0)
         grads["W2"], grads["b2"] = flat.T @ da2, da2.sum(axis=0)
         dr1 = pool_backward((da2 @ p["W2"].T).reshape(p1.shape))
-        da1 = dr1 * (a1 > 0)
+        da1 = dr1 * (a1 > 0) if self.conv_relu_backward else dr1
         _, grads["W1"], grads["b1"] = _conv_grads(da1, X, p["W1"], 1, pad)
         if self.reg_grad:
-            for k in ("W1", "W2", "W3"):
-                grads[k] = grads[k] + reg * p[k]
+            for k in penalised:
+                grads[k] = grads[k] + 2 * self.reg_factor * reg * p[k]
         return float(loss), grads
 
 
@@ -100,5 +104,10 @@ MISTAKES = {
          "gradients needs reg * W too",
          three_layer(reg_grad=False)),
         (REG_AVERAGED, three_layer(reg_average=True)),
+        (HALF_MISSING, three_layer(reg_factor=1.0)),
+        (REG_BIASES, three_layer(reg_biases=True)),
+        ("backpropagate through the ReLU after the convolution too: multiply the gradient from "
+         "the max pool by the mask of the convolution's output (> 0) before conv_backward",
+         three_layer(conv_relu_backward=False)),
     ],
 }

@@ -495,3 +495,25 @@ def test_an_output_size_without_the_plus_one_is_not_told_only_of_the_padding(tmp
     entry = grade(sub, "conv.conv_forward_naive")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert "the + 1 counts the first window position" in entry["hint"], entry
+
+
+@pytest.mark.parametrize("changes, words", [
+    ([("        da1 = relu_backward(dr1, cache_relu1)\n", "        da1 = dr1\n")],
+     "through the ReLU after the convolution"),
+    ([("        for key in (\"W1\", \"W2\", \"W3\"):\n            grads[key]",
+       "        for key in self.params:\n            grads[key]"),
+      ("float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum())",
+       "float(sum((p * p).sum() for p in self.params.values()))")],
+     "the biases are not part of"),
+    ([("loss += 0.5 * self.reg * float((W1 * W1).sum()",
+       "loss += self.reg * float((W1 * W1).sum()"),
+      ("grads[key] = grads[key] + self.reg * self.params[key]",
+       "grads[key] = grads[key] + 2 * self.reg * self.params[key]")],
+     "the 0.5 is missing"),
+])
+def test_three_layer_net_mistakes_of_unit_02_get_their_hints(tmp_path, changes, words):
+    """The conv ReLU's backward left out, the biases in the penalty, unit 01's penalty without
+    the 0.5: each failed with no hint (round 22)."""
+    entry = grade(make_submission(tmp_path, replace={"cnn.py": changes}), "cnn.ThreeLayerConvNet")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and words in entry["hint"], entry
