@@ -364,3 +364,13 @@ def test_a_fully_connected_net_with_another_penalty_gets_a_hint(tmp_path, old, n
                   "mlp.FullyConnectedNet")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["hint"] and words in entry["hint"], entry
+
+
+def test_dw_from_an_unflattened_x_is_told_to_flatten_x_first(tmp_path):
+    """dw = x.T @ dout with x (2, 2, 3, 4): the verdict's 'same number of elements: reshape
+    it?' alone leads to a reshape that mixes up the entries (round 22: no hint)."""
+    sub = make_submission(tmp_path, replace={"layers.py": [
+        ("dw = x.reshape(x.shape[0], -1).T @ dout", "dw = x.T @ dout")]})
+    entry = grade(sub, "layers.affine_backward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "flatten x to (N, D) before the product" in entry["hint"], entry
