@@ -517,3 +517,21 @@ def test_three_layer_net_mistakes_of_unit_02_get_their_hints(tmp_path, changes, 
     entry = grade(make_submission(tmp_path, replace={"cnn.py": changes}), "cnn.ThreeLayerConvNet")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["hint"] and words in entry["hint"], entry
+
+
+@pytest.mark.parametrize("changes, words", [
+    ([("loss += 0.5 * self.reg * float(sum((w * w).sum() for w in weights))",
+       "loss += self.reg * float(sum((w * w).sum() for w in weights))"),
+      ('grads[f"W{layer}"] = grads[f"W{layer}"] + self.reg * p[f"W{layer}"]',
+       'grads[f"W{layer}"] = grads[f"W{layer}"] + 2 * self.reg * p[f"W{layer}"]')],
+     "the 0.5 is missing"),
+    ([('((max_pool_forward, max_pool_backward) if self.pool == "max"\n'
+       '                                       else (avg_pool_forward, avg_pool_backward))',
+       "(max_pool_forward, max_pool_backward)")],
+     "average pooling for pool='avg'"),
+])
+def test_lenet_mistakes_get_their_hints(tmp_path, changes, words):
+    """LeNet5 had no known mistakes: these failed with no hint (round 22)."""
+    entry = grade(make_submission(tmp_path, replace={"cnn.py": changes}), "cnn.LeNet5")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and words in entry["hint"], entry
