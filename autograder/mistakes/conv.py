@@ -34,7 +34,9 @@ def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True, assign=None,
     """(dx, dw, db) of the cross-correlation; ``flip``: of a true convolution instead.
 
     ``assign``: col2im writes with = instead of += ("offsets": per kernel offset, as an im2col
-    backward loops; "windows": per output position, as a naive backward loops).
+    backward loops; "windows": per output position, as a naive backward loops; "terms": per
+    example, filter and output position, in the loop order of conv_backward_naive's docstring:
+    only the last filter's term of the last window over each input is left).
     ``negative_crop``: dx cropped as dxpad[:, :, pad:-pad, pad:-pad], empty at pad 0."""
     wk = w[:, :, ::-1, ::-1] if flip else w
     N, C, H, W = x.shape
@@ -46,7 +48,14 @@ def _conv_grads(dout, x, w, stride, pad, *, flip=False, crop=True, assign=None,
         dw = dw[:, :, ::-1, ::-1]
     dpatch = np.einsum("nfhw,fckl->nchwkl", dout, wk)
     dxpad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
-    if assign == "windows":
+    if assign == "terms":
+        for n in range(N):
+            for f in range(w.shape[0]):
+                for i in range(H_out):
+                    for j in range(W_out):
+                        top, left = i * stride, j * stride
+                        dxpad[n, :, top:top + HH, left:left + WW] = dout[n, f, i, j] * wk[f]
+    elif assign == "windows":
         for i in range(H_out):
             for j in range(W_out):
                 top, left = i * stride, j * stride
@@ -72,6 +81,12 @@ def _window_start_ignores_stride(x, w, b, *, stride=1, pad=0):
     (i*stride, j*stride): the stride-1 result cut to the strided output's size."""
     H_out, W_out = _corr(x, w, b, stride, pad).shape[2:]
     return _corr(x, w, b, 1, pad)[:, :, :H_out, :W_out], None
+
+
+def _size_without_1(x, w, b, *, stride=1, pad=0):
+    """The output size computed without the + 1: the last window position left out."""
+    out = _corr(x, w, b, stride, pad)
+    return out[:, :, :-1, :-1], None
 
 
 def _padded_size_without_2(x, w, b, *, stride=1, pad=0):
@@ -122,8 +137,11 @@ ROWS_ORDER = ("the rows of the im2col matrix must follow the order of w.reshape(
               "first, then kernel row, then kernel column (index (c, k, l)); rows ordered by "
               "kernel offset and then channel pair each weight with the wrong pixel (one channel "
               "hides it)")
-PAD_ONCE = ("the padded input has H + 2*pad rows and W + 2*pad columns (pad on each side): "
-            "H_out = (H + 2*pad - HH) // stride + 1, not H + pad")
+# With pad 1 and stride 1 (the first case), H + pad and a missing + 1 give the same size: one
+# hint names both.
+OUTPUT_SIZE = ("the output is too small: H_out = (H + 2*pad - HH) // stride + 1, and likewise "
+               "W_out: the + 1 counts the first window position, and the padded input has "
+               "H + 2*pad rows (pad on each side), not H + pad")
 
 
 def conv_forward_mistakes(fast=False):
@@ -134,7 +152,8 @@ def conv_forward_mistakes(fast=False):
              (ROWS_ORDER, lambda x, w, b, *, stride=1, pad=0:
                  _rows_ordered_otherwise(x, w, b, stride=stride, pad=pad, weights=True))]
     return (extra if fast else []) + [
-        (PAD_ONCE, _padded_size_without_2),
+        (OUTPUT_SIZE, _size_without_1),
+        (OUTPUT_SIZE, _padded_size_without_2),
         ("the window of output (i, j) starts at row i*stride and column j*stride: multiply the "
          "output position by the stride",
          _window_start_ignores_stride),
@@ -177,6 +196,7 @@ def conv_backward_mistakes():
          lambda dout, cache: grads(dout, cache, crop=False)),
         (COL2IM_ASSIGNED, lambda dout, cache: grads(dout, cache, assign="offsets")),
         (COL2IM_ASSIGNED, lambda dout, cache: grads(dout, cache, assign="windows")),
+        (COL2IM_ASSIGNED, lambda dout, cache: grads(dout, cache, assign="terms")),
         ("at pad 0, dxpad[:, :, pad:-pad, pad:-pad] is empty (-0 is 0, so the slice is 0:0): "
          "crop with dxpad[:, :, pad:pad + H, pad:pad + W]",
          lambda dout, cache: grads(dout, cache, negative_crop=True)),

@@ -25,12 +25,16 @@ def affine_forward_mistakes():
     ]
 
 
-def _affine_backward(dout, cache, *, db_mean=False, reshape=True, db_axis=0, dw_transposed=False):
+def _affine_backward(dout, cache, *, db_mean=False, reshape=True, db_axis=0, dw_transposed=False,
+                     dw_unflattened=False):
+    """``dw_unflattened``: dw = x.T @ dout with x not flattened (.T reverses all its axes)."""
     x, w, _ = cache
     dx = dout @ w.T
     if reshape:
         dx = dx.reshape(x.shape)
     dw = dout.T @ _flat(x) if dw_transposed else _flat(x).T @ dout
+    if dw_unflattened:
+        dw = x.T @ dout
     db = dout.mean(axis=0) if db_mean else dout.sum(axis=db_axis)
     return dx, dw, db
 
@@ -46,6 +50,10 @@ def affine_backward_mistakes():
          lambda dout, cache: _affine_backward(dout, cache, db_axis=1)),
         ("dw is x_flat.T @ dout, of shape (D, M) like w; dout.T @ x_flat is its transpose",
          lambda dout, cache: _affine_backward(dout, cache, dw_transposed=True)),
+        ("flatten x to (N, D) before the product: dw = x.reshape(N, -1).T @ dout; for an x of "
+         "more than 2 dimensions x.T reverses all its axes, and reshaping that product mixes "
+         "up the entries",
+         lambda dout, cache: _affine_backward(dout, cache, dw_unflattened=True)),
     ]
 
 

@@ -48,25 +48,40 @@ def softmax_parts(W, X, y, *, shift=True, one_hot=True, normalise=True, axis=1):
 
 
 def _combine(parts, W, X, reg, *, average=True, reg_factor=2.0, reg_in_loss=True,
-             loss_reg_factor=1.0):
+             loss_reg_factor=1.0, average_grad=True, average_reg=False):
+    """``average_grad=False``: the loss a mean, the data gradient a sum; ``average_reg``: the
+    penalty and its gradient divided by N too."""
     loss, dW = parts
     N = X.shape[0] if average else 1
-    loss = loss / N + (loss_reg_factor * reg * np.sum(W * W) if reg_in_loss else 0.0)
-    return float(loss), dW / N + reg_factor * reg * W
+    N_grad = N if average_grad else 1
+    N_reg = X.shape[0] if average_reg else 1
+    loss = loss / N + (loss_reg_factor * reg * np.sum(W * W) / N_reg if reg_in_loss else 0.0)
+    return float(loss), dW / N_grad + reg_factor * reg * W / N_reg
 
 
 REG_GRAD = ("the loss has the penalty reg * sum(W**2), so dW needs its gradient too: add "
             "2 * reg * W to dW")
 HALF_REG = ("this unit's penalty is reg * sum(W**2) in the loss, not 0.5 * reg * sum(W**2) "
             "(unit 02's convention), and its gradient 2 * reg * W, not reg * W")
+# Before the sums over the examples: a student whose loss is right gets this hint, not "divide
+# both by N" (each explains the gradient alone).
+GRAD_SUM = ("the loss is a mean over the examples, so its gradient is too: divide the data part "
+            "of dW by N, as you divided the loss (not the 2 * reg * W term)")
+REG_AVERAGED = ("the penalty reg * sum(W**2) is added once to the mean data loss, not divided by "
+                "N: only the data loss and its gradient are averaged; add reg * sum(W**2) and "
+                "2 * reg * W as they are")
 SOFTMAX_AXIS = ("the softmax normalises each example's scores over the classes: sum exp over "
                 "axis=1 (each row of the probabilities sums to 1), not axis=0")
 
 
 def svm_mistakes():
     return [
+        (GRAD_SUM, lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg,
+                                                 average_grad=False)),
         ("the loss and the gradient are sums over the examples, not means: divide both by N",
          lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, average=False)),
+        (REG_AVERAGED, lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg,
+                                                     average_reg=True)),
         ("the gradient of reg * sum(W**2) is 2 * reg * W: the factor 2 is missing",
          lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_factor=1.0)),
         # after the factor 2 alone: a student whose loss is right gets that hint
@@ -93,8 +108,12 @@ def svm_mistakes():
 
 def softmax_mistakes():
     return [
+        (GRAD_SUM, lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg,
+                                                 average_grad=False)),
         ("the loss and the gradient are sums over the examples, not means: divide both by N",
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, average=False)),
+        (REG_AVERAGED, lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg,
+                                                     average_reg=True)),
         ("the gradient of reg * sum(W**2) is 2 * reg * W: the factor 2 is missing",
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, reg_factor=1.0)),
         (HALF_REG,

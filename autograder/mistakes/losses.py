@@ -38,13 +38,18 @@ def softmax_mistakes():
     ]
 
 
+# Before "divide both": a student whose loss is right is told of the gradient alone (each of
+# the two explains the gradient).
+GRAD_OF_MEAN = ("the loss is a mean, so its gradient is divided by {n} too, as you divided the "
+                "loss")
+
 SVM_TIES = ("a class whose score equals the correct class's score is still another class: its "
             "margin is 1, not 0. Leave out the correct class by its index (j == y[i]), not by "
             "comparing scores")
 
 
 def _svm(scores, y, *, margin=1.0, include_correct=False, correct_grad=True, mean=True,
-         skip_ties=False):
+         skip_ties=False, grad_mean=True):
     N = scores.shape[0]
     rows = np.arange(N)
     margins = np.maximum(0.0, scores - scores[rows, y][:, None] + margin)
@@ -58,7 +63,7 @@ def _svm(scores, y, *, margin=1.0, include_correct=False, correct_grad=True, mea
     if correct_grad:
         d[rows, y] -= d.sum(axis=1)
     scale = N if mean else 1
-    return float(margins.sum() / scale), d / scale
+    return float(margins.sum() / scale), d / (scale if grad_mean else 1)
 
 
 def svm_mistakes():
@@ -66,6 +71,7 @@ def svm_mistakes():
         (SVM_TIES, lambda scores, y: _svm(scores, y, skip_ties=True)),
         ("skip the correct class j == y[i] in the sum of margins (it adds 1 per example)",
          lambda scores, y: _svm(scores, y, include_correct=True)),
+        (GRAD_OF_MEAN.format(n="N"), lambda scores, y: _svm(scores, y, grad_mean=False)),
         ("the loss and its gradient are means over the N examples: divide both by N",
          lambda scores, y: _svm(scores, y, mean=False)),
         ("each positive margin also subtracts 1/N from the correct class's score gradient "
@@ -76,14 +82,16 @@ def svm_mistakes():
     ]
 
 
-def _mse(pred, target, *, denominator="size", factor=2.0, sign=1.0):
+def _mse(pred, target, *, denominator="size", factor=2.0, sign=1.0, grad_mean=True):
     diff = pred - target
     n = {"size": diff.size, "rows": diff.shape[0], "one": 1}[denominator]
-    return float((diff * diff).sum() / n), sign * factor * diff / n
+    return float((diff * diff).sum() / n), sign * factor * diff / (n if grad_mean else 1)
 
 
 def mse_mistakes():
     return [
+        (GRAD_OF_MEAN.format(n="K = pred.size"),
+         lambda pred, target: _mse(pred, target, grad_mean=False)),
         ("the loss and its gradient are means over all elements: divide both by K = pred.size",
          lambda pred, target: _mse(pred, target, denominator="one")),
         ("the mean is over all elements (pred.size), not only over the N rows",
@@ -97,7 +105,7 @@ def mse_mistakes():
 
 
 def _bce(prob, target, *, clip=True, clip_grad=True, denominator="size",
-         target_term_only=False):
+         target_term_only=False, grad_mean=True):
     """``clip_grad=False``: the loss clipped, the gradient from the unclipped prob."""
     p = np.clip(prob, EPS, 1 - EPS) if clip else prob
     n = {"size": prob.size, "rows": prob.shape[0], "one": 1}[denominator]
@@ -108,7 +116,7 @@ def _bce(prob, target, *, clip=True, clip_grad=True, denominator="size",
         d = -target / p / n
     else:
         d = (p - target) / (p * (1 - p)) / n
-    return float(loss), d
+    return float(loss), d if grad_mean else d * n
 
 
 def bce_mistakes():
@@ -122,6 +130,8 @@ def bce_mistakes():
         ("log(0) is -inf: clip the probabilities to [eps, 1 - eps] with eps = 1e-7 before the "
          "logarithms",
          lambda prob, target: _bce(prob, target, clip=False)),
+        (GRAD_OF_MEAN.format(n="K = prob.size"),
+         lambda prob, target: _bce(prob, target, grad_mean=False)),
         ("the loss and its gradient are means over all elements: divide by prob.size",
          lambda prob, target: _bce(prob, target, denominator="one")),
         ("the mean is over all elements (prob.size), not only over the N rows",
@@ -132,7 +142,8 @@ def bce_mistakes():
     ]
 
 
-def _bce_logits(logits, target, *, naive=False, denominator="size", sign=1.0):
+def _bce_logits(logits, target, *, naive=False, denominator="size", sign=1.0,
+                grad_mean=True):
     n = {"size": logits.size, "rows": logits.shape[0], "one": 1}[denominator]
     p = 1.0 / (1.0 + np.exp(-logits))
     if naive:
@@ -140,7 +151,7 @@ def _bce_logits(logits, target, *, naive=False, denominator="size", sign=1.0):
     else:
         loss = (np.maximum(logits, 0) - logits * target
                 + np.log1p(np.exp(-np.abs(logits)))).sum() / n
-    return float(loss), sign * (p - target) / n
+    return float(loss), sign * (p - target) / (n if grad_mean else 1)
 
 
 def bce_logits_mistakes():
@@ -148,6 +159,8 @@ def bce_logits_mistakes():
         ("computing p = sigmoid(x) first and then log(p), log(1 - p) gives log(0) for large "
          "|x|: use max(x, 0) - x * target + log(1 + exp(-|x|))",
          lambda logits, target: _bce_logits(logits, target, naive=True)),
+        (GRAD_OF_MEAN.format(n="K = logits.size"),
+         lambda logits, target: _bce_logits(logits, target, grad_mean=False)),
         ("the loss and its gradient are means over all elements: divide by logits.size",
          lambda logits, target: _bce_logits(logits, target, denominator="one")),
         ("the mean is over all elements (logits.size), not only over the N rows",

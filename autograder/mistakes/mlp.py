@@ -44,6 +44,8 @@ class _Net:
     act_last = False     # the activation is applied after the last affine layer too
     force_relu = False   # the activation argument is ignored
     act_backward = True  # the activation's backward is applied
+    reg_average = False  # the penalty and its gradient divided by N, as the data loss is
+    reg_skip_last = False  # the last layer's weights left out of the penalty (range(1, L))
 
     def _build(self, dims, activation, reg, weight_scale, dtype, rng):
         self.activation = "relu" if self.force_relu else activation
@@ -86,11 +88,14 @@ class _Net:
             grads[f"b{layer}"] = dh.sum(axis=0)
             dh = dh @ self.params[f"W{layer}"].T
         names = [k for k in self.params if k.startswith("W") or self.reg_biases]
+        if self.reg_skip_last:
+            names = [k for k in names if k != f"W{L}"]
+        reg = self.reg / N if self.reg_average else self.reg
         for name in names:
             P = self.params[name]
-            loss += self.reg_factor * self.reg * float((P * P).sum())
+            loss += self.reg_factor * reg * float((P * P).sum())
             if self.reg_grad:
-                grads[name] = grads[name] + 2 * self.reg_factor * self.reg * P
+                grads[name] = grads[name] + 2 * self.reg_factor * reg * P
         return float(loss), grads
 
 
@@ -122,15 +127,22 @@ REG_BIASES = ("regularize the weight matrices only: the biases are not part of "
               "0.5 * reg * sum(W**2)")
 REG_GRAD = ("the regularization term 0.5 * reg * sum(W**2) adds reg * W to the gradient of each "
             "weight matrix")
+HALF_MISSING = ("the penalty is 0.5 * reg * sum(W**2), with its gradient reg * W: the 0.5 is "
+                "missing")
+REG_LAST = ("every weight matrix is in the penalty, the last one, WL (the scores' layer), "
+            "too: its gradient also needs reg * WL; loop over the layers 1 to L included")
+REG_AVERAGED = ("the penalty 0.5 * reg * sum(W**2) is added once to the mean data loss, not "
+                "divided by N: only the data loss and its gradient are averaged over the "
+                "examples; add the penalty and its gradient reg * W as they are")
 
 MISTAKES = {
     "mlp.TwoLayerNet": [
         (REG_BIASES, two_layer(reg_biases=True)),
-        ("the penalty is 0.5 * reg * sum(W**2), with its gradient reg * W: the 0.5 is missing",
-         two_layer(reg_factor=1.0)),
+        (HALF_MISSING, two_layer(reg_factor=1.0)),
         (REG_GRAD, two_layer(reg_grad=False)),
         ("backpropagate through the ReLU: multiply the gradient by the mask (h > 0) of the "
          "hidden layer", two_layer(act_backward=False)),
+        (REG_AVERAGED, two_layer(reg_average=True)),
     ],
     "mlp.FullyConnectedNet": [
         (REG_BIASES, fully_connected(reg_biases=True)),
@@ -139,5 +151,9 @@ MISTAKES = {
          fully_connected(act_last=True)),
         ("use the activation named by the activation argument, not always ReLU",
          fully_connected(force_relu=True)),
+        (REG_AVERAGED, fully_connected(reg_average=True)),
+        (HALF_MISSING, fully_connected(reg_factor=1.0)),
+        # after REG_GRAD: a network without any penalty gradient is told of that one
+        (REG_LAST, fully_connected(reg_skip_last=True)),
     ],
 }

@@ -215,6 +215,7 @@ def linear_classifier(t):
         try:
             close("losses", losses, expected_losses, rtol=1e-6)
         except Failed as failure:
+            _check_step(cls, label, losses, (X, y, W0, lr, reg, num_iters, batch_size, seed))
             raise Failed(f"{cls}.train({label}): {failure.message}; with self.loss replaced by "
                          "a known function, the losses returned must be its values on the "
                          "minibatches rng.choice(N, batch_size) draws"
@@ -232,6 +233,37 @@ def linear_classifier(t):
                               "; start from self.W when it is set, else from "
                               "0.001 * rng.standard_normal((D, C))",
                          kind=failure.kind, error=failure.error) from None
+
+
+def _check_step(cls, label, losses, run):
+    """Fail saying so when the losses follow the right minibatches with the weights moved by
+    another step than learning_rate * dW (the learning rate left out, its sign flipped).
+
+    The probe's dW does not depend on W, so its loss is linear in the step: the losses of a
+    step s are L0 + s * (L1 - L0), L0 and L1 those of the steps 0 and 1 on the same minibatches.
+    """
+    X, y, W0, lr, reg, num_iters, batch_size, seed = run
+    at_zero = expected_training(X, y, W0, 0.0, reg, num_iters, batch_size, seed)[0]
+    per_step = expected_training(X, y, W0, 1.0, reg, num_iters, batch_size, seed)[0] - at_zero
+    if len(losses) != len(at_zero) or not np.any(per_step):
+        return
+    step = float(np.dot(losses - at_zero, per_step) / np.dot(per_step, per_step))
+    if np.isclose(step, lr, rtol=1e-3) or not np.allclose(
+            losses, at_zero + step * per_step, rtol=1e-6, atol=0):
+        return
+    if np.isclose(step, 1.0, rtol=1e-3):
+        what, hint = ("W <- W - dW, without the learning rate",
+                      "multiply dW by learning_rate in the update: W <- W - learning_rate * dW")
+    elif np.isclose(step, -lr, rtol=1e-3):
+        what, hint = ("W <- W + learning_rate * dW, uphill",
+                      "step against the gradient: W <- W - learning_rate * dW")
+    else:
+        what, hint = (f"W <- W - {step:.4g} * dW",
+                      "the update is W <- W - learning_rate * dW, with the learning_rate "
+                      "argument")
+    raise Failed(f"{cls}.train({label}): the losses follow the right minibatches, but the "
+                 f"weights move as {what}, not W <- W - learning_rate * dW with learning_rate="
+                 f"{lr}", hint=hint, kind="values")
 
 
 def _which_minibatches(losses, expected):

@@ -201,10 +201,24 @@ def check_backward(t, forward, backward, inputs, dout, kwargs, label, argnames, 
     t.no_input_modified(backward, outside_cache(modified, 1), ("dout",), label)
     args = (forward, backward, inputs, dout)
     expected = t.ref.run(forward_backward, *args, **kwargs)
-    t.compare(backward, got, expected, names=tuple(grads), label=label, rtol=rtol,
-              mistakes=lambda: t.ref.mistakes(backward, forward_backward, *args, **kwargs))
+    try:
+        t.compare(backward, got, expected, names=tuple(grads), label=label, rtol=rtol,
+                  mistakes=lambda: t.ref.mistakes(backward, forward_backward, *args, **kwargs))
+    except Failed as failure:
+        changed = [m for m in modified if m == "1" or m.startswith("1[")]
+        if failure.hint or not changed:
+            raise
+        raise Failed(failure.message, CACHE_CHANGED_HINT.format(
+            changed="cache" + changed[0][1:]), kind=failure.kind, error=failure.error) from None
     check_cache_reusable(t, backward, (dout,), cache, got, grads, label)
     return got
+
+
+CACHE_CHANGED_HINT = ("your backward changed {changed} in place (-=, +=, *= or an assignment "
+                      "into a cached array, or into a view of it such as a window x[...]): "
+                      "what it reads afterwards no longer holds the forward's values, and the "
+                      "caller's x changes too if that array is x; work on copies or build new "
+                      "arrays")
 
 
 def outside_cache(modified, index):

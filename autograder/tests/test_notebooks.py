@@ -99,3 +99,24 @@ def test_notebook_01_gradient_check_accepts_every_correct_softmax():
     _, dW = _softmax_einsum_logsumexp(W, X, y, 0.5)
     off = gradient_check(lambda w: _softmax_einsum_logsumexp(w, X, y, 0.5)[0], W, dW * 1.001)
     assert off > threshold, (off, threshold)
+
+
+# --------------------------------------------------------------- after a failed training cell
+
+@pytest.mark.parametrize("stem, marker, namespace", [
+    ("01_linear_classifier", "W = best_model.W[:-1]", {"best_model": None}),
+    ("01_linear_classifier", "fails every hard case", {"hard_accuracy": {}}),
+    ("03_cnn_layers", "axes[0].plot(cnn_trainer.loss_history", {}),
+    ("03_cnn_layers", "learned 3x3 filters", {}),
+    ("02_mlp_backprop", "training accuracy >= 0.9: {accuracy", {}),
+    ("02_mlp_backprop", "training accuracy >= 0.9: {accuracy", {"hard_accuracies": {"xor": 1.0}}),
+    ("02_mlp_backprop", 'ratio = gradient_norms["sigmoid"]', {"gradient_norms": {}}),
+])
+def test_a_cell_reading_a_training_that_failed_says_so(stem, marker, namespace):
+    """Round 22, with the stubs: notebook 01 printed 'a linear classifier fails every hard case:
+    False' and raised AttributeError on best_model None; notebook 03's guards raised NameError
+    (its training cell fails before cnn_trainer exists); notebook 02 printed nothing for hard
+    cases not trained, or raised KeyError: 'sigmoid'. Each says in one line what to run."""
+    source = next(c.source for c in cells(stem) if marker in c.source)
+    with pytest.raises(RuntimeError, match="trained|did not finish"):
+        exec(compile(source, stem, "exec"), {"np": np, **namespace})

@@ -36,8 +36,24 @@ def test_gradient_not_averaged_over_n_is_failed_with_its_relative_error(tmp_path
         "may be off by 1e-06 times 0.1% of the largest entry, 0.0013)" in entry["message"], \
         entry["message"]
     assert "N=8, D=5, C=4, reg=0.1" in entry["message"]
-    assert "divide both by N" in entry["hint"]
+    # The loss is right (the verdict says so): the hint must not tell to divide the loss too
+    # (round 22: "the loss and the gradient are sums ...: divide both by N").
+    assert "divide the data part of dW by N" in entry["hint"], entry["hint"]
+    assert "divide both" not in entry["hint"], entry["hint"]
     assert grade(sub)["linear.svm_loss_naive"]["status"] == "passed"
+
+
+def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
+    """(data loss + reg * sum(W**2)) / N: the penalty is divided by N too (round 22: failed
+    with no hint)."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("loss = -log_probs[rows, y].sum() / num_train + reg * (W * W).sum()",
+         "loss = (-log_probs[rows, y].sum() + reg * (W * W).sum()) / num_train"),
+        ("dW = X.T @ dscores / num_train + 2 * reg * W",
+         "dW = (X.T @ dscores + 2 * reg * W) / num_train")]})
+    entry = grade(sub)["linear.softmax_loss_vectorized"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "not divided by N" in entry["hint"], entry
 
 
 def test_unusual_but_correct_implementations_pass(tmp_path):
@@ -153,6 +169,24 @@ def test_training_that_ignores_the_learning_rate_fails(tmp_path):
     entry = grade(sub)["linear.LinearClassifier"]
     assert entry["status"] == "failed"
     assert "did not fall" in entry["message"] or "learning_rate=0" in entry["message"]
+
+
+@pytest.mark.parametrize("update, words, hint", [
+    ("self.W = self.W - dW", "W <- W - dW, without the learning rate", "multiply dW by"),
+    ("self.W = self.W + learning_rate * dW", "W <- W + learning_rate * dW, uphill",
+     "step against the gradient"),
+])
+def test_training_with_another_step_is_told_of_the_update_not_the_minibatches(
+        tmp_path, update, words, hint):
+    """W - dW (no learning rate) was told to draw a new minibatch with rng.choice in every
+    iteration (round 22): the losses follow the right minibatches, the step is wrong."""
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("self.W = self.W - learning_rate * dW", update)]})
+    entry = grade(sub)["linear.LinearClassifier"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert words in entry["message"] and "minibatch with rng.choice" not in entry["message"], \
+        entry["message"]
+    assert hint in entry["hint"], entry["hint"]
 
 
 @pytest.mark.parametrize("old, new, words", [
@@ -322,6 +356,9 @@ def test_training_whose_updates_are_wrong_is_not_told_its_minibatches_are(tmp_pa
         ("self.W = self.W - learning_rate * dW", "self.W = self.W - 1e-3 * dW")]})
     entry = grade(sub)["linear.LinearClassifier"]
     assert entry["status"] == "failed" and entry["score"] == 0, entry
-    assert "they follow the minibatches, but the weights at some call of self.loss" in \
-        entry["message"], entry
+    # round 22: the step the weights took is named (it was "the weights at some call of
+    # self.loss are not those of the updates so far")
+    assert "the losses follow the right minibatches, but the weights move as W <- W - 0.001 * " \
+        "dW" in entry["message"], entry
     assert "draw a new minibatch" not in entry["message"], entry
+    assert "with the learning_rate argument" in entry["hint"], entry

@@ -317,3 +317,60 @@ def test_float64_losses_written_differently_keep_full_marks(tmp_path, form):
                                             + textwrap.dedent(code)})
     entry = grade(sub, key)
     assert entry["status"] == "passed", entry
+
+
+def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
+    """0.5 * reg * sum(W**2) / N and reg * W / N: the penalty averaged like the data loss
+    (round 22: failed with no hint)."""
+    sub = make_submission(tmp_path, replace={"mlp.py": [
+        ("loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum())",
+         "loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum()) / X.shape[0]"),
+        ('grads["W1"] + self.reg * W1', 'grads["W1"] + self.reg * W1 / len(X)'),
+        ('grads["W2"] + self.reg * W2', 'grads["W2"] + self.reg * W2 / len(X)')]})
+    entry = grade(sub, "mlp.TwoLayerNet")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "not divided by N" in entry["hint"], entry
+
+
+@pytest.mark.parametrize("key, old, new, words", [
+    ("losses.svm_loss", "dscores[rows, y] = -dscores.sum(axis=1)\n    dscores /= num",
+     "dscores[rows, y] = -dscores.sum(axis=1)", "divided by N too"),
+    ("losses.mse_loss", "dpred = 2.0 * diff / diff.size", "dpred = 2.0 * diff",
+     "divided by K = pred.size too"),
+])
+def test_a_gradient_left_a_sum_under_a_mean_loss_is_told_of_the_gradient_only(
+        tmp_path, key, old, new, words):
+    """The loss divided by N, its gradient not: the verdict says the loss is right, so the hint
+    must not say to divide both (round 22: "divide both by N")."""
+    entry = grade(make_submission(tmp_path, replace={"losses.py": [(old, new)]}), key)
+    assert entry["status"] == "failed" and "the loss is right" in entry["message"], entry
+    assert words in entry["hint"] and "both" not in entry["hint"], entry
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ('            loss += 0.5 * self.reg * float((W * W).sum())  # weights only, never the biases\n'
+     '            grads[f"W{layer}"] = grads[f"W{layer}"] + self.reg * W',
+     '            loss += self.reg * float((W * W).sum())\n'
+     '            grads[f"W{layer}"] = grads[f"W{layer}"] + 2 * self.reg * W',
+     "the 0.5 is missing"),
+    ("        for layer in range(1, num_layers + 1):\n            W = self.params",
+     "        for layer in range(1, num_layers):\n            W = self.params",
+     "the last one, WL"),
+])
+def test_a_fully_connected_net_with_another_penalty_gets_a_hint(tmp_path, old, new, words):
+    """Unit 01's reg * sum(W**2), or the last layer left out of the penalty (range(1, L)): the
+    first had no hint, the second was told to add reg * W to every gradient (round 22)."""
+    entry = grade(make_submission(tmp_path, replace={"mlp.py": [(old, new)]}),
+                  "mlp.FullyConnectedNet")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and words in entry["hint"], entry
+
+
+def test_dw_from_an_unflattened_x_is_told_to_flatten_x_first(tmp_path):
+    """dw = x.T @ dout with x (2, 2, 3, 4): the verdict's 'same number of elements: reshape
+    it?' alone leads to a reshape that mixes up the entries (round 22: no hint)."""
+    sub = make_submission(tmp_path, replace={"layers.py": [
+        ("dw = x.reshape(x.shape[0], -1).T @ dout", "dw = x.T @ dout")]})
+    entry = grade(sub, "layers.affine_backward")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "flatten x to (N, D) before the product" in entry["hint"], entry

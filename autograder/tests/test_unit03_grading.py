@@ -443,3 +443,95 @@ def test_im2col_rows_in_another_order_than_the_weights_get_a_hint(tmp_path):
     assert "relative (tolerance 1e-06)" in message and "near 0" not in message, message
     assert "140 of 140 entries are off" in message, message
     assert "must follow the order of w.reshape(F, -1): channel first" in entry["hint"], entry
+
+
+def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
+    """The ThreeLayerConvNet's penalty and its gradient divided by N (round 22: no hint)."""
+    sub = make_submission(tmp_path, replace={"cnn.py": [
+        ("loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum())",
+         "loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum()) "
+         "/ len(X)"),
+        ("grads[key] = grads[key] + self.reg * self.params[key]",
+         "grads[key] = grads[key] + self.reg * self.params[key] / len(X)")]})
+    entry = grade(sub, "cnn.ThreeLayerConvNet")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "not divided by N" in entry["hint"], entry
+
+
+def test_a_naive_backward_assigning_each_term_to_dx_gets_the_overlap_hint(tmp_path):
+    """dxpad[n, :, window] = dout[n, f, i, j] * w[f] in the loops over n, f, i, j: only the
+    last term over each input is left (round 22: failed with no hint)."""
+    sub = make_submission(tmp_path, replace={"conv.py": [
+        ("dxpad[n, :, top:top + HH, left:left + WW] += g * w[f]",
+         "dxpad[n, :, top:top + HH, left:left + WW] = g * w[f]")]})
+    entry = grade(sub, "conv.conv_backward_naive")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "(+=), not assign it (=)" in entry["hint"], entry
+
+
+def test_a_backward_that_changes_its_cached_input_in_place_is_told_so(tmp_path):
+    """window -= window.max() on a window of the cached x: overlapping windows then read
+    changed values and dx is wrong (round 22: failed with no hint)."""
+    sub = make_submission(tmp_path, replace={"conv.py": [
+        ("                    window = x[n, c, top:top + pool_size, left:left + pool_size]\n"
+         "                    k, l = divmod(int(window.argmax()), pool_size)",
+         "                    window = x[n, c, top:top + pool_size, left:left + pool_size]\n"
+         "                    window -= window.max()\n"
+         "                    k, l = divmod(int(window.argmax()), pool_size)")]})
+    entry = grade(sub, "conv.max_pool_backward_naive")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and "changed cache[0] in place" in entry["hint"], entry
+
+
+def test_an_output_size_without_the_plus_one_is_not_told_only_of_the_padding(tmp_path):
+    """H_out = (H + 2*pad - HH) // stride, the + 1 missing: on the first case (pad 1, stride 1)
+    it has the size of H + pad, and the hint spoke of the padding only (round 22)."""
+    sub = make_submission(tmp_path, replace={"conv.py": [
+        ("    H_out = (H + 2 * pad - HH) // stride + 1\n"
+         "    W_out = (W + 2 * pad - WW) // stride + 1\n"
+         "    xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))\n    out = xp.zeros",
+         "    H_out = (H + 2 * pad - HH) // stride\n    W_out = (W + 2 * pad - WW) // stride\n"
+         "    xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))\n    out = xp.zeros")]})
+    entry = grade(sub, "conv.conv_forward_naive")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "the + 1 counts the first window position" in entry["hint"], entry
+
+
+@pytest.mark.parametrize("changes, words", [
+    ([("        da1 = relu_backward(dr1, cache_relu1)\n", "        da1 = dr1\n")],
+     "through the ReLU after the convolution"),
+    ([("        for key in (\"W1\", \"W2\", \"W3\"):\n            grads[key]",
+       "        for key in self.params:\n            grads[key]"),
+      ("float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum())",
+       "float(sum((p * p).sum() for p in self.params.values()))")],
+     "the biases are not part of"),
+    ([("loss += 0.5 * self.reg * float((W1 * W1).sum()",
+       "loss += self.reg * float((W1 * W1).sum()"),
+      ("grads[key] = grads[key] + self.reg * self.params[key]",
+       "grads[key] = grads[key] + 2 * self.reg * self.params[key]")],
+     "the 0.5 is missing"),
+])
+def test_three_layer_net_mistakes_of_unit_02_get_their_hints(tmp_path, changes, words):
+    """The conv ReLU's backward left out, the biases in the penalty, unit 01's penalty without
+    the 0.5: each failed with no hint (round 22)."""
+    entry = grade(make_submission(tmp_path, replace={"cnn.py": changes}), "cnn.ThreeLayerConvNet")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and words in entry["hint"], entry
+
+
+@pytest.mark.parametrize("changes, words", [
+    ([("loss += 0.5 * self.reg * float(sum((w * w).sum() for w in weights))",
+       "loss += self.reg * float(sum((w * w).sum() for w in weights))"),
+      ('grads[f"W{layer}"] = grads[f"W{layer}"] + self.reg * p[f"W{layer}"]',
+       'grads[f"W{layer}"] = grads[f"W{layer}"] + 2 * self.reg * p[f"W{layer}"]')],
+     "the 0.5 is missing"),
+    ([('((max_pool_forward, max_pool_backward) if self.pool == "max"\n'
+       '                                       else (avg_pool_forward, avg_pool_backward))',
+       "(max_pool_forward, max_pool_backward)")],
+     "average pooling for pool='avg'"),
+])
+def test_lenet_mistakes_get_their_hints(tmp_path, changes, words):
+    """LeNet5 had no known mistakes: these failed with no hint (round 22)."""
+    entry = grade(make_submission(tmp_path, replace={"cnn.py": changes}), "cnn.LeNet5")
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert entry["hint"] and words in entry["hint"], entry
