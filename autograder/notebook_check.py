@@ -323,8 +323,36 @@ def not_written_message(tb):
             f"with your code, save the file, check it, and run this cell again")
 
 
-def _not_implemented_handler(shell, etype, value, tb, tb_offset=None):
-    message = not_written_message(tb)
+def not_defined_message(error, tb, namespace):
+    """One line for a NameError raised by the notebook's own code (its innermost frame runs in
+    the notebook's namespace ``namespace``), or None: the name is usually one that a cell above
+    defines, and that cell was not run, or stopped before it defined it."""
+    frame = None
+    while tb is not None:
+        frame, tb = tb.tb_frame, tb.tb_next
+    if frame is None or frame.f_globals is not namespace:
+        return None
+    import difflib
+
+    name = getattr(error, "name", None)
+    if not isinstance(name, str):
+        return None
+    message = (f"name '{name}' is not defined: a cell above defines it, and in this kernel it "
+               f"has not run to its end (not run yet, stopped with an error, or the kernel was "
+               f"restarted since). Run the cells above in order (Run > Run All Above Selected "
+               f"Cell), fix the first one that stops, then run this cell again")
+    close = difflib.get_close_matches(name, [n for n in namespace if not n.startswith("_")],
+                                      n=1, cutoff=0.8)
+    if close:
+        message += f" (or did you mean '{close[0]}'?)"
+    return message
+
+
+def _notebook_handler(shell, etype, value, tb, tb_offset=None):
+    if isinstance(value, NotImplementedError):
+        message = not_written_message(tb)
+    else:
+        message = not_defined_message(value, tb, shell.user_ns)
     if message is not None:
         value._render_traceback_ = lambda: [f"{etype.__name__}: {message}"]
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
@@ -333,8 +361,9 @@ def _not_implemented_handler(shell, etype, value, tb, tb_offset=None):
 
 def load_ipython_extension(ipython):
     """``%load_ext autograder``: a function of coursework/ that is not written yet stops a cell
-    with one line that names it and its file, instead of a traceback."""
-    ipython.set_custom_exc((NotImplementedError,), _not_implemented_handler)
+    with one line that names it and its file, instead of a traceback; a name that a cell above
+    should have defined says so in one line, with what to run."""
+    ipython.set_custom_exc((NotImplementedError, NameError), _notebook_handler)
 
 
 def main(argv=None):

@@ -185,6 +185,23 @@ def test_kernel_sees_the_saved_file_and_a_missing_function_is_one_line(tmp_path)
         # other exceptions keep their usual traceback
         _, errors = _run(client, nb, "def f():\n    raise NotImplementedError('mine')\nf()")
         assert errors and len(errors[0]["traceback"]) > 1
+        # a name that a cell above should have defined (it stopped first): one line, what to run
+        _, errors = _run(client, nb, "trained_net.predict(x)")
+        assert len(errors) == 1 and errors[0]["ename"] == "NameError"
+        assert len(errors[0]["traceback"]) == 1, errors[0]["traceback"]
+        line = errors[0]["traceback"][0]
+        assert "name 'trained_net' is not defined: a cell above defines it" in line
+        assert "Run All Above Selected Cell" in line and "did you mean" not in line
+        # a misspelt name of the notebook's own gets the name it is close to
+        _, errors = _run(client, nb, "print(layer.relu_forward)")
+        assert "(or did you mean 'layers'?)" in errors[0]["traceback"][0]
+        # a NameError inside coursework/ is the student's bug there: its traceback is kept
+        (submission / "coursework" / "layers.py").write_text(
+            (REFERENCE_PACKAGE / "layers.py").read_text()
+            + "\n\ndef broken():\n    return undefined_x\n")
+        _, errors = _run(client, nb, "layers.broken()")
+        assert errors[0]["ename"] == "NameError" and len(errors[0]["traceback"]) > 1
+        assert "a cell above defines it" not in "".join(errors[0]["traceback"])
 
 
 # ------------------------------------------------------------------ nbgrader and make
