@@ -539,6 +539,24 @@ WRONG = {
           '    _RUN[x.shape[1]] = (new_state["running_mean"], new_state["running_var"])\n'
           "    # END SOLUTION\n    return out, cache, new_state\n\n\n_RUN = {}\n")],
         normalization.STATE_ELSEWHERE, "new_state['running_mean'] is wrong"),
+    # round 22: a running variance averaging the standard deviation had no hint
+    "batch norm averaging the std into the running variance": (
+        "normalization.py", "normalization.batchnorm_forward",
+        [('"running_var": momentum * running_var + (1 - momentum) * var}',
+          '"running_var": momentum * running_var + (1 - momentum) * xp.sqrt(var)}')],
+        "the running variance averages the batch variance var, not the standard deviation "
+        "sqrt(var + eps): running_var = momentum * running_var + (1 - momentum) * var",
+        "new_state['running_var'] is wrong"),
+    # round 22: test mode updating the running statistics had no hint
+    "batch norm updating its running statistics in test mode": (
+        "normalization.py", "normalization.batchnorm_forward",
+        [('new_state = {"running_mean": running_mean.copy(), "running_var": running_var.copy()}',
+          'new_state = {"running_mean": momentum * running_mean + (1 - momentum) * x.mean(0),\n'
+          '                     "running_var": momentum * running_var '
+          '+ (1 - momentum) * x.var(0)}')],
+        "test mode only reads the running statistics: return them unchanged (as copies); only "
+        "training mode updates them with the batch's mean and variance",
+        "(test mode, N=5, D=4): new_state['running_mean'] is wrong"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",
