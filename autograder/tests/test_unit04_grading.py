@@ -557,6 +557,20 @@ WRONG = {
         "test mode only reads the running statistics: return them unchanged (as copies); only "
         "training mode updates them with the batch's mean and variance",
         "(test mode, N=5, D=4): new_state['running_mean'] is wrong"),
+    # round 22: a backward multiplying by a test-mode cache raised with the label of the
+    # training case and no hint
+    "dropout backward using the cache as a mask in test mode too": (
+        "regularization.py", "regularization.dropout_backward",
+        [("    dx = dout.copy() if scaled_mask is None else dout * scaled_mask\n",
+          "    dx = dout * scaled_mask\n")],
+        regularization.TEST_MODE_BACKWARD, "(x (300, 400), p=0.3, train=False): TypeError"),
+    # round 22: sign(0) taken as -1 (np.where(w > 0, 1, -1)) had no hint; 0 taken as +1 had one
+    "L1 gradient -reg at exact zeros": (
+        "regularization.py", "regularization.l1_penalty",
+        [("    grads = [reg * xp_of(w).sign(w) for w in weights]\n",
+          "    grads = [reg * xp_of(w).where(w > 0, 1.0, -1.0) for w in weights]\n")],
+        "at a weight that is exactly 0 the gradient is 0 (np.sign(0) is 0), not +reg or -reg",
+        "got -0.4, expected 0"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",
