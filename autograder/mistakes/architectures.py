@@ -176,6 +176,19 @@ class ResidualNoProjection(nn.Module):
         return torch.relu(out + x) if self.same else torch.relu(out)
 
 
+def _without_shortcut_norm(block):
+    """``block`` with its projection shortcut reduced to the 1x1 convolution (no batch norm)."""
+    if isinstance(block.shortcut, nn.Sequential):
+        block.shortcut = block.shortcut[0]
+    return block
+
+
+class ResidualShortcutNoNorm(A.ResidualBlock):
+    def __init__(self, in_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, out_channels, stride=stride)
+        _without_shortcut_norm(self)
+
+
 class ResidualReLUBeforeAdd(A.ResidualBlock):
     def forward(self, x):
         out = torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
@@ -218,6 +231,12 @@ class BottleneckNoProjection(nn.Module):
         out = torch.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         return torch.relu(out + x) if self.same else torch.relu(out)
+
+
+class BottleneckShortcutNoNorm(A.BottleneckBlock):
+    def __init__(self, in_channels, mid_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, mid_channels, out_channels, stride=stride)
+        _without_shortcut_norm(self)
 
 
 class BottleneckReLUBeforeAdd(A.BottleneckBlock):
@@ -473,6 +492,9 @@ MISTAKES = {
     "architectures.ResidualBlock": [
         ("the shortcut is missing when the shape changes: use a 1x1 convolution with the "
          "stride and batch norm there", ResidualNoProjection),
+        ("the projection shortcut is a 1x1 convolution (with the stride, no bias) followed by "
+         "batch norm: nn.Sequential(conv, nn.BatchNorm2d(out_channels)), as the provided "
+         "_shortcut builds it", ResidualShortcutNoNorm),
         ("ReLU before the addition instead of after it: relu(F(x) + shortcut(x))",
          ResidualReLUBeforeAdd),
         ("the stride on conv2 instead of conv1", ResidualStrideOnConv2),
@@ -486,6 +508,9 @@ MISTAKES = {
     "architectures.BottleneckBlock": [
         ("the shortcut is missing when the shape changes: use a 1x1 convolution with the "
          "stride and batch norm there", BottleneckNoProjection),
+        ("the projection shortcut is a 1x1 convolution (with the stride, no bias) followed by "
+         "batch norm: nn.Sequential(conv, nn.BatchNorm2d(out_channels)), as the provided "
+         "_shortcut builds it", BottleneckShortcutNoNorm),
         ("ReLU before the addition instead of after it: relu(F(x) + shortcut(x))",
          BottleneckReLUBeforeAdd),
         ("the stride on the first 1x1 convolution instead of the 3x3 one",
