@@ -571,6 +571,12 @@ WRONG = {
           "    grads = [reg * xp_of(w).where(w > 0, 1.0, -1.0) for w in weights]\n")],
         "at a weight that is exactly 0 the gradient is 0 (np.sign(0) is 0), not +reg or -reg",
         "got -0.4, expected 0"),
+    # round 22: a luminance-weighted grey was told only that the image is not the three steps
+    "color jitter with a BT.709 luminance for the grey": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    g = out.mean(axis=1, keepdims=True)\n",
+          "    g = 0.2126 * out[:, :1] + 0.7152 * out[:, 1:2] + 0.0722 * out[:, 2:3]\n")],
+        augmentation.JITTER_WEIGHTED_GREY, "(saturation=0.6 alone): image"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",
