@@ -447,6 +447,14 @@ def freeze_counts_by_name(model, *, trainable=()):
                if name.startswith(tuple(trainable)))
 
 
+def freeze_state_dict(model, *, trainable=()):
+    """The flags set on the tensors of state_dict(): detached copies, so nothing is frozen."""
+    for name, tensor in model.state_dict().items():
+        if not name.startswith(tuple(trainable)):
+            tensor.requires_grad = False
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 MISTAKES = {
     "architectures.LeNet5": [
         ("max pooling instead of LeNet-5's 2x2 average pooling", LeNetMaxPool),
@@ -575,5 +583,9 @@ MISTAKES = {
         ("the strings of trainable are prefixes of the names, not whole module names: "
          "'se.fc' keeps se.fc1.* and se.fc2.* trainable (name.startswith(prefix), no dot "
          "added)", freeze_module_names),
+        ("nothing was frozen: set param.requires_grad = False on the model's own parameters "
+         "(model.named_parameters()); the tensors of model.state_dict() are detached, their "
+         "flag is not the model's, and param.requires_grad == False compares without setting",
+         freeze_state_dict),
     ],
 }

@@ -328,6 +328,11 @@ WRONG = {
         [(RESNET_HEAD, "        out = self.pool(self.stages(self.stem(x)))\n"
                        "        scores = self.fc(out.squeeze())")],
         "ResNet", "has shape (3,) but should have shape (1, 3)", "squeeze() drops every axis"),
+    # round 22: flags set on the tensors of state_dict() (which freezes nothing) had no hint
+    "freeze through state_dict()": (
+        [(FREEZE_TEST, FREEZE_TEST.replace(
+            "param.requires_grad = False", "model.state_dict()[name].requires_grad = False"))],
+        "freeze", "requires_grad is wrong for stem.0.weight", "nothing was frozen"),
     "freeze counts by name": (
         [(FREEZE_COUNT, "    count = sum(p.numel() for n, p in model.named_parameters() "
                         "if n.startswith(prefixes))")], "freeze", "the count is 116",
