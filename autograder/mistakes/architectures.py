@@ -176,6 +176,19 @@ class ResidualNoProjection(nn.Module):
         return torch.relu(out + x) if self.same else torch.relu(out)
 
 
+def _without_shortcut_norm(block):
+    """``block`` with its projection shortcut reduced to the 1x1 convolution (no batch norm)."""
+    if isinstance(block.shortcut, nn.Sequential):
+        block.shortcut = block.shortcut[0]
+    return block
+
+
+class ResidualShortcutNoNorm(A.ResidualBlock):
+    def __init__(self, in_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, out_channels, stride=stride)
+        _without_shortcut_norm(self)
+
+
 class ResidualReLUBeforeAdd(A.ResidualBlock):
     def forward(self, x):
         out = torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
@@ -218,6 +231,12 @@ class BottleneckNoProjection(nn.Module):
         out = torch.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         return torch.relu(out + x) if self.same else torch.relu(out)
+
+
+class BottleneckShortcutNoNorm(A.BottleneckBlock):
+    def __init__(self, in_channels, mid_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, mid_channels, out_channels, stride=stride)
+        _without_shortcut_norm(self)
 
 
 class BottleneckReLUBeforeAdd(A.BottleneckBlock):
@@ -428,6 +447,14 @@ def freeze_counts_by_name(model, *, trainable=()):
                if name.startswith(tuple(trainable)))
 
 
+def freeze_state_dict(model, *, trainable=()):
+    """The flags set on the tensors of state_dict(): detached copies, so nothing is frozen."""
+    for name, tensor in model.state_dict().items():
+        if not name.startswith(tuple(trainable)):
+            tensor.requires_grad = False
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 MISTAKES = {
     "architectures.LeNet5": [
         ("max pooling instead of LeNet-5's 2x2 average pooling", LeNetMaxPool),
@@ -473,6 +500,9 @@ MISTAKES = {
     "architectures.ResidualBlock": [
         ("the shortcut is missing when the shape changes: use a 1x1 convolution with the "
          "stride and batch norm there", ResidualNoProjection),
+        ("the projection shortcut is a 1x1 convolution (with the stride, no bias) followed by "
+         "batch norm: nn.Sequential(conv, nn.BatchNorm2d(out_channels)), as the provided "
+         "_shortcut builds it", ResidualShortcutNoNorm),
         ("ReLU before the addition instead of after it: relu(F(x) + shortcut(x))",
          ResidualReLUBeforeAdd),
         ("the stride on conv2 instead of conv1", ResidualStrideOnConv2),
@@ -486,6 +516,9 @@ MISTAKES = {
     "architectures.BottleneckBlock": [
         ("the shortcut is missing when the shape changes: use a 1x1 convolution with the "
          "stride and batch norm there", BottleneckNoProjection),
+        ("the projection shortcut is a 1x1 convolution (with the stride, no bias) followed by "
+         "batch norm: nn.Sequential(conv, nn.BatchNorm2d(out_channels)), as the provided "
+         "_shortcut builds it", BottleneckShortcutNoNorm),
         ("ReLU before the addition instead of after it: relu(F(x) + shortcut(x))",
          BottleneckReLUBeforeAdd),
         ("the stride on the first 1x1 convolution instead of the 3x3 one",
@@ -550,5 +583,9 @@ MISTAKES = {
         ("the strings of trainable are prefixes of the names, not whole module names: "
          "'se.fc' keeps se.fc1.* and se.fc2.* trainable (name.startswith(prefix), no dot "
          "added)", freeze_module_names),
+        ("nothing was frozen: set param.requires_grad = False on the model's own parameters "
+         "(model.named_parameters()); the tensors of model.state_dict() are detached, their "
+         "flag is not the model's, and param.requires_grad == False compares without setting",
+         freeze_state_dict),
     ],
 }

@@ -45,7 +45,8 @@ def _channel(v):
 
 def _bn_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e-5, ddof=0,
                 eps_outside=False, running_ddof=0, swap_momentum=False, keep_state=False,
-                test_with_batch=False, test_without_eps=False, swap_gamma_beta=False):
+                test_with_batch=False, test_without_eps=False, swap_gamma_beta=False,
+                running_std=False, test_updates=False):
     rm, rv = state["running_mean"], state["running_var"]
     scale, shift = (beta, gamma) if swap_gamma_beta else (gamma, beta)
     if train or test_with_batch:
@@ -53,6 +54,8 @@ def _bn_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e-5, dd
         mu, var = mu[0], var[0]
         if train and not keep_state:
             new_var = x.var(axis=0, ddof=running_ddof)
+            if running_std:
+                new_var = np.sqrt(new_var + eps)
             old = 1 - momentum if swap_momentum else momentum
             state = {"running_mean": old * rm + (1 - old) * mu,
                      "running_var": old * rv + (1 - old) * new_var}
@@ -60,7 +63,10 @@ def _bn_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e-5, dd
             state = {k: v.copy() for k, v in state.items()}
     else:
         xhat = (x - rm) / (np.sqrt(rv) if test_without_eps else np.sqrt(rv + eps))
-        state = {k: v.copy() for k, v in state.items()}
+        if test_updates:  # the running averages take in this batch, as in training
+            state = _bn_forward(x, gamma, beta, state, momentum=momentum, eps=eps)[2]
+        else:
+            state = {k: v.copy() for k, v in state.items()}
     return scale * xhat + shift, None, state
 
 
@@ -86,6 +92,12 @@ def batchnorm_forward_mistakes():
          lambda *a, **k: _bn_forward(*a, **k, test_without_eps=True)),
         ("gamma scales and beta shifts: out = gamma * x_hat + beta",
          lambda *a, **k: _bn_forward(*a, **k, swap_gamma_beta=True)),
+        ("the running variance averages the batch variance var, not the standard deviation "
+         "sqrt(var + eps): running_var = momentum * running_var + (1 - momentum) * var",
+         lambda *a, **k: _bn_forward(*a, **k, running_std=True)),
+        ("test mode only reads the running statistics: return them unchanged (as copies); only "
+         "training mode updates them with the batch's mean and variance",
+         lambda *a, **k: _bn_forward(*a, **k, test_updates=True)),
     ]
 
 

@@ -168,7 +168,9 @@ RMSPROP = [
     ("the weights of the running average are swapped: r = decay_rate * r "
      "+ (1 - decay_rate) * g * g keeps most of the old r", rmsprop_variant(swapped=True)),
     (EPS_INSIDE, rmsprop_variant(eps_inside=True)),
-    ("the running average starts at 0, not at the first g * g: the first step has "
+    # a bias correction r / (1 - decay_rate**t), as Adam's, gives the same first step
+    ("the running average starts at 0, not at the first g * g, and is not bias-corrected (no "
+     "division by 1 - decay_rate**t, as in PyTorch): the first step has "
      "r = (1 - decay_rate) * g * g", rmsprop_variant(start_at_g2=True)),
     ("the running average is of the squared gradients: (1 - decay_rate) * g * g, not "
      "(1 - decay_rate) * g", rmsprop_variant(not_squared=True)),
@@ -395,7 +397,7 @@ EXPONENTIAL_DECAY = [
 
 
 def cosine_variant(*, no_half=False, from_zero=False, no_min=False, no_clamp=False,
-                   warmup_plus_one=False):
+                   warmup_plus_one=False, cosine_plus_one=False):
     def cosine_annealing(step, *, lr0, total_steps, lr_min=0.0, warmup_steps=0):
         low = 0.0 if no_min else lr_min
         if step < warmup_steps:
@@ -405,7 +407,7 @@ def cosine_variant(*, no_half=False, from_zero=False, no_min=False, no_clamp=Fal
         if from_zero:
             progress = step / total_steps
         else:
-            progress = (step - warmup_steps) / (total_steps - warmup_steps)
+            progress = (step - warmup_steps + cosine_plus_one) / (total_steps - warmup_steps)
         shape = math.cos(math.pi * progress) if no_half else (1 + math.cos(math.pi * progress)) / 2
         return low + (lr0 - low) * shape
     return cosine_annealing
@@ -422,6 +424,8 @@ COSINE = [
      cosine_variant(no_clamp=True)),
     ("off by one in the warm-up: lr0 * step / warmup_steps is 0 at step 0 and lr0 at step "
      "warmup_steps", cosine_variant(warmup_plus_one=True)),
+    ("off by one in the cosine: s = (step - warmup_steps) / (total_steps - warmup_steps) is 0 "
+     "at step warmup_steps, where the rate is lr0", cosine_variant(cosine_plus_one=True)),
 ]
 
 

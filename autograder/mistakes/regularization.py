@@ -90,7 +90,8 @@ def _l1(weights, reg, *, absolute=True, grad="sign", half=False):
     penalty = (0.5 if half else 1.0) * reg * total
     grads = {"sign": [reg * np.sign(w) for w in weights], "l2": [reg * w for w in weights],
              "no_reg": [np.sign(w) for w in weights],
-             "zero_positive": [reg * np.where(w >= 0, 1.0, -1.0) for w in weights]}[grad]
+             "zero_positive": [reg * np.where(w >= 0, 1.0, -1.0) for w in weights],
+             "zero_negative": [reg * np.where(w > 0, 1.0, -1.0) for w in weights]}[grad]
     return penalty, grads
 
 
@@ -106,6 +107,8 @@ def l1_penalty_mistakes():
          lambda w, r: _l1(w, r, half=True)),
         ("at a weight that is exactly 0 the gradient is 0 (np.sign(0) is 0), not +reg or -reg",
          lambda w, r: _l1(w, r, grad="zero_positive")),
+        ("at a weight that is exactly 0 the gradient is 0 (np.sign(0) is 0), not +reg or -reg",
+         lambda w, r: _l1(w, r, grad="zero_negative")),
     ]
 
 

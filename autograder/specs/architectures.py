@@ -378,6 +378,19 @@ EVAL_RANDOM_HINT = ("in eval mode the output changes from one call to the next: 
                     "training=self.training; nn.Dropout follows model.eval() by itself")
 
 
+SQUEEZED_HINT = ("squeeze() drops every axis of size 1, the batch axis too when a batch holds "
+                 "one example: flatten from axis 1 (torch.flatten(x, 1)) or name the axes to "
+                 "squeeze")
+
+
+def squeezed_hint(got, expected):
+    """SQUEEZED_HINT when ``got`` is ``expected``'s shape without its axes of size 1 (N = 1
+    among them), else None."""
+    if not isinstance(got, np.ndarray) or 1 not in expected.shape:
+        return None
+    return SQUEEZED_HINT if got.shape == tuple(d for d in expected.shape if d != 1) else None
+
+
 def compare_output(t, target, student, got, expected, *, label, rtol, mistakes, layers,
                    operations=None, again=None):
     """``t.compare`` of a module's output; when it fails and no known mistake explains it, the
@@ -400,6 +413,8 @@ def compare_output(t, target, student, got, expected, *, label, rtol, mistakes, 
                 failure.hint = EVAL_RANDOM_HINT
         if failure.hint is None and failure.kind == "values":
             failure.hint = probabilities_hint(got, expected)
+        if failure.hint is None and failure.kind == "shape":
+            failure.hint = squeezed_hint(got, expected)
         if failure.hint is None and operations is not None:
             x, expected_operations = operations
             try:

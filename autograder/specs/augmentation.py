@@ -77,6 +77,11 @@ JITTER_GREY_FIRST = ("blend with the grey version of the image being adjusted: t
 JITTER_GREY_BETWEEN = ("blend with the grey version of the image being adjusted: take "
                        "g = out.mean(axis=1) after the contrast change too, not the grey of the "
                        "brightened image")
+JITTER_WEIGHTED_GREY = ("the grey version g is the plain mean over the channels at each pixel "
+                        "(out.mean(axis=1)), not a luminance with weights such as 0.299, 0.587, "
+                        "0.114")
+# luminance weights a student may take for the grey: ITU-R BT.601 and BT.709
+LUMINANCE_WEIGHTS = ((0.299, 0.587, 0.114), (0.2126, 0.7152, 0.0722))
 CROP_SHARED = ("draw a top row and a left column for every image (rng.integers(0, H + 2 * "
                "padding - size + 1, N)), not one window position for the whole batch")
 NOT_NEW = ("return a new array even when nothing changes (images.copy()): the caller may change "
@@ -412,7 +417,21 @@ def jitter_hint(images, out, n):
         return JITTER_ADDITIVE
     if (o.max() == 1.0 or o.min() == 0.0) and np.all((o >= 0) & (o <= 1)):
         return JITTER_CLIPPED
+    if x.shape[0] == len(LUMINANCE_WEIGHTS[0]) and any(
+            _weighted_grey_fits(x, o, w) for w in LUMINANCE_WEIGHTS):
+        return JITTER_WEIGHTED_GREY
     return None
+
+
+def _weighted_grey_fits(x, o, weights):
+    """True when image o is the three steps applied to image x (C, H, W) with the grey taken
+    as the weighted sum of the channels: each step is affine and the weights sum to 1, so
+    o = A * grey(x) + B * x + beta for three numbers, fitted by least squares."""
+    grey = np.tensordot(np.asarray(weights), x, axes=1)[None]
+    features = np.stack([np.broadcast_to(grey, x.shape).ravel(), x.ravel(),
+                         np.ones(x.size)], axis=1)
+    coef = np.linalg.lstsq(features, o.ravel(), rcond=None)[0]
+    return np.allclose(features @ coef, o.ravel(), rtol=1e-9, atol=1e-12)
 
 
 def _outside(values, spread):

@@ -31,6 +31,7 @@ import math
 import numpy as np
 
 from ..compare import Failed, as_array, as_scalar, describe, digits_apart, float32_remark
+from ..runner import StudentError
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import (_flat, check_no_extra_grads, check_uses_rng, check_zero_weights,
@@ -60,6 +61,9 @@ BACKWARD_OUTPUT = ("the local gradient of x * mask / (1 - p) is mask / (1 - p), 
                    "output")
 GLOBAL_RNG = ("draw every random number from the rng argument (rng.random(x.shape)), not from "
               "np.random's global generator")
+TEST_MODE_BACKWARD = ("your backward failed on the cache of your forward with train=False: "
+                      "test mode drops nothing and keeps no mask, so there dx = dout (a copy); "
+                      "tell the two modes apart by the cache")
 MASK_FROM_OUTPUT = ("keep the forward's mask in the cache: a kept unit whose x is 0 has out == 0 "
                     "but still passes its gradient, so out != 0 is not the mask")
 
@@ -253,7 +257,16 @@ def dropout_backward(t):
         for train in (True, False):
             label = case.label + ("" if train else ", train=False")
             out, cache = student_dropout(t, x, p, train, 21, label)
-            got, modified = t.student.call_full(target, dout, cache)
+            t._label(label)  # an error raised by the backward names its mode too
+            try:
+                got, modified = t.student.call_full(target, dout, cache)
+            except StudentError as error:
+                if train:
+                    raise
+                from ..engine import _error_message  # the error and its line, as usual
+
+                raise Failed(f"dropout_backward({label}): {_error_message(error)}",
+                             hint=TEST_MODE_BACKWARD) from None
             t.no_input_modified(target, outside_cache(modified, 1), ("dout",), label)
             kept = kept_units(out, x, got, dout)
             expected = dout * kept / (1 - p) if train else dout

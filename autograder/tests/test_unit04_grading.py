@@ -539,6 +539,44 @@ WRONG = {
           '    _RUN[x.shape[1]] = (new_state["running_mean"], new_state["running_var"])\n'
           "    # END SOLUTION\n    return out, cache, new_state\n\n\n_RUN = {}\n")],
         normalization.STATE_ELSEWHERE, "new_state['running_mean'] is wrong"),
+    # round 22: a running variance averaging the standard deviation had no hint
+    "batch norm averaging the std into the running variance": (
+        "normalization.py", "normalization.batchnorm_forward",
+        [('"running_var": momentum * running_var + (1 - momentum) * var}',
+          '"running_var": momentum * running_var + (1 - momentum) * xp.sqrt(var)}')],
+        "the running variance averages the batch variance var, not the standard deviation "
+        "sqrt(var + eps): running_var = momentum * running_var + (1 - momentum) * var",
+        "new_state['running_var'] is wrong"),
+    # round 22: test mode updating the running statistics had no hint
+    "batch norm updating its running statistics in test mode": (
+        "normalization.py", "normalization.batchnorm_forward",
+        [('new_state = {"running_mean": running_mean.copy(), "running_var": running_var.copy()}',
+          'new_state = {"running_mean": momentum * running_mean + (1 - momentum) * x.mean(0),\n'
+          '                     "running_var": momentum * running_var '
+          '+ (1 - momentum) * x.var(0)}')],
+        "test mode only reads the running statistics: return them unchanged (as copies); only "
+        "training mode updates them with the batch's mean and variance",
+        "(test mode, N=5, D=4): new_state['running_mean'] is wrong"),
+    # round 22: a backward multiplying by a test-mode cache raised with the label of the
+    # training case and no hint
+    "dropout backward using the cache as a mask in test mode too": (
+        "regularization.py", "regularization.dropout_backward",
+        [("    dx = dout.copy() if scaled_mask is None else dout * scaled_mask\n",
+          "    dx = dout * scaled_mask\n")],
+        regularization.TEST_MODE_BACKWARD, "(x (300, 400), p=0.3, train=False): TypeError"),
+    # round 22: sign(0) taken as -1 (np.where(w > 0, 1, -1)) had no hint; 0 taken as +1 had one
+    "L1 gradient -reg at exact zeros": (
+        "regularization.py", "regularization.l1_penalty",
+        [("    grads = [reg * xp_of(w).sign(w) for w in weights]\n",
+          "    grads = [reg * xp_of(w).where(w > 0, 1.0, -1.0) for w in weights]\n")],
+        "at a weight that is exactly 0 the gradient is 0 (np.sign(0) is 0), not +reg or -reg",
+        "got -0.4, expected 0"),
+    # round 22: a luminance-weighted grey was told only that the image is not the three steps
+    "color jitter with a BT.709 luminance for the grey": (
+        "augmentation.py", "augmentation.color_jitter",
+        [("    g = out.mean(axis=1, keepdims=True)\n",
+          "    g = 0.2126 * out[:, :1] + 0.7152 * out[:, 1:2] + 0.0722 * out[:, 2:3]\n")],
+        augmentation.JITTER_WEIGHTED_GREY, "(saturation=0.6 alone): image"),
     "mixup pairs with the reversed batch": (
         "augmentation.py", "augmentation.mixup",
         [("perm = xp.asarray(rng.permutation(images.shape[0]))",

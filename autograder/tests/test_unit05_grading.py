@@ -318,6 +318,23 @@ VARIANTS = {
         [("    if config[\"decoupled\"]:\n        g = dw\n",
           "    if config[\"decoupled\"]:\n        g = dw + config[\"weight_decay\"] * w\n")],
         "(AdamW), w (3, 3), 6 steps; step 1", "the decay is the shrinking of w alone"),
+    # round 22: a cosine one step ahead had no hint
+    "cosine counting its progress from step + 1": (
+        "optim.cosine_annealing",
+        [("        progress = (step - warmup_steps) / (total_steps - warmup_steps)\n",
+          "        progress = (step - warmup_steps + 1) / (total_steps - warmup_steps)\n")],
+        "the result is 0.0975528 but should be 0.1", "off by one in the cosine"),
+    # round 22: RMSProp with Adam's bias correction was told only that r starts at 0
+    "RMSProp with a bias correction": (
+        "optim.rmsprop",
+        [("    next_w = w - config[\"learning_rate\"] * g / (xp.sqrt(r) + config[\"epsilon\"])\n"
+          "    config[\"sq_avg\"] = r\n",
+          "    config[\"t\"] = config.get(\"t\", 0) + 1\n"
+          "    r_hat = r / (1 - decay ** config[\"t\"])\n"
+          "    step = config[\"learning_rate\"] * g / (xp.sqrt(r_hat) + config[\"epsilon\"])\n"
+          "    next_w = w - step\n"
+          "    config[\"sq_avg\"] = r\n")],
+        "step 1): next_w is wrong", "not bias-corrected"),
     "plateau reducing at the patience-th bad step": (
         "optim.ReduceOnPlateau",
         [("        if self.num_bad_steps > self.patience:\n",

@@ -313,6 +313,26 @@ WRONG = {
                     "        s = nn.functional.avg_pool2d(x, self.k, stride=1).flatten(1)\n"
                     "        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))")],
         "SEBlock", "after inputs of shape", "fixed from the first input's size"),
+    # round 22: a projection shortcut without its batch norm was told to check the condition
+    # that builds the shortcut
+    "projection shortcut without batch norm": (
+        [("        self.bn2 = nn.BatchNorm2d(out_channels)\n"
+          "        self.shortcut = _shortcut(in_channels, out_channels, stride)\n",
+          "        self.bn2 = nn.BatchNorm2d(out_channels)\n"
+          "        self.shortcut = nn.Identity() if stride == 1 and in_channels == out_channels "
+          "else nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)\n")],
+        "ResidualBlock", "7 parameter tensors where 9 are expected",
+        "followed by batch norm"),
+    # round 22: squeeze() dropping the batch axis of a one-image batch had no hint
+    "ResNet head squeezed": (
+        [(RESNET_HEAD, "        out = self.pool(self.stages(self.stem(x)))\n"
+                       "        scores = self.fc(out.squeeze())")],
+        "ResNet", "has shape (3,) but should have shape (1, 3)", "squeeze() drops every axis"),
+    # round 22: flags set on the tensors of state_dict() (which freezes nothing) had no hint
+    "freeze through state_dict()": (
+        [(FREEZE_TEST, FREEZE_TEST.replace(
+            "param.requires_grad = False", "model.state_dict()[name].requires_grad = False"))],
+        "freeze", "requires_grad is wrong for stem.0.weight", "nothing was frozen"),
     "freeze counts by name": (
         [(FREEZE_COUNT, "    count = sum(p.numel() for n, p in model.named_parameters() "
                         "if n.startswith(prefixes))")], "freeze", "the count is 116",
