@@ -249,3 +249,32 @@ def test_nbgrader_autograde_alone_neutralizes_markup(tmp_path):
     kinds = [mime for c in graded["cells"] for o in c.get("outputs", [])
              for mime in o.get("data", {})]
     assert "text/plain" in kinds and "text/html" not in kinds, kinds
+
+
+def _notebook(path, cells):
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": ({"nbgrader": {"grade": True, "grade_id": gid,
+                                                         "locked": True, "points": 2.0}}
+                                           if gid else {}),
+         "source": source, "outputs": [], "execution_count": None}
+        for gid, source in cells]}
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_a_changed_or_removed_check_cell_is_named(tmp_path):
+    """A hand-in whose locked check cell printed a fake PASS was put back by nbgrader with only
+    a warning among hundreds of log lines: sync names the cells a hand-in changed or removed."""
+    ids = ["check-a", "check-b", "check-c"]
+    source = _notebook(tmp_path / "source.ipynb", [
+        ("check-a", 'check("m.a")'), (None, "x = 1"), ("check-b", 'check("m.b")\n'),
+        ("check-c", ['check(', '"m.c")'])])
+    honest = _notebook(tmp_path / "honest.ipynb", [
+        ("check-a", ['check("m.a")', "\n"]), (None, "x = 2  # their own cell"),
+        ("check-b", 'check("m.b")'), ("check-c", 'check("m.c")')])
+    edited = _notebook(tmp_path / "edited.ipynb", [
+        ("check-a", "print('PASS m.a (2/2)')"), ("check-c", 'check("m.c")'),
+        (None, 'check("m.b")')])  # check-b's metadata stripped: removed as a check cell
+    assert nbgrader_safety.changed_check_cells(source, honest, ids) == []
+    assert nbgrader_safety.changed_check_cells(source, edited, ids) == ["check-a", "check-b"]
+    assert nbgrader_safety.changed_check_cells(source, tmp_path / "absent.ipynb", ids) == []
