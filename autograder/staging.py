@@ -189,8 +189,11 @@ def _provided(path):
         return False
 
 
+NOT_GRADED = " was not graded: "  # in the ImportError of a module staging did not take
+
+
 def _placeholder(rel, why):
-    message = f"{rel} was not graded: {why}"
+    message = f"{rel}{NOT_GRADED}{why}"
     return f"raise ImportError({message!r})\n".encode()
 
 

@@ -523,3 +523,14 @@ def test_a_complex_result_is_named_with_its_cause_and_the_fix(tmp_path, ret, wor
     assert words in message, message
     assert "x ** 0.5 of a negative" in message and "keep the computation real" in message, message
     assert "integer arithmetic" not in message and "\n" not in message, message
+
+
+def test_a_module_that_was_not_graded_names_no_line_of_it(tmp_path):
+    """A hand-in without linear.py read "ImportError: coursework/linear.py was not graded: it is
+    missing (at coursework/linear.py, line 1)": line 1 of the grader's stand-in, not of a file."""
+    sub = make_submission(tmp_path)
+    (sub / "coursework" / "linear.py").unlink()
+    entry = functions(engine.grade(sub, ["01"], keys={SOFTMAX}))[SOFTMAX]
+    assert entry["status"] == "error", entry
+    assert "coursework/linear.py was not graded: it is missing" in entry["message"], entry
+    assert "line 1" not in entry["message"], entry
