@@ -366,7 +366,10 @@ def test_hostile_case(case, tmp_path):
     if case == "escape_codes":
         assert "\x1b" not in functions["linear.svm_loss_naive"]["message"]
     if case == "read_solutions" and contained:
-        assert "no solution found" in functions["linear.svm_loss_naive"]["message"]
+        # what it finds is at most its own link, staged as the reason it was not graded
+        message = functions["linear.svm_loss_naive"]["message"]
+        assert ("no solution found" in message
+                or "coursework/_sol.py was not graded: it is a symbolic link" in message), message
     check_special(case, report, contained)
 
 
