@@ -247,7 +247,8 @@ class ForkWatch:
         self.forked = False
         self.wait = wait
         self.returned = mmap.mmap(-1, 1)  # shared with forked copies (MAP_SHARED)
-        os.register_at_fork(before=self._before)
+        if hasattr(os, "register_at_fork"):  # not on Windows, where nothing forks
+            os.register_at_fork(before=self._before)
 
     def _before(self):
         self.forked = True
