@@ -89,15 +89,16 @@ def cmd_grade_many(args):
             rows = grade_many(args.submissions, args.out, units=args.unit, workers=args.workers,
                               force=args.force, limits=_limits(args), progress=not args.quiet)
     except KeyboardInterrupt:
+        again = " without --force" if args.force else ""
         print(f"interrupted: the finished reports are in {args.out}; run the same command "
-              "again to resume", file=sys.stderr)
+              f"again{again} to resume", file=sys.stderr)
         return 130
     resumed = sum(1 for row in rows if row.get("resumed"))
     print(f"{len(rows)} students; reports in {args.out}, totals in "
           f"{Path(args.out) / 'grades.csv'}")
     if resumed:
-        print(f"{resumed} of them not graded again: their reports are from an earlier run over "
-              "the same files and units (--force grades everyone again)")
+        print(f"{resumed} of them not graded again: their reports are from an earlier run of "
+              "this grader over the same files and units (--force grades everyone again)")
     from .grade_many import grader_faults
 
     faults = grader_faults(rows)

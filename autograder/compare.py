@@ -212,6 +212,23 @@ def describe(value):
     return f"a {type(value).__name__}"
 
 
+COMPLEX_CAUSE = ("a power such as x ** 0.5 of a negative Python number, np.emath/cmath, or a 1j "
+                 "makes numbers complex")
+
+
+def complex_failure(name, got):
+    """The verdict for a complex ``got`` (a Python complex, or a complex NumPy scalar or array)
+    where real numbers belong: what made it complex, and what to return instead."""
+    dtype = np.asarray(got).dtype
+    if isinstance(got, np.ndarray) and got.ndim > 0:
+        what, want = f"has complex entries (dtype {dtype})", "a real (float) array"
+    else:
+        what, want = f"is a complex number ({dtype})", "a float"
+    return Failed(f"{name} {what}: {COMPLEX_CAUSE}; keep the computation real (what goes into "
+                  f"the square root or power must not be negative) and return {want}",
+                  kind="dtype")
+
+
 def as_scalar(name, got):
     """A real number from ``got`` (Python number, NumPy scalar or 0-d array), or Failed."""
     if got is None:
@@ -220,9 +237,13 @@ def as_scalar(name, got):
         raise Failed(f"{name} should be a number, got a bool", kind="type")
     if isinstance(got, (int, float)):
         return float(got)
+    if isinstance(got, complex):
+        raise complex_failure(name, got)
     if isinstance(got, (np.ndarray, np.generic)) and np.ndim(got) == 0:
         if np.asarray(got).dtype.kind in "iuf":
             return float(got)
+        if np.asarray(got).dtype.kind == "c":
+            raise complex_failure(name, got)
     raise Failed(f"{name} should be a single number (a float), got {describe(got)}", kind="type")
 
 
@@ -302,6 +323,8 @@ def as_array(name, got, expected):
             extra = " (same number of elements: reshape it?)"
         raise Failed(f"{name} has shape {got.shape} but should have shape {expected.shape}"
                      f"{extra}", kind="shape")
+    if expected.dtype.kind in "f" and got.dtype.kind == "c":
+        raise complex_failure(name, got)
     if expected.dtype.kind == "f":
         if got.dtype.kind not in "f":
             raise Failed(f"{name} has dtype {got.dtype} but should be floating point "

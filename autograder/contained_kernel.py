@@ -115,6 +115,9 @@ def kernel_command(python, connection_file, folder, sockets, shim, packages):
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": os.pathsep.join(["/opt/autograder-shim", *map(str, sites)]),
+        # a parent ipykernel never polls (1) and that stops its eight-line "Ctrl-C will not
+        # work" note, which nbgrader's autograde printed once per student notebook
+        "JPY_PARENT_PID": "1",
     }
     return argv, env
 

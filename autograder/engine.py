@@ -128,7 +128,9 @@ def _error_message(fault):
     """The student's exception plus where it happened in their file."""
     message = fault.message
     places = re.findall(r'File "[^"]*?(coursework/[^"]+)", line (\d+)', fault.detail or "")
-    if places:
+    # a module staging did not take (missing, a link, too large) is the grader's stand-in, whose
+    # line 1 is no place in the student's file
+    if places and staging.NOT_GRADED not in message:
         path, line = places[-1]
         message += f" (at {path}, line {line})"
     undefined = re.search(r"name '(np|xp)' is not defined", message)

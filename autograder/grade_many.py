@@ -10,10 +10,11 @@ of a name. ``OUT/index.csv`` maps every student to their report, and the ``repor
 student (no instructor-only details of hidden cases). Every cell of both CSV files is safe to open
 in a spreadsheet (no cell starts a formula).
 
-Students whose report already exists for the same units (and device) and the same files (the
-report's ``fingerprint`` of the staged submission) are skipped unless ``force``: an interrupted
-run resumes where it stopped; a report of other units, or of files since changed (a
-resubmission), is graded again.
+Students whose report already exists for the same units (and device), the same files (the
+report's ``fingerprint`` of the staged submission) and the same grader (its ``grader`` digest of
+the grader's code, hidden cases and reference) are skipped unless ``force``: an interrupted run
+resumes where it stopped, even one started with ``force``; a report of other units, of files
+since changed (a resubmission) or of another grader (a hidden case fixed since) is graded again.
 """
 
 import hashlib
@@ -28,10 +29,35 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import engine, report, staging
+from .paths import HIDDEN_DIR, MISTAKES_DIR, PACKAGE_DIR, RECORDED_DIR, REFERENCE_PACKAGE
 from .units import resolve_units
 
 REPORTS = "reports"
 FEEDBACK = "feedback"
+
+
+_GRADER = []
+
+
+def grader_digest():
+    """SHA-256 of what decides a grade: the grader's code (its modules, specs, hidden cases,
+    known mistakes, recorded reference outputs) and the reference package. A report written by
+    another grader (a hidden case fixed since) is graded again, as a resubmission is."""
+    if not _GRADER:
+        digest = hashlib.sha256()
+        roots = [(PACKAGE_DIR, False), (PACKAGE_DIR / "specs", True), (HIDDEN_DIR, True),
+                 (MISTAKES_DIR, True), (RECORDED_DIR, True), (REFERENCE_PACKAGE, True)]
+        for root, deep in roots:
+            if not root.is_dir():
+                continue
+            paths = root.rglob("*") if deep else root.glob("*.py")
+            for path in sorted(p for p in paths if p.is_file() and "__pycache__" not in p.parts):
+                rel = path.relative_to(PACKAGE_DIR.parent).as_posix().encode()
+                data = path.read_bytes()
+                digest.update(len(rel).to_bytes(8, "big") + rel +
+                              len(data).to_bytes(8, "big") + data)
+        _GRADER.append(digest.hexdigest()[:32])
+    return _GRADER[0]
 
 
 def report_name(name):
@@ -87,7 +113,7 @@ def grade_one(student_dir, out_dir, units, limits, hidden, reason=None):
 def write_reports(out_dir, name, result):
     """Write a student's report and feedback (atomically); return the report as written (a
     failure to write is in its error)."""
-    result = report.safe_strings(result)
+    result = dict(report.safe_strings(result), grader=grader_digest())
     digest = report_name(name)
     try:
         report.write_json(Path(out_dir) / REPORTS / digest, result)
@@ -98,10 +124,11 @@ def write_reports(out_dir, name, result):
 
 
 def reusable_report(path, unit_names, device="cpu", submission=None):
-    """The report at ``path`` when an earlier run left it for exactly these units on this
-    device and, when ``submission`` (its folder) is given, for the files it holds now (a
-    resumed run skips that student), else None: a report of other units is graded again,
-    never summed into this run's columns, and a resubmission is graded again."""
+    """The report at ``path`` when an earlier run of this grader (``grader_digest``) left it
+    for exactly these units on this device and, when ``submission`` (its folder) is given, for
+    the files it holds now (a resumed run skips that student), else None: a report of other
+    units is graded again, never summed into this run's columns, and a resubmission, or a
+    report of a grader since changed, is graded again."""
     try:
         result = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -109,6 +136,8 @@ def reusable_report(path, unit_names, device="cpu", submission=None):
     if not isinstance(result, dict) or not isinstance(result.get("units"), dict):
         return None
     if set(result["units"]) != set(unit_names) or result.get("device", "cpu") != device:
+        return None
+    if result.get("grader") != grader_digest():
         return None
     if submission is not None and (
             result.get("fingerprint") is None

@@ -565,6 +565,13 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                             grade.manual_score = None
                             grade.extra_credit = None
                         cells[grade_id] = score
+                    changed = nbgrader_safety.changed_check_cells(
+                        course_dir / "source" / unit / f"{notebook}.ipynb",
+                        course_dir / "submitted" / student / unit / f"{notebook}.ipynb", graded)
+                    if changed:
+                        log(f"note: {student}/{unit}/{notebook}.ipynb: the hand-in changed or "
+                            f"removed the locked check cell(s) {', '.join(changed)}; nbgrader "
+                            "ran the course's cells instead, and the scores are the engine's")
                     path = course_dir / "autograded" / student / unit / f"{notebook}.ipynb"
                     if path.is_file() and not path.is_symlink():
                         write_verdicts(path, graded, functions)

@@ -292,3 +292,29 @@ def course_cells(notebook_path):
         return set()
     return {"".join(c["source"]) if isinstance(c.get("source"), list) else c.get("source", "")
             for c in nb.get("cells", []) if c.get("cell_type") in ("markdown", "raw")}
+
+
+def _check_cell_sources(notebook_path):
+    """{grade_id: source} of the graded cells of a notebook ({} when it cannot be read)."""
+    try:
+        nb = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+        if isinstance(meta, dict) and meta.get("grade") and isinstance(meta.get("grade_id"), str):
+            source = cell.get("source", "")
+            out[meta["grade_id"]] = "".join(source) if isinstance(source, list) else str(source)
+    return out
+
+
+def changed_check_cells(source_notebook, submitted_notebook, grade_ids):
+    """The graded check cells (of ``grade_ids``) that a hand-in changed or removed, compared
+    with the course's notebook: nbgrader puts the course's locked cells back with no more than
+    a warning lost in its log, so the instructor is told here who edited a test cell."""
+    if not Path(submitted_notebook).is_file():
+        return []
+    ours = _check_cell_sources(source_notebook)
+    theirs = _check_cell_sources(submitted_notebook)
+    return [g for g in grade_ids if g in ours and theirs.get(g, "").strip() != ours[g].strip()]

@@ -473,6 +473,8 @@ def _similar(got, wrong, rtol):
         return (isinstance(got, dict) and set(got) == set(wrong)
                 and all(_similar(got[k], wrong[k], rtol) for k in wrong))
     try:
+        if np.iscomplexobj(got) != np.iscomplexobj(wrong):  # no real mistake explains 1j
+            return False
         g = np.asarray(got, dtype=np.float64)
         w = np.asarray(wrong, dtype=np.float64)
     except (TypeError, ValueError):

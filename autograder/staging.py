@@ -155,7 +155,10 @@ def read_regular(name, dir_fd, limit=MAX_FILE_BYTES):
 
 
 def _extra_modules(cw_fd, known):
-    """Names of the student's own top-level helper modules (regular files only, bounded)."""
+    """Names of the student's own top-level helper modules (bounded): every entry named like a
+    module that is not a folder. Only regular files are read; a link, a FIFO or a device is
+    staged as a module that raises why it was not graded (it was dropped, and importing it
+    said only "No module named 'coursework.helpers'", beside a helpers.py the student sees)."""
     out = []
     try:
         with os.scandir(cw_fd) as entries:
@@ -166,7 +169,7 @@ def _extra_modules(cw_fd, known):
                 if name in known or not _MODULE_NAME.match(name):
                     continue
                 try:
-                    if entry.is_file(follow_symlinks=False):
+                    if not entry.is_dir(follow_symlinks=False):
                         out.append(name)
                 except OSError:
                     continue
@@ -189,8 +192,11 @@ def _provided(path):
         return False
 
 
+NOT_GRADED = " was not graded: "  # in the ImportError of a module staging did not take
+
+
 def _placeholder(rel, why):
-    message = f"{rel} was not graded: {why}"
+    message = f"{rel}{NOT_GRADED}{why}"
     return f"raise ImportError({message!r})\n".encode()
 
 
@@ -268,8 +274,6 @@ def stage(submission, *, into=None, course=None, pristine=None):
                     if name == "__init__.py":
                         raise Refused(f"coursework/__init__.py was refused: {exc}") from None
                     staged.refused[rel] = str(exc)
-                    if name in extras:
-                        continue
                     data = _placeholder(rel, str(exc))
                 else:
                     total += len(data)

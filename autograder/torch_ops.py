@@ -12,10 +12,17 @@ compares every answer with the reference's, in several modes and on several inpu
 """
 
 import importlib
+import sys
 
 import numpy as np
 import torch
 
+
+
+_SET_NUM_THREADS = torch.set_num_threads
+ONE_THREAD = ("note: the code called torch.set_num_threads({n}); the grader runs PyTorch on one "
+              "thread (its process cap would make more threads crash the process), so it stayed "
+              "at 1: leave the thread count to PyTorch in coursework code")
 
 
 def limit_threads():
@@ -23,15 +30,31 @@ def limit_threads():
     every thread, and its process cap every thread it starts). Set again before every request
     that runs student code, so a ``torch.set_num_threads`` at import does not last."""
     if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
+        _SET_NUM_THREADS(1)
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:  # already set, or parallel work already started
         pass
 
 
+_NOTED = set()
+
+
+def one_thread(n):
+    """The worker's ``torch.set_num_threads``: more than one thread is refused with a note in
+    the output, not granted (OpenMP's threads beyond the process cap crashed the worker with
+    SIGSEGV, "libgomp: Thread creation failed"); the code goes on, on one thread."""
+    if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+        if n not in _NOTED:  # once per process and count, not once per forward
+            _NOTED.add(n)
+            print(ONE_THREAD.format(n=n), file=sys.stderr, flush=True)
+        n = 1
+    _SET_NUM_THREADS(n)
+
+
 if __name__ == "torch_ops":  # imported by the worker (the judge imports autograder.torch_ops)
     limit_threads()
+    torch.set_num_threads = one_thread  # the guard saves torch's namespace with this in it
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # In the worker: the guard's restore (``worker.Guard``), called right after student code returns

@@ -95,6 +95,8 @@ def encode(value, depth=0):
         return value if abs(value) < 2**63 else float(value)
     if isinstance(value, float):
         return _encode_float(value)
+    if isinstance(value, complex):  # a number: sent as NumPy's, so the judge can name it
+        return _encode_array(np.asarray(value), scalar=True)
     if isinstance(value, np.generic) and value.dtype.kind in _ALLOWED_KINDS:
         return _encode_array(np.asarray(value), scalar=True)
     if isinstance(value, np.ndarray):

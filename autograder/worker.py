@@ -148,6 +148,9 @@ def main(argv):
 
     if os.environ.get("GRADER_FORK") == "1":
         _fork_server(request_fd)  # returns in a fresh child, the one that runs student code
+    from worker_guard import FORKED, ForkWatch
+
+    forks = ForkWatch()
 
     while True:
         try:
@@ -158,11 +161,17 @@ def main(argv):
             wire.write_frame(reply_fd, {"ok": True, "value": None, "id": request.get("id")})
             os._exit(FRESH_EXIT)
         guard.restore()
+        forks.reset()
         try:
             reply = handle(request, resolve, encode_result, objects, guard)
         except BaseException as exc:  # noqa: BLE001 - a result whose encoding runs student code
             guard.restore()
             reply = _failure(exc, phase="call")
+        if forks.in_copy():  # a copy the code forked: only the serving process answers
+            forks.returned[0] = 1
+            os._exit(0)
+        if forks.ran_copy():
+            reply = {"ok": False, "kind": "error", "message": FORKED, "traceback": ""}
         _flush_output()
         reply["id"] = request.get("id")
         try:

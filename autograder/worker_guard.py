@@ -219,3 +219,82 @@ def _attribute_path(root, dotted):
         if value is None:
             return None
     return value
+
+
+FORKED = ("the code called os.fork() and the copy went on running the function (both processes "
+          "returned from it), which the grader does not allow: compute the result in the "
+          "function's own process, without os.fork()")
+
+
+class ForkWatch:
+    """Whether a call's code forked a copy of the serving process that went on running Python
+    (``os.fork`` without an exec or an exit), as opposed to starting a program (fork and exec,
+    subprocess) or a process that ends before the call returns (a finished multiprocessing
+    pool), which are allowed. Registered in the process that serves
+    requests, after the fork server forked it, so the server's own forks are not seen.
+
+    ``in_copy()`` is true in such a copy when it comes back to the worker's loop: it must not
+    answer the judge (its reply would come out of turn), so it marks ``returned`` (memory shared
+    with the serving process) and exits; ``ran_copy()``, in the serving process after the call,
+    says whether a copy returned or is still running Python (waiting up to ``wait`` seconds for
+    forked children to exec or end)."""
+
+    def __init__(self, wait=1.0):
+        import mmap
+        import os
+
+        self.pid = os.getpid()
+        self.forked = False
+        self.wait = wait
+        self.returned = mmap.mmap(-1, 1)  # shared with forked copies (MAP_SHARED)
+        if hasattr(os, "register_at_fork"):  # not on Windows, where nothing forks
+            os.register_at_fork(before=self._before)
+
+    def _before(self):
+        self.forked = True
+
+    def reset(self):
+        self.forked = False
+        self.returned[0] = 0
+
+    def in_copy(self):
+        import os
+
+        return os.getpid() != self.pid
+
+    def ran_copy(self):
+        import time
+
+        if not self.forked:
+            return False
+        deadline = time.monotonic() + self.wait
+        while self._python_children() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return bool(self.returned[0]) or bool(self._python_children())
+
+    def _python_children(self):
+        """Live children of the serving process that still run this program (not exec'd): by
+        the command name of /proc (a child's executable link is not readable in the sandbox)."""
+        import os
+
+        def stat(pid):
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                head, tail = f.read().rsplit(b")", 1)
+            return head.split(b"(", 1)[1], tail.split()
+
+        try:
+            own = stat("self")[0]
+            names = os.listdir("/proc")
+        except (OSError, IndexError):
+            return []
+        out = []
+        for name in names:
+            if not name.isdigit():
+                continue
+            try:
+                comm, fields = stat(name)
+                if int(fields[1]) == self.pid and fields[0] not in (b"Z", b"X") and comm == own:
+                    out.append(int(name))
+            except (OSError, IndexError, ValueError):
+                continue
+        return out

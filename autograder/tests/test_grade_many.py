@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder import engine
-from autograder.grade_many import grade_many, report_name
+from autograder.grade_many import grade_many, grader_digest, report_name
 from autograder.sandbox import Limits
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -70,7 +70,7 @@ def test_resumes_without_regrading_unless_forced(class_folder, tmp_path):
     fingerprint = report_of(out, "alice")["fingerprint"]
     (out / "reports" / report_name("alice")).write_text(json.dumps(
         {"submission": "x", "total": 1.0, "max": 12.0, "device": "cpu",
-         "fingerprint": fingerprint,
+         "fingerprint": fingerprint, "grader": grader_digest(),
          "units": {"01_linear": {"score": 1.0, "max": 12.0, "functions": {}}}}))
     (out / "reports" / report_name("bob")).unlink()
     rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
@@ -81,6 +81,21 @@ def test_resumes_without_regrading_unless_forced(class_folder, tmp_path):
     rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False,
                       force=True)
     assert {r["student"]: r["total"] for r in rows}["alice"] == 12.0
+
+
+def test_a_report_of_another_grader_is_graded_again(class_folder, tmp_path):
+    """Round 22: a report was reused whatever grader wrote it, so after a hidden case was fixed
+    (or a --force run was interrupted and resumed) the class mixed old and new grades."""
+    out = tmp_path / "out"
+    grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
+    alice = report_of(out, "alice")
+    assert alice["grader"] == grader_digest() and alice["total"] == 12.0
+    (out / "reports" / report_name("alice")).write_text(json.dumps(
+        dict(alice, total=1.0, grader="an earlier grader")))
+    rows = {r["student"]: r for r in grade_many(class_folder, out, units=["01"], workers=1,
+                                                limits=LIMITS, progress=False)}
+    assert rows["alice"]["total"] == 12.0 and not rows["alice"]["resumed"]
+    assert rows["carol"]["resumed"]
 
 
 def test_a_resubmission_is_graded_again(class_folder, tmp_path):

@@ -4,6 +4,7 @@ fragile softmax is caught, and the speed test compares what it computes."""
 
 import re
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -502,3 +503,40 @@ def test_a_long_expression_is_the_students_to_write_not_a_fault_of_the_grader(tm
         "linear.svm_loss_naive"]
     assert entry["status"] == "error" and not entry.get("grader_fault"), entry
     assert "could not be imported: RecursionError" in entry["message"], entry
+
+
+@pytest.mark.parametrize("ret, words", [
+    # a Python complex: it was "a tuple that holds something other than arrays, numbers..."
+    ("return complex(loss), dW", "loss is a complex number (complex128)"),
+    # a NumPy complex scalar: it was "should be a single number (a float)", with no cause
+    ("return np.sqrt(np.complex128(loss)), dW", "loss is a complex number (complex128)"),
+    # complex gradients: it was "should be floating point; integer arithmetic loses the fractions"
+    ("return float(loss), dW + 0j", "dW has complex entries (dtype complex128)"),
+])
+def test_a_complex_result_is_named_with_its_cause_and_the_fix(tmp_path, ret, words):
+    key = "linear.svm_loss_vectorized"
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("    # END SOLUTION\n    return float(loss), dW\n\n\ndef softmax_loss_naive",
+         f"    # END SOLUTION\n    {ret}\n\n\ndef softmax_loss_naive")]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        entry = functions(engine.grade(sub, ["01"], keys={key}))[key]
+    # matching the known mistakes cast it to float, and NumPy's ComplexWarning reached the
+    # student's notebook
+    assert not [w for w in caught if "complex" in str(w.message).lower()], caught
+    assert entry["status"] == "failed", entry
+    message = entry["message"]
+    assert words in message, message
+    assert "x ** 0.5 of a negative" in message and "keep the computation real" in message, message
+    assert "integer arithmetic" not in message and "\n" not in message, message
+
+
+def test_a_module_that_was_not_graded_names_no_line_of_it(tmp_path):
+    """A hand-in without linear.py read "ImportError: coursework/linear.py was not graded: it is
+    missing (at coursework/linear.py, line 1)": line 1 of the grader's stand-in, not of a file."""
+    sub = make_submission(tmp_path)
+    (sub / "coursework" / "linear.py").unlink()
+    entry = functions(engine.grade(sub, ["01"], keys={SOFTMAX}))[SOFTMAX]
+    assert entry["status"] == "error", entry
+    assert "coursework/linear.py was not graded: it is missing" in entry["message"], entry
+    assert "line 1" not in entry["message"], entry

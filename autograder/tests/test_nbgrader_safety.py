@@ -249,3 +249,61 @@ def test_nbgrader_autograde_alone_neutralizes_markup(tmp_path):
     kinds = [mime for c in graded["cells"] for o in c.get("outputs", [])
              for mime in o.get("data", {})]
     assert "text/plain" in kinds and "text/html" not in kinds, kinds
+
+
+def _notebook(path, cells):
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": ({"nbgrader": {"grade": True, "grade_id": gid,
+                                                         "locked": True, "points": 2.0}}
+                                           if gid else {}),
+         "source": source, "outputs": [], "execution_count": None}
+        for gid, source in cells]}
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_a_changed_or_removed_check_cell_is_named(tmp_path):
+    """A hand-in whose locked check cell printed a fake PASS was put back by nbgrader with only
+    a warning among hundreds of log lines: sync names the cells a hand-in changed or removed."""
+    ids = ["check-a", "check-b", "check-c"]
+    source = _notebook(tmp_path / "source.ipynb", [
+        ("check-a", 'check("m.a")'), (None, "x = 1"), ("check-b", 'check("m.b")\n'),
+        ("check-c", ['check(', '"m.c")'])])
+    honest = _notebook(tmp_path / "honest.ipynb", [
+        ("check-a", ['check("m.a")', "\n"]), (None, "x = 2  # their own cell"),
+        ("check-b", 'check("m.b")'), ("check-c", 'check("m.c")')])
+    edited = _notebook(tmp_path / "edited.ipynb", [
+        ("check-a", "print('PASS m.a (2/2)')"), ("check-c", 'check("m.c")'),
+        (None, 'check("m.b")')])  # check-b's metadata stripped: removed as a check cell
+    assert nbgrader_safety.changed_check_cells(source, honest, ids) == []
+    assert nbgrader_safety.changed_check_cells(source, edited, ids) == ["check-a", "check-b"]
+    assert nbgrader_safety.changed_check_cells(source, tmp_path / "absent.ipynb", ids) == []
+
+
+def test_the_contained_kernel_prints_no_ctrl_c_note(tmp_path):
+    """nbgrader autograde printed ipykernel's eight-line "NOTE: When using the `ipython kernel`
+    entry point, Ctrl-C will not work" once per student notebook: 300 students, 2400 lines of
+    noise around the warnings that matter. The kernel's environment names a parent that
+    ipykernel neither polls nor prints that note for; the kernel runs on."""
+    import time
+
+    from autograder.contained_kernel import kernel_command
+
+    connection = tmp_path / "connection.json"
+    connection.write_text(json.dumps({"transport": "ipc", "ip": str(tmp_path / "k"),
+                                      "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
+                                      "control_port": 4, "hb_port": 5, "key": "",
+                                      "signature_scheme": "hmac-sha256"}))
+    _, env = kernel_command(sys.executable, connection, tmp_path, tmp_path / "sockets",
+                            tmp_path / "shim", ("ipykernel",))
+    kernel = subprocess.Popen(
+        [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection)], cwd=tmp_path,
+        env=dict(os.environ, JPY_PARENT_PID=env["JPY_PARENT_PID"]),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(5)
+        assert kernel.poll() is None, kernel.communicate()[0]  # started, and still running
+    finally:
+        kernel.kill()
+    output = kernel.communicate()[0]
+    assert "Ctrl-C will not work" not in output, output

@@ -136,7 +136,29 @@ def test_helper_modules_and_entries_are_bounded(submission, pristine, tmp_path):
     names = os.listdir(staged.path / "coursework")
     helpers = [n for n in names if n.startswith("helper")]
     assert len(helpers) <= staging.MAX_EXTRA_MODULES
-    assert "not-a-module.py" not in names and "linked_helper.py" not in names
+    assert "not-a-module.py" not in names
+    if "linked_helper.py" in names:  # never the link's target: the reason it was not graded
+        text = (staged.path / "coursework" / "linked_helper.py").read_text()
+        assert text.startswith("raise ImportError(") and "symbolic link" in text, text
+
+
+def test_a_helper_module_that_is_a_link_says_why_it_was_not_graded(submission, pristine,
+                                                                     tmp_path):
+    """A helper module handed in as a link was dropped: the student's `from .helpers import f`
+    failed with "No module named 'coursework.helpers'" beside a helpers.py they can see."""
+    cw = submission / "coursework"
+    elsewhere = tmp_path / "elsewhere.py"
+    elsewhere.write_text("SECRET = 1\n")
+    os.symlink(elsewhere, cw / "helpers.py")
+    os.mkfifo(cw / "piped.py")
+    staged = stage(submission, pristine, tmp_path)
+    assert staged.refused["coursework/helpers.py"] == "it is a symbolic link (not followed)"
+    assert "coursework/piped.py" in staged.refused
+    for name in ("helpers.py", "piped.py"):
+        text = (staged.path / "coursework" / name).read_text()
+        assert text.startswith("raise ImportError('coursework/" + name + " was not graded: "), \
+            text
+        assert "SECRET" not in text
 
 
 def test_thousands_of_folders_cost_nothing(submission, pristine, tmp_path):
