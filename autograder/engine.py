@@ -124,7 +124,7 @@ _EXPLAINED = [
 ]
 
 
-def _error_message(fault):
+def error_message(fault):
     """The student's exception plus where it happened in their file."""
     message = fault.message
     places = re.findall(r'File "[^"]*?(coursework/[^"]+)", line (\d+)', fault.detail or "")
@@ -288,7 +288,7 @@ def run_test(test, trial):
         partial = fault.status == "not_implemented" and _written_in_part(test.key, trial)
         if partial:
             fault = StudentError(fault.message, fault.detail)
-        message = _error_message(fault) + (PARTIAL_NOTE if partial else "")
+        message = error_message(fault) + (PARTIAL_NOTE if partial else "")
         if fault.status == "not_implemented":
             message = _not_implemented_message(fault.message, name)
             module = test.key.split(".", 1)[0]

@@ -326,10 +326,13 @@ class Trial:
                          "in it are new",
                          hint="never change the arrays or dicts you are given: the caller "
                               "still needs them")
+        first = shown[0]
+        copy = (f"{first} = {first}.copy()" if re.fullmatch(r"[A-Za-z_]\w*", first)
+                else f"copy {first} first with .copy()")
         if len(shown) > 4:
             shown = shown[:3] + [f"{len(shown) - 3} more"]
         raise Failed(f"{_where(target, label)}modified its input {', '.join(shown)} in place; "
-                     "work on a copy (x = x.copy()) or build new arrays",
+                     f"work on a copy ({copy}) or build new arrays",
                      hint="never change the arrays you are given: the caller still needs them")
 
     def returns_new(self, target, changes, argnames=None, label=""):

@@ -263,9 +263,9 @@ def dropout_backward(t):
             except StudentError as error:
                 if train:
                     raise
-                from ..engine import _error_message  # the error and its line, as usual
+                from ..engine import error_message  # the error and its line, as usual
 
-                raise Failed(f"dropout_backward({label}): {_error_message(error)}",
+                raise Failed(f"dropout_backward({label}): {error_message(error)}",
                              hint=TEST_MODE_BACKWARD) from None
             t.no_input_modified(target, outside_cache(modified, 1), ("dout",), label)
             kept = kept_units(out, x, got, dout)

@@ -688,9 +688,9 @@ def check_greedy(t, model, dims, kwargs, cell, params, prefix, length, seeds, la
         except StudentError as error:
             if "probabilities" not in error.message.lower():
                 raise
-            from ..engine import _error_message  # the message with its place in the file
+            from ..engine import error_message  # the message with its place in the file
 
-            raise Failed(f"CharRNN.sample({label}): {_error_message(error)}",
+            raise Failed(f"CharRNN.sample({label}): {error_message(error)}",
                          hint=TINY_TEMPERATURE_HINT) from None
         if not np.array_equal(got, expected):
             first = int(np.argmax(got != expected))

@@ -73,9 +73,9 @@ def unet(t):
             except StudentError as error:
                 if "Sizes of tensors must match" not in error.message:
                     raise
-                from ..engine import _error_message  # the message with its place in the file
+                from ..engine import error_message  # the message with its place in the file
 
                 raise Failed(f"{_call_text('segnets.UNet', args, kwargs)} on input "
-                             f"{tuple(shape)}: {_error_message(error)}",
+                             f"{tuple(shape)}: {error_message(error)}",
                              hint=SKIP_SIZE_HINT) from None
         check_module(t, "segnets.UNet", args, kwargs, [shape], seed=71, label=f" ({case.label})")

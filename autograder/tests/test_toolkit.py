@@ -130,6 +130,24 @@ def test_a_state_changed_in_place_fails_naming_the_entry(layer):
         failure.message)
 
 
+DOUT_IN_PLACE = '''
+def center_backward(dout, cache):
+    x, gamma, mu, train = cache
+    dout *= gamma
+    return dout, None
+'''
+
+
+def test_the_copy_to_make_names_the_input_that_was_changed(layer):
+    """Round 22: every input changed in place was told "x = x.copy()", a dout or a state
+    entry too."""
+    failure = verdict(layer, "toy.center_backward", DOUT_IN_PLACE)
+    assert failure is not None and "modified its input dout in place" in failure.message
+    assert "(dout = dout.copy())" in failure.message and "x = x.copy()" not in failure.message
+    failure = verdict(layer, "toy.center_forward", IN_PLACE)
+    assert "(copy state['running_mean'] first with .copy())" in failure.message
+
+
 def test_a_state_entry_replaced_fails_naming_the_entry_and_what_to_do(layer):
     """Round 18: a new array assigned into the caller's state was told to "work on a copy or
     build new arrays", which it had done."""

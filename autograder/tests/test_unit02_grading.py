@@ -169,11 +169,11 @@ def test_np_in_a_module_that_imports_no_numpy_is_explained(tmp_path):
 def test_an_import_the_grader_lacks_says_what_the_module_may_import(tmp_path):
     """Round 15: `import torchvision` in a PyTorch module was told that coursework "may import
     only NumPy"; a NumPy module that imports torch is told just that."""
-    from autograder.engine import _error_message
+    from autograder.engine import error_message
     from autograder.runner import StudentError
 
     def message(module, package):
-        return _error_message(StudentError(
+        return error_message(StudentError(
             f"ModuleNotFoundError: No module named '{package}'",
             detail=f'File "/tmp/submission/coursework/{module}.py", line 3, in <module>'))
 
