@@ -39,6 +39,7 @@ from . import staging, stubs
 from .compare import Failed
 from .dependencies import note_failed_dependencies
 from .paths import PACKAGE_DIR, REPO_ROOT
+from . import runner as runner_mod
 from .runner import Student, StudentError, StudentFault
 from .sandbox import Limits
 from .signatures import check_defaults, definition_lines
@@ -289,6 +290,8 @@ def run_test(test, trial):
         if partial:
             fault = StudentError(fault.message, fault.detail)
         message = error_message(fault) + (PARTIAL_NOTE if partial else "")
+        if fault.status == "timeout" and "naive" in name:
+            message = message.replace(runner_mod.SLOW_ADVICE, runner_mod.NAIVE_SLOW_ADVICE)
         if fault.status == "not_implemented":
             message = _not_implemented_message(fault.message, name)
             module = test.key.split(".", 1)[0]
@@ -298,7 +301,8 @@ def run_test(test, trial):
                             f"(lines {', '.join(map(str, lines))}): Python uses the last one")
         elif fault.status == "crashed" and fault.detail:
             message += "; its last output: " + fault.detail.strip()[-300:]
-        entry.update(status=fault.status, message=message, hint=signature_hint(fault, def_line))
+        entry.update(status=fault.status, message=message,
+                     hint=getattr(fault, "hint", None) or signature_hint(fault, def_line))
         if fault.status != "not_implemented" and CURRENT.hidden:
             entry["instructor"] = {"message": message, "hint": entry["hint"]}
             kind = fault.message.split(":", 1)[0] if fault.status == "error" else fault.status

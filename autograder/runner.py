@@ -37,6 +37,7 @@ class StudentFault(Exception):
         super().__init__(message)
         self.message = message
         self.detail = detail
+        self.hint = None  # a spec that knows what the error means there sets it
 
 
 class NotImplementedByStudent(StudentFault):
@@ -45,6 +46,14 @@ class NotImplementedByStudent(StudentFault):
 
 class StudentError(StudentFault):
     status = "error"
+
+
+# Why a call runs out of time; a naive function (its loops are the lesson) gets NAIVE_SLOW_ADVICE
+# instead (``engine.run_test``)
+SLOW_ADVICE = "an infinite loop, or far too slow: is something not vectorized?"
+NAIVE_SLOW_ADVICE = ("an infinite loop, or far too slow: does a loop never end (a while whose "
+                     "condition stays true), or run far more often than it should (a loop nested "
+                     "one level too deep, a range() over the wrong size)?")
 
 
 class StudentTimeout(StudentFault):
@@ -384,7 +393,7 @@ class Worker:
         self.kill()
         return StudentTimeout(
             f"{what} did not finish within {self.limits.call_seconds:g} s "
-            "(an infinite loop, or far too slow: is something not vectorized?)"
+            f"({SLOW_ADVICE})"
         )
 
     def _write(self, data, deadline, what):

@@ -388,8 +388,12 @@ def _hyperparameters(name, args, kwargs):
         out["bias"] = bound.pop("bias") is not None
     if name == "batch_norm":
         out["affine"] = bound.pop("weight") is not None
-        for key in ("running_mean", "running_var", "bias", "training"):
+        for key in ("running_mean", "running_var", "bias"):
             bound.pop(key)
+        # batch statistics (True) or the running ones (False): the recorded forward is in eval
+        # mode, where a batch norm that follows model.eval() runs with training=False
+        bound["training"] = bool(bound["training"]) if isinstance(bound["training"], bool) \
+            else None
     if "stride" in bound and bound["stride"] in (None, [], ()):
         bound["stride"] = bound.get("kernel_size")
     for key, value in bound.items():

@@ -352,6 +352,13 @@ class SEMaxSqueeze(A.SEBlock):
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(x.amax(dim=(2, 3))))))
 
 
+class SESumSqueeze(A.SEBlock):
+    """The squeeze as a sum over the positions: the gates then depend on the image size."""
+
+    def gates(self, x):
+        return torch.sigmoid(self.fc2(torch.relu(self.fc1(x.sum(dim=(2, 3))))))
+
+
 class SECeil(A.SEBlock):
     """The hidden size rounded up: ceil(channels / reduction)."""
 
@@ -549,6 +556,8 @@ MISTAKES = {
         ("the gates are a softmax over the channels: each gate is its own sigmoid, "
          "g = sigmoid(fc2(relu(fc1(s)))), so the gates need not sum to 1", SESoftmax),
         ("squeeze by max pooling instead of global average pooling", SEMaxSqueeze),
+        ("squeeze by a sum over the positions instead of their mean: s = x.mean(dim=(2, 3)) "
+         "(global average pooling), which does not grow with the image size", SESumSqueeze),
         ("no ReLU between fc1 and fc2: the excitation is sigmoid(fc2(relu(fc1(s))))",
          SENoReLU),
         ("channels // reduction hidden units without max(1, ...)", SENoFloor),

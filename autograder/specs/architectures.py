@@ -18,6 +18,7 @@ starting with it, parameters frozen before).
 """
 
 import difflib
+import re
 
 import numpy as np
 
@@ -222,7 +223,7 @@ OPERATIONS_COMPARED = ("layer operations compared in the order they run, however
 QUIET = {"padding": {(0,), (0, 0), (0, 0, 0)}, "dilation": {(1,), (1, 1), (1, 1, 1)},
          "output_padding": {(0,), (0, 0), (0, 0, 0)}, "groups": {1}, "ceil_mode": {False},
          "count_include_pad": {True}, "divisor_override": {None}, "bias": {True},
-         "affine": {True}, "momentum": {0.1}, "eps": {1e-5}}
+         "affine": {True}, "momentum": {0.1}, "eps": {1e-5}, "training": {False}}
 
 
 def _ordinal(n):
@@ -264,6 +265,10 @@ def operation_difference(got, expected):
     if kinds_got == kinds_expected:
         for i, ((op, where, hyper), (_, _, e_hyper)) in enumerate(zip(got, expected)):
             differ = [k for k, v in e_hyper.items() if _plain(hyper.get(k)) != _plain(v)]
+            if op == "batch_norm" and differ == ["training"] and hyper.get("training") is True:
+                return (f"the {_ordinal(position[i] + 1)} layer operation your forward "
+                        f"runs{_place(where)} is a batch norm that normalizes with the batch's "
+                        f"statistics in eval mode: {BATCH_NORM_EVAL_HINT}{tail}")
             if differ:
                 return (f"the {_ordinal(position[i] + 1)} layer operation your forward "
                         f"runs{_place(where)} is {op} with {_settings(hyper, differ)} where the "
@@ -371,6 +376,12 @@ def probabilities_hint(got, expected):
     if got.max() <= 1e-12 and np.allclose(np.exp(got).sum(-1), 1.0, rtol=0, atol=1e-9):
         return LOG_PROBABILITIES_HINT
     return None
+
+
+BATCH_NORM_EVAL_HINT = ("after model.eval() a batch norm normalizes with its running mean and "
+                        "variance; F.batch_norm(x, running_mean, running_var, ...) needs "
+                        "training=self.training for that, and nn.BatchNorm2d(C) (with its "
+                        "default track_running_stats=True) follows model.eval() by itself")
 
 
 EVAL_RANDOM_HINT = ("in eval mode the output changes from one call to the next: dropout is "
@@ -836,6 +847,11 @@ def transition_block(t):
         check_module(t, "architectures.TransitionBlock", args, kwargs, [shape], seed=91)
 
 
+SE_SQUEEZE_AXES_HINT = ("fc1 takes the squeeze s, of shape (N, C): each channel averaged over "
+                        "its positions, s = x.mean(dim=(2, 3)); a mean over other axes (the "
+                        "channels, or one spatial axis) leaves another number of features")
+
+
 @SPEC.test("SEBlock", points=2)
 def se_block(t):
     target = "architectures.SEBlock"
@@ -848,7 +864,12 @@ def se_block(t):
                                "down)", ((20,), {"reduction": 6}, (2, 20, 3, 5)))],
                       "se_cases"):
         args, kwargs, shape = case.args
-        student = check_module(t, target, args, kwargs, [shape], seed=101, other_size=True)
+        try:
+            student = check_module(t, target, args, kwargs, [shape], seed=101, other_size=True)
+        except StudentError as error:
+            if re.search(r"mat1 and mat2 shapes cannot be multiplied", error.message):
+                error.hint = SE_SQUEEZE_AXES_HINT
+            raise
         check_attributes(t, student, target, ["fc1", "fc2"])
         check_method(t, student, target, args, kwargs, "gates", shape, seed=102,
                      name="the gates")

@@ -482,6 +482,31 @@ def test_a_slow_function_uses_up_its_own_budget_not_the_submissions(tmp_path):
     assert found["linear.softmax_loss_naive"]["status"] == "passed"
 
 
+def test_a_naive_function_that_times_out_is_not_told_to_vectorize(tmp_path):
+    """Loops are the lesson of a naive function: its timeout asks about a loop that never ends or
+    runs too often; a vectorized function's timeout still asks what is not vectorized."""
+    from autograder.sandbox import Limits
+
+    sub = make_submission(tmp_path, append={"linear.py": '''
+        def svm_loss_naive(W, X, y, reg):
+            i = 0
+            while i < X.shape[0]:
+                pass  # i is never incremented
+
+        def svm_loss_vectorized(W, X, y, reg):
+            while True:
+                pass
+    '''})
+    report = engine.grade(sub, ["01"], limits=Limits(call_seconds=1.0, cpu_seconds=5.0),
+                          keys={"linear.svm_loss_naive", "linear.svm_loss_vectorized"})
+    found = functions(report)
+    naive, vectorized = found["linear.svm_loss_naive"], found["linear.svm_loss_vectorized"]
+    assert naive["status"] == vectorized["status"] == "timeout", (naive, vectorized)
+    assert "does a loop never end" in naive["message"], naive
+    assert "vectorized" not in naive["message"], naive
+    assert "is something not vectorized?" in vectorized["message"], vectorized
+
+
 def test_a_long_expression_is_the_students_to_write_not_a_fault_of_the_grader(tmp_path):
     """Round 19: a sum of 1500 terms (CPython compiles it) made the judge's own syntax-tree walk
     exceed the recursion limit, reported as a fault of the grader; one of 20000 terms (CPython

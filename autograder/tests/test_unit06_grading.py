@@ -333,6 +333,24 @@ WRONG = {
         [(FREEZE_TEST, FREEZE_TEST.replace(
             "param.requires_grad = False", "model.state_dict()[name].requires_grad = False"))],
         "freeze", "requires_grad is wrong for stem.0.weight", "nothing was frozen"),
+    # round 23: a squeeze that sums the positions had no hint
+    "SE squeeze as a sum": (
+        [(SE_GATES, SE_GATES.replace("x.mean(dim=(2, 3))", "x.sum(dim=(2, 3))"))],
+        "SEBlock", "the output is wrong", "instead of their mean"),
+    # round 23: a functional batch norm that always uses the batch's statistics (training=True)
+    # got no hint (the recorded operations left out batch norm's training flag)
+    "functional batch norm, training=True in every mode": (
+        [("        out = torch.relu(self.bn1(self.conv1(x)))\n"
+          "        out = self.bn2(self.conv2(out))\n"
+          "        out = torch.relu(out + self.shortcut(x))",
+          "        bn = lambda m, h: nn.functional.batch_norm(\n"
+          "            h, m.running_mean, m.running_var, m.weight, m.bias, training=True)\n"
+          "        out = torch.relu(bn(self.bn1, self.conv1(x)))\n"
+          "        out = bn(self.bn2, self.conv2(out))\n"
+          "        out = torch.relu(out + self.shortcut(x))")],
+        "ResidualBlock", "eval mode",
+        "the 2nd layer operation your forward runs is a batch norm that normalizes with "
+        "the batch's statistics in eval mode"),
     "freeze counts by name": (
         [(FREEZE_COUNT, "    count = sum(p.numel() for n, p in model.named_parameters() "
                         "if n.startswith(prefixes))")], "freeze", "the count is 116",
@@ -346,6 +364,17 @@ def test_wrong_variants_lose_points(tmp_path, label):
     sub = make_submission(tmp_path, replace={"architectures.py": replace})
     graded_to_zero(sub, UNIT, f"architectures.{name}", message, hint, statuses=("failed",),
                    use_bwrap=WORKER_BWRAP, limits=LIMITS)
+
+
+def test_a_squeeze_over_the_wrong_axes_is_told_which_axes(tmp_path):
+    """Round 23: x.mean(dim=(1, 2)) gave fc1 the width's features, and the only advice was the
+    generic one for a linear layer after convolutions (the flattened size)."""
+    sub = make_submission(tmp_path, replace={"architectures.py": [
+        (SE_GATES, SE_GATES.replace("dim=(2, 3)", "dim=(1, 2)"))]})
+    entry = graded_to_zero(sub, UNIT, "architectures.SEBlock", "mat1 and mat2 shapes",
+                           "s = x.mean(dim=(2, 3))", statuses=("error",),
+                           use_bwrap=WORKER_BWRAP, limits=LIMITS)
+    assert "of shape (N, C)" in entry["hint"], entry
 
 
 UNUSUAL = [  # written differently from the reference, correct by the docstrings
