@@ -35,13 +35,15 @@ LOSS_ATOL = 1e-11
 class Failed(AssertionError):
     """A verdict: what is wrong (message) and, when recognised, the likely mistake (hint)."""
 
-    def __init__(self, message, hint=None, *, kind="other", error=None, tolerance=None):
+    def __init__(self, message, hint=None, *, kind="other", error=None, tolerance=None,
+                 quantity=None):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.kind = kind
         self.error = error
         self.tolerance = tolerance
+        self.quantity = quantity  # the output that is wrong ("loss", "grads['W1']"), when known
 
     def summary(self):
         """What a student may see of this failure on a hidden case: its kind, its error size

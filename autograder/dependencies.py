@@ -18,6 +18,7 @@ import json
 from functools import lru_cache
 
 from .paths import RECORDED_DIR, REFERENCE_PACKAGE
+from .spec import is_gradient
 
 # The call graph of the graded functions, written into a student release (which has no
 # reference source to read it from) by ``write_calls``.
@@ -162,6 +163,9 @@ def note_failed_dependencies(report):
         if entry["status"] == "passed" or "failed_calls" in entry or _import_failed(entry):
             continue
         failing, through = _failing_callees(key, graded, entries)
+        if entry.get("wrong_output") and not is_gradient(str(entry["wrong_output"])):
+            # a wrong loss or scores (no gradient): what the backward passes compute is not in it
+            failing = [k for k in failing if "_backward" not in k.split(".", 1)[1]]
         if not failing:
             continue
         named = ", ".join(k.split(".", 1)[1] + (f" (through your {through[k].split('.', 1)[1]})"
@@ -170,9 +174,10 @@ def note_failed_dependencies(report):
         verb = ("is not implemented yet" if len(failing) == 1 else "are not implemented yet") \
             if unwritten else ("fails its own test" if len(failing) == 1
                                else "fail their own tests")
+        one = len(failing) == 1
         note = (f"this function calls your {named}, which {verb}: fix "
-                f"{'that' if len(failing) == 1 else 'those'} first, this failure may only "
-                "follow from it")
+                f"{'that' if one else 'those'} first, this failure may only follow from "
+                f"{'it' if one else 'them'}")
         entry["hint"] = note + (f"; otherwise: {entry['hint']}" if entry.get("hint") else "")
         entry["failed_calls"] = failing
 

@@ -14,7 +14,9 @@ during public cases), "grader_faults" (keys of functions whose test hit a bug of
 each such entry also has "grader_fault": true), "refused" ({"coursework/x.py": why}: files of the
 submission that staging did not take, see ``staging.py``), "supplied" (["coursework/x.py"]:
 provided modules the submission lacked, taken from the course), "fingerprint" (SHA-256 of
-the staged files: ``grade-many`` resumes only over unchanged submissions), and "instructor":
+the staged files: ``grade-many`` resumes only over unchanged submissions), per function
+"wrong_output" (a failed function's output that was wrong: "scores", "grads['W1']") and
+"failed_calls" (``dependencies.note_failed_dependencies``), and "instructor":
 the part never shown to students (``report.student_view`` drops it, the table never prints it):
 
     {"functions": {key: {"message": str, "hint": str | null}},   # full verdicts on hidden cases
@@ -111,6 +113,13 @@ _EXPLAINED = [
      r"failed|no CUDA GPUs are available",
      "the grader may run on a machine without a GPU: make new tensors on the inputs' device "
      "(device=x.device, torch.zeros_like(x)), never on 'cuda' by name"),
+    # NumPy's and PyTorch's max/min (argmax/argmin) of an empty selection
+    (r"zero-size array to reduction operation \w+ which has no identity|attempt to get "
+     r"arg(max|min) of an empty sequence|Expected reduction dim to be specified for "
+     r"input\.numel\(\) == 0|operation does not have an identity",
+     "the largest (or smallest) entry of an empty array does not exist, and this input makes "
+     "the selection empty: test for that first (if mask.any(): ...) and use the value the "
+     "docstring gives for that case"),
     # nn.LazyLinear / LazyConv2d: shapes the grader reads before any forward has run
     (r"uninitialized parameter|UninitializedParameter",
      "a lazy layer (nn.LazyLinear, nn.LazyConv2d) has no shape until its first forward, and "
@@ -277,6 +286,8 @@ def run_test(test, trial):
         entry["message"] = "all checks passed"
     except Failed as failure:
         entry.update(status="failed", message=failure.message, hint=failure.hint)
+        if failure.quantity:  # which output: a wrong loss is no fault of a backward it calls
+            entry["wrong_output"] = failure.quantity
         if CURRENT.hidden:
             entry["instructor"] = {"message": failure.message, "hint": failure.hint}
             entry["message"] = (f"{name}: failed on hidden case {max(CURRENT.hidden_seen, 1)}: "

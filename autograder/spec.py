@@ -369,6 +369,7 @@ class Trial:
         """
         self._label(label)
         where = _where(target, label)
+        quantity = None
         try:
             if names and len(names) > 1:
                 if not isinstance(got, (tuple, list)) or len(got) != len(names):
@@ -383,7 +384,8 @@ class Trial:
                         else:
                             close(name, g, e, rtol=rtol)
                     except Failed as failure:
-                        if index > 0 and names[0] == "loss" and _is_gradient(name) and \
+                        quantity = name
+                        if index > 0 and names[0] == "loss" and is_gradient(name) and \
                                 failure.kind in ("values", "nonfinite") and \
                                 not float32_remark(failure.error or 0.0) and \
                                 _loss_right(got[0], expected[0]):
@@ -396,6 +398,7 @@ class Trial:
                                                 "with the numerical gradient of your own loss")
                         raise
             else:
+                quantity = names[0] if names else None
                 close(names[0] if names else "the result", got, expected, rtol=rtol)
         except Failed as failure:
             mistake = None if failure.hint else self._hint(got, expected, names, rtol, mistakes)
@@ -405,7 +408,7 @@ class Trial:
             elif small_error_remark is not None:
                 message = message.replace(FLOAT32_REMARK, small_error_remark)
             raise Failed(where + message, failure.hint or mistake, kind=failure.kind,
-                         error=failure.error) from None
+                         error=failure.error, quantity=quantity) from None
 
     @staticmethod
     def _hint(got, expected, names, rtol, mistakes):
@@ -552,7 +555,7 @@ def _loss_right(got, expected):
     return loss_right(float(got), float(expected))
 
 
-def _is_gradient(name):
+def is_gradient(name):
     """Whether an output named ``name`` is a gradient ("dW", "dscores", "grads['W']"), not a
     second value such as h_last or a KL term."""
     return name.startswith(("d", "grads[", "grad_"))

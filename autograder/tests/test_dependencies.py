@@ -99,3 +99,42 @@ def test_a_module_that_cannot_be_imported_gets_no_note_sending_elsewhere():
     # a failure of its own still gets the note
     assert functions["layers.relu_backward"]["hint"].startswith(
         "this function calls your relu_forward, which fails its own test")
+
+
+def test_a_wrong_loss_or_scores_is_not_blamed_on_a_backward_it_calls():
+    """Round 23: a net whose scores were wrong was told to fix the affine_backward it calls
+    first; a backward computes nothing of the scores or the loss. A wrong gradient still names
+    every failing callee."""
+    def functions(wrong_output):
+        net = entry("failed")
+        net["wrong_output"] = wrong_output
+        return {"layers.affine_backward": entry("failed"), "layers.relu_forward": entry("failed"),
+                "layers.affine_forward": entry("passed"), "layers.relu_backward": entry("passed"),
+                "losses.softmax_loss": entry("passed"), "mlp.TwoLayerNet": net}
+
+    for output in ("scores", "loss"):
+        found = functions(output)
+        note_failed_dependencies({"units": {"02_mlp": {"functions": found}}})
+        assert found["mlp.TwoLayerNet"]["failed_calls"] == ["layers.relu_forward"], output
+        assert found["mlp.TwoLayerNet"]["hint"].startswith(
+            "this function calls your relu_forward, which fails its own test"), output
+    found = functions("grads['W1']")
+    note_failed_dependencies({"units": {"02_mlp": {"functions": found}}})
+    assert found["mlp.TwoLayerNet"]["failed_calls"] == ["layers.affine_backward",
+                                                        "layers.relu_forward"]
+    assert found["mlp.TwoLayerNet"]["hint"].startswith(
+        "this function calls your affine_backward, relu_forward, which fail their own tests: "
+        "fix those first, this failure may only follow from them")
+
+
+def test_the_grader_records_which_output_was_wrong(tmp_path):
+    from autograder import engine
+
+    from .submissions import make_submission
+
+    sub = make_submission(tmp_path, replace={"layers.py": [
+        ("    out = xp.maximum(x, 0)\n", "    out = xp.maximum(x, 0.01 * x)\n")]})
+    found = engine.grade(sub, ["02"], keys={"layers.relu_forward", "mlp.TwoLayerNet"})[
+        "units"]["02_mlp"]["functions"]
+    assert found["layers.relu_forward"]["wrong_output"] == "out"
+    assert found["mlp.TwoLayerNet"]["wrong_output"] == "scores"

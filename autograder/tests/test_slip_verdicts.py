@@ -96,6 +96,12 @@ SLIPS = {
         "        hidden = max(1, channels // reduction)\n"
         "        self.register_buffer(\"last_gates\", torch.zeros(channels))\n")],
         "it registers buffers of its own (last_gates)", "not register_buffer"),
+    # round 23: the 11-point AP's max over an empty selection (no recall reaches t) had no advice
+    "max of an empty selection": ("08", "detection.average_precision", "detection.py", [(
+        "            total += float(precision[reached].max()) if bool(reached.any()) else 0.0\n",
+        "            total += float(precision[reached].max())\n")],
+        "entry of an empty array does not exist, and this input makes the selection empty",
+        None),
     # round 18: a lazy layer has no shape until a forward has run
     "lazy linear": ("06", "architectures.VGG", "architectures.py", [(
         "            nn.Linear(channels * size * size, fc_dim), nn.ReLU(), nn.Dropout(dropout),",
