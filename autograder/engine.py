@@ -37,7 +37,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import oracle as oracle_mod
-from . import staging, stubs
+from . import scratch, staging, stubs
 from .compare import Failed
 from .dependencies import note_failed_dependencies
 from .paths import PACKAGE_DIR, REPO_ROOT
@@ -432,6 +432,7 @@ def grade(submission, units=None, *, limits=None, public_only=False, hidden=(), 
     oracle = oracle or oracle_mod.default_oracle(unit_names)
     report = {"submission": str(submission), "total": 0.0, "max": 0.0, "units": {}}
     started = time.monotonic()
+    scratch.sweep_once()  # what a grader killed earlier left in the temporary directory
     staged = stage_submission(submission)
     if staged.refused:
         report["refused"] = {_printable(k, 200): _printable(v, 300)

@@ -14,13 +14,12 @@ import stat
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import sandbox, wire
+from . import sandbox, scratch, wire
 from .paths import PACKAGE_DIR
 
 WORKER_FILES = ("worker.py", "worker_boot.py", "wire.py", "worker_fns.py", "worker_guard.py",
@@ -180,7 +179,7 @@ class Worker:
         """The submission's package, copied once per Student into a folder the worker's user
         can read (the original may be private to the grader's user)."""
         if self._copy is None:
-            self._copy = tempfile.mkdtemp(prefix="grader-submission-")
+            self._copy = scratch.make("submission")
             os.chmod(self._copy, 0o755)
             copy_package(self.submission / "coursework", Path(self._copy) / "coursework")
         return self._copy
@@ -188,7 +187,7 @@ class Worker:
     def start(self):
         self.generation += 1
         submission = self._submission_copy()
-        self._dir = tempfile.mkdtemp(prefix="grader-worker-")
+        self._dir = scratch.make("worker")
         for name in WORKER_FILES:
             shutil.copyfile(PACKAGE_DIR / name, Path(self._dir) / name)
             os.chmod(Path(self._dir) / name, 0o644)
@@ -343,7 +342,7 @@ class Worker:
             self.proc = None
             self._forget_files()
         if self._dir:
-            shutil.rmtree(self._dir, ignore_errors=True)
+            scratch.remove(self._dir)
             self._dir = None
         if self.jail is not None:
             self.jail.close()
@@ -352,7 +351,7 @@ class Worker:
     def close(self):
         self.kill()
         if self._copy:
-            shutil.rmtree(self._copy, ignore_errors=True)
+            scratch.remove(self._copy)
             self._copy = None
 
     # -- requests ---------------------------------------------------------------------------

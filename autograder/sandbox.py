@@ -280,17 +280,18 @@ def package_view(packages):
     if key in _VIEWS and os.path.isdir(_VIEWS[key]):
         return _VIEWS[key]
     import atexit
-    import tempfile
+
+    from . import scratch
 
     entries, _ = package_paths(key)
-    view = tempfile.mkdtemp(prefix="grader-packages-")
+    view = scratch.make("packages")
     for entry in entries:
         try:
             os.symlink(entry, os.path.join(view, entry.name))
         except FileExistsError:
             pass
     os.chmod(view, 0o755)
-    atexit.register(shutil.rmtree, view, True)
+    atexit.register(scratch.remove, view)
     _VIEWS[key] = view
     return view
 

@@ -33,10 +33,10 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import scratch
 from .paths import STUBS_PACKAGE
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -65,7 +65,7 @@ class Staged:
     supplied: list = field(default_factory=list)  # provided modules taken from the course
 
     def cleanup(self):
-        shutil.rmtree(self.path, ignore_errors=True)
+        scratch.remove(self.path)
 
     def __enter__(self):
         return self
@@ -230,7 +230,7 @@ def stage(submission, *, into=None, course=None, pristine=None):
                           "followed)") from None
         raise Refused(f"the submission folder {str(submission)!r} cannot be opened "
                       f"({exc.strerror})") from None
-    target = Path(into) if into else Path(tempfile.mkdtemp(prefix="grader-staged-"))
+    target = Path(into) if into else Path(scratch.make("staged"))
     target.mkdir(mode=0o755, exist_ok=True)
     os.chmod(target, 0o755)
     staged = Staged(target)
