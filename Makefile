@@ -111,7 +111,6 @@ release: $(VENV)/.installed
 
 nbgrader: $(VENV)/.installed
 	$(PY) -m autograder nbgrader build "$(COURSE)"
-	@echo "next: cd $(COURSE) && $(CURDIR)/$(VENV)/bin/nbgrader generate_assignment 01_linear  (or: make formgrader)"
 
 # The Formgrader needs nothing activated: the environment's programs go first on PATH.
 formgrader: $(VENV)/.installed

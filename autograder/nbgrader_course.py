@@ -26,6 +26,7 @@ import glob
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -601,8 +602,18 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
 
 def cmd_build(args):
     build(args.dir, notebooks_dir=args.notebooks, units=args.unit)
-    print("next: cd into it and run `nbgrader generate_assignment <unit>` for each assignment")
+    print(next_steps(args.dir))
     return 0
+
+
+def next_steps(course_dir):
+    """The line that ends ``nbgrader build``: the command to run next, with this environment's
+    nbgrader by its full path (nothing needs to be activated)."""
+    nbgrader = Path(sys.executable).parent / "nbgrader"
+    program = shlex.quote(str(nbgrader)) if nbgrader.exists() else "nbgrader"
+    return (f"next: cd {shlex.quote(str(Path(course_dir).resolve()))} && {program} "
+            "generate_assignment 01_linear (and each other unit); or, in the course's "
+            "repository: make formgrader")
 
 
 def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True, log=print,

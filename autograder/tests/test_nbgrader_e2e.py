@@ -283,6 +283,20 @@ def test_course_layout(course):
             assert path.read_text() == generated[Path(path.name)], path
 
 
+def test_build_ends_with_one_runnable_next_step(tmp_path):
+    """Round 23: `make nbgrader` printed two "next:" lines (the command's and the Makefile's);
+    now one, with this environment's nbgrader by its full path (nothing to activate)."""
+    from autograder.nbgrader_course import next_steps
+
+    line = next_steps(tmp_path / "course")
+    nbgrader = Path(sys.executable).parent / "nbgrader"
+    assert line.startswith(f"next: cd {tmp_path / 'course'} && ")
+    assert (str(nbgrader) if nbgrader.exists() else "nbgrader") + \
+        " generate_assignment 01_linear" in line
+    assert "next:" not in (REPO_ROOT / "Makefile").read_text().split("\nnbgrader:")[1].split(
+        "\n\n")[0]
+
+
 def test_points_equal_the_autograders(course):
     import nbformat
 
