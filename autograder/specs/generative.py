@@ -742,11 +742,18 @@ def check_gan_effects(t, target, label, got, expected, mistakes, params_g, rtol=
               names=("G's gradients at g_optimizer.step()",), label=label, rtol=rtol,
               mistakes=part(lambda w: w["steps"][1]["grads"]))
     result = got["result"]
+    kinds = got.get("result_kinds")
     if not isinstance(result, (list, tuple)) or len(result) != 2 \
             or not all(isinstance(v, float) for v in result):
+        # a returned sequence comes back as a list: name the types of its items, which the
+        # worker recorded (a NumPy value, or the method .item itself, not the word "list")
+        shown = (f"({', '.join(str(k)[:40] for k in kinds)})"
+                 if isinstance(kinds, list) and kinds else type(result).__name__)
+        pair = isinstance(kinds, list) and len(kinds) == 2
         raise Failed(f"{where}should return (d_loss, g_loss) as two Python floats "
-                     "(loss.item()), got " + type(result).__name__)
-    kinds = got.get("result_kinds")
+                     "(loss.item()), got " + shown,
+                     hint="return d_loss.item(), g_loss.item() (with the parentheses): .item() "
+                          "turns a one-element tensor into a Python float" if pair else None)
     if isinstance(kinds, list) and "Tensor" in kinds:
         raise Failed(f"{where}returned ({', '.join(str(k)[:40] for k in kinds)}) where the "
                      "docstring asks for two Python floats",
