@@ -51,3 +51,48 @@ def test_a_loss_returning_a_list_gets_full_marks(tmp_path):
               for k, e in u["functions"].items()}
     assert set(graded) == keys
     assert {k: v for k, v in graded.items() if v[0] != "passed"} == {}
+
+
+AS_LISTS = {
+    "conv.py": '''
+
+_conv_forward, _conv_backward = conv_forward, conv_backward
+
+
+def conv_forward(x, w, b, **kwargs):
+    return list(_conv_forward(x, w, b, **kwargs))       # [out, cache]
+
+
+def conv_backward(dout, cache):
+    return list(_conv_backward(dout, cache))            # [dx, dw, db]
+''',
+    "optim.py": '''
+
+_sgd_momentum, _clip_grad_norm = sgd_momentum, clip_grad_norm
+
+
+def sgd_momentum(w, dw, config=None):
+    return list(_sgd_momentum(w, dw, config))           # [next_w, next_config]
+
+
+def clip_grad_norm(grads, max_norm):
+    return list(_clip_grad_norm(grads, max_norm))       # [clipped, total_norm]
+''',
+}
+
+
+def test_a_result_with_kept_parts_may_be_a_list(tmp_path):
+    """Where the judge keeps parts of a result in the worker (a cache, a config, a large
+    output), a list is read as the tuple the docstring asks for. Round 23: conv_forward's
+    [out, cache] ended in a WireError on the large layer (its 64 MB output was sent whole),
+    sgd_momentum was told to return the pair it returned, clip_grad_norm that clipped, a
+    dict, was not one."""
+    sub = make_submission(tmp_path, append=AS_LISTS)
+    keys = {"conv.conv_forward", "conv.conv_backward", "optim.sgd_momentum",
+            "optim.clip_grad_norm"}
+    report = engine.grade(sub, ["03", "05"], keys=keys)
+    graded = {k: (e["status"], e["message"]) for u in report["units"].values()
+              for k, e in u["functions"].items()}
+    assert set(graded) == keys
+    assert {k: v for k, v in graded.items() if v[0] != "passed"} == {}
+
