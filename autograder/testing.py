@@ -48,7 +48,7 @@ class FakeStudent:
 
     def _invoke(self, func, args, kwargs, opaque):
         from .runner import Changes
-        from .worker import drawn, generator_states
+        from .worker import as_parts, drawn, generator_states
 
         args, kwargs = self._resolve(list(args)), self._resolve(dict(kwargs))
         before = _snapshot(args)
@@ -61,6 +61,7 @@ class FakeStudent:
         except Exception as exc:
             raise StudentError(f"{type(exc).__name__}: {exc}") from None
         modified = Changes(_modified(before), drawn=drawn(generators))
+        value = as_parts(value, opaque)
         if isinstance(value, tuple) and opaque:
             value = tuple(self._keep(v) if i in opaque else v for i, v in enumerate(value))
         elif opaque == [0] or opaque == (0,):

@@ -682,6 +682,15 @@ def _changed(a, before):
     return not np.array_equal(a, before, equal_nan=floats)
 
 
+def as_parts(value, opaque):
+    """The result whose parts ``opaque`` the judge keeps: a list [out, cache] is the tuple
+    (out, cache) the docstrings ask for (the caller's unpacking takes either, and compare.py
+    takes a list for a tuple), so its parts are kept, and its arrays checked for aliases, alike.
+    Without kept parts a list stays a list. A plain list only: iterating a subclass would run
+    student code after the guard is restored."""
+    return tuple(value) if opaque and type(value) is list else value
+
+
 def _aliases(value, opaque, args, kwargs):
     """[result path, input name] for each array, list or dict of the result (but its opaque
     parts: a cache may hold the inputs) that is an input, or inside one, or a NumPy view or
@@ -817,6 +826,7 @@ def handle(request, resolve, encode_result, objects, guard=None):
         guard.restore()
     modified = _modified(snapshot)
     generators_drawn = drawn(generators)
+    value = as_parts(value, request.get("opaque") or [])
     aliases = _aliases(value, request.get("opaque") or [], args, kwargs) \
         if request.get("watch", True) is not False else []
     if _DEVICE.on:  # the judge compares on the host; what stays here (handles) stays on device

@@ -133,10 +133,11 @@ def mse_loss(t):
 
 
 def _zero_where_clipped(prob, got, expected):
-    """The student's (loss, dprob) with each entry of dprob that is 0 where clipping is active
-    replaced by the reference's: there the docstring accepts the formula or 0 (the derivative
-    of the clip), and nothing else (an unclipped formula gives inf and NaN at 0 and 1)."""
-    if not (isinstance(got, tuple) and len(got) == 2 and isinstance(expected, tuple)):
+    """The student's (loss, dprob) (a tuple, or a list as compare.py accepts for one) with each
+    entry of dprob that is 0 where clipping is active replaced by the reference's: there the
+    docstring accepts the formula or 0 (the derivative of the clip), and nothing else (an
+    unclipped formula gives inf and NaN at 0 and 1)."""
+    if not (isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(expected, tuple)):
         return got  # compared as it is, so that the verdict says what is wrong
     dprob, reference = got[1], expected[1]
     if not (isinstance(dprob, np.ndarray) and dprob.shape == prob.shape

@@ -34,8 +34,8 @@ from ..compare import Failed, as_array, as_scalar, describe, digits_apart, float
 from ..runner import StudentError
 from ..spec import Case, Spec
 from ..wire import Seed
-from .model_checks import (_flat, check_no_extra_grads, check_uses_rng, check_zero_weights,
-                           copy_params, params_of, second_batch)
+from .model_checks import (_flat, as_pair, check_no_extra_grads, check_uses_rng,
+                           check_zero_weights, copy_params, params_of, second_batch)
 from .toolkit import outside_cache
 
 SPEC = Spec("regularization")
@@ -514,6 +514,7 @@ def check_net_loss(t, target, model, args, X, y, label, zero_keys):
               mistakes=lambda: t.ref.mistakes(target, net_loss, *args, X))
     t._label("loss(X, y), " + label)
     got, modified = t.student.method_full(model, "loss", X, y)
+    got = as_pair(got)
     t.no_input_modified(target, modified, ("X", "y"), label)
     expected = t.ref.run(net_loss, *args, X, y)
     keys = sorted(expected[1])
@@ -687,8 +688,8 @@ def check_dropout_in_net(t, target):
                              TEST_MODE_DROPOUT, kind=failure.kind, error=failure.error) from None
         raise
     t._label("loss(X, y), " + label)
-    first = t.student.method(model, "loss", X, y)
-    second = t.student.method(model, "loss", X, y)
+    first = as_pair(t.student.method(model, "loss", X, y))
+    second = as_pair(t.student.method(model, "loss", X, y))
     if not all(isinstance(got, tuple) and len(got) == 2 for got in (first, second)):
         raise Failed(f"RegularizedNet(loss(X, y), {label}): should return (loss, grads), got "
                      f"{describe(first)}")
@@ -711,7 +712,7 @@ def check_dropout_in_net(t, target):
                      hint="draw new masks on every call of loss(X, y) (dropout_forward with "
                           "rng=self.rng each time); keep no mask from one call to the next")
     again = build(3)
-    twin = t.student.method(again, "loss", X, y)
+    twin = as_pair(t.student.method(again, "loss", X, y))
     if not isinstance(twin, tuple) or len(twin) != 2 or \
             as_scalar("loss", twin[0]) != float(first[0]):
         raise Failed(f"RegularizedNet(loss(X, y), {label}): two networks built with the same rng "
@@ -781,7 +782,7 @@ def check_dropout_placement(t, target, p=0.3, calls=12, hidden=(30,)):
     t.student.setattr(model, "running_stats", stats)
     dropped, through = [0] * layers, [0] * layers
     for _ in range(calls):
-        got = t.student.method(model, "loss", X, y)
+        got = as_pair(t.student.method(model, "loss", X, y))
         where = f"RegularizedNet(loss(X, y), {label}): "
         if not isinstance(got, tuple) or len(got) != 2 or not isinstance(got[1], dict) or \
                 keys - set(got[1]):
@@ -868,7 +869,7 @@ def check_nothing_to_drop(t, target):
 
 def training_loss(t, model, X, y, label):
     """The loss of one training step of ``model``."""
-    got = t.student.method(model, "loss", X, y)
+    got = as_pair(t.student.method(model, "loss", X, y))
     if not isinstance(got, tuple) or len(got) != 2:
         raise Failed(f"RegularizedNet(loss(X, y), {label}): should return (loss, grads), got "
                      f"{describe(got)}")
