@@ -405,3 +405,13 @@ def test_round_21_unusual_but_correct_variants_keep_full_marks(tmp_path):
             "rnn.temporal_softmax_loss"}
     found = functions(engine.grade(sub, ["09"], keys=keys))
     assert {k: e["status"] for k, e in found.items()} == dict.fromkeys(keys, "passed")
+
+
+def test_a_char_rnn_loss_returning_a_list_gets_full_marks(tmp_path):
+    """Round 23: [loss, grads, h_last] (a list, which unpacks as the tuple does) was told it
+    "should return (loss, grads, h_last), got a list of 3"."""
+    sub = make_submission(tmp_path, replace={"rnn.py": [
+        ("        return loss, grads, h_last", "        return [loss, grads, h_last]")]})
+    key = "rnn.CharRNN"
+    entry = engine.grade(sub, ["09"], keys={key})["units"]["09_rnn"]["functions"][key]
+    assert entry["status"] == "passed", entry
