@@ -348,9 +348,30 @@ def not_defined_message(error, tb, namespace):
     return message
 
 
+def missing_key_message(error, tb, namespace):
+    """One line for a KeyError raised by the notebook's own code, or None: a notebook's cell
+    that reads results by key (``paths[name, rule]``) finds one missing when the cell above
+    that fills them stopped before that entry (a function it calls is not written yet)."""
+    frame = None
+    while tb is not None:
+        frame, tb = tb.tb_frame, tb.tb_next
+    if frame is None or frame.f_globals is not namespace or len(error.args) != 1:
+        return None
+    key = repr(error.args[0])
+    if len(key) > 200:
+        key = key[:200] + " [...]"
+    return (f"{key}: this cell reads a result that a cell above stores under that key, and in "
+            f"this kernel that cell has not run to its end (not run yet, stopped with an error, "
+            f"or the kernel was restarted since). Run the cells above in order (Run > Run All "
+            f"Above Selected Cell), fix the first one that stops, then run this cell again (if "
+            f"they all ran without an error, the key is misspelled)")
+
+
 def _notebook_handler(shell, etype, value, tb, tb_offset=None):
     if isinstance(value, NotImplementedError):
         message = not_written_message(tb)
+    elif isinstance(value, KeyError):
+        message = missing_key_message(value, tb, shell.user_ns)
     else:
         message = not_defined_message(value, tb, shell.user_ns)
     if message is not None:
@@ -362,8 +383,9 @@ def _notebook_handler(shell, etype, value, tb, tb_offset=None):
 def load_ipython_extension(ipython):
     """``%load_ext autograder``: a function of coursework/ that is not written yet stops a cell
     with one line that names it and its file, instead of a traceback; a name that a cell above
-    should have defined says so in one line, with what to run."""
-    ipython.set_custom_exc((NotImplementedError, NameError), _notebook_handler)
+    should have defined, or a key it should have stored, says so in one line, with what to
+    run."""
+    ipython.set_custom_exc((NotImplementedError, NameError, KeyError), _notebook_handler)
 
 
 def main(argv=None):

@@ -202,6 +202,21 @@ def test_kernel_sees_the_saved_file_and_a_missing_function_is_one_line(tmp_path)
         _, errors = _run(client, nb, "layers.broken()")
         assert errors[0]["ename"] == "NameError" and len(errors[0]["traceback"]) > 1
         assert "a cell above defines it" not in "".join(errors[0]["traceback"])
+        # round 23: a result a cell above stores by key, missing because that cell stopped
+        # (05's paths[name, rule]): one line, what to run; a KeyError inside coursework/ keeps
+        # its traceback
+        _, errors = _run(client, nb, "paths = {}\n[paths['saddle', r] for r in ['sgd']]")
+        assert len(errors) == 1 and errors[0]["ename"] == "KeyError"
+        assert len(errors[0]["traceback"]) == 1, errors[0]["traceback"]
+        line = errors[0]["traceback"][0]
+        assert "KeyError: ('saddle', 'sgd'): this cell reads a result that a cell above" in line
+        assert "Run All Above Selected Cell" in line
+        (submission / "coursework" / "layers.py").write_text(
+            (REFERENCE_PACKAGE / "layers.py").read_text()
+            + "\n\ndef broken():\n    return {}['w']\n")
+        _, errors = _run(client, nb, "layers.broken()")
+        assert errors[0]["ename"] == "KeyError" and len(errors[0]["traceback"]) > 1
+        assert "a cell above" not in "".join(errors[0]["traceback"])
 
 
 # ------------------------------------------------------------------ nbgrader and make
