@@ -15,7 +15,10 @@ not a graded function, module or unit is refused with the close matches (a typo 
 
 In a notebook, ``%load_ext autograder`` (next to ``%autoreload 2``) turns a ``NotImplementedError``
 raised by a function of ``coursework/`` that is not written yet into one line naming the function
-and the file to edit, and a failed check shows the verdicts without the grader's traceback.
+and the file to edit, and a failed check shows the verdicts without the grader's traceback. What
+a cell meets because a cell above stopped early (a name it did not define, a key it did not
+store, the notebook's own guard ``raise RuntimeError("the cell above did not finish ...")``) is
+one line that says what to run.
 
 From a terminal: ``python -m autograder.notebook_check linear.svm_loss_naive [more names]``
 (``make check F=...``, several names separated by spaces or commas); exit status 1 when a check
@@ -367,11 +370,28 @@ def missing_key_message(error, tb, namespace):
             f"they all ran without an error, the key is misspelled)")
 
 
+def guard_message(error, tb, namespace):
+    """The message of a RuntimeError that a cell of the notebook raises itself (``raise
+    RuntimeError("the cell above did not finish: ...")``, the guards in front of a plot or a
+    result), or None: the message says what to do, and a traceback would bury it."""
+    import linecache
+
+    frame, line = None, 0
+    while tb is not None:
+        frame, line, tb = tb.tb_frame, tb.tb_lineno, tb.tb_next
+    if frame is None or frame.f_globals is not namespace:
+        return None
+    source = linecache.getline(frame.f_code.co_filename, line).strip()
+    return str(error) if source.startswith("raise RuntimeError(") else None
+
+
 def _notebook_handler(shell, etype, value, tb, tb_offset=None):
     if isinstance(value, NotImplementedError):
         message = not_written_message(tb)
     elif isinstance(value, KeyError):
         message = missing_key_message(value, tb, shell.user_ns)
+    elif isinstance(value, RuntimeError):
+        message = guard_message(value, tb, shell.user_ns)
     else:
         message = not_defined_message(value, tb, shell.user_ns)
     if message is not None:
@@ -384,8 +404,10 @@ def load_ipython_extension(ipython):
     """``%load_ext autograder``: a function of coursework/ that is not written yet stops a cell
     with one line that names it and its file, instead of a traceback; a name that a cell above
     should have defined, or a key it should have stored, says so in one line, with what to
-    run."""
-    ipython.set_custom_exc((NotImplementedError, NameError, KeyError), _notebook_handler)
+    run; a notebook's own guard (``raise RuntimeError("the cell above did not finish ...")``) is
+    its message alone."""
+    ipython.set_custom_exc((NotImplementedError, NameError, KeyError, RuntimeError),
+                           _notebook_handler)
 
 
 def main(argv=None):

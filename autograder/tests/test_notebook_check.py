@@ -217,6 +217,14 @@ def test_kernel_sees_the_saved_file_and_a_missing_function_is_one_line(tmp_path)
         _, errors = _run(client, nb, "layers.broken()")
         assert errors[0]["ename"] == "KeyError" and len(errors[0]["traceback"]) > 1
         assert "a cell above" not in "".join(errors[0]["traceback"])
+        # a notebook's guard in front of a result: its message alone; a RuntimeError from
+        # elsewhere keeps its traceback
+        _, errors = _run(client, nb, "if True:\n    raise RuntimeError(\"the cell above did not "
+                                     "finish: run it again\")")
+        assert errors[0]["traceback"] == ["RuntimeError: the cell above did not finish: run it "
+                                          "again"], errors[0]["traceback"]
+        _, errors = _run(client, nb, "import threading\nthreading.Thread().join()")
+        assert errors[0]["ename"] == "RuntimeError" and len(errors[0]["traceback"]) > 1
 
 
 # ------------------------------------------------------------------ nbgrader and make
