@@ -63,16 +63,22 @@ BOX_AREA = [
 
 
 def _iou(boxes1, boxes2, *, corner=np.minimum, clip=True, subtract=True, plus_one=False,
-         guard=True):
+         guard=True, xywh=False):
+    if xywh:  # columns 2 and 3 read as the width and height
+        boxes1, boxes2 = (np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
+                          for b in (boxes1, boxes2))
     one = 1.0 if plus_one else 0.0
     left = np.maximum(boxes1[:, None, 0], boxes2[None, :, 0])
     top = np.maximum(boxes1[:, None, 1], boxes2[None, :, 1])
     right = corner(boxes1[:, None, 2], boxes2[None, :, 2])
     bottom = corner(boxes1[:, None, 3], boxes2[None, :, 3])
     w, h = right - left + one, bottom - top + one
-    if clip:
-        w, h = np.maximum(w, 0), np.maximum(h, 0)
-    inter = w * h
+    if clip == "product":  # two negative sides give a positive product
+        inter = np.maximum(w * h, 0)
+    else:
+        if clip:
+            w, h = np.maximum(w, 0), np.maximum(h, 0)
+        inter = w * h
     a1 = (boxes1[:, 2] - boxes1[:, 0] + one) * (boxes1[:, 3] - boxes1[:, 1] + one)
     a2 = (boxes2[:, 2] - boxes2[:, 0] + one) * (boxes2[:, 3] - boxes2[:, 1] + one)
     union = a1[:, None] + a2[None, :] - (inter if subtract else 0.0)
@@ -96,6 +102,11 @@ BOX_IOU = [
      lambda b1, b2: _iou(b1, b2, plus_one=True)),
     ("two zero-area boxes have an empty union: their IoU is 0, not 0 / 0 = NaN",
      lambda b1, b2: _iou(b1, b2, guard=False)),
+    ("clip the width and the height of the intersection at 0 each, before multiplying: clipping "
+     "their product misses boxes apart in both x and y (two negative sides give a positive "
+     "area)", lambda b1, b2: _iou(b1, b2, clip="product")),
+    ("the boxes are xyxy (x1, y1, x2, y2): columns 2 and 3 are the bottom-right corner, not the "
+     "width and height", lambda b1, b2: _iou(b1, b2, xywh=True)),
 ]
 
 # ---------------------------------------------------------------- NMS
@@ -197,7 +208,7 @@ BATCHED_NMS = [
 
 def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offsets=False,
             swap=False, cell_sizes=False, overwrite=False, divide=False, rounded=False,
-            swap_first=False):
+            swap_first=False, from_centre=False, unclipped=False):
     S, B, C = grid_size, boxes_per_cell, num_classes
     target = np.zeros((S, S, B, 5 + C))
     used = np.zeros((S, S), dtype=int)
@@ -207,12 +218,19 @@ def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offs
             row, col = min(int(cy // (1.0 / S)), S - 1), min(int(cx // (1.0 / S)), S - 1)
         elif rounded:  # the nearest cell border, not the cell holding the centre
             row, col = min(int(round(cy * S)), S - 1), min(int(round(cx * S)), S - 1)
+        elif unclipped:
+            row, col = int(np.floor(cy * S)), int(np.floor(cx * S))
         else:
             row = min(int(np.floor(cy * S)), S - 1)
             col = min(int(np.floor(cx * S)), S - 1)
         if swap_first:  # the row from cx: the offsets then come out of the wrong cell too
             row, col = col, row
+        if unclipped and max(row, col) >= S and not divide and not rounded:
+            dropped.append(k)  # floor(1.0 * S) = S, past the last cell
+            continue
         x_off, y_off = (cx, cy) if image_offsets else (cx * S - col, cy * S - row)
+        if from_centre:  # measured from the cell's centre, -0.5..0.5
+            x_off, y_off = x_off - 0.5, y_off - 0.5
         if cell_sizes:
             w, h = w * S, h * S
         if swap:
@@ -257,11 +275,16 @@ YOLO_ENCODE = [
     ("the row is floor(cy * S) and the column floor(cx * S) (x and y are swapped), and the "
      "offsets follow from them: x_offset = cx * S - column, y_offset = cy * S - row",
      _encode_variant(swap_first=True)),
+    ("the offsets are measured from the cell's top-left corner, x_offset = cx * S - column in "
+     "0..1, not from its centre (-0.5..0.5)", _encode_variant(from_centre=True)),
+    ("a centre at exactly 1.0 belongs to the last cell: clip the row and the column to S - 1 "
+     "(floor(1.0 * S) is S, past the grid), not drop the object",
+     _encode_variant(unclipped=True)),
 ]
 
 
 def _decode(pred, conf_threshold, *, image_offsets=False, swap=False, objectness_only=False,
-            strict=False, corners=False, select_by_objectness=False):
+            strict=False, corners=False, select_by_objectness=False, half=0.0):
     S, B = pred.shape[0], pred.shape[2]
     boxes, scores, labels = [], [], []
     for i in range(S):
@@ -277,7 +300,7 @@ def _decode(pred, conf_threshold, *, image_offsets=False, swap=False, objectness
                     elif swap:
                         cx, cy = (i + x) / S, (j + y) / S
                     else:
-                        cx, cy = (j + x) / S, (i + y) / S
+                        cx, cy = (j + half + x) / S, (i + half + y) / S
                     boxes.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] if corners
                                  else [cx, cy, w, h])
                     scores.append(score)
@@ -308,6 +331,8 @@ YOLO_DECODE = [
     ("a slot is kept when its score, objectness times the largest class probability, is at "
      "least conf_threshold: not when its objectness alone is",
      _decode_variant(select_by_objectness=True)),
+    ("x and y are offsets from the cell's top-left corner: cx = (column + x) / S, without adding "
+     "half a cell", _decode_variant(half=0.5)),
 ]
 
 

@@ -104,6 +104,10 @@ def lsd_sigmoid(scores_real, scores_fake):
             + 0.5 * (torch.sigmoid(scores_fake) ** 2).mean())
 
 
+def lsd_fake_minus_one(scores_real, scores_fake):
+    return 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * ((scores_fake + 1) ** 2).mean()
+
+
 def lsg_target_zero(scores_fake):
     return 0.5 * (scores_fake ** 2).mean()
 
@@ -196,6 +200,21 @@ def vae_kl_std_as_exp_logvar(logits, x, mu, logvar):
     n = len(x)
     rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
     kl = -0.5 * torch.sum(1 + 2 * logvar - mu.pow(2) - torch.exp(2 * logvar)) / n
+    return rec + kl, rec, kl
+
+
+def vae_kl_no_half(logits, x, mu, logvar):
+    n = len(x)
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
+    kl = 2 * _kl(mu, logvar) / n
+    return rec + kl, rec, kl
+
+
+def vae_kl_no_one(logits, x, mu, logvar):
+    """The KL without its constant 1 per latent dimension: L / 2 too large per example."""
+    n = len(x)
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
+    kl = -0.5 * torch.sum(logvar - mu.pow(2) - logvar.exp()) / n
     return rec + kl, rec, kl
 
 
@@ -474,6 +493,8 @@ MISTAKES = {
         ("sums instead of means", lsd_sums),
         ("a sigmoid applied to the scores: least squares works on the raw scores",
          lsd_sigmoid),
+        ("the fake scores are pushed to 0, not -1: the term is 0.5 * mean(scores_fake^2) (the "
+         "targets -1 and 1 are another LSGAN variant)", lsd_fake_minus_one),
     ],
     "generative.ls_generator_loss": [
         ("target 0: the generator pushes the scores of its fakes to 1", lsg_target_zero),
@@ -511,6 +532,11 @@ MISTAKES = {
          "entropy with logits, summed over the features and averaged over the batch "
          "(F.binary_cross_entropy_with_logits(logits, x, reduction='sum') / N)",
          vae_squared_error),
+        ("the factor 0.5 of the KL is missing: KL = -0.5 * sum(1 + logvar - mu^2 - exp(logvar))",
+         vae_kl_no_half),
+        ("the 1 inside the KL's sum is missing: KL = -0.5 * sum(1 + logvar - mu^2 - "
+         "exp(logvar)), one 1 per latent dimension (the KL of q = N(0, I) is then 0)",
+         vae_kl_no_one),
     ],
     "generative.corrupt": [
         ("the noisy input clipped to [0, 1]: the docstring says not clipped", corrupt_clipped),

@@ -56,13 +56,13 @@ SGD = [
 
 def momentum_variant(*, nesterov=False, ascent=False, lr_inside=False, average=False,
                      old_velocity=False, decay_outside=False, plain=False, full_lookahead=False,
-                     forget=False, no_decay=False):
+                     forget=False, no_decay=False, starts_at_g=False):
     """SGD with (Nesterov) momentum; each flag is one mistake."""
     def rule(w, dw, config=None):
         config = _config("momentum", config)
         lr, mu, wd = config["learning_rate"], config["momentum"], config["weight_decay"]
         g = dw if decay_outside or no_decay else dw + wd * w
-        v_old = config.get("_v", np.zeros_like(w))
+        v_old = config.get("_v", g if starts_at_g else np.zeros_like(w))
         if lr_inside:  # v holds steps: v = mu * v - lr * g, w + v (or Nesterov's CS231n form)
             v = mu * v_old - lr * g
             step = (-mu * v_old + (1 + mu) * v) if nesterov else v
@@ -89,6 +89,10 @@ NO_DECAY = "weight_decay is ignored: the rule must work on g = dw + weight_decay
 FORGET_VELOCITY = ("the velocity is not kept between calls: store the new v in the returned config "
                    "and start from it at the next call (v = g only on the first step)")
 
+# config.get("velocity", g): the old velocity defaults to g, so the first v is (1 + momentum) * g
+STARTS_AT_G = ("the velocity starts at 0, not at g: the first step has v = momentum * 0 + g = g "
+               "(v = g when there is no velocity yet), not momentum * g + g")
+
 MOMENTUM = [
     (SIGN, momentum_variant(ascent=True)),
     (FORGET_VELOCITY, momentum_variant(forget=True)),
@@ -101,6 +105,7 @@ MOMENTUM = [
     ("the weight decay must go into the velocity: g = dw + weight_decay * w, then "
      "v = momentum * v + g", momentum_variant(decay_outside=True)),
     (NO_DECAY, momentum_variant(no_decay=True)),
+    (STARTS_AT_G, momentum_variant(starts_at_g=True)),
 ]
 
 NESTEROV = [
@@ -114,6 +119,7 @@ NESTEROV = [
     ("the weight decay must go into the velocity: g = dw + weight_decay * w is used in both v "
      "and the step", momentum_variant(nesterov=True, decay_outside=True)),
     (NO_DECAY, momentum_variant(nesterov=True, no_decay=True)),
+    (STARTS_AT_G, momentum_variant(nesterov=True, starts_at_g=True)),
 ]
 
 
@@ -262,7 +268,7 @@ ADADELTA = [
 def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outside=False,
                  coupled_always=False, decay_without_lr=False, decay_after=False,
                  no_decay=False, folded=False, forget_t=False, coupled_ignored=False,
-                 decay_twice=False):
+                 decay_twice=False, swapped=False):
     def adam(w, dw, config=None):
         config = _config("adam", config)
         lr, b1, b2, eps = (config["learning_rate"], config["beta1"], config["beta2"],
@@ -277,8 +283,9 @@ def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outs
         else:
             g = dw if coupled_ignored else dw + wd * w
         t = config.get("_t", 0) + 1
-        m = b1 * config.get("_m", np.zeros_like(w_in)) + (1 - b1) * g
-        v = b2 * config.get("_v", np.zeros_like(w_in)) + (1 - b2) * g * g
+        keep1, keep2 = (1 - b1, 1 - b2) if swapped else (b1, b2)
+        m = keep1 * config.get("_m", np.zeros_like(w_in)) + (1 - keep1) * g
+        v = keep2 * config.get("_v", np.zeros_like(w_in)) + (1 - keep2) * g * g
         power = t + t_offset
         if folded:  # the paper's "efficient" form: the correction folded into the step size
             step_size = lr * math.sqrt(1 - b2 ** power) / (1 - b1 ** power)
@@ -329,17 +336,22 @@ ADAM = [
     ("epsilon is added to sqrt(v_hat), after the bias correction: folding the correction into "
      "the step size (learning_rate * sqrt(1 - beta2**t) / (1 - beta1**t)) changes what epsilon "
      "is compared with", adam_variant(folded=True)),
+    ("the weights of the running averages are swapped: m = beta1 * m + (1 - beta1) * g and v = "
+     "beta2 * v + (1 - beta2) * g * g keep most of the old averages",
+     adam_variant(swapped=True)),
 ]
 
 
 # ---------------------------------------------------------------- clipping
 
 def clip_variant(*, per_array=False, always=False, no_sqrt=False, norm_after=False,
-                 inverted=False, never=False):
+                 inverted=False, never=False, sum_of_norms=False):
     def clip_grad_norm(grads, max_norm):
         squares = {k: float((g * g).sum()) for k, g in grads.items()}
         total = sum(squares.values())
         total = total if no_sqrt else math.sqrt(total)
+        if sum_of_norms:
+            total = sum(math.sqrt(s) for s in squares.values())
         clipped = {}
         for k, g in grads.items():
             norm = math.sqrt(squares[k]) if per_array else total
@@ -371,6 +383,8 @@ CLIP = [
     ("the gradients came back unscaled although their total norm is above max_norm: multiply "
      "every array by max_norm / total_norm whenever total_norm > max_norm",
      clip_variant(never=True)),
+    ("total_norm is not the sum of the arrays' norms: it is the norm of all the gradients as one "
+     "vector, sqrt(sum over every array of sum(grad**2))", clip_variant(sum_of_norms=True)),
 ]
 
 
@@ -397,10 +411,12 @@ EXPONENTIAL_DECAY = [
 
 
 def cosine_variant(*, no_half=False, from_zero=False, no_min=False, no_clamp=False,
-                   warmup_plus_one=False, cosine_plus_one=False):
+                   warmup_plus_one=False, cosine_plus_one=False, warmup_from_min=False):
     def cosine_annealing(step, *, lr0, total_steps, lr_min=0.0, warmup_steps=0):
         low = 0.0 if no_min else lr_min
         if step < warmup_steps:
+            if warmup_from_min:
+                return lr_min + (lr0 - lr_min) * step / warmup_steps
             return lr0 * ((step + 1) if warmup_plus_one else step) / warmup_steps
         if step >= total_steps and not no_clamp:
             return low
@@ -426,6 +442,8 @@ COSINE = [
      "warmup_steps", cosine_variant(warmup_plus_one=True)),
     ("off by one in the cosine: s = (step - warmup_steps) / (total_steps - warmup_steps) is 0 "
      "at step warmup_steps, where the rate is lr0", cosine_variant(cosine_plus_one=True)),
+    ("the warm-up starts from 0, not from lr_min: lr = lr0 * step / warmup_steps (lr_min is "
+     "only where the cosine ends)", cosine_variant(warmup_from_min=True)),
 ]
 
 

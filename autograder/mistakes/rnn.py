@@ -139,7 +139,8 @@ def rnn_backward_mistakes():
 
 # ---------------------------------------------------------------- LSTM step
 
-def _lstm_step(x, h_prev, c_prev, Wx, Wh, b, *, order="ifgo", g_act=np.tanh, tanh_out=True):
+def _lstm_step(x, h_prev, c_prev, Wx, Wh, b, *, order="ifgo", g_act=np.tanh, tanh_out=True,
+               h_from_prev=False):
     H = h_prev.shape[1]
     a = x @ Wx + h_prev @ Wh + b
     blocks = {name: a[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
@@ -148,6 +149,8 @@ def _lstm_step(x, h_prev, c_prev, Wx, Wh, b, *, order="ifgo", g_act=np.tanh, tan
     c_next = f * c_prev + i * g
     tanh_c = np.tanh(c_next)
     h_next = o * tanh_c if tanh_out else o * c_next
+    if h_from_prev:
+        h_next = o * np.tanh(c_prev)
     return h_next, c_next, (x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c)
 
 
@@ -167,6 +170,9 @@ def lstm_step_forward_mistakes():
         ("h_next = o * tanh(c_next): the tanh of the cell state is missing",
          lambda x, h_prev, c_prev, Wx, Wh, b: _lstm_step(x, h_prev, c_prev, Wx, Wh, b,
                                                          tanh_out=False)),
+        ("h_next = o * tanh(c_next), the cell state just computed, not the previous one c_prev",
+         lambda x, h_prev, c_prev, Wx, Wh, b: _lstm_step(x, h_prev, c_prev, Wx, Wh, b,
+                                                         h_from_prev=True)),
     ]
 
 
@@ -340,7 +346,7 @@ def temporal_affine_backward_mistakes():
 # ---------------------------------------------------------------- temporal softmax loss
 
 def _temporal_softmax(scores, y, mask, *, divide_by="kept", mask_loss=True, mask_grad=True,
-                      stable=True):
+                      stable=True, raw_labels=False):
     N, T, V = scores.shape
     flat = scores.reshape(-1, V)
     if stable:
@@ -356,9 +362,15 @@ def _temporal_softmax(scores, y, mask, *, divide_by="kept", mask_loss=True, mask
     rows = np.arange(N * T)
     loss = -(np.log(probs[rows, labels]) * weight_loss).sum() / count
     dflat = probs.copy()
+    if raw_labels:  # the 1 subtracted at each masked position's own label (where in range)
+        flat_y = y.reshape(-1)
+        labels = np.where(keep | ((flat_y >= 0) & (flat_y < V)), flat_y, 0)
     dflat[rows, labels] -= 1
     dflat *= weight_grad[:, None] / count
     return float(loss), dflat.reshape(N, T, V)
+
+
+MASK_GRAD = "the gradient is zero at masked positions too (they are not part of the loss)"
 
 
 def temporal_softmax_loss_mistakes():
@@ -370,8 +382,9 @@ def temporal_softmax_loss_mistakes():
         ("masked positions count neither in the loss nor in the average: the mask was ignored",
          lambda scores, y, mask: _temporal_softmax(scores, y, mask, mask_loss=False,
                                                    mask_grad=False)),
-        ("the gradient is zero at masked positions too (they are not part of the loss)",
-         lambda scores, y, mask: _temporal_softmax(scores, y, mask, mask_grad=False)),
+        (MASK_GRAD, lambda scores, y, mask: _temporal_softmax(scores, y, mask, mask_grad=False)),
+        (MASK_GRAD, lambda scores, y, mask: _temporal_softmax(scores, y, mask, mask_grad=False,
+                                                              raw_labels=True)),
         ("subtract each position's largest score before exponentiating: exp overflows for "
          "scores around 1000",
          lambda scores, y, mask: _temporal_softmax(scores, y, mask, stable=False)),

@@ -554,6 +554,11 @@ def mean_iou_mistakes():
         values = [v for v in values if not np.isnan(v)]
         return float(np.mean(values)) if values else float("nan")
 
+    def true_classes_only(pred, target, *, num_classes, ignore_index=None):
+        iou = _iou(pred, target, num_classes, ignore_index)
+        present = _cm(pred, target, num_classes, ignore_index).sum(axis=1) > 0
+        return float(iou[present].mean()) if present.any() else float("nan")
+
     def mean_iou_of(pred, target, num_classes, ignore_index):
         iou = _iou(pred, target, num_classes, ignore_index)
         return float(np.nanmean(iou)) if not np.all(np.isnan(iou)) else float("nan")
@@ -568,6 +573,9 @@ def mean_iou_mistakes():
         ("the mean IoU of every image, averaged over the images: count the pixels of the whole "
          "batch (one confusion matrix for all the maps), then average the classes' IoU",
          per_image),
+        ("a class that is predicted but never true has IoU 0 (all its pixels are false "
+         "positives) and counts in the mean: skip only the classes whose IoU is NaN, absent from "
+         "both pred and target", true_classes_only),
     ]
 
 
@@ -686,7 +694,7 @@ def pixel_cross_entropy_mistakes():
 
 
 def _focal(logits, target, gamma, alpha, *, wrong_probability=False, constant_weight=False,
-           alpha_by_prediction=False, mean="pixels", guard=True):
+           alpha_by_prediction=False, mean="pixels", guard=True, alpha_in_grad=True):
     N, K, H, W = logits.shape
     p, logp = _softmax(logits)
     lpy = np.take_along_axis(logp, target[:, None], axis=1)[:, 0]
@@ -701,15 +709,16 @@ def _focal(logits, target, gamma, alpha, *, wrong_probability=False, constant_we
     q = py if wrong_probability else 1.0 - py
     mod = q ** gamma
     loss = float(-(a * mod * lpy).sum() / count)
+    a_grad = a if alpha_in_grad else np.ones(target.shape)
     if constant_weight or (gamma == 0 and guard):
-        g = a * mod
+        g = a_grad * mod
     else:
         sign = -1.0 if wrong_probability else 1.0  # d q / d p_y
         with np.errstate(divide="ignore", invalid="ignore"):
             focusing = -sign * gamma * q ** (gamma - 1) * py * lpy
             if guard:
                 focusing = np.where(q > 0, focusing, 0.0)
-        g = a * (mod + focusing)
+        g = a_grad * (mod + focusing)
     return loss, (p - _onehot(target, K)) * (g / count)[:, None]
 
 
@@ -737,20 +746,32 @@ def focal_loss_mistakes():
          "1 exactly (gamma < 1, or gamma = 0): take it as 0 there, as the docstring says "
          "(np.where(q > 0, ..., 0.0), with q replaced by 1 where it is 0 inside the power)",
          make(guard=False)),
+        ("alpha[y] is missing from the gradient: it multiplies every pixel's g as it does the "
+         "loss, g = alpha[y] * ((1 - p_y)**gamma - gamma * (1 - p_y)**(gamma - 1) * p_y * "
+         "log p_y)",
+         make(alpha_in_grad=False)),
     ]
 
 
 def _dice(logits, target, smooth, *, per_image=False, smooth_numerator=True,
-          softmax_backward=True, background=True, sigmoid=False):
+          softmax_backward=True, background=True, sigmoid=False, squares=False):
     N, K = logits.shape[:2]
     p = 1.0 / (1.0 + np.exp(-logits)) if sigmoid else _softmax(logits)[0]
     t = _onehot(target, K)
     axes = (2, 3) if per_image else (0, 2, 3)
     inter = (p * t).sum(axis=axes, keepdims=True)
-    sizes = p.sum(axis=axes, keepdims=True) + t.sum(axis=axes, keepdims=True)
+    if squares:  # the V-Net form: sum p**2 + sum t**2 (t**2 = t)
+        sizes = (p * p).sum(axis=axes, keepdims=True) + t.sum(axis=axes, keepdims=True)
+    else:
+        sizes = p.sum(axis=axes, keepdims=True) + t.sum(axis=axes, keepdims=True)
+    if smooth is None:  # no smoothing at all
+        smooth = 0.0
     top = 2 * inter + (smooth if smooth_numerator else 0.0)
     bottom = sizes + smooth
     dice = top / bottom
+    if squares:
+        dp = -(2 * t * bottom - top * 2 * p) / bottom ** 2 / dice.size
+        return float(1.0 - dice.mean()), p * (dp - (dp * p).sum(axis=1, keepdims=True))
     if not background:  # the mean over the classes 1..K-1 only
         loss = float(1.0 - dice[:, 1:].mean())
         dp = -(2 * t * bottom - top) / bottom ** 2 / dice[:, 1:].size
@@ -767,9 +788,9 @@ def _dice(logits, target, smooth, *, per_image=False, smooth_numerator=True,
 
 
 def soft_dice_loss_mistakes():
-    def make(**options):
+    def make(*, unsmoothed=False, **options):
         def loss(logits, target, *, smooth=1.0):
-            return _dice(logits, target, smooth, **options)
+            return _dice(logits, target, None if unsmoothed else smooth, **options)
         return loss
 
     return [
@@ -786,6 +807,10 @@ def soft_dice_loss_mistakes():
          "(axis 1), the K probabilities of a pixel summing to 1, and dlogits goes back through "
          "that softmax",
          make(sigmoid=True)),
+        ("the denominator sums p and t, not their squares: S_k = sum p[:, k] + sum t[:, k] "
+         "(the squares are the V-Net variant)", make(squares=True)),
+        ("smooth is missing: it is added to both the numerator and the denominator, (2 * I_k + "
+         "smooth) / (S_k + smooth)", make(unsmoothed=True)),
     ]
 
 
