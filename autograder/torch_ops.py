@@ -564,7 +564,8 @@ def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generato
     grad_args input, then each of the module's parameters when ``param_grads``; None where
     no gradient flows), ``modified`` (positions of tensor arguments changed in place) and
     ``aliases`` (for each item, the positions of the tensor arguments it shares memory with:
-    the argument itself returned, or a view of it)."""
+    the argument itself returned, or a view of it) and ``flows`` (for each item, whether it
+    requires a gradient: False for a tensor cut off from the inputs)."""
     if isinstance(target, str):
         func = lookup(target)
         params = []
@@ -598,6 +599,9 @@ def tensor_call(target, method, args, kwargs, grad_args=(), douts=None, generato
                "grads": None,
                "shapes": [list(v.shape) if isinstance(v, torch.Tensor) else None
                           for v in items],
+               # whether a gradient can flow back from each item (None: not a tensor)
+               "flows": [bool(v.requires_grad) if isinstance(v, torch.Tensor) else None
+                         for v in items],
                "modified": [i for i, cls, before in saved
                             if type(args[i]) is not cls or _changed(args[i], before)],
                "aliases": [[i for i, _, _ in saved if _shares_memory(v, args[i])]

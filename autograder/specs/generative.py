@@ -50,6 +50,12 @@ def function_call(cw, target, args, kwargs, grad_args, douts, generators):
     return [out["outputs"], out["grads"]]
 
 
+def function_flows(cw, target, args, kwargs, grad_args, generators):
+    """For each output of the reference function, whether a gradient flows back from it."""
+    return tensor_call(target, None, args, kwargs, grad_args, None, generators,
+                       lookup=_lookup(cw))["flows"]
+
+
 def function_shapes(cw, target, args, kwargs, generators):
     """The shapes of the reference function's tensor outputs."""
     return tensor_call(target, None, args, kwargs, [], None, generators,
@@ -101,6 +107,9 @@ def _pick(mistakes, part):
     return [(d, w[part]) for d, w in mistakes]
 
 
+CUT_OFF_HINT = ("a tensor built from a number (torch.tensor(float(...)), .item()) or through "
+                ".detach(), NumPy or torch.no_grad() has no history: backward() from it changes "
+                "nothing. Compute it from the inputs with torch operations all the way")
 GENERATOR_UNUSED = ("the result did not come from the generator it is given: after two calls "
                     "the generator had not drawn a single number. Pass generator=generator to "
                     "torch.randn / torch.rand; without it they draw from PyTorch's global "
@@ -178,6 +187,13 @@ def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), 
             shape_hint = ("average over the batch with .mean() to return a scalar"
                           if not e else None)
             raise Failed(f"{where}{name} has shape {tuple(g)}, expected {tuple(e)}", shape_hint)
+    if grad_args and isinstance(got.get("flows"), list):
+        flows = t.ref.run(function_flows, target, list(args), kwargs, list(grad_args),
+                          generators)
+        for name, g, e in zip(names, got["flows"], flows):
+            if e and g is False:
+                raise Failed(f"{where}{name} carries no gradient: it was cut off from the "
+                             "inputs", hint=CUT_OFF_HINT)
     try:
         compare_values(t, target, got["outputs"], expected[0], names, label, mistakes, 0)
     except Failed as failure:

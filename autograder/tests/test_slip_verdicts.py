@@ -96,6 +96,13 @@ SLIPS = {
         "        hidden = max(1, channels // reduction)\n"
         "        self.register_buffer(\"last_gates\", torch.zeros(channels))\n")],
         "it registers buffers of its own (last_gates)", "not register_buffer"),
+    # round 23: a loss rebuilt from a number was told its gradient dlogits was -0.46 times the
+    # expected one (what flowed came from the other two outputs)
+    "loss rebuilt from a number": ("10", "generative.vae_loss", "generative.py", [(
+        "    loss = reconstruction + kl\n",
+        "    loss = torch.tensor(float(reconstruction + kl), dtype=x.dtype)\n")],
+        "loss carries no gradient: it was cut off from the inputs",
+        "has no history: backward() from it changes nothing"),
     # round 23: the 11-point AP's max over an empty selection (no recall reaches t) had no advice
     "max of an empty selection": ("08", "detection.average_precision", "detection.py", [(
         "            total += float(precision[reached].max()) if bool(reached.any()) else 0.0\n",
