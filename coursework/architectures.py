@@ -57,8 +57,11 @@ def _check_images(where, x, channels=None, size=None):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{where}: expected images of shape (N, C, H, W), got {shape}")
     if channels is not None and x.shape[1] != channels:
+        # (N, H, W, C) images (NumPy and matplotlib order) are the usual cause: say so
+        hint = (" (channels last? x.permute(0, 3, 1, 2) turns (N, H, W, C) images into "
+                "(N, C, H, W))" if x.shape[-1] == channels else "")
         raise ValueError(f"{where}: expected {channels} input channels, got images of shape "
-                         f"{tuple(x.shape)}")
+                         f"{tuple(x.shape)}{hint}")
     if size is not None and tuple(x.shape[2:]) != (size, size):
         raise ValueError(f"{where}: expected {size}x{size} images, got images of shape "
                          f"{tuple(x.shape)}")
@@ -200,11 +203,12 @@ class NiNBlock(nn.Module):
         kernel_size = _check_int("NiNBlock", "kernel_size", kernel_size)
         stride = _check_int("NiNBlock", "stride", stride)
         padding = _check_int("NiNBlock", "padding", padding, minimum=0)
+        self.in_channels = in_channels
         raise NotImplementedError(
             "NiNBlock.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
-        _check_images("NiNBlock", x)
+        _check_images("NiNBlock", x, self.in_channels)
         raise NotImplementedError(
             "NiNBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
@@ -232,11 +236,12 @@ class Inception(nn.Module):
         c3 = _check_pair("Inception", "c3", c3)
         c4 = _check_int("Inception", "c4", c4)
         self.out_channels = c1 + c2[1] + c3[1] + c4
+        self.in_channels = in_channels
         raise NotImplementedError(
             "Inception.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
-        _check_images("Inception", x)
+        _check_images("Inception", x, self.in_channels)
         raise NotImplementedError(
             "Inception.forward: not implemented yet; write it in coursework/architectures.py")
         return out
@@ -276,11 +281,12 @@ class ResidualBlock(nn.Module):
         in_channels = _check_int("ResidualBlock", "in_channels", in_channels)
         out_channels = _check_int("ResidualBlock", "out_channels", out_channels)
         stride = _check_int("ResidualBlock", "stride", stride)
+        self.in_channels = in_channels
         raise NotImplementedError(
             "ResidualBlock.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
-        _check_images("ResidualBlock", x)
+        _check_images("ResidualBlock", x, self.in_channels)
         raise NotImplementedError(
             "ResidualBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
@@ -302,12 +308,13 @@ class BottleneckBlock(nn.Module):
         mid_channels = _check_int("BottleneckBlock", "mid_channels", mid_channels)
         out_channels = _check_int("BottleneckBlock", "out_channels", out_channels)
         stride = _check_int("BottleneckBlock", "stride", stride)
+        self.in_channels = in_channels
         raise NotImplementedError(
             "BottleneckBlock.__init__: not implemented yet; "
             "write it in coursework/architectures.py")
 
     def forward(self, x):
-        _check_images("BottleneckBlock", x)
+        _check_images("BottleneckBlock", x, self.in_channels)
         raise NotImplementedError(
             "BottleneckBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
@@ -368,11 +375,12 @@ class DenseBlock(nn.Module):
         in_channels = _check_int("DenseBlock", "in_channels", in_channels)
         growth_rate = _check_int("DenseBlock", "growth_rate", growth_rate)
         self.out_channels = in_channels + num_convs * growth_rate
+        self.in_channels = in_channels
         raise NotImplementedError(
             "DenseBlock.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def forward(self, x):
-        _check_images("DenseBlock", x)
+        _check_images("DenseBlock", x, self.in_channels)
         raise NotImplementedError(
             "DenseBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return x
@@ -389,12 +397,13 @@ class TransitionBlock(nn.Module):
         super().__init__()
         in_channels = _check_int("TransitionBlock", "in_channels", in_channels)
         out_channels = _check_int("TransitionBlock", "out_channels", out_channels)
+        self.in_channels = in_channels
         raise NotImplementedError(
             "TransitionBlock.__init__: not implemented yet; "
             "write it in coursework/architectures.py")
 
     def forward(self, x):
-        _check_images("TransitionBlock", x)
+        _check_images("TransitionBlock", x, self.in_channels)
         raise NotImplementedError(
             "TransitionBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
@@ -413,17 +422,19 @@ class SEBlock(nn.Module):
         super().__init__()
         channels = _check_int("SEBlock", "channels", channels)
         reduction = _check_int("SEBlock", "reduction", reduction)
+        self.channels = channels
         raise NotImplementedError(
             "SEBlock.__init__: not implemented yet; write it in coursework/architectures.py")
 
     def gates(self, x):
         """The excitation g (N, C) of x (N, C, H, W): the factor each channel is scaled by."""
-        _check_images("SEBlock", x)
+        _check_images("SEBlock", x, self.channels)
         raise NotImplementedError(
             "SEBlock.gates: not implemented yet; write it in coursework/architectures.py")
         return g
 
     def forward(self, x):
+        _check_images("SEBlock", x, self.channels)
         raise NotImplementedError(
             "SEBlock.forward: not implemented yet; write it in coursework/architectures.py")
         return out
@@ -445,12 +456,13 @@ class DepthwiseSeparableConv(nn.Module):
         in_channels = _check_int("DepthwiseSeparableConv", "in_channels", in_channels)
         out_channels = _check_int("DepthwiseSeparableConv", "out_channels", out_channels)
         stride = _check_int("DepthwiseSeparableConv", "stride", stride)
+        self.in_channels = in_channels
         raise NotImplementedError(
             "DepthwiseSeparableConv.__init__: not implemented yet; "
             "write it in coursework/architectures.py")
 
     def forward(self, x):
-        _check_images("DepthwiseSeparableConv", x)
+        _check_images("DepthwiseSeparableConv", x, self.in_channels)
         raise NotImplementedError(
             "DepthwiseSeparableConv.forward: not implemented yet; "
             "write it in coursework/architectures.py")
@@ -473,7 +485,8 @@ def freeze(model, *, trainable=()):
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"freeze: model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(trainable, str) or not all(isinstance(p, str) for p in trainable):
+    if isinstance(trainable, str) or not isinstance(trainable, (tuple, list, set, frozenset)) \
+            or not all(isinstance(p, str) for p in trainable):
         raise TypeError(f"freeze: trainable must be a tuple of name prefixes, got {trainable!r}")
     raise NotImplementedError(
         "freeze: not implemented yet; write it in coursework/architectures.py")

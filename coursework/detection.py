@@ -9,6 +9,7 @@ x grows to the right (columns), y grows downwards (rows). Inputs are never modif
 """
 
 import math
+import numbers
 
 from .backend import xp_of
 
@@ -16,7 +17,24 @@ FORMATS = ("xyxy", "xywh", "cxcywh")
 AP_METHODS = ("all", "11point")
 
 
+def _check_not_torch(name, argname, a):
+    """TypeError for a PyTorch tensor (a detector's output, say), which has a shape but no
+    NumPy dtype: the functions of this module take NumPy arrays."""
+    if type(a).__module__.split(".")[0] == "torch":
+        raise TypeError(f"{name}: {argname} must be a NumPy array, got a torch.Tensor (convert "
+                        "it with .detach().cpu().numpy())")
+
+
+def _check_int(name, argname, value, minimum):
+    """An integer (a NumPy integer too, such as labels.max() + 1) >= minimum, as an int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name}: {argname} must be {kind}, got {value!r}")
+    return int(value)
+
+
 def _check_boxes(name, boxes, argname="boxes"):
+    _check_not_torch(name, argname, boxes)
     if getattr(boxes, "ndim", None) != 2 or boxes.shape[1] != 4:
         raise ValueError(f"{name}: {argname} must be an array of shape (K, 4), got "
                          f"{getattr(boxes, 'shape', type(boxes).__name__)}")
@@ -32,18 +50,22 @@ def _check_xyxy(name, boxes, argname="boxes"):
                          f"{boxes[(boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])][0]}")
 
 
-def _check_scores(name, scores, count, argname="scores"):
-    if getattr(scores, "ndim", None) != 1 or scores.shape[0] != count:
-        raise ValueError(f"{name}: {argname} must have shape ({count},), got "
+def _check_scores(name, scores, count=None, argname="scores"):
+    """A 1-D array of ``count`` entries (of any length when count is None)."""
+    _check_not_torch(name, argname, scores)
+    if getattr(scores, "ndim", None) != 1 or (count is not None and scores.shape[0] != count):
+        raise ValueError(f"{name}: {argname} must have shape "
+                         f"({'D' if count is None else count},), got "
                          f"{getattr(scores, 'shape', type(scores).__name__)}")
 
 
 def _check_threshold(name, value, argname="iou_threshold"):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
         raise ValueError(f"{name}: {argname} must be a number in [0, 1], got {value!r}")
 
 
 def _check_labels(name, labels, count, num_classes=None):
+    _check_not_torch(name, "labels", labels)
     if getattr(labels, "ndim", None) != 1 or labels.shape[0] != count:
         raise ValueError(f"{name}: labels must have shape ({count},), got "
                          f"{getattr(labels, 'shape', type(labels).__name__)}")
@@ -178,11 +200,10 @@ def yolo_encode(boxes, labels, *, grid_size, num_classes, boxes_per_cell=1):
         dropped: (P,) int64 array, the indices of the objects that found no free slot, increasing.
     """
     _check_boxes("yolo_encode", boxes)
+    grid_size = _check_int("yolo_encode", "grid_size", grid_size, 1)
+    num_classes = _check_int("yolo_encode", "num_classes", num_classes, 1)
+    boxes_per_cell = _check_int("yolo_encode", "boxes_per_cell", boxes_per_cell, 1)
     _check_labels("yolo_encode", labels, boxes.shape[0], num_classes)
-    for argname, value in (("grid_size", grid_size), ("num_classes", num_classes),
-                           ("boxes_per_cell", boxes_per_cell)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"yolo_encode: {argname} must be a positive int, got {value!r}")
     if boxes.size and (float(boxes[:, :2].min()) < 0 or float(boxes[:, :2].max()) > 1):
         raise ValueError("yolo_encode: box centres must lie in [0, 1] (cxcywh relative to the "
                          f"image), got values from {float(boxes[:, :2].min())} to "
@@ -211,6 +232,7 @@ def yolo_decode(pred, *, conf_threshold=0.5):
         scores: (D,) float array.
         labels: (D,) int64 array.
     """
+    _check_not_torch("yolo_decode", "pred", pred)
     if getattr(pred, "ndim", None) != 4 or pred.shape[0] != pred.shape[1] or pred.shape[3] < 6:
         raise ValueError("yolo_decode: pred must have shape (S, S, B, 5 + C) with C >= 1, got "
                          f"{getattr(pred, 'shape', type(pred).__name__)}")
@@ -243,6 +265,8 @@ def yolo_loss(pred, target, *, lambda_coord=5.0, lambda_noobj=0.5):
         loss: float.
         dpred: (N, S, S, B, 5 + C) gradient of the loss with respect to pred.
     """
+    _check_not_torch("yolo_loss", "pred", pred)
+    _check_not_torch("yolo_loss", "target", target)
     if getattr(pred, "ndim", None) != 5 or pred.shape[-1] < 6:
         raise ValueError("yolo_loss: pred must have shape (N, S, S, B, 5 + C), got "
                          f"{getattr(pred, 'shape', type(pred).__name__)}")
@@ -256,7 +280,7 @@ def yolo_loss(pred, target, *, lambda_coord=5.0, lambda_noobj=0.5):
         raise ValueError("yolo_loss: predicted w and h must be > 0 (a sigmoid gives them), got "
                          f"{float(pred[..., 2:4].min())}")
     for argname, value in (("lambda_coord", lambda_coord), ("lambda_noobj", lambda_noobj)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
             raise ValueError(f"yolo_loss: {argname} must be a non-negative number, got {value!r}")
     raise NotImplementedError("yolo_loss: not implemented yet; write it in coursework/detection.py")
     return float(loss), dpred
@@ -303,12 +327,11 @@ def precision_recall(scores, is_tp, num_gt):
         precision: (D,) float64 array.
         recall: (D,) float64 array, non-decreasing.
     """
-    _check_scores("precision_recall", scores, scores.shape[0] if hasattr(scores, "shape") else -1)
+    _check_scores("precision_recall", scores)
     _check_scores("precision_recall", is_tp, scores.shape[0], "is_tp")
     if is_tp.dtype.kind != "b":
         raise TypeError(f"precision_recall: is_tp must be a bool array, got dtype {is_tp.dtype}")
-    if isinstance(num_gt, bool) or not isinstance(num_gt, int) or num_gt < 0:
-        raise ValueError(f"precision_recall: num_gt must be an int >= 0, got {num_gt!r}")
+    num_gt = _check_int("precision_recall", "num_gt", num_gt, 0)
     if int(is_tp.sum()) > num_gt:
         raise ValueError(f"precision_recall: {int(is_tp.sum())} true positives but only "
                          f"num_gt={num_gt} ground truths")
@@ -338,9 +361,21 @@ def average_precision(precision, recall, *, method="all"):
     """
     if method not in AP_METHODS:
         raise ValueError(f"average_precision: method must be one of {AP_METHODS}, got {method!r}")
-    _check_scores("average_precision", precision,
-                  precision.shape[0] if hasattr(precision, "shape") else -1, "precision")
+    _check_scores("average_precision", precision, argname="precision")
     _check_scores("average_precision", recall, precision.shape[0], "recall")
+    # precision_recall's outputs, in this order: swapped (recall, precision), or a recall not
+    # divided by num_gt, would give a number that looks like an AP
+    drops = (recall[1:] < recall[:-1]).nonzero()[0]
+    if recall.size and (float(recall.min()) < 0 or float(recall.max()) > 1 or drops.size):
+        why = (f"it decreases from {float(recall[drops[0]])} to {float(recall[drops[0] + 1])}: "
+               "are the arguments in the order (precision, recall)?" if drops.size else
+               f"its values go from {float(recall.min())} to {float(recall.max())} (recall "
+               "is TP / num_gt)")
+        raise ValueError(f"average_precision: recall must be non-decreasing and lie in [0, 1] "
+                         f"(the second output of precision_recall), but {why}")
+    if precision.size and (float(precision.min()) < 0 or float(precision.max()) > 1):
+        raise ValueError("average_precision: precision must lie in [0, 1], got values from "
+                         f"{float(precision.min())} to {float(precision.max())}")
     raise NotImplementedError(
         "average_precision: not implemented yet; write it in coursework/detection.py")
     return float(ap)
@@ -351,12 +386,22 @@ def _check_images(name, detections, ground_truths, num_classes):
         raise TypeError(f"{name}: detections and ground_truths must be lists with one entry per "
                         f"image, got {type(detections).__name__} and "
                         f"{type(ground_truths).__name__}")
+    for argname, value, entry in (("detections", detections, "(boxes, scores, labels)"),
+                                  ("ground_truths", ground_truths, "(boxes, labels)")):
+        # one image's (boxes, scores, labels) given without the list around it
+        if value and hasattr(value[0], "ndim"):
+            raise TypeError(f"{name}: {argname} must be a list with one tuple per image, got a "
+                            f"{type(value).__name__} of arrays (one image? wrap it in a list: "
+                            f"[{entry}])")
     if len(detections) != len(ground_truths):
         raise ValueError(f"{name}: {len(detections)} images of detections but "
                          f"{len(ground_truths)} of ground truths")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"{name}: num_classes must be a positive int, got {num_classes!r}")
+    num_classes = _check_int(name, "num_classes", num_classes, 1)
     for i, (det, gt) in enumerate(zip(detections, ground_truths)):
+        if not isinstance(det, (tuple, list)) or not isinstance(gt, (tuple, list)):
+            raise TypeError(f"{name}: image {i}: detections must be a tuple (boxes, scores, "
+                            f"labels) and ground truths a tuple (boxes, labels), got "
+                            f"{type(det).__name__} and {type(gt).__name__}")
         if len(det) != 3 or len(gt) != 2:
             raise ValueError(f"{name}: image {i}: detections must be (boxes, scores, labels) and "
                              "ground truths (boxes, labels)")
@@ -365,6 +410,7 @@ def _check_images(name, detections, ground_truths, num_classes):
         _check_labels(name, det[2], det[0].shape[0], num_classes)
         _check_xyxy(name, gt[0], f"ground_truths[{i}] boxes")
         _check_labels(name, gt[1], gt[0].shape[0], num_classes)
+    return num_classes
 
 
 def mean_average_precision(detections, ground_truths, *, num_classes, iou_threshold=0.5,
@@ -389,7 +435,8 @@ def mean_average_precision(detections, ground_truths, *, num_classes, iou_thresh
         mAP: float.
         ap_per_class: (C,) float64 array (NaN for classes without ground truth).
     """
-    _check_images("mean_average_precision", detections, ground_truths, num_classes)
+    num_classes = _check_images("mean_average_precision", detections, ground_truths,
+                                num_classes)
     _check_threshold("mean_average_precision", iou_threshold)
     if method not in AP_METHODS:
         raise ValueError(f"mean_average_precision: method must be one of {AP_METHODS}, got "
@@ -416,7 +463,7 @@ def coco_map(detections, ground_truths, *, num_classes, method="all"):
     Returns:
         float (NaN when no class has a ground truth).
     """
-    _check_images("coco_map", detections, ground_truths, num_classes)
+    num_classes = _check_images("coco_map", detections, ground_truths, num_classes)
     if method not in AP_METHODS:
         raise ValueError(f"coco_map: method must be one of {AP_METHODS}, got {method!r}")
     raise NotImplementedError("coco_map: not implemented yet; write it in coursework/detection.py")

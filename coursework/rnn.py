@@ -35,6 +35,9 @@ def _shape(a):
 
 
 def _check_array(name, what, a, ndim):
+    if type(a).__module__.split(".")[0] == "torch":  # NumPy would fail on it, naming nothing
+        raise TypeError(f"{name}: {what} must be a NumPy array, got a torch.Tensor (convert it "
+                        f"with {what}.detach().cpu().numpy())")
     if not hasattr(a, "shape") or not hasattr(a, "dtype"):
         raise TypeError(f"{name}: {what} must be an array, got {type(a).__name__}")
     if a.ndim != ndim:
@@ -425,7 +428,11 @@ class CharRNN:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"CharRNN: rng must be a numpy.random.Generator "
                             f"(np.random.default_rng(seed)), got {type(rng).__name__}")
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:  # torch.float32, "f32": NumPy's own message names no argument
+            raise TypeError(f"CharRNN: dtype must be a NumPy floating type such as np.float64, "
+                            f"got {dtype!r}") from None
         if self.dtype.kind != "f":
             raise TypeError(f"CharRNN: dtype must be a floating type, got {dtype!r}")
         self.vocab_size, self.hidden_dim = int(vocab_size), int(hidden_dim)

@@ -34,6 +34,7 @@ TP + FN. (TN, the pixels correctly *not* labelled c, dominates any image and say
 how well c itself is found.)
 """
 
+import numbers
 import operator
 
 from .backend import bincount, xp_of
@@ -67,7 +68,16 @@ def _as_pair(name, what, value, minimum):
     return v, v
 
 
+def _check_not_torch(name, what, a):
+    """TypeError for a PyTorch tensor (a network's output, say): NumPy would treat it as an
+    object and fail far from the call, or not at all."""
+    if type(a).__module__.split(".")[0] == "torch":
+        raise TypeError(f"{name}: {what} must be a NumPy array, got a torch.Tensor (convert it "
+                        f"with {what}.detach().cpu().numpy())")
+
+
 def _check_ndim(name, what, a, ndim, dims):
+    _check_not_torch(name, what, a)
     if not hasattr(a, "ndim") or not hasattr(a, "shape"):
         raise TypeError(f"{name}: {what} must be an array, got {type(a).__name__}")
     if a.ndim != ndim:
@@ -96,12 +106,18 @@ def _check_window(name, what, size_hw, kernel_hw, stride, pad):
                          f"not fit a {h}x{w} input ({'; '.join(why)})")
 
 
-def _check_labels(name, what, a, num_classes, ignore_index=None):
-    """An integer label array whose values lie in 0..num_classes-1 (or equal ignore_index)."""
-    xp = xp_of(a)
+def _check_label_dtype(name, what, a):
+    """TypeError unless ``a`` is a NumPy (or CuPy) array of integers."""
+    _check_not_torch(name, what, a)
     if not hasattr(a, "dtype") or a.dtype.kind not in "iu":
         raise TypeError(f"{name}: {what} must be an integer array, got "
                         f"{getattr(a, 'dtype', type(a).__name__)}")
+
+
+def _check_labels(name, what, a, num_classes, ignore_index=None):
+    """An integer label array whose values lie in 0..num_classes-1 (or equal ignore_index)."""
+    _check_label_dtype(name, what, a)
+    xp = xp_of(a)
     keep = a != ignore_index if ignore_index is not None else xp.ones(a.shape, dtype=bool)
     bad = keep & ((a < 0) | (a >= num_classes))
     if bool(bad.any()):
@@ -474,6 +490,10 @@ def pixel_accuracy(pred, target, *, ignore_index=None):
         raise ValueError(f"{name}: pred and target must have the same shape, got "
                          f"{tuple(getattr(pred, 'shape', ()))} and "
                          f"{tuple(getattr(target, 'shape', ()))}")
+    _check_label_dtype(name, "pred", pred)
+    _check_label_dtype(name, "target", target)
+    if ignore_index is not None:
+        ignore_index = _as_int(name, "ignore_index", ignore_index, -(2 ** 62))
     raise NotImplementedError(
         "pixel_accuracy: not implemented yet; write it in coursework/segmentation.py")
     return accuracy
@@ -583,7 +603,7 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None):
     name = "focal_loss"
     _check_logits(name, logits, target)
     alpha = _check_class_vector(name, "alpha", alpha, logits.shape[1])
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not gamma >= 0:
+    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma >= 0:
         raise ValueError(f"{name}: gamma must be a number >= 0, got {gamma!r}")
     raise NotImplementedError(
         "focal_loss: not implemented yet; write it in coursework/segmentation.py")
@@ -608,7 +628,7 @@ def soft_dice_loss(logits, target, *, smooth=1.0):
     """
     name = "soft_dice_loss"
     _check_logits(name, logits, target)
-    if isinstance(smooth, bool) or not isinstance(smooth, (int, float)) or not smooth > 0:
+    if isinstance(smooth, bool) or not isinstance(smooth, numbers.Real) or not smooth > 0:
         raise ValueError(f"{name}: smooth must be a number > 0, got {smooth!r}")
     raise NotImplementedError(
         "soft_dice_loss: not implemented yet; write it in coursework/segmentation.py")

@@ -12,6 +12,7 @@ Inputs are NumPy arrays or tensors: images X (N, C, H, W) and integer labels y (
 
 import copy
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -21,6 +22,29 @@ from torch import nn
 def _tensor(a, dtype=None):
     t = a if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a))
     return t.to(dtype) if dtype is not None else t
+
+
+def _check_data(name, what, X, y):
+    """X (N, ...) and labels y (N,) of one length: a one-hot y (N, K) or a y of another split
+    would otherwise fail deep inside the loss or the indexing, naming neither."""
+    for arg, a in (("X", X), ("y", y)):
+        if not hasattr(a, "shape") and not isinstance(a, (list, tuple)):
+            raise TypeError(f"{name}: {what}{arg} must be an array or a tensor, got "
+                            f"{type(a).__name__}")
+    y_shape = tuple(np.shape(y))
+    if len(y_shape) != 1:
+        raise ValueError(f"{name}: {what}y must be the class indices (N,), got shape {y_shape}"
+                         + (" (one-hot labels? y.argmax(1) gives the indices)"
+                            if len(y_shape) == 2 else ""))
+    if len(X) != y_shape[0]:
+        raise ValueError(f"{name}: {what}X has {len(X)} examples but {what}y has {y_shape[0]} "
+                         "labels")
+
+
+def _check_batch_size(name, batch_size):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+            or batch_size < 1:
+        raise ValueError(f"{name}: batch_size must be a positive integer, got {batch_size!r}")
 
 
 def _model_dtype(model):
@@ -42,6 +66,7 @@ def predict(model, X, *, batch_size=256):
 
 def accuracy(model, X, y, *, batch_size=256):
     """Fraction of the examples whose highest score is their label (eval mode)."""
+    _check_data("accuracy", "", X, y)
     scores = predict(model, X, batch_size=batch_size)
     return float((scores.argmax(dim=1) == _tensor(y).long()).double().mean())
 
@@ -67,6 +92,9 @@ def fit(model, train, val=None, *, epochs=10, lr=1e-3, batch_size=64, weight_dec
     for name, split in (("train", train), ("val", val)):
         if split is not None and (not isinstance(split, (tuple, list)) or len(split) != 2):
             raise TypeError(f"fit: {name} must be a pair (X, y), got {type(split).__name__}")
+        if split is not None:
+            _check_data("fit", f"{name} ", *split)
+    _check_batch_size("fit", batch_size)
     dtype = _model_dtype(model)
     X, y = _tensor(train[0], dtype), _tensor(train[1]).long()
     params = [p for p in model.parameters() if p.requires_grad]

@@ -57,8 +57,11 @@ def _check_images(where, x, channels=None, size=None):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{where}: expected images of shape (N, C, H, W), got {shape}")
     if channels is not None and x.shape[1] != channels:
+        # (N, H, W, C) images (NumPy and matplotlib order) are the usual cause: say so
+        hint = (" (channels last? x.permute(0, 3, 1, 2) turns (N, H, W, C) images into "
+                "(N, C, H, W))" if x.shape[-1] == channels else "")
         raise ValueError(f"{where}: expected {channels} input channels, got images of shape "
-                         f"{tuple(x.shape)}")
+                         f"{tuple(x.shape)}{hint}")
     if size is not None and tuple(x.shape[2:]) != (size, size):
         raise ValueError(f"{where}: expected {size}x{size} images, got images of shape "
                          f"{tuple(x.shape)}")
@@ -249,6 +252,7 @@ class NiNBlock(nn.Module):
         kernel_size = _check_int("NiNBlock", "kernel_size", kernel_size)
         stride = _check_int("NiNBlock", "stride", stride)
         padding = _check_int("NiNBlock", "padding", padding, minimum=0)
+        self.in_channels = in_channels
         # BEGIN SOLUTION
         self.layers = nn.Sequential(
             nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding),
@@ -259,7 +263,7 @@ class NiNBlock(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        _check_images("NiNBlock", x)
+        _check_images("NiNBlock", x, self.in_channels)
         # BEGIN SOLUTION
         out = self.layers(x)
         # END SOLUTION
@@ -288,6 +292,7 @@ class Inception(nn.Module):
         c3 = _check_pair("Inception", "c3", c3)
         c4 = _check_int("Inception", "c4", c4)
         self.out_channels = c1 + c2[1] + c3[1] + c4
+        self.in_channels = in_channels
         # BEGIN SOLUTION
         self.branch1 = nn.Sequential(nn.Conv2d(in_channels, c1, kernel_size=1), nn.ReLU())
         self.branch2 = nn.Sequential(
@@ -305,7 +310,7 @@ class Inception(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        _check_images("Inception", x)
+        _check_images("Inception", x, self.in_channels)
         # BEGIN SOLUTION
         out = torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)],
                         dim=1)
@@ -347,6 +352,7 @@ class ResidualBlock(nn.Module):
         in_channels = _check_int("ResidualBlock", "in_channels", in_channels)
         out_channels = _check_int("ResidualBlock", "out_channels", out_channels)
         stride = _check_int("ResidualBlock", "stride", stride)
+        self.in_channels = in_channels
         # BEGIN SOLUTION
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1,
                                bias=False)
@@ -357,7 +363,7 @@ class ResidualBlock(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        _check_images("ResidualBlock", x)
+        _check_images("ResidualBlock", x, self.in_channels)
         # BEGIN SOLUTION
         out = torch.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
@@ -382,6 +388,7 @@ class BottleneckBlock(nn.Module):
         mid_channels = _check_int("BottleneckBlock", "mid_channels", mid_channels)
         out_channels = _check_int("BottleneckBlock", "out_channels", out_channels)
         stride = _check_int("BottleneckBlock", "stride", stride)
+        self.in_channels = in_channels
         # BEGIN SOLUTION
         self.conv1 = nn.Conv2d(in_channels, mid_channels, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(mid_channels)
@@ -394,7 +401,7 @@ class BottleneckBlock(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        _check_images("BottleneckBlock", x)
+        _check_images("BottleneckBlock", x, self.in_channels)
         # BEGIN SOLUTION
         out = torch.relu(self.bn1(self.conv1(x)))
         out = torch.relu(self.bn2(self.conv2(out)))
@@ -476,6 +483,7 @@ class DenseBlock(nn.Module):
         in_channels = _check_int("DenseBlock", "in_channels", in_channels)
         growth_rate = _check_int("DenseBlock", "growth_rate", growth_rate)
         self.out_channels = in_channels + num_convs * growth_rate
+        self.in_channels = in_channels
         # BEGIN SOLUTION
         self.units = nn.ModuleList(
             nn.Sequential(nn.BatchNorm2d(in_channels + i * growth_rate), nn.ReLU(),
@@ -485,7 +493,7 @@ class DenseBlock(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        _check_images("DenseBlock", x)
+        _check_images("DenseBlock", x, self.in_channels)
         # BEGIN SOLUTION
         for unit in self.units:
             x = torch.cat([x, unit(x)], dim=1)
@@ -504,6 +512,7 @@ class TransitionBlock(nn.Module):
         super().__init__()
         in_channels = _check_int("TransitionBlock", "in_channels", in_channels)
         out_channels = _check_int("TransitionBlock", "out_channels", out_channels)
+        self.in_channels = in_channels
         # BEGIN SOLUTION
         self.layers = nn.Sequential(
             nn.BatchNorm2d(in_channels), nn.ReLU(),
@@ -513,7 +522,7 @@ class TransitionBlock(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        _check_images("TransitionBlock", x)
+        _check_images("TransitionBlock", x, self.in_channels)
         # BEGIN SOLUTION
         out = self.layers(x)
         # END SOLUTION
@@ -533,6 +542,7 @@ class SEBlock(nn.Module):
         super().__init__()
         channels = _check_int("SEBlock", "channels", channels)
         reduction = _check_int("SEBlock", "reduction", reduction)
+        self.channels = channels
         # BEGIN SOLUTION
         hidden = max(1, channels // reduction)
         self.fc1 = nn.Linear(channels, hidden)
@@ -541,13 +551,14 @@ class SEBlock(nn.Module):
 
     def gates(self, x):
         """The excitation g (N, C) of x (N, C, H, W): the factor each channel is scaled by."""
-        _check_images("SEBlock", x)
+        _check_images("SEBlock", x, self.channels)
         # BEGIN SOLUTION
         g = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))
         # END SOLUTION
         return g
 
     def forward(self, x):
+        _check_images("SEBlock", x, self.channels)
         # BEGIN SOLUTION
         out = x * self.gates(x)[:, :, None, None]
         # END SOLUTION
@@ -570,6 +581,7 @@ class DepthwiseSeparableConv(nn.Module):
         in_channels = _check_int("DepthwiseSeparableConv", "in_channels", in_channels)
         out_channels = _check_int("DepthwiseSeparableConv", "out_channels", out_channels)
         stride = _check_int("DepthwiseSeparableConv", "stride", stride)
+        self.in_channels = in_channels
         # BEGIN SOLUTION
         self.depthwise = nn.Conv2d(in_channels, in_channels, 3, stride=stride, padding=1,
                                    groups=in_channels, bias=False)
@@ -579,7 +591,7 @@ class DepthwiseSeparableConv(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        _check_images("DepthwiseSeparableConv", x)
+        _check_images("DepthwiseSeparableConv", x, self.in_channels)
         # BEGIN SOLUTION
         out = torch.relu(self.bn1(self.depthwise(x)))
         out = torch.relu(self.bn2(self.pointwise(out)))
@@ -603,7 +615,8 @@ def freeze(model, *, trainable=()):
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"freeze: model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(trainable, str) or not all(isinstance(p, str) for p in trainable):
+    if isinstance(trainable, str) or not isinstance(trainable, (tuple, list, set, frozenset)) \
+            or not all(isinstance(p, str) for p in trainable):
         raise TypeError(f"freeze: trainable must be a tuple of name prefixes, got {trainable!r}")
     # BEGIN SOLUTION
     prefixes = tuple(trainable)

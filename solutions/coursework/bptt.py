@@ -83,6 +83,14 @@ def batchify(ids, batch_size):
     dropped), so that chunk k + 1 of every stream continues chunk k of the same stream.
     """
     ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"batchify: ids must be integer ids (vocab.encode(text) gives them), got "
+                        f"dtype {ids.dtype}")
+    if ids.ndim != 1:
+        raise ValueError(f"batchify: ids must be one long 1-D sequence, got shape {ids.shape}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+            or batch_size < 1:
+        raise ValueError(f"batchify: batch_size must be a positive integer, got {batch_size!r}")
     length = len(ids) // batch_size
     if length < 2:
         raise ValueError(f"batchify: {len(ids)} ids are too few for {batch_size} streams")
@@ -101,6 +109,8 @@ def evaluate(model, ids, *, seq_len=64, batch_size=8):
     """The mean cross entropy (nats per character) of ``model`` on ``ids``, reading them in order
     with the state carried over chunk boundaries; and the perplexity exp(mean cross entropy)
     (inf when that overflows: a loss above 709 nats, a model that has diverged)."""
+    if isinstance(seq_len, bool) or not isinstance(seq_len, numbers.Integral) or seq_len < 1:
+        raise ValueError(f"evaluate: seq_len must be a positive integer, got {seq_len!r}")
     total, count, state = 0.0, 0, None
     for x, y in chunks(batchify(ids, batch_size), seq_len):
         loss, _, state = model.loss(x, y, h0=state)
@@ -136,9 +146,13 @@ class SGD:
 OPTIMIZERS = {"adam": Adam, "sgd": SGD}
 
 
-def _optimizer(name, params, learning_rate):
+def _optimizer(name, params, learning_rate, caller):
     if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+        raise ValueError(f"{caller}: unknown optimizer {name!r}; choose one of "
+                         f"{', '.join(OPTIMIZERS)}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) \
+            or not learning_rate > 0:
+        raise ValueError(f"{caller}: learning_rate must be a number > 0, got {learning_rate!r}")
     return OPTIMIZERS[name](params, learning_rate=learning_rate)
 
 
@@ -168,7 +182,7 @@ def train_bptt(model, train_ids, *, val_ids=None, seq_len=32, batch_size=16, num
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"train_bptt: {name} must be a positive integer, got {value!r}")
     streams = batchify(train_ids, batch_size)
-    optimizer = _optimizer(optimizer, model.params, learning_rate)
+    optimizer = _optimizer(optimizer, model.params, learning_rate, "train_bptt")
     history = {"loss": [], "grad_norm": [], "step": [], "val_loss": [], "val_perplexity": []}
 
     def record(step):
@@ -218,7 +232,7 @@ def train_sequences(model, x, y, *, batch_size=32, num_steps=300, learning_rate=
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"train_sequences: rng must be a numpy.random.Generator, got "
                         f"{type(rng).__name__}")
-    optimizer = _optimizer(optimizer, model.params, learning_rate)
+    optimizer = _optimizer(optimizer, model.params, learning_rate, "train_sequences")
     history = {"loss": [], "grad_norm": []}
     bar = _progress(num_steps, progress, "training")
     for _ in range(num_steps):

@@ -253,6 +253,13 @@ def vae_loss(logits, x, mu, logvar):
     _check_same_shape("vae_loss", ("mu", "logvar"), (mu, logvar))
     if len(mu) != len(x):
         raise ValueError(f"vae_loss: {len(x)} inputs but {len(mu)} codes")
+    # targets outside [0, 1] (tanh-scaled pixels, or the logits passed as x) give a finite
+    # number that is no cross entropy
+    if x.numel() and not (float(x.min()) >= 0 and float(x.max()) <= 1):
+        raise ValueError(f"vae_loss: the targets x must lie in [0, 1] (pixels scaled as "
+                         f"load_digits_generative(scale='unit')), got values from "
+                         f"{float(x.min()):.4g} to {float(x.max()):.4g}; is the order (logits, "
+                         f"x, mu, logvar)?")
     # BEGIN SOLUTION
     n = x.shape[0]
     reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n

@@ -151,6 +151,8 @@ class SegNetLite(nn.Module):
                              f"{upsample!r}")
         self.depth = _check_int("SegNetLite", "depth", depth)
         self.in_channels = _check_int("SegNetLite", "in_channels", in_channels)
+        base_channels = _check_int("SegNetLite", "base_channels", base_channels)
+        num_classes = _check_int("SegNetLite", "num_classes", num_classes)
         self.upsample = upsample
         channels = [base_channels * 2 ** level for level in range(self.depth + 1)]
         self.encoders = nn.ModuleList()
@@ -198,6 +200,9 @@ def torch_focal_loss(logits, target, *, gamma=2.0, alpha=None):
     """The focal loss of ``segmentation.focal_loss`` in PyTorch (autograd gives the gradient):
     the mean over pixels of -alpha[y] * (1 - p_y)**gamma * log p_y. logits (N, K, H, W),
     target (N, H, W) int64, alpha a (K,) tensor or None."""
+    if alpha is not None and not isinstance(alpha, torch.Tensor):
+        raise TypeError(f"torch_focal_loss: alpha must be a (K,) tensor or None, got "
+                        f"{type(alpha).__name__} (torch.as_tensor(alpha) converts it)")
     log_p = torch.log_softmax(logits, dim=1).gather(1, target[:, None])[:, 0]
     weight = (1 - log_p.exp()) ** gamma
     if alpha is not None:
@@ -214,6 +219,11 @@ def fit_segmentation(model, images, masks, *, loss_fn=None, epochs=10, lr=3e-3, 
     loss_fn = loss_fn or nn.functional.cross_entropy
     images = torch.as_tensor(images, dtype=torch.float32)
     masks = torch.as_tensor(masks, dtype=torch.int64)
+    if images.dim() != 4 or masks.shape != (len(images), *images.shape[2:]):
+        raise ValueError(f"fit_segmentation: expected images (N, C, H, W) and masks of class "
+                         f"indices (N, H, W), got images {tuple(images.shape)} and masks "
+                         f"{tuple(masks.shape)}")
+    _check_int("fit_segmentation", "batch_size", batch_size)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)

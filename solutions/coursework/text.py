@@ -135,6 +135,13 @@ def make_copy_task(num, lag, *, num_symbols=4, seed=0):
         x: (num, lag + 2) input ids. y: (num, lag + 2) next-symbol targets (x shifted by one).
         symbols: the list of characters of the ids: ``".?abcd..."``.
     """
+    for argname, value, low in (("num", num, 1), ("lag", lag, 0), ("num_symbols", num_symbols, 1)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            raise ValueError(f"make_copy_task: {argname} must be an integer >= {low}, got "
+                             f"{value!r}")
+    if num_symbols > 26:
+        raise ValueError(f"make_copy_task: num_symbols must be at most 26 (the letters a-z), "
+                         f"got {num_symbols}")
     rng = np.random.default_rng(seed)
     first = rng.integers(0, num_symbols, num) + 2
     seq = np.zeros((num, lag + 3), dtype=np.int64)
