@@ -166,6 +166,13 @@ class Trainer:
         for name, value in (("batch_size", batch_size), ("num_epochs", num_epochs)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"Trainer: {name} must be a positive integer, got {value!r}")
+        for name, value in (("num_train_samples", num_train_samples),
+                            ("num_val_samples", num_val_samples)):
+            # checked here, not by rng.choice at the end of the first epoch
+            if value is not None and (isinstance(value, bool) or not isinstance(
+                    value, numbers.Integral) or value < 1):
+                raise ValueError(f"Trainer: {name} must be None (all) or a positive integer, "
+                                 f"got {value!r}")
         if optim_config is not None and not isinstance(optim_config, dict):
             raise TypeError(f"Trainer: optim_config must be a dict such as "
                             f"{{'learning_rate': 1e-2}}, got {type(optim_config).__name__}")
