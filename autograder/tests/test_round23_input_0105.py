@@ -226,3 +226,33 @@ def test_data_helpers_name_a_bad_input():
     with pytest.raises(ValueError, match="make_hard_case: n must be a positive integer, got "
                                          "300.0"):
         data.make_hard_case("xor", 300.0)
+
+
+# ---------------------------------------------------------------- unit 05 and the Trainer
+
+def test_an_update_rule_refuses_lr_for_learning_rate():
+    """Round 23: sgd(w, dw, {"lr": 0.1}) stepped with the default rate 0.01 without a word (the
+    Trainer already refused 'lr' in its optim_config; a rule called directly did not)."""
+    with pytest.raises(ValueError, match=r"sgd: config has the key 'lr', which no update rule "
+                                         r"reads: write \{'learning_rate': 0.1\}"):
+        cw.optim.sgd(np.ones(3), np.ones(3), {"lr": 0.1})
+    with pytest.raises(ValueError, match="adam: config has the key 'lr'"):
+        cw.optim.adam(np.ones(3), np.ones(3), {"lr": 1e-3, "beta1": 0.9})
+    # both keys: learning_rate is the one read, as before
+    next_w, _ = cw.optim.sgd(np.ones(3), np.ones(3), {"lr": 5.0, "learning_rate": 0.5})
+    np.testing.assert_allclose(next_w, 0.5 * np.ones(3))
+
+
+def test_trainer_names_the_rules_it_knows_and_a_data_list():
+    """Round 23: a misspelt rule was told only 'available here: sgd (more come with
+    coursework/optim.py)' although optim.py was there; data=[X, y] failed with "The truth value
+    of an array with more than one element is ambiguous"."""
+    model = cw.mlp.TwoLayerNet(5, 4, 3, rng=np.random.default_rng(0))
+    data = {"X_train": X4, "y_train": Y4, "X_val": X4, "y_val": Y4}
+    with pytest.raises(ValueError, match="unknown update rule 'adma'; available: adadelta, "
+                                         "adagrad, adam, nesterov, rmsprop, sgd, sgd_momentum$"):
+        cw.training.Trainer(model, data, update_rule="adma", rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="Trainer: data must be a dict .* got list"):
+        cw.training.Trainer(model, [X4, Y4], rng=np.random.default_rng(0))
+    trainer = cw.training.Trainer(model, data, update_rule="adam", rng=np.random.default_rng(0))
+    assert trainer.update_rule is cw.optim.adam
