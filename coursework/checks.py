@@ -94,3 +94,13 @@ def check_ndim(name, what, array, ndim, dims):
     if shape is None or len(shape) != ndim:
         shown = tuple(shape) if shape is not None else type(array).__name__
         raise ValueError(f"{name}: {what} should be an array of shape {dims}, got {shown}")
+
+
+def check_array(name, what, value):
+    """TypeError unless ``value`` is an array (NumPy or CuPy: anything with a shape, ndim and
+    dtype). A list or a number where an array belongs would otherwise fail a line later with
+    "'list' object has no attribute 'ndim'", which names neither the function nor the argument.
+    """
+    if not all(hasattr(value, attr) for attr in ("shape", "ndim", "dtype")):
+        raise TypeError(f"{name}: {what} must be an array, got {type(value).__name__} "
+                        f"(np.asarray({what}) makes one)")

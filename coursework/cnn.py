@@ -22,8 +22,8 @@ import math
 
 import numpy as np
 
-from .checks import (check_float_dtype, check_int, check_positive_int, check_real, check_reg,
-                     check_rng)
+from .checks import (check_array, check_float_dtype, check_int, check_positive_int, check_real,
+                     check_reg, check_rng)
 from .conv import (avg_pool_backward, avg_pool_forward, conv_backward, conv_forward,
                    conv_output_size, max_pool_backward, max_pool_forward)
 from .layers import affine_backward, affine_forward, relu_backward, relu_forward
@@ -47,6 +47,9 @@ def _check_common(name, input_dim, num_classes, weight_scale, reg, dtype, rng):
 
 
 def _check_batch(name, X, y, input_dim):
+    check_array(name, "X", X)
+    if y is not None:
+        check_array(name, "y", y)
     if X.ndim != 4 or tuple(X.shape[1:]) != tuple(input_dim):
         raise ValueError(f"{name}: X{tuple(X.shape)} should be (N, "
                          f"{', '.join(map(str, input_dim))})")
@@ -185,7 +188,8 @@ class LeNet5:
         name = "LeNet5"
         input_dim, self.dtype = _check_common(name, input_dim, num_classes, weight_scale, reg,
                                               dtype, rng)
-        if len(filters) != 2 or len(hidden_dims) != 2:
+        if any(isinstance(v, str) or not hasattr(v, "__len__") or len(v) != 2
+               for v in (filters, hidden_dims)):  # filters=6 has no len()
             raise ValueError(f"{name}: filters and hidden_dims hold two sizes each, got "
                              f"{filters!r} and {hidden_dims!r}")
         for value in (*filters, *hidden_dims, filter_size):

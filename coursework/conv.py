@@ -28,7 +28,7 @@ Conventions used by every function here:
 """
 
 from .backend import xp_of
-from .checks import check_int, check_ndim
+from .checks import check_array, check_int, check_ndim
 
 
 # ---------------------------------------------------------------------------------------------
@@ -58,6 +58,8 @@ def _check_window(name, what, size_hw, kernel_hw, stride, pad):
 def _check_conv(name, x, w, b, stride, pad):
     stride = check_int(name, "stride", stride, 1)
     pad = check_int(name, "pad", pad, 0)
+    for what, value in (("x", x), ("w", w), ("b", b)):
+        check_array(name, what, value)
     if x.ndim != 4 or w.ndim != 4 or b.ndim != 1:
         raise ValueError(f"{name}: expected x (N, C, H, W), w (F, C, HH, WW) and b (F,), got "
                          f"x{tuple(x.shape)}, w{tuple(w.shape)}, b{tuple(b.shape)}")
@@ -73,6 +75,7 @@ def _check_conv(name, x, w, b, stride, pad):
 def _check_pool(name, x, pool_size, stride):
     pool_size = check_int(name, "pool_size", pool_size, 1)
     stride = check_int(name, "stride", stride, 1)
+    check_array(name, "x", x)
     if x.ndim != 4:
         raise ValueError(f"{name}: expected x of shape (N, C, H, W), got {tuple(x.shape)}")
     _check_window(name, "pooling window", x.shape[2:], (pool_size, pool_size), stride, 0)

@@ -52,6 +52,13 @@ def preprocess(data, *, bias=True):
     if not isinstance(data, dict) or "X_train" not in data:
         raise TypeError(f"preprocess: data must be a dict of splits as load_digits_split returns "
                         f"(X_train, y_train, X_val, ...), got {type(data).__name__}")
+    if bias:
+        for key in [k for k in data if k.startswith("X_")]:
+            X = data[key]
+            if getattr(X, "ndim", None) != 2:
+                raise ValueError(f"preprocess: {key} should be (N, D) rows to append a bias "
+                                 f"column to, got {getattr(X, 'shape', type(X).__name__)}; "
+                                 "load the data with flatten=True, or pass bias=False")
     out = dict(data)
     mean_image = data["X_train"].mean(axis=0)
     out["mean_image"] = mean_image
@@ -65,6 +72,9 @@ def preprocess(data, *, bias=True):
 
 def add_bias_column(X):
     """Return X (N, D) with a last column of ones appended: (N, D + 1)."""
+    if getattr(X, "ndim", None) != 2:
+        raise ValueError(f"add_bias_column: X should be an array (N, D), one row per example, "
+                         f"got {getattr(X, 'shape', type(X).__name__)}")
     return np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
 
 
@@ -78,6 +88,8 @@ def make_hard_case(kind, n=300, *, seed=0, noise=0.1):
         "modes": class 1 in three separate blobs ("three modes"), class 0 everywhere else.
     Returns X (n, 2) float64 and y (n,) int64; ``noise`` blurs the class boundaries.
     """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"make_hard_case: n must be a positive integer, got {n!r}")
     rng = np.random.default_rng(seed)
     if kind == "xor":
         X = rng.uniform(-1, 1, size=(n, 2))

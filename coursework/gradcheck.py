@@ -15,6 +15,7 @@ on small inputs.
 """
 
 import itertools
+import numbers
 
 from .backend import xp_of
 from .checks import check_real
@@ -24,6 +25,43 @@ def _check_float_array(name, x):
     if not hasattr(x, "dtype") or x.dtype.kind != "f":
         raise TypeError(f"{name}: x must be a floating point array (it is perturbed by tiny "
                         f"steps), got {getattr(x, 'dtype', type(x).__name__)}")
+
+
+def _check_scalar_output(name, f, x):
+    """TypeError unless f(x) is a number: a loss that returns (loss, grads) would otherwise fail
+    in the middle of the probes with "float() argument must be ... not 'tuple'"."""
+    if not callable(f):
+        raise TypeError(f"{name}: f must be a function called as f(x), got {type(f).__name__}")
+    value = f(x)
+    if isinstance(value, (tuple, list)):
+        raise TypeError(f"{name}: f(x) must return a number, got a {type(value).__name__} of "
+                        f"{len(value)}; for a function that returns (loss, grads) take the loss: "
+                        "f = lambda v: loss_function(v)[0]")
+    if not isinstance(value, numbers.Real) and getattr(value, "size", None) != 1:
+        shown = (f"an array of shape {tuple(value.shape)}" if hasattr(value, "shape")
+                 else type(value).__name__)
+        raise TypeError(f"{name}: f(x) must return a number, got {shown}")
+
+
+def _check_array_output(name, f, x, dout):
+    """f(x) must be an array of dout's shape: a layer's forward that returns (out, cache) was
+    turned into one array of both, and a dout of another shape broadcast, both without an
+    error, into a wrong gradient."""
+    if not callable(f):
+        raise TypeError(f"{name}: f must be a function called as f(x), got {type(f).__name__}")
+    if not hasattr(dout, "shape"):
+        raise TypeError(f"{name}: dout must be an array of the shape of f(x), got "
+                        f"{type(dout).__name__}")
+    value = f(x)
+    if isinstance(value, (tuple, list)):
+        raise TypeError(f"{name}: f(x) must return an array, got a {type(value).__name__} of "
+                        f"{len(value)}; for a forward that returns (out, cache) take the output: "
+                        "f = lambda v: layer_forward(v)[0]")
+    shape = tuple(getattr(value, "shape", ()))
+    if shape != tuple(dout.shape):
+        raise ValueError(f"{name}: f(x) has shape {shape} but dout has shape "
+                         f"{tuple(dout.shape)}; dout is the upstream gradient of f(x), of its "
+                         "shape")
 
 
 def numerical_gradient(f, x, *, h=1e-5):
@@ -43,6 +81,7 @@ def numerical_gradient(f, x, *, h=1e-5):
     """
     check_real("numerical_gradient", "the step h", h, positive=True)
     _check_float_array("numerical_gradient", x)
+    _check_scalar_output("numerical_gradient", f, x)
     raise NotImplementedError(
         "numerical_gradient: not implemented yet; write it in coursework/gradcheck.py")
     return grad
@@ -69,6 +108,7 @@ def numerical_gradient_array(f, x, dout, *, h=1e-5):
     """
     check_real("numerical_gradient_array", "the step h", h, positive=True)
     _check_float_array("numerical_gradient_array", x)
+    _check_array_output("numerical_gradient_array", f, x, dout)
     raise NotImplementedError(
         "numerical_gradient_array: not implemented yet; write it in coursework/gradcheck.py")
     return grad

@@ -17,7 +17,7 @@ Inputs are never modified in place. The code takes its array module from its inp
 """
 
 from .backend import xp_of
-from .checks import check_ndim, check_real
+from .checks import check_array, check_ndim, check_real
 
 
 def affine_forward(x, w, b):
@@ -32,6 +32,8 @@ def affine_forward(x, w, b):
         out: (N, M) with out[n] = x_flat[n] @ w + b.
         cache: whatever ``affine_backward`` needs.
     """
+    for what, value in (("x", x), ("w", w), ("b", b)):
+        check_array("affine_forward", what, value)
     if x.ndim < 1 or w.ndim != 2 or b.ndim != 1:
         raise ValueError(f"affine_forward: expected x (N, ...), w (D, M) and b (M,), got "
                          f"x{tuple(x.shape)}, w{tuple(w.shape)}, b{tuple(b.shape)}")
@@ -234,6 +236,8 @@ def maxout_forward(x, w, b):
         out: (N, M).
         cache: whatever ``maxout_backward`` needs.
     """
+    for what, value in (("x", x), ("w", w), ("b", b)):
+        check_array("maxout_forward", what, value)
     if x.ndim < 1 or w.ndim != 3 or b.ndim != 2:
         raise ValueError(f"maxout_forward: expected x (N, ...), w (D, M, K) and b (M, K), got "
                          f"x{tuple(x.shape)}, w{tuple(w.shape)}, b{tuple(b.shape)}")

@@ -15,11 +15,14 @@ Conventions used by every function here:
 import numpy as np
 
 from .backend import xp_of
-from .checks import check_labels, check_reg, check_rng
+from .checks import (check_array, check_labels, check_positive_int, check_real, check_reg,
+                     check_rng)
 
 
 def _check_loss_inputs(name, W, X, y, reg):
     """Validate the arguments of a loss function; raise with the offending values."""
+    for what, value in (("W", W), ("X", X), ("y", y)):
+        check_array(name, what, value)
     if W.ndim != 2 or X.ndim != 2 or y.ndim != 1:
         raise ValueError(
             f"{name}: expected W (D, C), X (N, D) and y (N,), got W{tuple(W.shape)}, "
@@ -135,14 +138,17 @@ class LinearClassifier:
         otherwise training continues from the current weights. X and y are not modified.
         """
         check_rng("train", rng)
+        check_array("train", "X", X)
+        check_array("train", "y", y)
         if X.ndim != 2 or y.shape != (X.shape[0],):
             raise ValueError(
                 f"train: expected X (N, D) and y (N,), got X{tuple(X.shape)}, y{tuple(y.shape)}"
             )
-        if num_iters < 1 or batch_size < 1:
-            raise ValueError(
-                f"train: num_iters and batch_size must be >= 1, got {num_iters} and {batch_size}"
-            )
+        if X.shape[0] == 0:  # y.max() below has no value to take
+            raise ValueError(f"train: X{tuple(X.shape)} has no examples to train on")
+        num_iters = check_positive_int("train", "num_iters", num_iters)
+        batch_size = check_positive_int("train", "batch_size", batch_size)
+        check_real("train", "learning_rate", learning_rate, minimum=0)
         xp = xp_of(X)
         num_train, dim = X.shape
         num_classes = int(y.max()) + 1
@@ -162,6 +168,11 @@ class LinearClassifier:
         """Return the (N,) predicted labels: the index of the highest score X @ W of each row."""
         if self.W is None:
             raise RuntimeError("predict: the classifier has no weights yet; call train first")
+        check_array("predict", "X", X)
+        if X.ndim != 2 or X.shape[1] != self.W.shape[0]:
+            raise ValueError(f"predict: X{tuple(X.shape)} should be (N, {self.W.shape[0]}), one "
+                             f"row per example as the weights W{tuple(self.W.shape)} expect; "
+                             "did you forget the bias column of ones?")
         raise NotImplementedError(
             "LinearClassifier.predict: not implemented yet; write it in coursework/linear.py")
         return labels

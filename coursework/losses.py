@@ -10,12 +10,14 @@ losses take two arrays of the same shape. Inputs are never modified in place.
 """
 
 from .backend import xp_of
-from .checks import check_labels
+from .checks import check_array, check_labels
 
 BCE_EPS = 1e-7  # bce_loss clips probabilities to [BCE_EPS, 1 - BCE_EPS]
 
 
 def _check_scores_labels(name, scores, y):
+    check_array(name, "scores", scores)
+    check_array(name, "y", y)
     if scores.ndim != 2 or y.ndim != 1 or y.shape[0] != scores.shape[0]:
         raise ValueError(f"{name}: expected scores (N, C) and y (N,), got "
                          f"scores{tuple(scores.shape)} and y{tuple(y.shape)}")
@@ -23,6 +25,8 @@ def _check_scores_labels(name, scores, y):
 
 
 def _check_same_shape(name, a, b, names):
+    check_array(name, names[0], a)
+    check_array(name, names[1], b)
     if a.shape != b.shape:
         raise ValueError(f"{name}: {names[0]}{tuple(a.shape)} and {names[1]}{tuple(b.shape)} "
                          "must have the same shape")

@@ -27,11 +27,13 @@ array module from its inputs (``xp = xp_of(x)``), and works in float64 and float
 output has the dtype of x when gamma and beta have it too.
 """
 
+import math
 import numbers
 
 import numpy as np
 
 from .backend import xp_of
+from .checks import check_int
 
 # ---------------------------------------------------------------------------------------------
 # Validation (provided: keep it)
@@ -75,7 +77,9 @@ def _check_bn(name, x, gamma, beta, state, train, momentum, eps, ndim, layout):
             not 0 <= momentum <= 1:
         raise ValueError(f"{name}: momentum must be a number in [0, 1], got {momentum!r}")
     _check_eps(name, eps)
-    if train and x.shape[0] * (x[0, 0].size if ndim == 4 else 1) < 2:
+    # Values per feature: N, or N * H * W, counted from the shape (x[0, 0] of an empty batch
+    # would raise an IndexError instead of this message).
+    if train and x.shape[0] * math.prod(x.shape[2:]) < 2:
         raise ValueError(f"{name}: training mode needs at least 2 values per feature to "
                          f"compute a variance, got x{tuple(x.shape)}")
 
@@ -92,6 +96,7 @@ def initial_state(num_features, dtype=np.float64, xp=np):
 
     ``xp`` is the array module (numpy by default, cupy for the GPU). (Provided: not graded.)
     """
+    num_features = check_int("initial_state", "num_features", num_features, 0)
     return {"running_mean": xp.zeros(num_features, dtype=dtype),
             "running_var": xp.ones(num_features, dtype=dtype)}
 

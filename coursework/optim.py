@@ -71,6 +71,9 @@ def _settings(name, config, defaults):
         config = {}
     if not isinstance(config, dict):
         raise TypeError(f"{name}: config must be a dict or None, got {type(config).__name__}")
+    if "lr" in config and "learning_rate" not in config:  # else the default rate, silently
+        raise ValueError(f"{name}: config has the key 'lr', which no update rule reads: write "
+                         f"{{'learning_rate': {config['lr']!r}}}")
     settings = dict(config)
     for key, default in defaults.items():
         settings.setdefault(key, default)

@@ -22,6 +22,7 @@ them with the best parameters and in checkpoints.
 """
 
 import importlib
+import inspect
 import numbers
 
 import numpy as np
@@ -64,9 +65,20 @@ def find_update_rule(update_rule):
         optim = None
     rule = getattr(optim, update_rule, None) if optim is not None else None
     if not callable(rule):
-        raise ValueError(f"Trainer: unknown update rule {update_rule!r}; available here: "
-                         f"{', '.join(UPDATE_RULES)} (more come with coursework/optim.py)")
+        raise ValueError(f"Trainer: unknown update rule {update_rule!r}; available: "
+                         f"{', '.join(_rule_names(optim))}")
     return rule
+
+
+def _rule_names(optim):
+    """The names update_rule may take: "sgd" here, and the functions of ``coursework.optim``
+    called as rule(w, dw, config), or a pointer to optim.py when it cannot be imported."""
+    if optim is None:
+        return [*UPDATE_RULES, "(more come with coursework/optim.py)"]
+    rules = [name for name, value in vars(optim).items()
+             if inspect.isfunction(value) and not name.startswith("_")
+             and list(inspect.signature(value).parameters)[:3] == ["w", "dw", "config"]]
+    return sorted(set(UPDATE_RULES) | set(rules))
 
 
 def _optim_function(name):
@@ -154,6 +166,9 @@ class Trainer:
                  lr_schedule=None, lr_schedule_unit="step", grad_clip=None):
         if not hasattr(model, "params") or not hasattr(model, "loss"):
             raise TypeError("Trainer: the model needs a params dict and a loss(X, y) method")
+        if not isinstance(data, dict):
+            raise TypeError(f"Trainer: data must be a dict with X_train, y_train, X_val and "
+                            f"y_val, got {type(data).__name__}")
         missing = [k for k in ("X_train", "y_train", "X_val", "y_val") if k not in data]
         if missing:
             raise ValueError(f"Trainer: data lacks {missing}")
@@ -166,6 +181,13 @@ class Trainer:
         for name, value in (("batch_size", batch_size), ("num_epochs", num_epochs)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"Trainer: {name} must be a positive integer, got {value!r}")
+        for name, value in (("num_train_samples", num_train_samples),
+                            ("num_val_samples", num_val_samples)):
+            # checked here, not by rng.choice at the end of the first epoch
+            if value is not None and (isinstance(value, bool) or not isinstance(
+                    value, numbers.Integral) or value < 1):
+                raise ValueError(f"Trainer: {name} must be None (all) or a positive integer, "
+                                 f"got {value!r}")
         if optim_config is not None and not isinstance(optim_config, dict):
             raise TypeError(f"Trainer: optim_config must be a dict such as "
                             f"{{'learning_rate': 1e-2}}, got {type(optim_config).__name__}")

@@ -214,8 +214,9 @@ def mixup(images, targets, *, alpha, rng):
     """
     _check_images("mixup", images)
     if getattr(targets, "ndim", None) != 2 or targets.shape[0] != images.shape[0]:
-        raise ValueError(f"mixup: targets must be (N, K) with N = {images.shape[0]}, got "
-                         f"{getattr(targets, 'shape', type(targets).__name__)}")
+        raise ValueError(f"mixup: targets must be (N, K) with N = {images.shape[0]}, one-hot "
+                         f"or soft rows, got {getattr(targets, 'shape', type(targets).__name__)}"
+                         "; for integer labels y (N,) pass np.eye(K)[y]")
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
         raise ValueError(f"mixup: alpha must be a positive number, got {alpha!r}")
     _check_rng("mixup", rng)

@@ -16,12 +16,16 @@ Both networks ask ``rng`` (a ``numpy.random.Generator``) for their initial weigh
 
 import numpy as np
 
-from .checks import check_float_dtype, check_positive_int, check_real, check_reg, check_rng
+from .checks import (check_array, check_float_dtype, check_positive_int, check_real, check_reg,
+                     check_rng)
 from .layers import ACTIVATIONS, affine_backward, affine_forward, relu_backward, relu_forward
 from .losses import softmax_loss
 
 
 def _check_batch(name, X, y, input_dim):
+    check_array(name, "X", X)
+    if y is not None:
+        check_array(name, "y", y)
     dim = 1
     for size in X.shape[1:]:
         dim *= size

@@ -24,6 +24,7 @@ import numbers
 import numpy as np
 
 from .backend import xp_of
+from .checks import check_array, check_float_dtype
 from .layers import affine_backward, affine_forward, relu_backward, relu_forward
 from .losses import softmax_loss
 from .normalization import (batchnorm_backward, batchnorm_forward, layernorm_backward,
@@ -83,6 +84,7 @@ def dropout_forward(x, *, p, train=True, rng):
         out: array of the shape of x.
         cache: whatever ``dropout_backward`` needs (the mask, in training mode).
     """
+    check_array("dropout_forward", "x", x)
     _check_probability("dropout_forward", p)
     _check_rng("dropout_forward", rng)
     if not isinstance(train, bool):
@@ -304,9 +306,8 @@ class RegularizedNet:
             raise TypeError(f"RegularizedNet: weight_scale must be a number or None (He), got "
                             f"{weight_scale!r}")
         _check_rng("RegularizedNet", rng)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise TypeError(f"RegularizedNet: dtype must be a floating type, got {dtype!r}")
+        # check_float_dtype also names an unknown dtype ("foo"), which np.dtype does not
+        self.dtype = check_float_dtype("RegularizedNet", dtype)
         self.normalization = normalization
         self.dropout = float(dropout)
         self.reg = float(reg)
@@ -345,6 +346,9 @@ class RegularizedNet:
             Else: (loss, grads) in training mode, loss a float (data loss plus L2 penalty),
             grads a dict with the keys and shapes of ``params``; ``running_stats`` is updated.
         """
+        check_array("RegularizedNet.loss", "X", X)
+        if y is not None:
+            check_array("RegularizedNet.loss", "y", y)
         dim = 1
         for size in X.shape[1:]:
             dim *= size
