@@ -38,6 +38,7 @@ import numbers
 import operator
 
 from .backend import bincount, xp_of
+from .checks import check_not_torch
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,16 +69,8 @@ def _as_pair(name, what, value, minimum):
     return v, v
 
 
-def _check_not_torch(name, what, a):
-    """TypeError for a PyTorch tensor (a network's output, say): NumPy would treat it as an
-    object and fail far from the call, or not at all."""
-    if type(a).__module__.split(".")[0] == "torch":
-        raise TypeError(f"{name}: {what} must be a NumPy array, got a torch.Tensor (convert it "
-                        f"with {what}.detach().cpu().numpy())")
-
-
 def _check_ndim(name, what, a, ndim, dims):
-    _check_not_torch(name, what, a)
+    check_not_torch(name, what, a)
     if not hasattr(a, "ndim") or not hasattr(a, "shape"):
         raise TypeError(f"{name}: {what} must be an array, got {type(a).__name__}")
     if a.ndim != ndim:
@@ -108,7 +101,7 @@ def _check_window(name, what, size_hw, kernel_hw, stride, pad):
 
 def _check_label_dtype(name, what, a):
     """TypeError unless ``a`` is a NumPy (or CuPy) array of integers."""
-    _check_not_torch(name, what, a)
+    check_not_torch(name, what, a)
     if not hasattr(a, "dtype") or a.dtype.kind not in "iu":
         raise TypeError(f"{name}: {what} must be an integer array, got "
                         f"{getattr(a, 'dtype', type(a).__name__)}")

@@ -221,7 +221,7 @@ def test_detection_takes_numpy_integers_and_floats_where_it_asks_for_numbers():
 @pytest.mark.parametrize("call, error, words", [
     (lambda D: D.box_iou(torch.tensor(BOXES), BOXES), TypeError,
      "box_iou: boxes1 must be a NumPy array, got a torch.Tensor (convert it with "
-     ".detach().cpu().numpy())"),
+     "boxes1.detach().cpu().numpy())"),
     (lambda D: D.nms(BOXES, torch.tensor(SCORES)), TypeError,
      "nms: scores must be a NumPy array, got a torch.Tensor"),
     (lambda D: D.yolo_decode(torch.rand(4, 4, 2, 8)), TypeError,

@@ -104,3 +104,11 @@ def check_array(name, what, value):
     if not all(hasattr(value, attr) for attr in ("shape", "ndim", "dtype")):
         raise TypeError(f"{name}: {what} must be an array, got {type(value).__name__} "
                         f"(np.asarray({what}) makes one)")
+
+
+def check_not_torch(name, what, value):
+    """TypeError for a PyTorch tensor (a network's output, say) given to a NumPy function: it has
+    a shape but no NumPy dtype, and would fail far from the call, or not at all."""
+    if type(value).__module__.split(".")[0] == "torch":
+        raise TypeError(f"{name}: {what} must be a NumPy array, got a torch.Tensor (convert it "
+                        f"with {what}.detach().cpu().numpy())")

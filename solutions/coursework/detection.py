@@ -12,17 +12,10 @@ import math
 import numbers
 
 from .backend import xp_of
+from .checks import check_not_torch
 
 FORMATS = ("xyxy", "xywh", "cxcywh")
 AP_METHODS = ("all", "11point")
-
-
-def _check_not_torch(name, argname, a):
-    """TypeError for a PyTorch tensor (a detector's output, say), which has a shape but no
-    NumPy dtype: the functions of this module take NumPy arrays."""
-    if type(a).__module__.split(".")[0] == "torch":
-        raise TypeError(f"{name}: {argname} must be a NumPy array, got a torch.Tensor (convert "
-                        "it with .detach().cpu().numpy())")
 
 
 def _check_int(name, argname, value, minimum):
@@ -34,7 +27,7 @@ def _check_int(name, argname, value, minimum):
 
 
 def _check_boxes(name, boxes, argname="boxes"):
-    _check_not_torch(name, argname, boxes)
+    check_not_torch(name, argname, boxes)
     if getattr(boxes, "ndim", None) != 2 or boxes.shape[1] != 4:
         raise ValueError(f"{name}: {argname} must be an array of shape (K, 4), got "
                          f"{getattr(boxes, 'shape', type(boxes).__name__)}")
@@ -52,7 +45,7 @@ def _check_xyxy(name, boxes, argname="boxes"):
 
 def _check_scores(name, scores, count=None, argname="scores"):
     """A 1-D array of ``count`` entries (of any length when count is None)."""
-    _check_not_torch(name, argname, scores)
+    check_not_torch(name, argname, scores)
     if getattr(scores, "ndim", None) != 1 or (count is not None and scores.shape[0] != count):
         raise ValueError(f"{name}: {argname} must have shape "
                          f"({'D' if count is None else count},), got "
@@ -65,7 +58,7 @@ def _check_threshold(name, value, argname="iou_threshold"):
 
 
 def _check_labels(name, labels, count, num_classes=None):
-    _check_not_torch(name, "labels", labels)
+    check_not_torch(name, "labels", labels)
     if getattr(labels, "ndim", None) != 1 or labels.shape[0] != count:
         raise ValueError(f"{name}: labels must have shape ({count},), got "
                          f"{getattr(labels, 'shape', type(labels).__name__)}")
@@ -298,7 +291,7 @@ def yolo_decode(pred, *, conf_threshold=0.5):
         scores: (D,) float array.
         labels: (D,) int64 array.
     """
-    _check_not_torch("yolo_decode", "pred", pred)
+    check_not_torch("yolo_decode", "pred", pred)
     if getattr(pred, "ndim", None) != 4 or pred.shape[0] != pred.shape[1] or pred.shape[3] < 6:
         raise ValueError("yolo_decode: pred must have shape (S, S, B, 5 + C) with C >= 1, got "
                          f"{getattr(pred, 'shape', type(pred).__name__)}")
@@ -345,8 +338,8 @@ def yolo_loss(pred, target, *, lambda_coord=5.0, lambda_noobj=0.5):
         loss: float.
         dpred: (N, S, S, B, 5 + C) gradient of the loss with respect to pred.
     """
-    _check_not_torch("yolo_loss", "pred", pred)
-    _check_not_torch("yolo_loss", "target", target)
+    check_not_torch("yolo_loss", "pred", pred)
+    check_not_torch("yolo_loss", "target", target)
     if getattr(pred, "ndim", None) != 5 or pred.shape[-1] < 6:
         raise ValueError("yolo_loss: pred must have shape (N, S, S, B, 5 + C), got "
                          f"{getattr(pred, 'shape', type(pred).__name__)}")
