@@ -54,6 +54,28 @@ def check_real(name, what, value, *, minimum=None, positive=False, allow_none=Fa
     return float(value)
 
 
+def check_scalar(name, what, value):
+    """``value``, one number, as a float: a Python or NumPy number, or an array or tensor with
+    no dimensions (``np.mean`` of a CuPy array, a PyTorch loss) of a real dtype.
+
+    TypeError for anything else (a bool, a string, an array of several values), naming it.
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    dtype = str(getattr(value, "dtype", ""))
+    if getattr(value, "ndim", None) == 0 and dtype and "bool" not in dtype \
+            and "complex" not in dtype:
+        try:
+            detached = value.detach() if hasattr(value, "detach") else value  # a torch loss
+            return float(detached)
+        except (TypeError, ValueError):
+            pass
+    shape = getattr(value, "shape", None)
+    shown = f"an array of shape {tuple(shape)}" if shape is not None else repr(value)
+    raise TypeError(f"{name}: {what} must be a number, got {shown}"
+                    + (f" of dtype {dtype}" if shape is not None and dtype else ""))
+
+
 def check_reg(name, reg):
     """The L2 regularization strength: a real number >= 0, returned as a float."""
     if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not reg >= 0:
@@ -104,6 +126,16 @@ def check_array(name, what, value):
     if not all(hasattr(value, attr) for attr in ("shape", "ndim", "dtype")):
         raise TypeError(f"{name}: {what} must be an array, got {type(value).__name__} "
                         f"(np.asarray({what}) makes one)")
+
+
+def check_not_empty(name, what, value):
+    """ValueError for an array with no elements where the result is a mean over them: the mean
+    of nothing is 0 / 0. An empty batch usually comes from a slice that ran past the end of the
+    data (X[i:i + batch_size] with i >= N)."""
+    if value.size == 0:
+        raise ValueError(f"{name}: {what}{tuple(value.shape)} is empty, and a mean over no "
+                         "examples is undefined (did a batch slice run past the end of the "
+                         "data?)")
 
 
 def check_not_torch(name, what, value):

@@ -225,6 +225,9 @@ def vae_loss(logits, x, mu, logvar):
     _check_same_shape("vae_loss", ("mu", "logvar"), (mu, logvar))
     if len(mu) != len(x):
         raise ValueError(f"vae_loss: {len(x)} inputs but {len(mu)} codes")
+    if len(x) == 0:
+        raise ValueError(f"vae_loss: the batch is empty (x{tuple(x.shape)}), and a mean over no "
+                         "examples is undefined")
     # targets outside [0, 1] (tanh-scaled pixels, or the logits passed as x) give a finite
     # number that is no cross entropy
     if x.numel() and not (float(x.min()) >= 0 and float(x.max()) <= 1):

@@ -15,8 +15,8 @@ Conventions used by every function here:
 import numpy as np
 
 from .backend import xp_of
-from .checks import (check_array, check_labels, check_positive_int, check_real, check_reg,
-                     check_rng)
+from .checks import (check_array, check_labels, check_not_empty, check_positive_int, check_real,
+                     check_reg, check_rng)
 
 
 def _check_loss_inputs(name, W, X, y, reg):
@@ -36,6 +36,7 @@ def _check_loss_inputs(name, W, X, y, reg):
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"{name}: X has {X.shape[0]} rows but y has {y.shape[0]} labels")
     check_labels(name, y, W.shape[1])
+    check_not_empty(name, "y", y)
     check_reg(name, reg)
 
 

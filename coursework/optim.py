@@ -39,6 +39,7 @@ import math
 import numbers
 
 from .backend import xp_of
+from .checks import check_scalar
 
 # ---------------------------------------------------------------- checks (provided)
 
@@ -513,10 +514,13 @@ class ReduceOnPlateau:
         """Record one value of the metric; return the learning rate to use from now on (a float).
 
         Inputs:
-            metric: a number (the epoch's validation loss or accuracy).
+            metric: a number (the epoch's validation loss or accuracy): a float, or an array or
+                tensor with no dimensions.
         """
-        if isinstance(metric, bool) or not isinstance(metric, numbers.Real) or math.isnan(metric):
-            raise ValueError(f"ReduceOnPlateau.step: metric must be a number, got {metric!r}")
+        metric = check_scalar("ReduceOnPlateau.step", "metric", metric)
+        if math.isnan(metric):
+            raise ValueError("ReduceOnPlateau.step: metric is nan (did the loss diverge? a lower "
+                             "learning rate may help)")
         raise NotImplementedError(
             "ReduceOnPlateau.step: not implemented yet; write it in coursework/optim.py")
         return self.lr

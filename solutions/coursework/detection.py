@@ -12,7 +12,7 @@ import math
 import numbers
 
 from .backend import xp_of
-from .checks import check_not_torch
+from .checks import check_not_empty, check_not_torch
 
 FORMATS = ("xyxy", "xywh", "cxcywh")
 AP_METHODS = ("all", "11point")
@@ -346,6 +346,7 @@ def yolo_loss(pred, target, *, lambda_coord=5.0, lambda_noobj=0.5):
     if getattr(target, "shape", None) != pred.shape:
         raise ValueError(f"yolo_loss: target{tuple(getattr(target, 'shape', ()))} must have the "
                          f"shape of pred{tuple(pred.shape)}")
+    check_not_empty("yolo_loss", "pred", pred)
     if pred.dtype.kind != "f" or target.dtype.kind != "f":
         raise TypeError(f"yolo_loss: pred and target must be float arrays, got {pred.dtype} and "
                         f"{target.dtype}")

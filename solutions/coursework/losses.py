@@ -10,7 +10,7 @@ losses take two arrays of the same shape. Inputs are never modified in place.
 """
 
 from .backend import xp_of
-from .checks import check_array, check_labels
+from .checks import check_array, check_labels, check_not_empty
 
 BCE_EPS = 1e-7  # bce_loss clips probabilities to [BCE_EPS, 1 - BCE_EPS]
 
@@ -21,7 +21,11 @@ def _check_scores_labels(name, scores, y):
     if scores.ndim != 2 or y.ndim != 1 or y.shape[0] != scores.shape[0]:
         raise ValueError(f"{name}: expected scores (N, C) and y (N,), got "
                          f"scores{tuple(scores.shape)} and y{tuple(y.shape)}")
+    if scores.dtype.kind != "f":
+        raise TypeError(f"{name}: scores must be a float array, got dtype {scores.dtype} "
+                        "(scores.astype(float) converts it)")
     check_labels(name, y, scores.shape[1])
+    check_not_empty(name, "y", y)
 
 
 def _check_same_shape(name, a, b, names):
@@ -30,6 +34,7 @@ def _check_same_shape(name, a, b, names):
     if a.shape != b.shape:
         raise ValueError(f"{name}: {names[0]}{tuple(a.shape)} and {names[1]}{tuple(b.shape)} "
                          "must have the same shape")
+    check_not_empty(name, names[0], a)
 
 
 def softmax_loss(scores, y):

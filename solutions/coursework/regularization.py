@@ -24,7 +24,7 @@ import numbers
 import numpy as np
 
 from .backend import xp_of
-from .checks import check_array, check_float_dtype
+from .checks import check_array, check_float_dtype, check_scalar
 from .layers import affine_backward, affine_forward, relu_backward, relu_forward
 from .losses import softmax_loss
 from .normalization import (batchnorm_backward, batchnorm_forward, layernorm_backward,
@@ -217,10 +217,8 @@ class EarlyStopping:
 
     def step(self, value):
         """Record one value; return True when training should stop (see the class docstring)."""
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"EarlyStopping.step: value must be a number, got {value!r}")
+        value = check_scalar("EarlyStopping.step", "value", value)
         # BEGIN SOLUTION
-        value = float(value)
         if self.best is None:
             improved = True
         elif self.mode == "max":

@@ -38,7 +38,7 @@ import numbers
 import operator
 
 from .backend import bincount, xp_of
-from .checks import check_not_torch
+from .checks import check_not_empty, check_not_torch
 
 
 # ---------------------------------------------------------------------------------------------
@@ -759,6 +759,7 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None):
     """
     name = "focal_loss"
     _check_logits(name, logits, target)
+    check_not_empty(name, "target", target)
     alpha = _check_class_vector(name, "alpha", alpha, logits.shape[1])
     if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma >= 0:
         raise ValueError(f"{name}: gamma must be a number >= 0, got {gamma!r}")
