@@ -40,9 +40,13 @@ DYNAMIC_NAMES = {"importlib", "marshal", "builtins", "__builtins__", "runpy", "c
                  "shelve", "copyreg"}
 # Modules that hide code only through some of their names: unpickling can call anything (a
 # pickled ``exec``), saving cannot; ``types`` builds functions from code objects, but its
-# SimpleNamespace does not. ``import pickle`` for a helper that saves weights is fine.
+# SimpleNamespace does not; ``timeit`` runs a string of code (an ``exec``), its default_timer
+# does not; ``sys.path`` (also as ``from sys import path``) imports code from a file written at
+# run time. ``import pickle`` for a helper that saves weights is fine.
 DYNAMIC_MEMBERS = {"pickle": {"load", "loads", "Unpickler", "_load", "_loads", "_Unpickler"},
-                   "types": {"CodeType", "FunctionType", "LambdaType"}}
+                   "types": {"CodeType", "FunctionType", "LambdaType"},
+                   "timeit": {"timeit", "repeat", "Timer", "main"},
+                   "sys": {"path", "meta_path", "path_hooks"}}
 DYNAMIC_ATTRS = {"__dict__", "__globals__", "__code__", "__builtins__", "modules",
                  "__getattribute__", "__setattr__", "__class__", "__closure__", "f_globals",
                  "f_locals", "__wrapped__", "f_trace", "f_trace_lines", "_getframe",

@@ -21,6 +21,7 @@ MAX_TRACEBACK = 4000
 
 
 _SUBMISSION = None  # the submission's folder (argv[3]), whose code LineCounter counts
+_LIBRARY = ()  # the folders of sys.path at start (library code: LineCounter does not count it)
 _TORCH_OPS = None  # the worker's torch_ops module (PyTorch units), as loaded at start
 
 
@@ -30,18 +31,31 @@ class LineCounter:
     comprehension too). The judge compares the counts of calls that differ in one size only:
     code that loops over examples runs more lines for more examples, vectorized code does not.
 
+    With ``library`` (the folders of the standard library, the unit's packages and the worker's
+    files: ``_LIBRARY``), every frame whose code comes from none of them counts too: a loop
+    compiled from a string (``timeit.timeit(source)``, ``ctypes.pythonapi.PyRun_SimpleString``)
+    or imported from a file the code wrote to /tmp is the submission's code, and ran uncounted.
+    Python's frozen modules ("<frozen posixpath>") are library code.
+
     ``stop`` answers -1 when the call removed or replaced the tracer (the count means nothing
     then)."""
 
-    def __init__(self, *folders):
+    def __init__(self, *folders, library=None):
         import os
 
         self.prefixes = tuple({os.path.join(path, "") for folder in folders
                                for path in (folder, os.path.realpath(folder))})
+        self.library = None if library is None else tuple(
+            {os.path.join(path, "") for folder in library
+             for path in (folder, os.path.realpath(folder))}) + ("<frozen ",)
         self.count = 0
 
     def _frames(self, frame, event, arg):
-        return self._lines if frame.f_code.co_filename.startswith(self.prefixes) else None
+        name = frame.f_code.co_filename
+        if name.startswith(self.prefixes) or (self.library is not None
+                                              and not name.startswith(self.library)):
+            return self._lines
+        return None
 
     def _lines(self, frame, event, arg):
         if event == "line":
@@ -69,9 +83,12 @@ def main(argv):
     request_fd, reply_fd, submission = int(argv[1]), int(argv[2]), argv[3]
     site_dirs = argv[4:]
     sys.path.extend(d for d in site_dirs if d not in sys.path)
-    global np, wire, worker_fns, _DEVICE, _SUBMISSION, _TORCH_OPS
+    global np, wire, worker_fns, _DEVICE, _SUBMISSION, _TORCH_OPS, _LIBRARY
     _SUBMISSION = submission
     import os
+
+    # before the guard saves the worker's globals (restore puts them back as they are then)
+    _LIBRARY = tuple(folder for folder in sys.path if folder)
 
     import numpy as np
     import wire
@@ -808,7 +825,8 @@ def handle(request, resolve, encode_result, objects, guard=None):
     generators = generator_states(args, kwargs) if request.get("watch", True) is not False \
         else []
     limit_cpu(request.get("cpu_seconds"))
-    counter = LineCounter(_SUBMISSION) if request.get("count_lines") and _SUBMISSION else None
+    counter = LineCounter(_SUBMISSION, library=_LIBRARY) \
+        if request.get("count_lines") and _SUBMISSION else None
     started = time.perf_counter()
     try:
         if counter is not None:
