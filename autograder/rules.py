@@ -11,10 +11,10 @@ is one loop (the call back into a function on the stack counts one level where i
 recursive max over the window offsets is a loop over offsets; recursion over the data is caught
 by the line counts of ``specs/loop_growth``, and anything with no loop allowed fails), and so
 are ``map``, ``filter``, ``functools.reduce``, ``np.vectorize``, ``np.frompyfunc`` and
-``np.apply_along_axis`` (a Python function called once per element); ``np.apply_over_axes`` and
-``np.piecewise`` are loops unless their axes or functions are written out in the call (then they
-call a function a fixed number of times, on whole arrays), and ``np.fromfunction`` (one call on
-index grids) is none.
+``np.apply_along_axis`` (a Python function called once per element); ``map``, ``filter``,
+``reduce``, ``np.apply_over_axes`` and ``np.piecewise`` are not when what they go through is
+written out in the call (``map(np.ravel, (pred, target))``: a fixed number of calls, a loop
+over a fixed few things), and ``np.fromfunction`` (one call on index grids) is none.
 
 Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
 ``setattr``, ``sys.modules``, ``__dict__``, ``importlib``... anywhere in the package, or
@@ -33,12 +33,15 @@ INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
               "apply_over_axes", "piecewise", "starmap", "accumulate",
               "ThreadPoolExecutor", "ProcessPoolExecutor", "Counter", "Thread", "Pool"}
-# NumPy calls that call a function once per entry of one of their arguments, not once per
-# element of the data: a fixed number of times when that argument is written out in the call
-# (np.apply_over_axes(np.sum, x, (0, 2)) calls np.sum twice; np.piecewise(x, [x > 0], [f, g])
-# calls f and g once each, on whole sub-arrays). The argument as (position, keyword).
-# (np.fromfunction is no loop at all: it calls its function once, on whole index grids.)
-BOUNDED_BY_DISPLAY = {"apply_over_axes": (2, "axes"), "piecewise": (2, "funclist")}
+# Calls that call a function once per entry of one of their arguments: a fixed number of times
+# when that argument is written out in the call (map(np.ravel, (pred, target)) calls np.ravel
+# twice; np.apply_over_axes(np.sum, x, (0, 2)) calls np.sum twice; np.piecewise(x, [x > 0],
+# [f, g]) calls f and g once each, on whole sub-arrays), a loop over a fixed few things. The
+# argument as (position, keyword). (np.fromfunction is no loop at all: it calls its function
+# once, on whole index grids.)
+BOUNDED_BY_DISPLAY = {"apply_over_axes": (2, "axes"), "piecewise": (2, "funclist"),
+                      "map": (1, None), "filter": (1, None), "reduce": (1, None),
+                      "starmap": (1, None), "accumulate": (0, "iterable")}
 # sorting and extremes with a key= call that function once per element
 KEYED_CALLS = {"sorted", "sort", "min", "max", "nsmallest", "nlargest", "groupby"}
 # names that are loops only as builtins or from functools/itertools (np.add.reduce is not)
@@ -446,7 +449,8 @@ def _is_loop_call(node):
         return False
     if name in PLAIN_ONLY and isinstance(node.func, ast.Attribute):
         base = node.func.value
-        return isinstance(base, ast.Name) and base.id in ("functools", "itertools")
+        if not (isinstance(base, ast.Name) and base.id in ("functools", "itertools")):
+            return False
     if name in BOUNDED_BY_DISPLAY:
         return not _written_out(_argument(node, *BOUNDED_BY_DISPLAY[name]))
     return True
@@ -458,7 +462,7 @@ def _argument(node, position, keyword):
                                              for a in node.args[:position + 1]):
         return node.args[position]
     for k in node.keywords:
-        if k.arg == keyword:
+        if keyword is not None and k.arg == keyword:
             return k.value
     return None
 

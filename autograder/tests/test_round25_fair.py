@@ -17,8 +17,11 @@ D frozen; modules built from OrderedDicts, flat ModuleLists and functional layer
 Round 25's finding: np.fromfunction (one call on index grids), np.apply_over_axes with its axes
 written out (one call per axis) and np.piecewise with its functions written out (one call per
 piece, on whole sub-arrays) were refused as "calls a function once per element" wherever a
-function must be vectorized (0 points for a right, vectorized answer); ``rules.py`` now refuses
-them only where the number of calls is not fixed by the code (``[f] * n``, axes in a variable).
+function must be vectorized (0 points for a right, vectorized answer), and so was a map over a
+written-out pair in batchnorm_backward_alt, whose docstring forbids loops over the examples or
+features only (its test allows "a fixed number of things"). ``rules.py`` now counts these calls
+as loops only where the code does not fix the number of calls (``[f] * n``, ``map(f, x)``, axes
+in a variable).
 """
 
 import textwrap
@@ -1494,6 +1497,16 @@ def max_pool_with_indices(x, *, pool_size=2, stride=2):
 '''
 
 
+MAP_BN = '''
+
+def batchnorm_backward_alt(dout, cache):
+    # the two sums over the batch by one map over a written-out pair
+    xhat, std, gamma = cache["xhat"], cache["std"], cache["gamma"]
+    N = dout.shape[0]
+    dgamma, dbeta = map(lambda a: a.sum(axis=0), (dout * xhat, dout))
+    return (gamma / (N * std)) * (N * dout - dbeta - xhat * dgamma), dgamma, dbeta
+'''
+
 # ---------------------------------------------------------------- tests
 
 
@@ -1584,6 +1597,25 @@ def test_vectorized_numpy_calls_with_a_written_out_count_keep_full_marks(tmp_pat
     assert_full_marks(report, keys)
 
 
+def test_a_map_over_a_written_out_pair_is_no_loop_over_the_batch(tmp_path):
+    """batchnorm_backward_alt's docstring asks for whole-array operations and no loop over the
+    examples or the features; its test allows "a fixed number of things". Round 25: a map over
+    the pair (dout * xhat, dout) scored 0 as a per-element call."""
+    reference = load_reference()
+    norm = reference.normalization
+    ns = _with(norm, MAP_BN)
+    rng = np.random.default_rng(4)
+    x, gamma, beta = rng.standard_normal((7, 3)), rng.standard_normal(3), rng.standard_normal(3)
+    out, cache, _ = norm.batchnorm_forward(x, gamma, beta, norm.initial_state(3))
+    dout = rng.standard_normal(out.shape)
+    for got, want in zip(ns["batchnorm_backward_alt"](dout, cache),
+                         norm.batchnorm_backward_alt(dout, cache)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    sub = make_submission(tmp_path, append={"normalization.py": MAP_BN})
+    keys = {"normalization.batchnorm_backward_alt"}
+    assert_full_marks(engine.grade(sub, ["04"], keys=keys, limits=LIMITS), keys)
+
+
 def analyse(source, name="f"):
     return Program({"segmentation": textwrap.dedent(source)}, ()).analyse("segmentation", name)
 
@@ -1596,9 +1628,15 @@ def analyse(source, name="f"):
     "np.apply_over_axes(np.sum, x, -1)",
     "np.piecewise(x, [x > 0], [lambda v: v, lambda v: 0.1 * v])",
     "np.piecewise(x, condlist=[x < 0, x > 1], funclist=(np.exp, 1.0, np.sqrt))",
+    "list(map(np.ravel, (x, x.T)))",
+    "functools.reduce(np.add, [x, x.T, x])",
+    "list(filter(None, (x, x)))",
+    "list(itertools.starmap(np.add, [(x, x), (x, 1)]))",
+    "list(itertools.accumulate([x, x], np.maximum))",
 ])
 def test_a_fixed_number_of_whole_array_calls_is_no_loop(call):
-    finding = analyse(f"import numpy as np\ndef f(x):\n    return {call}\n")
+    finding = analyse(f"import functools\nimport itertools\nimport numpy as np\n"
+                      f"def f(x):\n    return {call}\n")
     assert finding.depth == 0 and not finding.loop_call, finding
 
 
@@ -1611,9 +1649,16 @@ def test_a_fixed_number_of_whole_array_calls_is_no_loop(call):
     "np.piecewise(x, conds, funclist=[*funcs])",
     "np.apply_along_axis(np.sum, 1, x)",
     "np.vectorize(float)(x)",
+    "list(map(float, x))",                                    # once per row of the data
+    "list(map(np.ravel, [x] * len(x)))",
+    "list(map(np.ravel, (*x,)))",
+    "functools.reduce(np.add, x)",
+    "list(itertools.starmap(np.add, zip(x, x)))",
+    "list(itertools.accumulate(x))",
 ])
 def test_a_call_count_that_may_grow_with_the_data_is_still_a_loop(call):
-    finding = analyse("import numpy as np\naxes = conds = funcs = []\n"
+    finding = analyse("import functools\nimport itertools\nimport numpy as np\n"
+                      "axes = conds = funcs = []\n"
                       f"def f(x):\n    return {call}\n")
     assert finding.depth >= 1 and finding.loop_call, finding
 
