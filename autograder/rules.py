@@ -19,7 +19,8 @@ over a fixed few things), and ``np.fromfunction`` (one call on index grids) is n
 Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
 ``setattr``, ``sys.modules``, ``__dict__``, ``importlib``... anywhere in the package, or
 ``getattr`` with a computed name in the code that runs) fails the rule with a message that says
-so: the grader must be able to see the code it grades.
+so: the grader must be able to see the code it grades. A module's own variable that bears the
+name of such a module (``code = target * K + pred``) is not that module (``_own_variables``).
 
 Functions provided by the course (identical to the reference's functions that hold no solution
 region: argument checks, ``xp_of``) do not count their own loops.
@@ -50,6 +51,9 @@ DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__impo
                  "setattr", "delattr", "execfile", "reload"}
 DYNAMIC_NAMES = {"importlib", "marshal", "builtins", "__builtins__", "runpy", "code", "codeop",
                  "shelve", "copyreg"}
+# ... of which these are refused even as the module's own variable (assigning __builtins__
+# swaps the builtins of the module's code)
+ALWAYS_DYNAMIC = {"builtins", "__builtins__"}
 # Modules that hide code only through some of their names: unpickling can call anything (a
 # pickled ``exec``), saving cannot; ``types`` builds functions from code objects, but its
 # SimpleNamespace does not; ``timeit`` runs a string of code (an ``exec``), its default_timer
@@ -216,8 +220,9 @@ class Program:
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
                 for name in _target_names(getattr(node, "target", None)):
                     self._bind(module, name, node)
+        own = _own_variables(tree)
         for node in ast.walk(tree):
-            blind = _dynamic(node)
+            blind = _dynamic(node, own)
             if blind and module not in self.blind:
                 self.blind[module] = f"{blind} (coursework/{module}.py, line {node.lineno})"
             if isinstance(node, ast.ImportFrom):
@@ -485,11 +490,30 @@ def _dynamic_call(node):
     return ""
 
 
-def _dynamic(node):
-    """A construct that changes or hides which code runs, anywhere in the package."""
+def _own_variables(tree):
+    """Names the module binds itself (assigned, parameters, loop and with targets, defs,
+    except-as), not by an import: a variable the student named ``code`` (code = target * K +
+    pred) is not the stdlib module ``code``, which only an import (refused) or a star import
+    (which binds no name in the tree) brings in."""
+    own = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            own.add(node.id)
+        elif isinstance(node, ast.arg):
+            own.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            own.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            own.add(node.name)
+    return own - ALWAYS_DYNAMIC
+
+
+def _dynamic(node, own=frozenset()):
+    """A construct that changes or hides which code runs, anywhere in the package (``own``:
+    the names the module binds as its own variables, ``_own_variables``)."""
     if isinstance(node, ast.Call) and _call_name(node) in DYNAMIC_CALLS:
         return f"{_call_name(node)}()"
-    if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES:
+    if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES and node.id not in own:
         return node.id
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]

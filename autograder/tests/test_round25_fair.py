@@ -1507,6 +1507,18 @@ def batchnorm_backward_alt(dout, cache):
     return (gamma / (N * std)) * (N * dout - dbeta - xhat * dgamma), dgamma, dbeta
 '''
 
+CODE_NAME = '''
+
+def confusion_matrix(pred, target, *, num_classes, ignore_index=None):
+    num_classes = _as_int("confusion_matrix", "num_classes", num_classes, 1)
+    ignore_index = _check_pair_maps("confusion_matrix", pred, target, num_classes, ignore_index)
+    xp = xp_of(pred, target)
+    keep = (target != ignore_index) if ignore_index is not None else xp.ones(target.shape, bool)
+    code = target[keep].astype(xp.int64) * num_classes + pred[keep].astype(xp.int64)
+    counts = bincount(code.ravel(), minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes).astype(xp.int64)
+'''
+
 # ---------------------------------------------------------------- tests
 
 
@@ -1669,3 +1681,49 @@ def test_the_reference_fingerprints_still_exempt_the_provided_helpers():
     program = Program(sources, provided_fingerprints(sources))
     for name in ("upsample_bilinear", "upsample_nearest_backward", "focal_loss"):
         assert program.analyse("segmentation", name).depth == 0
+
+
+CODE_VARIABLE = """
+import numpy as np
+
+
+def f(pred, target, num_classes):
+    code = target.astype(np.int64) * num_classes + pred      # a variable named code
+    return np.bincount(code.ravel(), minlength=num_classes ** 2)
+
+
+def g(x, marshal=None):
+    for runpy in range(2):
+        x = x + runpy
+    return x
+"""
+
+
+def test_a_variable_named_like_a_stdlib_module_hides_no_code():
+    """Round 25: a variable named ``code`` anywhere in segmentation.py (code = target * K +
+    pred, in confusion_matrix) failed every vectorized function of the module with "the
+    grader cannot see which code runs: the package uses code"."""
+    for name in ("f", "g"):
+        finding = analyse(CODE_VARIABLE, name)
+        assert not finding.dynamic and finding.depth <= 1, finding
+
+
+@pytest.mark.parametrize("source", [
+    "import code\ndef f(x):\n    return x\n",
+    "from code import interact\ndef f(x):\n    return x\n",
+    "import codeop as c\ndef f(x):\n    return x\n",
+    "from .helpers import *\ndef f(x):\n    return importlib.import_module(x)\n",
+    "def f(x):\n    return code.InteractiveInterpreter().runsource(x)\n",
+    "def f(x):\n    __builtins__ = {}\n    return x\n",
+    "def f(x, builtins=None):\n    return builtins.exec(x)\n",
+])
+def test_the_stdlib_modules_that_run_strings_are_still_refused(source):
+    finding = analyse(source)
+    assert finding.dynamic, source
+
+
+def test_a_variable_named_code_in_a_graded_module_keeps_full_marks(tmp_path):
+    sub = make_submission(tmp_path, append={"segmentation.py": CODE_NAME})
+    keys = {"segmentation.confusion_matrix", "segmentation.upsample_bilinear"}
+    assert_full_marks(engine.grade(sub, ["07"], keys=keys, limits=LIMITS), keys)
+
