@@ -11,12 +11,16 @@ is one loop (the call back into a function on the stack counts one level where i
 recursive max over the window offsets is a loop over offsets; recursion over the data is caught
 by the line counts of ``specs/loop_growth``, and anything with no loop allowed fails), and so
 are ``map``, ``filter``, ``functools.reduce``, ``np.vectorize``, ``np.frompyfunc`` and
-``np.apply_along_axis`` (a Python function called once per element).
+``np.apply_along_axis`` (a Python function called once per element); ``map``, ``filter``,
+``reduce``, ``np.apply_over_axes`` and ``np.piecewise`` are not when what they go through is
+written out in the call (``map(np.ravel, (pred, target))``: a fixed number of calls, a loop
+over a fixed few things), and ``np.fromfunction`` (one call on index grids) is none.
 
 Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
 ``setattr``, ``sys.modules``, ``__dict__``, ``importlib``... anywhere in the package, or
 ``getattr`` with a computed name in the code that runs) fails the rule with a message that says
-so: the grader must be able to see the code it grades.
+so: the grader must be able to see the code it grades. A module's own variable that bears the
+name of such a module (``code = target * K + pred``) is not that module (``_own_variables``).
 
 Functions provided by the course (identical to the reference's functions that hold no solution
 region: argument checks, ``xp_of``) do not count their own loops.
@@ -28,8 +32,17 @@ import hashlib
 
 INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
-              "apply_over_axes", "piecewise", "fromfunction", "starmap", "accumulate",
+              "apply_over_axes", "piecewise", "starmap", "accumulate",
               "ThreadPoolExecutor", "ProcessPoolExecutor", "Counter", "Thread", "Pool"}
+# Calls that call a function once per entry of one of their arguments: a fixed number of times
+# when that argument is written out in the call (map(np.ravel, (pred, target)) calls np.ravel
+# twice; np.apply_over_axes(np.sum, x, (0, 2)) calls np.sum twice; np.piecewise(x, [x > 0],
+# [f, g]) calls f and g once each, on whole sub-arrays), a loop over a fixed few things. The
+# argument as (position, keyword). (np.fromfunction is no loop at all: it calls its function
+# once, on whole index grids.)
+BOUNDED_BY_DISPLAY = {"apply_over_axes": (2, "axes"), "piecewise": (2, "funclist"),
+                      "map": (1, None), "filter": (1, None), "reduce": (1, None),
+                      "starmap": (1, None), "accumulate": (0, "iterable")}
 # sorting and extremes with a key= call that function once per element
 KEYED_CALLS = {"sorted", "sort", "min", "max", "nsmallest", "nlargest", "groupby"}
 # names that are loops only as builtins or from functools/itertools (np.add.reduce is not)
@@ -38,6 +51,9 @@ DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__impo
                  "setattr", "delattr", "execfile", "reload"}
 DYNAMIC_NAMES = {"importlib", "marshal", "builtins", "__builtins__", "runpy", "code", "codeop",
                  "shelve", "copyreg"}
+# ... of which these are refused even as the module's own variable (assigning __builtins__
+# swaps the builtins of the module's code)
+ALWAYS_DYNAMIC = {"builtins", "__builtins__"}
 # Modules that hide code only through some of their names: unpickling can call anything (a
 # pickled ``exec``), saving cannot; ``types`` builds functions from code objects, but its
 # SimpleNamespace does not; ``timeit`` runs a string of code (an ``exec``), its default_timer
@@ -204,8 +220,9 @@ class Program:
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
                 for name in _target_names(getattr(node, "target", None)):
                     self._bind(module, name, node)
+        own = _own_variables(tree)
         for node in ast.walk(tree):
-            blind = _dynamic(node)
+            blind = _dynamic(node, own)
             if blind and module not in self.blind:
                 self.blind[module] = f"{blind} (coursework/{module}.py, line {node.lineno})"
             if isinstance(node, ast.ImportFrom):
@@ -437,8 +454,33 @@ def _is_loop_call(node):
         return False
     if name in PLAIN_ONLY and isinstance(node.func, ast.Attribute):
         base = node.func.value
-        return isinstance(base, ast.Name) and base.id in ("functools", "itertools")
+        if not (isinstance(base, ast.Name) and base.id in ("functools", "itertools")):
+            return False
+    if name in BOUNDED_BY_DISPLAY:
+        return not _written_out(_argument(node, *BOUNDED_BY_DISPLAY[name]))
     return True
+
+
+def _argument(node, position, keyword):
+    """The expression a call passes for a parameter (by position or keyword), or None."""
+    if len(node.args) > position and not any(isinstance(a, ast.Starred)
+                                             for a in node.args[:position + 1]):
+        return node.args[position]
+    for k in node.keywords:
+        if keyword is not None and k.arg == keyword:
+            return k.value
+    return None
+
+
+def _written_out(arg):
+    """Whether ``arg`` has a length fixed by the code: a list or tuple display without a
+    starred entry ([f, g], (0, 2, 3)), or a constant (one axis); ``[f] * n``, a name or a
+    call may be as long as the data."""
+    if isinstance(arg, (ast.List, ast.Tuple)):
+        return not any(isinstance(e, ast.Starred) for e in arg.elts)
+    if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub):
+        arg = arg.operand
+    return isinstance(arg, ast.Constant) and isinstance(arg.value, int)
 
 
 def _dynamic_call(node):
@@ -448,11 +490,30 @@ def _dynamic_call(node):
     return ""
 
 
-def _dynamic(node):
-    """A construct that changes or hides which code runs, anywhere in the package."""
+def _own_variables(tree):
+    """Names the module binds itself (assigned, parameters, loop and with targets, defs,
+    except-as), not by an import: a variable the student named ``code`` (code = target * K +
+    pred) is not the stdlib module ``code``, which only an import (refused) or a star import
+    (which binds no name in the tree) brings in."""
+    own = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            own.add(node.id)
+        elif isinstance(node, ast.arg):
+            own.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            own.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            own.add(node.name)
+    return own - ALWAYS_DYNAMIC
+
+
+def _dynamic(node, own=frozenset()):
+    """A construct that changes or hides which code runs, anywhere in the package (``own``:
+    the names the module binds as its own variables, ``_own_variables``)."""
     if isinstance(node, ast.Call) and _call_name(node) in DYNAMIC_CALLS:
         return f"{_call_name(node)}()"
-    if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES:
+    if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES and node.id not in own:
         return node.id
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]

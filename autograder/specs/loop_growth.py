@@ -49,13 +49,16 @@ def no_hidden_code(t, target):
 def no_per_element_calls(target, finding):
     """Fail on map, filter, functools.reduce, np.vectorize, np.frompyfunc, np.apply_along_axis
     and the like in the code that runs: each calls a function once per element, a loop that the
-    line counts cannot see when the function is NumPy's or a builtin."""
+    line counts cannot see when the function is NumPy's or a builtin. (Over a list or tuple
+    written out in the call, map and the like make a fixed number of calls: no loop,
+    ``rules.BOUNDED_BY_DISPLAY``.)"""
     if finding.loop_call:
         raise Failed(f"{_name(target)}: calls a function once per element ({finding.loop_call}):"
                      " a Python loop in disguise, and the grader cannot see over what it runs; "
                      "fast functions may not use map, filter, functools.reduce, np.vectorize, "
                      "np.frompyfunc, np.apply_along_axis, threads, or sorted, min and max "
-                     "with a key",
+                     "with a key (map and the like over a list or tuple written out in the "
+                     "call, such as map(np.ravel, (pred, target)), are fine)",
                      hint=PER_ELEMENT_HINT)
 
 
