@@ -19,8 +19,9 @@ over a fixed few things), and ``np.fromfunction`` (one call on index grids) is n
 Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
 ``setattr``, ``sys.modules``, ``__dict__``, ``importlib``... anywhere in the package, or
 ``getattr`` with a computed name in the code that runs) fails the rule with a message that says
-so: the grader must be able to see the code it grades. A module's own variable that bears the
-name of such a module (``code = target * K + pred``) is not that module (``_own_variables``).
+so: the grader must be able to see the code it grades. A module's own variable named
+``code`` (``code = target * K + pred``) is not that module (``ORDINARY_NAMES``); such a module
+reached as another's attribute (``pkgutil.importlib``) is.
 
 Functions provided by the course (identical to the reference's functions that hold no solution
 region: argument checks, ``xp_of``) do not count their own loops.
@@ -51,9 +52,9 @@ DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__impo
                  "setattr", "delattr", "execfile", "reload"}
 DYNAMIC_NAMES = {"importlib", "marshal", "builtins", "__builtins__", "runpy", "code", "codeop",
                  "shelve", "copyreg"}
-# ... of which these are refused even as the module's own variable (assigning __builtins__
-# swaps the builtins of the module's code)
-ALWAYS_DYNAMIC = {"builtins", "__builtins__"}
+# ... of which these are also ordinary variable names: a module's own variable of that name
+# (code = target * K + pred) is not the module (any other, importlib = pkgutil.importlib, is)
+ORDINARY_NAMES = {"code"}
 # Modules that hide code only through some of their names: unpickling can call anything (a
 # pickled ``exec``), saving cannot; ``types`` builds functions from code objects, but its
 # SimpleNamespace does not; ``timeit`` runs a string of code (an ``exec``), its default_timer
@@ -491,10 +492,10 @@ def _dynamic_call(node):
 
 
 def _own_variables(tree):
-    """Names the module binds itself (assigned, parameters, loop and with targets, defs,
-    except-as), not by an import: a variable the student named ``code`` (code = target * K +
-    pred) is not the stdlib module ``code``, which only an import (refused) or a star import
-    (which binds no name in the tree) brings in."""
+    """The ``ORDINARY_NAMES`` the module binds itself (assigned, parameters, loop and with
+    targets, defs, except-as), not by an import: a variable the student named ``code`` (code =
+    target * K + pred) is not the stdlib module ``code``, which only an import (refused), a
+    star import (which binds no name in the tree) or an attribute (refused) brings in."""
     own = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -505,7 +506,7 @@ def _own_variables(tree):
             own.add(node.name)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             own.add(node.name)
-    return own - ALWAYS_DYNAMIC
+    return own & ORDINARY_NAMES
 
 
 def _dynamic(node, own=frozenset()):
@@ -540,6 +541,8 @@ def _dynamic(node, own=frozenset()):
         return ""  # reading it is type(x) (a progress line's class name); assigning swaps code
     if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRS:
         return f".{node.attr}"
+    if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_NAMES - ORDINARY_NAMES:
+        return f".{node.attr}"  # such a module reached as another module's attribute
     if isinstance(node, ast.Attribute) and node.attr == "path" and \
             isinstance(node.value, ast.Name) and node.value.id == "sys":
         return "sys.path"  # code imported from elsewhere is neither analysed nor counted

@@ -1692,9 +1692,9 @@ def f(pred, target, num_classes):
     return np.bincount(code.ravel(), minlength=num_classes ** 2)
 
 
-def g(x, marshal=None):
-    for runpy in range(2):
-        x = x + runpy
+def g(x, code=None):
+    for code in range(2):
+        x = x + code
     return x
 """
 
@@ -1716,6 +1716,10 @@ def test_a_variable_named_like_a_stdlib_module_hides_no_code():
     "def f(x):\n    return code.InteractiveInterpreter().runsource(x)\n",
     "def f(x):\n    __builtins__ = {}\n    return x\n",
     "def f(x, builtins=None):\n    return builtins.exec(x)\n",
+    # only ``code`` is an ordinary variable name; another module's attribute is the module
+    "import pkgutil\nimportlib = pkgutil.importlib\ndef f(x):\n    return x\n",
+    "import pkgutil\ndef f(x):\n    return pkgutil.importlib.import_module(x)\n",
+    "def f(x, marshal=None):\n    return marshal.loads(x)\n",
 ])
 def test_the_stdlib_modules_that_run_strings_are_still_refused(source):
     finding = analyse(source)
