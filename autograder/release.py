@@ -14,7 +14,7 @@ The release is made from the single source and holds no reference code and no hi
 - ``autograder/tests/test_coursework.py``: ``make test`` runs the public tests of the student's
   coursework, one pytest item per graded function;
 - a student README, a Makefile with ``grade``, ``test`` and ``lab``, ``pyproject.toml``,
-  ``environment.yml`` and ``.gitignore``.
+  ``environment.yml``, ``.gitignore`` and the ``LICENSE``.
 
 After writing, the release is checked: the reference must get full marks from the recorded data,
 and no line of a solution region may appear in any file of it. A failed check removes nothing but
@@ -40,7 +40,7 @@ TEMPLATE_DIR = PACKAGE_DIR / "release_template"
 PRIVATE = {"hidden", "mistakes", "tests", "recorded", "release_template", "__pycache__",
            "release.py", "nbgrader_course.py", "testing.py", "mutants.py"}
 # Top-level files copied as they are, when they exist.
-TOP_FILES = ("pyproject.toml", "environment.yml", ".gitignore")
+TOP_FILES = ("pyproject.toml", "environment.yml", ".gitignore", "LICENSE")
 # Makefile blocks of the instructor's Makefile reused verbatim (so the bootstrap never drifts).
 MAKE_BLOCKS = ("$(VENV)/.installed", "grade", "sandbox-tools", "lab", "clean-venv")
 INSTRUCTOR_TAGS = {"instructor", "instructor-only", "instructor_only"}

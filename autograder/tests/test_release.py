@@ -216,6 +216,9 @@ def test_release_make_test_and_check(built, tmp_path):
     result = in_release(stub_repo, "-c", code)
     assert result.returncode == 1 and "AssertionError" in result.stderr
     assert "TODO" in result.stdout
+    # the release is a project of its own: its pyproject declares the licence the LICENSE holds
+    assert 'license = "MIT"' in (built / "pyproject.toml").read_text()
+    assert (built / "LICENSE").read_text().startswith("MIT License")
     makefile = (built / "Makefile").read_text()
     for target in ("grade:", "test:", "lab:", "$(VENV)/.installed:"):
         assert f"\n{target}" in makefile
