@@ -5,7 +5,7 @@ the examples (or over all elements, as each docstring says), and ``dinput`` is t
 mean with respect to the first argument, in its shape. It is the ``dout`` that starts the backward
 pass of a network.
 
-Classification losses take raw scores (N, C) and integer labels y (N,); regression and binary
+Classification losses take float raw scores (N, C) and integer labels y (N,); regression and binary
 losses take two arrays of the same shape. Inputs are never modified in place.
 """
 
@@ -48,7 +48,7 @@ def softmax_loss(scores, y):
     never overflows, even for scores in the thousands.
 
     Inputs:
-        scores: (N, C) raw class scores.
+        scores: (N, C) float array of raw class scores (integer scores are refused).
         y: (N,) integer labels in [0, C).
     Returns:
         loss: float.
@@ -66,7 +66,7 @@ def svm_loss(scores, y):
     Each positive margin adds 1/N to dscores[i, j] and subtracts 1/N from dscores[i, y[i]].
 
     Inputs:
-        scores: (N, C) raw class scores.
+        scores: (N, C) float array of raw class scores (integer scores are refused).
         y: (N,) integer labels in [0, C).
     Returns:
         loss: float.
