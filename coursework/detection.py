@@ -12,18 +12,10 @@ import math
 import numbers
 
 from .backend import xp_of
-from .checks import check_not_empty, check_not_torch
+from .checks import check_int, check_not_empty, check_not_torch, check_real
 
 FORMATS = ("xyxy", "xywh", "cxcywh")
 AP_METHODS = ("all", "11point")
-
-
-def _check_int(name, argname, value, minimum):
-    """An integer (a NumPy integer too, such as labels.max() + 1) >= minimum, as an int."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(f"{name}: {argname} must be {kind}, got {value!r}")
-    return int(value)
 
 
 def _check_boxes(name, boxes, argname="boxes"):
@@ -193,9 +185,9 @@ def yolo_encode(boxes, labels, *, grid_size, num_classes, boxes_per_cell=1):
         dropped: (P,) int64 array, the indices of the objects that found no free slot, increasing.
     """
     _check_boxes("yolo_encode", boxes)
-    grid_size = _check_int("yolo_encode", "grid_size", grid_size, 1)
-    num_classes = _check_int("yolo_encode", "num_classes", num_classes, 1)
-    boxes_per_cell = _check_int("yolo_encode", "boxes_per_cell", boxes_per_cell, 1)
+    grid_size = check_int("yolo_encode", "grid_size", grid_size, minimum=1)
+    num_classes = check_int("yolo_encode", "num_classes", num_classes, minimum=1)
+    boxes_per_cell = check_int("yolo_encode", "boxes_per_cell", boxes_per_cell, minimum=1)
     _check_labels("yolo_encode", labels, boxes.shape[0], num_classes)
     if boxes.size and (float(boxes[:, :2].min()) < 0 or float(boxes[:, :2].max()) > 1):
         raise ValueError("yolo_encode: box centres must lie in [0, 1] (cxcywh relative to the "
@@ -274,8 +266,7 @@ def yolo_loss(pred, target, *, lambda_coord=5.0, lambda_noobj=0.5):
         raise ValueError("yolo_loss: predicted w and h must be > 0 (a sigmoid gives them), got "
                          f"{float(pred[..., 2:4].min())}")
     for argname, value in (("lambda_coord", lambda_coord), ("lambda_noobj", lambda_noobj)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-            raise ValueError(f"yolo_loss: {argname} must be a non-negative number, got {value!r}")
+        check_real("yolo_loss", argname, value, minimum=0)
     raise NotImplementedError("yolo_loss: not implemented yet; write it in coursework/detection.py")
     return float(loss), dpred
 
@@ -325,7 +316,7 @@ def precision_recall(scores, is_tp, num_gt):
     _check_scores("precision_recall", is_tp, scores.shape[0], "is_tp")
     if is_tp.dtype.kind != "b":
         raise TypeError(f"precision_recall: is_tp must be a bool array, got dtype {is_tp.dtype}")
-    num_gt = _check_int("precision_recall", "num_gt", num_gt, 0)
+    num_gt = check_int("precision_recall", "num_gt", num_gt, minimum=0)
     if int(is_tp.sum()) > num_gt:
         raise ValueError(f"precision_recall: {int(is_tp.sum())} true positives but only "
                          f"num_gt={num_gt} ground truths")
@@ -390,7 +381,7 @@ def _check_images(name, detections, ground_truths, num_classes):
     if len(detections) != len(ground_truths):
         raise ValueError(f"{name}: {len(detections)} images of detections but "
                          f"{len(ground_truths)} of ground truths")
-    num_classes = _check_int(name, "num_classes", num_classes, 1)
+    num_classes = check_int(name, "num_classes", num_classes, minimum=1)
     for i, (det, gt) in enumerate(zip(detections, ground_truths)):
         if not isinstance(det, (tuple, list)) or not isinstance(gt, (tuple, list)):
             raise TypeError(f"{name}: image {i}: detections must be a tuple (boxes, scores, "
