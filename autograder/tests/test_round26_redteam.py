@@ -160,3 +160,59 @@ def test_a_doctest_run_under_the_main_guard_is_not_refused():
     assert not analyse(guarded).dynamic
     assert analyse(guarded.replace("if __name__ == '__main__'", "if True")).dynamic
     assert analyse("__name__ = '__main__'\n" + guarded).dynamic
+
+
+NAIVE = "linear.softmax_loss_naive"
+# attacks the grader already withstood: the function loses its points, the others keep theirs
+WITHSTOOD = {
+    "equal_to_anything": ('''
+class _Any(float):
+    def __eq__(self, other):
+        return True
+class _AnyArray(np.ndarray):
+    __array_priority__ = 1e9
+    def __eq__(self, other):
+        return np.ones(np.shape(other), bool)
+def softmax_loss_naive(W, X, y, reg):
+    return _Any(0.0), np.zeros_like(W).view(_AnyArray)
+''', ("failed",), "loss is 0 but should be"),
+    "frames_forged_on_every_fd": ('''
+import os as _os
+def softmax_loss_naive(W, X, y, reg):
+    for fd in range(12):
+        try:
+            _os.write(fd, b'\\x00\\x00\\x00\\x10{"id":1,"ok":1}')
+        except OSError:
+            pass
+    return 0.0, np.zeros_like(W)
+''', ("error", "failed", "crashed"), ""),
+    "request_channel_replaced": ('''
+import os as _os
+def softmax_loss_naive(W, X, y, reg):
+    for fd in range(3, 64):
+        try:
+            _os.dup2(1, fd)
+        except OSError:
+            pass
+    return 0.0, W
+''', ("crashed", "error"), ""),
+}
+
+
+@pytest.fixture(scope="module")
+def withstood(tmp_path_factory):
+    reports = {}
+    for name, (code, _, _) in WITHSTOOD.items():
+        sub = make_submission(tmp_path_factory.mktemp(name), append={"linear.py": code})
+        report = engine.grade(sub, ["01"], keys={NAIVE, "linear.svm_loss_naive"})
+        reports[name] = report["units"]["01_linear"]["functions"]
+    return reports
+
+
+@pytest.mark.parametrize("name", sorted(WITHSTOOD))
+def test_attacks_on_the_wire_and_the_comparison_score_nothing(withstood, name):
+    _, statuses, words = WITHSTOOD[name]
+    entry = withstood[name][NAIVE]
+    assert entry["status"] in statuses and entry["score"] == 0, entry
+    assert words in entry["message"], entry
+    assert withstood[name]["linear.svm_loss_naive"]["status"] == "passed", withstood[name]
