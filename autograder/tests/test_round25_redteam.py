@@ -60,12 +60,15 @@ def test_a_loop_imported_from_a_file_written_to_tmp_is_code_the_grader_cannot_se
 
 def test_a_loop_run_through_ctypes_counts_as_the_submission_s_lines(tmp_path):
     """ctypes is not named by the static rule (the hostile corpus uses it for honest-looking
-    system calls): the loop's lines, compiled as "<string>", are counted and grow with N."""
+    system calls); since round 26 its ``pythonapi`` and the C API's names are (a per-element
+    ``map`` inside the string ran one counted line: test_round26_redteam), so this loop is now
+    refused statically; that its lines, compiled as "<string>", are counted and grow with N is
+    kept by test_the_line_counter_counts_code_from_outside_the_library."""
     code = ("import ctypes\n"
             "ctypes.pythonapi.PyRun_SimpleString(('import sys, numpy as np\\n' + "
             f"{LOOP!r} + '\\nsys.modules[\"numpy\"]._r25_loop = _loop\\n').encode())\n"
             + VECTORIZED.format(call="np._r25_loop"))
-    graded_to_zero(_graded(tmp_path, code), "01_linear", KEY, "loops over examples",
+    graded_to_zero(_graded(tmp_path, code), "01_linear", KEY, "the interpreter's C API",
                    statuses=("failed",))
 
 
