@@ -14,7 +14,17 @@ are ``map``, ``filter``, ``functools.reduce``, ``np.vectorize``, ``np.frompyfunc
 ``np.apply_along_axis`` (a Python function called once per element); ``map``, ``filter``,
 ``reduce``, ``np.apply_over_axes`` and ``np.piecewise`` are not when what they go through is
 written out in the call (``map(np.ravel, (pred, target))``: a fixed number of calls, a loop
-over a fixed few things), and ``np.fromfunction`` (one call on index grids) is none.
+over a fixed few things), and ``np.fromfunction`` (one call on index grids) is none. Nor are
+they when what they go through is a comprehension (``reduce(np.maximum, (x[:, :, k::s, l::s]
+for k in ... for l in ...))``: one call per item the comprehension makes, and the comprehension
+is counted where it stands, as a loop, and runs a line of student code per item), nor ``map``
+unpacked into names (``N, C, H, W = map(int, x.shape)``: as many calls as names, one more at
+most). ``sorted``, ``min``, ``max`` and the like with a ``key=`` are loops when the key may be
+called once per element of the data: not over a display, a comprehension or two or more
+arguments (``min(h, w, key=abs)``); with a key written in the package (a lambda or a ``def``),
+one call of student code per element, they count as a loop level that the line counts see,
+not as a call hidden from them; with any other key (``key=np.sum``, ``key=d.get``) they are
+still calls that the line counts cannot see.
 
 Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
 ``setattr``, ``sys.modules``, ``__dict__``, ``importlib``... anywhere in the package, or
@@ -48,9 +58,17 @@ LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along
 # once, on whole index grids.)
 BOUNDED_BY_DISPLAY = {"apply_over_axes": (2, "axes"), "piecewise": (2, "funclist"),
                       "map": (1, None), "filter": (1, None), "reduce": (1, None),
-                      "starmap": (1, None), "accumulate": (0, "iterable")}
-# sorting and extremes with a key= call that function once per element
-KEYED_CALLS = {"sorted", "sort", "min", "max", "nsmallest", "nlargest", "groupby"}
+                      "starmap": (1, None), "accumulate": (0, "iterable"),
+                      "Counter": (0, "iterable")}
+# sorting and extremes with a key= call that function once per element of the iterable given
+# as (position, keyword) (list.sort: the list it is called on, never written out)
+KEYED_CALLS = {"sorted": (0, "iterable"), "sort": (None, None), "min": (0, None),
+               "max": (0, None), "nsmallest": (1, "iterable"), "nlargest": (1, "iterable"),
+               "groupby": (0, "iterable")}
+# calls that make one call per item they yield: unpacked into names (a, b = map(f, it)), they
+# make as many calls as there are names, one more at most (filter may test any number of items
+# before it yields one)
+UNPACKED_BOUNDED = {"map", "starmap"}
 # names that are loops only as builtins or from functools/itertools (np.add.reduce is not)
 PLAIN_ONLY = {"map", "filter", "reduce", "starmap", "accumulate"}
 DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__",
@@ -189,6 +207,8 @@ class Program:
         self.attribute_stores = {}  # (module, name) -> [(module, value node)] assigned to it
         self.blind = {}  # module -> the first construct that hides which code runs
         self.imports = {}  # module -> package modules it imports
+        self.unpacked = set()  # ids of map calls unpacked into names (UNPACKED_BOUNDED)
+        self.bounded_names = {}  # id of a call -> the local names it may read as bounded
         self._memo = {}
         self._stack = set()
         self._chars = 0  # source parsed so far
@@ -264,6 +284,18 @@ class Program:
         own, aliases = _own_variables(tree), _module_aliases(tree)
         unrun = _main_guarded(tree)
         for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names = _bound_once(node)
+                if names:
+                    for inner in ast.walk(node):
+                        if isinstance(inner, ast.Call):
+                            self.bounded_names.setdefault(id(inner), set()).update(names)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], (ast.Tuple, ast.List)) and \
+                    not any(isinstance(e, ast.Starred) for e in node.targets[0].elts) and \
+                    isinstance(node.value, ast.Call) and \
+                    _call_name(node.value) in UNPACKED_BOUNDED:
+                self.unpacked.add(id(node.value))
             blind = "" if id(node) in unrun else _dynamic(node, own, aliases)
             if blind and module not in self.blind:
                 self.blind[module] = f"{blind} (coursework/{module}.py, line {node.lineno})"
@@ -403,10 +435,14 @@ class Program:
         elif own_loops and isinstance(node, COMPREHENSIONS):
             inner = level + len(node.generators)
             best = _deeper(best, Finding(inner, f"coursework/{module}.py, line {node.lineno}"))
-        elif own_loops and isinstance(node, ast.Call) and _is_loop_call(node):
+        elif own_loops and isinstance(node, ast.Call) and id(node) not in self.unpacked and \
+                _is_loop_call(node, self.bounded_names.get(id(node), ())):
             inner = level + 1
             where = f"{_call_name(node)}() (coursework/{module}.py, line {node.lineno})"
-            best = _deeper(best, Finding(inner, where, loop_call=where))
+            if self._own_key(module, node):  # student code per element: the lines count it
+                best = _deeper(best, Finding(inner, where))
+            else:
+                best = _deeper(best, Finding(inner, where, loop_call=where))
         if isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
                 not isinstance(getattr(node, "ctx", None), ast.Store):
             for target_module, target in self._reference(module, node, before):
@@ -425,6 +461,22 @@ class Program:
                 else inner
             best = _deeper(best, self._walk(module, child, depth, own_loops, inside))
         return best
+
+    def _own_key(self, module, node):
+        """Whether a keyed call's ``key=`` is code of the package (a lambda, or a name bound
+        only to functions defined in the package): each of its calls runs a line of student
+        code, which the line counts of ``specs/loop_growth`` see."""
+        if _call_name(node) not in KEYED_CALLS:
+            return False
+        key = next((k.value for k in node.keywords if k.arg == "key"), None)
+        if isinstance(key, ast.Lambda):
+            return True
+        if not isinstance(key, ast.Name):
+            return False
+        bound = self.resolve(module, key.id)
+        # an undecorated def (a decorator may return anything: np.sum, a cache)
+        return bool(bound) and all(isinstance(n, ast.Lambda) or (
+            isinstance(n, ast.FunctionDef) and not n.decorator_list) for _, n in bound)
 
     def analyse(self, module, name):
         """The Finding for the graded ``module.name``."""
@@ -488,10 +540,18 @@ def _call_name(node):
     return ""
 
 
-def _is_loop_call(node):
+def _is_loop_call(node, bounded_names=()):
+    """Whether a call calls a function once per element of something the code does not bound;
+    ``bounded_names``: local names bound once, to a generator expression or a tuple display
+    (``_bound_once``), which count as written where they are read."""
     name = _call_name(node)
     if name in KEYED_CALLS and any(k.arg == "key" for k in node.keywords):
-        return True
+        if name in ("min", "max") and len(node.args) >= 2 and \
+                not any(isinstance(a, ast.Starred) for a in node.args):
+            return False  # min(h, w, key=abs): the arguments are the items
+        position, keyword = KEYED_CALLS[name]
+        return position is None or not _written_out(_argument(node, position, keyword),
+                                                    bounded_names)
     if name not in LOOP_CALLS:
         return False
     if name in PLAIN_ONLY and isinstance(node.func, ast.Attribute):
@@ -499,7 +559,7 @@ def _is_loop_call(node):
         if not (isinstance(base, ast.Name) and base.id in ("functools", "itertools")):
             return False
     if name in BOUNDED_BY_DISPLAY:
-        return not _written_out(_argument(node, *BOUNDED_BY_DISPLAY[name]))
+        return not _written_out(_argument(node, *BOUNDED_BY_DISPLAY[name]), bounded_names)
     return True
 
 
@@ -514,15 +574,62 @@ def _argument(node, position, keyword):
     return None
 
 
-def _written_out(arg):
-    """Whether ``arg`` has a length fixed by the code: a list or tuple display without a
-    starred entry ([f, g], (0, 2, 3)), or a constant (one axis); ``[f] * n``, a name or a
-    call may be as long as the data."""
+def _written_out(arg, bounded_names=()):
+    """Whether ``arg`` has a length fixed by the code or counted where it is made: a list or
+    tuple display without a starred entry ([f, g], (0, 2, 3)), a constant (one axis), or a
+    comprehension (a loop where it stands, its items made by lines of student code, which the
+    line counts see); ``[f] * n``, a name or a call may be as long as the data."""
     if isinstance(arg, (ast.List, ast.Tuple)):
         return not any(isinstance(e, ast.Starred) for e in arg.elts)
+    if isinstance(arg, COMPREHENSIONS):
+        return True
+    if isinstance(arg, ast.Name) and arg.id in bounded_names:
+        return True  # parts = (x[k::s] for k in ...); reduce(np.maximum, parts)
     if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub):
         arg = arg.operand
     return isinstance(arg, ast.Constant) and isinstance(arg.value, int)
+
+
+def _bound_once(function):
+    """The names a function binds exactly once, by ``name = <generator expression or tuple
+    display>``, and in no other way (no parameter, loop target, augmented assignment, ``del``,
+    ``global``/``nonlocal`` or second assignment anywhere in it, nested functions included): a
+    generator and a tuple cannot grow after they are made. A list can (``rows = [...];
+    rows.extend(x)``), so a list comprehension counts only where it is written in the call."""
+    stores, once = {}, {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.arg):
+            stores[node.arg] = stores.get(node.arg, 0) + 2
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for n in node.names:
+                stores[n] = stores.get(n, 0) + 2
+        else:  # names bound as strings: except-as, imports, match captures, inner defs
+            for n in _other_bindings(node):
+                stores[n] = stores.get(n, 0) + 2
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name) and \
+                (isinstance(node.value, ast.GeneratorExp) or
+                 (isinstance(node.value, ast.Tuple) and
+                  not any(isinstance(e, ast.Starred) for e in node.value.elts))):
+            once[node.targets[0].id] = True
+    return {n for n in once if stores.get(n) == 1}
+
+
+def _other_bindings(node):
+    """Names a node binds that are no ``ast.Name`` in a store context."""
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+        return [node.name]
+    if isinstance(node, ast.MatchMapping) and node.rest:
+        return [node.rest]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    return []
 
 
 def _dynamic_call(node):

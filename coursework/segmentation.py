@@ -19,8 +19,12 @@ Conventions used by every function here:
   image) is fine, except where a docstring says "loop over the kernel offsets at most". The
   grader counts the lines of your code that a call runs for 2, 11, 20, 130 and 260 examples
   (channels, rows, columns): a count that grows with them is a loop over them, even in blocks.
-  ``map``, ``np.vectorize``, ``np.apply_along_axis``, ``collections.Counter`` and the like call
-  a function once per element where the grader cannot count it: they are not allowed here.
+  ``map``, ``np.vectorize``, ``np.apply_along_axis``, ``collections.Counter``, and ``sorted``,
+  ``min`` or ``max`` with a NumPy or builtin ``key=``, call a function once per element where the
+  grader cannot count it: they are not allowed over the data here. Over a fixed few things they
+  are fine: a tuple or list written out in the call (``map(np.ravel, (pred, target))``), a
+  comprehension (counted as the loop it is), names unpacked (``H, W = map(int, x.shape[2:])``);
+  a ``key=`` that is a lambda or a function of yours runs your code, which is counted.
 - Code works for NumPy and CuPy arrays alike (``xp = xp_of(x)``).
 
 Metrics, from the confusion matrix (rows: true class, columns: predicted class), per class c:

@@ -51,14 +51,18 @@ def no_per_element_calls(target, finding):
     and the like in the code that runs: each calls a function once per element, a loop that the
     line counts cannot see when the function is NumPy's or a builtin. (Over a list or tuple
     written out in the call, map and the like make a fixed number of calls: no loop,
-    ``rules.BOUNDED_BY_DISPLAY``.)"""
+    ``rules.BOUNDED_BY_DISPLAY``; over a comprehension, one call per item it makes, and the
+    comprehension is counted; unpacked into names, one call per name. A key= that is a lambda
+    or a def of the package runs student lines, which the line counts see.)"""
     if finding.loop_call:
         raise Failed(f"{_name(target)}: calls a function once per element ({finding.loop_call}):"
                      " a Python loop in disguise, and the grader cannot see over what it runs; "
                      "fast functions may not use map, filter, functools.reduce, np.vectorize, "
                      "np.frompyfunc, np.apply_along_axis, threads, or sorted, min and max "
-                     "with a key (map and the like over a list or tuple written out in the "
-                     "call, such as map(np.ravel, (pred, target)), are fine)",
+                     "with a NumPy or builtin key (map and the like over a list or tuple "
+                     "written out in the call, such as map(np.ravel, (pred, target)), or over "
+                     "a comprehension, or unpacked into names, such as H, W = map(int, "
+                     "x.shape[2:]), are fine, and so is a key that is a lambda)",
                      hint=PER_ELEMENT_HINT)
 
 

@@ -943,7 +943,7 @@ def match_detections(boxes, scores, gt_boxes, *, iou_threshold=0.5):
 
 
 def precision_recall(scores, is_tp, num_gt):
-    num_gt = _check_int("precision_recall", "num_gt", num_gt, 0)
+    num_gt = check_int("precision_recall", "num_gt", num_gt, minimum=0)
     order = np.lexsort((np.arange(len(scores)), -scores))
     tp = np.cumsum(is_tp[order])
     k = np.arange(1, len(scores) + 1)

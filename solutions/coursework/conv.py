@@ -24,7 +24,11 @@ Conventions used by every function here:
   2, 11, 20, 130 and 260 examples (channels, filters, output rows, ...): a count that grows with
   them is such a loop.
   ``map``, ``np.vectorize``, ``np.apply_along_axis`` and the like call a function once per
-  element where the grader cannot count it, so fast functions may not use them.
+  element where the grader cannot count it, so fast functions may not use them over the data;
+  over a fixed few things they are fine: a tuple or list written out in the call, a
+  comprehension over the kernel offsets (``functools.reduce(np.maximum, (... for k in
+  range(pool_size) for l in range(pool_size)))``, counted as the loop it is), or names unpacked
+  (``N, C, H, W = map(int, x.shape)``).
 """
 
 from .backend import xp_of
