@@ -35,7 +35,9 @@ reached as another's attribute (``pkgutil.importlib``) is. So is what runs a str
 reaches a builtin from a string (``cProfile.runctx``, ``doctest``, ``typing.get_type_hints``,
 ``eval_str=True``, the C API through ctypes, ``len.__self__``, ``pkgutil.resolve_name``,
 ``attrgetter("...map")``): a ``map`` hidden there loops where no line is counted. Code under
-the module's ``if __name__ == "__main__":`` is not read (the grader imports the module).
+the module's ``if __name__ == "__main__":`` is not read (the grader imports the module), nor is
+an ``import pdb`` (``doctest``, ``cProfile``, ``profile``) left from debugging: the name's uses
+are.
 
 Functions provided by the course (identical to the reference's functions that hold no solution
 region: argument checks, ``xp_of``) do not count their own loops.
@@ -80,6 +82,10 @@ DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__impo
 DYNAMIC_NAMES = {"importlib", "marshal", "builtins", "__builtins__", "runpy", "code", "codeop",
                  "shelve", "copyreg", "doctest", "cProfile", "profile", "pdb", "bdb", "trace",
                  "pydoc"}
+# ... of which these a student may leave imported from debugging or profiling (import pdb): the
+# plain import statement runs no string and is not refused; every use of the module is
+# (pdb.set_trace() too: a debugger runs the commands it reads as code)
+IMPORT_ONLY = {"pdb", "doctest", "cProfile", "profile"}
 # ... of which these are also ordinary variable names: a module's own variable of that name
 # (code = target * K + pred, from numpy import trace) is not the module (any other, importlib =
 # pkgutil.importlib, is); as an attribute (np.trace) they are not refused either
@@ -282,7 +288,7 @@ class Program:
                 for name in _target_names(getattr(node, "target", None)):
                     self._bind(module, name, node)
         own, aliases = _own_variables(tree), _module_aliases(tree)
-        unrun = _main_guarded(tree)
+        unrun = _main_guarded(tree) | _harmless_debugging(tree)
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names = _bound_once(node)
@@ -682,6 +688,14 @@ def _main_guarded(tree):
                 and test.comparators[0].value == "__main__" and not node.orelse:
             guarded.update(id(n) for statement in node.body for n in ast.walk(statement))
     return guarded
+
+
+def _harmless_debugging(tree):
+    """The ids of the statements that import a debugging or profiling module and nothing else
+    (IMPORT_ONLY), as itself: ``import pdb`` left from debugging. Any use of the name is still
+    refused where it stands."""
+    return {id(node) for node in ast.walk(tree) if isinstance(node, ast.Import) and all(
+        a.name in IMPORT_ONLY and a.asname in (None, a.name) for a in node.names)}
 
 
 def _module_aliases(tree):
