@@ -210,6 +210,15 @@ class ResidualStrideOnConv2(A.ResidualBlock):
         self.conv2.stride = (stride, stride)
 
 
+class ResidualConvBias(A.ResidualBlock):
+    """conv1 and conv2 with PyTorch's default bias=True before their batch norms."""
+
+    def __init__(self, in_channels, out_channels, *, stride=1):
+        super().__init__(in_channels, out_channels, stride=stride)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
+
+
 class ResidualMomentum(A.ResidualBlock):
     def __init__(self, in_channels, out_channels, *, stride=1):
         super().__init__(in_channels, out_channels, stride=stride)
@@ -340,6 +349,13 @@ class SESoftmax(A.SEBlock):
 
     def gates(self, x):
         return torch.softmax(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))), dim=1)
+
+
+class SEAdded(A.SEBlock):
+    """The gates added to the channels instead of scaling them."""
+
+    def forward(self, x):
+        return x + self.gates(x)[:, :, None, None]
 
 
 class SENoReLU(A.SEBlock):
@@ -519,6 +535,8 @@ MISTAKES = {
         ("batch norm with momentum=0.9: PyTorch's momentum is the weight of the new batch "
          "statistic (running = 0.9 * running + 0.1 * batch for the default 0.1); keep "
          "nn.BatchNorm2d's default", ResidualMomentum),
+        ("conv1 and conv2 have no bias (bias=False): the batch norm after each subtracts the "
+         "mean, which would cancel a bias, and its beta is the shift", ResidualConvBias),
     ],
     "architectures.BottleneckBlock": [
         ("the shortcut is missing when the shape changes: use a 1x1 convolution with the "
@@ -560,6 +578,8 @@ MISTAKES = {
          "(global average pooling), which does not grow with the image size", SESumSqueeze),
         ("no ReLU between fc1 and fc2: the excitation is sigmoid(fc2(relu(fc1(s))))",
          SENoReLU),
+        ("the gates scale the channels: out = x * g[:, :, None, None], not x + g (the "
+         "excitation multiplies each channel by its gate in (0, 1))", SEAdded),
         ("channels // reduction hidden units without max(1, ...)", SENoFloor),
         ("the hidden size rounded up: fc1 has max(1, channels // reduction) units, the "
          "division rounded down", SECeil),

@@ -144,6 +144,17 @@ OUTPUT_SIZE = ("the output is too small: H_out = (H + 2*pad - HH) // stride + 1,
                "H + 2*pad rows (pad on each side), not H + pad")
 
 
+ONE_SIDED_PAD = ("the padding goes on both sides: `pad` zeros above and below and `pad` on the "
+                 "left and right (np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))), not "
+                 "2 * pad at the bottom and right only")
+
+
+def _padded_after_only(x, w, b, *, stride=1, pad=0):
+    """All 2 * pad rows and columns of padding at the bottom and right."""
+    xpad = np.pad(x, ((0, 0), (0, 0), (0, 2 * pad), (0, 2 * pad)))
+    return _corr(xpad, w, b, stride, 0), None
+
+
 def conv_forward_mistakes(fast=False):
     extra = [(RESHAPED, _reshaped_without_transpose),
              (RESHAPED_ROWS, lambda x, w, b, *, stride=1, pad=0:
@@ -167,6 +178,7 @@ def conv_forward_mistakes(fast=False):
          lambda x, w, b, *, stride=1, pad=0: (_corr(x, w, b, stride, 0), None)),
         ("the stride is ignored: the window must move by `stride` positions",
          lambda x, w, b, *, stride=1, pad=0: (_corr(x, w, b, 1, pad), None)),
+        (ONE_SIDED_PAD, _padded_after_only),
     ]
 
 

@@ -136,6 +136,17 @@ def _nms(boxes, scores, iou_threshold, *, order="score", ge=False, all_suppress=
     return kept
 
 
+def _nms_last_kept(boxes, scores, *, iou_threshold=0.5):
+    """Each box compared with the box kept last only."""
+    iou = _iou(boxes, boxes)
+    kept = []
+    for i in np.argsort(-scores, kind="stable"):
+        if kept and iou[kept[-1], i] > iou_threshold:
+            continue
+        kept.append(i)
+    return np.array(kept, dtype=np.int64)
+
+
 NMS = [
     ("return the kept indices in decreasing score (the order in which they were kept), not "
      "sorted by index",
@@ -153,6 +164,9 @@ NMS = [
     ("only kept boxes suppress others: a box that was suppressed suppresses nothing",
      lambda boxes, scores, *, iou_threshold=0.5: _nms(boxes, scores, iou_threshold,
                                                       all_suppress=True)),
+    ("compare each box with every box kept so far, not only with the last one kept: a box "
+     "that overlaps any kept box by more than the threshold is suppressed",
+     _nms_last_kept),
 ]
 
 
@@ -483,7 +497,8 @@ PRECISION_RECALL = [
 
 
 def _ap(precision, recall, method, *, envelope=True, trapezoid=False, arange=False,
-        first=False, ten=False, added=False, origin=True):
+        first=False, ten=False, added=False, origin=True, left_envelope=False):
+    """``left_envelope``: the running maximum from the start of the curve (lower recalls)."""
     if method == "11point":
         thresholds = np.arange(0.0, 1.1, 0.1) if arange else np.arange(11) / 10
         if added:  # 0.1 added ten times: 0.30000000000000004, ..., 0.7999999999999999
@@ -506,7 +521,9 @@ def _ap(precision, recall, method, *, envelope=True, trapezoid=False, arange=Fal
         r, p = r[1:], p[1:]
     if trapezoid:
         return float(np.sum((r[1:-1] - r[:-2]) * (p[1:-1] + p[:-2]) / 2))
-    if envelope:
+    if left_envelope:
+        p = np.maximum.accumulate(p)
+    elif envelope:
         p = np.maximum.accumulate(p[::-1])[::-1]
     steps = np.nonzero(r[1:] != r[:-1])[0]
     return float(np.sum((r[steps + 1] - r[steps]) * p[steps + 1]))
@@ -538,6 +555,10 @@ AVERAGE_PRECISION = [
     ("the curve starts at recall 0: add the point (recall 0) in front, so that the first "
      "rectangle (r_1 - 0) * envelope_1 counts",
      _ap_variant(origin=False)),
+    ("the envelope looks towards higher recall: each precision becomes the largest precision at "
+     "its own or any higher recall (a running maximum from the end of the curve, k going down), "
+     "not the largest at a lower recall",
+     _ap_variant(left_envelope=True)),
 ]
 
 

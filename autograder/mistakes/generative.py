@@ -166,6 +166,12 @@ def vae_sums(logits, x, mu, logvar):
     return rec + kl, rec, kl
 
 
+def vae_kl_summed(logits, x, mu, logvar):
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+    kl = _kl(mu, logvar)
+    return rec + kl, rec, kl
+
+
 def vae_unstable(logits, x, mu, logvar):
     n = len(x)
     p = torch.sigmoid(logits)
@@ -518,6 +524,9 @@ MISTAKES = {
          vae_kl_sign),
         ("the binary cross entropy averaged over features: sum it over the D features, then "
          "average over the batch", vae_feature_mean),
+        # before the sums of both terms: a student whose reconstruction is right is told of the KL
+        ("the KL is summed over the batch: divide it by N too, as you divided the reconstruction "
+         "(both terms are means over the examples)", vae_kl_summed),
         ("sums over the batch instead of means: divide both terms by N", vae_sums),
         ("log(sigmoid(logits)) computed directly underflows for large |logits|: use "
          "F.binary_cross_entropy_with_logits (or softplus)", vae_unstable),

@@ -109,6 +109,8 @@ def sigmoid_backward_mistakes():
          lambda dout, out: out * (1.0 - out)),
         ("the derivative of the sigmoid is s * (1 - s): the factor s is missing",
          lambda dout, out: dout * (1.0 - out)),
+        ("the cache already holds s = sigmoid(x): do not apply the sigmoid to it again",
+         lambda dout, out: dout * _sigmoid(out) * (1.0 - _sigmoid(out))),
     ]
 
 

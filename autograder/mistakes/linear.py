@@ -12,8 +12,12 @@ def _scores(W, X):
 
 
 def svm_parts(W, X, y, *, margin=1.0, include_correct=False, skip_correct_grad=False,
-              skip_ties=False):
-    """Sum (not mean) of hinge losses and their gradient, with switchable mistakes."""
+              skip_ties=False, correct_once=False, count_correct=False):
+    """Sum (not mean) of hinge losses and their gradient, with switchable mistakes.
+
+    ``correct_once``: x_i subtracted from dW[:, y[i]] once per example with a positive margin,
+    not once per positive margin; ``count_correct``: the positive margins counted for the
+    correct class's column before its own margin (1) was zeroed, so it gets one x_i too many."""
     N = X.shape[0]
     rows = np.arange(N)
     scores = _scores(W, X)
@@ -25,13 +29,19 @@ def svm_parts(W, X, y, *, margin=1.0, include_correct=False, skip_correct_grad=F
     coeff = (margins > 0).astype(float)
     if include_correct:
         coeff[rows, y] = 0.0  # the correct class's own term has zero gradient
-    if not skip_correct_grad:
-        coeff[rows, y] -= coeff.sum(axis=1)
+    if correct_once:
+        coeff[rows, y] -= coeff.sum(axis=1) > 0
+    elif not skip_correct_grad:
+        coeff[rows, y] -= coeff.sum(axis=1) + (1.0 if count_correct else 0.0)
     return margins.sum(), X.T @ coeff
 
 
-def softmax_parts(W, X, y, *, shift=True, one_hot=True, normalise=True, axis=1):
-    """``axis=0``: the probabilities normalised over the examples (each column sums to 1)."""
+def softmax_parts(W, X, y, *, shift=True, one_hot=True, normalise=True, axis=1,
+                  all_labels=False):
+    """``axis=0``: the probabilities normalised over the examples (each column sums to 1);
+    ``all_labels``: probs[:, y] (an N x N block: every row at every example's label) in place
+    of probs[arange(N), y], its mean as the loss, and ``d[:, y] -= 1`` (every row, at each
+    label that occurs once)."""
     N = X.shape[0]
     rows = np.arange(N)
     scores = _scores(W, X)
@@ -42,7 +52,11 @@ def softmax_parts(W, X, y, *, shift=True, one_hot=True, normalise=True, axis=1):
         probs = exp / exp.sum(axis=axis, keepdims=True)
         loss = -np.log(probs[rows, y] if normalise else exp[rows, y]).sum()
     d = probs.copy()
-    if one_hot:
+    if all_labels:
+        with np.errstate(all="ignore"):
+            loss = -np.log(probs[:, y]).mean() * N  # _combine divides by N
+        d[:, y] -= 1.0
+    elif one_hot:
         d[rows, y] -= 1.0
     return loss, X.T @ d
 
@@ -70,6 +84,15 @@ GRAD_SUM = ("the loss is a mean over the examples, so its gradient is too: divid
 REG_AVERAGED = ("the penalty reg * sum(W**2) is added once to the mean data loss, not divided by "
                 "N: only the data loss and its gradient are averaged; add reg * sum(W**2) and "
                 "2 * reg * W as they are")
+SVM_CORRECT_ONCE = ("subtract x_i from the correct class's column dW[:, y[i]] once for every "
+                    "positive margin (inside the loop over the classes j), not once per example: "
+                    "each margin s_j - s_y + 1 depends on s_y")
+SVM_COUNT_CORRECT = ("the correct class's own margin, s_y - s_y + 1 = 1, is positive: zero it "
+                     "before you count the positive margins, so that dW[:, y[i]] gets -x_i once "
+                     "for each *other* class with a positive margin")
+SOFTMAX_ALL_LABELS = ("probs[:, y] is an N x N block (every row at every example's label): pick "
+                      "each row's own label with probs[np.arange(N), y], in the loss and where the "
+                      "gradient subtracts 1")
 SOFTMAX_AXIS = ("the softmax normalises each example's scores over the classes: sum exp over "
                 "axis=1 (each row of the probabilities sums to 1), not axis=0")
 
@@ -103,6 +126,10 @@ def svm_mistakes():
         ("the regularization term reg * sum(W**2) is missing from the loss",
          lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_in_loss=False)),
         (REG_GRAD, lambda W, X, y, reg: _combine(svm_parts(W, X, y), W, X, reg, reg_factor=0.0)),
+        (SVM_CORRECT_ONCE,
+         lambda W, X, y, reg: _combine(svm_parts(W, X, y, correct_once=True), W, X, reg)),
+        (SVM_COUNT_CORRECT,
+         lambda W, X, y, reg: _combine(svm_parts(W, X, y, count_correct=True), W, X, reg)),
     ]
 
 
@@ -134,6 +161,8 @@ def softmax_mistakes():
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, reg_factor=0.0)),
         (SOFTMAX_AXIS,
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y, axis=0), W, X, reg)),
+        (SOFTMAX_ALL_LABELS,
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y, all_labels=True), W, X, reg)),
     ]
 
 

@@ -6,8 +6,10 @@ import numpy as np
 EPS = 1e-7
 
 
-def _softmax(scores, y, *, shift=True, one_hot=True, loss_mean=True, grad_mean=True, axis=1):
-    """``axis=0``: the probabilities normalised over the examples (each column sums to 1)."""
+def _softmax(scores, y, *, shift=True, one_hot=True, loss_mean=True, grad_mean=True, axis=1,
+             batch_lse=False):
+    """``axis=0``: the probabilities normalised over the examples (each column sums to 1);
+    ``batch_lse``: the loss's log-sum-exp over the whole batch (no axis), the gradient right."""
     N = scores.shape[0]
     rows = np.arange(N)
     if shift:
@@ -15,6 +17,8 @@ def _softmax(scores, y, *, shift=True, one_hot=True, loss_mean=True, grad_mean=T
     exp = np.exp(scores)
     probs = exp / exp.sum(axis=axis, keepdims=True)
     loss = -np.log(probs[rows, y]).sum() / (N if loss_mean else 1)
+    if batch_lse:
+        loss = -(scores[rows, y] - np.log(exp.sum())).sum() / N
     d = probs.copy()
     if one_hot:
         d[rows, y] -= 1.0
@@ -35,6 +39,9 @@ def softmax_mistakes():
         ("the softmax normalises each example's scores over the classes: sum exp over axis=1 "
          "(each row of the probabilities sums to 1), not axis=0",
          lambda scores, y: _softmax(scores, y, axis=0)),
+        ("the log of the sum of exp is per example: sum exp over the classes of each row "
+         "(axis=1, keepdims=True), not over the whole batch",
+         lambda scores, y: _softmax(scores, y, batch_lse=True)),
     ]
 
 
@@ -143,11 +150,15 @@ def bce_mistakes():
 
 
 def _bce_logits(logits, target, *, naive=False, denominator="size", sign=1.0,
-                grad_mean=True):
+                grad_mean=True, no_abs=False):
+    """``no_abs``: x - x * target + log(1 + exp(-x)), exact but exp(-x) overflows for x << 0."""
     n = {"size": logits.size, "rows": logits.shape[0], "one": 1}[denominator]
     p = 1.0 / (1.0 + np.exp(-logits))
     if naive:
         loss = -(target * np.log(p) + (1 - target) * np.log(1 - p)).sum() / n
+    elif no_abs:
+        with np.errstate(over="ignore"):
+            loss = (logits - logits * target + np.log1p(np.exp(-logits))).sum() / n
     else:
         loss = (np.maximum(logits, 0) - logits * target
                 + np.log1p(np.exp(-np.abs(logits)))).sum() / n
@@ -167,6 +178,9 @@ def bce_logits_mistakes():
          lambda logits, target: _bce_logits(logits, target, denominator="rows")),
         ("the gradient is (sigmoid(x) - target) / K; (target - sigmoid(x)) has the wrong sign",
          lambda logits, target: _bce_logits(logits, target, sign=-1.0)),
+        ("x - x * target + log(1 + exp(-x)) is exact but exp(-x) overflows for large negative "
+         "x (exp(800) is inf): write it as max(x, 0) - x * target + log(1 + exp(-|x|))",
+         lambda logits, target: _bce_logits(logits, target, no_abs=True)),
     ]
 
 

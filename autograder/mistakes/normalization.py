@@ -46,12 +46,15 @@ def _channel(v):
 def _bn_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e-5, ddof=0,
                 eps_outside=False, running_ddof=0, swap_momentum=False, keep_state=False,
                 test_with_batch=False, test_without_eps=False, swap_gamma_beta=False,
-                running_std=False, test_updates=False):
+                running_std=False, test_updates=False, normalize_with_new_running=False):
     rm, rv = state["running_mean"], state["running_var"]
     scale, shift = (beta, gamma) if swap_gamma_beta else (gamma, beta)
     if train or test_with_batch:
         xhat, mu, var = _normalize(x, 0, eps, ddof=ddof, eps_outside=eps_outside)
         mu, var = mu[0], var[0]
+        if normalize_with_new_running:  # the running averages updated first, then used
+            new_mean = momentum * rm + (1 - momentum) * mu
+            xhat = (x - new_mean) / np.sqrt(momentum * rv + (1 - momentum) * var + eps)
         if train and not keep_state:
             new_var = x.var(axis=0, ddof=running_ddof)
             if running_std:
@@ -98,6 +101,10 @@ def batchnorm_forward_mistakes():
         ("test mode only reads the running statistics: return them unchanged (as copies); only "
          "training mode updates them with the batch's mean and variance",
          lambda *a, **k: _bn_forward(*a, **k, test_updates=True)),
+        ("in training mode normalize with this batch's own mean and variance; the running "
+         "averages, updated after, are only for test mode (you normalized with the updated "
+         "running_mean and running_var)",
+         lambda *a, **k: _bn_forward(*a, **k, normalize_with_new_running=True)),
     ]
 
 

@@ -268,7 +268,8 @@ ADADELTA = [
 def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outside=False,
                  coupled_always=False, decay_without_lr=False, decay_after=False,
                  no_decay=False, folded=False, forget_t=False, coupled_ignored=False,
-                 decay_twice=False, swapped=False):
+                 decay_twice=False, swapped=False, swapped_correction=False,
+                 v_uncorrected=False):
     def adam(w, dw, config=None):
         config = _config("adam", config)
         lr, b1, b2, eps = (config["learning_rate"], config["beta1"], config["beta2"],
@@ -292,7 +293,9 @@ def adam_variant(*, no_correction=False, t_offset=0, eps_inside=False, sqrt_outs
             next_w = w - step_size * m / (np.sqrt(v) + eps)
         else:
             c1 = 1.0 if no_correction else 1 - b1 ** power
-            c2 = 1.0 if no_correction else 1 - b2 ** power
+            c2 = 1.0 if no_correction or v_uncorrected else 1 - b2 ** power
+            if swapped_correction:
+                c1, c2 = c2, c1
             m_hat = m / c1
             if eps_inside:
                 denom = np.sqrt(v / c2 + eps)
@@ -339,6 +342,11 @@ ADAM = [
     ("the weights of the running averages are swapped: m = beta1 * m + (1 - beta1) * g and v = "
      "beta2 * v + (1 - beta2) * g * g keep most of the old averages",
      adam_variant(swapped=True)),
+    ("the bias corrections are swapped: m (the average of g, weight beta1) is divided by "
+     "1 - beta1**t and v (of g * g, weight beta2) by 1 - beta2**t",
+     adam_variant(swapped_correction=True)),
+    ("v needs its bias correction too: sqrt(v / (1 - beta2**t)), not sqrt(v); at t = 1 v is "
+     "only (1 - beta2) * g * g", adam_variant(v_uncorrected=True)),
 ]
 
 

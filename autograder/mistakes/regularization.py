@@ -27,7 +27,7 @@ def _dropout(x, *, p, train=True, rng, scale="divide", keep_prob=None, shared=Fa
     source = np.random.default_rng() if global_rng else rng
     shape = x.shape[1:] if shared else x.shape
     mask = source.random(shape) < keep
-    factor = {"divide": 1 / (1 - p), "none": 1.0, "multiply": 1 - p}[scale]
+    factor = {"divide": 1 / (1 - p), "none": 1.0, "multiply": 1 - p, "by_p": 1 / p}[scale]
     return x * mask * factor, mask * (1 / (1 - p))
 
 
@@ -36,6 +36,7 @@ def dropout_forward_mistakes():
         (spec.NOT_SCALED, lambda x, **k: _dropout(x, **k, scale="none")),
         (spec.MULTIPLIED, lambda x, **k: _dropout(x, **k, scale="multiply")),
         (spec.P_IS_KEEP, lambda x, **k: _dropout(x, **k, keep_prob=k["p"])),
+        (spec.SCALED_BY_P, lambda x, **k: _dropout(x, **k, scale="by_p")),
         (spec.SHARED_MASK, lambda x, **k: _dropout(x, **k, shared=True)),
         (spec.GLOBAL_RNG, lambda x, **k: _dropout(x, **k, global_rng=True)),
         (spec.TEST_SCALED, lambda x, **k: _dropout(x, **k, test="scaled")),

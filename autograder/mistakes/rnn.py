@@ -76,15 +76,19 @@ def rnn_step_backward_mistakes():
 
 # ---------------------------------------------------------------- RNN sequence
 
-def _rnn_forward(x, h0, Wx, Wh, b, *, zero_h0=False, always_h0=False):
+def _rnn_forward(x, h0, Wx, Wh, b, *, zero_h0=False, always_h0=False, shifted=False):
+    """``shifted``: h[:, t] is the state before step t (h0, h_1, ..., h_{T-1})."""
     N, T, _ = x.shape
     h = np.zeros((N, T, h0.shape[1]))
     steps = []
     prev = np.zeros_like(h0) if zero_h0 else h0
     for t in range(T):
         start = h0 if always_h0 else prev
+        if shifted:
+            h[:, t] = prev
         prev, cache = _rnn_step(x[:, t], start, Wx, Wh, b)
-        h[:, t] = prev
+        if not shifted:
+            h[:, t] = prev
         steps.append(cache)
     return h, steps
 
@@ -95,16 +99,21 @@ def rnn_forward_mistakes():
          lambda x, h0, Wx, Wh, b: _rnn_forward(x, h0, Wx, Wh, b, zero_h0=True)),
         ("each step reads the state of the step before it (h[:, t-1]), not h0 every time",
          lambda x, h0, Wx, Wh, b: _rnn_forward(x, h0, Wx, Wh, b, always_h0=True)),
+        ("h[:, t] is the state after step t, h_t = tanh(x_t Wx + h_{t-1} Wh + b): store it after "
+         "the step, not the state the step started from (h0 is not part of the output)",
+         lambda x, h0, Wx, Wh, b: _rnn_forward(x, h0, Wx, Wh, b, shifted=True)),
     ]
 
 
-def _rnn_backward(dh, steps, *, carry=True, upstream="all", accumulate=True, forwards=False):
+def _rnn_backward(dh, steps, *, carry=True, upstream="all", accumulate=True, forwards=False,
+                  skip_first=False):
+    """``skip_first``: the loop stops before step 0 (reversed(range(1, T)))."""
     N, T, H = dh.shape
     D = steps[0][0].shape[1]
     dx = np.zeros((N, T, D))
     dWx = dWh = db = 0.0
     carried = np.zeros((N, H))
-    order = range(T) if forwards else reversed(range(T))
+    order = range(T) if forwards else reversed(range(1 if skip_first else 0, T))
     for t in order:
         own = dh[:, t] if upstream == "all" or t == T - 1 else 0.0
         total = own + carried if carry else own
@@ -134,17 +143,20 @@ def rnn_backward_mistakes():
         ("walk the steps backwards, from t = T-1 down to 0: the gradient flows from later steps "
          "to earlier ones",
          lambda dh, cache: _rnn_backward(dh, cache, forwards=True)),
+        ("the loop must reach step 0 (reversed(range(T)), down to t = 0 included): step 0 "
+         "gives dx[:, 0], its share of dWx, dWh and db, and dh0",
+         lambda dh, cache: _rnn_backward(dh, cache, skip_first=True)),
     ]
 
 
 # ---------------------------------------------------------------- LSTM step
 
 def _lstm_step(x, h_prev, c_prev, Wx, Wh, b, *, order="ifgo", g_act=np.tanh, tanh_out=True,
-               h_from_prev=False):
+               h_from_prev=False, o_act=None):
     H = h_prev.shape[1]
     a = x @ Wx + h_prev @ Wh + b
     blocks = {name: a[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
-    i, f, o = _sigmoid(blocks["i"]), _sigmoid(blocks["f"]), _sigmoid(blocks["o"])
+    i, f, o = _sigmoid(blocks["i"]), _sigmoid(blocks["f"]), (o_act or _sigmoid)(blocks["o"])
     g = g_act(blocks["g"])
     c_next = f * c_prev + i * g
     tanh_c = np.tanh(c_next)
@@ -173,6 +185,10 @@ def lstm_step_forward_mistakes():
         ("h_next = o * tanh(c_next), the cell state just computed, not the previous one c_prev",
          lambda x, h_prev, c_prev, Wx, Wh, b: _lstm_step(x, h_prev, c_prev, Wx, Wh, b,
                                                          h_from_prev=True)),
+        ("the output gate o is a gate, in (0, 1): it goes through the sigmoid, not tanh (only "
+         "the cell candidate g and the cell state use tanh)",
+         lambda x, h_prev, c_prev, Wx, Wh, b: _lstm_step(x, h_prev, c_prev, Wx, Wh, b,
+                                                         o_act=np.tanh)),
     ]
 
 

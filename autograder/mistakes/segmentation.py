@@ -441,6 +441,8 @@ def _iou(pred, target, num_classes, ignore_index, *, undefined=np.nan, mode="ski
         value = _ratio(tp, np.full(tp.shape, m.sum()), undefined=undefined)
     elif kind == "tp-twice":  # the union as row sum + column sum: TP counted twice
         value = _ratio(tp, 2 * tp + fp + fn, undefined=undefined)
+    elif kind == "smoothed":  # the soft Dice loss's smoothing in the metric
+        value = _ratio(2 * tp + 1, 2 * tp + fp + fn + 1, undefined=undefined)
     elif kind == "dice-over-union":  # 2 TP over the union
         value = _ratio(2 * tp, tp + fp + fn, undefined=undefined)
     else:
@@ -498,8 +500,18 @@ def pixel_accuracy_mistakes():
         p, t = _counted(pred, target, ignore_index if ignore_index else None)
         return float((p == t).sum() / t.size)
 
+    def per_image(pred, target, *, ignore_index=None):
+        n = target.shape[0]
+        keep = (target != ignore_index) if ignore_index is not None else (target == target)
+        hits = ((pred == target) & keep).reshape(n, -1).sum(axis=1)
+        counted = keep.reshape(n, -1).sum(axis=1)
+        with np.errstate(all="ignore"):
+            return float((hits / counted).mean()) if counted.sum() else float("nan")
+
     return [
         (IGNORE_ZERO, truthy_ignore),
+        ("the mean of each image's accuracy: pool the pixels of the whole batch instead, the "
+         "correct pixels of every image over the counted pixels of every image", per_image),
         ("no pixel counted (every target pixel ignored): the accuracy is undefined, NaN, not "
          "0 (dividing by max(counted, 1) hides the 0 / 0)", zero_when_empty),
         ("ignored pixels counted in the denominator: divide by the number of pixels whose "
@@ -595,6 +607,10 @@ def dice_per_class_mistakes():
          "predicted c plus the pixels that are c (TP counted in both)",
          lambda pred, target, *, num_classes, ignore_index=None:
              _iou(pred, target, num_classes, ignore_index, kind="dice-over-union")),
+        ("the Dice score has no smoothing: 2 TP / (2 TP + FP + FN) exactly (+1 above and below "
+         "belongs to soft_dice_loss, not to the metric)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, kind="smoothed")),
     ]
 
 

@@ -46,6 +46,9 @@ NOT_SCALED = ("inverted dropout scales the kept units by 1 / (1 - p) at training
 MULTIPLIED = "scale the kept units by 1 / (1 - p): divide by 1 - p, do not multiply"
 P_IS_KEEP = ("p is the probability of dropping a unit (PyTorch's convention): keep each unit with "
              "probability 1 - p, e.g. mask = rng.random(x.shape) >= p")
+SCALED_BY_P = ("the units are dropped with probability p, as they should be, but the kept ones "
+               "are scaled by 1 / p: scale them by 1 / (1 - p), one over the probability of "
+               "keeping a unit")
 SHARED_MASK = ("draw an independent random number for every entry of x (rng.random(x.shape)), not "
                "one per row or per column")
 TEST_SCALED = ("in test mode dropout is the identity: inverted dropout already scaled at training "
@@ -135,7 +138,13 @@ def check_train_output(out, x, p, label):
         elif np.allclose(out[kept], x[kept] * (1 - p), rtol=KEPT_RTOL, atol=0):
             hint = MULTIPLIED
         elif np.allclose(out[kept], x[kept] / p, rtol=KEPT_RTOL, atol=0):
-            hint = P_IS_KEEP
+            # 1 / p: p taken as the probability of keeping (then about 1 - p is dropped), or
+            # only the scale wrong (about p dropped, as it should be)
+            shown = x != 0
+            dropped = float((~kept & shown).sum()) / max(int(shown.sum()), 1)
+            sigma = math.sqrt(p * (1 - p) / max(int(shown.sum()), 1))
+            hint = (SCALED_BY_P if abs(dropped - p) <= 6 * sigma < abs(dropped - (1 - p))
+                    else P_IS_KEEP)
         else:
             hint = None
         bad = np.argwhere(kept & ~np.isclose(out, scaled, rtol=KEPT_RTOL, atol=0))[0]
