@@ -49,6 +49,9 @@ P_IS_KEEP = ("p is the probability of dropping a unit (PyTorch's convention): ke
 SCALED_BY_P = ("the units are dropped with probability p, as they should be, but the kept ones "
                "are scaled by 1 / p: scale them by 1 / (1 - p), one over the probability of "
                "keeping a unit")
+SCALED_BY_1_OVER_P = ("the kept units come out scaled by 1 / p: p is the probability of dropping a "
+                      "unit, so keep each with probability 1 - p (mask = rng.random(x.shape) >= "
+                      "p) and scale the kept ones by 1 / (1 - p)")
 SHARED_MASK = ("draw an independent random number for every entry of x (rng.random(x.shape)), not "
                "one per row or per column")
 TEST_SCALED = ("in test mode dropout is the identity: inverted dropout already scaled at training "
@@ -126,6 +129,18 @@ def student_dropout(t, x, p, train, seed, label, *, drawn=None):
 KEPT_RTOL = 1e-6
 
 
+def _scaled_by_1_over_p(dropped, units, p):
+    """The hint for kept units scaled by 1 / p, from how many of ``units`` were ``dropped``:
+    p taken as the probability of keeping (about 1 - p of them dropped), or only the scale
+    wrong (about p dropped, as it should be)."""
+    fraction = dropped / max(units, 1)
+    sigma = math.sqrt(p * (1 - p) / max(units, 1))
+    near_p, near_keep = abs(fraction - p) <= 6 * sigma, abs(fraction - (1 - p)) <= 6 * sigma
+    if near_p != near_keep:
+        return SCALED_BY_P if near_p else P_IS_KEEP
+    return SCALED_BY_1_OVER_P  # too few units to tell
+
+
 def check_train_output(out, x, p, label):
     """Every entry 0 or x / (1 - p); the fractions dropped within sampling error of p, counted
     where x != 0 (a zero input gives a zero output, kept or dropped)."""
@@ -138,13 +153,8 @@ def check_train_output(out, x, p, label):
         elif np.allclose(out[kept], x[kept] * (1 - p), rtol=KEPT_RTOL, atol=0):
             hint = MULTIPLIED
         elif np.allclose(out[kept], x[kept] / p, rtol=KEPT_RTOL, atol=0):
-            # 1 / p: p taken as the probability of keeping (then about 1 - p is dropped), or
-            # only the scale wrong (about p dropped, as it should be)
             shown = x != 0
-            dropped = float((~kept & shown).sum()) / max(int(shown.sum()), 1)
-            sigma = math.sqrt(p * (1 - p) / max(int(shown.sum()), 1))
-            hint = (SCALED_BY_P if abs(dropped - p) <= 6 * sigma < abs(dropped - (1 - p))
-                    else P_IS_KEEP)
+            hint = _scaled_by_1_over_p(int((~kept & shown).sum()), int(shown.sum()), p)
         else:
             hint = None
         bad = np.argwhere(kept & ~np.isclose(out, scaled, rtol=KEPT_RTOL, atol=0))[0]
@@ -813,7 +823,8 @@ def check_dropout_placement(t, target, p=0.3, calls=12, hidden=(30,)):
             if np.any(bad):
                 j = int(np.argmax(bad))
                 unscaled = np.allclose(shown[bad], h[bad], rtol=1e-6, atol=0)
-                hint = P_IS_KEEP if np.allclose(shown[bad], h[bad] / p, rtol=1e-6, atol=0) \
+                hint = _scaled_by_1_over_p(int(np.sum(zero & on)), int(on.sum()), p) \
+                    if np.allclose(shown[bad], h[bad] / p, rtol=1e-6, atol=0) \
                     else EVERY_LAYER if unscaled and layers > 1 \
                     else INPUT_DROPPED if layer == 1 and _input_dropped(shown, X, params, p) \
                     else DROPOUT_PLACE if not np.all(on[bad]) or not np.allclose(

@@ -440,3 +440,14 @@ def test_round26_realistic_mistake_is_caught_and_explained(graded, name):
         assert words in (entry["hint"] or ""), entry
     else:
         assert words in entry["message"], entry
+
+
+def test_dropout_scaled_by_1_over_p_is_told_what_its_mask_shows():
+    """Kept units scaled by 1 / p: with enough units the fraction dropped tells whether p was
+    taken as the probability of keeping (about 1 - p dropped) or only the scale is wrong (about
+    p dropped); with too few (RegularizedNet's 30 hidden units in one call) the hint says both."""
+    from autograder.specs import regularization as spec
+
+    assert spec._scaled_by_1_over_p(3000, 10000, 0.3) is spec.SCALED_BY_P
+    assert spec._scaled_by_1_over_p(7000, 10000, 0.3) is spec.P_IS_KEEP
+    assert spec._scaled_by_1_over_p(12, 30, 0.3) is spec.SCALED_BY_1_OVER_P

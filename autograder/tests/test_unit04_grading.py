@@ -310,7 +310,8 @@ WRONG = {
         "regularization.py", NET,
         [("dropout_forward(h, p=self.dropout, train=True", "dropout_forward(h, p=1 - self.dropout, "
           "train=True")],
-        regularization.P_IS_KEEP, "dropout=0.3"),
+        # 30 hidden units in one call cannot tell 1 - p dropped from p: the hint says both
+        regularization.SCALED_BY_1_OVER_P, "dropout=0.3"),
     "net's dropout on the affine output, before the normalization": (
         "regularization.py", NET,
         [("            cache_norm = cache_drop = None\n",
