@@ -125,6 +125,25 @@ _EXPLAINED = [
      "a lazy layer (nn.LazyLinear, nn.LazyConv2d) has no shape until its first forward, and "
      "the grader reads the parameters' shapes right after building the model: give the layer "
      "its in_features (compute the flattened size from the input size in __init__)"),
+    # NumPy's shape errors: what the shapes say, in the student's terms
+    (r"operands could not be broadcast together with shapes (\([\d, ]*\)) (\([\d, ]*\))",
+     lambda found: (f"two arrays of shapes {found.group(1)} and {found.group(2)} met in one "
+                    "elementwise operation, and their shapes do not line up from the right: "
+                    "print the shapes at that line; a sum, max or mean over an axis without "
+                    "keepdims=True (shape (N,) where (N, 1) was meant) or a missing .T is the "
+                    "usual cause")),
+    (r"matmul: Input operand 1 has a mismatch in its core dimension 0.*\(size (\d+) is "
+     r"different from (\d+)\)|shapes \([\d, ]*\) and \([\d, ]*\) not aligned",
+     "in A @ B (or A.dot(B)) the number of columns of A must equal the number of rows of B: "
+     "compare the shapes with the docstring, and check which operand needs a .T"),
+    (r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)",
+     lambda found: (f"axis {found.group(2)} has {found.group(3)} entries, numbered 0 to "
+                    f"{int(found.group(3)) - 1}: an index equal to the size is one past the "
+                    "end (range(n), not range(1, n + 1); the last entry is [-1] or [n - 1])"
+                    if found.group(1) == found.group(3) else
+                    f"axis {found.group(2)} has {found.group(3)} entries, and index "
+                    f"{found.group(1)} is outside them: check the loop's bounds and which axis "
+                    "is indexed")),
     # an nn.Linear given another number of features than its in_features
     (r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)",
      lambda found: (f"if this is a linear layer, it was made for {found.group(3)} input "

@@ -211,6 +211,32 @@ LEAKY = '''
 '''
 
 
+def _numpy_error(make):
+    try:
+        make()
+    except (ValueError, IndexError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    raise AssertionError("no error")
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: np.ones((4, 3)) - np.ones((4,)),
+     ["shapes (4,3) and (4,) met in one elementwise operation", "keepdims=True"]),
+    (lambda: np.ones((4, 3)) @ np.ones((4, 5)), ["columns of A must equal the number of rows"]),
+    (lambda: np.ones((4, 3)).dot(np.ones((4, 5))), ["columns of A must equal the number of rows"]),
+    (lambda: np.ones((2, 5))[:, 5], ["axis 1 has 5 entries, numbered 0 to 4", "range(n)"]),
+    (lambda: np.ones(5)[7], ["axis 0 has 5 entries, and index 7 is outside them"]),
+])
+def test_numpy_shape_and_index_errors_are_explained(make, words):
+    """NumPy's own words for a shape or index slip get the plain ones appended: what the shapes
+    say (keepdims, a missing .T) and where an index runs one past the end."""
+    fault = type("Fault", (), {"message": _numpy_error(make), "detail": ""})()
+    message = engine.error_message(fault)
+    assert message.startswith(fault.message)
+    for word in words:
+        assert word in message, message
+
+
 @pytest.mark.parametrize("mode", ["wrong", "error", "float32_loss", "small"])
 def test_a_hidden_case_shows_only_its_verdict_and_error_size(tmp_path, mode):
     sub = make_submission(tmp_path, append={"linear.py": f"MODE = {mode!r}\n" +
