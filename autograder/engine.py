@@ -144,6 +144,11 @@ _EXPLAINED = [
                     f"axis {found.group(2)} has {found.group(3)} entries, and index "
                     f"{found.group(1)} is outside them: check the loop's bounds and which axis "
                     "is indexed")),
+    (r"cannot reshape array of size (\d+) into shape (\([\d, ]*\))",
+     lambda found: (f"a reshape keeps the number of entries: {found.group(1)} cannot fill "
+                    f"{found.group(2)}; print the array's shape just before it (np.bincount "
+                    "without minlength=, for one, returns fewer counts when the largest value "
+                    "is missing)")),
     # an nn.Linear given another number of features than its in_features
     (r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)",
      lambda found: (f"if this is a linear layer, it was made for {found.group(3)} input "

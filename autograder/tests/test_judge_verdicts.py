@@ -226,6 +226,8 @@ def _numpy_error(make):
     (lambda: np.ones((4, 3)).dot(np.ones((4, 5))), ["columns of A must equal the number of rows"]),
     (lambda: np.ones((2, 5))[:, 5], ["axis 1 has 5 entries, numbered 0 to 4", "range(n)"]),
     (lambda: np.ones(5)[7], ["axis 0 has 5 entries, and index 7 is outside them"]),
+    (lambda: np.bincount([0, 1, 1]).reshape(3, 1),
+     ["a reshape keeps the number of entries: 2 cannot fill (3,1)", "minlength"]),
 ])
 def test_numpy_shape_and_index_errors_are_explained(make, words):
     """NumPy's own words for a shape or index slip get the plain ones appended: what the shapes
