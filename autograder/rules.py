@@ -24,7 +24,10 @@ called once per element of the data: not over a display, a comprehension or two 
 arguments (``min(h, w, key=abs)``); with a key written in the package (a lambda or a ``def``),
 one call of student code per element, they count as a loop level that the line counts see,
 not as a call hidden from them; with any other key (``key=np.sum``, ``key=d.get``) they are
-still calls that the line counts cannot see.
+still calls that the line counts cannot see. Any of these named without being called where it
+stands (``m = map``, ``f(m=map)``, ``partial(map, f)``, ``@np.vectorize``) or imported under
+another name (``from itertools import starmap as sm``, ``it.starmap`` with ``import itertools
+as it``) counts as the loop call itself: the rule cannot see where, or over what, it is called.
 
 Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
 ``setattr``, ``sys.modules``, ``__dict__``, ``importlib``... anywhere in the package, or
@@ -51,7 +54,9 @@ import re
 INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
               "apply_over_axes", "piecewise", "starmap", "accumulate",
-              "ThreadPoolExecutor", "ProcessPoolExecutor", "Counter", "Thread", "Pool"}
+              "ThreadPoolExecutor", "ProcessPoolExecutor", "Counter", "Thread", "Pool",
+              # itertools' predicates, called once per element like filter's
+              "filterfalse", "takewhile", "dropwhile"}
 # Calls that call a function once per entry of one of their arguments: a fixed number of times
 # when that argument is written out in the call (map(np.ravel, (pred, target)) calls np.ravel
 # twice; np.apply_over_axes(np.sum, x, (0, 2)) calls np.sum twice; np.piecewise(x, [x > 0],
@@ -61,18 +66,27 @@ LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along
 BOUNDED_BY_DISPLAY = {"apply_over_axes": (2, "axes"), "piecewise": (2, "funclist"),
                       "map": (1, None), "filter": (1, None), "reduce": (1, None),
                       "starmap": (1, None), "accumulate": (0, "iterable"),
-                      "Counter": (0, "iterable")}
+                      "Counter": (0, "iterable"), "filterfalse": (1, None),
+                      "takewhile": (1, None), "dropwhile": (1, None)}
 # sorting and extremes with a key= call that function once per element of the iterable given
 # as (position, keyword) (list.sort: the list it is called on, never written out)
 KEYED_CALLS = {"sorted": (0, "iterable"), "sort": (None, None), "min": (0, None),
                "max": (0, None), "nsmallest": (1, "iterable"), "nlargest": (1, "iterable"),
-               "groupby": (0, "iterable")}
+               "groupby": (0, "iterable"), "merge": (None, None)}  # heapq.merge(*its, key=)
 # calls that make one call per item they yield: unpacked into names (a, b = map(f, it)), they
 # make as many calls as there are names, one more at most (filter may test any number of items
 # before it yields one)
 UNPACKED_BOUNDED = {"map", "starmap"}
 # names that are loops only as builtins or from functools/itertools (np.add.reduce is not)
-PLAIN_ONLY = {"map", "filter", "reduce", "starmap", "accumulate"}
+PLAIN_ONLY = {"map", "filter", "reduce", "starmap", "accumulate", "filterfalse", "takewhile",
+              "dropwhile"}
+LOOP_MODULES = {"functools", "itertools"}
+# The names of those loops, referred to other than by calling them where they stand (m = map;
+# f(m=map); functools.partial(map, f); @np.vectorize), or imported under another name (from
+# itertools import starmap as sm): the rule would not see where, or over what, they are called,
+# so such a reference counts as the loop call itself. (Keyed calls are loops only with a key=;
+# as values, sorted, min and max may be called with one anywhere.)
+LOOP_VALUES = LOOP_CALLS | {"sorted", "min", "max", "nsmallest", "nlargest", "groupby"}
 DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__",
                  "setattr", "delattr", "execfile", "reload"}
 # Modules that run strings as code or reach any object from a string naming it: besides those of
@@ -81,7 +95,12 @@ DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__impo
 # pydoc (locate("builtins.map") is the builtin, out of the rules' sight).
 DYNAMIC_NAMES = {"importlib", "marshal", "builtins", "__builtins__", "runpy", "code", "codeop",
                  "shelve", "copyreg", "doctest", "cProfile", "profile", "pdb", "bdb", "trace",
-                 "pydoc"}
+                 "pydoc",
+                 # imp.load_source and a module's own loader (type(__loader__)(name, path))
+                 # run a file that no import statement names, which the rule never reads;
+                 # __main__ is the worker's module (from __main__ import __name__ would run
+                 # code under the main guard)
+                 "imp", "zipimport", "__loader__", "__spec__", "__main__"}
 # ... of which these a student may leave imported from debugging or profiling (import pdb): the
 # plain import statement runs no string and is not refused; every use of the module is
 # (pdb.set_trace() too: a debugger runs the commands it reads as code)
@@ -214,6 +233,10 @@ class Program:
         self.blind = {}  # module -> the first construct that hides which code runs
         self.imports = {}  # module -> package modules it imports
         self.unpacked = set()  # ids of map calls unpacked into names (UNPACKED_BOUNDED)
+        self.called = set()  # ids of the expressions called where they stand (f in f(x))
+        self.renamed = {}  # module -> {local name: loop name} (from itertools import starmap as s)
+        self.loop_modules = {}  # module -> names of functools/itertools (import itertools as it)
+        self.self_bound = {}  # module -> names it binds itself (not by import): a variable filter
         self.bounded_names = {}  # id of a call -> the local names it may read as bounded
         self._memo = {}
         self._stack = set()
@@ -289,7 +312,11 @@ class Program:
                     self._bind(module, name, node)
         own, aliases = _own_variables(tree), _module_aliases(tree)
         unrun = _main_guarded(tree) | _harmless_debugging(tree)
+        self.renamed[module], self.loop_modules[module] = _loop_renames(tree)
+        self.self_bound[module] = _self_bound(tree)
         for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                self.called.add(id(node.func))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names = _bound_once(node)
                 if names:
@@ -441,8 +468,16 @@ class Program:
         elif own_loops and isinstance(node, COMPREHENSIONS):
             inner = level + len(node.generators)
             best = _deeper(best, Finding(inner, f"coursework/{module}.py, line {node.lineno}"))
+        elif own_loops and isinstance(node, (ast.Name, ast.Attribute)) and \
+                isinstance(node.ctx, ast.Load) and id(node) not in self.called and \
+                self._loop_value(module, node):
+            where = (f"{self._loop_value(module, node)} as a value (coursework/{module}.py, "
+                     f"line {node.lineno})")
+            best = _deeper(best, Finding(level + 1, where, loop_call=where))
         elif own_loops and isinstance(node, ast.Call) and id(node) not in self.unpacked and \
-                _is_loop_call(node, self.bounded_names.get(id(node), ())):
+                _is_loop_call(node, self.bounded_names.get(id(node), ()),
+                              self.renamed.get(module, {}),
+                              self.loop_modules.get(module, LOOP_MODULES)):
             inner = level + 1
             where = f"{_call_name(node)}() (coursework/{module}.py, line {node.lineno})"
             if self._own_key(module, node):  # student code per element: the lines count it
@@ -467,6 +502,25 @@ class Program:
                 else inner
             best = _deeper(best, self._walk(module, child, depth, own_loops, inside))
         return best
+
+    def _loop_value(self, module, node):
+        """The loop function (``LOOP_VALUES``) an expression that is not called where it
+        stands names, or '': ``m = map``, ``f(m=map)``, ``partial(map, f)``, ``@np.vectorize``,
+        ``it.starmap`` with ``import itertools as it``, a name imported as another. A variable
+        of the module's own named ``filter`` is no loop; ``np.add.reduce`` is none either."""
+        if isinstance(node, ast.Name):
+            if node.id in self.renamed.get(module, {}):
+                return self.renamed[module][node.id]
+            if node.id in LOOP_VALUES and node.id not in self.self_bound.get(module, ()):
+                return node.id
+            return ""
+        if node.attr not in LOOP_VALUES or node.attr in ("min", "max"):
+            return ""  # x.max, np.min: methods and NumPy functions, no key
+        if node.attr in PLAIN_ONLY or node.attr == "groupby":
+            base = node.value
+            modules = self.loop_modules.get(module, LOOP_MODULES)
+            return node.attr if isinstance(base, ast.Name) and base.id in modules else ""
+        return node.attr
 
     def _own_key(self, module, node):
         """Whether a keyed call's ``key=`` is code of the package (a lambda, or a name bound
@@ -546,11 +600,15 @@ def _call_name(node):
     return ""
 
 
-def _is_loop_call(node, bounded_names=()):
+def _is_loop_call(node, bounded_names=(), renamed=None, loop_modules=LOOP_MODULES):
     """Whether a call calls a function once per element of something the code does not bound;
     ``bounded_names``: local names bound once, to a generator expression or a tuple display
-    (``_bound_once``), which count as written where they are read."""
+    (``_bound_once``), which count as written where they are read; ``renamed``: the module's
+    loop functions imported under another name; ``loop_modules``: its names of functools and
+    itertools."""
     name = _call_name(node)
+    if isinstance(node.func, ast.Name) and renamed and name in renamed:
+        name = renamed[name]
     if name in KEYED_CALLS and any(k.arg == "key" for k in node.keywords):
         if name in ("min", "max") and len(node.args) >= 2 and \
                 not any(isinstance(a, ast.Starred) for a in node.args):
@@ -562,7 +620,7 @@ def _is_loop_call(node, bounded_names=()):
         return False
     if name in PLAIN_ONLY and isinstance(node.func, ast.Attribute):
         base = node.func.value
-        if not (isinstance(base, ast.Name) and base.id in ("functools", "itertools")):
+        if not (isinstance(base, ast.Name) and base.id in loop_modules):
             return False
     if name in BOUNDED_BY_DISPLAY:
         return not _written_out(_argument(node, *BOUNDED_BY_DISPLAY[name]), bounded_names)
@@ -623,6 +681,36 @@ def _bound_once(function):
     return {n for n in once if stores.get(n) == 1}
 
 
+def _loop_renames(tree):
+    """({local name: loop name} of ``from M import starmap as sm`` for the names of
+    ``LOOP_VALUES``, the names functools and itertools go by: themselves and their aliases)."""
+    renamed, modules = {}, set(LOOP_MODULES)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name in LOOP_VALUES and alias.asname not in (None, alias.name):
+                    renamed[alias.asname] = alias.name
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in LOOP_MODULES and alias.asname:
+                    modules.add(alias.asname)
+    return renamed, modules
+
+
+def _self_bound(tree):
+    """The names a module binds itself, by no import (assignments, parameters, loop and with
+    targets, defs, except-as): a variable named ``filter`` is not the builtin."""
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif not isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update(_other_bindings(node))
+    return bound
+
+
 def _other_bindings(node):
     """Names a node binds that are no ``ast.Name`` in a store context."""
     if isinstance(node, ast.ExceptHandler) and node.name:
@@ -674,9 +762,10 @@ def _refused_attribute(attr):
 def _main_guarded(tree):
     """The ids of the nodes inside the module's top-level ``if __name__ == "__main__":`` blocks
     (``import doctest; doctest.testmod()`` there is a common idiom): code the grader never runs,
-    since it imports the module; none when the module assigns ``__name__`` itself."""
-    if any(isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load)
-           for n in ast.walk(tree)):
+    since it imports the module; none when the module binds ``__name__`` itself, in any way
+    (``__name__ = ...``, ``from __main__ import __name__``, ``def __name__``...)."""
+    if any((isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load))
+           or "__name__" in _other_bindings(n) for n in ast.walk(tree)):
         return set()
     guarded = set()
     for node in tree.body:
