@@ -29,18 +29,9 @@ stands (``m = map``, ``f(m=map)``, ``partial(map, f)``, ``@np.vectorize``) or im
 another name (``from itertools import starmap as sm``, ``it.starmap`` with ``import itertools
 as it``) counts as the loop call itself: the rule cannot see where, or over what, it is called.
 
-Whatever the analysis cannot see through (``exec``, ``eval``, ``compile``, ``globals()``,
-``setattr``, ``sys.modules``, ``__dict__``, ``importlib``... anywhere in the package, or
-``getattr`` with a computed name in the code that runs) fails the rule with a message that says
-so: the grader must be able to see the code it grades. A module's own variable named
-``code`` (``code = target * K + pred``) is not that module (``ORDINARY_NAMES``); such a module
-reached as another's attribute (``pkgutil.importlib``) is. So is what runs a string of code or
-reaches a builtin from a string (``cProfile.runctx``, ``doctest``, ``typing.get_type_hints``,
-``eval_str=True``, the C API through ctypes, ``len.__self__``, ``pkgutil.resolve_name``,
-``attrgetter("...map")``): a ``map`` hidden there loops where no line is counted. Code under
-the module's ``if __name__ == "__main__":`` is not read (the grader imports the module), nor is
-an ``import pdb`` (``doctest``, ``cProfile``, ``profile``) left from debugging: the name's uses
-are.
+Whatever the analysis cannot see through (``exec``, ``importlib``, a string run as code... anywhere
+in the package, or ``getattr`` with a computed name in the code that runs) fails the rule with a
+message that says so: the grader must be able to see the code it grades (``unseen_code``).
 
 Functions provided by the course (identical to the reference's functions that hold no solution
 region: argument checks, ``xp_of``) do not count their own loops.
@@ -49,7 +40,9 @@ region: argument checks, ``xp_of``) do not count their own loops.
 import ast
 import functools
 import hashlib
-import re
+
+from .unseen_code import (call_name, debugging_imports, dynamic_call, dynamic_construct,
+                          main_guarded, module_aliases, other_bindings, own_variables)
 
 INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
@@ -87,70 +80,6 @@ LOOP_MODULES = {"functools", "itertools"}
 # so such a reference counts as the loop call itself. (Keyed calls are loops only with a key=;
 # as values, sorted, min and max may be called with one anywhere.)
 LOOP_VALUES = LOOP_CALLS | {"sorted", "min", "max", "nsmallest", "nlargest", "groupby"}
-DYNAMIC_CALLS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__",
-                 "setattr", "delattr", "execfile", "reload"}
-# Modules that run strings as code or reach any object from a string naming it: besides those of
-# imports and interpreters, the debuggers and profilers that run a statement given as a string
-# (cProfile.runctx, profile, pdb, bdb, trace), doctest (runs the examples of a docstring) and
-# pydoc (locate("builtins.map") is the builtin, out of the rules' sight).
-DYNAMIC_NAMES = {"importlib", "marshal", "builtins", "__builtins__", "runpy", "code", "codeop",
-                 "shelve", "copyreg", "doctest", "cProfile", "profile", "pdb", "bdb", "trace",
-                 "pydoc",
-                 # imp.load_source and a module's own loader (type(__loader__)(name, path))
-                 # run a file that no import statement names, which the rule never reads;
-                 # __main__ is the worker's module (from __main__ import __name__ would run
-                 # code under the main guard)
-                 "imp", "zipimport", "__loader__", "__spec__", "__main__"}
-# ... of which these a student may leave imported from debugging or profiling (import pdb): the
-# plain import statement runs no string and is not refused; every use of the module is
-# (pdb.set_trace() too: a debugger runs the commands it reads as code)
-IMPORT_ONLY = {"pdb", "doctest", "cProfile", "profile"}
-# ... of which these are also ordinary variable names: a module's own variable of that name
-# (code = target * K + pred, from numpy import trace) is not the module (any other, importlib =
-# pkgutil.importlib, is); as an attribute (np.trace) they are not refused either
-ORDINARY_NAMES = {"code", "profile", "trace"}
-# Modules that hide code only through some of their names: unpickling can call anything (a
-# pickled ``exec``), saving cannot; ``types`` builds functions from code objects, but its
-# SimpleNamespace does not; ``timeit`` runs a string of code (an ``exec``), its default_timer
-# does not; ``sys.path`` (also as ``from sys import path``) imports code from a file written at
-# run time. ``import pickle`` for a helper that saves weights is fine.
-DYNAMIC_MEMBERS = {"pickle": {"load", "loads", "Unpickler", "_load", "_loads", "_Unpickler"},
-                   "types": {"CodeType", "FunctionType", "LambdaType"},
-                   "timeit": {"timeit", "repeat", "Timer", "main"},
-                   "sys": {"path", "meta_path", "path_hooks"},
-                   # evaluate strings of code: annotations written as strings, forward references
-                   "typing": {"get_type_hints", "ForwardRef", "_eval_type", "evaluate_forward_ref"},
-                   "typing_extensions": {"get_type_hints", "ForwardRef", "evaluate_forward_ref"},
-                   # any object from a string that names it ("builtins:map")
-                   "pkgutil": {"resolve_name"},
-                   # logging.config's converters resolve "ext://builtins.map" and "()" factories
-                   "logging": {"config"},
-                   # the interpreter's C API (PyRun_SimpleString runs a string of code)
-                   "ctypes": {"pythonapi", "PyDLL", "pydll"}}
-# the modules of DYNAMIC_MEMBERS whose alias (import sys as s) is refused outright; the others'
-# aliases are followed (import typing as t; t.get_type_hints is refused, t.Optional is not)
-ALIAS_REFUSED = {"pickle", "types", "timeit", "sys"}
-# Submodules imported by their dotted name that are such members (import logging.config)
-DYNAMIC_SUBMODULES = {f"{m}.{n}" for m, names in DYNAMIC_MEMBERS.items() for n in names}
-# Keyword arguments that make a call evaluate strings of code (inspect.signature(f,
-# eval_str=True) and inspect.get_annotations evaluate string annotations)
-DYNAMIC_KEYWORDS = {"eval_str"}
-# Names of the interpreter's C API (PyRun_SimpleString, Py_CompileString, PyEval_EvalCode), as
-# attributes or strings (ctypes.CDLL(None)["PyRun_SimpleString"]): they run or build code
-C_API_NAME = re.compile(r"_?Py(?:Run|Eval|Import|Object|Code|Function|Frame|Module|Dict|Sys|"
-                        r"Marshal|GILState|Thread|Interpreter|CFunction|Callable|Type|Cell|"
-                        r"Capsule|Err|Instance|Method|Gen|Coro|AST|Parser|Unstable|Long|"
-                        r"Unicode|Bytes|Tuple|List|Iter|Mapping|Sequence|Number|Mem|"
-                        r"Buffer|Context|Config|State)?_[A-Za-z_]+$")
-# Functions that fetch an attribute named by a string: the names they are given are checked as
-# attributes (attrgetter("__self__.map")), and a computed name hides what runs
-NAMED_GETTERS = {"getattr", "attrgetter", "methodcaller"}
-DYNAMIC_ATTRS = {"__dict__", "__globals__", "__code__", "__builtins__", "modules",
-                 "__getattribute__", "__setattr__", "__class__", "__closure__", "f_globals",
-                 "f_locals", "__wrapped__", "f_trace", "f_trace_lines", "_getframe",
-                 "settrace", "setprofile",
-                 # a builtin function's __self__ is the builtins module (len.__self__.map)
-                 "__self__"}
 # Bounds on what the judge analyses (it runs in the grader's own process, with no sandbox): a
 # module's source, all the sources parsed for one submission, and the steps of one analysis.
 # The reference's largest module has 39 KB and one analysis takes at most ~5,000 steps.
@@ -310,8 +239,8 @@ class Program:
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
                 for name in _target_names(getattr(node, "target", None)):
                     self._bind(module, name, node)
-        own, aliases = _own_variables(tree), _module_aliases(tree)
-        unrun = _main_guarded(tree) | _harmless_debugging(tree)
+        own, aliases = own_variables(tree), module_aliases(tree)
+        unrun = main_guarded(tree) | debugging_imports(tree)
         self.renamed[module], self.loop_modules[module] = _loop_renames(tree)
         self.self_bound[module] = _self_bound(tree)
         for node in ast.walk(tree):
@@ -327,9 +256,9 @@ class Program:
                     isinstance(node.targets[0], (ast.Tuple, ast.List)) and \
                     not any(isinstance(e, ast.Starred) for e in node.targets[0].elts) and \
                     isinstance(node.value, ast.Call) and \
-                    _call_name(node.value) in UNPACKED_BOUNDED:
+                    call_name(node.value) in UNPACKED_BOUNDED:
                 self.unpacked.add(id(node.value))
-            blind = "" if id(node) in unrun else _dynamic(node, own, aliases)
+            blind = "" if id(node) in unrun else dynamic_construct(node, own, aliases, LOOP_CALLS)
             if blind and module not in self.blind:
                 self.blind[module] = f"{blind} (coursework/{module}.py, line {node.lineno})"
             if isinstance(node, ast.ImportFrom):
@@ -414,7 +343,7 @@ class Program:
             # followed whole), and attributes assigned from elsewhere under the graded name are
             # among the bindings of that name
             return []
-        if isinstance(node, ast.Call) and _call_name(node) in ("getattr", "attrgetter",
+        if isinstance(node, ast.Call) and call_name(node) in ("getattr", "attrgetter",
                                                               "methodcaller") and \
                 any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
             names = [a.value for a in node.args
@@ -456,7 +385,7 @@ class Program:
         self._charge(1)
         best = Finding(level, "")
         if isinstance(node, ast.Call):
-            blind = _dynamic_call(node)
+            blind = dynamic_call(node)
             if blind:
                 return Finding(INFINITE, "", f"{blind} (coursework/{module}.py, line "
                                              f"{node.lineno})")
@@ -479,7 +408,7 @@ class Program:
                               self.renamed.get(module, {}),
                               self.loop_modules.get(module, LOOP_MODULES)):
             inner = level + 1
-            where = f"{_call_name(node)}() (coursework/{module}.py, line {node.lineno})"
+            where = f"{call_name(node)}() (coursework/{module}.py, line {node.lineno})"
             if self._own_key(module, node):  # student code per element: the lines count it
                 best = _deeper(best, Finding(inner, where))
             else:
@@ -526,7 +455,7 @@ class Program:
         """Whether a keyed call's ``key=`` is code of the package (a lambda, or a name bound
         only to functions defined in the package): each of its calls runs a line of student
         code, which the line counts of ``specs/loop_growth`` see."""
-        if _call_name(node) not in KEYED_CALLS:
+        if call_name(node) not in KEYED_CALLS:
             return False
         key = next((k.value for k in node.keywords if k.arg == "key"), None)
         if isinstance(key, ast.Lambda):
@@ -591,22 +520,13 @@ def _target_names(target):
     return []
 
 
-def _call_name(node):
-    func = node.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return ""
-
-
 def _is_loop_call(node, bounded_names=(), renamed=None, loop_modules=LOOP_MODULES):
     """Whether a call calls a function once per element of something the code does not bound;
     ``bounded_names``: local names bound once, to a generator expression or a tuple display
     (``_bound_once``), which count as written where they are read; ``renamed``: the module's
     loop functions imported under another name; ``loop_modules``: its names of functools and
     itertools."""
-    name = _call_name(node)
+    name = call_name(node)
     if isinstance(node.func, ast.Name) and renamed and name in renamed:
         name = renamed[name]
     if name in KEYED_CALLS and any(k.arg == "key" for k in node.keywords):
@@ -670,7 +590,7 @@ def _bound_once(function):
             for n in node.names:
                 stores[n] = stores.get(n, 0) + 2
         else:  # names bound as strings: except-as, imports, match captures, inner defs
-            for n in _other_bindings(node):
+            for n in other_bindings(node):
                 stores[n] = stores.get(n, 0) + 2
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
                 isinstance(node.targets[0], ast.Name) and \
@@ -707,174 +627,5 @@ def _self_bound(tree):
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
         elif not isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound.update(_other_bindings(node))
+            bound.update(other_bindings(node))
     return bound
-
-
-def _other_bindings(node):
-    """Names a node binds that are no ``ast.Name`` in a store context."""
-    if isinstance(node, ast.ExceptHandler) and node.name:
-        return [node.name]
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return [(a.asname or a.name).split(".")[0] for a in node.names]
-    if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-        return [node.name]
-    if isinstance(node, ast.MatchMapping) and node.rest:
-        return [node.rest]
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    return []
-
-
-def _dynamic_call(node):
-    name = _call_name(node)
-    if name == "getattr" and (len(node.args) < 2 or not isinstance(node.args[1], ast.Constant)):
-        return "getattr with a computed name"
-    if name in ("attrgetter", "methodcaller") and (
-            not node.args or not isinstance(node.args[0], ast.Constant)
-            or name == "attrgetter" and not all(isinstance(a, ast.Constant) for a in node.args)):
-        return f"{name} with a computed name"
-    return ""
-
-
-def _named_attribute(node):
-    """The attribute names a getattr/attrgetter/methodcaller call names by a string constant
-    (dotted for attrgetter: "__self__.map" names __self__ and map)."""
-    if not (isinstance(node, ast.Call) and _call_name(node) in NAMED_GETTERS):
-        return []
-    args = node.args[1:2] if _call_name(node) == "getattr" else node.args[:1] \
-        if _call_name(node) == "methodcaller" else node.args
-    return [part for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)
-            for part in a.value.split(".")]
-
-
-def _refused_attribute(attr):
-    """Why reaching attribute ``attr`` (of anything) hides which code runs, or ''."""
-    if attr in DYNAMIC_ATTRS or attr in DYNAMIC_NAMES - ORDINARY_NAMES:
-        return f".{attr}"
-    if C_API_NAME.match(attr) or attr in DYNAMIC_MEMBERS["ctypes"]:
-        return f".{attr} (the interpreter's C API)"
-    if attr in LOOP_CALLS:  # a call once per element that the loop rules would not see
-        return f"a loop call ({attr}) named by a string"
-    return ""
-
-
-def _main_guarded(tree):
-    """The ids of the nodes inside the module's top-level ``if __name__ == "__main__":`` blocks
-    (``import doctest; doctest.testmod()`` there is a common idiom): code the grader never runs,
-    since it imports the module; none when the module binds ``__name__`` itself, in any way
-    (``__name__ = ...``, ``from __main__ import __name__``, ``def __name__``...)."""
-    if any((isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load))
-           or "__name__" in _other_bindings(n) for n in ast.walk(tree)):
-        return set()
-    guarded = set()
-    for node in tree.body:
-        test = node.test if isinstance(node, ast.If) else None
-        if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) \
-                and test.left.id == "__name__" and len(test.ops) == 1 \
-                and isinstance(test.ops[0], ast.Eq) \
-                and isinstance(test.comparators[0], ast.Constant) \
-                and test.comparators[0].value == "__main__" and not node.orelse:
-            guarded.update(id(n) for statement in node.body for n in ast.walk(statement))
-    return guarded
-
-
-def _harmless_debugging(tree):
-    """The ids of the statements that import a debugging or profiling module and nothing else
-    (IMPORT_ONLY), as itself: ``import pdb`` left from debugging. Any use of the name is still
-    refused where it stands."""
-    return {id(node) for node in ast.walk(tree) if isinstance(node, ast.Import) and all(
-        a.name in IMPORT_ONLY and a.asname in (None, a.name) for a in node.names)}
-
-
-def _module_aliases(tree):
-    """{alias: module} of ``import typing as t`` for the modules of DYNAMIC_MEMBERS whose
-    aliases are followed (not refused outright: ALIAS_REFUSED)."""
-    aliases = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname and alias.name in DYNAMIC_MEMBERS:
-                    aliases[alias.asname] = alias.name
-    return aliases
-
-
-def _own_variables(tree):
-    """The ``ORDINARY_NAMES`` the module binds itself (assigned, parameters, loop and with
-    targets, defs, except-as), not by an import: a variable the student named ``code`` (code =
-    target * K + pred) is not the stdlib module ``code``, which only an import (refused), a
-    star import (which binds no name in the tree) or an attribute (refused) brings in."""
-    own = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            own.add(node.id)
-        elif isinstance(node, ast.arg):
-            own.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            own.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            own.add(node.name)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] \
-                not in DYNAMIC_NAMES:  # from numpy import trace: numpy's, not the module
-            own.update(a.asname or a.name for a in node.names)
-    return own & ORDINARY_NAMES
-
-
-def _dynamic(node, own=frozenset(), aliases=None):
-    """A construct that changes or hides which code runs, anywhere in the package (``own``:
-    the names the module binds as its own variables, ``_own_variables``; ``aliases``: the
-    module's ``import typing as t``, ``_module_aliases``)."""
-    aliases = aliases or {}
-    if isinstance(node, ast.Call) and _call_name(node) in DYNAMIC_CALLS:
-        return f"{_call_name(node)}()"
-    if isinstance(node, ast.Call):
-        for k in node.keywords:
-            if k.arg in DYNAMIC_KEYWORDS:
-                return f"{_call_name(node)}({k.arg}=...)"
-        for attr in _named_attribute(node):
-            refused = _refused_attribute(attr)
-            if refused:
-                return f"{_call_name(node)}(..., {attr!r}): {refused}"
-    if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-            and C_API_NAME.match(node.value):
-        return f"{node.value!r} (the interpreter's C API)"
-    if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES and node.id not in own:
-        return node.id
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
-        for n in names:
-            if n.split(".")[0] in DYNAMIC_NAMES or n in DYNAMIC_SUBMODULES:
-                if isinstance(node, ast.ImportFrom) and node.module and n in ORDINARY_NAMES \
-                        and n != node.module:
-                    continue  # from numpy import trace: numpy's function, not the module
-                return f"import {n}"
-        members = DYNAMIC_MEMBERS.get(getattr(node, "module", None) or "")
-        if isinstance(node, ast.ImportFrom) and members is not None:
-            for alias in node.names:
-                if alias.name == "*" or alias.name in members:
-                    return f"from {node.module} import {alias.name}"
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name in ALIAS_REFUSED and alias.asname not in (None, alias.name):
-                    return f"import {alias.name} as {alias.asname}"
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-            and node.attr in DYNAMIC_MEMBERS.get(aliases.get(node.value.id, node.value.id), ()):
-        return f"{node.value.id}.{node.attr}"
-    if isinstance(node, ast.Attribute) and (C_API_NAME.match(node.attr)
-                                            or node.attr in DYNAMIC_MEMBERS["ctypes"]):
-        return f".{node.attr} (the interpreter's C API)"
-    if isinstance(node, ast.Call) and _call_name(node) == "getattr" and node.args \
-            and isinstance(node.args[0], ast.Name) \
-            and aliases.get(node.args[0].id, node.args[0].id) in DYNAMIC_MEMBERS:
-        return f"getattr({node.args[0].id}, ...)"
-    if isinstance(node, ast.Attribute) and node.attr == "__class__" and \
-            not isinstance(node.ctx, (ast.Store, ast.Del)):
-        return ""  # reading it is type(x) (a progress line's class name); assigning swaps code
-    if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRS:
-        return f".{node.attr}"
-    if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_NAMES - ORDINARY_NAMES:
-        return f".{node.attr}"  # such a module reached as another module's attribute
-    if isinstance(node, ast.Attribute) and node.attr == "path" and \
-            isinstance(node.value, ast.Name) and node.value.id == "sys":
-        return "sys.path"  # code imported from elsewhere is neither analysed nor counted
-    return ""
