@@ -149,6 +149,11 @@ _EXPLAINED = [
                     f"{found.group(2)}; print the array's shape just before it (np.bincount "
                     "without minlength=, for one, returns fewer counts when the largest value "
                     "is missing)")),
+    (r"(?:^|: )KeyError: '([^']{1,60})'",
+     lambda found: (f"a dict was asked for the key {found.group(1)!r}, which it does not hold "
+                    "at that line: print its keys there (d.keys()), and check the key's "
+                    "spelling and that whatever fills the dict reached that key (a loop's "
+                    "range over the layers, say)")),
     # an nn.Linear given another number of features than its in_features
     (r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)",
      lambda found: (f"if this is a linear layer, it was made for {found.group(3)} input "

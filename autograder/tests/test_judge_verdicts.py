@@ -214,9 +214,19 @@ LEAKY = '''
 def _numpy_error(make):
     try:
         make()
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, KeyError) as exc:
         return f"{type(exc).__name__}: {exc}"
     raise AssertionError("no error")
+
+
+def test_a_missing_dict_key_is_explained():
+    try:
+        {"W2": 0}["W1"]
+    except KeyError as exc:
+        message = f"{type(exc).__name__}: {exc}"
+    fault = type("Fault", (), {"message": message, "detail": ""})()
+    assert "a dict was asked for the key 'W1', which it does not hold" in \
+        engine.error_message(fault)
 
 
 @pytest.mark.parametrize("make, words", [
