@@ -12,6 +12,10 @@ Found by running the notebooks with the stubs and then with realistic mistakes:
 - RegularizedNet's "it calls your affine_backward, affine_forward, ..., which do not pass yet"
   named unit 02's functions without their module: the student of unit 04 did not know which file
   to open. A callee of another module is now named with it (layers.affine_forward).
+- conv_transpose_forward reading the filters (C, F, HH, WW) as (F, C, HH, WW) in np.einsum
+  stopped with NumPy's "operands could not be broadcast together with remapped shapes
+  [original->remapped]: (2,3,3,4)->(2,newaxis,...)" and nothing else: the verdict now says what
+  the subscripts of np.einsum must match.
 - A cell that opened a figure and then stopped on a function not written yet showed an empty
   grid of axes under the one-line error (notebook 04's first-layer weights and mixup cells,
   07's checkerboard and receptive-field cells): the extension now closes the figures the
@@ -34,6 +38,9 @@ IOU_AS_PRECISION = ("union = cm.sum(axis=0) + cm.sum(axis=1) - xp.diag(cm)",
 # precision with 0 (not NaN) for a class never predicted: np.divide with out=zeros
 PRECISION_ZERO = ("    precision = xp.full(num_classes, xp.nan)\n",
                   "    precision = xp.zeros(num_classes)\n")
+# the filters (C, F, HH, WW) read as a convolution's (F, C, HH, WW)
+EINSUM_F_C = ('contrib = xp.einsum("nchw,cfkl->nfklhw", x, w)',
+              'contrib = xp.einsum("nchw,fckl->nfklhw", x, w)')
 BN_PER_EXAMPLE = ("mu = x.mean(axis=0)\n        xc = x - mu\n        var = (xc * xc).mean(axis=0)",
                   "mu = x.mean(axis=1, keepdims=True)\n        xc = x - mu\n"
                   "        var = (xc * xc).mean(axis=1, keepdims=True)")
@@ -48,10 +55,12 @@ def segmentation(tmp_path_factory):
     source = (REFERENCE_PACKAGE / "segmentation.py").read_text()
     assert PRECISION_ZERO[0] in source, "the reference's precision line changed: update the test"
     sub = make_submission(tmp_path_factory.mktemp("r26_student_seg"),
-                          replace={"segmentation.py": [IOU_AS_PRECISION, PRECISION_ZERO]})
+                          replace={"segmentation.py": [IOU_AS_PRECISION, PRECISION_ZERO,
+                                                       EINSUM_F_C]})
     report = engine.grade(sub, ["07_segmentation"],
                           keys={"segmentation.iou_per_class",
-                                "segmentation.precision_recall_per_class"},
+                                "segmentation.precision_recall_per_class",
+                                "segmentation.conv_transpose_forward"},
                           use_bwrap=bwrap("07_segmentation"))
     return functions(report)
 
@@ -75,6 +84,16 @@ def test_a_precision_of_zero_where_it_is_undefined_names_its_own_rule(segmentati
     assert "which entries are NaN" not in message, message
     assert "precision is wrong at [" in message and ": got 0, expected NaN;" in message, message
     assert "precision is NaN exactly where TP + FP = 0, a class never predicted" in message
+
+
+def test_einsum_subscripts_that_do_not_fit_the_shapes_are_explained(segmentation):
+    entry = segmentation["segmentation.conv_transpose_forward"]
+    assert entry["status"] == "error"
+    message = entry["message"]
+    assert "remapped shapes" in message, message  # NumPy's own words stay
+    assert "in np.einsum, operands of shapes (2, 3, 3, 4) and (3, 2, 3, 2) do not fit the " \
+           "subscripts" in message, message
+    assert "(C, F, ...) read as (F, C, ...)" in message, message
 
 
 def test_batch_norm_over_the_features_of_each_example_gets_a_hint(tmp_path):
