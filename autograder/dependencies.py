@@ -153,6 +153,15 @@ def callees(keys, graded):
     return sorted({c for k in keys for c in calls(k, graded)} - set(keys))
 
 
+def called_name(callee, caller):
+    """How a verdict about ``caller`` names the graded function ``callee`` it calls: its bare
+    name in the caller's own module (``lstm_step_backward``), with its module from another one
+    (``layers.affine_forward`` called by ``regularization.RegularizedNet``), so that the student
+    knows which file to open."""
+    module, _, name = callee.partition(".")
+    return name if module == caller.partition(".")[0] else callee
+
+
 def note_failed_dependencies(report):
     """Add to the hint of every function that did not pass the graded functions it calls that
     did not pass either (in this report)."""
@@ -168,8 +177,8 @@ def note_failed_dependencies(report):
             failing = [k for k in failing if "_backward" not in k.split(".", 1)[1]]
         if not failing:
             continue
-        named = ", ".join(k.split(".", 1)[1] + (f" (through your {through[k].split('.', 1)[1]})"
-                                                 if k in through else "") for k in failing)
+        named = ", ".join(called_name(k, key) + (f" (through your {called_name(through[k], key)})"
+                                                  if k in through else "") for k in failing)
         unwritten = all(entries[k]["status"] == "not_implemented" for k in failing)
         verb = ("is not implemented yet" if len(failing) == 1 else "are not implemented yet") \
             if unwritten else ("fails its own test" if len(failing) == 1

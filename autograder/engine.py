@@ -132,6 +132,18 @@ _EXPLAINED = [
                     "print the shapes at that line; a sum, max or mean over an axis without "
                     "keepdims=True (shape (N,) where (N, 1) was meant) or a missing .T is the "
                     "usual cause")),
+    # np.einsum: the subscripts name each operand's axes in order
+    (r"operands could not be broadcast together with remapped shapes \[original->remapped\]: "
+     r"(\([\d, ]*\))->\S+ (\([\d, ]*\))->",
+     lambda found: (f"in np.einsum, operands of shapes {_spaced(found.group(1))} and "
+                    f"{_spaced(found.group(2))} do not fit the subscripts: each letter names "
+                    "one axis of its operand, in order, and a letter that two operands share "
+                    "must have the same size in both; print the shapes next to the subscripts "
+                    "(a weight whose axes are in another order than the docstring's, (C, F, ...) "
+                    "read as (F, C, ...), is the usual cause)")),
+    (r"einstein sum subscripts string contains too many subscripts for operand (\d+)",
+     lambda found: (f"in np.einsum, operand {found.group(1)} (counted from 0) has fewer axes "
+                    "than its subscripts name: give it one letter per axis (print its shape)")),
     (r"matmul: Input operand 1 has a mismatch in its core dimension 0.*\(size (\d+) is "
      r"different from (\d+)\)|shapes \([\d, ]*\) and \([\d, ]*\) not aligned",
      "in A @ B (or A.dot(B)) the number of columns of A must equal the number of rows of B: "
@@ -161,6 +173,11 @@ _EXPLAINED = [
                     "flattened size before it (channels x height x width after the last "
                     "convolution or pooling; print x.shape there)")),
 ]
+
+
+def _spaced(shape):
+    """'(2,3,4)' as Python prints a shape, '(2, 3, 4)'."""
+    return re.sub(r",\s*", ", ", shape)
 
 
 def error_message(fault):

@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 
 from . import engine
-from .dependencies import callees, note_failed_dependencies
+from .dependencies import called_name, callees, note_failed_dependencies
 from .units import UNITS, available_units, resolve_units, specs_of, unit_of_key
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
@@ -153,7 +153,7 @@ def _todo_text(key, entry):
     unwritten = [k for k in entry.get("failed_calls", ())]
     own = engine.OWN_STUB in (entry.get("message") or "")
     if unwritten:  # the NotImplementedError may come from a function it calls
-        names = ", ".join(k.split(".", 1)[1] for k in unwritten)
+        names = ", ".join(called_name(k, key) for k in unwritten)
         failing = (f"it calls your {names}, which {'does' if len(unwritten) == 1 else 'do'} "
                    "not pass yet")
         if own:
@@ -385,6 +385,30 @@ def guard_message(error, tb, namespace):
     return str(error) if source.startswith("raise RuntimeError(") else None
 
 
+_FIGURES_BEFORE_CELL = set()  # the matplotlib figures open when the running cell started
+
+
+def _note_open_figures(*args):
+    """pre_run_cell: remember which figures are open before the cell runs."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    _FIGURES_BEFORE_CELL.clear()
+    if pyplot is not None:
+        _FIGURES_BEFORE_CELL.update(pyplot.get_fignums())
+
+
+def _close_unfinished_figures():
+    """Close the figures that the stopping cell opened and did not show: the inline backend
+    would display them under the one-line error, empty axes that look like a broken plot (the
+    cell made ``plt.subplots`` before calling a function that is not written yet). Figures
+    shown with ``plt.show()`` are already out; those of earlier cells are left alone."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return
+    for number in pyplot.get_fignums():
+        if number not in _FIGURES_BEFORE_CELL:
+            pyplot.close(number)
+
+
 def _notebook_handler(shell, etype, value, tb, tb_offset=None):
     if isinstance(value, NotImplementedError):
         message = not_written_message(tb)
@@ -396,6 +420,7 @@ def _notebook_handler(shell, etype, value, tb, tb_offset=None):
         message = not_defined_message(value, tb, shell.user_ns)
     if message is not None:
         value._render_traceback_ = lambda: [f"{etype.__name__}: {message}"]
+        _close_unfinished_figures()
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
     return None
 
@@ -405,9 +430,12 @@ def load_ipython_extension(ipython):
     with one line that names it and its file, instead of a traceback; a name that a cell above
     should have defined, or a key it should have stored, says so in one line, with what to
     run; a notebook's own guard (``raise RuntimeError("the cell above did not finish ...")``) is
-    its message alone."""
+    its message alone. A cell stopped that way shows no empty figure of its own under the
+    line (``_close_unfinished_figures``)."""
     ipython.set_custom_exc((NotImplementedError, NameError, KeyError, RuntimeError),
                            _notebook_handler)
+    if _note_open_figures not in ipython.events.callbacks["pre_run_cell"]:  # loaded twice
+        ipython.events.register("pre_run_cell", _note_open_figures)
 
 
 def main(argv=None):

@@ -73,8 +73,22 @@ def _bn_forward(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e-5, dd
     return scale * xhat + shift, None, state
 
 
+def _bn_forward_per_example(x, gamma, beta, state, *, train=True, momentum=0.9, eps=1e-5):
+    """Training mode normalizing each example over its features (axis 1, layer norm's
+    statistics); the state and test mode as they should be."""
+    out, cache, new_state = _bn_forward(x, gamma, beta, state, train=train, momentum=momentum,
+                                        eps=eps)
+    if train:
+        out = gamma * _normalize(x, 1, eps)[0] + beta
+    return out, cache, new_state
+
+
 def batchnorm_forward_mistakes():
     return [
+        ("batch norm's statistics are per feature, over the N examples of the batch: "
+         "x.mean(axis=0), x.var(axis=0); over axis 1 each example is normalized over its own "
+         "features, which is layer norm",
+         _bn_forward_per_example),
         ("update the running variance with the biased batch variance (the one that normalized the "
          "batch); PyTorch's unbiased running variance is not this course's convention",
          lambda *a, **k: _bn_forward(*a, **k, running_ddof=1)),

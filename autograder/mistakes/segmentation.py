@@ -445,6 +445,10 @@ def _iou(pred, target, num_classes, ignore_index, *, undefined=np.nan, mode="ski
         value = _ratio(2 * tp + 1, 2 * tp + fp + fn + 1, undefined=undefined)
     elif kind == "dice-over-union":  # 2 TP over the union
         value = _ratio(2 * tp, tp + fp + fn, undefined=undefined)
+    elif kind == "precision":  # TP over the pixels predicted c (a column sum)
+        value = _ratio(tp, tp + fp, undefined=undefined)
+    elif kind == "recall":  # TP over the pixels that are c (a row sum)
+        value = _ratio(tp, tp + fn, undefined=undefined)
     else:
         value = _ratio(tp, tp + fp + fn, undefined=undefined)
     return np.where(tp + fp + fn > 0, value, undefined)
@@ -542,6 +546,14 @@ def iou_per_class_mistakes():
          "TP + FP + FN",
          lambda pred, target, *, num_classes, ignore_index=None:
              _iou(pred, target, num_classes, ignore_index, kind="tp-twice")),
+        ("TP / (TP + FP) is the precision (TP over the column sum, the pixels predicted c): "
+         "the union adds the pixels that are c and were missed, IoU = TP / (TP + FP + FN)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, kind="precision")),
+        ("TP / (TP + FN) is the recall (TP over the row sum, the pixels that are c): the union "
+         "adds the pixels wrongly predicted c, IoU = TP / (TP + FP + FN)",
+         lambda pred, target, *, num_classes, ignore_index=None:
+             _iou(pred, target, num_classes, ignore_index, kind="recall")),
     ]
 
 

@@ -567,6 +567,41 @@ def metric_encoded(cw, name, pred, target, **kwargs):
     return _encode_all(value, NAN_ARRAYS[name]) if name in NAN_ARRAYS else value
 
 
+# When each output is NaN: what the docstrings say, in the words of the verdict.
+UNDEFINED_WHEN = {
+    "iou": "TP + FP + FN = 0, a class in neither map",
+    "dice": "TP + FP + FN = 0, a class in neither map",
+    "precision": "TP + FP = 0, a class never predicted",
+    "recall": "TP + FN = 0, a class in no pixel of the target",
+}
+
+
+def _undefined_verdict(failure, outputs, encoded, expected):
+    """``failure`` itself, or, when what failed is where an output is NaN, the same failure
+    said as values ("iou is wrong at [1]: got NaN, expected 0; ...") instead of as the encoded
+    comparison of NaN positions ("iou (which entries are NaN) differs ...: got True,
+    expected False"). The hint is kept."""
+    for k, output in enumerate(outputs):
+        marker = f"{output} (which entries are NaN) differs"
+        if marker not in failure.message:
+            continue
+        got_nan, got_values = encoded[2 * k], encoded[2 * k + 1]
+        nan, values = expected[2 * k], expected[2 * k + 1]
+        wrong = got_nan != nan
+        index = tuple(int(i) for i in np.argwhere(wrong)[0])
+        where = "[" + ", ".join(map(str, index)) + "]"
+        got = "NaN" if got_nan[index] else f"{float(got_values[index]):.6g}"
+        should = "NaN" if nan[index] else f"{float(values[index]):.6g}"
+        rule = UNDEFINED_WHEN.get(output, "the class has nothing to score")
+        message = (f"{output} is wrong at {where}: got {got}, expected {should}; {output} is NaN "
+                   f"exactly where {rule}, and a number everywhere else ({int(wrong.sum())} of "
+                   f"{wrong.size} entries differ in being NaN)")
+        prefix = failure.message[:failure.message.index(marker)]
+        return Failed(prefix + message, failure.hint, kind=failure.kind, error=failure.error,
+                      quantity=output)
+    return failure
+
+
 def _check_metric(t, name, outputs, *, with_classes=True, exact_dtype=None):
     target = f"{MODULE}.{name}"
     for case in metric_cases(t):
@@ -593,9 +628,12 @@ def _check_metric(t, name, outputs, *, with_classes=True, exact_dtype=None):
                          f"{getattr(got, 'dtype', '')}",
                          hint="start from xp.full(num_classes, xp.nan) and fill the classes "
                               "that are defined")
-        t.compare(target, encoded, expected, names=names, label=case.label, rtol=METRIC_RTOL,
-                  mistakes=lambda args=case.args, kw=kwargs: t.ref.mistakes(
-                      target, metric_encoded, name, *args, **kw))
+        try:
+            t.compare(target, encoded, expected, names=names, label=case.label,
+                      rtol=METRIC_RTOL, mistakes=lambda args=case.args, kw=kwargs: t.ref.mistakes(
+                          target, metric_encoded, name, *args, **kw))
+        except Failed as failure:
+            raise _undefined_verdict(failure, outputs, encoded, expected) from None
         if exact_dtype is not None:
             check_exact_dtype(name, case.label, outputs[0], got, exact_dtype)
     vectorized(t, target, maps_of_size(with_classes), MAP_AXES)

@@ -117,13 +117,14 @@ def test_a_wrong_loss_or_scores_is_not_blamed_on_a_backward_it_calls():
         note_failed_dependencies({"units": {"02_mlp": {"functions": found}}})
         assert found["mlp.TwoLayerNet"]["failed_calls"] == ["layers.relu_forward"], output
         assert found["mlp.TwoLayerNet"]["hint"].startswith(
-            "this function calls your relu_forward, which fails its own test"), output
+            "this function calls your layers.relu_forward, which fails its own test"), output
     found = functions("grads['W1']")
     note_failed_dependencies({"units": {"02_mlp": {"functions": found}}})
     assert found["mlp.TwoLayerNet"]["failed_calls"] == ["layers.affine_backward",
                                                         "layers.relu_forward"]
     assert found["mlp.TwoLayerNet"]["hint"].startswith(
-        "this function calls your affine_backward, relu_forward, which fail their own tests: "
+        "this function calls your layers.affine_backward, layers.relu_forward, which fail their "
+        "own tests: "
         "fix those first, this failure may only follow from them")
 
 
