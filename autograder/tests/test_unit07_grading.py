@@ -690,7 +690,7 @@ class UNet(nn.Module):  # a ModuleDict per path, functional pooling, skips on se
 '''
 
 
-def test_round_21_unusual_but_correct_variants_keep_full_marks(tmp_path):
+def test_resizing_focal_and_metric_variants_keep_full_marks(tmp_path):
     """Round 21: bilinear resizing by interpolation matrices kept by size (a cache that depends
     on the sizes only passes the same-shape check), a focal loss with 1 - p_y as
     -expm1(log p_y), and a U-Net of ModuleDicts with functional pooling and its skips on self,

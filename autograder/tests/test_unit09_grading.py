@@ -385,7 +385,7 @@ def test_a_temporal_softmax_loss_summed_in_float32_fails(tmp_path):
         assert "comes from float32 arithmetic" in entry["message"], entry
 
 
-def test_round_21_unusual_but_correct_variants_keep_full_marks(tmp_path):
+def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
     """Round 21: ids drawn by Gumbel-max (argmax of log p + Gumbel noise from the rng: the same
     distribution as rng.choice, other numbers), LSTM gates by np.split with the sigmoid written
     0.5 (1 + tanh(a / 2)), and the softmax loss's log-sum-exp by np.logaddexp.reduce."""

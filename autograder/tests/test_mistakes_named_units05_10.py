@@ -130,7 +130,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_round23_realistic_mistake_is_named(tmp_path, name):
+def test_a_realistic_mistake_is_named(tmp_path, name):
     unit, module, key, edits, hint = CASES[name]
     unit = UNITS[unit]
     if unit in ("07_segmentation", "08_detection", "10_generative"):

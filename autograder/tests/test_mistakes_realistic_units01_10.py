@@ -430,7 +430,7 @@ def graded(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_round26_realistic_mistake_is_caught_and_explained(graded, name):
+def test_a_realistic_mistake_is_caught_and_explained(graded, name):
     group, unit, _, key, _, kind, words = CASES[name]
     if "torch" in getattr(COURSE_UNITS[UNITS[unit]], "packages", ()):
         pytest.importorskip("torch")
