@@ -131,6 +131,10 @@ def cmd_stubs(args):
     return 0
 
 
+UNIT_HELP = ("units to grade: 01 (or 1), 01_linear or linear; several as --unit 01 02, "
+             "--unit 01,02 or --unit 01 --unit 02 (default: all)")
+
+
 class _Parser(argparse.ArgumentParser):
     """Unusable arguments end with one line and exit status 2 (argparse prints the usage too)."""
 
@@ -148,8 +152,7 @@ def build_parser():
     p = sub.add_parser("grade", help="grade one submission and print a per-function table")
     p.add_argument("--submission", default=".", help="folder holding a coursework package "
                    "(default: this checkout)")
-    p.add_argument("--unit", action="append", help="unit to grade: 01, 01_linear or linear "
-                   "(repeatable; default all)")
+    p.add_argument("--unit", action="extend", nargs="+", help=UNIT_HELP)
     p.add_argument("--json", help="also write the JSON report here (with its instructor-only "
                    "part: the full verdicts of hidden cases)")
     p.add_argument("--feedback", help="also write the report a student may see here (without "
@@ -163,11 +166,13 @@ def build_parser():
     p = sub.add_parser("grade-many", help="grade every subfolder of a folder, in parallel")
     p.add_argument("--submissions", required=True, help="folder with one subfolder per student")
     p.add_argument("--out", required=True, help="folder for the reports and grades.csv")
-    p.add_argument("--workers", type=int, default=default_workers())
+    p.add_argument("--workers", type=int, default=default_workers(),
+                   help=f"students graded at once (default here: {default_workers()}, the "
+                   "cores, at most 8)")
     p.add_argument("--force", action="store_true", help="regrade students already graded")
-    p.add_argument("--unit", action="append")
-    p.add_argument("--timeout", type=float)
-    p.add_argument("--memory", type=int)
+    p.add_argument("--unit", action="extend", nargs="+", help=UNIT_HELP)
+    p.add_argument("--timeout", type=float, help="seconds per call (default 10)")
+    p.add_argument("--memory", type=int, help="memory cap of the worker in MB (default 2048)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (as for grade)")
     p.add_argument("--scheduler", help="grade on Dask: a scheduler's address (tcp://host:8786) "

@@ -52,9 +52,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import engine, report, staging
-from .grade_many import REPORTS, _empty_report, _entries, _row, grade_one, report_name, \
-    reusable_report, write_reports
+from . import engine, staging
+from .grade_many import REPORTS, _empty_report, _entries, _row, grade_one, output_folder, \
+    report_name, reusable_report, submissions_folder, write_reports, write_tables
 from .units import resolve_units
 
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
@@ -272,14 +272,11 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
     ``in_flight`` bounds the archives held at once (default: 2 per worker thread). Entries that
     are not folders are refused on the client, as by ``grade_many``, and never sent."""
     import_distributed()
-    submissions = Path(submissions)
-    if not submissions.is_dir():
-        raise engine.UsageError(f"submissions folder {str(submissions)!r} is not a directory")
+    submissions = submissions_folder(submissions)
     if tries < 1:
         raise engine.UsageError(f"tries must be at least 1, got {tries}")
     unit_names = resolve_units(units)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out, submissions)
     out_real = out.resolve()
     entries = []
     for name, path, reason in _entries(submissions):
@@ -387,6 +384,5 @@ def grade_many_dask(submissions, out, *, scheduler, units=None, force=False, lim
         if result.get("crashed"):
             row["status"] = result["error"]
         rows.append(row)
-    report.atomic_write(out / "grades.csv", report.grades_csv(rows, unit_names))
-    report.atomic_write(out / "index.csv", report.index_csv(rows))
+    write_tables(out, rows, unit_names)
     return rows

@@ -157,7 +157,21 @@ def _row(name, result, reason=None, resumed=False):
             "units": {u: d.get("score", 0.0) for u, d in result.get("units", {}).items()
                       if isinstance(d, dict)},
             "status": status, "report": f"{REPORTS}/{report_name(name)}",
-            "resumed": resumed}  # its report is an earlier run's, over the same files
+            "resumed": resumed,  # its report is an earlier run's, over the same files
+            "functions": _function_rows(result)}
+
+
+def _function_rows(result):
+    """(unit, key, entry) per graded function of a report: functions.csv's rows of a student.
+    Only the verdicts a student may see (the entries' own message and hint): the instructor-only
+    details of hidden cases stay in the JSON report."""
+    out = []
+    for unit, data in result.get("units", {}).items():
+        functions = data.get("functions") if isinstance(data, dict) else None
+        for key, entry in (functions or {}).items():
+            if isinstance(entry, dict):
+                out.append((unit, key, entry))
+    return out
 
 
 def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=None,
@@ -168,14 +182,11 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
     never forks: a fork of a process that has run PyTorch deadlocks). As with any such pool, a
     script that calls this must do so under ``if __name__ == "__main__":``.
     """
-    submissions = Path(submissions)
-    if not submissions.is_dir():
-        raise engine.UsageError(f"submissions folder {str(submissions)!r} is not a directory")
     if workers < 1:
         raise engine.UsageError(f"--workers must be at least 1, got {workers}")
+    submissions = submissions_folder(submissions)
     unit_names = resolve_units(units)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out, submissions)
     out_real = out.resolve()
     entries = []
     for name, path, reason in _entries(submissions):
@@ -206,9 +217,62 @@ def grade_many(submissions, out, *, units=None, workers=2, force=False, limits=N
     rows = [_row(name, results.get(name) or _empty_report(path, "no report", unit_names),
                  reason, resumed=name in done)
             for name, path, reason in entries]
-    report.atomic_write(out / "grades.csv", report.grades_csv(rows, unit_names))
-    report.atomic_write(out / "index.csv", report.index_csv(rows))
+    write_tables(out, rows, unit_names)
     return rows
+
+
+def write_tables(out, rows, unit_names):
+    """grades.csv (a row per student), functions.csv (a row per student and graded function)
+    and index.csv (each student's report file), each written atomically."""
+    report.atomic_write(out / "grades.csv", report.grades_csv(rows, unit_names))
+    report.atomic_write(out / "functions.csv", report.functions_csv(rows))
+    report.atomic_write(out / "index.csv", report.index_csv(rows))
+
+
+RUN_FILES = (REPORTS, FEEDBACK, "grades.csv", "functions.csv", "index.csv")
+
+
+def submissions_folder(submissions):
+    """``submissions`` as a Path; UsageError saying what to do when it is not a folder of
+    students: missing, or one student's submission (it holds ``coursework/`` itself, and its
+    files would each be refused as a "student")."""
+    submissions = Path(submissions)
+    if not submissions.is_dir():
+        raise engine.UsageError(f"submissions folder {str(submissions)!r} is not a directory")
+    package = submissions / "coursework"
+    if package.is_dir() and not package.is_symlink():
+        raise engine.UsageError(
+            f"submissions folder {str(submissions)!r} holds a coursework package itself: it is "
+            "one student's submission (grade it with `grade --submission`); grade-many wants "
+            "the folder that holds one such folder per student")
+    return submissions
+
+
+def output_folder(out, submissions):
+    """``out``, created if missing; UsageError saying what to do when it cannot hold this run's
+    reports: a file, the submissions folder itself (its reports would be students next time),
+    or a folder that already holds other things than an earlier run's output (whose
+    grades.csv would be overwritten)."""
+    out = Path(out)
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise engine.UsageError(f"--out {str(out)!r} exists and is not a folder: choose a new "
+                                "folder (it is created) or an earlier run's output folder")
+    if out.is_dir() and out.resolve() == submissions.resolve():
+        raise engine.UsageError(f"--out {str(out)!r} is the submissions folder: its reports "
+                                "would be taken for students; choose another folder")
+    if out.is_dir():
+        names = sorted(os.listdir(out))
+        if names and not set(names) & set(RUN_FILES):
+            shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+            raise engine.UsageError(
+                f"--out {str(out)!r} already holds other files ({shown}) and no earlier "
+                f"grade-many output ({', '.join(RUN_FILES)}), which it would write there: "
+                "choose a new or empty folder, or an earlier run's output folder to resume it")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise engine.UsageError(f"--out {str(out)!r} cannot be created ({exc.strerror})") from None
+    return out
 
 
 DIED = ("grader fault: the grading process died while grading this submission (out of memory, "
@@ -243,8 +307,8 @@ def _pool_round(batch, size, out, unit_names, limits, hidden, results, bar, grad
     broken = []
     # Fresh interpreters, not forks: a fork of a judge that has already run PyTorch (its
     # OpenMP threads) deadlocks at the child's first parallel operation.
-    with ProcessPoolExecutor(max_workers=size,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_end_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(grade, path, out, unit_names, limits, hidden, reason):
                    (name, path, reason) for name, path, reason in batch}
         try:
@@ -261,10 +325,39 @@ def _pool_round(batch, size, out, unit_names, limits, hidden, results, bar, grad
                 bar.update(1)
         except KeyboardInterrupt:
             # Ctrl-C: the students not started yet are dropped at once (the finished reports
-            # stay; the same command resumes), not graded before stopping
+            # stay; the same command resumes), not graded before stopping. Each future is
+            # cancelled here: shutdown(cancel_futures=True) alone is undone by the shutdown
+            # that leaving the ``with`` block runs (it resets the executor's flag before its
+            # manager thread has read it), and the pool then graded every queued student
+            # before the process could exit, minutes after saying "interrupted".
+            for future in futures:
+                future.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     return sorted(broken, key=lambda e: os.fsencode(e[0]))
+
+
+ORPHAN_GRACE_SECONDS = 5
+
+
+def _end_with_parent(parent, poll=1.0, grace=ORPHAN_GRACE_SECONDS):
+    """In each pool process: end it when the grade-many process that started it is gone (kill -9,
+    a closed terminal, the out-of-memory killer). A pool process outlives its parent otherwise,
+    waiting for work that never comes, with the terminal's or a pipe's end open (``| tee`` or a
+    CI job then never finishes). The student being graded is interrupted as by Ctrl-C (its
+    sandbox is taken down, no report is written: a rerun grades it), then the process exits."""
+    import _thread
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(poll)
+        _thread.interrupt_main()  # unwinds the grading, whose sandbox cleans up behind it
+        time.sleep(grace)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def grader_faults(rows):

@@ -148,6 +148,31 @@ def grades_csv(rows, units):
     return buffer.getvalue()
 
 
+def functions_csv(rows):
+    """CSV text, a row per student and graded function: student, unit, function, score, max,
+    lost (max - score: sort by it), status, message, hint. The message and hint are those a
+    student may see (the instructor-only details of hidden cases are only in the JSON report).
+    Students who could not be graded have no rows here: grades.csv says why."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "unit", "function", "score", "max", "lost", "status", "message",
+                     "hint"])
+    for row in rows:
+        for unit, key, entry in row.get("functions", ()):
+            score, top = _number(entry.get("score")), _number(entry.get("max"))
+            writer.writerow([csv_name(row["student"]), csv_cell(unit), csv_cell(key),
+                             _points(score), _points(top), _points(max(top - score, 0.0)),
+                             csv_cell(entry.get("status", "")),
+                             csv_cell(entry.get("message") or ""),
+                             csv_cell(entry.get("hint") or "")])
+    return buffer.getvalue()
+
+
+def _number(value):
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else 0.0
+
+
 def index_csv(rows):
     """CSV text: each student's name and the file of their report."""
     buffer = io.StringIO()

@@ -212,6 +212,55 @@ def _why_missing(name, cw_fd):
     return "it is missing" + ("; " + "; ".join(notes) if notes else "")
 
 
+_ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
+
+
+def _no_package(top, shown=5, looked_into=50):
+    """What the folder ``top`` (without a coursework package) holds instead, for the message
+    that refuses it: nothing at all, a coursework package one folder down (a hand-in unpacked
+    into a folder of its own), a folder named like it in other letters, an archive; else its
+    first few names. Nothing is followed or read; bounded however many entries it has."""
+    try:
+        names = sorted(os.listdir(top))
+    except OSError:
+        return ""
+    if not names:
+        return ": its folder is empty"
+    if "__init__.py" in names and any(n.endswith(".py") and n != "__init__.py" for n in names):
+        return ("; this folder looks like a coursework package itself: pass the folder that "
+                "holds it")
+    nested = []
+    for name in names[:looked_into]:
+        info = _lstat(name, top)
+        if info is None or not stat.S_ISDIR(info.st_mode):
+            continue
+        if name.lower() == PACKAGE:
+            return f"; it holds {name!r}: the folder must be named {PACKAGE!r}, in lower case"
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=top)
+        except OSError:
+            continue
+        try:
+            inner = _lstat(PACKAGE, fd)
+        finally:
+            os.close(fd)
+        if inner is not None and stat.S_ISDIR(inner.st_mode):
+            nested.append(name)
+    if len(nested) > 1:
+        return (f"; {len(nested)} of its folders ({', '.join(repr(n) for n in nested[:3])}"
+                f"{', ...' if len(nested) > 3 else ''}) hold one each: is it a folder of "
+                "students? grade it with grade-many --submissions")
+    if nested:
+        where = nested[0] + "/" + PACKAGE
+        return (f"; there is one a folder down, in {where!r}: the hand-in was unpacked one "
+                f"level too deep (move {where!r} up into this folder, then grade again)")
+    archives = [n for n in names if n.lower().endswith(_ARCHIVES)]
+    if archives:
+        return f"; it holds the archive {archives[0]!r}: unpack it here first"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return "; it holds " + ", ".join(repr(n) for n in names[:shown]) + more
+
+
 def stage(submission, *, into=None, course=None, pristine=None):
     """Stage ``submission`` (a folder holding ``coursework/``) into a fresh folder.
 
@@ -240,7 +289,7 @@ def stage(submission, *, into=None, course=None, pristine=None):
         except Refused as exc:
             if _lstat(PACKAGE, top) is None:
                 raise Refused("the submission has no coursework package (expected "
-                              "coursework/__init__.py inside it)") from None
+                              "coursework/__init__.py inside it)" + _no_package(top)) from None
             raise Refused(f"the submission has no usable coursework package: {exc}") from None
         try:
             dest = target / PACKAGE

@@ -77,16 +77,18 @@ def available_units():
 
 
 def resolve_units(requested):
-    """Map '01', '01_linear' or 'linear' to unit names; UnknownUnit naming the bad one."""
+    """Map '01' (or '1'), '01_linear' or 'linear' to unit names, each item possibly a
+    comma-separated list ('01,02'); UnknownUnit naming the bad one."""
     available = available_units()
     if not requested:
         return available
     out = []
-    for item in requested:
-        item = str(item).strip()
+    items = [part.strip() for item in requested for part in str(item).split(",")]
+    for item in items:
+        number = item.zfill(2) if item.isdigit() else None  # "1" is unit 01
         match = [u for u in available
                  if item == u or item == u.split("_", 1)[0] or item == u.split("_", 1)[1]
-                 or item in UNITS[u][1]]
+                 or item in UNITS[u][1] or number == u.split("_", 1)[0]]
         if not match:
             raise UnknownUnit(f"unknown unit {item!r}; available: {', '.join(available)}")
         for u in match:
