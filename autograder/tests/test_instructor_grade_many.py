@@ -172,7 +172,7 @@ import os, signal, sys, threading, time
 from pathlib import Path
 from tqdm import tqdm
 from autograder.grade_many import _pool_round
-from autograder.tests.test_round26_instructor import slow_grade
+from autograder.tests.test_instructor_grade_many import slow_grade
 
 if __name__ == "__main__":
     out, mode = Path(sys.argv[1]), sys.argv[2]
