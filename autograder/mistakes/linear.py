@@ -95,6 +95,9 @@ SOFTMAX_ALL_LABELS = ("probs[:, y] is an N x N block (every row at every example
                       "gradient subtracts 1")
 SOFTMAX_AXIS = ("the softmax normalises each example's scores over the classes: sum exp over "
                 "axis=1 (each row of the probabilities sums to 1), not axis=0")
+SOFTMAX_AXIS_BOTH = ("the softmax works on each example's scores, one row of (N, C): take the "
+                     "maximum for the shift and the sum of exp over axis=1, with keepdims=True, "
+                     "not axis=0 (that normalises each class over the examples)")
 
 
 def svm_mistakes():
@@ -161,6 +164,10 @@ def softmax_mistakes():
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y), W, X, reg, reg_factor=0.0)),
         (SOFTMAX_AXIS,
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y, axis=0), W, X, reg)),
+        # axis=0 in the max shift too: each column shifted by its own maximum, then normalised
+        # over the examples -- the same probabilities as no shift at all, normalised over axis 0
+        (SOFTMAX_AXIS_BOTH,
+         lambda W, X, y, reg: _combine(softmax_parts(W, X, y, shift=False, axis=0), W, X, reg)),
         (SOFTMAX_ALL_LABELS,
          lambda W, X, y, reg: _combine(softmax_parts(W, X, y, all_labels=True), W, X, reg)),
     ]
