@@ -27,7 +27,10 @@ not as a call hidden from them; with any other key (``key=np.sum``, ``key=d.get`
 still calls that the line counts cannot see. Any of these named without being called where it
 stands (``m = map``, ``f(m=map)``, ``partial(map, f)``, ``@np.vectorize``) or imported under
 another name (``from itertools import starmap as sm``, ``it.starmap`` with ``import itertools
-as it``) counts as the loop call itself: the rule cannot see where, or over what, it is called.
+as it``) counts as the loop call itself: the rule cannot see where, or over what, it is called;
+but the builtin ``sorted``, ``min`` or ``max`` given as the function of ``map``, ``filter``,
+``functools.reduce``... or as a ``key=`` is called by position only, with no key, and is none
+(``functools.reduce(max, (h, w))``).
 
 Whatever the analysis cannot see through (``exec``, ``importlib``, a string run as code... anywhere
 in the package, or ``getattr`` with a computed name in the code that runs) fails the rule with a
@@ -80,6 +83,16 @@ LOOP_MODULES = {"functools", "itertools"}
 # so such a reference counts as the loop call itself. (Keyed calls are loops only with a key=;
 # as values, sorted, min and max may be called with one anywhere.)
 LOOP_VALUES = LOOP_CALLS | {"sorted", "min", "max", "nsmallest", "nlargest", "groupby"}
+# The builtins among them whose key can only be given by keyword (sorted, min, max): passed as
+# the function that map, filter, functools.reduce and the like call, or as the key= of a keyed
+# call, they are called with items by position, never with a key= (functools.reduce(max, (h,
+# w)) is max(h, w)), so there they are no loop of their own; the call that receives them is
+# judged by its own rule. (heapq.nsmallest and itertools.groupby take a key by position.)
+KEYWORD_KEYED = {"sorted", "min", "max"}
+# where map, filter, reduce... take the function they call once per item: (position, keyword)
+FUNCTION_ARGUMENT = {"map": (0, None), "filter": (0, None), "reduce": (0, None),
+                     "starmap": (0, None), "filterfalse": (0, None), "takewhile": (0, None),
+                     "dropwhile": (0, None), "accumulate": (1, "func")}
 # Bounds on what the judge analyses (it runs in the grader's own process, with no sandbox): a
 # module's source, all the sources parsed for one submission, and the steps of one analysis.
 # The reference's largest module has 39 KB and one analysis takes at most ~5,000 steps.
@@ -167,6 +180,7 @@ class Program:
         self.loop_modules = {}  # module -> names of functools/itertools (import itertools as it)
         self.self_bound = {}  # module -> names it binds itself (not by import): a variable filter
         self.bounded_names = {}  # id of a call -> the local names it may read as bounded
+        self.keyless = set()  # ids of sorted/min/max passed where called by position only
         self._memo = {}
         self._stack = set()
         self._chars = 0  # source parsed so far
@@ -243,6 +257,8 @@ class Program:
         unrun = main_guarded(tree) | debugging_imports(tree)
         self.renamed[module], self.loop_modules[module] = _loop_renames(tree)
         self.self_bound[module] = _self_bound(tree)
+        self.keyless.update(_keyless_values(tree, self.self_bound[module],
+                                            self.loop_modules[module]))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 self.called.add(id(node.func))
@@ -399,7 +415,7 @@ class Program:
             best = _deeper(best, Finding(inner, f"coursework/{module}.py, line {node.lineno}"))
         elif own_loops and isinstance(node, (ast.Name, ast.Attribute)) and \
                 isinstance(node.ctx, ast.Load) and id(node) not in self.called and \
-                self._loop_value(module, node):
+                id(node) not in self.keyless and self._loop_value(module, node):
             where = (f"{self._loop_value(module, node)} as a value (coursework/{module}.py, "
                      f"line {node.lineno})")
             best = _deeper(best, Finding(level + 1, where, loop_call=where))
@@ -629,3 +645,50 @@ def _self_bound(tree):
         elif not isinstance(node, (ast.Import, ast.ImportFrom)):
             bound.update(other_bindings(node))
     return bound
+
+
+def _keyless_values(tree, self_bound, loop_modules):
+    """The ids of the names ``sorted``, ``min`` and ``max`` (the builtins: ``KEYWORD_KEYED``)
+    passed as the function argument of the builtin map or filter or of functools' and
+    itertools' own reduce, starmap... (``FUNCTION_ARGUMENT``), or as the ``key=`` of the builtin
+    sorted, min or max: those call them with items by position, never with a key=. Not where
+    the module binds the name of either itself or imports it from elsewhere, or star-imports
+    (``def map(f, x): return f(x, key=np.sum)`` would be its own map)."""
+    imported, stars = {}, False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                stars = stars or alias.name == "*"
+                local = (alias.asname or alias.name).split(".")[0]
+                real = isinstance(node, ast.ImportFrom) and node.module in LOOP_MODULES and \
+                    not node.level and alias.asname in (None, alias.name)
+                imported[local] = imported.get(local, True) and real
+    if stars:
+        return set()
+
+    def builtin(name):  # the name is the builtin, or functools'/itertools' own function
+        return name not in self_bound and imported.get(name, True)
+
+    def function_of(func):  # the loop function a call's callee is, or ""
+        if isinstance(func, ast.Name) and builtin(func.id):
+            return func.id
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                func.value.id in loop_modules and func.value.id not in self_bound and \
+                func.attr in PLAIN_ONLY:
+            return func.attr
+        return ""
+
+    out = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = function_of(node.func)
+        passed = []
+        if name in FUNCTION_ARGUMENT:
+            position, keyword = FUNCTION_ARGUMENT[name]
+            passed.append(_argument(node, position, keyword))
+        if name in KEYWORD_KEYED and isinstance(node.func, ast.Name):
+            passed += [k.value for k in node.keywords if k.arg == "key"]
+        out.update(id(a) for a in passed if isinstance(a, ast.Name)
+                   and a.id in KEYWORD_KEYED and builtin(a.id))
+    return out

@@ -10,8 +10,8 @@ reaches a builtin from a string (``cProfile.runctx``, ``doctest``, ``typing.get_
 ``eval_str=True``, the C API through ctypes, ``len.__self__``, ``pkgutil.resolve_name``,
 ``attrgetter("...map")``): a ``map`` hidden there loops where no line is counted. Code under
 the module's ``if __name__ == "__main__":`` is not read (the grader imports the module), nor is
-an ``import pdb`` (``doctest``, ``cProfile``, ``profile``) left from debugging: the name's uses
-are.
+an ``import pdb`` (``doctest``, ``cProfile``, ``profile``; also among other names, ``import
+cProfile, pstats``) left from debugging: the name's uses are.
 
 The loop rules (``rules``) fail a function whose package uses any of them, with the construct
 and its line in the message.
@@ -154,13 +154,22 @@ def main_guarded(tree):
     guarded = set()
     for node in tree.body:
         test = node.test if isinstance(node, ast.If) else None
-        if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) \
-                and test.left.id == "__name__" and len(test.ops) == 1 \
-                and isinstance(test.ops[0], ast.Eq) \
-                and isinstance(test.comparators[0], ast.Constant) \
-                and test.comparators[0].value == "__main__" and not node.orelse:
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 \
+                and isinstance(test.ops[0], ast.Eq) and not node.orelse \
+                and _name_is_main(test.left, test.comparators[0]):
             guarded.update(id(n) for statement in node.body for n in ast.walk(statement))
     return guarded
+
+
+def _name_is_main(left, right):
+    """``__name__ == "__main__"``, written either way round (``"__main__" == __name__``)."""
+    def is_name(n):
+        return isinstance(n, ast.Name) and n.id == "__name__"
+
+    def is_main(n):
+        return isinstance(n, ast.Constant) and n.value == "__main__"
+
+    return (is_name(left) and is_main(right)) or (is_main(left) and is_name(right))
 
 
 def debugging_imports(tree):
@@ -225,7 +234,11 @@ def dynamic_construct(node, own=frozenset(), aliases=None, loop_calls=frozenset(
     if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES and node.id not in own:
         return node.id
     if isinstance(node, (ast.Import, ast.ImportFrom)):
-        names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+        # import pdb, sys: the debugging module imported as itself runs nothing (IMPORT_ONLY);
+        # the statement's other names are judged as if imported alone
+        names = [a.name for a in node.names if not (
+            isinstance(node, ast.Import) and a.name in IMPORT_ONLY
+            and a.asname in (None, a.name))] + [getattr(node, "module", None) or ""]
         for n in names:
             if n.split(".")[0] in DYNAMIC_NAMES or n in DYNAMIC_SUBMODULES:
                 if isinstance(node, ast.ImportFrom) and node.module and n in ORDINARY_NAMES \
