@@ -75,3 +75,19 @@ def wrong_variant_graded_to_zero(root, unit, key, replace, words, hint=None):
         pytest.importorskip("torch")
     sub = make_submission(root, replace=replace)
     return graded_to_zero(sub, unit, key, words, hint, use_bwrap=bwrap(unit))
+
+
+# An honest vectorized softmax loss whose scores come from a ``_scores(W, X)`` that each hostile
+# test defines around it (the per-example loop the test hides, or X @ W): appended to linear.py,
+# only the loop can cost it its points.
+SOFTMAX_AROUND_SCORES = '''
+def softmax_loss_vectorized(W, X, y, reg):
+    scores = _scores(W, X)
+    n = X.shape[0]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    lp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -lp[np.arange(n), y].sum() / n + reg * (W * W).sum()
+    d = np.exp(lp)
+    d[np.arange(n), y] -= 1.0
+    return float(loss), (X.T @ d / n + 2 * reg * W).astype(W.dtype)
+'''
