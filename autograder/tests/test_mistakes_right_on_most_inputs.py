@@ -1,5 +1,5 @@
-"""Implementations that a tenth round of independent examiners (and one of the eleventh) found
-the grader missing (or explaining with the wrong hint), one per test. Their angle: code that is
+"""Implementations that independent examiners found the grader missing (or explaining with the
+wrong hint), one per test. Their angle: code that is
 right on most inputs and wrong on some (huge inputs, ties, empty images, labels that are not
 0..L-1, a threshold of 0, an argument of 0.0, sizes whose ratio rounds up, state kept from one
 call to the next). Each now loses its points on a case made for it, with a message or hint that

@@ -1,6 +1,8 @@
-"""Wrong implementations that a seventh round of independent examiners found the grader missing
-(or explaining with the wrong hint), one per test: each now loses its points with a message, and
-where it matters a hint, that names the problem. Correct ones beside them keep full marks."""
+"""Wrong implementations that independent examiners found the grader missing (or explaining
+with the wrong hint): answers remembered from an earlier call, a gradient check perturbing a
+copy, initialisations and dropouts a little off, a layer's order or pooling window changed, a
+training step that zeroes or detaches the wrong thing; one per test: each now loses its points
+with a message, and where it matters a hint, that names the problem. Correct ones beside them keep full marks."""
 
 import pytest
 
