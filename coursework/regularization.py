@@ -24,7 +24,7 @@ import numbers
 import numpy as np
 
 from .backend import xp_of
-from .checks import check_array, check_float_dtype, check_scalar
+from .checks import check_array, check_float_dtype, check_positive_int, check_scalar
 from .layers import affine_backward, affine_forward, relu_backward, relu_forward
 from .losses import softmax_loss
 from .normalization import (batchnorm_backward, batchnorm_forward, layernorm_backward,
@@ -53,11 +53,6 @@ def _check_weights_reg(name, weights, reg):
                         f"{type(weights).__name__}")
     if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or reg < 0:
         raise ValueError(f"{name}: reg must be a number >= 0, got {reg!r}")
-
-
-def _check_positive_int(name, what, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +176,7 @@ class EarlyStopping:
     """
 
     def __init__(self, *, patience, min_delta=0.0, mode="max"):
-        _check_positive_int("EarlyStopping", "patience", patience)
+        check_positive_int("EarlyStopping", "patience", patience)
         if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or \
                 not min_delta >= 0:
             raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got "
@@ -261,9 +256,9 @@ class RegularizedNet:
                             f"{hidden_dims!r}")
         hidden_dims = list(hidden_dims)
         for size in hidden_dims:
-            _check_positive_int("RegularizedNet", "every hidden size", size)
-        _check_positive_int("RegularizedNet", "input_dim", input_dim)
-        _check_positive_int("RegularizedNet", "num_classes", num_classes)
+            check_positive_int("RegularizedNet", "every hidden size", size)
+        check_positive_int("RegularizedNet", "input_dim", input_dim)
+        check_positive_int("RegularizedNet", "num_classes", num_classes)
         if normalization not in NORMALIZATIONS:
             raise ValueError(f"RegularizedNet: normalization must be None, 'batchnorm' or "
                              f"'layernorm', got {normalization!r}")

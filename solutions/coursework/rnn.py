@@ -24,6 +24,7 @@ import numbers
 import numpy as np
 
 from .backend import add_at, to_numpy, xp_of
+from .checks import check_positive_int
 
 CELLS = ("rnn", "lstm")
 
@@ -503,11 +504,6 @@ def temporal_softmax_loss(scores, y, mask):
 
 # ---------------------------------------------------------------- a character-level model
 
-def _check_positive_int(name, what, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-
-
 class CharRNN:
     """A character-level language model: embedding - RNN or LSTM - temporal affine - softmax.
 
@@ -536,10 +532,10 @@ class CharRNN:
 
     def __init__(self, vocab_size, hidden_dim, *, embed_dim=None, cell="lstm", weight_scale=0.1,
                  dtype=np.float64, rng):
-        _check_positive_int("CharRNN", "vocab_size", vocab_size)
-        _check_positive_int("CharRNN", "hidden_dim", hidden_dim)
+        check_positive_int("CharRNN", "vocab_size", vocab_size)
+        check_positive_int("CharRNN", "hidden_dim", hidden_dim)
         if embed_dim is not None:
-            _check_positive_int("CharRNN", "embed_dim", embed_dim)
+            check_positive_int("CharRNN", "embed_dim", embed_dim)
         if cell not in CELLS:
             raise ValueError(f"CharRNN: cell must be 'rnn' or 'lstm', got {cell!r}")
         if isinstance(weight_scale, bool) or not isinstance(weight_scale, numbers.Real):
