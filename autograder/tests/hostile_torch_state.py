@@ -1,4 +1,4 @@
-"""Hostile submissions against the state of the PyTorch worker (a seventh and eighth round of
+"""Hostile submissions against the state of the PyTorch worker (two rounds of
 examiners): code that hides a wrong in-place change or a returned view from the worker's checks
 (instance attributes, a swapped class, a tensor subclass, the caller's frame, a profiler hook,
 a replaced torch_ops module), and code whose side effects would reach the functions graded after
@@ -25,7 +25,7 @@ VARIANTS = {
         ("generative.reparameterize", "generative.VAE")),
     "corrupt_mode_stack_hidden": (
         "10_generative",
-        "hostile (a), round 19: corrupt adds its noise to x in place and enters a torch-function "
+        "hostile (a): corrupt adds its noise to x in place and enters a torch-function "
         "mode that answers detach of x with its old values, after making "
         "torch._C._len_torch_function_stack answer 0 (the guard read the depth through it and "
         "popped nothing; torch._C is now restored after every call)",

@@ -1,6 +1,6 @@
-"""Round 25, bad input: an empty batch, integer scores, and a metric that is a 0-d array.
+"""Bad input: an empty batch, integer scores, and a metric that is a 0-d array.
 
-Each was left alone in round 23 and is now met by a provided check (outside the solution
+Each was left alone once and is now met by a provided check (outside the solution
 markers, so a student's stub raises it too): a loss that is a mean over examples refuses an
 empty batch by name instead of returning nan with a RuntimeWarning (or ZeroDivisionError in the
 naive loops); the classification losses of unit 02 refuse integer scores (svm_loss failed with

@@ -1,4 +1,4 @@
-"""Round 23, bad input (units 01-05): a wrong call from a notebook cell gets a clear error that
+"""Bad input (units 01-05): a wrong call from a notebook cell gets a clear error that
 names the function, the argument and the bad value, raised by the provided checks (outside the
 solution markers, so the student's stubs raise it too), never an AttributeError, IndexError or
 matmul error from deep inside NumPy, and never a silently wrong answer. Valid input the
@@ -48,7 +48,7 @@ LIST_CALLS = [
 
 @pytest.mark.parametrize("target,call,words", LIST_CALLS, ids=[c[0] for c in LIST_CALLS])
 def test_a_list_where_an_array_belongs_is_named(target, call, words):
-    """Round 23: each of these ended in "'list' object has no attribute 'ndim'" (or 'shape'),
+    """Each of these ended in "'list' object has no attribute 'ndim'" (or 'shape'),
     which names neither the function nor the argument."""
     module = getattr(cw, target.split(".")[0])
     with pytest.raises(TypeError, match=words + r" \(np.asarray"):
@@ -88,7 +88,7 @@ def test_the_stubs_raise_the_same_checks():
 # ---------------------------------------------------------------- unit 01: LinearClassifier
 
 def test_predict_without_the_bias_column_says_so():
-    """Round 23: predict(X) on rows without the column of ones failed in matmul ("mismatch in
+    """``predict(X)`` on rows without the column of ones failed in matmul ("mismatch in
     its core dimension 0"), a 1-D row with an AxisError."""
     model = cw.linear.LinearSVM()
     model.W = W53
@@ -108,7 +108,7 @@ def test_predict_without_the_bias_column_says_so():
     ({"learning_rate": -0.1}, ValueError, "train: learning_rate must be >= 0"),
 ])
 def test_train_names_a_bad_hyperparameter(kwargs, error, words):
-    """Round 23: num_iters=10.0 failed in range() ("'float' object cannot be interpreted as an
+    """``num_iters=10.0`` failed in range() ("'float' object cannot be interpreted as an
     integer"), batch_size=2.0 inside rng.choice, a string learning rate in a ufunc."""
     with pytest.raises(error, match=words):
         cw.linear.LinearSVM().train(X4, Y4, rng=np.random.default_rng(0), **kwargs)
@@ -126,7 +126,7 @@ def test_train_on_no_examples_and_on_a_zero_learning_rate():
 # ---------------------------------------------------------------- unit 02: numerical gradients
 
 def test_numerical_gradient_names_a_loss_that_returns_a_pair():
-    """Round 23: f = lambda W: svm_loss(...) (the pair, without [0]) failed in the middle of
+    """``f = lambda W: svm_loss(...)`` (the pair, without [0]) failed in the middle of
     the probes with "float() argument must be ... not 'tuple'"."""
     ng = cw.gradcheck.numerical_gradient
     with pytest.raises(TypeError, match=r"numerical_gradient: f\(x\) must return a number, got "
@@ -143,7 +143,7 @@ def test_numerical_gradient_names_a_loss_that_returns_a_pair():
 
 
 def test_numerical_gradient_array_refuses_what_it_summed_silently():
-    """Round 23: f = layer_forward without [0] (out, cache) was stacked into one array and
+    """``f = layer_forward`` without [0] (out, cache) was stacked into one array and
     dout of another shape broadcast: both gave a wrong gradient without an error."""
     nga = cw.gradcheck.numerical_gradient_array
     x = rng.standard_normal((2, 3))
@@ -160,7 +160,7 @@ def test_numerical_gradient_array_refuses_what_it_summed_silently():
 # ---------------------------------------------------------------- units 03-04
 
 def test_lenet_names_filters_given_as_one_number():
-    """Round 23: filters=6 failed with "object of type 'int' has no len()"."""
+    """``filters=6`` failed with "object of type 'int' has no len()"."""
     with pytest.raises(ValueError, match="LeNet5: filters and hidden_dims hold two sizes each, "
                                          "got 6"):
         cw.cnn.LeNet5(filters=6, rng=np.random.default_rng(0))
@@ -168,7 +168,7 @@ def test_lenet_names_filters_given_as_one_number():
 
 
 def test_spatial_batchnorm_of_an_empty_batch_in_training_gets_the_check():
-    """Round 23: the check itself raised IndexError (x[0, 0] of an empty batch)."""
+    """The check itself raised IndexError (x[0, 0] of an empty batch)."""
     norm = cw.normalization
     with pytest.raises(ValueError, match=r"training mode needs at least 2 values per feature.*"
                                          r"x\(0, 3, 4, 4\)"):
@@ -205,7 +205,7 @@ def test_mixup_of_integer_labels_says_to_make_them_one_hot():
     ({"num_train_samples": 1e3}, "num_train_samples must be None .* got 1000.0"),
 ])
 def test_trainer_checks_the_sample_counts_when_built(kwargs, words):
-    """Round 23: num_val_samples=0 made every validation accuracy 0.0 without an error, and
+    """``num_val_samples=0`` made every validation accuracy 0.0 without an error, and
     num_train_samples=1e3 failed in rng.choice after the first epoch."""
     model = cw.mlp.TwoLayerNet(5, 4, 3, rng=np.random.default_rng(0))
     data = {"X_train": X4, "y_train": Y4, "X_val": X4, "y_val": Y4}
@@ -231,7 +231,7 @@ def test_data_helpers_name_a_bad_input():
 # ---------------------------------------------------------------- unit 05 and the Trainer
 
 def test_an_update_rule_refuses_lr_for_learning_rate():
-    """Round 23: sgd(w, dw, {"lr": 0.1}) stepped with the default rate 0.01 without a word (the
+    """``sgd(w, dw, {"lr": 0.1})`` stepped with the default rate 0.01 without a word (the
     Trainer already refused 'lr' in its optim_config; a rule called directly did not)."""
     with pytest.raises(ValueError, match=r"sgd: config has the key 'lr', which no update rule "
                                          r"reads: write \{'learning_rate': 0.1\}"):
@@ -244,7 +244,7 @@ def test_an_update_rule_refuses_lr_for_learning_rate():
 
 
 def test_trainer_names_the_rules_it_knows_and_a_data_list():
-    """Round 23: a misspelt rule was told only 'available here: sgd (more come with
+    """A misspelt rule was told only 'available here: sgd (more come with
     coursework/optim.py)' although optim.py was there; data=[X, y] failed with "The truth value
     of an array with more than one element is ambiguous"."""
     model = cw.mlp.TwoLayerNet(5, 4, 3, rng=np.random.default_rng(0))

@@ -1,4 +1,4 @@
-"""Round 23, bad input (units 06-10): a wrong call from a notebook cell gets a clear error that
+"""Bad input (units 06-10): a wrong call from a notebook cell gets a clear error that
 names the function, the argument and what is expected, and a valid call the docstring allows is
 never refused.
 
@@ -25,7 +25,7 @@ cw = load_reference()
 
 def stub(module):
     """A module of the student stubs in coursework/ (imported under a private name)."""
-    name = "_round23_input_0610_stubs"
+    name = "_input_0610_stubs"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(
             name, STUBS_PACKAGE / "__init__.py", submodule_search_locations=[str(STUBS_PACKAGE)])

@@ -34,7 +34,7 @@ def test_a_large_error_keeps_six_digits_and_no_float32_remark():
 
 
 def test_an_answer_that_is_the_expected_one_times_a_count_says_so():
-    """Round 16: the commonest slips the mutation sweep made in backward passes (a mean for a
+    """The commonest slips the mutation sweep made in backward passes (a mean for a
     sum, a division by N missing or doubled) scale every entry by one count."""
     expected = np.array([[0.5, -1.25, 2.0], [0.75, 3.0, -0.125]])
     assert "every entry is 0.04167 times the expected one (24 is a count: a mean where a sum " \
@@ -73,7 +73,7 @@ def test_the_scale_remark_never_breaks_a_verdict_on_extreme_values(got, expected
 
 
 def test_nan_and_inf_are_told_apart_and_negative_zero_reads_as_zero():
-    """Round 18: a masked loss over no position (0 / 0) was asked "an overflow?" and its
+    """A masked loss over no position (0 / 0) was asked "an overflow?" and its
     expected value shown as -0."""
     text = message(float("nan"), -0.0)
     assert text.startswith("h is nan but should be 0: a division of 0 by 0"), text
@@ -84,7 +84,7 @@ def test_nan_and_inf_are_told_apart_and_negative_zero_reads_as_zero():
 
 
 def test_a_number_a_whole_count_times_the_expected_one_says_so():
-    """Round 18: a loss averaged over 18 slots where the docstring sums was told only its
+    """A loss averaged over 18 slots where the docstring sums was told only its
     relative error; one number is always some multiple, so only -1, 2 and counts are named."""
     assert "(18 is a count: a mean where a sum belongs" in message(1.0, 18.0)
     assert "it has the opposite sign of the expected value" in message(-2.5, 2.5)
@@ -102,7 +102,7 @@ def _pair_verdict(got, expected, **kwargs):
 
 
 def test_a_gradient_is_said_to_disagree_with_the_own_loss_only_after_a_float64_loss():
-    """Round 19 (F5c): a loss computed in float32 passed rtol 1e-6, and its gradient's verdict
+    """F5c: a loss computed in float32 passed rtol 1e-6, and its gradient's verdict
     said "float32 arithmetic" and then "the loss is right, so this gradient disagrees with the
     numerical gradient of your own loss": right only within float32's precision, whose
     numerical gradient is noise."""
@@ -131,7 +131,7 @@ def test_a_float64_loss_within_float32_precision_fails_where_the_spec_says_so():
 
 
 def test_an_entry_of_ordinary_size_is_shown_when_every_entry_is_off():
-    """Round 19 (F9): every entry off, the most off (relative to 0.1% of the largest) was one
+    """F9: every entry off, the most off (relative to 0.1% of the largest) was one
     near 0, and the verdict spent itself on that entry's tolerance."""
     expected = np.array([[0.0015, 2.5, -1.0], [0.75, -3.0, 1.25]])
     got = expected + np.array([[0.9, 0.5, 0.25], [-0.1, 0.3, -0.2]])

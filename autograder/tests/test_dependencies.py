@@ -102,7 +102,7 @@ def test_a_module_that_cannot_be_imported_gets_no_note_sending_elsewhere():
 
 
 def test_a_wrong_loss_or_scores_is_not_blamed_on_a_backward_it_calls():
-    """Round 23: a net whose scores were wrong was told to fix the affine_backward it calls
+    """A net whose scores were wrong was told to fix the affine_backward it calls
     first; a backward computes nothing of the scores or the loss. A wrong gradient still names
     every failing callee."""
     def functions(wrong_output):

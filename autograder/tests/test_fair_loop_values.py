@@ -1,8 +1,8 @@
-"""Honest code next to round 26's tightened loop rule keeps its points.
+"""Honest code next to the tightened loop rule keeps its points.
 
-Round 26 made a loop function named without being called where it stands (``m = map``, a default
-argument, ``partial(map, f)``: ``rules.LOOP_VALUES``) count as the loop call itself, refused
-``__spec__``/``__loader__``/``__main__`` module-wide, and let a plain ``import pdb`` through.
+The loop rule counts a loop function named without being called where it stands (``m = map``,
+a default argument, ``partial(map, f)``: ``rules.LOOP_VALUES``) as the loop call itself, refuses
+``__spec__``/``__loader__``/``__main__`` module-wide, and lets a plain ``import pdb`` through.
 25 honest variants were tried in the loop-checked functions and beside them in the same modules
 (units 01, 03, 04, 07). Three kinds lost every point of a correct vectorized function:
 

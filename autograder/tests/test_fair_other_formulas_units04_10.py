@@ -1,4 +1,4 @@
-"""Round 25, fair as well as strict (units 04-10): implementations that are right by the
+"""Fair as well as strict (units 04-10): implementations that are right by the
 docstrings but written otherwise than the reference keep full marks.
 
 Shapes of implementation not covered by the earlier fairness tests: batch norm's backward as
@@ -14,7 +14,7 @@ pairs, the whole sequence's gradients summed once by einsum, inverse-CDF samplin
 the softplus and log-sigmoid forms, the VAE's KL from torch.distributions, a generator step with
 D frozen; modules built from OrderedDicts, flat ModuleLists and functional layers.
 
-Round 25's finding: np.fromfunction (one call on index grids), np.apply_over_axes with its axes
+The finding: np.fromfunction (one call on index grids), np.apply_over_axes with its axes
 written out (one call per axis) and np.piecewise with its functions written out (one call per
 piece, on whole sub-arrays) were refused as "calls a function once per element" wherever a
 function must be vectorized (0 points for a right, vectorized answer), and so was a map over a
@@ -1598,7 +1598,7 @@ def test_the_per_call_variants_are_right():
 
 
 def test_vectorized_numpy_calls_with_a_written_out_count_keep_full_marks(tmp_path):
-    """Round 25: each scored 0, "calls a function once per element (fromfunction() ...)"."""
+    """Each scored 0, "calls a function once per element (fromfunction() ...)"."""
     sub = make_submission(tmp_path, append={
         "segmentation.py": FROMFUNCTION + APPLY_OVER_AXES + PIECEWISE + CACHED,
         "normalization.py": APPLY_OVER_AXES_BN})
@@ -1611,7 +1611,7 @@ def test_vectorized_numpy_calls_with_a_written_out_count_keep_full_marks(tmp_pat
 
 def test_a_map_over_a_written_out_pair_is_no_loop_over_the_batch(tmp_path):
     """batchnorm_backward_alt's docstring asks for whole-array operations and no loop over the
-    examples or the features; its test allows "a fixed number of things". Round 25: a map over
+    examples or the features; its test allows "a fixed number of things". A map over
     the pair (dout * xhat, dout) scored 0 as a per-element call."""
     reference = load_reference()
     norm = reference.normalization
@@ -1700,7 +1700,7 @@ def g(x, code=None):
 
 
 def test_a_variable_named_like_a_stdlib_module_hides_no_code():
-    """Round 25: a variable named ``code`` anywhere in segmentation.py (code = target * K +
+    """A variable named ``code`` anywhere in segmentation.py (code = target * K +
     pred, in confusion_matrix) failed every vectorized function of the module with "the
     grader cannot see which code runs: the package uses code"."""
     for name in ("f", "g"):

@@ -1,4 +1,4 @@
-"""Round 26, fair: correct but unusual implementations across units 01-10 keep full marks.
+"""Fair: correct but unusual implementations across units 01-10 keep full marks.
 
 44 variants (54 functions), graded against the reference with the public and hidden cases,
 the known mistakes and the static rules: unit 01, 4 (einsum and boolean one-hots,
@@ -14,7 +14,7 @@ over a written-out pair); unit 08, 4 (np.diff/np.prod areas, sorted with a key,
 itertools.accumulate); unit 09, 3 (stacked RNN weights, one-hot embedding gradient,
 logaddexp); units 06 and 10, 4 (torch.where BCE, F.mse_loss, parameter registration order).
 
-Round 26's findings: three correct vectorized functions scored 0 as "calls a function once per
+The findings: three correct vectorized functions scored 0 as "calls a function once per
 element": ``N, C, H, W = map(int, x.shape)`` in conv_forward and ``N, _ = map(int, X.shape)``
 in svm_loss_vectorized (a map unpacked into names makes as many calls as names), and
 ``functools.reduce(np.maximum, parts)`` in max_pool_forward with ``parts`` a generator over the
@@ -747,7 +747,7 @@ def test_units_04_to_09_written_otherwise_keep_full_marks(report_0409):
 @pytest.mark.parametrize("key", ["linear.svm_loss_vectorized", "conv.conv_forward",
                                  "conv.max_pool_forward", "segmentation.dice_per_class"])
 def test_the_round_26_findings_now_keep_full_marks(report_0103, report_0409, key):
-    """Round 26: each scored 0, "calls a function once per element (map() / reduce() /
+    """Each scored 0, "calls a function once per element (map() / reduce() /
     sorted())", for a map unpacked into names, a reduce over a generator of window offsets and
     a sort of the classes with a key lambda."""
     status, score, message = {**report_0103, **report_0409}[key]

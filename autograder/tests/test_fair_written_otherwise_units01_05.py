@@ -1,4 +1,4 @@
-"""Round 23, fair as well as strict (units 01-05): correct implementations written differently
+"""Fair as well as strict (units 01-05): correct implementations written differently
 from the reference get full marks. compare.py takes a list for a tuple everywhere; the checks
 that read a result's parts themselves must do the same."""
 
@@ -36,7 +36,7 @@ def bce_loss(prob, target):
 def test_a_loss_returning_a_list_gets_full_marks(tmp_path):
     """[loss, grads] from a network's loss and [loss, dprob] from bce_loss (with dprob 0 where
     clipping is active, which the docstring allows) are the pairs the docstrings ask for: the
-    Trainer unpacks a list as well. Round 23: each scored 0, the networks told they "should
+    Trainer unpacks a list as well. Each scored 0, the networks told they "should
     return 7 values (loss, grads['W1'], ...)", bce_loss that its gradient at the clipped
     entries was wrong."""
     sub = make_submission(tmp_path, append={
@@ -83,7 +83,7 @@ def clip_grad_norm(grads, max_norm):
 
 def test_a_result_with_kept_parts_may_be_a_list(tmp_path):
     """Where the judge keeps parts of a result in the worker (a cache, a config, a large
-    output), a list is read as the tuple the docstring asks for. Round 23: conv_forward's
+    output), a list is read as the tuple the docstring asks for. ``conv_forward``'s
     [out, cache] ended in a WireError on the large layer (its 64 MB output was sent whole),
     sgd_momentum was told to return the pair it returned, clip_grad_norm that clipped, a
     dict, was not one."""

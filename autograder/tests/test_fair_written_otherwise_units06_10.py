@@ -1,4 +1,4 @@
-"""Round 23, units 06-10, fair as well as strict: implementations that are right by the
+"""Units 06-10, fair as well as strict: implementations that are right by the
 docstrings but written otherwise than the reference (functional layers instead of modules,
 in-place activations on fresh tensors, bincount scatters, lexsort orders, Gumbel-max sampling,
 other formulas of the same losses) keep full marks; and a gan_step that returns something else
@@ -167,7 +167,7 @@ def test_architectures_written_otherwise_keep_full_marks(tmp_path):
 
 
 def test_gan_step_returning_the_item_methods_is_told_what_it_returned(tmp_path):
-    """Round 23: ``return d_loss.item, g_loss.item`` (the methods, not called) and a NumPy value
+    """``return d_loss.item, g_loss.item`` (the methods, not called) and a NumPy value
     were told "should return ... two Python floats, got list": the worker turns every returned
     sequence into a list, so the message named the list and not the items."""
     pytest.importorskip("torch")

@@ -84,7 +84,7 @@ def test_resumes_without_regrading_unless_forced(class_folder, tmp_path):
 
 
 def test_a_report_of_another_grader_is_graded_again(class_folder, tmp_path):
-    """Round 22: a report was reused whatever grader wrote it, so after a hidden case was fixed
+    """A report was reused whatever grader wrote it, so after a hidden case was fixed
     (or a --force run was interrupted and resumed) the class mixed old and new grades."""
     out = tmp_path / "out"
     grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS, progress=False)
@@ -99,7 +99,7 @@ def test_a_report_of_another_grader_is_graded_again(class_folder, tmp_path):
 
 
 def test_a_resubmission_is_graded_again(class_folder, tmp_path):
-    """Round 18: a student whose files changed after their report kept the old grade, and the
+    """A student whose files changed after their report kept the old grade, and the
     run said nothing of it."""
     out = tmp_path / "out"
     rows = grade_many(class_folder, out, units=["01"], workers=1, limits=LIMITS,

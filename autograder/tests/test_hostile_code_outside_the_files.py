@@ -1,4 +1,4 @@
-"""Round 25, red team: a "vectorized" function whose loop over the examples runs from code that
+"""A "vectorized" function whose loop over the examples runs from code that
 is not in the hand-in's files still loses its points.
 
 Before this round the loop rules saw only the package's source (``rules``) and counted only lines
@@ -60,7 +60,7 @@ def test_a_loop_imported_from_a_file_written_to_tmp_is_code_the_grader_cannot_se
 
 def test_a_loop_run_through_ctypes_counts_as_the_submission_s_lines(tmp_path):
     """ctypes is not named by the static rule (the hostile corpus uses it for honest-looking
-    system calls); since round 26 its ``pythonapi`` and the C API's names are (a per-element
+    system calls); now its ``pythonapi`` and the C API's names are (a per-element
     ``map`` inside the string ran one counted line: test_hostile_strings_run_as_code), so this
     loop is now refused statically; that its lines, compiled as "<string>", are counted and
     grow with N is kept by test_the_line_counter_counts_code_from_outside_the_library."""

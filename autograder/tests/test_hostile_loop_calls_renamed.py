@@ -1,4 +1,4 @@
-"""Round 26, red team 2: per-element loops hidden from the static loop rule as loosened today.
+"""Per-element loops hidden from the static loop rule (as loosened for honest idioms).
 
 ``softmax_loss_vectorized`` must not loop over the examples; a ``map(np.dot, X, ...)`` runs one
 line of student code whatever N, so the line counts cannot see it and the static rule must. Before

@@ -1,4 +1,4 @@
-"""Round 26, red team: a "vectorized" function whose per-element loop (``map(np.dot, X, ...)``:
+"""A "vectorized" function whose per-element loop (``map(np.dot, X, ...)``:
 one line, whatever N, so the line counts cannot see it) is hidden from the static rule.
 
 Before this round ``softmax_loss_vectorized`` kept full marks when that ``map`` was written in a

@@ -1,4 +1,4 @@
-"""Round 26, an instructor's afternoon: grade-many over a small class as the README says, the
+"""An instructor's afternoon: grade-many over a small class as the README says, the
 per-function table (functions.csv), the messages for an instructor's own mistakes (a student's
 folder as --submissions, an --out that is a file, the submissions folder or someone's folder, a
 hand-in unpacked one level too deep, units typed as 1,2 or 01 02), and what Ctrl-C or kill -9

@@ -286,7 +286,7 @@ def test_a_hidden_case_shows_only_its_verdict_and_error_size(tmp_path, mode):
 
 
 def test_an_error_just_above_the_tolerance_does_not_read_as_the_tolerance():
-    """Round 14: "off by 1e-06 relative (tolerance 1e-06)" read like a pass; the error gets the
+    """"off by 1e-06 relative (tolerance 1e-06)" read like a pass; the error gets the
     figures that tell it from the tolerance."""
     expected = np.arange(1.0, 13.0).reshape(3, 4)
     with pytest.raises(Failed) as failure:
@@ -546,7 +546,7 @@ def test_a_naive_function_that_times_out_is_not_told_to_vectorize(tmp_path):
 
 
 def test_a_long_expression_is_the_students_to_write_not_a_fault_of_the_grader(tmp_path):
-    """Round 19: a sum of 1500 terms (CPython compiles it) made the judge's own syntax-tree walk
+    """A sum of 1500 terms (CPython compiles it) made the judge's own syntax-tree walk
     exceed the recursion limit, reported as a fault of the grader; one of 20000 terms (CPython
     cannot compile it) too, instead of the module's import error."""
     terms = " + ".join(["1"] * 1500)

@@ -2,7 +2,8 @@
 with the wrong hint): answers remembered from an earlier call, a gradient check perturbing a
 copy, initialisations and dropouts a little off, a layer's order or pooling window changed, a
 training step that zeroes or detaches the wrong thing; one per test: each now loses its points
-with a message, and where it matters a hint, that names the problem. Correct ones beside them keep full marks."""
+with a message, and where it matters a hint, that names the problem.
+Correct ones beside them keep full marks."""
 
 import pytest
 
@@ -54,7 +55,7 @@ WRONG = {
             "        f_minus = float(f(x))\n"
             "        flat[i] = old\n")]},
         "not C-contiguous", None),
-    # round 19: the array checker had no non-contiguous x
+    # the array checker had no non-contiguous x
     "numerical gradient array perturbing x.reshape(-1)": (
         "02_mlp", "gradcheck.numerical_gradient_array", {"gradcheck.py": [(
             "    for index in itertools.product(*(range(n) for n in x.shape)):\n"
@@ -118,7 +119,7 @@ WRONG = {
             "        out = self.stages(self.stem(x))\n"
             "        out = nn.functional.avg_pool2d(out, out.size(3))\n"
             "        scores = self.fc(out.view(out.size(0), -1))")]},
-        # round 21: the same module then answers an input of another size, where the window
+        # the same module then answers an input of another size, where the window
         # does not fit; the error names that input (it was labelled with the case before it)
         "on input (3, 2, 35, 38), eval mode, after inputs of shape (2, 2, 33, 35) (the docstring "
         "takes any H and W): RuntimeError", None),

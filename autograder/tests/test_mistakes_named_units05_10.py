@@ -1,4 +1,4 @@
-"""Round 23: realistic wrong implementations of units 05 and 07-10 that lost their points with no
+"""Realistic wrong implementations of units 05 and 07-10 that lost their points with no
 hint, now named (kind-3 findings of the audit).
 
 Each case is the reference with one function rewritten the way a student gets it wrong; graded

@@ -1,4 +1,4 @@
-"""Round 26: realistic student mistakes in units 01-10, each graded as a submission.
+"""Realistic student mistakes in units 01-10, each graded as a submission.
 
 Each case is the reference with one function rewritten the way a student who half understands
 the lecture writes it (the probs[:, y] of NumPy's fancy indexing, the padding all on one side,

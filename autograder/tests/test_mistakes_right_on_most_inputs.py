@@ -53,7 +53,7 @@ WRONG = {
             "            scale = np.sqrt(2.0 / fan_in) if weight_scale is None else weight_scale",
             "            scale = weight_scale or np.sqrt(2.0 / fan_in)")]},
         "all zeros for weight_scale=0.0", "not its truth value"),
-    # round 11: dropout masks drawn once and kept
+    # dropout masks drawn once and kept
     "RegularizedNet reusing its first dropout masks": (
         "04_normalization", "regularization.RegularizedNet", {"regularization.py": [(
             "                h, cache_drop = dropout_forward(h, p=self.dropout, train=True, "

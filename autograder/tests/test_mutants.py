@@ -108,7 +108,7 @@ def test_a_change_in_a_forward_is_graded_with_its_backward():
 
 
 def test_a_misspelt_function_is_refused_with_the_name_meant():
-    """Round 18: --function rnn_foward swept nothing for 18 s and printed "0 of 0 mutants
+    """--function rnn_foward swept nothing for 18 s and printed "0 of 0 mutants
     killed", a clean-looking result."""
     import pytest
 

@@ -284,7 +284,7 @@ def test_course_layout(course):
 
 
 def test_build_ends_with_one_runnable_next_step(tmp_path):
-    """Round 23: `make nbgrader` printed two "next:" lines (the command's and the Makefile's);
+    """`make nbgrader` printed two "next:" lines (the command's and the Makefile's);
     now one, with this environment's nbgrader by its full path (nothing to activate)."""
     from autograder.nbgrader_course import next_steps
 

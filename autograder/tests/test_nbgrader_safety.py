@@ -1,4 +1,4 @@
-"""Hand-ins cannot harm the instructor (round 15's hostile students against the nbgrader path).
+"""Hand-ins cannot harm the instructor (the hostile students against the nbgrader path).
 
 ``quarantine`` keeps links, pipes and huge files away from nbgrader, which copies as the
 instructor (a link to the hidden tests or the gradebook came back as a regular file in the
@@ -106,7 +106,7 @@ def test_one_autograde_is_bounded_in_memory_and_time(tmp_path):
 
 @pytest.mark.parametrize("parent", ["exits", "runs out of time"])
 def test_processes_it_started_in_sessions_of_their_own_die_with_it(tmp_path, parent):
-    """Round 15's replay: a flooding student's nbgrader was stopped at its time limit, and its
+    """The replay: a flooding student's nbgrader was stopped at its time limit, and its
     notebook kernel (which nbgrader starts in a session of its own) ran on at full speed for 40
     minutes. Whether nbgrader exits or is killed, what it started is killed too."""
     if not Path("/proc/self/stat").exists():

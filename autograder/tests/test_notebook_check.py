@@ -202,7 +202,7 @@ def test_kernel_sees_the_saved_file_and_a_missing_function_is_one_line(tmp_path)
         _, errors = _run(client, nb, "layers.broken()")
         assert errors[0]["ename"] == "NameError" and len(errors[0]["traceback"]) > 1
         assert "a cell above defines it" not in "".join(errors[0]["traceback"])
-        # round 23: a result a cell above stores by key, missing because that cell stopped
+        # a result a cell above stores by key, missing because that cell stopped
         # (05's paths[name, rule]): one line, what to run; a KeyError inside coursework/ keeps
         # its traceback
         _, errors = _run(client, nb, "paths = {}\n[paths['saddle', r] for r in ['sgd']]")
@@ -299,7 +299,7 @@ def test_a_todo_that_comes_from_a_function_it_calls_names_that_function(tmp_path
 
 
 def test_a_todo_of_its_own_with_a_failing_callee_says_to_write_it(tmp_path, capsys):
-    """Round 18: a student with lstm_backward still a stub and lstm_step_backward written but
+    """A student with lstm_backward still a stub and lstm_step_backward written but
     wrong was told to write lstm_step_backward first, then lstm_backward "if its own raise is
     still there": its own raise is what stopped it."""
     submission = rnn_submission(tmp_path, "    dc = dc_next")
@@ -333,7 +333,7 @@ def test_whose_stub_raised_is_read_from_the_stubs_words():
 
 
 def test_the_line_of_a_function_not_written_yet_is_read_from_the_saved_file(tmp_path):
-    """Round 15: the kernel's code is what it loaded (autoreload keeps old line numbers); a
+    """The kernel's code is what it loaded (autoreload keeps old line numbers); a
     student who wrote the function above saw "line 72" for a raise now at line 89. The line
     comes from the file as saved, from the last definition (Python uses that one), and a
     function the saved file no longer stubs says the kernel runs an older version."""
@@ -364,7 +364,7 @@ def test_the_line_of_a_function_not_written_yet_is_read_from_the_saved_file(tmp_
 
 
 def test_a_deleted_coursework_init_is_named(tmp_path):
-    """Round 15: without coursework/__init__.py, check printed the grader's traceback ending in
+    """Without coursework/__init__.py, check printed the grader's traceback ending in
     "the coursework package cannot be found; start JupyterLab with make lab"."""
     shutil.copytree(REFERENCE_PACKAGE, tmp_path / "coursework",
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -379,7 +379,7 @@ def test_a_deleted_coursework_init_is_named(tmp_path):
 
 
 def test_a_deleted_coursework_init_is_named_from_the_notebooks_folder(tmp_path, monkeypatch):
-    """Round 18: from notebooks/, where the course is on the path through an installed finder
+    """From notebooks/, where the course is on the path through an installed finder
     that finds nothing without the __init__.py, the student was told to start JupyterLab with
     make lab."""
     import importlib.util
@@ -415,7 +415,7 @@ def test_a_wrong_device_is_named_where_it_was_set(tmp_path, monkeypatch):
 
 
 def test_a_failed_check_shows_the_end_of_what_the_code_printed(tmp_path, capsys):
-    """Round 18: prints run in the grader's worker, so a student debugging with print saw
+    """Prints run in the grader's worker, so a student debugging with print saw
     nothing of them in the check cell."""
     submission = rnn_submission(tmp_path, "    dc = dc_next")
     first_lines(submission, "def lstm_step_backward(dh_next, dc_next, cache):\n",

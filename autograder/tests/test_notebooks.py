@@ -113,7 +113,7 @@ def test_notebook_01_gradient_check_accepts_every_correct_softmax():
     ("02_mlp_backprop", 'ratio = gradient_norms["sigmoid"]', {"gradient_norms": {}}),
 ])
 def test_a_cell_reading_a_training_that_failed_says_so(stem, marker, namespace):
-    """Round 22, with the stubs: notebook 01 printed 'a linear classifier fails every hard case:
+    """With the stubs: notebook 01 printed 'a linear classifier fails every hard case:
     False' and raised AttributeError on best_model None; notebook 03's guards raised NameError
     (its training cell fails before cnn_trainer exists); notebook 02 printed nothing for hard
     cases not trained, or raised KeyError: 'sigmoid'. Each says in one line what to run."""

@@ -1,6 +1,6 @@
 """A fresh student's Run All: every notebook against the stubs (nothing written yet). Each cell
 that cannot run stops with one line that says what to write or what to run, never a traceback
-through the course's code (round 23: notebook 05's KeyError ('ill-conditioned quadratic', 'sgd')
+through the course's code (before: notebook 05's KeyError ('ill-conditioned quadratic', 'sgd')
 and the guards of notebooks 04 and 06 showed 10 to 15 lines of traceback)."""
 
 import re

@@ -1,4 +1,4 @@
-"""Round 15: the provided helpers name a bad argument (they raised NumPy's or scikit-learn's own
+"""The provided helpers name a bad argument (they raised NumPy's or scikit-learn's own
 errors, or, for a Trainer given {'lr': 0.1}, trained silently at another rate)."""
 
 import numpy as np

@@ -104,7 +104,7 @@ def svm_loss_vectorized(W, X, y, reg):
     "a function built from a code object": {
         "linear": "import types\n"
                   "svm_loss_vectorized = types.FunctionType(CODE, {})\n"},
-    # round 19: per-example work in a thread, in a sort key, and a frame that opts out of the
+    # per-example work in a thread, in a sort key, and a frame that opts out of the
     # line counter
     "a thread": {"linear": """
 import threading

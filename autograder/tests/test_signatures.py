@@ -1,4 +1,4 @@
-"""Round 15: a changed default kept full marks (the tests pass every argument); the documented
+"""A changed default kept full marks (the tests pass every argument); the documented
 defaults are part of the specification, read from the student's source."""
 
 import pytest

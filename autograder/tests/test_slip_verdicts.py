@@ -1,4 +1,4 @@
-"""Slips of interface and habit get verdicts that say what to do (round 17's audit of 86 slips).
+"""Slips of interface and habit get verdicts that say what to do (the audit of 86 slips).
 
 Each case is the reference with one slip a student makes; the verdict must name it. Before,
 these got true but unhelpful verdicts ("the output is wrong", "dx is wrong", PyTorch's own
@@ -90,26 +90,26 @@ SLIPS = {
         "        de, dh0, grads[\"Wx\"], grads[\"Wh\"], grads[\"b\"] = backward(dh, cache_rnn)\n"
         "        grads[\"h0\"] = dh0")],
         "grads holds ['h0'], which params does not", "keyed like params and nothing else"),
-    # round 18: a buffer of the student's own was called a batch norm buffer
+    # a buffer of the student's own was called a batch norm buffer
     "own buffer": ("06", "architectures.SEBlock", "architectures.py", [(
         "        hidden = max(1, channels // reduction)\n",
         "        hidden = max(1, channels // reduction)\n"
         "        self.register_buffer(\"last_gates\", torch.zeros(channels))\n")],
         "it registers buffers of its own (last_gates)", "not register_buffer"),
-    # round 23: a loss rebuilt from a number was told its gradient dlogits was -0.46 times the
+    # a loss rebuilt from a number was told its gradient dlogits was -0.46 times the
     # expected one (what flowed came from the other two outputs)
     "loss rebuilt from a number": ("10", "generative.vae_loss", "generative.py", [(
         "    loss = reconstruction + kl\n",
         "    loss = torch.tensor(float(reconstruction + kl), dtype=x.dtype)\n")],
         "loss carries no gradient: it was cut off from the inputs",
         "has no history: backward() from it changes nothing"),
-    # round 23: the 11-point AP's max over an empty selection (no recall reaches t) had no advice
+    # the 11-point AP's max over an empty selection (no recall reaches t) had no advice
     "max of an empty selection": ("08", "detection.average_precision", "detection.py", [(
         "            total += float(precision[reached].max()) if bool(reached.any()) else 0.0\n",
         "            total += float(precision[reached].max())\n")],
         "entry of an empty array does not exist, and this input makes the selection empty",
         None),
-    # round 18: a lazy layer has no shape until a forward has run
+    # a lazy layer has no shape until a forward has run
     "lazy linear": ("06", "architectures.VGG", "architectures.py", [(
         "            nn.Linear(channels * size * size, fc_dim), nn.ReLU(), nn.Dropout(dropout),",
         "            nn.LazyLinear(fc_dim), nn.ReLU(), nn.Dropout(dropout),")],

@@ -178,7 +178,7 @@ def test_thousands_of_folders_cost_nothing(submission, pristine, tmp_path):
 
 def test_a_missing_provided_module_comes_from_the_course_and_a_missing_exercise_does_not(
         submission, pristine, tmp_path):
-    """A hand-in of the edited modules alone (round 18: rnn.py without backend.py scored 0 in
+    """A hand-in of the edited modules alone (before: rnn.py without backend.py scored 0 in
     grade-many, full marks through nbgrader) is graded with the course's provided modules; a
     module with something to write is the student's or nothing."""
     (pristine / "linear.py").write_text(  # the stub's words over two lines, as stubs.py

@@ -1,4 +1,4 @@
-"""Round 26, a student's walk through notebooks 04, 07, 09 and 10: what the check cells say.
+"""A student's walk through notebooks 04, 07, 09 and 10: what the check cells say.
 
 Found by running the notebooks with the stubs and then with realistic mistakes:
 

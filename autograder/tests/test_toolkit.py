@@ -139,7 +139,7 @@ def center_backward(dout, cache):
 
 
 def test_the_copy_to_make_names_the_input_that_was_changed(layer):
-    """Round 22: every input changed in place was told "x = x.copy()", a dout or a state
+    """Every input changed in place was told "x = x.copy()", a dout or a state
     entry too."""
     failure = verdict(layer, "toy.center_backward", DOUT_IN_PLACE)
     assert failure is not None and "modified its input dout in place" in failure.message
@@ -149,7 +149,7 @@ def test_the_copy_to_make_names_the_input_that_was_changed(layer):
 
 
 def test_a_state_entry_replaced_fails_naming_the_entry_and_what_to_do(layer):
-    """Round 18: a new array assigned into the caller's state was told to "work on a copy or
+    """A new array assigned into the caller's state was told to "work on a copy or
     build new arrays", which it had done."""
     failure = verdict(layer, "toy.center_forward", REPLACES_ENTRY)
     assert failure is not None
@@ -243,7 +243,7 @@ def center_forward(x, gamma, state, *, train=True, momentum=0.9):
 
 
 def test_a_backward_that_reads_what_the_forward_left_outside_its_cache_fails(layer):
-    """Round 19: a backward reading the forward's x from a module-level variable passed (every
+    """A backward reading the forward's x from a module-level variable passed (every
     backward came straight after its own forward); a network of two such layers backpropagates
     one through the other's values."""
     failure = verdict(layer, "toy.center_backward", '''

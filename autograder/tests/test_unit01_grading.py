@@ -30,21 +30,21 @@ def test_gradient_not_averaged_over_n_is_failed_with_its_relative_error(tmp_path
     # The data gradient is N = 8 times too large (the regularization part is right). The verdict
     # reports the figure the elementwise rule measured: the worst entry, its error, the tolerance.
     # Entry [0, 0] is near 0, so it is measured against 0.1% of the largest entry: the verdict
-    # gives the difference and what was allowed (round 14: "off by 6.7e+02 relative to 0.1% of
+    # gives the difference and what was allowed (before: "off by 6.7e+02 relative to 0.1% of
     # the largest entry" was hard to read).
     assert "dW is wrong: entry [0, 0] is off by 0.86, where 1.3e-09 is allowed (an entry near 0 " \
         "may be off by 1e-06 times 0.1% of the largest entry, 0.0013)" in entry["message"], \
         entry["message"]
     assert "N=8, D=5, C=4, reg=0.1" in entry["message"]
     # The loss is right (the verdict says so): the hint must not tell to divide the loss too
-    # (round 22: "the loss and the gradient are sums ...: divide both by N").
+    # (before: "the loss and the gradient are sums ...: divide both by N").
     assert "divide the data part of dW by N" in entry["hint"], entry["hint"]
     assert "divide both" not in entry["hint"], entry["hint"]
     assert grade(sub)["linear.svm_loss_naive"]["status"] == "passed"
 
 
 def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
-    """(data loss + reg * sum(W**2)) / N: the penalty is divided by N too (round 22: failed
+    """(data loss + reg * sum(W**2)) / N: the penalty is divided by N too (before: failed
     with no hint)."""
     sub = make_submission(tmp_path, replace={"linear.py": [
         ("loss = -log_probs[rows, y].sum() / num_train + reg * (W * W).sum()",
@@ -85,7 +85,7 @@ def test_unusual_but_correct_implementations_pass(tmp_path):
 
 
 def test_a_loop_over_a_fixed_few_things_is_no_loop_over_the_data(tmp_path):
-    """Round 21: the docstrings forbid loops over examples or classes; a comprehension over the
+    """The docstrings forbid loops over examples or classes; a comprehension over the
     two terms of the loss (which any comprehension failed as "a Python loop" before) is none."""
     sub = make_submission(tmp_path, append={"linear.py": '''
         def softmax_loss_vectorized(W, X, y, reg):
@@ -179,7 +179,7 @@ def test_training_that_ignores_the_learning_rate_fails(tmp_path):
 def test_training_with_another_step_is_told_of_the_update_not_the_minibatches(
         tmp_path, update, words, hint):
     """W - dW (no learning rate) was told to draw a new minibatch with rng.choice in every
-    iteration (round 22): the losses follow the right minibatches, the step is wrong."""
+    iteration: the losses follow the right minibatches, the step is wrong."""
     sub = make_submission(tmp_path, replace={"linear.py": [
         ("self.W = self.W - learning_rate * dW", update)]})
     entry = grade(sub)["linear.LinearClassifier"]
@@ -250,7 +250,7 @@ def test_half_the_penalty_in_loss_and_gradient_gets_a_hint_about_both(tmp_path):
 
 
 def test_a_renamed_method_is_not_called_an_import_failure(tmp_path):
-    """Round 15: predict renamed to predicts gave "the module could not be imported:
+    """``predict`` renamed to predicts gave "the module could not be imported:
     AttributeError: 'LinearSVM' object has no attribute 'predict'"."""
     sub = make_submission(tmp_path, replace={"linear.py": [
         ("    def predict(self, X):", "    def predicts(self, X):")]})
@@ -263,7 +263,7 @@ def test_a_renamed_method_is_not_called_an_import_failure(tmp_path):
 
 
 def test_a_function_defined_twice_is_said_to_be(tmp_path, capsys):
-    """Round 15: the reference with the stub of svm_loss_naive left at the end of the file got a
+    """The reference with the stub of svm_loss_naive left at the end of the file got a
     plain TODO; Python uses the last definition, and the verdict now says so."""
     from autograder import stubs
     from autograder.notebook_check import _todo_text
@@ -281,7 +281,7 @@ def test_a_function_defined_twice_is_said_to_be(tmp_path, capsys):
 @pytest.mark.parametrize("shift", ["scores.mean(axis=1, keepdims=True)",
                                    "scores.min(axis=1, keepdims=True)"])
 def test_softmax_shifted_by_another_statistic_than_the_row_maximum_loses_points(tmp_path, shift):
-    """Round 16 (mutation sweep): shifting by the row's minimum kept full marks; every public
+    """Found by the mutation sweep: shifting by the row's minimum kept full marks; every public
     and hidden case had scores within a row close together. A hidden case puts one class 1500
     above the rest: exp of (max - mean) or (max - min) overflows."""
     sub = make_submission(tmp_path, replace={"linear.py": [
@@ -298,7 +298,7 @@ def test_softmax_shifted_by_another_statistic_than_the_row_maximum_loses_points(
 # ------------------------------------------------------------------ float32 arithmetic in a loss
 
 FLOAT32_LOSSES = {
-    # round 19 (F5): returned as a Python float, a loss computed or summed in float32 is off by
+    # F5: returned as a Python float, a loss computed or summed in float32 is off by
     # about 6e-8, inside the default tolerance 1e-6; it passed, and the notebook's gradient
     # check of that loss then failed (relative error 0.79) with no verdict to explain it
     "an np.float32 accumulator": ("linear.softmax_loss_naive", [
@@ -331,7 +331,7 @@ def test_a_loss_computed_in_float32_fails_and_says_to_compute_in_float64(tmp_pat
 
 
 def test_training_that_records_the_loss_after_the_update_fails(tmp_path):
-    """Round 19 (F7): the loss recorded from a second call of self.loss after the update kept
+    """F7: the loss recorded from a second call of self.loss after the update kept
     full marks, since the grader's stand-in loss did not depend on W; it now does, a little
     (worker_fns.PROBE_DRIFT), and the verdict says to record the loss before the update."""
     sub = make_submission(tmp_path, replace={"linear.py": [(
@@ -356,7 +356,7 @@ def test_training_whose_updates_are_wrong_is_not_told_its_minibatches_are(tmp_pa
         ("self.W = self.W - learning_rate * dW", "self.W = self.W - 1e-3 * dW")]})
     entry = grade(sub)["linear.LinearClassifier"]
     assert entry["status"] == "failed" and entry["score"] == 0, entry
-    # round 22: the step the weights took is named (it was "the weights at some call of
+    # the step the weights took is named (it was "the weights at some call of
     # self.loss are not those of the updates so far")
     assert "the losses follow the right minibatches, but the weights move as W <- W - 0.001 * " \
         "dW" in entry["message"], entry

@@ -95,7 +95,7 @@ def test_numerical_gradients_in_float64_for_float32_x_fail(tmp_path):
 
 
 def test_a_one_sided_difference_is_not_said_to_come_from_float32(tmp_path):
-    """Round 19 (F8): the verdict said the error "comes from float32 arithmetic ... or from a
+    """F8: the verdict said the error "comes from float32 arithmetic ... or from a
     small constant such as eps", while the hint named the one-sided difference: a known mistake
     that explains the answer is the diagnosis, and the float32 guess is left out."""
     sub = make_submission(tmp_path, replace={"gradcheck.py": [
@@ -113,7 +113,7 @@ def test_a_one_sided_difference_is_not_said_to_come_from_float32(tmp_path):
 
 def test_an_approximation_no_known_mistake_explains_is_told_what_such_an_error_is(tmp_path):
     """A backward difference (no known mistake): an error of 1e-5 to 1e-4 against the analytic
-    gradient is what a one-sided difference or another step gives, not float32 (round 19, F8)."""
+    gradient is what a one-sided difference or another step gives, not float32."""
     sub = make_submission(tmp_path, replace={"gradcheck.py": [
         ("        x[index] = old + h\n        f_plus = float(f(x))\n",
          "        x[index] = old\n        f_plus = float(f(x))\n"),
@@ -142,7 +142,7 @@ def test_leaky_relu_as_a_maximum_fails_for_alpha_above_1(tmp_path):
 # ------------------------------------------------------------------ which call raised
 
 def test_an_error_in_the_backward_of_loss_names_the_call_loss_x_y(tmp_path):
-    """Round 14: an IndexError in the backward of FullyConnectedNet.loss(X, y) was reported
+    """An IndexError in the backward of FullyConnectedNet.loss(X, y) was reported
     under the label of the loss(X) case before it, which had passed; it sent the student to the
     forward pass."""
     sub = make_submission(tmp_path, replace={"mlp.py": [
@@ -155,7 +155,7 @@ def test_an_error_in_the_backward_of_loss_names_the_call_loss_x_y(tmp_path):
 
 
 def test_np_in_a_module_that_imports_no_numpy_is_explained(tmp_path):
-    """Round 14: layers.py takes its array module from its inputs and imports no NumPy; a student
+    """``layers.py`` takes its array module from its inputs and imports no NumPy; a student
     who writes np.maximum got "NameError: name 'np' is not defined" and nothing more."""
     sub = make_submission(tmp_path, replace={"layers.py": [
         ("    out = xp.maximum(x, 0)\n", "    out = np.maximum(x, 0)\n")]})
@@ -167,7 +167,7 @@ def test_np_in_a_module_that_imports_no_numpy_is_explained(tmp_path):
 
 
 def test_an_import_the_grader_lacks_says_what_the_module_may_import(tmp_path):
-    """Round 15: `import torchvision` in a PyTorch module was told that coursework "may import
+    """`import torchvision` in a PyTorch module was told that coursework "may import
     only NumPy"; a NumPy module that imports torch is told just that."""
     from autograder.engine import error_message
     from autograder.runner import StudentError
@@ -185,7 +185,7 @@ def test_an_import_the_grader_lacks_says_what_the_module_may_import(tmp_path):
 
 
 def test_a_layer_too_many_in_params_loses_the_init_points(tmp_path):
-    """Round 16 (mutation sweep): a loop from 0 made an unused W0 and b0 (and drew W1 after
+    """Found by the mutation sweep: a loop from 0 made an unused W0 and b0 (and drew W1 after
     them); the weight statistics were right, so it kept full marks. An optimizer steps every
     entry of params, and W0 has no gradient."""
     sub = make_submission(tmp_path, replace={"mlp.py": [
@@ -200,7 +200,7 @@ def test_a_layer_too_many_in_params_loses_the_init_points(tmp_path):
 # ------------------------------------------------------------------ state kept between calls
 
 def test_a_model_that_keeps_its_first_calls_caches_fails(tmp_path):
-    """Round 19: a TwoLayerNet that stores its caches on self on the first call kept full marks
+    """A TwoLayerNet that stores its caches on self on the first call kept full marks
     (the grader called loss(X) and loss(X, y) with the same X); on any later batch its loss is
     right and its gradients are the first batch's. A second batch of other values finds it."""
     sub = make_submission(tmp_path, replace={"mlp.py": [
@@ -218,7 +218,7 @@ def test_a_model_that_keeps_its_first_calls_caches_fails(tmp_path):
 # ------------------------------------------------------------------ float32 arithmetic in a loss
 
 FLOAT32_LOSSES = {
-    # round 19 (F5): a loss computed or summed in float32 is off by about 6e-8, inside the
+    # F5: a loss computed or summed in float32 is off by about 6e-8, inside the
     # default tolerance 1e-6; these passed, and the notebook's gradient check of the loss then
     # failed (relative error 0.79 for mse_loss, 1.0 for TwoLayerNet's W1)
     "mse_loss squared in float32": ("losses.mse_loss", "mse_loss(pred (7,)): ", {"losses.py": [
@@ -321,7 +321,7 @@ def test_float64_losses_written_differently_keep_full_marks(tmp_path, form):
 
 def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
     """0.5 * reg * sum(W**2) / N and reg * W / N: the penalty averaged like the data loss
-    (round 22: failed with no hint)."""
+    (before: failed with no hint)."""
     sub = make_submission(tmp_path, replace={"mlp.py": [
         ("loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum())",
          "loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum()) / X.shape[0]"),
@@ -341,7 +341,7 @@ def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
 def test_a_gradient_left_a_sum_under_a_mean_loss_is_told_of_the_gradient_only(
         tmp_path, key, old, new, words):
     """The loss divided by N, its gradient not: the verdict says the loss is right, so the hint
-    must not say to divide both (round 22: "divide both by N")."""
+    must not say to divide both (before: "divide both by N")."""
     entry = grade(make_submission(tmp_path, replace={"losses.py": [(old, new)]}), key)
     assert entry["status"] == "failed" and "the loss is right" in entry["message"], entry
     assert words in entry["hint"] and "both" not in entry["hint"], entry
@@ -359,7 +359,7 @@ def test_a_gradient_left_a_sum_under_a_mean_loss_is_told_of_the_gradient_only(
 ])
 def test_a_fully_connected_net_with_another_penalty_gets_a_hint(tmp_path, old, new, words):
     """Unit 01's reg * sum(W**2), or the last layer left out of the penalty (range(1, L)): the
-    first had no hint, the second was told to add reg * W to every gradient (round 22)."""
+    first had no hint, the second was told to add reg * W to every gradient."""
     entry = grade(make_submission(tmp_path, replace={"mlp.py": [(old, new)]}),
                   "mlp.FullyConnectedNet")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
@@ -368,7 +368,7 @@ def test_a_fully_connected_net_with_another_penalty_gets_a_hint(tmp_path, old, n
 
 def test_dw_from_an_unflattened_x_is_told_to_flatten_x_first(tmp_path):
     """dw = x.T @ dout with x (2, 2, 3, 4): the verdict's 'same number of elements: reshape
-    it?' alone leads to a reshape that mixes up the entries (round 22: no hint)."""
+    it?' alone leads to a reshape that mixes up the entries (before: no hint)."""
     sub = make_submission(tmp_path, replace={"layers.py": [
         ("dw = x.reshape(x.shape[0], -1).T @ dout", "dw = x.T @ dout")]})
     entry = grade(sub, "layers.affine_backward")

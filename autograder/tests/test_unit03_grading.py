@@ -248,7 +248,7 @@ def test_recursion_over_the_examples_fails_by_its_line_counts(tmp_path):
     assert "loops over examples: with N = 2, 11, 20" in entry["message"], entry
 
 
-# ------------------------------------------------------ round 5: caches, blocks, disguises
+# ------------------------------------------------------ caches, blocks, disguises
 
 CACHED_IM2COL = '''
     import functools
@@ -299,7 +299,7 @@ OFFSETS_FROM_A_LIST = '''
                                        (OFFSETS_FROM_A_LIST, "conv.max_pool_forward")])
 def test_a_cache_by_shape_and_offsets_from_a_list_keep_full_marks(tmp_path, code, key):
     """A helper cached by shape runs once more for a new shape (each size is counted twice);
-    the iterable of a for loop is built once, not inside the loop (round 5, a01 and a09c)."""
+    the iterable of a for loop is built once, not inside the loop."""
     entry = grade(make_submission(tmp_path, append={"conv.py": code}), key)
     assert entry["status"] == "passed", entry
 
@@ -318,7 +318,7 @@ DISGUISED = {
                 "nchwkl,fckl->nfhw", win[s:s + 2], w)
             return out + b[None, :, None, None], (x, w, b, stride, pad)
     ''', "conv.conv_forward", "not even in blocks"),
-    # round 19: blocks of 64 were one block for every size counted (2, 11, 20); a loop over
+    # blocks of 64 were one block for every size counted (2, 11, 20); a loop over
     # input channels was never counted (C did not vary)
     "blocks of 64 examples": ('''
         import numpy as np
@@ -390,7 +390,7 @@ def test_loops_in_blocks_in_map_or_out_of_sight_lose_the_points(tmp_path, name):
 
 
 def test_lenet_biases_left_in_float64_for_a_float32_model_lose_points(tmp_path):
-    """Round 16 (mutation sweep): LeNet5's docstring says the parameters have the given dtype,
+    """Found by the mutation sweep: LeNet5's docstring says the parameters have the given dtype,
     but no check built a float32 LeNet5; biases made with a bare np.zeros(shape) kept full
     marks."""
     sub = make_submission(tmp_path, replace={"cnn.py": [
@@ -404,7 +404,7 @@ def test_lenet_biases_left_in_float64_for_a_float32_model_lose_points(tmp_path):
 
 
 def test_ties_routed_once_only_where_windows_tile_fail(tmp_path):
-    """Round 19: the tie check used non-overlapping windows only, so a backward that routes a
+    """The tie check used non-overlapping windows only, so a backward that routes a
     tie once only when stride == pool_size (and to every tied maximum otherwise) kept 2/2."""
     sub = make_submission(tmp_path, replace={"conv.py": [(
         "            if taken is None:\n"
@@ -428,7 +428,7 @@ def test_ties_routed_once_only_where_windows_tile_fail(tmp_path):
 # ------------------------------------------------------------------ im2col's row order
 
 def test_im2col_rows_in_another_order_than_the_weights_get_a_hint(tmp_path):
-    """Round 19 (F9): cols filled with rows ordered (kernel row, kernel column, channel) against
+    """F9: cols filled with rows ordered (kernel row, kernel column, channel) against
     w.reshape(F, -1), ordered (channel, kernel row, kernel column), got a verdict on values
     alone, spent on the near-0 tolerance of the entry it picked although every entry was off.
     Now the known mistake names the order, and the entry shown is one of ordinary size."""
@@ -446,7 +446,7 @@ def test_im2col_rows_in_another_order_than_the_weights_get_a_hint(tmp_path):
 
 
 def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
-    """The ThreeLayerConvNet's penalty and its gradient divided by N (round 22: no hint)."""
+    """The ThreeLayerConvNet's penalty and its gradient divided by N (before: no hint)."""
     sub = make_submission(tmp_path, replace={"cnn.py": [
         ("loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum())",
          "loss += 0.5 * self.reg * float((W1 * W1).sum() + (W2 * W2).sum() + (W3 * W3).sum()) "
@@ -460,7 +460,7 @@ def test_a_penalty_averaged_over_the_examples_gets_a_hint(tmp_path):
 
 def test_a_naive_backward_assigning_each_term_to_dx_gets_the_overlap_hint(tmp_path):
     """dxpad[n, :, window] = dout[n, f, i, j] * w[f] in the loops over n, f, i, j: only the
-    last term over each input is left (round 22: failed with no hint)."""
+    last term over each input is left (before: failed with no hint)."""
     sub = make_submission(tmp_path, replace={"conv.py": [
         ("dxpad[n, :, top:top + HH, left:left + WW] += g * w[f]",
          "dxpad[n, :, top:top + HH, left:left + WW] = g * w[f]")]})
@@ -471,7 +471,7 @@ def test_a_naive_backward_assigning_each_term_to_dx_gets_the_overlap_hint(tmp_pa
 
 def test_a_backward_that_changes_its_cached_input_in_place_is_told_so(tmp_path):
     """window -= window.max() on a window of the cached x: overlapping windows then read
-    changed values and dx is wrong (round 22: failed with no hint)."""
+    changed values and dx is wrong (before: failed with no hint)."""
     sub = make_submission(tmp_path, replace={"conv.py": [
         ("                    window = x[n, c, top:top + pool_size, left:left + pool_size]\n"
          "                    k, l = divmod(int(window.argmax()), pool_size)",
@@ -485,7 +485,7 @@ def test_a_backward_that_changes_its_cached_input_in_place_is_told_so(tmp_path):
 
 def test_an_output_size_without_the_plus_one_is_not_told_only_of_the_padding(tmp_path):
     """H_out = (H + 2*pad - HH) // stride, the + 1 missing: on the first case (pad 1, stride 1)
-    it has the size of H + pad, and the hint spoke of the padding only (round 22)."""
+    it has the size of H + pad, and the hint spoke of the padding only."""
     sub = make_submission(tmp_path, replace={"conv.py": [
         ("    H_out = (H + 2 * pad - HH) // stride + 1\n"
          "    W_out = (W + 2 * pad - WW) // stride + 1\n"
@@ -513,7 +513,7 @@ def test_an_output_size_without_the_plus_one_is_not_told_only_of_the_padding(tmp
 ])
 def test_three_layer_net_mistakes_of_unit_02_get_their_hints(tmp_path, changes, words):
     """The conv ReLU's backward left out, the biases in the penalty, unit 01's penalty without
-    the 0.5: each failed with no hint (round 22)."""
+    the 0.5: each failed with no hint."""
     entry = grade(make_submission(tmp_path, replace={"cnn.py": changes}), "cnn.ThreeLayerConvNet")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["hint"] and words in entry["hint"], entry
@@ -531,7 +531,7 @@ def test_three_layer_net_mistakes_of_unit_02_get_their_hints(tmp_path, changes, 
      "average pooling for pool='avg'"),
 ])
 def test_lenet_mistakes_get_their_hints(tmp_path, changes, words):
-    """LeNet5 had no known mistakes: these failed with no hint (round 22)."""
+    """LeNet5 had no known mistakes: these failed with no hint."""
     entry = grade(make_submission(tmp_path, replace={"cnn.py": changes}), "cnn.LeNet5")
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert entry["hint"] and words in entry["hint"], entry

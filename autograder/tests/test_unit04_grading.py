@@ -211,7 +211,7 @@ def test_unusual_but_correct_unit04_gets_full_marks(tmp_path):
 
 
 def test_a_dropout_mask_scaled_in_float32_gets_full_marks(tmp_path):
-    """Round 14: 1 / 0.7 held in float32 is off by 2.4e-8, and the docstring fixes no dtype for
+    """1 / 0.7 held in float32 is off by 2.4e-8, and the docstring fixes no dtype for
     the mask; the check of the kept units lost it 2 points at a tolerance of 1e-9."""
     sub = make_submission(tmp_path, append={"regularization.py": """
         import numpy as np
@@ -331,7 +331,7 @@ WRONG = {
           "            dh, grads[f\"W{layer}\"], grads[f\"b{layer}\"] = affine_backward(da, "
           "cache_affine)")],
         regularization.DROPOUT_PLACE, "after ReLU then dropout"),
-    # round 18: new arrays assigned into the caller's state were told to "build new arrays"
+    # new arrays assigned into the caller's state were told to "build new arrays"
     "batch norm assigning into the caller's state": (
         "normalization.py", "normalization.batchnorm_forward",
         [('        new_state = {"running_mean": momentum * running_mean + (1 - momentum) * mu,\n'
@@ -342,7 +342,7 @@ WRONG = {
         "never change the arrays or dicts you are given: the caller still needs them",
         "changed a dict it was given (assigned state['running_mean'], state['running_var']); "
         "build a new dict"),
-    # round 18: only the first layer's dropout was looked at in a deeper network
+    # only the first layer's dropout was looked at in a deeper network
     "dropout after the first hidden layer only": (
         "regularization.py", NET,
         [("            if train and self.dropout > 0:\n"
@@ -350,7 +350,7 @@ WRONG = {
           "            if train and self.dropout > 0 and layer == 1:\n"
           "                h, cache_drop = dropout_forward(")],
         regularization.EVERY_LAYER, "hidden layer 2 of 2: hidden unit"),
-    # round 18: dropout on the input too was told it acted before the normalization
+    # dropout on the input too was told it acted before the normalization
     "dropout on the input too": (
         "regularization.py", NET,
         [("        h = X\n        for layer in range(1, num_layers):",
@@ -418,7 +418,7 @@ WRONG = {
         "augmentation.py", "augmentation.color_jitter",
         [("    g = out.mean(axis=1, keepdims=True)", "    g = images.mean(axis=1, keepdims=True)")],
         augmentation.JITTER_GREY_FIRST, "with the grey of the input image they all fit"),
-    # round 21: the grey of the brightened image (before the contrast change) was told only
+    # the grey of the brightened image (before the contrast change) was told only
     # that the contrast factors left their range
     "color_jitter saturation blended with the grey of the brightened image": (
         "augmentation.py", "augmentation.color_jitter",
@@ -430,19 +430,19 @@ WRONG = {
         [("    lam = float(rng.beta(alpha, alpha))",
           "    lam = float(rng.beta(alpha, alpha))\n    lam = max(lam, 1 - lam)")],
         augmentation.MIXUP_FOLDED, "below 0.5 in 0 of"),
-    # round 18: the mask drawn before the branch: every evaluation changes the training masks
+    # the mask drawn before the branch: every evaluation changes the training masks
     "dropout drawing its mask in test mode too": (
         "regularization.py", "regularization.dropout_forward",
         [("    if train:\n        keep = xp.asarray(rng.random(x.shape) >= p)",
           "    keep = xp.asarray(rng.random(x.shape) >= p)\n    if train:")],
         regularization.TEST_DRAWS, "test mode drew numbers from rng"),
-    # round 18: the attribute named after the epochs it counts
+    # the attribute named after the epochs it counts
     "best_step named best_epoch": (
         "regularization.py", "regularization.EarlyStopping",
         [("self.best, self.best_step, self.waited = value, self.steps, 0",
           "self.best, self.best_epoch, self.waited = value, self.steps, 0")],
         None, "the object has best_epoch = 8, the value best_step should hold"),
-    # round 20: the loss compared within 1e-6 only: a float32 loss passed, then failed the
+    # the loss compared within 1e-6 only: a float32 loss passed, then failed the
     # dropout gradient check with a hint about the mask
     "RegularizedNet's loss rounded to float32": (
         "regularization.py", NET,
@@ -452,7 +452,7 @@ WRONG = {
         "keep every step of the loss in float64, the inputs' dtype: no .astype(np.float32), no "
         "np.float32(0.0) to add into, no float32 array to hold the terms",
         "tolerance 1e-10 for a float64 loss"),
-    # round 20: params and running_stats were set once, before the first call; the Trainer
+    # params and running_stats were set once, before the first call; the Trainer
     # assigns both later (every step; the best epoch restored, a checkpoint loaded)
     "RegularizedNet keeping its own copy of the running statistics": (
         "regularization.py", NET,
@@ -476,7 +476,7 @@ WRONG = {
           "            loss += 0.5 * self.reg * float((self._weights[f\"W{layer}\"] ** 2)"
           ".sum())\n")],
         regularization.NET_STALE_HINT, "then new params and running_stats"),
-    # round 20: float64 images worked on in float32 and cast back (right to 7 digits) were told
+    # float64 images worked on in float32 and cast back (right to 7 digits) were told
     # the output is not a window / a jitter / a mix at all, with no hint
     "color_jitter on a float32 copy of float64 images": (
         "augmentation.py", "augmentation.color_jitter",
@@ -504,13 +504,13 @@ WRONG = {
           "    mixed_targets = lam * targets + (1 - lam) * targets[perm]\n"
           "    mixed_images = mixed_images.astype(np.float32).astype(images.dtype)\n    # END")],
         augmentation.ROUNDED, "is not lam * image"),
-    # round 20: the dtype verdict named neither the function nor the case
+    # the dtype verdict named neither the function nor the case
     "color_jitter always returning float32": (
         "augmentation.py", "augmentation.color_jitter",
         [("    out = out.astype(images.dtype, copy=False)", "    out = out.astype(np.float32)")],
         None, "color_jitter(brightness=0.4 alone, images (600, 3, 3, 4)): the output has dtype "
               "float32"),
-    # round 20: batch norm left in training mode for loss(X) had no hint
+    # batch norm left in training mode for loss(X) had no hint
     "RegularizedNet's batch norm in training mode for loss(X) too": (
         "regularization.py", NET,
         [("                    train=train, momentum=BN_MOMENTUM, eps=NORM_EPS)\n"
@@ -520,7 +520,7 @@ WRONG = {
         "loss(X) is test mode: batch norm normalizes with the running statistics (train=False), "
         "not with the statistics of the batch, so that each example's scores do not depend on "
         "the rest of the batch", "loss(X), batchnorm"),
-    # round 20: dropout left on in loss(X) (test mode) had no hint
+    # dropout left on in loss(X) (test mode) had no hint
     "RegularizedNet's dropout on in test mode too": (
         "regularization.py", NET,
         [("            if train and self.dropout > 0:\n"
@@ -528,7 +528,7 @@ WRONG = {
           "            if self.dropout > 0:\n"
           "                h, cache_drop = dropout_forward(")],
         regularization.TEST_MODE_DROPOUT, "a second loss(X) gave other scores"),
-    # round 20: running statistics kept in a module-level dict were told only "wrong"
+    # running statistics kept in a module-level dict were told only "wrong"
     "batch norm keeping its running statistics in a global": (
         "normalization.py", "normalization.batchnorm_forward",
         [('    running_mean, running_var = state["running_mean"], state["running_var"]\n',
@@ -540,7 +540,7 @@ WRONG = {
           '    _RUN[x.shape[1]] = (new_state["running_mean"], new_state["running_var"])\n'
           "    # END SOLUTION\n    return out, cache, new_state\n\n\n_RUN = {}\n")],
         normalization.STATE_ELSEWHERE, "new_state['running_mean'] is wrong"),
-    # round 22: a running variance averaging the standard deviation had no hint
+    # a running variance averaging the standard deviation had no hint
     "batch norm averaging the std into the running variance": (
         "normalization.py", "normalization.batchnorm_forward",
         [('"running_var": momentum * running_var + (1 - momentum) * var}',
@@ -548,7 +548,7 @@ WRONG = {
         "the running variance averages the batch variance var, not the standard deviation "
         "sqrt(var + eps): running_var = momentum * running_var + (1 - momentum) * var",
         "new_state['running_var'] is wrong"),
-    # round 22: test mode updating the running statistics had no hint
+    # test mode updating the running statistics had no hint
     "batch norm updating its running statistics in test mode": (
         "normalization.py", "normalization.batchnorm_forward",
         [('new_state = {"running_mean": running_mean.copy(), "running_var": running_var.copy()}',
@@ -558,21 +558,21 @@ WRONG = {
         "test mode only reads the running statistics: return them unchanged (as copies); only "
         "training mode updates them with the batch's mean and variance",
         "(test mode, N=5, D=4): new_state['running_mean'] is wrong"),
-    # round 22: a backward multiplying by a test-mode cache raised with the label of the
+    # a backward multiplying by a test-mode cache raised with the label of the
     # training case and no hint
     "dropout backward using the cache as a mask in test mode too": (
         "regularization.py", "regularization.dropout_backward",
         [("    dx = dout.copy() if scaled_mask is None else dout * scaled_mask\n",
           "    dx = dout * scaled_mask\n")],
         regularization.TEST_MODE_BACKWARD, "(x (300, 400), p=0.3, train=False): TypeError"),
-    # round 22: sign(0) taken as -1 (np.where(w > 0, 1, -1)) had no hint; 0 taken as +1 had one
+    # sign(0) taken as -1 (np.where(w > 0, 1, -1)) had no hint; 0 taken as +1 had one
     "L1 gradient -reg at exact zeros": (
         "regularization.py", "regularization.l1_penalty",
         [("    grads = [reg * xp_of(w).sign(w) for w in weights]\n",
           "    grads = [reg * xp_of(w).where(w > 0, 1.0, -1.0) for w in weights]\n")],
         "at a weight that is exactly 0 the gradient is 0 (np.sign(0) is 0), not +reg or -reg",
         "got -0.4, expected 0"),
-    # round 22: a luminance-weighted grey was told only that the image is not the three steps
+    # a luminance-weighted grey was told only that the image is not the three steps
     "color jitter with a BT.709 luminance for the grey": (
         "augmentation.py", "augmentation.color_jitter",
         [("    g = out.mean(axis=1, keepdims=True)\n",
@@ -618,7 +618,7 @@ def test_cutout_count_hints_claim_a_mistake_only_when_both_axes_confirm_it():
 
 
 def test_a_loop_in_batchnorm_backward_alt_gets_advice_in_its_own_terms(tmp_path):
-    """Round 18: the loop verdict of batchnorm_backward_alt carried unit 01's hint about
+    """The loop verdict of batchnorm_backward_alt carried unit 01's hint about
     scores[np.arange(N), y]; batch norm has neither scores nor labels."""
     sub = make_submission(tmp_path, append={"normalization.py": '''
 
@@ -637,7 +637,7 @@ def batchnorm_backward_alt(dout, cache):
 
 
 def test_batchnorm_backward_alt_may_loop_over_the_few_entries_of_its_cache(tmp_path):
-    """Round 21: any comprehension failed batchnorm_backward_alt as "a Python loop ... looping
+    """Any comprehension failed batchnorm_backward_alt as "a Python loop ... looping
     over examples or features", a generator over the cache's keys too; loops are now counted in
     lines run, as they grow with N or D."""
     sub = make_submission(tmp_path, append={"normalization.py": '''

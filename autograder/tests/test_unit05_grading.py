@@ -283,7 +283,7 @@ def test_clip_grad_norm_returning_the_callers_dict_is_failed(tmp_path):
     assert "new dict of new arrays" in entry["hint"], entry
 
 
-# the audit's variants (round 2): key, replacements, words of the message, words of the hint
+# the audit's variants: key, replacements, words of the message, words of the hint
 VARIANTS = {
     "velocity is the caller's dw on the first step": (
         "optim.sgd_momentum",
@@ -304,7 +304,7 @@ VARIANTS = {
           "        better = self.sign * metric < self.best\n"
           "        if better:\n            self.best = float(self.sign * metric)\n")],
         "the attribute best is inf, expected -inf", "not its negative"),
-    # round 20: a rate one reduction off was told "10 is a count: a mean where a sum belongs"
+    # a rate one reduction off was told "10 is a count: a mean where a sum belongs"
     # or "the 2 of d(x**2)/dx"
     "step decay counting from 1": (
         "optim.step_decay",
@@ -312,19 +312,19 @@ VARIANTS = {
           "    lr = lr0 * gamma ** ((step + 1) // step_size)\n")],
         "it is 0.1 times the expected rate: gamma=0.1 applied 1 time too many",
         "the first drop comes at step = step_size"),
-    # round 20: AdamW decaying twice (the shrink and L2 in the gradient) had no hint
+    # AdamW decaying twice (the shrink and L2 in the gradient) had no hint
     "AdamW adding weight_decay * w to the gradient too": (
         "optim.adam",
         [("    if config[\"decoupled\"]:\n        g = dw\n",
           "    if config[\"decoupled\"]:\n        g = dw + config[\"weight_decay\"] * w\n")],
         "(AdamW), w (3, 3), 6 steps; step 1", "the decay is the shrinking of w alone"),
-    # round 22: a cosine one step ahead had no hint
+    # a cosine one step ahead had no hint
     "cosine counting its progress from step + 1": (
         "optim.cosine_annealing",
         [("        progress = (step - warmup_steps) / (total_steps - warmup_steps)\n",
           "        progress = (step - warmup_steps + 1) / (total_steps - warmup_steps)\n")],
         "the result is 0.0975528 but should be 0.1", "off by one in the cosine"),
-    # round 22: RMSProp with Adam's bias correction was told only that r starts at 0
+    # RMSProp with Adam's bias correction was told only that r starts at 0
     "RMSProp with a bias correction": (
         "optim.rmsprop",
         [("    next_w = w - config[\"learning_rate\"] * g / (xp.sqrt(r) + config[\"epsilon\"])\n"
@@ -371,7 +371,7 @@ def test_best_zero_in_max_mode_fails_on_negative_metrics_alone():
 
 
 def test_clip_grad_norm_that_never_clips_a_norm_below_one_loses_its_points(tmp_path):
-    """Round 16 (mutation sweep): clipping only when the norm exceeded 1 (``total_norm > 1``)
+    """Found by the mutation sweep: clipping only when the norm exceeded 1 (``total_norm > 1``)
     kept full marks; every case had gradients of norm above 1. A hidden case clips gradients
     of norm about 0.6 to max_norm=0.1."""
     pairs = [("if total_norm > 0 else 1.0", "if total_norm > 1 else 1.0")]

@@ -246,12 +246,12 @@ WRONG = {
         [(SE_GATES, "        g = self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3)))))"),
          (SE_FORWARD, "        out = x * torch.sigmoid(self.gates(x))[:, :, None, None]")],
         "SEBlock", ".gates(x)", "sigmoid"),
-    # round 20: a softmax over the channels got no hint (softmax is no recorded operation)
+    # a softmax over the channels got no hint (softmax is no recorded operation)
     "gates as a softmax over the channels": (
         [(SE_GATES, "        g = torch.softmax(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))),"
                     " dim=1)")],
         "SEBlock", "the output is wrong", "softmax over the channels"),
-    # round 20: gates kept on self from the first (no-grad) call; was told "SEBlock(SEBlock(32)
+    # gates kept on self from the first (no-grad) call; was told "SEBlock(SEBlock(32)
     # ...)" and that every layer must be applied in forward
     "gates computed once and kept on self": (
         [(SE_FORWARD, "        if getattr(self, 'g', None) is None:\n"
@@ -259,7 +259,7 @@ WRONG = {
                       "        out = x * self.g[:, :, None, None]")],
         "SEBlock", "SEBlock(32) on input (2, 32, 5, 7), eval mode: no gradient reaches the "
                    "parameter 'fc1.weight'", "reuses something kept from an earlier call"),
-    # round 21: an output kept by shape from a no-grad call; autograd's "does not require grad"
+    # an output kept by shape from a no-grad call; autograd's "does not require grad"
     # was explained as a .detach() alone
     "LeNet-5 output kept on self by input shape": (
         [("        scores = self.classifier(self.features(x))\n        # END SOLUTION\n"
@@ -281,16 +281,16 @@ WRONG = {
     "freeze unfreezes what was frozen": (
         [(FREEZE_TEST, "        param.requires_grad = name.startswith(prefixes)")], "freeze",
         "stem.1.weight", "frozen before the call"),
-    # round 18: a stage as wide as the one before it is not downsampled
+    # a stage as wide as the one before it is not downsampled
     "ResNet downsampling only where the width changes": (
         [("                stride = 2 if i > 0 and j == 0 else 1",
           "                stride = 2 if j == 0 and channels != width else 1")], "ResNet",
         "hidden case", "downsampling only where the width changes"),
-    # round 18: a typo makes a new attribute; PyTorch never reads it
+    # a typo makes a new attribute; PyTorch never reads it
     "freeze with require_grad": (
         [(FREEZE_TEST, FREEZE_TEST.replace("requires_grad", "require_grad"))], "freeze",
         "freeze set param.require_grad on parameters, which PyTorch never reads", None),
-    # round 21: a pooling window fixed from the first input's size passed: each built module
+    # a pooling window fixed from the first input's size passed: each built module
     # saw one input shape only
     "ResNet pooling window built from the first feature map": (
         [("        self.pool = nn.AdaptiveAvgPool2d(1)", "        self.pool = None"),
@@ -313,7 +313,7 @@ WRONG = {
                     "        s = nn.functional.avg_pool2d(x, self.k, stride=1).flatten(1)\n"
                     "        g = torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))")],
         "SEBlock", "after inputs of shape", "fixed from the first input's size"),
-    # round 22: a projection shortcut without its batch norm was told to check the condition
+    # a projection shortcut without its batch norm was told to check the condition
     # that builds the shortcut
     "projection shortcut without batch norm": (
         [("        self.bn2 = nn.BatchNorm2d(out_channels)\n"
@@ -323,21 +323,21 @@ WRONG = {
           "else nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)\n")],
         "ResidualBlock", "7 parameter tensors where 9 are expected",
         "followed by batch norm"),
-    # round 22: squeeze() dropping the batch axis of a one-image batch had no hint
+    # squeeze() dropping the batch axis of a one-image batch had no hint
     "ResNet head squeezed": (
         [(RESNET_HEAD, "        out = self.pool(self.stages(self.stem(x)))\n"
                        "        scores = self.fc(out.squeeze())")],
         "ResNet", "has shape (3,) but should have shape (1, 3)", "squeeze() drops every axis"),
-    # round 22: flags set on the tensors of state_dict() (which freezes nothing) had no hint
+    # flags set on the tensors of state_dict() (which freezes nothing) had no hint
     "freeze through state_dict()": (
         [(FREEZE_TEST, FREEZE_TEST.replace(
             "param.requires_grad = False", "model.state_dict()[name].requires_grad = False"))],
         "freeze", "requires_grad is wrong for stem.0.weight", "nothing was frozen"),
-    # round 23: a squeeze that sums the positions had no hint
+    # a squeeze that sums the positions had no hint
     "SE squeeze as a sum": (
         [(SE_GATES, SE_GATES.replace("x.mean(dim=(2, 3))", "x.sum(dim=(2, 3))"))],
         "SEBlock", "the output is wrong", "instead of their mean"),
-    # round 23: a functional batch norm that always uses the batch's statistics (training=True)
+    # a functional batch norm that always uses the batch's statistics (training=True)
     # got no hint (the recorded operations left out batch norm's training flag)
     "functional batch norm, training=True in every mode": (
         [("        out = torch.relu(self.bn1(self.conv1(x)))\n"
@@ -367,7 +367,7 @@ def test_wrong_variants_lose_points(tmp_path, label):
 
 
 def test_a_squeeze_over_the_wrong_axes_is_told_which_axes(tmp_path):
-    """Round 23: x.mean(dim=(1, 2)) gave fc1 the width's features, and the only advice was the
+    """``x.mean(dim=(1, 2))`` gave fc1 the width's features, and the only advice was the
     generic one for a linear layer after convolutions (the flattened size)."""
     sub = make_submission(tmp_path, replace={"architectures.py": [
         (SE_GATES, SE_GATES.replace("dim=(2, 3)", "dim=(1, 2)"))]})
@@ -449,7 +449,7 @@ def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
 
 
 def test_pooling_over_each_inputs_own_size_keeps_full_marks(tmp_path):
-    """Round 21: ResNet and SEBlock also answer an input of another size after their first
+    """ResNet and SEBlock also answer an input of another size after their first
     calls; a window taken from each input's own size (not kept) is right, as are the
     reference's adaptive pooling (ResNet) and mean (SEBlock), and the mean and adaptive
     pooling of ``UNUSUAL``."""
@@ -532,7 +532,7 @@ def test_operation_difference_names_the_first_operation_that_differs():
 
 
 def test_an_extra_operation_where_the_reference_runs_another_kind_is_named_with_it():
-    """Round 14 (a student in notebook 10): a Generator ending in ReLU instead of Tanh got
+    """A student in notebook 10: a Generator ending in ReLU instead of Tanh got
     "your forward runs relu() ... where the reference's runs no such operation", which pushed
     the student to delete the layer; at that place the reference runs tanh, a kind the student
     never runs, and that is the one to name."""
@@ -594,7 +594,7 @@ def test_operations_are_recorded_however_they_are_written():
 
 
 def test_layers_in_a_python_list_get_the_module_list_hint():
-    """Round 15: a VGG block whose layers sat in a Python list got "0 parameter tensors where 6
+    """A VGG block whose layers sat in a Python list got "0 parameter tensors where 6
     are expected" and nothing more."""
     from autograder.compare import Failed
     from autograder.torch_handles import check_shapes
@@ -609,7 +609,7 @@ def test_layers_in_a_python_list_get_the_module_list_hint():
 
 
 def test_missing_layers_are_blamed_on_a_list_only_where_the_module_keeps_one():
-    """Round 18: a ResNet that left out a projection shortcut was told its layers sat in a
+    """A ResNet that left out a projection shortcut was told its layers sat in a
     Python list. The worker says where the module keeps modules in plain containers."""
     from autograder.compare import Failed
     from autograder.torch_handles import check_shapes

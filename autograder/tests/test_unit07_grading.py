@@ -171,7 +171,7 @@ WRONG = {
               "    best = CACHE[key]\n"),
          ("import operator\n", "import operator\n\nCACHE = {}\n")],
         "nothing may be remembered between calls", None),
-    # float32 arithmetic in a loss of float64 inputs (round 20): 1e-8 off, inside rtol 1e-6
+    # float32 arithmetic in a loss of float64 inputs: 1e-8 off, inside rtol 1e-6
     "cross entropy with float32 class weights": (
         "segmentation.pixel_cross_entropy",
         [once("    weight = class_weights[y] if class_weights is not None else "
@@ -186,7 +186,7 @@ WRONG = {
               "    a = alpha.astype(xp.float32)[target] if alpha is not None else "
               "xp.ones(target.shape, logits.dtype)")],
         "tolerance 1e-10 for a float64 loss", "keep every step of the loss in float64"),
-    # common practices the docstrings do not follow (round 20: no hint before)
+    # common practices the docstrings do not follow (no hint before)
     "mean IoU per image, then averaged": (
         "segmentation.mean_iou",
         [once("    iou = iou_per_class(pred, target, num_classes=num_classes, "
@@ -209,7 +209,7 @@ WRONG = {
               "    dp = -(2 * t * denominator - numerator) / (denominator ** 2) / (K - 1)\n"
               "    dp[:, 0] = 0\n")],
         "loss is", "the background (class 0) is left out of the mean"),
-    # slips that got a bare 'entry [2] is off by 0.36' (round 20)
+    # slips that got a bare 'entry [2] is off by 0.36'
     "IoU whose union counts TP twice": (
         "segmentation.iou_per_class",
         [once("    union = cm.sum(axis=0) + cm.sum(axis=1) - xp.diag(cm)\n",
@@ -252,7 +252,7 @@ WRONG = {
         "segmentation.focal_loss",
         [once("    count = N * H * W\n", "    count = a.sum()\n")],
         "alpha per class", "divided by the sum of alpha[y], as the weighted cross entropy is"),
-    # round 22: the softmax of a channels-first map taken over the last axis had no hint
+    # the softmax of a channels-first map taken over the last axis had no hint
     "cross entropy with the softmax over the last axis": (
         "segmentation.pixel_cross_entropy",
         [once("    shifted = logits - logits.max(axis=1, keepdims=True)\n"
@@ -340,7 +340,7 @@ RIGHT = [
          "    p_y = xp.exp(log_py)",
          "    p_y = xp.take_along_axis(probs, target[:, None], axis=1)[:, 0]\n"
          "    log_py = xp.log(p_y)"),
-    # round 22: the confusion matrix by an unbuffered scatter of ones
+    # the confusion matrix by an unbuffered scatter of ones
     once("    counts = bincount(pairs.ravel(), minlength=num_classes * num_classes)\n"
          "    matrix = counts.reshape(num_classes, num_classes).astype(xp.int64)",
          "    matrix = xp.zeros((num_classes, num_classes), dtype=xp.int64)\n"
@@ -418,7 +418,7 @@ SHORT_LOOPS = '''
 
 def test_short_loops_over_classes_axes_and_offsets_keep_full_marks(tmp_path):
     """The module's rule is no loop over examples, channels or pixels: a loop over the classes,
-    the two axes or the offsets inside a block is fine (an examiner's round 4)."""
+    the two axes or the offsets inside a block is fine (an examiner's finding)."""
     folder = make_submission(tmp_path, append={"segmentation.py": SHORT_LOOPS})
     keys = {"segmentation.confusion_matrix", "segmentation.iou_per_class",
             "segmentation.mean_iou", "segmentation.upsample_bilinear",
@@ -471,7 +471,7 @@ def test_a_loop_over_the_data_loses_the_points(tmp_path, key):
     graded_to_zero(folder, UNIT, key, words, "at most", use_bwrap=WORKER_BWRAP, limits=LIMITS)
 
 
-# -- round 16 (mutation sweep) ----------------------------------------------------------------
+# -- found by the mutation sweep --------------------------------------------------------------
 
 def _graded_on_hidden(tmp_path, key, pairs, words):
     """Grade ``key`` of the reference with ``pairs`` replaced: it scores 0 on a hidden case,
@@ -495,7 +495,7 @@ SINGLE_PIXEL = {
 
 @pytest.mark.parametrize("key", sorted(SINGLE_PIXEL))
 def test_a_class_on_a_single_pixel_is_scored(tmp_path, key):
-    """Round 16 (mutation sweep): a class whose union (IoU) or 2 TP + FP + FN (Dice) is a
+    """Found by the mutation sweep: a class whose union (IoU) or 2 TP + FP + FN (Dice) is a
     single pixel is defined, IoU 1 when that pixel is found and 0 when it is only predicted or
     only true; a metric that calls it undefined (``> 1`` for ``> 0``) kept its points, since no
     case had a class on one pixel."""
@@ -513,7 +513,7 @@ LOSS_START = {  # the line before the shift, unique per loss
 
 @pytest.mark.parametrize("key", sorted(LOSS_START))
 def test_a_maximum_over_the_whole_batch_fails_the_losses(tmp_path, key):
-    """Round 16 (mutation sweep): "subtract the maximum over classes" taken over the whole
+    """Found by the mutation sweep: "subtract the maximum over classes" taken over the whole
     batch (``logits.max()``) is exact while every pixel's scores are near the largest, as in
     the cases shifted to +1000; with one image around +1000 and another around -1000, every
     exponential of the second underflows to 0 and the loss is NaN."""
@@ -525,7 +525,7 @@ def test_a_maximum_over_the_whole_batch_fails_the_losses(tmp_path, key):
 @pytest.mark.parametrize("statistic", [".min(", ".mean("])
 @pytest.mark.parametrize("key", sorted(LOSS_START))
 def test_a_minimum_or_mean_over_the_classes_fails_the_losses(tmp_path, key, statistic):
-    """Round 16 (mutation sweep): subtracting each pixel's minimum (or mean) instead of its
+    """Found by the mutation sweep: subtracting each pixel's minimum (or mean) instead of its
     maximum is exact while a pixel's scores span less than 709; with one class 725 above 63
     others exp overflows. (A correct softmax there still has every probability above 0:
     1e-317.)"""
@@ -535,7 +535,7 @@ def test_a_minimum_or_mean_over_the_classes_fails_the_losses(tmp_path, key, stat
 
 
 def test_a_transposed_convolution_sized_with_the_filter_width_for_the_height_fails(tmp_path):
-    """Round 16 (mutation sweep): HH and WW swapped in the size of the buffer of copies kept full
+    """Found by the mutation sweep: HH and WW swapped in the size of the buffer of copies kept full
     marks: every case with non-square filters had output_padding >= pad, where the crop's end
     covers every copy anyway. Two hidden cases have non-square filters and pad 1."""
     folder = make_submission(tmp_path, replace={"segmentation.py": [
@@ -576,7 +576,7 @@ UNET_SKIPS_ON_SELF = (
     ("zip(self.decoders, reversed(skips))", "zip(self.decoders, skips)"),  # shallowest first
 ])
 def test_a_unet_whose_skips_do_not_fit_is_told_how_to_pair_them(tmp_path, old, new):
-    """Round 22: torch.cat's 'Sizes of tensors must match' was an error without a hint, under
+    """``torch.cat``'s 'Sizes of tensors must match' was an error without a hint, under
     the label of the two-call check ('called twice on inputs of that shape')."""
     assert UNET_SKIPS.count(old) == 1
     folder = make_submission(tmp_path, replace={"segnets.py": [(old, new)]})
@@ -589,8 +589,8 @@ def test_a_unet_whose_skips_do_not_fit_is_told_how_to_pair_them(tmp_path, old, n
 def test_a_unet_that_keeps_its_skips_between_calls_is_told_so(tmp_path):
     """The skips kept in a list on self and read by level: every later call reads the first
     call's (no-grad) maps. Its output passes, its gradients do not; the hint said to look for
-    .detach() (round 20), it now says that the forward keeps something between calls; since
-    round 21 two eval calls on inputs of one shape find it before the gradients."""
+    .detach(), it now says that the forward keeps something between calls; since
+    now two eval calls on inputs of one shape find it before the gradients."""
     folder = make_submission(tmp_path, replace={"segnets.py": [(UNET_SKIPS, UNET_SKIPS_ON_SELF)]})
     entry = graded_to_zero(folder, UNIT, "segnets.UNet", "then on other values of the same shape",
                            "reuses something kept from an earlier call",
@@ -598,14 +598,14 @@ def test_a_unet_that_keeps_its_skips_between_calls_is_told_so(tmp_path):
     assert "detach" not in entry["hint"]
 
 
-# -- round 21: the float metrics within 1e-10 -----------------------------------------------------
+# -- the float metrics within 1e-10 -----------------------------------------------------
 
 IOU_COUNTS = ("    tp = xp.diag(cm).astype(xp.float64)\n"
               "    union = cm.sum(axis=0) + cm.sum(axis=1) - xp.diag(cm)\n")
 
 
 def test_a_metric_computed_in_float32_fails_with_the_float32_remark(tmp_path):
-    """Round 21: an iou_per_class that divides float32 counts returned float64 values within
+    """An iou_per_class that divides float32 counts returned float64 values within
     6e-8 of the answer, inside the default 1e-6; the float metrics (ratios of counts, exact to
     1e-16 in any float64 formula) are compared within 1e-10, and the verdict names float32."""
     sub = make_submission(tmp_path, replace={"segmentation.py": [(
@@ -616,7 +616,7 @@ def test_a_metric_computed_in_float32_fails_with_the_float32_remark(tmp_path):
 
 
 def test_other_float64_formulas_of_the_metrics_keep_full_marks(tmp_path):
-    """Round 21: the 1e-10 of the float metrics accepts other float64 formulas: the mean of a
+    """The 1e-10 of the float metrics accepts other float64 formulas: the mean of a
     boolean map, nansum over a count, Dice as 2 IoU / (1 + IoU), precision as TP / (TP + FP)."""
     sub = make_submission(tmp_path, replace={"segmentation.py": [
         ('    accuracy = float((pred[keep] == target[keep]).sum()) / counted if counted else '
@@ -691,7 +691,7 @@ class UNet(nn.Module):  # a ModuleDict per path, functional pooling, skips on se
 
 
 def test_resizing_focal_and_metric_variants_keep_full_marks(tmp_path):
-    """Round 21: bilinear resizing by interpolation matrices kept by size (a cache that depends
+    """Bilinear resizing by interpolation matrices kept by size (a cache that depends
     on the sizes only passes the same-shape check), a focal loss with 1 - p_y as
     -expm1(log p_y), and a U-Net of ModuleDicts with functional pooling and its skips on self,
     reset at every call (the kept-state check compares it with a newly built one)."""
@@ -709,7 +709,7 @@ def test_resizing_focal_and_metric_variants_keep_full_marks(tmp_path):
 
 
 def test_a_unet_that_keeps_its_output_by_shape_is_told_so(tmp_path):
-    """Round 21: a U-Net keeping its output per input shape on self passed the output
+    """A U-Net keeping its output per input shape on self passed the output
     comparisons (eval, then train on the same input) and its backward's autograd error blamed a
     .detach(); two eval calls on inputs of one shape, against a newly built U-Net, name it."""
     sub = make_submission(tmp_path, replace={"segnets.py": [(

@@ -44,7 +44,7 @@ class TransposedGrid(ref.TinyYOLO):
 
 
 class ReshapedWithoutPermute(ref.TinyYOLO):
-    """Round 14 (a student in notebook 08): the head's (N, B * (5 + C), S, S) reshaped straight
+    """A student in notebook 08: the head's (N, B * (5 + C), S, S) reshaped straight
     to (N, S, S, B, 5 + C). Every cell gets numbers from all over the feature map: no corner
     looks at a corner, so the layout check made no claim, and the detector kept full marks
     while it trained to mAP 0.095 (the reference: 0.678)."""
@@ -78,7 +78,7 @@ class FullyConnectedHead(ref.TinyYOLO):
 
 
 class BatchNormEverywhere(ref.TinyYOLO):
-    """Round 13's false fail: batch norm on the input and in the head too. With batch norm
+    """The false fail: batch norm on the input and in the head too. With batch norm
     scales drawn near 0 every layer shrank what depends on the image tenfold, and the images'
     outputs differed by 2.5e-9 ("the output does not depend on the image")."""
 
@@ -106,7 +106,7 @@ class UnusedLayer(ref.LocalizationNet):
 
 
 class Ballast(ref.TinyYOLO):
-    """Round 19: a parameter of 144 million values on the "meta" device costs the worker no
+    """A parameter of 144 million values on the "meta" device costs the worker no
     memory, but the judge drew and sent values for it (1.4 GB, then a grader fault); YOLO v1's
     4096-unit head (5 million) was a grader fault too."""
 
@@ -295,7 +295,7 @@ class CorrectOtherYolo(OtherYolo):
 
 
 class DropoutHead(ref.TinyYOLO):
-    """Round 14: a fully connected head of 32 units with dropout 0.5, as YOLO v1's. Its 12 Adam
+    """A fully connected head of 32 units with dropout 0.5, as YOLO v1's. Its 12 Adam
     steps of the instructor's training check ran in train mode, where the dropout masks made
     the fall of the loss a lottery (here it fails 3 times in 3); they run in eval mode now."""
 

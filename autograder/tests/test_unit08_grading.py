@@ -7,7 +7,7 @@ points with the right words, and unusual but right ones keep theirs.
   answer is right for another order of equal scores;
 - exact dtypes: is_tp as int64 (the docstring fixes bool);
 - mean_average_precision: a class with ground truth but no detection has AP 0;
-- round 18: coco_map with thresholds built by float arithmetic (np.arange, 0.5 + 0.05 * k) on
+- coco_map with thresholds built by float arithmetic (np.arange, 0.5 + 0.05 * k) on
   IoUs exactly on the thresholds; batched_nms by an offset of label * (boxes.max() + 1) on
   negative coordinates; hints for AP without the point at recall 0, 11-point thresholds built
   by adding 0.1, and a YOLO cell by round or with x and y swapped;
@@ -84,7 +84,7 @@ WRONG = {
         [once("detection.py", "    kept = xp.sort(xp.concatenate(kept)) if kept else",
               "    kept = xp.concatenate(kept) if kept else")],
         "equal scores across labels", "equal scores of different labels come out label by label"),
-    # round 18: precision_recall had no stable-sort hint
+    # precision_recall had no stable-sort hint
     "precision_recall visiting equal scores in reverse": (
         "detection.precision_recall",
         [once("detection.py", PR_ORDER, PR_ORDER.replace('xp.argsort(-scores, kind="stable")',
@@ -150,7 +150,7 @@ WRONG = {
          once("detectors.py",
               "        raw = raw.permute(0, 2, 3, 1).reshape(x.shape[0], S, S, B, 5 + C)", "")],
         "the output does not depend on the image", "compute the output from x"),
-    # -- round 18 (audit of unit 08): float thresholds, negative coordinates, hints
+    # -- float thresholds, negative coordinates, hints
     "coco_map with thresholds from np.arange": (
         "detection.coco_map",
         [once("detection.py", "import math\n", "import math\n\nimport numpy as np\n"),
@@ -203,7 +203,7 @@ WRONG = {
 }
 
 
-# Round 20: every function of detection.py was called on each shape once, so an answer
+# every function of detection.py was called on each shape once, so an answer
 # remembered by the shapes of the inputs kept full marks; yolo_loss's loss summed in float32
 # passed the tolerance of 1e-6.
 WRONG.update({
@@ -214,7 +214,7 @@ WRONG.update({
               "    loss = xp.where(obj[..., 0], obj_loss, noobj_loss).astype(xp.float32).sum() "
               "/ num\n")],
         "comes from float32 arithmetic", "keep every step of the loss in float64"),
-    # round 22: an AP method not passed on failed without a hint (mAP: on a hidden case only)
+    # an AP method not passed on failed without a hint (mAP: on a hidden case only)
     "mean_average_precision always with the 'all' AP": (
         "detection.mean_average_precision",
         [once("detection.py",
@@ -350,7 +350,7 @@ def test_the_iou_boundary_follows_the_students_box_iou_in_a_release(tmp_path):
     assert "at least the threshold (>=)" in entry["hint"]
 
 
-# -- round 16 (mutation sweep) ----------------------------------------------------------------
+# -- found by the mutation sweep --------------------------------------------------------------
 
 def _graded(tmp_path, key, pairs):
     """The report entry of ``key`` for the reference with ``pairs`` replaced."""
@@ -362,7 +362,7 @@ def _graded(tmp_path, key, pairs):
 
 
 def test_recall_of_a_single_ground_truth_is_counted(tmp_path):
-    """Round 16 (mutation sweep): recall is TP / num_gt for every num_gt > 0; a precision_recall
+    """Found by the mutation sweep: recall is TP / num_gt for every num_gt > 0; a precision_recall
     that gives zeros unless num_gt > 1 kept its point, since no case had a single object."""
     entry = _graded(tmp_path, "detection.precision_recall", [once(
         "detection.py", "    recall = tp / num_gt if num_gt > 0 else xp.zeros_like(tp)",
@@ -372,7 +372,7 @@ def test_recall_of_a_single_ground_truth_is_counted(tmp_path):
 
 
 def test_the_eleventh_point_at_recall_one_counts(tmp_path):
-    """Round 16 (mutation sweep): the 11-point AP averages the thresholds 0, 0.1, ..., 1.0; a
+    """Found by the mutation sweep: the 11-point AP averages the thresholds 0, 0.1, ..., 1.0; a
     loop over range(10) drops the threshold 1.0 and kept its points, since the public case
     labelled "every object found (recall 1)" found 3 objects of 4. It now finds all 3, and the
     public case says so."""
@@ -382,7 +382,7 @@ def test_the_eleventh_point_at_recall_one_counts(tmp_path):
 
 
 def test_the_11_point_method_reaches_each_class_ap(tmp_path):
-    """Round 16 (mutation sweep): mean_average_precision passes ``method`` on to
+    """Found by the mutation sweep: mean_average_precision passes ``method`` on to
     average_precision; one that always uses "all" kept its points, since the public 11-point
     case matched nothing at its threshold 0.7 (AP 0 both ways)."""
     entry = _graded(tmp_path, "detection.mean_average_precision", [once(
@@ -393,7 +393,7 @@ def test_the_11_point_method_reaches_each_class_ap(tmp_path):
     assert "11-point" not in entry["message"], entry
 
 
-# -- round 21 -----------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
 
 ENCODE_BUFFER = (
     once("detection.py", "def yolo_encode(", "_BUFFERS = {}\n\n\ndef yolo_encode("),
@@ -412,7 +412,7 @@ ENCODE_MEMO = (
 
 
 def test_a_target_kept_from_an_earlier_call_is_named(tmp_path):
-    """Round 21: a yolo_encode that fills a target kept by shape from an earlier call (never
+    """A yolo_encode that fills a target kept by shape from an earlier call (never
     cleared) fails on the second public case, which has the first's shapes; its verdict says
     that an earlier case, asked again, is now wrong: something is kept between calls."""
     entry = _graded(tmp_path, "detection.yolo_encode", ENCODE_BUFFER)
@@ -422,7 +422,7 @@ def test_a_target_kept_from_an_earlier_call_is_named(tmp_path):
 
 
 def test_an_answer_remembered_by_shape_is_named(tmp_path):
-    """Round 21: a yolo_encode that returns its answer remembered by the input shapes is told
+    """A yolo_encode that returns its answer remembered by the input shapes is told
     that it gave an earlier case's answer."""
     entry = _graded(tmp_path, "detection.yolo_encode", ENCODE_MEMO)
     assert "your answer to an earlier case with the same shapes" in (entry["hint"] or ""), entry
@@ -448,7 +448,7 @@ KEPT_FEATURES = {
 
 @pytest.mark.parametrize("name", list(KEPT_FEATURES))
 def test_a_detector_that_keeps_its_first_features_is_told_so(tmp_path, name):
-    """Round 21: each detector is called twice in eval mode on images of one shape, and the
+    """Each detector is called twice in eval mode on images of one shape, and the
     second answer compared with a newly built detector's with the same parameters."""
     entry = _graded(tmp_path, f"detectors.{name}", [KEPT_FEATURES[name]])
     assert "then on other images of the same shape" in entry["message"], entry
@@ -488,7 +488,7 @@ class TinyYOLO(nn.Module):  # CoordConv: a coordinate grid kept by image size (i
 
 
 def test_what_is_kept_rightly_between_calls_keeps_full_marks(tmp_path):
-    """Round 21: the checks of a state kept between calls accept state that is right to keep: a
+    """The checks of a state kept between calls accept state that is right to keep: a
     yolo_encode target kept by shape and cleared at every call, a TinyYOLO's coordinate grid
     kept by image size."""
     folder = make_submission(tmp_path, replace=replacements(
@@ -503,7 +503,7 @@ def test_what_is_kept_rightly_between_calls_keeps_full_marks(tmp_path):
 
 
 def test_the_no_object_term_on_empty_cells_only_gets_its_hint(tmp_path):
-    """Round 21 (a slip from YOLO v1's per-cell indicator): the lambda_noobj term left out of an
+    """A slip from YOLO v1's per-cell indicator: the lambda_noobj term left out of an
     empty slot whose cell holds an object in another slot; the loss is off by 4% and its known
     mistake names the slot test."""
     entry = _graded(tmp_path, "detection.yolo_loss", [

@@ -175,7 +175,7 @@ def test_an_error_in_the_sampler_names_the_call_not_the_constructor(tmp_path):
         "            ids[n] = rng.choice(V, p=probs)")]})
     entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN.sample"}))[
         "rnn.CharRNN.sample"]
-    # since round 22 NumPy's "probabilities contain NaN" at the tiny temperature is a failure
+    # now NumPy's "probabilities contain NaN" at the tiny temperature is a failure
     # with a hint (the error stays in the message); any other error stays an error
     assert entry["status"] == "failed" and "subtract their max" in entry["hint"], entry
     assert entry["message"].startswith("CharRNN.sample(cell='rnn', prefix [3, 0], "
@@ -232,7 +232,7 @@ def test_a_sampler_that_keeps_its_state_on_the_model_is_told_so(tmp_path):
 
 
 def test_a_sampler_that_draws_the_first_new_id_without_the_temperature_fails(tmp_path):
-    """Round 16 (mutation sweep): the temperature must divide the scores at every step. A sampler
+    """Found by the mutation sweep: the temperature must divide the scores at every step. A sampler
     whose first new id is drawn from softmax(scores) (the division only from the second step
     on) passed: at a tiny temperature the public models' most likely first id is likely at
     temperature 1 too. The hidden greedy cases have scores that spread little."""
@@ -248,7 +248,7 @@ def test_a_sampler_that_draws_the_first_new_id_without_the_temperature_fails(tmp
 
 
 def test_an_rnn_step_with_the_bias_after_the_tanh_is_told_so(tmp_path):
-    """Round 22: tanh(x @ Wx + h_prev @ Wh) + b failed without a hint."""
+    """``tanh(x @ Wx + h_prev @ Wh) + b`` failed without a hint."""
     sub = make_submission(tmp_path, replace={"rnn.py": [(
         "    h_next = xp.tanh(x @ Wx + h_prev @ Wh + b)\n",
         "    h_next = xp.tanh(x @ Wx + h_prev @ Wh) + b\n")]})
@@ -274,7 +274,7 @@ SOFTMAX_OF_SCORES = (
 ])
 def test_a_sampler_whose_probabilities_are_nan_at_a_tiny_temperature_is_told_why(tmp_path,
                                                                                    replacement):
-    """Round 22: NumPy's 'probabilities contain NaN' at temperature 1e-3 was an error without a
+    """NumPy's 'probabilities contain NaN' at temperature 1e-3 was an error without a
     hint."""
     sub = make_submission(tmp_path, replace={"rnn.py": [(SOFTMAX_OF_SCORES, replacement)]})
     entry = functions(engine.grade(sub, ["09"], keys={"rnn.CharRNN.sample"}))[
@@ -288,7 +288,7 @@ def test_a_sampler_whose_probabilities_are_nan_at_a_tiny_temperature_is_told_why
                                    "flat.mean(axis=1, keepdims=True)"])
 def test_temporal_softmax_shifted_by_the_global_maximum_or_the_row_minimum_or_mean_fails(
         tmp_path, shift):
-    """Round 16 (mutation sweep): subtracting the maximum of all scores, or each position's
+    """Found by the mutation sweep: subtracting the maximum of all scores, or each position's
     minimum (or mean), kept full marks: no case had sequences far apart or one class far above
     the rest. A hidden case has both."""
     sub = make_submission(tmp_path, replace={"rnn.py": [
@@ -330,7 +330,7 @@ def _by_shape(fn):
     ("lstm_forward", "lstm_forward = _by_shape(lstm_forward)"),
     ("temporal_softmax_loss", "temporal_softmax_loss = _by_shape(temporal_softmax_loss)")])
 def test_an_lstm_layer_or_the_loss_that_remembers_answers_by_shape_fails(tmp_path, target, wrap):
-    """Round 20: outside the toolkit, the LSTM's functions and temporal_softmax_loss were never
+    """Outside the toolkit, the LSTM's functions and temporal_softmax_loss were never
     called twice with the same shapes, so answers remembered by shape kept full marks."""
     sub = make_submission(tmp_path, append={"rnn.py": MEMO + "\n" + wrap + "\n"})
     entry = functions(engine.grade(sub, ["09"], keys={f"rnn.{target}"}))[f"rnn.{target}"]
@@ -340,7 +340,7 @@ def test_an_lstm_layer_or_the_loss_that_remembers_answers_by_shape_fails(tmp_pat
 
 
 def test_an_lstm_backward_that_reads_the_steps_from_a_module_global_fails(tmp_path):
-    """Round 20: lstm_forward keeping its steps' caches in a module-level list that lstm_backward
+    """``lstm_forward`` keeping its steps' caches in a module-level list that lstm_backward
     reads (instead of its cache) had full marks: every backward came straight after its forward."""
     sub = make_submission(tmp_path, replace={"rnn.py": [
         ("    cache = steps\n    c_last = c\n",
@@ -360,7 +360,7 @@ def test_an_lstm_backward_that_reads_the_steps_from_a_module_global_fails(tmp_pa
 
 
 def test_a_char_rnn_that_remembers_its_loss_on_the_model_fails(tmp_path):
-    """Round 20: CharRNN.loss was called twice on one model only with the same x, y and params,
+    """CharRNN.loss was called twice on one model only with the same x, y and params,
     so a loss remembered on the model (by the shapes of x) kept full marks."""
     sub = make_submission(tmp_path, append={"rnn.py": MEMO + "\nCharRNN.loss = _memoized("
                                                             "CharRNN.loss)\n"})
@@ -372,7 +372,7 @@ def test_a_char_rnn_that_remembers_its_loss_on_the_model_fails(tmp_path):
 
 
 def test_a_temporal_softmax_loss_summed_in_float32_fails(tmp_path):
-    """Round 20: the loss summed in float32 (dscores float64) had full marks, in CharRNN too;
+    """The loss summed in float32 (dscores float64) had full marks, in CharRNN too;
     notebook 09's numerical gradient check of CharRNN then prints False."""
     sub = make_submission(tmp_path, replace={"rnn.py": [(
         "    loss = -(log_probs[rows, labels] * weight).sum() / count\n",
@@ -386,7 +386,7 @@ def test_a_temporal_softmax_loss_summed_in_float32_fails(tmp_path):
 
 
 def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
-    """Round 21: ids drawn by Gumbel-max (argmax of log p + Gumbel noise from the rng: the same
+    """Ids drawn by Gumbel-max (argmax of log p + Gumbel noise from the rng: the same
     distribution as rng.choice, other numbers), LSTM gates by np.split with the sigmoid written
     0.5 (1 + tanh(a / 2)), and the softmax loss's log-sum-exp by np.logaddexp.reduce."""
     sub = make_submission(tmp_path, replace={"rnn.py": [
@@ -408,7 +408,7 @@ def test_unusual_but_correct_variants_keep_full_marks(tmp_path):
 
 
 def test_a_char_rnn_loss_returning_a_list_gets_full_marks(tmp_path):
-    """Round 23: [loss, grads, h_last] (a list, which unpacks as the tuple does) was told it
+    """[loss, grads, h_last] (a list, which unpacks as the tuple does) was told it
     "should return (loss, grads, h_last), got a list of 3"."""
     sub = make_submission(tmp_path, replace={"rnn.py": [
         ("        return loss, grads, h_last", "        return [loss, grads, h_last]")]})

@@ -98,7 +98,7 @@ def test_uniform_model_has_perplexity_v():
 
 
 def test_a_diverged_model_has_infinite_perplexity_not_an_error():
-    """Round 18: a loss above 709 nats made math.exp raise OverflowError inside this provided
+    """A loss above 709 nats made math.exp raise OverflowError inside this provided
     function, where the notebook's hint could name no function of the student's."""
     class Diverged:
         def loss(self, x, y, h0=None):

@@ -131,13 +131,13 @@ WRONG = {
         [(NOISE, "    torch.manual_seed(generator.initial_seed())\n"
                  "    z = torch.rand(batch_size, dim) * 2 - 1")],
         "sample_noise", "did not advance", "generator=generator"),
-    # round 18: the global generator reseeded from the one given: the same noise every call
+    # the global generator reseeded from the one given: the same noise every call
     "corrupt reseeding the global generator": (
         [("    noisy = x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype,",
           "    torch.manual_seed(generator.initial_seed())\n"
           "    noisy = x + noise_std * torch.randn(x.shape, dtype=x.dtype,")],
         "corrupt", "did not advance", "torch.randn(..., generator=generator)"),
-    # round 14 (a student in notebook 10): the noise from the global generator
+    # a student in notebook 10: the noise from the global generator
     "corrupt without generator=": (
         [("    noisy = x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype,",
           "    noisy = x + noise_std * torch.randn(x.shape, dtype=x.dtype,")],
@@ -154,7 +154,7 @@ WRONG = {
           "        z = reparameterize(mu, logvar, eps) if self.training else mu\n"
           "        logits = self.decode(z)")],
         "VAE", "eval mode", "in eval mode the decoder is fed mu"),
-    # round 21: a positive "log-variance" (exp or softplus on fc_logvar's output): logits
+    # a positive "log-variance" (exp or softplus on fc_logvar's output): logits
     # millions off without a hint
     "VAE encoding the variance": (
         [("        mu, logvar = self.fc_mu(h), self.fc_logvar(h)",
@@ -164,7 +164,7 @@ WRONG = {
         [("    z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)",
           "    z = sample_noise(n, noise_dim, generator=generator).double()")],
         "gan_step", "float32 networks and data", "real.dtype"),
-    # round 18: right values, but the discriminator's backward ran through G
+    # right values, but the discriminator's backward ran through G
     "gan_step without detach, G's gradients zeroed before its own backward": (
         [("    fakes = G(z).detach()  # no gradient reaches G from the discriminator's loss\n",
           "    fakes = G(z)\n")],
@@ -173,13 +173,13 @@ WRONG = {
         [(G_STEP, "    g_optimizer.zero_grad()\n    D.requires_grad_(False)\n"
                   "    g_loss = g_loss_fn(D(G(z)))")],
         "gan_step", "no longer require gradients", "requires_grad_(True)"),
-    # round 19: the judge indexed the optimizers' records unguarded (a grader fault, exit 1)
+    # the judge indexed the optimizers' records unguarded (a grader fault, exit 1)
     "the optimizers' records edited": (
         [("    return d_loss.item(), g_loss.item()",
           "    d_optimizer.log[0].pop('G', None)\n    return d_loss.item(), g_loss.item()")],
         "gan_step", "the optimizers' records of their steps were changed",
         "leave the optimizers you are given as they are"),
-    # round 22: label smoothing and a squared-error reconstruction failed without a hint
+    # label smoothing and a squared-error reconstruction failed without a hint
     "discriminator_loss with the real labels smoothed to 0.9": (
         [("    loss = (bce(logits_real, torch.ones_like(logits_real))",
           "    loss = (bce(logits_real, 0.9 * torch.ones_like(logits_real))")],
@@ -224,12 +224,12 @@ UNUSUAL = [  # written differently from the reference, correct by the docstrings
      "    d_loss = d_loss_fn(scores[:n], scores[n:])"),
     ("    g_optimizer.zero_grad()\n    g_loss = g_loss_fn(D(G(z)))",
      "    g_loss = g_loss_fn(D(G(z)))"),
-    # round 9 of the examiners: a value written back equal (-0.0 becomes 0.0) is no change; a
+    # a value written back equal (-0.0 becomes 0.0) is no change; a
     # Parameter is a Tensor; the VAE may treat its noise as a constant (no gradient to eps)
     ("    loss = (bce(logits_real, torch.ones_like(logits_real))\n",
      "    with torch.no_grad():\n        logits_fake.add_(0.0)\n"
      "    loss = (bce(logits_real, torch.ones_like(logits_real))\n"),
-    # round 18: a hand-written stable softplus (BCE with target 0), whose autograd derivative
+    # a hand-written stable softplus (BCE with target 0), whose autograd derivative
     # at a logit of exactly 0 is 1, not 0.5: the cases keep off that kink
     ("            + bce(logits_fake, torch.zeros_like(logits_fake)))",
      "            + (torch.clamp(logits_fake, min=0)\n"
@@ -239,12 +239,12 @@ UNUSUAL = [  # written differently from the reference, correct by the docstrings
      "                     requires_grad=False)\n"),
     ("        logits = self.decode(reparameterize(mu, logvar, eps))",
      "        logits = self.decode(reparameterize(mu, logvar, eps.detach()))"),
-    # round 19: torch.compile spent ~30 s compiling on its first call, a timeout (the worker
+    # torch.compile spent ~30 s compiling on its first call, a timeout (the worker
     # runs with TorchDynamo off: the function runs eagerly)
     ("    loss = 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * (scores_fake ** 2).mean()",
      "    loss = torch.compile(lambda r, f: 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f ** 2).mean())("
      "scores_real, scores_fake)"),
-    # round 21: what a module keeps on self without reading it back, and in-place activations,
+    # what a module keeps on self without reading it back, and in-place activations,
     # pass the check of two calls on inputs of the same shapes
     ("        samples = self.net(z)\n",
      "        samples = self.net(z)\n        self.last_samples = samples.detach()  # for plots\n"),
@@ -252,7 +252,7 @@ UNUSUAL = [  # written differently from the reference, correct by the docstrings
      "        logits = self.decoder(self.encoder(x))\n"),
     ("                stack.append(nn.ReLU())\n",
      "                stack.append(nn.ReLU(inplace=True))\n"),
-    # round 22: the KL from torch.distributions, the reconstruction from softplus
+    # the KL from torch.distributions, the reconstruction from softplus
     (RECONSTRUCTION, "    reconstruction = (x * F.softplus(-logits) + (1 - x) * F.softplus(logits))"
                      ".sum(dim=1).mean()"),
     (KL, "    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))\n"
@@ -349,7 +349,7 @@ def _by_shape(fn):
                                   "minimax_generator_loss", "ls_discriminator_loss",
                                   "ls_generator_loss", "reparameterize", "vae_loss"])
 def test_an_answer_remembered_by_shape_fails(tmp_path, name):
-    """Round 20: the losses and reparameterize were called on each shape once, so an answer
+    """The losses and reparameterize were called on each shape once, so an answer
     remembered by the shapes of the inputs kept full marks."""
     folder = make_submission(tmp_path, append={
         "generative.py": BY_SHAPE + f"\n{name} = _by_shape({name})\n"})
@@ -359,7 +359,7 @@ def test_an_answer_remembered_by_shape_fails(tmp_path, name):
 
 
 def test_a_gan_step_that_keeps_its_first_noise_batch_fails(tmp_path):
-    """Round 20: a gan_step whose discriminator step draws its noise once per batch size (a
+    """A gan_step whose discriminator step draws its noise once per batch size (a
     'fixed noise' batch kept in a module-level dict) had full marks: every case had its own
     batch size and noise dimension."""
     folder = make_submission(tmp_path, replace={"generative.py": [
@@ -375,7 +375,7 @@ def test_a_gan_step_that_keeps_its_first_noise_batch_fails(tmp_path):
                    limits=LIMITS)
 
 
-# -- round 21: modules that keep something from their first call ---------------------------------
+# -- modules that keep something from their first call ---------------------------------
 
 KEPT = {
     # a Generator that keeps its first output per batch shape on self: the comparisons with
@@ -406,7 +406,7 @@ KEPT = {
 
 @pytest.mark.parametrize("name", list(KEPT))
 def test_a_module_that_keeps_its_first_answer_fails_with_a_hint(tmp_path, name):
-    """Round 21: each module is also called twice in eval mode on inputs of the same shapes,
+    """Each module is also called twice in eval mode on inputs of the same shapes,
     the second answer compared with a newly built module's (student code only)."""
     folder = make_submission(tmp_path, replace={"generative.py": [KEPT[name]]})
     graded_to_zero(folder, UNIT, f"generative.{name}", "called on inputs, then on other values "

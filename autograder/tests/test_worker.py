@@ -200,7 +200,7 @@ def test_the_cpu_limit_stops_a_busy_loop(submission):
 
 
 def test_output_is_captured_and_truncated_keeping_its_beginning_and_its_end(submission):
-    """Round 18: the first 64 KB were kept, and the report showed the end of those: the middle
+    """The first 64 KB were kept, and the report showed the end of those: the middle
     of what was printed, not its end."""
     with Student(submission, limits(output_bytes=1000)) as s:
         assert s.call("probe.chatter_ends", 300_000) == 300_000
