@@ -254,9 +254,16 @@ class Trial:
             sys.setrecursionlimit(limit)
 
     def hidden(self, module, name, *args, **kwargs):
-        """Hidden cases from ``autograder/hidden/<module>.py`` (none in public-only runs)."""
-        if self.public_only or not (HIDDEN_DIR / f"{module}.py").exists():
+        """Hidden cases: ``name(*args, **kwargs)`` of ``autograder/hidden/<module>.py``, a list
+        of ``Case``, each marked hidden. None in public-only runs, nor in the student release
+        (which has no ``hidden/`` folder); in the instructor's checkout a missing file is an
+        error naming it, never zero hidden cases."""
+        if self.public_only or not HIDDEN_DIR.is_dir():
             return []
+        if not (HIDDEN_DIR / f"{module}.py").exists():
+            raise FileNotFoundError(
+                f"t.hidden({module!r}, {name!r}): no autograder/hidden/{module}.py (write it "
+                f"with a function {name}(...) returning a list of Case)")
         mod = importlib.import_module(f"autograder.hidden.{module}")
         return [mark_hidden(item) for item in getattr(mod, name)(*args, **kwargs)]
 

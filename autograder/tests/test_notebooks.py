@@ -1,4 +1,4 @@
-"""The notebooks of units 01-03, 05 and 09 as a student meets them: set up to reload saved
+"""The notebooks of every unit as a student meets them: set up to reload saved
 coursework, never using a function before a check cell asks for it, and with gradient-check
 tolerances that every correct implementation meets."""
 
@@ -15,9 +15,9 @@ from autograder.units import UNITS
 
 nbformat = pytest.importorskip("nbformat")
 
-NOTEBOOKS = ["01_linear_classifier", "02_mlp_backprop", "03_cnn_layers",
-             "04_normalization_regularization", "05_optimizers", "06_cnn_architectures",
-             "07_segmentation", "08_detection", "09_rnn", "10_autoencoders_gans"]
+# Every unit notebook (NN_topic.ipynb), read from the folder, so that a new unit's notebook is
+# checked here and in test_notebooks_run_all.py without being listed by hand.
+NOTEBOOKS = sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def cells(stem):
