@@ -601,18 +601,22 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
 # command line
 
 def cmd_build(args):
-    build(args.dir, notebooks_dir=args.notebooks, units=args.unit)
-    print(next_steps(args.dir))
+    units = resolve_units(args.unit) if args.unit else available_units()
+    build(args.dir, notebooks_dir=args.notebooks, units=units)
+    print(next_steps(args.dir, units))
     return 0
 
 
-def next_steps(course_dir):
-    """The line that ends ``nbgrader build``: the command to run next, with this environment's
-    nbgrader by its full path (nothing needs to be activated)."""
+def next_steps(course_dir, units=("01_linear",)):
+    """The line that ends ``nbgrader build``: the command to run next for the first unit built
+    (``units``: the assignments just built), with this environment's nbgrader by its full path
+    (nothing needs to be activated)."""
     nbgrader = Path(sys.executable).parent / "nbgrader"
     program = shlex.quote(str(nbgrader)) if nbgrader.exists() else "nbgrader"
+    units = list(units) or ["01_linear"]
+    others = " (and each other unit)" if len(units) > 1 else ""
     return (f"next: cd {shlex.quote(str(Path(course_dir).resolve()))} && {program} "
-            "generate_assignment 01_linear (and each other unit); or, in the course's "
+            f"generate_assignment {units[0]}{others}; or, in the course's "
             "repository: make formgrader")
 
 

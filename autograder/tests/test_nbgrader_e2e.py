@@ -297,6 +297,17 @@ def test_build_ends_with_one_runnable_next_step(tmp_path):
         "\n\n")[0]
 
 
+def test_build_of_one_unit_names_that_unit_next():
+    """`nbgrader build --unit 07` told the instructor to generate 01_linear, which it had not
+    built; the next step names the unit built (and 'each other unit' only when there are more)."""
+    from autograder.nbgrader_course import next_steps
+
+    line = next_steps("course", ["07_segmentation"])
+    assert "generate_assignment 07_segmentation;" in line and "01_linear" not in line
+    line = next_steps("course", ["01_linear", "02_mlp"])
+    assert "generate_assignment 01_linear (and each other unit);" in line
+
+
 def test_points_equal_the_autograders(course):
     import nbformat
 
