@@ -5,6 +5,7 @@ unusable arguments, 1 only for a fault of the grader itself.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -138,8 +139,34 @@ UNIT_HELP = ("units to grade: 01 (or 1), 01_linear or linear; several as --unit 
 class _Parser(argparse.ArgumentParser):
     """Unusable arguments end with one line and exit status 2 (argparse prints the usage too)."""
 
+    words = ()  # the command line being parsed (set by main)
+
     def error(self, message):
-        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+        advice = _folder_advice(message, self.words)
+        self.exit(2, f"error: {message}{advice} (see `{self.prog} --help`)\n")
+
+
+# the option that takes a folder, for each command that grades one or many
+_FOLDER_OPTIONS = {"grade": "--submission", "grade-many": "--submissions"}
+
+
+def _folder_advice(message, words):
+    """For a folder given without its option (``grade submissions/alice``): the option to use."""
+    command = next((w for w in words if w in _FOLDER_OPTIONS), None)
+    if command is None:
+        return ""
+    if message.startswith("unrecognized arguments: "):
+        candidates = message.split(": ", 1)[1].split()
+    elif message.endswith(f"required: {_FOLDER_OPTIONS[command]}"):
+        after = list(words)[list(words).index(command) + 1:]
+        candidates = [w for i, w in enumerate(after)
+                      if not w.startswith("-") and (i == 0 or not after[i - 1].startswith("-"))]
+    else:
+        return ""
+    folders = [w for w in candidates if os.path.isdir(w)]
+    if not folders:
+        return ""
+    return f"; a folder is given by its option: {command} {_FOLDER_OPTIONS[command]} {folders[0]}"
 
 
 def build_parser():
@@ -204,6 +231,7 @@ def _extensions():
 
 def main(argv=None):
     parser = build_parser()
+    _Parser.words = list(sys.argv[1:] if argv is None else argv)  # subparsers read it too
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -49,6 +49,10 @@ def test_grading_completes_with_status_0_whatever_the_scores(tmp_path):
     (["grade-many", "--submissions", "/nonexistent", "--out", "{tmp}/o"], "not a directory"),
     (["grade-many", "--submissions", "{tmp}", "--out", "{tmp}/o", "--workers", "0"],
      "--workers must be at least 1"),
+    # a folder given without its option is told the option
+    (["grade", "{sub}"], "a folder is given by its option: grade --submission "),
+    (["grade-many", "{tmp}", "--out", "{tmp}/o"],
+     "a folder is given by its option: grade-many --submissions "),
 ])
 def test_unusable_arguments_exit_2_with_one_line(tmp_path, args, words):
     sub = submission(tmp_path)
