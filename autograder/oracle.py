@@ -145,17 +145,33 @@ class Oracle:
         key = digest(f"mistakes:{target}:{recipe_id(recipe)}", args, kwargs)
         if self.recorded is not None:
             return [(d, wire.decode(v)) for d, v in self.recorded["mistakes"].get(key, [])]
-        results = []
+        return self._outcomes(key, target, recipe, args, kwargs)[0]
+
+    def raised(self, target, recipe, *args, **kwargs):
+        """[(description, "ExceptionName: message")] of the known mistakes of ``target`` that
+        raise on these inputs (the recipe run as in ``mistakes``): a student's call that raises
+        the same error may be one of them (``spec.raised_hint``)."""
+        key = digest(f"mistakes:{target}:{recipe_id(recipe)}", args, kwargs)
+        if self.recorded is not None:
+            return [tuple(pair) for pair in self.recorded.get("raised", {}).get(key, [])]
+        return self._outcomes(key, target, recipe, args, kwargs)[1]
+
+    def _outcomes(self, key, target, recipe, args, kwargs):
+        """([(description, output)], [(description, error)]): each known mistake of ``target``
+        run through the recipe, by whether it returned or raised."""
+        results, raised = [], []
         for description, func in self.known_mistakes(target):
             try:
                 with np.errstate(all="ignore"):
                     results.append((description,
                                     _apply(recipe, Patched(self.cw, target, func), args, kwargs)))
-            except Exception:  # a mistake variant that does not apply to these inputs
-                continue
+            except Exception as exc:  # noqa: BLE001 - a mistake that raises on these inputs
+                raised.append((description, f"{type(exc).__name__}: {exc}"[:2000]))
         if self.recording is not None:
             self.recording["mistakes"][key] = [(d, wire.encode(v)) for d, v in results]
-        return results
+            if raised:
+                self.recording.setdefault("raised", {})[key] = [list(pair) for pair in raised]
+        return results, raised
 
     def ruled_out(self, target, recipe, passed, same):
         """The descriptions of the known mistakes of ``target`` that answer one of the calls in
@@ -212,7 +228,7 @@ def recorded_path(module, directory=RECORDED_DIR):
 
 def load_recorded(modules, directory=RECORDED_DIR):
     """Merge the recorded files of these modules; None if none exists."""
-    merged = {"outputs": {}, "mistakes": {}}
+    merged = {"outputs": {}, "mistakes": {}, "raised": {}}
     found = False
     for module in modules:
         path = recorded_path(module, directory)
@@ -221,6 +237,7 @@ def load_recorded(modules, directory=RECORDED_DIR):
             data = json.loads(path.read_text())
             merged["outputs"].update(data["outputs"])
             merged["mistakes"].update(data["mistakes"])
+            merged["raised"].update(data.get("raised", {}))
             merged.setdefault("provided", [])
             merged["provided"] = sorted(set(merged["provided"]) | set(data.get("provided", [])))
     return merged if found else None

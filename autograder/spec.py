@@ -22,6 +22,7 @@ to the student as its verdict and error size only (the full text goes to the ins
 import importlib
 import re
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .compare import (DEFAULT_RTOL, FLOAT32_REMARK, Failed, close, close_loss, describe,
@@ -296,13 +297,29 @@ class Trial:
         ``float64_loss``: see ``compare``.
         """
         self._label(label)
-        got, modified = self.student.call_full(target, *args, opaque=opaque, **kwargs)
+        with self.explaining_errors(target, recipe or target, *args, **kwargs):
+            got, modified = self.student.call_full(target, *args, opaque=opaque, **kwargs)
         self.no_input_modified(target, modified, argnames, label)
         expected = self.ref.run(recipe or target, *args, **kwargs)
         self.compare(target, got, expected, names=names, label=label, rtol=rtol,
                      mistakes=lambda: self.ref.mistakes(target, recipe or target, *args, **kwargs),
                      float64_loss=float64_loss)
         return got
+
+    @contextmanager
+    def explaining_errors(self, target, recipe, *args, **kwargs):
+        """Around a call of the student's ``target`` on these inputs: when it raises (a
+        ``StudentError``), the known mistake of ``target`` that raises the same error on the
+        same inputs, run through ``recipe`` as ``compare``'s mistakes are, gives its hint
+        (``raised_hint``). The error itself propagates unchanged: the verdict still names the
+        call and the error, with the hint below."""
+        try:
+            yield
+        except Exception as fault:
+            if getattr(fault, "status", None) == "error" and not getattr(fault, "hint", None):
+                fault.hint = raised_hint(getattr(fault, "message", ""),
+                                         self.ref.raised(target, recipe, *args, **kwargs))
+            raise
 
     def no_input_modified(self, target, modified, argnames=None, label=""):
         if not modified:
@@ -429,6 +446,39 @@ class Trial:
             if explained and (best_rank is None or rank > best_rank):
                 best, best_rank = description, rank
         return best
+
+
+# A TypeError raised by calling a function with arguments its def line does not take: said of a
+# mistake's own lambda, it tells nothing about a student's code.
+_CALL_MISFIT = re.compile(r"TypeError: \S+\(\) (takes |missing \d+ required |got an unexpected "
+                          r"keyword|got multiple values)")
+_SHAPE = re.compile(r"\([\d, ]*\)|\[[\d, ]*\]")
+_NUMBER = re.compile(r"-?\d+")
+
+
+def _error_signature(error):
+    """What two errors must share to be the same mistake: the exception's name and words, the
+    shapes it names and the other numbers in it, each as a multiset (``a + b`` and ``b + a``
+    name the same two shapes in another order). Spacing inside a shape is ignored."""
+    shapes = sorted(re.sub(r"\s", "", m) for m in _SHAPE.findall(error))
+    rest = _SHAPE.sub("()", error)
+    numbers = sorted(int(n) for n in _NUMBER.findall(rest))
+    return _NUMBER.sub("#", " ".join(rest.split())), tuple(shapes), tuple(numbers)
+
+
+def raised_hint(error, raised):
+    """The hint for a student's call that raised ``error`` ("ValueError: ..."), given
+    ``raised``, [(description, error)] of the known mistakes that raise on the same inputs: the
+    description of the one mistake that raises the same error (``_error_signature``), or of
+    several that do when their descriptions agree; else None (a hint that may not fit is never
+    given)."""
+    if not error or not raised:
+        return None
+    signature = _error_signature(" ".join(str(error).split()))
+    matching = {description for description, theirs in raised
+                if not _CALL_MISFIT.match(theirs)
+                and _error_signature(" ".join(str(theirs).split())) == signature}
+    return matching.pop() if len(matching) == 1 else None
 
 
 def _form(value):

@@ -165,7 +165,8 @@ def _changed(a, before):
 
 
 def run_spec_test(key, student, *, public_only=False):
-    """Run the test of ``key`` against ``student``; return None if it passed, else the Failed."""
+    """Run the test of ``key`` against ``student``; return None if it passed, else the Failed
+    (or the StudentError its code raised: ``message`` and ``hint`` as a Failed's)."""
     module = key.split(".", 1)[0]
     from .units import unit_of_key
 
@@ -180,6 +181,8 @@ def run_spec_test(key, student, *, public_only=False):
         test.func(trial)
     except Failed as failure:
         return failure
+    except StudentError as fault:  # the code raised: the fault, with the hint a mistake gives
+        return fault
     return None
 
 

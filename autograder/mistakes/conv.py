@@ -395,3 +395,38 @@ MISTAKES = {
     "conv.global_avg_pool_forward": global_forward_mistakes(),
     "conv.global_avg_pool_backward": global_backward_mistakes(),
 }
+
+
+# ---------------------------------------------------------------- mistakes that raise
+# The reference with one edit, as a student writes it; on the grader's inputs each raises (a shape
+# error, an IndexError), and a student's call raising the same error gets its hint
+# (``mistakes/_edited.py``).
+
+from ._edited import edited  # noqa: E402
+
+for _key, _entries in {
+    "conv.conv_backward_naive": [
+        ("each output position saw one filter, w[f]: dxpad's window gets dout[n, f, i, j] * "
+         "w[f], not times the whole w",
+         edited("conv.conv_backward_naive",
+                ("dxpad[n, :, top:top + HH, left:left + WW] += g * w[f]",
+                 "dxpad[n, :, top:top + HH, left:left + WW] += g * w"))),
+        ("the forward slid its windows over the padded x: dw[f] gets dout[n, f, i, j] times the "
+         "window of xpad, not of x",
+         edited("conv.conv_backward_naive",
+                ("dw[f] += g * xpad[n, :, top:top + HH, left:left + WW]",
+                 "dw[f] += g * x[n, :, top:top + HH, left:left + WW]"))),
+    ],
+    "conv.conv_forward_naive": [
+        ("there are H_out rows of outputs, numbered 0 to H_out - 1: loop over range(H_out); "
+         "one more row reads a window past the padded input's edge",
+         edited("conv.conv_forward_naive",
+                ("for i in range(H_out):\n                top = i * stride\n"
+                 "                for j in range(W_out):\n                    left = j * stride\n"
+                 "                    window",
+                 "for i in range(H_out + 1):\n                top = i * stride\n"
+                 "                for j in range(W_out):\n                    left = j * stride\n"
+                 "                    window"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

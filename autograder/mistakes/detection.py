@@ -676,3 +676,22 @@ MISTAKES = {
     "detection.mean_average_precision": MEAN_AVERAGE_PRECISION,
     "detection.coco_map": COCO_MAP,
 }
+
+
+# ---------------------------------------------------------------- mistakes that raise
+# The reference with one edit, as a student writes it; on the grader's inputs each raises (a shape
+# error, an IndexError), and a student's call raising the same error gets its hint
+# (``mistakes/_edited.py``).
+
+from ._edited import edited  # noqa: E402
+
+for _key, _entries in {
+    "detection.box_iou": [
+        ("the IoU of every box of boxes1 with every box of boxes2 is an (N, M) table: index "
+         "boxes1 with [:, None] and boxes2 with [None, :] so that their shapes broadcast to it",
+         edited("detection.box_iou",
+                ("union = area1[:, None] + area2[None, :] - inter",
+                 "union = area1 + area2 - inter"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

@@ -302,3 +302,31 @@ MISTAKES = {
     "layers.maxout_forward": maxout_forward_mistakes(),
     "layers.maxout_backward": maxout_backward_mistakes(),
 }
+
+
+# ---------------------------------------------------------------- mistakes that raise
+# The reference with one edit, as a student writes it; on the grader's inputs each raises (a shape
+# error, an IndexError), and a student's call raising the same error gets its hint
+# (``mistakes/_edited.py``).
+
+from ._edited import edited  # noqa: E402
+
+for _key, _entries in {
+    "layers.affine_forward": [
+        ("flatten each example first: x.reshape(x.shape[0], -1) @ w + b; x @ w needs x to be "
+         "(N, D) already, and the grader gives x of more than 2 dimensions too",
+         edited("layers.affine_forward", ("out = x.reshape(x.shape[0], -1) @ w + b",
+                                          "out = x @ w + b"))),
+    ],
+    "layers.affine_backward": [
+        ("dx = dout @ w.T: dout is (N, M) and w (D, M), so w is transposed to bring the "
+         "gradient back to the D inputs",
+         edited("layers.affine_backward", ("dx = (dout @ w.T).reshape(x.shape)",
+                                           "dx = (dout @ w).reshape(x.shape)"))),
+        ("dw = x_flat.T @ dout: x_flat is (N, D) and dout (N, M), so the product that sums over "
+         "the examples has x_flat.T on the left",
+         edited("layers.affine_backward", ("dw = x.reshape(x.shape[0], -1).T @ dout",
+                                           "dw = x.reshape(x.shape[0], -1) @ dout"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

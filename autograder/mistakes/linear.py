@@ -179,3 +179,53 @@ MISTAKES = {
     "linear.softmax_loss_naive": softmax_mistakes(),
     "linear.softmax_loss_vectorized": softmax_mistakes(),
 }
+
+
+# ---------------------------------------------------------------- mistakes that raise
+# The reference with one edit, as a student writes it; on the grader's inputs each raises (a shape
+# error, an IndexError), and a student's call raising the same error gets its hint
+# (``mistakes/_edited.py``).
+
+from ._edited import edited  # noqa: E402
+
+_ROW_COLUMN = ("scores[rows, y] has shape (N,): make it a column, scores[rows, y][:, None], so "
+               "that each row's correct score is subtracted from every score of that row")
+_DW_TRANSPOSE = ("dW = X.T @ dscores: X is (N, D) and dscores (N, C), so the product that gives "
+                 "dW its shape (D, C) sums over the examples with X.T on the left")
+
+for _key, _entries in {
+    "linear.svm_loss_vectorized": [
+        (_ROW_COLUMN, edited("linear.svm_loss_vectorized",
+                             ("correct = scores[rows, y][:, None]", "correct = scores[rows, y]"))),
+        (_DW_TRANSPOSE, edited("linear.svm_loss_vectorized",
+                               ("dW = X.T @ coeff / num_train", "dW = X @ coeff / num_train"))),
+        ("coeff[rows, y] selects one entry per row, shape (N,): assign it -coeff.sum(axis=1), "
+         "without keepdims=True, which gives (N, 1)",
+         edited("linear.svm_loss_vectorized", ("coeff[rows, y] = -coeff.sum(axis=1)",
+                                               "coeff[rows, y] = -coeff.sum(axis=1, "
+                                               "keepdims=True)"))),
+    ],
+    "linear.softmax_loss_vectorized": [
+        ("take each row's max and each row's sum with keepdims=True (shape (N, 1), not (N,)), "
+         "so that they are subtracted from (or divide) the scores of their own row",
+         edited("linear.softmax_loss_vectorized",
+                ("scores - scores.max(axis=1, keepdims=True)", "scores - scores.max(axis=1)"))),
+        (_DW_TRANSPOSE, edited("linear.softmax_loss_vectorized",
+                               ("dW = X.T @ dscores / num_train", "dW = X @ dscores / num_train"))),
+    ],
+    "linear.svm_loss_naive": [
+        ("the classes are numbered 0 to C - 1: loop over range(num_classes), not "
+         "range(1, num_classes + 1)",
+         edited("linear.svm_loss_naive", ("for j in range(num_classes):\n            if j == y[i]:",
+                                          "for j in range(1, num_classes + 1):\n"
+                                          "            if j == y[i]:"))),
+    ],
+    "linear.softmax_loss_naive": [
+        ("the classes are numbered 0 to C - 1: loop over range(num_classes), not "
+         "range(1, num_classes + 1)",
+         edited("linear.softmax_loss_naive", ("for j in range(num_classes):\n            p_j",
+                                              "for j in range(1, num_classes + 1):\n"
+                                              "            p_j"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

@@ -191,3 +191,31 @@ MISTAKES = {
     "losses.bce_loss": bce_mistakes(),
     "losses.bce_with_logits_loss": bce_logits_mistakes(),
 }
+
+
+# ---------------------------------------------------------------- mistakes that raise
+# The reference with one edit, as a student writes it; on the grader's inputs each raises (a shape
+# error, an IndexError), and a student's call raising the same error gets its hint
+# (``mistakes/_edited.py``).
+
+from ._edited import edited  # noqa: E402
+
+for _key, _entries in {
+    "losses.softmax_loss": [
+        ("take each row's max and each row's sum with keepdims=True (shape (N, 1), not (N,)), "
+         "so that they are subtracted from (or divide) the scores of their own row",
+         edited("losses.softmax_loss", ("shifted = scores - scores.max(axis=1, keepdims=True)",
+                                        "shifted = scores - scores.max(axis=1)"))),
+    ],
+    "losses.svm_loss": [
+        ("scores[rows, y] has shape (N,): make it a column, scores[rows, y][:, None], so that "
+         "each row's correct score is subtracted from every score of that row",
+         edited("losses.svm_loss", ("scores - scores[rows, y][:, None] + 1.0",
+                                    "scores - scores[rows, y] + 1.0"))),
+        ("dscores[rows, y] selects one entry per row, shape (N,): assign it "
+         "-dscores.sum(axis=1), without keepdims=True, which gives (N, 1)",
+         edited("losses.svm_loss", ("dscores[rows, y] = -dscores.sum(axis=1)",
+                                    "dscores[rows, y] = -dscores.sum(axis=1, keepdims=True)"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

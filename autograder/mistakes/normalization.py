@@ -400,3 +400,36 @@ MISTAKES = {
     "normalization.instancenorm_forward": instancenorm_forward_mistakes(),
     "normalization.instancenorm_backward": instancenorm_backward_mistakes(),
 }
+
+
+# ---------------------------------------------------------------- mistakes that raise
+# The reference with one edit, as a student writes it; on the grader's inputs each raises (a shape
+# error, an IndexError), and a student's call raising the same error gets its hint
+# (``mistakes/_edited.py``).
+
+from ._edited import edited  # noqa: E402
+
+for _key, _entries in {
+    "normalization.layernorm_forward": [
+        ("layer norm's mean and variance are per example (axis 1), kept as columns with "
+         "keepdims=True (shape (N, 1)) so that they apply to their own row",
+         edited("normalization.layernorm_forward", ("mu = x.mean(axis=1, keepdims=True)",
+                                                    "mu = x.mean(axis=1)"))),
+    ],
+    "normalization.layernorm_backward": [
+        ("the means over the features in dx are per example: take them with axis=1 and "
+         "keepdims=True (shape (N, 1)) so that they apply to their own row",
+         edited("normalization.layernorm_backward",
+                ("dx = (dxhat - dxhat.mean(axis=1, keepdims=True)",
+                 "dx = (dxhat - dxhat.mean(axis=1)"))),
+    ],
+    "normalization.groupnorm_forward": [
+        ("gamma and beta have one entry per channel, axis 1 of x: reshape them to (1, C, 1, 1) "
+         "before multiplying and adding, or they line up with the last axis",
+         edited("normalization.groupnorm_forward",
+                ("out = gamma.reshape(1, C, 1, 1) * xhat + beta.reshape(1, C, 1, 1)\n"
+                 "    cache = (xhat, std, gamma, groups)",
+                 "out = gamma * xhat + beta\n    cache = (xhat, std, gamma, groups)"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

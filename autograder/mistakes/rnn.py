@@ -492,3 +492,62 @@ def char_rnn_mistakes():
 
 
 MISTAKES["rnn.CharRNN"] = char_rnn_mistakes()
+
+
+# ---------------------------------------------------------------- mistakes that raise
+# The reference with one edit, as a student writes it; on the grader's inputs each raises (a shape
+# error, an IndexError), and a student's call raising the same error gets its hint
+# (``mistakes/_edited.py``).
+
+from ._edited import edited  # noqa: E402
+
+for _key, _entries in {
+    "rnn.rnn_step_forward": [
+        ("x is multiplied by Wx (D, H) and h_prev by Wh (H, H): "
+         "h_next = tanh(x @ Wx + h_prev @ Wh + b)",
+         edited("rnn.rnn_step_forward", ("h_next = xp.tanh(x @ Wx + h_prev @ Wh + b)",
+                                         "h_next = xp.tanh(x @ Wh + h_prev @ Wx + b)"))),
+    ],
+    "rnn.rnn_step_backward": [
+        ("dx = da @ Wx.T: da is (N, H) and Wx (D, H), so Wx is transposed to bring the gradient "
+         "back to the D inputs",
+         edited("rnn.rnn_step_backward", ("dx = da @ Wx.T\n    dh_prev = da @ Wh.T\n    dWx = "
+                                          "x.T @ da\n    dWh = h_prev.T @ da\n    db = da.sum("
+                                          "axis=0)\n    # END SOLUTION\n    return dx, dh_prev,"
+                                          " dWx, dWh, db\n\n\ndef rnn_forward",
+                                          "dx = da @ Wx\n    dh_prev = da @ Wh.T\n    dWx = "
+                                          "x.T @ da\n    dWh = h_prev.T @ da\n    db = da.sum("
+                                          "axis=0)\n    # END SOLUTION\n    return dx, dh_prev,"
+                                          " dWx, dWh, db\n\n\ndef rnn_forward"))),
+        ("dWx = x.T @ da: x is (N, D) and da (N, H), so the product that sums over the examples "
+         "has x.T on the left",
+         edited("rnn.rnn_step_backward", ("dWx = x.T @ da\n    dWh = h_prev.T @ da\n    db = "
+                                          "da.sum(axis=0)\n    # END SOLUTION\n    return dx, "
+                                          "dh_prev, dWx, dWh, db\n\n\ndef rnn_forward",
+                                          "dWx = x @ da\n    dWh = h_prev.T @ da\n    db = "
+                                          "da.sum(axis=0)\n    # END SOLUTION\n    return dx, "
+                                          "dh_prev, dWx, dWh, db\n\n\ndef rnn_forward"))),
+    ],
+    "rnn.temporal_affine_backward": [
+        ("dx = dout @ w.T: dout is (N, T, M) and w (H, M), so w is transposed to bring the "
+         "gradient back to the H inputs",
+         edited("rnn.temporal_affine_backward", ("dx = dout @ w.T\n    dw = x.reshape",
+                                                 "dx = dout @ w\n    dw = x.reshape"))),
+        ("flatten the time steps first: dw = x.reshape(-1, H).T @ dout.reshape(-1, M); for the "
+         "3-dimensional x, x.T reverses all three axes",
+         edited("rnn.temporal_affine_backward",
+                ("dw = x.reshape(-1, H).T @ dout.reshape(-1, M)", "dw = x.T @ dout"))),
+    ],
+    "rnn.temporal_softmax_loss": [
+        ("take each row's max and each row's sum with keepdims=True (shape (N*T, 1), not "
+         "(N*T,)), so that they apply to the scores of their own row",
+         edited("rnn.temporal_softmax_loss",
+                ("shifted = flat - flat.max(axis=1, keepdims=True)",
+                 "shifted = flat - flat.max(axis=1)"))),
+        ("the mask weights one row (one time step) each: make them a column, "
+         "weight[:, None], to scale every score of that row",
+         edited("rnn.temporal_softmax_loss", ("dflat *= weight[:, None] / count",
+                                              "dflat *= weight / count"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

@@ -863,3 +863,26 @@ MISTAKES = {
     "segmentation.focal_loss": focal_loss_mistakes(),
     "segmentation.soft_dice_loss": soft_dice_loss_mistakes(),
 }
+
+
+# ---------------------------------------------------------------- mistakes that raise
+# The reference with one edit, as a student writes it; on the grader's inputs each raises (a shape
+# error, an IndexError), and a student's call raising the same error gets its hint
+# (``mistakes/_edited.py``).
+
+from ._edited import edited  # noqa: E402
+
+for _key, _entries in {
+    "segmentation.pixel_cross_entropy": [
+        ("the classes are axis 1 of logits (N, K, H, W): take the max and the sum over them "
+         "with keepdims=True, so that they apply to every class of their own pixel",
+         edited("segmentation.pixel_cross_entropy",
+                ("shifted = logits - logits.max(axis=1, keepdims=True)\n"
+                 "    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))\n"
+                 "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]",
+                 "shifted = logits - logits.max(axis=1)\n"
+                 "    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))\n"
+                 "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

@@ -610,7 +610,8 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
 
     def one(case):
         kwargs = kwargs_of(t, case) if kwargs_of else case.kwargs
-        got, modified = t.student.call_full(target, *case.args, **kwargs)
+        with t.explaining_errors(target, target, *case.args, **kwargs):
+            got, modified = t.student.call_full(target, *case.args, **kwargs)
         t.no_input_modified(target, modified, argnames, case.label)
         expected = expected_of(t, case, kwargs) if expected_of else \
             t.ref.run(target, *case.args, **kwargs)

@@ -158,7 +158,8 @@ def bce_loss(t):
     target_name = "losses.bce_loss"
     for case in binary_cases(t):
         prob, target = case.args
-        got, modified = t.student.call_full(target_name, prob, target)
+        with t.explaining_errors(target_name, target_name, prob, target):
+            got, modified = t.student.call_full(target_name, prob, target)
         t.no_input_modified(target_name, modified, ("prob", "target"), case.label)
         expected = t.ref.run(target_name, prob, target)
         got = _zero_where_clipped(prob, got, expected)

@@ -207,8 +207,9 @@ def lstm_forward_backward(cw, forward, backward, inputs, upstream, **kwargs):
 
 def _student_lstm(t, forward, inputs, kwargs, label, argnames, names):
     target = f"rnn.{forward}"
-    got, modified = t.student.call_full(target, *inputs, opaque=[CACHE_INDEX[forward]],
-                                        **kwargs)
+    with t.explaining_errors(target, lstm_outputs, forward, list(inputs), **kwargs):
+        got, modified = t.student.call_full(target, *inputs, opaque=[CACHE_INDEX[forward]],
+                                            **kwargs)
     t.no_input_modified(target, modified, argnames, label)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise Failed(f"{forward}({label}): should return the three values ({', '.join(names)}) "
@@ -242,9 +243,10 @@ def check_lstm_backward(t, forward, backward, inputs, upstream, kwargs, label, a
     returned = {"lstm_step_forward": ("h_next", "c_next", "cache"),
                 "lstm_forward": ("h", "cache", "c_last")}[forward]
     got = _student_lstm(t, forward, inputs, kwargs, label, argnames, returned)
-    result, modified = t.student.call_full(target, *upstream, got[CACHE_INDEX[forward]])
-    t.no_input_modified(target, outside_cache(modified, len(upstream)), upstream_names, label)
     args = (forward, backward, list(inputs), tuple(upstream))
+    with t.explaining_errors(target, lstm_forward_backward, *args, **kwargs):
+        result, modified = t.student.call_full(target, *upstream, got[CACHE_INDEX[forward]])
+    t.no_input_modified(target, outside_cache(modified, len(upstream)), upstream_names, label)
     expected = t.ref.run(lstm_forward_backward, *args, **kwargs)
     try:
         t.compare(target, result, expected, names=names, label=label,

@@ -608,7 +608,8 @@ def _check_metric(t, name, outputs, *, with_classes=True, exact_dtype=None):
         kwargs = dict(case.kwargs)
         if not with_classes:
             kwargs.pop("num_classes")
-        got, modified = t.student.call_full(target, *case.args, **kwargs)
+        with t.explaining_errors(target, metric_encoded, name, *case.args, **kwargs):
+            got, modified = t.student.call_full(target, *case.args, **kwargs)
         t.no_input_modified(target, modified, ("pred", "target"), case.label)
         expected = t.ref.run(metric_encoded, name, *case.args, **kwargs)
         names = None

@@ -160,7 +160,8 @@ def modified_names(modified, argnames):
 def student_forward(t, target, inputs, kwargs, label, argnames, *, stateful=False):
     """Call the student's forward, its cache kept in the worker; return the tuple it returned
     (``(out, cache)`` or ``(out, cache, new_state)``), or raise Failed."""
-    got, modified = t.student.call_full(target, *inputs, opaque=[1], **kwargs)
+    with t.explaining_errors(target, forward_out, target, list(inputs), **kwargs):
+        got, modified = t.student.call_full(target, *inputs, opaque=[1], **kwargs)
     t.no_input_modified(target, modified_names(modified, argnames), argnames, label)
     size = 3 if stateful else 2
     if not isinstance(got, (tuple, list)) or len(got) != size:
@@ -197,9 +198,10 @@ def check_backward(t, forward, backward, inputs, dout, kwargs, label, argnames, 
     compared with the reference forward-then-backward."""
     inputs = list(inputs)
     cache = student_forward(t, forward, inputs, kwargs, label, argnames, stateful=stateful)[1]
-    got, modified = t.student.call_full(backward, dout, cache)
-    t.no_input_modified(backward, outside_cache(modified, 1), ("dout",), label)
     args = (forward, backward, inputs, dout)
+    with t.explaining_errors(backward, forward_backward, *args, **kwargs):
+        got, modified = t.student.call_full(backward, dout, cache)
+    t.no_input_modified(backward, outside_cache(modified, 1), ("dout",), label)
     expected = t.ref.run(forward_backward, *args, **kwargs)
     try:
         t.compare(backward, got, expected, names=tuple(grads), label=label, rtol=rtol,

@@ -7,7 +7,8 @@ that asks the reference for something only when an answer is wrong (a hint compu
 with "the release's recorded data is out of date". Here every known mistake of every graded
 function is judged twice, in process, on public cases: with the live reference and with the
 recorded data; both must give the same message and hint, and the recorded data must hold every
-answer the judge asks for.
+answer the judge asks for. A mistake that raises is judged by its error and the hint the known
+mistakes that raise the same error give (recorded as ``raised``).
 """
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from autograder import release
 from autograder.compare import Failed
 from autograder.oracle import Oracle, load_recorded
+from autograder.runner import StudentError
 from autograder.spec import Trial
 from autograder.testing import mistaken_student
 from autograder.units import UNITS, available_units, specs_of
@@ -39,7 +41,7 @@ def public_verdict(key, student, oracle):
     """(message, hint) of the public cases of ``key``'s test, or None when they pass."""
     try:
         TESTS[key].func(Trial(student, oracle, public_only=True))
-    except Failed as failure:
+    except (Failed, StudentError) as failure:  # a mistake that raises: the error and its hint
         return failure.message, failure.hint
     return None
 
