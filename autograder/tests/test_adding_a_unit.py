@@ -103,7 +103,7 @@ def _notebook_stems():
 def _mistakes_tables():
     tables = {}
     for path in sorted(MISTAKES_DIR.glob("*.py")):
-        if path.stem != "__init__":
+        if not path.stem.startswith("_"):  # __init__, and helpers such as _edited.py
             mod = importlib.import_module(f"autograder.mistakes.{path.stem}")
             tables[path.stem] = mod.MISTAKES
     return tables
@@ -134,7 +134,7 @@ def test_hidden_and_mistakes_files_belong_to_graded_modules_and_name_graded_func
     modules = {m for _, ms in units.UNITS.values() for m in ms}
     for folder in (HIDDEN_DIR, MISTAKES_DIR):
         stray = [p.name for p in folder.glob("*.py")
-                 if p.stem != "__init__" and p.stem not in modules]
+                 if not p.stem.startswith("_") and p.stem not in modules]
         assert not stray, f"{folder.name}/ files of no unit's module: {stray}"
     tables = _mistakes_tables()
     assert all(isinstance(t, dict) for t in tables.values())
