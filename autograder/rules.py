@@ -30,7 +30,11 @@ another name (``from itertools import starmap as sm``, ``it.starmap`` with ``imp
 as it``) counts as the loop call itself: the rule cannot see where, or over what, it is called;
 but the builtin ``sorted``, ``min`` or ``max`` given as the function of ``map``, ``filter``,
 ``functools.reduce``... or as a ``key=`` is called by position only, with no key, and is none
-(``functools.reduce(max, (h, w))``).
+(``functools.reduce(max, (h, w))``), nor is it where a function's for loop or a comprehension
+goes through it written out into a name that scope only calls by position (``for g in (min,
+max): g(a, b)``). A module's constant tuple (``SCALES = (0.5, 2.0)``, bound once and in no
+other way) counts as written out; a shape does not (any object may have a ``.shape``): the
+message of such a call names the allowed way (``math.prod(x.shape[1:])``: ``ADVICE``).
 
 Whatever the analysis cannot see through (``exec``, ``importlib``, a string run as code... anywhere
 in the package, or ``getattr`` with a computed name in the code that runs) fails the rule with a
@@ -45,7 +49,8 @@ import functools
 import hashlib
 
 from .unseen_code import (call_name, debugging_imports, dynamic_call, dynamic_construct,
-                          main_guarded, module_aliases, other_bindings, own_variables)
+                          main_guarded, module_aliases, other_bindings, own_variables,
+                          spec_reads)
 
 INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
@@ -99,6 +104,25 @@ FUNCTION_ARGUMENT = {"map": (0, None), "filter": (0, None), "reduce": (0, None),
 MAX_MODULE_CHARS = 512_000
 MAX_TOTAL_CHARS = 2_000_000
 MAX_STEPS = 500_000
+# What the message of a loop call suggests instead, by the function called (where it goes
+# through a shape or a name, whose length the rule cannot know: a fake object's .shape may be the
+# rows of the data, so those stay refused)
+ADVICE = {
+    "reduce": "; for the product or sum of a shape or of a few numbers write "
+              "math.prod(x.shape[1:]) or sum(...), over an array its NumPy reduction "
+              "(np.prod(x, axis=0), np.maximum.reduce(x)), or reduce over a tuple written out "
+              "in the call",
+    "map": "; for the sizes of a shape unpack them (N, D = map(int, x.shape)) or write "
+           "tuple(int(n) for n in x.shape); over a few values write them out in the call or "
+           "as a module constant tuple (SCALES = (0.1, 1.0))",
+    "starmap": "; go through a tuple written out in the call, or write a comprehension",
+    "Counter": "; to count labels write np.bincount(y) or np.unique(y, return_counts=True); "
+               "to count the sizes of a shape, a comprehension or x.shape.count(n)",
+    "sorted": "; sort a shape without a key (sorted(x.shape)) or go through a tuple written out "
+              "in the call; sort an array with np.sort / np.argsort",
+}
+VALUE_ADVICE = ("; call it by name (min(a, b)), or go through a list or tuple of such builtins "
+                "(for g in (min, max)) only to call them without a key=")
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
@@ -181,6 +205,7 @@ class Program:
         self.self_bound = {}  # module -> names it binds itself (not by import): a variable filter
         self.bounded_names = {}  # id of a call -> the local names it may read as bounded
         self.keyless = set()  # ids of sorted/min/max passed where called by position only
+        self.constant_tuples = {}  # module -> names bound once, at top level, to a tuple display
         self._memo = {}
         self._stack = set()
         self._chars = 0  # source parsed so far
@@ -254,9 +279,10 @@ class Program:
                 for name in _target_names(getattr(node, "target", None)):
                     self._bind(module, name, node)
         own, aliases = own_variables(tree), module_aliases(tree)
-        unrun = main_guarded(tree) | debugging_imports(tree)
+        unrun = main_guarded(tree) | debugging_imports(tree) | spec_reads(tree)
         self.renamed[module], self.loop_modules[module] = _loop_renames(tree)
         self.self_bound[module] = _self_bound(tree)
+        self.constant_tuples[module] = _constant_tuples(tree)
         self.keyless.update(_keyless_values(tree, self.self_bound[module],
                                             self.loop_modules[module]))
         for node in ast.walk(tree):
@@ -416,15 +442,18 @@ class Program:
         elif own_loops and isinstance(node, (ast.Name, ast.Attribute)) and \
                 isinstance(node.ctx, ast.Load) and id(node) not in self.called and \
                 id(node) not in self.keyless and self._loop_value(module, node):
-            where = (f"{self._loop_value(module, node)} as a value (coursework/{module}.py, "
-                     f"line {node.lineno})")
+            value = self._loop_value(module, node)
+            where = (f"{value} as a value (coursework/{module}.py, line {node.lineno}"
+                     f"{VALUE_ADVICE if value in KEYWORD_KEYED else ''})")
             best = _deeper(best, Finding(level + 1, where, loop_call=where))
         elif own_loops and isinstance(node, ast.Call) and id(node) not in self.unpacked and \
-                _is_loop_call(node, self.bounded_names.get(id(node), ()),
+                _is_loop_call(node, self._bounded(module, node),
                               self.renamed.get(module, {}),
                               self.loop_modules.get(module, LOOP_MODULES)):
             inner = level + 1
-            where = f"{call_name(node)}() (coursework/{module}.py, line {node.lineno})"
+            called = self.renamed.get(module, {}).get(call_name(node)) or call_name(node)
+            where = (f"{call_name(node)}() (coursework/{module}.py, line {node.lineno}"
+                     f"{ADVICE.get(called, '')})")
             if self._own_key(module, node):  # student code per element: the lines count it
                 best = _deeper(best, Finding(inner, where))
             else:
@@ -447,6 +476,16 @@ class Program:
                 else inner
             best = _deeper(best, self._walk(module, child, depth, own_loops, inside))
         return best
+
+    def _bounded(self, module, node):
+        """The names a call may read as bounded (``_written_out``): the function's locals bound
+        once to a generator or a tuple display (``_bound_once``), and the module's constant
+        tuples (``_constant_tuples``) that no module of the package assigns from outside
+        (``linear.SCALES = rows``)."""
+        local = self.bounded_names.get(id(node), set())
+        constants = {n for n in self.constant_tuples.get(module, ())
+                     if (module, n) not in self.attribute_stores}
+        return local | constants if constants else local
 
     def _loop_value(self, module, node):
         """The loop function (``LOOP_VALUES``) an expression that is not called where it
@@ -617,6 +656,53 @@ def _bound_once(function):
     return {n for n in once if stores.get(n) == 1}
 
 
+def _constant_tuples(tree):
+    """The names a module binds exactly once, by a top-level ``NAME = (a, b, ...)`` (a tuple
+    display without a starred entry), and in no other way anywhere in it (no second assignment,
+    parameter, loop target, ``global``, import, ``def``; no star import, which could rebind it):
+    a tuple of hyper-parameters (``SCALES = (0.1, 1.0)``) cannot grow, so ``map(float, SCALES)``
+    makes a fixed number of calls. (A list could: ``SCALES.extend(rows)``.)"""
+    stores, once = {}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.arg):
+            stores[node.arg] = stores.get(node.arg, 0) + 2
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for n in node.names:
+                stores[n] = stores.get(n, 0) + 2
+        elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return set()
+        else:
+            for n in other_bindings(node):
+                stores[n] = stores.get(n, 0) + 2
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Tuple) and \
+                not any(isinstance(e, ast.Starred) for e in node.value.elts):
+            once.add(node.targets[0].id)
+    return {n for n in once if stores.get(n) == 1}
+
+
+def _own_statements(function):
+    """The statements of a function's body, nested blocks included, not those of the functions
+    and classes defined in it (their own scopes)."""
+    todo = list(getattr(function, "body", [])) if isinstance(function.body, list) else []
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                todo.extend(inner)
+        for handler in getattr(node, "handlers", None) or []:
+            todo.extend(handler.body)
+        for case in getattr(node, "cases", None) or []:
+            todo.extend(case.body)
+
+
 def _loop_renames(tree):
     """({local name: loop name} of ``from M import starmap as sm`` for the names of
     ``LOOP_VALUES``, the names functools and itertools go by: themselves and their aliases)."""
@@ -679,6 +765,36 @@ def _keyless_values(tree, self_bound, loop_modules):
         return ""
 
     out = set()
+    # for g in (min, max): g(a, b): the builtins written in a list or tuple display that a for
+    # loop of a function, or a comprehension, goes through into a plain name that the function
+    # (the comprehension), nested code included, only ever calls, by position (no key=, no
+    # **kwargs); not where any code of the module declares that name global or nonlocal, nor
+    # in a loop at module level (other modules may import the name)
+    callees = {id(n.func): n for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    shared = {n for node in ast.walk(tree) if isinstance(node, (ast.Global, ast.Nonlocal))
+              for n in node.names}
+
+    def only_called(scope, name):
+        for n in ast.walk(scope):
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load):
+                call = callees.get(id(n))
+                if call is None or any(k.arg in ("key", None) for k in call.keywords):
+                    return False
+        return True
+
+    def loops_of(scope):  # (scope, loop) for the for loops of each function, comprehensions
+        for node in ast.walk(scope):
+            if isinstance(node, COMPREHENSIONS):
+                yield from ((node, g) for g in node.generators)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                yield from ((node, n) for n in _own_statements(node)
+                            if isinstance(n, (ast.For, ast.AsyncFor)))
+
+    for scope, loop in loops_of(tree):
+        if isinstance(loop.target, ast.Name) and isinstance(loop.iter, (ast.List, ast.Tuple)) \
+                and loop.target.id not in shared and only_called(scope, loop.target.id):
+            out.update(id(e) for e in loop.iter.elts if isinstance(e, ast.Name)
+                       and e.id in KEYWORD_KEYED and builtin(e.id))
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue

@@ -38,6 +38,13 @@ DYNAMIC_NAMES = {"importlib", "marshal", "builtins", "__builtins__", "runpy", "c
 # plain import statement runs no string and is not refused; every use of the module is
 # (pdb.set_trace() too: a debugger runs the commands it reads as code)
 IMPORT_ONLY = {"pdb", "doctest", "cProfile", "profile"}
+# what a student who left one of them in the code may do instead (the message says it)
+_GUARD_ONLY = (" outside the main guard: call it directly under 'if __name__ == \"__main__\":' "
+               "(a function defined outside the guard, such as a main(), may be called from "
+               "anywhere, and is refused), or remove it")
+DEBUGGING_ADVICE = {"doctest": _GUARD_ONLY, "cProfile": _GUARD_ONLY, "profile": _GUARD_ONLY,
+                    "pdb": " (a breakpoint left in: remove it before handing in)",
+                    "__spec__": " (only __spec__.name, .parent and .origin may be read)"}
 # ... of which these are also ordinary variable names: a module's own variable of that name
 # (code = target * K + pred, from numpy import trace) is not the module (any other, importlib =
 # pkgutil.importlib, is); as an attribute (np.trace) they are not refused either
@@ -172,6 +179,28 @@ def _name_is_main(left, right):
     return (is_name(left) and is_main(right)) or (is_main(left) and is_name(right))
 
 
+# What reading ``__spec__`` for may give: strings (the module's name, its package, its file, as
+# ``__name__`` and ``__file__`` do); its loader and the rest stay refused
+SPEC_READS = {"name", "parent", "origin"}
+
+
+def spec_reads(tree):
+    """The ids of the ``__spec__`` names read only for ``SPEC_READS`` (``log.debug("%s",
+    __spec__.name)``), not called there: none when the module binds ``__spec__`` in any way (an
+    assignment, a parameter, ``import x as __spec__``, ``global __spec__``), where its
+    ``.name`` could be anything."""
+    if any((isinstance(n, ast.Name) and n.id == "__spec__" and not isinstance(n.ctx, ast.Load))
+           or (isinstance(n, ast.arg) and n.arg == "__spec__")
+           or (isinstance(n, (ast.Global, ast.Nonlocal)) and "__spec__" in n.names)
+           or "__spec__" in other_bindings(n) for n in ast.walk(tree)):
+        return set()
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {id(n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)
+            and n.attr in SPEC_READS and id(n) not in called
+            and isinstance(n.value, ast.Name) and n.value.id == "__spec__"}
+
+
 def debugging_imports(tree):
     """The ids of the statements that import a debugging or profiling module and nothing else
     (IMPORT_ONLY), as itself: ``import pdb`` left from debugging. Any use of the name is still
@@ -232,7 +261,7 @@ def dynamic_construct(node, own=frozenset(), aliases=None, loop_calls=frozenset(
             and C_API_NAME.match(node.value):
         return f"{node.value!r} (the interpreter's C API)"
     if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES and node.id not in own:
-        return node.id
+        return node.id + DEBUGGING_ADVICE.get(node.id, "")
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         # import pdb, sys: the debugging module imported as itself runs nothing (IMPORT_ONLY);
         # the statement's other names are judged as if imported alone
