@@ -1,4 +1,4 @@
-"""Honest code that the loop rule refused, graded in real unit modules (round 28, fair).
+"""Honest code that the loop rule refused, graded in real unit modules (a fairness audit).
 
 18 honest forms were tried beside the loop-checked functions (units 01 and 03). Three kinds cost a
 correct vectorized function all its points and are accepted now:
