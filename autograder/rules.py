@@ -556,6 +556,16 @@ class Program:
                 elif isinstance(node, ast.Call) and id(node) in self.kept:
                     where = (f"{call_name(node)}() (coursework/{m}.py, line {node.lineno}"
                              f"{KEPT_ADVICE})")
+                elif isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
+                        not isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
+                    # what runs at import from there (a function called, a class whose body,
+                    # __set_name__ or __init_subclass__ runs): read as the graded code is
+                    where = next((found.loop_call for target_module, target
+                                  in self._reference(m, node) if target is not node
+                                  for found in [self.depth_of(target_module, target)]
+                                  if found.loop_call), "")
+                    if not where:
+                        continue
                 else:
                     continue
                 return Finding(best.depth, best.where, best.dynamic, where)
@@ -854,10 +864,13 @@ def _kept_loop_objects(tree, self_bound, loop_modules):
             continue
         if isinstance(parent, ast.Starred):
             continue
-        if isinstance(parent, ast.Call) and node in parent.args:
+        if isinstance(parent, ast.Call) and parent.args and parent.args[0] is node:
             func = parent.func
+            # the first argument only, and alone where another could be returned instead
+            # (sum((), m) is m, next(it, m) may be m, min(m, n) is one of them)
             if isinstance(func, ast.Name) and func.id in consumers and \
-                    not any(isinstance(a, ast.Starred) for a in parent.args):
+                    not any(isinstance(a, ast.Starred) for a in parent.args) and \
+                    (len(parent.args) == 1 or func.id not in ("min", "max", "next")):
                 continue
             if isinstance(func, ast.Attribute) and func.attr == "join" and \
                     isinstance(func.value, ast.Constant) and isinstance(func.value.value, str):

@@ -20,8 +20,9 @@ example, which no line count sees) in ``softmax_loss_vectorized`` behind them or
   filter, starmap... bounded by a display counts as bounded only where its object is consumed
   where it stands (``list(...)``, ``for``, ``*``, unpacking: ``rules._kept_loop_objects``);
 - ``map`` stored at import where no name the function reads is bound to it: ``_D['f'] = map``,
-  ``_B.g = map``, ``_h.__defaults__ = (map,)``, in a default or a class body. The code that
-  importing the package runs is read for loop values and kept loop objects too
+  ``_B.g = map``, ``_h.__defaults__ = (map,)``, in a default, a class body, a function called at
+  import or a ``__set_name__``. The code that importing the package runs is read for loop
+  values and kept loop objects too, and what it calls as the graded code is
   (``rules._import_time``).
 
 Withstood (kept as regressions): a tuple of lambdas or of helpers that call map, a constant tuple
@@ -88,6 +89,13 @@ def analyse(source, name="f"):
     "_L = []\ndef _u(a=_L.append(map)):\n    pass\ndef f(x):\n    return list(_L[0](np.sum, x))\n",
     "_L = []\nclass _C:\n    _L.append(map)\ndef f(x):\n    return list(_L[0](np.sum, x))\n",
     "_M = type(map(int, ()))\ndef f(x):\n    return list(_M(np.sum, x))\n",
+    "_D = {}\ndef _setup():\n    _D[0] = map\n_setup()\n"
+    "def f(x):\n    return list(_D[0](np.sum, x))\n",
+    "_D = {}\nclass _C:\n    def __set_name__(self, owner, name):\n        _D[0] = map\n"
+    "class _E:\n    x = _C()\ndef f(x):\n    return list(_D[0](np.sum, x))\n",
+    # a consumer that returns another argument than the iterable it consumes
+    "def f(x):\n    return list(sum((), map(int, ()))(np.sum, x))\n",
+    "def f(x):\n    return list(type(next(iter(()), map(int, ())))(np.sum, x))\n",
 ])
 def test_a_loop_through_an_allowed_form_is_a_loop_call(source):
     finding = analyse(source)
@@ -125,6 +133,7 @@ def test_reaching_a_namespace_or_a_class_from_an_object_is_hidden_code(source, c
     "def f(a, b):\n    return np.concatenate((*map(np.ravel, (a, b)),))\n",
     "import inspect\ndef f(x):\n    return inspect.signature(f)\n",
     "def f(x):\n    return type(x).__name__\n",
+    "def f(a, b):\n    return sum(map(np.sum, (a, b)), 0.0)\n",
     # loop calls run once at import, and map under the main guard, are no loop over the data
     "NAMES = tuple(map(str, range(10)))\ndef f(x):\n    return x\n",
     "def f(x):\n    return x\nif __name__ == '__main__':\n    g = map\n",
