@@ -58,6 +58,7 @@ INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
               "apply_over_axes", "piecewise", "starmap", "accumulate",
               "ThreadPoolExecutor", "ProcessPoolExecutor", "Counter", "Thread", "Pool",
+              "ThreadPool",  # multiprocessing.pool.ThreadPool(1).map(f, X)
               # itertools' predicates, called once per element like filter's
               "filterfalse", "takewhile", "dropwhile"}
 # Calls that call a function once per entry of one of their arguments: a fixed number of times

@@ -2,9 +2,9 @@
 
 The loop rule lets three honest forms through (``test_fair_refused_idioms.py``): ``for g in
 (min, max): g(a, b)``, ``__spec__.name``, and a module constant tuple (``SCALES = (0.5, 2.0)``;
-``map(float, SCALES)``). 29 attacks tried to hide ``map(W.T.dot, X)`` (one NumPy call per
+``map(float, SCALES)``). 31 attacks tried to hide ``map(W.T.dot, X)`` (one NumPy call per
 example, which no line count sees) in ``softmax_loss_vectorized`` behind them or beside them;
-15 got full marks, in four kinds, and are refused now:
+16 got full marks, in five kinds, and are refused now:
 
 - the constant tuple rebound from the module itself through an attribute store the rule did not
   read as one: ``(_me.SCALES, _) = (tuple(X), 0)``, ``for _me.SCALES in (tuple(X),)`` (with
@@ -24,6 +24,9 @@ example, which no line count sees) in ``softmax_loss_vectorized`` behind them or
   import or a ``__set_name__``. The code that importing the package runs is read for loop
   values and kept loop objects too, and what it calls as the graded code is
   (``rules._import_time``).
+
+- ``multiprocessing.pool.ThreadPool(1).map(W.T.dot, X)``: ``ThreadPool`` is a loop call, as
+  ``Pool`` and ``ThreadPoolExecutor`` were (``rules.LOOP_CALLS``).
 
 Withstood (kept as regressions): a tuple of lambdas or of helpers that call map, a constant tuple
 holding a list (``map(f, *SCALES)``), ``__spec__`` rebound at module level.
@@ -168,6 +171,9 @@ GRADED = {  # name: (replace, append); each had full marks
     "map_stored_in_a_dict_at_import": _variant(
         imports="_D = {}\n", append="_D['f'] = map\n",
         body="    F = _D['f']\n" + PER_ROW),
+    "thread_pool_map": _variant(
+        imports="from multiprocessing.pool import ThreadPool\n",
+        body="    with ThreadPool(1) as _p:\n        scores = xp.array(_p.map(W.T.dot, X))\n"),
     "map_among_all_subclasses": _variant(
         body="    F = [c for c in object.__subclasses__() if c.__name__ == 'map'][0]\n" + PER_ROW),
 }
