@@ -34,7 +34,9 @@ but the builtin ``sorted``, ``min`` or ``max`` given as the function of ``map``,
 goes through it written out into a name that scope only calls by position (``for g in (min,
 max): g(a, b)``). A module's constant tuple (``SCALES = (0.5, 2.0)``, bound once and in no
 other way) counts as written out; a shape does not (any object may have a ``.shape``): the
-message of such a call names the allowed way (``math.prod(x.shape[1:])``: ``ADVICE``).
+message of such a call names the allowed way (``math.prod(x.shape[1:])``: ``ADVICE``). A map
+object bounded so counts as bounded only where it is consumed where it stands: its class is
+``map`` (``type(map(int, ()))``), ``_kept_loop_objects``.
 
 Whatever the analysis cannot see through (``exec``, ``importlib``, a string run as code... anywhere
 in the package, or ``getattr`` with a computed name in the code that runs) fails the rule with a
@@ -56,6 +58,7 @@ INFINITE = float("inf")
 LOOP_CALLS = {"map", "filter", "reduce", "vectorize", "frompyfunc", "apply_along_axis",
               "apply_over_axes", "piecewise", "starmap", "accumulate",
               "ThreadPoolExecutor", "ProcessPoolExecutor", "Counter", "Thread", "Pool",
+              "ThreadPool",  # multiprocessing.pool.ThreadPool(1).map(f, X)
               # itertools' predicates, called once per element like filter's
               "filterfalse", "takewhile", "dropwhile"}
 # Calls that call a function once per entry of one of their arguments: a fixed number of times
@@ -121,6 +124,18 @@ ADVICE = {
     "sorted": "; sort a shape without a key (sorted(x.shape)) or go through a tuple written out "
               "in the call; sort an array with np.sort / np.argsort",
 }
+# Calls that return an iterator of the loop's own class (a map object), whose class, reached
+# through the object (type(m), m.__class__), is the loop function itself: bounded by a display
+# only where that object is consumed where it stands (``_kept_loop_objects``). (A Counter is
+# kept as a dict: its class counts items, and calls no function given to it.)
+LOOP_OBJECTS = {"map", "filter", "starmap", "accumulate", "filterfalse", "takewhile",
+                "dropwhile"}
+# what consumes an iterable whole and keeps no reference to it: builtins called on it
+CONSUMERS = {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all",
+             "dict", "next"}
+KEPT_ADVICE = ("; its result is kept or passed on whole, not consumed where it stands "
+               "(type(map(...)) is map itself): write list(map(...)), unpack it "
+               "(a, b = map(...)), or go through it in a for loop")
 VALUE_ADVICE = ("; call it by name (min(a, b)), or go through a list or tuple of such builtins "
                 "(for g in (min, max)) only to call them without a key=")
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -205,7 +220,9 @@ class Program:
         self.self_bound = {}  # module -> names it binds itself (not by import): a variable filter
         self.bounded_names = {}  # id of a call -> the local names it may read as bounded
         self.keyless = set()  # ids of sorted/min/max passed where called by position only
+        self.kept = set()  # ids of calls making a loop object not consumed where they stand
         self.constant_tuples = {}  # module -> names bound once, at top level, to a tuple display
+        self._unrun = {}  # module -> ids of the nodes that never run (the main guard...)
         self._memo = {}
         self._stack = set()
         self._chars = 0  # source parsed so far
@@ -280,10 +297,13 @@ class Program:
                     self._bind(module, name, node)
         own, aliases = own_variables(tree), module_aliases(tree)
         unrun = main_guarded(tree) | debugging_imports(tree) | spec_reads(tree)
+        self._unrun[module] = unrun
         self.renamed[module], self.loop_modules[module] = _loop_renames(tree)
         self.self_bound[module] = _self_bound(tree)
         self.constant_tuples[module] = _constant_tuples(tree)
         self.keyless.update(_keyless_values(tree, self.self_bound[module],
+                                            self.loop_modules[module]))
+        self.kept.update(_kept_loop_objects(tree, self.self_bound[module],
                                             self.loop_modules[module]))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
@@ -314,14 +334,11 @@ class Program:
                     parts = alias.name.split(".")
                     if parts[0] == "coursework" and len(parts) > 1:
                         self.imports[module].add(parts[1])
-            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    owner = self._module_named(module, target.value) \
-                        if isinstance(target, ast.Attribute) else None
-                    if owner is not None:  # some_module.name = value, from anywhere
-                        self.attribute_stores.setdefault((owner, target.attr), []).append(
-                            (module, node.value))
+            for target, value in _stored(node):
+                owner = self._module_named(module, target.value)
+                if owner is not None:  # some_module.name = value, from anywhere, in any form
+                    self.attribute_stores.setdefault((owner, target.attr), []).append(
+                        (module, value))
 
     @staticmethod
     def _top_level(body):
@@ -447,13 +464,15 @@ class Program:
                      f"{VALUE_ADVICE if value in KEYWORD_KEYED else ''})")
             best = _deeper(best, Finding(level + 1, where, loop_call=where))
         elif own_loops and isinstance(node, ast.Call) and id(node) not in self.unpacked and \
-                _is_loop_call(node, self._bounded(module, node),
-                              self.renamed.get(module, {}),
-                              self.loop_modules.get(module, LOOP_MODULES)):
+                (id(node) in self.kept or
+                 _is_loop_call(node, self._bounded(module, node), self.renamed.get(module, {}),
+                               self.loop_modules.get(module, LOOP_MODULES))):
             inner = level + 1
             called = self.renamed.get(module, {}).get(call_name(node)) or call_name(node)
-            where = (f"{call_name(node)}() (coursework/{module}.py, line {node.lineno}"
-                     f"{ADVICE.get(called, '')})")
+            advice = KEPT_ADVICE if id(node) in self.kept and not _is_loop_call(
+                node, self._bounded(module, node), self.renamed.get(module, {}),
+                self.loop_modules.get(module, LOOP_MODULES)) else ADVICE.get(called, "")
+            where = f"{call_name(node)}() (coursework/{module}.py, line {node.lineno}{advice})"
             if self._own_key(module, node):  # student code per element: the lines count it
                 best = _deeper(best, Finding(inner, where))
             else:
@@ -522,6 +541,37 @@ class Program:
         return bool(bound) and all(isinstance(n, ast.Lambda) or (
             isinstance(n, ast.FunctionDef) and not n.decorator_list) for _, n in bound)
 
+    def _import_time_loop_values(self, modules, best):
+        """``best`` with the first loop value or loop object found in the code that importing
+        ``modules`` runs (``_import_time``) as its ``loop_call``: a loop function stored there
+        where no name the graded function reads is bound (``_B.g = map``, ``_D[0] = map``,
+        ``_h.__defaults__ = (map,)``, in a decorator or a default) would run out of the rule's
+        sight. Loop calls that run there, bounded or not, run once, at import: not counted."""
+        for m in modules:
+            for node in _import_time(self.trees[m].body, self._unrun.get(m, set())):
+                if isinstance(node, (ast.Name, ast.Attribute)) and \
+                        isinstance(node.ctx, ast.Load) and id(node) not in self.called and \
+                        id(node) not in self.keyless and self._loop_value(m, node):
+                    where = (f"{self._loop_value(m, node)} as a value, run at import "
+                             f"(coursework/{m}.py, line {node.lineno})")
+                elif isinstance(node, ast.Call) and id(node) in self.kept:
+                    where = (f"{call_name(node)}() (coursework/{m}.py, line {node.lineno}"
+                             f"{KEPT_ADVICE})")
+                elif isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
+                        not isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
+                    # what runs at import from there (a function called, a class whose body,
+                    # __set_name__ or __init_subclass__ runs): read as the graded code is
+                    where = next((found.loop_call for target_module, target
+                                  in self._reference(m, node) if target is not node
+                                  for found in [self.depth_of(target_module, target)]
+                                  if found.loop_call), "")
+                    if not where:
+                        continue
+                else:
+                    continue
+                return Finding(best.depth, best.where, best.dynamic, where)
+        return best
+
     def analyse(self, module, name):
         """The Finding for the graded ``module.name``."""
         self.load(module)
@@ -541,6 +591,8 @@ class Program:
             best = Finding(0, "")
             for target_module, node in self.resolve(module, name):
                 best = _deeper(best, self.depth_of(target_module, node))
+            if not best.loop_call:
+                best = self._import_time_loop_values(sorted(loaded), best)
         except _TooComplex:
             self._memo.clear()
             self._stack.clear()
@@ -563,6 +615,55 @@ def _deeper(a, b):
     if other.loop_call and not chosen.loop_call:  # kept whichever loop is the deeper
         return Finding(chosen.depth, chosen.where, chosen.dynamic, other.loop_call)
     return chosen
+
+
+def _import_time(body, unrun):
+    """The nodes of the code that importing a module runs: its statements, the decorators,
+    defaults, annotations and bases of its defs and classes, a class body's own statements;
+    not the bodies of functions (they run when called), nor code that never runs (``unrun``)."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        if id(node) in unrun:
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = node.args
+            todo.extend(a.defaults + [d for d in a.kw_defaults if d is not None])
+            if not isinstance(node, ast.Lambda):
+                todo.extend(node.decorator_list)
+                todo.extend(x.annotation for x in a.posonlyargs + a.args + a.kwonlyargs
+                            + [a.vararg, a.kwarg] if x is not None and x.annotation)
+                if node.returns is not None:
+                    todo.append(node.returns)
+            continue
+        yield node
+        if isinstance(node, ast.ClassDef):
+            todo.extend(node.decorator_list + node.bases + [k.value for k in node.keywords]
+                        + node.body)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+
+
+def _stored(node):
+    """[(attribute, value)] of the attributes a statement or comprehension stores into, with
+    the expression whose value (or whose items) they receive: ``m.x = v``, ``m.x += v``,
+    ``m.x: T = v``, but also ``(m.x, _) = (v, 0)``, ``for m.x in v``, ``with v as m.x``,
+    ``[... for m.x in v]`` and ``del m.x`` (the name then falls through to a builtin): each of
+    them rebinds the module's name ``x`` as much as a plain assignment does."""
+    if isinstance(node, ast.Assign):
+        pairs = [(t, node.value) for t in node.targets]
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        pairs = [(node.target, node.value if node.value is not None else node)]
+    elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        pairs = [(node.target, node.iter)]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars]
+    elif isinstance(node, ast.Delete):
+        pairs = [(t, node) for t in node.targets]
+    else:
+        return []
+    return [(a, value) for target, value in pairs for a in ast.walk(target)
+            if isinstance(a, ast.Attribute) and isinstance(a.ctx, (ast.Store, ast.Del))]
 
 
 def _target_names(target):
@@ -731,6 +832,52 @@ def _self_bound(tree):
         elif not isinstance(node, (ast.Import, ast.ImportFrom)):
             bound.update(other_bindings(node))
     return bound
+
+
+def _kept_loop_objects(tree, self_bound, loop_modules):
+    """The ids of the calls of ``LOOP_OBJECTS`` whose result is not consumed where it stands:
+    consumed means the iterable of a for loop or comprehension, unpacked by ``*``, or the
+    argument of a builtin in ``CONSUMERS`` the module does not rebind (``list(map(float,
+    SCALES))``), or ``"".join``. Anywhere else (a name, ``type(...)``, ``.__class__``, ``zip``,
+    ``np.array``, ``yield from``, a function of the package) the object escapes, and with it its
+    class, the loop function itself, which the rule would no longer see called: such a call is
+    bounded by nothing (``Program._walk``). (Unpacked into names it is ``Program.unpacked``.)"""
+    parents = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    makers = LOOP_OBJECTS | {n for n, loop in _loop_renames(tree)[0].items()
+                             if loop in LOOP_OBJECTS}
+    # a consumer imported, or star-imported, under a builtin's name is another function
+    imported = {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
+    consumers = set() if "*" in imported else CONSUMERS - imported - set(self_bound)
+    kept = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and call_name(node) in makers):
+            continue
+        if isinstance(node.func, ast.Attribute) and call_name(node) in PLAIN_ONLY and not (
+                isinstance(node.func.value, ast.Name) and node.func.value.id in loop_modules):
+            continue  # df.filter(...), np.add.accumulate(x): no loop object
+        parent = parents.get(id(node))
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and \
+                parent.iter is node:
+            continue
+        if isinstance(parent, ast.Starred):
+            continue
+        if isinstance(parent, ast.Call) and parent.args and parent.args[0] is node:
+            func = parent.func
+            # the first argument only, and alone where another could be returned instead
+            # (sum((), m) is m, next(it, m) may be m, min(m, n) is one of them)
+            if isinstance(func, ast.Name) and func.id in consumers and \
+                    not any(isinstance(a, ast.Starred) for a in parent.args) and \
+                    (len(parent.args) == 1 or func.id not in ("min", "max", "next")):
+                continue
+            if isinstance(func, ast.Attribute) and func.attr == "join" and \
+                    isinstance(func.value, ast.Constant) and isinstance(func.value.value, str):
+                continue
+        kept.add(id(node))
+    return kept
 
 
 def _keyless_values(tree, self_bound, loop_modules):

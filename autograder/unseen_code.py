@@ -66,7 +66,14 @@ DYNAMIC_MEMBERS = {"pickle": {"load", "loads", "Unpickler", "_load", "_loads", "
                    # logging.config's converters resolve "ext://builtins.map" and "()" factories
                    "logging": {"config"},
                    # the interpreter's C API (PyRun_SimpleString runs a string of code)
-                   "ctypes": {"pythonapi", "PyDLL", "pydll"}}
+                   "ctypes": {"pythonapi", "PyDLL", "pydll"},
+                   # any live object: a module's namespace (get_referrers(SCALES) is the dict
+                   # that a module constant lives in, globals() by another name), the builtin
+                   # map among the objects of the heap
+                   "gc": {"get_referrers", "get_referents", "get_objects"},
+                   # attributes fetched by a computed name (getmembers(len)'s "__self__" is
+                   # the builtins module), as getattr with a computed name is
+                   "inspect": {"getmembers", "getmembers_static", "getattr_static"}}
 # the modules of DYNAMIC_MEMBERS whose alias (import sys as s) is refused outright; the others'
 # aliases are followed (import typing as t; t.get_type_hints is refused, t.Optional is not)
 ALIAS_REFUSED = {"pickle", "types", "timeit", "sys"}
@@ -90,7 +97,10 @@ DYNAMIC_ATTRS = {"__dict__", "__globals__", "__code__", "__builtins__", "modules
                  "f_locals", "__wrapped__", "f_trace", "f_trace_lines", "_getframe",
                  "settrace", "setprofile",
                  # a builtin function's __self__ is the builtins module (len.__self__.map)
-                 "__self__"}
+                 "__self__",
+                 # every class (object.__subclasses__() holds map); the class of an object
+                 # and its arguments (map(int, ()).__reduce__()[0] is map)
+                 "__subclasses__", "__reduce__", "__reduce_ex__"}
 
 
 def call_name(node):
