@@ -250,7 +250,7 @@ def l1_penalty(weights, reg):
 class EarlyStopping:
     # a history of the values; the wait counted from best_step
     def __init__(self, *, patience, min_delta=0.0, mode="max"):
-        _check_positive_int("EarlyStopping", "patience", patience)
+        check_positive_int("EarlyStopping", "patience", patience)
         if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or \\
                 not min_delta >= 0:
             raise ValueError("EarlyStopping: min_delta must be a number >= 0")
