@@ -134,3 +134,23 @@ MISTAKES = {
     "gradcheck.numerical_gradient_array": numerical_gradient_array_mistakes(),
     "gradcheck.relative_error": relative_error_mistakes(),
 }
+
+
+def _raising():
+    """Mistakes that raise on the grader's inputs (``_edited``): their error gives the hint."""
+    from ._edited import edited
+
+    return {"gradcheck.numerical_gradient": [
+        ("x[i] of an array of two or more dimensions is a whole row, not one number: visit "
+         "every element by its full index, for index in np.ndindex(x.shape) (or "
+         "itertools.product over the ranges of x.shape)",
+         edited("gradcheck.numerical_gradient",
+                ("for index in itertools.product(*(range(n) for n in x.shape)):\n"
+                 "        old = x[index].item()\n        x[index] = old + h\n        f_plus",
+                 "for index in range(x.size):\n"
+                 "        old = x[index].item()\n        x[index] = old + h\n        f_plus"))),
+    ]}
+
+
+for _key, _pairs in _raising().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

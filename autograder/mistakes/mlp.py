@@ -157,3 +157,19 @@ MISTAKES = {
         (REG_LAST, fully_connected(reg_skip_last=True)),
     ],
 }
+
+
+def _raising():
+    """Mistakes that raise on the grader's inputs (``_edited``): their error gives the hint."""
+    from ._edited import edited
+
+    return {"mlp.FullyConnectedNet": [
+        ("the layers are numbered from 1: params holds W1, b1, ..., and no W0; loop over "
+         "range(1, num_layers) for the hidden layers",
+         edited("mlp.FullyConnectedNet", ("for layer in range(1, num_layers):\n            a, ",
+                                          "for layer in range(num_layers):\n            a, "))),
+    ]}
+
+
+for _key, _pairs in _raising().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs
