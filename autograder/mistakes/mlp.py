@@ -159,6 +159,11 @@ MISTAKES = {
 }
 
 
+CACHES_ONE_TOO_FAR = ("caches[0] holds the first layer's caches: walking back from layer "
+                      "num_layers - 1 to 1, take caches[layer - 1] (caches[layer] runs one past "
+                      "the end of the list)")
+
+
 def _raising():
     """Mistakes that raise on the grader's inputs (``_edited``): their error gives the hint."""
     from ._edited import edited
@@ -168,6 +173,9 @@ def _raising():
          "range(1, num_layers) for the hidden layers",
          edited("mlp.FullyConnectedNet", ("for layer in range(1, num_layers):\n            a, ",
                                           "for layer in range(num_layers):\n            a, "))),
+        (CACHES_ONE_TOO_FAR,
+         edited("mlp.FullyConnectedNet", ("cache_affine, cache_act = caches[layer - 1]",
+                                          "cache_affine, cache_act = caches[layer]"))),
     ]}
 
 

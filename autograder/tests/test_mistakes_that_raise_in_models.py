@@ -1,4 +1,4 @@
-"""Raised-error hints beyond the layers: a model's loss, clip_grad_norm, numerical_gradient.
+"""Raised-error hints beyond the layers: a model's loss, clip_grad_norm, the gradcheck functions.
 
 A model's ``loss`` (``model_checks.check_loss``, RegularizedNet's), ``optim.clip_grad_norm`` and
 the gradcheck functions are called inside ``Trial.explaining_errors``: a call that raises the
@@ -38,21 +38,41 @@ RAISING = {
         "for index in range(x.size):\n"
         "        old = x[index].item()\n        x[index] = old + h\n        f_plus",
         "can only convert an array of size 1", "np.ndindex(x.shape)"),
+    "gradcheck.numerical_gradient_array": (
+        "gradcheck.py", "for index in itertools.product(*(range(n) for n in x.shape)):\n"
+        "        old = x[index].item()\n        x[index] = old + h\n        y_plus",
+        "for index in range(x.size):\n"
+        "        old = x[index].item()\n        x[index] = old + h\n        y_plus",
+        "can only convert an array of size 1", "np.ndindex(x.shape)"),
+    "regularization.RegularizedNet": (
+        "regularization.py",
+        "cache_affine, cache_norm, cache_relu, cache_drop = caches[layer - 1]",
+        "cache_affine, cache_norm, cache_relu, cache_drop = caches[layer]",
+        "IndexError: list index out of range", "take caches[layer - 1]"),
 }
 
 # affine_forward that does not flatten: TwoLayerNet.loss raises inside coursework/layers.py
 NO_FLATTEN = ("layers.py", "out = x.reshape(x.shape[0], -1) @ w + b", "out = x @ w + b")
 
 
+def _grade(tmp, edits, units, keys):
+    replace = {}
+    for module, old, new in edits:
+        replace.setdefault(module, []).append((old, new))
+    report = engine.grade(make_submission(tmp, replace=replace), units, keys=keys, limits=LIMITS)
+    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    replace = {}
-    for module, old, new, _, _ in [*RAISING.values(), (*NO_FLATTEN, None, None)]:
-        replace.setdefault(module, []).append((old, new))
-    sub = make_submission(tmp_path_factory.mktemp("raising"), replace=replace)
-    report = engine.grade(sub, ["02", "05"], keys={*RAISING, "mlp.TwoLayerNet"},
-                          limits=LIMITS)
-    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+    return _grade(tmp_path_factory.mktemp("raising"), [v[:3] for v in RAISING.values()],
+                  ["02", "04", "05"], set(RAISING))
+
+
+@pytest.fixture(scope="module")
+def graded_no_flatten(tmp_path_factory):
+    return _grade(tmp_path_factory.mktemp("no-flatten"), [NO_FLATTEN], ["02", "04"],
+                  {"mlp.TwoLayerNet", "regularization.RegularizedNet"})
 
 
 @pytest.mark.parametrize("key", sorted(RAISING))
@@ -64,8 +84,9 @@ def test_a_raising_mistake_in_a_model_or_update_gets_its_hint(graded, key):
     assert entry["hint"] and hint in entry["hint"], entry
 
 
-def test_an_error_raised_inside_another_graded_function_names_it(graded):
-    entry = graded["mlp.TwoLayerNet"]
+@pytest.mark.parametrize("key", ["mlp.TwoLayerNet", "regularization.RegularizedNet"])
+def test_an_error_raised_inside_another_graded_function_names_it(graded_no_flatten, key):
+    entry = graded_no_flatten[key]
     assert entry["status"] == "error", entry
     assert "matmul" in entry["message"] and "coursework/layers.py" in entry["message"], entry
     assert entry["hint"] and "affine_forward (coursework/layers.py)" in entry["hint"], entry
@@ -119,3 +140,12 @@ def test_a_raising_mistake_the_earlier_calls_rule_out_gives_no_hint():
     fault = run_spec_test(key, mistaken_student(key, _right_first_then(key, mistake)))
     assert isinstance(fault, StudentError) and "broadcast" in fault.message, fault
     assert fault.hint is None
+
+
+def test_fully_connected_nets_caches_one_too_far_gets_its_hint():
+    # graded in process: the submission above gives FullyConnectedNet the W0 mistake
+    func = _edited("mlp.FullyConnectedNet", ("cache_affine, cache_act = caches[layer - 1]",
+                                             "cache_affine, cache_act = caches[layer]"))
+    fault = run_spec_test("mlp.FullyConnectedNet", mistaken_student("mlp.FullyConnectedNet", func))
+    assert isinstance(fault, StudentError) and "IndexError" in fault.message, fault
+    assert "take caches[layer - 1]" in (fault.hint or "")
