@@ -203,6 +203,9 @@ class Trial:
         self.student = student
         self.ref = ref
         self.public_only = public_only
+        # (target, recipe) -> the student's calls that returned, and those it got right
+        # (``explaining_errors`` rules out the known mistakes they contradict)
+        self._returned, self._passed = {}, {}
         if hasattr(student, "hidden_case"):
             student.hidden_case = CURRENT.called
         if hasattr(student, "on_new"):
@@ -304,7 +307,15 @@ class Trial:
         self.compare(target, got, expected, names=names, label=label, rtol=rtol,
                      mistakes=lambda: self.ref.mistakes(target, recipe or target, *args, **kwargs),
                      float64_loss=float64_loss)
+        self.passed_call(target, recipe or target, args, kwargs, expected, rtol)
         return got
+
+    def passed_call(self, target, recipe, args, kwargs, expected, rtol=DEFAULT_RTOL):
+        """Note a call of ``target`` the student got right (``recipe`` on these inputs gave
+        ``expected``): a known mistake answering it otherwise cannot explain a later error
+        (``explaining_errors``)."""
+        self._passed.setdefault((target, recipe), []).append(
+            (args, dict(kwargs), expected, rtol))
 
     @contextmanager
     def explaining_errors(self, target, recipe, *args, **kwargs):
@@ -317,9 +328,27 @@ class Trial:
             yield
         except Exception as fault:
             if getattr(fault, "status", None) == "error" and not getattr(fault, "hint", None):
-                fault.hint = raised_hint(getattr(fault, "message", ""),
-                                         self.ref.raised(target, recipe, *args, **kwargs))
+                raised = self.ref.raised(target, recipe, *args, **kwargs)
+                if raised:
+                    excluded = self._ruled_out_raising(target, recipe)
+                    raised = [(d, e) for d, e in raised if d not in excluded]
+                fault.hint = raised_hint(getattr(fault, "message", ""), raised) or \
+                    raised_elsewhere_hint(target, getattr(fault, "detail", ""))
             raise
+        self._returned.setdefault((target, recipe), []).append(
+            (args, dict(kwargs)))
+
+    def _ruled_out_raising(self, target, recipe):
+        """The known mistakes of ``target`` that the student's earlier calls rule out: one that
+        raises where the student's call returned, or answers otherwise a call the student got
+        right (as ``Oracle.ruled_out`` does for wrong answers)."""
+        out = set()
+        for args, kwargs in self._returned.get((target, recipe), []):
+            out |= {d for d, _ in self.ref.raised(target, recipe, *args, **kwargs)}
+        for args, kwargs, expected, rtol in self._passed.get((target, recipe), []):
+            out |= self.ref.ruled_out(target, recipe, [(args, kwargs, expected)],
+                                      lambda v, e, rtol=rtol: _agrees(v, e, rtol))
+        return out
 
     def no_input_modified(self, target, modified, argnames=None, label=""):
         if not modified:
@@ -479,6 +508,47 @@ def raised_hint(error, raised):
                 if not _CALL_MISFIT.match(theirs)
                 and _error_signature(" ".join(str(theirs).split())) == signature}
     return matching.pop() if len(matching) == 1 else None
+
+
+def _agrees(value, expected, rtol):
+    """Whether ``value`` passes the comparison with ``expected`` (``close``)."""
+    try:
+        close("value", value, expected, rtol=rtol)
+    except Failed:
+        return False
+    except Exception:  # noqa: BLE001 - an answer of another form
+        return False
+    return True
+
+
+# The last frame of the student's files in a traceback: File "coursework/layers.py", line 9, in f
+_FRAME = re.compile(r'File "coursework/(\w+)\.py", line \d+, in (\w+)')
+
+
+def raised_elsewhere_hint(target, detail):
+    """For an error of ``target`` (a model's loss, a module) that the traceback shows raised in
+    another graded function of the student's (affine_forward in coursework/layers.py under
+    TwoLayerNet.loss): a hint naming that function, whose own known mistakes cannot be run on
+    inputs only the student's code built; else None."""
+    frames = _FRAME.findall(str(detail or ""))
+    if not frames:
+        return None
+    module, function = frames[-1]
+    if module == target.split(".", 1)[0]:
+        return None
+    key = f"{module}.{function}"
+    try:
+        from .units import unit_of_key
+        unit_of_key(key)
+        graded = key in importlib.import_module(f"autograder.specs.{module}").SPEC.tests
+    except Exception:  # noqa: BLE001 - not a graded module (checks.py, backend.py)
+        return None
+    if not graded:
+        return None
+    return (f"the error was raised inside {function} (coursework/{module}.py), which "
+            f"{target.split('.', 1)[1]} calls: if {function}'s own test fails, fix {function} "
+            f"first; if it passes, the call gives {function} an input of the wrong shape (print "
+            f"the shapes just before that call)")
 
 
 def _form(value):

@@ -134,3 +134,29 @@ MISTAKES = {
     "gradcheck.numerical_gradient_array": numerical_gradient_array_mistakes(),
     "gradcheck.relative_error": relative_error_mistakes(),
 }
+
+
+X_I_IS_A_ROW = ("x[i] of an array of two or more dimensions is a whole row, not one number: "
+                "visit every element by its full index, for index in np.ndindex(x.shape) (or "
+                "itertools.product over the ranges of x.shape)")
+
+
+def _x_i(target, after):
+    """``target`` looping over range(x.size) and indexing x[i], as if x were 1-D."""
+    from ._edited import edited
+
+    head = "        old = x[index].item()\n        x[index] = old + h\n        " + after
+    return edited(target, ("for index in itertools.product(*(range(n) for n in x.shape)):\n"
+                           + head, "for index in range(x.size):\n" + head))
+
+
+def _raising():
+    """Mistakes that raise on the grader's inputs (``_edited``): their error gives the hint."""
+    return {"gradcheck.numerical_gradient": [
+        (X_I_IS_A_ROW, _x_i("gradcheck.numerical_gradient", "f_plus"))],
+        "gradcheck.numerical_gradient_array": [
+        (X_I_IS_A_ROW, _x_i("gradcheck.numerical_gradient_array", "y_plus"))]}
+
+
+for _key, _pairs in _raising().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

@@ -157,3 +157,27 @@ MISTAKES = {
         (REG_LAST, fully_connected(reg_skip_last=True)),
     ],
 }
+
+
+CACHES_ONE_TOO_FAR = ("caches[0] holds the first layer's caches: walking back from layer "
+                      "num_layers - 1 to 1, take caches[layer - 1] (caches[layer] runs one past "
+                      "the end of the list)")
+
+
+def _raising():
+    """Mistakes that raise on the grader's inputs (``_edited``): their error gives the hint."""
+    from ._edited import edited
+
+    return {"mlp.FullyConnectedNet": [
+        ("the layers are numbered from 1: params holds W1, b1, ..., and no W0; loop over "
+         "range(1, num_layers) for the hidden layers",
+         edited("mlp.FullyConnectedNet", ("for layer in range(1, num_layers):\n            a, ",
+                                          "for layer in range(num_layers):\n            a, "))),
+        (CACHES_ONE_TOO_FAR,
+         edited("mlp.FullyConnectedNet", ("cache_affine, cache_act = caches[layer - 1]",
+                                          "cache_affine, cache_act = caches[layer]"))),
+    ]}
+
+
+for _key, _pairs in _raising().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

@@ -196,7 +196,8 @@ def _same_dtype(target, got, x, label):
 
 def _gradient_test(t, target, cases, analytic, numeric):
     for case in cases:
-        got, modified = t.student.call_full(target, *case.args, **case.kwargs)
+        with t.explaining_errors(target, numeric, *case.args, **case.kwargs):
+            got, modified = t.student.call_full(target, *case.args, **case.kwargs)
         _restored(target, modified, case.label)
         if case.kwargs:  # a given h: the reference's centered difference with that h
             expected, rtol = t.ref.run(numeric, *case.args, **case.kwargs), 1e-6

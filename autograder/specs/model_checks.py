@@ -119,13 +119,15 @@ def as_pair(value):
 def check_loss(t, target, model, recipe, args, X, y, label):
     """Compare scores and then (loss, grads) with the reference holding the same params."""
     t._label("loss(X), " + label)  # an error raised in a call names that call
-    scores, modified = t.student.method_full(model, "loss", X)
+    with t.explaining_errors(target, recipe, *args, X):
+        scores, modified = t.student.method_full(model, "loss", X)
     t.no_input_modified(target, modified, ("X",), label)
     expected = t.ref.run(recipe, *args, X)
     t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}",
               mistakes=lambda: t.ref.mistakes(target, recipe, *args, X))
     t._label("loss(X, y), " + label)
-    got, modified = t.student.method_full(model, "loss", X, y)
+    with t.explaining_errors(target, recipe, *args, X, y):
+        got, modified = t.student.method_full(model, "loss", X, y)
     got = as_pair(got)
     t.no_input_modified(target, modified, ("X", "y"), label)
     expected = t.ref.run(recipe, *args, X, y)

@@ -417,7 +417,8 @@ def clip_grad_norm(t):
     passed = []  # (args, kwargs, expected) of the cases the student got right
     for case in clip_cases(t):
         grads, max_norm = case.args
-        got, modified = t.student.call_full(target, grads, max_norm)
+        with t.explaining_errors(target, target, grads, max_norm):
+            got, modified = t.student.call_full(target, grads, max_norm)
         _modified(t, target, modified, case.label, ("grads", "max_norm"))
         try:  # a new dict of new arrays, even where nothing is clipped
             t.returns_new(target, modified, ("grads", "max_norm"), case.label)

@@ -526,13 +526,15 @@ def check_net_loss(t, target, model, args, X, y, label, zero_keys):
     subtracted again): theirs must be 0 up to rounding, and are not compared elementwise (a
     relative error of two rounding errors means nothing)."""
     t._label("loss(X), " + label)  # an error raised in a call names that call
-    scores, modified = t.student.method_full(model, "loss", X)
+    with t.explaining_errors(target, net_loss, *args, X):
+        scores, modified = t.student.method_full(model, "loss", X)
     t.no_input_modified(target, modified, ("X",), label)
     expected = t.ref.run(net_loss, *args, X)
     t.compare(target, scores, expected, names=("scores",), label=f"loss(X), {label}",
               mistakes=lambda: t.ref.mistakes(target, net_loss, *args, X))
     t._label("loss(X, y), " + label)
-    got, modified = t.student.method_full(model, "loss", X, y)
+    with t.explaining_errors(target, net_loss, *args, X, y):
+        got, modified = t.student.method_full(model, "loss", X, y)
     got = as_pair(got)
     t.no_input_modified(target, modified, ("X", "y"), label)
     expected = t.ref.run(net_loss, *args, X, y)
