@@ -159,9 +159,10 @@ MISTAKES = {
 }
 
 
-CACHES_ONE_TOO_FAR = ("caches[0] holds the first layer's caches: walking back from layer "
-                      "num_layers - 1 to 1, take caches[layer - 1] (caches[layer] runs one past "
-                      "the end of the list)")
+CACHES_ONE_TOO_FAR = ("an index one past the end of a list, most often the caches: when "
+                      "caches[0] holds the first layer's caches, walking back from layer "
+                      "num_layers - 1 to 1 takes caches[layer - 1] (caches[layer] runs one past "
+                      "the end)")
 
 
 def _raising():

@@ -48,7 +48,7 @@ RAISING = {
         "regularization.py",
         "cache_affine, cache_norm, cache_relu, cache_drop = caches[layer - 1]",
         "cache_affine, cache_norm, cache_relu, cache_drop = caches[layer]",
-        "IndexError: list index out of range", "take caches[layer - 1]"),
+        "IndexError: list index out of range", "takes caches[layer - 1]"),
 }
 
 # affine_forward that does not flatten: TwoLayerNet.loss raises inside coursework/layers.py
@@ -148,4 +148,4 @@ def test_fully_connected_nets_caches_one_too_far_gets_its_hint():
                                              "cache_affine, cache_act = caches[layer]"))
     fault = run_spec_test("mlp.FullyConnectedNet", mistaken_student("mlp.FullyConnectedNet", func))
     assert isinstance(fault, StudentError) and "IndexError" in fault.message, fault
-    assert "take caches[layer - 1]" in (fault.hint or "")
+    assert "takes caches[layer - 1]" in (fault.hint or "")
