@@ -221,6 +221,7 @@ class Program:
         self.bounded_names = {}  # id of a call -> the local names it may read as bounded
         self.keyless = set()  # ids of sorted/min/max passed where called by position only
         self.kept = set()  # ids of calls making a loop object not consumed where they stand
+        self.consumed_through = {}  # id of such a call consumed -> (module, names consuming it)
         self.constant_tuples = {}  # module -> names bound once, at top level, to a tuple display
         self._unrun = {}  # module -> ids of the nodes that never run (the main guard...)
         self._memo = {}
@@ -303,8 +304,10 @@ class Program:
         self.constant_tuples[module] = _constant_tuples(tree)
         self.keyless.update(_keyless_values(tree, self.self_bound[module],
                                             self.loop_modules[module]))
-        self.kept.update(_kept_loop_objects(tree, self.self_bound[module],
-                                            self.loop_modules[module]))
+        kept, through = _kept_loop_objects(tree, self.self_bound[module],
+                                           self.loop_modules[module])
+        self.kept.update(kept)
+        self.consumed_through.update({k: (module, v) for k, v in through.items()})
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 self.called.add(id(node.func))
@@ -464,12 +467,12 @@ class Program:
                      f"{VALUE_ADVICE if value in KEYWORD_KEYED else ''})")
             best = _deeper(best, Finding(level + 1, where, loop_call=where))
         elif own_loops and isinstance(node, ast.Call) and id(node) not in self.unpacked and \
-                (id(node) in self.kept or
+                (self._kept(node) or
                  _is_loop_call(node, self._bounded(module, node), self.renamed.get(module, {}),
                                self.loop_modules.get(module, LOOP_MODULES))):
             inner = level + 1
             called = self.renamed.get(module, {}).get(call_name(node)) or call_name(node)
-            advice = KEPT_ADVICE if id(node) in self.kept and not _is_loop_call(
+            advice = KEPT_ADVICE if self._kept(node) and not _is_loop_call(
                 node, self._bounded(module, node), self.renamed.get(module, {}),
                 self.loop_modules.get(module, LOOP_MODULES)) else ADVICE.get(called, "")
             where = f"{call_name(node)}() (coursework/{module}.py, line {node.lineno}{advice})"
@@ -525,6 +528,15 @@ class Program:
             return node.attr if isinstance(base, ast.Name) and base.id in modules else ""
         return node.attr
 
+    def _kept(self, node):
+        """Whether a call making a loop object keeps it (``_kept_loop_objects``), or has it
+        consumed by a name of its module that some module stores into as an attribute
+        (``linear.list = lambda m: m``, ``linear.np = ...``): then no builtin consumes it."""
+        if id(node) in self.kept:
+            return True
+        module, names = self.consumed_through.get(id(node), (None, ()))
+        return any((module, n) in self.attribute_stores for n in names)
+
     def _own_key(self, module, node):
         """Whether a keyed call's ``key=`` is code of the package (a lambda, or a name bound
         only to functions defined in the package): each of its calls runs a line of student
@@ -554,7 +566,7 @@ class Program:
                         id(node) not in self.keyless and self._loop_value(m, node):
                     where = (f"{self._loop_value(m, node)} as a value, run at import "
                              f"(coursework/{m}.py, line {node.lineno})")
-                elif isinstance(node, ast.Call) and id(node) in self.kept:
+                elif isinstance(node, ast.Call) and self._kept(node):
                     where = (f"{call_name(node)}() (coursework/{m}.py, line {node.lineno}"
                              f"{KEPT_ADVICE})")
                 elif isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
@@ -838,10 +850,17 @@ def _kept_loop_objects(tree, self_bound, loop_modules):
     """The ids of the calls of ``LOOP_OBJECTS`` whose result is not consumed where it stands:
     consumed means the iterable of a for loop or comprehension, unpacked by ``*``, or the
     argument of a builtin in ``CONSUMERS`` the module does not rebind (``list(map(float,
-    SCALES))``), or ``"".join``. Anywhere else (a name, ``type(...)``, ``.__class__``, ``zip``,
-    ``np.array``, ``yield from``, a function of the package) the object escapes, and with it its
-    class, the loop function itself, which the rule would no longer see called: such a call is
-    bounded by nothing (``Program._walk``). (Unpacked into names it is ``Program.unpacked``.)"""
+    SCALES))``), ``"".join``, ``np.fromiter`` or ``math.prod`` (NumPy and math imported as
+    modules, under names the module binds in no other way), or an argument of the builtin
+    ``zip`` (or the first of ``enumerate``) whose own result is consumed so (``dict(zip(NAMES,
+    map(int, SHAPE)))``, ``for n, s in zip(NAMES, map(float, SCALES))``: a zip object reached
+    by nothing else hands on the map's items, never the map). Anywhere else (a name,
+    ``type(...)``, ``.__class__``, a zip kept or given to ``type()``, ``np.array``, ``yield
+    from``, a function of the package) the object escapes, and with it its class, the loop
+    function itself, which the rule would no longer see called: such a call is bounded by
+    nothing (``Program._walk``). (Unpacked into names it is ``Program.unpacked``.) Returns
+    (those ids, {id of a call consumed: the module's names that consume it}): a name another
+    module stores into (``linear.list = lambda m: m``) is no builtin (``Program._kept``)."""
     parents = {}
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):
@@ -852,32 +871,70 @@ def _kept_loop_objects(tree, self_bound, loop_modules):
     imported = {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
                 if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
     consumers = set() if "*" in imported else CONSUMERS - imported - set(self_bound)
-    kept = set()
+    wrappers = set() if "*" in imported else {"zip", "enumerate"} - imported - set(self_bound)
+    # the names numpy and math go by where the module imports them as modules and binds those
+    # names in no other way (np.fromiter and math.prod consume what they are given whole)
+    modules = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                modules.setdefault(a.asname or a.name, set()).add(a.name)
+        elif isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                modules.setdefault(a.asname or a.name, set()).add("")
+    module_consumers = {(name, "fromiter") for name, found in modules.items()
+                        if found == {"numpy"} and name not in self_bound} | \
+        {(name, "prod") for name, found in modules.items()
+         if found == {"math"} and name not in self_bound}
+
+    def consumed(node, through):
+        """Whether ``node``'s value is consumed where it stands; the names of the module's
+        builtins and modules that this relies on are added to ``through``."""
+        parent = parents.get(id(node))
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and \
+                parent.iter is node:
+            return True
+        if isinstance(parent, ast.Starred):
+            return True
+        if not isinstance(parent, ast.Call) or any(isinstance(a, ast.Starred)
+                                                   for a in parent.args):
+            return False
+        func = parent.func
+        if isinstance(func, ast.Name) and func.id in wrappers and (
+                node in parent.args if func.id == "zip" else
+                parent.args[:1] == [node] and not parent.keywords[1:]):
+            through.add(func.id)
+            return consumed(parent, through)  # zip(NAMES, m), enumerate(m): as far as they go
+        if not (parent.args and parent.args[0] is node):
+            return False
+        # the first argument only, and alone where another could be returned instead
+        # (sum((), m) is m, next(it, m) may be m, min(m, n) is one of them)
+        if isinstance(func, ast.Name) and func.id in consumers and \
+                (len(parent.args) == 1 or func.id not in ("min", "max", "next")):
+            through.add(func.id)
+            return True
+        if isinstance(func, ast.Attribute) and func.attr == "join" and \
+                isinstance(func.value, ast.Constant) and isinstance(func.value.value, str):
+            return True
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                (func.value.id, func.attr) in module_consumers:
+            through.add(func.value.id)
+            return True
+        return False
+
+    kept, consumed_through = set(), {}
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and call_name(node) in makers):
             continue
         if isinstance(node.func, ast.Attribute) and call_name(node) in PLAIN_ONLY and not (
                 isinstance(node.func.value, ast.Name) and node.func.value.id in loop_modules):
             continue  # df.filter(...), np.add.accumulate(x): no loop object
-        parent = parents.get(id(node))
-        if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and \
-                parent.iter is node:
-            continue
-        if isinstance(parent, ast.Starred):
-            continue
-        if isinstance(parent, ast.Call) and parent.args and parent.args[0] is node:
-            func = parent.func
-            # the first argument only, and alone where another could be returned instead
-            # (sum((), m) is m, next(it, m) may be m, min(m, n) is one of them)
-            if isinstance(func, ast.Name) and func.id in consumers and \
-                    not any(isinstance(a, ast.Starred) for a in parent.args) and \
-                    (len(parent.args) == 1 or func.id not in ("min", "max", "next")):
-                continue
-            if isinstance(func, ast.Attribute) and func.attr == "join" and \
-                    isinstance(func.value, ast.Constant) and isinstance(func.value.value, str):
-                continue
-        kept.add(id(node))
-    return kept
+        through = set()
+        if consumed(node, through):
+            consumed_through[id(node)] = through
+        else:
+            kept.add(id(node))
+    return kept, consumed_through
 
 
 def _keyless_values(tree, self_bound, loop_modules):
