@@ -211,6 +211,7 @@ class Program:
         self.aliases = {}  # module -> {local name: (module, name|None)}
         self.stars = {}
         self.attribute_stores = {}  # (module, name) -> [(module, value node)] assigned to it
+        self.stored_attrs = set()  # every attribute name any module stores into (x.name = ...)
         self.blind = {}  # module -> the first construct that hides which code runs
         self.imports = {}  # module -> package modules it imports
         self.unpacked = set()  # ids of map calls unpacked into names (UNPACKED_BOUNDED)
@@ -338,6 +339,7 @@ class Program:
                     if parts[0] == "coursework" and len(parts) > 1:
                         self.imports[module].add(parts[1])
             for target, value in _stored(node):
+                self.stored_attrs.add(target.attr)
                 owner = self._module_named(module, target.value)
                 if owner is not None:  # some_module.name = value, from anywhere, in any form
                     self.attribute_stores.setdefault((owner, target.attr), []).append(
@@ -531,11 +533,16 @@ class Program:
     def _kept(self, node):
         """Whether a call making a loop object keeps it (``_kept_loop_objects``), or has it
         consumed by a name of its module that some module stores into as an attribute
-        (``linear.list = lambda m: m``, ``linear.np = ...``): then no builtin consumes it."""
+        (``linear.list = lambda m: m``, ``linear.np = ...``): then no builtin consumes it; or
+        by ``np.fromiter`` / ``math.prod`` where some module stores into an attribute of that
+        name, of any object (``np.fromiter = lambda m, *a: m``, ``_n2.fromiter = ...`` with
+        ``import numpy as _n2``, ``_l.np.fromiter = ...`` from another module, ``math.prod =
+        ...`` in a helper: the module's function is replaced for everyone)."""
         if id(node) in self.kept:
             return True
         module, names = self.consumed_through.get(id(node), (None, ()))
-        return any((module, n) in self.attribute_stores for n in names)
+        return any((module, n) in self.attribute_stores or
+                   (n.startswith(".") and n[1:] in self.stored_attrs) for n in names)
 
     def _own_key(self, module, node):
         """Whether a keyed call's ``key=`` is code of the package (a lambda, or a name bound
@@ -859,8 +866,10 @@ def _kept_loop_objects(tree, self_bound, loop_modules):
     from``, a function of the package) the object escapes, and with it its class, the loop
     function itself, which the rule would no longer see called: such a call is bounded by
     nothing (``Program._walk``). (Unpacked into names it is ``Program.unpacked``.) Returns
-    (those ids, {id of a call consumed: the module's names that consume it}): a name another
-    module stores into (``linear.list = lambda m: m``) is no builtin (``Program._kept``)."""
+    (those ids, {id of a call consumed: the module's names that consume it, and ".fromiter" /
+    ".prod" for those}): a name another module stores into (``linear.list = lambda m: m``) is
+    no builtin, nor ``np.fromiter`` where any module stores into a ``.fromiter``
+    (``Program._kept``)."""
     parents = {}
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):
@@ -918,7 +927,7 @@ def _kept_loop_objects(tree, self_bound, loop_modules):
             return True
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
                 (func.value.id, func.attr) in module_consumers:
-            through.add(func.value.id)
+            through.update((func.value.id, "." + func.attr))  # np, and .fromiter (Program._kept)
             return True
         return False
 

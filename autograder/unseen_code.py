@@ -72,8 +72,11 @@ DYNAMIC_MEMBERS = {"pickle": {"load", "loads", "Unpickler", "_load", "_loads", "
                    # map among the objects of the heap
                    "gc": {"get_referrers", "get_referents", "get_objects"},
                    # attributes fetched by a computed name (getmembers(len)'s "__self__" is
-                   # the builtins module), as getattr with a computed name is
-                   "inspect": {"getmembers", "getmembers_static", "getattr_static"}}
+                   # the builtins module), as getattr with a computed name is; a generator's
+                   # locals, f_locals by another name (its ".0" is the iterator it consumes:
+                   # (t for t in map(int, ())) kept a map, and so the class map, reachable)
+                   "inspect": {"getmembers", "getmembers_static", "getattr_static",
+                               "getgeneratorlocals", "getcoroutinelocals", "getasyncgenlocals"}}
 # the modules of DYNAMIC_MEMBERS whose alias (import sys as s) is refused outright; the others'
 # aliases are followed (import typing as t; t.get_type_hints is refused, t.Optional is not)
 ALIAS_REFUSED = {"pickle", "types", "timeit", "sys"}

@@ -245,3 +245,97 @@ def test_a_mistakes_error_raised_on_a_hidden_case_only_gets_no_hint_and_names_no
     assert "hidden case 1" in entry["message"] and "40" not in entry["message"], entry
     assert "instructor" not in entry  # moved out of the student's report by grade
     assert MISTAKE_HINT not in (entry["hint"] or ""), entry
+
+
+# --- the consumers added by 2ae28d4: zip/enumerate (consumed), np.fromiter, math.prod ---------
+# About 30 attacks (rules and grader): 7 had full marks. np.fromiter / math.prod consume a map only
+# while they are NumPy's and math's functions: replaced for everyone by a store into the module's
+# attribute through any name (np.fromiter = ..., a second alias, linear.np.fromiter from a helper
+# module, math.prod swapped by a helper), they handed the bounded map, so its class, back; a
+# generator's locals (inspect.getgeneratorlocals(g)['.0']) are the iterator its comprehension
+# consumes, a map, or a zip whose map copy.deepcopy's memo keeps. Withstood: a map over X rows in
+# zip/enumerate/np.fromiter/math.prod (the iterable is data: a loop call either way), zip items
+# stored in a global, enumerate's start, sum(zip(m), ()), builtins.zip swapped from a helper.
+
+SWAP = ("    _o = {0}\n    {0} = lambda m, *a, **k: m\n    F = type({1}(map(int, ())))\n"
+        "    {0} = _o\n")
+GRADED_CONSUMERS = {  # name: (replace, append); each had full marks
+    "np_fromiter_replaced_in_place": ({"linear.py": [
+        (SCORES, SWAP.format("np.fromiter", "np.fromiter") + PER_ROW)]}, None),
+    "math_prod_replaced_in_place": ({"linear.py": [
+        (NP, "import math\n" + NP), (SCORES, SWAP.format("math.prod", "math.prod") + PER_ROW)]},
+        None),
+    "np_fromiter_replaced_through_a_second_alias": ({"linear.py": [
+        (NP, "import numpy as _n2\n" + NP),
+        (SCORES, SWAP.format("_n2.fromiter", "np.fromiter") + PER_ROW)]}, None),
+    "math_prod_swapped_by_a_helper_module": (
+        {"linear.py": [(NP, "import math\nfrom coursework import losses\n" + NP),
+                       (SCORES, "    losses._swap()\n    F = type(math.prod(map(int, ())))\n"
+                                "    losses._swap()\n" + PER_ROW)]},
+        {"losses.py": "import math\n_S = [lambda m: m]\ndef _swap():\n"
+                      "    _S[0], math.prod = math.prod, _S[0]\n"}),
+    "linear_np_fromiter_swapped_by_a_helper_module": (
+        {"linear.py": [(NP, "from coursework import losses\n" + NP),
+                       (SCORES, "    losses._swap()\n    F = type(np.fromiter(map(int, ())))\n"
+                                "    losses._swap()\n" + PER_ROW)]},
+        {"losses.py": "from coursework import linear as _l\n_S = [lambda m, *a, **k: m]\n"
+                      "def _swap():\n    _S[0], _l.np.fromiter = _l.np.fromiter, _S[0]\n"}),
+    "generator_locals_hold_the_map": ({"linear.py": [
+        (NP, "import inspect\n" + NP),
+        (SCORES, "    _g = (t for t in map(int, ()))\n"
+                 "    F = type(inspect.getgeneratorlocals(_g)['.0'])\n" + PER_ROW)]}, None),
+    "deepcopy_memo_of_a_generators_zip": ({"linear.py": [
+        (NP, "import copy\nimport inspect\n" + NP),
+        (SCORES, "    _g = (t for t in zip(map(int, ())))\n    _memo = {}\n"
+                 "    copy.deepcopy(inspect.getgeneratorlocals(_g)['.0'], _memo)\n"
+                 "    F = [type(o) for v in _memo.values() for o in (v if type(v) is list else [v])"
+                 " if type(o).__name__ == 'map'][0]\n" + PER_ROW)]}, None),
+}
+
+
+@pytest.fixture(scope="module")
+def graded_consumers(tmp_path_factory):
+    return _grade(tmp_path_factory, GRADED_CONSUMERS)
+
+
+@pytest.mark.parametrize("name", sorted(GRADED_CONSUMERS))
+def test_a_map_handed_back_by_a_replaced_consumer_or_a_generator_scores_nothing(
+        graded_consumers, name):
+    entry = graded_consumers[name]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "calls a function once per element" in entry["message"] or \
+        "cannot see which code runs" in entry["message"], entry["message"]
+
+
+@pytest.mark.parametrize("source", [
+    "def f(x):\n    _o = np.fromiter\n    np.fromiter = lambda m, *a: m\n"
+    "    return type(np.fromiter(map(int, ())))\n",
+    "import math\ndef f(x):\n    return type(math.prod(map(int, ())))\nmath.prod = lambda m: m\n",
+    "import numpy as n2\n(n2.fromiter, _z) = (lambda m: m, 0)\ndef f(x):\n"
+    "    return type(np.fromiter(map(int, ())))\n",
+    # the iterable is the data: a loop call inside any consumer
+    "def f(x):\n    return np.fromiter(map(np.sum, x), float)\n",
+    "import math\ndef f(x):\n    return math.prod(map(np.sum, x))\n",
+    "def f(x):\n    return dict(zip(range(3), map(np.sum, x)))\n",
+    "def f(x):\n    return [r for _, r in enumerate(map(np.sum, x), 0)]\n",
+])
+def test_a_replaced_consumer_or_a_map_over_the_data_is_a_loop_call(source):
+    finding = analyse(source)
+    assert finding.loop_call, vars(finding)
+
+
+@pytest.mark.parametrize("construct", ["getgeneratorlocals", "getcoroutinelocals"])
+def test_a_generators_locals_are_hidden_code(construct):
+    source = f"import inspect\ndef f(x):\n    return inspect.{construct}(x)\n"
+    assert construct in analyse(source).dynamic
+
+
+@pytest.mark.parametrize("source", [
+    "S = (1.0, 2.0)\ndef f(x):\n    return np.fromiter(map(float, S), float)\n",
+    "import math\nS = (1, 2)\ndef f(x):\n    return math.prod(map(int, S))\n",
+    "S = (1, 2)\ndef f(x):\n    return dict(zip(('a', 'b'), map(int, S)))\n",
+    "S = (1, 2)\ndef f(x):\n    return [i * s for i, s in enumerate(map(int, S), 1)]\n",
+])
+def test_the_new_consumers_honest_forms_stay_fine(source):
+    finding = analyse(source)
+    assert not finding.loop_call and not finding.dynamic, vars(finding)
