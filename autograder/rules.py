@@ -749,14 +749,13 @@ def _written_out(arg, bounded_names=()):
     return isinstance(arg, ast.Constant) and isinstance(arg.value, int)
 
 
-def _bound_once(function):
-    """The names a function binds exactly once, by ``name = <generator expression or tuple
-    display>``, and in no other way (no parameter, loop target, augmented assignment, ``del``,
-    ``global``/``nonlocal`` or second assignment anywhere in it, nested functions included): a
-    generator and a tuple cannot grow after they are made. A list can (``rows = [...];
-    rows.extend(x)``), so a list comprehension counts only where it is written in the call."""
-    stores, once = {}, {}
-    for node in ast.walk(function):
+def _binding_counts(tree):
+    """{name: how many times ``tree`` binds it}: an assignment, loop target or ``del`` counts 1;
+    a parameter, ``global``/``nonlocal``, or a name bound as a string (except-as, imports, match
+    captures, inner defs) counts 2, so that a name counted exactly 1 is bound by one plain
+    assignment and in no other way."""
+    stores = {}
+    for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             stores[node.id] = stores.get(node.id, 0) + 1
         elif isinstance(node, ast.arg):
@@ -764,9 +763,20 @@ def _bound_once(function):
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             for n in node.names:
                 stores[n] = stores.get(n, 0) + 2
-        else:  # names bound as strings: except-as, imports, match captures, inner defs
+        else:
             for n in other_bindings(node):
                 stores[n] = stores.get(n, 0) + 2
+    return stores
+
+
+def _bound_once(function):
+    """The names a function binds exactly once, by ``name = <generator expression or tuple
+    display>``, and in no other way (no parameter, loop target, augmented assignment, ``del``,
+    ``global``/``nonlocal`` or second assignment anywhere in it, nested functions included): a
+    generator and a tuple cannot grow after they are made. A list can (``rows = [...];
+    rows.extend(x)``), so a list comprehension counts only where it is written in the call."""
+    stores, once = _binding_counts(function), {}
+    for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
                 isinstance(node.targets[0], ast.Name) and \
                 (isinstance(node.value, ast.GeneratorExp) or
@@ -782,20 +792,10 @@ def _constant_tuples(tree):
     parameter, loop target, ``global``, import, ``def``; no star import, which could rebind it):
     a tuple of hyper-parameters (``SCALES = (0.1, 1.0)``) cannot grow, so ``map(float, SCALES)``
     makes a fixed number of calls. (A list could: ``SCALES.extend(rows)``.)"""
-    stores, once = {}, set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            stores[node.id] = stores.get(node.id, 0) + 1
-        elif isinstance(node, ast.arg):
-            stores[node.arg] = stores.get(node.arg, 0) + 2
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            for n in node.names:
-                stores[n] = stores.get(n, 0) + 2
-        elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
-            return set()
-        else:
-            for n in other_bindings(node):
-                stores[n] = stores.get(n, 0) + 2
+    if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+           for node in ast.walk(tree)):
+        return set()
+    stores, once = _binding_counts(tree), set()
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
                 isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Tuple) and \
