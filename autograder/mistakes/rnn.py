@@ -533,8 +533,8 @@ for _key, _entries in {
          "gradient back to the H inputs",
          edited("rnn.temporal_affine_backward", ("dx = dout @ w.T\n    dw = x.reshape",
                                                  "dx = dout @ w\n    dw = x.reshape"))),
-        ("flatten the time steps first: dw = x.reshape(-1, H).T @ dout.reshape(-1, M); for the "
-         "3-dimensional x, x.T reverses all three axes",
+        ("flatten the time steps first: x as an (N*T, H) matrix, transposed, times dout as an "
+         "(N*T, M) matrix; for the 3-dimensional x, x.T reverses all three axes",
          edited("rnn.temporal_affine_backward",
                 ("dw = x.reshape(-1, H).T @ dout.reshape(-1, M)", "dw = x.T @ dout"))),
     ],
