@@ -408,9 +408,9 @@ def close_array(name, got, expected, *, rtol=DEFAULT_RTOL):
         shown, should = digits_apart(got[worst], expected[worst])
         if abs(expected[worst]) < floor:  # near 0: measured against 0.1% of the largest entry
             difference = abs(complex(got[worst]) - complex(expected[worst]))
-            off = (f"is off by {difference:.2g}, where {rtol * floor:.2g} is allowed (an entry "
-                   f"near 0 may be off by {rtol:.2g} times 0.1% of the largest entry, "
-                   f"{floor:.2g})")
+            off = (f"is off by {difference:.2g}, where {rtol * floor:.2g} is allowed (this "
+                   f"entry is near 0, so the tolerance {rtol:.2g} applies to {floor:.2g}, 0.1% "
+                   f"of the largest entry)")
         else:
             shown_error, shown_rtol = _two_figures(shown_at, rtol)
             off = f"is off by {shown_error} relative (tolerance {shown_rtol})"

@@ -142,8 +142,8 @@ def test_an_entry_of_ordinary_size_is_shown_when_every_entry_is_off():
     # only entries near 0 off: the near-0 one is what there is to show
     got = expected.copy()
     got[0, 0] = 0.9
-    assert "entry [0, 0] is off by 0.9, where 3e-09 is allowed (an entry near 0" in message(
-        got, expected)
+    assert "entry [0, 0] is off by 0.9, where 3e-09 is allowed (this entry is near 0, so the " \
+        "tolerance 1e-06 applies to 0.003, 0.1% of the largest entry)" in message(got, expected)
     # one entry right: the rule's figure as before, near 0 as it is
     got = expected + 0.25
     got[1, 2] = 1.25

@@ -32,8 +32,9 @@ def test_gradient_not_averaged_over_n_is_failed_with_its_relative_error(tmp_path
     # Entry [0, 0] is near 0, so it is measured against 0.1% of the largest entry: the verdict
     # gives the difference and what was allowed (before: "off by 6.7e+02 relative to 0.1% of
     # the largest entry" was hard to read).
-    assert "dW is wrong: entry [0, 0] is off by 0.86, where 1.3e-09 is allowed (an entry near 0 " \
-        "may be off by 1e-06 times 0.1% of the largest entry, 0.0013)" in entry["message"], \
+    assert "dW is wrong: entry [0, 0] is off by 0.86, where 1.3e-09 is allowed (this entry is " \
+        "near 0, so the tolerance 1e-06 applies to 0.0013, 0.1% of the largest entry)" \
+        in entry["message"], \
         entry["message"]
     assert "N=8, D=5, C=4, reg=0.1" in entry["message"]
     # The loss is right (the verdict says so): the hint must not tell to divide the loss too
