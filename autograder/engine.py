@@ -42,7 +42,7 @@ from .compare import Failed
 from .dependencies import note_failed_dependencies
 from .paths import PACKAGE_DIR, REPO_ROOT
 from . import runner as runner_mod
-from .runner import Student, StudentError, StudentFault
+from .runner import IMPORT_FAILED, Student, StudentError, StudentFault
 from .sandbox import Limits
 from .signatures import check_defaults, definition_lines
 from .spec import CURRENT, Trial
@@ -100,6 +100,12 @@ _EXPLAINED = [
      "the grader imports your module alone, from a copy of coursework/ that holds only its .py "
      "files: read no file when the module is imported (load data in the notebook and pass it "
      "in)"),
+    # a file that does not compile (the worker's words: "SyntaxError: expected ':'
+    # (coursework/linear.py, line 24, column 51)")
+    (r"(?:SyntaxError|IndentationError|TabError): .{0,600}\((coursework/\w+\.py), line (\d+)"
+     r"(?:, column \d+)?\)",
+     lambda found: (f"fix line {found.group(2)} of {found.group(1)} and save it (no function "
+                    "of the file can run until the whole file compiles)")),
     (r'is missing the required "forward" function',
      "define forward(self, ...) as a method of the class: check its spelling and that it is "
      "indented inside the class"),
@@ -188,7 +194,8 @@ def error_message(fault):
     # line 1 is no place in the student's file
     if places and staging.NOT_GRADED not in message:
         path, line = places[-1]
-        message += f" (at {path}, line {line})"
+        if f"({path}, line {line}" not in message:  # a SyntaxError's message names it already
+            message += f" (at {path}, line {line})"
     undefined = re.search(r"name '(np|xp)' is not defined", message)
     if undefined and "coursework/" in (fault.detail or ""):
         # The NumPy units take their array module from their inputs and import no NumPy.
@@ -367,7 +374,8 @@ def run_test(test, trial):
                 kind = "budget"
             entry["message"] = (f"{name}: on hidden case {max(CURRENT.hidden_seen, 1)}: "
                                 + _hidden_fault(fault.status, kind))
-        elif fault.status != "not_implemented" and CURRENT.label:
+        elif (fault.status != "not_implemented" and CURRENT.label
+              and not fault.message.startswith(IMPORT_FAILED)):  # no input is to blame
             # a label that is a call already ("TinyYOLO(3) on input ...") is not wrapped again
             called = CURRENT.label.startswith(name.rsplit(".", 1)[-1] + "(")
             entry["message"] = (f"{CURRENT.label}: {message}" if called

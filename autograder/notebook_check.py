@@ -409,7 +409,143 @@ def _close_unfinished_figures():
             pyplot.close(number)
 
 
+# ------------------------------------------------ a coursework file that does not compile
+
+def _coursework_label(path):
+    """'coursework/linear.py' for a .py file of a folder named coursework, else None."""
+    path = Path(path)
+    if path.parent.name == "coursework" and path.suffix == ".py":
+        return f"coursework/{path.name}"
+    return None
+
+
+def syntax_message(error, label, then, named=True):
+    """One line for a SyntaxError (an IndentationError, a TabError) of the coursework file
+    ``label``: where (line, column), Python's words (after the exception's name unless
+    ``named`` is false: the line starts with it) and what to do; ``then`` says what happens
+    until the file is fixed."""
+    line = error.lineno if type(error.lineno) is int else None
+    column = (f", column {error.offset}" if type(error.offset) is int and error.offset > 0
+              else "")
+    where = f"line {line}{column}: " if line else ""
+    words = error.msg if isinstance(error.msg, str) else str(error)
+    kind = f" ({type(error).__name__})" if named else ""
+    fix = f"fix line {line} of {label}" if line else f"fix {label}"
+    return f"{label} does not compile: {where}{words}{kind}; {fix} and save it; {then}"
+
+
+def _loaded(label):
+    return f"coursework.{Path(label).stem}" in sys.modules
+
+
+def _coursework_folder():
+    """The folder of the coursework package the kernel imports (or would import), or None."""
+    package = sys.modules.get("coursework")
+    try:
+        paths = list(getattr(package, "__path__", None) or []) if package is not None else []
+        if not paths:
+            spec = importlib.util.find_spec("coursework")
+            paths = list(getattr(spec, "submodule_search_locations", None) or []) if spec else []
+    except (ImportError, ValueError):
+        return None
+    return Path(paths[0]) if paths else None
+
+
+class CompileWatch:
+    """pre_run_cell: compile the files of coursework/ that this kernel imported and that were
+    saved since the last cell, and print one line for each that does not compile (once per
+    saved version; a file not imported yet gets its line from ``_notebook_handler`` when a cell
+    imports it). Without it, ``%autoreload 2``
+    prints a long "[autoreload of coursework.X failed: Traceback ...]" and the cell runs the
+    code loaded before without a word about it. Runs before autoreload, and tells it that the
+    file's version failed already, so that its traceback is not printed under the line."""
+
+    def __init__(self, shell):
+        self.shell = shell
+        self.seen = {}  # path: (mtime_ns, size) when last looked at
+        self.reported = {}  # path: the source reported as not compiling
+        self._look(report=False)
+
+    def __call__(self, *args):
+        try:
+            self._look(report=True)
+        except Exception:  # noqa: BLE001 - a notebook's cell must run whatever happens here
+            pass
+
+    def _look(self, report):
+        folder = _coursework_folder()
+        if folder is None:
+            return
+        try:
+            entries = [e for e in os.scandir(folder) if e.name.endswith(".py") and e.is_file()]
+        except OSError:
+            return
+        for entry in sorted(entries, key=lambda e: e.name):
+            try:
+                info = entry.stat()
+            except OSError:
+                continue
+            version = (info.st_mtime_ns, info.st_size)
+            if self.seen.get(entry.path) == version:
+                continue
+            self.seen[entry.path] = version
+            if report:
+                self._compile(entry.path)
+
+    def _compile(self, path):
+        label = _coursework_label(path) or str(path)
+        if not _loaded(label):
+            # not imported by this kernel: a cell that imports it gets the line then
+            self.reported.pop(path, None)
+            return
+        try:
+            source = Path(path).read_bytes()
+        except OSError:
+            return
+        try:
+            compile(source, path, "exec", dont_inherit=True)
+        except SyntaxError as error:  # IndentationError, TabError
+            self._autoreload_skips(path)
+            if self.reported.get(path) == source:
+                return  # saved again unchanged: said already
+            self.reported[path] = source
+            then = f"until then the cells still run the {Path(path).name} loaded before"
+            print(syntax_message(error, label, then), file=sys.stderr)
+        except (ValueError, MemoryError, RecursionError):  # null bytes, a pathological file
+            return
+        else:
+            self.reported.pop(path, None)
+
+    def _autoreload_skips(self, path):
+        """Mark the saved version of ``path`` as failed in autoreload's reloader, which then
+        skips it silently until the file is saved again (IPython's ``ModuleReloader.failed``);
+        nothing when autoreload is not loaded or is not as expected."""
+        try:
+            magics = self.shell.magics_manager.registry.get("AutoreloadMagics")
+            reloader = getattr(magics, "_reloader", None)
+            failed = getattr(reloader, "failed", None)
+            if not isinstance(failed, dict):
+                return
+            target = os.path.realpath(path)
+            for name, module in list(sys.modules.items()):
+                if not name.startswith("coursework.") or module is None:
+                    continue
+                filename, mtime = reloader.filename_and_mtime(module)
+                if filename and os.path.realpath(filename) == target:
+                    failed[filename] = mtime
+        except Exception:  # noqa: BLE001 - IPython's internals changed: its traceback it is
+            return
+
+
 def _notebook_handler(shell, etype, value, tb, tb_offset=None):
+    if isinstance(value, SyntaxError):  # importing a coursework file that does not compile
+        label = _coursework_label(value.filename) if isinstance(value.filename, str) else None
+        if label is None:
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+            return None
+        message = syntax_message(value, label, "then run this cell again", named=False)
+        shell._showtraceback(etype, value, [f"{etype.__name__}: {message}"])
+        return None
     if isinstance(value, NotImplementedError):
         message = not_written_message(tb)
     elif isinstance(value, KeyError):
@@ -431,11 +567,16 @@ def load_ipython_extension(ipython):
     should have defined, or a key it should have stored, says so in one line, with what to
     run; a notebook's own guard (``raise RuntimeError("the cell above did not finish ...")``) is
     its message alone. A cell stopped that way shows no empty figure of its own under the
-    line (``_close_unfinished_figures``)."""
-    ipython.set_custom_exc((NotImplementedError, NameError, KeyError, RuntimeError),
-                           _notebook_handler)
-    if _note_open_figures not in ipython.events.callbacks["pre_run_cell"]:  # loaded twice
+    line (``_close_unfinished_figures``). A file of coursework/ saved with a syntax error is
+    one line before the next cell runs (``CompileWatch``), and one line where a cell imports
+    it."""
+    ipython.set_custom_exc((NotImplementedError, NameError, KeyError, RuntimeError,
+                            SyntaxError), _notebook_handler)
+    callbacks = ipython.events.callbacks["pre_run_cell"]
+    if _note_open_figures not in callbacks:  # loaded twice
         ipython.events.register("pre_run_cell", _note_open_figures)
+    if not any(isinstance(callback, CompileWatch) for callback in callbacks):
+        callbacks.insert(0, CompileWatch(ipython))  # before autoreload's check
 
 
 def main(argv=None):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 SYMBOLS = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
            "crashed": "CRASH", "not_implemented": "todo"}
+IMPORT_FAILED = "the module could not be imported"  # runner.IMPORT_FAILED (this module is light)
 
 
 def atomic_write(path, text):
@@ -80,12 +81,17 @@ def table(report, *, width=100):
         lines.append("")
         lines.append(f"{unit} ({data.get('title', '')}): {_points(data['score'])} / "
                      f"{_points(data['max'])}")
+        shown = set()  # a module that could not be imported: its message once per unit
         for key, entry in data["functions"].items():
             status = SYMBOLS.get(entry["status"], entry["status"])
             lines.append(f"  {status:<8}{key:<44}{_points(entry['score']):>6} / "
                          f"{_points(entry['max']):<4}")
             if entry["status"] not in ("passed", "not_implemented"):
-                lines.extend(_wrap("message: " + entry["message"], width, "          "))
+                message = entry["message"]
+                if message.startswith(IMPORT_FAILED) and message in shown:
+                    message = "the same as above (the module could not be imported)"
+                shown.add(message)
+                lines.extend(_wrap("message: " + message, width, "          "))
                 if entry.get("hint"):
                     lines.extend(_wrap("hint: " + entry["hint"], width, "          "))
     lines.append("")

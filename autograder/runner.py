@@ -47,6 +47,8 @@ class StudentError(StudentFault):
     status = "error"
 
 
+# The start of the message of a module whose import raised (a SyntaxError, most often).
+IMPORT_FAILED = "the module could not be imported"
 # Why a call runs out of time; a naive function (its loops are the lesson) gets NAIVE_SLOW_ADVICE
 # instead (``engine.run_test``)
 SLOW_ADVICE = "an infinite loop, or far too slow: is something not vectorized?"
@@ -726,7 +728,7 @@ class Student:
         if kind == "not_implemented":
             raise NotImplementedByStudent(message_text, detail)
         if kind == "import_error":
-            raise StudentError(f"the module could not be imported: {message_text}", detail)
+            raise StudentError(f"{IMPORT_FAILED}: {message_text}", detail)
         raise StudentError(message_text, detail)
 
     def call_full(self, target, *args, opaque=(), _watch=True, **kwargs):

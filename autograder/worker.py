@@ -927,6 +927,25 @@ def _no_breakpoint(*args, **kwargs):
                        "cell, where breakpoint() works")
 
 
+def _syntax_message(exc):
+    """"SyntaxError: expected ':' (coursework/linear.py, line 24, column 51)" for a file of the
+    submission that does not compile, or None (a SyntaxError of compile() or exec() on a string,
+    or one whose attributes are not Python's)."""
+    try:
+        filename, lineno, offset = exc.filename, exc.lineno, exc.offset
+        words = exc.msg
+        if not (isinstance(filename, str) and isinstance(words, str)
+                and type(lineno) is int and type(offset) in (int, type(None))):
+            return None
+        path = _relative(filename).replace("\\", "/")
+        if not (path.startswith("coursework/") and path.endswith(".py")):
+            return None
+        column = f", column {offset}" if offset and offset > 0 else ""
+        return f"{type(exc).__name__}: {words[:500]} ({path}, line {lineno}{column})"
+    except BaseException:  # noqa: BLE001 - a hostile exception
+        return None
+
+
 def _failure(exc, phase):
     try:
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
@@ -943,6 +962,8 @@ def _failure(exc, phase):
     else:
         kind = "error"
     message = _relative(f"{type(exc).__name__}: {_text(exc)[:2000]}")
+    if isinstance(exc, SyntaxError):  # IndentationError, TabError: where, with the column
+        message = _syntax_message(exc) or message
     text = _relative(text)
     if isinstance(exc, SystemExit):
         message = (f"the code called sys.exit({_text(exc.code)[:100]}) (or raised SystemExit); "
