@@ -443,7 +443,20 @@ def _text(exc):
     try:
         return str(exc)
     except BaseException:  # noqa: BLE001
-        return f"<{type(exc).__name__} that cannot be printed>"
+        return f"<{_type_name(exc)} that cannot be printed>"
+
+
+def _type_name(exc):
+    """The name of an exception's class as the report shows it: the name itself where it is an
+    identifier of at most 80 characters (``ValueError``, a class of the hand-in's own named
+    ``ShapeError``); any other name (``type("the grader could not check this function",
+    (Exception,), {})``) is quoted and said to be the hand-in's, so that no words it chose pose
+    as the grader's. Read as a plain str, without calling any method of the hand-in's (a str
+    subclass set as ``__name__`` may override ``__format__`` or ``isidentifier``)."""
+    name = str.__str__(type(exc).__name__)
+    if name.isidentifier() and len(name) <= 80:
+        return name
+    return f"an exception of a class the hand-in defined, named {name[:200]!r}"
 
 
 def _target(name):
@@ -942,7 +955,7 @@ def _failure(exc, phase):
         kind = "import_error"
     else:
         kind = "error"
-    message = _relative(f"{type(exc).__name__}: {_text(exc)[:2000]}")
+    message = _relative(f"{_type_name(exc)}: {_text(exc)[:2000]}")
     text = _relative(text)
     if isinstance(exc, SystemExit):
         message = (f"the code called sys.exit({_text(exc.code)[:100]}) (or raised SystemExit); "
