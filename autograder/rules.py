@@ -224,6 +224,12 @@ class Program:
         self.kept = set()  # ids of calls making a loop object not consumed where they stand
         self.consumed_through = {}  # id of such a call consumed -> (module, names consuming it)
         self.constant_tuples = {}  # module -> names bound once, at top level, to a tuple display
+        # module -> (ids of the constant iterables its import-time code holds, those of them
+        # that are range() calls): _import_time_constants
+        self.import_constants = {}
+        self.imported_at_import = {}  # module -> package modules its import-time code imports
+        self.imported_late = {}  # module -> those its other code imports (a function's body)
+        self._run_late = None  # modules whose import-time code may run in a call: _late_for
         self._unrun = {}  # module -> ids of the nodes that never run (the main guard...)
         self._memo = {}
         self._stack = set()
@@ -303,6 +309,9 @@ class Program:
         self.renamed[module], self.loop_modules[module] = _loop_renames(tree)
         self.self_bound[module] = _self_bound(tree)
         self.constant_tuples[module] = _constant_tuples(tree)
+        self.import_constants[module] = _import_time_constants(tree, unrun,
+                                                               self.self_bound[module])
+        import_time = {id(n) for n in _import_time(tree.body, unrun)}
         self.keyless.update(_keyless_values(tree, self.self_bound[module],
                                             self.loop_modules[module]))
         kept, through = _kept_loop_objects(tree, self.self_bound[module],
@@ -327,17 +336,24 @@ class Program:
             blind = "" if id(node) in unrun else dynamic_construct(node, own, aliases, LOOP_CALLS)
             if blind and module not in self.blind:
                 self.blind[module] = f"{blind} (coursework/{module}.py, line {node.lineno})"
+            imported = set()
             if isinstance(node, ast.ImportFrom):
                 source = self._module_of(module, node)
                 if source == "":
-                    self.imports[module].update(a.name for a in node.names)
+                    imported.update(a.name for a in node.names)
                 elif source:
-                    self.imports[module].add(source)
+                    imported.add(source)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     parts = alias.name.split(".")
                     if parts[0] == "coursework" and len(parts) > 1:
-                        self.imports[module].add(parts[1])
+                        imported.add(parts[1])
+            if imported:
+                self.imports[module].update(imported)
+            if imported and id(node) not in unrun:  # (code under the main guard never runs)
+                at_import = self.imported_at_import if id(node) in import_time \
+                    else self.imported_late
+                at_import.setdefault(module, set()).update(imported)
             for target, value in _stored(node):
                 self.stored_attrs.add(target.attr)
                 owner = self._module_named(module, target.value)
@@ -471,12 +487,14 @@ class Program:
         elif own_loops and isinstance(node, ast.Call) and id(node) not in self.unpacked and \
                 (self._kept(node) or
                  _is_loop_call(node, self._bounded(module, node), self.renamed.get(module, {}),
-                               self.loop_modules.get(module, LOOP_MODULES))):
+                               self.loop_modules.get(module, LOOP_MODULES),
+                               self._constants(module))):
             inner = level + 1
             called = self.renamed.get(module, {}).get(call_name(node)) or call_name(node)
             advice = KEPT_ADVICE if self._kept(node) and not _is_loop_call(
                 node, self._bounded(module, node), self.renamed.get(module, {}),
-                self.loop_modules.get(module, LOOP_MODULES)) else ADVICE.get(called, "")
+                self.loop_modules.get(module, LOOP_MODULES),
+                self._constants(module)) else ADVICE.get(called, "")
             where = f"{call_name(node)}() (coursework/{module}.py, line {node.lineno}{advice})"
             if self._own_key(module, node):  # student code per element: the lines count it
                 best = _deeper(best, Finding(inner, where))
@@ -510,6 +528,41 @@ class Program:
         constants = {n for n in self.constant_tuples.get(module, ())
                      if (module, n) not in self.attribute_stores}
         return local | constants if constants else local
+
+    def _constants(self, module):
+        """The ids of the constant iterables of ``module``'s import-time code
+        (``_import_time_constants``) that a call there may go through as written out: its
+        ``range(...)`` calls only where no module assigns ``range`` from outside
+        (``linear.range = ...``); none where that code may run inside a call (``_late``)."""
+        if module in self._late():
+            return frozenset()
+        every, ranges = self.import_constants.get(module, (frozenset(), frozenset()))
+        return every - ranges if (module, "range") in self.attribute_stores else every
+
+    def _late(self):
+        """The modules whose import-time code may first run inside a call of the function
+        analysed (``analyse`` sets them: ``_late_for``)."""
+        return self._run_late or frozenset()
+
+    def _late_for(self, module):
+        """The modules whose import-time code may first run inside a call of a function of
+        ``module``, with its data at hand: those that code other than import-time code imports
+        (``def f(X): from . import helpers``), and what their import-time code imports in turn;
+        not those that importing ``module`` and the package (``__init__``) runs, which the
+        worker does before it calls the function (it imports nothing else; ``importlib``,
+        ``sys.modules``, ``reload`` are hidden code), so that their import-time code has run,
+        once, before any data exists."""
+        def closure(todo):
+            found = set()
+            while todo:
+                m = todo.pop()
+                if m not in found:
+                    found.add(m)
+                    todo.extend(self.imported_at_import.get(m, ()))
+            return found
+        early = closure([module, "__init__"])
+        return frozenset(closure([m for found in self.imported_late.values()
+                                  for m in found]) - early)
 
     def _loop_value(self, module, node):
         """The loop function (``LOOP_VALUES``) an expression that is not called where it
@@ -565,7 +618,9 @@ class Program:
         ``modules`` runs (``_import_time``) as its ``loop_call``: a loop function stored there
         where no name the graded function reads is bound (``_B.g = map``, ``_D[0] = map``,
         ``_h.__defaults__ = (map,)``, in a decorator or a default) would run out of the rule's
-        sight. Loop calls that run there, bounded or not, run once, at import: not counted."""
+        sight. Loop calls that run there, bounded or not, run once, at import: not counted,
+        except in a module that a function imports (``_late``: ``def f(X): from . import
+        helpers``), whose import-time code runs in a call, with the data at hand."""
         for m in modules:
             for node in _import_time(self.trees[m].body, self._unrun.get(m, set())):
                 if isinstance(node, (ast.Name, ast.Attribute)) and \
@@ -576,6 +631,12 @@ class Program:
                 elif isinstance(node, ast.Call) and self._kept(node):
                     where = (f"{call_name(node)}() (coursework/{m}.py, line {node.lineno}"
                              f"{KEPT_ADVICE})")
+                elif isinstance(node, ast.Call) and m in self._late() and _is_loop_call(
+                        node, self._bounded(m, node), self.renamed.get(m, {}),
+                        self.loop_modules.get(m, LOOP_MODULES)):
+                    # a module a function imports runs its import-time code in that call
+                    where = (f"{call_name(node)}() (coursework/{m}.py, line {node.lineno}, "
+                             f"run when a function imports coursework/{m}.py)")
                 elif isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
                         not isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
                     # what runs at import from there (a function called, a class whose body,
@@ -606,6 +667,10 @@ class Program:
             if m in self.blind:
                 return Finding(INFINITE, "", self.blind[m])
         self._steps = MAX_STEPS
+        late = self._late_for(module)
+        if late != self._run_late:  # what was read with other modules run late is stale
+            self._memo.clear()
+            self._run_late = late
         try:
             best = Finding(0, "")
             for target_module, node in self.resolve(module, name):
@@ -695,12 +760,14 @@ def _target_names(target):
     return []
 
 
-def _is_loop_call(node, bounded_names=(), renamed=None, loop_modules=LOOP_MODULES):
+def _is_loop_call(node, bounded_names=(), renamed=None, loop_modules=LOOP_MODULES,
+                  constants=()):
     """Whether a call calls a function once per element of something the code does not bound;
     ``bounded_names``: local names bound once, to a generator expression or a tuple display
     (``_bound_once``), which count as written where they are read; ``renamed``: the module's
     loop functions imported under another name; ``loop_modules``: its names of functools and
-    itertools."""
+    itertools; ``constants``: the ids of the constant iterables of the module's import-time
+    code (``_import_time_constants``), which count as written out."""
     name = call_name(node)
     if isinstance(node.func, ast.Name) and renamed and name in renamed:
         name = renamed[name]
@@ -710,7 +777,7 @@ def _is_loop_call(node, bounded_names=(), renamed=None, loop_modules=LOOP_MODULE
             return False  # min(h, w, key=abs): the arguments are the items
         position, keyword = KEYED_CALLS[name]
         return position is None or not _written_out(_argument(node, position, keyword),
-                                                    bounded_names)
+                                                    bounded_names, constants)
     if name not in LOOP_CALLS:
         return False
     if name in PLAIN_ONLY and isinstance(node.func, ast.Attribute):
@@ -718,7 +785,8 @@ def _is_loop_call(node, bounded_names=(), renamed=None, loop_modules=LOOP_MODULE
         if not (isinstance(base, ast.Name) and base.id in loop_modules):
             return False
     if name in BOUNDED_BY_DISPLAY:
-        return not _written_out(_argument(node, *BOUNDED_BY_DISPLAY[name]), bounded_names)
+        return not _written_out(_argument(node, *BOUNDED_BY_DISPLAY[name]), bounded_names,
+                                constants)
     return True
 
 
@@ -733,11 +801,14 @@ def _argument(node, position, keyword):
     return None
 
 
-def _written_out(arg, bounded_names=()):
+def _written_out(arg, bounded_names=(), constants=()):
     """Whether ``arg`` has a length fixed by the code or counted where it is made: a list or
     tuple display without a starred entry ([f, g], (0, 2, 3)), a constant (one axis), or a
     comprehension (a loop where it stands, its items made by lines of student code, which the
-    line counts see); ``[f] * n``, a name or a call may be as long as the data."""
+    line counts see), or one of ``constants`` (``_import_time_constants``: ``range(10)`` at
+    module level); ``[f] * n``, a name or a call may be as long as the data."""
+    if arg is not None and id(arg) in constants:
+        return True
     if isinstance(arg, (ast.List, ast.Tuple)):
         return not any(isinstance(e, ast.Starred) for e in arg.elts)
     if isinstance(arg, COMPREHENSIONS):
@@ -802,6 +873,47 @@ def _constant_tuples(tree):
                 not any(isinstance(e, ast.Starred) for e in node.value.elts):
             once.add(node.targets[0].id)
     return {n for n in once if stores.get(n) == 1}
+
+
+def _import_time_constants(tree, unrun, self_bound):
+    """(ids, ids of range calls) of the constant iterables in the code that importing a module
+    runs, once (``_import_time``: its statements, a class body, a def's defaults and
+    decorators; not a function's or lambda's body, which may run later and more than once, nor
+    a generator expression, whose items are made when it is consumed, at any time): ``range()``
+    of int literals (``range(10)``, ``range(-2, 8, 2)``) where ``range`` is the builtin (the
+    module binds it in no way, imports no name ``range`` and star-imports nothing;
+    ``Program._constants`` adds: no module assigns ``linear.range``), a str or bytes literal,
+    a set or dict display without ``*`` or ``**``. A map, filter, reduce... over one of them
+    there (``NAMES = tuple(map(str, range(10)))``) makes a fixed number of calls, once, before
+    any data exists: no loop over the data (``_written_out``). Its object must still be
+    consumed where it stands (``_kept_loop_objects``); a map inside a function that module
+    code calls is read where that function is, as any other."""
+    imported = {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
+    builtin_range = "range" not in self_bound and "range" not in imported and "*" not in imported
+    nodes = list(_import_time(tree.body, unrun))
+    lazy = {id(n) for g in nodes if isinstance(g, ast.GeneratorExp) for n in ast.walk(g)}
+    every, ranges = set(), set()
+    for node in nodes:
+        if id(node) in lazy:
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == "range" and builtin_range and not node.keywords and \
+                1 <= len(node.args) <= 3 and all(_int_literal(a) for a in node.args):
+            ranges.add(id(node))
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))) or \
+                (isinstance(node, ast.Set) and
+                 not any(isinstance(e, ast.Starred) for e in node.elts)) or \
+                (isinstance(node, ast.Dict) and None not in node.keys):
+            every.add(id(node))
+    return frozenset(every | ranges), frozenset(ranges)
+
+
+def _int_literal(node):
+    """Whether ``node`` is an int literal, or one negated (``-2``); not a bool."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
 
 
 def _own_statements(function):

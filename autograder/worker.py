@@ -443,7 +443,20 @@ def _text(exc):
     try:
         return str(exc)
     except BaseException:  # noqa: BLE001
-        return f"<{type(exc).__name__} that cannot be printed>"
+        return f"<{_type_name(exc)} that cannot be printed>"
+
+
+def _type_name(exc):
+    """The name of an exception's class as the report shows it: the name itself where it is an
+    identifier of at most 80 characters (``ValueError``, a class of the hand-in's own named
+    ``ShapeError``); any other name (``type("the grader could not check this function",
+    (Exception,), {})``) is quoted and said to be the hand-in's, so that no words it chose pose
+    as the grader's. Read as a plain str, without calling any method of the hand-in's (a str
+    subclass set as ``__name__`` may override ``__format__`` or ``isidentifier``)."""
+    name = str.__str__(type(exc).__name__)
+    if name.isidentifier() and len(name) <= 80:
+        return name
+    return f"an exception of a class the hand-in defined, named {name[:200]!r}"
 
 
 def _target(name):
@@ -941,7 +954,7 @@ def _syntax_message(exc):
         if not (path.startswith("coursework/") and path.endswith(".py")):
             return None
         column = f", column {offset}" if offset and offset > 0 else ""
-        return f"{type(exc).__name__}: {words[:500]} ({path}, line {lineno}{column})"
+        return f"{_type_name(exc)}: {words[:500]} ({path}, line {lineno}{column})"
     except BaseException:  # noqa: BLE001 - a hostile exception
         return None
 
@@ -961,7 +974,7 @@ def _failure(exc, phase):
         kind = "import_error"
     else:
         kind = "error"
-    message = _relative(f"{type(exc).__name__}: {_text(exc)[:2000]}")
+    message = _relative(f"{_type_name(exc)}: {_text(exc)[:2000]}")
     if isinstance(exc, SyntaxError):  # IndentationError, TabError: where, with the column
         message = _syntax_message(exc) or message
     text = _relative(text)

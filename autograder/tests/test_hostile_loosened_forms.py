@@ -189,6 +189,14 @@ RAISING = {  # name: body raising in place of the scores line (public cases)
                                 "            return 5\n    raise E()\n"),
     "message_of_megabytes": "    raise ValueError('(1, 2) ' * 10**6)\n",
     "message_that_is_an_array": "    raise ValueError(xp.arange(10**6))\n",
+    # a class name that reads as the grader's words, plain or as a str that formats as another
+    "class_named_like_the_graders_words": (
+        '    raise type("the grader could not check this function", (Exception,), {})()\n'),
+    "class_name_a_str_subclass": (
+        "    class S(str):\n        def __format__(self, spec):\n"
+        "            return 'the grader could not check this function'\n"
+        "        def isidentifier(self):\n            return True\n"
+        "    E = type('E', (Exception,), {})\n    E.__name__ = S('a b')\n    raise E()\n"),
     # the known mistake's own error, on the first hidden case only: the student chose the hint
     "mistake_error_on_a_hidden_case_only": (
         SCORES + "    if (X.shape[0], X.shape[1]) == (40, 11):\n        X @ xp.exp(scores)\n"),
@@ -235,6 +243,21 @@ def test_a_crafted_exception_costs_its_function_only(raising, name):
     assert entry["status"] == "error" and entry["score"] == 0, entry
     assert not entry.get("grader_fault") and len(entry["message"]) < 3000, entry
     assert entry["hint"] is None or MISTAKE_HINT not in entry["hint"], entry
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("class_named_like_the_graders_words",
+     "an exception of a class the hand-in defined, named 'the grader could not check this "
+     "function'"),
+    ("class_name_a_str_subclass", "an exception of a class the hand-in defined, named 'a b'"),
+])
+def test_a_class_name_that_is_no_identifier_is_quoted_as_the_hand_ins(raising, name, shown):
+    entry = raising[name]
+    assert entry["status"] == "error" and entry["score"] == 0, entry
+    assert shown in entry["message"] and not entry.get("grader_fault"), entry
+    # the words appear only inside the quoted name
+    assert entry["message"].count("the grader could not check") == shown.count(
+        "the grader could not check"), entry
 
 
 def test_a_mistakes_error_raised_on_a_hidden_case_only_gets_no_hint_and_names_no_input(raising):
