@@ -11,6 +11,7 @@ import pytest
 
 from autograder.notebook_check import UnknownName, check, resolve
 from autograder.paths import REFERENCE_PACKAGE, REPO_ROOT
+from autograder.tests.kernel_cells import run_cell
 
 FALSE_PASSES = {  # issue #10: each of these used to test nothing and print "All checks passed."
     "linear.svm_loss_vectorised": "linear.svm_loss_vectorized",
@@ -138,14 +139,8 @@ from coursework import layers
 
 
 def _run(client, nb, source):
-    import nbformat
-
-    cell = nbformat.v4.new_code_cell(source)
-    nb.cells.append(cell)
-    client.execute_cell(cell, len(nb.cells) - 1)
-    text = "".join(o.get("text", "") for o in cell.outputs if o["output_type"] == "stream")
-    errors = [o for o in cell.outputs if o["output_type"] == "error"]
-    return text, errors
+    out, err, errors = run_cell(client, nb, source)
+    return out + err, errors
 
 
 def test_kernel_sees_the_saved_file_and_a_missing_function_is_one_line(tmp_path):

@@ -13,6 +13,7 @@ import pytest
 
 from autograder.notebook_check import check
 from autograder.paths import REFERENCE_PACKAGE, REPO_ROOT
+from autograder.tests.kernel_cells import run_cell
 
 
 def course_copy(tmp_path, *solved):
@@ -103,17 +104,7 @@ from coursework import layers
 
 
 def _run(client, nb, source):
-    import nbformat
-
-    cell = nbformat.v4.new_code_cell(source)
-    nb.cells.append(cell)
-    client.execute_cell(cell, len(nb.cells) - 1)
-    out = "".join(o["text"] for o in cell.outputs
-                  if o["output_type"] == "stream" and o["name"] == "stdout")
-    err = "".join(o["text"] for o in cell.outputs
-                  if o["output_type"] == "stream" and o["name"] == "stderr")
-    errors = [o for o in cell.outputs if o["output_type"] == "error"]
-    return out, err, errors
+    return run_cell(client, nb, source)
 
 
 def test_the_notebook_says_it_in_one_line_before_the_next_cell(tmp_path):
