@@ -29,6 +29,16 @@ def make_submission(root, *, base="solutions", replace=None, append=None, name="
     return target.parent
 
 
+def stub_submission(tmp_path, *solved):
+    """A course folder ``tmp_path`` (returned) whose coursework is a copy of the stubs, with the
+    reference's version of the modules in ``solved``."""
+    shutil.copytree(STUBS_PACKAGE, tmp_path / "coursework",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for module in solved:
+        shutil.copy(REFERENCE_PACKAGE / f"{module}.py", tmp_path / "coursework" / f"{module}.py")
+    return tmp_path
+
+
 def graded_to_zero(folder, unit, key, words, hint=None, *, statuses=("failed", "error"),
                    **grade_kwargs):
     """Grade ``key`` of the submission ``folder`` (unit ``unit``) and assert that it scored 0

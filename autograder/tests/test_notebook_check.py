@@ -12,6 +12,7 @@ import pytest
 from autograder.notebook_check import UnknownName, check, resolve
 from autograder.paths import REFERENCE_PACKAGE, REPO_ROOT
 from autograder.tests.kernel_cells import run_cell
+from autograder.tests.submissions import stub_submission
 
 FALSE_PASSES = {  # issue #10: each of these used to test nothing and print "All checks passed."
     "linear.svm_loss_vectorised": "linear.svm_loss_vectorized",
@@ -19,15 +20,6 @@ FALSE_PASSES = {  # issue #10: each of these used to test nothing and print "All
     "linear.svm_loss": "linear.svm_loss_naive",
     "mlp.TwoLayerNet.loss": "mlp.TwoLayerNet",
 }
-
-
-def stub_submission(tmp_path, *solved):
-    """A copy of the stubs with the reference's version of the modules in ``solved``."""
-    shutil.copytree(REPO_ROOT / "coursework", tmp_path / "coursework",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for module in solved:
-        shutil.copy(REFERENCE_PACKAGE / f"{module}.py", tmp_path / "coursework" / f"{module}.py")
-    return tmp_path
 
 
 @pytest.mark.parametrize("name,suggestion", FALSE_PASSES.items())

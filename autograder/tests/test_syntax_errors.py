@@ -5,24 +5,15 @@ failed: Traceback ...]" and run the old code without a word), ``check``, ``make 
 to do."""
 
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 from autograder.notebook_check import check
-from autograder.paths import REFERENCE_PACKAGE, REPO_ROOT
+from autograder.paths import REPO_ROOT
 from autograder.tests.kernel_cells import run_cell
-
-
-def course_copy(tmp_path, *solved):
-    """A copy of the stubs, with the reference's version of the modules in ``solved``."""
-    shutil.copytree(REPO_ROOT / "coursework", tmp_path / "coursework",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for module in solved:
-        shutil.copy(REFERENCE_PACKAGE / f"{module}.py", tmp_path / "coursework" / f"{module}.py")
-    return tmp_path
+from autograder.tests.submissions import stub_submission
 
 
 def break_file(path, broken):
@@ -38,7 +29,7 @@ BAD_DEDENT = "def extra(x):\n        y = x\n    return y\n"  # unindent does not
 
 
 def test_check_names_file_line_column_and_what_to_do(tmp_path, capsys):
-    submission = course_copy(tmp_path, "linear")
+    submission = stub_submission(tmp_path, "linear")
     line = break_file(submission / "coursework" / "linear.py", MISSING_COLON)
     with pytest.raises(AssertionError):
         check("linear.svm_loss_naive", "linear.softmax_loss_naive", submission=submission)
@@ -52,7 +43,7 @@ def test_check_names_file_line_column_and_what_to_do(tmp_path, capsys):
 
 
 def test_a_module_importing_the_broken_one_names_the_broken_file(tmp_path, capsys):
-    submission = course_copy(tmp_path, "layers", "losses", "mlp")
+    submission = stub_submission(tmp_path, "layers", "losses", "mlp")
     line = break_file(submission / "coursework" / "layers.py", BAD_DEDENT)
     with pytest.raises(AssertionError):
         check("mlp.TwoLayerNet", submission=submission)
@@ -63,7 +54,7 @@ def test_a_module_importing_the_broken_one_names_the_broken_file(tmp_path, capsy
 
 
 def test_grade_says_it_once_per_unit(tmp_path):
-    submission = course_copy(tmp_path, "linear")
+    submission = stub_submission(tmp_path, "linear")
     line = break_file(submission / "coursework" / "linear.py", MISSING_COLON)
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submission",
                            str(submission), "--unit", "01"], cwd=REPO_ROOT, capture_output=True,
@@ -77,7 +68,7 @@ def test_grade_says_it_once_per_unit(tmp_path):
 
 
 def test_make_check_says_it_too(tmp_path):
-    submission = course_copy(tmp_path, "linear")
+    submission = stub_submission(tmp_path, "linear")
     (submission / "autograder").symlink_to(REPO_ROOT / "autograder")  # as in a student's clone
     line = break_file(submission / "coursework" / "linear.py", "def extra(x):\n\treturn x\n"
                       "        return x\n")
@@ -111,7 +102,7 @@ def test_the_notebook_says_it_in_one_line_before_the_next_cell(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
 
-    submission = course_copy(tmp_path, "layers")
+    submission = stub_submission(tmp_path, "layers")
     layers = submission / "coursework" / "layers.py"
     good = layers.read_text()
     nb = nbformat.v4.new_notebook()
