@@ -170,3 +170,18 @@ def test_a_hidden_cases_summary_tells_the_error_from_its_tolerance():
         close_loss("loss", 2.0 * (1 + 1e-8), 2.0)
     assert loss.value.float32_sized()
     assert "tolerance 1e-10" in loss.value.summary()
+
+
+def test_an_object_of_a_class_whose_name_is_no_identifier_is_quoted_as_the_hand_ins():
+    """A returned object the worker keeps (a Handle) is described by its class name; a name
+    that is no identifier is quoted and said to be the hand-in's, so its words never read as
+    the grader's."""
+    from autograder.compare import describe
+    from autograder.wire import Handle
+
+    assert describe(Handle(1, "Net")) == \
+        "an object of type Net (not an array, number, tuple, list or dict)"
+    text = describe(Handle(2, "the grader could not check this function"))
+    assert text.startswith("an object of a class the hand-in defined, named 'the grader could "
+                           "not check this function'"), text
+    assert text.count("the grader could not check") == 1
