@@ -4,6 +4,7 @@ they imitate.
 Each subclasses the reference module and changes one thing (a layer, an order, a missing piece),
 so that only that differs; a failing student module whose parameter shapes or outputs match one
 of them gets its description as hint. Each is tested to be recognised (tests/test_hints.py).
+The few whose forward raises (``_raising``) are the reference with one edit of its source.
 """
 
 import torch
@@ -618,3 +619,37 @@ MISTAKES = {
          freeze_state_dict),
     ],
 }
+
+
+def _raising():
+    """Mistakes whose forward raises on the grader's inputs (``_edited``): the student's forward
+    raising the same error gets the hint."""
+    from ._edited import edited
+
+    channels = ("torch.cat joins tensors along dim 0, the batch, unless told otherwise: the "
+                "feature maps here differ in their number of channels, so concatenate them "
+                "along the channel dimension (dim=1)")
+    return {
+        "architectures.Inception": [(channels, edited(
+            "architectures.Inception",
+            ("self.branch4(x)],\n                        dim=1)", "self.branch4(x)])")))],
+        "architectures.DenseBlock": [(channels, edited(
+            "architectures.DenseBlock",
+            ("x = torch.cat([x, unit(x)], dim=1)", "x = torch.cat([x, unit(x)])")))],
+        "architectures.SEBlock": [(
+            "the gates are (N, C) and x is (N, C, H, W): PyTorch broadcasts from the last "
+            "dimension, so the channels of the gates met W. Give the gates two trailing "
+            "dimensions of size 1, (N, C, 1, 1), before multiplying x by them",
+            edited("architectures.SEBlock",
+                   ("out = x * self.gates(x)[:, :, None, None]", "out = x * self.gates(x)")))],
+        "architectures.ResNet": [(
+            "after the global average pooling the features are (N, C, 1, 1), and nn.Linear "
+            "works on the last dimension (of size 1): flatten them to (N, C) before the fully "
+            "connected layer",
+            edited("architectures.ResNet",
+                   ("scores = self.fc(torch.flatten(out, 1))", "scores = self.fc(out)")))],
+    }
+
+
+for _key, _pairs in _raising().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

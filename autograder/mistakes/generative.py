@@ -2,7 +2,8 @@
 (or the constructor of the module) they imitate.
 
 A failing student answer that matches one gets its description as hint; each is tested to be
-recognised (tests/test_hints.py).
+recognised (tests/test_hints.py). The few that raise (``_raising``) are the reference with
+one edit of its source.
 """
 
 import torch
@@ -613,3 +614,43 @@ MISTAKES = {
          gan_noise_in_real_dtype),
     ],
 }
+
+
+def _raising():
+    """Mistakes that raise on the grader's inputs (``_edited``): a student's call raising the
+    same error gets the hint."""
+    from ._edited import edited
+
+    def probabilities(what):
+        return (f"F.binary_cross_entropy (nn.BCELoss) takes probabilities in [0, 1], but "
+                f"{what} are logits, any real number: use the loss made for logits, "
+                "F.binary_cross_entropy_with_logits (stable even for logits of +-1000), "
+                "rather than a sigmoid followed by binary_cross_entropy")
+    return {
+        "generative.vae_loss": [(probabilities("the decoder's outputs"), edited(
+            "generative.vae_loss",
+            ("reconstruction = F.binary_cross_entropy_with_logits(logits, x, ",
+             "reconstruction = F.binary_cross_entropy(logits, x, ")))],
+        "generative.discriminator_loss": [(probabilities("the discriminator's scores"), edited(
+            "generative.discriminator_loss",
+            ("bce = F.binary_cross_entropy_with_logits  # stable",
+             "bce = F.binary_cross_entropy  # stable")))],
+        "generative.generator_loss": [(probabilities("the discriminator's scores"), edited(
+            "generative.generator_loss",
+            ("loss = F.binary_cross_entropy_with_logits(logits_fake, torch.ones_like(",
+             "loss = F.binary_cross_entropy(logits_fake, torch.ones_like(")))],
+        "generative.gan_step": [(
+            "sample_noise draws float32 numbers, while the networks and the data here are "
+            "float64: convert the noise to the dtype of real before passing it to G (in both "
+            "steps)",
+            edited("generative.gan_step",
+                   ("z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)\n"
+                    "    fakes", "z = sample_noise(n, noise_dim, generator=generator)\n    fakes"),
+                   ("z = sample_noise(n, noise_dim, generator=generator).to(real.dtype)\n"
+                    "    g_optimizer", "z = sample_noise(n, noise_dim, generator=generator)\n"
+                    "    g_optimizer")))],
+    }
+
+
+for _key, _pairs in _raising().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

@@ -526,7 +526,60 @@ def _raising():
     """Mistakes that raise on the grader's inputs (``_edited``): their error gives the hint."""
     from ._edited import edited
 
-    return {"optim.clip_grad_norm": [
+    def first_step(state, start):
+        return (f"KeyError on the first step: a fresh config (config=None, or hyperparameters "
+                f"only) holds no {state} yet. Read the stored {state} only when the config has "
+                f"it (an if on the key, or config.get); on the first step {start}")
+
+    velocity = first_step("velocity", "v is simply g (the velocity starts at 0)")
+    return {
+        "optim.sgd_momentum": [(velocity, edited(
+            "optim.sgd_momentum",
+            ('    if "velocity" in config:\n'
+             '        v = config["momentum"] * config["velocity"] + g  # a new array: the old '
+             'one is kept\n'
+             '    else:\n'
+             '        v = g  # first step: momentum * 0 + g (g is a new array, never dw itself)\n',
+             '    v = config["momentum"] * config["velocity"] + g\n')))],
+        "optim.nesterov": [(velocity, edited(
+            "optim.nesterov",
+            ('    if "velocity" in config:\n'
+             '        v = config["momentum"] * config["velocity"] + g\n'
+             '    else:\n'
+             '        v = g\n'
+             '    next_w = w - config["learning_rate"] * (g + ',
+             '    v = config["momentum"] * config["velocity"] + g\n'
+             '    next_w = w - config["learning_rate"] * (g + ')))],
+        "optim.adagrad": [(first_step("sum of squared gradients ('sum_sq')",
+                                      "the sum is just this step's g * g"), edited(
+            "optim.adagrad",
+            ('r = config["sum_sq"] + g * g if "sum_sq" in config else g * g',
+             'r = config["sum_sq"] + g * g')))],
+        "optim.rmsprop": [(first_step("running average ('sq_avg')",
+                                      "the old average counts as 0, so r is "
+                                      "(1 - decay_rate) * g * g"), edited(
+            "optim.rmsprop",
+            ('    r = (1 - decay) * g * g\n    if "sq_avg" in config:\n'
+             '        r = decay * config["sq_avg"] + r\n'
+             '    next_w = w - config["learning_rate"] * g / (xp.sqrt(r) + config["epsilon"])',
+             '    r = decay * config["sq_avg"] + (1 - decay) * g * g\n'
+             '    next_w = w - config["learning_rate"] * g / (xp.sqrt(r) + config["epsilon"])')))],
+        "optim.adadelta": [(first_step("average of the squared steps ('delta_sq_avg', u)",
+                                       "u is an array of zeros shaped like w"), edited(
+            "optim.adadelta",
+            ('u = config["delta_sq_avg"] if "delta_sq_avg" in config else xp.zeros_like(g)',
+             'u = config["delta_sq_avg"]')))],
+        "optim.adam": [
+            (first_step("moments ('m' and 'v')", "the old moments count as 0, so m is "
+                        "(1 - beta1) * g and v is (1 - beta2) * g * g"), edited(
+                "optim.adam",
+                ('    if "m" in config:\n        m = beta1 * config["m"] + m\n'
+                 '        v = beta2 * config["v"] + v\n',
+                 '    m = beta1 * config["m"] + m\n    v = beta2 * config["v"] + v\n'))),
+            (first_step("step counter ('t')", "the counter counts as 0, so this step has t = 1"),
+             edited("optim.adam", ('t = config.get("t", 0) + 1', 't = config["t"] + 1'))),
+        ],
+        "optim.clip_grad_norm": [
         ("sum each gradient's squares to one number first, then add the numbers: "
          "sum(float((g * g).sum()) for g in grads.values()); arrays of different shapes cannot "
          "be added together",

@@ -463,9 +463,12 @@ def check_module(t, target, args, kwargs, input_shapes, *, seed, label="", modes
             mode = "train" if train else "eval"
             where = f"{call} on input {tuple(shape)}, {mode} mode{label}"
             drop_seed = seed + 2 if train else None
-            out = student.forward(x, train, drop_seed)
             dout = rng.standard_normal(
                 t.ref.run(meta_output_shape, target, list(args), kwargs, list(shape)))
+            # a forward that raises gets the hint of a known mistake raising the same error
+            with t.explaining_errors(target, module_outputs, target, list(args), kwargs, params,
+                                     buffers, x, dout, train, drop_seed):
+                out = student.forward(x, train, drop_seed)
             expected_all = t.ref.run(module_outputs, target, list(args), kwargs, params, buffers,
                                      x, dout, train, drop_seed)
             compare_output(t, target, student, out, expected_all[0], label=where, rtol=RTOL,

@@ -152,7 +152,10 @@ def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), 
     if grad_args:
         rng = np.random.default_rng(seed + 1000)
         douts = [_dout(rng, e) for e in expected_out]
-    got = _student_call(t, target, args, kwargs, grad_args, douts, generators)
+    # a call that raises gets the hint of a known mistake raising the same error
+    with t.explaining_errors(target, function_call, target, list(args), kwargs, list(grad_args),
+                             douts, generators):
+        got = _student_call(t, target, args, kwargs, grad_args, douts, generators)
     where = f"{_name(target)}({label}): "
     if got["modified"]:
         which = ", ".join(argnames[i] if i < len(argnames) else f"argument {i + 1}"
@@ -696,7 +699,8 @@ def _gan_step_case(t, target, case):
     args = (params_d, params_g, real, noise_dim, seed, loss, GAN_LR, 0.25)
     single = real.dtype == np.float32
     try:
-        got = t.student.torch("gan_step", *args)
+        with t.explaining_errors(target, gan_effects, *args):
+            got = t.student.torch("gan_step", *args)
     except StudentError as error:
         if single and any(w in error.message for w in ("dtype", "Double", "Float")):
             raise Failed(f"{_gan_where(case.label)}raised {error.message}",

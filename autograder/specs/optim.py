@@ -302,8 +302,12 @@ def check_rule(t, rule, case):
             config = run["config"]
             if s["lrs"][k] is not None:
                 config = _with_learning_rate(t, config, s["lrs"][k])
-            got, modified = t.student.call_full(target, run["w"], s["dws"][k], config,
-                                                opaque=[1])
+            # an error is explained by a known mistake that raises on this run's first k + 1
+            # steps (a state read before the first step stored it: a KeyError)
+            with t.explaining_errors(target, trajectory, rule, s["w"], s["dws"][:k + 1],
+                                     s["config"], s["lrs"][:k + 1]):
+                got, modified = t.student.call_full(target, run["w"], s["dws"][k], config,
+                                                    opaque=[1])
             _modified(t, target, modified, label)
             if not isinstance(got, tuple) or len(got) != 2:
                 raise Failed(f"{rule}({label}): should return the pair (next_w, next_config), "
