@@ -101,3 +101,24 @@ def softmax_loss_vectorized(W, X, y, reg):
     d[np.arange(n), y] -= 1.0
     return float(loss), (X.T @ d / n + 2 * reg * W).astype(W.dtype)
 '''
+
+
+def graded_with_edits(root, edits, units, keys, **grade_kwargs):
+    """Grade ``keys`` of the reference with ``edits`` applied, [(module file, old, new, ...)]
+    (items past the third are ignored), on ``units``; return {key: report entry}."""
+    from autograder import engine
+
+    replace = {}
+    for module, old, new, *_ in edits:
+        replace.setdefault(module, []).append((old, new))
+    report = engine.grade(make_submission(root, replace=replace), units, keys=set(keys),
+                          **grade_kwargs)
+    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+
+
+def assert_error_with_hint(entry, error, hint):
+    """The entry of a call that raised: no point, ``error`` in its message with the place in
+    coursework/, and ``hint`` in its hint."""
+    assert entry["status"] == "error" and entry["score"] == 0, entry
+    assert error in entry["message"] and "coursework/" in entry["message"], entry["message"]
+    assert entry["hint"] and hint in entry["hint"], entry

@@ -15,14 +15,13 @@ no mistake explains, and the recorded data a student release answers from.
 
 import pytest
 
-from autograder import engine
 from autograder.oracle import Oracle
 from autograder.runner import StudentError
 from autograder.sandbox import Limits
 from autograder.spec import raised_hint
 from autograder.testing import mistaken_student, run_spec_test
 
-from .submissions import make_submission
+from .submissions import assert_error_with_hint, graded_with_edits
 
 pytestmark = pytest.mark.xdist_group("mistakes-that-raise")
 
@@ -87,24 +86,16 @@ RAISING = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    replace = {}
-    for module, old, new, _, _ in RAISING.values():
-        replace.setdefault(module, []).append((old, new))
-    sub = make_submission(tmp_path_factory.mktemp("raising"), replace=replace)
-    report = engine.grade(sub, ["01", "02", "03", "04", "07", "08", "09"], keys=set(RAISING),
-                          limits=LIMITS)
-    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+    return graded_with_edits(tmp_path_factory.mktemp("raising"), RAISING.values(),
+                             ["01", "02", "03", "04", "07", "08", "09"], RAISING, limits=LIMITS)
 
 
 @pytest.mark.parametrize("key", sorted(RAISING))
 def test_a_raising_mistake_keeps_its_error_and_gets_its_hint(graded, key):
     _, _, _, error, hint = RAISING[key]
     entry = graded[key]
-    name = key.split(".")[1]
-    assert entry["status"] == "error" and entry["score"] == 0, entry
-    assert entry["message"].startswith(name) and error in entry["message"], entry["message"]
-    assert "coursework/" in entry["message"]  # the line of the student's file that raised
-    assert entry["hint"] and hint in entry["hint"], entry
+    assert entry["message"].startswith(key.split(".")[1]), entry["message"]
+    assert_error_with_hint(entry, error, hint)
 
 
 # ---------------------------------------------------------------- in process

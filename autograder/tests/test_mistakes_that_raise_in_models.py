@@ -11,13 +11,12 @@ or answers otherwise a case the student got right) gives no hint.
 
 import pytest
 
-from autograder import engine
 from autograder.oracle import Oracle
 from autograder.runner import StudentError
 from autograder.sandbox import Limits
 from autograder.testing import mistaken_student, run_spec_test
 
-from .submissions import make_submission
+from .submissions import assert_error_with_hint, graded_with_edits
 
 pytestmark = pytest.mark.xdist_group("mistakes-that-raise-in-models")
 
@@ -56,11 +55,7 @@ NO_FLATTEN = ("layers.py", "out = x.reshape(x.shape[0], -1) @ w + b", "out = x @
 
 
 def _grade(tmp, edits, units, keys):
-    replace = {}
-    for module, old, new in edits:
-        replace.setdefault(module, []).append((old, new))
-    report = engine.grade(make_submission(tmp, replace=replace), units, keys=keys, limits=LIMITS)
-    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+    return graded_with_edits(tmp, edits, units, keys, limits=LIMITS)
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +73,7 @@ def graded_no_flatten(tmp_path_factory):
 @pytest.mark.parametrize("key", sorted(RAISING))
 def test_a_raising_mistake_in_a_model_or_update_gets_its_hint(graded, key):
     _, _, _, error, hint = RAISING[key]
-    entry = graded[key]
-    assert entry["status"] == "error" and entry["score"] == 0, entry
-    assert error in entry["message"] and "coursework/" in entry["message"], entry["message"]
-    assert entry["hint"] and hint in entry["hint"], entry
+    assert_error_with_hint(graded[key], error, hint)
 
 
 @pytest.mark.parametrize("key", ["mlp.TwoLayerNet", "regularization.RegularizedNet"])

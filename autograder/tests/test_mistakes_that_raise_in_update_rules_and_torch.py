@@ -10,12 +10,11 @@ them, not always as the registered mistake is: the same error on the same inputs
 
 import pytest
 
-from autograder import engine
 from autograder.runner import StudentError
 from autograder.sandbox import Limits
 from autograder.testing import mistaken_student, run_spec_test
 
-from .submissions import make_submission
+from .submissions import assert_error_with_hint, graded_with_edits
 
 pytestmark = pytest.mark.xdist_group("mistakes-that-raise-in-update-rules-and-torch")
 
@@ -68,21 +67,14 @@ RAISING = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    replace = {}
-    for module, old, new, _, _ in RAISING.values():
-        replace.setdefault(module, []).append((old, new))
-    sub = make_submission(tmp_path_factory.mktemp("raising"), replace=replace)
-    report = engine.grade(sub, ["05", "06", "10"], keys=set(RAISING), limits=LIMITS)
-    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+    return graded_with_edits(tmp_path_factory.mktemp("raising"), RAISING.values(),
+                             ["05", "06", "10"], RAISING, limits=LIMITS)
 
 
 @pytest.mark.parametrize("key", sorted(RAISING))
 def test_a_raising_slip_gets_the_hint_of_its_mistake(graded, key):
     _, _, _, error, hint = RAISING[key]
-    entry = graded[key]
-    assert entry["status"] == "error" and entry["score"] == 0, entry
-    assert error in entry["message"] and "coursework/" in entry["message"], entry["message"]
-    assert entry["hint"] and hint in entry["hint"], entry
+    assert_error_with_hint(graded[key], error, hint)
 
 
 # ---------------------------------------------------------------- in process
