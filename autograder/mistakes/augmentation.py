@@ -161,29 +161,16 @@ def _raising():
             "before choosing between the flipped and the unchanged images",
             edited("augmentation.random_horizontal_flip",
                    ("flip[:, None, None, None]", "flip")))],
-        "augmentation.random_crop": [
-            ("np.pad with a single number pads every axis, the batch and the channels too: pad "
-             "only the last two, with one (before, after) pair per axis, (0, 0) for N and C",
-             edited("augmentation.random_crop", (
-                 "xp.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))",
-                 "xp.pad(images, padding)"))),
-            ("inside the loop over the images, cut the window from image n alone: the slice "
-             "without the image's index holds the whole batch, which does not fit one image's "
-             "place in the output",
-             edited("augmentation.random_crop", (
-                 "out[n] = padded[n, :, i:i + size, j:j + size]",
-                 "out[n] = padded[:, :, i:i + size, j:j + size]"))),
-        ],
-        "augmentation.color_jitter": [
-            (per_image, edited("augmentation.color_jitter", (".reshape(N, 1, 1, 1)\n", "\n"))),
-            (per_image, edited("augmentation.color_jitter", (
-                "m = out.mean(axis=(1, 2, 3), keepdims=True)", "m = out.mean(axis=(1, 2, 3))"))),
-            ("the grey image, the mean over the channels, is (N, H, W) without keepdims=True, "
-             "and then meets the images (N, C, H, W) one axis off: keep the channel axis, "
-             "(N, 1, H, W), with keepdims=True",
-             edited("augmentation.color_jitter", ("g = out.mean(axis=1, keepdims=True)",
-                                                  "g = out.mean(axis=1)"))),
-        ],
+        "augmentation.random_crop": [(
+            "np.pad with a single number pads every axis, the batch and the channels too: pad "
+            "only the last two, with one (before, after) pair per axis, (0, 0) for N and C",
+            edited("augmentation.random_crop", (
+                "xp.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))",
+                "xp.pad(images, padding)")))],
+        # a factor drawn without its reshape raises the very same error: one mistake, one hint
+        # for both
+        "augmentation.color_jitter": [(per_image, edited("augmentation.color_jitter", (
+            "m = out.mean(axis=(1, 2, 3), keepdims=True)", "m = out.mean(axis=(1, 2, 3))")))],
         "augmentation.cutout": [(
             "the square's mask is (N, H, W) and the images (N, C, H, W): NumPy broadcasts from "
             "the last axis, so the batch axis of the mask meets the channels. Give the mask a "

@@ -71,17 +71,15 @@ SECOND = {
         "detectors.py", "raw = raw.permute(0, 2, 3, 1).reshape(x.shape[0], S, S, B, 5 + C)",
         "raw = raw.view(x.shape[0], B, 5 + C, S, S).permute(0, 2, 3, 1)",
         "input.dim() = 5 is not equal to len(dims) = 4", "a permute needs five indices"),
-    "augmentation.random_crop": (
-        "augmentation.py", "out[n] = padded[n, :, i:i + size, j:j + size]",
-        "out[n] = padded[..., i:i + size, j:j + size]",
-        "could not broadcast input array", "cut the window from image n alone"),
+    # the factor drawn without its reshape: the error of the mean taken without keepdims
     "augmentation.color_jitter": (
-        "augmentation.py", "g = out.mean(axis=1, keepdims=True)", "g = out.mean(1)",
-        "operands could not be broadcast together", "keep the channel axis, (N, 1, H, W)"),
+        "augmentation.py", ".reshape(N, 1, 1, 1)\n", "\n",
+        "operands could not be broadcast together with shapes (600,) (600,3,3,4)",
+        "a factor drawn with rng.uniform(low, high, N)"),
     "cnn.count_parameters": (
         "cnn.py", "count = int(sum(int(np.prod(p.shape)) for p in params.values()))",
-        "total = sum(params.values())\n    count = int(total.size)",
-        "operands could not be broadcast together", "arrays of different shapes cannot"),
+        "count = 0\n    for p in params:\n        count += int(np.prod(p.shape))",
+        "AttributeError: 'str' object has no attribute 'shape'", "runs over its keys"),
 }
 
 
@@ -129,6 +127,10 @@ def test_a_transposed_convolution_without_its_stride_is_named():
     ("augmentation.color_jitter", ("m = out.mean(axis=(1, 2, 3), keepdims=True)",
                                    "m = out.mean(axis=(2, 3))"),
      "operands could not be broadcast together"),
+    # the window cut from the whole batch: the error of np.pad given one number, other shapes
+    ("augmentation.random_crop", ("out[n] = padded[n, :, i:i + size, j:j + size]",
+                                  "out[n] = padded[:, :, i:i + size, j:j + size]"),
+     "could not broadcast input array from shape (800,2,4,4)"),
     # an int's size called: a TypeError, no mistake raises it
     ("cnn.count_parameters", ("int(np.prod(p.shape))", "p.size()"), "is not callable"),
 ])
