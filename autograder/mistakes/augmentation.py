@@ -1,6 +1,7 @@
 """Known mistakes of unit 04, ``augmentation``: wrong variants with the signature of the function
 they imitate. The hints are decided by the spec from the student's outputs, so the descriptions
-are the spec's. Each is recognised by the tests (tests/test_hints.py).
+are the spec's. Each is recognised by the tests (tests/test_hints.py). Those that raise on the
+grader's inputs (``_raising``) are the reference with one edit, and give their own hints.
 """
 
 import numpy as np
@@ -142,3 +143,49 @@ MISTAKES = {
         (spec.MIXUP_FOLDED, _with(_mixup, "folded")),
     ],
 }
+
+
+def _raising():
+    """Mistakes that raise on the grader's inputs (``_edited``: the reference with one edit), as
+    the student writes them: a student's call raising the same error gets the hint."""
+    from ._edited import edited
+
+    per_image = ("a value per image of shape (N,), a factor drawn with rng.uniform(low, high, N) "
+                 "or an image's mean taken without keepdims=True, meets the last axis (W) of "
+                 "the (N, C, H, W) images: NumPy broadcasts from the last axis. Give it the "
+                 "shape (N, 1, 1, 1) (a reshape, or keepdims=True)")
+    return {
+        "augmentation.random_horizontal_flip": [(
+            "the choice per image has shape (N,), and NumPy broadcasts from the last axis, so it "
+            "meets the columns (W) of the (N, C, H, W) images: give it the shape (N, 1, 1, 1) "
+            "before choosing between the flipped and the unchanged images",
+            edited("augmentation.random_horizontal_flip",
+                   ("flip[:, None, None, None]", "flip")))],
+        "augmentation.random_crop": [(
+            "np.pad with a single number pads every axis, the batch and the channels too: pad "
+            "only the last two, with one (before, after) pair per axis, (0, 0) for N and C",
+            edited("augmentation.random_crop", (
+                "xp.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))",
+                "xp.pad(images, padding)")))],
+        # a factor drawn without its reshape raises the very same error: one mistake, one hint
+        # for both
+        "augmentation.color_jitter": [(per_image, edited("augmentation.color_jitter", (
+            "m = out.mean(axis=(1, 2, 3), keepdims=True)", "m = out.mean(axis=(1, 2, 3))")))],
+        "augmentation.cutout": [(
+            "the square's mask is (N, H, W) and the images (N, C, H, W): NumPy broadcasts from "
+            "the last axis, so the batch axis of the mask meets the channels. Give the mask a "
+            "channel axis of size 1, (N, 1, H, W), so that it blanks every channel",
+            edited("augmentation.cutout", ("square[:, None]", "square")))],
+        "augmentation.mixup": [(
+            MIXUP_PER_EXAMPLE_RAISES,
+            edited("augmentation.mixup", ("lam = float(rng.beta(alpha, alpha))",
+                                          "lam = rng.beta(alpha, alpha, images.shape[0])")))],
+    }
+
+
+MIXUP_PER_EXAMPLE_RAISES = (spec.MIXUP_PER_EXAMPLE + ": rng.beta(alpha, alpha) with no size is "
+                            "one number, while a size of N gives one lam per example, of shape "
+                            "(N,), which does not broadcast against the (N, C, H, W) images")
+
+for _key, _pairs in _raising().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

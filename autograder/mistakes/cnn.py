@@ -205,3 +205,21 @@ MISTAKES = {
          "subsampling), max pooling only for pool='max'", lenet5(pool_ignored=True)),
     ],
 }
+
+
+def _raising():
+    """Mistakes of ``count_parameters`` that raise on the grader's inputs (``_edited``)."""
+    from ._edited import edited
+
+    fn = "cnn.count_parameters"
+    line = "count = int(sum(int(np.prod(p.shape)) for p in params.values()))"
+    # one slip, two spellings (the error names the attribute read: shape or size)
+    keys = ("a loop over a dict runs over its keys, the parameter names (strings): loop over "
+            "params.values() for the arrays, and add up their sizes")
+    return {fn: [
+        (keys, edited(fn, ("for p in params.values()", "for p in params"))),
+        (keys, edited(fn, (line, "count = int(sum(p.size for p in params))"))),
+    ]}
+
+
+MISTAKES.update(_raising())

@@ -104,3 +104,32 @@ MISTAKES = {
          LocalizationSigmoidOnLogits),
     ],
 }
+
+
+def _raising():
+    """Mistakes whose forward raises on the grader's inputs (``_edited``). Their errors name only
+    the output's layout (N, S, B, C and the head's channel count), not the backbone's widths, so
+    a student's detector of another architecture with the same slip raises the same error."""
+    from ._edited import edited
+
+    head = "nn.Conv2d(64, boxes_per_cell * (5 + num_classes), 1)"
+    return {"detectors.TinyYOLO": [
+        ("the head gives B * 5 + C numbers per cell (YOLO v1's layout: the class scores shared "
+         "by the cell's boxes), but the output has 5 + C numbers in each of the B slots: make "
+         "the head's last layer output B * (5 + C) channels",
+         edited("detectors.TinyYOLO", (head, "nn.Conv2d(64, boxes_per_cell * 5 + num_classes, "
+                                             "1)"))),
+        ("the head gives 5 + C numbers per cell, one slot's worth, but the output has B slots "
+         "per cell: make the head's last layer output boxes_per_cell * (5 + C) channels",
+         edited("detectors.TinyYOLO", (head, "nn.Conv2d(64, 5 + num_classes, 1)"))),
+        ("after the reshape to five dimensions (N, B, 5 + C, S, S) a permute needs five indices; "
+         "permute the head's four-dimensional output (N, channels, S, S) first, moving the "
+         "channels last, and then reshape to (N, S, S, B, 5 + C)",
+         edited("detectors.TinyYOLO",
+                ("raw = raw.permute(0, 2, 3, 1).reshape(x.shape[0], S, S, B, 5 + C)",
+                 "raw = raw.reshape(x.shape[0], B, 5 + C, S, S).permute(0, 2, 3, 1)"))),
+    ]}
+
+
+for _key, _pairs in _raising().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

@@ -73,3 +73,32 @@ MISTAKES = {
         ("the 1x1 output convolution has no bias", OutputWithoutBias),
     ],
 }
+
+
+def _raising():
+    """Mistakes whose forward raises on the grader's inputs (``_edited``): a student's forward
+    raising the same error gets the hint. A skip paired with a map of another size (a skip kept
+    after its pooling, the skips in the encoder's order) is left to the spec's own hint: those
+    errors name the same two sizes as a transposed convolution with padding, in the other order."""
+    from ._edited import edited
+
+    cat = "torch.cat([skip, stage.up(x)], dim=1)"
+    up = "nn.ConvTranspose2d(channels[level + 1], channels[level], 2, stride=2)"
+    return {"segnets.UNet": [
+        ("torch.cat joins tensors along dim 0, the batch, unless told otherwise: the skip and "
+         "the upsampled map were stacked as more examples, and the decoder's convolution got "
+         "half the channels it expects. Concatenate them along the channel dimension (dim=1)",
+         edited("segnets.UNet", (cat, "torch.cat([skip, stage.up(x)])"))),
+        ("each decoder level's DoubleConv takes twice that level's channels: the skip and the "
+         "upsampled map side by side, concatenated along the channels (dim=1). Adding the two "
+         "maps, or leaving the skip out, keeps the level's own channel count",
+         edited("segnets.UNet", (cat, "skip + stage.up(x)"))),
+        ("a 2x2 transposed convolution doubles the height and width only with stride 2; with "
+         "the default stride of 1 it adds one pixel to each side's length, and the upsampled "
+         "map no longer has the size of the skip it is concatenated with",
+         edited("segnets.UNet", (up, up.replace(", stride=2)", ")")))),
+    ]}
+
+
+for _key, _pairs in _raising().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

@@ -17,7 +17,9 @@ occurs may be an off-by-one or a square-image assumption: the other axis and the
 H != W tell them apart). An output right to float32's 7 digits only (float64 images worked on in
 float32 and cast back) is said to be (``ROUNDED``), and a wrong dtype names the function and the
 case. The hints are decided here from the outputs; the names below are the descriptions of the
-registered known mistakes too.
+registered known mistakes too. A call that raises gets the hint of a known mistake that raises
+the same error on the same inputs (``call``, through ``seeded_call``): a per-image value of shape
+(N,) broadcast against the (N, C, H, W) images, np.pad given one number.
 """
 
 import math
@@ -100,8 +102,18 @@ def distinct_images(seed, shape, low=0.5, high=1.5):
     return low + (high - low) * np.random.default_rng(seed).random(shape)
 
 
+def seeded_call(cw, target, args, kwargs, seed):
+    """``target`` of ``cw`` (the reference, or a known mistake) called as ``call`` calls the
+    student's: rng a generator seeded with ``seed``."""
+    module, _, name = target.partition(".")
+    return getattr(getattr(cw, module), name)(*args, rng=np.random.default_rng(seed), **kwargs)
+
+
 def call(t, target, args, kwargs, seed, label, argnames=("images",)):
-    got, modified = t.student.call_full(target, *args, rng=Seed(seed), **kwargs)
+    # a call that raises gets the hint of a known mistake raising the same error on these
+    # inputs (a per-image value of shape (N,) broadcast against (N, C, H, W): a shape error)
+    with t.explaining_errors(target, seeded_call, target, list(args), kwargs, seed):
+        got, modified = t.student.call_full(target, *args, rng=Seed(seed), **kwargs)
     t.no_input_modified(target, modified, argnames, label)
     try:  # every output is "a new array": not an input, nor a view of one (subclasses included)
         t.returns_new(target, modified, argnames, label)

@@ -115,7 +115,9 @@ def count_parameters(t):
         Case("no parameters", ({},)),
     ] + t.hidden("cnn", "count_cases", rng):
         label, (params,) = case.label, case.args
-        got = t.student.call("cnn.count_parameters", params)
+        # a call that raises (a loop over the dict's keys) gets the hint of a known mistake
+        with t.explaining_errors("cnn.count_parameters", "cnn.count_parameters", params):
+            got = t.student.call("cnn.count_parameters", params)
         expected = sum(v.size for v in params.values())
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
             raise Failed(f"count_parameters({label}): should return an int, got {describe(got)}")

@@ -20,7 +20,10 @@ Known mistakes (``autograder/mistakes/detectors.py``) are recognised by their sy
 not depend on the architecture or its parameters: the output's shape and dtype, which of its
 entries lie in [0, 1] and which of its sums are 1 (``symptoms``). A failing output whose
 symptoms are exactly those of a known mistake, on the same input with parameters drawn the same
-way, gets that mistake's description as hint, in place of the generic one.
+way, gets that mistake's description as hint, in place of the generic one. A forward that
+raises gets the hint of a known mistake raising the same error on the same input
+(``_explaining``): only errors that name the output's layout (a head of the wrong channel count
+reshaped to (N, S, S, B, 5 + C)), never the backbone's widths, can match a student's detector.
 """
 
 import numpy as np
@@ -178,20 +181,34 @@ def _outputs(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _check_kept_state(t, name, args, kwargs, student, values, bufs, shape, seed):
-    """The student's detector just built (parameters ``values``, buffers ``bufs``) on two batches
-    of images of ``shape``, one after the other in eval mode: the second answer must be a newly
-    built detector's with the same parameters (student code only: the architecture is the
-    student's). A detector that keeps its first features or output on self, by shape, answers
-    from them, and its gradient check would blame a layer not applied in forward."""
+def _check_kept_state(t, name, args, kwargs, student, values, bufs, shape, seed, build_seed,
+                      expected):
+    """The student's detector just built (parameters ``values`` drawn with ``build_seed``,
+    buffers ``bufs``) on two batches of images of ``shape``, one after the other in eval mode:
+    the second answer must be a newly built detector's with the same parameters (student code
+    only: the architecture is the student's). A detector that keeps its first features or output
+    on self, by shape, answers from them, and its gradient check would blame a layer not applied
+    in forward. A first forward that raises gets the hint of a known mistake raising the same
+    error (``expected``: the output's shape, for the symptoms recipe)."""
     rng = np.random.default_rng(seed)
     first, second = rng.uniform(0, 1, shape), rng.uniform(0, 1, shape)
     t.case(_where(name, args, kwargs, shape, False) + ", called twice on images of that shape")
-    check_two_calls(t, f"detectors.{name}", args, kwargs, student, values, bufs,
-                    lambda module, x: _outputs(module.forward(x, False)), first, second,
-                    f"{_where(name, args, kwargs, shape, False)}: called on a batch of images, "
-                    "then on other images of the same shape, it answers the second batch "
-                    f"otherwise than a newly built {name} with the same parameters does")
+    with _explaining(t, f"detectors.{name}", args, kwargs, build_seed, first, False, expected):
+        check_two_calls(t, f"detectors.{name}", args, kwargs, student, values, bufs,
+                        lambda module, x: _outputs(module.forward(x, False)), first, second,
+                        f"{_where(name, args, kwargs, shape, False)}: called on a batch of "
+                        "images, then on other images of the same shape, it answers the second "
+                        f"batch otherwise than a newly built {name} with the same parameters "
+                        "does")
+
+
+def _explaining(t, target, args, kwargs, seed, x, train, expected):
+    """``t.explaining_errors`` around a forward of the student's ``target`` on ``x``: the known
+    mistakes run through ``output_symptoms`` with parameters drawn with ``seed``. Only an error
+    that names nothing of the architecture (the output's layout, the head's channel count) can
+    match a student's detector, whose backbone is the student's own."""
+    return t.explaining_errors(target, output_symptoms, target, list(args), kwargs, seed, x,
+                               bool(train), expected)
 
 
 # The judge draws (float64) and sends every parameter value of a detector: the docstring's
@@ -395,9 +412,10 @@ def tiny_yolo(t):
     for k, (args, kwargs, shapes) in enumerate(YOLO_CONFIGS):
         t.no_case()  # an error while building names the constructor call
         student, params, values, bufs = _build(t, "TinyYOLO", args, kwargs, seed=10 + k)
-        _check_kept_state(t, "TinyYOLO", args, kwargs, student, values, bufs, shapes[0],
-                          seed=60 + k)
         C, S, B = args[0], kwargs.get("grid_size", 4), kwargs.get("boxes_per_cell", 2)
+        _check_kept_state(t, "TinyYOLO", args, kwargs, student, values, bufs, shapes[0],
+                          seed=60 + k, build_seed=10 + k,
+                          expected=[shapes[0][0], S, S, B, 5 + C])
         rng = np.random.default_rng(20 + k)
         for shape in shapes:
             x = rng.uniform(0, 1, shape)
@@ -405,7 +423,9 @@ def tiny_yolo(t):
                 where = _where("TinyYOLO", args, kwargs, shape, train)
                 t.case(where)
                 expected = [shape[0], S, S, B, 5 + C]
-                out = student.forward(x, train)
+                with _explaining(t, "detectors.TinyYOLO", args, kwargs, 10 + k, x, train,
+                                 expected):
+                    out = student.forward(x, train)
                 _checked(t, "detectors.TinyYOLO", args, kwargs, 10 + k, x, train, expected,
                          out, lambda out: _check_yolo(where, out, expected))
                 if not train:
@@ -509,9 +529,10 @@ def localization_net(t):
         t.no_case()  # an error while building names the constructor call
         student, params, values, bufs = _build(t, "LocalizationNet", args, kwargs,
                                                seed=40 + k)
-        _check_kept_state(t, "LocalizationNet", args, kwargs, student, values, bufs, shapes[0],
-                          seed=70 + k)
         C = args[0]
+        _check_kept_state(t, "LocalizationNet", args, kwargs, student, values, bufs, shapes[0],
+                          seed=70 + k, build_seed=40 + k,
+                          expected=[[shapes[0][0], C], [shapes[0][0], 4]])
         rng = np.random.default_rng(50 + k)
         for shape in shapes:
             x = rng.uniform(0, 1, shape)
@@ -519,7 +540,9 @@ def localization_net(t):
                 where = _where("LocalizationNet", args, kwargs, shape, train)
                 t.case(where)
                 expected = [[shape[0], C], [shape[0], 4]]
-                out = student.forward(x, train)
+                with _explaining(t, "detectors.LocalizationNet", args, kwargs, 40 + k, x, train,
+                                 expected):
+                    out = student.forward(x, train)
                 _checked(t, "detectors.LocalizationNet", args, kwargs, 40 + k, x, train,
                          expected, out, lambda out: _check_localization(where, out, expected))
                 if not train:

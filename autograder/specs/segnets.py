@@ -11,7 +11,9 @@ by the output comparison. Non-square inputs, depth 1 to 3 and several widths are
 Before that, each public case's U-Net answers two inputs of its shape one after the other in
 eval mode, the second compared with a newly built U-Net's (student code only): an output or
 features kept on self by shape fail there with the kept-state hint, not with autograd's error
-about a .detach().
+about a .detach(). A forward that raises there, or later, gets the hint of a known mistake that
+raises the same error (``mistakes/segnets._raising``); a skip and an upsampled map of different
+sizes that no mistake explains get ``SKIP_SIZE_HINT``.
 """
 
 import numpy as np
@@ -21,7 +23,7 @@ from ..compare import Failed
 from ..runner import StudentError
 from ..spec import Case, Spec
 from ..torch_handles import values_for
-from .architectures import _call_text, build_and_check_shapes, check_module
+from .architectures import _call_text, build_and_check_shapes, check_module, module_outputs
 from .model_checks import check_two_calls
 
 SPEC = Spec("segnets")
@@ -49,11 +51,15 @@ def check_kept_state(t, target, args, kwargs, shape, seed):
     rng = np.random.default_rng(seed + 1)
     first, second = rng.standard_normal(shape), rng.standard_normal(shape)
     student.load(params, buffers, "float64")
-    check_two_calls(t, target, args, kwargs, student, params, buffers,
-                    lambda module, x: [module.forward(x, False)], first, second,
-                    f"{where}: called on an input, then on other values of the same shape, it "
-                    "answers the second call otherwise than a newly built module with the same "
-                    "parameters does")
+    # the first forward of the module: one that raises gets the hint of a known mistake raising
+    # the same error on ``first`` (no upstream gradient: the output alone)
+    with t.explaining_errors(target, module_outputs, target, list(args), kwargs, params,
+                             buffers, first, None, False, None):
+        check_two_calls(t, target, args, kwargs, student, params, buffers,
+                        lambda module, x: [module.forward(x, False)], first, second,
+                        f"{where}: called on an input, then on other values of the same shape, "
+                        "it answers the second call otherwise than a newly built module with "
+                        "the same parameters does")
 
 
 SKIP_SIZE_HINT = ("a skip and the upsampled map it is concatenated with differ in size: keep "
@@ -71,8 +77,8 @@ def unet(t):
             try:
                 check_kept_state(t, "segnets.UNet", args, kwargs, shape, seed=77)
             except StudentError as error:
-                if "Sizes of tensors must match" not in error.message:
-                    raise
+                if "Sizes of tensors must match" not in error.message or error.hint:
+                    raise  # a known mistake's hint (explaining_errors) names the slip itself
                 from ..engine import error_message  # the message with its place in the file
 
                 raise Failed(f"{_call_text('segnets.UNet', args, kwargs)} on input "
