@@ -49,6 +49,7 @@ region: argument checks, ``xp_of``) do not count their own loops.
 import ast
 import functools
 import hashlib
+import re
 
 from .unseen_code import (call_name, debugging_imports, dynamic_call, dynamic_construct,
                           main_guarded, module_aliases, other_bindings, own_variables,
@@ -138,6 +139,21 @@ KEPT_ADVICE = ("; its result is kept or passed on whole, not consumed where it s
                "(a, b = map(...)), or go through it in a for loop")
 VALUE_ADVICE = ("; call it by name (min(a, b)), or go through a list or tuple of such builtins "
                 "(for g in (min, max)) only to call them without a key=")
+# An array of Python objects whose elements are arrays (np.array([*X[:, :, None], None],
+# dtype=object)[:-1]): every ufunc over it calls NumPy once per element, in C, with no line of
+# student code per element. Refused where its dtype is written out (``_object_dtype``): object,
+# np.object_, "O" or "object", or a builtin class that NumPy stores as an object (dtype=list),
+# as the dtype= of any call, or by position to NumPy's constructors, astype, view and np.dtype.
+OBJECT_ARRAY = "an array of Python objects"
+OBJECT_DTYPE_NAMES = {"object", "list", "tuple", "dict", "set", "frozenset", "type", "slice",
+                      "range", "object_", "ObjectDType"}
+OBJECT_DTYPE_STRING = re.compile(r"[|=<>]?(?:O\d*|object_?)")
+# calls that take a dtype by position: the position
+DTYPE_POSITION = {"array": 1, "asarray": 1, "asanyarray": 1, "ascontiguousarray": 1,
+                  "asfortranarray": 1, "require": 1, "empty": 1, "zeros": 1, "ones": 1,
+                  "full": 2, "empty_like": 1, "zeros_like": 1, "ones_like": 1, "full_like": 2,
+                  "fromiter": 1, "frombuffer": 1, "identity": 1, "ndarray": 1, "astype": 0,
+                  "view": 0, "dtype": 0}
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
@@ -500,6 +516,11 @@ class Program:
                 best = _deeper(best, Finding(inner, where))
             else:
                 best = _deeper(best, Finding(inner, where, loop_call=where))
+        elif own_loops and self._object_array(module, node):
+            line = next((n.lineno for n in ast.walk(node) if hasattr(n, "lineno")), "?")
+            where = (f"{OBJECT_ARRAY} ({self._object_array(module, node)}, "
+                     f"coursework/{module}.py, line {line})")
+            best = _deeper(best, Finding(level + 1, where, loop_call=where))
         if isinstance(node, (ast.Name, ast.Attribute, ast.Call)) and \
                 not isinstance(getattr(node, "ctx", None), ast.Store):
             for target_module, target in self._reference(module, node, before):
@@ -518,6 +539,18 @@ class Program:
                 else inner
             best = _deeper(best, self._walk(module, child, depth, own_loops, inside))
         return best
+
+    def _object_array(self, module, node):
+        """How ``node`` makes an array of Python objects (``_object_dtype``), or "": also a
+        class of the package given as a dtype (np.array(rows, dtype=Row))."""
+        found = _object_dtype(node)
+        if found or not isinstance(node, ast.Call):
+            return found
+        for value in _dtype_values(node):
+            if isinstance(value, ast.Name) and any(
+                    isinstance(n, ast.ClassDef) for _, n in self.resolve(module, value.id)):
+                return f"dtype {value.id}, a class of the package"
+        return ""
 
     def _bounded(self, module, node):
         """The names a call may read as bounded (``_written_out``): the function's locals bound
@@ -788,6 +821,67 @@ def _is_loop_call(node, bounded_names=(), renamed=None, loop_modules=LOOP_MODULE
         return not _written_out(_argument(node, *BOUNDED_BY_DISPLAY[name]), bounded_names,
                                 constants)
     return True
+
+
+def _object_dtype(node):
+    """How ``node`` writes out an object dtype (``OBJECT_ARRAY``), or "": np.object_ or
+    np.dtypes.ObjectDType wherever they stand; object, "O", a builtin class such as list, or
+    type(...) as the dtype= of a call, or by position where NumPy's constructors, astype, view
+    and np.dtype take their dtype (``DTYPE_POSITION``)."""
+    if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and \
+            node.attr in ("object_", "ObjectDType"):
+        return f"dtype {node.attr}"
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and \
+            node.id in ("object_", "ObjectDType"):
+        return f"dtype {node.id}"
+    if not isinstance(node, ast.Call):
+        # the class object kept as a value, to be given as a dtype elsewhere (t = object;
+        # np.array(rows, dtype=t)): in a name, a display, a keyword, a default, a return
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.Return,
+                             ast.keyword)):
+            values = [node.value]
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            values = node.elts
+        elif isinstance(node, ast.Dict):
+            values = node.values
+        elif isinstance(node, ast.arguments):
+            values = node.defaults + node.kw_defaults
+        else:
+            return ""
+        return "the class object as a value" if any(
+            isinstance(v, ast.Name) and v.id == "object" for v in values) else ""
+    name = call_name(node)
+    if name in ("full", "full_like"):  # np.full(n, None): filled later by a slice assignment
+        fill = _argument(node, 1, "fill_value")
+        if isinstance(fill, ast.Constant) and fill.value is None:
+            return "None as the fill value"
+    if name in ("array", "asarray", "asanyarray") and node.args:
+        items = node.args[0]
+        while isinstance(items, ast.BinOp) and isinstance(items.op, ast.Mult):
+            items = items.left if isinstance(items.left, (ast.List, ast.Tuple)) else items.right
+        if isinstance(items, (ast.List, ast.Tuple)) and any(
+                isinstance(e, ast.Constant) and e.value is None for e in items.elts):
+            return "None among the items"
+    for value in _dtype_values(node):
+        if isinstance(value, ast.Name) and value.id in OBJECT_DTYPE_NAMES:
+            return f"dtype {value.id}"
+        if isinstance(value, ast.Constant) and isinstance(value.value, str) and \
+                OBJECT_DTYPE_STRING.fullmatch(value.value):
+            return f"dtype {value.value!r}"
+        if isinstance(value, ast.Call) and call_name(value) == "type":
+            return "dtype type(...)"
+    return ""
+
+
+def _dtype_values(node):
+    """The expressions a call gives as a dtype: its dtype= and, for NumPy's constructors,
+    astype, view and np.dtype, the argument at the dtype's position (``DTYPE_POSITION``)."""
+    values = [k.value for k in node.keywords if k.arg == "dtype"]
+    position = DTYPE_POSITION.get(call_name(node))
+    if position is not None and len(node.args) > position and \
+            not any(isinstance(a, ast.Starred) for a in node.args[:position + 1]):
+        values.append(node.args[position])
+    return values
 
 
 def _argument(node, position, keyword):

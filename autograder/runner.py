@@ -21,6 +21,11 @@ import numpy as np
 
 from . import sandbox, scratch, wire
 from .paths import PACKAGE_DIR
+from .worker import CONSUMERS
+
+# the names the worker counts the items of (worker.count_consumers): "sum", "math.prod"...
+CONSUMER_NAMES = frozenset(attr if module == "builtins" else f"{module}.{attr}"
+                           for module, attr in CONSUMERS)
 
 WORKER_FILES = ("worker.py", "worker_boot.py", "wire.py", "worker_fns.py", "worker_guard.py",
                 "torch_ops.py")
@@ -71,11 +76,14 @@ class Changes(list):
     (``worker._aliases``); a spec that requires a new object checks them
     (``Trial.returns_new``)."""
 
-    def __init__(self, modified, aliases=(), lines=None, drawn=()):
+    def __init__(self, modified, aliases=(), lines=None, drawn=(), consumed=None):
         super().__init__(modified)
         self.aliases = list(aliases)
         self.lines = lines  # lines of student code the call ran, when asked (call_counting)
         self.drawn = list(drawn)  # the generator arguments the call drew from
+        # the items that sum, min, max, sorted, math.prod... took from their iterable in that
+        # call ({name: items}, worker.count_consumers), when asked
+        self.consumed = dict(consumed or {})
 
 
 def clean_text(value, limit=2000):
@@ -717,11 +725,16 @@ class Student:
             drawn = reply.get("drawn")
             if not isinstance(drawn, list):
                 drawn = []
+            consumed = reply.get("consumed")
+            if not isinstance(consumed, dict):
+                consumed = {}
             return value, Changes(
                 [clean_text(m, 100) for m in modified[:100] if isinstance(m, str)],
                 [(clean_text(pair[0], 100), clean_text(pair[1], 100)) for pair in aliases[:20]
                  if isinstance(pair, list) and len(pair) == 2], lines,
-                [clean_text(d, 100) for d in drawn[:20] if isinstance(d, str)])
+                [clean_text(d, 100) for d in drawn[:20] if isinstance(d, str)],
+                {name: n for name, n in consumed.items()
+                 if name in CONSUMER_NAMES and type(n) is int and n >= 0})
         kind = reply.get("kind")
         message_text = clean_text(reply.get("message", ""), 2000)
         detail = clean_text(reply.get("traceback", ""), 4000)
@@ -744,15 +757,16 @@ class Student:
         return self.call_full(target, *args, opaque=opaque, _watch=False, **kwargs)[0]
 
     def call_counting(self, target, *args, opaque=(), **kwargs):
-        """(value, lines): the value of ``coursework.<target>(...)`` and how many lines of the
-        submission's code the call ran (``worker.LineCounter``); lines is None when the worker
-        did not say, -1 when the code turned the counting off."""
+        """(value, lines, consumed): the value of ``coursework.<target>(...)``, how many lines
+        of the submission's code the call ran (``worker.LineCounter``; None when the worker did
+        not say, -1 when the code turned the counting off) and the items that the builtins
+        which go through an iterable in C took ({"sum": 260}: ``worker.count_consumers``)."""
         value, changes = self._ask({"op": "call", "target": target,
                                     "args": wire.encode(list(args)),
                                     "kwargs": wire.encode(kwargs), "opaque": list(opaque),
                                     "watch": False, "count_lines": True},
                                    handles=(args, kwargs))
-        return value, changes.lines
+        return value, changes.lines, changes.consumed
 
     def method_full(self, handle, name, *args, opaque=(), _watch=True, **kwargs):
         return self._ask({"op": "method", "ref": handle.id, "name": name,

@@ -79,7 +79,7 @@ class FakeStudent:
 
     def call_counting(self, target, *args, opaque=(), **kwargs):
         """As the worker's: the value and the lines of the reference's and the known mistakes'
-        files that the call ran."""
+        files that the call ran (no consumer's items: the worker alone counts them)."""
         from .paths import MISTAKES_DIR, REFERENCE_PACKAGE
         from .worker import LineCounter
 
@@ -89,7 +89,7 @@ class FakeStudent:
             value = self.call(target, *args, opaque=opaque, **kwargs)
         finally:
             lines = counter.stop()
-        return value, lines
+        return value, lines, {}
 
     def new(self, target, *args, **kwargs):
         return self.call_full(target, *args, opaque=[0], **kwargs)[0]

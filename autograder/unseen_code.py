@@ -76,7 +76,11 @@ DYNAMIC_MEMBERS = {"pickle": {"load", "loads", "Unpickler", "_load", "_loads", "
                    # locals, f_locals by another name (its ".0" is the iterator it consumes:
                    # (t for t in map(int, ())) kept a map, and so the class map, reachable)
                    "inspect": {"getmembers", "getmembers_static", "getattr_static",
-                               "getgeneratorlocals", "getcoroutinelocals", "getasyncgenlocals"}}
+                               "getgeneratorlocals", "getcoroutinelocals", "getasyncgenlocals",
+                               # a closure's cells, a frame's locals: the grader's counting
+                               # sum keeps the builtin in one (worker.count_consumers), as
+                               # __closure__ and f_locals do
+                               "getclosurevars", "getargvalues"}}
 # the modules of DYNAMIC_MEMBERS whose alias (import sys as s) is refused outright; the others'
 # aliases are followed (import typing as t; t.get_type_hints is refused, t.Optional is not)
 ALIAS_REFUSED = {"pickle", "types", "timeit", "sys"}

@@ -79,11 +79,101 @@ def _no_trace():
     return None
 
 
+# The builtins that go through an iterable in C, one operation of its own per item: sum(X) adds
+# X's N rows one by one (N NumPy additions), min/max/sorted compare them, math.prod multiplies
+# them. No line of the hand-in runs per item, so the line counts cannot see that loop; the items
+# these functions take during a counted call are counted instead (``count_consumers``).
+CONSUMERS = (("builtins", "sum"), ("builtins", "min"), ("builtins", "max"),
+             ("builtins", "sorted"), ("math", "prod"), ("math", "fsum"))
+_CONSUMED = None  # (begin, end) of the consumers' counts, once count_consumers has run
+
+
+def count_consumers():
+    """Replace the ``CONSUMERS`` (in their modules, and wherever a loaded module keeps them under
+    any name: NumPy's ``_sum_``) by functions that call them unchanged and, while a counted call
+    runs, count the items each takes from its iterable (``min(h, w)``: its arguments, two at
+    every size; ``max(*y)``: as many as y has). Returns (begin, end): ``begin()`` starts the
+    counts, ``end()`` stops them and returns {name: items}.
+
+    Called once at start, before any student code runs (the guard then keeps the replacements):
+    a name bound at import (``from math import prod``, ``s = sum``) is the replacement too. The
+    originals and the counts live in this closure only (``__closure__``, ``__wrapped__``,
+    ``f_locals``, ``inspect.getclosurevars`` and ``inspect.getargvalues`` are hidden code to the
+    loop rule). A list, tuple or NumPy array (of exactly those classes) is counted by its length
+    (no code of the hand-in runs); any other iterable is passed through a generator that counts
+    what it yields, so results, errors and keyword arguments (``sum(x, start=...)``, ``min(x,
+    default=0)``, ``sorted(x, key=...)``) are those of the original. Outside a counted call a
+    replacement only calls the original."""
+    import builtins
+    import math
+
+    import numpy
+
+    tally = [None]  # {name: items} while a counted call runs, else None
+    sized = (list, tuple, range, dict, set, frozenset, str, bytes)
+    array = numpy.ndarray
+    modules = {"builtins": builtins, "math": math}
+
+    def counting(iterable, counts, name):
+        for item in iterable:
+            counts[name] = counts.get(name, 0) + 1
+            yield item
+
+    def counted(name, original, several):
+        def consumer(*args, **kwargs):
+            counts = tally[0]
+            if counts is None or not args:
+                return original(*args, **kwargs)
+            if several and len(args) > 1:  # max(h, w) takes 2 items; max(*y) takes len(y)
+                counts[name] = counts.get(name, 0) + len(args)
+                return original(*args, **kwargs)
+            first = args[0]
+            kind = type(first)
+            if kind in sized:
+                counts[name] = counts.get(name, 0) + len(first)
+            elif kind is array:
+                counts[name] = counts.get(name, 0) + (first.shape[0] if first.ndim else 0)
+            else:
+                return original(counting(first, counts, name), *args[1:], **kwargs)
+            return original(*args, **kwargs)
+
+        consumer.__name__ = consumer.__qualname__ = original.__name__
+        consumer.__doc__ = original.__doc__
+        consumer.__module__ = original.__module__
+        return consumer
+
+    replacements = {}
+    for module, attr in CONSUMERS:
+        original = getattr(modules[module], attr)
+        name = attr if module == "builtins" else f"{module}.{attr}"
+        replacements[id(original)] = (original, counted(name, original, attr in ("min", "max")))
+    for module in list(sys.modules.values()):
+        try:
+            namespace = vars(module)
+        except Exception:  # noqa: BLE001 - an entry of sys.modules that is no module
+            continue
+        if type(namespace) is not dict:
+            continue
+        for key, value in list(namespace.items()):
+            found = replacements.get(id(value))
+            if found is not None and found[0] is value:
+                namespace[key] = found[1]
+
+    def begin():
+        tally[0] = {}
+
+    def end():
+        counts, tally[0] = tally[0], None
+        return counts if type(counts) is dict else {}
+
+    return begin, end
+
+
 def main(argv):
     request_fd, reply_fd, submission = int(argv[1]), int(argv[2]), argv[3]
     site_dirs = argv[4:]
     sys.path.extend(d for d in site_dirs if d not in sys.path)
-    global np, wire, worker_fns, _DEVICE, _SUBMISSION, _TORCH_OPS, _LIBRARY
+    global np, wire, worker_fns, _DEVICE, _SUBMISSION, _TORCH_OPS, _LIBRARY, _CONSUMED
     _SUBMISSION = submission
     import os
 
@@ -93,6 +183,9 @@ def main(argv):
     import numpy as np
     import wire
     import worker_fns
+
+    # before PyTorch loads and the guard saves builtins and math (restore keeps the replacements)
+    _CONSUMED = count_consumers()
 
     _DEVICE = _Device(os.environ)
     import builtins
@@ -841,17 +934,23 @@ def handle(request, resolve, encode_result, objects, guard=None):
     counter = LineCounter(_SUBMISSION, library=_LIBRARY) \
         if request.get("count_lines") and _SUBMISSION else None
     started = time.perf_counter()
+    consumed = _CONSUMED if counter is not None else None
     try:
+        if consumed is not None:
+            consumed[0]()
         if counter is not None:
             counter.start()
         value = func(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
         if counter is not None:
             counter.stop()
+        if consumed is not None:
+            consumed[1]()
         if guard is not None:
             guard.restore()
         return _failure(exc, phase="call")
     lines = counter.stop() if counter is not None else None
+    items = consumed[1]() if consumed is not None else {}
     elapsed = time.perf_counter() - started
     if guard is not None:  # the checks below run with the worker's own functions
         guard.restore()
@@ -867,6 +966,7 @@ def handle(request, resolve, encode_result, objects, guard=None):
              "drawn": generators_drawn}
     if counter is not None:
         reply["lines"] = lines
+        reply["consumed"] = items
     return reply
 
 

@@ -15,7 +15,12 @@ size changes the count once at most (``_grows``). So the verdict depends on no c
 and no tolerance, and a loop over the kernel offsets, which does not change between the calls,
 is never counted against the student. A call of a function once per element (map,
 np.vectorize...) runs no line of student code per element when the function is NumPy's, so
-those are refused outright in fast functions (``no_per_element_calls``).
+those are refused outright in fast functions (``no_per_element_calls``), and so is an array of
+Python objects (``dtype=object``: every operation on it calls NumPy once per element). The
+builtins that go through an iterable in C (``sum(X)`` adds X's rows one by one; ``min``,
+``max``, ``sorted``, ``math.prod``, ``math.fsum``) run no line per item either: the worker counts
+the items they take (``worker.count_consumers``), and those counts must not grow with the size
+either (``sum([a, b, c])``, ``sum(x.shape)``, ``max(h, w)`` take as many at every size).
 
 The check is public (its inputs are random and small; only the student's own calls are made, so
 the student release needs nothing recorded for it).
@@ -24,6 +29,7 @@ the student release needs nothing recorded for it).
 import numpy as np
 
 from ..compare import Failed
+from ..rules import OBJECT_ARRAY
 from ..spec import BLIND_HINT
 
 SMALL = 2                    # the size of every axis in the base call
@@ -32,6 +38,18 @@ LARGER = (11, 20, 130, 260)  # the sizes of the one axis that grows, in the othe
 
 PER_ELEMENT_HINT = ("write the loop as a plain for loop over what may be looped over, and work on "
                     "whole arrays inside it")
+# what to write instead of a builtin that goes through an array's rows (worker.count_consumers)
+CONSUMER_ADVICE = {
+    "sum": "X.sum(axis=0) / np.sum(..., axis=0)",
+    "math.fsum": "X.sum(axis=0) / np.sum(..., axis=0)",
+    "math.prod": "X.prod(axis=0) / np.prod(..., axis=0)",
+    "min": "X.min(axis=0) / np.min(..., axis=0)",
+    "max": "X.max(axis=0) / np.max(..., axis=0)",
+    "sorted": "np.sort(X, axis=0)",
+}
+CONSUMER_HINT = ("reduce over the whole array with NumPy, along the axis (X.sum(axis=0), "
+                 "np.max(..., axis=0)); the builtins sum, min, max, sorted and math.prod are "
+                 "for a few numbers (sum(x.shape), max(h, w)) or a short list of arrays")
 
 
 def no_hidden_code(t, target):
@@ -54,6 +72,14 @@ def no_per_element_calls(target, finding):
     ``rules.BOUNDED_BY_DISPLAY``; over a comprehension, one call per item it makes, and the
     comprehension is counted; unpacked into names, one call per name. A key= that is a lambda
     or a def of the package runs student lines, which the line counts see.)"""
+    if finding.loop_call.startswith(OBJECT_ARRAY):
+        raise Failed(f"{_name(target)}: makes {finding.loop_call}: every operation on an array "
+                     "of Python objects calls NumPy once per element, a Python loop in "
+                     "disguise that the grader cannot see; fast functions keep numbers in "
+                     "numeric arrays (a new axis, X[:, :, None], and broadcasting instead of "
+                     "an array of arrays)",
+                     hint="keep the data in one numeric array and work on it whole: "
+                          "broadcasting, np.stack, X.sum(axis=0)")
     if finding.loop_call:
         raise Failed(f"{_name(target)}: calls a function once per element ({finding.loop_call}):"
                      " a Python loop in disguise, and the grader cannot see over what it runs; "
@@ -71,29 +97,32 @@ def _name(target):
 
 
 def _lines(t, target, args, kwargs, label):
-    """Lines of student code that ``target(*args, **kwargs)`` runs; the value it returned."""
+    """(value, lines, consumed): the value ``target(*args, **kwargs)`` returned, the lines of
+    student code it ran and the items the builtins that go through an iterable in C took
+    ({"sum": 260})."""
     t._label(label)  # an error raised by the call names this case
-    value, lines = t.student.call_counting(target, *args, **kwargs)
+    value, lines, consumed = t.student.call_counting(target, *args, **kwargs)
     if lines == -1:
         raise Failed(f"{_name(target)}({label}): the code turned off the grader's line counting "
                      "(sys.settrace): the grader cannot see whether it loops over the data",
                      hint="do not call sys.settrace or sys.setprofile in coursework")
-    return value, lines
+    return value, lines, consumed
 
 
 def _backward_lines(t, forward, backward, args, kwargs, label, rng):
-    """Lines that ``backward`` runs on the cache of the student's own ``forward``."""
+    """(lines, consumed) of ``backward`` on the cache of the student's own ``forward``."""
     t._label(label)
     got = t.student.call(forward, *args, opaque=[1], **kwargs)
     if not isinstance(got, (tuple, list)) or len(got) < 2:
         raise Failed(f"{_name(forward)}({label}): should return the pair (out, cache)")
     dout = rng.standard_normal(np.shape(got[0]))
-    return _lines(t, backward, [dout, got[1]], {}, label)[1]
+    return _lines(t, backward, [dout, got[1]], {}, label)[1:]
 
 
 def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel offsets (k, l)",
                  hint=None):
-    """Fail when the lines of student code that ``target`` runs grow with one of ``axes``.
+    """Fail when the lines of student code that ``target`` runs grow with one of ``axes``, or
+    the items that the builtins which go through an iterable in C take (``sum(X)``: X's rows).
 
     ``build(sizes, rng)`` returns the (args, kwargs) of a call for ``sizes``, a dict of the
     axis names in ``axes`` (each SMALL, or LARGE for the one that grows); ``axes`` maps those
@@ -106,28 +135,29 @@ def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel of
     base = dict.fromkeys(axes, SMALL)
 
     def count(sizes):
-        """The lines of the second of two calls on these sizes: a first call may run code once
-        only (an import, a cache filled for this shape: functools.lru_cache)."""
+        """(lines, consumed) of the second of two calls on these sizes: a first call may run
+        code once only (an import, a cache filled for this shape: functools.lru_cache)."""
         label = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        lines = None
+        counted = (None, {})
         for _ in range(2):
             rng = np.random.default_rng(7)
             args, kwargs = build(sizes, rng)
             if forward is None:
-                lines = _lines(t, target, args, kwargs, label)[1]
+                counted = _lines(t, target, args, kwargs, label)[1:]
             else:
-                lines = _backward_lines(t, forward, target, args, kwargs, label, rng)
-        return lines
+                counted = _backward_lines(t, forward, target, args, kwargs, label, rng)
+        return counted
 
-    lines = count(base)
-    if lines is None:  # a worker that does not count (never the grader's own)
+    first = count(base)
+    if first[0] is None:  # a worker that does not count (never the grader's own)
         return
+    sizes = ", ".join(str(n) for n in (SMALL,) + LARGER)
     for axis, words in axes.items():
-        counts = [lines] + [count(dict(base, **{axis: n})) for n in LARGER]
+        counted = [first] + [count(dict(base, **{axis: n})) for n in LARGER]
+        counts = [lines for lines, _ in counted]
         if None in counts:
             continue
         if _grows(counts):
-            sizes = ", ".join(str(n) for n in (SMALL,) + LARGER)
             raise Failed(
                 f"{_name(target)}: loops over {words}: with {axis} = {sizes} (all else the same) "
                 f"it runs {', '.join(str(c) for c in counts)} lines of your code, more as "
@@ -135,6 +165,18 @@ def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel of
                 "blocks",
                 hint=hint or f"loop over {allowed} at most, each step working on all the "
                              f"{words} at once (slices and broadcasting over the whole array)")
+        taken = [sum(consumed.values()) for _, consumed in counted]
+        if _grows(taken):
+            largest = counted[-1][1]
+            name = max(sorted(largest), key=largest.get)
+            raise Failed(
+                f"{_name(target)}: the builtin {name} goes over the array's {axis} rows "
+                f"({words}) one at a time, each a NumPy operation of its own (a loop in C): "
+                f"with {axis} = {sizes} (all else the same) the builtins sum, min, max, "
+                f"sorted, math.prod take {', '.join(str(n) for n in taken)} items, more as "
+                f"the size grows; use {CONSUMER_ADVICE.get(name, 'the array methods')} over the "
+                f"whole array instead",
+                hint=CONSUMER_HINT)
 
 
 def _grows(counts):

@@ -563,7 +563,7 @@ def test_the_worker_counts_the_lines_a_call_runs_in_the_submission(submission):
         assert small[0] == 2 * 1 + 1 and large[0] == 3 * 66
         assert large[1] - small[1] == 3 * 10  # two lines of the for loop, one generator line
         assert s.call_counting("probe.loop", 2)[1] == small[1]
-        assert s.call_counting("probe.untraced", 5) == (30, -1)
+        assert s.call_counting("probe.untraced", 5)[:2] == (30, -1)
         assert s.call_counting("probe.loop", 2)[1] == small[1]  # counted again afterwards
         assert s.call_full("probe.loop", 2)[1].lines is None  # counted only when asked
 
