@@ -128,8 +128,9 @@ def write_notebooks(src, dst):
 
 @contextmanager
 def _eager_mistakes():
-    """While recording, every comparison also computes the known mistakes' outputs (normally
-    only computed for a failing answer), so that the release can give the same hints."""
+    """While recording, every comparison also computes the known mistakes' outputs, and every
+    call explained by ``Trial.explaining_errors`` the errors of the mistakes that raise (both
+    normally computed only for a failing answer), so that the release gives the same hints."""
     original = Trial.compare
 
     def compare(self, target, got, expected, *, mistakes=None, **kwargs):
@@ -137,11 +138,25 @@ def _eager_mistakes():
             mistakes()
         return original(self, target, got, expected, mistakes=mistakes, **kwargs)
 
+    explaining = Trial.explaining_errors
+
+    def explaining_errors(self, target, recipe, *args, **kwargs):
+        # the known mistakes that raise on these inputs too: a release's student whose call
+        # raises gets the same hint (Oracle.raised answers from the recording)
+        if getattr(self.ref, "recording", None) is not None:
+            try:
+                self.ref.raised(target, recipe, *args, **kwargs)
+            except Exception:  # noqa: BLE001 - a mistake's answer too large to read: not recorded
+                pass
+        return explaining(self, target, recipe, *args, **kwargs)
+
     Trial.compare = compare
+    Trial.explaining_errors = explaining_errors
     try:
         yield
     finally:
         Trial.compare = original
+        Trial.explaining_errors = explaining
 
 
 def record(directory, units=None):
