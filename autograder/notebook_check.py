@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import engine
 from .dependencies import called_name, callees, note_failed_dependencies
+from .notebook_reload import coursework_label, quiet_reloads
 from .units import UNITS, available_units, resolve_units, specs_of, unit_of_key
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
@@ -411,14 +412,6 @@ def _close_unfinished_figures():
 
 # ------------------------------------------------ a coursework file that does not compile
 
-def _coursework_label(path):
-    """'coursework/linear.py' for a .py file of a folder named coursework, else None."""
-    path = Path(path)
-    if path.parent.name == "coursework" and path.suffix == ".py":
-        return f"coursework/{path.name}"
-    return None
-
-
 def syntax_message(error, label, then, named=True):
     """One line for a SyntaxError (an IndentationError, a TabError) of the coursework file
     ``label``: where (line, column), Python's words (after the exception's name unless
@@ -467,6 +460,7 @@ class CompileWatch:
         self._look(report=False)
 
     def __call__(self, *args):
+        quiet_reloads(self.shell)  # autoreload may be loaded after the autograder
         try:
             self._look(report=True)
         except Exception:  # noqa: BLE001 - a notebook's cell must run whatever happens here
@@ -493,7 +487,7 @@ class CompileWatch:
                 self._compile(entry.path)
 
     def _compile(self, path):
-        label = _coursework_label(path) or str(path)
+        label = coursework_label(path) or str(path)
         if not _loaded(label):
             # not imported by this kernel: a cell that imports it gets the line then
             self.reported.pop(path, None)
@@ -539,7 +533,7 @@ class CompileWatch:
 
 def _notebook_handler(shell, etype, value, tb, tb_offset=None):
     if isinstance(value, SyntaxError):  # importing a coursework file that does not compile
-        label = _coursework_label(value.filename) if isinstance(value.filename, str) else None
+        label = coursework_label(value.filename) if isinstance(value.filename, str) else None
         if label is None:
             shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
             return None
