@@ -62,7 +62,7 @@ sandbox-tools:
 test: $(VENV)/.installed sandbox-tools
 	$(VENV)/bin/ruff check $(LINTED)
 	$(PY) -m autograder stubs --check
-	$(PY) -m pytest -n 2 --dist loadgroup autograder/tests
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=15 autograder/tests
 	@if [ "$(SMOKE)" = 1 ]; then $(MAKE) --no-print-directory smoke; \
 	else echo "note: the browser smoke test is skipped (it runs by default on Linux; make smoke, or make test SMOKE=1)"; fi
 	PYTHONPATH=$(CURDIR)/solutions $(PY) -m pytest -p no:cacheprovider $(NBVAL_FLAGS) notebooks
