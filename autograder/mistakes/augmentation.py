@@ -189,3 +189,20 @@ MIXUP_PER_EXAMPLE_RAISES = (spec.MIXUP_PER_EXAMPLE + ": rng.beta(alpha, alpha) w
 
 for _key, _pairs in _raising().items():
     MISTAKES[_key] = MISTAKES[_key] + _pairs
+
+
+def _even_sizes():
+    """Mistakes that agree with the reference for an odd size only (``_edited``)."""
+    from ._edited import edited
+
+    return {"augmentation.cutout": [(
+        spec.CUTOUT_EVEN,
+        edited("augmentation.cutout",
+               ("top = xp.asarray(rng.integers(0, H, N) - size // 2)",
+                "top = xp.asarray(rng.integers(0, H, N) - (size - 1) // 2)"),
+               ("left = xp.asarray(rng.integers(0, W, N) - size // 2)",
+                "left = xp.asarray(rng.integers(0, W, N) - (size - 1) // 2)")))]}
+
+
+for _key, _pairs in _even_sizes().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

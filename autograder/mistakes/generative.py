@@ -654,3 +654,30 @@ def _raising():
 
 for _key, _pairs in _raising().items():
     MISTAKES[_key] = MISTAKES[_key] + _pairs
+
+
+def _edited_slips():
+    """Slips written as one edit of the reference (``_edited``) that return a wrong value."""
+    from ._edited import edited
+
+    return {
+        "generative.gan_step": [
+            ("the discriminator's loss takes the real examples' scores first: "
+             "d_loss_fn(D(real), D(fakes)); swapped, D learns to call the fakes real",
+             edited("generative.gan_step", ("d_loss = d_loss_fn(D(real), D(fakes))",
+                                            "d_loss = d_loss_fn(D(fakes), D(real))"))),
+            ("loss='ls' asks for the least-squares losses: ls_discriminator_loss and "
+             "ls_generator_loss; the BCE losses are only for loss='bce'",
+             edited("generative.gan_step", ('    if loss == "bce":\n        d_loss_fn',
+                                            '    if True:\n        d_loss_fn'))),
+        ],
+        "generative.vae_loss": [
+            ("the KL has mu squared: KL = -0.5 * sum(1 + logvar - mu**2 - exp(logvar))",
+             edited("generative.vae_loss", ("1 + logvar - mu.pow(2) - logvar.exp()",
+                                            "1 + logvar - mu - logvar.exp()"))),
+        ],
+    }
+
+
+for _key, _pairs in _edited_slips().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

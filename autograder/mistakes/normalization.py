@@ -433,3 +433,41 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- mistakes right on nice inputs
+# Each agrees with the reference on some shapes only (N == D, groups * groups == C), so the
+# student who tried a square example believes it; the grader's shapes tell them apart.
+
+for _key, _entries in {
+    "normalization.batchnorm_backward": [
+        ("N is the number of examples, dout.shape[0] (the batch axis), not dout.shape[1] (the "
+         "features D): the means over the batch divide by N, and the two agree only when N == D",
+         edited("normalization.batchnorm_backward",
+                ("        N = dout.shape[0]\n        dxc = dxhat / std",
+                 "        N = dout.shape[1]\n        dxc = dxhat / std"))),
+    ],
+    "normalization.batchnorm_backward_alt": [
+        ("N is the number of examples, dout.shape[0] (the batch axis), not dout.shape[1] (the "
+         "features D): the closed form divides by N, and the two agree only when N == D",
+         edited("normalization.batchnorm_backward_alt",
+                ("    N = dout.shape[0]\n    dbeta = dout.sum(axis=0)",
+                 "    N = dout.shape[1]\n    dbeta = dout.sum(axis=0)"))),
+    ],
+    "normalization.spatial_batchnorm_forward": [
+        ("the rows of the flattened output are (example, position) pairs with the channels "
+         "last: reshape it to (N, H, W, C) and move the channels back with .transpose(0, 3, 1, "
+         "2); reshape(N, C, H, W) alone gives the right shape but mixes channels and positions",
+         edited("normalization.spatial_batchnorm_forward",
+                ("    out = out_flat.reshape(N, H, W, C).transpose(0, 3, 1, 2)",
+                 "    out = out_flat.reshape(N, C, H, W)"))),
+    ],
+    "normalization.groupnorm_forward": [
+        ("x.reshape(N, groups, -1): the second axis counts the groups, not the channels per "
+         "group (C // groups); the two agree only when groups * groups == C",
+         edited("normalization.groupnorm_forward",
+                ("    grouped = x.reshape(N, groups, -1)",
+                 "    grouped = x.reshape(N, C // groups, -1)"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

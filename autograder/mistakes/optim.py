@@ -591,3 +591,59 @@ def _raising():
 
 for _key, _pairs in _raising().items():
     MISTAKES[_key] = MISTAKES[_key] + _pairs
+
+
+def _edited_slips():
+    """Slips written as one edit of the reference (``_edited``), most of them right on nice
+    inputs only (no weight decay, a single step, no warm-up)."""
+    from ._edited import edited
+
+    decayed = ("the {avg} must use the same g as the step, g = dw + weight_decay * w (the "
+               "weight-decay term included), not dw: the two agree only when weight_decay is 0")
+    return {
+        "optim.adam": [
+            ("v averages the squared gradients, (1 - beta2) * g * g: with g alone v turns "
+             "negative and its square root is NaN",
+             edited("optim.adam", ("    v = (1 - beta2) * g * g\n", "    v = (1 - beta2) * g\n"))),
+            ("the moments start at 0: on the first step m = (1 - beta1) * g and v = (1 - beta2) "
+             "* g * g, and the bias correction then makes m_hat = g; starting them at g and "
+             "g * g and still dividing by 1 - beta**t corrects twice",
+             edited("optim.adam",
+                    ('    m = (1 - beta1) * g\n    v = (1 - beta2) * g * g\n'
+                     '    if "m" in config:\n        m = beta1 * config["m"] + m\n'
+                     '        v = beta2 * config["v"] + v\n',
+                     '    m = g\n    v = g * g\n    if "m" in config:\n'
+                     '        m = beta1 * config["m"] + (1 - beta1) * g\n'
+                     '        v = beta2 * config["v"] + (1 - beta2) * g * g\n'))),
+            (decayed.format(avg="average of squares v"),
+             edited("optim.adam", ("    v = (1 - beta2) * g * g\n",
+                                   "    v = (1 - beta2) * dw * dw\n"))),
+        ],
+        "optim.adagrad": [(decayed.format(avg="sum of squares r"), edited(
+            "optim.adagrad",
+            ('r = config["sum_sq"] + g * g if "sum_sq" in config else g * g',
+             'r = config["sum_sq"] + dw * dw if "sum_sq" in config else dw * dw')))],
+        "optim.rmsprop": [(decayed.format(avg="running average of squares r"), edited(
+            "optim.rmsprop",
+            ("    r = (1 - decay) * g * g\n", "    r = (1 - decay) * dw * dw\n")))],
+        "optim.clip_grad_norm": [(
+            "clip by the global norm: every array is multiplied by one factor, min(1, max_norm "
+            "/ total_norm), with total_norm the norm of all the gradients together; np.clip(g, "
+            "-max_norm, max_norm) clips each entry on its own (clipping by value) and turns the "
+            "gradient's direction",
+            edited("optim.clip_grad_norm",
+                   ("clipped = {name: g * scale for name, g in grads.items()}",
+                    "clipped = {name: g.clip(-max_norm, max_norm) for name, g in grads.items()}"))
+        )],
+        "optim.cosine_annealing": [(
+            "the cosine runs over the steps after the warm-up only: s = (step - warmup_steps) / "
+            "(total_steps - warmup_steps), not divided by total_steps (the two agree only "
+            "without a warm-up)",
+            edited("optim.cosine_annealing",
+                   ("progress = (step - warmup_steps) / (total_steps - warmup_steps)",
+                    "progress = (step - warmup_steps) / total_steps")))],
+    }
+
+
+for _key, _pairs in _edited_slips().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

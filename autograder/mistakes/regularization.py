@@ -223,7 +223,14 @@ def _net(how):
 
 
 def regularized_net_mistakes():
+    from ._edited import edited
+
     return [
+        ("the L2 penalty covers the weights of every layer, the output layer's W included: "
+         "loop over layers 1 to num_layers (range(1, num_layers + 1))",
+         edited("regularization.RegularizedNet",
+                ("for layer in range(1, num_layers + 1):\n            W = self.params",
+                 "for layer in range(1, num_layers):\n            W = self.params"))),
         ("the L2 penalty is on the weights W only, never on the biases, gamma or beta",
          _net("all_params")),
         ("your L2 penalty is reg * sum(W**2) with gradient 2 * reg * W: the docstring's is "

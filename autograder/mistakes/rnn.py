@@ -551,3 +551,66 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- mistakes right on nice inputs
+# Each agrees with the reference on some inputs only (H == D, labels in range at masked
+# positions, a zero initial state); the grader's inputs tell them apart.
+
+for _key, _entries in {
+    "rnn.rnn_forward": [
+        ("H, the hidden size, is h0.shape[1] (or Wh.shape[0]), not x.shape[2] (D, the input "
+         "size): the two agree only when H == D",
+         edited("rnn.rnn_forward",
+                ("    N, T, _ = x.shape\n    H = h0.shape[1]\n"
+                 "    h = xp.zeros((N, T, H), dtype=xp.result_type(x, h0, Wx, Wh, b))",
+                 "    N, T, H = x.shape\n"
+                 "    h = xp.zeros((N, T, H), dtype=xp.result_type(x, h0, Wx, Wh, b))"))),
+    ],
+    "rnn.rnn_backward": [
+        ("dx has the input size D, x's last axis (from the cache: a step's x, or Wx.shape[0]), "
+         "not dh's H: the two agree only when H == D",
+         edited("rnn.rnn_backward",
+                ("    D = steps[0][0].shape[1]\n    dx = xp.zeros((N, T, D), dtype=dh.dtype)\n"
+                 "    dWx, dWh, db = 0.0, 0.0, 0.0\n"
+                 "    dh_prev = xp.zeros((N, H), dtype=dh.dtype)\n"
+                 "    for t in reversed(range(T)):\n        # the",
+                 "    D = H\n    dx = xp.zeros((N, T, D), dtype=dh.dtype)\n"
+                 "    dWx, dWh, db = 0.0, 0.0, 0.0\n"
+                 "    dh_prev = xp.zeros((N, H), dtype=dh.dtype)\n"
+                 "    for t in reversed(range(T)):\n        # the"))),
+    ],
+    "rnn.lstm_step_forward": [
+        ("H, the hidden size, is h_prev.shape[1] (or Wh.shape[0]), not x.shape[1] (D): the gate "
+         "blocks of a are H wide, and the two agree only when H == D",
+         edited("rnn.lstm_step_forward", ("    H = h_prev.shape[1]\n    a = x @ Wx",
+                                          "    H = x.shape[1]\n    a = x @ Wx"))),
+    ],
+    "rnn.lstm_step_backward": [
+        ("the cell candidate g = tanh(a_g): its local gradient is 1 - g**2; g * (1 - g) is the "
+         "sigmoid's, for the gates i, f and o only",
+         edited("rnn.lstm_step_backward", ("dg * (1.0 - g * g)", "dg * g * (1.0 - g)"))),
+    ],
+    "rnn.lstm_forward": [
+        ("the first step starts from h0 (an argument), not from zeros",
+         edited("rnn.lstm_forward", ("    prev = h0\n    steps = []\n    for t in range(T):\n"
+                                     "        prev, c, step_cache",
+                                     "    prev = xp.zeros_like(h0)\n    steps = []\n"
+                                     "    for t in range(T):\n        prev, c, step_cache"))),
+    ],
+    "rnn.temporal_affine_backward": [
+        ("x.reshape(H, -1) is not the transpose of x.reshape(-1, H): it has the right shape but "
+         "regroups the numbers; take x.reshape(-1, H).T @ dout.reshape(-1, M)",
+         edited("rnn.temporal_affine_backward",
+                ("dw = x.reshape(-1, H).T @ dout.reshape(-1, M)",
+                 "dw = x.reshape(H, -1) @ dout.reshape(-1, M)"))),
+    ],
+    "rnn.temporal_softmax_loss": [
+        ("labels at masked positions may be anything, even outside [0, V) (padding): replace "
+         "them by a valid index before indexing, labels = xp.where(mask, y, 0); their weight 0 "
+         "keeps them out of the loss",
+         edited("rnn.temporal_softmax_loss", ("labels = xp.where(mask, y, 0).reshape(-1)",
+                                              "labels = y.reshape(-1)"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

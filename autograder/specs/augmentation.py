@@ -93,6 +93,9 @@ GLOBAL_RNG = ("draw every random number from the rng argument, not from np.rando
 ROUNDED = ("the output is right to about 7 digits only, as if it went through float32 (a float32 "
            "copy of the images, an array made with dtype=np.float32, then cast back): compute in "
            "the images' own dtype (float64 here) from start to end")
+CUTOUT_EVEN = ("the square starts size // 2 rows above and columns left of the drawn pixel: rows "
+               "cy - size // 2 to cy - size // 2 + size - 1; (size - 1) // 2 is the same for an "
+               "odd size but one less for an even one")
 
 
 # ---------------------------------------------------------------- helpers
@@ -600,12 +603,13 @@ def cutout_cases(t):
     return cases + t.hidden("augmentation", "cutout_cases", distinct_images)
 
 
-def _centres(first, last, size, length, drawn=None):
+def _centres(first, last, size, length, drawn=None, half=None):
     """The centres c in [0, drawn) (drawn = length unless given) whose span, clipped to the
-    axis [0, length), is first..last (inclusive)."""
+    axis [0, length), is first..last (inclusive); the span starts ``half`` (size // 2 unless
+    given) before its centre."""
     out = []
     for c in range(length if drawn is None else drawn):
-        top = c - size // 2
+        top = c - (size // 2 if half is None else half)
         if max(top, 0) == first and min(top + size, length) - 1 == last:
             out.append(c)
     return out
@@ -632,6 +636,10 @@ def cutout_span_hint(spans, size, H, W):
         if H != W and all(_centres(r0, r1, size, H, rows_from) and
                           _centres(c0, c1, size, W, cols_from) for r0, r1, c0, c1 in squares):
             return CUTOUT_SQUARE  # every centre drawn among max(H, W) on one of the axes
+    if size % 2 == 0 and all(_centres(r0, r1, size, H, half=size // 2 - 1) and
+                             _centres(c0, c1, size, W, half=size // 2 - 1)
+                             for r0, r1, c0, c1 in squares):
+        return CUTOUT_EVEN  # every square one row and column late: (size - 1) // 2 before cy
     return None
 
 
