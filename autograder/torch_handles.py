@@ -153,17 +153,21 @@ def reference_shapes(model):
 
 
 def reference_load(model, params, buffers, dtype="float64"):
+    """``torch_ops.load`` on the reference: a None among ``buffers`` leaves that buffer as the
+    module made it."""
     import torch
 
     model = model.to({"float64": torch.float64, "float32": torch.float32}[dtype])
     targets = list(model.parameters()) + [b for b in model.buffers() if b.is_floating_point()]
     values = list(params) + list(buffers)
+    kept = [len(params) <= i and v is None for i, v in enumerate(values)]  # buffers left as made
     if len(targets) != len(values) or any(tuple(t.shape) != np.shape(v)
-                                          for t, v in zip(targets, values)):
+                                          for t, v, k in zip(targets, values, kept) if not k):
         raise ValueError("these parameters do not fit the module")
     with torch.no_grad():
-        for t, v in zip(targets, values):
-            t.copy_(torch.from_numpy(np.array(v)))
+        for t, v, k in zip(targets, values, kept):
+            if not k:
+                t.copy_(torch.from_numpy(np.array(v)))
     return model
 
 
@@ -247,11 +251,19 @@ def _short(shapes, most=12):
     return f"[{text}{', ...' if len(shapes) > most else ''}]"
 
 
-def check_shapes(what, got, expected, mistakes=None, containers=None):
+OWN_PARAMETERS_HINT = ("parameters() lists a module's own nn.Parameter attributes ({}) before "
+                       "the parameters of its layers, whatever order they are assigned in: hold "
+                       "those weights in a layer (nn.Conv2d, nn.Linear) or in a submodule of "
+                       "their own (an nn.ParameterList) assigned where forward uses them")
+
+
+def check_shapes(what, got, expected, mistakes=None, containers=None, names=None):
     """Failed when the lists of shapes differ; the hint names a known mistake that gives
     exactly ``got`` (``mistakes()``: [(description, shapes)], asked only on failure), else
     what the shapes show. ``containers()``: where the student's module keeps layers in plain
-    lists or dicts (``StudentModule.plain_containers``; None: not known)."""
+    lists or dicts (``StudentModule.plain_containers``; None: not known). ``names``: the
+    parameters' names, in ``got``'s order: every shape there in another order, with parameters
+    of the module's own ahead of its layers', is told ``OWN_PARAMETERS_HINT``."""
     message = shapes_message(what, got, expected)
     if message is None:
         return
@@ -260,6 +272,10 @@ def check_shapes(what, got, expected, mistakes=None, containers=None):
         if [tuple(s) for s in wrong] == [tuple(s) for s in got]:
             hint = description
             break
+    own = [n for n in names or () if "." not in n]
+    if hint is None and sorted(map(tuple, got)) == sorted(map(tuple, expected)) and own \
+            and len(own) < len(names):
+        hint = OWN_PARAMETERS_HINT.format(", ".join(own[:4]) + (", ..." if len(own) > 4 else ""))
     if hint is None and sorted(map(tuple, got)) == sorted(map(tuple, expected)):
         hint = ("every parameter shape is there, in another order: PyTorch lists parameters in "
                 "the order the layers are assigned in __init__; create them in the order the "

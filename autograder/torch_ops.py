@@ -155,7 +155,8 @@ def plain_containers(module):
 
 def load(module, params, bufs, dtype):
     """Cast the module to ``dtype`` and copy ``params`` (arrays, in parameters() order) and
-    ``bufs`` (in buffers() order) into it. A count or shape that differs is an error."""
+    ``bufs`` (in buffers() order) into it; a None among ``bufs`` leaves that buffer as the module
+    made it (cast to ``dtype``). A count or shape that differs is an error."""
     module = _module(module).to(_dtype(dtype))
     targets = list(module.parameters())
     buffer_targets = [b for b in module.buffers() if b.is_floating_point()]
@@ -164,7 +165,10 @@ def load(module, params, bufs, dtype):
                          f"floating-point buffers; the grader expected {len(params)} and "
                          f"{len(bufs)}")
     with torch.no_grad():
-        for target, value in zip(targets + buffer_targets, list(params) + list(bufs)):
+        for i, (target, value) in enumerate(zip(targets + buffer_targets,
+                                                list(params) + list(bufs))):
+            if value is None and i >= len(targets):
+                continue  # a buffer of the module's own (a constant it made): kept
             value = np.asarray(value)
             if tuple(target.shape) != value.shape:
                 raise ValueError(f"a parameter of shape {tuple(target.shape)} where the grader "

@@ -8,7 +8,8 @@ Conventions every module here follows (the grader relies on them):
 - **Forward order.** Every module registers its layers (assigns them as attributes, or puts them
   in an ``nn.Sequential``) in the order it applies them, so ``parameters()`` lists the parameters
   in forward order. Where an attribute name is given below (``conv1``, ``bn1``, ``shortcut``,
-  ``fc`` ...), use exactly that name.
+  ``fc`` ...), use exactly that name. A module's own ``nn.Parameter`` attributes come first in
+  ``parameters()``, before its layers' whatever the order: keep weights in layers.
 - **Biases.** A convolution directly followed by batch normalization has no bias
   (``bias=False``: the batch norm's shift replaces it); every other convolution and linear layer
   has one.

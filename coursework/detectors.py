@@ -14,8 +14,9 @@ The architectures are yours to choose; the grader checks their contract only:
 
 Both work in float32 and, after ``.double()``, in float64; every parameter must take part in the
 output (the grader checks that gradients reach each one). Keep each under 5 million parameters
-(the grader loads values of its own into them): small images and a few classes need far fewer
-(the reference TinyYOLO has about 35 thousand; YOLO v1's 4096-unit head alone would be millions).
+(the grader loads values of its own into them and into batch norm's running statistics; other
+buffers, an input mean and std say, keep your values): small images and a few classes need far
+fewer (the reference TinyYOLO has about 35 thousand; YOLO v1's 4096-unit head would be millions).
 
 The training helpers below are provided: ``YoloLoss`` makes your NumPy ``detection.yolo_loss``
 a PyTorch loss (its forward calls it, its backward returns its ``dpred``), so the network learns

@@ -141,13 +141,14 @@ def build_and_check_shapes(t, target, args, kwargs):
     """Build the student's module and compare its parameter and buffer shapes; return it with
     the expected shapes."""
     student = StudentModule.build(t.student, target, *args, **kwargs)
-    got = [s for _, s in student.parameters()]
+    named = student.parameters()
+    got = [s for _, s in named]
     named_buffers = student.buffers()
     got_buffers = [s for _, s in named_buffers]
     expected, expected_buffers = t.ref.run(module_shapes, target, list(args), kwargs)
     where = _call_text(target, args, kwargs)
     check_shapes(where, got, expected, shape_mistakes(t, target, args, kwargs),
-                 student.plain_containers)
+                 student.plain_containers, [n for n, _ in named])
     if [tuple(s) for s in got_buffers] != [tuple(s) for s in expected_buffers]:
         own = [n for n, _ in named_buffers
                if n.rsplit(".", 1)[-1] not in ("running_mean", "running_var")]
@@ -694,10 +695,12 @@ def alexnet(t):
 def build_and_check_shapes_meta(t, target, args, kwargs):
     """Build on the "meta" device (no memory) and compare the parameter shapes."""
     student = StudentModule.build(t.student, target, *args, meta=True, **kwargs)
-    got = [s for _, s in student.parameters()]
+    named = student.parameters()
+    got = [s for _, s in named]
     expected, _ = t.ref.run(module_shapes, target, list(args), kwargs)
     check_shapes(_call_text(target, args, kwargs), got, expected,
-                 shape_mistakes(t, target, args, kwargs), student.plain_containers)
+                 shape_mistakes(t, target, args, kwargs), student.plain_containers,
+                 [n for n, _ in named])
     return student, expected, None, got
 
 

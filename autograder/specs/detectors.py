@@ -2,9 +2,10 @@
 
 The architecture is the student's choice, so nothing is compared with the reference's numbers.
 Each module is built with several arguments, loaded with parameters the judge draws (fan-in
-scaled, in float64, batch norm statistics named by their buffer names), and run on inputs of
-several sizes and batch sizes in eval and train mode (train mode only for batches of two or more:
-batch norm cannot train on one example, so a batch of one runs in eval mode alone): the output's
+scaled, in float64, batch norm statistics named by their buffer names, other buffers kept as the
+module made them), and run on inputs of several sizes and batch sizes in eval and train mode
+(train mode only for batches of two or more: batch norm cannot train on one example, so a batch
+of one runs in eval mode alone): the output's
 shape, dtype (float64 stays float64) and ranges (sigmoids in [0, 1], class probabilities summing
 to 1, box entries that do not sum to 1, class_logits that are not probabilities) are checked,
 the examples of a batch (different images) must get different outputs in eval mode (a detector
@@ -57,9 +58,12 @@ def _where(name, args, kwargs, shape, train):
 
 def _values(params, buffers, seed):
     """Parameters (fan-in scaled normals; the 1-D weights of normalization layers near 1, as
-    PyTorch starts them; other 1-D ones small) and buffers by name (float64). Scales near 0
-    would shrink what depends on the image tenfold at every batch norm: a correct detector with
-    batch norm everywhere would give all images nearly the same output."""
+    PyTorch starts them; other 1-D ones small) and batch norm's running statistics by name
+    (float64). Scales near 0 would shrink what depends on the image tenfold at every batch norm:
+    a correct detector with batch norm everywhere would give all images nearly the same output.
+    Any other buffer is a constant of the detector's own (an input mean and std, anchors): None,
+    kept as the module made it (``torch_ops.load``); random values there (a std near 0) made a
+    correct detector's training a lottery."""
     rng = np.random.default_rng(seed)
     values = []
     for name, shape in params:
@@ -71,7 +75,8 @@ def _values(params, buffers, seed):
         else:
             values.append(0.1 * rng.standard_normal(shape))
     bufs = [rng.uniform(0.5, 1.5, shape) if name.endswith("running_var")
-            else 0.1 * rng.standard_normal(shape) for name, shape in buffers]
+            else 0.1 * rng.standard_normal(shape) if name.endswith("running_mean") else None
+            for name, shape in buffers]
     return values, bufs
 
 
