@@ -475,11 +475,17 @@ def freeze(trainable, target="architectures.freeze", lookup=_lookup):
     [(name, requires_grad)] afterwards, the names of the attributes it set on parameters:
     ``param.require_grad = False`` makes a new attribute that PyTorch never reads)."""
     model = probe_model()
+    # the parameters are read from the grader's own list, taken before the call, with
+    # PyTorch's own getter: a model whose named_parameters (an instance attribute, or its
+    # _parameters dicts) is made to show other objects cannot answer for them
+    params = tuple(torch.nn.Module.named_parameters(model))
     count = lookup(target)(model, trainable=tuple(trainable))
-    flags = [(str(n), bool(p.requires_grad)) for n, p in model.named_parameters()]
+    _settle()
+    requires_grad = torch._C.TensorBase.requires_grad.__get__
+    flags = [(str(n), bool(requires_grad(p))) for n, p in params]
     if isinstance(count, torch.Tensor):
         count = _array(count, "the count")
-    attributes = sorted({str(k) for p in model.parameters() for k in vars(p)})[:10]
+    attributes = sorted({str(k) for _, p in params for k in vars(p)})[:10]
     return count, flags, attributes
 
 
