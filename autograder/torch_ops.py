@@ -12,6 +12,7 @@ compares every answer with the reference's, in several modes and on several inpu
 """
 
 import importlib
+import itertools
 import sys
 
 import numpy as np
@@ -478,11 +479,17 @@ def freeze(trainable, target="architectures.freeze", lookup=_lookup):
     [(name, requires_grad)] afterwards, the names of the attributes it set on parameters:
     ``param.require_grad = False`` makes a new attribute that PyTorch never reads)."""
     model = probe_model()
+    # the parameters are read from the grader's own list, taken before the call, with
+    # PyTorch's own getter: a model whose named_parameters (an instance attribute, or its
+    # _parameters dicts) is made to show other objects cannot answer for them
+    params = tuple(torch.nn.Module.named_parameters(model))
     count = lookup(target)(model, trainable=tuple(trainable))
-    flags = [(str(n), bool(p.requires_grad)) for n, p in model.named_parameters()]
+    _settle()
+    requires_grad = torch._C.TensorBase.requires_grad.__get__
+    flags = [(str(n), bool(requires_grad(p))) for n, p in params]
     if isinstance(count, torch.Tensor):
         count = _array(count, "the count")
-    attributes = sorted({str(k) for p in model.parameters() for k in vars(p)})[:10]
+    attributes = sorted({str(k) for _, p in params for k in vars(p)})[:10]
     return count, flags, attributes
 
 
@@ -512,14 +519,29 @@ def _plain_output(value):
     return None
 
 
-def _fingerprint(t):
-    """(shape, dtype, bytes) of a tensor's values, read with PyTorch's own methods (an
-    instance attribute ``detach`` or a subclass cannot answer for it)."""
+def _raw_values(t):
+    """The tensor's values as a NumPy array, read without PyTorch's dispatcher where it can be:
+    ``.data`` (a shallow copy made in C++) and ``numpy()`` (a view of its memory) run no
+    operator, so no kernel that code registered for an operator (``torch.library``: a
+    ``detach`` that answers with a saved copy) can answer for the tensor. A tensor that is not
+    a plain CPU tensor (on a GPU, with a conjugate or negative bit) is read through the
+    operators ``detach``, ``cpu`` and ``resolve_conj``/``resolve_neg``."""
     with torch._C.DisableTorchFunctionSubclass():
-        values = torch._C.TensorBase.detach(t)
-        values = torch._C.TensorBase.contiguous(torch._C.TensorBase.cpu(values))
-        return (tuple(values.shape), str(values.dtype),
-                bytes(torch._C.TensorBase.numpy(values).tobytes()))
+        base = torch._C.TensorBase
+        data = base.data.__get__(t)
+        try:
+            return base.numpy(data)
+        except (RuntimeError, TypeError):
+            values = base.cpu(base.detach(t))
+            return base.numpy(base.resolve_neg(base.resolve_conj(values)))
+
+
+def _fingerprint(t):
+    """(shape, dtype, bytes) of a tensor's values, read with PyTorch's own methods and without
+    its operators (``_raw_values``: an instance attribute ``detach``, a subclass or a kernel
+    registered for ``detach`` cannot answer for it)."""
+    values = _raw_values(t)
+    return tuple(values.shape), str(values.dtype), bytes(np.ascontiguousarray(values).tobytes())
 
 
 def _changed(t, before):
@@ -530,9 +552,7 @@ def _changed(t, before):
         return False
     if now[:2] != before[:2]:
         return True
-    with torch._C.DisableTorchFunctionSubclass():
-        values = torch._C.TensorBase.numpy(torch._C.TensorBase.contiguous(
-            torch._C.TensorBase.cpu(torch._C.TensorBase.detach(t))))
+    values = np.ascontiguousarray(_raw_values(t))
     old = np.frombuffer(before[2], dtype=values.dtype).reshape(values.shape)
     return not np.array_equal(values, old, equal_nan=values.dtype.kind in "fc")
 
@@ -671,10 +691,19 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
     for p in list(D.parameters()) + list(G.parameters()):
         p.grad = torch.full_like(p, float(stale))
     # every gradient computed for a parameter of G, in either backward: the discriminator's
-    # loss must send none (its fakes detached), the generator's one per parameter
-    reached_g = []
-    for p in G.parameters():
-        p.register_hook(lambda grad: reached_g.append(1))
+    # loss must send none (its fakes detached), the generator's one per parameter. Counted by
+    # hooks of the nodes that accumulate G's gradients, kept in C++ (a tensor hook lives in
+    # the parameter's _backward_hooks, which the code can empty), alive while the tuple
+    # ``nodes`` holds them, on a counter that only ever grows (code that reaches it through
+    # the stack can only add to it)
+    reached_g = itertools.count()
+
+    def reached(grads):
+        next(reached_g)
+
+    nodes = tuple(torch.autograd.graph.get_gradient_edge(p).node for p in G.parameters())
+    for node in nodes:
+        node.register_prehook(reached)
     log = []
     networks = {"D": D, "G": G}
     d_opt = RecordingSGD(D.parameters(), lr, "D", log, networks)
@@ -691,7 +720,7 @@ def gan_step(params_d, params_g, real, noise_dim, seed, loss, lr, stale,
     else:
         result = _plain_output(result)
     return {"result": result, "result_kinds": kinds, "steps": log,
-            "gradients_to_g": len(reached_g),
+            "gradients_to_g": next(reached_g) if nodes else 0,
             "D": [_array(p) for p in D.parameters()],
             "G": [_array(p) for p in G.parameters()],
             "requires_grad": {key: [bool(p.requires_grad) for p in net.parameters()]

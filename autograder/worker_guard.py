@@ -20,6 +20,8 @@ What is restored:
 - the attributes of PyTorch's classes (every class of ``torch.nn``, ``torch.optim`` and
   ``torch.autograd``, ``torch.Tensor``): a replaced method is put back, a new one that shadows a
   base class's is removed;
+- (checked, not restored: the worker is replaced) PyTorch's operator registrations
+  (``operator_table``), which live in C++;
 - NumPy's error handling, signal handlers and interval timers, the profiler hook, gc callbacks
   and thresholds; PyTorch's grad mode, default dtype and device, inference mode, the stacks of
   torch-function, dispatch and saved-tensor hook modes.
@@ -110,6 +112,7 @@ class Guard:
                         classes[id(value)] = value
             classes[id(torch.Tensor)] = torch.Tensor
             self.classes = [(cls, dict(vars(cls))) for cls in classes.values()]
+            self.operators = operator_table(torch)
 
     # -- restore -----------------------------------------------------------------------------
     def restore(self):
@@ -208,7 +211,29 @@ class Guard:
             return "a tracer (sys.settrace) is still set"
         if self.torch is not None and not self.torch[0]._C._is_torch_function_enabled():
             return "PyTorch's torch-function dispatch was switched off"
+        if self.torch is not None and operator_table(self.torch[0]) != self.operators:
+            return ("PyTorch's operator registrations were changed (a kernel registered with "
+                    "torch.library stays registered in the process)")
         return ""
+
+
+def operator_table(torch):
+    """A digest of PyTorch's dispatcher for its own operators (``aten``, ``prims``): each one's
+    kernels per dispatch key, with where each was registered and whether it has an unboxed
+    (C++) signature. A kernel that code registers or replaces for one of them
+    (``torch.library.Library("aten", "IMPL").impl("detach", f, "AutogradCPU")``) lives in C++,
+    where no namespace restore reaches, and changes it. Other namespaces are left out: PyTorch
+    adds kernels there itself when it first imports a part of it (``torch._dynamo``, on the
+    first forward on the "meta" device, extends ``_c10d_functional``), and an operator that
+    code defines for itself reaches only that code. About 50 ms."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    dispatch = torch._C
+    for name in sorted(dispatch._dispatch_get_all_op_names()):
+        if name.startswith(("aten::", "prims::")):
+            digest.update(dispatch._dispatch_dump(name).encode("utf-8", "replace"))
+    return digest.hexdigest()
 
 
 def _attribute_path(root, dotted):
