@@ -455,6 +455,16 @@ for _key, _entries in {
                  "    W_out = (H + 2 * pad - HH) // stride + 1\n    xpad = xp.pad(x, ((0, 0), "
                  "(0, 0), (pad, pad), (pad, pad))) if pad else x"))),
     ],
+    "conv.max_pool_forward_naive": [
+        ("the windows start stride apart: top = i * stride, left = j * stride (i * pool_size "
+         "is right only when stride == pool_size; with overlapping windows it runs past the "
+         "edge of x and takes the max of an empty window)",
+         edited("conv.max_pool_forward_naive",
+                ("                    top, left = i * stride, j * stride\n"
+                 "                    out[n, c, i, j]",
+                 "                    top, left = i * pool_size, j * pool_size\n"
+                 "                    out[n, c, i, j]"))),
+    ],
     "conv.max_pool_forward": [
         ("the reshape to (N, C, H // pool_size, pool_size, W // pool_size, pool_size) pools only "
          "windows that tile x (stride == pool_size, sizes divisible by it): take the maximum "

@@ -60,6 +60,13 @@ CASES = {
           "    W_out = (H + 2 * pad - HH) // stride + 1\n    xpad = xp.pad(x, ((0, 0), (0, 0), "
           "(pad, pad), (pad, pad))) if pad else x")],
         "W_out comes from the width"),
+    "max_pool_forward_naive: windows pool_size apart": (
+        "03a", "conv.py", "conv.max_pool_forward_naive",
+        [("                    top, left = i * stride, j * stride\n"
+          "                    out[n, c, i, j]",
+          "                    top, left = i * pool_size, j * pool_size\n"
+          "                    out[n, c, i, j]")],
+        "the windows start stride apart"),
     "max_pool_forward: the reshape that pools tiling windows only": (
         "03a", "conv.py", "conv.max_pool_forward",
         [("    out = None\n    for k in range(pool_size):\n        for l in range(pool_size):\n"
