@@ -430,3 +430,60 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- slips right on nice inputs
+# The reference with one edit that is right only for square inputs and filters: on the grader's
+# non-square ones each gives a wrong answer that had no hint.
+
+for _key, _entries in {
+    "conv.conv_forward_naive": [
+        ("W_out comes from the width: (W + 2 * pad - WW) // stride + 1 with W = x.shape[3] and "
+         "WW = w.shape[3] (H and HH give it only for square inputs and filters)",
+         edited("conv.conv_forward_naive",
+                ("    W_out = (W + 2 * pad - WW) // stride + 1\n    xpad = xp.pad(x, ((0, 0), "
+                 "(0, 0), (pad, pad), (pad, pad)))\n    out",
+                 "    W_out = (H + 2 * pad - HH) // stride + 1\n    xpad = xp.pad(x, ((0, 0), "
+                 "(0, 0), (pad, pad), (pad, pad)))\n    out"))),
+    ],
+    "conv.conv_forward": [
+        ("W_out comes from the width: (W + 2 * pad - WW) // stride + 1 with W = x.shape[3] and "
+         "WW = w.shape[3] (H and HH give it only for square inputs and filters)",
+         edited("conv.conv_forward",
+                ("    W_out = (W + 2 * pad - WW) // stride + 1\n    xpad = xp.pad(x, ((0, 0), "
+                 "(0, 0), (pad, pad), (pad, pad))) if pad else x",
+                 "    W_out = (H + 2 * pad - HH) // stride + 1\n    xpad = xp.pad(x, ((0, 0), "
+                 "(0, 0), (pad, pad), (pad, pad))) if pad else x"))),
+    ],
+    "conv.max_pool_forward_naive": [
+        ("the windows start stride apart: top = i * stride, left = j * stride (i * pool_size "
+         "is right only when stride == pool_size; with overlapping windows it runs past the "
+         "edge of x and takes the max of an empty window)",
+         edited("conv.max_pool_forward_naive",
+                ("                    top, left = i * stride, j * stride\n"
+                 "                    out[n, c, i, j]",
+                 "                    top, left = i * pool_size, j * pool_size\n"
+                 "                    out[n, c, i, j]"))),
+    ],
+    "conv.max_pool_forward": [
+        ("the reshape to (N, C, H // pool_size, pool_size, W // pool_size, pool_size) pools only "
+         "windows that tile x (stride == pool_size, sizes divisible by it): take the maximum "
+         "over the pool_size**2 strided slices x[:, :, k:k + stride * H_out:stride, "
+         "l:l + stride * W_out:stride] instead",
+         edited("conv.max_pool_forward",
+                ("    out = None\n    for k in range(pool_size):\n"
+                 "        for l in range(pool_size):\n"
+                 "            part = x[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:"
+                 "stride]\n            out = part.copy() if out is None else xp.maximum(out, "
+                 "part)",
+                 "    N, C, H, W = x.shape\n    out = x.reshape(N, C, H // pool_size, pool_size, "
+                 "W // pool_size, pool_size).max(axis=(3, 5))"))),
+    ],
+    "conv.global_avg_pool_backward": [
+        ("each of the H * W inputs of a channel gets dout / (H * W), H rows times W columns "
+         "(H * H is right only for square maps)",
+         edited("conv.global_avg_pool_backward",
+                ("dout[:, :, None, None] / (H * W)", "dout[:, :, None, None] / (H * H)"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

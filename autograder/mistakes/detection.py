@@ -695,3 +695,114 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- slips right on nice inputs
+# The reference with one edit that is right only on nice inputs (one format, the default
+# threshold, B = 1 slot per cell, labels 0..k-1, one class); on the grader's inputs each gives a
+# wrong answer (or raises) that had no hint.
+
+for _key, _entries in {
+    "detection.box_convert": [
+        ("'xywh' is the top-left corner and the size: x2 = x + w, y2 = y + h (the corner is not "
+         "the centre; 'cxcywh' is the format of centres)",
+         edited("detection.box_convert",
+                ('    elif src == "xywh":\n        x1, y1, x2, y2 = a, b, a + c, b + d',
+                 '    elif src == "xywh":\n        x1, y1, x2, y2 = a - c / 2, b - d / 2, '
+                 'a + c / 2, b + d / 2'))),
+        ("'xywh' starts with the top-left corner (x1, y1), not the centre: from 'cxcywh' the "
+         "corner is (cx - w / 2, cy - h / 2)",
+         edited("detection.box_convert",
+                ("        out = xp.stack([x1, y1, x2 - x1, y2 - y1], axis=1)",
+                 "        out = xp.stack([a, b, x2 - x1, y2 - y1], axis=1)"))),
+    ],
+    "detection.batched_nms": [
+        ("keep is sorted by decreasing score over all labels (as nms returns it), not by index "
+         "or label: order the kept indices by -scores (stable)",
+         edited("detection.batched_nms",
+                ('    keep = kept[xp.argsort(-scores[kept], kind="stable")].astype(xp.int64)',
+                 "    keep = kept.astype(xp.int64)"))),
+        ("iou_threshold is not passed on: call nms(..., iou_threshold=iou_threshold) for every "
+         "label, or it always suppresses at the default 0.5",
+         edited("detection.batched_nms",
+                ("index[nms(boxes[index], scores[index], iou_threshold=iou_threshold)]",
+                 "index[nms(boxes[index], scores[index])]"))),
+        ("labels need not be 0, 1, ..., k - 1: loop over the labels present (sorted(set("
+         "labels.tolist())) or np.unique(labels)), not over range(number of labels)",
+         edited("detection.batched_nms",
+                ("    for label in sorted(set(labels.tolist())):",
+                 "    for label in range(len(set(labels.tolist()))):"))),
+    ],
+    "detection.yolo_encode": [
+        ("a centre at cx = 1.0 (or cy = 1.0), on the image's right or bottom edge, gives "
+         "floor(cx * S) = S, past the last cell: clamp the row and column with min(..., S - 1)",
+         edited("detection.yolo_encode",
+                ("        row = min(int(math.floor(cy * S)), S - 1)\n"
+                 "        col = min(int(math.floor(cx * S)), S - 1)",
+                 "        row = int(math.floor(cy * S))\n        col = int(math.floor(cx * S))"))),
+        # the same slip where the slots are counted in an array: NumPy's IndexError
+        ("a centre at cx = 1.0 (or cy = 1.0), on the image's right or bottom edge, gives "
+         "floor(cx * S) = S, past the last cell: clamp the row and column with min(..., S - 1)",
+         edited("detection.yolo_encode",
+                ("    used = [[0] * S for _ in range(S)]",
+                 "    used = xp.zeros((S, S), dtype=xp.int64)"),
+                ("        row = min(int(math.floor(cy * S)), S - 1)\n"
+                 "        col = min(int(math.floor(cx * S)), S - 1)\n"
+                 "        slot = used[row][col]",
+                 "        row = int(math.floor(cy * S))\n        col = int(math.floor(cx * S))\n"
+                 "        slot = int(used[row, col])"),
+                ("        used[row][col] += 1", "        used[row, col] += 1"))),
+    ],
+    "detection.yolo_decode": [
+        ("w and h are already fractions of the image (yolo_encode stores them so): only the "
+         "centre is relative to its cell; copy w and h unchanged, without dividing by S",
+         edited("detection.yolo_decode",
+                ("    all_boxes = xp.stack([cx, cy, pred[..., 2], pred[..., 3]], axis=-1)",
+                 "    all_boxes = xp.stack([cx, cy, pred[..., 2] / S, pred[..., 3] / S], "
+                 "axis=-1)"))),
+    ],
+    "detection.yolo_loss": [
+        ("an object is held by one slot, not by its whole cell: the mask is target[..., 4] == 1 "
+         "per slot (N, S, S, B); the other slots of that cell get the no-object term (one mask "
+         "per cell is right only for B = 1)",
+         edited("detection.yolo_loss",
+                ("    obj = (target[..., 4] == 1)[..., None]",
+                 "    obj = (target[..., 4] == 1).any(axis=-1, keepdims=True)[..., None]"))),
+    ],
+    "detection.average_precision": [
+        ("the 11-point AP takes, at every t in 0, 0.1, ..., 1, the largest precision at a recall "
+         "of at least t (recall >= t), not only above it",
+         edited("detection.average_precision",
+                ("            reached = recall >= k / 10",
+                 "            reached = recall > k / 10"))),
+        ("each rectangle of the all-point AP spans recall r_k to r_{k+1} with the envelope's "
+         "height at its right end, r_{k+1} (p[steps + 1]), not at its left end",
+         edited("detection.average_precision",
+                ("        ap = float(((r[steps + 1] - r[steps]) * p[steps + 1]).sum())",
+                 "        ap = float(((r[steps + 1] - r[steps]) * p[steps]).sum())"))),
+        ("the 11-point AP is the mean over 11 recall thresholds (0, 0.1, ..., 1.0): divide the "
+         "sum by 11",
+         edited("detection.average_precision",
+                ("        ap = total / 11", "        ap = total / 10"))),
+    ],
+    "detection.mean_average_precision": [
+        ("match the detections of class c against the ground truths of class c only "
+         "(gt_boxes[gt_labels == c]): a detection on an object of another class is a false "
+         "positive",
+         edited("detection.mean_average_precision",
+                ("gt_boxes[gt_labels == c],", "gt_boxes,"))),
+        ("iou_threshold is not passed on: call match_detections(..., iou_threshold="
+         "iou_threshold), or every class is matched at the default 0.5",
+         edited("detection.mean_average_precision",
+                ("gt_boxes[gt_labels == c],\n                                              "
+                 "iou_threshold=iou_threshold))",
+                 "gt_boxes[gt_labels == c]))"))),
+        ("num_gt of class c counts the ground truths of class c only, over all images: the "
+         "recall is TP / (number of objects of that class), and a class without any is left out "
+         "(AP NaN)",
+         edited("detection.mean_average_precision",
+                ("        num_gt = sum(int((gt[1] == c).sum()) for gt in ground_truths)",
+                 "        num_gt = sum(int(gt[1].shape[0]) for gt in ground_truths)"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

@@ -330,3 +330,16 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- slips right on nice inputs
+# The reference with one edit that is right only for the default alpha = 1: on the grader's other
+# alphas it gives a wrong answer that had no hint.
+
+MISTAKES["layers.elu_backward"] = MISTAKES.get("layers.elu_backward", []) + [
+    ("for x <= 0 the local gradient is alpha * exp(x) = out + alpha, not out + 1 (the two agree "
+     "only for alpha = 1)",
+     edited("layers.elu_backward",
+            ("    dx = xp.where(x > 0, dout, dout * alpha * xp.exp(xp.minimum(x, 0)))",
+             "    dx = xp.where(x > 0, dout, dout * (alpha * xp.expm1(xp.minimum(x, 0)) + 1))"))),
+]

@@ -886,3 +886,69 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- slips right on nice inputs
+# The reference with one edit that is right only on nice inputs (square maps, one image and one
+# channel, no class weights, no ignored pixel); on the grader's inputs each gives a wrong answer
+# (or raises) that had no hint.
+
+for _key, _entries in {
+    "segmentation.confusion_matrix": [
+        ("the pixels whose target is ignore_index are still counted: their label (255) takes "
+         "target * K + pred past the K * K counts; keep only the pixels whose target != "
+         "ignore_index (ignore_index is a value of the target: a mask on pred keeps them all)",
+         edited("segmentation.confusion_matrix",
+                ("keep = (target != ignore_index) if ignore_index is not None else xp.ones(target."
+                 "shape, bool)\n    pairs",
+                 "keep = (pred != ignore_index) if ignore_index is not None else xp.ones(target."
+                 "shape, bool)\n    pairs"))),
+    ],
+    "segmentation.upsample_bilinear": [
+        ("the columns are interpolated with the rows' input size: the column weights come from "
+         "W (x.shape[3]) and W_out, the row weights from H and H_out (one size for both is "
+         "right only for square maps)",
+         edited("segmentation.upsample_bilinear",
+                ("    c0, c1, fc = weights(W, W_out)", "    c0, c1, fc = weights(H, W_out)"))),
+    ],
+    "segmentation.max_pool_with_indices": [
+        ("the flat index of (row, col) in an H x W plane is row * W + col: a row is W entries "
+         "long (row * H + col is right only for square maps)",
+         edited("segmentation.max_pool_with_indices",
+                ("    indices = (rows * W + cols).astype(xp.int64)",
+                 "    indices = (rows * H + cols).astype(xp.int64)"))),
+    ],
+    "segmentation.max_unpool_forward": [
+        ("the indices are positions in their own (H, W) plane, one plane per image and channel: "
+         "scatter each plane's values into that plane (out of shape (N, C, H * W), indexed by "
+         "[n, c, indices]), not into one flat array of the whole batch (right only for N = C "
+         "= 1)",
+         edited("segmentation.max_unpool_forward",
+                ("    xp.add.at(out, (n_idx, c_idx, indices.reshape(N, C, -1)), x.reshape(N, C, "
+                 "-1))",
+                 "    xp.add.at(out.reshape(-1), indices.reshape(-1), x.reshape(-1))"))),
+    ],
+    "segmentation.max_unpool_backward": [
+        ("the indices are positions in their own (H, W) plane, one plane per image and channel: "
+         "read dout[n, c].flat[indices[n, c]] plane by plane (xp.take_along_axis on dout "
+         "reshaped to (N, C, H * W)), not from dout flattened over the whole batch (right only "
+         "for N = C = 1)",
+         edited("segmentation.max_unpool_backward",
+                ("    dx = xp.take_along_axis(flat, indices.reshape(N, C, -1), axis=2).reshape("
+                 "x_shape)",
+                 "    dx = dout.reshape(-1)[indices.reshape(-1)].reshape(x_shape)"))),
+    ],
+    "segmentation.pixel_cross_entropy": [
+        ("ignored pixels still weigh in the denominator: their weight must be 0 (multiply "
+         "w[y] by the mask target != ignore_index) so that the mean is over counted pixels "
+         "only",
+         edited("segmentation.pixel_cross_entropy", ("    weight = weight * keep\n", ""))),
+        ("class_weights are not used: each pixel's loss is weighted by w[y], its true class's "
+         "weight, and the mean divides by the sum of those weights",
+         edited("segmentation.pixel_cross_entropy",
+                ("    weight = class_weights[y] if class_weights is not None else xp.ones("
+                 "y.shape, logits.dtype)",
+                 "    weight = xp.ones(y.shape, logits.dtype)"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
