@@ -232,17 +232,11 @@ for _key, _entries in {
 
 
 # ---------------------------------------------------------------- slips right on nice inputs
-# The reference with one edit that is right on nice inputs only (no margin of exactly 0, scores
-# of every example in one range); on the grader's inputs each gives a wrong answer (or raises)
+# The reference with one edit that is right on nice inputs only (scores of every example in one
+# range, square maps); on the grader's inputs each gives a wrong answer (or raises)
 # that had no hint.
 
 for _key, _entries in {
-    "linear.svm_loss_naive": [
-        ("a margin of exactly 0 adds nothing to the loss (max(0, 0) = 0), so it adds nothing to "
-         "dW either: count only margin > 0, as the vectorized version's margins > 0 does",
-         edited("linear.svm_loss_naive", ("            if margin > 0:",
-                                          "            if margin >= 0:"))),
-    ],
     "linear.softmax_loss_naive": [
         ("subtract each example's own largest score (scores.max() of X[i] @ W), not one maximum "
          "over the whole batch: the scores of an example far below it all underflow to exp = 0, "

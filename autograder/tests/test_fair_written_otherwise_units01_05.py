@@ -96,3 +96,22 @@ def test_a_result_with_kept_parts_may_be_a_list(tmp_path):
     assert set(graded) == keys
     assert {k: v for k, v in graded.items() if v[0] != "passed"} == {}
 
+
+
+def test_an_svm_that_counts_a_margin_of_exactly_0_gets_full_marks(tmp_path):
+    """At a margin of exactly 0 the hinge has no slope, and the docstring accepts either choice
+    there: ``if margin >= 0`` is as right as ``if margin > 0``. Its float32 case (scores of few
+    binary digits, which can tie) used to have one such margin, and the naive SVM counting it
+    scored 0 on that case."""
+    from autograder.specs.linear import float32_case
+
+    W, X, y, _ = float32_case().args
+    scores = X @ W
+    margins = scores - scores[range(len(y)), y][:, None] + 1
+    margins[range(len(y)), y] = 1.0
+    assert not (margins == 0).any()  # the case itself no longer ties
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("            if margin > 0:", "            if margin >= 0:")]})
+    report = engine.grade(sub, ["01"], keys={"linear.svm_loss_naive"})
+    entry = report["units"]["01_linear"]["functions"]["linear.svm_loss_naive"]
+    assert (entry["status"], entry["score"]) == ("passed", 2), entry

@@ -8,8 +8,7 @@ range(number of labels) (right for threshold 0.5 and labels 0..k-1), YOLO rows n
 (right unless a centre lies on the right or bottom edge), one object mask per cell (right for
 B = 1), 11-point AP with recall > t, mAP matched against every class (right with one class),
 ELU's gradient as out + 1 (right for alpha = 1), max pooling by a reshape (right when the windows
-tile x), a softmax shifted by the batch's maximum (right when every example's scores are alike),
-an SVM margin of exactly 0 counted...
+tile x), a softmax shifted by the batch's maximum (right when every example's scores are alike).
 
 Each cost its function all its points with no hint (or, for the ignore_index slips, a hint about
 np.bincount); each must now get the hint that names it (autograder/mistakes/<module>.py, "slips
@@ -32,10 +31,6 @@ UNITS = {"01": "01_linear", "02": "02_mlp", "03": "03_cnn", "07": "07_segmentati
 
 # name: (group, module file, key, [(old, new)], words of the hint)
 CASES = {
-    "svm_loss_naive: a margin of exactly 0 counted": (
-        "01a", "linear.py", "linear.svm_loss_naive",
-        [("            if margin > 0:", "            if margin >= 0:")],
-        "count only margin > 0"),
     "softmax_loss_naive: one maximum for the whole batch": (
         "01a", "linear.py", "linear.softmax_loss_naive",
         [("        scores = scores - scores.max()  # numerical stability",

@@ -84,13 +84,15 @@ def test_names_are_swapped_only_with_a_partner_in_the_same_function():
 
 
 def test_every_slip_in_the_multiclass_svm_loss_loses_points():
-    """A regression guard on the grader's strength: all mutants of svm_loss_naive are killed
-    (measured: 52 of 52). A weaker hidden case set lets one survive and fails here."""
+    """A regression guard on the grader's strength: every mutant of svm_loss_naive is killed
+    but `margin > 0` written `>= 0`, which is right (at a margin of exactly 0 the hinge has no
+    slope; the docstring accepts either choice): measured 51 of 52. A weaker hidden case set
+    lets another survive and fails here."""
     ok, results = mutants.sweep("linear", only={"svm_loss_naive"}, progress=False)
     assert ok
     assert len(results) >= 30
     survivors = [(r["line"], r["change"]) for r in results if not r["killed"]]
-    assert survivors == []
+    assert [change for _, change in survivors] == ["`>` -> `>=`"], survivors
     # some slips are known mistakes, whose verdict carries a hint (a gradient not divided by N)
     assert 0 < sum(r["hinted"] for r in results) < len(results)
 

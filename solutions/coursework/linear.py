@@ -45,7 +45,8 @@ def svm_loss_naive(W, X, y, reg):
 
     For example i with scores s = X[i] @ W, the loss is
         L_i = sum over j != y[i] of max(0, s[j] - s[y[i]] + 1)      (margin 1)
-    and the total loss is  L = (1/N) * sum_i L_i + reg * sum(W**2).
+    and the total loss is  L = (1/N) * sum_i L_i + reg * sum(W**2). (Where s[j] - s[y[i]] + 1 is
+    exactly 0 the hinge has no slope; either choice is accepted.)
 
     Inputs:
         W: (D, C) weights, bias in the last row.
