@@ -4,13 +4,11 @@ one line before the cell runs, with the file, the line, the error and what to do
 IPython's two long tracebacks through importlib. A module outside coursework/ keeps IPython's
 output. ``check`` and ``make grade`` say it as "the module could not be imported"."""
 
-import os
 
 import pytest
 
 from autograder.notebook_check import check
-from autograder.paths import REPO_ROOT
-from autograder.tests.kernel_cells import run_cell
+from autograder.tests.kernel_cells import run_cell, student_kernel
 from autograder.tests.submissions import stub_submission
 
 SETUP = """\
@@ -41,21 +39,13 @@ def test_check_says_the_module_could_not_be_imported(tmp_path, capsys):
 
 
 def test_the_notebook_says_it_in_one_line_before_the_next_cell(tmp_path):
-    nbformat = pytest.importorskip("nbformat")
-    from nbclient import NotebookClient
-
+    pytest.importorskip("nbclient")
     submission = stub_submission(tmp_path, "layers")
     layers = submission / "coursework" / "layers.py"
     good = layers.read_text()
     helper = submission / "helper.py"
     helper.write_text("VALUE = 1\n")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    client = NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(submission)}})
-    (submission / "autograder").symlink_to(REPO_ROOT / "autograder")
-    with client.setup_kernel(env={**os.environ, "PYTHONPATH": str(submission)}):
+    with student_kernel(submission) as (client, nb):
         out, err, errors = run_cell(client, nb, SETUP + "print(layers.__file__)")
         assert not errors and not err and out.strip() == str(layers), (out, err, errors)
         # a name not defined at module level: one line, and the cell runs the code loaded before

@@ -12,7 +12,7 @@ import pytest
 
 from autograder.notebook_check import check
 from autograder.paths import REPO_ROOT
-from autograder.tests.kernel_cells import run_cell
+from autograder.tests.kernel_cells import run_cell, student_kernel
 from autograder.tests.submissions import stub_submission
 
 
@@ -99,20 +99,11 @@ def _run(client, nb, source):
 
 
 def test_the_notebook_says_it_in_one_line_before_the_next_cell(tmp_path):
-    nbformat = pytest.importorskip("nbformat")
-    from nbclient import NotebookClient
-
+    pytest.importorskip("nbclient")
     submission = stub_submission(tmp_path, "layers")
     layers = submission / "coursework" / "layers.py"
     good = layers.read_text()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    client = NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(submission)}})
-    # the kernel imports the copy's coursework, and the course's autograder as a student's clone
-    (submission / "autograder").symlink_to(REPO_ROOT / "autograder")
-    with client.setup_kernel(env={**os.environ, "PYTHONPATH": str(submission)}):
+    with student_kernel(submission) as (client, nb):
         out, err, errors = _run(client, nb, SETUP + "print(layers.__file__)")
         assert not errors and not err and out.strip() == str(layers), (out, err, errors)
         # saved with a slip: one line, before the cell, which still runs the code loaded before
