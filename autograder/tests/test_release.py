@@ -31,21 +31,13 @@ PUBLIC_MAX = sum(t.points for u in UNITS_AVAILABLE for s in specs_of(u) for t in
 MIN_CHARS = 16  # a solution line shorter than this ("loss = 0.0", "return dW") proves nothing
 
 
-_BUILT = []  # the release, built once per process (see ``built``)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """The release, built once per test process: pytest-xdist may tear a module's fixtures down
-    between two batches of its tests and set them up again, which built it (four minutes) a
-    second time. The tests read it, or grade copies of it."""
-    if not _BUILT or not _BUILT[0].is_dir():
-        out = tmp_path_factory.mktemp("release") / "student-repo"
-        result = subprocess.run([sys.executable, "-m", "autograder", "release", str(out)],
-                                cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0, result.stdout + result.stderr
-        _BUILT[:] = [out]
-    return _BUILT[0]
+    out = tmp_path_factory.mktemp("release") / "student-repo"
+    result = subprocess.run([sys.executable, "-m", "autograder", "release", str(out)],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
 
 
 def copy_of(built, tmp_path, coursework_from=None):

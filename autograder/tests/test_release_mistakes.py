@@ -29,20 +29,12 @@ MISTAKES = [(key, description, func)
             for key in TESTS for description, func in Oracle().known_mistakes(key)]
 
 
-_RECORDED = []  # the recorded data, once per process (see ``recorded``)
-
-
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
-    """The release's recorded data, recorded once per test process: pytest-xdist may tear a
-    module's fixtures down between two batches of its tests and set them up again, which
-    recorded everything (five minutes) a second time."""
-    if not _RECORDED:
-        directory = tmp_path_factory.mktemp("recorded")
-        release.record(directory)
-        modules = [m for unit in available_units() for m in UNITS[unit][1]]
-        _RECORDED.append(load_recorded(modules, directory))
-    return _RECORDED[0]
+    directory = tmp_path_factory.mktemp("recorded")
+    release.record(directory)
+    modules = [m for unit in available_units() for m in UNITS[unit][1]]
+    return load_recorded(modules, directory)
 
 
 def public_verdict(key, student, oracle):
