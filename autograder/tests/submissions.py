@@ -122,3 +122,21 @@ def assert_error_with_hint(entry, error, hint):
     assert entry["status"] == "error" and entry["score"] == 0, entry
     assert error in entry["message"] and "coursework/" in entry["message"], entry["message"]
     assert entry["hint"] and hint in entry["hint"], entry
+
+
+def grader_by_group(tmp_path_factory, build):
+    """A function group -> {key: report entry} that grades each group once, on first use.
+    ``build(group, folder)`` writes the group's submission in ``folder`` and returns
+    (submission, unit, keys); each key is graded once per group."""
+    from autograder import engine
+
+    reports = {}
+
+    def grade(group):
+        if group not in reports:
+            sub, unit, keys = build(group, tmp_path_factory.mktemp(f"group_{group}"))
+            report = engine.grade(sub, [unit], keys=set(keys), use_bwrap=bwrap(unit))
+            reports[group] = report["units"][unit]["functions"]
+        return reports[group]
+
+    return grade

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import engine
 from autograder.units import UNITS as COURSE_UNITS
 
-from .submissions import bwrap, make_submission
+from .submissions import grader_by_group, make_submission
 
 UNITS = {"01": "01_linear", "02": "02_mlp", "03": "03_cnn", "04": "04_normalization",
          "05": "05_optim", "06": "06_architectures", "07": "07_segmentation",
@@ -413,20 +412,13 @@ def _submission(root, names):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """group -> {key: report entry}, graded once per group on first use."""
-    reports = {}
+    def build(group, folder):
+        names = [n for n, case in CASES.items() if case[0] == group]
+        keys = {CASES[n][3] for n in names}
+        assert len(keys) == len(names), f"group {group} grades a function twice"
+        return _submission(folder, names), UNITS[CASES[names[0]][1]], keys
 
-    def grade(group):
-        if group not in reports:
-            names = [n for n, case in CASES.items() if case[0] == group]
-            unit = UNITS[CASES[names[0]][1]]
-            keys = {CASES[n][3] for n in names}
-            assert len(keys) == len(names), f"group {group} grades a function twice"
-            sub = _submission(tmp_path_factory.mktemp(f"r26_{group}"), names)
-            report = engine.grade(sub, [unit], keys=keys, use_bwrap=bwrap(unit))
-            reports[group] = report["units"][unit]["functions"]
-        return reports[group]
-
-    return grade
+    return grader_by_group(tmp_path_factory, build)
 
 
 @pytest.mark.parametrize("name", list(CASES))

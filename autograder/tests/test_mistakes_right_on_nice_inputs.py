@@ -31,10 +31,9 @@ of it or reads its cache), one grading run per group.
 
 import pytest
 
-from autograder import engine
 from autograder.units import UNITS as COURSE_UNITS
 
-from .submissions import bwrap, make_submission
+from .submissions import grader_by_group, make_submission
 
 UNITS = {"01": "01_linear", "02": "02_mlp", "03": "03_cnn", "04": "04_normalization",
          "05": "05_optim", "07": "07_segmentation", "08": "08_detection", "09": "09_rnn",
@@ -331,24 +330,17 @@ CASES = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """group -> {key: report entry}, graded once per group on first use."""
-    reports = {}
+    def build(group, folder):
+        names = [n for n, case in CASES.items() if case[0] == group]
+        keys = {CASES[n][2] for n in names}
+        assert len(keys) == len(names), f"group {group} grades a function twice"
+        replace = {}
+        for name in names:
+            _, module, _, edits, _ = CASES[name]
+            replace.setdefault(module, []).extend(edits)
+        return make_submission(folder, replace=replace), UNITS[group[:2]], keys
 
-    def grade(group):
-        if group not in reports:
-            names = [n for n, case in CASES.items() if case[0] == group]
-            unit = UNITS[group[:2]]
-            keys = {CASES[n][2] for n in names}
-            assert len(keys) == len(names), f"group {group} grades a function twice"
-            replace = {}
-            for name in names:
-                _, module, _, edits, _ = CASES[name]
-                replace.setdefault(module, []).extend(edits)
-            sub = make_submission(tmp_path_factory.mktemp(f"nice_{group}"), replace=replace)
-            report = engine.grade(sub, [unit], keys=keys, use_bwrap=bwrap(unit))
-            reports[group] = report["units"][unit]["functions"]
-        return reports[group]
-
-    return grade
+    return grader_by_group(tmp_path_factory, build)
 
 
 @pytest.mark.parametrize("name", list(CASES))
