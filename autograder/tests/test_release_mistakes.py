@@ -13,7 +13,6 @@ mistakes that raise the same error give (recorded as ``raised``).
 
 import pytest
 
-from autograder import release
 from autograder.compare import Failed
 from autograder.oracle import Oracle, load_recorded
 from autograder.runner import StudentError
@@ -21,7 +20,7 @@ from autograder.spec import Trial
 from autograder.testing import mistaken_student
 from autograder.units import UNITS, available_units, specs_of
 
-pytestmark = pytest.mark.xdist_group("release-mistakes")
+pytestmark = pytest.mark.xdist_group("release")
 
 TESTS = {key: test for unit in available_units() for spec in specs_of(unit)
          for key, test in spec.tests.items()}
@@ -30,9 +29,9 @@ MISTAKES = [(key, description, func)
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("recorded")
-    release.record(directory)
+def recorded(built_release):
+    # the data ``release.record`` wrote into the release (conftest builds it once per process)
+    directory = built_release / "autograder" / "recorded"
     modules = [m for unit in available_units() for m in UNITS[unit][1]]
     return load_recorded(modules, directory)
 
