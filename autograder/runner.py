@@ -76,7 +76,8 @@ class Changes(list):
     (``worker._aliases``); a spec that requires a new object checks them
     (``Trial.returns_new``)."""
 
-    def __init__(self, modified, aliases=(), lines=None, drawn=(), consumed=None):
+    def __init__(self, modified, aliases=(), lines=None, drawn=(), consumed=None,
+                 library_lines=None, objects=None):
         super().__init__(modified)
         self.aliases = list(aliases)
         self.lines = lines  # lines of student code the call ran, when asked (call_counting)
@@ -84,6 +85,10 @@ class Changes(list):
         # the items that sum, min, max, sorted, math.prod... took from their iterable in that
         # call ({name: items}, worker.count_consumers), when asked
         self.consumed = dict(consumed or {})
+        # the lines of library Python code (the standard library's, NumPy's) the call ran, and
+        # where it first held an array of Python objects (worker.LineCounter), when asked
+        self.library_lines = library_lines
+        self.objects = objects
 
 
 def clean_text(value, limit=2000):
@@ -728,13 +733,19 @@ class Student:
             consumed = reply.get("consumed")
             if not isinstance(consumed, dict):
                 consumed = {}
+            library_lines = reply.get("library_lines")
+            if isinstance(library_lines, bool) or not isinstance(library_lines, int):
+                library_lines = None
+            objects = reply.get("objects")
+            objects = clean_text(objects, 200) if isinstance(objects, str) else None
             return value, Changes(
                 [clean_text(m, 100) for m in modified[:100] if isinstance(m, str)],
                 [(clean_text(pair[0], 100), clean_text(pair[1], 100)) for pair in aliases[:20]
                  if isinstance(pair, list) and len(pair) == 2], lines,
                 [clean_text(d, 100) for d in drawn[:20] if isinstance(d, str)],
                 {name: n for name, n in consumed.items()
-                 if name in CONSUMER_NAMES and type(n) is int and n >= 0})
+                 if name in CONSUMER_NAMES and type(n) is int and n >= 0},
+                library_lines, objects)
         kind = reply.get("kind")
         message_text = clean_text(reply.get("message", ""), 2000)
         detail = clean_text(reply.get("traceback", ""), 4000)
@@ -757,16 +768,18 @@ class Student:
         return self.call_full(target, *args, opaque=opaque, _watch=False, **kwargs)[0]
 
     def call_counting(self, target, *args, opaque=(), **kwargs):
-        """(value, lines, consumed): the value of ``coursework.<target>(...)``, how many lines
-        of the submission's code the call ran (``worker.LineCounter``; None when the worker did
-        not say, -1 when the code turned the counting off) and the items that the builtins
-        which go through an iterable in C took ({"sum": 260}: ``worker.count_consumers``)."""
+        """(value, lines, consumed, changes): the value of ``coursework.<target>(...)``, how
+        many lines of the submission's code the call ran (``worker.LineCounter``; None when the
+        worker did not say, -1 when the code turned the counting off), the items the builtins
+        which go through an iterable in C took ({"sum": 260}: ``worker.count_consumers``), and
+        ``runner.Changes`` with the lines of library code it ran and where it held an array of
+        Python objects (``library_lines``, ``objects``)."""
         value, changes = self._ask({"op": "call", "target": target,
                                     "args": wire.encode(list(args)),
                                     "kwargs": wire.encode(kwargs), "opaque": list(opaque),
                                     "watch": False, "count_lines": True},
                                    handles=(args, kwargs))
-        return value, changes.lines, changes.consumed
+        return value, changes.lines, changes.consumed, changes
 
     def method_full(self, handle, name, *args, opaque=(), _watch=True, **kwargs):
         return self._ask({"op": "method", "ref": handle.id, "name": name,

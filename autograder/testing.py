@@ -79,8 +79,10 @@ class FakeStudent:
 
     def call_counting(self, target, *args, opaque=(), **kwargs):
         """As the worker's: the value and the lines of the reference's and the known mistakes'
-        files that the call ran (no consumer's items: the worker alone counts them)."""
+        files that the call ran (no consumer's items, no library lines, no object arrays: the
+        worker alone counts them)."""
         from .paths import MISTAKES_DIR, REFERENCE_PACKAGE
+        from .runner import Changes
         from .worker import LineCounter
 
         counter = LineCounter(str(REFERENCE_PACKAGE), str(MISTAKES_DIR))
@@ -89,7 +91,7 @@ class FakeStudent:
             value = self.call(target, *args, opaque=opaque, **kwargs)
         finally:
             lines = counter.stop()
-        return value, lines, {}
+        return value, lines, {}, Changes([])
 
     def new(self, target, *args, **kwargs):
         return self.call_full(target, *args, opaque=[0], **kwargs)[0]

@@ -37,6 +37,14 @@ class LineCounter:
     or imported from a file the code wrote to /tmp is the submission's code, and ran uncounted.
     Python's frozen modules ("<frozen posixpath>") are library code.
 
+    With ``library``, the lines run in library frames are counted apart (``library_count``):
+    vectorized NumPy code runs a fixed number of them whatever the size, while a loop over the
+    data handed to library Python code (``statistics.mean``, ``np.apply_along_axis``,
+    ``heapq.nsmallest``) runs more for more examples. And every frame that returns (the
+    student's and the library's) has its local names and its value looked at for an array of
+    Python objects (``objects``: the first one seen, described), an array whose every ufunc
+    calls NumPy once per element, however its dtype was spelled.
+
     ``stop`` answers -1 when the call removed or replaced the tracer (the count means nothing
     then)."""
 
@@ -48,22 +56,68 @@ class LineCounter:
         self.library = None if library is None else tuple(
             {os.path.join(path, "") for folder in library
              for path in (folder, os.path.realpath(folder))}) + ("<frozen ",)
+        # the worker's own files (count_consumers' counting generator) are not the library's
+        self.own = tuple({os.path.join(os.path.dirname(path), "")
+                          for path in (os.path.abspath(__file__), os.path.realpath(__file__))})
         self.count = 0
+        self.library_count = 0
+        self.objects = None  # where an array of Python objects was first seen ("f's x")
+        self._array = None
 
     def _frames(self, frame, event, arg):
         name = frame.f_code.co_filename
         if name.startswith(self.prefixes) or (self.library is not None
                                               and not name.startswith(self.library)):
             return self._lines
+        if self.library is not None and not name.startswith(self.own):
+            return self._library_lines
         return None
 
     def _lines(self, frame, event, arg):
         if event == "line":
             self.count += 1
+        elif event == "return" and self.objects is None and self._array is not None:
+            self._look(frame, arg)
         return self._lines
+
+    def _library_lines(self, frame, event, arg):
+        if event == "line":
+            self.library_count += 1
+        elif event == "return" and self.objects is None and self._array is not None:
+            self._look(frame, arg)
+        return self._library_lines
+
+    def _look(self, frame, value):
+        """Note the first array of Python objects among a returning frame's locals and value
+        (and the items of a list, tuple or dict among them, one level down). Only exact types
+        are read, and a dtype through ndarray's own descriptor: no code of the hand-in runs."""
+        array, dtype = self._array
+        named = [("its value", value)]
+        try:
+            named += list(frame.f_locals.items())
+        except Exception:  # noqa: BLE001 - a frame whose locals cannot be read
+            pass
+        for where, item in named:
+            kind = type(item)
+            if kind in (list, tuple):
+                inner = item[:20]
+            elif kind is dict:
+                inner = list(item.values())[:20]
+            else:
+                inner = (item,)
+            for one in inner:
+                if issubclass(type(one), array) and dtype.__get__(one).hasobject:
+                    self.objects = f"{where} in {frame.f_code.co_name}()"[:200]
+                    return
 
     def start(self):
         self.count = 0
+        self.library_count = 0
+        self.objects = None
+        if self.library is not None and self._array is None:
+            numpy = globals().get("np")  # the worker's own (main); None in another process
+            if numpy is not None:
+                self._array = (numpy.ndarray, numpy.ndarray.__dict__["dtype"])
         self._gettrace = sys.gettrace
         sys.settrace(self._frames)
         sys.gettrace = _no_trace  # code that asks sees no tracer (and cannot behave otherwise)
@@ -967,6 +1021,8 @@ def handle(request, resolve, encode_result, objects, guard=None):
     if counter is not None:
         reply["lines"] = lines
         reply["consumed"] = items
+        reply["library_lines"] = counter.library_count
+        reply["objects"] = counter.objects
     return reply
 
 

@@ -20,7 +20,11 @@ Python objects (``dtype=object``: every operation on it calls NumPy once per ele
 builtins that go through an iterable in C (``sum(X)`` adds X's rows one by one; ``min``,
 ``max``, ``sorted``, ``math.prod``, ``math.fsum``) run no line per item either: the worker counts
 the items they take (``worker.count_consumers``), and those counts must not grow with the size
-either (``sum([a, b, c])``, ``sum(x.shape)``, ``max(h, w)`` take as many at every size).
+either (``sum([a, b, c])``, ``sum(x.shape)``, ``max(h, w)`` take as many at every size). Nor
+may the lines run in library Python code (``statistics.mean``, ``heapq.nsmallest``,
+``np.stack([*rows])`` go through the data there; vectorized NumPy code runs as many at every
+size), and an array of Python objects held during a counted call, however its dtype was spelled,
+fails it (``worker.LineCounter``).
 
 The check is public (its inputs are random and small; only the student's own calls are made, so
 the student release needs nothing recorded for it).
@@ -50,6 +54,15 @@ CONSUMER_ADVICE = {
 CONSUMER_HINT = ("reduce over the whole array with NumPy, along the axis (X.sum(axis=0), "
                  "np.max(..., axis=0)); the builtins sum, min, max, sorted and math.prod are "
                  "for a few numbers (sum(x.shape), max(h, w)) or a short list of arrays")
+OBJECT_WORDS = ("every operation on an array of Python objects calls NumPy once per element, a "
+                "Python loop in disguise that the grader cannot see; fast functions keep numbers "
+                "in numeric arrays (a new axis, X[:, :, None], and broadcasting instead of an "
+                "array of arrays)")
+OBJECT_HINT = ("keep the data in one numeric array and work on it whole: broadcasting, np.stack, "
+               "X.sum(axis=0)")
+LIBRARY_HINT = ("work on whole arrays with NumPy's array operations (X.mean(axis=0), np.sort(X, "
+                "axis=0), broadcasting): statistics, heapq, np.apply_along_axis and the like go "
+                "through the data one item at a time")
 
 
 def no_hidden_code(t, target):
@@ -73,13 +86,8 @@ def no_per_element_calls(target, finding):
     comprehension is counted; unpacked into names, one call per name. A key= that is a lambda
     or a def of the package runs student lines, which the line counts see.)"""
     if finding.loop_call.startswith(OBJECT_ARRAY):
-        raise Failed(f"{_name(target)}: makes {finding.loop_call}: every operation on an array "
-                     "of Python objects calls NumPy once per element, a Python loop in "
-                     "disguise that the grader cannot see; fast functions keep numbers in "
-                     "numeric arrays (a new axis, X[:, :, None], and broadcasting instead of "
-                     "an array of arrays)",
-                     hint="keep the data in one numeric array and work on it whole: "
-                          "broadcasting, np.stack, X.sum(axis=0)")
+        raise Failed(f"{_name(target)}: makes {finding.loop_call}: {OBJECT_WORDS}",
+                     hint=OBJECT_HINT)
     if finding.loop_call:
         raise Failed(f"{_name(target)}: calls a function once per element ({finding.loop_call}):"
                      " a Python loop in disguise, and the grader cannot see over what it runs; "
@@ -97,20 +105,24 @@ def _name(target):
 
 
 def _lines(t, target, args, kwargs, label):
-    """(value, lines, consumed): the value ``target(*args, **kwargs)`` returned, the lines of
-    student code it ran and the items the builtins that go through an iterable in C took
-    ({"sum": 260})."""
+    """(value, lines, consumed, library, objects): the value ``target(*args, **kwargs)``
+    returned, the lines of student code it ran, the items the builtins that go through an
+    iterable in C took ({"sum": 260}), the lines of library Python code it ran (None where the
+    worker did not count them) and where it first held an array of Python objects (or None)."""
     t._label(label)  # an error raised by the call names this case
-    value, lines, consumed = t.student.call_counting(target, *args, **kwargs)
+    value, lines, consumed, changes = t.student.call_counting(target, *args, **kwargs)
     if lines == -1:
         raise Failed(f"{_name(target)}({label}): the code turned off the grader's line counting "
                      "(sys.settrace): the grader cannot see whether it loops over the data",
                      hint="do not call sys.settrace or sys.setprofile in coursework")
-    return value, lines, consumed
+    if changes.objects:
+        raise Failed(f"{_name(target)}({label}): holds an array of Python objects (dtype "
+                     f"object, in {changes.objects}): {OBJECT_WORDS}", hint=OBJECT_HINT)
+    return value, lines, consumed, changes.library_lines
 
 
 def _backward_lines(t, forward, backward, args, kwargs, label, rng):
-    """(lines, consumed) of ``backward`` on the cache of the student's own ``forward``."""
+    """(lines, consumed, library) of ``backward`` on the cache of the student's own ``forward``."""
     t._label(label)
     got = t.student.call(forward, *args, opaque=[1], **kwargs)
     if not isinstance(got, (tuple, list)) or len(got) < 2:
@@ -122,7 +134,8 @@ def _backward_lines(t, forward, backward, args, kwargs, label, rng):
 def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel offsets (k, l)",
                  hint=None):
     """Fail when the lines of student code that ``target`` runs grow with one of ``axes``, or
-    the items that the builtins which go through an iterable in C take (``sum(X)``: X's rows).
+    the lines of library Python code it runs, or the items that the builtins which go through
+    an iterable in C take (``sum(X)``: X's rows); or when it holds an array of Python objects.
 
     ``build(sizes, rng)`` returns the (args, kwargs) of a call for ``sizes``, a dict of the
     axis names in ``axes`` (each SMALL, or LARGE for the one that grows); ``axes`` maps those
@@ -135,10 +148,10 @@ def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel of
     base = dict.fromkeys(axes, SMALL)
 
     def count(sizes):
-        """(lines, consumed) of the second of two calls on these sizes: a first call may run
-        code once only (an import, a cache filled for this shape: functools.lru_cache)."""
+        """(lines, consumed, library) of the second of two calls on these sizes: a first call
+        may run code once only (an import, a cache filled for this shape: functools.lru_cache)."""
         label = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        counted = (None, {})
+        counted = (None, {}, None)
         for _ in range(2):
             rng = np.random.default_rng(7)
             args, kwargs = build(sizes, rng)
@@ -154,7 +167,7 @@ def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel of
     sizes = ", ".join(str(n) for n in (SMALL,) + LARGER)
     for axis, words in axes.items():
         counted = [first] + [count(dict(base, **{axis: n})) for n in LARGER]
-        counts = [lines for lines, _ in counted]
+        counts = [lines for lines, _, _ in counted]
         if None in counts:
             continue
         if _grows(counts):
@@ -165,7 +178,17 @@ def no_loop_over(t, target, build, axes, *, forward=None, allowed="the kernel of
                 "blocks",
                 hint=hint or f"loop over {allowed} at most, each step working on all the "
                              f"{words} at once (slices and broadcasting over the whole array)")
-        taken = [sum(consumed.values()) for _, consumed in counted]
+        library = [lines for _, _, lines in counted]
+        if None not in library and _grows(library):
+            raise Failed(
+                f"{_name(target)}: hands a loop over {words} to library code: with {axis} = "
+                f"{sizes} (all else the same) the Python code of the standard library and NumPy "
+                f"that it calls runs {', '.join(str(n) for n in library)} lines, more as the "
+                f"size grows (statistics.mean, heapq, np.apply_along_axis, np.vectorize... go "
+                f"through the {words} one at a time); vectorized NumPy code runs as many lines "
+                "for every size",
+                hint=LIBRARY_HINT)
+        taken = [sum(consumed.values()) for _, consumed, _ in counted]
         if _grows(taken):
             largest = counted[-1][1]
             name = max(sorted(largest), key=largest.get)
