@@ -16,6 +16,6 @@ def built_release(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("release") / "student-repo"
     result = subprocess.run([sys.executable, "-m", "autograder", "release", str(out)],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stdout + result.stderr
     return out
