@@ -19,6 +19,9 @@ check cell's verdict:
   coordinates: now "centre rows 0 and 5 never occurred".
 - freeze said "requires_grad is wrong for stem.1.weight, stem.1.bias of the parameters", without
   which value was wrong: it now says "(requires_grad True, should be False)".
+- Inception with a branch that shrinks the image (the pooling branch without padding=1, the 5x5
+  convolution without padding=2) stopped with PyTorch's "Sizes of tensors must match except in
+  dimension 1 ... for tensor number 3 in the list" and no hint.
 """
 
 import numpy as np
@@ -169,3 +172,24 @@ def test_freeze_says_which_way_the_flags_are_wrong(tmp_path):
     assert ("requires_grad is wrong for stem.1.weight, stem.1.bias (requires_grad True, should "
             "be False)") in entry["message"], entry
     assert "of the parameters" not in entry["message"], entry
+
+
+@pytest.mark.parametrize("edit, words", [
+    (("nn.MaxPool2d(3, stride=1, padding=1)", "nn.MaxPool2d(3, stride=1)"),
+     "the 3x3 max pooling (stride 1) of branch4 needs padding=1"),
+    (("nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)",
+      "nn.Conv2d(c2[0], c2[1], kernel_size=3)"), "the 3x3 convolution of branch2 needs padding=1"),
+    (("nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)",
+      "nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=1)"), "(padding=1 suits a 3x3 filter)"),
+])
+def test_an_inception_branch_that_shrinks_the_image_gets_a_hint(tmp_path, edit, words):
+    """torch.cat's "Sizes of tensors must match except in dimension 1 ... tensor number 3" had no
+    hint: which branch, and which padding it lacks."""
+    pytest.importorskip("torch")
+    sub = make_submission(tmp_path, replace={"architectures.py": [edit]})
+    report = engine.grade(sub, ["06"], keys={"architectures.Inception"},
+                          use_bwrap=bwrap("06_architectures"))
+    entry = functions(report)["architectures.Inception"]
+    assert entry["status"] == "error" and entry["score"] == 0, entry
+    assert "Sizes of tensors must match" in entry["message"], entry
+    assert words in (entry["hint"] or ""), entry
