@@ -22,6 +22,8 @@ check cell's verdict:
 - Inception with a branch that shrinks the image (the pooling branch without padding=1, the 5x5
   convolution without padding=2) stopped with PyTorch's "Sizes of tensors must match except in
   dimension 1 ... for tensor number 3 in the list" and no hint.
+- l1_penalty with the gradient written as reg * |w| (the penalty itself) got "grads[0] is wrong"
+  and no hint.
 """
 
 import numpy as np
@@ -193,3 +195,16 @@ def test_an_inception_branch_that_shrinks_the_image_gets_a_hint(tmp_path, edit, 
     assert entry["status"] == "error" and entry["score"] == 0, entry
     assert "Sizes of tensors must match" in entry["message"], entry
     assert words in (entry["hint"] or ""), entry
+
+
+def test_an_l1_gradient_written_as_the_penalty_gets_a_hint(tmp_path):
+    """grads = reg * |w| (the penalty itself, not its gradient) had no hint."""
+    sub = make_submission(tmp_path, replace={"regularization.py": [
+        ("    grads = [reg * xp_of(w).sign(w) for w in weights]",
+         "    grads = [reg * xp_of(w).abs(w) for w in weights]")]})
+    report = engine.grade(sub, ["04"], keys={"regularization.l1_penalty"},
+                          use_bwrap=bwrap("04_normalization"))
+    entry = functions(report)["regularization.l1_penalty"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "grads[0] is wrong" in entry["message"], entry
+    assert "not reg * |w| (the penalty itself)" in (entry["hint"] or ""), entry
