@@ -85,6 +85,8 @@ def default_hidden(submission, extra=()):
 
 # Python's and PyTorch's own words for a slip, and what to do about it, appended to the
 # student's error (which is kept as it is).
+_KEY_ERROR = r"(?:^|: )KeyError: '([^']{1,60})'"
+
 _EXPLAINED = [
     (r"cannot assign (module|parameters|buffer)\w* before Module\.__init__\(\) call",
      "start __init__ with super().__init__(), which sets up the nn.Module before any layer is "
@@ -167,7 +169,7 @@ _EXPLAINED = [
                     f"{found.group(2)}; print the array's shape just before it (np.bincount "
                     "without minlength=, for one, returns fewer counts when the largest value "
                     "is missing)")),
-    (r"(?:^|: )KeyError: '([^']{1,60})'",
+    (_KEY_ERROR,
      lambda found: (f"a dict was asked for the key {found.group(1)!r}, which it does not hold "
                     "at that line: print its keys there (d.keys()), and check the key's "
                     "spelling and that whatever fills the dict reached that key (a loop's "
@@ -179,6 +181,27 @@ _EXPLAINED = [
                     "flattened size before it (channels x height x width after the last "
                     "convolution or pooling; print x.shape there)")),
 ]
+
+
+def _cache_key_advice(message, detail):
+    """Advice for a KeyError raised where the student's code reads a key of a ``cache`` (a
+    backward pass reading what its forward pass stored), else None: the key is missing from
+    what the forward returned, which "print its keys" alone does not say."""
+    key = re.search(_KEY_ERROR, message)
+    # the last frame of the student's file, with the source line the traceback quotes
+    frames = re.findall(r'File "[^"]*?coursework/[^"]+", line \d+, in (\w+)\n[ \t]+([^\n]*)',
+                        detail)
+    if key is None or not frames:
+        return None
+    function, line = frames[-1]
+    line = line.split("#", 1)[0]  # the code, not a comment beside it
+    if not re.search(r"\bcache\w*\s*\[\s*['\"]" + re.escape(key.group(1)) + r"['\"]", line):
+        return None
+    forward = re.sub(r"_backward(_\w+)?$", "_forward", function)
+    forward = f"your {forward}" if forward != function else "the forward pass"
+    return (f"the cache holds only what {forward} put in it, and it has no key "
+            f"{key.group(1)!r}: store that value in the cache the forward pass returns (in "
+            "each mode that builds one), save, and check this function again")
 
 
 def _spaced(shape):
@@ -205,7 +228,12 @@ def error_message(fault):
         if undefined.group(1) == "np":
             message += "; or add import numpy as np at the top of the file"
     said = message  # the advice is matched against the error, not against advice added
+    cache_advice = _cache_key_advice(said, fault.detail or "")
+    if cache_advice:
+        message += "; " + cache_advice
     for pattern, advice in _EXPLAINED:
+        if cache_advice and pattern == _KEY_ERROR:
+            continue  # said more precisely above
         found = re.search(pattern, said)
         if found:
             message += "; " + (advice(found) if callable(advice) else advice)

@@ -629,10 +629,29 @@ def _raising():
     channels = ("torch.cat joins tensors along dim 0, the batch, unless told otherwise: the "
                 "feature maps here differ in their number of channels, so concatenate them "
                 "along the channel dimension (dim=1)")
+    def same_size(branch, layer, padding):
+        return (f"every branch must keep the input's height and width, or their outputs cannot "
+                f"be concatenated: the {layer} of {branch} needs padding={padding}")
+
     return {
         "architectures.Inception": [(channels, edited(
             "architectures.Inception",
-            ("self.branch4(x)],\n                        dim=1)", "self.branch4(x)])")))],
+            ("self.branch4(x)],\n                        dim=1)", "self.branch4(x)])"))),
+            (same_size("branch2", "3x3 convolution", 1), edited(
+                "architectures.Inception",
+                ("nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)",
+                 "nn.Conv2d(c2[0], c2[1], kernel_size=3)"))),
+            (same_size("branch3", "5x5 convolution", 2), edited(
+                "architectures.Inception",
+                ("nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)",
+                 "nn.Conv2d(c3[0], c3[1], kernel_size=5)"))),
+            (same_size("branch3", "5x5 convolution", 2) + " (padding=1 suits a 3x3 filter)",
+             edited("architectures.Inception",
+                    ("nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)",
+                     "nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=1)"))),
+            (same_size("branch4", "3x3 max pooling (stride 1)", 1), edited(
+                "architectures.Inception",
+                ("nn.MaxPool2d(3, stride=1, padding=1)", "nn.MaxPool2d(3, stride=1)")))],
         "architectures.DenseBlock": [(channels, edited(
             "architectures.DenseBlock",
             ("x = torch.cat([x, unit(x)], dim=1)", "x = torch.cat([x, unit(x)])")))],

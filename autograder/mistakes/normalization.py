@@ -323,14 +323,19 @@ def groupnorm_forward_mistakes():
     ]
 
 
+# the statistics are per example, but gamma and beta are not: (N, C) sums left over the batch
+DGAMMA_PER_EXAMPLE = ("gamma and beta are shared by all examples, one value per channel: sum "
+                      "dout * x_hat and dout over the batch too, axes (0, 2, 3), not over the "
+                      "positions (2, 3) alone, which leaves one value per example and channel")
+
+
 def _grouped_backward(dout, xhat, std, gamma, groups, *, mean_term=True, var_term=True,
-                      dgamma_over_n=False):
+                      dgamma_axes=(0, 2, 3)):
     N, C, H, W = dout.shape
     dxhat = (dout * _channel(gamma)).reshape(N, groups, -1)
     dx = _dx(dxhat, xhat.reshape(N, groups, -1), std.reshape(N, groups, 1), 2,
              mean_term=mean_term, var_term=var_term).reshape(N, C, H, W)
-    axes = 0 if dgamma_over_n else (0, 2, 3)
-    return dx, (dout * xhat).sum(axis=axes), dout.sum(axis=axes)
+    return dx, (dout * xhat).sum(axis=dgamma_axes), dout.sum(axis=dgamma_axes)
 
 
 def groupnorm_backward_mistakes():
@@ -344,7 +349,8 @@ def groupnorm_backward_mistakes():
         ("the path through the group's variance adds -x_hat * mean(dout * gamma * x_hat) over the "
          "group, divided by sqrt(var + eps)", wrong(var_term=False)),
         ("dgamma and dbeta have one entry per channel: sum over the batch and the positions, axes "
-         "(0, 2, 3)", wrong(dgamma_over_n=True)),
+         "(0, 2, 3)", wrong(dgamma_axes=0)),
+        (DGAMMA_PER_EXAMPLE, wrong(dgamma_axes=(2, 3))),
     ]
 
 
@@ -383,7 +389,8 @@ def instancenorm_backward_mistakes():
         ("the path through the variance adds -x_hat * mean(dout * gamma * x_hat) over (H, W), "
          "divided by sqrt(var + eps)", wrong(var_term=False)),
         ("dgamma and dbeta have one entry per channel: sum over the batch and the positions, axes "
-         "(0, 2, 3)", wrong(dgamma_over_n=True)),
+         "(0, 2, 3)", wrong(dgamma_axes=0)),
+        (DGAMMA_PER_EXAMPLE, wrong(dgamma_axes=(2, 3))),
     ]
 
 

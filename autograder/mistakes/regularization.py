@@ -91,6 +91,7 @@ def _l1(weights, reg, *, absolute=True, grad="sign", half=False):
     penalty = (0.5 if half else 1.0) * reg * total
     grads = {"sign": [reg * np.sign(w) for w in weights], "l2": [reg * w for w in weights],
              "no_reg": [np.sign(w) for w in weights],
+             "abs": [reg * np.abs(w) for w in weights],
              "zero_positive": [reg * np.where(w >= 0, 1.0, -1.0) for w in weights],
              "zero_negative": [reg * np.where(w > 0, 1.0, -1.0) for w in weights]}[grad]
     return penalty, grads
@@ -104,6 +105,9 @@ def l1_penalty_mistakes():
          lambda w, r: _l1(w, r, absolute=False)),
         ("the gradient of reg * |w| is reg * sign(w): multiply by reg",
          lambda w, r: _l1(w, r, grad="no_reg")),
+        ("the gradient of reg * |w| is reg * sign(w), +reg for a positive weight and -reg for a "
+         "negative one, not reg * |w| (the penalty itself)",
+         lambda w, r: _l1(w, r, grad="abs")),
         ("the L1 penalty is reg * sum(|w|), without L2's 0.5",
          lambda w, r: _l1(w, r, half=True)),
         ("at a weight that is exactly 0 the gradient is 0 (np.sign(0) is 0), not +reg or -reg",

@@ -916,6 +916,18 @@ def depthwise_separable(t):
                      label=f"; {case.label}; batch norm weights x25: activations well above 6")
 
 
+def _flags_said(wrong):
+    """What the flags of the wrong parameters are: ' (True, should be False)' when they all
+    err the same way, else each one's."""
+    flags = {g for _, g in wrong}
+    if not flags:  # the lists differ in length or names, not in a flag
+        return ""
+    if len(flags) == 1:
+        flag = flags.pop()
+        return f" (requires_grad {flag}, should be {not flag})"
+    return " (" + "; ".join(f"{n}: {g}, should be {not g}" for n, g in wrong) + ")"
+
+
 @SPEC.test("freeze", points=1)
 def freeze(t):
     target = "architectures.freeze"
@@ -928,9 +940,10 @@ def freeze(t):
         expected = t.ref.run(frozen, list(trainable))
         where = f"freeze(model, trainable={trainable!r})"
         if list(got[1]) != [tuple(f) for f in expected[1]]:
-            wrong = [n for (n, g), (_, e) in zip(got[1], expected[1]) if g != e]
-            raise Failed(f"{where}: requires_grad is wrong for {', '.join(wrong) or 'some'} of "
-                         "the parameters" + _attributes_set(got[2]),
+            wrong = [(n, bool(g)) for (n, g), (_, e) in zip(got[1], expected[1]) if g != e]
+            raise Failed(f"{where}: requires_grad is wrong for "
+                         f"{', '.join(n for n, _ in wrong) or 'some of the parameters'}"
+                         + _flags_said(wrong) + _attributes_set(got[2]),
                          hint=_freeze_hint(t, trainable, got, tried[:i]))
         # the flags are right here: only a mistake with the same flags can explain the count
         t.compare(target, got[0], expected[0], names=("the count",), label=str(trainable),

@@ -46,6 +46,9 @@ CROP_SQUARE = ("the left column ranges over 0 .. W + 2 * padding - size and the 
 JITTER_CHANNEL_MEAN = ("contrast uses the mean of the whole image, over all its channels and "
                        "pixels (one number per image), not one mean per channel")
 JITTER_ADDITIVE = "brightness multiplies the image by its factor: x <- b * x"
+JITTER_BATCH_MEAN = ("contrast uses the mean m of each image on its own (out.mean(axis=(1, 2, 3), "
+                     "keepdims=True), one number per image), not the mean of the whole batch "
+                     "(out.mean())")
 JITTER_BATCH = "draw new factors for every image, not one set for the whole batch"
 JITTER_RANGE = ("each factor is drawn uniformly from [1 - v, 1 + v] (rng.uniform(1 - v, 1 + v)), "
                 "with v the brightness, contrast or saturation argument")
@@ -227,7 +230,11 @@ def check_uniform_counts(name, label, what, counts, hint_empty=None):
     sigma = math.sqrt(n * (1 / k) * (1 - 1 / k))
     empty = [i for i, c in enumerate(counts) if c == 0]
     if empty:
-        raise Failed(f"{name}({label}): {what} {empty} never occurred in {n} draws (each should "
+        # "top row 3 never occurred", "centre rows 0 and 5 never occurred" (not "row [0, 5]",
+        # which reads as one pixel's coordinates)
+        listed = (f"{what} {empty[0]}" if len(empty) == 1 else
+                  f"{what}s {', '.join(map(str, empty[:-1]))} and {empty[-1]}")
+        raise Failed(f"{name}({label}): {listed} never occurred in {n} draws (each should "
                      f"occur about {expected:.0f} times)", hint_empty)
     worst = int(np.argmax(np.abs(counts - expected)))
     if abs(counts[worst] - expected) > 6 * sigma:
@@ -432,6 +439,8 @@ def jitter_hint(images, out, n):
         return JITTER_ADDITIVE
     if (o.max() == 1.0 or o.min() == 0.0) and np.all((o >= 0) & (o <= 1)):
         return JITTER_CLIPPED
+    if _contrast_around_one_mean(images, out):
+        return JITTER_BATCH_MEAN
     if x.shape[0] == len(LUMINANCE_WEIGHTS[0]) and any(
             _weighted_grey_fits(x, o, w) for w in LUMINANCE_WEIGHTS):
         return JITTER_WEIGHTED_GREY
@@ -441,12 +450,28 @@ def jitter_hint(images, out, n):
 def _weighted_grey_fits(x, o, weights):
     """True when image o is the three steps applied to image x (C, H, W) with the grey taken
     as the weighted sum of the channels: each step is affine and the weights sum to 1, so
-    o = A * grey(x) + B * x + beta for three numbers, fitted by least squares."""
+    o = A * grey(x) + B * x + beta for three numbers, fitted by least squares, with A != 0 (with
+    A = 0, o = B * x + beta, any grey fits: the grey did not make the output)."""
     grey = np.tensordot(np.asarray(weights), x, axes=1)[None]
     features = np.stack([np.broadcast_to(grey, x.shape).ravel(), x.ravel(),
                          np.ones(x.size)], axis=1)
     coef = np.linalg.lstsq(features, o.ravel(), rcond=None)[0]
-    return np.allclose(features @ coef, o.ravel(), rtol=1e-9, atol=1e-12)
+    return (abs(coef[0]) > 1e-6 * abs(coef[1])
+            and np.allclose(features @ coef, o.ravel(), rtol=1e-9, atol=1e-12))
+
+
+def _contrast_around_one_mean(images, out):
+    """True when every output is o = B * x + (1 - B) * M with one M for the whole batch (B
+    varying by image): the contrast step taken around the batch's mean, not each image's."""
+    centres = []
+    for x, o in zip(images, out):
+        features = np.stack([x.ravel(), np.ones(x.size)], axis=1)
+        (B, beta) = np.linalg.lstsq(features, o.ravel(), rcond=None)[0]
+        if not np.allclose(features @ (B, beta), o.ravel(), rtol=1e-9, atol=1e-12):
+            return False
+        if abs(1 - B) > 1e-3:
+            centres.append(beta / (1 - B))
+    return len(centres) > 1 and np.ptp(centres) <= 1e-6 * max(1.0, abs(np.mean(centres)))
 
 
 def _outside(values, spread):

@@ -407,7 +407,7 @@ WRONG = {
     "random_crop left offset drawn with H": (
         "augmentation.py", "augmentation.random_crop",
         [("lefts = rng.integers(0, W + 2 * padding", "lefts = rng.integers(0, H + 2 * padding")],
-        augmentation.CROP_SQUARE, "left column [4, 5] never occurred"),
+        augmentation.CROP_SQUARE, "left columns 4 and 5 never occurred"),
     "random_crop one window position for the whole batch": (
         "augmentation.py", "augmentation.random_crop",
         [("    lefts = rng.integers(0, W + 2 * padding - size + 1, N)\n",
