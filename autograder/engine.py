@@ -179,7 +179,8 @@ _EXPLAINED = [
      lambda found: (f"if this is a linear layer, it was made for {found.group(3)} input "
                     f"features and given {found.group(2)}: check its in_features against the "
                     "flattened size before it (channels x height x width after the last "
-                    "convolution or pooling; print x.shape there)")),
+                    "convolution or pooling; print x.shape there)" + _unflattened(*map(
+                        int, found.groups())))),
 ]
 
 
@@ -202,6 +203,20 @@ def _cache_key_advice(message, detail):
     return (f"the cache holds only what {forward} put in it, and it has no key "
             f"{key.group(1)!r}: store that value in the cache the forward pass returns (in "
             "each mode that builds one), save, and check this function again")
+
+
+def _unflattened(rows, cols, in_features, _out_features):
+    """The words for a linear layer given a feature map that was never flattened: its input,
+    rows x cols, holds a whole number of in_features-sized rows (the batch), and cols, the map's
+    last axis, is fewer than in_features."""
+    total = rows * cols
+    if not total or cols >= in_features or total % in_features or rows % (total // in_features):
+        return ""
+    return (f". Its input holds exactly {total // in_features} x {in_features} numbers: if "
+            f"{total // in_features} is the batch size, the feature map reached the layer "
+            f"without a flatten, and the layer read its last axis (the width, {cols}) as the "
+            "features: flatten it to (N, channels x height x width) first (nn.Flatten() or "
+            "x.flatten(1))")
 
 
 def _spaced(shape):

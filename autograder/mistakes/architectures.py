@@ -654,13 +654,24 @@ def _raising():
                 ("nn.MaxPool2d(3, stride=1, padding=1)", "nn.MaxPool2d(3, stride=1)")))],
         "architectures.DenseBlock": [(channels, edited(
             "architectures.DenseBlock",
-            ("x = torch.cat([x, unit(x)], dim=1)", "x = torch.cat([x, unit(x)])")))],
+            ("x = torch.cat([x, unit(x)], dim=1)", "x = torch.cat([x, unit(x)])"))), (
+            "each unit's 3x3 convolution has padding=1: without it the new features lose a "
+            "pixel on each side and cannot be concatenated with the unit's input",
+            edited("architectures.DenseBlock",
+                   ("nn.Conv2d(in_channels + i * growth_rate, growth_rate, 3, padding=1)",
+                    "nn.Conv2d(in_channels + i * growth_rate, growth_rate, 3)")))],
         "architectures.SEBlock": [(
             "the gates are (N, C) and x is (N, C, H, W): PyTorch broadcasts from the last "
             "dimension, so the channels of the gates met W. Give the gates two trailing "
             "dimensions of size 1, (N, C, 1, 1), before multiplying x by them",
             edited("architectures.SEBlock",
                    ("out = x * self.gates(x)[:, :, None, None]", "out = x * self.gates(x)")))],
+        "architectures.ResidualBlock": [(
+            "conv2 is a 3x3 convolution with padding=1: without it the map loses a pixel on "
+            "each side and no longer has the shortcut's size, so the two cannot be added",
+            edited("architectures.ResidualBlock",
+                   ("self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)",
+                    "self.conv2 = nn.Conv2d(out_channels, out_channels, 3, bias=False)")))],
         "architectures.ResNet": [(
             "after the global average pooling the features are (N, C, 1, 1), and nn.Linear "
             "works on the last dimension (of size 1): flatten them to (N, C) before the fully "

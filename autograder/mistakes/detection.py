@@ -147,6 +147,17 @@ def _nms_last_kept(boxes, scores, *, iou_threshold=0.5):
     return np.array(kept, dtype=np.int64)
 
 
+def _nms_top_only(boxes, scores, *, iou_threshold=0.5):
+    """One pass: every box compared with the top-scoring box only, not with each kept box."""
+    iou = _iou(boxes, boxes)
+    order = np.argsort(-scores, kind="stable")
+    if not len(order):
+        return np.zeros(0, dtype=np.int64)
+    top = order[0]
+    return np.array([i for i in order if i == top or iou[top, i] <= iou_threshold],
+                    dtype=np.int64)
+
+
 NMS = [
     ("return the kept indices in decreasing score (the order in which they were kept), not "
      "sorted by index",
@@ -167,6 +178,10 @@ NMS = [
     ("compare each box with every box kept so far, not only with the last one kept: a box "
      "that overlaps any kept box by more than the threshold is suppressed",
      _nms_last_kept),
+    ("suppression repeats for every kept box: after the top-scoring box, the next box still "
+     "standing is kept and suppresses its own overlaps, and so on (a loop over the kept boxes); "
+     "comparing every box with the top-scoring box only keeps overlapping lower boxes",
+     _nms_top_only),
 ]
 
 
@@ -222,7 +237,7 @@ BATCHED_NMS = [
 
 def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offsets=False,
             swap=False, cell_sizes=False, overwrite=False, divide=False, rounded=False,
-            swap_first=False, from_centre=False, unclipped=False):
+            swap_first=False, from_centre=False, unclipped=False, reverse=False):
     S, B, C = grid_size, boxes_per_cell, num_classes
     target = np.zeros((S, S, B, 5 + C))
     used = np.zeros((S, S), dtype=int)
@@ -257,6 +272,8 @@ def _encode(boxes, labels, grid_size, num_classes, boxes_per_cell, *, image_offs
             slot = B - 1
             target[row, col, slot] = 0.0
         used[row, col] += 1
+        if reverse:  # the last slot filled first
+            slot = B - 1 - slot
         target[row, col, slot, :5] = [x_off, y_off, w, h, 1.0]
         target[row, col, slot, 5 + int(labels[k])] = 1.0
     return target, np.array(dropped, dtype=np.int64)
@@ -291,6 +308,9 @@ YOLO_ENCODE = [
      _encode_variant(swap_first=True)),
     ("the offsets are measured from the cell's top-left corner, x_offset = cx * S - column in "
      "0..1, not from its centre (-0.5..0.5)", _encode_variant(from_centre=True)),
+    ("objects take the free slots of their cell from the first: the first object of a cell "
+     "goes to slot 0, the next to slot 1 (slot = number of objects already in the cell), not "
+     "from the last slot down", _encode_variant(reverse=True)),
     ("a centre at exactly 1.0 belongs to the last cell: clip the row and the column to S - 1 "
      "(floor(1.0 * S) is S, past the grid), not drop the object",
      _encode_variant(unclipped=True)),
@@ -702,6 +722,11 @@ for _key, _entries in {
 # threshold, B = 1 slot per cell, labels 0..k-1, one class); on the grader's inputs each gives a
 # wrong answer (or raises) that had no hint.
 
+ELEVEN_POINTS = ("the 11-point AP takes, at every t in 0, 0.1, ..., 1 (11 values, t = 0 "
+                 "included: range(11)), the largest precision at a recall of at least t (recall "
+                 ">= t): a loop that starts at t = 0.1 and one that compares recall > t give the "
+                 "same wrong AP when the recalls fall on multiples of 0.1")
+
 for _key, _entries in {
     "detection.box_convert": [
         ("'xywh' is the top-left corner and the size: x2 = x + w, y2 = y + h (the corner is not "
@@ -715,6 +740,17 @@ for _key, _entries in {
          edited("detection.box_convert",
                 ("        out = xp.stack([x1, y1, x2 - x1, y2 - y1], axis=1)",
                  "        out = xp.stack([a, b, x2 - x1, y2 - y1], axis=1)"))),
+    ],
+    "detection.box_iou": [
+        ("coordinates are continuous: the areas are (x2 - x1) * (y2 - y1), like the "
+         "intersection's sides, without the '+1' of pixel indices (a '+1' in the areas only "
+         "makes every union too large)",
+         edited("detection.box_iou",
+                ("    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])\n"
+                 "    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])",
+                 "    area1 = (boxes1[:, 2] - boxes1[:, 0] + 1) * (boxes1[:, 3] - boxes1[:, 1] + 1)"
+                 "\n    area2 = (boxes2[:, 2] - boxes2[:, 0] + 1) * (boxes2[:, 3] - boxes2[:, 1]"
+                 " + 1)"))),
     ],
     "detection.batched_nms": [
         ("keep is sorted by decreasing score over all labels (as nms returns it), not by index "
@@ -770,8 +806,11 @@ for _key, _entries in {
                  "    obj = (target[..., 4] == 1).any(axis=-1, keepdims=True)[..., None]"))),
     ],
     "detection.average_precision": [
-        ("the 11-point AP takes, at every t in 0, 0.1, ..., 1, the largest precision at a recall "
-         "of at least t (recall >= t), not only above it",
+        # on recalls that are multiples of 0.1 it gives the AP of recall > t: one hint for both
+        (ELEVEN_POINTS,
+         edited("detection.average_precision",
+                ("        for k in range(11):", "        for k in range(1, 11):"))),
+        (ELEVEN_POINTS,
          edited("detection.average_precision",
                 ("            reached = recall >= k / 10",
                  "            reached = recall > k / 10"))),

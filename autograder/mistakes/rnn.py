@@ -425,7 +425,7 @@ MISTAKES = {
 
 # ---------------------------------------------------------------- CharRNN
 
-def _char_rnn(*, divide_by="all", use_h0=True, detach_state=False):
+def _char_rnn(*, divide_by="all", use_h0=True, detach_state=False, c_from=None):
     """A CharRNN built like the reference (same params, same rng draws) with one mistake."""
 
     class CharRNN:
@@ -453,6 +453,10 @@ def _char_rnn(*, divide_by="all", use_h0=True, detach_state=False):
                 last = h[:, -1]
             else:
                 start, c0 = h0 if h0 is not None and use_h0 else (np.zeros((N, H)), None)
+                if h0 is not None and c_from == "zeros":  # c of the pair ignored
+                    c0 = None
+                elif h0 is not None and c_from == "h":  # h given for both states
+                    c0 = start
                 h, steps, c_last = _lstm_forward(e, start, p["Wx"], p["Wh"], p["b"], c0)
                 last = (h[:, -1], c_last)
             scores = h @ p["W_out"] + p["b_out"]
@@ -488,6 +492,12 @@ def char_rnn_mistakes():
         ("backpropagate through time: the hidden states pass gradient from each step to the one "
          "before it",
          _char_rnn(detach_state=True)),
+        ("for the LSTM, h0 is the pair (h, c): start the cell state from its c (lstm_forward's "
+         "c0=c), not from zeros; only h0=None starts both from zeros",
+         _char_rnn(c_from="zeros")),
+        ("for the LSTM, h0 is the pair (h, c): h starts the hidden state and c the cell state "
+         "(lstm_forward(..., h, ..., c0=c)); h was used for both",
+         _char_rnn(c_from="h")),
     ]
 
 

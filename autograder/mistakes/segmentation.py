@@ -166,7 +166,28 @@ def max_pool_with_indices_mistakes():
         cols = np.arange(Wo)[None, :] * stride + 0 * best
         return out, (rows * x.shape[3] + cols).astype(np.int64)
 
+    def placed(*, step="stride", window_order="row"):
+        def pool(x, *, pool_size=2, stride=2):
+            out, best, _, _ = _pool_argmax(x, pool_size, stride)
+            Ho, Wo = best.shape[2:]
+            k, m = ((best // pool_size, best % pool_size) if window_order == "row"
+                    else (best % pool_size, best // pool_size))
+            s = {"stride": stride, "pool_size": pool_size, "one": 1}[step]
+            rows = np.arange(Ho)[:, None] * s + k
+            cols = np.arange(Wo)[None, :] * s + m
+            return out, (rows * x.shape[3] + cols).astype(np.int64)
+        return pool
+
     return [
+        ("window (i, j) starts at row i * stride and column j * stride: offset the position "
+         "inside it by the stride, not by pool_size (they differ for overlapping windows)",
+         placed(step="pool_size")),
+        ("window (i, j) starts at row i * stride and column j * stride, not at row i and column "
+         "j: multiply the window's position by the stride before adding the offset inside it",
+         placed(step="one")),
+        ("the window's entries are numbered row-major, k * pool_size + m for row offset k and "
+         "column offset m: the row offset is best // pool_size and the column offset "
+         "best % pool_size (not the other way round)", placed(window_order="column")),
         ("the index is the position inside the window (0..pool_size**2 - 1): convert it to the "
          "plane's row * W + col (row = i * stride + k // pool_size ...)", in_window),
         ("the flat index is col * H + row (column-major): it is row * W + col, row-major as "
@@ -910,6 +931,22 @@ for _key, _entries in {
          "right only for square maps)",
          edited("segmentation.upsample_bilinear",
                 ("    c0, c1, fc = weights(W, W_out)", "    c0, c1, fc = weights(H, W_out)"))),
+    ],
+    "segmentation.upsample_nearest": [
+        ("each pixel is repeated scale times along the rows (axis 2) and along the columns (axis "
+         "3): the second repeat ran along the rows again",
+         edited("segmentation.upsample_nearest",
+                ("    out = x.repeat(scale, axis=2).repeat(scale, axis=3)",
+                 "    out = x.repeat(scale, axis=2).repeat(scale, axis=2)"))),
+    ],
+    "segmentation.soft_dice_loss": [
+        ("smooth is added once to the numerator, (2 * I_k + smooth) / (S_k + smooth): not "
+         "inside the doubled intersection, 2 * (I_k + smooth), which adds it twice",
+         edited("segmentation.soft_dice_loss",
+                ("    dice = (2 * intersection + smooth) / (sizes + smooth)",
+                 "    dice = (2 * (intersection + smooth)) / (sizes + smooth)"),
+                ("    numerator = (2 * intersection + smooth).reshape(1, K, 1, 1)",
+                 "    numerator = (2 * (intersection + smooth)).reshape(1, K, 1, 1)"))),
     ],
     "segmentation.max_pool_with_indices": [
         ("the flat index of (row, col) in an H x W plane is row * W + col: a row is W entries "

@@ -97,6 +97,12 @@ def _raising():
          "the default stride of 1 it adds one pixel to each side's length, and the upsampled "
          "map no longer has the size of the skip it is concatenated with",
          edited("segnets.UNet", (up, up.replace(", stride=2)", ")")))),
+        ("the bottleneck doubles the channels of the deepest level, DoubleConv(channels[depth - "
+         "1], channels[depth]) (base_channels * 2**depth out), as every level below it does",
+         edited("segnets.UNet",
+                ("self.bottleneck = DoubleConv(channels[self.depth - 1], channels[self.depth])",
+                 "self.bottleneck = DoubleConv(channels[self.depth - 1], "
+                 "channels[self.depth - 1])"))),
     ]}
 
 

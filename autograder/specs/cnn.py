@@ -7,9 +7,12 @@ non-zero) and compares ``loss(X)`` (the scores) and ``loss(X, y)`` (the loss and
 with the reference network holding the same parameters.
 """
 
+import contextlib
+
 import numpy as np
 
 from ..compare import Failed, describe
+from ..runner import StudentError
 from ..spec import Case, Spec
 from ..wire import Seed
 from .model_checks import check_init, check_loss, check_uses_rng, copy_params
@@ -150,11 +153,32 @@ def three_layer_convnet(t):
         check_loss(t, target, model, three_layer_loss, (args, kwargs, params), X, y, case.label)
 
 
+ZERO_SIZE_HINT = ("a division by zero while building LeNet5: a layer's input size came out 0, "
+                  "most likely W3's F2 * H2 * W2 rows (He's scale sqrt(2 / fan_in) divides by "
+                  "it). Compute the height and the width after the two conv-pool stages each "
+                  "from its own side, n -> (n + 2 * pad - filter_size + 1) // 2 twice: a width "
+                  "computed from the height, or from a height already updated in the same "
+                  "loop, shrinks one stage too many")
+
+
+@contextlib.contextmanager
+def zero_size_explained():
+    """Around building a LeNet5: a ZeroDivisionError (an input size of 0 somewhere) gets
+    ``ZERO_SIZE_HINT`` instead of the bare error."""
+    try:
+        yield
+    except StudentError as error:
+        if "ZeroDivisionError" in error.message and not error.hint:
+            error.hint = ZERO_SIZE_HINT
+        raise
+
+
 @SPEC.test("LeNet5", points=3)
 def lenet5(t):
     """The classic shapes; initial parameters; scores, loss and gradients for max and avg pools."""
     target = "cnn.LeNet5"
-    model = t.student.new(target, rng=Seed(0))
+    with zero_size_explained():
+        model = t.student.new(target, rng=Seed(0))
     check_init(t, target, model, lenet_shapes((1, 32, 32), 10, (6, 16), 5, 0, (120, 84)), None,
                "defaults: (1, 32, 32), 10 classes")
     model = t.student.new(target, (3, 8, 8), 5, filters=(4, 6), filter_size=3, pad=1,

@@ -13,16 +13,17 @@ eval mode, the second compared with a newly built U-Net's (student code only): a
 features kept on self by shape fail there with the kept-state hint, not with autograd's error
 about a .detach(). A forward that raises there, or later, gets the hint of a known mistake that
 raises the same error (``mistakes/segnets._raising``); a skip and an upsampled map of different
-sizes that no mistake explains get ``SKIP_SIZE_HINT``.
+sizes that no mistake explains get a hint told apart by a U-Net of depth 1 (``skip_size_hint``:
+one skip, no order to get wrong).
 """
 
 import numpy as np
 
 
 from ..compare import Failed
-from ..runner import StudentError
+from ..runner import StudentError, StudentFault
 from ..spec import Case, Spec
-from ..torch_handles import values_for
+from ..torch_handles import StudentModule, values_for
 from .architectures import _call_text, build_and_check_shapes, check_module, module_outputs
 from .model_checks import check_two_calls
 
@@ -67,6 +68,38 @@ SKIP_SIZE_HINT = ("a skip and the upsampled map it is concatenated with differ i
                   "(deepest first) with the skips in reverse order (the deepest skip first)")
 
 
+SKIP_ORDER_HINT = ("a skip and the upsampled map it is concatenated with differ in size, yet a "
+                   "U-Net of depth 1 (one skip) runs: the decoder stages, deepest first, take "
+                   "the skips in the encoder's order. Pair them with the skips reversed (zip("
+                   "decoders, reversed(skips))), so that the deepest stage meets the deepest "
+                   "skip")
+SKIP_AT_DEPTH_ONE_HINT = ("a skip and the upsampled map it is concatenated with differ in size, "
+                          "even in a U-Net of depth 1 (one skip, so not the skips' order): keep "
+                          "each encoder level's output as its skip before pooling it (a skip "
+                          "kept after the pooling is half the size), and let the 2x2 transposed "
+                          "convolution (stride 2, no padding) exactly double the size")
+
+
+def skip_size_hint(t, args, kwargs, shape):
+    """The hint of a skip and an upsampled map of different sizes, told apart by one forward of
+    the student's U-Net of depth 1 on an input of ``shape``: with a single skip there is no order
+    to get wrong, so a depth-1 U-Net that runs points at the pairing of the skips, and one that
+    raises the same error at the skip itself; ``SKIP_SIZE_HINT`` (both) when that forward fails
+    otherwise."""
+    try:
+        student = StudentModule.build(t.student, "segnets.UNet", *args,
+                                      **{**kwargs, "depth": 1})
+        student.load_seeded(5, "float64")
+        student.forward(np.random.default_rng(5).standard_normal(shape), False)
+    except StudentError as error:
+        if "Sizes of tensors must match" in error.message:
+            return SKIP_AT_DEPTH_ONE_HINT
+        return SKIP_SIZE_HINT
+    except StudentFault:
+        return SKIP_SIZE_HINT
+    return SKIP_ORDER_HINT
+
+
 @SPEC.test("UNet", points=4)
 def unet(t):
     """Parameter shapes in forward order, outputs and gradients with the reference's parameters
@@ -83,5 +116,5 @@ def unet(t):
 
                 raise Failed(f"{_call_text('segnets.UNet', args, kwargs)} on input "
                              f"{tuple(shape)}: {error_message(error)}",
-                             hint=SKIP_SIZE_HINT) from None
+                             hint=skip_size_hint(t, args, kwargs, shape)) from None
         check_module(t, "segnets.UNet", args, kwargs, [shape], seed=71, label=f" ({case.label})")

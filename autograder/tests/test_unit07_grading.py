@@ -570,18 +570,20 @@ UNET_SKIPS_ON_SELF = (
     "            x = stage.conv(torch.cat([skip, stage.up(x)], dim=1))\n")
 
 
-@pytest.mark.parametrize("old, new", [
+@pytest.mark.parametrize("old, new, hint", [
     ("            skips.append(x)\n            x = self.pool(x)\n",
-     "            x = self.pool(x)\n            skips.append(x)\n"),        # skips after pooling
-    ("zip(self.decoders, reversed(skips))", "zip(self.decoders, skips)"),  # shallowest first
+     "            x = self.pool(x)\n            skips.append(x)\n",         # skips after pooling
+     "keep each encoder level's output as its skip before pooling it"),
+    ("zip(self.decoders, reversed(skips))", "zip(self.decoders, skips)",   # shallowest first
+     "Pair them with the skips reversed"),
 ])
-def test_a_unet_whose_skips_do_not_fit_is_told_how_to_pair_them(tmp_path, old, new):
+def test_a_unet_whose_skips_do_not_fit_is_told_how_to_pair_them(tmp_path, old, new, hint):
     """``torch.cat``'s 'Sizes of tensors must match' was an error without a hint, under
-    the label of the two-call check ('called twice on inputs of that shape')."""
+    the label of the two-call check ('called twice on inputs of that shape'); a U-Net of depth
+    1 tells the two slips apart (``specs/segnets.skip_size_hint``)."""
     assert UNET_SKIPS.count(old) == 1
     folder = make_submission(tmp_path, replace={"segnets.py": [(old, new)]})
-    entry = graded_to_zero(folder, UNIT, "segnets.UNet", "Sizes of tensors must match",
-                           "keep each encoder level's output before its pooling",
+    entry = graded_to_zero(folder, UNIT, "segnets.UNet", "Sizes of tensors must match", hint,
                            use_bwrap=WORKER_BWRAP, limits=LIMITS)
     assert "called twice" not in entry["message"], entry
 
