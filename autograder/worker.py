@@ -43,7 +43,12 @@ class LineCounter:
     ``heapq.nsmallest``) runs more for more examples. And every frame that returns (the
     student's and the library's) has its local names and its value looked at for an array of
     Python objects (``objects``: the first one seen, described), an array whose every ufunc
-    calls NumPy once per element, however its dtype was spelled.
+    calls NumPy once per element, however its dtype was spelled. NumPy's array printing
+    (``numpy/_core/arrayprint.py``: ``print(x)``, ``f"{x}"``, ``repr``, a logged or warned array)
+    is not counted: it formats every element in Python, so a debugging ``print(dW)`` left in a
+    vectorized function ran more library lines for more examples, but it computes nothing the
+    function returns (a ``formatter=`` of the package's own still runs counted student lines),
+    and arrays of more than 1000 entries print summarized.
 
     ``stop`` answers -1 when the call removed or replaced the tracer (the count means nothing
     then)."""
@@ -63,6 +68,7 @@ class LineCounter:
         self.library_count = 0
         self.objects = None  # where an array of Python objects was first seen ("f's x")
         self._array = None
+        self._display = None  # the file names of NumPy's array printing (not counted)
 
     def _frames(self, frame, event, arg):
         name = frame.f_code.co_filename
@@ -70,7 +76,7 @@ class LineCounter:
                                               and not name.startswith(self.library)):
             return self._lines
         if self.library is not None and not name.startswith(self.own):
-            return self._library_lines
+            return self._display_lines if name in self._display else self._library_lines
         return None
 
     def _lines(self, frame, event, arg):
@@ -86,6 +92,11 @@ class LineCounter:
         elif event == "return" and self.objects is None and self._array is not None:
             self._look(frame, arg)
         return self._library_lines
+
+    def _display_lines(self, frame, event, arg):
+        if event == "return" and self.objects is None and self._array is not None:
+            self._look(frame, arg)
+        return self._display_lines
 
     def _look(self, frame, value):
         """Note the first array of Python objects among a returning frame's locals and value
@@ -118,6 +129,8 @@ class LineCounter:
             numpy = globals().get("np")  # the worker's own (main); None in another process
             if numpy is not None:
                 self._array = (numpy.ndarray, numpy.ndarray.__dict__["dtype"])
+        if self.library is not None and not self._display:
+            self._display = _display_files()
         self._gettrace = sys.gettrace
         sys.settrace(self._frames)
         sys.gettrace = _no_trace  # code that asks sees no tracer (and cannot behave otherwise)
@@ -131,6 +144,19 @@ class LineCounter:
 
 def _no_trace():
     return None
+
+
+def _display_files():
+    """The file names of NumPy's array printing module (as its code objects name them), for
+    ``LineCounter``: empty where NumPy is not loaded."""
+    import os
+
+    names = set()
+    for module in ("numpy._core.arrayprint", "numpy.core.arrayprint"):
+        path = getattr(sys.modules.get(module), "__file__", None)
+        if path:
+            names.update((path, os.path.realpath(path)))
+    return frozenset(names)
 
 
 # The builtins that go through an iterable in C, one operation of its own per item: sum(X) adds
@@ -157,7 +183,8 @@ def count_consumers():
     (no code of the hand-in runs); any other iterable is passed through a generator that counts
     what it yields, so results, errors and keyword arguments (``sum(x, start=...)``, ``min(x,
     default=0)``, ``sorted(x, key=...)``) are those of the original. Outside a counted call a
-    replacement only calls the original."""
+    replacement only calls the original, and so does one called by NumPy's array printing
+    (``print(x)`` takes the widest of x's formatted entries with ``max``)."""
     import builtins
     import math
 
@@ -167,6 +194,7 @@ def count_consumers():
     sized = (list, tuple, range, dict, set, frozenset, str, bytes)
     array = numpy.ndarray
     modules = {"builtins": builtins, "math": math}
+    display = _display_files()  # NumPy's array printing: not counted (``LineCounter``)
 
     def counting(iterable, counts, name):
         for item in iterable:
@@ -176,7 +204,7 @@ def count_consumers():
     def counted(name, original, several):
         def consumer(*args, **kwargs):
             counts = tally[0]
-            if counts is None or not args:
+            if counts is None or not args or sys._getframe(1).f_code.co_filename in display:
                 return original(*args, **kwargs)
             if several and len(args) > 1:  # max(h, w) takes 2 items; max(*y) takes len(y)
                 counts[name] = counts.get(name, 0) + len(args)
