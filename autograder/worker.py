@@ -44,8 +44,10 @@ class LineCounter:
     student's and the library's) has its local names and its value looked at for an array of
     Python objects (``objects``: the first one seen, described), an array whose every ufunc
     calls NumPy once per element, however its dtype was spelled. NumPy's array printing
-    (``numpy/_core/arrayprint.py``: ``print(x)``, ``f"{x}"``, ``repr``, a logged or warned array)
-    is not counted: it formats every element in Python, so a debugging ``print(dW)`` left in a
+    (``numpy/_core/arrayprint.py``: ``print(x)``, ``f"{x}"``, ``repr``, a logged or warned array;
+    the ``__str__``/``__repr__`` of ``numpy.ma``), with all it calls, is neither counted nor
+    looked at (a masked array prints through an array of Python objects): it formats every
+    element in Python, so a debugging ``print(dW)`` left in a
     vectorized function ran more library lines for more examples, but it computes nothing the
     function returns (a ``formatter=`` of the package's own still runs counted student lines),
     and arrays of more than 1000 entries print summarized.
@@ -68,7 +70,8 @@ class LineCounter:
         self.library_count = 0
         self.objects = None  # where an array of Python objects was first seen ("f's x")
         self._array = None
-        self._display = None  # the file names of NumPy's array printing (not counted)
+        self._display = None  # NumPy's array printing (``_display_files``: not counted)
+        self._depth = 0  # how many frames of NumPy's array printing are running
 
     def _frames(self, frame, event, arg):
         name = frame.f_code.co_filename
@@ -76,7 +79,12 @@ class LineCounter:
                                               and not name.startswith(self.library)):
             return self._lines
         if self.library is not None and not name.startswith(self.own):
-            return self._display_lines if name in self._display else self._library_lines
+            if self._depth:  # called by NumPy's array printing: neither counted nor looked at
+                return None
+            if _displays(self._display, frame.f_code):
+                self._depth += 1
+                return self._display_lines
+            return self._library_lines
         return None
 
     def _lines(self, frame, event, arg):
@@ -94,8 +102,8 @@ class LineCounter:
         return self._library_lines
 
     def _display_lines(self, frame, event, arg):
-        if event == "return" and self.objects is None and self._array is not None:
-            self._look(frame, arg)
+        if event == "return":
+            self._depth -= 1
         return self._display_lines
 
     def _look(self, frame, value):
@@ -125,6 +133,7 @@ class LineCounter:
         self.count = 0
         self.library_count = 0
         self.objects = None
+        self._depth = 0
         if self.library is not None and self._array is None:
             numpy = globals().get("np")  # the worker's own (main); None in another process
             if numpy is not None:
@@ -147,16 +156,30 @@ def _no_trace():
 
 
 def _display_files():
-    """The file names of NumPy's array printing module (as its code objects name them), for
-    ``LineCounter``: empty where NumPy is not loaded."""
+    """NumPy's array printing, for ``LineCounter`` and ``count_consumers``: {file name (as code
+    objects name it): None (all its code) or the names of its functions that print}: the
+    module ``arrayprint`` and the ``__str__``/``__repr__`` of ``numpy.ma`` (a masked array
+    prints through an array of Python objects, "--" where masked). Empty where NumPy is not
+    loaded."""
     import os
 
-    names = set()
+    names = {}
     for module in ("numpy._core.arrayprint", "numpy.core.arrayprint"):
         path = getattr(sys.modules.get(module), "__file__", None)
         if path:
-            names.update((path, os.path.realpath(path)))
-    return frozenset(names)
+            names.update(dict.fromkeys((path, os.path.realpath(path))))
+    numpy = getattr(sys.modules.get("numpy"), "__file__", None)
+    if numpy:
+        path = os.path.join(os.path.dirname(numpy), "ma", "core.py")
+        names.update(dict.fromkeys((path, os.path.realpath(path)),
+                                   frozenset(("__str__", "__repr__"))))
+    return names
+
+
+def _displays(display, code):
+    """Whether ``code`` prints arrays (``_display_files``)."""
+    scope = display.get(code.co_filename, False)
+    return scope is None or (scope is not False and code.co_name in scope)
 
 
 # The builtins that go through an iterable in C, one operation of its own per item: sum(X) adds
@@ -204,7 +227,7 @@ def count_consumers():
     def counted(name, original, several):
         def consumer(*args, **kwargs):
             counts = tally[0]
-            if counts is None or not args or sys._getframe(1).f_code.co_filename in display:
+            if counts is None or not args or _displays(display, sys._getframe(1).f_code):
                 return original(*args, **kwargs)
             if several and len(args) > 1:  # max(h, w) takes 2 items; max(*y) takes len(y)
                 counts[name] = counts.get(name, 0) + len(args)
