@@ -12,6 +12,11 @@ check cell's verdict (the slips of unit 10, and most of unit 09's, already had t
   from h0 (rnn_forward's version of that slip had a hint).
 - temporal_affine_backward with db summed over axis 0 only got "db has shape (3, 5) but should
   have shape (5,)" and no hint.
+- CharRNN.sample that starts every drawn id's step from a zero state got the greedy hint, which
+  listed the prefix, the temperature, the max and feeding ids back but not the state: it now says
+  that h (and c) runs on from step to step.
+- Notebook 09 named image captioning (the lecture's "CNN + RNN") without saying how a CNN and an
+  RNN are joined: section 1 now says (markdown only).
 """
 
 from itertools import permutations
@@ -20,6 +25,7 @@ import numpy as np
 import pytest
 
 from autograder.mistakes import rnn as rnn_mistakes
+from autograder.specs import rnn as rnn_spec
 
 from .submissions import bwrap, graded_with_edits
 
@@ -52,6 +58,11 @@ CASES = {
         "rnn.temporal_affine_backward",
         ("    db = dout.reshape(-1, M).sum(axis=0)", "    db = dout.sum(axis=0)"),
         rnn_mistakes.DB_OVER_N_ONLY),
+    "CharRNN.sample: every drawn id read from a zero state": (
+        "rnn.CharRNN.sample",
+        ("            h, c = step(int(ids[n]), h, c)",
+         "            h, c = step(int(ids[n]), xp.zeros((1, H), dtype=self.dtype), c)"),
+        rnn_spec.GREEDY_HINT),
 }
 
 
