@@ -16,7 +16,11 @@ check cell's verdict (the slips of unit 10, and most of unit 09's, already had t
   listed the prefix, the temperature, the max and feeding ids back but not the state: it now says
   that h (and c) runs on from step to step.
 - Notebook 09 named image captioning (the lecture's "CNN + RNN") without saying how a CNN and an
-  RNN are joined: section 1 now says (markdown only).
+  RNN are joined: section 1 now says (markdown only). Its clipping figure's overall title ran
+  into the two plots' titles (now a constrained layout; rerun against the reference, every text
+  output unchanged).
+- Notebook 10 asked for sample_noise without saying which noise (uniform in [-1, 1), its
+  docstring says; a student fresh from the VAE's N(0, I) prior writes torch.randn): it now says.
 """
 
 from itertools import permutations
