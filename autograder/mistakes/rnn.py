@@ -7,6 +7,8 @@ small NumPy models built from the helpers here, initialised like the reference. 
 tested to be recognised (tests/test_hints.py).
 """
 
+from itertools import permutations
+
 import numpy as np
 
 
@@ -189,7 +191,22 @@ def lstm_step_forward_mistakes():
          "the cell candidate g and the cell state use tanh)",
          lambda x, h_prev, c_prev, Wx, Wh, b: _lstm_step(x, h_prev, c_prev, Wx, Wh, b,
                                                          o_act=np.tanh)),
-    ]
+    ] + _other_gate_orders()
+
+
+GATE_ORDER_HINT = ("the four blocks of a = x @ Wx + h_prev @ Wh + b are, in order, i, f, g, o "
+                   "(a[:, 0:H] the input gate, a[:, H:2H] the forget gate, a[:, 2H:3H] the cell "
+                   "candidate, a[:, 3H:4H] the output gate); yours reads them in the order {}")
+
+
+def _other_gate_orders():
+    """Every other assignment of the four blocks to i, f, g, o (the two above have their own
+    words): a student who took another layout (Keras', a paper's) is told the order read."""
+    listed = {"ifgo", "ifog", "figo"}
+    return [(GATE_ORDER_HINT.format(", ".join(order)),
+             lambda x, h_prev, c_prev, Wx, Wh, b, order="".join(order): _lstm_step(
+                 x, h_prev, c_prev, Wx, Wh, b, order=order))
+            for order in permutations("ifgo") if "".join(order) not in listed]
 
 
 def _lstm_step_backward(dh_next, dc_next, cache, *, use_dc_next=True, tanh_path=True,
@@ -232,14 +249,17 @@ def lstm_step_backward_mistakes():
 
 # ---------------------------------------------------------------- LSTM sequence
 
-def _lstm_forward(x, h0, Wx, Wh, b, c0=None, *, ignore_c0=False, return_h=False):
+def _lstm_forward(x, h0, Wx, Wh, b, c0=None, *, ignore_c0=False, return_h=False, carry_c=True,
+                  carry_h=True):
+    """``carry_c``/``carry_h`` False: every step starts from the initial c (or h0)."""
     N, T, _ = x.shape
     H = h0.shape[1]
     h = np.zeros((N, T, H))
-    c = np.zeros((N, H)) if c0 is None or ignore_c0 else c0
+    c = c_init = np.zeros((N, H)) if c0 is None or ignore_c0 else c0
     prev, steps = h0, []
     for t in range(T):
-        prev, c, cache = _lstm_step(x[:, t], prev, c, Wx, Wh, b)
+        prev, c, cache = _lstm_step(x[:, t], prev if carry_h else h0, c if carry_c else c_init,
+                                    Wx, Wh, b)
         h[:, t] = prev
         steps.append(cache)
     return h, steps, (prev if return_h else c)
@@ -253,7 +273,17 @@ def lstm_forward_mistakes():
         ("c_last is the cell state c after the last step, not the hidden state h",
          lambda x, h0, Wx, Wh, b, *, c0=None: _lstm_forward(x, h0, Wx, Wh, b, c0,
                                                             return_h=True)),
+        (LSTM_C_NOT_CARRIED,
+         lambda x, h0, Wx, Wh, b, *, c0=None: _lstm_forward(x, h0, Wx, Wh, b, c0,
+                                                            carry_c=False)),
+        ("each step reads the hidden state of the step before it (h[:, t-1]), not h0 every time",
+         lambda x, h0, Wx, Wh, b, *, c0=None: _lstm_forward(x, h0, Wx, Wh, b, c0,
+                                                            carry_h=False)),
     ]
+
+
+LSTM_C_NOT_CARRIED = ("the cell state carries over like h: each step reads the c_next of the step "
+                      "before it, not the initial cell state (c0, or zeros) every time")
 
 
 def _lstm_backward(dh, steps, *, carry_c=True, carry_h=True, accumulate=True, tanh_path=True):
@@ -331,7 +361,8 @@ def temporal_affine_forward_mistakes():
     ]
 
 
-def _temporal_affine_backward(dout, cache, *, db_mean=False, last_only=False, over_t=False):
+def _temporal_affine_backward(dout, cache, *, db_mean=False, last_only=False, over_t=False,
+                              db_over_n=False):
     x, w, _ = cache
     H, M = w.shape
     dx = dout @ w.T
@@ -344,6 +375,8 @@ def _temporal_affine_backward(dout, cache, *, db_mean=False, last_only=False, ov
         db = dout.reshape(-1, M).mean(axis=0)
     if over_t:
         dw, db = dw / x.shape[1], db / x.shape[1]
+    if db_over_n:
+        db = dout.sum(axis=0)
     return dx, dw, db
 
 
@@ -356,7 +389,13 @@ def temporal_affine_backward_mistakes():
          lambda dout, cache: _temporal_affine_backward(dout, cache, last_only=True)),
         ("dw and db are sums over the time steps, not divided by T",
          lambda dout, cache: _temporal_affine_backward(dout, cache, over_t=True)),
+        (DB_OVER_N_ONLY,
+         lambda dout, cache: _temporal_affine_backward(dout, cache, db_over_n=True)),
     ]
+
+
+DB_OVER_N_ONLY = ("db sums dout over the batch and the time steps, both axes 0 and 1 "
+                  "(dout.reshape(-1, M).sum(axis=0)): summed over axis 0 alone it is (T, M)")
 
 
 # ---------------------------------------------------------------- temporal softmax loss

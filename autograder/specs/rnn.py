@@ -676,6 +676,11 @@ def char_rnn_sample(t):
                      case.label)
 
 
+GREEDY_HINT = (
+    "feed every prefix id, then divide the scores by the temperature at every step (the first "
+    "new id included), subtract their max before exp, and feed each drawn id back in; the state "
+    "h (and the LSTM's c) runs on from one step to the next, from the prefix to the last id, "
+    "starting from zeros only once")
 TINY_TEMPERATURE_HINT = (
     "at a tiny temperature the probabilities under- or overflow (p ** (1 / temperature) is 0 "
     "for every id, exp(scores / temperature) is inf) and their ratio is 0 / 0 or inf / inf = "
@@ -701,9 +706,7 @@ def check_greedy(t, model, dims, kwargs, cell, params, prefix, length, seeds, la
             raise Failed(f"CharRNN.sample({label}): at a tiny temperature the ids should be the "
                          f"most likely ones (greedy), {expected.tolist()}; got {got.tolist()} "
                          f"(first differs at position {first})",
-                         hint="feed every prefix id, then divide the scores by the temperature "
-                              "at every step (the first new id included), subtract their max "
-                              "before exp, and feed each drawn id back in")
+                         hint=GREEDY_HINT)
 
 
 def flat_greedy_case(label, seed, V, H, D, cell, prefix, length, *, weight_scale, out_scale):
