@@ -13,11 +13,16 @@ the check cell's verdict (most slips already got a fitting hint):
   with NumPy's "could not broadcast input array from shape (2,3,9,10) into shape (2,3,9,11)"
   and no hint; conv_transpose_backward reading dfull[:, :, k:k + H] (without the stride) got
   "dx is wrong" and no hint.
+- a U-Net whose decoder DoubleConv reads c_l channels (the concatenation's doubling forgotten)
+  got "parameter 21 in forward order has shape (8, 8, 3, 3), expected (8, 16, 3, 3)" and no hint.
+- precision_recall with the recall divided by the detections so far (TP / (TP + FP), the
+  precision's denominator) got "recall is wrong" and no hint.
 """
 
 import pytest
 
 from autograder import engine
+from autograder.mistakes import detection as det_mistakes
 from autograder.mistakes import segmentation as seg_mistakes
 
 from .submissions import bwrap, make_submission
@@ -108,3 +113,33 @@ def test_a_transposed_backward_that_reads_dfull_without_the_stride_gets_a_hint(u
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert "read without the stride" in entry["hint"], entry
     assert "k:k + stride * H:stride" in entry["hint"], entry
+
+
+RECALL_OVER_DETECTIONS = ("    recall = tp / num_gt if num_gt > 0 else xp.zeros_like(tp)",
+                          "    recall = tp / (tp + fp)")
+
+
+def test_recall_divided_by_the_detections_gets_a_hint(tmp_path):
+    sub = make_submission(tmp_path, replace={"detection.py": [RECALL_OVER_DETECTIONS]})
+    report = engine.grade(sub, ["08"], keys={"detection.precision_recall"},
+                          use_bwrap=bwrap("08_detection"))
+    entry = report["units"]["08_detection"]["functions"]["detection.precision_recall"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "recall is wrong" in entry["message"], entry
+    hints = [hint for hint, _ in det_mistakes.MISTAKES["detection.precision_recall"]]
+    assert entry["hint"] in hints, entry
+    assert "recall = TP / num_gt" in entry["hint"], entry
+
+
+DECODER_WITHOUT_THE_SKIP_S_CHANNELS = (
+    "            stage.conv = DoubleConv(2 * channels[level], channels[level])",
+    "            stage.conv = DoubleConv(channels[level], channels[level])")
+
+
+def test_a_decoder_conv_without_the_skip_s_channels_gets_a_hint(tmp_path):
+    sub = make_submission(tmp_path, replace={"segnets.py": [DECODER_WITHOUT_THE_SKIP_S_CHANNELS]})
+    report = engine.grade(sub, ["07"], keys={"segnets.UNet"}, use_bwrap=bwrap("07_segmentation"))
+    entry = report["units"]["07_segmentation"]["functions"]["segnets.UNet"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "has shape (8, 8, 3, 3), expected (8, 16, 3, 3)" in entry["message"], entry
+    assert "DoubleConv(2 * c_l, c_l), not DoubleConv(c_l, c_l)" in entry["hint"], entry
