@@ -845,3 +845,17 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- recall over the detections
+# recall divided by the detections so far (TP + FP, precision's denominator) instead of by the
+# objects: some lecture notes garble recall (TP / (TP + TN)), and a student may reach for the
+# denominator the line above used.
+
+MISTAKES["detection.precision_recall"] = MISTAKES.get("detection.precision_recall", []) + [
+    ("recall divides by the number of objects, num_gt (found or missed), not by the detections "
+     "so far: recall = TP / num_gt, while TP / (TP + FP) is the precision",
+     edited("detection.precision_recall",
+            ("    recall = tp / num_gt if num_gt > 0 else xp.zeros_like(tp)",
+             "    recall = tp / xp.maximum(tp + fp, 1.0)"))),
+]

@@ -106,8 +106,12 @@ def conv_transpose_forward_mistakes():
         ("the output is taken from the top-left corner of the full result (full[:, :, :H_out, "
          ":W_out]): pad crops pad rows and columns off every side, so the output starts at row "
          "and column pad: full[:, :, pad:pad + H_out, pad:pad + W_out]", make(crop="top-left")),
-        ("output_padding ignored: it adds output_padding rows and columns at the bottom and "
-         "right", ignoring_output_padding),
+        # a crop that ends at H_out (full[:, :, pad:H_out]) gives the same output whenever
+        # pad == output_padding, as in the first public case: the hint names both
+        ("output_padding rows and columns missing at the bottom and right: output_padding "
+         "ignored (it adds them there), or the crop ends at row H_out instead of pad + H_out: "
+         "out = full[:, :, pad:pad + H_out, pad:pad + W_out], H_out rows from row pad on",
+         ignoring_output_padding),
         ("the filter is flipped: a transposed convolution places w[c, f] itself (not rotated) "
          "at every input position", make(flip=True)),
     ]
@@ -986,6 +990,67 @@ for _key, _entries in {
                 ("    weight = class_weights[y] if class_weights is not None else xp.ones("
                  "y.shape, logits.dtype)",
                  "    weight = xp.ones(y.shape, logits.dtype)"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- the softmax over the batch
+# axis=0 where the classes are axis 1 of (N, K, H, W) (the axis of the class scores in unit 01's
+# (N, C) arrays is 1 too): each pixel's "probabilities" are then shared out over the examples.
+# Two variants each: the sum over axis 0 only, and the maximum (the shift) over axis 0 as well.
+
+_BATCH_AXIS = ("the softmax runs over axis 0, the examples of the batch: the K class scores of "
+               "a pixel lie along axis 1 of logits (N, K, H, W), so take the maximum and the sum "
+               "of the exponentials over axis=1 (keepdims=True)")
+_SHIFT = "    shifted = logits - logits.max(axis=1, keepdims=True)\n"
+
+
+def _over_the_batch(target, softmax_lines):
+    """The two mistakes of ``target`` whose softmax (``softmax_lines``, after the shift line)
+    normalises over axis 0: with the shift over axis 1 as written, and over axis 0 too."""
+    wrong = softmax_lines.replace("sum(axis=1, keepdims=True)", "sum(axis=0, keepdims=True)")
+    return [(_BATCH_AXIS, edited(target, (_SHIFT + softmax_lines, _SHIFT + wrong))),
+            (_BATCH_AXIS, edited(target, (_SHIFT + softmax_lines,
+                                          _SHIFT.replace("axis=1", "axis=0") + wrong)))]
+
+
+for _key, _softmax_lines in {
+    "segmentation.pixel_cross_entropy":
+        "    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))\n"
+        "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]  # (N, H, W)",
+    "segmentation.focal_loss":
+        "    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))\n"
+        "    probs = xp.exp(log_probs)",
+    "segmentation.soft_dice_loss":
+        "    e = xp.exp(shifted)\n    p = e / e.sum(axis=1, keepdims=True)",
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _over_the_batch(_key, _softmax_lines)
+
+
+# ---------------------------------------------------------------- the strides and sizes of unit 03
+# written as unit 03 wrote them: the output size from the filter's own size, a window read
+# without its stride.
+
+for _key, _entries in {
+    "segmentation.dilated_conv_forward": [
+        ("the output size uses the filter's size HH: with dilation its taps span the effective "
+         "size dilation * (HH - 1) + 1 (the provided `effective`), so H_out = (H + 2 * pad - "
+         "effective[0]) // stride + 1 (W_out likewise)",
+         edited("segmentation.dilated_conv_forward",
+                ("    H_out = (H + 2 * pad - effective[0]) // stride + 1\n"
+                 "    W_out = (W + 2 * pad - effective[1]) // stride + 1",
+                 "    H_out = (H + 2 * pad - HH) // stride + 1\n"
+                 "    W_out = (W + 2 * pad - WW) // stride + 1"))),
+    ],
+    "segmentation.conv_transpose_backward": [
+        ("the rows of dfull that tap (k, l) reached are read without the stride: input pixel "
+         "(i, j) placed its copy at (i * stride, j * stride), so for dx and dw read "
+         "dfull[:, :, k:k + stride * H:stride, l:l + stride * W:stride], not k:k + H",
+         edited("segmentation.conv_transpose_backward",
+                ("            part = dfull[:, :, k:k + stride * H:stride, m:m + stride * W:stride]"
+                 "  # (N, F, H, W)",
+                 "            part = dfull[:, :, k:k + H, m:m + W]  # (N, F, H, W)"))),
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

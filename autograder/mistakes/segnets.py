@@ -103,6 +103,14 @@ def _raising():
                 ("self.bottleneck = DoubleConv(channels[self.depth - 1], channels[self.depth])",
                  "self.bottleneck = DoubleConv(channels[self.depth - 1], "
                  "channels[self.depth - 1])"))),
+        # its parameter shapes tell it apart (torch_handles.check_shapes) before its forward
+        # raises on the channels
+        ("each decoder level's DoubleConv reads the concatenation [skip, upsampled], 2 * c_l "
+         "channels (the skip's c_l and the upsampled map's c_l): DoubleConv(2 * c_l, c_l), not "
+         "DoubleConv(c_l, c_l)",
+         edited("segnets.UNet",
+                ("stage.conv = DoubleConv(2 * channels[level], channels[level])",
+                 "stage.conv = DoubleConv(channels[level], channels[level])"))),
     ]}
 
 
