@@ -1035,8 +1035,8 @@ for _key, _softmax_lines in {
 for _key, _entries in {
     "segmentation.dilated_conv_forward": [
         ("the output size uses the filter's size HH: with dilation its taps span the effective "
-         "size dilation * (HH - 1) + 1 (the provided `effective`), so H_out = (H + 2 * pad - "
-         "effective[0]) // stride + 1 (W_out likewise)",
+         "size dilation * (HH - 1) + 1 (the provided `effective`), so unit 03's output-size "
+         "formula takes that size where it had HH, for the rows (and WW's for the columns)",
          edited("segmentation.dilated_conv_forward",
                 ("    H_out = (H + 2 * pad - effective[0]) // stride + 1\n"
                  "    W_out = (W + 2 * pad - effective[1]) // stride + 1",
