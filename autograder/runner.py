@@ -89,6 +89,7 @@ class Changes(list):
         # where it first held an array of Python objects (worker.LineCounter), when asked
         self.library_lines = library_lines
         self.objects = objects
+        self.overflowed = False  # a NumPy operation overflowed, when asked (watch_overflow)
 
 
 def clean_text(value, limit=2000):
@@ -738,7 +739,7 @@ class Student:
                 library_lines = None
             objects = reply.get("objects")
             objects = clean_text(objects, 200) if isinstance(objects, str) else None
-            return value, Changes(
+            changes = Changes(
                 [clean_text(m, 100) for m in modified[:100] if isinstance(m, str)],
                 [(clean_text(pair[0], 100), clean_text(pair[1], 100)) for pair in aliases[:20]
                  if isinstance(pair, list) and len(pair) == 2], lines,
@@ -746,6 +747,8 @@ class Student:
                 {name: n for name, n in consumed.items()
                  if name in CONSUMER_NAMES and type(n) is int and n >= 0},
                 library_lines, objects)
+            changes.overflowed = reply.get("overflowed") is True
+            return value, changes
         kind = reply.get("kind")
         message_text = clean_text(reply.get("message", ""), 2000)
         detail = clean_text(reply.get("traceback", ""), 4000)
@@ -760,6 +763,18 @@ class Student:
         return self._ask({"op": "call", "target": target, "args": wire.encode(list(args)),
                           "kwargs": wire.encode(kwargs), "opaque": list(opaque),
                           "watch": _watch}, handles=(args, kwargs))
+
+    def call_watching_overflow(self, target, *args, opaque=(), **kwargs):
+        """(value, overflowed): the value of ``coursework.<target>(...)`` and whether a NumPy
+        operation overflowed during the call (``numpy.exp(800)`` is inf, with NumPy's
+        RuntimeWarning; an overflow that the code itself silenced with ``np.errstate`` is not
+        seen). A docstring that promises no overflow is checked with it."""
+        value, changes = self._ask({"op": "call", "target": target,
+                                    "args": wire.encode(list(args)),
+                                    "kwargs": wire.encode(kwargs), "opaque": list(opaque),
+                                    "watch": False, "watch_overflow": True},
+                                   handles=(args, kwargs))
+        return value, changes.overflowed
 
     def call(self, target, *args, opaque=(), **kwargs):
         """The value of ``coursework.<target>(...)``. Whether it modified its inputs is not

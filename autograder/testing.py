@@ -77,6 +77,18 @@ class FakeStudent:
     def call(self, target, *args, opaque=(), **kwargs):
         return self.call_full(target, *args, opaque=opaque, **kwargs)[0]
 
+    def call_watching_overflow(self, target, *args, opaque=(), **kwargs):
+        """As the worker's: the value and whether a NumPy operation overflowed in the call."""
+        overflows = []
+        func = self._target(target)
+
+        def watched(*a, **k):
+            with np.errstate(over="call", call=lambda kind, flag: overflows.append(kind)):
+                return func(*a, **k)
+
+        value = self._invoke(watched, args, kwargs, list(opaque))[0]
+        return value, bool(overflows)
+
     def call_counting(self, target, *args, opaque=(), **kwargs):
         """As the worker's: the value and the lines of the reference's and the known mistakes'
         files that the call ran (no consumer's items, no library lines, no object arrays: the

@@ -1039,13 +1039,19 @@ def handle(request, resolve, encode_result, objects, guard=None):
     counter = LineCounter(_SUBMISSION, library=_LIBRARY) \
         if request.get("count_lines") and _SUBMISSION else None
     started = time.perf_counter()
+    overflows = []
     consumed = _CONSUMED if counter is not None else None
     try:
         if consumed is not None:
             consumed[0]()
         if counter is not None:
             counter.start()
-        value = func(*args, **kwargs)
+        if request.get("watch_overflow") is True:
+            # NumPy calls back for every operation that overflows (an exp of 800 is inf)
+            with np.errstate(over="call", call=lambda kind, flag: overflows.append(kind)):
+                value = func(*args, **kwargs)
+        else:
+            value = func(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
         if counter is not None:
             counter.stop()
@@ -1069,6 +1075,8 @@ def handle(request, resolve, encode_result, objects, guard=None):
     reply = {"ok": True, "value": encode_result(value, request.get("opaque") or []),
              "modified": modified, "aliases": aliases, "seconds": elapsed,
              "drawn": generators_drawn}
+    if request.get("watch_overflow") is True:
+        reply["overflowed"] = bool(overflows)
     if counter is not None:
         reply["lines"] = lines
         reply["consumed"] = items

@@ -9,6 +9,7 @@ functions have no derivative.
 
 import numpy as np
 
+from ..compare import Failed
 from ..spec import Case, Spec
 from .toolkit import Layer
 
@@ -58,10 +59,7 @@ def activation_cases(t, name):
     ]
     # The docstrings: right for x of any size. exp(800) overflows: a sigmoid, tanh or ELU that
     # takes exp of large inputs (or multiplies an inf by a mask of 0) returns NaN there.
-    x, dout = activation_inputs(18, (2, 4))
-    x[0] = [800.0, -800.0, 1e4, -1e4]
-    cases.append(Case("huge inputs: x = +-800 and +-1e4 in the first row (exp(800) "
-                      "overflows)", (x, dout)))
+    cases.append(huge_activation_case())
     if name == "leaky_relu":
         cases.append(Case("alpha=0.2", activation_inputs(15, (5, 4)), {"alpha": 0.2}))
         # the docstring allows any alpha >= 0: max(x, alpha * x) is the leaky ReLU only up to 1
@@ -70,6 +68,35 @@ def activation_cases(t, name):
         cases.append(Case("alpha=0.5", activation_inputs(15, (5, 4)), {"alpha": 0.5}))
         cases.append(Case("alpha=2.5", activation_inputs(16, (3, 3)), {"alpha": 2.5}))
     return cases + t.hidden("layers", "activation_cases", name, activation_inputs)
+
+
+def huge_activation_case():
+    """x = +-800 and +-1e4 in the first row, where exp overflows (and dout)."""
+    x, dout = activation_inputs(18, (2, 4))
+    x[0] = [800.0, -800.0, 1e4, -1e4]
+    return Case("huge inputs: x = +-800 and +-1e4 in the first row (exp(800) overflows)",
+                (x, dout))
+
+
+def sigmoid_never_overflows(t):
+    """The sigmoid's docstring: exp never overflows. Its values cannot show it (1 / (1 + inf)
+    is 0, the right value), so the huge inputs are given again and NumPy says whether an
+    operation overflowed (it warns 'overflow encountered in exp' in the student's notebook).
+    np.where computes both of its branches for every entry: a branch it does not choose
+    overflows too."""
+    case = huge_activation_case()
+    x, _ = case.args
+    _, overflowed = t.student.call_watching_overflow("layers.sigmoid_forward", x, opaque=[1])
+    if overflowed:
+        raise Failed(
+            f"sigmoid_forward({case.label}): the values are right, but exp overflowed (NumPy "
+            "warned 'overflow encountered in exp': exp of anything above 709 is inf, and x "
+            "reaches +-800 here), and the docstring asks for a sigmoid whose exp never "
+            "overflows",
+            hint="compute the sigmoid from exp(-|x|), which is at most 1, as the notebook's "
+                 "table of activations says; np.where(c, a, b) computes both a and b for "
+                 "every entry, so a branch it does not choose still overflows",
+            kind="values")
 
 
 def maxout_inputs(seed, x_shape, M, K, *, bias_scale=1.0, gap=1e-3):
@@ -124,17 +151,19 @@ ACTIVATION_POINTS = {"relu": (0.5, 1), "sigmoid": (0.5, 1), "tanh": (0.5, 1),
                      "leaky_relu": (0.5, 1), "elu": (0.5, 1)}
 
 
-def _register_activation(name, forward_points, backward_points):
+def _register_activation(name, forward_points, backward_points, *, after=(None, None)):
     layer = Layer(SPEC, name, argnames=("x",), grads=("dx",),
                   cases=lambda t: activation_cases(t, name))
     return layer.tests(
         points=(forward_points, backward_points),
         docs=(f"The {name} forward pass, elementwise.",
-              f"dx of {name} from its own cache, local gradient times dout."))
+              f"dx of {name} from its own cache, local gradient times dout."),
+        after=after)
 
 
 relu_forward, relu_backward = _register_activation("relu", *ACTIVATION_POINTS["relu"])
-sigmoid_forward, sigmoid_backward = _register_activation("sigmoid", *ACTIVATION_POINTS["sigmoid"])
+sigmoid_forward, sigmoid_backward = _register_activation(
+    "sigmoid", *ACTIVATION_POINTS["sigmoid"], after=(sigmoid_never_overflows, None))
 tanh_forward, tanh_backward = _register_activation("tanh", *ACTIVATION_POINTS["tanh"])
 leaky_relu_forward, leaky_relu_backward = _register_activation(
     "leaky_relu", *ACTIVATION_POINTS["leaky_relu"])

@@ -407,19 +407,23 @@ class Layer:
             check_backward(t, self.forward, self.backward, inputs, dout, case.kwargs, case.label,
                            self.argnames, self.grads, stateful=self.stateful, rtol=self.rtol)
 
-    def tests(self, *, points, docs=(None, None)):
+    def tests(self, *, points, docs=(None, None), after=(None, None)):
         """Register the forward and the backward test with the spec; return both functions.
 
-        ``points`` is (forward points, backward points); ``docs`` their one-line descriptions.
+        ``points`` is (forward points, backward points); ``docs`` their one-line descriptions;
+        ``after`` a check to run after each of them when its cases pass (a promise of the
+        docstring that the values cannot show, such as a sigmoid's exp that never overflows).
         """
         made = []
-        for target, method, score, doc in zip((self.forward, self.backward),
-                                              (self.forward_test, self.backward_test),
-                                              points, docs):
+        for target, method, score, doc, extra in zip((self.forward, self.backward),
+                                                     (self.forward_test, self.backward_test),
+                                                     points, docs, after):
             function = target.split(".", 1)[1]
 
-            def test(t, method=method):
+            def test(t, method=method, extra=extra):
                 method(t)
+                if extra is not None:
+                    extra(t)
 
             test.__name__ = test.__qualname__ = function
             test.__doc__ = doc or f"{function}: compared with the reference on every case."
