@@ -1,0 +1,71 @@
+"""An examiner's sweep of units 01-04: realistic mistakes that kept their points before the
+cases or verdicts here were added, graded through the real worker. Each test grades one wrong
+variant of the reference and asserts that it loses the function's points with a verdict that
+names the cause."""
+
+import pytest
+
+from autograder import engine
+
+from .submissions import make_submission
+
+pytestmark = pytest.mark.xdist_group("examiner-sweep-units01-04")
+
+
+def grade(path, unit, key):
+    report = engine.grade(path, [unit], keys={key}, use_bwrap=False)
+    return next(u for u in report["units"].values())["functions"][key]
+
+
+# A fast convolution that keeps its im2col indices in a module-level dict, keyed by the shapes of
+# x and w but not by stride and pad: right on every case until two cases share their shapes.
+IM2COL_INDEX_CACHE = '''
+import numpy as np
+
+_IDX = {}
+
+
+def _indices(C, H, W, HH, WW, stride, pad, key):
+    if key not in _IDX:
+        H_out = (H + 2 * pad - HH) // stride + 1
+        W_out = (W + 2 * pad - WW) // stride + 1
+        i0 = np.tile(np.repeat(np.arange(HH), WW), C)
+        i1 = stride * np.repeat(np.arange(H_out), W_out)
+        j0 = np.tile(np.arange(WW), HH * C)
+        j1 = stride * np.tile(np.arange(W_out), H_out)
+        k = np.repeat(np.arange(C), HH * WW)[:, None]
+        _IDX[key] = (k, i0[:, None] + i1[None, :], j0[:, None] + j1[None, :], H_out, W_out)
+    return _IDX[key]
+
+
+def conv_forward(x, w, b, *, stride=1, pad=0):
+    _check_conv("conv_forward", x, w, b, stride, pad)
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    k, i, j, H_out, W_out = _indices(C, H, W, HH, WW, stride, pad, KEY)
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    cols = xpad[:, k, i, j]
+    out = (w.reshape(F, -1) @ cols + b[None, :, None]).reshape(N, F, H_out, W_out)
+    return out, (x, w, b, stride, pad, None)
+'''
+
+
+def test_conv_indices_kept_by_shape_alone_are_stale_on_another_stride_and_pad(tmp_path):
+    """Before, no two cases of conv_forward shared the shapes of x and w, so indices kept by
+    shape alone were never stale: full marks. A case with the first case's shapes and another
+    stride and pad now follows the first, and its label says why it is there."""
+    sub = make_submission(tmp_path, append={"conv.py": IM2COL_INDEX_CACHE.replace(
+        "KEY", "(x.shape, w.shape)")})
+    entry = grade(sub, "03", "conv.conv_forward")
+    assert entry["score"] == 0 and entry["status"] in ("failed", "error"), entry
+    assert "the first case's shapes with another stride and pad" in entry["message"], entry
+    assert "kept from an earlier call by shapes alone is stale" in entry["message"], entry
+
+
+def test_conv_indices_kept_by_shape_stride_and_pad_keep_full_marks(tmp_path):
+    """The same module-level index cache keyed by everything the indices depend on is a correct
+    (and common) speed-up: the new case must not cost it anything."""
+    sub = make_submission(tmp_path, append={"conv.py": IM2COL_INDEX_CACHE.replace(
+        "KEY", "(x.shape, w.shape, stride, pad)")})
+    entry = grade(sub, "03", "conv.conv_forward")
+    assert entry["status"] == "passed" and entry["score"] == entry["max"], entry
