@@ -69,3 +69,15 @@ def test_conv_indices_kept_by_shape_stride_and_pad_keep_full_marks(tmp_path):
         "KEY", "(x.shape, w.shape, stride, pad)")})
     entry = grade(sub, "03", "conv.conv_forward")
     assert entry["status"] == "passed" and entry["score"] == entry["max"], entry
+
+
+def test_count_parameters_summed_with_np_sum_is_told_why_it_is_a_float(tmp_path):
+    """np.sum over a list of sizes gives the right count, but the float 0.0 for a model without
+    parameters: before, the verdict said "should return an int, got a float" and no more."""
+    sub = make_submission(tmp_path, replace={"cnn.py": [
+        ("    count = int(sum(int(np.prod(p.shape)) for p in params.values()))",
+         "    count = np.sum([np.prod(p.shape) for p in params.values()])")]})
+    entry = grade(sub, "03", "cnn.count_parameters")
+    assert entry["score"] == 0 and entry["status"] == "failed", entry
+    assert "no parameters" in entry["message"] and "of the right value 0" in entry["message"]
+    assert "sum of an empty list is 0.0" in entry["hint"], entry
