@@ -81,3 +81,33 @@ def test_count_parameters_summed_with_np_sum_is_told_why_it_is_a_float(tmp_path)
     assert entry["score"] == 0 and entry["status"] == "failed", entry
     assert "no parameters" in entry["message"] and "of the right value 0" in entry["message"]
     assert "sum of an empty list is 0.0" in entry["hint"], entry
+
+
+@pytest.mark.parametrize("eps", ["1e-12", "1e-15"])
+def test_bce_clipped_with_another_eps_is_told_the_docstrings_eps(tmp_path, eps):
+    """Clipping with 1e-12 or 1e-15 (scikit-learn's log_loss) instead of the docstring's 1e-7:
+    only the probabilities of exactly 0 and 1 tell it apart. Before: "loss is 5.34 but should be
+    3.42" and no hint; now a known mistake names the eps."""
+    sub = make_submission(tmp_path, replace={"losses.py": [
+        ("    p = xp.clip(prob, BCE_EPS, 1.0 - BCE_EPS)",
+         f"    p = xp.clip(prob, {eps}, 1.0 - {eps})")]})
+    entry = grade(sub, "02", "losses.bce_loss")
+    assert entry["score"] == 0 and entry["status"] == "failed", entry
+    assert "exactly 0 and 1" in entry["message"], entry
+    assert f"eps = BCE_EPS = 1e-7, as the docstring says, not {float(eps):g}" in entry["hint"]
+
+
+def test_early_stopping_best_moved_by_a_small_gain_alone_gets_the_best_hint(tmp_path):
+    """best updated on any gain while best_step, the count and the answers follow the
+    improvements of more than min_delta: no known mistake gave the whole row, so the verdict had
+    no hint. Now the known mistake that explains the first wrong answer (and most of the rest)
+    gives it."""
+    sub = make_submission(tmp_path, replace={"regularization.py": [
+        ("        else:\n            self.waited += 1\n        self.steps += 1",
+         "        else:\n            self.waited += 1\n"
+         "            if (value > self.best) if self.mode == 'max' else (value < self.best):\n"
+         "                self.best = value\n        self.steps += 1")]})
+    entry = grade(sub, "04", "regularization.EarlyStopping")
+    assert entry["score"] == 0 and entry["status"] == "failed", entry
+    assert "best is 0.33, expected 0.3" in entry["message"], entry
+    assert "best changes only on an improvement of more than min_delta" in entry["hint"], entry
