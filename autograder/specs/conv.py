@@ -106,6 +106,11 @@ def pool_cases(t):
     cases = [
         # First: overlapping windows, so that mistakes about overlaps show at once.
         pool_case("N=2, C=3, 7x9 input, overlapping 3x3 windows, stride 2", 1, 2, 3, 7, 9, 3, 2),
+        # The first case's shape with another stride, right after it: window indices kept in a
+        # module-level dict by the shape of x alone are stale here.
+        pool_case("N=2, C=3, 7x9 input, 3x3 windows, stride 1: the first case's shape with "
+                  "another stride (what is kept from an earlier call by shape alone is stale "
+                  "here)", 7, 2, 3, 7, 9, 3, 1),
         pool_case("N=1, C=1, 4x4 input, 2x2 windows, stride 2", 2, 1, 1, 4, 4, 2, 2),
         pool_case("N=2, C=2, 6x8 input, 2x2 windows, stride 2", 3, 2, 2, 6, 8, 2, 2),
         pool_case("N=2, C=2, 5x4 input, 2x2 windows, stride 1 (heavy overlap)", 4, 2, 2, 5, 4, 2,

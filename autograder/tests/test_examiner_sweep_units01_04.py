@@ -111,3 +111,50 @@ def test_early_stopping_best_moved_by_a_small_gain_alone_gets_the_best_hint(tmp_
     assert entry["score"] == 0 and entry["status"] == "failed", entry
     assert "best is 0.33, expected 0.3" in entry["message"], entry
     assert "best changes only on an improvement of more than min_delta" in entry["hint"], entry
+
+
+# A fast max pooling that keeps the indices of its windows in a module-level dict keyed by the
+# shape of x alone, not by pool_size and stride.
+POOL_INDEX_CACHE = '''
+import numpy as np
+
+_PIDX = {}
+
+
+def _pool_idx(x, p, s, key):
+    if key not in _PIDX:
+        N, C, H, W = x.shape
+        Ho, Wo = (H - p) // s + 1, (W - p) // s + 1
+        r = np.arange(Ho)[:, None] * s + np.arange(p)[None, :]
+        c = np.arange(Wo)[:, None] * s + np.arange(p)[None, :]
+        _PIDX[key] = (r[:, None, :, None], c[None, :, None, :], Ho, Wo)
+    return _PIDX[key]
+
+
+def max_pool_forward(x, *, pool_size=2, stride=2):
+    _check_pool("max_pool_forward", x, pool_size, stride)
+    r, c, Ho, Wo = _pool_idx(x, pool_size, stride, KEY)
+    N, C = x.shape[:2]
+    out = x[:, :, r, c].reshape(N, C, Ho, Wo, -1).max(axis=-1)
+    return out, (x, pool_size, stride, out)
+'''
+
+
+def test_pool_indices_kept_by_shape_alone_are_stale_on_another_stride(tmp_path):
+    """Before, no two pooling cases shared the shape of x: full marks. A case with the first
+    case's shape and another stride now follows the first, its label saying why."""
+    sub = make_submission(tmp_path, append={"conv.py": POOL_INDEX_CACHE.replace(
+        "KEY", "x.shape")})
+    entry = grade(sub, "03", "conv.max_pool_forward")
+    assert entry["score"] == 0 and entry["status"] in ("failed", "error"), entry
+    assert "the first case's shape with another stride" in entry["message"], entry
+    assert "should have shape (2, 3, 5, 7)" in entry["message"], entry
+
+
+def test_pool_indices_kept_by_shape_size_and_stride_keep_full_marks(tmp_path):
+    sub = make_submission(tmp_path, append={"conv.py": POOL_INDEX_CACHE.replace(
+        "KEY", "(x.shape, pool_size, stride)")})
+    report = engine.grade(sub, ["03"], keys={"conv.max_pool_forward", "conv.max_pool_backward"},
+                          use_bwrap=False)
+    for entry in report["units"]["03_cnn"]["functions"].values():
+        assert entry["status"] == "passed" and entry["score"] == entry["max"], entry
