@@ -112,9 +112,10 @@ def mse_mistakes():
 
 
 def _bce(prob, target, *, clip=True, clip_grad=True, denominator="size",
-         target_term_only=False, grad_mean=True):
-    """``clip_grad=False``: the loss clipped, the gradient from the unclipped prob."""
-    p = np.clip(prob, EPS, 1 - EPS) if clip else prob
+         target_term_only=False, grad_mean=True, eps=EPS):
+    """``clip_grad=False``: the loss clipped, the gradient from the unclipped prob. ``eps``:
+    the clipping, where another than the docstring's 1e-7 is a mistake."""
+    p = np.clip(prob, eps, 1 - eps) if clip else prob
     n = {"size": prob.size, "rows": prob.shape[0], "one": 1}[denominator]
     loss = -(target * np.log(p) + (1 - target) * np.log(1 - p)).sum() / n
     if not clip_grad:
@@ -146,7 +147,17 @@ def bce_mistakes():
         ("the gradient has two terms, (-target / p + (1 - target) / (1 - p)) / K: the second, "
          "(1 - target) / (1 - p), is missing",
          lambda prob, target: _bce(prob, target, target_term_only=True)),
+    ] + [
+        # Another clipping than the docstring's (1e-15 is scikit-learn's log_loss's): only the
+        # probabilities of exactly 0 and 1 tell it apart, where the loss is about -log(eps).
+        (BCE_OTHER_EPS.format(eps=eps), lambda prob, target, eps=eps: _bce(prob, target, eps=eps))
+        for eps in (1e-8, 1e-10, 1e-12, 1e-15, 1e-6)
     ]
+
+
+BCE_OTHER_EPS = ("clip with eps = BCE_EPS = 1e-7, as the docstring says, not {eps:g}: at a "
+                 "probability of exactly 0 or 1 the clipped loss is about -log(eps), so it "
+                 "depends on the eps chosen")
 
 
 def _bce_logits(logits, target, *, naive=False, denominator="size", sign=1.0,

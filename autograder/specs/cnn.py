@@ -123,10 +123,21 @@ def count_parameters(t):
             got = t.student.call("cnn.count_parameters", params)
         expected = sum(v.size for v in params.values())
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-            raise Failed(f"count_parameters({label}): should return an int, got {describe(got)}")
+            # NumPy's sum of an empty list is the float 0.0 and np.prod(()) the float 1.0: the
+            # count is right, only its type is not (before: no hint said why)
+            right_value = isinstance(got, (float, np.floating)) and float(got) == expected
+            raise Failed(f"count_parameters({label}): should return an int, got {describe(got)}"
+                         + (f", of the right value {expected}" if right_value else ""),
+                         hint=COUNT_FLOAT_HINT if right_value else None)
         if int(got) != expected:
             raise Failed(f"count_parameters({label}): returned {int(got)}, expected {expected}",
                          hint="add up the sizes of every array in params (weights and biases)")
+
+
+COUNT_FLOAT_HINT = ("the count is right but a float: NumPy's sum of an empty list is 0.0 (and "
+                    "np.prod of the empty shape () is 1.0), floats both; return an int: convert "
+                    "the total with int(), or add the sizes up with Python's sum, which starts "
+                    "from the int 0")
 
 
 @SPEC.test("ThreeLayerConvNet", points=4)

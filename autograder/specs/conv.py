@@ -63,6 +63,12 @@ def conv_cases(t):
         # every known mistake shows in it.
         conv_case("N=2, C=3, 5x6 input, F=2, 3x2 filters, stride 1, pad 1",
                   1, 2, 3, 5, 6, 2, 3, 2, 1, 1),
+        # The shapes of the first case with another stride and pad, right after it: indices
+        # (im2col's) or sizes kept in a module-level dict by the shapes of x and w alone are
+        # stale here.
+        conv_case("N=2, C=3, 5x6 input, F=2, 3x2 filters, stride 2, pad 0: the first case's "
+                  "shapes with another stride and pad (what is kept from an earlier call by "
+                  "shapes alone is stale here)", 7, 2, 3, 5, 6, 2, 3, 2, 2, 0),
         conv_case("N=1, C=1, 7x7 input, a 3x3 filter, stride 2, pad 0", 2, 1, 1, 7, 7, 1, 3, 3,
                   2, 0),
         conv_case("N=3, C=2, 7x8 input, F=3, 2x3 filters, stride 3, pad 2",
@@ -100,6 +106,11 @@ def pool_cases(t):
     cases = [
         # First: overlapping windows, so that mistakes about overlaps show at once.
         pool_case("N=2, C=3, 7x9 input, overlapping 3x3 windows, stride 2", 1, 2, 3, 7, 9, 3, 2),
+        # The first case's shape with another stride, right after it: window indices kept in a
+        # module-level dict by the shape of x alone are stale here.
+        pool_case("N=2, C=3, 7x9 input, 3x3 windows, stride 1: the first case's shape with "
+                  "another stride (what is kept from an earlier call by shape alone is stale "
+                  "here)", 7, 2, 3, 7, 9, 3, 1),
         pool_case("N=1, C=1, 4x4 input, 2x2 windows, stride 2", 2, 1, 1, 4, 4, 2, 2),
         pool_case("N=2, C=2, 6x8 input, 2x2 windows, stride 2", 3, 2, 2, 6, 8, 2, 2),
         pool_case("N=2, C=2, 5x4 input, 2x2 windows, stride 1 (heavy overlap)", 4, 2, 2, 5, 4, 2,

@@ -415,7 +415,8 @@ def early_stopping(t):
         mistakes = [(d, np.asarray(w)) for d, w in t.ref.mistakes(
             target, early_stopping_trace, values, **kwargs)]
         hint = next((d for d, wrong in mistakes if _same(got, wrong)), None) or next(
-            (d for d, wrong in mistakes if _same(got[:row + 1], wrong[:row + 1])), None)
+            (d for d, wrong in mistakes if _same(got[:row + 1], wrong[:row + 1])), None) or \
+            _closest(got, [(d, w) for d, w in mistakes if _first_wrong_alike(got, w, row, col)])
         when = "before the first step" if row == 0 else \
             f"after step({values[row - 1]!r}), the step number {row - 1} (counting from 0)"
         what = "step returned" if col == 0 else f"{names[col]} is"
@@ -424,6 +425,22 @@ def early_stopping(t):
         raise Failed(f"EarlyStopping({case.label}): {when}: {what} "
                      f"{_show(got[row, col], names[col])}, expected "
                      f"{_show(expected[row, col], names[col])}{renamed}", hint)
+
+
+def _first_wrong_alike(got, wrong, row, col):
+    """The known mistake gives every answer before the first wrong one and that wrong answer
+    too, though not the rest of its row (a best updated on a small gain without its best_step:
+    before, such a half-made mistake went without a hint)."""
+    return got.shape == wrong.shape and _same(got[:row], wrong[:row]) and _same(
+        got[row, :col + 1], wrong[row, :col + 1])
+
+
+def _closest(got, mistakes):
+    """The description of the mistake whose trace agrees with ``got`` in the most cells (the
+    first of those on a tie), or None when there is none."""
+    def agreeing(wrong):
+        return int(((got == wrong) | (np.isnan(got) & np.isnan(wrong))).sum())
+    return max(mistakes, key=lambda m: agreeing(m[1]))[0] if mistakes else None
 
 
 def _renamed(t, stopper, name, expected):
