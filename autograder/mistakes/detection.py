@@ -912,6 +912,14 @@ for _key, _entries in {
                  "        num_gt = sum(int((gt[1] == c).sum()) for det, gt in zip(detections, "
                  "ground_truths) if bool((det[2] == c).any()))"))),
     ],
+    # a scan that keeps the last of equal IoUs (>= while looking for the best ground truth)
+    "detection.match_detections": [
+        ("on equal IoUs a detection takes the ground truth of lowest index (the first maximum, "
+         "as argmax returns it), not the last one",
+         edited("detection.match_detections",
+                ("            g = int(iou[d].argmax())",
+                 "            g = iou.shape[1] - 1 - int(iou[d][::-1].argmax())"))),
+    ],
     "detection.average_precision": [
         (TRAPEZOID,
          edited("detection.average_precision",

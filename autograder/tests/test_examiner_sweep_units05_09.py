@@ -94,6 +94,12 @@ MISTAKES = {
         [("        ap = float(((r[steps + 1] - r[steps]) * p[steps + 1]).sum())",
           "        ap = float(((r[1:] - r[:-1]) * (p[1:] + p[:-1]) / 2).sum())")],
         "a trapezoid rule (np.trapz)"),
+    # tested on a hidden case only (the public ones have no tie between two ground truths)
+    "match_detections: the last of equal IoUs taken": (
+        "08", "detection.py", "detection.match_detections",
+        [("            g = int(iou[d].argmax())",
+          "            g = iou.shape[1] - 1 - int(iou[d][::-1].argmax())")],
+        "the ground truth of lowest index"),
 }
 
 
@@ -102,6 +108,35 @@ def test_a_first_attempt_mistake_is_named(tmp_path, name):
     unit, module, key, edits, words = MISTAKES[name]
     sub = make_submission(tmp_path, replace={module: edits})
     graded_to_zero(sub, UNITS[unit], key, "", words, use_bwrap=bwrap(UNITS[unit]))
+
+
+# name -> (unit, module file, key, edits): a squeeze() that only a size-1 axis tells, which
+# kept full marks while no case had one there (the new hidden cases have it)
+SQUEEZED = {
+    "pixel_cross_entropy: log p_y squeezed, (N, W) against (N, 1, W) on a single row": (
+        "07", "segmentation.py", "segmentation.pixel_cross_entropy",
+        [("    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]  # (N, H, W)",
+          "    log_py = xp.take_along_axis(log_probs, y[:, None], axis=1).squeeze()")]),
+    "focal_loss: log p_y squeezed, on a single column": (
+        "07", "segmentation.py", "segmentation.focal_loss",
+        [("    log_py = xp.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]\n",
+          "    log_py = xp.take_along_axis(log_probs, target[:, None], axis=1).squeeze()\n")]),
+    "yolo_decode: the kept slots' indices squeezed, a single slot kept": (
+        "08", "detection.py", "detection.yolo_decode",
+        [("    chosen = all_scores >= conf_threshold\n",
+          "    chosen = xp.argwhere(all_scores >= conf_threshold).squeeze()\n")]),
+    "match_detections: the score order squeezed, a single detection": (
+        "08", "detection.py", "detection.match_detections",
+        [('        for d in xp.argsort(-scores, kind="stable").tolist():',
+          '        for d in xp.argsort(-scores, kind="stable").squeeze().tolist():')]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SQUEEZED))
+def test_a_squeeze_that_only_a_size_one_axis_tells_loses_its_points(tmp_path, name):
+    unit, module, key, edits = SQUEEZED[name]
+    sub = make_submission(tmp_path, replace={module: edits})
+    graded_to_zero(sub, UNITS[unit], key, "", use_bwrap=bwrap(UNITS[unit]))
 
 
 # name -> (unit, module file, keys, edits): correct, written otherwise
