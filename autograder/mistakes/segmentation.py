@@ -1091,3 +1091,13 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+# the windows taken as non-overlapping (H // pool_size of them), whatever the stride
+MISTAKES["segmentation.max_pool_with_indices"] = MISTAKES["segmentation.max_pool_with_indices"] + [
+    ("the number of windows along an axis is (H - pool_size) // stride + 1: H // pool_size "
+     "counts them only when stride == pool_size (windows side by side); with another stride "
+     "they overlap or leave gaps",
+     edited("segmentation.max_pool_with_indices",
+            ("    Ho = (H - pool_size) // stride + 1\n    Wo = (W - pool_size) // stride + 1",
+             "    Ho = H // pool_size\n    Wo = W // pool_size"))),
+]

@@ -57,6 +57,11 @@ MISTAKES = {
           "    keep = ((target != ignore_index) & (pred != ignore_index)) if ignore_index is not "
           "None else xp.ones(target.shape, bool)\n    pairs")],
         "only the target decides which pixels are skipped"),
+    "max_pool_with_indices: H // pool_size windows whatever the stride": (
+        "07", "segmentation.py", "segmentation.max_pool_with_indices",
+        [("    Ho = (H - pool_size) // stride + 1\n    Wo = (W - pool_size) // stride + 1",
+          "    Ho = H // pool_size\n    Wo = W // pool_size")],
+        "counts them only when stride == pool_size"),
     # unit 08
     "yolo_encode: offsets in image units": (
         "08", "detection.py", "detection.yolo_encode",
