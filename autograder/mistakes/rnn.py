@@ -674,3 +674,12 @@ MISTAKES["rnn.rnn_step_backward"] = MISTAKES["rnn.rnn_step_backward"] + [
      edited("rnn.rnn_step_backward", ("da = dh_next * (1.0 - h_next * h_next)",
                                       "da = dh_next * (1.0 - h_prev * h_prev)"))),
 ]
+
+# h_last taken along the wrong axis: h[-1] is the last sequence's states (T, H), not every
+# sequence's state after its last step
+MISTAKES["rnn.CharRNN"] = MISTAKES["rnn.CharRNN"] + [
+    ("h_last is the state after the last time step of every sequence, h[:, -1] of shape (N, H): "
+     "h is (N, T, H), so h[-1] is the last sequence's states at every step (T, H)",
+     edited("rnn.CharRNN", ("            h_last = h[:, -1].copy()",
+                            "            h_last = h[-1].copy()"))),
+]

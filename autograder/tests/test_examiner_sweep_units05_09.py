@@ -39,6 +39,10 @@ MISTAKES = {
         "09", "rnn.py", "rnn.rnn_step_backward",
         [("da = dh_next * (1.0 - h_next * h_next)", "da = dh_next * (1.0 - h_prev * h_prev)")],
         "not with the previous state h_prev"),
+    "CharRNN.loss: the RNN's h_last taken as h[-1], the last sequence": (
+        "09", "rnn.py", "rnn.CharRNN",
+        [("            h_last = h[:, -1].copy()", "            h_last = h[-1].copy()")],
+        "so h[-1] is the last sequence's states"),
     # unit 07
     "pixel_cross_entropy: the ignored pixels' weights left in the divisor": (
         "07", "segmentation.py", "segmentation.pixel_cross_entropy",
