@@ -51,12 +51,20 @@ def encode_cases(Case, yolo_objects):
     return [Case("hidden: S=5, C=4, B=3, K=20", yolo_objects(210, 20, 4),
                  {"grid_size": 5, "num_classes": 4, "boxes_per_cell": 3}),
             Case("hidden: S=1, B=2, K=3", yolo_objects(211, 3, 2),
-                 {"grid_size": 1, "num_classes": 2, "boxes_per_cell": 2})]
+                 {"grid_size": 1, "num_classes": 2, "boxes_per_cell": 2}),
+            Case("hidden: K=1 (a single object), S=3, C=2", yolo_objects(228, 1, 2),
+                 {"grid_size": 3, "num_classes": 2, "boxes_per_cell": 1})]
 
 
 def decode_cases(Case, yolo_prediction):
+    # exactly one slot at or above the threshold: (1, 4) boxes, not (4,) (an index array
+    # squeezed to one number)
+    single = yolo_prediction(229, 1, 3, 2, 2)[0]
+    scores = np.sort((single[..., 4] * single[..., 5:].max(axis=-1)).ravel())
     return [Case("hidden: S=5, B=2, C=4, threshold 0.25", (yolo_prediction(212, 1, 5, 2, 4)[0],),
-                 {"conf_threshold": 0.25})]
+                 {"conf_threshold": 0.25}),
+            Case("hidden: S=3, B=2, C=2, a single slot kept", (single,),
+                 {"conf_threshold": float((scores[-1] + scores[-2]) / 2)})]
 
 
 def loss_cases(Case, yolo_batch):
@@ -80,7 +88,9 @@ def match_cases(Case, match_random):
             Case("hidden: threshold 0, detections that overlap nothing", (
                 np.array([[20.0, 20.0, 21.0, 21.0], [30.0, 30.0, 31.0, 32.0],
                           [9.0, 9.0, 10.0, 10.0]]), np.array([0.5, 0.7, 0.6]), gt),
-                 {"iou_threshold": 0.0})]
+                 {"iou_threshold": 0.0}),
+            Case("hidden: D=1 (a single detection), G=3", match_random(230, 1, 3),
+                 {"iou_threshold": 0.5})]
 
 
 def pr_cases(Case, pr_inputs):

@@ -114,6 +114,10 @@ def ce_cases(loss_inputs):
              *loss_inputs(104, 2, 3, 3, 4, offset=APART, class_weights=[1.0, 2.0, 0.5])),
         Case("N=1, K=64, 3x3, class 1 logits 725 above the others",
              *far_above(loss_inputs(105, 1, 64, 3, 3, scale=0.5))),
+        # a size-1 axis: a squeeze() of (N, 1, W) lets (N, W) broadcast against (N, 1, W)
+        Case("N=3, K=4, 1x5 (a single row of pixels), class weights, ignore_index 255",
+             *loss_inputs(106, 3, 4, 1, 5, class_weights=[0.5, 2.0, 1.0, 3.0], ignore=255,
+                          ignored=0.2)),
     ]
 
 
@@ -128,6 +132,8 @@ def focal_cases(loss_inputs):
              "second", *loss_inputs(104, 2, 3, 3, 4, offset=APART, gamma=2.0)),
         Case("N=1, K=64, 3x3, gamma 2, class 1 logits 725 above the others",
              *far_above(loss_inputs(105, 1, 64, 3, 3, scale=0.5, gamma=2.0))),
+        Case("N=2, K=3, 4x1 (a single column of pixels), gamma 2, alpha",
+             *loss_inputs(106, 2, 3, 4, 1, gamma=2.0, alpha=[0.5, 1.0, 2.0])),
     ]
 
 
@@ -140,4 +146,6 @@ def dice_cases(loss_inputs):
              "second", *loss_inputs(104, 2, 3, 3, 4, offset=APART, smooth=1.0)),
         Case("N=1, K=64, 3x3, smooth 1, class 1 logits 725 above the others",
              *far_above(loss_inputs(105, 1, 64, 3, 3, scale=0.5, smooth=1.0))),
+        Case("N=3, K=3, 1x4 (a single row of pixels), smooth 1",
+             *loss_inputs(106, 3, 3, 1, 4, smooth=1.0)),
     ]

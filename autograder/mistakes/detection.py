@@ -859,3 +859,78 @@ MISTAKES["detection.precision_recall"] = MISTAKES.get("detection.precision_recal
             ("    recall = tp / num_gt if num_gt > 0 else xp.zeros_like(tp)",
              "    recall = tp / xp.maximum(tp + fp, 1.0)"))),
 ]
+
+
+# ---------------------------------------------------------------- the examiner's sweep
+TRAPEZOID = ("the all-point AP is a sum of rectangles: (r_{k+1} - r_k) times the precision "
+             "envelope at r_{k+1}, from recall 0 on; a trapezoid rule (np.trapz) averages the "
+             "heights at both ends of each step")
+
+for _key, _entries in {
+    # the centre's offset in image units (cx - column / S) instead of cell units
+    "detection.yolo_encode": [
+        ("the offsets are in cell units: x_offset = cx * S - column, from 0 to 1 inside the "
+         "cell; cx - column / S is the same distance in image units, S times smaller",
+         edited("detection.yolo_encode",
+                ("xp.asarray([cx * S - col, cy * S - row, w, h, 1.0])",
+                 "xp.asarray([cx - col / S, cy - row / S, w, h, 1.0])"))),
+    ],
+    "detection.yolo_loss": [
+        # d/dw (sqrt(w) - sqrt(w'))^2 = (sqrt(w) - sqrt(w')) / sqrt(w): the 2 of the square
+        # cancels the 1/2 of the square root's derivative
+        ("the derivative of (sqrt(w) - sqrt(w'))^2 is 2 (sqrt(w) - sqrt(w')) * 1 / (2 sqrt(w)): "
+         "the 2 of the square and the 1/2 of the square root's derivative cancel",
+         edited("detection.yolo_loss",
+                ("    dpred[..., 2:4] = lambda_coord * coord[1] / root_w",
+                 "    dpred[..., 2:4] = 2 * lambda_coord * coord[1] / root_w"))),
+        ("the loss is summed over every slot of every image and divided by the batch size N "
+         "only, not averaged over the N * S * S * B slots",
+         edited("detection.yolo_loss", ("    num = pred.shape[0]\n",
+                                        "    num = pred[..., 0].size\n"))),
+    ],
+    "detection.mean_average_precision": [
+        ("each image's detections are matched against the ground truths of that image only: "
+         "pooling the ground truths of all images lets a detection match an object of another "
+         "image",
+         edited("detection.mean_average_precision",
+                ("            pooled_tp.append(match_detections(boxes[mine], scores[mine], "
+                 "gt_boxes[gt_labels == c],",
+                 "            pooled_tp.append(match_detections(boxes[mine], scores[mine], "
+                 "xp.concatenate([g[0][g[1] == c] for g in ground_truths]),"))),
+        ("the detections of class c in an image without any object of class c are false "
+         "positives: pool them too (match_detections with no ground truth marks them all "
+         "false), do not skip that image",
+         edited("detection.mean_average_precision",
+                ("            mine = labels == c\n",
+                 "            mine = labels == c\n"
+                 "            if not bool((gt_labels == c).any()):\n"
+                 "                continue\n"))),
+        ("num_gt counts the objects of class c in every image, those of images where nothing "
+         "of class c was detected too: a missed object lowers the recall",
+         edited("detection.mean_average_precision",
+                ("        num_gt = sum(int((gt[1] == c).sum()) for gt in ground_truths)",
+                 "        num_gt = sum(int((gt[1] == c).sum()) for det, gt in zip(detections, "
+                 "ground_truths) if bool((det[2] == c).any()))"))),
+    ],
+    # a scan that keeps the last of equal IoUs (>= while looking for the best ground truth)
+    "detection.match_detections": [
+        ("on equal IoUs a detection takes the ground truth of lowest index (the first maximum, "
+         "as argmax returns it), not the last one",
+         edited("detection.match_detections",
+                ("            g = int(iou[d].argmax())",
+                 "            g = iou.shape[1] - 1 - int(iou[d][::-1].argmax())"))),
+    ],
+    "detection.average_precision": [
+        (TRAPEZOID,
+         edited("detection.average_precision",
+                ("        ap = float(((r[steps + 1] - r[steps]) * p[steps + 1]).sum())",
+                 "        ap = float(((r[1:] - r[:-1]) * (p[1:] + p[:-1]) / 2).sum())"))),
+        (TRAPEZOID,
+         edited("detection.average_precision",
+                ("        r = xp.concatenate([xp.zeros(1), recall.astype(xp.float64), "
+                 "xp.ones(1)])",
+                 "        return float(((recall[1:] - recall[:-1]) * (precision[1:] + "
+                 "precision[:-1]) / 2).sum())"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries

@@ -647,3 +647,48 @@ def _edited_slips():
 
 for _key, _pairs in _edited_slips().items():
     MISTAKES[_key] = MISTAKES[_key] + _pairs
+
+
+def _examiner_slips():
+    """Slips of a first attempt found by the examiner's sweep of unit 05, each one edit of the
+    reference; without them the verdict named no cause, or the wrong one."""
+    from ._edited import edited
+
+    return {
+        # torch.optim.SGD's dampening=momentum: the buffer starts at g and is then a running
+        # average; the first step is right, so only the second one tells
+        "optim.sgd_momentum": [(
+            "from the second step on the velocity is a running average, momentum * v + "
+            "(1 - momentum) * g (PyTorch's dampening): momentum adds the whole gradient, "
+            "v = momentum * v + g",
+            edited("optim.sgd_momentum",
+                   ('v = config["momentum"] * config["velocity"] + g  # a new array',
+                    'v = config["momentum"] * config["velocity"] + (1 - config["momentum"]) * g'
+                    '  # a new array')))],
+        # the bias-corrected moments stored as the state: the first step is right
+        "optim.adam": [(
+            "the state holds the running averages m and v themselves; storing the "
+            "bias-corrected m_hat and v_hat makes the next step average (and correct) them again",
+            edited("optim.adam", ("    config.update(m=m, v=v, t=t)",
+                                  "    config.update(m=m_hat, v=v_hat, t=t)")))],
+        # the rate saved before the reduction and returned: one step late at every reduction
+        "optim.ReduceOnPlateau": [(
+            "step returns the rate to use from now on: when this call reduces it, return the "
+            "reduced rate (the rate read before the reduction is one step late)",
+            edited("optim.ReduceOnPlateau",
+                   ("        if self.num_bad_steps > self.patience:\n"
+                    "            self.lr *= self.factor\n"
+                    "            self.num_bad_steps = 0\n"
+                    "        # END SOLUTION\n"
+                    "        return self.lr",
+                    "        lr = self.lr\n"
+                    "        if self.num_bad_steps > self.patience:\n"
+                    "            self.lr *= self.factor\n"
+                    "            self.num_bad_steps = 0\n"
+                    "        # END SOLUTION\n"
+                    "        return lr")))],
+    }
+
+
+for _key, _pairs in _examiner_slips().items():
+    MISTAKES[_key] = MISTAKES[_key] + _pairs

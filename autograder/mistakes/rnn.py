@@ -663,3 +663,23 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- the examiner's sweep
+# tanh's derivative written with the state the step started from: 1 - h_prev**2 looks like
+# 1 - tanh**2, but tanh's output here is h_next.
+MISTAKES["rnn.rnn_step_backward"] = MISTAKES["rnn.rnn_step_backward"] + [
+    ("tanh's local gradient is 1 - h_next**2, written with this step's output h_next = "
+     "tanh(a), not with the previous state h_prev",
+     edited("rnn.rnn_step_backward", ("da = dh_next * (1.0 - h_next * h_next)",
+                                      "da = dh_next * (1.0 - h_prev * h_prev)"))),
+]
+
+# h_last taken along the wrong axis: h[-1] is the last sequence's states (T, H), not every
+# sequence's state after its last step
+MISTAKES["rnn.CharRNN"] = MISTAKES["rnn.CharRNN"] + [
+    ("h_last is the state after the last time step of every sequence, h[:, -1] of shape (N, H): "
+     "h is (N, T, H), so h[-1] is the last sequence's states at every step (T, H)",
+     edited("rnn.CharRNN", ("            h_last = h[:, -1].copy()",
+                            "            h_last = h[-1].copy()"))),
+]

@@ -1054,3 +1054,50 @@ for _key, _entries in {
     ],
 }.items():
     MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+
+# ---------------------------------------------------------------- the examiner's sweep
+for _key, _entries in {
+    # the ignored pixels left out of the weighted sum but their weights kept in its divisor
+    "segmentation.pixel_cross_entropy": [
+        ("ignored pixels still weigh in the denominator: their weight must be 0 (multiply "
+         "w[y] by the mask target != ignore_index) so that the mean is over counted pixels "
+         "only",
+         edited("segmentation.pixel_cross_entropy",
+                ("    weight = weight * keep\n    total = float(weight.sum())\n",
+                 "    total = float(weight.sum())\n    weight = weight * keep\n"))),
+    ],
+    # the softmax's backward taken as the sigmoid's, p * (1 - p), elementwise
+    "segmentation.soft_dice_loss": [
+        ("the softmax's backward is not elementwise: each logit moves every class's "
+         "probability, so dlogits = p * (dp - sum over classes of dp * p); p * (1 - p) * dp "
+         "keeps only the diagonal of its Jacobian (that is the sigmoid's derivative)",
+         edited("segmentation.soft_dice_loss",
+                ("    dlogits = p * (dp - (dp * p).sum(axis=1, keepdims=True))",
+                 "    dlogits = p * (1 - p) * dp"))),
+    ],
+    # ignore_index applied to the prediction too: a pixel predicted as the ignored label is a
+    # wrong prediction of a counted pixel
+    "segmentation.confusion_matrix": [
+        ("only the target decides which pixels are skipped: a counted pixel predicted as "
+         "ignore_index is a wrong prediction, still counted (keep the pixels whose target is "
+         "not ignore_index, whatever pred holds there)",
+         edited("segmentation.confusion_matrix",
+                ("xp.ones(target.shape, bool)\n    pairs = target[keep]",
+                 "xp.ones(target.shape, bool)\n"
+                 "    if ignore_index is not None:\n"
+                 "        keep = keep & (pred != ignore_index)\n"
+                 "    pairs = target[keep]"))),
+    ],
+}.items():
+    MISTAKES[_key] = MISTAKES.get(_key, []) + _entries
+
+# the windows taken as non-overlapping (H // pool_size of them), whatever the stride
+MISTAKES["segmentation.max_pool_with_indices"] = MISTAKES["segmentation.max_pool_with_indices"] + [
+    ("the number of windows along an axis is (H - pool_size) // stride + 1: H // pool_size "
+     "counts them only when stride == pool_size (windows side by side); with another stride "
+     "they overlap or leave gaps",
+     edited("segmentation.max_pool_with_indices",
+            ("    Ho = (H - pool_size) // stride + 1\n    Wo = (W - pool_size) // stride + 1",
+             "    Ho = H // pool_size\n    Wo = W // pool_size"))),
+]
