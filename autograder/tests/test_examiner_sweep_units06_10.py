@@ -54,6 +54,39 @@ MISTAKES = {
         [(YOLO_OUT, "        out = torch.cat([raw[..., :5].clamp(0, 1), "
                     "torch.softmax(raw[..., 5:], dim=-1)], dim=-1)")],
         "are exactly 0", "torch.sigmoid"),
+    # right answers, but a list on self that every forward appends to (memory grows with every
+    # batch in training): the two-call check compared outputs only
+    "UNet: the skips appended to a list on self": (
+        "07", "segnets.py", "segnets.UNet",
+        [("        self.pool = nn.MaxPool2d(2, 2)",
+          "        self.pool = nn.MaxPool2d(2, 2)\n        self.skips = []"),
+         ("        skips = []\n        for encoder in self.encoders:\n            x = encoder(x)\n"
+          "            skips.append(x)\n",
+          "        for encoder in self.encoders:\n            x = encoder(x)\n"
+          "            self.skips.append(x)\n            skips = self.skips\n")],
+        "after one call the module kept 2 tensor(s)", "a local list made inside forward"),
+    "Generator: every batch of samples appended to self.history": (
+        "10", "generative.py", "generative.Generator",
+        [("        samples = self.net(z)\n",
+          "        samples = self.net(z)\n        if not hasattr(self, 'history'):\n"
+          "            self.history = []\n        self.history.append(samples)\n")],
+        "forward adds tensors to a list or dict kept on self", "grows with every batch"),
+    "LocalizationNet: the features kept in a list on self": (
+        "08", "detectors.py", "detectors.LocalizationNet",
+        [("        h = self.features(x)\n",
+          "        h = self.features(x)\n"
+          "        self.__dict__.setdefault('seen', []).append(h)\n")],
+        "forward adds tensors to a list or dict kept on self", "local list"),
+    # lost their points before, with no hint: now the known mistakes name them
+    "UNet: a softmax on the output": (
+        "07", "segnets.py", "segnets.UNet",
+        [("        scores = self.out(x)", "        scores = torch.softmax(self.out(x), dim=1)")],
+        "the output is wrong", "returns the raw class scores"),
+    "UNet: a 3x3 output convolution": (
+        "07", "segnets.py", "segnets.UNet",
+        [("        self.out = nn.Conv2d(channels[0], num_classes, 1)",
+          "        self.out = nn.Conv2d(channels[0], num_classes, 3, padding=1)")],
+        "parameter 35 in forward order has shape (4, 4, 3, 3)", "a 1x1 convolution"),
 }
 
 
@@ -85,6 +118,19 @@ FAIR = {
           "    z = mu + torch.sqrt(torch.exp(logvar)) * eps"),
          ("    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / n",
           "    kl = (-0.5 * (1 + logvar - mu ** 2 - torch.exp(logvar)).sum(dim=1)).mean()")]),
+    # the last output kept on self is replaced, not accumulated: no memory grows
+    "Autoencoder: the last code kept on self": (
+        "10", "generative.py", "generative.Autoencoder",
+        [("        z = self.encoder(x)\n", "        self.code = self.encoder(x)\n"
+                                         "        z = self.code\n")]),
+    "UNet: F.max_pool2d, the skips popped from a local list": (
+        "07", "segnets.py", "segnets.UNet",
+        [("from torch import nn\n", "from torch import nn\nimport torch.nn.functional as F\n"),
+         ("            x = self.pool(x)\n", "            x = F.max_pool2d(x, 2)\n"),
+         ("        for stage, skip in zip(self.decoders, reversed(skips)):\n"
+          "            x = stage.conv(torch.cat([skip, stage.up(x)], dim=1))",
+          "        for stage in self.decoders:\n"
+          "            x = stage.conv(torch.cat((skips.pop(), stage.up(x)), 1))")]),
 }
 
 
