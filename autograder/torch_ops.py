@@ -169,9 +169,10 @@ def kept_tensors(module):
         items = list(value.values() if isinstance(value, dict) else value)[:10_000]
         return sum(tensors(v, depth - 1) for v in items)
 
+    internal = set(vars(torch.nn.Module()))  # _parameters, _buffers, _modules, the hooks...
     for sub in list(module.modules())[:10_000]:
         for attr, value in list(vars(sub).items()):
-            if not str(attr).startswith("_"):
+            if attr not in internal:
                 count += tensors(value, 2)
     return count
 

@@ -87,6 +87,18 @@ MISTAKES = {
         [("        self.out = nn.Conv2d(channels[0], num_classes, 1)",
           "        self.out = nn.Conv2d(channels[0], num_classes, 3, padding=1)")],
         "parameter 35 in forward order has shape (4, 4, 3, 3)", "a 1x1 convolution"),
+    # raised with no hint before: the error names the shapes, not the slip
+    "discriminator_loss: the two terms added entry by entry, one mean": (
+        "10", "generative.py", "generative.discriminator_loss",
+        [("    loss = (bce(logits_real, torch.ones_like(logits_real))\n"
+          "            + bce(logits_fake, torch.zeros_like(logits_fake)))",
+          "    loss = torch.mean(F.softplus(-logits_real) + F.softplus(logits_fake))")],
+        "must match the size of tensor b (7)", "take each term's mean over its own tensor"),
+    "ls_discriminator_loss: the two terms added entry by entry, one mean": (
+        "10", "generative.py", "generative.ls_discriminator_loss",
+        [("    loss = 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * (scores_fake ** 2).mean()",
+          "    loss = torch.mean(0.5 * (scores_real - 1) ** 2 + 0.5 * scores_fake ** 2)")],
+        "must match the size of tensor b (7)", "take each term's mean over its own tensor"),
 }
 
 
