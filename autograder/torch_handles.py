@@ -58,6 +58,13 @@ class StudentModule:
             raise StudentError("the module's attributes could not be read")
         return value
 
+    def kept_tensors(self):
+        """How many tensors the module keeps outside its parameters and buffers (``torch_ops``)."""
+        value = self._ask("kept_tensors")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise StudentError("the module's attributes could not be read")
+        return value
+
     def load(self, params, buffers, dtype="float64"):
         self._ask("load", list(params), list(buffers), dtype)
 

@@ -154,6 +154,29 @@ def plain_containers(module):
     return found
 
 
+def kept_tensors(module):
+    """How many tensors the module and its submodules hold outside their parameters, buffers and
+    submodules: in attributes, and in lists, tuples and dicts kept in attributes (two levels). A
+    forward that appends to a list on self makes it grow from one call to the next."""
+    module = _module(module)
+    count = 0
+
+    def tensors(value, depth):
+        if isinstance(value, torch.Tensor):
+            return 1
+        if depth == 0 or not isinstance(value, (list, tuple, dict)):
+            return 0
+        items = list(value.values() if isinstance(value, dict) else value)[:10_000]
+        return sum(tensors(v, depth - 1) for v in items)
+
+    internal = set(vars(torch.nn.Module()))  # _parameters, _buffers, _modules, the hooks...
+    for sub in list(module.modules())[:10_000]:
+        for attr, value in list(vars(sub).items()):
+            if attr not in internal:
+                count += tensors(value, 2)
+    return count
+
+
 def load(module, params, bufs, dtype):
     """Cast the module to ``dtype`` and copy ``params`` (arrays, in parameters() order) and
     ``bufs`` (in buffers() order) into it; a None among ``bufs`` leaves that buffer as the module
@@ -496,6 +519,7 @@ def freeze(trainable, target="architectures.freeze", lookup=_lookup):
 OPS = {
     "build": build, "parameters": parameters, "buffers": buffers, "children": children,
     "attribute_types": attribute_types, "plain_containers": plain_containers, "load": load,
+    "kept_tensors": kept_tensors,
     "load_seeded": load_seeded,
     "forward": forward, "meta_forward": meta_forward, "backward": backward, "freeze": freeze,
     "train_buffers": train_buffers, "layers": layers, "operations": operations,

@@ -18,12 +18,18 @@ def single_cases(Case, logits_case):
 
 def reparameterize_cases(Case, gaussian_case):
     return [Case("hidden: N=7, L=5, logvar around -1", gaussian_case(221, 7, 5,
-                                                                  logvar_offset=-1.0))]
+                                                                  logvar_offset=-1.0)),
+            # a trained VAE's confident codes have logvar of -8 and below: a logvar clamped
+            # to [-5, 5] "for stability" gives another z here
+            Case("hidden: N=4, L=3, tiny variances (logvar around -8)",
+                 gaussian_case(222, 4, 3, logvar_offset=-8.0))]
 
 
 def vae_loss_cases(Case, vae_loss_case):
     return [Case("hidden: N=6, D=3, L=4, binary targets, +-1000",
-                 vae_loss_case(231, 6, 3, 4, binary=True, huge=True))]
+                 vae_loss_case(231, 6, 3, 4, binary=True, huge=True)),
+            Case("hidden: N=3, D=4, L=5, tiny variances (logvar around -8)",
+                 vae_loss_case(232, 3, 4, 5, logvar_offset=-8.0))]
 
 
 def corrupt_cases(Case, rng):

@@ -626,6 +626,9 @@ def _raising():
                 f"{what} are logits, any real number: use the loss made for logits, "
                 "F.binary_cross_entropy_with_logits (stable even for logits of +-1000), "
                 "rather than a sigmoid followed by binary_cross_entropy")
+    one_mean = ("the real and the fake term added entry by entry before one mean: the batches "
+                "may differ in size (N real examples, M fakes), so take each term's mean over "
+                "its own tensor, then add the two means")
     return {
         "generative.vae_loss": [(probabilities("the decoder's outputs"), edited(
             "generative.vae_loss",
@@ -634,7 +637,16 @@ def _raising():
         "generative.discriminator_loss": [(probabilities("the discriminator's scores"), edited(
             "generative.discriminator_loss",
             ("bce = F.binary_cross_entropy_with_logits  # stable",
-             "bce = F.binary_cross_entropy  # stable")))],
+             "bce = F.binary_cross_entropy  # stable"))),
+            (one_mean, edited(
+                "generative.discriminator_loss",
+                ("loss = (bce(logits_real, torch.ones_like(logits_real))\n"
+                 "            + bce(logits_fake, torch.zeros_like(logits_fake)))",
+                 "loss = (F.softplus(-logits_real) + F.softplus(logits_fake)).mean()")))],
+        "generative.ls_discriminator_loss": [(one_mean, edited(
+            "generative.ls_discriminator_loss",
+            ("loss = 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * (scores_fake ** 2).mean()",
+             "loss = 0.5 * ((scores_real - 1) ** 2 + scores_fake ** 2).mean()")))],
         "generative.generator_loss": [(probabilities("the discriminator's scores"), edited(
             "generative.generator_loss",
             ("loss = F.binary_cross_entropy_with_logits(logits_fake, torch.ones_like(",

@@ -62,6 +62,21 @@ class OutputWithoutBias(S.UNet):
         self.out = nn.Conv2d(self.out.in_channels, num_classes, 1, bias=False)
 
 
+class ScoresSoftmaxed(S.UNet):
+    """A softmax over the classes applied to the output: probabilities, not scores."""
+
+    def forward(self, x):
+        return torch.softmax(super().forward(x), dim=1)
+
+
+class OutputThreeByThree(S.UNet):
+    """A 3x3 output convolution (padding 1) in place of the 1x1."""
+
+    def __init__(self, in_channels, num_classes, *, base_channels=16, depth=3):
+        super().__init__(in_channels, num_classes, base_channels=base_channels, depth=depth)
+        self.out = nn.Conv2d(self.out.in_channels, num_classes, 3, padding=1)
+
+
 MISTAKES = {
     "segnets.UNet": [
         ("the skip concatenation in the wrong order: torch.cat([skip, upsampled], dim=1), the "
@@ -71,6 +86,11 @@ MISTAKES = {
         ("the decoder stages are registered shallowest first: register them in the order "
          "forward uses them, deepest level first", DecodersShallowFirst),
         ("the 1x1 output convolution has no bias", OutputWithoutBias),
+        ("a softmax applied to the output: the U-Net returns the raw class scores (logits), "
+         "and the loss (cross entropy, focal, soft Dice) applies the softmax itself",
+         ScoresSoftmaxed),
+        ("the output layer is a 3x3 convolution: it is a 1x1 convolution from c_0 channels to "
+         "num_classes, a classifier applied at every pixel", OutputThreeByThree),
     ],
 }
 

@@ -7,9 +7,12 @@ module made them), and run on inputs of several sizes and batch sizes in eval an
 (train mode only for batches of two or more: batch norm cannot train on one example, so a batch
 of one runs in eval mode alone): the output's
 shape, dtype (float64 stays float64) and ranges (sigmoids in [0, 1], class probabilities summing
-to 1, box entries that do not sum to 1, class_logits that are not probabilities) are checked,
+to 1, box entries that do not sum to 1, class_logits that are not probabilities; no sigmoid
+output exactly 0, which only a clamp or a ReLU gives) are checked,
 the examples of a batch (different images) must get different outputs in eval mode (a detector
-that ignores the image fails), and a random upstream gradient must reach every parameter.
+that ignores the image fails), and a random upstream gradient must reach every parameter
+(LocalizationNet: and a gradient of each head alone must reach the image, so neither head sits
+on detached features).
 TinyYOLO's grid must keep the image's layout: the gradient of a corner cell's output to the image
 must not sit clearly in another corner (a transposed or flipped grid fails; a detector that
 mixes the whole image, with no layout to keep, gets no claim). An
@@ -154,7 +157,7 @@ def _checked(t, target, args, kwargs, seed, x, train, expected, out, check):
         check(out)
     except Failed as failure:
         got = symptoms(target, out, expected)
-        if got is not None:
+        if got is not None and not getattr(failure, "keep_hint", False):
             for description, wrong in mistakes():
                 if wrong == got:
                     failure.hint = description
@@ -251,6 +254,20 @@ def _check_range(where, what, value, low=0.0, high=1.0):
         raise Failed(f"{where}: {what} should lie in [{low:g}, {high:g}], found values from "
                      f"{value.min():.4g} to {value.max():.4g}",
                      hint=f"pass {what} through a sigmoid")
+    # A float64 sigmoid is exactly 0 only below -745: an exact 0 comes from a clamp, a ReLU or
+    # a hard sigmoid, whose gradient is 0 there (a slot or box stuck at 0 never learns)
+    zeros = int(np.count_nonzero(value == low)) if value.size else 0
+    if zeros:
+        failure = Failed(f"{where}: {zeros} of the {value.size} entries of {what} are exactly "
+                         f"{low:g}: they were cut off (clamp, ReLU, hard sigmoid), not squashed "
+                         "by a sigmoid, which never reaches 0",
+                         hint=f"pass {what} through torch.sigmoid: it lies in (0, 1) and its "
+                              "gradient never vanishes, where a clamp to [0, 1] stops the "
+                              "gradient of every entry it cuts")
+        # the symptoms (ranges, sums) are a right output's: a known mistake with those symptoms
+        # explains nothing here (_checked keeps this hint)
+        failure.keep_hint = True
+        raise failure
 
 
 def _check_depends_on_image(where, out, what="the output"):
@@ -558,3 +575,21 @@ def localization_net(t):
             grads = student.backward(x, douts, train)
             _check_gradients(f"LocalizationNet on input {shape} ({_mode(train)} mode)", grads,
                              params)
+            _check_each_head_reaches_image(student, x, douts, train, shape)
+
+
+def _check_each_head_reaches_image(student, x, douts, train, shape):
+    """A gradient of each head alone (the other's upstream gradient zero) must reach the image:
+    a head computed from features cut off from the graph (``h.detach()``, ``h.data``) still
+    trains its own layer, and the whole-output check above finds gradients everywhere through
+    the other head, but its loss never trains the backbone."""
+    for k, head in enumerate(("class_logits", "box")):
+        alone = [d if i == k else np.zeros_like(d) for i, d in enumerate(douts)]
+        grads = student.backward(x, alone, train)
+        dx = grads[0] if isinstance(grads, list) and grads else None
+        if dx is None or not np.any(dx):
+            raise Failed(f"LocalizationNet on input {shape} ({_mode(train)} mode): a gradient of "
+                         f"{head} alone does not reach the image: {head} is computed from "
+                         "features cut off from the graph (.detach(), .data or torch.no_grad())",
+                         hint=f"compute {head} from the shared features as they are: the loss "
+                              f"on {head} must train the backbone too, not only its own head")

@@ -376,7 +376,9 @@ def _fresh_noise_note(t, args):
     return explain
 
 
-def vae_loss_case(seed, n, features, latent, *, binary=False, huge=False):
+def vae_loss_case(seed, n, features, latent, *, binary=False, huge=False, logvar_offset=0.0):
+    """(logits, x, mu, logvar); ``logvar_offset`` moves logvar (0.5 * standard normal) away
+    from 0: a variance clamped "for stability" changes the KL there."""
     rng = np.random.default_rng(seed)
     logits = 3.0 * rng.standard_normal((n, features))
     x = rng.uniform(0, 1, (n, features))
@@ -386,7 +388,7 @@ def vae_loss_case(seed, n, features, latent, *, binary=False, huge=False):
         logits.reshape(-1)[:4] = (1000.0, -1000.0, 1000.0, -1000.0)
         x.reshape(-1)[:4] = (1.0, 0.0, 0.0, 1.0)
     mu, logvar, _ = gaussian_case(seed + 1, n, latent)
-    return logits, x, mu, 0.5 * logvar
+    return logits, x, mu, 0.5 * logvar + logvar_offset
 
 
 @SPEC.test("vae_loss", points=2)

@@ -210,6 +210,12 @@ def same_outputs(first, second):
     return True
 
 
+GROWING_STATE_HINT = ("keep what forward collects (the skips, the features) in a local list "
+                      "made inside forward (skips = [] at its start), not on self: a list on "
+                      "self grows with every batch and keeps each batch's tensors and autograd "
+                      "graph alive")
+
+
 def check_two_calls(t, target, args, kwargs, student, params, buffers, call, first, second,
                     message):
     """What a PyTorch module keeps between calls: ``student`` (a ``StudentModule`` of ``target``
@@ -221,8 +227,17 @@ def check_two_calls(t, target, args, kwargs, student, params, buffers, call, fir
     features on self, by shape, answers the second call from them: this check names it before
     the comparisons with the reference, whose autograd error would blame a .detach()."""
     call(student, first)
+    kept = student.kept_tensors()
     used = call(student, second)
+    grown = student.kept_tensors()
     fresh = StudentModule.build(t.student, target, *args, **kwargs)
     fresh.load(params, buffers, "float64")
     if not same_outputs(used, call(fresh, second)):
         raise Failed(message, hint=KEPT_STATE_HINT)
+    if grown > kept:
+        # right answers, but a list on self that every call appends to: in training it holds
+        # every batch's activations (and their graphs) until memory runs out
+        raise Failed(f"{message.split(': ', 1)[0]}: after one call the module kept {kept} "
+                     f"tensor(s) outside its parameters and buffers, after two {grown}: forward "
+                     "adds tensors to a list or dict kept on self at every call",
+                     hint=GROWING_STATE_HINT)
