@@ -44,7 +44,9 @@ def batched_cases(Case, crowd):
             Case("hidden: K=20, labels 3 and 7 only", (boxes, scores, sparse.astype(np.int64)),
                  {"iou_threshold": 0.5}),
             Case("hidden: K=16, 4 labels, every coordinate negative",
-                 (negative - 21.0, negative_scores, negative_labels), {"iou_threshold": 0.5})]
+                 (negative - 21.0, negative_scores, negative_labels), {"iou_threshold": 0.5}),
+            Case("hidden: K=1 (a single box)", (boxes[:1], scores[:1], labels[:1]),
+                 {"iou_threshold": 0.5})]
 
 
 def encode_cases(Case, yolo_objects):

@@ -98,6 +98,9 @@ def metric_cases(label_inputs):
              *label_inputs(103, (1, 5, 5), 4, never_true=(0,))),
         Case("K=6, (2, 4, 5) maps, three classes on a single pixel each: one found, one only "
              "predicted, one only true", *single_pixel_classes(label_inputs)),
+        # K=1: (1, 1) and (1,) results, which a squeeze() turns into numbers
+        Case("K=1 (a single class), (2, 3, 4) maps, 25% ignored",
+             *label_inputs(105, (2, 3, 4), 1, ignore=255, ignored=0.25)),
     ]
 
 

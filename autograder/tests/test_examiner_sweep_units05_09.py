@@ -138,6 +138,14 @@ SQUEEZED = {
         "08", "detection.py", "detection.match_detections",
         [('        for d in xp.argsort(-scores, kind="stable").tolist():',
           '        for d in xp.argsort(-scores, kind="stable").squeeze().tolist():')]),
+    "confusion_matrix: the matrix squeezed, K=1": (
+        "07", "segmentation.py", "segmentation.confusion_matrix",
+        [("    matrix = counts.reshape(num_classes, num_classes).astype(xp.int64)\n",
+          "    matrix = counts.reshape(num_classes, num_classes).astype(xp.int64).squeeze()\n")]),
+    "batched_nms: keep squeezed, a single box": (
+        "08", "detection.py", "detection.batched_nms",
+        [('    keep = kept[xp.argsort(-scores[kept], kind="stable")].astype(xp.int64)',
+          '    keep = kept[xp.argsort(-scores[kept], kind="stable")].astype(xp.int64).squeeze()')]),
 }
 
 
