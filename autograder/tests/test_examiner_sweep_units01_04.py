@@ -158,3 +158,14 @@ def test_pool_indices_kept_by_shape_size_and_stride_keep_full_marks(tmp_path):
                           use_bwrap=False)
     for entry in report["units"]["03_cnn"]["functions"].values():
         assert entry["status"] == "passed" and entry["score"] == entry["max"], entry
+
+
+def test_relative_error_over_the_absolute_sum_is_named(tmp_path):
+    """|a + b| for |a| + |b| in the denominator: equal where a and b share their sign, wrong only
+    on the case of opposite signs. Before: the error value alone and no hint."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("xp.maximum(1e-8, xp.abs(a) + xp.abs(b))", "xp.maximum(1e-8, xp.abs(a + b))")]})
+    entry = grade(sub, "02", "gradcheck.relative_error")
+    assert entry["score"] == 0 and entry["status"] == "failed", entry
+    assert "opposite signs" in entry["message"], entry
+    assert "not |a + b|" in entry["hint"], entry
