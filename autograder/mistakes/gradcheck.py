@@ -103,7 +103,8 @@ def _relative(a, b, *, floor=True, reduce="max", denominator="sum", absolute=Tru
               added=False):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     diff = np.abs(a - b) if absolute else a - b
-    den = np.abs(a) + np.abs(b) if denominator == "sum" else np.maximum(np.abs(a), np.abs(b))
+    den = {"sum": np.abs(a) + np.abs(b), "max": np.maximum(np.abs(a), np.abs(b)),
+           "abs_of_sum": np.abs(a + b)}[denominator]
     if added:
         den = den + 1e-8
     elif floor:
@@ -121,6 +122,9 @@ def relative_error_mistakes():
          lambda a, b: _relative(a, b, reduce="mean")),
         ("the denominator is |a| + |b|, not max(|a|, |b|)",
          lambda a, b: _relative(a, b, denominator="max")),
+        ("the denominator is |a| + |b|, the sum of the absolute values, not |a + b|: where a "
+         "and b have opposite signs |a + b| is small and the error blows up",
+         lambda a, b: _relative(a, b, denominator="abs_of_sum")),
         ("take the absolute value of a - b: a negative difference hides under the max",
          lambda a, b: _relative(a, b, absolute=False)),
         ("the floor 1e-8 is a lower bound of the denominator, max(1e-8, |a| + |b|), not a term "

@@ -1,19 +1,20 @@
-"""An examiner's sweep of units 01-04: realistic mistakes that kept their points before the
-cases or verdicts here were added, graded through the real worker. Each test grades one wrong
-variant of the reference and asserts that it loses the function's points with a verdict that
-names the cause."""
+"""An examiner's sweep of units 01-04, graded through the real worker: realistic mistakes that
+kept their points (a cache kept by shape alone) or lost them with a verdict that did not say why
+(no hint) before the cases and known mistakes they test were added; and the correct variants
+beside them (the same caches keyed by everything they depend on), which keep full marks."""
 
 import pytest
 
 from autograder import engine
+from autograder.units import resolve_units
 
-from .submissions import make_submission
+from .submissions import bwrap, make_submission
 
 pytestmark = pytest.mark.xdist_group("examiner-sweep-units01-04")
 
 
 def grade(path, unit, key):
-    report = engine.grade(path, [unit], keys={key}, use_bwrap=False)
+    report = engine.grade(path, [unit], keys={key}, use_bwrap=bwrap(resolve_units([unit])[0]))
     return next(u for u in report["units"].values())["functions"][key]
 
 
@@ -155,6 +156,17 @@ def test_pool_indices_kept_by_shape_size_and_stride_keep_full_marks(tmp_path):
     sub = make_submission(tmp_path, append={"conv.py": POOL_INDEX_CACHE.replace(
         "KEY", "(x.shape, pool_size, stride)")})
     report = engine.grade(sub, ["03"], keys={"conv.max_pool_forward", "conv.max_pool_backward"},
-                          use_bwrap=False)
+                          use_bwrap=bwrap("03_cnn"))
     for entry in report["units"]["03_cnn"]["functions"].values():
         assert entry["status"] == "passed" and entry["score"] == entry["max"], entry
+
+
+def test_relative_error_over_the_absolute_sum_is_named(tmp_path):
+    """|a + b| for |a| + |b| in the denominator: equal where a and b share their sign, wrong only
+    on the case of opposite signs. Before: the error value alone and no hint."""
+    sub = make_submission(tmp_path, replace={"gradcheck.py": [
+        ("xp.maximum(1e-8, xp.abs(a) + xp.abs(b))", "xp.maximum(1e-8, xp.abs(a + b))")]})
+    entry = grade(sub, "02", "gradcheck.relative_error")
+    assert entry["score"] == 0 and entry["status"] == "failed", entry
+    assert "opposite signs" in entry["message"], entry
+    assert "not |a + b|" in entry["hint"], entry
