@@ -174,9 +174,13 @@ def _scale_remark(got, expected):
         factor = float(np.median(got[large] / expected[large]))
         if not math.isfinite(factor) or abs(factor - 1) < 1e-3 or factor == 0:
             return ""
-        spread = float(np.max(np.abs(got - factor * expected)))
-    if not spread <= 1e-6 * abs(factor) * floor * 1e3:
-        return ""  # not one factor for every entry
+        # one factor for every entry, the small ones included (each to 1e-6 of its own size,
+        # or of 0.1% of the largest): a few huge entries scaled while the small ones are right
+        # (a gradient's clipped entries) are not "every entry"
+        scaled = factor * expected
+        allowed = 1e-6 * np.maximum(np.abs(scaled), 1e-3 * float(np.max(np.abs(scaled))))
+        if not np.all(np.abs(got - scaled) <= allowed):
+            return ""
     if abs(factor + 1) < 1e-6:
         return "; every entry has the opposite sign of the expected one: a sign error"
     text = f"; every entry is {factor:.4g} times the expected one"

@@ -60,6 +60,21 @@ def test_no_scale_remark_when_the_entries_disagree_in_other_ways():
     assert "float32 arithmetic" in message(tiny, expected)
 
 
+def test_no_scale_remark_when_only_the_large_entries_are_scaled():
+    """A bce_loss gradient divided by p(1 - p) + 1e-12 instead of clipping p: the entries at
+    p = 0 and 1 are 1e5 times the expected ones, the others right or 0. The verdict said
+    '4 of 12 entries are off; every entry is 1e+05 times the expected one (100000 is a count:
+    a sum where a mean belongs ...)', which sends the student to the wrong line."""
+    expected = np.array([[-8.3e5, -0.083, 0.19, 0.17], [-0.15, -8.3e5, 0.59, -0.81]])
+    got = expected.copy()
+    got[0, 0] = got[1, 1] = -8.3e10
+    got[0, 1] = 0.0
+    text = message(got, expected)
+    assert "3 of 8 entries are off" in text and "times the expected" not in text, text
+    # every entry scaled, the small ones too: the remark stays
+    assert "every entry is 1e+05 times the expected one" in message(expected * 1e5, expected)
+
+
 @pytest.mark.parametrize("got, expected", [
     ([1e305, 1e305], [1e-5, 1e-5]),     # the ratio overflows to inf (a softmax shifted badly)
     ([1e-320, 1e-320], [1.0, 1.0]),     # its inverse does
