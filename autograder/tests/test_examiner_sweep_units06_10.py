@@ -99,6 +99,17 @@ MISTAKES = {
         [("    loss = 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * (scores_fake ** 2).mean()",
           "    loss = torch.mean(0.5 * (scores_real - 1) ** 2 + 0.5 * scores_fake ** 2)")],
         "must match the size of tensor b (7)", "take each term's mean over its own tensor"),
+    # random forwards were told they kept state from an earlier call (KEPT_STATE_HINT)
+    "VAE.forward: new noise (torch.randn_like) in place of eps": (
+        "10", "generative.py", "generative.VAE",
+        [("        logits = self.decode(reparameterize(mu, logvar, eps))",
+          "        logits = self.decode(reparameterize(mu, logvar, torch.randn_like(mu)))")],
+        "forward draws new random numbers at every call", "use the noise it is given"),
+    "LocalizationNet: F.dropout with no training flag": (
+        "08", "detectors.py", "detectors.LocalizationNet",
+        [("        h = self.features(x)\n",
+          "        h = torch.nn.functional.dropout(self.features(x), 0.2)\n")],
+        "a newly built module gives two different answers", "training=self.training"),
 }
 
 
