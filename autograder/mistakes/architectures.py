@@ -471,6 +471,14 @@ def freeze_counts_by_name(model, *, trainable=()):
                if name.startswith(tuple(trainable)))
 
 
+def freeze_top_level(model, *, trainable=()):
+    """Only the first part of each name (its top-level module) compared with trainable."""
+    for name, param in model.named_parameters():
+        if name.split(".")[0] not in trainable:
+            param.requires_grad = False
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def freeze_state_dict(model, *, trainable=()):
     """The flags set on the tensors of state_dict(): detached copies, so nothing is frozen."""
     for name, tensor in model.state_dict().items():
@@ -613,6 +621,10 @@ MISTAKES = {
         ("the strings of trainable are prefixes of the names, not whole module names: "
          "'se.fc' keeps se.fc1.* and se.fc2.* trainable (name.startswith(prefix), no dot "
          "added)", freeze_module_names),
+        ("only the first part of each name (its top-level module) compared with trainable: "
+         "the strings of trainable are prefixes of the full names, so 'stages.1' keeps "
+         "stages.1.weight and stages.1.bias trainable (name.startswith(prefix))",
+         freeze_top_level),
         ("nothing was frozen: set param.requires_grad = False on the model's own parameters "
          "(model.named_parameters()); the tensors of model.state_dict() are detached, their "
          "flag is not the model's, and param.requires_grad == False compares without setting",

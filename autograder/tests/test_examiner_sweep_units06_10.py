@@ -110,6 +110,11 @@ MISTAKES = {
         [("        h = self.features(x)\n",
           "        h = torch.nn.functional.dropout(self.features(x), 0.2)\n")],
         "a newly built module gives two different answers", "training=self.training"),
+    "freeze: only the top-level module name compared with trainable": (
+        "06", "architectures.py", "architectures.freeze",
+        [("        if not name.startswith(prefixes):\n",
+          "        if name.split('.')[0] not in prefixes:\n")],
+        "requires_grad is wrong for stages.1.weight", "only the first part of each name"),
 }
 
 
