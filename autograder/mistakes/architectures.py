@@ -117,6 +117,18 @@ class VGGUnhalvedInput(nn.Module):
         return self.classifier(self.features(x))
 
 
+class VGGRoundedSize(VGGUnhalvedInput):
+    """The first linear layer sized from input_size / 2**blocks rounded, not floored at each
+    pooling (11 -> 3 where the pooling gives 11 -> 5 -> 2)."""
+
+    def __init__(self, conv_arch, *, num_classes=1000, in_channels=3, input_size=224,
+                 fc_dim=4096, dropout=0.5):
+        super().__init__(conv_arch, num_classes=num_classes, in_channels=in_channels,
+                         input_size=input_size, fc_dim=fc_dim, dropout=dropout)
+        size = round(input_size / 2 ** len(conv_arch))
+        self.classifier[1] = nn.Linear(conv_arch[-1][1] * size * size, fc_dim)
+
+
 class VGGNoHiddenReLU(A.VGG):
     def __init__(self, conv_arch, **kwargs):
         super().__init__(conv_arch, **kwargs)
@@ -514,6 +526,9 @@ MISTAKES = {
     "architectures.VGG": [
         ("the first linear layer's input sized from input_size without halving it once per "
          "block", VGGUnhalvedInput),
+        ("the size after the blocks rounded (input_size / 2**blocks, rounded or ceiled): each "
+         "2x2 pooling floors an odd size, 11 -> 5 -> 2, so halve it with // once per block",
+         VGGRoundedSize),
         ("no ReLU between the fully connected layers", VGGNoHiddenReLU),
     ],
     "architectures.NiNBlock": [

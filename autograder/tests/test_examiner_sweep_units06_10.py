@@ -115,6 +115,14 @@ MISTAKES = {
         [("        if not name.startswith(prefixes):\n",
           "        if name.split('.')[0] not in prefixes:\n")],
         "requires_grad is wrong for stages.1.weight", "only the first part of each name"),
+    "VGG: the size after the blocks rounded, not floored": (
+        "06", "architectures.py", "architectures.VGG",
+        [("            channels, size = out_channels, size // 2",
+          "            channels = out_channels"),
+         ("        self.features = nn.Sequential(*blocks)\n",
+          "        self.features = nn.Sequential(*blocks)\n"
+          "        size = round(input_size / 2 ** len(conv_arch))\n")],
+        "has shape (6, 45), expected (6, 20)", "each 2x2 pooling floors an odd size"),
 }
 
 
