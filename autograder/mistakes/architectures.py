@@ -117,6 +117,18 @@ class VGGUnhalvedInput(nn.Module):
         return self.classifier(self.features(x))
 
 
+class VGGRoundedSize(VGGUnhalvedInput):
+    """The first linear layer sized from input_size / 2**blocks rounded, not floored at each
+    pooling (11 -> 3 where the pooling gives 11 -> 5 -> 2)."""
+
+    def __init__(self, conv_arch, *, num_classes=1000, in_channels=3, input_size=224,
+                 fc_dim=4096, dropout=0.5):
+        super().__init__(conv_arch, num_classes=num_classes, in_channels=in_channels,
+                         input_size=input_size, fc_dim=fc_dim, dropout=dropout)
+        size = round(input_size / 2 ** len(conv_arch))
+        self.classifier[1] = nn.Linear(conv_arch[-1][1] * size * size, fc_dim)
+
+
 class VGGNoHiddenReLU(A.VGG):
     def __init__(self, conv_arch, **kwargs):
         super().__init__(conv_arch, **kwargs)
@@ -471,6 +483,14 @@ def freeze_counts_by_name(model, *, trainable=()):
                if name.startswith(tuple(trainable)))
 
 
+def freeze_top_level(model, *, trainable=()):
+    """Only the first part of each name (its top-level module) compared with trainable."""
+    for name, param in model.named_parameters():
+        if name.split(".")[0] not in trainable:
+            param.requires_grad = False
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def freeze_state_dict(model, *, trainable=()):
     """The flags set on the tensors of state_dict(): detached copies, so nothing is frozen."""
     for name, tensor in model.state_dict().items():
@@ -506,6 +526,9 @@ MISTAKES = {
     "architectures.VGG": [
         ("the first linear layer's input sized from input_size without halving it once per "
          "block", VGGUnhalvedInput),
+        ("the size after the blocks rounded (input_size / 2**blocks, rounded or ceiled): each "
+         "2x2 pooling floors an odd size, 11 -> 5 -> 2, so halve it with // once per block",
+         VGGRoundedSize),
         ("no ReLU between the fully connected layers", VGGNoHiddenReLU),
     ],
     "architectures.NiNBlock": [
@@ -613,6 +636,10 @@ MISTAKES = {
         ("the strings of trainable are prefixes of the names, not whole module names: "
          "'se.fc' keeps se.fc1.* and se.fc2.* trainable (name.startswith(prefix), no dot "
          "added)", freeze_module_names),
+        ("only the first part of each name (its top-level module) compared with trainable: "
+         "the strings of trainable are prefixes of the full names, so 'stages.1' keeps "
+         "stages.1.weight and stages.1.bias trainable (name.startswith(prefix))",
+         freeze_top_level),
         ("nothing was frozen: set param.requires_grad = False on the model's own parameters "
          "(model.named_parameters()); the tensors of model.state_dict() are detached, their "
          "flag is not the model's, and param.requires_grad == False compares without setting",

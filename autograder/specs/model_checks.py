@@ -210,6 +210,10 @@ def same_outputs(first, second):
     return True
 
 
+RANDOM_FORWARD_HINT = ("in eval mode forward must give one answer per input: use the noise it is "
+                       "given (the VAE's eps) instead of drawing new noise (torch.randn_like, "
+                       "torch.rand), and nn.Dropout (or F.dropout(..., training=self.training)) "
+                       "rather than a dropout that stays on in eval mode")
 GROWING_STATE_HINT = ("keep what forward collects (the skips, the features) in a local list "
                       "made inside forward (skips = [] at its start), not on self: a list on "
                       "self grows with every batch and keeps each batch's tensors and autograd "
@@ -232,7 +236,13 @@ def check_two_calls(t, target, args, kwargs, student, params, buffers, call, fir
     grown = student.kept_tensors()
     fresh = StudentModule.build(t.student, target, *args, **kwargs)
     fresh.load(params, buffers, "float64")
-    if not same_outputs(used, call(fresh, second)):
+    answer = call(fresh, second)
+    if not same_outputs(used, answer):
+        if not same_outputs(answer, call(fresh, second)):
+            # a new module answers one input twice otherwise: not kept state, but randomness
+            raise Failed(f"{message.split(': ', 1)[0]}: asked twice for the same input in eval "
+                         "mode, a newly built module gives two different answers: forward "
+                         "draws new random numbers at every call", hint=RANDOM_FORWARD_HINT)
         raise Failed(message, hint=KEPT_STATE_HINT)
     if grown > kept:
         # right answers, but a list on self that every call appends to: in training it holds

@@ -99,6 +99,30 @@ MISTAKES = {
         [("    loss = 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * (scores_fake ** 2).mean()",
           "    loss = torch.mean(0.5 * (scores_real - 1) ** 2 + 0.5 * scores_fake ** 2)")],
         "must match the size of tensor b (7)", "take each term's mean over its own tensor"),
+    # random forwards were told they kept state from an earlier call (KEPT_STATE_HINT)
+    "VAE.forward: new noise (torch.randn_like) in place of eps": (
+        "10", "generative.py", "generative.VAE",
+        [("        logits = self.decode(reparameterize(mu, logvar, eps))",
+          "        logits = self.decode(reparameterize(mu, logvar, torch.randn_like(mu)))")],
+        "forward draws new random numbers at every call", "use the noise it is given"),
+    "LocalizationNet: F.dropout with no training flag": (
+        "08", "detectors.py", "detectors.LocalizationNet",
+        [("        h = self.features(x)\n",
+          "        h = torch.nn.functional.dropout(self.features(x), 0.2)\n")],
+        "a newly built module gives two different answers", "training=self.training"),
+    "freeze: only the top-level module name compared with trainable": (
+        "06", "architectures.py", "architectures.freeze",
+        [("        if not name.startswith(prefixes):\n",
+          "        if name.split('.')[0] not in prefixes:\n")],
+        "requires_grad is wrong for stages.1.weight", "only the first part of each name"),
+    "VGG: the size after the blocks rounded, not floored": (
+        "06", "architectures.py", "architectures.VGG",
+        [("            channels, size = out_channels, size // 2",
+          "            channels = out_channels"),
+         ("        self.features = nn.Sequential(*blocks)\n",
+          "        self.features = nn.Sequential(*blocks)\n"
+          "        size = round(input_size / 2 ** len(conv_arch))\n")],
+        "has shape (6, 45), expected (6, 20)", "each 2x2 pooling floors an odd size"),
 }
 
 
