@@ -116,7 +116,7 @@ _EXPLAINED = [
      ".item(), a round trip through NumPy or torch.no_grad() on the way to its result"),
     (r"leaf Variable that requires grad is being used in an in-place operation",
      "an in-place operation (+=, *=, x[...] = ..., .add_()) changed a tensor that needs its own "
-     "gradient: build a new tensor instead (z = mu + ..., not z = mu; z += ...)"),
+     "gradient: build a new tensor instead (y = x + b, not y = x; y += b)"),
     (r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|CUDA driver initialization "
      r"failed|no CUDA GPUs are available",
      "the grader may run on a machine without a GPU: make new tensors on the inputs' device "
