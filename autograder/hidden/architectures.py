@@ -34,7 +34,9 @@ def inception_cases(Case):
 
 
 def residual_cases(Case):
-    return [Case("hidden: stride 2, one channel to two", ((1, 2), {"stride": 2}, (2, 1, 8, 7)))]
+    return [Case("hidden: stride 2, one channel to two", ((1, 2), {"stride": 2}, (2, 1, 8, 7))),
+            # a one-image batch: an output squeeze()d to (C, H, W) has the wrong shape
+            Case("hidden: a one-image batch, identity shortcut", ((3, 3), {}, (1, 3, 6, 5)))]
 
 
 def bottleneck_cases(Case):
@@ -68,7 +70,9 @@ def se_cases(Case):
 
 
 def depthwise_cases(Case):
-    return [Case("hidden: one input channel, stride 2", ((1, 3), {"stride": 2}, (2, 1, 9, 8)))]
+    return [Case("hidden: one input channel, stride 2", ((1, 3), {"stride": 2}, (2, 1, 9, 8))),
+            # a one-image batch: an output squeeze()d to (C, H, W) has the wrong shape
+            Case("hidden: a one-image batch", ((2, 4), {}, (1, 2, 7, 6)))]
 
 
 def alexnet_cases(Case):

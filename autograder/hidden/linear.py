@@ -11,6 +11,8 @@ def loss_cases(loss_inputs):
         Case("large weights", loss_inputs(104, 5, 7, 4, 0.0, w_scale=30.0)),
         Case("C=100, class 0 scores 725 above the others in every row, reg=0.1",
              _one_class_far_above(loss_inputs(105, 6, 5, 100, 0.1, w_scale=0.2), 725.0)),
+        # dW of shape (1, C): a squeeze() of dW (or of W's rows) gives (C,)
+        Case("N=6, D=1 (the bias column alone), C=3, reg=0.3", loss_inputs(106, 6, 1, 3, 0.3)),
     ]
 
 

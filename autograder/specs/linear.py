@@ -184,6 +184,12 @@ def linear_classifier(t):
                 if np.array_equal(got, (X @ W).argmin(axis=1)) or
                 np.array_equal(got, (X @ W).argmax(axis=0)[: len(got)]) else None)
         raise Failed(f"predict: {wrong} of {len(y)} labels differ from argmax(X @ W)", hint)
+    # one example: the labels keep their (N,) = (1,) shape (a squeeze() makes them 0-d)
+    got, _ = t.student.method_full(model, "predict", X[:1])
+    got = as_array("predict(X[:1]) (one example)", got, np.zeros(1, dtype=np.int64))
+    if not np.array_equal(got, expected[:1]):
+        raise Failed(f"predict(X[:1]) (one example): the label is {got.tolist()}, not the "
+                     f"argmax of its scores {expected[:1].tolist()}")
 
     # train, with the loss replaced by a probe whose every value the judge recomputes: the
     # losses returned and the final weights must follow it step by step, so train must call
