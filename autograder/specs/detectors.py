@@ -12,7 +12,8 @@ output exactly 0, which only a clamp or a ReLU gives) are checked,
 the examples of a batch (different images) must get different outputs in eval mode (a detector
 that ignores the image fails), and a random upstream gradient must reach every parameter
 (LocalizationNet: and a gradient of each head alone must reach the image, so neither head sits
-on detached features).
+on detached features; the first image run alone in eval mode must give row 0 of the batch's
+outputs, so a box transposed on a batch of four fails).
 TinyYOLO's grid must keep the image's layout: the gradient of a corner cell's output to the image
 must not sit clearly in another corner (a transposed or flipped grid fails; a detector that
 mixes the whole image, with no layout to keep, gets no claim). An
@@ -35,6 +36,7 @@ import numpy as np
 from ..compare import Failed, describe
 from ..spec import Spec
 from ..torch_handles import StudentModule
+from .architectures import squeezed_hint
 from .model_checks import check_two_calls
 
 SPEC = Spec("detectors")
@@ -569,6 +571,7 @@ def localization_net(t):
                          expected, out, lambda out: _check_localization(where, out, expected))
                 if not train:
                     _check_depends_on_image(where, out, "(class_logits, box)")
+                    _check_first_alone(t, student, where, x, out)
             douts = [rng.standard_normal((shape[0], C)), rng.standard_normal((shape[0], 4))]
             train = _modes(shape)[-1]
             t.case(_where("LocalizationNet", args, kwargs, shape, train) + ", backward")
@@ -576,6 +579,33 @@ def localization_net(t):
             _check_gradients(f"LocalizationNet on input {shape} ({_mode(train)} mode)", grads,
                              params)
             _check_each_head_reaches_image(student, x, douts, train, shape)
+
+
+def _check_first_alone(t, student, where, x, out):
+    """In eval mode an example's output depends on its own image only: the first image run alone
+    gives the first rows of the batch's output. (A box of (N, 4) transposed on a batch of four,
+    entries of other examples in each row, has the right shape and ranges otherwise.)"""
+    if x.shape[0] < 2:
+        return
+    t.case(where + ", the first image again alone")
+    alone = student.forward(x[:1], False)
+    outs, alones = list(out), alone if isinstance(alone, (list, tuple)) else [alone]
+    if len(alones) != len(outs):
+        raise Failed(f"{where}: the first image alone gives {len(alones)} outputs, the batch "
+                     f"{len(outs)}")
+    for name, o, a in zip(("class_logits", "box"), outs, alones):
+        a, shape = np.asarray(a), (1,) + tuple(o.shape[1:])
+        if a.shape != shape:
+            raise Failed(f"{where}: {name} of the first image alone (input "
+                         f"{tuple(x[:1].shape)}) has shape {a.shape}, expected {shape}",
+                         hint=squeezed_hint(a, np.empty(shape)))
+        if not np.allclose(a[0], o[0], rtol=1e-6, atol=1e-9):
+            raise Failed(f"{where}: {name} of the first image alone (input {tuple(x[:1].shape)}) "
+                         f"is not row 0 of {name} for the batch: an example's output mixes in "
+                         "the other examples of the batch",
+                         hint="keep the batch axis first and compute each example's output from "
+                              "its own image: no transpose or reshape across the batch axis "
+                              "(box is (N, 4), one row per image)")
 
 
 def _check_each_head_reaches_image(student, x, douts, train, shape):
