@@ -112,10 +112,14 @@ def mse_mistakes():
 
 
 def _bce(prob, target, *, clip=True, clip_grad=True, denominator="size",
-         target_term_only=False, grad_mean=True, eps=EPS):
+         target_term_only=False, grad_mean=True, eps=EPS, exact_only=False):
     """``clip_grad=False``: the loss clipped, the gradient from the unclipped prob. ``eps``:
-    the clipping, where another than the docstring's 1e-7 is a mistake."""
-    p = np.clip(prob, eps, 1 - eps) if clip else prob
+    the clipping, where another than the docstring's 1e-7 is a mistake. ``exact_only``: only
+    the probabilities of exactly 0 and 1 replaced by eps and 1 - eps (1e-9 left as it is)."""
+    if exact_only:
+        p = np.where(prob == 0, eps, np.where(prob == 1, 1 - eps, prob))
+    else:
+        p = np.clip(prob, eps, 1 - eps) if clip else prob
     n = {"size": prob.size, "rows": prob.shape[0], "one": 1}[denominator]
     loss = -(target * np.log(p) + (1 - target) * np.log(1 - p)).sum() / n
     if not clip_grad:
@@ -135,6 +139,11 @@ def bce_mistakes():
          "or NaN where prob is 0 or 1; use p = clip(prob, eps, 1 - eps) in the gradient (or "
          "give 0 where the clip is active)",
          lambda prob, target: _bce(prob, target, clip_grad=False)),
+        # before the unclipped loss: where no probability is exactly 0 or 1 the two agree
+        ("clip every probability to [eps, 1 - eps], as the docstring's p = clip(prob, eps, "
+         "1 - eps) does: a probability of 1e-9 (below eps) becomes eps too, not only the "
+         "probabilities of exactly 0 and 1",
+         lambda prob, target: _bce(prob, target, exact_only=True)),
         ("log(0) is -inf: clip the probabilities to [eps, 1 - eps] with eps = 1e-7 before the "
          "logarithms",
          lambda prob, target: _bce(prob, target, clip=False)),

@@ -133,7 +133,9 @@ def _early_stopping(**wrong):
             mode = "max" if wrong.get("ignore_mode") else self.mode
             delta = 0.0 if wrong.get("ignore_min_delta") else self.min_delta
             sign = 1 if mode == "max" else -1
-            if self.best is None:
+            if self.best is None and wrong.get("from_zero"):  # best started at 0 (or +-0)
+                improved = sign * value > delta
+            elif self.best is None:
                 improved = True
             elif wrong.get("ties"):
                 improved = sign * (value - self.best) >= delta
@@ -173,6 +175,9 @@ def early_stopping_mistakes():
          "best", _early_stopping(best_any=True)),
         ("best_step is the 0-based index of the step: the first value is step 0",
          _early_stopping(step_offset=1)),
+        ("the first value always counts as an improvement, whatever it is (a negative score "
+         "too): start with best = None and take the first value as the best, not a best of 0",
+         _early_stopping(from_zero=True)),
     ]
 
 

@@ -21,6 +21,8 @@ run for 2, 11, 20, 130 and 260 examples (channels, filters, ...): ``loop_growth`
 
 import functools
 
+import re
+
 import numpy as np
 
 from ..compare import Failed, as_array, describe
@@ -452,11 +454,19 @@ def conv_output_size(t):
                 raise Failed(f"conv_output_size({label}): raised {kind}, but a window that does "
                              "not fit should raise ValueError", hint=None) from None
             text = error.message.split(":", 1)[1] if ":" in error.message else ""
-            missing = [str(v) for v in (n, k) if str(v) not in text]
+            # the docstring: "The message names n, kernel, stride and pad" (each as a number
+            # of its own: the 2 of 12 is not a stride of 2)
+            missing = [f"{what} {v}" for what, v in (("input size", n), ("kernel", k),
+                                                     ("stride", s), ("pad", p))
+                       if not re.search(rf"(?<![\d.]){v}(?!\d|\.\d)", text)]
             if missing:
                 raise Failed(f"conv_output_size({label}): the ValueError message "
                              f"{text.strip()!r} should name the numbers (input size {n}, "
-                             f"kernel {k}, stride {s}, pad {p})") from None
+                             f"kernel {k}, stride {s}, pad {p}); it lacks "
+                             f"{', '.join(missing)}",
+                             hint="name all four numbers in the message, as the docstring's "
+                                  "example does: \"a filter of size 3 with stride 3 and pad 0 "
+                                  "does not fit an input of size 7\"") from None
             continue
         raise Failed(f"conv_output_size({label}): should raise ValueError because {why}, but "
                      f"returned {got!r}",

@@ -77,6 +77,10 @@ def binary_cases(t):
         Case("N=1, prob (1, 1)", binary_inputs(23, (1, 1))),
         Case("probabilities of exactly 0 and 1 (clipped)",
              binary_inputs(24, (3, 4), exact=[(0, 0.0), (1, 1.0), (5, 0.0), (10, 1.0)])),
+        # the docstring clips every probability to [eps, 1 - eps], not only 0 and 1
+        Case("probabilities 1e-9, 5e-8, 1 - 1e-9 and 1 - 5e-8, beyond eps = 1e-7 (clipped)",
+             binary_inputs(25, (2, 4), exact=[(0, 1e-9), (2, 1 - 1e-9), (5, 5e-8),
+                                              (7, 1 - 5e-8)])),
     ]
     return cases + t.hidden("losses", "binary_cases", binary_inputs)
 

@@ -107,6 +107,40 @@ def check_uses_rng(t, target, args, kwargs, shapes, label):
     if all(np.array_equal(first[k], other[k]) for k in shapes if k.startswith("W")):
         raise Failed(f"{name}({label}): networks built with different rng seeds have the same "
                      "weights", hint="draw the weights from the rng argument")
+    check_drawn_in_order(t, target, args, kwargs, first, label)
+
+
+def reference_weights(cw, target, args, kwargs, seed):
+    """The reference model's initial params for ``rng = default_rng(seed)``."""
+    module, cls = target.split(".", 1)
+    model = getattr(getattr(cw, module), cls)(*args, rng=np.random.default_rng(seed), **kwargs)
+    return {k: np.asarray(v) for k, v in model.params.items()}
+
+
+DRAW_ORDER_HINT = ("draw each weight array as scale * rng.standard_normal(shape), in its own "
+                   "shape, one after the other in the order the docstring lists them, and "
+                   "nothing else from rng in between (rng.normal(0.0, scale, shape) gives the "
+                   "same numbers)")
+
+
+def check_drawn_in_order(t, target, args, kwargs, got, label):
+    """The docstrings fix the draw of the initial weights (``scale * rng.standard_normal(shape)``,
+    layer by layer in order), so the weights of a network built with ``default_rng(5)`` are
+    those numbers (design.md: randomness is checked against one random stream only where the
+    docstring fixes the draw). Statistics alone pass weights drawn in another order, in a
+    transposed shape, or after other draws."""
+    name = target.split(".", 1)[1]
+    expected = t.ref.run(reference_weights, target, args, kwargs, 5)
+    for key, want in expected.items():  # the reference's order: the docstring's order
+        if key not in got or not np.any(want):
+            continue  # biases (zeros; checked by check_init), params checked elsewhere
+        value = np.asarray(got[key], dtype=np.float64)
+        if value.shape == want.shape and np.allclose(value, want, rtol=1e-6, atol=0):
+            continue
+        raise Failed(f"{name}({label}): with rng = np.random.default_rng(5), {key} is not "
+                     "the draw the docstring fixes: the weights are scale * "
+                     "rng.standard_normal(shape), drawn layer by layer in the docstring's "
+                     "order", hint=DRAW_ORDER_HINT)
 
 
 def as_pair(value):

@@ -344,7 +344,8 @@ def check_new_state(t, target, w, dw, config, label):
     """The first step once more, its config returned as plain data this time: next_w and every
     array of next_config must be new (the worker reports results that are an input or share
     memory with one)."""
-    _, changes = t.student.call_full(target, w, dw, config)
+    got, changes = t.student.call_full(target, w, dw, config)
+    check_plain_state(target, got, label)
     try:
         t.returns_new(target, changes, ("w", "dw", "config"), label)
     except Failed as failure:
@@ -353,6 +354,26 @@ def check_new_state(t, target, w, dw, config, label):
         message = failure.message.replace("result[1]", "next_config").replace("result[0]",
                                                                                "next_w")
         raise Failed(message, hint, kind=failure.kind, error=failure.error) from None
+
+
+PLAIN_STATE = ("keep each piece of state under a key of its own, as an array or a number "
+               "(config['m'] = m; config['v'] = v), not a list, tuple, dict or None: the "
+               "Trainer saves every entry of a config as one array in its checkpoints")
+
+
+def check_plain_state(target, got, label):
+    """The module docstring: the state "holds only arrays and numbers (the Trainer saves configs
+    in its checkpoints)", one array per entry (``Trainer.save_checkpoint``); a list of m and v,
+    a dict of them or None cannot be saved and loaded as one array."""
+    if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], dict)):
+        return  # the first steps of check_rule have judged what it returns
+    for key, value in got[1].items():
+        if isinstance(value, (bool, int, float, np.ndarray, np.generic)):
+            continue
+        rule = target.split(".", 1)[1]
+        raise Failed(f"{rule}({label}): next_config[{key!r}] is {describe(value)}; the module "
+                     "docstring says the state holds only arrays and numbers",
+                     hint=PLAIN_STATE)
 
 
 def _check_replay(t, rule, case, which, run):

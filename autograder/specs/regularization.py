@@ -367,6 +367,11 @@ def early_stopping_cases(t):
              {"patience": 1, "mode": "min"}),
         Case("patience=2, min_delta=0.1, mode='min'", ([1.0, 0.95, 0.85, 0.8, 0.79, 0.5],),
              {"patience": 2, "min_delta": 0.1, "mode": "min"}),
+        # the first value always counts as an improvement, whatever it is
+        Case("patience=2, mode='max', negative values (the first always improves)",
+             ([-2.0, -1.5, -1.6, -1.4, -1.45, -1.5],), {"patience": 2}),
+        Case("patience=2, mode='min', values below 0 (the first always improves)",
+             ([-0.5, -0.7, -0.6, -0.65, -0.8],), {"patience": 2, "mode": "min"}),
     ]
     return cases + t.hidden("regularization", "early_stopping_cases")
 

@@ -636,6 +636,11 @@ def sample_model(t, V, H, D, cell, seed, params=None):
     return model, params, kwargs
 
 
+ARRAY_PREFIX_HINT = ("prefix_ids may be a list or a 1-D array: read its ids one by one (for "
+                     "token in prefix_ids), or through the provided prefix = "
+                     "np.asarray(prefix_ids); adding a list to it adds numbers to an array")
+
+
 @SPEC.test("CharRNN.sample", points=2)
 def char_rnn_sample(t):
     """Length, range, determinism given the rng, the greedy choice at a tiny temperature, and
@@ -659,6 +664,14 @@ def char_rnn_sample(t):
                              STATE_CARRIED_SAMPLE)
             raise Failed(f"CharRNN.sample({label}): two calls with the same rng seed gave "
                          "different ids", hint="draw every random number from the rng argument")
+        # the docstring: prefix_ids is a list or a 1-D array; the same ids either way
+        from_array = _sample(t, model, np.array([1, 4, 2]), 40, 1.0, 3,
+                             f"cell={cell!r}, prefix np.array([1, 4, 2]), length 40")
+        if not np.array_equal(ids, from_array):
+            raise Failed(f"CharRNN.sample(cell={cell!r}, prefix np.array([1, 4, 2]), length 40):"
+                         " the prefix as a 1-D array gave other ids than the same prefix as a "
+                         "list with the same rng seed; the docstring allows either",
+                         hint=ARRAY_PREFIX_HINT)
         _sample(t, model, [1, 4, 2], 0, 1.0, 3, f"cell={cell!r}, prefix [1, 4, 2], length 0")
         other = _sample(t, model, [1, 4, 2], 40, 1.0, 4, label)
         if np.array_equal(ids, other):

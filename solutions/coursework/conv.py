@@ -114,8 +114,8 @@ def conv_output_size(n, kernel, *, stride=1, pad=0):
     # BEGIN SOLUTION
     span = n + 2 * pad - kernel  # how far the window can travel
     if span < 0:
-        raise ValueError(f"{name}: a filter of size {kernel} does not fit an input of size {n} "
-                         f"with pad {pad} (it is larger than the padded size {n + 2 * pad})")
+        raise ValueError(f"{name}: a filter of size {kernel} with stride {stride} and pad {pad} "
+                         f"does not fit an input of size {n} (larger than {n} + 2*{pad})")
     if span % stride:
         raise ValueError(f"{name}: a filter of size {kernel} with stride {stride} and pad {pad} "
                          f"does not fit an input of size {n}: ({n} + 2*{pad} - {kernel}) / "
