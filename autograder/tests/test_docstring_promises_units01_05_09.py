@@ -57,6 +57,17 @@ BROKEN = {
              "        v = beta2 * config[\"mv\"][1] + v"),
             ("    config.update(m=m, v=v, t=t)", "    config.update(mv=[m, v], t=t)")]},
         "next_config['mv'] is a list", "a key of its own"),
+    "adam keeping its state in a nested dict": (
+        "05_optim", "optim.adam", {"optim.py": [
+            ("    t = config.get(\"t\", 0) + 1",
+             "    state = config.get(\"state\", {})\n    t = state.get(\"t\", 0) + 1"),
+            ("    if \"m\" in config:\n        m = beta1 * config[\"m\"] + m\n"
+             "        v = beta2 * config[\"v\"] + v",
+             "    if \"m\" in state:\n        m = beta1 * state[\"m\"] + m\n"
+             "        v = beta2 * state[\"v\"] + v"),
+            ("    config.update(m=m, v=v, t=t)", "    config.update(state={\"m\": m, \"v\": v, "
+             "\"t\": t})")]},
+        "next_config['state'] is a dict", "the Trainer saves every entry"),
     # conv_output_size: "The message names n, kernel, stride and pad"
     "conv_output_size's error naming only n and the kernel": (
         "03_cnn", "conv.conv_output_size", {"conv.py": [(

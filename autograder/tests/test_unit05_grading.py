@@ -80,24 +80,29 @@ def rmsprop(w, dw, config=None):
 
 
 def adadelta(w, dw, config=None):
-    # both averages in one nested dict, started from zeros; one square root of the quotient
+    # both averages started from zeros, under names of their own (the state holds only arrays
+    # and numbers: a nested dict could not be saved in the Trainer's checkpoints); one square
+    # root of the quotient
     config = {"learning_rate": 1.0, "decay_rate": 0.9, "epsilon": 1e-6, "weight_decay": 0.0,
               **(config or {})}
     rho, eps = config["decay_rate"], config["epsilon"]
     g = dw + config["weight_decay"] * w
-    acc = config.get("acc", {"g2": np.zeros_like(w), "dx2": np.zeros_like(w)})
-    g2 = rho * acc["g2"] + (1 - rho) * g ** 2
-    dx = np.sqrt((acc["dx2"] + eps) / (g2 + eps)) * g
-    dx2 = rho * acc["dx2"] + (1 - rho) * dx ** 2
-    return w - config["learning_rate"] * dx, {**config, "acc": {"g2": g2, "dx2": dx2}}
+    acc_g2 = config.get("acc_g2", np.zeros_like(w))
+    acc_dx2 = config.get("acc_dx2", np.zeros_like(w))
+    g2 = rho * acc_g2 + (1 - rho) * g ** 2
+    dx = np.sqrt((acc_dx2 + eps) / (g2 + eps)) * g
+    dx2 = rho * acc_dx2 + (1 - rho) * dx ** 2
+    return w - config["learning_rate"] * dx, {**config, "acc_g2": g2, "acc_dx2": dx2}
 
 
 def adam(w, dw, config=None):
-    # the counter from 0, incremented first; the state as one nested dict; Kingma and Ba's
+    # the counter from 0, incremented first; the state gathered in a dict while it is
+    # computed, returned as entries of the config (arrays and numbers); Kingma and Ba's
     # "efficient" form with epsilon scaled to match: exactly the same steps
     config = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
               "weight_decay": 0.0, "decoupled": False, **(config or {})}
-    state = dict(config.get("state", {"t": 0, "m": np.zeros_like(w), "v": np.zeros_like(w)}))
+    state = {"t": config.get("state_t", 0), "m": config.get("state_m", np.zeros_like(w)),
+             "v": config.get("state_v", np.zeros_like(w))}
     lr, b1, b2 = config["learning_rate"], config["beta1"], config["beta2"]
     if config["decoupled"]:
         w, g = w - lr * config["weight_decay"] * w, dw
@@ -110,7 +115,7 @@ def adam(w, dw, config=None):
     corr = math.sqrt(1 - b2 ** t)
     step_size = lr * corr / (1 - b1 ** t)
     next_w = w - step_size * state["m"] / (np.sqrt(state["v"]) + config["epsilon"] * corr)
-    return next_w, {**config, "state": state}
+    return next_w, {**config, **{f"state_{k}": v for k, v in state.items()}}
 
 
 def clip_grad_norm(grads, max_norm):
