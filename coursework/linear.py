@@ -69,7 +69,7 @@ def svm_loss_naive(W, X, y, reg):
 def svm_loss_vectorized(W, X, y, reg):
     """Multiclass SVM loss and gradient without a Python loop over examples or classes.
 
-    Same inputs, outputs and formula as ``svm_loss_naive``:
+    Same inputs and formula as ``svm_loss_naive`` (dW of W's dtype or float64):
         L = (1/N) * sum_i sum_{j != y_i} max(0, s_ij - s_iy_i + 1) + reg * sum(W**2).
     Returns (loss: float, dW: (D, C)).
     """
@@ -87,7 +87,7 @@ def softmax_loss_naive(W, X, y, reg):
     Subtract the largest score of each row before exponentiating: the probabilities do not change,
     and exp never overflows, even for scores in the thousands.
 
-    Inputs and outputs as in ``svm_loss_naive``: returns (loss: float, dW: (D, C)).
+    Inputs as in ``svm_loss_naive``; returns (loss: float, dW: (D, C), W's dtype or float64).
     """
     _check_loss_inputs("softmax_loss_naive", W, X, y, reg)
     raise NotImplementedError(
@@ -98,8 +98,8 @@ def softmax_loss_naive(W, X, y, reg):
 def softmax_loss_vectorized(W, X, y, reg):
     """Softmax loss and gradient without a Python loop over examples or classes.
 
-    Same inputs, outputs and formula as ``softmax_loss_naive``, numerically stable for scores in
-    the thousands. Returns (loss: float, dW: (D, C)).
+    Same inputs and formula as ``softmax_loss_naive``, numerically stable for scores in the
+    thousands. Returns (loss: float, dW: (D, C), of W's dtype or float64).
     """
     _check_loss_inputs("softmax_loss_vectorized", W, X, y, reg)
     raise NotImplementedError(

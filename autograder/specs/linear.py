@@ -76,7 +76,7 @@ DTYPE_HINT = ("start dW from W's dtype: np.zeros_like(W), not np.zeros(W.shape) 
 
 def _loss_test(t, target, *, same_dtype=False):
     """``same_dtype``: also a float32 case, whose dW must be float32 (only svm_loss_naive's
-    docstring says so: the others restate their returns without a dtype, and a float64 one-hot
+    docstring says so: the others say "dW of W's dtype or float64", since a float64 one-hot
     matrix in a vectorized loss is correct; test_unit01_grading keeps such an example)."""
     for case in loss_cases(t):  # float64 inputs: the loss is right to ~1e-13 (LOSS_RTOL)
         t.check(target, *case.args, label=case.label, names=("loss", "dW"), argnames=ARGNAMES,

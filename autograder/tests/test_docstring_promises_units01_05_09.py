@@ -136,3 +136,31 @@ def test_what_a_docstring_allows_keeps_full_marks(tmp_path, label):
                           use_bwrap=False)
     entry = report["units"][unit]["functions"][key]
     assert entry["status"] == "passed" and entry["score"] == entry["max"], entry
+
+
+def test_the_linear_losses_promise_w_s_dtype_exactly_where_it_is_graded(tmp_path):
+    """svm_loss_naive's docstring promises dW of W's dtype, and the grader holds it to that;
+    the other three losses used to say "same outputs as svm_loss_naive" while a float64 dW
+    kept full marks (a float64 one-hot matrix is correct there): their docstrings now say
+    "W's dtype or float64"."""
+    import ast
+
+    from autograder.paths import REFERENCE_PACKAGE
+
+    tree = ast.parse((REFERENCE_PACKAGE / "linear.py").read_text())
+    docs = {node.name: ast.get_docstring(node) for node in tree.body
+            if isinstance(node, ast.FunctionDef)}
+    others = ("svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized")
+    assert "same dtype as W" in docs["svm_loss_naive"]
+    assert all("or float64" in docs[name] for name in others), docs
+    sub = make_submission(tmp_path, replace={"linear.py": [
+        ("    return float(loss), dW", "    return float(loss), dW.astype(np.float64)")]})
+    keys = {f"linear.{name}" for name in ("svm_loss_naive", *others)}
+    entries = engine.grade(sub, ["01_linear"], keys=keys, use_bwrap=False)[
+        "units"]["01_linear"]["functions"]
+    assert entries["linear.svm_loss_naive"]["score"] == 0, entries["linear.svm_loss_naive"]
+    assert "dW has dtype float64 but W has dtype float32" in \
+        entries["linear.svm_loss_naive"]["message"]
+    for name in others:
+        entry = entries[f"linear.{name}"]
+        assert entry["status"] == "passed" and entry["score"] == entry["max"], entry

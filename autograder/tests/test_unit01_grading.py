@@ -225,8 +225,8 @@ def test_importing_a_package_other_than_numpy_says_what_is_allowed(tmp_path):
 
 
 def test_svm_naive_gradient_in_float64_for_float32_weights_fails(tmp_path):
-    """svm_loss_naive's docstring promises dW of W's dtype (audit l01); the other losses restate
-    their returns without it, and their float64 gradients stay accepted."""
+    """svm_loss_naive's docstring promises dW of W's dtype (audit l01); the other losses' say
+    "W's dtype or float64", and their float64 gradients stay accepted."""
     sub = make_submission(tmp_path, replace={"linear.py": [
         ("dW = W * 0.0", "dW = np.zeros(W.shape)")]})
     result = grade(sub)
