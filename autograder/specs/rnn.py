@@ -559,6 +559,10 @@ def char_rnn(t):
     check_uses_rng(t, target, (6, 4), {"cell": "rnn", "weight_scale": 0.1},
                    {"Wx": (6, 4), "Wh": (4, 4), "b": (4,), "W_out": (4, 6), "b_out": (6,)},
                    "6, 4, cell='rnn'")
+    # W_embed is drawn first, before Wx, Wh and W_out (the docstring's order)
+    check_uses_rng(t, target, (6, 4), {"embed_dim": 3, "cell": "lstm", "weight_scale": 0.1},
+                   {"W_embed": (6, 3), "Wx": (3, 16), "Wh": (4, 16), "b": (16,),
+                    "W_out": (4, 6), "b_out": (6,)}, "6, 4, embed_dim=3, cell='lstm'")
     for case in char_cases(t):
         dims, kwargs, cell, params, _, _, _ = case.args
         model = t.student.new(target, *dims, cell=cell, rng=Seed(1), **kwargs)

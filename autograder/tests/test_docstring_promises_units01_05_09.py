@@ -47,6 +47,11 @@ BROKEN = {
             "        for key, shape in shapes.items():\n",
             "        for key, shape in reversed(list(shapes.items())):\n")]},
         "is not the draw the docstring fixes", "in the order the docstring lists them"),
+    "CharRNN drawing W_embed after the other weights": (
+        "09_rnn", "rnn.CharRNN", {"rnn.py": [(
+            "            shapes = {\"W_embed\": (V, D), **shapes}",
+            "            shapes = {**shapes, \"W_embed\": (V, D)}")]},
+        "W_embed is not the draw the docstring fixes", "in the order the docstring lists them"),
     # optim: the state "holds only arrays and numbers (the Trainer saves configs in its
     # checkpoints)"
     "adam keeping m and v in a list": (
