@@ -258,3 +258,44 @@ def test_upsampling_docstrings_promise_a_new_array(name):
     source = (REFERENCE_PACKAGE / "segmentation.py").read_text()
     start = source.index(f"def {name}(")
     assert "a new array" in source[start:source.index('"""', source.index('"""', start) + 3)]
+
+
+# ---------------------------------------------------------------- 6. list.sort and heapq.merge
+
+SVM_LOSS = "    loss = margins.sum() / num_train + reg * (W * W).sum()\n"
+SORTS = {
+    # a key lambda that keeps what it computes: a line of student code per example
+    "key lambda with a side effect": (
+        "    _per = []\n"
+        "    sorted(range(num_train), key=lambda i: _per.append(margins[i].sum()) or 0)\n"
+        "    loss = sum(_per) / num_train + reg * (W * W).sum()\n", "loops over examples"),
+    # heapq.merge passes the items on in C; what adds them up is counted
+    "heapq.merge into math.fsum": (
+        "    import heapq\n    import math\n"
+        "    loss = math.fsum(heapq.merge(margins.sum(axis=1).tolist())) / num_train"
+        " + reg * (W * W).sum()\n", "math.fsum goes over"),
+    # a key the static rule does not see: called in C, its values thrown away (left open)
+    "bound list.sort with a builtin key": (
+        "    _rows = margins.sum(axis=1).tolist()\n    _sort = _rows.sort\n    _sort(key=abs)\n"
+        + SVM_LOSS, None),
+}
+
+
+@pytest.fixture(scope="module")
+def sorts(tmp_path_factory):
+    out = {}
+    for name, (code, _) in SORTS.items():
+        root = tmp_path_factory.mktemp(name.split()[0].replace(".", "_"))
+        out[name] = _grade(root, "01", {"linear.svm_loss_vectorized"},
+                           replace={"linear.py": [(SVM_LOSS, code)]})[
+            "linear.svm_loss_vectorized"]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(SORTS))
+def test_per_item_values_from_sorting_or_merging_are_counted(sorts, name):
+    entry, words = sorts[name], SORTS[name][1]
+    if words is None:  # computes nothing the loss uses: the decision leaves it open
+        assert entry["status"] == "passed", entry
+    else:
+        assert entry["status"] == "failed" and words in entry["message"], entry
