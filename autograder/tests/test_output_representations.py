@@ -181,3 +181,27 @@ def test_a_0d_array_where_the_docstring_says_an_int_is_told_so(tmp_path):
         "cnn.count_parameters"]
     assert entry["status"] == "failed", entry
     assert "should return an int, got an array of shape ()" in entry["message"], entry
+
+
+# ---------------------------------------------------------------- PyTorch: a loss of shape (1,)
+
+def test_a_loss_of_one_entry_in_shape_1_is_not_told_to_average(tmp_path):
+    """The PyTorch modules and functions (units 06-08, 10) kept full marks with non-contiguous
+    tensors and a list for a tuple; a float loss is told to stay a tensor. A loss of shape (1,)
+    (keepdim=True, .view(1)) was told to "average over the batch with .mean()", which it had."""
+    pytest.importorskip("torch")
+    from .submissions import bwrap, make_submission
+
+    sub = make_submission(tmp_path, append={"generative.py": """
+        _generator_loss = generator_loss
+
+
+        def generator_loss(logits_fake):
+            return _generator_loss(logits_fake).reshape(1)
+        """})
+    report = engine.grade(sub, ["10"], keys={"generative.generator_loss"},
+                          use_bwrap=bwrap("10_generative"))
+    entry = report["units"]["10_generative"]["functions"]["generative.generator_loss"]
+    assert entry["status"] == "failed", entry
+    assert "has shape (1,), expected ()" in entry["message"], entry
+    assert "keepdim" in entry["hint"] and ".mean()" not in entry["hint"], entry
