@@ -7,7 +7,8 @@ module made them), and run on inputs of several sizes and batch sizes in eval an
 (train mode only for batches of two or more: batch norm cannot train on one example, so a batch
 of one runs in eval mode alone): the output's
 shape, dtype (float64 stays float64) and ranges (sigmoids in [0, 1], class probabilities summing
-to 1, box entries that do not sum to 1, class_logits that are not probabilities; no sigmoid
+to 1 within 1e-9, and a float32 softmax, 1e-7 off, named as such; box entries that do not sum
+to 1, class_logits that are not probabilities; no sigmoid
 output exactly 0, which only a clamp or a ReLU gives) are checked,
 the examples of a batch (different images) must get different outputs in eval mode (a detector
 that ignores the image fails), and a random upstream gradient must reach every parameter
