@@ -218,7 +218,10 @@ def describe(value):
             return (f"an object of a class the hand-in defined, named {kind[:200]!r} (not an "
                     "array, number, tuple, list or dict)")
         return f"an object of type {kind} (not an array, number, tuple, list or dict)"
-    return f"a {type(value).__name__}"
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**64:
+        return f"an int of {len(str(abs(value)))} digits, beyond what a 64-bit integer holds"
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
 
 
 COMPLEX_CAUSE = ("a power such as x ** 0.5 of a negative Python number, np.emath/cmath, or a 1j "
@@ -244,6 +247,8 @@ def as_scalar(name, got):
         raise Failed(f"{name} is None: did you forget to return it?", kind="missing")
     if isinstance(got, (bool, np.bool_)):
         raise Failed(f"{name} should be a number, got a bool", kind="type")
+    if isinstance(got, int) and abs(got) >= 2**1024:  # float() would raise OverflowError
+        raise Failed(f"{name} is {describe(got)} or a float", kind="values")
     if isinstance(got, (int, float)):
         return float(got)
     if isinstance(got, complex):
@@ -319,6 +324,11 @@ def as_array(name, got, expected):
         if isinstance(got, (list, tuple)):
             raise Failed(f"{name} should be a NumPy array of shape {expected.shape}, got "
                          f"{describe(got)}", kind="type")
+        if expected.ndim == 0 and isinstance(got, int) and not -2**63 <= got < 2**64:
+            # a Python int beyond 64 bits (the wire keeps it an int): NumPy would make it an
+            # array of Python objects; its value is what is wrong
+            raise Failed(f"{name} is {describe(got)}; it should be {_fmt(expected[()])}",
+                         kind="values")
         if expected.ndim == 0 and isinstance(got, (int, float, complex, np.generic)):
             got = np.asarray(got)  # a number where a 0-d array is expected: compare the value
         else:

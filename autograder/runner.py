@@ -767,8 +767,9 @@ class Student:
     def call_watching_overflow(self, target, *args, opaque=(), **kwargs):
         """(value, overflowed): the value of ``coursework.<target>(...)`` and whether a NumPy
         operation overflowed during the call (``numpy.exp(800)`` is inf, with NumPy's
-        RuntimeWarning; an overflow that the code itself silenced with ``np.errstate`` is not
-        seen). A docstring that promises no overflow is checked with it."""
+        RuntimeWarning; one whose warning the code silenced itself, with ``np.errstate`` or
+        ``np.seterr``, is seen too: ``worker.watching_overflow``). A docstring that promises no
+        overflow is checked with it."""
         value, changes = self._ask({"op": "call", "target": target,
                                     "args": wire.encode(list(args)),
                                     "kwargs": wire.encode(kwargs), "opaque": list(opaque),

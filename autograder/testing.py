@@ -79,11 +79,13 @@ class FakeStudent:
 
     def call_watching_overflow(self, target, *args, opaque=(), **kwargs):
         """As the worker's: the value and whether a NumPy operation overflowed in the call."""
+        from .worker import watching_overflow
+
         overflows = []
         func = self._target(target)
 
         def watched(*a, **k):
-            with np.errstate(over="call", call=lambda kind, flag: overflows.append(kind)):
+            with watching_overflow(overflows):
                 return func(*a, **k)
 
         value = self._invoke(watched, args, kwargs, list(opaque))[0]

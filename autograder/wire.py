@@ -1,8 +1,9 @@
 """The only language the judge and the worker speak: framed JSON with arrays as base64.
 
 Nothing received is ever unpickled or executed. Values are plain data — None, bool, int, float,
-str, lists, tuples, dicts with string keys, and NumPy arrays of numeric or boolean dtype — plus a
-few tagged references:
+str, lists, tuples, dicts with string keys, and NumPy arrays of numeric or boolean dtype (an int
+beyond 64 bits goes as ``{"$int": decimal text}``, up to ``MAX_BIG_INT_BITS``) — plus a few
+tagged references:
 
 - ``Handle(ident)``: an object that lives in the worker (a layer's cache, a model); the judge can
   only pass it back.
@@ -18,6 +19,7 @@ import base64
 import json
 import math
 import os
+import re
 import struct
 
 import numpy as np
@@ -28,7 +30,8 @@ MAX_NODES = 1_000_000  # values (list items, dict entries...) in one decoded mes
 MAX_CONTAINERS = 200_000  # lists and objects in one frame, counted before it is parsed
 MAX_ELEMENTS = MAX_FRAME  # entries of one array, even an empty one (its shape is bounded too)
 MAX_DIM = 2**31 - 1
-MAX_INT_DIGITS = 19  # the encoder sends only integers below 2**63; longer ones are refused
+MAX_INT_DIGITS = 19  # bare integers are below 2**63; longer ones are refused
+MAX_BIG_INT_BITS = 8192  # larger ints go as {"$int": decimal text} up to this size
 _ALLOWED_KINDS = "biufc"  # bool, int, uint, float, complex
 
 
@@ -92,7 +95,14 @@ def encode(value, depth=0):
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        return value if abs(value) < 2**63 else float(value)
+        if abs(value) < 2**63:
+            return value
+        # an int of more than 64 bits stays an int (count_parameters' huge total is reported as
+        # what it is, not as a float, nor as float()'s OverflowError); one too long to be a
+        # number anyone means is a value the judge cannot read (kept in the worker)
+        if value.bit_length() > MAX_BIG_INT_BITS:
+            raise Unencodable(f"an int of {value.bit_length()} bits")
+        return {"$int": str(int(value))}
     if isinstance(value, float):
         return _encode_float(value)
     if isinstance(value, complex):  # a number: sent as NumPy's, so the judge can name it
@@ -192,6 +202,13 @@ def decode(data, resolve=None, depth=0, _budget=None, tags=("ref", "rng", "fn"))
                 raise WireError("a dict key that is not a string or a 64-bit integer")
             out[key] = decode(item, resolve, depth + 1, _budget, tags)
         return out
+    if "$int" in data:
+        text = _expect(data["$int"], str)
+        if not (len(text) <= 2 + MAX_BIG_INT_BITS * 30103 // 100000 and
+                re.fullmatch(r"-?[0-9]+", text)
+                and abs(value := int(text)).bit_length() <= MAX_BIG_INT_BITS):
+            raise WireError(f"bad integer {_short(text)}")
+        return value
     if "$float" in data:
         text = data["$float"]
         if text not in ("nan", "inf", "-inf"):

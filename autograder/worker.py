@@ -670,11 +670,36 @@ def _target(name):
         obj = getattr(obj, part)
     code = getattr(obj, "__code__", None)
     if isinstance(code, type(_target.__code__)):
-        _from_hand_in(module_name, code.co_filename, attr)
+        _from_hand_in(module_name, _unwrapped(obj).__code__.co_filename, attr)
     elif isinstance(obj, type):
         _from_hand_in(module_name, getattr(sys.modules.get(obj.__module__), "__file__", None),
                       attr)
     return obj
+
+
+def _unwrapped(function):
+    """The function whose file says where ``function`` comes from: itself, or where its code is
+    a library's wrapper (``@np.errstate(over="ignore")``, any ``functools.wraps`` decorator of
+    NumPy or the standard library, whose code lies in a folder of the worker's ``sys.path`` at
+    start) the function it wraps (``__wrapped__``, a plain function's attribute: no code of the
+    hand-in runs to read it). A wrapper written anywhere else is judged by its own file."""
+    import os
+
+    submission = os.path.realpath(_SUBMISSION or "") + os.sep
+    # the packages' folder holds links to the installed packages: a file's path is compared as
+    # it was loaded, not resolved
+    folders = tuple(os.path.normpath(folder) + os.sep for folder in _LIBRARY)
+    plain = type(_unwrapped)
+    for _ in range(8):
+        if type(function) is not plain:
+            return function
+        path = function.__code__.co_filename
+        inner = function.__dict__.get("__wrapped__")
+        if not isinstance(path, str) or os.path.realpath(path).startswith(submission) or \
+                not os.path.normpath(path).startswith(folders) or type(inner) is not plain:
+            return function
+        function = inner
+    return function
 
 
 def _from_hand_in(module_name, path, attr=None):
@@ -1047,8 +1072,9 @@ def handle(request, resolve, encode_result, objects, guard=None):
         if counter is not None:
             counter.start()
         if request.get("watch_overflow") is True:
-            # NumPy calls back for every operation that overflows (an exp of 800 is inf)
-            with np.errstate(over="call", call=lambda kind, flag: overflows.append(kind)):
+            # NumPy calls back for every operation that overflows (an exp of 800 is inf), even
+            # where the code silences the warning itself (np.errstate, np.seterr)
+            with watching_overflow(overflows):
                 value = func(*args, **kwargs)
         else:
             value = func(*args, **kwargs)
@@ -1083,6 +1109,48 @@ def handle(request, resolve, encode_result, objects, guard=None):
         reply["library_lines"] = counter.library_count
         reply["objects"] = counter.objects
     return reply
+
+
+class watching_overflow:
+    """While in force, NumPy calls back (``overflows.append(kind)``) for every operation that
+    overflows, whatever error state the code running inside asks for: ``np.errstate(over=
+    "ignore")`` (as a block or a decorator), ``np.seterr(all="ignore")`` and ``np.seterrcall``
+    all make their new state with ``numpy._core._ufunc_config._make_extobj`` (Python code in
+    NumPy 2), which is replaced meanwhile by one that keeps ``over="call"`` and this callback
+    (the code's other settings, divide or invalid, are kept). Silencing the warning does not
+    stop the overflow: exp(800) is inf either way."""
+
+    def __init__(self, overflows):
+        self.overflows = overflows
+        self.config = self.made = self.state = None
+
+    def __enter__(self):
+        import numpy
+
+        config = sys.modules.get("numpy._core._ufunc_config")
+        make = getattr(config, "_make_extobj", None)
+        overflows = self.overflows
+
+        def call(kind, flag):
+            overflows.append(kind)
+
+        if make is not None:
+            def forced(*args, **kwargs):
+                return make(*args, **dict(kwargs, over="call", call=call))
+
+            self.config, self.made = config, make
+            config._make_extobj = forced
+        self.state = numpy.errstate(over="call", call=call)
+        self.state.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            self.state.__exit__(*exc_info)
+        finally:
+            if self.config is not None:
+                self.config._make_extobj = self.made
+        return False
 
 
 def _plain(value):

@@ -402,7 +402,8 @@ def upsample_nearest(x, *, scale):
     Inputs:
         x: (N, C, H, W); scale: an integer >= 1.
     Returns:
-        out: (N, C, H*scale, W*scale), out[n, c, i, j] = x[n, c, i // scale, j // scale].
+        out: (N, C, H*scale, W*scale), a new array (at scale 1 too, a copy of x), with
+            out[n, c, i, j] = x[n, c, i // scale, j // scale].
         cache: what upsample_nearest_backward needs.
     """
     name = "upsample_nearest"
@@ -434,8 +435,9 @@ def upsample_bilinear(x, *, size):
     Inputs:
         x: (N, C, H, W); size: (H_out, W_out) (or one int for both), each >= 1.
     Returns:
-        out: (N, C, H_out, W_out). Along each axis (rows shown; columns alike), output row i
-            samples the input at the source coordinate
+        out: (N, C, H_out, W_out), a new array (at size (H, W) too, a copy of x). Along each
+            axis (rows shown; columns alike), output row i samples the input at the source
+            coordinate
                 s = max((i + 0.5) * H / H_out - 0.5, 0)
             (pixel *centres* are aligned: align_corners=False), between the rows
             i0 = floor(s) and i1 = min(i0 + 1, H - 1), with weight s - i0 on row i1 and

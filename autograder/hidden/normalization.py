@@ -7,6 +7,9 @@ def batchnorm_train_cases(bn_case):
         bn_case("train, N=3, D=5, eps=0.1", 102, (3, 5), eps=0.1),
         bn_case("train, N=4, D=2, momentum=1 (the state does not move)", 103, (4, 2),
                 momentum=1.0),
+        # square, with a dx clearly non-zero (at N = 2, dx is 0): a dx transposed only when
+        # square fails here
+        bn_case("train, N=3, D=3 (square)", 106, (3, 3)),
     ]
 
 

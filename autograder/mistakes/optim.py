@@ -406,6 +406,10 @@ STEP_DECAY = [
      lambda step, *, lr0, step_size, gamma=0.1: lr0 * gamma ** ((step + 1) // step_size)),
     ("gamma is raised to the power floor(step / step_size), not multiplied by it",
      lambda step, *, lr0, step_size, gamma=0.1: lr0 * gamma * (step // step_size)),
+    ("round() is not floor: the exponent is floor(step / step_size), the number of whole "
+     "periods of step_size steps done, so the first drop comes at step = step_size; rounding "
+     "drops halfway through a period (round(2 / 3) is already 1): use integer division",
+     lambda step, *, lr0, step_size, gamma=0.1: lr0 * gamma ** round(step / step_size)),
 ]
 
 EXPONENTIAL_DECAY = [

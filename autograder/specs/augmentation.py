@@ -205,6 +205,10 @@ def check_new_array(t, target, images, kwargs, label):
     name = target.split(".")[1]
     t.case(label)
     kept = t.student.call(target, images, rng=Seed(1), opaque=[0], **kwargs)
+    if isinstance(kept, Handle):
+        # a writable copy of it: a read-only result (np.broadcast_to, setflags) is a new array
+        # all the same, and filling it would raise in the grader's call, not the student's
+        kept = t.student.method(kept, "copy", opaque=[0])
     out = t.student.call(target, kept, rng=Seed(1), opaque=[0], **kwargs)
     if not (isinstance(kept, Handle) and isinstance(out, Handle)):
         return  # not arrays: the checks before have failed such a result already

@@ -130,7 +130,8 @@ def count_parameters(t):
                          + (f", of the right value {expected}" if right_value else ""),
                          hint=COUNT_FLOAT_HINT if right_value else None)
         if int(got) != expected:
-            raise Failed(f"count_parameters({label}): returned {int(got)}, expected {expected}",
+            shown = int(got) if abs(int(got)) < 2**63 else describe(got)
+            raise Failed(f"count_parameters({label}): returned {shown}, expected {expected}",
                          hint="add up the sizes of every array in params (weights and biases)")
 
 

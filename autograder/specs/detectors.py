@@ -7,7 +7,8 @@ module made them), and run on inputs of several sizes and batch sizes in eval an
 (train mode only for batches of two or more: batch norm cannot train on one example, so a batch
 of one runs in eval mode alone): the output's
 shape, dtype (float64 stays float64) and ranges (sigmoids in [0, 1], class probabilities summing
-to 1, box entries that do not sum to 1, class_logits that are not probabilities; no sigmoid
+to 1 within 1e-9, and a float32 softmax, 1e-7 off, named as such; box entries that do not sum
+to 1, class_logits that are not probabilities; no sigmoid
 output exactly 0, which only a clamp or a ReLU gives) are checked,
 the examples of a batch (different images) must get different outputs in eval mode (a detector
 that ignores the image fails), and a random upstream gradient must reach every parameter
@@ -296,11 +297,34 @@ def _check_gradients(where, grads, params):
             raise Failed(f"{where}: the gradient of {name!r} contains NaN or inf")
 
 
+# how far from 1 a float32 softmax's sums stray (C of them at most 0.5 ulp each: about 1e-7 for a
+# few classes); a softmax over the wrong entries is off by far more
+FLOAT32_SUM_TOLERANCE = 1e-5
+
+
+def _from_one(total):
+    """A sum near 1 written as 1 plus or minus its distance from 1 ("1 - 6.7e-08")."""
+    d = float(total) - 1.0
+    return f"1 {'-' if d < 0 else '+'} {abs(d):.1e}"
+
+
 def _check_yolo(where, out, expected):
     out = _array(where, out, expected)
     _check_range(where, "x, y, w, h and the objectness (entries 0 to 4)", out[..., :5])
     probs = out[..., 5:]
     sums = probs.sum(-1)
+    off = float(np.abs(sums - 1.0).max()) if sums.size else 0.0
+    if probs.size and probs.min() >= 0 and 1e-9 < off <= FLOAT32_SUM_TOLERANCE:
+        # a float64 output whose softmax ran in float32 (dtype=torch.float32, .float()): its
+        # sums are 1 to float32's precision; the docstring asks for the computation in x's dtype
+        failure = Failed(
+            f"{where}: the class probabilities sum to 1 only to float32's precision (sums from "
+            f"{_from_one(sums.min())} to {_from_one(sums.max())}; a float64 computation gives "
+            "1 within 1e-9): the docstring asks for the computation in x's dtype, float64 here",
+            hint="compute in the dtype of x: no dtype=torch.float32 (a softmax's dtype=, "
+                 ".float(), a tensor created as float32) anywhere in forward")
+        failure.keep_hint = True
+        raise failure
     if probs.min() < 0 or not np.allclose(sums, 1.0, rtol=0, atol=1e-9):
         raise Failed(f"{where}: the class probabilities (entries 5 onwards) should be "
                      "non-negative and sum to 1 in every slot; sums range from "

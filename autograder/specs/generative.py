@@ -17,6 +17,8 @@ and the parameters afterwards equal the reference's for the same parameters and 
 parameter requires gradients again afterwards (the next step must be able to train both networks).
 """
 
+import math
+
 import numpy as np
 
 from ..compare import Failed
@@ -187,7 +189,11 @@ def check_function(t, target, args, kwargs=None, *, label, names, grad_args=(), 
     expected_shapes = t.ref.run(function_shapes, target, list(args), kwargs, generators)
     for name, g, e in zip(names, got["shapes"], expected_shapes):
         if e is not None and g is not None and list(g) != list(e):
-            shape_hint = ("average over the batch with .mean() to return a scalar"
+            # one entry in a shape of its own (keepdim=True, .view(1), torch.stack of one)
+            # is a scalar already, not a sum over examples left unaveraged
+            shape_hint = (("return the 0-d tensor itself: a reduction without keepdim=True, or "
+                           ".squeeze() of a result of one entry" if math.prod(g) == 1 else
+                           "average over the batch with .mean() to return a scalar")
                           if not e else None)
             raise Failed(f"{where}{name} has shape {tuple(g)}, expected {tuple(e)}", shape_hint)
     if grad_args and isinstance(got.get("flows"), list):

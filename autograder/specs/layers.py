@@ -83,7 +83,8 @@ def sigmoid_never_overflows(t):
     is 0, the right value), so the huge inputs are given again and NumPy says whether an
     operation overflowed (it warns 'overflow encountered in exp' in the student's notebook).
     np.where computes both of its branches for every entry: a branch it does not choose
-    overflows too."""
+    overflows too. A warning silenced by the code itself (np.errstate, np.seterr) is still seen
+    (``worker.watching_overflow``)."""
     case = huge_activation_case()
     x, _ = case.args
     _, overflowed = t.student.call_watching_overflow("layers.sigmoid_forward", x, opaque=[1])
@@ -95,7 +96,9 @@ def sigmoid_never_overflows(t):
             "overflows",
             hint="compute the sigmoid from exp(-|x|), which is at most 1, as the notebook's "
                  "table of activations says; np.where(c, a, b) computes both a and b for "
-                 "every entry, so a branch it does not choose still overflows",
+                 "every entry, so a branch it does not choose still overflows; silencing the "
+                 "warning (np.errstate(over='ignore'), np.seterr) hides it but does not stop "
+                 "the overflow: exp(800) is still inf",
             kind="values")
 
 

@@ -447,14 +447,17 @@ def dilated_of_size(sizes, rng):
     return args, {"dilation": 2, "stride": 1, "pad": 2}
 
 
-def _layer_tests(layer, points, rule, docs, of_size=None):
-    """The forward and backward tests of ``layer``: its cases, then ``rule`` on the code, then
+def _layer_tests(layer, points, rule, docs, of_size=None, after_forward=None):
+    """The forward and backward tests of ``layer``: its cases, then ``after_forward`` (a check
+    of the forward's docstring that the values cannot show), then ``rule`` on the code, then
     (with ``of_size``, the layer's inputs for given sizes) no loop that grows with the data."""
     forward_name, backward_name = (target.split(".", 1)[1]
                                    for target in (layer.forward, layer.backward))
 
     def forward(t):
         layer.forward_test(t)
+        if after_forward is not None:
+            after_forward(t)
         rule(t, layer.forward)
         if rule is _no_rule:
             vectorized(t, layer.forward, of_size, IMAGE_AXES)
@@ -493,11 +496,32 @@ max_unpool_forward, max_unpool_backward = _layer_tests(
     MAX_UNPOOL, (2, 1), _no_rule,
     ("Values written back where their maxima came from (summed on shared indices).",
      "dx of max-unpooling: dout read back at the indices."), unpool_of_size)
+def new_even_unchanged(t, target, args, kwargs, label, opaque=()):
+    """The docstrings of upsample_nearest and upsample_bilinear promise a new array even where
+    the values are x's own (scale 1, size (H, W)), as every layer returns: out must not be x
+    itself or a view of it (a caller that changes out in place would change x)."""
+    t.case(label)  # a public case again, after the hidden ones
+    _, changes = t.student.call_full(target, *args, opaque=opaque, **kwargs)
+    try:
+        t.returns_new(target, changes, ("x",), label)
+    except Failed as failure:
+        raise Failed(failure.message.replace("result[0]", "out"), kind=failure.kind,
+                     hint="return a new array even when no value changes (x.copy(), or the "
+                          "repeat or interpolation itself, which makes one): the docstring "
+                          "promises a new array at scale 1 and at the input's size too") from None
+
+
+def _nearest_new(t):
+    x = nearest_inputs(43, 2, 2, 4, 1, 1)[0][0]
+    new_even_unchanged(t, f"{MODULE}.upsample_nearest", (x,), {"scale": 1},
+                       "N=2, C=2, 4x1 input, scale 1 (a copy)", opaque=[1])
+
+
 upsample_nearest, upsample_nearest_backward = _layer_tests(
     UPSAMPLE_NEAREST, (1, 1), _no_rule,
     ("Nearest-neighbour upsampling by an integer factor.",
      "dx of nearest upsampling: the sum over each block."),
-    image_of_size(lambda H, W: {"scale": 2}))
+    image_of_size(lambda H, W: {"scale": 2}), after_forward=_nearest_new)
 
 
 @SPEC.test("max_pool_with_indices", points=2)
@@ -520,6 +544,8 @@ def upsample_bilinear(t):
     for case in bilinear_cases(t):
         t.check(target, *case.args, label=case.label, names=("out",), argnames=("x",),
                 **case.kwargs)
+    new_even_unchanged(t, target, bilinear_inputs(55, 1, 1, 5, 5, 5)[0], {"size": 5},
+                       "N=1, C=1, 5x5 input to 5x5 (unchanged)")
     vectorized(t, target, image_of_size(lambda H, W: {"size": (2 * H + 1, 2 * W - 1)}),
                IMAGE_AXES)
 

@@ -51,7 +51,7 @@ class TinyYOLO(nn.Module):
     """A small YOLO: a convolutional backbone pooled to an S x S grid and a head predicting B
     boxes per cell.
 
-    Input: x (N, in_channels, H, W), H, W >= 32.
+    Input: x (N, in_channels, H, W), H, W >= 32; computed in x's dtype (float64 stays float64).
     Returns: (N, S, S, B, 5 + C): per slot [x_offset, y_offset, w, h, objectness] in (0, 1)
     (sigmoid) and C class probabilities (softmax over the last C entries). out[n, i, j] is the
     grid cell in row i (from the top) and column j (from the left) of image n, as in
