@@ -97,6 +97,14 @@ BROKEN = {
     "architectures.AlexNet": (  # built on the meta device: its dtype is read all the same
         "06", "architectures.py", [("class AlexNet(nn.Module):", "class AlexNet(nn.Module):")],
         "modules are float32 by default", None),
+    # "a new tensor of x's shape and dtype": float32 noise added to a float32 x, then cast up
+    "generative.corrupt": (
+        "10", "generative.py",
+        [("                                        device=x.device)\n    # END SOLUTION",
+          "                                        device=x.device)\n    noisy = noisy.double()\n"
+          "    # END SOLUTION")],
+        "the noisy x has dtype float64, but the docstring asks for x's dtype (float32)",
+        "dtype=x.dtype"),
     # "Returns an nn.Sequential holding exactly these layers in this order"
     "architectures.vgg_block": (
         "06", "architectures.py", [("    block = nn.Sequential(*layers)",
