@@ -42,6 +42,16 @@ class StudentModule:
     def buffers(self):
         return _pairs(self._ask("buffers"), "buffers()")
 
+    def not_float32(self):
+        """[(name, dtype)] of the floating-point parameters and buffers that are not float32."""
+        return _pairs(self._ask("not_float32"), "the parameters' dtypes")
+
+    def is_sequential(self):
+        value = self._ask("is_sequential")
+        if not isinstance(value, bool):
+            raise StudentError("the module's type could not be read")
+        return value
+
     def children(self):
         return _pairs(self._ask("children"), "named_children()")
 

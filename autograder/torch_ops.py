@@ -123,6 +123,25 @@ def buffers(module):
             for name, b in _module(module).named_buffers() if b.is_floating_point()]
 
 
+def not_float32(module):
+    """[(name, dtype)] of the floating-point parameters and buffers that are not float32 (at
+    most 10): a module built without ``.double()`` holds float32 ones only (units 06 and 10's
+    "modules are float32 by default")."""
+    found = []
+    module = _module(module)
+    for name, value in itertools.chain(module.named_parameters(), module.named_buffers()):
+        if value.is_floating_point() and value.dtype != torch.float32:
+            found.append((str(name), str(value.dtype).replace("torch.", "")))
+            if len(found) >= 10:
+                break
+    return found
+
+
+def is_sequential(module):
+    """Whether the object is an ``nn.Sequential`` (or a subclass of it)."""
+    return isinstance(module, torch.nn.Sequential)
+
+
 def children(module):
     """[(name, class name)] of the module's direct children, in registration order."""
     return [(str(name), type(child).__name__) for name, child in _module(module).named_children()]
@@ -518,6 +537,7 @@ def freeze(trainable, target="architectures.freeze", lookup=_lookup):
 
 OPS = {
     "build": build, "parameters": parameters, "buffers": buffers, "children": children,
+    "not_float32": not_float32, "is_sequential": is_sequential,
     "attribute_types": attribute_types, "plain_containers": plain_containers, "load": load,
     "kept_tensors": kept_tensors,
     "load_seeded": load_seeded,

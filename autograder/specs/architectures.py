@@ -137,10 +137,33 @@ def shape_mistakes(t, target, args, kwargs):
     return mistakes
 
 
+# The modules whose module docstring says "Modules are float32 by default and work in float64
+# after .double()": the grader loads float64 values into them, which would hide a layer built
+# with dtype=torch.float64 (float32 images, as the notebooks train, would then fail).
+FLOAT32_BY_DEFAULT = ("architectures", "generative")
+FLOAT32_HINT = ("build the layers without a dtype= argument (and no .double() or .to(float64) "
+                "in __init__): PyTorch makes them float32, and a caller who wants float64 calls "
+                "model.double()")
+
+
+def check_float32(t, student, target, args, kwargs):
+    """A module of a FLOAT32_BY_DEFAULT docstring holds float32 parameters and buffers as
+    built."""
+    if target.split(".", 1)[0] not in FLOAT32_BY_DEFAULT:
+        return
+    odd = student.not_float32()
+    if odd:
+        listed = ", ".join(f"{name} is {dtype}" for name, dtype in odd[:3])
+        raise Failed(f"{_call_text(target, args, kwargs)}: as built, {listed}; the docstring's "
+                     "convention: modules are float32 by default (and work in float64 after "
+                     ".double())", hint=FLOAT32_HINT, kind="dtype")
+
+
 def build_and_check_shapes(t, target, args, kwargs):
     """Build the student's module and compare its parameter and buffer shapes; return it with
-    the expected shapes."""
+    the expected shapes. A module of a FLOAT32_BY_DEFAULT docstring must be float32 as built."""
     student = StudentModule.build(t.student, target, *args, **kwargs)
+    check_float32(t, student, target, args, kwargs)
     named = student.parameters()
     got = [s for _, s in named]
     named_buffers = student.buffers()
@@ -695,6 +718,7 @@ def alexnet(t):
 def build_and_check_shapes_meta(t, target, args, kwargs):
     """Build on the "meta" device (no memory) and compare the parameter shapes."""
     student = StudentModule.build(t.student, target, *args, meta=True, **kwargs)
+    check_float32(t, student, target, args, kwargs)
     named = student.parameters()
     got = [s for _, s in named]
     expected, _ = t.ref.run(module_shapes, target, list(args), kwargs)
@@ -710,7 +734,14 @@ def vgg_block(t):
                           Case("1 convolution", ((1, 3, 4), {}, (1, 3, 8, 9)))],
                       "vgg_block_cases"):
         args, kwargs, shape = case.args
-        check_module(t, "architectures.vgg_block", args, kwargs, [shape], seed=21)
+        student = check_module(t, "architectures.vgg_block", args, kwargs, [shape], seed=21)
+        if not student.is_sequential():
+            raise Failed(f"{_call_text('architectures.vgg_block', args, kwargs)}: returned a "
+                         "module of another class that runs the right layers, but the docstring "
+                         "asks for an nn.Sequential of them (VGG and any caller may index or "
+                         "slice it)",
+                         hint="return nn.Sequential(*layers), layers the list of the "
+                              "convolutions, ReLUs and the pooling in order", kind="type")
 
 
 @SPEC.test("VGG", points=2)

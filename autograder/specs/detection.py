@@ -23,7 +23,7 @@ import numpy as np
 from ..compare import Failed, matches
 from ..runner import NotImplementedByStudent, StudentError
 from ..spec import Case, Spec
-from .segmentation import check_exact_dtype
+from .segmentation import check_exact_dtype, check_python_float
 from .toolkit import remembered_hint
 
 SPEC = Spec("detection")
@@ -396,6 +396,14 @@ def encode_cases(t):
              (np.array([[0.3, 0.5, 0.1, 0.1], [0.5, 0.3, 0.2, 0.1], [0.6, 0.9, 0.1, 0.3],
                         [0.7, 0.6, 0.3, 0.2], [0.9, 0.7, 0.2, 0.2]]), np.array([0, 1, 1, 0, 1])),
              {"grid_size": 10, "num_classes": 2}),
+        # objects 2-5 find no free slot, from two cells filled alternately: dropped lists them
+        # in increasing order (2, 3, 4, 5), not reversed nor grouped by cell (2, 4, 3, 5)
+        Case("S=2, B=1: four objects dropped from two cells filled alternately (dropped is "
+             "increasing)",
+             (np.array([[0.2, 0.2, 0.1, 0.1], [0.7, 0.7, 0.2, 0.2], [0.3, 0.1, 0.1, 0.3],
+                        [0.8, 0.9, 0.1, 0.1], [0.1, 0.4, 0.2, 0.2], [0.6, 0.6, 0.3, 0.3]]),
+              np.array([0, 1, 2, 0, 1, 2])),
+             {"grid_size": 2, "num_classes": 3, "boxes_per_cell": 1}),
     ]
     return cases + t.hidden("detection", "encode_cases", Case, yolo_objects)
 
@@ -586,7 +594,7 @@ def kept_between_calls_hint(t, target, args, got, passed, convert):
 
 
 def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None, ties=None,
-         kwargs_of=None, expected_of=None, new=False, float64_loss=False):
+         kwargs_of=None, expected_of=None, new=False, float64_loss=False, floats=()):
     """Every case through ``target``: compared with the reference (NaN as -1 with ``nan``);
     with ``new`` the result must not be an input or a view of one (``Trial.returns_new``);
     ``dtypes`` the exact dtype of each output the docstring fixes (None where it does not);
@@ -596,7 +604,8 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
     release records it); ``kwargs_of(t, case)``
     the keyword arguments to judge a case with (the case's own by default);
     ``expected_of(t, case, kwargs)`` the answer to judge it by (the reference's by default);
-    ``float64_loss`` compares a first output named "loss" as a float64 loss (``compare``).
+    ``float64_loss`` compares a first output named "loss" as a float64 loss (``compare``);
+    ``floats`` the indices of the outputs the docstring promises as a Python float.
     After the public cases and before the hidden ones the first case comes again with other
     values of the same shapes (``AGAIN``)."""
     convert = _nan_to_sentinel if nan else (lambda value: value)
@@ -634,6 +643,9 @@ def _run(t, target, cases, names=None, argnames=None, *, nan=False, dtypes=None,
             if dtype is not None:
                 value = got[index] if len(names) > 1 else got
                 check_exact_dtype(target.split(".", 1)[1], case.label, names[index], value, dtype)
+        for index in floats:
+            check_python_float(target.split(".", 1)[1], case.label, names[index],
+                               got[index] if len(names) > 1 else got)
         if new:
             t.returns_new(target, modified, argnames, case.label)
         passed.append((case.args, kwargs, expected))
@@ -916,7 +928,7 @@ def average_precision(t):
 def mean_average_precision(t):
     """Per-class AP over pooled detections, NaN for classes without ground truth, and the mean."""
     _run(t, "detection.mean_average_precision", map_cases(t), names=("mAP", "ap_per_class"),
-         argnames=("detections", "ground_truths"), nan=True)
+         argnames=("detections", "ground_truths"), nan=True, floats=(0,))
 
 
 @SPEC.test("coco_map", points=1)

@@ -6,8 +6,9 @@ autograd in the worker (of sum(output * dout) for a random dout): losses are com
 logits (random, +-1000, +-40, N=1, batches of different sizes, several columns) with their
 gradients; ``vae_loss``'s verdict says which of its two terms is wrong; ``reparameterize`` for
 given eps with gradients reaching mu and logvar; ``corrupt`` and ``sample_noise`` draw from a
-seeded ``torch.Generator`` on both sides (``corrupt`` returns a new tensor even without noise;
-``sample_noise`` is float32, and two calls with one generator give the reference's two draws).
+seeded ``torch.Generator`` on both sides (``corrupt`` returns a new tensor of x's dtype even
+without noise; ``sample_noise`` is float32, and two calls with one generator give the
+reference's two draws).
 Modules are graded like unit 06's (parameter shapes in forward order, then outputs and gradients
 with the reference's parameters loaded, in eval and train mode). ``gan_step`` runs on small
 networks built by the grader (float64, and float32 as the notebook trains), with recording
@@ -453,9 +454,17 @@ def corrupt(t):
              Case("noise_std 0", (rng.uniform(0, 1, (3, 2)), 0.0, 5))]
     for case in cases + _hidden(t, "corrupt_cases", rng):
         x, std, seed = case.args
-        check_function(t, "generative.corrupt", [x], {"noise_std": std}, label=case.label,
-                       names=("the noisy x",), argnames=("x",), generators={"generator": seed},
-                       new_tensor=True)
+        got = check_function(t, "generative.corrupt", [x], {"noise_std": std},
+                             label=case.label, names=("the noisy x",), argnames=("x",),
+                             generators={"generator": seed}, new_tensor=True)
+        # "a new tensor of x's shape and dtype": float32 noise added, then cast up, has the
+        # right values
+        value = got["outputs"][0] if got["outputs"] else None
+        if isinstance(value, np.ndarray) and value.dtype != x.dtype:
+            raise Failed(f"corrupt({case.label}): the noisy x has dtype {value.dtype}, but the "
+                         f"docstring asks for x's dtype ({x.dtype})",
+                         hint="draw the noise with dtype=x.dtype and add it to x, with no cast "
+                              "of the result", kind="dtype")
         if std > 0:
             check_generator_use(t, "generative.corrupt", [x], seed, case.label,
                                 kwargs={"noise_std": std}, draw="torch.randn")

@@ -370,6 +370,20 @@ def check_exact_dtype(name, label, output, got, dtype):
                      f"(.astype({cast}))", kind="dtype")
 
 
+def check_python_float(name, label, output, got):
+    """Failed unless ``got`` is a Python float (NumPy's float64 scalar is one), as the
+    docstring promises ("a Python float", "loss: a float"): a 0-d array or a float32 scalar
+    has the right value but is not what a caller may format, store in JSON or add to a list of
+    floats. The wire keeps them apart (``wire.encode``: a float stays a float, a NumPy scalar
+    of another dtype comes as that scalar, a 0-d array as an array)."""
+    if isinstance(got, float):
+        return
+    from ..compare import describe
+
+    raise Failed(f"{name}({label}): {output} is {describe(got)}, but the docstring promises a "
+                 f"Python float: the value is right, return float({output})", kind="type")
+
+
 # ---------------------------------------------------------------------------------------------
 # The layers (spec toolkit)
 # ---------------------------------------------------------------------------------------------
@@ -628,7 +642,8 @@ def _undefined_verdict(failure, outputs, encoded, expected):
     return failure
 
 
-def _check_metric(t, name, outputs, *, with_classes=True, exact_dtype=None):
+def _check_metric(t, name, outputs, *, with_classes=True, exact_dtype=None,
+                  python_float=False):
     target = f"{MODULE}.{name}"
     for case in metric_cases(t):
         kwargs = dict(case.kwargs)
@@ -663,6 +678,8 @@ def _check_metric(t, name, outputs, *, with_classes=True, exact_dtype=None):
             raise _undefined_verdict(failure, outputs, encoded, expected) from None
         if exact_dtype is not None:
             check_exact_dtype(name, case.label, outputs[0], got, exact_dtype)
+        if python_float:
+            check_python_float(name, case.label, outputs[0], got)
     vectorized(t, target, maps_of_size(with_classes), MAP_AXES)
 
 
@@ -675,7 +692,7 @@ def confusion_matrix(t):
 @SPEC.test("pixel_accuracy", points=1)
 def pixel_accuracy(t):
     """The fraction of counted pixels predicted right."""
-    _check_metric(t, "pixel_accuracy", ("accuracy",), with_classes=False)
+    _check_metric(t, "pixel_accuracy", ("accuracy",), with_classes=False, python_float=True)
 
 
 @SPEC.test("iou_per_class", points=2)
@@ -687,7 +704,7 @@ def iou_per_class(t):
 @SPEC.test("mean_iou", points=1)
 def mean_iou(t):
     """The mean IoU over the classes whose IoU is defined."""
-    _check_metric(t, "mean_iou", ("mean_iou",))
+    _check_metric(t, "mean_iou", ("mean_iou",), python_float=True)
 
 
 @SPEC.test("dice_per_class", points=1)
@@ -709,11 +726,13 @@ def precision_recall_per_class(t):
 def _check_loss(t, name, cases):
     """The loss is computed from float64 logits (and float64 weights): it is also compared
     within 1e-10 (``float64_loss``), as units 01 and 02's losses are, so that float32 arithmetic
-    in it (weights cast to float32) fails instead of hiding inside the default tolerance."""
+    in it (weights cast to float32) fails instead of hiding inside the default tolerance; and
+    it is a Python float, as the docstrings say ("loss: a float")."""
     target = f"{MODULE}.{name}"
     for case in cases:
-        t.check(target, *case.args, label=case.label, names=("loss", "dlogits"),
-                argnames=("logits", "target"), float64_loss=True, **case.kwargs)
+        got = t.check(target, *case.args, label=case.label, names=("loss", "dlogits"),
+                      argnames=("logits", "target"), float64_loss=True, **case.kwargs)
+        check_python_float(name, case.label, "loss", got[0])
     vectorized(t, target, logits_of_size, MAP_AXES)
 
 

@@ -326,9 +326,11 @@ RIGHT = [
          "    dice[present] = 2 * tp[present] / denominator[present]",
          "    iou = iou_per_class(pred, target, num_classes=num_classes, "
          "ignore_index=ignore_index)\n    dice = 2 * iou / (1 + iou)"),
-    # the mean IoU as a 0-d float64 array
+    # the mean IoU through a 0-d float64 array, read out as its NumPy float64 scalar: that is a
+    # Python float (a subclass), as the docstring promises; the 0-d array itself is not
+    # (test_docstring_promises_units06_10.py)
     once('    value = float(iou[defined].mean()) if bool(defined.any()) else float("nan")',
-         "    value = xp.asarray(iou[defined].mean() if bool(defined.any()) else xp.nan)"),
+         "    value = xp.asarray(iou[defined].mean() if bool(defined.any()) else xp.nan)[()]"),
     # losses from the probabilities, then their log (within 1e-10 of the log-softmax form, the
     # tolerance of a float64 loss, even at 725 above the others: p of about 1e-315)
     once("    log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))\n"
