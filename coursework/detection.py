@@ -417,7 +417,7 @@ def mean_average_precision(detections, ground_truths, *, num_classes, iou_thresh
         iou_threshold: number in [0, 1].
         method: "all" or "11point", as average_precision.
     Returns:
-        mAP: float.
+        mAP: a Python float.
         ap_per_class: (C,) float64 array (NaN for classes without ground truth).
     """
     num_classes = _check_images("mean_average_precision", detections, ground_truths,

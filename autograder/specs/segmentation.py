@@ -372,7 +372,7 @@ def check_exact_dtype(name, label, output, got, dtype):
 
 def check_python_float(name, label, output, got):
     """Failed unless ``got`` is a Python float (NumPy's float64 scalar is one), as the
-    docstring promises ("a Python float", "loss: a float"): a 0-d array or a float32 scalar
+    docstring promises ("a Python float", "loss: a Python float"): a 0-d array or a float32 scalar
     has the right value but is not what a caller may format, store in JSON or add to a list of
     floats. The wire keeps them apart (``wire.encode``: a float stays a float, a NumPy scalar
     of another dtype comes as that scalar, a 0-d array as an array)."""

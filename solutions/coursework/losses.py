@@ -1,6 +1,6 @@
 """Unit 02: loss functions, each returning the loss and its gradient with respect to its input.
 
-Every function returns ``(loss, dinput)``: ``loss`` is a Python float, the mean of the loss over
+Every function returns ``(loss, dinput)``: ``loss`` is a float, the mean of the loss over
 the examples (or over all elements, as each docstring says), and ``dinput`` is the gradient of that
 mean with respect to the first argument, in its shape. It is the ``dout`` that starts the backward
 pass of a network.

@@ -714,7 +714,7 @@ def pixel_cross_entropy(logits, target, *, class_weights=None, ignore_index=None
         class_weights: (K,) non-negative weights w, or None (all 1).
         ignore_index: a label whose pixels count neither in the loss nor in its denominator.
     Returns:
-        loss: a float, sum over counted pixels of w[y] * l / sum over counted pixels of w[y],
+        loss: a Python float, sum over counted pixels of w[y] * l / sum over counted pixels of w[y],
             where l = -log softmax(logits)[y] of the pixel (the weighted mean, as PyTorch); 0.0
             when no pixel is counted (or their weights sum to 0).
         dlogits: (N, K, H, W), its gradient: w[y] * (softmax - onehot(y)) / sum w[y] on
@@ -754,7 +754,7 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None):
             down-weighted by (1 - p_y)**gamma.
         alpha: (K,) per-class weights (balanced focal loss), or None (all 1).
     Returns:
-        loss: a float, the mean over all N*H*W pixels of
+        loss: a Python float, the mean over all N*H*W pixels of
                 -alpha[y] * (1 - p_y)**gamma * log p_y,
             p_y the softmax probability of the pixel's true class y. With gamma=0 and alpha=None
             it is the cross entropy.
@@ -800,9 +800,9 @@ def soft_dice_loss(logits, target, *, smooth=1.0):
         smooth: a constant (> 0) added to numerator and denominator (no division by 0 for a class
             absent from the batch).
     Returns:
-        loss: a float, 1 - (1/K) * sum_k (2 * I_k + smooth) / (S_k + smooth), with p the softmax
-            over classes, t the one-hot target (N, K, H, W), and over the whole batch and every
-            pixel: I_k = sum p[:, k] * t[:, k], S_k = sum p[:, k] + sum t[:, k].
+        loss: a Python float, 1 - (1/K) * sum_k (2 * I_k + smooth) / (S_k + smooth), with p
+            the softmax over classes, t the one-hot target (N, K, H, W), and over the whole batch
+            and every pixel: I_k = sum p[:, k] * t[:, k], S_k = sum p[:, k] + sum t[:, k].
         dlogits: (N, K, H, W), its gradient: with
                 dp[n, k, i, j] = -(1/K) * (2 t[n, k, i, j] (S_k + smooth) - (2 I_k + smooth))
                                  / (S_k + smooth)**2,
