@@ -1131,10 +1131,12 @@ class watching_overflow:
     """While in force, NumPy calls back (``overflows.append(kind)``) for every operation that
     overflows, whatever error state the code running inside asks for: ``np.errstate(over=
     "ignore")`` (as a block or a decorator), ``np.seterr(all="ignore")`` and ``np.seterrcall``
-    all make their new state with ``numpy._core._ufunc_config._make_extobj`` (Python code in
-    NumPy 2), which is replaced meanwhile by one that keeps ``over="call"`` and this callback
-    (the code's other settings, divide or invalid, are kept). Silencing the warning does not
-    stop the overflow: exp(800) is inf either way."""
+    all make their new state with ``_make_extobj``, a global of ``numpy._core._ufunc_config``
+    (NumPy 2's Python code, calling a builtin), which is replaced meanwhile by one that keeps
+    ``over="call"`` and this callback (the code's other settings, divide or invalid, are kept).
+    Silencing the warning does not stop the overflow: exp(800) is inf either way. Code that sets
+    NumPy's private ``_extobj_contextvar`` itself, or computes in another thread, is not seen:
+    the spec reads the source for it (``specs/layers.unwatched_code``)."""
 
     def __init__(self, overflows):
         self.overflows = overflows
