@@ -19,7 +19,7 @@ import textwrap
 
 import pytest
 
-from autograder import engine
+from autograder import compare, engine
 
 from .submissions import make_submission
 
@@ -253,3 +253,37 @@ def test_none_in_the_state_is_named_none(adams):
 def test_numbers_of_every_kind_keep_full_marks(adams):
     entry = adams["numbers of every kind"]
     assert entry["status"] == "passed" and entry["score"] == entry["max"], entry
+
+
+# ---------------------------------------------------------------- TinyYOLO's float32 verdict
+
+def test_a_float64_softmax_with_an_epsilon_is_not_told_float32(tmp_path):
+    """5. A float64 softmax whose denominator has 1e-7 added sums to 1 within about 1e-7 too:
+    it was told its softmax ran in float32 and to remove a dtype=torch.float32 it never wrote.
+    Only probabilities that are all float32 numbers get that verdict."""
+    pytest.importorskip("torch")
+    from autograder.specs.detectors import _check_yolo
+
+    from .submissions import bwrap
+
+    logits = "raw[..., 5:] - raw[..., 5:].amax(-1, keepdim=True)"
+    sub = make_submission(tmp_path, replace={"detectors.py": [(
+        "torch.softmax(raw[..., 5:], dim=-1)",
+        f"(torch.exp({logits}) / (torch.exp({logits}).sum(-1, keepdim=True) + 1e-7))")]})
+    report = engine.grade(sub, ["08"], keys={"detectors.TinyYOLO"},
+                          use_bwrap=bwrap("08_detection"))
+    entry = report["units"]["08_detection"]["functions"]["detectors.TinyYOLO"]
+    assert entry["status"] == "failed" and entry["score"] == 0, entry
+    assert "float32" not in entry["message"] + entry["hint"], entry
+    assert "added to the denominator" in entry["message"], entry
+    # the float32 softmax itself keeps its verdict (in the judge, on a made-up output)
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    out = rng.random((1, 2, 2, 8))
+    e = np.exp(rng.standard_normal((1, 2, 2, 3)).astype(np.float32))
+    out[..., 5:] = (e / e.sum(-1, keepdims=True)).astype(np.float64)
+    assert np.abs(out[..., 5:].sum(-1) - 1).max() > 1e-9  # float32 rounding shows in the sums
+    with pytest.raises(compare.Failed) as failed:
+        _check_yolo("TinyYOLO(3)", out, out.shape)
+    assert "float32's precision" in failed.value.message, failed.value.message
