@@ -371,7 +371,7 @@ def check_plain_state(target, got, label):
     a dict of them or None cannot be saved and loaded as one array."""
     rule = target.split(".", 1)[1]
     if isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], Handle) \
-            and got[1].type_name == "dict":
+            and _is_dict_handle(got[1]):
         # arrays of numbers and numbers always go as data: an entry did not (an array of
         # Python objects, an object of a class, a function)
         raise Failed(f"{rule}({label}): next_config holds a value that is neither an array of "

@@ -191,6 +191,8 @@ def test_an_int_beyond_floats_range_is_a_wrong_value_not_a_grader_fault(tmp_path
 # ---------------------------------------------------------------- update rules' plain state
 
 ADAM = """
+    import collections
+
     import numpy as np
 
     def adam(w, dw, config=None):
@@ -218,6 +220,9 @@ STATES = {
     "objects array": (PACKED, 'mv = np.empty(2, dtype=object); mv[0], mv[1] = m, v\n'
                               '    config.update(mv=mv, t=t)'),
     "list next to an object": (PACKED, "config.update(mv=[m, v], t=t, hidden=object())"),
+    "OrderedDict, list next to an object": (
+        PACKED, "config = collections.OrderedDict(config)\n"
+                "    config.update(mv=[m, v], t=t, hidden=object())"),
     "None": (PLAIN, "config.update(m=m, v=v, t=t, last=None)"),
     # fair: numbers of every kind, 0-d arrays, a float step counter
     "numbers of every kind": (PLAIN, "config.update(m=m, v=v, t=float(t), steps=np.int64(t), "
@@ -235,7 +240,8 @@ def adams(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("name", ["objects array", "list next to an object"])
+@pytest.mark.parametrize("name", ["objects array", "list next to an object",
+                                  "OrderedDict, list next to an object"])
 def test_state_the_wire_cannot_send_is_not_plain(adams, name):
     entry = adams[name]
     assert entry["status"] == "failed" and entry["score"] == 0, entry
