@@ -1135,8 +1135,9 @@ class watching_overflow:
     (NumPy 2's Python code, calling a builtin), which is replaced meanwhile by one that keeps
     ``over="call"`` and this callback (the code's other settings, divide or invalid, are kept).
     Silencing the warning does not stop the overflow: exp(800) is inf either way. Code that sets
-    NumPy's private ``_extobj_contextvar`` itself, or computes in another thread, is not seen:
-    the spec reads the source for it (``specs/layers.unwatched_code``)."""
+    NumPy's private ``_extobj_contextvar`` itself, or computes in another thread or an empty
+    ``contextvars.Context``, is not seen: the spec reads the source for it
+    (``specs/layers.unwatched_code``)."""
 
     def __init__(self, overflows):
         self.overflows = overflows

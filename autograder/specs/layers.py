@@ -78,14 +78,17 @@ def huge_activation_case():
                 (x, dout))
 
 
-# What the overflow watch (worker.watching_overflow) cannot see: another thread computes with
-# NumPy's default error state, and NumPy's private context variable (``_extobj_contextvar``,
-# set with ``_make_extobj``) bypasses the public errstate/seterr the watch forces
+# What the overflow watch (worker.watching_overflow) cannot see: another thread (or an empty
+# contextvars.Context) computes with NumPy's default error state, and NumPy's private context
+# variable (``_extobj_contextvar``, set with ``_make_extobj``) bypasses the public
+# errstate/seterr the watch forces
 UNWATCHED_NAMES = {"_extobj_contextvar": "NumPy's private error state (_extobj_contextvar)",
                    "_make_extobj": "NumPy's private error state (_make_extobj)",
                    "threading": "threads (threading)", "_thread": "threads (_thread)",
                    "concurrent": "threads (concurrent.futures)",
-                   "multiprocessing": "other processes (multiprocessing)"}
+                   "multiprocessing": "other processes (multiprocessing)",
+                   # Context().run: a context of its own, empty, so NumPy's default state
+                   "contextvars": "a context of its own (contextvars)"}
 
 
 def unwatched_code(t, module):

@@ -94,6 +94,18 @@ SIGMOIDS = {
             worker.join()
             return box[0], box[0]
         """,
+    "in an empty context": """
+        import contextvars
+        import warnings
+
+        import numpy as np
+
+        def sigmoid_forward(x):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = contextvars.Context().run(lambda: 1.0 / (1.0 + np.exp(-x)))
+            return out, out
+        """,
     # fair
     "own functools.wraps decorator": """
         import functools
@@ -152,7 +164,8 @@ def test_foreign_code_cannot_borrow_an_innocent_wrapped(sigmoids):
 
 
 @pytest.mark.parametrize("name, words", [("private context variable", "_extobj_contextvar"),
-                                         ("in a thread", "threads (threading)")])
+                                         ("in a thread", "threads (threading)"),
+                                         ("in an empty context", "(contextvars)")])
 def test_an_overflow_the_watch_cannot_see_is_named(sigmoids, name, words):
     entry = sigmoids[name]
     assert entry["status"] == "failed" and entry["score"] == 0, entry
