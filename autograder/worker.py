@@ -682,7 +682,10 @@ def _unwrapped(function):
     a library's wrapper (``@np.errstate(over="ignore")``, any ``functools.wraps`` decorator of
     NumPy or the standard library, whose code lies in a folder of the worker's ``sys.path`` at
     start) the function it wraps (``__wrapped__``, a plain function's attribute: no code of the
-    hand-in runs to read it). A wrapper written anywhere else is judged by its own file."""
+    hand-in runs to read it). A wrapper written anywhere else is judged by its own file, and so
+    is one whose ``__wrapped__`` is not the function it calls (one of its closure's cells): a
+    hand-in may set ``__wrapped__`` (``functools.update_wrapper(np.errstate(...)(foreign),
+    innocent)``), and the function named there then vouches for code it is not."""
     import os
 
     submission = os.path.realpath(_SUBMISSION or "") + os.sep
@@ -696,10 +699,23 @@ def _unwrapped(function):
         path = function.__code__.co_filename
         inner = function.__dict__.get("__wrapped__")
         if not isinstance(path, str) or os.path.realpath(path).startswith(submission) or \
-                not os.path.normpath(path).startswith(folders) or type(inner) is not plain:
+                not os.path.normpath(path).startswith(folders) or type(inner) is not plain \
+                or not _closes_over(function, inner):
             return function
         function = inner
     return function
+
+
+def _closes_over(function, inner):
+    """Whether one of ``function``'s closure cells holds ``inner`` itself (a cell's contents are
+    read by the interpreter: no code of the hand-in runs)."""
+    for cell in function.__closure__ or ():
+        try:
+            if cell.cell_contents is inner:
+                return True
+        except ValueError:  # an empty cell
+            continue
+    return False
 
 
 def _from_hand_in(module_name, path, attr=None):
@@ -1115,10 +1131,13 @@ class watching_overflow:
     """While in force, NumPy calls back (``overflows.append(kind)``) for every operation that
     overflows, whatever error state the code running inside asks for: ``np.errstate(over=
     "ignore")`` (as a block or a decorator), ``np.seterr(all="ignore")`` and ``np.seterrcall``
-    all make their new state with ``numpy._core._ufunc_config._make_extobj`` (Python code in
-    NumPy 2), which is replaced meanwhile by one that keeps ``over="call"`` and this callback
-    (the code's other settings, divide or invalid, are kept). Silencing the warning does not
-    stop the overflow: exp(800) is inf either way."""
+    all make their new state with ``_make_extobj``, a global of ``numpy._core._ufunc_config``
+    (NumPy 2's Python code, calling a builtin), which is replaced meanwhile by one that keeps
+    ``over="call"`` and this callback (the code's other settings, divide or invalid, are kept).
+    Silencing the warning does not stop the overflow: exp(800) is inf either way. Code that sets
+    NumPy's private ``_extobj_contextvar`` itself, or computes in another thread or an empty
+    ``contextvars.Context``, is not seen: the spec reads the source for it
+    (``specs/layers.unwatched_code``)."""
 
     def __init__(self, overflows):
         self.overflows = overflows

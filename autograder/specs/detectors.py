@@ -314,9 +314,21 @@ def _check_yolo(where, out, expected):
     probs = out[..., 5:]
     sums = probs.sum(-1)
     off = float(np.abs(sums - 1.0).max()) if sums.size else 0.0
-    if probs.size and probs.min() >= 0 and 1e-9 < off <= FLOAT32_SUM_TOLERANCE:
+    near = bool(probs.size) and probs.min() >= 0 and 1e-9 < off <= FLOAT32_SUM_TOLERANCE
+    if near and not np.array_equal(probs, probs.astype(np.float32)):
+        # float64 probabilities (not float32 ones cast back): a softmax that is not quite one,
+        # an epsilon added to its denominator
+        raise Failed(
+            f"{where}: the class probabilities sum to 1 only within {off:.1e} (sums from "
+            f"{_from_one(sums.min())} to {_from_one(sums.max())}); a softmax's probabilities sum "
+            "to 1 within 1e-9 in float64: was something added to the denominator (an epsilon)?",
+            hint="divide the exponentials by their sum itself, or use the library's softmax "
+                 "over the last dimension: a softmax cannot divide by zero (after subtracting "
+                 "the maximum, its largest term is 1)")
+    if near:
         # a float64 output whose softmax ran in float32 (dtype=torch.float32, .float()): its
-        # sums are 1 to float32's precision; the docstring asks for the computation in x's dtype
+        # sums are 1 to float32's precision, and every probability is a float32 number; the
+        # docstring asks for the computation in x's dtype
         failure = Failed(
             f"{where}: the class probabilities sum to 1 only to float32's precision (sums from "
             f"{_from_one(sums.min())} to {_from_one(sums.max())}; a float64 computation gives "

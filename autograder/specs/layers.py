@@ -78,6 +78,44 @@ def huge_activation_case():
                 (x, dout))
 
 
+# What the overflow watch (worker.watching_overflow) cannot see: another thread (or an empty
+# contextvars.Context) computes with NumPy's default error state, and NumPy's private context
+# variable (``_extobj_contextvar``, set with ``_make_extobj``) bypasses the public
+# errstate/seterr the watch forces
+UNWATCHED_NAMES = {"_extobj_contextvar": "NumPy's private error state (_extobj_contextvar)",
+                   "_make_extobj": "NumPy's private error state (_make_extobj)",
+                   "threading": "threads (threading)", "_thread": "threads (_thread)",
+                   "concurrent": "threads (concurrent.futures)",
+                   "multiprocessing": "other processes (multiprocessing)",
+                   # Context().run: a context of its own, empty, so NumPy's default state
+                   "contextvars": "a context of its own (contextvars)"}
+
+
+def unwatched_code(t, module):
+    """What the modules that importing ``module`` runs name that the overflow watch cannot
+    see through (``UNWATCHED_NAMES``), with its place ("threads (threading), at
+    coursework/layers.py line 12"), or ''. The files are read, never run."""
+    import ast
+
+    from ..rules import Program
+
+    program = Program(t.package_sources())
+    program.load(module)
+    for name in sorted(program.trees):
+        for node in ast.walk(program.trees[name]):
+            found = [node.id] if isinstance(node, ast.Name) else \
+                [node.attr] if isinstance(node, ast.Attribute) else \
+                [part for a in node.names for part in a.name.split(".")] + \
+                (node.module or "").split(".") if isinstance(node, ast.ImportFrom) else \
+                [part for a in node.names for part in a.name.split(".")] \
+                if isinstance(node, ast.Import) else []
+            for word in found:
+                if word in UNWATCHED_NAMES:
+                    return (f"{UNWATCHED_NAMES[word]}, at coursework/{name}.py line "
+                            f"{getattr(node, 'lineno', '?')}")
+    return ""
+
+
 def sigmoid_never_overflows(t):
     """The sigmoid's docstring: exp never overflows. Its values cannot show it (1 / (1 + inf)
     is 0, the right value), so the huge inputs are given again and NumPy says whether an
@@ -87,6 +125,15 @@ def sigmoid_never_overflows(t):
     (``worker.watching_overflow``)."""
     case = huge_activation_case()
     x, _ = case.args
+    unwatched = unwatched_code(t, "layers")
+    if unwatched:
+        raise Failed(
+            f"sigmoid_forward: the grader cannot see whether exp overflows in code that uses "
+            f"{unwatched}: NumPy's overflows are watched in the calling thread through its "
+            "public error state (np.errstate, np.seterr)",
+            hint="compute the sigmoid with plain NumPy in the function itself, from exp(-|x|), "
+                 "which is at most 1: no threads, no NumPy internals (_extobj_contextvar, "
+                 "_make_extobj)", kind="values")
     _, overflowed = t.student.call_watching_overflow("layers.sigmoid_forward", x, opaque=[1])
     if overflowed:
         raise Failed(

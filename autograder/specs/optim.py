@@ -28,6 +28,7 @@ import numpy as np
 
 from ..compare import DEFAULT_RTOL, Failed, close, describe, matches
 from ..spec import CURRENT, Case, Spec
+from ..wire import Handle
 
 SPEC = Spec("optim")
 
@@ -345,6 +346,9 @@ def check_new_state(t, target, w, dw, config, label):
     array of next_config must be new (the worker reports results that are an input or share
     memory with one)."""
     got, changes = t.student.call_full(target, w, dw, config)
+    if isinstance(got, Handle) and got.type_name == "tuple":
+        # something in the result is no plain data: next_w kept apart, is next_config data?
+        got = t.student.call(target, w, dw, config, opaque=[0])
     check_plain_state(target, got, label)
     try:
         t.returns_new(target, changes, ("w", "dw", "config"), label)
@@ -365,15 +369,23 @@ def check_plain_state(target, got, label):
     """The module docstring: the state "holds only arrays and numbers (the Trainer saves configs
     in its checkpoints)", one array per entry (``Trainer.save_checkpoint``); a list of m and v,
     a dict of them or None cannot be saved and loaded as one array."""
+    rule = target.split(".", 1)[1]
+    if isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], Handle) \
+            and _is_dict_handle(got[1]):
+        # arrays of numbers and numbers always go as data: an entry did not (an array of
+        # Python objects, an object of a class, a function)
+        raise Failed(f"{rule}({label}): next_config holds a value that is neither an array of "
+                     "numbers nor a number (an array of Python objects, an object, a "
+                     "function?); the module docstring says the state holds only arrays and "
+                     "numbers", hint=PLAIN_STATE)
     if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], dict)):
         return  # the first steps of check_rule have judged what it returns
     for key, value in got[1].items():
         if isinstance(value, (bool, int, float, np.ndarray, np.generic)):
             continue
-        rule = target.split(".", 1)[1]
-        raise Failed(f"{rule}({label}): next_config[{key!r}] is {describe(value)}; the module "
-                     "docstring says the state holds only arrays and numbers",
-                     hint=PLAIN_STATE)
+        raise Failed(f"{rule}({label}): next_config[{key!r}] is "
+                     f"{'None' if value is None else describe(value)}; the module docstring "
+                     "says the state holds only arrays and numbers", hint=PLAIN_STATE)
 
 
 def _check_replay(t, rule, case, which, run):
