@@ -437,6 +437,21 @@ def _why_not_autograded(course_dir, unit, student, entry):
             "cell metadata nbgrader rejects, a time or memory limit)")
 
 
+def course_assignment(manifest, name):
+    """The course's assignment that ``name`` names, written as ``--unit`` takes it (``10``,
+    ``10_generative``, ``generative``); UsageError naming the course's assignments otherwise."""
+    try:
+        units = resolve_units([name])
+    except ValueError:
+        units = []
+    wanted = [a for a in manifest["units"] if a in units]
+    if len(wanted) != 1:
+        raise engine.UsageError(f"assignment {name!r} is not in this course (it has "
+                                f"{', '.join(manifest['units'])}; build it with `python -m "
+                                "autograder nbgrader build DIR --unit NN`)")
+    return wanted[0]
+
+
 def secret_lines(min_chars=16):
     """Lines of the solution regions, the hidden tests and the known mistakes that must never
     reach a student (stripped, at least ``min_chars`` long, not part of a public file)."""
@@ -470,29 +485,82 @@ def scrub_outputs(notebook_path, secrets):
     return removed
 
 
-def write_verdicts(notebook_path, graded, functions):
+def _verdict_lines(keys, functions, secrets=()):
+    """One line per function (status, points), then, for one that did not pass, what the
+    student would read under ``check`` in JupyterLab: the reason and the hint of the report's
+    student part (of a hidden case only that it failed and how). A reason or hint quoting
+    unreleased material (``secrets``) is left out."""
+    from .notebook_check import MARK, _todo_text
+
+    lines = []
+    for key in keys:
+        entry = functions.get(key, {"status": "error", "score": 0, "max": 0,
+                                    "message": "not graded"})
+        lines.append(f"{MARK.get(entry['status'], 'ERROR'):<8}{key}  "
+                     f"({entry['score']:g}/{entry['max']:g})")
+        if entry["status"] == "passed":
+            continue
+        todo = entry["status"] == "not_implemented"
+        why = [_todo_text(key, entry) if todo else entry.get("message") or ""]
+        if entry.get("hint") and not (todo and entry.get("failed_calls")):
+            why.append(f"hint: {entry['hint']}")
+        for text in why:
+            text = " ".join(str(text).split())
+            if text and not any(s in text for s in secrets):
+                lines.append(f"        {text}")
+    return lines
+
+
+_UNGRADED_HEAD = "Not run during autograding; the course's grading engine"
+
+
+def _stand_in_output(output):
+    """The contained kernel's "check(...) is not run during autograding" error, or the
+    verdict an earlier sync wrote in its place."""
+    return ("not run during autograding" in str(output.get("evalue", ""))
+            or str(output.get("text", "")).startswith(_UNGRADED_HEAD))
+
+
+def write_verdicts(notebook_path, graded, functions, secrets=()):
     """Replace the outputs of the notebook's graded check cells (which the contained kernel
     left as "not run during autograding") by the engine's verdicts: one line per function with
-    its status and points, nothing of the hidden cases. Returns how many cells changed."""
+    its status and points and, for a function that did not pass, the reason and hint a student
+    may see (nothing of the hidden cases' inputs). A check cell that grades nothing (the
+    closing ``check("06")`` of a notebook) gets the verdicts of the functions it names and the
+    total, instead of the kernel's error (its other outputs are kept). Returns how many cells
+    changed."""
     import nbformat
 
-    from .notebook_check import MARK
-
     nb = nbformat.read(notebook_path, as_version=4)
+    points = {k: e.get("max", 0) for k, e in functions.items()}
     changed = 0
     for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cell.cell_type != "code" or grade_id not in graded:
+        if cell.cell_type != "code":
             continue
-        lines = []
-        for key in graded[grade_id]["keys"]:
-            entry = functions.get(key, {"status": "error", "score": 0, "max": 0})
-            lines.append(f"{MARK.get(entry['status'], 'ERROR'):<8}{key}  "
-                         f"({entry['score']:g}/{entry['max']:g})")
-        cell.outputs = [nbformat.v4.new_output(
-            "stream", name="stdout",
-            text="Scored by the course's grading engine (public and hidden tests):\n"
-                 + "\n".join(lines) + "\n")]
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in graded:
+            lines = _verdict_lines(graded[grade_id]["keys"], functions, secrets)
+            head = "Scored by the course's grading engine (public and hidden tests):\n"
+        elif any(_stand_in_output(o) for o in cell.get("outputs", [])):
+            keys = []
+            for name in check_names(cell.get("source", "")):
+                keys += [k for k in keys_of(name, points) if k not in keys]
+            if not keys:
+                continue
+            lines = _verdict_lines(keys, functions, secrets)
+            score = sum(functions[k]["score"] for k in keys if k in functions)
+            top = sum(points[k] for k in keys)
+            head = (f"{_UNGRADED_HEAD} (public and hidden tests) gives the functions "
+                    f"this cell checks {score:g} / {top:g} (the graded cells above hold the "
+                    "points):\n")
+        else:
+            continue
+        verdict = nbformat.v4.new_output("stream", name="stdout",
+                                         text=head + "\n".join(lines) + "\n")
+        if grade_id in graded:
+            cell.outputs = [verdict]
+        else:
+            cell.outputs = [o for o in cell.outputs if not _stand_in_output(o)] + [verdict]
         changed += 1
     if changed:
         nbformat.write(nb, notebook_path)
@@ -509,10 +577,7 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
     course_dir = Path(course_dir).resolve()
     manifest = _read_manifest(course_dir)
     if assignment:
-        wanted = [a for a in manifest["units"] if a in resolve_units([assignment])]
-        if not wanted:
-            raise engine.UsageError(f"assignment {assignment!r} is not in this course "
-                                    f"({', '.join(manifest['units'])})")
+        wanted = [course_assignment(manifest, assignment)]
     else:
         wanted = list(manifest["units"])
     db = course_dir / "gradebook.db"
@@ -575,7 +640,7 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                             "ran the course's cells instead, and the scores are the engine's")
                     path = course_dir / "autograded" / student / unit / f"{notebook}.ipynb"
                     if path.is_file() and not path.is_symlink():
-                        write_verdicts(path, graded, functions)
+                        write_verdicts(path, graded, functions, secrets)
                         own = nbgrader_safety.course_cells(
                             course_dir / "source" / unit / f"{notebook}.ipynb")
                         if nbgrader_safety.neutralize_html(path, own):
@@ -634,7 +699,8 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
     from .sandbox import bubblewrap_path
 
     course_dir = Path(course_dir).resolve()
-    _read_manifest(course_dir)
+    # "10" names 10_generative, as --unit does: nbgrader itself knows only the full name
+    assignment = course_assignment(_read_manifest(course_dir), assignment)
     config = (course_dir / "nbgrader_config.py")
     if not config.is_file() or contained_kernel.KERNEL_NAME not in config.read_text():
         raise engine.UsageError(f"{course_dir} was built before notebooks were contained: "
