@@ -567,8 +567,9 @@ def write_verdicts(notebook_path, graded, functions, secrets=()):
     return changed
 
 
-def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
-    """Regrade every autograded submission and write the trusted scores into the gradebook.
+def sync(course_dir, assignment=None, *, students=(), keep_manual=False, log=print):
+    """Regrade every autograded submission (of ``students`` only, when given) and write the
+    trusted scores into the gradebook.
 
     Returns {unit: {student: {"score": float, "max": float, "cells": {grade_id: score}}}}.
     """
@@ -595,6 +596,13 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                                 (course_dir / "autograded").glob(f"*/{unit}") if p.is_dir())
             submitted = sorted(p.parent.name for p in
                                (course_dir / "submitted").glob(f"*/{unit}") if p.is_dir())
+            everyone = autograded  # index.csv keeps the reports of students not synced now
+            if students:
+                autograded = [s for s in autograded if s in students]
+                for student in students:
+                    if student not in submitted:
+                        log(f"warning: {student} has no submitted/{student}/{unit}: not synced")
+                submitted = [s for s in submitted if s in students]
             for student in submitted:
                 if student not in autograded:
                     gb.update_or_create_student(student)  # a row (of 0) in nbgrader export
@@ -657,6 +665,10 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                 results[unit][student] = {"score": result["total"], "max": result["max"],
                                           "cells": cells}
                 log(f"{unit}  {student:<20} {result['total']:g} / {result['max']:g}")
+            index_rows += [{"student": s, "report": f"{unit}/{report_name(s)}"}
+                           for s in everyone if s not in autograded
+                           and (reports_dir / unit / report_name(s)).is_file()]
+            index_rows.sort(key=lambda row: row["student"])
             if index_rows:
                 report.atomic_write(reports_dir / unit / "index.csv", report.index_csv(index_rows))
     return results
@@ -717,7 +729,8 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)  # never a coursework of the grader's in front of the student's
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    failed = []
+    chosen = list(students)  # only these are synced afterwards (none given: every student)
+    failed, stopped = [], []
     for student in students:  # one process each: one hand-in costs only its own grade
         # --student=ID: an id that starts with "-" stays an id; nbgrader globs it, so escape it
         command = [str(nbgrader) if nbgrader.exists() else "nbgrader", "autograde", assignment,
@@ -725,15 +738,24 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
         log("$ " + " ".join(command))
         status = nbgrader_safety.limited(command, cwd=course_dir, env=env, seconds=seconds)
         if status is None:
-            failed.append(f"{student} (stopped after {seconds:g} s)")
+            stopped.append(student)
         elif status != 0:
             failed.append(f"{student} (exit status {status})")
     if failed:
         log(f"note: nbgrader autograde failed for {', '.join(failed)}: a kernel that died, "
             f"more than {nbgrader_safety.AUTOGRADE_MEMORY_BYTES // 1024 ** 3} GiB of memory "
-            "(endless output), the time limit, or a notebook nbgrader cannot read; sync says "
-            "what it sees of each, and the scores below come from the engine")
-    return sync(course_dir, assignment, log=log) if run_sync else {}
+            "(endless output), or a notebook nbgrader cannot read; sync says what it sees of "
+            "each, and the scores below come from the engine")
+    if stopped:
+        log(f"note: nbgrader autograde was stopped after {seconds:g} s (--timeout) for "
+            f"{', '.join(stopped)}: the notebook did not run to the end, so the autograded "
+            "notebook (and the feedback) has no outputs but the check cells' verdicts; the "
+            "scores below are the engine's all the same. To run it in full: `python -m "
+            f"autograder nbgrader autograde . {assignment} --force --timeout SECONDS "
+            "--student ID` with more seconds")
+    if run_sync:
+        return sync(course_dir, assignment, students=chosen, log=log)
+    return {}
 
 
 def cmd_autograde(args):
@@ -749,7 +771,8 @@ def cmd_autograde(args):
 
 
 def cmd_sync(args):
-    results = sync(args.dir, args.assignment, keep_manual=args.keep_manual)
+    results = sync(args.dir, args.assignment, students=args.student or (),
+                   keep_manual=args.keep_manual)
     n = sum(len(s) for s in results.values())
     print(f"synced {n} submission(s); the gradebook now holds the grading engine's scores "
           f"(reports in {Path(args.dir) / 'autograder_reports'})")
@@ -780,6 +803,8 @@ def register(subparsers):
                        "and write the scores into gradebook.db")
     s.add_argument("dir", metavar="DIR", help="the course folder")
     s.add_argument("--assignment", help="only this assignment (unit)")
+    s.add_argument("--student", action="append",
+                   help="only this student (repeatable; default every student)")
     s.add_argument("--keep-manual", action="store_true",
                    help="keep manual scores and extra credit already in the gradebook for the "
                    "check cells (default: clear them, since student code could write them)")
