@@ -711,8 +711,7 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
     from .sandbox import bubblewrap_path
 
     course_dir = Path(course_dir).resolve()
-    # "10" names 10_generative, as --unit does: nbgrader itself knows only the full name
-    assignment = course_assignment(_read_manifest(course_dir), assignment)
+    manifest = _read_manifest(course_dir)
     config = (course_dir / "nbgrader_config.py")
     if not config.is_file() or contained_kernel.KERNEL_NAME not in config.read_text():
         raise engine.UsageError(f"{course_dir} was built before notebooks were contained: "
@@ -722,6 +721,8 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
             "bubblewrap (bwrap) is not usable here, so student notebooks cannot be run contained; "
             "they are not run at all. Use `python -m autograder nbgrader sync` alone: it grades "
             "the submitted coursework in the grader's worker")
+    # "10" names 10_generative, as --unit does: nbgrader itself knows only the full name
+    assignment = course_assignment(manifest, assignment)
     students = list(students) or nbgrader_safety.student_ids(course_dir)
     # links, pipes, devices and huge files never reach nbgrader, which copies as the instructor
     nbgrader_safety.quarantine(course_dir, assignment, students, log=log)
