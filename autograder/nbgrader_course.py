@@ -437,6 +437,21 @@ def _why_not_autograded(course_dir, unit, student, entry):
             "cell metadata nbgrader rejects, a time or memory limit)")
 
 
+def course_assignment(manifest, name):
+    """The course's assignment that ``name`` names, written as ``--unit`` takes it (``10``,
+    ``10_generative``, ``generative``); UsageError naming the course's assignments otherwise."""
+    try:
+        units = resolve_units([name])
+    except ValueError:
+        units = []
+    wanted = [a for a in manifest["units"] if a in units]
+    if len(wanted) != 1:
+        raise engine.UsageError(f"assignment {name!r} is not in this course (it has "
+                                f"{', '.join(manifest['units'])}; build it with `python -m "
+                                "autograder nbgrader build DIR --unit NN`)")
+    return wanted[0]
+
+
 def secret_lines(min_chars=16):
     """Lines of the solution regions, the hidden tests and the known mistakes that must never
     reach a student (stripped, at least ``min_chars`` long, not part of a public file)."""
@@ -470,37 +485,91 @@ def scrub_outputs(notebook_path, secrets):
     return removed
 
 
-def write_verdicts(notebook_path, graded, functions):
+def _verdict_lines(keys, functions, secrets=()):
+    """One line per function (status, points), then, for one that did not pass, what the
+    student would read under ``check`` in JupyterLab: the reason and the hint of the report's
+    student part (of a hidden case only that it failed and how). A reason or hint quoting
+    unreleased material (``secrets``) is left out."""
+    from .notebook_check import MARK, _todo_text
+
+    lines = []
+    for key in keys:
+        entry = functions.get(key, {"status": "error", "score": 0, "max": 0,
+                                    "message": "not graded"})
+        lines.append(f"{MARK.get(entry['status'], 'ERROR'):<8}{key}  "
+                     f"({entry['score']:g}/{entry['max']:g})")
+        if entry["status"] == "passed":
+            continue
+        todo = entry["status"] == "not_implemented"
+        why = [_todo_text(key, entry) if todo else entry.get("message") or ""]
+        if entry.get("hint") and not (todo and entry.get("failed_calls")):
+            why.append(f"hint: {entry['hint']}")
+        for text in why:
+            text = " ".join(str(text).split())
+            if text and not any(s in text for s in secrets):
+                lines.append(f"        {text}")
+    return lines
+
+
+_UNGRADED_HEAD = "Not run during autograding; the course's grading engine"
+
+
+def _stand_in_output(output):
+    """The contained kernel's "check(...) is not run during autograding" error, or the
+    verdict an earlier sync wrote in its place."""
+    return ("not run during autograding" in str(output.get("evalue", ""))
+            or str(output.get("text", "")).startswith(_UNGRADED_HEAD))
+
+
+def write_verdicts(notebook_path, graded, functions, secrets=()):
     """Replace the outputs of the notebook's graded check cells (which the contained kernel
     left as "not run during autograding") by the engine's verdicts: one line per function with
-    its status and points, nothing of the hidden cases. Returns how many cells changed."""
+    its status and points and, for a function that did not pass, the reason and hint a student
+    may see (nothing of the hidden cases' inputs). A check cell that grades nothing (the
+    closing ``check("06")`` of a notebook) gets the verdicts of the functions it names and the
+    total, instead of the kernel's error (its other outputs are kept). Returns how many cells
+    changed."""
     import nbformat
 
-    from .notebook_check import MARK
-
     nb = nbformat.read(notebook_path, as_version=4)
+    points = {k: e.get("max", 0) for k, e in functions.items()}
     changed = 0
     for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cell.cell_type != "code" or grade_id not in graded:
+        if cell.cell_type != "code":
             continue
-        lines = []
-        for key in graded[grade_id]["keys"]:
-            entry = functions.get(key, {"status": "error", "score": 0, "max": 0})
-            lines.append(f"{MARK.get(entry['status'], 'ERROR'):<8}{key}  "
-                         f"({entry['score']:g}/{entry['max']:g})")
-        cell.outputs = [nbformat.v4.new_output(
-            "stream", name="stdout",
-            text="Scored by the course's grading engine (public and hidden tests):\n"
-                 + "\n".join(lines) + "\n")]
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in graded:
+            lines = _verdict_lines(graded[grade_id]["keys"], functions, secrets)
+            head = "Scored by the course's grading engine (public and hidden tests):\n"
+        elif any(_stand_in_output(o) for o in cell.get("outputs", [])):
+            keys = []
+            for name in check_names(cell.get("source", "")):
+                keys += [k for k in keys_of(name, points) if k not in keys]
+            if not keys:
+                continue
+            lines = _verdict_lines(keys, functions, secrets)
+            score = sum(functions[k]["score"] for k in keys if k in functions)
+            top = sum(points[k] for k in keys)
+            head = (f"{_UNGRADED_HEAD} (public and hidden tests) gives the functions "
+                    f"this cell checks {score:g} / {top:g} (the graded cells above hold the "
+                    "points):\n")
+        else:
+            continue
+        verdict = nbformat.v4.new_output("stream", name="stdout",
+                                         text=head + "\n".join(lines) + "\n")
+        if grade_id in graded:
+            cell.outputs = [verdict]
+        else:
+            cell.outputs = [o for o in cell.outputs if not _stand_in_output(o)] + [verdict]
         changed += 1
     if changed:
         nbformat.write(nb, notebook_path)
     return changed
 
 
-def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
-    """Regrade every autograded submission and write the trusted scores into the gradebook.
+def sync(course_dir, assignment=None, *, students=(), keep_manual=False, log=print):
+    """Regrade every autograded submission (of ``students`` only, when given) and write the
+    trusted scores into the gradebook.
 
     Returns {unit: {student: {"score": float, "max": float, "cells": {grade_id: score}}}}.
     """
@@ -509,10 +578,7 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
     course_dir = Path(course_dir).resolve()
     manifest = _read_manifest(course_dir)
     if assignment:
-        wanted = [a for a in manifest["units"] if a in resolve_units([assignment])]
-        if not wanted:
-            raise engine.UsageError(f"assignment {assignment!r} is not in this course "
-                                    f"({', '.join(manifest['units'])})")
+        wanted = [course_assignment(manifest, assignment)]
     else:
         wanted = list(manifest["units"])
     db = course_dir / "gradebook.db"
@@ -530,6 +596,13 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                                 (course_dir / "autograded").glob(f"*/{unit}") if p.is_dir())
             submitted = sorted(p.parent.name for p in
                                (course_dir / "submitted").glob(f"*/{unit}") if p.is_dir())
+            everyone = autograded  # index.csv keeps the reports of students not synced now
+            if students:
+                autograded = [s for s in autograded if s in students]
+                for student in students:
+                    if student not in submitted:
+                        log(f"warning: {student} has no submitted/{student}/{unit}: not synced")
+                submitted = [s for s in submitted if s in students]
             for student in submitted:
                 if student not in autograded:
                     gb.update_or_create_student(student)  # a row (of 0) in nbgrader export
@@ -575,7 +648,7 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                             "ran the course's cells instead, and the scores are the engine's")
                     path = course_dir / "autograded" / student / unit / f"{notebook}.ipynb"
                     if path.is_file() and not path.is_symlink():
-                        write_verdicts(path, graded, functions)
+                        write_verdicts(path, graded, functions, secrets)
                         own = nbgrader_safety.course_cells(
                             course_dir / "source" / unit / f"{notebook}.ipynb")
                         if nbgrader_safety.neutralize_html(path, own):
@@ -592,6 +665,10 @@ def sync(course_dir, assignment=None, *, keep_manual=False, log=print):
                 results[unit][student] = {"score": result["total"], "max": result["max"],
                                           "cells": cells}
                 log(f"{unit}  {student:<20} {result['total']:g} / {result['max']:g}")
+            index_rows += [{"student": s, "report": f"{unit}/{report_name(s)}"}
+                           for s in everyone if s not in autograded
+                           and (reports_dir / unit / report_name(s)).is_file()]
+            index_rows.sort(key=lambda row: row["student"])
             if index_rows:
                 report.atomic_write(reports_dir / unit / "index.csv", report.index_csv(index_rows))
     return results
@@ -634,7 +711,7 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
     from .sandbox import bubblewrap_path
 
     course_dir = Path(course_dir).resolve()
-    _read_manifest(course_dir)
+    manifest = _read_manifest(course_dir)
     config = (course_dir / "nbgrader_config.py")
     if not config.is_file() or contained_kernel.KERNEL_NAME not in config.read_text():
         raise engine.UsageError(f"{course_dir} was built before notebooks were contained: "
@@ -644,6 +721,8 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
             "bubblewrap (bwrap) is not usable here, so student notebooks cannot be run contained; "
             "they are not run at all. Use `python -m autograder nbgrader sync` alone: it grades "
             "the submitted coursework in the grader's worker")
+    # "10" names 10_generative, as --unit does: nbgrader itself knows only the full name
+    assignment = course_assignment(manifest, assignment)
     students = list(students) or nbgrader_safety.student_ids(course_dir)
     # links, pipes, devices and huge files never reach nbgrader, which copies as the instructor
     nbgrader_safety.quarantine(course_dir, assignment, students, log=log)
@@ -651,7 +730,8 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)  # never a coursework of the grader's in front of the student's
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    failed = []
+    chosen = list(students)  # only these are synced afterwards (none given: every student)
+    failed, stopped = [], []
     for student in students:  # one process each: one hand-in costs only its own grade
         # --student=ID: an id that starts with "-" stays an id; nbgrader globs it, so escape it
         command = [str(nbgrader) if nbgrader.exists() else "nbgrader", "autograde", assignment,
@@ -659,15 +739,24 @@ def autograde(course_dir, assignment, *, students=(), force=False, run_sync=True
         log("$ " + " ".join(command))
         status = nbgrader_safety.limited(command, cwd=course_dir, env=env, seconds=seconds)
         if status is None:
-            failed.append(f"{student} (stopped after {seconds:g} s)")
+            stopped.append(student)
         elif status != 0:
             failed.append(f"{student} (exit status {status})")
     if failed:
         log(f"note: nbgrader autograde failed for {', '.join(failed)}: a kernel that died, "
             f"more than {nbgrader_safety.AUTOGRADE_MEMORY_BYTES // 1024 ** 3} GiB of memory "
-            "(endless output), the time limit, or a notebook nbgrader cannot read; sync says "
-            "what it sees of each, and the scores below come from the engine")
-    return sync(course_dir, assignment, log=log) if run_sync else {}
+            "(endless output), or a notebook nbgrader cannot read; sync says what it sees of "
+            "each, and the scores below come from the engine")
+    if stopped:
+        log(f"note: nbgrader autograde was stopped after {seconds:g} s (--timeout) for "
+            f"{', '.join(stopped)}: the notebook did not run to the end, so the autograded "
+            "notebook (and the feedback) has no outputs but the check cells' verdicts; the "
+            "scores below are the engine's all the same. To run it in full: `python -m "
+            f"autograder nbgrader autograde . {assignment} --force --timeout SECONDS "
+            "--student ID` with more seconds")
+    if run_sync:
+        return sync(course_dir, assignment, students=chosen, log=log)
+    return {}
 
 
 def cmd_autograde(args):
@@ -683,7 +772,8 @@ def cmd_autograde(args):
 
 
 def cmd_sync(args):
-    results = sync(args.dir, args.assignment, keep_manual=args.keep_manual)
+    results = sync(args.dir, args.assignment, students=args.student or (),
+                   keep_manual=args.keep_manual)
     n = sum(len(s) for s in results.values())
     print(f"synced {n} submission(s); the gradebook now holds the grading engine's scores "
           f"(reports in {Path(args.dir) / 'autograder_reports'})")
@@ -714,6 +804,8 @@ def register(subparsers):
                        "and write the scores into gradebook.db")
     s.add_argument("dir", metavar="DIR", help="the course folder")
     s.add_argument("--assignment", help="only this assignment (unit)")
+    s.add_argument("--student", action="append",
+                   help="only this student (repeatable; default every student)")
     s.add_argument("--keep-manual", action="store_true",
                    help="keep manual scores and extra credit already in the gradebook for the "
                    "check cells (default: clear them, since student code could write them)")
