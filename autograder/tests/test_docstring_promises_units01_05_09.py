@@ -8,6 +8,14 @@ from autograder import engine
 
 from .submissions import make_submission, wrong_variant_graded_to_zero
 
+# the reference's message for a filter that does not fit a whole number of times
+CONV_MESSAGE = ("        raise ValueError(f\"{name}: a filter of size {kernel} with stride "
+                "{stride} and pad {pad} \"\n"
+                "                         f\"does not fit an input of size {n}: ({n} + 2*{pad} - "
+                "{kernel}) / \"\n"
+                "                         f\"{stride} + 1 = {span / stride + 1:.3g} is not a "
+                "whole number\")")
+
 # label: (unit, key, edits, words in the message, words in the hint or None)
 BROKEN = {
     # bce_loss: p = clip(prob, eps, 1 - eps) clips every probability, not only 0 and 1
@@ -76,12 +84,7 @@ BROKEN = {
     # conv_output_size: "The message names n, kernel, stride and pad"
     "conv_output_size's error naming only n and the kernel": (
         "03_cnn", "conv.conv_output_size", {"conv.py": [(
-            "        raise ValueError(f\"{name}: a filter of size {kernel} with stride {stride} "
-            "and pad {pad} \"\n"
-            "                         f\"does not fit an input of size {n}: ({n} + 2*{pad} - "
-            "{kernel}) / \"\n"
-            "                         f\"{stride} + 1 = {span / stride + 1:.3g} is not a whole "
-            "number\")",
+            CONV_MESSAGE,
             "        raise ValueError(f\"{name}: a window of {kernel} does not fit {n}\")")]},
         "it lacks pad 0", "name all four numbers"),
     # CharRNN.sample: "prefix_ids: a sequence (list or 1-D array)"
@@ -114,12 +117,7 @@ ALLOWED = {
     # the too-large window's message names the stride only where it is needed to say why
     "conv_output_size's errors naming the numbers otherwise": (
         "03_cnn", "conv.conv_output_size", {"conv.py": [(
-            "        raise ValueError(f\"{name}: a filter of size {kernel} with stride {stride} "
-            "and pad {pad} \"\n"
-            "                         f\"does not fit an input of size {n}: ({n} + 2*{pad} - "
-            "{kernel}) / \"\n"
-            "                         f\"{stride} + 1 = {span / stride + 1:.3g} is not a whole "
-            "number\")",
+            CONV_MESSAGE,
             "        raise ValueError(f\"{name}: n={n}, kernel={kernel}, stride={stride}, "
             "pad={pad}: no whole number of positions\")")]}),
     # adam's step counter as a 0-d array: the state holds arrays and numbers
