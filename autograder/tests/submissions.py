@@ -140,3 +140,24 @@ def grader_by_group(tmp_path_factory, build):
         return reports[group]
 
     return grade
+
+
+def graded_entries(root, unit, keys, *, append=None, replace=None, use_bwrap=False):
+    """Grade ``keys`` of the reference edited by ``append``/``replace`` (as make_submission)
+    on ``unit``; return {key: report entry}."""
+    from autograder import engine
+
+    sub = make_submission(root, append=append, replace=replace)
+    report = engine.grade(sub, [unit], keys=set(keys), use_bwrap=use_bwrap)
+    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+
+
+def graded_variants(tmp_path_factory, unit, key, module, variants, *, header=""):
+    """{name: report entry of ``key``} for each variant ({name: code}): the reference with
+    ``header`` and the dedented code appended to ``module``, graded alone."""
+    out = {}
+    for name, code in variants.items():
+        root = tmp_path_factory.mktemp("".join(c if c.isalnum() else "_" for c in name))
+        out[name] = graded_entries(root, unit, {key},
+                                   append={module: header + textwrap.dedent(code)})[key]
+    return out

@@ -21,13 +21,7 @@ import pytest
 
 from autograder import compare, engine
 
-from .submissions import make_submission
-
-
-def _grade(root, unit, keys, append=None, use_bwrap=False):
-    sub = make_submission(root, append=append)
-    report = engine.grade(sub, [unit], keys=set(keys), use_bwrap=use_bwrap)
-    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+from .submissions import graded_entries, graded_variants, make_submission
 
 
 STABLE = """
@@ -149,12 +143,8 @@ SIGMOIDS = {
 
 @pytest.fixture(scope="module")
 def sigmoids(tmp_path_factory):
-    out = {}
-    for name, code in SIGMOIDS.items():
-        root = tmp_path_factory.mktemp(name.replace(" ", "_").replace(".", "_"))
-        out[name] = _grade(root, "02", {"layers.sigmoid_forward"},
-                           append={"layers.py": textwrap.dedent(code)})["layers.sigmoid_forward"]
-    return out
+    return graded_variants(tmp_path_factory, "02", "layers.sigmoid_forward", "layers.py",
+                           SIGMOIDS)
 
 
 def test_foreign_code_cannot_borrow_an_innocent_wrapped(sigmoids):
@@ -195,7 +185,7 @@ def test_fair_stable_sigmoids_keep_their_point(sigmoids, name):
 def test_an_int_beyond_floats_range_is_a_wrong_value_not_a_grader_fault(tmp_path, unit, key,
                                                                          code):
     module = key.split(".")[0]
-    entry = _grade(tmp_path, unit, {key}, append={f"{module}.py": code})[key]
+    entry = graded_entries(tmp_path, unit, {key}, append={f"{module}.py": code})[key]
     assert entry["status"] == "failed" and entry["score"] == 0, entry
     assert "fault of the grader" not in entry["message"], entry
     assert "an int of 401 digits" in entry["message"], entry
@@ -245,12 +235,9 @@ STATES = {
 
 @pytest.fixture(scope="module")
 def adams(tmp_path_factory):
-    out = {}
-    for name, (read, store) in STATES.items():
-        root = tmp_path_factory.mktemp(name.replace(" ", "_"))
-        code = textwrap.dedent(ADAM).replace("READ", read).replace("STORE", store)
-        out[name] = _grade(root, "05", {"optim.adam"}, append={"optim.py": code})["optim.adam"]
-    return out
+    variants = {name: textwrap.dedent(ADAM).replace("READ", read).replace("STORE", store)
+                for name, (read, store) in STATES.items()}
+    return graded_variants(tmp_path_factory, "05", "optim.adam", "optim.py", variants)
 
 
 @pytest.mark.parametrize("name", ["objects array", "list next to an object",

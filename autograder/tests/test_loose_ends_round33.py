@@ -20,22 +20,15 @@
    x itself: the docstrings promise a new array, as every layer returns.
 """
 
-import textwrap
 
 import numpy as np
 import pytest
 
-from autograder import compare, engine, wire
+from autograder import compare, wire
 from autograder.paths import REFERENCE_PACKAGE
 from autograder.testing import mistaken_student, run_spec_test
 
-from .submissions import bwrap, make_submission
-
-
-def _grade(root, unit, keys, append=None, replace=None, use_bwrap=False):
-    sub = make_submission(root, append=append, replace=replace)
-    report = engine.grade(sub, [unit], keys=keys, use_bwrap=use_bwrap)
-    return {k: e for u in report["units"].values() for k, e in u["functions"].items()}
+from .submissions import bwrap, graded_entries, graded_variants
 
 
 # ---------------------------------------------------------------- 1. the silenced overflow
@@ -77,13 +70,8 @@ SIGMOIDS = {
 
 @pytest.fixture(scope="module")
 def sigmoids(tmp_path_factory):
-    out = {}
-    for name, code in SIGMOIDS.items():
-        root = tmp_path_factory.mktemp(name.replace(" ", "_").replace(",", ""))
-        out[name] = _grade(root, "02", {"layers.sigmoid_forward"},
-                           append={"layers.py": "import numpy as np\n" + textwrap.dedent(code)})[
-            "layers.sigmoid_forward"]
-    return out
+    return graded_variants(tmp_path_factory, "02", "layers.sigmoid_forward", "layers.py",
+                           SIGMOIDS, header="import numpy as np\n")
 
 
 @pytest.mark.parametrize("name", ["errstate block", "seterr in the call", "errstate decorator"])
@@ -114,7 +102,7 @@ def test_the_in_process_student_sees_a_silenced_overflow_too():
 # ---------------------------------------------------------------- 2. round() in step_decay
 
 def test_step_decay_with_round_is_told_rounding_not_off_by_one(tmp_path):
-    entry = _grade(tmp_path, "05", {"optim.step_decay"}, append={"optim.py": """
+    entry = graded_entries(tmp_path, "05", {"optim.step_decay"}, append={"optim.py": """
         def step_decay(step, *, lr0, step_size, gamma=0.1):
             return float(lr0 * gamma ** round(step / step_size))
         """})["optim.step_decay"]
@@ -152,7 +140,7 @@ def test_an_int_beyond_64_bits_stays_an_int_on_the_wire():
 
 @pytest.mark.parametrize("factor", ["10 ** 20", "10 ** 400"])
 def test_count_parameters_returning_a_huge_int_is_told_so(tmp_path, factor):
-    entry = _grade(tmp_path, "03", {"cnn.count_parameters"}, append={"cnn.py": f"""
+    entry = graded_entries(tmp_path, "03", {"cnn.count_parameters"}, append={"cnn.py": f"""
         def count_parameters(params):
             total = 0
             for v in params.values():
@@ -167,7 +155,7 @@ def test_count_parameters_returning_a_huge_int_is_told_so(tmp_path, factor):
 # ---------------------------------------------------------------- 4. a square batch-norm case
 
 def test_batchnorm_alt_transposed_only_when_square_fails(tmp_path):
-    entry = _grade(tmp_path, "04", {"normalization.batchnorm_backward_alt"},
+    entry = graded_entries(tmp_path, "04", {"normalization.batchnorm_backward_alt"},
                    append={"normalization.py": """
         _alt_reference = batchnorm_backward_alt
 
@@ -215,7 +203,7 @@ def test_a_float32_softmax_is_named_as_float32_precision():
 
 def test_tinyyolo_with_a_float32_softmax_gets_the_float32_verdict(tmp_path):
     pytest.importorskip("torch")
-    entry = _grade(tmp_path, "08", {"detectors.TinyYOLO"}, replace={"detectors.py": [(
+    entry = graded_entries(tmp_path, "08", {"detectors.TinyYOLO"}, replace={"detectors.py": [(
         "torch.softmax(raw[..., 5:], dim=-1)",
         "torch.softmax(raw[..., 5:], dim=-1, dtype=torch.float32)")]},
         use_bwrap=bwrap("08_detection"))["detectors.TinyYOLO"]
@@ -227,7 +215,7 @@ def test_tinyyolo_with_a_float32_softmax_gets_the_float32_verdict(tmp_path):
 # ---------------------------------------------------------------- 7. a new array at scale 1
 
 def test_upsampling_that_returns_its_input_unchanged_fails(tmp_path):
-    entries = _grade(tmp_path, "07", {"segmentation.upsample_nearest",
+    entries = graded_entries(tmp_path, "07", {"segmentation.upsample_nearest",
                                       "segmentation.upsample_bilinear"},
                      append={"segmentation.py": """
         _nearest, _bilinear = upsample_nearest, upsample_bilinear
@@ -286,7 +274,7 @@ def sorts(tmp_path_factory):
     out = {}
     for name, (code, _) in SORTS.items():
         root = tmp_path_factory.mktemp(name.split()[0].replace(".", "_"))
-        out[name] = _grade(root, "01", {"linear.svm_loss_vectorized"},
+        out[name] = graded_entries(root, "01", {"linear.svm_loss_vectorized"},
                            replace={"linear.py": [(SVM_LOSS, code)]})[
             "linear.svm_loss_vectorized"]
     return out
